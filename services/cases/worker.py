@@ -1,0 +1,67 @@
+"""The case worker: runs CaseWorkflow and its activities on the ``ipr-cases`` task queue.
+
+    python -m services.cases.worker
+
+Temporal SDK metrics are served for Prometheus on WORKER_METRICS_PORT. SIGTERM/SIGINT
+shut the worker down gracefully (running activities finish or are retried elsewhere).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import logging
+import signal
+
+import httpx
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
+from temporalio.worker import Worker
+
+from services.cases.activities import CaseActivities
+from services.cases.settings import Settings
+from services.cases.workflow import CaseWorkflow
+from shared.contracts.cases import CASE_TASK_QUEUE
+from shared.db import make_engine, make_sessionmaker
+from shared.kafka import make_producer
+from shared.rules.calendar import calendar_for
+from shared.runtime import configure_logging
+
+log = logging.getLogger("services.cases.worker")
+
+
+def activities_of(acts: CaseActivities) -> list:
+    return [acts.place_hold, acts.hold_action, acts.send_notice, acts.record_disposition, acts.record_case_events]
+
+
+async def main() -> None:
+    settings = Settings()
+    configure_logging(settings.log_level)
+    calendar_for("CN")  # load rule data before any workflow runs
+    runtime = Runtime(telemetry=TelemetryConfig(
+        metrics=PrometheusConfig(bind_address=f"127.0.0.1:{settings.worker_metrics_port}")))
+    client = await Client.connect(settings.temporal_address, namespace=settings.temporal_namespace,
+                                  data_converter=pydantic_data_converter, runtime=runtime)
+    engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
+    producer = make_producer(settings)
+    await producer.start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    async with httpx.AsyncClient(timeout=settings.http_timeout_s) as http:
+        acts = CaseActivities(settings=settings, http=http, sessionmaker=make_sessionmaker(engine), producer=producer)
+        worker = Worker(client, task_queue=CASE_TASK_QUEUE, workflows=[CaseWorkflow], activities=activities_of(acts),
+                        graceful_shutdown_timeout=__import__("datetime").timedelta(seconds=10))
+        async with worker:
+            log.info("case worker polling %s on %s", CASE_TASK_QUEUE, settings.temporal_address)
+            await stop.wait()
+    await producer.stop()
+    await engine.dispose()
+    del client
+    gc.collect()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,54 @@
+"""HTTP routes of the disposal service."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.disposal import service
+from services.disposal.models import Disposition, idempotency
+from shared.auth import Principal, require
+from shared.contracts.cases import DispositionRequest
+from shared.idempotency import run_once
+from shared.runtime import session_dep
+
+router = APIRouter(prefix="/v1/dispositions", tags=["dispositions"])
+Session = Annotated[AsyncSession, Depends(session_dep)]
+
+
+@router.post("", status_code=201, summary="Record release or confiscation with fine and disposal (idempotent)")
+async def record(
+    body: DispositionRequest, session: Session, request: Request,
+    who: Annotated[Principal, Depends(require("system", "officer"))],
+) -> JSONResponse:
+    rate = request.app.state.settings.fine_rate
+    async with session.begin():
+        status, payload = await run_once(
+            session, idempotency, key=body.idempotency_key, payload=body.model_dump(mode="json"),
+            work=lambda: service.record(session, request=body, fine_rate=rate, actor=who.name),
+        )
+    return JSONResponse(payload, status_code=status)
+
+
+@router.get("/{disposition_id}", summary="One recorded disposition")
+async def get_one(
+    disposition_id: str, session: Session, _: Annotated[Principal, Depends(require("system", "officer"))],
+) -> dict:
+    d = await session.get(Disposition, disposition_id)
+    if d is None:
+        raise HTTPException(404, detail={"code": "disposition_not_found", "message": f"no disposition {disposition_id}"})
+    return service.view(d)
+
+
+@router.get("", summary="Dispositions, newest first")
+async def list_all(
+    session: Session, _: Annotated[Principal, Depends(require("system", "officer"))], case_id: str | None = None,
+) -> list[dict]:
+    stmt = select(Disposition).order_by(Disposition.decided_at.desc()).limit(200)
+    if case_id:
+        stmt = stmt.where(Disposition.case_id == case_id)
+    return [service.view(d) for d in (await session.execute(stmt)).scalars()]

@@ -1,0 +1,56 @@
+"""Kafka consumers of the intake service.
+
+* ``customs.declarations.v1``: declarations published straight to the topic by clearance
+  systems are validated and stored like HTTP ones; unusable records go to the dead-letter
+  topic with the reason. Records intake itself published are recognised and skipped.
+* ``risk.assessments.v1``: the assessment is attached to the stored declaration.
+"""
+
+from __future__ import annotations
+
+from aiokafka import ConsumerRecord
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from services.intake import service
+from shared.contracts.declaration import DeclarationV1
+from shared.contracts.events import EventEnvelope, RiskAssessedV1
+from shared.kafka import PoisonMessage
+
+
+def parse_declaration(raw: bytes | None) -> DeclarationV1:
+    """Parse a topic record into the contract, or explain why it cannot be used."""
+    if not raw:
+        raise PoisonMessage("empty record")
+    try:
+        return DeclarationV1.model_validate_json(raw)
+    except ValidationError as exc:
+        errors = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
+        kind = "malformed_json" if any(e["type"] == "json_invalid" for e in errors) else "schema_violation"
+        raise PoisonMessage(kind, errors) from exc
+
+
+def declarations_handler(sessionmaker: async_sessionmaker[AsyncSession]):  # noqa: ANN201
+    async def handle(record: ConsumerRecord) -> None:
+        declaration = parse_declaration(record.value)
+        try:
+            async with sessionmaker() as session, session.begin():
+                await service.accept(session, declaration=declaration, source="kafka")
+        except service.RevisionConflict as exc:
+            raise PoisonMessage("revision_conflict", str(exc)) from exc
+
+    return handle
+
+
+def assessments_handler(sessionmaker: async_sessionmaker[AsyncSession]):  # noqa: ANN201
+    async def handle(record: ConsumerRecord) -> None:
+        try:
+            envelope = EventEnvelope.model_validate_json(record.value or b"")
+            assessed = RiskAssessedV1.model_validate(envelope.payload)
+        except ValidationError as exc:
+            raise PoisonMessage("unreadable assessment", str(exc)) from exc
+        async with sessionmaker() as session, session.begin():
+            if await service.mark_applied(session, event_id=str(envelope.event_id), topic=record.topic):
+                await service.attach_assessment(session, assessed=assessed)
+
+    return handle

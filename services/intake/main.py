@@ -1,0 +1,45 @@
+"""Intake service: accepts declarations from clearance systems (HTTP and Kafka) and publishes them for risk."""
+
+from fastapi import FastAPI
+
+from services.intake.api import router
+from services.intake.consumer import assessments_handler, declarations_handler
+from services.intake.models import outbox
+from services.intake.settings import Settings
+from shared.contracts.events import TOPIC_ASSESSMENTS, TOPIC_DECLARATIONS, TOPIC_DECLARATIONS_DLQ
+from shared.kafka import EventConsumer, consumers_ready
+from shared.runtime import service_app
+
+settings = Settings()
+
+
+async def on_start(app: FastAPI) -> None:
+    rt = app.state.runtime
+    app.state.consumers = [
+        EventConsumer(settings=settings, topics=[TOPIC_DECLARATIONS], group_id="intake-declarations",
+                      handler=declarations_handler(rt.sessionmaker), producer=rt.producer,
+                      dlq_topic=TOPIC_DECLARATIONS_DLQ),
+        EventConsumer(settings=settings, topics=[TOPIC_ASSESSMENTS], group_id="intake-assessments",
+                      handler=assessments_handler(rt.sessionmaker), producer=rt.producer),
+    ]
+    for consumer in app.state.consumers:
+        await consumer.start()
+
+
+async def on_stop(app: FastAPI) -> None:
+    for consumer in app.state.consumers:
+        await consumer.stop()
+
+
+app = service_app(
+    settings,
+    title="IPR intake service",
+    description="Accepts customs declarations (contract declaration.v1) from clearance systems over HTTP or "
+    "the customs.declarations.v1 topic, validates them strictly, stores each revision once and publishes it "
+    "for risk assessment. Bad records on the topic go to customs.declarations.v1.dlq with the reason.",
+    routers=[router],
+    outbox=outbox,
+    on_start=on_start,
+    on_stop=on_stop,
+    extra_readiness=lambda app: consumers_ready(app.state.consumers),
+)

@@ -1,0 +1,129 @@
+"""Use cases of the intake service: accept a declaration once, attach its risk assessment."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from fastapi import HTTPException
+from prometheus_client import Counter
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.intake.models import Declaration, DeclarationEvent, applied_events, outbox
+from shared.contracts.declaration import DeclarationV1
+from shared.contracts.events import TOPIC_DECLARATIONS, RiskAssessedV1, deterministic_event_id
+from shared.kafka import add_raw_to_outbox
+
+DECLARATIONS = Counter("ipr_declarations_received_total", "Declarations accepted", ["source", "outcome"])
+
+
+class RevisionConflict(Exception):
+    """Same declaration id and revision, different content."""
+
+
+def accepted_answer(d: Declaration) -> dict:
+    return {
+        "declaration_id": d.declaration_id,
+        "revision": d.revision,
+        "status": d.status,
+        "received_at": d.received_at.isoformat() if d.received_at else None,
+        "links": {"self": f"/v1/declarations/{d.declaration_id}?revision={d.revision}"},
+    }
+
+
+async def accept(session: AsyncSession, *, declaration: DeclarationV1, source: str) -> tuple[bool, Declaration]:
+    """Store a declaration revision once. Returns (created, row); raises RevisionConflict on changed content."""
+    digest = declaration.content_hash()
+    existing = await session.get(Declaration, (declaration.declaration_id, declaration.revision), with_for_update=True)
+    if existing is not None:
+        if existing.content_hash != digest:
+            session.add(DeclarationEvent(
+                declaration_id=declaration.declaration_id, revision=declaration.revision,
+                event="conflict_refused", detail={"source": source, "content_hash": digest}))
+            DECLARATIONS.labels(source, "conflict").inc()
+            raise RevisionConflict(
+                f"declaration {declaration.declaration_id} revision {declaration.revision} was already "
+                "received with different content; send a new revision")
+        DECLARATIONS.labels(source, "duplicate").inc()
+        return False, existing
+    payload = declaration.model_dump(mode="json")
+    row = Declaration(
+        declaration_id=declaration.declaration_id, revision=declaration.revision, content_hash=digest,
+        payload=payload, jurisdiction=declaration.jurisdiction, source=source, status="received",
+        received_at=datetime.now(timezone.utc),
+    )
+    session.add(row)
+    session.add(DeclarationEvent(declaration_id=row.declaration_id, revision=row.revision, event="received",
+                                 detail={"source": source, "content_hash": digest}))
+    if source == "http":
+        # Declarations that arrived by HTTP are published for the risk service; those that arrived
+        # on the topic are already there.
+        await add_raw_to_outbox(
+            session, outbox, topic=TOPIC_DECLARATIONS, key=row.declaration_id,
+            event_id=str(deterministic_event_id("declaration", row.declaration_id, row.revision)), value=payload,
+        )
+    await session.flush()
+    DECLARATIONS.labels(source, "accepted").inc()
+    return True, row
+
+
+async def mark_applied(session: AsyncSession, *, event_id: str, topic: str) -> bool:
+    """Record a consumed event id; False if it was applied before."""
+    result = await session.execute(
+        insert(applied_events).values(event_id=event_id, topic=topic).on_conflict_do_nothing().returning(
+            applied_events.c.event_id)
+    )
+    return result.first() is not None
+
+
+async def attach_assessment(session: AsyncSession, *, assessed: RiskAssessedV1) -> None:
+    """Attach the risk assessment of a revision to the stored declaration."""
+    row = await session.get(Declaration, (assessed.declaration_id, assessed.revision), with_for_update=True)
+    if row is None:
+        # Assessed before intake saw it (both consume the same topic); the consumer retries later.
+        raise LookupError(f"declaration {assessed.declaration_id} r{assessed.revision} not stored yet")
+    row.status = "assessed"
+    row.assessed_at = assessed.assessed_at
+    row.assessment = assessed.model_dump(mode="json")
+    session.add(DeclarationEvent(declaration_id=row.declaration_id, revision=row.revision, event="assessed",
+                                 detail={"case_ids": assessed.case_ids,
+                                         "lanes": {str(l.line_no): l.lane for l in assessed.lines}}))
+
+
+async def view(session: AsyncSession, *, declaration_id: str, revision: int | None) -> dict:
+    stmt = select(Declaration).where(Declaration.declaration_id == declaration_id)
+    rows = list((await session.execute(stmt.order_by(Declaration.revision))).scalars())
+    if not rows:
+        raise HTTPException(404, detail={"code": "declaration_not_found", "message": f"no declaration {declaration_id}"})
+    chosen = rows[-1] if revision is None else next((r for r in rows if r.revision == revision), None)
+    if chosen is None:
+        raise HTTPException(404, detail={"code": "revision_not_found",
+                                         "message": f"declaration {declaration_id} has no revision {revision}"})
+    assessed = {l["line_no"]: l for l in (chosen.assessment or {}).get("lines", [])}
+    lines = []
+    for line in chosen.payload["lines"]:
+        a = assessed.get(line["line_no"])
+        lines.append({
+            "line_no": line["line_no"], "hs_code": line["hs_code"], "description": line["description"],
+            "brand": line.get("brand"),
+            "assessment": None if a is None else {k: a[k] for k in ("suspected", "score", "lane", "hits", "reasons")},
+            "case_id": a.get("case_id") if a else None,
+        })
+    history = (await session.execute(
+        select(DeclarationEvent).where(DeclarationEvent.declaration_id == declaration_id).order_by(DeclarationEvent.id)
+    )).scalars()
+    return {
+        "declaration_id": chosen.declaration_id,
+        "revision": chosen.revision,
+        "revisions": [r.revision for r in rows],
+        "status": chosen.status,
+        "jurisdiction": chosen.jurisdiction,
+        "source": chosen.source,
+        "received_at": chosen.received_at.isoformat(),
+        "assessed_at": chosen.assessed_at.isoformat() if chosen.assessed_at else None,
+        "lines": lines,
+        "case_ids": (chosen.assessment or {}).get("case_ids", []),
+        "history": [{"revision": h.revision, "event": h.event, "detail": h.detail, "at": h.at.isoformat()}
+                    for h in history],
+    }

@@ -1,0 +1,16 @@
+from pydantic import Field
+
+from shared.settings import ServiceSettings
+
+
+class Settings(ServiceSettings):
+    service_name: str = "notify"
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 1025
+    smtp_sender: str = "ipr-notices@customs.example"
+    smtp_timeout_s: float = 10.0
+    webhook_allowed_hosts: str = Field(
+        default="127.0.0.1,localhost,::1",
+        description="Comma-separated host names, IP addresses or CIDR ranges webhooks may be sent to",
+    )
+    webhook_timeout_s: float = 5.0

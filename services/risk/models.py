@@ -1,0 +1,60 @@
+"""Tables of the risk service: the recordation registry with its history, and the assessments made."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import BigInteger, Date, DateTime, Integer, String, func
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from shared.db import JsonType, make_metadata
+
+
+class Base(DeclarativeBase):
+    metadata = make_metadata()
+
+
+metadata = Base.metadata
+
+
+class Recordation(Base):
+    __tablename__ = "recordations"
+
+    recordation_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    jurisdiction: Mapped[str] = mapped_column(String(8), index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    holder_id: Mapped[str] = mapped_column(String(64), index=True)
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_until: Mapped[date] = mapped_column(Date)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    payload: Mapped[dict] = mapped_column(JsonType)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class RecordationEvent(Base):
+    """Audit trail of the registry: every version of every recordation, and who made it."""
+
+    __tablename__ = "recordation_events"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    recordation_id: Mapped[str] = mapped_column(String(64), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    event: Mapped[str] = mapped_column(String(32))
+    payload: Mapped[dict] = mapped_column(JsonType)
+    actor: Mapped[str] = mapped_column(String(128))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Assessment(Base):
+    """One assessment per declaration revision: the ledger that makes redelivery harmless."""
+
+    __tablename__ = "assessments"
+
+    declaration_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    revision: Mapped[int] = mapped_column(Integer, primary_key=True)
+    result: Mapped[dict] = mapped_column(JsonType)
+    case_inputs: Mapped[list] = mapped_column(JsonType)
+    assessed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    cases_started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

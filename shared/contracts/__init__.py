@@ -1,0 +1,1 @@
+"""Versioned contracts (pydantic only): declarations, recordations, events, case workflow I/O."""

@@ -1,0 +1,221 @@
+"""Contracts of the case workflow: its input, signals, query result and activity payloads.
+
+Anything may start or signal a case (the risk service starts it, the notify service
+and officers signal it), so these live in ``shared`` and not in the workflow's home.
+One model in, one model out; fields are only added, with defaults.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+CASE_WORKFLOW_TYPE = "CaseWorkflow"
+CASE_TASK_QUEUE = "ipr-cases"
+
+SIGNAL_HOLDER_REPLY = "holder_reply"
+SIGNAL_GUARANTEE = "guarantee_posted"
+SIGNAL_DETERMINATION = "determination"
+SIGNAL_COURT_NOTICE = "court_notice"
+QUERY_STATE = "state"
+
+CaseStateName = Literal[
+    "opened",
+    "suspended",  # hold placed, holder notified, waiting for the holder's reply
+    "detained",  # holder asked for detention and guaranteed it; customs investigating
+    "undetermined",  # customs could not determine; waiting for a court assistance notice
+    "released",
+    "confiscated",
+    "handed_to_court",
+]
+TERMINAL_STATES: frozenset[str] = frozenset({"released", "confiscated", "handed_to_court"})
+
+
+def case_id_for(declaration_id: str, line_no: int) -> str:
+    """Deterministic case (and workflow) id: a redelivered declaration never opens a second case."""
+    return f"IPR-{declaration_id}-L{line_no}"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class PartyRef(_Model):
+    id: str
+    name: str
+    country: str | None = None
+
+
+class HolderRef(_Model):
+    id: str
+    name: str
+    contact_email: str
+    webhook_url: str | None = None
+
+
+class CaseInput(_Model):
+    case_id: str
+    jurisdiction: str
+    mode: Literal["ex_officio", "application"] = "ex_officio"
+    customs_office: str
+    direction: str
+    declaration_id: str
+    revision: int
+    line_no: int
+    hs_code: str
+    description: str
+    brand: str | None = None
+    quantity: Decimal
+    unit: str
+    unit_value: Decimal
+    currency: str
+    goods_value: Decimal
+    goods_value_cny: Decimal | None = None
+    consignor: PartyRef
+    consignee: PartyRef
+    recordation_id: str
+    right_type: str
+    mark: str
+    holder: HolderRef
+    score: float
+    reasons: list[str] = Field(default_factory=list)
+    opened_at: datetime | None = None
+
+
+class GuaranteeInfo(_Model):
+    amount: Decimal = Field(gt=0)
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    form: Literal["cash_deposit", "bank_letter", "general_guarantee"] = "cash_deposit"
+    reference: str = Field(min_length=1, max_length=128)
+
+
+class HolderReply(_Model):
+    decision: Literal["detain", "no_detention"]
+    guarantee: GuaranteeInfo | None = None
+    statement: str | None = Field(default=None, max_length=4000)
+    notice_id: str | None = None
+    replied_by: str | None = None
+
+
+class Determination(_Model):
+    outcome: Literal["infringing", "not_infringing", "cannot_determine"]
+    fine_tier: Literal["none", "mitigated", "lighter", "ordinary", "heavier"] | None = None
+    officer: str | None = None
+    note: str | None = Field(default=None, max_length=4000)
+
+
+class CourtNotice(_Model):
+    reference: str = Field(min_length=1, max_length=128)
+    court: str = Field(min_length=1, max_length=256)
+    action: Literal["keep_detained_for_court", "release"]
+    received_by: str | None = None
+    note: str | None = Field(default=None, max_length=4000)
+
+
+class Deadline(_Model):
+    name: str
+    working_days: int
+    start: date
+    due_date: date
+    due_at: datetime
+    status: Literal["pending", "met", "lapsed", "cancelled"] = "pending"
+
+
+class HistoryEntry(_Model):
+    seq: int
+    at: datetime
+    state: str
+    event: str
+    detail: dict = Field(default_factory=dict)
+
+
+class CaseState(_Model):
+    case_id: str
+    state: CaseStateName
+    jurisdiction: str
+    holder_id: str
+    declaration_id: str
+    line_no: int
+    goods_value: Decimal
+    currency: str
+    required_guarantee_cny: Decimal | None = None
+    hold_id: str | None = None
+    notice_ids: list[str] = Field(default_factory=list)
+    disposition_id: str | None = None
+    fine_amount: Decimal | None = None
+    deadlines: list[Deadline] = Field(default_factory=list)
+    history: list[HistoryEntry] = Field(default_factory=list)
+
+
+# ---- activity payloads (workflow -> step services) ----
+
+
+class PlaceHoldRequest(_Model):
+    idempotency_key: str
+    case_id: str
+    declaration_id: str
+    line_no: int
+    customs_office: str
+    reason: str
+
+
+class HoldActionRequest(_Model):
+    idempotency_key: str
+    hold_id: str
+    action: Literal["detain", "release", "confiscate", "hand_to_court"]
+    reason: str
+
+
+class HoldResult(_Model):
+    hold_id: str
+    status: str
+
+
+class NoticeRequest(_Model):
+    idempotency_key: str
+    case_id: str
+    kind: Literal["suspension", "detention", "cannot_determine", "confiscation", "release", "court_handover"]
+    holder: HolderRef
+    subject: str
+    body: str
+    reply_deadline_at: datetime | None = None
+    reply_allowed: bool = False
+
+
+class NoticeResult(_Model):
+    notice_id: str
+    email_status: str
+    webhook_status: str
+
+
+class DispositionRequest(_Model):
+    idempotency_key: str
+    case_id: str
+    jurisdiction: str
+    outcome: Literal["release", "confiscation", "handed_to_court"]
+    goods_value: Decimal
+    currency: str
+    right_type: str
+    fine_tier: str | None = None
+    reason: str
+
+
+class DispositionResult(_Model):
+    disposition_id: str
+    outcome: str
+    fine_amount: Decimal
+    fine_currency: str
+    disposal_method: str | None = None
+
+
+class CaseEventRecord(_Model):
+    case_id: str
+    seq: int
+    at: datetime
+    state: str
+    event: str
+    detail: dict = Field(default_factory=dict)
+    case_input: CaseInput

@@ -1,0 +1,99 @@
+"""Inbound customs declaration contract, version 1.
+
+This is the payload clearance systems send to ``POST /v1/declarations`` or publish
+straight to the ``customs.declarations.v1`` topic. Validation is strict: unknown
+fields, negative quantities, empty line lists and unknown jurisdictions are refused
+with a reason, because a declaration that is silently "fixed" cannot be audited.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from shared.contracts.jurisdictions import SUPPORTED_JURISDICTIONS
+
+CountryCode = Annotated[str, Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2")]
+CurrencyCode = Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217")]
+
+
+def _known_jurisdiction(value: str) -> str:
+    if value not in SUPPORTED_JURISDICTIONS:
+        raise ValueError(
+            f"unknown jurisdiction {value!r}; supported: {', '.join(sorted(SUPPORTED_JURISDICTIONS))}"
+        )
+    return value
+
+
+Jurisdiction = Annotated[str, AfterValidator(_known_jurisdiction)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+
+
+class Party(_Strict):
+    id: str = Field(min_length=1, max_length=64)
+    name: str = Field(min_length=1, max_length=256)
+    country: CountryCode | None = None
+
+
+class DeclarationLine(_Strict):
+    line_no: int = Field(ge=1, le=9999)
+    hs_code: str = Field(pattern=r"^[0-9]{4,10}$", description="HS / tariff code, digits only")
+    description: str = Field(min_length=1, max_length=1024)
+    brand: str | None = Field(default=None, max_length=256)
+    model: str | None = Field(default=None, max_length=256)
+    quantity: Decimal = Field(gt=0, max_digits=18, decimal_places=3)
+    unit: str = Field(min_length=1, max_length=16)
+    unit_value: Decimal = Field(ge=0, max_digits=18, decimal_places=4)
+    gross_weight_kg: Decimal | None = Field(default=None, ge=0, max_digits=18, decimal_places=3)
+    origin_country: CountryCode | None = None
+
+    @property
+    def line_value(self) -> Decimal:
+        """Declared value of the line (quantity x unit value) in the declaration currency."""
+        return (self.quantity * self.unit_value).quantize(Decimal("0.01"))
+
+
+class DeclarationV1(_Strict):
+    declaration_id: str = Field(min_length=3, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+    revision: int = Field(ge=1, le=999)
+    submitted_at: datetime
+    jurisdiction: Jurisdiction
+    customs_office: str = Field(min_length=2, max_length=16)
+    direction: Literal["import", "export", "transit"]
+    procedure: str = Field(min_length=1, max_length=64)
+    transport_mode: Literal["sea", "air", "road", "rail", "post", "express", "other"]
+    declarant: Party
+    consignor: Party
+    consignee: Party
+    origin_country: CountryCode
+    destination_country: CountryCode
+    transit_countries: list[CountryCode] = Field(default_factory=list, max_length=20)
+    currency: CurrencyCode
+    lines: list[DeclarationLine] = Field(min_length=1, max_length=999)
+
+    @field_validator("submitted_at")
+    @classmethod
+    def _aware(cls, value: datetime) -> datetime:
+        if value.tzinfo is None:
+            raise ValueError("submitted_at must carry a time zone (e.g. 2026-11-20T08:15:00Z)")
+        return value
+
+    @model_validator(mode="after")
+    def _unique_lines(self) -> "DeclarationV1":
+        numbers = [line.line_no for line in self.lines]
+        if len(numbers) != len(set(numbers)):
+            raise ValueError("line_no values must be unique within a declaration")
+        return self
+
+    def content_hash(self) -> str:
+        """Stable digest of the declaration's content, used to tell a replay from a conflict."""
+        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()

@@ -1,0 +1,110 @@
+"""Event envelope and the payloads published on the platform's topics.
+
+Every message the platform itself produces is an ``EventEnvelope``: ``event_id`` is the
+dedupe key for consumers, the Kafka key is the aggregate id (declaration id, case id,
+hold id) so one aggregate's events stay in order. Fields are only ever added, with
+defaults; a breaking change makes a ``V2`` class and a ``.v2`` topic.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+# Topic names live in one place so producers and consumers cannot drift apart.
+TOPIC_DECLARATIONS = "customs.declarations.v1"
+TOPIC_DECLARATIONS_DLQ = "customs.declarations.v1.dlq"
+TOPIC_ASSESSMENTS = "risk.assessments.v1"
+TOPIC_HOLDS = "customs.holds.v1"
+TOPIC_CASE_EVENTS = "cases.events.v1"
+ALL_TOPICS = (TOPIC_DECLARATIONS, TOPIC_DECLARATIONS_DLQ, TOPIC_ASSESSMENTS, TOPIC_HOLDS, TOPIC_CASE_EVENTS)
+
+# Namespace for deterministic event ids (uuid5), so a retried publish carries the same id.
+EVENT_NAMESPACE = uuid.UUID("5b0f8f51-8a52-4f0e-9d8e-1c7b1b3f0a11")
+
+
+def deterministic_event_id(*parts: object) -> uuid.UUID:
+    """An event id that is the same every time the same fact is published."""
+    return uuid.uuid5(EVENT_NAMESPACE, "|".join(str(p) for p in parts))
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class _Tolerant(BaseModel):
+    # Consumers parse tolerantly: a producer may add fields before a consumer knows them.
+    model_config = ConfigDict(extra="ignore")
+
+
+class EventEnvelope(_Tolerant):
+    event_id: uuid.UUID
+    event_type: str
+    event_version: int = 1
+    occurred_at: datetime = Field(default_factory=utcnow)
+    producer: str
+    correlation_id: str
+    causation_id: str | None = None
+    payload: dict[str, Any]
+
+
+class RiskHitV1(_Tolerant):
+    recordation_id: str
+    match: Literal["exact", "alias", "normalised", "fuzzy", "descriptive"]
+    term: str
+    reasons: list[str] = Field(default_factory=list)
+
+
+class LineAssessmentV1(_Tolerant):
+    line_no: int
+    suspected: bool
+    score: float
+    lane: Literal["green", "yellow", "red"]
+    hits: list[RiskHitV1] = Field(default_factory=list)
+    reasons: list[str] = Field(default_factory=list)
+    case_id: str | None = None
+
+
+class RiskAssessedV1(_Tolerant):
+    """Payload of ``risk.assessed`` on ``risk.assessments.v1``."""
+
+    declaration_id: str
+    revision: int
+    jurisdiction: str
+    assessed_at: datetime
+    lines: list[LineAssessmentV1]
+    case_ids: list[str] = Field(default_factory=list)
+
+
+class HoldEventV1(_Tolerant):
+    """Payload of ``hold.placed`` / ``hold.detained`` / ``hold.released`` / ``hold.confiscated`` /
+    ``hold.handed_to_court`` on ``customs.holds.v1``: the instruction clearance systems act on."""
+
+    hold_id: str
+    case_id: str
+    declaration_id: str
+    line_no: int
+    customs_office: str
+    status: Literal["suspended", "detained", "released", "confiscated", "handed_to_court"]
+    reason: str
+    at: datetime
+
+
+class CaseEventV1(_Tolerant):
+    """Payload of ``case.transition`` on ``cases.events.v1``: one state change of a case."""
+
+    case_id: str
+    seq: int
+    state: str
+    event: str
+    detail: dict[str, Any] = Field(default_factory=dict)
+    at: datetime
+    holder_id: str | None = None
+    declaration_id: str | None = None
+    consignor_id: str | None = None
+    consignee_id: str | None = None
+    goods_value: Decimal | None = None

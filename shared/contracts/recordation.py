@@ -1,0 +1,68 @@
+"""Recordation contract, version 1: a right recorded with customs (CN: GACC recordation)."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, EmailStr, Field, model_validator
+
+from shared.contracts.declaration import CurrencyCode, Jurisdiction
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+
+
+class Holder(_Strict):
+    id: str = Field(min_length=1, max_length=64)
+    name: str = Field(min_length=1, max_length=256)
+    contact_email: EmailStr
+    webhook_url: AnyHttpUrl | None = None
+
+
+class Agent(_Strict):
+    id: str = Field(min_length=1, max_length=64)
+    name: str = Field(min_length=1, max_length=256)
+    contact_email: EmailStr | None = None
+
+
+class Licensee(_Strict):
+    id: str = Field(min_length=1, max_length=64)
+    name: str = Field(min_length=1, max_length=256)
+
+
+class GenuineValue(_Strict):
+    hs_prefix: str = Field(pattern=r"^[0-9]{2,10}$")
+    min: Decimal = Field(ge=0)
+    currency: CurrencyCode
+
+
+class RecordationV1(_Strict):
+    recordation_id: str = Field(min_length=3, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+    jurisdiction: Jurisdiction
+    right_type: Literal["trademark", "copyright", "patent"]
+    title: str = Field(min_length=1, max_length=256)
+    registration_number: str = Field(min_length=1, max_length=64)
+    aliases: list[str] = Field(default_factory=list, max_length=100)
+    holder: Holder
+    agent: Agent | None = None
+    goods_hs_prefixes: list[str] = Field(min_length=1, max_length=200)
+    nice_classes: list[int] = Field(default_factory=list)
+    authorized_licensees: list[Licensee] = Field(default_factory=list)
+    genuine_unit_value: list[GenuineValue] = Field(default_factory=list)
+    valid_from: date
+    valid_until: date
+    status: Literal["pending", "active", "expired", "revoked", "refused"] = "active"
+
+    @model_validator(mode="after")
+    def _check(self) -> "RecordationV1":
+        if self.valid_until < self.valid_from:
+            raise ValueError("valid_until must not be before valid_from")
+        for prefix in self.goods_hs_prefixes:
+            if not prefix.isdigit() or not 2 <= len(prefix) <= 10:
+                raise ValueError(f"goods_hs_prefixes entry {prefix!r} must be 2-10 digits")
+        if any(not a.strip() for a in self.aliases):
+            raise ValueError("aliases must not be empty strings")
+        return self

@@ -1,0 +1,87 @@
+"""Database helpers: one async engine per service, one session per request or message.
+
+Each service owns its own database; the tables every service needs in the same shape
+(the transactional outbox, the applied-events ledger, idempotency records) are built
+here onto the service's own metadata so the shape cannot drift between services.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, BigInteger, DateTime, Integer, MetaData, String, Table, Column, func, text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+JsonType = JSON().with_variant(JSONB(), "postgresql")
+
+
+def make_metadata() -> MetaData:
+    return MetaData(naming_convention=NAMING)
+
+
+def make_engine(url: str, *, pool_size: int = 5) -> AsyncEngine:
+    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+
+
+def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+async def ping(engine: AsyncEngine) -> None:
+    async with engine.connect() as conn:
+        await conn.execute(text("SELECT 1"))
+
+
+def outbox_table(metadata: MetaData) -> Table:
+    """Events written in the same transaction as the change they announce; a relay publishes them."""
+    return Table(
+        "outbox",
+        metadata,
+        Column("id", BigInteger, primary_key=True, autoincrement=True),
+        Column("event_id", String(36), nullable=False, unique=True),
+        Column("topic", String(128), nullable=False),
+        Column("key", String(256), nullable=False),
+        Column("envelope", JsonType, nullable=False),
+        Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        Column("published_at", DateTime(timezone=True), nullable=True, index=True),
+        Column("attempts", Integer, nullable=False, server_default="0"),
+    )
+
+
+def applied_events_table(metadata: MetaData) -> Table:
+    """Ids of consumed events already applied: the consumer's dedupe ledger."""
+    return Table(
+        "applied_events",
+        metadata,
+        Column("event_id", String(128), primary_key=True),
+        Column("topic", String(128), nullable=False),
+        Column("applied_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    )
+
+
+def idempotency_table(metadata: MetaData) -> Table:
+    """Answers already given to a command carrying an idempotency key."""
+    return Table(
+        "idempotency_keys",
+        metadata,
+        Column("key", String(200), primary_key=True),
+        Column("request_hash", String(64), nullable=False),
+        Column("status_code", Integer, nullable=False),
+        Column("response", JsonType, nullable=False),
+        Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    )
+
+
+def now_utc() -> datetime:
+    from datetime import timezone
+
+    return datetime.now(timezone.utc)

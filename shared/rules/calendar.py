@@ -1,0 +1,88 @@
+"""Working-day calendars per jurisdiction and the deadline arithmetic of the legal process.
+
+A time limit of N working days runs from the day after service (CN Measures: "time
+limits run from the day after service") and ends at the end of the N-th working day in
+the jurisdiction's own time zone. Weekends are non-working unless the State Council
+moved a working day onto them ("adjusted working days"); public holidays are
+non-working. Data lives in ``calendar_<jurisdiction>.json`` beside this module.
+
+Pure and deterministic: the case workflow calls it directly.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from functools import lru_cache
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+_DATA = Path(__file__).with_name("calendar_{}.json")
+
+
+@dataclass(frozen=True)
+class WorkingCalendar:
+    jurisdiction: str
+    timezone: str
+    weekend: frozenset[int]
+    holidays: frozenset[date]
+    adjusted_working_days: frozenset[date]
+    covered_years: frozenset[int] = field(default_factory=frozenset)
+    provisional_years: frozenset[int] = field(default_factory=frozenset)
+
+    def is_working_day(self, day: date) -> bool:
+        if day in self.adjusted_working_days:
+            return True
+        if day in self.holidays:
+            return False
+        return day.weekday() not in self.weekend
+
+    def add_working_days(self, start: date, working_days: int) -> date:
+        """The ``working_days``-th working day after ``start`` (``start`` itself never counts)."""
+        if working_days < 1:
+            raise ValueError("working_days must be at least 1")
+        day, counted = start, 0
+        while counted < working_days:
+            day += timedelta(days=1)
+            if self.is_working_day(day):
+                counted += 1
+        return day
+
+    def local_date(self, instant: datetime) -> date:
+        """The calendar date of ``instant`` in the jurisdiction's time zone."""
+        return instant.astimezone(ZoneInfo(self.timezone)).date()
+
+    def end_of_day(self, day: date) -> datetime:
+        """Midnight at the end of ``day`` in the jurisdiction's time zone, as a UTC instant."""
+        local_midnight = datetime.combine(day + timedelta(days=1), time(0, 0), tzinfo=ZoneInfo(self.timezone))
+        return local_midnight.astimezone(timezone.utc)
+
+    def is_provisional(self, day: date) -> bool:
+        return day.year in self.provisional_years or day.year not in self.covered_years
+
+
+@lru_cache(maxsize=None)
+def calendar_for(jurisdiction: str) -> WorkingCalendar:
+    """Load (once) the working-day calendar of ``jurisdiction``."""
+    path = Path(str(_DATA).format(jurisdiction.lower()))
+    if not path.exists():
+        raise KeyError(f"no working-day calendar for jurisdiction {jurisdiction!r}")
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    holidays: set[date] = set()
+    adjusted: set[date] = set()
+    provisional: set[int] = set()
+    for year, spec in raw["years"].items():
+        holidays.update(date.fromisoformat(h["date"]) for h in spec["holidays"])
+        adjusted.update(date.fromisoformat(d) for d in spec["adjusted_working_days"])
+        if spec.get("status") != "official":
+            provisional.add(int(year))
+    return WorkingCalendar(
+        jurisdiction=raw["jurisdiction"],
+        timezone=raw["timezone"],
+        weekend=frozenset(raw["weekend"]),
+        holidays=frozenset(holidays),
+        adjusted_working_days=frozenset(adjusted),
+        covered_years=frozenset(int(y) for y in raw["years"]),
+        provisional_years=frozenset(provisional),
+    )

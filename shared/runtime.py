@@ -1,0 +1,117 @@
+"""Composition root of a service: its engine, session factory, Kafka producer and outbox relay.
+
+Built from settings in the app's lifespan and kept on ``app.state.runtime``; request
+handlers get a session per request through ``session_dep``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+
+from aiokafka import AIOKafkaProducer
+from fastapi import FastAPI, Request
+from sqlalchemy import Table
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.db import make_engine, make_sessionmaker, ping
+from shared.kafka import OutboxRelay, check_broker, make_producer
+
+
+def configure_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
+
+
+class Runtime:
+    def __init__(self, settings, *, outbox: Table | None = None, kafka: bool = True) -> None:  # noqa: ANN001
+        self.settings = settings
+        self.engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
+        self.sessionmaker = make_sessionmaker(self.engine)
+        self.producer: AIOKafkaProducer | None = make_producer(settings) if kafka else None
+        self.relay: OutboxRelay | None = None
+        if outbox is not None and self.producer is not None:
+            self.relay = OutboxRelay(
+                sessionmaker=self.sessionmaker, outbox=outbox, producer=self.producer, service=settings.service_name
+            )
+
+    async def start(self) -> None:
+        configure_logging(self.settings.log_level)
+        if self.producer:
+            await self.producer.start()
+        if self.relay:
+            await self.relay.start()
+
+    async def stop(self) -> None:
+        if self.relay:
+            await self.relay.stop()
+        if self.producer:
+            await self.producer.stop()
+        await self.engine.dispose()
+
+    def kick(self) -> None:
+        if self.relay:
+            self.relay.kick()
+
+    def readiness(self) -> list:
+        async def database() -> None:
+            await ping(self.engine)
+
+        checks = [database]
+        if self.producer:
+            producer = self.producer
+
+            async def broker() -> None:
+                await check_broker(producer)
+
+            checks.append(broker)
+        return checks
+
+
+async def session_dep(request: Request) -> AsyncIterator[AsyncSession]:
+    """One session per request, never shared across tasks."""
+    async with request.app.state.runtime.sessionmaker() as session:
+        yield session
+
+
+def runtime_of(app: FastAPI) -> Runtime:
+    return app.state.runtime
+
+
+def service_app(
+    settings,  # noqa: ANN001
+    *,
+    title: str,
+    description: str,
+    routers: list,
+    outbox: Table | None = None,
+    on_start=None,  # noqa: ANN001 - async (app) -> None, after the runtime started
+    on_stop=None,  # noqa: ANN001 - async (app) -> None, before the runtime stops
+    extra_readiness=None,  # noqa: ANN001 - (app) -> list of checks
+) -> FastAPI:
+    """A service app with its runtime wired in the lifespan; the same shape for every service."""
+    from shared.web import create_app
+
+    async def lifespan(app: FastAPI):  # noqa: ANN202
+        runtime = Runtime(settings, outbox=outbox)
+        app.state.runtime = runtime
+        await runtime.start()
+        try:
+            if on_start:
+                await on_start(app)
+            yield
+        finally:
+            if on_stop:
+                await on_stop(app)
+            await runtime.stop()
+
+    def readiness(app: FastAPI) -> list:
+        checks = app.state.runtime.readiness()
+        return checks + (extra_readiness(app) if extra_readiness else [])
+
+    app = create_app(settings=settings, title=title, description=description, lifespan=lifespan, readiness=readiness)
+    for router in routers:
+        app.include_router(router)
+    return app

@@ -1,0 +1,197 @@
+"""FastAPI app factory shared by every service: errors, body limits, health, readiness, metrics.
+
+Every error leaves as ``{"error": {"code", "message", "details"?}}`` with a 4xx/5xx
+status, so clearance systems and the console can act on the machine-readable code.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from shared.auth import Authenticator
+
+log = logging.getLogger(__name__)
+
+HTTP_REQUESTS = Counter(
+    "ipr_http_requests_total", "HTTP requests served", ["service", "method", "route", "status"]
+)
+HTTP_LATENCY = Histogram(
+    "ipr_http_request_duration_seconds", "HTTP request latency", ["service", "method", "route"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+
+ReadinessCheck = Callable[[], Awaitable[None]]
+
+
+def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"code": code, "message": message}
+    if details is not None:
+        body["details"] = details
+    return {"error": body}
+
+
+class BodySizeLimit:
+    """Refuses request bodies above ``max_bytes`` with 413, whether or not Content-Length is sent."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope.get("headers", []):
+            if name == b"content-length":
+                try:
+                    too_big = int(value) > self.max_bytes
+                except ValueError:
+                    too_big = False
+                if too_big:
+                    await self._reject(send)
+                    return
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise _BodyTooLarge()
+            return message
+
+        try:
+            await self.app(scope, limited_receive, send)
+        except _BodyTooLarge:
+            await self._reject(send)
+
+    async def _reject(self, send: Send) -> None:
+        response = JSONResponse(
+            error_body("body_too_large", f"request body exceeds {self.max_bytes} bytes"), status_code=413
+        )
+        await response({"type": "http"}, _empty_receive, send)
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+async def _empty_receive() -> Message:
+    return {"type": "http.request", "body": b"", "more_body": False}
+
+
+def _validation_code(errors: list[dict[str, Any]]) -> str:
+    types = {e.get("type") for e in errors}
+    if "json_invalid" in types:
+        return "malformed_json"
+    messages = " ".join(str(e.get("msg", "")) for e in errors)
+    if "unknown jurisdiction" in messages:
+        return "unknown_jurisdiction"
+    return "schema_violation"
+
+
+def create_app(
+    *,
+    settings,  # noqa: ANN001 - a ServiceSettings
+    title: str,
+    description: str,
+    lifespan: Callable[[FastAPI], AsyncIterator[None]] | None = None,
+    readiness: Callable[[FastAPI], list[ReadinessCheck]] | None = None,
+    version: str = "1.0.0",
+) -> FastAPI:
+    """Build a service app with the platform's standard endpoints and error handling."""
+
+    @asynccontextmanager
+    async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.settings = settings
+        app.state.authenticator = Authenticator(settings)
+        if lifespan is None:
+            yield
+        else:
+            async with asynccontextmanager(lifespan)(app):
+                yield
+
+    app = FastAPI(title=title, description=description, version=version, lifespan=_lifespan)
+    service = settings.service_name
+
+    @app.exception_handler(RequestValidationError)
+    async def _on_validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"loc": list(e.get("loc", ())), "msg": e.get("msg"), "type": e.get("type")} for e in exc.errors()
+        ]
+        code = _validation_code(errors)
+        status_code = 400 if code == "malformed_json" else 422
+        message = {
+            "malformed_json": "request body is not valid JSON",
+            "unknown_jurisdiction": "jurisdiction is not supported",
+            "schema_violation": "request does not match the contract",
+        }[code]
+        return JSONResponse(error_body(code, message, errors), status_code=status_code)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _on_http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        detail = exc.detail
+        if isinstance(detail, dict) and "code" in detail:
+            body = error_body(detail["code"], detail.get("message", ""), detail.get("details"))
+        else:
+            code = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized", 403: "forbidden"}.get(
+                exc.status_code, "http_error"
+            )
+            body = error_body(code, str(detail))
+        return JSONResponse(body, status_code=exc.status_code, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _on_unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error")
+        return JSONResponse(error_body("internal_error", "unexpected server error"), status_code=500)
+
+    @app.middleware("http")
+    async def _metrics(request: Request, call_next):  # noqa: ANN001, ANN202
+        started = time.perf_counter()
+        response = await call_next(request)
+        route = request.scope.get("route")
+        path = getattr(route, "path", "unmatched")
+        HTTP_REQUESTS.labels(service, request.method, path, str(response.status_code)).inc()
+        HTTP_LATENCY.labels(service, request.method, path).observe(time.perf_counter() - started)
+        return response
+
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+
+    @app.get("/healthz", tags=["ops"], summary="Liveness: the process is up")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok", "service": service}
+
+    @app.get("/readyz", tags=["ops"], summary="Readiness: database, broker and peers answer")
+    async def readyz() -> JSONResponse:
+        checks: dict[str, str] = {}
+        ok = True
+        for check in (readiness(app) if readiness else []):
+            name = getattr(check, "__name__", "check")
+            try:
+                await check()
+                checks[name] = "ok"
+            except Exception as exc:  # noqa: BLE001 - report any failure
+                ok = False
+                checks[name] = f"failed: {type(exc).__name__}: {exc}"[:300]
+        return JSONResponse(
+            {"status": "ready" if ok else "not_ready", "service": service, "checks": checks},
+            status_code=200 if ok else 503,
+        )
+
+    @app.get("/metrics", tags=["ops"], summary="Prometheus metrics", include_in_schema=True)
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return app

