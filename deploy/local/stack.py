@@ -436,7 +436,9 @@ def start_services(profile: Profile, sec: dict[str, str]) -> None:
 
 
 def load_demo(profile: Profile, sec: dict[str, str]) -> None:
-    demo = json.loads((ROOT / "deploy" / "local" / "demo" / "recordations.json").read_text())
+    raw = (ROOT / "deploy" / "local" / "demo" / "recordations.json").read_text()
+    # The demo holder's webhook points at this profile's own sink.
+    demo = json.loads(raw.replace("127.0.0.1:8025", f"127.0.0.1:{profile.sink_http_port}"))
     url = f"http://127.0.0.1:{profile.service_ports['risk']}/v1/recordations"
     for rec in demo:
         req = urllib.request.Request(url, data=json.dumps(rec).encode(), method="POST", headers={

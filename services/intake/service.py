@@ -38,9 +38,6 @@ async def accept(session: AsyncSession, *, declaration: DeclarationV1, source: s
     existing = await session.get(Declaration, (declaration.declaration_id, declaration.revision), with_for_update=True)
     if existing is not None:
         if existing.content_hash != digest:
-            session.add(DeclarationEvent(
-                declaration_id=declaration.declaration_id, revision=declaration.revision,
-                event="conflict_refused", detail={"source": source, "content_hash": digest}))
             DECLARATIONS.labels(source, "conflict").inc()
             raise RevisionConflict(
                 f"declaration {declaration.declaration_id} revision {declaration.revision} was already "

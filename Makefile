@@ -1,0 +1,62 @@
+# IPR border-enforcement platform. `make up` runs the whole system; `make test` runs every test.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON_BOOT ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+STACK := $(PY) -m deploy.local.stack
+export PYTHONPATH := $(CURDIR)
+
+.PHONY: help deps venv up down restart status logs test test-unit test-workflows test-integration test-e2e \
+        clean contracts holder-token
+
+help: ## Show the targets
+	@grep -E '^[a-zA-Z0-9_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-18s %s\n", $$1, $$2}'
+
+deps: ## Install system packages the stack needs (PostgreSQL from Debian) if they are missing
+	@bash deploy/local/install-deps.sh
+
+$(STAMP): requirements.txt requirements-dev.txt
+	@test -x $(PY) || $(PYTHON_BOOT) -m venv $(VENV)
+	@$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	@$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $(STAMP)
+
+venv: $(STAMP) ## Create .venv and install the pinned Python packages
+
+up: deps venv ## Install what is missing, start the whole system in the background, print the URLs
+	@$(STACK) up
+
+down: ## Stop everything `make up` started
+	@test -x $(PY) && $(STACK) down || true
+
+restart: down up ## Stop and start again (data is kept)
+
+status: venv ## Show which processes run and whether each service is ready
+	@$(STACK) status
+
+logs: venv ## Follow the logs of every process
+	@$(STACK) logs
+
+test: deps venv ## Run every test (unit, workflow, integration, end-to-end) against a stack of its own
+	@$(PY) -m pytest
+
+test-unit: venv ## Pure unit tests
+	@$(PY) -m pytest tests/unit
+
+test-workflows: venv ## Case workflow under Temporal's time-skipping test server
+	@$(PY) -m pytest tests/workflows
+
+test-integration: deps venv ## Services against real PostgreSQL, broker and Temporal
+	@$(PY) -m pytest tests/integration
+
+test-e2e: deps venv ## A declaration through the whole running system
+	@$(PY) -m pytest tests/e2e
+
+holder-token: venv ## Issue a rights-holder token: make holder-token HOLDER=RH-0002
+	@set -a; . ./.env; set +a; $(PY) -m shared.auth $(HOLDER)
+
+clean: down ## Stop everything and delete local data (.data, .data-test)
+	rm -rf .data .data-test

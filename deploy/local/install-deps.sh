@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs the system packages the embedded stack needs, only when they are missing.
+# PostgreSQL server from Debian; everything else comes from PyPI into .venv.
+set -euo pipefail
+
+have_pg() {
+  command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1
+}
+
+PY="${PYTHON_BOOT:-$(command -v python3.11 || command -v python3)}"
+need=()
+have_pg || need+=(postgresql)
+# Debian's own Python ships venv/ensurepip separately.
+"$PY" -c "import ensurepip, venv" >/dev/null 2>&1 || need+=("python3-venv")
+if [ "${#need[@]}" -eq 0 ]; then
+  exit 0
+fi
+echo "[deps] installing from Debian: ${need[*]}"
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else
+    echo "[deps] need root (or sudo) to apt-get install ${need[*]}" >&2; exit 1
+  fi
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+# Debian starts a cluster on 5432 by default; the platform runs its own cluster and does not need it.
+if command -v pg_lsclusters >/dev/null 2>&1; then
+  pg_lsclusters -h 2>/dev/null | awk '{print $1, $2}' | while read -r ver name; do
+    $SUDO pg_ctlcluster "$ver" "$name" stop >/dev/null 2>&1 || true
+  done
+fi
+have_pg || { echo "[deps] PostgreSQL install failed" >&2; exit 1; }
+echo "[deps] installed ${need[*]}"

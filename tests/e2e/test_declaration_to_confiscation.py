@@ -1,0 +1,129 @@
+"""End to end: the example declaration travels clearance system -> intake -> Kafka -> risk -> case workflow
+-> holds -> notify -> rights-holder reply -> detention -> determination -> confiscation and disposal."""
+
+from __future__ import annotations
+
+import pytest
+
+from shared.contracts.events import TOPIC_ASSESSMENTS, TOPIC_CASE_EVENTS, TOPIC_HOLDS
+from tests.factories import example_declaration
+from tests.helpers import eventually, find_on_topic, unique_id
+
+pytestmark = pytest.mark.e2e
+
+
+async def case_in_state(http, stack, case_id: str, state: str, who: str = "officer") -> dict:  # noqa: ANN001
+    async def probe():  # noqa: ANN202
+        r = await http.get(f"{stack.url('cases')}/v1/cases/{case_id}", headers=stack.auth(who))
+        return r.json() if r.status_code == 200 and r.json()["state"] == state else None
+
+    return await eventually(probe, what=f"case {case_id} in state {state}")
+
+
+async def test_example_declaration_to_confiscation(http, stack) -> None:
+    body = example_declaration(declaration_id=unique_id("CN5300-E2E"))
+    accepted = await http.post(f"{stack.url('intake')}/v1/declarations", json=body, headers=stack.auth("clearance"))
+    assert accepted.status_code == 202, accepted.text
+    case_id = f"IPR-{body['declaration_id']}-L1"
+
+    # risk publishes the assessment; a case opens and waits for the rights holder
+    assessed = await find_on_topic(stack.kafka, TOPIC_ASSESSMENTS,
+                                   lambda v: v.get("payload", {}).get("declaration_id") == body["declaration_id"])
+    assert assessed["payload"]["case_ids"] == [case_id]
+    case = await case_in_state(http, stack, case_id, "suspended")
+    reply_deadline = next(d for d in case["deadlines"] if d["name"] == "holder_reply")
+    assert reply_deadline["status"] == "pending" and reply_deadline["working_days"] == 3
+    assert case["holder_id"] == "RH-0001"
+    assert case["links"]["temporal_ui"] is None  # the test stack runs Temporal headless
+
+    # the clearance system is told to hold the line
+    placed = await find_on_topic(stack.kafka, TOPIC_HOLDS, lambda v: v.get("payload", {}).get("case_id") == case_id)
+    assert placed["event_type"] == "hold.placed" and placed["payload"]["line_no"] == 1
+
+    # the holder got the written notice by e-mail and webhook
+    notices = (await http.get(f"{stack.url('notify')}/v1/notices?case_id={case_id}", headers=stack.auth("holder"))).json()
+    assert len(notices) == 1
+    notice = notices[0]
+    assert {d["channel"]: d["status"] for d in notice["deliveries"]} == {"email": "delivered", "webhook": "delivered"}
+    mails = (await http.get(f"{stack.sink}/mail")).json()
+    mail = next(m for m in mails if m["headers"].get("X-IPR-Case-Id") == case_id)
+    assert mail["to"] == "brand-protection@example.com" and "Suspension of release" in mail["subject"]
+    hooks = (await http.get(f"{stack.sink}/webhooks")).json()
+    assert any(case_id in h["body"] for h in hooks)
+
+    # another rights holder can see neither the case nor the notice, nor reply to it
+    stranger = stack.holder_auth("RH-0002")
+    assert (await http.get(f"{stack.url('cases')}/v1/cases/{case_id}", headers=stranger)).status_code == 404
+    assert (await http.get(f"{stack.url('notify')}/v1/notices/{notice['notice_id']}", headers=stranger)).status_code == 404
+    refused = await http.post(f"{stack.url('notify')}/v1/notices/{notice['notice_id']}/reply", headers=stranger,
+                              json={"decision": "no_detention"})
+    assert refused.status_code == 404
+    theirs = (await http.get(f"{stack.url('cases')}/v1/cases", headers=stranger)).json()
+    assert case_id not in {c["case_id"] for c in theirs} and all(c["holder_id"] == "RH-0002" for c in theirs)
+
+    # detention without a guarantee is refused with a reason
+    no_guarantee = await http.post(f"{stack.url('notify')}/v1/notices/{notice['notice_id']}/reply",
+                                   headers=stack.auth("holder"), json={"decision": "detain"})
+    assert no_guarantee.status_code == 422 and no_guarantee.json()["error"]["code"] == "guarantee_required"
+
+    # the holder asks for detention and posts the guarantee the rules require
+    required = case["required_guarantee_cny"]
+    reply = {"decision": "detain",
+             "guarantee": {"amount": required, "currency": "CNY", "form": "bank_letter", "reference": "BOC-LG-001"}}
+    answered = await http.post(f"{stack.url('notify')}/v1/notices/{notice['notice_id']}/reply",
+                               headers=stack.auth("holder"), json=reply)
+    assert answered.status_code == 201, answered.text
+    assert answered.json()["forwarded_to_case"] is True
+    repeat = await http.post(f"{stack.url('notify')}/v1/notices/{notice['notice_id']}/reply",
+                             headers=stack.auth("holder"), json=reply)
+    assert repeat.status_code == 200
+    other = await http.post(f"{stack.url('notify')}/v1/notices/{notice['notice_id']}/reply",
+                            headers=stack.auth("holder"), json={"decision": "no_detention"})
+    assert other.status_code == 409 and other.json()["error"]["code"] == "already_replied"
+
+    detained = await case_in_state(http, stack, case_id, "detained", who="holder")
+    deadlines = {d["name"]: d for d in detained["deadlines"]}
+    assert deadlines["holder_reply"]["status"] == "met"
+    assert deadlines["customs_determination"]["working_days"] == 30
+    assert deadlines["court_notice_or_release"]["working_days"] == 50
+
+    # a holder may not decide for customs
+    forbidden = await http.post(f"{stack.url('cases')}/v1/cases/{case_id}/determination", headers=stack.auth("holder"),
+                                json={"outcome": "infringing"})
+    assert forbidden.status_code == 403
+    determined = await http.post(f"{stack.url('cases')}/v1/cases/{case_id}/determination",
+                                 headers=stack.auth("officer"), json={"outcome": "infringing", "fine_tier": "ordinary"})
+    assert determined.status_code == 202, determined.text
+
+    final = await case_in_state(http, stack, case_id, "confiscated")
+    goods_value = float(final["goods_value"])
+    assert float(final["fine_amount"]) == pytest.approx(goods_value * 0.15)
+    assert float(final["fine_amount"]) <= goods_value * 0.30
+    events = [h["event"] for h in final["history"]]
+    for expected in ("case_opened", "holder_notified", "holder_replied", "goods_detained", "customs_determined",
+                     "goods_confiscated"):
+        assert expected in events
+    again = await http.post(f"{stack.url('cases')}/v1/cases/{case_id}/determination", headers=stack.auth("officer"),
+                            json={"outcome": "not_infringing"})
+    assert again.status_code == 409 and again.json()["error"]["code"] == "invalid_case_state"
+
+    # every step service holds its own record of what happened
+    hold = (await http.get(f"{stack.url('holds')}/v1/holds/{final['hold_id']}", headers=stack.auth("clearance"))).json()
+    assert [h["status"] for h in hold["history"]] == ["suspended", "detained", "confiscated"]
+    disposition = (await http.get(f"{stack.url('disposal')}/v1/dispositions/{final['disposition_id']}",
+                                  headers=stack.auth("officer"))).json()
+    assert disposition["outcome"] == "confiscation" and disposition["disposal_method"] == "destruction"
+    confiscated = await find_on_topic(stack.kafka, TOPIC_HOLDS, lambda v: v.get("payload", {}).get("case_id") == case_id
+                                      and v["payload"]["status"] == "confiscated")
+    assert confiscated["event_type"] == "hold.confiscated"
+    closing = await find_on_topic(stack.kafka, TOPIC_CASE_EVENTS, lambda v: v.get("correlation_id") == case_id
+                                  and v["payload"]["state"] == "confiscated")
+    assert closing["payload"]["holder_id"] == "RH-0001"
+
+    # the case list (read model) shows the final state to officers and to the holder
+    listed = (await http.get(f"{stack.url('cases')}/v1/cases?declaration_id={body['declaration_id']}",
+                             headers=stack.auth("holder"))).json()
+    assert [(c["case_id"], c["state"]) for c in listed] == [(case_id, "confiscated")]
+    confiscation_mail = [m for m in (await http.get(f"{stack.sink}/mail")).json()
+                         if m["headers"].get("X-IPR-Case-Id") == case_id]
+    assert [m["subject"].split(" - ")[0] for m in confiscation_mail][-1] == "[Customs IPR] Goods confiscated"

@@ -1,0 +1,59 @@
+"""Helpers for tests that drive the running system."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+
+async def eventually(probe: Callable[[], Awaitable[Any]], *, timeout: float = 30.0, what: str = "condition") -> Any:
+    """Poll ``probe`` until it returns something truthy (asynchronous processing, not a legal deadline)."""
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        last = await probe()
+        if last:
+            return last
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"{what} not reached within {timeout}s; last value: {last!r}")
+
+
+def unique_id(prefix: str = "T") -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:10].upper()}"
+
+
+async def produce(bootstrap: str, topic: str, value: bytes, key: bytes | None = None) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    await producer.start()
+    try:
+        await producer.send_and_wait(topic, value=value, key=key)
+    finally:
+        await producer.stop()
+
+
+async def find_on_topic(bootstrap: str, topic: str, match: Callable[[dict], bool], *, timeout: float = 30.0) -> dict:
+    """Read ``topic`` from the beginning until a JSON record satisfies ``match``."""
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=None, auto_offset_reset="earliest",
+                                enable_auto_commit=False)
+    await consumer.start()
+    try:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            batches = await consumer.getmany(timeout_ms=500)
+            for records in batches.values():
+                for record in records:
+                    try:
+                        value = json.loads(record.value)
+                    except (ValueError, TypeError):
+                        continue
+                    if match(value):
+                        return value
+        raise AssertionError(f"no matching record on {topic} within {timeout}s")
+    finally:
+        await consumer.stop()
