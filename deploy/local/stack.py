@@ -421,18 +421,27 @@ def migrate(profile: Profile, sec: dict[str, str]) -> None:
         run([sys.executable, "-m", "shared.migrate", service], env=service_env(profile, sec, service), cwd=ROOT)
 
 
+def start_service(profile: Profile, sec: dict[str, str], service: str, *, wait: bool = True) -> None:
+    """Start one service (or ``worker``) and, by default, wait until it is ready."""
+    if service == "worker":
+        spawn(profile, "worker", [sys.executable, "-m", "services.cases.worker"], service_env(profile, sec, "cases"))
+        if wait:
+            wait_for("case worker", lambda: http_ok(f"http://127.0.0.1:{profile.worker_metrics_port}/metrics"), 60, 0.3)
+        return
+    port = profile.service_ports[service]
+    spawn(profile, service, [sys.executable, "-m", "uvicorn", f"services.{service}.main:app", "--host",
+                             "127.0.0.1", "--port", str(port), "--log-level", "warning",
+                             "--timeout-graceful-shutdown", "10"],
+          service_env(profile, sec, service))
+    if wait:
+        wait_for(f"{service} service", lambda: http_ok(f"http://127.0.0.1:{port}/readyz"), 90, 0.3)
+
+
 def start_services(profile: Profile, sec: dict[str, str]) -> None:
-    for service in SERVICES:
-        port = profile.service_ports[service]
-        spawn(profile, service, [sys.executable, "-m", "uvicorn", f"services.{service}.main:app", "--host",
-                                 "127.0.0.1", "--port", str(port), "--log-level", "warning",
-                                 "--timeout-graceful-shutdown", "10"],
-              service_env(profile, sec, service))
-    spawn(profile, "worker", [sys.executable, "-m", "services.cases.worker"], service_env(profile, sec, "cases"))
-    for service in SERVICES:
-        port = profile.service_ports[service]
-        wait_for(f"{service} service", lambda port=port: http_ok(f"http://127.0.0.1:{port}/readyz"), 90, 0.3)
-    wait_for("case worker", lambda: http_ok(f"http://127.0.0.1:{profile.worker_metrics_port}/metrics"), 60, 0.3)
+    for service in (*SERVICES, "worker"):
+        start_service(profile, sec, service, wait=False)
+    for service in (*SERVICES, "worker"):
+        start_service(profile, sec, service)
 
 
 def load_demo(profile: Profile, sec: dict[str, str]) -> None:

@@ -196,7 +196,7 @@ class DispositionRequest(_Model):
     case_id: str
     jurisdiction: str
     outcome: Literal["release", "confiscation", "handed_to_court"]
-    goods_value: Decimal
+    goods_value: Decimal = Field(ge=0)
     currency: str
     right_type: str
     fine_tier: str | None = None
