@@ -16,7 +16,9 @@ def check_secret(value: SecretStr | None, name: str) -> SecretStr | None:
     if value is None:
         return value
     raw = value.get_secret_value()
-    if raw.lower() in _PLACEHOLDERS or len(raw) < 16:
+    lowered = raw.lower()
+    placeholder = any(word and not lowered.replace(word, "") for word in _PLACEHOLDERS)
+    if placeholder or len(raw) < 16 or len(set(raw)) < 8:
         raise ValueError(f"{name} must be a real secret of at least 16 characters")
     return value
 

@@ -28,7 +28,7 @@ def check_target(url: str, allow_list: str) -> str:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https"):
         raise TargetRefused(f"scheme {parts.scheme!r} is not allowed")
-    if parts.username or parts.password:
+    if "@" in parts.netloc:
         raise TargetRefused("credentials in webhook URLs are not allowed")
     host = (parts.hostname or "").lower().rstrip(".")
     if not host:

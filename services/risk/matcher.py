@@ -17,6 +17,7 @@ from decimal import Decimal
 from shared.contracts.declaration import DeclarationLine, DeclarationV1
 from shared.contracts.events import LineAssessmentV1, RiskHitV1
 from shared.contracts.recordation import RecordationV1
+from shared.rules.calendar import calendar_for
 
 MAX_NGRAM = 4
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
@@ -107,7 +108,8 @@ def assess_line(
     index: RegistryIndex, declaration: DeclarationV1, line: DeclarationLine, scoring: Scoring
 ) -> LineResult:
     """Score one line against the registry; the best suspected hit names the recordation of the case."""
-    on_date: date = declaration.submitted_at.date()
+    # Validity is judged on the declaration's date in the jurisdiction's own time zone.
+    on_date: date = calendar_for(declaration.jurisdiction).local_date(declaration.submitted_at)
     found: dict[str, tuple[_Entry, str]] = {}
     if line.brand:
         for entry in index.lookup(declaration.jurisdiction, compact(line.brand)):

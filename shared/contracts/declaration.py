@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime
+from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Annotated, Literal
 
@@ -94,6 +94,22 @@ class DeclarationV1(_Strict):
         return self
 
     def content_hash(self) -> str:
-        """Stable digest of the declaration's content, used to tell a replay from a conflict."""
-        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        """Stable digest of the declaration's content, used to tell a replay from a conflict.
+
+        Equal values hash equally however they were written: 500 and 500.0, 4.2 and "4.20",
+        and the same instant in any UTC offset.
+        """
+        canonical = json.dumps(_canonical(self.model_dump()), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _canonical(value: object) -> object:
+    if isinstance(value, dict):
+        return {k: _canonical(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_canonical(v) for v in value]
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f") if value else "0"
+    if isinstance(value, datetime):
+        return value.astimezone(timezone.utc).isoformat()
+    return value

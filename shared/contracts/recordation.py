@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, EmailStr, Field, model_validator
 
@@ -48,7 +48,7 @@ class RecordationV1(_Strict):
     aliases: list[str] = Field(default_factory=list, max_length=100)
     holder: Holder
     agent: Agent | None = None
-    goods_hs_prefixes: list[str] = Field(min_length=1, max_length=200)
+    goods_hs_prefixes: list[Annotated[str, Field(pattern=r"^[0-9]{2,10}$")]] = Field(min_length=1, max_length=200)
     nice_classes: list[int] = Field(default_factory=list)
     authorized_licensees: list[Licensee] = Field(default_factory=list)
     genuine_unit_value: list[GenuineValue] = Field(default_factory=list)
@@ -60,9 +60,6 @@ class RecordationV1(_Strict):
     def _check(self) -> "RecordationV1":
         if self.valid_until < self.valid_from:
             raise ValueError("valid_until must not be before valid_from")
-        for prefix in self.goods_hs_prefixes:
-            if not prefix.isdigit() or not 2 <= len(prefix) <= 10:
-                raise ValueError(f"goods_hs_prefixes entry {prefix!r} must be 2-10 digits")
         if any(not a.strip() for a in self.aliases):
             raise ValueError("aliases must not be empty strings")
         return self
