@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 STACK := $(PY) -m deploy.local.stack
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: help deps venv up down restart status logs test test-unit test-workflows test-integration test-e2e \
+.PHONY: help deps deps-test venv up down restart status logs test test-unit test-workflows test-integration test-e2e \
         clean contracts holder-token
 
 help: ## Show the targets
@@ -40,7 +40,10 @@ status: venv ## Show which processes run and whether each service is ready
 logs: venv ## Follow the logs of every process
 	@$(STACK) logs
 
-test: deps venv ## Run every test (unit, workflow, integration, end-to-end) against a stack of its own
+deps-test: ## System packages for the tests too (adds Debian's chromium for the console test)
+	@bash deploy/local/install-deps.sh --test
+
+test: deps-test venv ## Run every test (unit, workflow, integration, end-to-end) against a stack of its own
 	@$(PY) -m pytest
 
 test-unit: venv ## Pure unit tests
@@ -52,7 +55,7 @@ test-workflows: venv ## Case workflow under Temporal's time-skipping test server
 test-integration: deps venv ## Services against real PostgreSQL, broker and Temporal
 	@$(PY) -m pytest tests/integration
 
-test-e2e: deps venv ## A declaration through the whole running system
+test-e2e: deps-test venv ## A declaration through the whole running system
 	@$(PY) -m pytest tests/e2e
 
 holder-token: venv ## Issue a rights-holder token: make holder-token HOLDER=RH-0002

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the system packages the embedded stack needs, only when they are missing.
 # PostgreSQL server from Debian; everything else comes from PyPI into .venv.
+# With --test also Debian's chromium, which the console's browser test drives.
 set -euo pipefail
 
 have_pg() {
@@ -12,6 +13,9 @@ need=()
 have_pg || need+=(postgresql)
 # Debian's own Python ships venv/ensurepip separately.
 "$PY" -c "import ensurepip, venv" >/dev/null 2>&1 || need+=("python3-venv")
+if [ "${1:-}" = "--test" ] && ! command -v chromium >/dev/null 2>&1; then
+  need+=(chromium)
+fi
 if [ "${#need[@]}" -eq 0 ]; then
   exit 0
 fi
