@@ -9,5 +9,6 @@ class Settings(ServiceSettings):
     notify_url: str = "http://127.0.0.1:8004"
     disposal_url: str = "http://127.0.0.1:8005"
     temporal_ui_url: str = Field(default="", description="Link target for cases in the Temporal Web UI")
+    worker_metrics_host: str = Field(default="127.0.0.1", description="Set 0.0.0.0 in containers so Prometheus can scrape")
     worker_metrics_port: int = 8009
     http_timeout_s: float = 20.0

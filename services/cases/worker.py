@@ -40,7 +40,7 @@ async def main() -> None:
     configure_logging(settings.log_level)
     calendar_for("CN")  # load rule data before any workflow runs
     runtime = Runtime(telemetry=TelemetryConfig(
-        metrics=PrometheusConfig(bind_address=f"127.0.0.1:{settings.worker_metrics_port}")))
+        metrics=PrometheusConfig(bind_address=f"{settings.worker_metrics_host}:{settings.worker_metrics_port}")))
     client = await Client.connect(settings.temporal_address, namespace=settings.temporal_namespace,
                                   data_converter=pydantic_data_converter, runtime=runtime)
     engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)

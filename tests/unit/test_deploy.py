@@ -1,0 +1,489 @@
+"""The production shape under deploy/: compose, Kubernetes, Prometheus and Grafana files agree with the code.
+
+Pure file checks (no Docker, no cluster, no network): every process is present with its
+command, health checks, migrations and secrets; and every metric a dashboard or alert
+queries is one the code really exports (found by scanning shared/ and services/).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from deploy.local.stack import PROFILES
+from shared.contracts.events import ALL_TOPICS
+
+ROOT = Path(__file__).resolve().parents[2]
+DEPLOY = ROOT / "deploy"
+SERVICES = ("intake", "risk", "holds", "notify", "disposal", "cases")
+API_TOKENS = (
+    "INTAKE_API_TOKEN", "OFFICER_API_TOKEN", "SUPERVISOR_API_TOKEN", "SERVICE_API_TOKEN", "HOLDER_TOKEN_SECRET",
+)
+COMPOSE_SECRETS = (*API_TOKENS, "POSTGRES_PASSWORD", "GRAFANA_ADMIN_PASSWORD")
+SECRET_KEY = re.compile(r"TOKEN|SECRET|PASSWORD|PWD")
+
+# Series that do not come from the platform's own code: Prometheus' scrape health and
+# the Temporal SDK metrics of the case worker (counters are exposed without _total).
+EXTERNAL_METRICS = frozenset({
+    "up",
+    "temporal_workflow_task_execution_failed",
+    "temporal_activity_execution_failed",
+    "temporal_activity_execution_latency_bucket",
+    "temporal_activity_execution_latency_sum",
+    "temporal_activity_execution_latency_count",
+})
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def load_yaml(path: Path) -> Any:
+    return yaml.safe_load(path.read_text())
+
+
+@cache
+def compose() -> dict[str, Any]:
+    return load_yaml(DEPLOY / "compose.yaml")
+
+
+def compose_service(name: str) -> dict[str, Any]:
+    return compose()["services"][name]
+
+
+def env(name: str) -> dict[str, str]:
+    return {k: str(v) for k, v in (compose_service(name).get("environment") or {}).items()}
+
+
+@cache
+def k8s_docs() -> tuple[dict[str, Any], ...]:
+    kustomization = load_yaml(DEPLOY / "k8s" / "kustomization.yaml")
+    docs: list[dict[str, Any]] = []
+    for resource in kustomization["resources"]:
+        docs.extend(d for d in yaml.safe_load_all((DEPLOY / "k8s" / resource).read_text()) if d)
+    return tuple(docs)
+
+
+def k8s(kind: str, name: str) -> dict[str, Any]:
+    found = [d for d in k8s_docs() if d["kind"] == kind and d["metadata"]["name"] == name]
+    assert len(found) == 1, f"expected one {kind} {name}, found {len(found)}"
+    return found[0]
+
+
+def pod_containers(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    return doc["spec"]["template"]["spec"]["containers"]
+
+
+_DEFINITION = re.compile(r"\b(Counter|Gauge|Histogram|Summary)\(\s*[\"']([A-Za-z_:][A-Za-z0-9_:]*)[\"']")
+
+
+@cache
+def exported_metrics() -> frozenset[str]:
+    """Every series name prometheus_client exposes for the metrics defined under shared/ and services/."""
+    names: set[str] = set()
+    for folder in ("shared", "services"):
+        for path in (ROOT / folder).rglob("*.py"):
+            for kind, name in _DEFINITION.findall(path.read_text()):
+                if kind == "Counter":
+                    base = name.removesuffix("_total")
+                    names |= {f"{base}_total", f"{base}_created"}
+                elif kind == "Gauge":
+                    names.add(name)
+                elif kind == "Histogram":
+                    names |= {f"{name}_bucket", f"{name}_sum", f"{name}_count", f"{name}_created"}
+                else:
+                    names |= {name, f"{name}_sum", f"{name}_count", f"{name}_created"}
+    return frozenset(names)
+
+
+_PROMQL_WORDS = {"by", "without", "on", "ignoring", "group_left", "group_right", "bool", "and", "or", "unless",
+                 "offset", "inf", "nan"}
+
+
+def promql_metrics(expr: str) -> set[str]:
+    """Metric names a PromQL expression selects (Grafana's $variables allowed)."""
+    text = re.sub(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'', '""', expr)  # label values
+    text = re.sub(r"\{[^{}]*\}", " ", text)  # label matchers
+    text = re.sub(r"\[[^\]]*\]", " ", text)  # ranges and subqueries
+    text = re.sub(r"\b(?:by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)", " ", text)
+    text = re.sub(r"\$\{?\w+\}?", " ", text)
+    names = set()
+    for match in re.finditer(r"[A-Za-z_:][A-Za-z0-9_:]*", text):
+        before = text[match.start() - 1] if match.start() else " "
+        if before.isdigit() or before == ".":
+            continue  # 1e3, 5m
+        if text[match.end():].lstrip().startswith("("):
+            continue  # a function or aggregation
+        if match.group(0).lower() not in _PROMQL_WORDS:
+            names.add(match.group(0))
+    return names
+
+
+def dashboard() -> dict[str, Any]:
+    return json.loads((DEPLOY / "grafana" / "dashboards" / "ipr-overview.json").read_text())
+
+
+def dashboard_exprs() -> list[str]:
+    return [t["expr"] for p in dashboard()["panels"] for t in p.get("targets", [])]
+
+
+def alert_rules() -> list[dict[str, Any]]:
+    return [rule for group in load_yaml(DEPLOY / "prometheus" / "alerts.yml")["groups"] for rule in group["rules"]]
+
+
+# ---------------------------------------------------------------- metric names
+
+
+def test_metric_scan_finds_the_platform_metrics() -> None:
+    found = exported_metrics()
+    for name in ("ipr_http_requests_total", "ipr_http_request_duration_seconds_bucket", "ipr_kafka_dead_lettered_total",
+                 "ipr_notice_deliveries_total", "ipr_risk_registry_active_recordations"):
+        assert name in found
+    assert "ipr_http_request_duration_seconds" not in found  # a histogram has no bare series
+
+
+@pytest.mark.parametrize(
+    ("expr", "names"),
+    [
+        ('sum by (service, le) (rate(a_bucket{route!~"/x|/y"}[5m]))', {"a_bucket"}),
+        ("histogram_quantile(0.95, sum by (le) (rate(b_bucket[$__rate_interval])))", {"b_bucket"}),
+        ("count(up == 0) or vector(0)", {"up"}),
+        ("sum(rate(x_total[5m])) / on (job) group_left sum(y) > 1e3", {"x_total", "y"}),
+    ],
+)
+def test_promql_metric_extraction(expr: str, names: set[str]) -> None:
+    assert promql_metrics(expr) == names
+
+
+def test_dashboard_queries_only_exported_metrics() -> None:
+    allowed = exported_metrics() | EXTERNAL_METRICS
+    exprs = dashboard_exprs()
+    assert exprs
+    for expr in exprs:
+        unknown = promql_metrics(expr) - allowed
+        assert not unknown, f"dashboard query uses metrics the code does not export: {unknown} in {expr}"
+
+
+def test_alerts_query_only_exported_metrics() -> None:
+    allowed = exported_metrics() | EXTERNAL_METRICS
+    for rule in alert_rules():
+        unknown = promql_metrics(rule["expr"]) - allowed
+        assert not unknown, f"alert {rule['alert']} uses metrics the code does not export: {unknown}"
+
+
+def test_dashboard_covers_the_platform_flow() -> None:
+    used = set().union(*(promql_metrics(e) for e in dashboard_exprs()))
+    for name in ("ipr_declarations_received_total", "ipr_risk_lines_assessed_total", "ipr_risk_cases_started_total",
+                 "ipr_holds_transitions_total", "ipr_notice_deliveries_total", "ipr_dispositions_total",
+                 "ipr_http_requests_total", "ipr_http_request_duration_seconds_bucket",
+                 "ipr_kafka_dead_lettered_total"):
+        assert name in used, f"no dashboard panel shows {name}"
+
+
+def test_dashboard_panels_are_well_formed() -> None:
+    board = dashboard()
+    ids = [p["id"] for p in board["panels"]]
+    assert len(ids) == len(set(ids))
+    assert board["uid"] == "ipr-overview"
+    for panel in board["panels"]:
+        if panel["type"] != "row":
+            assert panel["targets"], panel["title"]
+            assert panel["datasource"]["uid"] == "${datasource}"
+
+
+def test_alerts_are_well_formed_and_cover_the_failure_modes() -> None:
+    rules = alert_rules()
+    names = [r["alert"] for r in rules]
+    assert len(names) == len(set(names))
+    for rule in rules:
+        assert rule["labels"]["severity"] in {"critical", "warning", "info"}, rule["alert"]
+        assert rule["annotations"]["summary"], rule["alert"]
+    used = set().union(*(promql_metrics(r["expr"]) for r in rules))
+    for name in ("up", "ipr_kafka_dead_lettered_total", "ipr_http_requests_total", "ipr_notice_deliveries_total"):
+        assert name in used, f"no alert watches {name}"
+
+
+# ---------------------------------------------------------------- Prometheus scrape configs
+
+
+def scrape_targets(path: Path) -> dict[str, list[str]]:
+    config = load_yaml(path)
+    for rule_file in config["rule_files"]:
+        assert (path.parent / rule_file).is_file()
+    return {job["job_name"]: [t for sc in job["static_configs"] for t in sc["targets"]]
+            for job in config["scrape_configs"]}
+
+
+def test_local_scrape_config_matches_the_embedded_stack() -> None:
+    dev = PROFILES["dev"]
+    targets = scrape_targets(DEPLOY / "prometheus" / "prometheus.yml")
+    expected = {name: [f"127.0.0.1:{port}"] for name, port in dev.service_ports.items()}
+    expected["worker"] = [f"127.0.0.1:{dev.worker_metrics_port}"]
+    assert targets == expected
+
+
+def test_compose_scrape_config_targets_compose_services() -> None:
+    targets = scrape_targets(DEPLOY / "prometheus" / "prometheus.compose.yml")
+    for name in SERVICES:
+        assert targets[name] == [f"{name}:8000"]
+    assert targets["worker"] == ["worker:8009"]
+    for job, hosts in targets.items():
+        for host in hosts:
+            assert host.split(":")[0] in compose()["services"] or host.startswith("127.0.0.1"), (job, host)
+
+
+# ---------------------------------------------------------------- compose
+
+
+def test_compose_has_every_process() -> None:
+    services = compose()["services"]
+    expected = {*SERVICES, "worker", *(f"migrate-{s}" for s in SERVICES), "postgres", "kafka", "kafka-topics",
+                "temporal", "temporal-schema", "temporal-namespace", "temporal-ui", "prometheus", "grafana"}
+    assert expected <= set(services)
+
+
+@pytest.mark.parametrize("name", SERVICES)
+def test_compose_service_runs_its_app_after_its_migration(name: str) -> None:
+    service = compose_service(name)
+    assert service["command"][:6] == ["uvicorn", f"services.{name}.main:app", "--host", "0.0.0.0", "--port", "8000"]
+    assert service["depends_on"][f"migrate-{name}"]["condition"] == "service_completed_successfully"
+    assert service["depends_on"]["kafka-topics"]["condition"] == "service_completed_successfully"
+    assert "http://127.0.0.1:8000/healthz" in service["healthcheck"]["test"]
+    assert not service["healthcheck"].get("disable")
+    migrate = compose_service(f"migrate-{name}")
+    assert migrate["command"] == ["python", "-m", "shared.migrate", name]
+    assert migrate["depends_on"]["postgres"]["condition"] == "service_healthy"
+    assert set(env(f"migrate-{name}")) == {"DATABASE_URL"}
+
+
+def test_compose_worker() -> None:
+    worker = compose_service("worker")
+    assert worker["command"] == ["python", "-m", "services.cases.worker"]
+    assert worker["depends_on"]["migrate-cases"]["condition"] == "service_completed_successfully"
+    assert worker["depends_on"]["temporal-namespace"]["condition"] == "service_completed_successfully"
+    assert "http://127.0.0.1:8009/metrics" in worker["healthcheck"]["test"]
+    e = env("worker")
+    for step in ("holds", "notify", "disposal"):
+        assert e[f"{step.upper()}_URL"] == f"http://{step}:8000"
+    assert e["WORKER_METRICS_PORT"] == "8009"
+
+
+def test_compose_dependencies_exist() -> None:
+    services = compose()["services"]
+    for name, service in services.items():
+        for dep, spec in (service.get("depends_on") or {}).items():
+            assert dep in services, f"{name} depends on unknown {dep}"
+            assert spec["condition"] in {"service_healthy", "service_completed_successfully", "service_started"}
+            if spec["condition"] == "service_healthy":
+                assert "healthcheck" in services[dep], f"{name} waits for {dep}, which has no healthcheck"
+
+
+@pytest.mark.parametrize("name", [*SERVICES, "worker"])
+def test_compose_platform_environment(name: str) -> None:
+    e = env(name)
+    for token in API_TOKENS:
+        assert e[token].startswith(f"${{{token}:?"), token
+    database = "cases" if name == "worker" else name
+    assert e["DATABASE_URL"].startswith("postgresql+asyncpg://ipr:${POSTGRES_PASSWORD:?")
+    assert e["DATABASE_URL"].endswith(f"@postgres:5432/{database}")
+    assert e["KAFKA_BOOTSTRAP_SERVERS"] == "kafka:9092"
+    assert e["KAFKA_ENABLE_IDEMPOTENCE"] == "true"
+    assert e["TEMPORAL_ADDRESS"] == "temporal:7233"
+    assert e["TEMPORAL_NAMESPACE"] == "customs-ipr"
+
+
+def test_compose_notify_environment() -> None:
+    e = env("notify")
+    assert e["SMTP_HOST"].startswith("${SMTP_HOST")
+    assert e["SMTP_PORT"].startswith("${SMTP_PORT")
+    assert e["WEBHOOK_ALLOWED_HOSTS"] == "${WEBHOOK_ALLOWED_HOSTS:-}"  # none allowed until configured
+
+
+def test_compose_secrets_are_required_never_defaulted() -> None:
+    text = (DEPLOY / "compose.yaml").read_text()
+    for name in COMPOSE_SECRETS:
+        uses = re.findall(r"\$\{" + name + r"([^A-Za-z0-9_])(.)", text)
+        assert uses, f"{name} is not used"
+        assert all(u == (":", "?") for u in uses), f"{name} is not always ${{{name}:?...}}"
+    for service_name, service in compose()["services"].items():
+        for key, value in (service.get("environment") or {}).items():
+            if SECRET_KEY.search(key):
+                assert re.search(r"\$\{[A-Z_]+:\?", str(value)), f"{service_name}.{key} is not a required variable"
+
+
+def test_compose_bind_mounts_exist() -> None:
+    for name, service in compose()["services"].items():
+        for volume in service.get("volumes", []):
+            source = volume.split(":")[0]
+            if source.startswith("."):
+                assert (DEPLOY / source).exists(), f"{name} mounts missing {source}"
+
+
+def test_compose_infrastructure() -> None:
+    assert compose_service("postgres")["image"].startswith("postgres:16")
+    kafka = compose_service("kafka")
+    assert kafka["image"].startswith("apache/kafka:")
+    assert "controller" in kafka["environment"]["KAFKA_PROCESS_ROLES"]  # KRaft, no ZooKeeper
+    temporal = env("temporal")
+    assert temporal["DB"].startswith("postgres")
+    assert compose_service("temporal-ui")["image"].startswith("temporalio/ui:")
+    assert compose_service("temporal-namespace")["image"].startswith("temporalio/admin-tools:")
+
+
+def test_postgres_init_creates_every_database() -> None:
+    script = (DEPLOY / "postgres" / "init-databases.sh").read_text()
+    created = set(re.findall(r"CREATE DATABASE (\w+) OWNER", script))
+    assert created == {*SERVICES, "temporal", "temporal_visibility"}
+    mounts = compose_service("postgres")["volumes"]
+    assert any(m.startswith("./postgres/init-databases.sh:/docker-entrypoint-initdb.d/") for m in mounts)
+
+
+def retention_hours(value: str) -> int:
+    match = re.fullmatch(r"(\d+)h", value)
+    assert match, value
+    return int(match.group(1))
+
+
+def test_temporal_namespace_setup() -> None:
+    assert retention_hours(env("temporal-namespace")["TEMPORAL_RETENTION"]) == 90 * 24
+    assert env("temporal-namespace")["TEMPORAL_NAMESPACE"] == "customs-ipr"
+    compose_script = (DEPLOY / "temporal" / "create-namespace.sh").read_text()
+    k8s_script = pod_containers(k8s("Job", "temporal-namespace"))[0]["args"][0]
+    for script in (compose_script, k8s_script):
+        for attribute in ("CaseId", "HolderId", "DeclarationId"):
+            assert attribute in script
+        assert "--type Keyword" in script
+        assert "--retention" in script
+    config = k8s("ConfigMap", "ipr-config")["data"]
+    assert retention_hours(config["TEMPORAL_RETENTION"]) == 90 * 24
+
+
+def test_kafka_topics_match_the_contracts() -> None:
+    script = (DEPLOY / "kafka" / "create-topics.sh").read_text()
+    listed = re.search(r'^TOPICS="([^"]+)"', script, re.M)
+    assert listed and tuple(listed.group(1).split()) == ALL_TOPICS
+    k8s_script = pod_containers(k8s("Job", "kafka-topics"))[0]["args"][0]
+    for topic in ALL_TOPICS:
+        assert topic in k8s_script
+
+
+def test_grafana_provisioning_matches_compose() -> None:
+    grafana = compose_service("grafana")
+    datasource = load_yaml(DEPLOY / "grafana" / "provisioning" / "datasources" / "prometheus.yaml")["datasources"][0]
+    assert datasource["url"] == "http://prometheus:9090"
+    provider = load_yaml(DEPLOY / "grafana" / "provisioning" / "dashboards" / "ipr.yaml")["providers"][0]
+    assert f"./grafana/dashboards:{provider['options']['path']}:ro" in grafana["volumes"]
+    assert "./grafana/provisioning:/etc/grafana/provisioning:ro" in grafana["volumes"]
+    prometheus = compose_service("prometheus")
+    assert "--config.file=/etc/prometheus/prometheus.compose.yml" in prometheus["command"]
+
+
+def test_dockerfile() -> None:
+    text = (DEPLOY / "Dockerfile").read_text()
+    assert "python:3.11-slim" in text
+    assert "requirements.txt" in text
+    assert re.search(r"^COPY shared/ ", text, re.M) and re.search(r"^COPY services/ ", text, re.M)
+    assert re.search(r"^HEALTHCHECK .*ipr-healthcheck", text, re.M)
+    assert re.search(r"^USER \d+", text, re.M)
+    assert 'DEFAULT_URL = "http://127.0.0.1:8000/healthz"' in (DEPLOY / "healthcheck.py").read_text()
+
+
+# ---------------------------------------------------------------- Kubernetes
+
+
+def test_kustomization_lists_existing_files_and_no_secret_values() -> None:
+    kustomization = load_yaml(DEPLOY / "k8s" / "kustomization.yaml")
+    for resource in kustomization["resources"]:
+        assert (DEPLOY / "k8s" / resource).is_file(), resource
+    assert "secret.example.yaml" not in kustomization["resources"]
+    assert not [d for d in k8s_docs() if d["kind"] == "Secret"]
+    assert [i["name"] for i in kustomization["images"]] == ["customs-ipr"]
+
+
+@pytest.mark.parametrize("name", SERVICES)
+def test_k8s_service_manifests(name: str) -> None:
+    deployment = k8s("Deployment", name)
+    (container,) = pod_containers(deployment)
+    assert container["image"] == "customs-ipr"
+    assert container["command"][:6] == ["uvicorn", f"services.{name}.main:app", "--host", "0.0.0.0", "--port", "8000"]
+    assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
+    assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
+    db = [e for e in container["env"] if e["name"] == "DATABASE_URL"]
+    assert db[0]["valueFrom"]["secretKeyRef"]["key"] == name
+    service = k8s("Service", name)
+    pod_labels = deployment["spec"]["template"]["metadata"]["labels"]
+    assert service["spec"]["selector"].items() <= pod_labels.items()
+    assert deployment["spec"]["selector"]["matchLabels"].items() <= pod_labels.items()
+    port_names = {p["name"] for p in container["ports"]}
+    assert {p["targetPort"] for p in service["spec"]["ports"]} <= port_names
+    job = k8s("Job", f"migrate-{name}")
+    assert pod_containers(job)[0]["command"] == ["python", "-m", "shared.migrate", name]
+    assert job["spec"]["template"]["spec"]["restartPolicy"] == "Never"
+
+
+def test_k8s_worker() -> None:
+    (container,) = pod_containers(k8s("Deployment", "worker"))
+    assert container["command"] == ["python", "-m", "services.cases.worker"]
+    db = [e for e in container["env"] if e["name"] == "DATABASE_URL"]
+    assert db[0]["valueFrom"]["secretKeyRef"]["key"] == "cases"
+
+
+def test_every_k8s_deployment_has_probes_and_resources() -> None:
+    deployments = [d for d in k8s_docs() if d["kind"] == "Deployment"]
+    assert {d["metadata"]["name"] for d in deployments} == {*SERVICES, "worker"}
+    for deployment in deployments:
+        for container in pod_containers(deployment):
+            label = f"{deployment['metadata']['name']}/{container['name']}"
+            assert container.get("readinessProbe"), f"{label} has no readiness probe"
+            assert container.get("livenessProbe"), f"{label} has no liveness probe"
+            requests = container["resources"]["requests"]
+            assert requests.get("cpu") and requests.get("memory"), label
+            assert container["resources"]["limits"].get("memory"), label
+            assert container["securityContext"]["allowPrivilegeEscalation"] is False, label
+
+
+def test_every_k8s_job_is_bounded() -> None:
+    jobs = [d for d in k8s_docs() if d["kind"] == "Job"]
+    assert {j["metadata"]["name"] for j in jobs} >= {f"migrate-{s}" for s in SERVICES}
+    for job in jobs:
+        assert job["spec"]["backoffLimit"] <= 10
+        assert job["spec"]["activeDeadlineSeconds"] > 0
+        for container in pod_containers(job):
+            assert container["resources"]["requests"], job["metadata"]["name"]
+
+
+def test_k8s_secret_references_exist_in_the_template() -> None:
+    text = (DEPLOY / "k8s" / "secret.example.yaml").read_text()
+    template = {d["metadata"]["name"]: d for d in yaml.safe_load_all(text)}
+    for secret in template.values():
+        assert all(v == "" for v in secret["stringData"].values()), "the template must not carry values"
+    assert set(template["ipr-api-tokens"]["stringData"]) == set(API_TOKENS)
+    assert set(template["ipr-database"]["stringData"]) == set(SERVICES)
+    for doc in k8s_docs():
+        if doc["kind"] not in {"Deployment", "Job"}:
+            continue
+        for container in pod_containers(doc):
+            for source in container.get("envFrom", []):
+                if "secretRef" in source:
+                    assert source["secretRef"]["name"] in template
+            for item in container.get("env", []):
+                ref = item.get("valueFrom", {}).get("secretKeyRef")
+                if ref:
+                    assert ref["key"] in template[ref["name"]]["stringData"], (doc["metadata"]["name"], ref)
+
+
+def test_k8s_config_map() -> None:
+    data = k8s("ConfigMap", "ipr-config")["data"]
+    assert not [k for k in data if SECRET_KEY.search(k)], "secrets belong in a Secret"
+    assert data["KAFKA_ENABLE_IDEMPOTENCE"] == "true"
+    assert data["TEMPORAL_NAMESPACE"] == "customs-ipr"
+    assert data["WEBHOOK_ALLOWED_HOSTS"] == ""
+    for step in ("holds", "notify", "disposal"):
+        assert data[f"{step.upper()}_URL"] == f"http://{step}:8000"
+    for key in ("KAFKA_BOOTSTRAP_SERVERS", "TEMPORAL_ADDRESS", "SMTP_HOST", "SMTP_PORT"):
+        assert data[key], key
