@@ -57,6 +57,25 @@ class Profile:
         return self.data / "logs"
 
 
+def _test_profile(offset: int) -> Profile:
+    """Ports and data of the test stack; IPR_TEST_PORT_OFFSET lets several test runs share one machine."""
+    return Profile(
+        name="test",
+        data=ROOT / (f".data-test-{offset}" if offset else ".data-test"),
+        pg_port=55433 + offset,
+        broker_port=19092 + offset,
+        temporal_port=17233 + offset,
+        temporal_ui_port=18233 + offset,
+        smtp_port=11025 + offset,
+        sink_http_port=18025 + offset,
+        worker_metrics_port=18009 + offset,
+        service_ports={
+            name: 18000 + i + offset for i, name in enumerate(("cases", "intake", "risk", "holds", "notify", "disposal"))
+        },
+        temporal_ui=False,
+    )
+
+
 PROFILES = {
     "dev": Profile(
         name="dev",
@@ -71,21 +90,7 @@ PROFILES = {
         service_ports={"cases": 8000, "intake": 8001, "risk": 8002, "holds": 8003, "notify": 8004, "disposal": 8005},
         env_file=ROOT / ".env",
     ),
-    "test": Profile(
-        name="test",
-        data=ROOT / ".data-test",
-        pg_port=55433,
-        broker_port=19092,
-        temporal_port=17233,
-        temporal_ui_port=18233,
-        smtp_port=11025,
-        sink_http_port=18025,
-        worker_metrics_port=18009,
-        service_ports={
-            "cases": 18000, "intake": 18001, "risk": 18002, "holds": 18003, "notify": 18004, "disposal": 18005,
-        },
-        temporal_ui=False,
-    ),
+    "test": _test_profile(int(os.environ.get("IPR_TEST_PORT_OFFSET", "0"))),
 }
 
 
