@@ -1,0 +1,88 @@
+"""Guarantee contracts, version 1: the money behind a detention.
+
+A rights holder secures a detention either with a per-case guarantee (cash deposit or a
+bank letter) or by drawing on its annual general guarantee (CN: a bank letter lodged with
+GACC, balance drawn per case, coverage to 31 December, letter valid to 30 June of the next
+year). Storage, custody and disposal costs are charged to the guarantee; what is left is
+refunded when the case ends. The case workflow calls the guarantees service with these
+payloads; the idempotency key is born in the workflow.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+GuaranteeForm = Literal["cash_deposit", "bank_letter", "general_guarantee"]
+CostKind = Literal["storage", "custody", "disposal"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class GeneralGuaranteeV1(_Model):
+    """A holder's annual general guarantee (registered by an officer when the bank letter arrives)."""
+
+    guarantee_id: str = Field(min_length=3, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+    holder_id: str = Field(min_length=1, max_length=64)
+    jurisdiction: str = Field(pattern=r"^[A-Z]{2}$")
+    amount: Decimal = Field(gt=0)
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    coverage_from: date
+    coverage_until: date
+    letter_expires_on: date
+    issuer: str = Field(min_length=1, max_length=256)
+    reference: str = Field(min_length=1, max_length=128)
+
+
+class HoldGuaranteeRequest(_Model):
+    """Secure one case: record a per-case guarantee, or draw the required amount from a general guarantee."""
+
+    idempotency_key: str
+    case_id: str
+    holder_id: str
+    jurisdiction: str
+    required_amount: Decimal = Field(ge=0)
+    currency: str
+    form: GuaranteeForm
+    amount: Decimal = Field(ge=0, description="Amount posted; for a general guarantee the amount to draw")
+    reference: str
+
+
+class HoldGuaranteeResult(_Model):
+    case_guarantee_id: str
+    status: Literal["held", "refused"]
+    amount: Decimal
+    currency: str
+    drawn_from: str | None = None
+    reason: str | None = None
+
+
+class ChargeCostRequest(_Model):
+    idempotency_key: str
+    case_id: str
+    kind: CostKind
+    amount: Decimal = Field(ge=0)
+    currency: str
+    detail: str = ""
+
+
+class SettleGuaranteeRequest(_Model):
+    """The case has ended: charge storage for the days held, then refund the remainder."""
+
+    idempotency_key: str
+    case_id: str
+    outcome: str
+    ended_at: datetime
+
+
+class SettleGuaranteeResult(_Model):
+    case_guarantee_id: str
+    charged: Decimal
+    refunded: Decimal
+    currency: str
+    storage_days: int
