@@ -13,79 +13,24 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from temporalio import activity
-from temporalio.client import WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from services.cases.workflow import CaseWorkflow
 from shared.contracts.cases import (
-    QUERY_STATE,
     SIGNAL_COURT_NOTICE,
     SIGNAL_DETERMINATION,
     SIGNAL_HOLDER_REPLY,
-    CaseEventRecord,
-    CaseState,
     CourtNotice,
     Determination,
-    DispositionRequest,
-    DispositionResult,
     GuaranteeInfo,
-    HoldActionRequest,
     HolderReply,
-    HoldResult,
-    NoticeRequest,
-    NoticeResult,
-    PlaceHoldRequest,
 )
 from shared.rules.calendar import calendar_for
-from tests.factories import case_input
+from tests.workflows.scenarios import FakeServices, query, start, wait_state
 
 SHANGHAI = timezone(timedelta(hours=8))
-
-
-class FakeServices:
-    """Stand-ins for holds, notify and disposal that remember every call."""
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, object]] = []
-        self.events: list[CaseEventRecord] = []
-
-    def activities(self) -> list:
-        @activity.defn(name="place_hold")
-        async def place_hold(req: PlaceHoldRequest) -> HoldResult:
-            self.calls.append(("place_hold", req))
-            return HoldResult(hold_id=f"HOLD-{req.case_id}", status="suspended")
-
-        @activity.defn(name="hold_action")
-        async def hold_action(req: HoldActionRequest) -> HoldResult:
-            self.calls.append(("hold_action", req))
-            return HoldResult(hold_id=req.hold_id, status=req.action)
-
-        @activity.defn(name="send_notice")
-        async def send_notice(req: NoticeRequest) -> NoticeResult:
-            self.calls.append(("send_notice", req))
-            return NoticeResult(notice_id=f"NTC-{len(self.calls)}", email_status="delivered",
-                                webhook_status="not_configured")
-
-        @activity.defn(name="record_disposition")
-        async def record_disposition(req: DispositionRequest) -> DispositionResult:
-            self.calls.append(("record_disposition", req))
-            fine = (req.goods_value * Decimal("0.15")).quantize(Decimal("0.01")) if req.outcome == "confiscation" \
-                else Decimal(0)
-            return DispositionResult(disposition_id=f"DSP-{req.case_id}", outcome=req.outcome, fine_amount=fine,
-                                     fine_currency=req.currency,
-                                     disposal_method="destruction" if req.outcome == "confiscation" else None)
-
-        @activity.defn(name="record_case_events")
-        async def record_case_events(records: list[CaseEventRecord]) -> None:
-            self.events.extend(records)
-
-        return [place_hold, hold_action, send_notice, record_disposition, record_case_events]
-
-    def of(self, name: str) -> list:
-        return [req for n, req in self.calls if n == name]
 
 
 @pytest.fixture(scope="module")
@@ -104,26 +49,6 @@ async def harness(env):
     queue = f"q-{uuid.uuid4()}"
     async with Worker(env.client, task_queue=queue, workflows=[CaseWorkflow], activities=fakes.activities()):
         yield env, fakes, queue
-
-
-async def start(env, queue, **kw) -> WorkflowHandle:  # noqa: ANN001, ANN003
-    case = case_input(case_id=f"IPR-T-{uuid.uuid4().hex[:8]}-L1", **kw)
-    return await env.client.start_workflow(CaseWorkflow.run, case, id=case.case_id, task_queue=queue)
-
-
-async def query(handle: WorkflowHandle) -> CaseState:
-    return await handle.query(QUERY_STATE, result_type=CaseState)
-
-
-async def wait_state(handle: WorkflowHandle, state: str) -> CaseState:
-    for _ in range(200):
-        current = await query(handle)
-        if current.state == state:
-            return current
-        import asyncio
-
-        await asyncio.sleep(0.02)  # real-time poll of the query, not a wait for a deadline
-    raise AssertionError(f"case never reached {state}; last state {current.state}")
 
 
 async def advance_to_friday_morning(env) -> datetime:  # noqa: ANN001
