@@ -18,6 +18,8 @@ from temporalio.exceptions import ApplicationError
 from services.cases.models import Case, CaseEvent
 from shared.contracts.cases import (
     CaseEventRecord,
+    RulesRequest,
+    RuleSnapshot,
     DispositionRequest,
     DispositionResult,
     HoldActionRequest,
@@ -26,10 +28,25 @@ from shared.contracts.cases import (
     NoticeResult,
     PlaceHoldRequest,
 )
+from shared.contracts.guarantees import (
+    HoldGuaranteeRequest,
+    HoldGuaranteeResult,
+    SettleGuaranteeRequest,
+    SettleGuaranteeResult,
+)
 from shared.contracts.events import TOPIC_CASE_EVENTS, CaseEventV1, EventEnvelope, deterministic_event_id
 from shared.kafka import publish
+from shared.rules.calendar import calendar_data
+from shared.rules.pack import rule_pack
 
 T = TypeVar("T", bound=BaseModel)
+
+
+@activity.defn(name="load_rules")
+async def load_rules(request: RulesRequest) -> RuleSnapshot:
+    """The rule pack and calendar a new case runs under (recorded in its history, so replay never re-reads)."""
+    pack = rule_pack(request.jurisdiction)
+    return RuleSnapshot(pack=pack.model_dump(mode="json"), calendar=calendar_data(pack.calendar))
 
 
 class CaseActivities:
@@ -69,6 +86,15 @@ class CaseActivities:
     @activity.defn(name="record_disposition")
     async def record_disposition(self, request: DispositionRequest) -> DispositionResult:
         return await self._post(f"{self.settings.disposal_url}/v1/dispositions", request, DispositionResult)
+
+    @activity.defn(name="hold_guarantee")
+    async def hold_guarantee(self, request: HoldGuaranteeRequest) -> HoldGuaranteeResult:
+        return await self._post(f"{self.settings.guarantees_url}/v1/case-guarantees", request, HoldGuaranteeResult)
+
+    @activity.defn(name="settle_guarantee")
+    async def settle_guarantee(self, request: SettleGuaranteeRequest) -> SettleGuaranteeResult:
+        return await self._post(f"{self.settings.guarantees_url}/v1/case-guarantees/{request.case_id}/settle",
+                                request, SettleGuaranteeResult)
 
     @activity.defn(name="record_case_events")
     async def record_case_events(self, records: list[CaseEventRecord]) -> None:

@@ -6,6 +6,7 @@ from fastapi import FastAPI
 from fastapi.responses import FileResponse, RedirectResponse
 
 from services.cases.api import router
+from services.cases.rules_api import router as rules_router
 from services.cases.settings import Settings
 from shared.runtime import service_app
 from shared.temporal import LazyClient
@@ -24,7 +25,7 @@ app = service_app(
     description="Cases of suspected IPR infringement: state, deadlines and history read from each case's "
     "Temporal workflow; customs' determinations, court assistance notices and guarantees sent to it as signals; "
     "and the officers' web console at /console.",
-    routers=[router],
+    routers=[router, rules_router],
     on_start=on_start,
     extra_readiness=lambda app: [app.state.temporal.check],
 )

@@ -8,6 +8,7 @@ class Settings(ServiceSettings):
     holds_url: str = "http://127.0.0.1:8003"
     notify_url: str = "http://127.0.0.1:8004"
     disposal_url: str = "http://127.0.0.1:8005"
+    guarantees_url: str = "http://127.0.0.1:8006"
     temporal_ui_url: str = Field(default="", description="Link target for cases in the Temporal Web UI")
     worker_metrics_host: str = Field(default="127.0.0.1", description="Set 0.0.0.0 in containers so Prometheus can scrape")
     worker_metrics_port: int = 8009

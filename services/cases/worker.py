@@ -19,26 +19,25 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.worker import Worker
 
-from services.cases.activities import CaseActivities
+from services.cases.activities import CaseActivities, load_rules
 from services.cases.settings import Settings
 from services.cases.workflow import CaseWorkflow
 from shared.contracts.cases import CASE_TASK_QUEUE
 from shared.db import make_engine, make_sessionmaker
 from shared.kafka import make_producer
-from shared.rules.calendar import calendar_for
 from shared.runtime import configure_logging
 
 log = logging.getLogger("services.cases.worker")
 
 
 def activities_of(acts: CaseActivities) -> list:
-    return [acts.place_hold, acts.hold_action, acts.send_notice, acts.record_disposition, acts.record_case_events]
+    return [load_rules, acts.place_hold, acts.hold_action, acts.send_notice, acts.record_disposition,
+            acts.hold_guarantee, acts.settle_guarantee, acts.record_case_events]
 
 
 async def main() -> None:
     settings = Settings()
     configure_logging(settings.log_level)
-    calendar_for("CN")  # load rule data before any workflow runs
     runtime = Runtime(telemetry=TelemetryConfig(
         metrics=PrometheusConfig(bind_address=f"{settings.worker_metrics_host}:{settings.worker_metrics_port}")))
     client = await Client.connect(settings.temporal_address, namespace=settings.temporal_namespace,

@@ -20,18 +20,27 @@ SIGNAL_HOLDER_REPLY = "holder_reply"
 SIGNAL_GUARANTEE = "guarantee_posted"
 SIGNAL_DETERMINATION = "determination"
 SIGNAL_COURT_NOTICE = "court_notice"
+SIGNAL_PARTY_SUBMISSION = "party_submission"  # consignee/declarant/importer: statements, objections, counter-guarantees
+SIGNAL_HEARING = "hearing"  # a hearing requested or concluded
+SIGNAL_DISPOSAL_CHOICE = "disposal_choice"  # facts that decide the disposal method (public welfare, holder buys)
 QUERY_STATE = "state"
 
 CaseStateName = Literal[
     "opened",
     "suspended",  # hold placed, holder notified, waiting for the holder's reply
-    "detained",  # holder asked for detention and guaranteed it; customs investigating
+    "awaiting_application",  # EU ex officio: waiting for the holder's application for action
+    "detained",  # goods detained; customs investigating / parties' time limits running
     "undetermined",  # customs could not determine; waiting for a court assistance notice
+    "hearing",  # infringement determined; the party may ask for a hearing before the fine
     "released",
     "confiscated",
+    "destroyed",  # EU simplified / small-consignment destruction
+    "forfeited",  # US seizure and forfeiture
     "handed_to_court",
 ]
-TERMINAL_STATES: frozenset[str] = frozenset({"released", "confiscated", "handed_to_court"})
+TERMINAL_STATES: frozenset[str] = frozenset(
+    {"released", "confiscated", "destroyed", "forfeited", "handed_to_court"}
+)
 
 
 def case_id_for(declaration_id: str, line_no: int) -> str:
@@ -83,6 +92,17 @@ class CaseInput(_Model):
     score: float
     reasons: list[str] = Field(default_factory=list)
     opened_at: datetime | None = None
+    # Added in v2 (all optional): what the procedure needs beyond the skeleton.
+    transport_mode: str | None = None
+    gross_weight_kg: Decimal | None = None
+    perishable: bool = False
+    genuine_unit_value: Decimal | None = None  # recorded genuine value per unit (US fines: retail value)
+    repeat_infringer: bool = False
+    application_id: str | None = None  # EU: the holder's application for action (None: ex officio without one)
+    small_consignment_opt_in: bool = True  # EU: the holder accepts the small-consignment procedure
+    consignor_is_individual: bool = False
+    evidence: str | None = None  # CN application mode: the holder's evidence that infringement is obvious
+    opened_by: str | None = None
 
 
 class GuaranteeInfo(_Model):
@@ -105,6 +125,38 @@ class Determination(_Model):
     fine_tier: Literal["none", "mitigated", "lighter", "ordinary", "heavier"] | None = None
     officer: str | None = None
     note: str | None = Field(default=None, max_length=4000)
+    fine_amount: Decimal | None = Field(default=None, ge=0, description="the fine decided; default: middle of the tier")
+    retail_value: Decimal | None = Field(default=None, ge=0, description="US: value of the goods if genuine (MSRP)")
+
+
+class PartySubmission(_Model):
+    """What the other side of the goods says or does: CN consignee statements, inspection requests and
+    patent counter-guarantees; EU declarant's agreement or objection; US importer's response."""
+
+    party: Literal["consignee", "consignor", "declarant", "importer", "holder"]
+    kind: Literal["non_infringement_statement", "inspection_request", "counter_guarantee", "agrees_to_destruction",
+                  "objects_to_destruction", "importer_response", "application_for_action", "proceedings_started",
+                  "extension_request", "confirms_infringement"]
+    text: str | None = Field(default=None, max_length=8000)
+    reference: str | None = Field(default=None, max_length=128)
+    amount: Decimal | None = Field(default=None, ge=0)
+    currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
+    submitted_by: str | None = None
+
+
+class HearingUpdate(_Model):
+    kind: Literal["requested", "waived", "concluded"]
+    fine_amount: Decimal | None = Field(default=None, ge=0)
+    note: str | None = Field(default=None, max_length=4000)
+    by: str | None = None
+
+
+class DisposalChoice(_Model):
+    usable_for_public_welfare: bool = False
+    holder_buys: bool = False
+    infringing_features_removable: bool = False
+    note: str | None = Field(default=None, max_length=4000)
+    by: str | None = None
 
 
 class CourtNotice(_Model):
@@ -122,6 +174,10 @@ class Deadline(_Model):
     due_date: date
     due_at: datetime
     status: Literal["pending", "met", "lapsed", "cancelled"] = "pending"
+    unit: str = "working_days"
+    basis: str | None = None
+    escalate_at: datetime | None = None
+    escalated: bool = False
 
 
 class HistoryEntry(_Model):
@@ -148,6 +204,14 @@ class CaseState(_Model):
     fine_amount: Decimal | None = None
     deadlines: list[Deadline] = Field(default_factory=list)
     history: list[HistoryEntry] = Field(default_factory=list)
+    procedure: str | None = None
+    rule_pack_version: str | None = None
+    required_guarantee: Decimal | None = None
+    guarantee_currency: str | None = None
+    guarantee_status: str | None = None
+    disposal_method: str | None = None
+    police_referral: bool = False
+    submissions: list[PartySubmission] = Field(default_factory=list)
 
 
 # ---- activity payloads (workflow -> step services) ----
@@ -165,7 +229,7 @@ class PlaceHoldRequest(_Model):
 class HoldActionRequest(_Model):
     idempotency_key: str
     hold_id: str
-    action: Literal["detain", "release", "confiscate", "hand_to_court"]
+    action: Literal["detain", "release", "confiscate", "hand_to_court", "destroy", "forfeit"]
     reason: str
 
 
@@ -177,7 +241,9 @@ class HoldResult(_Model):
 class NoticeRequest(_Model):
     idempotency_key: str
     case_id: str
-    kind: Literal["suspension", "detention", "cannot_determine", "confiscation", "release", "court_handover"]
+    kind: Literal["suspension", "detention", "cannot_determine", "confiscation", "release", "court_handover",
+                  "application_needed", "confirmation_needed", "declarant_objected", "hearing_right",
+                  "police_referral", "disclosure", "destruction", "forfeiture", "escalation"]
     holder: HolderRef
     subject: str
     body: str
@@ -195,12 +261,19 @@ class DispositionRequest(_Model):
     idempotency_key: str
     case_id: str
     jurisdiction: str
-    outcome: Literal["release", "confiscation", "handed_to_court"]
+    outcome: Literal["release", "confiscation", "handed_to_court", "destruction", "forfeiture"]
     goods_value: Decimal = Field(ge=0)
     currency: str
     right_type: str
     fine_tier: str | None = None
     reason: str
+    fine_amount: Decimal | None = Field(default=None, ge=0)
+    fine_basis_value: Decimal | None = Field(default=None, ge=0, description="US: genuine retail value")
+    repeat: bool = False
+    disposal_method: str | None = None
+    hearing: str | None = None
+    police_referral: bool = False
+    decided_by: str | None = None
 
 
 class DispositionResult(_Model):
@@ -209,6 +282,17 @@ class DispositionResult(_Model):
     fine_amount: Decimal
     fine_currency: str
     disposal_method: str | None = None
+
+
+class RulesRequest(_Model):
+    jurisdiction: str
+
+
+class RuleSnapshot(_Model):
+    """The rule pack and calendar a case runs under, recorded once in its history."""
+
+    pack: dict
+    calendar: dict
 
 
 class CaseEventRecord(_Model):

@@ -4,7 +4,8 @@ A time limit of N working days runs from the day after service (CN Measures: "ti
 limits run from the day after service") and ends at the end of the N-th working day in
 the jurisdiction's own time zone. Weekends are non-working unless the State Council
 moved a working day onto them ("adjusted working days"); public holidays are
-non-working. Data lives in ``calendar_<jurisdiction>.json`` beside this module.
+non-working. Data lives in ``calendars/<code>.json`` beside this module; a jurisdiction's
+rule pack names the calendar it counts in.
 
 Pure and deterministic: the case workflow calls it directly.
 """
@@ -18,7 +19,7 @@ from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-_DATA = Path(__file__).with_name("calendar_{}.json")
+CALENDARS = Path(__file__).with_name("calendars")
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,13 @@ class WorkingCalendar:
                 counted += 1
         return day
 
+    def previous_working_day(self, day: date) -> date:
+        """The last working day before ``day``."""
+        day -= timedelta(days=1)
+        while not self.is_working_day(day):
+            day -= timedelta(days=1)
+        return day
+
     def local_date(self, instant: datetime) -> date:
         """The calendar date of ``instant`` in the jurisdiction's time zone."""
         return instant.astimezone(ZoneInfo(self.timezone)).date()
@@ -62,13 +70,21 @@ class WorkingCalendar:
         return day.year in self.provisional_years or day.year not in self.covered_years
 
 
-@lru_cache(maxsize=None)
-def calendar_for(jurisdiction: str) -> WorkingCalendar:
-    """Load (once) the working-day calendar of ``jurisdiction``."""
-    path = Path(str(_DATA).format(jurisdiction.lower()))
+def calendar_data(code: str) -> dict:
+    """The raw data of calendar ``code`` (a calendar name such as ``cn``, or a jurisdiction such as ``EU``)."""
+    path = CALENDARS / f"{code.lower()}.json"
     if not path.exists():
-        raise KeyError(f"no working-day calendar for jurisdiction {jurisdiction!r}")
-    raw = json.loads(path.read_text(encoding="utf-8"))
+        from shared.rules.pack import rule_pack  # a jurisdiction: use the calendar its rule pack names
+
+        try:
+            path = CALENDARS / f"{rule_pack(code).calendar}.json"
+        except KeyError:
+            raise KeyError(f"no working-day calendar {code!r}") from None
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def calendar_from_data(raw: dict) -> WorkingCalendar:
+    """Build a calendar from its data (also used by the case workflow on its recorded snapshot)."""
     holidays: set[date] = set()
     adjusted: set[date] = set()
     provisional: set[int] = set()
@@ -78,7 +94,7 @@ def calendar_for(jurisdiction: str) -> WorkingCalendar:
         if spec.get("status") != "official":
             provisional.add(int(year))
     return WorkingCalendar(
-        jurisdiction=raw["jurisdiction"],
+        jurisdiction=raw["calendar"].upper(),
         timezone=raw["timezone"],
         weekend=frozenset(raw["weekend"]),
         holidays=frozenset(holidays),
@@ -86,3 +102,9 @@ def calendar_for(jurisdiction: str) -> WorkingCalendar:
         covered_years=frozenset(int(y) for y in raw["years"]),
         provisional_years=frozenset(provisional),
     )
+
+
+@lru_cache(maxsize=None)
+def calendar_for(code: str) -> WorkingCalendar:
+    """Load (once) the working-day calendar ``code`` or that of jurisdiction ``code``."""
+    return calendar_from_data(calendar_data(code))

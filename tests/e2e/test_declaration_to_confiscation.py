@@ -85,7 +85,7 @@ async def test_example_declaration_to_confiscation(http, stack) -> None:
     deadlines = {d["name"]: d for d in detained["deadlines"]}
     assert deadlines["holder_reply"]["status"] == "met"
     assert deadlines["customs_determination"]["working_days"] == 30
-    assert deadlines["court_notice_or_release"]["working_days"] == 50
+    assert deadlines["release_ex_officio"]["working_days"] == 50
 
     # a holder may not decide for customs
     forbidden = await http.post(f"{stack.url('cases')}/v1/cases/{case_id}/determination", headers=stack.auth("holder"),

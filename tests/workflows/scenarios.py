@@ -13,7 +13,10 @@ from shared.contracts.cases import (
     QUERY_STATE,
     SIGNAL_COURT_NOTICE,
     SIGNAL_DETERMINATION,
+    SIGNAL_GUARANTEE,
+    SIGNAL_HEARING,
     SIGNAL_HOLDER_REPLY,
+    SIGNAL_PARTY_SUBMISSION,
     CaseEventRecord,
     CaseState,
     CourtNotice,
@@ -21,12 +24,21 @@ from shared.contracts.cases import (
     DispositionRequest,
     DispositionResult,
     GuaranteeInfo,
+    HearingUpdate,
     HoldActionRequest,
     HolderReply,
     HoldResult,
     NoticeRequest,
     NoticeResult,
+    PartySubmission,
     PlaceHoldRequest,
+)
+from services.cases.activities import load_rules
+from shared.contracts.guarantees import (
+    HoldGuaranteeRequest,
+    HoldGuaranteeResult,
+    SettleGuaranteeRequest,
+    SettleGuaranteeResult,
 )
 from tests.factories import case_input
 
@@ -40,9 +52,10 @@ def workflow_class():  # noqa: ANN201
 class FakeServices:
     """Stand-ins for holds, notify and disposal that remember every call."""
 
-    def __init__(self) -> None:
+    def __init__(self, general_balance: Decimal = Decimal("200000")) -> None:
         self.calls: list[tuple[str, object]] = []
         self.events: list[CaseEventRecord] = []
+        self.general_balance = general_balance
 
     def activities(self) -> list:
         @activity.defn(name="place_hold")
@@ -64,17 +77,40 @@ class FakeServices:
         @activity.defn(name="record_disposition")
         async def record_disposition(req: DispositionRequest) -> DispositionResult:
             self.calls.append(("record_disposition", req))
-            fine = (req.goods_value * Decimal("0.15")).quantize(Decimal("0.01")) if req.outcome == "confiscation" \
-                else Decimal(0)
+            if req.fine_amount is not None:
+                fine = req.fine_amount
+            else:  # v1 requests carry no amount: the service applied its fixed rate
+                fine = (req.goods_value * Decimal("0.15")).quantize(Decimal("0.01")) \
+                    if req.outcome == "confiscation" else Decimal(0)
             return DispositionResult(disposition_id=f"DSP-{req.case_id}", outcome=req.outcome, fine_amount=fine,
                                      fine_currency=req.currency,
-                                     disposal_method="destruction" if req.outcome == "confiscation" else None)
+                                     disposal_method=req.disposal_method or (
+                                         "destruction" if req.outcome == "confiscation" else None))
 
         @activity.defn(name="record_case_events")
         async def record_case_events(records: list[CaseEventRecord]) -> None:
             self.events.extend(records)
 
-        return [place_hold, hold_action, send_notice, record_disposition, record_case_events]
+        @activity.defn(name="hold_guarantee")
+        async def hold_guarantee(req: HoldGuaranteeRequest) -> HoldGuaranteeResult:
+            self.calls.append(("hold_guarantee", req))
+            ok = req.form == "general_guarantee" and self.general_balance >= req.required_amount or \
+                req.form != "general_guarantee" and req.amount >= req.required_amount
+            if ok and req.form == "general_guarantee":
+                self.general_balance -= req.required_amount
+            return HoldGuaranteeResult(case_guarantee_id=f"CG-{req.case_id}", status="held" if ok else "refused",
+                                       amount=req.required_amount if req.form == "general_guarantee" else req.amount,
+                                       currency=req.currency, drawn_from="GG-1" if req.form == "general_guarantee"
+                                       else None, reason=None if ok else "insufficient")
+
+        @activity.defn(name="settle_guarantee")
+        async def settle_guarantee(req: SettleGuaranteeRequest) -> SettleGuaranteeResult:
+            self.calls.append(("settle_guarantee", req))
+            return SettleGuaranteeResult(case_guarantee_id=f"CG-{req.case_id}", charged=Decimal("50.00"),
+                                         refunded=Decimal("0.00"), currency="CNY", storage_days=1)
+
+        return [load_rules, place_hold, hold_action, send_notice, record_disposition, record_case_events,
+                hold_guarantee, settle_guarantee]
 
     def of(self, name: str) -> list:
         return [req for n, req in self.calls if n == name]
@@ -145,10 +181,52 @@ async def court_handover(env, queue):  # noqa: ANN001, ANN201
     return handle
 
 
+async def cn_application_court(env, queue):  # noqa: ANN001, ANN201
+    handle = await start(env, queue, mode="application")
+    await wait_state(handle, "suspended")
+    await handle.signal(SIGNAL_GUARANTEE, guarantee("14910", "LG-A"))
+    await wait_state(handle, "detained")
+    await handle.signal(SIGNAL_COURT_NOTICE, CourtNotice(reference="(2026) Yue 03 Zhi Bao 7", court="Shenzhen",
+                                                         action="keep_detained_for_court"))
+    return handle
+
+
+async def cn_hearing_confiscation(env, queue):  # noqa: ANN001, ANN201
+    handle = await start(env, queue, goods_value="140845.07", goods_value_cny="1000000.00")
+    await wait_state(handle, "suspended")
+    await handle.signal(SIGNAL_HOLDER_REPLY, HolderReply(decision="detain", guarantee=guarantee("100000")))
+    await wait_state(handle, "detained")
+    await handle.signal(SIGNAL_DETERMINATION, Determination(outcome="infringing", fine_tier="heavier"))
+    await wait_state(handle, "hearing")
+    await handle.signal(SIGNAL_HEARING, HearingUpdate(kind="waived"))
+    return handle
+
+
+async def eu_deemed_consent(env, queue):  # noqa: ANN001, ANN201
+    handle = await start(env, queue, jurisdiction="EU", currency="EUR", goods_value_cny=None,
+                         application_id="EU-AFA-1")
+    await wait_state(handle, "detained")
+    await handle.signal(SIGNAL_PARTY_SUBMISSION, PartySubmission(party="holder", kind="confirms_infringement"))
+    return handle
+
+
+async def us_forfeiture(env, queue):  # noqa: ANN001, ANN201
+    handle = await start(env, queue, jurisdiction="US", currency="USD", goods_value_cny=None,
+                         genuine_unit_value=Decimal("120"))
+    await wait_state(handle, "detained")
+    return handle
+
+
+V1_PATHS = ("silence_release", "no_detention", "confiscation", "undetermined_release", "court_handover")
+
 ALL = {
     "silence_release": silence_release,
     "no_detention": no_detention,
     "confiscation": confiscation,
     "undetermined_release": undetermined_release,
     "court_handover": court_handover,
+    "cn_application_court": cn_application_court,
+    "cn_hearing_confiscation": cn_hearing_confiscation,
+    "eu_deemed_consent": eu_deemed_consent,
+    "us_forfeiture": us_forfeiture,
 }

