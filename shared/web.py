@@ -158,6 +158,15 @@ def create_app(
         return JSONResponse(error_body("internal_error", "unexpected server error"), status_code=500)
 
     @app.middleware("http")
+    async def _json_only(request: Request, call_next):  # noqa: ANN001, ANN202
+        if request.method in ("POST", "PUT", "PATCH") and request.headers.get("content-length", "0") != "0":
+            ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+            if ctype and ctype != "application/json" and not ctype.endswith("+json"):
+                return JSONResponse(error_body("unsupported_media_type",
+                                               f"send the body as application/json, not {ctype}"), status_code=415)
+        return await call_next(request)
+
+    @app.middleware("http")
     async def _metrics(request: Request, call_next):  # noqa: ANN001, ANN202
         started = time.perf_counter()
         response = await call_next(request)

@@ -159,6 +159,8 @@ def service_env(profile: Profile, sec: dict[str, str], service: str | None) -> d
             "NOTIFY_URL": f"http://127.0.0.1:{p['notify']}",
             "DISPOSAL_URL": f"http://127.0.0.1:{p['disposal']}",
             "CASES_URL": f"http://127.0.0.1:{p['cases']}",
+            "INTAKE_URL": f"http://127.0.0.1:{p['intake']}",
+            "RISK_URL": f"http://127.0.0.1:{p['risk']}",
             "SMTP_HOST": "127.0.0.1",
             "SMTP_PORT": str(profile.smtp_port),
             "WEBHOOK_ALLOWED_HOSTS": "127.0.0.1,localhost,::1",

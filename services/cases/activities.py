@@ -6,16 +6,18 @@ answer (other than 408/429) is a permanent rejection and is not retried; anythin
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TypeVar
 
 import httpx
 from pydantic import BaseModel
+from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from services.cases.models import Case, CaseEvent
+from services.cases.models import Case, CaseEvent, Escalation
 from shared.contracts.cases import (
     CaseEventRecord,
     RulesRequest,
@@ -40,6 +42,19 @@ from shared.rules.calendar import calendar_data
 from shared.rules.pack import rule_pack
 
 T = TypeVar("T", bound=BaseModel)
+
+
+async def _track_escalation(session: AsyncSession, r: CaseEventRecord) -> None:
+    """Keep the supervisors' list of escalated deadlines in step with the case history."""
+    if r.event == "deadline_escalated":
+        await session.execute(insert(Escalation).values(
+            case_id=r.case_id, deadline=r.detail["name"], due_at=datetime.fromisoformat(r.detail["due_at"]),
+            state=r.state, escalated_at=r.at,
+        ).on_conflict_do_nothing(index_elements=["case_id", "deadline", "due_at"]))
+    elif r.event in ("deadline_met", "deadline_lapsed", "deadline_cancelled"):
+        await session.execute(update(Escalation).where(
+            Escalation.case_id == r.case_id, Escalation.deadline == r.detail.get("name"),
+            Escalation.resolved_at.is_(None)).values(resolved_at=r.at, resolution=r.event.removeprefix("deadline_")))
 
 
 @activity.defn(name="load_rules")
@@ -105,6 +120,7 @@ class CaseActivities:
                 await session.execute(insert(CaseEvent).values(
                     case_id=r.case_id, seq=r.seq, state=r.state, event=r.event, detail=r.detail, at=r.at,
                 ).on_conflict_do_nothing(index_elements=["case_id", "seq"]))
+                await _track_escalation(session, r)
             last = records[-1]
             c = last.case_input
             await session.execute(insert(Case).values(

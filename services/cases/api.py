@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
@@ -9,19 +10,32 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client, WorkflowHandle
+from temporalio.common import WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from services.cases.models import Case
 from shared.auth import Principal, require
+from services.cases.models import Escalation
+from services.cases.opening import OpenCaseRequest, build_case
 from shared.contracts.cases import (
+    CASE_TASK_QUEUE,
+    CASE_WORKFLOW_TYPE,
     QUERY_STATE,
     SIGNAL_COURT_NOTICE,
     SIGNAL_DETERMINATION,
+    SIGNAL_DISPOSAL_CHOICE,
     SIGNAL_GUARANTEE,
+    SIGNAL_HEARING,
+    SIGNAL_PARTY_SUBMISSION,
+    TERMINAL_STATES,
     CaseState,
     CourtNotice,
     Determination,
+    DisposalChoice,
     GuaranteeInfo,
+    HearingUpdate,
+    PartySubmission,
 )
 from shared.runtime import session_dep
 
@@ -98,6 +112,8 @@ class DeterminationBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     outcome: Determination.model_fields["outcome"].annotation  # type: ignore[valid-type]
     fine_tier: Determination.model_fields["fine_tier"].annotation = None  # type: ignore[valid-type]
+    fine_amount: Decimal | None = Field(default=None, ge=0)
+    retail_value: Decimal | None = Field(default=None, ge=0)
     note: str | None = Field(default=None, max_length=4000)
 
 
@@ -117,6 +133,12 @@ def _require_state(state: CaseState, allowed: set[str], what: str) -> None:
         })
 
 
+def _require_open(state: CaseState, what: str) -> None:
+    if state.state in TERMINAL_STATES:
+        raise HTTPException(409, detail={"code": "case_closed",
+                                         "message": f"{what} is not possible: the case is closed ({state.state})"})
+
+
 @router.post("/{case_id}/determination", status_code=202, summary="Customs' determination on a detained case")
 async def determine(case_id: str, body: DeterminationBody, request: Request, who: Officer) -> dict:
     handle, state = await _state(request, case_id)
@@ -133,6 +155,62 @@ async def court_notice(case_id: str, body: CourtNoticeBody, request: Request, wh
     return {"case_id": case_id, "accepted": "court_notice", "action": body.action}
 
 
+HOLDER_SUBMISSIONS = {"application_for_action", "confirms_infringement", "proceedings_started", "extension_request"}
+
+
+@router.post("", status_code=201, summary="Open a case by hand: ex officio (officer) or on application (rights holder)")
+async def open_case(body: OpenCaseRequest, request: Request,
+                    who: Annotated[Principal, Depends(require("officer", "rights_holder"))]) -> dict:
+    if who.role == "rights_holder" and body.mode != "application":
+        raise HTTPException(403, detail={"code": "forbidden_mode", "message": "a rights holder opens cases only by "
+                                                                             "application"})
+    http = request.app.state.http
+    case = await build_case(request.app.state.settings, http, body, who.name)
+    if who.role == "rights_holder" and case.holder.id != who.holder_id:
+        raise HTTPException(403, detail={"code": "not_your_right", "message": "the right is recorded by another holder"})
+    client: Client = await request.app.state.temporal.get()
+    try:
+        await client.start_workflow(CASE_WORKFLOW_TYPE, case, id=case.case_id, task_queue=CASE_TASK_QUEUE,
+                                    id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE)
+    except WorkflowAlreadyStartedError as exc:
+        raise HTTPException(409, detail={"code": "case_exists",
+                                         "message": f"declaration line already has case {case.case_id}"}) from exc
+    return {"case_id": case.case_id, "jurisdiction": case.jurisdiction, "mode": case.mode,
+            "links": {"self": f"/v1/cases/{case.case_id}"}}
+
+
+@router.post("/{case_id}/submissions", status_code=202,
+             summary="Record what a party says or does (statements, objections, applications, counter-guarantees)")
+async def submit(case_id: str, body: PartySubmission, request: Request,
+                 who: Annotated[Principal, Depends(require("officer", "rights_holder"))]) -> dict:
+    handle, state = await _state(request, case_id)
+    _visible(state, who)
+    if who.role == "rights_holder" and (body.party != "holder" or body.kind not in HOLDER_SUBMISSIONS):
+        raise HTTPException(403, detail={"code": "forbidden_submission",
+                                         "message": "a rights holder may submit only its own applications, "
+                                                    "confirmations, proceedings and extension requests"})
+    _require_open(state, "a submission")
+    await handle.signal(SIGNAL_PARTY_SUBMISSION, body.model_copy(update={"submitted_by": who.name}))
+    return {"case_id": case_id, "accepted": "submission", "kind": body.kind}
+
+
+@router.post("/{case_id}/hearing", status_code=202, summary="Record a hearing request, waiver or conclusion")
+async def hearing(case_id: str, body: HearingUpdate, request: Request, who: Officer) -> dict:
+    handle, state = await _state(request, case_id)
+    _require_state(state, {"hearing"}, "a hearing update")
+    await handle.signal(SIGNAL_HEARING, body.model_copy(update={"by": who.name}))
+    return {"case_id": case_id, "accepted": "hearing", "kind": body.kind}
+
+
+@router.post("/{case_id}/disposal-facts", status_code=202,
+             summary="Facts deciding the disposal method (public welfare use, holder buys, features removable)")
+async def disposal_facts(case_id: str, body: DisposalChoice, request: Request, who: Officer) -> dict:
+    handle, state = await _state(request, case_id)
+    _require_open(state, "recording disposal facts")
+    await handle.signal(SIGNAL_DISPOSAL_CHOICE, body.model_copy(update={"by": who.name}))
+    return {"case_id": case_id, "accepted": "disposal_facts"}
+
+
 @router.post("/{case_id}/guarantee", status_code=202, summary="Record a guarantee posted for detention")
 async def guarantee(case_id: str, body: GuaranteeInfo, request: Request,
                     who: Annotated[Principal, Depends(require("officer", "rights_holder"))]) -> dict:
@@ -141,3 +219,17 @@ async def guarantee(case_id: str, body: GuaranteeInfo, request: Request,
     _require_state(state, {"suspended"}, "a guarantee")
     await handle.signal(SIGNAL_GUARANTEE, body)
     return {"case_id": case_id, "accepted": "guarantee", "required_cny": str(state.required_guarantee_cny)}
+
+
+escalations_router = APIRouter(prefix="/v1/escalations", tags=["escalations"])
+
+
+@escalations_router.get("", summary="Deadlines about to lapse (open escalations first)")
+async def escalations(session: Session, _: Officer, include_resolved: bool = False) -> list[dict]:
+    stmt = select(Escalation).order_by(Escalation.due_at).limit(500)
+    if not include_resolved:
+        stmt = stmt.where(Escalation.resolved_at.is_(None))
+    return [{"case_id": e.case_id, "deadline": e.deadline, "due_at": e.due_at.isoformat(),
+             "escalated_at": e.escalated_at.isoformat(), "state": e.state,
+             "resolved_at": e.resolved_at.isoformat() if e.resolved_at else None, "resolution": e.resolution}
+            for e in (await session.execute(stmt)).scalars()]

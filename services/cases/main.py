@@ -2,10 +2,12 @@
 
 from pathlib import Path
 
+import httpx
+
 from fastapi import FastAPI
 from fastapi.responses import FileResponse, RedirectResponse
 
-from services.cases.api import router
+from services.cases.api import escalations_router, router
 from services.cases.rules_api import router as rules_router
 from services.cases.settings import Settings
 from shared.runtime import service_app
@@ -17,6 +19,11 @@ CONSOLE = Path(__file__).with_name("console") / "index.html"
 
 async def on_start(app: FastAPI) -> None:
     app.state.temporal = LazyClient(settings.temporal_address, settings.temporal_namespace)
+    app.state.http = httpx.AsyncClient(timeout=settings.http_timeout_s)
+
+
+async def on_stop(app: FastAPI) -> None:
+    await app.state.http.aclose()
 
 
 app = service_app(
@@ -25,8 +32,9 @@ app = service_app(
     description="Cases of suspected IPR infringement: state, deadlines and history read from each case's "
     "Temporal workflow; customs' determinations, court assistance notices and guarantees sent to it as signals; "
     "and the officers' web console at /console.",
-    routers=[router, rules_router],
+    routers=[router, rules_router, escalations_router],
     on_start=on_start,
+    on_stop=on_stop,
     extra_readiness=lambda app: [app.state.temporal.check],
 )
 

@@ -51,3 +51,19 @@ class CaseEvent(Base):
     event: Mapped[str] = mapped_column(String(64))
     detail: Mapped[dict] = mapped_column(JsonType)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Escalation(Base):
+    """A deadline about to lapse, raised to supervisors; resolved when the deadline is met, lapses or is cancelled."""
+
+    __tablename__ = "escalations"
+    __table_args__ = (UniqueConstraint("case_id", "deadline", "due_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[str] = mapped_column(String(128), index=True)
+    deadline: Mapped[str] = mapped_column(String(64))
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    state: Mapped[str] = mapped_column(String(32))
+    escalated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True, index=True)
+    resolution: Mapped[str | None] = mapped_column(String(32), nullable=True)

@@ -1,14 +1,17 @@
 from pydantic import Field
 
+from shared.fx import FxSettings
 from shared.settings import ServiceSettings
 
 
-class Settings(ServiceSettings):
+class Settings(ServiceSettings, FxSettings):
     service_name: str = "cases"
     holds_url: str = "http://127.0.0.1:8003"
     notify_url: str = "http://127.0.0.1:8004"
     disposal_url: str = "http://127.0.0.1:8005"
     guarantees_url: str = "http://127.0.0.1:8006"
+    intake_url: str = "http://127.0.0.1:8001"
+    risk_url: str = "http://127.0.0.1:8002"
     temporal_ui_url: str = Field(default="", description="Link target for cases in the Temporal Web UI")
     worker_metrics_host: str = Field(default="127.0.0.1", description="Set 0.0.0.0 in containers so Prometheus can scrape")
     worker_metrics_port: int = 8009

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import DateTime, Numeric, String, func
+from sqlalchemy import Boolean, DateTime, Numeric, String, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.db import idempotency_table, make_metadata
@@ -35,4 +35,6 @@ class Disposition(Base):
     disposal_method: Mapped[str | None] = mapped_column(String(64), nullable=True)
     reason: Mapped[str] = mapped_column(String(2048))
     actor: Mapped[str] = mapped_column(String(128))
+    hearing: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    police_referral: Mapped[bool] = mapped_column(Boolean, server_default="false")
     decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

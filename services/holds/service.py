@@ -22,6 +22,8 @@ ACTIONS: dict[str, tuple[frozenset[str], str]] = {
     "release": (frozenset({"suspended", "detained"}), "released"),
     "confiscate": (frozenset({"detained"}), "confiscated"),
     "hand_to_court": (frozenset({"detained"}), "handed_to_court"),
+    "destroy": (frozenset({"detained"}), "destroyed"),
+    "forfeit": (frozenset({"detained"}), "forfeited"),
 }
 
 

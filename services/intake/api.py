@@ -47,7 +47,7 @@ async def submit(body: DeclarationV1, session: Session, request: Request,
 @router.get("/{declaration_id}", summary="Status, per-line assessment and case ids of a declaration")
 async def get_declaration(
     declaration_id: str, session: Session,
-    _: Annotated[Principal, Depends(require("clearance_system", "officer"))],
+    _: Annotated[Principal, Depends(require("clearance_system", "officer", "system"))],
     revision: Annotated[int | None, Query(ge=1)] = None,
 ) -> dict:
     return await service.view(session, declaration_id=declaration_id, revision=revision)

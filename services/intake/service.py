@@ -123,4 +123,5 @@ async def view(session: AsyncSession, *, declaration_id: str, revision: int | No
         "case_ids": (chosen.assessment or {}).get("case_ids", []),
         "history": [{"revision": h.revision, "event": h.event, "detail": h.detail, "at": h.at.isoformat()}
                     for h in history],
+        "declaration": chosen.payload,
     }

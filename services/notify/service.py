@@ -83,8 +83,17 @@ def _email(settings, notice: Notice) -> EmailMessage:  # noqa: ANN001
     msg["Subject"] = notice.subject
     msg["X-IPR-Notice-Id"] = notice.notice_id
     msg["X-IPR-Case-Id"] = notice.case_id
-    msg.set_content(notice.body)
+    msg.set_content(notice.body + _footer(settings, notice))
     return msg
+
+
+def _footer(settings, notice: Notice) -> str:  # noqa: ANN001
+    text = f"\n\n--\nNotice {notice.notice_id} of case {notice.case_id}."
+    if notice.reply_allowed:
+        text += (f"\nReply (authenticated with your rights-holder token): POST "
+                 f"{settings.public_url}/v1/notices/{notice.notice_id}/reply with "
+                 '{"decision": "detain", "guarantee": {...}} or {"decision": "no_detention"}.')
+    return text
 
 
 def _send_mail(settings, message: EmailMessage) -> None:  # noqa: ANN001
@@ -126,7 +135,9 @@ async def _webhook(settings, notice: Notice) -> tuple[str, str]:  # noqa: ANN001
         return "undeliverable", f"refused: {exc}"
     body = json.dumps({
         "notice_id": notice.notice_id, "case_id": notice.case_id, "kind": notice.kind,
-        "subject": notice.subject, "body": notice.body, "reply_allowed": notice.reply_allowed,
+        "subject": notice.subject, "body": notice.body + _footer(settings, notice),
+        "reply_allowed": notice.reply_allowed,
+        "reply_url": f"{settings.public_url}/v1/notices/{notice.notice_id}/reply" if notice.reply_allowed else None,
         "reply_deadline_at": notice.reply_deadline_at.isoformat() if notice.reply_deadline_at else None,
     }).encode()
     headers = {"Content-Type": "application/json", "X-IPR-Notice-Id": notice.notice_id,

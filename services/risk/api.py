@@ -19,6 +19,7 @@ from shared.runtime import session_dep
 router = APIRouter(tags=["recordations", "assessment"])
 Session = Annotated[AsyncSession, Depends(session_dep)]
 Officer = Annotated[Principal, Depends(require("officer"))]
+Reader = Annotated[Principal, Depends(require("officer", "system"))]
 
 
 @router.post("/v1/recordations", status_code=201, summary="Record a right (idempotent per recordation id)")
@@ -30,7 +31,7 @@ async def create(body: RecordationV1, session: Session, request: Request, who: O
 
 
 @router.get("/v1/recordations/{recordation_id}", summary="A recordation with its version history")
-async def get_one(recordation_id: str, session: Session, _: Officer) -> dict:
+async def get_one(recordation_id: str, session: Session, _: Reader) -> dict:
     row = await session.get(Recordation, recordation_id)
     if row is None:
         raise HTTPException(404, detail={"code": "recordation_not_found", "message": f"no recordation {recordation_id}"})

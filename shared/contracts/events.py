@@ -82,14 +82,15 @@ class RiskAssessedV1(_Tolerant):
 
 class HoldEventV1(_Tolerant):
     """Payload of ``hold.placed`` / ``hold.detained`` / ``hold.released`` / ``hold.confiscated`` /
-    ``hold.handed_to_court`` on ``customs.holds.v1``: the instruction clearance systems act on."""
+    ``hold.handed_to_court`` / ``hold.destroyed`` / ``hold.forfeited`` on ``customs.holds.v1``: the instruction
+    clearance systems act on."""
 
     hold_id: str
     case_id: str
     declaration_id: str
     line_no: int
     customs_office: str
-    status: Literal["suspended", "detained", "released", "confiscated", "handed_to_court"]
+    status: Literal["suspended", "detained", "released", "confiscated", "handed_to_court", "destroyed", "forfeited"]
     reason: str
     at: datetime
 

@@ -4,4 +4,4 @@ A declaration or recordation for any other jurisdiction is refused with a clear
 reason instead of being assessed under the wrong law.
 """
 
-SUPPORTED_JURISDICTIONS: frozenset[str] = frozenset({"CN"})
+SUPPORTED_JURISDICTIONS: frozenset[str] = frozenset({"CN", "EU", "US"})

@@ -67,7 +67,7 @@ def _mutations():  # noqa: ANN202
         return f
 
     return [
-        ("unknown jurisdiction", set_top("jurisdiction", "US")),
+        ("unknown jurisdiction", set_top("jurisdiction", "JP")),
         ("lower-case jurisdiction", set_top("jurisdiction", "cn")),
         ("empty jurisdiction", set_top("jurisdiction", "")),
         ("empty lines", set_top("lines", [])),
@@ -110,8 +110,8 @@ def test_invalid_declarations_are_refused(label: str, mutate) -> None:  # noqa: 
 
 
 def test_unknown_jurisdiction_reason_names_supported_ones() -> None:
-    with pytest.raises(ValidationError, match="unknown jurisdiction 'US'; supported: CN"):
-        DeclarationV1.model_validate(example_declaration(jurisdiction="US"))
+    with pytest.raises(ValidationError, match="unknown jurisdiction 'JP'; supported: CN, EU, US"):
+        DeclarationV1.model_validate(example_declaration(jurisdiction="JP"))
 
 
 def test_duplicate_line_reason() -> None:

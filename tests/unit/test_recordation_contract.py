@@ -71,7 +71,7 @@ def test_bad_genuine_value_hs_prefix_is_refused(prefix: str) -> None:
     "changes",
     [
         {"goods_hs_prefixes": []},
-        {"jurisdiction": "EU"},
+        {"jurisdiction": "JP"},
         {"right_type": "design"},
         {"status": "suspended"},
         {"aliases": ["NIKE AIR", "   "]},
