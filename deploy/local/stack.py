@@ -29,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
 NAMESPACE = "customs-ipr"
-SERVICES = ("intake", "risk", "holds", "notify", "disposal", "cases")
+SERVICES = ("intake", "risk", "holds", "notify", "disposal", "guarantees", "cases")
 DATABASES = SERVICES
 
 
@@ -70,7 +70,9 @@ def _test_profile(offset: int) -> Profile:
         sink_http_port=18025 + offset,
         worker_metrics_port=18009 + offset,
         service_ports={
-            name: 18000 + i + offset for i, name in enumerate(("cases", "intake", "risk", "holds", "notify", "disposal"))
+            name: 18000 + i + offset for i, name in enumerate(
+                ("cases", "intake", "risk", "holds", "notify", "disposal", "guarantees")
+            )
         },
         temporal_ui=False,
     )
@@ -87,7 +89,8 @@ PROFILES = {
         smtp_port=1025,
         sink_http_port=8025,
         worker_metrics_port=8009,
-        service_ports={"cases": 8000, "intake": 8001, "risk": 8002, "holds": 8003, "notify": 8004, "disposal": 8005},
+        service_ports={"cases": 8000, "intake": 8001, "risk": 8002, "holds": 8003, "notify": 8004, "disposal": 8005,
+                       "guarantees": 8006},
         env_file=ROOT / ".env",
     ),
     "test": _test_profile(int(os.environ.get("IPR_TEST_PORT_OFFSET", "0"))),
@@ -158,6 +161,7 @@ def service_env(profile: Profile, sec: dict[str, str], service: str | None) -> d
             "HOLDS_URL": f"http://127.0.0.1:{p['holds']}",
             "NOTIFY_URL": f"http://127.0.0.1:{p['notify']}",
             "DISPOSAL_URL": f"http://127.0.0.1:{p['disposal']}",
+            "GUARANTEES_URL": f"http://127.0.0.1:{p['guarantees']}",
             "CASES_URL": f"http://127.0.0.1:{p['cases']}",
             "INTAKE_URL": f"http://127.0.0.1:{p['intake']}",
             "RISK_URL": f"http://127.0.0.1:{p['risk']}",
@@ -521,6 +525,7 @@ def print_urls(profile: Profile) -> None:
   Holds API (docs)       http://127.0.0.1:{p['holds']}/docs
   Notify API (docs)      http://127.0.0.1:{p['notify']}/docs
   Disposal API (docs)    http://127.0.0.1:{p['disposal']}/docs
+  Guarantees API (docs)  http://127.0.0.1:{p['guarantees']}/docs
   Temporal Web UI        http://127.0.0.1:{profile.temporal_ui_port}/namespaces/{NAMESPACE}/workflows
   Mail & webhook sink    http://127.0.0.1:{profile.sink_http_port}/
   Prometheus metrics     http://127.0.0.1:<port>/metrics  (worker: {profile.worker_metrics_port})

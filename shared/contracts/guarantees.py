@@ -86,3 +86,8 @@ class SettleGuaranteeResult(_Model):
     refunded: Decimal
     currency: str
     storage_days: int
+    # Added in v1 (defaults keep older readers and writers compatible):
+    storage_amount: Decimal = Field(default=Decimal(0), description="Storage accrued for the days held")
+    costs_amount: Decimal = Field(default=Decimal(0), description="Recorded storage, custody and disposal costs")
+    unpaid: Decimal = Field(default=Decimal(0), description="Costs beyond the guarantee, to claim from the holder "
+                            "or the guarantor (CN Reg. Art. 25)")

@@ -129,7 +129,7 @@ async def test_declarations_published_straight_to_the_topic_are_taken_and_bad_on
 
 
 async def test_every_service_reports_health_readiness_metrics_and_docs(http, stack) -> None:
-    for service in ("intake", "risk", "holds", "notify", "disposal", "cases"):
+    for service in ("intake", "risk", "holds", "notify", "disposal", "guarantees", "cases"):
         base = stack.url(service)
         assert (await http.get(f"{base}/healthz")).json()["status"] == "ok"
         ready = await http.get(f"{base}/readyz")

@@ -21,7 +21,7 @@ from shared.contracts.events import ALL_TOPICS
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
-SERVICES = ("intake", "risk", "holds", "notify", "disposal", "cases")
+SERVICES = ("intake", "risk", "holds", "notify", "disposal", "guarantees", "cases")
 API_TOKENS = (
     "INTAKE_API_TOKEN", "OFFICER_API_TOKEN", "SUPERVISOR_API_TOKEN", "SERVICE_API_TOKEN", "HOLDER_TOKEN_SECRET",
 )
@@ -181,7 +181,8 @@ def test_dashboard_covers_the_platform_flow() -> None:
     for name in ("ipr_declarations_received_total", "ipr_risk_lines_assessed_total", "ipr_risk_cases_started_total",
                  "ipr_holds_transitions_total", "ipr_notice_deliveries_total", "ipr_dispositions_total",
                  "ipr_http_requests_total", "ipr_http_request_duration_seconds_bucket",
-                 "ipr_kafka_dead_lettered_total"):
+                 "ipr_kafka_dead_lettered_total", "ipr_guarantee_general_balance", "ipr_guarantee_alerts",
+                 "ipr_guarantee_holds_total", "ipr_guarantee_refusals_total", "ipr_guarantee_settlements_total"):
         assert name in used, f"no dashboard panel shows {name}"
 
 
@@ -204,7 +205,8 @@ def test_alerts_are_well_formed_and_cover_the_failure_modes() -> None:
         assert rule["labels"]["severity"] in {"critical", "warning", "info"}, rule["alert"]
         assert rule["annotations"]["summary"], rule["alert"]
     used = set().union(*(promql_metrics(r["expr"]) for r in rules))
-    for name in ("up", "ipr_kafka_dead_lettered_total", "ipr_http_requests_total", "ipr_notice_deliveries_total"):
+    for name in ("up", "ipr_kafka_dead_lettered_total", "ipr_http_requests_total", "ipr_notice_deliveries_total",
+                 "ipr_guarantee_alerts"):
         assert name in used, f"no alert watches {name}"
 
 
@@ -268,7 +270,7 @@ def test_compose_worker() -> None:
     assert worker["depends_on"]["temporal-namespace"]["condition"] == "service_completed_successfully"
     assert "http://127.0.0.1:8009/metrics" in worker["healthcheck"]["test"]
     e = env("worker")
-    for step in ("holds", "notify", "disposal"):
+    for step in ("holds", "notify", "disposal", "guarantees"):
         assert e[f"{step.upper()}_URL"] == f"http://{step}:8000"
     assert e["WORKER_METRICS_PORT"] == "8009"
 
@@ -483,7 +485,7 @@ def test_k8s_config_map() -> None:
     assert data["KAFKA_ENABLE_IDEMPOTENCE"] == "true"
     assert data["TEMPORAL_NAMESPACE"] == "customs-ipr"
     assert data["WEBHOOK_ALLOWED_HOSTS"] == ""
-    for step in ("holds", "notify", "disposal"):
+    for step in ("holds", "notify", "disposal", "guarantees"):
         assert data[f"{step.upper()}_URL"] == f"http://{step}:8000"
     for key in ("KAFKA_BOOTSTRAP_SERVERS", "TEMPORAL_ADDRESS", "SMTP_HOST", "SMTP_PORT"):
         assert data[key], key

@@ -1,0 +1,169 @@
+"""HTTP routes of the guarantees service (thin: parse, authorise, call the use case)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.guarantees import service
+from services.guarantees.models import GeneralGuarantee, idempotency
+from shared.auth import Principal, require
+from shared.contracts.guarantees import (
+    ChargeCostRequest, GeneralGuaranteeV1, HoldGuaranteeRequest, HoldGuaranteeResult, SettleGuaranteeRequest,
+    SettleGuaranteeResult,
+)
+from shared.idempotency import run_once
+from shared.runtime import session_dep
+
+general = APIRouter(prefix="/v1/general-guarantees", tags=["general guarantees"])
+cases = APIRouter(prefix="/v1/case-guarantees", tags=["case guarantees"])
+ops = APIRouter(prefix="/v1", tags=["alerts"])
+
+Session = Annotated[AsyncSession, Depends(session_dep)]
+Officer = Annotated[Principal, Depends(require("officer"))]
+OfficerOrHolder = Annotated[Principal, Depends(require("officer", "rights_holder"))]
+CaseWriter = Annotated[Principal, Depends(require("system", "officer"))]
+CaseWorker = Annotated[Principal, Depends(require("system"))]
+CaseReader = Annotated[Principal, Depends(require("system", "officer", "rights_holder"))]
+
+
+def _settings(request: Request):  # noqa: ANN202
+    return request.app.state.settings
+
+
+def _guarantee_not_found(guarantee_id: str) -> HTTPException:
+    return HTTPException(404, detail={"code": "guarantee_not_found", "message": f"no general guarantee {guarantee_id}"})
+
+
+def _case_not_found(case_id: str) -> HTTPException:
+    return HTTPException(404, detail={"code": "case_guarantee_not_found",
+                                      "message": f"no guarantee for case {case_id}"})
+
+
+def _key(prefix: str, idempotency_key: str) -> str:
+    """The idempotency record's key; checked before it is stored."""
+    service.check_fields(required={"idempotency_key": (idempotency_key, 150)})
+    return f"{prefix}:{idempotency_key}"
+
+
+def _same_case(path_case_id: str, body_case_id: str) -> None:
+    if path_case_id != body_case_id:
+        raise HTTPException(422, detail={"code": "case_id_mismatch", "message": "case_id in path and body differ"})
+
+
+# ---------------------------------------------------------------- general guarantees
+
+
+@general.post("", status_code=201, summary="Register a holder's general guarantee (idempotent per guarantee_id)")
+async def register_general(body: GeneralGuaranteeV1, session: Session, who: Officer, request: Request) -> JSONResponse:
+    """The same body again answers 200 with the first answer; other terms under the same id are a 409."""
+    settings = _settings(request)
+    ran = False
+
+    async def work():  # noqa: ANN202
+        nonlocal ran
+        ran = True
+        return await service.register_general(session, body=body, settings=settings, actor=who.name)
+
+    async with session.begin():
+        status, payload = await run_once(session, idempotency, key=f"general:{body.guarantee_id}",
+                                         payload=body.model_dump(mode="json"), work=work)
+    return JSONResponse(payload, status_code=status if ran else 200)
+
+
+@general.get("/{guarantee_id}", summary="A general guarantee with its balance, draws and history")
+async def get_general(guarantee_id: str, session: Session, who: OfficerOrHolder) -> dict:
+    g = await session.get(GeneralGuarantee, guarantee_id)
+    if g is None or (who.role == "rights_holder" and g.holder_id != who.holder_id):
+        raise _guarantee_not_found(guarantee_id)
+    return await service.general_details(session, g)
+
+
+@general.get("", summary="General guarantees, newest first (a rights holder sees only its own)")
+async def list_general(
+    session: Session, who: OfficerOrHolder,
+    holder_id: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[dict]:
+    stmt = select(GeneralGuarantee).order_by(GeneralGuarantee.created_at.desc()).limit(limit)
+    if who.role == "rights_holder":
+        if holder_id and holder_id != who.holder_id:
+            return []
+        holder_id = who.holder_id
+    if holder_id:
+        stmt = stmt.where(GeneralGuarantee.holder_id == holder_id)
+    return [service.general_view(g) for g in (await session.execute(stmt)).scalars()]
+
+
+# ---------------------------------------------------------------- case guarantees
+
+
+@cases.post("", status_code=201, response_model=HoldGuaranteeResult,
+            summary="Secure a case: per-case deposit or letter, or a draw on the general guarantee (idempotent)")
+async def hold(body: HoldGuaranteeRequest, session: Session, who: CaseWriter) -> JSONResponse:
+    """201 held; 200 refused (with the reason) or the guarantee already held for the case.
+
+    A cash deposit or bank letter is held in full if ``amount`` covers ``required_amount``; with
+    ``form: general_guarantee`` exactly ``required_amount`` is drawn (``amount`` is not used).
+    """
+    async with session.begin():
+        status, payload = await run_once(
+            session, idempotency, key=_key("hold", body.idempotency_key), payload=body.model_dump(mode="json"),
+            work=lambda: service.hold(session, request=body, actor=who.name),
+        )
+    return JSONResponse(payload, status_code=status)
+
+
+@cases.post("/{case_id}/costs", status_code=201, summary="Charge a storage, custody or disposal cost (idempotent)")
+async def charge_cost(case_id: str, body: ChargeCostRequest, session: Session, who: CaseWriter) -> JSONResponse:
+    _same_case(case_id, body.case_id)
+    async with session.begin():
+        status, payload = await run_once(
+            session, idempotency, key=_key("cost", body.idempotency_key), payload=body.model_dump(mode="json"),
+            work=lambda: service.charge_cost(session, request=body, actor=who.name),
+        )
+    return JSONResponse(payload, status_code=status)
+
+
+@cases.post("/{case_id}/settle", response_model=SettleGuaranteeResult,
+            summary="Settle when the case ends: charge storage and costs, refund the rest (idempotent)")
+async def settle(case_id: str, body: SettleGuaranteeRequest, session: Session, who: CaseWorker,
+                 request: Request) -> JSONResponse:
+    _same_case(case_id, body.case_id)
+    settings = _settings(request)
+    async with session.begin():
+        status, payload = await run_once(
+            session, idempotency, key=_key("settle", body.idempotency_key), payload=body.model_dump(mode="json"),
+            work=lambda: service.settle(session, request=body, settings=settings, actor=who.name),
+        )
+    return JSONResponse(payload, status_code=status)
+
+
+@cases.get("/{case_id}", summary="A case's guarantee: amount, costs and storage accrued so far, charged, refunded")
+async def get_case(case_id: str, session: Session, who: CaseReader, request: Request) -> dict:
+    view = await service.case_details(session, case_id=case_id, settings=_settings(request))
+    if view is None or (who.role == "rights_holder" and view["holder_id"] != who.holder_id):
+        raise _case_not_found(case_id)
+    return view
+
+
+# ---------------------------------------------------------------- alerts
+
+
+@ops.get("/alerts", summary="Low balances, coverage or letters ending soon, unpaid or uncovered costs")
+async def list_alerts(session: Session, _: Officer, request: Request) -> dict:
+    settings = _settings(request)
+    found = await service.alerts(session, settings=settings)
+    service.set_alert_gauges(found)
+    return {
+        "alerts": found,
+        "rules": {
+            "low_balance_ratio": str(settings.low_balance_ratio),
+            "low_balance_floor_cny": str(settings.low_balance_floor_cny),
+            "within_days": settings.guarantee_alert_days,
+        },
+    }
