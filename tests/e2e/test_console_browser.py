@@ -56,7 +56,7 @@ async def test_officer_sees_the_case_and_records_the_determination(http, stack) 
         await page.wait_for_selector("#determination-form")
         assert (await page.inner_text("#case-state")) == "detained"
         deadlines = await page.inner_text("#detail")
-        assert "customs determination" in deadlines and "court notice or release" in deadlines
+        assert "customs determination" in deadlines and "release ex officio" in deadlines
         await page.select_option("#outcome", "infringing")
         await page.select_option("#fine_tier", "heavier")
         await page.click("#determination-form button[type=submit]")

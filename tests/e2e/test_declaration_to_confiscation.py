@@ -96,9 +96,12 @@ async def test_example_declaration_to_confiscation(http, stack) -> None:
     assert determined.status_code == 202, determined.text
 
     final = await case_in_state(http, stack, case_id, "confiscated")
-    goods_value = float(final["goods_value"])
-    assert float(final["fine_amount"]) == pytest.approx(goods_value * 0.15)
-    assert float(final["fine_amount"]) <= goods_value * 0.30
+    # CN fines are in RMB: the "ordinary" tier is 10-20% of the goods value (USD 2,100 = RMB 14,910);
+    # without an amount from the officer the middle of the tier applies.
+    value_cny = float(final["required_guarantee"])  # below RMB 20,000 the guarantee equals the goods value
+    assert final["guarantee_currency"] == "CNY" and value_cny == pytest.approx(14910.0)
+    assert float(final["fine_amount"]) == pytest.approx(value_cny * 0.15)
+    assert final["guarantee_status"] == "held" and final["disposal_method"] == "destruction"
     events = [h["event"] for h in final["history"]]
     for expected in ("case_opened", "holder_notified", "holder_replied", "goods_detained", "customs_determined",
                      "goods_confiscated"):
@@ -113,6 +116,14 @@ async def test_example_declaration_to_confiscation(http, stack) -> None:
     disposition = (await http.get(f"{stack.url('disposal')}/v1/dispositions/{final['disposition_id']}",
                                   headers=stack.auth("officer"))).json()
     assert disposition["outcome"] == "confiscation" and disposition["disposal_method"] == "destruction"
+    assert disposition["currency"] == "CNY" and disposition["fine_tier"] == "ordinary"
+    assert disposition["actor"] == "officer"  # the officer who determined, not the worker
+    # the guarantee was held for the case and settled when it closed: storage charged, the rest refunded
+    ledger = (await http.get(f"{stack.url('guarantees')}/v1/case-guarantees/{case_id}",
+                             headers=stack.auth("holder"))).json()
+    assert ledger["settled"] is True and ledger["outcome"] == "confiscated" and float(ledger["charged"]) > 0
+    assert float(ledger["charged"]) + float(ledger["refunded"]) == pytest.approx(float(ledger["amount"]))
+    assert float(ledger["amount"]) == pytest.approx(value_cny)
     confiscated = await find_on_topic(stack.kafka, TOPIC_HOLDS, lambda v: v.get("payload", {}).get("case_id") == case_id
                                       and v["payload"]["status"] == "confiscated")
     assert confiscated["event_type"] == "hold.confiscated"

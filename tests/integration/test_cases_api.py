@@ -1,0 +1,159 @@
+"""The cases service against the real stack: rules endpoints, opening cases by hand, who may act on a case,
+and the EU and US procedures running on the real worker and step services."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.factories import example_declaration, example_recordation
+from tests.helpers import eventually, unique_id
+
+pytestmark = pytest.mark.integration
+
+
+async def rules(http, stack, path: str, who: str = "officer"):  # noqa: ANN001, ANN201
+    return await http.get(f"{stack.url('cases')}/v1/rules/{path}", headers=stack.auth(who))
+
+
+@pytest.mark.parametrize(("query", "deadline"), [
+    ("CN/deadline?start=2026-09-30&working_days=3", "2026-10-10"),  # National Day week, make-up Saturday 10 Oct
+    ("CN/deadline?start=2026-02-13&working_days=1", "2026-02-14"),  # make-up Saturday before Spring Festival
+    ("CN/deadline?start=2026-02-14&working_days=1", "2026-02-24"),  # Spring Festival 15-23 Feb
+    ("CN/deadline?start=2026-11-20&working_days=3", "2026-11-25"),  # over a weekend
+    ("US/deadline?start=2026-11-25&working_days=2", "2026-11-30"),  # Thanksgiving 26 Nov
+    ("EU/deadline?start=2026-12-23&working_days=2", "2026-12-28"),  # Christmas 25-26 Dec (DE)
+])
+async def test_deadline_endpoint(http, stack, query, deadline) -> None:
+    response = await rules(http, stack, query)
+    assert response.status_code == 200, response.text
+    assert response.json()["deadline"] == deadline
+
+
+async def test_guarantee_and_fine_endpoints(http, stack) -> None:
+    cases = {("ex_officio", "19999.99"): "19999.99", ("ex_officio", "20000"): "20000.00",
+             ("ex_officio", "150000"): "75000.00", ("ex_officio", "200000"): "100000.00",
+             ("ex_officio", "200000.01"): "100000.00", ("application", "150000"): "150000.00"}
+    for (mode, value), amount in cases.items():
+        r = await rules(http, stack, f"CN/guarantee?mode={mode}&goods_value={value}&currency=CNY")
+        assert r.status_code == 200 and r.json()["amount"] == amount, (mode, value, r.text)
+    wrong = await rules(http, stack, "CN/guarantee?goods_value=100&currency=USD")
+    assert wrong.status_code == 422 and wrong.json()["error"]["code"] == "currency_mismatch"
+    fine = (await rules(http, stack, "CN/fine?goods_value=100000&tier=ordinary")).json()
+    assert (fine["min"], fine["max"], fine["currency"]) == ("10000.00", "20000.00", "CNY")
+    heavier = (await rules(http, stack, "CN/fine?goods_value=100000&tier=heavier")).json()
+    assert heavier["max"] == "30000.00" and heavier["max_exclusive"] is False
+    assert (await rules(http, stack, "CN/fine?goods_value=100&tier=unknown")).status_code == 422
+    us = (await rules(http, stack, "US/fine?goods_value=1000&repeat=true")).json()
+    assert us["max"] == "2000.00"
+    eu = await rules(http, stack, "EU/fine?goods_value=1000")
+    assert eu.status_code == 422 and "national law" in eu.json()["error"]["message"]
+    assert (await rules(http, stack, "JP/deadline?start=2026-01-05&working_days=1")).status_code == 404
+    assert (await rules(http, stack, "CN", who="clearance")).status_code == 403
+    packs = (await rules(http, stack, "CN")).json()
+    assert packs["settings"]["police_referral_goods_value"]["uncertain"] is True
+
+
+async def _declare(http, stack, **changes) -> dict:  # noqa: ANN001, ANN003
+    body = example_declaration(declaration_id=unique_id("CN5300-API"), **changes)
+    r = await http.post(f"{stack.url('intake')}/v1/declarations", json=body, headers=stack.auth("clearance"))
+    assert r.status_code == 202, r.text
+    return body
+
+
+async def _state(http, stack, case_id: str, state: str, who: str = "officer") -> dict:  # noqa: ANN001
+    async def probe():  # noqa: ANN202
+        r = await http.get(f"{stack.url('cases')}/v1/cases/{case_id}", headers=stack.auth(who))
+        return r.json() if r.status_code == 200 and r.json()["state"] == state else None
+
+    return await eventually(probe, what=f"{case_id} {state}")
+
+
+async def test_officer_opens_a_case_by_hand_and_holders_apply_only_for_their_rights(http, stack) -> None:
+    body = await _declare(http, stack)
+    # line 2 (plain handbags) is green; an officer who has grounds opens a case on it ex officio
+    opened = await http.post(f"{stack.url('cases')}/v1/cases", headers=stack.auth("officer"), json={
+        "declaration_id": body["declaration_id"], "line_no": 2, "recordation_id": "CN-T-2019-004211",
+        "note": "bags carry a swoosh under the plastic sheeting"})
+    assert opened.status_code == 201, opened.text
+    case_id = opened.json()["case_id"]
+    assert case_id == f"IPR-{body['declaration_id']}-L2"
+    case = await _state(http, stack, case_id, "suspended")
+    assert case["procedure"] == "cn_ex_officio" and case["rule_pack_version"].startswith("CN-")
+    again = await http.post(f"{stack.url('cases')}/v1/cases", headers=stack.auth("officer"), json={
+        "declaration_id": body["declaration_id"], "line_no": 2, "recordation_id": "CN-T-2019-004211"})
+    assert again.status_code == 409 and again.json()["error"]["code"] == "case_exists"
+    missing = await http.post(f"{stack.url('cases')}/v1/cases", headers=stack.auth("officer"), json={
+        "declaration_id": body["declaration_id"], "line_no": 9, "recordation_id": "CN-T-2019-004211"})
+    assert missing.status_code == 404 and missing.json()["error"]["code"] == "line_not_found"
+
+    other = await _declare(http, stack)
+    stranger = await http.post(f"{stack.url('cases')}/v1/cases", headers=stack.holder_auth("RH-0002"), json={
+        "declaration_id": other["declaration_id"], "line_no": 2, "recordation_id": "CN-T-2019-004211",
+        "mode": "application", "evidence": "test purchase"})
+    assert stranger.status_code == 403 and stranger.json()["error"]["code"] == "not_your_right"
+    not_application = await http.post(f"{stack.url('cases')}/v1/cases", headers=stack.auth("holder"), json={
+        "declaration_id": other["declaration_id"], "line_no": 2, "recordation_id": "CN-T-2019-004211"})
+    assert not_application.status_code == 403
+    applied = await http.post(f"{stack.url('cases')}/v1/cases", headers=stack.auth("holder"), json={
+        "declaration_id": other["declaration_id"], "line_no": 2, "recordation_id": "CN-T-2019-004211",
+        "mode": "application", "evidence": "test purchase report TP-2026-118"})
+    assert applied.status_code == 201, applied.text
+    app_case = await _state(http, stack, applied.json()["case_id"], "suspended", who="holder")
+    assert app_case["procedure"] == "cn_application"
+    assert app_case["required_guarantee"] == "4402.00"  # 200 x USD 3.10 = USD 620 = RMB 4,402: the full value
+
+    # a holder may not make statements for the consignee
+    refused = await http.post(f"{stack.url('cases')}/v1/cases/{case_id}/submissions", headers=stack.auth("holder"),
+                              json={"party": "consignee", "kind": "non_infringement_statement", "text": "x"})
+    assert refused.status_code == 403
+    assert (await http.get(f"{stack.url('cases')}/v1/escalations", headers=stack.auth("supervisor"))).status_code == 200
+    assert (await http.get(f"{stack.url('cases')}/v1/escalations", headers=stack.auth("holder"))).status_code == 403
+
+
+async def _record(http, stack, rec: dict) -> None:  # noqa: ANN001
+    r = await http.post(f"{stack.url('risk')}/v1/recordations", json=rec, headers=stack.auth("officer"))
+    assert r.status_code in (200, 201), r.text
+
+
+async def test_us_shipment_is_detained_and_forfeited_on_the_running_system(http, stack) -> None:
+    await _record(http, stack, example_recordation(
+        recordation_id="US-TMK-91-0417", jurisdiction="US", title="NIKE", registration_number="0978952",
+        genuine_unit_value=[{"hs_prefix": "6404", "min": 90.0, "currency": "USD"}]))
+    body = await _declare(http, stack, jurisdiction="US", customs_office="US2704", direction="import",
+                          destination_country="US")
+    case_id = f"IPR-{body['declaration_id']}-L1"
+    case = await _state(http, stack, case_id, "detained")
+    assert case["procedure"] == "us_detention"
+    assert {d["name"] for d in case["deadlines"]} >= {"detention_notice", "importer_response", "seizure"}
+    r = await http.post(f"{stack.url('cases')}/v1/cases/{case_id}/determination", headers=stack.auth("officer"),
+                        json={"outcome": "infringing", "fine_amount": "10000", "retail_value": "45000"})
+    assert r.status_code == 202, r.text
+    final = await _state(http, stack, case_id, "forfeited")
+    assert final["fine_amount"] == "10000.00"
+    disposition = (await http.get(f"{stack.url('disposal')}/v1/dispositions/{final['disposition_id']}",
+                                  headers=stack.auth("officer"))).json()
+    assert disposition["outcome"] == "forfeiture" and disposition["currency"] == "USD"
+
+
+async def test_eu_holder_confirms_and_declarant_agrees_goods_destroyed(http, stack) -> None:
+    await _record(http, stack, example_recordation(
+        recordation_id="EU-AFA-DE-2026-0091", jurisdiction="EU", title="NIKE", registration_number="EUTM-000001",
+        holder={"id": "RH-0001", "name": "Nike Innovate C.V.", "contact_email": "brand-protection@example.com"}))
+    body = await _declare(http, stack, jurisdiction="EU", customs_office="DE004851", direction="import",
+                          destination_country="DE", currency="EUR")
+    case_id = f"IPR-{body['declaration_id']}-L1"
+    case = await _state(http, stack, case_id, "detained", who="holder")
+    assert case["procedure"] == "eu_application"
+    window = next(d for d in case["deadlines"] if d["name"] == "confirm_and_agree")
+    assert window["working_days"] == 10
+    confirm = await http.post(f"{stack.url('cases')}/v1/cases/{case_id}/submissions", headers=stack.auth("holder"),
+                              json={"party": "holder", "kind": "confirms_infringement", "text": "counterfeit"})
+    assert confirm.status_code == 202, confirm.text
+    agree = await http.post(f"{stack.url('cases')}/v1/cases/{case_id}/submissions", headers=stack.auth("officer"),
+                            json={"party": "declarant", "kind": "agrees_to_destruction"})
+    assert agree.status_code == 202
+    final = await _state(http, stack, case_id, "destroyed")
+    assert final["disposal_method"] == "destruction" and final["fine_amount"] == "0.00"
+    late = await http.post(f"{stack.url('cases')}/v1/cases/{case_id}/submissions", headers=stack.auth("holder"),
+                           json={"party": "holder", "kind": "proceedings_started"})
+    assert late.status_code == 409 and late.json()["error"]["code"] == "case_closed"
