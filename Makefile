@@ -35,7 +35,7 @@ down: ## Stop everything `make up` started
 restart: down up ## Stop and start again (data is kept)
 
 status: venv ## Show which processes run and whether each service is ready
-	@$(STACK) status
+	@$(STACK) status || true
 
 logs: venv ## Follow the logs of every process
 	@$(STACK) logs

@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi_offline import FastAPIOffline
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
@@ -123,7 +124,8 @@ def create_app(
             async with asynccontextmanager(lifespan)(app):
                 yield
 
-    app = FastAPI(title=title, description=description, version=version, lifespan=_lifespan)
+    # Docs assets are served by the service itself, so /docs works on closed networks.
+    app = FastAPIOffline(title=title, description=description, version=version, lifespan=_lifespan)
     service = settings.service_name
 
     @app.exception_handler(RequestValidationError)

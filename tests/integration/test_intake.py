@@ -138,3 +138,5 @@ async def test_every_service_reports_health_readiness_metrics_and_docs(http, sta
         metrics = (await http.get(f"{base}/metrics")).text
         assert "ipr_http_requests_total" in metrics
         assert (await http.get(f"{base}/openapi.json")).json()["info"]["title"].startswith("IPR")
+        docs = (await http.get(f"{base}/docs")).text
+        assert "cdn." not in docs, "the API docs must load without outside network access"
