@@ -162,8 +162,10 @@ def _apply_overrides(raw: dict) -> dict:
     for name, setting in raw.get("settings", {}).items():
         env = os.environ.get(prefix + name.upper())
         if env is not None:
-            setting["value"] = json.loads(env) if env.strip()[:1] in "[{\"" or env in ("true", "false", "null") \
-                else env
+            try:
+                setting["value"] = json.loads(env)  # numbers, true/false, null, quoted strings
+            except ValueError:
+                setting["value"] = env
             setting["note"] = (setting.get("note", "") + f" [overridden by {prefix + name.upper()}]").strip()
     return raw
 
