@@ -1,4 +1,4 @@
-from pydantic import Field
+from pydantic import AliasChoices, Field
 
 from shared.settings import ServiceSettings
 
@@ -14,5 +14,5 @@ class Settings(ServiceSettings):
         description="Comma-separated host names, IP addresses or CIDR ranges webhooks may be sent to",
     )
     webhook_timeout_s: float = 5.0
-    public_url: str = Field(default="http://127.0.0.1:8004", validation_alias="NOTIFY_URL",
+    public_url: str = Field(default="http://127.0.0.1:8004", validation_alias=AliasChoices("NOTIFY_PUBLIC_URL", "NOTIFY_URL"),
                             description="Address of this service as rights holders reach it (reply links)")
