@@ -128,6 +128,7 @@ def assess(declaration: DeclarationV1, index: RegistryIndex, scoring: Scoring,
                 holder=HolderRef(id=rec.holder.id, name=rec.holder.name, contact_email=str(rec.holder.contact_email),
                                  webhook_url=str(rec.holder.webhook_url) if rec.holder.webhook_url else None),
                 score=a.score, reasons=a.reasons, opened_at=now,
+                **procedure_facts(declaration, line, rec),
             ))
         LINES.labels(a.lane, str(a.suspected).lower()).inc()
         lines.append(a)
@@ -136,6 +137,18 @@ def assess(declaration: DeclarationV1, index: RegistryIndex, scoring: Scoring,
         jurisdiction=declaration.jurisdiction, assessed_at=now, lines=lines, case_ids=[c.case_id for c in cases],
     )
     return assessed, cases
+
+
+def procedure_facts(declaration: DeclarationV1, line, rec: RecordationV1) -> dict:  # noqa: ANN001
+    """What the case procedure needs beyond the line itself (EU: the application for action is the recordation)."""
+    genuine = [g for g in rec.genuine_unit_value
+               if line.hs_code.startswith(g.hs_prefix) and g.currency == declaration.currency]
+    return {
+        "transport_mode": declaration.transport_mode,
+        "gross_weight_kg": line.gross_weight_kg,
+        "genuine_unit_value": max(genuine, key=lambda g: len(g.hs_prefix)).min if genuine else None,
+        "application_id": rec.recordation_id if declaration.jurisdiction == "EU" else None,
+    }
 
 
 async def start_case(client: Client, case: CaseInput) -> None:
