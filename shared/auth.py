@@ -17,7 +17,8 @@ import sys
 from dataclasses import dataclass
 from typing import Literal
 
-from fastapi import HTTPException, Request, status
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import HTTPBearer
 
 Role = Literal["clearance_system", "officer", "supervisor", "system", "rights_holder"]
 
@@ -68,6 +69,11 @@ class Authenticator:
         return None
 
 
+# Declared for the OpenAPI document only (an "Authorize" button in /docs); the header is checked below.
+_bearer_scheme = HTTPBearer(auto_error=False, description="INTAKE_API_TOKEN, OFFICER_API_TOKEN, SUPERVISOR_API_TOKEN, "
+                            "SERVICE_API_TOKEN or a rights-holder token")
+
+
 def _unauthorized(code: str, message: str) -> HTTPException:
     return HTTPException(
         status_code=status.HTTP_401_UNAUTHORIZED,
@@ -82,7 +88,7 @@ def require(*roles: Role):
     if "officer" in allowed:
         allowed.add("supervisor")
 
-    async def dependency(request: Request) -> Principal:
+    async def dependency(request: Request, _: object = Depends(_bearer_scheme)) -> Principal:
         header = request.headers.get("authorization")
         if not header:
             raise _unauthorized("missing_token", "Authorization: Bearer <token> header is required")

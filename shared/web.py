@@ -163,9 +163,10 @@ def create_app(
     async def _json_only(request: Request, call_next):  # noqa: ANN001, ANN202
         if request.method in ("POST", "PUT", "PATCH") and request.headers.get("content-length", "0") != "0":
             ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
-            if ctype and ctype != "application/json" and not ctype.endswith("+json"):
+            if ctype != "application/json" and not ctype.endswith("+json"):
                 return JSONResponse(error_body("unsupported_media_type",
-                                               f"send the body as application/json, not {ctype}"), status_code=415)
+                                               f"send the body as application/json, not {ctype or 'without a type'}"),
+                                    status_code=415)
         return await call_next(request)
 
     @app.middleware("http")

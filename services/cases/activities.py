@@ -138,7 +138,8 @@ class CaseActivities:
                 c = r.case_input
                 payload = CaseEventV1(
                     case_id=r.case_id, seq=r.seq, state=r.state, event=r.event, detail=r.detail, at=r.at,
-                    holder_id=c.holder.id, declaration_id=c.declaration_id, consignor_id=c.consignor.id,
+                    holder_id=c.holder.id, declaration_id=c.declaration_id, line_no=c.line_no,
+                    consignor_id=c.consignor.id,
                     consignee_id=c.consignee.id, goods_value=c.goods_value,
                 )
                 await publish(self.producer, "cases", TOPIC_CASE_EVENTS, r.case_id, EventEnvelope(

@@ -502,9 +502,10 @@ class CaseWorkflow(CaseWorkflowV1):
         self.hold_id = hold.hold_id
 
     async def _hold(self, action: str, reason: str) -> None:
+        officer = self.determination.officer if self.determination and action != "detain" else None
         await self._act("hold_action", HoldActionRequest(
-            idempotency_key=f"{self.case.case_id}:{action}", hold_id=self.hold_id, action=action, reason=reason),
-            HoldResult)
+            idempotency_key=f"{self.case.case_id}:{action}", hold_id=self.hold_id, action=action, reason=reason,
+            on_behalf_of=officer), HoldResult)
 
     async def _secure_guarantee(self) -> bool:
         """Have the guarantees service hold the guarantee (or draw it from a general guarantee)."""
@@ -548,6 +549,7 @@ class CaseWorkflow(CaseWorkflowV1):
             settled: SettleGuaranteeResult = await self._act("settle_guarantee", SettleGuaranteeRequest(
                 idempotency_key=f"{self.case.case_id}:settle", case_id=self.case.case_id, outcome=state,
                 ended_at=workflow.now()), SettleGuaranteeResult)
+            self.guarantee_status = "settled"
             self._log("guarantee_settled", settled.model_dump(mode="json"))
         await self._transition(state, event, detail)
         # Signals that arrive while the last steps run are still recorded before the case closes.
@@ -634,6 +636,8 @@ class CaseWorkflow(CaseWorkflowV1):
             guarantee_currency=self.rules.currency if self.rules else None,
             guarantee_status=self.guarantee_status, disposal_method=self.disposal_method,
             police_referral=self.police_referral, submissions=list(self.submissions),
+            fine_currency=self.disposition.fine_currency if self.disposition else None,
+            timezone=self.cal.timezone if self.cal else None,
         )
 
     # ------------------------------------------------------------------ helpers

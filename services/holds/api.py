@@ -40,7 +40,8 @@ async def act(hold_id: str, body: HoldActionRequest, session: Session, who: Writ
     async with session.begin():
         status, payload = await run_once(
             session, idempotency, key=f"act:{body.idempotency_key}", payload=body.model_dump(mode="json"),
-            work=lambda: service.act(session, hold_id=hold_id, request=body, actor=who.name),
+            work=lambda: service.act(session, hold_id=hold_id, request=body,
+                                     actor=f"{who.name} for {body.on_behalf_of}" if body.on_behalf_of else who.name),
         )
     request.app.state.runtime.kick()
     return JSONResponse(payload, status_code=status)

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.intake import service
 from shared.contracts.declaration import DeclarationV1
-from shared.contracts.events import EventEnvelope, RiskAssessedV1
+from shared.contracts.events import CaseEventV1, EventEnvelope, RiskAssessedV1
 from shared.kafka import PoisonMessage
 
 
@@ -52,5 +52,19 @@ def assessments_handler(sessionmaker: async_sessionmaker[AsyncSession]):  # noqa
         async with sessionmaker() as session, session.begin():
             if await service.mark_applied(session, event_id=str(envelope.event_id), topic=record.topic):
                 await service.attach_assessment(session, assessed=assessed)
+
+    return handle
+
+
+def case_events_handler(sessionmaker: async_sessionmaker[AsyncSession]):  # noqa: ANN201
+    async def handle(record: ConsumerRecord) -> None:
+        try:
+            envelope = EventEnvelope.model_validate_json(record.value or b"")
+            event = CaseEventV1.model_validate(envelope.payload)
+        except ValidationError as exc:
+            raise PoisonMessage("unreadable case event", str(exc)) from exc
+        async with sessionmaker() as session, session.begin():
+            if await service.mark_applied(session, event_id=str(envelope.event_id), topic=record.topic):
+                await service.track_case(session, event=event)
 
     return handle

@@ -3,10 +3,10 @@
 from fastapi import FastAPI
 
 from services.intake.api import router
-from services.intake.consumer import assessments_handler, declarations_handler
+from services.intake.consumer import assessments_handler, case_events_handler, declarations_handler
 from services.intake.models import outbox
 from services.intake.settings import Settings
-from shared.contracts.events import TOPIC_ASSESSMENTS, TOPIC_DECLARATIONS, TOPIC_DECLARATIONS_DLQ
+from shared.contracts.events import TOPIC_ASSESSMENTS, TOPIC_CASE_EVENTS, TOPIC_DECLARATIONS, TOPIC_DECLARATIONS_DLQ
 from shared.kafka import EventConsumer, consumers_ready
 from shared.runtime import service_app
 
@@ -21,6 +21,8 @@ async def on_start(app: FastAPI) -> None:
                       dlq_topic=TOPIC_DECLARATIONS_DLQ),
         EventConsumer(settings=settings, topics=[TOPIC_ASSESSMENTS], group_id="intake-assessments",
                       handler=assessments_handler(rt.sessionmaker), producer=rt.producer),
+        EventConsumer(settings=settings, topics=[TOPIC_CASE_EVENTS], group_id="intake-case-events",
+                      handler=case_events_handler(rt.sessionmaker), producer=rt.producer),
     ]
     for consumer in app.state.consumers:
         await consumer.start()

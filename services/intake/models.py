@@ -45,3 +45,16 @@ class DeclarationEvent(Base):
     event: Mapped[str] = mapped_column(String(32))
     detail: Mapped[dict] = mapped_column(JsonType, default=dict)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class DeclarationCase(Base):
+    """Cases on the declaration's lines and their current state (from cases.events.v1), for clearance systems."""
+
+    __tablename__ = "declaration_cases"
+
+    case_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    declaration_id: Mapped[str] = mapped_column(String(64), index=True)
+    line_no: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(32))
+    seq: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -10,9 +10,9 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.intake.models import Declaration, DeclarationEvent, applied_events, outbox
+from services.intake.models import Declaration, DeclarationCase, DeclarationEvent, applied_events, outbox
 from shared.contracts.declaration import DeclarationV1
-from shared.contracts.events import TOPIC_DECLARATIONS, RiskAssessedV1, deterministic_event_id
+from shared.contracts.events import TOPIC_DECLARATIONS, CaseEventV1, RiskAssessedV1, deterministic_event_id
 from shared.kafka import add_raw_to_outbox
 
 DECLARATIONS = Counter("ipr_declarations_received_total", "Declarations accepted", ["source", "outcome"])
@@ -88,6 +88,19 @@ async def attach_assessment(session: AsyncSession, *, assessed: RiskAssessedV1) 
                                          "lanes": {str(l.line_no): l.lane for l in assessed.lines}}))
 
 
+async def track_case(session: AsyncSession, *, event: CaseEventV1) -> None:
+    """Keep the case and its state per declaration line (the latest event wins)."""
+    if not event.declaration_id or event.line_no is None:
+        return
+    await session.execute(
+        insert(DeclarationCase).values(case_id=event.case_id, declaration_id=event.declaration_id,
+                                       line_no=event.line_no, state=event.state, seq=event.seq, updated_at=event.at)
+        .on_conflict_do_update(index_elements=[DeclarationCase.case_id],
+                               set_={"state": event.state, "seq": event.seq, "updated_at": event.at},
+                               where=DeclarationCase.seq < event.seq)
+    )
+
+
 async def view(session: AsyncSession, *, declaration_id: str, revision: int | None) -> dict:
     stmt = select(Declaration).where(Declaration.declaration_id == declaration_id)
     rows = list((await session.execute(stmt.order_by(Declaration.revision))).scalars())
@@ -98,6 +111,8 @@ async def view(session: AsyncSession, *, declaration_id: str, revision: int | No
         raise HTTPException(404, detail={"code": "revision_not_found",
                                          "message": f"declaration {declaration_id} has no revision {revision}"})
     assessed = {l["line_no"]: l for l in (chosen.assessment or {}).get("lines", [])}
+    cases = {c.line_no: c for c in (await session.execute(
+        select(DeclarationCase).where(DeclarationCase.declaration_id == declaration_id))).scalars()}
     lines = []
     for line in chosen.payload["lines"]:
         a = assessed.get(line["line_no"])
@@ -105,7 +120,8 @@ async def view(session: AsyncSession, *, declaration_id: str, revision: int | No
             "line_no": line["line_no"], "hs_code": line["hs_code"], "description": line["description"],
             "brand": line.get("brand"),
             "assessment": None if a is None else {k: a[k] for k in ("suspected", "score", "lane", "hits", "reasons")},
-            "case_id": a.get("case_id") if a else None,
+            "case_id": cases[line["line_no"]].case_id if line["line_no"] in cases else (a.get("case_id") if a else None),
+            "case_state": cases[line["line_no"]].state if line["line_no"] in cases else None,
         })
     history = (await session.execute(
         select(DeclarationEvent).where(DeclarationEvent.declaration_id == declaration_id).order_by(DeclarationEvent.id)
@@ -120,7 +136,7 @@ async def view(session: AsyncSession, *, declaration_id: str, revision: int | No
         "received_at": chosen.received_at.isoformat(),
         "assessed_at": chosen.assessed_at.isoformat() if chosen.assessed_at else None,
         "lines": lines,
-        "case_ids": (chosen.assessment or {}).get("case_ids", []),
+        "case_ids": sorted({*(chosen.assessment or {}).get("case_ids", []), *(c.case_id for c in cases.values())}),
         "history": [{"revision": h.revision, "event": h.event, "detail": h.detail, "at": h.at.isoformat()}
                     for h in history],
         "declaration": chosen.payload,

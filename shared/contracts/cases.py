@@ -212,6 +212,8 @@ class CaseState(_Model):
     disposal_method: str | None = None
     police_referral: bool = False
     submissions: list[PartySubmission] = Field(default_factory=list)
+    fine_currency: str | None = None
+    timezone: str | None = None
 
 
 # ---- activity payloads (workflow -> step services) ----
@@ -231,6 +233,7 @@ class HoldActionRequest(_Model):
     hold_id: str
     action: Literal["detain", "release", "confiscate", "hand_to_court", "destroy", "forfeit"]
     reason: str
+    on_behalf_of: str | None = None
 
 
 class HoldResult(_Model):

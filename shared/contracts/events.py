@@ -106,6 +106,7 @@ class CaseEventV1(_Tolerant):
     at: datetime
     holder_id: str | None = None
     declaration_id: str | None = None
+    line_no: int | None = None
     consignor_id: str | None = None
     consignee_id: str | None = None
     goods_value: Decimal | None = None

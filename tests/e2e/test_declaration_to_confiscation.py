@@ -101,7 +101,8 @@ async def test_example_declaration_to_confiscation(http, stack) -> None:
     value_cny = float(final["required_guarantee"])  # below RMB 20,000 the guarantee equals the goods value
     assert final["guarantee_currency"] == "CNY" and value_cny == pytest.approx(14910.0)
     assert float(final["fine_amount"]) == pytest.approx(value_cny * 0.15)
-    assert final["guarantee_status"] == "held" and final["disposal_method"] == "destruction"
+    assert final["guarantee_status"] == "settled" and final["disposal_method"] == "destruction"
+    assert final["fine_currency"] == "CNY" and final["timezone"] == "Asia/Shanghai"
     events = [h["event"] for h in final["history"]]
     for expected in ("case_opened", "holder_notified", "holder_replied", "goods_detained", "customs_determined",
                      "goods_confiscated"):
@@ -132,6 +133,17 @@ async def test_example_declaration_to_confiscation(http, stack) -> None:
     assert closing["payload"]["holder_id"] == "RH-0001"
 
     # the case list (read model) shows the final state to officers and to the holder
+    # clearance systems see each line's case and its state on the declaration
+    async def declaration_shows_confiscated():  # noqa: ANN202
+        view = (await http.get(f"{stack.url('intake')}/v1/declarations/{body['declaration_id']}",
+                               headers=stack.auth("clearance"))).json()
+        return view if view["lines"][0]["case_state"] == "confiscated" else None
+
+    view = await eventually(declaration_shows_confiscated, what="case state on the declaration")
+    assert view["lines"][0]["case_id"] == case_id and view["lines"][1]["case_id"] is None
+    hold_history = [h["actor"] for h in hold["history"]]
+    assert hold_history[-1] == "system for officer"  # the officer who determined is on the record
+
     listed = (await http.get(f"{stack.url('cases')}/v1/cases?declaration_id={body['declaration_id']}",
                              headers=stack.auth("holder"))).json()
     assert [(c["case_id"], c["state"]) for c in listed] == [(case_id, "confiscated")]

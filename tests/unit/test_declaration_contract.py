@@ -214,3 +214,13 @@ def test_content_hash_is_equal_for_equal_declarations(label: str, change) -> Non
     assert replay == base
     assert replay.submitted_at.astimezone(timezone.utc) == base.submitted_at.astimezone(timezone.utc)
     assert replay.content_hash() == base.content_hash()
+
+
+@pytest.mark.parametrize(("field", "value", "reason"), [
+    ("currency", "XYZ", "ISO 4217"),
+    ("origin_country", "XX", "ISO 3166-1"),
+    ("destination_country", "ZZ", "ISO 3166-1"),
+])
+def test_codes_must_exist_not_just_look_right(field: str, value: str, reason: str) -> None:
+    with pytest.raises(ValidationError, match=reason):
+        DeclarationV1.model_validate(example_declaration(**{field: value}))
