@@ -42,29 +42,29 @@ def declarations_handler(sessionmaker: async_sessionmaker[AsyncSession]):  # noq
     return handle
 
 
-def assessments_handler(sessionmaker: async_sessionmaker[AsyncSession]):  # noqa: ANN201
+def _applied_once(sessionmaker: async_sessionmaker[AsyncSession], model, apply, what: str):  # noqa: ANN001, ANN202
+    """A handler for platform events: parse the envelope, apply the payload once per event id."""
+
     async def handle(record: ConsumerRecord) -> None:
         try:
             envelope = EventEnvelope.model_validate_json(record.value or b"")
-            assessed = RiskAssessedV1.model_validate(envelope.payload)
+            payload = model.model_validate(envelope.payload)
         except ValidationError as exc:
-            raise PoisonMessage("unreadable assessment", str(exc)) from exc
+            raise PoisonMessage(f"unreadable {what}", str(exc)) from exc
         async with sessionmaker() as session, session.begin():
             if await service.mark_applied(session, event_id=str(envelope.event_id), topic=record.topic):
-                await service.attach_assessment(session, assessed=assessed)
+                await apply(session, payload)
 
     return handle
+
+
+def assessments_handler(sessionmaker: async_sessionmaker[AsyncSession]):  # noqa: ANN201
+    """Attach each assessment to its stored declaration."""
+    return _applied_once(sessionmaker, RiskAssessedV1,
+                         lambda session, assessed: service.attach_assessment(session, assessed=assessed), "assessment")
 
 
 def case_events_handler(sessionmaker: async_sessionmaker[AsyncSession]):  # noqa: ANN201
-    async def handle(record: ConsumerRecord) -> None:
-        try:
-            envelope = EventEnvelope.model_validate_json(record.value or b"")
-            event = CaseEventV1.model_validate(envelope.payload)
-        except ValidationError as exc:
-            raise PoisonMessage("unreadable case event", str(exc)) from exc
-        async with sessionmaker() as session, session.begin():
-            if await service.mark_applied(session, event_id=str(envelope.event_id), topic=record.topic):
-                await service.track_case(session, event=event)
-
-    return handle
+    """Follow each case's state per declaration line."""
+    return _applied_once(sessionmaker, CaseEventV1,
+                         lambda session, event: service.track_case(session, event=event), "case event")
