@@ -1,14 +1,15 @@
-"""Risk service: the recordation registry, line matching and scoring, and the start of case workflows."""
+"""Risk service: the recordation registry, targeting profiles, line matching and scoring, and case starts."""
 
 import asyncio
 
 from fastapi import FastAPI
 
 from services.risk.api import router
-from services.risk.consumer import declarations_handler
+from services.risk.capacity import CapacityGovernor
+from services.risk.consumer import DeclarationBatchConsumer, case_events_handler
 from services.risk.service import AssessmentPipeline, Registry
 from services.risk.settings import Settings
-from shared.contracts.events import TOPIC_DECLARATIONS
+from shared.contracts.events import TOPIC_CASE_EVENTS, TOPIC_DECLARATIONS
 from shared.kafka import EventConsumer, consumers_ready
 from shared.runtime import service_app
 from shared.temporal import LazyClient
@@ -19,14 +20,20 @@ settings = Settings()
 async def on_start(app: FastAPI) -> None:
     rt = app.state.runtime
     app.state.temporal = LazyClient(settings.temporal_address, settings.temporal_namespace)
-    app.state.registry = Registry(rt.sessionmaker)
-    await app.state.registry.reload()
+    capacity = CapacityGovernor(default_share=settings.red_capacity, by_office=settings.red_capacity_by_office,
+                                base_threshold=settings.red_threshold, window=settings.capacity_window,
+                                min_samples=settings.capacity_min_samples)
+    app.state.registry = Registry(rt.sessionmaker, capacity=capacity)
+    await app.state.registry.reload_all()
     app.state.refresh = asyncio.create_task(app.state.registry.refresh_forever(settings.registry_refresh_s))
     app.state.pipeline = AssessmentPipeline(sessionmaker=rt.sessionmaker, registry=app.state.registry,
                                             temporal=app.state.temporal, producer=rt.producer, settings=settings)
     app.state.consumers = [
-        EventConsumer(settings=settings, topics=[TOPIC_DECLARATIONS], group_id="risk-declarations",
-                      handler=declarations_handler(app.state.pipeline), producer=rt.producer),
+        DeclarationBatchConsumer(settings=settings, topic=TOPIC_DECLARATIONS, group_id="risk-declarations",
+                                 pipeline=app.state.pipeline),
+        EventConsumer(settings=settings, topics=[TOPIC_CASE_EVENTS], group_id="risk-case-outcomes",
+                      handler=case_events_handler(rt.sessionmaker, app.state.registry.history),
+                      producer=rt.producer),
     ]
     for consumer in app.state.consumers:
         await consumer.start()
@@ -41,9 +48,10 @@ async def on_stop(app: FastAPI) -> None:
 app = service_app(
     settings,
     title="IPR risk service",
-    description="Keeps the recordation registry, matches every declaration line against the active recorded "
-    "rights of its jurisdiction, scores it with reasons and a lane, publishes risk.assessments.v1 and opens "
-    "one case workflow per suspected line.",
+    description="Keeps the recordation registry (approval, amendment, renewal, expiry, revocation) and the "
+    "officers' targeting profiles, matches every declaration line against the active recorded rights of its "
+    "jurisdiction, scores it with reasons and a lane, publishes risk.assessments.v1 and opens one case workflow "
+    "per suspected line.",
     routers=[router],
     on_start=on_start,
     on_stop=on_stop,
