@@ -12,13 +12,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
+from aiokafka.errors import CommitFailedError, IllegalStateError
 from prometheus_client import Counter
 from pydantic import ValidationError
 
 from services.risk.history import TraderHistory
-from services.risk.service import AssessmentPipeline
+from services.risk.service import BATCH_SECONDS, AssessmentPipeline
 from shared.contracts.declaration import DeclarationV1
 from shared.contracts.events import CaseEventV1, EventEnvelope
 from shared.kafka import CONSUMED, PoisonMessage
@@ -49,7 +51,13 @@ def declarations_handler(pipeline: AssessmentPipeline):  # noqa: ANN201
 
 
 class DeclarationBatchConsumer:
-    """Group consumer that assesses what each poll returns as one batch, then commits the offsets."""
+    """Group consumer that assesses declarations in batches, as a three-stage pipeline.
+
+    fetch + parse + assess (CPU) -> store (one transaction) -> start cases + publish -> commit offsets.
+    While one batch waits for the database or the broker, the next is being assessed; offsets are
+    committed strictly in order and only after their batch was stored and delivered. Any failure is
+    retried with back-off in its stage (never skipped); the stages before it wait (bounded queues).
+    """
 
     def __init__(self, *, settings, topic: str, group_id: str, pipeline: AssessmentPipeline) -> None:  # noqa: ANN001
         self.settings = settings
@@ -57,7 +65,7 @@ class DeclarationBatchConsumer:
         self.group_id = group_id
         self.pipeline = pipeline
         self._consumer: AIOKafkaConsumer | None = None
-        self._task: asyncio.Task | None = None
+        self._tasks: list[asyncio.Task] = []
 
     async def start(self) -> None:
         s = self.settings
@@ -75,45 +83,109 @@ class DeclarationBatchConsumer:
             client_id=f"{s.service_name}-{self.group_id}",
         )
         await self._consumer.start()
-        self._task = asyncio.create_task(self._run(), name=f"consumer-{self.group_id}")
+        to_store: asyncio.Queue = asyncio.Queue(maxsize=2)
+        to_deliver: asyncio.Queue = asyncio.Queue(maxsize=2)
+        self._tasks = [
+            asyncio.create_task(self._assess_stage(to_store), name=f"{self.group_id}-assess"),
+            asyncio.create_task(self._store_stage(to_store, to_deliver), name=f"{self.group_id}-store"),
+            asyncio.create_task(self._deliver_stage(to_deliver), name=f"{self.group_id}-deliver"),
+        ]
 
     async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
             try:
-                await self._task
+                await task
             except (asyncio.CancelledError, Exception):  # noqa: BLE001
                 pass
         if self._consumer:
+            try:
+                await self.pipeline.flush_marks()
+            except Exception:  # noqa: BLE001 - marks are bookkeeping; redelivery is harmless
+                log.warning("could not record the last delivered assessments")
             await self._consumer.stop()
 
     @property
     def running(self) -> bool:
-        return self._task is not None and not self._task.done()
+        return bool(self._tasks) and all(not t.done() for t in self._tasks)
 
-    async def _run(self) -> None:
+    async def _fetch(self) -> dict:
+        """One batch: what the first poll returns, topped up for a few milliseconds up to the batch size."""
         assert self._consumer is not None
-        while True:
-            batches = await self._consumer.getmany(timeout_ms=200, max_records=self.settings.consumer_batch_max)
-            if not batches:
+        limit = self.settings.consumer_batch_max
+        batches = await self._consumer.getmany(timeout_ms=200, max_records=limit)
+        total = sum(len(v) for v in batches.values())
+        deadline = time.monotonic() + self.settings.consumer_linger_ms / 1000
+        while batches and total < limit and time.monotonic() < deadline:
+            more = await self._consumer.getmany(timeout_ms=1, max_records=limit - total)
+            if not more:
+                await asyncio.sleep(0.001)
                 continue
+            for tp, recs in more.items():
+                batches.setdefault(tp, []).extend(recs)
+                total += len(recs)
+        return batches
+
+    async def _assess_stage(self, out: asyncio.Queue) -> None:
+        while True:
+            batches = await self._fetch()
+            if not batches:
+                if out.empty():
+                    await self._flush_marks()
+                continue
+            started = time.perf_counter()
             records = [r for recs in batches.values() for r in recs]
             declarations = [d for d in (parse(r) for r in records) if d is not None]
-            attempt = 0
-            while declarations:
-                attempt += 1
-                try:
-                    await self.pipeline.handle_batch(declarations)
-                    break
-                except asyncio.CancelledError:
-                    raise
-                except Exception as exc:  # noqa: BLE001 - database, broker or Temporal hiccup: retry, never skip
-                    delay = min(30.0, 0.2 * 2 ** min(attempt, 8)) * (0.5 + random.random())
-                    log.warning("retrying a batch of %d declarations in %.1fs after %s: %s", len(declarations),
-                                delay, type(exc).__name__, exc)
-                    await asyncio.sleep(delay)
-            CONSUMED.labels("risk", self.topic, "applied").inc(len(records))
-            await self._consumer.commit({tp: recs[-1].offset + 1 for tp, recs in batches.items()})
+            rows = []
+            for i in range(0, len(declarations), 50):
+                # assess in slices, letting the fetcher, the database and the broker move in between
+                rows.extend(self.pipeline.prepare(declarations[i:i + 50]))
+                await asyncio.sleep(0)
+            offsets = {tp: recs[-1].offset + 1 for tp, recs in batches.items()}
+            await out.put((started, len(records), offsets, rows))
+            await asyncio.sleep(0)  # let the other stages move between two CPU-bound batches
+
+    async def _store_stage(self, inp: asyncio.Queue, out: asyncio.Queue) -> None:
+        while True:
+            started, n, offsets, rows = await inp.get()
+            pending = await self._retry("store", len(rows), lambda: self.pipeline.store(rows)) if rows else []
+            await out.put((started, n, offsets, pending))
+
+    async def _deliver_stage(self, inp: asyncio.Queue) -> None:
+        assert self._consumer is not None
+        while True:
+            started, n, offsets, pending = await inp.get()
+            if pending:
+                await self._retry("deliver", len(pending), lambda: self.pipeline.deliver(pending))
+            try:
+                await self._consumer.commit(offsets)
+            except (CommitFailedError, IllegalStateError) as exc:
+                # partitions moved to another member: it gets these records again, and skips what is stored
+                log.warning("offset commit refused after a rebalance (%s); records will be redelivered", exc)
+            CONSUMED.labels("risk", self.topic, "applied").inc(n)
+            BATCH_SECONDS.observe(time.perf_counter() - started)
+
+    async def _flush_marks(self) -> None:
+        try:
+            await self.pipeline.flush_marks()
+        except Exception as exc:  # noqa: BLE001
+            log.warning("recording delivered assessments failed, will retry: %s", exc)
+
+    @staticmethod
+    async def _retry(what: str, size: int, step):  # noqa: ANN001, ANN205
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return await step()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - database, broker or Temporal hiccup: retry, never skip
+                delay = min(30.0, 0.2 * 2 ** min(attempt, 8)) * (0.5 + random.random())
+                log.warning("retrying %s of %d assessments in %.1fs after %s: %s", what, size, delay,
+                            type(exc).__name__, exc)
+                await asyncio.sleep(delay)
 
 
 def case_events_handler(sessionmaker, history: TraderHistory):  # noqa: ANN001, ANN201

@@ -28,6 +28,7 @@ async def on_start(app: FastAPI) -> None:
     app.state.refresh = asyncio.create_task(app.state.registry.refresh_forever(settings.registry_refresh_s))
     app.state.pipeline = AssessmentPipeline(sessionmaker=rt.sessionmaker, registry=app.state.registry,
                                             temporal=app.state.temporal, producer=rt.producer, settings=settings)
+    app.state.case_starter = asyncio.create_task(app.state.pipeline.case_starter.run_forever())
     app.state.consumers = [
         DeclarationBatchConsumer(settings=settings, topic=TOPIC_DECLARATIONS, group_id="risk-declarations",
                                  pipeline=app.state.pipeline),
@@ -41,6 +42,7 @@ async def on_start(app: FastAPI) -> None:
 
 async def on_stop(app: FastAPI) -> None:
     app.state.refresh.cancel()
+    app.state.case_starter.cancel()
     for consumer in app.state.consumers:
         await consumer.stop()
 

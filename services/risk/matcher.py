@@ -18,7 +18,7 @@ from pathlib import Path
 
 from rapidfuzz.distance import OSA
 
-from services.risk.normalise import compact, fold_key, normalise, tokens
+from services.risk.normalise import collapse, compact, fold_key, normalise, tokens
 from shared.contracts.recordation import RecordationV1
 
 __all__ = ["RegistryIndex", "Term", "Candidate", "find_candidates", "normalise", "compact", "ORDINARY_WORDS",
@@ -50,7 +50,23 @@ def fuzzy_budget(length: int) -> int:
     return 1 if length < 9 else 2
 
 
+def _is_substitution(a: str, b: str) -> bool:
+    """One letter replaced by another (not a swap of neighbours): on a short mark that makes another word
+    (PRADO, RAYLAN), not a misspelling, so short marks accept insertions, deletions and swaps only."""
+    if len(a) != len(b):
+        return False
+    diff = [i for i in range(len(a)) if a[i] != b[i]]
+    if len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]]:
+        return False
+    return len(diff) >= 1
+
+
 def _deletes(key: str, depth: int) -> set[str]:
+    """The deletion neighbourhood of ``key`` up to ``depth`` deletions, keeping the first letter.
+
+    Misspellings of a mark keep its first letter (the match requires it), so deleting it would only
+    add keys that can never verify.
+    """
     out = {key}
     frontier = {key}
     for _ in range(depth):
@@ -58,7 +74,7 @@ def _deletes(key: str, depth: int) -> set[str]:
         for s in frontier:
             if len(s) <= 3:
                 continue
-            for i in range(len(s)):
+            for i in range(1, len(s)):
                 nxt.add(s[:i] + s[i + 1:])
         out |= nxt
         frontier = nxt
@@ -76,13 +92,14 @@ class Term:
     folded: str  # folded compact key ("nikeair")
     ntokens: int
     common: bool  # an ordinary word or a very short mark: weak evidence in free text
-    fuzzy: int  # edit operations allowed
+    fuzzy: int  # edit operations allowed (in the brand field only, for a common word)
 
 
 @dataclass(slots=True)
 class _JurIndex:
     exact: dict[str, list[Term]] = field(default_factory=dict)
     fuzzy: dict[str, list[Term]] = field(default_factory=dict)
+    collapsed: dict[str, list[Term]] = field(default_factory=dict)
     max_tokens: int = 1
 
 
@@ -111,9 +128,13 @@ class RegistryIndex:
                     continue
                 seen.add(key)
                 ntok = max(1, len(tokens(text).folded))
-                common = common_flag or key in ORDINARY_WORDS or len(key) <= 3
-                term = Term(rec, text, kind, compact(text), key, ntok, common, 0 if common else fuzzy_budget(len(key)))
+                # the recordation's common-word flag is about its title; aliases are judged on their own
+                common = (common_flag and kind == "exact") or key in ORDINARY_WORDS or len(key) <= 3
+                budget = fuzzy_budget(len(key)) if len(key) >= 6 or not common else 0
+                term = Term(rec, text, kind, compact(text), key, ntok, common, budget)
                 jur.exact.setdefault(key, []).append(term)
+                if len(key) >= 4:
+                    jur.collapsed.setdefault(collapse(key), []).append(term)
                 jur.max_tokens = min(MAX_NGRAM_CAP, max(jur.max_tokens, ntok))
                 index.terms += 1
                 if term.fuzzy:
@@ -147,7 +168,7 @@ class RegistryIndex:
                     if abs(len(term.folded) - len(key)) > term.fuzzy:
                         continue
                     dist = OSA.distance(key, term.folded, score_cutoff=term.fuzzy)
-                    if dist <= term.fuzzy:
+                    if dist <= term.fuzzy and not (len(term.folded) < 7 and _is_substitution(key, term.folded)):
                         found.append((term, dist))
         if len(self._fuzzy_cache) >= FUZZY_CACHE_SIZE:
             self._fuzzy_cache.clear()
@@ -219,6 +240,36 @@ def _is_descriptive(literal: tuple[str, ...], start: int, mark_positions: set[in
         return False
 
 
+class _Plan:
+    """What a text offers to the index, independent of the registry: its grams and fuzzy-eligible grams."""
+
+    __slots__ = ("tk", "exact_grams", "fuzzy_grams")
+
+    def __init__(self, text: str, max_n: int) -> None:
+        tk = tokens(text)
+        self.tk = tk
+        variants = [tk.folded] if tk.folded_alt is None else [tk.folded, tk.folded_alt]
+        grams = []
+        for v, variant in enumerate(variants):
+            for start, n, key in _grams(variant, max_n):
+                grams.append((key, start, n, v))
+        self.exact_grams = tuple(grams)
+        folded = tk.folded
+        fuzzy = []
+        for start, n, key in _grams(folded, min(2, max_n)):
+            if len(key) < 4 or key.isdigit():
+                continue
+            if all(folded[i] in ORDINARY_WORDS or folded[i].isdigit() for i in range(start, start + n)):
+                continue
+            fuzzy.append((key, start, n, collapse(key)))
+        self.fuzzy_grams = tuple(fuzzy)
+
+
+@lru_cache(maxsize=65536)
+def _plan(text: str, max_n: int) -> _Plan:
+    return _Plan(text, max_n)
+
+
 def find_candidates(index: RegistryIndex, jurisdiction: str, field_name: str, text: str | None) -> list[Candidate]:
     """Every recorded term found in one field of a line, with how it was found."""
     if not text:
@@ -226,55 +277,54 @@ def find_candidates(index: RegistryIndex, jurisdiction: str, field_name: str, te
     jur = index.by_jurisdiction.get(jurisdiction)
     if jur is None:
         return []
-    tk = tokens(text)
-    out: list[Candidate] = []
+    plan = _plan(text, jur.max_tokens)
     exact = jur.exact
-    max_n = jur.max_tokens
-    literal_set = None
+    out: list[Candidate] = []
+    starts: list[int] = []
     matched_spans: list[tuple[int, int]] = []
-    variants = [tk.folded] if tk.folded_alt is None else [tk.folded, tk.folded_alt]
-    for variant in variants:
-        for start, n, key in _grams(variant, max_n):
-            terms = exact.get(key)
-            if not terms:
-                continue
-            if literal_set is None:
-                literal_set = set(_literal_grams(tk.literal, max_n + 2))
-            literal_hit = key in literal_set
-            found = " ".join(variant[start:start + n])
-            for term in terms:
-                if literal_hit and term.literal == key:
-                    kind = term.kind
-                elif literal_hit and term.folded == key and term.literal == key:
-                    kind = term.kind
-                else:
-                    kind = term.kind if term.literal in literal_set else "normalised"
-                out.append(Candidate(term, field_name, kind, found,
-                                     tricks=() if kind != "normalised" else tk.tricks))
-            matched_spans.append((start, n))
+    tk = None
+    literal_set = None
+    for key, start, n, v in plan.exact_grams:
+        terms = exact.get(key)
+        if not terms:
+            continue
+        if tk is None:
+            tk = plan.tk
+            literal_set = set(_literal_grams(tk.literal, jur.max_tokens + 2))
+        variant = tk.folded if v == 0 else tk.folded_alt
+        found = " ".join(variant[start:start + n])
+        for term in terms:
+            kind = term.kind if term.literal in literal_set else "normalised"
+            out.append(Candidate(term, field_name, kind, found, tricks=() if kind != "normalised" else tk.tricks))
+            starts.append(start)
+        matched_spans.append((start, n))
     # Bounded fuzzy step: only tokens (and pairs) that are not ordinary words and were not found exactly.
-    if jur.fuzzy:
+    if plan.fuzzy_grams:
         covered = {s + k for s, n in matched_spans for k in range(n)}
-        folded = tk.folded
-        for start, n, key in _grams(folded, min(2, max_n)):
-            if len(key) < FUZZY_MIN_LEN or key in exact or key.isdigit():
+        folded = plan.tk.folded
+        in_brand = field_name == "brand"
+        for key, start, n, c_key in plan.fuzzy_grams:
+            if key in exact or any(i in covered for i in range(start, start + n)):
                 continue
-            span = range(start, start + n)
-            if any(i in covered for i in span):
-                continue
-            if all(folded[i] in ORDINARY_WORDS or folded[i].isdigit() for i in span):
-                continue
-            for term, dist in index.fuzzy_lookup(jurisdiction, key):
+            found_terms: dict[int, tuple[Term, int]] = {}
+            for term in jur.collapsed.get(c_key, ()):  # doubled or undoubled letters: 'Guccci', 'GUCI', 'Nikee'
+                if term.folded != key and (in_brand or not term.common):
+                    found_terms[id(term)] = (term, max(1, abs(len(term.folded) - len(key))))
+            if jur.fuzzy:
+                for term, dist in index.fuzzy_lookup(jurisdiction, key):
+                    if (in_brand or not term.common) and id(term) not in found_terms:
+                        found_terms[id(term)] = (term, dist)
+            for term, dist in found_terms.values():
                 if term.ntokens > n + 1 or n > term.ntokens + 1:
                     continue
                 out.append(Candidate(term, field_name, "fuzzy", " ".join(folded[start:start + n]), distance=dist))
+                starts.append(start)
                 matched_spans.append((start, n))
     if field_name == "description" and out:
-        literal = tuple(tk.folded)
+        folded = tuple(plan.tk.folded)
         positions = {s + k for s, n in matched_spans for k in range(n)}
-        starts = _start_positions(tk.folded, out)
         for cand, start in zip(out, starts):
-            if start is not None and _is_descriptive(literal, start, positions - set(range(start, start + 99))):
+            if _is_descriptive(folded, start, {p for p in positions if p < start}):
                 cand.descriptive = True
     return out
 
@@ -299,20 +349,6 @@ def _join_runs(toks: list[str]) -> list[str]:
     if run:
         out.append("".join(run))
     return out
-
-
-def _start_positions(folded: list[str], cands: list[Candidate]) -> list[int | None]:
-    positions: list[int | None] = []
-    for cand in cands:
-        parts = cand.found.split(" ")
-        k = len(parts)
-        pos = None
-        for i in range(len(folded) - k + 1):
-            if folded[i:i + k] == parts:
-                pos = i
-                break
-        positions.append(pos)
-    return positions
 
 
 def __getattr__(name: str):  # noqa: ANN202 - scoring API re-exported lazily (it imports this module)

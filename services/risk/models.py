@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Boolean, Date, DateTime, Integer, String, Text, func
+from sqlalchemy import BigInteger, Boolean, Date, DateTime, Index, Integer, String, Text, func, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.db import JsonType, applied_events_table, make_metadata
@@ -60,6 +60,10 @@ class Assessment(Base):
     assessed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     cases_started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+    __table_args__ = (
+        Index("ix_assessments_cases_pending", "assessed_at", postgresql_where=text("cases_started_at IS NULL")),
+    )
 
 
 class TargetingProfile(Base):

@@ -56,7 +56,7 @@ _HAS_LETTER = re.compile(r"[a-z]")
 
 def normalise(text: str) -> str:
     """Literal form, space separated: case-, width- and punctuation-insensitive ('Nike.' -> 'nike')."""
-    folded = unicodedata.normalize("NFKC", text).casefold()
+    folded = unicodedata.normalize("NFKC", _pre(text)).casefold()
     return _NON_ALNUM.sub(" ", folded).strip()
 
 
@@ -72,9 +72,23 @@ def _strip_marks(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
+_MARK_SIGNS = str.maketrans({"™": " ", "®": " ", "©": " ", "℠": " ", "℗": " "})
+# A small l between capitals reads as a capital I ("NlKE"); so does a capital I between small letters.
+_L_FOR_I = re.compile(r"(?<=[A-Z])l(?=[A-Z])|^l(?=[A-Z]{2})|(?<=[A-Z]{2})l$")
+
+
+def _pre(text: str) -> str:
+    """Before NFKC: trade-mark signs are separators, not the letters 'TM' glued to the mark."""
+    if not text.isascii():
+        text = text.translate(_MARK_SIGNS)
+    return text
+
+
 def _fold_text(text: str) -> str:
     """Unicode + confusables + diacritics + symbol letters, lower case; tokens still separated by anything."""
-    t = unicodedata.normalize("NFKC", text)
+    t = unicodedata.normalize("NFKC", _pre(text))
+    if "l" in t:
+        t = " ".join(_L_FOR_I.sub("I", w) for w in t.split(" "))
     if not t.isascii():
         t = _strip_marks(t.translate(_CONFUSABLES))
     t = t.casefold()
@@ -125,7 +139,7 @@ class Tokens:
 @lru_cache(maxsize=65536)
 def tokens(text: str) -> Tokens:
     """Tokenise a brand, model or description field for matching (cached: goods texts repeat a lot)."""
-    literal = [t for t in _TOKEN_SPLIT.split(unicodedata.normalize("NFKC", text).casefold()) if t]
+    literal = [t for t in _TOKEN_SPLIT.split(unicodedata.normalize("NFKC", _pre(text)).casefold()) if t]
     raw = [t for t in _TOKEN_SPLIT.split(_fold_text(text)) if t]
     tricks: list[str] = []
     folded = [_leet(t, _LEET_I) for t in raw]
@@ -141,6 +155,14 @@ def tokens(text: str) -> Tokens:
     if not text.isascii() and _fold_text(text) != unicodedata.normalize("NFKC", text).casefold():
         tricks.append("look-alike or accented letters")
     return Tokens(literal, folded, folded_alt, tuple(tricks))
+
+
+_RUNS = re.compile(r"(.)\1+")
+
+
+def collapse(key: str) -> str:
+    """Doubled letters as one ('guccci' -> 'guci', 'nikee' -> 'nike'): the commonest misspelling of a mark."""
+    return _RUNS.sub(r"\1", key)
 
 
 def fold_key(text: str) -> str:

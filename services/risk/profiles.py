@@ -13,7 +13,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr, model_validator
 
 from services.risk.normalise import normalise
 from shared.contracts.declaration import DeclarationLine, DeclarationV1, Jurisdiction
@@ -72,7 +72,7 @@ class Condition(BaseModel):
 
     field: str
     op: str
-    value: str | float | list[str] | None = None
+    value: StrictStr | StrictInt | StrictFloat | list[StrictStr] | None = None
 
     @model_validator(mode="after")
     def _valid(self) -> "Condition":

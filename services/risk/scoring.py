@@ -17,6 +17,7 @@ Score of a line = the best mark hit's score + the line's other signals, clamped 
 from __future__ import annotations
 
 import hashlib
+from functools import lru_cache
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -120,6 +121,8 @@ def _genuine(rec: RecordationV1, line: DeclarationLine) -> tuple[Decimal, str] |
 
 
 def _party_matches(party, refs) -> bool:  # noqa: ANN001
+    if not refs:
+        return False
     name = compact(party.name)
     return any((ref.id and ref.id == party.id) or compact(ref.name) == name for ref in refs)
 
@@ -128,6 +131,13 @@ def _is_licensee(rec: RecordationV1, declaration: DeclarationV1) -> bool:
     return any(_party_matches(p, rec.authorized_licensees) for p in (declaration.consignor, declaration.consignee))
 
 
+@lru_cache(maxsize=65536)
+def _is_vague(text: str) -> bool:
+    literal = tokens(text).literal
+    return bool(literal) and all(t in VAGUE_WORDS for t in literal)
+
+
+@lru_cache(maxsize=65536)
 def _counterfeit_vocabulary(text: str) -> str | None:
     toks = tokens(text).literal
     for t in toks:
@@ -189,7 +199,9 @@ def _score_candidate(c: Candidate, declaration: DeclarationV1, line: Declaration
         add("hs_recorded_goods", scoring.w_hs_in, f"HS {line.hs_code} is among the recorded goods")
     else:
         add("hs_outside_goods", scoring.w_hs_out, f"HS {line.hs_code} is outside the recorded goods")
-    genuine = _genuine(rec, line)
+    # The genuine-value comparison presumes the goods are the brand's; an ordinary word in free text
+    # ("gap year t-shirt") says nothing of the kind.
+    genuine = None if (c.term.common and c.where != "brand") else _genuine(rec, line)
     if genuine is not None:
         g_min, g_cur = genuine
         rates = scoring.fx_rates_to_cny
@@ -204,9 +216,10 @@ def _score_candidate(c: Candidate, declaration: DeclarationV1, line: Declaration
                 f"declared unit value {line.unit_value} {declaration.currency} is below "
                 f"{scoring.undervalue_ratio:%} of the genuine minimum {shown}")
     ki = rec.known_infringers
+    infringers = (*ki.manufacturers, *ki.exporters, *ki.importers)
     for role, party in (("consignor", declaration.consignor), ("consignee", declaration.consignee),
                         ("declarant", declaration.declarant)):
-        if _party_matches(party, (*ki.manufacturers, *ki.exporters, *ki.importers)):
+        if infringers and _party_matches(party, infringers):
             add("known_infringer", scoring.w_known_infringer,
                 f"{role} {party.name!r} is a known infringer named in the recordation")
             break
@@ -242,6 +255,18 @@ def random_draw(declaration: DeclarationV1, line_no: int, salt: str) -> float:
     return int.from_bytes(digest, "big") / 2**64
 
 
+_LAST_TOTAL: list = [None, None]  # (declaration, RMB value): lines of one declaration are scored in a row
+
+
+def _declaration_value_cny(declaration: DeclarationV1, rates: dict[str, Decimal]) -> Decimal | None:
+    if _LAST_TOTAL[0] is declaration:
+        return _LAST_TOTAL[1]
+    total = sum((ln.quantity * ln.unit_value for ln in declaration.lines), Decimal(0))
+    value = _to_cny(total, declaration.currency, rates)
+    _LAST_TOTAL[0], _LAST_TOTAL[1] = declaration, value
+    return value
+
+
 def line_signals(declaration: DeclarationV1, line: DeclarationLine, scoring: Scoring, context: Context,
                  on_date: date) -> tuple[list[ContributionV1], list[str]]:
     """Signals that raise a line's score without suspecting a recorded right; and the profiles that matched."""
@@ -250,12 +275,10 @@ def line_signals(declaration: DeclarationV1, line: DeclarationLine, scoring: Sco
     def add(signal: str, points: float, reason: str) -> None:
         out.append(ContributionV1(signal=signal, points=points, reason=f"{reason} ({_pts(points)})"))
 
-    literal = tokens(line.description).literal
-    if literal and all(t in VAGUE_WORDS for t in literal):
+    if _is_vague(line.description):
         add("vague_description", scoring.w_vague, f"vague description {line.description!r}")
     if declaration.transport_mode in ("post", "express"):
-        total = sum((ln.line_value for ln in declaration.lines), Decimal(0))
-        total_cny = _to_cny(total, declaration.currency, scoring.fx_rates_to_cny)
+        total_cny = _declaration_value_cny(declaration, scoring.fx_rates_to_cny)
         if total_cny is not None and total_cny <= scoring.small_parcel_value_cny:
             add("small_parcel", scoring.w_small_parcel,
                 f"small {declaration.transport_mode} parcel (≈ RMB {total_cny:.0f})")
@@ -356,8 +379,9 @@ def assess_line(index: RegistryIndex, declaration: DeclarationV1, line: Declarat
         reasons = ["no recorded right matched"]
     elif not ranked:
         reasons.insert(0, "no recorded right matched")
+    # Built without re-validation: every field is produced above with its contract type.
     assessment = LineAssessmentV1(
-        line_no=line.line_no, suspected=suspected, score=score, lane=lane, hits=hits, reasons=reasons,
+        case_id=None, line_no=line.line_no, suspected=suspected, score=score, lane=lane, hits=hits, reasons=reasons,
         contributions=contributions, profile_ids=profile_ids, random_selection=random_selected,
     )
     return LineResult(assessment=assessment, best=best.candidate.term.recordation if best else None,

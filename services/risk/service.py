@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-import json
+import gc
 import logging
+import time
 from collections import Counter as _Counter
+from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from decimal import Decimal
 
 from fastapi import HTTPException
 from prometheus_client import Counter, Gauge, Histogram
-from sqlalchemy import bindparam, func, select, tuple_, update
-from sqlalchemy.dialects.postgresql import insert
+import orjson
+from sqlalchemy import Text, bindparam, cast, func, select, tuple_, update
+from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 from temporalio.common import (
@@ -104,6 +107,9 @@ class Registry:
                 [RecordationV1.model_validate(p) for p in rows]))
             self.index = index
             self._fingerprint = fp
+            # The index lives until the next rebuild: keep its objects out of the collector's full passes.
+            gc.collect()
+            gc.freeze()
             REGISTRY_SIZE.set(index.size)
 
     async def reload_profiles(self) -> None:
@@ -354,24 +360,48 @@ async def start_case(client: Client, case: CaseInput) -> None:
         pass
 
 
-def envelope_json(declaration_id: str, revision: int, result: dict, occurred_at: datetime) -> bytes:
-    """The ``risk.assessed`` envelope (same shape as ``EventEnvelope``), serialised once, without a model pass."""
-    event_id = deterministic_event_id("assessment", declaration_id, revision)
-    body = {"event_id": str(event_id), "event_type": "risk.assessed", "event_version": 1,
-            "occurred_at": occurred_at.isoformat(), "producer": "risk", "correlation_id": declaration_id,
-            "causation_id": None, "payload": result}
-    return json.dumps(body, separators=(",", ":"), default=str).encode()
+def envelope_json(event_id: str, declaration_id: str, result_json: bytes, occurred_at: datetime) -> bytes:
+    """The ``risk.assessed`` envelope (same shape as ``EventEnvelope``) around the already-encoded result."""
+    head = orjson.dumps({"event_id": event_id, "event_type": "risk.assessed", "event_version": 1,
+                         "occurred_at": occurred_at.isoformat(), "producer": "risk",
+                         "correlation_id": declaration_id, "causation_id": None})
+    return head[:-1] + b',"payload":' + result_json + b"}"
+
+
+@dataclass
+class _Row:
+    """One declaration revision on its way through the consumer path."""
+
+    declaration_id: str
+    revision: int
+    result_json: bytes
+    case_inputs: list
+    lines: list | None = None  # LineAssessmentV1, for metrics (fresh assessments only)
+    office: str | None = None
+    profile_hits: list | None = None
+    cases_started: bool = False
+    published: bool = False
+
+    @property
+    def key(self) -> tuple[str, int]:
+        return (self.declaration_id, self.revision)
 
 
 class AssessmentPipeline:
     """Consumer path: assess once per revision, open the cases, publish the assessment -- each step idempotent.
 
-    Works on batches: one database transaction stores the assessments of a whole batch (one multi-row
-    insert; a revision already assessed is skipped), then the cases of the suspected lines start, then
-    every assessment is published (the broker's acknowledgements awaited together), then one update
-    marks them; the caller commits the offsets only after all of that. Redelivery never re-assesses a
-    revision, never opens a second case (deterministic workflow id) and republishes only what was not
-    marked published (with the same event id, so consumers drop the duplicate).
+    Three steps per batch, which the consumer runs as a pipeline (one batch is stored while the next is
+    assessed and the previous one published):
+
+    * ``prepare``: assess every new revision (CPU only, no I/O);
+    * ``store``: one transaction inserts the batch's assessments in one multi-row statement (a revision
+      stored before -- redelivery, another replica -- is not inserted again; its stored result is used)
+      and adds the profile hits;
+    * ``deliver``: start the cases of the suspected lines (deterministic workflow ids), publish every
+      assessment and await the broker's acknowledgements together. Only then does the consumer commit
+      the offsets. Which rows were delivered is recorded in the next store transaction (or by
+      ``flush_marks``); a redelivered revision that was not yet marked is delivered again with the same
+      event id, which consumers drop, and the same case id, which Temporal refuses to start twice.
     """
 
     def __init__(self, *, sessionmaker, registry: Registry, temporal, producer, settings) -> None:  # noqa: ANN001
@@ -381,95 +411,187 @@ class AssessmentPipeline:
         self.producer = producer
         self.settings = settings
         self.scoring = scoring_from(settings)
+        self._marks: list[tuple[str, int]] = []
+        self.case_starter: CaseStarter | None = CaseStarter(sessionmaker, temporal) if temporal is not None else None
 
     async def handle(self, declaration: DeclarationV1) -> None:
         await self.handle_batch([declaration])
 
     async def handle_batch(self, declarations: list[DeclarationV1]) -> None:
-        started = asyncio.get_running_loop().time()
+        rows = await self.store(self.prepare(declarations))
+        if self.case_starter is not None:
+            await self.case_starter.run_once()
+        await self.deliver(rows)
+        await self.flush_marks()
+
+    def prepare(self, declarations: list[DeclarationV1]) -> list[_Row]:
         unique: dict[tuple[str, int], DeclarationV1] = {}
         for d in declarations:
             unique.setdefault((d.declaration_id, d.revision), d)
-        keys = list(unique)
+        index, context = self.registry.index, self.registry.context()
+        now = datetime.now(timezone.utc)
+        rows = []
+        for (did, rev), d in unique.items():
+            t0 = time.perf_counter()
+            assessed, cases, profile_hits = assess(d, index, self.scoring, self.settings.fx_rates_to_cny, context,
+                                                   now=now)
+            ASSESS_SECONDS.observe(time.perf_counter() - t0)
+            rows.append(_Row(did, rev, orjson.dumps(assessed.model_dump(mode="json")),
+                             [c.model_dump(mode="json") for c in cases], lines=assessed.lines,
+                             office=d.customs_office, profile_hits=profile_hits))
+        return rows
+
+    async def store(self, rows: list[_Row]) -> list[_Row]:
+        """Insert the fresh assessments; returns what is left to deliver (fresh and earlier undelivered rows)."""
         a = Assessment.__table__.c
-        pending: list[dict] = []  # rows still to start cases for / publish
-        async with self.sessionmaker() as session, session.begin():
-            stored = {(r.declaration_id, r.revision): r for r in (await session.execute(
-                select(a.declaration_id, a.revision, a.result, a.case_inputs, a.cases_started_at, a.published_at)
-                .where(tuple_(a.declaration_id, a.revision).in_(keys)))).all()}
-            fresh_rows, hits = [], _Counter()
-            index, context, capacity = self.registry.index, self.registry.context(), self.registry.capacity
-            now = datetime.now(timezone.utc)
-            for key, d in unique.items():
-                if key in stored:
-                    continue
-                with ASSESS_SECONDS.time():
-                    assessed, cases, profile_hits = assess(d, index, self.scoring, self.settings.fx_rates_to_cny,
-                                                           context, now=now)
-                hits.update(profile_hits)
-                for line in assessed.lines:
-                    if capacity is not None:
-                        capacity.observe(d.customs_office, line.score)
-                fresh_rows.append({"declaration_id": key[0], "revision": key[1],
-                                   "result": assessed.model_dump(mode="json"),
-                                   "case_inputs": [c.model_dump(mode="json") for c in cases], "assessed_at": now,
-                                   "lines": assessed.lines})
-            inserted: set[tuple[str, int]] = set()
-            if fresh_rows:
-                stmt = insert(Assessment.__table__).on_conflict_do_nothing().returning(a.declaration_id, a.revision)
-                params = [{k: v for k, v in r.items() if k != "lines"} for r in fresh_rows]
-                inserted = {(x[0], x[1]) for x in (await session.execute(stmt, params)).all()}
-            if hits:
-                await session.execute(
-                    update(TargetingProfile.__table__)
-                    .where(TargetingProfile.__table__.c.profile_id == bindparam("pid"))
-                    .values(hits=TargetingProfile.__table__.c.hits + bindparam("n"), last_hit_at=now),
-                    [{"pid": pid, "n": n} for pid, n in hits.items()],
-                )
-            for r in fresh_rows:
-                key = (r["declaration_id"], r["revision"])
-                if key in inserted:
-                    pending.append({**r, "cases_started_at": None, "published_at": None})
-                    for line in r["lines"]:
-                        LINES.labels(line.lane, "true" if line.suspected else "false").inc()
-            lost = [(r["declaration_id"], r["revision"]) for r in fresh_rows
-                    if (r["declaration_id"], r["revision"]) not in inserted]
-            if lost:  # another consumer stored them first: carry on with what it stored
-                for r in (await session.execute(
-                        select(a.declaration_id, a.revision, a.result, a.case_inputs, a.cases_started_at,
-                               a.published_at).where(tuple_(a.declaration_id, a.revision).in_(lost)))).all():
-                    stored[(r.declaration_id, r.revision)] = r
+        first: dict[tuple[str, int], _Row] = {}
+        for r in rows:
+            first.setdefault(r.key, r)
+        rows = list(first.values())
+        marks, self._marks = self._marks, []
+        try:
+            async with self.sessionmaker() as session, session.begin():
+                if marks:
+                    await self._mark(session, marks)
+                inserted: set[tuple[str, int]] = set()
+                if rows:
+                    now = datetime.now(timezone.utc)
+                    stmt = insert(Assessment.__table__).values(
+                        declaration_id=bindparam("did"), revision=bindparam("rev"),
+                        result=cast(bindparam("result", type_=Text), JSONB),
+                        case_inputs=cast(bindparam("cases", type_=Text), JSONB),
+                        assessed_at=bindparam("at"), cases_started_at=bindparam("started"),
+                    ).on_conflict_do_nothing().returning(a.declaration_id, a.revision)
+                    # A row with cases to open stays "not started" until the case starter has opened them.
+                    params = [{"did": r.declaration_id, "rev": r.revision, "result": r.result_json.decode(),
+                               "cases": orjson.dumps(r.case_inputs).decode(), "at": now,
+                               "started": None if r.case_inputs else now} for r in rows]
+                    inserted = {(x[0], x[1]) for x in (await session.execute(stmt, params)).all()}
+                hits: _Counter = _Counter()
+                for r in rows:
+                    if r.key in inserted and r.profile_hits:
+                        hits.update(r.profile_hits)
+                if hits:
+                    t = TargetingProfile.__table__
+                    await session.execute(
+                        update(t).where(t.c.profile_id == bindparam("pid"))
+                        .values(hits=t.c.hits + bindparam("n"), last_hit_at=func.now()),
+                        [{"pid": pid, "n": n} for pid, n in hits.items()])
+                lost = [r.key for r in rows if r.key not in inserted]
+                stored: list[_Row] = []
+                if lost:  # assessed before (redelivery, or another replica was first): deliver what was stored
+                    for x in (await session.execute(
+                            select(a.declaration_id, a.revision, a.result, a.case_inputs, a.published_at)
+                            .where(tuple_(a.declaration_id, a.revision).in_(lost)))).all():
+                        if x.published_at is None:
+                            stored.append(_Row(x.declaration_id, x.revision, orjson.dumps(x.result), x.case_inputs))
+        except BaseException:
+            self._marks = marks + self._marks
+            raise
+        capacity = self.registry.capacity
+        lanes: _Counter = _Counter()
+        fresh = [r for r in rows if r.key in inserted]
+        for r in fresh:
+            for line in r.lines or ():
+                lanes[(line.lane, "true" if line.suspected else "false")] += 1
+                if capacity is not None:
+                    capacity.observe(r.office or "", line.score)
+        for (lane, suspected), n in lanes.items():
+            LINES.labels(lane, suspected).inc(n)
         for pid, n in hits.items():
             PROFILE_HITS.labels(pid).inc(n)
-        for key, r in stored.items():
-            if r.cases_started_at is None or r.published_at is None:
-                pending.append({"declaration_id": key[0], "revision": key[1], "result": r.result,
-                                "case_inputs": r.case_inputs, "assessed_at": None,
-                                "cases_started_at": r.cases_started_at, "published_at": r.published_at})
-        if not pending:
-            return
-        to_start = [c for r in pending if r["cases_started_at"] is None for c in r["case_inputs"]]
-        if to_start:
-            client = await self.temporal.get()
-            await asyncio.gather(*(start_case(client, CaseInput.model_validate(c)) for c in to_start))
+        if any(r.case_inputs for r in fresh) and self.case_starter is not None:
+            self.case_starter.kick()
+        return fresh + stored
+
+    async def deliver(self, rows: list[_Row]) -> None:
+        """Publish the assessments and await the broker's acknowledgements together."""
         futures = []
         occurred = datetime.now(timezone.utc)
-        for r in pending:
-            if r["published_at"] is None:
-                value = envelope_json(r["declaration_id"], r["revision"], r["result"], occurred)
-                event_id = str(deterministic_event_id("assessment", r["declaration_id"], r["revision"]))
+        for r in rows:
+            if not r.published:
+                event_id = str(deterministic_event_id("assessment", r.declaration_id, r.revision))
                 futures.append(await self.producer.send(
-                    TOPIC_ASSESSMENTS, value=value, key=r["declaration_id"].encode(),
+                    TOPIC_ASSESSMENTS, value=envelope_json(event_id, r.declaration_id, r.result_json, occurred),
+                    key=r.declaration_id.encode(),
                     headers=[("event_id", event_id.encode()), ("event_type", b"risk.assessed")]))
         if futures:
             await asyncio.gather(*futures)
             PRODUCED.labels("risk", TOPIC_ASSESSMENTS).inc(len(futures))
-        done = [(r["declaration_id"], r["revision"]) for r in pending]
-        async with self.sessionmaker() as session, session.begin():
-            mark = datetime.now(timezone.utc)
-            await session.execute(
-                update(Assessment.__table__).where(tuple_(a.declaration_id, a.revision).in_(done))
-                .values(cases_started_at=func.coalesce(a.cases_started_at, mark),
-                        published_at=func.coalesce(a.published_at, mark)))
-        BATCH_SECONDS.observe(asyncio.get_running_loop().time() - started)
+        self._marks.extend(r.key for r in rows)
 
+    async def flush_marks(self) -> None:
+        marks, self._marks = self._marks, []
+        if not marks:
+            return
+        try:
+            async with self.sessionmaker() as session, session.begin():
+                await self._mark(session, marks)
+        except BaseException:
+            self._marks = marks + self._marks
+            raise
+
+    @staticmethod
+    async def _mark(session: AsyncSession, keys: list[tuple[str, int]]) -> None:
+        a = Assessment.__table__.c
+        now = datetime.now(timezone.utc)
+        for i in range(0, len(keys), 5000):
+            await session.execute(
+                update(Assessment.__table__).where(tuple_(a.declaration_id, a.revision).in_(keys[i:i + 5000]))
+                .values(published_at=func.coalesce(a.published_at, now)))
+
+
+class CaseStarter:
+    """Opens the cases of stored assessments: the assessments table is its outbox.
+
+    A row whose suspected lines have cases to open keeps ``cases_started_at`` empty until they are
+    started; this task starts them (deterministic workflow ids: a second start is a no-op) and marks
+    the row. It runs beside the consumer, so a slow Temporal never holds up the assessments, and it
+    resumes after a restart from what the table says is not started yet.
+    """
+
+    def __init__(self, sessionmaker, temporal) -> None:  # noqa: ANN001
+        self.sessionmaker = sessionmaker
+        self.temporal = temporal
+        self._kick = asyncio.Event()
+
+    def kick(self) -> None:
+        self._kick.set()
+
+    async def run_once(self, limit: int = 200) -> int:
+        a = Assessment.__table__.c
+        async with self.sessionmaker() as session, session.begin():
+            rows = (await session.execute(
+                select(a.declaration_id, a.revision, a.case_inputs).where(a.cases_started_at.is_(None))
+                .order_by(a.assessed_at).limit(limit).with_for_update(skip_locked=True))).all()
+            if not rows:
+                return 0
+            cases = [CaseInput.model_validate(c) for r in rows for c in r.case_inputs]
+            if cases:
+                client = await self.temporal.get()
+                await asyncio.gather(*(start_case(client, c) for c in cases))
+            await session.execute(
+                update(Assessment.__table__)
+                .where(tuple_(a.declaration_id, a.revision).in_([(r.declaration_id, r.revision) for r in rows]))
+                .values(cases_started_at=datetime.now(timezone.utc)))
+        return len(rows)
+
+    async def run_forever(self, idle: float = 1.0) -> None:
+        attempt = 0
+        while True:
+            try:
+                while await self.run_once() > 0:
+                    pass
+                attempt = 0
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - Temporal or database away: try again
+                attempt += 1
+                log.warning("starting cases failed (attempt %d): %s: %s", attempt, type(exc).__name__, exc)
+                await asyncio.sleep(min(30.0, 0.2 * 2 ** min(attempt, 8)))
+                continue
+            try:
+                await asyncio.wait_for(self._kick.wait(), timeout=idle)
+            except asyncio.TimeoutError:
+                pass
+            self._kick.clear()

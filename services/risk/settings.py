@@ -35,9 +35,11 @@ class Settings(ServiceSettings):
         description="Reference rates used to express goods value in RMB for guarantee tiers (JSON object)",
     )
     registry_refresh_s: float = 30.0
-    consumer_batch_max: int = Field(default=1000, ge=1, le=10_000,
+    consumer_batch_max: int = Field(default=500, ge=1, le=10_000,
                                     description="Declarations assessed per database transaction on the topic")
     consumer_fetch_max_wait_ms: int = Field(default=20, ge=0, le=1000)
+    consumer_linger_ms: float = Field(default=5, ge=0, le=1000,
+                                      description="How long a batch may wait to fill up after its first record")
 
     @field_validator("fx_rates_to_cny", "red_capacity_by_office", "transit_hubs", mode="before")
     @classmethod

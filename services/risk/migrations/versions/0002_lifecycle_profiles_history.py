@@ -18,6 +18,9 @@ JSON = sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgres
 
 
 def upgrade() -> None:
+    # the case starter's queue: assessments whose cases are not opened yet
+    op.create_index('ix_assessments_cases_pending', 'assessments', ['assessed_at'], unique=False,
+                    postgresql_where=sa.text('cases_started_at IS NULL'))
     op.add_column('recordation_events', sa.Column('reason', sa.Text(), nullable=True))
     op.add_column('recordation_events', sa.Column('changes', JSON, nullable=True))
     op.create_table('targeting_profiles',
@@ -66,6 +69,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index('ix_assessments_cases_pending', table_name='assessments')
     op.drop_table('applied_events')
     op.drop_index(op.f('ix_trader_case_outcomes_consignee_id'), table_name='trader_case_outcomes')
     op.drop_index(op.f('ix_trader_case_outcomes_consignor_id'), table_name='trader_case_outcomes')
