@@ -338,6 +338,7 @@ async def pipeline_phases(profile, sec, *, marks: int, backlog_lines: int, load_
         lat_done = await reader.wait_for(list(sent_at), timeout=60)
         latencies = [reader.arrived[k] - t for k, t in sent_at.items() if k in reader.arrived]
         lat = {"decls": lat_done, "latencies": latencies}
+        service_metrics = scrape(f"http://127.0.0.1:{profile.service_ports['risk']}/metrics")
     finally:
         await reader.stop()
         stack.stop_pid(profile, "risk")
@@ -349,7 +350,28 @@ async def pipeline_phases(profile, sec, *, marks: int, backlog_lines: int, load_
         "offered_lines_s": offered, "lat_decls": len(decls), "lat_done": lat["decls"],
         "p50_ms": pct(lat["latencies"], 0.50) * 1000, "p99_ms": pct(lat["latencies"], 0.99) * 1000,
         "max_ms": max(lat["latencies"]) * 1000 if lat["latencies"] else float("nan"),
+        "service": service_metrics,
     }
+
+
+def scrape(url: str) -> dict[str, float]:
+    """A few of the risk service's own figures (totals over the run) for the explanation of the results."""
+    import urllib.request
+
+    wanted = ("ipr_risk_batch_seconds_count", "ipr_risk_batch_seconds_sum", "ipr_risk_assess_seconds_count",
+              "ipr_risk_assess_seconds_sum", "ipr_risk_cases_started_total", "process_cpu_seconds_total")
+    out: dict[str, float] = {}
+    try:
+        with urllib.request.urlopen(url, timeout=5) as resp:  # noqa: S310 - loopback
+            for line in resp.read().decode().splitlines():
+                name, _, value = line.partition(" ")
+                if name in wanted:
+                    out[name] = float(value)
+                elif name.startswith("ipr_risk_stage_seconds_sum") or name.startswith("ipr_risk_stage_seconds_count"):
+                    out[name] = float(value)
+    except OSError:
+        pass
+    return out
 
 
 def main() -> None:
@@ -403,6 +425,22 @@ def main() -> None:
         say(f"latency publish -> assessment at {pipe['offered_lines_s']:,.0f} lines/s offered: "
             f"p50 {pipe['p50_ms']:.1f} ms, p99 {pipe['p99_ms']:.1f} ms, max {pipe['max_ms']:.1f} ms "
             f"({pipe['lat_done']:,}/{pipe['lat_decls']:,} declarations; target p99 < 100 ms)")
+        m = pipe["service"]
+        if m.get("ipr_risk_batch_seconds_count"):
+            say(f"risk service over the run: {m['ipr_risk_batch_seconds_count']:,.0f} batches, mean "
+                f"{m['ipr_risk_batch_seconds_sum'] / m['ipr_risk_batch_seconds_count'] * 1000:.1f} ms fetch->commit; "
+                f"assess {m['ipr_risk_assess_seconds_sum'] / m['ipr_risk_assess_seconds_count'] * 1e6:.0f} µs per "
+                f"declaration; {m.get('ipr_risk_cases_started_total', 0):,.0f} cases started; "
+                f"{m.get('process_cpu_seconds_total', 0):.1f} s CPU")
+            stages = []
+            for key, total in m.items():
+                if key.startswith("ipr_risk_stage_seconds_sum"):
+                    label = key.split('"')[1]
+                    count = m.get(key.replace("_sum", "_count"), 0)
+                    if count:
+                        stages.append(f"{label} {total / count * 1000:.1f}")
+            if stages:
+                say("  mean ms per batch by stage: " + ", ".join(stages))
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ from prometheus_client import Counter
 from pydantic import ValidationError
 
 from services.risk.history import TraderHistory
-from services.risk.service import BATCH_SECONDS, AssessmentPipeline
+from services.risk.service import BATCH_SECONDS, STAGE_SECONDS, AssessmentPipeline
 from shared.contracts.declaration import DeclarationV1
 from shared.contracts.events import CaseEventV1, EventEnvelope
 from shared.kafka import CONSUMED, PoisonMessage
@@ -83,8 +83,8 @@ class DeclarationBatchConsumer:
             client_id=f"{s.service_name}-{self.group_id}",
         )
         await self._consumer.start()
-        to_store: asyncio.Queue = asyncio.Queue(maxsize=2)
-        to_deliver: asyncio.Queue = asyncio.Queue(maxsize=2)
+        to_store: asyncio.Queue = asyncio.Queue(maxsize=8)
+        to_deliver: asyncio.Queue = asyncio.Queue(maxsize=8)
         self._tasks = [
             asyncio.create_task(self._assess_stage(to_store), name=f"{self.group_id}-assess"),
             asyncio.create_task(self._store_stage(to_store, to_deliver), name=f"{self.group_id}-store"),
@@ -136,6 +136,8 @@ class DeclarationBatchConsumer:
                 continue
             started = time.perf_counter()
             records = [r for recs in batches.values() for r in recs]
+            if records and records[0].timestamp:
+                STAGE_SECONDS.labels("broker_to_fetch").observe(max(0.0, time.time() - records[0].timestamp / 1000))
             declarations = [d for d in (parse(r) for r in records) if d is not None]
             rows = []
             for i in range(0, len(declarations), 50):
@@ -143,21 +145,31 @@ class DeclarationBatchConsumer:
                 rows.extend(self.pipeline.prepare(declarations[i:i + 50]))
                 await asyncio.sleep(0)
             offsets = {tp: recs[-1].offset + 1 for tp, recs in batches.items()}
-            await out.put((started, len(records), offsets, rows))
+            t = time.perf_counter()
+            STAGE_SECONDS.labels("assess").observe(t - started)
+            await out.put((t, started, len(records), offsets, rows))
             await asyncio.sleep(0)  # let the other stages move between two CPU-bound batches
 
     async def _store_stage(self, inp: asyncio.Queue, out: asyncio.Queue) -> None:
         while True:
-            started, n, offsets, rows = await inp.get()
+            queued, started, n, offsets, rows = self._merge(await inp.get(), inp)
+            t = time.perf_counter()
+            STAGE_SECONDS.labels("queue_store").observe(t - queued)
             pending = await self._retry("store", len(rows), lambda: self.pipeline.store(rows)) if rows else []
-            await out.put((started, n, offsets, pending))
+            t2 = time.perf_counter()
+            STAGE_SECONDS.labels("store").observe(t2 - t)
+            await out.put((t2, started, n, offsets, pending))
 
     async def _deliver_stage(self, inp: asyncio.Queue) -> None:
         assert self._consumer is not None
         while True:
-            started, n, offsets, pending = await inp.get()
+            queued, started, n, offsets, pending = self._merge(await inp.get(), inp)
+            t = time.perf_counter()
+            STAGE_SECONDS.labels("queue_deliver").observe(t - queued)
             if pending:
                 await self._retry("deliver", len(pending), lambda: self.pipeline.deliver(pending))
+            t2 = time.perf_counter()
+            STAGE_SECONDS.labels("deliver").observe(t2 - t)
             try:
                 await self._consumer.commit(offsets)
             except (CommitFailedError, IllegalStateError) as exc:
@@ -165,6 +177,20 @@ class DeclarationBatchConsumer:
                 log.warning("offset commit refused after a rebalance (%s); records will be redelivered", exc)
             CONSUMED.labels("risk", self.topic, "applied").inc(n)
             BATCH_SECONDS.observe(time.perf_counter() - started)
+
+    @staticmethod
+    def _merge(first: tuple, inp: asyncio.Queue) -> tuple:
+        """Take every batch already waiting together with the first (group commit): under load the
+        batches grow and the per-batch round trips are shared; when idle, nothing waits."""
+        queued, started, n, offsets, rows = first
+        offsets = dict(offsets)
+        rows = list(rows)
+        while not inp.empty():
+            _q, _s, n2, offsets2, rows2 = inp.get_nowait()
+            n += n2
+            offsets.update(offsets2)  # later batches carry the higher offsets of a partition
+            rows.extend(rows2)
+        return queued, started, n, offsets, rows
 
     async def _flush_marks(self) -> None:
         try:

@@ -48,6 +48,8 @@ CASES = Counter("ipr_risk_cases_started_total", "Case workflows started for susp
 PROFILE_HITS = Counter("ipr_risk_profile_hits_total", "Lines matched by a targeting profile", ["profile_id"])
 ASSESS_SECONDS = Histogram("ipr_risk_assess_seconds", "Time to assess one declaration",
                            buckets=(0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25))
+STAGE_SECONDS = Histogram("ipr_risk_stage_seconds", "Time of each consumer stage per batch (queue = waiting for it)",
+                          ["stage"], buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1))
 BATCH_SECONDS = Histogram("ipr_risk_batch_seconds", "Time to assess, store and publish one consumer batch",
                           buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5))
 REGISTRY_SIZE = Gauge("ipr_risk_registry_active_recordations", "Active recordations in the matcher index")
@@ -561,15 +563,18 @@ class CaseStarter:
     async def run_once(self, limit: int = 200) -> int:
         a = Assessment.__table__.c
         async with self.sessionmaker() as session, session.begin():
+            # No row lock while Temporal answers: the consumer's transactions must not wait for it. Two
+            # starters picking the same row start the same workflow id twice, which Temporal refuses.
             rows = (await session.execute(
                 select(a.declaration_id, a.revision, a.case_inputs).where(a.cases_started_at.is_(None))
-                .order_by(a.assessed_at).limit(limit).with_for_update(skip_locked=True))).all()
-            if not rows:
-                return 0
-            cases = [CaseInput.model_validate(c) for r in rows for c in r.case_inputs]
-            if cases:
-                client = await self.temporal.get()
-                await asyncio.gather(*(start_case(client, c) for c in cases))
+                .order_by(a.assessed_at).limit(limit))).all()
+        if not rows:
+            return 0
+        cases = [CaseInput.model_validate(c) for r in rows for c in r.case_inputs]
+        if cases:
+            client = await self.temporal.get()
+            await asyncio.gather(*(start_case(client, c) for c in cases))
+        async with self.sessionmaker() as session, session.begin():
             await session.execute(
                 update(Assessment.__table__)
                 .where(tuple_(a.declaration_id, a.revision).in_([(r.declaration_id, r.revision) for r in rows]))

@@ -37,8 +37,8 @@ class Settings(ServiceSettings):
     registry_refresh_s: float = 30.0
     consumer_batch_max: int = Field(default=500, ge=1, le=10_000,
                                     description="Declarations assessed per database transaction on the topic")
-    consumer_fetch_max_wait_ms: int = Field(default=20, ge=0, le=1000)
-    consumer_linger_ms: float = Field(default=5, ge=0, le=1000,
+    consumer_fetch_max_wait_ms: int = Field(default=10, ge=0, le=1000)
+    consumer_linger_ms: float = Field(default=1, ge=0, le=1000,
                                       description="How long a batch may wait to fill up after its first record")
 
     @field_validator("fx_rates_to_cny", "red_capacity_by_office", "transit_hubs", mode="before")
