@@ -190,7 +190,8 @@ async def test_trader_history_from_case_events_is_applied_once(http, stack) -> N
     await produce(stack.kafka, TOPIC_CASE_EVENTS, raw, case_id.encode())
     await produce(stack.kafka, TOPIC_CASE_EVENTS, raw, case_id.encode())  # redelivered: counted once
     d = example_declaration(declaration_id=unique_id("D"),
-                            consignor={"id": trader, "name": "Repeat Offender Trading", "country": "CN"})
+                            consignor={"id": trader, "name": "Repeat Offender Trading", "country": "CN"},
+                            consignee={"id": unique_id("BUYER"), "name": "First Time Buyer", "country": "US"})
 
     async def history_seen():  # noqa: ANN202
         line = await assess(http, stack, d)
@@ -199,6 +200,8 @@ async def test_trader_history_from_case_events_is_applied_once(http, stack) -> N
 
     signals = await eventually(history_seen, timeout=40, what="trader history applied")
     assert signals["trader_history"] == 0.2  # one confiscation, not two
+    line = await assess(http, stack, d)
+    assert any(f"consignor {trader} had 1 earlier case ending in confiscation" in r for r in line["reasons"])
 
 
 async def test_redelivered_declaration_is_assessed_and_published_once(http, stack) -> None:
