@@ -367,7 +367,8 @@ def scrape(url: str) -> dict[str, float]:
                 name, _, value = line.partition(" ")
                 if name in wanted:
                     out[name] = float(value)
-                elif name.startswith("ipr_risk_stage_seconds_sum") or name.startswith("ipr_risk_stage_seconds_count"):
+                elif name.startswith(("ipr_risk_stage_seconds_sum", "ipr_risk_stage_seconds_count",
+                                      "ipr_risk_gc_pause_seconds_sum", "ipr_risk_gc_pause_seconds_count")):
                     out[name] = float(value)
     except OSError:
         pass
@@ -441,6 +442,13 @@ def main() -> None:
                         stages.append(f"{label} {total / count * 1000:.1f}")
             if stages:
                 say("  mean ms per batch by stage: " + ", ".join(stages))
+            gcs = []
+            for key, total in m.items():
+                if key.startswith("ipr_risk_gc_pause_seconds_sum"):
+                    count = m.get(key.replace("_sum", "_count"), 0)
+                    gcs.append(f"gen {key.split(chr(34))[1]}: {count:,.0f} pauses, {total * 1000:,.0f} ms")
+            if gcs:
+                say("  garbage collector: " + "; ".join(sorted(gcs)))
 
 
 if __name__ == "__main__":

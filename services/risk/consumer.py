@@ -140,9 +140,9 @@ class DeclarationBatchConsumer:
                 STAGE_SECONDS.labels("broker_to_fetch").observe(max(0.0, time.time() - records[0].timestamp / 1000))
             declarations = [d for d in (parse(r) for r in records) if d is not None]
             rows = []
-            for i in range(0, len(declarations), 50):
+            for i in range(0, len(declarations), 10):
                 # assess in slices, letting the fetcher, the database and the broker move in between
-                rows.extend(self.pipeline.prepare(declarations[i:i + 50]))
+                rows.extend(self.pipeline.prepare(declarations[i:i + 10]))
                 await asyncio.sleep(0)
             offsets = {tp: recs[-1].offset + 1 for tp, recs in batches.items()}
             t = time.perf_counter()

@@ -1,8 +1,11 @@
 """Risk service: the recordation registry, targeting profiles, line matching and scoring, and case starts."""
 
 import asyncio
+import gc
+import time
 
 from fastapi import FastAPI
+from prometheus_client import Histogram
 
 from services.risk.api import router
 from services.risk.capacity import CapacityGovernor
@@ -15,6 +18,24 @@ from shared.runtime import service_app
 from shared.temporal import LazyClient
 
 settings = Settings()
+
+GC_PAUSE = Histogram("ipr_risk_gc_pause_seconds", "Garbage-collector pauses of the risk service", ["generation"],
+                     buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5))
+_gc_started = [0.0]
+
+
+def _gc_callback(phase: str, info: dict) -> None:
+    if phase == "start":
+        _gc_started[0] = time.perf_counter()
+    else:
+        GC_PAUSE.labels(str(info.get("generation"))).observe(time.perf_counter() - _gc_started[0])
+
+
+gc.callbacks.append(_gc_callback)
+# A batch of declarations lives for a few milliseconds but allocates far more than 700 objects (the default
+# young-generation threshold), so its objects were promoted and the full collections grew to hundreds of
+# milliseconds. A larger young generation lets them die young; the long-lived index is frozen after builds.
+gc.set_threshold(settings.gc_young_threshold, 50, 100)
 
 
 async def on_start(app: FastAPI) -> None:

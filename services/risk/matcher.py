@@ -138,7 +138,7 @@ class RegistryIndex:
                 jur.max_tokens = min(MAX_NGRAM_CAP, max(jur.max_tokens, ntok))
                 index.terms += 1
                 if term.fuzzy:
-                    for d in _deletes(key, term.fuzzy):
+                    for d in _deletes(key, 1):
                         jur.fuzzy.setdefault(d, []).append(term)
         return index
 
@@ -148,7 +148,13 @@ class RegistryIndex:
         return jur.exact.get(key, []) if jur else []
 
     def fuzzy_lookup(self, jurisdiction: str, key: str) -> list[tuple[Term, int]]:
-        """Terms within their edit budget of ``key`` (not equal to it), verified by OSA distance; cached."""
+        """Terms within their edit budget of ``key`` (not equal to it), verified by OSA distance; cached.
+
+    Candidates come from one deletion on each side (SymSpell with depth 1): that finds every
+    single edit, and the two-edit misspellings of long marks where each side lost one letter
+    (a substitution plus an insertion or deletion, two substitutions in the same place);
+    two insertions into a long mark are not found. One-deletion keys keep the index at about
+    ten keys per mark and the probe at about ten lookups per token."""
         cache_key = (jurisdiction, key)
         cached = self._fuzzy_cache.get(cache_key)
         if cached is not None:
@@ -158,7 +164,7 @@ class RegistryIndex:
         budget = fuzzy_budget(len(key))
         if jur is not None and jur.fuzzy and budget:
             seen: set[int] = set()
-            for d in _deletes(key, budget):
+            for d in _deletes(key, 1):
                 for term in jur.fuzzy.get(d, ()):
                     if id(term) in seen:
                         continue

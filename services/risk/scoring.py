@@ -26,7 +26,7 @@ from decimal import Decimal
 from services.risk.matcher import Candidate, RegistryIndex, find_candidates
 from services.risk.normalise import compact, tokens
 from shared.contracts.declaration import DeclarationLine, DeclarationV1
-from shared.contracts.events import ContributionV1, LineAssessmentV1, RiskHitV1
+from shared.contracts.events import LineAssessmentV1
 from shared.contracts.recordation import RecordationV1
 from shared.rules.calendar import calendar_for
 
@@ -43,6 +43,20 @@ COUNTERFEIT_WORDS = frozenset({"replica", "replicas", "fake", "fakes", "imitatio
 COUNTERFEIT_PHRASES = (("high", "copy"), ("top", "copy"), ("mirror", "quality"), ("1", "1", "quality"),
                        ("original", "quality"), ("same", "as", "original"))
 FREE_ZONE_WORDS = ("free_zone", "freezone", "free zone", "ftz", "bonded", "free trade zone", "transshipment")
+
+
+class _C:
+    """One contribution while scoring (the contract's ContributionV1 is built once, at the end, in Rust)."""
+
+    __slots__ = ("signal", "points", "reason")
+
+    def __init__(self, signal: str, points: float, reason: str) -> None:
+        self.signal = signal
+        self.points = points
+        self.reason = reason
+
+    def as_dict(self) -> dict:
+        return {"signal": self.signal, "points": self.points, "reason": self.reason}
 
 
 @dataclass(frozen=True)
@@ -156,7 +170,7 @@ class _Scored:
     candidate: Candidate
     score: float
     reasons: list[str]
-    contributions: list[ContributionV1]
+    contributions: list[_C]
     hs_ok: bool
     licensee: bool
     suspected: bool
@@ -166,10 +180,10 @@ def _score_candidate(c: Candidate, declaration: DeclarationV1, line: Declaration
                      fake_words: str | None) -> _Scored | None:
     rec = c.term.recordation
     term = c.term.term
-    contribs: list[ContributionV1] = []
+    contribs: list[_C] = []
 
     def add(signal: str, points: float, reason: str) -> None:
-        contribs.append(ContributionV1(signal=signal, points=points, reason=f"{reason} ({_pts(points)})"))
+        contribs.append(_C(signal=signal, points=points, reason=f"{reason} ({_pts(points)})"))
 
     hs_ok = any(line.hs_code.startswith(p) for p in rec.goods_hs_prefixes)
     if c.term.common and not hs_ok:
@@ -238,7 +252,7 @@ def _score_candidate(c: Candidate, declaration: DeclarationV1, line: Declaration
     if licensee:
         score = min(score, 0.1)
         reasons.append("consignor or consignee is a recorded licensee of the mark (not suspect)")
-        contribs = [ContributionV1(signal="licensee", points=round(score, 2),
+        contribs = [_C(signal="licensee", points=round(score, 2),
                                    reason="consignor or consignee is a recorded licensee of the mark (not suspect)")]
     score = round(max(0.0, min(1.0, score)), 2)
     suspected = hs_ok and not licensee and score >= scoring.suspect_threshold
@@ -268,12 +282,12 @@ def _declaration_value_cny(declaration: DeclarationV1, rates: dict[str, Decimal]
 
 
 def line_signals(declaration: DeclarationV1, line: DeclarationLine, scoring: Scoring, context: Context,
-                 on_date: date) -> tuple[list[ContributionV1], list[str]]:
+                 on_date: date) -> tuple[list[_C], list[str]]:
     """Signals that raise a line's score without suspecting a recorded right; and the profiles that matched."""
-    out: list[ContributionV1] = []
+    out: list[_C] = []
 
     def add(signal: str, points: float, reason: str) -> None:
-        out.append(ContributionV1(signal=signal, points=points, reason=f"{reason} ({_pts(points)})"))
+        out.append(_C(signal=signal, points=points, reason=f"{reason} ({_pts(points)})"))
 
     if _is_vague(line.description):
         add("vague_description", scoring.w_vague, f"vague description {line.description!r}")
@@ -298,7 +312,7 @@ def line_signals(declaration: DeclarationV1, line: DeclarationLine, scoring: Sco
     if notes:
         add("trader_history", min(scoring.history_cap, history_pts), "; ".join(notes))
     profile_ids: list[str] = []
-    if context.profiles is not None:
+    if context.profiles is not None and len(context.profiles):
         for p in context.profiles.matching(declaration, line, on_date):
             profile_ids.append(p.profile_id)
             add("profile", p.weight, f"targeting profile {p.profile_id} {p.name!r} (owner {p.owner})")
@@ -334,18 +348,18 @@ def assess_line(index: RegistryIndex, declaration: DeclarationV1, line: Declarat
                 prev.candidate.match, 9)):
             best_per_rec[rec.recordation_id] = scored
     ranked = sorted(best_per_rec.values(), key=lambda s: (s.suspected, s.score), reverse=True)
-    hits = [RiskHitV1(
-        recordation_id=s.candidate.term.recordation.recordation_id,
-        match="descriptive" if s.candidate.descriptive else s.candidate.match,
-        term=s.candidate.term.term, reasons=s.reasons, score=s.score, where=s.candidate.where,
-        suspected=s.suspected,
-    ) for s in ranked]
+    hits = [{
+        "recordation_id": s.candidate.term.recordation.recordation_id,
+        "match": "descriptive" if s.candidate.descriptive else s.candidate.match,
+        "term": s.candidate.term.term, "reasons": s.reasons, "score": s.score, "where": s.candidate.where,
+        "suspected": s.suspected,
+    } for s in ranked]
     best = next((s for s in ranked if s.suspected), None)
     top = ranked[0] if ranked else None
 
     signals, profile_ids = line_signals(declaration, line, scoring, context, on_date)
     if fake_words and not ranked:  # with a hit it is part of the hit's evidence
-        signals.append(ContributionV1(signal="counterfeit_vocabulary", points=scoring.w_counterfeit_words,
+        signals.append(_C(signal="counterfeit_vocabulary", points=scoring.w_counterfeit_words,
                                       reason=f"description uses counterfeit vocabulary {fake_words!r} "
                                              f"({_pts(scoring.w_counterfeit_words)})"))
     contributions = (list(top.contributions) if top else []) + signals
@@ -382,7 +396,8 @@ def assess_line(index: RegistryIndex, declaration: DeclarationV1, line: Declarat
     # Built without re-validation: every field is produced above with its contract type.
     assessment = LineAssessmentV1(
         case_id=None, line_no=line.line_no, suspected=suspected, score=score, lane=lane, hits=hits, reasons=reasons,
-        contributions=contributions, profile_ids=profile_ids, random_selection=random_selected,
+        contributions=[c.as_dict() for c in contributions], profile_ids=profile_ids,
+        random_selection=random_selected,
     )
     return LineResult(assessment=assessment, best=best.candidate.term.recordation if best else None,
                       best_term=best.candidate.term.term if best else None, profile_ids=profile_ids)

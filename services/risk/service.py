@@ -227,7 +227,8 @@ async def expire_lapsed(sessionmaker: async_sessionmaker[AsyncSession]) -> int:
     async with sessionmaker() as session, session.begin():
         rows = (await session.execute(select(Recordation.recordation_id, Recordation.jurisdiction)
                                       .where(Recordation.status == "active",
-                                             Recordation.valid_until < date.today()))).all()
+                                             # the server's day may lag the jurisdiction's by one
+                                             Recordation.valid_until <= date.today()))).all()
         for rid, jur in rows:
             row = await session.get(Recordation, rid, with_for_update=True)
             if row is None or row.status != "active" or row.valid_until >= today_in(jur):
@@ -438,7 +439,7 @@ class AssessmentPipeline:
             assessed, cases, profile_hits = assess(d, index, self.scoring, self.settings.fx_rates_to_cny, context,
                                                    now=now)
             ASSESS_SECONDS.observe(time.perf_counter() - t0)
-            rows.append(_Row(did, rev, orjson.dumps(assessed.model_dump(mode="json")),
+            rows.append(_Row(did, rev, assessed.__pydantic_serializer__.to_json(assessed),
                              [c.model_dump(mode="json") for c in cases], lines=assessed.lines,
                              office=d.customs_office, profile_hits=profile_hits))
         return rows

@@ -35,6 +35,8 @@ class Settings(ServiceSettings):
         description="Reference rates used to express goods value in RMB for guarantee tiers (JSON object)",
     )
     registry_refresh_s: float = 30.0
+    gc_young_threshold: int = Field(default=30_000, ge=700, description="Allocations between young-generation "
+                                    "collections (Python's default 700 promotes every batch's objects)")
     consumer_batch_max: int = Field(default=500, ge=1, le=10_000,
                                     description="Declarations assessed per database transaction on the topic")
     consumer_fetch_max_wait_ms: int = Field(default=10, ge=0, le=1000)
