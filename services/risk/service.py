@@ -14,8 +14,7 @@ from decimal import Decimal
 from fastapi import HTTPException
 from prometheus_client import Counter, Gauge, Histogram
 import orjson
-from sqlalchemy import Text, bindparam, cast, func, select, tuple_, update
-from sqlalchemy.dialects.postgresql import JSONB, insert
+from sqlalchemy import bindparam, func, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 from temporalio.common import (
@@ -458,18 +457,14 @@ class AssessmentPipeline:
                     await self._mark(session, marks)
                 inserted: set[tuple[str, int]] = set()
                 if rows:
-                    now = datetime.now(timezone.utc)
-                    stmt = insert(Assessment.__table__).values(
-                        declaration_id=bindparam("did"), revision=bindparam("rev"),
-                        result=cast(bindparam("result", type_=Text), JSONB),
-                        case_inputs=cast(bindparam("cases", type_=Text), JSONB),
-                        assessed_at=bindparam("at"), cases_started_at=bindparam("started"),
-                    ).on_conflict_do_nothing().returning(a.declaration_id, a.revision)
-                    # A row with cases to open stays "not started" until the case starter has opened them.
-                    params = [{"did": r.declaration_id, "rev": r.revision, "result": r.result_json.decode(),
-                               "cases": orjson.dumps(r.case_inputs).decode(), "at": now,
-                               "started": None if r.case_inputs else now} for r in rows]
-                    inserted = {(x[0], x[1]) for x in (await session.execute(stmt, params)).all()}
+                    # One statement whatever the batch size (arrays unnested by PostgreSQL), so it is
+                    # prepared once instead of once per distinct number of rows.
+                    inserted = {(x[0], x[1]) for x in (await session.execute(_INSERT_ASSESSMENTS, {
+                        "dids": [r.declaration_id for r in rows], "revs": [r.revision for r in rows],
+                        "results": [r.result_json.decode() for r in rows],
+                        "cases": [orjson.dumps(r.case_inputs).decode() for r in rows],
+                        "started": [not r.case_inputs for r in rows], "at": datetime.now(timezone.utc),
+                    })).all()}
                 hits: _Counter = _Counter()
                 for r in rows:
                     if r.key in inserted and r.profile_hits:
@@ -536,12 +531,24 @@ class AssessmentPipeline:
 
     @staticmethod
     async def _mark(session: AsyncSession, keys: list[tuple[str, int]]) -> None:
-        a = Assessment.__table__.c
-        now = datetime.now(timezone.utc)
-        for i in range(0, len(keys), 5000):
-            await session.execute(
-                update(Assessment.__table__).where(tuple_(a.declaration_id, a.revision).in_(keys[i:i + 5000]))
-                .values(published_at=func.coalesce(a.published_at, now)))
+        await session.execute(_MARK_PUBLISHED, {"dids": [k[0] for k in keys], "revs": [k[1] for k in keys],
+                                                "now": datetime.now(timezone.utc)})
+
+
+_INSERT_ASSESSMENTS = text("""
+    INSERT INTO assessments (declaration_id, revision, result, case_inputs, assessed_at, cases_started_at)
+    SELECT t.did, t.rev, t.result::jsonb, t.cases::jsonb, CAST(:at AS timestamptz),
+           CASE WHEN t.started THEN CAST(:at AS timestamptz) END
+    FROM unnest(CAST(:dids AS text[]), CAST(:revs AS integer[]), CAST(:results AS text[]),
+                CAST(:cases AS text[]), CAST(:started AS boolean[])) AS t(did, rev, result, cases, started)
+    ON CONFLICT DO NOTHING
+    RETURNING declaration_id, revision
+""")
+_MARK_PUBLISHED = text("""
+    UPDATE assessments AS a SET published_at = COALESCE(a.published_at, CAST(:now AS timestamptz))
+    FROM unnest(CAST(:dids AS text[]), CAST(:revs AS integer[])) AS k(did, rev)
+    WHERE a.declaration_id = k.did AND a.revision = k.rev
+""")
 
 
 class CaseStarter:

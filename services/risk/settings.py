@@ -39,7 +39,8 @@ class Settings(ServiceSettings):
                                     "collections (Python's default 700 promotes every batch's objects)")
     consumer_batch_max: int = Field(default=500, ge=1, le=10_000,
                                     description="Declarations assessed per database transaction on the topic")
-    consumer_fetch_max_wait_ms: int = Field(default=10, ge=0, le=1000)
+    consumer_fetch_max_wait_ms: int = Field(default=5, ge=0, le=1000)
+    assessments_linger_ms: int = Field(default=1, ge=0, le=1000, description="Producer linger for assessments")
     consumer_linger_ms: float = Field(default=1, ge=0, le=1000,
                                       description="How long a batch may wait to fill up after its first record")
 
