@@ -1,62 +1,228 @@
-"""HTTP routes of the risk service: the recordation registry and side-effect-free assessment."""
+"""HTTP routes of the risk service: the recordation registry and its lifecycle, targeting profiles, and
+side-effect-free assessment."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.risk import service
-from services.risk.models import Recordation, RecordationEvent
+from services.risk.models import Recordation, TargetingProfile
+from services.risk.profiles import TargetingProfileV1
 from shared.auth import Principal, require
 from shared.contracts.declaration import DeclarationV1
 from shared.contracts.recordation import RecordationV1
 from shared.runtime import session_dep
 
-router = APIRouter(tags=["recordations", "assessment"])
+router = APIRouter()
 Session = Annotated[AsyncSession, Depends(session_dep)]
 Officer = Annotated[Principal, Depends(require("officer"))]
 Reader = Annotated[Principal, Depends(require("officer", "system"))]
+Supervisor = Annotated[Principal, Depends(require("supervisor"))]
 
 
-@router.post("/v1/recordations", status_code=201, summary="Record a right (idempotent per recordation id)")
+class Command(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str | None = Field(default=None, max_length=2000)
+    expected_version: int | None = Field(default=None, ge=1, description="Refuse with 409 if the record moved on")
+
+
+class ReasonedCommand(Command):
+    reason: str = Field(min_length=3, max_length=2000)
+
+
+class ExpireCommand(Command):
+    lapsed_right: bool = Field(default=False, description="End it before its last valid day: the right lapsed")
+
+
+class AmendCommand(Command):
+    changes: dict[str, Any] = Field(description="New values of amendable fields (aliases, licensees, genuine "
+                                    "values, known infringers, ports, goods, holder contact...)")
+
+
+def _not_found(rid: str) -> HTTPException:
+    return HTTPException(404, detail={"code": "recordation_not_found", "message": f"no recordation {rid}"})
+
+
+async def _after_registry_write(request: Request) -> None:
+    await request.app.state.registry.reload()
+
+
+# ---------------------------------------------------------------- recordations
+
+
+@router.post("/v1/recordations", status_code=201, tags=["recordations"],
+             summary="Record a right (idempotent per recordation id); a new application is 'pending'")
 async def create(body: RecordationV1, session: Session, request: Request, who: Officer) -> JSONResponse:
     async with session.begin():
         status, payload = await service.create_recordation(session, rec=body, actor=who.name)
-    await request.app.state.registry.reload()
+    await _after_registry_write(request)
     return JSONResponse(payload, status_code=status)
 
 
-@router.get("/v1/recordations/{recordation_id}", summary="A recordation with its version history")
+@router.get("/v1/recordations/{recordation_id}", tags=["recordations"],
+            summary="A recordation with its version history (who changed what, when and why)")
 async def get_one(recordation_id: str, session: Session, _: Reader) -> dict:
     row = await session.get(Recordation, recordation_id)
     if row is None:
-        raise HTTPException(404, detail={"code": "recordation_not_found", "message": f"no recordation {recordation_id}"})
-    events = (await session.execute(select(RecordationEvent).where(
-        RecordationEvent.recordation_id == recordation_id).order_by(RecordationEvent.id))).scalars()
-    return {**service.recordation_view(row),
-            "history": [{"version": e.version, "event": e.event, "actor": e.actor, "at": e.at.isoformat()}
-                        for e in events]}
+        raise _not_found(recordation_id)
+    return {**service.recordation_view(row), "history": await service.history_of(session, recordation_id)}
 
 
-@router.get("/v1/recordations", summary="Recordations, optionally of one jurisdiction or holder")
+@router.get("/v1/recordations/{recordation_id}/versions/{version}", tags=["recordations"],
+            summary="One earlier version of a recordation, as it was")
+async def get_version(recordation_id: str, version: int, session: Session, _: Officer) -> dict:
+    found = await service.version_of(session, recordation_id, version)
+    if found is None:
+        raise HTTPException(404, detail={"code": "version_not_found",
+                                         "message": f"recordation {recordation_id} has no version {version}"})
+    return found
+
+
+@router.get("/v1/recordations", tags=["recordations"], summary="Recordations, optionally by jurisdiction, holder, status")
 async def list_all(session: Session, _: Officer, jurisdiction: str | None = None, holder_id: str | None = None,
-                   limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> list[dict]:
+                   status: str | None = None, limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> list[dict]:
     stmt = select(Recordation).order_by(Recordation.recordation_id).limit(limit)
     if jurisdiction:
         stmt = stmt.where(Recordation.jurisdiction == jurisdiction)
     if holder_id:
         stmt = stmt.where(Recordation.holder_id == holder_id)
+    if status:
+        stmt = stmt.where(Recordation.status == status)
     return [service.recordation_view(r) for r in (await session.execute(stmt)).scalars()]
 
 
-@router.post("/v1/assess", summary="Score a declaration now, without storing it or opening cases")
+async def _command(request: Request, session: AsyncSession, rid: str, command: str, who: Principal,
+                   body: Command, **kw) -> dict:  # noqa: ANN003
+    async with session.begin():
+        view = await service.change_recordation(session, recordation_id=rid, command=command, actor=who.name,
+                                                reason=body.reason, expected_version=body.expected_version, **kw)
+    await _after_registry_write(request)
+    return view
+
+
+@router.post("/v1/recordations/{recordation_id}/approve", tags=["recordations"],
+             summary="Approve a pending application (supervisor): the 10-year term starts today")
+async def approve(recordation_id: str, body: Command, session: Session, request: Request, who: Supervisor) -> dict:
+    return await _command(request, session, recordation_id, "approve", who, body)
+
+
+@router.post("/v1/recordations/{recordation_id}/refuse", tags=["recordations"],
+             summary="Refuse a pending application, with the reason (supervisor)")
+async def refuse(recordation_id: str, body: ReasonedCommand, session: Session, request: Request,
+                 who: Supervisor) -> dict:
+    return await _command(request, session, recordation_id, "refuse", who, body)
+
+
+@router.post("/v1/recordations/{recordation_id}/amend", tags=["recordations"],
+             summary="Amend the amendable fields of a pending or active recordation (new version)")
+async def amend(recordation_id: str, body: AmendCommand, session: Session, request: Request, who: Officer) -> dict:
+    return await _command(request, session, recordation_id, "amend", who, body, changes=body.changes)
+
+
+@router.post("/v1/recordations/{recordation_id}/renew", tags=["recordations"],
+             summary="Renew inside the window before expiry (CN: 6 months); adds the statutory term (CN: 10 years)")
+async def renew(recordation_id: str, body: Command, session: Session, request: Request, who: Officer) -> dict:
+    return await _command(request, session, recordation_id, "renew", who, body)
+
+
+@router.post("/v1/recordations/{recordation_id}/expire", tags=["recordations"],
+             summary="Mark expired: after its last valid day, or earlier if the underlying right lapsed")
+async def expire(recordation_id: str, body: ExpireCommand, session: Session, request: Request, who: Officer) -> dict:
+    return await _command(request, session, recordation_id, "expire", who, body, lapsed_right=body.lapsed_right)
+
+
+@router.post("/v1/recordations/{recordation_id}/revoke", tags=["recordations"],
+             summary="Revoke, with the reason (supervisor; CN Reg. Art. 9, 11)")
+async def revoke(recordation_id: str, body: ReasonedCommand, session: Session, request: Request,
+                 who: Supervisor) -> dict:
+    return await _command(request, session, recordation_id, "revoke", who, body)
+
+
+# ---------------------------------------------------------------- targeting profiles
+
+
+@router.put("/v1/profiles/{profile_id}", tags=["profiles"],
+            summary="Create a targeting profile or store a new version; in force at once, no restart")
+async def put_profile(profile_id: str, body: TargetingProfileV1, session: Session, request: Request,
+                      who: Officer) -> JSONResponse:
+    if body.profile_id != profile_id:
+        raise HTTPException(422, detail={"code": "profile_id_mismatch",
+                                         "message": "profile_id in the body must match the path"})
+    async with session.begin():
+        status, view = await service.put_profile(session, profile=body, actor=who.name)
+    await request.app.state.registry.reload_profiles()
+    return JSONResponse(view, status_code=status)
+
+
+@router.post("/v1/profiles/import", tags=["profiles"],
+             summary="Load a set of profiles at once (all valid or none stored), e.g. from a reviewed file")
+async def import_profiles(body: list[dict[str, Any]], session: Session, request: Request, who: Officer) -> dict:
+    parsed, errors = [], []
+    for i, raw in enumerate(body):
+        try:
+            parsed.append(TargetingProfileV1.model_validate(raw))
+        except ValidationError as exc:
+            errors.append({"index": i, "profile_id": raw.get("profile_id") if isinstance(raw, dict) else None,
+                           "errors": [{"loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors()]})
+    if errors:
+        raise HTTPException(422, detail={"code": "invalid_profiles", "message": "no profile was stored",
+                                         "details": errors})
+    async with session.begin():
+        results = [await service.put_profile(session, profile=p, actor=who.name) for p in parsed]
+    await request.app.state.registry.reload_profiles()
+    return {"stored": len(results), "created": sum(1 for s, _ in results if s == 201),
+            "profiles": [v["profile_id"] for _, v in results]}
+
+
+@router.get("/v1/profiles", tags=["profiles"], summary="Targeting profiles with their hit counts")
+async def list_profiles(session: Session, _: Officer, active: bool | None = None) -> list[dict]:
+    stmt = select(TargetingProfile).order_by(TargetingProfile.profile_id)
+    if active is not None:
+        stmt = stmt.where(TargetingProfile.active.is_(active))
+    return [service.profile_view(r) for r in (await session.execute(stmt)).scalars()]
+
+
+@router.get("/v1/profiles/{profile_id}", tags=["profiles"], summary="One targeting profile with its hit count")
+async def get_profile(profile_id: str, session: Session, _: Officer) -> dict:
+    row = await session.get(TargetingProfile, profile_id)
+    if row is None:
+        raise HTTPException(404, detail={"code": "profile_not_found", "message": f"no profile {profile_id}"})
+    return service.profile_view(row)
+
+
+@router.delete("/v1/profiles/{profile_id}", tags=["profiles"], summary="Deactivate a profile (kept for audit)")
+async def delete_profile(profile_id: str, session: Session, request: Request, who: Officer) -> dict:
+    async with session.begin():
+        view = await service.deactivate_profile(session, profile_id=profile_id, actor=who.name)
+    await request.app.state.registry.reload_profiles()
+    return view
+
+
+# ---------------------------------------------------------------- assessment
+
+
+@router.post("/v1/assess", tags=["assessment"], summary="Score a declaration now, without storing it or opening cases")
 async def assess(body: DeclarationV1, request: Request, _: Officer) -> dict:
-    pipeline = request.app.state.pipeline
-    assessed, _cases = service.assess(body, request.app.state.registry.index, pipeline.scoring,
-                                      request.app.state.settings.fx_rates_to_cny)
+    registry = request.app.state.registry
+    settings = request.app.state.settings
+    assessed, _cases, _hits = service.assess(body, registry.index, request.app.state.pipeline.scoring,
+                                             settings.fx_rates_to_cny, registry.context())
     return {"declaration_id": assessed.declaration_id, "revision": assessed.revision,
             "lines": [line.model_dump(mode="json", exclude={"case_id"}) for line in assessed.lines]}
+
+
+@router.get("/v1/capacity", tags=["assessment"], summary="Red capacity and current red threshold per office")
+async def capacity(request: Request, _: Officer) -> dict:
+    registry = request.app.state.registry
+    gov = registry.capacity
+    return {"default_share": gov.default_share if gov else None, "base_red_threshold": gov.base if gov else None,
+            "offices": gov.snapshot() if gov else {}, "registry": {"active_recordations": registry.index.size,
+                                                                  "indexed_terms": registry.index.terms},
+            "profiles_in_force": len(registry.profiles)}

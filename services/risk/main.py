@@ -1,32 +1,70 @@
-"""Risk service: the recordation registry, line matching and scoring, and the start of case workflows."""
+"""Risk service: the recordation registry, targeting profiles, line matching and scoring, and case starts."""
 
 import asyncio
+import gc
+import time
 
+from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI
+from prometheus_client import Histogram
 
 from services.risk.api import router
-from services.risk.consumer import declarations_handler
+from services.risk.capacity import CapacityGovernor
+from services.risk.consumer import DeclarationBatchConsumer, case_events_handler
 from services.risk.service import AssessmentPipeline, Registry
 from services.risk.settings import Settings
-from shared.contracts.events import TOPIC_DECLARATIONS
+from shared.contracts.events import TOPIC_CASE_EVENTS, TOPIC_DECLARATIONS
 from shared.kafka import EventConsumer, consumers_ready
 from shared.runtime import service_app
 from shared.temporal import LazyClient
 
 settings = Settings()
 
+GC_PAUSE = Histogram("ipr_risk_gc_pause_seconds", "Garbage-collector pauses of the risk service", ["generation"],
+                     buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5))
+_gc_started = [0.0]
+
+
+def _gc_callback(phase: str, info: dict) -> None:
+    if phase == "start":
+        _gc_started[0] = time.perf_counter()
+    else:
+        GC_PAUSE.labels(str(info.get("generation"))).observe(time.perf_counter() - _gc_started[0])
+
+
+gc.callbacks.append(_gc_callback)
+# A batch of declarations lives for a few milliseconds but allocates far more than 700 objects (the default
+# young-generation threshold), so its objects were promoted and the full collections grew to hundreds of
+# milliseconds. A larger young generation lets them die young; the long-lived index is frozen after builds.
+# Full collections (hundreds of milliseconds over the caches) only every ~1000 middle-generation passes.
+gc.set_threshold(settings.gc_young_threshold, 50, 1000)
+
 
 async def on_start(app: FastAPI) -> None:
     rt = app.state.runtime
     app.state.temporal = LazyClient(settings.temporal_address, settings.temporal_namespace)
-    app.state.registry = Registry(rt.sessionmaker)
-    await app.state.registry.reload()
+    capacity = CapacityGovernor(default_share=settings.red_capacity, by_office=settings.red_capacity_by_office,
+                                base_threshold=settings.red_threshold, window=settings.capacity_window,
+                                min_samples=settings.capacity_min_samples)
+    app.state.registry = Registry(rt.sessionmaker, capacity=capacity)
+    await app.state.registry.reload_all()
     app.state.refresh = asyncio.create_task(app.state.registry.refresh_forever(settings.registry_refresh_s))
+    # Assessments leave on a producer of their own that lingers less than the shared one (latency).
+    app.state.assessments_producer = AIOKafkaProducer(
+        bootstrap_servers=settings.kafka_bootstrap_servers, acks="all",
+        enable_idempotence=settings.kafka_enable_idempotence, linger_ms=settings.assessments_linger_ms,
+        max_batch_size=262_144, request_timeout_ms=15_000, client_id="risk-assessments")
+    await app.state.assessments_producer.start()
     app.state.pipeline = AssessmentPipeline(sessionmaker=rt.sessionmaker, registry=app.state.registry,
-                                            temporal=app.state.temporal, producer=rt.producer, settings=settings)
+                                            temporal=app.state.temporal, producer=app.state.assessments_producer,
+                                            settings=settings)
+    app.state.case_starter = asyncio.create_task(app.state.pipeline.case_starter.run_forever())
     app.state.consumers = [
-        EventConsumer(settings=settings, topics=[TOPIC_DECLARATIONS], group_id="risk-declarations",
-                      handler=declarations_handler(app.state.pipeline), producer=rt.producer),
+        DeclarationBatchConsumer(settings=settings, topic=TOPIC_DECLARATIONS, group_id="risk-declarations",
+                                 pipeline=app.state.pipeline),
+        EventConsumer(settings=settings, topics=[TOPIC_CASE_EVENTS], group_id="risk-case-outcomes",
+                      handler=case_events_handler(rt.sessionmaker, app.state.registry.history),
+                      producer=rt.producer),
     ]
     for consumer in app.state.consumers:
         await consumer.start()
@@ -34,16 +72,19 @@ async def on_start(app: FastAPI) -> None:
 
 async def on_stop(app: FastAPI) -> None:
     app.state.refresh.cancel()
+    app.state.case_starter.cancel()
     for consumer in app.state.consumers:
         await consumer.stop()
+    await app.state.assessments_producer.stop()
 
 
 app = service_app(
     settings,
     title="IPR risk service",
-    description="Keeps the recordation registry, matches every declaration line against the active recorded "
-    "rights of its jurisdiction, scores it with reasons and a lane, publishes risk.assessments.v1 and opens "
-    "one case workflow per suspected line.",
+    description="Keeps the recordation registry (approval, amendment, renewal, expiry, revocation) and the "
+    "officers' targeting profiles, matches every declaration line against the active recorded rights of its "
+    "jurisdiction, scores it with reasons and a lane, publishes risk.assessments.v1 and opens one case workflow "
+    "per suspected line.",
     routers=[router],
     on_start=on_start,
     on_stop=on_stop,

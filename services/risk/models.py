@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Date, DateTime, Integer, String, func
+from sqlalchemy import BigInteger, Boolean, Date, DateTime, Index, Integer, String, Text, func, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from shared.db import JsonType, make_metadata
+from shared.db import JsonType, applied_events_table, make_metadata
 
 
 class Base(DeclarativeBase):
@@ -44,6 +44,8 @@ class RecordationEvent(Base):
     payload: Mapped[dict] = mapped_column(JsonType)
     actor: Mapped[str] = mapped_column(String(128))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    changes: Mapped[list | None] = mapped_column(JsonType, nullable=True)
 
 
 class Assessment(Base):
@@ -58,3 +60,53 @@ class Assessment(Base):
     assessed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     cases_started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+    __table_args__ = (
+        Index("ix_assessments_cases_pending", "assessed_at", postgresql_where=text("cases_started_at IS NULL")),
+    )
+
+
+class TargetingProfile(Base):
+    """An officer's targeting profile (current version) and how many lines it has hit."""
+
+    __tablename__ = "targeting_profiles"
+
+    profile_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    payload: Mapped[dict] = mapped_column(JsonType)
+    hits: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    last_hit_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class TargetingProfileVersion(Base):
+    """Audit trail of targeting profiles: every version, who made it and when."""
+
+    __tablename__ = "targeting_profile_versions"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    profile_id: Mapped[str] = mapped_column(String(64), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    event: Mapped[str] = mapped_column(String(32))
+    payload: Mapped[dict] = mapped_column(JsonType)
+    actor: Mapped[str] = mapped_column(String(128))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class TraderCaseOutcome(Base):
+    """The last terminal state of each case, with its traders (from cases.events.v1)."""
+
+    __tablename__ = "trader_case_outcomes"
+
+    case_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(32))
+    consignor_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    consignee_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    declaration_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+applied_events = applied_events_table(metadata)

@@ -1,67 +1,140 @@
-"""Use cases of the risk service: keep the registry, assess declarations, open cases for suspected lines."""
+"""Use cases of the risk service: keep the registry and the profiles, assess declarations, open cases."""
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
-from datetime import datetime, timezone
+import time
+from collections import Counter as _Counter
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
 from decimal import Decimal
 
 from fastapi import HTTPException
 from prometheus_client import Counter, Gauge, Histogram
-from sqlalchemy import select
+import orjson
+from sqlalchemy import bindparam, func, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
-from temporalio.common import SearchAttributeKey, SearchAttributePair, TypedSearchAttributes, WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.common import (
+    SearchAttributeKey,
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
+)
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from services.risk.matcher import RegistryIndex, Scoring, assess_line
-from services.risk.models import Assessment, Recordation, RecordationEvent
+from services.risk import lifecycle
+from services.risk.capacity import CapacityGovernor
+from services.risk.history import TraderHistory
+from services.risk.matcher import RegistryIndex
+from services.risk.models import Assessment, Recordation, RecordationEvent, TargetingProfile, TargetingProfileVersion
+from services.risk.profiles import ProfileSet, TargetingProfileV1
+from services.risk.scoring import Context, Scoring, assess_line
 from shared.contracts.cases import CASE_TASK_QUEUE, CASE_WORKFLOW_TYPE, CaseInput, HolderRef, PartyRef, case_id_for
 from shared.contracts.declaration import DeclarationV1
-from shared.contracts.events import (
-    TOPIC_ASSESSMENTS,
-    EventEnvelope,
-    RiskAssessedV1,
-    deterministic_event_id,
-)
+from shared.contracts.events import TOPIC_ASSESSMENTS, RiskAssessedV1, deterministic_event_id
 from shared.contracts.recordation import RecordationV1
-from shared.kafka import publish
+from shared.kafka import PRODUCED
+from shared.rules.calendar import calendar_for
 
 log = logging.getLogger(__name__)
 
 LINES = Counter("ipr_risk_lines_assessed_total", "Declaration lines assessed", ["lane", "suspected"])
 CASES = Counter("ipr_risk_cases_started_total", "Case workflows started for suspected lines")
+PROFILE_HITS = Counter("ipr_risk_profile_hits_total", "Lines matched by a targeting profile", ["profile_id"])
 ASSESS_SECONDS = Histogram("ipr_risk_assess_seconds", "Time to assess one declaration",
-                           buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25))
+                           buckets=(0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25))
+STAGE_SECONDS = Histogram("ipr_risk_stage_seconds", "Time of each consumer stage per batch (queue = waiting for it)",
+                          ["stage"], buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1))
+BATCH_SECONDS = Histogram("ipr_risk_batch_seconds", "Time to assess, store and publish one consumer batch",
+                          buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5))
 REGISTRY_SIZE = Gauge("ipr_risk_registry_active_recordations", "Active recordations in the matcher index")
+PROFILES_LOADED = Gauge("ipr_risk_profiles_loaded", "Targeting profiles in force")
 
 CASE_ID = SearchAttributeKey.for_keyword("CaseId")
 HOLDER_ID = SearchAttributeKey.for_keyword("HolderId")
 DECLARATION_ID = SearchAttributeKey.for_keyword("DeclarationId")
 
 
-class Registry:
-    """In-memory matcher index over the recordations table, rebuilt after writes and periodically."""
+def scoring_from(settings) -> Scoring:  # noqa: ANN001
+    return Scoring(
+        suspect_threshold=settings.suspect_threshold, red_threshold=settings.red_threshold,
+        yellow_threshold=settings.yellow_threshold, undervalue_ratio=settings.undervalue_ratio,
+        small_parcel_value_cny=settings.small_parcel_value_cny, transit_hubs=frozenset(settings.transit_hubs),
+        random_rate=settings.random_selection_rate, random_salt=settings.random_selection_salt,
+        fx_rates_to_cny=dict(settings.fx_rates_to_cny),
+    )
 
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+
+def today_in(jurisdiction: str, now: datetime | None = None) -> date:
+    return calendar_for(jurisdiction).local_date(now or datetime.now(timezone.utc))
+
+
+class Registry:
+    """What assessment reads, in memory: the matcher index, the profiles, trader history and office capacity.
+
+    Rebuilt after writes in this process and, for writes made by other replicas, on a short period.
+    """
+
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], *, capacity: CapacityGovernor | None = None
+                 ) -> None:
         self.sessionmaker = sessionmaker
         self.index = RegistryIndex()
+        self.profiles = ProfileSet()
+        self.history = TraderHistory(sessionmaker)
+        self.capacity = capacity
+        self._fingerprint: tuple | None = None
         self._lock = asyncio.Lock()
 
-    async def reload(self) -> None:
+    def context(self) -> Context:
+        return Context(history=self.history, profiles=self.profiles,
+                       red_threshold_for=self.capacity.threshold if self.capacity else None)
+
+    async def reload(self, *, force: bool = True) -> None:
         async with self._lock:
             async with self.sessionmaker() as session:
-                rows = (await session.execute(select(Recordation.payload).where(Recordation.status == "active"))).scalars()
-                recs = [RecordationV1.model_validate(p) for p in rows]
-            self.index = RegistryIndex.build(recs)
-            REGISTRY_SIZE.set(self.index.size)
+                fp = tuple((await session.execute(select(func.count(), func.max(Recordation.updated_at),
+                                                         func.sum(Recordation.version))
+                                                  .where(Recordation.status == "active"))).one())
+                if not force and fp == self._fingerprint:
+                    return
+                rows = (await session.execute(select(Recordation.payload)
+                                              .where(Recordation.status == "active"))).scalars().all()
+            # Building a large index takes a moment: keep the event loop answering meanwhile.
+            index = await asyncio.to_thread(lambda: RegistryIndex.build(
+                [RecordationV1.model_validate(p) for p in rows]))
+            self.index = index
+            self._fingerprint = fp
+            # The index lives until the next rebuild: keep its objects out of the collector's full passes.
+            gc.collect()
+            gc.freeze()
+            REGISTRY_SIZE.set(index.size)
+
+    async def reload_profiles(self) -> None:
+        async with self.sessionmaker() as session:
+            rows = (await session.execute(select(TargetingProfile.payload)
+                                          .where(TargetingProfile.active.is_(True)))).scalars().all()
+        self.profiles = ProfileSet([TargetingProfileV1.model_validate(p) for p in rows])
+        PROFILES_LOADED.set(len(self.profiles))
+
+    async def reload_all(self) -> None:
+        await self.reload()
+        await self.reload_profiles()
+        await self.history.reload()
 
     async def refresh_forever(self, every: float) -> None:
         while True:
             await asyncio.sleep(every)
             try:
-                await self.reload()
+                await expire_lapsed(self.sessionmaker)
+                await self.reload(force=False)
+                await self.reload_profiles()
+                await self.history.reload()
+            except asyncio.CancelledError:
+                raise
             except Exception:  # noqa: BLE001
                 log.exception("registry refresh failed")
 
@@ -69,8 +142,18 @@ class Registry:
 # ---------------------------------------------------------------- registry
 
 
+def recordation_view(row: Recordation) -> dict:
+    return {**row.payload, "version": row.version,
+            "created_at": row.created_at.isoformat() if row.created_at else None,
+            "updated_at": row.updated_at.isoformat() if row.updated_at else None}
+
+
 async def create_recordation(session: AsyncSession, *, rec: RecordationV1, actor: str) -> tuple[int, dict]:
-    """Record a right; the same recordation again is a no-op, different content under its id a conflict."""
+    """Record a right; the same recordation again is a no-op, different content under its id a conflict.
+
+    A new application is ``pending`` until approved; ``active`` is accepted for a right already approved
+    elsewhere (migration of existing records, the demo data).
+    """
     payload = rec.model_dump(mode="json")
     existing = await session.get(Recordation, rec.recordation_id)
     if existing is not None:
@@ -83,16 +166,137 @@ async def create_recordation(session: AsyncSession, *, rec: RecordationV1, actor
                       version=1, payload=payload)
     session.add(row)
     session.add(RecordationEvent(recordation_id=rec.recordation_id, version=1, event="created", payload=payload,
-                                 actor=actor))
+                                 actor=actor, changes=None))
     await session.flush()
     await session.refresh(row)
     return 201, recordation_view(row)
 
 
-def recordation_view(row: Recordation) -> dict:
-    return {**row.payload, "version": row.version,
-            "created_at": row.created_at.isoformat() if row.created_at else None,
+async def change_recordation(session: AsyncSession, *, recordation_id: str, command: str, actor: str,
+                             reason: str | None = None, expected_version: int | None = None,
+                             changes: dict | None = None, lapsed_right: bool = False,
+                             today: date | None = None) -> dict:
+    """Apply one lifecycle command as a new version, with its audit entry."""
+    row = await session.get(Recordation, recordation_id, with_for_update=True)
+    if row is None:
+        raise HTTPException(404, detail={"code": "recordation_not_found", "message": f"no recordation {recordation_id}"})
+    if expected_version is not None and expected_version != row.version:
+        raise HTTPException(409, detail={"code": "version_conflict",
+                                         "message": f"recordation {recordation_id} is at version {row.version}, "
+                                                    f"not {expected_version}"})
+    current = RecordationV1.model_validate(row.payload)
+    day = today or today_in(current.jurisdiction)
+    try:
+        if command == "approve":
+            new = lifecycle.approve(current, day)
+        elif command == "refuse":
+            new = lifecycle.refuse(current)
+        elif command == "amend":
+            new = lifecycle.amend(current, changes or {})
+        elif command == "renew":
+            new = lifecycle.renew(current, day)
+        elif command == "expire":
+            new = lifecycle.expire(current, day, lapsed_right=lapsed_right)
+        elif command == "revoke":
+            new = lifecycle.revoke(current)
+        else:  # pragma: no cover - routes only name the commands above
+            raise ValueError(command)
+    except lifecycle.LifecycleError as exc:
+        raise HTTPException(exc.status, detail={"code": exc.code, "message": exc.message}) from exc
+    payload = new.model_dump(mode="json")
+    changed = lifecycle.changed_fields(row.payload, payload)
+    row.payload = payload
+    row.status = new.status
+    row.valid_from = new.valid_from
+    row.valid_until = new.valid_until
+    row.holder_id = new.holder.id
+    row.version += 1
+    row.updated_at = datetime.now(timezone.utc)
+    event = {"approve": "approved", "refuse": "refused", "amend": "amended", "renew": "renewed",
+             "expire": "expired", "revoke": "revoked"}[command]
+    session.add(RecordationEvent(recordation_id=recordation_id, version=row.version, event=event, payload=payload,
+                                 actor=actor, reason=reason, changes=changed))
+    await session.flush()
+    return recordation_view(row)
+
+
+async def expire_lapsed(sessionmaker: async_sessionmaker[AsyncSession]) -> int:
+    """Mark active recordations whose last valid day has passed (in their jurisdiction) as expired."""
+    n = 0
+    async with sessionmaker() as session, session.begin():
+        rows = (await session.execute(select(Recordation.recordation_id, Recordation.jurisdiction)
+                                      .where(Recordation.status == "active",
+                                             # the server's day may lag the jurisdiction's by one
+                                             Recordation.valid_until <= date.today()))).all()
+        for rid, jur in rows:
+            row = await session.get(Recordation, rid, with_for_update=True)
+            if row is None or row.status != "active" or row.valid_until >= today_in(jur):
+                continue
+            await change_recordation(session, recordation_id=rid, command="expire", actor="system:risk",
+                                     reason="last valid day has passed")
+            n += 1
+    return n
+
+
+async def history_of(session: AsyncSession, recordation_id: str) -> list[dict]:
+    events = (await session.execute(select(RecordationEvent).where(
+        RecordationEvent.recordation_id == recordation_id).order_by(RecordationEvent.id))).scalars()
+    return [{"version": e.version, "event": e.event, "actor": e.actor, "at": e.at.isoformat(), "reason": e.reason,
+             "changes": e.changes} for e in events]
+
+
+async def version_of(session: AsyncSession, recordation_id: str, version: int) -> dict | None:
+    e = (await session.execute(select(RecordationEvent).where(
+        RecordationEvent.recordation_id == recordation_id, RecordationEvent.version == version))).scalars().first()
+    return None if e is None else {**e.payload, "version": e.version}
+
+
+# ---------------------------------------------------------------- targeting profiles
+
+
+def profile_view(row: TargetingProfile) -> dict:
+    return {**row.payload, "version": row.version, "hits": row.hits,
+            "last_hit_at": row.last_hit_at.isoformat() if row.last_hit_at else None,
             "updated_at": row.updated_at.isoformat() if row.updated_at else None}
+
+
+async def put_profile(session: AsyncSession, *, profile: TargetingProfileV1, actor: str) -> tuple[int, dict]:
+    """Create a profile or store a new version of it (the same content again changes nothing)."""
+    payload = profile.model_dump(mode="json")
+    row = await session.get(TargetingProfile, profile.profile_id, with_for_update=True)
+    if row is not None and row.payload == payload:
+        return 200, profile_view(row)
+    if row is None:
+        row = TargetingProfile(profile_id=profile.profile_id, version=1, active=profile.active, payload=payload,
+                               hits=0)
+        session.add(row)
+        status, event = 201, "created"
+    else:
+        row.version += 1
+        row.payload = payload
+        row.active = profile.active
+        row.updated_at = datetime.now(timezone.utc)
+        status, event = 200, "updated"
+    session.add(TargetingProfileVersion(profile_id=profile.profile_id, version=row.version, event=event,
+                                        payload=payload, actor=actor))
+    await session.flush()
+    await session.refresh(row)
+    return status, profile_view(row)
+
+
+async def deactivate_profile(session: AsyncSession, *, profile_id: str, actor: str) -> dict:
+    row = await session.get(TargetingProfile, profile_id, with_for_update=True)
+    if row is None:
+        raise HTTPException(404, detail={"code": "profile_not_found", "message": f"no profile {profile_id}"})
+    if row.active:
+        row.active = False
+        row.payload = {**row.payload, "active": False}
+        row.version += 1
+        row.updated_at = datetime.now(timezone.utc)
+        session.add(TargetingProfileVersion(profile_id=profile_id, version=row.version, event="deactivated",
+                                            payload=row.payload, actor=actor))
+        await session.flush()
+    return profile_view(row)
 
 
 # ---------------------------------------------------------------- assessment
@@ -103,14 +307,17 @@ def to_cny(amount: Decimal, currency: str, rates: dict[str, Decimal]) -> Decimal
     return None if rate is None else (amount * rate).quantize(Decimal("0.01"))
 
 
-def assess(declaration: DeclarationV1, index: RegistryIndex, scoring: Scoring,
-           rates: dict[str, Decimal]) -> tuple[RiskAssessedV1, list[CaseInput]]:
-    """Assess every line; returns the assessment and the input of each case to open."""
-    lines, cases = [], []
-    now = datetime.now(timezone.utc)
+def assess(declaration: DeclarationV1, index: RegistryIndex, scoring: Scoring, rates: dict[str, Decimal],
+           context: Context | None = None, *, now: datetime | None = None
+           ) -> tuple[RiskAssessedV1, list[CaseInput], list[str]]:
+    """Assess every line (pure); returns the assessment, the input of each case to open and the profile hits."""
+    lines, cases, profile_hits = [], [], []
+    now = now or datetime.now(timezone.utc)
+    on_date = calendar_for(declaration.jurisdiction).local_date(declaration.submitted_at)
     for line in declaration.lines:
-        result = assess_line(index, declaration, line, scoring)
+        result = assess_line(index, declaration, line, scoring, context, on_date)
         a = result.assessment
+        profile_hits.extend(result.profile_ids)
         if a.suspected and result.best is not None:
             rec = result.best
             case_id = case_id_for(declaration.declaration_id, line.line_no)
@@ -130,13 +337,12 @@ def assess(declaration: DeclarationV1, index: RegistryIndex, scoring: Scoring,
                 score=a.score, reasons=a.reasons, opened_at=now,
                 **procedure_facts(declaration, line, rec),
             ))
-        LINES.labels(a.lane, str(a.suspected).lower()).inc()
         lines.append(a)
     assessed = RiskAssessedV1(
         declaration_id=declaration.declaration_id, revision=declaration.revision,
         jurisdiction=declaration.jurisdiction, assessed_at=now, lines=lines, case_ids=[c.case_id for c in cases],
     )
-    return assessed, cases
+    return assessed, cases, profile_hits
 
 
 def procedure_facts(declaration: DeclarationV1, line, rec: RecordationV1) -> dict:  # noqa: ANN001
@@ -169,8 +375,49 @@ async def start_case(client: Client, case: CaseInput) -> None:
         pass
 
 
+def envelope_json(event_id: str, declaration_id: str, result_json: bytes, occurred_at: datetime) -> bytes:
+    """The ``risk.assessed`` envelope (same shape as ``EventEnvelope``) around the already-encoded result."""
+    head = orjson.dumps({"event_id": event_id, "event_type": "risk.assessed", "event_version": 1,
+                         "occurred_at": occurred_at.isoformat(), "producer": "risk",
+                         "correlation_id": declaration_id, "causation_id": None})
+    return head[:-1] + b',"payload":' + result_json + b"}"
+
+
+@dataclass
+class _Row:
+    """One declaration revision on its way through the consumer path."""
+
+    declaration_id: str
+    revision: int
+    result_json: bytes
+    case_inputs: list
+    lines: list | None = None  # LineAssessmentV1, for metrics (fresh assessments only)
+    office: str | None = None
+    profile_hits: list | None = None
+    cases_started: bool = False
+    published: bool = False
+
+    @property
+    def key(self) -> tuple[str, int]:
+        return (self.declaration_id, self.revision)
+
+
 class AssessmentPipeline:
-    """Consumer path: assess once per revision, open the cases, publish the assessment — each step idempotent."""
+    """Consumer path: assess once per revision, open the cases, publish the assessment -- each step idempotent.
+
+    Three steps per batch, which the consumer runs as a pipeline (one batch is stored while the next is
+    assessed and the previous one published):
+
+    * ``prepare``: assess every new revision (CPU only, no I/O);
+    * ``store``: one transaction inserts the batch's assessments in one multi-row statement (a revision
+      stored before -- redelivery, another replica -- is not inserted again; its stored result is used)
+      and adds the profile hits;
+    * ``deliver``: start the cases of the suspected lines (deterministic workflow ids), publish every
+      assessment and await the broker's acknowledgements together. Only then does the consumer commit
+      the offsets. Which rows were delivered is recorded in the next store transaction (or by
+      ``flush_marks``); a redelivered revision that was not yet marked is delivered again with the same
+      event id, which consumers drop, and the same case id, which Temporal refuses to start twice.
+    """
 
     def __init__(self, *, sessionmaker, registry: Registry, temporal, producer, settings) -> None:  # noqa: ANN001
         self.sessionmaker = sessionmaker
@@ -178,37 +425,199 @@ class AssessmentPipeline:
         self.temporal = temporal
         self.producer = producer
         self.settings = settings
-        self.scoring = Scoring(settings.suspect_threshold, settings.red_threshold, settings.yellow_threshold,
-                               settings.undervalue_ratio)
+        self.scoring = scoring_from(settings)
+        self._marks: list[tuple[str, int]] = []
+        self.case_starter: CaseStarter | None = CaseStarter(sessionmaker, temporal) if temporal is not None else None
 
     async def handle(self, declaration: DeclarationV1) -> None:
-        key = (declaration.declaration_id, declaration.revision)
-        async with self.sessionmaker() as session, session.begin():
-            row = await session.get(Assessment, key, with_for_update=True)
-            if row is None:
-                with ASSESS_SECONDS.time():
-                    assessed, cases = assess(declaration, self.registry.index, self.scoring,
-                                             self.settings.fx_rates_to_cny)
-                row = Assessment(declaration_id=key[0], revision=key[1], result=assessed.model_dump(mode="json"),
-                                 case_inputs=[c.model_dump(mode="json") for c in cases],
-                                 assessed_at=assessed.assessed_at)
-                session.add(row)
-        if row.cases_started_at is None:
-            if row.case_inputs:
-                client = await self.temporal.get()
-                for case in row.case_inputs:
-                    await start_case(client, CaseInput.model_validate(case))
-            await self._mark(key, cases_started_at=datetime.now(timezone.utc))
-        if row.published_at is None:
-            envelope = EventEnvelope(
-                event_id=deterministic_event_id("assessment", *key), event_type="risk.assessed", producer="risk",
-                correlation_id=declaration.declaration_id, payload=row.result,
-            )
-            await publish(self.producer, "risk", TOPIC_ASSESSMENTS, declaration.declaration_id, envelope)
-            await self._mark(key, published_at=datetime.now(timezone.utc))
+        await self.handle_batch([declaration])
 
-    async def _mark(self, key: tuple[str, int], **values: datetime) -> None:
+    async def handle_batch(self, declarations: list[DeclarationV1]) -> None:
+        rows = await self.store(self.prepare(declarations))
+        if self.case_starter is not None:
+            await self.case_starter.run_once()
+        await self.deliver(rows)
+        await self.flush_marks()
+
+    def prepare(self, declarations: list[DeclarationV1]) -> list[_Row]:
+        unique: dict[tuple[str, int], DeclarationV1] = {}
+        for d in declarations:
+            unique.setdefault((d.declaration_id, d.revision), d)
+        index, context = self.registry.index, self.registry.context()
+        now = datetime.now(timezone.utc)
+        rows = []
+        for (did, rev), d in unique.items():
+            t0 = time.perf_counter()
+            assessed, cases, profile_hits = assess(d, index, self.scoring, self.settings.fx_rates_to_cny, context,
+                                                   now=now)
+            ASSESS_SECONDS.observe(time.perf_counter() - t0)
+            rows.append(_Row(did, rev, assessed.__pydantic_serializer__.to_json(assessed),
+                             [c.model_dump(mode="json") for c in cases], lines=assessed.lines,
+                             office=d.customs_office, profile_hits=profile_hits))
+        return rows
+
+    async def store(self, rows: list[_Row]) -> list[_Row]:
+        """Insert the fresh assessments; returns what is left to deliver (fresh and earlier undelivered rows)."""
+        a = Assessment.__table__.c
+        first: dict[tuple[str, int], _Row] = {}
+        for r in rows:
+            first.setdefault(r.key, r)
+        rows = list(first.values())
+        marks, self._marks = self._marks, []
+        try:
+            async with self.sessionmaker() as session, session.begin():
+                if marks:
+                    await self._mark(session, marks)
+                inserted: set[tuple[str, int]] = set()
+                if rows:
+                    # One statement whatever the batch size (arrays unnested by PostgreSQL), so it is
+                    # prepared once instead of once per distinct number of rows.
+                    inserted = {(x[0], x[1]) for x in (await session.execute(_INSERT_ASSESSMENTS, {
+                        "dids": [r.declaration_id for r in rows], "revs": [r.revision for r in rows],
+                        "results": [r.result_json.decode() for r in rows],
+                        "cases": [orjson.dumps(r.case_inputs).decode() for r in rows],
+                        "started": [not r.case_inputs for r in rows], "at": datetime.now(timezone.utc),
+                    })).all()}
+                hits: _Counter = _Counter()
+                for r in rows:
+                    if r.key in inserted and r.profile_hits:
+                        hits.update(r.profile_hits)
+                if hits:
+                    t = TargetingProfile.__table__
+                    await session.execute(
+                        update(t).where(t.c.profile_id == bindparam("pid"))
+                        .values(hits=t.c.hits + bindparam("n"), last_hit_at=func.now()),
+                        [{"pid": pid, "n": n} for pid, n in hits.items()])
+                lost = [r.key for r in rows if r.key not in inserted]
+                stored: list[_Row] = []
+                if lost:  # assessed before (redelivery, or another replica was first): deliver what was stored
+                    for x in (await session.execute(
+                            select(a.declaration_id, a.revision, a.result, a.case_inputs, a.published_at)
+                            .where(tuple_(a.declaration_id, a.revision).in_(lost)))).all():
+                        if x.published_at is None:
+                            stored.append(_Row(x.declaration_id, x.revision, orjson.dumps(x.result), x.case_inputs))
+        except BaseException:
+            self._marks = marks + self._marks
+            raise
+        capacity = self.registry.capacity
+        lanes: _Counter = _Counter()
+        fresh = [r for r in rows if r.key in inserted]
+        for r in fresh:
+            for line in r.lines or ():
+                lanes[(line.lane, "true" if line.suspected else "false")] += 1
+                if capacity is not None:
+                    capacity.observe(r.office or "", line.score)
+        for (lane, suspected), n in lanes.items():
+            LINES.labels(lane, suspected).inc(n)
+        for pid, n in hits.items():
+            PROFILE_HITS.labels(pid).inc(n)
+        if any(r.case_inputs for r in fresh) and self.case_starter is not None:
+            self.case_starter.kick()
+        return fresh + stored
+
+    async def deliver(self, rows: list[_Row]) -> None:
+        """Publish the assessments and await the broker's acknowledgements together."""
+        futures = []
+        occurred = datetime.now(timezone.utc)
+        for r in rows:
+            if not r.published:
+                event_id = str(deterministic_event_id("assessment", r.declaration_id, r.revision))
+                futures.append(await self.producer.send(
+                    TOPIC_ASSESSMENTS, value=envelope_json(event_id, r.declaration_id, r.result_json, occurred),
+                    key=r.declaration_id.encode(),
+                    headers=[("event_id", event_id.encode()), ("event_type", b"risk.assessed")]))
+        if futures:
+            await asyncio.gather(*futures)
+            PRODUCED.labels("risk", TOPIC_ASSESSMENTS).inc(len(futures))
+        self._marks.extend(r.key for r in rows)
+
+    async def flush_marks(self) -> None:
+        marks, self._marks = self._marks, []
+        if not marks:
+            return
+        try:
+            async with self.sessionmaker() as session, session.begin():
+                await self._mark(session, marks)
+        except BaseException:
+            self._marks = marks + self._marks
+            raise
+
+    @staticmethod
+    async def _mark(session: AsyncSession, keys: list[tuple[str, int]]) -> None:
+        await session.execute(_MARK_PUBLISHED, {"dids": [k[0] for k in keys], "revs": [k[1] for k in keys],
+                                                "now": datetime.now(timezone.utc)})
+
+
+_INSERT_ASSESSMENTS = text("""
+    INSERT INTO assessments (declaration_id, revision, result, case_inputs, assessed_at, cases_started_at)
+    SELECT t.did, t.rev, t.result::jsonb, t.cases::jsonb, CAST(:at AS timestamptz),
+           CASE WHEN t.started THEN CAST(:at AS timestamptz) END
+    FROM unnest(CAST(:dids AS text[]), CAST(:revs AS integer[]), CAST(:results AS text[]),
+                CAST(:cases AS text[]), CAST(:started AS boolean[])) AS t(did, rev, result, cases, started)
+    ON CONFLICT DO NOTHING
+    RETURNING declaration_id, revision
+""")
+_MARK_PUBLISHED = text("""
+    UPDATE assessments AS a SET published_at = COALESCE(a.published_at, CAST(:now AS timestamptz))
+    FROM unnest(CAST(:dids AS text[]), CAST(:revs AS integer[])) AS k(did, rev)
+    WHERE a.declaration_id = k.did AND a.revision = k.rev
+""")
+
+
+class CaseStarter:
+    """Opens the cases of stored assessments: the assessments table is its outbox.
+
+    A row whose suspected lines have cases to open keeps ``cases_started_at`` empty until they are
+    started; this task starts them (deterministic workflow ids: a second start is a no-op) and marks
+    the row. It runs beside the consumer, so a slow Temporal never holds up the assessments, and it
+    resumes after a restart from what the table says is not started yet.
+    """
+
+    def __init__(self, sessionmaker, temporal) -> None:  # noqa: ANN001
+        self.sessionmaker = sessionmaker
+        self.temporal = temporal
+        self._kick = asyncio.Event()
+
+    def kick(self) -> None:
+        self._kick.set()
+
+    async def run_once(self, limit: int = 200) -> int:
+        a = Assessment.__table__.c
         async with self.sessionmaker() as session, session.begin():
-            row = await session.get(Assessment, key)
-            for name, value in values.items():
-                setattr(row, name, value)
+            # No row lock while Temporal answers: the consumer's transactions must not wait for it. Two
+            # starters picking the same row start the same workflow id twice, which Temporal refuses.
+            rows = (await session.execute(
+                select(a.declaration_id, a.revision, a.case_inputs).where(a.cases_started_at.is_(None))
+                .order_by(a.assessed_at).limit(limit))).all()
+        if not rows:
+            return 0
+        cases = [CaseInput.model_validate(c) for r in rows for c in r.case_inputs]
+        if cases:
+            client = await self.temporal.get()
+            await asyncio.gather(*(start_case(client, c) for c in cases))
+        async with self.sessionmaker() as session, session.begin():
+            await session.execute(
+                update(Assessment.__table__)
+                .where(tuple_(a.declaration_id, a.revision).in_([(r.declaration_id, r.revision) for r in rows]))
+                .values(cases_started_at=datetime.now(timezone.utc)))
+        return len(rows)
+
+    async def run_forever(self, idle: float = 1.0) -> None:
+        attempt = 0
+        while True:
+            try:
+                while await self.run_once() > 0:
+                    pass
+                attempt = 0
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - Temporal or database away: try again
+                attempt += 1
+                log.warning("starting cases failed (attempt %d): %s: %s", attempt, type(exc).__name__, exc)
+                await asyncio.sleep(min(30.0, 0.2 * 2 ** min(attempt, 8)))
+                continue
+            try:
+                await asyncio.wait_for(self._kick.wait(), timeout=idle)
+            except asyncio.TimeoutError:
+                pass
+            self._kick.clear()

@@ -9,18 +9,42 @@ from shared.settings import ServiceSettings
 class Settings(ServiceSettings):
     service_name: str = "risk"
     suspect_threshold: float = Field(default=0.6, ge=0, le=1, description="Score from which a mark hit opens a case")
-    red_threshold: float = Field(default=0.7, ge=0, le=1)
-    yellow_threshold: float = Field(default=0.4, ge=0, le=1)
+    red_threshold: float = Field(default=0.7, ge=0, le=1, description="Score from which a line goes to physical "
+                                 "examination (raised per office when its red capacity would be exceeded)")
+    yellow_threshold: float = Field(default=0.4, ge=0, le=1, description="Score from which a line gets a "
+                                    "documentary check")
     undervalue_ratio: Decimal = Field(
         default=Decimal("0.5"), description="Declared unit value below this share of the genuine value is a signal")
+    red_capacity: float = Field(default=0.05, ge=0, le=1,
+                                description="Expected share of lines an office can examine physically (red)")
+    red_capacity_by_office: dict[str, float] = Field(
+        default_factory=dict, description="Red capacity per customs office, JSON object (overrides red_capacity)")
+    capacity_window: int = Field(default=5000, ge=100, description="Recent lines per office the red threshold "
+                                 "is calibrated on")
+    capacity_min_samples: int = Field(default=500, ge=10)
+    random_selection_rate: float = Field(default=0.005, ge=0, le=0.2,
+                                         description="Share of lines sent to red at random (unbiased control sample)")
+    random_selection_salt: str = Field(default="ipr-risk-control-sample", min_length=1)
+    transit_hubs: list[str] = Field(default_factory=lambda: ["AE", "HK", "SG", "PA", "TR", "MY"],
+                                    description="Transit countries that count as a routing signal (JSON list)")
+    small_parcel_value_cny: Decimal = Field(default=Decimal(5000), description="Post/express consignments up to "
+                                            "this value (RMB) count as small parcels")
     fx_rates_to_cny: dict[str, Decimal] = Field(
         default_factory=lambda: {"CNY": Decimal(1), "USD": Decimal("7.10"), "EUR": Decimal("7.75"),
                                  "HKD": Decimal("0.91"), "GBP": Decimal("9.00"), "JPY": Decimal("0.047")},
         description="Reference rates used to express goods value in RMB for guarantee tiers (JSON object)",
     )
     registry_refresh_s: float = 30.0
+    gc_young_threshold: int = Field(default=30_000, ge=700, description="Allocations between young-generation "
+                                    "collections (Python's default 700 promotes every batch's objects)")
+    consumer_batch_max: int = Field(default=500, ge=1, le=10_000,
+                                    description="Declarations assessed per database transaction on the topic")
+    consumer_fetch_max_wait_ms: int = Field(default=5, ge=0, le=1000)
+    assessments_linger_ms: int = Field(default=1, ge=0, le=1000, description="Producer linger for assessments")
+    consumer_linger_ms: float = Field(default=1, ge=0, le=1000,
+                                      description="How long a batch may wait to fill up after its first record")
 
-    @field_validator("fx_rates_to_cny", mode="before")
+    @field_validator("fx_rates_to_cny", "red_capacity_by_office", "transit_hubs", mode="before")
     @classmethod
     def _json(cls, value):  # noqa: ANN001, ANN206
         return json.loads(value) if isinstance(value, str) else value

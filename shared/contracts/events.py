@@ -57,6 +57,17 @@ class RiskHitV1(_Tolerant):
     match: Literal["exact", "alias", "normalised", "fuzzy", "descriptive"]
     term: str
     reasons: list[str] = Field(default_factory=list)
+    score: float | None = None
+    where: str | None = None  # brand | model | description
+    suspected: bool = False
+
+
+class ContributionV1(_Tolerant):
+    """One signal's share of a line's score, with its reason."""
+
+    signal: str
+    points: float
+    reason: str
 
 
 class LineAssessmentV1(_Tolerant):
@@ -67,6 +78,9 @@ class LineAssessmentV1(_Tolerant):
     hits: list[RiskHitV1] = Field(default_factory=list)
     reasons: list[str] = Field(default_factory=list)
     case_id: str | None = None
+    contributions: list[ContributionV1] = Field(default_factory=list)
+    profile_ids: list[str] = Field(default_factory=list)
+    random_selection: bool = False
 
 
 class RiskAssessedV1(_Tolerant):

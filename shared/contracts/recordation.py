@@ -39,6 +39,22 @@ class GenuineValue(_Strict):
     currency: CurrencyCode
 
 
+class TraderRef(_Strict):
+    """A trader named in a recordation: id (e.g. the unified social credit code) and/or name."""
+
+    id: str | None = Field(default=None, min_length=1, max_length=64)
+    name: str = Field(min_length=1, max_length=256)
+
+
+class KnownInfringers(_Strict):
+    """What the holder knows of infringing goods (CN Reg. Art. 7 (5)): who makes and ships them, and where."""
+
+    manufacturers: list[TraderRef] = Field(default_factory=list, max_length=500)
+    exporters: list[TraderRef] = Field(default_factory=list, max_length=500)
+    importers: list[TraderRef] = Field(default_factory=list, max_length=500)
+    ports: list[Annotated[str, Field(min_length=2, max_length=16)]] = Field(default_factory=list, max_length=200)
+
+
 class RecordationV1(_Strict):
     recordation_id: str = Field(min_length=3, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
     jurisdiction: Jurisdiction
@@ -52,6 +68,12 @@ class RecordationV1(_Strict):
     nice_classes: list[int] = Field(default_factory=list)
     authorized_licensees: list[Licensee] = Field(default_factory=list)
     genuine_unit_value: list[GenuineValue] = Field(default_factory=list)
+    known_infringers: KnownInfringers = Field(default_factory=KnownInfringers)
+    genuine_ports: list[Annotated[str, Field(min_length=2, max_length=16)]] = Field(
+        default_factory=list, max_length=200,
+        description="Customs offices or ports the genuine goods usually pass (CN Reg. Art. 7 (4))")
+    common_word: bool = Field(
+        default=False, description="The mark is also an ordinary word (APPLE, SHELL): weak evidence in free text")
     valid_from: date
     valid_until: date
     status: Literal["pending", "active", "expired", "revoked", "refused"] = "active"

@@ -1,0 +1,505 @@
+"""Risk benchmark: `make bench-risk`. Prints figures; it is not a timed test and asserts nothing.
+
+1. Matcher time per line (pure, in this process) with 100, 1,000, 10,000 and 100,000 recorded marks:
+   the same lines against nested registries; cold (fuzzy cache empty) and warm.
+2. Throughput: N declarations are put on customs.declarations.v1 first, then the real risk service
+   (uvicorn, 10,000 marks) drains them; lines/s from the first to the last assessment published,
+   against the raw aiokafka consume rate of the same records measured in the same run.
+3. Latency: declarations offered at a fixed 2,000 lines/s; p50/p99 from publish to the assessment
+   arriving on risk.assessments.v1.
+
+It starts its own PostgreSQL, broker and Temporal (no worker: started cases just wait) on the
+test ports shifted by IPR_TEST_PORT_OFFSET + 50, under .data-bench-<offset>/, only on 127.0.0.1,
+and stops them at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import gc
+import json
+import os
+import random
+import shutil
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench import synth  # noqa: E402
+
+
+def say(msg: str) -> None:
+    print(msg, flush=True)
+
+
+# ---------------------------------------------------------------- 1. matcher
+
+
+def matcher_phase(sizes: list[int], n_lines: int, rounds: int = 5) -> dict[int, tuple[float, float]]:
+    from services.risk.matcher import RegistryIndex
+    from services.risk.scoring import Scoring, assess_line
+    from shared.contracts.declaration import DeclarationV1
+    from shared.contracts.recordation import RecordationV1
+
+    titles = synth.mark_names(max(sizes))
+    recs_raw = synth.recordations(titles)
+    rng = random.Random(3)
+    # Lines reference marks of the smallest registry only, so every registry sees the same lines and hits.
+    decls = []
+    n = 0
+    while sum(len(d["lines"]) for d in decls) < n_lines:
+        decls.append(synth.declaration(rng, n, recs_raw[: min(sizes)], run="M", mark_rate=0.05))
+        n += 1
+    parsed = [DeclarationV1.model_validate(d) for d in decls]
+    pairs = [(d, ln) for d in parsed for ln in d.lines]
+    scoring = Scoring()
+    on_date = synth.TODAY
+    all_recs = [RecordationV1.model_validate(r) for r in recs_raw]
+    indexes = {}
+    for size in sizes:
+        indexes[size] = RegistryIndex.build(all_recs[:size])
+        say(f"  built index of {size:>7,} marks ({indexes[size].terms:,} terms, "
+            f"{len(indexes[size].by_jurisdiction['CN'].fuzzy):,} deletion keys)")
+    gc.collect()
+    gc.freeze()  # as the service does after a rebuild: the index is long-lived, keep it out of GC passes
+
+    def one_pass(index, subset=None) -> float:  # noqa: ANN001
+        work = pairs if subset is None else subset
+        t0 = time.perf_counter()
+        for d, ln in work:
+            assess_line(index, d, ln, scoring, None, on_date)
+        return (time.perf_counter() - t0) / len(work) * 1e6
+
+    hits = {s: sum(len(assess_line(indexes[s], d, ln, scoring, None, on_date).assessment.hits) for d, ln in pairs)
+            for s in sizes}
+    biggest = indexes[max(sizes)]
+    no_hit = [(d, ln) for d, ln in pairs if not assess_line(biggest, d, ln, scoring, None, on_date).assessment.hits]
+
+    # Rounds over all sizes in turn, best of each: the machine is shared, so noise only ever adds time.
+    cold = {s: float("inf") for s in sizes}
+    warm = {s: float("inf") for s in sizes}
+    quiet = {s: float("inf") for s in sizes}
+    for _ in range(rounds):
+        for size in sizes:
+            indexes[size].clear_cache()
+            _clear_text_caches()
+            cold[size] = min(cold[size], one_pass(indexes[size]))
+            warm[size] = min(warm[size], one_pass(indexes[size]))
+            quiet[size] = min(quiet[size], one_pass(indexes[size], no_hit))
+    for size in sizes:
+        say(f"  matcher  {size:>7,} marks: {cold[size]:6.1f} µs/line cold, {warm[size]:6.1f} µs/line warm, "
+            f"{quiet[size]:6.1f} µs/line for the {len(no_hit):,} lines without a hit; "
+            f"{hits[size] / len(pairs):.3f} hits/line ({len(pairs):,} lines, best of {rounds} rounds)")
+    gc.unfreeze()
+    return {s: (cold[s], warm[s], quiet[s], hits[s] / len(pairs)) for s in sizes}
+
+
+def _clear_text_caches() -> None:
+    from services.risk import matcher, normalise, scoring
+
+    normalise.tokens.cache_clear()
+    matcher._plan.cache_clear()
+    scoring._is_vague.cache_clear()
+    scoring._counterfeit_vocabulary.cache_clear()
+
+
+# ---------------------------------------------------------------- stack
+
+
+def bench_profile():  # noqa: ANN201
+    from deploy.local import stack
+
+    offset = int(os.environ.get("IPR_TEST_PORT_OFFSET", "0")) + 50
+    base = stack._test_profile(offset)
+    return dataclasses.replace(base, name="bench", data=ROOT / f".data-bench-{offset - 50}")
+
+
+def start_infra(profile, *, fresh: bool = True):  # noqa: ANN001, ANN201
+    from deploy.local import stack
+
+    stack.down(profile)
+    if fresh:
+        shutil.rmtree(profile.data, ignore_errors=True)
+    sec = stack.load_secrets(profile)
+    stack.start_postgres(profile, sec)
+    stack.start_broker(profile)
+    stack.start_temporal(profile)
+    stack.run([sys.executable, "-m", "shared.migrate", "risk"], env=stack.service_env(profile, sec, "risk"), cwd=ROOT)
+    return sec
+
+
+async def load_marks(url: str, recs: list[dict]) -> None:
+    from sqlalchemy import delete, insert
+
+    from services.risk.models import Recordation
+    from shared.db import make_engine
+
+    engine = make_engine(url)
+    async with engine.begin() as conn:
+        await conn.execute(delete(Recordation.__table__))
+        for i in range(0, len(recs), 2000):
+            chunk = recs[i:i + 2000]
+            await conn.execute(insert(Recordation.__table__), [{
+                "recordation_id": r["recordation_id"], "jurisdiction": "CN", "status": "active",
+                "holder_id": r["holder"]["id"], "valid_from": synth.date(2020, 1, 1),
+                "valid_until": synth.date(2029, 12, 31), "version": 1, "payload": r} for r in chunk])
+    await engine.dispose()
+
+
+# ---------------------------------------------------------------- 2. throughput
+
+
+async def produce_all(bootstrap: str, topic: str, values: list[tuple[bytes, bytes]]) -> float:
+    from aiokafka import AIOKafkaProducer
+
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=20, max_batch_size=262_144)
+    await producer.start()
+    t0 = time.perf_counter()
+    try:
+        futures = []
+        for key, value in values:
+            futures.append(await producer.send(topic, value=value, key=key))
+            if len(futures) >= 5000:
+                await asyncio.gather(*futures)
+                futures = []
+        await asyncio.gather(*futures)
+    finally:
+        await producer.stop()
+    return time.perf_counter() - t0
+
+
+async def raw_consume_rate(bootstrap: str, topic: str, expected: int) -> tuple[float, float]:
+    """msgs/s of a plain aiokafka group consumer over the same records (first to last record)."""
+    from aiokafka import AIOKafkaConsumer
+
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=f"bench-raw-{time.time_ns()}",
+                                auto_offset_reset="earliest", enable_auto_commit=False,
+                                session_timeout_ms=6000, heartbeat_interval_ms=500,
+                                max_partition_fetch_bytes=4 * 1024 * 1024)
+    await consumer.start()
+    seen, first, last = 0, None, None
+    deadline = time.monotonic() + 120
+    try:
+        while seen < expected and time.monotonic() < deadline:
+            batches = await consumer.getmany(timeout_ms=200, max_records=5000)
+            for recs in batches.values():
+                if recs and first is None:
+                    first = time.perf_counter()
+                seen += len(recs)
+            if batches:
+                last = time.perf_counter()
+    finally:
+        await consumer.stop()
+    span = (last - first) if first and last and last > first else float("nan")
+    return seen / span, span
+
+
+class AssessmentReader:
+    """Reads risk.assessments.v1 for the whole run (partitions assigned directly: no group join delay) and
+    notes when each declaration's assessment arrived (by key: no parsing)."""
+
+    def __init__(self, bootstrap: str, topic: str) -> None:
+        self.bootstrap = bootstrap
+        self.topic = topic
+        self.arrived: dict[bytes, float] = {}  # when this reader got it (perf_counter)
+        self.stamped: dict[bytes, float] = {}  # when the risk service published it (record time, epoch s)
+        self._task: asyncio.Task | None = None
+        self._consumer = None
+
+    async def start(self) -> None:
+        from aiokafka import AIOKafkaConsumer, TopicPartition
+
+        self._consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, group_id=None, enable_auto_commit=False,
+                                          auto_offset_reset="earliest", fetch_max_wait_ms=5)
+        await self._consumer.start()
+        partitions = self._consumer.partitions_for_topic(self.topic) or set()
+        if not partitions:
+            await self._consumer.client.force_metadata_update()
+            partitions = self._consumer.partitions_for_topic(self.topic) or {0, 1, 2}
+        self._consumer.assign([TopicPartition(self.topic, p) for p in partitions])
+        self._task = asyncio.create_task(self._run())
+
+    async def _run(self) -> None:
+        while True:
+            batches = await self._consumer.getmany(timeout_ms=50, max_records=10_000)
+            now = time.perf_counter()
+            for recs in batches.values():
+                for r in recs:
+                    self.arrived.setdefault(r.key, now)
+                    self.stamped.setdefault(r.key, r.timestamp / 1000)
+
+    async def wait_for(self, keys, timeout: float) -> int:  # noqa: ANN001
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            missing = sum(1 for k in keys if k not in self.arrived)
+            if not missing:
+                return len(keys)
+            await asyncio.sleep(0.2)
+        return sum(1 for k in keys if k in self.arrived)
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            try:
+                await self._task
+            except (asyncio.CancelledError, Exception):  # noqa: BLE001
+                pass
+        if self._consumer:
+            await self._consumer.stop()
+
+
+async def paced_load(bootstrap: str, topic: str, decls: list[dict], lines_per_s: float,
+                     sent_at: dict[bytes, float]) -> float:
+    from aiokafka import AIOKafkaProducer
+
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=1)
+    await producer.start()
+    t0 = time.perf_counter()
+    sent_lines = 0
+    try:
+        for d in decls:
+            due = t0 + sent_lines / lines_per_s
+            delay = due - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            key = d["declaration_id"].encode()
+            sent_at[key] = time.perf_counter()
+            await producer.send(topic, value=json.dumps(d).encode(), key=key)
+            sent_lines += len(d["lines"])
+        await producer.flush()
+    finally:
+        await producer.stop()
+    return sent_lines / (time.perf_counter() - t0)
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    s = sorted(values)
+    return s[min(len(s) - 1, int(round(q * (len(s) - 1))))]
+
+
+async def pipeline_phases(profile, sec, *, marks: int, backlog_lines: int, load_lines_s: float,  # noqa: ANN001
+                          load_seconds: float) -> dict:
+    from deploy.local import stack
+    from shared.contracts.events import TOPIC_ASSESSMENTS, TOPIC_DECLARATIONS
+
+    bootstrap = f"127.0.0.1:{profile.broker_port}"
+    titles = synth.mark_names(marks)
+    recs = synth.recordations(titles)
+    await load_marks(stack.database_url(profile, sec, "risk"), recs)
+    say(f"  loaded {marks:,} recordations into the risk database")
+
+    rng = random.Random(5)
+    run = f"{int(time.time())}"
+    backlog, lines_of, n = [], {}, 0
+    total_lines = 0
+    while total_lines < backlog_lines:
+        d = synth.declaration(rng, n, recs, run=run + "B", mark_rate=0.01)
+        key = d["declaration_id"].encode()
+        lines_of[key] = len(d["lines"])
+        total_lines += len(d["lines"])
+        backlog.append((key, json.dumps(d).encode()))
+        n += 1
+    produce_s = await produce_all(bootstrap, TOPIC_DECLARATIONS, backlog)
+    say(f"  put {len(backlog):,} declarations ({total_lines:,} lines) on {TOPIC_DECLARATIONS} in {produce_s:.1f}s")
+
+    raw_rate, raw_span = await raw_consume_rate(bootstrap, TOPIC_DECLARATIONS, len(backlog))
+    raw_lines_rate = raw_rate * total_lines / len(backlog)
+
+    reader = AssessmentReader(bootstrap, TOPIC_ASSESSMENTS)
+    await reader.start()
+    say("  starting the risk service (uvicorn) ...")
+    try:
+        await asyncio.to_thread(stack.start_service, profile, sec, "risk")
+        keys = list(lines_of)
+        done = await reader.wait_for(keys, timeout=300)
+        # publication times as the risk service's producer stamped them (the reader may lag behind)
+        times = sorted(reader.stamped[k] for k in keys if k in reader.stamped)
+        span = times[-1] - times[0] if len(times) > 1 else float("nan")
+        done_lines = sum(lines_of[k] for k in keys if k in reader.arrived)
+        pipe_lines_rate = done_lines / span if span and span > 0 else float("nan")
+        pipe_decl_rate = done / span if span and span > 0 else float("nan")
+        drained = {"decls": done}
+
+        # latency at a fixed offered load, once the backlog is done
+        decls, load_lines, m = [], 0, 0
+        while load_lines < load_lines_s * load_seconds:
+            d = synth.declaration(rng, m, recs, run=run + "L", mark_rate=0.01)
+            decls.append(d)
+            load_lines += len(d["lines"])
+            m += 1
+        sent_at: dict[bytes, float] = {}
+        # let the case starter open the backlog's cases first, so the load meets a quiet service
+        settled = await cases_settled(stack.database_url(profile, sec, "risk"), timeout=120)
+        say(f"  backlog's cases opened in {settled:.1f}s; offering {load_lines_s:,.0f} lines/s for {load_seconds:.0f}s "
+            "(after a 2 s warm-up at the same rate that is not measured)")
+        warm, warm_lines = [], 0
+        while warm_lines < load_lines_s * 2:
+            w = synth.declaration(rng, len(warm), recs, run=run + "W", mark_rate=0.01)
+            warm.append(w)
+            warm_lines += len(w["lines"])
+        await paced_load(bootstrap, TOPIC_DECLARATIONS, warm, load_lines_s, {})
+        await asyncio.sleep(1)
+        offered = await paced_load(bootstrap, TOPIC_DECLARATIONS, decls, load_lines_s, sent_at)
+        lat_done = await reader.wait_for(list(sent_at), timeout=60)
+        latencies = [reader.arrived[k] - t for k, t in sent_at.items() if k in reader.arrived]
+        series = sorted((t - min(sent_at.values()), reader.arrived[k] - t) for k, t in sent_at.items()
+                        if k in reader.arrived)
+        lat = {"decls": lat_done, "latencies": latencies, "series": series}
+        service_metrics = scrape(f"http://127.0.0.1:{profile.service_ports['risk']}/metrics")
+    finally:
+        await reader.stop()
+        stack.stop_pid(profile, "risk")
+    return {
+        "marks": marks, "backlog_decls": len(backlog), "backlog_lines": total_lines,
+        "raw_msgs_s": raw_rate, "raw_lines_s": raw_lines_rate, "raw_span": raw_span,
+        "pipe_lines_s": pipe_lines_rate, "pipe_decls_s": pipe_decl_rate, "pipe_span": span,
+        "pipe_decls_done": drained["decls"],
+        "offered_lines_s": offered, "lat_decls": len(decls), "lat_done": lat["decls"],
+        "p50_ms": pct(lat["latencies"], 0.50) * 1000, "p99_ms": pct(lat["latencies"], 0.99) * 1000,
+        "p90_ms": pct(lat["latencies"], 0.90) * 1000,
+        "over_100": sum(1 for x in lat["latencies"] if x > 0.1) / max(1, len(lat["latencies"])),
+        "worst_s": worst_second(lat.get("series", [])),
+        "max_ms": max(lat["latencies"]) * 1000 if lat["latencies"] else float("nan"),
+        "service": service_metrics,
+    }
+
+
+async def cases_settled(url: str, timeout: float) -> float:
+    from sqlalchemy import text
+
+    from shared.db import make_engine
+
+    engine = make_engine(url)
+    t0 = time.monotonic()
+    try:
+        while time.monotonic() - t0 < timeout:
+            async with engine.connect() as conn:
+                left = (await conn.execute(text("SELECT count(*) FROM assessments WHERE cases_started_at IS NULL"))
+                        ).scalar()
+            if not left:
+                break
+            await asyncio.sleep(0.5)
+    finally:
+        await engine.dispose()
+    return time.monotonic() - t0
+
+
+def worst_second(series: list[tuple[float, float]]) -> tuple[int, float]:
+    """The second of the load with the highest p99 (to tell a stall from a steady tail)."""
+    by_second: dict[int, list[float]] = {}
+    for at, latency in series:
+        by_second.setdefault(int(at), []).append(latency)
+    if not by_second:
+        return (0, float("nan"))
+    return max(((sec, pct(v, 0.99) * 1000) for sec, v in by_second.items()), key=lambda x: x[1])
+
+
+def scrape(url: str) -> dict[str, float]:
+    """A few of the risk service's own figures (totals over the run) for the explanation of the results."""
+    import urllib.request
+
+    wanted = ("ipr_risk_batch_seconds_count", "ipr_risk_batch_seconds_sum", "ipr_risk_assess_seconds_count",
+              "ipr_risk_assess_seconds_sum", "ipr_risk_cases_started_total", "process_cpu_seconds_total")
+    out: dict[str, float] = {}
+    try:
+        with urllib.request.urlopen(url, timeout=5) as resp:  # noqa: S310 - loopback
+            for line in resp.read().decode().splitlines():
+                name, _, value = line.partition(" ")
+                if name in wanted:
+                    out[name] = float(value)
+                elif name.startswith(("ipr_risk_stage_seconds_sum", "ipr_risk_stage_seconds_count",
+                                      "ipr_risk_gc_pause_seconds_sum", "ipr_risk_gc_pause_seconds_count")):
+                    out[name] = float(value)
+    except OSError:
+        pass
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sizes", default="100,1000,10000,100000")
+    ap.add_argument("--matcher-lines", type=int, default=20_000)
+    ap.add_argument("--marks", type=int, default=10_000)
+    ap.add_argument("--backlog-lines", type=int, default=60_000)
+    ap.add_argument("--load-lines-per-s", type=float, default=2000)
+    ap.add_argument("--load-seconds", type=float, default=15)
+    ap.add_argument("--only", choices=["matcher", "pipeline"], default=None)
+    args = ap.parse_args()
+
+    say("== risk benchmark (2-core machine; figures, not a test) ==")
+    matcher = {}
+    if args.only in (None, "matcher"):
+        say("-- matcher time per line (pure, in-process) --")
+        matcher = matcher_phase([int(s) for s in args.sizes.split(",")], args.matcher_lines)
+    pipe = None
+    if args.only in (None, "pipeline"):
+        from deploy.local import stack
+
+        profile = bench_profile()
+        say(f"-- pipeline (broker 127.0.0.1:{profile.broker_port}, data {profile.data.name}) --")
+        try:
+            sec = start_infra(profile)
+            pipe = asyncio.run(pipeline_phases(profile, sec, marks=args.marks, backlog_lines=args.backlog_lines,
+                                               load_lines_s=args.load_lines_per_s, load_seconds=args.load_seconds))
+        finally:
+            stack.down(profile)
+    say("")
+    say("== results ==")
+    if matcher:
+        base = matcher[min(matcher)]
+        for size, (cold, warm, quiet, hpl) in matcher.items():
+            say(f"matcher per line, {size:>7,} marks: cold {cold:5.1f} µs ({cold / base[0] - 1:+4.0%}), "
+                f"warm {warm:5.1f} µs ({warm / base[1] - 1:+4.0%}), no-hit lines {quiet:5.1f} µs "
+                f"({quiet / base[2] - 1:+4.0%}); {hpl:.3f} hits/line")
+        for i, name in ((0, "cold"), (1, "warm"), (2, "no-hit lines")):
+            vals = [v[i] for v in matcher.values()]
+            say(f"matcher spread {min(matcher):,} -> {max(matcher):,} marks, {name}: {max(vals) / min(vals) - 1:+.0%} "
+                f"(target within ±20%)")
+    if pipe:
+        say(f"throughput with {pipe['marks']:,} marks: {pipe['pipe_lines_s']:,.0f} lines/s "
+            f"({pipe['pipe_decls_s']:,.0f} declarations/s; {pipe['pipe_decls_done']:,}/{pipe['backlog_decls']:,} "
+            f"declarations, {pipe['backlog_lines']:,} lines in {pipe['pipe_span']:.1f}s) topic -> assessments "
+            f"published (target ≥ 5,000 lines/s)")
+        say(f"raw aiokafka consume of the same records: {pipe['raw_msgs_s']:,.0f} msgs/s = "
+            f"{pipe['raw_lines_s']:,.0f} lines/s")
+        say(f"ratio pipeline / raw consume: {pipe['pipe_lines_s'] / pipe['raw_lines_s']:.3f}")
+        say(f"latency publish -> assessment at {pipe['offered_lines_s']:,.0f} lines/s offered: "
+            f"p50 {pipe['p50_ms']:.1f} ms, p90 {pipe['p90_ms']:.1f} ms, p99 {pipe['p99_ms']:.1f} ms, "
+            f"max {pipe['max_ms']:.1f} ms ({pipe['lat_done']:,}/{pipe['lat_decls']:,} declarations; "
+            f"target p99 < 100 ms); {pipe['over_100']:.1%} over 100 ms; worst second of the load: "
+            f"#{pipe['worst_s'][0]} with p99 {pipe['worst_s'][1]:.0f} ms")
+        m = pipe["service"]
+        if m.get("ipr_risk_batch_seconds_count"):
+            say(f"risk service over the run: {m['ipr_risk_batch_seconds_count']:,.0f} batches, mean "
+                f"{m['ipr_risk_batch_seconds_sum'] / m['ipr_risk_batch_seconds_count'] * 1000:.1f} ms fetch->commit; "
+                f"assess {m['ipr_risk_assess_seconds_sum'] / m['ipr_risk_assess_seconds_count'] * 1e6:.0f} µs per "
+                f"declaration; {m.get('ipr_risk_cases_started_total', 0):,.0f} cases started; "
+                f"{m.get('process_cpu_seconds_total', 0):.1f} s CPU")
+            stages = []
+            for key, total in m.items():
+                if key.startswith("ipr_risk_stage_seconds_sum"):
+                    label = key.split('"')[1]
+                    count = m.get(key.replace("_sum", "_count"), 0)
+                    if count:
+                        stages.append(f"{label} {total / count * 1000:.1f}")
+            if stages:
+                say("  mean ms per batch by stage: " + ", ".join(stages))
+            gcs = []
+            for key, total in m.items():
+                if key.startswith("ipr_risk_gc_pause_seconds_sum"):
+                    count = m.get(key.replace("_sum", "_count"), 0)
+                    gcs.append(f"gen {key.split(chr(34))[1]}: {count:,.0f} pauses, {total * 1000:,.0f} ms")
+            if gcs:
+                say("  garbage collector: " + "; ".join(sorted(gcs)))
+
+
+if __name__ == "__main__":
+    main()

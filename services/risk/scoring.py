@@ -1,0 +1,403 @@
+"""Scoring a declaration line: mark hits plus the other risk signals, a lane and the reasons (pure).
+
+Score of a line = the best mark hit's score + the line's other signals, clamped to [0, 1].
+
+* A mark hit scores by where and how the mark was found (brand field, model, description; exact,
+  alias, normalised, fuzzy, descriptive), then HS code against the recorded goods, declared value
+  against the recorded genuine value, known infringers and ports from the recordation, and
+  counterfeit vocabulary. A hit whose score reaches the suspicion threshold, on recorded goods, with
+  no licensee among the parties, is *suspected*: the line opens a case for that recordation.
+* Other signals raise the score without making a line suspected: vague descriptions, small post or
+  express parcels, transit hubs and free zones, the traders' earlier case outcomes, officers'
+  targeting profiles, and a small random selection that keeps an unbiased control sample.
+* Lanes: suspected lines are red; otherwise the score against the office's red threshold (raised
+  when the office's red capacity would be exceeded) and the yellow threshold.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from functools import lru_cache
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from services.risk.matcher import Candidate, RegistryIndex, find_candidates
+from services.risk.normalise import compact, tokens
+from shared.contracts.declaration import DeclarationLine, DeclarationV1
+from shared.contracts.events import LineAssessmentV1
+from shared.contracts.recordation import RecordationV1
+from shared.rules.calendar import calendar_for
+
+DEFAULT_TRANSIT_HUBS = frozenset({"AE", "HK", "SG", "PA", "TR", "MY"})
+VAGUE_WORDS = frozenset({
+    "goods", "good", "sample", "samples", "gift", "gifts", "accessories", "accessory", "item", "items", "parts",
+    "part", "product", "products", "stuff", "merchandise", "general", "cargo", "daily", "necessities", "article",
+    "articles", "misc", "miscellaneous", "things", "present", "presents", "package", "parcel", "commodity",
+    "commodities", "free", "of", "charge", "no", "commercial", "value", "personal", "effects", "various", "sundries",
+    "sundry", "other", "others", "assorted", "mixed", "use", "for", "and", "small", "new", "used", "spare", "set",
+})
+COUNTERFEIT_WORDS = frozenset({"replica", "replicas", "fake", "fakes", "imitation", "knockoff", "knockoffs",
+                               "dupe", "dupes", "aaa", "counterfeit", "bootleg"})
+COUNTERFEIT_PHRASES = (("high", "copy"), ("top", "copy"), ("mirror", "quality"), ("1", "1", "quality"),
+                       ("original", "quality"), ("same", "as", "original"))
+FREE_ZONE_WORDS = ("free_zone", "freezone", "free zone", "ftz", "bonded", "free trade zone", "transshipment")
+
+
+class _C:
+    """One contribution while scoring (the contract's ContributionV1 is built once, at the end, in Rust)."""
+
+    __slots__ = ("signal", "points", "reason")
+
+    def __init__(self, signal: str, points: float, reason: str) -> None:
+        self.signal = signal
+        self.points = points
+        self.reason = reason
+
+    def as_dict(self) -> dict:
+        return {"signal": self.signal, "points": self.points, "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class Scoring:
+    """Thresholds and weights; every one is a setting of the service."""
+
+    suspect_threshold: float = 0.6
+    red_threshold: float = 0.7
+    yellow_threshold: float = 0.4
+    undervalue_ratio: Decimal = Decimal("0.5")
+    w_brand: float = 0.6
+    w_model: float = 0.5
+    w_description: float = 0.5
+    w_common_description: float = 0.35
+    w_fuzzy_brand: float = 0.45
+    w_fuzzy_description: float = 0.4
+    w_descriptive: float = 0.15
+    w_obfuscated: float = 0.1
+    w_hs_in: float = 0.2
+    w_hs_out: float = -0.4
+    w_undervalue: float = 0.2
+    w_known_infringer: float = 0.3
+    w_infringer_port: float = 0.1
+    w_unusual_port: float = 0.05
+    w_counterfeit_words: float = 0.25
+    w_vague: float = 0.15
+    w_small_parcel: float = 0.1
+    w_transit: float = 0.1
+    w_history: float = 0.2
+    history_cap: float = 0.4
+    small_parcel_value_cny: Decimal = Decimal(5000)
+    transit_hubs: frozenset[str] = DEFAULT_TRANSIT_HUBS
+    random_rate: float = 0.0
+    random_salt: str = "ipr-risk"
+    fx_rates_to_cny: dict[str, Decimal] = field(default_factory=lambda: {"CNY": Decimal(1)}, hash=False,
+                                                compare=False)
+
+
+class _NoHistory:
+    def confiscations(self, trader_id: str) -> int:  # noqa: ARG002
+        return 0
+
+
+@dataclass
+class Context:
+    """What scoring knows besides the registry: trader history, targeting profiles, office capacity."""
+
+    history: object = field(default_factory=_NoHistory)  # .confiscations(trader_id) -> int
+    profiles: object | None = None  # .matching(declaration, line, on_date) -> list[profile]
+    red_threshold_for: Callable[[str], float] | None = None  # office -> red threshold
+
+
+@dataclass
+class LineResult:
+    assessment: LineAssessmentV1
+    best: RecordationV1 | None
+    best_term: str | None
+    profile_ids: list[str] = field(default_factory=list)
+
+
+def _pts(x: float) -> str:
+    return f"{x:+.2f}"
+
+
+def _to_cny(amount: Decimal, currency: str, rates: dict[str, Decimal]) -> Decimal | None:
+    rate = rates.get(currency)
+    return None if rate is None else amount * rate
+
+
+def _genuine(rec: RecordationV1, line: DeclarationLine) -> tuple[Decimal, str] | None:
+    best = None
+    for gv in rec.genuine_unit_value:
+        if line.hs_code.startswith(gv.hs_prefix) and (best is None or len(gv.hs_prefix) > len(best[0])):
+            best = (gv.hs_prefix, gv.min, gv.currency)
+    return (best[1], best[2]) if best else None
+
+
+def _party_matches(party, refs) -> bool:  # noqa: ANN001
+    if not refs:
+        return False
+    name = compact(party.name)
+    return any((ref.id and ref.id == party.id) or compact(ref.name) == name for ref in refs)
+
+
+def _is_licensee(rec: RecordationV1, declaration: DeclarationV1) -> bool:
+    return any(_party_matches(p, rec.authorized_licensees) for p in (declaration.consignor, declaration.consignee))
+
+
+@lru_cache(maxsize=65536)
+def _is_vague(text: str) -> bool:
+    literal = tokens(text).literal
+    return bool(literal) and all(t in VAGUE_WORDS for t in literal)
+
+
+@lru_cache(maxsize=65536)
+def _counterfeit_vocabulary(text: str) -> str | None:
+    toks = tokens(text).literal
+    for t in toks:
+        if t in COUNTERFEIT_WORDS:
+            return t
+    for phrase in COUNTERFEIT_PHRASES:
+        k = len(phrase)
+        for i in range(len(toks) - k + 1):
+            if tuple(toks[i:i + k]) == phrase:
+                return " ".join(phrase)
+    return None
+
+
+@dataclass
+class _Scored:
+    candidate: Candidate
+    score: float
+    reasons: list[str]
+    contributions: list[_C]
+    hs_ok: bool
+    licensee: bool
+    suspected: bool
+
+
+def _score_candidate(c: Candidate, declaration: DeclarationV1, line: DeclarationLine, scoring: Scoring,
+                     fake_words: str | None) -> _Scored | None:
+    rec = c.term.recordation
+    term = c.term.term
+    contribs: list[_C] = []
+
+    def add(signal: str, points: float, reason: str) -> None:
+        contribs.append(_C(signal=signal, points=points, reason=f"{reason} ({_pts(points)})"))
+
+    hs_ok = any(line.hs_code.startswith(p) for p in rec.goods_hs_prefixes)
+    if c.term.common and not hs_ok:
+        return None  # an ordinary word ("apple juice") outside the recorded goods is no hit at all
+    if c.descriptive:
+        add("mark_descriptive", scoring.w_descriptive,
+            f"description refers to recorded mark {term!r} descriptively (goods made for or compatible with "
+            f"the branded product, not sold under the mark)")
+    elif c.match == "fuzzy":
+        w = scoring.w_fuzzy_brand if c.where == "brand" else scoring.w_fuzzy_description
+        add("mark_fuzzy", w, f"{c.where} has {c.found!r}, a near misspelling of recorded mark {term!r} "
+                             f"({c.distance} edit{'s' if c.distance != 1 else ''})")
+    elif c.where == "brand":
+        add("mark_brand", scoring.w_brand, f"brand field names recorded mark {term!r}")
+    elif c.where == "model":
+        add("mark_model", scoring.w_model, f"model field names recorded mark {term!r}")
+    elif c.term.common:
+        add("mark_description", scoring.w_common_description,
+            f"description names recorded mark {term!r}, which is also an ordinary word")
+    else:
+        add("mark_description", scoring.w_description, f"description names recorded mark {term!r}")
+    if c.match == "normalised" and not c.descriptive:
+        tricks = ", ".join(c.tricks) or "spelling"
+        add("mark_obfuscated", scoring.w_obfuscated,
+            f"the mark is disguised as {c.found!r} ({tricks}), a way to slip past filters")
+    if hs_ok:
+        add("hs_recorded_goods", scoring.w_hs_in, f"HS {line.hs_code} is among the recorded goods")
+    else:
+        add("hs_outside_goods", scoring.w_hs_out, f"HS {line.hs_code} is outside the recorded goods")
+    # The genuine-value comparison presumes the goods are the brand's; an ordinary word in free text
+    # ("gap year t-shirt") says nothing of the kind.
+    genuine = None if (c.term.common and c.where != "brand") else _genuine(rec, line)
+    if genuine is not None:
+        g_min, g_cur = genuine
+        rates = scoring.fx_rates_to_cny
+        if g_cur == declaration.currency:
+            comparable, shown = g_min, f"{g_min} {g_cur}"
+        else:
+            g_cny, one = _to_cny(g_min, g_cur, rates), rates.get(declaration.currency)
+            comparable = (g_cny / one) if (g_cny is not None and one) else None
+            shown = f"{g_min} {g_cur} (≈ {comparable:.2f} {declaration.currency})" if comparable is not None else ""
+        if comparable is not None and line.unit_value < comparable * scoring.undervalue_ratio:
+            add("undervalued", scoring.w_undervalue,
+                f"declared unit value {line.unit_value} {declaration.currency} is below "
+                f"{scoring.undervalue_ratio:%} of the genuine minimum {shown}")
+    ki = rec.known_infringers
+    infringers = (*ki.manufacturers, *ki.exporters, *ki.importers)
+    for role, party in (("consignor", declaration.consignor), ("consignee", declaration.consignee),
+                        ("declarant", declaration.declarant)):
+        if infringers and _party_matches(party, infringers):
+            add("known_infringer", scoring.w_known_infringer,
+                f"{role} {party.name!r} is a known infringer named in the recordation")
+            break
+    if declaration.customs_office in ki.ports:
+        add("infringer_port", scoring.w_infringer_port,
+            f"office {declaration.customs_office} is a port the recordation names for infringing goods")
+    elif rec.genuine_ports and declaration.customs_office not in rec.genuine_ports:
+        add("unusual_port", scoring.w_unusual_port,
+            f"genuine goods do not usually pass office {declaration.customs_office}")
+    if fake_words:
+        add("counterfeit_vocabulary", scoring.w_counterfeit_words,
+            f"description uses counterfeit vocabulary {fake_words!r}")
+    score = sum(x.points for x in contribs)
+    licensee = _is_licensee(rec, declaration)
+    reasons = [x.reason for x in contribs]
+    if licensee:
+        score = min(score, 0.1)
+        reasons.append("consignor or consignee is a recorded licensee of the mark (not suspect)")
+        contribs = [_C(signal="licensee", points=round(score, 2),
+                                   reason="consignor or consignee is a recorded licensee of the mark (not suspect)")]
+    score = round(max(0.0, min(1.0, score)), 2)
+    suspected = hs_ok and not licensee and score >= scoring.suspect_threshold
+    return _Scored(c, score, reasons, contribs, hs_ok, licensee, suspected)
+
+
+_MATCH_RANK = {"exact": 0, "alias": 1, "normalised": 2, "fuzzy": 3}
+
+
+def random_draw(declaration: DeclarationV1, line_no: int, salt: str) -> float:
+    """A reproducible draw in [0, 1): the same line always gets the same draw (redelivery-safe)."""
+    digest = hashlib.blake2b(f"{salt}|{declaration.declaration_id}|{declaration.revision}|{line_no}".encode(),
+                             digest_size=8).digest()
+    return int.from_bytes(digest, "big") / 2**64
+
+
+_LAST_TOTAL: list = [None, None]  # (declaration, RMB value): lines of one declaration are scored in a row
+
+
+def _declaration_value_cny(declaration: DeclarationV1, rates: dict[str, Decimal]) -> Decimal | None:
+    if _LAST_TOTAL[0] is declaration:
+        return _LAST_TOTAL[1]
+    total = sum((ln.quantity * ln.unit_value for ln in declaration.lines), Decimal(0))
+    value = _to_cny(total, declaration.currency, rates)
+    _LAST_TOTAL[0], _LAST_TOTAL[1] = declaration, value
+    return value
+
+
+def line_signals(declaration: DeclarationV1, line: DeclarationLine, scoring: Scoring, context: Context,
+                 on_date: date) -> tuple[list[_C], list[str]]:
+    """Signals that raise a line's score without suspecting a recorded right; and the profiles that matched."""
+    out: list[_C] = []
+
+    def add(signal: str, points: float, reason: str) -> None:
+        out.append(_C(signal=signal, points=points, reason=f"{reason} ({_pts(points)})"))
+
+    if _is_vague(line.description):
+        add("vague_description", scoring.w_vague, f"vague description {line.description!r}")
+    if declaration.transport_mode in ("post", "express"):
+        total_cny = _declaration_value_cny(declaration, scoring.fx_rates_to_cny)
+        if total_cny is not None and total_cny <= scoring.small_parcel_value_cny:
+            add("small_parcel", scoring.w_small_parcel,
+                f"small {declaration.transport_mode} parcel (≈ RMB {total_cny:.0f})")
+    hubs = [c for c in declaration.transit_countries if c in scoring.transit_hubs]
+    procedure = declaration.procedure.casefold()
+    if hubs:
+        add("transit_route", scoring.w_transit, f"routed through transit hub {', '.join(hubs)}")
+    elif any(w in procedure for w in FREE_ZONE_WORDS):
+        add("free_zone", scoring.w_transit, f"procedure {declaration.procedure!r} involves a free zone")
+    history_pts = 0.0
+    notes = []
+    for role, party in (("consignor", declaration.consignor), ("consignee", declaration.consignee)):
+        n = context.history.confiscations(party.id)
+        if n:
+            history_pts += scoring.w_history * n
+            notes.append(f"{role} {party.id} had {n} earlier case{'s' if n != 1 else ''} ending in confiscation")
+    if notes:
+        add("trader_history", min(scoring.history_cap, history_pts), "; ".join(notes))
+    profile_ids: list[str] = []
+    if context.profiles is not None and len(context.profiles):
+        for p in context.profiles.matching(declaration, line, on_date):
+            profile_ids.append(p.profile_id)
+            add("profile", p.weight, f"targeting profile {p.profile_id} {p.name!r} (owner {p.owner})")
+    return out, profile_ids
+
+
+def assess_line(index: RegistryIndex, declaration: DeclarationV1, line: DeclarationLine, scoring: Scoring,
+                context: Context | None = None, on_date: date | None = None) -> LineResult:
+    """Score one line; the best suspected hit names the recordation of the case."""
+    context = context or Context()
+    # Validity is judged on the declaration's date in the jurisdiction's own time zone.
+    if on_date is None:
+        on_date = calendar_for(declaration.jurisdiction).local_date(declaration.submitted_at)
+    jur = declaration.jurisdiction
+    candidates = (find_candidates(index, jur, "brand", line.brand)
+                  + find_candidates(index, jur, "model", line.model)
+                  + find_candidates(index, jur, "description", line.description))
+    # One candidate per recordation: the strongest (brand beats model beats description; literal beats fuzzy).
+    fake_words = _counterfeit_vocabulary(line.description)
+    brand_recs = {c.term.recordation.recordation_id for c in candidates if c.where == "brand"}
+    best_per_rec: dict[str, _Scored] = {}
+    for c in candidates:
+        rec = c.term.recordation
+        if not rec.valid_from <= on_date <= rec.valid_until:
+            continue
+        if c.descriptive and rec.recordation_id in brand_recs:
+            c.descriptive = False
+        scored = _score_candidate(c, declaration, line, scoring, fake_words)
+        if scored is None:
+            continue
+        prev = best_per_rec.get(rec.recordation_id)
+        if prev is None or (scored.score, -_MATCH_RANK.get(c.match, 9)) > (prev.score, -_MATCH_RANK.get(
+                prev.candidate.match, 9)):
+            best_per_rec[rec.recordation_id] = scored
+    ranked = sorted(best_per_rec.values(), key=lambda s: (s.suspected, s.score), reverse=True)
+    hits = [{
+        "recordation_id": s.candidate.term.recordation.recordation_id,
+        "match": "descriptive" if s.candidate.descriptive else s.candidate.match,
+        "term": s.candidate.term.term, "reasons": s.reasons, "score": s.score, "where": s.candidate.where,
+        "suspected": s.suspected,
+    } for s in ranked]
+    best = next((s for s in ranked if s.suspected), None)
+    top = ranked[0] if ranked else None
+
+    signals, profile_ids = line_signals(declaration, line, scoring, context, on_date)
+    if fake_words and not ranked:  # with a hit it is part of the hit's evidence
+        signals.append(_C(signal="counterfeit_vocabulary", points=scoring.w_counterfeit_words,
+                                      reason=f"description uses counterfeit vocabulary {fake_words!r} "
+                                             f"({_pts(scoring.w_counterfeit_words)})"))
+    contributions = (list(top.contributions) if top else []) + signals
+    score = (top.score if top else 0.0) + sum(s.points for s in signals)
+    score = round(max(0.0, min(1.0, score)), 2)
+    suspected = best is not None
+
+    reasons = [r for s in ranked for r in s.reasons] + [s.reason for s in signals]
+    random_selected = False
+    red_threshold = context.red_threshold_for(declaration.customs_office) if context.red_threshold_for else \
+        scoring.red_threshold
+    red_threshold = max(red_threshold, scoring.red_threshold)
+    if suspected:
+        lane = "red"
+    elif score >= red_threshold:
+        lane = "red"
+    elif score >= scoring.red_threshold:
+        lane = "yellow"
+        reasons.append(f"office {declaration.customs_office} is at its red capacity: score {score:.2f} is below "
+                       f"its current red threshold {red_threshold:.2f}, so documentary check instead")
+    elif score >= scoring.yellow_threshold:
+        lane = "yellow"
+    else:
+        lane = "green"
+    if scoring.random_rate > 0 and random_draw(declaration, line.line_no, scoring.random_salt) < scoring.random_rate:
+        random_selected = True
+        if lane != "red":
+            lane = "red"
+            reasons.append(f"random selection for an unbiased control sample (rate {scoring.random_rate:.2%})")
+    if not reasons:
+        reasons = ["no recorded right matched"]
+    elif not ranked:
+        reasons.insert(0, "no recorded right matched")
+    # Built without re-validation: every field is produced above with its contract type.
+    assessment = LineAssessmentV1(
+        case_id=None, line_no=line.line_no, suspected=suspected, score=score, lane=lane, hits=hits, reasons=reasons,
+        contributions=[c.as_dict() for c in contributions], profile_ids=profile_ids,
+        random_selection=random_selected,
+    )
+    return LineResult(assessment=assessment, best=best.candidate.term.recordation if best else None,
+                      best_term=best.candidate.term.term if best else None, profile_ids=profile_ids)
