@@ -14,10 +14,11 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.risk.models import TraderCaseOutcome, applied_events
+from shared.contracts.cases import TERMINAL_STATES
 from shared.contracts.events import CaseEventV1
 
-TERMINAL = frozenset({"released", "confiscated", "handed_to_court"})
-INFRINGING = frozenset({"confiscated"})
+TERMINAL = TERMINAL_STATES
+INFRINGING = frozenset({"confiscated", "destroyed", "forfeited"})
 
 
 class TraderHistory:

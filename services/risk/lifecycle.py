@@ -15,6 +15,7 @@ from datetime import date, timedelta
 from pydantic import ValidationError
 
 from shared.contracts.recordation import RecordationV1
+from shared.rules.pack import rule_pack
 
 
 @dataclass(frozen=True)
@@ -23,7 +24,6 @@ class Terms:
     renewal_window_months: int
 
 
-TERMS: dict[str, Terms] = {"CN": Terms(term_years=10, renewal_window_months=6)}
 
 # Fields an amendment may change. Identity (id, jurisdiction, right type, title, registration number),
 # validity and status change only through their own transitions.
@@ -52,10 +52,14 @@ class LifecycleError(Exception):
 
 
 def terms_for(jurisdiction: str) -> Terms:
+    """Term and renewal window of a recordation (EU: of an application for action), from the rule pack."""
     try:
-        return TERMS[jurisdiction]
+        pack = rule_pack(jurisdiction)
+        term = pack.deadline("recordation_validity")
+        window = int(pack.setting("recordation_renewal_window_months"))
     except KeyError:
         raise LifecycleError("no_rule_pack", f"no recordation terms for jurisdiction {jurisdiction}", 422) from None
+    return Terms(term_years=term.amount, renewal_window_months=window)
 
 
 def add_months(day: date, months: int) -> date:

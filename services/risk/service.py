@@ -37,6 +37,7 @@ from shared.contracts.cases import CASE_TASK_QUEUE, CASE_WORKFLOW_TYPE, CaseInpu
 from shared.contracts.declaration import DeclarationV1
 from shared.contracts.events import TOPIC_ASSESSMENTS, RiskAssessedV1, deterministic_event_id
 from shared.contracts.recordation import RecordationV1
+from shared.fx import to_cny
 from shared.kafka import PRODUCED
 from shared.rules.calendar import calendar_for
 
@@ -302,11 +303,6 @@ async def deactivate_profile(session: AsyncSession, *, profile_id: str, actor: s
 # ---------------------------------------------------------------- assessment
 
 
-def to_cny(amount: Decimal, currency: str, rates: dict[str, Decimal]) -> Decimal | None:
-    rate = rates.get(currency)
-    return None if rate is None else (amount * rate).quantize(Decimal("0.01"))
-
-
 def assess(declaration: DeclarationV1, index: RegistryIndex, scoring: Scoring, rates: dict[str, Decimal],
            context: Context | None = None, *, now: datetime | None = None
            ) -> tuple[RiskAssessedV1, list[CaseInput], list[str]]:
@@ -335,7 +331,7 @@ def assess(declaration: DeclarationV1, index: RegistryIndex, scoring: Scoring, r
                 holder=HolderRef(id=rec.holder.id, name=rec.holder.name, contact_email=str(rec.holder.contact_email),
                                  webhook_url=str(rec.holder.webhook_url) if rec.holder.webhook_url else None),
                 score=a.score, reasons=a.reasons, opened_at=now,
-                **procedure_facts(declaration, line, rec),
+                **procedure_facts(declaration, line, rec, context),
             ))
         lines.append(a)
     assessed = RiskAssessedV1(
@@ -345,8 +341,10 @@ def assess(declaration: DeclarationV1, index: RegistryIndex, scoring: Scoring, r
     return assessed, cases, profile_hits
 
 
-def procedure_facts(declaration: DeclarationV1, line, rec: RecordationV1) -> dict:  # noqa: ANN001
-    """What the case procedure needs beyond the line itself (EU: the application for action is the recordation)."""
+def procedure_facts(declaration: DeclarationV1, line, rec: RecordationV1,  # noqa: ANN001
+                    context: Context | None = None) -> dict:
+    """What the case procedure needs beyond the line itself (EU: the application for action is the recordation;
+    US: an importer with an earlier seizure is a repeat infringer)."""
     genuine = [g for g in rec.genuine_unit_value
                if line.hs_code.startswith(g.hs_prefix) and g.currency == declaration.currency]
     return {
@@ -354,6 +352,7 @@ def procedure_facts(declaration: DeclarationV1, line, rec: RecordationV1) -> dic
         "gross_weight_kg": line.gross_weight_kg,
         "genuine_unit_value": max(genuine, key=lambda g: len(g.hs_prefix)).min if genuine else None,
         "application_id": rec.recordation_id if declaration.jurisdiction == "EU" else None,
+        "repeat_infringer": bool(context and context.history.confiscations(declaration.consignee.id)),
     }
 
 

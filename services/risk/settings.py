@@ -3,10 +3,11 @@ from decimal import Decimal
 
 from pydantic import Field, field_validator
 
+from shared.fx import FxSettings
 from shared.settings import ServiceSettings
 
 
-class Settings(ServiceSettings):
+class Settings(ServiceSettings, FxSettings):
     service_name: str = "risk"
     suspect_threshold: float = Field(default=0.6, ge=0, le=1, description="Score from which a mark hit opens a case")
     red_threshold: float = Field(default=0.7, ge=0, le=1, description="Score from which a line goes to physical "
@@ -29,11 +30,6 @@ class Settings(ServiceSettings):
                                     description="Transit countries that count as a routing signal (JSON list)")
     small_parcel_value_cny: Decimal = Field(default=Decimal(5000), description="Post/express consignments up to "
                                             "this value (RMB) count as small parcels")
-    fx_rates_to_cny: dict[str, Decimal] = Field(
-        default_factory=lambda: {"CNY": Decimal(1), "USD": Decimal("7.10"), "EUR": Decimal("7.75"),
-                                 "HKD": Decimal("0.91"), "GBP": Decimal("9.00"), "JPY": Decimal("0.047")},
-        description="Reference rates used to express goods value in RMB for guarantee tiers (JSON object)",
-    )
     registry_refresh_s: float = 30.0
     gc_young_threshold: int = Field(default=30_000, ge=700, description="Allocations between young-generation "
                                     "collections (Python's default 700 promotes every batch's objects)")
@@ -44,7 +40,7 @@ class Settings(ServiceSettings):
     consumer_linger_ms: float = Field(default=1, ge=0, le=1000,
                                       description="How long a batch may wait to fill up after its first record")
 
-    @field_validator("fx_rates_to_cny", "red_capacity_by_office", "transit_hubs", mode="before")
+    @field_validator("red_capacity_by_office", "transit_hubs", mode="before")
     @classmethod
     def _json(cls, value):  # noqa: ANN001, ANN206
         return json.loads(value) if isinstance(value, str) else value

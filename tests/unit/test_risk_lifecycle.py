@@ -119,5 +119,11 @@ def test_amend_changes_only_amendable_fields_and_revalidates() -> None:
 
 def test_unknown_jurisdiction_has_no_terms() -> None:
     with pytest.raises(LifecycleError) as exc:
-        lifecycle.terms_for("US")
+        lifecycle.terms_for("JP")
     assert exc.value.code == "no_rule_pack"
+
+
+def test_terms_come_from_each_jurisdictions_rule_pack() -> None:
+    assert lifecycle.terms_for("CN") == lifecycle.Terms(term_years=10, renewal_window_months=6)
+    assert lifecycle.terms_for("EU") == lifecycle.Terms(term_years=1, renewal_window_months=3)  # application for action
+    assert lifecycle.terms_for("US").term_years == 10
