@@ -67,4 +67,4 @@ holder-token: venv ## Issue a rights-holder token: make holder-token HOLDER=RH-0
 	@set -a; . ./.env; set +a; $(PY) -m shared.auth $(HOLDER)
 
 clean: down ## Stop everything and delete local data (.data, .data-test)
-	rm -rf .data .data-test
+	rm -rf .data .data-test .data-test-* .data-bench-*

@@ -73,7 +73,7 @@ async def build_case(settings, http: httpx.AsyncClient, body: OpenCaseRequest, o
         recordation_id=rec["recordation_id"], right_type=rec["right_type"], mark=rec["title"],
         holder=HolderRef(id=holder["id"], name=holder["name"], contact_email=holder["contact_email"],
                          webhook_url=holder.get("webhook_url")),
-        score=1.0, reasons=[f"opened by {opened_by}" + (f": {body.note}" if body.note else "")],
+        score=0.0, reasons=[f"opened by {opened_by}" + (f": {body.note}" if body.note else "")],
         opened_at=datetime.now(timezone.utc), transport_mode=declaration["transport_mode"],
         gross_weight_kg=Decimal(str(line["gross_weight_kg"])) if line.get("gross_weight_kg") is not None else None,
         perishable=body.perishable, genuine_unit_value=genuine,

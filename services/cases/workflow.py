@@ -118,6 +118,7 @@ class CaseWorkflow(CaseWorkflowV1):
         self.required_guarantee: Decimal | None = None
         self.guarantee_status: str | None = None
         self.guarantee_held = False
+        self.guarantee_attempts = 0
         self.submissions: list[PartySubmission] = []
         self.hearing: HearingUpdate | None = None
         self.hearing_open = False
@@ -179,7 +180,7 @@ class CaseWorkflow(CaseWorkflowV1):
         await self._transition("suspended", "holder_notified", {
             "notice_id": notice.notice_id, "email": notice.email_status, "webhook": notice.webhook_status})
 
-        settled = await self._wait_until(self._reply_settled, reply.due_at)
+        settled = await self._secured_within(self._reply_settled, reply.due_at)
         self.accepting_reply = False
         if not settled or self.reply is None:
             self._close("holder_reply", "lapsed")
@@ -190,8 +191,6 @@ class CaseWorkflow(CaseWorkflowV1):
         self._close("holder_reply", "met")
         if self.reply.decision == "no_detention":
             return await self._release("the rights holder stated that no detention is needed")
-        if not await self._secure_guarantee():
-            return await self._release("the guarantee could not be secured")
         return await self._cn_detained(mode="ex_officio")
 
     async def _cn_application(self) -> CaseState:
@@ -206,14 +205,12 @@ class CaseWorkflow(CaseWorkflowV1):
         self.accepting_reply = True
         await self._notify("suspension", reply_allowed=True, reply_deadline_at=window.due_at)
         await self._transition("suspended", "application_accepted", {"required_guarantee": str(self.required_guarantee)})
-        posted = await self._wait_until(lambda: self.guarantee is not None, window.due_at)
+        posted = await self._secured_within(lambda: self.guarantee is not None, window.due_at)
         self.accepting_reply = False
         if not posted:
             self._close("holder_reply", "lapsed")
             return await self._release("the applicant did not post the guarantee in time")
         self._close("holder_reply", "met")
-        if not await self._secure_guarantee():
-            return await self._release("the guarantee could not be secured")
         return await self._cn_detained(mode="application")
 
     async def _cn_detained(self, *, mode: str) -> CaseState:
@@ -507,13 +504,29 @@ class CaseWorkflow(CaseWorkflowV1):
             idempotency_key=f"{self.case.case_id}:{action}", hold_id=self.hold_id, action=action, reason=reason,
             on_behalf_of=officer), HoldResult)
 
+    async def _secured_within(self, settled, due_at: datetime) -> bool:  # noqa: ANN001
+        """Wait until ``settled`` before the deadline with the guarantee held by the ledger. A guarantee the
+        ledger refuses (e.g. a general guarantee without enough balance) may be replaced until the deadline."""
+        while True:
+            if not await self._wait_until(settled, due_at):
+                return False
+            if self.reply is not None and self.reply.decision == "no_detention":
+                return True
+            if await self._secure_guarantee():
+                return True
+            self.guarantee = None
+            await self._notify("guarantee_refused", reply_deadline_at=due_at,
+                               key=f"guarantee_refused:{self.guarantee_attempts}")
+
     async def _secure_guarantee(self) -> bool:
         """Have the guarantees service hold the guarantee (or draw it from a general guarantee)."""
         if not self.rules.guarantee.required or self.guarantee is None:
             return True
         g, case = self.guarantee, self.case
+        self.guarantee_attempts += 1
         result: HoldGuaranteeResult = await self._act("hold_guarantee", HoldGuaranteeRequest(
-            idempotency_key=f"{case.case_id}:guarantee", case_id=case.case_id, holder_id=case.holder.id,
+            idempotency_key=f"{case.case_id}:guarantee:{self.guarantee_attempts}", case_id=case.case_id,
+            holder_id=case.holder.id,
             jurisdiction=case.jurisdiction, required_amount=self.required_guarantee or Decimal(0),
             currency=self.rules.currency, form=g.form, amount=g.amount, reference=g.reference), HoldGuaranteeResult)
         self.guarantee_status = result.status
@@ -757,11 +770,11 @@ class CaseWorkflow(CaseWorkflowV1):
         )
 
     async def _notify(self, kind: str, *, reply_allowed: bool = False, reply_deadline_at: datetime | None = None,
-                      extra: str | None = None) -> NoticeResult:
+                      extra: str | None = None, key: str | None = None) -> NoticeResult:
         case = self.case
         subject, body = notice_text(kind, self, reply_deadline_at, extra)
         result = await self._act("send_notice", NoticeRequest(
-            idempotency_key=f"{case.case_id}:notice:{kind}", case_id=case.case_id, kind=kind, holder=case.holder,
+            idempotency_key=f"{case.case_id}:notice:{key or kind}", case_id=case.case_id, kind=kind, holder=case.holder,
             subject=subject, body=body, reply_deadline_at=reply_deadline_at, reply_allowed=reply_allowed),
             NoticeResult)
         self.notice_ids.append(result.notice_id)
@@ -824,6 +837,10 @@ def notice_text(kind: str, wf: CaseWorkflow, deadline: datetime | None, extra: s
                        f"{case.consignor.name}; consignee {case.consignee.name}."),
         "destruction": ("Goods destroyed", f"The goods are destroyed. {extra or ''}"),
         "forfeiture": ("Goods seized and forfeited", "The goods are seized as counterfeit and forfeited."),
+        "guarantee_refused": ("Guarantee refused - post another",
+                              f"The guarantee could not be secured ({wf.guarantee_status}). Post another guarantee "
+                              f"(POST /v1/cases/{case.case_id}/guarantee, or hand it to customs) by {when}; "
+                              f"otherwise the goods are released."),
     }
     title, text = texts[kind]
     return f"[Customs IPR] {title} - {case.case_id}", f"{head}\n\n{text}\n\nGoods: {goods}."

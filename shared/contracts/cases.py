@@ -246,7 +246,7 @@ class NoticeRequest(_Model):
     case_id: str
     kind: Literal["suspension", "detention", "cannot_determine", "confiscation", "release", "court_handover",
                   "application_needed", "confirmation_needed", "declarant_objected", "hearing_right",
-                  "police_referral", "disclosure", "destruction", "forfeiture", "escalation"]
+                  "police_referral", "disclosure", "destruction", "forfeiture", "escalation", "guarantee_refused"]
     holder: HolderRef
     subject: str
     body: str

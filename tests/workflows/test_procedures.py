@@ -105,7 +105,33 @@ async def test_cn_general_guarantee_draw_refused_means_release(env) -> None:
     assert result.state == "released"
     assert fakes.of("hold_guarantee")[0].form == "general_guarantee"
     assert "guarantee_refused" in events(result)
+    assert "guarantee_refused" in [n.kind for n in fakes.of("send_notice")]
     assert not [a for a in fakes.of("hold_action") if a.action == "detain"]
+
+
+async def test_cn_refused_guarantee_can_be_replaced_before_the_deadline(env) -> None:
+    from temporalio.worker import Worker
+
+    from tests.workflows.scenarios import FakeServices
+
+    fakes = FakeServices(general_balance=Decimal("1000"))
+    queue = f"q-{uuid.uuid4()}"
+    async with Worker(env.client, task_queue=queue, workflows=[CaseWorkflow], activities=fakes.activities()):
+        handle = await open_case(env, queue)
+        await wait_state(handle, "suspended")
+        await handle.signal(SIGNAL_HOLDER_REPLY, HolderReply(
+            decision="detain", guarantee=cny("14910", form="general_guarantee", ref="GG-RH-0001-2026")))
+        for _ in range(200):
+            if "guarantee_refused" in [n.kind for n in fakes.of("send_notice")]:
+                break
+            await __import__("asyncio").sleep(0.02)
+        assert (await query(handle)).state == "suspended"
+        await handle.signal(SIGNAL_GUARANTEE, cny("14910", ref="BOC-LG-9"))
+        await wait_state(handle, "detained")
+        keys = [g.idempotency_key for g in fakes.of("hold_guarantee")]
+        assert len(keys) == 2 and len(set(keys)) == 2, "each attempt has its own idempotency key"
+        await handle.signal(SIGNAL_DETERMINATION, Determination(outcome="not_infringing"))
+        assert (await handle.result()).state == "released"
 
 
 async def test_cn_large_fine_offers_a_hearing_and_the_concluded_fine_applies(harness) -> None:
