@@ -30,9 +30,12 @@ from shared.contracts.cases import (
     SIGNAL_PARTY_SUBMISSION,
     TERMINAL_STATES,
     CaseState,
+    CourtAction,
     CourtNotice,
     Determination,
+    DeterminationOutcome,
     DisposalChoice,
+    FineTier,
     GuaranteeInfo,
     HearingUpdate,
     PartySubmission,
@@ -110,8 +113,8 @@ async def get_case(case_id: str, request: Request, who: Reader) -> dict:
 
 class DeterminationBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    outcome: Determination.model_fields["outcome"].annotation  # type: ignore[valid-type]
-    fine_tier: Determination.model_fields["fine_tier"].annotation = None  # type: ignore[valid-type]
+    outcome: DeterminationOutcome
+    fine_tier: FineTier | None = None
     fine_amount: Decimal | None = Field(default=None, ge=0)
     retail_value: Decimal | None = Field(default=None, ge=0)
     note: str | None = Field(default=None, max_length=4000)
@@ -121,7 +124,7 @@ class CourtNoticeBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     reference: str = Field(min_length=1, max_length=128)
     court: str = Field(min_length=1, max_length=256)
-    action: CourtNotice.model_fields["action"].annotation  # type: ignore[valid-type]
+    action: CourtAction
     note: str | None = Field(default=None, max_length=4000)
 
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, DateTime, ForeignKey, Integer, String, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from shared.db import applied_events_table, idempotency_table, make_metadata, outbox_table
+from shared.db import idempotency_table, make_metadata, outbox_table
 
 
 class Base(DeclarativeBase):

@@ -21,8 +21,7 @@ from rapidfuzz.distance import OSA
 from services.risk.normalise import collapse, compact, fold_key, normalise, tokens
 from shared.contracts.recordation import RecordationV1
 
-__all__ = ["RegistryIndex", "Term", "Candidate", "find_candidates", "normalise", "compact", "ORDINARY_WORDS",
-           "Scoring", "assess_line", "LineResult"]
+__all__ = ["RegistryIndex", "Term", "Candidate", "find_candidates", "normalise", "compact", "ORDINARY_WORDS"]
 
 MAX_NGRAM_CAP = 6
 FUZZY_MIN_LEN = 5  # keys shorter than this never match fuzzily ("GAP" is not "CAP")

@@ -120,9 +120,14 @@ class HolderReply(_Model):
     replied_by: str | None = None
 
 
+DeterminationOutcome = Literal["infringing", "not_infringing", "cannot_determine"]
+FineTier = Literal["none", "mitigated", "lighter", "ordinary", "heavier"]
+CourtAction = Literal["keep_detained_for_court", "release"]
+
+
 class Determination(_Model):
-    outcome: Literal["infringing", "not_infringing", "cannot_determine"]
-    fine_tier: Literal["none", "mitigated", "lighter", "ordinary", "heavier"] | None = None
+    outcome: DeterminationOutcome
+    fine_tier: FineTier | None = None
     officer: str | None = None
     note: str | None = Field(default=None, max_length=4000)
     fine_amount: Decimal | None = Field(default=None, ge=0, description="the fine decided; default: middle of the tier")
@@ -162,7 +167,7 @@ class DisposalChoice(_Model):
 class CourtNotice(_Model):
     reference: str = Field(min_length=1, max_length=128)
     court: str = Field(min_length=1, max_length=256)
-    action: Literal["keep_detained_for_court", "release"]
+    action: CourtAction
     received_by: str | None = None
     note: str | None = Field(default=None, max_length=4000)
 

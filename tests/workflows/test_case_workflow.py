@@ -5,19 +5,10 @@ No test sleeps: deadlines of days and weeks pass in milliseconds of skipped time
 
 from __future__ import annotations
 
-import shutil
-import sys
-import uuid
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
-from pathlib import Path
 
-import pytest
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
-from services.cases.workflow import CaseWorkflow
 from shared.contracts.cases import (
     SIGNAL_COURT_NOTICE,
     SIGNAL_DETERMINATION,
@@ -28,7 +19,7 @@ from shared.contracts.cases import (
     HolderReply,
 )
 from shared.rules.calendar import calendar_for
-from tests.workflows.scenarios import FakeServices, query, start, wait_state
+from tests.workflows.scenarios import query, start, wait_state
 
 SHANGHAI = timezone(timedelta(hours=8))
 
