@@ -512,6 +512,15 @@ def status(profile: Profile) -> int:
         ready = http_ok(f"http://127.0.0.1:{port}/readyz")
         print(f"  {service:10s} http://127.0.0.1:{port}  {'ready' if ready else 'NOT READY'}")
         bad += not ready
+    others = {
+        "worker": http_ok(f"http://127.0.0.1:{profile.worker_metrics_port}/metrics"),
+        "sinks": http_ok(f"http://127.0.0.1:{profile.sink_http_port}/healthz"),
+        "temporal": port_open(profile.temporal_port),
+        "broker": port_open(profile.broker_port),
+    }
+    for name, ok in others.items():
+        print(f"  {name:10s} {'answering' if ok else 'NOT ANSWERING'}")
+        bad += not ok
     return 1 if bad or not pg else 0
 
 
