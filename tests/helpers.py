@@ -24,6 +24,17 @@ async def eventually(probe: Callable[[], Awaitable[Any]], *, timeout: float = 30
     raise AssertionError(f"{what} not reached within {timeout}s; last value: {last!r}")
 
 
+async def case_in_state(http, stack, case_id: str, state: str, *, who: str = "officer",  # noqa: ANN001
+                        timeout: float = 30.0) -> dict:
+    """The case as ``who`` sees it, once it has reached ``state``."""
+
+    async def probe():  # noqa: ANN202
+        r = await http.get(f"{stack.url('cases')}/v1/cases/{case_id}", headers=stack.auth(who))
+        return r.json() if r.status_code == 200 and r.json()["state"] == state else None
+
+    return await eventually(probe, timeout=timeout, what=f"case {case_id} in state {state}")
+
+
 def unique_id(prefix: str = "T") -> str:
     return f"{prefix}-{uuid.uuid4().hex[:10].upper()}"
 

@@ -8,7 +8,7 @@ import pytest
 from playwright.async_api import async_playwright
 
 from tests.factories import example_declaration
-from tests.helpers import eventually, unique_id
+from tests.helpers import case_in_state, unique_id
 
 pytestmark = pytest.mark.e2e
 
@@ -24,20 +24,13 @@ async def test_officer_sees_the_case_and_records_the_determination(http, stack) 
                             headers=stack.auth("clearance"))).status_code == 202
     case_id = f"IPR-{body['declaration_id']}-L1"
 
-    async def state() -> str | None:
-        r = await http.get(f"{stack.url('cases')}/v1/cases/{case_id}", headers=stack.auth("officer"))
-        return r.json()["state"] if r.status_code == 200 else None
-
-    async def is_(wanted: str):  # noqa: ANN202
-        return await eventually(lambda: _eq(state, wanted), what=f"case {wanted}")
-
-    await is_("suspended")
+    await case_in_state(http, stack, case_id, "suspended")
     notice = (await http.get(f"{stack.url('notify')}/v1/notices?case_id={case_id}", headers=stack.auth("holder"))).json()[0]
     case = (await http.get(f"{stack.url('cases')}/v1/cases/{case_id}", headers=stack.auth("officer"))).json()
     await http.post(f"{stack.url('notify')}/v1/notices/{notice['notice_id']}/reply", headers=stack.auth("holder"),
                     json={"decision": "detain", "guarantee": {"amount": case["required_guarantee_cny"],
                                                               "currency": "CNY", "reference": "LG-UI"}})
-    await is_("detained")
+    await case_in_state(http, stack, case_id, "detained")
 
     errors: list[str] = []
     async with async_playwright() as p:
@@ -70,7 +63,3 @@ async def test_officer_sees_the_case_and_records_the_determination(http, stack) 
     assert final["state"] == "confiscated"
     determined = next(h for h in final["history"] if h["event"] == "customs_determined")
     assert determined["detail"]["fine_tier"] == "heavier" and determined["detail"]["officer"] == "officer"
-
-
-async def _eq(probe, wanted: str) -> bool:  # noqa: ANN001
-    return await probe() == wanted

@@ -7,17 +7,9 @@ import pytest
 
 from shared.contracts.events import TOPIC_ASSESSMENTS, TOPIC_CASE_EVENTS, TOPIC_HOLDS
 from tests.factories import example_declaration
-from tests.helpers import eventually, find_on_topic, unique_id
+from tests.helpers import case_in_state, eventually, find_on_topic, unique_id
 
 pytestmark = pytest.mark.e2e
-
-
-async def case_in_state(http, stack, case_id: str, state: str, who: str = "officer") -> dict:  # noqa: ANN001
-    async def probe():  # noqa: ANN202
-        r = await http.get(f"{stack.url('cases')}/v1/cases/{case_id}", headers=stack.auth(who))
-        return r.json() if r.status_code == 200 and r.json()["state"] == state else None
-
-    return await eventually(probe, what=f"case {case_id} in state {state}")
 
 
 async def test_example_declaration_to_confiscation(http, stack) -> None:

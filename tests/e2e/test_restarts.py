@@ -6,14 +6,9 @@ import pytest
 
 from deploy.local import stack as stack_mod
 from tests.factories import example_declaration
-from tests.helpers import eventually, unique_id
+from tests.helpers import case_in_state, unique_id
 
 pytestmark = pytest.mark.e2e
-
-
-async def _case_state(http, stack, case_id: str):  # noqa: ANN001, ANN202
-    r = await http.get(f"{stack.url('cases')}/v1/cases/{case_id}", headers=stack.auth("officer"))
-    return r.json()["state"] if r.status_code == 200 else None
 
 
 async def test_risk_down_then_back_assesses_what_arrived_meanwhile(http, stack) -> None:
@@ -28,11 +23,7 @@ async def test_risk_down_then_back_assesses_what_arrived_meanwhile(http, stack) 
     finally:
         stack_mod.start_service(stack.profile, stack.secrets, "risk")
     case_id = f"IPR-{body['declaration_id']}-L1"
-
-    async def suspended():  # noqa: ANN202
-        return await _case_state(http, stack, case_id) == "suspended"
-
-    await eventually(suspended, timeout=60, what="case suspended after risk restart")
+    await case_in_state(http, stack, case_id, "suspended", timeout=60)
 
 
 async def test_worker_down_while_holder_replies_then_back_detains(http, stack) -> None:
@@ -41,10 +32,7 @@ async def test_worker_down_while_holder_replies_then_back_detains(http, stack) -
                             headers=stack.auth("clearance"))).status_code == 202
     case_id = f"IPR-{body['declaration_id']}-L1"
 
-    async def suspended():  # noqa: ANN202
-        return await _case_state(http, stack, case_id) == "suspended"
-
-    await eventually(suspended, what="case suspended")
+    await case_in_state(http, stack, case_id, "suspended")
     notice = (await http.get(f"{stack.url('notify')}/v1/notices?case_id={case_id}", headers=stack.auth("holder"))).json()[0]
     case = (await http.get(f"{stack.url('cases')}/v1/cases/{case_id}", headers=stack.auth("officer"))).json()
 
@@ -59,7 +47,4 @@ async def test_worker_down_while_holder_replies_then_back_detains(http, stack) -
     finally:
         stack_mod.start_service(stack.profile, stack.secrets, "worker")
 
-    async def detained():  # noqa: ANN202
-        return await _case_state(http, stack, case_id) == "detained"
-
-    await eventually(detained, timeout=60, what="case detained after worker restart")
+    await case_in_state(http, stack, case_id, "detained", timeout=60)

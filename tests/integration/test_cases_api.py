@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.factories import example_declaration, example_recordation
-from tests.helpers import eventually, unique_id
+from tests.helpers import case_in_state, unique_id
 
 pytestmark = pytest.mark.integration
 
@@ -60,14 +60,6 @@ async def _declare(http, stack, **changes) -> dict:  # noqa: ANN001, ANN003
     return body
 
 
-async def _state(http, stack, case_id: str, state: str, who: str = "officer") -> dict:  # noqa: ANN001
-    async def probe():  # noqa: ANN202
-        r = await http.get(f"{stack.url('cases')}/v1/cases/{case_id}", headers=stack.auth(who))
-        return r.json() if r.status_code == 200 and r.json()["state"] == state else None
-
-    return await eventually(probe, what=f"{case_id} {state}")
-
-
 async def test_officer_opens_a_case_by_hand_and_holders_apply_only_for_their_rights(http, stack) -> None:
     body = await _declare(http, stack)
     # line 2 (plain handbags) is green; an officer who has grounds opens a case on it ex officio
@@ -77,7 +69,7 @@ async def test_officer_opens_a_case_by_hand_and_holders_apply_only_for_their_rig
     assert opened.status_code == 201, opened.text
     case_id = opened.json()["case_id"]
     assert case_id == f"IPR-{body['declaration_id']}-L2"
-    case = await _state(http, stack, case_id, "suspended")
+    case = await case_in_state(http, stack, case_id, "suspended")
     assert case["procedure"] == "cn_ex_officio" and case["rule_pack_version"].startswith("CN-")
     again = await http.post(f"{stack.url('cases')}/v1/cases", headers=stack.auth("officer"), json={
         "declaration_id": body["declaration_id"], "line_no": 2, "recordation_id": "CN-T-2019-004211"})
@@ -98,7 +90,7 @@ async def test_officer_opens_a_case_by_hand_and_holders_apply_only_for_their_rig
         "declaration_id": other["declaration_id"], "line_no": 2, "recordation_id": "CN-T-2019-004211",
         "mode": "application", "evidence": "test purchase report TP-2026-118"})
     assert applied.status_code == 201, applied.text
-    app_case = await _state(http, stack, applied.json()["case_id"], "suspended", who="holder")
+    app_case = await case_in_state(http, stack, applied.json()["case_id"], "suspended", who="holder")
     assert app_case["procedure"] == "cn_application"
     assert app_case["required_guarantee"] == "4402.00"  # 200 x USD 3.10 = USD 620 = RMB 4,402: the full value
 
@@ -122,13 +114,13 @@ async def test_us_shipment_is_detained_and_forfeited_on_the_running_system(http,
     body = await _declare(http, stack, jurisdiction="US", customs_office="US2704", direction="import",
                           destination_country="US")
     case_id = f"IPR-{body['declaration_id']}-L1"
-    case = await _state(http, stack, case_id, "detained")
+    case = await case_in_state(http, stack, case_id, "detained")
     assert case["procedure"] == "us_detention"
     assert {d["name"] for d in case["deadlines"]} >= {"detention_notice", "importer_response", "seizure"}
     r = await http.post(f"{stack.url('cases')}/v1/cases/{case_id}/determination", headers=stack.auth("officer"),
                         json={"outcome": "infringing", "fine_amount": "10000", "retail_value": "45000"})
     assert r.status_code == 202, r.text
-    final = await _state(http, stack, case_id, "forfeited")
+    final = await case_in_state(http, stack, case_id, "forfeited")
     assert final["fine_amount"] == "10000.00"
     disposition = (await http.get(f"{stack.url('disposal')}/v1/dispositions/{final['disposition_id']}",
                                   headers=stack.auth("officer"))).json()
@@ -142,7 +134,7 @@ async def test_eu_holder_confirms_and_declarant_agrees_goods_destroyed(http, sta
     body = await _declare(http, stack, jurisdiction="EU", customs_office="DE004851", direction="import",
                           destination_country="DE", currency="EUR")
     case_id = f"IPR-{body['declaration_id']}-L1"
-    case = await _state(http, stack, case_id, "detained", who="holder")
+    case = await case_in_state(http, stack, case_id, "detained", who="holder")
     assert case["procedure"] == "eu_application"
     window = next(d for d in case["deadlines"] if d["name"] == "confirm_and_agree")
     assert window["working_days"] == 10
@@ -152,7 +144,7 @@ async def test_eu_holder_confirms_and_declarant_agrees_goods_destroyed(http, sta
     agree = await http.post(f"{stack.url('cases')}/v1/cases/{case_id}/submissions", headers=stack.auth("officer"),
                             json={"party": "declarant", "kind": "agrees_to_destruction"})
     assert agree.status_code == 202
-    final = await _state(http, stack, case_id, "destroyed")
+    final = await case_in_state(http, stack, case_id, "destroyed")
     assert final["disposal_method"] == "destruction" and final["fine_amount"] == "0.00"
     late = await http.post(f"{stack.url('cases')}/v1/cases/{case_id}/submissions", headers=stack.auth("holder"),
                            json={"party": "holder", "kind": "proceedings_started"})

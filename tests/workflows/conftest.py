@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import sys
 import uuid
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -26,11 +27,22 @@ async def env():
     await environment.shutdown()
 
 
-@pytest.fixture
-async def harness(env):
-    fakes = FakeServices()
+async def _harness(env, fakes: FakeServices):  # noqa: ANN001, ANN202
     queue = f"q-{uuid.uuid4()}"
     async with Worker(env.client, task_queue=queue, workflows=[CaseWorkflow], activities=fakes.activities()):
         yield env, fakes, queue
+
+
+@pytest.fixture
+async def harness(env):
+    async for h in _harness(env, FakeServices()):
+        yield h
+
+
+@pytest.fixture
+async def low_balance_harness(env):
+    """The holder's general guarantee has only RMB 1,000 left."""
+    async for h in _harness(env, FakeServices(general_balance=Decimal("1000"))):
+        yield h
 
 

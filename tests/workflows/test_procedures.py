@@ -6,6 +6,7 @@ except the short polls of the case query between signals.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import timedelta
 from decimal import Decimal
@@ -89,19 +90,17 @@ async def test_cn_guarantee_is_held_by_the_guarantee_service_and_settled(harness
     assert "guarantee_settled" in events(result)
 
 
-async def test_cn_general_guarantee_draw_refused_means_release(env) -> None:
-    from temporalio.worker import Worker
+async def reply_with_general_guarantee(env, queue) -> WorkflowHandle:  # noqa: ANN001
+    handle = await open_case(env, queue)
+    await wait_state(handle, "suspended")
+    await handle.signal(SIGNAL_HOLDER_REPLY, HolderReply(
+        decision="detain", guarantee=cny("14910", form="general_guarantee", ref="GG-RH-0001-2026")))
+    return handle
 
-    from tests.workflows.scenarios import FakeServices
 
-    fakes = FakeServices(general_balance=Decimal("1000"))
-    queue = f"q-{uuid.uuid4()}"
-    async with Worker(env.client, task_queue=queue, workflows=[CaseWorkflow], activities=fakes.activities()):
-        handle = await open_case(env, queue)
-        await wait_state(handle, "suspended")
-        await handle.signal(SIGNAL_HOLDER_REPLY, HolderReply(
-            decision="detain", guarantee=cny("14910", form="general_guarantee", ref="GG-RH-0001-2026")))
-        result = await handle.result()
+async def test_cn_general_guarantee_draw_refused_means_release(low_balance_harness) -> None:
+    env, fakes, queue = low_balance_harness
+    result = await (await reply_with_general_guarantee(env, queue)).result()
     assert result.state == "released"
     assert fakes.of("hold_guarantee")[0].form == "general_guarantee"
     assert "guarantee_refused" in events(result)
@@ -109,29 +108,20 @@ async def test_cn_general_guarantee_draw_refused_means_release(env) -> None:
     assert not [a for a in fakes.of("hold_action") if a.action == "detain"]
 
 
-async def test_cn_refused_guarantee_can_be_replaced_before_the_deadline(env) -> None:
-    from temporalio.worker import Worker
-
-    from tests.workflows.scenarios import FakeServices
-
-    fakes = FakeServices(general_balance=Decimal("1000"))
-    queue = f"q-{uuid.uuid4()}"
-    async with Worker(env.client, task_queue=queue, workflows=[CaseWorkflow], activities=fakes.activities()):
-        handle = await open_case(env, queue)
-        await wait_state(handle, "suspended")
-        await handle.signal(SIGNAL_HOLDER_REPLY, HolderReply(
-            decision="detain", guarantee=cny("14910", form="general_guarantee", ref="GG-RH-0001-2026")))
-        for _ in range(200):
-            if "guarantee_refused" in [n.kind for n in fakes.of("send_notice")]:
-                break
-            await __import__("asyncio").sleep(0.02)
-        assert (await query(handle)).state == "suspended"
-        await handle.signal(SIGNAL_GUARANTEE, cny("14910", ref="BOC-LG-9"))
-        await wait_state(handle, "detained")
-        keys = [g.idempotency_key for g in fakes.of("hold_guarantee")]
-        assert len(keys) == 2 and len(set(keys)) == 2, "each attempt has its own idempotency key"
-        await handle.signal(SIGNAL_DETERMINATION, Determination(outcome="not_infringing"))
-        assert (await handle.result()).state == "released"
+async def test_cn_refused_guarantee_can_be_replaced_before_the_deadline(low_balance_harness) -> None:
+    env, fakes, queue = low_balance_harness
+    handle = await reply_with_general_guarantee(env, queue)
+    for _ in range(200):
+        if "guarantee_refused" in [n.kind for n in fakes.of("send_notice")]:
+            break
+        await asyncio.sleep(0.02)  # real-time poll for the refusal notice, not a deadline
+    assert (await query(handle)).state == "suspended"
+    await handle.signal(SIGNAL_GUARANTEE, cny("14910", ref="BOC-LG-9"))
+    await wait_state(handle, "detained")
+    keys = [g.idempotency_key for g in fakes.of("hold_guarantee")]
+    assert len(keys) == 2 and len(set(keys)) == 2, "each attempt has its own idempotency key"
+    await handle.signal(SIGNAL_DETERMINATION, Determination(outcome="not_infringing"))
+    assert (await handle.result()).state == "released"
 
 
 async def test_cn_large_fine_offers_a_hearing_and_the_concluded_fine_applies(harness) -> None:
