@@ -66,7 +66,9 @@ OFFICES = {
 }
 
 
-def case_facts(jurisdiction: str, *, description_1: str = "Men's sports shoes, textile upper") -> CaseFacts:
+def case_facts(jurisdiction: str, *, description_1: str | None = None) -> CaseFacts:
+    description_1 = description_1 or {"CN": "Men's sports shoes, textile upper", "EU": "Sportschuhe, Obermaterial "
+                                      "aus Spinnstoff", "US": "Wrist watches, base metal case, quartz"}[jurisdiction]
     if jurisdiction == "CN":
         return CaseFacts(
             case_id="IPR-CN5300-2026-0000123-RH-0001", declaration_id="CN5300-2026-0000123", declaration_revision=2,

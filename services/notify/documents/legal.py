@@ -91,6 +91,7 @@ LABELS: dict[str, dict[str, str]] = {
     "date": _l("签发日期", "Date", "Datum"),
     "case_id": _l("案件编号", "Case", "Fall"),
     "declaration": _l("报关单号", "Declaration", "Anmeldung"),
+    "entry": _l(en="Entry"),
     "revision": _l("版本", "revision", "Version"),
     "to": _l("受文人", "To", "An"),
     "copy": _l("抄送", "Copy to", "Abschrift an"),
@@ -436,6 +437,22 @@ def cite(ref: str, lang: str, jurisdiction: str) -> str:
     if jurisdiction == "EU" and lang == "de" and ref.startswith("UCC "):
         return ref.replace("UCC ", "") + " UZK"
     return ref
+
+
+def cite_all(refs: list[str], lang: str, jurisdiction: str) -> list[str]:
+    """Several references in ``lang``; in Chinese the articles of one instrument are joined
+    (《知识产权海关保护条例》第十六条、第十四条)."""
+    cited = [cite(ref, lang, jurisdiction) for ref in refs]
+    if lang != "zh":
+        return cited
+    groups: dict[str, list[str]] = {}
+    for text in cited:
+        match = re.match(r"^(《[^》]+》)(.+)$", text)
+        key, rest = (match[1], match[2]) if match else (text, "")
+        groups.setdefault(key, [])
+        if rest:
+            groups[key].append(rest)
+    return [key + "、".join(rests) for key, rests in groups.items()]
 
 
 def split_bases(text: str | None) -> list[str]:
