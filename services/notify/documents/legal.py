@@ -39,8 +39,8 @@ class MemberState:
 MEMBER_STATES: dict[str, MemberState] = {
     "DE": MemberState(
         language=DE,
-        authority={"de": "Bundesrepublik Deutschland · Zollverwaltung",
-                   "en": "Federal Republic of Germany · Customs Administration"},
+        authority={"de": "Bundesrepublik Deutschland – Zollverwaltung",
+                   "en": "Federal Republic of Germany – Customs Administration"},
         remedy={
             "de": "Gegen diese Entscheidung kann innerhalb eines Monats nach ihrer Bekanntgabe Einspruch "
                   "eingelegt werden. Der Einspruch ist schriftlich oder elektronisch bei der oben genannten "
@@ -83,7 +83,7 @@ def _l(zh: str | None = None, en: str | None = None, de: str | None = None) -> d
 
 AUTHORITY = {
     "CN": _l("中华人民共和国海关", "Customs of the People's Republic of China"),
-    "US": _l(en="U.S. Customs and Border Protection · Department of Homeland Security"),
+    "US": _l(en="U.S. Customs and Border Protection – Department of Homeland Security"),
 }
 
 LABELS: dict[str, dict[str, str]] = {
