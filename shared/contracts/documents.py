@@ -299,6 +299,7 @@ class DocumentData(_Model):
     seized_on: date | None = None
     court: CourtFacts | None = None
     police_threshold: Money | None = None
+    referral_value: Money | None = None  # all suspected goods of the consignment and consignor (may span holders)
     costs: list[Cost] = Field(default_factory=list)
     officer: str | None = Field(default=None, max_length=256)
     reply_url: str | None = Field(default=None, max_length=512)

@@ -273,6 +273,7 @@ def sample(kind: str, jurisdiction: str, *, sequence: int = 123, **overrides) ->
         fields["issued_on"] = date(2026, 11, 20)
         fields["police_threshold"] = Money(amount=Decimal(str(rule_pack("CN").setting("police_referral_goods_value"))),
                                            currency="CNY")
+        fields["referral_value"] = Money(amount=Decimal("186460.00"), currency="CNY")  # this and another holder's case
         fields["copies_to"] = [ADDRESSEES["rights_holder"]["CN"]]
     fields.update(overrides)
     return DocumentData.model_validate(fields)

@@ -211,6 +211,12 @@ def test_provisional_deadline_is_flagged() -> None:
     assert "按临时假日安排计算" in text and "provisional holiday calendar" in text
 
 
+def test_police_referral_states_the_consignment_value_against_the_threshold() -> None:
+    text = render_text(sample("police_referral", "CN"))
+    assert "人民币186,460.00元" in text and "达到人民币50,000.00元的追诉标准" in text
+    assert "CNY 186,460.00, reaches the prosecution threshold of CNY 50,000.00" in text
+
+
 def test_multi_line_consignment_lists_every_line_and_the_total() -> None:
     data = sample("party_detention_notice", "CN")
     text = render_text(data)
