@@ -28,7 +28,7 @@ from services.notify.documents import (
     render_text,
 )
 from services.notify.documents.legal import UnsupportedJurisdiction, chinese_number, cite, cite_all
-from shared.contracts.documents import DOCUMENT_ADDRESSEES, DOCUMENT_KINDS, DocumentData, applies
+from shared.contracts.documents import DOCUMENT_ADDRESSEES, DOCUMENT_KINDS, DocumentData, DocumentDeadline, applies
 from shared.rules.pack import rule_pack
 from tests.unit.document_samples import ALL_SAMPLES, SCRIPT, case_facts, deadline, sample
 
@@ -202,6 +202,21 @@ def test_untrusted_text_is_escaped_in_html_and_plain_in_text() -> None:
     text = render_text(data)
     assert SCRIPT in text  # a text/plain body shows the text as it was written
     assert "<b>officer</b> & co" in text
+
+
+def test_lists_keep_their_numbers_in_the_e_mail_body() -> None:
+    text = render_text(sample("penalty_decision", "CN"))
+    assert "\n1. 没收侵权货物；\n2. 处罚款人民币3,952.80元" in text
+    assert "\n1. the infringing goods are confiscated;\n2. a fine of CNY 3,952.80" in text
+
+
+def test_deadline_from_a_case_deadline() -> None:
+    from shared.contracts.cases import Deadline
+
+    dl = deadline("CN", "holder_reply", date(2026, 9, 29))
+    case_dl = Deadline(name="holder_reply", working_days=3, start=dl.start, due_date=dl.due_date, due_at=dl.due_at,
+                       basis="Reg. Art. 16; Measures Art. 22")
+    assert DocumentDeadline.from_case_deadline(case_dl) == dl
 
 
 def test_provisional_deadline_is_flagged() -> None:

@@ -102,11 +102,19 @@ def utc(value: datetime) -> str:
 
 _BLOCK_END = re.compile(r"</(p|div|h\d|tr|table|ul|ol)>|<br\s*/?>", re.I)
 _LIST_ITEM = re.compile(r"<li\b[^>]*>", re.I)
+_ORDERED = re.compile(r"<ol\b[^>]*>(.*?)</ol>", re.I | re.S)
+
+
+def _number_items(match: re.Match) -> str:
+    count = iter(range(1, 1000))
+    return _LIST_ITEM.sub(lambda _: f"\n{next(count)}. ", match[1]) + "</ol>"
 
 
 def plain(fragment: str) -> str:
-    """An HTML fragment of a template as plain text: paragraphs kept, tags dropped, entities decoded."""
-    text = _LIST_ITEM.sub("\n\x00", str(fragment))
+    """An HTML fragment of a template as plain text: paragraphs kept, tags dropped, entities decoded,
+    list items on their own lines (numbered in ordered lists)."""
+    text = _ORDERED.sub(_number_items, str(fragment))
+    text = _LIST_ITEM.sub("\n\x00", text)
     text = _BLOCK_END.sub("\n\n", text)
     out: list[str] = []
     for line in text.split("\n"):
