@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
@@ -18,6 +17,7 @@ from services.cases.models import Case
 from shared.auth import Principal, require
 from services.cases.models import Escalation
 from services.cases.opening import OpenCaseRequest, build_case
+from shared.contracts.bounds import CaseId, DeclarationId, Money
 from shared.contracts.cases import (
     CASE_TASK_QUEUE,
     CASE_WORKFLOW_TYPE,
@@ -30,6 +30,7 @@ from shared.contracts.cases import (
     SIGNAL_PARTY_SUBMISSION,
     TERMINAL_STATES,
     CaseState,
+    CaseStateName,
     CourtAction,
     CourtNotice,
     Determination,
@@ -83,8 +84,8 @@ def _view(request: Request, state: CaseState) -> dict:
 @router.get("", summary="Cases, newest first (a rights holder sees only its own)")
 async def list_cases(
     session: Session, who: Reader,
-    state: Annotated[str | None, Query(max_length=32)] = None,
-    declaration_id: Annotated[str | None, Query(max_length=64)] = None,
+    state: Annotated[CaseStateName | None, Query()] = None,
+    declaration_id: Annotated[DeclarationId | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[dict]:
     stmt = select(Case).order_by(Case.opened_at.desc()).limit(limit)
@@ -105,7 +106,7 @@ async def list_cases(
 
 
 @router.get("/{case_id}", summary="A case: state, pending deadlines and history, read from its workflow")
-async def get_case(case_id: str, request: Request, who: Reader) -> dict:
+async def get_case(case_id: CaseId, request: Request, who: Reader) -> dict:
     _, state = await _state(request, case_id)
     _visible(state, who)
     return _view(request, state)
@@ -115,8 +116,8 @@ class DeterminationBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     outcome: DeterminationOutcome
     fine_tier: FineTier | None = None
-    fine_amount: Decimal | None = Field(default=None, ge=0)
-    retail_value: Decimal | None = Field(default=None, ge=0)
+    fine_amount: Money | None = None
+    retail_value: Money | None = None
     note: str | None = Field(default=None, max_length=4000)
 
 
@@ -143,7 +144,7 @@ def _require_open(state: CaseState, what: str) -> None:
 
 
 @router.post("/{case_id}/determination", status_code=202, summary="Customs' determination on a detained case")
-async def determine(case_id: str, body: DeterminationBody, request: Request, who: Officer) -> dict:
+async def determine(case_id: CaseId, body: DeterminationBody, request: Request, who: Officer) -> dict:
     handle, state = await _state(request, case_id)
     _require_state(state, {"detained"}, "a determination")
     await handle.signal(SIGNAL_DETERMINATION, Determination(**body.model_dump(), officer=who.name))
@@ -151,7 +152,7 @@ async def determine(case_id: str, body: DeterminationBody, request: Request, who
 
 
 @router.post("/{case_id}/court-notice", status_code=202, summary="Enter a court assistance notice")
-async def court_notice(case_id: str, body: CourtNoticeBody, request: Request, who: Officer) -> dict:
+async def court_notice(case_id: CaseId, body: CourtNoticeBody, request: Request, who: Officer) -> dict:
     handle, state = await _state(request, case_id)
     _require_state(state, {"detained", "undetermined"}, "a court assistance notice")
     await handle.signal(SIGNAL_COURT_NOTICE, CourtNotice(**body.model_dump(), received_by=who.name))
@@ -184,7 +185,7 @@ async def open_case(body: OpenCaseRequest, request: Request,
 
 @router.post("/{case_id}/submissions", status_code=202,
              summary="Record what a party says or does (statements, objections, applications, counter-guarantees)")
-async def submit(case_id: str, body: PartySubmission, request: Request,
+async def submit(case_id: CaseId, body: PartySubmission, request: Request,
                  who: Annotated[Principal, Depends(require("officer", "rights_holder"))]) -> dict:
     handle, state = await _state(request, case_id)
     _visible(state, who)
@@ -198,7 +199,7 @@ async def submit(case_id: str, body: PartySubmission, request: Request,
 
 
 @router.post("/{case_id}/hearing", status_code=202, summary="Record a hearing request, waiver or conclusion")
-async def hearing(case_id: str, body: HearingUpdate, request: Request, who: Officer) -> dict:
+async def hearing(case_id: CaseId, body: HearingUpdate, request: Request, who: Officer) -> dict:
     handle, state = await _state(request, case_id)
     _require_state(state, {"hearing"}, "a hearing update")
     await handle.signal(SIGNAL_HEARING, body.model_copy(update={"by": who.name}))
@@ -207,7 +208,7 @@ async def hearing(case_id: str, body: HearingUpdate, request: Request, who: Offi
 
 @router.post("/{case_id}/disposal-facts", status_code=202,
              summary="Facts deciding the disposal method (public welfare use, holder buys, features removable)")
-async def disposal_facts(case_id: str, body: DisposalChoice, request: Request, who: Officer) -> dict:
+async def disposal_facts(case_id: CaseId, body: DisposalChoice, request: Request, who: Officer) -> dict:
     handle, state = await _state(request, case_id)
     _require_open(state, "recording disposal facts")
     await handle.signal(SIGNAL_DISPOSAL_CHOICE, body.model_copy(update={"by": who.name}))
@@ -215,7 +216,7 @@ async def disposal_facts(case_id: str, body: DisposalChoice, request: Request, w
 
 
 @router.post("/{case_id}/guarantee", status_code=202, summary="Record a guarantee posted for detention")
-async def guarantee(case_id: str, body: GuaranteeInfo, request: Request,
+async def guarantee(case_id: CaseId, body: GuaranteeInfo, request: Request,
                     who: Annotated[Principal, Depends(require("officer", "rights_holder"))]) -> dict:
     handle, state = await _state(request, case_id)
     _visible(state, who)

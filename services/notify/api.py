@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.notify import service
 from services.notify.models import Notice
 from shared.auth import Principal, require
+from shared.contracts.bounds import CaseId, NoticeId
 from shared.contracts.cases import GuaranteeInfo, HolderReply, NoticeRequest, NoticeResult
 from shared.runtime import session_dep
 
@@ -51,7 +52,7 @@ async def issue(body: NoticeRequest, session: Session, request: Request,
 
 
 @router.get("/{notice_id}", summary="A notice with its deliveries and reply")
-async def get_notice(notice_id: str, session: Session,
+async def get_notice(notice_id: NoticeId, session: Session,
                      who: Annotated[Principal, Depends(require("system", "officer", "rights_holder"))]) -> dict:
     notice, deliveries, reply = await service.load(session, notice_id)
     _visible(notice, who)
@@ -61,7 +62,7 @@ async def get_notice(notice_id: str, session: Session,
 @router.get("", summary="Notices of a case (a rights holder sees only its own)")
 async def list_notices(session: Session,
                        who: Annotated[Principal, Depends(require("system", "officer", "rights_holder"))],
-                       case_id: str | None = None) -> list[dict]:
+                       case_id: CaseId | None = None) -> list[dict]:
     stmt = select(Notice).order_by(Notice.created_at.desc()).limit(200)
     if case_id:
         stmt = stmt.where(Notice.case_id == case_id)
@@ -75,7 +76,7 @@ async def list_notices(session: Session,
 
 
 @router.post("/{notice_id}/reply", summary="The rights holder answers a suspension notice (signals the case)")
-async def reply(notice_id: str, body: ReplyBody, session: Session, request: Request,
+async def reply(notice_id: NoticeId, body: ReplyBody, session: Session, request: Request,
                 who: Annotated[Principal, Depends(require("rights_holder", "officer"))]) -> JSONResponse:
     parsed = HolderReply(decision=body.decision, guarantee=body.guarantee, statement=body.statement)
     if parsed.decision == "detain" and parsed.guarantee is None:

@@ -18,7 +18,7 @@ zone and database column can hold, and an id can never change which URL a servic
 | ``Seq`` / ``Version`` | 1 to 2^31 - 1 (history sequence numbers, record versions: fit a PostgreSQL integer) |
 | ``Count`` | 0 to 2^31 - 1 (days, hits) |
 | ``NiceClass`` | 1 to 45 |
-| ids | one pattern and length per kind (``ID_PATTERNS``): letters, digits, ``.``, ``_``, ``-``, starting with a letter or digit |
+| ids | a pattern and length per kind (``ID_PATTERNS``): letters, digits, ``.``, ``_``, ``-``, first a letter or digit |
 
 Rules relative to today (a declaration submitted at most a day ahead) are not bounds: they
 belong at the edge where outside input arrives, never in these types, which also validate

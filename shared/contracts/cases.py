@@ -128,7 +128,7 @@ class CaseInput(_Model):
     perishable: bool = False
     genuine_unit_value: UnitPrice | None = None  # recorded genuine value per unit (US fines: retail value)
     repeat_infringer: bool = False
-    application_id: ApplicationId | None = None  # EU: the holder's application for action (None: ex officio without one)
+    application_id: ApplicationId | None = None  # EU: the holder's application for action (None: ex officio)
     small_consignment_opt_in: bool = True  # EU: the holder accepts the small-consignment procedure
     consignor_is_individual: bool = False
     evidence: str | None = None  # CN application mode: the holder's evidence that infringement is obvious
