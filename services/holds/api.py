@@ -42,7 +42,7 @@ async def act(hold_id: HoldId, body: HoldActionRequest, session: Session, who: W
         status, payload = await run_once(
             session, idempotency, key=f"act:{body.idempotency_key}", payload=body.model_dump(mode="json"),
             work=lambda: service.act(session, hold_id=hold_id, request=body,
-                                     actor=f"{who.name} for {body.on_behalf_of}" if body.on_behalf_of else who.name),
+                                     actor=(f"{who.name} for {body.on_behalf_of}" if body.on_behalf_of else who.name)[:128]),
         )
     request.app.state.runtime.kick()
     return JSONResponse(payload, status_code=status)

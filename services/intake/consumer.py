@@ -8,11 +8,14 @@
 
 from __future__ import annotations
 
+import json
+
 from aiokafka import ConsumerRecord
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.intake import edge, service
+from shared.contracts.bounds import unstorable_text
 from shared.contracts.declaration import DeclarationV1
 from shared.contracts.events import CaseEventV1, EventEnvelope, RiskAssessedV1
 from shared.kafka import PoisonMessage
@@ -29,6 +32,9 @@ def parse_declaration(raw: bytes | None) -> DeclarationV1:
         kind = "malformed_json" if any(e["type"] == "json_invalid" for e in errors) else "schema_violation"
         raise PoisonMessage(kind, errors) from exc
     refused = edge.refusals(declaration, now=edge.clock.now())
+    if b"\\u0000" in raw:  # a NUL cannot be stored (unpaired surrogates the JSON parser refuses itself)
+        refused += [{"loc": list(loc), "type": "unstorable_text", "msg": "text must not contain NUL characters"}
+                    for loc in unstorable_text(json.loads(raw))]
     if refused:
         raise PoisonMessage("schema_violation", refused)
     return declaration

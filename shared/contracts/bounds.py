@@ -138,3 +138,29 @@ ProfileId = _id("profile_id")
 ApplicationId = _id("application_id")
 CorrelationId = _id("correlation_id")
 IdempotencyKey = _id("idempotency_key")
+
+
+def unstorable_text(value: object, loc: tuple = ()) -> list[tuple]:
+    """Where ``value`` (parsed JSON) holds text no database column or message can store: a NUL character
+    or an unpaired surrogate (``"\\u0000"``, ``"\\ud800"``). Empty when all text is storable."""
+    found: list[tuple] = []
+    if isinstance(value, str):
+        if "\x00" in value or not _encodable(value):
+            found.append(loc)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(key, str) and ("\x00" in key or not _encodable(key)):
+                found.append((*loc, key.encode("utf-8", "backslashreplace").decode()))
+            found += unstorable_text(item, (*loc, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found += unstorable_text(item, (*loc, index))
+    return found
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

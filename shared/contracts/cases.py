@@ -90,9 +90,9 @@ class PartyRef(_Model):
 
 class HolderRef(_Model):
     id: HolderId
-    name: str
-    contact_email: str
-    webhook_url: str | None = None
+    name: str = Field(max_length=256)
+    contact_email: str = Field(max_length=320)
+    webhook_url: str | None = Field(default=None, max_length=2048)
 
 
 class CaseInput(_Model):
@@ -259,16 +259,16 @@ class PlaceHoldRequest(_Model):
     case_id: CaseId
     declaration_id: DeclarationId
     line_no: LineNo
-    customs_office: str
-    reason: str
+    customs_office: str = Field(min_length=2, max_length=16)
+    reason: str = Field(max_length=1024)
 
 
 class HoldActionRequest(_Model):
     idempotency_key: IdempotencyKey
     hold_id: HoldId
     action: HoldAction
-    reason: str
-    on_behalf_of: str | None = None
+    reason: str = Field(max_length=1024)
+    on_behalf_of: str | None = Field(default=None, max_length=128)
 
 
 class HoldResult(_Model):
@@ -281,8 +281,8 @@ class NoticeRequest(_Model):
     case_id: CaseId
     kind: NoticeKind
     holder: HolderRef
-    subject: str
-    body: str
+    subject: str = Field(max_length=512)
+    body: str = Field(max_length=100_000)
     reply_deadline_at: Timestamp | None = None
     reply_allowed: bool = False
 
@@ -296,20 +296,20 @@ class NoticeResult(_Model):
 class DispositionRequest(_Model):
     idempotency_key: IdempotencyKey
     case_id: CaseId
-    jurisdiction: str
+    jurisdiction: str = Field(pattern=r"^[A-Z]{2}$")
     outcome: DispositionOutcome
     goods_value: Money
-    currency: str
-    right_type: str
-    fine_tier: str | None = None
-    reason: str
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    right_type: Literal["trademark", "copyright", "patent"]
+    fine_tier: str | None = Field(default=None, max_length=32)
+    reason: str = Field(max_length=2048)
     fine_amount: Money | None = None
     fine_basis_value: Money | None = Field(default=None, description="US: genuine retail value")
     repeat: bool = False
-    disposal_method: str | None = None
-    hearing: str | None = None
+    disposal_method: str | None = Field(default=None, max_length=64)
+    hearing: str | None = Field(default=None, max_length=32)
     police_referral: bool = False
-    decided_by: str | None = None
+    decided_by: str | None = Field(default=None, max_length=128)
 
 
 class DispositionResult(_Model):
