@@ -92,16 +92,18 @@ def _timestamp_in_range(value: datetime) -> datetime:
 Day = Annotated[date, at.Ge(FIRST_DAY), at.Le(LAST_DAY), Bound("date")]
 Timestamp = Annotated[datetime, AfterValidator(_timestamp_in_range), Bound("timestamp")]
 
-# One pattern and length per id kind. The character set is the same for every kind (no
-# slash, question mark, percent sign, space or non-ASCII letter can reach a URL, a log line
-# or a message key); the lengths follow how each id is built.
+# One pattern and length per id kind. Ids that can appear in a URL, a log line or a message key
+# share one character set (no slash, question mark, percent sign, space or non-ASCII letter);
+# the lengths follow how each id is built.
 _SAFE = r"[A-Za-z0-9][A-Za-z0-9._-]"
 ID_PATTERNS: dict[str, str] = {
     "declaration_id": rf"^{_SAFE}{{2,63}}$",  # set by the clearance system, e.g. CN5300-2026-0000123
     "recordation_id": rf"^{_SAFE}{{2,63}}$",  # e.g. CN-T-2019-004211
     "case_id": rf"^{_SAFE}{{2,79}}$",  # IPR-<declaration id>-L<line>
     "holder_id": rf"^{_SAFE}{{0,63}}$",  # e.g. RH-0001
-    "trader_id": rf"^{_SAFE}{{0,63}}$",  # declarant, consignor, consignee, licensee, agent, known infringer
+    # Declarant, consignor, consignee, importer, licensee, agent, known infringer: written as the trader's
+    # registry writes it ("IOR 95-1234567", "DE/1234"), never part of a URL, so also space, "/" and ":".
+    "trader_id": r"^[A-Za-z0-9][A-Za-z0-9 ._/:-]{0,63}$",
     "hold_id": rf"^{_SAFE}{{2,99}}$",  # HOLD-<case id>
     "notice_id": rf"^{_SAFE}{{2,63}}$",  # NTC-<16 hex digits>
     "disposition_id": rf"^{_SAFE}{{2,99}}$",  # DSP-<case id>

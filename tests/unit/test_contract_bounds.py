@@ -38,8 +38,8 @@ PARAM_INTS_REFUSED = [2**31, -(2**31) - 1, 99999999999999999999]
 DATES_REFUSED = [date(1999, 12, 31), date(2100, 1, 1), "9999-12-31", "0001-01-01"]
 DATETIMES_REFUSED = ["9999-12-31T23:59:59Z", "2100-01-01T00:00:00Z", "1999-12-31T23:59:59Z",
                      "2099-12-31T23:00:00-05:00", "0001-01-01T00:00:00Z"]
-IDS_REFUSED = ["a?b", "a/b", "a b", "a#b", "a%2Fb", "..", ".x", "x\u00c4", "\u00e9t\u00e9", "x" * 300, "a:b\nc",
-               "-x"]
+IDS_REFUSED = ["a?b", "a#b", "a%2Fb", "..", ".x", "x\u00c4", "\u00e9t\u00e9", "x" * 300, "a:b\nc", "-x", "a\tb"]
+URL_IDS_REFUSED = [*IDS_REFUSED, "a/b", "a b"]  # every id kind but trader ids, which never reach a URL
 
 
 @dataclass(frozen=True)
@@ -103,10 +103,16 @@ def _refuses(leaf: Leaf, value: Any) -> bool:
     return False
 
 
+def _metadata(annotation: Any) -> tuple:
+    return tuple(annotation.__metadata__) if typing.get_origin(annotation) is Annotated else ()
+
+
 def unbounded(leaf: Leaf) -> list[str]:
     """What an out-of-bounds probe got through (empty: the field is bounded)."""
+    trader = bounds.Bound("trader_id") in _metadata(leaf.annotation)
     probes = {Decimal: DECIMALS_REFUSED, int: INTS_REFUSED + (PARAM_INTS_REFUSED if leaf.param else []),
-              date: DATES_REFUSED, datetime: DATETIMES_REFUSED, str: IDS_REFUSED}[leaf.kind]
+              date: DATES_REFUSED, datetime: DATETIMES_REFUSED,
+              str: IDS_REFUSED if trader and not leaf.param else URL_IDS_REFUSED}[leaf.kind]
     return [repr(v)[:40] for v in probes if not _refuses(leaf, v)]
 
 
