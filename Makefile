@@ -61,7 +61,7 @@ test-e2e: deps-test venv ## A declaration through the whole running system
 FUZZ_EXAMPLES ?= 200
 
 fuzz: deps venv ## Schemathesis against all seven services with more examples (FUZZ_EXAMPLES per operation, 200)
-	@IPR_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest tests/fuzz
+	@IPR_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) IPR_FUZZ_RANDOM=1 $(PY) -m pytest tests/fuzz
 
 bench: bench-risk ## Run every benchmark (prints figures; not a test)
 

@@ -44,8 +44,11 @@ class Report:
 
 
 def fuzz_service(service: str, base_url: str, credentials: dict[str, dict[str, str]], *, examples: int,
-                 skip: Callable[[str, str], bool] = lambda method, path: False) -> Report:
-    """Fuzz every operation of the service at ``base_url``; ``credentials`` maps a role to its headers."""
+                 derandomize: bool = True, skip: Callable[[str, str], bool] = lambda method, path: False) -> Report:
+    """Fuzz every operation of the service at ``base_url``; ``credentials`` maps a role to its headers.
+
+    ``derandomize``: the same examples on every run (the suite); False draws new ones each time (``make fuzz``).
+    """
     started = time.monotonic()
     report = Report(service)
     schema = schemathesis.openapi.from_url(f"{base_url}/openapi.json")
@@ -60,7 +63,7 @@ def fuzz_service(service: str, base_url: str, credentials: dict[str, dict[str, s
         strategy = st.one_of(positive, operation.as_strategy(generation_mode=GenerationMode.NEGATIVE))
         allowed = _allowed_roles(positive, base_url, session, credentials) or roles
 
-        @hypothesis.settings(max_examples=examples, deadline=None, database=None, derandomize=False,
+        @hypothesis.settings(max_examples=examples, deadline=None, database=None, derandomize=derandomize,
                              suppress_health_check=list(HealthCheck),
                              phases=[Phase.explicit, Phase.generate, Phase.shrink])
         @hypothesis.given(case=strategy, role=st.sampled_from(allowed))
