@@ -70,7 +70,7 @@ def fuzz_service(service: str, base_url: str, credentials: dict[str, dict[str, s
         def run(case, role) -> None:  # noqa: ANN001
             report.examples += 1
             headers = {**(case.headers or {}), **credentials[role]}
-            response = case.call(base_url=base_url, session=session, headers=headers, timeout=30)
+            response = case.call(base_url=base_url, session=session, headers=headers, timeout=60)
             report.statuses[f"{response.status_code // 100}xx"] += 1
             case.validate_response(response, checks=CHECKS, headers=headers)
 
@@ -92,7 +92,7 @@ def _allowed_roles(strategy, base_url: str, session: requests.Session,  # noqa: 
     allowed = []
     for role, headers in sorted(credentials.items()):
         response = case.call(base_url=base_url, session=session, headers={**(case.headers or {}), **headers},
-                             timeout=30)
+                             timeout=60)
         if response.status_code not in (401, 403):
             allowed.append(role)
     return allowed
