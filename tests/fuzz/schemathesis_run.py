@@ -44,10 +44,13 @@ class Report:
 
 
 def fuzz_service(service: str, base_url: str, credentials: dict[str, dict[str, str]], *, examples: int,
-                 derandomize: bool = True, skip: Callable[[str, str], bool] = lambda method, path: False) -> Report:
+                 derandomize: bool = True, known: dict[str, str] | None = None,
+                 skip: Callable[[str, str], bool] = lambda method, path: False) -> Report:
     """Fuzz every operation of the service at ``base_url``; ``credentials`` maps a role to its headers.
 
     ``derandomize``: the same examples on every run (the suite); False draws new ones each time (``make fuzz``).
+    ``known``: ids of records that exist (path parameter name -> value); half of the examples of an operation
+    with such a path parameter use them, so the fuzzing reaches past "not found" into the records themselves.
     """
     started = time.monotonic()
     report = Report(service)
@@ -60,7 +63,12 @@ def fuzz_service(service: str, base_url: str, credentials: dict[str, dict[str, s
             continue
         report.operations += 1
         positive = operation.as_strategy(generation_mode=GenerationMode.POSITIVE)
-        strategy = st.one_of(positive, operation.as_strategy(generation_mode=GenerationMode.NEGATIVE))
+        strategies = [positive, operation.as_strategy(generation_mode=GenerationMode.NEGATIVE)]
+        names = {p.name for p in operation.path_parameters}
+        fixed = {name: value for name, value in (known or {}).items() if name in names}
+        if fixed:
+            strategies += [operation.as_strategy(generation_mode=GenerationMode.POSITIVE, path_parameters=fixed)] * 2
+        strategy = st.one_of(*strategies)
         allowed = _allowed_roles(positive, base_url, session, credentials) or roles
 
         @hypothesis.settings(max_examples=examples, deadline=None, database=None, derandomize=derandomize,
