@@ -24,7 +24,9 @@ recipients_router = APIRouter(prefix="/v1/recipients", tags=["webhook settings"]
 Session = Annotated[AsyncSession, Depends(session_dep)]
 Reader = Annotated[Principal, Depends(require("system", "officer", "rights_holder"))]
 RecipientKind = Literal["rights_holder", "party"]
-RecipientId = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")]
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
+RecipientId = Annotated[str, Path(pattern=ID_PATTERN)]
+NoticeId = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")]
 DeliveryStatus = Literal["pending", "sending", "retrying", "delivered", "undeliverable", "not_configured"]
 
 
@@ -68,7 +70,7 @@ async def issue(body: NoticeRequest, session: Session, request: Request,
 
 
 @router.get("/{notice_id}", summary="A notice with its deliveries and reply")
-async def get_notice(notice_id: str, session: Session, who: Reader) -> dict:
+async def get_notice(notice_id: NoticeId, session: Session, who: Reader) -> dict:
     notice, deliveries, reply = await service.load(session, notice_id)
     _visible(notice, who)
     return service.notice_view(notice, service.visible_deliveries(deliveries, who), reply)
@@ -76,7 +78,7 @@ async def get_notice(notice_id: str, session: Session, who: Reader) -> dict:
 
 @router.get("/{notice_id}/deliveries",
             summary="Delivery log of a notice: every attempt per recipient and channel (a holder sees its own)")
-async def notice_deliveries(notice_id: str, session: Session, who: Reader) -> dict:
+async def notice_deliveries(notice_id: NoticeId, session: Session, who: Reader) -> dict:
     notice, deliveries, _ = await service.load(session, notice_id)
     _visible(notice, who)
     mine = service.visible_deliveries(deliveries, who)
@@ -86,7 +88,8 @@ async def notice_deliveries(notice_id: str, session: Session, who: Reader) -> di
 
 
 @router.get("", summary="Notices of a case (a rights holder sees only its own)")
-async def list_notices(session: Session, who: Reader, case_id: str | None = None) -> list[dict]:
+async def list_notices(session: Session, who: Reader,
+                       case_id: Annotated[str | None, Query(pattern=ID_PATTERN)] = None) -> list[dict]:
     stmt = select(Notice).order_by(Notice.created_at.desc()).limit(200)
     if case_id:
         stmt = stmt.where(Notice.case_id == case_id)
@@ -100,7 +103,7 @@ async def list_notices(session: Session, who: Reader, case_id: str | None = None
 
 
 @router.post("/{notice_id}/reply", summary="The rights holder answers a suspension notice (signals the case)")
-async def reply(notice_id: str, body: ReplyBody, session: Session, request: Request,
+async def reply(notice_id: NoticeId, body: ReplyBody, session: Session, request: Request,
                 who: Annotated[Principal, Depends(require("rights_holder", "officer"))]) -> JSONResponse:
     parsed = HolderReply(decision=body.decision, guarantee=body.guarantee, statement=body.statement)
     if parsed.decision == "detain" and parsed.guarantee is None:
@@ -128,7 +131,7 @@ async def list_deliveries(session: Session, who: Reader,
                           status: DeliveryStatus | None = None,
                           channel: Literal["email", "webhook"] | None = None,
                           recipient_kind: RecipientKind | None = None,
-                          recipient_id: Annotated[str | None, Query(max_length=128)] = None,
+                          recipient_id: Annotated[str | None, Query(pattern=ID_PATTERN)] = None,
                           limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[dict]:
     stmt = select(Delivery).order_by(Delivery.created_at.desc(), Delivery.id.desc()).limit(limit)
     if who.role == "rights_holder":

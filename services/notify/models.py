@@ -87,7 +87,8 @@ class Delivery(Base):
     served_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     detail: Mapped[str] = mapped_column(String(2048), default="")  # the last outcome, readable
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # column "at": the name the previous release writes, so both run on this schema during an upgrade
+    updated_at: Mapped[datetime] = mapped_column("at", DateTime(timezone=True), server_default=func.now())
 
 
 class DeliveryAttempt(Base):

@@ -3,6 +3,10 @@
 Existing deliveries (one row per channel and attempt outcome, written after sending) become one
 delivery per notice, recipient and channel, each earlier row an attempt of it.
 
+Expand only: the previous release keeps working on this schema while it is replaced (it writes
+``deliveries`` without the new columns; a trigger fills in the notice's holder as the recipient). A later
+migration drops the trigger once no such release runs.
+
 Revision ID: 5c1e0a7d2b94
 Revises: 9076b5b01fea
 Create Date: 2026-12-01 12:00:00
@@ -19,7 +23,6 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.alter_column('deliveries', 'at', new_column_name='updated_at')
     op.add_column('deliveries', sa.Column('recipient_kind', sa.String(length=32), nullable=True))
     op.add_column('deliveries', sa.Column('recipient_id', sa.String(length=128), nullable=True))
     op.add_column('deliveries', sa.Column('recipient_name', sa.String(length=256), nullable=True))
@@ -51,17 +54,17 @@ def upgrade() -> None:
     # under the first row of its notice and channel, which is kept.
     op.execute("""
         UPDATE deliveries d SET recipient_kind = 'rights_holder', recipient_id = n.holder_id,
-               recipient_name = n.holder_name, created_at = d.updated_at
+               recipient_name = n.holder_name, created_at = d.at
           FROM notices n WHERE n.notice_id = d.notice_id
     """)
     op.execute("""
         WITH ranked AS (
-          SELECT id, status, detail, updated_at,
+          SELECT id, status, detail, at,
                  min(id) OVER (PARTITION BY notice_id, channel) AS kept,
                  row_number() OVER (PARTITION BY notice_id, channel ORDER BY id) AS n
             FROM deliveries WHERE status <> 'not_configured')
         INSERT INTO delivery_attempts (delivery_id, attempt_no, started_at, finished_at, outcome, detail)
-        SELECT kept, n, updated_at, updated_at,
+        SELECT kept, n, at, at,
                CASE WHEN status = 'delivered' THEN 'accepted'
                     WHEN detail LIKE 'refused:%' THEN 'refused' ELSE 'permanent_failure' END,
                detail
@@ -92,6 +95,29 @@ def upgrade() -> None:
     op.create_index('ix_deliveries_recipient', 'deliveries', ['recipient_kind', 'recipient_id', 'created_at'],
                     unique=False)
 
+    # Rows the previous release writes during an upgrade: its holder is the recipient, delivered is served.
+    op.execute("""
+        CREATE FUNCTION notify_deliveries_from_previous_release() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          IF NEW.recipient_id IS NULL THEN
+            SELECT 'rights_holder', n.holder_id, n.holder_name
+              INTO NEW.recipient_kind, NEW.recipient_id, NEW.recipient_name
+              FROM notices n WHERE n.notice_id = NEW.notice_id;
+            IF NEW.status = 'delivered' THEN
+              NEW.served_at := NEW.at;
+              NEW.attempts := 1;
+            ELSIF NEW.status = 'undeliverable' THEN
+              NEW.attempts := 1;
+            END IF;
+          END IF;
+          RETURN NEW;
+        END $$
+    """)
+    op.execute("""
+        CREATE TRIGGER deliveries_from_previous_release BEFORE INSERT ON deliveries
+        FOR EACH ROW EXECUTE FUNCTION notify_deliveries_from_previous_release()
+    """)
+
     op.create_table('signing_keys',
     sa.Column('key_id', sa.String(length=40), nullable=False),
     sa.Column('recipient_kind', sa.String(length=32), nullable=False),
@@ -111,6 +137,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index('uq_signing_keys_current', table_name='signing_keys', postgresql_where=sa.text('verify_until IS NULL'))
     op.drop_table('signing_keys')
+    op.execute("DROP TRIGGER deliveries_from_previous_release ON deliveries")
+    op.execute("DROP FUNCTION notify_deliveries_from_previous_release()")
     op.drop_index('ix_deliveries_recipient', table_name='deliveries')
     op.drop_index('ix_deliveries_leased', table_name='deliveries', postgresql_where=sa.text("status = 'sending'"))
     op.drop_index('ix_deliveries_due', table_name='deliveries',
@@ -121,4 +149,3 @@ def downgrade() -> None:
     for column in ('created_at', 'served_at', 'lease_until', 'next_attempt_at', 'attempts', 'message_id',
                    'recipient_name', 'recipient_id', 'recipient_kind'):
         op.drop_column('deliveries', column)
-    op.alter_column('deliveries', 'updated_at', new_column_name='at')
