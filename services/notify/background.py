@@ -18,9 +18,11 @@ RESTARTS = Counter("ipr_notify_loop_restarts_total", "Background loops of notify
 class Supervised:
     """Runs ``factory()`` forever; after a failure waits 1, 2, 4 … 30 s and starts it again."""
 
-    def __init__(self, name: str, factory: Callable[[], Awaitable[None]], *, max_backoff: float = 30.0) -> None:
+    def __init__(self, name: str, factory: Callable[[], Awaitable[None]], *, first_backoff: float = 1.0,
+                 max_backoff: float = 30.0) -> None:
         self.name = name
         self.factory = factory
+        self.first_backoff = first_backoff
         self.max_backoff = max_backoff
         self.last_error: str | None = None
         self.restarting = False
@@ -44,7 +46,7 @@ class Supervised:
                 self.last_error = f"{type(exc).__name__}: {exc}"[:300]
                 self.restarting = True
                 RESTARTS.labels(self.name).inc()
-                delay = min(2 ** (failures - 1), self.max_backoff)
+                delay = min(self.first_backoff * 2 ** (failures - 1), self.max_backoff)
                 log.exception("%s loop failed (%s in a row); restarting in %.0f s", self.name, failures, delay)
                 await asyncio.sleep(delay)
 

@@ -197,3 +197,36 @@ def test_notice_result_stays_compatible() -> None:
                         "status": "delivered", "message_id": "<a@b>", "attempts": 1,
                         "served_at": "2026-12-01T08:00:00Z"}]})
     assert new.deliveries[0].served_at == new.served_at
+
+
+async def test_a_failing_background_loop_is_restarted_and_named_in_readiness() -> None:
+    import asyncio
+
+    from services.notify.background import RESTARTS, Supervised
+
+    runs: list[int] = []
+    release = asyncio.Event()
+
+    async def flaky() -> None:
+        runs.append(len(runs))
+        if len(runs) <= 2:
+            raise ConnectionError("database went away")
+        await release.wait()
+        await asyncio.sleep(3600)
+
+    before = RESTARTS.labels("test-loop")._value.get()
+    loop = Supervised("test-loop", flaky, first_backoff=0.2, max_backoff=0.2)
+    loop.start()
+    await asyncio.sleep(0.05)
+    with pytest.raises(RuntimeError, match="test-loop loop is restarting after: ConnectionError: database went away"):
+        await loop.check()
+    for _ in range(100):
+        if len(runs) == 3:
+            break
+        await asyncio.sleep(0.05)
+    assert len(runs) == 3
+    await loop.check()  # running again
+    assert RESTARTS.labels("test-loop")._value.get() - before == 2
+    await loop.stop()
+    with pytest.raises(RuntimeError, match="not running"):
+        await loop.check()
