@@ -784,6 +784,27 @@ def _join_runs(toks: list[str]) -> list[str]:
     return out
 
 
+def describe_marks(payload: dict) -> list[dict]:
+    """The forms a recordation's title and aliases are looked for in, as the registry shows them: the script,
+    the folded key, for a Chinese mark its pinyin (and so its homophones), and whether it is an ordinary word."""
+    common_aliases = {fold_key(a) for a in payload.get("common_word_aliases") or ()}
+    out = []
+    for text, kind in [(payload.get("title", ""), "title")] + [(a, "alias") for a in payload.get("aliases") or ()]:
+        key = fold_key(text)
+        if not key:
+            continue
+        han = has_han(key)
+        unspaced = [is_unspaced(c) for c in key]
+        script = ("Han" if han else "unspaced") if all(unspaced) else ("mixed" if any(unspaced) else "Latin")
+        entry = {"text": text, "kind": kind, "script": script, "folded": key}
+        if han:
+            entry["pinyin"] = " ".join(sound(c) for c in key)
+        entry["common_word"] = bool((kind == "title" and payload.get("common_word")) or key in common_aliases
+                                    or key in ORDINARY_WORDS or key in ORDINARY_WORDS_ZH)
+        out.append(entry)
+    return out
+
+
 def __getattr__(name: str):  # noqa: ANN202 - scoring API re-exported lazily (it imports this module)
     if name in ("Scoring", "assess_line", "LineResult", "Context"):
         from services.risk import scoring
