@@ -100,7 +100,10 @@ def to_simplified(text: str) -> str:
         import opencc
 
         _T2S = opencc.OpenCC("t2s")
-    return _T2S.convert(text)
+    try:
+        return _T2S.convert(text)
+    except UnicodeEncodeError:  # an unpaired surrogate: not text, read as a space
+        return _T2S.convert(_CONTROL.sub(" ", text))
 
 
 def is_unspaced(token: str) -> bool:
