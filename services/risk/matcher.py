@@ -205,6 +205,7 @@ class RegistryIndex:
     size: int = 0
     terms: int = 0
     _fuzzy_cache: dict = field(default_factory=dict, repr=False)
+    _unspaced_cache: dict = field(default_factory=dict, repr=False)
 
     @classmethod
     def build(cls, recordations: list[RecordationV1]) -> "RegistryIndex":
@@ -287,6 +288,7 @@ class RegistryIndex:
 
     def clear_cache(self) -> None:
         self._fuzzy_cache.clear()
+        self._unspaced_cache.clear()
 
 
 # Words that, just before a mark, say the goods are *for* the marked product, not of that brand.
@@ -539,7 +541,7 @@ def find_candidates(index: RegistryIndex, jurisdiction: str, field_name: str, te
     if plan.segs and jur.automaton is not None:
         latin_marks = {s + k for s, n in matched_spans for k in range(n)}
         for seg in plan.segs:
-            _find_unspaced(jur, plan, seg, field_name, out, descriptive_field, latin_marks)
+            _find_unspaced(index, jurisdiction, jur, plan, seg, field_name, out, descriptive_field, latin_marks)
     return out
 
 
@@ -559,9 +561,36 @@ def _full_width(text: str, literal: str) -> bool:
     return literal in compact(run)
 
 
-def _find_unspaced(jur: _JurIndex, plan: _Plan, seg: _Seg, field_name: str, out: list[Candidate],
-                   descriptive_field: bool, latin_marks: set[int]) -> None:
-    """Marks in one run of unspaced text: whole marks by the automaton, then homophones and near forms."""
+def _find_unspaced(index: RegistryIndex, jurisdiction: str, jur: _JurIndex, plan: _Plan, seg: _Seg,
+                   field_name: str, out: list[Candidate], descriptive_field: bool, latin_marks: set[int]) -> None:
+    """Marks in one run of unspaced text: whole marks by the automaton, then homophones and near forms.
+    What a run holds is cached per index (goods texts repeat); where it sits in the line is not."""
+    cache_key = (jurisdiction, seg.text, seg.starts)  # where its pieces were spaced apart matters
+    cached = index._unspaced_cache.get(cache_key)
+    if cached is None:
+        cached = _search_run(jur, seg)
+        if len(index._unspaced_cache) >= FUZZY_CACHE_SIZE:
+            index._unspaced_cache.clear()
+        index._unspaced_cache[cache_key] = cached
+    found, spans = cached
+    text = seg.text
+    for term, kind, s, e, tricks, how, detail, distance in found:
+        how = list(how)
+        if kind != "fuzzy":
+            as_written = _as_written(plan, seg, s, e)
+            if as_written != text[s:e]:
+                how.append("traditional")
+                detail = f"written in Traditional characters {as_written!r}"
+        cand = Candidate(term, field_name, kind, text[s:e], distance=distance, tricks=tricks, how=tuple(how),
+                         detail=detail)
+        if descriptive_field and _zh_descriptive_han(plan, seg, s, e, spans, latin_marks):
+            cand.descriptive = True
+        out.append(cand)
+
+
+def _search_run(jur: _JurIndex, seg: _Seg) -> tuple[list[tuple], list[tuple[int, int]]]:
+    """The marks a run holds, whatever field or line it is in: (term, kind, start, end, tricks, how, detail,
+    distance) each, and the spans of the marks found as written."""
     text = seg.text
     marks: list[tuple[int, int, tuple[Term, ...]]] = []
     ordinary: list[tuple[int, int]] = []
@@ -575,31 +604,19 @@ def _find_unspaced(jur: _JurIndex, plan: _Plan, seg: _Seg, field_name: str, out:
     marks = [(s, e, t) for s, e, t in marks
              if not any(os_ <= s and e <= oe and oe - os_ > e - s for os_, oe in ordinary)]
     spans: list[tuple[int, int]] = [(s, e) for s, e, _ in marks]
-    found: list[tuple[Candidate, int, int]] = []
-    tk = plan.tk
+    found: list[tuple] = []
     for s, e, terms in marks:
-        as_written = _as_written(plan, seg, s, e)
         spaced = seg.spaced_out(s, e)
         for term in terms:
-            how: list[str] = ["alias"] if term.kind == "alias" else []
-            detail: list[str] = []
-            kind = term.kind
-            tricks: tuple[str, ...] = ()
-            if as_written != text[s:e]:
-                how.append("traditional")
-                detail.append(f"written in Traditional characters {as_written!r}")
+            how = ("alias",) if term.kind == "alias" else ()
             if spaced:
-                kind, tricks = "normalised", ("characters spaced out",)
-                how.append("spaced_characters")
-            found.append((Candidate(term, field_name, kind, text[s:e], tricks=tricks, how=tuple(how),
-                                    detail="; ".join(detail)), s, e))
+                found.append((term, "normalised", s, e, ("characters spaced out",), how + ("spaced_characters",), "",
+                              0))
+            else:
+                found.append((term, term.kind, s, e, (), how, "", 0))
     if jur.near_lengths:
-        _near_forms(jur, seg, field_name, spans, ordinary, found)
-    for cand, s, e in found:
-        if descriptive_field and _zh_descriptive_han(plan, seg, s, e, spans, latin_marks):
-            cand.descriptive = True
-        out.append(cand)
-    del tk
+        _near_forms(jur, seg, spans, ordinary, found)
+    return found, spans
 
 
 def _as_written(plan: _Plan, seg: _Seg, s: int, e: int) -> str:
@@ -618,8 +635,8 @@ def _as_written(plan: _Plan, seg: _Seg, s: int, e: int) -> str:
     return "".join(pieces)[s:e]
 
 
-def _near_forms(jur: _JurIndex, seg: _Seg, field_name: str, spans: list[tuple[int, int]],
-                ordinary: list[tuple[int, int]], found: list) -> None:  # noqa: ANN001
+def _near_forms(jur: _JurIndex, seg: _Seg, spans: list[tuple[int, int]], ordinary: list[tuple[int, int]],
+                found: list) -> None:  # noqa: ANN001
     """Homophones and one-look-alike-character forms of Chinese marks, window by window: two probes each."""
     text = seg.text
     n = len(text)
@@ -662,8 +679,7 @@ def _near_forms(jur: _JurIndex, seg: _Seg, field_name: str, spans: list[tuple[in
                         continue
                     detail = f"same pinyin {' '.join(syl[s:e])}"
                 seen.add((id(term), s))
-                found.append((Candidate(term, field_name, "fuzzy", window, distance=len(diffs), how=(how,),
-                                        detail=detail), s, e))
+                found.append((term, "fuzzy", s, e, (), (how,), detail, len(diffs)))
 
 
 def _zh_prefix(text: str, pos: int, spans: list[tuple[int, int]]) -> int | None:
