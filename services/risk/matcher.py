@@ -302,7 +302,7 @@ _FILLERS = frozenset({"the", "a", "an", "all", "your", "most", "models", "model"
 # ZH_CUE_GAP characters on ("耐克鞋专用鞋带", "乐高配件", "苹果15专用"). "男女通用" (unisex) is not one.
 ZH_PREFIX_CUES: tuple[str, ...] = ("适用于", "适用", "兼容", "适配", "用于", "适合", "专为", "配套", "可配", "支持",
                                    "替换", "替代", "代替", "匹配", "搭配", "可用于", "给")
-ZH_POSTFIX_CUES: tuple[str, ...] = ("专用", "配件", "适用", "兼容", "可用", "替换", "周边配件")
+ZH_POSTFIX_CUES: tuple[str, ...] = ("专用", "配件")  # not 适用 after the mark: "耐克运动鞋适用于跑步"
 ZH_FILLERS: tuple[str, ...] = ("的", "各种", "各款", "所有", "多款", "全系", "系列", "型号", "款", "原装", "新款", "和", "及",
                                "与", "或")
 ZH_CUE_GAP = 5
@@ -600,9 +600,10 @@ def _search_run(jur: _JurIndex, seg: _Seg) -> tuple[list[tuple], list[tuple[int,
             ordinary.append((s, e))
         if terms:
             marks.append((s, e, terms))
-    # a mark inside a longer ordinary word is that word ("苹果醋", "潘多拉魔盒", "三星级")
+    # a mark inside a longer ordinary word is that word ("苹果醋", "潘多拉魔盒", "三星级"); so is a mark whose
+    # first character ends an ordinary word ("快乐高尔夫" is 快乐 + 高尔夫, not 乐高)
     marks = [(s, e, t) for s, e, t in marks
-             if not any(os_ <= s and e <= oe and oe - os_ > e - s for os_, oe in ordinary)]
+             if not any((os_ <= s and e <= oe and oe - os_ > e - s) or os_ < s < oe < e for os_, oe in ordinary)]
     spans: list[tuple[int, int]] = [(s, e) for s, e, _ in marks]
     found: list[tuple] = []
     for s, e, terms in marks:

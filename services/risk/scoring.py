@@ -383,6 +383,12 @@ def assess_line(index: RegistryIndex, declaration: DeclarationV1, line: Declarat
     # One candidate per recordation: the strongest (brand beats model beats description; literal beats fuzzy).
     fake_words = _counterfeit_vocabulary(line.description)
     brand_recs = {c.term.recordation.recordation_id for c in candidates if c.where == "brand"}
+    # A description that names the mark descriptively once ("劳力士表带 适用劳力士") uses it so throughout.
+    descriptive_recs = {c.term.recordation.recordation_id for c in candidates if c.descriptive}
+    if descriptive_recs:
+        for c in candidates:
+            if c.where == "description" and c.term.recordation.recordation_id in descriptive_recs:
+                c.descriptive = True
     best_per_rec: dict[str, _Scored] = {}
     for c in candidates:
         rec = c.term.recordation
