@@ -468,7 +468,7 @@ def find_candidates(index: RegistryIndex, jurisdiction: str, field_name: str, te
     plan = _plan(text, jur.max_tokens)
     exact = jur.exact
     out: list[Candidate] = []
-    starts: list[int] = []
+    cand_spans: list[tuple[int, int]] = []  # (first token, tokens) of each candidate in ``out``
     matched_spans: list[tuple[int, int]] = []
     tk = None
     literal_set = None
@@ -503,7 +503,7 @@ def find_candidates(index: RegistryIndex, jurisdiction: str, field_name: str, te
                 how.append("invisible_characters")
             out.append(Candidate(term, field_name, kind, found, tricks=tricks, how=tuple(how),
                                  detail="; ".join(detail), distance=0))
-            starts.append(start)
+            cand_spans.append((start, n))
         matched_spans.append((start, n))
     # Bounded fuzzy step: only tokens (and pairs) that are not ordinary words and were not found exactly.
     if plan.fuzzy_grams:
@@ -527,13 +527,13 @@ def find_candidates(index: RegistryIndex, jurisdiction: str, field_name: str, te
                 glued = plan.tk.unspaced and any(plan.tk.glued[start:start + n])
                 out.append(Candidate(term, field_name, "fuzzy", " ".join(folded[start:start + n]), distance=dist,
                                      how=("glued_latin",) if glued else ()))
-                starts.append(start)
+                cand_spans.append((start, n))
                 matched_spans.append((start, n))
     descriptive_field = field_name == "description"
     if descriptive_field and out:
         folded = tuple(plan.tk.folded)
         positions = {s + k for s, n in matched_spans for k in range(n)}
-        for cand, start, (_, n) in zip(out, starts, _spans_of(out, starts, matched_spans)):
+        for cand, (start, n) in zip(out, cand_spans):
             if _is_descriptive(folded, start, {p for p in positions if p < start}):
                 cand.descriptive = True
             elif plan.segs and _zh_descriptive_latin(plan, start, n, positions):
@@ -543,14 +543,6 @@ def find_candidates(index: RegistryIndex, jurisdiction: str, field_name: str, te
         for seg in plan.segs:
             _find_unspaced(index, jurisdiction, jur, plan, seg, field_name, out, descriptive_field, latin_marks)
     return out
-
-
-def _spans_of(out, starts, matched_spans):  # noqa: ANN001, ANN202
-    """The (start, length) of each Latin candidate, in order (a span per candidate)."""
-    lengths = {}
-    for s, n in matched_spans:
-        lengths.setdefault(s, n)
-    return [(s, lengths.get(s, 1)) for s in starts]
 
 
 def _full_width(text: str, literal: str) -> bool:
@@ -731,8 +723,9 @@ def _zh_descriptive_han(plan: _Plan, seg: _Seg, s: int, e: int, spans: list[tupl
     if back == 0:  # the run is used up: look at the words before it
         i = seg.first - 1
         steps = 0
+        cue_ends = _cue_ends(tuple(folded))  # an English cue: "strap for 劳力士"
         while i >= 0 and steps < 3:
-            if seg.first in _cue_ends(tuple(folded[: seg.first])) or (i + 1) in _cue_ends(tuple(folded[: i + 1])):
+            if (i + 1) in cue_ends:
                 return True
             if plan.unspaced_tok[i]:
                 prev = _seg_of(plan, i)
