@@ -299,13 +299,16 @@ DESCRIPTIVE_CUES: tuple[tuple[str, ...], ...] = (
 )
 _FILLERS = frozenset({"the", "a", "an", "all", "your", "most", "models", "model", "series"})
 # The same in Chinese: a cue before the mark ("适用于苹果手机", "兼容乐高") or after it, at most
-# ZH_CUE_GAP characters on ("耐克鞋专用鞋带", "乐高配件", "苹果15专用"). "男女通用" (unisex) is not one.
+# ZH_CUE_GAP characters on ("耐克鞋专用鞋带", "乐高配件", "苹果15专用"), or "通用" right after the marks
+# ("苹果华为通用充电线"). "男女通用" (unisex) is not one.
 ZH_PREFIX_CUES: tuple[str, ...] = ("适用于", "适用", "兼容", "适配", "用于", "适合", "专为", "配套", "可配", "支持",
                                    "替换", "替代", "代替", "匹配", "搭配", "可用于", "给")
 ZH_POSTFIX_CUES: tuple[str, ...] = ("专用", "配件")  # not 适用 after the mark: "耐克运动鞋适用于跑步"
 ZH_FILLERS: tuple[str, ...] = ("的", "各种", "各款", "所有", "多款", "全系", "系列", "型号", "款", "原装", "新款", "和", "及",
                                "与", "或")
 ZH_CUE_GAP = 5
+ZH_COMMON_GAP = 2  # "苹果三星通用": 通用 (fits all) right after the marks
+_NOT_FITS_ALL = frozenset({"男女", "老少", "四季", "春秋", "冬夏", "大小", "内外", "左右", "男士", "女士", "成人", "儿童"})
 _JOIN_SEPARATORS = frozenset(" \t\n\r·・•‧∙.-_~")
 
 
@@ -660,6 +663,8 @@ def _near_forms(jur: _JurIndex, seg: _Seg, spans: list[tuple[int, int]], ordinar
                 if (id(term), s) in seen:
                     continue
                 diffs = [k for k in range(length) if window[k] != term.folded[k]]
+                # a variant keeps at least one character of the mark ("奈克" is 耐克; "老立式", all three
+                # characters replaced, is an ordinary word with the sound of 劳力士, not a variant of it)
                 if not diffs or len(diffs) == length or any(window[k] in _FUNCTION_CHARS for k in diffs):
                     continue
                 if how == "lookalike":
@@ -693,12 +698,18 @@ def _zh_prefix(text: str, pos: int, spans: list[tuple[int, int]]) -> int | None:
 
 
 def _zh_postfix(text: str, pos: int, budget: int) -> bool | None:
-    """A Chinese cue within ``budget`` characters after ``pos``; None when the run ends before the budget."""
+    """A Chinese cue within ``budget`` characters after ``pos``; None when the run ends before the budget.
+
+    "通用" (fits all) counts right after the marks ("苹果华为通用充电线", "iPhone通用"), not after "男女"
+    (unisex) or the like."""
     rest = text[pos:pos + budget + 4]
     for cue in ZH_POSTFIX_CUES:
         i = rest.find(cue)
         if 0 <= i <= budget:
             return True
+    i = rest.find("通用")
+    if 0 <= i <= min(budget, ZH_COMMON_GAP) and rest[max(0, i - 2):i] not in _NOT_FITS_ALL:
+        return True
     return None if len(text) - pos <= budget else False
 
 

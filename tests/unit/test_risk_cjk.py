@@ -203,8 +203,13 @@ def test_one_look_alike_character_is_a_near_form() -> None:
     assert a.suspected is True
 
 
+def test_a_longer_mark_with_two_characters_of_the_same_sound() -> None:
+    h = hit(assess("阿弟大斯运动鞋"), "CN-T-ADIDAS")
+    assert h is not None and h.how == ["homophone"] and h.found == "阿弟大斯"
+    assert assess("老立式座钟", hs="910511").hits == []  # every character replaced: an ordinary word
+
 def test_near_forms_need_a_character_of_the_mark_and_never_read_common_words() -> None:
-    assert assess("乃可运动鞋").hits == []  # every character replaced: not a near form
+    assert assess("乃可运动鞋").hits == []  # both characters of a two-character mark replaced: not a near form
     assert assess("平果手机", hs="851713").hits == []  # 苹果 is an ordinary word: no homophones of it
 
 
@@ -267,6 +272,9 @@ def test_a_real_chinese_description_is_not_vague() -> None:
     ("耐克鞋专用鞋带", "640411", "CN-T-NIKE"),
     ("用于LV手袋的内胆包", "420221", "CN-T-LV"),
     ("strap for 劳力士 watch", "910211", "CN-T-ROLEX"),
+    ("苹果三星通用充电线", "851713", "CN-T-SAMSUNG"),
+    ("iPhone/三星 通用 数据线", "851713", "CN-T-SAMSUNG"),
+    ("劳力士表带替换 适用劳力士", "910211", "CN-T-ROLEX"),
 ])
 def test_chinese_descriptive_use_is_not_suspected(description: str, hs: str, rid: str) -> None:
     a = assess(description, hs=hs)
