@@ -70,11 +70,16 @@ def zh_mark(rng: random.Random) -> str:
     return "".join(rng.choice(ZH_MARK_CHARS) for _ in range(rng.choice([3, 3, 4])))
 
 
+_S2T = []
+
+
 def traditional(text: str) -> str:
     """The same text in Traditional characters (OpenCC s2t), as Hong Kong and Taiwan traders write it."""
-    import opencc
+    if not _S2T:
+        import opencc
 
-    return opencc.OpenCC("s2t").convert(text)
+        _S2T.append(opencc.OpenCC("s2t"))
+    return _S2T[0].convert(text)
 
 
 def word(rng: random.Random, syllables: int | None = None) -> str:
