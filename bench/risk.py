@@ -435,6 +435,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", default="100,1000,10000,100000")
     ap.add_argument("--matcher-lines", type=int, default=20_000)
+    ap.add_argument("--rounds", type=int, default=5, help="matcher rounds over all sizes (best of)")
     ap.add_argument("--marks", type=int, default=10_000)
     ap.add_argument("--backlog-lines", type=int, default=60_000)
     ap.add_argument("--load-lines-per-s", type=float, default=2000)
@@ -446,7 +447,7 @@ def main() -> None:
     matcher = {}
     if args.only in (None, "matcher"):
         say("-- matcher time per line (pure, in-process) --")
-        matcher = matcher_phase([int(s) for s in args.sizes.split(",")], args.matcher_lines)
+        matcher = matcher_phase([int(s) for s in args.sizes.split(",")], args.matcher_lines, args.rounds)
     pipe = None
     if args.only in (None, "pipeline"):
         from deploy.local import stack
