@@ -118,11 +118,14 @@ def create_app(
     async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.settings = settings
         app.state.authenticator = Authenticator(settings)
-        if lifespan is None:
-            yield
-        else:
-            async with asynccontextmanager(lifespan)(app):
+        try:
+            if lifespan is None:
                 yield
+            else:
+                async with asynccontextmanager(lifespan)(app):
+                    yield
+        finally:
+            await app.state.authenticator.aclose()
 
     # Docs assets are served by the service itself, so /docs works on closed networks.
     app = FastAPIOffline(title=title, description=description, version=version, lifespan=_lifespan)
