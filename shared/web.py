@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+from pathlib import Path
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -33,6 +34,8 @@ HTTP_LATENCY = Histogram(
 )
 
 ReadinessCheck = Callable[[], Awaitable[None]]
+# Sign-in (authorization code + PKCE) for the platform's own pages: the console, the administration page.
+SIGNIN_SCRIPT = Path(__file__).with_name("static") / "signin.js"
 
 
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:

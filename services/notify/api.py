@@ -86,7 +86,7 @@ async def reply(notice_id: str, body: ReplyBody, session: Session, request: Requ
         if notice is None:
             raise HTTPException(404, detail={"code": "notice_not_found", "message": f"no notice {notice_id}"})
         _visible(notice, who)
-        status, row = await service.take_reply(session, notice_id=notice_id, reply=parsed, by=who.name)
+        status, row = await service.take_reply(session, notice_id=notice_id, reply=parsed, by=who.actor)
     rt = request.app.state.runtime
     signalled = True
     try:

@@ -1,6 +1,6 @@
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 
-from shared.settings import ServiceSettings
+from shared.settings import ServiceSettings, check_secret
 
 
 class Settings(ServiceSettings):
@@ -16,3 +16,10 @@ class Settings(ServiceSettings):
     webhook_timeout_s: float = 5.0
     public_url: str = Field(default="http://127.0.0.1:8004", validation_alias=AliasChoices("NOTIFY_PUBLIC_URL", "NOTIFY_URL"),
                             description="Address of this service as rights holders reach it (reply links)")
+    # Signs the webhooks to rights holders (X-IPR-Signature); no longer an API credential.
+    holder_token_secret: SecretStr = Field(description="HMAC key signing holder webhooks")
+
+    @field_validator("holder_token_secret")
+    @classmethod
+    def _real(cls, value: SecretStr) -> SecretStr:
+        return check_secret(value, "HOLDER_TOKEN_SECRET")  # type: ignore[return-value]
