@@ -1,4 +1,5 @@
-"""The officers' console in a real browser (Debian's chromium, headless, driven by Playwright)."""
+"""The officers' console in a real browser (Debian's chromium, headless, driven by Playwright): the officer signs
+in on the platform's own sign-in page (authorization code + PKCE), works the case, and signs out."""
 
 from __future__ import annotations
 
@@ -38,10 +39,18 @@ async def test_officer_sees_the_case_and_records_the_determination(http, stack) 
         page = await browser.new_page(viewport={"width": 1400, "height": 900})
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         await page.goto(f"{stack.url('cases')}/console")
-        # without a token the console says what it needs
-        await page.wait_for_selector("#message.error")
-        await page.fill("#token", stack.secrets["OFFICER_API_TOKEN"])
-        await page.click("#save-token")
+        # the console sends the officer to the provider's sign-in page
+        await page.wait_for_selector("#username")
+        assert page.url.startswith(f"{stack.issuer}/interaction/")
+        await page.fill("#username", "wang.wei")
+        await page.fill("#password", "not the password")
+        await page.click("#sign-in")
+        assert "wrong password" in await page.inner_text("#error")
+        await page.fill("#password", stack.password)
+        await page.click("#sign-in")
+        await page.wait_for_function("document.querySelector('#who')?.textContent.includes('Wang Wei')")
+        assert page.url == f"{stack.url('cases')}/console"  # the code is exchanged and gone from the address
+        assert "CN5300" in await page.inner_text("#who")
         row = page.locator(f"tr.case-row[data-id='{case_id}']")
         await row.wait_for()
         assert "detained" in await row.inner_text()
@@ -57,9 +66,16 @@ async def test_officer_sees_the_case_and_records_the_determination(http, stack) 
         await page.wait_for_function("document.querySelector('#case-state')?.textContent === 'confiscated'",
                                      timeout=20_000)
         await page.screenshot(path=str(stack.profile.data / "console.png"))
+        # sign out: the provider asks, ends the session, and the console needs a new sign-in
+        await page.click("#sign-out")
+        await page.click("#logout-yes")
+        await page.wait_for_selector("#username")
+        assert page.url.startswith(f"{stack.issuer}/interaction/")
         await browser.close()
     assert errors == []
     final = (await http.get(f"{stack.url('cases')}/v1/cases/{case_id}", headers=stack.auth("officer"))).json()
     assert final["state"] == "confiscated"
     determined = next(h for h in final["history"] if h["event"] == "customs_determined")
-    assert determined["detail"]["fine_tier"] == "heavier" and determined["detail"]["officer"] == "officer"
+    assert determined["detail"]["fine_tier"] == "heavier"
+    assert determined["detail"]["officer"] == "Wang Wei (wang.wei)"
+    assert determined["detail"]["actor"] == {"sub": "wang.wei", "name": "Wang Wei", "role": "officer"}
