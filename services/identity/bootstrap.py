@@ -4,6 +4,8 @@
 
 SPEC: ``{"holders": [...], "accounts": [...], "clients": [...]}`` in the shapes of the administration
 API (``NewHolder`` plus ``verified``, ``NewAccount``, ``NewClient`` plus ``secret`` for machine clients).
+``${NAME}`` in the file is replaced by the environment variable NAME (secrets stay out of the file; a
+missing variable stops the bootstrap).
 What exists is brought in line (client redirect URIs and secrets, a changed password), what is missing
 is created; every change is in the audit log under ``bootstrap``. The embedded stack runs it at every
 ``make up`` with the platform's own clients and the demo accounts; production runs it once with its
@@ -17,6 +19,7 @@ import json
 import os
 import sys
 from pathlib import Path
+from string import Template
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -89,7 +92,10 @@ async def apply(url: str, spec: dict) -> dict[str, int]:
 def main() -> None:
     if len(sys.argv) != 2:
         raise SystemExit(__doc__)
-    spec = json.loads(Path(sys.argv[1]).read_text())
+    try:
+        spec = json.loads(Template(Path(sys.argv[1]).read_text()).substitute(os.environ))
+    except KeyError as exc:
+        raise SystemExit(f"identity bootstrap: environment variable {exc} is not set") from None
     counts = asyncio.run(apply(os.environ["DATABASE_URL"], spec))
     print("identity bootstrap: " + ", ".join(f"{n} {kind} changed" for kind, n in counts.items()))
 
