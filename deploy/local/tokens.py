@@ -121,7 +121,8 @@ def sign_in(issuer: str, username: str, password: str, *, client_id: str = CLI_C
                 if target.startswith(redirect_uri):
                     query = parse_qs(urlparse(target).query)
                     if "error" in query:
-                        raise SignInFailed(f"{username}: {query['error'][0]}: {query.get('error_description', [''])[0]}")
+                        why = query.get("error_description", [""])[0]
+                        raise SignInFailed(f"{username}: {query['error'][0]}: {why}")
                     if query.get("state") != [state]:
                         raise SignInFailed("the provider answered with another state")
                     return _exchange(http, meta, client_id, redirect_uri, query["code"][0], verifier)

@@ -249,7 +249,8 @@ async def expire_lapsed(sessionmaker: async_sessionmaker[AsyncSession]) -> int:
             row = await session.get(Recordation, rid, with_for_update=True)
             if row is None or row.status != "active" or row.valid_until >= today_in(jur):
                 continue
-            await change_recordation(session, recordation_id=rid, command="expire", actor="IPR risk service (risk)", actor_sub="risk",
+            await change_recordation(session, recordation_id=rid, command="expire", actor="IPR risk service (risk)",
+                                     actor_sub="risk",
                                      reason="last valid day has passed")
             n += 1
     return n

@@ -34,7 +34,8 @@ async def _declare(http, stack, **changes) -> dict:  # noqa: ANN001
     return body
 
 
-async def _admin(http, stack, method: str, path: str, body: dict | None = None, who: str = "administrator"):  # noqa: ANN001, ANN201
+async def _admin(http, stack, method: str, path: str, body: dict | None = None,  # noqa: ANN001, ANN201
+                 who: str = "administrator"):
     return await http.request(method, f"{stack.url('identity')}{path}", json=body, headers=stack.auth(who))
 
 
@@ -63,7 +64,8 @@ async def test_the_case_worker_acts_on_behalf_of_the_officer(http, stack) -> Non
     body = await _declare(http, stack)
     case_id = f"IPR-{body['declaration_id']}-L1"
     case = await case_in_state(http, stack, case_id, "suspended")
-    notice = (await http.get(f"{stack.url('notify')}/v1/notices?case_id={case_id}", headers=stack.auth("holder"))).json()[0]
+    notices = await http.get(f"{stack.url('notify')}/v1/notices?case_id={case_id}", headers=stack.auth("holder"))
+    notice = notices.json()[0]
     r = await http.post(f"{stack.url('notify')}/v1/notices/{notice['notice_id']}/reply", headers=stack.auth("holder"),
                         json={"decision": "no_detention"})
     assert r.status_code in (200, 201)
@@ -191,7 +193,8 @@ async def test_a_disabled_holder_user_is_refused_at_sign_in_and_at_refresh(http,
     again = tokens_mod.sign_in(stack.issuer, account, stack.password)
 
     # disabling the holder itself locks out all of its users
-    assert (await _admin(http, stack, "POST", f"/v1/holders/{holder}/disable", {"reason": "unverified"})).status_code == 200
+    disabled = await _admin(http, stack, "POST", f"/v1/holders/{holder}/disable", {"reason": "unverified"})
+    assert disabled.status_code == 200
     with pytest.raises(tokens_mod.SignInFailed, match="not .or no longer. verified"):
         tokens_mod.sign_in(stack.issuer, account, stack.password)
     with pytest.raises(tokens_mod.SignInFailed):
@@ -201,7 +204,8 @@ async def test_a_disabled_holder_user_is_refused_at_sign_in_and_at_refresh(http,
 async def test_a_disabled_client_gets_no_new_token(http, stack) -> None:  # noqa: ANN001
     secret = stack.client_secret("clearance-express")
     assert tokens_mod.client_credentials(stack.issuer, "clearance-express", secret)
-    assert (await _admin(http, stack, "POST", "/v1/clients/clearance-express/disable", {"reason": "test"})).status_code == 200
+    disabled = await _admin(http, stack, "POST", "/v1/clients/clearance-express/disable", {"reason": "test"})
+    assert disabled.status_code == 200
     try:
         with pytest.raises(tokens_mod.SignInFailed, match="invalid_client"):
             tokens_mod.client_credentials(stack.issuer, "clearance-express", secret)
@@ -312,7 +316,8 @@ def _bad_tokens(stack) -> dict[str, str]:  # noqa: ANN001
     ("guarantees", "GET", "/v1/alerts"),
     ("identity", "GET", "/v1/accounts"),
 ])
-async def test_bad_tokens_get_401_with_the_reason(http, stack, service: str, method: str, path: str) -> None:  # noqa: ANN001
+async def test_bad_tokens_get_401_with_the_reason(http, stack, service: str, method: str,  # noqa: ANN001
+                                                  path: str) -> None:
     # the genuine article passes the token checks (here: forged with the issuer's own key, so each case below
     # differs from it in exactly one respect)
     ok = await http.request(method, f"{stack.url(service)}{path}", json=example_declaration(
