@@ -38,9 +38,9 @@ def _visible(notice: Notice, who: Principal) -> None:
 @router.post("", status_code=201, response_model=NoticeResult,
              summary="Issue a written notice and deliver it by e-mail and webhook (idempotent)")
 async def issue(body: NoticeRequest, session: Session, request: Request,
-                _: Annotated[Principal, Depends(require("system"))]) -> NoticeResult:
+                who: Annotated[Principal, Depends(require("system"))]) -> NoticeResult:
     async with session.begin():
-        notice_id = await service.create(session, request=body)
+        notice_id = await service.create(session, request=body, issued_by=who.actor)
     rt = request.app.state.runtime
     await service.deliver(rt.sessionmaker, request.app.state.settings, notice_id)
     async with rt.sessionmaker() as s:

@@ -31,7 +31,7 @@ REPLIES = Counter("ipr_holder_replies_total", "Replies of rights holders", ["dec
 def notice_view(n: Notice, deliveries: list[Delivery], reply: Reply | None) -> dict:
     return {
         "notice_id": n.notice_id, "case_id": n.case_id, "kind": n.kind, "holder_id": n.holder_id,
-        "holder_name": n.holder_name, "subject": n.subject, "body": n.body,
+        "holder_name": n.holder_name, "subject": n.subject, "body": n.body, "issued_by": n.issued_by,
         "reply_allowed": n.reply_allowed,
         "reply_deadline_at": n.reply_deadline_at.isoformat() if n.reply_deadline_at else None,
         "created_at": n.created_at.isoformat() if n.created_at else None,
@@ -57,7 +57,7 @@ async def load(session: AsyncSession, notice_id: str) -> tuple[Notice, list[Deli
     return notice, deliveries, reply
 
 
-async def create(session: AsyncSession, *, request: NoticeRequest) -> str:
+async def create(session: AsyncSession, *, request: NoticeRequest, issued_by: str | None = None) -> str:
     """Record the notice once per idempotency key; returns its id."""
 
     async def work() -> tuple[int, dict]:
@@ -66,7 +66,7 @@ async def create(session: AsyncSession, *, request: NoticeRequest) -> str:
             notice_id=notice_id, case_id=request.case_id, kind=request.kind, holder_id=request.holder.id,
             holder_name=request.holder.name, holder_email=request.holder.contact_email,
             webhook_url=request.holder.webhook_url, subject=request.subject, body=request.body,
-            reply_allowed=request.reply_allowed, reply_deadline_at=request.reply_deadline_at,
+            reply_allowed=request.reply_allowed, reply_deadline_at=request.reply_deadline_at, issued_by=issued_by,
         ))
         await session.flush()
         return 201, {"notice_id": notice_id}

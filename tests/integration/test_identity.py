@@ -74,6 +74,7 @@ async def test_the_case_worker_acts_on_behalf_of_the_officer(http, stack) -> Non
     assert replied["detail"]["by"] == "Nike brand protection (nike.ip)"
     hold = (await http.get(f"{stack.url('holds')}/v1/holds/{case['hold_id']}", headers=stack.auth("officer"))).json()
     assert {h["actor"] for h in hold["history"]} == {"IPR case worker (case-worker)"}
+    assert notice["issued_by"] == "IPR case worker (case-worker)"
 
 
 # ---------------------------------------------------------------- offices, holders, parties
