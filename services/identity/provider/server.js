@@ -83,7 +83,7 @@ const configuration = {
   clients: [],
   clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'none'],
   extraClientMetadata: { properties: ['ipr_kind', 'ipr_role', 'ipr_offices', 'ipr_first_party', 'ipr_audience'] },
-  scopes: ['openid', 'profile', 'offline_access', API_SCOPE],
+  scopes: ['openid', 'profile', 'offline_access'],  // 'api' belongs to the resource server
   claims: {
     openid: ['sub'],
     profile: ['name', 'preferred_username', 'locale'],
@@ -162,9 +162,11 @@ const configuration = {
   async loadExistingGrant(ctx) {
     const grantId = ctx.oidc.result?.consent?.grantId || ctx.oidc.session.grantIdFor(ctx.oidc.client.clientId);
     if (grantId) return ctx.oidc.provider.Grant.find(grantId);
-    if (ctx.oidc.client.ipr_first_party && ctx.oidc.session.accountId) {
+    if (ctx.oidc.client.ipr_first_party && ctx.oidc.account) {
       // The platform's own pages (console, administration): the person already agreed by signing in.
-      const grant = new ctx.oidc.provider.Grant({ clientId: ctx.oidc.client.clientId, accountId: ctx.oidc.session.accountId });
+      const grant = new ctx.oidc.provider.Grant({
+        clientId: ctx.oidc.client.clientId, accountId: ctx.oidc.account.accountId,
+      });
       grant.addOIDCScope('openid profile offline_access');
       grant.addResourceScope(AUDIENCE, API_SCOPE);
       await grant.save();
@@ -207,8 +209,10 @@ function html(ctx, body, status = 200) {
   ctx.status = status;
   ctx.type = 'html';
   ctx.set('cache-control', 'no-store');
-  ctx.set('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'; form-action 'self' "
-    + `${ISSUER}; frame-ancestors 'none'; base-uri 'none'`);
+  // No form-action: browsers apply it to the redirects after the form too, and the sign-in ends in a redirect
+  // to the client's own address.
+  ctx.set('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; "
+    + "base-uri 'none'");
   ctx.body = body;
 }
 
