@@ -44,6 +44,7 @@ def test_rotation_publishes_both_keys_then_retires_the_old_one(tmp_path: Path) -
     path = tmp_path / "jwks.json"
     (first,) = keys.ensure(path)
     assert first["kty"] == "RSA" and first["alg"] == "RS256" and "d" in first  # private: the provider signs
+    assert "key_ops" not in first  # it also verifies with it (ID token hints at sign-out)
     assert oct(path.stat().st_mode & 0o777) == "0o600"
     assert keys.ensure(path) == [first]  # idempotent
     rotated = keys.rotate(path)

@@ -82,6 +82,10 @@ const configuration = {
   },
   clients: [],
   clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'none'],
+  // Browser pages (public clients) call the token endpoint from the origins of their own redirect URIs only.
+  clientBasedCORS(ctx, origin, client) {
+    return client.clientAuthMethod === 'none' && client.redirectUris.some((uri) => URL.parse(uri)?.origin === origin);
+  },
   extraClientMetadata: { properties: ['ipr_kind', 'ipr_role', 'ipr_offices', 'ipr_first_party', 'ipr_audience'] },
   scopes: ['openid', 'profile', 'offline_access'],  // 'api' belongs to the resource server
   claims: {
@@ -303,6 +307,7 @@ provider.use(async (ctx, next) => {
 });
 
 provider.on('server_error', (ctx, err) => console.error('identity: server error', ctx.path, err));
+provider.on('end_session.error', (ctx, err) => console.error('identity: sign-out refused:', err.message, err.cause?.message || ''));
 provider.on('grant.error', (ctx, err) => {
   if (err.statusCode >= 500) console.error('identity: grant error', err);
 });
