@@ -124,16 +124,17 @@ def _demo_client_secret_keys() -> tuple[str, ...]:
 
 
 SECRET_KEYS = (
-    "HOLDER_TOKEN_SECRET",  # signs holder webhooks (notify)
+    "WEBHOOK_KEY_ENCRYPTION_SECRET",  # notify: encrypts recipients' webhook signing keys at rest
     "PG_PASSWORD",
     "IDENTITY_COOKIE_KEY",
     "IDENTITY_DEMO_PASSWORD",
     *(key for _, _, key in SERVICE_CLIENTS.values()),
     *_demo_client_secret_keys(),
 )
-# Static API tokens of earlier versions: removed from the secrets file when it is rewritten.
+# Static API tokens and the holder-token key of earlier versions: removed from the secrets file when it is rewritten.
 RETIRED_KEYS = ("INTAKE_API_TOKEN", "OFFICER_API_TOKEN", "SUPERVISOR_API_TOKEN", "SERVICE_API_TOKEN",
-                "DEMO_HOLDER_TOKEN")
+                "DEMO_HOLDER_TOKEN", "HOLDER_TOKEN_SECRET")
+SERVICE_SECRETS = {"WEBHOOK_KEY_ENCRYPTION_SECRET": "notify"}  # secrets only one service gets
 
 
 def issuer_url(profile: Profile) -> str:
@@ -177,8 +178,7 @@ def load_secrets(profile: Profile) -> dict[str, str]:
 def service_env(profile: Profile, sec: dict[str, str], service: str | None) -> dict[str, str]:
     """Environment of one platform process in this profile."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "OIDC_CLIENT_"))}
-    if service == "notify":
-        env["HOLDER_TOKEN_SECRET"] = sec["HOLDER_TOKEN_SECRET"]
+    env.update({k: sec[k] for k, only in SERVICE_SECRETS.items() if only == service})
     p = profile.service_ports
     env.update(
         {
@@ -205,6 +205,11 @@ def service_env(profile: Profile, sec: dict[str, str], service: str | None) -> d
             "OIDC_AUDIENCE": AUDIENCE,
         }
     )
+    if profile.name == "test":
+        # Notice deliveries: short timeouts, lease and backoff, so retries and recovery are seen in seconds.
+        env.update({"SMTP_TIMEOUT_S": "3", "WEBHOOK_TIMEOUT_S": "2", "DELIVERY_LEASE_SECONDS": "6",
+                    "DELIVERY_RETRY_BASE_SECONDS": "0.5", "DELIVERY_RETRY_MAX_INTERVAL_SECONDS": "2",
+                    "DELIVERY_POLL_SECONDS": "0.2", "DELIVERY_FIRST_ATTEMPT_WAIT_SECONDS": "5"})
     if service:
         env["SERVICE_NAME"] = service
         env["DATABASE_URL"] = database_url(profile, sec, service)

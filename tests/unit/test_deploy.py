@@ -23,11 +23,13 @@ ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 SERVICES = ("intake", "risk", "holds", "notify", "disposal", "guarantees", "cases", "identity")
 KAFKA_SERVICES = tuple(s for s in SERVICES if s != "identity")
-PLATFORM_SECRETS = ("HOLDER_TOKEN_SECRET", "CLIENT_SECRET_CASES", "CLIENT_SECRET_CASE_WORKER", "CLIENT_SECRET_RISK_1")
+PLATFORM_SECRETS = ("CLIENT_SECRET_CASES", "CLIENT_SECRET_CASE_WORKER", "CLIENT_SECRET_RISK_1")
 IDENTITY_SECRETS = ("IDENTITY_JWKS", "IDENTITY_COOKIE_KEYS", "IDENTITY_ADMIN_PASSWORD")
+NOTIFY_SECRETS = ("WEBHOOK_KEY_ENCRYPTION_SECRET",)  # only notify gets these
 RETIRED_TOKENS = ("INTAKE_API_TOKEN", "OFFICER_API_TOKEN", "SUPERVISOR_API_TOKEN", "SERVICE_API_TOKEN",
-                  "DEMO_HOLDER_TOKEN")
-COMPOSE_SECRETS = (*PLATFORM_SECRETS, *IDENTITY_SECRETS, "POSTGRES_PASSWORD", "GRAFANA_ADMIN_PASSWORD")
+                  "DEMO_HOLDER_TOKEN", "HOLDER_TOKEN_SECRET")
+COMPOSE_SECRETS = (*PLATFORM_SECRETS, *IDENTITY_SECRETS, *NOTIFY_SECRETS, "POSTGRES_PASSWORD",
+                   "GRAFANA_ADMIN_PASSWORD")
 SECRET_KEY = re.compile(r"TOKEN(?!_URL)|SECRET|PASSWORD|PWD")
 
 # Series that do not come from the platform's own code: Prometheus' scrape health and
@@ -208,7 +210,8 @@ def test_alerts_are_well_formed_and_cover_the_failure_modes() -> None:
         assert rule["annotations"]["summary"], rule["alert"]
     used = set().union(*(promql_metrics(r["expr"]) for r in rules))
     for name in ("up", "ipr_kafka_dead_lettered_total", "ipr_http_requests_total", "ipr_notice_deliveries_total",
-                 "ipr_guarantee_alerts"):
+                 "ipr_notice_delivery_attempts_total", "ipr_notice_delivery_oldest_open_seconds",
+                 "ipr_notify_loop_restarts_total", "ipr_guarantee_alerts"):
         assert name in used, f"no alert watches {name}"
 
 
@@ -322,7 +325,7 @@ def test_compose_identity_provider() -> None:
         assert variable in env("identity-bootstrap"), f"bootstrap needs {variable}"
     # the processes that call other services have their own clients
     assert (env("cases")["OIDC_CLIENT_ID"], env("worker")["OIDC_CLIENT_ID"]) == ("cases", "case-worker")
-    assert "HOLDER_TOKEN_SECRET" in env("notify")
+    assert "HOLDER_TOKEN_SECRET" not in env("notify")
 
 
 def test_compose_notify_environment() -> None:
@@ -330,6 +333,14 @@ def test_compose_notify_environment() -> None:
     assert e["SMTP_HOST"].startswith("${SMTP_HOST")
     assert e["SMTP_PORT"].startswith("${SMTP_PORT")
     assert e["WEBHOOK_ALLOWED_HOSTS"] == "${WEBHOOK_ALLOWED_HOSTS:-}"  # none allowed until configured
+    for name in NOTIFY_SECRETS:
+        assert e[name].startswith(f"${{{name}:?"), name
+    for other in (*SERVICES, "worker"):
+        if other != "notify":
+            assert not set(NOTIFY_SECRETS) & set(env(other)), f"{other} gets notify's secrets"
+    example = (DEPLOY / ".env.example").read_text()
+    for name in NOTIFY_SECRETS:
+        assert re.search(rf"^{name}=$", example, re.M), f"{name} missing from .env.example"
 
 
 def test_compose_secrets_are_required_never_defaulted() -> None:
@@ -493,6 +504,11 @@ def test_k8s_secret_references_exist_in_the_template() -> None:
     assert set(template["ipr-secrets"]["stringData"]) == set(PLATFORM_SECRETS)
     assert set(template["ipr-identity"]["stringData"]) == set(IDENTITY_SECRETS)
     assert set(template["ipr-database"]["stringData"]) == {*SERVICES, "identity-provider"}
+    assert set(template["ipr-notify-keys"]["stringData"]) == set(NOTIFY_SECRETS)
+    (notify,) = pod_containers(k8s("Deployment", "notify"))
+    refs = {e["name"]: e["valueFrom"]["secretKeyRef"] for e in notify["env"] if "valueFrom" in e}
+    for name in NOTIFY_SECRETS:
+        assert refs[name] == {"name": "ipr-notify-keys", "key": name}
     for doc in k8s_docs():
         if doc["kind"] not in {"Deployment", "Job"}:
             continue
@@ -532,6 +548,25 @@ def test_k8s_identity_provider_and_clients() -> None:
         env_ = {e["name"]: e for e in container["env"]}
         assert env_["OIDC_CLIENT_ID"]["value"] == client
         assert env_["OIDC_CLIENT_SECRET"]["valueFrom"]["secretKeyRef"]["name"] == "ipr-secrets"
-    text = "\n".join((DEPLOY / "k8s" / p).read_text() for p in load_yaml(DEPLOY / "k8s" / "kustomization.yaml")["resources"])
+    resources = load_yaml(DEPLOY / "k8s" / "kustomization.yaml")["resources"]
+    text = "\n".join((DEPLOY / "k8s" / p).read_text() for p in resources)
     for retired in RETIRED_TOKENS:
         assert retired not in text
+
+
+def test_notify_accepts_the_shipped_delivery_settings() -> None:
+    """The config map's delivery settings pass notify's own checks (the lease outlasts an attempt, and so on)."""
+    import os
+    from unittest import mock
+
+    from services.notify.settings import Settings
+
+    data = k8s("ConfigMap", "ipr-config")["data"]
+    secrets = {name: f"{name.lower()}-0123456789abcdef" for name in (*NOTIFY_SECRETS,)}
+    with mock.patch.dict(os.environ, {**data, **secrets, "DATABASE_URL": "postgresql+asyncpg://u:p@db/notify",
+                          "OIDC_ISSUER": data["OIDC_ISSUER"]},
+                         clear=True):
+        settings = Settings()
+    assert settings.delivery_retry_window_seconds == 86400
+    assert settings.delivery_lease_seconds > max(settings.smtp_timeout_s, settings.webhook_timeout_s)
+    assert settings.webhook_key_overlap_hours == 24

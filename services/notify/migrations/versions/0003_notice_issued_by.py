@@ -1,14 +1,14 @@
 """notices name who had them sent
 
-Revision ID: 0002_notice_issued_by
-Revises: 9076b5b01fea
+Revision ID: 0003_notice_issued_by
+Revises: 5c1e0a7d2b94
 """
 
 from alembic import op
 import sqlalchemy as sa
 
-revision = "0002_notice_issued_by"
-down_revision = "9076b5b01fea"
+revision = "0003_notice_issued_by"
+down_revision = "5c1e0a7d2b94"
 branch_labels = None
 depends_on = None
 
