@@ -225,7 +225,7 @@ async function showLogin(ctx, details, extra = {}) {
   html(ctx, loginPage({
     lang: language(ctx, details.params), uid: details.uid, clientName: client?.clientName || details.params.client_id,
     ...extra,
-  }), extra.error ? 401 : 200);
+  }));  // a refused sign-in is the same page again, with the reason
 }
 
 const routes = [

@@ -82,6 +82,7 @@ function page(t, title, body, lang) {
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="data:,">
 <title>${esc(title)} · ${esc(t.platform)}</title>
 <style>
   body { font: 16px/1.5 system-ui, "Noto Sans CJK SC", sans-serif; margin: 0; background: #f4f6f8; color: #1b1f23; }
