@@ -215,8 +215,8 @@ function html(ctx, body, status = 200) {
   ctx.set('cache-control', 'no-store');
   // No form-action: browsers apply it to the redirects after the form too, and the sign-in ends in a redirect
   // to the client's own address.
-  ctx.set('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; "
-    + "base-uri 'none'");
+  ctx.set('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+    + "frame-ancestors 'none'; base-uri 'none'");
   ctx.body = body;
 }
 
