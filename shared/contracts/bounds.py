@@ -91,6 +91,10 @@ def _timestamp_in_range(value: datetime) -> datetime:
 
 Day = Annotated[date, at.Ge(FIRST_DAY), at.Le(LAST_DAY), Bound("date")]
 Timestamp = Annotated[datetime, AfterValidator(_timestamp_in_range), Bound("timestamp")]
+# Times the platform computes on its own clock (the case workflow's deadlines and history): not outside
+# input, so never refused -- a case workflow must not fail because of the date its own clock shows.
+PlatformDay = Annotated[date, Bound("platform_clock")]
+PlatformTimestamp = Annotated[datetime, Bound("platform_clock")]
 
 # One pattern and length per id kind. Ids that can appear in a URL, a log line or a message key
 # share one character set (no slash, question mark, percent sign, space or non-ASCII letter);

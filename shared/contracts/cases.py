@@ -29,6 +29,8 @@ from shared.contracts.bounds import (
     RecordationId,
     Revision,
     Seq,
+    PlatformDay,
+    PlatformTimestamp,
     Timestamp,
     TraderId,
     UnitPrice,
@@ -88,6 +90,14 @@ class PartyRef(_Model):
     country: str | None = None
 
 
+class ActorRef(_Model):
+    """The person (or system) who acted, as the access token named them."""
+
+    sub: str
+    name: str
+    role: str
+
+
 class HolderRef(_Model):
     id: HolderId
     name: str = Field(max_length=256)
@@ -133,6 +143,7 @@ class CaseInput(_Model):
     consignor_is_individual: bool = False
     evidence: str | None = None  # CN application mode: the holder's evidence that infringement is obvious
     opened_by: str | None = None
+    declarant: PartyRef | None = None  # who lodged the declaration (a party that may follow its cases)
 
 
 class GuaranteeInfo(_Model):
@@ -140,6 +151,7 @@ class GuaranteeInfo(_Model):
     currency: str = Field(pattern=r"^[A-Z]{3}$")
     form: Literal["cash_deposit", "bank_letter", "general_guarantee"] = "cash_deposit"
     reference: str = Field(min_length=1, max_length=128)
+    posted_by: ActorRef | None = None  # set by the API from the caller's token, never taken from the body
 
 
 class HolderReply(_Model):
@@ -148,6 +160,7 @@ class HolderReply(_Model):
     statement: str | None = Field(default=None, max_length=4000)
     notice_id: NoticeId | None = None
     replied_by: str | None = None
+    actor: ActorRef | None = None
 
 
 DeterminationOutcome = Literal["infringing", "not_infringing", "cannot_determine"]
@@ -159,6 +172,7 @@ class Determination(_Model):
     outcome: DeterminationOutcome
     fine_tier: FineTier | None = None
     officer: str | None = None
+    actor: ActorRef | None = None  # who determined (sub, name, role): the proposer for a four-eyes approval
     note: str | None = Field(default=None, max_length=4000)
     fine_amount: Money | None = Field(default=None, description="the fine decided; default: middle of the tier")
     retail_value: Money | None = Field(default=None, description="US: value of the goods if genuine (MSRP)")
@@ -177,6 +191,7 @@ class PartySubmission(_Model):
     amount: Money | None = None
     currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
     submitted_by: str | None = None
+    actor: ActorRef | None = None
 
 
 class HearingUpdate(_Model):
@@ -184,6 +199,7 @@ class HearingUpdate(_Model):
     fine_amount: Money | None = None
     note: str | None = Field(default=None, max_length=4000)
     by: str | None = None
+    actor: ActorRef | None = None
 
 
 class DisposalChoice(_Model):
@@ -192,6 +208,7 @@ class DisposalChoice(_Model):
     infringing_features_removable: bool = False
     note: str | None = Field(default=None, max_length=4000)
     by: str | None = None
+    actor: ActorRef | None = None
 
 
 class CourtNotice(_Model):
@@ -200,24 +217,25 @@ class CourtNotice(_Model):
     action: CourtAction
     received_by: str | None = None
     note: str | None = Field(default=None, max_length=4000)
+    actor: ActorRef | None = None
 
 
 class Deadline(_Model):
     name: str
     working_days: Count
-    start: Day
-    due_date: Day
-    due_at: Timestamp
+    start: PlatformDay
+    due_date: PlatformDay
+    due_at: PlatformTimestamp
     status: DeadlineStatus = "pending"
     unit: str = "working_days"
     basis: str | None = None
-    escalate_at: Timestamp | None = None
+    escalate_at: PlatformTimestamp | None = None
     escalated: bool = False
 
 
 class HistoryEntry(_Model):
     seq: Seq
-    at: Timestamp
+    at: PlatformTimestamp
     state: str
     event: str
     detail: dict = Field(default_factory=dict)
@@ -249,6 +267,8 @@ class CaseState(_Model):
     submissions: list[PartySubmission] = Field(default_factory=list)
     fine_currency: str | None = None
     timezone: str | None = None
+    customs_office: str | None = None  # whose officers act on the case
+    party_ids: list[TraderId] = Field(default_factory=list)  # declarant, consignor, consignee: parties that may follow it
 
 
 # ---- activity payloads (workflow -> step services) ----
@@ -287,10 +307,27 @@ class NoticeRequest(_Model):
     reply_allowed: bool = False
 
 
+class NoticeDeliveryStatus(_Model):
+    """One delivery of a notice (a recipient on a channel) as far as it is known when the activity returns."""
+
+    recipient_kind: str  # rights_holder | party
+    recipient_id: TraderId  # a holder id or a party (trader) id
+    channel: str  # email | webhook
+    status: str  # pending | sending | retrying | delivered | undeliverable | not_configured
+    # e-mail Message-ID or webhook event id, the same on every attempt: a header value, not a platform id
+    message_id: str | None = Field(default=None, max_length=998)
+    attempts: Count = 0
+    served_at: Timestamp | None = None  # SMTP accepted it / the webhook answered 2xx
+
+
 class NoticeResult(_Model):
     notice_id: NoticeId
+    # The addressee's status per channel: delivered | undeliverable | not_configured | pending (recorded and
+    # being sent or retried from notify's outbox; the case never waits for it).
     email_status: str
     webhook_status: str
+    served_at: Timestamp | None = None  # when the notice counts as served on the addressee (first delivery)
+    deliveries: list[NoticeDeliveryStatus] = Field(default_factory=list)
 
 
 class DispositionRequest(_Model):
@@ -334,7 +371,7 @@ class RuleSnapshot(_Model):
 class CaseEventRecord(_Model):
     case_id: CaseId
     seq: Seq
-    at: Timestamp
+    at: PlatformTimestamp
     state: str
     event: str
     detail: dict = Field(default_factory=dict)

@@ -30,6 +30,7 @@ from shared.contracts.bounds import (
     in_money_range,
 )
 from shared.contracts.jurisdictions import SUPPORTED_JURISDICTIONS
+from shared.contracts.text import Text
 
 def _iso_country(value: str) -> str:
     if pycountry.countries.get(alpha_2=value) is None:
@@ -65,18 +66,18 @@ class _Strict(BaseModel):
 
 class Party(_Strict):
     id: TraderId
-    name: str = Field(min_length=1, max_length=256)
+    name: Text = Field(min_length=1, max_length=256)
     country: CountryCode | None = None
 
 
 class DeclarationLine(_Strict):
     line_no: LineNo
     hs_code: str = Field(pattern=r"^[0-9]{4,10}$", description="HS / tariff code, digits only")
-    description: str = Field(min_length=1, max_length=1024)
-    brand: str | None = Field(default=None, max_length=256)
-    model: str | None = Field(default=None, max_length=256)
+    description: Text = Field(min_length=1, max_length=1024, description="Goods as declared, in any script")
+    brand: Text | None = Field(default=None, max_length=256)
+    model: Text | None = Field(default=None, max_length=256)
     quantity: Quantity
-    unit: str = Field(min_length=1, max_length=16)
+    unit: Text = Field(min_length=1, max_length=16)
     unit_value: UnitPrice
     gross_weight_kg: WeightKg | None = None
     origin_country: CountryCode | None = None
@@ -98,9 +99,9 @@ class DeclarationV1(_Strict):
     revision: Revision
     submitted_at: Timestamp
     jurisdiction: Jurisdiction
-    customs_office: str = Field(min_length=2, max_length=16)
+    customs_office: Text = Field(min_length=2, max_length=16)
     direction: Literal["import", "export", "transit"]
-    procedure: str = Field(min_length=1, max_length=64)
+    procedure: Text = Field(min_length=1, max_length=64)
     transport_mode: Literal["sea", "air", "road", "rail", "post", "express", "other"]
     declarant: Party
     consignor: Party

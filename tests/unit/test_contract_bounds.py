@@ -51,8 +51,12 @@ class Leaf:
     param: bool = False  # a path or query parameter
 
 
+# Header values named like ids that are not platform ids (an e-mail Message-ID: RFC 5322, bounded by length).
+NOT_PLATFORM_IDS = frozenset({"message_id"})
+
+
 def _is_id(name: str) -> bool:
-    return name in ("id", "idempotency_key") or name.endswith(("_id", "_ids"))
+    return name not in NOT_PLATFORM_IDS and (name in ("id", "idempotency_key") or name.endswith(("_id", "_ids")))
 
 
 def _leaves(where: str, name: str, annotation: Any, metadata: tuple = (), *, param: bool = False,
@@ -109,6 +113,8 @@ def _metadata(annotation: Any) -> tuple:
 
 def unbounded(leaf: Leaf) -> list[str]:
     """What an out-of-bounds probe got through (empty: the field is bounded)."""
+    if bounds.Bound("platform_clock") in _metadata(leaf.annotation):
+        return []  # the platform's own clock (workflow deadlines and history), never outside input
     trader = bounds.Bound("trader_id") in _metadata(leaf.annotation)
     probes = {Decimal: DECIMALS_REFUSED, int: INTS_REFUSED + (PARAM_INTS_REFUSED if leaf.param else []),
               date: DATES_REFUSED, datetime: DATETIMES_REFUSED,
