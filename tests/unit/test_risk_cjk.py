@@ -139,8 +139,10 @@ def test_full_width_latin_mark_is_found_and_named() -> None:
 def test_a_chinese_title_with_latin_aliases() -> None:
     assert assess("李宁运动鞋").suspected is True
     assert assess("跑步鞋", brand="LI-NING").suspected is True
-    # "lining" is also an English word: in free text the Latin alias alone is weak
-    assert hit(assess("LI-NING跑步鞋"), "CN-T-LINING").score < 0.6
+    # "lining" is also an English word: in English free text the Latin alias alone is weak; among Chinese
+    # words it is a name (see test_a_latin_name_among_chinese_words_is_no_english_word)
+    assert hit(assess("running shoes with mesh lining"), "CN-T-LINING").score < 0.6
+    assert assess("LI-NING跑步鞋").suspected is True
 
 
 # --- boundaries ---------------------------------------------------------------------------
@@ -172,21 +174,21 @@ def test_chinese_ordinary_word_traps_are_not_the_marks(description: str, hs: str
 
 
 def test_a_common_word_alias_is_weak_in_free_text_but_counts_on_recorded_goods() -> None:
-    a = assess("苹果手机", hs="851713")
+    a = assess("苹果造型蓝牙耳机", hs="851830")  # apple-shaped earphones
     h = hit(a, "CN-T-APPLE")
     assert h is not None and any("also an ordinary word" in r for r in h.reasons)
     assert a.suspected is False  # 0.35 + 0.20 alone
-    assert assess("苹果手机 高仿", hs="851713").suspected is True  # + counterfeit vocabulary
+    assert assess("苹果造型蓝牙耳机 高仿", hs="851830").suspected is True  # + counterfeit vocabulary
     assert assess("苹果", hs="080810").hits == []  # outside the goods: the fruit
 
 
 # --- homophones and near forms --------------------------------------------------------------
 
 def test_homophone_of_a_chinese_mark_is_a_fuzzy_hit_named_as_such() -> None:
-    a = assess("奈克运动鞋")
+    a = assess("运动鞋", brand="奈克")
     h = hit(a, "CN-T-NIKE")
     assert h.match == "fuzzy" and h.how == ["homophone"] and h.found == "奈克"
-    assert any("a homophone of recorded mark '耐克' (same pinyin nai ke)" in r for r in a.reasons)
+    assert any("brand has '奈克', a homophone of recorded mark '耐克' (same pinyin nai ke)" in r for r in a.reasons)
     assert a.suspected is True
 
 
