@@ -15,7 +15,7 @@ import httpx
 from fastapi import HTTPException
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.contracts.cases import CaseInput, HolderRef, PartyRef, case_id_for
+from shared.contracts.cases import CaseInput, HolderRef, PartyRef, case_id_for, chinese_marks
 from shared.fx import to_cny
 
 
@@ -71,6 +71,7 @@ async def build_case(settings, http: httpx.AsyncClient, body: OpenCaseRequest, o
         goods_value_cny=to_cny(value, declaration["currency"], settings.fx_rates_to_cny),
         consignor=PartyRef(**declaration["consignor"]), consignee=PartyRef(**declaration["consignee"]),
         recordation_id=rec["recordation_id"], right_type=rec["right_type"], mark=rec["title"],
+        marks_zh=chinese_marks(rec["title"], rec.get("aliases") or []),
         holder=HolderRef(id=holder["id"], name=holder["name"], contact_email=holder["contact_email"],
                          webhook_url=holder.get("webhook_url")),
         score=0.0, reasons=[f"opened by {opened_by}" + (f": {body.note}" if body.note else "")],

@@ -33,7 +33,15 @@ from services.risk.matcher import RegistryIndex, describe_marks
 from services.risk.models import Assessment, Recordation, RecordationEvent, TargetingProfile, TargetingProfileVersion
 from services.risk.profiles import ProfileSet, TargetingProfileV1
 from services.risk.scoring import Context, Scoring, assess_line
-from shared.contracts.cases import CASE_TASK_QUEUE, CASE_WORKFLOW_TYPE, CaseInput, HolderRef, PartyRef, case_id_for
+from shared.contracts.cases import (
+    CASE_TASK_QUEUE,
+    CASE_WORKFLOW_TYPE,
+    CaseInput,
+    HolderRef,
+    PartyRef,
+    case_id_for,
+    chinese_marks,
+)
 from shared.contracts.declaration import DeclarationV1
 from shared.contracts.events import TOPIC_ASSESSMENTS, RiskAssessedV1, deterministic_event_id
 from shared.contracts.recordation import RecordationV1
@@ -329,6 +337,7 @@ def assess(declaration: DeclarationV1, index: RegistryIndex, scoring: Scoring, r
                 consignor=PartyRef(**declaration.consignor.model_dump()),
                 consignee=PartyRef(**declaration.consignee.model_dump()),
                 recordation_id=rec.recordation_id, right_type=rec.right_type, mark=rec.title,
+                marks_zh=chinese_marks(rec.title, rec.aliases),
                 holder=HolderRef(id=rec.holder.id, name=rec.holder.name, contact_email=str(rec.holder.contact_email),
                                  webhook_url=str(rec.holder.webhook_url) if rec.holder.webhook_url else None),
                 score=a.score, reasons=a.reasons, opened_at=now,
