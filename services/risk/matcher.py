@@ -160,24 +160,72 @@ class _JurIndex:
     max_tokens: int = 1
     # unspaced scripts
     unspaced: dict[str, list[Term]] = field(default_factory=dict)  # folded key -> terms
-    automaton: object | None = None  # key -> (key, terms, ordinary word?)
+    automaton: object | None = None  # key -> (key, ordinary word?); the terms of a key are in ``unspaced``
     sounds: dict[tuple[str, ...], list[Term]] = field(default_factory=dict)  # toneless pinyin -> terms
     shapes: dict[tuple[str, ...], list[Term]] = field(default_factory=dict)  # look-alike classes -> terms
     near_lengths: tuple[int, ...] = ()
 
     def finish(self) -> None:
         """Build the automaton over the unspaced marks and the ordinary Chinese words."""
-        if not self.unspaced:
-            return
+        self.install(self.build_automaton(tuple(self.unspaced)))
+
+    @staticmethod
+    def build_automaton(keys: tuple[str, ...]) -> object | None:
+        """An automaton over these mark keys and the ordinary Chinese words; it holds keys only (the terms are
+        read from ``unspaced`` when a key is found), so it can be built apart, from a snapshot of the keys, while
+        the index goes on answering. Pure: safe in another thread."""
+        if not keys:
+            return None
         auto = ahocorasick.Automaton()
-        for key, terms in self.unspaced.items():
-            auto.add_word(key, (key, tuple(terms), key in ORDINARY_WORDS_ZH))
+        for key in keys:
+            auto.add_word(key, (key, key in ORDINARY_WORDS_ZH))
+        marks = set(keys)
         for word in ORDINARY_WORDS_ZH:
-            if word not in self.unspaced:
-                auto.add_word(word, (word, (), True))
+            if word not in marks:
+                auto.add_word(word, (word, True))
         auto.make_automaton()
-        self.automaton = auto
+        return auto
+
+    def install(self, automaton: object | None) -> None:
+        self.automaton = automaton
         self.near_lengths = tuple(sorted({len(k) for ks in (self.sounds, self.shapes) for k in ks}))
+
+    def places(self, term: Term):  # noqa: ANN201
+        """The tables and keys a term is indexed under (the same for adding and for removing it)."""
+        key = term.folded
+        if term.han:
+            yield self.unspaced, key
+            if not term.common and 2 <= len(key) <= NEAR_FORM_MAX_LEN and has_han(key):
+                for skey in _sound_keys(key):
+                    yield self.sounds, skey
+                if any(has_lookalike(c) for c in key):  # (a character may head its group: its class is itself)
+                    yield self.shapes, tuple(shape(c) for c in key)
+            return
+        yield self.exact, key
+        if term.kind == "pinyin":
+            return
+        if len(key) >= 4:
+            yield self.collapsed, collapse(key)
+        if term.fuzzy:
+            for d in _deletes(key, 1):
+                yield self.fuzzy, d
+
+    def add(self, term: Term) -> None:
+        for table, key in self.places(term):
+            table.setdefault(key, []).append(term)
+        if not term.han:
+            self.max_tokens = min(MAX_NGRAM_CAP, max(self.max_tokens, term.ntokens))
+
+    def remove(self, term: Term) -> None:
+        for table, key in self.places(term):
+            terms = table.get(key)
+            if terms is None:
+                continue
+            kept = [t for t in terms if t is not term]
+            if kept:
+                table[key] = kept  # a new list: a reader iterating the old one is not disturbed
+            else:
+                del table[key]
 
 
 def _sound_keys(key: str) -> list[tuple[str, ...]]:
@@ -221,70 +269,119 @@ def _pinyin_detail(window: str, mark: str) -> str:
             f"southern Mandarin")
 
 
-def _index_unspaced(jur: _JurIndex, rec: RecordationV1, text: str, kind: str, key: str, common: bool,
-                    seen: set[str]) -> None:
-    """A mark written in an unspaced script: the automaton's key, its homophones and near forms, its pinyin."""
-    term = Term(rec, text, kind, key, key, 1, common, 0, han=True)
-    jur.unspaced.setdefault(key, []).append(term)
-    if common or not 2 <= len(key) <= NEAR_FORM_MAX_LEN or not has_han(key):
-        return
-    for skey in _sound_keys(key):
-        jur.sounds.setdefault(skey, []).append(term)
-    if any(has_lookalike(c) for c in key):  # (a character may be the first of its group: its class is itself)
-        jur.shapes.setdefault(tuple(shape(c) for c in key), []).append(term)
-    pinyin = "".join(sound(c) for c in key)
-    if len(pinyin) >= PINYIN_MIN_LEN and pinyin.isascii() and pinyin not in ORDINARY_WORDS and pinyin not in seen:
-        seen.add(pinyin)
-        jur.exact.setdefault(pinyin, []).append(Term(rec, text, "pinyin", pinyin, pinyin, 1, False, 0))
+def _terms_of(rec: RecordationV1) -> list[Term]:
+    """The terms a recordation is looked for by: its title and aliases (a Chinese mark also by its pinyin)."""
+    out: list[Term] = []
+    common_flag = bool(getattr(rec, "common_word", False))
+    seen: set[str] = set()
+    common_aliases = {fold_key(a) for a in getattr(rec, "common_word_aliases", ())}
+    for text, kind in [(rec.title, "exact")] + [(a, "alias") for a in rec.aliases]:
+        key = fold_key(text)
+        if not key or key in seen:
+            continue
+        seen.add(key)
+        if is_unspaced(key) and all(is_unspaced(c) for c in key):
+            common = (common_flag and kind == "exact") or key in common_aliases or key in ORDINARY_WORDS_ZH
+            out.append(Term(rec, text, kind, key, key, 1, common, 0, han=True))
+            if common or not 2 <= len(key) <= NEAR_FORM_MAX_LEN or not has_han(key):
+                continue
+            pinyin = "".join(sound(c) for c in key)  # a Chinese mark written in pinyin ("NAIKE")
+            if len(pinyin) >= PINYIN_MIN_LEN and pinyin.isascii() and pinyin not in ORDINARY_WORDS \
+                    and pinyin not in seen:
+                seen.add(pinyin)
+                out.append(Term(rec, text, "pinyin", pinyin, pinyin, 1, False, 0))
+            continue
+        ntok = max(1, len(tokens(text).folded))
+        # the recordation's common-word flag is about its title; aliases are judged on their own
+        common = (common_flag and kind == "exact") or key in ORDINARY_WORDS or len(key) <= 3 or key in common_aliases
+        budget = fuzzy_budget(len(key)) if len(key) >= 6 or not common else 0
+        out.append(Term(rec, text, kind, compact(text), key, ntok, common, budget))
+    return out
 
 
 @dataclass
 class RegistryIndex:
-    """Active recordations of every jurisdiction, indexed by folded mark key and its deletion neighbourhood."""
+    """Active recordations of every jurisdiction, indexed by folded mark key and its deletion neighbourhood.
+
+    Built once from the whole registry (``build``), then kept up to date a recordation at a time (``update``):
+    a change costs the few keys of that recordation, not a rebuild of the registry. Only the automaton of the
+    Chinese marks is rebuilt as a whole when a Chinese mark comes or goes, and that can happen apart
+    (``build_automata`` in another thread, then ``install_automata``): meanwhile the old automaton goes on
+    finding the marks it knows, the terms of each read from the live tables."""
 
     by_jurisdiction: dict[str, _JurIndex] = field(default_factory=dict)
     size: int = 0
     terms: int = 0
     _fuzzy_cache: dict = field(default_factory=dict, repr=False)
     _unspaced_cache: dict = field(default_factory=dict, repr=False)
+    _by_recordation: dict = field(default_factory=dict, repr=False)  # id -> (jurisdiction, its terms)
 
     @classmethod
     def build(cls, recordations: list[RecordationV1]) -> "RegistryIndex":
         index = cls()
         for rec in recordations:
-            if rec.status != "active":
-                continue
-            index.size += 1
-            jur = index.by_jurisdiction.setdefault(rec.jurisdiction, _JurIndex())
-            common_flag = bool(getattr(rec, "common_word", False))
-            seen: set[str] = set()
-            common_aliases = {fold_key(a) for a in getattr(rec, "common_word_aliases", ())}
-            for text, kind in [(rec.title, "exact")] + [(a, "alias") for a in rec.aliases]:
-                key = fold_key(text)
-                if not key or key in seen:
-                    continue
-                seen.add(key)
-                index.terms += 1
-                if is_unspaced(key) and all(is_unspaced(c) for c in key):
-                    _index_unspaced(jur, rec, text, kind, key, (common_flag and kind == "exact")
-                                    or key in common_aliases or key in ORDINARY_WORDS_ZH, seen)
-                    continue
-                ntok = max(1, len(tokens(text).folded))
-                # the recordation's common-word flag is about its title; aliases are judged on their own
-                common = (common_flag and kind == "exact") or key in ORDINARY_WORDS or len(key) <= 3 \
-                    or key in common_aliases
-                budget = fuzzy_budget(len(key)) if len(key) >= 6 or not common else 0
-                term = Term(rec, text, kind, compact(text), key, ntok, common, budget)
-                jur.exact.setdefault(key, []).append(term)
-                if len(key) >= 4:
-                    jur.collapsed.setdefault(collapse(key), []).append(term)
-                jur.max_tokens = min(MAX_NGRAM_CAP, max(jur.max_tokens, ntok))
-                if term.fuzzy:
-                    for d in _deletes(key, 1):
-                        jur.fuzzy.setdefault(d, []).append(term)
+            index._add(rec)
         for jur in index.by_jurisdiction.values():
             jur.finish()
         return index
+
+    def _add(self, rec: RecordationV1) -> str | None:
+        """Index an active recordation; the jurisdiction whose Chinese marks changed, if they did."""
+        if rec.status != "active":
+            return None
+        jur = self.by_jurisdiction.setdefault(rec.jurisdiction, _JurIndex())
+        terms = _terms_of(rec)
+        for term in terms:
+            jur.add(term)
+        self._by_recordation[rec.recordation_id] = (rec.jurisdiction, terms)
+        self.size += 1
+        self.terms += sum(1 for t in terms if t.kind != "pinyin")
+        return rec.jurisdiction if any(t.han for t in terms) else None
+
+    def _remove(self, recordation_id: str) -> str | None:
+        entry = self._by_recordation.pop(recordation_id, None)
+        if entry is None:
+            return None
+        jurisdiction, terms = entry
+        jur = self.by_jurisdiction[jurisdiction]
+        for term in terms:
+            jur.remove(term)
+        self.size -= 1
+        self.terms -= sum(1 for t in terms if t.kind != "pinyin")
+        return jurisdiction if any(t.han for t in terms) else None
+
+    def __contains__(self, recordation_id: str) -> bool:
+        return recordation_id in self._by_recordation
+
+    def update(self, changed: list[RecordationV1] = (), removed: list[str] = ()) -> set[str]:  # noqa: B006
+        """Take in changed recordations (re-indexed; one no longer active is dropped) and removed ones.
+        Returns the jurisdictions whose Chinese marks changed: their automata need ``build_automata``
+        and ``install_automata`` (until then a new Chinese mark is not found, a dropped one already not)."""
+        dirty: set[str] = set()
+        for rid in [*removed, *(r.recordation_id for r in changed)]:
+            j = self._remove(rid)
+            if j:
+                dirty.add(j)
+        for rec in changed:
+            j = self._add(rec)
+            if j:
+                dirty.add(j)
+        self.clear_cache()
+        return dirty
+
+    def build_automata(self, jurisdictions: set[str]) -> dict[str, object | None]:
+        """New automata for these jurisdictions, from a snapshot of their Chinese marks (safe in a thread)."""
+        snapshot = {j: tuple(self.by_jurisdiction[j].unspaced) for j in jurisdictions if j in self.by_jurisdiction}
+        return {j: _JurIndex.build_automaton(keys) for j, keys in snapshot.items()}
+
+    def install_automata(self, automata: dict[str, object | None]) -> None:
+        for j, automaton in automata.items():
+            self.by_jurisdiction[j].install(automaton)
+        self._unspaced_cache.clear()
+
+    def update_now(self, changed: list[RecordationV1] = (), removed: list[str] = ()) -> None:  # noqa: B006
+        """``update`` with the automata rebuilt at once (tests, tools)."""
+        self.install_automata(self.build_automata(self.update(changed, removed)))
 
     def lookup(self, jurisdiction: str, key: str) -> list[Term]:
         """Terms whose folded compact key is ``key`` (an exact probe)."""
@@ -718,10 +815,12 @@ def _search_run(jur: _JurIndex, seg: _Seg) -> tuple[list[tuple], list[tuple[int,
     text = seg.text
     marks: list[tuple[int, int, tuple[Term, ...]]] = []
     ordinary: list[tuple[int, int]] = []
-    for end, (key, terms, is_word) in jur.automaton.iter(text):
+    unspaced = jur.unspaced
+    for end, (key, is_word) in jur.automaton.iter(text):
         s, e = end - len(key) + 1, end + 1
         if is_word:
             ordinary.append((s, e))
+        terms = unspaced.get(key)
         if terms:
             marks.append((s, e, terms))
     # a mark inside a longer ordinary word is that word ("苹果醋", "潘多拉魔盒", "三星级"); so is a mark whose
