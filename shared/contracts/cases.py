@@ -7,6 +7,7 @@ One model in, one model out; fields are only added, with defaults.
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -65,6 +66,19 @@ CaseStateName = Literal[
 TERMINAL_STATES: frozenset[str] = frozenset(
     {"released", "confiscated", "destroyed", "forfeited", "handed_to_court"}
 )
+
+
+_HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
+
+
+def chinese_marks(title: str, aliases: list[str]) -> list[str]:
+    """The marks of a recordation written in Chinese characters (its title or aliases), as recorded and in
+    their order: what documents print beside the Latin mark ("NIKE（耐克、耐吉）")."""
+    out: list[str] = []
+    for mark in [title, *aliases]:
+        if _HAN.search(mark) and mark not in out:
+            out.append(mark)
+    return out
 
 
 def case_id_for(declaration_id: str, line_no: int) -> str:
@@ -144,6 +158,9 @@ class CaseInput(_Model):
     evidence: str | None = None  # CN application mode: the holder's evidence that infringement is obvious
     opened_by: str | None = None
     declarant: PartyRef | None = None  # who lodged the declaration (a party that may follow its cases)
+    # Added with Chinese marks: the recordation's marks in Chinese characters (``chinese_marks``), which
+    # documents print beside ``mark``
+    marks_zh: list[str] = Field(default_factory=list)
 
 
 class GuaranteeInfo(_Model):
