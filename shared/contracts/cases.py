@@ -23,6 +23,7 @@ SIGNAL_COURT_NOTICE = "court_notice"
 SIGNAL_PARTY_SUBMISSION = "party_submission"  # consignee/declarant/importer: statements, objections, counter-guarantees
 SIGNAL_HEARING = "hearing"  # a hearing requested or concluded
 SIGNAL_DISPOSAL_CHOICE = "disposal_choice"  # facts that decide the disposal method (public welfare, holder buys)
+SIGNAL_CASE_REPAIRED = "case_repaired"  # the workflow was reset to its last good point after it failed
 QUERY_STATE = "state"
 
 CaseStateName = Literal[
@@ -37,6 +38,9 @@ CaseStateName = Literal[
     "destroyed",  # EU simplified / small-consignment destruction
     "forfeited",  # US seizure and forfeiture
     "handed_to_court",
+    # Never set by the workflow: the cases service shows a case as failed while its workflow has failed or
+    # was terminated, until it is repaired (reset to its last good point).
+    "failed",
 ]
 TERMINAL_STATES: frozenset[str] = frozenset(
     {"released", "confiscated", "destroyed", "forfeited", "handed_to_court"}
@@ -298,6 +302,16 @@ class DispositionResult(_Model):
     disposal_method: str | None = None
 
 
+class CaseRepaired(_Model):
+    """Sent to a case workflow right after it was reset to its last good point, so its history names who did it."""
+
+    by: str
+    reason: str
+    failed_run_id: str | None = None
+    failure: str | None = None
+    reset_to_event_id: int | None = None
+
+
 class RulesRequest(_Model):
     jurisdiction: str
 
@@ -317,3 +331,6 @@ class CaseEventRecord(_Model):
     event: str
     detail: dict = Field(default_factory=dict)
     case_input: CaseInput
+    # Added: the case as the workflow sees it after this entry (without the history), on the last record of a
+    # batch, so the cases database can serve the case once its workflow is gone.
+    snapshot: CaseState | None = None
