@@ -48,6 +48,6 @@ async def finish(f: CaseFile, state: CaseStateName, event: str, detail: dict[str
     await settle(f, state)
     await transition(f, state, event, detail)
     # Signals that arrive while the last steps run are still recorded before the case closes.
-    await workflow.wait_condition(workflow.all_handlers_finished)
+    await workflow.wait_condition(lambda: workflow.all_handlers_finished() and f.flushing == 0)
     await flush(f)
     return f.snapshot()

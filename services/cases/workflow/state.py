@@ -83,6 +83,7 @@ class CaseFile:
     refusals_as_outcomes: bool = False
     guarantee_rejections: int = 0
     pending_rejection: str | None = None
+    flushing: int = 0  # escalations being written (v3: the case does not close before they are)
 
     @classmethod
     def open(cls, case: CaseInput) -> CaseFile:
