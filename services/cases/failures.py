@@ -52,6 +52,9 @@ CASES_FAILED = Gauge("ipr_cases_failed", "Cases whose workflow has failed or was
 CASE_FAILURES = Counter("ipr_case_workflow_failures_total", "Case workflows found failed or terminated", ["status"])
 CASE_REPAIRS = Counter("ipr_case_repairs_total", "Case workflows reset to their last good point", ["by", "outcome"])
 SWEEPS = Counter("ipr_case_sweeps_total", "Passes of the failed-case sweeper", ["outcome"])
+ESCALATIONS_OPEN = Gauge("ipr_case_escalations_open", "Open escalations by kind (deadline, step_refused, "
+                         "step_delayed, case_failed)", ["kind"])
+ESCALATION_KINDS = ("deadline", "step_refused", "step_delayed", "case_failed")
 SWEEPER_LOCK = 0x1C45E5  # pg advisory lock: one sweeping replica at a time
 
 
@@ -231,6 +234,11 @@ class Sweeper:
                 await self._follow_failed(client, done)
                 CASES_FAILED.set((await session.execute(
                     select(func.count()).select_from(Case).where(Case.state == "failed"))).scalar() or 0)
+                open_by_kind = dict((await session.execute(
+                    select(Escalation.kind, func.count()).where(Escalation.resolved_at.is_(None))
+                    .group_by(Escalation.kind))).all())
+                for kind in ESCALATION_KINDS:
+                    ESCALATIONS_OPEN.labels(kind).set(open_by_kind.get(kind, 0))
             finally:
                 await session.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": SWEEPER_LOCK})
                 await session.commit()

@@ -262,3 +262,79 @@ ALL = {
     "eu_deemed_consent": eu_deemed_consent,
     "us_forfeiture": us_forfeiture,
 }
+
+
+# ---------------------------------------------------------------------------- paths of v3: refusals and bad input
+
+async def guarantee_oversized_replaced(env, queue):  # noqa: ANN001, ANN201
+    handle = await start(env, queue)
+    await wait_state(handle, "suspended")
+    await handle.signal(SIGNAL_HOLDER_REPLY, {"decision": "detain", "guarantee": {
+        "amount": "2000000000000", "currency": "CNY", "form": "bank_letter", "reference": "LG-BIG"}})
+    await wait_event(handle, "notice_sent", 2)
+    await handle.signal(SIGNAL_GUARANTEE, guarantee("14910", "LG-OK"))
+    await wait_state(handle, "detained")
+    await handle.signal(SIGNAL_DETERMINATION, Determination(outcome="not_infringing"))
+    return handle
+
+
+async def bad_signals(env, queue):  # noqa: ANN001, ANN201
+    handle = await start(env, queue)
+    await wait_state(handle, "suspended")
+    await handle.signal(SIGNAL_HOLDER_REPLY, args=[])
+    await handle.signal(SIGNAL_DETERMINATION, args=[{"outcome": "infringing"}, {"outcome": "not_infringing"}])
+    await handle.signal("no_such_signal", {"x": 1})
+    await handle.signal(SIGNAL_GUARANTEE, {"amount": "NaN", "currency": "CNY", "reference": "G"})
+    await wait_event(handle, "signal_ignored", 3)
+    await wait_event(handle, "guarantee_rejected", 1)
+    await handle.signal(SIGNAL_HOLDER_REPLY, HolderReply(decision="no_detention"))
+    return handle
+
+
+async def refused_steps(env, queue):  # noqa: ANN001, ANN201
+    handle = await start(env, queue)
+    await wait_state(handle, "suspended")
+    return handle
+
+
+async def ledger_refusal_replaced(env, queue):  # noqa: ANN001, ANN201
+    handle = await start(env, queue)
+    await wait_state(handle, "suspended")
+    await handle.signal(SIGNAL_HOLDER_REPLY, HolderReply(decision="detain", guarantee=guarantee("14910", "LG-1")))
+    await wait_event(handle, "guarantee_refused", 1)
+    await handle.signal(SIGNAL_GUARANTEE, guarantee("14910", "LG-2"))
+    await wait_state(handle, "detained")
+    await handle.signal(SIGNAL_DETERMINATION, Determination(outcome="infringing", fine_tier="ordinary"))
+    return handle
+
+
+async def step_delayed(env, queue):  # noqa: ANN001, ANN201
+    handle = await start(env, queue)
+    await wait_state(handle, "suspended")
+    await handle.signal(SIGNAL_HOLDER_REPLY, HolderReply(decision="no_detention"))
+    return handle
+
+
+async def wait_event(handle: WorkflowHandle, event: str, count: int = 1) -> CaseState:
+    current = None
+    for _ in range(250):
+        current = await query(handle)
+        if sum(1 for h in current.history if h.event == event) >= count:
+            return current
+        await asyncio.sleep(0.02)  # real-time poll of the query, not a wait for a deadline
+    raise AssertionError(f"case never recorded {count} x {event}")
+
+
+def _refusing(*steps: str) -> Callable[[str, object], bool]:
+    return lambda name, req: name in steps
+
+
+# path -> (scenario, what the fake step services do)
+FAULTY = {
+    "guarantee_oversized_replaced": (guarantee_oversized_replaced, {}),
+    "bad_signals": (bad_signals, {}),
+    "refused_steps": (refused_steps, {"refuse": _refusing("place_hold", "send_notice", "record_disposition")}),
+    "ledger_refusal_replaced": (ledger_refusal_replaced, {
+        "refuse": lambda name, req: name == "hold_guarantee" and req.reference == "LG-1"}),
+    "step_delayed": (step_delayed, {"failing": lambda name, req: 25 if name == "hold_action" else 0}),
+}
