@@ -120,6 +120,8 @@ async def _state(request: Request, session: AsyncSession, case_id: str,
         raise _closed(case_id, row.state)
     if who is not None:
         _visible(live[1].holder_id, case_id, who)
+    if live[1].state in TERMINAL_STATES:  # its last steps are being written: closed all the same
+        raise _closed(case_id, live[1].state)
     return live
 
 
