@@ -46,7 +46,7 @@ deps-test: ## System packages for the tests too (adds Debian's chromium for the 
 test: deps-test venv ## Run every test (unit, workflow, integration, end-to-end) against a stack of its own
 	@$(PY) -m pytest
 
-test-unit: venv ## Pure unit tests
+test-unit: deps-test venv ## Pure unit tests (documents need the CJK font and poppler)
 	@$(PY) -m pytest tests/unit
 
 test-workflows: venv ## Case workflow under Temporal's time-skipping test server

@@ -110,8 +110,10 @@ SECRET_KEYS = (
     "SUPERVISOR_API_TOKEN",
     "SERVICE_API_TOKEN",
     "HOLDER_TOKEN_SECRET",
+    "WEBHOOK_KEY_ENCRYPTION_SECRET",
     "PG_PASSWORD",
 )
+SERVICE_SECRETS = {"WEBHOOK_KEY_ENCRYPTION_SECRET": "notify"}  # secrets only one service gets
 
 
 def load_secrets(profile: Profile) -> dict[str, str]:
@@ -147,7 +149,7 @@ def load_secrets(profile: Profile) -> dict[str, str]:
 def service_env(profile: Profile, sec: dict[str, str], service: str | None) -> dict[str, str]:
     """Environment of one platform process in this profile."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL",))}
-    env.update({k: sec[k] for k in SECRET_KEYS if k != "PG_PASSWORD"})
+    env.update({k: sec[k] for k in SECRET_KEYS if k != "PG_PASSWORD" and SERVICE_SECRETS.get(k, service) == service})
     p = profile.service_ports
     env.update(
         {
@@ -173,6 +175,11 @@ def service_env(profile: Profile, sec: dict[str, str], service: str | None) -> d
             "CASE_SWEEP_INTERVAL_S": "2" if profile.name == "test" else "30",
         }
     )
+    if profile.name == "test":
+        # Notice deliveries: short timeouts, lease and backoff, so retries and recovery are seen in seconds.
+        env.update({"SMTP_TIMEOUT_S": "3", "WEBHOOK_TIMEOUT_S": "2", "DELIVERY_LEASE_SECONDS": "6",
+                    "DELIVERY_RETRY_BASE_SECONDS": "0.5", "DELIVERY_RETRY_MAX_INTERVAL_SECONDS": "2",
+                    "DELIVERY_POLL_SECONDS": "0.2", "DELIVERY_FIRST_ATTEMPT_WAIT_SECONDS": "5"})
     if service:
         env["SERVICE_NAME"] = service
         env["DATABASE_URL"] = database_url(profile, sec, service)

@@ -269,10 +269,26 @@ class NoticeRequest(_Model):
     reply_allowed: bool = False
 
 
+class NoticeDeliveryStatus(_Model):
+    """One delivery of a notice (a recipient on a channel) as far as it is known when the activity returns."""
+
+    recipient_kind: str  # rights_holder | party
+    recipient_id: str
+    channel: str  # email | webhook
+    status: str  # pending | sending | retrying | delivered | undeliverable | not_configured
+    message_id: str | None = None  # e-mail Message-ID or webhook event id, the same on every attempt
+    attempts: int = 0
+    served_at: datetime | None = None  # SMTP accepted it / the webhook answered 2xx
+
+
 class NoticeResult(_Model):
     notice_id: str
+    # The addressee's status per channel: delivered | undeliverable | not_configured | pending (recorded and
+    # being sent or retried from notify's outbox; the case never waits for it).
     email_status: str
     webhook_status: str
+    served_at: datetime | None = None  # when the notice counts as served on the addressee (first delivery)
+    deliveries: list[NoticeDeliveryStatus] = Field(default_factory=list)
 
 
 class DispositionRequest(_Model):

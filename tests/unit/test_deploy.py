@@ -25,7 +25,8 @@ SERVICES = ("intake", "risk", "holds", "notify", "disposal", "guarantees", "case
 API_TOKENS = (
     "INTAKE_API_TOKEN", "OFFICER_API_TOKEN", "SUPERVISOR_API_TOKEN", "SERVICE_API_TOKEN", "HOLDER_TOKEN_SECRET",
 )
-COMPOSE_SECRETS = (*API_TOKENS, "POSTGRES_PASSWORD", "GRAFANA_ADMIN_PASSWORD")
+NOTIFY_SECRETS = ("WEBHOOK_KEY_ENCRYPTION_SECRET",)  # only notify gets these
+COMPOSE_SECRETS = (*API_TOKENS, *NOTIFY_SECRETS, "POSTGRES_PASSWORD", "GRAFANA_ADMIN_PASSWORD")
 SECRET_KEY = re.compile(r"TOKEN|SECRET|PASSWORD|PWD")
 
 # Series that do not come from the platform's own code: Prometheus' scrape health and
@@ -206,7 +207,8 @@ def test_alerts_are_well_formed_and_cover_the_failure_modes() -> None:
         assert rule["annotations"]["summary"], rule["alert"]
     used = set().union(*(promql_metrics(r["expr"]) for r in rules))
     for name in ("up", "ipr_kafka_dead_lettered_total", "ipr_http_requests_total", "ipr_notice_deliveries_total",
-                 "ipr_guarantee_alerts"):
+                 "ipr_notice_delivery_attempts_total", "ipr_notice_delivery_oldest_open_seconds",
+                 "ipr_notify_loop_restarts_total", "ipr_guarantee_alerts"):
         assert name in used, f"no alert watches {name}"
 
 
@@ -304,6 +306,14 @@ def test_compose_notify_environment() -> None:
     assert e["SMTP_HOST"].startswith("${SMTP_HOST")
     assert e["SMTP_PORT"].startswith("${SMTP_PORT")
     assert e["WEBHOOK_ALLOWED_HOSTS"] == "${WEBHOOK_ALLOWED_HOSTS:-}"  # none allowed until configured
+    for name in NOTIFY_SECRETS:
+        assert e[name].startswith(f"${{{name}:?"), name
+    for other in (*SERVICES, "worker"):
+        if other != "notify":
+            assert not set(NOTIFY_SECRETS) & set(env(other)), f"{other} gets notify's secrets"
+    example = (DEPLOY / ".env.example").read_text()
+    for name in NOTIFY_SECRETS:
+        assert re.search(rf"^{name}=$", example, re.M), f"{name} missing from .env.example"
 
 
 def test_compose_secrets_are_required_never_defaulted() -> None:
@@ -466,6 +476,11 @@ def test_k8s_secret_references_exist_in_the_template() -> None:
         assert all(v == "" for v in secret["stringData"].values()), "the template must not carry values"
     assert set(template["ipr-api-tokens"]["stringData"]) == set(API_TOKENS)
     assert set(template["ipr-database"]["stringData"]) == set(SERVICES)
+    assert set(template["ipr-notify-keys"]["stringData"]) == set(NOTIFY_SECRETS)
+    (notify,) = pod_containers(k8s("Deployment", "notify"))
+    refs = {e["name"]: e["valueFrom"]["secretKeyRef"] for e in notify["env"] if "valueFrom" in e}
+    for name in NOTIFY_SECRETS:
+        assert refs[name] == {"name": "ipr-notify-keys", "key": name}
     for doc in k8s_docs():
         if doc["kind"] not in {"Deployment", "Job"}:
             continue
@@ -489,3 +504,20 @@ def test_k8s_config_map() -> None:
         assert data[f"{step.upper()}_URL"] == f"http://{step}:8000"
     for key in ("KAFKA_BOOTSTRAP_SERVERS", "TEMPORAL_ADDRESS", "SMTP_HOST", "SMTP_PORT"):
         assert data[key], key
+
+
+def test_notify_accepts_the_shipped_delivery_settings() -> None:
+    """The config map's delivery settings pass notify's own checks (the lease outlasts an attempt, and so on)."""
+    import os
+    from unittest import mock
+
+    from services.notify.settings import Settings
+
+    data = k8s("ConfigMap", "ipr-config")["data"]
+    secrets = {name: f"{name.lower()}-0123456789abcdef" for name in (*API_TOKENS, *NOTIFY_SECRETS)}
+    with mock.patch.dict(os.environ, {**data, **secrets, "DATABASE_URL": "postgresql+asyncpg://u:p@db/notify"},
+                         clear=True):
+        settings = Settings()
+    assert settings.delivery_retry_window_seconds == 86400
+    assert settings.delivery_lease_seconds > max(settings.smtp_timeout_s, settings.webhook_timeout_s)
+    assert settings.webhook_key_overlap_hours == 24
