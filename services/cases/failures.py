@@ -120,7 +120,8 @@ async def clear_failed(session: AsyncSession, case_id: str, *, by: str, event: s
     if row is None or row.state != "failed":
         return
     at = now_utc()
-    row.state = (row.failure or {}).get("state_before") or (row.snapshot or {}).get("state") or "opened"
+    # the state the workflow last recorded (it may have gone on since the failure, e.g. reset by hand and closed)
+    row.state = (row.snapshot or {}).get("state") or (row.failure or {}).get("state_before") or "opened"
     row.failure = None
     session.add(Intervention(case_id=case_id, at=at, event=event, by=by, detail=detail))
     await session.execute(update(Escalation).where(

@@ -338,7 +338,8 @@ def check(case: CaseState, procedure: str, behaviour: Behaviour, program: list, 
 
 
 @settings(max_examples=EXAMPLES, deadline=None, database=None, print_blob=True,
-          phases=None if os.environ.get("WORKFLOW_FUZZ_SHRINK", "1") == "1" else [Phase.explicit, Phase.generate],
+          phases=tuple(Phase) if os.environ.get("WORKFLOW_FUZZ_SHRINK", "1") == "1" else (Phase.explicit,
+                                                                                           Phase.generate),
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(procedure=st.sampled_from(sorted(PROCEDURES)), behaviour=behaviours, depth=st.sampled_from([0, 1, 2]),
        program=programs)
