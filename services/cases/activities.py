@@ -40,6 +40,7 @@ from shared.contracts.guarantees import (
 )
 from shared.contracts.events import TOPIC_CASE_EVENTS, CaseEventV1, EventEnvelope, deterministic_event_id
 from shared.kafka import publish
+from shared.service_auth import TokenUnavailable
 from shared.rules.calendar import calendar_data
 from shared.rules.pack import rule_pack
 
@@ -91,13 +92,14 @@ class CaseActivities:
         self.http = http
         self.sessionmaker = sessionmaker
         self.producer = producer
-        self.headers = {"Authorization": f"Bearer {settings.service_api_token.get_secret_value()}"}
 
     async def _post(self, url: str, body: BaseModel, result: type[T]) -> T:
+        # ``http`` authenticates as the case worker (client credentials, shared.service_auth); the
+        # requests name the officer the worker acts for (``on_behalf_of``, ``decided_by``).
         try:
-            response = await self.http.post(url, content=body.model_dump_json(), headers={
-                **self.headers, "Content-Type": "application/json"})
-        except httpx.HTTPError as exc:
+            response = await self.http.post(url, content=body.model_dump_json(),
+                                            headers={"Content-Type": "application/json"})
+        except (httpx.HTTPError, TokenUnavailable) as exc:
             raise RuntimeError(f"{url} unreachable: {type(exc).__name__}: {exc}") from exc
         if response.status_code >= 400:
             message = f"{url} answered {response.status_code}: {response.text[:500]}"
@@ -143,9 +145,11 @@ class CaseActivities:
                 await _track_escalation(session, r)
             last = records[-1]
             c = last.case_input
+            scope = {"customs_office": c.customs_office, "declarant_id": c.declarant.id if c.declarant else None,
+                     "consignor_id": c.consignor.id, "consignee_id": c.consignee.id}
             snap = next((r.snapshot for r in reversed(records) if r.snapshot is not None), None)
             latest: dict = {"last_seq": last.seq, "updated_at": last.at,
-                            "closed_at": last.at if last.state in TERMINAL_STATES else None}
+                            "closed_at": last.at if last.state in TERMINAL_STATES else None, **scope}
             if snap is not None:
                 latest |= {"snapshot": snap.model_dump(mode="json", exclude={"history"}), "next_due_at": _next_due(snap)}
             stmt = insert(Case).values(

@@ -14,7 +14,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.common import WorkflowIDReusePolicy
@@ -23,6 +23,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from services.cases.failures import FAILED_STATUSES, RepairError, failure_of, mark_failed, now_utc, repair
 from services.cases.models import Case, Escalation, Intervention
+from shared.auth import Principal, require, require_office
 from services.cases.opening import OpenCaseRequest, build_case
 from services.cases.records import is_open, live_view, stored_view
 from shared.auth import Principal, require
@@ -37,6 +38,7 @@ from shared.contracts.cases import (
     SIGNAL_HEARING,
     SIGNAL_PARTY_SUBMISSION,
     TERMINAL_STATES,
+    ActorRef,
     CaseState,
     CourtAction,
     CourtNotice,
@@ -53,7 +55,8 @@ from shared.runtime import session_dep
 router = APIRouter(prefix="/v1/cases", tags=["cases"])
 Session = Annotated[AsyncSession, Depends(session_dep)]
 Officer = Annotated[Principal, Depends(require("officer"))]
-Reader = Annotated[Principal, Depends(require("officer", "rights_holder"))]
+Reader = Annotated[Principal, Depends(require("officer", "rights_holder", "party"))]
+OfficerOrHolder = Annotated[Principal, Depends(require("officer", "rights_holder"))]
 
 
 def _not_found(case_id: str) -> HTTPException:
@@ -101,11 +104,11 @@ async def _workflow_state(request: Request, session: AsyncSession, row: Case | N
 
 
 async def _state(request: Request, session: AsyncSession, case_id: str,
-                 who: Principal | None = None) -> tuple[WorkflowHandle, CaseState]:
+                 who: Principal) -> tuple[WorkflowHandle, CaseState]:
     """The case to act on: its running workflow and live state, or 404/409 with the reason."""
     row = await session.get(Case, case_id)
-    if row is not None and who is not None:
-        _visible(row.holder_id, case_id, who)
+    if row is not None:
+        _row_visible(row, who)
     if row is not None and row.state == "failed":
         raise _failed(row)
     try:
@@ -118,11 +121,45 @@ async def _state(request: Request, session: AsyncSession, case_id: str,
         if row.state == "failed":
             raise _failed(row)
         raise _closed(case_id, row.state)
-    if who is not None:
-        _visible(live[1].holder_id, case_id, who)
+    await _visible(request, live[1], who)
     if live[1].state in TERMINAL_STATES:  # its last steps are being written: closed all the same
         raise _closed(case_id, live[1].state)
     return live
+
+
+async def _office_of(request: Request, state: CaseState) -> str | None:
+    """The customs office of the case (from the workflow; the read model for cases started by older workers)."""
+    if state.customs_office:
+        return state.customs_office
+    async with request.app.state.runtime.sessionmaker() as session:
+        row = await session.get(Case, state.case_id)
+    return row.customs_office if row is not None else None
+
+
+async def _visible(request: Request, state: CaseState, who: Principal) -> None:
+    """Holders and parties see only their own cases (others are 'not found'); officers only their offices'."""
+    if who.role == "rights_holder" and state.holder_id != who.holder_id:
+        raise _not_found(state.case_id)  # never confirm that another holder's case exists
+    if who.role == "party" and (who.party_id not in state.party_ids
+                                or (who.case_id is not None and who.case_id != state.case_id)):
+        raise _not_found(state.case_id)
+    if who.role in ("officer", "supervisor"):
+        require_office(who, await _office_of(request, state))
+
+
+def _row_visible(row: Case, who: Principal) -> None:
+    """The same rule on the case as the cases database keeps it."""
+    if who.role == "rights_holder" and row.holder_id != who.holder_id:
+        raise _not_found(row.case_id)
+    if who.role == "party" and (who.party_id not in {row.declarant_id, row.consignor_id, row.consignee_id}
+                                or (who.case_id is not None and who.case_id != row.case_id)):
+        raise _not_found(row.case_id)
+    if who.role in ("officer", "supervisor"):
+        require_office(who, row.customs_office)
+
+
+def _actor(who: Principal) -> ActorRef:
+    return ActorRef(**who.actor_ref())
 
 
 async def _signal(handle: WorkflowHandle, name: str, payload: object) -> None:
@@ -164,11 +201,19 @@ async def list_cases(
         stmt = stmt.where(Case.declaration_id == declaration_id)
     if who.role == "rights_holder":
         stmt = stmt.where(Case.holder_id == who.holder_id)
+    elif who.role == "party":
+        party = who.party_id or "-"
+        stmt = stmt.where(or_(Case.declarant_id == party, Case.consignor_id == party, Case.consignee_id == party))
+        if who.case_id:
+            stmt = stmt.where(Case.case_id == who.case_id)
+    elif who.role == "officer":
+        stmt = stmt.where(Case.customs_office.in_(sorted(who.offices)))
     return [
         {"case_id": c.case_id, "state": c.state, "jurisdiction": c.jurisdiction, "declaration_id": c.declaration_id,
          "line_no": c.line_no, "holder_id": c.holder_id, "holder_name": c.holder_name,
          "recordation_id": c.recordation_id, "mark": c.mark, "description": c.description,
-         "goods_value": str(c.goods_value), "currency": c.currency, "opened_at": c.opened_at.isoformat(),
+         "goods_value": str(c.goods_value), "currency": c.currency, "customs_office": c.customs_office,
+         "opened_at": c.opened_at.isoformat(),
          "updated_at": c.updated_at.isoformat()}
         for c in (await session.execute(stmt)).scalars()
     ]
@@ -178,14 +223,14 @@ async def list_cases(
 async def get_case(case_id: str, request: Request, session: Session, who: Reader) -> dict:
     row = await session.get(Case, case_id)
     if row is not None:
-        _visible(row.holder_id, case_id, who)
+        _row_visible(row, who)
     if row is None or is_open(row):
         try:
             live = await _workflow_state(request, session, row, case_id)
         except RPCError:
             live = None  # Temporal unreachable: the database still answers for the case
         if live is not None:
-            _visible(live[1].holder_id, case_id, who)
+            await _visible(request, live[1], who)
             return _links(request, await live_view(session, row, live[1]))
     if row is None:
         raise _not_found(case_id)
@@ -225,17 +270,18 @@ def _require_open(state: CaseState, what: str) -> None:
 
 @router.post("/{case_id}/determination", status_code=202, summary="Customs' determination on a detained case")
 async def determine(case_id: str, body: DeterminationBody, request: Request, session: Session, who: Officer) -> dict:
-    handle, state = await _state(request, session, case_id)
+    handle, state = await _state(request, session, case_id, who)
     _require_state(state, {"detained"}, "a determination")
-    await _signal(handle, SIGNAL_DETERMINATION, Determination(**body.model_dump(), officer=who.name))
+    await _signal(handle, SIGNAL_DETERMINATION, Determination(**body.model_dump(), officer=who.actor, actor=_actor(who)))
     return {"case_id": case_id, "accepted": "determination", "outcome": body.outcome}
 
 
 @router.post("/{case_id}/court-notice", status_code=202, summary="Enter a court assistance notice")
 async def court_notice(case_id: str, body: CourtNoticeBody, request: Request, session: Session, who: Officer) -> dict:
-    handle, state = await _state(request, session, case_id)
+    handle, state = await _state(request, session, case_id, who)
     _require_state(state, {"detained", "undetermined"}, "a court assistance notice")
-    await _signal(handle, SIGNAL_COURT_NOTICE, CourtNotice(**body.model_dump(), received_by=who.name))
+    await _signal(handle, SIGNAL_COURT_NOTICE, CourtNotice(**body.model_dump(), received_by=who.actor,
+                                                           actor=_actor(who)))
     return {"case_id": case_id, "accepted": "court_notice", "action": body.action}
 
 
@@ -243,15 +289,16 @@ HOLDER_SUBMISSIONS = {"application_for_action", "confirms_infringement", "procee
 
 
 @router.post("", status_code=201, summary="Open a case by hand: ex officio (officer) or on application (rights holder)")
-async def open_case(body: OpenCaseRequest, request: Request,
-                    who: Annotated[Principal, Depends(require("officer", "rights_holder"))]) -> dict:
+async def open_case(body: OpenCaseRequest, request: Request, who: OfficerOrHolder) -> dict:
     if who.role == "rights_holder" and body.mode != "application":
         raise HTTPException(403, detail={"code": "forbidden_mode", "message": "a rights holder opens cases only by "
                                                                              "application"})
     http = request.app.state.http
-    case = await build_case(request.app.state.settings, http, body, who.name)
+    case = await build_case(request.app.state.settings, http, body, who.actor)
     if who.role == "rights_holder" and case.holder.id != who.holder_id:
         raise HTTPException(403, detail={"code": "not_your_right", "message": "the right is recorded by another holder"})
+    if who.role != "rights_holder":
+        require_office(who, case.customs_office, "the declaration")
     client: Client = await request.app.state.temporal.get()
     try:
         await client.start_workflow(CASE_WORKFLOW_TYPE, case, id=case.case_id, task_queue=CASE_TASK_QUEUE,
@@ -266,40 +313,42 @@ async def open_case(body: OpenCaseRequest, request: Request,
 @router.post("/{case_id}/submissions", status_code=202,
              summary="Record what a party says or does (statements, objections, applications, counter-guarantees)")
 async def submit(case_id: str, body: PartySubmission, request: Request, session: Session,
-                 who: Annotated[Principal, Depends(require("officer", "rights_holder"))]) -> dict:
+                 who: OfficerOrHolder) -> dict:
     handle, state = await _state(request, session, case_id, who)
     if who.role == "rights_holder" and (body.party != "holder" or body.kind not in HOLDER_SUBMISSIONS):
         raise HTTPException(403, detail={"code": "forbidden_submission",
                                          "message": "a rights holder may submit only its own applications, "
                                                     "confirmations, proceedings and extension requests"})
     _require_open(state, "a submission")
-    await _signal(handle, SIGNAL_PARTY_SUBMISSION, body.model_copy(update={"submitted_by": who.name}))
+    await _signal(handle, SIGNAL_PARTY_SUBMISSION, body.model_copy(update={"submitted_by": who.actor,
+                                                                            "actor": _actor(who)}))
     return {"case_id": case_id, "accepted": "submission", "kind": body.kind}
 
 
 @router.post("/{case_id}/hearing", status_code=202, summary="Record a hearing request, waiver or conclusion")
 async def hearing(case_id: str, body: HearingUpdate, request: Request, session: Session, who: Officer) -> dict:
-    handle, state = await _state(request, session, case_id)
+    handle, state = await _state(request, session, case_id, who)
     _require_state(state, {"hearing"}, "a hearing update")
-    await _signal(handle, SIGNAL_HEARING, body.model_copy(update={"by": who.name}))
+    await _signal(handle, SIGNAL_HEARING, body.model_copy(update={"by": who.actor, "actor": _actor(who)}))
     return {"case_id": case_id, "accepted": "hearing", "kind": body.kind}
 
 
 @router.post("/{case_id}/disposal-facts", status_code=202,
              summary="Facts deciding the disposal method (public welfare use, holder buys, features removable)")
-async def disposal_facts(case_id: str, body: DisposalChoice, request: Request, session: Session, who: Officer) -> dict:
-    handle, state = await _state(request, session, case_id)
+async def disposal_facts(case_id: str, body: DisposalChoice, request: Request, session: Session,
+                         who: Officer) -> dict:
+    handle, state = await _state(request, session, case_id, who)
     _require_open(state, "recording disposal facts")
-    await _signal(handle, SIGNAL_DISPOSAL_CHOICE, body.model_copy(update={"by": who.name}))
+    await _signal(handle, SIGNAL_DISPOSAL_CHOICE, body.model_copy(update={"by": who.actor, "actor": _actor(who)}))
     return {"case_id": case_id, "accepted": "disposal_facts"}
 
 
 @router.post("/{case_id}/guarantee", status_code=202, summary="Record a guarantee posted for detention")
 async def guarantee(case_id: str, body: GuaranteeInfo, request: Request, session: Session,
-                    who: Annotated[Principal, Depends(require("officer", "rights_holder"))]) -> dict:
+                    who: OfficerOrHolder) -> dict:
     handle, state = await _state(request, session, case_id, who)
     _require_state(state, {"suspended"}, "a guarantee")
-    await _signal(handle, SIGNAL_GUARANTEE, body)
+    await _signal(handle, SIGNAL_GUARANTEE, body.model_copy(update={"posted_by": _actor(who)}))
     return {"case_id": case_id, "accepted": "guarantee", "required_cny": str(state.required_guarantee_cny)}
 
 
@@ -314,11 +363,14 @@ Supervisor = Annotated[Principal, Depends(require("supervisor"))]
 @router.post("/{case_id}/repair", summary="Reset a failed or terminated case workflow to its last good point "
                                           "(supervisors; recorded with who did it)")
 async def repair_case(case_id: str, body: RepairBody, request: Request, session: Session, who: Supervisor) -> dict:
-    if await session.get(Case, case_id) is None:
+    row = await session.get(Case, case_id)
+    if row is None:
         raise _not_found(case_id)
+    _row_visible(row, who)
+    await session.rollback()  # the repair writes in its own transaction
     client: Client = await request.app.state.temporal.get()
     try:
-        done = await repair(client, request.app.state.runtime.sessionmaker, case_id, by=who.name, reason=body.reason)
+        done = await repair(client, request.app.state.runtime.sessionmaker, case_id, by=who.actor, reason=body.reason)
     except RepairError as exc:
         raise HTTPException(409, detail={"code": "not_repairable", "message": str(exc)}) from exc
     except RPCError as exc:
@@ -330,8 +382,11 @@ escalations_router = APIRouter(prefix="/v1/escalations", tags=["escalations"])
 
 
 @escalations_router.get("", summary="Escalations: deadlines about to lapse, refused or failing steps, failed cases")
-async def escalations(session: Session, _: Officer, include_resolved: bool = False) -> list[dict]:
+async def escalations(session: Session, who: Officer, include_resolved: bool = False) -> list[dict]:
     stmt = select(Escalation).order_by(Escalation.due_at).limit(500)
+    if who.role == "officer":  # supervisors see every office's escalations
+        stmt = stmt.join(Case, Case.case_id == Escalation.case_id).where(
+            Case.customs_office.in_(sorted(who.offices)))
     if not include_resolved:
         stmt = stmt.where(Escalation.resolved_at.is_(None))
     return [{"id": e.id, "case_id": e.case_id, "kind": e.kind, "deadline": e.deadline, "due_at": e.due_at.isoformat(),
@@ -353,6 +408,9 @@ async def resolve_escalation(escalation_id: Annotated[int, Path(ge=1, le=2**31 -
     e = await session.get(Escalation, escalation_id, with_for_update=True)
     if e is None:
         raise HTTPException(404, detail={"code": "escalation_not_found", "message": f"no escalation {escalation_id}"})
+    row = await session.get(Case, e.case_id)
+    if row is not None:
+        require_office(who, row.customs_office)
     if e.resolved_at is not None:
         raise HTTPException(409, detail={"code": "escalation_resolved",
                                          "message": f"already resolved ({e.resolution}) at {e.resolved_at.isoformat()}"})
@@ -360,8 +418,8 @@ async def resolve_escalation(escalation_id: Annotated[int, Path(ge=1, le=2**31 -
         raise HTTPException(409, detail={"code": "repair_needed",
                                          "message": "a failed case is resolved by repairing it (POST /v1/cases/{id}/repair)"})
     at = now_utc()
-    e.resolved_at, e.resolution, e.resolved_by = at, "done_by_hand", who.name
-    session.add(Intervention(case_id=e.case_id, at=at, event="escalation_resolved", by=who.name,
+    e.resolved_at, e.resolution, e.resolved_by = at, "done_by_hand", who.actor
+    session.add(Intervention(case_id=e.case_id, at=at, event="escalation_resolved", by=who.actor,
                              detail={"escalation_id": e.id, "kind": e.kind, "step": e.deadline, "note": body.note}))
     await session.commit()
-    return {"id": e.id, "case_id": e.case_id, "resolved_at": at.isoformat(), "resolved_by": who.name}
+    return {"id": e.id, "case_id": e.case_id, "resolved_at": at.isoformat(), "resolved_by": who.actor}

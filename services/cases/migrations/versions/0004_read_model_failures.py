@@ -1,7 +1,7 @@
 """case read model outlives the workflow; failed cases, step escalations, interventions
 
-Revision ID: 0003_read_model_failures
-Revises: 0002_escalations
+Revision ID: 0004_read_model_failures
+Revises: 0003_case_scope
 """
 
 from alembic import op
@@ -9,8 +9,8 @@ import sqlalchemy as sa
 
 from shared.db import JsonType
 
-revision = "0003_read_model_failures"
-down_revision = "0002_escalations"
+revision = "0004_read_model_failures"
+down_revision = "0003_case_scope"
 branch_labels = None
 depends_on = None
 
