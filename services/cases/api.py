@@ -171,11 +171,6 @@ async def _signal(handle: WorkflowHandle, name: str, payload: object) -> None:
         raise _unavailable(exc) from exc
 
 
-def _visible(holder_id: str, case_id: str, who: Principal) -> None:
-    if who.role == "rights_holder" and holder_id != who.holder_id:
-        raise _not_found(case_id)  # never confirm that another holder's case exists
-
-
 def _links(request: Request, body: dict) -> dict:
     ui = request.app.state.settings.temporal_ui_url
     case_id = body["case_id"]
