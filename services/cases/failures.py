@@ -32,7 +32,7 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.api.common.v1 import WorkflowExecution
-from temporalio.api.enums.v1 import EventType
+from temporalio.api.enums.v1 import EventType, ResetReapplyExcludeType
 from temporalio.api.workflowservice.v1 import ResetWorkflowExecutionRequest
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.service import RPCError, RPCStatusCode
@@ -157,7 +157,9 @@ async def repair(client: Client, sessionmaker: async_sessionmaker[AsyncSession],
             namespace=client.namespace,
             workflow_execution=WorkflowExecution(workflow_id=case_id, run_id=failure["run_id"]),
             reason=f"repair by {by}: {reason}"[:1000], workflow_task_finish_event_id=event_id,
-            request_id=str(uuid.uuid4()), identity=f"cases-service/{by}"[:128]))
+            request_id=str(uuid.uuid4()), identity=f"cases-service/{by}"[:128],
+            # signals received since are applied again; a cancel request is not (the repair decides the case goes on)
+            reset_reapply_exclude_types=[ResetReapplyExcludeType.RESET_REAPPLY_EXCLUDE_TYPE_CANCEL_REQUEST]))
     except RPCError as exc:
         CASE_REPAIRS.labels("automatic" if by == SWEEPER else "supervisor", "refused").inc()
         raise RepairError(f"Temporal refused the reset: {exc.message}") from exc

@@ -12,7 +12,8 @@ import asyncpg
 import pytest
 from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.workflowservice.v1 import DeleteWorkflowExecutionRequest
-from temporalio.client import Client
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
 
 from deploy.local.stack import NAMESPACE
@@ -75,7 +76,7 @@ async def test_a_closed_case_is_served_in_full_after_its_workflow_history_is_gon
             return exc.status == RPCStatusCode.NOT_FOUND
         return False
 
-    await eventually(gone, what="workflow deleted")
+    await eventually(gone, timeout=120, what="workflow deleted (Temporal deletes in the background)")
     kept = await get_case(http, stack, case_id)
     assert kept["state"] == "released" and kept["source"] == "database"
     assert kept["history"] == closed["history"]
@@ -170,6 +171,10 @@ async def test_the_sweeper_repairs_a_failed_case_and_one_whose_deadline_has_pass
 
     case = await eventually(lambda: back(cancelled), timeout=60, what="automatic repair of a cancelled case")
     assert next(i for i in case["interventions"] if i["event"] == "case_repaired")["by"] == "cases-sweeper"
+    handle = temporal.get_workflow_handle(cancelled)
+    assert (await handle.describe()).status == WorkflowExecutionStatus.RUNNING
+    assert not [e for e in (await handle.fetch_history()).events
+                if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED], "cancel not reapplied"
 
     # a terminated one waits for a supervisor, until a legal deadline of it has passed
     terminated = await open_case(http, stack)
