@@ -130,10 +130,13 @@ async def clear_failed(session: AsyncSession, case_id: str, *, by: str, event: s
 
 
 async def _last_good_point(handle: WorkflowHandle) -> int:
-    """The last completed workflow task before the run ended: the point to reset to."""
+    """The last completed workflow task before the run ended (or before a cancel request): the point to reset to."""
     history = await handle.fetch_history()
+    # a cancelled workflow: the point before the cancel request (the task after it would take it again)
+    cancel = next((e.event_id for e in history.events
+                   if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED), None)
     completed = [e.event_id for e in history.events
-                 if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED]
+                 if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED and (cancel is None or e.event_id < cancel)]
     if not completed:
         raise RepairError("the workflow never completed a task: nothing to reset to")
     return completed[-1]
