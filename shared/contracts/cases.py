@@ -32,6 +32,7 @@ from shared.contracts.bounds import (
     Seq,
     PlatformDay,
     PlatformTimestamp,
+    RunId,
     Timestamp,
     TraderId,
     UnitPrice,
@@ -48,6 +49,7 @@ SIGNAL_COURT_NOTICE = "court_notice"
 SIGNAL_PARTY_SUBMISSION = "party_submission"  # consignee/declarant/importer: statements, objections, counter-guarantees
 SIGNAL_HEARING = "hearing"  # a hearing requested or concluded
 SIGNAL_DISPOSAL_CHOICE = "disposal_choice"  # facts that decide the disposal method (public welfare, holder buys)
+SIGNAL_CASE_REPAIRED = "case_repaired"  # the workflow was reset to its last good point after it failed
 QUERY_STATE = "state"
 
 CaseStateName = Literal[
@@ -62,6 +64,9 @@ CaseStateName = Literal[
     "destroyed",  # EU simplified / small-consignment destruction
     "forfeited",  # US seizure and forfeiture
     "handed_to_court",
+    # Never set by the workflow: the cases service shows a case as failed while its workflow has failed or
+    # was terminated, until it is repaired (reset to its last good point).
+    "failed",
 ]
 TERMINAL_STATES: frozenset[str] = frozenset(
     {"released", "confiscated", "destroyed", "forfeited", "handed_to_court"}
@@ -374,6 +379,16 @@ class DispositionResult(_Model):
     disposal_method: str | None = None
 
 
+class CaseRepaired(_Model):
+    """Sent to a case workflow right after it was reset to its last good point, so its history names who did it."""
+
+    by: str = Field(max_length=128)
+    reason: str = Field(max_length=2048)
+    failed_run_id: RunId | None = None
+    failure: str | None = Field(default=None, max_length=8192)
+    reset_to_event_id: Seq | None = None
+
+
 class RulesRequest(_Model):
     jurisdiction: str
 
@@ -393,3 +408,6 @@ class CaseEventRecord(_Model):
     event: str
     detail: dict = Field(default_factory=dict)
     case_input: CaseInput
+    # Added: the case as the workflow sees it after this entry (without the history), on the last record of a
+    # batch, so the cases database can serve the case once its workflow is gone.
+    snapshot: CaseState | None = None
