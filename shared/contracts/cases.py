@@ -120,6 +120,8 @@ class CaseInput(_Model):
     evidence: str | None = None  # CN application mode: the holder's evidence that infringement is obvious
     opened_by: str | None = None
     declarant: PartyRef | None = None  # who lodged the declaration (a party that may follow its cases)
+    origin_country: str | None = None  # the declaration's route (statistics by route)
+    destination_country: str | None = None
 
 
 class GuaranteeInfo(_Model):
