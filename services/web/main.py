@@ -27,6 +27,7 @@ from services.web.workbench import router as workbench_router
 from shared.runtime import service_app
 
 log = logging.getLogger(__name__)
+logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per API call is noise; errors still show
 settings = Settings()
 STATIC = Path(__file__).with_name("static")
 STATIC_FILES = {"app.css": "text/css", "app.js": "text/javascript"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import quote
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -54,12 +55,14 @@ class Ctx:
 
     def render(self, template: str, status: int = 200, **values: Any) -> HTMLResponse:
         flash = self.request.query_params.get("msg")
+        moved = self.request.query_params.get("state", "")[:32]
         body = env.get_template(template).render(
             request=self.request, who=self.who, lang=self.lang, _=self._,
             label=lambda code: i18n.label(self.lang, code), money=lambda v, c=None: i18n.money(self.lang, v, c),
             number=lambda v: i18n.number(self.lang, v), when=lambda v, tz=None: i18n.when(self.lang, v, tz),
             day=lambda v: i18n.day(self.lang, v), time_left=lambda n: i18n.time_left(self.lang, n),
-            flash=i18n.t(self.lang, FLASHES[flash]) if flash in FLASHES else None,
+            flash=(i18n.t(self.lang, "The case has moved on: {state}.", state=i18n.label(self.lang, moved))
+                   if flash == "moved" and moved else i18n.t(self.lang, FLASHES[flash]) if flash in FLASHES else None),
             flash_kind=self.request.query_params.get("kind", "ok"),
             csrf=self.who.csrf if self.who else "", path=self.request.url.path,
             query=str(self.request.url.query), **values)
@@ -123,12 +126,13 @@ class CsrfFailed(Exception):
         self.back = back
 
 
-def back(path: str, msg: str | None = None, kind: str = "ok") -> RedirectResponse:
+def back(path: str, msg: str | None = None, kind: str = "ok", state: str | None = None) -> RedirectResponse:
     """Post/redirect/get: back to a page of this site, with one of the fixed messages."""
-    target = auth.safe_return(path)
+    target, _, fragment = auth.safe_return(path).partition("#")
     if msg:
-        target += ("&" if "?" in target else "?") + f"msg={msg}&kind={kind}"
-    return RedirectResponse(target, status_code=303)
+        target += ("&" if "?" in target else "?") + f"msg={msg}&kind={kind}" + (
+            f"&state={quote(state)}" if state else "")
+    return RedirectResponse(target + (f"#{fragment}" if fragment else ""), status_code=303)
 
 
 class Errors(dict):

@@ -166,19 +166,24 @@ async def case_detail(case_id: str, ctx: OfficerCtx) -> HTMLResponse:
     return await _case_page(ctx, case_id[:128])
 
 
-async def _settle(ctx: Ctx, case_id: str, before: int) -> str:
-    """Wait a moment for the case to record the instruction; answers the message to show."""
-    for _ in range(20):
+async def _settle(ctx: Ctx, case_id: str, before: dict) -> RedirectResponse:
+    """Wait a moment for the case to take the instruction, then show it: the new state, or that it was sent
+    (up to 6 s for the workflow to record it, and 2 s more for the state to follow)."""
+    grown_at = None
+    for i in range(24):
         case = await ctx.api.maybe("cases", f"/v1/cases/{seg(case_id)}")
-        if case and len(case.get("history") or []) > before:
-            return "sent"
+        if case and case.get("state") != before.get("state"):
+            return back(f"/workbench/cases/{case_id}", "moved", state=case["state"])
+        if grown_at is None and case and len(case.get("history") or []) > len(before.get("history") or []):
+            grown_at = i
+        if grown_at is not None and i - grown_at >= 8:
+            break
         await asyncio.sleep(0.25)
-    return "sent"
+    return back(f"/workbench/cases/{case_id}", "sent")
 
 
-async def _history_len(ctx: Ctx, case_id: str) -> int:
-    case = await ctx.api.maybe("cases", f"/v1/cases/{seg(case_id)}")
-    return len((case or {}).get("history") or [])
+async def _case_now(ctx: Ctx, case_id: str) -> dict:
+    return await ctx.api.maybe("cases", f"/v1/cases/{seg(case_id)}", default={}) or {}
 
 
 def _amount(value: str, errors: Errors, name: str, ctx: Ctx) -> str | None:
@@ -258,14 +263,14 @@ async def act(case_id: str, action: str, ctx: OfficerCtx) -> Response:
     if errors:
         return await _case_page(ctx, case_id, {**errors, "_" + action: ctx._("Check the fields marked below.")}, 422,
                                 values)
-    before = await _history_len(ctx, case_id)
+    before = await _case_now(ctx, case_id)
     try:
         await ctx.api.post(service, f"/v1/cases/{seg(case_id)}/{path}", body)
     except ApiError as exc:
         fields = exc.field_errors()
         return await _case_page(ctx, case_id, {**fields, "_" + action: exc.message}, 422 if exc.status < 500 else 502,
                                 values)
-    return back(f"/workbench/cases/{case_id}", await _settle(ctx, case_id, before))
+    return await _settle(ctx, case_id, before)
 
 
 # ---------------------------------------------------------------- evidence
