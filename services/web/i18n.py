@@ -254,6 +254,9 @@ ZH: dict[str, str] = {
     "Total": "合计",
     "No seizure in this period.": "此期间没有查扣。",
     "Targeting profiles and campaigns": "布控规则与专项行动",
+    "No targeting profile or campaign has selected goods in a case yet.": "尚无布控规则或专项行动选中的案件。",
+    "Cases ended in confiscation, destruction or forfeiture, counted by the day they closed.":
+        "以没收、销毁或没入结案的案件，按结案日期统计。",
     "Profile or campaign": "规则或行动",
     "Hits": "命中",
     "Seized": "查扣",

@@ -276,8 +276,17 @@ async def test_bulk_work_on_a_manifests_parcels_and_the_statistics(http, stack) 
     lines = example_declaration()["lines"][:1]
     lines[0]["quantity"] = 40
     parcels = []
+    buyer = {"id": unique_id("BUYER"), "name": "Parcel Buyer", "country": "US"}
+    profile = unique_id("P-WB")  # a targeting profile that selects these parcels: its hit rate on the statistics
+    r = await http.put(f"{stack.url('risk')}/v1/profiles/{profile}", headers=stack.auth("officer"), json={
+        "profile_id": profile, "name": "sneaker parcels to one buyer", "owner": "wang.wei", "weight": 0.1,
+        "valid_from": "2020-01-01", "valid_until": "2099-12-31",
+        "conditions": [{"field": "consignee.id", "op": "eq", "value": buyer["id"]},
+                       {"field": "transport_mode", "op": "eq", "value": "express"}]})
+    assert r.status_code in (200, 201), r.text
     for n in (1, 2, 3):  # parcels of one manifest are declarations of their own (<manifest>-P<nnnnn>)
-        parcels.append(await declare(http, stack, f"{manifest}-P{n:05d}", transport_mode="express", lines=lines))
+        parcels.append(await declare(http, stack, f"{manifest}-P{n:05d}", transport_mode="express", lines=lines,
+                                     consignee=buyer))
     for case_id in parcels[:2]:
         await detain_by_api(http, stack, case_id)  # the third is still waiting for the holder: the law refuses it
     errors: list[str] = []
@@ -308,6 +317,9 @@ async def test_bulk_work_on_a_manifests_parcels_and_the_statistics(http, stack) 
         await officer.goto(f"{web}/workbench/statistics?by=transport_mode")
         row = officer.locator("#seizures tbody tr", has_text="express")
         assert int((await row.locator("td").nth(1).inner_text()).strip()) >= 2
+        rate = officer.locator("#rates tbody tr", has_text=profile)
+        cells = [c.strip() for c in await rate.locator("td").all_inner_texts()]
+        assert cells[2:4] == ["3", "2"] and int(cells[1]) >= 3  # 3 cases, 2 seized, hits counted by risk
         csv = await context.request.get(f"{web}/workbench/statistics?by=mark&format=csv")
         assert csv.status == 200 and csv.headers["content-type"].startswith("text/csv")
         text = await csv.text()
