@@ -30,6 +30,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from services.cases.models import Base, Case, Escalation
 from shared.auth import Principal, require, require_office
+from shared.contracts.bounds import CaseId, Day
 from shared.contracts.cases import TERMINAL_STATES, CaseEventRecord
 from shared.db import JsonType
 from shared.rules.calendar import working_days_left
@@ -205,7 +206,7 @@ async def record_workbench_facts(session: AsyncSession, records: list[CaseEventR
 router = APIRouter(tags=["workbench"])
 Session = Annotated[AsyncSession, Depends(session_dep)]
 Officer = Annotated[Principal, Depends(require("officer"))]
-Id = Annotated[str, Path(min_length=1, max_length=128)]
+Id = Annotated[CaseId, Path()]
 Filter = Annotated[str | None, Query(max_length=128)]
 MAX_CANDIDATES = 5000
 
@@ -444,8 +445,8 @@ Dimension = Literal["mark", "holder", "route", "direction", "transport_mode", "o
 async def seizures(
     session: Session, who: Officer,
     by: Dimension = "mark", period: Literal["month", "quarter", "year"] = "month",
-    date_from: Annotated[date | None, Query(alias="from")] = None,
-    date_to: Annotated[date | None, Query(alias="to")] = None,
+    date_from: Annotated[Day | None, Query(alias="from")] = None,
+    date_to: Annotated[Day | None, Query(alias="to")] = None,
     office: Filter = None, jurisdiction: Filter = None, direction: Filter = None, transport_mode: Filter = None,
 ) -> dict:
     stmt = _scoped(select(Case, CaseFacts).outerjoin(CaseFacts, CaseFacts.case_id == Case.case_id)

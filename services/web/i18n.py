@@ -8,7 +8,7 @@ codes the services answer (``label``); an unknown code shows as written, never a
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
@@ -150,7 +150,6 @@ ZH: dict[str, str] = {
     "Deadline": "期限",
     "Due": "届满",
     "Time left": "剩余时间",
-    "ends at midnight ({tz})": "当日 24:00 届满（{tz}）",
     "Status": "状态",
     "No deadline.": "无期限。",
     "Timeline": "时间线",
@@ -500,6 +499,21 @@ def when(lang: str, value: object, tz: str | None = None) -> str:
     local = at.astimezone(zone)
     text = format_datetime(local, format="yyyy-MM-dd HH:mm", locale=LOCALES[lang])
     return f"{text} {local.tzname() or ''}".strip()
+
+
+def until(lang: str, value: object, tz: str | None = None) -> str:
+    """The end of a time limit: an instant at midnight is shown as 24:00 of the day before (the last day)."""
+    if not value:
+        return ""
+    try:
+        at = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    local = at.astimezone(ZoneInfo(tz) if tz else ZoneInfo("UTC"))
+    if (local.hour, local.minute, local.second) == (0, 0, 0):
+        last = local.date() - timedelta(days=1)
+        return f"{day(lang, last)} 24:00 {local.tzname() or ''}".strip()
+    return when(lang, at, tz)
 
 
 def day(lang: str, value: object) -> str:

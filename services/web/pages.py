@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import quote
 from typing import Annotated, Any
@@ -14,6 +15,7 @@ from starlette.datastructures import FormData
 
 from services.web import auth, i18n
 from services.web.apis import Api
+from shared.rules.calendar import working_days_left
 from shared.runtime import session_dep
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -60,13 +62,24 @@ class Ctx:
             request=self.request, who=self.who, lang=self.lang, _=self._,
             label=lambda code: i18n.label(self.lang, code), money=lambda v, c=None: i18n.money(self.lang, v, c),
             number=lambda v: i18n.number(self.lang, v), when=lambda v, tz=None: i18n.when(self.lang, v, tz),
-            day=lambda v: i18n.day(self.lang, v), time_left=lambda n: i18n.time_left(self.lang, n),
+            day=lambda v: i18n.day(self.lang, v), until=lambda v, tz=None: i18n.until(self.lang, v, tz),
+            left_of=lambda j, v: _left(j, v), time_left=lambda n: i18n.time_left(self.lang, n),
             flash=(i18n.t(self.lang, "The case has moved on: {state}.", state=i18n.label(self.lang, moved))
                    if flash == "moved" and moved else i18n.t(self.lang, FLASHES[flash]) if flash in FLASHES else None),
             flash_kind=self.request.query_params.get("kind", "ok"),
             csrf=self.who.csrf if self.who else "", path=self.request.url.path,
             query=str(self.request.url.query), **values)
         return HTMLResponse(body, status_code=status)
+
+
+def _left(jurisdiction: str | None, due_at: str | None) -> int | None:
+    """Working days left before ``due_at`` in the jurisdiction's calendar (the one answer, shared.rules)."""
+    if not jurisdiction or not due_at:
+        return None
+    try:
+        return working_days_left(jurisdiction, datetime.fromisoformat(due_at), datetime.now(timezone.utc))
+    except (KeyError, ValueError):
+        return None
 
 
 # Messages a redirect after a form may show (?msg=...): fixed texts only, never text from the address.

@@ -144,8 +144,8 @@ class CaseInput(_Model):
     evidence: str | None = None  # CN application mode: the holder's evidence that infringement is obvious
     opened_by: str | None = None
     declarant: PartyRef | None = None  # who lodged the declaration (a party that may follow its cases)
-    origin_country: str | None = None  # the declaration's route (statistics by route)
-    destination_country: str | None = None
+    origin_country: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")  # the route (statistics by route)
+    destination_country: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
 
 
 class GuaranteeInfo(_Model):

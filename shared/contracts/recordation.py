@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, EmailStr, Field, model_validator
 
-from shared.contracts.bounds import Day, HolderId, NiceClass, RecordationId, TraderId, UnitPrice
+from shared.contracts.bounds import Day, HolderId, Money, NiceClass, RecordationId, TraderId, UnitPrice
 from shared.contracts.declaration import CurrencyCode, Jurisdiction
 from shared.contracts.text import Text
 
@@ -73,7 +73,7 @@ class GuideImage(_Strict):
 class GenuinePrice(_Strict):
     product: Text = Field(min_length=1, max_length=256)
     market: Text = Field(default="", max_length=64, description="where the genuine article sells at this price")
-    price: Decimal = Field(ge=0, max_digits=18, decimal_places=2)
+    price: Money = Field(ge=0)
     currency: CurrencyCode
 
 

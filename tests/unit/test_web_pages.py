@@ -168,7 +168,7 @@ def test_case_facts_of_a_parcel_case() -> None:
                      declaration_id="M-2026-1-P00007", revision=1, line_no=1, hs_code="640411", description="shoes",
                      quantity=Decimal(3), unit="pair", unit_value=Decimal(4), currency="USD", goods_value=Decimal(12),
                      consignor=PartyRef(id="S", name="Seller", country="CN"),
-                     consignee=PartyRef(id="B", name="Buyer", country="US"), recordation_id="R", right_type="trademark",
+                     consignee=PartyRef(id="B", name="Buyer", country="US"), recordation_id="CN-T-1", right_type="trademark",
                      mark="NIKE", holder=HolderRef(id="RH-0001", name="Nike", contact_email="a@b.example"), score=0.9,
                      reasons=["targeting profile P-SNEAKERS-EXPRESS 'cheap sneakers' (owner x) (+0.30)",
                               "campaign C-2026-SUMMER"], transport_mode="express")
