@@ -431,6 +431,18 @@ LABELS: dict[str, tuple[str, str]] = {
     "approval_requested": ("approval requested", "已提请批准"), "approval_granted": ("approved", "已批准"),
     "approval_refused": ("approval refused", "未批准"), "approval_lapsed": ("approval lapsed", "批准请求失效"),
     "case_repaired": ("case repaired", "案件已修复"),
+    "guarantee_held": ("guarantee held", "担保已冻结"), "guarantee_refused": ("guarantee refused", "担保被拒绝"),
+    "trademark": ("trademark", "商标"), "copyright": ("copyright", "著作权"), "patent": ("patent", "专利"),
+    # notice kinds, decisions, outcomes
+    "suspension": ("suspension", "中止放行"), "detention": ("detention", "扣留"), "confiscation": ("confiscation", "没收"),
+    "cannot_determine": ("cannot determine", "无法认定"), "court_handover": ("handed to the court", "移交法院"),
+    "application_needed": ("application needed", "需提交申请"), "confirmation_needed": ("confirmation needed", "需确认"),
+    "hearing_right": ("hearing right", "听证权利"), "police_referral": ("police referral", "移送公安"),
+    "disclosure": ("disclosure", "披露"), "destruction": ("destruction", "销毁"), "forfeiture": ("forfeiture", "没入"),
+    "escalation": ("escalation", "升级"), "detain": ("detain", "申请扣留"), "no_detention": ("no detention", "无需扣留"),
+    "release": ("release", "放行"), "infringing": ("infringing", "侵权"), "not_infringing": ("not infringing", "不侵权"), "held": ("held", "已冻结"),
+    "settled": ("settled", "已结算"), "public_welfare": ("public welfare use", "用于社会公益"),
+    "sale_to_holder": ("sold to the holder", "有偿转让给权利人"), "auction": ("auction", "拍卖"),
     # assignment
     "assigned": ("assigned", "已分配"), "handed_over": ("handed over", "已移交"),
     # submission kinds
