@@ -1,7 +1,7 @@
 """workbench: case facts for the worklist and statistics, deadlines by case, assignment and its record
 
-Revision ID: 0004_workbench
-Revises: 0003_case_scope
+Revision ID: 0005_workbench
+Revises: 0004_read_model_failures
 """
 
 from alembic import op
@@ -9,8 +9,8 @@ import sqlalchemy as sa
 
 from shared.db import JsonType
 
-revision = "0004_workbench"
-down_revision = "0003_case_scope"
+revision = "0005_workbench"
+down_revision = "0004_read_model_failures"
 branch_labels = None
 depends_on = None
 
