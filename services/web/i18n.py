@@ -351,6 +351,34 @@ ZH: dict[str, str] = {
     "yes": "是",
     "no": "否",
     "pending": "待定",
+    # escalations and failed cases
+    "Escalations": "升级事项",
+    "What needs a person now: failed cases (a supervisor repairs them), steps a service refused or has not "
+    "completed (do them by hand, then mark them done), time limits about to lapse.":
+        "需要人工处理的事项：出错的案件（由科长修复）、被服务拒绝或未完成的步骤（人工办理后标记为已处理）、即将届满的期限。",
+    "Escalation": "升级事项",
+    "Since": "时间",
+    "What to do": "处理方式",
+    "due {when}": "{when} 到期",
+    "A supervisor repairs it.": "由科长修复。",
+    "What was done": "处理情况",
+    "Mark done": "标记为已处理",
+    "{n} more: open the cases marked escalated below.": "另有 {n} 项：请打开下方标为已升级的案件。",
+    "state before: {state}": "出错前状态：{state}",
+    "found {when}": "发现于 {when}",
+    "Check the reason and the timeline, then repair the case below.": "请核对原因和时间线，然后在下方修复案件。",
+    "Ask a supervisor to repair it; instructions are refused until then.": "请联系科长修复；修复前不能下达指令。",
+    "A time limit is about to lapse": "期限即将届满",
+    "{deadline} ends {when}. Act before then; the escalation closes by itself once the time limit is met.":
+        "{deadline}于 {when} 届满。请在此之前处理；期限内办结后升级事项自动关闭。",
+    "A service refused the step {step}: {why}. Do the step by hand, then mark it done here.":
+        "服务拒绝了步骤“{step}”：{why}。请人工办理，然后在此标记为已处理。",
+    "No such escalation.": "没有此升级事项。",
+    "Say what was done (at least 3 characters).": "请说明处理情况（至少 3 个字符）。",
+    "The escalation is resolved.": "升级事项已处理。",
+    "The escalation could not be resolved; open the case to see why.": "升级事项未能处理，请打开案件查看原因。",
+    "Interventions": "人工干预",
+    "What was done to the case outside its workflow, and by whom.": "在案件流程之外对案件所做的处理及处理人。",
 }
 
 # Codes the services answer, shown in words.
@@ -462,6 +490,15 @@ LABELS: dict[str, tuple[str, str]] = {
     "declarant": ("declarant", "申报人"), "importer": ("importer", "进口商"),
     "evidence": ("examination evidence", "查验证据"), "holder_answer": ("holder's identification", "权利人认定意见"),
     "guide": ("guide image", "指南图片"),
+    # escalations, failures and the steps the case workflow asks services to do
+    "deadline": ("time limit", "期限"), "case_failed": ("case failed", "案件出错"),
+    "step_refused": ("step refused", "步骤被拒绝"), "step_delayed": ("step not completed", "步骤未完成"),
+    "terminated": ("terminated", "已终止"), "timed_out": ("timed out", "已超时"), "canceled": ("cancelled", "已取消"),
+    "escalation_resolved": ("escalation resolved", "升级事项已处理"),
+    "workflow_running_again": ("workflow running again", "流程已恢复运行"), "workflow": ("workflow", "流程"),
+    "place_hold": ("place the hold", "实施货物控制"), "hold_action": ("hold instruction", "货物控制指令"),
+    "hold_guarantee": ("take the guarantee", "收取担保"), "settle_guarantee": ("settle the guarantee", "结算担保"),
+    "record_disposition": ("record the disposal", "登记处置"), "send_notice": ("send the notice", "发送通知"),
 }
 
 
@@ -475,6 +512,8 @@ def label(lang: str, code: object) -> str:
         return ""
     found = LABELS.get(str(code))
     if found is None:
+        if ":" in str(code):  # a step and its kind (send_notice:suspension)
+            return ": ".join(label(lang, part) for part in str(code).split(":", 1))
         return str(code).replace("_", " ")
     return found[1] if lang == "zh" else found[0]
 

@@ -87,6 +87,8 @@ FLASHES = {
     "sent": "Instruction sent to the case.", "saved": "Saved.", "stored": "The file was stored.",
     "replied": "Your reply was sent.", "applied": "Your application was recorded; customs will review it.",
     "expired": "Your session has ended; please sign in again.", "csrf": "The form has expired; please try again.",
+    "resolved": "The escalation is resolved.", "need_note": "Say what was done (at least 3 characters).",
+    "not_resolved": "The escalation could not be resolved; open the case to see why.",
 }
 
 

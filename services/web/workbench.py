@@ -48,10 +48,12 @@ async def worklist(ctx: OfficerCtx) -> HTMLResponse:
         offset = 0
     error = None
     try:
-        data = await ctx.api.get("cases", "/v1/worklist", **params, mine=mine, include_closed=closed,
-                                 unassigned=unassigned, limit=PAGE, offset=offset)
+        data, escalations = await asyncio.gather(
+            ctx.api.get("cases", "/v1/worklist", **params, mine=mine, include_closed=closed, unassigned=unassigned,
+                        limit=PAGE, offset=offset),
+            ctx.api.maybe("cases", "/v1/escalations", default=[]))
     except ApiError as exc:
-        data, error = {"items": [], "total": 0}, exc.message
+        data, escalations, error = {"items": [], "total": 0}, [], exc.message
     base = {k: v for k, v in params.items()}
     if mine:
         base["mine"] = "1"
@@ -61,7 +63,19 @@ async def worklist(ctx: OfficerCtx) -> HTMLResponse:
         base["unassigned"] = "1"
     return ctx.render("workbench/worklist.html", data=data, filters=params, mine=mine, closed=closed,
                       unassigned=unassigned, offset=offset, page=PAGE, base=base, error=error, states=STATES,
-                      directions=DIRECTIONS, transport=TRANSPORT, fine_tiers=FINE_TIERS)
+                      directions=DIRECTIONS, transport=TRANSPORT, fine_tiers=FINE_TIERS,
+                      escalations=_open_escalations(escalations or []), shown_escalations=ESCALATIONS_SHOWN)
+
+
+ESCALATIONS_SHOWN = 20
+
+
+def _open_escalations(escalations: list[dict]) -> list[dict]:
+    """Open escalations, the ones that need a person first: failed cases, refused steps, failing steps, then
+    deadlines about to lapse (each group by how long it has waited)."""
+    order = {"case_failed": 0, "step_refused": 1, "step_delayed": 2, "deadline": 3}
+    return sorted((e for e in escalations if not e.get("resolved_at")),
+                  key=lambda e: (order.get(e.get("kind"), 4), e.get("escalated_at") or ""))
 
 
 # ---------------------------------------------------------------- case detail
@@ -91,14 +105,18 @@ async def _case_page(ctx: Ctx, case_id: str, errors: dict | None = None, status:
     decl = (declaration or {}).get("declaration") or {}
     line_nos = {ln.get("line_no") for ln in case.get("lines") or []} or {case.get("line_no")}
     lines = [ln for ln in decl.get("lines", []) if ln.get("line_no") in line_nos] or decl.get("lines", [])
-    stuck = [e for e in escalations if e.get("case_id") == case_id and e.get("kind") in ("step_refused",
-                                                                                         "step_delayed")]
+    stuck = [e for e in _open_escalations(escalations) if e.get("case_id") == case_id
+             and e.get("kind") != "case_failed"]
     tz = case.get("timezone")
+    actions = _actions(case, entry or {}, ctx)
+    errors = dict(errors or {})
+    for key in [k for k in errors if k.startswith("_") and k[1:] in ACTIONS and k[1:] not in actions]:
+        errors["_form"] = errors.pop(key)  # the form is gone (the case moved on): the reason above the actions
     return ctx.render(
         "workbench/case.html", status=status, case=case, entry=entry or {}, decl=decl, lines=lines,
         recordation=recordation, notices=notices, files=files, stuck=stuck, tz=tz,
-        actions=_actions(case, entry or {}, ctx), timeline=[_describe(ctx.lang, h) for h in case.get("history", [])],
-        errors=errors or {}, values=values or {}, fine_tiers=FINE_TIERS,
+        actions=actions, timeline=[_describe(ctx.lang, h) for h in case.get("history", [])],
+        errors=errors, values=values or {}, fine_tiers=FINE_TIERS,
         guide=(recordation or {}).get("identification_guide") or None,
         guide_files={f.object_key for f in files},
     )
@@ -113,6 +131,9 @@ async def _recordation_of(ctx: Ctx, case: dict, entry: dict) -> dict | None:
     opened = next((h for h in history if h.get("event") == "case_opened"), None)
     rid = (opened or {}).get("detail", {}).get("recordation_id")
     return await ctx.api.maybe("risk", f"/v1/recordations/{seg(rid)}") if rid else None
+
+
+ACTIONS = ("repair", "approval", "determination", "court_notice", "hearing", "guarantee", "paper_answer")
 
 
 def _actions(case: dict, entry: dict, ctx: Ctx) -> list[str]:
@@ -271,6 +292,32 @@ async def act(case_id: str, action: str, ctx: OfficerCtx) -> Response:
         return await _case_page(ctx, case_id, {**fields, "_" + action: exc.message}, 422 if exc.status < 500 else 502,
                                 values)
     return await _settle(ctx, case_id, before)
+
+
+@router.post("/escalations/{escalation_id}/resolve")
+async def resolve_escalation(escalation_id: str, ctx: OfficerCtx) -> Response:
+    """An officer's task done by hand (a refused step carried out, a failing step seen to): recorded with the
+    note and who did it. A failed case is not resolved here: a supervisor repairs it."""
+    form = await form_of(ctx)
+    case_id = str(form.get("case_id") or "").strip()[:128]
+    key = f"escalation_{escalation_id[:12]}"
+    note = str(form.get("note") or "").strip()
+    if not escalation_id.isdigit() or not 1 <= int(escalation_id) < 2**31:
+        return ctx.render("error.html", status=404, title=ctx._("Not found"), message=ctx._("No such escalation."))
+    if len(note) < 3:
+        errors = {key: ctx._("Say what was done (at least 3 characters).")}
+        if case_id:
+            return await _case_page(ctx, case_id, errors, 422, {key: note})
+        return back("/workbench", "need_note", kind="error")
+    try:
+        await ctx.api.post("cases", f"/v1/escalations/{int(escalation_id)}/resolve", {"note": note[:1000]})
+    except ApiError as exc:
+        if case_id:
+            return await _case_page(ctx, case_id, {key: exc.message}, 409 if exc.status == 409 else 422,
+                                    {key: note})
+        return back("/workbench", "not_resolved", kind="error")
+    return back(f"/workbench/cases/{case_id}" if case_id and form.get("from") == "case" else "/workbench",
+                "resolved")
 
 
 # ---------------------------------------------------------------- evidence

@@ -3,8 +3,8 @@ through the platform's own sign-in page: the holder replies with a guarantee and
 image, a supervisor approves it, an officer finds the most urgent case at the top, uploads a photo and proposes
 confiscation, bulk work on a manifest's parcel cases, the statistics show the seizure, the same pages in Chinese.
 
-Screenshots of every page go to the stack's data folder; with ``IPR_SCREENSHOTS=1`` to ``docs/screenshots``
-(the ones the README links).
+Screenshots of every page go to the stack's data folder; those of the pages in both languages, with
+``IPR_SCREENSHOTS=1``, to ``docs/screenshots`` (the ones the README links).
 """
 
 from __future__ import annotations
@@ -15,9 +15,12 @@ import struct
 import zlib
 from pathlib import Path
 
+import asyncpg
 import pytest
 from playwright.async_api import BrowserContext, Page, async_playwright
 
+from deploy.local.stack import NAMESPACE, database_url
+from shared.temporal import connect
 from tests.factories import example_declaration
 from tests.helpers import case_in_state, eventually, unique_id
 
@@ -41,8 +44,8 @@ def png(width: int = 96, height: int = 64, rgb: tuple[int, int, int] = (200, 40,
             + chunk(b"IDAT", raw) + chunk(b"IEND", b""))
 
 
-def shots(stack) -> Path:  # noqa: ANN001
-    folder = ROOT / "docs" / "screenshots" if os.environ.get("IPR_SCREENSHOTS") == "1" else \
+def shots(stack, *, docs: bool = False) -> Path:  # noqa: ANN001
+    folder = ROOT / "docs" / "screenshots" if docs and os.environ.get("IPR_SCREENSHOTS") == "1" else \
         stack.profile.data / "screenshots"
     folder.mkdir(parents=True, exist_ok=True)
     return folder
@@ -327,5 +330,162 @@ async def test_bulk_work_on_a_manifests_parcels_and_the_statistics(http, stack) 
         closed = await context.request.get(f"{web}/workbench?closed=1&manifest={manifest}")
         listed = await closed.text()
         assert all(c in listed for c in parcels[:2])  # closed cases stay searchable
+        await browser.close()
+    assert errors == [], errors
+
+
+# Headings, labels, buttons and table heads of a page that carry no Chinese (codes and ids may stay as written).
+UNTRANSLATED = """() => {
+  const code = /^[A-Z0-9][A-Z0-9 ._:\\/()·→?+\\-]*$/;
+  const cjk = /[\\u3400-\\u9fff]/;
+  return [...document.querySelectorAll("h1, h2, h3, th, label > span, button, legend, summary, dt, .badge, a.button")]
+    .filter((e) => e.offsetParent !== null && e.id !== "lang-switch")
+    .map((e) => e.innerText.trim()).filter((t) => t && !cjk.test(t) && !code.test(t));
+}"""
+
+
+async def doc_shot(page: Page, stack, name: str, lang: str, *, element: str | None = None) -> None:  # noqa: ANN001
+    """A screenshot for the README (docs/screenshots with IPR_SCREENSHOTS=1), after checking that the page in
+    Chinese has no English heading, label or button left and that nothing is wider than the screen."""
+    if lang == "zh":
+        assert await page.evaluate(UNTRANSLATED) == [], f"{name}: untranslated on the page"
+    overflow = await page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 1, f"{name} ({lang}) is {overflow}px wider than the screen"
+    path = str(shots(stack, docs=True) / f"{name}.{lang}.png")
+    if element:
+        await page.locator(element).screenshot(path=path)
+    else:
+        await page.screenshot(path=path, full_page=True)
+
+
+async def switch_language(page: Page, lang: str) -> None:
+    if (await page.get_attribute("html", "lang")).startswith("zh") != (lang == "zh"):
+        await page.click("#lang-switch")
+        await page.wait_for_selector("html[lang='zh-Hans']" if lang == "zh" else "html[lang='en']")
+
+
+async def test_failed_and_stuck_cases_escalations_and_every_page_in_both_languages(http, stack) -> None:  # noqa: ANN001
+    """A failed case shows what to do and a supervisor repairs it on the page; a refused step is marked done by
+    hand with a note; the worklist, case, evidence, statistics, portal and recordation pages in English and
+    Chinese (the screenshots the README shows)."""
+    chromium = shutil.which("chromium")
+    assert chromium, "Debian's chromium is required (make deps-test installs it)"
+    web = stack.url("web")
+    prefix = unique_id("CN5300-SS")
+    lines = example_declaration()["lines"][:2]
+    lines[0]["description"] = "Mens running shoes NIKE AIR ZOOM, mesh upper"
+    detained = await declare(http, stack, f"{prefix}-A", lines=lines)
+    await detain_by_api(http, stack, detained)
+    failing = await declare(http, stack, f"{prefix}-F", lines=lines)
+    waiting = await declare(http, stack, f"{prefix}-W", lines=lines)  # the holder's reply is still open
+    # the failed case: its workflow terminated by an operator's mistake (the cases service finds it)
+    temporal = await connect(stack.temporal, NAMESPACE)
+    await temporal.get_workflow_handle(failing).terminate(reason="terminated by mistake during maintenance")
+    await case_in_state(http, stack, failing, "failed", timeout=60)
+    # a refused step on the detained case, as the case workflow records it when a service refuses a request
+    conn = await asyncpg.connect(database_url(stack.profile, stack.secrets, "cases")
+                                 .replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        escalation_id = await conn.fetchval(
+            "INSERT INTO escalations (case_id, deadline, due_at, state, escalated_at, kind, reason) "
+            "VALUES ($1, 'send_notice:detention', now(), 'detained', now(), 'step_refused', $2) RETURNING id",
+            detained, "the notify service refused the request: holder address unknown; task: send the notice by post")
+    finally:
+        await conn.close()
+
+    errors: list[str] = []
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        officer_ctx = await browser.new_context(viewport={"width": 1366, "height": 900})
+        supervisor_ctx = await browser.new_context(viewport={"width": 1366, "height": 900})
+        holder_ctx = await browser.new_context(viewport={"width": 1280, "height": 900})
+        officer = await sign_in(officer_ctx, stack, "wang.wei", f"/workbench?q={prefix}", errors)
+        supervisor = await sign_in(supervisor_ctx, stack, "zhang.min", f"/workbench?q={prefix}", errors)
+        holder = await sign_in(holder_ctx, stack, "nike.ip", "/portal", errors)
+
+        # ---- the failed case: first on the worklist, on the escalation list, what to do on its page
+        rows = officer.locator("tr.case-row")
+        await rows.first.wait_for()
+        assert await rows.nth(0).get_attribute("data-id") == failing
+        assert "failed" in await rows.nth(0).inner_text()
+        listed = officer.locator(f"#escalations tr.escalation[data-case='{failing}']")
+        assert "A supervisor repairs it." in await listed.inner_text()
+        assert await officer.locator(f"#escalations tr.escalation[data-id='{escalation_id}'] form").count() == 1
+        await officer.goto(f"{web}/workbench/cases/{failing}")
+        banner = await officer.inner_text("#failed-banner")
+        assert "terminated by mistake during maintenance" in banner and "Ask a supervisor to repair it" in banner
+        assert await officer.locator("#repair-form").count() == 0  # officers do not repair
+
+        # ---- the stuck case: the officer does the step by hand and marks it done, with a note
+        await officer.goto(f"{web}/workbench/cases/{detained}")
+        stuck = officer.locator(f"section.stuck[data-id='{escalation_id}']")
+        assert "holder address unknown" in await stuck.inner_text()
+        await stuck.locator("button").click()  # no note: the reason beside the field
+        await officer.wait_for_selector(f"#error-escalation_{escalation_id}")
+        await officer.fill(f"#f-escalation_{escalation_id}", "detention notice sent by registered post RR-118")
+        await officer.locator(f"section.stuck[data-id='{escalation_id}'] button").click()
+        await officer.wait_for_selector("#message.ok")
+        assert await officer.locator("section.stuck").count() == 0
+        resolved = (await http.get(f"{stack.url('cases')}/v1/escalations", params={"include_resolved": "true"},
+                                   headers=stack.auth("officer"))).json()
+        done = next(e for e in resolved if e["id"] == escalation_id)
+        assert done["resolution"] == "done_by_hand" and done["resolved_by"] == "Wang Wei (wang.wei)"
+        case = (await http.get(f"{stack.url('cases')}/v1/cases/{detained}", headers=stack.auth("officer"))).json()
+        assert case["interventions"][-1]["detail"]["note"] == "detention notice sent by registered post RR-118"
+        # evidence for the pages below
+        await officer.set_input_files("#f-file", files=[{"name": "shoe sole.png", "mimeType": "image/png",
+                                                         "buffer": png(160, 100, (120, 90, 60))}])
+        await officer.fill("#evidence-form input[name=note]", "Sole glue marks, carton 3 of 12")
+        await officer.click("#evidence-form button[type=submit]")
+        await officer.wait_for_selector("#message.ok")
+
+        # ---- the holder's guide on the recordation page (an image of the genuine article)
+        rid = "CN-T-2019-004211"
+        await holder.goto(f"{web}/portal/recordations/{rid}")
+        await holder.fill("#f-genuine_features", "Size label sewn, not printed\nHologram under the tongue")
+        await holder.fill("#f-fake_features", "Glue marks at the sole\nBox label font too thin")
+        await holder.set_input_files("#f-image", files=[{"name": "genuine.png", "mimeType": "image/png",
+                                                         "buffer": png(160, 100, (30, 30, 30))}])
+        await holder.fill("#f-caption", "Genuine hologram")
+        await holder.locator("form[action$='/guide'] button[type=submit]").click()
+        await holder.wait_for_selector("#message.ok")
+
+        # ---- every page in both languages
+        for lang in ("en", "zh"):
+            await switch_language(officer, lang)
+            await switch_language(supervisor, lang)
+            await switch_language(holder, lang)
+            await officer.goto(f"{web}/workbench?q={prefix}")
+            await officer.wait_for_selector("#escalations")
+            await doc_shot(officer, stack, "worklist", lang)
+            await officer.goto(f"{web}/workbench/cases/{detained}")
+            await officer.wait_for_selector("#evidence img.thumb")
+            await doc_shot(officer, stack, "case", lang)
+            await doc_shot(officer, stack, "evidence", lang, element="#evidence")
+            await officer.goto(f"{web}/workbench/statistics?by=mark")
+            await officer.wait_for_selector("#seizures")
+            await doc_shot(officer, stack, "statistics", lang)
+            await supervisor.goto(f"{web}/workbench/cases/{failing}")
+            await supervisor.wait_for_selector("#repair-form")
+            await doc_shot(supervisor, stack, "failed-case", lang)
+            await holder.goto(f"{web}/portal")
+            await holder.wait_for_selector(f"tr.case-row[data-id='{waiting}']")
+            await doc_shot(holder, stack, "portal-cases", lang)
+            await holder.goto(f"{web}/portal/cases/{waiting}")
+            await holder.wait_for_selector("#reply-form")
+            await doc_shot(holder, stack, "portal-reply", lang)
+            await holder.goto(f"{web}/portal/recordations/{rid}")
+            await holder.wait_for_selector(".guide img.thumb")
+            await doc_shot(holder, stack, "recordation", lang)
+
+        # ---- the supervisor repairs the failed case on its page
+        await supervisor.fill("#repair-form input[name=reason]", "terminated by mistake; reset to the last good point")
+        await supervisor.click("#repair-form button[type=submit]")
+        await supervisor.wait_for_selector("#message.ok")
+        await case_in_state(http, stack, failing, "suspended", timeout=60)
+        await supervisor.goto(f"{web}/workbench/cases/{failing}")
+        assert await supervisor.get_attribute("#case-state", "data-state") == "suspended"
+        interventions = await supervisor.inner_text("#interventions")
+        assert "Zhang Min" in interventions and "reset to the last good point" in interventions
         await browser.close()
     assert errors == [], errors
