@@ -225,8 +225,8 @@ def _scoped(stmt, who: Principal):  # noqa: ANN001, ANN202
     return stmt
 
 
-@router.get("/v1/worklist", summary="Cases by urgency: escalations, failures and pending approvals first, then the "
-            "fewest working days left; filters and search; closed cases with include_closed")
+@router.get("/v1/worklist", summary="Cases by urgency: failed cases first, then escalations and pending approvals, "
+            "then the fewest working days left; filters and search; closed cases with include_closed")
 async def worklist(
     session: Session, who: Officer,
     state: Filter = None, office: Filter = None, jurisdiction: Filter = None, mark: Filter = None,
@@ -294,9 +294,8 @@ def _like(text: str) -> str:
 
 def _urgency(item: dict) -> tuple:
     nxt = item["next_deadline"]
-    first = item["failed"] or item["escalated"] or item["pending_approval"] is not None
-    return (0 if first else 1, nxt["working_days_left"] if nxt else 10**6, nxt["due_at"] if nxt else "~",
-            item["opened_at"])
+    group = 0 if item["failed"] else 1 if item["escalated"] or item["pending_approval"] is not None else 2
+    return (group, nxt["working_days_left"] if nxt else 10**6, nxt["due_at"] if nxt else "~", item["opened_at"])
 
 
 def _item(c: Case, f: CaseFacts | None, a: CaseAssignment | None, pending: list[CaseDeadline], escalated: bool,

@@ -52,8 +52,8 @@ ZH: dict[str, str] = {
     "Guarantees": "担保",
     # worklist
     "Cases by urgency": "按紧急程度排列的案件",
-    "Escalated cases, failed cases and pending approvals come first, then the fewest working days left.":
-        "已升级、出错和待审批的案件排在最前，其余按剩余工作日从少到多排列。",
+    "Failed cases come first, then escalated cases and pending approvals, then the fewest working days left.":
+        "出错的案件排在最前，其次是已升级和待审批的案件，其余按剩余工作日从少到多排列。",
     "Search": "搜索",
     "Case, declaration, manifest, consignor, consignee or mark": "案件、报关单、舱单、发货人、收货人或商标",
     "State": "状态",

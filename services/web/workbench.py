@@ -74,8 +74,13 @@ def _open_escalations(escalations: list[dict]) -> list[dict]:
     """Open escalations, the ones that need a person first: failed cases, refused steps, failing steps, then
     deadlines about to lapse (each group by how long it has waited)."""
     order = {"case_failed": 0, "step_refused": 1, "step_delayed": 2, "deadline": 3}
-    return sorted((e for e in escalations if not e.get("resolved_at")),
-                  key=lambda e: (order.get(e.get("kind"), 4), e.get("escalated_at") or ""))
+    latest: dict[tuple, dict] = {}  # one line per case, kind and step (the latest), however often it was raised
+    for e in escalations:
+        key = (e.get("case_id"), e.get("kind"), e.get("deadline"))
+        if not e.get("resolved_at") and (key not in latest or (e.get("escalated_at") or "") >=
+                                         (latest[key].get("escalated_at") or "")):
+            latest[key] = e
+    return sorted(latest.values(), key=lambda e: (order.get(e.get("kind"), 4), e.get("escalated_at") or ""))
 
 
 # ---------------------------------------------------------------- case detail

@@ -144,7 +144,7 @@ def test_working_days_left_in_the_jurisdictions_calendar() -> None:
     assert working_days_left("CN", due_at, datetime(2026, 10, 9, 16, 1, tzinfo=timezone.utc)) == 0
 
 
-def test_worklist_puts_escalated_and_failed_first_then_fewest_days() -> None:
+def test_worklist_puts_failed_then_escalated_first_then_fewest_days() -> None:
     from services.cases.workbench import _urgency
 
     def item(case_id: str, left: int | None, **flags: object) -> dict:
@@ -154,7 +154,7 @@ def test_worklist_puts_escalated_and_failed_first_then_fewest_days() -> None:
 
     items = [item("calm", 20), item("none", None), item("soon", 1), item("escalated", 9, escalated=True),
              item("failed", None, failed=True), item("approval", 15, pending_approval={"kind": "confiscation"})]
-    assert [i["case_id"] for i in sorted(items, key=_urgency)] == ["escalated", "approval", "failed", "soon", "calm",
+    assert [i["case_id"] for i in sorted(items, key=_urgency)] == ["failed", "escalated", "approval", "soon", "calm",
                                                                   "none"]
 
 
@@ -177,3 +177,45 @@ def test_case_facts_of_a_parcel_case() -> None:
     assert (facts["origin_country"], facts["destination_country"]) == ("CN", "US")
     assert facts["profile_ids"] == ["P-SNEAKERS-EXPRESS"] and facts["campaign_ids"] == ["C-2026-SUMMER"]
     assert facts["items"] == Decimal(3) and facts["line_count"] == 1
+
+
+def _worklist_page(who: object, escalations: list[dict]) -> str:
+    return env.get_template("workbench/worklist.html").render(
+        who=who, lang="en", _=lambda s, **v: i18n.t("en", s, **v), label=lambda c: i18n.label("en", c),
+        money=lambda v, c=None: str(v), number=str, when=lambda v, tz=None: str(v), until=lambda v, tz=None: str(v),
+        day=str, time_left=lambda n: i18n.time_left("en", n), flash=None, csrf="t", path="/workbench", query="",
+        data={"total": 0, "items": []}, filters={}, mine=False, closed=False, unassigned=False, offset=0, page=50,
+        base={}, error=None, states=(), directions=(), transport=(), fine_tiers=("ordinary",),
+        escalations=escalations, shown_escalations=20)
+
+
+def test_escalations_on_the_worklist_say_what_to_do() -> None:
+    from types import SimpleNamespace
+
+    from services.web.workbench import _open_escalations
+
+    evil = '<script>alert("x")</script>'
+    raw = [
+        {"id": 3, "case_id": "IPR-D-L1", "kind": "deadline", "deadline": "holder_reply", "state": "suspended",
+         "due_at": "2026-01-05T16:00:00+00:00", "escalated_at": "2026-01-04T16:00:00+00:00", "reason": None},
+        {"id": 2, "case_id": "IPR-S-L1", "kind": "step_refused", "deadline": "send_notice:detention",
+         "state": "detained", "due_at": "2026-01-03T00:00:00+00:00", "escalated_at": "2026-01-03T00:00:00+00:00",
+         "reason": evil},
+        {"id": 1, "case_id": "IPR-F-L1", "kind": "case_failed", "deadline": "workflow", "state": "suspended",
+         "due_at": "2026-01-02T00:00:00+00:00", "escalated_at": "2026-01-06T00:00:00+00:00",
+         "reason": "terminated: by mistake"},
+        {"id": 4, "case_id": "IPR-R-L1", "kind": "step_refused", "deadline": "place_hold", "state": "suspended",
+         "due_at": "2026-01-01T00:00:00+00:00", "escalated_at": "2026-01-01T00:00:00+00:00", "reason": "x",
+         "resolved_at": "2026-01-02T00:00:00+00:00"},
+    ]
+    shown = _open_escalations([*raw, {**raw[2], "id": 5, "escalated_at": "2026-01-05T00:00:00+00:00"}])
+    assert [e["id"] for e in shown] == [1, 2, 3]  # failed cases first, then refused steps, then deadlines
+    officer = _worklist_page(SimpleNamespace(is_supervisor=False, sub="wang.wei", name="Wang Wei", holder_id=None,
+                                             row=SimpleNamespace(offices=["CN5300"])), shown)
+    assert officer.count('class="row resolve-form"') == 2  # the refused step and the deadline; not the failed case
+    assert "A supervisor repairs it." in officer and "#repair-form" not in officer
+    assert "send the notice: detention" in officer and "<script>alert" not in officer
+    supervisor = _worklist_page(SimpleNamespace(is_supervisor=True, sub="zhang.min", name="Zhang Min", holder_id=None,
+                                                row=SimpleNamespace(offices=[])), shown)
+    assert 'href="/workbench/cases/IPR-F-L1#repair-form"' in supervisor
+    assert "IPR-R-L1" not in officer  # resolved ones are not listed
