@@ -189,6 +189,7 @@ async def record_workbench_facts(session: AsyncSession, records: list[CaseEventR
         if r.event in _APPROVAL_OPEN:
             approval = {"kind": str(r.detail.get("kind") or r.detail.get("what") or "decision")[:64],
                         "proposed_by": r.detail.get("proposed_by") or r.detail.get("by"),
+                        "proposed_by_sub": r.detail.get("proposed_by_sub"),
                         "proposed_at": r.at.isoformat()}
         elif r.event in _APPROVAL_CLOSED:
             approval = None

@@ -22,7 +22,7 @@ from playwright.async_api import BrowserContext, Page, async_playwright
 from deploy.local.stack import NAMESPACE, database_url
 from shared.temporal import connect
 from tests.factories import example_declaration
-from tests.helpers import case_in_state, eventually, unique_id
+from tests.helpers import approve_confiscation, case_in_state, eventually, unique_id
 
 pytestmark = pytest.mark.e2e
 
@@ -179,6 +179,13 @@ async def test_holder_officer_and_supervisor_walk_cases_through_the_pages(http, 
         await officer.select_option("#f-fine_tier", "heavier")
         await officer.click("#determination-form button[type=submit]")
         await officer.wait_for_selector("#message.ok")
+
+        # ---- four eyes: a supervisor approves the proposed confiscation on the case's page
+        supervisor = await sign_in(supervisor_ctx, stack, "zhang.min", f"/workbench/cases/{calm}", errors)
+        await supervisor.wait_for_selector("#approval-form")
+        assert "Wang Wei" in await supervisor.inner_text("main")  # who proposed it
+        await supervisor.click("#approval-form button[value=approve]")
+        await supervisor.wait_for_selector("#message.ok")
         await case_in_state(http, stack, calm, "confiscated", timeout=60)
         await officer.reload()
         assert await officer.get_attribute("#case-state", "data-state") == "confiscated"
@@ -214,7 +221,7 @@ async def test_holder_officer_and_supervisor_walk_cases_through_the_pages(http, 
         await shot(holder, stack, "13-portal-recordation-pending")
 
         # ---- a supervisor approves it (four eyes: the holder proposed, the supervisor approves)
-        supervisor = await sign_in(supervisor_ctx, stack, "zhang.min", "/workbench/recordations", errors)
+        await supervisor.goto(f"{web}/workbench/recordations")
         card = supervisor.locator(f"section.recordation[data-id='{rid}']")
         await card.wait_for()
         assert "Hologram under the tongue" in await card.inner_text()
@@ -263,6 +270,7 @@ async def test_holder_officer_and_supervisor_walk_cases_through_the_pages(http, 
     determined = next(h for h in history if h["event"] == "customs_determined")
     assert determined["detail"]["actor"] == {"sub": "wang.wei", "name": "Wang Wei", "role": "officer"}
     assert determined["detail"]["fine_tier"] == "heavier"
+    assert determined["detail"]["approved_by"]["sub"] == "zhang.min"  # four eyes
 
 
 async def page_has_csp(page: Page, web: str) -> None:
@@ -309,7 +317,8 @@ async def test_bulk_work_on_a_manifests_parcels_and_the_statistics(http, stack) 
         assert await refused.get_attribute("data-id") == parcels[2]
         assert "suspended" in await refused.inner_text()  # the reason the cases service gave
         await shot(officer, stack, "07-workbench-bulk-result")
-        for case_id in parcels[:2]:  # each case recorded on its own
+        for case_id in parcels[:2]:  # each case recorded on its own, each confiscation approved on its own
+            await approve_confiscation(http, stack, case_id)
             case = await case_in_state(http, stack, case_id, "confiscated", timeout=60)
             assert any(h["event"] == "customs_determined" for h in case["history"])
 
