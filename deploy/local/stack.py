@@ -616,7 +616,7 @@ def start_service(profile: Profile, sec: dict[str, str], service: str, *, wait: 
                              "--timeout-graceful-shutdown", "10"],
           process_env(profile, sec, service))
     if wait:
-        wait_for(f"{service} service", lambda: http_ok(f"http://127.0.0.1:{port}/readyz"), 90, 0.3)
+        wait_for(f"{service} service", lambda: http_ok(f"http://127.0.0.1:{port}/readyz"), 180, 0.3)  # a loaded machine
 
 
 def start_services(profile: Profile, sec: dict[str, str]) -> None:
