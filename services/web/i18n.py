@@ -353,6 +353,7 @@ ZH: dict[str, str] = {
     "pending": "待定",
     # escalations and failed cases
     "Escalations": "升级事项",
+    "1 case": "1 件案件",
     "What needs a person now: failed cases (a supervisor repairs them), steps a service refused or has not "
     "completed (do them by hand, then mark them done), time limits about to lapse.":
         "需要人工处理的事项：出错的案件（由科长修复）、被服务拒绝或未完成的步骤（人工办理后标记为已处理）、即将届满的期限。",
