@@ -113,12 +113,14 @@ async def _case_page(ctx: Ctx, case_id: str, errors: dict | None = None, status:
     stuck = [e for e in _open_escalations(escalations) if e.get("case_id") == case_id
              and e.get("kind") != "case_failed"]
     tz = case.get("timezone")
-    actions = _actions(case, entry or {}, ctx)
+    entry = dict(entry or {})
+    entry["pending_approval"] = _pending_approval(case, entry)
+    actions = _actions(case, entry, ctx)
     errors = dict(errors or {})
     for key in [k for k in errors if k.startswith("_") and k[1:] in ACTIONS and k[1:] not in actions]:
         errors["_form"] = errors.pop(key)  # the form is gone (the case moved on): the reason above the actions
     return ctx.render(
-        "workbench/case.html", status=status, case=case, entry=entry or {}, decl=decl, lines=lines,
+        "workbench/case.html", status=status, case=case, entry=entry, decl=decl, lines=lines,
         recordation=recordation, notices=notices, files=files, stuck=stuck, tz=tz,
         actions=actions, timeline=[_describe(ctx.lang, h) for h in case.get("history", [])],
         errors=errors, values=values or {}, fine_tiers=FINE_TIERS,
@@ -136,6 +138,20 @@ async def _recordation_of(ctx: Ctx, case: dict, entry: dict) -> dict | None:
     opened = next((h for h in history if h.get("event") == "case_opened"), None)
     rid = (opened or {}).get("detail", {}).get("recordation_id")
     return await ctx.api.maybe("risk", f"/v1/recordations/{seg(rid)}") if rid else None
+
+
+def _pending_approval(case: dict, entry: dict) -> dict | None:
+    """The proposal waiting for a second person, from the case's own history (a running case answers from its
+    workflow, so a proposal shows at once); the worklist's record of it when the history says nothing."""
+    pending, seen = None, False
+    for h in case.get("history") or []:
+        if h.get("event") == "approval_requested":
+            d = h.get("detail") or {}
+            pending, seen = {"kind": d.get("kind") or "decision", "proposed_by": d.get("proposed_by"),
+                             "proposed_by_sub": d.get("proposed_by_sub"), "proposed_at": h.get("at")}, True
+        elif h.get("event") in ("approval_granted", "approval_refused", "approval_lapsed", "approval_withdrawn"):
+            pending, seen = None, True
+    return pending if seen else entry.get("pending_approval")
 
 
 ACTIONS = ("repair", "approval", "determination", "court_notice", "hearing", "guarantee", "paper_answer")

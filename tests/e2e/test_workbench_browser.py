@@ -181,6 +181,11 @@ async def test_holder_officer_and_supervisor_walk_cases_through_the_pages(http, 
         await officer.wait_for_selector("#message.ok")
 
         # ---- four eyes: a supervisor approves the proposed confiscation on the case's page
+        async def proposed() -> bool:
+            case = (await http.get(f"{stack.url('cases')}/v1/cases/{calm}", headers=stack.auth("officer"))).json()
+            return any(h["event"] == "approval_requested" for h in case["history"])
+
+        await eventually(proposed, timeout=60, what="the proposed confiscation in the case's history")
         supervisor = await sign_in(supervisor_ctx, stack, "zhang.min", f"/workbench/cases/{calm}", errors)
         await supervisor.wait_for_selector("#approval-form")
         assert "Wang Wei" in await supervisor.inner_text("main")  # who proposed it
@@ -345,7 +350,7 @@ async def test_bulk_work_on_a_manifests_parcels_and_the_statistics(http, stack) 
 
 # Headings, labels, buttons and table heads of a page that carry no Chinese (codes and ids may stay as written).
 UNTRANSLATED = """() => {
-  const code = /^[A-Z0-9][A-Z0-9 ._:\\/()·→?+\\-]*$/;
+  const code = /^[A-Z0-9][A-Z0-9 ._:,%\\/()·→?+\\-]*$/;
   const cjk = /[\\u3400-\\u9fff]/;
   return [...document.querySelectorAll("h1, h2, h3, th, label > span, button, legend, summary, dt, .badge, a.button")]
     .filter((e) => e.offsetParent !== null && e.id !== "lang-switch")
