@@ -35,7 +35,8 @@ class Settings(ServiceSettings, FxSettings, ClientCredentialsSettings, WorkerTun
     """The cases API and the case worker; each runs with its own OAuth client (OIDC_CLIENT_ID)."""
 
     service_name: str = "cases"
-    console_client_id: str = Field(default="console", description="Browser client of the officers' console")
+    workbench_url: str = Field(default="http://127.0.0.1:8020", description="The officers' workbench (where /console "
+                               "of earlier versions now leads)")
     holds_url: str = "http://127.0.0.1:8003"
     notify_url: str = "http://127.0.0.1:8004"
     disposal_url: str = "http://127.0.0.1:8005"
