@@ -90,6 +90,7 @@ def service_app(
     on_start=None,  # noqa: ANN001 - async (app) -> None, after the runtime started
     on_stop=None,  # noqa: ANN001 - async (app) -> None, before the runtime stops
     extra_readiness=None,  # noqa: ANN001 - (app) -> list of checks
+    body_limits: dict[str, int] | None = None,  # path prefix -> largest body in bytes (default max_body_bytes)
 ) -> FastAPI:
     """A service app with its runtime wired in the lifespan; the same shape for every service."""
     from shared.web import create_app
@@ -111,7 +112,8 @@ def service_app(
         checks = app.state.runtime.readiness()
         return checks + (extra_readiness(app) if extra_readiness else [])
 
-    app = create_app(settings=settings, title=title, description=description, lifespan=lifespan, readiness=readiness)
+    app = create_app(settings=settings, title=title, description=description, lifespan=lifespan, readiness=readiness,
+                     body_limits=body_limits)
     for router in routers:
         app.include_router(router)
     return app

@@ -120,6 +120,33 @@ class ParcelV1(_Strict):
         return self
 
 
+class ManifestV1(ManifestHeaderV1):
+    """A whole manifest as one document (what ``POST /v1/manifests`` reads as a stream; its OpenAPI schema).
+
+    Validated whole, any broken parcel fails the document; intake instead rejects that parcel alone and
+    assesses the rest (``parcel_problems`` and the same per-parcel checks, applied as the stream arrives).
+    """
+
+    parcels: list[ParcelV1] = Field(min_length=1, max_length=MAX_PARCELS)
+
+    @model_validator(mode="after")
+    def _parcels_fit(self) -> "ManifestV1":
+        if len(self.parcels) != self.parcel_count:
+            raise ValueError(f"parcel_count is {self.parcel_count} but the manifest has {len(self.parcels)} parcels")
+        seen_no, seen_waybill = set(), set()
+        for parcel in self.parcels:
+            if parcel.parcel_no in seen_no:
+                raise ValueError(f"parcel_no {parcel.parcel_no} appears twice")
+            if parcel.waybill_no in seen_waybill:
+                raise ValueError(f"waybill_no {parcel.waybill_no} appears twice")
+            seen_no.add(parcel.parcel_no)
+            seen_waybill.add(parcel.waybill_no)
+            problems = parcel_problems(self, parcel)
+            if problems:
+                raise ValueError(f"parcel {parcel.parcel_no}: " + "; ".join(m for _, m in problems))
+        return self
+
+
 class ParcelRecordV1(_Strict):
     """One record of ``customs.parcels.v1``: the manifest header and one of its parcels (key: manifest id)."""
 
@@ -146,6 +173,7 @@ class ParcelResultV1(BaseModel):
     waybill_no: str | None = None
     consignment_id: str | None = None
     status: Literal["assessed", "rejected"]
+    position: int | None = None  # 1-based place in the manifest's parcels (HTTP), for a parcel without a usable no
     at: datetime
     lane: Literal["green", "yellow", "red"] | None = None
     suspected: bool = False
