@@ -3,7 +3,8 @@ side-effect-free assessment."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from datetime import date
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
@@ -12,7 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.risk import service
-from services.risk.models import Recordation, TargetingProfile
+from services.risk.campaigns import CampaignV1
+from services.risk.models import Campaign, Recordation, TargetingProfile
 from services.risk.profiles import TargetingProfileV1
 from shared.auth import Principal, require
 from shared.contracts.declaration import DeclarationV1
@@ -226,3 +228,79 @@ async def capacity(request: Request, _: Officer) -> dict:
             "offices": gov.snapshot() if gov else {}, "registry": {"active_recordations": registry.index.size,
                                                                   "indexed_terms": registry.index.terms},
             "profiles_in_force": len(registry.profiles)}
+
+
+# ---------------------------------------------------------------- campaigns
+
+
+class SwitchCommand(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+@router.put("/v1/campaigns/{campaign_id}", tags=["campaigns"],
+            summary="Create a targeting campaign or store a new version; in force at once on every replica")
+async def put_campaign(campaign_id: str, body: CampaignV1, session: Session, request: Request,
+                       who: Officer) -> JSONResponse:
+    if body.campaign_id != campaign_id:
+        raise HTTPException(422, detail={"code": "campaign_id_mismatch",
+                                         "message": "campaign_id in the body must match the path"})
+    async with session.begin():
+        status, view = await service.put_campaign(session, campaign=body, actor=who.name)
+    await request.app.state.registry.reload_campaigns()
+    return JSONResponse(view, status_code=status)
+
+
+@router.post("/v1/campaigns/{campaign_id}/switch-on", tags=["campaigns"], summary="Switch a campaign on")
+async def switch_on(campaign_id: str, body: SwitchCommand, session: Session, request: Request, who: Officer) -> dict:
+    async with session.begin():
+        view = await service.switch_campaign(session, campaign_id=campaign_id, on=True, actor=who.name,
+                                             reason=body.reason)
+    await request.app.state.registry.reload_campaigns()
+    return view
+
+
+@router.post("/v1/campaigns/{campaign_id}/switch-off", tags=["campaigns"],
+             summary="Switch a campaign off (kept, with its hits and history)")
+async def switch_off(campaign_id: str, body: SwitchCommand, session: Session, request: Request, who: Officer) -> dict:
+    async with session.begin():
+        view = await service.switch_campaign(session, campaign_id=campaign_id, on=False, actor=who.name,
+                                             reason=body.reason)
+    await request.app.state.registry.reload_campaigns()
+    return view
+
+
+@router.get("/v1/campaigns", tags=["campaigns"], summary="Targeting campaigns")
+async def list_campaigns(session: Session, _: Officer, active: bool | None = None) -> list[dict]:
+    stmt = select(Campaign).order_by(Campaign.campaign_id)
+    if active is not None:
+        stmt = stmt.where(Campaign.active.is_(active))
+    return [service.campaign_view(r) for r in (await session.execute(stmt)).scalars()]
+
+
+@router.get("/v1/campaigns/{campaign_id}", tags=["campaigns"],
+            summary="One campaign with its totals and its history (who switched it on and off, when, why)")
+async def get_campaign(campaign_id: str, session: Session, _: Officer) -> dict:
+    row = await session.get(Campaign, campaign_id)
+    if row is None:
+        raise HTTPException(404, detail={"code": "campaign_not_found", "message": f"no campaign {campaign_id}"})
+    report = await service.campaign_report(session, campaign_id=campaign_id, date_from=None, date_to=None,
+                                           period="month", office=None)
+    return {**service.campaign_view(row), "totals": report["totals"],
+            "history": await service.campaign_history(session, campaign_id)}
+
+
+@router.get("/v1/campaigns/{campaign_id}/report", tags=["campaigns"],
+            summary="What a campaign hit: consignments, lines, suspected lines and cases opened, by office and period")
+async def campaign_report(
+    campaign_id: str, session: Session, _: Officer,
+    date_from: Annotated[date | None, Query(alias="from", description="First day (consignment date)")] = None,
+    date_to: Annotated[date | None, Query(alias="to", description="Last day")] = None,
+    period: Literal["day", "week", "month"] = "month",
+    office: Annotated[str | None, Query(max_length=16)] = None,
+) -> dict:
+    if date_from and date_to and date_to < date_from:
+        raise HTTPException(422, detail={"code": "period_reversed", "message": "'to' is before 'from'"})
+    return await service.campaign_report(session, campaign_id=campaign_id, date_from=date_from, date_to=date_to,
+                                         period=period, office=office)

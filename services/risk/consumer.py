@@ -51,7 +51,7 @@ def declarations_handler(pipeline: AssessmentPipeline):  # noqa: ANN201
 
 
 class DeclarationBatchConsumer:
-    """Group consumer that assesses declarations in batches, as a three-stage pipeline.
+    """Group consumer that assesses declarations (or parcels of manifests) in batches, as a three-stage pipeline.
 
     fetch + parse + assess (CPU) -> store (one transaction) -> start cases + publish -> commit offsets.
     While one batch waits for the database or the broker, the next is being assessed; offsets are
@@ -59,11 +59,13 @@ class DeclarationBatchConsumer:
     retried with back-off in its stage (never skipped); the stages before it wait (bounded queues).
     """
 
-    def __init__(self, *, settings, topic: str, group_id: str, pipeline: AssessmentPipeline) -> None:  # noqa: ANN001
+    def __init__(self, *, settings, topic: str, group_id: str, pipeline: AssessmentPipeline,  # noqa: ANN001
+                 parser=None) -> None:  # noqa: ANN001 - record -> declaration or parcel consignment (None: skip)
         self.settings = settings
         self.topic = topic
         self.group_id = group_id
         self.pipeline = pipeline
+        self.parse = parser or parse
         self._consumer: AIOKafkaConsumer | None = None
         self._tasks: list[asyncio.Task] = []
 
@@ -138,7 +140,7 @@ class DeclarationBatchConsumer:
             records = [r for recs in batches.values() for r in recs]
             if records and records[0].timestamp:
                 STAGE_SECONDS.labels("broker_to_fetch").observe(max(0.0, time.time() - records[0].timestamp / 1000))
-            declarations = [d for d in (parse(r) for r in records) if d is not None]
+            declarations = [d for d in (self.parse(r) for r in records) if d is not None]
             rows = []
             for i in range(0, len(declarations), 10):
                 # assess in slices, letting the fetcher, the database and the broker move in between
@@ -225,6 +227,6 @@ def case_events_handler(sessionmaker, history: TraderHistory):  # noqa: ANN001, 
             raise PoisonMessage("unreadable case event", str(exc)) from exc
         async with sessionmaker() as session, session.begin():
             grown = await history.apply(session, event_id=str(envelope.event_id), topic=record.topic, event=event)
-        history.bump(grown)
+        history.bump(*grown)
 
     return handle
