@@ -39,10 +39,14 @@ class ManifestStream:
 
     def feed(self, chunk: bytes) -> list[tuple[str, Any]]:
         """Parse a piece of the body; returns the header / parcels / end completed by it."""
+        if not chunk:  # an empty piece would tell the parser the body ended (servers send one last)
+            return []
         try:
             self._coro.send(chunk)
         except ijson.JSONError as exc:
             raise ManifestFormatError("malformed_json", f"request body is not valid JSON: {exc}") from exc
+        except StopIteration as exc:  # the parser finished earlier: something follows the document
+            raise ManifestFormatError("malformed_json", "request body has data after the manifest") from exc
         return self._drain()
 
     def close(self) -> list[tuple[str, Any]]:
