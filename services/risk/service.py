@@ -30,8 +30,8 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from services.risk import lifecycle
 from services.risk.capacity import CapacityGovernor
 from services.risk.history import TraderHistory
-from services.risk.matcher import RegistryIndex
 from services.risk.campaigns import CampaignSet, CampaignV1
+from services.risk.matcher import RegistryIndex, describe_marks
 from services.risk.models import (
     Assessment,
     Campaign,
@@ -176,7 +176,7 @@ class Registry:
 
 
 def recordation_view(row: Recordation) -> dict:
-    return {**row.payload, "version": row.version,
+    return {**row.payload, "marks": describe_marks(row.payload), "version": row.version,
             "created_at": row.created_at.isoformat() if row.created_at else None,
             "updated_at": row.updated_at.isoformat() if row.updated_at else None}
 
@@ -190,7 +190,8 @@ async def create_recordation(session: AsyncSession, *, rec: RecordationV1, actor
     payload = rec.model_dump(mode="json")
     existing = await session.get(Recordation, rec.recordation_id)
     if existing is not None:
-        if existing.payload == payload:
+        # compared as contracts: a record stored before a field was added reads with that field's default
+        if existing.payload == payload or RecordationV1.model_validate(existing.payload) == rec:
             return 200, recordation_view(existing)
         raise HTTPException(409, detail={"code": "recordation_exists",
                                          "message": f"recordation {rec.recordation_id} already exists with other content"})

@@ -29,6 +29,7 @@ import pycountry
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from shared.contracts.jurisdictions import SUPPORTED_JURISDICTIONS
+from shared.contracts.text import Text
 
 DECLARATION_CONTRACT_VERSION = "1.1"
 
@@ -65,8 +66,8 @@ class _Strict(BaseModel):
 
 
 class Party(_Strict):
-    id: str = Field(min_length=1, max_length=64)
-    name: str = Field(min_length=1, max_length=256)
+    id: Text = Field(min_length=1, max_length=64)
+    name: Text = Field(min_length=1, max_length=256)
     country: CountryCode | None = None
 
 
@@ -101,7 +102,8 @@ class ModeRule:
 
 SUPERVISION_MODES: dict[str, ModeRule] = {
     "9610": ModeRule("CN cross-border e-commerce, direct mail: retail parcels cleared parcel by parcel from lists",
-                     "9610 cross-border e-commerce direct mail", frozenset({"CN"}), platform_required=True, order_required=True),
+                     "9610 cross-border e-commerce direct mail", frozenset({"CN"}), platform_required=True,
+                     order_required=True),
     "9710": ModeRule("CN cross-border e-commerce B2B direct export", "9710 cross-border e-commerce B2B direct export",
                      frozenset({"CN"}), frozenset({"export"}),
                      frozenset({"B2B"}), platform_required=True, order_required=True),
@@ -143,11 +145,11 @@ def mode_problems(*, mode: str | None, jurisdiction: str, direction: str, busine
 class DeclarationLine(_Strict):
     line_no: int = Field(ge=1, le=9999)
     hs_code: str = Field(pattern=r"^[0-9]{4,10}$", description="HS / tariff code, digits only")
-    description: str = Field(min_length=1, max_length=1024)
-    brand: str | None = Field(default=None, max_length=256)
-    model: str | None = Field(default=None, max_length=256)
+    description: Text = Field(min_length=1, max_length=1024, description="Goods as declared, in any script")
+    brand: Text | None = Field(default=None, max_length=256)
+    model: Text | None = Field(default=None, max_length=256)
     quantity: Decimal = Field(gt=0, max_digits=18, decimal_places=3)
-    unit: str = Field(min_length=1, max_length=16)
+    unit: Text = Field(min_length=1, max_length=16)
     unit_value: Decimal = Field(ge=0, max_digits=18, decimal_places=4)
     gross_weight_kg: Decimal | None = Field(default=None, ge=0, max_digits=18, decimal_places=3)
     origin_country: CountryCode | None = None
@@ -165,9 +167,9 @@ class DeclarationV1(_Strict):
     revision: int = Field(ge=1, le=999)
     submitted_at: datetime
     jurisdiction: Jurisdiction
-    customs_office: str = Field(min_length=2, max_length=16)
+    customs_office: Text = Field(min_length=2, max_length=16)
     direction: Literal["import", "export", "transit"]
-    procedure: str = Field(min_length=1, max_length=64)
+    procedure: Text = Field(min_length=1, max_length=64)
     transport_mode: Literal["sea", "air", "road", "rail", "post", "express", "other"]
     declarant: Party
     consignor: Party
