@@ -10,7 +10,7 @@ STACK := $(PY) -m deploy.local.stack
 export PYTHONPATH := $(CURDIR)
 
 .PHONY: help deps deps-test venv up down restart status logs test test-unit test-workflows test-integration test-e2e \
-        clean contracts holder-token bench bench-risk
+        clean contracts holder-token bench bench-risk bench-parcels
 
 help: ## Show the targets
 	@grep -E '^[a-zA-Z0-9_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-18s %s\n", $$1, $$2}'
@@ -58,10 +58,13 @@ test-integration: deps venv ## Services against real PostgreSQL, broker and Temp
 test-e2e: deps-test venv ## A declaration through the whole running system
 	@$(PY) -m pytest tests/e2e
 
-bench: bench-risk ## Run every benchmark (prints figures; not a test)
+bench: bench-risk bench-parcels ## Run every benchmark (prints figures; not a test)
 
 bench-risk: deps venv ## Risk: matcher cost at 100..100,000 marks, topic throughput vs raw consume, latency at 2,000 lines/s
 	@$(PY) bench/risk.py
+
+bench-parcels: deps venv ## Parcel manifests: peak memory reading 10,000 parcels as a stream, accept time over HTTP
+	@$(PY) bench/parcels.py
 
 holder-token: venv ## Issue a rights-holder token: make holder-token HOLDER=RH-0002
 	@set -a; . ./.env; set +a; $(PY) -m shared.auth $(HOLDER)

@@ -25,122 +25,112 @@ class ManifestFormatError(Exception):
 
 
 class ManifestStream:
+    """Two C parsers over the same pieces: one builds each parcel (``parcels.item``), the other gives the
+    events the header is built from and, once every declared parcel has arrived, what follows them. The
+    events inside ``parcels`` are never looked at one by one in Python."""
+
     def __init__(self) -> None:
+        self._items = ijson.sendable_list()
+        self._items_coro = ijson.items_coro(self._items, "parcels.item", use_float=False)
         self._events = ijson.sendable_list()
-        self._coro = ijson.basic_parse_coro(self._events, use_float=False)
-        self._depth = 0  # nesting depth before the current event
-        self._key: str | None = None  # current top-level key
+        self._events_coro = ijson.parse_coro(self._events, use_float=False)
         self.header: dict[str, Any] = {}
         self._builder: ijson.ObjectBuilder | None = None
-        self._builder_depth = 0
-        self._in_parcels = False
-        self._parcels_seen = False
-        self._out: list[tuple[str, Any]] = []
+        self._key: str | None = None  # header field being built
+        self._phase = "start"  # start -> header -> parcels -> tail -> end
+        self._expected: int | None = None  # parcel_count, once the header is complete
+        self._count = 0
 
     def feed(self, chunk: bytes) -> list[tuple[str, Any]]:
         """Parse a piece of the body; returns the header / parcels / end completed by it."""
-        if not chunk:  # an empty piece would tell the parser the body ended (servers send one last)
+        if not chunk:  # an empty piece would tell the parsers the body ended (servers send one last)
             return []
         try:
-            self._coro.send(chunk)
+            self._events_coro.send(chunk)
+            self._items_coro.send(chunk)
         except ijson.JSONError as exc:
             raise ManifestFormatError("malformed_json", f"request body is not valid JSON: {exc}") from exc
-        except StopIteration as exc:  # the parser finished earlier: something follows the document
+        except StopIteration as exc:  # a parser finished earlier: something follows the document
             raise ManifestFormatError("malformed_json", "request body has data after the manifest") from exc
         return self._drain()
 
     def close(self) -> list[tuple[str, Any]]:
         """The body ended: anything left, or an error if the document is incomplete."""
         try:
-            self._coro.close()
+            self._events_coro.close()
+            self._items_coro.close()
         except ijson.JSONError as exc:
             raise ManifestFormatError("malformed_json", f"request body is not valid JSON: {exc}") from exc
-        out = self._drain()
-        if not self._parcels_seen:
+        out = self._drain(final=True)
+        if self._phase in ("start", "header"):
             raise ManifestFormatError("parcels_missing", "the manifest has no 'parcels' list")
         return out
 
-    def _drain(self) -> list[tuple[str, Any]]:
-        out, self._out = self._out, []
-        for event, value in self._events:
-            self._event(event, value)
-        del self._events[:]
-        out.extend(self._out)
-        self._out = []
+    def _drain(self, final: bool = False) -> list[tuple[str, Any]]:
+        out: list[tuple[str, Any]] = []
+        events = self._events
+        if self._phase in ("start", "header"):
+            for i, (prefix, event, value) in enumerate(events):
+                if self._header_event(prefix, event, value, out):
+                    # parcels began: what follows in this piece is theirs, or after them
+                    rest = [e for e in events[i + 1:] if not e[0]]
+                    break
+            else:
+                rest = []
+        else:
+            # inside parcels: only top-level events matter, and only once every declared parcel is in
+            done = self._expected is None or self._count + len(self._items) >= self._expected
+            rest = [e for e in events if not e[0]] if (done or final) else []
+        del events[:]
+        for value in self._items:
+            out.append(("parcel", value))
+        self._count += len(self._items)
+        del self._items[:]
+        for _prefix, event, value in rest:
+            self._tail_event(event, value, out)
         return out
 
-    def _event(self, event: str, value: Any) -> None:
-        opens = event in ("start_map", "start_array")
-        closes = event in ("end_map", "end_array")
-        if self._builder is not None:  # inside a header value or a parcel
-            self._builder.event(event, value)
-            if opens:
-                self._builder_depth += 1
-            elif closes:
-                self._builder_depth -= 1
-            if self._builder_depth == 0:
-                self._finish_value(self._builder.value)
-            if closes:
-                self._depth -= 1
-            elif opens:
-                self._depth += 1
-            return
-        if self._depth == 0:
+    def _header_event(self, prefix: str, event: str, value: Any, out: list) -> bool:
+        """One event before the parcels; True when the parcels list begins."""
+        if self._phase == "start":
             if event != "start_map":
                 raise ManifestFormatError("not_a_manifest", "the body must be a JSON object (the manifest)")
-            self._depth = 1
-            return
-        if self._depth == 1:
-            if event == "map_key":
-                if self._parcels_seen and value != "parcels":
-                    raise ManifestFormatError(
-                        "header_after_parcels",
-                        f"header field {value!r} comes after 'parcels': send every header field before the parcels")
-                if value == "parcels" and self._parcels_seen:
-                    raise ManifestFormatError("not_a_manifest", "'parcels' appears twice")
-                self._key = value
-                return
-            if event == "end_map":
-                self._depth = 0
-                self._out.append(("end", None))
-                return
-            # the value of a top-level key
-            if self._key == "parcels":
-                if event != "start_array":
-                    raise ManifestFormatError("not_a_manifest", "'parcels' must be a list of parcels")
-                self._parcels_seen = True
-                self._in_parcels = True
-                self._out.append(("header", self.header))
-                self._depth = 2
-                return
-            if opens:
-                self._start_builder(event, value)
-                self._depth += 1
-                return
-            self.header[self._key] = value  # a scalar header field
-            return
-        if self._in_parcels and self._depth == 2:
-            if event == "end_array":
-                self._in_parcels = False
-                self._depth = 1
-                return
-            if opens:
-                self._start_builder(event, value)
-                self._depth += 1
-                return
-            self._out.append(("parcel", value))  # a scalar where a parcel should be: rejected by the caller
-            return
-        raise ManifestFormatError("not_a_manifest", f"unexpected JSON event {event}")  # pragma: no cover
+            self._phase = "header"
+            return False
+        if self._builder is not None:
+            self._builder.event(event, value)
+            if prefix == self._key and event in ("end_map", "end_array"):
+                self.header[self._key] = self._builder.value
+                self._builder = None
+            return False
+        if prefix == "" and event == "map_key":
+            self._key = value
+            return False
+        if prefix == "" and event == "end_map":
+            raise ManifestFormatError("parcels_missing", "the manifest has no 'parcels' list")
+        if self._key == "parcels":
+            if event != "start_array":
+                raise ManifestFormatError("not_a_manifest", "'parcels' must be a list of parcels")
+            self._phase = "parcels"
+            count = self.header.get("parcel_count")
+            self._expected = count if isinstance(count, int) and not isinstance(count, bool) else None
+            out.append(("header", self.header))
+            return True
+        if event in ("start_map", "start_array"):
+            self._builder = ijson.ObjectBuilder()
+            self._builder.event(event, value)
+            return False
+        self.header[self._key] = value  # a scalar header field
+        return False
 
-    def _start_builder(self, event: str, value: Any) -> None:
-        self._builder = ijson.ObjectBuilder()
-        self._builder.event(event, value)
-        self._builder_depth = 1
-
-    def _finish_value(self, value: Any) -> None:
-        self._builder = None
-        if self._in_parcels:
-            self._out.append(("parcel", value))
-        else:
-            assert self._key is not None
-            self.header[self._key] = value
+    def _tail_event(self, event: str, value: Any, out: list) -> None:
+        """A top-level event after the parcels: only the end of the manifest may follow them."""
+        if event == "map_key":
+            if value == "parcels":
+                raise ManifestFormatError("not_a_manifest", "'parcels' appears twice")
+            raise ManifestFormatError(
+                "header_after_parcels",
+                f"header field {value!r} comes after 'parcels': send every header field before the parcels")
+        if event == "end_map":
+            self._phase = "end"
+            out.append(("end", None))

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime
+from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -36,7 +36,6 @@ from shared.contracts.declaration import (
     Jurisdiction,
     Party,
     SupervisionMode,
-    _canonical,
     mode_problems,
 )
 from shared.contracts.events import LineAssessmentV1
@@ -230,9 +229,22 @@ def content_hash(value: Any) -> str:
 
     Equal values hash equally however they were written (500 and 500.0, "4.20" and 4.2, any UTC offset).
     """
+    # a model dumps its typed values (Decimal, datetime) in C and the encoder normalises them as it meets
+    # them; raw JSON has its numbers made Decimal first
     data = value.model_dump() if isinstance(value, BaseModel) else _raw_canonical(value)
-    return hashlib.sha256(json.dumps(_canonical(data), sort_keys=True, separators=(",", ":"),
-                                     default=str).encode()).hexdigest()
+    return hashlib.sha256(_canonical_json(data).encode()).hexdigest()
+
+
+def _canonical_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=_norm)
+
+
+def _norm(value: Any) -> str:
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f") if value else "0"
+    if isinstance(value, datetime):
+        return value.astimezone(timezone.utc).isoformat()
+    return str(value)
 
 
 def _raw_canonical(value: Any) -> Any:
