@@ -229,3 +229,45 @@ async def test_invalid_parcel_record_on_the_topic_is_rejected_and_dead_lettered(
 
     view = await eventually(rejected, what="rejected parcel recorded")
     assert view["parcels"][0]["rejection"]["code"] == "schema_violation"
+
+
+async def test_campaign_api_hits_and_report(http, stack) -> None:
+    from datetime import datetime, timezone
+
+    risk = stack.url("risk")
+    cid = unique_id("C-EXPORT")
+    today = datetime.now(timezone.utc).date()
+    campaign = {"campaign_id": cid, "name": "export campaign", "owner": "IPR division", "jurisdiction": "CN",
+                "valid_from": f"{today.year}-01-01", "valid_until": f"{today.year}-12-31", "directions": ["export"],
+                "customs_offices": ["CN5399"], "weight": 0.2,
+                "sectors": [{"name": "bags", "hs_prefixes": ["4202"]}, {"name": "footwear", "hs_prefixes": ["64"]}]}
+    for bad, fragment in (({**campaign, "colour": "red"}, "colour"),
+                          ({**campaign, "valid_until": f"{today.year - 1}-12-31"}, "before it starts")):
+        r = await http.put(f"{risk}/v1/campaigns/{cid}", json=bad, headers=stack.auth("officer"))
+        assert r.status_code == 422 and fragment in r.text, r.text
+    r = await http.put(f"{risk}/v1/campaigns/{cid}", json=campaign, headers=stack.auth("officer"))
+    assert r.status_code == 201, r.text
+
+    mid = unique_id("M-CAMP")
+    manifest = parcel_manifest(mid, 4, suspects={2: SUSPECT_LINES[0]}, customs_office="CN5399",
+                               submitted_at=datetime.now(timezone.utc).isoformat())
+    manifest["parcels"][2]["lines"][0]["hs_code"] = "420222"  # bags, not suspected
+    assert (await post_manifest(http, stack, manifest)).status_code == 202
+
+    async def reported():  # noqa: ANN202
+        rep = await http.get(f"{risk}/v1/campaigns/{cid}/report", params={"period": "day"},
+                             headers=stack.auth("officer"))
+        return rep.json() if rep.status_code == 200 and rep.json()["totals"]["lines"] == 2 else None
+
+    report = await eventually(reported, timeout=60, what="campaign hits reported")
+    assert report["totals"] == {"consignments": 2, "lines": 2, "suspected_lines": 1, "cases_opened": 1}
+    assert report["rows"][0]["customs_office"] == "CN5399"
+    view = await http.get(f"{stack.url('intake')}/v1/manifests/{mid}/parcels/3", headers=stack.auth("officer"))
+    assert view.json()["result"]["lines"][0]["campaign_ids"] == [cid]
+
+    off = await http.post(f"{risk}/v1/campaigns/{cid}/switch-off", json={"reason": "ended early"},
+                          headers=stack.auth("officer"))
+    assert off.status_code == 200 and off.json()["active"] is False
+    detail = (await http.get(f"{risk}/v1/campaigns/{cid}", headers=stack.auth("officer"))).json()
+    assert [h["event"] for h in detail["history"]] == ["created", "switched_off"]
+    assert detail["history"][1]["reason"] == "ended early" and detail["totals"]["lines"] == 2
