@@ -10,7 +10,7 @@ what it answered the first time; other content under the same id and revision is
 from __future__ import annotations
 
 import hashlib
-import json
+import re
 from collections.abc import AsyncIterator
 from datetime import datetime, timezone
 from typing import Any
@@ -27,8 +27,10 @@ from services.intake.manifest_stream import ManifestFormatError, ManifestStream
 from services.intake.models import DeclarationCase, Manifest, ManifestParcel, outbox
 from shared.contracts.events import TOPIC_PARCEL_RESULTS, TOPIC_PARCELS, deterministic_event_id
 from shared.contracts.parcels import (
+    MANIFEST_ID_PATTERN,
     MAX_PARCELS,
     ManifestHeaderV1,
+    ParcelRecordV1,
     ParcelResultV1,
     ParcelV1,
     Rejection,
@@ -336,8 +338,6 @@ class TopicParcel:
 
 def parse_topic_parcel(record) -> TopicParcel:  # noqa: ANN001
     """Check one topic record against the contract (header, parcel, and the rules that need both)."""
-    from shared.contracts.parcels import ParcelRecordV1
-
     value = record.value or b""
     try:
         parsed = ParcelRecordV1.model_validate_json(value)
@@ -372,10 +372,6 @@ def _identity(tp: TopicParcel) -> tuple[str, int, int | None, str | None] | None
     mid, rev = m.get("manifest_id"), m.get("revision", 1)
     no = p.get("parcel_no")
     waybill = p.get("waybill_no")
-    import re
-
-    from shared.contracts.parcels import MANIFEST_ID_PATTERN
-
     if not (isinstance(mid, str) and 3 <= len(mid) <= 48 and re.match(MANIFEST_ID_PATTERN, mid)):
         return None
     if not (isinstance(rev, int) and not isinstance(rev, bool) and 1 <= rev <= 999):
@@ -579,7 +575,3 @@ async def parcel_view(session: AsyncSession, *, manifest_id: str, parcel_no: int
     return {**_parcel_view(p, cases), "manifest_id": p.manifest_id, "revision": p.revision,
             "declared": p.payload, "result": p.result,
             "received_at": p.received_at.isoformat() if p.received_at else None}
-
-
-def dumps_json(value: Any) -> str:
-    return json.dumps(value, default=str)
