@@ -124,12 +124,47 @@ class _Writer:
 
     async def flush(self) -> None:
         if self.parcels:
-            await self.session.execute(
-                insert(ManifestParcel.__table__).on_conflict_do_nothing(), self.parcels)
-            self.parcels = []
+            rows, self.parcels = self.parcels, []
+            await self.session.execute(_INSERT_PARCELS, {
+                **{k: [r[k] for r in rows] for k in ("manifest_id", "revision", "parcel_no", "consignment_id",
+                                                     "waybill_no", "status", "content_hash")},
+                "payload": [_json_text(r["payload"]) for r in rows],
+                "rejection": [_json_text(r["rejection"]) for r in rows], "at": rows[0]["received_at"]})
         if self.outbox:
-            await self.session.execute(insert(outbox).on_conflict_do_nothing(), self.outbox)
-            self.outbox = []
+            rows, self.outbox = self.outbox, []
+            await self.session.execute(_INSERT_OUTBOX, {
+                "event_id": [r["event_id"] for r in rows], "topic": [r["topic"] for r in rows],
+                "key": [r["key"] for r in rows], "envelope": [_json_text(r["envelope"]) for r in rows]})
+
+
+def _json_text(value: Any) -> str | None:
+    """JSON text of a value, or of JSON already encoded (bytes)."""
+    if value is None:
+        return None
+    if isinstance(value, bytes):
+        return value.decode()
+    return orjson.dumps(value).decode()
+
+
+# One statement per batch whatever its size (arrays unnested by PostgreSQL), with JSON encoded once, in C.
+_INSERT_PARCELS = text("""
+    INSERT INTO manifest_parcels (manifest_id, revision, parcel_no, consignment_id, waybill_no, status, content_hash,
+                                  payload, rejection, received_at)
+    SELECT t.mid, t.rev, t.no, t.cid, t.waybill, t.status, t.hash, t.payload::jsonb, t.rejection::jsonb,
+           CAST(:at AS timestamptz)
+    FROM unnest(CAST(:manifest_id AS text[]), CAST(:revision AS integer[]), CAST(:parcel_no AS integer[]),
+                CAST(:consignment_id AS text[]), CAST(:waybill_no AS text[]), CAST(:status AS text[]),
+                CAST(:content_hash AS text[]), CAST(:payload AS text[]), CAST(:rejection AS text[]))
+         AS t(mid, rev, no, cid, waybill, status, hash, payload, rejection)
+    ON CONFLICT DO NOTHING
+""")
+_INSERT_OUTBOX = text("""
+    INSERT INTO outbox (event_id, topic, key, envelope)
+    SELECT t.event_id, t.topic, t.key, t.envelope::jsonb
+    FROM unnest(CAST(:event_id AS text[]), CAST(:topic AS text[]), CAST(:key AS text[]), CAST(:envelope AS text[]))
+         AS t(event_id, topic, key, envelope)
+    ON CONFLICT DO NOTHING
+""")
 
 
 async def accept_http(session: AsyncSession, body: AsyncIterator[bytes]) -> tuple[int, dict]:
@@ -188,7 +223,8 @@ async def _header(session: AsyncSession, state: dict, raw: dict) -> None:
                               "customs.parcels.v1; send a new revision")
     header_json = header.model_dump(mode="json")
     state.update(
-        header=header, header_json=header_json, existing=existing, count=0, accepted=0, rejections=[],
+        header=header, header_json=header_json, header_bytes=header.__pydantic_serializer__.to_json(header),
+        existing=existing, count=0, accepted=0, rejections=[],
         parcel_nos=set(), waybills=set(), digest=hashlib.sha256(content_hash(header).encode()), at=_now(),
         writer=_Writer(session, write=existing is None),
     )
@@ -272,7 +308,7 @@ async def _parcel(state: dict, raw: Any) -> None:
     state["waybills"].add(parcel.waybill_no)
     state["accepted"] += 1
     PARCELS.labels("http", "accepted").inc()
-    payload = parcel.model_dump(mode="json")
+    payload = parcel.__pydantic_serializer__.to_json(parcel)  # encoded once, in C
     mid, rev = header.manifest_id, header.revision
     await writer.add(
         {"manifest_id": mid, "revision": rev, "parcel_no": parcel.parcel_no,
@@ -280,7 +316,7 @@ async def _parcel(state: dict, raw: Any) -> None:
          "status": "accepted", "content_hash": digest, "payload": payload, "rejection": None,
          "received_at": state["at"]},
         {"event_id": str(deterministic_event_id("parcel", mid, rev, parcel.parcel_no)), "topic": TOPIC_PARCELS,
-         "key": mid, "envelope": {"manifest": state["header_json"], "parcel": payload}},
+         "key": mid, "envelope": b'{"manifest":' + state["header_bytes"] + b',"parcel":' + payload + b"}"},
     )
 
 
