@@ -8,7 +8,7 @@
    manifests of 1,000 and 10,000 parcels sent as a stream; seconds and parcels/s to the 202 answer, and how
    much the intake process's peak resident memory (VmHWM) grew while accepting each.
 
-It starts its own PostgreSQL and broker on the test ports shifted by IPR_TEST_PORT_OFFSET + 70, under
+It starts its own PostgreSQL, broker and OpenID provider on the test ports shifted by IPR_TEST_PORT_OFFSET + 70, under
 .data-bench-parcels-<offset>/, only on 127.0.0.1, and stops them at the end.
 """
 
@@ -138,19 +138,26 @@ def http_phase(sizes: list[int]) -> list[dict]:
         stack.start_postgres(profile, sec)
         stack.start_broker(profile)
         asyncio.run(_topics(profile))
-        stack.run([sys.executable, "-m", "shared.migrate", "intake"], env=stack.service_env(profile, sec, "intake"),
-                  cwd=ROOT)
+        for service in ("identity", "intake"):
+            stack.run([sys.executable, "-m", "shared.migrate", service],
+                      env=stack.service_env(profile, sec, service), cwd=ROOT)
+        stack.bootstrap_identity(profile, sec, demo=True)
+        stack.start_idp(profile, sec)  # intake checks the clearance system's access token against its keys
         stack.start_service(profile, sec, "intake")
         pid = int(stack.pid_file(profile, "intake").read_text().strip())
         url = f"http://127.0.0.1:{profile.service_ports['intake']}"
-        token = sec["INTAKE_API_TOKEN"]
+        from deploy.local.tokens import token_for
+
+        def token() -> str:  # a fresh one for each manifest (tokens last minutes)
+            return token_for(profile, sec, "clearance_system").access_token
+
         recs = recorded()
         # warm up: imports, connection pool, prepared statements
-        asyncio.run(post_manifest(url, token, synth.manifest_body(random.Random(9), 900, 50, recs, run="W")))
+        asyncio.run(post_manifest(url, token(), synth.manifest_body(random.Random(9), 900, 50, recs, run="W")))
         for i, n in enumerate(sizes):
             before = vm_hwm_kib(pid)
             status, answer, seconds = asyncio.run(post_manifest(
-                url, token, synth.manifest_body(random.Random(10 + i), 1 + i, n, recs, run="H", mark_rate=0.02)))
+                url, token(), synth.manifest_body(random.Random(10 + i), 1 + i, n, recs, run="H", mark_rate=0.02)))
             after = vm_hwm_kib(pid)
             body = sum(len(c) for c in synth.manifest_body(random.Random(10 + i), 1 + i, n, recs, run="H",
                                                             mark_rate=0.02))

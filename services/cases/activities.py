@@ -38,6 +38,7 @@ from shared.contracts.guarantees import (
 )
 from shared.contracts.events import TOPIC_CASE_EVENTS, CaseEventV1, EventEnvelope, deterministic_event_id
 from shared.kafka import publish
+from shared.service_auth import TokenUnavailable
 from shared.rules.calendar import calendar_data
 from shared.rules.pack import rule_pack
 
@@ -71,13 +72,14 @@ class CaseActivities:
         self.http = http
         self.sessionmaker = sessionmaker
         self.producer = producer
-        self.headers = {"Authorization": f"Bearer {settings.service_api_token.get_secret_value()}"}
 
     async def _post(self, url: str, body: BaseModel, result: type[T]) -> T:
+        # ``http`` authenticates as the case worker (client credentials, shared.service_auth); the
+        # requests name the officer the worker acts for (``on_behalf_of``, ``decided_by``).
         try:
-            response = await self.http.post(url, content=body.model_dump_json(), headers={
-                **self.headers, "Content-Type": "application/json"})
-        except httpx.HTTPError as exc:
+            response = await self.http.post(url, content=body.model_dump_json(),
+                                            headers={"Content-Type": "application/json"})
+        except (httpx.HTTPError, TokenUnavailable) as exc:
             raise RuntimeError(f"{url} unreachable: {type(exc).__name__}: {exc}") from exc
         if response.status_code >= 400:
             message = f"{url} answered {response.status_code}: {response.text[:500]}"
@@ -123,14 +125,17 @@ class CaseActivities:
                 await _track_escalation(session, r)
             last = records[-1]
             c = last.case_input
+            scope = {"customs_office": c.customs_office, "declarant_id": c.declarant.id if c.declarant else None,
+                     "consignor_id": c.consignor.id, "consignee_id": c.consignee.id}
             await session.execute(insert(Case).values(
                 case_id=c.case_id, state=last.state, jurisdiction=c.jurisdiction, declaration_id=c.declaration_id,
                 line_no=c.line_no, holder_id=c.holder.id, holder_name=c.holder.name, recordation_id=c.recordation_id,
                 mark=c.mark, description=c.description[:1024], goods_value=c.goods_value, currency=c.currency,
                 last_seq=last.seq, opened_at=records[0].at if records[0].seq == 1 else last.at, updated_at=last.at,
+                **scope,
             ).on_conflict_do_update(
                 index_elements=["case_id"],
-                set_={"state": last.state, "last_seq": last.seq, "updated_at": last.at},
+                set_={"state": last.state, "last_seq": last.seq, "updated_at": last.at, **scope},
                 where=Case.last_seq < last.seq,
             ))
         if self.producer is not None:

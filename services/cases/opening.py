@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from shared.contracts.cases import CaseInput, HolderRef, PartyRef, case_id_for
 from shared.fx import to_cny
+from shared.service_auth import TokenUnavailable
 
 
 class OpenCaseRequest(BaseModel):
@@ -33,8 +34,12 @@ class OpenCaseRequest(BaseModel):
     note: str | None = Field(default=None, max_length=4000)
 
 
-async def _get(http: httpx.AsyncClient, url: str, token: str, what: str) -> dict:
-    response = await http.get(url, headers={"Authorization": f"Bearer {token}"})
+async def _get(http: httpx.AsyncClient, url: str, what: str) -> dict:
+    """GET from another service; ``http`` carries this service's own token (client credentials)."""
+    try:
+        response = await http.get(url)
+    except (httpx.HTTPError, TokenUnavailable) as exc:
+        raise HTTPException(502, detail={"code": "upstream_unreachable", "message": f"{url}: {exc}"}) from exc
     if response.status_code == 404:
         raise HTTPException(404, detail={"code": f"{what}_not_found", "message": f"no {what} at {url}"})
     if response.status_code != 200:
@@ -43,9 +48,8 @@ async def _get(http: httpx.AsyncClient, url: str, token: str, what: str) -> dict
 
 
 async def build_case(settings, http: httpx.AsyncClient, body: OpenCaseRequest, opened_by: str) -> CaseInput:  # noqa: ANN001
-    token = settings.service_api_token.get_secret_value()
-    view = await _get(http, f"{settings.intake_url}/v1/declarations/{body.declaration_id}", token, "declaration")
-    rec = await _get(http, f"{settings.risk_url}/v1/recordations/{body.recordation_id}", token, "recordation")
+    view = await _get(http, f"{settings.intake_url}/v1/declarations/{body.declaration_id}", "declaration")
+    rec = await _get(http, f"{settings.risk_url}/v1/recordations/{body.recordation_id}", "recordation")
     declaration = view["declaration"]
     line = next((item for item in declaration["lines"] if item["line_no"] == body.line_no), None)
     if line is None:
@@ -70,6 +74,7 @@ async def build_case(settings, http: httpx.AsyncClient, body: OpenCaseRequest, o
         unit=line["unit"], unit_value=unit_value, currency=declaration["currency"], goods_value=value,
         goods_value_cny=to_cny(value, declaration["currency"], settings.fx_rates_to_cny),
         consignor=PartyRef(**declaration["consignor"]), consignee=PartyRef(**declaration["consignee"]),
+        declarant=PartyRef(**declaration["declarant"]),
         recordation_id=rec["recordation_id"], right_type=rec["right_type"], mark=rec["title"],
         holder=HolderRef(id=holder["id"], name=holder["name"], contact_email=holder["contact_email"],
                          webhook_url=holder.get("webhook_url")),

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.intake import manifests, service
-from shared.auth import Principal, require
+from shared.auth import Principal, require, require_office
 from shared.contracts.declaration import DeclarationV1
 from shared.runtime import session_dep
 
@@ -85,7 +85,7 @@ async def submit_manifest(session: Session, request: Request,
 @manifests_router.get("/{manifest_id}", summary="A manifest: counts and its parcels' results, a page at a time")
 async def get_manifest(
     manifest_id: str, session: Session,
-    _: Annotated[Principal, Depends(require("clearance_system", "officer", "system"))],
+    who: Annotated[Principal, Depends(require("clearance_system", "officer", "system"))],
     revision: Annotated[int | None, Query(ge=1, le=999)] = None,
     status: Annotated[Literal["accepted", "assessed", "rejected"] | None, Query()] = None,
     lane: Annotated[Literal["green", "yellow", "red"] | None, Query()] = None,
@@ -93,15 +93,19 @@ async def get_manifest(
     after: Annotated[int, Query(ge=0, le=10_000, description="Parcels after this parcel_no")] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> dict:
-    return await manifests.view(session, manifest_id=manifest_id, revision=revision, status=status, lane=lane,
+    view = await manifests.view(session, manifest_id=manifest_id, revision=revision, status=status, lane=lane,
                                 suspected=suspected, after=after, limit=limit)
+    require_office(who, (view["header"] or {}).get("customs_office"), f"manifest {manifest_id}")
+    return view
 
 
 @manifests_router.get("/{manifest_id}/parcels/{parcel_no}",
                       summary="One parcel: as declared, rejected or assessed (lines, reasons, cases)")
 async def get_parcel(
     manifest_id: str, parcel_no: Annotated[int, Path(ge=1, le=10_000)], session: Session,
-    _: Annotated[Principal, Depends(require("clearance_system", "officer", "system"))],
+    who: Annotated[Principal, Depends(require("clearance_system", "officer", "system"))],
     revision: Annotated[int | None, Query(ge=1, le=999)] = None,
 ) -> dict:
-    return await manifests.parcel_view(session, manifest_id=manifest_id, parcel_no=parcel_no, revision=revision)
+    view = await manifests.parcel_view(session, manifest_id=manifest_id, parcel_no=parcel_no, revision=revision)
+    require_office(who, view.get("customs_office"), f"manifest {manifest_id}")
+    return view

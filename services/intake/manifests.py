@@ -608,6 +608,8 @@ async def parcel_view(session: AsyncSession, *, manifest_id: str, parcel_no: int
         raise HTTPException(404, detail={"code": "parcel_not_found",
                                          "message": f"manifest {manifest_id} has no parcel {parcel_no}"})
     cases = await _cases_of(session, [p.consignment_id])
+    m = await session.get(Manifest, (p.manifest_id, p.revision))
     return {**_parcel_view(p, cases), "manifest_id": p.manifest_id, "revision": p.revision,
+            "customs_office": m.customs_office if m else None,
             "declared": p.payload, "result": p.result,
             "received_at": p.received_at.isoformat() if p.received_at else None}

@@ -56,13 +56,13 @@ def _visible(notice: Notice, who: Principal) -> None:
 @router.post("", status_code=201, response_model=NoticeResult,
              summary="Record a written notice with its deliveries, then send it by e-mail and webhook (idempotent)")
 async def issue(body: NoticeRequest, session: Session, request: Request,
-                _: Annotated[Principal, Depends(require("system"))]) -> NoticeResult:
+                who: Annotated[Principal, Depends(require("system"))]) -> NoticeResult:
     """The notice and one delivery per recipient and channel are recorded in one transaction; the first attempt
     starts at once and the answer waits for it at most DELIVERY_FIRST_ATTEMPT_WAIT_SECONDS. Later attempts run
     in notify's background sender, never in the caller. The same idempotency key again sends nothing again."""
     settings = request.app.state.settings
     async with session.begin():
-        notice_id = await service.create(session, request=body, settings=settings)
+        notice_id = await service.create(session, request=body, settings=settings, issued_by=who.actor)
     await request.app.state.dispatcher.deliver_now(notice_id, wait=settings.delivery_first_attempt_wait_seconds)
     async with request.app.state.runtime.sessionmaker() as s:
         notice, deliveries, _ = await service.load(s, notice_id)
@@ -114,7 +114,7 @@ async def reply(notice_id: NoticeId, body: ReplyBody, session: Session, request:
         if notice is None:
             raise HTTPException(404, detail={"code": "notice_not_found", "message": f"no notice {notice_id}"})
         _visible(notice, who)
-        status, row = await service.take_reply(session, notice_id=notice_id, reply=parsed, by=who.name)
+        status, row = await service.take_reply(session, notice_id=notice_id, reply=parsed, by=who.actor)
     rt = request.app.state.runtime
     signalled = True
     try:
@@ -183,7 +183,7 @@ async def rotate_key(kind: RecipientKind, recipient_id: RecipientId, session: Se
     hours = settings.webhook_key_overlap_hours if body is None or body.overlap_hours is None else body.overlap_hours
     async with session.begin():
         rotation = await keys.rotate(session, request.app.state.dispatcher.cipher, kind=kind,
-                                     recipient_id=recipient_id, by=who.name, overlap=timedelta(hours=hours))
+                                     recipient_id=recipient_id, by=who.actor, overlap=timedelta(hours=hours))
     previous = rotation.previous
     return JSONResponse(status_code=201, headers={"Cache-Control": "no-store"}, content={
         "recipient": {"kind": kind, "id": recipient_id},

@@ -47,6 +47,7 @@ class Notice(Base):
     reply_allowed: Mapped[bool] = mapped_column(Boolean, default=False)
     reply_deadline_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    issued_by: Mapped[str | None] = mapped_column(String(128), nullable=True)  # who had it sent (older rows: none)
 
 
 OPEN_STATUSES = ("pending", "sending", "retrying")

@@ -56,7 +56,8 @@ def _deliveries_for(notice_id: str, recipients: list[Recipient], *, message_id_d
     return rows
 
 
-async def create(session: AsyncSession, *, request: NoticeRequest, settings) -> str:  # noqa: ANN001
+async def create(session: AsyncSession, *, request: NoticeRequest, settings,  # noqa: ANN001
+                 issued_by: str | None = None) -> str:
     """Record the notice and its deliveries once per idempotency key (one transaction); returns its id."""
 
     async def work() -> tuple[int, dict]:
@@ -67,6 +68,7 @@ async def create(session: AsyncSession, *, request: NoticeRequest, settings) -> 
             holder_name=request.holder.name, holder_email=request.holder.contact_email,
             webhook_url=request.holder.webhook_url, subject=request.subject, body=request.body,
             reply_allowed=request.reply_allowed, reply_deadline_at=request.reply_deadline_at, created_at=now,
+            issued_by=issued_by,
         ))
         await session.flush()
         session.add_all(_deliveries_for(notice_id, recipients_of(request), message_id_domain=settings.message_id_domain,
@@ -156,7 +158,7 @@ async def delivery_log(session: AsyncSession, deliveries: list[Delivery]) -> lis
 def notice_view(n: Notice, deliveries: list[Delivery], reply: Reply | None) -> dict:
     return {
         "notice_id": n.notice_id, "case_id": n.case_id, "kind": n.kind, "holder_id": n.holder_id,
-        "holder_name": n.holder_name, "subject": n.subject, "body": n.body,
+        "holder_name": n.holder_name, "subject": n.subject, "body": n.body, "issued_by": n.issued_by,
         "reply_allowed": n.reply_allowed,
         "reply_deadline_at": iso(n.reply_deadline_at),
         "created_at": iso(n.created_at),

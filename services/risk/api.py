@@ -24,7 +24,7 @@ from shared.runtime import session_dep
 router = APIRouter()
 Session = Annotated[AsyncSession, Depends(session_dep)]
 Officer = Annotated[Principal, Depends(require("officer"))]
-Reader = Annotated[Principal, Depends(require("officer", "system"))]
+Reader = Annotated[Principal, Depends(require("officer", "system", "rights_holder"))]
 Supervisor = Annotated[Principal, Depends(require("supervisor"))]
 
 
@@ -63,17 +63,17 @@ async def _after_registry_write(request: Request) -> None:
              summary="Record a right (idempotent per recordation id); a new application is 'pending'")
 async def create(body: RecordationV1, session: Session, request: Request, who: Officer) -> JSONResponse:
     async with session.begin():
-        status, payload = await service.create_recordation(session, rec=body, actor=who.name)
+        status, payload = await service.create_recordation(session, rec=body, actor=who.actor, actor_sub=who.sub)
     await _after_registry_write(request)
     return JSONResponse(payload, status_code=status)
 
 
 @router.get("/v1/recordations/{recordation_id}", tags=["recordations"],
             summary="A recordation with its version history (who changed what, when and why)")
-async def get_one(recordation_id: str, session: Session, _: Reader) -> dict:
+async def get_one(recordation_id: str, session: Session, who: Reader) -> dict:
     row = await session.get(Recordation, recordation_id)
-    if row is None:
-        raise _not_found(recordation_id)
+    if row is None or (who.role == "rights_holder" and row.holder_id != who.holder_id):
+        raise _not_found(recordation_id)  # a holder never learns of another holder's records
     return {**service.recordation_view(row), "history": await service.history_of(session, recordation_id)}
 
 
@@ -87,10 +87,13 @@ async def get_version(recordation_id: str, version: int, session: Session, _: Of
     return found
 
 
-@router.get("/v1/recordations", tags=["recordations"], summary="Recordations, optionally by jurisdiction, holder, status")
-async def list_all(session: Session, _: Officer, jurisdiction: str | None = None, holder_id: str | None = None,
+@router.get("/v1/recordations", tags=["recordations"],
+            summary="Recordations, optionally by jurisdiction, holder, status (a rights holder sees only its own)")
+async def list_all(session: Session, who: Reader, jurisdiction: str | None = None, holder_id: str | None = None,
                    status: str | None = None, limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> list[dict]:
     stmt = select(Recordation).order_by(Recordation.recordation_id).limit(limit)
+    if who.role == "rights_holder":
+        holder_id = who.holder_id or "-"
     if jurisdiction:
         stmt = stmt.where(Recordation.jurisdiction == jurisdiction)
     if holder_id:
@@ -103,14 +106,16 @@ async def list_all(session: Session, _: Officer, jurisdiction: str | None = None
 async def _command(request: Request, session: AsyncSession, rid: str, command: str, who: Principal,
                    body: Command, **kw) -> dict:  # noqa: ANN003
     async with session.begin():
-        view = await service.change_recordation(session, recordation_id=rid, command=command, actor=who.name,
-                                                reason=body.reason, expected_version=body.expected_version, **kw)
+        view = await service.change_recordation(session, recordation_id=rid, command=command, actor=who.actor,
+                                                actor_sub=who.sub, actor_role=who.role, reason=body.reason,
+                                                expected_version=body.expected_version, **kw)
     await _after_registry_write(request)
     return view
 
 
 @router.post("/v1/recordations/{recordation_id}/approve", tags=["recordations"],
-             summary="Approve a pending application (supervisor): the 10-year term starts today")
+             summary="Approve a pending application (a supervisor who did not propose it: four eyes); the "
+             "10-year term starts today")
 async def approve(recordation_id: str, body: Command, session: Session, request: Request, who: Supervisor) -> dict:
     return await _command(request, session, recordation_id, "approve", who, body)
 
@@ -158,7 +163,7 @@ async def put_profile(profile_id: str, body: TargetingProfileV1, session: Sessio
         raise HTTPException(422, detail={"code": "profile_id_mismatch",
                                          "message": "profile_id in the body must match the path"})
     async with session.begin():
-        status, view = await service.put_profile(session, profile=body, actor=who.name)
+        status, view = await service.put_profile(session, profile=body, actor=who.actor)
     await request.app.state.registry.reload_profiles()
     return JSONResponse(view, status_code=status)
 
@@ -177,7 +182,7 @@ async def import_profiles(body: list[dict[str, Any]], session: Session, request:
         raise HTTPException(422, detail={"code": "invalid_profiles", "message": "no profile was stored",
                                          "details": errors})
     async with session.begin():
-        results = [await service.put_profile(session, profile=p, actor=who.name) for p in parsed]
+        results = [await service.put_profile(session, profile=p, actor=who.actor) for p in parsed]
     await request.app.state.registry.reload_profiles()
     return {"stored": len(results), "created": sum(1 for s, _ in results if s == 201),
             "profiles": [v["profile_id"] for _, v in results]}
@@ -202,7 +207,7 @@ async def get_profile(profile_id: str, session: Session, _: Officer) -> dict:
 @router.delete("/v1/profiles/{profile_id}", tags=["profiles"], summary="Deactivate a profile (kept for audit)")
 async def delete_profile(profile_id: str, session: Session, request: Request, who: Officer) -> dict:
     async with session.begin():
-        view = await service.deactivate_profile(session, profile_id=profile_id, actor=who.name)
+        view = await service.deactivate_profile(session, profile_id=profile_id, actor=who.actor)
     await request.app.state.registry.reload_profiles()
     return view
 
@@ -247,7 +252,7 @@ async def put_campaign(campaign_id: str, body: CampaignV1, session: Session, req
         raise HTTPException(422, detail={"code": "campaign_id_mismatch",
                                          "message": "campaign_id in the body must match the path"})
     async with session.begin():
-        status, view = await service.put_campaign(session, campaign=body, actor=who.name)
+        status, view = await service.put_campaign(session, campaign=body, actor=who.actor)
     await request.app.state.registry.reload_campaigns()
     return JSONResponse(view, status_code=status)
 
@@ -255,7 +260,7 @@ async def put_campaign(campaign_id: str, body: CampaignV1, session: Session, req
 @router.post("/v1/campaigns/{campaign_id}/switch-on", tags=["campaigns"], summary="Switch a campaign on")
 async def switch_on(campaign_id: str, body: SwitchCommand, session: Session, request: Request, who: Officer) -> dict:
     async with session.begin():
-        view = await service.switch_campaign(session, campaign_id=campaign_id, on=True, actor=who.name,
+        view = await service.switch_campaign(session, campaign_id=campaign_id, on=True, actor=who.actor,
                                              reason=body.reason)
     await request.app.state.registry.reload_campaigns()
     return view
@@ -265,7 +270,7 @@ async def switch_on(campaign_id: str, body: SwitchCommand, session: Session, req
              summary="Switch a campaign off (kept, with its hits and history)")
 async def switch_off(campaign_id: str, body: SwitchCommand, session: Session, request: Request, who: Officer) -> dict:
     async with session.begin():
-        view = await service.switch_campaign(session, campaign_id=campaign_id, on=False, actor=who.name,
+        view = await service.switch_campaign(session, campaign_id=campaign_id, on=False, actor=who.actor,
                                              reason=body.reason)
     await request.app.state.registry.reload_campaigns()
     return view

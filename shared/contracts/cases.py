@@ -66,6 +66,14 @@ class PartyRef(_Model):
     country: str | None = None
 
 
+class ActorRef(_Model):
+    """The person (or system) who acted, as the access token named them."""
+
+    sub: str
+    name: str
+    role: str
+
+
 class HolderRef(_Model):
     id: str
     name: str
@@ -111,6 +119,7 @@ class CaseInput(_Model):
     consignor_is_individual: bool = False
     evidence: str | None = None  # CN application mode: the holder's evidence that infringement is obvious
     opened_by: str | None = None
+    declarant: PartyRef | None = None  # who lodged the declaration (a party that may follow its cases)
 
 
 class GuaranteeInfo(_Model):
@@ -118,6 +127,7 @@ class GuaranteeInfo(_Model):
     currency: str = Field(pattern=r"^[A-Z]{3}$")
     form: Literal["cash_deposit", "bank_letter", "general_guarantee"] = "cash_deposit"
     reference: str = Field(min_length=1, max_length=128)
+    posted_by: ActorRef | None = None  # set by the API from the caller's token, never taken from the body
 
 
 class HolderReply(_Model):
@@ -126,6 +136,7 @@ class HolderReply(_Model):
     statement: str | None = Field(default=None, max_length=4000)
     notice_id: str | None = None
     replied_by: str | None = None
+    actor: ActorRef | None = None
 
 
 DeterminationOutcome = Literal["infringing", "not_infringing", "cannot_determine"]
@@ -137,6 +148,7 @@ class Determination(_Model):
     outcome: DeterminationOutcome
     fine_tier: FineTier | None = None
     officer: str | None = None
+    actor: ActorRef | None = None  # who determined (sub, name, role): the proposer for a four-eyes approval
     note: str | None = Field(default=None, max_length=4000)
     fine_amount: Decimal | None = Field(default=None, ge=0, description="the fine decided; default: middle of the tier")
     retail_value: Decimal | None = Field(default=None, ge=0, description="US: value of the goods if genuine (MSRP)")
@@ -155,6 +167,7 @@ class PartySubmission(_Model):
     amount: Decimal | None = Field(default=None, ge=0)
     currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
     submitted_by: str | None = None
+    actor: ActorRef | None = None
 
 
 class HearingUpdate(_Model):
@@ -162,6 +175,7 @@ class HearingUpdate(_Model):
     fine_amount: Decimal | None = Field(default=None, ge=0)
     note: str | None = Field(default=None, max_length=4000)
     by: str | None = None
+    actor: ActorRef | None = None
 
 
 class DisposalChoice(_Model):
@@ -170,6 +184,7 @@ class DisposalChoice(_Model):
     infringing_features_removable: bool = False
     note: str | None = Field(default=None, max_length=4000)
     by: str | None = None
+    actor: ActorRef | None = None
 
 
 class CourtNotice(_Model):
@@ -178,6 +193,7 @@ class CourtNotice(_Model):
     action: CourtAction
     received_by: str | None = None
     note: str | None = Field(default=None, max_length=4000)
+    actor: ActorRef | None = None
 
 
 class Deadline(_Model):
@@ -227,6 +243,8 @@ class CaseState(_Model):
     submissions: list[PartySubmission] = Field(default_factory=list)
     fine_currency: str | None = None
     timezone: str | None = None
+    customs_office: str | None = None  # whose officers act on the case
+    party_ids: list[str] = Field(default_factory=list)  # declarant, consignor, consignee: parties that may follow it
 
 
 # ---- activity payloads (workflow -> step services) ----

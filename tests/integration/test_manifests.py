@@ -209,6 +209,11 @@ async def test_each_broken_parcel_is_rejected_alone(http, stack) -> None:
         return view if view["counts"]["assessed"] == 2 else None
 
     await eventually(assessed, timeout=60, what="the two good parcels assessed")
+    # an officer sees the manifests of its own offices only (this one is CN5300's)
+    other = await http.get(f"{stack.url('intake')}/v1/manifests/{mid}", headers=stack.auth("officer_b"))
+    assert other.status_code == 403 and other.json()["error"]["code"] == "outside_office"
+    other = await http.get(f"{stack.url('intake')}/v1/manifests/{mid}/parcels/1", headers=stack.auth("officer_b"))
+    assert other.status_code == 403
 
 
 async def test_invalid_parcel_record_on_the_topic_is_rejected_and_dead_lettered(http, stack) -> None:
@@ -262,7 +267,7 @@ async def test_campaign_api_hits_and_report(http, stack) -> None:
     report = await eventually(reported, timeout=60, what="campaign hits reported")
     assert report["totals"] == {"consignments": 2, "lines": 2, "suspected_lines": 1, "cases_opened": 1}
     assert report["rows"][0]["customs_office"] == "CN5399"
-    view = await http.get(f"{stack.url('intake')}/v1/manifests/{mid}/parcels/3", headers=stack.auth("officer"))
+    view = await http.get(f"{stack.url('intake')}/v1/manifests/{mid}/parcels/3", headers=stack.auth("clearance"))
     assert view.json()["result"]["lines"][0]["campaign_ids"] == [cid]
 
     off = await http.post(f"{risk}/v1/campaigns/{cid}/switch-off", json={"reason": "ended early"},

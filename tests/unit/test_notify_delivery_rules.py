@@ -162,9 +162,8 @@ def test_signing_keys_are_encrypted_and_bound_to_their_row() -> None:
 
 
 def _notify_env(**extra: str) -> dict[str, str]:
-    base = {name: f"{name.lower()}-0123456789abcdef" for name in (
-        "INTAKE_API_TOKEN", "OFFICER_API_TOKEN", "SUPERVISOR_API_TOKEN", "SERVICE_API_TOKEN", "HOLDER_TOKEN_SECRET",
-        "WEBHOOK_KEY_ENCRYPTION_SECRET")}
+    base = {"WEBHOOK_KEY_ENCRYPTION_SECRET": "webhook_key_encryption_secret-0123456789abcdef",
+            "OIDC_ISSUER": "https://id.customs.example"}
     return {**base, "DATABASE_URL": "postgresql+asyncpg://u:p@127.0.0.1/notify", **extra}
 
 

@@ -1,15 +1,15 @@
 """parcels (result routing), sellers and platforms in the case history, platform volume, campaigns
 
-Revision ID: 0003_parcels_campaigns
-Revises: 7c1d2e4f5a60
+Revision ID: 0004_parcels_campaigns
+Revises: 0003_actor_sub
 """
 
 from alembic import op
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
-revision = "0003_parcels_campaigns"
-down_revision = "7c1d2e4f5a60"
+revision = "0004_parcels_campaigns"
+down_revision = "0003_actor_sub"
 branch_labels = None
 depends_on = None
 
