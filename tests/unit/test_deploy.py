@@ -582,9 +582,7 @@ def test_intake_and_risk_accept_the_shipped_parcel_and_targeting_settings() -> N
     from services.risk.settings import Settings as RiskSettings
 
     data = k8s("ConfigMap", "ipr-config")["data"]
-    secrets = {name: f"{name.lower()}-0123456789abcdef" for name in API_TOKENS}
-    with mock.patch.dict(os.environ, {**data, **secrets, "DATABASE_URL": "postgresql+asyncpg://u:p@db/x"},
-                         clear=True):
+    with mock.patch.dict(os.environ, {**data, "DATABASE_URL": "postgresql+asyncpg://u:p@db/x"}, clear=True):
         intake, risk = IntakeSettings(), RiskSettings()
     assert intake.max_manifest_bytes == 64 * 1024 * 1024 > intake.max_body_bytes
     assert risk.direction_weights == DEFAULT_DIRECTION_WEIGHTS
