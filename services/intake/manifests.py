@@ -385,9 +385,15 @@ def parse_topic_parcel(record) -> TopicParcel:  # noqa: ANN001
             raw = orjson.loads(value)
         except orjson.JSONDecodeError:
             pass
-        return TopicParcel(record, raw=raw, rejection=Rejection(code=kind, message="the parcel record does not "
-                                                                "match the contract", details=details),
-                           dead_letter=(kind, details))
+        header = None  # a good header still names the manifest's office, whose officers may read the rejection
+        if isinstance(raw, dict) and isinstance(raw.get("manifest"), dict) and not unstorable(raw["manifest"]):
+            try:
+                header = ManifestHeaderV1.model_validate(raw["manifest"])
+            except ValidationError:
+                pass
+        return TopicParcel(record, header=header, raw=raw,
+                           rejection=Rejection(code=kind, message="the parcel record does not match the contract",
+                                               details=details), dead_letter=(kind, details))
     problems = parcel_problems(parsed.manifest, parsed.parcel)
     if problems:
         details = [{"code": c, "msg": m} for c, m in problems]

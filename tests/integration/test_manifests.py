@@ -228,14 +228,29 @@ async def test_invalid_parcel_record_on_the_topic_is_rejected_and_dead_lettered(
     dead = await find_on_topic(stack.kafka, TOPIC_PARCELS_DLQ, lambda v: v.get("key") == mid)
     assert dead["reason"] == "schema_violation"
 
-    async def rejected():  # noqa: ANN202 - the header could not be read, so no office: the sender reads it
-        r = await http.get(f"{stack.url('intake')}/v1/manifests/{mid}", headers=stack.auth("clearance"))
-        return r.json() if r.status_code == 200 and r.json()["counts"]["rejected"] == 1 else None
+    async def rejected():  # noqa: ANN202
+        view = await manifest_view(http, stack, mid)  # the header was good: the office's officer reads it
+        return view if view["counts"]["rejected"] == 1 else None
 
     view = await eventually(rejected, what="rejected parcel recorded")
     assert view["parcels"][0]["rejection"]["code"] == "schema_violation"
-    officer = await http.get(f"{stack.url('intake')}/v1/manifests/{mid}", headers=stack.auth("officer"))
-    assert officer.status_code == 403  # an officer sees only manifests of its offices
+    assert view["header"]["customs_office"] == "CN5300"
+
+    # a record whose header is broken too: rejected, and the manifest is its sender's to read (no office known)
+    mid2 = unique_id("M-DLQ")
+    manifest = parcel_manifest(mid2, 1)
+    parcel = manifest.pop("parcels")[0]
+    manifest["currency"] = "dollars"
+    await produce(stack.kafka, TOPIC_PARCELS, json.dumps({"manifest": manifest, "parcel": parcel}).encode(),
+                  key=mid2.encode())
+
+    async def sender_reads():  # noqa: ANN202
+        r = await http.get(f"{stack.url('intake')}/v1/manifests/{mid2}", headers=stack.auth("clearance"))
+        return r.json() if r.status_code == 200 and r.json()["counts"]["rejected"] == 1 else None
+
+    await eventually(sender_reads, what="rejected parcel of a broken header recorded")
+    officer = await http.get(f"{stack.url('intake')}/v1/manifests/{mid2}", headers=stack.auth("officer"))
+    assert officer.status_code == 403 and officer.json()["error"]["code"] == "outside_office"
 
 
 async def test_campaign_api_hits_and_report(http, stack) -> None:
