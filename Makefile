@@ -10,7 +10,7 @@ STACK := $(PY) -m deploy.local.stack
 export PYTHONPATH := $(CURDIR)
 
 .PHONY: help deps deps-test venv up down restart status logs test test-unit test-workflows test-integration test-e2e \
-        clean contracts token bench bench-risk bench-parcels
+        fuzz clean contracts token bench bench-risk bench-parcels
 
 help: ## Show the targets
 	@grep -E '^[a-zA-Z0-9_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-18s %s\n", $$1, $$2}'
@@ -64,6 +64,11 @@ test-integration: deps venv ## Services against real PostgreSQL, broker and Temp
 
 test-e2e: deps-test venv ## A declaration through the whole running system
 	@$(PY) -m pytest tests/e2e
+
+FUZZ_EXAMPLES ?= 200
+
+fuzz: deps venv ## Schemathesis against all seven services with more examples (FUZZ_EXAMPLES per operation, 200)
+	@IPR_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) IPR_FUZZ_RANDOM=1 $(PY) -m pytest tests/fuzz
 
 bench: bench-risk bench-parcels ## Run every benchmark (prints figures; not a test)
 

@@ -41,6 +41,7 @@ from shared.kafka import publish
 from shared.service_auth import TokenUnavailable
 from shared.rules.calendar import calendar_data
 from shared.rules.pack import rule_pack
+from shared.urls import service_url
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -90,28 +91,31 @@ class CaseActivities:
 
     @activity.defn(name="place_hold")
     async def place_hold(self, request: PlaceHoldRequest) -> HoldResult:
-        return await self._post(f"{self.settings.holds_url}/v1/holds", request, HoldResult)
+        return await self._post(service_url(self.settings.holds_url, "v1", "holds"), request, HoldResult)
 
     @activity.defn(name="hold_action")
     async def hold_action(self, request: HoldActionRequest) -> HoldResult:
-        return await self._post(f"{self.settings.holds_url}/v1/holds/{request.hold_id}/actions", request, HoldResult)
+        return await self._post(service_url(self.settings.holds_url, "v1", "holds", request.hold_id, "actions"),
+                                request, HoldResult)
 
     @activity.defn(name="send_notice")
     async def send_notice(self, request: NoticeRequest) -> NoticeResult:
-        return await self._post(f"{self.settings.notify_url}/v1/notices", request, NoticeResult)
+        return await self._post(service_url(self.settings.notify_url, "v1", "notices"), request, NoticeResult)
 
     @activity.defn(name="record_disposition")
     async def record_disposition(self, request: DispositionRequest) -> DispositionResult:
-        return await self._post(f"{self.settings.disposal_url}/v1/dispositions", request, DispositionResult)
+        return await self._post(service_url(self.settings.disposal_url, "v1", "dispositions"), request,
+                                DispositionResult)
 
     @activity.defn(name="hold_guarantee")
     async def hold_guarantee(self, request: HoldGuaranteeRequest) -> HoldGuaranteeResult:
-        return await self._post(f"{self.settings.guarantees_url}/v1/case-guarantees", request, HoldGuaranteeResult)
+        return await self._post(service_url(self.settings.guarantees_url, "v1", "case-guarantees"), request,
+                                HoldGuaranteeResult)
 
     @activity.defn(name="settle_guarantee")
     async def settle_guarantee(self, request: SettleGuaranteeRequest) -> SettleGuaranteeResult:
-        return await self._post(f"{self.settings.guarantees_url}/v1/case-guarantees/{request.case_id}/settle",
-                                request, SettleGuaranteeResult)
+        url = service_url(self.settings.guarantees_url, "v1", "case-guarantees", request.case_id, "settle")
+        return await self._post(url, request, SettleGuaranteeResult)
 
     @activity.defn(name="record_case_events")
     async def record_case_events(self, records: list[CaseEventRecord]) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
@@ -17,6 +16,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from services.cases.models import Case, Escalation
 from shared.auth import Principal, require, require_office
 from services.cases.opening import OpenCaseRequest, build_case
+from shared.contracts.bounds import CaseId, DeclarationId, Money
 from shared.contracts.cases import (
     CASE_TASK_QUEUE,
     CASE_WORKFLOW_TYPE,
@@ -30,6 +30,7 @@ from shared.contracts.cases import (
     TERMINAL_STATES,
     ActorRef,
     CaseState,
+    CaseStateName,
     CourtAction,
     CourtNotice,
     Determination,
@@ -103,8 +104,8 @@ def _view(request: Request, state: CaseState) -> dict:
 @router.get("", summary="Cases, newest first (a rights holder sees only its own)")
 async def list_cases(
     session: Session, who: Reader,
-    state: Annotated[str | None, Query(max_length=32)] = None,
-    declaration_id: Annotated[str | None, Query(max_length=64)] = None,
+    state: Annotated[CaseStateName | None, Query()] = None,
+    declaration_id: Annotated[DeclarationId | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[dict]:
     stmt = select(Case).order_by(Case.opened_at.desc()).limit(limit)
@@ -133,7 +134,7 @@ async def list_cases(
 
 
 @router.get("/{case_id}", summary="A case: state, pending deadlines and history, read from its workflow")
-async def get_case(case_id: str, request: Request, who: Reader) -> dict:
+async def get_case(case_id: CaseId, request: Request, who: Reader) -> dict:
     _, state = await _state(request, case_id)
     await _visible(request, state, who)
     return _view(request, state)
@@ -143,8 +144,8 @@ class DeterminationBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     outcome: DeterminationOutcome
     fine_tier: FineTier | None = None
-    fine_amount: Decimal | None = Field(default=None, ge=0)
-    retail_value: Decimal | None = Field(default=None, ge=0)
+    fine_amount: Money | None = None
+    retail_value: Money | None = None
     note: str | None = Field(default=None, max_length=4000)
 
 
@@ -171,7 +172,7 @@ def _require_open(state: CaseState, what: str) -> None:
 
 
 @router.post("/{case_id}/determination", status_code=202, summary="Customs' determination on a detained case")
-async def determine(case_id: str, body: DeterminationBody, request: Request, who: Officer) -> dict:
+async def determine(case_id: CaseId, body: DeterminationBody, request: Request, who: Officer) -> dict:
     handle, state = await _state(request, case_id)
     await _visible(request, state, who)
     _require_state(state, {"detained"}, "a determination")
@@ -180,7 +181,7 @@ async def determine(case_id: str, body: DeterminationBody, request: Request, who
 
 
 @router.post("/{case_id}/court-notice", status_code=202, summary="Enter a court assistance notice")
-async def court_notice(case_id: str, body: CourtNoticeBody, request: Request, who: Officer) -> dict:
+async def court_notice(case_id: CaseId, body: CourtNoticeBody, request: Request, who: Officer) -> dict:
     handle, state = await _state(request, case_id)
     await _visible(request, state, who)
     _require_state(state, {"detained", "undetermined"}, "a court assistance notice")
@@ -216,7 +217,7 @@ async def open_case(body: OpenCaseRequest, request: Request, who: OfficerOrHolde
 
 @router.post("/{case_id}/submissions", status_code=202,
              summary="Record what a party says or does (statements, objections, applications, counter-guarantees)")
-async def submit(case_id: str, body: PartySubmission, request: Request, who: OfficerOrHolder) -> dict:
+async def submit(case_id: CaseId, body: PartySubmission, request: Request, who: OfficerOrHolder) -> dict:
     handle, state = await _state(request, case_id)
     await _visible(request, state, who)
     if who.role == "rights_holder" and (body.party != "holder" or body.kind not in HOLDER_SUBMISSIONS):
@@ -230,7 +231,7 @@ async def submit(case_id: str, body: PartySubmission, request: Request, who: Off
 
 
 @router.post("/{case_id}/hearing", status_code=202, summary="Record a hearing request, waiver or conclusion")
-async def hearing(case_id: str, body: HearingUpdate, request: Request, who: Officer) -> dict:
+async def hearing(case_id: CaseId, body: HearingUpdate, request: Request, who: Officer) -> dict:
     handle, state = await _state(request, case_id)
     await _visible(request, state, who)
     _require_state(state, {"hearing"}, "a hearing update")
@@ -240,7 +241,7 @@ async def hearing(case_id: str, body: HearingUpdate, request: Request, who: Offi
 
 @router.post("/{case_id}/disposal-facts", status_code=202,
              summary="Facts deciding the disposal method (public welfare use, holder buys, features removable)")
-async def disposal_facts(case_id: str, body: DisposalChoice, request: Request, who: Officer) -> dict:
+async def disposal_facts(case_id: CaseId, body: DisposalChoice, request: Request, who: Officer) -> dict:
     handle, state = await _state(request, case_id)
     await _visible(request, state, who)
     _require_open(state, "recording disposal facts")
@@ -249,7 +250,7 @@ async def disposal_facts(case_id: str, body: DisposalChoice, request: Request, w
 
 
 @router.post("/{case_id}/guarantee", status_code=202, summary="Record a guarantee posted for detention")
-async def guarantee(case_id: str, body: GuaranteeInfo, request: Request, who: OfficerOrHolder) -> dict:
+async def guarantee(case_id: CaseId, body: GuaranteeInfo, request: Request, who: OfficerOrHolder) -> dict:
     handle, state = await _state(request, case_id)
     await _visible(request, state, who)
     _require_state(state, {"suspended"}, "a guarantee")

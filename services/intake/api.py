@@ -9,8 +9,9 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.intake import manifests, service
+from services.intake import edge, manifests, service
 from shared.auth import Principal, require, require_office
+from shared.contracts.bounds import DeclarationId, ManifestId, Revision
 from shared.contracts.declaration import DeclarationV1
 from shared.runtime import session_dep
 
@@ -27,6 +28,10 @@ Session = Annotated[AsyncSession, Depends(session_dep)]
 )
 async def submit(body: DeclarationV1, session: Session, request: Request,
                  _: Annotated[Principal, Depends(require("clearance_system"))]) -> JSONResponse:
+    refused = edge.refusals(body, now=edge.clock.now(), loc=("body",))
+    if refused:
+        raise HTTPException(422, detail={"code": "schema_violation", "message": "request does not match the contract",
+                                         "details": refused})
     for attempt in (1, 2):
         try:
             async with session.begin():
@@ -46,9 +51,9 @@ async def submit(body: DeclarationV1, session: Session, request: Request,
 
 @router.get("/{declaration_id}", summary="Status, per-line assessment and case ids of a declaration")
 async def get_declaration(
-    declaration_id: str, session: Session,
+    declaration_id: DeclarationId, session: Session,
     _: Annotated[Principal, Depends(require("clearance_system", "officer", "system"))],
-    revision: Annotated[int | None, Query(ge=1)] = None,
+    revision: Annotated[Revision | None, Query()] = None,
 ) -> dict:
     return await service.view(session, declaration_id=declaration_id, revision=revision)
 
@@ -84,7 +89,7 @@ async def submit_manifest(session: Session, request: Request,
 
 @manifests_router.get("/{manifest_id}", summary="A manifest: counts and its parcels' results, a page at a time")
 async def get_manifest(
-    manifest_id: str, session: Session,
+    manifest_id: ManifestId, session: Session,
     who: Annotated[Principal, Depends(require("clearance_system", "officer", "system"))],
     revision: Annotated[int | None, Query(ge=1, le=999)] = None,
     status: Annotated[Literal["accepted", "assessed", "rejected"] | None, Query()] = None,
@@ -102,7 +107,7 @@ async def get_manifest(
 @manifests_router.get("/{manifest_id}/parcels/{parcel_no}",
                       summary="One parcel: as declared, rejected or assessed (lines, reasons, cases)")
 async def get_parcel(
-    manifest_id: str, parcel_no: Annotated[int, Path(ge=1, le=10_000)], session: Session,
+    manifest_id: ManifestId, parcel_no: Annotated[int, Path(ge=1, le=10_000)], session: Session,
     who: Annotated[Principal, Depends(require("clearance_system", "officer", "system"))],
     revision: Annotated[int | None, Query(ge=1, le=999)] = None,
 ) -> dict:

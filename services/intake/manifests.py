@@ -23,6 +23,7 @@ from sqlalchemy import and_, func, select, text, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.intake import edge
 from services.intake.manifest_stream import ManifestFormatError, ManifestStream
 from services.intake.models import DeclarationCase, Manifest, ManifestParcel, outbox
 from shared.contracts.events import TOPIC_PARCEL_RESULTS, TOPIC_PARCELS, deterministic_event_id
@@ -79,6 +80,15 @@ def unstorable(value: Any) -> bool:
     if isinstance(value, list):
         return any(unstorable(v) for v in value)
     return False
+
+
+def _ahead(header: ManifestHeaderV1) -> str | None:
+    """Why the manifest is dated too far ahead of intake's clock (the rule declarations follow), or None."""
+    now = edge.clock.now()
+    if header.submitted_at > now + edge.MAX_AHEAD:
+        return (f"submitted_at {header.submitted_at.isoformat()} is more than a day ahead of the intake's clock "
+                f"({now.isoformat(timespec='seconds')})")
+    return None
 
 
 def _lock_key(manifest_id: str, revision: int) -> int:
@@ -214,6 +224,10 @@ async def _header(session: AsyncSession, state: dict, raw: dict) -> None:
         code = "unknown_jurisdiction" if any("unknown jurisdiction" in str(e["msg"]) for e in details) \
             else "schema_violation"
         raise ManifestRefused(422, code, "the manifest header does not match the contract", details) from exc
+    ahead = _ahead(header)
+    if ahead:
+        raise ManifestRefused(422, "submitted_in_future", ahead, [{"loc": ["submitted_at"], "msg": ahead,
+                                                                  "type": "submitted_in_future"}])
     await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _lock_key(header.manifest_id,
                                                                                       header.revision)})
     existing = await session.get(Manifest, (header.manifest_id, header.revision))
@@ -395,6 +409,9 @@ def parse_topic_parcel(record) -> TopicParcel:  # noqa: ANN001
                            rejection=Rejection(code=kind, message="the parcel record does not match the contract",
                                                details=details), dead_letter=(kind, details))
     problems = parcel_problems(parsed.manifest, parsed.parcel)
+    ahead = _ahead(parsed.manifest)
+    if ahead:
+        problems = [("submitted_in_future", ahead), *problems]
     if problems:
         details = [{"code": c, "msg": m} for c, m in problems]
         return TopicParcel(record, header=parsed.manifest, parcel=parsed.parcel,

@@ -3,7 +3,6 @@ side-effect-free assessment."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
@@ -17,7 +16,8 @@ from services.risk.campaigns import CampaignV1
 from services.risk.models import Campaign, Recordation, TargetingProfile
 from services.risk.profiles import TargetingProfileV1
 from shared.auth import Principal, require
-from shared.contracts.declaration import DeclarationV1
+from shared.contracts.bounds import CampaignId, Day, HolderId, ProfileId, RecordationId, Version
+from shared.contracts.declaration import DeclarationV1, Jurisdiction
 from shared.contracts.recordation import RecordationV1
 from shared.runtime import session_dep
 
@@ -32,7 +32,7 @@ class Command(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     reason: str | None = Field(default=None, max_length=2000)
-    expected_version: int | None = Field(default=None, ge=1, description="Refuse with 409 if the record moved on")
+    expected_version: Version | None = Field(default=None, description="Refuse with 409 if the record moved on")
 
 
 class ReasonedCommand(Command):
@@ -70,7 +70,7 @@ async def create(body: RecordationV1, session: Session, request: Request, who: O
 
 @router.get("/v1/recordations/{recordation_id}", tags=["recordations"],
             summary="A recordation with its version history (who changed what, when and why)")
-async def get_one(recordation_id: str, session: Session, who: Reader) -> dict:
+async def get_one(recordation_id: RecordationId, session: Session, who: Reader) -> dict:
     row = await session.get(Recordation, recordation_id)
     if row is None or (who.role == "rights_holder" and row.holder_id != who.holder_id):
         raise _not_found(recordation_id)  # a holder never learns of another holder's records
@@ -79,7 +79,7 @@ async def get_one(recordation_id: str, session: Session, who: Reader) -> dict:
 
 @router.get("/v1/recordations/{recordation_id}/versions/{version}", tags=["recordations"],
             summary="One earlier version of a recordation, as it was")
-async def get_version(recordation_id: str, version: int, session: Session, _: Officer) -> dict:
+async def get_version(recordation_id: RecordationId, version: Version, session: Session, _: Officer) -> dict:
     found = await service.version_of(session, recordation_id, version)
     if found is None:
         raise HTTPException(404, detail={"code": "version_not_found",
@@ -89,8 +89,10 @@ async def get_version(recordation_id: str, version: int, session: Session, _: Of
 
 @router.get("/v1/recordations", tags=["recordations"],
             summary="Recordations, optionally by jurisdiction, holder, status (a rights holder sees only its own)")
-async def list_all(session: Session, who: Reader, jurisdiction: str | None = None, holder_id: str | None = None,
-                   status: str | None = None, limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> list[dict]:
+async def list_all(session: Session, who: Reader, jurisdiction: Jurisdiction | None = None,
+                   holder_id: HolderId | None = None,
+                   status: Literal["pending", "active", "expired", "revoked", "refused"] | None = None,
+                   limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> list[dict]:
     stmt = select(Recordation).order_by(Recordation.recordation_id).limit(limit)
     if who.role == "rights_holder":
         holder_id = who.holder_id or "-"
@@ -116,38 +118,42 @@ async def _command(request: Request, session: AsyncSession, rid: str, command: s
 @router.post("/v1/recordations/{recordation_id}/approve", tags=["recordations"],
              summary="Approve a pending application (a supervisor who did not propose it: four eyes); the "
              "10-year term starts today")
-async def approve(recordation_id: str, body: Command, session: Session, request: Request, who: Supervisor) -> dict:
+async def approve(recordation_id: RecordationId, body: Command, session: Session, request: Request,
+                  who: Supervisor) -> dict:
     return await _command(request, session, recordation_id, "approve", who, body)
 
 
 @router.post("/v1/recordations/{recordation_id}/refuse", tags=["recordations"],
              summary="Refuse a pending application, with the reason (supervisor)")
-async def refuse(recordation_id: str, body: ReasonedCommand, session: Session, request: Request,
+async def refuse(recordation_id: RecordationId, body: ReasonedCommand, session: Session, request: Request,
                  who: Supervisor) -> dict:
     return await _command(request, session, recordation_id, "refuse", who, body)
 
 
 @router.post("/v1/recordations/{recordation_id}/amend", tags=["recordations"],
              summary="Amend the amendable fields of a pending or active recordation (new version)")
-async def amend(recordation_id: str, body: AmendCommand, session: Session, request: Request, who: Officer) -> dict:
+async def amend(recordation_id: RecordationId, body: AmendCommand, session: Session, request: Request,
+                who: Officer) -> dict:
     return await _command(request, session, recordation_id, "amend", who, body, changes=body.changes)
 
 
 @router.post("/v1/recordations/{recordation_id}/renew", tags=["recordations"],
              summary="Renew inside the window before expiry (CN: 6 months); adds the statutory term (CN: 10 years)")
-async def renew(recordation_id: str, body: Command, session: Session, request: Request, who: Officer) -> dict:
+async def renew(recordation_id: RecordationId, body: Command, session: Session, request: Request,
+                who: Officer) -> dict:
     return await _command(request, session, recordation_id, "renew", who, body)
 
 
 @router.post("/v1/recordations/{recordation_id}/expire", tags=["recordations"],
              summary="Mark expired: after its last valid day, or earlier if the underlying right lapsed")
-async def expire(recordation_id: str, body: ExpireCommand, session: Session, request: Request, who: Officer) -> dict:
+async def expire(recordation_id: RecordationId, body: ExpireCommand, session: Session, request: Request,
+                 who: Officer) -> dict:
     return await _command(request, session, recordation_id, "expire", who, body, lapsed_right=body.lapsed_right)
 
 
 @router.post("/v1/recordations/{recordation_id}/revoke", tags=["recordations"],
              summary="Revoke, with the reason (supervisor; CN Reg. Art. 9, 11)")
-async def revoke(recordation_id: str, body: ReasonedCommand, session: Session, request: Request,
+async def revoke(recordation_id: RecordationId, body: ReasonedCommand, session: Session, request: Request,
                  who: Supervisor) -> dict:
     return await _command(request, session, recordation_id, "revoke", who, body)
 
@@ -157,7 +163,7 @@ async def revoke(recordation_id: str, body: ReasonedCommand, session: Session, r
 
 @router.put("/v1/profiles/{profile_id}", tags=["profiles"],
             summary="Create a targeting profile or store a new version; in force at once, no restart")
-async def put_profile(profile_id: str, body: TargetingProfileV1, session: Session, request: Request,
+async def put_profile(profile_id: ProfileId, body: TargetingProfileV1, session: Session, request: Request,
                       who: Officer) -> JSONResponse:
     if body.profile_id != profile_id:
         raise HTTPException(422, detail={"code": "profile_id_mismatch",
@@ -197,7 +203,7 @@ async def list_profiles(session: Session, _: Officer, active: bool | None = None
 
 
 @router.get("/v1/profiles/{profile_id}", tags=["profiles"], summary="One targeting profile with its hit count")
-async def get_profile(profile_id: str, session: Session, _: Officer) -> dict:
+async def get_profile(profile_id: ProfileId, session: Session, _: Officer) -> dict:
     row = await session.get(TargetingProfile, profile_id)
     if row is None:
         raise HTTPException(404, detail={"code": "profile_not_found", "message": f"no profile {profile_id}"})
@@ -205,7 +211,7 @@ async def get_profile(profile_id: str, session: Session, _: Officer) -> dict:
 
 
 @router.delete("/v1/profiles/{profile_id}", tags=["profiles"], summary="Deactivate a profile (kept for audit)")
-async def delete_profile(profile_id: str, session: Session, request: Request, who: Officer) -> dict:
+async def delete_profile(profile_id: ProfileId, session: Session, request: Request, who: Officer) -> dict:
     async with session.begin():
         view = await service.deactivate_profile(session, profile_id=profile_id, actor=who.actor)
     await request.app.state.registry.reload_profiles()
@@ -246,7 +252,7 @@ class SwitchCommand(BaseModel):
 
 @router.put("/v1/campaigns/{campaign_id}", tags=["campaigns"],
             summary="Create a targeting campaign or store a new version; in force at once on every replica")
-async def put_campaign(campaign_id: str, body: CampaignV1, session: Session, request: Request,
+async def put_campaign(campaign_id: CampaignId, body: CampaignV1, session: Session, request: Request,
                        who: Officer) -> JSONResponse:
     if body.campaign_id != campaign_id:
         raise HTTPException(422, detail={"code": "campaign_id_mismatch",
@@ -258,7 +264,7 @@ async def put_campaign(campaign_id: str, body: CampaignV1, session: Session, req
 
 
 @router.post("/v1/campaigns/{campaign_id}/switch-on", tags=["campaigns"], summary="Switch a campaign on")
-async def switch_on(campaign_id: str, body: SwitchCommand, session: Session, request: Request, who: Officer) -> dict:
+async def switch_on(campaign_id: CampaignId, body: SwitchCommand, session: Session, request: Request, who: Officer) -> dict:
     async with session.begin():
         view = await service.switch_campaign(session, campaign_id=campaign_id, on=True, actor=who.actor,
                                              reason=body.reason)
@@ -268,7 +274,7 @@ async def switch_on(campaign_id: str, body: SwitchCommand, session: Session, req
 
 @router.post("/v1/campaigns/{campaign_id}/switch-off", tags=["campaigns"],
              summary="Switch a campaign off (kept, with its hits and history)")
-async def switch_off(campaign_id: str, body: SwitchCommand, session: Session, request: Request, who: Officer) -> dict:
+async def switch_off(campaign_id: CampaignId, body: SwitchCommand, session: Session, request: Request, who: Officer) -> dict:
     async with session.begin():
         view = await service.switch_campaign(session, campaign_id=campaign_id, on=False, actor=who.actor,
                                              reason=body.reason)
@@ -286,7 +292,7 @@ async def list_campaigns(session: Session, _: Officer, active: bool | None = Non
 
 @router.get("/v1/campaigns/{campaign_id}", tags=["campaigns"],
             summary="One campaign with its totals and its history (who switched it on and off, when, why)")
-async def get_campaign(campaign_id: str, session: Session, _: Officer) -> dict:
+async def get_campaign(campaign_id: CampaignId, session: Session, _: Officer) -> dict:
     row = await session.get(Campaign, campaign_id)
     if row is None:
         raise HTTPException(404, detail={"code": "campaign_not_found", "message": f"no campaign {campaign_id}"})
@@ -299,9 +305,9 @@ async def get_campaign(campaign_id: str, session: Session, _: Officer) -> dict:
 @router.get("/v1/campaigns/{campaign_id}/report", tags=["campaigns"],
             summary="What a campaign hit: consignments, lines, suspected lines and cases opened, by office and period")
 async def campaign_report(
-    campaign_id: str, session: Session, _: Officer,
-    date_from: Annotated[date | None, Query(alias="from", description="First day (consignment date)")] = None,
-    date_to: Annotated[date | None, Query(alias="to", description="Last day")] = None,
+    campaign_id: CampaignId, session: Session, _: Officer,
+    date_from: Annotated[Day | None, Query(alias="from", description="First day (consignment date)")] = None,
+    date_to: Annotated[Day | None, Query(alias="to", description="Last day")] = None,
     period: Literal["day", "week", "month"] = "month",
     office: Annotated[str | None, Query(max_length=16)] = None,
 ) -> dict:

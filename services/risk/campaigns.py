@@ -15,6 +15,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from shared.contracts.bounds import CampaignId, Day
 from shared.contracts.declaration import DeclarationLine, DeclarationV1, Jurisdiction, SupervisionMode
 
 Direction = Literal["import", "export", "transit"]
@@ -42,13 +43,13 @@ class CampaignV1(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
-    campaign_id: str = Field(min_length=3, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+    campaign_id: CampaignId
     name: str = Field(min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=2000)
     owner: str = Field(min_length=1, max_length=128, description="Officer or unit answerable for the campaign")
     jurisdiction: Jurisdiction = "CN"
-    valid_from: date
-    valid_until: date
+    valid_from: Day
+    valid_until: Day
     customs_offices: list[str] = Field(default_factory=list, max_length=500, description="Empty: every office")
     directions: list[Direction] = Field(default_factory=list, description="Empty: every direction")
     supervision_modes: list[SupervisionMode] = Field(

@@ -28,6 +28,18 @@ from typing import Annotated, Literal
 import pycountry
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from shared.contracts.bounds import (
+    MONEY_MAX,
+    DeclarationId,
+    LineNo,
+    Quantity,
+    Revision,
+    Timestamp,
+    TraderId,
+    UnitPrice,
+    WeightKg,
+    in_money_range,
+)
 from shared.contracts.jurisdictions import SUPPORTED_JURISDICTIONS
 from shared.contracts.text import Text
 
@@ -66,7 +78,7 @@ class _Strict(BaseModel):
 
 
 class Party(_Strict):
-    id: Text = Field(min_length=1, max_length=64)
+    id: TraderId
     name: Text = Field(min_length=1, max_length=256)
     country: CountryCode | None = None
 
@@ -143,18 +155,24 @@ def mode_problems(*, mode: str | None, jurisdiction: str, direction: str, busine
 
 
 class DeclarationLine(_Strict):
-    line_no: int = Field(ge=1, le=9999)
+    line_no: LineNo
     hs_code: str = Field(pattern=r"^[0-9]{4,10}$", description="HS / tariff code, digits only")
     description: Text = Field(min_length=1, max_length=1024, description="Goods as declared, in any script")
     brand: Text | None = Field(default=None, max_length=256)
     model: Text | None = Field(default=None, max_length=256)
-    quantity: Decimal = Field(gt=0, max_digits=18, decimal_places=3)
+    quantity: Quantity
     unit: Text = Field(min_length=1, max_length=16)
-    unit_value: Decimal = Field(ge=0, max_digits=18, decimal_places=4)
-    gross_weight_kg: Decimal | None = Field(default=None, ge=0, max_digits=18, decimal_places=3)
+    unit_value: UnitPrice
+    gross_weight_kg: WeightKg | None = None
     origin_country: CountryCode | None = None
     declared_ip_status: IpStatus | None = Field(
         default=None, description="Declared brand / IP status of the goods (1.1; CN Reg. Art. 5)")
+
+    @model_validator(mode="after")
+    def _value_in_range(self) -> "DeclarationLine":
+        if not in_money_range(self.line_value):
+            raise ValueError(f"the line value (quantity x unit_value) must not exceed {MONEY_MAX:,}")
+        return self
 
     @property
     def line_value(self) -> Decimal:
@@ -163,9 +181,9 @@ class DeclarationLine(_Strict):
 
 
 class DeclarationV1(_Strict):
-    declaration_id: str = Field(min_length=3, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-    revision: int = Field(ge=1, le=999)
-    submitted_at: datetime
+    declaration_id: DeclarationId
+    revision: Revision
+    submitted_at: Timestamp
     jurisdiction: Jurisdiction
     customs_office: Text = Field(min_length=2, max_length=16)
     direction: Literal["import", "export", "transit"]

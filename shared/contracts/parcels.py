@@ -22,9 +22,21 @@ import hashlib
 import json
 from datetime import datetime, timezone
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
+import annotated_types as at
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from shared.contracts.bounds import (
+    Bound,
+    CaseId,
+    DeclarationId,
+    ManifestId,
+    Money,
+    Revision,
+    Timestamp,
+    WeightKg,
+)
 
 from shared.contracts.declaration import (
     SUPERVISION_MODES,
@@ -44,6 +56,7 @@ MANIFEST_CONTRACT_VERSION = "1.0"
 MAX_PARCELS = 10_000
 MAX_PARCEL_LINES = 50  # keeps one parcel's topic record far below the broker's 1 MB message limit
 MANIFEST_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
+ParcelNo = Annotated[int, at.Ge(1), at.Le(MAX_PARCELS), Bound("parcel_no")]
 
 
 class _Strict(BaseModel):
@@ -53,10 +66,9 @@ class _Strict(BaseModel):
 class ManifestHeaderV1(_Strict):
     """What every parcel of the manifest shares."""
 
-    manifest_id: str = Field(min_length=3, max_length=48, pattern=MANIFEST_ID_PATTERN,
-                             description="Set by the clearance system; parcels are <manifest id>-P<parcel no>")
-    revision: int = Field(default=1, ge=1, le=999, description="A corrected manifest is a new revision")
-    submitted_at: datetime
+    manifest_id: ManifestId = Field(description="Set by the clearance system; parcels are <manifest id>-P<parcel no>")
+    revision: Revision = Field(default=1, description="A corrected manifest is a new revision")
+    submitted_at: Timestamp
     jurisdiction: Jurisdiction
     customs_office: str = Field(min_length=2, max_length=16)
     direction: Literal["import", "export", "transit"]
@@ -95,7 +107,7 @@ class ManifestHeaderV1(_Strict):
 class ParcelV1(_Strict):
     """One parcel: a consignment of its own."""
 
-    parcel_no: int = Field(ge=1, le=MAX_PARCELS, description="Unique within the manifest")
+    parcel_no: ParcelNo = Field(description="Unique within the manifest")
     waybill_no: str = Field(min_length=4, max_length=40, pattern=r"^[A-Za-z0-9][A-Za-z0-9-]*$",
                             description="Carrier's waybill (tracking) number, unique within the manifest")
     order_no: str | None = Field(default=None, min_length=1, max_length=64,
@@ -106,9 +118,8 @@ class ParcelV1(_Strict):
     consignee: Party
     destination_country: CountryCode | None = Field(
         default=None, description="Overrides the manifest's; else the consignee's country")
-    declared_value: Decimal = Field(ge=0, max_digits=18, decimal_places=2,
-                                    description="Declared value of the parcel, in the manifest currency")
-    gross_weight_kg: Decimal | None = Field(default=None, ge=0, max_digits=18, decimal_places=3)
+    declared_value: Money = Field(description="Declared value of the parcel, in the manifest currency")
+    gross_weight_kg: WeightKg | None = None
     lines: list[DeclarationLine] = Field(min_length=1, max_length=MAX_PARCEL_LINES)
 
     @model_validator(mode="after")
@@ -166,18 +177,18 @@ class ParcelResultV1(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    manifest_id: str
-    revision: int
-    parcel_no: int | None
-    waybill_no: str | None = None
-    consignment_id: str | None = None
+    manifest_id: ManifestId
+    revision: Revision
+    parcel_no: ParcelNo | None
+    waybill_no: str | None = Field(default=None, max_length=40)
+    consignment_id: DeclarationId | None = None
     status: Literal["assessed", "rejected"]
-    position: int | None = None  # 1-based place in the manifest's parcels (HTTP), for a parcel without a usable no
-    at: datetime
+    position: ParcelNo | None = None  # 1-based place in the manifest's parcels (HTTP), for a parcel without a usable no
+    at: Timestamp
     lane: Literal["green", "yellow", "red"] | None = None
     suspected: bool = False
     score: float | None = None
-    case_ids: list[str] = Field(default_factory=list)
+    case_ids: list[CaseId] = Field(default_factory=list)
     lines: list[LineAssessmentV1] = Field(default_factory=list)
     rejection: Rejection | None = None
 
