@@ -214,6 +214,11 @@ async def test_each_broken_parcel_is_rejected_alone(http, stack) -> None:
     assert other.status_code == 403 and other.json()["error"]["code"] == "outside_office"
     other = await http.get(f"{stack.url('intake')}/v1/manifests/{mid}/parcels/1", headers=stack.auth("officer_b"))
     assert other.status_code == 403
+    # a supervisor sees the manifests of every office
+    sup = await http.get(f"{stack.url('intake')}/v1/manifests/{mid}", headers=stack.auth("supervisor"))
+    assert sup.status_code == 200 and sup.json()["header"]["customs_office"] == "CN5300"
+    sup = await http.get(f"{stack.url('intake')}/v1/manifests/{mid}/parcels/1", headers=stack.auth("supervisor"))
+    assert sup.status_code == 200 and sup.json()["customs_office"] == "CN5300"
 
 
 async def test_invalid_parcel_record_on_the_topic_is_rejected_and_dead_lettered(http, stack) -> None:
@@ -251,6 +256,8 @@ async def test_invalid_parcel_record_on_the_topic_is_rejected_and_dead_lettered(
     await eventually(sender_reads, what="rejected parcel of a broken header recorded")
     officer = await http.get(f"{stack.url('intake')}/v1/manifests/{mid2}", headers=stack.auth("officer"))
     assert officer.status_code == 403 and officer.json()["error"]["code"] == "outside_office"
+    sup = await http.get(f"{stack.url('intake')}/v1/manifests/{mid2}", headers=stack.auth("supervisor"))
+    assert sup.status_code == 200 and sup.json()["counts"]["rejected"] == 1
 
 
 async def test_campaign_api_hits_and_report(http, stack) -> None:
