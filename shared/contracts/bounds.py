@@ -118,6 +118,7 @@ ID_PATTERNS: dict[str, str] = {
     "manifest_id": rf"^{_SAFE}{{2,47}}$",  # a parcel manifest; its parcels are <manifest id>-P<00001>
     "application_id": rf"^{_SAFE}{{0,63}}$",  # EU application for action
     "correlation_id": rf"^{_SAFE}{{0,127}}$",  # the aggregate an event belongs to
+    "run_id": rf"^{_SAFE}{{0,63}}$",  # a Temporal workflow run (a UUID)
     # Born in the case workflow: <case id>:<step>[:<detail>[:<n>]]
     "idempotency_key": r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,149}$",
 }
@@ -147,6 +148,7 @@ CampaignId = _id("campaign_id")
 ManifestId = _id("manifest_id")
 ApplicationId = _id("application_id")
 CorrelationId = _id("correlation_id")
+RunId = _id("run_id")
 IdempotencyKey = _id("idempotency_key")
 
 
