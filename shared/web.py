@@ -130,8 +130,10 @@ def create_app(
     readiness: Callable[[FastAPI], list[ReadinessCheck]] | None = None,
     version: str = "1.0.0",
     body_limits: dict[str, int] | None = None,
+    streamed_paths: tuple[str, ...] = (),
 ) -> FastAPI:
-    """Build a service app with the platform's standard endpoints and error handling."""
+    """Build a service app with the platform's standard endpoints and error handling. ``streamed_paths``: path
+    prefixes whose routes read the body as a stream and check its text themselves (never buffered whole here)."""
 
     @asynccontextmanager
     async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -184,7 +186,8 @@ def create_app(
     @app.middleware("http")
     async def _storable_text(request: Request, call_next):  # noqa: ANN001, ANN202
         # A NUL or an unpaired surrogate can only arrive as a \u escape; no column or message can hold it.
-        if request.method in ("POST", "PUT", "PATCH"):
+        streamed = bool(streamed_paths) and request.url.path.startswith(tuple(streamed_paths))
+        if request.method in ("POST", "PUT", "PATCH") and not streamed:
             raw = await request.body()
             if b"\\u" in raw:
                 try:

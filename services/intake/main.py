@@ -67,6 +67,8 @@ app = service_app(
     on_stop=on_stop,
     extra_readiness=lambda app: consumers_ready(app.state.consumers),
     body_limits={"/v1/manifests": settings.max_manifest_bytes},
+    # a manifest is read as a stream; each parcel's text is checked as it is read (rejected alone)
+    streamed_paths=("/v1/manifests",),
 )
 
 

@@ -19,7 +19,7 @@ import orjson
 from fastapi import HTTPException
 from prometheus_client import Counter, Histogram
 from pydantic import ValidationError
-from sqlalchemy import and_, func, select, text, tuple_
+from sqlalchemy import and_, func, or_, select, text, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -579,9 +579,12 @@ async def view(session: AsyncSession, *, manifest_id: str, revision: int | None,
                lane: str | None, suspected: bool | None, after: int, limit: int) -> dict:
     """A manifest with its counts and one page of its parcels' results."""
     t = ManifestParcel.__table__.c
+    # A revision counts once intake received one of its records: risk's results of a parcel can be kept before
+    # intake read the parcel (both read the topic), and until then nothing says whose office the manifest is.
     revisions = sorted({*(await session.execute(select(Manifest.revision).where(
         Manifest.manifest_id == manifest_id))).scalars(), *(await session.execute(select(t.revision).where(
-            t.manifest_id == manifest_id).distinct())).scalars()})
+            t.manifest_id == manifest_id, or_(t.payload.is_not(None), t.rejection.is_not(None))).distinct())
+        ).scalars()})
     if not revisions:
         raise HTTPException(404, detail={"code": "manifest_not_found", "message": f"no manifest {manifest_id}"})
     rev = revisions[-1] if revision is None else revision
@@ -630,8 +633,11 @@ async def parcel_view(session: AsyncSession, *, manifest_id: str, parcel_no: int
     if p is None:
         raise HTTPException(404, detail={"code": "parcel_not_found",
                                          "message": f"manifest {manifest_id} has no parcel {parcel_no}"})
-    cases = await _cases_of(session, [p.consignment_id])
     m = await session.get(Manifest, (p.manifest_id, p.revision))
+    if m is None and p.payload is None and p.rejection is None:  # only risk's result so far (see view)
+        raise HTTPException(404, detail={"code": "parcel_not_found",
+                                         "message": f"manifest {manifest_id} has no parcel {parcel_no} yet"})
+    cases = await _cases_of(session, [p.consignment_id])
     return {**_parcel_view(p, cases), "manifest_id": p.manifest_id, "revision": p.revision,
             "customs_office": m.customs_office if m else None,
             "declared": p.payload, "result": p.result,
