@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import select
@@ -19,6 +19,7 @@ from shared.auth import Principal, require
 from shared.contracts.bounds import CampaignId, Day, HolderId, ProfileId, RecordationId, Version
 from shared.contracts.declaration import DeclarationV1, Jurisdiction
 from shared.contracts.recordation import RecordationV1
+from shared.contracts.text import Text
 from shared.runtime import session_dep
 
 router = APIRouter()
@@ -232,13 +233,31 @@ async def assess(body: DeclarationV1, request: Request, _: Officer) -> dict:
 
 
 @router.get("/v1/capacity", tags=["assessment"], summary="Red capacity and current red threshold per office")
-async def capacity(request: Request, _: Officer) -> dict:
+async def capacity(request: Request, session: Session, _: Officer) -> dict:
     registry = request.app.state.registry
     gov = registry.capacity
     return {"default_share": gov.default_share if gov else None, "base_red_threshold": gov.base if gov else None,
             "offices": gov.snapshot() if gov else {}, "registry": {"active_recordations": registry.index.size,
                                                                   "indexed_terms": registry.index.terms},
-            "profiles_in_force": len(registry.profiles)}
+            "profiles_in_force": len(registry.profiles), "red_quotas": await service.red_quotas_view(session)}
+
+
+class RedQuotaCommand(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    per_day: int = Field(ge=0, le=1_000_000, description="Lines red on their score alone an office examines a day "
+                         "(suspected lines and the random control sample are red whatever the quota)")
+    reason: Text = Field(min_length=3, max_length=2000)
+
+
+@router.put("/v1/capacity/{customs_office}/red-quota", tags=["assessment"],
+            summary="Set an office's daily red quota (supervisor): one counter per office and day that every risk "
+                    "replica draws on; lines beyond it go to documentary check with the reason")
+async def put_red_quota(customs_office: Annotated[str, Path(min_length=2, max_length=16, pattern=r"^[A-Z0-9]+$")],
+                        body: RedQuotaCommand, session: Session, who: Supervisor) -> dict:
+    async with session.begin():
+        return await service.set_red_quota(session, office=customs_office, per_day=body.per_day, reason=body.reason,
+                                           actor=who.actor)
 
 
 # ---------------------------------------------------------------- campaigns

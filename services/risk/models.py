@@ -176,3 +176,28 @@ class CampaignHits(Base):
 
 
 applied_events = applied_events_table(metadata)
+
+
+class RedQuota(Base):
+    """Red lines an office can examine physically per day (beyond suspected and randomly selected lines)."""
+
+    __tablename__ = "red_quotas"
+
+    customs_office: Mapped[str] = mapped_column(String(16), primary_key=True)
+    per_day: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(Text)
+    set_by: Mapped[str] = mapped_column(String(160))
+    set_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class RedQuotaDay(Base):
+    """One office's red quota on one day: the counter every risk replica draws from in its store transaction."""
+
+    __tablename__ = "red_quota_days"
+
+    customs_office: Mapped[str] = mapped_column(String(16), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    quota: Mapped[int] = mapped_column(Integer)
+    granted: Mapped[int] = mapped_column(Integer, default=0)
+    refused: Mapped[int] = mapped_column(BigInteger, default=0)
+    last_grant: Mapped[int] = mapped_column(Integer, default=0)  # what the latest draw got (read by its RETURNING)

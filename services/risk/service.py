@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import logging
+import threading
 import time
 from collections import Counter as _Counter
 from dataclasses import dataclass
@@ -38,6 +40,8 @@ from services.risk.models import (
     CampaignVersion,
     Recordation,
     RecordationEvent,
+    RedQuota,
+    RedQuotaDay,
     TargetingProfile,
     TargetingProfileVersion,
 )
@@ -69,6 +73,8 @@ LINES = Counter("ipr_risk_lines_assessed_total", "Declaration lines assessed", [
 CASES = Counter("ipr_risk_cases_started_total", "Case workflows started for suspected lines")
 PROFILE_HITS = Counter("ipr_risk_profile_hits_total", "Lines matched by a targeting profile", ["profile_id"])
 CAMPAIGN_HITS = Counter("ipr_risk_campaign_hits_total", "Lines hit by a targeting campaign", ["campaign_id"])
+RED_QUOTA_LINES = Counter("ipr_risk_red_quota_lines_total", "Red lines drawn on offices' daily red quotas, "
+                          "granted or refused (refused ones go to documentary check)", ["outcome"])
 PARCELS_ASSESSED = Counter("ipr_risk_parcels_assessed_total", "Parcels of manifests assessed", ["lane", "suspected"])
 CAMPAIGNS_LOADED = Gauge("ipr_risk_campaigns_switched_on", "Targeting campaigns switched on")
 ASSESS_SECONDS = Histogram("ipr_risk_assess_seconds", "Time to assess one declaration",
@@ -90,18 +96,26 @@ TAKE_IN_SLICE = 50  # recordations indexed between two turns of the event loop
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
-async def take_in(index: RegistryIndex, changed: list[RecordationV1 | dict], removed: list[str]) -> None:
+async def take_in(index: RegistryIndex, changed: list[RecordationV1 | dict], removed: list[str],
+                  lock: threading.Lock | None = None) -> None:
     """Apply changed (recordations or their stored payloads) and removed recordations to a live index without
     holding up the event loop: the tables in slices of TAKE_IN_SLICE recordations (each a few milliseconds),
-    the automaton of the Chinese marks, when they changed, rebuilt in a thread and swapped in."""
-    dirty: set[str] = set(index.update([], removed)) if removed else set()
+    the automaton of the Chinese marks, when they changed, rebuilt in a thread and swapped in. ``lock``: the
+    index's lock, held by the assessment thread while it reads the index (a slice waits for at most one
+    slice of assessment)."""
+    guard = lock or contextlib.nullcontext()
+    with guard:
+        dirty: set[str] = set(index.update([], removed)) if removed else set()
     for i in range(0, len(changed), TAKE_IN_SLICE):
         recs = [r if isinstance(r, RecordationV1) else RecordationV1.model_validate(r)
                 for r in changed[i:i + TAKE_IN_SLICE]]
-        dirty |= index.update(recs)
+        with guard:
+            dirty |= index.update(recs)
         await asyncio.sleep(0)
     if dirty:
-        index.install_automata(await asyncio.to_thread(index.build_automata, dirty))
+        automata = await asyncio.to_thread(index.build_automata, dirty)
+        with guard:
+            index.install_automata(automata)
 PROFILES_LOADED = Gauge("ipr_risk_profiles_loaded", "Targeting profiles in force")
 
 CASE_ID = SearchAttributeKey.for_keyword("CaseId")
@@ -146,6 +160,9 @@ class Registry:
         self._versions: dict[str, int] = {}  # active recordation -> version, as indexed
         self._seen: datetime | None = None  # the latest write taken in
         self._lock = asyncio.Lock()
+        # Assessment runs in the consumers' threads: a change taken into the live index waits for the slice
+        # of assessment reading it (a new index is swapped in whole, which needs no lock).
+        self.index_lock = threading.Lock()
 
     def context(self) -> Context:
         return Context(history=self.history, profiles=self.profiles,
@@ -190,7 +207,7 @@ class Registry:
                 elif self._versions.pop(rid, None) is not None:
                     removed.append(rid)
             if changed or removed:
-                await take_in(self.index, changed, removed)
+                await take_in(self.index, changed, removed, self.index_lock)
                 REGISTRY_UPDATE_SECONDS.labels("incremental").observe(time.perf_counter() - started)
             self._seen = max([self._seen, *(at for *_, at in rows if at is not None)])
             self._fingerprint = fp
@@ -680,6 +697,8 @@ class _Row:
     seller_key: str | None = None
     platform_id: str | None = None
     day: date | None = None  # the consignment's date in its jurisdiction (campaign report)
+    assessed: RiskAssessedV1 | None = None  # fresh assessments only (a line may still lose its red lane)
+    quota_day: date | None = None  # today in the office's jurisdiction: the red quota drawn on
 
     @property
     def key(self) -> tuple[str, int]:
@@ -703,8 +722,10 @@ class AssessmentPipeline:
       event id, which consumers drop, and the same case id, which Temporal refuses to start twice.
     """
 
-    def __init__(self, *, sessionmaker, registry: Registry, temporal, producer, settings) -> None:  # noqa: ANN001
+    def __init__(self, *, sessionmaker, registry: Registry, temporal, producer, settings,  # noqa: ANN001
+                 assessments_topic: str = TOPIC_ASSESSMENTS) -> None:
         self.sessionmaker = sessionmaker
+        self.assessments_topic = assessments_topic
         self.registry = registry
         self.temporal = temporal
         self.producer = producer
@@ -731,6 +752,7 @@ class AssessmentPipeline:
             unique.setdefault((d.declaration_id, d.revision), item)
         index, context = self.registry.index, self.registry.context()
         now = datetime.now(timezone.utc)
+        today: dict[str, date] = {}
         rows = []
         for (did, rev), item in unique.items():
             d = item.declaration if isinstance(item, ParcelConsignment) else item
@@ -742,7 +764,8 @@ class AssessmentPipeline:
                        [c.model_dump(mode="json") for c in cases], lines=assessed.lines,
                        office=d.customs_office, profile_hits=profile_hits, seller_key=seller_key(d),
                        platform_id=d.platform.id if getattr(d, "platform", None) is not None else None,
-                       day=calendar_for(d.jurisdiction).local_date(d.submitted_at))
+                       day=calendar_for(d.jurisdiction).local_date(d.submitted_at), assessed=assessed)
+            row.quota_day = today.get(d.jurisdiction) or today.setdefault(d.jurisdiction, today_in(d.jurisdiction, now))
             if isinstance(item, ParcelConsignment):
                 row.parcel = item.route
                 row.parcel_event_id, row.parcel_json = result_envelope(parcel_result(assessed, item.route), now)
@@ -783,6 +806,7 @@ class AssessmentPipeline:
                         .values(hits=t.c.hits + bindparam("n"), last_hit_at=func.now()),
                         [{"pid": pid, "n": n} for pid, n in hits.items()])
                 fresh_rows = [r for r in rows if r.key in inserted]
+                rewrites, quota_counts = await _draw_red_quota(session, fresh_rows)
                 volume, campaign_hits = await _store_commerce(session, fresh_rows)
                 lost = [r.key for r in rows if r.key not in inserted]
                 stored: list[_Row] = []
@@ -796,6 +820,12 @@ class AssessmentPipeline:
         except BaseException:
             self._marks = marks + self._marks
             raise
+        for r in rows:
+            if r.key in rewrites:
+                r.assessed, r.result_json, r.parcel_json = rewrites[r.key]
+                r.lines = r.assessed.lines
+        for outcome, n in quota_counts.items():
+            RED_QUOTA_LINES.labels(outcome).inc(n)
         capacity = self.registry.capacity
         lanes: _Counter = _Counter()
         fresh = [r for r in rows if r.key in inserted]
@@ -836,13 +866,13 @@ class AssessmentPipeline:
                 continue
             event_id = str(deterministic_event_id("assessment", r.declaration_id, r.revision))
             futures.append(await self.producer.send(
-                TOPIC_ASSESSMENTS, value=envelope_json(event_id, r.declaration_id, r.result_json, occurred),
+                self.assessments_topic, value=envelope_json(event_id, r.declaration_id, r.result_json, occurred),
                 key=r.declaration_id.encode(),
                 headers=[("event_id", event_id.encode()), ("event_type", b"risk.assessed")]))
         if futures:
             await asyncio.gather(*futures)
             n_parcels = sum(1 for r in rows if not r.published and r.parcel is not None)
-            PRODUCED.labels("risk", TOPIC_ASSESSMENTS).inc(len(futures) - n_parcels)
+            PRODUCED.labels("risk", self.assessments_topic).inc(len(futures) - n_parcels)
             if n_parcels:
                 PRODUCED.labels("risk", TOPIC_PARCEL_RESULTS).inc(n_parcels)
         self._marks.extend(r.key for r in rows)
@@ -874,6 +904,29 @@ _INSERT_ASSESSMENTS = text("""
     ON CONFLICT DO NOTHING
     RETURNING declaration_id, revision
 """)
+_OPEN_QUOTA_DAYS = text("""
+    INSERT INTO red_quota_days (customs_office, day, quota, granted, refused, last_grant)
+    SELECT q.customs_office, k.day, q.per_day, 0, 0, 0
+    FROM unnest(CAST(:offices AS text[]), CAST(:days AS date[])) AS k(office, day)
+    JOIN red_quotas AS q ON q.customs_office = k.office
+    ORDER BY k.office, k.day
+    ON CONFLICT DO NOTHING
+""")
+# Every right-hand side reads the row as it was: what this draw got is what is left, up to what it asked for.
+# The row stays locked to the transaction's end, so concurrent replicas draw one after the other.
+_DRAW_RED_QUOTA = text("""
+    UPDATE red_quota_days
+    SET last_grant = GREATEST(0, LEAST(quota - granted, :n)),
+        granted = granted + GREATEST(0, LEAST(quota - granted, :n)),
+        refused = refused + :n - GREATEST(0, LEAST(quota - granted, :n))
+    WHERE customs_office = :office AND day = :day
+    RETURNING last_grant, quota
+""")
+_REWRITE_RESULTS = text("""
+    UPDATE assessments AS a SET result = k.result::jsonb
+    FROM unnest(CAST(:dids AS text[]), CAST(:revs AS integer[]), CAST(:results AS text[])) AS k(did, rev, result)
+    WHERE a.declaration_id = k.did AND a.revision = k.rev
+""")
 _CASE_SELLERS = text("""
     INSERT INTO case_sellers (case_id, seller_key, platform_id)
     SELECT * FROM unnest(CAST(:cids AS text[]), CAST(:sellers AS text[]), CAST(:platforms AS text[]))
@@ -895,6 +948,90 @@ _CAMPAIGN_HITS = text("""
         suspected_lines = campaign_hits.suspected_lines + EXCLUDED.suspected_lines,
         cases = campaign_hits.cases + EXCLUDED.cases
 """)
+
+
+def quota_lines(row: _Row) -> list:
+    """The lines of a fresh assessment that are red on their score alone: they draw on the office's red quota
+    (suspected lines are red whatever the quota; the random control sample is never cut short)."""
+    return [ln for ln in row.lines or () if ln.lane == "red" and not ln.suspected and not ln.random_selection]
+
+
+async def _draw_red_quota(session: AsyncSession, fresh: list[_Row]
+                          ) -> tuple[dict[tuple[str, int], tuple], dict[str, int]]:
+    """Draw the batch's score-red lines on their offices' quotas of the day, in the batch's own transaction
+    (only for assessments this transaction inserted, so a redelivered record never draws twice). Lines refused
+    go to documentary check with the reason; their stored result is rewritten. Offices without a quota: no
+    draw. Returns the rewritten rows (key -> assessment, result JSON, parcel envelope) and the counts."""
+    wants: dict[tuple[str, date], list[tuple[_Row, int]]] = {}
+    for r in fresh:
+        if r.office and r.quota_day and r.assessed is not None:
+            for ln in quota_lines(r):
+                wants.setdefault((r.office, r.quota_day), []).append((r, ln.line_no))
+    if not wants:
+        return {}, {}
+    keys = sorted(wants)  # one lock order for every replica: no deadlock between two batches
+    await session.execute(_OPEN_QUOTA_DAYS, {"offices": [k[0] for k in keys], "days": [k[1] for k in keys]})
+    refused: dict[tuple[str, int], dict[int, str]] = {}
+    counts: _Counter = _Counter()
+    for office, day in keys:
+        asked = wants[(office, day)]
+        drawn = (await session.execute(_DRAW_RED_QUOTA, {"office": office, "day": day, "n": len(asked)})).first()
+        if drawn is None:  # no quota set for this office
+            continue
+        got, quota = drawn
+        counts["granted"] += got
+        counts["refused"] += len(asked) - got
+        reason = (f"office {office} has used its red quota of {quota} lines for {day.isoformat()}, shared by "
+                  "every risk replica: documentary check instead")
+        for r, line_no in asked[got:]:
+            refused.setdefault(r.key, {})[line_no] = reason
+    if not refused:
+        return {}, dict(counts)
+    rewrites: dict[tuple[str, int], tuple] = {}
+    now = datetime.now(timezone.utc)
+    for r in fresh:
+        cut = refused.get(r.key)
+        if not cut:
+            continue
+        lines = [ln.model_copy(update={"lane": "yellow", "reasons": [*ln.reasons, cut[ln.line_no]]})
+                 if ln.line_no in cut else ln for ln in r.assessed.lines]
+        assessed = r.assessed.model_copy(update={"lines": lines})
+        parcel_json = r.parcel_json
+        if r.parcel is not None:
+            _eid, parcel_json = result_envelope(parcel_result(assessed, r.parcel), now)
+        rewrites[r.key] = (assessed, assessed.__pydantic_serializer__.to_json(assessed), parcel_json)
+    keys2 = list(rewrites)
+    await session.execute(_REWRITE_RESULTS, {"dids": [k[0] for k in keys2], "revs": [k[1] for k in keys2],
+                                             "results": [rewrites[k][1].decode() for k in keys2]})
+    return rewrites, dict(counts)
+
+
+async def red_quotas_view(session: AsyncSession, today: date | None = None) -> list[dict]:
+    """Each office's red quota, with what was granted and refused on its current day."""
+    out = []
+    for q in (await session.execute(select(RedQuota).order_by(RedQuota.customs_office))).scalars():
+        day = (await session.execute(select(RedQuotaDay).where(RedQuotaDay.customs_office == q.customs_office)
+                                     .order_by(RedQuotaDay.day.desc()).limit(1))).scalars().first()
+        out.append({"customs_office": q.customs_office, "per_day": q.per_day, "reason": q.reason, "set_by": q.set_by,
+                    "set_at": q.set_at.isoformat() if q.set_at else None,
+                    "latest_day": None if day is None else {"day": day.day.isoformat(), "quota": day.quota,
+                                                            "granted": day.granted, "refused": day.refused}})
+    return out
+
+
+async def set_red_quota(session: AsyncSession, *, office: str, per_day: int, reason: str, actor: str) -> dict:
+    """Set an office's red quota; the counter of a day already open takes the new quota at once."""
+    row = await session.get(RedQuota, office, with_for_update=True)
+    if row is None:
+        session.add(RedQuota(customs_office=office, per_day=per_day, reason=reason, set_by=actor))
+    else:
+        row.per_day, row.reason, row.set_by, row.set_at = per_day, reason, actor, datetime.now(timezone.utc)
+    # the day open in the office's jurisdiction is today or yesterday in UTC's terms, never earlier
+    await session.execute(update(RedQuotaDay).where(RedQuotaDay.customs_office == office,
+                                                    RedQuotaDay.day >= date.today() - timedelta(days=1))
+                          .values(quota=per_day))
+    await session.flush()
+    return {"customs_office": office, "per_day": per_day, "reason": reason, "set_by": actor}
 
 
 async def _store_commerce(session: AsyncSession, fresh: list[_Row]) -> tuple[dict[str, int], dict[str, int]]:

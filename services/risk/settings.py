@@ -48,6 +48,8 @@ class Settings(ServiceSettings, FxSettings):
                                     description="Declarations assessed per database transaction on the topic")
     consumer_fetch_max_wait_ms: int = Field(default=5, ge=0, le=1000)
     assessments_linger_ms: int = Field(default=1, ge=0, le=1000, description="Producer linger for assessments")
+    switch_interval_s: float = Field(default=0.001, gt=0, le=0.1, description="How long the assessing thread keeps "
+                                     "the interpreter lock while the event loop waits for it")
     consumer_linger_ms: float = Field(default=1, ge=0, le=1000,
                                       description="How long a batch may wait to fill up after its first record")
 
