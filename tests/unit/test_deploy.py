@@ -571,3 +571,21 @@ def test_notify_accepts_the_shipped_delivery_settings() -> None:
     assert settings.delivery_retry_window_seconds == 86400
     assert settings.delivery_lease_seconds > max(settings.smtp_timeout_s, settings.webhook_timeout_s)
     assert settings.webhook_key_overlap_hours == 24
+
+
+def test_intake_and_risk_accept_the_shipped_parcel_and_targeting_settings() -> None:
+    """The config map's manifest and e-commerce targeting settings pass the services' own checks."""
+    import os
+    from unittest import mock
+
+    from services.intake.settings import Settings as IntakeSettings
+    from services.risk.scoring import DEFAULT_DIRECTION_WEIGHTS, DEFAULT_MODE_WEIGHTS
+    from services.risk.settings import Settings as RiskSettings
+
+    data = k8s("ConfigMap", "ipr-config")["data"]
+    with mock.patch.dict(os.environ, {**data, "DATABASE_URL": "postgresql+asyncpg://u:p@db/x"}, clear=True):
+        intake, risk = IntakeSettings(), RiskSettings()
+    assert intake.max_manifest_bytes == 64 * 1024 * 1024 > intake.max_body_bytes
+    assert risk.direction_weights == DEFAULT_DIRECTION_WEIGHTS
+    assert risk.supervision_mode_weights == DEFAULT_MODE_WEIGHTS
+    assert risk.platform_min_consignments == 1000
