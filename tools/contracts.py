@@ -63,8 +63,9 @@ def expected_files() -> dict[Path, str]:
 
 def stale_files(files: dict[Path, str]) -> list[str]:
     """Generated files that are missing, differ, or are left over from a topic or service that is gone."""
-    stale = [str(p.relative_to(ROOT)) for p, text in files.items()
-             if not p.exists() or p.read_text(encoding="utf-8") != text]
+    stale = [
+        str(p.relative_to(ROOT)) for p, text in files.items() if not p.exists() or p.read_text(encoding="utf-8") != text
+    ]
     for folder in ("schemas", "openapi"):
         for p in sorted((PUBLISHED / folder).glob("*")):
             if p not in files:

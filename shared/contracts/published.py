@@ -39,8 +39,11 @@ Schema = dict[str, Any]
 def subjects(contract: TopicContract) -> dict[str, Schema]:
     """The key and value schemas of a topic, by subject name (``<topic>-key``, ``<topic>-value``)."""
     return {
-        f"{contract.topic}-key": {"$schema": JSON_SCHEMA_DIALECT, "title": f"{contract.topic} key",
-                                  **contract.key_schema()},
+        f"{contract.topic}-key": {
+            "$schema": JSON_SCHEMA_DIALECT,
+            "title": f"{contract.topic} key",
+            **contract.key_schema(),
+        },
         f"{contract.topic}-value": {"$schema": JSON_SCHEMA_DIALECT, **contract.value_schema()},
     }
 
@@ -65,14 +68,22 @@ def _headers_schema(contract: TopicContract) -> Schema:
         ce_type["pattern"] = contract.ce_type_pattern
     properties: Schema = {
         "ce_specversion": {"type": "string", "const": CE_SPECVERSION, "description": "CloudEvents specversion"},
-        "ce_id": {"type": "string", "description": "CloudEvents id: the event id, the same on every redelivery "
-                                                   "(readers deduplicate on it)"},
+        "ce_id": {
+            "type": "string",
+            "description": "CloudEvents id: the event id, the same on every redelivery (readers deduplicate on it)",
+        },
         "ce_source": {"type": "string", "description": "CloudEvents source: urn:ipr:service:<service>"},
         "ce_type": ce_type,
-        "ce_time": {"type": "string", "format": "date-time", "description": "CloudEvents time (RFC 3339): when "
-                                                                            "the event occurred"},
-        "content-type": {"type": "string", "const": CE_CONTENT_TYPE,
-                         "description": "CloudEvents datacontenttype of the record value"},
+        "ce_time": {
+            "type": "string",
+            "format": "date-time",
+            "description": "CloudEvents time (RFC 3339): when the event occurred",
+        },
+        "content-type": {
+            "type": "string",
+            "const": CE_CONTENT_TYPE,
+            "description": "CloudEvents datacontenttype of the record value",
+        },
         "event_id": {"type": "string", "description": "deprecated: the same as ce_id"},
         "event_type": {"type": "string", "description": "deprecated: the same as ce_type"},
     }
@@ -80,8 +91,9 @@ def _headers_schema(contract: TopicContract) -> Schema:
     if contract.headers_required:
         schema["required"] = ["ce_specversion", "ce_id", "ce_source", "ce_type", "ce_time", "content-type"]
     else:
-        schema["description"] = ("CloudEvents attributes (binary content mode); records published by partners "
-                                 "may lack them")
+        schema["description"] = (
+            "CloudEvents attributes (binary content mode); records published by partners may lack them"
+        )
     return schema
 
 
@@ -103,8 +115,7 @@ def asyncapi_document(*, platform_version: str) -> Schema:
             "correlationId": {"description": "the CloudEvents id of the record", "location": "$message.header#/ce_id"},
             # the key schema inline (a reference here is ambiguous in the AsyncAPI 3.0 schema); the same as
             # schemas/<topic>-key.json
-            "bindings": {"kafka": {"key": c.key_schema(),
-                                   "bindingVersion": KAFKA_BINDING_VERSION}},
+            "bindings": {"kafka": {"key": c.key_schema(), "bindingVersion": KAFKA_BINDING_VERSION}},
             "x-contract-version": c.version,
         }
         channels[channel_id] = {
@@ -139,8 +150,11 @@ def asyncapi_document(*, platform_version: str) -> Schema:
         },
         "defaultContentType": CE_CONTENT_TYPE,
         "servers": {
-            "production": {"host": "kafka:9092", "protocol": "kafka",
-                           "description": "The platform's Kafka cluster (bootstrap address per installation)"},
+            "production": {
+                "host": "kafka:9092",
+                "protocol": "kafka",
+                "description": "The platform's Kafka cluster (bootstrap address per installation)",
+            },
         },
         "channels": channels,
         "operations": operations,
@@ -301,8 +315,9 @@ def _compare(o: Any, n: Any, old_root: Schema, new_root: Schema, path: str, out:
             _compare(a.get("items", {}), b.get("items", {}), old_root, new_root, f"{path}[]", out, depth + 1)
 
 
-def _compare_object(a: Schema, b: Schema, old_root: Schema, new_root: Schema, path: str, out: list[Change],
-                    depth: int) -> None:
+def _compare_object(
+    a: Schema, b: Schema, old_root: Schema, new_root: Schema, path: str, out: list[Change], depth: int
+) -> None:
     old_props, new_props = a.get("properties", {}), b.get("properties", {})
     old_required, new_required = set(a.get("required", [])), set(b.get("required", []))
     for name in old_props:
@@ -313,8 +328,7 @@ def _compare_object(a: Schema, b: Schema, old_root: Schema, new_root: Schema, pa
         out.append(Change(f"{path}.{name}".lstrip("."), what))
     for name in old_props:
         if name in new_props:
-            _compare(old_props[name], new_props[name], old_root, new_root, f"{path}.{name}".lstrip("."), out,
-                     depth + 1)
+            _compare(old_props[name], new_props[name], old_root, new_root, f"{path}.{name}".lstrip("."), out, depth + 1)
     old_extra, new_extra = a.get("additionalProperties"), b.get("additionalProperties")
     if isinstance(old_extra, dict) and isinstance(new_extra, dict):
         _compare(old_extra, new_extra, old_root, new_root, f"{path}.*".lstrip("."), out, depth + 1)

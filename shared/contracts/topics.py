@@ -79,8 +79,12 @@ def with_cloudevent_headers(headers: KafkaHeaders | None, *, source: str, time: 
     present = {name: value for name, value in headers}
     if "ce_id" in present or "event_id" not in present or "event_type" not in present:
         return headers
-    added = cloudevent_headers(event_id=present["event_id"].decode(errors="replace"),
-                               event_type=present["event_type"].decode(errors="replace"), source=source, time=time)
+    added = cloudevent_headers(
+        event_id=present["event_id"].decode(errors="replace"),
+        event_type=present["event_type"].decode(errors="replace"),
+        source=source,
+        time=time,
+    )
     return list(headers) + [(name, value) for name, value in added if name not in present]
 
 
@@ -116,8 +120,10 @@ class DeadLetterSourceV1(_Tolerant):
 class DeadLetterV1(_Tolerant):
     """Value of a record on ``customs.declarations.v1.dlq``: a record that could not be used, and why."""
 
-    reason: str = Field(description="machine-readable reason: malformed_json, schema_violation, revision_conflict, "
-                                    "or 'failed after N attempts: ...'")
+    reason: str = Field(
+        description="machine-readable reason: malformed_json, schema_violation, revision_conflict, "
+        "or 'failed after N attempts: ...'"
+    )
     details: Any = Field(default=None, description="what was wrong, e.g. the list of violated fields")
     source: DeadLetterSourceV1 = Field(description="where the record was read")
     key: str | None = Field(default=None, description="the record's key as text")
@@ -125,33 +131,49 @@ class DeadLetterV1(_Tolerant):
     dead_lettered_at: Timestamp
     raw: str = Field(description="the record's value as text (at most 100,000 characters)")
     cloudevent: dict[str, str] | None = Field(
-        default=None, description="the refused record's CloudEvents attributes (id, source, type, ...), if it had any")
+        default=None, description="the refused record's CloudEvents attributes (id, source, type, ...), if it had any"
+    )
 
 
 def _typed_envelope(name: str, payload: type[BaseModel], event_type: Any, doc: str) -> type[EventEnvelope]:
     """``EventEnvelope`` with its payload and event type narrowed to one topic's (for the published schema)."""
     model: type[EventEnvelope] = create_model(
-        name, __base__=EventEnvelope, __doc__=doc,
+        name,
+        __base__=EventEnvelope,
+        __doc__=doc,
         event_type=(event_type, Field(description="the event's type; the same as the ce_type header")),
         payload=(payload, ...),
     )
     return model
 
 
-HOLD_EVENT_TYPES = ("hold.placed", "hold.detained", "hold.released", "hold.confiscated", "hold.handed_to_court",
-                    "hold.destroyed", "hold.forfeited")
+HOLD_EVENT_TYPES = (
+    "hold.placed",
+    "hold.detained",
+    "hold.released",
+    "hold.confiscated",
+    "hold.handed_to_court",
+    "hold.destroyed",
+    "hold.forfeited",
+)
 CASE_EVENT_TYPE_PATTERN = r"^case\.[a-z][a-z0-9_]*$"
 
 RiskAssessedEnvelopeV1 = _typed_envelope(
-    "RiskAssessedEnvelopeV1", RiskAssessedV1, Literal["risk.assessed"],
-    "A declaration revision's risk assessment, line by line, with the cases it opened.")
+    "RiskAssessedEnvelopeV1",
+    RiskAssessedV1,
+    Literal["risk.assessed"],
+    "A declaration revision's risk assessment, line by line, with the cases it opened.",
+)
 HoldEnvelopeV1 = _typed_envelope(
-    "HoldEnvelopeV1", HoldEventV1, Literal[HOLD_EVENT_TYPES],
+    "HoldEnvelopeV1",
+    HoldEventV1,
+    Literal[HOLD_EVENT_TYPES],
     "An instruction for clearance systems about one declaration line: suspend, detain, release, confiscate, "
-    "hand to court, destroy or forfeit the goods.")
+    "hand to court, destroy or forfeit the goods.",
+)
 CaseEventEnvelopeV1 = _typed_envelope(
-    "CaseEventEnvelopeV1", CaseEventV1, str,
-    "One state change of a case (``case.<event>``), in order per case.")
+    "CaseEventEnvelopeV1", CaseEventV1, str, "One state change of a case (``case.<event>``), in order per case."
+)
 
 
 # ------------------------------------------------------------------ the catalogue
@@ -197,44 +219,71 @@ class TopicContract:
 
 TOPICS: tuple[TopicContract, ...] = (
     TopicContract(
-        topic=TOPIC_DECLARATIONS, version="1.0.0", title="Customs declarations",
+        topic=TOPIC_DECLARATIONS,
+        version="1.0.0",
+        title="Customs declarations",
         description="Declarations as clearance systems send them, one record per declaration revision. Clearance "
-                    "systems may publish here directly; declarations received over HTTP are published by intake.",
-        key=DeclarationId, key_description="the declaration id",
-        value=DeclarationV1, ce_types=("declaration.submitted",),
-        publishers=("intake", "(clearance systems)"), consumers=("intake", "risk"), headers_required=False,
+        "systems may publish here directly; declarations received over HTTP are published by intake.",
+        key=DeclarationId,
+        key_description="the declaration id",
+        value=DeclarationV1,
+        ce_types=("declaration.submitted",),
+        publishers=("intake", "(clearance systems)"),
+        consumers=("intake", "risk"),
+        headers_required=False,
         schema_mode="validation",
     ),
     TopicContract(
-        topic=TOPIC_DECLARATIONS_DLQ, version="1.0.0", title="Refused declaration records",
+        topic=TOPIC_DECLARATIONS_DLQ,
+        version="1.0.0",
+        title="Refused declaration records",
         description="Records of customs.declarations.v1 that could not be used, with the reason; nothing is "
-                    "dropped silently.",
-        key=str | None, key_description="the refused record's key, unchanged",
-        value=DeadLetterV1, ce_types=("declaration.dead_lettered",),
-        publishers=("intake",), consumers=("(operations)",),
+        "dropped silently.",
+        key=str | None,
+        key_description="the refused record's key, unchanged",
+        value=DeadLetterV1,
+        ce_types=("declaration.dead_lettered",),
+        publishers=("intake",),
+        consumers=("(operations)",),
     ),
     TopicContract(
-        topic=TOPIC_ASSESSMENTS, version="1.0.0", title="Risk assessments",
+        topic=TOPIC_ASSESSMENTS,
+        version="1.0.0",
+        title="Risk assessments",
         description="The risk service's assessment of every declaration revision: each line's lane, score, "
-                    "hits and reasons, and the cases opened.",
-        key=DeclarationId, key_description="the declaration id",
-        value=RiskAssessedEnvelopeV1, ce_types=("risk.assessed",),
-        publishers=("risk",), consumers=("intake",),
+        "hits and reasons, and the cases opened.",
+        key=DeclarationId,
+        key_description="the declaration id",
+        value=RiskAssessedEnvelopeV1,
+        ce_types=("risk.assessed",),
+        publishers=("risk",),
+        consumers=("intake",),
     ),
     TopicContract(
-        topic=TOPIC_HOLDS, version="1.0.0", title="Holds on declaration lines",
+        topic=TOPIC_HOLDS,
+        version="1.0.0",
+        title="Holds on declaration lines",
         description="What clearance systems must do with a declaration line's goods: the instruction of the "
-                    "holds service, in order per declaration.",
-        key=DeclarationId, key_description="the declaration id (all holds of a declaration in order)",
-        value=HoldEnvelopeV1, ce_types=HOLD_EVENT_TYPES,
-        publishers=("holds",), consumers=("(clearance systems)",),
+        "holds service, in order per declaration.",
+        key=DeclarationId,
+        key_description="the declaration id (all holds of a declaration in order)",
+        value=HoldEnvelopeV1,
+        ce_types=HOLD_EVENT_TYPES,
+        publishers=("holds",),
+        consumers=("(clearance systems)",),
     ),
     TopicContract(
-        topic=TOPIC_CASE_EVENTS, version="1.0.0", title="Case events",
+        topic=TOPIC_CASE_EVENTS,
+        version="1.0.0",
+        title="Case events",
         description="Every state change of every case, in order per case, with the parties and goods value.",
-        key=CaseId, key_description="the case id",
-        value=CaseEventEnvelopeV1, ce_types=(), ce_type_pattern=CASE_EVENT_TYPE_PATTERN,
-        publishers=("cases",), consumers=("intake", "risk"),
+        key=CaseId,
+        key_description="the case id",
+        value=CaseEventEnvelopeV1,
+        ce_types=(),
+        ce_type_pattern=CASE_EVENT_TYPE_PATTERN,
+        publishers=("cases",),
+        consumers=("intake", "risk"),
     ),
 )
 

@@ -54,19 +54,21 @@ def _load(path: Path) -> dict:
 
 def test_published_files_are_what_the_models_generate() -> None:
     # A process of its own: building the services' apps for their OpenAPI needs placeholder settings.
-    run = subprocess.run([sys.executable, "-m", "tools.contracts", "check"], cwd=ROOT, capture_output=True,
-                         text=True, timeout=300)
+    run = subprocess.run(
+        [sys.executable, "-m", "tools.contracts", "check"], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
     assert run.returncode == 0, (
-        "contracts/ differs from the models; run `make contracts` and commit the result:\n"
-        + run.stdout + run.stderr)
+        "contracts/ differs from the models; run `make contracts` and commit the result:\n" + run.stdout + run.stderr
+    )
 
 
 def test_topic_schemas_in_step_with_models() -> None:
     for contract in TOPICS:
         for subject, schema in subjects(contract).items():
             path = PUBLISHED / "schemas" / f"{subject}.json"
-            assert path.exists() and _load(path) == schema, \
+            assert path.exists() and _load(path) == schema, (
                 f"{path.relative_to(ROOT)} differs from the model; run `make contracts` and commit the result"
+            )
 
 
 # ------------------------------------------------------------------ compatibility
@@ -76,10 +78,12 @@ def test_every_topic_is_released_and_major_matches_topic_name() -> None:
     for contract in TOPICS:
         assert contract.major == contract.topic_major, (
             f"{contract.topic}: contract version {contract.version} must have major {contract.topic_major} "
-            "(a new major version is a new topic name)")
+            "(a new major version is a new topic name)"
+        )
         for subject in subjects(contract):
-            assert released_versions(PUBLISHED, subject), \
+            assert released_versions(PUBLISHED, subject), (
                 f"{subject} has no released version; run `make contracts-release` and commit contracts/released"
+            )
 
 
 def test_released_versions_are_immutable() -> None:
@@ -90,10 +94,12 @@ def test_released_versions_are_immutable() -> None:
                 assert _load(released) == schema, (
                     f"{subject}: version {contract.version} was released with a different schema; a compatible "
                     "change raises the minor version in shared/contracts/topics.py (then `make contracts`, and "
-                    "`make contracts-release` when it ships)")
+                    "`make contracts-release` when it ships)"
+                )
             versions = released_versions(PUBLISHED, subject)
-            assert version_key(contract.version) >= version_key(versions[-1]), \
+            assert version_key(contract.version) >= version_key(versions[-1]), (
                 f"{subject}: version {contract.version} is older than the released {versions[-1]}"
+            )
 
 
 def test_no_breaking_change_against_the_released_versions_of_the_same_major() -> None:
@@ -105,8 +111,10 @@ def test_no_breaking_change_against_the_released_versions_of_the_same_major() ->
                     continue
                 for change in breaking_changes(_load(PUBLISHED / "released" / subject / f"{version}.json"), schema):
                     problems.append(f"{subject} {version} -> {contract.version}: {change}")
-    assert not problems, ("breaking changes; publish them on a new topic (<name>.v<N+1>, major version N+1) or "
-                          "undo them:\n" + "\n".join(problems))
+    assert not problems, (
+        "breaking changes; publish them on a new topic (<name>.v<N+1>, major version N+1) or "
+        "undo them:\n" + "\n".join(problems)
+    )
 
 
 def _holds_value() -> dict:
@@ -181,9 +189,14 @@ def test_asyncapi_names_every_topic_with_its_schemas_and_parties() -> None:
         assert (PUBLISHED / ref).exists(), ref
         assert message["bindings"]["kafka"]["key"] == contract.key_schema()
         assert set(message["headers"]["properties"]) >= set(CE_HEADERS)
-        sent = {op["summary"].split(" publishes")[0] for op in document["operations"].values()
-                if op["action"] == "send" and op["channel"]["$ref"].endswith(
-                    "/" + next(k for k, v in document["channels"].items() if v["address"] == contract.topic))}
+        sent = {
+            op["summary"].split(" publishes")[0]
+            for op in document["operations"].values()
+            if op["action"] == "send"
+            and op["channel"]["$ref"].endswith(
+                "/" + next(k for k, v in document["channels"].items() if v["address"] == contract.topic)
+            )
+        }
         assert sent == set(contract.publishers)
 
 
@@ -197,15 +210,30 @@ def test_schemas_are_valid_2020_12_and_accept_real_records() -> None:
     bad = {**example, "lines": "none"}
     assert list(declaration.iter_errors(bad))
 
-    hold = HoldEventV1(hold_id="H-CN5300-1-L1", case_id="IPR-CN5300-1-L1", declaration_id="CN5300-1", line_no=1,
-                       customs_office="CN5300", status="suspended", reason="suspected", at=datetime.now(timezone.utc))
-    envelope = EventEnvelope(event_id="5b0f8f51-8a52-4f0e-9d8e-1c7b1b3f0a11", event_type="hold.placed",
-                             producer="holds", correlation_id=hold.case_id, payload=hold.model_dump(mode="json"))
-    holds = jsonschema.Draft202012Validator(_load(PUBLISHED / "schemas" / "customs.holds.v1-value.json"),
-                                            format_checker=jsonschema.FormatChecker())
+    hold = HoldEventV1(
+        hold_id="H-CN5300-1-L1",
+        case_id="IPR-CN5300-1-L1",
+        declaration_id="CN5300-1",
+        line_no=1,
+        customs_office="CN5300",
+        status="suspended",
+        reason="suspected",
+        at=datetime.now(timezone.utc),
+    )
+    envelope = EventEnvelope(
+        event_id="5b0f8f51-8a52-4f0e-9d8e-1c7b1b3f0a11",
+        event_type="hold.placed",
+        producer="holds",
+        correlation_id=hold.case_id,
+        payload=hold.model_dump(mode="json"),
+    )
+    holds = jsonschema.Draft202012Validator(
+        _load(PUBLISHED / "schemas" / "customs.holds.v1-value.json"), format_checker=jsonschema.FormatChecker()
+    )
     holds.validate(json.loads(envelope.model_dump_json()))
-    assert list(holds.iter_errors(json.loads(envelope.model_copy(update={"event_type": "hold.lost"})
-                                             .model_dump_json())))
+    assert list(
+        holds.iter_errors(json.loads(envelope.model_copy(update={"event_type": "hold.lost"}).model_dump_json()))
+    )
 
 
 # ------------------------------------------------------------------ OpenAPI
@@ -226,9 +254,14 @@ def test_cloudevent_headers_and_tolerant_reading() -> None:
     headers = cloudevent_headers(event_id="e-1", event_type="hold.placed", source="urn:ipr:service:holds", time=at)
     names = [name for name, _ in headers]
     assert names[:6] == list(CE_HEADERS) and all(isinstance(v, bytes) for _, v in headers)
-    assert read_cloudevent(headers) == {"specversion": "1.0", "id": "e-1", "source": "urn:ipr:service:holds",
-                                        "type": "hold.placed", "time": "2026-05-04T03:02:01+00:00",
-                                        "content-type": "application/json"}
+    assert read_cloudevent(headers) == {
+        "specversion": "1.0",
+        "id": "e-1",
+        "source": "urn:ipr:service:holds",
+        "type": "hold.placed",
+        "time": "2026-05-04T03:02:01+00:00",
+        "content-type": "application/json",
+    }
     # records without the headers, with other headers or malformed ones are read, never refused
     assert read_cloudevent(None) is None
     assert read_cloudevent([]) is None
@@ -241,9 +274,14 @@ def test_headers_completed_from_the_older_ones() -> None:
     older = [("event_id", b"e-2"), ("event_type", b"risk.assessed")]
     completed = with_cloudevent_headers(older, source="urn:ipr:service:risk", time=at)
     assert completed is not None
-    assert read_cloudevent(completed) == {"specversion": "1.0", "id": "e-2", "source": "urn:ipr:service:risk",
-                                          "type": "risk.assessed", "time": at.isoformat(),
-                                          "content-type": "application/json"}
+    assert read_cloudevent(completed) == {
+        "specversion": "1.0",
+        "id": "e-2",
+        "source": "urn:ipr:service:risk",
+        "type": "risk.assessed",
+        "time": at.isoformat(),
+        "content-type": "application/json",
+    }
     assert sum(1 for name, _ in completed if name == "event_id") == 1
     full = cloudevent_headers(event_id="e-3", event_type="x", source="s", time=at)
     assert with_cloudevent_headers(full, source="other", time=at) == full
@@ -258,10 +296,17 @@ def test_default_event_types() -> None:
 
 
 def test_dead_letter_value_matches_its_schema() -> None:
-    letter = DeadLetterV1.model_validate({
-        "reason": "schema_violation", "details": [{"loc": ["lines"], "msg": "required"}],
-        "source": {"topic": "customs.declarations.v1", "partition": 0, "offset": 7}, "key": "CN5300-1",
-        "consumer": "intake/intake-declarations", "dead_lettered_at": datetime.now(timezone.utc), "raw": "{}",
-        "cloudevent": None})
+    letter = DeadLetterV1.model_validate(
+        {
+            "reason": "schema_violation",
+            "details": [{"loc": ["lines"], "msg": "required"}],
+            "source": {"topic": "customs.declarations.v1", "partition": 0, "offset": 7},
+            "key": "CN5300-1",
+            "consumer": "intake/intake-declarations",
+            "dead_lettered_at": datetime.now(timezone.utc),
+            "raw": "{}",
+            "cloudevent": None,
+        }
+    )
     schema = _load(PUBLISHED / "schemas" / "customs.declarations.v1.dlq-value.json")
     jsonschema.Draft202012Validator(schema).validate(letter.model_dump(mode="json"))
