@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, create_model
 
-from shared.contracts.bounds import CaseId, DeclarationId, Timestamp
+from shared.contracts.bounds import CaseId, Count, DeclarationId, Timestamp
 from shared.contracts.declaration import DeclarationV1
 from shared.contracts.events import (
     TOPIC_ASSESSMENTS,
@@ -44,6 +44,8 @@ CE_HEADERS = ("ce_specversion", "ce_id", "ce_source", "ce_type", "ce_time", "con
 LEGACY_HEADERS = ("event_id", "event_type")
 
 KafkaHeaders = list[tuple[str, bytes]]
+# A partition's offsets stay far below this in any real cluster (a trillion records).
+KAFKA_OFFSET_MAX = 10**12 - 1
 
 
 def ce_source(service: str) -> str:
@@ -113,8 +115,8 @@ class _Tolerant(BaseModel):
 
 class DeadLetterSourceV1(_Tolerant):
     topic: str
-    partition: int
-    offset: int
+    partition: Count
+    offset: int = Field(ge=0, le=KAFKA_OFFSET_MAX)
 
 
 class DeadLetterV1(_Tolerant):
