@@ -10,7 +10,7 @@ STACK := $(PY) -m deploy.local.stack
 export PYTHONPATH := $(CURDIR)
 
 .PHONY: help deps deps-test venv up down restart status logs test test-unit test-workflows test-integration test-e2e \
-        fuzz fuzz-workflows clean contracts contracts-release lint token bench bench-risk
+        fuzz fuzz-workflows clean contracts contracts-release lint token bench bench-risk bench-cases
 
 help: ## Show the targets
 	@grep -E '^[a-zA-Z0-9_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-18s %s\n", $$1, $$2}'
@@ -89,10 +89,13 @@ FUZZ_EXAMPLES ?= 200
 fuzz: deps venv ## Schemathesis against all seven services with more examples (FUZZ_EXAMPLES per operation, 200)
 	@IPR_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) IPR_FUZZ_RANDOM=1 $(PY) -m pytest tests/fuzz
 
-bench: bench-risk ## Run every benchmark (prints figures; not a test)
+bench: bench-risk bench-cases ## Run every benchmark (prints figures; not a test)
 
 bench-risk: deps venv ## Risk: matcher cost at 100..100,000 marks, topic throughput vs raw consume, latency at 2,000 lines/s
 	@$(PY) bench/risk.py
+
+bench-cases: deps venv ## Cases: a burst of 2,000 through hold, notice and reply window, beside a trivial and a same-shaped no-op workflow
+	@$(PY) bench/cases.py $(BENCH_ARGS)
 
 token: venv ## Print an access token for curl: make token ROLE=officer [USER=li.na] (make up must be running)
 	@$(PY) -m deploy.local.tokens $(or $(ROLE),officer) $(if $(filter command line,$(origin USER)),$(USER))

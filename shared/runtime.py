@@ -91,6 +91,7 @@ def service_app(
     on_stop=None,  # noqa: ANN001 - async (app) -> None, before the runtime stops
     extra_readiness=None,  # noqa: ANN001 - (app) -> list of checks
     kafka: bool = True,
+    json_only: bool = True,
 ) -> FastAPI:
     """A service app with its runtime wired in the lifespan; the same shape for every service."""
     from shared.web import create_app
@@ -112,7 +113,8 @@ def service_app(
         checks = app.state.runtime.readiness()
         return checks + (extra_readiness(app) if extra_readiness else [])
 
-    app = create_app(settings=settings, title=title, description=description, lifespan=lifespan, readiness=readiness)
+    app = create_app(settings=settings, title=title, description=description, lifespan=lifespan, readiness=readiness,
+                     json_only=json_only)
     for router in routers:
         app.include_router(router)
     return app

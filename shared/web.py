@@ -116,6 +116,7 @@ def create_app(
     lifespan: Callable[[FastAPI], AsyncIterator[None]] | None = None,
     readiness: Callable[[FastAPI], list[ReadinessCheck]] | None = None,
     version: str = "1.0.0",
+    json_only: bool = True,
 ) -> FastAPI:
     """Build a service app with the platform's standard endpoints and error handling."""
 
@@ -187,7 +188,7 @@ def create_app(
 
     @app.middleware("http")
     async def _json_only(request: Request, call_next):  # noqa: ANN001, ANN202
-        if request.method in ("POST", "PUT", "PATCH") and request.headers.get("content-length", "0") != "0":
+        if json_only and request.method in ("POST", "PUT", "PATCH") and request.headers.get("content-length", "0") != "0":
             ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
             if ctype != "application/json" and not ctype.endswith("+json"):
                 return JSONResponse(error_body("unsupported_media_type",

@@ -78,6 +78,7 @@ async def build_case(settings, http: httpx.AsyncClient, body: OpenCaseRequest, o
         goods_value_cny=to_cny(value, declaration["currency"], settings.fx_rates_to_cny),
         consignor=PartyRef(**declaration["consignor"]), consignee=PartyRef(**declaration["consignee"]),
         declarant=PartyRef(**declaration["declarant"]),
+        origin_country=declaration.get("origin_country"), destination_country=declaration.get("destination_country"),
         recordation_id=rec["recordation_id"], right_type=rec["right_type"], mark=rec["title"],
         marks_zh=chinese_marks(rec["title"], rec.get("aliases") or []),
         holder=HolderRef(id=holder["id"], name=holder["name"], contact_email=holder["contact_email"],

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.risk import service
+from services.risk import lifecycle, service
 from services.risk.models import Recordation, TargetingProfile
 from services.risk.profiles import TargetingProfileV1
 from shared.auth import Principal, require
@@ -25,6 +25,7 @@ Session = Annotated[AsyncSession, Depends(session_dep)]
 Officer = Annotated[Principal, Depends(require("officer"))]
 Reader = Annotated[Principal, Depends(require("officer", "system", "rights_holder"))]
 Supervisor = Annotated[Principal, Depends(require("supervisor"))]
+OfficerOrHolder = Annotated[Principal, Depends(require("officer", "rights_holder"))]
 
 
 class Command(BaseModel):
@@ -51,6 +52,12 @@ def _not_found(rid: str) -> HTTPException:
     return HTTPException(404, detail={"code": "recordation_not_found", "message": f"no recordation {rid}"})
 
 
+async def _holders_own(session: AsyncSession, recordation_id: str, who: Principal) -> None:
+    row = await session.get(Recordation, recordation_id)
+    if row is None or row.holder_id != who.holder_id:
+        raise _not_found(recordation_id)
+
+
 async def _after_registry_write(request: Request) -> None:
     await request.app.state.registry.reload()
 
@@ -59,8 +66,17 @@ async def _after_registry_write(request: Request) -> None:
 
 
 @router.post("/v1/recordations", status_code=201, tags=["recordations"],
-             summary="Record a right (idempotent per recordation id); a new application is 'pending'")
-async def create(body: RecordationV1, session: Session, request: Request, who: Officer) -> JSONResponse:
+             summary="Record a right (idempotent per recordation id); a new application is 'pending'. A rights "
+             "holder applies for its own rights only, always as 'pending' (a supervisor approves: four eyes)")
+async def create(body: RecordationV1, session: Session, request: Request, who: OfficerOrHolder) -> JSONResponse:
+    if who.role == "rights_holder":
+        if body.holder.id != who.holder_id:
+            raise HTTPException(403, detail={"code": "not_your_holder",
+                                             "message": "a rights holder applies only for rights it holds"})
+        if body.status != "pending":
+            raise HTTPException(422, detail={"code": "application_is_pending",
+                                             "message": "a rights holder's application is recorded as 'pending' "
+                                                        "until customs approves it"})
     async with session.begin():
         status, payload = await service.create_recordation(session, rec=body, actor=who.actor, actor_sub=who.sub)
     await _after_registry_write(request)
@@ -132,14 +148,25 @@ async def refuse(recordation_id: RecordationId, body: ReasonedCommand, session: 
 @router.post("/v1/recordations/{recordation_id}/amend", tags=["recordations"],
              summary="Amend the amendable fields of a pending or active recordation (new version)")
 async def amend(recordation_id: RecordationId, body: AmendCommand, session: Session, request: Request,
-                who: Officer) -> dict:
+                who: OfficerOrHolder) -> dict:
+    if who.role == "rights_holder":
+        await _holders_own(session, recordation_id, who)
+        row = await session.get(Recordation, recordation_id)
+        await session.rollback()
+        if row.status != "pending" and set(body.changes) - lifecycle.HOLDER_AMENDABLE_ACTIVE:
+            raise HTTPException(403, detail={"code": "amendment_needs_customs",
+                                             "message": "on an active recordation a rights holder changes its "
+                                                        "identification guide only; other changes go through customs"})
     return await _command(request, session, recordation_id, "amend", who, body, changes=body.changes)
 
 
 @router.post("/v1/recordations/{recordation_id}/renew", tags=["recordations"],
              summary="Renew inside the window before expiry (CN: 6 months); adds the statutory term (CN: 10 years)")
 async def renew(recordation_id: RecordationId, body: Command, session: Session, request: Request,
-                who: Officer) -> dict:
+                who: OfficerOrHolder) -> dict:
+    if who.role == "rights_holder":
+        await _holders_own(session, recordation_id, who)
+        await session.rollback()
     return await _command(request, session, recordation_id, "renew", who, body)
 
 

@@ -436,6 +436,7 @@ def assess(declaration: DeclarationV1, index: RegistryIndex, scoring: Scoring, r
                 consignor=PartyRef(**declaration.consignor.model_dump()),
                 consignee=PartyRef(**declaration.consignee.model_dump()),
                 declarant=PartyRef(**declaration.declarant.model_dump()),
+                origin_country=declaration.origin_country, destination_country=declaration.destination_country,
                 recordation_id=rec.recordation_id, right_type=rec.right_type, mark=rec.title,
                 marks_zh=chinese_marks(rec.title, rec.aliases),
                 holder=HolderRef(id=rec.holder.id, name=rec.holder.name, contact_email=str(rec.holder.contact_email),

@@ -164,6 +164,8 @@ class CaseInput(_Model):
     evidence: str | None = None  # CN application mode: the holder's evidence that infringement is obvious
     opened_by: str | None = None
     declarant: PartyRef | None = None  # who lodged the declaration (a party that may follow its cases)
+    origin_country: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")  # the route (statistics by route)
+    destination_country: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
     # Added with Chinese marks: the recordation's marks in Chinese characters (``chinese_marks``), which
     # documents print beside ``mark``
     marks_zh: list[str] = Field(default_factory=list)

@@ -21,14 +21,15 @@ from shared.contracts.events import ALL_TOPICS
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
-SERVICES = ("intake", "risk", "holds", "notify", "disposal", "guarantees", "cases", "identity")
-KAFKA_SERVICES = tuple(s for s in SERVICES if s != "identity")
+SERVICES = ("intake", "risk", "holds", "notify", "disposal", "guarantees", "cases", "identity", "web")
+KAFKA_SERVICES = tuple(s for s in SERVICES if s not in ("identity", "web"))
 PLATFORM_SECRETS = ("CLIENT_SECRET_CASES", "CLIENT_SECRET_CASE_WORKER", "CLIENT_SECRET_RISK_1")
 IDENTITY_SECRETS = ("IDENTITY_JWKS", "IDENTITY_COOKIE_KEYS", "IDENTITY_ADMIN_PASSWORD")
 NOTIFY_SECRETS = ("WEBHOOK_KEY_ENCRYPTION_SECRET",)  # only notify gets these
 RETIRED_TOKENS = ("INTAKE_API_TOKEN", "OFFICER_API_TOKEN", "SUPERVISOR_API_TOKEN", "SERVICE_API_TOKEN",
                   "DEMO_HOLDER_TOKEN", "HOLDER_TOKEN_SECRET")
-COMPOSE_SECRETS = (*PLATFORM_SECRETS, *IDENTITY_SECRETS, *NOTIFY_SECRETS, "POSTGRES_PASSWORD",
+WEB_SECRETS = ("WEB_SESSION_SECRET", "OBJECT_STORE_ACCESS_KEY", "OBJECT_STORE_SECRET_KEY")
+COMPOSE_SECRETS = (*PLATFORM_SECRETS, *IDENTITY_SECRETS, *NOTIFY_SECRETS, *WEB_SECRETS, "POSTGRES_PASSWORD",
                    "GRAFANA_ADMIN_PASSWORD")
 SECRET_KEY = re.compile(r"TOKEN(?!_URL)|SECRET|PASSWORD|PWD")
 
