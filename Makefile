@@ -10,7 +10,7 @@ STACK := $(PY) -m deploy.local.stack
 export PYTHONPATH := $(CURDIR)
 
 .PHONY: help deps deps-test venv up down restart status logs test test-unit test-workflows test-integration test-e2e \
-        fuzz fuzz-workflows clean contracts token bench bench-risk bench-cases bench-parcels
+        fuzz fuzz-workflows clean contracts contracts-release lint token bench bench-risk bench-cases bench-parcels
 
 help: ## Show the targets
 	@grep -E '^[a-zA-Z0-9_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-18s %s\n", $$1, $$2}'
@@ -50,8 +50,23 @@ logs: venv ## Follow the logs of every process
 deps-test: ## System packages for the tests too (adds Debian's chromium for the console test)
 	@bash deploy/local/install-deps.sh --test
 
-test: deps-test venv ## Run every test (unit, workflow, integration, end-to-end) against a stack of its own
-	@$(PY) -m pytest
+# Files kept in ruff's format (the rest of the code base keeps its own layout).
+FORMATTED := shared/contracts/topics.py shared/contracts/published.py tools tests/timing.py \
+	tests/unit/test_published_contracts.py tests/integration/test_cloudevents.py
+
+lint: venv ## ruff (rules, and format of the files kept formatted) and mypy, as configured in pyproject.toml
+	@$(PY) -m tools.timed lint "$(PY) -m ruff check --quiet ." "$(PY) -m ruff format --check --quiet $(FORMATTED)" \
+		"$(PY) -m mypy"
+
+test: deps-test venv ## Lint, then every test (unit, workflow, integration, end-to-end, fuzz) on a stack of its own; time per suite
+	@$(MAKE) --no-print-directory lint
+	@$(PY) -m pytest -p tests.timing
+
+contracts: venv ## Regenerate contracts/: JSON Schema of every topic, the AsyncAPI document, every service's OpenAPI
+	@$(PY) -m tools.contracts generate
+
+contracts-release: venv ## Freeze each topic's current contract version in contracts/released (once; never rewritten)
+	@$(PY) -m tools.contracts release
 
 test-unit: deps-test venv ## Pure unit tests (documents need the CJK font and poppler)
 	@$(PY) -m pytest tests/unit

@@ -13,7 +13,7 @@ import asyncio
 import logging
 import random
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
@@ -125,7 +125,7 @@ class BatchConsumer:
             "reason": reason, "details": details,
             "source": {"topic": record.topic, "partition": record.partition, "offset": record.offset},
             "key": record.key.decode(errors="replace") if record.key else None,
-            "consumer": f"{self.service}/{self.group_id}", "dead_lettered_at": datetime.now(timezone.utc).isoformat(),
+            "consumer": f"{self.service}/{self.group_id}", "dead_lettered_at": datetime.now(UTC).isoformat(),
             "raw": raw.decode(errors="replace")[:100_000],
         }
         await self.producer.send_and_wait(self.dlq_topic, value=dumps(body), key=record.key)

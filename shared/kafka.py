@@ -3,6 +3,10 @@
 Delivery is at-least-once everywhere; consumers are idempotent (they record applied
 event ids in their own database), so every event takes effect exactly once. Offsets
 are committed only after the database transaction that applied the batch.
+
+Every record the platform publishes carries the CloudEvents attributes as Kafka headers (binary
+content mode: ``ce_specversion``, ``ce_id``, ``ce_source``, ``ce_type``, ``ce_time``, ``content-type``;
+see ``shared.contracts.topics``). Readers never require them.
 """
 
 from __future__ import annotations
@@ -22,7 +26,17 @@ from prometheus_client import Counter
 from sqlalchemy import Table, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from shared.contracts.events import EventEnvelope
+from shared.contracts.events import EventEnvelope, deterministic_event_id
+from shared.contracts.topics import (
+    DeadLetterSourceV1,
+    DeadLetterV1,
+    KafkaHeaders,
+    ce_source,
+    cloudevent_headers,
+    default_ce_type,
+    read_cloudevent,
+    with_cloudevent_headers,
+)
 
 log = logging.getLogger(__name__)
 
@@ -44,8 +58,25 @@ def dumps(obj: Any) -> bytes:
     return json.dumps(obj, separators=(",", ":"), default=str).encode()
 
 
+class CloudEventsProducer(AIOKafkaProducer):
+    """An ``AIOKafkaProducer`` that completes the CloudEvents headers of records sent with only the older
+    ``event_id``/``event_type`` headers (the time is the time of sending). Records with ``ce_id``, or that
+    name no event, are sent as they are."""
+
+    def __init__(self, *, source: str, **config: Any) -> None:
+        super().__init__(**config)
+        self.ce_source = ce_source(source)
+
+    async def send(self, topic: str, value: Any = None, key: Any = None, partition: Any = None,
+                   timestamp_ms: Any = None, headers: KafkaHeaders | None = None) -> Any:
+        headers = with_cloudevent_headers(headers, source=self.ce_source, time=datetime.now(timezone.utc))
+        return await super().send(topic, value=value, key=key, partition=partition, timestamp_ms=timestamp_ms,
+                                  headers=headers)
+
+
 def make_producer(settings) -> AIOKafkaProducer:  # noqa: ANN001
-    return AIOKafkaProducer(
+    return CloudEventsProducer(
+        source=settings.service_name,
         bootstrap_servers=settings.kafka_bootstrap_servers,
         acks="all",
         enable_idempotence=settings.kafka_enable_idempotence,
@@ -78,7 +109,8 @@ async def publish(producer: AIOKafkaProducer, service: str, topic: str, key: str
         topic,
         value=envelope.model_dump_json().encode(),
         key=key.encode(),
-        headers=[("event_id", str(envelope.event_id).encode()), ("event_type", envelope.event_type.encode())],
+        headers=cloudevent_headers(event_id=str(envelope.event_id), event_type=envelope.event_type,
+                                   source=ce_source(envelope.producer or service), time=envelope.occurred_at),
     )
     PRODUCED.labels(service, topic).inc()
 
@@ -196,16 +228,23 @@ class EventConsumer:
             log.warning("dropping unusable record %s@%s/%s: %s", record.topic, record.partition, record.offset, reason)
             return
         raw = record.value or b""
-        body = {
-            "reason": reason,
-            "details": details,
-            "source": {"topic": record.topic, "partition": record.partition, "offset": record.offset},
-            "key": record.key.decode(errors="replace") if record.key else None,
-            "consumer": f"{self.service}/{self.group_id}",
-            "dead_lettered_at": datetime.now(timezone.utc).isoformat(),
-            "raw": raw.decode(errors="replace")[:100_000],
-        }
-        await self.producer.send_and_wait(self.dlq_topic, value=dumps(body), key=record.key)
+        now = datetime.now(timezone.utc)
+        letter = DeadLetterV1(
+            reason=reason,
+            details=None,
+            source=DeadLetterSourceV1(topic=record.topic, partition=record.partition, offset=record.offset),
+            key=record.key.decode(errors="replace") if record.key else None,
+            consumer=f"{self.service}/{self.group_id}",
+            dead_lettered_at=now,
+            raw=raw.decode(errors="replace")[:100_000],
+            cloudevent=read_cloudevent(record.headers),
+        )
+        body = letter.model_dump(mode="json") | {"details": details}
+        event_id = str(deterministic_event_id("dead-letter", record.topic, record.partition, record.offset))
+        await self.producer.send_and_wait(
+            self.dlq_topic, value=dumps(body), key=record.key,
+            headers=cloudevent_headers(event_id=event_id, event_type=default_ce_type(self.dlq_topic),
+                                       source=ce_source(self.service), time=now))
         DEAD_LETTERED.labels(self.service, self.dlq_topic).inc()
         log.warning("dead-lettered %s@%s/%s: %s", record.topic, record.partition, record.offset, reason)
 
@@ -260,13 +299,24 @@ class OutboxRelay:
                 pass
             self._kick.clear()
 
+    def _headers(self, row: Any) -> KafkaHeaders:
+        """CloudEvents headers of an outbox row: from its envelope, or for a contract published as-is
+        (no envelope) the topic's event type and the time the row was written."""
+        value = row.envelope
+        if isinstance(value, dict) and isinstance(value.get("event_type"), str):
+            return cloudevent_headers(event_id=row.event_id, event_type=value["event_type"],
+                                      source=ce_source(str(value.get("producer") or self.service)),
+                                      time=str(value.get("occurred_at") or row.created_at.isoformat()))
+        return cloudevent_headers(event_id=row.event_id, event_type=default_ce_type(row.topic),
+                                  source=ce_source(self.service), time=row.created_at)
+
     async def flush(self, limit: int = 500) -> int:
         """Publish up to ``limit`` pending rows; returns how many were published."""
         o = self.outbox
         async with self.sessionmaker() as session, session.begin():
             rows = (
                 await session.execute(
-                    select(o.c.id, o.c.topic, o.c.key, o.c.envelope, o.c.event_id)
+                    select(o.c.id, o.c.topic, o.c.key, o.c.envelope, o.c.event_id, o.c.created_at)
                     .where(o.c.published_at.is_(None))
                     .order_by(o.c.id)
                     .limit(limit)
@@ -282,7 +332,7 @@ class OutboxRelay:
                         row.topic,
                         value=dumps(row.envelope),
                         key=row.key.encode(),
-                        headers=[("event_id", row.event_id.encode())],
+                        headers=self._headers(row),
                     )
                 )
             await asyncio.gather(*futures)

@@ -5,7 +5,6 @@ import gc
 import sys
 import time
 
-from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI
 from prometheus_client import Histogram
 
@@ -16,7 +15,7 @@ from services.risk.parcels import parse_parcel
 from services.risk.service import AssessmentPipeline, Registry
 from services.risk.settings import Settings
 from shared.contracts.events import TOPIC_CASE_EVENTS, TOPIC_DECLARATIONS, TOPIC_PARCELS
-from shared.kafka import EventConsumer, consumers_ready
+from shared.kafka import CloudEventsProducer, EventConsumer, consumers_ready
 from shared.runtime import service_app
 from shared.temporal import LazyClient
 
@@ -55,8 +54,8 @@ async def on_start(app: FastAPI) -> None:
     await app.state.registry.reload_all()
     app.state.refresh = asyncio.create_task(app.state.registry.refresh_forever(settings.registry_refresh_s))
     # Assessments leave on a producer of their own that lingers less than the shared one (latency).
-    app.state.assessments_producer = AIOKafkaProducer(
-        bootstrap_servers=settings.kafka_bootstrap_servers, acks="all",
+    app.state.assessments_producer = CloudEventsProducer(
+        source="risk", bootstrap_servers=settings.kafka_bootstrap_servers, acks="all",
         enable_idempotence=settings.kafka_enable_idempotence, linger_ms=settings.assessments_linger_ms,
         max_batch_size=262_144, request_timeout_ms=15_000, client_id="risk-assessments")
     await app.state.assessments_producer.start()
