@@ -10,7 +10,7 @@ STACK := $(PY) -m deploy.local.stack
 export PYTHONPATH := $(CURDIR)
 
 .PHONY: help deps deps-test venv up down restart status logs test test-unit test-workflows test-integration test-e2e \
-        fuzz fuzz-workflows clean contracts token bench bench-risk
+        fuzz fuzz-workflows clean contracts token bench bench-risk train simulate-learning
 
 help: ## Show the targets
 	@grep -E '^[a-zA-Z0-9_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-18s %s\n", $$1, $$2}'
@@ -78,6 +78,12 @@ bench: bench-risk ## Run every benchmark (prints figures; not a test)
 
 bench-risk: deps venv ## Risk: matcher cost at 100..100,000 marks, topic throughput vs raw consume, latency at 2,000 lines/s
 	@$(PY) bench/risk.py
+
+train: venv ## Train a targeting model on the labelled lines of the risk database (enters shadow; DATABASE_URL of risk)
+	@$(PY) -m services.risk.learning.train $(if $(SEED),--seed $(SEED))
+
+simulate-learning: venv ## Simulated weeks: rules alone vs rules + a model retrained weekly on outcomes (prints figures)
+	@$(PY) bench/simulate_learning.py $(SIMULATE_ARGS)
 
 token: venv ## Print an access token for curl: make token ROLE=officer [USER=li.na] (make up must be running)
 	@$(PY) -m deploy.local.tokens $(or $(ROLE),officer) $(if $(filter command line,$(origin USER)),$(USER))

@@ -29,6 +29,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from services.risk import lifecycle
 from services.risk.capacity import CapacityGovernor
 from services.risk.history import TraderHistory
+from services.risk.learning.serving import store_features
 from services.risk.matcher import RegistryIndex, describe_marks
 from services.risk.models import Assessment, Recordation, RecordationEvent, TargetingProfile, TargetingProfileVersion
 from services.risk.profiles import ProfileSet, TargetingProfileV1
@@ -503,6 +504,7 @@ class _Row:
     lines: list | None = None  # LineAssessmentV1, for metrics (fresh assessments only)
     office: str | None = None
     profile_hits: list | None = None
+    features: list | None = None  # learning: the lines' feature rows (line_features)
     cases_started: bool = False
     published: bool = False
 
@@ -554,15 +556,27 @@ class AssessmentPipeline:
             unique.setdefault((d.declaration_id, d.revision), d)
         index, context = self.registry.index, self.registry.context()
         now = datetime.now(timezone.utc)
-        rows = []
+        done = []
         for (did, rev), d in unique.items():
             t0 = time.perf_counter()
             assessed, cases, profile_hits = assess(d, index, self.scoring, self.settings.fx_rates_to_cny, context,
                                                    now=now)
             ASSESS_SECONDS.observe(time.perf_counter() - t0)
-            rows.append(_Row(did, rev, assessed.__pydantic_serializer__.to_json(assessed),
+            done.append((d, assessed, cases, profile_hits))
+        # ---- learning: features of every line, the model's points beside the rules (one call per batch)
+        learned: dict[tuple[str, int], list] = {}
+        models = getattr(self.registry, "models", None)
+        if models is not None:
+            for f in models.apply([(d, a) for d, a, _c, _h in done], index, self.settings.fx_rates_to_cny,
+                                  context.red_threshold_for):
+                learned.setdefault((f["declaration_id"], f["revision"]), []).append(f)
+        # ----
+        rows = []
+        for d, assessed, cases, profile_hits in done:
+            key = (d.declaration_id, d.revision)
+            rows.append(_Row(key[0], key[1], assessed.__pydantic_serializer__.to_json(assessed),
                              [c.model_dump(mode="json") for c in cases], lines=assessed.lines,
-                             office=d.customs_office, profile_hits=profile_hits))
+                             office=d.customs_office, profile_hits=profile_hits, features=learned.get(key)))
         return rows
 
     async def store(self, rows: list[_Row]) -> list[_Row]:
@@ -587,6 +601,7 @@ class AssessmentPipeline:
                         "cases": [orjson.dumps(r.case_inputs).decode() for r in rows],
                         "started": [not r.case_inputs for r in rows], "at": datetime.now(timezone.utc),
                     })).all()}
+                await store_features(session, [f for r in rows if r.key in inserted for f in r.features or ()])
                 hits: _Counter = _Counter()
                 for r in rows:
                     if r.key in inserted and r.profile_hits:
