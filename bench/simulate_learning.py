@@ -50,6 +50,7 @@ from shared.contracts.recordation import RecordationV1  # noqa: E402
 CORPUS = Path(__file__).resolve().parents[1] / "tests" / "risk_corpus"
 RATES = {"CNY": Decimal(1), "USD": Decimal("7.10")}
 START = datetime(2026, 9, 7, 1, 0, tzinfo=timezone.utc)
+LAST_TRAINED: dict = {}  # the artefact of the last model trained (for tests)
 EXAMPLES = ["puma suede sneakers", "galaxy s24 ultra smartphone", "beats solo wireless headphones",
             "3M N95 respirator masks", "genuine leather LV keepall bag", "LEGO compatible building blocks"]
 # The planted pattern's goods: (HS, description, unit value USD); the first list before the shift, the second after
@@ -204,6 +205,7 @@ def run(*, weeks: int, lines: int, holdout: int, prevalence: float, control_rate
                           champion=server.champion.booster if server.champion else None)
             row = ModelVersion(version=f"m-{week + 1:04d}", status="shadow", schema=F.SCHEMA,
                                artefact=trained.artefact.encode(), reference=trained.reference, metrics=trained.metrics)
+            LAST_TRAINED["artefact"] = trained.artefact
             ok, failed, _ = gate(trained.metrics, champion_row)
             if ok:
                 champion_row, status = row, f"{row.version} up"

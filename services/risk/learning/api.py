@@ -12,7 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.risk.learning import labels, registry
-from services.risk.learning.tables import LineLabel, ModelVersion
+from services.risk.learning.features import NAMES
+from services.risk.learning.tables import LineFeatures, LineLabel, ModelVersion
 from services.risk.learning.train import train
 from shared.auth import Principal, require, require_office
 from shared.contracts.bounds import DeclarationId, LineNo
@@ -167,3 +168,18 @@ async def reject(version: Version, body: Reasoned, session: Session, request: Re
             raise _error(exc) from exc
     await _refresh(request)
     return view
+
+
+@router.get("/v1/line-features/{declaration_id}", tags=["learning"],
+            summary="Feature vectors stored for a declaration's lines, with the models that scored them")
+async def line_features(declaration_id: DeclarationId, session: Session, who: Officer) -> list[dict]:
+    f = LineFeatures
+    rows = (await session.execute(select(f).where(f.declaration_id == declaration_id)
+                                  .order_by(f.revision, f.line_no))).scalars().all()
+    if rows:
+        require_office(who, rows[0].office, f"declaration {declaration_id}")
+    return [{"declaration_id": r.declaration_id, "revision": r.revision, "line_no": r.line_no, "schema": r.schema,
+             "features": dict(zip(NAMES, r.features)), "rule_score": r.rule_score, "lane": r.lane,
+             "suspected": r.suspected, "random_selection": r.random_selection, "model_version": r.model_version,
+             "model_score": r.model_score, "shadow_version": r.shadow_version, "shadow_score": r.shadow_score,
+             "assessed_at": r.assessed_at.isoformat()} for r in rows]
