@@ -1,7 +1,8 @@
 """The model beside the rules, on the assessment path (vectorised per batch), and its drift metrics.
 
 ``ModelServer.apply`` takes a batch of assessed declarations, builds every line's feature vector, scores all
-lines with the champion in one call (probability and tree SHAP contributions, LightGBM's ``pred_contrib``) and
+lines with the champion in one call (probability; tree SHAP contributions, LightGBM's ``pred_contrib``, for the lines
+the model adds points to or the rules sent to a check) and
 with the shadow model (stored, never used), adds the champion's points to each line's score (``blend``), raises
 the lane where the new score reaches a threshold (never lowers one; only the rules make a line suspected) and
 names the model and its strongest factors in the line's reasons and contributions. It returns the rows stored
@@ -164,19 +165,28 @@ class ModelServer:
         X = np.asarray(vectors, dtype=float)
         champ, shadow = self.champion, self.shadow
         p = contrib = p_shadow = None
+        points = None
         if champ is not None:
-            p = champ.booster.predict(X)
-            contrib = champ.booster.predict(X, pred_contrib=True)
-            MODEL_SCORE.labels("champion").observe(float(p.mean()))
+            p = champ.booster.predict(X, num_threads=1)
+            points = model_points(p, self.weight, self.floor)
+            # Tree SHAP for the lines an officer sees (the model adds points, or the rules sent them to a check);
+            # a green line the model adds nothing to is explained by its probability alone.
+            seen = np.flatnonzero((points > 0) | np.array([a.lane != "green" for _d, _s, a in lines]))
+            contrib = dict(zip(seen.tolist(), champ.booster.predict(X[seen], pred_contrib=True, num_threads=1)
+                               if len(seen) else ()))
+            observe = MODEL_SCORE.labels("champion").observe
+            for v in p.tolist():
+                observe(v)
         if shadow is not None:
-            p_shadow = shadow.booster.predict(X)
-            MODEL_SCORE.labels("shadow").observe(float(p_shadow.mean()))
-        points = model_points(p, self.weight, self.floor) if p is not None else None
+            p_shadow = shadow.booster.predict(X, num_threads=1)
+            observe = MODEL_SCORE.labels("shadow").observe
+            for v in p_shadow.tolist():
+                observe(v)
         rows = []
         for i, (declaration, assessed, a) in enumerate(lines):
             if p is not None:
-                self._explain(declaration, a, float(p[i]), float(points[i]), contrib[i], vectors[i], champ.version,
-                              red_threshold_for)
+                self._explain(declaration, a, float(p[i]), float(points[i]), contrib.get(i), vectors[i],
+                              champ.version, red_threshold_for)
             rows.append({
                 "declaration_id": declaration.declaration_id, "revision": declaration.revision, "line_no": a.line_no,
                 "schema": F.SCHEMA, "features": [None if v != v else v for v in vectors[i]],
@@ -192,9 +202,11 @@ class ModelServer:
 
     def _explain(self, declaration, a, p: float, pts: float, contrib, vec: list, version: str,  # noqa: ANN001
                  red_threshold_for) -> None:  # noqa: ANN001
-        order = np.argsort(-np.abs(contrib[:-1]))[:TOP_FACTORS]
-        factors = ", ".join(f"{F.describe(F.NAMES[j], float(vec[j]))} ({contrib[j]:+.2f})"
-                            for j in order if abs(contrib[j]) >= 0.01)
+        factors = ""
+        if contrib is not None:
+            order = np.argsort(-np.abs(contrib[:-1]))[:TOP_FACTORS]
+            factors = ", ".join(f"{F.describe(F.NAMES[j], float(vec[j]))} ({contrib[j]:+.2f})"
+                                for j in order if abs(contrib[j]) >= 0.01)
         reason = (f"model {version}: probability {p:.2f} of infringement ({pts:+.2f})"
                   + (f"; strongest factors (log-odds): {factors}" if factors else ""))
         a.contributions.append(ContributionV1(signal="model", points=pts, reason=reason))
