@@ -17,6 +17,7 @@ from services.risk.learning.tables import LineFeatures, LineLabel, ModelVersion
 from services.risk.learning.train import train
 from shared.auth import Principal, require, require_office
 from shared.contracts.bounds import DeclarationId, LineNo
+from shared.contracts.text import Text
 from shared.runtime import session_dep
 
 router = APIRouter()
@@ -32,19 +33,19 @@ class ControlResult(BaseModel):
     declaration_id: DeclarationId
     line_no: LineNo
     result: Literal["no_infringement_found", "infringement_found"]
-    note: str | None = Field(default=None, max_length=2000)
+    note: Text | None = Field(default=None, max_length=2000)
 
 
 class Reasoned(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    reason: str = Field(min_length=3, max_length=2000)
+    reason: Text = Field(min_length=3, max_length=2000)
 
 
 class Promote(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    reason: str | None = Field(default=None, max_length=2000)
+    reason: Text | None = Field(default=None, max_length=2000)
 
 
 class TrainRequest(BaseModel):

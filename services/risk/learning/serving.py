@@ -2,7 +2,7 @@
 
 ``ModelServer.apply`` takes a batch of assessed declarations, builds every line's feature vector, scores all
 lines with the champion in one call (probability; tree SHAP contributions, LightGBM's ``pred_contrib``, for the lines
-the model adds points to or the rules sent to a check) and
+the model adds points to) and
 with the shadow model (stored, never used), adds the champion's points to each line's score (``blend``), raises
 the lane where the new score reaches a threshold (never lowers one; only the rules make a line suspected) and
 names the model and its strongest factors in the line's reasons and contributions. It returns the rows stored
@@ -169,9 +169,9 @@ class ModelServer:
         if champ is not None:
             p = champ.booster.predict(X, num_threads=1)
             points = model_points(p, self.weight, self.floor)
-            # Tree SHAP for the lines an officer sees (the model adds points, or the rules sent them to a check);
-            # a green line the model adds nothing to is explained by its probability alone.
-            seen = np.flatnonzero((points > 0) | np.array([a.lane != "green" for _d, _s, a in lines]))
+            # Tree SHAP for the lines the model adds points to; a line it adds nothing to is explained by its
+            # probability alone (the rules' reasons explain it).
+            seen = np.flatnonzero(points > 0)
             contrib = dict(zip(seen.tolist(), champ.booster.predict(X[seen], pred_contrib=True, num_threads=1)
                                if len(seen) else ()))
             observe = MODEL_SCORE.labels("champion").observe

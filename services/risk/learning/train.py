@@ -36,14 +36,14 @@ DRIFT_FEATURES = ("rule_score", "mark_points", "value_ratio", "log_unit_value_cn
 
 def params(seed: int) -> dict:
     return {
-        "objective": "binary", "learning_rate": 0.1, "num_leaves": 15, "min_data_in_leaf": 5,
+        "objective": "binary", "learning_rate": 0.1, "num_leaves": 15, "max_depth": 6, "min_data_in_leaf": 5,
         "min_sum_hessian_in_leaf": 1e-3, "lambda_l2": 1.0, "max_cat_to_onehot": 8, "cat_smooth": 5.0,
         "min_data_per_group": 5, "feature_fraction": 1.0, "bagging_fraction": 1.0, "deterministic": True,
         "force_row_wise": True, "num_threads": 1, "seed": seed, "verbose": -1,
     }
 
 
-ROUNDS = 80
+ROUNDS = 60
 
 
 class TrainingRefused(Exception):
