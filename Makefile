@@ -10,7 +10,7 @@ STACK := $(PY) -m deploy.local.stack
 export PYTHONPATH := $(CURDIR)
 
 .PHONY: help deps deps-test venv up down restart status logs test test-unit test-workflows test-integration test-e2e \
-        fuzz fuzz-workflows clean contracts contracts-release lint token bench bench-risk bench-cases bench-parcels
+        fuzz fuzz-workflows clean contracts contracts-release lint token bench bench-risk bench-cases bench-parcels train simulate-learning
 
 help: ## Show the targets
 	@grep -E '^[a-zA-Z0-9_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-18s %s\n", $$1, $$2}'
@@ -99,6 +99,12 @@ bench-cases: deps venv ## Cases: a burst of 2,000 through hold, notice and reply
 
 bench-parcels: deps venv ## Parcel manifests: peak memory reading 10,000 parcels as a stream, accept time over HTTP
 	@$(PY) bench/parcels.py
+
+train: venv ## Train a targeting model on the labelled lines of the risk database (enters shadow; DATABASE_URL of risk)
+	@$(PY) -m services.risk.learning.train $(if $(SEED),--seed $(SEED))
+
+simulate-learning: venv ## Simulated weeks: rules alone vs rules + a model retrained weekly on outcomes (prints figures)
+	@$(PY) bench/simulate_learning.py $(SIMULATE_ARGS)
 
 token: venv ## Print an access token for curl: make token ROLE=officer [USER=li.na] (make up must be running)
 	@$(PY) -m deploy.local.tokens $(or $(ROLE),officer) $(if $(filter command line,$(origin USER)),$(USER))

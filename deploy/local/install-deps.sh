@@ -29,6 +29,7 @@ have_pg || need+=(postgresql)
 have_lib libpango-1.0.so.0 || need+=(libpango-1.0-0)
 have_lib libpangoft2-1.0.so.0 || need+=(libpangoft2-1.0-0)
 have_lib libharfbuzz-subset.so.0 || need+=(libharfbuzz-subset0)
+have_lib libgomp.so.1 || need+=(libgomp1)  # LightGBM, the risk service's targeting model
 have_cjk_font || need+=(fonts-noto-cjk fontconfig)
 if [ "${1:-}" = "--test" ]; then
   command -v chromium >/dev/null 2>&1 || need+=(chromium)

@@ -253,8 +253,11 @@ async def delete_profile(profile_id: ProfileId, session: Session, request: Reque
 async def assess(body: DeclarationV1, request: Request, _: Officer) -> dict:
     registry = request.app.state.registry
     settings = request.app.state.settings
+    context = registry.context()
     assessed, _cases, _hits = service.assess(body, registry.index, request.app.state.pipeline.scoring,
-                                             settings.fx_rates_to_cny, registry.context())
+                                             settings.fx_rates_to_cny, context)
+    if getattr(registry, "models", None) is not None:  # learning: the champion beside the rules, as on the topic
+        registry.models.apply([(body, assessed)], registry.index, settings.fx_rates_to_cny, context.red_threshold_for)
     return {"declaration_id": assessed.declaration_id, "revision": assessed.revision,
             "lines": [line.model_dump(mode="json", exclude={"case_id"}) for line in assessed.lines]}
 

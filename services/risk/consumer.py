@@ -22,6 +22,7 @@ from prometheus_client import Counter
 from pydantic import ValidationError
 
 from services.risk.history import TraderHistory
+from services.risk.learning import labels
 from services.risk.service import BATCH_SECONDS, STAGE_SECONDS, AssessmentPipeline
 from shared.contracts.declaration import DeclarationV1
 from shared.contracts.events import CaseEventV1, EventEnvelope
@@ -244,6 +245,7 @@ def case_events_handler(sessionmaker, history: TraderHistory):  # noqa: ANN001, 
             raise PoisonMessage("unreadable case event", str(exc)) from exc
         async with sessionmaker() as session, session.begin():
             grown = await history.apply(session, event_id=str(envelope.event_id), topic=record.topic, event=event)
+            await labels.apply_case_event(session, event_id=str(envelope.event_id), event=event)  # learning
         history.bump(*grown)
 
     return handle

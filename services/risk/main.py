@@ -9,6 +9,10 @@ from fastapi import FastAPI
 from prometheus_client import Histogram
 
 from services.risk.api import router
+from services.risk.learning import jobs as learning_jobs
+from services.risk.learning.api import router as learning_router
+from services.risk.learning.serving import ModelServer
+from services.risk.learning.settings import LearningSettings
 from services.risk.capacity import CapacityGovernor
 from services.risk.consumer import DeclarationBatchConsumer, case_events_handler
 from services.risk.parcels import parse_parcel
@@ -20,6 +24,7 @@ from shared.runtime import service_app
 from shared.temporal import LazyClient
 
 settings = Settings()
+learning = LearningSettings()
 
 GC_PAUSE = Histogram("ipr_risk_gc_pause_seconds", "Garbage-collector pauses of the risk service", ["generation"],
                      buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5))
@@ -52,6 +57,16 @@ async def on_start(app: FastAPI) -> None:
                                 min_samples=settings.capacity_min_samples)
     app.state.registry = Registry(rt.sessionmaker, capacity=capacity)
     await app.state.registry.reload_all()
+    # learning: the champion and the shadow model beside the rules, their refresh and scheduled training
+    app.state.registry.models = ModelServer(weight=learning.model_weight, floor=learning.model_floor,
+                                            red_threshold=settings.red_threshold,
+                                            yellow_threshold=settings.yellow_threshold,
+                                            enabled=learning.learning_enabled)
+    await app.state.registry.models.refresh(rt.sessionmaker)
+    app.state.learning = asyncio.create_task(learning_jobs.run(
+        app.state.registry.models, rt.sessionmaker, refresh_s=learning.model_refresh_s,
+        train_every_s=learning.learning_train_every_s, seed=learning.learning_seed,
+        red_threshold=settings.red_threshold))
     app.state.refresh = asyncio.create_task(app.state.registry.refresh_forever(settings.registry_refresh_s))
     # Assessments leave on a producer of their own that lingers less than the shared one (latency).
     app.state.assessments_producer = CloudEventsProducer(
@@ -78,6 +93,7 @@ async def on_start(app: FastAPI) -> None:
 
 async def on_stop(app: FastAPI) -> None:
     app.state.refresh.cancel()
+    app.state.learning.cancel()
     app.state.case_starter.cancel()
     for consumer in app.state.consumers:
         await consumer.stop()
@@ -92,7 +108,7 @@ app = service_app(
     "against the active recorded rights of its jurisdiction, scores it with reasons and a lane, publishes "
     "risk.assessments.v1 (declarations) and customs.parcel-results.v1 (parcels) and opens the cases of "
     "suspected lines.",
-    routers=[router],
+    routers=[router, learning_router],
     on_start=on_start,
     on_stop=on_stop,
     extra_readiness=lambda app: [*consumers_ready(app.state.consumers), app.state.temporal.check],

@@ -33,6 +33,7 @@ from services.risk import lifecycle
 from services.risk.capacity import CapacityGovernor
 from services.risk.history import TraderHistory
 from services.risk.campaigns import CampaignSet, CampaignV1
+from services.risk.learning.serving import store_features
 from services.risk.matcher import RegistryIndex, describe_marks
 from services.risk.models import (
     Assessment,
@@ -690,6 +691,7 @@ class _Row:
     lines: list | None = None  # LineAssessmentV1, for metrics (fresh assessments only)
     office: str | None = None
     profile_hits: list | None = None
+    features: list | None = None  # learning: the lines' feature rows (line_features)
     cases_started: bool = False
     published: bool = False
     parcel: dict | None = None  # a parcel of a manifest: its route (manifest id, parcel no, waybill)
@@ -754,18 +756,30 @@ class AssessmentPipeline:
         index, context = self.registry.index, self.registry.context()
         now = datetime.now(timezone.utc)
         today: dict[str, date] = {}
-        rows = []
+        done = []
         for (did, rev), item in unique.items():
             d = item.declaration if isinstance(item, ParcelConsignment) else item
             t0 = time.perf_counter()
             assessed, cases, profile_hits = assess(d, index, self.scoring, self.settings.fx_rates_to_cny, context,
                                                    now=now)
             ASSESS_SECONDS.observe(time.perf_counter() - t0)
-            row = _Row(did, rev, assessed.__pydantic_serializer__.to_json(assessed),
+            done.append((item, d, assessed, cases, profile_hits))
+        # ---- learning: features of every line, the model's points beside the rules (one call per batch)
+        learned: dict[tuple[str, int], list] = {}
+        models = getattr(self.registry, "models", None)
+        if models is not None:
+            for f in models.apply([(d, a) for _i, d, a, _c, _h in done], index, self.settings.fx_rates_to_cny,
+                                  context.red_threshold_for):
+                learned.setdefault((f["declaration_id"], f["revision"]), []).append(f)
+        # ----
+        rows = []
+        for item, d, assessed, cases, profile_hits in done:
+            row = _Row(d.declaration_id, d.revision, assessed.__pydantic_serializer__.to_json(assessed),
                        [c.model_dump(mode="json") for c in cases], lines=assessed.lines,
                        office=d.customs_office, profile_hits=profile_hits, seller_key=seller_key(d),
                        platform_id=d.platform.id if getattr(d, "platform", None) is not None else None,
-                       day=calendar_for(d.jurisdiction).local_date(d.submitted_at), assessed=assessed)
+                       day=calendar_for(d.jurisdiction).local_date(d.submitted_at), assessed=assessed,
+                       features=learned.get((d.declaration_id, d.revision)))
             row.quota_day = today.get(d.jurisdiction) or today.setdefault(d.jurisdiction, today_in(d.jurisdiction, now))
             if isinstance(item, ParcelConsignment):
                 row.parcel = item.route
@@ -796,6 +810,7 @@ class AssessmentPipeline:
                         "started": [not r.case_inputs for r in rows], "at": datetime.now(timezone.utc),
                         "parcels": [orjson.dumps(r.parcel).decode() if r.parcel else None for r in rows],
                     })).all()}
+                await store_features(session, [f for r in rows if r.key in inserted for f in r.features or ()])
                 hits: _Counter = _Counter()
                 for r in rows:
                     if r.key in inserted and r.profile_hits:

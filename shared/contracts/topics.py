@@ -23,7 +23,6 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, create_model
 
 from shared.contracts.bounds import CaseId, Count, DeclarationId, ManifestId, Timestamp
 from shared.contracts.declaration import DeclarationV1
-from shared.contracts.parcels import ParcelRecordV1, ParcelResultV1
 from shared.contracts.events import (
     TOPIC_ASSESSMENTS,
     TOPIC_CASE_EVENTS,
@@ -38,6 +37,7 @@ from shared.contracts.events import (
     HoldEventV1,
     RiskAssessedV1,
 )
+from shared.contracts.parcels import ParcelRecordV1, ParcelResultV1
 
 # ------------------------------------------------------------------ CloudEvents (Kafka binding, binary mode)
 
@@ -232,7 +232,7 @@ class TopicContract:
 TOPICS: tuple[TopicContract, ...] = (
     TopicContract(
         topic=TOPIC_DECLARATIONS,
-        version="1.1.0",  # 1.1: e-commerce fields (platform, seller, order, waybill, supervision mode), declared IP status
+        version="1.1.0",  # 1.1: e-commerce fields (platform, seller, order, waybill, mode), declared IP status
         title="Customs declarations",
         description="Declarations as clearance systems send them, one record per declaration revision. Clearance "
         "systems may publish here directly; declarations received over HTTP are published by intake.",
