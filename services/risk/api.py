@@ -154,8 +154,9 @@ async def amend(recordation_id: RecordationId, body: AmendCommand, session: Sess
     if who.role == "rights_holder":
         await _holders_own(session, recordation_id, who)
         row = await session.get(Recordation, recordation_id)
+        status = row.status if row is not None else None  # read before the rollback expires the row
         await session.rollback()
-        if row.status != "pending" and set(body.changes) - lifecycle.HOLDER_AMENDABLE_ACTIVE:
+        if status != "pending" and set(body.changes) - lifecycle.HOLDER_AMENDABLE_ACTIVE:
             raise HTTPException(403, detail={"code": "amendment_needs_customs",
                                              "message": "on an active recordation a rights holder changes its "
                                                         "identification guide only; other changes go through customs"})

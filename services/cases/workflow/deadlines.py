@@ -27,6 +27,8 @@ async def wait_until(f: CaseFile, condition: Callable[[], bool], due_at: datetim
     await flush(f)
     if condition():
         return True
+    if f.four_eyes:
+        return await _wait_writing_entries(f, condition, due_at)
     remaining = due_at - workflow.now()
     if remaining <= timedelta(0):
         return False
@@ -35,6 +37,23 @@ async def wait_until(f: CaseFile, condition: Callable[[], bool], due_at: datetim
         return True
     except asyncio.TimeoutError:
         return condition()
+
+
+async def _wait_writing_entries(f: CaseFile, condition: Callable[[], bool], due_at: datetime) -> bool:
+    """As ``wait_until``, and what a signal adds to the history meanwhile (a proposal waiting for approval, a
+    refusal, an ignored signal) is written to the audit trail at once, so the worklist and every reader of
+    the case events see it while the case waits (cases started under ``case-four-eyes``)."""
+    while True:
+        remaining = due_at - workflow.now()
+        if remaining <= timedelta(0):
+            return condition()
+        try:
+            await workflow.wait_condition(lambda: condition() or len(f.history) > f.recorded_upto, timeout=remaining)
+        except asyncio.TimeoutError:
+            return condition()
+        if condition():
+            return True
+        await flush(f)
 
 
 def open_deadline(f: CaseFile, name: str, start: datetime, *, amount: int | None = None, basis: str | None = None,
