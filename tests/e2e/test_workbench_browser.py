@@ -491,6 +491,8 @@ async def test_failed_and_stuck_cases_escalations_and_every_page_in_both_languag
             await holder.goto(f"{web}/portal/recordations/{rid}")
             await holder.wait_for_selector(".guide img.thumb")
             await doc_shot(holder, stack, "recordation", lang)
+        for page in (officer, supervisor, holder):  # the language is kept per account: leave them in English
+            await switch_language(page, "en")
 
         # ---- the supervisor repairs the failed case on its page
         await supervisor.fill("#repair-form input[name=reason]", "terminated by mistake; reset to the last good point")
