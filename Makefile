@@ -10,7 +10,7 @@ STACK := $(PY) -m deploy.local.stack
 export PYTHONPATH := $(CURDIR)
 
 .PHONY: help deps deps-test venv up down restart status logs test test-unit test-workflows test-integration test-e2e \
-        clean contracts holder-token bench bench-risk
+        clean contracts holder-token bench bench-risk bench-broker backup restore
 
 help: ## Show the targets
 	@grep -E '^[a-zA-Z0-9_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-18s %s\n", $$1, $$2}'
@@ -32,13 +32,20 @@ up: deps venv ## Install what is missing, start the whole system in the backgrou
 down: ## Stop everything `make up` started
 	@test -x $(PY) && $(STACK) down || true
 
-restart: down up ## Stop and start again (data is kept)
+restart: down up ## Stop and start again (data is kept: databases, Temporal, and the broker's topics, offsets and dead letters in .data/)
 
 status: venv ## Show which processes run and whether each service is ready
 	@$(STACK) status || true
 
 logs: venv ## Follow the logs of every process
 	@$(STACK) logs
+
+backup: venv ## Copy every database, Temporal's and the broker's data to backups/dev/<time>/ (the stack may run)
+	@$(STACK) backup $(if $(BACKUP),--to $(BACKUP),)
+
+restore: deps venv ## Replace all data with a backup and start again: make restore BACKUP=backups/dev/<time>
+	@test -n "$(BACKUP)" || { echo "usage: make restore BACKUP=backups/dev/<time>"; exit 2; }
+	@$(STACK) restore --from $(BACKUP)
 
 deps-test: ## System packages for the tests too (adds Debian's chromium for the console test)
 	@bash deploy/local/install-deps.sh --test
@@ -58,13 +65,16 @@ test-integration: deps venv ## Services against real PostgreSQL, broker and Temp
 test-e2e: deps-test venv ## A declaration through the whole running system
 	@$(PY) -m pytest tests/e2e
 
-bench: bench-risk ## Run every benchmark (prints figures; not a test)
+bench: bench-risk bench-broker ## Run every benchmark (prints figures; not a test)
 
 bench-risk: deps venv ## Risk: matcher cost at 100..100,000 marks, topic throughput vs raw consume, latency at 2,000 lines/s
 	@$(PY) bench/risk.py
 
+bench-broker: venv ## Broker: produce and consume rates with durable (s3) storage beside memory storage
+	@$(PY) bench/broker.py
+
 holder-token: venv ## Issue a rights-holder token: make holder-token HOLDER=RH-0002
 	@set -a; . ./.env; set +a; $(PY) -m shared.auth $(HOLDER)
 
-clean: down ## Stop everything and delete local data (.data, .data-test)
+clean: down ## Stop everything and delete local data (.data, .data-test: databases, Temporal, broker); backups/ stays
 	rm -rf .data .data-test .data-test-* .data-bench-*

@@ -127,7 +127,7 @@ def start_infra(profile, *, fresh: bool = True):  # noqa: ANN001, ANN201
         shutil.rmtree(profile.data, ignore_errors=True)
     sec = stack.load_secrets(profile)
     stack.start_postgres(profile, sec)
-    stack.start_broker(profile)
+    stack.start_broker(profile, sec)
     stack.start_temporal(profile)
     stack.run([sys.executable, "-m", "shared.migrate", "risk"], env=stack.service_env(profile, sec, "risk"), cwd=ROOT)
     return sec

@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from fastapi.responses import FileResponse, RedirectResponse
 
 from services.cases.api import escalations_router, router
+from services.cases.models import outbox
 from services.cases.rules_api import router as rules_router
 from services.cases.settings import Settings
 from shared.runtime import service_app
@@ -33,6 +34,7 @@ app = service_app(
     "Temporal workflow; customs' determinations, court assistance notices and guarantees sent to it as signals; "
     "and the officers' web console at /console.",
     routers=[router, rules_router, escalations_router],
+    outbox=outbox,
     on_start=on_start,
     on_stop=on_stop,
     extra_readiness=lambda app: [app.state.temporal.check],

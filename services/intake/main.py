@@ -1,31 +1,49 @@
 """Intake service: accepts declarations from clearance systems (HTTP and Kafka) and publishes them for risk."""
 
+from datetime import timedelta
+
 from fastapi import FastAPI
 
+from services.intake import service
 from services.intake.api import router
 from services.intake.consumer import assessments_handler, case_events_handler, declarations_handler
 from services.intake.models import outbox
 from services.intake.settings import Settings
-from shared.contracts.events import TOPIC_ASSESSMENTS, TOPIC_CASE_EVENTS, TOPIC_DECLARATIONS, TOPIC_DECLARATIONS_DLQ
+from shared.contracts.events import TOPIC_ASSESSMENTS, TOPIC_CASE_EVENTS, TOPIC_DECLARATIONS
 from shared.kafka import EventConsumer, consumers_ready
 from shared.runtime import service_app
+from shared.supervise import loop_every
 
 settings = Settings()
 
 
 async def on_start(app: FastAPI) -> None:
     rt = app.state.runtime
+    health = rt.health()
     app.state.consumers = [
         EventConsumer(settings=settings, topics=[TOPIC_DECLARATIONS], group_id="intake-declarations",
-                      handler=declarations_handler(rt.sessionmaker), producer=rt.producer,
-                      dlq_topic=TOPIC_DECLARATIONS_DLQ),
+                      handler=declarations_handler(rt.sessionmaker), producer=rt.producer, health=health),
+        # An assessment can overtake the declaration it assesses when both came by the topic: wait longer
+        # for the declaration before giving up on the record.
         EventConsumer(settings=settings, topics=[TOPIC_ASSESSMENTS], group_id="intake-assessments",
-                      handler=assessments_handler(rt.sessionmaker), producer=rt.producer),
+                      handler=assessments_handler(rt.sessionmaker), producer=rt.producer, health=health,
+                      max_attempts=12),
         EventConsumer(settings=settings, topics=[TOPIC_CASE_EVENTS], group_id="intake-case-events",
-                      handler=case_events_handler(rt.sessionmaker), producer=rt.producer),
+                      handler=case_events_handler(rt.sessionmaker), producer=rt.producer, health=health),
     ]
     for consumer in app.state.consumers:
         await consumer.start()
+
+    async def reconcile() -> None:
+        async with rt.sessionmaker() as session, session.begin():
+            queued = await service.republish_unassessed(
+                session, older_than=timedelta(seconds=settings.reconcile_after_s),
+                max_republish=settings.reconcile_max_republish)
+        if queued:
+            rt.kick()
+
+    rt.supervise("reconcile-declarations", loop_every(reconcile, every=settings.reconcile_interval_s,
+                                                      what="publishing unassessed declarations again"))
 
 
 async def on_stop(app: FastAPI) -> None:
@@ -38,7 +56,8 @@ app = service_app(
     title="IPR intake service",
     description="Accepts customs declarations (contract declaration.v1) from clearance systems over HTTP or "
     "the customs.declarations.v1 topic, validates them strictly, stores each revision once and publishes it "
-    "for risk assessment. Bad records on the topic go to customs.declarations.v1.dlq with the reason.",
+    "for risk assessment. Bad records on the topic go to customs.declarations.v1.dlq with the reason. A "
+    "declaration still unassessed after RECONCILE_AFTER_S is published again.",
     routers=[router],
     outbox=outbox,
     on_start=on_start,

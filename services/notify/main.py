@@ -1,7 +1,5 @@
 """Notify service: written notices to rights holders by e-mail and webhook, and their replies."""
 
-import asyncio
-
 from fastapi import FastAPI
 
 from services.notify import service
@@ -15,11 +13,13 @@ settings = Settings()
 
 async def on_start(app: FastAPI) -> None:
     app.state.temporal = LazyClient(settings.temporal_address, settings.temporal_namespace)
-    app.state.resignal = asyncio.create_task(service.resignal_pending(app.state.temporal, app.state.runtime.sessionmaker))
+    runtime = app.state.runtime
 
+    async def resignal(up) -> None:  # noqa: ANN001
+        up()
+        await service.resignal_pending(app.state.temporal, runtime.sessionmaker)
 
-async def on_stop(app: FastAPI) -> None:
-    app.state.resignal.cancel()
+    runtime.supervise("resignal-replies", resignal)
 
 
 app = service_app(
@@ -29,6 +29,5 @@ app = service_app(
     "delivery, and takes the holder's authenticated reply, which it forwards to the case workflow.",
     routers=[router],
     on_start=on_start,
-    on_stop=on_stop,
     extra_readiness=lambda app: [app.state.temporal.check],
 )

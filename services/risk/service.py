@@ -39,6 +39,7 @@ from shared.contracts.events import TOPIC_ASSESSMENTS, RiskAssessedV1, determini
 from shared.contracts.recordation import RecordationV1
 from shared.fx import to_cny
 from shared.kafka import PRODUCED
+from shared.supervise import Backoff, describe
 from shared.rules.calendar import calendar_for
 
 log = logging.getLogger(__name__)
@@ -126,18 +127,12 @@ class Registry:
         await self.reload_profiles()
         await self.history.reload()
 
-    async def refresh_forever(self, every: float) -> None:
-        while True:
-            await asyncio.sleep(every)
-            try:
-                await expire_lapsed(self.sessionmaker)
-                await self.reload(force=False)
-                await self.reload_profiles()
-                await self.history.reload()
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # noqa: BLE001
-                log.exception("registry refresh failed")
+    async def refresh(self) -> None:
+        """Expire lapsed recordations and pick up what other replicas changed (run periodically)."""
+        await expire_lapsed(self.sessionmaker)
+        await self.reload(force=False)
+        await self.reload_profiles()
+        await self.history.reload()
 
 
 # ---------------------------------------------------------------- registry
@@ -489,12 +484,14 @@ class AssessmentPipeline:
                         [{"pid": pid, "n": n} for pid, n in hits.items()])
                 lost = [r.key for r in rows if r.key not in inserted]
                 stored: list[_Row] = []
-                if lost:  # assessed before (redelivery, or another replica was first): deliver what was stored
+                if lost:
+                    # Assessed before (redelivery, another replica was first, or intake published the revision
+                    # again because its assessment never arrived): not assessed again, but what was stored is
+                    # published again with the same event id, which consumers that had it drop.
                     for x in (await session.execute(
-                            select(a.declaration_id, a.revision, a.result, a.case_inputs, a.published_at)
+                            select(a.declaration_id, a.revision, a.result, a.case_inputs)
                             .where(tuple_(a.declaration_id, a.revision).in_(lost)))).all():
-                        if x.published_at is None:
-                            stored.append(_Row(x.declaration_id, x.revision, orjson.dumps(x.result), x.case_inputs))
+                        stored.append(_Row(x.declaration_id, x.revision, orjson.dumps(x.result), x.case_inputs))
         except BaseException:
             self._marks = marks + self._marks
             raise
@@ -601,19 +598,23 @@ class CaseStarter:
                 .values(cases_started_at=datetime.now(timezone.utc)))
         return len(rows)
 
-    async def run_forever(self, idle: float = 1.0) -> None:
-        attempt = 0
+    async def run_forever(self, up=None, idle: float = 1.0) -> None:  # noqa: ANN001
+        """Start cases as assessments are stored; the body of a supervised loop."""
+        if up is not None:
+            up()
+        backoff = Backoff(initial=0.2, cap=30.0)
         while True:
             try:
                 while await self.run_once() > 0:
                     pass
-                attempt = 0
+                backoff.reset()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - Temporal or database away: try again
-                attempt += 1
-                log.warning("starting cases failed (attempt %d): %s: %s", attempt, type(exc).__name__, exc)
-                await asyncio.sleep(min(30.0, 0.2 * 2 ** min(attempt, 8)))
+                delay = backoff.next_delay()
+                log.warning("starting cases failed (attempt %d), retrying in %.1fs: %s", backoff.attempt, delay,
+                            describe(exc))
+                await asyncio.sleep(delay)
                 continue
             try:
                 await asyncio.wait_for(self._kick.wait(), timeout=idle)
