@@ -191,6 +191,9 @@ def service_env(profile: Profile, sec: dict[str, str], service: str | None) -> d
             "WORKER_METRICS_PORT": str(profile.worker_metrics_port),
         }
     )
+    if profile.name != "dev":
+        # Tests look for lost records and unassessed declarations within seconds, not minutes.
+        env.update({"OUTBOX_VERIFY_INTERVAL_S": "2", "RECONCILE_INTERVAL_S": "2", "KAFKA_PROBE_INTERVAL_S": "2"})
     if service:
         env["SERVICE_NAME"] = service
         env["DATABASE_URL"] = database_url(profile, sec, service)

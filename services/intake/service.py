@@ -177,10 +177,9 @@ async def republish_unassessed(session: AsyncSession, *, older_than: timedelta, 
                                                        "was received", "time": row.republished,
                                              "actor": "system:intake-reconciliation"}))
     REPUBLISHED.inc(len(rows))
-    counts = dict((await session.execute(
-        select(Declaration.republished >= max_republish, func.count())
-        .where(Declaration.status == "received", Declaration.received_at < cutoff)
-        .group_by(Declaration.republished >= max_republish))).all())
-    UNASSESSED.labels("false").set(counts.get(False, 0))
-    UNASSESSED.labels("true").set(counts.get(True, 0))
+    waiting, given_up = (await session.execute(
+        select(func.count(), func.count().filter(Declaration.republished >= max_republish))
+        .where(Declaration.status == "received", Declaration.received_at < cutoff))).one()
+    UNASSESSED.labels("false").set(waiting - given_up)
+    UNASSESSED.labels("true").set(given_up)
     return len(rows)
