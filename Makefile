@@ -53,7 +53,7 @@ deps-test: ## System packages for the tests too (adds Debian's chromium for the 
 test: deps-test venv ## Run every test (unit, workflow, integration, end-to-end) against a stack of its own
 	@$(PY) -m pytest
 
-test-unit: venv ## Pure unit tests
+test-unit: deps-test venv ## Pure unit tests (and promtool on the alert rules)
 	@$(PY) -m pytest tests/unit
 
 test-workflows: venv ## Case workflow under Temporal's time-skipping test server

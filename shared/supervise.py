@@ -21,10 +21,10 @@ from prometheus_client import Counter, Gauge
 
 log = logging.getLogger(__name__)
 
-TASK_UP = Gauge("ipr_background_task_up", "1 while a supervised background loop runs, 0 while it is down",
-                ["service", "task"])
+TASK_UP = Gauge("ipr_background_task_up", "1 while a supervised background loop runs, 0 while it is down "
+                "(kind: consumer, outbox, loop)", ["service", "task", "kind"])
 TASK_RESTARTS = Counter("ipr_background_task_restarts_total", "Supervised background loops started again after "
-                        "they stopped", ["service", "task", "error"])
+                        "they stopped", ["service", "task", "kind", "error"])
 
 T = TypeVar("T")
 
@@ -98,7 +98,13 @@ class Supervised:
         self.restarts = 0
         self._task: asyncio.Task | None = None
         self._stopping = False
-        TASK_UP.labels(service, name).set(0)
+        self._up = TASK_UP.labels(service, name, self.metric_kind)
+        self._up.set(0)
+
+    @property
+    def metric_kind(self) -> str:
+        """The ``kind`` label: ``consumer``, ``outbox`` or ``loop``."""
+        return {"consumer": "consumer", "outbox relay": "outbox"}.get(self.kind, "loop")
 
     def start(self) -> None:
         self._stopping = False
@@ -117,7 +123,7 @@ class Supervised:
     def _set_up(self, up: bool, reason: str | None = None) -> None:
         self.up = up
         self.reason = None if up else reason
-        TASK_UP.labels(self.service, self.name).set(1 if up else 0)
+        self._up.set(1 if up else 0)
 
     async def _supervise(self) -> None:
         while not self._stopping:
@@ -141,7 +147,7 @@ class Supervised:
                 self.backoff.reset()
             delay = self.backoff.next_delay()
             self.restarts += 1
-            TASK_RESTARTS.labels(self.service, self.name, error).inc()
+            TASK_RESTARTS.labels(self.service, self.name, self.metric_kind, error).inc()
             self._set_up(False, f"{reason} (restart {self.restarts} in {delay:.1f}s)")
             log.warning("%s %s starts again in %.1fs", self.kind, self.name, delay)
             await asyncio.sleep(delay)

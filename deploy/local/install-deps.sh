@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the system packages the embedded stack needs, only when they are missing.
 # PostgreSQL server from Debian; everything else comes from PyPI into .venv.
-# With --test also Debian's chromium, which the console's browser test drives.
+# With --test also Debian's chromium, which the console's browser test drives, and Debian's
+# prometheus package for promtool, which checks and unit-tests the alert rules.
 set -euo pipefail
 
 have_pg() {
@@ -15,6 +16,9 @@ have_pg || need+=(postgresql)
 "$PY" -c "import ensurepip, venv" >/dev/null 2>&1 || need+=("python3-venv")
 if [ "${1:-}" = "--test" ] && ! command -v chromium >/dev/null 2>&1; then
   need+=(chromium)
+fi
+if [ "${1:-}" = "--test" ] && ! command -v promtool >/dev/null 2>&1; then
+  need+=(prometheus)
 fi
 if [ "${#need[@]}" -eq 0 ]; then
   exit 0
@@ -34,6 +38,10 @@ if command -v pg_lsclusters >/dev/null 2>&1; then
   pg_lsclusters -h 2>/dev/null | awk '{print $1, $2}' | while read -r ver name; do
     $SUDO pg_ctlcluster "$ver" "$name" stop >/dev/null 2>&1 || true
   done
+fi
+# Only promtool is wanted from the prometheus package: a Prometheus server it may have started is not.
+if [[ " ${need[*]} " == *" prometheus "* ]] && command -v systemctl >/dev/null 2>&1; then
+  $SUDO systemctl disable --now prometheus prometheus-node-exporter >/dev/null 2>&1 || true
 fi
 have_pg || { echo "[deps] PostgreSQL install failed" >&2; exit 1; }
 echo "[deps] installed ${need[*]}"
