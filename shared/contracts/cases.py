@@ -48,6 +48,14 @@ def case_id_for(declaration_id: str, line_no: int) -> str:
     return f"IPR-{declaration_id}-L{line_no}"
 
 
+DeadlineStatus = Literal["pending", "met", "lapsed", "cancelled"]
+HoldAction = Literal["detain", "release", "confiscate", "hand_to_court", "destroy", "forfeit"]
+NoticeKind = Literal["suspension", "detention", "cannot_determine", "confiscation", "release", "court_handover",
+                     "application_needed", "confirmation_needed", "declarant_objected", "hearing_right",
+                     "police_referral", "disclosure", "destruction", "forfeiture", "escalation", "guarantee_refused"]
+DispositionOutcome = Literal["release", "confiscation", "handed_to_court", "destruction", "forfeiture"]
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
@@ -178,7 +186,7 @@ class Deadline(_Model):
     start: date
     due_date: date
     due_at: datetime
-    status: Literal["pending", "met", "lapsed", "cancelled"] = "pending"
+    status: DeadlineStatus = "pending"
     unit: str = "working_days"
     basis: str | None = None
     escalate_at: datetime | None = None
@@ -236,7 +244,7 @@ class PlaceHoldRequest(_Model):
 class HoldActionRequest(_Model):
     idempotency_key: str
     hold_id: str
-    action: Literal["detain", "release", "confiscate", "hand_to_court", "destroy", "forfeit"]
+    action: HoldAction
     reason: str
     on_behalf_of: str | None = None
 
@@ -249,9 +257,7 @@ class HoldResult(_Model):
 class NoticeRequest(_Model):
     idempotency_key: str
     case_id: str
-    kind: Literal["suspension", "detention", "cannot_determine", "confiscation", "release", "court_handover",
-                  "application_needed", "confirmation_needed", "declarant_objected", "hearing_right",
-                  "police_referral", "disclosure", "destruction", "forfeiture", "escalation", "guarantee_refused"]
+    kind: NoticeKind
     holder: HolderRef
     subject: str
     body: str
@@ -269,7 +275,7 @@ class DispositionRequest(_Model):
     idempotency_key: str
     case_id: str
     jurisdiction: str
-    outcome: Literal["release", "confiscation", "handed_to_court", "destruction", "forfeiture"]
+    outcome: DispositionOutcome
     goods_value: Decimal = Field(ge=0)
     currency: str
     right_type: str

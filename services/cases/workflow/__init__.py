@@ -1,0 +1,26 @@
+"""The case workflow: the legal process of one suspected infringement on one declaration line.
+
+One workflow type (``CaseWorkflow``) runs every procedure; the jurisdiction's rule pack
+supplies deadlines, guarantee and fine formulas, thresholds and the disposal order. The
+workflow orchestrates; the step services act. Every step is an activity calling the owning
+service with an idempotency key born here. Every deadline is a durable timer at the end of
+its last day in the jurisdiction's calendar, and supervisors are alerted a set time before
+it lapses.
+
+Modules:
+    definition    the workflow class: signals, the state query, dispatch by version/jurisdiction/mode
+    state         CaseFile, what a running case knows, and the query snapshot
+    calls         typed calls of the activities in ``services.cases.activities``
+    history       transitions and writing the history to the audit trail
+    deadlines     deadlines, waiting on them, escalation timers
+    notices       sending notices; ``texts`` holds their wording
+    holds         the hold on the goods
+    guarantees    the holder's guarantee and the patent counter-guarantee
+    disposition   disposition, release and the end state
+    procedures/   cn, eu, us: one module per jurisdiction's procedure
+    v1            the legacy v1 path, fenced off with its own state (cases started before v2)
+"""
+
+from services.cases.workflow.definition import PATCH_V2, CaseWorkflow
+
+__all__ = ["PATCH_V2", "CaseWorkflow"]

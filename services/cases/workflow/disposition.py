@@ -1,0 +1,50 @@
+"""How a case ends: the disposition recorded at the disposal service, the release, the final state."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from temporalio import workflow
+
+from services.cases.workflow import calls
+from services.cases.workflow.deadlines import close_pending
+from services.cases.workflow.guarantees import settle
+from services.cases.workflow.history import flush, transition
+from services.cases.workflow.holds import hold
+from services.cases.workflow.notices import notify
+from services.cases.workflow.state import CaseFile
+
+with workflow.unsafe.imports_passed_through():
+    from shared.contracts.cases import CaseState, CaseStateName, DispositionOutcome, DispositionRequest
+
+
+async def dispose(f: CaseFile, outcome: DispositionOutcome, reason: str, *, fine_amount: Decimal | None = None,
+                  fine_value: Decimal | None = None, currency: str | None = None) -> None:
+    case, det = f.case, f.determination
+    f.disposition = await calls.record_disposition(DispositionRequest(
+        idempotency_key=f"{case.case_id}:disposition", case_id=case.case_id, jurisdiction=case.jurisdiction,
+        outcome=outcome, goods_value=fine_value if fine_value is not None else case.goods_value,
+        currency=currency or case.currency, right_type=case.right_type,
+        fine_tier=det.fine_tier if det else None, reason=reason,
+        fine_amount=fine_amount if fine_amount is not None else Decimal(0), repeat=case.repeat_infringer,
+        disposal_method=f.disposal_method,
+        hearing=f.hearing.kind if f.hearing else None, police_referral=f.police_referral,
+        decided_by=det.officer if det else None))
+
+
+async def release(f: CaseFile, reason: str) -> CaseState:
+    close_pending(f)
+    await hold(f, "release", reason)
+    await dispose(f, "release", reason)
+    await notify(f, "release", extra=reason)
+    return await finish(f, "released", "goods_released", {"reason": reason})
+
+
+async def finish(f: CaseFile, state: CaseStateName, event: str, detail: dict[str, Any]) -> CaseState:
+    await settle(f, state)
+    await transition(f, state, event, detail)
+    # Signals that arrive while the last steps run are still recorded before the case closes.
+    await workflow.wait_condition(workflow.all_handlers_finished)
+    await flush(f)
+    return f.snapshot()

@@ -1,0 +1,30 @@
+"""The case history: state transitions and writing new entries to the audit trail (and cases.events.v1)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from temporalio import workflow
+
+from services.cases.workflow import calls
+from services.cases.workflow.state import CaseFile
+
+with workflow.unsafe.imports_passed_through():
+    from shared.contracts.cases import CaseEventRecord, CaseStateName
+
+
+async def flush(f: CaseFile) -> None:
+    """Write history entries not yet recorded to the case audit trail (and cases.events.v1)."""
+    pending = f.history[f.recorded_upto:]
+    if not pending:
+        return
+    f.recorded_upto = len(f.history)
+    await calls.record_case_events([
+        CaseEventRecord(case_id=f.case.case_id, seq=h.seq, at=h.at, state=h.state, event=h.event, detail=h.detail,
+                        case_input=f.case) for h in pending])
+
+
+async def transition(f: CaseFile, state: CaseStateName, event: str, detail: dict[str, Any]) -> None:
+    f.state = state
+    f.log(event, detail)
+    await flush(f)
