@@ -3,7 +3,7 @@
     python bench/broker.py [--messages 20000] [--size 1024]
 
 Both storage engines run the same tansu binary, one after the other in the same run, on
-127.0.0.1 ports shifted by IPR_TEST_PORT_OFFSET + 60 and under .data-bench-<offset>-broker/
+127.0.0.1 ports shifted by IPR_TEST_PORT_OFFSET + 60 (the object store on 18048 + offset) and under .data-bench-<offset>-broker/
 (removed afterwards): ``memory://`` (what the stack used before) and ``s3://`` on ``rclone serve
 s3`` (what the stack runs now). For each it prints, with aiokafka from this process:
 
@@ -44,7 +44,8 @@ def bench_profile():  # noqa: ANN201
 
     offset = int(os.environ.get("IPR_TEST_PORT_OFFSET", "0"))
     base = stack._test_profile(offset + 60)
-    return dataclasses.replace(base, name="bench-broker", data=ROOT / f".data-bench-{offset}-broker")
+    return dataclasses.replace(base, name="bench-broker", data=ROOT / f".data-bench-{offset}-broker",
+                               s3_port=18048 + offset)
 
 
 def payloads(n: int, size: int) -> list[tuple[bytes, bytes]]:

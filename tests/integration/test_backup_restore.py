@@ -40,9 +40,10 @@ class Restored:
 
 
 def fresh_profile() -> stack_mod.Profile:
-    """A second test stack beside the session's: ports shifted by 25, data in .data-test-<offset>-restore/."""
+    """A second test stack beside the session's: ports shifted by 35 (clear of the session's and the benchmarks'),
+    data in .data-test-<offset>-restore/."""
     offset = int(os.environ.get("IPR_TEST_PORT_OFFSET", "0"))
-    return dataclasses.replace(stack_mod._test_profile(offset + 25), name="restore",
+    return dataclasses.replace(stack_mod._test_profile(offset + 35), name="restore",
                                data=stack_mod.ROOT / f".data-test-{offset}-restore")
 
 
