@@ -216,7 +216,7 @@ class AssessmentReader:
         from aiokafka import AIOKafkaConsumer, TopicPartition
 
         self._consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, group_id=None, enable_auto_commit=False,
-                                          auto_offset_reset="earliest", fetch_max_wait_ms=5)
+                                          auto_offset_reset="earliest", fetch_max_wait_ms=100)
         await self._consumer.start()
         partitions = self._consumer.partitions_for_topic(self.topic) or set()
         if not partitions:
