@@ -21,7 +21,7 @@ from pydantic import ValidationError
 from services.risk.history import TraderHistory
 from services.risk.service import BATCH_SECONDS, STAGE_SECONDS, AssessmentPipeline
 from shared.contracts.declaration import DeclarationV1
-from shared.contracts.events import CaseEventV1, EventEnvelope
+from shared.contracts.events import CaseEventV1, EventEnvelope, deterministic_event_id
 from shared.kafka import (
     CONSUMED,
     PoisonMessage,
@@ -48,6 +48,13 @@ def parse(record: ConsumerRecord) -> DeclarationV1 | None:
         log.info("skipping invalid declaration record at %s/%s (intake dead-letters it)",
                  record.partition, record.offset)
         return None
+
+
+def is_republication(record: ConsumerRecord, declaration_id: str, revision: int) -> bool:
+    """Intake publishes a revision again (reconciliation) under an event id of its own, not the revision's first."""
+    event_id = dict(record.headers or ()).get("event_id")
+    first = str(deterministic_event_id("declaration", declaration_id, revision)).encode()
+    return event_id is not None and event_id != first
 
 
 def declarations_handler(pipeline: AssessmentPipeline):  # noqa: ANN201
@@ -174,6 +181,8 @@ class DeclarationBatchConsumer:
                 # assess in slices, letting the fetcher, the database and the broker move in between
                 rows.extend(await self._prepare(parsed[i:i + 10]))
                 await asyncio.sleep(0)
+            for row in rows:
+                row.republication = is_republication(sources[row.key], row.declaration_id, row.revision)
             offsets = {tp: recs[-1].offset + 1 for tp, recs in batches.items()}
             t = time.perf_counter()
             STAGE_SECONDS.labels("assess").observe(t - started)

@@ -390,6 +390,7 @@ class _Row:
     profile_hits: list | None = None
     cases_started: bool = False
     published: bool = False
+    republication: bool = False  # intake published the revision again: its assessment never arrived there
 
     @property
     def key(self) -> tuple[str, int]:
@@ -485,13 +486,16 @@ class AssessmentPipeline:
                 lost = [r.key for r in rows if r.key not in inserted]
                 stored: list[_Row] = []
                 if lost:
-                    # Assessed before (redelivery, another replica was first, or intake published the revision
-                    # again because its assessment never arrived): not assessed again, but what was stored is
-                    # published again with the same event id, which consumers that had it drop.
+                    # Assessed before (redelivery, or another replica was first): not assessed again; what was
+                    # stored is delivered if it was not yet, or if intake published the revision again because
+                    # the assessment never reached it (same event id: consumers that had it drop it).
+                    again = {r.key for r in rows if r.republication}
                     for x in (await session.execute(
-                            select(a.declaration_id, a.revision, a.result, a.case_inputs)
+                            select(a.declaration_id, a.revision, a.result, a.case_inputs, a.published_at)
                             .where(tuple_(a.declaration_id, a.revision).in_(lost)))).all():
-                        stored.append(_Row(x.declaration_id, x.revision, orjson.dumps(x.result), x.case_inputs))
+                        if x.published_at is None or (x.declaration_id, x.revision) in again:
+                            stored.append(_Row(x.declaration_id, x.revision, orjson.dumps(x.result),
+                                               x.case_inputs))
         except BaseException:
             self._marks = marks + self._marks
             raise

@@ -47,6 +47,7 @@ def fresh_profile() -> stack_mod.Profile:
                                data=stack_mod.ROOT / f".data-test-{offset}-restore")
 
 
+@pytest.mark.timeout(900)  # a second stack of its own is started, with a restore in between
 async def test_backup_then_restore_into_a_fresh_stack(http, stack, tmp_path) -> None:  # noqa: ANN001
     # What there is to keep: a declaration with its case and notice, a general guarantee, the demo recordations.
     body = example_declaration(declaration_id=unique_id("CN5300-BAK"))

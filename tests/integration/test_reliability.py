@@ -200,6 +200,7 @@ async def test_a_committed_offset_beyond_the_log_end_is_read_again_not_skipped(s
 # ---------------------------------------------------------------- the broker dies
 
 
+@pytest.mark.timeout(600)
 async def test_broker_kill_9_keeps_topics_offsets_and_dead_letters(http, stack) -> None:
     poison_key = unique_id("POISON-K9")
     await produce(stack.kafka, TOPIC_DECLARATIONS, b"{broken", key=poison_key.encode())
@@ -230,6 +231,7 @@ async def test_broker_kill_9_keeps_topics_offsets_and_dead_letters(http, stack) 
     await all_ready(http, stack)
 
 
+@pytest.mark.timeout(600)
 async def test_broker_restart_under_load_loses_nothing_and_every_service_recovers(http, stack) -> None:
     """Declarations keep coming, by HTTP and straight onto the topic, while the broker and its store are stopped the
     way ``make down`` stops them and started the way ``make up`` starts them."""
