@@ -468,17 +468,28 @@ def rclone_bin() -> str:
 
 
 def start_s3(profile: Profile, sec: dict[str, str]) -> None:
-    """The broker's S3-compatible object store: ``rclone serve s3`` over the profile's broker folder, loopback only."""
+    """The broker's S3-compatible object store, loopback only: ``rclone serve s3`` over the profile's broker
+    folder on a Unix socket, behind ``deploy/local/s3gate.py`` on the store's port, which adds the conditional
+    writes the broker relies on and rclone ignores."""
     (profile.broker_data / BROKER_BUCKET).mkdir(parents=True, exist_ok=True)
+    profile.run.mkdir(parents=True, exist_ok=True)
+    sock = profile.run / "s3.sock"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("RCLONE_", "AWS_"))}
     # Credentials through the environment, not the command line (visible to every user in ps).
     env["RCLONE_AUTH_KEY"] = f'"{sec["BROKER_S3_ACCESS_KEY"]},{sec["BROKER_S3_SECRET_KEY"]}"'
     env["RCLONE_CONFIG"] = str(profile.data / "rclone.conf")  # an empty config: no remote of the user's own
     (profile.data / "rclone.conf").touch()
-    spawn(profile, "s3", [rclone_bin(), "serve", "s3", "--addr", f"127.0.0.1:{profile.s3_port}",
-                          "--log-level", "NOTICE", str(profile.broker_data)], env, port=profile.s3_port)
-    wait_for("broker object store (rclone serve s3)", lambda: port_open(profile.s3_port), 30,
+    if not running_pid(profile, "s3"):
+        sock.unlink(missing_ok=True)
+    spawn(profile, "s3", [rclone_bin(), "serve", "s3", "--addr", f"unix://{sock}", "--log-level", "NOTICE",
+                          str(profile.broker_data)], env)
+    wait_for("broker object store (rclone serve s3)", sock.exists, 30,
              explain=lambda: log_tail(profile, "s3"), process=(profile, "s3"))
+    spawn(profile, "s3gate", [sys.executable, "-m", "deploy.local.s3gate", "--port", str(profile.s3_port),
+                              "--socket", str(sock), "--root", str(profile.broker_data)],
+          {**os.environ, "PYTHONPATH": str(ROOT)}, port=profile.s3_port)
+    wait_for("broker object store gate", lambda: port_open(profile.s3_port), 30,
+             explain=lambda: log_tail(profile, "s3gate"), process=(profile, "s3gate"))
 
 
 def broker_env(profile: Profile, sec: dict[str, str]) -> dict[str, str]:
@@ -741,7 +752,7 @@ def restore(profile: Profile, src: Path, *, start: bool = True, demo: bool = Fal
 # ---------------------------------------------------------------- commands
 
 
-PROCESSES = ("worker", *reversed(SERVICES), "sinks", "temporal", "broker", "s3")
+PROCESSES = ("worker", *reversed(SERVICES), "sinks", "temporal", "broker", "s3gate", "s3")
 
 
 def up(profile: Profile, *, demo: bool = True) -> dict[str, str]:

@@ -337,7 +337,7 @@ async def test_outbox_rows_the_broker_lost_are_published_again(http, stack) -> N
                     "SELECT id, event_id, kafka_partition, kafka_offset FROM outbox WHERE key = :k AND "
                     "verified_at IS NOT NULL ORDER BY id LIMIT 1"), {"k": body["declaration_id"]})).first()
 
-        row = await eventually(verified_row, what="the hold event read back from the broker")
+        row = await eventually(verified_row, timeout=60, what="the hold event read back from the broker")
         # 1. the broker no longer has it where it was acknowledged
         before = await metric(http, stack, "holds", "ipr_outbox_republished_total", topic=TOPIC_HOLDS)
         async with db.begin() as conn:
@@ -350,13 +350,14 @@ async def test_outbox_rows_the_broker_lost_are_published_again(http, stack) -> N
                                                  "WHERE id = :id"), {"id": row.id})).first()
             return again if again.verified_at is not None and again.kafka_offset < 1000000000 else None
 
-        again = await eventually(republished, what="the lost hold event published again and read back")
+        again = await eventually(republished, timeout=60, what="the lost hold event published again and read back")
         assert again.attempts >= 1 and again.kafka_offset != row.kafka_offset
         assert await metric(http, stack, "holds", "ipr_outbox_republished_total", topic=TOPIC_HOLDS) >= before + 1
         record = await find_on_topic(stack.kafka, TOPIC_HOLDS, lambda v: v.get("event_id") == row.event_id)
         assert record["payload"]["declaration_id"] == body["declaration_id"]
 
         # 2. the latest verified record of the partition is now another record: the broker lost data later
+        before = await metric(http, stack, "holds", "ipr_outbox_republished_total")
         async with db.begin() as conn:
             canary = (await conn.execute(text(
                 "SELECT id, kafka_partition FROM outbox WHERE verified_at IS NOT NULL ORDER BY kafka_offset DESC, id "
@@ -366,12 +367,11 @@ async def test_outbox_rows_the_broker_lost_are_published_again(http, stack) -> N
                 {"p": canary.kafka_partition})).scalar()
             await conn.execute(text("UPDATE outbox SET event_id = :e WHERE id = :id"),
                                {"e": str(uuid.uuid4()), "id": canary.id})
-        before = await metric(http, stack, "holds", "ipr_outbox_republished_total")
 
         async def partition_requeued():  # noqa: ANN202
             return await metric(http, stack, "holds", "ipr_outbox_republished_total") >= before + partition_rows
 
-        await eventually(partition_requeued, what="every row of the partition published again")
+        await eventually(partition_requeued, timeout=60, what="every row of the partition published again")
     finally:
         await db.dispose()
 
