@@ -224,11 +224,14 @@ async def test_broker_kill_9_keeps_topics_offsets_and_dead_letters(http, stack) 
     for partition, offset in offsets_before.items():
         assert offset is None or (offsets_after[partition] or -1) >= offset, (offsets_before, offsets_after)
 
-    # and the flow goes on by itself
+    # and the flow goes on by itself, appending after what was there instead of over it
     after = declaration()
     await submit(http, stack, after)
     await assessed(http, stack, after["declaration_id"], timeout=120)
     await all_ready(http, stack)
+    await find_on_topic(stack.kafka, TOPIC_DECLARATIONS_DLQ, lambda v: v.get("key") == poison_key)
+    await find_on_topic(stack.kafka, TOPIC_DECLARATIONS, lambda v: v.get("declaration_id") ==
+                        before_kill["declaration_id"])
 
 
 @pytest.mark.timeout(600)
