@@ -10,7 +10,8 @@ profile's ``run/`` folder and its output under ``logs/``; ``down`` stops exactly
 ``up`` is idempotent: what already runs and answers is left alone.
 
 The broker keeps its topics, consumer offsets and dead letters on disk: tansu's ``s3://``
-storage engine against a local S3-compatible store (``rclone serve s3``, loopback only) whose
+storage engine against a local S3-compatible store (``rclone serve s3`` on a Unix socket, behind
+``deploy/local/s3gate.py`` on loopback, which adds the conditional writes rclone ignores) whose
 objects live under the profile's ``broker/`` folder, so they survive ``down``/``up`` and a
 ``kill -9`` of the broker.
 """
