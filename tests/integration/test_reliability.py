@@ -264,7 +264,7 @@ async def test_broker_restart_under_load_loses_nothing_and_every_service_recover
     task = asyncio.create_task(load())
     try:
         await asyncio.sleep(3)
-        for name in ("broker", "s3"):
+        for name in ("broker", "s3gate", "s3"):
             await asyncio.to_thread(stack_mod.stop_pid, stack.profile, name)
         await asyncio.sleep(2)
         await asyncio.to_thread(stack_mod.start_broker, stack.profile, stack.secrets)
