@@ -117,8 +117,10 @@ def main() -> None:
     parser.add_argument("--socket", required=True, help="rclone serve s3's Unix socket")
     parser.add_argument("--root", type=Path, required=True, help="the folder rclone serves")
     args = parser.parse_args()
+    # The broker's HTTP client keeps idle connections for 90 s and does not retry a write on a connection the
+    # server closed meanwhile: keep them open longer than it does.
     uvicorn.run(Gate(args.socket, args.root), host="127.0.0.1", port=args.port, log_level="warning",
-                lifespan="on")
+                lifespan="on", timeout_keep_alive=600)
 
 
 if __name__ == "__main__":
