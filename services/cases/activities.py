@@ -38,8 +38,10 @@ from shared.contracts.guarantees import (
 )
 from shared.contracts.events import TOPIC_CASE_EVENTS, CaseEventV1, EventEnvelope, deterministic_event_id
 from shared.kafka import add_to_outbox
+from shared.service_auth import TokenUnavailable
 from shared.rules.calendar import calendar_data
 from shared.rules.pack import rule_pack
+from shared.urls import service_url
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -70,13 +72,14 @@ class CaseActivities:
         self.settings = settings
         self.http = http
         self.sessionmaker = sessionmaker
-        self.headers = {"Authorization": f"Bearer {settings.service_api_token.get_secret_value()}"}
 
     async def _post(self, url: str, body: BaseModel, result: type[T]) -> T:
+        # ``http`` authenticates as the case worker (client credentials, shared.service_auth); the
+        # requests name the officer the worker acts for (``on_behalf_of``, ``decided_by``).
         try:
-            response = await self.http.post(url, content=body.model_dump_json(), headers={
-                **self.headers, "Content-Type": "application/json"})
-        except httpx.HTTPError as exc:
+            response = await self.http.post(url, content=body.model_dump_json(),
+                                            headers={"Content-Type": "application/json"})
+        except (httpx.HTTPError, TokenUnavailable) as exc:
             raise RuntimeError(f"{url} unreachable: {type(exc).__name__}: {exc}") from exc
         if response.status_code >= 400:
             message = f"{url} answered {response.status_code}: {response.text[:500]}"
@@ -87,28 +90,31 @@ class CaseActivities:
 
     @activity.defn(name="place_hold")
     async def place_hold(self, request: PlaceHoldRequest) -> HoldResult:
-        return await self._post(f"{self.settings.holds_url}/v1/holds", request, HoldResult)
+        return await self._post(service_url(self.settings.holds_url, "v1", "holds"), request, HoldResult)
 
     @activity.defn(name="hold_action")
     async def hold_action(self, request: HoldActionRequest) -> HoldResult:
-        return await self._post(f"{self.settings.holds_url}/v1/holds/{request.hold_id}/actions", request, HoldResult)
+        return await self._post(service_url(self.settings.holds_url, "v1", "holds", request.hold_id, "actions"),
+                                request, HoldResult)
 
     @activity.defn(name="send_notice")
     async def send_notice(self, request: NoticeRequest) -> NoticeResult:
-        return await self._post(f"{self.settings.notify_url}/v1/notices", request, NoticeResult)
+        return await self._post(service_url(self.settings.notify_url, "v1", "notices"), request, NoticeResult)
 
     @activity.defn(name="record_disposition")
     async def record_disposition(self, request: DispositionRequest) -> DispositionResult:
-        return await self._post(f"{self.settings.disposal_url}/v1/dispositions", request, DispositionResult)
+        return await self._post(service_url(self.settings.disposal_url, "v1", "dispositions"), request,
+                                DispositionResult)
 
     @activity.defn(name="hold_guarantee")
     async def hold_guarantee(self, request: HoldGuaranteeRequest) -> HoldGuaranteeResult:
-        return await self._post(f"{self.settings.guarantees_url}/v1/case-guarantees", request, HoldGuaranteeResult)
+        return await self._post(service_url(self.settings.guarantees_url, "v1", "case-guarantees"), request,
+                                HoldGuaranteeResult)
 
     @activity.defn(name="settle_guarantee")
     async def settle_guarantee(self, request: SettleGuaranteeRequest) -> SettleGuaranteeResult:
-        return await self._post(f"{self.settings.guarantees_url}/v1/case-guarantees/{request.case_id}/settle",
-                                request, SettleGuaranteeResult)
+        url = service_url(self.settings.guarantees_url, "v1", "case-guarantees", request.case_id, "settle")
+        return await self._post(url, request, SettleGuaranteeResult)
 
     @activity.defn(name="record_case_events")
     async def record_case_events(self, records: list[CaseEventRecord]) -> None:
@@ -138,13 +144,16 @@ class CaseActivities:
                     ))
             last = records[-1]
             c = last.case_input
+            scope = {"customs_office": c.customs_office, "declarant_id": c.declarant.id if c.declarant else None,
+                     "consignor_id": c.consignor.id, "consignee_id": c.consignee.id}
             await session.execute(insert(Case).values(
                 case_id=c.case_id, state=last.state, jurisdiction=c.jurisdiction, declaration_id=c.declaration_id,
                 line_no=c.line_no, holder_id=c.holder.id, holder_name=c.holder.name, recordation_id=c.recordation_id,
                 mark=c.mark, description=c.description[:1024], goods_value=c.goods_value, currency=c.currency,
                 last_seq=last.seq, opened_at=records[0].at if records[0].seq == 1 else last.at, updated_at=last.at,
+                **scope,
             ).on_conflict_do_update(
                 index_elements=["case_id"],
-                set_={"state": last.state, "last_seq": last.seq, "updated_at": last.at},
+                set_={"state": last.state, "last_seq": last.seq, "updated_at": last.at, **scope},
                 where=Case.last_seq < last.seq,
             ))

@@ -15,26 +15,33 @@ import httpx
 from fastapi import HTTPException
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.contracts.bounds import ApplicationId, DeclarationId, LineNo, RecordationId
 from shared.contracts.cases import CaseInput, HolderRef, PartyRef, case_id_for
 from shared.fx import to_cny
+from shared.service_auth import TokenUnavailable
+from shared.urls import service_url
 
 
 class OpenCaseRequest(BaseModel):
     """What an officer or an applying rights holder provides to open a case on a declaration line."""
 
     model_config = ConfigDict(extra="forbid")
-    declaration_id: str = Field(min_length=3, max_length=64)
-    line_no: int = Field(ge=1)
-    recordation_id: str = Field(min_length=3, max_length=64)
+    declaration_id: DeclarationId
+    line_no: LineNo
+    recordation_id: RecordationId
     mode: Literal["ex_officio", "application"] = "ex_officio"
     evidence: str | None = Field(default=None, max_length=8000)
     perishable: bool = False
-    application_id: str | None = Field(default=None, max_length=64)
+    application_id: ApplicationId | None = None
     note: str | None = Field(default=None, max_length=4000)
 
 
-async def _get(http: httpx.AsyncClient, url: str, token: str, what: str) -> dict:
-    response = await http.get(url, headers={"Authorization": f"Bearer {token}"})
+async def _get(http: httpx.AsyncClient, url: str, what: str) -> dict:
+    """GET from another service; ``http`` carries this service's own token (client credentials)."""
+    try:
+        response = await http.get(url)
+    except (httpx.HTTPError, TokenUnavailable) as exc:
+        raise HTTPException(502, detail={"code": "upstream_unreachable", "message": f"{url}: {exc}"}) from exc
     if response.status_code == 404:
         raise HTTPException(404, detail={"code": f"{what}_not_found", "message": f"no {what} at {url}"})
     if response.status_code != 200:
@@ -43,9 +50,9 @@ async def _get(http: httpx.AsyncClient, url: str, token: str, what: str) -> dict
 
 
 async def build_case(settings, http: httpx.AsyncClient, body: OpenCaseRequest, opened_by: str) -> CaseInput:  # noqa: ANN001
-    token = settings.service_api_token.get_secret_value()
-    view = await _get(http, f"{settings.intake_url}/v1/declarations/{body.declaration_id}", token, "declaration")
-    rec = await _get(http, f"{settings.risk_url}/v1/recordations/{body.recordation_id}", token, "recordation")
+    view = await _get(http, service_url(settings.intake_url, "v1", "declarations", body.declaration_id),
+                      "declaration")
+    rec = await _get(http, service_url(settings.risk_url, "v1", "recordations", body.recordation_id), "recordation")
     declaration = view["declaration"]
     line = next((item for item in declaration["lines"] if item["line_no"] == body.line_no), None)
     if line is None:
@@ -70,6 +77,7 @@ async def build_case(settings, http: httpx.AsyncClient, body: OpenCaseRequest, o
         unit=line["unit"], unit_value=unit_value, currency=declaration["currency"], goods_value=value,
         goods_value_cny=to_cny(value, declaration["currency"], settings.fx_rates_to_cny),
         consignor=PartyRef(**declaration["consignor"]), consignee=PartyRef(**declaration["consignee"]),
+        declarant=PartyRef(**declaration["declarant"]),
         recordation_id=rec["recordation_id"], right_type=rec["right_type"], mark=rec["title"],
         holder=HolderRef(id=holder["id"], name=holder["name"], contact_email=holder["contact_email"],
                          webhook_url=holder.get("webhook_url")),

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.disposal import service
 from services.disposal.models import Disposition, idempotency
 from shared.auth import Principal, require
+from shared.contracts.bounds import CaseId, DispositionId
 from shared.contracts.cases import DispositionRequest
 from shared.idempotency import run_once
 from shared.runtime import session_dep
@@ -29,14 +30,15 @@ async def record(
     async with session.begin():
         status, payload = await run_once(
             session, idempotency, key=body.idempotency_key, payload=body.model_dump(mode="json"),
-            work=lambda: service.record(session, request=body, fine_rate=rate, actor=who.name),
+            work=lambda: service.record(session, request=body, fine_rate=rate,
+                                       actor=who.acting_for(body.decided_by)),
         )
     return JSONResponse(payload, status_code=status)
 
 
 @router.get("/{disposition_id}", summary="One recorded disposition")
 async def get_one(
-    disposition_id: str, session: Session, _: Annotated[Principal, Depends(require("system", "officer"))],
+    disposition_id: DispositionId, session: Session, _: Annotated[Principal, Depends(require("system", "officer"))],
 ) -> dict:
     d = await session.get(Disposition, disposition_id)
     if d is None:
@@ -46,7 +48,7 @@ async def get_one(
 
 @router.get("", summary="Dispositions, newest first")
 async def list_all(
-    session: Session, _: Annotated[Principal, Depends(require("system", "officer"))], case_id: str | None = None,
+    session: Session, _: Annotated[Principal, Depends(require("system", "officer"))], case_id: CaseId | None = None,
 ) -> list[dict]:
     stmt = select(Disposition).order_by(Disposition.decided_at.desc()).limit(200)
     if case_id:

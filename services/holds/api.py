@@ -11,7 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.holds import service
 from services.holds.models import Hold, idempotency
-from shared.auth import Principal, require
+from shared.auth import Principal, require, require_office
+from shared.contracts.bounds import CaseId, DeclarationId, HoldId
 from shared.contracts.cases import HoldActionRequest, PlaceHoldRequest
 from shared.idempotency import run_once
 from shared.runtime import session_dep
@@ -24,31 +25,35 @@ Reader = Annotated[Principal, Depends(require("system", "officer", "clearance_sy
 
 @router.post("", status_code=201, summary="Suspend release of a declaration line (idempotent)")
 async def place_hold(body: PlaceHoldRequest, session: Session, who: Writer, request: Request) -> JSONResponse:
+    require_office(who, body.customs_office, "the declaration")
     async with session.begin():
         status, payload = await run_once(
             session, idempotency, key=f"place:{body.idempotency_key}", payload=body.model_dump(mode="json"),
-            work=lambda: service.place_hold(session, request=body, actor=who.name),
+            work=lambda: service.place_hold(session, request=body, actor=who.actor),
         )
     request.app.state.runtime.kick()
     return JSONResponse(payload, status_code=status)
 
 
 @router.post("/{hold_id}/actions", summary="Detain, release, confiscate or hand over to a court (idempotent)")
-async def act(hold_id: str, body: HoldActionRequest, session: Session, who: Writer, request: Request) -> JSONResponse:
+async def act(hold_id: HoldId, body: HoldActionRequest, session: Session, who: Writer, request: Request) -> JSONResponse:
     if body.hold_id != hold_id:
         raise HTTPException(422, detail={"code": "hold_id_mismatch", "message": "hold_id in path and body differ"})
     async with session.begin():
+        hold = await session.get(Hold, hold_id)
+        if hold is not None:
+            require_office(who, hold.customs_office, "the hold")
         status, payload = await run_once(
             session, idempotency, key=f"act:{body.idempotency_key}", payload=body.model_dump(mode="json"),
             work=lambda: service.act(session, hold_id=hold_id, request=body,
-                                     actor=f"{who.name} for {body.on_behalf_of}" if body.on_behalf_of else who.name),
+                                     actor=who.acting_for(body.on_behalf_of)),
         )
     request.app.state.runtime.kick()
     return JSONResponse(payload, status_code=status)
 
 
 @router.get("/{hold_id}", summary="A hold with its audit trail")
-async def get_hold(hold_id: str, session: Session, _: Reader) -> dict:
+async def get_hold(hold_id: HoldId, session: Session, _: Reader) -> dict:
     hold = await session.get(Hold, hold_id)
     if hold is None:
         raise HTTPException(404, detail={"code": "hold_not_found", "message": f"no hold {hold_id}"})
@@ -58,8 +63,8 @@ async def get_hold(hold_id: str, session: Session, _: Reader) -> dict:
 @router.get("", summary="Holds of a declaration or case")
 async def list_holds(
     session: Session, _: Reader,
-    declaration_id: Annotated[str | None, Query(max_length=64)] = None,
-    case_id: Annotated[str | None, Query(max_length=128)] = None,
+    declaration_id: Annotated[DeclarationId | None, Query()] = None,
+    case_id: Annotated[CaseId | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[dict]:
     stmt = select(Hold).order_by(Hold.created_at.desc()).limit(limit)

@@ -7,11 +7,35 @@ One model in, one model out; fields are only added, with defaults.
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from decimal import Decimal
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from shared.contracts.bounds import (
+    ApplicationId,
+    CaseId,
+    Count,
+    Day,
+    DeclarationId,
+    DispositionId,
+    HoldId,
+    HolderId,
+    IdempotencyKey,
+    LineNo,
+    Money,
+    NoticeId,
+    PositiveMoney,
+    Quantity,
+    RecordationId,
+    Revision,
+    Seq,
+    PlatformDay,
+    PlatformTimestamp,
+    Timestamp,
+    TraderId,
+    UnitPrice,
+    WeightKg,
+)
 
 CASE_WORKFLOW_TYPE = "CaseWorkflow"
 CASE_TASK_QUEUE = "ipr-cases"
@@ -61,71 +85,82 @@ class _Model(BaseModel):
 
 
 class PartyRef(_Model):
-    id: str
+    id: TraderId
     name: str
     country: str | None = None
 
 
-class HolderRef(_Model):
-    id: str
+class ActorRef(_Model):
+    """The person (or system) who acted, as the access token named them."""
+
+    sub: str
     name: str
-    contact_email: str
-    webhook_url: str | None = None
+    role: str
+
+
+class HolderRef(_Model):
+    id: HolderId
+    name: str = Field(max_length=256)
+    contact_email: str = Field(max_length=320)
+    webhook_url: str | None = Field(default=None, max_length=2048)
 
 
 class CaseInput(_Model):
-    case_id: str
+    case_id: CaseId
     jurisdiction: str
     mode: Literal["ex_officio", "application"] = "ex_officio"
     customs_office: str
     direction: str
-    declaration_id: str
-    revision: int
-    line_no: int
+    declaration_id: DeclarationId
+    revision: Revision
+    line_no: LineNo
     hs_code: str
     description: str
     brand: str | None = None
-    quantity: Decimal
+    quantity: Quantity
     unit: str
-    unit_value: Decimal
+    unit_value: UnitPrice
     currency: str
-    goods_value: Decimal
-    goods_value_cny: Decimal | None = None
+    goods_value: Money
+    goods_value_cny: Money | None = None
     consignor: PartyRef
     consignee: PartyRef
-    recordation_id: str
+    recordation_id: RecordationId
     right_type: str
     mark: str
     holder: HolderRef
     score: float
     reasons: list[str] = Field(default_factory=list)
-    opened_at: datetime | None = None
+    opened_at: Timestamp | None = None
     # Added in v2 (all optional): what the procedure needs beyond the skeleton.
     transport_mode: str | None = None
-    gross_weight_kg: Decimal | None = None
+    gross_weight_kg: WeightKg | None = None
     perishable: bool = False
-    genuine_unit_value: Decimal | None = None  # recorded genuine value per unit (US fines: retail value)
+    genuine_unit_value: UnitPrice | None = None  # recorded genuine value per unit (US fines: retail value)
     repeat_infringer: bool = False
-    application_id: str | None = None  # EU: the holder's application for action (None: ex officio without one)
+    application_id: ApplicationId | None = None  # EU: the holder's application for action (None: ex officio)
     small_consignment_opt_in: bool = True  # EU: the holder accepts the small-consignment procedure
     consignor_is_individual: bool = False
     evidence: str | None = None  # CN application mode: the holder's evidence that infringement is obvious
     opened_by: str | None = None
+    declarant: PartyRef | None = None  # who lodged the declaration (a party that may follow its cases)
 
 
 class GuaranteeInfo(_Model):
-    amount: Decimal = Field(gt=0)
+    amount: PositiveMoney
     currency: str = Field(pattern=r"^[A-Z]{3}$")
     form: Literal["cash_deposit", "bank_letter", "general_guarantee"] = "cash_deposit"
     reference: str = Field(min_length=1, max_length=128)
+    posted_by: ActorRef | None = None  # set by the API from the caller's token, never taken from the body
 
 
 class HolderReply(_Model):
     decision: Literal["detain", "no_detention"]
     guarantee: GuaranteeInfo | None = None
     statement: str | None = Field(default=None, max_length=4000)
-    notice_id: str | None = None
+    notice_id: NoticeId | None = None
     replied_by: str | None = None
+    actor: ActorRef | None = None
 
 
 DeterminationOutcome = Literal["infringing", "not_infringing", "cannot_determine"]
@@ -137,9 +172,10 @@ class Determination(_Model):
     outcome: DeterminationOutcome
     fine_tier: FineTier | None = None
     officer: str | None = None
+    actor: ActorRef | None = None  # who determined (sub, name, role): the proposer for a four-eyes approval
     note: str | None = Field(default=None, max_length=4000)
-    fine_amount: Decimal | None = Field(default=None, ge=0, description="the fine decided; default: middle of the tier")
-    retail_value: Decimal | None = Field(default=None, ge=0, description="US: value of the goods if genuine (MSRP)")
+    fine_amount: Money | None = Field(default=None, description="the fine decided; default: middle of the tier")
+    retail_value: Money | None = Field(default=None, description="US: value of the goods if genuine (MSRP)")
 
 
 class PartySubmission(_Model):
@@ -152,16 +188,18 @@ class PartySubmission(_Model):
                   "extension_request", "confirms_infringement"]
     text: str | None = Field(default=None, max_length=8000)
     reference: str | None = Field(default=None, max_length=128)
-    amount: Decimal | None = Field(default=None, ge=0)
+    amount: Money | None = None
     currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
     submitted_by: str | None = None
+    actor: ActorRef | None = None
 
 
 class HearingUpdate(_Model):
     kind: Literal["requested", "waived", "concluded"]
-    fine_amount: Decimal | None = Field(default=None, ge=0)
+    fine_amount: Money | None = None
     note: str | None = Field(default=None, max_length=4000)
     by: str | None = None
+    actor: ActorRef | None = None
 
 
 class DisposalChoice(_Model):
@@ -170,6 +208,7 @@ class DisposalChoice(_Model):
     infringing_features_removable: bool = False
     note: str | None = Field(default=None, max_length=4000)
     by: str | None = None
+    actor: ActorRef | None = None
 
 
 class CourtNotice(_Model):
@@ -178,48 +217,49 @@ class CourtNotice(_Model):
     action: CourtAction
     received_by: str | None = None
     note: str | None = Field(default=None, max_length=4000)
+    actor: ActorRef | None = None
 
 
 class Deadline(_Model):
     name: str
-    working_days: int
-    start: date
-    due_date: date
-    due_at: datetime
+    working_days: Count
+    start: PlatformDay
+    due_date: PlatformDay
+    due_at: PlatformTimestamp
     status: DeadlineStatus = "pending"
     unit: str = "working_days"
     basis: str | None = None
-    escalate_at: datetime | None = None
+    escalate_at: PlatformTimestamp | None = None
     escalated: bool = False
 
 
 class HistoryEntry(_Model):
-    seq: int
-    at: datetime
+    seq: Seq
+    at: PlatformTimestamp
     state: str
     event: str
     detail: dict = Field(default_factory=dict)
 
 
 class CaseState(_Model):
-    case_id: str
+    case_id: CaseId
     state: CaseStateName
     jurisdiction: str
-    holder_id: str
-    declaration_id: str
-    line_no: int
-    goods_value: Decimal
+    holder_id: HolderId
+    declaration_id: DeclarationId
+    line_no: LineNo
+    goods_value: Money
     currency: str
-    required_guarantee_cny: Decimal | None = None
-    hold_id: str | None = None
-    notice_ids: list[str] = Field(default_factory=list)
-    disposition_id: str | None = None
-    fine_amount: Decimal | None = None
+    required_guarantee_cny: Money | None = None
+    hold_id: HoldId | None = None
+    notice_ids: list[NoticeId] = Field(default_factory=list)
+    disposition_id: DispositionId | None = None
+    fine_amount: Money | None = None
     deadlines: list[Deadline] = Field(default_factory=list)
     history: list[HistoryEntry] = Field(default_factory=list)
     procedure: str | None = None
     rule_pack_version: str | None = None
-    required_guarantee: Decimal | None = None
+    required_guarantee: Money | None = None
     guarantee_currency: str | None = None
     guarantee_status: str | None = None
     disposal_method: str | None = None
@@ -227,73 +267,92 @@ class CaseState(_Model):
     submissions: list[PartySubmission] = Field(default_factory=list)
     fine_currency: str | None = None
     timezone: str | None = None
+    customs_office: str | None = None  # whose officers act on the case
+    party_ids: list[TraderId] = Field(default_factory=list)  # declarant, consignor, consignee: parties that may follow it
 
 
 # ---- activity payloads (workflow -> step services) ----
 
 
 class PlaceHoldRequest(_Model):
-    idempotency_key: str
-    case_id: str
-    declaration_id: str
-    line_no: int
-    customs_office: str
-    reason: str
+    idempotency_key: IdempotencyKey
+    case_id: CaseId
+    declaration_id: DeclarationId
+    line_no: LineNo
+    customs_office: str = Field(min_length=2, max_length=16)
+    reason: str = Field(max_length=1024)
 
 
 class HoldActionRequest(_Model):
-    idempotency_key: str
-    hold_id: str
+    idempotency_key: IdempotencyKey
+    hold_id: HoldId
     action: HoldAction
-    reason: str
-    on_behalf_of: str | None = None
+    reason: str = Field(max_length=1024)
+    on_behalf_of: str | None = Field(default=None, max_length=128)
 
 
 class HoldResult(_Model):
-    hold_id: str
+    hold_id: HoldId
     status: str
 
 
 class NoticeRequest(_Model):
-    idempotency_key: str
-    case_id: str
+    idempotency_key: IdempotencyKey
+    case_id: CaseId
     kind: NoticeKind
     holder: HolderRef
-    subject: str
-    body: str
-    reply_deadline_at: datetime | None = None
+    subject: str = Field(max_length=512)
+    body: str = Field(max_length=100_000)
+    reply_deadline_at: Timestamp | None = None
     reply_allowed: bool = False
 
 
+class NoticeDeliveryStatus(_Model):
+    """One delivery of a notice (a recipient on a channel) as far as it is known when the activity returns."""
+
+    recipient_kind: str  # rights_holder | party
+    recipient_id: TraderId  # a holder id or a party (trader) id
+    channel: str  # email | webhook
+    status: str  # pending | sending | retrying | delivered | undeliverable | not_configured
+    # e-mail Message-ID or webhook event id, the same on every attempt: a header value, not a platform id
+    message_id: str | None = Field(default=None, max_length=998)
+    attempts: Count = 0
+    served_at: Timestamp | None = None  # SMTP accepted it / the webhook answered 2xx
+
+
 class NoticeResult(_Model):
-    notice_id: str
+    notice_id: NoticeId
+    # The addressee's status per channel: delivered | undeliverable | not_configured | pending (recorded and
+    # being sent or retried from notify's outbox; the case never waits for it).
     email_status: str
     webhook_status: str
+    served_at: Timestamp | None = None  # when the notice counts as served on the addressee (first delivery)
+    deliveries: list[NoticeDeliveryStatus] = Field(default_factory=list)
 
 
 class DispositionRequest(_Model):
-    idempotency_key: str
-    case_id: str
-    jurisdiction: str
+    idempotency_key: IdempotencyKey
+    case_id: CaseId
+    jurisdiction: str = Field(pattern=r"^[A-Z]{2}$")
     outcome: DispositionOutcome
-    goods_value: Decimal = Field(ge=0)
-    currency: str
-    right_type: str
-    fine_tier: str | None = None
-    reason: str
-    fine_amount: Decimal | None = Field(default=None, ge=0)
-    fine_basis_value: Decimal | None = Field(default=None, ge=0, description="US: genuine retail value")
+    goods_value: Money
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    right_type: Literal["trademark", "copyright", "patent"]
+    fine_tier: str | None = Field(default=None, max_length=32)
+    reason: str = Field(max_length=2048)
+    fine_amount: Money | None = None
+    fine_basis_value: Money | None = Field(default=None, description="US: genuine retail value")
     repeat: bool = False
-    disposal_method: str | None = None
-    hearing: str | None = None
+    disposal_method: str | None = Field(default=None, max_length=64)
+    hearing: str | None = Field(default=None, max_length=32)
     police_referral: bool = False
-    decided_by: str | None = None
+    decided_by: str | None = Field(default=None, max_length=128)
 
 
 class DispositionResult(_Model):
-    disposition_id: str
+    disposition_id: DispositionId
     outcome: str
-    fine_amount: Decimal
+    fine_amount: Money
     fine_currency: str
     disposal_method: str | None = None
 
@@ -310,9 +369,9 @@ class RuleSnapshot(_Model):
 
 
 class CaseEventRecord(_Model):
-    case_id: str
-    seq: int
-    at: datetime
+    case_id: CaseId
+    seq: Seq
+    at: PlatformTimestamp
     state: str
     event: str
     detail: dict = Field(default_factory=dict)

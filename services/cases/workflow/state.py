@@ -135,4 +135,6 @@ class CaseFile:
             police_referral=self.police_referral, submissions=list(self.submissions),
             fine_currency=disposition.fine_currency if disposition else None,
             timezone=self.cal.timezone if self.cal else None,
+            customs_office=case.customs_office,
+            party_ids=[p.id for p in (case.declarant, case.consignor, case.consignee) if p is not None],
         )
