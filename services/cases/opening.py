@@ -16,7 +16,7 @@ from fastapi import HTTPException
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.contracts.bounds import ApplicationId, DeclarationId, LineNo, RecordationId
-from shared.contracts.cases import CaseInput, HolderRef, PartyRef, case_id_for
+from shared.contracts.cases import CaseInput, HolderRef, PartyRef, case_id_for, chinese_marks
 from shared.fx import to_cny
 from shared.service_auth import TokenUnavailable
 from shared.urls import service_url
@@ -79,6 +79,7 @@ async def build_case(settings, http: httpx.AsyncClient, body: OpenCaseRequest, o
         consignor=PartyRef(**declaration["consignor"]), consignee=PartyRef(**declaration["consignee"]),
         declarant=PartyRef(**declaration["declarant"]),
         recordation_id=rec["recordation_id"], right_type=rec["right_type"], mark=rec["title"],
+        marks_zh=chinese_marks(rec["title"], rec.get("aliases") or []),
         holder=HolderRef(id=holder["id"], name=holder["name"], contact_email=holder["contact_email"],
                          webhook_url=holder.get("webhook_url")),
         score=0.0, reasons=[f"opened by {opened_by}" + (f": {body.note}" if body.note else "")],

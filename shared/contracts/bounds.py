@@ -116,6 +116,7 @@ ID_PATTERNS: dict[str, str] = {
     "profile_id": rf"^{_SAFE}{{2,63}}$",  # a targeting profile, e.g. P-SNEAKERS-EXPRESS
     "application_id": rf"^{_SAFE}{{0,63}}$",  # EU application for action
     "correlation_id": rf"^{_SAFE}{{0,127}}$",  # the aggregate an event belongs to
+    "run_id": rf"^{_SAFE}{{0,63}}$",  # a Temporal workflow run (a UUID)
     # Born in the case workflow: <case id>:<step>[:<detail>[:<n>]]
     "idempotency_key": r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,149}$",
 }
@@ -143,6 +144,7 @@ CaseGuaranteeId = _id("case_guarantee_id")
 ProfileId = _id("profile_id")
 ApplicationId = _id("application_id")
 CorrelationId = _id("correlation_id")
+RunId = _id("run_id")
 IdempotencyKey = _id("idempotency_key")
 
 

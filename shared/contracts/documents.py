@@ -173,6 +173,17 @@ class RightRef(_Model):
     holder_name: str | None = Field(default=None, max_length=256)
     holder_name_zh: str | None = Field(default=None, max_length=256)
 
+    @classmethod
+    def from_case(cls, case, **extra) -> "RightRef":  # noqa: ANN001, ANN003
+        """From a case ``shared.contracts.cases.CaseInput``: the recorded mark and its Chinese marks, joined
+        with the Chinese enumeration comma ("耐克、耐吉")."""
+        marks_zh = "、".join(getattr(case, "marks_zh", None) or []) or None
+        if marks_zh and len(marks_zh) > 256:
+            marks_zh = marks_zh[:255].rsplit("、", 1)[0] + "…"
+        fields = {"recordation_id": case.recordation_id, "right_type": case.right_type, "mark": case.mark,
+                  "mark_zh": marks_zh, "holder_name": case.holder.name, **extra}
+        return cls(**fields)
+
 
 class GoodsLine(_Model):
     line_no: LineNo

@@ -207,6 +207,7 @@ def test_each_id_kind_takes_the_ids_the_platform_makes(kind: str) -> None:
                 "disposition_id": "DSP-IPR-CN5300-2026-0000123-L1", "guarantee_id": "GG-RH-0001-2026",
                 "case_guarantee_id": "CGR-0123456789abcdef0123", "profile_id": "P-SNEAKERS-EXPRESS",
                 "application_id": "EU-AFA-1", "correlation_id": "IPR-CN5300-2026-0000123-L1",
+                "run_id": "0196f1a2-7c1e-7d3a-9b1e-2f4c5d6e7f80",
                 "idempotency_key": "IPR-CN5300-2026-0000123-L1:notice:guarantee_refused:2"}
     adapter = TypeAdapter(getattr(bounds, {"case_guarantee_id": "CaseGuaranteeId", "idempotency_key": "IdempotencyKey"}
                                   .get(kind, "".join(p.title() for p in kind.split("_")))))

@@ -20,11 +20,13 @@ HISTORIES = sorted(Path(__file__).with_name("histories").glob("*.json"))
 
 
 def test_histories_of_every_path_are_saved() -> None:
-    from tests.workflows.scenarios import ALL, V1_PATHS
+    from tests.workflows.scenarios import ALL, FAULTY, V1_PATHS
 
     saved = {tuple(p.stem.split("_", 1)) for p in HISTORIES}
     assert {("v1", name) for name in V1_PATHS} <= saved, "histories of cases started before v2"
-    assert {("v2", name) for name in ALL} <= saved, "histories of every path of the current version"
+    assert {("v2", name) for name in ALL} <= saved, "histories of every path of v2"
+    assert ("v2", "guarantee_rejected_failed") in saved, "a v2 case failed by a refusal (before v3) still replays"
+    assert {("v3", name) for name in (*ALL, *FAULTY)} <= saved, "histories of every path of the current version"
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])

@@ -3,17 +3,28 @@
 The version is decided when the case starts: cases whose history predates the
 ``case-workflow-v2`` patch marker run ``v1.CaseV1`` and every signal and query goes to it;
 all others load their rule pack (recorded in the history, so later rule changes never
-alter a running case) and run their jurisdiction's procedure on a ``CaseFile``.
+alter a running case) and run their jurisdiction's procedure on a ``CaseFile``. Cases
+started under ``case-workflow-v3`` also record every signal they do not take, with the
+reason (``signals``), take a step service's refusal as an outcome and escalate a step that
+keeps failing (``steps``).
+
+Every signal arrives at one dynamic handler as raw payloads and is decoded there, so that no
+payload, however malformed, can fail the workflow task (see ``signals`` for why).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import Any
+
 from temporalio import workflow
+from temporalio.common import RawValue
 
 from services.cases.workflow import calls
 from services.cases.workflow.deadlines import stop_escalations
-from services.cases.workflow.guarantees import counter_guarantee_ok, take_guarantee
+from services.cases.workflow.guarantees import counter_guarantee_ok, reject_guarantee, take_guarantee
 from services.cases.workflow.procedures import cn, eu, us
+from services.cases.workflow.signals import Rejected, check_amounts, model_of, money_problem, one_object, strict
 from services.cases.workflow.state import CaseFile
 from services.cases.workflow.v1 import CaseV1
 
@@ -28,7 +39,9 @@ with workflow.unsafe.imports_passed_through():
         SIGNAL_HEARING,
         SIGNAL_HOLDER_REPLY,
         SIGNAL_PARTY_SUBMISSION,
+        SIGNAL_CASE_REPAIRED,
         CaseInput,
+        CaseRepaired,
         CaseState,
         CourtNotice,
         Determination,
@@ -43,6 +56,7 @@ with workflow.unsafe.imports_passed_through():
     from shared.rules.pack import RulePack
 
 PATCH_V2 = "case-workflow-v2"
+PATCH_V3 = "case-workflow-v3"
 TERMINAL = ("released", "confiscated", "destroyed", "forfeited", "handed_to_court")
 
 
@@ -53,6 +67,21 @@ class CaseWorkflow:
         # Decided before any signal is handled (patch markers are known before the workflow object exists).
         self.v1: CaseV1 | None = None if workflow.patched(PATCH_V2) else CaseV1(case)
         self.file = CaseFile.open(case)
+        self.file.v3 = self.v1 is None and workflow.patched(PATCH_V3)
+        self.takes: dict[str, Callable[[Sequence[RawValue]], None]] = {
+            SIGNAL_HOLDER_REPLY: self._take_holder_reply,
+            SIGNAL_GUARANTEE: self._take_guarantee,
+            SIGNAL_DETERMINATION: self._take(Determination, self.on_determination,
+                                             lambda d: check_amounts(fine_amount=d.fine_amount,
+                                                                     retail_value=d.retail_value)),
+            SIGNAL_COURT_NOTICE: self._take(CourtNotice, self.on_court_notice),
+            SIGNAL_PARTY_SUBMISSION: self._take(PartySubmission, self.on_party_submission,
+                                                lambda s: check_amounts(amount=s.amount)),
+            SIGNAL_HEARING: self._take(HearingUpdate, self.on_hearing,
+                                       lambda h: check_amounts(fine_amount=h.fine_amount)),
+            SIGNAL_DISPOSAL_CHOICE: self._take(DisposalChoice, self.on_disposal_choice),
+            SIGNAL_CASE_REPAIRED: self._take(CaseRepaired, self.on_repaired),
+        }
 
     # ------------------------------------------------------------------ run
 
@@ -81,10 +110,81 @@ class CaseWorkflow:
         finally:
             stop_escalations(f)
 
-    # ------------------------------------------------------------------ signals & query
+    # ------------------------------------------------------------------ taking signals
 
-    @workflow.signal(name=SIGNAL_HOLDER_REPLY)
-    def on_holder_reply(self, reply: HolderReply) -> None:
+    @workflow.signal(dynamic=True)
+    def on_signal(self, name: str, args: Sequence[RawValue]) -> None:
+        """Every signal: decoded and checked, then handed to its handler; nothing here raises."""
+        take = self.takes.get(name)
+        try:
+            if take is None:
+                raise Rejected("unknown signal")
+            take(args)
+        except Rejected as why:
+            self._ignored(name, str(why))
+        except Exception as exc:  # noqa: BLE001 - a signal must never fail the workflow task
+            workflow.logger.exception("signal %s could not be taken", name)
+            self._ignored(name, f"error while taking it: {type(exc).__name__}: {exc}"[:500])
+
+    def _ignored(self, name: str, why: str) -> None:
+        if self.file.v3:
+            self.file.log("signal_ignored", {"signal": name[:64], "why": why})
+        else:  # cases started before v3 keep their history as it was: the SDK dropped such signals unrecorded
+            workflow.logger.warning("signal %s ignored: %s", name, why)
+
+    def _take(self, model: type, handler: Callable[[Any], None],
+              check: Callable[[Any], None] | None = None) -> Callable[[Sequence[RawValue]], None]:
+        def take(args: Sequence[RawValue]) -> None:
+            if not self.file.v3:
+                handler(strict(model, args))
+                return
+            value = model_of(model, one_object(args))
+            if check is not None:
+                check(value)
+            handler(value)
+        return take
+
+    def _take_holder_reply(self, args: Sequence[RawValue]) -> None:
+        """A reply whose guarantee cannot be taken is still a reply: the guarantee is refused, the holder told."""
+        if not self.file.v3:
+            self.on_holder_reply(strict(HolderReply, args))
+            return
+        data = one_object(args)
+        raw = data.pop("guarantee", None)
+        reply = model_of(HolderReply, data)
+        guarantee, problem = (None, None) if raw is None else self._guarantee_of(raw)
+        self.on_holder_reply(reply.model_copy(update={"guarantee": guarantee}),
+                             rejected=(raw, problem) if problem and reply.decision == "detain" else None)
+
+    def _take_guarantee(self, args: Sequence[RawValue]) -> None:
+        if not self.file.v3:
+            self.on_guarantee(strict(GuaranteeInfo, args))
+            return
+        raw = one_object(args)
+        guarantee, problem = self._guarantee_of(raw)
+        if guarantee is not None:
+            self.on_guarantee(guarantee)
+            return
+        f = self.file
+        if not f.accepting_reply:
+            raise Rejected(f"reply window closed; and {problem}")
+        reject_guarantee(f, _shown(raw), problem or "not a guarantee")
+
+    def _guarantee_of(self, raw: Any) -> tuple[GuaranteeInfo | None, str | None]:
+        """The guarantee, or why it cannot be taken (out of bounds, not in the currency of the rule pack)."""
+        try:
+            g = model_of(GuaranteeInfo, raw)
+        except Rejected as why:
+            return None, str(why)
+        problem = money_problem("amount", g.amount, positive=True)
+        rules = self.file.rules
+        if problem is None and rules is not None and g.currency != rules.currency:
+            problem = f"currency {g.currency} is not the guarantee currency {rules.currency}"
+        return (None, problem) if problem else (g, None)
+
+    # ------------------------------------------------------------------ signal handlers
+
+    def on_holder_reply(self, reply: HolderReply, rejected: tuple[Any, str] | None = None) -> None:
         if self.v1 is not None:
             self.v1.on_holder_reply(reply)
             return
@@ -97,8 +197,9 @@ class CaseWorkflow:
         if reply.guarantee is not None:
             take_guarantee(f, reply.guarantee)
         f.log("holder_replied", {"decision": reply.decision, "by": reply.replied_by, "notice_id": reply.notice_id})
+        if rejected is not None:
+            reject_guarantee(f, _shown(rejected[0]), rejected[1])
 
-    @workflow.signal(name=SIGNAL_GUARANTEE)
     def on_guarantee(self, guarantee: GuaranteeInfo) -> None:
         if self.v1 is not None:
             self.v1.on_guarantee(guarantee)
@@ -109,7 +210,6 @@ class CaseWorkflow:
             return
         take_guarantee(f, guarantee)
 
-    @workflow.signal(name=SIGNAL_DETERMINATION)
     def on_determination(self, determination: Determination) -> None:
         if self.v1 is not None:
             self.v1.on_determination(determination)
@@ -121,7 +221,6 @@ class CaseWorkflow:
         f.determination = determination
         f.log("customs_determined", determination.model_dump(mode="json"))
 
-    @workflow.signal(name=SIGNAL_COURT_NOTICE)
     def on_court_notice(self, notice: CourtNotice) -> None:
         if self.v1 is not None:
             self.v1.on_court_notice(notice)
@@ -133,7 +232,6 @@ class CaseWorkflow:
         f.court_notice = notice
         f.log("court_notice_received", notice.model_dump(mode="json"))
 
-    @workflow.signal(name=SIGNAL_PARTY_SUBMISSION)
     def on_party_submission(self, submission: PartySubmission) -> None:
         if self.v1 is not None:
             self.v1.on_party_submission(submission)
@@ -150,7 +248,6 @@ class CaseWorkflow:
             detail["accepted"] = ok
         f.log("party_submission", detail)
 
-    @workflow.signal(name=SIGNAL_HEARING)
     def on_hearing(self, update: HearingUpdate) -> None:
         if self.v1 is not None:
             self.v1.on_hearing(update)
@@ -162,7 +259,6 @@ class CaseWorkflow:
         f.hearing = update
         f.log("hearing_" + update.kind, update.model_dump(mode="json", exclude_none=True))
 
-    @workflow.signal(name=SIGNAL_DISPOSAL_CHOICE)
     def on_disposal_choice(self, choice: DisposalChoice) -> None:
         if self.v1 is not None:
             self.v1.on_disposal_choice(choice)
@@ -171,8 +267,22 @@ class CaseWorkflow:
         f.disposal_choice = choice
         f.log("disposal_facts_recorded", choice.model_dump(mode="json", exclude_none=True))
 
+    def on_repaired(self, repaired: CaseRepaired) -> None:
+        """The case was reset to its last good point after its workflow failed: who did it, and why."""
+        if self.v1 is not None:
+            workflow.logger.info("case repaired by %s: %s", repaired.by, repaired.reason)
+            return
+        self.file.log("case_repaired", repaired.model_dump(mode="json", exclude_none=True))
+
     @workflow.query(name=QUERY_STATE)
     def snapshot(self) -> CaseState:
         if self.v1 is not None:
             return self.v1.snapshot()
         return self.file.snapshot()
+
+
+def _shown(raw: Any) -> Any:
+    """What a refused guarantee said, bounded for the history."""
+    if isinstance(raw, dict):
+        return {str(k)[:32]: str(v)[:128] for k, v in list(raw.items())[:8]}
+    return str(raw)[:128]

@@ -76,6 +76,14 @@ class CaseFile:
     disposal_method: str | None = None
     police_referral: bool = False
     counter_guaranteed: bool = False
+    # v3 (cases started under the ``case-workflow-v3`` patch): signals are checked and a bad one is recorded as
+    # ignored, a step service's refusal is an outcome, a step failing for long is escalated.
+    v3: bool = False
+    # A case started before v3 takes a refusal as an outcome from the first refusal on (``case-step-refusals``).
+    refusals_as_outcomes: bool = False
+    guarantee_rejections: int = 0
+    pending_rejection: str | None = None
+    flushing: int = 0  # escalations being written (v3: the case does not close before they are)
 
     @classmethod
     def open(cls, case: CaseInput) -> CaseFile:

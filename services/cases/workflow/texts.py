@@ -62,7 +62,7 @@ def notice_text(kind: NoticeKind, f: CaseFile, deadline: datetime | None, extra:
         "destruction": ("Goods destroyed", f"The goods are destroyed. {extra or ''}"),
         "forfeiture": ("Goods seized and forfeited", "The goods are seized as counterfeit and forfeited."),
         "guarantee_refused": ("Guarantee refused - post another",
-                              f"The guarantee could not be secured ({f.guarantee_status}). Post another guarantee "
+                              f"The guarantee could not be secured ({extra or f.guarantee_status}). Post another guarantee "
                               f"(POST /v1/cases/{case.case_id}/guarantee, or hand it to customs) by {when}; "
                               f"otherwise the goods are released."),
     }

@@ -20,7 +20,7 @@ from services.cases.workflow.disposition import dispose, finish, release
 from services.cases.workflow.guarantees import secured_within
 from services.cases.workflow.history import transition
 from services.cases.workflow.holds import hold, place_hold
-from services.cases.workflow.notices import notify
+from services.cases.workflow.notices import delivery, notify
 from services.cases.workflow.state import CaseFile
 
 with workflow.unsafe.imports_passed_through():
@@ -39,8 +39,7 @@ async def ex_officio(f: CaseFile) -> CaseState:
     reply = open_deadline(f, "holder_reply", workflow.now())
     f.accepting_reply = True
     notice = await notify(f, "suspension", reply_allowed=True, reply_deadline_at=reply.due_at)
-    await transition(f, "suspended", "holder_notified", {
-        "notice_id": notice.notice_id, "email": notice.email_status, "webhook": notice.webhook_status})
+    await transition(f, "suspended", "holder_notified", delivery(notice))
 
     settled = await secured_within(f, f.reply_settled, reply.due_at)
     f.accepting_reply = False

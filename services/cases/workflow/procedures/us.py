@@ -38,7 +38,9 @@ async def run(f: CaseFile) -> CaseState:
     if f.submitted("importer_response"):
         close(f, response.name, "met")
     else:
-        close(f, response.name, "lapsed")
+        # (v3) a determination that ends the wait before the importer's time is up does not make it lapse
+        early = f.v3 and workflow.now() < response.due_at
+        close(f, response.name, "cancelled" if early else "lapsed")
         f.log("disclosure_to_mark_owner", {"why": "no importer response within 7 business days"})
         await notify(f, "disclosure")
     await wait_until(f, lambda: f.determination is not None, seizure.due_at)

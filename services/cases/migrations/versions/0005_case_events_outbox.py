@@ -1,15 +1,15 @@
 """case events leave through an outbox written with the audit trail
 
-Revision ID: 0004_case_events_outbox
-Revises: 0003_case_scope
+Revision ID: 0005_case_events_outbox
+Revises: 0004_read_model_failures
 """
 
 from alembic import op
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
-revision = "0004_case_events_outbox"
-down_revision = "0003_case_scope"
+revision = "0005_case_events_outbox"
+down_revision = "0004_read_model_failures"
 branch_labels = None
 depends_on = None
 
