@@ -86,6 +86,9 @@ bench: bench-risk bench-broker ## Run every benchmark (prints figures; not a tes
 bench-risk: deps venv ## Risk: matcher cost at 100..100,000 marks, topic throughput vs raw consume, latency at 2,000 lines/s
 	@$(PY) bench/risk.py
 
+chaos: deps-test venv ## Kill -9 every process in turn and freeze the broker under load; prints what was lost (its own stack)
+	@$(PY) -m tests.chaos.chaos $(CHAOS_ARGS)
+
 bench-broker: venv ## Broker: produce and consume rates with durable (s3) storage beside memory storage
 	@$(PY) bench/broker.py
 

@@ -44,3 +44,24 @@ def test_every_flow_alert_has_a_unit_test() -> None:
             for rule in group["rules"]:
                 if rule["alert"] != "IprRiskRegistryEmpty":
                     assert rule["alert"] in tested, f"{rule['alert']} fires in no case of alerts.test.yml"
+
+
+# The conditions the chaos run provokes or the reliability of the flow depends on: each must fire in a case.
+NAMED_CONDITIONS = {
+    "IprBrokerNotAnswering": "a frozen or dead broker",
+    "IprConsumerStopped": "a consumer that stopped",
+    "IprConsumerNoProgress": "a stuck consumer: records wait and its offsets do not move",
+    "IprConsumerNotPolling": "a consumer that stopped polling",
+    "IprConsumerLagHigh": "growing consumer lag",
+    "IprOutboxBacklog": "a growing outbox",
+    "IprOutboxStalled": "an outbox that does not move",
+    "IprDeclarationsNotAssessed": "declarations arriving while none is assessed",
+    "IprCaseWorkflowFailed": "a failed case",
+}
+
+
+def test_each_named_reliability_condition_fires_in_a_case() -> None:
+    tests = yaml.safe_load((PROMETHEUS / "alerts.test.yml").read_text())
+    tested = {a["alertname"] for t in tests["tests"] for a in t.get("alert_rule_test", []) if a.get("exp_alerts")}
+    missing = {name: why for name, why in NAMED_CONDITIONS.items() if name not in tested}
+    assert not missing, missing
