@@ -534,7 +534,8 @@ def start_s3(profile: Profile, sec: dict[str, str]) -> None:
              explain=lambda: log_tail(profile, "s3"), process=(profile, "s3"))
     spawn(profile, "s3gate", [sys.executable, "-m", "deploy.local.s3gate", "--port", str(profile.s3_port),
                               "--socket", str(sock), "--root", str(profile.broker_data)],
-          {**os.environ, "PYTHONPATH": str(ROOT)}, port=profile.s3_port)
+          {**os.environ, "PYTHONPATH": str(ROOT), "S3GATE_ACCESS_KEY": sec["BROKER_S3_ACCESS_KEY"],
+           "S3GATE_SECRET_KEY": sec["BROKER_S3_SECRET_KEY"]}, port=profile.s3_port)
     wait_for("broker object store gate", lambda: port_open(profile.s3_port), 30,
              explain=lambda: log_tail(profile, "s3gate"), process=(profile, "s3gate"))
 

@@ -6,8 +6,8 @@ declaration sent again by the other way) and poison records (broken JSON, a year
 declaration in ``suspect_every`` names a recorded brand and opens a case; the others are plain goods.
 
 Meanwhile each process is killed with ``kill -9`` by its PID and started again the way
-``deploy.local.stack`` starts it: every service, the case worker, the broker and the OpenID provider;
-then the broker is frozen (SIGSTOP) for ``freeze_s`` seconds and thawed (SIGCONT), while a Prometheus
+``deploy.local.stack`` starts it: every service, the case worker, the broker, its object store gate
+and the OpenID provider; then the broker is frozen (SIGSTOP) for ``freeze_s`` seconds and thawed (SIGCONT), while a Prometheus
 server loaded with the shipped rules (``deploy/prometheus/alerts.yml``) scrapes every service and must
 show ``IprBrokerNotAnswering`` (pending for a short freeze, firing for one longer than its ``for:``).
 
@@ -18,7 +18,7 @@ waiting for the holder), one distinct Message-ID per notice and recipient in the
 the one notify's delivery log recorded), every poison record on the dead-letter topic, every process
 ready again.
 
-    python -m tests.chaos.chaos [--rate 20] [--suspect-every 10] [--freeze 75]   # make chaos
+    python -m tests.chaos.chaos [--rate 10] [--suspect-every 10] [--freeze 75]   # make chaos
 
 ``make chaos`` starts its own test stack (``IPR_TEST_PORT_OFFSET``) and stops it afterwards;
 ``tests/chaos/test_chaos.py`` runs a small configuration on the session stack of ``make test``.
@@ -59,7 +59,7 @@ from tests.factories import example_declaration  # noqa: E402
 from tests.helpers import unique_id  # noqa: E402
 
 SERVICES = ("intake", "risk", "holds", "notify", "disposal", "guarantees", "cases")
-PROMETHEUS_PORT_BASE = 18070  # + IPR_TEST_PORT_OFFSET, beside the test profile's ports
+PROMETHEUS_PORT_BASE = 18035  # + IPR_TEST_PORT_OFFSET, beside the test profile's ports
 
 
 @dataclass(frozen=True)
@@ -70,13 +70,13 @@ class Config:
     poison_every: int = 25  # one poison record after every n declarations
     pause_s: float = 2.0  # load between two faults
     freeze_s: float = 15.0  # the probe (every 2 s, 3 s timeout), a scrape and an evaluation must all see it
-    targets: tuple[str, ...] = (*SERVICES, "worker", "broker", "idp")
+    targets: tuple[str, ...] = (*SERVICES, "worker", "broker", "s3gate", "idp")
     settle_timeout_s: float = 600.0
     alert_firing: bool = False  # the freeze lasts past the alert's ``for:``: require it firing, not pending
 
 
 SMALL = Config()
-FULL = Config(rate=20.0, suspect_every=10, duplicate_every=10, poison_every=40, pause_s=10.0, freeze_s=75.0,
+FULL = Config(rate=10.0, suspect_every=10, duplicate_every=10, poison_every=40, pause_s=10.0, freeze_s=75.0,
               settle_timeout_s=1800.0, alert_firing=True)
 
 
@@ -213,6 +213,11 @@ class Load:
 # ---------------------------------------------------------------- faults
 
 
+def process_port(profile, name: str) -> int:  # noqa: ANN001
+    return {"broker": profile.broker_port, "worker": profile.worker_metrics_port, "s3gate": profile.s3_port,
+            "idp": profile.idp_port}.get(name) or profile.service_ports[name]
+
+
 async def kill_and_restart(stack, name: str) -> float:  # noqa: ANN001
     """kill -9 a process and start it again as the stack does; the seconds until it answered again."""
     pid = stack_mod.running_pid(stack.profile, name)
@@ -222,8 +227,15 @@ async def kill_and_restart(stack, name: str) -> float:  # noqa: ANN001
     os.kill(pid, signal.SIGKILL)
     while stack_mod.alive(pid):
         await asyncio.sleep(0.05)
+    # The leader of a killed process shows as a zombie before its other threads have let go of its sockets.
+    port = process_port(stack.profile, name)
+    deadline = time.monotonic() + 30
+    while stack_mod.port_open(port) and time.monotonic() < deadline:
+        await asyncio.sleep(0.1)
     if name == "broker":
         await asyncio.to_thread(stack_mod.start_broker, stack.profile, stack.secrets)
+    elif name == "s3gate":  # the broker's object store gate
+        await asyncio.to_thread(stack_mod.start_s3, stack.profile, stack.secrets)
     else:
         await asyncio.to_thread(stack_mod.start_service, stack.profile, stack.secrets, name)
     new = stack_mod.running_pid(stack.profile, name)
