@@ -9,7 +9,7 @@ workflow has failed or was terminated answers 409 ``case_failed``; to a closed c
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
@@ -22,6 +22,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from services.cases.failures import FAILED_STATUSES, RepairError, failure_of, mark_failed, now_utc, repair
 from services.cases.models import Case, Escalation, Intervention
+from shared.approvals import four_eyes
 from shared.auth import Principal, require, require_office
 from services.cases.opening import OpenCaseRequest, build_case
 from shared.contracts.bounds import CaseId, DeclarationId, Money
@@ -30,6 +31,7 @@ from shared.contracts.cases import (
     CASE_TASK_QUEUE,
     CASE_WORKFLOW_TYPE,
     QUERY_STATE,
+    SIGNAL_APPROVAL,
     SIGNAL_COURT_NOTICE,
     SIGNAL_DETERMINATION,
     SIGNAL_DISPOSAL_CHOICE,
@@ -38,6 +40,7 @@ from shared.contracts.cases import (
     SIGNAL_PARTY_SUBMISSION,
     TERMINAL_STATES,
     ActorRef,
+    ApprovalDecision,
     CaseState,
     CaseStateName,
     CourtAction,
@@ -57,6 +60,7 @@ Session = Annotated[AsyncSession, Depends(session_dep)]
 Officer = Annotated[Principal, Depends(require("officer"))]
 Reader = Annotated[Principal, Depends(require("officer", "rights_holder", "party"))]
 OfficerOrHolder = Annotated[Principal, Depends(require("officer", "rights_holder"))]
+Supervisor = Annotated[Principal, Depends(require("supervisor"))]
 
 
 def _not_found(case_id: str) -> HTTPException:
@@ -267,8 +271,49 @@ def _require_open(state: CaseState, what: str) -> None:
 async def determine(case_id: CaseId, body: DeterminationBody, request: Request, session: Session, who: Officer) -> dict:
     handle, state = await _state(request, session, case_id, who)
     _require_state(state, {"detained"}, "a determination")
+    if body.outcome == "infringing" and _pending_approval(state) is not None:
+        raise HTTPException(409, detail={"code": "approval_pending",
+                                         "message": "a proposed confiscation already waits for a supervisor's "
+                                                    "approval"})
     await _signal(handle, SIGNAL_DETERMINATION, Determination(**body.model_dump(), officer=who.actor, actor=_actor(who)))
+    if body.outcome == "infringing":  # four-eyes: a proposal until a second person, a supervisor, approves it
+        return {"case_id": case_id, "accepted": "determination", "outcome": body.outcome,
+                "approval": "pending", "approve_at": f"/v1/cases/{case_id}/approval"}
     return {"case_id": case_id, "accepted": "determination", "outcome": body.outcome}
+
+
+def _pending_approval(state: CaseState) -> dict | None:
+    """The proposal of the case still waiting for its second person (from the history), or None."""
+    pending = None
+    for h in state.history:
+        if h.event == "approval_requested":
+            pending = h.detail
+        elif h.event in ("approval_granted", "approval_refused", "approval_lapsed"):
+            pending = None
+    return pending
+
+
+class ApprovalBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    decision: Literal["approve", "refuse"]
+    note: str | None = Field(default=None, max_length=1000)
+
+
+@router.post("/{case_id}/approval", status_code=202,
+             summary="Approve or refuse a proposed confiscation (four-eyes: a supervisor who did not propose it)")
+async def approve(case_id: CaseId, body: ApprovalBody, request: Request, session: Session, who: Supervisor) -> dict:
+    handle, state = await _state(request, session, case_id, who)
+    pending = _pending_approval(state)
+    if pending is None:
+        raise HTTPException(409, detail={"code": "no_pending_approval",
+                                         "message": "nothing on this case waits for approval (approved, refused, "
+                                                    "lapsed with its deadline, or never proposed)"})
+    rule = four_eyes(proposer_sub=pending.get("proposed_by_sub"), approver_sub=who.sub, approver_role=who.role)
+    if not rule.allowed:
+        raise HTTPException(rule.status, detail={"code": rule.code, "message": rule.message})
+    await _signal(handle, SIGNAL_APPROVAL, ApprovalDecision(decision=body.decision, note=body.note,
+                                                            actor=_actor(who)))
+    return {"case_id": case_id, "accepted": "approval", "decision": body.decision, "by": who.actor}
 
 
 @router.post("/{case_id}/court-notice", status_code=202, summary="Enter a court assistance notice")
@@ -350,9 +395,6 @@ async def guarantee(case_id: CaseId, body: GuaranteeInfo, request: Request, sess
 class RepairBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     reason: str = Field(min_length=3, max_length=1000, description="why the case is repaired (kept in its history)")
-
-
-Supervisor = Annotated[Principal, Depends(require("supervisor"))]
 
 
 @router.post("/{case_id}/repair", summary="Reset a failed or terminated case workflow to its last good point "

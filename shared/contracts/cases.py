@@ -50,6 +50,7 @@ SIGNAL_PARTY_SUBMISSION = "party_submission"  # consignee/declarant/importer: st
 SIGNAL_HEARING = "hearing"  # a hearing requested or concluded
 SIGNAL_DISPOSAL_CHOICE = "disposal_choice"  # facts that decide the disposal method (public welfare, holder buys)
 SIGNAL_CASE_REPAIRED = "case_repaired"  # the workflow was reset to its last good point after it failed
+SIGNAL_APPROVAL = "approval"  # a supervisor's four-eyes decision on a proposed confiscation
 QUERY_STATE = "state"
 
 CaseStateName = Literal[
@@ -198,6 +199,15 @@ class Determination(_Model):
     note: str | None = Field(default=None, max_length=4000)
     fine_amount: Money | None = Field(default=None, description="the fine decided; default: middle of the tier")
     retail_value: Money | None = Field(default=None, description="US: value of the goods if genuine (MSRP)")
+    approved_by: ActorRef | None = None  # the supervisor who approved it (four-eyes), set by the workflow
+
+
+class ApprovalDecision(_Model):
+    """A supervisor's decision on a proposal waiting for a second person (four-eyes)."""
+
+    decision: Literal["approve", "refuse"]
+    note: str | None = Field(default=None, max_length=1000)
+    actor: ActorRef | None = None  # set by the API from the caller's token, never taken from the body
 
 
 class PartySubmission(_Model):

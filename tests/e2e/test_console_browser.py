@@ -10,7 +10,7 @@ from playwright.async_api import async_playwright
 
 from deploy.local.tokens import SignInFailed
 from tests.factories import example_declaration
-from tests.helpers import case_in_state, unique_id
+from tests.helpers import approve_confiscation, case_in_state, unique_id
 
 pytestmark = pytest.mark.e2e
 
@@ -66,6 +66,8 @@ async def test_officer_sees_the_case_and_records_the_determination(http, stack) 
         await page.select_option("#fine_tier", "heavier")
         await page.click("#determination-form button[type=submit]")
         await page.wait_for_selector("#message.ok")
+        # four-eyes: the proposed confiscation is approved by a supervisor
+        await approve_confiscation(http, stack, case_id)
         await page.wait_for_function("document.querySelector('#case-state')?.textContent === 'confiscated'",
                                      timeout=20_000)
         await page.screenshot(path=str(stack.profile.data / "console.png"))

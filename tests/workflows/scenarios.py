@@ -12,7 +12,10 @@ from temporalio.exceptions import ApplicationError
 from temporalio.client import WorkflowHandle
 
 from shared.contracts.cases import (
+    ActorRef,
+    ApprovalDecision,
     QUERY_STATE,
+    SIGNAL_APPROVAL,
     SIGNAL_COURT_NOTICE,
     SIGNAL_DETERMINATION,
     SIGNAL_GUARANTEE,
@@ -167,6 +170,19 @@ async def wait_state(handle: WorkflowHandle, state: str) -> CaseState:
     raise AssertionError(f"case never reached {state}; last state {current.state if current else None}")
 
 
+OFFICER = ActorRef(sub="officer-wang", name="Wang Wei", role="officer")
+SUPERVISOR = ActorRef(sub="supervisor-zhang", name="Zhang Min", role="supervisor")
+
+
+async def determine(handle: WorkflowHandle, determination: Determination, *, approve: bool = True) -> None:
+    """An officer's determination; an infringing one is a proposal a supervisor approves (four-eyes)."""
+    if determination.actor is None:
+        determination = determination.model_copy(update={"actor": OFFICER})
+    await handle.signal(SIGNAL_DETERMINATION, determination)
+    if approve and determination.outcome == "infringing":
+        await handle.signal(SIGNAL_APPROVAL, ApprovalDecision(decision="approve", actor=SUPERVISOR))
+
+
 def guarantee(amount: str, ref: str = "G-1") -> GuaranteeInfo:
     return GuaranteeInfo(amount=Decimal(amount), currency="CNY", reference=ref)
 
@@ -189,7 +205,7 @@ async def confiscation(env, queue):  # noqa: ANN001, ANN201
     await wait_state(handle, "suspended")
     await handle.signal(SIGNAL_HOLDER_REPLY, HolderReply(decision="detain", guarantee=guarantee("14910")))
     await wait_state(handle, "detained")
-    await handle.signal(SIGNAL_DETERMINATION, Determination(outcome="infringing", fine_tier="ordinary", officer="o1"))
+    await determine(handle, Determination(outcome="infringing", fine_tier="ordinary", officer="o1"))
     return handle
 
 
@@ -228,7 +244,7 @@ async def cn_hearing_confiscation(env, queue):  # noqa: ANN001, ANN201
     await wait_state(handle, "suspended")
     await handle.signal(SIGNAL_HOLDER_REPLY, HolderReply(decision="detain", guarantee=guarantee("100000")))
     await wait_state(handle, "detained")
-    await handle.signal(SIGNAL_DETERMINATION, Determination(outcome="infringing", fine_tier="heavier"))
+    await determine(handle, Determination(outcome="infringing", fine_tier="heavier"))
     await wait_state(handle, "hearing")
     await handle.signal(SIGNAL_HEARING, HearingUpdate(kind="waived"))
     return handle
@@ -304,7 +320,7 @@ async def ledger_refusal_replaced(env, queue):  # noqa: ANN001, ANN201
     await wait_event(handle, "guarantee_refused", 1)
     await handle.signal(SIGNAL_GUARANTEE, guarantee("14910", "LG-2"))
     await wait_state(handle, "detained")
-    await handle.signal(SIGNAL_DETERMINATION, Determination(outcome="infringing", fine_tier="ordinary"))
+    await determine(handle, Determination(outcome="infringing", fine_tier="ordinary"))
     return handle
 
 

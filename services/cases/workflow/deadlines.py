@@ -97,6 +97,21 @@ def close(f: CaseFile, name: str, status: DeadlineStatus) -> None:
         task = f.escalations.pop(name, None)
         if task is not None:
             task.cancel()
+        if f.proposal is not None and f.proposal_deadline == name:
+            lapse_proposal(f, f"the time limit {name} {status} before a supervisor approved: "
+                              "the law's default for it applies")
+
+
+def lapse_proposal(f: CaseFile, why: str) -> None:
+    """A proposal still waiting for its second person when its deadline ends lapses (recorded); it never
+    stretches the deadline."""
+    proposal = f.proposal
+    if proposal is None:
+        return
+    f.proposal, f.proposal_deadline = None, None
+    f.log("approval_lapsed", {"kind": "confiscation", "what": "determination", "outcome": proposal.outcome,
+                              "proposed_by": proposal.actor.name if proposal.actor else proposal.officer,
+                              "why": why})
 
 
 def close_pending(f: CaseFile) -> None:

@@ -39,8 +39,10 @@ with workflow.unsafe.imports_passed_through():
         SIGNAL_HEARING,
         SIGNAL_HOLDER_REPLY,
         SIGNAL_PARTY_SUBMISSION,
+        SIGNAL_APPROVAL,
         SIGNAL_CASE_REPAIRED,
         CaseInput,
+        ApprovalDecision,
         CaseRepaired,
         CaseState,
         CourtNotice,
@@ -52,11 +54,13 @@ with workflow.unsafe.imports_passed_through():
         PartySubmission,
         RulesRequest,
     )
+    from shared.approvals import four_eyes
     from shared.rules.calendar import calendar_from_data
     from shared.rules.pack import RulePack
 
 PATCH_V2 = "case-workflow-v2"
 PATCH_V3 = "case-workflow-v3"
+PATCH_FOUR_EYES = "case-four-eyes"  # an infringing determination waits for a second person (a supervisor)
 TERMINAL = ("released", "confiscated", "destroyed", "forfeited", "handed_to_court")
 
 
@@ -68,6 +72,7 @@ class CaseWorkflow:
         self.v1: CaseV1 | None = None if workflow.patched(PATCH_V2) else CaseV1(case)
         self.file = CaseFile.open(case)
         self.file.v3 = self.v1 is None and workflow.patched(PATCH_V3)
+        self.file.four_eyes = self.file.v3 and workflow.patched(PATCH_FOUR_EYES)
         self.takes: dict[str, Callable[[Sequence[RawValue]], None]] = {
             SIGNAL_HOLDER_REPLY: self._take_holder_reply,
             SIGNAL_GUARANTEE: self._take_guarantee,
@@ -81,6 +86,7 @@ class CaseWorkflow:
                                        lambda h: check_amounts(fine_amount=h.fine_amount)),
             SIGNAL_DISPOSAL_CHOICE: self._take(DisposalChoice, self.on_disposal_choice),
             SIGNAL_CASE_REPAIRED: self._take(CaseRepaired, self.on_repaired),
+            SIGNAL_APPROVAL: self._take(ApprovalDecision, self.on_approval),
         }
 
     # ------------------------------------------------------------------ run
@@ -218,8 +224,56 @@ class CaseWorkflow:
         if f.state != "detained" or f.determination is not None:
             f.log("determination_ignored", {"outcome": determination.outcome, "state": f.state})
             return
+        if f.four_eyes and determination.outcome == "infringing":
+            self._propose(determination)
+            return
         f.determination = determination
         f.log("customs_determined", determination.model_dump(mode="json"))
+
+    def _propose(self, determination: Determination) -> None:
+        """A confiscation (and the fine with it) is proposed by one person and approved by another."""
+        f = self.file
+        if f.proposal is not None:
+            f.log("determination_ignored", {"outcome": determination.outcome, "state": f.state,
+                                            "why": "a proposal already waits for a supervisor's approval"})
+            return
+        pending = sorted((d for d in f.deadlines.values() if d.status == "pending"), key=lambda d: d.due_at)
+        f.proposal = determination
+        f.proposal_deadline = pending[0].name if pending else None
+        actor = determination.actor
+        f.log("approval_requested", {
+            "kind": "confiscation", "what": "determination", "outcome": determination.outcome,
+            "fine_tier": determination.fine_tier,
+            "fine_amount": str(determination.fine_amount) if determination.fine_amount is not None else None,
+            "proposed_by": actor.name if actor else determination.officer,
+            "proposed_by_sub": actor.sub if actor else None,
+            "deadline": f.proposal_deadline, "due_at": pending[0].due_at.isoformat() if pending else None,
+        })
+
+    def on_approval(self, decision: ApprovalDecision) -> None:
+        f = self.file
+        proposal = f.proposal
+        by = decision.actor
+        if proposal is None:
+            f.log("approval_ignored", {"why": "no proposal waits for approval", "by": by.name if by else None})
+            return
+        rule = four_eyes(proposer_sub=proposal.actor.sub if proposal.actor else None,
+                         approver_sub=by.sub if by else "", approver_role=by.role if by else "")
+        if not rule.allowed:
+            f.log("approval_ignored", {"why": rule.message, "code": rule.code, "by": by.name if by else None})
+            return
+        assert by is not None
+        detail = {"kind": "confiscation", "what": "determination", "outcome": proposal.outcome,
+                  "proposed_by": proposal.actor.name if proposal.actor else proposal.officer,
+                  "by": by.name, "by_sub": by.sub, "note": decision.note}
+        f.proposal, f.proposal_deadline = None, None
+        if decision.decision == "refuse":
+            f.log("approval_refused", detail)
+            return
+        f.log("approval_granted", detail)
+        approved = proposal.model_copy(update={"approved_by": by})
+        f.determination = approved
+        f.log("customs_determined", approved.model_dump(mode="json"))
 
     def on_court_notice(self, notice: CourtNotice) -> None:
         if self.v1 is not None:

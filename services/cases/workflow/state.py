@@ -84,6 +84,11 @@ class CaseFile:
     guarantee_rejections: int = 0
     pending_rejection: str | None = None
     flushing: int = 0  # escalations being written (v3: the case does not close before they are)
+    # Four-eyes (cases started under ``case-four-eyes``): an infringing determination is a proposal until a
+    # supervisor other than the proposer approves it; it lapses with the deadline it was made under.
+    four_eyes: bool = False
+    proposal: Determination | None = None
+    proposal_deadline: str | None = None
 
     @classmethod
     def open(cls, case: CaseInput) -> CaseFile:
