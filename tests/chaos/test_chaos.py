@@ -13,7 +13,7 @@ from tests.chaos import chaos
 pytestmark = [pytest.mark.e2e, pytest.mark.chaos]
 
 
-@pytest.mark.timeout(1500)
+@pytest.mark.timeout(2700)
 async def test_every_process_killed_under_load_loses_and_duplicates_nothing(stack) -> None:
     figures = await chaos.run(stack, chaos.SMALL)
     assert figures["accepted"] >= 100, figures
