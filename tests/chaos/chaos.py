@@ -220,6 +220,27 @@ def process_port(profile, name: str) -> int:  # noqa: ANN001
             "idp": profile.idp_port}.get(name) or profile.service_ports[name]
 
 
+async def answering(stack, name: str, old_pid: int, timeout: float = 600) -> None:  # noqa: ANN001
+    """Wait until a restarted service is ready (the worker: its metrics; the provider: its discovery document)."""
+    profile = stack.profile
+    if name == "worker":
+        def ready() -> bool:
+            return stack_mod.http_ok(f"http://127.0.0.1:{profile.worker_metrics_port}/metrics")
+    elif name == "idp":
+        def ready() -> bool:
+            return stack_mod.http_ok(f"{stack_mod.issuer_url(profile)}/.well-known/openid-configuration")
+    else:
+        def ready() -> bool:
+            return stack_mod.service_ready(profile.service_ports[name])
+    deadline = time.monotonic() + timeout
+    while not await asyncio.to_thread(ready):
+        pid = stack_mod.running_pid(profile, name)
+        if pid is None or time.monotonic() > deadline:
+            raise AssertionError(f"{name} (pid {pid}, was {old_pid}) not ready again: "
+                                 f"{stack_mod.log_tail(profile, name)}")
+        await asyncio.sleep(0.5)
+
+
 async def kill_and_restart(stack, name: str) -> float:  # noqa: ANN001
     """kill -9 a process and start it again as the stack does; the seconds until it answered again."""
     pid = stack_mod.running_pid(stack.profile, name)
@@ -239,7 +260,9 @@ async def kill_and_restart(stack, name: str) -> float:  # noqa: ANN001
     elif name == "s3gate":  # the broker's object store gate
         await asyncio.to_thread(stack_mod.start_s3, stack.profile, stack.secrets)
     else:
-        await asyncio.to_thread(stack_mod.start_service, stack.profile, stack.secrets, name)
+        # started as the stack starts it; on a loaded machine readiness may take longer than the stack waits
+        await asyncio.to_thread(stack_mod.start_service, stack.profile, stack.secrets, name, wait=False)
+        await answering(stack, name, pid)
     new = stack_mod.running_pid(stack.profile, name)
     assert new not in (None, pid), f"{name} did not come back"
     return time.monotonic() - t0
