@@ -300,7 +300,8 @@ class ApprovalBody(BaseModel):
 
 
 @router.post("/{case_id}/approval", status_code=202,
-             summary="Approve or refuse a proposed confiscation (four-eyes: a supervisor who did not propose it)")
+             summary="Approve or refuse a proposed confiscation or a fine concluded at a hearing (four-eyes: a "
+                     "supervisor who did not propose it)")
 async def approve(case_id: CaseId, body: ApprovalBody, request: Request, session: Session, who: Supervisor) -> dict:
     handle, state = await _state(request, session, case_id, who)
     pending = _pending_approval(state)
@@ -369,7 +370,14 @@ async def submit(case_id: CaseId, body: PartySubmission, request: Request, sessi
 async def hearing(case_id: CaseId, body: HearingUpdate, request: Request, session: Session, who: Officer) -> dict:
     handle, state = await _state(request, session, case_id, who)
     _require_state(state, {"hearing"}, "a hearing update")
-    await _signal(handle, SIGNAL_HEARING, body.model_copy(update={"by": who.actor, "actor": _actor(who)}))
+    if body.kind == "concluded" and body.fine_amount is not None and _pending_approval(state) is not None:
+        raise HTTPException(409, detail={"code": "approval_pending",
+                                         "message": "a concluded fine already waits for a supervisor's approval"})
+    await _signal(handle, SIGNAL_HEARING, body.model_copy(update={"by": who.actor, "actor": _actor(who),
+                                                                   "approved_by": None}))
+    if body.kind == "concluded" and body.fine_amount is not None:  # four-eyes: the fine waits for a supervisor
+        return {"case_id": case_id, "accepted": "hearing", "kind": body.kind,
+                "approval": "pending", "approve_at": f"/v1/cases/{case_id}/approval"}
     return {"case_id": case_id, "accepted": "hearing", "kind": body.kind}
 
 

@@ -232,6 +232,7 @@ class HearingUpdate(_Model):
     note: str | None = Field(default=None, max_length=4000)
     by: str | None = None
     actor: ActorRef | None = None
+    approved_by: ActorRef | None = None  # the supervisor who approved the concluded fine (four-eyes), set by the workflow
 
 
 class DisposalChoice(_Model):

@@ -5,8 +5,19 @@ from __future__ import annotations
 
 import asyncio
 
-from shared.contracts.cases import SIGNAL_APPROVAL, SIGNAL_DETERMINATION, ActorRef, ApprovalDecision, Determination
+from decimal import Decimal
+
+from shared.contracts.cases import (
+    SIGNAL_APPROVAL,
+    SIGNAL_DETERMINATION,
+    SIGNAL_HEARING,
+    ActorRef,
+    ApprovalDecision,
+    Determination,
+    HearingUpdate,
+)
 from tests.workflows.scenarios import OFFICER, SUPERVISOR, determine, query
+from tests.workflows.scenarios import wait_state as wait_state_of
 from tests.workflows.test_procedures import detained_cn, events, open_case
 
 OTHER_OFFICER = ActorRef(sub="officer-li", name="Li Na", role="officer")
@@ -98,3 +109,37 @@ async def test_a_pending_approval_lapses_with_the_legal_deadline(harness) -> Non
     assert all(d.outcome != "confiscation" for d in fakes.of("record_disposition"))
     # an approval arriving after the lapse decides nothing
     assert "approval_granted" not in order
+
+
+async def test_a_fine_concluded_at_a_hearing_needs_a_second_person_too(harness) -> None:
+    env, fakes, queue = harness
+    handle = await open_case(env, queue, goods_value="140845.07", goods_value_cny="1000000.00")
+    await detained_cn(handle, amount="100000")
+    await determine(handle, Determination(outcome="infringing", fine_tier="heavier"))
+    await wait_state_of(handle, "hearing")
+    await handle.signal(SIGNAL_HEARING, HearingUpdate(kind="requested", by="consignor"))
+    await handle.signal(SIGNAL_HEARING, HearingUpdate(kind="concluded", fine_amount=Decimal("210000"), actor=OFFICER))
+    await wait_event(handle, "approval_requested")
+    assert (await query(handle)).state == "hearing", "the fine is not set by one person"
+    await handle.signal(SIGNAL_APPROVAL, ApprovalDecision(decision="approve", actor=SUPERVISOR))
+    result = await handle.result()
+    assert result.state == "confiscated"
+    fine = entries(result, "approval_granted")[-1]
+    assert fine["kind"] == "fine" and fine["fine_amount"] == "210000" and fine["by_sub"] == SUPERVISOR.sub
+    assert fakes.of("record_disposition")[0].fine_amount == Decimal("210000")
+
+
+async def test_an_unapproved_hearing_fine_lapses_and_the_proposed_fine_applies(harness) -> None:
+    env, fakes, queue = harness
+    handle = await open_case(env, queue, goods_value="140845.07", goods_value_cny="1000000.00")
+    await detained_cn(handle, amount="100000")
+    await determine(handle, Determination(outcome="infringing", fine_tier="heavier"))
+    await wait_state_of(handle, "hearing")
+    await handle.signal(SIGNAL_HEARING, HearingUpdate(kind="requested", by="consignor"))
+    await handle.signal(SIGNAL_HEARING, HearingUpdate(kind="concluded", fine_amount=Decimal("210000"), actor=OFFICER))
+    result = await handle.result()
+    assert result.state == "confiscated"
+    lapsed = entries(result, "approval_lapsed")
+    assert len(lapsed) == 1 and lapsed[0]["kind"] == "fine" and "hearing_conclusion" in lapsed[0]["why"]
+    proposed = entries(result, "penalty_proposed")[0]["fine"]
+    assert fakes.of("record_disposition")[0].fine_amount == Decimal(proposed)

@@ -16,6 +16,7 @@ from temporalio.client import WorkflowHandle
 
 from services.cases.workflow import CaseWorkflow
 from shared.contracts.cases import (
+    SIGNAL_APPROVAL,
     SIGNAL_COURT_NOTICE,
     SIGNAL_DETERMINATION,
     SIGNAL_DISPOSAL_CHOICE,
@@ -23,6 +24,7 @@ from shared.contracts.cases import (
     SIGNAL_HEARING,
     SIGNAL_HOLDER_REPLY,
     SIGNAL_PARTY_SUBMISSION,
+    ApprovalDecision,
     CourtNotice,
     Determination,
     DisposalChoice,
@@ -33,7 +35,7 @@ from shared.contracts.cases import (
 )
 from shared.rules.calendar import calendar_for
 from tests.factories import case_input
-from tests.workflows.scenarios import determine, query, wait_state
+from tests.workflows.scenarios import OFFICER, SUPERVISOR, determine, query, wait_state
 
 
 async def open_case(env, queue, **kw) -> WorkflowHandle:  # noqa: ANN001, ANN003
@@ -134,7 +136,10 @@ async def test_cn_large_fine_offers_a_hearing_and_the_concluded_fine_applies(har
     assert any(d.name == "hearing_request" and d.status == "pending" for d in state.deadlines)
     assert [h.detail for h in state.history if h.event == "penalty_proposed"][0]["fine"] == "250000.00"
     await handle.signal(SIGNAL_HEARING, HearingUpdate(kind="requested", by="consignor"))
-    await handle.signal(SIGNAL_HEARING, HearingUpdate(kind="concluded", fine_amount=Decimal("210000"), by="o2"))
+    await handle.signal(SIGNAL_HEARING, HearingUpdate(kind="concluded", fine_amount=Decimal("210000"), by="o2",
+                                                      actor=OFFICER))
+    # four-eyes: a fine above the hearing threshold is approved by a supervisor who did not propose it
+    await handle.signal(SIGNAL_APPROVAL, ApprovalDecision(decision="approve", actor=SUPERVISOR))
     result = await handle.result()
     assert result.state == "confiscated"
     disposition = fakes.of("record_disposition")[0]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from temporalio import workflow
 
@@ -18,7 +19,7 @@ from services.cases.workflow.history import flush
 from services.cases.workflow.state import CaseFile
 
 with workflow.unsafe.imports_passed_through():
-    from shared.contracts.cases import Deadline, DeadlineStatus
+    from shared.contracts.cases import Deadline, DeadlineStatus, Determination, HearingUpdate
 
 
 async def wait_until(f: CaseFile, condition: Callable[[], bool], due_at: datetime) -> bool:
@@ -60,6 +61,8 @@ def open_deadline(f: CaseFile, name: str, start: datetime, *, amount: int | None
     deadline = Deadline(name=name, working_days=n, start=first, due_date=due, due_at=due_at, unit=unit,
                         basis=basis or (rule.basis if rule else None), escalate_at=escalate_at)
     f.deadlines[name] = deadline
+    if f.proposal is not None and f.proposal_deadline is None:
+        f.proposal_deadline = name  # a proposal whose time limit was met waits under the next one
     f.log("deadline_set", {"name": name, unit: n, "due_date": due.isoformat(), "due_at": due_at.isoformat(),
                            "escalate_at": escalate_at.isoformat() if escalate_at else None})
     if escalate_at is not None and escalate_at > workflow.now():
@@ -98,8 +101,11 @@ def close(f: CaseFile, name: str, status: DeadlineStatus) -> None:
         if task is not None:
             task.cancel()
         if f.proposal is not None and f.proposal_deadline == name:
-            lapse_proposal(f, f"the time limit {name} {status} before a supervisor approved: "
-                              "the law's default for it applies")
+            if status == "met":  # e.g. a hearing requested in time: the proposal waits under the next time limit
+                f.proposal_deadline = None
+            else:
+                lapse_proposal(f, f"the time limit {name} {status} before a supervisor approved: "
+                                  "the law's default for it applies")
 
 
 def lapse_proposal(f: CaseFile, why: str) -> None:
@@ -109,9 +115,18 @@ def lapse_proposal(f: CaseFile, why: str) -> None:
     if proposal is None:
         return
     f.proposal, f.proposal_deadline = None, None
-    f.log("approval_lapsed", {"kind": "confiscation", "what": "determination", "outcome": proposal.outcome,
-                              "proposed_by": proposal.actor.name if proposal.actor else proposal.officer,
-                              "why": why})
+    f.log("approval_lapsed", {**proposal_facts(proposal), "why": why})
+
+
+def proposal_facts(proposal: Determination | HearingUpdate) -> dict[str, Any]:
+    """What a proposal waiting for its second person is, for the history."""
+    actor = proposal.actor
+    if isinstance(proposal, Determination):
+        return {"kind": "confiscation", "what": "determination", "outcome": proposal.outcome,
+                "proposed_by": actor.name if actor else proposal.officer}
+    return {"kind": "fine", "what": "hearing_conclusion",
+            "fine_amount": str(proposal.fine_amount) if proposal.fine_amount is not None else None,
+            "proposed_by": actor.name if actor else proposal.by}
 
 
 def close_pending(f: CaseFile) -> None:
@@ -119,6 +134,7 @@ def close_pending(f: CaseFile) -> None:
     for name, deadline in f.deadlines.items():
         if deadline.status == "pending":
             close(f, name, "cancelled")
+    lapse_proposal(f, "the case ended before a supervisor approved")
 
 
 def stop_escalations(f: CaseFile) -> None:

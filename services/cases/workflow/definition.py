@@ -21,7 +21,7 @@ from temporalio import workflow
 from temporalio.common import RawValue
 
 from services.cases.workflow import calls
-from services.cases.workflow.deadlines import stop_escalations
+from services.cases.workflow.deadlines import proposal_facts, stop_escalations
 from services.cases.workflow.guarantees import counter_guarantee_ok, reject_guarantee, take_guarantee
 from services.cases.workflow.procedures import cn, eu, us
 from services.cases.workflow.signals import Rejected, check_amounts, model_of, money_problem, one_object, strict
@@ -230,23 +230,22 @@ class CaseWorkflow:
         f.determination = determination
         f.log("customs_determined", determination.model_dump(mode="json"))
 
-    def _propose(self, determination: Determination) -> None:
-        """A confiscation (and the fine with it) is proposed by one person and approved by another."""
+    def _propose(self, proposal: Determination | HearingUpdate) -> None:
+        """A confiscation, or a fine a hearing concluded, is proposed by one person and approved by another."""
         f = self.file
         if f.proposal is not None:
-            f.log("determination_ignored", {"outcome": determination.outcome, "state": f.state,
-                                            "why": "a proposal already waits for a supervisor's approval"})
+            f.log("determination_ignored" if isinstance(proposal, Determination) else "hearing_update_ignored",
+                  {"state": f.state, "why": "a proposal already waits for a supervisor's approval"})
             return
         pending = sorted((d for d in f.deadlines.values() if d.status == "pending"), key=lambda d: d.due_at)
-        f.proposal = determination
+        f.proposal = proposal
         f.proposal_deadline = pending[0].name if pending else None
-        actor = determination.actor
+        detail = proposal_facts(proposal)
+        if isinstance(proposal, Determination):
+            detail["fine_tier"] = proposal.fine_tier
+            detail["fine_amount"] = str(proposal.fine_amount) if proposal.fine_amount is not None else None
         f.log("approval_requested", {
-            "kind": "confiscation", "what": "determination", "outcome": determination.outcome,
-            "fine_tier": determination.fine_tier,
-            "fine_amount": str(determination.fine_amount) if determination.fine_amount is not None else None,
-            "proposed_by": actor.name if actor else determination.officer,
-            "proposed_by_sub": actor.sub if actor else None,
+            **detail, "proposed_by_sub": proposal.actor.sub if proposal.actor else None,
             "deadline": f.proposal_deadline, "due_at": pending[0].due_at.isoformat() if pending else None,
         })
 
@@ -263,17 +262,18 @@ class CaseWorkflow:
             f.log("approval_ignored", {"why": rule.message, "code": rule.code, "by": by.name if by else None})
             return
         assert by is not None
-        detail = {"kind": "confiscation", "what": "determination", "outcome": proposal.outcome,
-                  "proposed_by": proposal.actor.name if proposal.actor else proposal.officer,
-                  "by": by.name, "by_sub": by.sub, "note": decision.note}
+        detail = {**proposal_facts(proposal), "by": by.name, "by_sub": by.sub, "note": decision.note}
         f.proposal, f.proposal_deadline = None, None
         if decision.decision == "refuse":
             f.log("approval_refused", detail)
             return
         f.log("approval_granted", detail)
-        approved = proposal.model_copy(update={"approved_by": by})
-        f.determination = approved
-        f.log("customs_determined", approved.model_dump(mode="json"))
+        if isinstance(proposal, Determination):
+            f.determination = proposal.model_copy(update={"approved_by": by})
+            f.log("customs_determined", f.determination.model_dump(mode="json"))
+        else:
+            f.hearing = proposal.model_copy(update={"approved_by": by})
+            f.log("hearing_concluded", f.hearing.model_dump(mode="json", exclude_none=True))
 
     def on_court_notice(self, notice: CourtNotice) -> None:
         if self.v1 is not None:
@@ -309,6 +309,9 @@ class CaseWorkflow:
         f = self.file
         if not f.hearing_open:
             f.log("hearing_update_ignored", {"kind": update.kind, "state": f.state})
+            return
+        if f.four_eyes and update.kind == "concluded" and update.fine_amount is not None:
+            self._propose(update)
             return
         f.hearing = update
         f.log("hearing_" + update.kind, update.model_dump(mode="json", exclude_none=True))

@@ -87,7 +87,7 @@ class CaseFile:
     # Four-eyes (cases started under ``case-four-eyes``): an infringing determination is a proposal until a
     # supervisor other than the proposer approves it; it lapses with the deadline it was made under.
     four_eyes: bool = False
-    proposal: Determination | None = None
+    proposal: Determination | HearingUpdate | None = None  # a confiscation, or the fine a hearing concluded
     proposal_deadline: str | None = None
 
     @classmethod
