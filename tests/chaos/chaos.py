@@ -241,6 +241,21 @@ async def answering(stack, name: str, old_pid: int, timeout: float = 600) -> Non
         await asyncio.sleep(0.5)
 
 
+async def restart_missing(stack, names) -> None:  # noqa: ANN001
+    """After a failed run: start again whatever is not running, so the stack is whole for what comes next."""
+    for name in names:
+        if stack_mod.running_pid(stack.profile, name) is not None:
+            continue
+        with contextlib.suppress(Exception, SystemExit):
+            if name == "broker":
+                await asyncio.to_thread(stack_mod.start_broker, stack.profile, stack.secrets)
+            elif name == "s3gate":
+                await asyncio.to_thread(stack_mod.start_s3, stack.profile, stack.secrets)
+            else:
+                await asyncio.to_thread(stack_mod.start_service, stack.profile, stack.secrets, name, wait=False)
+                await answering(stack, name, 0)
+
+
 async def kill_and_restart(stack, name: str) -> float:  # noqa: ANN001
     """kill -9 a process and start it again as the stack does; the seconds until it answered again."""
     pid = stack_mod.running_pid(stack.profile, name)
@@ -514,9 +529,12 @@ async def run(stack, cfg: Config = SMALL) -> dict[str, Any]:  # noqa: ANN001
         say(tally.faults[-1] + "; " + tally.alert)
         await asyncio.sleep(cfg.pause_s)
     finally:
-        await load.finish()
-        await loader
-        prom.stop()
+        try:
+            await load.finish()
+            await loader
+        finally:
+            prom.stop()
+            await restart_missing(stack, cfg.targets)
     load_s = time.monotonic() - started
     say(f"load done: {len(tally.accepted)} declarations accepted in {load_s:.0f} s; checking")
     figures = await check(stack, cfg, tally)
