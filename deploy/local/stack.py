@@ -855,7 +855,7 @@ def _snapshot_broker(profile: Profile, dest: Path) -> None:
 
 def backup(profile: Profile, dest: Path | None = None) -> Path:
     """Copy every store of the stack (it may be running): each service's database, Temporal's, the broker's."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     sec = load_secrets(profile)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
