@@ -230,8 +230,8 @@ async def answering(stack, name: str, old_pid: int, timeout: float = 600) -> Non
         def ready() -> bool:
             return stack_mod.http_ok(f"{stack_mod.issuer_url(profile)}/.well-known/openid-configuration")
     else:
-        def ready() -> bool:
-            return stack_mod.service_ready(profile.service_ports[name])
+        def ready() -> bool:  # not yet listening or not yet ready: wait on (service_ready would raise)
+            return stack_mod.readiness(profile.service_ports[name])[0]
     deadline = time.monotonic() + timeout
     while not await asyncio.to_thread(ready):
         pid = stack_mod.running_pid(profile, name)
