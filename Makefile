@@ -10,7 +10,8 @@ STACK := $(PY) -m deploy.local.stack
 export PYTHONPATH := $(CURDIR)
 
 .PHONY: help deps deps-test venv up down restart status logs test test-unit test-workflows test-integration test-e2e \
-        fuzz fuzz-workflows clean contracts contracts-release lint token bench bench-risk bench-cases bench-parcels train simulate-learning
+        fuzz fuzz-workflows clean contracts contracts-release lint token bench bench-risk bench-cases bench-parcels train simulate-learning \
+        bench-broker backup restore chaos
 
 help: ## Show the targets
 	@grep -E '^[a-zA-Z0-9_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-18s %s\n", $$1, $$2}'
@@ -39,13 +40,20 @@ up: deps venv ## Install what is missing, start the whole system in the backgrou
 down: ## Stop everything `make up` started
 	@test -x $(PY) && $(STACK) down || true
 
-restart: down up ## Stop and start again (data is kept)
+restart: down up ## Stop and start again (data is kept: databases, Temporal, and the broker's topics, offsets and dead letters in .data/)
 
 status: venv ## Show which processes run and whether each service is ready
 	@$(STACK) status || true
 
 logs: venv ## Follow the logs of every process
 	@$(STACK) logs
+
+backup: venv ## Copy every database, Temporal's and the broker's data to backups/dev/<time>/ (the stack may run)
+	@$(STACK) backup $(if $(BACKUP),--to $(BACKUP),)
+
+restore: deps venv ## Replace all data with a backup and start again: make restore BACKUP=backups/dev/<time>
+	@test -n "$(BACKUP)" || { echo "usage: make restore BACKUP=backups/dev/<time>"; exit 2; }
+	@$(STACK) restore --from $(BACKUP)
 
 deps-test: ## System packages for the tests too (adds Debian's chromium for the console test)
 	@bash deploy/local/install-deps.sh --test
@@ -68,7 +76,7 @@ contracts: venv ## Regenerate contracts/: JSON Schema of every topic, the AsyncA
 contracts-release: venv ## Freeze each topic's current contract version in contracts/released (once; never rewritten)
 	@$(PY) -m tools.contracts release
 
-test-unit: deps-test venv ## Pure unit tests (documents need the CJK font and poppler)
+test-unit: deps-test venv ## Pure unit tests (documents need the CJK font and poppler; promtool checks the alert rules)
 	@$(PY) -m pytest tests/unit
 
 test-workflows: venv ## Case workflow under Temporal's time-skipping test server
@@ -89,7 +97,7 @@ FUZZ_EXAMPLES ?= 200
 fuzz: deps venv ## Schemathesis against all seven services with more examples (FUZZ_EXAMPLES per operation, 200)
 	@IPR_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) IPR_FUZZ_RANDOM=1 $(PY) -m pytest tests/fuzz
 
-bench: bench-risk bench-cases bench-parcels ## Run every benchmark (prints figures; not a test)
+bench: bench-risk bench-cases bench-parcels bench-broker ## Run every benchmark (prints figures; not a test)
 
 bench-risk: deps venv ## Risk: matcher cost at 100..100,000 marks, topic throughput vs raw consume, latency at 2,000 lines/s
 	@$(PY) bench/risk.py
@@ -105,9 +113,14 @@ train: venv ## Train a targeting model on the labelled lines of the risk databas
 
 simulate-learning: venv ## Simulated weeks: rules alone vs rules + a model retrained weekly on outcomes (prints figures)
 	@$(PY) bench/simulate_learning.py $(SIMULATE_ARGS)
+chaos: deps-test venv ## Kill -9 every process in turn and freeze the broker under load; prints what was lost (its own stack)
+	@$(PY) -m tests.chaos.chaos $(CHAOS_ARGS)
+
+bench-broker: venv ## Broker: produce and consume rates with durable (s3) storage beside memory storage
+	@$(PY) bench/broker.py
 
 token: venv ## Print an access token for curl: make token ROLE=officer [USER=li.na] (make up must be running)
 	@$(PY) -m deploy.local.tokens $(or $(ROLE),officer) $(if $(filter command line,$(origin USER)),$(USER))
 
-clean: down ## Stop everything and delete local data (.data, .data-test)
+clean: down ## Stop everything and delete local data (.data, .data-test: databases, Temporal, broker); backups/ stays
 	rm -rf .data .data-test .data-test-* .data-bench-*

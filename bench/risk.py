@@ -177,10 +177,12 @@ def bench_profile():  # noqa: ANN201
 
     offset = int(os.environ.get("IPR_TEST_PORT_OFFSET", "0")) + 50
     base = stack._test_profile(offset)
-    return dataclasses.replace(base, name="bench", data=ROOT / f".data-bench-{offset - 50}")
+    # the broker's object store just below the test stack's (18050 + offset), clear of other stacks' services
+    return dataclasses.replace(base, name="bench", data=ROOT / f".data-bench-{offset - 50}",
+                               broker_s3_port=17997 + offset)
 
 
-def start_infra(profile, *, fresh: bool = True):  # noqa: ANN001, ANN201
+def start_infra(profile, *, fresh: bool = True, storage: str = "s3"):  # noqa: ANN001, ANN201
     from deploy.local import stack
 
     stack.down(profile)
@@ -188,7 +190,7 @@ def start_infra(profile, *, fresh: bool = True):  # noqa: ANN001, ANN201
         shutil.rmtree(profile.data, ignore_errors=True)
     sec = stack.load_secrets(profile)
     stack.start_postgres(profile, sec)
-    stack.start_broker(profile)
+    stack.start_broker(profile, sec, storage=storage)
     stack.start_temporal(profile)
     stack.run([sys.executable, "-m", "shared.migrate", "risk"], env=stack.service_env(profile, sec, "risk"), cwd=ROOT)
     return sec
@@ -276,7 +278,7 @@ class AssessmentReader:
         from aiokafka import AIOKafkaConsumer, TopicPartition
 
         self._consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, group_id=None, enable_auto_commit=False,
-                                          auto_offset_reset="earliest", fetch_max_wait_ms=5)
+                                          auto_offset_reset="earliest", fetch_max_wait_ms=100)
         await self._consumer.start()
         partitions = self._consumer.partitions_for_topic(self.topic) or set()
         if not partitions:
@@ -540,6 +542,8 @@ def main() -> None:
     ap.add_argument("--load-lines-per-s", type=float, default=2000)
     ap.add_argument("--load-seconds", type=float, default=15)
     ap.add_argument("--only", choices=["matcher", "pipeline", "model"], default=None)
+    ap.add_argument("--broker-storage", choices=["s3", "memory"], default="s3",
+                    help="the broker's storage engine: s3 (durable, what the stack runs) or memory (for comparison)")
     args = ap.parse_args()
 
     say("== risk benchmark (2-core machine; figures, not a test) ==")
@@ -556,9 +560,10 @@ def main() -> None:
         from deploy.local import stack
 
         profile = bench_profile()
-        say(f"-- pipeline (broker 127.0.0.1:{profile.broker_port}, data {profile.data.name}) --")
+        say(f"-- pipeline (broker 127.0.0.1:{profile.broker_port}, {args.broker_storage} storage, "
+            f"data {profile.data.name}) --")
         try:
-            sec = start_infra(profile)
+            sec = start_infra(profile, storage=args.broker_storage)
             pipe = asyncio.run(pipeline_phases(profile, sec, marks=args.marks, backlog_lines=args.backlog_lines,
                                                load_lines_s=args.load_lines_per_s, load_seconds=args.load_seconds))
         finally:

@@ -10,6 +10,7 @@ from fastapi.responses import RedirectResponse
 
 from services.cases.api import escalations_router, router
 from services.cases.failures import Sweeper
+from services.cases.models import outbox
 from services.cases.rules_api import router as rules_router
 from services.cases.workbench import router as workbench_router
 from services.cases.settings import Settings
@@ -43,6 +44,7 @@ app = service_app(
     "it as signals; repair of failed cases; assignment, worklist and seizure statistics for the officers' "
     "workbench (services/web).",
     routers=[router, rules_router, escalations_router, workbench_router],
+    outbox=outbox,
     on_start=on_start,
     on_stop=on_stop,
     extra_readiness=lambda app: [app.state.temporal.check, app.state.sweeper.check],

@@ -1,6 +1,5 @@
 """Risk service: the recordation registry, targeting profiles, line matching and scoring, and case starts."""
 
-import asyncio
 import gc
 import sys
 import time
@@ -19,8 +18,9 @@ from services.risk.parcels import parse_parcel
 from services.risk.service import AssessmentPipeline, Registry
 from services.risk.settings import Settings
 from shared.contracts.events import TOPIC_CASE_EVENTS, TOPIC_DECLARATIONS, TOPIC_PARCELS
-from shared.kafka import CloudEventsProducer, EventConsumer, consumers_ready
+from shared.kafka import EventConsumer, consumers_ready, make_producer, start_client, stop_quietly
 from shared.runtime import service_app
+from shared.supervise import loop_every
 from shared.temporal import LazyClient
 
 settings = Settings()
@@ -63,41 +63,44 @@ async def on_start(app: FastAPI) -> None:
                                             yellow_threshold=settings.yellow_threshold,
                                             enabled=learning.learning_enabled)
     await app.state.registry.models.refresh(rt.sessionmaker)
-    app.state.learning = asyncio.create_task(learning_jobs.run(
-        app.state.registry.models, rt.sessionmaker, refresh_s=learning.model_refresh_s,
-        train_every_s=learning.learning_train_every_s, seed=learning.learning_seed,
-        red_threshold=settings.red_threshold))
-    app.state.refresh = asyncio.create_task(app.state.registry.refresh_forever(settings.registry_refresh_s))
+
+    async def learning_loop(up) -> None:  # noqa: ANN001
+        up()
+        await learning_jobs.run(
+            app.state.registry.models, rt.sessionmaker, refresh_s=learning.model_refresh_s,
+            train_every_s=learning.learning_train_every_s, seed=learning.learning_seed,
+            red_threshold=settings.red_threshold)
+
+    rt.supervise("learning", learning_loop)
+    rt.supervise("registry-refresh", loop_every(app.state.registry.refresh, every=settings.registry_refresh_s,
+                                                what="registry refresh"))
     # Assessments leave on a producer of their own that lingers less than the shared one (latency).
-    app.state.assessments_producer = CloudEventsProducer(
-        source="risk", bootstrap_servers=settings.kafka_bootstrap_servers, acks="all",
-        enable_idempotence=settings.kafka_enable_idempotence, linger_ms=settings.assessments_linger_ms,
-        max_batch_size=262_144, request_timeout_ms=15_000, client_id="risk-assessments")
-    await app.state.assessments_producer.start()
+    app.state.assessments_producer = make_producer(settings, linger_ms=settings.assessments_linger_ms,
+                                                   client_id="risk-assessments")
+    await start_client(app.state.assessments_producer, what="risk assessments producer")
     app.state.pipeline = AssessmentPipeline(sessionmaker=rt.sessionmaker, registry=app.state.registry,
                                             temporal=app.state.temporal, producer=app.state.assessments_producer,
                                             settings=settings)
-    app.state.case_starter = asyncio.create_task(app.state.pipeline.case_starter.run_forever())
+    rt.supervise("case-starter", app.state.pipeline.case_starter.run_forever)
+    health = rt.health()
     app.state.consumers = [
         DeclarationBatchConsumer(settings=settings, topic=TOPIC_DECLARATIONS, group_id="risk-declarations",
-                                 pipeline=app.state.pipeline),
+                                 pipeline=app.state.pipeline, producer=rt.producer, health=health),
         DeclarationBatchConsumer(settings=settings, topic=TOPIC_PARCELS, group_id="risk-parcels",
-                                 pipeline=app.state.pipeline, parser=parse_parcel),
+                                 pipeline=app.state.pipeline, parser=parse_parcel, producer=rt.producer,
+                                 health=health),
         EventConsumer(settings=settings, topics=[TOPIC_CASE_EVENTS], group_id="risk-case-outcomes",
                       handler=case_events_handler(rt.sessionmaker, app.state.registry.history),
-                      producer=rt.producer),
+                      producer=rt.producer, health=health),
     ]
     for consumer in app.state.consumers:
         await consumer.start()
 
 
 async def on_stop(app: FastAPI) -> None:
-    app.state.refresh.cancel()
-    app.state.learning.cancel()
-    app.state.case_starter.cancel()
     for consumer in app.state.consumers:
         await consumer.stop()
-    await app.state.assessments_producer.stop()
+    await stop_quietly(app.state.assessments_producer)
 
 
 app = service_app(

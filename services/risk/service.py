@@ -64,6 +64,7 @@ from shared.contracts.events import TOPIC_ASSESSMENTS, TOPIC_PARCEL_RESULTS, Ris
 from shared.contracts.recordation import RecordationV1
 from shared.fx import to_cny
 from shared.kafka import PRODUCED
+from shared.supervise import Backoff, describe
 from shared.rules.calendar import calendar_for
 from shared.rules.pack import rule_pack
 from shared.rules.personal_use import personal_use
@@ -266,19 +267,13 @@ class Registry:
         await self.reload_campaigns()
         await self.history.reload()
 
-    async def refresh_forever(self, every: float) -> None:
-        while True:
-            await asyncio.sleep(every)
-            try:
-                await expire_lapsed(self.sessionmaker)
-                await self.reload(force=False)
-                await self.reload_profiles()
-                await self.reload_campaigns()
-                await self.history.reload()
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # noqa: BLE001
-                log.exception("registry refresh failed")
+    async def refresh(self) -> None:
+        """Expire lapsed recordations and pick up what other replicas changed (run periodically)."""
+        await expire_lapsed(self.sessionmaker)
+        await self.reload(force=False)
+        await self.reload_profiles()
+        await self.reload_campaigns()
+        await self.history.reload()
 
 
 # ---------------------------------------------------------------- registry
@@ -702,6 +697,7 @@ class _Row:
     day: date | None = None  # the consignment's date in its jurisdiction (campaign report)
     assessed: RiskAssessedV1 | None = None  # fresh assessments only (a line may still lose its red lane)
     quota_day: date | None = None  # today in the office's jurisdiction: the red quota drawn on
+    republication: bool = False  # intake published the revision again: its assessment never arrived there
 
     @property
     def key(self) -> tuple[str, int]:
@@ -826,11 +822,15 @@ class AssessmentPipeline:
                 volume, campaign_hits = await _store_commerce(session, fresh_rows)
                 lost = [r.key for r in rows if r.key not in inserted]
                 stored: list[_Row] = []
-                if lost:  # assessed before (redelivery, or another replica was first): deliver what was stored
+                if lost:
+                    # Assessed before (redelivery, or another replica was first): not assessed again; what was
+                    # stored is delivered if it was not yet, or if intake published the revision again because
+                    # the assessment never reached it (same event id: consumers that had it drop it).
+                    again = {r.key for r in rows if r.republication}
                     for x in (await session.execute(
                             select(a.declaration_id, a.revision, a.result, a.case_inputs, a.published_at, a.parcel)
                             .where(tuple_(a.declaration_id, a.revision).in_(lost)))).all():
-                        if x.published_at is None:
+                        if x.published_at is None or (x.declaration_id, x.revision) in again:
                             stored.append(_Row(x.declaration_id, x.revision, orjson.dumps(x.result), x.case_inputs,
                                                parcel=x.parcel))
         except BaseException:
@@ -1136,19 +1136,23 @@ class CaseStarter:
                 .values(cases_started_at=datetime.now(timezone.utc)))
         return len(rows)
 
-    async def run_forever(self, idle: float = 1.0) -> None:
-        attempt = 0
+    async def run_forever(self, up=None, idle: float = 1.0) -> None:  # noqa: ANN001
+        """Start cases as assessments are stored; the body of a supervised loop."""
+        if up is not None:
+            up()
+        backoff = Backoff(initial=0.2, cap=30.0)
         while True:
             try:
                 while await self.run_once() > 0:
                     pass
-                attempt = 0
+                backoff.reset()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - Temporal or database away: try again
-                attempt += 1
-                log.warning("starting cases failed (attempt %d): %s: %s", attempt, type(exc).__name__, exc)
-                await asyncio.sleep(min(30.0, 0.2 * 2 ** min(attempt, 8)))
+                delay = backoff.next_delay()
+                log.warning("starting cases failed (attempt %d), retrying in %.1fs: %s", backoff.attempt, delay,
+                            describe(exc))
+                await asyncio.sleep(delay)
                 continue
             try:
                 await asyncio.wait_for(self._kick.wait(), timeout=idle)

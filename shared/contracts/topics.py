@@ -25,11 +25,14 @@ from shared.contracts.bounds import CaseId, Count, DeclarationId, ManifestId, Ti
 from shared.contracts.declaration import DeclarationV1
 from shared.contracts.events import (
     TOPIC_ASSESSMENTS,
+    TOPIC_ASSESSMENTS_DLQ,
     TOPIC_CASE_EVENTS,
+    TOPIC_CASE_EVENTS_DLQ,
     TOPIC_DECLARATIONS,
     TOPIC_DECLARATIONS_DLQ,
     TOPIC_HOLDS,
     TOPIC_PARCEL_RESULTS,
+    TOPIC_PARCEL_RESULTS_DLQ,
     TOPIC_PARCELS,
     TOPIC_PARCELS_DLQ,
     CaseEventV1,
@@ -337,6 +340,45 @@ TOPICS: tuple[TopicContract, ...] = (
         ce_types=("parcel.assessed", "parcel.rejected"),
         publishers=("intake", "risk"),
         consumers=("intake", "(clearance systems)"),
+    ),
+    TopicContract(
+        topic=TOPIC_ASSESSMENTS_DLQ,
+        version="1.0.0",
+        title="Refused risk.assessments.v1 records",
+        description="Records of risk.assessments.v1 that a consumer could not apply, "
+        "with the reason and the consumer that gave up on them.",
+        key=str | None,
+        key_description="the refused record's key, unchanged",
+        value=DeadLetterV1,
+        ce_types=("assessment.dead_lettered",),
+        publishers=("intake",),
+        consumers=("(operations)",),
+    ),
+    TopicContract(
+        topic=TOPIC_CASE_EVENTS_DLQ,
+        version="1.0.0",
+        title="Refused cases.events.v1 records",
+        description="Records of cases.events.v1 that a consumer could not apply, "
+        "with the reason and the consumer that gave up on them.",
+        key=str | None,
+        key_description="the refused record's key, unchanged",
+        value=DeadLetterV1,
+        ce_types=("case_event.dead_lettered",),
+        publishers=("intake", "risk"),
+        consumers=("(operations)",),
+    ),
+    TopicContract(
+        topic=TOPIC_PARCEL_RESULTS_DLQ,
+        version="1.0.0",
+        title="Refused customs.parcel-results.v1 records",
+        description="Records of customs.parcel-results.v1 that a consumer could not apply, "
+        "with the reason and the consumer that gave up on them.",
+        key=str | None,
+        key_description="the refused record's key, unchanged",
+        value=DeadLetterV1,
+        ce_types=("parcel_result.dead_lettered",),
+        publishers=("intake",),
+        consumers=("(operations)",),
     ),
 )
 
