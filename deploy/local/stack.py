@@ -798,7 +798,7 @@ BACKUP_ROOT = Path(os.environ.get("IPR_BACKUP_DIR", ROOT / "backups"))
 # read model, so an activity that ran after the copy runs again with its idempotency key and gets
 # the answer the service recorded.
 BACKUP_ORDER = ("identity", "broker", "intake", "risk", "temporal", "cases", "holds", "notify", "disposal",
-                "guarantees")
+                "guarantees", "web", "objects")
 
 
 def _pg_socket(profile: Profile) -> Path:
@@ -824,31 +824,31 @@ def _copy_sqlite(src: Path, dest: Path) -> None:
         source.close()
 
 
-def _snapshot_broker(profile: Profile, dest: Path) -> None:
-    """Archive the broker's objects as they were at one instant.
+def _snapshot_folder(profile: Profile, process: str, folder: Path, dest: Path) -> None:
+    """Archive the objects of an S3-compatible store (the broker's, or the evidence store) as at one instant.
 
-    The store replaces an object by writing a temporary file and renaming it into place, so hard
-    links taken while the broker is paused (a fraction of a second) freeze every object as it was;
-    the archive is then written from the links while the broker runs on.
+    Each store replaces an object by writing a temporary file and renaming it into place, so hard
+    links taken while its process is paused (a fraction of a second) freeze every object as it was;
+    the archive is then written from the links while the store runs on.
     """
     import tarfile
 
-    links = profile.data / f"broker-snapshot-{os.getpid()}"
+    links = profile.data / f"{folder.name}-snapshot-{os.getpid()}"
     shutil.rmtree(links, ignore_errors=True)
-    pid = running_pid(profile, "broker")
+    pid = running_pid(profile, process)
     if pid:
         os.kill(pid, signal.SIGSTOP)
     try:
         if pid:
             time.sleep(0.3)  # let the store finish a write it had already received
-        shutil.copytree(profile.broker_data, links, copy_function=os.link,
+        shutil.copytree(folder, links, copy_function=os.link,
                         ignore=shutil.ignore_patterns(".rclone_temp_*", ".rclone_multipart_*"))
     finally:
         if pid:
             os.kill(pid, signal.SIGCONT)
     try:
         with tarfile.open(dest, "w:gz") as tar:
-            tar.add(links, arcname="broker")
+            tar.add(links, arcname=folder.name)
     finally:
         shutil.rmtree(links, ignore_errors=True)
 
@@ -866,8 +866,13 @@ def backup(profile: Profile, dest: Path | None = None) -> Path:
     for part in BACKUP_ORDER:
         if part == "broker":
             if profile.broker_data.exists():
-                _snapshot_broker(profile, out / "broker.tar.gz")
+                _snapshot_folder(profile, "broker", profile.broker_data, out / "broker.tar.gz")
                 files[part] = "broker.tar.gz"
+        elif part == "objects":
+            # evidence, holders' answers and guide images; after the web database, so every file it lists is here
+            if profile.objects.exists():
+                _snapshot_folder(profile, "s3", profile.objects, out / "objects.tar.gz")
+                files[part] = "objects.tar.gz"
         elif part == "temporal":
             db = profile.data / "temporal.db"
             if db.exists():
@@ -919,6 +924,11 @@ def restore(profile: Profile, src: Path, *, start: bool = True, demo: bool = Fal
         with tarfile.open(src / files["broker"]) as tar:
             tar.extractall(profile.data, filter="data")
         say("restored the broker's data")
+    if "objects" in files:
+        shutil.rmtree(profile.objects, ignore_errors=True)
+        with tarfile.open(src / files["objects"]) as tar:
+            tar.extractall(profile.data, filter="data")
+        say("restored the object store (evidence, answers, guide images)")
     if start:
         up(profile, demo=demo)
 

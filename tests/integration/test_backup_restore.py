@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from deploy.local import stack as stack_mod
+from services.web.storage import ObjectStore
 from shared.contracts.events import TOPIC_DECLARATIONS
 from shared.rules.calendar import calendar_for
 from tests.conftest import Stack
@@ -21,6 +22,13 @@ from tests.factories import example_declaration
 from tests.helpers import case_in_state, eventually, find_on_topic, unique_id
 
 pytestmark = pytest.mark.integration
+
+
+def evidence_store(stack: Stack) -> ObjectStore:
+    """The stack's object store (evidence, holders' answers, guide images), as the web service reaches it."""
+    return ObjectStore(f"http://127.0.0.1:{stack.profile.s3_port}", "us-east-1",
+                       stack.secrets["OBJECT_STORE_ACCESS_KEY"], stack.secrets["OBJECT_STORE_SECRET_KEY"],
+                       stack_mod.OBJECT_BUCKET)
 
 
 def fresh_profile() -> stack_mod.Profile:
@@ -52,9 +60,13 @@ async def test_backup_then_restore_into_a_fresh_stack(http, stack, tmp_path) -> 
     recordation = (await http.get(f"{stack.url('risk')}/v1/recordations/CN-T-2019-004211",
                                   headers=stack.auth("officer"))).json()
 
+    photo_key = f"evidence/{case_id}/{unique_id('photo')}.jpg"
+    photo = os.urandom(2048)
+    await evidence_store(stack).put(photo_key, photo, "image/jpeg")
+
     folder = await asyncio.to_thread(stack_mod.backup, stack.profile, tmp_path / "backup")
     manifest = json.loads((folder / "manifest.json").read_text())
-    assert set(manifest["files"]) == {"broker", "temporal", *stack_mod.DATABASES}
+    assert set(manifest["files"]) == {"broker", "temporal", "objects", *stack_mod.DATABASES}
     order = manifest["order"]
     assert order.index("broker") < order.index("intake") < order.index("temporal") < order.index("holds")
 
@@ -89,6 +101,8 @@ async def test_backup_then_restore_into_a_fresh_stack(http, stack, tmp_path) -> 
             restored_notices = (await client.get(f"{restored.url('notify')}/v1/notices?case_id={case_id}",
                                                  headers=holder)).json()
             assert [n["notice_id"] for n in restored_notices] == [n["notice_id"] for n in notices]
+            # the examination evidence came back too, served by the restored object store
+            assert await evidence_store(restored).get(photo_key) == photo
             # the broker's data came back too: the declaration's record is on its topic
             kafka = f"127.0.0.1:{fresh.broker_port}"
             await find_on_topic(kafka, TOPIC_DECLARATIONS, lambda v: v.get("declaration_id") == body["declaration_id"])
