@@ -40,6 +40,18 @@ ReadinessCheck = Callable[[], Awaitable[None]]
 SIGNIN_SCRIPT = Path(__file__).with_name("static") / "signin.js"
 
 
+_LIMIT_KEYS = ("min_length", "max_length", "gt", "ge", "lt", "le", "max_digits", "decimal_places", "expected")
+
+
+def _limits(error: dict[str, Any]) -> dict[str, Any]:
+    """The limits a validation error names (``ctx``), for clients that say them in their own words."""
+    ctx = error.get("ctx")
+    if not isinstance(ctx, dict):
+        return {}
+    kept = {k: v for k, v in ctx.items() if k in _LIMIT_KEYS and isinstance(v, (int, float, str))}
+    return {"ctx": kept} if kept else {}
+
+
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
     body: dict[str, Any] = {"code": code, "message": message}
     if details is not None:
@@ -156,7 +168,8 @@ def create_app(
     @app.exception_handler(RequestValidationError)
     async def _on_validation(_: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [
-            {"loc": list(e.get("loc", ())), "msg": e.get("msg"), "type": e.get("type")} for e in exc.errors()
+            {"loc": list(e.get("loc", ())), "msg": e.get("msg"), "type": e.get("type"), **_limits(e)}
+            for e in exc.errors()
         ]
         code = _validation_code(errors)
         status_code = 400 if code == "malformed_json" else 422
@@ -173,9 +186,11 @@ def create_app(
         if isinstance(detail, dict) and "code" in detail:
             body = error_body(detail["code"], detail.get("message", ""), detail.get("details"))
         else:
-            code = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized", 403: "forbidden"}.get(
-                exc.status_code, "http_error"
-            )
+            code = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized", 403: "forbidden",
+                    413: "too_large", 415: "unsupported_media_type"}.get(exc.status_code, "http_error")
+            if exc.status_code == 400 and "parsing the body" in str(detail):
+                # FastAPI's own refusal of a body it could not read (bad encoding, a broken multipart form)
+                code, detail = "malformed_json", "request body could not be parsed"
             body = error_body(code, str(detail))
         return JSONResponse(body, status_code=exc.status_code, headers=getattr(exc, "headers", None))
 

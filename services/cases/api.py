@@ -230,10 +230,25 @@ async def get_case(case_id: CaseId, request: Request, session: Session, who: Rea
             live = None  # Temporal unreachable: the database still answers for the case
         if live is not None:
             await _visible(request, live[1], who)
-            return _links(request, await live_view(session, row, live[1]))
+            return _for_reader(_links(request, await live_view(session, row, live[1])), who)
     if row is None:
         raise _not_found(case_id)
-    return _links(request, await stored_view(session, row))
+    return _for_reader(_links(request, await stored_view(session, row)), who)
+
+
+# What only customs and the rights holder see: the holder's guarantee (amount, form, issuer, reference).
+_HOLDER_ONLY = ("required_guarantee", "required_guarantee_cny", "guarantee_currency", "guarantee_status")
+
+
+def _for_reader(body: dict, who: Principal) -> dict:
+    """A party of the case (declarant, consignor, consignee) sees the case without the holder's guarantee."""
+    if who.role != "party":
+        return body
+    for key in _HOLDER_ONLY:
+        body.pop(key, None)
+    body["history"] = [{**h, "detail": {}} if "guarantee" in str(h.get("event", "")) else h
+                       for h in body.get("history", [])]
+    return body
 
 
 class DeterminationBody(BaseModel):

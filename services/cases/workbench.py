@@ -386,7 +386,10 @@ async def _case_for_assignment(session: AsyncSession, case_id: str, who: Princip
 @router.post("/v1/cases/{case_id}/assignment", summary="Take a case, assign it or hand it over to another officer "
              "(recorded with who did it); officers hand over only cases they hold or nobody holds")
 async def assign(case_id: Id, body: AssignBody, session: Session, who: Officer) -> dict:
-    await _case_for_assignment(session, case_id, who)
+    c = await _case_for_assignment(session, case_id, who)
+    if c.state in TERMINAL_STATES or c.state == "excluded":
+        raise HTTPException(409, detail={"code": "case_closed",
+                                         "message": f"case {case_id} is closed ({c.state}); it is not worked any more"})
     current = await session.get(CaseAssignment, case_id, with_for_update=True)
     to_sub = body.assignee_sub or who.sub
     to_name = (body.assignee_name or (who.name if to_sub == who.sub else to_sub))[:256]

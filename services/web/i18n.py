@@ -340,6 +340,19 @@ ZH: dict[str, str] = {
     "Created": "创建时间",
     "Signs until": "签名截止",
     "This field is required.": "此项为必填项。",
+    "At least {n} characters.": "至少 {n} 个字符。",
+    "At most {n} characters.": "最多 {n} 个字符。",
+    "Use only the letters, digits and signs this field allows.": "只能使用此栏允许的字母、数字和符号。",
+    "This number is out of range.": "数值超出允许范围。",
+    "Choose one of the offered values.": "请从给出的选项中选择。",
+    "This value is not accepted.": "此值不被接受。",
+    "Some fields were not accepted; see the notes beside them.": "部分栏目未被接受，请查看栏目旁的说明。",
+    "This page is not for your account": "此页面不适用于您的账户",
+    "Why it was targeted": "布控理由",
+    "Risk score": "风险分值",
+    "The case is closed: it can no longer be taken, handed over or given new evidence.":
+        "案件已结案：不能再领取、移交或补充证据。",
+    "The case is closed; nothing more can be added to it.": "案件已结案，不能再补充内容。",
     "Enter a number.": "请输入数字。",
     "Enter a date (YYYY-MM-DD).": "请输入日期（YYYY-MM-DD）。",
     "Choose a file.": "请选择文件。",
@@ -506,6 +519,24 @@ LABELS: dict[str, tuple[str, str]] = {
 def t(lang: str, text: str, **values: object) -> str:
     out = ZH.get(text, text) if lang == "zh" else text
     return out.format(**values) if values else out
+
+
+# Units of quantity as declarations write them (words, and the UN/ECE Rec. 20 codes clearance systems send).
+UNITS: dict[str, str] = {
+    "piece": "件", "pieces": "件", "pcs": "件", "pce": "件", "pc": "件", "item": "件", "unit": "个", "units": "个",
+    "pair": "双", "pairs": "双", "pr": "双", "set": "套", "sets": "套", "dozen": "打", "dzn": "打",
+    "box": "盒", "boxes": "盒", "bx": "盒", "carton": "箱", "cartons": "箱", "ct": "箱", "ctn": "箱",
+    "kg": "千克", "kgm": "千克", "g": "克", "grm": "克", "t": "吨", "tne": "吨", "m": "米", "mtr": "米",
+    "m2": "平方米", "mtk": "平方米", "l": "升", "ltr": "升", "bottle": "瓶", "bottles": "瓶", "bo": "瓶",
+    "roll": "卷", "rolls": "卷", "sheet": "张", "sheets": "张", "bag": "袋", "bags": "袋", "pack": "包",
+    "packs": "包", "pk": "包", "year": "年", "years": "年",
+}
+
+
+def unit(lang: str, code: object) -> str:
+    """A unit of quantity in the page's language; an unknown unit shows as declared."""
+    text = "" if code is None else str(code)
+    return UNITS.get(text.strip().lower(), text) if lang == "zh" else text
 
 
 def label(lang: str, code: object) -> str:

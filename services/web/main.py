@@ -19,7 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from services.web import auth, i18n
 from services.web.apis import ApiError, seg
 from services.web.models import StoredFile
-from services.web.pages import Anyone, Ctx, CsrfFailed, Forbidden, SignInNeeded, back, csp, form_of
+from services.web.pages import Anyone, Ctx, CsrfFailed, Forbidden, GoTo, SignInNeeded, back, csp, form_of
 from services.web.portal import router as portal_router
 from services.web.settings import Settings
 from services.web.storage import IMAGES, ObjectStore, StoreError
@@ -116,9 +116,14 @@ async def _sign_in(request: Request, exc: SignInNeeded) -> Response:
     return RedirectResponse(f"/signin?next={seg(auth.safe_return(exc.next_path))}", status_code=303)
 
 
+@app.exception_handler(GoTo)
+async def _go_to(request: Request, exc: GoTo) -> Response:
+    return RedirectResponse(exc.path, status_code=303)
+
+
 @app.exception_handler(Forbidden)
 async def _forbidden(request: Request, exc: Forbidden) -> Response:
-    return _page_error(request, 403, "Something went wrong", exc.message)
+    return _page_error(request, 403, "This page is not for your account", exc.message)
 
 
 @app.exception_handler(CsrfFailed)

@@ -36,6 +36,13 @@ class SignInNeeded(Exception):
         self.next_path = next_path
 
 
+class GoTo(Exception):
+    """The person opened the other audience's pages: send them to their own (a rights holder to the portal)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+
 class Forbidden(Exception):
     def __init__(self, message: str) -> None:
         self.message = message
@@ -61,7 +68,8 @@ class Ctx:
         body = env.get_template(template).render(
             request=self.request, who=self.who, lang=self.lang, _=self._,
             label=lambda code: i18n.label(self.lang, code), money=lambda v, c=None: i18n.money(self.lang, v, c),
-            number=lambda v: i18n.number(self.lang, v), when=lambda v, tz=None: i18n.when(self.lang, v, tz),
+            number=lambda v: i18n.number(self.lang, v),
+            unit=lambda v: i18n.unit(self.lang, v), when=lambda v, tz=None: i18n.when(self.lang, v, tz),
             day=lambda v: i18n.day(self.lang, v), until=lambda v, tz=None: i18n.until(self.lang, v, tz),
             left_of=lambda j, v: _left(j, v), time_left=lambda n: i18n.time_left(self.lang, n),
             flash=(i18n.t(self.lang, "The case has moved on: {state}.", state=i18n.label(self.lang, moved))
@@ -106,6 +114,8 @@ async def officer(request: Request, session: Session) -> Ctx:
     if ctx.who is None:
         raise SignInNeeded(_here(request))
     if not ctx.who.is_officer:
+        if ctx.who.role == "rights_holder":
+            raise GoTo("/portal")
         raise Forbidden(ctx._("This page is for officers."))
     return ctx
 
@@ -115,6 +125,8 @@ async def holder(request: Request, session: Session) -> Ctx:
     if ctx.who is None:
         raise SignInNeeded(_here(request))
     if ctx.who.role != "rights_holder":
+        if ctx.who.is_officer:
+            raise GoTo("/workbench")
         raise Forbidden(ctx._("This page is for rights holders."))
     return ctx
 

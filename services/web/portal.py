@@ -130,7 +130,7 @@ async def act(case_id: str, action: str, ctx: HolderCtx) -> Response:
                 return await _case_page(ctx, case_id, stored, 422, values)
             return back(f"/portal/cases/{case_id}", "stored")
     except ApiError as exc:
-        return await _case_page(ctx, case_id, {**exc.field_errors(), f"_{action}": exc.message},
+        return await _case_page(ctx, case_id, {**exc.field_errors(ctx._), f"_{action}": exc.page_message(ctx._)},
                                 422 if exc.status < 500 else 502, values)
     return await _case_page(ctx, case_id, {"_form": ctx._("No action is open in this state.")}, 404)
 
@@ -246,7 +246,7 @@ async def apply(ctx: HolderCtx) -> Response:
         await ctx.api.post("risk", "/v1/recordations", body)
     except ApiError as exc:
         return ctx.render("portal/recordation_form.html", status=422 if exc.status < 500 else 502,
-                          errors={**exc.field_errors(), "_form": exc.message}, values=values)
+                          errors={**exc.field_errors(ctx._), "_form": exc.page_message(ctx._)}, values=values)
     return back(f"/portal/recordations/{rid}", "applied")
 
 
@@ -285,7 +285,8 @@ async def change(rid: str, action: str, ctx: HolderCtx) -> Response:
         else:
             return await _recordation_page(ctx, rid, {"_form": ctx._("No action is open in this state.")}, 404)
     except ApiError as exc:
-        return await _recordation_page(ctx, rid, {**exc.field_errors(), f"_{action}": exc.message}, 422)
+        return await _recordation_page(ctx, rid, {**exc.field_errors(ctx._), f"_{action}": exc.page_message(ctx._)},
+                                       422)
     return back(f"/portal/recordations/{rid}", "saved")
 
 
@@ -320,7 +321,7 @@ async def rotate(ctx: HolderCtx) -> HTMLResponse:
         answer = await ctx.api.post("notify", f"/v1/recipients/rights_holder/{seg(ctx.who.holder_id or '-')}"
                                               "/webhook/rotate-key", body)
     except ApiError as exc:
-        return await webhooks(ctx, errors={"_form": exc.message}, status=422)
+        return await webhooks(ctx, errors={"_form": exc.page_message(ctx._)}, status=422)
     # The secret is shown once, in this answer only (never stored by the pages, never in an address).
     response = await webhooks(ctx, new_secret=answer.get("secret"))
     response.headers["Cache-Control"] = "no-store"

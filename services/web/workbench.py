@@ -116,13 +116,15 @@ async def _case_page(ctx: Ctx, case_id: str, errors: dict | None = None, status:
     entry = dict(entry or {})
     entry["pending_approval"] = _pending_approval(case, entry)
     actions = _actions(case, entry, ctx)
+    opened = next((h.get("detail") or {} for h in case.get("history", []) if h.get("event") == "case_opened"), {})
     errors = dict(errors or {})
     for key in [k for k in errors if k.startswith("_") and k[1:] in ACTIONS and k[1:] not in actions]:
         errors["_form"] = errors.pop(key)  # the form is gone (the case moved on): the reason above the actions
     return ctx.render(
         "workbench/case.html", status=status, case=case, entry=entry, decl=decl, lines=lines,
         recordation=recordation, notices=notices, files=files, stuck=stuck, tz=tz,
-        actions=actions, timeline=[_describe(ctx.lang, h) for h in case.get("history", [])],
+        actions=actions, closed=case.get("state") in TERMINAL, targeting=opened,
+        timeline=[_describe(ctx.lang, h) for h in case.get("history", [])],
         errors=errors, values=values or {}, fine_tiers=FINE_TIERS,
         guide=(recordation or {}).get("identification_guide") or None,
         guide_files={f.object_key for f in files},
@@ -309,9 +311,9 @@ async def act(case_id: str, action: str, ctx: OfficerCtx) -> Response:
     try:
         await ctx.api.post(service, f"/v1/cases/{seg(case_id)}/{path}", body)
     except ApiError as exc:
-        fields = exc.field_errors()
-        return await _case_page(ctx, case_id, {**fields, "_" + action: exc.message}, 422 if exc.status < 500 else 502,
-                                values)
+        fields = exc.field_errors(ctx._)
+        return await _case_page(ctx, case_id, {**fields, "_" + action: exc.page_message(ctx._)},
+                                422 if exc.status < 500 else 502, values)
     return await _settle(ctx, case_id, before)
 
 
@@ -352,6 +354,9 @@ async def upload_evidence(case_id: str, ctx: OfficerCtx) -> Response:
         await ctx.api.get("cases", f"/v1/cases/{seg(case_id)}/workbench")  # the officer may act on the case
     except ApiError as exc:
         return await _case_page(ctx, case_id, {"file": exc.message}, exc.status if exc.status < 500 else 502)
+    if (await _case_now(ctx, case_id)).get("state") in TERMINAL:
+        return await _case_page(ctx, case_id, {"file": ctx._("The case is closed; nothing more can be added to it.")},
+                                409)
     errors = await store_upload(ctx, form, purpose="evidence", case_id=case_id, owner=case_id)
     if errors:
         return await _case_page(ctx, case_id, errors, 422, {"note": str(form.get("note") or "")[:1000]})

@@ -121,6 +121,11 @@ async def test_a_declarant_sees_only_its_own_cases(http, stack) -> None:  # noqa
     await case_in_state(http, stack, theirs_id, "suspended")
     seen = await case_in_state(http, stack, mine_id, "suspended", who="party")
     assert seen["case_id"] == mine_id
+    # the holder's guarantee is between customs and the holder: a party does not see it
+    officers = (await http.get(f"{stack.url('cases')}/v1/cases/{mine_id}", headers=stack.auth("officer"))).json()
+    assert "required_guarantee_cny" in officers and "guarantee_status" in officers
+    assert not {"required_guarantee", "required_guarantee_cny", "guarantee_status"} & set(seen)
+    assert all(h["detail"] == {} for h in seen["history"] if "guarantee" in h["event"])
     hidden = await http.get(f"{stack.url('cases')}/v1/cases/{theirs_id}", headers=stack.auth("party"))
     assert hidden.status_code == 404
     listed = (await http.get(f"{stack.url('cases')}/v1/cases?limit=500", headers=stack.auth("party"))).json()

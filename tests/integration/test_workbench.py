@@ -143,11 +143,47 @@ async def test_pages_refuse_bad_input_with_the_reason(http, stack) -> None:  # n
         # a rights holder is not an officer
         holder = await _signed_in(stack, "nike.ip")
         try:
-            assert (await holder.get(f"{web}/workbench")).status_code == 403
+            # a rights holder who opens the workbench is sent to its portal
+            sent = await holder.get(f"{web}/workbench")
+            assert sent.status_code == 303 and sent.headers["location"] == "/portal"
+            # and an officer who opens the portal to the workbench
+            back_to = await client.get(f"{web}/portal")
+            assert back_to.status_code == 303 and back_to.headers["location"] == "/workbench"
             assert (await holder.get(f"{web}/portal/cases/{case_id}")).status_code == 200
             other = await holder.get(f"{web}/portal/cases/IPR-NOT-YOURS-L1")
             assert other.status_code == 404
         finally:
             await holder.aclose()
+    finally:
+        await client.aclose()
+
+
+async def test_a_closed_case_is_not_taken_handed_over_or_given_evidence(http, stack) -> None:  # noqa: ANN001
+    cases, web = stack.url("cases"), stack.url("web")
+    case_id = await _case(http, stack, unique_id("CN5300-CLO"))
+    notices = (await http.get(f"{stack.url('notify')}/v1/notices?case_id={case_id}",
+                              headers=stack.auth("holder"))).json()
+    suspension = next(n for n in notices if n["kind"] == "suspension")
+    r = await http.post(f"{stack.url('notify')}/v1/notices/{suspension['notice_id']}/reply",
+                        headers=stack.auth("holder"), json={"decision": "no_detention"})
+    assert r.status_code in (200, 201), r.text
+    await case_in_state(http, stack, case_id, "released", timeout=60)
+
+    async def closed_in_read_model():  # noqa: ANN202
+        r = await http.post(f"{cases}/v1/cases/{case_id}/assignment", json={}, headers=stack.auth("officer"))
+        return r if r.status_code == 409 else None
+
+    refused = await eventually(closed_in_read_model, what="assignment of a closed case refused")
+    assert refused.json()["error"]["code"] == "case_closed"
+    client = await _signed_in(stack, "wang.wei")
+    try:
+        page = await client.get(f"{web}/workbench/cases/{case_id}")
+        assert page.status_code == 200 and 'id="closed-note"' in page.text
+        assert 'id="take-case"' not in page.text and 'id="evidence-form"' not in page.text
+        # the targeting reasons are on the page
+        assert 'id="risk-reasons"' in page.text
+        r = await client.post(f"{web}/workbench/cases/{case_id}/evidence", data={"csrf": _csrf(page.text)},
+                              files={"file": ("photo.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, "image/png")})
+        assert r.status_code == 409 and "nothing more can be added" in r.text
     finally:
         await client.aclose()

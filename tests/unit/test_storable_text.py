@@ -6,10 +6,14 @@ from types import SimpleNamespace
 
 import httpx
 import pytest
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from shared.contracts.bounds import unstorable_text
 from shared.web import create_app
+
+
+class Short(BaseModel):
+    code: str = Field(max_length=3)
 
 
 class Body(BaseModel):
@@ -55,3 +59,27 @@ def test_unstorable_text_walks_nested_values() -> None:
     assert unstorable_text({"a": [{"b": "x\x00"}], "c": "fine", "d": 5}) == [("a", 0, "b")]
     assert unstorable_text(["\ud800", "ok"]) == [(0,)]
     assert unstorable_text({"a": "\U0001F600"}) == []
+
+
+@pytest.mark.parametrize("raw", [b'{"name": "x"', b"\xff\xfe{not json", b'{"name": "a"} trailing', b""])
+async def test_a_body_that_cannot_be_parsed_is_malformed_json(raw: bytes) -> None:
+    response = await _post(raw)
+    assert response.status_code in (400, 422), response.text
+    error = response.json()["error"]
+    assert error["code"] in ("malformed_json", "schema_violation")
+    if raw:
+        assert error["code"] == "malformed_json", response.text
+
+
+async def test_validation_errors_name_their_limits() -> None:
+    app = create_app(settings=SimpleNamespace(service_name="t", max_body_bytes=10_000), title="t", description="t")
+
+    @app.post("/short")
+    async def short(body: Short) -> dict:
+        return body.model_dump()
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+        response = await client.post("/short", json={"code": "toolong"})
+    assert response.status_code == 422
+    detail = response.json()["error"]["details"][0]
+    assert detail["type"] == "string_too_long" and detail["ctx"] == {"max_length": 3}

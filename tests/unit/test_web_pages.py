@@ -219,3 +219,32 @@ def test_escalations_on_the_worklist_say_what_to_do() -> None:
                                                 row=SimpleNamespace(offices=[])), shown)
     assert 'href="/workbench/cases/IPR-F-L1#repair-form"' in supervisor
     assert "IPR-R-L1" not in officer  # resolved ones are not listed
+
+
+def test_a_services_validator_text_is_said_in_plain_words() -> None:
+    from services.web.apis import ApiError
+    from services.web.i18n import t
+
+    exc = ApiError(422, "schema_violation", "request does not match the contract", [
+        {"loc": ["body", "reference"], "msg": "String should match pattern '^[A-Z]+$'", "type": "string_pattern_mismatch"},
+        {"loc": ["body", "amount"], "msg": "Input should be a valid decimal", "type": "decimal_parsing"},
+        {"loc": ["body", "note"], "msg": "String should have at most 40 characters", "type": "string_too_long",
+         "ctx": {"max_length": 40}},
+        {"loc": ["body", "holder_id"], "msg": "Field required", "type": "missing"},
+        {"loc": ["body", "lines", 2], "msg": "Value error, line 3 is not in the case", "type": "value_error"},
+    ])
+    zh = exc.field_errors(lambda s, **v: t("zh", s, **v))
+    assert zh == {"reference": "只能使用此栏允许的字母、数字和符号。", "amount": t("zh", "Enter a number."),
+                  "note": "最多 40 个字符。", "holder_id": "此项为必填项。", "lines.2": "line 3 is not in the case"}
+    assert zh["amount"] != "Enter a number."  # it has its Chinese
+    en = exc.field_errors()
+    assert en["note"] == "At most 40 characters." and "pattern" not in en["reference"]
+    assert exc.page_message(lambda s, **v: s) == "Some fields were not accepted; see the notes beside them."
+    assert ApiError(409, "case_closed", "case X is closed", None).page_message(lambda s, **v: s) == "case X is closed"
+
+
+def test_units_of_quantity_are_translated_on_chinese_pages() -> None:
+    from services.web.i18n import unit
+
+    assert unit("zh", "pair") == "双" and unit("zh", "PCE") == "件" and unit("zh", "kg") == "千克"
+    assert unit("en", "pair") == "pair" and unit("zh", "barrels of fun") == "barrels of fun"
