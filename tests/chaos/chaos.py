@@ -76,7 +76,7 @@ class Config:
 
 
 SMALL = Config(rate=2.0, suspect_every=8, poison_every=20, settle_timeout_s=1200.0)
-FULL = Config(rate=10.0, suspect_every=10, duplicate_every=10, poison_every=40, pause_s=10.0, freeze_s=75.0,
+FULL = Config(rate=10.0, suspect_every=10, duplicate_every=10, poison_every=40, pause_s=10.0, freeze_s=100.0,
               settle_timeout_s=1800.0, alert_firing=True)
 
 
@@ -597,7 +597,7 @@ def main() -> None:
     args = parser.parse_args()
     cfg = Config(rate=args.rate, suspect_every=args.suspect_every, duplicate_every=FULL.duplicate_every,
                  poison_every=FULL.poison_every, pause_s=args.pause, freeze_s=args.freeze,
-                 settle_timeout_s=FULL.settle_timeout_s, alert_firing=args.freeze > 65)
+                 settle_timeout_s=FULL.settle_timeout_s, alert_firing=args.freeze >= 90)
 
     from tests.conftest import Stack
 
