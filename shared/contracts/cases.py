@@ -3,10 +3,17 @@
 Anything may start or signal a case (the risk service starts it, the notify service
 and officers signal it), so these live in ``shared`` and not in the workflow's home.
 One model in, one model out; fields are only added, with defaults.
+
+The case unit is the consignment: one case per declaration and rights holder, holding every
+suspected line of that declaration whose recorded right belongs to the holder
+(``consignment_case_id``). Cases opened before that, one per declaration line
+(``case_id_for``), keep their ids and their per-line fields.
 """
 
 from __future__ import annotations
 
+import hashlib
+import re
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
@@ -23,6 +30,9 @@ SIGNAL_COURT_NOTICE = "court_notice"
 SIGNAL_PARTY_SUBMISSION = "party_submission"  # consignee/declarant/importer: statements, objections, counter-guarantees
 SIGNAL_HEARING = "hearing"  # a hearing requested or concluded
 SIGNAL_DISPOSAL_CHOICE = "disposal_choice"  # facts that decide the disposal method (public welfare, holder buys)
+SIGNAL_LINES = "lines_revised"  # a declaration revision (or an officer) adds, updates or withdraws lines of the case
+SIGNAL_CALENDAR = "calendar_published"  # an official working-day schedule was published: re-time pending deadlines
+SIGNAL_PETITION_DECISION = "petition_decision"  # US: an officer decides the importer's petition after seizure
 QUERY_STATE = "state"
 
 CaseStateName = Literal[
@@ -32,28 +42,50 @@ CaseStateName = Literal[
     "detained",  # goods detained; customs investigating / parties' time limits running
     "undetermined",  # customs could not determine; waiting for a court assistance notice
     "hearing",  # infringement determined; the party may ask for a hearing before the fine
+    "seized",  # US: an officer found the goods counterfeit; notice of seizure served, petition window running
     "released",
     "confiscated",
     "destroyed",  # EU simplified / small-consignment destruction
     "forfeited",  # US seizure and forfeiture
     "handed_to_court",
+    "excluded",  # US: 30 days of detention passed without a finding; deemed exclusion (19 U.S.C. 1499(c)(5)(A))
 ]
 TERMINAL_STATES: frozenset[str] = frozenset(
-    {"released", "confiscated", "destroyed", "forfeited", "handed_to_court"}
+    {"released", "confiscated", "destroyed", "forfeited", "handed_to_court", "excluded"}
 )
+
+_PLAIN_HOLDER_ID = re.compile(r"^[A-Za-z0-9._-]{1,48}$")
 
 
 def case_id_for(declaration_id: str, line_no: int) -> str:
-    """Deterministic case (and workflow) id: a redelivered declaration never opens a second case."""
+    """Case id of the per-line cases opened before consignment cases (``IPR-<declaration>-L<line>``)."""
     return f"IPR-{declaration_id}-L{line_no}"
 
 
+def consignment_case_id(declaration_id: str, holder_id: str) -> str:
+    """Deterministic case (and workflow) id of the case of one declaration and one rights holder.
+
+    ``IPR-<declaration id>~<holder id>``, e.g. ``IPR-CN5300-2026-0000123~RH-0001``. A declaration id never
+    contains ``~`` (its pattern is ``[A-Za-z0-9][A-Za-z0-9._-]*``), so the id splits back unambiguously at the
+    first ``~``, and ``~`` needs no escaping in URLs. A holder id with other characters, or longer than 48, is
+    replaced by ``h`` and the first 16 hex digits of its SHA-256, keeping every id under 128 characters.
+    A redelivered or revised declaration reaches the same case; it never opens a second one.
+    """
+    holder = holder_id if _PLAIN_HOLDER_ID.match(holder_id) else "h" + hashlib.sha256(
+        holder_id.encode()).hexdigest()[:16]
+    return f"IPR-{declaration_id}~{holder}"
+
+
 DeadlineStatus = Literal["pending", "met", "lapsed", "cancelled"]
-HoldAction = Literal["detain", "release", "confiscate", "hand_to_court", "destroy", "forfeit"]
+HoldAction = Literal["detain", "release", "confiscate", "hand_to_court", "destroy", "forfeit",
+                     "suspend", "seize", "exclude"]
 NoticeKind = Literal["suspension", "detention", "cannot_determine", "confiscation", "release", "court_handover",
                      "application_needed", "confirmation_needed", "declarant_objected", "hearing_right",
-                     "police_referral", "disclosure", "destruction", "forfeiture", "escalation", "guarantee_refused"]
-DispositionOutcome = Literal["release", "confiscation", "handed_to_court", "destruction", "forfeiture"]
+                     "police_referral", "disclosure", "destruction", "forfeiture", "escalation", "guarantee_refused",
+                     "lines_changed", "partial_release", "seizure", "exclusion"]
+DispositionOutcome = Literal["release", "confiscation", "handed_to_court", "destruction", "forfeiture", "exclusion"]
+LineStatus = Literal["held", "released", "confiscated", "destroyed", "forfeited", "seized", "excluded",
+                     "handed_to_court", "withdrawn"]
 
 
 class _Model(BaseModel):
@@ -71,6 +103,50 @@ class HolderRef(_Model):
     name: str
     contact_email: str
     webhook_url: str | None = None
+
+
+class LineHit(_Model):
+    """A recorded mark found on a line (risk's hit), kept with the line in its case."""
+
+    recordation_id: str
+    mark: str
+    match: str | None = None
+    score: float | None = None
+
+
+class CaseLine(_Model):
+    """One declaration line of a case, with its own marks, recordations, hits, quantity and value."""
+
+    line_no: int
+    hs_code: str
+    description: str
+    brand: str | None = None
+    quantity: Decimal
+    unit: str
+    unit_value: Decimal
+    goods_value: Decimal  # quantity x unit value, declaration currency
+    goods_value_cny: Decimal | None = None
+    gross_weight_kg: Decimal | None = None
+    recordation_id: str  # the right the line is suspected of infringing (its best hit)
+    right_type: str
+    mark: str
+    hits: list[LineHit] = Field(default_factory=list)
+    score: float = 0.0
+    reasons: list[str] = Field(default_factory=list)
+    genuine_unit_value: Decimal | None = None
+    source: Literal["risk", "officer", "holder"] = "risk"  # who put the line into the case
+
+
+class ConsignmentFacts(_Model):
+    """The whole consignment (declaration), beyond the lines of one holder: what consignment-wide tests need."""
+
+    line_count: int
+    units: Decimal  # all units of all lines (EU small-consignment test)
+    gross_weight_kg: Decimal | None = None  # all lines; None when a line has no weight
+    suspected_value: Decimal  # every suspected line of every holder, declaration currency (police referral)
+    suspected_value_cny: Decimal | None = None
+    suspected_line_nos: list[int] = Field(default_factory=list)
+    declaration_line_nos: list[int] = Field(default_factory=list)
 
 
 class CaseInput(_Model):
@@ -111,6 +187,39 @@ class CaseInput(_Model):
     consignor_is_individual: bool = False
     evidence: str | None = None  # CN application mode: the holder's evidence that infringement is obvious
     opened_by: str | None = None
+    # Consignment cases (one per declaration and holder). The per-line fields above then describe the
+    # case as a whole: line_no, hs_code, description, recordation and mark of its first line; quantity,
+    # goods_value(_cny) and gross weight the totals of its lines.
+    lines: list[CaseLine] = Field(default_factory=list)
+    consignment: ConsignmentFacts | None = None
+    declarant: PartyRef | None = None
+
+
+class LinesRevision(_Model):
+    """Lines of a case in a declaration revision (``revision``), or lines an officer or applicant adds (``added``).
+
+    A revision lists the lines the risk service suspects of this holder's rights; lines of the case it no
+    longer lists are withdrawn (``line_cases`` names the case a line moved to), lines it adds join the case
+    (``previous_line_cases`` names the case a line came from). Lines added by hand stay while they are in
+    the declaration. Revisions older than the case's are ignored, so redelivery is harmless.
+    """
+
+    kind: Literal["revision", "added"] = "revision"
+    declaration_id: str
+    revision: int
+    lines: list[CaseLine] = Field(default_factory=list)
+    consignment: ConsignmentFacts | None = None
+    line_cases: dict[int, str] = Field(default_factory=dict)
+    previous_line_cases: dict[int, str] = Field(default_factory=dict)
+    by: str | None = None
+
+
+class CalendarUpdate(_Model):
+    """A published working-day calendar (e.g. the State Council's schedule for a year) for running cases."""
+
+    calendar: dict
+    version: str = Field(min_length=1, max_length=64)
+    published_by: str | None = None
 
 
 class GuaranteeInfo(_Model):
@@ -133,6 +242,13 @@ FineTier = Literal["none", "mitigated", "lighter", "ordinary", "heavier"]
 CourtAction = Literal["keep_detained_for_court", "release"]
 
 
+class LineDetermination(_Model):
+    """The determination for one line where it differs from the case's (e.g. line 4 does not infringe)."""
+
+    line_no: int
+    outcome: Literal["infringing", "not_infringing"]
+
+
 class Determination(_Model):
     outcome: DeterminationOutcome
     fine_tier: FineTier | None = None
@@ -140,6 +256,15 @@ class Determination(_Model):
     note: str | None = Field(default=None, max_length=4000)
     fine_amount: Decimal | None = Field(default=None, ge=0, description="the fine decided; default: middle of the tier")
     retail_value: Decimal | None = Field(default=None, ge=0, description="US: value of the goods if genuine (MSRP)")
+    lines: list[LineDetermination] = Field(default_factory=list, description="per-line outcomes that differ")
+
+
+class PetitionDecision(_Model):
+    """US: the officer's decision on the importer's petition against seizure (19 U.S.C. 1618)."""
+
+    outcome: Literal["granted", "denied"]
+    officer: str | None = None
+    note: str | None = Field(default=None, max_length=4000)
 
 
 class PartySubmission(_Model):
@@ -149,7 +274,7 @@ class PartySubmission(_Model):
     party: Literal["consignee", "consignor", "declarant", "importer", "holder"]
     kind: Literal["non_infringement_statement", "inspection_request", "counter_guarantee", "agrees_to_destruction",
                   "objects_to_destruction", "importer_response", "application_for_action", "proceedings_started",
-                  "extension_request", "confirms_infringement"]
+                  "extension_request", "confirms_infringement", "petition"]
     text: str | None = Field(default=None, max_length=8000)
     reference: str | None = Field(default=None, max_length=128)
     amount: Decimal | None = Field(default=None, ge=0)
@@ -191,6 +316,8 @@ class Deadline(_Model):
     basis: str | None = None
     escalate_at: datetime | None = None
     escalated: bool = False
+    provisional: bool = False  # counted over days an official calendar does not cover yet
+    calendar_version: str | None = None
 
 
 class HistoryEntry(_Model):
@@ -199,6 +326,23 @@ class HistoryEntry(_Model):
     state: str
     event: str
     detail: dict = Field(default_factory=dict)
+
+
+class CaseLineState(_Model):
+    """A line of a case as the case sees it now."""
+
+    line_no: int
+    status: LineStatus = "held"
+    recordation_id: str
+    mark: str
+    description: str
+    hs_code: str
+    quantity: Decimal
+    unit: str
+    goods_value: Decimal
+    goods_value_cny: Decimal | None = None
+    outcome: str | None = None  # the determination for this line
+    moved_to: str | None = None  # the case a withdrawn line moved to
 
 
 class CaseState(_Model):
@@ -227,6 +371,10 @@ class CaseState(_Model):
     submissions: list[PartySubmission] = Field(default_factory=list)
     fine_currency: str | None = None
     timezone: str | None = None
+    lines: list[CaseLineState] = Field(default_factory=list)
+    consignment: ConsignmentFacts | None = None
+    revision: int | None = None
+    calendar_version: str | None = None
 
 
 # ---- activity payloads (workflow -> step services) ----
@@ -239,6 +387,7 @@ class PlaceHoldRequest(_Model):
     line_no: int
     customs_office: str
     reason: str
+    line_nos: list[int] = Field(default_factory=list)  # every line of the case (empty: just line_no)
 
 
 class HoldActionRequest(_Model):
@@ -247,6 +396,7 @@ class HoldActionRequest(_Model):
     action: HoldAction
     reason: str
     on_behalf_of: str | None = None
+    line_nos: list[int] | None = None  # the lines acted on; None: every line the action applies to
 
 
 class HoldResult(_Model):
@@ -271,6 +421,14 @@ class NoticeResult(_Model):
     webhook_status: str
 
 
+class DispositionLine(_Model):
+    """What happened to one line of the case (a case may confiscate some lines and release others)."""
+
+    line_no: int
+    outcome: str
+    goods_value: Decimal | None = None
+
+
 class DispositionRequest(_Model):
     idempotency_key: str
     case_id: str
@@ -288,6 +446,7 @@ class DispositionRequest(_Model):
     hearing: str | None = None
     police_referral: bool = False
     decided_by: str | None = None
+    lines: list[DispositionLine] = Field(default_factory=list)
 
 
 class DispositionResult(_Model):
@@ -317,3 +476,4 @@ class CaseEventRecord(_Model):
     event: str
     detail: dict = Field(default_factory=dict)
     case_input: CaseInput
+    lines: list[CaseLineState] = Field(default_factory=list)  # consignment cases: every line and its status

@@ -94,19 +94,43 @@ class RiskAssessedV1(_Tolerant):
     case_ids: list[str] = Field(default_factory=list)
 
 
+HoldStatus = Literal["suspended", "detained", "released", "confiscated", "handed_to_court", "destroyed", "forfeited",
+                     "seized", "excluded"]
+
+
+class HoldLineV1(_Tolerant):
+    """One declaration line under a hold and its status."""
+
+    line_no: int
+    status: HoldStatus
+
+
 class HoldEventV1(_Tolerant):
     """Payload of ``hold.placed`` / ``hold.detained`` / ``hold.released`` / ``hold.confiscated`` /
-    ``hold.handed_to_court`` / ``hold.destroyed`` / ``hold.forfeited`` on ``customs.holds.v1``: the instruction
-    clearance systems act on."""
+    ``hold.handed_to_court`` / ``hold.destroyed`` / ``hold.forfeited`` / ``hold.seized`` / ``hold.excluded`` on
+    ``customs.holds.v1``: the instruction clearance systems act on.
+
+    A hold covers every line of its case. ``line_nos`` are the lines this instruction is about (``status``
+    applies to them; e.g. line 4 released while lines 1-3 stay detained), ``lines`` the status of every line
+    of the hold afterwards. ``line_no`` is the first of ``line_nos``, for consumers that know one line per hold.
+    """
 
     hold_id: str
     case_id: str
     declaration_id: str
     line_no: int
     customs_office: str
-    status: Literal["suspended", "detained", "released", "confiscated", "handed_to_court", "destroyed", "forfeited"]
+    status: HoldStatus
     reason: str
     at: datetime
+    line_nos: list[int] = Field(default_factory=list)
+    lines: list[HoldLineV1] = Field(default_factory=list)
+
+
+class CaseLineEventV1(_Tolerant):
+    line_no: int
+    status: str
+    moved_to: str | None = None
 
 
 class CaseEventV1(_Tolerant):
@@ -124,3 +148,5 @@ class CaseEventV1(_Tolerant):
     consignor_id: str | None = None
     consignee_id: str | None = None
     goods_value: Decimal | None = None
+    line_nos: list[int] = Field(default_factory=list)  # the case's lines now (consignment cases)
+    lines: list[CaseLineEventV1] = Field(default_factory=list)  # each line ever in the case, with its status

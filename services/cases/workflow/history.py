@@ -19,9 +19,10 @@ async def flush(f: CaseFile) -> None:
     if not pending:
         return
     f.recorded_upto = len(f.history)
+    lines = f.line_states() if f.v3 else []
     await calls.record_case_events([
         CaseEventRecord(case_id=f.case.case_id, seq=h.seq, at=h.at, state=h.state, event=h.event, detail=h.detail,
-                        case_input=f.case) for h in pending])
+                        case_input=f.case, lines=lines) for h in pending])
 
 
 async def transition(f: CaseFile, state: CaseStateName, event: str, detail: dict[str, Any]) -> None:
