@@ -187,3 +187,21 @@ async def signal_lines(client: Client, case_id: str, revision: LinesRevision) ->
     except RPCError:
         return False
     return True
+
+
+def without_lines(case: CaseInput, line_nos: set[int]) -> CaseInput | None:
+    """The case without ``line_nos`` (lines another case already holds); None if no line is left."""
+    keep = [ln for ln in case.lines if ln.line_no not in line_nos]
+    if len(keep) == len(case.lines):
+        return case
+    if not keep:
+        return None
+    first = keep[0]
+    values_cny = [ln.goods_value_cny for ln in keep]
+    return case.model_copy(update={
+        "lines": keep, "line_no": first.line_no, "hs_code": first.hs_code, "recordation_id": first.recordation_id,
+        "right_type": first.right_type, "mark": first.mark, "unit": first.unit, "unit_value": first.unit_value,
+        "quantity": sum((ln.quantity for ln in keep), Decimal(0)),
+        "goods_value": sum((ln.goods_value for ln in keep), Decimal("0.00")),
+        "goods_value_cny": None if any(v is None for v in values_cny) else sum(values_cny, Decimal("0.00")),  # type: ignore[arg-type]
+    })
