@@ -7,6 +7,7 @@ answer (other than 408/429) is a permanent rejection and is not retried; anythin
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import TypeVar
 
 import httpx
@@ -17,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from services.cases.models import Case, CaseEvent, Escalation
+from services.cases.models import Case, CaseEvent, Escalation, ProvisionalDeadline
 from shared.contracts.cases import (
     CaseEventRecord,
     RulesRequest,
@@ -36,7 +37,13 @@ from shared.contracts.guarantees import (
     SettleGuaranteeRequest,
     SettleGuaranteeResult,
 )
-from shared.contracts.events import TOPIC_CASE_EVENTS, CaseEventV1, EventEnvelope, deterministic_event_id
+from shared.contracts.events import (
+    TOPIC_CASE_EVENTS,
+    CaseEventV1,
+    CaseLineEventV1,
+    EventEnvelope,
+    deterministic_event_id,
+)
 from shared.kafka import publish
 from shared.rules.calendar import calendar_data
 from shared.rules.pack import rule_pack
@@ -55,6 +62,24 @@ async def _track_escalation(session: AsyncSession, r: CaseEventRecord) -> None:
         await session.execute(update(Escalation).where(
             Escalation.case_id == r.case_id, Escalation.deadline == r.detail.get("name"),
             Escalation.resolved_at.is_(None)).values(resolved_at=r.at, resolution=r.event.removeprefix("deadline_")))
+
+
+async def _track_provisional(session: AsyncSession, r: CaseEventRecord) -> None:
+    """Keep the list of pending deadlines counted on a provisional calendar in step with the case history."""
+    name = r.detail.get("name")
+    if r.event in ("deadline_set", "deadline_retimed") and r.detail.get("provisional"):
+        stmt = insert(ProvisionalDeadline).values(
+            case_id=r.case_id, deadline=name, due_at=datetime.fromisoformat(r.detail["due_at"]),
+            calendar_version=r.detail.get("calendar_version"), flagged_at=r.at)
+        await session.execute(stmt.on_conflict_do_update(
+            index_elements=["case_id", "deadline"],
+            set_={"due_at": stmt.excluded.due_at, "calendar_version": stmt.excluded.calendar_version,
+                  "flagged_at": stmt.excluded.flagged_at, "resolved_at": None, "resolution": None}))
+    elif r.event in ("deadline_retimed", "deadline_met", "deadline_lapsed", "deadline_cancelled"):
+        resolution = "retimed_official" if r.event == "deadline_retimed" else r.event.removeprefix("deadline_")
+        await session.execute(update(ProvisionalDeadline).where(
+            ProvisionalDeadline.case_id == r.case_id, ProvisionalDeadline.deadline == name,
+            ProvisionalDeadline.resolved_at.is_(None)).values(resolved_at=r.at, resolution=resolution))
 
 
 @activity.defn(name="load_rules")
@@ -121,16 +146,22 @@ class CaseActivities:
                     case_id=r.case_id, seq=r.seq, state=r.state, event=r.event, detail=r.detail, at=r.at,
                 ).on_conflict_do_nothing(index_elements=["case_id", "seq"]))
                 await _track_escalation(session, r)
+                await _track_provisional(session, r)
             last = records[-1]
             c = last.case_input
+            held = [ln for ln in last.lines if ln.status != "withdrawn"]
+            line_nos = [ln.line_no for ln in held] or None
+            value = sum((ln.goods_value for ln in held), Decimal("0.00")) if held else c.goods_value
             await session.execute(insert(Case).values(
                 case_id=c.case_id, state=last.state, jurisdiction=c.jurisdiction, declaration_id=c.declaration_id,
-                line_no=c.line_no, holder_id=c.holder.id, holder_name=c.holder.name, recordation_id=c.recordation_id,
-                mark=c.mark, description=c.description[:1024], goods_value=c.goods_value, currency=c.currency,
-                last_seq=last.seq, opened_at=records[0].at if records[0].seq == 1 else last.at, updated_at=last.at,
+                line_no=c.line_no, line_nos=line_nos, holder_id=c.holder.id, holder_name=c.holder.name,
+                recordation_id=c.recordation_id, mark=c.mark, description=c.description[:1024], goods_value=value,
+                currency=c.currency, last_seq=last.seq, opened_at=records[0].at if records[0].seq == 1 else last.at,
+                updated_at=last.at,
             ).on_conflict_do_update(
                 index_elements=["case_id"],
-                set_={"state": last.state, "last_seq": last.seq, "updated_at": last.at},
+                set_={"state": last.state, "last_seq": last.seq, "updated_at": last.at, "line_nos": line_nos,
+                      "goods_value": value},
                 where=Case.last_seq < last.seq,
             ))
         if self.producer is not None:
@@ -141,6 +172,9 @@ class CaseActivities:
                     holder_id=c.holder.id, declaration_id=c.declaration_id, line_no=c.line_no,
                     consignor_id=c.consignor.id,
                     consignee_id=c.consignee.id, goods_value=c.goods_value,
+                    line_nos=[ln.line_no for ln in r.lines if ln.status != "withdrawn"],
+                    lines=[CaseLineEventV1(line_no=ln.line_no, status=ln.status, moved_to=ln.moved_to)
+                           for ln in r.lines],
                 )
                 await publish(self.producer, "cases", TOPIC_CASE_EVENTS, r.case_id, EventEnvelope(
                     event_id=deterministic_event_id("case", r.case_id, r.seq), event_type=f"case.{r.event}",

@@ -3,24 +3,22 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client, WorkflowHandle
-from temporalio.common import WorkflowIDReusePolicy
-from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from services.cases.models import Case
 from shared.auth import Principal, require
 from services.cases.models import Escalation
 from services.cases.opening import OpenCaseRequest, build_case
+from shared.case_opening import lines_revision, start_case
 from shared.contracts.cases import (
-    CASE_TASK_QUEUE,
-    CASE_WORKFLOW_TYPE,
     QUERY_STATE,
     SIGNAL_COURT_NOTICE,
     SIGNAL_DETERMINATION,
@@ -28,6 +26,7 @@ from shared.contracts.cases import (
     SIGNAL_GUARANTEE,
     SIGNAL_HEARING,
     SIGNAL_PARTY_SUBMISSION,
+    SIGNAL_PETITION_DECISION,
     TERMINAL_STATES,
     CaseState,
     CourtAction,
@@ -38,7 +37,9 @@ from shared.contracts.cases import (
     FineTier,
     GuaranteeInfo,
     HearingUpdate,
+    LineDetermination,
     PartySubmission,
+    PetitionDecision,
 )
 from shared.runtime import session_dep
 
@@ -62,6 +63,13 @@ async def _state(request: Request, case_id: str) -> tuple[WorkflowHandle, CaseSt
             raise _not_found(case_id) from exc
         raise
     return handle, state
+
+
+async def _state_if_any(request: Request, case_id: str) -> CaseState | None:
+    try:
+        return (await _state(request, case_id))[1]
+    except HTTPException:
+        return None
 
 
 def _visible(state: CaseState, who: Principal) -> None:
@@ -96,7 +104,8 @@ async def list_cases(
         stmt = stmt.where(Case.holder_id == who.holder_id)
     return [
         {"case_id": c.case_id, "state": c.state, "jurisdiction": c.jurisdiction, "declaration_id": c.declaration_id,
-         "line_no": c.line_no, "holder_id": c.holder_id, "holder_name": c.holder_name,
+         "line_no": c.line_no, "line_nos": c.line_nos or [c.line_no], "holder_id": c.holder_id,
+         "holder_name": c.holder_name,
          "recordation_id": c.recordation_id, "mark": c.mark, "description": c.description,
          "goods_value": str(c.goods_value), "currency": c.currency, "opened_at": c.opened_at.isoformat(),
          "updated_at": c.updated_at.isoformat()}
@@ -117,6 +126,15 @@ class DeterminationBody(BaseModel):
     fine_tier: FineTier | None = None
     fine_amount: Decimal | None = Field(default=None, ge=0)
     retail_value: Decimal | None = Field(default=None, ge=0)
+    note: str | None = Field(default=None, max_length=4000)
+    lines: list[LineDetermination] = Field(default_factory=list, max_length=999,
+                                           description="lines whose outcome differs from the case's, e.g. "
+                                                       "[{\"line_no\": 4, \"outcome\": \"not_infringing\"}]")
+
+
+class PetitionDecisionBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    outcome: Literal["granted", "denied"]
     note: str | None = Field(default=None, max_length=4000)
 
 
@@ -146,8 +164,34 @@ def _require_open(state: CaseState, what: str) -> None:
 async def determine(case_id: str, body: DeterminationBody, request: Request, who: Officer) -> dict:
     handle, state = await _state(request, case_id)
     _require_state(state, {"detained"}, "a determination")
+    if state.jurisdiction == "US" and body.outcome == "cannot_determine" and state.lines:
+        raise HTTPException(422, detail={"code": "finding_required", "message": "a US officer either finds the goods "
+                                         "counterfeit (seizure) or not (release); without a finding the goods are "
+                                         "excluded when the detention period ends"})
+    if body.lines:
+        held = {ln.line_no for ln in state.lines if ln.status in ("held", "seized")} or {state.line_no}
+        unknown = sorted({ln.line_no for ln in body.lines} - held)
+        if unknown:
+            raise HTTPException(422, detail={"code": "line_not_in_case",
+                                             "message": f"lines {unknown} are not held in case {case_id}"})
+        outcome = {n: body.outcome for n in held} | {ln.line_no: ln.outcome for ln in body.lines}
+        if len({o for o in outcome.values() if o != "not_infringing"}) > 1:
+            raise HTTPException(422, detail={"code": "mixed_outcomes", "message": "the lines not released must "
+                                             "share one outcome (infringing or cannot_determine)"})
     await handle.signal(SIGNAL_DETERMINATION, Determination(**body.model_dump(), officer=who.name))
-    return {"case_id": case_id, "accepted": "determination", "outcome": body.outcome}
+    return {"case_id": case_id, "accepted": "determination", "outcome": body.outcome,
+            "lines": [ln.model_dump() for ln in body.lines]}
+
+
+@router.post("/{case_id}/petition-decision", status_code=202,
+             summary="US: decide the importer's petition against seizure (granted: released; denied: forfeited)")
+async def petition_decision(case_id: str, body: PetitionDecisionBody, request: Request, who: Officer) -> dict:
+    handle, state = await _state(request, case_id)
+    _require_state(state, {"seized"}, "a petition decision")
+    if not any(s.kind == "petition" for s in state.submissions):
+        raise HTTPException(409, detail={"code": "no_petition", "message": "no petition was filed in this case"})
+    await handle.signal(SIGNAL_PETITION_DECISION, PetitionDecision(**body.model_dump(), officer=who.name))
+    return {"case_id": case_id, "accepted": "petition_decision", "outcome": body.outcome}
 
 
 @router.post("/{case_id}/court-notice", status_code=202, summary="Enter a court assistance notice")
@@ -161,25 +205,37 @@ async def court_notice(case_id: str, body: CourtNoticeBody, request: Request, wh
 HOLDER_SUBMISSIONS = {"application_for_action", "confirms_infringement", "proceedings_started", "extension_request"}
 
 
-@router.post("", status_code=201, summary="Open a case by hand: ex officio (officer) or on application (rights holder)")
+@router.post("", status_code=201, summary="Open a case by hand: ex officio (officer) or on application (rights holder); "
+             "lines of a holder whose case on the declaration is open join it (200)")
 async def open_case(body: OpenCaseRequest, request: Request,
                     who: Annotated[Principal, Depends(require("officer", "rights_holder"))]) -> dict:
     if who.role == "rights_holder" and body.mode != "application":
         raise HTTPException(403, detail={"code": "forbidden_mode", "message": "a rights holder opens cases only by "
                                                                              "application"})
     http = request.app.state.http
-    case = await build_case(request.app.state.settings, http, body, who.name)
+    case = await build_case(request.app.state.settings, http, body, who.name,
+                            source="holder" if who.role == "rights_holder" else "officer")
     if who.role == "rights_holder" and case.holder.id != who.holder_id:
         raise HTTPException(403, detail={"code": "not_your_right", "message": "the right is recorded by another holder"})
+    asked = [ln.line_no for ln in case.lines]
+    existing = await _state_if_any(request, case.case_id)
+    if existing is not None:
+        if existing.state in TERMINAL_STATES:
+            raise HTTPException(409, detail={"code": "case_closed", "message": f"case {case.case_id} of this "
+                                             f"declaration and holder is closed ({existing.state})"})
+        present = {ln.line_no for ln in existing.lines if ln.status != "withdrawn"} or {existing.line_no}
+        if set(asked) <= present:
+            raise HTTPException(409, detail={"code": "line_in_case",
+                                             "message": f"line(s) {asked} are already in case {case.case_id}"})
     client: Client = await request.app.state.temporal.get()
-    try:
-        await client.start_workflow(CASE_WORKFLOW_TYPE, case, id=case.case_id, task_queue=CASE_TASK_QUEUE,
-                                    id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE)
-    except WorkflowAlreadyStartedError as exc:
-        raise HTTPException(409, detail={"code": "case_exists",
-                                         "message": f"declaration line already has case {case.case_id}"}) from exc
-    return {"case_id": case.case_id, "jurisdiction": case.jurisdiction, "mode": case.mode,
-            "links": {"self": f"/v1/cases/{case.case_id}"}}
+    joined = existing is not None
+    revision = lines_revision(case, kind="added" if joined else "revision", by=who.name)
+    if not await start_case(client, case, revision):
+        raise HTTPException(409, detail={"code": "case_closed",
+                                         "message": f"case {case.case_id} of this declaration and holder is closed"})
+    return JSONResponse({"case_id": case.case_id, "jurisdiction": case.jurisdiction, "mode": case.mode,
+                         "lines": asked, "joined_existing_case": joined,
+                         "links": {"self": f"/v1/cases/{case.case_id}"}}, status_code=200 if joined else 201)
 
 
 @router.post("/{case_id}/submissions", status_code=202,

@@ -1,5 +1,8 @@
 """Cases service: case status read from the case workflows, officers' instructions, and the officers' console."""
 
+import asyncio
+import contextlib
+import logging
 from pathlib import Path
 
 import httpx
@@ -7,6 +10,7 @@ import httpx
 from fastapi import FastAPI
 from fastapi.responses import FileResponse, RedirectResponse
 
+from services.cases import deadlines_view
 from services.cases.api import escalations_router, router
 from services.cases.rules_api import router as rules_router
 from services.cases.settings import Settings
@@ -15,14 +19,28 @@ from shared.temporal import LazyClient
 
 settings = Settings()
 CONSOLE = Path(__file__).with_name("console") / "index.html"
+log = logging.getLogger(__name__)
+
+
+async def _refresh_loop(app: FastAPI) -> None:
+    while True:
+        try:
+            await deadlines_view.refresh_metrics(app.state.runtime.sessionmaker)
+        except Exception:  # noqa: BLE001 - metrics must never take the service down
+            log.exception("refreshing case deadline metrics failed")
+        await asyncio.sleep(settings.metrics_refresh_seconds)
 
 
 async def on_start(app: FastAPI) -> None:
     app.state.temporal = LazyClient(settings.temporal_address, settings.temporal_namespace)
     app.state.http = httpx.AsyncClient(timeout=settings.http_timeout_s)
+    app.state.metrics_task = asyncio.create_task(_refresh_loop(app), name="case-deadline-metrics")
 
 
 async def on_stop(app: FastAPI) -> None:
+    app.state.metrics_task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await app.state.metrics_task
     await app.state.http.aclose()
 
 
@@ -32,7 +50,7 @@ app = service_app(
     description="Cases of suspected IPR infringement: state, deadlines and history read from each case's "
     "Temporal workflow; customs' determinations, court assistance notices and guarantees sent to it as signals; "
     "and the officers' web console at /console.",
-    routers=[router, rules_router, escalations_router],
+    routers=[router, rules_router, escalations_router, deadlines_view.router],
     on_start=on_start,
     on_stop=on_stop,
     extra_readiness=lambda app: [app.state.temporal.check],

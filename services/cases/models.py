@@ -1,4 +1,5 @@
-"""Tables of the cases service: the case read model the console lists, and the case audit trail."""
+"""Tables of the cases service: the case read model the console lists, the case audit trail, escalated
+deadlines and deadlines counted on a provisional calendar."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ class Case(Base):
     jurisdiction: Mapped[str] = mapped_column(String(8))
     declaration_id: Mapped[str] = mapped_column(String(64), index=True)
     line_no: Mapped[int] = mapped_column(Integer)
+    line_nos: Mapped[list | None] = mapped_column(JsonType, nullable=True)  # consignment cases: their lines now
     holder_id: Mapped[str] = mapped_column(String(64), index=True)
     holder_name: Mapped[str] = mapped_column(String(256))
     recordation_id: Mapped[str] = mapped_column(String(64))
@@ -65,5 +67,22 @@ class Escalation(Base):
     due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     state: Mapped[str] = mapped_column(String(32))
     escalated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True, index=True)
+    resolution: Mapped[str | None] = mapped_column(String(32), nullable=True)
+
+
+class ProvisionalDeadline(Base):
+    """A pending deadline counted over days no official calendar covers yet; resolved when it is re-timed on an
+    official schedule, met, lapses or is cancelled."""
+
+    __tablename__ = "provisional_deadlines"
+    __table_args__ = (UniqueConstraint("case_id", "deadline"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[str] = mapped_column(String(128), index=True)
+    deadline: Mapped[str] = mapped_column(String(64))
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    calendar_version: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    flagged_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True, index=True)
     resolution: Mapped[str | None] = mapped_column(String(32), nullable=True)

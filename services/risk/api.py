@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import select
@@ -226,3 +226,11 @@ async def capacity(request: Request, _: Officer) -> dict:
             "offices": gov.snapshot() if gov else {}, "registry": {"active_recordations": registry.index.size,
                                                                   "indexed_terms": registry.index.terms},
             "profiles_in_force": len(registry.profiles)}
+
+
+@router.get("/v1/traders/{trader_id}", tags=["assessment"],
+            summary="A trader's earlier cases that ended in confiscation, destruction or forfeiture")
+async def trader(trader_id: Annotated[str, Path(min_length=1, max_length=64)], request: Request,
+                 _: Reader) -> dict:
+    n = request.app.state.registry.history.confiscations(trader_id)
+    return {"trader_id": trader_id, "infringing_cases": n, "repeat_infringer": n > 0}

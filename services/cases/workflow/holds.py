@@ -42,6 +42,7 @@ async def hold(f: CaseFile, action: HoldAction, reason: str, *, lines: list[int]
             idempotency_key=key, hold_id=f.hold_id, action=action, reason=reason, on_behalf_of=officer,
             line_nos=sorted(lines) if lines is not None else None))
     status = LINE_STATUS[action]
-    for n in (lines if lines is not None else [n for n, s in f.line_status.items()
-                                               if s in UNDER_CONTROL and n in f.lines]):
-        f.line_status[n] = status
+    # Lines that left the case keep that status (their goods are released or another case's).
+    for n in (lines if lines is not None else list(f.line_status)):
+        if n in f.lines and (lines is not None or f.line_status.get(n) in UNDER_CONTROL):
+            f.line_status[n] = status

@@ -103,7 +103,16 @@ def apply_revision(f: CaseFile, rev: LinesRevision) -> None:
                                                                           f"not this case's"})
         return
     if rev.kind == "revision" and rev.revision <= f.revision:
-        return  # the revision the case opened with (signal-with-start), or a redelivered one
+        if rev.revision == f.revision and not f.origins_noted:
+            # The revision the case opened with (signal-with-start): lines that came from another case say so.
+            f.origins_noted = True
+            for n, came_from in sorted(rev.previous_line_cases.items()):
+                if n in f.lines and came_from != own:
+                    line = f.lines[n]
+                    f.log("line_joined", {"line_no": n, "recordation_id": line.recordation_id, "mark": line.mark,
+                                          "goods_value": str(line.goods_value), "source": line.source,
+                                          "by": rev.by, "from_case": came_from})
+        return  # a redelivered revision changes nothing
     if f.state in TERMINAL_STATES:
         f.log("lines_revision_ignored", {"revision": rev.revision, "why": f"the case is closed ({f.state})"})
         return

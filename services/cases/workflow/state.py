@@ -114,6 +114,7 @@ class CaseFile:
     withdrawn_lines: dict[int, CaseLine] = field(default_factory=dict)
     consignment: ConsignmentFacts | None = None
     revision: int = 0
+    origins_noted: bool = False
     line_changes: list[LineChange] = field(default_factory=list)
     line_change_seq: int = 0
     hold_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
