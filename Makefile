@@ -10,7 +10,7 @@ STACK := $(PY) -m deploy.local.stack
 export PYTHONPATH := $(CURDIR)
 
 .PHONY: help deps deps-test venv up down restart status logs test test-unit test-workflows test-integration test-e2e \
-        clean contracts holder-token bench bench-risk
+        clean contracts holder-token bench bench-risk bench-consignment publish-calendar
 
 help: ## Show the targets
 	@grep -E '^[a-zA-Z0-9_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-18s %s\n", $$1, $$2}'
@@ -62,6 +62,12 @@ bench: bench-risk ## Run every benchmark (prints figures; not a test)
 
 bench-risk: deps venv ## Risk: matcher cost at 100..100,000 marks, topic throughput vs raw consume, latency at 2,000 lines/s
 	@$(PY) bench/risk.py
+
+bench-consignment: venv ## The 10-line consignment on a running test stack: cases, guarantees, police referral
+	@$(PY) bench/consignment.py
+
+publish-calendar: venv ## Re-time running cases on a published calendar: make publish-calendar CALENDAR=cn BY=ops.name
+	@$(PY) -m services.cases.calendars publish $(CALENDAR) $(if $(BY),--by $(BY))
 
 holder-token: venv ## Issue a rights-holder token: make holder-token HOLDER=RH-0002
 	@set -a; . ./.env; set +a; $(PY) -m shared.auth $(HOLDER)

@@ -114,12 +114,12 @@ async def view(session: AsyncSession, *, declaration_id: str, revision: int | No
         raise HTTPException(404, detail={"code": "revision_not_found",
                                          "message": f"declaration {declaration_id} has no revision {revision}"})
     assessed = {l["line_no"]: l for l in (chosen.assessment or {}).get("lines", [])}
-    rows = list((await session.execute(
+    case_rows = list((await session.execute(
         select(DeclarationCase).where(DeclarationCase.declaration_id == declaration_id)
         .order_by(DeclarationCase.updated_at))).scalars())
     # A line is in the case that holds it now (a line that moved keeps a withdrawn row in the case it left).
-    cases = {c.line_no: c for c in rows if c.line_status != "withdrawn"}
-    cases.update({c.line_no: c for c in rows if c.line_no not in cases})
+    cases = {c.line_no: c for c in case_rows if c.line_status != "withdrawn"}
+    cases.update({c.line_no: c for c in case_rows if c.line_no not in cases})
     lines = []
     for line in chosen.payload["lines"]:
         a = assessed.get(line["line_no"])
@@ -144,7 +144,7 @@ async def view(session: AsyncSession, *, declaration_id: str, revision: int | No
         "received_at": chosen.received_at.isoformat(),
         "assessed_at": chosen.assessed_at.isoformat() if chosen.assessed_at else None,
         "lines": lines,
-        "case_ids": sorted({*(chosen.assessment or {}).get("case_ids", []), *(c.case_id for c in rows)}),
+        "case_ids": sorted({*(chosen.assessment or {}).get("case_ids", []), *(c.case_id for c in case_rows)}),
         "history": [{"revision": h.revision, "event": h.event, "detail": h.detail, "at": h.at.isoformat()}
                     for h in history],
         "declaration": chosen.payload,
