@@ -52,11 +52,12 @@ def load(code: str, file: Path | None = None) -> dict:
     return data
 
 
-async def publish(client: Client, data: dict, *, by: str | None = None) -> dict[str, int]:
-    """Signal the calendar to every running case; how many were signalled and how many could not be."""
+async def publish(client: Client, data: dict, *, by: str | None = None, where: str | None = None) -> dict[str, int]:
+    """Signal the calendar to every running case (``where``: a further visibility filter, e.g.
+    ``DeclarationId = "..."``); how many were signalled and how many had closed meanwhile."""
     update = CalendarUpdate(calendar=data, version=data["version"], published_by=by)
     signalled = failed = 0
-    async for execution in client.list_workflows(RUNNING_CASES):
+    async for execution in client.list_workflows(RUNNING_CASES + (f" AND ({where})" if where else "")):
         try:
             await client.get_workflow_handle(execution.id, run_id=execution.run_id).signal(SIGNAL_CALENDAR, update)
             signalled += 1
@@ -69,7 +70,7 @@ async def _main(args: argparse.Namespace) -> None:
     settings = TemporalSettings()
     data = load(args.calendar, Path(args.file) if args.file else None)
     client = await connect(settings.temporal_address, settings.temporal_namespace)
-    result = await publish(client, data, by=args.by)
+    result = await publish(client, data, by=args.by, where=args.where)
     print(f"calendar {data['calendar']} version {data['version']}: {result['signalled']} running case(s) "
           f"signalled, {result['not_signalled']} closed meanwhile")
 
@@ -81,6 +82,8 @@ def main() -> None:
     p.add_argument("calendar", help="calendar code: cn, de, us")
     p.add_argument("--by", default=None, help="who publishes it (recorded in each case history)")
     p.add_argument("--file", default=None, help="calendar file (default: the deployed shared/rules/calendars one)")
+    p.add_argument("--where", default=None, help='only cases matching this visibility filter, e.g. '
+                                                 '\'DeclarationId = "CN5300-2026-0000123"\'')
     asyncio.run(_main(parser.parse_args()))
 
 

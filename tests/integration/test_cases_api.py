@@ -188,3 +188,64 @@ async def test_eu_holder_confirms_and_declarant_agrees_goods_destroyed(http, sta
     late = await http.post(f"{stack.url('cases')}/v1/cases/{case_id}/submissions", headers=stack.auth("holder"),
                            json={"party": "holder", "kind": "proceedings_started"})
     assert late.status_code == 409 and late.json()["error"]["code"] == "case_closed"
+
+
+async def test_publishing_a_calendar_re_times_the_running_case_and_clears_its_provisional_flag(http, stack) -> None:
+    import copy
+    from datetime import date, timedelta
+
+    from services.cases.calendars import publish
+    from shared.rules.calendar import calendar_data, calendar_for, calendar_from_data
+    from shared.temporal import connect
+
+    body = await _declare(http, stack)
+    case_id = f"IPR-{body['declaration_id']}~RH-0001"
+    case = await case_in_state(http, stack, case_id, "suspended")
+    notice = (await http.get(f"{stack.url('notify')}/v1/notices?case_id={case_id}", headers=stack.auth("holder"))).json()
+    await http.post(f"{stack.url('notify')}/v1/notices/{notice[0]['notice_id']}/reply", headers=stack.auth("holder"),
+                    json={"decision": "detain", "guarantee": {"amount": case["required_guarantee"], "currency": "CNY",
+                                                              "reference": "LG-CAL"}})
+    case = await case_in_state(http, stack, case_id, "detained")
+    window = next(d for d in case["deadlines"] if d["name"] == "customs_determination")
+    cal = calendar_for("CN")
+    start, due = date.fromisoformat(window["start"]), date.fromisoformat(window["due_date"])
+    assert window["provisional"] is cal.is_provisional_span(start, due)
+    if window["provisional"]:
+        async def listed():  # noqa: ANN202
+            rows = (await http.get(f"{stack.url('cases')}/v1/deadlines/provisional",
+                                   headers=stack.auth("officer"))).json()
+            return [r for r in rows if r["case_id"] == case_id]
+
+        rows = await eventually(listed, what="the provisional deadline listed")
+        assert {r["deadline"] for r in rows} >= {"customs_determination"}
+        assert (await http.get(f"{stack.url('cases')}/v1/deadlines/provisional",
+                               headers=stack.auth("holder"))).status_code == 403
+
+    # The schedule for the years the window covers is published, with a bridge day inside the window.
+    data = copy.deepcopy(calendar_data("cn"))
+    last = max(date.fromisoformat(d["due_date"]) for d in case["deadlines"] if d["status"] == "pending")
+    for year in range(start.year, last.year + 1):
+        data["years"].setdefault(str(year), {"holidays": [], "adjusted_working_days": []})["status"] = "official"
+    bridge = next(d for d in (start + timedelta(days=i) for i in range(1, 40)) if cal.is_working_day(d))
+    data["years"][str(bridge.year)]["holidays"].append({"date": bridge.isoformat(), "name": "bridge day"})
+    data["version"] = f"CN-test-{unique_id('V')}"
+    client = await connect(stack.temporal, "customs-ipr")
+    result = await publish(client, data, by="ops.test", where=f'DeclarationId = "{body["declaration_id"]}"')
+    assert result["signalled"] == 1
+
+    async def retimed():  # noqa: ANN202
+        c = (await http.get(f"{stack.url('cases')}/v1/cases/{case_id}", headers=stack.auth("officer"))).json()
+        return c if c["calendar_version"] == data["version"] else None
+
+    case = await eventually(retimed, what="the case on the published calendar")
+    moved = next(d for d in case["deadlines"] if d["name"] == "customs_determination")
+    assert moved["due_date"] == calendar_from_data(data).add_working_days(start, 30).isoformat()
+    assert moved["due_date"] > window["due_date"] and moved["provisional"] is False
+    events = [h["event"] for h in case["history"]]
+    assert "calendar_published" in events and "deadline_retimed" in events
+
+    async def cleared():  # noqa: ANN202
+        rows = (await http.get(f"{stack.url('cases')}/v1/deadlines/provisional", headers=stack.auth("officer"))).json()
+        return not [r for r in rows if r["case_id"] == case_id]
+
+    await eventually(cleared, what="the provisional flag cleared")
