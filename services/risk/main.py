@@ -84,7 +84,7 @@ app = service_app(
     description="Keeps the recordation registry (approval, amendment, renewal, expiry, revocation) and the "
     "officers' targeting profiles, matches every declaration line against the active recorded rights of its "
     "jurisdiction, scores it with reasons and a lane, publishes risk.assessments.v1 and opens one case workflow "
-    "per suspected line.",
+    "per declaration and rights holder of the suspected lines.",
     routers=[router],
     on_start=on_start,
     on_stop=on_stop,
