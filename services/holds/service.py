@@ -134,10 +134,11 @@ async def act(session: AsyncSession, *, hold_id: str, request: HoldActionRequest
     if request.action == "suspend":
         if not asked:
             raise HTTPException(422, detail={"code": "lines_required", "message": "name the lines that join the hold"})
-        taken = [n for n in asked if n in lines and lines[n] != "suspended"]
+        # A line joins the hold, or joins it again after it was released (a later revision suspects it again).
+        taken = [n for n in asked if n in lines and lines[n] not in ("suspended", "released")]
         if taken:
             raise _conflict(f"lines {taken} are already under this hold ({', '.join(lines[n] for n in taken)})")
-        targets = [n for n in asked if n not in lines]
+        targets = [n for n in asked if lines.get(n) != "suspended"]
     elif asked is None:
         targets = [n for n, st in lines.items() if st in allowed]
         if not targets:

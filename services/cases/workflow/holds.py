@@ -22,12 +22,13 @@ LINE_STATUS = {"detain": "held", "suspend": "held", "release": "released", "conf
 
 async def place_hold(f: CaseFile, reason: str) -> None:
     case = f.case
+    line_nos = sorted(f.lines) if f.v3 else []
     async with f.hold_lock:
         hold = await calls.place_hold(PlaceHoldRequest(
             idempotency_key=f"{case.case_id}:hold", case_id=case.case_id, declaration_id=case.declaration_id,
-            line_no=case.line_no, customs_office=case.customs_office, reason=reason,
-            line_nos=sorted(f.lines) if f.v3 else []))
+            line_no=case.line_no, customs_office=case.customs_office, reason=reason, line_nos=line_nos))
     f.hold_id = hold.hold_id
+    f.hold_lines.update(line_nos or [case.line_no])
 
 
 async def hold(f: CaseFile, action: HoldAction, reason: str, *, lines: list[int] | None = None) -> None:
@@ -41,6 +42,8 @@ async def hold(f: CaseFile, action: HoldAction, reason: str, *, lines: list[int]
         await calls.hold_action(HoldActionRequest(
             idempotency_key=key, hold_id=f.hold_id, action=action, reason=reason, on_behalf_of=officer,
             line_nos=sorted(lines) if lines is not None else None))
+    if action == "suspend" and lines is not None:
+        f.hold_lines.update(lines)
     status = LINE_STATUS[action]
     # Lines that left the case keep that status (their goods are released or another case's).
     for n in (lines if lines is not None else list(f.line_status)):

@@ -184,12 +184,16 @@ async def follow_changes(f: CaseFile) -> None:
         if f.state in TERMINAL_STATES:
             return
         why = f"declaration revision {change.revision}"
-        if change.added:
-            await hold(f, "suspend", f"{why}: suspected line(s) join the case", lines=change.added)
+        # (A hold placed after the revision arrived already covers them: the holds service takes that as done.)
+        joining = [n for n in change.added if n in f.lines]
+        if joining:
+            await hold(f, "suspend", f"{why}: suspected line(s) join the case", lines=joining)
             if f.state in DETAINED_STATES:
-                await hold(f, "detain", f"{why}: the case's goods are detained", lines=change.added)
-        if change.withdrawn:
-            await hold(f, "release", f"{why}: line(s) left the case", lines=change.withdrawn)
+                await hold(f, "detain", f"{why}: the case's goods are detained", lines=joining)
+        # Only lines the hold covers are released (a line withdrawn before the hold was placed never was held).
+        leaving = [n for n in change.withdrawn if n in f.hold_lines and n not in f.lines]
+        if leaving:
+            await hold(f, "release", f"{why}: line(s) left the case", lines=leaving)
         recompute_required(f)
         parts = []
         if change.added:

@@ -118,6 +118,7 @@ class CaseFile:
     line_changes: list[LineChange] = field(default_factory=list)
     line_change_seq: int = 0
     hold_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    hold_lines: set[int] = field(default_factory=set)  # lines the hold at the holds service covers
     withdrawn_all: str | None = None  # why every line left the case (the case then ends released)
     retimed: int = 0  # bumped when a published calendar re-times the deadlines
     cal_version: str | None = None
