@@ -10,7 +10,7 @@ STACK := $(PY) -m deploy.local.stack
 export PYTHONPATH := $(CURDIR)
 
 .PHONY: help deps deps-test venv up down restart status logs test test-unit test-workflows test-integration test-e2e \
-        clean contracts holder-token bench bench-risk bench-consignment publish-calendar
+        clean contracts token bench bench-risk bench-consignment publish-calendar
 
 help: ## Show the targets
 	@grep -E '^[a-zA-Z0-9_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-18s %s\n", $$1, $$2}'
@@ -18,13 +18,20 @@ help: ## Show the targets
 deps: ## Install system packages the stack needs (PostgreSQL from Debian) if they are missing
 	@bash deploy/local/install-deps.sh
 
+NODE_MODULES := services/identity/provider/node_modules/.package-lock.json
+
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON_BOOT) -m venv $(VENV)
 	@$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
 	@$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@$(PY) -m deploy.local.node link
 	@touch $(STAMP)
 
-venv: $(STAMP) ## Create .venv and install the pinned Python packages
+# The OpenID provider's packages, exactly as locked (npm from the Node wheel in .venv).
+$(NODE_MODULES): $(STAMP) services/identity/provider/package-lock.json
+	@$(PY) -m deploy.local.node install
+
+venv: $(STAMP) $(NODE_MODULES) ## Create .venv with the pinned Python packages, Node (from a wheel) and the provider's npm packages
 
 up: deps venv ## Install what is missing, start the whole system in the background, print the URLs
 	@$(STACK) up
@@ -46,7 +53,7 @@ deps-test: ## System packages for the tests too (adds Debian's chromium for the 
 test: deps-test venv ## Run every test (unit, workflow, integration, end-to-end) against a stack of its own
 	@$(PY) -m pytest
 
-test-unit: venv ## Pure unit tests
+test-unit: deps-test venv ## Pure unit tests (documents need the CJK font and poppler)
 	@$(PY) -m pytest tests/unit
 
 test-workflows: venv ## Case workflow under Temporal's time-skipping test server
@@ -69,8 +76,8 @@ bench-consignment: venv ## The 10-line consignment on a running test stack: case
 publish-calendar: venv ## Re-time running cases on a published calendar: make publish-calendar CALENDAR=cn BY=ops.name
 	@$(PY) -m services.cases.calendars publish $(CALENDAR) $(if $(BY),--by $(BY))
 
-holder-token: venv ## Issue a rights-holder token: make holder-token HOLDER=RH-0002
-	@set -a; . ./.env; set +a; $(PY) -m shared.auth $(HOLDER)
+token: venv ## Print an access token for curl: make token ROLE=officer [USER=li.na] (make up must be running)
+	@$(PY) -m deploy.local.tokens $(or $(ROLE),officer) $(if $(filter command line,$(origin USER)),$(USER))
 
 clean: down ## Stop everything and delete local data (.data, .data-test)
 	rm -rf .data .data-test .data-test-* .data-bench-*

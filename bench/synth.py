@@ -1,4 +1,11 @@
-"""Synthetic but realistic-ish test data for the risk benchmark: pronounceable marks and parcel declarations."""
+"""Synthetic but realistic-ish test data for the risk benchmark: pronounceable marks and parcel declarations.
+
+A quarter of the marks also carry a Chinese mark (an alias of two to four characters, as transliterated
+brands are written), and a line is written in English, in Chinese (申报品名 without spaces, sometimes in
+Traditional characters, with the trade's words) or in both scripts (a Latin mark glued to Chinese goods).
+Chinese marks are drawn from characters that goods descriptions do not use, so every registry size sees
+the same hits, as with the Latin marks.
+"""
 
 from __future__ import annotations
 
@@ -32,6 +39,49 @@ ADJECTIVES = ["black", "white", "assorted", "new", "mens", "womens", "kids", "pr
               "winter", "classic", "small", "large"]
 
 
+# Chinese goods as declared (申报品名) by HS group, and words that go with them
+GOODS_ZH = {
+    "6403": ["皮鞋", "男式皮靴", "女式皮凉鞋"], "6404": ["运动鞋", "跑步鞋", "帆布鞋", "纺织面运动鞋"],
+    "6402": ["橡胶拖鞋", "塑料凉鞋"], "6109": ["棉制T恤衫", "印花短袖T恤"], "6110": ["针织毛衣", "连帽卫衣"],
+    "6203": ["男式长裤", "牛仔裤"], "6204": ["女式连衣裙", "女式短裙"], "4202": ["手提包", "钱包", "双肩背包", "旅行箱包"],
+    "4203": ["皮革腰带", "皮手套"], "9102": ["手表", "石英手表"], "9101": ["金表"], "7113": ["银首饰", "金戒指"],
+    "7117": ["仿首饰", "耳环", "手链"], "8517": ["手机", "智能手机"], "8518": ["无线耳机", "蓝牙音箱", "头戴耳机"],
+    "8471": ["笔记本电脑", "平板电脑"], "9503": ["塑料玩具", "玩偶", "玩具车"], "9506": ["足球", "健身器材"],
+    "3304": ["口红", "面霜", "化妆品套装"], "3303": ["香水", "淡香水"], "8523": ["优盘", "存储卡"], "9004": ["太阳镜"],
+    "6505": ["棒球帽", "针织帽"], "6117": ["围巾", "领带"],
+}
+ADJECTIVES_ZH = ["黑色", "白色", "男款", "女款", "儿童", "新款", "休闲", "夏季", "冬季", "经典", "小号", "大号", "混装"]
+FAKE_ZH = ["高仿", "复刻", "A货", "原单", "精仿", "1:1"]
+# characters of transliterated brand names, none of which the goods words above use
+_ZH_MARK_POOL = ("阿迪达斯耐克路易威登古驰奈儿劳士爱仕普巴宝莉博柏利乐索尼彪匡雷朋潘多迈百伦加鹅菲娜丽莎琪娅蔻芙兰蒂诗黛"
+                 "薇曼妮珂梵卡罗亚伊欧维塔萨尔芬琳凯瑞思逸雅诺德森堡翰汉姆杰斯顿泰格纳沃伯艾莱茜蕾萝缇米夫奥莫贝蒙安丹茨沙"
+                 "谢费弗赫霍佐齐拜莉蓓璐瑟琦婕颖珀翠瑾荷蔓菁蓝枫澜赛摩佩奎昆廷舒缪穆黎")
+
+
+def _zh_pool() -> str:
+    used = set("".join(w for ws in GOODS_ZH.values() for w in ws) + "".join(ADJECTIVES_ZH) + "".join(FAKE_ZH))
+    return "".join(dict.fromkeys(c for c in _ZH_MARK_POOL if c not in used))
+
+
+ZH_MARK_CHARS = _zh_pool()
+
+
+def zh_mark(rng: random.Random) -> str:
+    return "".join(rng.choice(ZH_MARK_CHARS) for _ in range(rng.choice([3, 3, 4])))
+
+
+_S2T = []
+
+
+def traditional(text: str) -> str:
+    """The same text in Traditional characters (OpenCC s2t), as Hong Kong and Taiwan traders write it."""
+    if not _S2T:
+        import opencc
+
+        _S2T.append(opencc.OpenCC("s2t"))
+    return _S2T[0].convert(text)
+
+
 def word(rng: random.Random, syllables: int | None = None) -> str:
     n = syllables or rng.choice([2, 2, 2, 3, 3])
     return "".join(rng.choice(ONSETS) + rng.choice(VOWELS) for _ in range(n - 1)) + \
@@ -56,11 +106,11 @@ def mark_names(n: int, seed: int = 7) -> list[str]:
     return out
 
 
-def recordation(i: int, title: str, rng: random.Random) -> dict:
+def recordation(i: int, title: str, rng: random.Random, zh: str | None = None) -> dict:
     groups = rng.sample(HS_GROUPS, rng.randint(2, 6))
     return {
         "recordation_id": f"CN-T-BENCH-{i:06d}", "jurisdiction": "CN", "right_type": "trademark", "title": title,
-        "registration_number": str(100000 + i), "aliases": [], "holder": {
+        "registration_number": str(100000 + i), "aliases": [zh] if zh else [], "holder": {
             "id": f"RH-B{i:06d}", "name": f"{title.title()} Holdings Ltd", "contact_email": f"ipr{i}@example.com"},
         "goods_hs_prefixes": groups, "nice_classes": [], "authorized_licensees": [],
         "genuine_unit_value": [{"hs_prefix": groups[0], "min": rng.choice([20, 35, 60, 120, 400]), "currency": "USD"}],
@@ -68,9 +118,23 @@ def recordation(i: int, title: str, rng: random.Random) -> dict:
     }
 
 
-def recordations(titles: list[str], seed: int = 11) -> list[dict]:
+def recordations(titles: list[str], seed: int = 11, zh_share: float = 0.25) -> list[dict]:
+    """Recordations of the titles; ``zh_share`` of them also carry a distinct Chinese mark as an alias."""
     rng = random.Random(seed)
-    return [recordation(i, t, rng) for i, t in enumerate(titles)]
+    zh_rng = random.Random(seed + 1)
+    seen: set[str] = set()
+    out = []
+    for i, t in enumerate(titles):
+        zh = None
+        if zh_rng.random() < zh_share:
+            for _ in range(20):
+                cand = zh_mark(zh_rng)
+                if cand not in seen:
+                    seen.add(cand)
+                    zh = cand
+                    break
+        out.append(recordation(i, t, rng, zh))
+    return out
 
 
 def misspell(rng: random.Random, text: str) -> str:
@@ -88,16 +152,65 @@ def misspell(rng: random.Random, text: str) -> str:
     return "".join(s)
 
 
+SCRIPT_MIX = {"latin": 0.6, "chinese": 0.25, "mixed": 0.15}  # of lines, in the throughput run
+
+
+def _script(rng: random.Random, script: str | dict) -> str:
+    if isinstance(script, str):
+        return script
+    r, acc = rng.random(), 0.0
+    for name, share in script.items():
+        acc += share
+        if r < acc:
+            return name
+    return "latin"
+
+
+def _zh_line(rng: random.Random, hs_group: str, rec: dict | None, mixed: bool) -> tuple[str, str | None]:
+    """Description and brand of a Chinese (or mixed-script) line, with the mark of ``rec`` if given."""
+    goods_zh = rng.choice(GOODS_ZH[hs_group])
+    adj = rng.choice(ADJECTIVES_ZH)
+    if rec is None:
+        desc = f"{adj}{goods_zh}"
+        if mixed:
+            desc = f"{rng.choice(GOODS[hs_group])} {desc}" if rng.random() < 0.5 else f"{desc} {rng.choice(ADJECTIVES)}"
+        brand = other_brand(rng).upper() if rng.random() < 0.35 else None
+        return desc, brand
+    zh = rec["aliases"][0] if rec["aliases"] else None
+    fake = rng.choice(FAKE_ZH) if rng.random() < 0.3 else ""
+    if mixed or zh is None:
+        mark = rec["title"] if rng.random() < 0.7 else misspell(rng, rec["title"])
+        glued = mark.replace(" ", "") if rng.random() < 0.5 else mark.title()
+        return f"{glued}{goods_zh}{fake}", (glued if rng.random() < 0.3 else None)
+    r = rng.random()
+    if r < 0.15:
+        zh = traditional(zh)
+    elif r < 0.25:
+        zh = " ".join(zh)  # characters spaced out
+    desc = f"{fake}{zh}{goods_zh}{adj}" if rng.random() < 0.5 else f"{adj}{zh}{goods_zh}"
+    return desc, (zh if rng.random() < 0.2 else None)
+
+
 def declaration(rng: random.Random, n: int, recorded: list[dict], *, run: str, mark_rate: float = 0.01,
-                submitted: datetime | None = None) -> dict:
-    """A parcel declaration of 1-3 lines; ``mark_rate`` of lines carry a recorded mark (some disguised)."""
+                submitted: datetime | None = None, script: str | dict = "latin") -> dict:
+    """A parcel declaration of 1-3 lines; ``mark_rate`` of lines carry a recorded mark (some disguised).
+
+    ``script``: "latin", "chinese", "mixed", or shares of each ({"latin": 0.6, ...}) drawn per line.
+    """
     lines = []
     for ln in range(1, rng.choice([1, 2, 2, 3]) + 1):
+        kind = _script(rng, script)
         hs_group = rng.choice(HS_GROUPS)
         goods = rng.choice(GOODS[hs_group])
         brand = None
         desc = f"{rng.choice(ADJECTIVES)} {goods}"
-        if recorded and rng.random() < mark_rate:
+        if kind != "latin":
+            rec = None
+            if recorded and rng.random() < mark_rate:
+                rec = rng.choice(recorded)
+                hs_group = rng.choice(rec["goods_hs_prefixes"]) if rng.random() < 0.5 else hs_group
+            desc, brand = _zh_line(rng, hs_group, rec, kind == "mixed")
+        elif recorded and rng.random() < mark_rate:
             rec = rng.choice(recorded)
             hs_group = rng.choice(rec["goods_hs_prefixes"]) if rng.random() < 0.5 else hs_group
             goods = rng.choice(GOODS[hs_group])

@@ -90,12 +90,13 @@ def service_app(
     on_start=None,  # noqa: ANN001 - async (app) -> None, after the runtime started
     on_stop=None,  # noqa: ANN001 - async (app) -> None, before the runtime stops
     extra_readiness=None,  # noqa: ANN001 - (app) -> list of checks
+    kafka: bool = True,
 ) -> FastAPI:
     """A service app with its runtime wired in the lifespan; the same shape for every service."""
     from shared.web import create_app
 
     async def lifespan(app: FastAPI):  # noqa: ANN202
-        runtime = Runtime(settings, outbox=outbox)
+        runtime = Runtime(settings, outbox=outbox, kafka=kafka)
         app.state.runtime = runtime
         await runtime.start()
         try:

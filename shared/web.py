@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+from pathlib import Path
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -33,6 +34,8 @@ HTTP_LATENCY = Histogram(
 )
 
 ReadinessCheck = Callable[[], Awaitable[None]]
+# Sign-in (authorization code + PKCE) for the platform's own pages: the console, the administration page.
+SIGNIN_SCRIPT = Path(__file__).with_name("static") / "signin.js"
 
 
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
@@ -118,11 +121,14 @@ def create_app(
     async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.settings = settings
         app.state.authenticator = Authenticator(settings)
-        if lifespan is None:
-            yield
-        else:
-            async with asynccontextmanager(lifespan)(app):
+        try:
+            if lifespan is None:
                 yield
+            else:
+                async with asynccontextmanager(lifespan)(app):
+                    yield
+        finally:
+            await app.state.authenticator.aclose()
 
     # Docs assets are served by the service itself, so /docs works on closed networks.
     app = FastAPIOffline(title=title, description=description, version=version, lifespan=_lifespan)

@@ -8,21 +8,45 @@ from scratch, and only when a test asks for it.
 from __future__ import annotations
 
 import shutil
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 
 import httpx
 import pytest
 
 from deploy.local import stack as stack_mod
+from deploy.local import tokens as tokens_mod
 
 
-@dataclass(frozen=True)
+# Who ``Stack.auth(who)`` signs in as: demo accounts (people, through the provider's sign-in page) and
+# clients (machines, client credentials). Accounts marked with offices are created on first use.
+PEOPLE = {
+    "officer": "wang.wei",  # CN5300 Shenzhen
+    "officer_b": "li.na",  # CN2200 Shanghai
+    "supervisor": "zhang.min",
+    "administrator": "chen.jie",
+    "holder": "nike.ip",  # RH-0001
+    "party": "swift.forwarding",  # declarant 91440300MA5XXXX1 of the example declaration
+}
+EXTRA_OFFICERS = {"officer_eu": ("test.officer.de", "DE004851"), "officer_us": ("test.officer.us", "US2704")}
+MACHINES = {"clearance": "clearance-single-window", "clearance_b": "clearance-express", "system": "case-worker"}
+KNOWN_HOLDER_USERS = {"RH-0001": "nike.ip", "RH-0002": "adidas.ip"}
+
+
+@dataclass
 class Stack:
     profile: stack_mod.Profile
     secrets: dict[str, str]
+    _tokens: dict[str, tokens_mod.Tokens] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _accounts: set[str] = field(default_factory=lambda: set(PEOPLE.values()) | set(KNOWN_HOLDER_USERS.values()))
 
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.profile.service_ports[service]}"
+
+    @property
+    def issuer(self) -> str:
+        return stack_mod.issuer_url(self.profile)
 
     @property
     def kafka(self) -> str:
@@ -36,20 +60,81 @@ class Stack:
     def sink(self) -> str:
         return f"http://127.0.0.1:{self.profile.sink_http_port}"
 
+    @property
+    def password(self) -> str:
+        return self.secrets["IDENTITY_DEMO_PASSWORD"]
+
+    def client_secret(self, client_id: str) -> str:
+        return stack_mod.client_secrets(self.secrets)[client_id]
+
+    def _cached(self, key: str, get) -> str:  # noqa: ANN001
+        """A token per caller for the session, renewed when less than a minute of it is left."""
+        with self._lock:
+            tokens = self._tokens.get(key)
+            if tokens is None or not tokens.fresh():
+                if tokens is not None and tokens.refresh_token:
+                    try:
+                        tokens = tokens_mod.refresh(self.issuer, tokens.refresh_token)
+                    except tokens_mod.SignInFailed:
+                        tokens = get()
+                else:
+                    tokens = get()
+                self._tokens[key] = tokens
+            return tokens.access_token
+
+    def token(self, who: str) -> str:
+        """An access token: ``who`` is a key of PEOPLE, EXTRA_OFFICERS or MACHINES, or an account id."""
+        if who in MACHINES:
+            client = MACHINES[who]
+            return self._cached(who, lambda: tokens_mod.client_credentials(self.issuer, client,
+                                                                            self.client_secret(client)))
+        if who in EXTRA_OFFICERS:
+            account, office = EXTRA_OFFICERS[who]
+            self.ensure_account(account, role="officer", display_name=f"Test officer {office}", offices=[office])
+            who = account
+        account = PEOPLE.get(who, who)
+        return self._cached(account, lambda: tokens_mod.sign_in(self.issuer, account, self.password))
+
     def auth(self, who: str) -> dict[str, str]:
-        token = {
-            "clearance": self.secrets["INTAKE_API_TOKEN"],
-            "officer": self.secrets["OFFICER_API_TOKEN"],
-            "supervisor": self.secrets["SUPERVISOR_API_TOKEN"],
-            "system": self.secrets["SERVICE_API_TOKEN"],
-            "holder": self.secrets["DEMO_HOLDER_TOKEN"],
-        }.get(who, who)
-        return {"Authorization": f"Bearer {token}"}
+        """Headers with a real access token of ``who``: a name above or an account made with ``ensure_account``.
+        Anything else is sent as it is, as the bearer token (for tests of refused tokens)."""
+        known = who in PEOPLE or who in MACHINES or who in EXTRA_OFFICERS or who in self._accounts
+        return {"Authorization": f"Bearer {self.token(who) if known else who}"}
 
     def holder_auth(self, holder_id: str) -> dict[str, str]:
-        from shared.auth import issue_holder_token
+        """Headers of a user of rights holder ``holder_id`` (registered, verified and given a user on first use)."""
+        account = KNOWN_HOLDER_USERS.get(holder_id)
+        if account is None:
+            account = f"user.{holder_id.lower()}"
+            self.ensure_holder(holder_id)
+            self.ensure_account(account, role="rights_holder", display_name=f"User of {holder_id}",
+                                holder_id=holder_id)
+        return {"Authorization": f"Bearer {self.token(account)}"}
 
-        return {"Authorization": f"Bearer {issue_holder_token(self.secrets['HOLDER_TOKEN_SECRET'], holder_id)}"}
+    # ---- accounts through the administration API (as the demo administrator)
+
+    def _admin(self, method: str, path: str, body: dict | None = None) -> httpx.Response:
+        headers = self.auth("administrator")
+        return httpx.request(method, f"{self.url('identity')}{path}", json=body, headers=headers, timeout=30)
+
+    def ensure_holder(self, holder_id: str, name: str | None = None) -> None:
+        r = self._admin("POST", "/v1/holders", {"holder_id": holder_id, "name": name or f"Holder {holder_id}"})
+        assert r.status_code in (201, 409), r.text
+        if r.status_code == 201:
+            assert self._admin("POST", f"/v1/holders/{holder_id}/verify", {"reason": "test"}).status_code == 200
+
+    def ensure_account(self, account_id: str, *, role: str, display_name: str, **extra) -> None:  # noqa: ANN003
+        body = {"account_id": account_id, "role": role, "display_name": display_name, "password": self.password,
+                **extra}
+        r = self._admin("POST", "/v1/accounts", body)
+        assert r.status_code in (201, 409), r.text
+        self._accounts.add(account_id)
+
+    def forget(self, who: str) -> None:
+        """Drop the cached token of ``who`` (after disabling the account, for instance)."""
+        with self._lock:
+            self._tokens.pop(PEOPLE.get(who, who), None)
+            self._tokens.pop(who, None)
 
 
 @pytest.fixture(scope="session")

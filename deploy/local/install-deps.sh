@@ -1,11 +1,24 @@
 #!/usr/bin/env bash
 # Installs the system packages the embedded stack needs, only when they are missing.
 # PostgreSQL server from Debian; everything else comes from PyPI into .venv.
-# With --test also Debian's chromium, which the console's browser test drives.
+# Legal documents (services/notify/documents) render to PDF with WeasyPrint, which lays text out with
+# Debian's Pango and subsets fonts with HarfBuzz; Chinese needs a CJK font (Noto CJK) or it prints as
+# empty boxes.
+# With --test also Debian's chromium, which the console's browser test drives, and poppler-utils
+# (pdftotext, pdffonts, pdftoppm), which the document tests read the PDFs with.
 set -euo pipefail
 
 have_pg() {
   command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1
+}
+
+have_lib() {
+  # grep reads to the end (no -q): with pipefail an early exit would fail the pipeline on SIGPIPE
+  /sbin/ldconfig -p 2>/dev/null | grep "$1" >/dev/null
+}
+
+have_cjk_font() {
+  command -v fc-list >/dev/null 2>&1 && fc-list 2>/dev/null | grep "Noto Serif CJK SC" >/dev/null
 }
 
 PY="${PYTHON_BOOT:-$(command -v python3.11 || command -v python3)}"
@@ -13,8 +26,13 @@ need=()
 have_pg || need+=(postgresql)
 # Debian's own Python ships venv/ensurepip separately.
 "$PY" -c "import ensurepip, venv" >/dev/null 2>&1 || need+=("python3-venv")
-if [ "${1:-}" = "--test" ] && ! command -v chromium >/dev/null 2>&1; then
-  need+=(chromium)
+have_lib libpango-1.0.so.0 || need+=(libpango-1.0-0)
+have_lib libpangoft2-1.0.so.0 || need+=(libpangoft2-1.0-0)
+have_lib libharfbuzz-subset.so.0 || need+=(libharfbuzz-subset0)
+have_cjk_font || need+=(fonts-noto-cjk fontconfig)
+if [ "${1:-}" = "--test" ]; then
+  command -v chromium >/dev/null 2>&1 || need+=(chromium)
+  command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
 fi
 if [ "${#need[@]}" -eq 0 ]; then
   exit 0
@@ -36,4 +54,5 @@ if command -v pg_lsclusters >/dev/null 2>&1; then
   done
 fi
 have_pg || { echo "[deps] PostgreSQL install failed" >&2; exit 1; }
+have_cjk_font || { echo "[deps] the Noto CJK font is not visible to fontconfig after the install" >&2; exit 1; }
 echo "[deps] installed ${need[*]}"

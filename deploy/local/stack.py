@@ -1,4 +1,4 @@
-"""The embedded stack: PostgreSQL, the Kafka-protocol broker, Temporal, the sinks, every service.
+"""The embedded stack: PostgreSQL, the Kafka-protocol broker, Temporal, the sinks, the OpenID provider, every service.
 
     python -m deploy.local.stack up|down|status|logs [--profile dev|test]
 
@@ -29,8 +29,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
 NAMESPACE = "customs-ipr"
-SERVICES = ("intake", "risk", "holds", "notify", "disposal", "guarantees", "cases")
+SERVICES = ("identity", "intake", "risk", "holds", "notify", "disposal", "guarantees", "cases")
 DATABASES = SERVICES
+AUDIENCE = "urn:ipr:api"
+PROVIDER_DIR = ROOT / "services" / "identity" / "provider"
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,7 @@ class Profile:
     smtp_port: int
     sink_http_port: int
     worker_metrics_port: int
+    idp_port: int
     service_ports: dict[str, int] = field(default_factory=dict)
     temporal_ui: bool = True
     env_file: Path | None = None
@@ -69,10 +72,12 @@ def _test_profile(offset: int) -> Profile:
         smtp_port=11025 + offset,
         sink_http_port=18025 + offset,
         worker_metrics_port=18009 + offset,
+        idp_port=18040 + offset,
         service_ports={
-            name: 18000 + i + offset for i, name in enumerate(
+            **{name: 18000 + i + offset for i, name in enumerate(
                 ("cases", "intake", "risk", "holds", "notify", "disposal", "guarantees")
-            )
+            )},
+            "identity": 18041 + offset,
         },
         temporal_ui=False,
     )
@@ -89,8 +94,9 @@ PROFILES = {
         smtp_port=1025,
         sink_http_port=8025,
         worker_metrics_port=8009,
+        idp_port=8010,
         service_ports={"cases": 8000, "intake": 8001, "risk": 8002, "holds": 8003, "notify": 8004, "disposal": 8005,
-                       "guarantees": 8006},
+                       "guarantees": 8006, "identity": 8011},
         env_file=ROOT / ".env",
     ),
     "test": _test_profile(int(os.environ.get("IPR_TEST_PORT_OFFSET", "0"))),
@@ -104,14 +110,43 @@ def say(msg: str) -> None:
 # ---------------------------------------------------------------- secrets / env
 
 
+# OAuth clients of the platform's own processes (role system): each process that calls another has one.
+SERVICE_CLIENTS = {
+    "cases": ("cases", "IPR cases service", "CLIENT_SECRET_CASES"),
+    "worker": ("case-worker", "IPR case worker", "CLIENT_SECRET_CASE_WORKER"),
+    "risk": ("risk-1", "IPR risk service, replica 1", "CLIENT_SECRET_RISK_1"),
+}
+DEMO_IDENTITY = ROOT / "deploy" / "local" / "demo" / "identity.json"
+
+
+def _demo_client_secret_keys() -> tuple[str, ...]:
+    return tuple(c["secret_env"] for c in json.loads(DEMO_IDENTITY.read_text())["clients"])
+
+
 SECRET_KEYS = (
-    "INTAKE_API_TOKEN",
-    "OFFICER_API_TOKEN",
-    "SUPERVISOR_API_TOKEN",
-    "SERVICE_API_TOKEN",
-    "HOLDER_TOKEN_SECRET",
+    "WEBHOOK_KEY_ENCRYPTION_SECRET",  # notify: encrypts recipients' webhook signing keys at rest
     "PG_PASSWORD",
+    "IDENTITY_COOKIE_KEY",
+    "IDENTITY_DEMO_PASSWORD",
+    *(key for _, _, key in SERVICE_CLIENTS.values()),
+    *_demo_client_secret_keys(),
 )
+# Static API tokens and the holder-token key of earlier versions: removed from the secrets file when it is rewritten.
+RETIRED_KEYS = ("INTAKE_API_TOKEN", "OFFICER_API_TOKEN", "SUPERVISOR_API_TOKEN", "SERVICE_API_TOKEN",
+                "DEMO_HOLDER_TOKEN", "HOLDER_TOKEN_SECRET")
+SERVICE_SECRETS = {"WEBHOOK_KEY_ENCRYPTION_SECRET": "notify"}  # secrets only one service gets
+
+
+def issuer_url(profile: Profile) -> str:
+    return f"http://127.0.0.1:{profile.idp_port}"
+
+
+def client_secrets(sec: dict[str, str]) -> dict[str, str]:
+    """Client id -> secret of every machine client the stack sets up."""
+    out = {client_id: sec[key] for client_id, _, key in SERVICE_CLIENTS.values()}
+    for c in json.loads(DEMO_IDENTITY.read_text())["clients"]:
+        out[c["client_id"]] = sec[c["secret_env"]]
+    return out
 
 
 def load_secrets(profile: Profile) -> dict[str, str]:
@@ -126,16 +161,12 @@ def load_secrets(profile: Profile) -> dict[str, str]:
                 k, _, v = line.partition("=")
                 values[k.strip()] = v.strip()
     changed = False
+    for key in RETIRED_KEYS:
+        changed = values.pop(key, None) is not None or changed
     for key in SECRET_KEYS:
         if not values.get(key):
             values[key] = secrets.token_urlsafe(24)
             changed = True
-    from shared.auth import issue_holder_token
-
-    demo = issue_holder_token(values["HOLDER_TOKEN_SECRET"], "RH-0001")
-    if values.get("DEMO_HOLDER_TOKEN") != demo:
-        values["DEMO_HOLDER_TOKEN"] = demo
-        changed = True
     if changed:
         body = "# Local secrets of the embedded stack (generated; git-ignored). Never commit.\n"
         body += "".join(f"{k}={v}\n" for k, v in values.items())
@@ -146,8 +177,8 @@ def load_secrets(profile: Profile) -> dict[str, str]:
 
 def service_env(profile: Profile, sec: dict[str, str], service: str | None) -> dict[str, str]:
     """Environment of one platform process in this profile."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL",))}
-    env.update({k: sec[k] for k in SECRET_KEYS if k != "PG_PASSWORD"})
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "OIDC_CLIENT_"))}
+    env.update({k: sec[k] for k, only in SERVICE_SECRETS.items() if only == service})
     p = profile.service_ports
     env.update(
         {
@@ -170,11 +201,27 @@ def service_env(profile: Profile, sec: dict[str, str], service: str | None) -> d
             "WEBHOOK_ALLOWED_HOSTS": "127.0.0.1,localhost,::1",
             "TEMPORAL_UI_URL": f"http://127.0.0.1:{profile.temporal_ui_port}" if profile.temporal_ui else "",
             "WORKER_METRICS_PORT": str(profile.worker_metrics_port),
+            "OIDC_ISSUER": issuer_url(profile),
+            "OIDC_AUDIENCE": AUDIENCE,
         }
     )
+    if profile.name == "test":
+        # Notice deliveries: short timeouts, lease and backoff, so retries and recovery are seen in seconds.
+        env.update({"SMTP_TIMEOUT_S": "3", "WEBHOOK_TIMEOUT_S": "2", "DELIVERY_LEASE_SECONDS": "6",
+                    "DELIVERY_RETRY_BASE_SECONDS": "0.5", "DELIVERY_RETRY_MAX_INTERVAL_SECONDS": "2",
+                    "DELIVERY_POLL_SECONDS": "0.2", "DELIVERY_FIRST_ATTEMPT_WAIT_SECONDS": "5"})
     if service:
         env["SERVICE_NAME"] = service
         env["DATABASE_URL"] = database_url(profile, sec, service)
+    return env
+
+
+def process_env(profile: Profile, sec: dict[str, str], process: str) -> dict[str, str]:
+    """Environment of one process (a service or the worker), with its own OAuth client if it calls others."""
+    env = service_env(profile, sec, "cases" if process == "worker" else process)
+    if process in SERVICE_CLIENTS:
+        client_id, _, key = SERVICE_CLIENTS[process]
+        env.update({"OIDC_CLIENT_ID": client_id, "OIDC_CLIENT_SECRET": sec[key]})
     return env
 
 
@@ -424,6 +471,85 @@ def start_sinks(profile: Profile, env: dict[str, str]) -> None:
     wait_for("mail and webhook sinks", lambda: http_ok(f"http://127.0.0.1:{profile.sink_http_port}/healthz"), 30)
 
 
+# ---------------------------------------------------------------- identity
+
+
+def identity_dir(profile: Profile) -> Path:
+    return profile.data / "identity"
+
+
+def jwks_file(profile: Profile) -> Path:
+    return identity_dir(profile) / "jwks.json"
+
+
+def identity_spec(profile: Profile, sec: dict[str, str], *, demo: bool = True) -> dict:
+    """The platform's own clients for this profile's ports, and (demo) the demo accounts and clients."""
+    cases, admin = profile.service_ports["cases"], profile.service_ports["identity"]
+    pages = lambda port, path: [f"http://{host}:{port}{path}" for host in ("127.0.0.1", "localhost")]  # noqa: E731
+    clients: list[dict] = [
+        {"client_id": client_id, "name": name, "kind": "machine", "role": "system", "secret": sec[key]}
+        for client_id, name, key in SERVICE_CLIENTS.values()
+    ]
+    clients += [
+        {"client_id": "console", "name": "Officers' console", "kind": "browser", "first_party": True,
+         "redirect_uris": pages(cases, "/console"), "post_logout_redirect_uris": pages(cases, "/console")},
+        {"client_id": "identity-admin", "name": "Identity administration", "kind": "browser", "first_party": True,
+         "redirect_uris": pages(admin, "/admin"), "post_logout_redirect_uris": pages(admin, "/admin")},
+        {"client_id": "cli", "name": "Command line (make token, tests)", "kind": "browser",
+         "redirect_uris": ["http://127.0.0.1/callback"]},
+    ]
+    spec: dict = {"holders": [], "accounts": [], "clients": clients}
+    if demo:
+        data = json.loads(DEMO_IDENTITY.read_text())
+        spec["holders"] = data["holders"]
+        spec["accounts"] = [{**a, "password": sec["IDENTITY_DEMO_PASSWORD"]} for a in data["accounts"]]
+        spec["clients"] += [{k: v for k, v in c.items() if k != "secret_env"} | {"secret": sec[c["secret_env"]]}
+                            for c in data["clients"]]
+    return spec
+
+
+def bootstrap_identity(profile: Profile, sec: dict[str, str], *, demo: bool = True) -> None:
+    """Signing keys (generated once, kept in the profile's data) and the accounts and clients of the platform."""
+    from services.identity import keys
+
+    keys.ensure(jwks_file(profile))
+    spec_file = identity_dir(profile) / "bootstrap.json"
+    spec_file.write_text(json.dumps(identity_spec(profile, sec, demo=demo)))
+    spec_file.chmod(0o600)
+    try:
+        run([sys.executable, "-m", "services.identity.bootstrap", str(spec_file)],
+            env=service_env(profile, sec, "identity"), cwd=ROOT, stdout=subprocess.DEVNULL)
+    finally:
+        spec_file.unlink(missing_ok=True)
+
+
+def idp_env(profile: Profile, sec: dict[str, str]) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("IDENTITY_", "DATABASE_URL"))}
+    env.update({
+        "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+        "IDENTITY_ISSUER": issuer_url(profile),
+        "IDENTITY_HOST": "127.0.0.1",
+        "IDENTITY_PORT": str(profile.idp_port),
+        "IDENTITY_DB_URL": database_url(profile, sec, "identity").replace("postgresql+asyncpg://", "postgresql://"),
+        "IDENTITY_JWKS_FILE": str(jwks_file(profile)),
+        "IDENTITY_COOKIE_KEYS": sec["IDENTITY_COOKIE_KEY"],
+        "IDENTITY_AUDIENCE": AUDIENCE,
+    })
+    return env
+
+
+def start_idp(profile: Profile, sec: dict[str, str], *, wait: bool = True) -> None:
+    """The OpenID provider (Node, from the wheel in .venv; npm ci from the lockfile when needed)."""
+    from deploy.local import node
+
+    node.install()
+    spawn(profile, "idp", [str(VENV_BIN / "node"), str(PROVIDER_DIR / "server.js")], idp_env(profile, sec))
+    if wait:
+        issuer = issuer_url(profile)
+        wait_for("OpenID provider", lambda: http_ok(f"{issuer}/healthz")
+                 and http_ok(f"{issuer}/.well-known/openid-configuration"), 60, 0.2)
+
+
 # ---------------------------------------------------------------- services
 
 
@@ -433,9 +559,12 @@ def migrate(profile: Profile, sec: dict[str, str]) -> None:
 
 
 def start_service(profile: Profile, sec: dict[str, str], service: str, *, wait: bool = True) -> None:
-    """Start one service (or ``worker``) and, by default, wait until it is ready."""
+    """Start one service (or ``worker``, or ``idp``: the OpenID provider) and, by default, wait until it is ready."""
+    if service == "idp":
+        start_idp(profile, sec, wait=wait)
+        return
     if service == "worker":
-        spawn(profile, "worker", [sys.executable, "-m", "services.cases.worker"], service_env(profile, sec, "cases"))
+        spawn(profile, "worker", [sys.executable, "-m", "services.cases.worker"], process_env(profile, sec, "worker"))
         if wait:
             wait_for("case worker", lambda: http_ok(f"http://127.0.0.1:{profile.worker_metrics_port}/metrics"), 60, 0.3)
         return
@@ -443,7 +572,7 @@ def start_service(profile: Profile, sec: dict[str, str], service: str, *, wait: 
     spawn(profile, service, [sys.executable, "-m", "uvicorn", f"services.{service}.main:app", "--host",
                              "127.0.0.1", "--port", str(port), "--log-level", "warning",
                              "--timeout-graceful-shutdown", "10"],
-          service_env(profile, sec, service))
+          process_env(profile, sec, service))
     if wait:
         wait_for(f"{service} service", lambda: http_ok(f"http://127.0.0.1:{port}/readyz"), 90, 0.3)
 
@@ -456,13 +585,17 @@ def start_services(profile: Profile, sec: dict[str, str]) -> None:
 
 
 def load_demo(profile: Profile, sec: dict[str, str]) -> None:
+    """The demo recordations, recorded by the demo officer (a real sign-in, so the history names her)."""
+    from deploy.local.tokens import token_for
+
+    officer = token_for(profile, sec, "officer").access_token
     raw = (ROOT / "deploy" / "local" / "demo" / "recordations.json").read_text()
     # The demo holder's webhook points at this profile's own sink.
     demo = json.loads(raw.replace("127.0.0.1:8025", f"127.0.0.1:{profile.sink_http_port}"))
     url = f"http://127.0.0.1:{profile.service_ports['risk']}/v1/recordations"
     for rec in demo:
         req = urllib.request.Request(url, data=json.dumps(rec).encode(), method="POST", headers={
-            "Authorization": f"Bearer {sec['OFFICER_API_TOKEN']}", "Content-Type": "application/json"})
+            "Authorization": f"Bearer {officer}", "Content-Type": "application/json"})
         try:
             urllib.request.urlopen(req, timeout=10)  # noqa: S310
         except urllib.error.HTTPError as exc:
@@ -474,7 +607,7 @@ def load_demo(profile: Profile, sec: dict[str, str]) -> None:
 # ---------------------------------------------------------------- commands
 
 
-PROCESSES = ("worker", *reversed(SERVICES), "sinks", "temporal", "broker")
+PROCESSES = ("worker", *reversed(SERVICES), "idp", "sinks", "temporal", "broker")
 
 
 def up(profile: Profile, *, demo: bool = True) -> dict[str, str]:
@@ -486,6 +619,8 @@ def up(profile: Profile, *, demo: bool = True) -> dict[str, str]:
     start_temporal(profile)
     start_sinks(profile, base_env)
     migrate(profile, sec)
+    bootstrap_identity(profile, sec, demo=demo)
+    start_idp(profile, sec)
     start_services(profile, sec)
     if demo:
         load_demo(profile, sec)
@@ -513,6 +648,7 @@ def status(profile: Profile) -> int:
         print(f"  {service:10s} http://127.0.0.1:{port}  {'ready' if ready else 'NOT READY'}")
         bad += not ready
     others = {
+        "idp": http_ok(f"{issuer_url(profile)}/.well-known/openid-configuration"),
         "worker": http_ok(f"http://127.0.0.1:{profile.worker_metrics_port}/metrics"),
         "sinks": http_ok(f"http://127.0.0.1:{profile.sink_http_port}/healthz"),
         "temporal": port_open(profile.temporal_port),
@@ -535,11 +671,14 @@ def print_urls(profile: Profile) -> None:
   Notify API (docs)      http://127.0.0.1:{p['notify']}/docs
   Disposal API (docs)    http://127.0.0.1:{p['disposal']}/docs
   Guarantees API (docs)  http://127.0.0.1:{p['guarantees']}/docs
+  OpenID provider        {issuer_url(profile)}/.well-known/openid-configuration
+  Identity admin (docs)  http://127.0.0.1:{p['identity']}/admin  (API docs: /docs)
   Temporal Web UI        http://127.0.0.1:{profile.temporal_ui_port}/namespaces/{NAMESPACE}/workflows
   Mail & webhook sink    http://127.0.0.1:{profile.sink_http_port}/
   Prometheus metrics     http://127.0.0.1:<port>/metrics  (worker: {profile.worker_metrics_port})
   Kafka bootstrap        127.0.0.1:{profile.broker_port}
-  Tokens                 {profile.env_file or profile.data / '.env'}
+  Secrets                {profile.env_file or profile.data / '.env'}  (demo password: IDENTITY_DEMO_PASSWORD)
+  Access tokens          make token ROLE=officer|supervisor|administrator|rights_holder|party|clearance_system|system
 """)
 
 
@@ -560,7 +699,7 @@ def main() -> None:
     elif args.command == "env":
         sec = load_secrets(profile)
         for k, v in service_env(profile, sec, None).items():
-            if k in SECRET_KEYS or k.endswith(("_URL", "_ADDRESS", "_SERVERS", "_NAMESPACE")):
+            if k.endswith(("_URL", "_ADDRESS", "_SERVERS", "_NAMESPACE", "_ISSUER", "_AUDIENCE")):
                 print(f"{k}={v}")
     elif args.command == "logs":
         files = sorted(profile.logs.glob("*.log"))

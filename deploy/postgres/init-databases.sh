@@ -2,7 +2,7 @@
 # Creates the platform's roles and databases. Run by the postgres image's entrypoint
 # (/docker-entrypoint-initdb.d) once, when the data volume is first initialised.
 #
-#   ipr       owns one database per service: intake, risk, holds, notify, disposal, guarantees, cases
+#   ipr       owns one database per service: intake, risk, holds, notify, disposal, guarantees, cases, identity
 #   temporal  owns the Temporal server's databases: temporal, temporal_visibility
 #
 # Both roles log in with $POSTGRES_PASSWORD; each service only ever connects to its
@@ -23,11 +23,12 @@ CREATE DATABASE notify OWNER ipr;
 CREATE DATABASE disposal OWNER ipr;
 CREATE DATABASE guarantees OWNER ipr;
 CREATE DATABASE cases OWNER ipr;
+CREATE DATABASE identity OWNER ipr;
 
 CREATE DATABASE temporal OWNER temporal;
 CREATE DATABASE temporal_visibility OWNER temporal;
 
 -- Nobody but the owner (and superusers) may connect to a service's database.
-REVOKE CONNECT ON DATABASE intake, risk, holds, notify, disposal, guarantees, cases FROM PUBLIC;
+REVOKE CONNECT ON DATABASE intake, risk, holds, notify, disposal, guarantees, cases, identity FROM PUBLIC;
 REVOKE CONNECT ON DATABASE temporal, temporal_visibility FROM PUBLIC;
 SQL

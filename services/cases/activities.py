@@ -45,6 +45,7 @@ from shared.contracts.events import (
     deterministic_event_id,
 )
 from shared.kafka import publish
+from shared.service_auth import TokenUnavailable
 from shared.rules.calendar import calendar_data
 from shared.rules.pack import rule_pack
 
@@ -96,13 +97,14 @@ class CaseActivities:
         self.http = http
         self.sessionmaker = sessionmaker
         self.producer = producer
-        self.headers = {"Authorization": f"Bearer {settings.service_api_token.get_secret_value()}"}
 
     async def _post(self, url: str, body: BaseModel, result: type[T]) -> T:
+        # ``http`` authenticates as the case worker (client credentials, shared.service_auth); the
+        # requests name the officer the worker acts for (``on_behalf_of``, ``decided_by``).
         try:
-            response = await self.http.post(url, content=body.model_dump_json(), headers={
-                **self.headers, "Content-Type": "application/json"})
-        except httpx.HTTPError as exc:
+            response = await self.http.post(url, content=body.model_dump_json(),
+                                            headers={"Content-Type": "application/json"})
+        except (httpx.HTTPError, TokenUnavailable) as exc:
             raise RuntimeError(f"{url} unreachable: {type(exc).__name__}: {exc}") from exc
         if response.status_code >= 400:
             message = f"{url} answered {response.status_code}: {response.text[:500]}"
@@ -152,16 +154,18 @@ class CaseActivities:
             held = [ln for ln in last.lines if ln.status != "withdrawn"]
             line_nos = [ln.line_no for ln in held] or None
             value = sum((ln.goods_value for ln in held), Decimal("0.00")) if held else c.goods_value
+            scope = {"customs_office": c.customs_office, "declarant_id": c.declarant.id if c.declarant else None,
+                     "consignor_id": c.consignor.id, "consignee_id": c.consignee.id}
             await session.execute(insert(Case).values(
                 case_id=c.case_id, state=last.state, jurisdiction=c.jurisdiction, declaration_id=c.declaration_id,
                 line_no=c.line_no, line_nos=line_nos, holder_id=c.holder.id, holder_name=c.holder.name,
                 recordation_id=c.recordation_id, mark=c.mark, description=c.description[:1024], goods_value=value,
                 currency=c.currency, last_seq=last.seq, opened_at=records[0].at if records[0].seq == 1 else last.at,
-                updated_at=last.at,
+                updated_at=last.at, **scope,
             ).on_conflict_do_update(
                 index_elements=["case_id"],
                 set_={"state": last.state, "last_seq": last.seq, "updated_at": last.at, "line_nos": line_nos,
-                      "goods_value": value},
+                      "goods_value": value, **scope},
                 where=Case.last_seq < last.seq,
             ))
         if self.producer is not None:

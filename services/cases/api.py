@@ -8,14 +8,13 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client, WorkflowHandle
 from temporalio.service import RPCError, RPCStatusCode
 
-from services.cases.models import Case
-from shared.auth import Principal, require
-from services.cases.models import Escalation
+from services.cases.models import Case, Escalation
+from shared.auth import Principal, require, require_office
 from services.cases.opening import OpenCaseRequest, build_case
 from shared.case_opening import lines_revision, start_case
 from shared.contracts.cases import (
@@ -28,6 +27,7 @@ from shared.contracts.cases import (
     SIGNAL_PARTY_SUBMISSION,
     SIGNAL_PETITION_DECISION,
     TERMINAL_STATES,
+    ActorRef,
     CaseState,
     CourtAction,
     CourtNotice,
@@ -46,7 +46,8 @@ from shared.runtime import session_dep
 router = APIRouter(prefix="/v1/cases", tags=["cases"])
 Session = Annotated[AsyncSession, Depends(session_dep)]
 Officer = Annotated[Principal, Depends(require("officer"))]
-Reader = Annotated[Principal, Depends(require("officer", "rights_holder"))]
+Reader = Annotated[Principal, Depends(require("officer", "rights_holder", "party"))]
+OfficerOrHolder = Annotated[Principal, Depends(require("officer", "rights_holder"))]
 
 
 def _not_found(case_id: str) -> HTTPException:
@@ -72,9 +73,28 @@ async def _state_if_any(request: Request, case_id: str) -> CaseState | None:
         return None
 
 
-def _visible(state: CaseState, who: Principal) -> None:
+async def _office_of(request: Request, state: CaseState) -> str | None:
+    """The customs office of the case (from the workflow; the read model for cases started by older workers)."""
+    if state.customs_office:
+        return state.customs_office
+    async with request.app.state.runtime.sessionmaker() as session:
+        row = await session.get(Case, state.case_id)
+    return row.customs_office if row is not None else None
+
+
+async def _visible(request: Request, state: CaseState, who: Principal) -> None:
+    """Holders and parties see only their own cases (others are 'not found'); officers only their offices'."""
     if who.role == "rights_holder" and state.holder_id != who.holder_id:
         raise _not_found(state.case_id)  # never confirm that another holder's case exists
+    if who.role == "party" and (who.party_id not in state.party_ids
+                                or (who.case_id is not None and who.case_id != state.case_id)):
+        raise _not_found(state.case_id)
+    if who.role in ("officer", "supervisor"):
+        require_office(who, await _office_of(request, state))
+
+
+def _actor(who: Principal) -> ActorRef:
+    return ActorRef(**who.actor_ref())
 
 
 def _view(request: Request, state: CaseState) -> dict:
@@ -102,12 +122,20 @@ async def list_cases(
         stmt = stmt.where(Case.declaration_id == declaration_id)
     if who.role == "rights_holder":
         stmt = stmt.where(Case.holder_id == who.holder_id)
+    elif who.role == "party":
+        party = who.party_id or "-"
+        stmt = stmt.where(or_(Case.declarant_id == party, Case.consignor_id == party, Case.consignee_id == party))
+        if who.case_id:
+            stmt = stmt.where(Case.case_id == who.case_id)
+    elif who.role == "officer":
+        stmt = stmt.where(Case.customs_office.in_(sorted(who.offices)))
     return [
         {"case_id": c.case_id, "state": c.state, "jurisdiction": c.jurisdiction, "declaration_id": c.declaration_id,
          "line_no": c.line_no, "line_nos": c.line_nos or [c.line_no], "holder_id": c.holder_id,
          "holder_name": c.holder_name,
          "recordation_id": c.recordation_id, "mark": c.mark, "description": c.description,
-         "goods_value": str(c.goods_value), "currency": c.currency, "opened_at": c.opened_at.isoformat(),
+         "goods_value": str(c.goods_value), "currency": c.currency, "customs_office": c.customs_office,
+         "opened_at": c.opened_at.isoformat(),
          "updated_at": c.updated_at.isoformat()}
         for c in (await session.execute(stmt)).scalars()
     ]
@@ -116,7 +144,7 @@ async def list_cases(
 @router.get("/{case_id}", summary="A case: state, pending deadlines and history, read from its workflow")
 async def get_case(case_id: str, request: Request, who: Reader) -> dict:
     _, state = await _state(request, case_id)
-    _visible(state, who)
+    await _visible(request, state, who)
     return _view(request, state)
 
 
@@ -163,6 +191,7 @@ def _require_open(state: CaseState, what: str) -> None:
 @router.post("/{case_id}/determination", status_code=202, summary="Customs' determination on a detained case")
 async def determine(case_id: str, body: DeterminationBody, request: Request, who: Officer) -> dict:
     handle, state = await _state(request, case_id)
+    await _visible(request, state, who)
     _require_state(state, {"detained"}, "a determination")
     if state.jurisdiction == "US" and body.outcome == "cannot_determine" and state.lines:
         raise HTTPException(422, detail={"code": "finding_required", "message": "a US officer either finds the goods "
@@ -178,7 +207,7 @@ async def determine(case_id: str, body: DeterminationBody, request: Request, who
         if len({o for o in outcome.values() if o != "not_infringing"}) > 1:
             raise HTTPException(422, detail={"code": "mixed_outcomes", "message": "the lines not released must "
                                              "share one outcome (infringing or cannot_determine)"})
-    await handle.signal(SIGNAL_DETERMINATION, Determination(**body.model_dump(), officer=who.name))
+    await handle.signal(SIGNAL_DETERMINATION, Determination(**body.model_dump(), officer=who.actor, actor=_actor(who)))
     return {"case_id": case_id, "accepted": "determination", "outcome": body.outcome,
             "lines": [ln.model_dump() for ln in body.lines]}
 
@@ -187,18 +216,22 @@ async def determine(case_id: str, body: DeterminationBody, request: Request, who
              summary="US: decide the importer's petition against seizure (granted: released; denied: forfeited)")
 async def petition_decision(case_id: str, body: PetitionDecisionBody, request: Request, who: Officer) -> dict:
     handle, state = await _state(request, case_id)
+    await _visible(request, state, who)
     _require_state(state, {"seized"}, "a petition decision")
     if not any(s.kind == "petition" for s in state.submissions):
         raise HTTPException(409, detail={"code": "no_petition", "message": "no petition was filed in this case"})
-    await handle.signal(SIGNAL_PETITION_DECISION, PetitionDecision(**body.model_dump(), officer=who.name))
+    await handle.signal(SIGNAL_PETITION_DECISION, PetitionDecision(**body.model_dump(), officer=who.actor,
+                                                                    actor=_actor(who)))
     return {"case_id": case_id, "accepted": "petition_decision", "outcome": body.outcome}
 
 
 @router.post("/{case_id}/court-notice", status_code=202, summary="Enter a court assistance notice")
 async def court_notice(case_id: str, body: CourtNoticeBody, request: Request, who: Officer) -> dict:
     handle, state = await _state(request, case_id)
+    await _visible(request, state, who)
     _require_state(state, {"detained", "undetermined"}, "a court assistance notice")
-    await handle.signal(SIGNAL_COURT_NOTICE, CourtNotice(**body.model_dump(), received_by=who.name))
+    await handle.signal(SIGNAL_COURT_NOTICE, CourtNotice(**body.model_dump(), received_by=who.actor,
+                                                         actor=_actor(who)))
     return {"case_id": case_id, "accepted": "court_notice", "action": body.action}
 
 
@@ -207,16 +240,17 @@ HOLDER_SUBMISSIONS = {"application_for_action", "confirms_infringement", "procee
 
 @router.post("", status_code=201, summary="Open a case by hand: ex officio (officer) or on application (rights holder); "
              "lines of a holder whose case on the declaration is open join it (200)")
-async def open_case(body: OpenCaseRequest, request: Request,
-                    who: Annotated[Principal, Depends(require("officer", "rights_holder"))]) -> dict:
+async def open_case(body: OpenCaseRequest, request: Request, who: OfficerOrHolder) -> dict:
     if who.role == "rights_holder" and body.mode != "application":
         raise HTTPException(403, detail={"code": "forbidden_mode", "message": "a rights holder opens cases only by "
                                                                              "application"})
     http = request.app.state.http
-    case = await build_case(request.app.state.settings, http, body, who.name,
+    case = await build_case(request.app.state.settings, http, body, who.actor,
                             source="holder" if who.role == "rights_holder" else "officer")
     if who.role == "rights_holder" and case.holder.id != who.holder_id:
         raise HTTPException(403, detail={"code": "not_your_right", "message": "the right is recorded by another holder"})
+    if who.role != "rights_holder":
+        require_office(who, case.customs_office, "the declaration")
     asked = [ln.line_no for ln in case.lines]
     existing = await _state_if_any(request, case.case_id)
     if existing is not None:
@@ -229,7 +263,7 @@ async def open_case(body: OpenCaseRequest, request: Request,
                                              "message": f"line(s) {asked} are already in case {case.case_id}"})
     client: Client = await request.app.state.temporal.get()
     joined = existing is not None
-    revision = lines_revision(case, kind="added" if joined else "revision", by=who.name)
+    revision = lines_revision(case, kind="added" if joined else "revision", by=who.actor)
     if not await start_case(client, case, revision):
         raise HTTPException(409, detail={"code": "case_closed",
                                          "message": f"case {case.case_id} of this declaration and holder is closed"})
@@ -240,24 +274,25 @@ async def open_case(body: OpenCaseRequest, request: Request,
 
 @router.post("/{case_id}/submissions", status_code=202,
              summary="Record what a party says or does (statements, objections, applications, counter-guarantees)")
-async def submit(case_id: str, body: PartySubmission, request: Request,
-                 who: Annotated[Principal, Depends(require("officer", "rights_holder"))]) -> dict:
+async def submit(case_id: str, body: PartySubmission, request: Request, who: OfficerOrHolder) -> dict:
     handle, state = await _state(request, case_id)
-    _visible(state, who)
+    await _visible(request, state, who)
     if who.role == "rights_holder" and (body.party != "holder" or body.kind not in HOLDER_SUBMISSIONS):
         raise HTTPException(403, detail={"code": "forbidden_submission",
                                          "message": "a rights holder may submit only its own applications, "
                                                     "confirmations, proceedings and extension requests"})
     _require_open(state, "a submission")
-    await handle.signal(SIGNAL_PARTY_SUBMISSION, body.model_copy(update={"submitted_by": who.name}))
+    await handle.signal(SIGNAL_PARTY_SUBMISSION, body.model_copy(update={"submitted_by": who.actor,
+                                                                          "actor": _actor(who)}))
     return {"case_id": case_id, "accepted": "submission", "kind": body.kind}
 
 
 @router.post("/{case_id}/hearing", status_code=202, summary="Record a hearing request, waiver or conclusion")
 async def hearing(case_id: str, body: HearingUpdate, request: Request, who: Officer) -> dict:
     handle, state = await _state(request, case_id)
+    await _visible(request, state, who)
     _require_state(state, {"hearing"}, "a hearing update")
-    await handle.signal(SIGNAL_HEARING, body.model_copy(update={"by": who.name}))
+    await handle.signal(SIGNAL_HEARING, body.model_copy(update={"by": who.actor, "actor": _actor(who)}))
     return {"case_id": case_id, "accepted": "hearing", "kind": body.kind}
 
 
@@ -265,18 +300,18 @@ async def hearing(case_id: str, body: HearingUpdate, request: Request, who: Offi
              summary="Facts deciding the disposal method (public welfare use, holder buys, features removable)")
 async def disposal_facts(case_id: str, body: DisposalChoice, request: Request, who: Officer) -> dict:
     handle, state = await _state(request, case_id)
+    await _visible(request, state, who)
     _require_open(state, "recording disposal facts")
-    await handle.signal(SIGNAL_DISPOSAL_CHOICE, body.model_copy(update={"by": who.name}))
+    await handle.signal(SIGNAL_DISPOSAL_CHOICE, body.model_copy(update={"by": who.actor, "actor": _actor(who)}))
     return {"case_id": case_id, "accepted": "disposal_facts"}
 
 
 @router.post("/{case_id}/guarantee", status_code=202, summary="Record a guarantee posted for detention")
-async def guarantee(case_id: str, body: GuaranteeInfo, request: Request,
-                    who: Annotated[Principal, Depends(require("officer", "rights_holder"))]) -> dict:
+async def guarantee(case_id: str, body: GuaranteeInfo, request: Request, who: OfficerOrHolder) -> dict:
     handle, state = await _state(request, case_id)
-    _visible(state, who)
+    await _visible(request, state, who)
     _require_state(state, {"suspended"}, "a guarantee")
-    await handle.signal(SIGNAL_GUARANTEE, body)
+    await handle.signal(SIGNAL_GUARANTEE, body.model_copy(update={"posted_by": _actor(who)}))
     return {"case_id": case_id, "accepted": "guarantee", "required_cny": str(state.required_guarantee_cny)}
 
 
@@ -284,8 +319,11 @@ escalations_router = APIRouter(prefix="/v1/escalations", tags=["escalations"])
 
 
 @escalations_router.get("", summary="Deadlines about to lapse (open escalations first)")
-async def escalations(session: Session, _: Officer, include_resolved: bool = False) -> list[dict]:
+async def escalations(session: Session, who: Officer, include_resolved: bool = False) -> list[dict]:
     stmt = select(Escalation).order_by(Escalation.due_at).limit(500)
+    if who.role == "officer":  # supervisors see every office's escalations
+        stmt = stmt.join(Case, Case.case_id == Escalation.case_id).where(
+            Case.customs_office.in_(sorted(who.offices)))
     if not include_resolved:
         stmt = stmt.where(Escalation.resolved_at.is_(None))
     return [{"case_id": e.case_id, "deadline": e.deadline, "due_at": e.due_at.isoformat(),

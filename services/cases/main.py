@@ -8,13 +8,15 @@ from pathlib import Path
 import httpx
 
 from fastapi import FastAPI
-from fastapi.responses import FileResponse, RedirectResponse
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
 
 from services.cases import deadlines_view
 from services.cases.api import escalations_router, router
 from services.cases.rules_api import router as rules_router
 from services.cases.settings import Settings
 from shared.runtime import service_app
+from shared.service_auth import ServiceToken
+from shared.web import SIGNIN_SCRIPT
 from shared.temporal import LazyClient
 
 settings = Settings()
@@ -33,7 +35,7 @@ async def _refresh_loop(app: FastAPI) -> None:
 
 async def on_start(app: FastAPI) -> None:
     app.state.temporal = LazyClient(settings.temporal_address, settings.temporal_namespace)
-    app.state.http = httpx.AsyncClient(timeout=settings.http_timeout_s)
+    app.state.http = httpx.AsyncClient(timeout=settings.http_timeout_s, auth=ServiceToken.from_settings(settings))
     app.state.metrics_task = asyncio.create_task(_refresh_loop(app), name="case-deadline-metrics")
 
 
@@ -60,6 +62,18 @@ app = service_app(
 @app.get("/console", include_in_schema=False)
 async def console() -> FileResponse:
     return FileResponse(CONSOLE, media_type="text/html")
+
+
+@app.get("/console/config", include_in_schema=False)
+async def console_config() -> JSONResponse:
+    """Where the console signs in (authorization code + PKCE with the platform's provider)."""
+    return JSONResponse({"issuer": settings.oidc_issuer, "client_id": settings.console_client_id,
+                         "audience": settings.oidc_audience})
+
+
+@app.get("/signin.js", include_in_schema=False)
+async def signin_script() -> FileResponse:
+    return FileResponse(SIGNIN_SCRIPT, media_type="text/javascript")
 
 
 @app.get("/", include_in_schema=False)

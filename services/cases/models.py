@@ -36,6 +36,11 @@ class Case(Base):
     goods_value: Mapped[Decimal] = mapped_column(Numeric(18, 2))
     currency: Mapped[str] = mapped_column(String(3))
     last_seq: Mapped[int] = mapped_column(Integer, default=0)
+    # Who may see the case: officers of its office, the parties to the declaration (nullable: older rows).
+    customs_office: Mapped[str | None] = mapped_column(String(16), nullable=True, index=True)
+    declarant_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    consignor_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    consignee_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 

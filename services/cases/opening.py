@@ -20,6 +20,7 @@ from shared.case_opening import SuspectedLine, build_cases
 from shared.contracts.cases import CaseInput
 from shared.contracts.declaration import DeclarationV1
 from shared.contracts.recordation import RecordationV1
+from shared.service_auth import TokenUnavailable
 
 
 class OpenCaseRequest(BaseModel):
@@ -49,8 +50,12 @@ class OpenCaseRequest(BaseModel):
         return sorted({*self.line_nos, *([self.line_no] if self.line_no is not None else [])})
 
 
-async def _get(http: httpx.AsyncClient, url: str, token: str, what: str) -> dict:
-    response = await http.get(url, headers={"Authorization": f"Bearer {token}"})
+async def _get(http: httpx.AsyncClient, url: str, what: str) -> dict:
+    """GET from another service; ``http`` carries this service's own token (client credentials)."""
+    try:
+        response = await http.get(url)
+    except (httpx.HTTPError, TokenUnavailable) as exc:
+        raise HTTPException(502, detail={"code": "upstream_unreachable", "message": f"{url}: {exc}"}) from exc
     if response.status_code == 404:
         raise HTTPException(404, detail={"code": f"{what}_not_found", "message": f"no {what} at {url}"})
     if response.status_code != 200:
@@ -61,9 +66,8 @@ async def _get(http: httpx.AsyncClient, url: str, token: str, what: str) -> dict
 async def build_case(settings, http: httpx.AsyncClient, body: OpenCaseRequest, opened_by: str, *,  # noqa: ANN001
                      source: Literal["officer", "holder"] = "officer") -> CaseInput:
     """The case input for the lines asked for, built as the risk service builds it."""
-    token = settings.service_api_token.get_secret_value()
-    view = await _get(http, f"{settings.intake_url}/v1/declarations/{body.declaration_id}", token, "declaration")
-    raw = await _get(http, f"{settings.risk_url}/v1/recordations/{body.recordation_id}", token, "recordation")
+    view = await _get(http, f"{settings.intake_url}/v1/declarations/{body.declaration_id}", "declaration")
+    raw = await _get(http, f"{settings.risk_url}/v1/recordations/{body.recordation_id}", "recordation")
     declaration = DeclarationV1.model_validate(view["declaration"])
     rec = RecordationV1.model_validate({k: v for k, v in raw.items() if k in RecordationV1.model_fields})
     by_no = {ln.line_no: ln for ln in declaration.lines}
@@ -77,7 +81,7 @@ async def build_case(settings, http: httpx.AsyncClient, body: OpenCaseRequest, o
     if body.mode == "application" and declaration.jurisdiction != "CN":
         raise HTTPException(422, detail={"code": "mode_not_available",
                                          "message": "application mode is a CN procedure"})
-    trader = await _get(http, f"{settings.risk_url}/v1/traders/{declaration.consignee.id}", token, "trader")
+    trader = await _get(http, f"{settings.risk_url}/v1/traders/{declaration.consignee.id}", "trader")
     suspected_by_risk = {ln["line_no"] for ln in view.get("lines", []) if (ln.get("assessment") or {}).get("suspected")}
     reason = f"opened by {opened_by}" + (f": {body.note}" if body.note else "")
     cases = build_cases(

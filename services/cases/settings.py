@@ -1,11 +1,14 @@
 from pydantic import Field
 
 from shared.fx import FxSettings
-from shared.settings import ServiceSettings
+from shared.settings import ClientCredentialsSettings, ServiceSettings
 
 
-class Settings(ServiceSettings, FxSettings):
+class Settings(ServiceSettings, FxSettings, ClientCredentialsSettings):
+    """The cases API and the case worker; each runs with its own OAuth client (OIDC_CLIENT_ID)."""
+
     service_name: str = "cases"
+    console_client_id: str = Field(default="console", description="Browser client of the officers' console")
     holds_url: str = "http://127.0.0.1:8003"
     notify_url: str = "http://127.0.0.1:8004"
     disposal_url: str = "http://127.0.0.1:8005"

@@ -26,6 +26,7 @@ from shared.contracts.cases import CASE_TASK_QUEUE
 from shared.db import make_engine, make_sessionmaker
 from shared.kafka import make_producer
 from shared.runtime import configure_logging
+from shared.service_auth import ServiceToken
 
 log = logging.getLogger("services.cases.worker")
 
@@ -49,7 +50,7 @@ async def main() -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    async with httpx.AsyncClient(timeout=settings.http_timeout_s) as http:
+    async with httpx.AsyncClient(timeout=settings.http_timeout_s, auth=ServiceToken.from_settings(settings)) as http:
         acts = CaseActivities(settings=settings, http=http, sessionmaker=make_sessionmaker(engine), producer=producer)
         worker = Worker(client, task_queue=CASE_TASK_QUEUE, workflows=[CaseWorkflow], activities=activities_of(acts),
                         graceful_shutdown_timeout=__import__("datetime").timedelta(seconds=10))

@@ -28,7 +28,7 @@ async def record(
     async with session.begin():
         status, payload = await run_once(
             session, idempotency, key=body.idempotency_key, payload=body.model_dump(mode="json"),
-            work=lambda: service.record(session, request=body, actor=who.name),
+            work=lambda: service.record(session, request=body, actor=who.acting_for(body.decided_by)),
         )
     return JSONResponse(payload, status_code=status)
 

@@ -78,7 +78,7 @@ async def record(session: AsyncSession, *, request: DispositionRequest, actor: s
         disposition_id=disposition_id, case_id=request.case_id, jurisdiction=request.jurisdiction,
         outcome=request.outcome, goods_value=request.goods_value, currency=request.currency,
         right_type=request.right_type, fine_tier=request.fine_tier, fine_rate=rate, fine_amount=fine,
-        disposal_method=method, reason=request.reason, actor=request.decided_by or actor,
+        disposal_method=method, reason=request.reason, actor=actor,
         hearing=request.hearing, police_referral=request.police_referral,
         lines=[ln.model_dump(mode="json") for ln in request.lines] or None,
     )

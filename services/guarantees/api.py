@@ -67,7 +67,7 @@ async def register_general(body: GeneralGuaranteeV1, session: Session, who: Offi
     async def work():  # noqa: ANN202
         nonlocal ran
         ran = True
-        return await service.register_general(session, body=body, settings=settings, actor=who.name)
+        return await service.register_general(session, body=body, settings=settings, actor=who.actor)
 
     async with session.begin():
         status, payload = await run_once(session, idempotency, key=f"general:{body.guarantee_id}",
@@ -113,7 +113,7 @@ async def hold(body: HoldGuaranteeRequest, session: Session, who: CaseWriter) ->
     async with session.begin():
         status, payload = await run_once(
             session, idempotency, key=_key("hold", body.idempotency_key), payload=body.model_dump(mode="json"),
-            work=lambda: service.hold(session, request=body, actor=who.name),
+            work=lambda: service.hold(session, request=body, actor=who.actor),
         )
     return JSONResponse(payload, status_code=status)
 
@@ -124,7 +124,7 @@ async def charge_cost(case_id: str, body: ChargeCostRequest, session: Session, w
     async with session.begin():
         status, payload = await run_once(
             session, idempotency, key=_key("cost", body.idempotency_key), payload=body.model_dump(mode="json"),
-            work=lambda: service.charge_cost(session, request=body, actor=who.name),
+            work=lambda: service.charge_cost(session, request=body, actor=who.actor),
         )
     return JSONResponse(payload, status_code=status)
 
@@ -138,7 +138,7 @@ async def settle(case_id: str, body: SettleGuaranteeRequest, session: Session, w
     async with session.begin():
         status, payload = await run_once(
             session, idempotency, key=_key("settle", body.idempotency_key), payload=body.model_dump(mode="json"),
-            work=lambda: service.settle(session, request=body, settings=settings, actor=who.name),
+            work=lambda: service.settle(session, request=body, settings=settings, actor=who.actor),
         )
     return JSONResponse(payload, status_code=status)
 

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.holds import service
 from services.holds.models import Hold, idempotency
-from shared.auth import Principal, require
+from shared.auth import Principal, require, require_office
 from shared.contracts.cases import HoldActionRequest, PlaceHoldRequest
 from shared.idempotency import run_once
 from shared.runtime import session_dep
@@ -24,10 +24,11 @@ Reader = Annotated[Principal, Depends(require("system", "officer", "clearance_sy
 
 @router.post("", status_code=201, summary="Suspend release of a declaration line (idempotent)")
 async def place_hold(body: PlaceHoldRequest, session: Session, who: Writer, request: Request) -> JSONResponse:
+    require_office(who, body.customs_office, "the declaration")
     async with session.begin():
         status, payload = await run_once(
             session, idempotency, key=f"place:{body.idempotency_key}", payload=body.model_dump(mode="json"),
-            work=lambda: service.place_hold(session, request=body, actor=who.name),
+            work=lambda: service.place_hold(session, request=body, actor=who.actor),
         )
     request.app.state.runtime.kick()
     return JSONResponse(payload, status_code=status)
@@ -38,10 +39,13 @@ async def act(hold_id: str, body: HoldActionRequest, session: Session, who: Writ
     if body.hold_id != hold_id:
         raise HTTPException(422, detail={"code": "hold_id_mismatch", "message": "hold_id in path and body differ"})
     async with session.begin():
+        hold = await session.get(Hold, hold_id)
+        if hold is not None:
+            require_office(who, hold.customs_office, "the hold")
         status, payload = await run_once(
             session, idempotency, key=f"act:{body.idempotency_key}", payload=body.model_dump(mode="json"),
             work=lambda: service.act(session, hold_id=hold_id, request=body,
-                                     actor=f"{who.name} for {body.on_behalf_of}" if body.on_behalf_of else who.name),
+                                     actor=who.acting_for(body.on_behalf_of)),
         )
     request.app.state.runtime.kick()
     return JSONResponse(payload, status_code=status)

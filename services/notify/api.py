@@ -2,22 +2,32 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.notify import service
-from services.notify.models import Notice
+from services.notify import keys, service
+from services.notify.domain import EVENT_ID_HEADER, REPLAY_WINDOW_S, SIGNATURE_HEADER
+from services.notify.models import Delivery, Notice
 from shared.auth import Principal, require
 from shared.contracts.cases import GuaranteeInfo, HolderReply, NoticeRequest, NoticeResult
 from shared.runtime import session_dep
 
 router = APIRouter(prefix="/v1/notices", tags=["notices"])
+deliveries_router = APIRouter(prefix="/v1/deliveries", tags=["deliveries"])
+recipients_router = APIRouter(prefix="/v1/recipients", tags=["webhook settings"])
 Session = Annotated[AsyncSession, Depends(session_dep)]
+Reader = Annotated[Principal, Depends(require("system", "officer", "rights_holder"))]
+RecipientKind = Literal["rights_holder", "party"]
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
+RecipientId = Annotated[str, Path(pattern=ID_PATTERN)]
+NoticeId = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")]
+DeliveryStatus = Literal["pending", "sending", "retrying", "delivered", "undeliverable", "not_configured"]
 
 
 class ReplyBody(BaseModel):
@@ -29,6 +39,14 @@ class ReplyBody(BaseModel):
     statement: str | None = Field(default=None, max_length=4000)
 
 
+class RotateBody(BaseModel):
+    """How long the key being replaced keeps signing beside the new one."""
+
+    model_config = ConfigDict(extra="forbid")
+    overlap_hours: float | None = Field(default=None, ge=0, le=168,
+                                        description="Default WEBHOOK_KEY_OVERLAP_HOURS (24); 0 ends the old key now")
+
+
 def _visible(notice: Notice, who: Principal) -> None:
     if who.role == "rights_holder" and notice.holder_id != who.holder_id:
         # Same answer as a missing notice: a holder must not learn other holders' case ids.
@@ -36,32 +54,42 @@ def _visible(notice: Notice, who: Principal) -> None:
 
 
 @router.post("", status_code=201, response_model=NoticeResult,
-             summary="Issue a written notice and deliver it by e-mail and webhook (idempotent)")
+             summary="Record a written notice with its deliveries, then send it by e-mail and webhook (idempotent)")
 async def issue(body: NoticeRequest, session: Session, request: Request,
-                _: Annotated[Principal, Depends(require("system"))]) -> NoticeResult:
+                who: Annotated[Principal, Depends(require("system"))]) -> NoticeResult:
+    """The notice and one delivery per recipient and channel are recorded in one transaction; the first attempt
+    starts at once and the answer waits for it at most DELIVERY_FIRST_ATTEMPT_WAIT_SECONDS. Later attempts run
+    in notify's background sender, never in the caller. The same idempotency key again sends nothing again."""
+    settings = request.app.state.settings
     async with session.begin():
-        notice_id = await service.create(session, request=body)
-    rt = request.app.state.runtime
-    await service.deliver(rt.sessionmaker, request.app.state.settings, notice_id)
-    async with rt.sessionmaker() as s:
-        _, deliveries, _ = await service.load(s, notice_id)
-    by_channel = {d.channel: d.status for d in deliveries}
-    return NoticeResult(notice_id=notice_id, email_status=by_channel.get("email", "pending"),
-                        webhook_status=by_channel.get("webhook", "pending"))
+        notice_id = await service.create(session, request=body, settings=settings, issued_by=who.actor)
+    await request.app.state.dispatcher.deliver_now(notice_id, wait=settings.delivery_first_attempt_wait_seconds)
+    async with request.app.state.runtime.sessionmaker() as s:
+        notice, deliveries, _ = await service.load(s, notice_id)
+    return service.result_of(notice, deliveries)
 
 
 @router.get("/{notice_id}", summary="A notice with its deliveries and reply")
-async def get_notice(notice_id: str, session: Session,
-                     who: Annotated[Principal, Depends(require("system", "officer", "rights_holder"))]) -> dict:
+async def get_notice(notice_id: NoticeId, session: Session, who: Reader) -> dict:
     notice, deliveries, reply = await service.load(session, notice_id)
     _visible(notice, who)
-    return service.notice_view(notice, deliveries, reply)
+    return service.notice_view(notice, service.visible_deliveries(deliveries, who), reply)
+
+
+@router.get("/{notice_id}/deliveries",
+            summary="Delivery log of a notice: every attempt per recipient and channel (a holder sees its own)")
+async def notice_deliveries(notice_id: NoticeId, session: Session, who: Reader) -> dict:
+    notice, deliveries, _ = await service.load(session, notice_id)
+    _visible(notice, who)
+    mine = service.visible_deliveries(deliveries, who)
+    return {"notice_id": notice.notice_id, "case_id": notice.case_id,
+            "served_at": service.iso(service.served_at(deliveries, "rights_holder", notice.holder_id)),
+            "deliveries": await service.delivery_log(session, mine)}
 
 
 @router.get("", summary="Notices of a case (a rights holder sees only its own)")
-async def list_notices(session: Session,
-                       who: Annotated[Principal, Depends(require("system", "officer", "rights_holder"))],
-                       case_id: str | None = None) -> list[dict]:
+async def list_notices(session: Session, who: Reader,
+                       case_id: Annotated[str | None, Query(pattern=ID_PATTERN)] = None) -> list[dict]:
     stmt = select(Notice).order_by(Notice.created_at.desc()).limit(200)
     if case_id:
         stmt = stmt.where(Notice.case_id == case_id)
@@ -70,12 +98,12 @@ async def list_notices(session: Session,
     out = []
     for n in (await session.execute(stmt)).scalars():
         _, deliveries, reply = await service.load(session, n.notice_id)
-        out.append(service.notice_view(n, deliveries, reply))
+        out.append(service.notice_view(n, service.visible_deliveries(deliveries, who), reply))
     return out
 
 
 @router.post("/{notice_id}/reply", summary="The rights holder answers a suspension notice (signals the case)")
-async def reply(notice_id: str, body: ReplyBody, session: Session, request: Request,
+async def reply(notice_id: NoticeId, body: ReplyBody, session: Session, request: Request,
                 who: Annotated[Principal, Depends(require("rights_holder", "officer"))]) -> JSONResponse:
     parsed = HolderReply(decision=body.decision, guarantee=body.guarantee, statement=body.statement)
     if parsed.decision == "detain" and parsed.guarantee is None:
@@ -86,7 +114,7 @@ async def reply(notice_id: str, body: ReplyBody, session: Session, request: Requ
         if notice is None:
             raise HTTPException(404, detail={"code": "notice_not_found", "message": f"no notice {notice_id}"})
         _visible(notice, who)
-        status, row = await service.take_reply(session, notice_id=notice_id, reply=parsed, by=who.name)
+        status, row = await service.take_reply(session, notice_id=notice_id, reply=parsed, by=who.actor)
     rt = request.app.state.runtime
     signalled = True
     try:
@@ -95,3 +123,73 @@ async def reply(notice_id: str, body: ReplyBody, session: Session, request: Requ
         signalled = False
     return JSONResponse({"notice_id": notice_id, "case_id": row.case_id, "decision": row.decision,
                          "recorded": True, "forwarded_to_case": signalled}, status_code=status)
+
+
+@deliveries_router.get("", summary="Deliveries across notices, newest first (officers: undelivered notices to act "
+                       "on; a rights holder: its own delivery log)")
+async def list_deliveries(session: Session, who: Reader,
+                          status: DeliveryStatus | None = None,
+                          channel: Literal["email", "webhook"] | None = None,
+                          recipient_kind: RecipientKind | None = None,
+                          recipient_id: Annotated[str | None, Query(pattern=ID_PATTERN)] = None,
+                          limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[dict]:
+    stmt = select(Delivery).order_by(Delivery.created_at.desc(), Delivery.id.desc()).limit(limit)
+    if who.role == "rights_holder":
+        recipient_kind, recipient_id = "rights_holder", who.holder_id
+    for column, value in ((Delivery.status, status), (Delivery.channel, channel),
+                          (Delivery.recipient_kind, recipient_kind), (Delivery.recipient_id, recipient_id)):
+        if value is not None:
+            stmt = stmt.where(column == value)
+    return await service.delivery_log(session, list((await session.execute(stmt)).scalars()))
+
+
+# ---------------------------------------------------------------- webhook settings and signing keys
+
+
+def _may_manage(kind: str, recipient_id: str, who: Principal) -> None:
+    if who.role == "rights_holder" and (kind != "rights_holder" or recipient_id != who.holder_id):
+        raise HTTPException(403, detail={"code": "not_your_recipient",
+                                         "message": "a rights holder manages only its own webhook settings"})
+
+
+def _signature_spec() -> dict:
+    return {"header": SIGNATURE_HEADER, "format": "t=<unix seconds>,v1=<hex>[,v1=<hex>]",
+            "algorithm": "HMAC-SHA256 over '<t>.<raw body>', key = the signing key's UTF-8 bytes, lower-case hex",
+            "event_id_header": EVENT_ID_HEADER, "replay_window_seconds": REPLAY_WINDOW_S}
+
+
+@recipients_router.get("/{kind}/{recipient_id}/webhook",
+                       summary="Webhook settings of a recipient: endpoint in use, signing keys (never their secrets)")
+async def webhook_settings(kind: RecipientKind, recipient_id: RecipientId, session: Session,
+                           who: Annotated[Principal, Depends(require("officer", "rights_holder"))]) -> dict:
+    _may_manage(kind, recipient_id, who)
+    last = (await session.execute(
+        select(Delivery.target).where(Delivery.recipient_kind == kind, Delivery.recipient_id == recipient_id,
+                                      Delivery.channel == "webhook", Delivery.target.is_not(None))
+        .order_by(Delivery.id.desc()).limit(1))).scalar_one_or_none()
+    return {"recipient": {"kind": kind, "id": recipient_id}, "webhook_url": last,
+            "keys": [keys.key_view(k) for k in await keys.list_keys(session, kind=kind, recipient_id=recipient_id)],
+            "signature": _signature_spec()}
+
+
+@recipients_router.post("/{kind}/{recipient_id}/webhook/rotate-key", status_code=201,
+                        summary="Create a new signing key (its secret is shown only in this answer); the old one "
+                        "keeps signing beside it for the overlap")
+async def rotate_key(kind: RecipientKind, recipient_id: RecipientId, session: Session, request: Request,
+                     who: Annotated[Principal, Depends(require("officer", "rights_holder"))],
+                     body: RotateBody | None = None) -> JSONResponse:
+    _may_manage(kind, recipient_id, who)
+    settings = request.app.state.settings
+    hours = settings.webhook_key_overlap_hours if body is None or body.overlap_hours is None else body.overlap_hours
+    async with session.begin():
+        rotation = await keys.rotate(session, request.app.state.dispatcher.cipher, kind=kind,
+                                     recipient_id=recipient_id, by=who.actor, overlap=timedelta(hours=hours))
+    previous = rotation.previous
+    return JSONResponse(status_code=201, headers={"Cache-Control": "no-store"}, content={
+        "recipient": {"kind": kind, "id": recipient_id},
+        "key_id": rotation.key.key_id, "secret": rotation.secret, "created_at": rotation.key.created_at.isoformat(),
+        "created_by": rotation.key.created_by,
+        "previous_key_id": previous.key_id if previous else None,
+        "previous_key_signs_until": previous.verify_until.isoformat() if previous else None,
+        "signature": _signature_spec(),
+    })

@@ -1,11 +1,11 @@
-"""Notify service: written notices to rights holders by e-mail and webhook, and their replies."""
-
-import asyncio
+"""Notify service: written notices to rights holders (and, next, parties) by e-mail and webhook, and their replies."""
 
 from fastapi import FastAPI
 
 from services.notify import service
-from services.notify.api import router
+from services.notify.api import deliveries_router, recipients_router, router
+from services.notify.background import Supervised
+from services.notify.delivery import Dispatcher
 from services.notify.settings import Settings
 from shared.runtime import service_app
 from shared.temporal import LazyClient
@@ -14,21 +14,47 @@ settings = Settings()
 
 
 async def on_start(app: FastAPI) -> None:
+    sessionmaker = app.state.runtime.sessionmaker
     app.state.temporal = LazyClient(settings.temporal_address, settings.temporal_namespace)
-    app.state.resignal = asyncio.create_task(service.resignal_pending(app.state.temporal, app.state.runtime.sessionmaker))
+    app.state.dispatcher = dispatcher = Dispatcher(sessionmaker, settings)
+    app.state.loops = [
+        Supervised("delivery-sender", dispatcher.loop),
+        Supervised("delivery-housekeeping", dispatcher.housekeeping),
+        Supervised("reply-resignal", lambda: service.resignal_pending(app.state.temporal, sessionmaker)),
+    ]
+    for loop in app.state.loops:
+        loop.start()
 
 
 async def on_stop(app: FastAPI) -> None:
-    app.state.resignal.cancel()
+    for loop in app.state.loops:
+        await loop.stop()
+    await app.state.dispatcher.drain(timeout=5.0)
+
+
+def _loop_checks(app: FastAPI) -> list:
+    checks = []
+    for loop in app.state.loops:
+        async def check(loop: Supervised = loop) -> None:
+            await loop.check()
+
+        check.__name__ = loop.name
+        checks.append(check)
+
+    async def temporal() -> None:
+        await app.state.temporal.check()
+
+    return [temporal, *checks]
 
 
 app = service_app(
     settings,
     title="IPR notify service",
-    description="Sends written notices to rights holders (e-mail, webhook on an allow-list), records every "
-    "delivery, and takes the holder's authenticated reply, which it forwards to the case workflow.",
-    routers=[router],
+    description="Sends written notices to rights holders (e-mail, webhook on an allow-list, signed per recipient), "
+    "records every delivery and attempt before and after sending, retries from its outbox, and takes the holder's "
+    "authenticated reply, which it forwards to the case workflow.",
+    routers=[router, deliveries_router, recipients_router],
     on_start=on_start,
     on_stop=on_stop,
-    extra_readiness=lambda app: [app.state.temporal.check],
+    extra_readiness=_loop_checks,
 )

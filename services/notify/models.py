@@ -1,10 +1,24 @@
-"""Tables of the notify service: written notices, each delivery attempt, and the holders' replies."""
+"""Tables of the notify service: written notices, their deliveries (the outbox) with every attempt, the
+recipients' webhook signing keys, and the holders' replies."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, DateTime, ForeignKey, String, Text, func
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.db import JsonType, idempotency_table, make_metadata
@@ -33,18 +47,89 @@ class Notice(Base):
     reply_allowed: Mapped[bool] = mapped_column(Boolean, default=False)
     reply_deadline_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    issued_by: Mapped[str | None] = mapped_column(String(128), nullable=True)  # who had it sent (older rows: none)
+
+
+OPEN_STATUSES = ("pending", "sending", "retrying")
+FINAL_STATUSES = ("delivered", "undeliverable", "not_configured")
 
 
 class Delivery(Base):
+    """One notice to one recipient on one channel: the outbox row the sender works from.
+
+    Written in the same transaction as the notice, before anything is sent. ``message_id`` (the e-mail
+    Message-ID or the webhook event id) is fixed here, so every attempt carries the same one. A sender
+    claims the row (``sending``, with a lease) before it sends; a row whose lease ran out without an
+    outcome is sent again with the same ``message_id``.
+    """
+
     __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("notice_id", "recipient_kind", "recipient_id", "channel",
+                         name="uq_deliveries_notice_recipient_channel"),
+        Index("ix_deliveries_due", "next_attempt_at", postgresql_where=text("status IN ('pending', 'retrying')")),
+        Index("ix_deliveries_leased", "lease_until", postgresql_where=text("status = 'sending'")),
+        Index("ix_deliveries_recipient", "recipient_kind", "recipient_id", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
     notice_id: Mapped[str] = mapped_column(ForeignKey("notices.notice_id"), index=True)
+    recipient_kind: Mapped[str] = mapped_column(String(32))  # rights_holder | party
+    recipient_id: Mapped[str] = mapped_column(String(128))
+    recipient_name: Mapped[str] = mapped_column(String(256))
     channel: Mapped[str] = mapped_column(String(16))  # email | webhook
-    target: Mapped[str | None] = mapped_column(String(2048), nullable=True)
-    status: Mapped[str] = mapped_column(String(32))  # delivered | undeliverable | not_configured
+    target: Mapped[str | None] = mapped_column(String(2048), nullable=True)  # address or URL; None: none registered
+    message_id: Mapped[str | None] = mapped_column(String(256), nullable=True)  # Message-ID / X-IPR-Event-Id
+    # pending | sending | retrying | delivered | undeliverable | not_configured
+    status: Mapped[str] = mapped_column(String(32))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    served_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    detail: Mapped[str] = mapped_column(String(2048), default="")  # the last outcome, readable
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # column "at": the name the previous release writes, so both run on this schema during an upgrade
+    updated_at: Mapped[datetime] = mapped_column("at", DateTime(timezone=True), server_default=func.now())
+
+
+class DeliveryAttempt(Base):
+    """Every attempt of a delivery: when, what came back (HTTP status or SMTP reply) and what it meant."""
+
+    __tablename__ = "delivery_attempts"
+    __table_args__ = (UniqueConstraint("delivery_id", "attempt_no", name="uq_delivery_attempts_delivery_attempt"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    delivery_id: Mapped[int] = mapped_column(ForeignKey("deliveries.id"), index=True)
+    attempt_no: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # None while in flight; accepted | temporary_failure | permanent_failure | refused | unknown
+    outcome: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    code: Mapped[int | None] = mapped_column(Integer, nullable=True)  # HTTP status or SMTP reply code
     detail: Mapped[str] = mapped_column(String(2048), default="")
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    key_ids: Mapped[list | None] = mapped_column(JsonType, nullable=True)  # webhook: the keys that signed it
+
+
+class SigningKey(Base):
+    """A recipient's webhook signing key. The secret is stored encrypted and shown only once, when it is
+    created by a rotation. At most one key per recipient is current (``verify_until`` empty); a rotated-out
+    key keeps signing beside the new one until ``verify_until``, then its secret is erased."""
+
+    __tablename__ = "signing_keys"
+    __table_args__ = (
+        Index("uq_signing_keys_current", "recipient_kind", "recipient_id", unique=True,
+              postgresql_where=text("verify_until IS NULL")),
+    )
+
+    key_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    recipient_kind: Mapped[str] = mapped_column(String(32))
+    recipient_id: Mapped[str] = mapped_column(String(128))
+    secret_ciphertext: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_by: Mapped[str] = mapped_column(String(128))
+    verify_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    rotated_by: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    erased_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class Reply(Base):

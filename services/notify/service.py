@@ -1,50 +1,84 @@
-"""Use cases of the notify service: issue a written notice, deliver it, take the holder's reply."""
+"""Use cases of the notify service: issue a written notice (recorded with its deliveries, then sent from the
+outbox), show notices and their delivery log, take the holder's reply."""
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
-import json
 import logging
-import smtplib
 import uuid
-from datetime import datetime, timezone
-from email.message import EmailMessage
+from datetime import datetime, timedelta, timezone
 
-import httpx
 from fastapi import HTTPException
 from prometheus_client import Counter
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.notify.domain import TargetRefused, check_target
-from services.notify.models import Delivery, Notice, Reply, idempotency
-from shared.contracts.cases import SIGNAL_HOLDER_REPLY, HolderReply, NoticeRequest
+from services.notify.domain import Recipient, event_id_for, message_id_for
+from services.notify.models import Delivery, DeliveryAttempt, Notice, Reply, idempotency
+from shared.auth import Principal
+from shared.contracts.cases import SIGNAL_HOLDER_REPLY, HolderReply, NoticeDeliveryStatus, NoticeRequest, NoticeResult
 from shared.idempotency import run_once
 
 log = logging.getLogger(__name__)
-DELIVERIES = Counter("ipr_notice_deliveries_total", "Notice delivery attempts", ["channel", "status"])
 REPLIES = Counter("ipr_holder_replies_total", "Replies of rights holders", ["decision"])
 
 
-def notice_view(n: Notice, deliveries: list[Delivery], reply: Reply | None) -> dict:
-    return {
-        "notice_id": n.notice_id, "case_id": n.case_id, "kind": n.kind, "holder_id": n.holder_id,
-        "holder_name": n.holder_name, "subject": n.subject, "body": n.body,
-        "reply_allowed": n.reply_allowed,
-        "reply_deadline_at": n.reply_deadline_at.isoformat() if n.reply_deadline_at else None,
-        "created_at": n.created_at.isoformat() if n.created_at else None,
-        "deliveries": [
-            {"channel": d.channel, "target": d.target, "status": d.status, "detail": d.detail, "at": d.at.isoformat()}
-            for d in deliveries
-        ],
-        "reply": None if reply is None else {
-            "decision": reply.decision, "content": reply.content, "replied_by": reply.replied_by,
-            "received_at": reply.received_at.isoformat(),
-            "signalled_at": reply.signalled_at.isoformat() if reply.signalled_at else None,
-        },
-    }
+def iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def recipients_of(request: NoticeRequest) -> list[Recipient]:
+    """Who receives a notice. Today the rights holder of the case; parties of the case join this list."""
+    holder = request.holder
+    return [Recipient(kind="rights_holder", id=holder.id, name=holder.name, email=holder.contact_email,
+                      webhook_url=holder.webhook_url)]
+
+
+def _deliveries_for(notice_id: str, recipients: list[Recipient], *, message_id_domain: str, now: datetime,
+                    first_claim_grace: timedelta) -> list[Delivery]:
+    rows = []
+    for r in recipients:
+        for channel, target in (("email", r.email), ("webhook", r.webhook_url)):
+            configured = bool(target)
+            rows.append(Delivery(
+                notice_id=notice_id, recipient_kind=r.kind, recipient_id=r.id, recipient_name=r.name,
+                channel=channel, target=target or None,
+                message_id=(message_id_for(notice_id, r, message_id_domain) if channel == "email"
+                            else event_id_for(notice_id, r)) if configured else None,
+                status="pending" if configured else "not_configured",
+                detail="" if configured else f"{r.kind} {r.id} has no {channel} address registered",
+                attempts=0,
+                # The issuing request sends at once; the background sender takes the row only if that request
+                # died before claiming it.
+                next_attempt_at=now + first_claim_grace if configured else None,
+                created_at=now, updated_at=now,
+            ))
+    return rows
+
+
+async def create(session: AsyncSession, *, request: NoticeRequest, settings,  # noqa: ANN001
+                 issued_by: str | None = None) -> str:
+    """Record the notice and its deliveries once per idempotency key (one transaction); returns its id."""
+
+    async def work() -> tuple[int, dict]:
+        notice_id = f"NTC-{uuid.uuid4().hex[:16].upper()}"
+        now = datetime.now(timezone.utc)
+        session.add(Notice(
+            notice_id=notice_id, case_id=request.case_id, kind=request.kind, holder_id=request.holder.id,
+            holder_name=request.holder.name, holder_email=request.holder.contact_email,
+            webhook_url=request.holder.webhook_url, subject=request.subject, body=request.body,
+            reply_allowed=request.reply_allowed, reply_deadline_at=request.reply_deadline_at, created_at=now,
+            issued_by=issued_by,
+        ))
+        await session.flush()
+        session.add_all(_deliveries_for(notice_id, recipients_of(request), message_id_domain=settings.message_id_domain,
+                                        now=now, first_claim_grace=timedelta(seconds=settings.delivery_lease_seconds)))
+        await session.flush()
+        return 201, {"notice_id": notice_id}
+
+    _, answer = await run_once(session, idempotency, key=request.idempotency_key,
+                               payload=request.model_dump(mode="json"), work=work)
+    return answer["notice_id"]
 
 
 async def load(session: AsyncSession, notice_id: str) -> tuple[Notice, list[Delivery], Reply | None]:
@@ -57,109 +91,85 @@ async def load(session: AsyncSession, notice_id: str) -> tuple[Notice, list[Deli
     return notice, deliveries, reply
 
 
-async def create(session: AsyncSession, *, request: NoticeRequest) -> str:
-    """Record the notice once per idempotency key; returns its id."""
-
-    async def work() -> tuple[int, dict]:
-        notice_id = f"NTC-{uuid.uuid4().hex[:16].upper()}"
-        session.add(Notice(
-            notice_id=notice_id, case_id=request.case_id, kind=request.kind, holder_id=request.holder.id,
-            holder_name=request.holder.name, holder_email=request.holder.contact_email,
-            webhook_url=request.holder.webhook_url, subject=request.subject, body=request.body,
-            reply_allowed=request.reply_allowed, reply_deadline_at=request.reply_deadline_at,
-        ))
-        await session.flush()
-        return 201, {"notice_id": notice_id}
-
-    _, answer = await run_once(session, idempotency, key=request.idempotency_key,
-                               payload=request.model_dump(mode="json"), work=work)
-    return answer["notice_id"]
+def visible_deliveries(deliveries: list[Delivery], who: Principal) -> list[Delivery]:
+    """A rights holder sees its own deliveries; officers and the system see every recipient's."""
+    if who.role == "rights_holder":
+        return [d for d in deliveries if d.recipient_kind == "rights_holder" and d.recipient_id == who.holder_id]
+    return deliveries
 
 
-def _email(settings, notice: Notice) -> EmailMessage:  # noqa: ANN001
-    msg = EmailMessage()
-    msg["From"] = settings.smtp_sender
-    msg["To"] = notice.holder_email
-    msg["Subject"] = notice.subject
-    msg["X-IPR-Notice-Id"] = notice.notice_id
-    msg["X-IPR-Case-Id"] = notice.case_id
-    msg.set_content(notice.body + _footer(settings, notice))
-    return msg
+def _channel_status(deliveries: list[Delivery], channel: str, recipient_kind: str, recipient_id: str) -> str:
+    """The addressee's status on a channel in the words of ``NoticeResult``: delivered, undeliverable,
+    not_configured, or pending (recorded, being sent or waiting for a retry)."""
+    for d in deliveries:
+        if d.channel == channel and d.recipient_kind == recipient_kind and d.recipient_id == recipient_id:
+            return d.status if d.status in ("delivered", "undeliverable", "not_configured") else "pending"
+    return "not_configured"
 
 
-def _footer(settings, notice: Notice) -> str:  # noqa: ANN001
-    text = f"\n\n--\nNotice {notice.notice_id} of case {notice.case_id}."
-    if notice.reply_allowed:
-        text += (f"\nReply (authenticated with your rights-holder token): POST "
-                 f"{settings.public_url}/v1/notices/{notice.notice_id}/reply with "
-                 '{"decision": "detain", "guarantee": {...}} or {"decision": "no_detention"}.')
-    return text
+def served_at(deliveries: list[Delivery], recipient_kind: str, recipient_id: str) -> datetime | None:
+    """When the notice counts as served on the recipient: its first delivery accepted (SMTP) or answered 2xx."""
+    times = [d.served_at for d in deliveries
+             if d.served_at and d.recipient_kind == recipient_kind and d.recipient_id == recipient_id]
+    return min(times) if times else None
 
 
-def _send_mail(settings, message: EmailMessage) -> None:  # noqa: ANN001
-    with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout_s) as smtp:
-        smtp.send_message(message)
+def result_of(notice: Notice, deliveries: list[Delivery]) -> NoticeResult:
+    kind, rid = "rights_holder", notice.holder_id
+    return NoticeResult(
+        notice_id=notice.notice_id,
+        email_status=_channel_status(deliveries, "email", kind, rid),
+        webhook_status=_channel_status(deliveries, "webhook", kind, rid),
+        served_at=served_at(deliveries, kind, rid),
+        deliveries=[NoticeDeliveryStatus(recipient_kind=d.recipient_kind, recipient_id=d.recipient_id,
+                                         channel=d.channel, status=d.status, message_id=d.message_id,
+                                         attempts=d.attempts, served_at=d.served_at) for d in deliveries],
+    )
 
 
-def webhook_signature(secret: str, body: bytes) -> str:
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+def delivery_view(d: Delivery, attempts: list[DeliveryAttempt] | None = None) -> dict:
+    view = {
+        "delivery_id": d.id, "notice_id": d.notice_id,
+        "recipient": {"kind": d.recipient_kind, "id": d.recipient_id, "name": d.recipient_name},
+        "channel": d.channel, "target": d.target, "message_id": d.message_id, "status": d.status,
+        "detail": d.detail, "attempts": d.attempts, "next_attempt_at": iso(d.next_attempt_at),
+        "served_at": iso(d.served_at), "created_at": iso(d.created_at), "at": iso(d.updated_at),
+    }
+    if attempts is not None:
+        view["attempt_log"] = [
+            {"attempt": a.attempt_no, "started_at": iso(a.started_at), "finished_at": iso(a.finished_at),
+             "outcome": a.outcome or "in_flight", "code": a.code, "detail": a.detail,
+             **({"signed_with": a.key_ids} if a.key_ids else {})}
+            for a in attempts]
+    return view
 
 
-async def deliver(sessionmaker: async_sessionmaker[AsyncSession], settings, notice_id: str) -> None:  # noqa: ANN001
-    """Send the notice on every channel not yet settled; e-mail must succeed, a webhook may be undeliverable."""
-    async with sessionmaker() as session:
-        notice, deliveries, _ = await load(session, notice_id)
-    settled = {d.channel for d in deliveries}
-
-    if "email" not in settled:
-        try:
-            await asyncio.to_thread(_send_mail, settings, _email(settings, notice))
-        except (OSError, smtplib.SMTPException) as exc:
-            DELIVERIES.labels("email", "failed").inc()
-            raise HTTPException(502, detail={
-                "code": "email_failed", "message": f"e-mail notice could not be sent: {exc}"}) from exc
-        await _record(sessionmaker, notice_id, "email", notice.holder_email, "delivered", "accepted by SMTP server")
-
-    if "webhook" not in settled:
-        status, detail = await _webhook(settings, notice)
-        await _record(sessionmaker, notice_id, "webhook", notice.webhook_url, status, detail)
+async def delivery_log(session: AsyncSession, deliveries: list[Delivery]) -> list[dict]:
+    """Each delivery with every attempt (channel, recipient, status, HTTP status / SMTP reply, times)."""
+    ids = [d.id for d in deliveries]
+    attempts: dict[int, list[DeliveryAttempt]] = {i: [] for i in ids}
+    if ids:
+        for a in (await session.execute(select(DeliveryAttempt).where(DeliveryAttempt.delivery_id.in_(ids))
+                                        .order_by(DeliveryAttempt.delivery_id, DeliveryAttempt.attempt_no))).scalars():
+            attempts[a.delivery_id].append(a)
+    return [delivery_view(d, attempts[d.id]) for d in deliveries]
 
 
-async def _webhook(settings, notice: Notice) -> tuple[str, str]:  # noqa: ANN001
-    if not notice.webhook_url:
-        return "not_configured", "holder has no webhook"
-    try:
-        url = check_target(notice.webhook_url, settings.webhook_allowed_hosts)
-    except TargetRefused as exc:
-        DELIVERIES.labels("webhook", "refused").inc()
-        return "undeliverable", f"refused: {exc}"
-    body = json.dumps({
-        "notice_id": notice.notice_id, "case_id": notice.case_id, "kind": notice.kind,
-        "subject": notice.subject, "body": notice.body + _footer(settings, notice),
-        "reply_allowed": notice.reply_allowed,
-        "reply_url": f"{settings.public_url}/v1/notices/{notice.notice_id}/reply" if notice.reply_allowed else None,
-        "reply_deadline_at": notice.reply_deadline_at.isoformat() if notice.reply_deadline_at else None,
-    }).encode()
-    headers = {"Content-Type": "application/json", "X-IPR-Notice-Id": notice.notice_id,
-               "X-IPR-Signature": webhook_signature(settings.holder_token_secret.get_secret_value(), body)}
-    try:
-        async with httpx.AsyncClient(timeout=settings.webhook_timeout_s, follow_redirects=False) as client:
-            response = await client.post(url, content=body, headers=headers)
-        if 200 <= response.status_code < 300:
-            DELIVERIES.labels("webhook", "delivered").inc()
-            return "delivered", f"HTTP {response.status_code}"
-        DELIVERIES.labels("webhook", "failed").inc()
-        return "undeliverable", f"target answered HTTP {response.status_code}"
-    except httpx.HTTPError as exc:
-        DELIVERIES.labels("webhook", "failed").inc()
-        return "undeliverable", f"{type(exc).__name__}: {exc}"[:500]
-
-
-async def _record(sessionmaker, notice_id: str, channel: str, target: str | None, status: str, detail: str) -> None:  # noqa: ANN001
-    async with sessionmaker() as session, session.begin():
-        session.add(Delivery(notice_id=notice_id, channel=channel, target=target, status=status, detail=detail[:2000]))
-    if channel == "email":
-        DELIVERIES.labels("email", status).inc()
+def notice_view(n: Notice, deliveries: list[Delivery], reply: Reply | None) -> dict:
+    return {
+        "notice_id": n.notice_id, "case_id": n.case_id, "kind": n.kind, "holder_id": n.holder_id,
+        "holder_name": n.holder_name, "subject": n.subject, "body": n.body, "issued_by": n.issued_by,
+        "reply_allowed": n.reply_allowed,
+        "reply_deadline_at": iso(n.reply_deadline_at),
+        "created_at": iso(n.created_at),
+        "served_at": iso(served_at(deliveries, "rights_holder", n.holder_id)),
+        "deliveries": [delivery_view(d) for d in deliveries],
+        "reply": None if reply is None else {
+            "decision": reply.decision, "content": reply.content, "replied_by": reply.replied_by,
+            "received_at": reply.received_at.isoformat(),
+            "signalled_at": iso(reply.signalled_at),
+        },
+    }
 
 
 async def take_reply(session: AsyncSession, *, notice_id: str, reply: HolderReply, by: str) -> tuple[int, Reply]:

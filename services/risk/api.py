@@ -22,7 +22,7 @@ from shared.runtime import session_dep
 router = APIRouter()
 Session = Annotated[AsyncSession, Depends(session_dep)]
 Officer = Annotated[Principal, Depends(require("officer"))]
-Reader = Annotated[Principal, Depends(require("officer", "system"))]
+Reader = Annotated[Principal, Depends(require("officer", "system", "rights_holder"))]
 Supervisor = Annotated[Principal, Depends(require("supervisor"))]
 
 
@@ -61,17 +61,17 @@ async def _after_registry_write(request: Request) -> None:
              summary="Record a right (idempotent per recordation id); a new application is 'pending'")
 async def create(body: RecordationV1, session: Session, request: Request, who: Officer) -> JSONResponse:
     async with session.begin():
-        status, payload = await service.create_recordation(session, rec=body, actor=who.name)
+        status, payload = await service.create_recordation(session, rec=body, actor=who.actor, actor_sub=who.sub)
     await _after_registry_write(request)
     return JSONResponse(payload, status_code=status)
 
 
 @router.get("/v1/recordations/{recordation_id}", tags=["recordations"],
             summary="A recordation with its version history (who changed what, when and why)")
-async def get_one(recordation_id: str, session: Session, _: Reader) -> dict:
+async def get_one(recordation_id: str, session: Session, who: Reader) -> dict:
     row = await session.get(Recordation, recordation_id)
-    if row is None:
-        raise _not_found(recordation_id)
+    if row is None or (who.role == "rights_holder" and row.holder_id != who.holder_id):
+        raise _not_found(recordation_id)  # a holder never learns of another holder's records
     return {**service.recordation_view(row), "history": await service.history_of(session, recordation_id)}
 
 
@@ -85,10 +85,13 @@ async def get_version(recordation_id: str, version: int, session: Session, _: Of
     return found
 
 
-@router.get("/v1/recordations", tags=["recordations"], summary="Recordations, optionally by jurisdiction, holder, status")
-async def list_all(session: Session, _: Officer, jurisdiction: str | None = None, holder_id: str | None = None,
+@router.get("/v1/recordations", tags=["recordations"],
+            summary="Recordations, optionally by jurisdiction, holder, status (a rights holder sees only its own)")
+async def list_all(session: Session, who: Reader, jurisdiction: str | None = None, holder_id: str | None = None,
                    status: str | None = None, limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> list[dict]:
     stmt = select(Recordation).order_by(Recordation.recordation_id).limit(limit)
+    if who.role == "rights_holder":
+        holder_id = who.holder_id or "-"
     if jurisdiction:
         stmt = stmt.where(Recordation.jurisdiction == jurisdiction)
     if holder_id:
@@ -101,14 +104,16 @@ async def list_all(session: Session, _: Officer, jurisdiction: str | None = None
 async def _command(request: Request, session: AsyncSession, rid: str, command: str, who: Principal,
                    body: Command, **kw) -> dict:  # noqa: ANN003
     async with session.begin():
-        view = await service.change_recordation(session, recordation_id=rid, command=command, actor=who.name,
-                                                reason=body.reason, expected_version=body.expected_version, **kw)
+        view = await service.change_recordation(session, recordation_id=rid, command=command, actor=who.actor,
+                                                actor_sub=who.sub, actor_role=who.role, reason=body.reason,
+                                                expected_version=body.expected_version, **kw)
     await _after_registry_write(request)
     return view
 
 
 @router.post("/v1/recordations/{recordation_id}/approve", tags=["recordations"],
-             summary="Approve a pending application (supervisor): the 10-year term starts today")
+             summary="Approve a pending application (a supervisor who did not propose it: four eyes); the "
+             "10-year term starts today")
 async def approve(recordation_id: str, body: Command, session: Session, request: Request, who: Supervisor) -> dict:
     return await _command(request, session, recordation_id, "approve", who, body)
 
@@ -156,7 +161,7 @@ async def put_profile(profile_id: str, body: TargetingProfileV1, session: Sessio
         raise HTTPException(422, detail={"code": "profile_id_mismatch",
                                          "message": "profile_id in the body must match the path"})
     async with session.begin():
-        status, view = await service.put_profile(session, profile=body, actor=who.name)
+        status, view = await service.put_profile(session, profile=body, actor=who.actor)
     await request.app.state.registry.reload_profiles()
     return JSONResponse(view, status_code=status)
 
@@ -175,7 +180,7 @@ async def import_profiles(body: list[dict[str, Any]], session: Session, request:
         raise HTTPException(422, detail={"code": "invalid_profiles", "message": "no profile was stored",
                                          "details": errors})
     async with session.begin():
-        results = [await service.put_profile(session, profile=p, actor=who.name) for p in parsed]
+        results = [await service.put_profile(session, profile=p, actor=who.actor) for p in parsed]
     await request.app.state.registry.reload_profiles()
     return {"stored": len(results), "created": sum(1 for s, _ in results if s == 201),
             "profiles": [v["profile_id"] for _, v in results]}
@@ -200,7 +205,7 @@ async def get_profile(profile_id: str, session: Session, _: Officer) -> dict:
 @router.delete("/v1/profiles/{profile_id}", tags=["profiles"], summary="Deactivate a profile (kept for audit)")
 async def delete_profile(profile_id: str, session: Session, request: Request, who: Officer) -> dict:
     async with session.begin():
-        view = await service.deactivate_profile(session, profile_id=profile_id, actor=who.name)
+        view = await service.deactivate_profile(session, profile_id=profile_id, actor=who.actor)
     await request.app.state.registry.reload_profiles()
     return view
 

@@ -29,7 +29,7 @@ class Terms:
 # validity and status change only through their own transitions.
 AMENDABLE = frozenset({
     "aliases", "holder", "agent", "goods_hs_prefixes", "nice_classes", "authorized_licensees",
-    "genuine_unit_value", "known_infringers", "genuine_ports", "common_word",
+    "genuine_unit_value", "known_infringers", "genuine_ports", "common_word", "common_word_aliases",
 })
 
 # command -> {from status: to status}

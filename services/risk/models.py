@@ -43,6 +43,7 @@ class RecordationEvent(Base):
     event: Mapped[str] = mapped_column(String(32))
     payload: Mapped[dict] = mapped_column(JsonType)
     actor: Mapped[str] = mapped_column(String(128))
+    actor_sub: Mapped[str | None] = mapped_column(String(64), nullable=True)  # the token's subject
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     changes: Mapped[list | None] = mapped_column(JsonType, nullable=True)

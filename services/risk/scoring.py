@@ -19,6 +19,8 @@ Score of a line = the best mark hit's score + the line's other signals, clamped 
 from __future__ import annotations
 
 import hashlib
+import re
+import unicodedata
 from functools import lru_cache
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,7 +28,7 @@ from datetime import date
 from decimal import Decimal
 
 from services.risk.matcher import Candidate, RegistryIndex, find_candidates
-from services.risk.normalise import compact, tokens
+from services.risk.normalise import compact, has_han, to_simplified, tokens
 from shared.contracts.declaration import DeclarationLine, DeclarationV1
 from shared.contracts.events import LineAssessmentV1
 from shared.contracts.recordation import RecordationV1
@@ -44,6 +46,16 @@ COUNTERFEIT_WORDS = frozenset({"replica", "replicas", "fake", "fakes", "imitatio
                                "dupe", "dupes", "aaa", "counterfeit", "bootleg"})
 COUNTERFEIT_PHRASES = (("high", "copy"), ("top", "copy"), ("mirror", "quality"), ("1", "1", "quality"),
                        ("original", "quality"), ("same", "as", "original"))
+# The trade's own words in Chinese: 高仿 (high imitation), 精仿, 复刻 (replica), A货 / 超A (A-grade fake),
+# 原单 / 纯原 ("original order"), 1:1, 莆田 (the fake-sneaker hub), 山寨 (knock-off). Not 高仿真 (lifelike, of
+# artificial flowers) nor a 1:1 scale. Read on the folded text (Simplified, half width, lower case).
+ZH_COUNTERFEIT = re.compile(
+    r"高仿(?!真)|精仿|仿品|仿牌|仿冒|复刻|顶级复刻|(?<![a-z0-9])a货|(?<![a-z0-9])a+级货|超a(?![a-z])|原单|纯原|莆田"
+    r"|山寨|假货|假冒|一比一|(?<![0-9.:])1\s*[:比]\s*1(?![0-9.:])(?!\s*(?:比例|scale|模型))")
+# Vague Chinese descriptions: 货物 (goods), 礼品 (gifts), 样品 (samples), 配件 (accessories), 日用品...
+ZH_VAGUE = re.compile(
+    r"货物|货品|物品|商品|礼品|礼物|赠品|样品|样板|配件|零件|日用品|日常用品|杂货|杂物|小商品|百货|其他|其它|杂项|个人物品"
+    r"|私人物品|个人用品|免费|无商业价值|一批|普通|用品|东西|包裹|快件|新品|旧货|二手")
 FREE_ZONE_WORDS = ("free_zone", "freezone", "free zone", "ftz", "bonded", "free trade zone", "transshipment")
 
 
@@ -157,10 +169,19 @@ def _own_goods(rec: RecordationV1, declaration: DeclarationV1) -> str | None:
     return None
 
 
+def _zh_folded(text: str) -> str:
+    return to_simplified(unicodedata.normalize("NFKC", text).casefold())
+
+
 @lru_cache(maxsize=65536)
 def _is_vague(text: str) -> bool:
     literal = tokens(text).literal
-    return bool(literal) and all(t in VAGUE_WORDS for t in literal)
+    if not literal:
+        return False
+    if has_han(text):
+        rest = ZH_VAGUE.sub(" ", _zh_folded(text))
+        return all(t in VAGUE_WORDS for t in tokens(rest).literal)
+    return all(t in VAGUE_WORDS for t in literal)
 
 
 @lru_cache(maxsize=65536)
@@ -174,7 +195,26 @@ def _counterfeit_vocabulary(text: str) -> str | None:
         for i in range(len(toks) - k + 1):
             if tuple(toks[i:i + k]) == phrase:
                 return " ".join(phrase)
+    if has_han(text):
+        found = ZH_COUNTERFEIT.search(_zh_folded(text))
+        if found:
+            return found.group(0)
     return None
+
+
+def _how(c: Candidate, skip: tuple[str, ...] = ()) -> str:
+    """How the mark was found, in words, for the reason: alias of which title, Traditional form, glued to
+    Chinese text, full width."""
+    parts = []
+    if "alias" in c.how and "alias" not in skip:
+        parts.append(f"an alias of {c.term.recordation.title!r}")
+    if "traditional" in c.how:
+        parts.append(c.detail.split("; ")[0] if c.detail else "written in Traditional characters")
+    if "glued_latin" in c.how:
+        parts.append("glued to the Chinese text")
+    if "full_width" in c.how:
+        parts.append("in full-width letters")
+    return f" ({'; '.join(parts)})" if parts else ""
 
 
 @dataclass
@@ -200,23 +240,33 @@ def _score_candidate(c: Candidate, declaration: DeclarationV1, line: Declaration
     hs_ok = any(line.hs_code.startswith(p) for p in rec.goods_hs_prefixes)
     if c.term.common and not hs_ok:
         return None  # an ordinary word ("apple juice") outside the recorded goods is no hit at all
+    how = _how(c)
     if c.descriptive:
         add("mark_descriptive", scoring.w_descriptive,
-            f"description refers to recorded mark {term!r} descriptively (goods made for or compatible with "
+            f"description refers to recorded mark {term!r}{how} descriptively (goods made for or compatible with "
             f"the branded product, not sold under the mark)")
     elif c.match == "fuzzy":
         w = scoring.w_fuzzy_brand if c.where == "brand" else scoring.w_fuzzy_description
-        add("mark_fuzzy", w, f"{c.where} has {c.found!r}, a near misspelling of recorded mark {term!r} "
-                             f"({c.distance} edit{'s' if c.distance != 1 else ''})")
+        if "homophone" in c.how:
+            text = f"{c.where} has {c.found!r}, a homophone of recorded mark {term!r} ({c.detail})"
+        elif "lookalike" in c.how:
+            text = f"{c.where} has {c.found!r}, a near form of recorded mark {term!r} ({c.detail})"
+        elif "pinyin" in c.how:
+            text = f"{c.where} has {c.found!r}, the pinyin of recorded Chinese mark {term!r}"
+        else:
+            text = (f"{c.where} has {c.found!r}, a near misspelling of recorded mark {term!r} "
+                    f"({c.distance} edit{'s' if c.distance != 1 else ''})")
+        rest = _how(c, skip=("homophone", "lookalike", "pinyin"))
+        add("mark_fuzzy", w, text + rest)
     elif c.where == "brand":
-        add("mark_brand", scoring.w_brand, f"brand field names recorded mark {term!r}")
+        add("mark_brand", scoring.w_brand, f"brand field names recorded mark {term!r}{how}")
     elif c.where == "model":
-        add("mark_model", scoring.w_model, f"model field names recorded mark {term!r}")
+        add("mark_model", scoring.w_model, f"model field names recorded mark {term!r}{how}")
     elif c.term.common:
         add("mark_description", scoring.w_common_description,
-            f"description names recorded mark {term!r}, which is also an ordinary word")
+            f"description names recorded mark {term!r}{how}, which is also an ordinary word")
     else:
-        add("mark_description", scoring.w_description, f"description names recorded mark {term!r}")
+        add("mark_description", scoring.w_description, f"description names recorded mark {term!r}{how}")
     if c.match == "normalised" and not c.descriptive:
         tricks = ", ".join(c.tricks) or "spelling"
         add("mark_obfuscated", scoring.w_obfuscated,
@@ -345,6 +395,12 @@ def assess_line(index: RegistryIndex, declaration: DeclarationV1, line: Declarat
     # One candidate per recordation: the strongest (brand beats model beats description; literal beats fuzzy).
     fake_words = _counterfeit_vocabulary(line.description)
     brand_recs = {c.term.recordation.recordation_id for c in candidates if c.where == "brand"}
+    # A description that names the mark descriptively once ("劳力士表带 适用劳力士") uses it so throughout.
+    descriptive_recs = {c.term.recordation.recordation_id for c in candidates if c.descriptive}
+    if descriptive_recs:
+        for c in candidates:
+            if c.where == "description" and c.term.recordation.recordation_id in descriptive_recs:
+                c.descriptive = True
     best_per_rec: dict[str, _Scored] = {}
     for c in candidates:
         rec = c.term.recordation
@@ -364,7 +420,7 @@ def assess_line(index: RegistryIndex, declaration: DeclarationV1, line: Declarat
         "recordation_id": s.candidate.term.recordation.recordation_id,
         "match": "descriptive" if s.candidate.descriptive else s.candidate.match,
         "term": s.candidate.term.term, "reasons": s.reasons, "score": s.score, "where": s.candidate.where,
-        "suspected": s.suspected,
+        "suspected": s.suspected, "found": s.candidate.found, "how": list(s.candidate.how),
     } for s in ranked]
     best = next((s for s in ranked if s.suspected), None)
     top = ranked[0] if ranked else None

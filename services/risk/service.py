@@ -20,10 +20,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.risk import lifecycle
 from services.risk.capacity import CapacityGovernor
 from services.risk.history import TraderHistory
-from services.risk.matcher import RegistryIndex
+from services.risk.matcher import RegistryIndex, describe_marks
 from services.risk.models import Assessment, Recordation, RecordationEvent, TargetingProfile, TargetingProfileVersion
 from services.risk.profiles import ProfileSet, TargetingProfileV1
 from services.risk.scoring import Context, Scoring, assess_line
+from shared.approvals import four_eyes
 from shared.case_opening import (
     SuspectedLine,
     build_cases,
@@ -139,12 +140,13 @@ class Registry:
 
 
 def recordation_view(row: Recordation) -> dict:
-    return {**row.payload, "version": row.version,
+    return {**row.payload, "marks": describe_marks(row.payload), "version": row.version,
             "created_at": row.created_at.isoformat() if row.created_at else None,
             "updated_at": row.updated_at.isoformat() if row.updated_at else None}
 
 
-async def create_recordation(session: AsyncSession, *, rec: RecordationV1, actor: str) -> tuple[int, dict]:
+async def create_recordation(session: AsyncSession, *, rec: RecordationV1, actor: str,
+                             actor_sub: str | None = None) -> tuple[int, dict]:
     """Record a right; the same recordation again is a no-op, different content under its id a conflict.
 
     A new application is ``pending`` until approved; ``active`` is accepted for a right already approved
@@ -153,7 +155,8 @@ async def create_recordation(session: AsyncSession, *, rec: RecordationV1, actor
     payload = rec.model_dump(mode="json")
     existing = await session.get(Recordation, rec.recordation_id)
     if existing is not None:
-        if existing.payload == payload:
+        # compared as contracts: a record stored before a field was added reads with that field's default
+        if existing.payload == payload or RecordationV1.model_validate(existing.payload) == rec:
             return 200, recordation_view(existing)
         raise HTTPException(409, detail={"code": "recordation_exists",
                                          "message": f"recordation {rec.recordation_id} already exists with other content"})
@@ -162,13 +165,22 @@ async def create_recordation(session: AsyncSession, *, rec: RecordationV1, actor
                       version=1, payload=payload)
     session.add(row)
     session.add(RecordationEvent(recordation_id=rec.recordation_id, version=1, event="created", payload=payload,
-                                 actor=actor, changes=None))
+                                 actor=actor, actor_sub=actor_sub, changes=None))
     await session.flush()
     await session.refresh(row)
     return 201, recordation_view(row)
 
 
+async def proposers_of(session: AsyncSession, recordation_id: str) -> list[str]:
+    """Who shaped a pending application: its creator and whoever amended it since (legacy rows: the actor label)."""
+    events = (await session.execute(select(RecordationEvent).where(
+        RecordationEvent.recordation_id == recordation_id,
+        RecordationEvent.event.in_(("created", "amended"))).order_by(RecordationEvent.id))).scalars()
+    return [e.actor_sub or e.actor for e in events]
+
+
 async def change_recordation(session: AsyncSession, *, recordation_id: str, command: str, actor: str,
+                             actor_sub: str | None = None, actor_role: str | None = None,
                              reason: str | None = None, expected_version: int | None = None,
                              changes: dict | None = None, lapsed_right: bool = False,
                              today: date | None = None) -> dict:
@@ -181,6 +193,11 @@ async def change_recordation(session: AsyncSession, *, recordation_id: str, comm
                                          "message": f"recordation {recordation_id} is at version {row.version}, "
                                                     f"not {expected_version}"})
     current = RecordationV1.model_validate(row.payload)
+    if command == "approve" and current.status == "pending":
+        for proposer in await proposers_of(session, recordation_id) or [None]:
+            decision = four_eyes(proposer_sub=proposer, approver_sub=actor_sub or "", approver_role=actor_role or "")
+            if not decision.allowed:
+                raise HTTPException(decision.status, detail={"code": decision.code, "message": decision.message})
     day = today or today_in(current.jurisdiction)
     try:
         if command == "approve":
@@ -211,7 +228,7 @@ async def change_recordation(session: AsyncSession, *, recordation_id: str, comm
     event = {"approve": "approved", "refuse": "refused", "amend": "amended", "renew": "renewed",
              "expire": "expired", "revoke": "revoked"}[command]
     session.add(RecordationEvent(recordation_id=recordation_id, version=row.version, event=event, payload=payload,
-                                 actor=actor, reason=reason, changes=changed))
+                                 actor=actor, actor_sub=actor_sub, reason=reason, changes=changed))
     await session.flush()
     return recordation_view(row)
 
@@ -228,7 +245,8 @@ async def expire_lapsed(sessionmaker: async_sessionmaker[AsyncSession]) -> int:
             row = await session.get(Recordation, rid, with_for_update=True)
             if row is None or row.status != "active" or row.valid_until >= today_in(jur):
                 continue
-            await change_recordation(session, recordation_id=rid, command="expire", actor="system:risk",
+            await change_recordation(session, recordation_id=rid, command="expire", actor="IPR risk service (risk)",
+                                     actor_sub="risk",
                                      reason="last valid day has passed")
             n += 1
     return n
@@ -237,8 +255,8 @@ async def expire_lapsed(sessionmaker: async_sessionmaker[AsyncSession]) -> int:
 async def history_of(session: AsyncSession, recordation_id: str) -> list[dict]:
     events = (await session.execute(select(RecordationEvent).where(
         RecordationEvent.recordation_id == recordation_id).order_by(RecordationEvent.id))).scalars()
-    return [{"version": e.version, "event": e.event, "actor": e.actor, "at": e.at.isoformat(), "reason": e.reason,
-             "changes": e.changes} for e in events]
+    return [{"version": e.version, "event": e.event, "actor": e.actor, "actor_sub": e.actor_sub,
+             "at": e.at.isoformat(), "reason": e.reason, "changes": e.changes} for e in events]
 
 
 async def version_of(session: AsyncSession, recordation_id: str, version: int) -> dict | None:

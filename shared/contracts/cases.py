@@ -98,6 +98,14 @@ class PartyRef(_Model):
     country: str | None = None
 
 
+class ActorRef(_Model):
+    """The person (or system) who acted, as the access token named them."""
+
+    sub: str
+    name: str
+    role: str
+
+
 class HolderRef(_Model):
     id: str
     name: str
@@ -192,7 +200,7 @@ class CaseInput(_Model):
     # goods_value(_cny) and gross weight the totals of its lines.
     lines: list[CaseLine] = Field(default_factory=list)
     consignment: ConsignmentFacts | None = None
-    declarant: PartyRef | None = None
+    declarant: PartyRef | None = None  # who lodged the declaration (a party that may follow its cases)
 
 
 class LinesRevision(_Model):
@@ -227,6 +235,7 @@ class GuaranteeInfo(_Model):
     currency: str = Field(pattern=r"^[A-Z]{3}$")
     form: Literal["cash_deposit", "bank_letter", "general_guarantee"] = "cash_deposit"
     reference: str = Field(min_length=1, max_length=128)
+    posted_by: ActorRef | None = None  # set by the API from the caller's token, never taken from the body
 
 
 class HolderReply(_Model):
@@ -235,6 +244,7 @@ class HolderReply(_Model):
     statement: str | None = Field(default=None, max_length=4000)
     notice_id: str | None = None
     replied_by: str | None = None
+    actor: ActorRef | None = None
 
 
 DeterminationOutcome = Literal["infringing", "not_infringing", "cannot_determine"]
@@ -253,6 +263,7 @@ class Determination(_Model):
     outcome: DeterminationOutcome
     fine_tier: FineTier | None = None
     officer: str | None = None
+    actor: ActorRef | None = None  # who determined (sub, name, role): the proposer for a four-eyes approval
     note: str | None = Field(default=None, max_length=4000)
     fine_amount: Decimal | None = Field(default=None, ge=0, description="the fine decided; default: middle of the tier")
     retail_value: Decimal | None = Field(default=None, ge=0, description="US: value of the goods if genuine (MSRP)")
@@ -265,6 +276,7 @@ class PetitionDecision(_Model):
     outcome: Literal["granted", "denied"]
     officer: str | None = None
     note: str | None = Field(default=None, max_length=4000)
+    actor: ActorRef | None = None  # who decided (sub, name, role)
 
 
 class PartySubmission(_Model):
@@ -280,6 +292,7 @@ class PartySubmission(_Model):
     amount: Decimal | None = Field(default=None, ge=0)
     currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
     submitted_by: str | None = None
+    actor: ActorRef | None = None
 
 
 class HearingUpdate(_Model):
@@ -287,6 +300,7 @@ class HearingUpdate(_Model):
     fine_amount: Decimal | None = Field(default=None, ge=0)
     note: str | None = Field(default=None, max_length=4000)
     by: str | None = None
+    actor: ActorRef | None = None
 
 
 class DisposalChoice(_Model):
@@ -295,6 +309,7 @@ class DisposalChoice(_Model):
     infringing_features_removable: bool = False
     note: str | None = Field(default=None, max_length=4000)
     by: str | None = None
+    actor: ActorRef | None = None
 
 
 class CourtNotice(_Model):
@@ -303,6 +318,7 @@ class CourtNotice(_Model):
     action: CourtAction
     received_by: str | None = None
     note: str | None = Field(default=None, max_length=4000)
+    actor: ActorRef | None = None
 
 
 class Deadline(_Model):
@@ -375,6 +391,8 @@ class CaseState(_Model):
     consignment: ConsignmentFacts | None = None
     revision: int | None = None
     calendar_version: str | None = None
+    customs_office: str | None = None  # whose officers act on the case
+    party_ids: list[str] = Field(default_factory=list)  # declarant, consignor, consignee: parties that may follow it
 
 
 # ---- activity payloads (workflow -> step services) ----
@@ -415,10 +433,26 @@ class NoticeRequest(_Model):
     reply_allowed: bool = False
 
 
+class NoticeDeliveryStatus(_Model):
+    """One delivery of a notice (a recipient on a channel) as far as it is known when the activity returns."""
+
+    recipient_kind: str  # rights_holder | party
+    recipient_id: str
+    channel: str  # email | webhook
+    status: str  # pending | sending | retrying | delivered | undeliverable | not_configured
+    message_id: str | None = None  # e-mail Message-ID or webhook event id, the same on every attempt
+    attempts: int = 0
+    served_at: datetime | None = None  # SMTP accepted it / the webhook answered 2xx
+
+
 class NoticeResult(_Model):
     notice_id: str
+    # The addressee's status per channel: delivered | undeliverable | not_configured | pending (recorded and
+    # being sent or retried from notify's outbox; the case never waits for it).
     email_status: str
     webhook_status: str
+    served_at: datetime | None = None  # when the notice counts as served on the addressee (first delivery)
+    deliveries: list[NoticeDeliveryStatus] = Field(default_factory=list)
 
 
 class DispositionLine(_Model):

@@ -18,6 +18,7 @@ import pycountry
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from shared.contracts.jurisdictions import SUPPORTED_JURISDICTIONS
+from shared.contracts.text import Text
 
 def _iso_country(value: str) -> str:
     if pycountry.countries.get(alpha_2=value) is None:
@@ -52,19 +53,19 @@ class _Strict(BaseModel):
 
 
 class Party(_Strict):
-    id: str = Field(min_length=1, max_length=64)
-    name: str = Field(min_length=1, max_length=256)
+    id: Text = Field(min_length=1, max_length=64)
+    name: Text = Field(min_length=1, max_length=256)
     country: CountryCode | None = None
 
 
 class DeclarationLine(_Strict):
     line_no: int = Field(ge=1, le=9999)
     hs_code: str = Field(pattern=r"^[0-9]{4,10}$", description="HS / tariff code, digits only")
-    description: str = Field(min_length=1, max_length=1024)
-    brand: str | None = Field(default=None, max_length=256)
-    model: str | None = Field(default=None, max_length=256)
+    description: Text = Field(min_length=1, max_length=1024, description="Goods as declared, in any script")
+    brand: Text | None = Field(default=None, max_length=256)
+    model: Text | None = Field(default=None, max_length=256)
     quantity: Decimal = Field(gt=0, max_digits=18, decimal_places=3)
-    unit: str = Field(min_length=1, max_length=16)
+    unit: Text = Field(min_length=1, max_length=16)
     unit_value: Decimal = Field(ge=0, max_digits=18, decimal_places=4)
     gross_weight_kg: Decimal | None = Field(default=None, ge=0, max_digits=18, decimal_places=3)
     origin_country: CountryCode | None = None
@@ -80,9 +81,9 @@ class DeclarationV1(_Strict):
     revision: int = Field(ge=1, le=999)
     submitted_at: datetime
     jurisdiction: Jurisdiction
-    customs_office: str = Field(min_length=2, max_length=16)
+    customs_office: Text = Field(min_length=2, max_length=16)
     direction: Literal["import", "export", "transit"]
-    procedure: str = Field(min_length=1, max_length=64)
+    procedure: Text = Field(min_length=1, max_length=64)
     transport_mode: Literal["sea", "air", "road", "rail", "post", "express", "other"]
     declarant: Party
     consignor: Party

@@ -66,6 +66,11 @@ class RiskHitV1(_Tolerant):
     score: float | None = None
     where: str | None = None  # brand | model | description
     suspected: bool = False
+    found: str | None = None  # the text as found (folded), e.g. '奈克' for the mark '耐克'
+    # how it was found besides ``match``: alias, traditional, full_width, glued_latin, homophone (same pinyin),
+    # lookalike (one look-alike character), pinyin (a Chinese mark written in pinyin), spaced_characters,
+    # invisible_characters
+    how: list[str] = Field(default_factory=list)
 
 
 class ContributionV1(_Tolerant):

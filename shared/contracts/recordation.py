@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date
 from decimal import Decimal
 from typing import Annotated, Literal
@@ -9,6 +10,7 @@ from typing import Annotated, Literal
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, EmailStr, Field, model_validator
 
 from shared.contracts.declaration import CurrencyCode, Jurisdiction
+from shared.contracts.text import Text
 
 
 class _Strict(BaseModel):
@@ -16,21 +18,21 @@ class _Strict(BaseModel):
 
 
 class Holder(_Strict):
-    id: str = Field(min_length=1, max_length=64)
-    name: str = Field(min_length=1, max_length=256)
+    id: Text = Field(min_length=1, max_length=64)
+    name: Text = Field(min_length=1, max_length=256)
     contact_email: EmailStr
     webhook_url: AnyHttpUrl | None = None
 
 
 class Agent(_Strict):
-    id: str = Field(min_length=1, max_length=64)
-    name: str = Field(min_length=1, max_length=256)
+    id: Text = Field(min_length=1, max_length=64)
+    name: Text = Field(min_length=1, max_length=256)
     contact_email: EmailStr | None = None
 
 
 class Licensee(_Strict):
-    id: str = Field(min_length=1, max_length=64)
-    name: str = Field(min_length=1, max_length=256)
+    id: Text = Field(min_length=1, max_length=64)
+    name: Text = Field(min_length=1, max_length=256)
 
 
 class GenuineValue(_Strict):
@@ -42,8 +44,8 @@ class GenuineValue(_Strict):
 class TraderRef(_Strict):
     """A trader named in a recordation: id (e.g. the unified social credit code) and/or name."""
 
-    id: str | None = Field(default=None, min_length=1, max_length=64)
-    name: str = Field(min_length=1, max_length=256)
+    id: Text | None = Field(default=None, min_length=1, max_length=64)
+    name: Text = Field(min_length=1, max_length=256)
 
 
 class KnownInfringers(_Strict):
@@ -59,9 +61,13 @@ class RecordationV1(_Strict):
     recordation_id: str = Field(min_length=3, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
     jurisdiction: Jurisdiction
     right_type: Literal["trademark", "copyright", "patent"]
-    title: str = Field(min_length=1, max_length=256)
-    registration_number: str = Field(min_length=1, max_length=64)
-    aliases: list[str] = Field(default_factory=list, max_length=100)
+    title: Text = Field(min_length=1, max_length=256, description="The mark as registered, in any script")
+    registration_number: Text = Field(min_length=1, max_length=64)
+    aliases: list[Annotated[Text, Field(max_length=256)]] = Field(
+        default_factory=list, max_length=100,
+        description="Other forms of the same mark, matched like the title: the Chinese mark of a Latin one and "
+                    "the reverse (耐克 for NIKE, LI-NING for 李宁), model and line names, slogans. Chinese may be "
+                    "written in Simplified or Traditional characters: both are found")
     holder: Holder
     agent: Agent | None = None
     goods_hs_prefixes: list[Annotated[str, Field(pattern=r"^[0-9]{2,10}$")]] = Field(min_length=1, max_length=200)
@@ -74,6 +80,11 @@ class RecordationV1(_Strict):
         description="Customs offices or ports the genuine goods usually pass (CN Reg. Art. 7 (4))")
     common_word: bool = Field(
         default=False, description="The mark is also an ordinary word (APPLE, SHELL): weak evidence in free text")
+    common_word_aliases: list[Annotated[Text, Field(max_length=256)]] = Field(
+        default_factory=list, max_length=100,
+        description="Aliases that are also ordinary words (苹果 'apple' for APPLE, 北面 'north side' for THE NORTH "
+                    "FACE): weak evidence in free text, no hit outside the recorded goods, never the base of a "
+                    "near form. Each must be one of the aliases")
     valid_from: date
     valid_until: date
     status: Literal["pending", "active", "expired", "revoked", "refused"] = "active"
@@ -84,4 +95,12 @@ class RecordationV1(_Strict):
             raise ValueError("valid_until must not be before valid_from")
         if any(not a.strip() for a in self.aliases):
             raise ValueError("aliases must not be empty strings")
+        known = {_plain(a) for a in self.aliases}
+        missing = [a for a in self.common_word_aliases if _plain(a) not in known]
+        if missing:
+            raise ValueError(f"common_word_aliases must be among the aliases: {', '.join(missing)}")
         return self
+
+
+def _plain(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).casefold().strip()

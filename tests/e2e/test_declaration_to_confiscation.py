@@ -110,7 +110,7 @@ async def test_example_declaration_to_confiscation(http, stack) -> None:
                                   headers=stack.auth("officer"))).json()
     assert disposition["outcome"] == "confiscation" and disposition["disposal_method"] == "destruction"
     assert disposition["currency"] == "CNY" and disposition["fine_tier"] == "ordinary"
-    assert disposition["actor"] == "officer"  # the officer who determined, not the worker
+    assert disposition["actor"] == "IPR case worker (case-worker) for Wang Wei (wang.wei)"  # who determined
     # the guarantee was held for the case and settled when it closed: storage charged, the rest refunded
     ledger = (await http.get(f"{stack.url('guarantees')}/v1/case-guarantees/{case_id}",
                              headers=stack.auth("holder"))).json()
@@ -134,7 +134,7 @@ async def test_example_declaration_to_confiscation(http, stack) -> None:
     view = await eventually(declaration_shows_confiscated, what="case state on the declaration")
     assert view["lines"][0]["case_id"] == case_id and view["lines"][1]["case_id"] is None
     hold_history = [h["actor"] for h in hold["history"]]
-    assert hold_history[-1] == "system for officer"  # the officer who determined is on the record
+    assert hold_history[-1] == "IPR case worker (case-worker) for Wang Wei (wang.wei)"  # who determined
 
     listed = (await http.get(f"{stack.url('cases')}/v1/cases?declaration_id={body['declaration_id']}",
                              headers=stack.auth("holder"))).json()

@@ -129,37 +129,37 @@ async def test_us_shipment_is_detained_and_forfeited_on_the_running_system(http,
     body = await _declare(http, stack, jurisdiction="US", customs_office="US2704", direction="import",
                           destination_country="US")
     case_id = f"IPR-{body['declaration_id']}~RH-0001"
-    case = await case_in_state(http, stack, case_id, "detained")
+    case = await case_in_state(http, stack, case_id, "detained", who="officer_us")  # an officer of US2704
     assert case["procedure"] == "us_detention"
     assert {d["name"] for d in case["deadlines"]} >= {"detention_notice", "importer_response", "detention_period"}
     unlawful = await http.post(f"{stack.url('cases')}/v1/cases/{case_id}/determination",
-                               headers=stack.auth("officer"), json={"outcome": "cannot_determine"})
+                               headers=stack.auth("officer_us"), json={"outcome": "cannot_determine"})
     assert unlawful.status_code == 422 and unlawful.json()["error"]["code"] == "finding_required"
-    answered = await http.post(f"{stack.url('cases')}/v1/cases/{case_id}/submissions", headers=stack.auth("officer"),
+    answered = await http.post(f"{stack.url('cases')}/v1/cases/{case_id}/submissions", headers=stack.auth("officer_us"),
                                json={"party": "importer", "kind": "importer_response", "text": "they are genuine"})
     assert answered.status_code == 202
-    r = await http.post(f"{stack.url('cases')}/v1/cases/{case_id}/determination", headers=stack.auth("officer"),
+    r = await http.post(f"{stack.url('cases')}/v1/cases/{case_id}/determination", headers=stack.auth("officer_us"),
                         json={"outcome": "infringing", "fine_amount": "10000", "retail_value": "45000"})
     assert r.status_code == 202, r.text
-    seized = await case_in_state(http, stack, case_id, "seized")  # the officer's finding: notice of seizure
+    seized = await case_in_state(http, stack, case_id, "seized", who="officer_us")  # the officer's finding: notice of seizure
     petition = next(d for d in seized["deadlines"] if d["name"] == "petition")
     assert petition["working_days"] == 30 and petition["unit"] == "calendar_days"
     early = await http.post(f"{stack.url('cases')}/v1/cases/{case_id}/petition-decision",
-                            headers=stack.auth("officer"), json={"outcome": "denied"})
+                            headers=stack.auth("officer_us"), json={"outcome": "denied"})
     assert early.status_code == 409 and early.json()["error"]["code"] == "no_petition"
-    filed = await http.post(f"{stack.url('cases')}/v1/cases/{case_id}/submissions", headers=stack.auth("officer"),
+    filed = await http.post(f"{stack.url('cases')}/v1/cases/{case_id}/submissions", headers=stack.auth("officer_us"),
                             json={"party": "importer", "kind": "petition", "text": "remission requested"})
     assert filed.status_code == 202
 
     async def petition_pending():  # noqa: ANN202
-        c = (await http.get(f"{stack.url('cases')}/v1/cases/{case_id}", headers=stack.auth("officer"))).json()
+        c = (await http.get(f"{stack.url('cases')}/v1/cases/{case_id}", headers=stack.auth("officer_us"))).json()
         return c if any(d["name"] == "petition_decision" for d in c["deadlines"]) else None
 
     await eventually(petition_pending, what="the petition awaiting a decision")
     denied = await http.post(f"{stack.url('cases')}/v1/cases/{case_id}/petition-decision",
-                             headers=stack.auth("officer"), json={"outcome": "denied", "note": "counterfeit"})
+                             headers=stack.auth("officer_us"), json={"outcome": "denied", "note": "counterfeit"})
     assert denied.status_code == 202, denied.text
-    final = await case_in_state(http, stack, case_id, "forfeited")
+    final = await case_in_state(http, stack, case_id, "forfeited", who="officer_us")
     assert final["fine_amount"] == "10000.00"
     disposition = (await http.get(f"{stack.url('disposal')}/v1/dispositions/{final['disposition_id']}",
                                   headers=stack.auth("officer"))).json()
@@ -180,10 +180,10 @@ async def test_eu_holder_confirms_and_declarant_agrees_goods_destroyed(http, sta
     confirm = await http.post(f"{stack.url('cases')}/v1/cases/{case_id}/submissions", headers=stack.auth("holder"),
                               json={"party": "holder", "kind": "confirms_infringement", "text": "counterfeit"})
     assert confirm.status_code == 202, confirm.text
-    agree = await http.post(f"{stack.url('cases')}/v1/cases/{case_id}/submissions", headers=stack.auth("officer"),
+    agree = await http.post(f"{stack.url('cases')}/v1/cases/{case_id}/submissions", headers=stack.auth("officer_eu"),
                             json={"party": "declarant", "kind": "agrees_to_destruction"})
     assert agree.status_code == 202
-    final = await case_in_state(http, stack, case_id, "destroyed")
+    final = await case_in_state(http, stack, case_id, "destroyed", who="officer_eu")
     assert final["disposal_method"] == "destruction" and final["fine_amount"] == "0.00"
     late = await http.post(f"{stack.url('cases')}/v1/cases/{case_id}/submissions", headers=stack.auth("holder"),
                            json={"party": "holder", "kind": "proceedings_started"})

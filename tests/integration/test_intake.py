@@ -91,7 +91,7 @@ async def test_callers_are_checked(http, stack) -> None:
     missing = await http.post(url, json=body)
     assert missing.status_code == 401 and missing.json()["error"]["code"] == "missing_token"
     wrong = await post(http, stack, body, who="not-a-real-token-at-all")
-    assert wrong.status_code == 401 and wrong.json()["error"]["code"] == "invalid_token"
+    assert wrong.status_code == 401 and wrong.json()["error"]["code"] == "malformed_token"
     officer = await post(http, stack, body, who="officer")
     assert officer.status_code == 403 and officer.json()["error"]["code"] == "forbidden_role"
     holder = await post(http, stack, body, who="holder")

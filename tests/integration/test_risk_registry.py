@@ -92,7 +92,7 @@ async def test_recordation_lifecycle(http, stack) -> None:
 
     got = (await http.get(url, headers=stack.auth("officer"))).json()
     assert [h["event"] for h in got["history"]] == ["created", "approved", "amended", "expired"]
-    assert got["history"][1]["actor"] == "supervisor" and got["history"][1]["reason"] == "documents complete"
+    assert got["history"][1]["actor"] == "Zhang Min (zhang.min)" and got["history"][1]["reason"] == "documents complete"
     assert got["history"][2]["changes"] == ["aliases"]
     v1 = (await http.get(f"{url}/versions/1", headers=stack.auth("officer"))).json()
     assert v1["status"] == "pending" and v1["aliases"] == []

@@ -21,12 +21,16 @@ from shared.contracts.events import ALL_TOPICS
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
-SERVICES = ("intake", "risk", "holds", "notify", "disposal", "guarantees", "cases")
-API_TOKENS = (
-    "INTAKE_API_TOKEN", "OFFICER_API_TOKEN", "SUPERVISOR_API_TOKEN", "SERVICE_API_TOKEN", "HOLDER_TOKEN_SECRET",
-)
-COMPOSE_SECRETS = (*API_TOKENS, "POSTGRES_PASSWORD", "GRAFANA_ADMIN_PASSWORD")
-SECRET_KEY = re.compile(r"TOKEN|SECRET|PASSWORD|PWD")
+SERVICES = ("intake", "risk", "holds", "notify", "disposal", "guarantees", "cases", "identity")
+KAFKA_SERVICES = tuple(s for s in SERVICES if s != "identity")
+PLATFORM_SECRETS = ("CLIENT_SECRET_CASES", "CLIENT_SECRET_CASE_WORKER", "CLIENT_SECRET_RISK_1")
+IDENTITY_SECRETS = ("IDENTITY_JWKS", "IDENTITY_COOKIE_KEYS", "IDENTITY_ADMIN_PASSWORD")
+NOTIFY_SECRETS = ("WEBHOOK_KEY_ENCRYPTION_SECRET",)  # only notify gets these
+RETIRED_TOKENS = ("INTAKE_API_TOKEN", "OFFICER_API_TOKEN", "SUPERVISOR_API_TOKEN", "SERVICE_API_TOKEN",
+                  "DEMO_HOLDER_TOKEN", "HOLDER_TOKEN_SECRET")
+COMPOSE_SECRETS = (*PLATFORM_SECRETS, *IDENTITY_SECRETS, *NOTIFY_SECRETS, "POSTGRES_PASSWORD",
+                   "GRAFANA_ADMIN_PASSWORD")
+SECRET_KEY = re.compile(r"TOKEN(?!_URL)|SECRET|PASSWORD|PWD")
 
 # Series that do not come from the platform's own code: Prometheus' scrape health and
 # the Temporal SDK metrics of the case worker (counters are exposed without _total).
@@ -206,7 +210,8 @@ def test_alerts_are_well_formed_and_cover_the_failure_modes() -> None:
         assert rule["annotations"]["summary"], rule["alert"]
     used = set().union(*(promql_metrics(r["expr"]) for r in rules))
     for name in ("up", "ipr_kafka_dead_lettered_total", "ipr_http_requests_total", "ipr_notice_deliveries_total",
-                 "ipr_guarantee_alerts"):
+                 "ipr_notice_delivery_attempts_total", "ipr_notice_delivery_oldest_open_seconds",
+                 "ipr_notify_loop_restarts_total", "ipr_guarantee_alerts"):
         assert name in used, f"no alert watches {name}"
 
 
@@ -245,7 +250,8 @@ def test_compose_scrape_config_targets_compose_services() -> None:
 def test_compose_has_every_process() -> None:
     services = compose()["services"]
     expected = {*SERVICES, "worker", *(f"migrate-{s}" for s in SERVICES), "postgres", "kafka", "kafka-topics",
-                "temporal", "temporal-schema", "temporal-namespace", "temporal-ui", "prometheus", "grafana"}
+                "temporal", "temporal-schema", "temporal-namespace", "temporal-ui", "prometheus", "grafana",
+                "idp", "identity-bootstrap"}
     assert expected <= set(services)
 
 
@@ -254,7 +260,8 @@ def test_compose_service_runs_its_app_after_its_migration(name: str) -> None:
     service = compose_service(name)
     assert service["command"][:6] == ["uvicorn", f"services.{name}.main:app", "--host", "0.0.0.0", "--port", "8000"]
     assert service["depends_on"][f"migrate-{name}"]["condition"] == "service_completed_successfully"
-    assert service["depends_on"]["kafka-topics"]["condition"] == "service_completed_successfully"
+    if name in KAFKA_SERVICES:
+        assert service["depends_on"]["kafka-topics"]["condition"] == "service_completed_successfully"
     assert "http://127.0.0.1:8000/healthz" in service["healthcheck"]["test"]
     assert not service["healthcheck"].get("disable")
     migrate = compose_service(f"migrate-{name}")
@@ -288,8 +295,10 @@ def test_compose_dependencies_exist() -> None:
 @pytest.mark.parametrize("name", [*SERVICES, "worker"])
 def test_compose_platform_environment(name: str) -> None:
     e = env(name)
-    for token in API_TOKENS:
-        assert e[token].startswith(f"${{{token}:?"), token
+    assert not set(e) & set(RETIRED_TOKENS), "static API tokens are gone"
+    assert e["OIDC_ISSUER"].startswith("${OIDC_ISSUER")
+    assert e["OIDC_AUDIENCE"] == "urn:ipr:api"
+    assert "idp:8010" in e["OIDC_JWKS_URL"]
     database = "cases" if name == "worker" else name
     assert e["DATABASE_URL"].startswith("postgresql+asyncpg://ipr:${POSTGRES_PASSWORD:?")
     assert e["DATABASE_URL"].endswith(f"@postgres:5432/{database}")
@@ -299,11 +308,39 @@ def test_compose_platform_environment(name: str) -> None:
     assert e["TEMPORAL_NAMESPACE"] == "customs-ipr"
 
 
+def test_compose_identity_provider() -> None:
+    idp = compose_service("idp")
+    assert idp["build"]["context"] == "../services/identity/provider"
+    assert (DEPLOY.parent / "services" / "identity" / "provider" / "Dockerfile").is_file()
+    e = env("idp")
+    assert e["IDENTITY_ISSUER"] == env("cases")["OIDC_ISSUER"]
+    assert e["IDENTITY_DB_URL"].startswith("postgresql://ipr:${POSTGRES_PASSWORD:?")
+    assert e["IDENTITY_DB_URL"].endswith("@postgres:5432/identity")
+    assert idp["depends_on"]["identity-bootstrap"]["condition"] == "service_completed_successfully"
+    boot = compose_service("identity-bootstrap")
+    assert boot["command"] == ["python", "-m", "services.identity.bootstrap", "services/identity/platform.json"]
+    assert boot["depends_on"]["migrate-identity"]["condition"] == "service_completed_successfully"
+    spec = (DEPLOY.parent / "services" / "identity" / "platform.json").read_text()
+    for variable in re.findall(r"\$\{([A-Z_0-9]+)\}", spec):
+        assert variable in env("identity-bootstrap"), f"bootstrap needs {variable}"
+    # the processes that call other services have their own clients
+    assert (env("cases")["OIDC_CLIENT_ID"], env("worker")["OIDC_CLIENT_ID"]) == ("cases", "case-worker")
+    assert "HOLDER_TOKEN_SECRET" not in env("notify")
+
+
 def test_compose_notify_environment() -> None:
     e = env("notify")
     assert e["SMTP_HOST"].startswith("${SMTP_HOST")
     assert e["SMTP_PORT"].startswith("${SMTP_PORT")
     assert e["WEBHOOK_ALLOWED_HOSTS"] == "${WEBHOOK_ALLOWED_HOSTS:-}"  # none allowed until configured
+    for name in NOTIFY_SECRETS:
+        assert e[name].startswith(f"${{{name}:?"), name
+    for other in (*SERVICES, "worker"):
+        if other != "notify":
+            assert not set(NOTIFY_SECRETS) & set(env(other)), f"{other} gets notify's secrets"
+    example = (DEPLOY / ".env.example").read_text()
+    for name in NOTIFY_SECRETS:
+        assert re.search(rf"^{name}=$", example, re.M), f"{name} missing from .env.example"
 
 
 def test_compose_secrets_are_required_never_defaulted() -> None:
@@ -315,7 +352,7 @@ def test_compose_secrets_are_required_never_defaulted() -> None:
     for service_name, service in compose()["services"].items():
         for key, value in (service.get("environment") or {}).items():
             if SECRET_KEY.search(key):
-                assert re.search(r"\$\{[A-Z_]+:\?", str(value)), f"{service_name}.{key} is not a required variable"
+                assert re.search(r"\$\{[A-Z_0-9]+:\?", str(value)), f"{service_name}.{key} is not a required variable"
 
 
 def test_compose_bind_mounts_exist() -> None:
@@ -404,7 +441,7 @@ def test_kustomization_lists_existing_files_and_no_secret_values() -> None:
         assert (DEPLOY / "k8s" / resource).is_file(), resource
     assert "secret.example.yaml" not in kustomization["resources"]
     assert not [d for d in k8s_docs() if d["kind"] == "Secret"]
-    assert [i["name"] for i in kustomization["images"]] == ["customs-ipr"]
+    assert [i["name"] for i in kustomization["images"]] == ["customs-ipr", "customs-ipr-idp"]
 
 
 @pytest.mark.parametrize("name", SERVICES)
@@ -437,7 +474,7 @@ def test_k8s_worker() -> None:
 
 def test_every_k8s_deployment_has_probes_and_resources() -> None:
     deployments = [d for d in k8s_docs() if d["kind"] == "Deployment"]
-    assert {d["metadata"]["name"] for d in deployments} == {*SERVICES, "worker"}
+    assert {d["metadata"]["name"] for d in deployments} == {*SERVICES, "worker", "idp"}
     for deployment in deployments:
         for container in pod_containers(deployment):
             label = f"{deployment['metadata']['name']}/{container['name']}"
@@ -464,8 +501,14 @@ def test_k8s_secret_references_exist_in_the_template() -> None:
     template = {d["metadata"]["name"]: d for d in yaml.safe_load_all(text)}
     for secret in template.values():
         assert all(v == "" for v in secret["stringData"].values()), "the template must not carry values"
-    assert set(template["ipr-api-tokens"]["stringData"]) == set(API_TOKENS)
-    assert set(template["ipr-database"]["stringData"]) == set(SERVICES)
+    assert set(template["ipr-secrets"]["stringData"]) == set(PLATFORM_SECRETS)
+    assert set(template["ipr-identity"]["stringData"]) == set(IDENTITY_SECRETS)
+    assert set(template["ipr-database"]["stringData"]) == {*SERVICES, "identity-provider"}
+    assert set(template["ipr-notify-keys"]["stringData"]) == set(NOTIFY_SECRETS)
+    (notify,) = pod_containers(k8s("Deployment", "notify"))
+    refs = {e["name"]: e["valueFrom"]["secretKeyRef"] for e in notify["env"] if "valueFrom" in e}
+    for name in NOTIFY_SECRETS:
+        assert refs[name] == {"name": "ipr-notify-keys", "key": name}
     for doc in k8s_docs():
         if doc["kind"] not in {"Deployment", "Job"}:
             continue
@@ -487,5 +530,43 @@ def test_k8s_config_map() -> None:
     assert data["WEBHOOK_ALLOWED_HOSTS"] == ""
     for step in ("holds", "notify", "disposal", "guarantees"):
         assert data[f"{step.upper()}_URL"] == f"http://{step}:8000"
-    for key in ("KAFKA_BOOTSTRAP_SERVERS", "TEMPORAL_ADDRESS", "SMTP_HOST", "SMTP_PORT"):
+    for key in ("KAFKA_BOOTSTRAP_SERVERS", "TEMPORAL_ADDRESS", "SMTP_HOST", "SMTP_PORT", "OIDC_ISSUER", "OIDC_AUDIENCE",
+                "OIDC_JWKS_URL", "CASES_PUBLIC_URL", "IDENTITY_PUBLIC_URL"):
         assert data[key], key
+
+
+def test_k8s_identity_provider_and_clients() -> None:
+    (idp,) = pod_containers(k8s("Deployment", "idp"))
+    assert idp["image"] == "customs-ipr-idp"
+    names = {e["name"] for e in idp["env"]}
+    assert {"IDENTITY_ISSUER", "IDENTITY_DB_URL", "IDENTITY_JWKS", "IDENTITY_COOKIE_KEYS"} <= names
+    assert k8s("Service", "idp")["spec"]["ports"][0]["port"] == 8010
+    (boot,) = pod_containers(k8s("Job", "identity-bootstrap"))
+    assert boot["command"] == ["python", "-m", "services.identity.bootstrap", "services/identity/platform.json"]
+    for name, client in (("cases", "cases"), ("worker", "case-worker"), ("risk", "risk-1")):
+        (container,) = pod_containers(k8s("Deployment", name))
+        env_ = {e["name"]: e for e in container["env"]}
+        assert env_["OIDC_CLIENT_ID"]["value"] == client
+        assert env_["OIDC_CLIENT_SECRET"]["valueFrom"]["secretKeyRef"]["name"] == "ipr-secrets"
+    resources = load_yaml(DEPLOY / "k8s" / "kustomization.yaml")["resources"]
+    text = "\n".join((DEPLOY / "k8s" / p).read_text() for p in resources)
+    for retired in RETIRED_TOKENS:
+        assert retired not in text
+
+
+def test_notify_accepts_the_shipped_delivery_settings() -> None:
+    """The config map's delivery settings pass notify's own checks (the lease outlasts an attempt, and so on)."""
+    import os
+    from unittest import mock
+
+    from services.notify.settings import Settings
+
+    data = k8s("ConfigMap", "ipr-config")["data"]
+    secrets = {name: f"{name.lower()}-0123456789abcdef" for name in (*NOTIFY_SECRETS,)}
+    with mock.patch.dict(os.environ, {**data, **secrets, "DATABASE_URL": "postgresql+asyncpg://u:p@db/notify",
+                          "OIDC_ISSUER": data["OIDC_ISSUER"]},
+                         clear=True):
+        settings = Settings()
+    assert settings.delivery_retry_window_seconds == 86400
+    assert settings.delivery_lease_seconds > max(settings.smtp_timeout_s, settings.webhook_timeout_s)
+    assert settings.webhook_key_overlap_hours == 24

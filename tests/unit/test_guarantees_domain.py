@@ -266,9 +266,7 @@ def test_money_rounds_half_up_to_the_cent() -> None:
 
 
 def _env(monkeypatch: pytest.MonkeyPatch, **values: str) -> None:
-    for i, name in enumerate(("INTAKE_API_TOKEN", "OFFICER_API_TOKEN", "SUPERVISOR_API_TOKEN", "SERVICE_API_TOKEN",
-                              "HOLDER_TOKEN_SECRET")):
-        monkeypatch.setenv(name, f"unit-test-value-{i}-abcdefgh")
+    monkeypatch.setenv("OIDC_ISSUER", "https://id.customs.example")
     monkeypatch.setenv("DATABASE_URL", "postgresql+asyncpg://ipr:pw@127.0.0.1:1/guarantees")
     for name, value in values.items():
         monkeypatch.setenv(name, value)

@@ -221,7 +221,7 @@ def test_description_hit_via_multi_word_alias() -> None:
     assert len(a.hits) == 1
     assert a.hits[0].match == "alias"
     assert a.hits[0].term == "NIKE AIR"
-    assert "description names recorded mark 'NIKE AIR' (+0.50)" in a.reasons
+    assert "description names recorded mark 'NIKE AIR' (an alias of 'ACME') (+0.50)" in a.reasons
     assert a.score == 0.7  # 0.5 + 0.2
     assert a.suspected is True and a.lane == "red"
     assert result.best_term == "NIKE AIR"

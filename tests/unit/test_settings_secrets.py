@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import SecretStr, ValidationError
 
-from shared.settings import AuthSettings, check_secret
+from shared.settings import AuthSettings, ClientCredentialsSettings, check_secret
 
 GOOD = "a-real-secret-16"  # exactly 16 characters
 
@@ -36,20 +36,15 @@ def test_secret_value_is_not_leaked_in_the_error() -> None:
     assert "hunter2" not in str(info.value)
 
 
-_FIELDS = ("intake_api_token", "officer_api_token", "supervisor_api_token", "service_api_token",
-           "holder_token_secret")
+def test_auth_settings_need_an_issuer_and_refuse_unsigned_algorithms() -> None:
+    with pytest.raises(ValidationError, match="oidc_issuer"):
+        AuthSettings()
+    with pytest.raises(ValidationError, match="never accepted"):
+        AuthSettings(oidc_issuer="https://id.example", oidc_algorithms=["none"])
 
 
-def _values(**overrides: str) -> dict[str, str]:
-    return {**{f: f"{f}-0123456789abcdef" for f in _FIELDS}, **overrides}
-
-
-def test_auth_settings_accept_real_secrets() -> None:
-    s = AuthSettings(**_values())
-    assert s.officer_api_token.get_secret_value() == "officer_api_token-0123456789abcdef"
-
-
-@pytest.mark.parametrize("field", _FIELDS)
-def test_auth_settings_refuse_a_placeholder_in_any_field(field: str) -> None:
-    with pytest.raises(ValidationError, match=field.upper()):
-        AuthSettings(**_values(**{field: "changeme"}))
+def test_client_credentials_refuse_a_placeholder_secret() -> None:
+    with pytest.raises(ValidationError, match="OIDC_CLIENT_SECRET"):
+        ClientCredentialsSettings(oidc_client_id="case-worker", oidc_client_secret="changeme")
+    ok = ClientCredentialsSettings(oidc_client_id="case-worker", oidc_client_secret="a-real-secret-16")
+    assert ok.oidc_client_secret.get_secret_value() == GOOD

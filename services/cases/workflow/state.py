@@ -224,4 +224,6 @@ class CaseFile:
             timezone=self.cal.timezone if self.cal else None,
             lines=self.line_states() if self.v3 else [], consignment=self.consignment,
             revision=self.revision, calendar_version=self.cal_version,
+            customs_office=case.customs_office,
+            party_ids=[p.id for p in (case.declarant, case.consignor, case.consignee) if p is not None],
         )

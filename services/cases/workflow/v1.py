@@ -387,6 +387,8 @@ class CaseV1:
             deadlines=list(self.deadlines.values()), history=list(self.history),
             submissions=list(self.submissions),
             fine_currency=self.disposition.fine_currency if self.disposition else None,
+            customs_office=case.customs_office,  # queries are not in the history: who may see it, for v1 cases too
+            party_ids=[p.id for p in (case.declarant, case.consignor, case.consignee) if p is not None],
         )
 
 

@@ -1,0 +1,310 @@
+"""Contract of the legal documents: what a notice or decision of a case says, as data.
+
+The notify service renders a ``DocumentData`` into HTML, a plain-text e-mail body and
+a PDF (``services/notify/documents``) in the jurisdiction's languages: CN in Simplified
+Chinese with English alongside, EU in the member state's language and English, US in
+English. The caller (the case workflow) supplies the facts, the amounts and the
+deadlines already computed by ``shared/rules``; a document never computes law itself.
+
+``DOCUMENT_ADDRESSEES`` says which document the law gives to whom in each jurisdiction.
+
+Version 1. Fields are only added, with defaults.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+DOCUMENTS_CONTRACT_VERSION = 1
+
+DocumentKind = Literal[
+    "suspension_notice",  # to the rights holder: release suspended / goods detained, what to do by when
+    "party_detention_notice",  # CN detention receipt; EU Art. 17-18 notification; US notice of detention
+    "reply_reminder",  # a running reply window is about to close
+    "guarantee_refused",  # CN: the guarantee could not be held; post another before the window closes
+    "cannot_determine",  # CN Reg. Art. 20: customs cannot determine infringement
+    "hearing_right",  # CN Penalty Regs Art. 49: proposed penalty and the right to a hearing
+    "penalty_decision",  # CN: confiscation and fine, with payment and appeal instructions
+    "release_notice",
+    "disposal_notice",  # CN Reg. Art. 27: how the confiscated goods are disposed of
+    "destruction_notice",  # EU Art. 23, 26: goods destroyed under customs control
+    "disclosure_to_owner",  # US 19 CFR 133.21: importation information disclosed to the mark owner
+    "seizure_notice",  # US: notice of seizure with the petition window (19 CFR 171)
+    "court_handover",  # goods held for / handed to the court
+    "police_referral",  # CN: suspected crime referred to the public security organ
+]
+DOCUMENT_KINDS: tuple[str, ...] = DocumentKind.__args__  # type: ignore[attr-defined]
+
+DocumentJurisdiction = Literal["CN", "EU", "US"]
+AddresseeRole = Literal[
+    "rights_holder", "declarant", "consignor", "consignee", "holder_of_goods", "importer", "police", "court",
+]
+ReleaseReason = Literal[
+    "no_reply",  # CN: no request for detention within the reply window
+    "no_detention_requested",  # the holder stated that no detention is needed
+    "no_guarantee",  # CN: no sufficient guarantee within the window
+    "not_infringing",  # customs determined no infringement (US: not counterfeit)
+    "no_court_notice",  # CN: no court assistance notice within 20 / 50 working days
+    "counter_guarantee",  # CN patents: the consignee posted a counter-guarantee
+    "court_order",  # a court ordered release
+    "no_application",  # EU: no application for action within 4 working days
+    "no_confirmation",  # EU: the holder neither confirmed nor started proceedings in time
+    "no_proceedings",  # EU small consignments: the declarant objected and no proceedings followed
+    "importer_established",  # US: the importer showed the goods do not bear a counterfeit mark
+    "other",  # see ``reason_text``
+]
+DisposalMethod = Literal[
+    "public_welfare", "sale_to_holder", "auction_after_removal", "destruction", "forfeiture_destruction",
+]
+FineTierName = Literal["none", "mitigated", "lighter", "ordinary", "heavier"]
+DisclosureStage = Literal["at_detention", "after_importer_window", "after_seizure"]
+
+# Which document goes to whom, per jurisdiction (the law's addressees; copies may go to others).
+DOCUMENT_ADDRESSEES: dict[str, dict[str, frozenset[str]]] = {
+    "suspension_notice": {"CN": frozenset({"rights_holder"}), "EU": frozenset({"rights_holder"})},
+    "party_detention_notice": {
+        "CN": frozenset({"declarant", "consignor", "consignee"}),
+        "EU": frozenset({"declarant", "holder_of_goods"}),
+        "US": frozenset({"importer"}),
+    },
+    "reply_reminder": {
+        "CN": frozenset({"rights_holder", "consignor", "consignee"}),
+        "EU": frozenset({"rights_holder", "declarant", "holder_of_goods"}),
+        "US": frozenset({"importer"}),
+    },
+    "guarantee_refused": {"CN": frozenset({"rights_holder"})},
+    "cannot_determine": {"CN": frozenset({"rights_holder"})},
+    "hearing_right": {"CN": frozenset({"consignor", "consignee", "declarant"})},
+    "penalty_decision": {"CN": frozenset({"consignor", "consignee", "declarant"})},
+    "release_notice": {
+        "CN": frozenset({"rights_holder", "declarant", "consignor", "consignee"}),
+        "EU": frozenset({"rights_holder", "declarant", "holder_of_goods"}),
+        "US": frozenset({"importer", "rights_holder"}),
+    },
+    "disposal_notice": {"CN": frozenset({"rights_holder"})},
+    "destruction_notice": {"EU": frozenset({"rights_holder", "declarant", "holder_of_goods"})},
+    "disclosure_to_owner": {"US": frozenset({"rights_holder"})},
+    "seizure_notice": {"US": frozenset({"importer"})},
+    "court_handover": {
+        "CN": frozenset({"rights_holder", "consignor", "consignee", "declarant"}),
+        "EU": frozenset({"rights_holder", "declarant", "holder_of_goods"}),
+    },
+    "police_referral": {"CN": frozenset({"police"})},
+}
+
+
+def applies(kind: str, jurisdiction: str, role: str | None = None) -> bool:
+    """Whether the law gives document ``kind`` in ``jurisdiction`` (to an addressee in ``role``)."""
+    roles = DOCUMENT_ADDRESSEES.get(kind, {}).get(jurisdiction)
+    return roles is not None and (role is None or role in roles)
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+Currency = Field(pattern=r"^[A-Z]{3}$")
+
+
+class Money(_Model):
+    amount: Decimal
+    currency: str = Currency
+
+
+class Office(_Model):
+    """The issuing customs office. ``name_local``/``address_local`` in the jurisdiction's language."""
+
+    code: str = Field(pattern=r"^[A-Z0-9]{2,16}$")
+    name: str = Field(min_length=1, max_length=256)
+    name_local: str | None = Field(default=None, max_length=256)
+    address: str | None = Field(default=None, max_length=512)
+    address_local: str | None = Field(default=None, max_length=512)
+    phone: str | None = Field(default=None, max_length=64)
+    email: str | None = Field(default=None, max_length=256)
+
+
+class Addressee(_Model):
+    role: AddresseeRole
+    name: str = Field(min_length=1, max_length=256)
+    id: str | None = Field(default=None, max_length=64)
+    address: str | None = Field(default=None, max_length=512)
+    country: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
+    email: str | None = Field(default=None, max_length=256)
+
+
+class PartyRef(_Model):
+    id: str | None = Field(default=None, max_length=64)
+    name: str = Field(min_length=1, max_length=256)
+    country: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
+    address: str | None = Field(default=None, max_length=512)
+
+
+class RightRef(_Model):
+    """A recorded right, with its mark and recordation id in Latin and (where recorded) Chinese form."""
+
+    recordation_id: str = Field(min_length=1, max_length=64)
+    recordation_id_zh: str | None = Field(default=None, max_length=64)
+    right_type: Literal["trademark", "copyright", "patent"] = "trademark"
+    mark: str = Field(min_length=1, max_length=256)
+    mark_zh: str | None = Field(default=None, max_length=256)
+    registration_number: str | None = Field(default=None, max_length=64)
+    holder_name: str | None = Field(default=None, max_length=256)
+    holder_name_zh: str | None = Field(default=None, max_length=256)
+
+
+class GoodsLine(_Model):
+    line_no: int = Field(ge=1)
+    hs_code: str = Field(pattern=r"^[0-9]{4,10}$")
+    description: str = Field(min_length=1, max_length=1024)
+    brand: str | None = Field(default=None, max_length=256)
+    quantity: Decimal = Field(gt=0)
+    unit: str = Field(min_length=1, max_length=16)
+    unit_value: Decimal | None = Field(default=None, ge=0)
+    value: Decimal = Field(ge=0)
+    currency: str = Currency
+    recordation_ids: list[str] = Field(default_factory=list)
+    origin_country: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
+    gross_weight_kg: Decimal | None = Field(default=None, ge=0)
+    outcome: str | None = Field(default=None, max_length=64,
+                                description="per-line decision where the law allows one (e.g. released, confiscated)")
+
+
+class CaseFacts(_Model):
+    case_id: str = Field(min_length=1, max_length=128)
+    declaration_id: str = Field(min_length=1, max_length=64)
+    declaration_revision: int | None = Field(default=None, ge=1)
+    mode: Literal["ex_officio", "application"] = "ex_officio"
+    direction: Literal["import", "export", "transit"] | None = None
+    transport_mode: str | None = Field(default=None, max_length=32)
+    declarant: PartyRef | None = None
+    consignor: PartyRef | None = None
+    consignee: PartyRef | None = None
+    importer: PartyRef | None = None  # US: importer of record (defaults to the consignee in documents)
+    manufacturer: PartyRef | None = None
+    origin_country: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
+    destination_country: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
+    port: str | None = Field(default=None, max_length=128, description="port of entry / exit")
+    rights: list[RightRef] = Field(min_length=1)
+    lines: list[GoodsLine] = Field(min_length=1)
+    goods_value: Money | None = None  # default: the sum of the lines
+    goods_value_local: Money | None = None  # in the jurisdiction's currency where it differs (CN: CNY)
+    application_id: str | None = Field(default=None, max_length=64)  # EU application for action
+    presented_on: date | None = None
+    suspended_on: date | None = None
+    detained_on: date | None = None
+
+    @model_validator(mode="after")
+    def _lines(self) -> "CaseFacts":
+        numbers = [line.line_no for line in self.lines]
+        if len(numbers) != len(set(numbers)):
+            raise ValueError("line_no values must be unique within a case")
+        return self
+
+    @property
+    def total_value(self) -> Money:
+        if self.goods_value is not None:
+            return self.goods_value
+        currencies = {line.currency for line in self.lines}
+        if len(currencies) != 1:
+            raise ValueError("goods lines in several currencies: give goods_value")
+        return Money(amount=sum((line.value for line in self.lines), Decimal(0)), currency=currencies.pop())
+
+
+class DocumentDeadline(_Model):
+    """A time limit as ``shared/rules`` computed it: the last day (local) and the instant it ends."""
+
+    name: str = Field(min_length=1, max_length=64)  # the rule pack's deadline name, e.g. holder_reply
+    due_date: date
+    due_at: datetime
+    amount: int | None = Field(default=None, ge=1)
+    unit: Literal["working_days", "calendar_days", "business_days"] = "working_days"
+    start: date | None = None
+    basis: str | None = Field(default=None, max_length=256)
+    provisional: bool = False  # the last day lies in a year the official calendar does not cover yet
+
+    @field_validator("due_at")
+    @classmethod
+    def _aware(cls, value: datetime) -> datetime:
+        if value.tzinfo is None:
+            raise ValueError("due_at must carry a time zone")
+        return value
+
+    @classmethod
+    def from_case_deadline(cls, deadline, *, provisional: bool = False) -> "DocumentDeadline":  # noqa: ANN001
+        """From a case ``shared.contracts.cases.Deadline``."""
+        unit = deadline.unit if deadline.unit in ("working_days", "calendar_days") else "working_days"
+        return cls(name=deadline.name, due_date=deadline.due_date, due_at=deadline.due_at,
+                   amount=deadline.working_days, unit=unit, start=deadline.start, basis=deadline.basis,
+                   provisional=provisional or bool(getattr(deadline, "provisional", False)))
+
+
+class GuaranteeFacts(_Model):
+    required: Money | None = None
+    posted: Money | None = None
+    form: Literal["cash_deposit", "bank_letter", "general_guarantee"] | None = None
+    reference: str | None = Field(default=None, max_length=128)
+    refusal_reason: str | None = Field(default=None, max_length=512)
+
+
+class PenaltyFacts(_Model):
+    fine: Money
+    tier: FineTierName | None = None
+    fine_min: Money | None = None
+    fine_max: Money | None = None
+    value_basis: Money | None = None  # goods value the fine is a share of (Penalty Regs Art. 64)
+    confiscation: bool = True
+    decision_number: str | None = Field(default=None, max_length=64)  # for a disposal notice: the penalty decision
+    payment_days: int = Field(default=15, ge=1)
+
+
+class CourtFacts(_Model):
+    court: str = Field(min_length=1, max_length=256)
+    reference: str | None = Field(default=None, max_length=128)
+    received_on: date | None = None
+
+
+class Cost(_Model):
+    kind: Literal["storage", "custody", "handling", "disposal", "destruction"]
+    amount: Money
+
+
+class DocumentData(_Model):
+    contract_version: int = DOCUMENTS_CONTRACT_VERSION
+    kind: DocumentKind
+    jurisdiction: DocumentJurisdiction
+    member_state: str = Field(default="DE", pattern=r"^[A-Z]{2}$")  # EU: the state whose customs act
+    number: str = Field(min_length=1, max_length=64)
+    issued_on: date
+    office: Office
+    addressee: Addressee
+    copies_to: list[Addressee] = Field(default_factory=list)
+    case: CaseFacts
+    deadlines: list[DocumentDeadline] = Field(default_factory=list)
+    guarantee: GuaranteeFacts | None = None
+    penalty: PenaltyFacts | None = None
+    release_reason: ReleaseReason | None = None
+    reason_text: str | None = Field(default=None, max_length=2000)
+    disposal_method: DisposalMethod | None = None
+    destruction_procedure: Literal["standard", "small_consignment"] | None = None
+    destruction_consent: Literal["agreed", "deemed"] | None = None
+    destroyed_on: date | None = None
+    disclosure_stage: DisclosureStage | None = None
+    reminder_for: str | None = Field(default=None, max_length=64)  # the deadline a reminder is about
+    retail_value: Money | None = None  # US: value of the goods if genuine (MSRP)
+    fine_cap: Money | None = None  # US 19 U.S.C. 1526(f)
+    seized_on: date | None = None
+    court: CourtFacts | None = None
+    police_threshold: Money | None = None
+    referral_value: Money | None = None  # all suspected goods of the consignment and consignor (may span holders)
+    costs: list[Cost] = Field(default_factory=list)
+    officer: str | None = Field(default=None, max_length=256)
+    reply_url: str | None = Field(default=None, max_length=512)
+    note: str | None = Field(default=None, max_length=4000)
+    timezone: str | None = None  # default: the jurisdiction's calendar time zone
+
+    def deadline(self, name: str) -> DocumentDeadline | None:
+        return next((d for d in self.deadlines if d.name == name), None)
