@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from deploy.local import stack as stack_mod  # noqa: E402
+from deploy.local import tokens as tokens_mod  # noqa: E402
 
 LINES = 10
 
@@ -55,9 +56,12 @@ async def main() -> None:
     profile = stack_mod.PROFILES["test"]
     sec = stack_mod.load_secrets(profile)
     url = {name: f"http://127.0.0.1:{port}" for name, port in profile.service_ports.items()}
-    officer = {"Authorization": f"Bearer {sec['OFFICER_API_TOKEN']}"}
-    holder = {"Authorization": f"Bearer {sec['DEMO_HOLDER_TOKEN']}"}
-    clearance = {"Authorization": f"Bearer {sec['INTAKE_API_TOKEN']}"}
+
+    def bearer(role: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {tokens_mod.token_for(profile, sec, role).access_token}"}
+
+    # the demo accounts: an officer of CN5300, a user of the NIKE holder RH-0001, a clearance system
+    officer, holder, clearance = bearer("officer"), bearer("rights_holder"), bearer("clearance_system")
     body = declaration(f"CN5300-BENCH-{uuid.uuid4().hex[:8].upper()}")
     async with httpx.AsyncClient(timeout=30) as http:
         r = await http.post(f"{url['intake']}/v1/declarations", json=body, headers=clearance)
