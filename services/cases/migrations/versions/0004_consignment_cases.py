@@ -1,15 +1,15 @@
 """consignment cases: the lines of each case; deadlines counted on a provisional calendar
 
-Revision ID: 0003_consignment_cases
-Revises: 0002_escalations
+Revision ID: 0004_consignment_cases
+Revises: 0003_case_scope
 """
 
 from alembic import op
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
-revision = "0003_consignment_cases"
-down_revision = "0002_escalations"
+revision = "0004_consignment_cases"
+down_revision = "0003_case_scope"
 branch_labels = None
 depends_on = None
 
