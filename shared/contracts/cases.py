@@ -54,7 +54,7 @@ TERMINAL_STATES: frozenset[str] = frozenset(
     {"released", "confiscated", "destroyed", "forfeited", "handed_to_court", "excluded"}
 )
 
-_PLAIN_HOLDER_ID = re.compile(r"^[A-Za-z0-9._-]{1,48}$")
+_PLAIN_HOLDER_ID = re.compile(r"^[A-Za-z]{1,16}-[0-9]{1,16}$")  # the registry's form, e.g. RH-0001
 
 
 def case_id_for(declaration_id: str, line_no: int) -> str:
@@ -65,15 +65,16 @@ def case_id_for(declaration_id: str, line_no: int) -> str:
 def consignment_case_id(declaration_id: str, holder_id: str) -> str:
     """Deterministic case (and workflow) id of the case of one declaration and one rights holder.
 
-    ``IPR-<declaration id>~<holder id>``, e.g. ``IPR-CN5300-2026-0000123~RH-0001``. A declaration id never
-    contains ``~`` (its pattern is ``[A-Za-z0-9][A-Za-z0-9._-]*``), so the id splits back unambiguously at the
-    first ``~``, and ``~`` needs no escaping in URLs. A holder id with other characters, or longer than 48, is
-    replaced by ``h`` and the first 16 hex digits of its SHA-256, keeping every id under 128 characters.
-    A redelivered or revised declaration reaches the same case; it never opens a second one.
+    ``IPR-<declaration id>-<holder id>``, e.g. ``IPR-CN5300-2026-0000123-RH-0001``, when the holder id has the
+    registry's form (letters, a dash, digits); any other holder id is written ``H`` and the first 12 hex digits
+    of its SHA-256 (``IPR-CN5300-2026-0000123-H3f1c0a9b2d4e``). The holder part then holds exactly one dash
+    (or none), so no two pairs of declaration and holder give the same id, none equals a per-line id
+    (``-L<line>``), and every id keeps to the characters of the platform's ids. A redelivered or revised
+    declaration reaches the same case; it never opens a second one.
     """
-    holder = holder_id if _PLAIN_HOLDER_ID.match(holder_id) else "h" + hashlib.sha256(
-        holder_id.encode()).hexdigest()[:16]
-    return f"IPR-{declaration_id}~{holder}"
+    holder = holder_id if _PLAIN_HOLDER_ID.match(holder_id) else "H" + hashlib.sha256(
+        holder_id.encode()).hexdigest()[:12]
+    return f"IPR-{declaration_id}-{holder}"
 
 
 DeadlineStatus = Literal["pending", "met", "lapsed", "cancelled"]

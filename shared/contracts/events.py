@@ -6,7 +6,7 @@ hold id) so one aggregate's events stay in order. Fields are only ever added, wi
 defaults; a breaking change makes a ``V2`` class and a ``.v2`` topic.
 
 Case ids changed meaning (fields unchanged): a case is now one declaration and one rights holder,
-``IPR-<declaration id>~<holder id>`` (``shared.contracts.cases.consignment_case_id``), covering
+``IPR-<declaration id>-<holder id>`` (``shared.contracts.cases.consignment_case_id``), covering
 several lines; cases opened before keep their per-line ids ``IPR-<declaration id>-L<line>``.
 ``HoldEventV1`` and ``CaseEventV1`` therefore name their lines (``line_nos``, ``lines``); their
 ``line_no`` is the first line, as before for one-line cases.

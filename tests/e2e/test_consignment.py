@@ -31,7 +31,7 @@ async def test_a_three_line_consignment_is_one_case_then_revised_and_decided_per
     body = example_declaration(declaration_id=did, lines=[shoes(1, 500), shoes(2, 300), shoes(3, 200)])
     accepted = await http.post(f"{stack.url('intake')}/v1/declarations", json=body, headers=stack.auth("clearance"))
     assert accepted.status_code == 202, accepted.text
-    nike_id, adidas_id = f"IPR-{did}~RH-0001", f"IPR-{did}~RH-0002"
+    nike_id, adidas_id = f"IPR-{did}-RH-0001", f"IPR-{did}-RH-0002"
 
     # one case for the three lines, one guarantee on the consignment: 1,000 pairs x USD 4.20 = RMB 29,820 -> 50%
     case = await case_in_state(http, stack, nike_id, "suspended")

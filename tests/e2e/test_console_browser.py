@@ -24,7 +24,7 @@ async def test_officer_sees_the_case_and_records_the_determination(http, stack) 
     body = example_declaration(declaration_id=unique_id("CN5300-UI"))
     assert (await http.post(f"{stack.url('intake')}/v1/declarations", json=body,
                             headers=stack.auth("clearance"))).status_code == 202
-    case_id = f"IPR-{body['declaration_id']}~RH-0001"
+    case_id = f"IPR-{body['declaration_id']}-RH-0001"
 
     await case_in_state(http, stack, case_id, "suspended")
     notice = (await http.get(f"{stack.url('notify')}/v1/notices?case_id={case_id}", headers=stack.auth("holder"))).json()[0]

@@ -62,7 +62,7 @@ async def _declare(http, stack, **changes) -> dict:  # noqa: ANN001, ANN003
 
 async def test_officer_opens_a_case_by_hand_and_holders_apply_only_for_their_rights(http, stack) -> None:
     body = await _declare(http, stack)
-    case_id = f"IPR-{body['declaration_id']}~RH-0001"
+    case_id = f"IPR-{body['declaration_id']}-RH-0001"
     suspended = await case_in_state(http, stack, case_id, "suspended")  # risk opened it for line 1 (NIKE)
     assert [ln["line_no"] for ln in suspended["lines"]] == [1]
     # line 2 (plain handbags) is green; an officer who has grounds adds it ex officio: it joins the holder's case
@@ -80,7 +80,7 @@ async def test_officer_opens_a_case_by_hand_and_holders_apply_only_for_their_rig
     case = await eventually(both_lines, what="line 2 in the case, the guarantee following it")
     assert case["procedure"] == "cn_ex_officio" and case["rule_pack_version"].startswith("CN-")
     joined = next(h for h in case["history"] if h["event"] == "line_joined")
-    assert joined["detail"]["source"] == "officer" and joined["detail"]["by"] == "officer"
+    assert joined["detail"]["source"] == "officer" and joined["detail"]["by"] == "Wang Wei (wang.wei)"
     # one guarantee on both lines: USD 2,100 + 620 = USD 2,720 = RMB 19,312 (below 20,000: the whole value)
     assert case["required_guarantee"] == "19312.00"
     again = await http.post(f"{stack.url('cases')}/v1/cases", headers=stack.auth("officer"), json={
@@ -104,7 +104,7 @@ async def test_officer_opens_a_case_by_hand_and_holders_apply_only_for_their_rig
         "declaration_id": other["declaration_id"], "line_no": 2, "recordation_id": "CN-T-2019-004211",
         "mode": "application", "evidence": "test purchase report TP-2026-118"})
     assert applied.status_code == 201, applied.text
-    assert applied.json()["case_id"] == f"IPR-{other['declaration_id']}~RH-0001"
+    assert applied.json()["case_id"] == f"IPR-{other['declaration_id']}-RH-0001"
     app_case = await case_in_state(http, stack, applied.json()["case_id"], "suspended", who="holder")
     assert app_case["procedure"] == "cn_application"
     assert app_case["required_guarantee"] == "4402.00"  # 200 x USD 3.10 = USD 620 = RMB 4,402: the full value
@@ -128,7 +128,7 @@ async def test_us_shipment_is_detained_and_forfeited_on_the_running_system(http,
         genuine_unit_value=[{"hs_prefix": "6404", "min": 90.0, "currency": "USD"}]))
     body = await _declare(http, stack, jurisdiction="US", customs_office="US2704", direction="import",
                           destination_country="US")
-    case_id = f"IPR-{body['declaration_id']}~RH-0001"
+    case_id = f"IPR-{body['declaration_id']}-RH-0001"
     case = await case_in_state(http, stack, case_id, "detained", who="officer_us")  # an officer of US2704
     assert case["procedure"] == "us_detention"
     assert {d["name"] for d in case["deadlines"]} >= {"detention_notice", "importer_response", "detention_period"}
@@ -172,7 +172,7 @@ async def test_eu_holder_confirms_and_declarant_agrees_goods_destroyed(http, sta
         holder={"id": "RH-0001", "name": "Nike Innovate C.V.", "contact_email": "brand-protection@example.com"}))
     body = await _declare(http, stack, jurisdiction="EU", customs_office="DE004851", direction="import",
                           destination_country="DE", currency="EUR")
-    case_id = f"IPR-{body['declaration_id']}~RH-0001"
+    case_id = f"IPR-{body['declaration_id']}-RH-0001"
     case = await case_in_state(http, stack, case_id, "detained", who="holder")
     assert case["procedure"] == "eu_application"
     window = next(d for d in case["deadlines"] if d["name"] == "confirm_and_agree")
@@ -199,7 +199,7 @@ async def test_publishing_a_calendar_re_times_the_running_case_and_clears_its_pr
     from shared.temporal import connect
 
     body = await _declare(http, stack)
-    case_id = f"IPR-{body['declaration_id']}~RH-0001"
+    case_id = f"IPR-{body['declaration_id']}-RH-0001"
     case = await case_in_state(http, stack, case_id, "suspended")
     notice = (await http.get(f"{stack.url('notify')}/v1/notices?case_id={case_id}", headers=stack.auth("holder"))).json()
     await http.post(f"{stack.url('notify')}/v1/notices/{notice[0]['notice_id']}/reply", headers=stack.auth("holder"),

@@ -7,6 +7,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from services.risk.service import plan_revision
 from shared.case_opening import genuine_unit_value, lines_revision
@@ -17,16 +19,27 @@ D = Decimal
 NIKE, ADI = recordation(), recordation(**ADIDAS)
 
 
-def test_consignment_case_ids_are_deterministic_and_split_back_unambiguously() -> None:
-    assert consignment_case_id("CN5300-2026-0000123", "RH-0001") == "IPR-CN5300-2026-0000123~RH-0001"
-    # a declaration id never contains "~": the first "~" separates declaration and holder
-    a = consignment_case_id("A-B", "C")
-    b = consignment_case_id("A", "B-C")
-    assert a != b and a.split("~", 1) == ["IPR-A-B", "C"]
+def test_consignment_case_ids_are_deterministic_and_never_shared() -> None:
+    assert consignment_case_id("CN5300-2026-0000123", "RH-0001") == "IPR-CN5300-2026-0000123-RH-0001"
+    # a holder id not in the registry's form is hashed: its part then has no dash
     odd = consignment_case_id("D" * 64, "Nike Innovate C.V. / Beaverton, Oregon")
-    assert odd.startswith("IPR-" + "D" * 64 + "~h") and len(odd) <= 128 and " " not in odd
-    assert consignment_case_id("D" * 64, "X" * 64) != consignment_case_id("D" * 64, "X" * 63 + "Y")
+    assert odd.startswith("IPR-" + "D" * 64 + "-H") and len(odd) == 4 + 64 + 14 and " " not in odd
+    assert consignment_case_id("D-1", "0001") != consignment_case_id("D", "1-0001")
+    # declaration "A-RH" with holder "0001" is not declaration "A" with holder "RH-0001"
+    assert consignment_case_id("A-RH", "0001") != consignment_case_id("A", "RH-0001")
+    assert consignment_case_id("A", "L1") != case_id_for("A", 1)  # never a per-line id
+    assert consignment_case_id("D", "X" * 64) != consignment_case_id("D", "X" * 63 + "Y")
     assert case_id_for("D-1", 3) == "IPR-D-1-L3"  # per-line cases keep their ids
+
+
+@settings(max_examples=300, deadline=None)
+@given(d1=st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._-]{0,12}", fullmatch=True),
+       d2=st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._-]{0,12}", fullmatch=True),
+       h1=st.one_of(st.from_regex(r"[A-Za-z]{1,3}-[0-9]{1,4}", fullmatch=True), st.text(min_size=1, max_size=8)),
+       h2=st.one_of(st.from_regex(r"[A-Za-z]{1,3}-[0-9]{1,4}", fullmatch=True), st.text(min_size=1, max_size=8)))
+def test_property_two_different_pairs_never_share_a_case_id(d1: str, d2: str, h1: str, h2: str) -> None:
+    if (d1, h1) != (d2, h2):
+        assert consignment_case_id(d1, h1) != consignment_case_id(d2, h2)
 
 
 def test_one_case_per_holder_with_its_lines_and_the_consignment_facts() -> None:
@@ -34,7 +47,7 @@ def test_one_case_per_holder_with_its_lines_and_the_consignment_facts() -> None:
                         shoe_line(3, quantity="10"), shoe_line(4, quantity="7", brand=None)])
     nike, adidas = consignment_cases(decl, {3: NIKE, 1: NIKE, 2: ADI})
     assert [ln.line_no for ln in nike.lines] == [1, 3] and [ln.line_no for ln in adidas.lines] == [2]
-    assert nike.case_id.endswith("~RH-0001") and adidas.holder.id == "RH-0002"
+    assert nike.case_id.endswith("-RH-0001") and adidas.holder.id == "RH-0002"
     # the case's totals are its own lines'; each line keeps its own quantity, value and right
     assert nike.goods_value == D("462.00") and nike.quantity == D("110")
     assert [ln.goods_value for ln in nike.lines] == [D("420.00"), D("42.00")]

@@ -117,7 +117,7 @@ async def test_two_holders_in_one_declaration_are_two_cases(harness) -> None:
     decl = declaration(cny_lines("6000", "7000", "8000"), currency="CNY",
                        declaration_id=f"CN5300-H{uuid.uuid4().hex[:6]}")
     cases = consignment_cases(decl, {1: NIKE, 2: ADIDAS_REC, 3: NIKE})
-    assert [c.case_id for c in cases] == [f"IPR-{decl.declaration_id}~RH-0001", f"IPR-{decl.declaration_id}~RH-0002"]
+    assert [c.case_id for c in cases] == [f"IPR-{decl.declaration_id}-RH-0001", f"IPR-{decl.declaration_id}-RH-0002"]
     nike, adidas = [await wait_state(await start(env, queue, c), "suspended") for c in cases]
     assert [ln.line_no for ln in nike.lines] == [1, 3] and nike.required_guarantee == D("14000.00")
     assert [ln.line_no for ln in adidas.lines] == [2] and adidas.required_guarantee == D("7000.00")
@@ -282,7 +282,7 @@ async def test_a_line_moving_into_a_running_case_names_where_it_came_from(harnes
     await wait_state(handle, "suspended")
     second = declaration(cny_lines("6000", "6000"), currency="CNY", declaration_id=did, revision=2)
     (adidas2,) = consignment_cases(second, {1: ADIDAS_REC, 2: ADIDAS_REC})
-    nike_id = f"IPR-{did}~RH-0001"
+    nike_id = f"IPR-{did}-RH-0001"
     await handle.signal(SIGNAL_LINES, lines_revision(adidas2, line_cases={1: adidas2.case_id, 2: adidas2.case_id},
                                                      previous_line_cases={1: nike_id, 2: adidas.case_id}))
     for _ in range(200):
