@@ -10,7 +10,7 @@ STACK := $(PY) -m deploy.local.stack
 export PYTHONPATH := $(CURDIR)
 
 .PHONY: help deps deps-test venv up down restart status logs test test-unit test-workflows test-integration test-e2e \
-        clean contracts token bench bench-risk bench-consignment publish-calendar
+        fuzz fuzz-workflows clean contracts token bench bench-risk bench-consignment publish-calendar
 
 help: ## Show the targets
 	@grep -E '^[a-zA-Z0-9_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-18s %s\n", $$1, $$2}'
@@ -59,11 +59,20 @@ test-unit: deps-test venv ## Pure unit tests (documents need the CJK font and po
 test-workflows: venv ## Case workflow under Temporal's time-skipping test server
 	@$(PY) -m pytest tests/workflows
 
+fuzz-workflows: venv ## Property test of the case workflow with many cases (WORKFLOW_FUZZ_EXAMPLES, default 300); prints figures
+	@WORKFLOW_FUZZ_EXAMPLES=$${WORKFLOW_FUZZ_EXAMPLES:-300} $(PY) -m pytest tests/workflows/test_case_properties.py \
+		-q -s -p no:cacheprovider -o timeout=7200
+
 test-integration: deps venv ## Services against real PostgreSQL, broker and Temporal
 	@$(PY) -m pytest tests/integration
 
 test-e2e: deps-test venv ## A declaration through the whole running system
 	@$(PY) -m pytest tests/e2e
+
+FUZZ_EXAMPLES ?= 200
+
+fuzz: deps venv ## Schemathesis against all seven services with more examples (FUZZ_EXAMPLES per operation, 200)
+	@IPR_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) IPR_FUZZ_RANDOM=1 $(PY) -m pytest tests/fuzz
 
 bench: bench-risk ## Run every benchmark (prints figures; not a test)
 

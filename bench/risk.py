@@ -56,10 +56,11 @@ def matcher_phase(sizes: list[int], n_lines: int, rounds: int = 5) -> dict[tuple
     scoring = Scoring()
     on_date = synth.TODAY
     all_recs = [RecordationV1.model_validate(r) for r in recs_raw]
-    indexes = {}
+    indexes, builds = {}, {}
     for size in sizes:
         t0 = time.perf_counter()
         indexes[size] = RegistryIndex.build(all_recs[:size])
+        builds[size] = time.perf_counter() - t0
         jur = indexes[size].by_jurisdiction["CN"]
         say(f"  built index of {size:>7,} marks in {time.perf_counter() - t0:5.1f}s ({indexes[size].terms:,} terms, "
             f"{len(jur.unspaced):,} Chinese, {len(jur.fuzzy):,} deletion keys, {len(jur.sounds):,} pinyin keys, "
@@ -104,7 +105,58 @@ def matcher_phase(sizes: list[int], n_lines: int, rounds: int = 5) -> dict[tuple
                 f"warm, {quiet[size]:6.1f} µs/line for the {len(no_hit):,} lines without a hit; "
                 f"{hits[size] / len(pairs):.3f} hits/line ({len(pairs):,} lines, best of {rounds} rounds)")
             out[(script, size)] = (cold[size], warm[size], quiet[size], hits[size] / len(pairs))
+    out["updates"] = update_phase(indexes, all_recs, builds)
     gc.unfreeze()
+    return out
+
+
+def update_phase(indexes: dict, all_recs: list, builds: dict) -> dict[int, dict]:
+    """A change to one recordation taken into a live index as the service does it (``take_in``): a Latin alias
+    added, a Chinese mark added (the automaton rebuilt in a thread), the recordation revoked; wall time until
+    it is in force and the longest the event loop waited meanwhile, against rebuilding the index."""
+    from services.risk.service import take_in
+
+    rng = random.Random(17)
+    out = {}
+
+    async def timed(index, changed, removed) -> tuple[float, float]:  # noqa: ANN001
+        longest, stop = 0.0, False
+
+        async def tick() -> None:
+            nonlocal longest
+            last = time.perf_counter()
+            while not stop:
+                await asyncio.sleep(0.0005)
+                now = time.perf_counter()
+                longest = max(longest, now - last - 0.0005)
+                last = now
+
+        ticker = asyncio.create_task(tick())
+        await asyncio.sleep(0.002)
+        t0 = time.perf_counter()
+        await take_in(index, changed, removed)
+        took = time.perf_counter() - t0
+        stop = True
+        await ticker
+        return took * 1000, longest * 1000
+
+    for size, index in indexes.items():
+        rec = all_recs[size // 2]
+        zh = synth.zh_mark(rng) + synth.zh_mark(rng)[:1]
+        best: dict[str, tuple[float, float]] = {}
+        for _ in range(3):
+            for what, changed, removed in (
+                    ("latin", [rec.model_copy(update={"aliases": [*rec.aliases, f"{rec.title} PRO"]})], []),
+                    ("chinese", [rec.model_copy(update={"aliases": [*rec.aliases, zh]})], []),
+                    ("revoke", [], [rec.recordation_id])):
+                took, stall = asyncio.run(timed(index, changed, removed))
+                prev = best.get(what)
+                best[what] = (min(took, prev[0]), min(stall, prev[1])) if prev else (took, stall)
+                asyncio.run(timed(index, [rec], []))  # back as it was
+        out[size] = {**best, "rebuild_s": builds[size]}
+        say(f"  change taken in, {size:>7,} marks: Latin alias {best['latin'][0]:6.1f} ms, Chinese mark "
+            f"{best['chinese'][0]:6.1f} ms, revoked {best['revoke'][0]:6.1f} ms; longest event-loop wait "
+            f"{max(v[1] for v in best.values()):5.1f} ms (rebuilding the index: {builds[size]:.1f} s)")
     return out
 
 
@@ -463,6 +515,7 @@ def main() -> None:
     say("")
     say("== results ==")
     if matcher:
+        updates = matcher.pop("updates", {})
         sizes = sorted({size for _, size in matcher})
         say(f"{'matcher µs/line':<17}{'marks':>9} {'cold':>14} {'warm':>14} {'no-hit lines':>16}  hits/line")
         for script in SCRIPTS:
@@ -478,6 +531,13 @@ def main() -> None:
                 spreads.append(f"{name} {max(vals) / min(vals) - 1:+.0%}")
             say(f"matcher spread {sizes[0]:,} -> {sizes[-1]:,} marks, {script} lines: {', '.join(spreads)} "
                 f"(target within ±20%)")
+        if updates:
+            say(f"{'change taken in':<17}{'marks':>9} {'Latin alias':>12} {'Chinese mark':>13} {'revoked':>9} "
+                f"{'loop wait':>10} {'full rebuild':>13}")
+            for size in sorted(updates):
+                u = updates[size]
+                say(f"  {'':<15}{size:>9,} {u['latin'][0]:9.1f} ms {u['chinese'][0]:10.1f} ms {u['revoke'][0]:6.1f} ms "
+                    f"{max(u[k][1] for k in ('latin', 'chinese', 'revoke')):7.1f} ms {u['rebuild_s']:11.1f} s")
     if pipe:
         say(f"throughput with {pipe['marks']:,} marks: {pipe['pipe_lines_s']:,.0f} lines/s "
             f"({pipe['pipe_decls_s']:,.0f} declarations/s; {pipe['pipe_decls_done']:,}/{pipe['backlog_decls']:,} "

@@ -23,6 +23,7 @@ from temporalio.client import Client
 from temporalio.common import SearchAttributeKey, SearchAttributePair, TypedSearchAttributes, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
+from shared.contracts.bounds import in_money_range
 from shared.contracts.cases import (
     CASE_TASK_QUEUE,
     CASE_WORKFLOW_TYPE,
@@ -34,6 +35,7 @@ from shared.contracts.cases import (
     LineHit,
     LinesRevision,
     PartyRef,
+    chinese_marks,
     consignment_case_id,
 )
 from shared.contracts.declaration import DeclarationLine, DeclarationV1
@@ -94,6 +96,14 @@ def case_line(declaration: DeclarationV1, s: SuspectedLine, rates: dict[str, Dec
     )
 
 
+def _total_cny(values: list[Decimal | None]) -> Decimal | None:
+    """The RMB value of the case's lines; unknown when a line's is, or when the sum lies beyond one amount."""
+    if any(v is None for v in values):
+        return None
+    total = sum(values, Decimal("0.00"))  # type: ignore[arg-type]
+    return total if in_money_range(total) else None
+
+
 def build_cases(declaration: DeclarationV1, suspected: list[SuspectedLine], *, rates: dict[str, Decimal],
                 opened_at: datetime, repeat_infringer: bool = False,
                 mode: Literal["ex_officio", "application"] = "ex_officio", opened_by: str | None = None,
@@ -128,11 +138,12 @@ def build_cases(declaration: DeclarationV1, suspected: list[SuspectedLine], *, r
             hs_code=first.hs_code, description=description[:1024], brand=first.brand,
             quantity=sum((ln.quantity for ln in lines), Decimal(0)), unit=first.unit, unit_value=first.unit_value,
             currency=declaration.currency, goods_value=total,
-            goods_value_cny=None if any(v is None for v in totals_cny) else sum(totals_cny, Decimal("0.00")),  # type: ignore[arg-type]
+            goods_value_cny=_total_cny(totals_cny),
             consignor=PartyRef(**declaration.consignor.model_dump()),
             consignee=PartyRef(**declaration.consignee.model_dump()),
             declarant=PartyRef(**declaration.declarant.model_dump()),
             recordation_id=first.recordation_id, right_type=first.right_type, mark=first.mark,
+            marks_zh=chinese_marks(rec.title, rec.aliases),
             holder=HolderRef(id=rec.holder.id, name=rec.holder.name, contact_email=str(rec.holder.contact_email),
                              webhook_url=str(rec.holder.webhook_url) if rec.holder.webhook_url else None),
             score=max(ln.score for ln in lines),

@@ -8,6 +8,8 @@ from decimal import Decimal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings
 
+from shared.contracts.bounds import in_money_range
+
 DEFAULT_RATES_TO_CNY = {"CNY": Decimal(1), "USD": Decimal("7.10"), "EUR": Decimal("7.75"), "HKD": Decimal("0.91"),
                         "GBP": Decimal("9.00"), "JPY": Decimal("0.047")}
 
@@ -25,6 +27,11 @@ class FxSettings(BaseSettings):
 
 
 def to_cny(amount: Decimal, currency: str, rates: dict[str, Decimal]) -> Decimal | None:
-    """``amount`` in RMB, or None when no rate is configured for ``currency``."""
+    """``amount`` in RMB, or None when no rate is configured for ``currency`` or the converted amount
+    lies beyond the money bounds (``shared.contracts.bounds.MONEY_MAX``): an RMB value is then not known,
+    as for a currency without a rate, and no guarantee tier is derived from it."""
     rate = rates.get(currency)
-    return None if rate is None else (amount * rate).quantize(Decimal("0.01"))
+    if rate is None:
+        return None
+    converted = (amount * rate).quantize(Decimal("0.01"))
+    return converted if in_money_range(converted) else None

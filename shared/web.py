@@ -6,6 +6,7 @@ status, so clearance systems and the console can act on the machine-readable cod
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from pathlib import Path
@@ -22,6 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.auth import Authenticator
+from shared.contracts.bounds import unstorable_text
 
 log = logging.getLogger(__name__)
 
@@ -164,6 +166,24 @@ def create_app(
     async def _on_unexpected(_: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error")
         return JSONResponse(error_body("internal_error", "unexpected server error"), status_code=500)
+
+    @app.middleware("http")
+    async def _storable_text(request: Request, call_next):  # noqa: ANN001, ANN202
+        # A NUL or an unpaired surrogate can only arrive as a \u escape; no column or message can hold it.
+        if request.method in ("POST", "PUT", "PATCH"):
+            raw = await request.body()
+            if b"\\u" in raw:
+                try:
+                    found = unstorable_text(json.loads(raw))
+                except ValueError:
+                    found = []  # not JSON: the route answers that itself
+                if found:
+                    details = [{"loc": ["body", *loc], "type": "unstorable_text",
+                                "msg": "text must not contain NUL characters or unpaired surrogates"}
+                               for loc in found[:20]]
+                    return JSONResponse(error_body("schema_violation", "request does not match the contract",
+                                                   details), status_code=422)
+        return await call_next(request)
 
     @app.middleware("http")
     async def _json_only(request: Request, call_next):  # noqa: ANN001, ANN202

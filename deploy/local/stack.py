@@ -201,6 +201,7 @@ def service_env(profile: Profile, sec: dict[str, str], service: str | None) -> d
             "WEBHOOK_ALLOWED_HOSTS": "127.0.0.1,localhost,::1",
             "TEMPORAL_UI_URL": f"http://127.0.0.1:{profile.temporal_ui_port}" if profile.temporal_ui else "",
             "WORKER_METRICS_PORT": str(profile.worker_metrics_port),
+            "CASE_SWEEP_INTERVAL_S": "2" if profile.name == "test" else "30",
             "OIDC_ISSUER": issuer_url(profile),
             "OIDC_AUDIENCE": AUDIENCE,
         }

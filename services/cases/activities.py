@@ -12,7 +12,7 @@ from typing import TypeVar
 
 import httpx
 from pydantic import BaseModel
-from sqlalchemy import update
+from sqlalchemy import case, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
@@ -20,7 +20,9 @@ from temporalio.exceptions import ApplicationError
 
 from services.cases.models import Case, CaseEvent, Escalation, ProvisionalDeadline
 from shared.contracts.cases import (
+    TERMINAL_STATES,
     CaseEventRecord,
+    CaseState,
     RulesRequest,
     RuleSnapshot,
     DispositionRequest,
@@ -48,21 +50,40 @@ from shared.kafka import publish
 from shared.service_auth import TokenUnavailable
 from shared.rules.calendar import calendar_data
 from shared.rules.pack import rule_pack
+from shared.urls import service_url
 
 T = TypeVar("T", bound=BaseModel)
 
 
 async def _track_escalation(session: AsyncSession, r: CaseEventRecord) -> None:
-    """Keep the supervisors' list of escalated deadlines in step with the case history."""
+    """Keep the supervisors' list of escalations in step with the case history: deadlines about to lapse,
+    steps a service refused (an officer's task until resolved by hand) and steps that keep failing."""
     if r.event == "deadline_escalated":
         await session.execute(insert(Escalation).values(
             case_id=r.case_id, deadline=r.detail["name"], due_at=datetime.fromisoformat(r.detail["due_at"]),
-            state=r.state, escalated_at=r.at,
+            state=r.state, escalated_at=r.at, kind="deadline",
         ).on_conflict_do_nothing(index_elements=["case_id", "deadline", "due_at"]))
     elif r.event in ("deadline_met", "deadline_lapsed", "deadline_cancelled"):
         await session.execute(update(Escalation).where(
-            Escalation.case_id == r.case_id, Escalation.deadline == r.detail.get("name"),
+            Escalation.case_id == r.case_id, Escalation.kind == "deadline", Escalation.deadline == r.detail.get("name"),
             Escalation.resolved_at.is_(None)).values(resolved_at=r.at, resolution=r.event.removeprefix("deadline_")))
+    elif r.event in ("step_refused", "step_delayed"):
+        reason = r.detail.get("reason") or r.detail.get("why") or ""
+        task = r.detail.get("task")
+        await session.execute(insert(Escalation).values(
+            case_id=r.case_id, deadline=str(r.detail.get("step", "?"))[:64], due_at=r.at, state=r.state,
+            escalated_at=r.at, kind=r.event, reason=(f"{reason}; task: {task}" if task else reason)[:1000],
+        ).on_conflict_do_nothing(index_elements=["case_id", "deadline", "due_at"]))
+    elif r.event == "step_recovered":
+        await session.execute(update(Escalation).where(
+            Escalation.case_id == r.case_id, Escalation.kind == "step_delayed",
+            Escalation.deadline == str(r.detail.get("step", "?"))[:64], Escalation.resolved_at.is_(None),
+        ).values(resolved_at=r.at, resolution="recovered", resolved_by="case workflow"))
+
+
+def _next_due(snapshot: CaseState) -> datetime | None:
+    pending = [d.due_at for d in snapshot.deadlines if d.status == "pending"]
+    return min(pending) if pending else None
 
 
 async def _track_provisional(session: AsyncSession, r: CaseEventRecord) -> None:
@@ -115,28 +136,31 @@ class CaseActivities:
 
     @activity.defn(name="place_hold")
     async def place_hold(self, request: PlaceHoldRequest) -> HoldResult:
-        return await self._post(f"{self.settings.holds_url}/v1/holds", request, HoldResult)
+        return await self._post(service_url(self.settings.holds_url, "v1", "holds"), request, HoldResult)
 
     @activity.defn(name="hold_action")
     async def hold_action(self, request: HoldActionRequest) -> HoldResult:
-        return await self._post(f"{self.settings.holds_url}/v1/holds/{request.hold_id}/actions", request, HoldResult)
+        return await self._post(service_url(self.settings.holds_url, "v1", "holds", request.hold_id, "actions"),
+                                request, HoldResult)
 
     @activity.defn(name="send_notice")
     async def send_notice(self, request: NoticeRequest) -> NoticeResult:
-        return await self._post(f"{self.settings.notify_url}/v1/notices", request, NoticeResult)
+        return await self._post(service_url(self.settings.notify_url, "v1", "notices"), request, NoticeResult)
 
     @activity.defn(name="record_disposition")
     async def record_disposition(self, request: DispositionRequest) -> DispositionResult:
-        return await self._post(f"{self.settings.disposal_url}/v1/dispositions", request, DispositionResult)
+        return await self._post(service_url(self.settings.disposal_url, "v1", "dispositions"), request,
+                                DispositionResult)
 
     @activity.defn(name="hold_guarantee")
     async def hold_guarantee(self, request: HoldGuaranteeRequest) -> HoldGuaranteeResult:
-        return await self._post(f"{self.settings.guarantees_url}/v1/case-guarantees", request, HoldGuaranteeResult)
+        return await self._post(service_url(self.settings.guarantees_url, "v1", "case-guarantees"), request,
+                                HoldGuaranteeResult)
 
     @activity.defn(name="settle_guarantee")
     async def settle_guarantee(self, request: SettleGuaranteeRequest) -> SettleGuaranteeResult:
-        return await self._post(f"{self.settings.guarantees_url}/v1/case-guarantees/{request.case_id}/settle",
-                                request, SettleGuaranteeResult)
+        url = service_url(self.settings.guarantees_url, "v1", "case-guarantees", request.case_id, "settle")
+        return await self._post(url, request, SettleGuaranteeResult)
 
     @activity.defn(name="record_case_events")
     async def record_case_events(self, records: list[CaseEventRecord]) -> None:
@@ -156,16 +180,22 @@ class CaseActivities:
             value = sum((ln.goods_value for ln in held), Decimal("0.00")) if held else c.goods_value
             scope = {"customs_office": c.customs_office, "declarant_id": c.declarant.id if c.declarant else None,
                      "consignor_id": c.consignor.id, "consignee_id": c.consignee.id}
-            await session.execute(insert(Case).values(
-                case_id=c.case_id, state=last.state, jurisdiction=c.jurisdiction, declaration_id=c.declaration_id,
-                line_no=c.line_no, line_nos=line_nos, holder_id=c.holder.id, holder_name=c.holder.name,
-                recordation_id=c.recordation_id, mark=c.mark, description=c.description[:1024], goods_value=value,
-                currency=c.currency, last_seq=last.seq, opened_at=records[0].at if records[0].seq == 1 else last.at,
-                updated_at=last.at, **scope,
-            ).on_conflict_do_update(
+            snap = next((r.snapshot for r in reversed(records) if r.snapshot is not None), None)
+            latest: dict = {"last_seq": last.seq, "updated_at": last.at, "line_nos": line_nos, "goods_value": value,
+                            "closed_at": last.at if last.state in TERMINAL_STATES else None, **scope}
+            if snap is not None:
+                latest |= {"snapshot": snap.model_dump(mode="json", exclude={"history"}), "next_due_at": _next_due(snap)}
+            stmt = insert(Case).values(
+                case_id=c.case_id, state=last.state, jurisdiction=c.jurisdiction, declaration_id=c.declaration_id[:64],
+                line_no=c.line_no, holder_id=c.holder.id[:64], holder_name=c.holder.name[:256],
+                recordation_id=c.recordation_id[:64], mark=c.mark[:256], description=c.description[:1024],
+                currency=c.currency[:3], opened_at=records[0].at if records[0].seq == 1 else last.at, **latest,
+            )
+            await session.execute(stmt.on_conflict_do_update(
                 index_elements=["case_id"],
-                set_={"state": last.state, "last_seq": last.seq, "updated_at": last.at, "line_nos": line_nos,
-                      "goods_value": value, **scope},
+                # a case shown as failed stays so until it is repaired (a late flush does not hide the failure)
+                set_={"state": case((Case.state == "failed", Case.state), else_=stmt.excluded.state),
+                      **{k: getattr(stmt.excluded, k) for k in latest}},
                 where=Case.last_seq < last.seq,
             ))
         if self.producer is not None:

@@ -1,22 +1,31 @@
-"""HTTP routes of the cases service: case status from the workflow, officers' instructions as signals."""
+"""HTTP routes of the cases service: cases from the read model (live ones from their workflow), officers'
+instructions as signals, repair of a failed case, escalations.
+
+A case is served from the cases database, which outlives its workflow; while the case runs, its
+workflow's query answers (it also holds entries not yet written). An instruction to a case whose
+workflow has failed or was terminated answers 409 ``case_failed``; to a closed case 409
+``case_closed``; Temporal unreachable answers 503, never 500.
+"""
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.service import RPCError, RPCStatusCode
 
-from services.cases.models import Case, Escalation
+from services.cases.failures import FAILED_STATUSES, RepairError, failure_of, mark_failed, now_utc, repair
+from services.cases.models import Case, Escalation, Intervention
 from shared.auth import Principal, require, require_office
 from services.cases.opening import OpenCaseRequest, build_case
 from shared.case_opening import lines_revision, start_case
+from shared.contracts.bounds import CaseId, DeclarationId, Money
+from services.cases.records import is_open, live_view, stored_view
 from shared.contracts.cases import (
     QUERY_STATE,
     SIGNAL_COURT_NOTICE,
@@ -29,6 +38,7 @@ from shared.contracts.cases import (
     TERMINAL_STATES,
     ActorRef,
     CaseState,
+    CaseStateName,
     CourtAction,
     CourtNotice,
     Determination,
@@ -54,23 +64,78 @@ def _not_found(case_id: str) -> HTTPException:
     return HTTPException(404, detail={"code": "case_not_found", "message": f"no case {case_id}"})
 
 
-async def _state(request: Request, case_id: str) -> tuple[WorkflowHandle, CaseState]:
+def _failed(row: Case) -> HTTPException:
+    failure = row.failure or {}
+    return HTTPException(409, detail={
+        "code": "case_failed",
+        "message": f"the case workflow has {failure.get('status', 'failed')} ({failure.get('reason', 'no reason')}); "
+                   f"a supervisor repairs it with POST /v1/cases/{row.case_id}/repair",
+        "details": {"failure": failure}})
+
+
+def _closed(case_id: str, state: str) -> HTTPException:
+    return HTTPException(409, detail={"code": "case_closed", "message": f"case {case_id} is closed ({state})"})
+
+
+def _unavailable(exc: RPCError) -> HTTPException:
+    return HTTPException(503, detail={"code": "temporal_unavailable",
+                                      "message": f"the workflow service did not answer: {exc.message}"[:300]})
+
+
+async def _workflow_state(request: Request, session: AsyncSession, row: Case | None,
+                          case_id: str) -> tuple[WorkflowHandle, CaseState] | None:
+    """The running workflow of the case and its live state; None if it is not running (closed, gone or failed:
+    a failed or terminated one is recorded as such here)."""
     client: Client = await request.app.state.temporal.get()
     handle = client.get_workflow_handle(case_id)
     try:
-        state = await handle.query(QUERY_STATE, result_type=CaseState)
+        desc = await handle.describe()
+        if desc.status != WorkflowExecutionStatus.RUNNING:
+            if desc.status in FAILED_STATUSES and row is not None:
+                failure = await failure_of(handle)
+                if failure is not None and await mark_failed(session, case_id, failure, by="cases-service"):
+                    await session.commit()
+                    await session.refresh(row)
+            return None
+        return handle, await handle.query(QUERY_STATE, result_type=CaseState)
     except RPCError as exc:
         if exc.status == RPCStatusCode.NOT_FOUND:
-            raise _not_found(case_id) from exc
+            return None
         raise
-    return handle, state
 
 
-async def _state_if_any(request: Request, case_id: str) -> CaseState | None:
+async def _state(request: Request, session: AsyncSession, case_id: str,
+                 who: Principal) -> tuple[WorkflowHandle, CaseState]:
+    """The case to act on: its running workflow and live state, or 404/409 with the reason."""
+    row = await session.get(Case, case_id)
+    if row is not None:
+        _row_visible(row, who)
+    if row is not None and row.state == "failed":
+        raise _failed(row)
     try:
-        return (await _state(request, case_id))[1]
-    except HTTPException:
-        return None
+        live = await _workflow_state(request, session, row, case_id)
+    except RPCError as exc:
+        raise _unavailable(exc) from exc
+    if live is None:
+        if row is None:
+            raise _not_found(case_id)
+        if row.state == "failed":
+            raise _failed(row)
+        raise _closed(case_id, row.state)
+    await _visible(request, live[1], who)
+    if live[1].state in TERMINAL_STATES:  # its last steps are being written: closed all the same
+        raise _closed(case_id, live[1].state)
+    return live
+
+
+async def _state_if_any(request: Request, session: AsyncSession, case_id: str, who: Principal) -> CaseState | None:
+    """The running case of that id, None if there is none; 409 if it is closed or failed."""
+    try:
+        return (await _state(request, session, case_id, who))[1]
+    except HTTPException as exc:
+        if exc.status_code == 404:
+            return None
+        raise
 
 
 async def _office_of(request: Request, state: CaseState) -> str | None:
@@ -93,16 +158,36 @@ async def _visible(request: Request, state: CaseState, who: Principal) -> None:
         require_office(who, await _office_of(request, state))
 
 
+def _row_visible(row: Case, who: Principal) -> None:
+    """The same rule on the case as the cases database keeps it."""
+    if who.role == "rights_holder" and row.holder_id != who.holder_id:
+        raise _not_found(row.case_id)
+    if who.role == "party" and (who.party_id not in {row.declarant_id, row.consignor_id, row.consignee_id}
+                                or (who.case_id is not None and who.case_id != row.case_id)):
+        raise _not_found(row.case_id)
+    if who.role in ("officer", "supervisor"):
+        require_office(who, row.customs_office)
+
+
 def _actor(who: Principal) -> ActorRef:
     return ActorRef(**who.actor_ref())
 
 
-def _view(request: Request, state: CaseState) -> dict:
-    body = state.model_dump(mode="json")
+async def _signal(handle: WorkflowHandle, name: str, payload: object) -> None:
+    try:
+        await handle.signal(name, payload)
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            raise _closed(handle.id, "its workflow has ended") from exc
+        raise _unavailable(exc) from exc
+
+
+def _links(request: Request, body: dict) -> dict:
     ui = request.app.state.settings.temporal_ui_url
+    case_id = body["case_id"]
     body["links"] = {
-        "self": f"/v1/cases/{state.case_id}",
-        "temporal_ui": f"{ui}/namespaces/{request.app.state.settings.temporal_namespace}/workflows/{state.case_id}"
+        "self": f"/v1/cases/{case_id}",
+        "temporal_ui": f"{ui}/namespaces/{request.app.state.settings.temporal_namespace}/workflows/{case_id}"
         if ui else None,
     }
     return body
@@ -111,8 +196,8 @@ def _view(request: Request, state: CaseState) -> dict:
 @router.get("", summary="Cases, newest first (a rights holder sees only its own)")
 async def list_cases(
     session: Session, who: Reader,
-    state: Annotated[str | None, Query(max_length=32)] = None,
-    declaration_id: Annotated[str | None, Query(max_length=64)] = None,
+    state: Annotated[CaseStateName | None, Query()] = None,
+    declaration_id: Annotated[DeclarationId | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[dict]:
     stmt = select(Case).order_by(Case.opened_at.desc()).limit(limit)
@@ -141,19 +226,30 @@ async def list_cases(
     ]
 
 
-@router.get("/{case_id}", summary="A case: state, pending deadlines and history, read from its workflow")
-async def get_case(case_id: str, request: Request, who: Reader) -> dict:
-    _, state = await _state(request, case_id)
-    await _visible(request, state, who)
-    return _view(request, state)
+@router.get("/{case_id}", summary="A case: state, deadlines and history (kept after its workflow has gone)")
+async def get_case(case_id: CaseId, request: Request, session: Session, who: Reader) -> dict:
+    row = await session.get(Case, case_id)
+    if row is not None:
+        _row_visible(row, who)
+    if row is None or is_open(row):
+        try:
+            live = await _workflow_state(request, session, row, case_id)
+        except RPCError:
+            live = None  # Temporal unreachable: the database still answers for the case
+        if live is not None:
+            await _visible(request, live[1], who)
+            return _links(request, await live_view(session, row, live[1]))
+    if row is None:
+        raise _not_found(case_id)
+    return _links(request, await stored_view(session, row))
 
 
 class DeterminationBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     outcome: DeterminationOutcome
     fine_tier: FineTier | None = None
-    fine_amount: Decimal | None = Field(default=None, ge=0)
-    retail_value: Decimal | None = Field(default=None, ge=0)
+    fine_amount: Money | None = None
+    retail_value: Money | None = None
     note: str | None = Field(default=None, max_length=4000)
     lines: list[LineDetermination] = Field(default_factory=list, max_length=999,
                                            description="lines whose outcome differs from the case's, e.g. "
@@ -189,9 +285,8 @@ def _require_open(state: CaseState, what: str) -> None:
 
 
 @router.post("/{case_id}/determination", status_code=202, summary="Customs' determination on a detained case")
-async def determine(case_id: str, body: DeterminationBody, request: Request, who: Officer) -> dict:
-    handle, state = await _state(request, case_id)
-    await _visible(request, state, who)
+async def determine(case_id: CaseId, body: DeterminationBody, request: Request, session: Session, who: Officer) -> dict:
+    handle, state = await _state(request, session, case_id, who)
     _require_state(state, {"detained"}, "a determination")
     if state.jurisdiction == "US" and body.outcome == "cannot_determine" and state.lines:
         raise HTTPException(422, detail={"code": "finding_required", "message": "a US officer either finds the goods "
@@ -207,31 +302,30 @@ async def determine(case_id: str, body: DeterminationBody, request: Request, who
         if len({o for o in outcome.values() if o != "not_infringing"}) > 1:
             raise HTTPException(422, detail={"code": "mixed_outcomes", "message": "the lines not released must "
                                              "share one outcome (infringing or cannot_determine)"})
-    await handle.signal(SIGNAL_DETERMINATION, Determination(**body.model_dump(), officer=who.actor, actor=_actor(who)))
+    await _signal(handle, SIGNAL_DETERMINATION, Determination(**body.model_dump(), officer=who.actor, actor=_actor(who)))
     return {"case_id": case_id, "accepted": "determination", "outcome": body.outcome,
             "lines": [ln.model_dump() for ln in body.lines]}
 
 
 @router.post("/{case_id}/petition-decision", status_code=202,
              summary="US: decide the importer's petition against seizure (granted: released; denied: forfeited)")
-async def petition_decision(case_id: str, body: PetitionDecisionBody, request: Request, who: Officer) -> dict:
-    handle, state = await _state(request, case_id)
-    await _visible(request, state, who)
+async def petition_decision(case_id: CaseId, body: PetitionDecisionBody, request: Request, session: Session,
+                            who: Officer) -> dict:
+    handle, state = await _state(request, session, case_id, who)
     _require_state(state, {"seized"}, "a petition decision")
     if not any(s.kind == "petition" for s in state.submissions):
         raise HTTPException(409, detail={"code": "no_petition", "message": "no petition was filed in this case"})
-    await handle.signal(SIGNAL_PETITION_DECISION, PetitionDecision(**body.model_dump(), officer=who.actor,
-                                                                    actor=_actor(who)))
+    await _signal(handle, SIGNAL_PETITION_DECISION, PetitionDecision(**body.model_dump(), officer=who.actor,
+                                                                      actor=_actor(who)))
     return {"case_id": case_id, "accepted": "petition_decision", "outcome": body.outcome}
 
 
 @router.post("/{case_id}/court-notice", status_code=202, summary="Enter a court assistance notice")
-async def court_notice(case_id: str, body: CourtNoticeBody, request: Request, who: Officer) -> dict:
-    handle, state = await _state(request, case_id)
-    await _visible(request, state, who)
+async def court_notice(case_id: CaseId, body: CourtNoticeBody, request: Request, session: Session, who: Officer) -> dict:
+    handle, state = await _state(request, session, case_id, who)
     _require_state(state, {"detained", "undetermined"}, "a court assistance notice")
-    await handle.signal(SIGNAL_COURT_NOTICE, CourtNotice(**body.model_dump(), received_by=who.actor,
-                                                         actor=_actor(who)))
+    await _signal(handle, SIGNAL_COURT_NOTICE, CourtNotice(**body.model_dump(), received_by=who.actor,
+                                                           actor=_actor(who)))
     return {"case_id": case_id, "accepted": "court_notice", "action": body.action}
 
 
@@ -240,7 +334,7 @@ HOLDER_SUBMISSIONS = {"application_for_action", "confirms_infringement", "procee
 
 @router.post("", status_code=201, summary="Open a case by hand: ex officio (officer) or on application (rights holder); "
              "lines of a holder whose case on the declaration is open join it (200)")
-async def open_case(body: OpenCaseRequest, request: Request, who: OfficerOrHolder) -> dict:
+async def open_case(body: OpenCaseRequest, request: Request, session: Session, who: OfficerOrHolder) -> dict:
     if who.role == "rights_holder" and body.mode != "application":
         raise HTTPException(403, detail={"code": "forbidden_mode", "message": "a rights holder opens cases only by "
                                                                              "application"})
@@ -252,11 +346,8 @@ async def open_case(body: OpenCaseRequest, request: Request, who: OfficerOrHolde
     if who.role != "rights_holder":
         require_office(who, case.customs_office, "the declaration")
     asked = [ln.line_no for ln in case.lines]
-    existing = await _state_if_any(request, case.case_id)
+    existing = await _state_if_any(request, session, case.case_id, who)
     if existing is not None:
-        if existing.state in TERMINAL_STATES:
-            raise HTTPException(409, detail={"code": "case_closed", "message": f"case {case.case_id} of this "
-                                             f"declaration and holder is closed ({existing.state})"})
         present = {ln.line_no for ln in existing.lines if ln.status != "withdrawn"} or {existing.line_no}
         if set(asked) <= present:
             raise HTTPException(409, detail={"code": "line_in_case",
@@ -274,51 +365,76 @@ async def open_case(body: OpenCaseRequest, request: Request, who: OfficerOrHolde
 
 @router.post("/{case_id}/submissions", status_code=202,
              summary="Record what a party says or does (statements, objections, applications, counter-guarantees)")
-async def submit(case_id: str, body: PartySubmission, request: Request, who: OfficerOrHolder) -> dict:
-    handle, state = await _state(request, case_id)
-    await _visible(request, state, who)
+async def submit(case_id: CaseId, body: PartySubmission, request: Request, session: Session,
+                 who: OfficerOrHolder) -> dict:
+    handle, state = await _state(request, session, case_id, who)
     if who.role == "rights_holder" and (body.party != "holder" or body.kind not in HOLDER_SUBMISSIONS):
         raise HTTPException(403, detail={"code": "forbidden_submission",
                                          "message": "a rights holder may submit only its own applications, "
                                                     "confirmations, proceedings and extension requests"})
     _require_open(state, "a submission")
-    await handle.signal(SIGNAL_PARTY_SUBMISSION, body.model_copy(update={"submitted_by": who.actor,
-                                                                          "actor": _actor(who)}))
+    await _signal(handle, SIGNAL_PARTY_SUBMISSION, body.model_copy(update={"submitted_by": who.actor,
+                                                                            "actor": _actor(who)}))
     return {"case_id": case_id, "accepted": "submission", "kind": body.kind}
 
 
 @router.post("/{case_id}/hearing", status_code=202, summary="Record a hearing request, waiver or conclusion")
-async def hearing(case_id: str, body: HearingUpdate, request: Request, who: Officer) -> dict:
-    handle, state = await _state(request, case_id)
-    await _visible(request, state, who)
+async def hearing(case_id: CaseId, body: HearingUpdate, request: Request, session: Session, who: Officer) -> dict:
+    handle, state = await _state(request, session, case_id, who)
     _require_state(state, {"hearing"}, "a hearing update")
-    await handle.signal(SIGNAL_HEARING, body.model_copy(update={"by": who.actor, "actor": _actor(who)}))
+    await _signal(handle, SIGNAL_HEARING, body.model_copy(update={"by": who.actor, "actor": _actor(who)}))
     return {"case_id": case_id, "accepted": "hearing", "kind": body.kind}
 
 
 @router.post("/{case_id}/disposal-facts", status_code=202,
              summary="Facts deciding the disposal method (public welfare use, holder buys, features removable)")
-async def disposal_facts(case_id: str, body: DisposalChoice, request: Request, who: Officer) -> dict:
-    handle, state = await _state(request, case_id)
-    await _visible(request, state, who)
+async def disposal_facts(case_id: CaseId, body: DisposalChoice, request: Request, session: Session,
+                         who: Officer) -> dict:
+    handle, state = await _state(request, session, case_id, who)
     _require_open(state, "recording disposal facts")
-    await handle.signal(SIGNAL_DISPOSAL_CHOICE, body.model_copy(update={"by": who.actor, "actor": _actor(who)}))
+    await _signal(handle, SIGNAL_DISPOSAL_CHOICE, body.model_copy(update={"by": who.actor, "actor": _actor(who)}))
     return {"case_id": case_id, "accepted": "disposal_facts"}
 
 
 @router.post("/{case_id}/guarantee", status_code=202, summary="Record a guarantee posted for detention")
-async def guarantee(case_id: str, body: GuaranteeInfo, request: Request, who: OfficerOrHolder) -> dict:
-    handle, state = await _state(request, case_id)
-    await _visible(request, state, who)
+async def guarantee(case_id: CaseId, body: GuaranteeInfo, request: Request, session: Session,
+                    who: OfficerOrHolder) -> dict:
+    handle, state = await _state(request, session, case_id, who)
     _require_state(state, {"suspended"}, "a guarantee")
-    await handle.signal(SIGNAL_GUARANTEE, body.model_copy(update={"posted_by": _actor(who)}))
+    await _signal(handle, SIGNAL_GUARANTEE, body.model_copy(update={"posted_by": _actor(who)}))
     return {"case_id": case_id, "accepted": "guarantee", "required_cny": str(state.required_guarantee_cny)}
+
+
+class RepairBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(min_length=3, max_length=1000, description="why the case is repaired (kept in its history)")
+
+
+Supervisor = Annotated[Principal, Depends(require("supervisor"))]
+
+
+@router.post("/{case_id}/repair", summary="Reset a failed or terminated case workflow to its last good point "
+                                          "(supervisors; recorded with who did it)")
+async def repair_case(case_id: CaseId, body: RepairBody, request: Request, session: Session, who: Supervisor) -> dict:
+    row = await session.get(Case, case_id)
+    if row is None:
+        raise _not_found(case_id)
+    _row_visible(row, who)
+    await session.rollback()  # the repair writes in its own transaction
+    client: Client = await request.app.state.temporal.get()
+    try:
+        done = await repair(client, request.app.state.runtime.sessionmaker, case_id, by=who.actor, reason=body.reason)
+    except RepairError as exc:
+        raise HTTPException(409, detail={"code": "not_repairable", "message": str(exc)}) from exc
+    except RPCError as exc:
+        raise _unavailable(exc) from exc
+    return {"case_id": case_id, "repaired": True, **done}
 
 
 escalations_router = APIRouter(prefix="/v1/escalations", tags=["escalations"])
 
 
-@escalations_router.get("", summary="Deadlines about to lapse (open escalations first)")
+@escalations_router.get("", summary="Escalations: deadlines about to lapse, refused or failing steps, failed cases")
 async def escalations(session: Session, who: Officer, include_resolved: bool = False) -> list[dict]:
     stmt = select(Escalation).order_by(Escalation.due_at).limit(500)
     if who.role == "officer":  # supervisors see every office's escalations
@@ -326,7 +442,37 @@ async def escalations(session: Session, who: Officer, include_resolved: bool = F
             Case.customs_office.in_(sorted(who.offices)))
     if not include_resolved:
         stmt = stmt.where(Escalation.resolved_at.is_(None))
-    return [{"case_id": e.case_id, "deadline": e.deadline, "due_at": e.due_at.isoformat(),
-             "escalated_at": e.escalated_at.isoformat(), "state": e.state,
-             "resolved_at": e.resolved_at.isoformat() if e.resolved_at else None, "resolution": e.resolution}
+    return [{"id": e.id, "case_id": e.case_id, "kind": e.kind, "deadline": e.deadline, "due_at": e.due_at.isoformat(),
+             "escalated_at": e.escalated_at.isoformat(), "state": e.state, "reason": e.reason,
+             "resolved_at": e.resolved_at.isoformat() if e.resolved_at else None, "resolution": e.resolution,
+             "resolved_by": e.resolved_by}
             for e in (await session.execute(stmt)).scalars()]
+
+
+class ResolveBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    note: str = Field(min_length=3, max_length=1000, description="what was done by hand")
+
+
+@escalations_router.post("/{escalation_id}/resolve", summary="Mark an officer's task done (a refused step carried "
+                                                             "out by hand); recorded with who did it")
+async def resolve_escalation(escalation_id: Annotated[int, Path(ge=1, le=2**31 - 1)], body: ResolveBody,
+                             session: Session, who: Officer) -> dict:
+    e = await session.get(Escalation, escalation_id, with_for_update=True)
+    if e is None:
+        raise HTTPException(404, detail={"code": "escalation_not_found", "message": f"no escalation {escalation_id}"})
+    row = await session.get(Case, e.case_id)
+    if row is not None:
+        require_office(who, row.customs_office)
+    if e.resolved_at is not None:
+        raise HTTPException(409, detail={"code": "escalation_resolved",
+                                         "message": f"already resolved ({e.resolution}) at {e.resolved_at.isoformat()}"})
+    if e.kind == "case_failed":
+        raise HTTPException(409, detail={"code": "repair_needed",
+                                         "message": "a failed case is resolved by repairing it (POST /v1/cases/{id}/repair)"})
+    at = now_utc()
+    e.resolved_at, e.resolution, e.resolved_by = at, "done_by_hand", who.actor
+    session.add(Intervention(case_id=e.case_id, at=at, event="escalation_resolved", by=who.actor,
+                             detail={"escalation_id": e.id, "kind": e.kind, "step": e.deadline, "note": body.note}))
+    await session.commit()
+    return {"id": e.id, "case_id": e.case_id, "resolved_at": at.isoformat(), "resolved_by": who.actor}

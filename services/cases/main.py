@@ -1,8 +1,9 @@
-"""Cases service: case status read from the case workflows, officers' instructions, and the officers' console."""
+"""Cases service: the case read model, officers' instructions, the failed-case sweeper and the officers' console."""
 
 import asyncio
 import contextlib
 import logging
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -12,6 +13,7 @@ from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
 
 from services.cases import deadlines_view
 from services.cases.api import escalations_router, router
+from services.cases.failures import Sweeper
 from services.cases.rules_api import router as rules_router
 from services.cases.settings import Settings
 from shared.runtime import service_app
@@ -37,25 +39,31 @@ async def on_start(app: FastAPI) -> None:
     app.state.temporal = LazyClient(settings.temporal_address, settings.temporal_namespace)
     app.state.http = httpx.AsyncClient(timeout=settings.http_timeout_s, auth=ServiceToken.from_settings(settings))
     app.state.metrics_task = asyncio.create_task(_refresh_loop(app), name="case-deadline-metrics")
+    app.state.sweeper = Sweeper(temporal=app.state.temporal, sessionmaker=app.state.runtime.sessionmaker,
+                                interval_s=settings.case_sweep_interval_s,
+                                auto_repair_max=settings.case_auto_repair_max,
+                                lookback=timedelta(days=settings.case_sweep_lookback_days))
+    app.state.sweeper.start()
 
 
 async def on_stop(app: FastAPI) -> None:
     app.state.metrics_task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await app.state.metrics_task
+    await app.state.sweeper.stop()
     await app.state.http.aclose()
 
 
 app = service_app(
     settings,
     title="IPR cases service",
-    description="Cases of suspected IPR infringement: state, deadlines and history read from each case's "
-    "Temporal workflow; customs' determinations, court assistance notices and guarantees sent to it as signals; "
-    "and the officers' web console at /console.",
+    description="Cases of suspected IPR infringement: state, deadlines and history from the cases database (live "
+    "cases from their Temporal workflow); customs' determinations, court assistance notices and guarantees sent to "
+    "it as signals; repair of failed cases; and the officers' web console at /console.",
     routers=[router, rules_router, escalations_router, deadlines_view.router],
     on_start=on_start,
     on_stop=on_stop,
-    extra_readiness=lambda app: [app.state.temporal.check],
+    extra_readiness=lambda app: [app.state.temporal.check, app.state.sweeper.check],
 )
 
 

@@ -1,5 +1,11 @@
-"""Tables of the cases service: the case read model the console lists, the case audit trail, escalated
-deadlines and deadlines counted on a provisional calendar."""
+"""Tables of the cases service: the case read model, the case audit trail, escalations and interventions, and
+deadlines counted on a provisional calendar.
+
+The read model is what the cases service answers from: it outlives each case's workflow
+(Temporal keeps a closed workflow only for its retention period; case files are evidence
+for years). Every flush of a case's history writes the new entries (``case_events``) and the
+case as the workflow sees it (``cases.snapshot``, without the history).
+"""
 
 from __future__ import annotations
 
@@ -43,6 +49,14 @@ class Case(Base):
     consignee_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # The case as its workflow last recorded it (CaseState without the history; None for v1 cases).
+    snapshot: Mapped[dict | None] = mapped_column(JsonType, nullable=True)
+    # The earliest pending legal deadline: what the sweeper enforces if the workflow has failed.
+    next_due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True, index=True)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # Set while the workflow has failed or was terminated ({status, reason, run_id, closed_at, detected_at}).
+    failure: Mapped[dict | None] = mapped_column(JsonType, nullable=True)
+    auto_repairs: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class CaseEvent(Base):
@@ -74,6 +88,24 @@ class Escalation(Base):
     escalated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True, index=True)
     resolution: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # deadline (about to lapse), step_refused / step_delayed (a step service refused or keeps failing: the
+    # step is named in ``deadline``), case_failed (the workflow failed or was terminated)
+    kind: Mapped[str] = mapped_column(String(32), default="deadline", server_default="deadline")
+    reason: Mapped[str | None] = mapped_column(String(1000), nullable=True)
+    resolved_by: Mapped[str | None] = mapped_column(String(128), nullable=True)
+
+
+class Intervention(Base):
+    """What was done to a case outside its workflow, and by whom: failure found, repair, escalation resolved."""
+
+    __tablename__ = "case_interventions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[str] = mapped_column(String(128), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    event: Mapped[str] = mapped_column(String(64))
+    by: Mapped[str] = mapped_column(String(128))
+    detail: Mapped[dict] = mapped_column(JsonType)
 
 
 class ProvisionalDeadline(Base):

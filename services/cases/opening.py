@@ -17,24 +17,26 @@ from fastapi import HTTPException
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from shared.case_opening import SuspectedLine, build_cases
+from shared.contracts.bounds import ApplicationId, DeclarationId, LineNo, RecordationId
 from shared.contracts.cases import CaseInput
 from shared.contracts.declaration import DeclarationV1
 from shared.contracts.recordation import RecordationV1
 from shared.service_auth import TokenUnavailable
+from shared.urls import service_url
 
 
 class OpenCaseRequest(BaseModel):
     """What an officer or an applying rights holder provides to open a case on declaration lines."""
 
     model_config = ConfigDict(extra="forbid")
-    declaration_id: str = Field(min_length=3, max_length=64)
-    line_no: int | None = Field(default=None, ge=1)
-    line_nos: list[int] = Field(default_factory=list, max_length=999, description="several lines of one holder")
-    recordation_id: str = Field(min_length=3, max_length=64)
+    declaration_id: DeclarationId
+    line_no: LineNo | None = None
+    line_nos: list[LineNo] = Field(default_factory=list, max_length=999, description="several lines of one holder")
+    recordation_id: RecordationId
     mode: Literal["ex_officio", "application"] = "ex_officio"
     evidence: str | None = Field(default=None, max_length=8000)
     perishable: bool = False
-    application_id: str | None = Field(default=None, max_length=64)
+    application_id: ApplicationId | None = None
     note: str | None = Field(default=None, max_length=4000)
 
     @model_validator(mode="after")
@@ -63,11 +65,23 @@ async def _get(http: httpx.AsyncClient, url: str, what: str) -> dict:
     return response.json()
 
 
+async def _post(http: httpx.AsyncClient, url: str, body: dict, what: str) -> dict:
+    """POST a query to another service (with this service's own token)."""
+    try:
+        response = await http.post(url, json=body)
+    except (httpx.HTTPError, TokenUnavailable) as exc:
+        raise HTTPException(502, detail={"code": "upstream_unreachable", "message": f"{url}: {exc}"}) from exc
+    if response.status_code != 200:
+        raise HTTPException(502, detail={"code": "upstream_error", "message": f"{url} answered {response.status_code}"})
+    return response.json()
+
+
 async def build_case(settings, http: httpx.AsyncClient, body: OpenCaseRequest, opened_by: str, *,  # noqa: ANN001
                      source: Literal["officer", "holder"] = "officer") -> CaseInput:
     """The case input for the lines asked for, built as the risk service builds it."""
-    view = await _get(http, f"{settings.intake_url}/v1/declarations/{body.declaration_id}", "declaration")
-    raw = await _get(http, f"{settings.risk_url}/v1/recordations/{body.recordation_id}", "recordation")
+    view = await _get(http, service_url(settings.intake_url, "v1", "declarations", body.declaration_id),
+                      "declaration")
+    raw = await _get(http, service_url(settings.risk_url, "v1", "recordations", body.recordation_id), "recordation")
     declaration = DeclarationV1.model_validate(view["declaration"])
     rec = RecordationV1.model_validate({k: v for k, v in raw.items() if k in RecordationV1.model_fields})
     by_no = {ln.line_no: ln for ln in declaration.lines}
@@ -81,7 +95,8 @@ async def build_case(settings, http: httpx.AsyncClient, body: OpenCaseRequest, o
     if body.mode == "application" and declaration.jurisdiction != "CN":
         raise HTTPException(422, detail={"code": "mode_not_available",
                                          "message": "application mode is a CN procedure"})
-    trader = await _get(http, f"{settings.risk_url}/v1/traders/{declaration.consignee.id}", "trader")
+    trader = await _post(http, service_url(settings.risk_url, "v1", "traders", "history"),
+                         {"trader_id": declaration.consignee.id}, "trader")
     suspected_by_risk = {ln["line_no"] for ln in view.get("lines", []) if (ln.get("assessment") or {}).get("suspected")}
     reason = f"opened by {opened_by}" + (f": {body.note}" if body.note else "")
     cases = build_cases(

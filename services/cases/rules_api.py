@@ -3,13 +3,12 @@ functions the case workflow calls), for officers and tests."""
 
 from __future__ import annotations
 
-from datetime import date
-from decimal import Decimal
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query
 
 from shared.auth import Principal, require
+from shared.contracts.bounds import Day, Money
 from shared.rules import decisions
 from shared.rules.calendar import calendar_for
 from shared.rules.pack import RulePack, available_packs, rule_pack
@@ -39,7 +38,7 @@ async def pack(jurisdiction: str, _: Reader) -> dict:
 @router.get("/{jurisdiction}/deadline", summary="The N-th working day after a day of service")
 async def deadline(
     jurisdiction: str, _: Reader,
-    start: Annotated[date, Query(description="day of service (does not count)")],
+    start: Annotated[Day, Query(description="day of service (does not count)")],
     working_days: Annotated[int, Query(ge=1, le=400)],
 ) -> dict:
     p = _pack(jurisdiction)
@@ -58,7 +57,7 @@ async def deadline(
 @router.get("/{jurisdiction}/guarantee", summary="Guarantee required for detention")
 async def guarantee(
     jurisdiction: str, _: Reader,
-    goods_value: Annotated[Decimal, Query(ge=0)],
+    goods_value: Annotated[Money, Query()],
     mode: Literal["ex_officio", "application", "counter_guarantee"] = "ex_officio",
     currency: Annotated[str | None, Query(pattern=r"^[A-Z]{3}$")] = None,
 ) -> dict:
@@ -77,7 +76,7 @@ async def guarantee(
 @router.get("/{jurisdiction}/fine", summary="Fine range for a goods value and tier")
 async def fine(
     jurisdiction: str, _: Reader,
-    goods_value: Annotated[Decimal, Query(ge=0)],
+    goods_value: Annotated[Money, Query()],
     tier: Annotated[str | None, Query(max_length=32)] = None,
     repeat: bool = False,
 ) -> dict:

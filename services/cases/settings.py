@@ -20,3 +20,8 @@ class Settings(ServiceSettings, FxSettings, ClientCredentialsSettings):
     worker_metrics_port: int = 8009
     http_timeout_s: float = 20.0
     metrics_refresh_seconds: float = Field(default=30.0, gt=0, description="How often the case gauges are recounted")
+    case_sweep_interval_s: float = Field(default=30.0, gt=0, description="How often the failed-case sweeper runs")
+    case_sweep_lookback_days: int = Field(default=7, ge=1, description="Closed workflows the sweeper looks at after "
+                                          "its first full scan")
+    case_auto_repair_max: int = Field(default=1, ge=0, description="Automatic repairs of one case by the sweeper "
+                                      "(then supervisors repair it by hand); 0 turns automatic repair off")

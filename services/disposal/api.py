@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.disposal import service
 from services.disposal.models import Disposition, idempotency
 from shared.auth import Principal, require
+from shared.contracts.bounds import CaseId, DispositionId
 from shared.contracts.cases import DispositionRequest
 from shared.idempotency import run_once
 from shared.runtime import session_dep
@@ -35,7 +36,7 @@ async def record(
 
 @router.get("/{disposition_id}", summary="One recorded disposition")
 async def get_one(
-    disposition_id: str, session: Session, _: Annotated[Principal, Depends(require("system", "officer"))],
+    disposition_id: DispositionId, session: Session, _: Annotated[Principal, Depends(require("system", "officer"))],
 ) -> dict:
     d = await session.get(Disposition, disposition_id)
     if d is None:
@@ -45,7 +46,7 @@ async def get_one(
 
 @router.get("", summary="Dispositions, newest first")
 async def list_all(
-    session: Session, _: Annotated[Principal, Depends(require("system", "officer"))], case_id: str | None = None,
+    session: Session, _: Annotated[Principal, Depends(require("system", "officer"))], case_id: CaseId | None = None,
 ) -> list[dict]:
     stmt = select(Disposition).order_by(Disposition.decided_at.desc()).limit(200)
     if case_id:

@@ -30,7 +30,7 @@ class Disposition(Base):
     currency: Mapped[str] = mapped_column(String(3))
     right_type: Mapped[str] = mapped_column(String(32))
     fine_tier: Mapped[str | None] = mapped_column(String(32), nullable=True)
-    fine_rate: Mapped[Decimal] = mapped_column(Numeric(6, 4))
+    fine_rate: Mapped[Decimal] = mapped_column(Numeric(20, 4))
     fine_amount: Mapped[Decimal] = mapped_column(Numeric(18, 2))
     disposal_method: Mapped[str | None] = mapped_column(String(64), nullable=True)
     reason: Mapped[str] = mapped_column(String(2048))

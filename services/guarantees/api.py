@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.guarantees import service
 from services.guarantees.models import GeneralGuarantee, idempotency
 from shared.auth import Principal, require
+from shared.contracts.bounds import CaseId, GuaranteeId, HolderId
 from shared.contracts.guarantees import (
     ChargeCostRequest, GeneralGuaranteeV1, HoldGuaranteeRequest, HoldGuaranteeResult, SettleGuaranteeRequest,
     SettleGuaranteeResult,
@@ -76,7 +77,7 @@ async def register_general(body: GeneralGuaranteeV1, session: Session, who: Offi
 
 
 @general.get("/{guarantee_id}", summary="A general guarantee with its balance, draws and history")
-async def get_general(guarantee_id: str, session: Session, who: OfficerOrHolder) -> dict:
+async def get_general(guarantee_id: GuaranteeId, session: Session, who: OfficerOrHolder) -> dict:
     g = await session.get(GeneralGuarantee, guarantee_id)
     if g is None or (who.role == "rights_holder" and g.holder_id != who.holder_id):
         raise _guarantee_not_found(guarantee_id)
@@ -86,7 +87,7 @@ async def get_general(guarantee_id: str, session: Session, who: OfficerOrHolder)
 @general.get("", summary="General guarantees, newest first (a rights holder sees only its own)")
 async def list_general(
     session: Session, who: OfficerOrHolder,
-    holder_id: Annotated[str | None, Query(max_length=64)] = None,
+    holder_id: Annotated[HolderId | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[dict]:
     stmt = select(GeneralGuarantee).order_by(GeneralGuarantee.created_at.desc()).limit(limit)
@@ -119,7 +120,7 @@ async def hold(body: HoldGuaranteeRequest, session: Session, who: CaseWriter) ->
 
 
 @cases.post("/{case_id}/costs", status_code=201, summary="Charge a storage, custody or disposal cost (idempotent)")
-async def charge_cost(case_id: str, body: ChargeCostRequest, session: Session, who: CaseWriter) -> JSONResponse:
+async def charge_cost(case_id: CaseId, body: ChargeCostRequest, session: Session, who: CaseWriter) -> JSONResponse:
     _same_case(case_id, body.case_id)
     async with session.begin():
         status, payload = await run_once(
@@ -131,7 +132,7 @@ async def charge_cost(case_id: str, body: ChargeCostRequest, session: Session, w
 
 @cases.post("/{case_id}/settle", response_model=SettleGuaranteeResult,
             summary="Settle when the case ends: charge storage and costs, refund the rest (idempotent)")
-async def settle(case_id: str, body: SettleGuaranteeRequest, session: Session, who: CaseWorker,
+async def settle(case_id: CaseId, body: SettleGuaranteeRequest, session: Session, who: CaseWorker,
                  request: Request) -> JSONResponse:
     _same_case(case_id, body.case_id)
     settings = _settings(request)
@@ -144,7 +145,7 @@ async def settle(case_id: str, body: SettleGuaranteeRequest, session: Session, w
 
 
 @cases.get("/{case_id}", summary="A case's guarantee: amount, costs and storage accrued so far, charged, refunded")
-async def get_case(case_id: str, session: Session, who: CaseReader, request: Request) -> dict:
+async def get_case(case_id: CaseId, session: Session, who: CaseReader, request: Request) -> dict:
     view = await service.case_details(session, case_id=case_id, settings=_settings(request))
     if view is None or (who.role == "rights_holder" and view["holder_id"] != who.holder_id):
         raise _case_not_found(case_id)

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.guarantees import domain
 from services.guarantees.models import AuditEntry, CaseCost, CaseGuarantee, GeneralGuarantee, GuaranteeMovement
 from services.guarantees.settings import Settings
+from shared.contracts.bounds import MONEY_MAX
 from shared.contracts.guarantees import (
     ChargeCostRequest, GeneralGuaranteeV1, HoldGuaranteeRequest, HoldGuaranteeResult, SettleGuaranteeRequest,
     SettleGuaranteeResult,
@@ -67,7 +68,7 @@ def _unprocessable(code: str, message: str, details: Any = None) -> HTTPExceptio
     return HTTPException(422, detail={"code": code, "message": message, "details": details})
 
 
-MAX_AMOUNT = Decimal("1000000000000")  # 10^12: far above any guarantee, well within NUMERIC(18, 2)
+MAX_AMOUNT = MONEY_MAX  # the contracts' bound (10^12): far above any guarantee, well within NUMERIC(18, 2)
 
 
 def check_fields(*, jurisdiction: str | None = None, currency: str | None = None,

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.holds import service
 from services.holds.models import Hold, idempotency
 from shared.auth import Principal, require, require_office
+from shared.contracts.bounds import CaseId, DeclarationId, HoldId
 from shared.contracts.cases import HoldActionRequest, PlaceHoldRequest
 from shared.idempotency import run_once
 from shared.runtime import session_dep
@@ -35,7 +36,7 @@ async def place_hold(body: PlaceHoldRequest, session: Session, who: Writer, requ
 
 
 @router.post("/{hold_id}/actions", summary="Detain, release, confiscate or hand over to a court (idempotent)")
-async def act(hold_id: str, body: HoldActionRequest, session: Session, who: Writer, request: Request) -> JSONResponse:
+async def act(hold_id: HoldId, body: HoldActionRequest, session: Session, who: Writer, request: Request) -> JSONResponse:
     if body.hold_id != hold_id:
         raise HTTPException(422, detail={"code": "hold_id_mismatch", "message": "hold_id in path and body differ"})
     async with session.begin():
@@ -52,7 +53,7 @@ async def act(hold_id: str, body: HoldActionRequest, session: Session, who: Writ
 
 
 @router.get("/{hold_id}", summary="A hold with its audit trail")
-async def get_hold(hold_id: str, session: Session, _: Reader) -> dict:
+async def get_hold(hold_id: HoldId, session: Session, _: Reader) -> dict:
     hold = await session.get(Hold, hold_id)
     if hold is None:
         raise HTTPException(404, detail={"code": "hold_not_found", "message": f"no hold {hold_id}"})
@@ -62,8 +63,8 @@ async def get_hold(hold_id: str, session: Session, _: Reader) -> dict:
 @router.get("", summary="Holds of a declaration or case")
 async def list_holds(
     session: Session, _: Reader,
-    declaration_id: Annotated[str | None, Query(max_length=64)] = None,
-    case_id: Annotated[str | None, Query(max_length=128)] = None,
+    declaration_id: Annotated[DeclarationId | None, Query()] = None,
+    case_id: Annotated[CaseId | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[dict]:
     stmt = select(Hold).order_by(Hold.created_at.desc()).limit(limit)

@@ -9,8 +9,9 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.intake import service
+from services.intake import edge, service
 from shared.auth import Principal, require
+from shared.contracts.bounds import DeclarationId, Revision
 from shared.contracts.declaration import DeclarationV1
 from shared.runtime import session_dep
 
@@ -27,6 +28,10 @@ Session = Annotated[AsyncSession, Depends(session_dep)]
 )
 async def submit(body: DeclarationV1, session: Session, request: Request,
                  _: Annotated[Principal, Depends(require("clearance_system"))]) -> JSONResponse:
+    refused = edge.refusals(body, now=edge.clock.now(), loc=("body",))
+    if refused:
+        raise HTTPException(422, detail={"code": "schema_violation", "message": "request does not match the contract",
+                                         "details": refused})
     for attempt in (1, 2):
         try:
             async with session.begin():
@@ -46,8 +51,8 @@ async def submit(body: DeclarationV1, session: Session, request: Request,
 
 @router.get("/{declaration_id}", summary="Status, per-line assessment and case ids of a declaration")
 async def get_declaration(
-    declaration_id: str, session: Session,
+    declaration_id: DeclarationId, session: Session,
     _: Annotated[Principal, Depends(require("clearance_system", "officer", "system"))],
-    revision: Annotated[int | None, Query(ge=1)] = None,
+    revision: Annotated[Revision | None, Query()] = None,
 ) -> dict:
     return await service.view(session, declaration_id=declaration_id, revision=revision)

@@ -8,11 +8,14 @@
 
 from __future__ import annotations
 
+import json
+
 from aiokafka import ConsumerRecord
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.intake import service
+from services.intake import edge, service
+from shared.contracts.bounds import unstorable_text
 from shared.contracts.declaration import DeclarationV1
 from shared.contracts.events import CaseEventV1, EventEnvelope, RiskAssessedV1
 from shared.kafka import PoisonMessage
@@ -23,11 +26,18 @@ def parse_declaration(raw: bytes | None) -> DeclarationV1:
     if not raw:
         raise PoisonMessage("empty record")
     try:
-        return DeclarationV1.model_validate_json(raw)
+        declaration = DeclarationV1.model_validate_json(raw)
     except ValidationError as exc:
         errors = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
         kind = "malformed_json" if any(e["type"] == "json_invalid" for e in errors) else "schema_violation"
         raise PoisonMessage(kind, errors) from exc
+    refused = edge.refusals(declaration, now=edge.clock.now())
+    if b"\\u0000" in raw:  # a NUL cannot be stored (unpaired surrogates the JSON parser refuses itself)
+        refused += [{"loc": list(loc), "type": "unstorable_text", "msg": "text must not contain NUL characters"}
+                    for loc in unstorable_text(json.loads(raw))]
+    if refused:
+        raise PoisonMessage("schema_violation", refused)
+    return declaration
 
 
 def declarations_handler(sessionmaker: async_sessionmaker[AsyncSession]):  # noqa: ANN201

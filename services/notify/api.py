@@ -15,6 +15,7 @@ from services.notify import keys, service
 from services.notify.domain import EVENT_ID_HEADER, REPLAY_WINDOW_S, SIGNATURE_HEADER
 from services.notify.models import Delivery, Notice
 from shared.auth import Principal, require
+from shared.contracts.bounds import CaseId, NoticeId
 from shared.contracts.cases import GuaranteeInfo, HolderReply, NoticeRequest, NoticeResult
 from shared.runtime import session_dep
 
@@ -88,8 +89,7 @@ async def notice_deliveries(notice_id: NoticeId, session: Session, who: Reader) 
 
 
 @router.get("", summary="Notices of a case (a rights holder sees only its own)")
-async def list_notices(session: Session, who: Reader,
-                       case_id: Annotated[str | None, Query(pattern=ID_PATTERN)] = None) -> list[dict]:
+async def list_notices(session: Session, who: Reader, case_id: CaseId | None = None) -> list[dict]:
     stmt = select(Notice).order_by(Notice.created_at.desc()).limit(200)
     if case_id:
         stmt = stmt.where(Notice.case_id == case_id)

@@ -3,9 +3,9 @@ side-effect-free assessment."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import select
@@ -15,7 +15,8 @@ from services.risk import service
 from services.risk.models import Recordation, TargetingProfile
 from services.risk.profiles import TargetingProfileV1
 from shared.auth import Principal, require
-from shared.contracts.declaration import DeclarationV1
+from shared.contracts.bounds import HolderId, ProfileId, RecordationId, TraderId, Version
+from shared.contracts.declaration import DeclarationV1, Jurisdiction
 from shared.contracts.recordation import RecordationV1
 from shared.runtime import session_dep
 
@@ -30,7 +31,7 @@ class Command(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     reason: str | None = Field(default=None, max_length=2000)
-    expected_version: int | None = Field(default=None, ge=1, description="Refuse with 409 if the record moved on")
+    expected_version: Version | None = Field(default=None, description="Refuse with 409 if the record moved on")
 
 
 class ReasonedCommand(Command):
@@ -68,7 +69,7 @@ async def create(body: RecordationV1, session: Session, request: Request, who: O
 
 @router.get("/v1/recordations/{recordation_id}", tags=["recordations"],
             summary="A recordation with its version history (who changed what, when and why)")
-async def get_one(recordation_id: str, session: Session, who: Reader) -> dict:
+async def get_one(recordation_id: RecordationId, session: Session, who: Reader) -> dict:
     row = await session.get(Recordation, recordation_id)
     if row is None or (who.role == "rights_holder" and row.holder_id != who.holder_id):
         raise _not_found(recordation_id)  # a holder never learns of another holder's records
@@ -77,7 +78,7 @@ async def get_one(recordation_id: str, session: Session, who: Reader) -> dict:
 
 @router.get("/v1/recordations/{recordation_id}/versions/{version}", tags=["recordations"],
             summary="One earlier version of a recordation, as it was")
-async def get_version(recordation_id: str, version: int, session: Session, _: Officer) -> dict:
+async def get_version(recordation_id: RecordationId, version: Version, session: Session, _: Officer) -> dict:
     found = await service.version_of(session, recordation_id, version)
     if found is None:
         raise HTTPException(404, detail={"code": "version_not_found",
@@ -87,8 +88,10 @@ async def get_version(recordation_id: str, version: int, session: Session, _: Of
 
 @router.get("/v1/recordations", tags=["recordations"],
             summary="Recordations, optionally by jurisdiction, holder, status (a rights holder sees only its own)")
-async def list_all(session: Session, who: Reader, jurisdiction: str | None = None, holder_id: str | None = None,
-                   status: str | None = None, limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> list[dict]:
+async def list_all(session: Session, who: Reader, jurisdiction: Jurisdiction | None = None,
+                   holder_id: HolderId | None = None,
+                   status: Literal["pending", "active", "expired", "revoked", "refused"] | None = None,
+                   limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> list[dict]:
     stmt = select(Recordation).order_by(Recordation.recordation_id).limit(limit)
     if who.role == "rights_holder":
         holder_id = who.holder_id or "-"
@@ -114,38 +117,42 @@ async def _command(request: Request, session: AsyncSession, rid: str, command: s
 @router.post("/v1/recordations/{recordation_id}/approve", tags=["recordations"],
              summary="Approve a pending application (a supervisor who did not propose it: four eyes); the "
              "10-year term starts today")
-async def approve(recordation_id: str, body: Command, session: Session, request: Request, who: Supervisor) -> dict:
+async def approve(recordation_id: RecordationId, body: Command, session: Session, request: Request,
+                  who: Supervisor) -> dict:
     return await _command(request, session, recordation_id, "approve", who, body)
 
 
 @router.post("/v1/recordations/{recordation_id}/refuse", tags=["recordations"],
              summary="Refuse a pending application, with the reason (supervisor)")
-async def refuse(recordation_id: str, body: ReasonedCommand, session: Session, request: Request,
+async def refuse(recordation_id: RecordationId, body: ReasonedCommand, session: Session, request: Request,
                  who: Supervisor) -> dict:
     return await _command(request, session, recordation_id, "refuse", who, body)
 
 
 @router.post("/v1/recordations/{recordation_id}/amend", tags=["recordations"],
              summary="Amend the amendable fields of a pending or active recordation (new version)")
-async def amend(recordation_id: str, body: AmendCommand, session: Session, request: Request, who: Officer) -> dict:
+async def amend(recordation_id: RecordationId, body: AmendCommand, session: Session, request: Request,
+                who: Officer) -> dict:
     return await _command(request, session, recordation_id, "amend", who, body, changes=body.changes)
 
 
 @router.post("/v1/recordations/{recordation_id}/renew", tags=["recordations"],
              summary="Renew inside the window before expiry (CN: 6 months); adds the statutory term (CN: 10 years)")
-async def renew(recordation_id: str, body: Command, session: Session, request: Request, who: Officer) -> dict:
+async def renew(recordation_id: RecordationId, body: Command, session: Session, request: Request,
+                who: Officer) -> dict:
     return await _command(request, session, recordation_id, "renew", who, body)
 
 
 @router.post("/v1/recordations/{recordation_id}/expire", tags=["recordations"],
              summary="Mark expired: after its last valid day, or earlier if the underlying right lapsed")
-async def expire(recordation_id: str, body: ExpireCommand, session: Session, request: Request, who: Officer) -> dict:
+async def expire(recordation_id: RecordationId, body: ExpireCommand, session: Session, request: Request,
+                 who: Officer) -> dict:
     return await _command(request, session, recordation_id, "expire", who, body, lapsed_right=body.lapsed_right)
 
 
 @router.post("/v1/recordations/{recordation_id}/revoke", tags=["recordations"],
              summary="Revoke, with the reason (supervisor; CN Reg. Art. 9, 11)")
-async def revoke(recordation_id: str, body: ReasonedCommand, session: Session, request: Request,
+async def revoke(recordation_id: RecordationId, body: ReasonedCommand, session: Session, request: Request,
                  who: Supervisor) -> dict:
     return await _command(request, session, recordation_id, "revoke", who, body)
 
@@ -155,7 +162,7 @@ async def revoke(recordation_id: str, body: ReasonedCommand, session: Session, r
 
 @router.put("/v1/profiles/{profile_id}", tags=["profiles"],
             summary="Create a targeting profile or store a new version; in force at once, no restart")
-async def put_profile(profile_id: str, body: TargetingProfileV1, session: Session, request: Request,
+async def put_profile(profile_id: ProfileId, body: TargetingProfileV1, session: Session, request: Request,
                       who: Officer) -> JSONResponse:
     if body.profile_id != profile_id:
         raise HTTPException(422, detail={"code": "profile_id_mismatch",
@@ -195,7 +202,7 @@ async def list_profiles(session: Session, _: Officer, active: bool | None = None
 
 
 @router.get("/v1/profiles/{profile_id}", tags=["profiles"], summary="One targeting profile with its hit count")
-async def get_profile(profile_id: str, session: Session, _: Officer) -> dict:
+async def get_profile(profile_id: ProfileId, session: Session, _: Officer) -> dict:
     row = await session.get(TargetingProfile, profile_id)
     if row is None:
         raise HTTPException(404, detail={"code": "profile_not_found", "message": f"no profile {profile_id}"})
@@ -203,7 +210,7 @@ async def get_profile(profile_id: str, session: Session, _: Officer) -> dict:
 
 
 @router.delete("/v1/profiles/{profile_id}", tags=["profiles"], summary="Deactivate a profile (kept for audit)")
-async def delete_profile(profile_id: str, session: Session, request: Request, who: Officer) -> dict:
+async def delete_profile(profile_id: ProfileId, session: Session, request: Request, who: Officer) -> dict:
     async with session.begin():
         view = await service.deactivate_profile(session, profile_id=profile_id, actor=who.actor)
     await request.app.state.registry.reload_profiles()
@@ -233,9 +240,15 @@ async def capacity(request: Request, _: Officer) -> dict:
             "profiles_in_force": len(registry.profiles)}
 
 
-@router.get("/v1/traders/{trader_id}", tags=["assessment"],
-            summary="A trader's earlier cases that ended in confiscation, destruction or forfeiture")
-async def trader(trader_id: Annotated[str, Path(min_length=1, max_length=64)], request: Request,
-                 _: Reader) -> dict:
-    n = request.app.state.registry.history.confiscations(trader_id)
-    return {"trader_id": trader_id, "infringing_cases": n, "repeat_infringer": n > 0}
+class TraderQuery(BaseModel):
+    """A trader named as its registry writes it (it may hold a space, ``/`` or ``:``, so it is never a path)."""
+
+    model_config = ConfigDict(extra="forbid")
+    trader_id: TraderId
+
+
+@router.post("/v1/traders/history", tags=["assessment"],
+             summary="A trader's earlier cases that ended in confiscation, destruction or forfeiture")
+async def trader_history(body: TraderQuery, request: Request, _: Reader) -> dict:
+    n = request.app.state.registry.history.confiscations(body.trader_id)
+    return {"trader_id": body.trader_id, "infringing_cases": n, "repeat_infringer": n > 0}

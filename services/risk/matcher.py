@@ -40,8 +40,11 @@ from services.risk.normalise import (
     compact,
     fold_key,
     has_han,
+    has_lookalike,
     is_unspaced,
     looks_alike,
+    near_sounds,
+    near_syllable,
     normalise,
     shape,
     sound,
@@ -72,15 +75,22 @@ def _load_words() -> frozenset[str]:
 ORDINARY_WORDS: frozenset[str] = _load_words()
 
 
-def _load_zh_words() -> frozenset[str]:
+def _load_zh_words(name: str) -> frozenset[str]:
     words: set[str] = set()
-    for line in (_WORDS_FILE.parent / "ordinary_words_zh.txt").read_text(encoding="utf-8").splitlines():
+    for line in (_WORDS_FILE.parent / name).read_text(encoding="utf-8").splitlines():
         if not line.startswith("#"):
             words.update(to_simplified(w) for w in line.split() if w)
     return frozenset(words)
 
 
-ORDINARY_WORDS_ZH: frozenset[str] = _load_zh_words()
+# Names of goods (手机, 机油, 冲锋衣): ordinary words, and what a mark directly before them names the maker of.
+GOODS_WORDS_ZH: frozenset[str] = _load_zh_words("goods_words_zh.txt")
+ORDINARY_WORDS_ZH: frozenset[str] = _load_zh_words("ordinary_words_zh.txt") | GOODS_WORDS_ZH
+_GOODS_MAX_LEN = max(map(len, GOODS_WORDS_ZH))
+# Words that may stand between a mark and the name of the goods without changing what the mark says:
+# 苹果原装充电器, 北面男士冲锋衣, 三星新款手机.
+ZH_GOODS_QUALIFIERS: tuple[str, ...] = ("原装", "正品", "官方", "全新", "新款", "男士", "女士", "男款", "女款", "男式",
+                                        "女式", "儿童", "男", "女")
 
 NEAR_FORM_MAX_LEN = 8  # Chinese marks longer than this are not searched for homophones or near forms
 PINYIN_MIN_LEN = 5  # a Chinese mark's pinyin shorter than this is no Latin key ("suoni" yes, "lv" no)
@@ -150,100 +160,228 @@ class _JurIndex:
     max_tokens: int = 1
     # unspaced scripts
     unspaced: dict[str, list[Term]] = field(default_factory=dict)  # folded key -> terms
-    automaton: object | None = None  # key -> (key, terms, ordinary word?)
+    automaton: object | None = None  # key -> (key, ordinary word?); the terms of a key are in ``unspaced``
     sounds: dict[tuple[str, ...], list[Term]] = field(default_factory=dict)  # toneless pinyin -> terms
     shapes: dict[tuple[str, ...], list[Term]] = field(default_factory=dict)  # look-alike classes -> terms
     near_lengths: tuple[int, ...] = ()
 
     def finish(self) -> None:
         """Build the automaton over the unspaced marks and the ordinary Chinese words."""
-        if not self.unspaced:
-            return
+        self.install(self.build_automaton(tuple(self.unspaced)))
+
+    @staticmethod
+    def build_automaton(keys: tuple[str, ...]) -> object | None:
+        """An automaton over these mark keys and the ordinary Chinese words; it holds keys only (the terms are
+        read from ``unspaced`` when a key is found), so it can be built apart, from a snapshot of the keys, while
+        the index goes on answering. Pure: safe in another thread."""
+        if not keys:
+            return None
         auto = ahocorasick.Automaton()
-        for key, terms in self.unspaced.items():
-            auto.add_word(key, (key, tuple(terms), key in ORDINARY_WORDS_ZH))
+        for key in keys:
+            auto.add_word(key, (key, key in ORDINARY_WORDS_ZH))
+        marks = set(keys)
         for word in ORDINARY_WORDS_ZH:
-            if word not in self.unspaced:
-                auto.add_word(word, (word, (), True))
+            if word not in marks:
+                auto.add_word(word, (word, True))
         auto.make_automaton()
-        self.automaton = auto
+        return auto
+
+    def install(self, automaton: object | None) -> None:
+        self.automaton = automaton
         self.near_lengths = tuple(sorted({len(k) for ks in (self.sounds, self.shapes) for k in ks}))
+
+    def places(self, term: Term):  # noqa: ANN201
+        """The tables and keys a term is indexed under (the same for adding and for removing it)."""
+        key = term.folded
+        if term.han:
+            yield self.unspaced, key
+            if not term.common and 2 <= len(key) <= NEAR_FORM_MAX_LEN and has_han(key):
+                for skey in _sound_keys(key):
+                    yield self.sounds, skey
+                if any(has_lookalike(c) for c in key):  # (a character may head its group: its class is itself)
+                    yield self.shapes, tuple(shape(c) for c in key)
+            return
+        yield self.exact, key
+        if term.kind == "pinyin":
+            return
+        if len(key) >= 4:
+            yield self.collapsed, collapse(key)
+        if term.fuzzy:
+            for d in _deletes(key, 1):
+                yield self.fuzzy, d
+
+    def add(self, term: Term) -> None:
+        for table, key in self.places(term):
+            table.setdefault(key, []).append(term)
+        if not term.han:
+            self.max_tokens = min(MAX_NGRAM_CAP, max(self.max_tokens, term.ntokens))
+
+    def remove(self, term: Term) -> None:
+        for table, key in self.places(term):
+            terms = table.get(key)
+            if terms is None:
+                continue
+            kept = [t for t in terms if t is not term]
+            if kept:
+                table[key] = kept  # a new list: a reader iterating the old one is not disturbed
+            else:
+                del table[key]
 
 
 def _sound_keys(key: str) -> list[tuple[str, ...]]:
-    """The toneless pinyin of a mark, every reading of its polyphonic characters (at most 16 combinations)."""
+    """The toneless pinyin of a mark with the southern merges (``near_syllable``), every reading of its polyphonic
+    characters (at most 16 combinations)."""
     out: list[tuple[str, ...]] = [()]
     for ch in key:
-        readings = syllables(ch)[:4] or (ch,)
+        readings = near_sounds(ch) or (ch,)
         out = [k + (r,) for k in out for r in readings][:16]
     return out
 
 
-def _index_unspaced(jur: _JurIndex, rec: RecordationV1, text: str, kind: str, key: str, common: bool,
-                    seen: set[str]) -> None:
-    """A mark written in an unspaced script: the automaton's key, its homophones and near forms, its pinyin."""
-    term = Term(rec, text, kind, key, key, 1, common, 0, han=True)
-    jur.unspaced.setdefault(key, []).append(term)
-    if common or not 2 <= len(key) <= NEAR_FORM_MAX_LEN or not has_han(key):
-        return
-    for skey in _sound_keys(key):
-        jur.sounds.setdefault(skey, []).append(term)
-    shapes = tuple(shape(c) for c in key)
-    if shapes != tuple(key):
-        jur.shapes.setdefault(shapes, []).append(term)
-    pinyin = "".join(sound(c) for c in key)
-    if len(pinyin) >= PINYIN_MIN_LEN and pinyin.isascii() and pinyin not in ORDINARY_WORDS and pinyin not in seen:
-        seen.add(pinyin)
-        jur.exact.setdefault(pinyin, []).append(Term(rec, text, "pinyin", pinyin, pinyin, 1, False, 0))
+WINDOW_READINGS = 8  # sound probes per window at most (a window of polyphonic characters has several readings)
+
+
+def _window_sounds(per_char: tuple[tuple[str, ...], ...]) -> list[tuple[str, ...]]:
+    out: list[tuple[str, ...]] = [()]
+    for readings in per_char:
+        out = [k + (r,) for k in out for r in readings][:WINDOW_READINGS]
+    return out
+
+
+def _pinyin_detail(window: str, mark: str) -> str:
+    """How a homophone sounds like the mark, for the reason: 'same pinyin le gao', or 'near pinyin di si ni for
+    di shi ni (...)' when it takes the southern merges."""
+    said, heard, near = [], [], False
+    for w, m in zip(window, mark):
+        ws, ms = syllables(w) or (w,), syllables(m) or (m,)
+        shared = next((r for r in ms if r in ws), None)
+        if shared is not None:
+            said.append(shared)
+            heard.append(shared)
+            continue
+        pair = next(((a, b) for b in ms[:3] for a in ws[:3] if near_syllable(a) == near_syllable(b)), (ws[0], ms[0]))
+        said.append(pair[0])
+        heard.append(pair[1])
+        near = True
+    if not near:
+        return f"same pinyin {' '.join(said)}"
+    return (f"near pinyin {' '.join(said)} for {' '.join(heard)}: zh ch sh and z c s, -ng and -n sound alike in "
+            f"southern Mandarin")
+
+
+def _terms_of(rec: RecordationV1) -> list[Term]:
+    """The terms a recordation is looked for by: its title and aliases (a Chinese mark also by its pinyin)."""
+    out: list[Term] = []
+    common_flag = bool(getattr(rec, "common_word", False))
+    seen: set[str] = set()
+    common_aliases = {fold_key(a) for a in getattr(rec, "common_word_aliases", ())}
+    for text, kind in [(rec.title, "exact")] + [(a, "alias") for a in rec.aliases]:
+        key = fold_key(text)
+        if not key or key in seen:
+            continue
+        seen.add(key)
+        if is_unspaced(key) and all(is_unspaced(c) for c in key):
+            common = (common_flag and kind == "exact") or key in common_aliases or key in ORDINARY_WORDS_ZH
+            out.append(Term(rec, text, kind, key, key, 1, common, 0, han=True))
+            if common or not 2 <= len(key) <= NEAR_FORM_MAX_LEN or not has_han(key):
+                continue
+            pinyin = "".join(sound(c) for c in key)  # a Chinese mark written in pinyin ("NAIKE")
+            if len(pinyin) >= PINYIN_MIN_LEN and pinyin.isascii() and pinyin not in ORDINARY_WORDS \
+                    and pinyin not in seen:
+                seen.add(pinyin)
+                out.append(Term(rec, text, "pinyin", pinyin, pinyin, 1, False, 0))
+            continue
+        ntok = max(1, len(tokens(text).folded))
+        # the recordation's common-word flag is about its title; aliases are judged on their own
+        common = (common_flag and kind == "exact") or key in ORDINARY_WORDS or len(key) <= 3 or key in common_aliases
+        budget = fuzzy_budget(len(key)) if len(key) >= 6 or not common else 0
+        out.append(Term(rec, text, kind, compact(text), key, ntok, common, budget))
+    return out
 
 
 @dataclass
 class RegistryIndex:
-    """Active recordations of every jurisdiction, indexed by folded mark key and its deletion neighbourhood."""
+    """Active recordations of every jurisdiction, indexed by folded mark key and its deletion neighbourhood.
+
+    Built once from the whole registry (``build``), then kept up to date a recordation at a time (``update``):
+    a change costs the few keys of that recordation, not a rebuild of the registry. Only the automaton of the
+    Chinese marks is rebuilt as a whole when a Chinese mark comes or goes, and that can happen apart
+    (``build_automata`` in another thread, then ``install_automata``): meanwhile the old automaton goes on
+    finding the marks it knows, the terms of each read from the live tables."""
 
     by_jurisdiction: dict[str, _JurIndex] = field(default_factory=dict)
     size: int = 0
     terms: int = 0
     _fuzzy_cache: dict = field(default_factory=dict, repr=False)
     _unspaced_cache: dict = field(default_factory=dict, repr=False)
+    _by_recordation: dict = field(default_factory=dict, repr=False)  # id -> (jurisdiction, its terms)
 
     @classmethod
     def build(cls, recordations: list[RecordationV1]) -> "RegistryIndex":
         index = cls()
         for rec in recordations:
-            if rec.status != "active":
-                continue
-            index.size += 1
-            jur = index.by_jurisdiction.setdefault(rec.jurisdiction, _JurIndex())
-            common_flag = bool(getattr(rec, "common_word", False))
-            seen: set[str] = set()
-            common_aliases = {fold_key(a) for a in getattr(rec, "common_word_aliases", ())}
-            for text, kind in [(rec.title, "exact")] + [(a, "alias") for a in rec.aliases]:
-                key = fold_key(text)
-                if not key or key in seen:
-                    continue
-                seen.add(key)
-                index.terms += 1
-                if is_unspaced(key) and all(is_unspaced(c) for c in key):
-                    _index_unspaced(jur, rec, text, kind, key, (common_flag and kind == "exact")
-                                    or key in common_aliases or key in ORDINARY_WORDS_ZH, seen)
-                    continue
-                ntok = max(1, len(tokens(text).folded))
-                # the recordation's common-word flag is about its title; aliases are judged on their own
-                common = (common_flag and kind == "exact") or key in ORDINARY_WORDS or len(key) <= 3 \
-                    or key in common_aliases
-                budget = fuzzy_budget(len(key)) if len(key) >= 6 or not common else 0
-                term = Term(rec, text, kind, compact(text), key, ntok, common, budget)
-                jur.exact.setdefault(key, []).append(term)
-                if len(key) >= 4:
-                    jur.collapsed.setdefault(collapse(key), []).append(term)
-                jur.max_tokens = min(MAX_NGRAM_CAP, max(jur.max_tokens, ntok))
-                if term.fuzzy:
-                    for d in _deletes(key, 1):
-                        jur.fuzzy.setdefault(d, []).append(term)
+            index._add(rec)
         for jur in index.by_jurisdiction.values():
             jur.finish()
         return index
+
+    def _add(self, rec: RecordationV1) -> str | None:
+        """Index an active recordation; the jurisdiction whose Chinese marks changed, if they did."""
+        if rec.status != "active":
+            return None
+        jur = self.by_jurisdiction.setdefault(rec.jurisdiction, _JurIndex())
+        terms = _terms_of(rec)
+        for term in terms:
+            jur.add(term)
+        self._by_recordation[rec.recordation_id] = (rec.jurisdiction, terms)
+        self.size += 1
+        self.terms += sum(1 for t in terms if t.kind != "pinyin")
+        return rec.jurisdiction if any(t.han for t in terms) else None
+
+    def _remove(self, recordation_id: str) -> str | None:
+        entry = self._by_recordation.pop(recordation_id, None)
+        if entry is None:
+            return None
+        jurisdiction, terms = entry
+        jur = self.by_jurisdiction[jurisdiction]
+        for term in terms:
+            jur.remove(term)
+        self.size -= 1
+        self.terms -= sum(1 for t in terms if t.kind != "pinyin")
+        return jurisdiction if any(t.han for t in terms) else None
+
+    def __contains__(self, recordation_id: str) -> bool:
+        return recordation_id in self._by_recordation
+
+    def update(self, changed: list[RecordationV1] = (), removed: list[str] = ()) -> set[str]:  # noqa: B006
+        """Take in changed recordations (re-indexed; one no longer active is dropped) and removed ones.
+        Returns the jurisdictions whose Chinese marks changed: their automata need ``build_automata``
+        and ``install_automata`` (until then a new Chinese mark is not found, a dropped one already not)."""
+        dirty: set[str] = set()
+        for rid in [*removed, *(r.recordation_id for r in changed)]:
+            j = self._remove(rid)
+            if j:
+                dirty.add(j)
+        for rec in changed:
+            j = self._add(rec)
+            if j:
+                dirty.add(j)
+        self.clear_cache()
+        return dirty
+
+    def build_automata(self, jurisdictions: set[str]) -> dict[str, object | None]:
+        """New automata for these jurisdictions, from a snapshot of their Chinese marks (safe in a thread)."""
+        snapshot = {j: tuple(self.by_jurisdiction[j].unspaced) for j in jurisdictions if j in self.by_jurisdiction}
+        return {j: _JurIndex.build_automaton(keys) for j, keys in snapshot.items()}
+
+    def install_automata(self, automata: dict[str, object | None]) -> None:
+        for j, automaton in automata.items():
+            self.by_jurisdiction[j].install(automaton)
+        self._unspaced_cache.clear()
+
+    def update_now(self, changed: list[RecordationV1] = (), removed: list[str] = ()) -> None:  # noqa: B006
+        """``update`` with the automata rebuilt at once (tests, tools)."""
+        self.install_automata(self.build_automata(self.update(changed, removed)))
 
     def lookup(self, jurisdiction: str, key: str) -> list[Term]:
         """Terms whose folded compact key is ``key`` (an exact probe)."""
@@ -307,6 +445,9 @@ ZH_POSTFIX_CUES: tuple[str, ...] = ("专用", "配件")  # not 适用 after the 
 ZH_FILLERS: tuple[str, ...] = ("的", "各种", "各款", "所有", "多款", "全系", "系列", "型号", "款", "原装", "新款", "和", "及",
                                "与", "或")
 ZH_CUE_GAP = 5
+ZH_CONJUNCTIONS = frozenset({"和", "及", "与", "或"})
+ZH_LIST_ITEM = 4  # characters of one other item of a list a cue covers ("兼容华为和苹果")
+_LIST_SEPARATORS = frozenset("、/,，&+ ")
 ZH_COMMON_GAP = 2  # "苹果三星通用": 通用 (fits all) right after the marks
 _NOT_FITS_ALL = frozenset({"男女", "老少", "四季", "春秋", "冬夏", "大小", "内外", "左右", "男士", "女士", "成人", "儿童"})
 _JOIN_SEPARATORS = frozenset(" \t\n\r·・•‧∙.-_~")
@@ -323,10 +464,17 @@ class Candidate:
     distance: int = 0
     descriptive: bool = False
     tricks: tuple[str, ...] = ()
-    # how it was found besides its kind: alias, traditional, full_width, glued_latin, homophone, lookalike,
-    # pinyin, spaced_characters, invisible_characters; ``detail`` says it in words for the reason
+    # how it was found besides its kind: alias, traditional, full_width, glued_latin, joined_words, homophone,
+    # lookalike, pinyin, spaced_characters, invisible_characters; ``detail`` says it in words for the reason
     how: tuple[str, ...] = ()
     detail: str = ""
+    # whether the mark reads as an ordinary word here (None: as the term is indexed), and why it does not
+    common: bool | None = None
+    reading: str = ""
+
+    @property
+    def is_common(self) -> bool:
+        return self.term.common if self.common is None else self.common
 
 
 def _grams(toks: list[str], max_n: int):
@@ -382,7 +530,7 @@ class _Seg:
             starts.append(pos)
             pos += len(t)
         self.starts = tuple(starts)  # offset of each of its tokens
-        self.syl: tuple[str, ...] | None = None
+        self.syl: tuple[tuple[str, ...], ...] | None = None
         self.shp: tuple[str, ...] | None = None
 
     def token_at(self, offset: int) -> int:
@@ -400,9 +548,11 @@ class _Seg:
         bounds = list(self.starts) + [len(self.text)]
         return any(bounds[k + 1] - bounds[k] == 1 and s <= bounds[k] < e for k in range(len(self.starts)))
 
-    def sounds(self) -> tuple[str, ...]:
+    def sounds(self) -> tuple[tuple[str, ...], ...]:
+        """Each character's readings with the southern merges (``near_sounds``); a character without one is its
+        own sound."""
         if self.syl is None:
-            self.syl = tuple(sound(c) for c in self.text)
+            self.syl = tuple(near_sounds(c) or (c,) for c in self.text)
         return self.syl
 
     def shapes(self) -> tuple[str, ...]:
@@ -428,7 +578,19 @@ class _Plan:
             for start, n, key in _grams(variant, max_n):
                 if unspaced_tok and any(unspaced_tok[start:start + n]):
                     continue
-                grams.append((key, start, n, v))
+                grams.append((key, start, n, v, None))
+        if tk.pieces:  # words written together ("iPhone15ProMax"): whole marks among their pieces
+            words = [p for p, _ in tk.pieces]
+            owner = [i for _, i in tk.pieces]
+            last = len(words) - 1
+            for start, n, key in _grams(words, max_n + 2):
+                a, b = owner[start], owner[start + n - 1]
+                end = start + n - 1
+                if (start == 0 or owner[start - 1] != a) and (end == last or owner[end + 1] != b):
+                    continue  # whole tokens: probed above
+                if key.isdigit() or (unspaced_tok and any(unspaced_tok[a:b + 1])):
+                    continue
+                grams.append((key, a, b - a + 1, 2, " ".join(words[start:start + n])))
         self.exact_grams = tuple(grams)
         folded = tk.folded
         fuzzy = []
@@ -475,16 +637,19 @@ def find_candidates(index: RegistryIndex, jurisdiction: str, field_name: str, te
     matched_spans: list[tuple[int, int]] = []
     tk = None
     literal_set = None
-    for key, start, n, v in plan.exact_grams:
+    for key, start, n, v, found in plan.exact_grams:
         terms = exact.get(key)
         if not terms:
             continue
         if tk is None:
             tk = plan.tk
             literal_set = set(_literal_grams(tk.literal, jur.max_tokens + 2))
-        variant = tk.folded if v == 0 else tk.folded_alt
-        found = " ".join(variant[start:start + n])
+            if tk.literal_pieces:
+                literal_set.update(k for _, _, k in _grams(list(tk.literal_pieces), jur.max_tokens + 2))
+        if found is None:
+            found = " ".join((tk.folded if v == 0 else tk.folded_alt)[start:start + n])
         glued = tk.unspaced and any(tk.glued[start:start + n])
+        in_chinese = tk.unspaced and _among_chinese(plan, start, n)
         for term in terms:
             kind = term.kind if term.literal in literal_set else "normalised"
             tricks = () if kind != "normalised" else tk.tricks
@@ -499,13 +664,21 @@ def find_candidates(index: RegistryIndex, jurisdiction: str, field_name: str, te
             if glued:
                 how.append("glued_latin")
                 detail.append(f"{found!r} written against Chinese text")
+            if v == 2:
+                how.append("joined_words")
+                owner_text = " ".join(tk.folded[start:start + n])
+                detail.append(f"{found.replace(' ', '')!r} written together with other words in {owner_text!r}")
             if _full_width(text, term.literal):
                 how.append("full_width")
                 detail.append("in full-width letters")
             if "invisible characters inside the word" in tricks:
                 how.append("invisible_characters")
-            out.append(Candidate(term, field_name, kind, found, tricks=tricks, how=tuple(how),
-                                 detail="; ".join(detail), distance=0))
+            cand = Candidate(term, field_name, kind, found, tricks=tricks, how=tuple(how),
+                             detail="; ".join(detail), distance=0)
+            if term.common and in_chinese and not term.han:
+                cand.common = False
+                cand.reading = "a Latin name among Chinese words, not an English word"
+            out.append(cand)
             cand_spans.append((start, n))
         matched_spans.append((start, n))
     # Bounded fuzzy step: only tokens (and pairs) that are not ordinary words and were not found exactly.
@@ -548,6 +721,22 @@ def find_candidates(index: RegistryIndex, jurisdiction: str, field_name: str, te
     return out
 
 
+def _among_chinese(plan: _Plan, start: int, n: int) -> bool:
+    """A Latin word written among Chinese words: glued to Chinese text ('GAP纯棉T恤', 'LV手袋'), or with Chinese
+    text on one side and nothing but numbers or the end of the field on the other ('Beats 头戴式耳机')."""
+    if any(plan.tk.glued[start:start + n]):
+        return True
+    folded, unspaced = plan.tk.folded, plan.unspaced_tok
+
+    def side(i: int, step: int) -> bool | None:
+        while 0 <= i < len(folded) and folded[i].isdigit():
+            i += step
+        return unspaced[i] if 0 <= i < len(folded) else None
+
+    before, after = side(start - 1, -1), side(start + n, 1)
+    return bool(before or after) and before is not False and after is not False
+
+
 def _full_width(text: str, literal: str) -> bool:
     """The mark is written in full-width letters in the original text ('ＮＩＫＥ')."""
     if text.isascii() or not any("\uff01" <= c <= "\uff5e" for c in text):
@@ -580,7 +769,44 @@ def _find_unspaced(index: RegistryIndex, jurisdiction: str, jur: _JurIndex, plan
                          detail=detail)
         if descriptive_field and _zh_descriptive_han(plan, seg, s, e, spans, latin_marks):
             cand.descriptive = True
+        elif term.common and kind != "fuzzy":
+            goods = _goods_after(plan, seg, e)
+            if goods:  # 苹果手机: the ordinary word names the maker of the goods
+                cand.common = False
+                cand.reading = f"directly before {goods!r}, the name of the goods: used as a mark"
         out.append(cand)
+
+
+def _goods_after(plan: _Plan, seg: _Seg, e: int, across: bool = True) -> str | None:
+    """The name of the goods directly after position ``e`` of a run ('苹果手机' -> '手机'), past qualifiers that do
+    not change what the word before says (原装, 男士, 新款) and, where the run ends, past model names and numbers
+    ('苹果 15 手机'); None when anything else comes first ('苹果造型音箱', '苹果醋')."""
+    text = seg.text
+    pos = e
+    while True:
+        qualifier = next((q for q in ZH_GOODS_QUALIFIERS if text.startswith(q, pos)), None)
+        if qualifier is None:
+            break
+        pos += len(qualifier)
+    if pos < len(text):
+        for length in range(min(_GOODS_MAX_LEN, len(text) - pos), 1, -1):
+            if text[pos:pos + length] in GOODS_WORDS_ZH:
+                return text[pos:pos + length]
+        return None
+    if not across:
+        return None
+    folded = plan.tk.folded
+    i = seg.first + len(seg.starts)
+    for _ in range(3):
+        if i >= len(folded):
+            return None
+        if plan.unspaced_tok[i]:
+            nxt = _seg_of(plan, i)
+            return _goods_after(plan, nxt, 0, across=False) if nxt is not None else None
+        if not (any(c.isdigit() for c in folded[i]) or len(folded[i]) <= 4):
+            return None
+        i += 1
+    return None
 
 
 def _search_run(jur: _JurIndex, seg: _Seg) -> tuple[list[tuple], list[tuple[int, int]]]:
@@ -589,10 +815,12 @@ def _search_run(jur: _JurIndex, seg: _Seg) -> tuple[list[tuple], list[tuple[int,
     text = seg.text
     marks: list[tuple[int, int, tuple[Term, ...]]] = []
     ordinary: list[tuple[int, int]] = []
-    for end, (key, terms, is_word) in jur.automaton.iter(text):
+    unspaced = jur.unspaced
+    for end, (key, is_word) in jur.automaton.iter(text):
         s, e = end - len(key) + 1, end + 1
         if is_word:
             ordinary.append((s, e))
+        terms = unspaced.get(key)
         if terms:
             marks.append((s, e, terms))
     # a mark inside a longer ordinary word is that word ("苹果醋", "潘多拉魔盒", "三星级"); so is a mark whose
@@ -653,12 +881,13 @@ def _near_forms(jur: _JurIndex, seg: _Seg, spans: list[tuple[int, int]], ordinar
             if any((os_ <= s and e <= oe) or (os_ < s < oe < e) or (s < os_ < e < oe) for os_, oe in ordinary):
                 continue  # is, lies in or cuts through an ordinary word
             cands = []
-            by_sound = sounds.get(syl[s:e])
-            if by_sound:
-                cands.extend((t, "homophone") for t in by_sound)
-            by_shape = shapes.get(shp[s:e])
+            by_shape = shapes.get(shp[s:e])  # first: a look-alike that also sounds alike (弛 for 驰) is a near form
             if by_shape:
                 cands.extend((t, "lookalike") for t in by_shape)
+            for key in _window_sounds(syl[s:e]):
+                by_sound = sounds.get(key)
+                if by_sound:
+                    cands.extend((t, "homophone") for t in by_sound)
             for term, how in cands:
                 if (id(term), s) in seen:
                     continue
@@ -671,18 +900,24 @@ def _near_forms(jur: _JurIndex, seg: _Seg, spans: list[tuple[int, int]], ordinar
                     if len(diffs) != 1 or not looks_alike(window[diffs[0]], term.folded[diffs[0]]):
                         continue
                     k = diffs[0]
-                    detail = f"{window[k]!r} for {term.folded[k]!r}, a look-alike character"
+                    same_sound = set(syllables(window[k])) & set(syllables(term.folded[k]))
+                    detail = (f"{window[k]!r} for {term.folded[k]!r}, a look-alike character"
+                              f"{' of the same sound' if same_sound else ''}")
                 else:
                     if not all(has_han(window[k]) for k in diffs):
                         continue
-                    detail = f"same pinyin {' '.join(syl[s:e])}"
+                    detail = _pinyin_detail(window, term.folded)
                 seen.add((id(term), s))
                 found.append((term, "fuzzy", s, e, (), (how,), detail, len(diffs)))
 
 
-def _zh_prefix(text: str, pos: int, spans: list[tuple[int, int]]) -> int | None:
+def _zh_prefix(text: str, pos: int, spans: list[tuple[int, int]], item: int = 0) -> int | None:
     """Walk back from ``pos`` over fillers and other marks; True-ish (-1) if a Chinese cue ends there,
-    else the position reached (0 when the run is used up)."""
+    else the position reached (0 when the run is used up).
+
+    A cue covers every item of a list: past a conjunction (和, 与, 及, 或) the walk also passes one item of
+    up to ZH_LIST_ITEM characters that is no recorded mark ("兼容华为和苹果手机": 兼容 covers 苹果 too); ``item``
+    starts it so when the list continues across punctuation ("兼容华为、苹果")."""
     ends = {e: s for s, e in spans}
     while pos > 0:
         if any(text.endswith(cue, 0, pos) for cue in ZH_PREFIX_CUES):
@@ -690,11 +925,22 @@ def _zh_prefix(text: str, pos: int, spans: list[tuple[int, int]]) -> int | None:
         filler = next((f for f in ZH_FILLERS if text.endswith(f, 0, pos)), None)
         if filler:
             pos -= len(filler)
+            if filler in ZH_CONJUNCTIONS:
+                item = ZH_LIST_ITEM
         elif pos in ends and ends[pos] < pos:
             pos = ends[pos]
+        elif item > 0:
+            pos -= 1
+            item -= 1
         else:
             return pos
     return 0
+
+
+def _list_item(plan: _Plan, tok: int) -> int:
+    """ZH_LIST_ITEM when the separator before token ``tok`` joins items of a list ('华为、苹果', '华为/苹果')."""
+    sep = plan.tk.seps[tok] if tok < len(plan.tk.seps) else ""
+    return ZH_LIST_ITEM if sep.strip() and set(sep) <= _LIST_SEPARATORS else 0
 
 
 def _zh_postfix(text: str, pos: int, budget: int) -> bool | None:
@@ -740,7 +986,7 @@ def _zh_descriptive_han(plan: _Plan, seg: _Seg, s: int, e: int, spans: list[tupl
                 return True
             if plan.unspaced_tok[i]:
                 prev = _seg_of(plan, i)
-                return prev is not None and _zh_prefix(prev.text, len(prev.text), []) == -1
+                return prev is not None and _zh_prefix(prev.text, len(prev.text), [], _list_item(plan, i + 1)) == -1
             if not _is_latin_filler(folded[i], i, latin_marks):
                 break
             i -= 1
@@ -773,7 +1019,7 @@ def _zh_descriptive_latin(plan: _Plan, start: int, n: int, latin_marks: set[int]
     while i >= 0 and steps < 3:
         if plan.unspaced_tok[i]:
             prev = _seg_of(plan, i)
-            if prev is not None and _zh_prefix(prev.text, len(prev.text), []) == -1:
+            if prev is not None and _zh_prefix(prev.text, len(prev.text), [], _list_item(plan, i + 1)) == -1:
                 return True
             break
         if not _is_latin_filler(folded[i], i, latin_marks):

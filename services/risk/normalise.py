@@ -21,6 +21,11 @@ Both forms also:
   and a script written without spaces (Han, kana, Thai...): "NIKE运动鞋" is the tokens "nike" and
   "运动鞋", the first marked as *glued* to the Chinese text. Tokens of unspaced scripts are matched by
   the automaton in ``services.risk.matcher``, not by word n-grams.
+
+A third reading, ``pieces``, reads words written together as a model name is: a new word starts where
+letters meet digits and where a small letter meets a capital ("iPhone15ProMax" is i Phone 15 Pro Max,
+"NewBalance574" is New Balance 574). It is only probed for whole marks, never fuzzily, and only where a
+token splits at all: "N1KE" keeps its reading as "nike" (digits for letters) in the other forms.
 """
 
 from __future__ import annotations
@@ -79,6 +84,11 @@ _TOKEN_SPLIT = re.compile(r"[\W_]+")
 _TOKEN_SPLIT_KEEP = re.compile(r"([\W_]+)")
 _HAS_DIGIT = re.compile(r"[0-9]")
 _HAS_LETTER = re.compile(r"[a-z]")
+# Words written together: letters against digits, a small letter against a capital.
+_JOINED = re.compile(r"[a-z][A-Z]|[A-Za-z][0-9]|[0-9][A-Za-z]")
+_CAMEL_RUN = re.compile(r"[A-Za-z]{2,}")
+_CAMEL_PART = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+")
+_LETTER_DIGIT_RUNS = re.compile(r"[a-z]+|[0-9]+|[^a-z0-9]+")
 
 
 def normalise(text: str) -> str:
@@ -223,11 +233,13 @@ class Tokens:
     ``traditional`` maps an unspaced token of ``folded`` to its form as written when that was Traditional.
     """
 
-    __slots__ = ("literal", "folded", "folded_alt", "tricks", "glued", "traditional", "unspaced", "seps")
+    __slots__ = ("literal", "folded", "folded_alt", "tricks", "glued", "traditional", "unspaced", "seps", "pieces",
+                 "literal_pieces")
 
     def __init__(self, literal: list[str], folded: list[str], folded_alt: list[str] | None, tricks: tuple[str, ...],
                  glued: tuple[bool, ...] = (), traditional: dict[int, str] | None = None, unspaced: bool = False,
-                 seps: tuple[str, ...] = ()):
+                 seps: tuple[str, ...] = (), pieces: tuple[tuple[str, int], ...] | None = None,
+                 literal_pieces: tuple[str, ...] | None = None):
         self.literal = literal
         self.folded = folded
         self.folded_alt = folded_alt
@@ -236,6 +248,10 @@ class Tokens:
         self.traditional = traditional or {}
         self.unspaced = unspaced  # the text has unspaced-script tokens
         self.seps = seps  # the separator before each folded token ('' when glued); only for unspaced text
+        # words written together read apart ("iphone15promax" -> i, phone, 15, pro, max), each with the index of
+        # its token in ``folded``; None when no token splits
+        self.pieces = pieces
+        self.literal_pieces = literal_pieces
 
 
 @lru_cache(maxsize=65536)
@@ -260,6 +276,7 @@ def tokens(text: str) -> Tokens:
         raw = [t for t in _TOKEN_SPLIT.split(_fold_text(text)) if t]
         glued, written, seps = [False] * len(raw), raw, []
     tricks: list[str] = []
+    raw_g = raw
     folded = [_leet(t, _LEET_I) for t in raw]
     alt = [_leet(t, _LEET_L) for t in raw]
     if folded != raw or _SYMBOL_LETTERS.search(unicodedata.normalize("NFKC", text).casefold()):
@@ -268,6 +285,7 @@ def tokens(text: str) -> Tokens:
     if len(groups) != len(folded):
         tricks.append("spaced-out letters")
         folded = ["".join(folded[a:b]) for a, b in groups]
+        raw_g = ["".join(raw[a:b]) for a, b in groups]
         alt = ["".join(alt[a:b]) for a, b in groups]
         glued = [any(glued[a:b]) for a, b in groups]
         written = ["".join(written[a:b]) for a, b in groups]
@@ -280,7 +298,38 @@ def tokens(text: str) -> Tokens:
         tricks.append("invisible characters inside the word")
     traditional = {i: w for i, (t, w) in enumerate(zip(folded, written)) if t != w and is_unspaced(t)} \
         if unspaced else None
-    return Tokens(literal, folded, folded_alt, tuple(tricks), tuple(glued), traditional, unspaced, tuple(seps))
+    pieces = literal_pieces = None
+    cased = unicodedata.normalize("NFKC", _pre(text))
+    if _JOINED.search(cased):
+        camel = _camel_parts(cased)
+        split = [(p, i) for i, t in enumerate(raw_g) for p in _pieces(t, camel)]
+        if len(split) > len(raw_g):
+            pieces = tuple(split)
+            literal_pieces = tuple(p for t in literal for p in _pieces(t, camel))
+    return Tokens(literal, folded, folded_alt, tuple(tricks), tuple(glued), traditional, unspaced, tuple(seps),
+                  pieces, literal_pieces)
+
+
+def _camel_parts(cased: str) -> dict[str, tuple[str, ...]]:
+    """Letter runs of a text that change from small letters to capitals, by their folded form: 'iPhone' ->
+    ('i', 'phone'), 'NewBalance' -> ('new', 'balance'); 'LVMH', 'Nike' and 'NIKE' are one word each."""
+    out: dict[str, tuple[str, ...]] = {}
+    for run in _CAMEL_RUN.findall(cased):
+        parts = _CAMEL_PART.findall(run)
+        if len(parts) > 1:
+            out[run.casefold()] = tuple(p.casefold() for p in parts)
+    return out
+
+
+def _pieces(token: str, camel: dict[str, tuple[str, ...]]) -> list[str]:
+    """A token read as the words written together in it: at letters against digits, and where the text changed
+    from a small letter to a capital ('iphone15promax' -> i, phone, 15, pro, max)."""
+    if is_unspaced(token):
+        return [token]
+    out: list[str] = []
+    for run in _LETTER_DIGIT_RUNS.findall(token):
+        out.extend(camel.get(run, (run,)))
+    return out
 
 
 _RUNS = re.compile(r"(.)\1+")
@@ -322,6 +371,28 @@ def syllables(ch: str) -> tuple[str, ...]:
     return found
 
 
+def near_syllable(syllable: str) -> str:
+    """A toneless syllable with the sounds southern Mandarin merges merged: retroflex initials as flat ones (zh, ch,
+    sh as z, c, s) and back nasal finals as front ones (ang, eng, ing as an, en, in). Chinese input methods offer
+    the same merges as "fuzzy pinyin" (模糊音); 迪斯尼 (di si ni) sounds like 迪士尼 (di shi ni)."""
+    if syllable[:2] in ("zh", "ch", "sh"):
+        syllable = syllable[0] + syllable[2:]
+    if syllable.endswith("ng") and len(syllable) > 2:
+        syllable = syllable[:-1]
+    return syllable
+
+
+@lru_cache(maxsize=65536)
+def near_sounds(ch: str) -> tuple[str, ...]:
+    """The merged readings of a Han character, at most its three commonest ('勒' -> ('lei', 'le')); () if none."""
+    out: list[str] = []
+    for reading in syllables(ch)[:3]:
+        near = near_syllable(reading)
+        if near not in out:
+            out.append(near)
+    return tuple(out)
+
+
 def sound(ch: str) -> str:
     """The commonest toneless reading of a character, or the character itself when it has none."""
     readings = syllables(ch)
@@ -356,6 +427,11 @@ _SHAPE_CLASS, _LOOKALIKE_PAIRS = _load_lookalikes()
 def shape(ch: str) -> str:
     """A class shared by characters that look alike (士 and 土); any other character is its own class."""
     return _SHAPE_CLASS.get(ch, ch)
+
+
+def has_lookalike(ch: str) -> bool:
+    """The character has look-alikes listed (any member of a group, the first one too)."""
+    return ch in _SHAPE_CLASS
 
 
 def looks_alike(a: str, b: str) -> bool:

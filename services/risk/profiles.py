@@ -11,12 +11,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr, model_validator
 
 from services.risk.normalise import normalise
+from shared.contracts.bounds import MONEY_MAX, Day, ProfileId
 from shared.contracts.declaration import DeclarationLine, DeclarationV1, Jurisdiction
+
+# A number a condition compares with: finite, and within the largest value any compared field can hold.
+_NUM_LIMIT = int(MONEY_MAX)
+ConditionInt = Annotated[StrictInt, Field(ge=-_NUM_LIMIT, le=_NUM_LIMIT)]
+ConditionFloat = Annotated[StrictFloat, Field(ge=-_NUM_LIMIT, le=_NUM_LIMIT, allow_inf_nan=False)]
 
 # field -> (type, getter)
 FieldType = Literal["str", "code", "text", "num", "list"]
@@ -72,7 +78,7 @@ class Condition(BaseModel):
 
     field: str
     op: str
-    value: StrictStr | StrictInt | StrictFloat | list[StrictStr] | None = None
+    value: StrictStr | ConditionInt | ConditionFloat | list[StrictStr] | None = None
 
     @model_validator(mode="after")
     def _valid(self) -> "Condition":
@@ -110,15 +116,15 @@ class TargetingProfileV1(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
-    profile_id: str = Field(min_length=3, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+    profile_id: ProfileId
     name: str = Field(min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=2000)
     owner: str = Field(min_length=1, max_length=128, description="Officer or unit answerable for the profile")
     jurisdiction: Jurisdiction = "CN"
     customs_offices: list[str] = Field(default_factory=list, max_length=200, description="Empty: every office")
     weight: float = Field(ge=-1, le=1, description="Added to the score of each matching line")
-    valid_from: date
-    valid_until: date
+    valid_from: Day
+    valid_until: Day
     active: bool = True
     conditions: list[Condition] = Field(min_length=1, max_length=20)
 

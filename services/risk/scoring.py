@@ -87,6 +87,7 @@ class Scoring:
     w_common_description: float = 0.35
     w_fuzzy_brand: float = 0.45
     w_fuzzy_description: float = 0.4
+    w_fuzzy_weak: float = 0.35  # a homophone in free text that keeps only one character of the mark
     w_descriptive: float = 0.15
     w_obfuscated: float = 0.1
     w_hs_in: float = 0.2
@@ -214,6 +215,10 @@ def _how(c: Candidate, skip: tuple[str, ...] = ()) -> str:
         parts.append("glued to the Chinese text")
     if "full_width" in c.how:
         parts.append("in full-width letters")
+    if "joined_words" in c.how:
+        parts.append(next((d for d in c.detail.split("; ") if "written together" in d), "written together"))
+    if c.reading:
+        parts.append(c.reading)
     return f" ({'; '.join(parts)})" if parts else ""
 
 
@@ -238,7 +243,7 @@ def _score_candidate(c: Candidate, declaration: DeclarationV1, line: Declaration
         contribs.append(_C(signal=signal, points=points, reason=f"{reason} ({_pts(points)})"))
 
     hs_ok = any(line.hs_code.startswith(p) for p in rec.goods_hs_prefixes)
-    if c.term.common and not hs_ok:
+    if c.is_common and not hs_ok:
         return None  # an ordinary word ("apple juice") outside the recorded goods is no hit at all
     how = _how(c)
     if c.descriptive:
@@ -247,7 +252,14 @@ def _score_candidate(c: Candidate, declaration: DeclarationV1, line: Declaration
             f"the branded product, not sold under the mark)")
     elif c.match == "fuzzy":
         w = scoring.w_fuzzy_brand if c.where == "brand" else scoring.w_fuzzy_description
-        if "homophone" in c.how:
+        kept = len(c.term.folded) - c.distance
+        if "homophone" in c.how and c.where != "brand" and kept <= 1:
+            # Chinese is so rich in homophones that any two characters sound like some two-character mark by
+            # chance (多酚 in 茶多酚 sounds like 多芬): in free text such a variant is weak evidence alone
+            w = scoring.w_fuzzy_weak
+            text = (f"{c.where} has {c.found!r}, a homophone of recorded mark {term!r} ({c.detail}; "
+                    f"{kept} character of {len(c.term.folded)} kept, weak alone)")
+        elif "homophone" in c.how:
             text = f"{c.where} has {c.found!r}, a homophone of recorded mark {term!r} ({c.detail})"
         elif "lookalike" in c.how:
             text = f"{c.where} has {c.found!r}, a near form of recorded mark {term!r} ({c.detail})"
@@ -262,7 +274,7 @@ def _score_candidate(c: Candidate, declaration: DeclarationV1, line: Declaration
         add("mark_brand", scoring.w_brand, f"brand field names recorded mark {term!r}{how}")
     elif c.where == "model":
         add("mark_model", scoring.w_model, f"model field names recorded mark {term!r}{how}")
-    elif c.term.common:
+    elif c.is_common:
         add("mark_description", scoring.w_common_description,
             f"description names recorded mark {term!r}{how}, which is also an ordinary word")
     else:
@@ -277,7 +289,7 @@ def _score_candidate(c: Candidate, declaration: DeclarationV1, line: Declaration
         add("hs_outside_goods", scoring.w_hs_out, f"HS {line.hs_code} is outside the recorded goods")
     # The genuine-value comparison presumes the goods are the brand's; an ordinary word in free text
     # ("gap year t-shirt") says nothing of the kind.
-    genuine = None if (c.term.common and c.where != "brand") else _genuine(rec, line)
+    genuine = None if (c.is_common and c.where != "brand") else _genuine(rec, line)
     if genuine is not None:
         g_min, g_cur = genuine
         rates = scoring.fx_rates_to_cny

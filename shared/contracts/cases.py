@@ -14,11 +14,37 @@ from __future__ import annotations
 
 import hashlib
 import re
-from datetime import date, datetime
-from decimal import Decimal
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from shared.contracts.bounds import (
+    id_max_length,
+    ApplicationId,
+    CaseId,
+    Count,
+    Day,
+    DeclarationId,
+    DispositionId,
+    HoldId,
+    HolderId,
+    IdempotencyKey,
+    LineNo,
+    Money,
+    NoticeId,
+    PositiveMoney,
+    Quantity,
+    RecordationId,
+    Revision,
+    Seq,
+    PlatformDay,
+    PlatformTimestamp,
+    RunId,
+    Timestamp,
+    TraderId,
+    UnitPrice,
+    WeightKg,
+)
 
 CASE_WORKFLOW_TYPE = "CaseWorkflow"
 CASE_TASK_QUEUE = "ipr-cases"
@@ -33,6 +59,7 @@ SIGNAL_DISPOSAL_CHOICE = "disposal_choice"  # facts that decide the disposal met
 SIGNAL_LINES = "lines_revised"  # a declaration revision (or an officer) adds, updates or withdraws lines of the case
 SIGNAL_CALENDAR = "calendar_published"  # an official working-day schedule was published: re-time pending deadlines
 SIGNAL_PETITION_DECISION = "petition_decision"  # US: an officer decides the importer's petition after seizure
+SIGNAL_CASE_REPAIRED = "case_repaired"  # the workflow was reset to its last good point after it failed
 QUERY_STATE = "state"
 
 CaseStateName = Literal[
@@ -49,12 +76,29 @@ CaseStateName = Literal[
     "forfeited",  # US seizure and forfeiture
     "handed_to_court",
     "excluded",  # US: 30 days of detention passed without a finding; deemed exclusion (19 U.S.C. 1499(c)(5)(A))
+    # Never set by the workflow: the cases service shows a case as failed while its workflow has failed or
+    # was terminated, until it is repaired (reset to its last good point).
+    "failed",
 ]
 TERMINAL_STATES: frozenset[str] = frozenset(
     {"released", "confiscated", "destroyed", "forfeited", "handed_to_court", "excluded"}
 )
 
+CASE_ID_MAX = id_max_length("case_id")
 _PLAIN_HOLDER_ID = re.compile(r"^[A-Za-z]{1,16}-[0-9]{1,16}$")  # the registry's form, e.g. RH-0001
+
+
+_HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
+
+
+def chinese_marks(title: str, aliases: list[str]) -> list[str]:
+    """The marks of a recordation written in Chinese characters (its title or aliases), as recorded and in
+    their order: what documents print beside the Latin mark ("NIKE（耐克、耐吉）")."""
+    out: list[str] = []
+    for mark in [title, *aliases]:
+        if _HAN.search(mark) and mark not in out:
+            out.append(mark)
+    return out
 
 
 def case_id_for(declaration_id: str, line_no: int) -> str:
@@ -66,15 +110,18 @@ def consignment_case_id(declaration_id: str, holder_id: str) -> str:
     """Deterministic case (and workflow) id of the case of one declaration and one rights holder.
 
     ``IPR-<declaration id>-<holder id>``, e.g. ``IPR-CN5300-2026-0000123-RH-0001``, when the holder id has the
-    registry's form (letters, a dash, digits); any other holder id is written ``H`` and the first 12 hex digits
-    of its SHA-256 (``IPR-CN5300-2026-0000123-H3f1c0a9b2d4e``). The holder part then holds exactly one dash
-    (or none), so no two pairs of declaration and holder give the same id, none equals a per-line id
-    (``-L<line>``), and every id keeps to the characters of the platform's ids. A redelivered or revised
-    declaration reaches the same case; it never opens a second one.
+    registry's form (letters, a dash, digits) and the id keeps within the 80 characters of a case id; any other
+    holder id is written ``H`` and the first 10 hex digits of its SHA-256 (``IPR-CN5300-2026-0000123-H3f1c0a9b2d``),
+    which fits with the longest declaration id (64). The holder part then holds exactly one dash and ends in
+    digits, or holds none and starts with ``H``, so no two pairs of declaration and holder give the same id
+    (short of two holders of one declaration sharing 40 bits of hash), none equals a per-line id (``-L<line>``),
+    and every id keeps to the characters of the platform's ids. A redelivered or revised declaration reaches
+    the same case; it never opens a second one.
     """
-    holder = holder_id if _PLAIN_HOLDER_ID.match(holder_id) else "H" + hashlib.sha256(
-        holder_id.encode()).hexdigest()[:12]
-    return f"IPR-{declaration_id}-{holder}"
+    plain = f"IPR-{declaration_id}-{holder_id}"
+    if _PLAIN_HOLDER_ID.match(holder_id) and len(plain) <= CASE_ID_MAX:
+        return plain
+    return f"IPR-{declaration_id}-H{hashlib.sha256(holder_id.encode()).hexdigest()[:10]}"
 
 
 DeadlineStatus = Literal["pending", "met", "lapsed", "cancelled"]
@@ -94,7 +141,7 @@ class _Model(BaseModel):
 
 
 class PartyRef(_Model):
-    id: str
+    id: TraderId
     name: str
     country: str | None = None
 
@@ -108,16 +155,16 @@ class ActorRef(_Model):
 
 
 class HolderRef(_Model):
-    id: str
-    name: str
-    contact_email: str
-    webhook_url: str | None = None
+    id: HolderId
+    name: str = Field(max_length=256)
+    contact_email: str = Field(max_length=320)
+    webhook_url: str | None = Field(default=None, max_length=2048)
 
 
 class LineHit(_Model):
     """A recorded mark found on a line (risk's hit), kept with the line in its case."""
 
-    recordation_id: str
+    recordation_id: RecordationId
     mark: str
     match: str | None = None
     score: float | None = None
@@ -126,72 +173,72 @@ class LineHit(_Model):
 class CaseLine(_Model):
     """One declaration line of a case, with its own marks, recordations, hits, quantity and value."""
 
-    line_no: int
+    line_no: LineNo
     hs_code: str
     description: str
     brand: str | None = None
-    quantity: Decimal
+    quantity: Quantity
     unit: str
-    unit_value: Decimal
-    goods_value: Decimal  # quantity x unit value, declaration currency
-    goods_value_cny: Decimal | None = None
-    gross_weight_kg: Decimal | None = None
-    recordation_id: str  # the right the line is suspected of infringing (its best hit)
+    unit_value: UnitPrice
+    goods_value: Money  # quantity x unit value, declaration currency
+    goods_value_cny: Money | None = None
+    gross_weight_kg: WeightKg | None = None
+    recordation_id: RecordationId  # the right the line is suspected of infringing (its best hit)
     right_type: str
     mark: str
     hits: list[LineHit] = Field(default_factory=list)
     score: float = 0.0
     reasons: list[str] = Field(default_factory=list)
-    genuine_unit_value: Decimal | None = None
+    genuine_unit_value: UnitPrice | None = None
     source: Literal["risk", "officer", "holder"] = "risk"  # who put the line into the case
 
 
 class ConsignmentFacts(_Model):
     """The whole consignment (declaration), beyond the lines of one holder: what consignment-wide tests need."""
 
-    line_count: int
-    units: Decimal  # all units of all lines (EU small-consignment test)
-    gross_weight_kg: Decimal | None = None  # all lines; None when a line has no weight
-    suspected_value: Decimal  # every suspected line of every holder, declaration currency (police referral)
-    suspected_value_cny: Decimal | None = None
-    suspected_line_nos: list[int] = Field(default_factory=list)
-    declaration_line_nos: list[int] = Field(default_factory=list)
+    line_count: Count
+    units: Quantity  # all units of all lines (EU small-consignment test)
+    gross_weight_kg: WeightKg | None = None  # all lines; None when a line has no weight
+    suspected_value: Money  # every suspected line of every holder, declaration currency (police referral)
+    suspected_value_cny: Money | None = None
+    suspected_line_nos: list[LineNo] = Field(default_factory=list)
+    declaration_line_nos: list[LineNo] = Field(default_factory=list)
 
 
 class CaseInput(_Model):
-    case_id: str
+    case_id: CaseId
     jurisdiction: str
     mode: Literal["ex_officio", "application"] = "ex_officio"
     customs_office: str
     direction: str
-    declaration_id: str
-    revision: int
-    line_no: int
+    declaration_id: DeclarationId
+    revision: Revision
+    line_no: LineNo
     hs_code: str
     description: str
     brand: str | None = None
-    quantity: Decimal
+    quantity: Quantity
     unit: str
-    unit_value: Decimal
+    unit_value: UnitPrice
     currency: str
-    goods_value: Decimal
-    goods_value_cny: Decimal | None = None
+    goods_value: Money
+    goods_value_cny: Money | None = None
     consignor: PartyRef
     consignee: PartyRef
-    recordation_id: str
+    recordation_id: RecordationId
     right_type: str
     mark: str
     holder: HolderRef
     score: float
     reasons: list[str] = Field(default_factory=list)
-    opened_at: datetime | None = None
+    opened_at: Timestamp | None = None
     # Added in v2 (all optional): what the procedure needs beyond the skeleton.
     transport_mode: str | None = None
-    gross_weight_kg: Decimal | None = None
+    gross_weight_kg: WeightKg | None = None
     perishable: bool = False
-    genuine_unit_value: Decimal | None = None  # recorded genuine value per unit (US fines: retail value)
+    genuine_unit_value: UnitPrice | None = None  # recorded genuine value per unit (US fines: retail value)
     repeat_infringer: bool = False
-    application_id: str | None = None  # EU: the holder's application for action (None: ex officio without one)
+    application_id: ApplicationId | None = None  # EU: the holder's application for action (None: ex officio)
     small_consignment_opt_in: bool = True  # EU: the holder accepts the small-consignment procedure
     consignor_is_individual: bool = False
     evidence: str | None = None  # CN application mode: the holder's evidence that infringement is obvious
@@ -202,6 +249,9 @@ class CaseInput(_Model):
     lines: list[CaseLine] = Field(default_factory=list)
     consignment: ConsignmentFacts | None = None
     declarant: PartyRef | None = None  # who lodged the declaration (a party that may follow its cases)
+    # Added with Chinese marks: the recordation's marks in Chinese characters (``chinese_marks``), which
+    # documents print beside ``mark``
+    marks_zh: list[str] = Field(default_factory=list)
 
 
 class LinesRevision(_Model):
@@ -214,13 +264,13 @@ class LinesRevision(_Model):
     """
 
     kind: Literal["revision", "added"] = "revision"
-    declaration_id: str
-    revision: int
+    declaration_id: DeclarationId
+    revision: Revision
     lines: list[CaseLine] = Field(default_factory=list)
     consignment: ConsignmentFacts | None = None
-    line_cases: dict[int, str] = Field(default_factory=dict)
-    previous_line_cases: dict[int, str] = Field(default_factory=dict)
-    by: str | None = None
+    line_cases: dict[LineNo, CaseId] = Field(default_factory=dict)
+    previous_line_cases: dict[LineNo, CaseId] = Field(default_factory=dict)
+    by: str | None = Field(default=None, max_length=128)
 
 
 class CalendarUpdate(_Model):
@@ -228,11 +278,11 @@ class CalendarUpdate(_Model):
 
     calendar: dict
     version: str = Field(min_length=1, max_length=64)
-    published_by: str | None = None
+    published_by: str | None = Field(default=None, max_length=128)
 
 
 class GuaranteeInfo(_Model):
-    amount: Decimal = Field(gt=0)
+    amount: PositiveMoney
     currency: str = Field(pattern=r"^[A-Z]{3}$")
     form: Literal["cash_deposit", "bank_letter", "general_guarantee"] = "cash_deposit"
     reference: str = Field(min_length=1, max_length=128)
@@ -243,7 +293,7 @@ class HolderReply(_Model):
     decision: Literal["detain", "no_detention"]
     guarantee: GuaranteeInfo | None = None
     statement: str | None = Field(default=None, max_length=4000)
-    notice_id: str | None = None
+    notice_id: NoticeId | None = None
     replied_by: str | None = None
     actor: ActorRef | None = None
 
@@ -256,7 +306,7 @@ CourtAction = Literal["keep_detained_for_court", "release"]
 class LineDetermination(_Model):
     """The determination for one line where it differs from the case's (e.g. line 4 does not infringe)."""
 
-    line_no: int
+    line_no: LineNo
     outcome: Literal["infringing", "not_infringing"]
 
 
@@ -266,8 +316,8 @@ class Determination(_Model):
     officer: str | None = None
     actor: ActorRef | None = None  # who determined (sub, name, role): the proposer for a four-eyes approval
     note: str | None = Field(default=None, max_length=4000)
-    fine_amount: Decimal | None = Field(default=None, ge=0, description="the fine decided; default: middle of the tier")
-    retail_value: Decimal | None = Field(default=None, ge=0, description="US: value of the goods if genuine (MSRP)")
+    fine_amount: Money | None = Field(default=None, description="the fine decided; default: middle of the tier")
+    retail_value: Money | None = Field(default=None, description="US: value of the goods if genuine (MSRP)")
     lines: list[LineDetermination] = Field(default_factory=list, description="per-line outcomes that differ")
 
 
@@ -275,7 +325,7 @@ class PetitionDecision(_Model):
     """US: the officer's decision on the importer's petition against seizure (19 U.S.C. 1618)."""
 
     outcome: Literal["granted", "denied"]
-    officer: str | None = None
+    officer: str | None = Field(default=None, max_length=128)
     note: str | None = Field(default=None, max_length=4000)
     actor: ActorRef | None = None  # who decided (sub, name, role)
 
@@ -290,7 +340,7 @@ class PartySubmission(_Model):
                   "extension_request", "confirms_infringement", "petition"]
     text: str | None = Field(default=None, max_length=8000)
     reference: str | None = Field(default=None, max_length=128)
-    amount: Decimal | None = Field(default=None, ge=0)
+    amount: Money | None = None
     currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
     submitted_by: str | None = None
     actor: ActorRef | None = None
@@ -298,7 +348,7 @@ class PartySubmission(_Model):
 
 class HearingUpdate(_Model):
     kind: Literal["requested", "waived", "concluded"]
-    fine_amount: Decimal | None = Field(default=None, ge=0)
+    fine_amount: Money | None = None
     note: str | None = Field(default=None, max_length=4000)
     by: str | None = None
     actor: ActorRef | None = None
@@ -324,22 +374,22 @@ class CourtNotice(_Model):
 
 class Deadline(_Model):
     name: str
-    working_days: int
-    start: date
-    due_date: date
-    due_at: datetime
+    working_days: Count
+    start: PlatformDay
+    due_date: PlatformDay
+    due_at: PlatformTimestamp
     status: DeadlineStatus = "pending"
     unit: str = "working_days"
     basis: str | None = None
-    escalate_at: datetime | None = None
+    escalate_at: PlatformTimestamp | None = None
     escalated: bool = False
     provisional: bool = False  # counted over days an official calendar does not cover yet
     calendar_version: str | None = None
 
 
 class HistoryEntry(_Model):
-    seq: int
-    at: datetime
+    seq: Seq
+    at: PlatformTimestamp
     state: str
     event: str
     detail: dict = Field(default_factory=dict)
@@ -348,39 +398,39 @@ class HistoryEntry(_Model):
 class CaseLineState(_Model):
     """A line of a case as the case sees it now."""
 
-    line_no: int
+    line_no: LineNo
     status: LineStatus = "held"
-    recordation_id: str
+    recordation_id: RecordationId
     mark: str
     description: str
     hs_code: str
-    quantity: Decimal
+    quantity: Quantity
     unit: str
-    goods_value: Decimal
-    goods_value_cny: Decimal | None = None
+    goods_value: Money
+    goods_value_cny: Money | None = None
     outcome: str | None = None  # the determination for this line
-    moved_to: str | None = None  # the case a withdrawn line moved to
+    moved_to: CaseId | None = None  # the case a withdrawn line moved to
 
 
 class CaseState(_Model):
-    case_id: str
+    case_id: CaseId
     state: CaseStateName
     jurisdiction: str
-    holder_id: str
-    declaration_id: str
-    line_no: int
-    goods_value: Decimal
+    holder_id: HolderId
+    declaration_id: DeclarationId
+    line_no: LineNo
+    goods_value: Money
     currency: str
-    required_guarantee_cny: Decimal | None = None
-    hold_id: str | None = None
-    notice_ids: list[str] = Field(default_factory=list)
-    disposition_id: str | None = None
-    fine_amount: Decimal | None = None
+    required_guarantee_cny: Money | None = None
+    hold_id: HoldId | None = None
+    notice_ids: list[NoticeId] = Field(default_factory=list)
+    disposition_id: DispositionId | None = None
+    fine_amount: Money | None = None
     deadlines: list[Deadline] = Field(default_factory=list)
     history: list[HistoryEntry] = Field(default_factory=list)
     procedure: str | None = None
     rule_pack_version: str | None = None
-    required_guarantee: Decimal | None = None
+    required_guarantee: Money | None = None
     guarantee_currency: str | None = None
     guarantee_status: str | None = None
     disposal_method: str | None = None
@@ -390,47 +440,47 @@ class CaseState(_Model):
     timezone: str | None = None
     lines: list[CaseLineState] = Field(default_factory=list)
     consignment: ConsignmentFacts | None = None
-    revision: int | None = None
+    revision: Revision | None = None
     calendar_version: str | None = None
     customs_office: str | None = None  # whose officers act on the case
-    party_ids: list[str] = Field(default_factory=list)  # declarant, consignor, consignee: parties that may follow it
+    party_ids: list[TraderId] = Field(default_factory=list)  # declarant, consignor, consignee: parties that may follow it
 
 
 # ---- activity payloads (workflow -> step services) ----
 
 
 class PlaceHoldRequest(_Model):
-    idempotency_key: str
-    case_id: str
-    declaration_id: str
-    line_no: int
-    customs_office: str
-    reason: str
-    line_nos: list[int] = Field(default_factory=list)  # every line of the case (empty: just line_no)
+    idempotency_key: IdempotencyKey
+    case_id: CaseId
+    declaration_id: DeclarationId
+    line_no: LineNo
+    customs_office: str = Field(min_length=2, max_length=16)
+    reason: str = Field(max_length=1024)
+    line_nos: list[LineNo] = Field(default_factory=list)  # every line of the case (empty: just line_no)
 
 
 class HoldActionRequest(_Model):
-    idempotency_key: str
-    hold_id: str
+    idempotency_key: IdempotencyKey
+    hold_id: HoldId
     action: HoldAction
-    reason: str
-    on_behalf_of: str | None = None
-    line_nos: list[int] | None = None  # the lines acted on; None: every line the action applies to
+    reason: str = Field(max_length=1024)
+    on_behalf_of: str | None = Field(default=None, max_length=128)
+    line_nos: list[LineNo] | None = None  # the lines acted on; None: every line the action applies to
 
 
 class HoldResult(_Model):
-    hold_id: str
+    hold_id: HoldId
     status: str
 
 
 class NoticeRequest(_Model):
-    idempotency_key: str
-    case_id: str
+    idempotency_key: IdempotencyKey
+    case_id: CaseId
     kind: NoticeKind
     holder: HolderRef
-    subject: str
-    body: str
-    reply_deadline_at: datetime | None = None
+    subject: str = Field(max_length=512)
+    body: str = Field(max_length=100_000)
+    reply_deadline_at: Timestamp | None = None
     reply_allowed: bool = False
 
 
@@ -438,58 +488,69 @@ class NoticeDeliveryStatus(_Model):
     """One delivery of a notice (a recipient on a channel) as far as it is known when the activity returns."""
 
     recipient_kind: str  # rights_holder | party
-    recipient_id: str
+    recipient_id: TraderId  # a holder id or a party (trader) id
     channel: str  # email | webhook
     status: str  # pending | sending | retrying | delivered | undeliverable | not_configured
-    message_id: str | None = None  # e-mail Message-ID or webhook event id, the same on every attempt
-    attempts: int = 0
-    served_at: datetime | None = None  # SMTP accepted it / the webhook answered 2xx
+    # e-mail Message-ID or webhook event id, the same on every attempt: a header value, not a platform id
+    message_id: str | None = Field(default=None, max_length=998)
+    attempts: Count = 0
+    served_at: Timestamp | None = None  # SMTP accepted it / the webhook answered 2xx
 
 
 class NoticeResult(_Model):
-    notice_id: str
+    notice_id: NoticeId
     # The addressee's status per channel: delivered | undeliverable | not_configured | pending (recorded and
     # being sent or retried from notify's outbox; the case never waits for it).
     email_status: str
     webhook_status: str
-    served_at: datetime | None = None  # when the notice counts as served on the addressee (first delivery)
+    served_at: Timestamp | None = None  # when the notice counts as served on the addressee (first delivery)
     deliveries: list[NoticeDeliveryStatus] = Field(default_factory=list)
 
 
 class DispositionLine(_Model):
     """What happened to one line of the case (a case may confiscate some lines and release others)."""
 
-    line_no: int
-    outcome: str
-    goods_value: Decimal | None = None
+    line_no: LineNo
+    outcome: str = Field(max_length=32)
+    goods_value: Money | None = None
 
 
 class DispositionRequest(_Model):
-    idempotency_key: str
-    case_id: str
-    jurisdiction: str
+    idempotency_key: IdempotencyKey
+    case_id: CaseId
+    jurisdiction: str = Field(pattern=r"^[A-Z]{2}$")
     outcome: DispositionOutcome
-    goods_value: Decimal = Field(ge=0)
-    currency: str
-    right_type: str
-    fine_tier: str | None = None
-    reason: str
-    fine_amount: Decimal | None = Field(default=None, ge=0)
-    fine_basis_value: Decimal | None = Field(default=None, ge=0, description="US: genuine retail value")
+    goods_value: Money
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    right_type: Literal["trademark", "copyright", "patent"]
+    fine_tier: str | None = Field(default=None, max_length=32)
+    reason: str = Field(max_length=2048)
+    fine_amount: Money | None = None
+    fine_basis_value: Money | None = Field(default=None, description="US: genuine retail value")
     repeat: bool = False
-    disposal_method: str | None = None
-    hearing: str | None = None
+    disposal_method: str | None = Field(default=None, max_length=64)
+    hearing: str | None = Field(default=None, max_length=32)
     police_referral: bool = False
-    decided_by: str | None = None
+    decided_by: str | None = Field(default=None, max_length=128)
     lines: list[DispositionLine] = Field(default_factory=list)
 
 
 class DispositionResult(_Model):
-    disposition_id: str
+    disposition_id: DispositionId
     outcome: str
-    fine_amount: Decimal
+    fine_amount: Money
     fine_currency: str
     disposal_method: str | None = None
+
+
+class CaseRepaired(_Model):
+    """Sent to a case workflow right after it was reset to its last good point, so its history names who did it."""
+
+    by: str = Field(max_length=128)
+    reason: str = Field(max_length=2048)
+    failed_run_id: RunId | None = None
+    failure: str | None = Field(default=None, max_length=8192)
+    reset_to_event_id: Seq | None = None
 
 
 class RulesRequest(_Model):
@@ -504,11 +565,14 @@ class RuleSnapshot(_Model):
 
 
 class CaseEventRecord(_Model):
-    case_id: str
-    seq: int
-    at: datetime
+    case_id: CaseId
+    seq: Seq
+    at: PlatformTimestamp
     state: str
     event: str
     detail: dict = Field(default_factory=dict)
     case_input: CaseInput
     lines: list[CaseLineState] = Field(default_factory=list)  # consignment cases: every line and its status
+    # Added: the case as the workflow sees it after this entry (without the history), on the last record of a
+    # batch, so the cases database can serve the case once its workflow is gone.
+    snapshot: CaseState | None = None

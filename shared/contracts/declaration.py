@@ -17,6 +17,20 @@ from typing import Annotated, Literal
 import pycountry
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from shared.contracts.bounds import (
+    MONEY_MAX,
+    QUANTITY_MAX,
+    WEIGHT_KG_MAX,
+    DeclarationId,
+    LineNo,
+    Quantity,
+    Revision,
+    Timestamp,
+    TraderId,
+    UnitPrice,
+    WeightKg,
+    in_money_range,
+)
 from shared.contracts.jurisdictions import SUPPORTED_JURISDICTIONS
 from shared.contracts.text import Text
 
@@ -53,22 +67,28 @@ class _Strict(BaseModel):
 
 
 class Party(_Strict):
-    id: Text = Field(min_length=1, max_length=64)
+    id: TraderId
     name: Text = Field(min_length=1, max_length=256)
     country: CountryCode | None = None
 
 
 class DeclarationLine(_Strict):
-    line_no: int = Field(ge=1, le=9999)
+    line_no: LineNo
     hs_code: str = Field(pattern=r"^[0-9]{4,10}$", description="HS / tariff code, digits only")
     description: Text = Field(min_length=1, max_length=1024, description="Goods as declared, in any script")
     brand: Text | None = Field(default=None, max_length=256)
     model: Text | None = Field(default=None, max_length=256)
-    quantity: Decimal = Field(gt=0, max_digits=18, decimal_places=3)
+    quantity: Quantity
     unit: Text = Field(min_length=1, max_length=16)
-    unit_value: Decimal = Field(ge=0, max_digits=18, decimal_places=4)
-    gross_weight_kg: Decimal | None = Field(default=None, ge=0, max_digits=18, decimal_places=3)
+    unit_value: UnitPrice
+    gross_weight_kg: WeightKg | None = None
     origin_country: CountryCode | None = None
+
+    @model_validator(mode="after")
+    def _value_in_range(self) -> "DeclarationLine":
+        if not in_money_range(self.line_value):
+            raise ValueError(f"the line value (quantity x unit_value) must not exceed {MONEY_MAX:,}")
+        return self
 
     @property
     def line_value(self) -> Decimal:
@@ -77,9 +97,9 @@ class DeclarationLine(_Strict):
 
 
 class DeclarationV1(_Strict):
-    declaration_id: str = Field(min_length=3, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-    revision: int = Field(ge=1, le=999)
-    submitted_at: datetime
+    declaration_id: DeclarationId
+    revision: Revision
+    submitted_at: Timestamp
     jurisdiction: Jurisdiction
     customs_office: Text = Field(min_length=2, max_length=16)
     direction: Literal["import", "export", "transit"]
@@ -106,6 +126,19 @@ class DeclarationV1(_Strict):
         numbers = [line.line_no for line in self.lines]
         if len(numbers) != len(set(numbers)):
             raise ValueError("line_no values must be unique within a declaration")
+        return self
+
+    @model_validator(mode="after")
+    def _totals_in_range(self) -> "DeclarationV1":
+        """The consignment's totals keep within the bounds of one amount, quantity and weight: thresholds, the
+        guarantee and the case of a holder count on the consignment, never on one line."""
+        value = sum((line.line_value for line in self.lines), Decimal(0))
+        if value > MONEY_MAX:
+            raise ValueError(f"the value of all lines must not exceed {MONEY_MAX:,}")
+        if sum((line.quantity for line in self.lines), Decimal(0)) > QUANTITY_MAX:
+            raise ValueError(f"the quantity of all lines must not exceed {QUANTITY_MAX:,}")
+        if sum((line.gross_weight_kg or Decimal(0) for line in self.lines), Decimal(0)) > WEIGHT_KG_MAX:
+            raise ValueError(f"the gross weight of all lines must not exceed {WEIGHT_KG_MAX:,} kg")
         return self
 
     def content_hash(self) -> str:

@@ -13,11 +13,29 @@ Version 1. Fields are only added, with defaults.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from shared.contracts.bounds import (
+    ApplicationId,
+    CaseId,
+    Count,
+    Day,
+    DeclarationId,
+    LineNo,
+    Quantity,
+    RecordationId,
+    Revision,
+    Timestamp,
+    TraderId,
+    UnitPrice,
+    Version,
+    WeightKg,
+)
+from shared.contracts.bounds import Money as Amount
 
 DOCUMENTS_CONTRACT_VERSION = 1
 
@@ -111,7 +129,7 @@ Currency = Field(pattern=r"^[A-Z]{3}$")
 
 
 class Money(_Model):
-    amount: Decimal
+    amount: Amount
     currency: str = Currency
 
 
@@ -130,14 +148,14 @@ class Office(_Model):
 class Addressee(_Model):
     role: AddresseeRole
     name: str = Field(min_length=1, max_length=256)
-    id: str | None = Field(default=None, max_length=64)
+    id: TraderId | None = None
     address: str | None = Field(default=None, max_length=512)
     country: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
     email: str | None = Field(default=None, max_length=256)
 
 
 class PartyRef(_Model):
-    id: str | None = Field(default=None, max_length=64)
+    id: TraderId | None = None
     name: str = Field(min_length=1, max_length=256)
     country: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
     address: str | None = Field(default=None, max_length=512)
@@ -146,7 +164,7 @@ class PartyRef(_Model):
 class RightRef(_Model):
     """A recorded right, with its mark and recordation id in Latin and (where recorded) Chinese form."""
 
-    recordation_id: str = Field(min_length=1, max_length=64)
+    recordation_id: RecordationId
     recordation_id_zh: str | None = Field(default=None, max_length=64)
     right_type: Literal["trademark", "copyright", "patent"] = "trademark"
     mark: str = Field(min_length=1, max_length=256)
@@ -155,28 +173,39 @@ class RightRef(_Model):
     holder_name: str | None = Field(default=None, max_length=256)
     holder_name_zh: str | None = Field(default=None, max_length=256)
 
+    @classmethod
+    def from_case(cls, case, **extra) -> "RightRef":  # noqa: ANN001, ANN003
+        """From a case ``shared.contracts.cases.CaseInput``: the recorded mark and its Chinese marks, joined
+        with the Chinese enumeration comma ("耐克、耐吉")."""
+        marks_zh = "、".join(getattr(case, "marks_zh", None) or []) or None
+        if marks_zh and len(marks_zh) > 256:
+            marks_zh = marks_zh[:255].rsplit("、", 1)[0] + "…"
+        fields = {"recordation_id": case.recordation_id, "right_type": case.right_type, "mark": case.mark,
+                  "mark_zh": marks_zh, "holder_name": case.holder.name, **extra}
+        return cls(**fields)
+
 
 class GoodsLine(_Model):
-    line_no: int = Field(ge=1)
+    line_no: LineNo
     hs_code: str = Field(pattern=r"^[0-9]{4,10}$")
     description: str = Field(min_length=1, max_length=1024)
     brand: str | None = Field(default=None, max_length=256)
-    quantity: Decimal = Field(gt=0)
+    quantity: Quantity
     unit: str = Field(min_length=1, max_length=16)
-    unit_value: Decimal | None = Field(default=None, ge=0)
-    value: Decimal = Field(ge=0)
+    unit_value: UnitPrice | None = None
+    value: Amount
     currency: str = Currency
-    recordation_ids: list[str] = Field(default_factory=list)
+    recordation_ids: list[RecordationId] = Field(default_factory=list)
     origin_country: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
-    gross_weight_kg: Decimal | None = Field(default=None, ge=0)
+    gross_weight_kg: WeightKg | None = None
     outcome: str | None = Field(default=None, max_length=64,
                                 description="per-line decision where the law allows one (e.g. released, confiscated)")
 
 
 class CaseFacts(_Model):
-    case_id: str = Field(min_length=1, max_length=128)
-    declaration_id: str = Field(min_length=1, max_length=64)
-    declaration_revision: int | None = Field(default=None, ge=1)
+    case_id: CaseId
+    declaration_id: DeclarationId
+    declaration_revision: Revision | None = None
     mode: Literal["ex_officio", "application"] = "ex_officio"
     direction: Literal["import", "export", "transit"] | None = None
     transport_mode: str | None = Field(default=None, max_length=32)
@@ -192,10 +221,10 @@ class CaseFacts(_Model):
     lines: list[GoodsLine] = Field(min_length=1)
     goods_value: Money | None = None  # default: the sum of the lines
     goods_value_local: Money | None = None  # in the jurisdiction's currency where it differs (CN: CNY)
-    application_id: str | None = Field(default=None, max_length=64)  # EU application for action
-    presented_on: date | None = None
-    suspended_on: date | None = None
-    detained_on: date | None = None
+    application_id: ApplicationId | None = None  # EU application for action
+    presented_on: Day | None = None
+    suspended_on: Day | None = None
+    detained_on: Day | None = None
 
     @model_validator(mode="after")
     def _lines(self) -> "CaseFacts":
@@ -218,11 +247,11 @@ class DocumentDeadline(_Model):
     """A time limit as ``shared/rules`` computed it: the last day (local) and the instant it ends."""
 
     name: str = Field(min_length=1, max_length=64)  # the rule pack's deadline name, e.g. holder_reply
-    due_date: date
-    due_at: datetime
-    amount: int | None = Field(default=None, ge=1)
+    due_date: Day
+    due_at: Timestamp
+    amount: Count | None = Field(default=None, ge=1)
     unit: Literal["working_days", "calendar_days", "business_days"] = "working_days"
-    start: date | None = None
+    start: Day | None = None
     basis: str | None = Field(default=None, max_length=256)
     provisional: bool = False  # the last day lies in a year the official calendar does not cover yet
 
@@ -258,13 +287,13 @@ class PenaltyFacts(_Model):
     value_basis: Money | None = None  # goods value the fine is a share of (Penalty Regs Art. 64)
     confiscation: bool = True
     decision_number: str | None = Field(default=None, max_length=64)  # for a disposal notice: the penalty decision
-    payment_days: int = Field(default=15, ge=1)
+    payment_days: Count = Field(default=15, ge=1)
 
 
 class CourtFacts(_Model):
     court: str = Field(min_length=1, max_length=256)
     reference: str | None = Field(default=None, max_length=128)
-    received_on: date | None = None
+    received_on: Day | None = None
 
 
 class Cost(_Model):
@@ -273,12 +302,12 @@ class Cost(_Model):
 
 
 class DocumentData(_Model):
-    contract_version: int = DOCUMENTS_CONTRACT_VERSION
+    contract_version: Version = DOCUMENTS_CONTRACT_VERSION
     kind: DocumentKind
     jurisdiction: DocumentJurisdiction
     member_state: str = Field(default="DE", pattern=r"^[A-Z]{2}$")  # EU: the state whose customs act
     number: str = Field(min_length=1, max_length=64)
-    issued_on: date
+    issued_on: Day
     office: Office
     addressee: Addressee
     copies_to: list[Addressee] = Field(default_factory=list)
@@ -291,12 +320,12 @@ class DocumentData(_Model):
     disposal_method: DisposalMethod | None = None
     destruction_procedure: Literal["standard", "small_consignment"] | None = None
     destruction_consent: Literal["agreed", "deemed"] | None = None
-    destroyed_on: date | None = None
+    destroyed_on: Day | None = None
     disclosure_stage: DisclosureStage | None = None
     reminder_for: str | None = Field(default=None, max_length=64)  # the deadline a reminder is about
     retail_value: Money | None = None  # US: value of the goods if genuine (MSRP)
     fine_cap: Money | None = None  # US 19 U.S.C. 1526(f)
-    seized_on: date | None = None
+    seized_on: Day | None = None
     court: CourtFacts | None = None
     police_threshold: Money | None = None
     referral_value: Money | None = None  # all suspected goods of the consignment and consignor (may span holders)

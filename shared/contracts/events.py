@@ -16,10 +16,26 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timezone
-from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from shared.contracts.bounds import (
+    CaseId,
+    CorrelationId,
+    DeclarationId,
+    HoldId,
+    HolderId,
+    LineNo,
+    Money,
+    ProfileId,
+    RecordationId,
+    Revision,
+    Seq,
+    Timestamp,
+    TraderId,
+    Version,
+)
 
 # Topic names live in one place so producers and consumers cannot drift apart.
 TOPIC_DECLARATIONS = "customs.declarations.v1"
@@ -50,16 +66,16 @@ class _Tolerant(BaseModel):
 class EventEnvelope(_Tolerant):
     event_id: uuid.UUID
     event_type: str
-    event_version: int = 1
-    occurred_at: datetime = Field(default_factory=utcnow)
+    event_version: Version = 1
+    occurred_at: Timestamp = Field(default_factory=utcnow)
     producer: str
-    correlation_id: str
-    causation_id: str | None = None
+    correlation_id: CorrelationId
+    causation_id: CorrelationId | None = None
     payload: dict[str, Any]
 
 
 class RiskHitV1(_Tolerant):
-    recordation_id: str
+    recordation_id: RecordationId
     match: Literal["exact", "alias", "normalised", "fuzzy", "descriptive"]
     term: str
     reasons: list[str] = Field(default_factory=list)
@@ -82,27 +98,27 @@ class ContributionV1(_Tolerant):
 
 
 class LineAssessmentV1(_Tolerant):
-    line_no: int
+    line_no: LineNo
     suspected: bool
     score: float
     lane: Literal["green", "yellow", "red"]
     hits: list[RiskHitV1] = Field(default_factory=list)
     reasons: list[str] = Field(default_factory=list)
-    case_id: str | None = None
+    case_id: CaseId | None = None
     contributions: list[ContributionV1] = Field(default_factory=list)
-    profile_ids: list[str] = Field(default_factory=list)
+    profile_ids: list[ProfileId] = Field(default_factory=list)
     random_selection: bool = False
 
 
 class RiskAssessedV1(_Tolerant):
     """Payload of ``risk.assessed`` on ``risk.assessments.v1``."""
 
-    declaration_id: str
-    revision: int
+    declaration_id: DeclarationId
+    revision: Revision
     jurisdiction: str
-    assessed_at: datetime
+    assessed_at: Timestamp
     lines: list[LineAssessmentV1]
-    case_ids: list[str] = Field(default_factory=list)
+    case_ids: list[CaseId] = Field(default_factory=list)
 
 
 HoldStatus = Literal["suspended", "detained", "released", "confiscated", "handed_to_court", "destroyed", "forfeited",
@@ -112,7 +128,7 @@ HoldStatus = Literal["suspended", "detained", "released", "confiscated", "handed
 class HoldLineV1(_Tolerant):
     """One declaration line under a hold and its status."""
 
-    line_no: int
+    line_no: LineNo
     status: HoldStatus
 
 
@@ -126,38 +142,38 @@ class HoldEventV1(_Tolerant):
     of the hold afterwards. ``line_no`` is the first of ``line_nos``, for consumers that know one line per hold.
     """
 
-    hold_id: str
-    case_id: str
-    declaration_id: str
-    line_no: int
+    hold_id: HoldId
+    case_id: CaseId
+    declaration_id: DeclarationId
+    line_no: LineNo
     customs_office: str
     status: HoldStatus
     reason: str
-    at: datetime
-    line_nos: list[int] = Field(default_factory=list)
+    at: Timestamp
+    line_nos: list[LineNo] = Field(default_factory=list)
     lines: list[HoldLineV1] = Field(default_factory=list)
 
 
 class CaseLineEventV1(_Tolerant):
-    line_no: int
+    line_no: LineNo
     status: str
-    moved_to: str | None = None
+    moved_to: CaseId | None = None
 
 
 class CaseEventV1(_Tolerant):
     """Payload of ``case.transition`` on ``cases.events.v1``: one state change of a case."""
 
-    case_id: str
-    seq: int
+    case_id: CaseId
+    seq: Seq
     state: str
     event: str
     detail: dict[str, Any] = Field(default_factory=dict)
-    at: datetime
-    holder_id: str | None = None
-    declaration_id: str | None = None
-    line_no: int | None = None
-    consignor_id: str | None = None
-    consignee_id: str | None = None
-    goods_value: Decimal | None = None
-    line_nos: list[int] = Field(default_factory=list)  # the case's lines now (consignment cases)
+    at: Timestamp
+    holder_id: HolderId | None = None
+    declaration_id: DeclarationId | None = None
+    line_no: LineNo | None = None
+    consignor_id: TraderId | None = None
+    consignee_id: TraderId | None = None
+    goods_value: Money | None = None
+    line_nos: list[LineNo] = Field(default_factory=list)  # the case's lines now (consignment cases)
     lines: list[CaseLineEventV1] = Field(default_factory=list)  # each line ever in the case, with its status

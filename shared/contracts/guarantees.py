@@ -10,11 +10,23 @@ payloads; the idempotency key is born in the workflow.
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from shared.contracts.bounds import (
+    CaseGuaranteeId,
+    CaseId,
+    Count,
+    Day,
+    GuaranteeId,
+    HolderId,
+    IdempotencyKey,
+    Money,
+    PositiveMoney,
+    Timestamp,
+)
 
 GuaranteeForm = Literal["cash_deposit", "bank_letter", "general_guarantee"]
 CostKind = Literal["storage", "custody", "disposal"]
@@ -27,14 +39,14 @@ class _Model(BaseModel):
 class GeneralGuaranteeV1(_Model):
     """A holder's annual general guarantee (registered by an officer when the bank letter arrives)."""
 
-    guarantee_id: str = Field(min_length=3, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-    holder_id: str = Field(min_length=1, max_length=64)
+    guarantee_id: GuaranteeId
+    holder_id: HolderId
     jurisdiction: str = Field(pattern=r"^[A-Z]{2}$")
-    amount: Decimal = Field(gt=0)
+    amount: PositiveMoney
     currency: str = Field(pattern=r"^[A-Z]{3}$")
-    coverage_from: date
-    coverage_until: date
-    letter_expires_on: date
+    coverage_from: Day
+    coverage_until: Day
+    letter_expires_on: Day
     issuer: str = Field(min_length=1, max_length=256)
     reference: str = Field(min_length=1, max_length=128)
 
@@ -42,31 +54,31 @@ class GeneralGuaranteeV1(_Model):
 class HoldGuaranteeRequest(_Model):
     """Secure one case: record a per-case guarantee, or draw the required amount from a general guarantee."""
 
-    idempotency_key: str
-    case_id: str
-    holder_id: str
+    idempotency_key: IdempotencyKey
+    case_id: CaseId
+    holder_id: HolderId
     jurisdiction: str
-    required_amount: Decimal = Field(ge=0)
+    required_amount: Money
     currency: str
     form: GuaranteeForm
-    amount: Decimal = Field(ge=0, description="Amount posted; for a general guarantee the amount to draw")
+    amount: Money = Field(description="Amount posted; for a general guarantee the amount to draw")
     reference: str
 
 
 class HoldGuaranteeResult(_Model):
-    case_guarantee_id: str
+    case_guarantee_id: CaseGuaranteeId
     status: Literal["held", "refused"]
-    amount: Decimal
+    amount: Money
     currency: str
-    drawn_from: str | None = None
+    drawn_from: GuaranteeId | None = None
     reason: str | None = None
 
 
 class ChargeCostRequest(_Model):
-    idempotency_key: str
-    case_id: str
+    idempotency_key: IdempotencyKey
+    case_id: CaseId
     kind: CostKind
-    amount: Decimal = Field(ge=0)
+    amount: Money
     currency: str
     detail: str = ""
 
@@ -74,20 +86,20 @@ class ChargeCostRequest(_Model):
 class SettleGuaranteeRequest(_Model):
     """The case has ended: charge storage for the days held, then refund the remainder."""
 
-    idempotency_key: str
-    case_id: str
+    idempotency_key: IdempotencyKey
+    case_id: CaseId
     outcome: str
-    ended_at: datetime
+    ended_at: Timestamp
 
 
 class SettleGuaranteeResult(_Model):
-    case_guarantee_id: str
-    charged: Decimal
-    refunded: Decimal
+    case_guarantee_id: CaseGuaranteeId
+    charged: Money
+    refunded: Money
     currency: str
-    storage_days: int
+    storage_days: Count
     # Added in v1 (defaults keep older readers and writers compatible):
-    storage_amount: Decimal = Field(default=Decimal(0), description="Storage accrued for the days held")
-    costs_amount: Decimal = Field(default=Decimal(0), description="Recorded storage, custody and disposal costs")
-    unpaid: Decimal = Field(default=Decimal(0), description="Costs beyond the guarantee, to claim from the holder "
+    storage_amount: Money = Field(default=Decimal(0), description="Storage accrued for the days held")
+    costs_amount: Money = Field(default=Decimal(0), description="Recorded storage, custody and disposal costs")
+    unpaid: Money = Field(default=Decimal(0), description="Costs beyond the guarantee, to claim from the holder "
                             "or the guarantor (CN Reg. Art. 25)")

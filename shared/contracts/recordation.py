@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, EmailStr, Field, model_validator
 
+from shared.contracts.bounds import Day, HolderId, NiceClass, RecordationId, TraderId, UnitPrice
 from shared.contracts.declaration import CurrencyCode, Jurisdiction
 from shared.contracts.text import Text
 
@@ -18,33 +19,33 @@ class _Strict(BaseModel):
 
 
 class Holder(_Strict):
-    id: Text = Field(min_length=1, max_length=64)
+    id: HolderId
     name: Text = Field(min_length=1, max_length=256)
     contact_email: EmailStr
     webhook_url: AnyHttpUrl | None = None
 
 
 class Agent(_Strict):
-    id: Text = Field(min_length=1, max_length=64)
+    id: TraderId
     name: Text = Field(min_length=1, max_length=256)
     contact_email: EmailStr | None = None
 
 
 class Licensee(_Strict):
-    id: Text = Field(min_length=1, max_length=64)
+    id: TraderId
     name: Text = Field(min_length=1, max_length=256)
 
 
 class GenuineValue(_Strict):
     hs_prefix: str = Field(pattern=r"^[0-9]{2,10}$")
-    min: Decimal = Field(ge=0)
+    min: UnitPrice
     currency: CurrencyCode
 
 
 class TraderRef(_Strict):
     """A trader named in a recordation: id (e.g. the unified social credit code) and/or name."""
 
-    id: Text | None = Field(default=None, min_length=1, max_length=64)
+    id: TraderId | None = None
     name: Text = Field(min_length=1, max_length=256)
 
 
@@ -58,7 +59,7 @@ class KnownInfringers(_Strict):
 
 
 class RecordationV1(_Strict):
-    recordation_id: str = Field(min_length=3, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+    recordation_id: RecordationId
     jurisdiction: Jurisdiction
     right_type: Literal["trademark", "copyright", "patent"]
     title: Text = Field(min_length=1, max_length=256, description="The mark as registered, in any script")
@@ -71,9 +72,9 @@ class RecordationV1(_Strict):
     holder: Holder
     agent: Agent | None = None
     goods_hs_prefixes: list[Annotated[str, Field(pattern=r"^[0-9]{2,10}$")]] = Field(min_length=1, max_length=200)
-    nice_classes: list[int] = Field(default_factory=list)
-    authorized_licensees: list[Licensee] = Field(default_factory=list)
-    genuine_unit_value: list[GenuineValue] = Field(default_factory=list)
+    nice_classes: list[NiceClass] = Field(default_factory=list, max_length=45)
+    authorized_licensees: list[Licensee] = Field(default_factory=list, max_length=500)
+    genuine_unit_value: list[GenuineValue] = Field(default_factory=list, max_length=200)
     known_infringers: KnownInfringers = Field(default_factory=KnownInfringers)
     genuine_ports: list[Annotated[str, Field(min_length=2, max_length=16)]] = Field(
         default_factory=list, max_length=200,
@@ -85,8 +86,8 @@ class RecordationV1(_Strict):
         description="Aliases that are also ordinary words (苹果 'apple' for APPLE, 北面 'north side' for THE NORTH "
                     "FACE): weak evidence in free text, no hit outside the recorded goods, never the base of a "
                     "near form. Each must be one of the aliases")
-    valid_from: date
-    valid_until: date
+    valid_from: Day
+    valid_until: Day
     status: Literal["pending", "active", "expired", "revoked", "refused"] = "active"
 
     @model_validator(mode="after")

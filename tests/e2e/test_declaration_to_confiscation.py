@@ -101,7 +101,7 @@ async def test_example_declaration_to_confiscation(http, stack) -> None:
         assert expected in events
     again = await http.post(f"{stack.url('cases')}/v1/cases/{case_id}/determination", headers=stack.auth("officer"),
                             json={"outcome": "not_infringing"})
-    assert again.status_code == 409 and again.json()["error"]["code"] == "invalid_case_state"
+    assert again.status_code == 409 and again.json()["error"]["code"] == "case_closed"
 
     # every step service holds its own record of what happened
     hold = (await http.get(f"{stack.url('holds')}/v1/holds/{final['hold_id']}", headers=stack.auth("clearance"))).json()

@@ -235,3 +235,46 @@ async def test_redelivered_declaration_is_assessed_and_published_once(http, stac
     case = await http.get(f"{stack.url('cases')}/v1/cases/IPR-{d['declaration_id']}-RH-0001",
                           headers=stack.auth("officer"))
     assert case.status_code == 200
+
+
+async def test_a_replica_takes_in_another_replicas_change_without_a_rebuild(http, stack) -> None:
+    """A second risk replica (the service's own Registry, in this process, on risk's database) takes in a
+    recordation written through the running service a recordation at a time, not by rebuilding its index."""
+    import os
+    from unittest import mock
+
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from deploy.local import stack as stack_mod
+    from prometheus_client import REGISTRY
+
+    from services.risk.service import Registry
+    from shared.db import make_sessionmaker
+
+    def updates(kind: str) -> float:
+        return REGISTRY.get_sample_value("ipr_risk_registry_update_seconds_count", {"kind": kind}) or 0.0
+
+    env = stack_mod.service_env(stack.profile, stack.secrets, "risk")
+    with mock.patch.dict(os.environ, env):
+        engine = create_async_engine(env["DATABASE_URL"])
+    try:
+        replica = Registry(make_sessionmaker(engine))
+        await replica.reload()
+        full, incremental = updates("full"), updates("incremental")
+        size = replica.index.size
+        rid, mark = unique_id("CN-T"), f"QUOXEL{unique_id('')[-4:]}"
+        rec = example_recordation(recordation_id=rid, title=mark, aliases=["夸克索"], goods_hs_prefixes=["9102"],
+                                  genuine_unit_value=[])
+        r = await http.post(f"{stack.url('risk')}/v1/recordations", json=rec, headers=stack.auth("officer"))
+        assert r.status_code == 201, r.text
+        await replica.reload(force=False)
+        assert rid in replica.index and replica.index.size == size + 1
+        assert replica.index.lookup("CN", "夸克索")[0].recordation.recordation_id == rid
+        assert updates("incremental") == incremental + 1 and updates("full") == full  # no rebuild
+        revoked = await http.post(f"{stack.url('risk')}/v1/recordations/{rid}/revoke", json={"reason": "test"},
+                                  headers=stack.auth("supervisor"))
+        assert revoked.status_code == 200, revoked.text
+        await replica.reload(force=False)
+        assert rid not in replica.index and replica.index.lookup("CN", "夸克索") == []
+    finally:
+        await engine.dispose()

@@ -75,6 +75,23 @@ Homophones are deliberately NOT in ``registry_zh.json``: finding them is the mat
 新百伦 is not used as a New Balance mark: in China that name has been held by a third party in litigation
 against New Balance, so it is not a mark the holder would record; New Balance appears only in Latin here.
 
+Labels reviewed after the corpus was first run (none changed: each agrees with the rules above)
+------------------------------------------------------------------------------------------------
+* Chinese names whose recording by the holder is less certain -- 盖璞 (GAP), 乐斯菲斯 (THE NORTH FACE),
+  巴宝莉 (BURBERRY's name before 博柏利), 蜆殼 (SHELL in Hong Kong), 耐吉 / 愛迪達 (NIKE, ADIDAS in Taiwan):
+  each is a name the holder has used in its market, so it stays in registry_zh.json; a line naming it is
+  infringing only through the registry, as the rules say, and would fall with it.
+* 快乐高尔夫, 欢乐高跷 on LEGO's goods (9503): 乐高 only across a word boundary, legitimate by the rule
+  on ordinary words. 三星堆文创U盘 on Samsung's goods (8523): 三星堆 is a place, legitimate. 苹果造型蓝牙
+  音箱 on Apple's goods (8518): an apple-shaped speaker, legitimate. 印有雪山北面风景的卫衣: the north face
+  of a mountain. 潘多拉魔盒造型吊坠: Pandora's box, the rule's own example.
+* GalaxyS24Ultra手机, AirPodsPro2无线耳机: recorded aliases written together with a model name, infringing
+  as "a recorded mark ... glued to other words".
+* 迪斯尼 (di si ni), 古奇 (gu qi), 香奈尔, 潘朵拉: 迪斯尼 differs from 迪士尼 only in si/shi, which most of
+  southern China does not tell apart; 香奈尔 and 潘朵拉 are homophones outright; 古奇 was a common
+  transliteration of GUCCI before 古驰 and is a variant a targeting officer reads as GUCCI, though it is
+  no strict homophone (qi/chi) nor a look-alike: the hardest line of the corpus, kept infringing.
+
 Each case: (label, recordation id or None, HS code, brand field, description, unit value USD, extra), as in
 ``cases.py``. ``extra`` may set ``consignor`` / ``consignee`` (id, name), ``model`` or ``quantity``, and
 always sets ``cat`` (the category above), which the declaration builder ignores.

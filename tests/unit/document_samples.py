@@ -125,15 +125,15 @@ def case_facts(jurisdiction: str, *, description_1: str | None = None) -> CaseFa
                            address="2100 E 7th St, Los Angeles, CA 90021"),
         manufacturer=PartyRef(name="Ningbo Oriental Watch Co., Ltd.", country="CN"),
         origin_country="CN", destination_country="US",
-        rights=[RightRef(recordation_id="TMK 08-00123", mark="ROLEX", registration_number="USPTO 0101819",
+        rights=[RightRef(recordation_id="TMK-08-00123", mark="ROLEX", registration_number="USPTO 0101819",
                          holder_name="Rolex Watch U.S.A., Inc.")],
         lines=[
             GoodsLine(line_no=1, hs_code="9102110000", description=description_1, brand="ROLEX",
                       quantity=Decimal(240), unit="piece", unit_value=Decimal("6.50"), value=Decimal("1560.00"),
-                      currency="USD", recordation_ids=["TMK 08-00123"], origin_country="CN"),
+                      currency="USD", recordation_ids=["TMK-08-00123"], origin_country="CN"),
             GoodsLine(line_no=2, hs_code="9113900000", description="Watch straps, leather, with crown logo",
                       brand="ROLEX", quantity=Decimal(500), unit="piece", unit_value=Decimal("0.40"),
-                      value=Decimal("200.00"), currency="USD", recordation_ids=["TMK 08-00123"], origin_country="CN"),
+                      value=Decimal("200.00"), currency="USD", recordation_ids=["TMK-08-00123"], origin_country="CN"),
         ],
         presented_on=US_SERVED - timedelta(days=3), detained_on=US_SERVED,
     )

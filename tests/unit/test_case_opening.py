@@ -4,6 +4,8 @@ revision (pure planning, with a stand-in Temporal client that records the calls)
 
 from __future__ import annotations
 
+import hashlib
+import re
 from decimal import Decimal
 
 import pytest
@@ -12,6 +14,7 @@ from hypothesis import strategies as st
 
 from services.risk.service import plan_revision
 from shared.case_opening import genuine_unit_value, lines_revision
+from shared.contracts.bounds import ID_PATTERNS
 from shared.contracts.cases import SIGNAL_LINES, case_id_for, consignment_case_id
 from tests.factories import ADIDAS, consignment_cases, declaration, recordation, shoe_line
 
@@ -23,7 +26,12 @@ def test_consignment_case_ids_are_deterministic_and_never_shared() -> None:
     assert consignment_case_id("CN5300-2026-0000123", "RH-0001") == "IPR-CN5300-2026-0000123-RH-0001"
     # a holder id not in the registry's form is hashed: its part then has no dash
     odd = consignment_case_id("D" * 64, "Nike Innovate C.V. / Beaverton, Oregon")
-    assert odd.startswith("IPR-" + "D" * 64 + "-H") and len(odd) == 4 + 64 + 14 and " " not in odd
+    assert odd.startswith("IPR-" + "D" * 64 + "-H") and len(odd) == 4 + 64 + 12 == 80 and " " not in odd
+    # a registry holder id that would make the id longer than a case id may be is hashed too
+    long_plain = consignment_case_id("D" * 64, "ACME-0000000001")
+    assert long_plain == "IPR-" + "D" * 64 + "-H" + hashlib.sha256(b"ACME-0000000001").hexdigest()[:10]
+    assert consignment_case_id("D" * 40, "ACME-0000000001") == "IPR-" + "D" * 40 + "-ACME-0000000001"
+    assert long_plain != consignment_case_id("D" * 64, "ACME-0000000002")
     assert consignment_case_id("D-1", "0001") != consignment_case_id("D", "1-0001")
     # declaration "A-RH" with holder "0001" is not declaration "A" with holder "RH-0001"
     assert consignment_case_id("A-RH", "0001") != consignment_case_id("A", "RH-0001")
@@ -33,11 +41,13 @@ def test_consignment_case_ids_are_deterministic_and_never_shared() -> None:
 
 
 @settings(max_examples=300, deadline=None)
-@given(d1=st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._-]{0,12}", fullmatch=True),
-       d2=st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._-]{0,12}", fullmatch=True),
+@given(d1=st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._-]{0,12}|[A-Za-z0-9][A-Za-z0-9._-]{56,63}", fullmatch=True),
+       d2=st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._-]{0,12}|[A-Za-z0-9][A-Za-z0-9._-]{56,63}", fullmatch=True),
        h1=st.one_of(st.from_regex(r"[A-Za-z]{1,3}-[0-9]{1,4}", fullmatch=True), st.text(min_size=1, max_size=8)),
        h2=st.one_of(st.from_regex(r"[A-Za-z]{1,3}-[0-9]{1,4}", fullmatch=True), st.text(min_size=1, max_size=8)))
 def test_property_two_different_pairs_never_share_a_case_id(d1: str, d2: str, h1: str, h2: str) -> None:
+    for d, h in ((d1, h1), (d2, h2)):
+        assert re.fullmatch(ID_PATTERNS["case_id"], consignment_case_id(d, h)), "a case id of the platform's form"
     if (d1, h1) != (d2, h2):
         assert consignment_case_id(d1, h1) != consignment_case_id(d2, h2)
 

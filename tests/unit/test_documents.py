@@ -219,6 +219,24 @@ def test_deadline_from_a_case_deadline() -> None:
     assert DocumentDeadline.from_case_deadline(case_dl) == dl
 
 
+def test_the_recordations_chinese_marks_reach_the_document() -> None:
+    from shared.contracts.cases import chinese_marks
+    from shared.contracts.documents import RightRef
+    from tests.factories import case_input
+
+    marks = chinese_marks("NIKE", ["NIKE AIR", "耐克", "耐吉", "SWOOSH"])
+    assert marks == ["耐克", "耐吉"]
+    case = case_input(marks_zh=marks)
+    right = RightRef.from_case(case, registration_number="G1234567")
+    assert right.mark == "NIKE" and right.mark_zh == "耐克、耐吉" and right.holder_name == "Nike Innovate C.V."
+    facts = case_facts("CN").model_copy(update={"rights": [right]})
+    text = render_text(sample("suspension_notice", "CN", case=facts))
+    assert "NIKE（耐克、耐吉）" in text and "NIKE (耐克、耐吉)" in text
+    # a recordation without Chinese marks prints the Latin mark alone; a case input of before has none
+    assert RightRef.from_case(case_input()).mark_zh is None
+    assert chinese_marks("李宁", ["LI-NING"]) == ["李宁"]
+
+
 def test_provisional_deadline_is_flagged() -> None:
     late = deadline("CN", "holder_reply", date(2028, 1, 24))
     assert late.provisional

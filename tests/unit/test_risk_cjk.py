@@ -139,8 +139,10 @@ def test_full_width_latin_mark_is_found_and_named() -> None:
 def test_a_chinese_title_with_latin_aliases() -> None:
     assert assess("李宁运动鞋").suspected is True
     assert assess("跑步鞋", brand="LI-NING").suspected is True
-    # "lining" is also an English word: in free text the Latin alias alone is weak
-    assert hit(assess("LI-NING跑步鞋"), "CN-T-LINING").score < 0.6
+    # "lining" is also an English word: in English free text the Latin alias alone is weak; among Chinese
+    # words it is a name (see test_a_latin_name_among_chinese_words_is_no_english_word)
+    assert hit(assess("running shoes with mesh lining"), "CN-T-LINING").score < 0.6
+    assert assess("LI-NING跑步鞋").suspected is True
 
 
 # --- boundaries ---------------------------------------------------------------------------
@@ -172,21 +174,21 @@ def test_chinese_ordinary_word_traps_are_not_the_marks(description: str, hs: str
 
 
 def test_a_common_word_alias_is_weak_in_free_text_but_counts_on_recorded_goods() -> None:
-    a = assess("苹果手机", hs="851713")
+    a = assess("苹果造型蓝牙耳机", hs="851830")  # apple-shaped earphones
     h = hit(a, "CN-T-APPLE")
     assert h is not None and any("also an ordinary word" in r for r in h.reasons)
     assert a.suspected is False  # 0.35 + 0.20 alone
-    assert assess("苹果手机 高仿", hs="851713").suspected is True  # + counterfeit vocabulary
+    assert assess("苹果造型蓝牙耳机 高仿", hs="851830").suspected is True  # + counterfeit vocabulary
     assert assess("苹果", hs="080810").hits == []  # outside the goods: the fruit
 
 
 # --- homophones and near forms --------------------------------------------------------------
 
 def test_homophone_of_a_chinese_mark_is_a_fuzzy_hit_named_as_such() -> None:
-    a = assess("奈克运动鞋")
+    a = assess("运动鞋", brand="奈克")
     h = hit(a, "CN-T-NIKE")
     assert h.match == "fuzzy" and h.how == ["homophone"] and h.found == "奈克"
-    assert any("a homophone of recorded mark '耐克' (same pinyin nai ke)" in r for r in a.reasons)
+    assert any("brand has '奈克', a homophone of recorded mark '耐克' (same pinyin nai ke)" in r for r in a.reasons)
     assert a.suspected is True
 
 
@@ -303,6 +305,109 @@ def test_licensee_caps_a_chinese_hit() -> None:
     d = DeclarationV1.model_validate(data)
     a = assess_line(index, d, d.lines[0], SCORING).assessment
     assert a.suspected is False and a.score <= 0.2
+
+
+# --- rules of reading, each with a registry of its own ---------------------------------------------
+
+def _assess_in(index: RegistryIndex, description: str, *, hs: str, brand: str | None = None,
+               unit_value: str = "5"):  # noqa: ANN202
+    data = example_declaration()
+    data["lines"] = [{**data["lines"][0], "hs_code": hs, "brand": brand, "model": None, "description": description,
+                      "unit_value": unit_value}]
+    d = DeclarationV1.model_validate(data)
+    return assess_line(index, d, d.lines[0], SCORING).assessment
+
+
+def test_model_names_written_as_one_word_are_read_word_by_word() -> None:
+    index = RegistryIndex.build([
+        rec("CN-T-APPLE", "APPLE", ["IPHONE", "MACBOOK"], ["8517", "8471"], common_word=True),
+        rec("CN-T-NB", "NEW BALANCE", [], ["6404"]),
+        rec("CN-T-LV", "LOUIS VUITTON", ["LV"], ["4202"]),
+    ])
+    a = _assess_in(index, "全新iPhone16Plus国行", hs="851713")
+    h = hit(a, "CN-T-APPLE")
+    assert a.suspected is True and h.match == "alias" and "joined_words" in h.how, a.reasons
+    assert any("'iphone' written together with other words" in r for r in a.reasons)
+    assert _assess_in(index, "MacBookAir13 laptop", hs="847130").suspected is True
+    assert _assess_in(index, "NewBalance990v6 running shoes", hs="640411").suspected is True
+    # capitals throughout are one word, and a mark keeps its boundary: LVL is not LV
+    assert _assess_in(index, "LVL2000 bag", hs="420221").hits == []
+    # digits for letters are still read as letters where the word does not split into a mark
+    assert tokens("N1KE").folded == ["nike"]
+
+
+def test_a_latin_name_among_chinese_words_is_no_english_word() -> None:
+    index = RegistryIndex.build([rec("CN-T-GAP", "GAP", [], ["6109"], common_word=True)])
+    for text in ("GAP纯棉短袖", "GAP 纯棉短袖", "纯棉短袖 GAP"):
+        a = _assess_in(index, text, hs="610910")
+        assert a.suspected is True, (text, a.reasons)
+        assert any("a Latin name among Chinese words" in r for r in a.reasons)
+    # in English text, or next to English words, it is still the ordinary word
+    assert _assess_in(index, "gap year t-shirt", hs="610910").suspected is False
+    assert _assess_in(index, "mind the gap t-shirt 纯棉", hs="610910").suspected is False
+
+
+def test_an_ordinary_word_mark_directly_before_the_name_of_the_goods_is_the_mark() -> None:
+    index = RegistryIndex.build([rec("CN-T-APPLE", "APPLE", ["苹果"], ["8517", "8518", "8504"], common_word=True,
+                                     common_word_aliases=["苹果"])])
+    for text in ("苹果耳机", "苹果原装充电器", "蘋果手機", "苹果 14 手机"):
+        a = _assess_in(index, text, hs="851830" if "耳机" in text else "851713" if "机" in text else "850440")
+        assert a.suspected is True, (text, a.reasons)
+        assert any("the name of the goods: used as a mark" in r for r in a.reasons), text
+    # the fruit's shape, picture or taste keeps the ordinary word
+    for text in ("苹果造型耳机", "苹果图案手机支架", "苹果味电子烟"):
+        assert _assess_in(index, text, hs="851830").suspected is False, text
+
+
+def test_a_descriptive_cue_covers_every_item_of_a_list() -> None:
+    for text in ("兼容华为和苹果手机的充电线", "适用于小米、苹果手机", "兼容OPPO/苹果手机", "适配华为及耐克运动鞋的鞋垫"):
+        a = assess(text, hs="851713" if "手机" in text else "640411")
+        assert a.suspected is False, (text, a.reasons)
+        assert all(h.match == "descriptive" for h in a.hits), text
+
+
+def test_homophones_are_heard_in_every_reading_and_with_southern_merges() -> None:
+    # 勒 reads lēi and lè: as lè it is the 乐 of 乐高
+    h = hit(assess("勒高城堡积木套装", hs="950300"), "CN-T-LEGO")
+    assert h is not None and h.how == ["homophone"]
+    assert any("same pinyin le gao" in r for r in h.reasons)
+    # si for shi: flat and retroflex initials merge in southern Mandarin
+    a = assess("劳力丝机械表", hs="910221")
+    h = hit(a, "CN-T-ROLEX")
+    assert h is not None and h.how == ["homophone"] and a.suspected is True
+    assert any("near pinyin lao li si for lao li shi" in r for r in h.reasons)
+    # xin for xing: back and front nasals merge too
+    assert hit(assess("三心智能手机", hs="851713"), "CN-T-SAMSUNG") is not None
+
+
+def test_a_homophone_keeping_one_character_is_weak_alone_in_free_text() -> None:
+    index = RegistryIndex.build([rec("CN-T-NIKE", "NIKE", ["耐克"], ["6404"],
+                                     genuine_unit_value=[{"hs_prefix": "6404", "min": 40, "currency": "USD"}])])
+    a = _assess_in(index, "奈克运动鞋", hs="640411", unit_value="50")
+    assert a.suspected is False and any("1 character of 2 kept, weak alone) (+0.35)" in r for r in a.reasons)
+    assert _assess_in(index, "奈克运动鞋", hs="640411", unit_value="6").suspected is True  # undervalued
+    assert _assess_in(index, "运动鞋", brand="奈克", hs="640411", unit_value="50").suspected is True  # brand
+
+
+def test_a_look_alike_that_also_sounds_alike_is_a_near_form() -> None:
+    a = assess("古弛女士皮带", hs="420330")
+    h = hit(a, "CN-T-GUCCI")
+    assert h.how == ["lookalike"] and a.suspected is True
+    assert any("'弛' for '驰', a look-alike character of the same sound" in r for r in h.reasons)
+
+
+def test_near_forms_of_a_mark_whose_characters_head_their_look_alike_groups() -> None:
+    # 雪 is the first of its group (雪 雷 雹 雲): the mark must still be indexed for near forms
+    index = RegistryIndex.build([rec("CN-T-SPRITE", "SPRITE", ["雪碧"], ["2202"])])
+    h = hit(_assess_in(index, "雷碧柠檬汽水", hs="220210"), "CN-T-SPRITE")
+    assert h is not None and h.how == ["lookalike"]
+
+
+def test_brand_names_are_not_ordinary_words() -> None:
+    index = RegistryIndex.build([rec("CN-T-SHELL", "SHELL", ["壳牌"], ["2710"], common_word=True),
+                                 rec("CN-C-DISNEY", "DISNEY", ["迪士尼"], ["9503"])])
+    assert _assess_in(index, "壳牌全合成机油", hs="271019").suspected is True
+    assert _assess_in(index, "迪士尼公主毛绒公仔", hs="950300").suspected is True
 
 
 # --- the registry shows Chinese marks -----------------------------------------------------------

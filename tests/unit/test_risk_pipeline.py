@@ -68,3 +68,12 @@ def test_assess_for_the_api_and_the_consumer_is_the_same_function() -> None:
     assert [c.case_id for c in cases] == first.case_ids == ["IPR-CN5300-2026-0000123-RH-0001"]
     assert [ln.line_no for ln in cases[0].lines] == [1] and first.lines[0].case_id == cases[0].case_id
     assert cases[0].mark == "NIKE" and cases[0].goods_value_cny is not None
+    assert cases[0].marks_zh == [a for a in index.by_jurisdiction["CN"].exact["nike"][0].recordation.aliases
+                                 if any("\u4e00" <= ch <= "\u9fff" for ch in a)]
+
+
+def test_a_case_carries_the_recordations_chinese_marks() -> None:
+    rec = RecordationV1.model_validate(example_recordation(aliases=["NIKE AIR", "耐克", "耐吉"]))
+    d = DeclarationV1.model_validate(example_declaration())
+    _, cases, _ = assess(d, RegistryIndex.build([rec]), scoring_from(SETTINGS), SETTINGS.fx_rates_to_cny, Context())
+    assert cases and cases[0].marks_zh == ["耐克", "耐吉"]

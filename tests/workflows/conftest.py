@@ -27,7 +27,8 @@ async def env():
     await environment.shutdown()
 
 
-async def _harness(env, fakes: FakeServices):  # noqa: ANN001, ANN202
+async def harness_with(env, fakes: FakeServices):  # noqa: ANN001, ANN202
+    """A worker with these fake step services on a fresh task queue."""
     queue = f"q-{uuid.uuid4()}"
     async with Worker(env.client, task_queue=queue, workflows=[CaseWorkflow], activities=fakes.activities()):
         yield env, fakes, queue
@@ -35,14 +36,14 @@ async def _harness(env, fakes: FakeServices):  # noqa: ANN001, ANN202
 
 @pytest.fixture
 async def harness(env):
-    async for h in _harness(env, FakeServices()):
+    async for h in harness_with(env, FakeServices()):
         yield h
 
 
 @pytest.fixture
 async def low_balance_harness(env):
     """The holder's general guarantee has only RMB 1,000 left."""
-    async for h in _harness(env, FakeServices(general_balance=Decimal("1000"))):
+    async for h in harness_with(env, FakeServices(general_balance=Decimal("1000"))):
         yield h
 
 

@@ -3,7 +3,8 @@
     python -m tests.workflows.record_histories <label>
 
 Runs each path of the current CaseWorkflow under the time-skipping test server with the
-fake step services of the workflow tests and writes ``histories/<label>_<path>.json``.
+fake step services of the workflow tests (refusing or failing where the path says so,
+``scenarios.FAULTY``) and writes ``histories/<label>_<path>.json``.
 Run it after each released change of the workflow: the replay test then proves that the
 new code still replays every saved history (``workflow.patched`` keeps old paths alive).
 """
@@ -30,8 +31,9 @@ async def main(label: str) -> None:
                                                         test_server_existing_path=str(path))
     HERE.mkdir(exist_ok=True)
     try:
-        for name, scenario in scenarios.ALL.items():
-            fakes = scenarios.FakeServices()
+        paths = {name: (scenario, {}) for name, scenario in scenarios.ALL.items()} | scenarios.FAULTY
+        for name, (scenario, behaviour) in paths.items():
+            fakes = scenarios.FakeServices(**behaviour)
             queue = f"record-{name}"
             async with Worker(env.client, task_queue=queue, workflows=[scenarios.workflow_class()],
                               activities=fakes.activities()):

@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import copy
 import uuid
+from collections.abc import Callable
 from decimal import Decimal
 
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 from temporalio.client import WorkflowHandle
 
 from shared.case_opening import lines_revision
@@ -58,33 +60,58 @@ def workflow_class():  # noqa: ANN201
     return CaseWorkflow
 
 
-class FakeServices:
-    """Stand-ins for holds, notify and disposal that remember every call."""
+MONEY_MAX = Decimal(10) ** 12
 
-    def __init__(self, general_balance: Decimal = Decimal("200000")) -> None:
+
+class FakeServices:
+    """Stand-ins for holds, notify and disposal that remember every call.
+
+    ``refuse(activity, request)`` makes a step service answer 4xx (the activity raises the
+    non-retryable ``ServiceRejected``, as ``CaseActivities`` does); ``failing(activity,
+    request)`` is how many attempts fail first as if the service were down (retried). Like the
+    real guarantees ledger, ``hold_guarantee`` refuses amounts above 10^12 with a 4xx.
+    """
+
+    def __init__(self, general_balance: Decimal = Decimal("200000"),
+                 refuse: Callable[[str, object], bool] | None = None,
+                 failing: Callable[[str, object], int] | None = None) -> None:
         self.calls: list[tuple[str, object]] = []
         self.events: list[CaseEventRecord] = []
         self.general_balance = general_balance
+        self.refuse = refuse
+        self.failing = failing
+        self.attempts: list[tuple[str, object]] = []
+
+    def _gate(self, name: str, req: object) -> None:
+        self.attempts.append((name, req))
+        if self.failing is not None and activity.info().attempt <= self.failing(name, req):
+            raise RuntimeError(f"{name}: service unavailable (503)")
+        if self.refuse is not None and self.refuse(name, req):
+            raise ApplicationError(f"{name}: answered 422: refused", type="ServiceRejected", non_retryable=True)
 
     def activities(self) -> list:
         @activity.defn(name="place_hold")
         async def place_hold(req: PlaceHoldRequest) -> HoldResult:
+            self._gate("place_hold", req)
             self.calls.append(("place_hold", req))
             return HoldResult(hold_id=f"HOLD-{req.case_id}", status="suspended")
 
         @activity.defn(name="hold_action")
         async def hold_action(req: HoldActionRequest) -> HoldResult:
+            self._gate("hold_action", req)
             self.calls.append(("hold_action", req))
             return HoldResult(hold_id=req.hold_id, status=req.action)
 
         @activity.defn(name="send_notice")
         async def send_notice(req: NoticeRequest) -> NoticeResult:
+            self._gate("send_notice", req)
             self.calls.append(("send_notice", req))
             return NoticeResult(notice_id=f"NTC-{len(self.calls)}", email_status="delivered",
                                 webhook_status="not_configured")
 
         @activity.defn(name="record_disposition")
         async def record_disposition(req: DispositionRequest) -> DispositionResult:
+            self._gate("record_disposition", req)
             self.calls.append(("record_disposition", req))
             if req.fine_amount is not None:
                 fine = req.fine_amount
@@ -102,6 +129,10 @@ class FakeServices:
 
         @activity.defn(name="hold_guarantee")
         async def hold_guarantee(req: HoldGuaranteeRequest) -> HoldGuaranteeResult:
+            self._gate("hold_guarantee", req)
+            if req.amount > MONEY_MAX or req.required_amount > MONEY_MAX:
+                raise ApplicationError("hold_guarantee: answered 422: amount must not exceed 1,000,000,000,000",
+                                       type="ServiceRejected", non_retryable=True)
             self.calls.append(("hold_guarantee", req))
             ok = req.form == "general_guarantee" and self.general_balance >= req.required_amount or \
                 req.form != "general_guarantee" and req.amount >= req.required_amount
@@ -114,6 +145,7 @@ class FakeServices:
 
         @activity.defn(name="settle_guarantee")
         async def settle_guarantee(req: SettleGuaranteeRequest) -> SettleGuaranteeResult:
+            self._gate("settle_guarantee", req)
             self.calls.append(("settle_guarantee", req))
             return SettleGuaranteeResult(case_guarantee_id=f"CG-{req.case_id}", charged=Decimal("50.00"),
                                          refunded=Decimal("0.00"), currency="CNY", storage_days=1)
@@ -312,8 +344,11 @@ V1_PATHS = ("silence_release", "no_detention", "confiscation", "undetermined_rel
 # Per-line cases of the second version (their saved histories end in v2_).
 V2_PATHS = ("silence_release", "no_detention", "confiscation", "undetermined_release", "court_handover",
             "cn_application_court", "cn_hearing_confiscation", "eu_deemed_consent", "us_forfeiture")
+# Per-line cases of the third version (refused steps as outcomes, ignored signals recorded; histories v3_).
+V3_PATHS = (*V2_PATHS, "guarantee_oversized_replaced", "bad_signals", "refused_steps", "ledger_refusal_replaced",
+            "step_delayed")
 
-# Every path of the current version (consignment cases).
+# Every path of the current version (consignment cases; histories v4_), with FAULTY.
 ALL = {
     "silence_release": silence_release,
     "no_detention": no_detention,
@@ -329,4 +364,80 @@ ALL = {
     "lines_revised": lines_revised,
     "calendar_retimed": calendar_retimed,
     "eu_small_consignment": eu_small_consignment,
+}
+
+
+# ---------------------------------------------------------------------------- paths of v3: refusals and bad input
+
+async def guarantee_oversized_replaced(env, queue):  # noqa: ANN001, ANN201
+    handle = await start(env, queue)
+    await wait_state(handle, "suspended")
+    await handle.signal(SIGNAL_HOLDER_REPLY, {"decision": "detain", "guarantee": {
+        "amount": "2000000000000", "currency": "CNY", "form": "bank_letter", "reference": "LG-BIG"}})
+    await wait_event(handle, "notice_sent", 2)
+    await handle.signal(SIGNAL_GUARANTEE, guarantee("14910", "LG-OK"))
+    await wait_state(handle, "detained")
+    await handle.signal(SIGNAL_DETERMINATION, Determination(outcome="not_infringing"))
+    return handle
+
+
+async def bad_signals(env, queue):  # noqa: ANN001, ANN201
+    handle = await start(env, queue)
+    await wait_state(handle, "suspended")
+    await handle.signal(SIGNAL_HOLDER_REPLY, args=[])
+    await handle.signal(SIGNAL_DETERMINATION, args=[{"outcome": "infringing"}, {"outcome": "not_infringing"}])
+    await handle.signal("no_such_signal", {"x": 1})
+    await handle.signal(SIGNAL_GUARANTEE, {"amount": "NaN", "currency": "CNY", "reference": "G"})
+    await wait_event(handle, "signal_ignored", 3)
+    await wait_event(handle, "guarantee_rejected", 1)
+    await handle.signal(SIGNAL_HOLDER_REPLY, HolderReply(decision="no_detention"))
+    return handle
+
+
+async def refused_steps(env, queue):  # noqa: ANN001, ANN201
+    handle = await start(env, queue)
+    await wait_state(handle, "suspended")
+    return handle
+
+
+async def ledger_refusal_replaced(env, queue):  # noqa: ANN001, ANN201
+    handle = await start(env, queue)
+    await wait_state(handle, "suspended")
+    await handle.signal(SIGNAL_HOLDER_REPLY, HolderReply(decision="detain", guarantee=guarantee("14910", "LG-1")))
+    await wait_event(handle, "guarantee_refused", 1)
+    await handle.signal(SIGNAL_GUARANTEE, guarantee("14910", "LG-2"))
+    await wait_state(handle, "detained")
+    await handle.signal(SIGNAL_DETERMINATION, Determination(outcome="infringing", fine_tier="ordinary"))
+    return handle
+
+
+async def step_delayed(env, queue):  # noqa: ANN001, ANN201
+    handle = await start(env, queue)
+    await wait_state(handle, "suspended")
+    await handle.signal(SIGNAL_HOLDER_REPLY, HolderReply(decision="no_detention"))
+    return handle
+
+
+async def wait_event(handle: WorkflowHandle, event: str, count: int = 1) -> CaseState:
+    current = None
+    for _ in range(250):
+        current = await query(handle)
+        if sum(1 for h in current.history if h.event == event) >= count:
+            return current
+        await asyncio.sleep(0.02)  # real-time poll of the query, not a wait for a deadline
+    raise AssertionError(f"case never recorded {count} x {event}")
+
+
+def _refusing(*steps: str) -> Callable[[str, object], bool]:
+    return lambda name, req: name in steps
+
+
+# path -> (scenario, what the fake step services do)
+FAULTY = {
+    "guarantee_oversized_replaced": (guarantee_oversized_replaced, {}),
+    "bad_signals": (bad_signals, {}),
+    "refused_steps": (refused_steps, {"refuse": _refusing("place_hold", "send_notice", "record_disposition")}),
+    "ledger_refusal_replaced": (ledger_refusal_replaced, {
+        "refuse": lambda name, req: name == "hold_guarantee" and req.reference == "LG-1"}),
+    "step_delayed": (step_delayed, {"failing": lambda name, req: 25 if name == "hold_action" else 0}),
 }

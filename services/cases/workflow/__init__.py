@@ -14,6 +14,8 @@ Modules:
     definition    the workflow class: signals, the state query, dispatch by version/jurisdiction/mode
     state         CaseFile, what a running case knows, and the query snapshot
     calls         typed calls of the activities in ``services.cases.activities``
+    steps         running a step: a service's refusal is an outcome, a step failing for long is escalated
+    signals       decoding and checking signal payloads (a bad one is recorded as ignored, never raises)
     history       transitions and writing the history to the audit trail
     deadlines     deadlines, waiting on them, escalation timers
     notices       sending notices; ``texts`` holds their wording
@@ -25,6 +27,6 @@ Modules:
     v1            the legacy v1 path, fenced off with its own state (cases started before v2)
 """
 
-from services.cases.workflow.definition import PATCH_V2, PATCH_V3, CaseWorkflow
+from services.cases.workflow.definition import PATCH_V2, PATCH_V3, PATCH_V4, CaseWorkflow
 
-__all__ = ["PATCH_V2", "PATCH_V3", "CaseWorkflow"]
+__all__ = ["PATCH_V2", "PATCH_V3", "PATCH_V4", "CaseWorkflow"]

@@ -4,6 +4,10 @@ Each call goes through the activity definition itself (``CaseActivities.<method>
 ``load_rules`` function), so a wrong request or result type is a type error, not a failure
 at run time. The activity type names are those of the definitions (``place_hold``, ...),
 the same names every recorded history carries.
+
+The calls of the step services return the activity's handle (awaitable like the result), so
+``steps.run_step`` can watch a step that keeps failing. A step service's 4xx is raised by the
+activity as a non-retryable ``ServiceRejected``; everything else is retried without limit.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from temporalio import workflow
+from temporalio.workflow import ActivityHandle
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
@@ -48,34 +53,32 @@ async def load_rules(request: RulesRequest) -> RuleSnapshot:
                                            retry_policy=RETRY)
 
 
-async def place_hold(request: PlaceHoldRequest) -> HoldResult:
-    return await workflow.execute_activity_method(CaseActivities.place_hold, request,
-                                                  start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY)
+def _start(method, request):  # noqa: ANN001, ANN202
+    return workflow.start_activity_method(method, request, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY)
 
 
-async def hold_action(request: HoldActionRequest) -> HoldResult:
-    return await workflow.execute_activity_method(CaseActivities.hold_action, request,
-                                                  start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY)
+def place_hold(request: PlaceHoldRequest) -> ActivityHandle[HoldResult]:
+    return _start(CaseActivities.place_hold, request)
 
 
-async def send_notice(request: NoticeRequest) -> NoticeResult:
-    return await workflow.execute_activity_method(CaseActivities.send_notice, request,
-                                                  start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY)
+def hold_action(request: HoldActionRequest) -> ActivityHandle[HoldResult]:
+    return _start(CaseActivities.hold_action, request)
 
 
-async def record_disposition(request: DispositionRequest) -> DispositionResult:
-    return await workflow.execute_activity_method(CaseActivities.record_disposition, request,
-                                                  start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY)
+def send_notice(request: NoticeRequest) -> ActivityHandle[NoticeResult]:
+    return _start(CaseActivities.send_notice, request)
 
 
-async def hold_guarantee(request: HoldGuaranteeRequest) -> HoldGuaranteeResult:
-    return await workflow.execute_activity_method(CaseActivities.hold_guarantee, request,
-                                                  start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY)
+def record_disposition(request: DispositionRequest) -> ActivityHandle[DispositionResult]:
+    return _start(CaseActivities.record_disposition, request)
 
 
-async def settle_guarantee(request: SettleGuaranteeRequest) -> SettleGuaranteeResult:
-    return await workflow.execute_activity_method(CaseActivities.settle_guarantee, request,
-                                                  start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY)
+def hold_guarantee(request: HoldGuaranteeRequest) -> ActivityHandle[HoldGuaranteeResult]:
+    return _start(CaseActivities.hold_guarantee, request)
+
+
+def settle_guarantee(request: SettleGuaranteeRequest) -> ActivityHandle[SettleGuaranteeResult]:
+    return _start(CaseActivities.settle_guarantee, request)
 
 
 async def record_case_events(records: list[CaseEventRecord]) -> None:

@@ -113,9 +113,18 @@ async def _escalate_when_due(f: CaseFile, name: str, at: datetime) -> None:
     deadline = f.deadlines.get(name)
     if deadline is None or deadline.status != "pending" or deadline.escalate_at != at:
         return
+    if f.v3:
+        # From here on the escalation is written, whatever happens to the deadline meanwhile: cancelling this
+        # task during its flush would cancel the activity and lose the entries it carries.
+        f.escalations.pop(name, None)
+        f.flushing += 1
     f.deadlines[name] = deadline.model_copy(update={"escalated": True})
     f.log("deadline_escalated", {"name": name, "due_at": deadline.due_at.isoformat(), "state": f.state})
-    await flush(f)
+    try:
+        await flush(f)
+    finally:
+        if f.v3:
+            f.flushing -= 1
 
 
 def retime(f: CaseFile, update: CalendarUpdate) -> None:

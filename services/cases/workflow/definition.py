@@ -3,27 +3,37 @@
 The version is decided when the case starts: cases whose history predates the
 ``case-workflow-v2`` patch marker run ``v1.CaseV1`` and every signal and query goes to it;
 all others load their rule pack (recorded in the history, so later rule changes never
-alter a running case) and run their jurisdiction's procedure on a ``CaseFile``.
+alter a running case) and run their jurisdiction's procedure on a ``CaseFile``. Cases
+started under ``case-workflow-v3`` also record every signal they do not take, with the
+reason (``signals``), take a step service's refusal as an outcome and escalate a step that
+keeps failing (``steps``).
 
-Cases started with the ``case-consignment`` marker (v3) are consignment cases: one per
+Every signal arrives at one dynamic handler as raw payloads and is decoded there, so that no
+payload, however malformed, can fail the workflow task (see ``signals`` for why).
+
+Cases started with the ``case-consignment`` marker (v4) are consignment cases: one per
 declaration and rights holder, with lines that later revisions of the declaration add or
 withdraw, per-line decisions, and the US seizure only on an officer's finding. Per-line
-cases started before it (v2) run the same procedures on their one line; the paths that
-would differ for them are behind the v3 flag or behind their own patch (``us.PATCH_US_FINDING``),
+cases started before it (v2, v3) run the same procedures on their one line; the paths that
+would differ for them are behind the v4 flag or behind their own patch (``us.PATCH_US_FINDING``),
 so every recorded history replays.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from temporalio import workflow
+from temporalio.common import RawValue
 
 from services.cases.workflow import calls, lines
 from services.cases.workflow.deadlines import retime, stop_escalations
 from services.cases.workflow.disposition import release
-from services.cases.workflow.guarantees import counter_guarantee_ok, take_guarantee
+from services.cases.workflow.guarantees import counter_guarantee_ok, reject_guarantee, take_guarantee
 from services.cases.workflow.procedures import cn, eu, us
+from services.cases.workflow.signals import Rejected, check_amounts, model_of, money_problem, one_object, strict
 from services.cases.workflow.state import CaseFile, CaseWithdrawn
 from services.cases.workflow.v1 import CaseV1
 
@@ -42,7 +52,9 @@ with workflow.unsafe.imports_passed_through():
         SIGNAL_LINES,
         SIGNAL_PETITION_DECISION,
         CalendarUpdate,
+        SIGNAL_CASE_REPAIRED,
         CaseInput,
+        CaseRepaired,
         CaseState,
         CourtNotice,
         Determination,
@@ -59,7 +71,8 @@ with workflow.unsafe.imports_passed_through():
     from shared.rules.pack import RulePack
 
 PATCH_V2 = "case-workflow-v2"
-PATCH_V3 = "case-consignment"
+PATCH_V3 = "case-workflow-v3"
+PATCH_V4 = "case-consignment"
 TERMINAL = ("released", "confiscated", "destroyed", "forfeited", "handed_to_court", "excluded")
 
 
@@ -69,7 +82,25 @@ class CaseWorkflow:
     def __init__(self, case: CaseInput) -> None:
         # Decided before any signal is handled (patch markers are known before the workflow object exists).
         self.v1: CaseV1 | None = None if workflow.patched(PATCH_V2) else CaseV1(case)
-        self.file = CaseFile.open(case, v3=self.v1 is None and workflow.patched(PATCH_V3))
+        self.file = CaseFile.open(case, v4=self.v1 is None and workflow.patched(PATCH_V4))
+        self.file.v3 = self.v1 is None and workflow.patched(PATCH_V3)
+        self.takes: dict[str, Callable[[Sequence[RawValue]], None]] = {
+            SIGNAL_HOLDER_REPLY: self._take_holder_reply,
+            SIGNAL_GUARANTEE: self._take_guarantee,
+            SIGNAL_DETERMINATION: self._take(Determination, self.on_determination,
+                                             lambda d: check_amounts(fine_amount=d.fine_amount,
+                                                                     retail_value=d.retail_value)),
+            SIGNAL_COURT_NOTICE: self._take(CourtNotice, self.on_court_notice),
+            SIGNAL_PARTY_SUBMISSION: self._take(PartySubmission, self.on_party_submission,
+                                                lambda s: check_amounts(amount=s.amount)),
+            SIGNAL_HEARING: self._take(HearingUpdate, self.on_hearing,
+                                       lambda h: check_amounts(fine_amount=h.fine_amount)),
+            SIGNAL_DISPOSAL_CHOICE: self._take(DisposalChoice, self.on_disposal_choice),
+            SIGNAL_CASE_REPAIRED: self._take(CaseRepaired, self.on_repaired),
+            SIGNAL_LINES: self._take(LinesRevision, self.on_lines),
+            SIGNAL_CALENDAR: self._take(CalendarUpdate, self.on_calendar),
+            SIGNAL_PETITION_DECISION: self._take(PetitionDecision, self.on_petition_decision),
+        }
 
     # ------------------------------------------------------------------ run
 
@@ -86,11 +117,11 @@ class CaseWorkflow:
             "recordation_id": case.recordation_id, "mark": case.mark, "score": case.score, "reasons": case.reasons,
             "mode": case.mode, "rule_pack": f.rules.version, "opened_by": case.opened_by,
         }
-        if f.v3:
+        if f.v4:
             opened.update(lines=lines.summary(f), revision=f.revision, calendar=f.cal_version,
                           consignment=f.consignment.model_dump(mode="json") if f.consignment else None)
         f.log("case_opened", opened)
-        line_task = asyncio.create_task(lines.follow_changes(f)) if f.v3 else None
+        line_task = asyncio.create_task(lines.follow_changes(f)) if f.v4 else None
         try:
             try:
                 return await self._procedure(f)
@@ -113,10 +144,81 @@ class CaseWorkflow:
             return await us.run(f)
         raise ValueError(f"no procedure for jurisdiction {case.jurisdiction}")
 
-    # ------------------------------------------------------------------ signals & query
+    # ------------------------------------------------------------------ taking signals
 
-    @workflow.signal(name=SIGNAL_HOLDER_REPLY)
-    def on_holder_reply(self, reply: HolderReply) -> None:
+    @workflow.signal(dynamic=True)
+    def on_signal(self, name: str, args: Sequence[RawValue]) -> None:
+        """Every signal: decoded and checked, then handed to its handler; nothing here raises."""
+        take = self.takes.get(name)
+        try:
+            if take is None:
+                raise Rejected("unknown signal")
+            take(args)
+        except Rejected as why:
+            self._ignored(name, str(why))
+        except Exception as exc:  # noqa: BLE001 - a signal must never fail the workflow task
+            workflow.logger.exception("signal %s could not be taken", name)
+            self._ignored(name, f"error while taking it: {type(exc).__name__}: {exc}"[:500])
+
+    def _ignored(self, name: str, why: str) -> None:
+        if self.file.v3:
+            self.file.log("signal_ignored", {"signal": name[:64], "why": why})
+        else:  # cases started before v3 keep their history as it was: the SDK dropped such signals unrecorded
+            workflow.logger.warning("signal %s ignored: %s", name, why)
+
+    def _take(self, model: type, handler: Callable[[Any], None],
+              check: Callable[[Any], None] | None = None) -> Callable[[Sequence[RawValue]], None]:
+        def take(args: Sequence[RawValue]) -> None:
+            if not self.file.v3:
+                handler(strict(model, args))
+                return
+            value = model_of(model, one_object(args))
+            if check is not None:
+                check(value)
+            handler(value)
+        return take
+
+    def _take_holder_reply(self, args: Sequence[RawValue]) -> None:
+        """A reply whose guarantee cannot be taken is still a reply: the guarantee is refused, the holder told."""
+        if not self.file.v3:
+            self.on_holder_reply(strict(HolderReply, args))
+            return
+        data = one_object(args)
+        raw = data.pop("guarantee", None)
+        reply = model_of(HolderReply, data)
+        guarantee, problem = (None, None) if raw is None else self._guarantee_of(raw)
+        self.on_holder_reply(reply.model_copy(update={"guarantee": guarantee}),
+                             rejected=(raw, problem) if problem and reply.decision == "detain" else None)
+
+    def _take_guarantee(self, args: Sequence[RawValue]) -> None:
+        if not self.file.v3:
+            self.on_guarantee(strict(GuaranteeInfo, args))
+            return
+        raw = one_object(args)
+        guarantee, problem = self._guarantee_of(raw)
+        if guarantee is not None:
+            self.on_guarantee(guarantee)
+            return
+        f = self.file
+        if not f.accepting_reply:
+            raise Rejected(f"reply window closed; and {problem}")
+        reject_guarantee(f, _shown(raw), problem or "not a guarantee")
+
+    def _guarantee_of(self, raw: Any) -> tuple[GuaranteeInfo | None, str | None]:
+        """The guarantee, or why it cannot be taken (out of bounds, not in the currency of the rule pack)."""
+        try:
+            g = model_of(GuaranteeInfo, raw)
+        except Rejected as why:
+            return None, str(why)
+        problem = money_problem("amount", g.amount, positive=True)
+        rules = self.file.rules
+        if problem is None and rules is not None and g.currency != rules.currency:
+            problem = f"currency {g.currency} is not the guarantee currency {rules.currency}"
+        return (None, problem) if problem else (g, None)
+
+    # ------------------------------------------------------------------ signal handlers
+
+    def on_holder_reply(self, reply: HolderReply, rejected: tuple[Any, str] | None = None) -> None:
         if self.v1 is not None:
             self.v1.on_holder_reply(reply)
             return
@@ -129,8 +231,9 @@ class CaseWorkflow:
         if reply.guarantee is not None:
             take_guarantee(f, reply.guarantee)
         f.log("holder_replied", {"decision": reply.decision, "by": reply.replied_by, "notice_id": reply.notice_id})
+        if rejected is not None:
+            reject_guarantee(f, _shown(rejected[0]), rejected[1])
 
-    @workflow.signal(name=SIGNAL_GUARANTEE)
     def on_guarantee(self, guarantee: GuaranteeInfo) -> None:
         if self.v1 is not None:
             self.v1.on_guarantee(guarantee)
@@ -141,7 +244,6 @@ class CaseWorkflow:
             return
         take_guarantee(f, guarantee)
 
-    @workflow.signal(name=SIGNAL_DETERMINATION)
     def on_determination(self, determination: Determination) -> None:
         if self.v1 is not None:
             self.v1.on_determination(determination)
@@ -155,9 +257,8 @@ class CaseWorkflow:
             f.log("determination_ignored", {"outcome": determination.outcome, "state": f.state, "why": problem})
             return
         f.determination = determination
-        f.log("customs_determined", determination.model_dump(mode="json", exclude_defaults=not f.v3))
+        f.log("customs_determined", determination.model_dump(mode="json", exclude_defaults=not f.v4))
 
-    @workflow.signal(name=SIGNAL_COURT_NOTICE)
     def on_court_notice(self, notice: CourtNotice) -> None:
         if self.v1 is not None:
             self.v1.on_court_notice(notice)
@@ -169,7 +270,6 @@ class CaseWorkflow:
         f.court_notice = notice
         f.log("court_notice_received", notice.model_dump(mode="json"))
 
-    @workflow.signal(name=SIGNAL_PARTY_SUBMISSION)
     def on_party_submission(self, submission: PartySubmission) -> None:
         if self.v1 is not None:
             self.v1.on_party_submission(submission)
@@ -186,7 +286,6 @@ class CaseWorkflow:
             detail["accepted"] = ok
         f.log("party_submission", detail)
 
-    @workflow.signal(name=SIGNAL_HEARING)
     def on_hearing(self, update: HearingUpdate) -> None:
         if self.v1 is not None:
             self.v1.on_hearing(update)
@@ -198,7 +297,6 @@ class CaseWorkflow:
         f.hearing = update
         f.log("hearing_" + update.kind, update.model_dump(mode="json", exclude_none=True))
 
-    @workflow.signal(name=SIGNAL_DISPOSAL_CHOICE)
     def on_disposal_choice(self, choice: DisposalChoice) -> None:
         if self.v1 is not None:
             self.v1.on_disposal_choice(choice)
@@ -207,20 +305,17 @@ class CaseWorkflow:
         f.disposal_choice = choice
         f.log("disposal_facts_recorded", choice.model_dump(mode="json", exclude_none=True))
 
-    @workflow.signal(name=SIGNAL_LINES)
     def on_lines(self, revision: LinesRevision) -> None:
         if self.v1 is not None:
             self.v1.on_ignored("lines_revision_ignored", {"revision": revision.revision})
             return
         lines.apply_revision(self.file, revision)
 
-    @workflow.signal(name=SIGNAL_CALENDAR)
     def on_calendar(self, update: CalendarUpdate) -> None:
         if self.v1 is not None:
             return  # v1 counts on the calendar files of the worker
         retime(self.file, update)
 
-    @workflow.signal(name=SIGNAL_PETITION_DECISION)
     def on_petition_decision(self, decision: PetitionDecision) -> None:
         f = self.file
         if self.v1 is not None or f.state != "seized" or f.petition_decision is not None \
@@ -231,8 +326,22 @@ class CaseWorkflow:
         f.petition_decision = decision
         f.log("petition_decided", decision.model_dump(mode="json", exclude_none=True))
 
+    def on_repaired(self, repaired: CaseRepaired) -> None:
+        """The case was reset to its last good point after its workflow failed: who did it, and why."""
+        if self.v1 is not None:
+            workflow.logger.info("case repaired by %s: %s", repaired.by, repaired.reason)
+            return
+        self.file.log("case_repaired", repaired.model_dump(mode="json", exclude_none=True))
+
     @workflow.query(name=QUERY_STATE)
     def snapshot(self) -> CaseState:
         if self.v1 is not None:
             return self.v1.snapshot()
         return self.file.snapshot()
+
+
+def _shown(raw: Any) -> Any:
+    """What a refused guarantee said, bounded for the history."""
+    if isinstance(raw, dict):
+        return {str(k)[:32]: str(v)[:128] for k, v in list(raw.items())[:8]}
+    return str(raw)[:128]

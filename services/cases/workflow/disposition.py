@@ -18,6 +18,7 @@ from services.cases.workflow.history import flush, transition
 from services.cases.workflow.holds import hold
 from services.cases.workflow.notices import notify
 from services.cases.workflow.state import CaseFile
+from services.cases.workflow.steps import Refused, run_step
 
 with workflow.unsafe.imports_passed_through():
     from shared.contracts.cases import (
@@ -30,7 +31,7 @@ with workflow.unsafe.imports_passed_through():
 
 
 def _lines(f: CaseFile) -> list[DispositionLine]:
-    if not f.v3:
+    if not f.v4:
         return []
     return [DispositionLine(line_no=s.line_no, outcome=s.status, goods_value=s.goods_value) for s in f.line_states()]
 
@@ -39,8 +40,8 @@ async def dispose(f: CaseFile, outcome: DispositionOutcome, reason: str, *, fine
                   fine_value: Decimal | None = None, currency: str | None = None) -> None:
     case, det = f.case, f.determination
     goods_value = fine_value if fine_value is not None else (
-        f.goods_value(list(f.lines.values())) if f.v3 else case.goods_value)
-    f.disposition = await calls.record_disposition(DispositionRequest(
+        f.goods_value(list(f.lines.values())) if f.v4 else case.goods_value)
+    result = await run_step(f, f"record_disposition:{outcome}", lambda: calls.record_disposition(DispositionRequest(
         idempotency_key=f"{case.case_id}:disposition", case_id=case.case_id, jurisdiction=case.jurisdiction,
         outcome=outcome, goods_value=goods_value,
         currency=currency or case.currency, right_type=case.right_type,
@@ -48,7 +49,10 @@ async def dispose(f: CaseFile, outcome: DispositionOutcome, reason: str, *, fine
         fine_amount=fine_amount if fine_amount is not None else Decimal(0), repeat=case.repeat_infringer,
         disposal_method=f.disposal_method,
         hearing=f.hearing.kind if f.hearing else None, police_referral=f.police_referral,
-        decided_by=det.officer if det else None, lines=_lines(f)))
+        decided_by=det.officer if det else None, lines=_lines(f))),
+        task=f"record the {outcome} of the goods by hand: {reason}")
+    if not isinstance(result, Refused):
+        f.disposition = result
 
 
 async def release_lines(f: CaseFile, line_nos: list[int], reason: str) -> None:
@@ -72,6 +76,6 @@ async def finish(f: CaseFile, state: CaseStateName, event: str, detail: dict[str
     await settle(f, state)
     await transition(f, state, event, detail)
     # Signals that arrive while the last steps run are still recorded before the case closes.
-    await workflow.wait_condition(workflow.all_handlers_finished)
+    await workflow.wait_condition(lambda: workflow.all_handlers_finished() and f.flushing == 0)
     await flush(f)
     return f.snapshot()

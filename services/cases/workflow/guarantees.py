@@ -1,6 +1,10 @@
 """The holder's guarantee: taken from a reply or signal, held by the guarantees ledger, settled at the end.
 
-Also the consignee's patent counter-guarantee (CN Reg. Art. 24), which releases the goods.
+A guarantee that cannot be taken (its amount out of bounds, the wrong currency) or that the
+ledger refuses (its answer ``refused``, or a 4xx) takes the lawful path: the holder is told in
+writing and may post another one until the reply deadline; without one the goods are
+released when it passes. Also the consignee's patent counter-guarantee (CN Reg. Art. 24),
+which releases the goods.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from services.cases.workflow import calls
 from services.cases.workflow.deadlines import wait_until
 from services.cases.workflow.notices import notify
 from services.cases.workflow.state import CaseFile
+from services.cases.workflow.steps import Refused, run_step
 
 with workflow.unsafe.imports_passed_through():
     from shared.contracts.cases import Deadline, GuaranteeInfo, PartySubmission
@@ -30,6 +35,20 @@ def take_guarantee(f: CaseFile, guarantee: GuaranteeInfo) -> None:
         **guarantee.model_dump(mode="json"),
         "required_cny": str(f.required_guarantee_cny) if f.required_guarantee_cny is not None else None,
     })
+    if not ok and f.v3:
+        _tell_holder(f, f"{guarantee.currency} {guarantee.amount} does not cover the required "
+                        f"CNY {f.required_guarantee_cny}")
+
+
+def reject_guarantee(f: CaseFile, guarantee: object, reason: str) -> None:
+    """A guarantee the case cannot take (v3): recorded, and the holder is told in writing by the waiting step."""
+    f.log("guarantee_rejected", {"guarantee": guarantee, "reason": reason})
+    _tell_holder(f, reason)
+
+
+def _tell_holder(f: CaseFile, reason: str) -> None:
+    f.guarantee_rejections += 1
+    f.pending_rejection = reason
 
 
 def sufficient(f: CaseFile, guarantee: GuaranteeInfo) -> bool:
@@ -53,7 +72,19 @@ async def secured_within(f: CaseFile, settled: Callable[[], bool], deadline: Dea
     """Wait until ``settled`` before the deadline with the guarantee held by the ledger. A guarantee the
     ledger refuses (e.g. a general guarantee without enough balance) may be replaced until the deadline."""
     while True:
-        if not await wait_until(f, settled, deadline):
+        if f.v3:
+            met = await wait_until(f, lambda: settled() or f.pending_rejection is not None, deadline)
+            if f.pending_rejection is not None:
+                reason, f.pending_rejection = f.pending_rejection, None
+                due_at = f.deadlines[deadline.name].due_at  # as a published calendar may have re-timed it
+                if workflow.now() < due_at:
+                    await notify(f, "guarantee_refused", reply_deadline_at=due_at, extra=reason,
+                                 key=f"guarantee_rejected:{f.guarantee_rejections}")
+                if not settled():
+                    continue
+            elif not met:
+                return False
+        elif not await wait_until(f, settled, deadline):
             return False
         if f.reply is not None and f.reply.decision == "no_detention":
             return True
@@ -71,11 +102,20 @@ async def secure_guarantee(f: CaseFile) -> bool:
         return True
     g, case = f.guarantee, f.case
     f.guarantee_attempts += 1
-    result = await calls.hold_guarantee(HoldGuaranteeRequest(
+    # A case started before v3 may carry a guarantee taken before the contracts had bounds: it goes to
+    # the ledger as it was given (which refuses it, as it did then), not checked again here.
+    request = HoldGuaranteeRequest if f.v3 else HoldGuaranteeRequest.model_construct
+    result = await run_step(f, "hold_guarantee", lambda: calls.hold_guarantee(request(
         idempotency_key=f"{case.case_id}:guarantee:{f.guarantee_attempts}", case_id=case.case_id,
         holder_id=case.holder.id,
         jurisdiction=case.jurisdiction, required_amount=f.required_guarantee or Decimal(0),
-        currency=rules.currency, form=g.form, amount=g.amount, reference=g.reference))
+        currency=rules.currency, form=g.form, amount=g.amount, reference=g.reference)),
+        task="none: the holder is told in writing", escalate=False)
+    if isinstance(result, Refused):
+        # The ledger refused the request itself (4xx): the same lawful path as a refused guarantee.
+        f.guarantee_status, f.guarantee_held = "refused", False
+        f.log("guarantee_refused", {"reference": g.reference, "form": g.form, "reason": result.reason})
+        return False
     f.guarantee_status = result.status
     f.guarantee_held = result.status == "held"
     f.log("guarantee_" + result.status, result.model_dump(mode="json"))
@@ -86,9 +126,11 @@ async def settle(f: CaseFile, outcome: str) -> None:
     """The case has ended: the ledger charges storage and refunds the remainder of a held guarantee."""
     if not f.guarantee_held:
         return
-    settled = await calls.settle_guarantee(SettleGuaranteeRequest(
+    settled = await run_step(f, "settle_guarantee", lambda: calls.settle_guarantee(SettleGuaranteeRequest(
         idempotency_key=f"{f.case.case_id}:settle", case_id=f.case.case_id, outcome=outcome,
-        ended_at=workflow.now()))
+        ended_at=workflow.now())), task="settle the guarantee by hand: charge the costs and refund the rest")
+    if isinstance(settled, Refused):
+        return
     f.guarantee_status = "settled"
     f.log("guarantee_settled", settled.model_dump(mode="json"))
 

@@ -55,7 +55,7 @@ def line_outcomes(f: CaseFile, det: Determination) -> dict[int, str]:
 
 def determination_problem(f: CaseFile, det: Determination) -> str | None:
     """Why a determination cannot be taken as it is (None: it can)."""
-    if f.case.jurisdiction == "US" and f.v3 and det.outcome == "cannot_determine":
+    if f.case.jurisdiction == "US" and f.v4 and det.outcome == "cannot_determine":
         return "a US officer either finds the goods counterfeit or releases them"
     if not det.lines:
         return None
@@ -95,7 +95,7 @@ def apply_revision(f: CaseFile, rev: LinesRevision) -> None:
     """Take a declaration revision (or lines added by hand) on the signal side; the hold follows in
     ``follow_changes``."""
     own = f.case.case_id
-    if not f.v3:
+    if not f.v4:
         f.log("lines_revision_ignored", {"revision": rev.revision, "why": "a per-line case keeps its one line"})
         return
     if rev.declaration_id != f.case.declaration_id:

@@ -5,8 +5,8 @@ snapshot; the durable steps (``deadlines``, ``notices``, ``holds``, ``guarantees
 ``disposition``, ``history``, ``lines``) and the procedures act on it. Cases started before v2
 keep their own state in ``v1.py``.
 
-A case has lines: a consignment case (``v3``) the suspected lines of its declaration that belong
-to its holder, each with its status; a per-line case (v2) the one line its per-line fields
+A case has lines: a consignment case (``v4``) the suspected lines of its declaration that belong
+to its holder, each with its status; a per-line case (v2, v3) the one line its per-line fields
 describe. Values are summed over the lines still held, so the same code serves both.
 """
 
@@ -105,8 +105,16 @@ class CaseFile:
     disposal_method: str | None = None
     police_referral: bool = False
     counter_guaranteed: bool = False
-    # Consignment cases (v3) and what every current case knows of its lines.
+    # v3 (cases started under the ``case-workflow-v3`` patch): signals are checked and a bad one is recorded as
+    # ignored, a step service's refusal is an outcome, a step failing for long is escalated.
     v3: bool = False
+    # A case started before v3 takes a refusal as an outcome from the first refusal on (``case-step-refusals``).
+    refusals_as_outcomes: bool = False
+    guarantee_rejections: int = 0
+    pending_rejection: str | None = None
+    flushing: int = 0  # escalations being written (v3: the case does not close before they are)
+    # Consignment cases (v4, the ``case-consignment`` patch) and what every current case knows of its lines.
+    v4: bool = False
     lines: dict[int, CaseLine] = field(default_factory=dict)  # lines in the case now
     line_status: dict[int, str] = field(default_factory=dict)  # every line ever in the case
     line_outcome: dict[int, str] = field(default_factory=dict)
@@ -125,9 +133,9 @@ class CaseFile:
     petition_decision: PetitionDecision | None = None
 
     @classmethod
-    def open(cls, case: CaseInput, *, v3: bool = False) -> CaseFile:
+    def open(cls, case: CaseInput, *, v4: bool = False) -> CaseFile:
         lines = list(case.lines) or [line_of(case)]
-        return cls(case=case, v3=v3, lines={ln.line_no: ln for ln in lines},
+        return cls(case=case, v4=v4, lines={ln.line_no: ln for ln in lines},
                    line_status={ln.line_no: "held" for ln in lines}, consignment=case.consignment,
                    revision=case.revision)
 
@@ -209,7 +217,7 @@ class CaseFile:
         return CaseState(
             case_id=case.case_id, state=self.state, jurisdiction=case.jurisdiction, holder_id=case.holder.id,
             declaration_id=case.declaration_id, line_no=case.line_no,
-            goods_value=self.goods_value(list(self.lines.values())) if self.v3 else case.goods_value,
+            goods_value=self.goods_value(list(self.lines.values())) if self.v4 else case.goods_value,
             currency=case.currency, required_guarantee_cny=self.required_guarantee_cny, hold_id=self.hold_id,
             notice_ids=list(self.notice_ids),
             disposition_id=disposition.disposition_id if disposition else None,
@@ -222,7 +230,7 @@ class CaseFile:
             police_referral=self.police_referral, submissions=list(self.submissions),
             fine_currency=disposition.fine_currency if disposition else None,
             timezone=self.cal.timezone if self.cal else None,
-            lines=self.line_states() if self.v3 else [], consignment=self.consignment,
+            lines=self.line_states() if self.v4 else [], consignment=self.consignment,
             revision=self.revision, calendar_version=self.cal_version,
             customs_office=case.customs_office,
             party_ids=[p.id for p in (case.declarant, case.consignor, case.consignee) if p is not None],

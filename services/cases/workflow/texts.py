@@ -15,7 +15,7 @@ with workflow.unsafe.imports_passed_through():
 def notice_text(kind: NoticeKind, f: CaseFile, deadline: datetime | None, extra: str | None) -> tuple[str, str]:
     """Subject and body of a written notice to the rights holder."""
     case, cal = f.case, f.cal
-    if f.v3:
+    if f.v4:
         lines = sorted(f.lines.values(), key=lambda ln: ln.line_no)
         goods = (f"declaration {case.declaration_id}, {len(lines)} line{'s' if len(lines) != 1 else ''} of value "
                  f"{f.goods_value(lines)} {case.currency}: " + "; ".join(
@@ -78,7 +78,7 @@ def notice_text(kind: NoticeKind, f: CaseFile, deadline: datetime | None, extra:
                     f"relief may be filed by {when} (19 U.S.C. 1618); otherwise the goods are forfeited."),
         "exclusion": ("Goods excluded", f"{extra or ''}"),
         "guarantee_refused": ("Guarantee refused - post another",
-                              f"The guarantee could not be secured ({f.guarantee_status}). Post another guarantee "
+                              f"The guarantee could not be secured ({extra or f.guarantee_status}). Post another guarantee "
                               f"(POST /v1/cases/{case.case_id}/guarantee, or hand it to customs) by {when}; "
                               f"otherwise the goods are released."),
     }

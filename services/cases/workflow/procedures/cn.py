@@ -26,7 +26,7 @@ from services.cases.workflow.guarantees import secured_within
 from services.cases.workflow.history import transition
 from services.cases.workflow.holds import hold, place_hold
 from services.cases.workflow.lines import apply_line_determination
-from services.cases.workflow.notices import notify
+from services.cases.workflow.notices import delivery, notify
 from services.cases.workflow.state import CaseFile
 
 with workflow.unsafe.imports_passed_through():
@@ -45,8 +45,7 @@ async def ex_officio(f: CaseFile) -> CaseState:
     reply = open_deadline(f, "holder_reply", workflow.now())
     f.accepting_reply = True
     notice = await notify(f, "suspension", reply_allowed=True, reply_deadline_at=reply.due_at)
-    await transition(f, "suspended", "holder_notified", {
-        "notice_id": notice.notice_id, "email": notice.email_status, "webhook": notice.webhook_status})
+    await transition(f, "suspended", "holder_notified", delivery(notice))
 
     settled = await secured_within(f, f.reply_settled, reply)
     f.accepting_reply = False
@@ -133,7 +132,7 @@ async def _infringing(f: CaseFile) -> CaseState:
     decided = decisions.fine(rules, value, det.fine_tier, det.fine_amount)
     fine, low, high = decided.amount, decided.low, decided.high
     proposed = {"tier": decided.tier, "fine": str(fine), "range": [str(low), str(high)], "currency": rules.currency}
-    if f.v3:
+    if f.v4:
         proposed.update(goods_value=str(value), lines=[ln.line_no for ln in f.held_lines()])
     f.log("penalty_proposed", proposed)
 
@@ -146,7 +145,7 @@ async def _infringing(f: CaseFile) -> CaseState:
         f.police_referral = True
         referral = {"goods_value": str(measured), "currency": rules.currency,
                     "threshold": str(decisions.police_referral_threshold(rules))}
-        if f.v3:
+        if f.v4:
             referral.update(measured_on="all suspected goods of the consignment", case_goods_value=str(value))
         f.log("referred_to_police", referral)
         await notify(f, "police_referral")

@@ -55,19 +55,21 @@ async def run(f: CaseFile) -> CaseState:
     await transition(f, "detained", "detention_notice_issued", {"to": case.consignee.name})
     await notify(f, "detention")  # limited importation information to the mark owner
     # The officer's finding takes effect only once the importer has had its 7 business days.
-    await wait_until(f, lambda: f.submitted("importer_response") or (not f.v3 and f.determination is not None),
+    await wait_until(f, lambda: f.submitted("importer_response") or (not f.v4 and f.determination is not None),
                      response)
     if f.submitted("importer_response"):
         close(f, response.name, "met")
     else:
-        close(f, response.name, "lapsed")
+        # (v3) a determination that ends the wait before the importer's time is up does not make it lapse
+        early = f.v3 and workflow.now() < f.deadlines[response.name].due_at
+        close(f, response.name, "cancelled" if early else "lapsed")
         f.log("disclosure_to_mark_owner", {"why": "no importer response within 7 business days"})
         await notify(f, "disclosure")
     await wait_until(f, lambda: f.determination is not None, period)
     det = f.determination
     if det is not None and det.outcome == "not_infringing" and not det.lines:
         return await release(f, "CBP determined that the goods are not counterfeit")
-    if f.v3 or workflow.patched(PATCH_US_FINDING):
+    if f.v4 or workflow.patched(PATCH_US_FINDING):
         return await _finding_or_exclusion(f, period.name)
     # Per-line cases that passed this point before the finding was required (their histories replay).
     close(f, period.name, "met" if det is not None else "lapsed")

@@ -1,21 +1,22 @@
 """consignment cases: the lines of each case; deadlines counted on a provisional calendar
 
-Revision ID: 0004_consignment_cases
-Revises: 0003_case_scope
+Revision ID: 0005_consignment_cases
+Revises: 0004_read_model_failures
 """
 
 from alembic import op
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 
-revision = "0004_consignment_cases"
-down_revision = "0003_case_scope"
+from shared.db import JsonType
+
+revision = "0005_consignment_cases"
+down_revision = "0004_read_model_failures"
 branch_labels = None
 depends_on = None
 
 
 def upgrade() -> None:
-    op.add_column("cases", sa.Column("line_nos", postgresql.JSONB(astext_type=sa.Text()), nullable=True))
+    op.add_column("cases", sa.Column("line_nos", JsonType, nullable=True))
     op.create_table(
         "provisional_deadlines",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),

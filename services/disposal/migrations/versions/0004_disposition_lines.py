@@ -1,15 +1,15 @@
 """dispositions record what happened to each line of a consignment case
 
-Revision ID: 0003_disposition_lines
-Revises: 0002_hearing_and_referral
+Revision ID: 0004_disposition_lines
+Revises: 0003_wide_fine_rate
 """
 
 from alembic import op
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
-revision = "0003_disposition_lines"
-down_revision = "0002_hearing_and_referral"
+revision = "0004_disposition_lines"
+down_revision = "0003_wide_fine_rate"
 branch_labels = None
 depends_on = None
 
