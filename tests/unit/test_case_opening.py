@@ -172,3 +172,16 @@ def test_lines_revision_carries_the_case_lines(kind: str) -> None:
     rev = lines_revision(case, kind=kind, by="officer.li")
     assert rev.kind == kind and [ln.line_no for ln in rev.lines] == [1, 2] and rev.by == "officer.li"
     assert rev.line_cases == {1: case.case_id, 2: case.case_id}
+
+
+def test_the_lines_of_an_action_keep_its_idempotency_key_within_bounds() -> None:
+    from services.cases.workflow.state import lines_key
+
+    case_id = consignment_case_id("D" * 64, "Nike Innovate C.V.")  # the longest case id
+    assert lines_key([3, 1, 2]) == "L1.2.3"
+    many = list(range(1, 1000))
+    for action in ("confiscate", "notice:partial_release"):
+        for lines in ([4], [1, 2, 3], many):
+            key = f"{case_id}:{action}:{lines_key(lines)}"
+            assert re.fullmatch(ID_PATTERNS["idempotency_key"], key), key
+    assert lines_key(many) == lines_key(list(reversed(many))) != lines_key(many[:-1])

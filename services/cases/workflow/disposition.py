@@ -17,7 +17,7 @@ from services.cases.workflow.guarantees import settle
 from services.cases.workflow.history import flush, transition
 from services.cases.workflow.holds import hold
 from services.cases.workflow.notices import notify
-from services.cases.workflow.state import CaseFile
+from services.cases.workflow.state import CaseFile, lines_key
 from services.cases.workflow.steps import Refused, run_step
 
 with workflow.unsafe.imports_passed_through():
@@ -60,7 +60,7 @@ async def release_lines(f: CaseFile, line_nos: list[int], reason: str) -> None:
     await hold(f, "release", reason, lines=line_nos)
     f.log("lines_released", {"lines": sorted(line_nos), "reason": reason})
     await notify(f, "partial_release", extra=f"Lines {', '.join(str(n) for n in sorted(line_nos))} are released: "
-                                             f"{reason}.", key=f"partial_release:L{','.join(map(str, line_nos))}")
+                                             f"{reason}.", key=f"partial_release:{lines_key(line_nos)}")
     await flush(f)
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from temporalio import workflow
 
 from services.cases.workflow import calls
-from services.cases.workflow.state import UNDER_CONTROL, CaseFile
+from services.cases.workflow.state import UNDER_CONTROL, CaseFile, lines_key
 from services.cases.workflow.steps import Refused, run_step
 
 with workflow.unsafe.imports_passed_through():
@@ -50,7 +50,7 @@ async def hold(f: CaseFile, action: HoldAction, reason: str, *, lines: list[int]
         return
     assert f.hold_id is not None, "no hold placed"
     key = f"{f.case.case_id}:{action}" if lines is None else \
-        f"{f.case.case_id}:{action}:L{','.join(str(n) for n in sorted(lines))}"
+        f"{f.case.case_id}:{action}:{lines_key(lines)}"
     async with f.hold_lock:
         done = await run_step(f, f"hold_action:{action}", lambda: calls.hold_action(HoldActionRequest(
             idempotency_key=key, hold_id=f.hold_id, action=action, reason=reason, on_behalf_of=officer,

@@ -13,6 +13,7 @@ describe. Values are summed over the lines still held, so the same code serves b
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -62,6 +63,16 @@ def line_of(case: CaseInput) -> CaseLine:
         goods_value_cny=case.goods_value_cny, gross_weight_kg=case.gross_weight_kg,
         recordation_id=case.recordation_id, right_type=case.right_type, mark=case.mark, score=case.score,
         reasons=list(case.reasons), genuine_unit_value=case.genuine_unit_value)
+
+
+def lines_key(line_nos: list[int]) -> str:
+    """The lines of an action in its idempotency key, in the characters of a key: ``L1.2.3``, or, for so many
+    lines that the key would outgrow the bound of an idempotency key, ``LH`` and 16 hex digits of their
+    SHA-256 (still one key per set of lines)."""
+    listed = "L" + ".".join(str(n) for n in sorted(set(line_nos)))
+    if len(listed) <= 40:
+        return listed
+    return "LH" + hashlib.sha256(listed.encode()).hexdigest()[:16]
 
 
 @dataclass
