@@ -10,7 +10,7 @@ STACK := $(PY) -m deploy.local.stack
 export PYTHONPATH := $(CURDIR)
 
 .PHONY: help deps deps-test venv up down restart status logs test test-unit test-workflows test-integration test-e2e \
-        fuzz fuzz-workflows clean contracts token bench bench-risk bench-consignment publish-calendar
+        fuzz fuzz-workflows clean contracts token bench bench-risk bench-cases bench-parcels bench-consignment publish-calendar
 
 help: ## Show the targets
 	@grep -E '^[a-zA-Z0-9_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-18s %s\n", $$1, $$2}'
@@ -74,10 +74,16 @@ FUZZ_EXAMPLES ?= 200
 fuzz: deps venv ## Schemathesis against all seven services with more examples (FUZZ_EXAMPLES per operation, 200)
 	@IPR_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) IPR_FUZZ_RANDOM=1 $(PY) -m pytest tests/fuzz
 
-bench: bench-risk ## Run every benchmark (prints figures; not a test)
+bench: bench-risk bench-cases bench-parcels ## Run every benchmark (prints figures; not a test)
 
 bench-risk: deps venv ## Risk: matcher cost at 100..100,000 marks, topic throughput vs raw consume, latency at 2,000 lines/s
 	@$(PY) bench/risk.py
+
+bench-cases: deps venv ## Cases: a burst of 2,000 through hold, notice and reply window, beside a trivial and a same-shaped no-op workflow
+	@$(PY) bench/cases.py $(BENCH_ARGS)
+
+bench-parcels: deps venv ## Parcel manifests: peak memory reading 10,000 parcels as a stream, accept time over HTTP
+	@$(PY) bench/parcels.py
 
 bench-consignment: venv ## The 10-line consignment on a running test stack: cases, guarantees, police referral
 	@$(PY) bench/consignment.py

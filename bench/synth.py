@@ -199,44 +199,121 @@ def declaration(rng: random.Random, n: int, recorded: list[dict], *, run: str, m
     """
     lines = []
     for ln in range(1, rng.choice([1, 2, 2, 3]) + 1):
-        kind = _script(rng, script)
-        hs_group = rng.choice(HS_GROUPS)
-        goods = rng.choice(GOODS[hs_group])
-        brand = None
-        desc = f"{rng.choice(ADJECTIVES)} {goods}"
-        if kind != "latin":
-            rec = None
-            if recorded and rng.random() < mark_rate:
-                rec = rng.choice(recorded)
-                hs_group = rng.choice(rec["goods_hs_prefixes"]) if rng.random() < 0.5 else hs_group
-            desc, brand = _zh_line(rng, hs_group, rec, kind == "mixed")
-        elif recorded and rng.random() < mark_rate:
-            rec = rng.choice(recorded)
-            hs_group = rng.choice(rec["goods_hs_prefixes"]) if rng.random() < 0.5 else hs_group
-            goods = rng.choice(GOODS[hs_group])
-            brand = rec["title"] if rng.random() < 0.6 else misspell(rng, rec["title"])
-            desc = f"{goods} {brand.lower()} style" if rng.random() < 0.3 else f"{rng.choice(ADJECTIVES)} {goods}"
-        elif rng.random() < 0.35:
-            brand = other_brand(rng).upper()  # a brand nobody recorded
-        lines.append({
-            "line_no": ln, "hs_code": hs_group + rng.choice(["11", "19", "20", "90"]), "description": desc,
-            "brand": brand, "model": None, "quantity": rng.choice([1, 1, 2, 3, 5, 10]), "unit": "piece",
-            "unit_value": round(rng.uniform(1, 80), 2), "gross_weight_kg": round(rng.uniform(0.1, 3), 3),
-            "origin_country": "CN",
-        })
-    return {
+        lines.append(_line(rng, ln, recorded, mark_rate, script))
+    transport = rng.choice(["express", "express", "post", "air"])
+    consignor = {"id": f"SELLER-{rng.randint(1, 5000)}", "name": f"{word(rng).title()} Trading Co.", "country": "CN"}
+    decl = {
         "declaration_id": f"BENCH-{run}-{n:08d}", "revision": 1,
         "submitted_at": (submitted or datetime.now(timezone.utc)).isoformat(), "jurisdiction": "CN",
         "customs_office": rng.choice(["CN5300", "CN5301", "CN2200", "CN0100"]), "direction": "export",
-        "procedure": "cross_border_ecommerce", "transport_mode": rng.choice(["express", "express", "post", "air"]),
+        "procedure": "cross_border_ecommerce", "transport_mode": transport,
         "declarant": {"id": "91440300MA5XXXX1", "name": "Shenzhen Swift Forwarding Co."},
-        "consignor": {"id": f"SELLER-{rng.randint(1, 5000)}", "name": f"{word(rng).title()} Trading Co.",
-                      "country": "CN"},
+        "consignor": consignor,
         "consignee": {"id": f"BUYER-{rng.randint(1, 10**6)}", "name": f"{word(rng).title()} {word(rng).title()}",
                       "country": rng.choice(["US", "DE", "FR", "GB", "BR", "RU"])},
         "origin_country": "CN", "destination_country": "US", "transit_countries": [], "currency": "USD",
         "lines": lines,
     }
+    if transport in ("express", "post"):  # cross-border e-commerce, direct mail (9610), drawn without the rng
+        decl.update(supervision_mode="9610", business_model="B2C", platform=PLATFORMS[n % len(PLATFORMS)],
+                    seller={"id": f"SHOP-{consignor['id'][7:]}", "name": consignor["name"]},
+                    order_no=f"ORD-{run}-{n:08d}", waybill_no=f"WB{run}{n:010d}")
+    return decl
+
+
+PLATFORMS = [{"id": "PLAT-0001", "name": "Example Global Mall", "country": "CN"},
+             {"id": "PLAT-0002", "name": "Example Cross-border Store", "country": "CN"},
+             {"id": "PLAT-0003", "name": "Example Wholesale Direct", "country": "CN"}]
+
+
+def _line(rng: random.Random, ln: int, recorded: list[dict], mark_rate: float, script: str | dict) -> dict:
+    """One goods line; its declared IP status is what a trader would write (a recorded mark is declared
+    'no_brand' on odd lines, as infringers do, and 'own_brand' on even ones)."""
+    kind = _script(rng, script)
+    hs_group = rng.choice(HS_GROUPS)
+    goods = rng.choice(GOODS[hs_group])
+    brand = None
+    desc = f"{rng.choice(ADJECTIVES)} {goods}"
+    rec = None
+    if kind != "latin":
+        if recorded and rng.random() < mark_rate:
+            rec = rng.choice(recorded)
+            hs_group = rng.choice(rec["goods_hs_prefixes"]) if rng.random() < 0.5 else hs_group
+        desc, brand = _zh_line(rng, hs_group, rec, kind == "mixed")
+    elif recorded and rng.random() < mark_rate:
+        rec = rng.choice(recorded)
+        hs_group = rng.choice(rec["goods_hs_prefixes"]) if rng.random() < 0.5 else hs_group
+        goods = rng.choice(GOODS[hs_group])
+        brand = rec["title"] if rng.random() < 0.6 else misspell(rng, rec["title"])
+        desc = f"{goods} {brand.lower()} style" if rng.random() < 0.3 else f"{rng.choice(ADJECTIVES)} {goods}"
+    elif rng.random() < 0.35:
+        brand = other_brand(rng).upper()  # a brand nobody recorded
+    if rec is not None:
+        status = "no_brand" if ln % 2 else "own_brand"
+    else:
+        status = "no_brand" if brand is None else "own_brand"
+    return {
+        "line_no": ln, "hs_code": hs_group + rng.choice(["11", "19", "20", "90"]), "description": desc,
+        "brand": brand, "model": None, "quantity": rng.choice([1, 1, 2, 3, 5, 10]), "unit": "piece",
+        "unit_value": round(rng.uniform(1, 80), 2), "gross_weight_kg": round(rng.uniform(0.1, 3), 3),
+        "origin_country": "CN", "declared_ip_status": status,
+    }
+
+
+def manifest_header(rng: random.Random, n: int, parcels: int, *, run: str, submitted: datetime | None = None,
+                    mode: str = "9610") -> dict:
+    """The header of a CN export e-commerce manifest of ``parcels`` parcels."""
+    return {
+        "manifest_id": f"MBENCH-{run}-{n:06d}", "revision": 1,
+        "submitted_at": (submitted or datetime.now(timezone.utc)).isoformat(), "jurisdiction": "CN",
+        "customs_office": rng.choice(["CN5300", "CN5301", "CN2200", "CN0100"]), "direction": "export",
+        "supervision_mode": mode, "business_model": "B2B" if mode in ("9710", "9810") else "B2C",
+        "transport_mode": "express", "carrier": {"id": "CARRIER-01", "name": "Example Express Co.", "country": "CN"},
+        "platform": PLATFORMS[n % len(PLATFORMS)],
+        "declarant": {"id": "91440300MA5XXXX1", "name": "Shenzhen Swift Forwarding Co."},
+        "origin_country": "CN", "destination_country": "US", "transit_countries": [], "currency": "USD",
+        "parcel_count": parcels,
+    }
+
+
+def parcel(rng: random.Random, no: int, recorded: list[dict], *, run: str, mark_rate: float = 0.01,
+           lines: int = 1, script: str | dict = "latin") -> dict:
+    """One parcel of a manifest (single-line by default, as most e-commerce parcels are)."""
+    goods = [_line(rng, ln, recorded, mark_rate, script) for ln in range(1, lines + 1)]
+    seller = rng.randint(1, 5000)
+    return {
+        "parcel_no": no, "waybill_no": f"WB{run}{no:08d}{rng.randint(0, 99):02d}",
+        "order_no": f"ORD-{run}-{no:08d}",
+        "seller": {"id": f"SHOP-{seller}", "name": f"{word(rng).title()} Store", "country": "CN"},
+        "consignor": {"id": f"SELLER-{seller}", "name": f"{word(rng).title()} Trading Co.", "country": "CN"},
+        "consignee": {"id": f"BUYER-{rng.randint(1, 10**6)}", "name": f"{word(rng).title()} {word(rng).title()}",
+                      "country": rng.choice(["US", "DE", "FR", "GB", "BR", "RU"])},
+        "declared_value": round(sum(g["quantity"] * g["unit_value"] for g in goods), 2),
+        "gross_weight_kg": round(sum(g["gross_weight_kg"] for g in goods), 3), "lines": goods,
+    }
+
+
+def manifest(rng: random.Random, n: int, parcels: int, recorded: list[dict], *, run: str,
+             mark_rate: float = 0.01, lines: int = 1) -> dict:
+    """A whole manifest (header and parcels) as one document."""
+    return {**manifest_header(rng, n, parcels, run=run),
+            "parcels": [parcel(rng, i, recorded, run=run, mark_rate=mark_rate, lines=lines)
+                        for i in range(1, parcels + 1)]}
+
+
+def manifest_body(rng: random.Random, n: int, parcels: int, recorded: list[dict], *, run: str,
+                  mark_rate: float = 0.01, chunk: int = 64 * 1024):  # noqa: ANN201 - yields bytes
+    """The JSON body of a manifest, produced piece by piece (never whole), as a streaming client sends it."""
+    import json
+
+    head = json.dumps(manifest_header(rng, n, parcels, run=run))
+    buf = head[:-1] + ', "parcels": ['
+    for i in range(1, parcels + 1):
+        buf += ("," if i > 1 else "") + json.dumps(parcel(rng, i, recorded, run=run, mark_rate=mark_rate))
+        if len(buf) >= chunk:
+            yield buf.encode()
+            buf = ""
+    yield (buf + "]}").encode()
 
 
 TODAY = date(2026, 11, 20)

@@ -142,6 +142,7 @@ def build_cases(declaration: DeclarationV1, suspected: list[SuspectedLine], *, r
             consignor=PartyRef(**declaration.consignor.model_dump()),
             consignee=PartyRef(**declaration.consignee.model_dump()),
             declarant=PartyRef(**declaration.declarant.model_dump()),
+            origin_country=declaration.origin_country, destination_country=declaration.destination_country,
             recordation_id=first.recordation_id, right_type=first.right_type, mark=first.mark,
             marks_zh=chinese_marks(rec.title, rec.aliases),
             holder=HolderRef(id=rec.holder.id, name=rec.holder.name, contact_email=str(rec.holder.contact_email),

@@ -91,6 +91,9 @@ def service_app(
     on_stop=None,  # noqa: ANN001 - async (app) -> None, before the runtime stops
     extra_readiness=None,  # noqa: ANN001 - (app) -> list of checks
     kafka: bool = True,
+    json_only: bool = True,
+    body_limits: dict[str, int] | None = None,  # path prefix -> largest body in bytes (default max_body_bytes)
+    streamed_paths: tuple[str, ...] = (),  # path prefixes whose routes read and check the body as a stream
 ) -> FastAPI:
     """A service app with its runtime wired in the lifespan; the same shape for every service."""
     from shared.web import create_app
@@ -112,7 +115,8 @@ def service_app(
         checks = app.state.runtime.readiness()
         return checks + (extra_readiness(app) if extra_readiness else [])
 
-    app = create_app(settings=settings, title=title, description=description, lifespan=lifespan, readiness=readiness)
+    app = create_app(settings=settings, title=title, description=description, lifespan=lifespan, readiness=readiness,
+                     json_only=json_only, body_limits=body_limits, streamed_paths=streamed_paths)
     for router in routers:
         app.include_router(router)
     return app

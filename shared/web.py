@@ -48,24 +48,36 @@ def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
 
 
 class BodySizeLimit:
-    """Refuses request bodies above ``max_bytes`` with 413, whether or not Content-Length is sent."""
+    """Refuses request bodies above ``max_bytes`` with 413, whether or not Content-Length is sent.
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    ``by_path`` sets other limits for paths starting with a prefix (a route that reads its body as a
+    stream, such as parcel manifests, may take more than a route that parses it whole).
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int, by_path: dict[str, int] | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.by_path = sorted((by_path or {}).items(), key=lambda kv: -len(kv[0]))
+
+    def limit_for(self, path: str) -> int:
+        for prefix, limit in self.by_path:
+            if path.startswith(prefix):
+                return limit
+        return self.max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        max_bytes = self.limit_for(scope.get("path", ""))
         for name, value in scope.get("headers", []):
             if name == b"content-length":
                 try:
-                    too_big = int(value) > self.max_bytes
+                    too_big = int(value) > max_bytes
                 except ValueError:
                     too_big = False
                 if too_big:
-                    await self._reject(send)
+                    await self._reject(send, max_bytes)
                     return
         received = 0
 
@@ -74,18 +86,19 @@ class BodySizeLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > max_bytes:
                     raise _BodyTooLarge()
             return message
 
         try:
             await self.app(scope, limited_receive, send)
         except _BodyTooLarge:
-            await self._reject(send)
+            await self._reject(send, max_bytes)
 
-    async def _reject(self, send: Send) -> None:
+    async def _reject(self, send: Send, max_bytes: int) -> None:
         response = JSONResponse(
-            error_body("body_too_large", f"request body exceeds {self.max_bytes} bytes"), status_code=413
+            error_body("body_too_large", f"request body exceeds {max_bytes} bytes", {"limit_bytes": max_bytes}),
+            status_code=413,
         )
         await response({"type": "http"}, _empty_receive, send)
 
@@ -116,8 +129,12 @@ def create_app(
     lifespan: Callable[[FastAPI], AsyncIterator[None]] | None = None,
     readiness: Callable[[FastAPI], list[ReadinessCheck]] | None = None,
     version: str = "1.0.0",
+    json_only: bool = True,
+    body_limits: dict[str, int] | None = None,
+    streamed_paths: tuple[str, ...] = (),
 ) -> FastAPI:
-    """Build a service app with the platform's standard endpoints and error handling."""
+    """Build a service app with the platform's standard endpoints and error handling. ``streamed_paths``: path
+    prefixes whose routes read the body as a stream and check its text themselves (never buffered whole here)."""
 
     @asynccontextmanager
     async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -170,7 +187,8 @@ def create_app(
     @app.middleware("http")
     async def _storable_text(request: Request, call_next):  # noqa: ANN001, ANN202
         # A NUL or an unpaired surrogate can only arrive as a \u escape; no column or message can hold it.
-        if request.method in ("POST", "PUT", "PATCH"):
+        streamed = bool(streamed_paths) and request.url.path.startswith(tuple(streamed_paths))
+        if request.method in ("POST", "PUT", "PATCH") and not streamed:
             raw = await request.body()
             if b"\\u" in raw:
                 try:
@@ -187,7 +205,7 @@ def create_app(
 
     @app.middleware("http")
     async def _json_only(request: Request, call_next):  # noqa: ANN001, ANN202
-        if request.method in ("POST", "PUT", "PATCH") and request.headers.get("content-length", "0") != "0":
+        if json_only and request.method in ("POST", "PUT", "PATCH") and request.headers.get("content-length", "0") != "0":
             ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
             if ctype != "application/json" and not ctype.endswith("+json"):
                 return JSONResponse(error_body("unsupported_media_type",
@@ -205,7 +223,7 @@ def create_app(
         HTTP_LATENCY.labels(service, request.method, path).observe(time.perf_counter() - started)
         return response
 
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes, by_path=body_limits)
 
     @app.get("/healthz", tags=["ops"], summary="Liveness: the process is up")
     async def healthz() -> dict[str, str]:

@@ -82,3 +82,51 @@ def consignment_cases(decl: "DeclarationV1", rights: dict[int, "RecordationV1"],
                                for n, rec in rights.items()], rates=dict(DEFAULT_RATES_TO_CNY),
                         opened_at=kw.pop("opened_at", datetime(2026, 11, 20, tzinfo=timezone.utc)), **kw)
     return [c.model_copy(update={"case_id": c.case_id + case_suffix}) for c in cases]
+
+
+def example_manifest(**changes) -> dict:  # noqa: ANN003
+    data = json.loads((CONTRACTS / "manifest.v1.example.json").read_text())
+    data = copy.deepcopy(data)
+    data.update(changes)
+    return data
+
+
+# Goods of the demo recordations' holders, one parcel each: NIKE (RH-0001), ADIDAS (RH-0002), LOUIS VUITTON (RH-0003)
+SUSPECT_LINES = [
+    {"hs_code": "640411", "description": "Mens running shoes", "brand": "NIKE", "unit": "pair", "unit_value": 4.2},
+    {"hs_code": "640419", "description": "Sports shoes three stripes", "brand": "ADIDAS", "unit": "pair",
+     "unit_value": 5.0},
+    {"hs_code": "420221", "description": "Ladies handbag monogram canvas", "brand": "LOUIS VUITTON", "unit": "piece",
+     "unit_value": 9.0},
+]
+PLAIN_GOODS = [("610910", "Plain cotton t-shirts"), ("392690", "Silicone kitchen spatula"),
+               ("950300", "Wooden building blocks"), ("630260", "Cotton bath towel"),
+               ("940540", "LED desk lamp"), ("481910", "Cardboard storage boxes")]
+
+
+def manifest_parcel(no: int, *, line: dict | None = None, **changes) -> dict:  # noqa: ANN003
+    """A single-line e-commerce parcel: plain unbranded goods, or ``line`` (e.g. a recorded brand)."""
+    hs, desc = PLAIN_GOODS[no % len(PLAIN_GOODS)]
+    goods = {"line_no": 1, "hs_code": hs, "description": desc, "brand": None, "model": None, "quantity": 2,
+             "unit": "piece", "unit_value": 3.5, "gross_weight_kg": 0.5, "origin_country": "CN",
+             "declared_ip_status": "no_brand", **(line or {})}
+    parcel = {
+        "parcel_no": no, "waybill_no": f"WB{no:010d}", "order_no": f"ORD-{no:08d}",
+        "seller": {"id": f"SHOP-{no % 97:05d}", "name": f"Shop {no % 97}", "country": "CN"},
+        "consignor": {"id": f"91440300SELL{no % 97:05d}", "name": f"Seller {no % 97} Trading Co.", "country": "CN"},
+        "consignee": {"id": f"BUYER-{no:07d}", "name": f"Buyer {no}", "country": "US"},
+        "declared_value": round(float(goods["quantity"]) * float(goods["unit_value"]), 2),
+        "gross_weight_kg": 0.5, "lines": [goods],
+    }
+    parcel.update(changes)
+    return parcel
+
+
+def parcel_manifest(manifest_id: str, n: int, *, suspects: dict[int, dict] | None = None,
+                    bad: dict[int, dict] | None = None, **header) -> dict:  # noqa: ANN003
+    """A manifest of ``n`` parcels; ``suspects`` maps parcel numbers to their line, ``bad`` to changes that
+    break the contract."""
+    suspects, bad = suspects or {}, bad or {}
+    data = example_manifest(manifest_id=manifest_id, parcel_count=n, **header)
+    data["parcels"] = [manifest_parcel(i, line=suspects.get(i), **bad.get(i, {})) for i in range(1, n + 1)]
+    return data

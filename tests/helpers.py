@@ -68,3 +68,17 @@ async def find_on_topic(bootstrap: str, topic: str, match: Callable[[dict], bool
         raise AssertionError(f"no matching record on {topic} within {timeout}s")
     finally:
         await consumer.stop()
+
+
+async def approve_confiscation(http, stack, case_id: str, who: str = "supervisor",  # noqa: ANN001
+                               note: str | None = None) -> dict:
+    """A supervisor approves the confiscation proposed on ``case_id`` (four-eyes), once the case has recorded
+    the proposal; returns the API's answer."""
+    async def attempt() -> dict | None:
+        r = await http.post(f"{stack.url('cases')}/v1/cases/{case_id}/approval", headers=stack.auth(who),
+                            json={"decision": "approve", "note": note})
+        if r.status_code == 409 and r.json()["error"]["code"] == "no_pending_approval":
+            return None
+        assert r.status_code == 202, r.text
+        return r.json()
+    return await eventually(attempt, what=f"a proposal to approve on {case_id}")

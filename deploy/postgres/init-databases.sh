@@ -2,7 +2,7 @@
 # Creates the platform's roles and databases. Run by the postgres image's entrypoint
 # (/docker-entrypoint-initdb.d) once, when the data volume is first initialised.
 #
-#   ipr       owns one database per service: intake, risk, holds, notify, disposal, guarantees, cases, identity
+#   ipr       owns one database per service: intake, risk, holds, notify, disposal, guarantees, cases, identity, web
 #   temporal  owns the Temporal server's databases: temporal, temporal_visibility
 #
 # Both roles log in with $POSTGRES_PASSWORD; each service only ever connects to its
@@ -22,6 +22,7 @@ CREATE DATABASE holds OWNER ipr;
 CREATE DATABASE notify OWNER ipr;
 CREATE DATABASE disposal OWNER ipr;
 CREATE DATABASE guarantees OWNER ipr;
+CREATE DATABASE web OWNER ipr;
 CREATE DATABASE cases OWNER ipr;
 CREATE DATABASE identity OWNER ipr;
 
@@ -29,6 +30,6 @@ CREATE DATABASE temporal OWNER temporal;
 CREATE DATABASE temporal_visibility OWNER temporal;
 
 -- Nobody but the owner (and superusers) may connect to a service's database.
-REVOKE CONNECT ON DATABASE intake, risk, holds, notify, disposal, guarantees, cases, identity FROM PUBLIC;
+REVOKE CONNECT ON DATABASE intake, risk, holds, notify, disposal, guarantees, cases, identity, web FROM PUBLIC;
 REVOKE CONNECT ON DATABASE temporal, temporal_visibility FROM PUBLIC;
 SQL

@@ -19,6 +19,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from services.cases.models import Case, CaseEvent, Escalation, ProvisionalDeadline
+from services.cases.workbench import record_workbench_facts
 from shared.contracts.cases import (
     TERMINAL_STATES,
     CaseEventRecord,
@@ -167,6 +168,7 @@ class CaseActivities:
         """Write entries to the case audit trail and read model, then publish them on cases.events.v1."""
         assert self.sessionmaker is not None
         async with self.sessionmaker() as session, session.begin():
+            await record_workbench_facts(session, records)
             for r in records:
                 await session.execute(insert(CaseEvent).values(
                     case_id=r.case_id, seq=r.seq, state=r.state, event=r.event, detail=r.detail, at=r.at,

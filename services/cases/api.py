@@ -21,6 +21,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from services.cases.failures import FAILED_STATUSES, RepairError, failure_of, mark_failed, now_utc, repair
 from services.cases.models import Case, Escalation, Intervention
+from shared.approvals import four_eyes
 from shared.auth import Principal, require, require_office
 from services.cases.opening import OpenCaseRequest, build_case
 from shared.case_opening import lines_revision, start_case
@@ -28,6 +29,7 @@ from shared.contracts.bounds import CaseId, DeclarationId, Money
 from services.cases.records import is_open, live_view, stored_view
 from shared.contracts.cases import (
     QUERY_STATE,
+    SIGNAL_APPROVAL,
     SIGNAL_COURT_NOTICE,
     SIGNAL_DETERMINATION,
     SIGNAL_DISPOSAL_CHOICE,
@@ -37,6 +39,7 @@ from shared.contracts.cases import (
     SIGNAL_PETITION_DECISION,
     TERMINAL_STATES,
     ActorRef,
+    ApprovalDecision,
     CaseState,
     CaseStateName,
     CourtAction,
@@ -58,6 +61,7 @@ Session = Annotated[AsyncSession, Depends(session_dep)]
 Officer = Annotated[Principal, Depends(require("officer"))]
 Reader = Annotated[Principal, Depends(require("officer", "rights_holder", "party"))]
 OfficerOrHolder = Annotated[Principal, Depends(require("officer", "rights_holder"))]
+Supervisor = Annotated[Principal, Depends(require("supervisor"))]
 
 
 def _not_found(case_id: str) -> HTTPException:
@@ -292,6 +296,7 @@ async def determine(case_id: CaseId, body: DeterminationBody, request: Request, 
         raise HTTPException(422, detail={"code": "finding_required", "message": "a US officer either finds the goods "
                                          "counterfeit (seizure) or not (release); without a finding the goods are "
                                          "excluded when the detention period ends"})
+    infringing = body.outcome == "infringing"  # four-eyes: any line found infringing makes it a proposal
     if body.lines:
         held = {ln.line_no for ln in state.lines if ln.status in ("held", "seized")} or {state.line_no}
         unknown = sorted({ln.line_no for ln in body.lines} - held)
@@ -299,12 +304,20 @@ async def determine(case_id: CaseId, body: DeterminationBody, request: Request, 
             raise HTTPException(422, detail={"code": "line_not_in_case",
                                              "message": f"lines {unknown} are not held in case {case_id}"})
         outcome = {n: body.outcome for n in held} | {ln.line_no: ln.outcome for ln in body.lines}
+        infringing = "infringing" in outcome.values()
         if len({o for o in outcome.values() if o != "not_infringing"}) > 1:
             raise HTTPException(422, detail={"code": "mixed_outcomes", "message": "the lines not released must "
                                              "share one outcome (infringing or cannot_determine)"})
+    if infringing and _pending_approval(state) is not None:
+        raise HTTPException(409, detail={"code": "approval_pending",
+                                         "message": "a proposed confiscation already waits for a supervisor's "
+                                                    "approval"})
     await _signal(handle, SIGNAL_DETERMINATION, Determination(**body.model_dump(), officer=who.actor, actor=_actor(who)))
-    return {"case_id": case_id, "accepted": "determination", "outcome": body.outcome,
-            "lines": [ln.model_dump() for ln in body.lines]}
+    answer = {"case_id": case_id, "accepted": "determination", "outcome": body.outcome,
+              "lines": [ln.model_dump() for ln in body.lines]}
+    if infringing:  # four-eyes: a proposal until a second person, a supervisor, approves it
+        answer.update(approval="pending", approve_at=f"/v1/cases/{case_id}/approval")
+    return answer
 
 
 @router.post("/{case_id}/petition-decision", status_code=202,
@@ -318,6 +331,41 @@ async def petition_decision(case_id: CaseId, body: PetitionDecisionBody, request
     await _signal(handle, SIGNAL_PETITION_DECISION, PetitionDecision(**body.model_dump(), officer=who.actor,
                                                                       actor=_actor(who)))
     return {"case_id": case_id, "accepted": "petition_decision", "outcome": body.outcome}
+
+
+def _pending_approval(state: CaseState) -> dict | None:
+    """The proposal of the case still waiting for its second person (from the history), or None."""
+    pending = None
+    for h in state.history:
+        if h.event == "approval_requested":
+            pending = h.detail
+        elif h.event in ("approval_granted", "approval_refused", "approval_lapsed"):
+            pending = None
+    return pending
+
+
+class ApprovalBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    decision: Literal["approve", "refuse"]
+    note: str | None = Field(default=None, max_length=1000)
+
+
+@router.post("/{case_id}/approval", status_code=202,
+             summary="Approve or refuse a proposed confiscation or a fine concluded at a hearing (four-eyes: a "
+                     "supervisor who did not propose it)")
+async def approve(case_id: CaseId, body: ApprovalBody, request: Request, session: Session, who: Supervisor) -> dict:
+    handle, state = await _state(request, session, case_id, who)
+    pending = _pending_approval(state)
+    if pending is None:
+        raise HTTPException(409, detail={"code": "no_pending_approval",
+                                         "message": "nothing on this case waits for approval (approved, refused, "
+                                                    "lapsed with its deadline, or never proposed)"})
+    rule = four_eyes(proposer_sub=pending.get("proposed_by_sub"), approver_sub=who.sub, approver_role=who.role)
+    if not rule.allowed:
+        raise HTTPException(rule.status, detail={"code": rule.code, "message": rule.message})
+    await _signal(handle, SIGNAL_APPROVAL, ApprovalDecision(decision=body.decision, note=body.note,
+                                                            actor=_actor(who)))
+    return {"case_id": case_id, "accepted": "approval", "decision": body.decision, "by": who.actor}
 
 
 @router.post("/{case_id}/court-notice", status_code=202, summary="Enter a court assistance notice")
@@ -382,7 +430,14 @@ async def submit(case_id: CaseId, body: PartySubmission, request: Request, sessi
 async def hearing(case_id: CaseId, body: HearingUpdate, request: Request, session: Session, who: Officer) -> dict:
     handle, state = await _state(request, session, case_id, who)
     _require_state(state, {"hearing"}, "a hearing update")
-    await _signal(handle, SIGNAL_HEARING, body.model_copy(update={"by": who.actor, "actor": _actor(who)}))
+    if body.kind == "concluded" and body.fine_amount is not None and _pending_approval(state) is not None:
+        raise HTTPException(409, detail={"code": "approval_pending",
+                                         "message": "a concluded fine already waits for a supervisor's approval"})
+    await _signal(handle, SIGNAL_HEARING, body.model_copy(update={"by": who.actor, "actor": _actor(who),
+                                                                   "approved_by": None}))
+    if body.kind == "concluded" and body.fine_amount is not None:  # four-eyes: the fine waits for a supervisor
+        return {"case_id": case_id, "accepted": "hearing", "kind": body.kind,
+                "approval": "pending", "approve_at": f"/v1/cases/{case_id}/approval"}
     return {"case_id": case_id, "accepted": "hearing", "kind": body.kind}
 
 
@@ -408,9 +463,6 @@ async def guarantee(case_id: CaseId, body: GuaranteeInfo, request: Request, sess
 class RepairBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     reason: str = Field(min_length=3, max_length=1000, description="why the case is repaired (kept in its history)")
-
-
-Supervisor = Annotated[Principal, Depends(require("supervisor"))]
 
 
 @router.post("/{case_id}/repair", summary="Reset a failed or terminated case workflow to its last good point "

@@ -96,7 +96,7 @@ async def failure_of(handle: WorkflowHandle) -> dict[str, Any] | None:
 
 async def mark_failed(session: AsyncSession, case_id: str, failure: dict[str, Any], *, by: str) -> bool:
     """Show the case as failed (once per failed run); True if it was not shown so before."""
-    row = await session.get(Case, case_id, with_for_update=True)
+    row = await session.get(Case, case_id, with_for_update=True, populate_existing=True)
     if row is None or row.state in TERMINAL_STATES:
         return False
     if row.failure is not None and row.failure.get("run_id") == failure["run_id"]:
@@ -116,7 +116,7 @@ async def mark_failed(session: AsyncSession, case_id: str, failure: dict[str, An
 
 async def clear_failed(session: AsyncSession, case_id: str, *, by: str, event: str, detail: dict[str, Any]) -> None:
     """The workflow runs again: show the case in its state before the failure, resolve the escalation."""
-    row = await session.get(Case, case_id, with_for_update=True)
+    row = await session.get(Case, case_id, with_for_update=True, populate_existing=True)
     if row is None or row.state != "failed":
         return
     at = now_utc()

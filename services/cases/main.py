@@ -1,28 +1,27 @@
-"""Cases service: the case read model, officers' instructions, the failed-case sweeper and the officers' console."""
+"""Cases service: the case read model, officers' instructions, the failed-case sweeper, and the worklist,
+assignment and statistics behind the officers' workbench (services/web)."""
 
 import asyncio
 import contextlib
 import logging
 from datetime import timedelta
-from pathlib import Path
 
 import httpx
 
 from fastapi import FastAPI
-from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
+from fastapi.responses import RedirectResponse
 
 from services.cases import deadlines_view
 from services.cases.api import escalations_router, router
 from services.cases.failures import Sweeper
 from services.cases.rules_api import router as rules_router
+from services.cases.workbench import router as workbench_router
 from services.cases.settings import Settings
 from shared.runtime import service_app
 from shared.service_auth import ServiceToken
-from shared.web import SIGNIN_SCRIPT
 from shared.temporal import LazyClient
 
 settings = Settings()
-CONSOLE = Path(__file__).with_name("console") / "index.html"
 log = logging.getLogger(__name__)
 
 
@@ -59,8 +58,9 @@ app = service_app(
     title="IPR cases service",
     description="Cases of suspected IPR infringement: state, deadlines and history from the cases database (live "
     "cases from their Temporal workflow); customs' determinations, court assistance notices and guarantees sent to "
-    "it as signals; repair of failed cases; and the officers' web console at /console.",
-    routers=[router, rules_router, escalations_router, deadlines_view.router],
+    "it as signals; repair of failed cases; deadlines across cases (provisional ones flagged); assignment, worklist "
+    "and seizure statistics for the officers' workbench (services/web).",
+    routers=[router, rules_router, escalations_router, deadlines_view.router, workbench_router],
     on_start=on_start,
     on_stop=on_stop,
     extra_readiness=lambda app: [app.state.temporal.check, app.state.sweeper.check],
@@ -68,22 +68,11 @@ app = service_app(
 
 
 @app.get("/console", include_in_schema=False)
-async def console() -> FileResponse:
-    return FileResponse(CONSOLE, media_type="text/html")
-
-
-@app.get("/console/config", include_in_schema=False)
-async def console_config() -> JSONResponse:
-    """Where the console signs in (authorization code + PKCE with the platform's provider)."""
-    return JSONResponse({"issuer": settings.oidc_issuer, "client_id": settings.console_client_id,
-                         "audience": settings.oidc_audience})
-
-
-@app.get("/signin.js", include_in_schema=False)
-async def signin_script() -> FileResponse:
-    return FileResponse(SIGNIN_SCRIPT, media_type="text/javascript")
+async def console() -> RedirectResponse:
+    """The officers' console of earlier versions: the workbench (services/web) took its place."""
+    return RedirectResponse(f"{settings.workbench_url.rstrip('/')}/workbench", status_code=301)
 
 
 @app.get("/", include_in_schema=False)
 async def root() -> RedirectResponse:
-    return RedirectResponse("/console")
+    return RedirectResponse("/docs")

@@ -1,14 +1,42 @@
 from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.fx import FxSettings
 from shared.settings import ClientCredentialsSettings, ServiceSettings
 
 
-class Settings(ServiceSettings, FxSettings, ClientCredentialsSettings):
+class WorkerTuning(BaseSettings):
+    """How much the case worker takes on at once (``make bench-cases`` measures the effect).
+
+    Every case runs its workflow tasks and its activities (HTTP calls to the step services, the
+    case record) in this one process: enough activity slots keep the step services busy while
+    Temporal round trips are under way, and a sticky cache at least as large as the cases in
+    flight spares replaying a case's history on each of its workflow tasks.
+    """
+
+    model_config = SettingsConfigDict(env_file=None, extra="ignore")
+
+    worker_max_concurrent_activities: int = Field(default=100, ge=1, description="Activities run at once")
+    worker_max_concurrent_workflow_tasks: int = Field(default=100, ge=2, description="Workflow tasks run at once")
+    worker_max_cached_workflows: int = Field(default=2500, ge=0, description="Sticky cache: running cases kept in "
+                                             "memory between their workflow tasks")
+    worker_workflow_task_pollers: int = Field(default=5, ge=2, description="Concurrent polls for workflow tasks")
+    worker_activity_task_pollers: int = Field(default=5, ge=1, description="Concurrent polls for activity tasks")
+    worker_sandbox_passthrough: str = Field(
+        default="services.cases.workflow", description="Comma-separated modules the workflow sandbox shares between "
+        "cases instead of importing them anew for each case (modules without mutable state only; the workflow "
+        "tests run the same code in the full sandbox); empty: import everything anew per case")
+    http_max_connections: int = Field(default=100, ge=1, description="Connections to the step services, in all")
+    http_max_keepalive_connections: int = Field(default=100, ge=0, description="Of those, kept open between calls")
+    http_keepalive_expiry_s: float = Field(default=30.0, ge=0, description="How long an idle connection is kept")
+
+
+class Settings(ServiceSettings, FxSettings, ClientCredentialsSettings, WorkerTuning):
     """The cases API and the case worker; each runs with its own OAuth client (OIDC_CLIENT_ID)."""
 
     service_name: str = "cases"
-    console_client_id: str = Field(default="console", description="Browser client of the officers' console")
+    workbench_url: str = Field(default="http://127.0.0.1:8020", description="The officers' workbench (where /console "
+                               "of earlier versions now leads)")
     holds_url: str = "http://127.0.0.1:8003"
     notify_url: str = "http://127.0.0.1:8004"
     disposal_url: str = "http://127.0.0.1:8005"

@@ -12,15 +12,17 @@ import asyncio
 import gc
 import logging
 import signal
+from datetime import timedelta
 
 import httpx
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from services.cases.activities import CaseActivities, load_rules
-from services.cases.settings import Settings
+from services.cases.settings import Settings, WorkerTuning
 from services.cases.workflow import CaseWorkflow
 from shared.contracts.cases import CASE_TASK_QUEUE
 from shared.db import make_engine, make_sessionmaker
@@ -34,6 +36,27 @@ log = logging.getLogger("services.cases.worker")
 def activities_of(acts: CaseActivities) -> list:
     return [load_rules, acts.place_hold, acts.hold_action, acts.send_notice, acts.record_disposition,
             acts.hold_guarantee, acts.settle_guarantee, acts.record_case_events]
+
+
+def worker_options(tuning: WorkerTuning) -> dict:
+    """Concurrency, cache and sandbox of a worker on the case task queue (the benchmark's baselines use the same)."""
+    passthrough = [m.strip() for m in tuning.worker_sandbox_passthrough.split(",") if m.strip()]
+    return {
+        "workflow_runner": SandboxedWorkflowRunner(
+            restrictions=SandboxRestrictions.default.with_passthrough_modules(*passthrough)),
+        "max_concurrent_activities": tuning.worker_max_concurrent_activities,
+        "max_concurrent_workflow_tasks": tuning.worker_max_concurrent_workflow_tasks,
+        "max_cached_workflows": tuning.worker_max_cached_workflows,
+        "max_concurrent_workflow_task_polls": tuning.worker_workflow_task_pollers,
+        "max_concurrent_activity_task_polls": tuning.worker_activity_task_pollers,
+    }
+
+
+def http_limits(tuning: WorkerTuning) -> httpx.Limits:
+    """One pool of kept-alive connections to the step services, shared by every activity of the worker."""
+    return httpx.Limits(max_connections=tuning.http_max_connections,
+                        max_keepalive_connections=tuning.http_max_keepalive_connections,
+                        keepalive_expiry=tuning.http_keepalive_expiry_s)
 
 
 async def main() -> None:
@@ -50,10 +73,11 @@ async def main() -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    async with httpx.AsyncClient(timeout=settings.http_timeout_s, auth=ServiceToken.from_settings(settings)) as http:
+    async with httpx.AsyncClient(timeout=settings.http_timeout_s, auth=ServiceToken.from_settings(settings),
+                                 limits=http_limits(settings)) as http:
         acts = CaseActivities(settings=settings, http=http, sessionmaker=make_sessionmaker(engine), producer=producer)
         worker = Worker(client, task_queue=CASE_TASK_QUEUE, workflows=[CaseWorkflow], activities=activities_of(acts),
-                        graceful_shutdown_timeout=__import__("datetime").timedelta(seconds=10))
+                        graceful_shutdown_timeout=timedelta(seconds=10), **worker_options(settings))
         async with worker:
             log.info("case worker polling %s on %s", CASE_TASK_QUEUE, settings.temporal_address)
             await stop.wait()

@@ -78,3 +78,38 @@ def case_events_handler(sessionmaker: async_sessionmaker[AsyncSession]):  # noqa
     """Follow each case's state per declaration line."""
     return _applied_once(sessionmaker, CaseEventV1,
                          lambda session, event: service.track_case(session, event=event), "case event")
+
+
+def parcels_handler(sessionmaker: async_sessionmaker[AsyncSession], kick):  # noqa: ANN001, ANN201
+    """Parcels published straight to ``customs.parcels.v1``: stored once per batch; rejected ones get a result."""
+    from services.intake.manifests import apply_topic_parcels, parse_topic_parcel
+
+    async def handle(records: list[ConsumerRecord]) -> list[tuple]:
+        parsed = [parse_topic_parcel(r) for r in records]
+        async with sessionmaker() as session, session.begin():
+            dead = await apply_topic_parcels(session, parsed)
+        kick()
+        return dead
+
+    return handle
+
+
+def parcel_results_handler(sessionmaker: async_sessionmaker[AsyncSession]):  # noqa: ANN201
+    """Per-parcel results from ``customs.parcel-results.v1``: kept per parcel, readable by manifest."""
+    from services.intake.manifests import apply_results
+    from shared.contracts.parcels import ParcelResultV1
+
+    async def handle(records: list[ConsumerRecord]) -> list[tuple]:
+        results, dead = [], []
+        for record in records:
+            try:
+                envelope = EventEnvelope.model_validate_json(record.value or b"")
+                results.append(ParcelResultV1.model_validate(envelope.payload))
+            except ValidationError as exc:
+                dead.append((record, "unreadable parcel result", str(exc)))
+        if results:
+            async with sessionmaker() as session, session.begin():
+                await apply_results(session, results)
+        return dead
+
+    return handle

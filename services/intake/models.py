@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, DateTime, Integer, String, func
+from sqlalchemy import BigInteger, Boolean, DateTime, Integer, String, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.db import JsonType, applied_events_table, make_metadata, outbox_table
@@ -62,3 +62,42 @@ class DeclarationCase(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     line_status: Mapped[str | None] = mapped_column(String(32), nullable=True)
     moved_to: Mapped[str | None] = mapped_column(String(128), nullable=True)
+
+
+class Manifest(Base):
+    """A parcel manifest as received (its header), and the answer given to its sender."""
+
+    __tablename__ = "manifests"
+
+    manifest_id: Mapped[str] = mapped_column(String(48), primary_key=True)
+    revision: Mapped[int] = mapped_column(Integer, primary_key=True)
+    content_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)  # whole manifest (HTTP only)
+    header: Mapped[dict] = mapped_column(JsonType)
+    jurisdiction: Mapped[str] = mapped_column(String(8))
+    customs_office: Mapped[str] = mapped_column(String(16))
+    parcel_count: Mapped[int] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(String(16))  # http | kafka
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    answer: Mapped[dict | None] = mapped_column(JsonType, nullable=True)
+
+
+class ManifestParcel(Base):
+    """One parcel of a manifest: what was declared, or why it was rejected, and its assessment."""
+
+    __tablename__ = "manifest_parcels"
+
+    manifest_id: Mapped[str] = mapped_column(String(48), primary_key=True)
+    revision: Mapped[int] = mapped_column(Integer, primary_key=True)
+    parcel_no: Mapped[int] = mapped_column(Integer, primary_key=True)
+    consignment_id: Mapped[str] = mapped_column(String(64), index=True)
+    waybill_no: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    status: Mapped[str] = mapped_column(String(16))  # accepted | rejected | assessed
+    content_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    payload: Mapped[dict | None] = mapped_column(JsonType, nullable=True)
+    rejection: Mapped[dict | None] = mapped_column(JsonType, nullable=True)
+    lane: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    suspected: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    case_ids: Mapped[list | None] = mapped_column(JsonType, nullable=True)
+    result: Mapped[dict | None] = mapped_column(JsonType, nullable=True)
+    received_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    assessed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

@@ -5,19 +5,21 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.risk import service
-from services.risk.models import Recordation, TargetingProfile
+from services.risk import lifecycle, service
+from services.risk.campaigns import CampaignV1
+from services.risk.models import Campaign, Recordation, TargetingProfile
 from services.risk.profiles import TargetingProfileV1
 from shared.auth import Principal, require
-from shared.contracts.bounds import HolderId, ProfileId, RecordationId, TraderId, Version
+from shared.contracts.bounds import CampaignId, Day, HolderId, ProfileId, RecordationId, TraderId, Version
 from shared.contracts.declaration import DeclarationV1, Jurisdiction
 from shared.contracts.recordation import RecordationV1
+from shared.contracts.text import Text
 from shared.runtime import session_dep
 
 router = APIRouter()
@@ -25,6 +27,7 @@ Session = Annotated[AsyncSession, Depends(session_dep)]
 Officer = Annotated[Principal, Depends(require("officer"))]
 Reader = Annotated[Principal, Depends(require("officer", "system", "rights_holder"))]
 Supervisor = Annotated[Principal, Depends(require("supervisor"))]
+OfficerOrHolder = Annotated[Principal, Depends(require("officer", "rights_holder"))]
 
 
 class Command(BaseModel):
@@ -51,6 +54,12 @@ def _not_found(rid: str) -> HTTPException:
     return HTTPException(404, detail={"code": "recordation_not_found", "message": f"no recordation {rid}"})
 
 
+async def _holders_own(session: AsyncSession, recordation_id: str, who: Principal) -> None:
+    row = await session.get(Recordation, recordation_id)
+    if row is None or row.holder_id != who.holder_id:
+        raise _not_found(recordation_id)
+
+
 async def _after_registry_write(request: Request) -> None:
     await request.app.state.registry.reload()
 
@@ -59,8 +68,17 @@ async def _after_registry_write(request: Request) -> None:
 
 
 @router.post("/v1/recordations", status_code=201, tags=["recordations"],
-             summary="Record a right (idempotent per recordation id); a new application is 'pending'")
-async def create(body: RecordationV1, session: Session, request: Request, who: Officer) -> JSONResponse:
+             summary="Record a right (idempotent per recordation id); a new application is 'pending'. A rights "
+             "holder applies for its own rights only, always as 'pending' (a supervisor approves: four eyes)")
+async def create(body: RecordationV1, session: Session, request: Request, who: OfficerOrHolder) -> JSONResponse:
+    if who.role == "rights_holder":
+        if body.holder.id != who.holder_id:
+            raise HTTPException(403, detail={"code": "not_your_holder",
+                                             "message": "a rights holder applies only for rights it holds"})
+        if body.status != "pending":
+            raise HTTPException(422, detail={"code": "application_is_pending",
+                                             "message": "a rights holder's application is recorded as 'pending' "
+                                                        "until customs approves it"})
     async with session.begin():
         status, payload = await service.create_recordation(session, rec=body, actor=who.actor, actor_sub=who.sub)
     await _after_registry_write(request)
@@ -132,14 +150,25 @@ async def refuse(recordation_id: RecordationId, body: ReasonedCommand, session: 
 @router.post("/v1/recordations/{recordation_id}/amend", tags=["recordations"],
              summary="Amend the amendable fields of a pending or active recordation (new version)")
 async def amend(recordation_id: RecordationId, body: AmendCommand, session: Session, request: Request,
-                who: Officer) -> dict:
+                who: OfficerOrHolder) -> dict:
+    if who.role == "rights_holder":
+        await _holders_own(session, recordation_id, who)
+        row = await session.get(Recordation, recordation_id)
+        await session.rollback()
+        if row.status != "pending" and set(body.changes) - lifecycle.HOLDER_AMENDABLE_ACTIVE:
+            raise HTTPException(403, detail={"code": "amendment_needs_customs",
+                                             "message": "on an active recordation a rights holder changes its "
+                                                        "identification guide only; other changes go through customs"})
     return await _command(request, session, recordation_id, "amend", who, body, changes=body.changes)
 
 
 @router.post("/v1/recordations/{recordation_id}/renew", tags=["recordations"],
              summary="Renew inside the window before expiry (CN: 6 months); adds the statutory term (CN: 10 years)")
 async def renew(recordation_id: RecordationId, body: Command, session: Session, request: Request,
-                who: Officer) -> dict:
+                who: OfficerOrHolder) -> dict:
+    if who.role == "rights_holder":
+        await _holders_own(session, recordation_id, who)
+        await session.rollback()
     return await _command(request, session, recordation_id, "renew", who, body)
 
 
@@ -231,13 +260,13 @@ async def assess(body: DeclarationV1, request: Request, _: Officer) -> dict:
 
 
 @router.get("/v1/capacity", tags=["assessment"], summary="Red capacity and current red threshold per office")
-async def capacity(request: Request, _: Officer) -> dict:
+async def capacity(request: Request, session: Session, _: Officer) -> dict:
     registry = request.app.state.registry
     gov = registry.capacity
     return {"default_share": gov.default_share if gov else None, "base_red_threshold": gov.base if gov else None,
             "offices": gov.snapshot() if gov else {}, "registry": {"active_recordations": registry.index.size,
                                                                   "indexed_terms": registry.index.terms},
-            "profiles_in_force": len(registry.profiles)}
+            "profiles_in_force": len(registry.profiles), "red_quotas": await service.red_quotas_view(session)}
 
 
 class TraderQuery(BaseModel):
@@ -252,3 +281,97 @@ class TraderQuery(BaseModel):
 async def trader_history(body: TraderQuery, request: Request, _: Reader) -> dict:
     n = request.app.state.registry.history.confiscations(body.trader_id)
     return {"trader_id": body.trader_id, "infringing_cases": n, "repeat_infringer": n > 0}
+
+
+class RedQuotaCommand(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    per_day: int = Field(ge=0, le=1_000_000, description="Lines red on their score alone an office examines a day "
+                         "(suspected lines and the random control sample are red whatever the quota)")
+    reason: Text = Field(min_length=3, max_length=2000)
+
+
+@router.put("/v1/capacity/{customs_office}/red-quota", tags=["assessment"],
+            summary="Set an office's daily red quota (supervisor): one counter per office and day that every risk "
+                    "replica draws on; lines beyond it go to documentary check with the reason")
+async def put_red_quota(customs_office: Annotated[str, Path(min_length=2, max_length=16, pattern=r"^[A-Z0-9]+$")],
+                        body: RedQuotaCommand, session: Session, who: Supervisor) -> dict:
+    async with session.begin():
+        return await service.set_red_quota(session, office=customs_office, per_day=body.per_day, reason=body.reason,
+                                           actor=who.actor)
+
+
+# ---------------------------------------------------------------- campaigns
+
+
+class SwitchCommand(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+@router.put("/v1/campaigns/{campaign_id}", tags=["campaigns"],
+            summary="Create a targeting campaign or store a new version; in force at once on every replica")
+async def put_campaign(campaign_id: CampaignId, body: CampaignV1, session: Session, request: Request,
+                       who: Officer) -> JSONResponse:
+    if body.campaign_id != campaign_id:
+        raise HTTPException(422, detail={"code": "campaign_id_mismatch",
+                                         "message": "campaign_id in the body must match the path"})
+    async with session.begin():
+        status, view = await service.put_campaign(session, campaign=body, actor=who.actor)
+    await request.app.state.registry.reload_campaigns()
+    return JSONResponse(view, status_code=status)
+
+
+@router.post("/v1/campaigns/{campaign_id}/switch-on", tags=["campaigns"], summary="Switch a campaign on")
+async def switch_on(campaign_id: CampaignId, body: SwitchCommand, session: Session, request: Request, who: Officer) -> dict:
+    async with session.begin():
+        view = await service.switch_campaign(session, campaign_id=campaign_id, on=True, actor=who.actor,
+                                             reason=body.reason)
+    await request.app.state.registry.reload_campaigns()
+    return view
+
+
+@router.post("/v1/campaigns/{campaign_id}/switch-off", tags=["campaigns"],
+             summary="Switch a campaign off (kept, with its hits and history)")
+async def switch_off(campaign_id: CampaignId, body: SwitchCommand, session: Session, request: Request, who: Officer) -> dict:
+    async with session.begin():
+        view = await service.switch_campaign(session, campaign_id=campaign_id, on=False, actor=who.actor,
+                                             reason=body.reason)
+    await request.app.state.registry.reload_campaigns()
+    return view
+
+
+@router.get("/v1/campaigns", tags=["campaigns"], summary="Targeting campaigns")
+async def list_campaigns(session: Session, _: Officer, active: bool | None = None) -> list[dict]:
+    stmt = select(Campaign).order_by(Campaign.campaign_id)
+    if active is not None:
+        stmt = stmt.where(Campaign.active.is_(active))
+    return [service.campaign_view(r) for r in (await session.execute(stmt)).scalars()]
+
+
+@router.get("/v1/campaigns/{campaign_id}", tags=["campaigns"],
+            summary="One campaign with its totals and its history (who switched it on and off, when, why)")
+async def get_campaign(campaign_id: CampaignId, session: Session, _: Officer) -> dict:
+    row = await session.get(Campaign, campaign_id)
+    if row is None:
+        raise HTTPException(404, detail={"code": "campaign_not_found", "message": f"no campaign {campaign_id}"})
+    report = await service.campaign_report(session, campaign_id=campaign_id, date_from=None, date_to=None,
+                                           period="month", office=None)
+    return {**service.campaign_view(row), "totals": report["totals"],
+            "history": await service.campaign_history(session, campaign_id)}
+
+
+@router.get("/v1/campaigns/{campaign_id}/report", tags=["campaigns"],
+            summary="What a campaign hit: consignments, lines, suspected lines and cases opened, by office and period")
+async def campaign_report(
+    campaign_id: CampaignId, session: Session, _: Officer,
+    date_from: Annotated[Day | None, Query(alias="from", description="First day (consignment date)")] = None,
+    date_to: Annotated[Day | None, Query(alias="to", description="Last day")] = None,
+    period: Literal["day", "week", "month"] = "month",
+    office: Annotated[str | None, Query(max_length=16)] = None,
+) -> dict:
+    if date_from and date_to and date_to < date_from:
+        raise HTTPException(422, detail={"code": "period_reversed", "message": "'to' is before 'from'"})
+    return await service.campaign_report(session, campaign_id=campaign_id, date_from=date_from, date_to=date_to,
+                                         period=period, office=office)

@@ -10,9 +10,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
 from aiokafka.errors import CommitFailedError, IllegalStateError
@@ -26,6 +28,7 @@ from shared.contracts.events import CaseEventV1, EventEnvelope
 from shared.kafka import CONSUMED, PoisonMessage
 
 log = logging.getLogger(__name__)
+ASSESS_SLICE = 25  # declarations assessed under one hold of the index lock (a few milliseconds)
 SKIPPED = Counter("ipr_risk_skipped_records_total", "Records on the declarations topic that are not valid declarations")
 
 
@@ -51,7 +54,7 @@ def declarations_handler(pipeline: AssessmentPipeline):  # noqa: ANN201
 
 
 class DeclarationBatchConsumer:
-    """Group consumer that assesses declarations in batches, as a three-stage pipeline.
+    """Group consumer that assesses declarations (or parcels of manifests) in batches, as a three-stage pipeline.
 
     fetch + parse + assess (CPU) -> store (one transaction) -> start cases + publish -> commit offsets.
     While one batch waits for the database or the broker, the next is being assessed; offsets are
@@ -59,11 +62,16 @@ class DeclarationBatchConsumer:
     retried with back-off in its stage (never skipped); the stages before it wait (bounded queues).
     """
 
-    def __init__(self, *, settings, topic: str, group_id: str, pipeline: AssessmentPipeline) -> None:  # noqa: ANN001
+    def __init__(self, *, settings, topic: str, group_id: str, pipeline: AssessmentPipeline,  # noqa: ANN001
+                 parser=None) -> None:  # noqa: ANN001 - record -> declaration or parcel consignment (None: skip)
         self.settings = settings
+        # Parsing and scoring (CPU) run in a thread of their own, so the event loop goes on storing,
+        # publishing, fetching and answering HTTP while a batch is assessed.
+        self._executor: ThreadPoolExecutor | None = None
         self.topic = topic
         self.group_id = group_id
         self.pipeline = pipeline
+        self.parse = parser or parse
         self._consumer: AIOKafkaConsumer | None = None
         self._tasks: list[asyncio.Task] = []
 
@@ -83,6 +91,7 @@ class DeclarationBatchConsumer:
             client_id=f"{s.service_name}-{self.group_id}",
         )
         await self._consumer.start()
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"{self.group_id}-assess")
         to_store: asyncio.Queue = asyncio.Queue(maxsize=8)
         to_deliver: asyncio.Queue = asyncio.Queue(maxsize=8)
         self._tasks = [
@@ -105,6 +114,10 @@ class DeclarationBatchConsumer:
             except Exception:  # noqa: BLE001 - marks are bookkeeping; redelivery is harmless
                 log.warning("could not record the last delivered assessments")
             await self._consumer.stop()
+        if self._executor is not None:
+            # a batch still being assessed is dropped: nothing of it was stored, its records come again
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor = None
 
     @property
     def running(self) -> bool:
@@ -138,17 +151,23 @@ class DeclarationBatchConsumer:
             records = [r for recs in batches.values() for r in recs]
             if records and records[0].timestamp:
                 STAGE_SECONDS.labels("broker_to_fetch").observe(max(0.0, time.time() - records[0].timestamp / 1000))
-            declarations = [d for d in (parse(r) for r in records) if d is not None]
-            rows = []
-            for i in range(0, len(declarations), 10):
-                # assess in slices, letting the fetcher, the database and the broker move in between
-                rows.extend(self.pipeline.prepare(declarations[i:i + 10]))
-                await asyncio.sleep(0)
+            rows = await asyncio.get_running_loop().run_in_executor(self._executor, self._assess, records)
             offsets = {tp: recs[-1].offset + 1 for tp, recs in batches.items()}
             t = time.perf_counter()
             STAGE_SECONDS.labels("assess").observe(t - started)
             await out.put((t, started, len(records), offsets, rows))
             await asyncio.sleep(0)  # let the other stages move between two CPU-bound batches
+
+    def _assess(self, records: list[ConsumerRecord]) -> list:
+        """In the assessment thread: parse and assess, in slices under the index's lock (a registry change
+        is taken in between two slices)."""
+        declarations = [d for d in (self.parse(r) for r in records) if d is not None]
+        lock = getattr(self.pipeline.registry, "index_lock", None) or contextlib.nullcontext()
+        rows = []
+        for i in range(0, len(declarations), ASSESS_SLICE):
+            with lock:
+                rows.extend(self.pipeline.prepare(declarations[i:i + ASSESS_SLICE]))
+        return rows
 
     async def _store_stage(self, inp: asyncio.Queue, out: asyncio.Queue) -> None:
         while True:
@@ -225,6 +244,6 @@ def case_events_handler(sessionmaker, history: TraderHistory):  # noqa: ANN001, 
             raise PoisonMessage("unreadable case event", str(exc)) from exc
         async with sessionmaker() as session, session.begin():
             grown = await history.apply(session, event_id=str(envelope.event_id), topic=record.topic, event=event)
-        history.bump(grown)
+        history.bump(*grown)
 
     return handle

@@ -30,7 +30,10 @@ class Terms:
 AMENDABLE = frozenset({
     "aliases", "holder", "agent", "goods_hs_prefixes", "nice_classes", "authorized_licensees",
     "genuine_unit_value", "known_infringers", "genuine_ports", "common_word", "common_word_aliases",
+    "identification_guide",
 })
+# What a rights holder may change on its own active recordation (the guide is its own information).
+HOLDER_AMENDABLE_ACTIVE = frozenset({"identification_guide"})
 
 # command -> {from status: to status}
 TRANSITIONS: dict[str, dict[str, str]] = {

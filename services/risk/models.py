@@ -61,6 +61,8 @@ class Assessment(Base):
     assessed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     cases_started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # a parcel of a manifest: where its result goes (manifest id, parcel no, waybill) instead of risk.assessments.v1
+    parcel: Mapped[dict | None] = mapped_column(JsonType, nullable=True)
 
     __table_args__ = (
         Index("ix_assessments_cases_pending", "assessed_at", postgresql_where=text("cases_started_at IS NULL")),
@@ -108,6 +110,94 @@ class TraderCaseOutcome(Base):
     consignee_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     declaration_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    seller_key: Mapped[str | None] = mapped_column(String(160), nullable=True, index=True)
+    platform_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+
+
+class CaseSeller(Base):
+    """The seller and platform of each case risk opened for an e-commerce consignment (joined in at its end)."""
+
+    __tablename__ = "case_sellers"
+
+    case_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    seller_key: Mapped[str | None] = mapped_column(String(160), nullable=True)
+    platform_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class PlatformVolume(Base):
+    """Consignments assessed per e-commerce platform (the denominator of its confiscation rate)."""
+
+    __tablename__ = "platform_volume"
+
+    platform_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    consignments: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class Campaign(Base):
+    """A targeting campaign (current version), switched on or off."""
+
+    __tablename__ = "campaigns"
+
+    campaign_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    payload: Mapped[dict] = mapped_column(JsonType)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class CampaignVersion(Base):
+    """Audit trail of campaigns: every version, switched on or off, who did it, when and why."""
+
+    __tablename__ = "campaign_versions"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    campaign_id: Mapped[str] = mapped_column(String(64), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    event: Mapped[str] = mapped_column(String(32))
+    payload: Mapped[dict] = mapped_column(JsonType)
+    actor: Mapped[str] = mapped_column(String(128))
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class CampaignHits(Base):
+    """What a campaign hit, per customs office and day (the consignment's date in its jurisdiction)."""
+
+    __tablename__ = "campaign_hits"
+
+    campaign_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    customs_office: Mapped[str] = mapped_column(String(16), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    consignments: Mapped[int] = mapped_column(BigInteger, default=0)
+    lines: Mapped[int] = mapped_column(BigInteger, default=0)
+    suspected_lines: Mapped[int] = mapped_column(BigInteger, default=0)
+    cases: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 applied_events = applied_events_table(metadata)
+
+
+class RedQuota(Base):
+    """Red lines an office can examine physically per day (beyond suspected and randomly selected lines)."""
+
+    __tablename__ = "red_quotas"
+
+    customs_office: Mapped[str] = mapped_column(String(16), primary_key=True)
+    per_day: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(Text)
+    set_by: Mapped[str] = mapped_column(String(160))
+    set_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class RedQuotaDay(Base):
+    """One office's red quota on one day: the counter every risk replica draws from in its store transaction."""
+
+    __tablename__ = "red_quota_days"
+
+    customs_office: Mapped[str] = mapped_column(String(16), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    quota: Mapped[int] = mapped_column(Integer)
+    granted: Mapped[int] = mapped_column(Integer, default=0)
+    refused: Mapped[int] = mapped_column(BigInteger, default=0)
+    last_grant: Mapped[int] = mapped_column(Integer, default=0)  # what the latest draw got (read by its RETURNING)

@@ -9,9 +9,15 @@ Score of a line = the best mark hit's score + the line's other signals, clamped 
   neither the rights holder itself nor one of its licensees as consignor or consignee (its own goods,
   capped at 0.10 with the reason), is *suspected*: the line joins the case of the declaration and the
   recordation's holder.
+* A declared IP status the hit contradicts is evidence on the hit: "no brand" on a line that names a
+  recorded mark, "own brand" on another's recorded mark, a licence or brand ownership the recordation
+  does not show (CN Reg. Art. 5: declarants declare the IP status truthfully).
 * Other signals raise the score without making a line suspected: vague descriptions, small post or
-  express parcels, transit hubs and free zones, the traders' earlier case outcomes, officers'
-  targeting profiles, and a small random selection that keeps an unbiased control sample.
+  express parcels, transit hubs and free zones, the direction (export from CN, transit), the
+  e-commerce supervision mode, the traders', sellers' and platforms' earlier case outcomes, officers'
+  targeting profiles and campaigns, and a small random selection that keeps an unbiased control sample.
+* Personal articles in a reasonable quantity (``shared.rules.personal_use``) are not treated as
+  infringing goods: the hit stays, with the reason, but the line is not suspected.
 * Lanes: suspected lines are red; otherwise the score against the office's red threshold (raised
   when the office's red capacity would be exceeded) and the yellow threshold.
 """
@@ -35,6 +41,12 @@ from shared.contracts.recordation import RecordationV1
 from shared.rules.calendar import calendar_for
 
 DEFAULT_TRANSIT_HUBS = frozenset({"AE", "HK", "SG", "PA", "TR", "MY"})
+# "<jurisdiction>/<direction>" (or "*/<direction>") -> weight: export from CN is where CN enforcement looks
+DEFAULT_DIRECTION_WEIGHTS = {"CN/export": 0.10, "*/transit": 0.05}
+# supervision mode -> weight: cross-border e-commerce channels, direct mail above all
+DEFAULT_MODE_WEIGHTS = {"9610": 0.10, "9710": 0.05, "9810": 0.05, "1210": 0.05}
+NO_BRAND_WORDS = frozenset({"none", "no brand", "nobrand", "no", "n/a", "na", "unbranded", "generic", "no-brand",
+                            "without brand", "无品牌", "无", "无牌"})
 VAGUE_WORDS = frozenset({
     "goods", "good", "sample", "samples", "gift", "gifts", "accessories", "accessory", "item", "items", "parts",
     "part", "product", "products", "stuff", "merchandise", "general", "cargo", "daily", "necessities", "article",
@@ -106,6 +118,18 @@ class Scoring:
     transit_hubs: frozenset[str] = DEFAULT_TRANSIT_HUBS
     random_rate: float = 0.0
     random_salt: str = "ipr-risk"
+    w_ip_false_no_brand: float = 0.2
+    w_ip_own_brand: float = 0.15
+    w_ip_unsupported: float = 0.1
+    w_ip_inconsistent: float = 0.1
+    w_seller_history: float = 0.2
+    seller_history_cap: float = 0.4
+    w_platform_history: float = 0.05
+    platform_min_consignments: int = 1000
+    platform_rate: float = 0.001
+    # The service's settings set these (DEFAULT_*_WEIGHTS); scoring built by hand weighs no direction or mode.
+    direction_weights: dict[str, float] = field(default_factory=dict, hash=False, compare=False)
+    mode_weights: dict[str, float] = field(default_factory=dict, hash=False, compare=False)
     fx_rates_to_cny: dict[str, Decimal] = field(default_factory=lambda: {"CNY": Decimal(1)}, hash=False,
                                                 compare=False)
 
@@ -114,14 +138,31 @@ class _NoHistory:
     def confiscations(self, trader_id: str) -> int:  # noqa: ARG002
         return 0
 
+    def seller_confiscations(self, seller_key: str) -> int:  # noqa: ARG002
+        return 0
+
+    def platform_record(self, platform_id: str) -> tuple[int, int]:  # noqa: ARG002
+        return 0, 0
+
+
+def seller_key(declaration: DeclarationV1) -> str | None:
+    """A seller is known by its id on its platform: ``<platform id>/<seller id>``."""
+    seller = getattr(declaration, "seller", None)
+    if seller is None:
+        return None
+    platform = getattr(declaration, "platform", None)
+    return f"{platform.id}/{seller.id}" if platform is not None else seller.id
+
 
 @dataclass
 class Context:
-    """What scoring knows besides the registry: trader history, targeting profiles, office capacity."""
+    """What scoring knows besides the registry: trader, seller and platform history, targeting profiles and
+    campaigns, office capacity."""
 
-    history: object = field(default_factory=_NoHistory)  # .confiscations(trader_id) -> int
+    history: object = field(default_factory=_NoHistory)  # .confiscations(id), .seller_confiscations(key), ...
     profiles: object | None = None  # .matching(declaration, line, on_date) -> list[profile]
     red_threshold_for: Callable[[str], float] | None = None  # office -> red threshold
+    campaigns: object | None = None  # .in_scope(declaration, on_date) -> list[campaign]
 
 
 @dataclass
@@ -234,7 +275,7 @@ class _Scored:
 
 
 def _score_candidate(c: Candidate, declaration: DeclarationV1, line: DeclarationLine, scoring: Scoring,
-                     fake_words: str | None) -> _Scored | None:
+                     fake_words: str | None, exempt: dict[str, str] | None = None) -> _Scored | None:
     rec = c.term.recordation
     term = c.term.term
     contribs: list[_C] = []
@@ -320,6 +361,19 @@ def _score_candidate(c: Candidate, declaration: DeclarationV1, line: Declaration
     if fake_words:
         add("counterfeit_vocabulary", scoring.w_counterfeit_words,
             f"description uses counterfeit vocabulary {fake_words!r}")
+    status = getattr(line, "declared_ip_status", None)
+    if status is not None and not c.descriptive and not (c.term.common and c.where != "brand"):
+        found = "brand field" if c.where == "brand" else f"{c.where}"
+        if status == "no_brand":
+            add("ip_status_false", scoring.w_ip_false_no_brand,
+                f"declared 'no_brand', but the {found} names recorded mark {term!r}: a false IP-status "
+                f"declaration (CN Reg. Art. 5)")
+        elif status == "own_brand":
+            add("ip_status_own_brand", scoring.w_ip_own_brand,
+                f"declared 'own_brand', but {term!r} is recorded to {rec.holder.name}")
+        elif status in ("licensed", "brand_owner", "oem") and _own_goods(rec, declaration) is None:
+            add("ip_status_unsupported", scoring.w_ip_unsupported,
+                f"declared {status!r}, but neither consignor nor consignee is a recorded licensee of {term!r}")
     score = sum(x.points for x in contribs)
     own = _own_goods(rec, declaration)
     licensee = own is not None
@@ -330,6 +384,10 @@ def _score_candidate(c: Candidate, declaration: DeclarationV1, line: Declaration
         contribs = [_C(signal="licensee", points=round(score, 2), reason=own)]
     score = round(max(0.0, min(1.0, score)), 2)
     suspected = hs_ok and not licensee and score >= scoring.suspect_threshold
+    if suspected and exempt and rec.recordation_id in exempt:
+        suspected = False
+        reasons.append(exempt[rec.recordation_id])
+        contribs.append(_C(signal="personal_use", points=0.0, reason=exempt[rec.recordation_id]))
     return _Scored(c, score, reasons, contribs, hs_ok, licensee, suspected)
 
 
@@ -376,6 +434,15 @@ def line_signals(declaration: DeclarationV1, line: DeclarationLine, scoring: Sco
         add("transit_route", scoring.w_transit, f"routed through transit hub {', '.join(hubs)}")
     elif any(w in procedure for w in FREE_ZONE_WORDS):
         add("free_zone", scoring.w_transit, f"procedure {declaration.procedure!r} involves a free zone")
+    direction_w = scoring.direction_weights.get(f"{declaration.jurisdiction}/{declaration.direction}",
+                                                scoring.direction_weights.get(f"*/{declaration.direction}", 0.0))
+    if direction_w:
+        what = (f"export from {declaration.jurisdiction}, where its border enforcement looks first"
+                if declaration.direction == "export" else f"{declaration.direction} through {declaration.jurisdiction}")
+        add("direction", direction_w, what)
+    mode = getattr(declaration, "supervision_mode", None)
+    if mode is not None and scoring.mode_weights.get(mode):
+        add("supervision_mode", scoring.mode_weights[mode], f"cross-border e-commerce supervision mode {mode}")
     history_pts = 0.0
     notes = []
     for role, party in (("consignor", declaration.consignor), ("consignee", declaration.consignee)):
@@ -385,6 +452,19 @@ def line_signals(declaration: DeclarationV1, line: DeclarationLine, scoring: Sco
             notes.append(f"{role} {party.id} had {n} earlier case{'s' if n != 1 else ''} ending in confiscation")
     if notes:
         add("trader_history", min(scoring.history_cap, history_pts), "; ".join(notes))
+    key = seller_key(declaration)
+    if key is not None:
+        n = context.history.seller_confiscations(key)
+        if n:
+            add("seller_history", min(scoring.seller_history_cap, scoring.w_seller_history * n),
+                f"seller {key} had {n} earlier case{'s' if n != 1 else ''} ending in confiscation")
+    platform = getattr(declaration, "platform", None)
+    if platform is not None:
+        confiscated, volume = context.history.platform_record(platform.id)
+        if volume >= scoring.platform_min_consignments and confiscated / volume >= scoring.platform_rate:
+            add("platform_history", scoring.w_platform_history,
+                f"platform {platform.id}: {confiscated} confiscations in {volume:,} consignments "
+                f"({confiscated / volume:.2%}, above {scoring.platform_rate:.2%})")
     profile_ids: list[str] = []
     if context.profiles is not None and len(context.profiles):
         for p in context.profiles.matching(declaration, line, on_date):
@@ -393,8 +473,34 @@ def line_signals(declaration: DeclarationV1, line: DeclarationLine, scoring: Sco
     return out, profile_ids
 
 
+_LAST_SCOPE: list = [None, None, None]  # (declaration, campaigns, in-scope list): lines of one declaration in a row
+
+
+def campaign_signals(declaration: DeclarationV1, line: DeclarationLine, context: Context,
+                     on_date: date) -> tuple[list[_C], list[str]]:
+    """The campaigns switched on whose scope and sectors cover the line: their weights, reasons and ids."""
+    campaigns = context.campaigns
+    if campaigns is None or not len(campaigns):
+        return [], []
+    if _LAST_SCOPE[0] is declaration and _LAST_SCOPE[1] is campaigns:
+        scope = _LAST_SCOPE[2]
+    else:
+        scope = campaigns.in_scope(declaration, on_date)
+        _LAST_SCOPE[0], _LAST_SCOPE[1], _LAST_SCOPE[2] = declaration, campaigns, scope
+    out, ids = [], []
+    for c in scope:
+        sector = c.sector_of(line)
+        if sector is not None:
+            ids.append(c.campaign_id)
+            out.append(_C(signal="campaign", points=c.weight,
+                          reason=f"campaign {c.campaign_id} {c.name!r}: sector {sector[0]} (HS {sector[1]}) "
+                                 f"({_pts(c.weight)})"))
+    return out, ids
+
+
 def assess_line(index: RegistryIndex, declaration: DeclarationV1, line: DeclarationLine, scoring: Scoring,
-                context: Context | None = None, on_date: date | None = None) -> LineResult:
+                context: Context | None = None, on_date: date | None = None,
+                exempt: dict[str, str] | None = None) -> LineResult:
     """Score one line; the best suspected hit names the recordation of the case."""
     context = context or Context()
     # Validity is judged on the declaration's date in the jurisdiction's own time zone.
@@ -420,7 +526,7 @@ def assess_line(index: RegistryIndex, declaration: DeclarationV1, line: Declarat
             continue
         if c.descriptive and rec.recordation_id in brand_recs:
             c.descriptive = False
-        scored = _score_candidate(c, declaration, line, scoring, fake_words)
+        scored = _score_candidate(c, declaration, line, scoring, fake_words, exempt)
         if scored is None:
             continue
         prev = best_per_rec.get(rec.recordation_id)
@@ -438,10 +544,17 @@ def assess_line(index: RegistryIndex, declaration: DeclarationV1, line: Declarat
     top = ranked[0] if ranked else None
 
     signals, profile_ids = line_signals(declaration, line, scoring, context, on_date)
+    campaign_contribs, campaign_ids = campaign_signals(declaration, line, context, on_date)
+    signals.extend(campaign_contribs)
     if fake_words and not ranked:  # with a hit it is part of the hit's evidence
         signals.append(_C(signal="counterfeit_vocabulary", points=scoring.w_counterfeit_words,
                                       reason=f"description uses counterfeit vocabulary {fake_words!r} "
                                              f"({_pts(scoring.w_counterfeit_words)})"))
+    if (not ranked and getattr(line, "declared_ip_status", None) == "no_brand" and line.brand
+            and line.brand.strip().casefold() not in NO_BRAND_WORDS):
+        signals.append(_C(signal="ip_status_inconsistent", points=scoring.w_ip_inconsistent,
+                          reason=f"declared 'no_brand', but the brand field says {line.brand!r} "
+                                 f"({_pts(scoring.w_ip_inconsistent)})"))
     contributions = (list(top.contributions) if top else []) + signals
     score = (top.score if top else 0.0) + sum(s.points for s in signals)
     score = round(max(0.0, min(1.0, score)), 2)
@@ -477,7 +590,7 @@ def assess_line(index: RegistryIndex, declaration: DeclarationV1, line: Declarat
     assessment = LineAssessmentV1(
         case_id=None, line_no=line.line_no, suspected=suspected, score=score, lane=lane, hits=hits, reasons=reasons,
         contributions=[c.as_dict() for c in contributions], profile_ids=profile_ids,
-        random_selection=random_selected,
+        random_selection=random_selected, campaign_ids=campaign_ids,
     )
     return LineResult(assessment=assessment, best=best.candidate.term.recordation if best else None,
                       best_term=best.candidate.term.term if best else None, profile_ids=profile_ids)

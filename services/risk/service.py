@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import logging
+import threading
 import time
 from collections import Counter as _Counter
 from dataclasses import dataclass
@@ -14,16 +16,29 @@ from decimal import Decimal
 from fastapi import HTTPException
 from prometheus_client import Counter, Gauge, Histogram
 import orjson
+from sqlalchemy import Date as SqlDate
 from sqlalchemy import bindparam, func, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.risk import lifecycle
 from services.risk.capacity import CapacityGovernor
 from services.risk.history import TraderHistory
+from services.risk.campaigns import CampaignSet, CampaignV1
 from services.risk.matcher import RegistryIndex, describe_marks
-from services.risk.models import Assessment, Recordation, RecordationEvent, TargetingProfile, TargetingProfileVersion
+from services.risk.models import (
+    Assessment,
+    Campaign,
+    CampaignVersion,
+    Recordation,
+    RecordationEvent,
+    RedQuota,
+    RedQuotaDay,
+    TargetingProfile,
+    TargetingProfileVersion,
+)
+from services.risk.parcels import ParcelConsignment, parcel_result, result_envelope
 from services.risk.profiles import ProfileSet, TargetingProfileV1
-from services.risk.scoring import Context, Scoring, assess_line
+from services.risk.scoring import Context, Scoring, assess_line, seller_key
 from shared.approvals import four_eyes
 from shared.case_opening import (
     SuspectedLine,
@@ -35,10 +50,12 @@ from shared.case_opening import (
 )
 from shared.contracts.cases import CaseInput, LineHit, LinesRevision
 from shared.contracts.declaration import DeclarationV1
-from shared.contracts.events import TOPIC_ASSESSMENTS, RiskAssessedV1, deterministic_event_id
+from shared.contracts.events import TOPIC_ASSESSMENTS, TOPIC_PARCEL_RESULTS, RiskAssessedV1, deterministic_event_id
 from shared.contracts.recordation import RecordationV1
 from shared.kafka import PRODUCED
 from shared.rules.calendar import calendar_for
+from shared.rules.pack import rule_pack
+from shared.rules.personal_use import personal_use
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +63,11 @@ LINES = Counter("ipr_risk_lines_assessed_total", "Declaration lines assessed", [
 CASES = Counter("ipr_risk_cases_started_total", "Cases opened or given a revision's lines (one per declaration and "
                 "rights holder)")
 PROFILE_HITS = Counter("ipr_risk_profile_hits_total", "Lines matched by a targeting profile", ["profile_id"])
+CAMPAIGN_HITS = Counter("ipr_risk_campaign_hits_total", "Lines hit by a targeting campaign", ["campaign_id"])
+RED_QUOTA_LINES = Counter("ipr_risk_red_quota_lines_total", "Red lines drawn on offices' daily red quotas, "
+                          "granted or refused (refused ones go to documentary check)", ["outcome"])
+PARCELS_ASSESSED = Counter("ipr_risk_parcels_assessed_total", "Parcels of manifests assessed", ["lane", "suspected"])
+CAMPAIGNS_LOADED = Gauge("ipr_risk_campaigns_switched_on", "Targeting campaigns switched on")
 ASSESS_SECONDS = Histogram("ipr_risk_assess_seconds", "Time to assess one declaration",
                            buckets=(0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25))
 STAGE_SECONDS = Histogram("ipr_risk_stage_seconds", "Time of each consumer stage per batch (queue = waiting for it)",
@@ -65,18 +87,26 @@ TAKE_IN_SLICE = 50  # recordations indexed between two turns of the event loop
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
-async def take_in(index: RegistryIndex, changed: list[RecordationV1 | dict], removed: list[str]) -> None:
+async def take_in(index: RegistryIndex, changed: list[RecordationV1 | dict], removed: list[str],
+                  lock: threading.Lock | None = None) -> None:
     """Apply changed (recordations or their stored payloads) and removed recordations to a live index without
     holding up the event loop: the tables in slices of TAKE_IN_SLICE recordations (each a few milliseconds),
-    the automaton of the Chinese marks, when they changed, rebuilt in a thread and swapped in."""
-    dirty: set[str] = set(index.update([], removed)) if removed else set()
+    the automaton of the Chinese marks, when they changed, rebuilt in a thread and swapped in. ``lock``: the
+    index's lock, held by the assessment thread while it reads the index (a slice waits for at most one
+    slice of assessment)."""
+    guard = lock or contextlib.nullcontext()
+    with guard:
+        dirty: set[str] = set(index.update([], removed)) if removed else set()
     for i in range(0, len(changed), TAKE_IN_SLICE):
         recs = [r if isinstance(r, RecordationV1) else RecordationV1.model_validate(r)
                 for r in changed[i:i + TAKE_IN_SLICE]]
-        dirty |= index.update(recs)
+        with guard:
+            dirty |= index.update(recs)
         await asyncio.sleep(0)
     if dirty:
-        index.install_automata(await asyncio.to_thread(index.build_automata, dirty))
+        automata = await asyncio.to_thread(index.build_automata, dirty)
+        with guard:
+            index.install_automata(automata)
 PROFILES_LOADED = Gauge("ipr_risk_profiles_loaded", "Targeting profiles in force")
 
 
@@ -87,6 +117,11 @@ def scoring_from(settings) -> Scoring:  # noqa: ANN001
         small_parcel_value_cny=settings.small_parcel_value_cny, transit_hubs=frozenset(settings.transit_hubs),
         random_rate=settings.random_selection_rate, random_salt=settings.random_selection_salt,
         fx_rates_to_cny=dict(settings.fx_rates_to_cny),
+        # settings objects built by hand (tests, tools) may leave the e-commerce weights out: none then
+        direction_weights=dict(getattr(settings, "direction_weights", {})),
+        mode_weights=dict(getattr(settings, "supervision_mode_weights", {})),
+        platform_min_consignments=getattr(settings, "platform_min_consignments", 1000),
+        platform_rate=getattr(settings, "platform_confiscation_rate", 0.001),
     )
 
 
@@ -105,16 +140,21 @@ class Registry:
         self.sessionmaker = sessionmaker
         self.index = RegistryIndex()
         self.profiles = ProfileSet()
+        self.campaigns = CampaignSet()
         self.history = TraderHistory(sessionmaker)
         self.capacity = capacity
         self._fingerprint: tuple | None = None
         self._versions: dict[str, int] = {}  # active recordation -> version, as indexed
         self._seen: datetime | None = None  # the latest write taken in
         self._lock = asyncio.Lock()
+        # Assessment runs in the consumers' threads: a change taken into the live index waits for the slice
+        # of assessment reading it (a new index is swapped in whole, which needs no lock).
+        self.index_lock = threading.Lock()
 
     def context(self) -> Context:
         return Context(history=self.history, profiles=self.profiles,
-                       red_threshold_for=self.capacity.threshold if self.capacity else None)
+                       red_threshold_for=self.capacity.threshold if self.capacity else None,
+                       campaigns=self.campaigns)
 
     async def reload(self, *, force: bool = True) -> None:
         """Take in the registry's changes: the first time by building the index (in a thread), then only the
@@ -154,7 +194,7 @@ class Registry:
                 elif self._versions.pop(rid, None) is not None:
                     removed.append(rid)
             if changed or removed:
-                await take_in(self.index, changed, removed)
+                await take_in(self.index, changed, removed, self.index_lock)
                 REGISTRY_UPDATE_SECONDS.labels("incremental").observe(time.perf_counter() - started)
             self._seen = max([self._seen, *(at for *_, at in rows if at is not None)])
             self._fingerprint = fp
@@ -199,9 +239,17 @@ class Registry:
         self.profiles = ProfileSet([TargetingProfileV1.model_validate(p) for p in rows])
         PROFILES_LOADED.set(len(self.profiles))
 
+    async def reload_campaigns(self) -> None:
+        async with self.sessionmaker() as session:
+            rows = (await session.execute(select(Campaign.payload)
+                                          .where(Campaign.active.is_(True)))).scalars().all()
+        self.campaigns = CampaignSet([CampaignV1.model_validate(p) for p in rows])
+        CAMPAIGNS_LOADED.set(len(self.campaigns))
+
     async def reload_all(self) -> None:
         await self.reload()
         await self.reload_profiles()
+        await self.reload_campaigns()
         await self.history.reload()
 
     async def refresh_forever(self, every: float) -> None:
@@ -211,6 +259,7 @@ class Registry:
                 await expire_lapsed(self.sessionmaker)
                 await self.reload(force=False)
                 await self.reload_profiles()
+                await self.reload_campaigns()
                 await self.history.reload()
             except asyncio.CancelledError:
                 raise
@@ -395,7 +444,134 @@ async def deactivate_profile(session: AsyncSession, *, profile_id: str, actor: s
     return profile_view(row)
 
 
+# ---------------------------------------------------------------- campaigns
+
+
+def campaign_view(row: Campaign) -> dict:
+    return {**row.payload, "version": row.version,
+            "updated_at": row.updated_at.isoformat() if row.updated_at else None}
+
+
+async def put_campaign(session: AsyncSession, *, campaign: CampaignV1, actor: str) -> tuple[int, dict]:
+    """Create a campaign or store a new version of it (the same content again changes nothing)."""
+    payload = campaign.model_dump(mode="json")
+    row = await session.get(Campaign, campaign.campaign_id, with_for_update=True)
+    if row is not None and row.payload == payload:
+        return 200, campaign_view(row)
+    if row is None:
+        row = Campaign(campaign_id=campaign.campaign_id, version=1, active=campaign.active, payload=payload)
+        session.add(row)
+        status, event = 201, "created"
+    else:
+        row.version += 1
+        row.payload = payload
+        row.active = campaign.active
+        row.updated_at = datetime.now(timezone.utc)
+        status, event = 200, "updated"
+    session.add(CampaignVersion(campaign_id=campaign.campaign_id, version=row.version, event=event, payload=payload,
+                                actor=actor))
+    await session.flush()
+    await session.refresh(row)
+    return status, campaign_view(row)
+
+
+async def switch_campaign(session: AsyncSession, *, campaign_id: str, on: bool, actor: str,
+                          reason: str | None) -> dict:
+    """Switch a campaign on or off (a new version, recorded with who and why)."""
+    row = await session.get(Campaign, campaign_id, with_for_update=True)
+    if row is None:
+        raise HTTPException(404, detail={"code": "campaign_not_found", "message": f"no campaign {campaign_id}"})
+    if row.active != on:
+        row.active = on
+        row.payload = {**row.payload, "active": on}
+        row.version += 1
+        row.updated_at = datetime.now(timezone.utc)
+        session.add(CampaignVersion(campaign_id=campaign_id, version=row.version,
+                                    event="switched_on" if on else "switched_off", payload=row.payload, actor=actor,
+                                    reason=reason))
+        await session.flush()
+    return campaign_view(row)
+
+
+async def campaign_history(session: AsyncSession, campaign_id: str) -> list[dict]:
+    rows = (await session.execute(select(CampaignVersion).where(CampaignVersion.campaign_id == campaign_id)
+                                  .order_by(CampaignVersion.id))).scalars()
+    return [{"version": r.version, "event": r.event, "actor": r.actor, "reason": r.reason, "at": r.at.isoformat()}
+            for r in rows]
+
+
+_PERIODS = {"day": "day", "week": "week", "month": "month"}
+
+
+async def campaign_report(session: AsyncSession, *, campaign_id: str, date_from: date | None, date_to: date | None,
+                          period: str, office: str | None) -> dict:
+    """Hits, lines, suspected lines and cases opened of a campaign, by office and period, with totals."""
+    row = await session.get(Campaign, campaign_id)
+    if row is None:
+        raise HTTPException(404, detail={"code": "campaign_not_found", "message": f"no campaign {campaign_id}"})
+    bucket = func.date_trunc(_PERIODS[period], text("day")).cast(SqlDate).label("period")
+    where = [text("campaign_id = :cid")]
+    params: dict = {"cid": campaign_id}
+    if date_from:
+        where.append(text("day >= :dfrom"))
+        params["dfrom"] = date_from
+    if date_to:
+        where.append(text("day <= :dto"))
+        params["dto"] = date_to
+    if office:
+        where.append(text("customs_office = :office"))
+        params["office"] = office
+    from services.risk.models import CampaignHits
+
+    h = CampaignHits.__table__.c
+    stmt = (select(h.customs_office, bucket, func.sum(h.consignments), func.sum(h.lines), func.sum(h.suspected_lines),
+                   func.sum(h.cases))
+            .select_from(CampaignHits.__table__).where(*where).group_by(h.customs_office, bucket)
+            .order_by(bucket, h.customs_office))
+    rows = (await session.execute(stmt, params)).all()
+    out = [{"customs_office": r[0], "period": r[1].isoformat(), "consignments": int(r[2]), "lines": int(r[3]),
+            "suspected_lines": int(r[4]), "cases_opened": int(r[5])} for r in rows]
+    totals = {k: sum(x[k] for x in out) for k in ("consignments", "lines", "suspected_lines", "cases_opened")}
+    by_office: dict[str, dict] = {}
+    for x in out:
+        o = by_office.setdefault(x["customs_office"], {k: 0 for k in totals})
+        for k in totals:
+            o[k] += x[k]
+    return {"campaign_id": campaign_id, "name": row.payload.get("name"), "active": row.active,
+            "valid_from": row.payload.get("valid_from"), "valid_until": row.payload.get("valid_until"),
+            "period": period, "from": date_from.isoformat() if date_from else None,
+            "to": date_to.isoformat() if date_to else None, "office": office, "totals": totals,
+            "by_office": by_office, "rows": out}
+
+
 # ---------------------------------------------------------------- assessment
+
+
+def personal_use_exemptions(declaration: DeclarationV1, results: list, on_pack=rule_pack  # noqa: ANN001
+                            ) -> tuple[dict[str, str], dict[str, str]]:
+    """For an individual's consignment: the recordations whose suspected goods stay within the reasonable
+    quantity for personal use ({recordation id: reason}: not suspected), and those beyond it (reasons)."""
+    business_model = getattr(declaration, "business_model", None)
+    if business_model is None or not any(r.best is not None for r in results):
+        return {}, {}
+    quantities: dict[str, Decimal] = {}
+    titles: dict[str, str] = {}
+    by_no = {ln.line_no: ln for ln in declaration.lines}
+    for r in results:
+        if r.best is not None:
+            rid = r.best.recordation_id
+            quantities[rid] = quantities.get(rid, Decimal(0)) + by_no[r.assessment.line_no].quantity
+            titles[rid] = r.best.title
+    exempt, beyond = {}, {}
+    pack = on_pack(declaration.jurisdiction)
+    for rid, qty in quantities.items():
+        answer = personal_use(pack, transport_mode=declaration.transport_mode, direction=declaration.direction,
+                              business_model=business_model, quantity=qty, what=f"goods under {titles[rid]!r}")
+        if answer.exempt:
+            exempt[rid] = answer.reason
+        elif answer.applies:
+            beyond[rid] = answer.reason
+    return exempt, beyond
 
 
 def assess(declaration: DeclarationV1, index: RegistryIndex, scoring: Scoring, rates: dict[str, Decimal],
@@ -406,8 +582,18 @@ def assess(declaration: DeclarationV1, index: RegistryIndex, scoring: Scoring, r
     lines, suspected, profile_hits = [], [], []
     now = now or datetime.now(timezone.utc)
     on_date = calendar_for(declaration.jurisdiction).local_date(declaration.submitted_at)
-    for line in declaration.lines:
-        result = assess_line(index, declaration, line, scoring, context, on_date)
+    results = [assess_line(index, declaration, line, scoring, context, on_date) for line in declaration.lines]
+    exempt, beyond = personal_use_exemptions(declaration, results)
+    if exempt:  # individuals' articles in a reasonable quantity are scored again, not suspected
+        results = [assess_line(index, declaration, line, scoring, context, on_date, exempt)
+                   if r.best is not None and r.best.recordation_id in exempt else r
+                   for line, r in zip(declaration.lines, results)]
+    if beyond:
+        for r in results:
+            if r.best is not None and r.best.recordation_id in beyond:
+                r.assessment = r.assessment.model_copy(
+                    update={"reasons": [*r.assessment.reasons, beyond[r.best.recordation_id]]})
+    for line, result in zip(declaration.lines, results):
         a = result.assessment
         profile_hits.extend(result.profile_ids)
         if a.suspected and result.best is not None:
@@ -449,6 +635,14 @@ class _Row:
     profile_hits: list | None = None
     cases_started: bool = False
     published: bool = False
+    parcel: dict | None = None  # a parcel of a manifest: its route (manifest id, parcel no, waybill)
+    parcel_json: bytes | None = None  # its parcel.assessed envelope
+    parcel_event_id: str | None = None
+    seller_key: str | None = None
+    platform_id: str | None = None
+    day: date | None = None  # the consignment's date in its jurisdiction (campaign report)
+    assessed: RiskAssessedV1 | None = None  # fresh assessments only (a line may still lose its red lane)
+    quota_day: date | None = None  # today in the office's jurisdiction: the red quota drawn on
 
     @property
     def key(self) -> tuple[str, int]:
@@ -472,8 +666,10 @@ class AssessmentPipeline:
       event id, which consumers drop, and the same case id, which Temporal refuses to start twice.
     """
 
-    def __init__(self, *, sessionmaker, registry: Registry, temporal, producer, settings) -> None:  # noqa: ANN001
+    def __init__(self, *, sessionmaker, registry: Registry, temporal, producer, settings,  # noqa: ANN001
+                 assessments_topic: str = TOPIC_ASSESSMENTS) -> None:
         self.sessionmaker = sessionmaker
+        self.assessments_topic = assessments_topic
         self.registry = registry
         self.temporal = temporal
         self.producer = producer
@@ -492,21 +688,32 @@ class AssessmentPipeline:
         await self.deliver(rows)
         await self.flush_marks()
 
-    def prepare(self, declarations: list[DeclarationV1]) -> list[_Row]:
-        unique: dict[tuple[str, int], DeclarationV1] = {}
-        for d in declarations:
-            unique.setdefault((d.declaration_id, d.revision), d)
+    def prepare(self, declarations: list[DeclarationV1 | ParcelConsignment]) -> list[_Row]:
+        """Assess declarations and parcels of manifests (a parcel is assessed as its own declaration)."""
+        unique: dict[tuple[str, int], DeclarationV1 | ParcelConsignment] = {}
+        for item in declarations:
+            d = item.declaration if isinstance(item, ParcelConsignment) else item
+            unique.setdefault((d.declaration_id, d.revision), item)
         index, context = self.registry.index, self.registry.context()
         now = datetime.now(timezone.utc)
+        today: dict[str, date] = {}
         rows = []
-        for (did, rev), d in unique.items():
+        for (did, rev), item in unique.items():
+            d = item.declaration if isinstance(item, ParcelConsignment) else item
             t0 = time.perf_counter()
             assessed, cases, profile_hits = assess(d, index, self.scoring, self.settings.fx_rates_to_cny, context,
                                                    now=now)
             ASSESS_SECONDS.observe(time.perf_counter() - t0)
-            rows.append(_Row(did, rev, assessed.__pydantic_serializer__.to_json(assessed),
-                             [c.model_dump(mode="json") for c in cases], lines=assessed.lines,
-                             office=d.customs_office, profile_hits=profile_hits))
+            row = _Row(did, rev, assessed.__pydantic_serializer__.to_json(assessed),
+                       [c.model_dump(mode="json") for c in cases], lines=assessed.lines,
+                       office=d.customs_office, profile_hits=profile_hits, seller_key=seller_key(d),
+                       platform_id=d.platform.id if getattr(d, "platform", None) is not None else None,
+                       day=calendar_for(d.jurisdiction).local_date(d.submitted_at), assessed=assessed)
+            row.quota_day = today.get(d.jurisdiction) or today.setdefault(d.jurisdiction, today_in(d.jurisdiction, now))
+            if isinstance(item, ParcelConsignment):
+                row.parcel = item.route
+                row.parcel_event_id, row.parcel_json = result_envelope(parcel_result(assessed, item.route), now)
+            rows.append(row)
         return rows
 
     async def store(self, rows: list[_Row]) -> list[_Row]:
@@ -532,6 +739,7 @@ class AssessmentPipeline:
                         # A later revision without suspected lines may still withdraw lines of earlier cases.
                         "started": [not r.case_inputs and r.revision == 1 for r in rows],
                         "at": datetime.now(timezone.utc),
+                        "parcels": [orjson.dumps(r.parcel).decode() if r.parcel else None for r in rows],
                     })).all()}
                 hits: _Counter = _Counter()
                 for r in rows:
@@ -543,17 +751,27 @@ class AssessmentPipeline:
                         update(t).where(t.c.profile_id == bindparam("pid"))
                         .values(hits=t.c.hits + bindparam("n"), last_hit_at=func.now()),
                         [{"pid": pid, "n": n} for pid, n in hits.items()])
+                fresh_rows = [r for r in rows if r.key in inserted]
+                rewrites, quota_counts = await _draw_red_quota(session, fresh_rows)
+                volume, campaign_hits = await _store_commerce(session, fresh_rows)
                 lost = [r.key for r in rows if r.key not in inserted]
                 stored: list[_Row] = []
                 if lost:  # assessed before (redelivery, or another replica was first): deliver what was stored
                     for x in (await session.execute(
-                            select(a.declaration_id, a.revision, a.result, a.case_inputs, a.published_at)
+                            select(a.declaration_id, a.revision, a.result, a.case_inputs, a.published_at, a.parcel)
                             .where(tuple_(a.declaration_id, a.revision).in_(lost)))).all():
                         if x.published_at is None:
-                            stored.append(_Row(x.declaration_id, x.revision, orjson.dumps(x.result), x.case_inputs))
+                            stored.append(_Row(x.declaration_id, x.revision, orjson.dumps(x.result), x.case_inputs,
+                                               parcel=x.parcel))
         except BaseException:
             self._marks = marks + self._marks
             raise
+        for r in rows:
+            if r.key in rewrites:
+                r.assessed, r.result_json, r.parcel_json = rewrites[r.key]
+                r.lines = r.assessed.lines
+        for outcome, n in quota_counts.items():
+            RED_QUOTA_LINES.labels(outcome).inc(n)
         capacity = self.registry.capacity
         lanes: _Counter = _Counter()
         fresh = [r for r in rows if r.key in inserted]
@@ -566,6 +784,13 @@ class AssessmentPipeline:
             LINES.labels(lane, suspected).inc(n)
         for pid, n in hits.items():
             PROFILE_HITS.labels(pid).inc(n)
+        for cid, n in campaign_hits.items():
+            CAMPAIGN_HITS.labels(cid).inc(n)
+        self.registry.history.add_volume(volume)
+        for r in fresh:
+            if r.parcel is not None and r.lines:
+                worst = max(r.lines, key=lambda ln: ("green", "yellow", "red").index(ln.lane))
+                PARCELS_ASSESSED.labels(worst.lane, "true" if any(ln.suspected for ln in r.lines) else "false").inc()
         if any(r.case_inputs or r.revision > 1 for r in fresh) and self.case_starter is not None:
             self.case_starter.kick()
         return fresh + stored
@@ -575,15 +800,27 @@ class AssessmentPipeline:
         futures = []
         occurred = datetime.now(timezone.utc)
         for r in rows:
-            if not r.published:
-                event_id = str(deterministic_event_id("assessment", r.declaration_id, r.revision))
+            if r.published:
+                continue
+            if r.parcel is not None:  # a parcel of a manifest: its result, keyed by the manifest id
+                if r.parcel_json is None:
+                    r.parcel_event_id, r.parcel_json = result_envelope(
+                        parcel_result(RiskAssessedV1.model_validate_json(r.result_json), r.parcel), occurred)
                 futures.append(await self.producer.send(
-                    TOPIC_ASSESSMENTS, value=envelope_json(event_id, r.declaration_id, r.result_json, occurred),
-                    key=r.declaration_id.encode(),
-                    headers=[("event_id", event_id.encode()), ("event_type", b"risk.assessed")]))
+                    TOPIC_PARCEL_RESULTS, value=r.parcel_json, key=r.parcel["manifest_id"].encode(),
+                    headers=[("event_id", (r.parcel_event_id or "").encode()), ("event_type", b"parcel.assessed")]))
+                continue
+            event_id = str(deterministic_event_id("assessment", r.declaration_id, r.revision))
+            futures.append(await self.producer.send(
+                self.assessments_topic, value=envelope_json(event_id, r.declaration_id, r.result_json, occurred),
+                key=r.declaration_id.encode(),
+                headers=[("event_id", event_id.encode()), ("event_type", b"risk.assessed")]))
         if futures:
             await asyncio.gather(*futures)
-            PRODUCED.labels("risk", TOPIC_ASSESSMENTS).inc(len(futures))
+            n_parcels = sum(1 for r in rows if not r.published and r.parcel is not None)
+            PRODUCED.labels("risk", self.assessments_topic).inc(len(futures) - n_parcels)
+            if n_parcels:
+                PRODUCED.labels("risk", TOPIC_PARCEL_RESULTS).inc(n_parcels)
         self._marks.extend(r.key for r in rows)
 
     async def flush_marks(self) -> None:
@@ -604,14 +841,186 @@ class AssessmentPipeline:
 
 
 _INSERT_ASSESSMENTS = text("""
-    INSERT INTO assessments (declaration_id, revision, result, case_inputs, assessed_at, cases_started_at)
+    INSERT INTO assessments (declaration_id, revision, result, case_inputs, assessed_at, cases_started_at, parcel)
     SELECT t.did, t.rev, t.result::jsonb, t.cases::jsonb, CAST(:at AS timestamptz),
-           CASE WHEN t.started THEN CAST(:at AS timestamptz) END
+           CASE WHEN t.started THEN CAST(:at AS timestamptz) END, t.parcel::jsonb
     FROM unnest(CAST(:dids AS text[]), CAST(:revs AS integer[]), CAST(:results AS text[]),
-                CAST(:cases AS text[]), CAST(:started AS boolean[])) AS t(did, rev, result, cases, started)
+                CAST(:cases AS text[]), CAST(:started AS boolean[]), CAST(:parcels AS text[]))
+         AS t(did, rev, result, cases, started, parcel)
     ON CONFLICT DO NOTHING
     RETURNING declaration_id, revision
 """)
+_OPEN_QUOTA_DAYS = text("""
+    INSERT INTO red_quota_days (customs_office, day, quota, granted, refused, last_grant)
+    SELECT q.customs_office, k.day, q.per_day, 0, 0, 0
+    FROM unnest(CAST(:offices AS text[]), CAST(:days AS date[])) AS k(office, day)
+    JOIN red_quotas AS q ON q.customs_office = k.office
+    ORDER BY k.office, k.day
+    ON CONFLICT DO NOTHING
+""")
+# Every right-hand side reads the row as it was: what this draw got is what is left, up to what it asked for.
+# The row stays locked to the transaction's end, so concurrent replicas draw one after the other.
+_DRAW_RED_QUOTA = text("""
+    UPDATE red_quota_days
+    SET last_grant = GREATEST(0, LEAST(quota - granted, :n)),
+        granted = granted + GREATEST(0, LEAST(quota - granted, :n)),
+        refused = refused + :n - GREATEST(0, LEAST(quota - granted, :n))
+    WHERE customs_office = :office AND day = :day
+    RETURNING last_grant, quota
+""")
+_REWRITE_RESULTS = text("""
+    UPDATE assessments AS a SET result = k.result::jsonb
+    FROM unnest(CAST(:dids AS text[]), CAST(:revs AS integer[]), CAST(:results AS text[])) AS k(did, rev, result)
+    WHERE a.declaration_id = k.did AND a.revision = k.rev
+""")
+_CASE_SELLERS = text("""
+    INSERT INTO case_sellers (case_id, seller_key, platform_id)
+    SELECT * FROM unnest(CAST(:cids AS text[]), CAST(:sellers AS text[]), CAST(:platforms AS text[]))
+    ON CONFLICT DO NOTHING
+""")
+_PLATFORM_VOLUME = text("""
+    INSERT INTO platform_volume (platform_id, consignments)
+    SELECT * FROM unnest(CAST(:pids AS text[]), CAST(:ns AS bigint[]))
+    ON CONFLICT (platform_id) DO UPDATE SET consignments = platform_volume.consignments + EXCLUDED.consignments
+""")
+_CAMPAIGN_HITS = text("""
+    INSERT INTO campaign_hits (campaign_id, customs_office, day, consignments, lines, suspected_lines, cases)
+    SELECT * FROM unnest(CAST(:cids AS text[]), CAST(:offices AS text[]), CAST(:days AS date[]),
+                         CAST(:consignments AS bigint[]), CAST(:lines AS bigint[]), CAST(:suspected AS bigint[]),
+                         CAST(:cases AS bigint[]))
+    ON CONFLICT (campaign_id, customs_office, day) DO UPDATE SET
+        consignments = campaign_hits.consignments + EXCLUDED.consignments,
+        lines = campaign_hits.lines + EXCLUDED.lines,
+        suspected_lines = campaign_hits.suspected_lines + EXCLUDED.suspected_lines,
+        cases = campaign_hits.cases + EXCLUDED.cases
+""")
+
+
+def quota_lines(row: _Row) -> list:
+    """The lines of a fresh assessment that are red on their score alone: they draw on the office's red quota
+    (suspected lines are red whatever the quota; the random control sample is never cut short)."""
+    return [ln for ln in row.lines or () if ln.lane == "red" and not ln.suspected and not ln.random_selection]
+
+
+async def _draw_red_quota(session: AsyncSession, fresh: list[_Row]
+                          ) -> tuple[dict[tuple[str, int], tuple], dict[str, int]]:
+    """Draw the batch's score-red lines on their offices' quotas of the day, in the batch's own transaction
+    (only for assessments this transaction inserted, so a redelivered record never draws twice). Lines refused
+    go to documentary check with the reason; their stored result is rewritten. Offices without a quota: no
+    draw. Returns the rewritten rows (key -> assessment, result JSON, parcel envelope) and the counts."""
+    wants: dict[tuple[str, date], list[tuple[_Row, int]]] = {}
+    for r in fresh:
+        if r.office and r.quota_day and r.assessed is not None:
+            for ln in quota_lines(r):
+                wants.setdefault((r.office, r.quota_day), []).append((r, ln.line_no))
+    if not wants:
+        return {}, {}
+    keys = sorted(wants)  # one lock order for every replica: no deadlock between two batches
+    await session.execute(_OPEN_QUOTA_DAYS, {"offices": [k[0] for k in keys], "days": [k[1] for k in keys]})
+    refused: dict[tuple[str, int], dict[int, str]] = {}
+    counts: _Counter = _Counter()
+    for office, day in keys:
+        asked = wants[(office, day)]
+        drawn = (await session.execute(_DRAW_RED_QUOTA, {"office": office, "day": day, "n": len(asked)})).first()
+        if drawn is None:  # no quota set for this office
+            continue
+        got, quota = drawn
+        counts["granted"] += got
+        counts["refused"] += len(asked) - got
+        reason = (f"office {office} has used its red quota of {quota} lines for {day.isoformat()}, shared by "
+                  "every risk replica: documentary check instead")
+        for r, line_no in asked[got:]:
+            refused.setdefault(r.key, {})[line_no] = reason
+    if not refused:
+        return {}, dict(counts)
+    rewrites: dict[tuple[str, int], tuple] = {}
+    now = datetime.now(timezone.utc)
+    for r in fresh:
+        cut = refused.get(r.key)
+        if not cut:
+            continue
+        lines = [ln.model_copy(update={"lane": "yellow", "reasons": [*ln.reasons, cut[ln.line_no]]})
+                 if ln.line_no in cut else ln for ln in r.assessed.lines]
+        assessed = r.assessed.model_copy(update={"lines": lines})
+        parcel_json = r.parcel_json
+        if r.parcel is not None:
+            _eid, parcel_json = result_envelope(parcel_result(assessed, r.parcel), now)
+        rewrites[r.key] = (assessed, assessed.__pydantic_serializer__.to_json(assessed), parcel_json)
+    keys2 = list(rewrites)
+    await session.execute(_REWRITE_RESULTS, {"dids": [k[0] for k in keys2], "revs": [k[1] for k in keys2],
+                                             "results": [rewrites[k][1].decode() for k in keys2]})
+    return rewrites, dict(counts)
+
+
+async def red_quotas_view(session: AsyncSession, today: date | None = None) -> list[dict]:
+    """Each office's red quota, with what was granted and refused on its current day."""
+    out = []
+    for q in (await session.execute(select(RedQuota).order_by(RedQuota.customs_office))).scalars():
+        day = (await session.execute(select(RedQuotaDay).where(RedQuotaDay.customs_office == q.customs_office)
+                                     .order_by(RedQuotaDay.day.desc()).limit(1))).scalars().first()
+        out.append({"customs_office": q.customs_office, "per_day": q.per_day, "reason": q.reason, "set_by": q.set_by,
+                    "set_at": q.set_at.isoformat() if q.set_at else None,
+                    "latest_day": None if day is None else {"day": day.day.isoformat(), "quota": day.quota,
+                                                            "granted": day.granted, "refused": day.refused}})
+    return out
+
+
+async def set_red_quota(session: AsyncSession, *, office: str, per_day: int, reason: str, actor: str) -> dict:
+    """Set an office's red quota; the counter of a day already open takes the new quota at once."""
+    row = await session.get(RedQuota, office, with_for_update=True)
+    if row is None:
+        session.add(RedQuota(customs_office=office, per_day=per_day, reason=reason, set_by=actor))
+    else:
+        row.per_day, row.reason, row.set_by, row.set_at = per_day, reason, actor, datetime.now(timezone.utc)
+    # the day open in the office's jurisdiction is today or yesterday in UTC's terms, never earlier
+    await session.execute(update(RedQuotaDay).where(RedQuotaDay.customs_office == office,
+                                                    RedQuotaDay.day >= date.today() - timedelta(days=1))
+                          .values(quota=per_day))
+    await session.flush()
+    return {"customs_office": office, "per_day": per_day, "reason": reason, "set_by": actor}
+
+
+async def _store_commerce(session: AsyncSession, fresh: list[_Row]) -> tuple[dict[str, int], dict[str, int]]:
+    """In the batch's transaction, one statement each: the seller and platform of each case opened, the
+    consignments per platform, and what each campaign hit per office and day. Returns (platform volume,
+    campaign line hits) for the in-memory counts, applied once the transaction committed."""
+    sellers: list[tuple[str, str | None, str | None]] = []
+    volume: _Counter = _Counter()
+    campaigns: dict[tuple[str, str, date], list[int]] = {}
+    line_hits: _Counter = _Counter()
+    for r in fresh:
+        if r.platform_id:
+            volume[r.platform_id] += 1
+        if (r.seller_key or r.platform_id) and r.case_inputs:
+            sellers.extend((c["case_id"], r.seller_key, r.platform_id) for c in r.case_inputs)
+        per: dict[str, list] = {}
+        for ln in r.lines or ():
+            for cid in ln.campaign_ids:
+                acc = per.setdefault(cid, [0, 0, set()])
+                acc[0] += 1
+                acc[1] += 1 if ln.suspected else 0
+                if ln.case_id:
+                    acc[2].add(ln.case_id)
+                line_hits[cid] += 1
+        for cid, (n_lines, n_suspected, case_ids) in per.items():
+            key = (cid, r.office or "", r.day or date.today())
+            tot = campaigns.setdefault(key, [0, 0, 0, 0])
+            tot[0] += 1
+            tot[1] += n_lines
+            tot[2] += n_suspected
+            tot[3] += len(case_ids)
+    if sellers:
+        await session.execute(_CASE_SELLERS, {"cids": [x[0] for x in sellers], "sellers": [x[1] for x in sellers],
+                                              "platforms": [x[2] for x in sellers]})
+    if volume:
+        await session.execute(_PLATFORM_VOLUME, {"pids": list(volume), "ns": list(volume.values())})
+    if campaigns:
+        keys = list(campaigns)
+        await session.execute(_CAMPAIGN_HITS, {
+            "cids": [k[0] for k in keys], "offices": [k[1] for k in keys], "days": [k[2] for k in keys],
+            "consignments": [campaigns[k][0] for k in keys], "lines": [campaigns[k][1] for k in keys],
+            "suspected": [campaigns[k][2] for k in keys], "cases": [campaigns[k][3] for k in keys]})
+    return dict(volume), dict(line_hits)
 _MARK_PUBLISHED = text("""
     UPDATE assessments AS a SET published_at = COALESCE(a.published_at, CAST(:now AS timestamptz))
     FROM unnest(CAST(:dids AS text[]), CAST(:revs AS integer[])) AS k(did, rev)

@@ -3,6 +3,7 @@ from decimal import Decimal
 
 from pydantic import Field, field_validator
 
+from services.risk.scoring import DEFAULT_DIRECTION_WEIGHTS, DEFAULT_MODE_WEIGHTS
 from shared.fx import FxSettings
 from shared.settings import ServiceSettings
 
@@ -30,6 +31,16 @@ class Settings(ServiceSettings, FxSettings):
                                     description="Transit countries that count as a routing signal (JSON list)")
     small_parcel_value_cny: Decimal = Field(default=Decimal(5000), description="Post/express consignments up to "
                                             "this value (RMB) count as small parcels")
+    direction_weights: dict[str, float] = Field(
+        default_factory=lambda: dict(DEFAULT_DIRECTION_WEIGHTS),
+        description="Score added per direction, as '<jurisdiction>/<direction>' or '*/<direction>' (JSON object)")
+    supervision_mode_weights: dict[str, float] = Field(
+        default_factory=lambda: dict(DEFAULT_MODE_WEIGHTS),
+        description="Score added per e-commerce supervision mode (JSON object)")
+    platform_min_consignments: int = Field(default=1000, ge=1, description="Consignments a platform must have "
+                                           "before its confiscation rate counts")
+    platform_confiscation_rate: float = Field(default=0.001, gt=0, le=1, description="Confiscations per "
+                                              "consignment from which a platform's history raises the score")
     registry_refresh_s: float = 30.0
     gc_young_threshold: int = Field(default=30_000, ge=700, description="Allocations between young-generation "
                                     "collections (Python's default 700 promotes every batch's objects)")
@@ -37,10 +48,13 @@ class Settings(ServiceSettings, FxSettings):
                                     description="Declarations assessed per database transaction on the topic")
     consumer_fetch_max_wait_ms: int = Field(default=5, ge=0, le=1000)
     assessments_linger_ms: int = Field(default=1, ge=0, le=1000, description="Producer linger for assessments")
+    switch_interval_s: float = Field(default=0.001, gt=0, le=0.1, description="How long the assessing thread keeps "
+                                     "the interpreter lock while the event loop waits for it")
     consumer_linger_ms: float = Field(default=1, ge=0, le=1000,
                                       description="How long a batch may wait to fill up after its first record")
 
-    @field_validator("red_capacity_by_office", "transit_hubs", mode="before")
+    @field_validator("red_capacity_by_office", "transit_hubs", "direction_weights", "supervision_mode_weights",
+                     mode="before")
     @classmethod
     def _json(cls, value):  # noqa: ANN001, ANN206
         return json.loads(value) if isinstance(value, str) else value

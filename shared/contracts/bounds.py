@@ -114,6 +114,8 @@ ID_PATTERNS: dict[str, str] = {
     "guarantee_id": rf"^{_SAFE}{{2,63}}$",  # a general guarantee, e.g. GG-RH-0001-2026
     "case_guarantee_id": rf"^{_SAFE}{{2,99}}$",  # CG-<case id> or CGR-<20 hex digits>
     "profile_id": rf"^{_SAFE}{{2,63}}$",  # a targeting profile, e.g. P-SNEAKERS-EXPRESS
+    "campaign_id": rf"^{_SAFE}{{2,63}}$",  # a targeting campaign, e.g. C-2026-EXPORT
+    "manifest_id": rf"^{_SAFE}{{2,47}}$",  # a parcel manifest; its parcels are <manifest id>-P<00001>
     "application_id": rf"^{_SAFE}{{0,63}}$",  # EU application for action
     "correlation_id": rf"^{_SAFE}{{0,127}}$",  # the aggregate an event belongs to
     "run_id": rf"^{_SAFE}{{0,63}}$",  # a Temporal workflow run (a UUID)
@@ -142,6 +144,8 @@ DispositionId = _id("disposition_id")
 GuaranteeId = _id("guarantee_id")
 CaseGuaranteeId = _id("case_guarantee_id")
 ProfileId = _id("profile_id")
+CampaignId = _id("campaign_id")
+ManifestId = _id("manifest_id")
 ApplicationId = _id("application_id")
 CorrelationId = _id("correlation_id")
 RunId = _id("run_id")

@@ -60,6 +60,7 @@ SIGNAL_LINES = "lines_revised"  # a declaration revision (or an officer) adds, u
 SIGNAL_CALENDAR = "calendar_published"  # an official working-day schedule was published: re-time pending deadlines
 SIGNAL_PETITION_DECISION = "petition_decision"  # US: an officer decides the importer's petition after seizure
 SIGNAL_CASE_REPAIRED = "case_repaired"  # the workflow was reset to its last good point after it failed
+SIGNAL_APPROVAL = "approval"  # a supervisor's four-eyes decision on a proposed confiscation
 QUERY_STATE = "state"
 
 CaseStateName = Literal[
@@ -249,6 +250,8 @@ class CaseInput(_Model):
     lines: list[CaseLine] = Field(default_factory=list)
     consignment: ConsignmentFacts | None = None
     declarant: PartyRef | None = None  # who lodged the declaration (a party that may follow its cases)
+    origin_country: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")  # the route (statistics by route)
+    destination_country: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
     # Added with Chinese marks: the recordation's marks in Chinese characters (``chinese_marks``), which
     # documents print beside ``mark``
     marks_zh: list[str] = Field(default_factory=list)
@@ -319,6 +322,7 @@ class Determination(_Model):
     fine_amount: Money | None = Field(default=None, description="the fine decided; default: middle of the tier")
     retail_value: Money | None = Field(default=None, description="US: value of the goods if genuine (MSRP)")
     lines: list[LineDetermination] = Field(default_factory=list, description="per-line outcomes that differ")
+    approved_by: ActorRef | None = None  # the supervisor who approved it (four-eyes), set by the workflow
 
 
 class PetitionDecision(_Model):
@@ -328,6 +332,14 @@ class PetitionDecision(_Model):
     officer: str | None = Field(default=None, max_length=128)
     note: str | None = Field(default=None, max_length=4000)
     actor: ActorRef | None = None  # who decided (sub, name, role)
+
+
+class ApprovalDecision(_Model):
+    """A supervisor's decision on a proposal waiting for a second person (four-eyes)."""
+
+    decision: Literal["approve", "refuse"]
+    note: str | None = Field(default=None, max_length=1000)
+    actor: ActorRef | None = None  # set by the API from the caller's token, never taken from the body
 
 
 class PartySubmission(_Model):
@@ -352,6 +364,7 @@ class HearingUpdate(_Model):
     note: str | None = Field(default=None, max_length=4000)
     by: str | None = None
     actor: ActorRef | None = None
+    approved_by: ActorRef | None = None  # the supervisor who approved the concluded fine (four-eyes), set by the workflow
 
 
 class DisposalChoice(_Model):

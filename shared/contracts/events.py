@@ -21,6 +21,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.contracts.bounds import (
+    CampaignId,
     CaseId,
     CorrelationId,
     DeclarationId,
@@ -43,7 +44,11 @@ TOPIC_DECLARATIONS_DLQ = "customs.declarations.v1.dlq"
 TOPIC_ASSESSMENTS = "risk.assessments.v1"
 TOPIC_HOLDS = "customs.holds.v1"
 TOPIC_CASE_EVENTS = "cases.events.v1"
-ALL_TOPICS = (TOPIC_DECLARATIONS, TOPIC_DECLARATIONS_DLQ, TOPIC_ASSESSMENTS, TOPIC_HOLDS, TOPIC_CASE_EVENTS)
+TOPIC_PARCELS = "customs.parcels.v1"  # one record per parcel of a manifest (shared/contracts/parcels.py)
+TOPIC_PARCELS_DLQ = "customs.parcels.v1.dlq"
+TOPIC_PARCEL_RESULTS = "customs.parcel-results.v1"  # one result per parcel, keyed by the manifest id
+ALL_TOPICS = (TOPIC_DECLARATIONS, TOPIC_DECLARATIONS_DLQ, TOPIC_ASSESSMENTS, TOPIC_HOLDS, TOPIC_CASE_EVENTS,
+              TOPIC_PARCELS, TOPIC_PARCELS_DLQ, TOPIC_PARCEL_RESULTS)
 
 # Namespace for deterministic event ids (uuid5), so a retried publish carries the same id.
 EVENT_NAMESPACE = uuid.UUID("5b0f8f51-8a52-4f0e-9d8e-1c7b1b3f0a11")
@@ -108,6 +113,7 @@ class LineAssessmentV1(_Tolerant):
     contributions: list[ContributionV1] = Field(default_factory=list)
     profile_ids: list[ProfileId] = Field(default_factory=list)
     random_selection: bool = False
+    campaign_ids: list[CampaignId] = Field(default_factory=list)  # targeting campaigns that matched the line
 
 
 class RiskAssessedV1(_Tolerant):

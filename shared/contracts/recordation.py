@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, EmailStr, Field, model_validator
 
-from shared.contracts.bounds import Day, HolderId, NiceClass, RecordationId, TraderId, UnitPrice
+from shared.contracts.bounds import Day, HolderId, Money, NiceClass, RecordationId, TraderId, UnitPrice
 from shared.contracts.declaration import CurrencyCode, Jurisdiction
 from shared.contracts.text import Text
 
@@ -58,6 +58,48 @@ class KnownInfringers(_Strict):
     ports: list[Annotated[str, Field(min_length=2, max_length=16)]] = Field(default_factory=list, max_length=200)
 
 
+RouteMode = Literal["sea", "air", "road", "rail", "post", "express", "other"]
+
+
+class GuideImage(_Strict):
+    """A picture (or PDF sheet) of the guide, kept in the platform's object store under ``object_key``."""
+
+    object_key: str = Field(min_length=3, max_length=256, pattern=r"^[A-Za-z0-9][A-Za-z0-9/._-]*$")
+    caption: Text = Field(default="", max_length=256)
+    shows: Literal["genuine", "fake", "packaging", "label", "other"] = "genuine"
+    content_type: Literal["image/jpeg", "image/png", "image/webp", "application/pdf"] = "image/jpeg"
+
+
+class GenuinePrice(_Strict):
+    product: Text = Field(min_length=1, max_length=256)
+    market: Text = Field(default="", max_length=64, description="where the genuine article sells at this price")
+    price: Money = Field(ge=0)
+    currency: CurrencyCode
+
+
+class UsualRoute(_Strict):
+    """A way the genuine goods usually travel (CN Reg. Art. 7 (4): ports, importers, exporters)."""
+
+    origin_country: Annotated[str, Field(pattern=r"^[A-Z]{2}$")] | None = None
+    destination_country: Annotated[str, Field(pattern=r"^[A-Z]{2}$")] | None = None
+    transport_mode: RouteMode | None = None
+    note: Text = Field(default="", max_length=256)
+
+
+class IdentificationGuide(_Strict):
+    """The product identification guide: how officers tell the genuine article from a fake (CN Reg. Art. 7,
+    EU application for action Art. 6(3)(h)); licensees are the recordation's ``authorized_licensees``."""
+
+    genuine_features: list[Annotated[Text, Field(min_length=1, max_length=1000)]] = Field(
+        default_factory=list, max_length=50)
+    fake_features: list[Annotated[Text, Field(min_length=1, max_length=1000)]] = Field(
+        default_factory=list, max_length=50)
+    images: list[GuideImage] = Field(default_factory=list, max_length=20)
+    genuine_prices: list[GenuinePrice] = Field(default_factory=list, max_length=50)
+    usual_routes: list[UsualRoute] = Field(default_factory=list, max_length=50)
+    contact: Text | None = Field(default=None, max_length=256, description="who answers officers' questions")
+
+
 class RecordationV1(_Strict):
     recordation_id: RecordationId
     jurisdiction: Jurisdiction
@@ -89,6 +131,8 @@ class RecordationV1(_Strict):
     valid_from: Day
     valid_until: Day
     status: Literal["pending", "active", "expired", "revoked", "refused"] = "active"
+    identification_guide: IdentificationGuide | None = Field(
+        default=None, description="Genuine and fake features, images, genuine prices, usual routes (added in 1.1)")
 
     @model_validator(mode="after")
     def _check(self) -> "RecordationV1":

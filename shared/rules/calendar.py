@@ -65,6 +65,24 @@ class WorkingCalendar:
             day -= timedelta(days=1)
         return day
 
+    def working_days_left(self, today: date, due: date) -> int:
+        """Working days an officer has left on ``today`` before a time limit ending on ``due`` runs out.
+
+        The working days after ``today`` up to and including ``due``: ``n`` on the day a limit of ``n``
+        working days starts to run, 0 on its last day (it ends at the end of that day), and minus the
+        working days passed since ``due`` once it has run out.
+        """
+        if today == due:
+            return 0
+        step = 1 if due > today else -1
+        first, last = (today, due) if step == 1 else (due, today)
+        counted, day = 0, first
+        while day < last:
+            day += timedelta(days=1)
+            if self.is_working_day(day):
+                counted += 1
+        return counted * step
+
     def local_date(self, instant: datetime) -> date:
         """The calendar date of ``instant`` in the jurisdiction's time zone."""
         return instant.astimezone(ZoneInfo(self.timezone)).date()
@@ -127,3 +145,14 @@ def calendar_from_data(raw: dict) -> WorkingCalendar:
 def calendar_for(code: str) -> WorkingCalendar:
     """Load (once) the working-day calendar ``code`` or that of jurisdiction ``code``."""
     return calendar_from_data(calendar_data(code))
+
+
+def working_days_left(jurisdiction: str, due_at: datetime, now: datetime) -> int:
+    """Working days left at ``now`` before the time limit ending at ``due_at``, in ``jurisdiction``'s calendar.
+
+    The one answer to "how much time is left" that every page and list shows (see
+    :meth:`WorkingCalendar.working_days_left`); both instants are read as dates in the
+    jurisdiction's time zone.
+    """
+    cal = calendar_for(jurisdiction)
+    return cal.working_days_left(cal.local_date(now), cal.local_date(due_at - timedelta(microseconds=1)))

@@ -82,6 +82,19 @@ class Setting(_Data):
     note: str = ""
 
 
+class PersonalUseRules(_Data):
+    """Where the personal-use / reasonable-quantity exemption can apply (the quantity is the setting
+    ``personal_use_quantity``, overridable like every setting)."""
+
+    channels: list[Literal["post", "express", "traveller_luggage"]] = Field(
+        description="Channels the exemption covers (articles carried or mailed by individuals)")
+    directions: list[Literal["import", "export", "transit"]]
+    business_models: list[Literal["B2B", "B2C", "C2C"]] = Field(
+        description="Consignments that count as an individual's articles rather than goods for sale")
+    basis: str
+    note: str = ""
+
+
 class RulePack(_Data):
     jurisdiction: str = Field(pattern=r"^[A-Z]{2}$")
     name: str
@@ -93,6 +106,7 @@ class RulePack(_Data):
     fine: FineRules
     disposal_order: list[str] = Field(min_length=1)
     settings: dict[str, Setting] = Field(default_factory=dict)
+    personal_use: PersonalUseRules | None = None
     version: str
 
     @model_validator(mode="after")

@@ -7,7 +7,7 @@ import pytest
 
 from shared.contracts.events import TOPIC_ASSESSMENTS, TOPIC_CASE_EVENTS, TOPIC_HOLDS
 from tests.factories import example_declaration
-from tests.helpers import case_in_state, eventually, find_on_topic, unique_id
+from tests.helpers import approve_confiscation, case_in_state, eventually, find_on_topic, unique_id
 
 pytestmark = pytest.mark.e2e
 
@@ -86,8 +86,15 @@ async def test_example_declaration_to_confiscation(http, stack) -> None:
     determined = await http.post(f"{stack.url('cases')}/v1/cases/{case_id}/determination",
                                  headers=stack.auth("officer"), json={"outcome": "infringing", "fine_tier": "ordinary"})
     assert determined.status_code == 202, determined.text
+    assert determined.json()["approval"] == "pending"  # four-eyes: a confiscation is a proposal until approved
+    approval = f"{stack.url('cases')}/v1/cases/{case_id}/approval"
+    not_supervisor = await http.post(approval, headers=stack.auth("officer"), json={"decision": "approve"})
+    assert not_supervisor.status_code == 403
+    await approve_confiscation(http, stack, case_id, note="photos checked")
 
     final = await case_in_state(http, stack, case_id, "confiscated")
+    granted = next(h for h in final["history"] if h["event"] == "approval_granted")
+    assert granted["detail"]["by_sub"] == "zhang.min" and granted["detail"]["proposed_by"] == "Wang Wei"
     # CN fines are in RMB: the "ordinary" tier is 10-20% of the goods value (USD 2,100 = RMB 14,910);
     # without an amount from the officer the middle of the tier applies.
     value_cny = float(final["required_guarantee"])  # below RMB 20,000 the guarantee equals the goods value

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.factories import example_declaration, example_recordation
-from tests.helpers import case_in_state, eventually, unique_id
+from tests.helpers import approve_confiscation, case_in_state, eventually, unique_id
 
 pytestmark = pytest.mark.integration
 
@@ -141,6 +141,13 @@ async def test_us_shipment_is_detained_and_forfeited_on_the_running_system(http,
     r = await http.post(f"{stack.url('cases')}/v1/cases/{case_id}/determination", headers=stack.auth("officer_us"),
                         json={"outcome": "infringing", "fine_amount": "10000", "retail_value": "45000"})
     assert r.status_code == 202, r.text
+
+    async def second_proposal_refused() -> bool:  # once the case has recorded the first proposal
+        again = await http.post(f"{stack.url('cases')}/v1/cases/{case_id}/determination",
+                                headers=stack.auth("officer_us"), json={"outcome": "infringing"})
+        return again.status_code == 409 and again.json()["error"]["code"] == "approval_pending"
+    await eventually(second_proposal_refused)
+    await approve_confiscation(http, stack, case_id)
     seized = await case_in_state(http, stack, case_id, "seized", who="officer_us")  # the officer's finding: notice of seizure
     petition = next(d for d in seized["deadlines"] if d["name"] == "petition")
     assert petition["working_days"] == 30 and petition["unit"] == "calendar_days"

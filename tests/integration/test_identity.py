@@ -344,7 +344,7 @@ async def test_the_provider_publishes_what_production_clients_need(http, stack) 
     assert "none" not in meta.get("id_token_signing_alg_values_supported", [])
     # the development sign-in screens are off: the platform's own page answers
     r = await http.get(f"{stack.issuer}/auth", params={
-        "client_id": "console", "response_type": "code", "redirect_uri": f"{stack.url('cases')}/console",
+        "client_id": "web", "response_type": "code", "redirect_uri": f"{stack.url('web')}/auth/callback",
         "scope": "openid api", "code_challenge": "x" * 43, "code_challenge_method": "S256"}, follow_redirects=True)
     assert r.status_code == 200 and 'id="username"' in r.text and "Customs IPR enforcement" in r.text
     # a refresh token can be revoked
@@ -356,8 +356,12 @@ async def test_the_provider_publishes_what_production_clients_need(http, stack) 
 
 
 async def test_pages_know_where_to_sign_in(http, stack) -> None:  # noqa: ANN001
-    console = (await http.get(f"{stack.url('cases')}/console/config")).json()
-    assert console == {"issuer": stack.issuer, "client_id": "console", "audience": "urn:ipr:api"}
     admin = (await http.get(f"{stack.url('identity')}/admin/config")).json()
     assert admin["client_id"] == "identity-admin"
-    assert "IprSignIn" in (await http.get(f"{stack.url('cases')}/signin.js")).text
+    assert "IprSignIn" in (await http.get(f"{stack.url('identity')}/signin.js")).text
+    # the console of earlier versions leads to the workbench, which signs in through the provider
+    old = await http.get(f"{stack.url('cases')}/console")
+    assert old.status_code == 301 and old.headers["location"] == f"{stack.url('web')}/workbench"
+    signin = await http.get(f"{stack.url('web')}/signin")
+    assert signin.status_code == 303 and signin.headers["location"].startswith(f"{stack.issuer}/auth?")
+    assert "client_id=web" in signin.headers["location"] and "code_challenge_method=S256" in signin.headers["location"]

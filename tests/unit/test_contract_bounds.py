@@ -206,6 +206,7 @@ def test_each_id_kind_takes_the_ids_the_platform_makes(kind: str) -> None:
                 "hold_id": "HOLD-IPR-CN5300-2026-0000123-L1", "notice_id": "NTC-0123456789ABCDEF",
                 "disposition_id": "DSP-IPR-CN5300-2026-0000123-L1", "guarantee_id": "GG-RH-0001-2026",
                 "case_guarantee_id": "CGR-0123456789abcdef0123", "profile_id": "P-SNEAKERS-EXPRESS",
+                "campaign_id": "C-2026-EXPORT", "manifest_id": "CN5300-9610-20261120-0007",
                 "application_id": "EU-AFA-1", "correlation_id": "IPR-CN5300-2026-0000123-L1",
                 "run_id": "0196f1a2-7c1e-7d3a-9b1e-2f4c5d6e7f80",
                 "idempotency_key": "IPR-CN5300-2026-0000123-L1:notice:guarantee_refused:2"}

@@ -21,14 +21,15 @@ from shared.contracts.events import ALL_TOPICS
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
-SERVICES = ("intake", "risk", "holds", "notify", "disposal", "guarantees", "cases", "identity")
-KAFKA_SERVICES = tuple(s for s in SERVICES if s != "identity")
+SERVICES = ("intake", "risk", "holds", "notify", "disposal", "guarantees", "cases", "identity", "web")
+KAFKA_SERVICES = tuple(s for s in SERVICES if s not in ("identity", "web"))
 PLATFORM_SECRETS = ("CLIENT_SECRET_CASES", "CLIENT_SECRET_CASE_WORKER", "CLIENT_SECRET_RISK_1")
 IDENTITY_SECRETS = ("IDENTITY_JWKS", "IDENTITY_COOKIE_KEYS", "IDENTITY_ADMIN_PASSWORD")
 NOTIFY_SECRETS = ("WEBHOOK_KEY_ENCRYPTION_SECRET",)  # only notify gets these
 RETIRED_TOKENS = ("INTAKE_API_TOKEN", "OFFICER_API_TOKEN", "SUPERVISOR_API_TOKEN", "SERVICE_API_TOKEN",
                   "DEMO_HOLDER_TOKEN", "HOLDER_TOKEN_SECRET")
-COMPOSE_SECRETS = (*PLATFORM_SECRETS, *IDENTITY_SECRETS, *NOTIFY_SECRETS, "POSTGRES_PASSWORD",
+WEB_SECRETS = ("WEB_SESSION_SECRET", "OBJECT_STORE_ACCESS_KEY", "OBJECT_STORE_SECRET_KEY")
+COMPOSE_SECRETS = (*PLATFORM_SECRETS, *IDENTITY_SECRETS, *NOTIFY_SECRETS, *WEB_SECRETS, "POSTGRES_PASSWORD",
                    "GRAFANA_ADMIN_PASSWORD")
 SECRET_KEY = re.compile(r"TOKEN(?!_URL)|SECRET|PASSWORD|PWD")
 
@@ -570,3 +571,21 @@ def test_notify_accepts_the_shipped_delivery_settings() -> None:
     assert settings.delivery_retry_window_seconds == 86400
     assert settings.delivery_lease_seconds > max(settings.smtp_timeout_s, settings.webhook_timeout_s)
     assert settings.webhook_key_overlap_hours == 24
+
+
+def test_intake_and_risk_accept_the_shipped_parcel_and_targeting_settings() -> None:
+    """The config map's manifest and e-commerce targeting settings pass the services' own checks."""
+    import os
+    from unittest import mock
+
+    from services.intake.settings import Settings as IntakeSettings
+    from services.risk.scoring import DEFAULT_DIRECTION_WEIGHTS, DEFAULT_MODE_WEIGHTS
+    from services.risk.settings import Settings as RiskSettings
+
+    data = k8s("ConfigMap", "ipr-config")["data"]
+    with mock.patch.dict(os.environ, {**data, "DATABASE_URL": "postgresql+asyncpg://u:p@db/x"}, clear=True):
+        intake, risk = IntakeSettings(), RiskSettings()
+    assert intake.max_manifest_bytes == 64 * 1024 * 1024 > intake.max_body_bytes
+    assert risk.direction_weights == DEFAULT_DIRECTION_WEIGHTS
+    assert risk.supervision_mode_weights == DEFAULT_MODE_WEIGHTS
+    assert risk.platform_min_consignments == 1000

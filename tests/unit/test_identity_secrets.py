@@ -57,14 +57,14 @@ def test_bootstrap_file_takes_secrets_from_the_environment(monkeypatch, tmp_path
 
     spec = (Path(__file__).resolve().parents[2] / "services" / "identity" / "platform.json").read_text()
     names = {m[1] or m[2] for m in Template.pattern.findall(spec)}
-    assert {"IDENTITY_ADMIN_PASSWORD", "CLIENT_SECRET_CASE_WORKER", "CASES_PUBLIC_URL"} <= names
+    assert {"IDENTITY_ADMIN_PASSWORD", "CLIENT_SECRET_CASE_WORKER", "WEB_PUBLIC_URL"} <= names
     values = {n: "https://ipr.example" if n.endswith("_URL") else f"value-of-{n.lower()}-0123456789" for n in names}
     data = json.loads(Template(spec).substitute(values))
     for client in data["clients"]:
         NewClient(**{k: v for k, v in client.items() if k != "secret"})
     for account in data["accounts"]:
         NewAccount(**account)
-    assert data["clients"][3]["redirect_uris"] == ["https://ipr.example/console"]
+    assert data["clients"][3]["redirect_uris"] == ["https://ipr.example/auth/callback"]
     with pytest.raises(KeyError):
         Template(spec).substitute({})
 

@@ -77,3 +77,22 @@ def test_a_case_carries_the_recordations_chinese_marks() -> None:
     d = DeclarationV1.model_validate(example_declaration())
     _, cases, _ = assess(d, RegistryIndex.build([rec]), scoring_from(SETTINGS), SETTINGS.fx_rates_to_cny, Context())
     assert cases and cases[0].marks_zh == ["耐克", "耐吉"]
+
+
+def test_only_lines_red_on_their_score_draw_on_the_red_quota() -> None:
+    from services.risk.service import quota_lines
+
+    registry = SimpleNamespace(index=RegistryIndex.build([RecordationV1.model_validate(example_recordation())]),
+                               context=lambda: Context(), capacity=None)
+    settings = SimpleNamespace(**{**vars(SETTINGS), "red_threshold": 0.0, "yellow_threshold": 0.0})
+    pipeline = AssessmentPipeline(sessionmaker=None, registry=registry, temporal=None, producer=None,
+                                  settings=settings)
+    row = pipeline.prepare([DeclarationV1.model_validate(example_declaration(declaration_id="D-Q"))])[0]
+    suspected, plain = row.lines
+    assert suspected.suspected and suspected.lane == "red"  # the NIKE line: red whatever the quota
+    assert not plain.suspected and plain.lane == "red"  # red on its score (threshold 0)
+    assert [ln.line_no for ln in quota_lines(row)] == [plain.line_no]
+    assert row.quota_day is not None and row.assessed is not None
+    control = plain.model_copy(update={"random_selection": True})
+    row.lines = [suspected, control]
+    assert quota_lines(row) == []  # the random control sample is never cut short

@@ -14,9 +14,12 @@ from temporalio.client import WorkflowHandle
 
 from shared.case_opening import lines_revision
 from shared.contracts.cases import (
+    ActorRef,
+    ApprovalDecision,
     QUERY_STATE,
     SIGNAL_CALENDAR,
     SIGNAL_LINES,
+    SIGNAL_APPROVAL,
     SIGNAL_COURT_NOTICE,
     SIGNAL_DETERMINATION,
     SIGNAL_GUARANTEE,
@@ -176,6 +179,21 @@ async def wait_state(handle: WorkflowHandle, state: str) -> CaseState:
     raise AssertionError(f"case never reached {state}; last state {current.state if current else None}")
 
 
+OFFICER = ActorRef(sub="officer-wang", name="Wang Wei", role="officer")
+SUPERVISOR = ActorRef(sub="supervisor-zhang", name="Zhang Min", role="supervisor")
+
+
+async def determine(handle: WorkflowHandle, determination: Determination, *, approve: bool = True) -> None:
+    """An officer's determination; an infringing one is a proposal a supervisor approves (four-eyes)."""
+    if determination.actor is None:
+        determination = determination.model_copy(update={"actor": OFFICER})
+    await handle.signal(SIGNAL_DETERMINATION, determination)
+    infringing = determination.outcome == "infringing" or any(ln.outcome == "infringing"
+                                                              for ln in determination.lines)
+    if approve and infringing:  # on a consignment case, any line found infringing makes it a proposal
+        await handle.signal(SIGNAL_APPROVAL, ApprovalDecision(decision="approve", actor=SUPERVISOR))
+
+
 def guarantee(amount: str, ref: str = "G-1") -> GuaranteeInfo:
     return GuaranteeInfo(amount=Decimal(amount), currency="CNY", reference=ref)
 
@@ -198,7 +216,7 @@ async def confiscation(env, queue):  # noqa: ANN001, ANN201
     await wait_state(handle, "suspended")
     await handle.signal(SIGNAL_HOLDER_REPLY, HolderReply(decision="detain", guarantee=guarantee("14910")))
     await wait_state(handle, "detained")
-    await handle.signal(SIGNAL_DETERMINATION, Determination(outcome="infringing", fine_tier="ordinary", officer="o1"))
+    await determine(handle, Determination(outcome="infringing", fine_tier="ordinary", officer="o1"))
     return handle
 
 
@@ -237,7 +255,7 @@ async def cn_hearing_confiscation(env, queue):  # noqa: ANN001, ANN201
     await wait_state(handle, "suspended")
     await handle.signal(SIGNAL_HOLDER_REPLY, HolderReply(decision="detain", guarantee=guarantee("100000")))
     await wait_state(handle, "detained")
-    await handle.signal(SIGNAL_DETERMINATION, Determination(outcome="infringing", fine_tier="heavier"))
+    await determine(handle, Determination(outcome="infringing", fine_tier="heavier"))
     await wait_state(handle, "hearing")
     await handle.signal(SIGNAL_HEARING, HearingUpdate(kind="waived"))
     return handle
@@ -265,8 +283,7 @@ async def us_seizure_forfeiture(env, queue):  # noqa: ANN001, ANN201
                          genuine_unit_value=Decimal("120"))
     await wait_state(handle, "detained")
     await handle.signal(SIGNAL_PARTY_SUBMISSION, PartySubmission(party="importer", kind="importer_response"))
-    await handle.signal(SIGNAL_DETERMINATION, Determination(outcome="infringing", officer="cbp.1",
-                                                            fine_amount=Decimal("1000")))
+    await determine(handle, Determination(outcome="infringing", officer="cbp.1", fine_amount=Decimal("1000")))
     return handle
 
 
@@ -288,7 +305,7 @@ async def consignment_partial_release(env, queue):  # noqa: ANN001, ANN201
     await wait_state(handle, "suspended")
     await handle.signal(SIGNAL_HOLDER_REPLY, HolderReply(decision="detain", guarantee=guarantee("20000")))
     await wait_state(handle, "detained")
-    await handle.signal(SIGNAL_DETERMINATION, Determination(
+    await determine(handle, Determination(
         outcome="infringing", fine_tier="ordinary", officer="o1",
         lines=[LineDetermination(line_no=4, outcome="not_infringing")]))
     return handle
@@ -324,7 +341,7 @@ async def calendar_retimed(env, queue):  # noqa: ANN001, ANN201
     year["holidays"].append({"date": window.due_date.isoformat(), "name": "bridge day"})
     data["version"] = "CN-recorded-1"
     await handle.signal(SIGNAL_CALENDAR, CalendarUpdate(calendar=data, version=data["version"], published_by="ops"))
-    await handle.signal(SIGNAL_DETERMINATION, Determination(outcome="infringing", fine_tier="ordinary", officer="o1"))
+    await determine(handle, Determination(outcome="infringing", fine_tier="ordinary", officer="o1"))
     return handle
 
 
@@ -348,7 +365,7 @@ V2_PATHS = ("silence_release", "no_detention", "confiscation", "undetermined_rel
 V3_PATHS = (*V2_PATHS, "guarantee_oversized_replaced", "bad_signals", "refused_steps", "ledger_refusal_replaced",
             "step_delayed")
 
-# Every path of the current version (consignment cases; histories v4_), with FAULTY.
+# Every path of the current version (consignment cases with four-eyes approval; histories v4_), with FAULTY.
 ALL = {
     "silence_release": silence_release,
     "no_detention": no_detention,
@@ -407,7 +424,7 @@ async def ledger_refusal_replaced(env, queue):  # noqa: ANN001, ANN201
     await wait_event(handle, "guarantee_refused", 1)
     await handle.signal(SIGNAL_GUARANTEE, guarantee("14910", "LG-2"))
     await wait_state(handle, "detained")
-    await handle.signal(SIGNAL_DETERMINATION, Determination(outcome="infringing", fine_tier="ordinary"))
+    await determine(handle, Determination(outcome="infringing", fine_tier="ordinary"))
     return handle
 
 

@@ -54,6 +54,7 @@ from temporalio.worker import Worker
 from services.cases.workflow import CaseWorkflow
 from shared.contracts.cases import (
     SIGNAL_COURT_NOTICE,
+    SIGNAL_APPROVAL,
     SIGNAL_DETERMINATION,
     SIGNAL_DISPOSAL_CHOICE,
     SIGNAL_GUARANTEE,
@@ -81,7 +82,7 @@ PROCEDURES: dict[str, dict[str, Any]] = {
 }
 PACK_CURRENCY = {"CN": "CNY", "EU": "EUR", "US": "USD"}
 HOLD_ACTION_OF = {"released": "release", "confiscated": "confiscate", "destroyed": "destroy",
-                  "forfeited": "forfeit", "handed_to_court": "hand_to_court"}
+                  "forfeited": "forfeit", "handed_to_court": "hand_to_court", "excluded": "exclude"}
 
 # ---------------------------------------------------------------------------- what may be sent
 
@@ -160,9 +161,12 @@ LATER_STATES: dict[str, list] = {
     "eu_small_consignment": [],
     "us": [],
 }
-INFRINGING = (SIGNAL_DETERMINATION, {"outcome": "infringing", "fine_tier": "heavier", "officer": "officer.li"})
+INFRINGING = (SIGNAL_DETERMINATION, {"outcome": "infringing", "fine_tier": "heavier", "officer": "officer.li",
+                                      "actor": {"sub": "officer-li", "name": "Li Na", "role": "officer"}})
+APPROVED = (SIGNAL_APPROVAL, {"decision": "approve", "actor": {"sub": "supervisor-zhang", "name": "Zhang Min",
+                                                                "role": "supervisor"}})
 DECISIVE: dict[str, list] = {
-    "cn_ex_officio": [(INFRINGING, PAUSES[1])],
+    "cn_ex_officio": [(INFRINGING, PAUSES[1]), (APPROVED, PAUSES[1])],
     "cn_application": [((SIGNAL_COURT_NOTICE, {"reference": "(2026) Yue 03 Zhi Bao 7", "court": "Shenzhen",
                                                "action": "keep_detained_for_court"}), PAUSES[1])],
     "eu_standard": [((SIGNAL_PARTY_SUBMISSION, {"party": "declarant", "kind": "objects_to_destruction"}),
@@ -170,7 +174,7 @@ DECISIVE: dict[str, list] = {
     "eu_ex_officio": [((SIGNAL_PARTY_SUBMISSION, {"party": "holder", "kind": "proceedings_started"}), PAUSES[1])],
     "eu_small_consignment": [((SIGNAL_PARTY_SUBMISSION, {"party": "declarant", "kind": "objects_to_destruction"}),
                               PAUSES[1])],
-    "us": [(INFRINGING, PAUSES[1])],
+    "us": [(INFRINGING, PAUSES[1]), (APPROVED, PAUSES[1])],
 }
 
 
@@ -312,6 +316,9 @@ def check(case: CaseState, procedure: str, behaviour: Behaviour, program: list, 
         assert "guarantee_held" in events[:events.index("goods_detained")], events
     if case.state == "confiscated":
         assert any(h.event == "customs_determined" and h.detail["outcome"] == "infringing" for h in history)
+        # four-eyes: approved by a supervisor who did not propose it
+        granted = [h.detail for h in history if h.event == "approval_granted"]
+        assert granted and all(g["by_sub"] != "officer-li" for g in granted), events
     if case.state == "destroyed":
         subs = {(s.kind) for s in case.submissions}
         assert "confirms_infringement" in subs or "small_consignment_procedure" in events, events

@@ -19,7 +19,7 @@ from shared.contracts.cases import (
     HolderReply,
 )
 from shared.rules.calendar import calendar_for
-from tests.workflows.scenarios import query, start, wait_state
+from tests.workflows.scenarios import determine, query, start, wait_state
 
 SHANGHAI = timezone(timedelta(hours=8))
 
@@ -95,7 +95,7 @@ async def test_detention_then_infringement_confiscates_with_fine(harness) -> Non
     assert names["customs_determination"].due_date == cal.add_working_days(names["customs_determination"].start, 30)
     assert names["release_ex_officio"].due_date == cal.add_working_days(names["release_ex_officio"].start, 50)
 
-    await handle.signal(SIGNAL_DETERMINATION, Determination(outcome="infringing", fine_tier="ordinary", officer="o1"))
+    await determine(handle, Determination(outcome="infringing", fine_tier="ordinary", officer="o1"))
     result = await handle.result()
     assert result.state == "confiscated"
     assert [r.action for r in fakes.of("hold_action")] == ["detain", "confiscate"]

@@ -18,11 +18,13 @@ from temporalio.client import WorkflowFailureError, WorkflowHandle
 from services.cases.workflow import CaseWorkflow
 from shared.case_opening import lines_revision
 from shared.contracts.cases import (
+    SIGNAL_APPROVAL,
     SIGNAL_DETERMINATION,
     SIGNAL_HEARING,
     SIGNAL_HOLDER_REPLY,
     SIGNAL_LINES,
     SIGNAL_PARTY_SUBMISSION,
+    ApprovalDecision,
     CaseInput,
     Determination,
     GuaranteeInfo,
@@ -33,7 +35,7 @@ from shared.contracts.cases import (
     PartySubmission,
 )
 from tests.factories import ADIDAS, consignment_cases, declaration, recordation, shoe_line
-from tests.workflows.scenarios import query, wait_state
+from tests.workflows.scenarios import OFFICER, SUPERVISOR, determine, query, wait_event, wait_state
 
 D = Decimal
 NIKE = recordation()
@@ -133,7 +135,7 @@ async def test_police_referral_is_reached_by_the_total_across_holders(harness) -
     nike = consignment_cases(decl, {1: NIKE, 2: NIKE, 3: ADIDAS_REC})[0]
     handle = await start(env, queue, nike)
     await detain(handle, D("20000"))
-    await handle.signal(SIGNAL_DETERMINATION, Determination(outcome="infringing", fine_tier="ordinary", officer="o1"))
+    await determine(handle, Determination(outcome="infringing", fine_tier="ordinary", officer="o1"))
     result = await handle.result()
     assert result.state == "confiscated" and result.police_referral is True
     referral = next(h for h in result.history if h.event == "referred_to_police")
@@ -149,7 +151,7 @@ async def test_police_referral_not_reached_when_the_consignment_stays_below(harn
                        declaration_id=f"CN5300-Q{uuid.uuid4().hex[:6]}")
     handle = await start(env, queue, consignment_cases(decl, {1: NIKE, 2: NIKE, 3: ADIDAS_REC})[0])
     await detain(handle, D("20000"))
-    await handle.signal(SIGNAL_DETERMINATION, Determination(outcome="infringing"))
+    await determine(handle, Determination(outcome="infringing"))
     assert (await handle.result()).police_referral is False
 
 
@@ -159,7 +161,7 @@ async def test_per_line_determination_releases_line_4_and_confiscates_the_rest(h
                        declaration_id=f"CN5300-L{uuid.uuid4().hex[:6]}")
     handle = await start(env, queue, consignment_cases(decl, {n: NIKE for n in (1, 2, 3, 4)})[0])
     await detain(handle, D("20000"))
-    await handle.signal(SIGNAL_DETERMINATION, Determination(
+    await determine(handle, Determination(
         outcome="infringing", fine_tier="ordinary", officer="o1",
         lines=[LineDetermination(line_no=4, outcome="not_infringing")]))
     result = await handle.result()
@@ -188,6 +190,58 @@ async def test_per_line_determination_all_lines_cleared_releases_the_case(harnes
                                      LineDetermination(line_no=2, outcome="not_infringing")]))
     result = await handle.result()
     assert result.state == "released" and [a.action for a in fakes.of("hold_action")] == ["detain", "release"]
+    assert "approval_requested" not in [h.event for h in result.history], "no line infringes: nothing to approve"
+
+
+async def test_one_line_found_infringing_is_a_proposal_until_a_supervisor_approves(harness) -> None:
+    env, fakes, queue = harness
+    decl = declaration(cny_lines("10000", "10000", "10000"), currency="CNY",
+                       declaration_id=f"CN5300-E{uuid.uuid4().hex[:6]}")
+    handle = await start(env, queue, consignment_cases(decl, {1: NIKE, 2: NIKE, 3: NIKE})[0])
+    await detain(handle, D("20000"))
+    await wait_state(handle, "detained")
+    # The case's outcome is "not infringing", but line 2 is found infringing: that is a confiscation proposed.
+    await determine(handle, Determination(outcome="not_infringing", fine_tier="ordinary",
+                                          lines=[LineDetermination(line_no=2, outcome="infringing")]),
+                    approve=False)
+    state = await wait_event(handle, "approval_requested")
+    requested = next(h.detail for h in state.history if h.event == "approval_requested")
+    assert requested["lines"] == [{"line_no": 2, "outcome": "infringing"}]
+    assert requested["proposed_by"] == OFFICER.name
+    assert state.state == "detained" and {ln.status for ln in state.lines} == {"held"}
+    assert [a.action for a in fakes.of("hold_action")] == ["detain"], "nothing released or confiscated yet"
+    await handle.signal(SIGNAL_APPROVAL, ApprovalDecision(decision="approve", actor=OFFICER))  # the proposer
+    await handle.signal(SIGNAL_APPROVAL, ApprovalDecision(decision="approve", actor=SUPERVISOR))
+    result = await handle.result()
+    assert result.state == "confiscated"
+    assert {ln.line_no: ln.status for ln in result.lines} == {1: "released", 2: "confiscated", 3: "released"}
+    ignored = [h.detail for h in result.history if h.event == "approval_ignored"]
+    assert [i["code"] for i in ignored] == ["approver_not_supervisor"]
+    determined = next(h.detail for h in result.history if h.event == "customs_determined")
+    assert determined["approved_by"]["sub"] == SUPERVISOR.sub and determined["actor"]["sub"] == OFFICER.sub
+    disposition = fakes.of("record_disposition")[0]
+    assert disposition.goods_value == D("10000.00")  # line 2 only
+
+
+async def test_a_refused_line_proposal_leaves_the_lines_held(harness) -> None:
+    env, fakes, queue = harness
+    decl = declaration(cny_lines("10000", "10000"), currency="CNY", declaration_id=f"CN5300-F{uuid.uuid4().hex[:6]}")
+    handle = await start(env, queue, consignment_cases(decl, {1: NIKE, 2: NIKE})[0])
+    await detain(handle, D("20000"))
+    await wait_state(handle, "detained")
+    await determine(handle, Determination(outcome="infringing",
+                                          lines=[LineDetermination(line_no=1, outcome="not_infringing")]),
+                    approve=False)
+    await wait_event(handle, "approval_requested")
+    await handle.signal(SIGNAL_APPROVAL, ApprovalDecision(decision="refuse", note="photos unclear", actor=SUPERVISOR))
+    state = await wait_event(handle, "approval_refused")
+    assert state.state == "detained" and {ln.status for ln in state.lines} == {"held"}
+    assert [a.action for a in fakes.of("hold_action")] == ["detain"]
+    # Made again, all lines not infringing: no proposal, the goods are released.
+    await handle.signal(SIGNAL_DETERMINATION, Determination(outcome="not_infringing", actor=OFFICER))
+    result = await handle.result()
+    assert result.state == "released"
+    assert [h.event for h in result.history].count("approval_requested") == 1
 
 
 async def test_a_determination_naming_a_line_outside_the_case_is_ignored(harness) -> None:
@@ -322,7 +376,7 @@ async def test_a_revision_after_the_determination_is_recorded_but_not_applied(ha
     handle = await start(env, queue, nike)
     await detain(handle, D("100000"))
     await handle.signal(SIGNAL_PARTY_SUBMISSION, PartySubmission(party="consignee", kind="non_infringement_statement"))
-    await handle.signal(SIGNAL_DETERMINATION, Determination(outcome="infringing", fine_tier="heavier"))
+    await determine(handle, Determination(outcome="infringing", fine_tier="heavier"))
     await wait_state(handle, "hearing")  # the fine is above the hearing threshold
     second = declaration(cny_lines("600000"), currency="CNY", declaration_id=did, revision=2)
     (nike2,) = consignment_cases(second, {1: NIKE})

@@ -16,6 +16,7 @@ from temporalio.client import WorkflowHandle
 
 from services.cases.workflow import CaseWorkflow
 from shared.contracts.cases import (
+    SIGNAL_APPROVAL,
     SIGNAL_COURT_NOTICE,
     SIGNAL_DETERMINATION,
     SIGNAL_DISPOSAL_CHOICE,
@@ -24,6 +25,7 @@ from shared.contracts.cases import (
     SIGNAL_HOLDER_REPLY,
     SIGNAL_PARTY_SUBMISSION,
     SIGNAL_PETITION_DECISION,
+    ApprovalDecision,
     CourtNotice,
     Determination,
     DisposalChoice,
@@ -35,7 +37,7 @@ from shared.contracts.cases import (
 )
 from shared.rules.calendar import calendar_for
 from tests.factories import case_input
-from tests.workflows.scenarios import query, wait_state
+from tests.workflows.scenarios import OFFICER, SUPERVISOR, determine, query, wait_state
 
 
 async def open_case(env, queue, **kw) -> WorkflowHandle:  # noqa: ANN001, ANN003
@@ -131,12 +133,15 @@ async def test_cn_large_fine_offers_a_hearing_and_the_concluded_fine_applies(har
     # RMB 1,000,000 of goods: heavier tier 20-30% -> fine far above the RMB 100,000 hearing threshold
     handle = await open_case(env, queue, goods_value="140845.07", goods_value_cny="1000000.00")
     await detained_cn(handle, amount="100000")
-    await handle.signal(SIGNAL_DETERMINATION, Determination(outcome="infringing", fine_tier="heavier", officer="o1"))
+    await determine(handle, Determination(outcome="infringing", fine_tier="heavier", officer="o1"))
     state = await wait_state(handle, "hearing")
     assert any(d.name == "hearing_request" and d.status == "pending" for d in state.deadlines)
     assert [h.detail for h in state.history if h.event == "penalty_proposed"][0]["fine"] == "250000.00"
     await handle.signal(SIGNAL_HEARING, HearingUpdate(kind="requested", by="consignor"))
-    await handle.signal(SIGNAL_HEARING, HearingUpdate(kind="concluded", fine_amount=Decimal("210000"), by="o2"))
+    await handle.signal(SIGNAL_HEARING, HearingUpdate(kind="concluded", fine_amount=Decimal("210000"), by="o2",
+                                                      actor=OFFICER))
+    # four-eyes: a fine above the hearing threshold is approved by a supervisor who did not propose it
+    await handle.signal(SIGNAL_APPROVAL, ApprovalDecision(decision="approve", actor=SUPERVISOR))
     result = await handle.result()
     assert result.state == "confiscated"
     disposition = fakes.of("record_disposition")[0]
@@ -150,7 +155,7 @@ async def test_cn_hearing_not_requested_in_time_keeps_the_proposed_fine(harness)
     env, fakes, queue = harness
     handle = await open_case(env, queue, goods_value="140845.07", goods_value_cny="1000000.00")
     await detained_cn(handle, amount="100000")
-    await handle.signal(SIGNAL_DETERMINATION, Determination(outcome="infringing", fine_tier="ordinary"))
+    await determine(handle, Determination(outcome="infringing", fine_tier="ordinary"))
     await wait_state(handle, "hearing")
     result = await handle.result()
     assert result.state == "confiscated"
@@ -162,7 +167,7 @@ async def test_cn_fine_tiers_bound_the_officers_amount(harness) -> None:
     env, fakes, queue = harness
     handle = await open_case(env, queue)  # RMB 14,910: lighter tier is below 10% -> at most 1,490.99
     await detained_cn(handle)
-    await handle.signal(SIGNAL_DETERMINATION, Determination(outcome="infringing", fine_tier="lighter",
+    await determine(handle, Determination(outcome="infringing", fine_tier="lighter",
                                                             fine_amount=Decimal("5000")))
     result = await handle.result()
     fine = fakes.of("record_disposition")[0].fine_amount
@@ -173,7 +178,7 @@ async def test_cn_mitigated_tier_is_confiscation_without_fine(harness) -> None:
     env, fakes, queue = harness
     handle = await open_case(env, queue)
     await detained_cn(handle)
-    await handle.signal(SIGNAL_DETERMINATION, Determination(outcome="infringing", fine_tier="mitigated"))
+    await determine(handle, Determination(outcome="infringing", fine_tier="mitigated"))
     result = await handle.result()
     assert result.state == "confiscated" and fakes.of("record_disposition")[0].fine_amount == Decimal("0.00")
 
@@ -190,7 +195,7 @@ async def test_cn_disposal_follows_the_legal_order(harness, choice, right_type, 
     handle = await open_case(env, queue, right_type=right_type)
     await detained_cn(handle)
     await handle.signal(SIGNAL_DISPOSAL_CHOICE, choice)
-    await handle.signal(SIGNAL_DETERMINATION, Determination(outcome="infringing", fine_tier="ordinary"))
+    await determine(handle, Determination(outcome="infringing", fine_tier="ordinary"))
     result = await handle.result()
     assert result.disposal_method == method
     assert fakes.of("record_disposition")[0].disposal_method == method
@@ -226,7 +231,7 @@ async def test_cn_counter_guarantee_does_not_release_trademark_goods(harness) ->
     await detained_cn(handle)
     await handle.signal(SIGNAL_PARTY_SUBMISSION, submission("counter_guarantee", party="consignee",
                                                             amount=Decimal("99999"), currency="CNY"))
-    await handle.signal(SIGNAL_DETERMINATION, Determination(outcome="infringing"))
+    await determine(handle, Determination(outcome="infringing"))
     assert (await handle.result()).state == "confiscated"
 
 
@@ -411,8 +416,7 @@ async def test_us_importer_notice_7_business_days_disclosure_then_officers_seizu
     period = names["detention_period"]
     assert period.unit == "calendar_days" and period.due_date == period.start + timedelta(days=30)
     # The officer finds the goods counterfeit while the importer's window runs: it takes effect after it.
-    await handle.signal(SIGNAL_DETERMINATION, Determination(outcome="infringing", officer="cbp.officer.lee",
-                                                            fine_amount=Decimal("5000")))
+    await determine(handle, Determination(outcome="infringing", officer="cbp.officer.lee", fine_amount=Decimal("5000")))
     await env.sleep(response.due_at - await env.get_current_time() - timedelta(minutes=1))
     assert (await query(handle)).state == "detained", "no seizure before the importer's 7 business days"
     await env.sleep(timedelta(minutes=2))
@@ -454,7 +458,7 @@ async def test_us_petition_granted_releases_the_seized_goods(harness) -> None:
     handle = await open_case(env, queue, jurisdiction="US", currency="USD", goods_value_cny=None)
     await wait_state(handle, "detained")
     await handle.signal(SIGNAL_PARTY_SUBMISSION, submission("importer_response", party="importer", text="genuine"))
-    await handle.signal(SIGNAL_DETERMINATION, Determination(outcome="infringing", officer="o1"))
+    await determine(handle, Determination(outcome="infringing", officer="o1"))
     await wait_state(handle, "seized")
     early = await handle.signal(SIGNAL_PETITION_DECISION, PetitionDecision(outcome="granted", officer="o2"))
     assert early is None and not any(h.event == "petition_decided" for h in (await query(handle)).history)
@@ -475,7 +479,7 @@ async def test_us_repeat_infringer_fine_cap_is_twice_the_retail_value(harness) -
                              genuine_unit_value=Decimal("120"), repeat_infringer=True)
     await wait_state(handle, "detained")
     await handle.signal(SIGNAL_PARTY_SUBMISSION, submission("importer_response", party="importer", text="genuine"))
-    await handle.signal(SIGNAL_DETERMINATION, Determination(outcome="infringing", fine_amount=Decimal("150000")))
+    await determine(handle, Determination(outcome="infringing", fine_amount=Decimal("150000")))
     result = await handle.result()  # seized, no petition, forfeited
     assert result.state == "forfeited"
     assert fakes.of("record_disposition")[0].fine_amount == Decimal("120000.00")

@@ -4,7 +4,8 @@ A change to CaseWorkflow that would break cases already running (non-determinism
 here; such changes go behind ``workflow.patched``. New histories are recorded with
 ``python -m tests.workflows.record_histories <label>``: v1 (the first version), v2 (per-line
 cases), v3 (per-line cases whose refused steps are outcomes and whose ignored signals are
-recorded), v4 (consignment cases, the current version).
+recorded), v3e (v3 with four-eyes approval of confiscations and hearing fines), v4 (consignment cases
+with four-eyes approval, per line too: the current version).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ def test_histories_of_every_path_are_saved() -> None:
     assert {("v2", name) for name in V2_PATHS} <= saved, "histories of per-line cases of v2"
     assert ("v2", "guarantee_rejected_failed") in saved, "a v2 case failed by a refusal (before v3) still replays"
     assert {("v3", name) for name in V3_PATHS} <= saved, "histories of per-line cases of v3 (refusals as outcomes)"
+    assert {("v3e", name) for name in V3_PATHS} <= saved, "histories of per-line cases of v3 with four-eyes approval"
     assert {("v4", name) for name in (*ALL, *FAULTY)} <= saved, "histories of every path of the current version"
 
 

@@ -23,7 +23,7 @@ from shared.contracts.cases import (
     GuaranteeInfo,
 )
 from tests.workflows.conftest import harness_with
-from tests.workflows.scenarios import FakeServices, query, start, wait_state
+from tests.workflows.scenarios import FakeServices, determine, query, start, wait_state
 
 # The server's own task failure when a signal arrives while a task completes the workflow (the task runs again).
 UNHANDLED_COMMAND = WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND
@@ -108,7 +108,7 @@ async def test_ledger_refusing_with_4xx_is_the_refused_guarantee_path(faulty_har
     assert state.state == "suspended" and state.guarantee_status == "refused"
     await handle.signal(SIGNAL_GUARANTEE, GuaranteeInfo(amount=Decimal("14910"), currency="CNY", reference="LG-2"))
     await wait_state(handle, "detained")
-    await handle.signal(SIGNAL_DETERMINATION, Determination(outcome="infringing", fine_tier="ordinary"))
+    await determine(handle, Determination(outcome="infringing", fine_tier="ordinary"))
     result = await handle.result()
     assert result.state == "confiscated"
     assert "step_refused" not in events(result), "a refused guarantee is the holder's matter, not an officer's task"
@@ -151,7 +151,7 @@ async def test_out_of_bounds_amounts_and_unknown_signals_are_ignored_with_the_re
     await handle.signal(SIGNAL_GUARANTEE, {"amount": "14910", "currency": "CNY", "reference": "G-OK"})
     await wait_state(handle, "detained")
     await handle.signal(SIGNAL_DETERMINATION, {"outcome": "infringing", "fine_amount": "-1"})
-    await handle.signal(SIGNAL_DETERMINATION, {"outcome": "infringing", "fine_tier": "ordinary"})
+    await determine(handle, Determination(outcome="infringing", fine_tier="ordinary"))
     result = await handle.result()
     assert result.state == "confiscated"
     ignored = [(d["signal"], d["why"]) for d in entries(result, "signal_ignored")]

@@ -27,6 +27,6 @@ Modules:
     v1            the legacy v1 path, fenced off with its own state (cases started before v2)
 """
 
-from services.cases.workflow.definition import PATCH_V2, PATCH_V3, PATCH_V4, CaseWorkflow
+from services.cases.workflow.definition import PATCH_FOUR_EYES, PATCH_V2, PATCH_V3, PATCH_V4, CaseWorkflow
 
-__all__ = ["PATCH_V2", "PATCH_V3", "PATCH_V4", "CaseWorkflow"]
+__all__ = ["PATCH_FOUR_EYES", "PATCH_V2", "PATCH_V3", "PATCH_V4", "CaseWorkflow"]

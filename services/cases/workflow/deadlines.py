@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from temporalio import workflow
 
@@ -24,7 +25,7 @@ from services.cases.workflow.history import flush
 from services.cases.workflow.state import CaseFile, CaseWithdrawn
 
 with workflow.unsafe.imports_passed_through():
-    from shared.contracts.cases import CalendarUpdate, Deadline, DeadlineStatus
+    from shared.contracts.cases import CalendarUpdate, Deadline, DeadlineStatus, Determination, HearingUpdate
     from shared.rules import decisions
     from shared.rules.calendar import WorkingCalendar, calendar_from_data
     from shared.rules.pack import DeadlineRule
@@ -90,6 +91,8 @@ def open_deadline(f: CaseFile, name: str, start: datetime, *, amount: int | None
                         basis=basis or (rule.basis if rule else None), escalate_at=escalate_at,
                         provisional=provisional, calendar_version=f.cal_version)
     f.deadlines[name] = deadline
+    if f.proposal is not None and f.proposal_deadline is None:
+        f.proposal_deadline = name  # a proposal whose time limit was met waits under the next one
     detail = {"name": name, unit: n, "due_date": due.isoformat(), "due_at": due_at.isoformat(),
               "escalate_at": escalate_at.isoformat() if escalate_at else None}
     if provisional:
@@ -167,6 +170,36 @@ def close(f: CaseFile, name: str, status: DeadlineStatus) -> None:
         task = f.escalations.pop(name, None)
         if task is not None:
             task.cancel()
+        if f.proposal is not None and f.proposal_deadline == name:
+            if status == "met":  # e.g. a hearing requested in time: the proposal waits under the next time limit
+                f.proposal_deadline = None
+            else:
+                lapse_proposal(f, f"the time limit {name} {status} before a supervisor approved: "
+                                  "the law's default for it applies")
+
+
+def lapse_proposal(f: CaseFile, why: str) -> None:
+    """A proposal still waiting for its second person when its deadline ends lapses (recorded); it never
+    stretches the deadline."""
+    proposal = f.proposal
+    if proposal is None:
+        return
+    f.proposal, f.proposal_deadline = None, None
+    f.log("approval_lapsed", {**proposal_facts(proposal), "why": why})
+
+
+def proposal_facts(proposal: Determination | HearingUpdate) -> dict[str, Any]:
+    """What a proposal waiting for its second person is, for the history."""
+    actor = proposal.actor
+    if isinstance(proposal, Determination):
+        facts: dict[str, Any] = {"kind": "confiscation", "what": "determination", "outcome": proposal.outcome,
+                                 "proposed_by": actor.name if actor else proposal.officer}
+        if proposal.lines:  # a consignment case's lines whose outcome differs from the case's
+            facts["lines"] = [{"line_no": ln.line_no, "outcome": ln.outcome} for ln in proposal.lines]
+        return facts
+    return {"kind": "fine", "what": "hearing_conclusion",
+            "fine_amount": str(proposal.fine_amount) if proposal.fine_amount is not None else None,
+            "proposed_by": actor.name if actor else proposal.by}
 
 
 def close_pending(f: CaseFile) -> None:
@@ -174,6 +207,7 @@ def close_pending(f: CaseFile) -> None:
     for name, deadline in f.deadlines.items():
         if deadline.status == "pending":
             close(f, name, "cancelled")
+    lapse_proposal(f, "the case ended before a supervisor approved")
 
 
 def stop_escalations(f: CaseFile) -> None:

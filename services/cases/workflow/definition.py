@@ -29,7 +29,7 @@ from temporalio import workflow
 from temporalio.common import RawValue
 
 from services.cases.workflow import calls, lines
-from services.cases.workflow.deadlines import retime, stop_escalations
+from services.cases.workflow.deadlines import lapse_proposal, proposal_facts, retime, stop_escalations
 from services.cases.workflow.disposition import release
 from services.cases.workflow.guarantees import counter_guarantee_ok, reject_guarantee, take_guarantee
 from services.cases.workflow.procedures import cn, eu, us
@@ -52,8 +52,10 @@ with workflow.unsafe.imports_passed_through():
         SIGNAL_LINES,
         SIGNAL_PETITION_DECISION,
         CalendarUpdate,
+        SIGNAL_APPROVAL,
         SIGNAL_CASE_REPAIRED,
         CaseInput,
+        ApprovalDecision,
         CaseRepaired,
         CaseState,
         CourtNotice,
@@ -67,12 +69,14 @@ with workflow.unsafe.imports_passed_through():
         PetitionDecision,
         RulesRequest,
     )
+    from shared.approvals import four_eyes
     from shared.rules.calendar import calendar_from_data
     from shared.rules.pack import RulePack
 
 PATCH_V2 = "case-workflow-v2"
 PATCH_V3 = "case-workflow-v3"
 PATCH_V4 = "case-consignment"
+PATCH_FOUR_EYES = "case-four-eyes"  # an infringing determination waits for a second person (a supervisor)
 TERMINAL = ("released", "confiscated", "destroyed", "forfeited", "handed_to_court", "excluded")
 
 
@@ -84,6 +88,7 @@ class CaseWorkflow:
         self.v1: CaseV1 | None = None if workflow.patched(PATCH_V2) else CaseV1(case)
         self.file = CaseFile.open(case, v4=self.v1 is None and workflow.patched(PATCH_V4))
         self.file.v3 = self.v1 is None and workflow.patched(PATCH_V3)
+        self.file.four_eyes = self.file.v3 and workflow.patched(PATCH_FOUR_EYES)
         self.takes: dict[str, Callable[[Sequence[RawValue]], None]] = {
             SIGNAL_HOLDER_REPLY: self._take_holder_reply,
             SIGNAL_GUARANTEE: self._take_guarantee,
@@ -100,6 +105,7 @@ class CaseWorkflow:
             SIGNAL_LINES: self._take(LinesRevision, self.on_lines),
             SIGNAL_CALENDAR: self._take(CalendarUpdate, self.on_calendar),
             SIGNAL_PETITION_DECISION: self._take(PetitionDecision, self.on_petition_decision),
+            SIGNAL_APPROVAL: self._take(ApprovalDecision, self.on_approval),
         }
 
     # ------------------------------------------------------------------ run
@@ -256,8 +262,61 @@ class CaseWorkflow:
         if problem is not None:
             f.log("determination_ignored", {"outcome": determination.outcome, "state": f.state, "why": problem})
             return
+        if f.four_eyes and lines.infringes(f, determination):
+            self._propose(determination)
+            return
         f.determination = determination
         f.log("customs_determined", determination.model_dump(mode="json", exclude_defaults=not f.v4))
+
+    def _propose(self, proposal: Determination | HearingUpdate) -> None:
+        """A confiscation, or a fine a hearing concluded, is proposed by one person and approved by another."""
+        f = self.file
+        if f.proposal is not None:
+            f.log("determination_ignored" if isinstance(proposal, Determination) else "hearing_update_ignored",
+                  {"state": f.state, "why": "a proposal already waits for a supervisor's approval"})
+            return
+        pending = sorted((d for d in f.deadlines.values() if d.status == "pending"), key=lambda d: d.due_at)
+        f.proposal = proposal
+        f.proposal_deadline = pending[0].name if pending else None
+        detail = proposal_facts(proposal)
+        if isinstance(proposal, Determination):
+            detail["fine_tier"] = proposal.fine_tier
+            detail["fine_amount"] = str(proposal.fine_amount) if proposal.fine_amount is not None else None
+        f.log("approval_requested", {
+            **detail, "proposed_by_sub": proposal.actor.sub if proposal.actor else None,
+            "deadline": f.proposal_deadline, "due_at": pending[0].due_at.isoformat() if pending else None,
+        })
+
+    def on_approval(self, decision: ApprovalDecision) -> None:
+        f = self.file
+        proposal = f.proposal
+        by = decision.actor
+        if proposal is None:
+            f.log("approval_ignored", {"why": "no proposal waits for approval", "by": by.name if by else None})
+            return
+        rule = four_eyes(proposer_sub=proposal.actor.sub if proposal.actor else None,
+                         approver_sub=by.sub if by else "", approver_role=by.role if by else "")
+        if not rule.allowed:
+            f.log("approval_ignored", {"why": rule.message, "code": rule.code, "by": by.name if by else None})
+            return
+        assert by is not None
+        if isinstance(proposal, Determination) and decision.decision == "approve":
+            problem = lines.determination_problem(f, proposal)
+            if problem is not None:  # lines left or moved while the proposal waited
+                lapse_proposal(f, f"the case's lines changed before a supervisor approved: {problem}")
+                return
+        detail = {**proposal_facts(proposal), "by": by.name, "by_sub": by.sub, "note": decision.note}
+        f.proposal, f.proposal_deadline = None, None
+        if decision.decision == "refuse":
+            f.log("approval_refused", detail)
+            return
+        f.log("approval_granted", detail)
+        if isinstance(proposal, Determination):
+            f.determination = proposal.model_copy(update={"approved_by": by})
+            f.log("customs_determined", f.determination.model_dump(mode="json", exclude_defaults=not f.v4))
+        else:
+            f.hearing = proposal.model_copy(update={"approved_by": by})
+            f.log("hearing_concluded", f.hearing.model_dump(mode="json", exclude_none=True))
 
     def on_court_notice(self, notice: CourtNotice) -> None:
         if self.v1 is not None:
@@ -293,6 +352,9 @@ class CaseWorkflow:
         f = self.file
         if not f.hearing_open:
             f.log("hearing_update_ignored", {"kind": update.kind, "state": f.state})
+            return
+        if f.four_eyes and update.kind == "concluded" and update.fine_amount is not None:
+            self._propose(update)
             return
         f.hearing = update
         f.log("hearing_" + update.kind, update.model_dump(mode="json", exclude_none=True))

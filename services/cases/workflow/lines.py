@@ -69,6 +69,13 @@ def determination_problem(f: CaseFile, det: Determination) -> str | None:
     return None
 
 
+def infringes(f: CaseFile, det: Determination) -> bool:
+    """Whether the determination finds any line of the case infringing (four-eyes: it is then a proposal)."""
+    if not det.lines:
+        return det.outcome == "infringing"
+    return "infringing" in line_outcomes(f, det).values()
+
+
 async def apply_line_determination(f: CaseFile) -> str:
     """Release the lines found not infringing; the outcome for the lines that remain."""
     det = f.determination

@@ -142,6 +142,11 @@ class CaseFile:
     retimed: int = 0  # bumped when a published calendar re-times the deadlines
     cal_version: str | None = None
     petition_decision: PetitionDecision | None = None
+    # Four-eyes (cases started under ``case-four-eyes``): an infringing determination is a proposal until a
+    # supervisor other than the proposer approves it; it lapses with the deadline it was made under.
+    four_eyes: bool = False
+    proposal: Determination | HearingUpdate | None = None  # a confiscation, or the fine a hearing concluded
+    proposal_deadline: str | None = None
 
     @classmethod
     def open(cls, case: CaseInput, *, v4: bool = False) -> CaseFile:

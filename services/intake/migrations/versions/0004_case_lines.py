@@ -1,14 +1,14 @@
 """a case covers several lines of a declaration: one row per case and line, with the line's status
 
-Revision ID: 0003_case_lines
-Revises: 0002_declaration_cases
+Revision ID: 0004_case_lines
+Revises: 0003_manifests
 """
 
 from alembic import op
 import sqlalchemy as sa
 
-revision = "0003_case_lines"
-down_revision = "0002_declaration_cases"
+revision = "0004_case_lines"
+down_revision = "0003_manifests"
 branch_labels = None
 depends_on = None
 

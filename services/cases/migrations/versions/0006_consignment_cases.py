@@ -1,7 +1,7 @@
 """consignment cases: the lines of each case; deadlines counted on a provisional calendar
 
-Revision ID: 0005_consignment_cases
-Revises: 0004_read_model_failures
+Revision ID: 0006_consignment_cases
+Revises: 0005_workbench
 """
 
 from alembic import op
@@ -9,8 +9,8 @@ import sqlalchemy as sa
 
 from shared.db import JsonType
 
-revision = "0005_consignment_cases"
-down_revision = "0004_read_model_failures"
+revision = "0006_consignment_cases"
+down_revision = "0005_workbench"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,599 @@
+"""Simplified Chinese and English for every page: one message table, English text as the key.
+
+``t(lang, text, **values)`` answers the text in ``lang`` with ``{name}`` placeholders filled. Every
+string a page shows goes through it (templates call ``_``); ``tests/unit/test_web_pages.py`` checks
+that each has its Chinese. Names of states, deadlines, events and roles are translated from the
+codes the services answer (``label``); an unknown code shows as written, never as an error.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_datetime
+from babel.numbers import format_decimal
+
+LANGS = ("en", "zh")
+LOCALES = {"en": "en_GB", "zh": "zh_Hans_CN"}
+
+ZH: dict[str, str] = {
+    # layout, sign-in
+    "IPR border enforcement": "知识产权边境保护",
+    "Officers' workbench": "关员工作台",
+    "Rights-holder portal": "权利人门户",
+    "Sign in": "登录",
+    "Sign out": "退出登录",
+    "Signed in as {name}": "当前用户：{name}",
+    "Language": "语言",
+    "中文": "中文",
+    "English": "English",
+    "Skip to content": "跳到正文",
+    "Sign in with your platform account. Officers and supervisors work cases in the workbench; rights holders "
+    "follow their cases and recordations in the portal.":
+        "使用平台账号登录。关员和科长在工作台办理案件；权利人在门户跟踪自己的案件和备案。",
+    "The sign-in did not complete: {why}": "登录未完成：{why}",
+    "Your session has ended; please sign in again.": "会话已结束，请重新登录。",
+    "This page is for officers.": "此页面仅供关员使用。",
+    "This page is for rights holders.": "此页面仅供权利人使用。",
+    "The form has expired; please try again.": "表单已过期，请重试。",
+    "Not found": "未找到",
+    "Something went wrong": "出错了",
+    "Back": "返回",
+    # navigation
+    "Worklist": "工作清单",
+    "My cases": "我的案件",
+    "Statistics": "统计",
+    "Recordations": "备案",
+    "Applications to approve": "待审批的申请",
+    "My recordations": "我的备案",
+    "Webhooks": "Webhook 推送",
+    "Guarantees": "担保",
+    # worklist
+    "Cases by urgency": "按紧急程度排列的案件",
+    "Failed cases come first, then escalated cases and pending approvals, then the fewest working days left.":
+        "出错的案件排在最前，其次是已升级和待审批的案件，其余按剩余工作日从少到多排列。",
+    "Search": "搜索",
+    "Case, declaration, manifest, consignor, consignee or mark": "案件、报关单、舱单、发货人、收货人或商标",
+    "State": "状态",
+    "Office": "海关",
+    "Jurisdiction": "法域",
+    "Mark": "商标",
+    "Holder": "权利人",
+    "Assignee": "承办人",
+    "Direction": "进出境",
+    "Transport": "运输方式",
+    "Manifest": "舱单",
+    "any": "全部",
+    "Filter": "筛选",
+    "Clear": "清除",
+    "Include closed cases": "包括已结案件",
+    "Only unassigned": "仅未分配",
+    "Case": "案件",
+    "Goods": "货物",
+    "Next deadline": "下一期限",
+    "Value": "货值",
+    "No cases match.": "没有符合条件的案件。",
+    "{n} cases": "{n} 件案件",
+    "{n} working days left": "剩余 {n} 个工作日",
+    "1 working day left": "剩余 1 个工作日",
+    "due today": "今天到期",
+    "{n} working days overdue": "已逾期 {n} 个工作日",
+    "provisional calendar": "临时日历",
+    "escalated": "已升级",
+    "awaiting approval": "待审批",
+    "failed": "出错",
+    "unassigned": "未分配",
+    "Previous": "上一页",
+    "Next": "下一页",
+    "Select": "选择",
+    "Select all": "全选",
+    "With the selected cases": "对所选案件",
+    "Act": "执行",
+    "Take them (assign to me)": "由我承办",
+    "Record the determination: infringing (propose confiscation)": "记录认定：侵权（拟没收）",
+    "Record the determination: not infringing (release)": "记录认定：不侵权（放行）",
+    "Fine tier": "罚款档次",
+    "Note": "备注",
+    "Each case is recorded on its own; the law's conditions are checked case by case.":
+        "每件案件单独记录；法律条件逐案检查。",
+    "Bulk action": "批量操作",
+    "Select at least one case.": "请至少选择一件案件。",
+    "Choose an action.": "请选择操作。",
+    "Done": "完成",
+    "Refused": "被拒绝",
+    "{ok} done, {bad} refused": "{ok} 件完成，{bad} 件被拒绝",
+    # case detail
+    "Case {id}": "案件 {id}",
+    "Declaration": "报关单",
+    "Opened": "立案时间",
+    "Procedure": "程序",
+    "Goods lines": "货物明细",
+    "Line": "项号",
+    "HS code": "商品编码",
+    "Description": "品名",
+    "Quantity": "数量",
+    "Unit value": "单价",
+    "Origin": "原产地",
+    "Route": "路线",
+    "Parties": "当事人",
+    "Declarant": "申报人",
+    "Consignor": "发货人",
+    "Consignee": "收货人",
+    "Rights holder and recordation": "权利人与备案",
+    "Recordation": "备案号",
+    "Valid until": "有效期至",
+    "Licensees": "被许可人",
+    "Product identification guide": "产品识别指南",
+    "Genuine features": "正品特征",
+    "Signs of a fake": "侵权品特征",
+    "Genuine prices": "正品价格",
+    "Usual routes": "常见路线",
+    "Contact": "联系人",
+    "The holder has not given an identification guide.": "权利人尚未提供识别指南。",
+    "Notices and documents": "通知与文书",
+    "Sent": "发出时间",
+    "To": "收件人",
+    "Delivery": "送达",
+    "Subject": "主题",
+    "Read": "阅读",
+    "No notice yet.": "尚无通知。",
+    "Evidence": "证据",
+    "Upload a photo or PDF": "上传照片或 PDF",
+    "File": "文件",
+    "Upload": "上传",
+    "Photos (JPEG, PNG, WebP) or PDF, at most 20 MB.": "照片（JPEG、PNG、WebP）或 PDF，不超过 20 MB。",
+    "No evidence yet.": "尚无证据。",
+    "Uploaded by {who}": "上传人：{who}",
+    "Deadlines": "期限",
+    "Deadline": "期限",
+    "Due": "届满",
+    "Time left": "剩余时间",
+    "Status": "状态",
+    "No deadline.": "无期限。",
+    "Timeline": "时间线",
+    "Actions": "操作",
+    "What the law allows in this state": "此状态下法律允许的操作",
+    "No action is open in this state.": "此状态下没有可执行的操作。",
+    "Determination": "认定",
+    "Outcome": "结论",
+    "infringing: confiscate": "侵权：没收",
+    "not infringing: release": "不侵权：放行",
+    "cannot determine": "无法认定",
+    "Record the determination": "记录认定",
+    "Lines not infringing": "不侵权的商品项",
+    "Line numbers of this case: released; the other lines take the outcome above.":
+        "本案商品项序号：予以放行；其余商品项按上面的认定处理。",
+    "Enter line numbers of this case, separated by commas.": "请填写本案商品项序号，用逗号分隔。",
+    "moved to case {case}": "已移至案件 {case}",
+    "Petition against the seizure": "对扣押的申诉",
+    "denied: forfeited": "驳回：没入",
+    "granted: released": "准予：放行",
+    "Record the decision": "记录决定",
+    "Court assistance notice": "法院协助执行通知",
+    "Reference": "文号",
+    "Court": "法院",
+    "keep detained for the court": "继续扣留以待法院处理",
+    "release": "放行",
+    "Enter the notice": "录入通知",
+    "Guarantee received": "收到担保",
+    "Amount": "金额",
+    "Currency": "币种",
+    "Form": "形式",
+    "cash deposit": "保证金",
+    "bank letter": "银行保函",
+    "general guarantee": "总担保",
+    "Record the guarantee": "记录担保",
+    "Hearing": "听证",
+    "requested": "已申请",
+    "waived": "已放弃",
+    "concluded": "已结束",
+    "Fine (if concluded)": "罚款（结束时）",
+    "Record": "记录",
+    "Answer received on paper": "收到书面答复",
+    "Party": "当事人",
+    "Kind": "类型",
+    "Text": "内容",
+    "Assignment": "承办",
+    "Worked by {name}": "承办人：{name}",
+    "Nobody works this case yet.": "尚无承办人。",
+    "Take this case": "由我承办",
+    "Hand over to": "移交给",
+    "account id of the officer": "关员账号",
+    "Hand over": "移交",
+    "Give back": "退回",
+    "This case has failed": "此案件处理出错",
+    "Its workflow stopped: {why}. The case is held as it was; nothing lapses unseen. A supervisor repairs it "
+    "(the workflow is reset to its last good point), recorded with their name.":
+        "案件流程已停止：{why}。案件保持原状，期限不会在无人知晓的情况下届满。由科长修复（将流程重置到最后一个正常步骤），并记录修复人。",
+    "Repair the case": "修复案件",
+    "Reason": "原因",
+    "This case is stuck": "此案件停滞",
+    "A step has not completed: {why}. Do the step by hand or ask IT; the escalation stays open until then.":
+        "有步骤未完成：{why}。请人工处理或联系技术支持；在此之前升级不会关闭。",
+    "Four-eyes approval": "双人复核",
+    "{what} proposed by {who} waits for a supervisor's approval.": "{who} 提出的{what}等待科长批准。",
+    "Approve": "批准",
+    "Refuse": "拒绝",
+    "You proposed this: another supervisor approves it.": "此项由您提出，须由另一位科长批准。",
+    "Instruction sent to the case.": "指令已发送至案件。",
+    "The case has moved on: {state}.": "案件已进入：{state}。",
+    "The case has not moved yet; reload in a moment.": "案件尚未变化，请稍后刷新。",
+    "Saved.": "已保存。",
+    "The file was stored.": "文件已保存。",
+    "Open in the Temporal Web UI": "在 Temporal Web UI 中查看",
+    "Goods value": "货值",
+    "Guarantee required": "所需担保",
+    "Fine": "罚款",
+    "Disposal": "处置",
+    "Lines": "明细数",
+    "Items": "件数",
+    # notice page
+    "Notice {id}": "通知 {id}",
+    "As sent": "发出原文",
+    "Document (HTML)": "文书（HTML）",
+    "Document (PDF)": "文书（PDF）",
+    "Reply by": "答复期限",
+    "Deliveries": "送达记录",
+    "Channel": "渠道",
+    "Attempts": "尝试次数",
+    "Served": "送达时间",
+    # statistics
+    "Seizures": "查扣",
+    "By": "按",
+    "period": "期间",
+    "route": "路线",
+    "office": "海关",
+    "holder": "权利人",
+    "mark": "商标",
+    "direction": "进出境",
+    "transport mode": "运输方式",
+    "jurisdiction": "法域",
+    "From": "自",
+    "Until": "至",
+    "month": "月",
+    "quarter": "季度",
+    "year": "年",
+    "Show": "显示",
+    "Download CSV": "下载 CSV",
+    "Cases": "案件数",
+    "Value (CNY)": "货值（人民币）",
+    "Total": "合计",
+    "No seizure in this period.": "此期间没有查扣。",
+    "Targeting profiles and campaigns": "布控规则与专项行动",
+    "No targeting profile or campaign has selected goods in a case yet.": "尚无布控规则或专项行动选中的案件。",
+    "Cases ended in confiscation, destruction or forfeiture, counted by the day they closed.":
+        "以没收、销毁或没入结案的案件，按结案日期统计。",
+    "Profile or campaign": "规则或行动",
+    "Hits": "命中",
+    "Seized": "查扣",
+    "Released": "放行",
+    "Open": "在办",
+    "Hit rate": "查获率",
+    "Seizures per hit of the profile (hits counted by the risk service).": "每次命中的查扣数（命中次数由风险服务统计）。",
+    "Closed cases stay searchable: use the worklist with \u201cInclude closed cases\u201d.":
+        "已结案件仍可检索：在工作清单中勾选“包括已结案件”。",
+    # recordations (officers)
+    "Pending applications": "待审批申请",
+    "Applied by": "申请人",
+    "Title": "名称",
+    "Right": "权利类型",
+    "Approve (four eyes)": "批准（双人复核）",
+    "Refusal reason": "拒绝理由",
+    "No application waits.": "没有待审批的申请。",
+    # portal
+    "Your cases": "您的案件",
+    "Cases of your rights, with their state and deadlines.": "涉及您权利的案件及其状态和期限。",
+    "Reply to the notice": "答复通知",
+    "Decision": "决定",
+    "Detain the goods (I post a guarantee)": "申请扣留（提供担保）",
+    "No detention is needed": "无需扣留",
+    "Guarantee reference": "担保编号",
+    "Statement": "说明",
+    "Send the reply": "发送答复",
+    "Your reply was sent.": "答复已发送。",
+    "Post or replace a guarantee": "提供或更换担保",
+    "Post the guarantee": "提供担保",
+    "Guarantee and costs": "担保与费用",
+    "Held": "已冻结",
+    "Drawn from": "来源",
+    "Costs so far": "已发生费用",
+    "Balance": "余额",
+    "No guarantee is held for this case.": "此案件暂无担保。",
+    "Your general guarantees": "您的总担保",
+    "Coverage": "担保期间",
+    "Identification": "侵权认定",
+    "Answer an identification request with evidence": "提交侵权认定意见及证据",
+    "Your assessment": "您的意见",
+    "Send": "提交",
+    "Application for action (EU)": "申请采取行动（欧盟）",
+    "File the application for action within the time limit to keep the goods detained.":
+        "请在期限内提交申请，以便继续扣留货物。",
+    "Application reference": "申请编号",
+    "File the application": "提交申请",
+    "You have no case.": "您没有案件。",
+    "Apply for a recordation": "申请备案",
+    "Apply": "提交申请",
+    "Amend the guide": "修改识别指南",
+    "Renew": "续展",
+    "Recordation id": "备案编号",
+    "Registration number": "注册号",
+    "Other forms of the mark (one a line)": "商标的其他形式（每行一个）",
+    "HS codes of the goods (one a line)": "商品编码（每行一个）",
+    "Valid from": "有效期自",
+    "Contact e-mail": "联系邮箱",
+    "Genuine features (one a line)": "正品特征（每行一个）",
+    "Signs of a fake (one a line)": "侵权品特征（每行一个）",
+    "Genuine prices (product; market; price; currency — one a line)": "正品价格（产品；市场；价格；币种，每行一个）",
+    "Usual routes (origin; destination; transport — one a line)": "常见路线（起运地；目的地；运输方式，每行一个）",
+    "Licensees (id; name — one a line)": "被许可人（编号；名称，每行一个）",
+    "Images": "图片",
+    "Image of the genuine article": "正品图片",
+    "Caption": "说明",
+    "Your application was recorded; customs will review it.": "申请已记录，海关将进行审核。",
+    "trademark": "商标",
+    "copyright": "著作权",
+    "patent": "专利",
+    "Version": "版本",
+    "History": "历史",
+    "Webhook settings": "Webhook 设置",
+    "Endpoint": "地址",
+    "Signing keys": "签名密钥",
+    "Rotate the signing key": "轮换签名密钥",
+    "Overlap (hours)": "重叠时间（小时）",
+    "Your new signing key — copy it now, it is never shown again:": "新签名密钥——请立即复制，之后不再显示：",
+    "Delivery log": "送达日志",
+    "No delivery yet.": "尚无送达记录。",
+    "Key": "密钥",
+    "Created": "创建时间",
+    "Signs until": "签名截止",
+    "This field is required.": "此项为必填项。",
+    "Enter a number.": "请输入数字。",
+    "Enter a date (YYYY-MM-DD).": "请输入日期（YYYY-MM-DD）。",
+    "Choose a file.": "请选择文件。",
+    "Only photos (JPEG, PNG, WebP) and PDF documents are accepted.": "仅接受照片（JPEG、PNG、WebP）和 PDF 文件。",
+    "The file is larger than 20 MB.": "文件超过 20 MB。",
+    "Check the fields marked below.": "请检查下面标出的字段。",
+    "Use 3-64 letters, digits, dots, dashes.": "请使用 3-64 个字母、数字、点或短横线。",
+    "Each line needs: {what}.": "每行需要：{what}。",
+    "yes": "是",
+    "no": "否",
+    "pending": "待定",
+    # escalations and failed cases
+    "Escalations": "升级事项",
+    "1 case": "1 件案件",
+    "What needs a person now: failed cases (a supervisor repairs them), steps a service refused or has not "
+    "completed (do them by hand, then mark them done), time limits about to lapse.":
+        "需要人工处理的事项：出错的案件（由科长修复）、被服务拒绝或未完成的步骤（人工办理后标记为已处理）、即将届满的期限。",
+    "Escalation": "升级事项",
+    "Since": "时间",
+    "What to do": "处理方式",
+    "due {when}": "{when} 到期",
+    "A supervisor repairs it.": "由科长修复。",
+    "What was done": "处理情况",
+    "Mark done": "标记为已处理",
+    "{n} more: open the cases marked escalated below.": "另有 {n} 项：请打开下方标为已升级的案件。",
+    "state before: {state}": "出错前状态：{state}",
+    "found {when}": "发现于 {when}",
+    "Check the reason and the timeline, then repair the case below.": "请核对原因和时间线，然后在下方修复案件。",
+    "Ask a supervisor to repair it; instructions are refused until then.": "请联系科长修复；修复前不能下达指令。",
+    "A time limit is about to lapse": "期限即将届满",
+    "{deadline} ends {when}. Act before then; the escalation closes by itself once the time limit is met.":
+        "{deadline}于 {when} 届满。请在此之前处理；期限内办结后升级事项自动关闭。",
+    "A service refused the step {step}: {why}. Do the step by hand, then mark it done here.":
+        "服务拒绝了步骤“{step}”：{why}。请人工办理，然后在此标记为已处理。",
+    "No such escalation.": "没有此升级事项。",
+    "Say what was done (at least 3 characters).": "请说明处理情况（至少 3 个字符）。",
+    "The escalation is resolved.": "升级事项已处理。",
+    "The escalation could not be resolved; open the case to see why.": "升级事项未能处理，请打开案件查看原因。",
+    "Interventions": "人工干预",
+    "What was done to the case outside its workflow, and by whom.": "在案件流程之外对案件所做的处理及处理人。",
+}
+
+# Codes the services answer, shown in words.
+LABELS: dict[str, tuple[str, str]] = {
+    # states
+    "opened": ("opened", "已立案"), "suspended": ("suspended, holder notified", "已中止放行，已通知权利人"),
+    "awaiting_application": ("awaiting the holder's application", "等待权利人申请"),
+    "detained": ("detained", "已扣留"), "undetermined": ("cannot be determined", "无法认定"),
+    "hearing": ("hearing right", "听证告知"), "seized": ("seized", "已扣押"),
+    "released": ("released", "已放行"), "confiscated": ("confiscated", "已没收"), "destroyed": ("destroyed", "已销毁"),
+    "forfeited": ("forfeited", "已没入"), "handed_to_court": ("handed to the court", "已移交法院"),
+    "excluded": ("excluded", "已拒绝入境"), "failed": ("failed: needs repair", "出错：需修复"),
+    # deadlines
+    "holder_reply": ("holder's reply", "权利人答复"), "customs_determination": ("customs determination", "海关认定"),
+    "release_ex_officio": ("release ex officio", "依职权放行"), "court_notice": ("court assistance notice",
+                                                                           "法院协助执行通知"),
+    "court_notice_application": ("court notice (application)", "法院协助执行通知（依申请）"),
+    "application_for_action": ("application for action", "申请采取行动"),
+    "holder_confirmation": ("holder's confirmation", "权利人确认"), "declarant_reply": ("declarant's reply",
+                                                                                       "申报人答复"),
+    "importer_response": ("importer's response", "进口商答复"), "detention_notice": ("notice of detention",
+                                                                                    "扣留通知"),
+    "seizure_decision": ("seizure decision", "扣押决定"), "hearing_request": ("hearing request", "听证申请"),
+    "petition": ("petition", "申诉"), "release_application": ("release unless a court acts (application)",
+                                                             "依申请：无法院通知即放行"),
+    "notify_parties": ("notify the parties", "通知当事人"), "afa_after_ex_officio": ("holder's application for action",
+                                                                                  "权利人申请采取行动"),
+    "confirm_and_agree": ("holder confirms and agrees to destruction", "权利人确认并同意销毁"),
+    "confirm_and_agree_perishable": ("holder confirms (perishable goods)", "权利人确认（易腐货物）"),
+    "extension": ("extension", "延期"), "small_consignment_declarant": ("declarant's answer (small consignment)",
+                                                                       "申报人答复（小件）"),
+    "small_consignment_holder_proceedings": ("holder's proceedings (small consignment)", "权利人诉讼（小件）"),
+    "afa_decision": ("decision on the application for action", "申请决定"), "seizure": ("seizure", "扣押"),
+    "post_seizure_disclosure": ("disclosure after seizure", "扣押后披露"),
+    "eu_small_consignment": ("EU small consignment", "欧盟 小件程序"),
+    # directions, transport
+    "import": ("import", "进口"), "export": ("export", "出口"), "transit": ("transit", "过境"),
+    "sea": ("sea", "海运"), "air": ("air", "空运"), "road": ("road", "公路"), "rail": ("rail", "铁路"),
+    "post": ("post", "邮递"), "express": ("express", "快件"), "other": ("other", "其他"),
+    # procedure modes, roles
+    "ex_officio": ("ex officio", "依职权"), "cn_ex_officio": ("CN ex officio", "中国 依职权保护"),
+    "cn_application": ("CN on application", "中国 依申请保护"), "eu": ("EU Reg. 608/2013", "欧盟 第608/2013号条例"),
+    "eu_ex_officio": ("EU ex officio", "欧盟 依职权"), "eu_application": ("EU on application", "欧盟 依申请"),
+    "us": ("US 19 CFR 133", "美国 19 CFR 133"), "us_detention": ("US detention", "美国 扣留"), "application": ("on application", "依申请"),
+    "officer": ("officer", "关员"), "supervisor": ("supervisor", "科长"), "rights_holder": ("rights holder", "权利人"),
+    # deadline status, delivery
+    "pending": ("running", "进行中"), "met": ("met", "已满足"), "lapsed": ("lapsed", "已届满"),
+    "cancelled": ("cancelled", "已取消"), "delivered": ("delivered", "已送达"),
+    "undeliverable": ("undeliverable", "无法送达"), "not_configured": ("not configured", "未配置"),
+    "retrying": ("retrying", "重试中"), "email": ("e-mail", "电子邮件"), "webhook": ("webhook", "Webhook"),
+    "rec_pending": ("pending approval", "待审批"), "rec_active": ("active", "有效"), "rec_refused": ("refused", "已驳回"),
+    "rec_expired": ("expired", "已过期"), "rec_revoked": ("revoked", "已撤销"),
+    "active": ("active", "有效"), "refused": ("refused", "已驳回"), "expired": ("expired", "已过期"),
+    "revoked": ("revoked", "已撤销"),
+    # history events
+    "case_opened": ("case opened", "立案"), "holder_notified": ("holder notified", "已通知权利人"),
+    "holder_replied": ("holder replied", "权利人已答复"), "guarantee_received": ("guarantee received", "收到担保"),
+    "guarantee_insufficient": ("guarantee insufficient", "担保不足"), "goods_detained": ("goods detained", "货物已扣留"),
+    "goods_detained_ex_officio": ("goods detained ex officio", "依职权扣留货物"),
+    "customs_determined": ("customs determined", "海关已认定"), "deadline_set": ("time limit set", "设定期限"),
+    "deadline_met": ("time limit met", "期限已满足"), "deadline_lapsed": ("time limit ran out", "期限届满"),
+    "deadline_cancelled": ("time limit cancelled", "期限取消"), "deadline_escalated": ("escalated", "已升级"),
+    "deadline_extended": ("time limit extended", "期限延长"), "notice_sent": ("notice sent", "通知已发出"),
+    "hearing_right_notified": ("hearing right notified", "已告知听证权利"),
+    "penalty_proposed": ("penalty proposed", "拟处罚"), "referred_to_police": ("referred to the police", "移送公安"),
+    "court_notice_received": ("court notice received", "收到法院通知"),
+    "infringement_not_determined": ("infringement not determined", "无法认定侵权"),
+    "disposal_facts_recorded": ("disposal facts recorded", "记录处置事实"),
+    "guarantee_settled": ("guarantee settled", "担保已结算"), "party_submission": ("submission recorded",
+                                                                                  "已记录当事人意见"),
+    "detention_notice_issued": ("notice of detention issued", "已发出扣留通知"),
+    "disclosure_to_mark_owner": ("disclosure to the mark owner", "向商标权人披露"),
+    "holder_and_declarant_notified": ("holder and declarant notified", "已通知权利人和申报人"),
+    "application_received": ("application received", "收到申请"),
+    "application_accepted": ("application accepted", "申请已受理"),
+    "small_consignment_procedure": ("small-consignment procedure", "小件程序"),
+    "declarant_objected": ("declarant objected", "申报人提出异议"),
+    "approval_requested": ("approval requested", "已提请批准"), "approval_granted": ("approved", "已批准"),
+    "approval_refused": ("approval refused", "未批准"), "approval_lapsed": ("approval lapsed", "批准请求失效"),
+    "case_repaired": ("case repaired", "案件已修复"),
+    "guarantee_held": ("guarantee held", "担保已冻结"), "guarantee_refused": ("guarantee refused", "担保被拒绝"),
+    "trademark": ("trademark", "商标"), "copyright": ("copyright", "著作权"), "patent": ("patent", "专利"),
+    # notice kinds, decisions, outcomes
+    "suspension": ("suspension", "中止放行"), "detention": ("detention", "扣留"), "confiscation": ("confiscation", "没收"),
+    "cannot_determine": ("cannot determine", "无法认定"), "court_handover": ("handed to the court", "移交法院"),
+    "application_needed": ("application needed", "需提交申请"), "confirmation_needed": ("confirmation needed", "需确认"),
+    "hearing_right": ("hearing right", "听证权利"), "police_referral": ("police referral", "移送公安"),
+    "disclosure": ("disclosure", "披露"), "destruction": ("destruction", "销毁"), "forfeiture": ("forfeiture", "没入"),
+    "escalation": ("escalation", "升级"), "detain": ("detain", "申请扣留"), "no_detention": ("no detention", "无需扣留"),
+    "release": ("release", "放行"), "infringing": ("infringing", "侵权"), "not_infringing": ("not infringing", "不侵权"), "held": ("held", "已冻结"), "withdrawn": ("withdrawn from the case", "已撤出本案"),
+    "settled": ("settled", "已结算"), "public_welfare": ("public welfare use", "用于社会公益"),
+    "sale_to_holder": ("sold to the holder", "有偿转让给权利人"), "auction": ("auction", "拍卖"),
+    # assignment
+    "assigned": ("assigned", "已分配"), "handed_over": ("handed over", "已移交"),
+    # submission kinds
+    "non_infringement_statement": ("non-infringement statement", "不侵权说明"),
+    "inspection_request": ("inspection request", "查看货物申请"), "counter_guarantee": ("counter-guarantee", "反担保"),
+    "agrees_to_destruction": ("agrees to destruction", "同意销毁"),
+    "objects_to_destruction": ("objects to destruction", "反对销毁"),
+    "importer_response": ("importer's response", "进口商答复"),
+    "confirms_infringement": ("confirms infringement", "确认侵权"),
+    "proceedings_started": ("proceedings started", "已提起诉讼"),
+    "extension_request": ("extension request", "延期申请"),
+    # fine tiers
+    "none": ("no penalty", "不予处罚"), "mitigated": ("mitigated", "减轻"), "lighter": ("lighter", "从轻"),
+    "ordinary": ("ordinary", "一般"), "heavier": ("heavier", "从重"),
+    # parties
+    "holder": ("rights holder", "权利人"), "consignee": ("consignee", "收货人"), "consignor": ("consignor", "发货人"),
+    "declarant": ("declarant", "申报人"), "importer": ("importer", "进口商"),
+    "evidence": ("examination evidence", "查验证据"), "holder_answer": ("holder's identification", "权利人认定意见"),
+    "guide": ("guide image", "指南图片"),
+    # escalations, failures and the steps the case workflow asks services to do
+    "deadline": ("time limit", "期限"), "case_failed": ("case failed", "案件出错"),
+    "step_refused": ("step refused", "步骤被拒绝"), "step_delayed": ("step not completed", "步骤未完成"),
+    "terminated": ("terminated", "已终止"), "timed_out": ("timed out", "已超时"), "canceled": ("cancelled", "已取消"),
+    "escalation_resolved": ("escalation resolved", "升级事项已处理"),
+    "workflow_running_again": ("workflow running again", "流程已恢复运行"), "workflow": ("workflow", "流程"),
+    "place_hold": ("place the hold", "实施货物控制"), "hold_action": ("hold instruction", "货物控制指令"),
+    "hold_guarantee": ("take the guarantee", "收取担保"), "settle_guarantee": ("settle the guarantee", "结算担保"),
+    "record_disposition": ("record the disposal", "登记处置"), "send_notice": ("send the notice", "发送通知"),
+}
+
+
+def t(lang: str, text: str, **values: object) -> str:
+    out = ZH.get(text, text) if lang == "zh" else text
+    return out.format(**values) if values else out
+
+
+def label(lang: str, code: object) -> str:
+    if code is None:
+        return ""
+    found = LABELS.get(str(code))
+    if found is None:
+        if ":" in str(code):  # a step and its kind (send_notice:suspension)
+            return ": ".join(label(lang, part) for part in str(code).split(":", 1))
+        return str(code).replace("_", " ")
+    return found[1] if lang == "zh" else found[0]
+
+
+def money(lang: str, value: object, currency: str | None = None) -> str:
+    if value in (None, ""):
+        return ""
+    try:
+        amount = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return str(value)
+    text = format_decimal(amount, format="#,##0.00", locale=LOCALES[lang])
+    return f"{currency} {text}" if currency else text
+
+
+def number(lang: str, value: object) -> str:
+    if value in (None, ""):
+        return ""
+    try:
+        return format_decimal(Decimal(str(value)).normalize(), locale=LOCALES[lang])
+    except (InvalidOperation, ValueError):
+        return str(value)
+
+
+def when(lang: str, value: object, tz: str | None = None) -> str:
+    """An instant in the jurisdiction's time zone (or UTC), in the person's language."""
+    if not value:
+        return ""
+    try:
+        at = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    zone = ZoneInfo(tz) if tz else ZoneInfo("UTC")
+    local = at.astimezone(zone)
+    text = format_datetime(local, format="yyyy-MM-dd HH:mm", locale=LOCALES[lang])
+    return f"{text} {local.tzname() or ''}".strip()
+
+
+def until(lang: str, value: object, tz: str | None = None) -> str:
+    """The end of a time limit: an instant at midnight is shown as 24:00 of the day before (the last day)."""
+    if not value:
+        return ""
+    try:
+        at = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    local = at.astimezone(ZoneInfo(tz) if tz else ZoneInfo("UTC"))
+    if (local.hour, local.minute, local.second) == (0, 0, 0):
+        last = local.date() - timedelta(days=1)
+        return f"{day(lang, last)} 24:00 {local.tzname() or ''}".strip()
+    return when(lang, at, tz)
+
+
+def day(lang: str, value: object) -> str:
+    if not value:
+        return ""
+    try:
+        d = value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return str(value)
+    return format_date(d, format="yyyy-MM-dd (EEE)", locale=LOCALES[lang])
+
+
+def time_left(lang: str, n: int | None) -> str:
+    if n is None:
+        return ""
+    if n == 0:
+        return t(lang, "due today")
+    if n == 1:
+        return t(lang, "1 working day left")
+    if n < 0:
+        return t(lang, "{n} working days overdue", n=-n)
+    return t(lang, "{n} working days left", n=n)

@@ -1,0 +1,121 @@
+"""Files people upload: checked by content, named safely, kept in an S3-compatible object store.
+
+Evidence photos and PDFs from examinations, holders' answers and guide images never touch the
+web root: they are written to the bucket under a generated key and served back through the
+pages with the content type found by sniffing their bytes (never the one the browser claimed),
+``X-Content-Type-Options: nosniff`` and a sandboxing CSP. Locally the store is ``rclone serve s3``
+(started by ``deploy/local/stack.py``); in production any S3 endpoint.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+import filetype
+from aiobotocore.session import get_session
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+ALLOWED = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp", "application/pdf": "pdf"}
+IMAGES = frozenset({"image/jpeg", "image/png", "image/webp"})
+
+
+class UploadRefused(Exception):
+    """An upload that is not accepted; ``code`` is machine-readable, the message is shown beside the field."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code, self.message = code, message
+
+
+def sniff(data: bytes) -> str:
+    """The type of ``data`` by its content (magic numbers), among the allowed ones; refused otherwise."""
+    if not data:
+        raise UploadRefused("empty_file", "the file is empty")
+    kind = filetype.guess(data[:8192])
+    mime = kind.mime if kind is not None else None
+    if mime == "application/pdf" and not data.lstrip()[:5] == b"%PDF-":
+        mime = None
+    if mime not in ALLOWED:
+        raise UploadRefused("unsupported_type", "only photos (JPEG, PNG, WebP) and PDF documents are accepted"
+                            + (f"; this file is {mime}" if mime else ""))
+    return mime
+
+
+def safe_name(name: str | None, mime: str) -> str:
+    """A display name without paths, control characters or anything but letters, digits, ``.-_`` and spaces,
+    ending in the extension of its real type."""
+    base = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    base = unicodedata.normalize("NFKC", base)
+    base = "".join(ch for ch in base if unicodedata.category(ch)[0] in "LN" or ch in " .-_")
+    base = re.sub(r"\s+", " ", base).strip(" .")
+    stem = base.rsplit(".", 1)[0] if "." in base else base
+    stem = stem[:80] or "file"
+    return f"{stem}.{ALLOWED[mime]}"
+
+
+def check(data: bytes, name: str | None, max_bytes: int) -> tuple[str, str]:
+    """(content type by sniffing, safe name) of an upload, or :class:`UploadRefused`."""
+    if len(data) > max_bytes:
+        raise UploadRefused("file_too_large", f"the file is {len(data) / 1048576:.1f} MB; at most "
+                            f"{max_bytes // 1048576} MB")
+    mime = sniff(data)
+    return mime, safe_name(name, mime)
+
+
+def new_key(purpose: str, owner: str, mime: str) -> str:
+    """An object key nobody chooses: purpose/owner/date/random.ext (owner reduced to safe characters)."""
+    owner = re.sub(r"[^A-Za-z0-9._-]", "_", owner)[:100] or "none"
+    day = datetime.now(timezone.utc).strftime("%Y/%m/%d")
+    return f"{purpose}/{owner}/{day}/{secrets.token_hex(12)}.{ALLOWED[mime]}"
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+@dataclass
+class ObjectStore:
+    endpoint_url: str | None
+    region: str
+    access_key: str
+    secret_key: str
+    bucket: str
+
+    def _client(self):  # noqa: ANN202
+        return get_session().create_client(
+            "s3", endpoint_url=self.endpoint_url or None, region_name=self.region,
+            aws_access_key_id=self.access_key, aws_secret_access_key=self.secret_key,
+            config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 3, "mode": "standard"},
+                          connect_timeout=5, read_timeout=30, request_checksum_calculation="when_required",
+                          response_checksum_validation="when_required"))
+
+    async def ensure_bucket(self) -> None:
+        async with self._client() as s3:
+            try:
+                await s3.head_bucket(Bucket=self.bucket)
+            except ClientError:
+                await s3.create_bucket(Bucket=self.bucket)
+
+    async def put(self, key: str, data: bytes, mime: str) -> None:
+        async with self._client() as s3:
+            await s3.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=mime)
+
+    async def get(self, key: str) -> bytes:
+        async with self._client() as s3:
+            obj = await s3.get_object(Bucket=self.bucket, Key=key)
+            async with obj["Body"] as body:
+                return await body.read()
+
+    async def check(self) -> None:
+        """Readiness: the bucket answers."""
+        async with self._client() as s3:
+            await s3.head_bucket(Bucket=self.bucket)
+
+
+StoreError = (BotoCoreError, ClientError, OSError)

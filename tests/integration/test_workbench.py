@@ -1,0 +1,153 @@
+"""The workbench's APIs on the cases service (worklist, assignment, statistics) and the pages' handling of bad
+input, against the running stack: office scoping, hand-over rules, CSRF, uploads, sign-in, escaping, headers."""
+
+from __future__ import annotations
+
+from urllib.parse import urljoin
+
+import httpx
+import pytest
+
+from deploy.local.tokens import _forms
+from tests.factories import example_declaration
+from tests.helpers import case_in_state, eventually, unique_id
+
+pytestmark = pytest.mark.integration
+
+
+async def _case(http, stack, declaration_id: str, **changes) -> str:  # noqa: ANN001
+    body = example_declaration(declaration_id=declaration_id, **changes)
+    assert (await http.post(f"{stack.url('intake')}/v1/declarations", json=body,
+                            headers=stack.auth("clearance"))).status_code == 202
+
+    async def case_id():  # noqa: ANN202
+        view = await http.get(f"{stack.url('intake')}/v1/declarations/{declaration_id}", headers=stack.auth("officer"))
+        return view.status_code == 200 and (view.json().get("case_ids") or [None])[0]
+
+    found = await eventually(case_id, timeout=60, what="a case")
+    await case_in_state(http, stack, found, "suspended", timeout=60)
+    return found
+
+
+async def test_worklist_assignment_and_hand_over(http, stack) -> None:  # noqa: ANN001
+    cases = stack.url("cases")
+    case_id = await _case(http, stack, unique_id("CN5300-WL"))
+    mine = stack.auth("officer")
+
+    async def listed():  # noqa: ANN202
+        r = await http.get(f"{cases}/v1/worklist", params={"q": case_id}, headers=mine)
+        return r.json()["items"] if r.status_code == 200 and r.json()["items"] else None
+
+    item = (await eventually(listed, what="the case on the worklist"))[0]
+    assert item["next_deadline"]["name"] == "holder_reply" and 0 <= item["next_deadline"]["working_days_left"] <= 3
+    assert (item["direction"], item["transport_mode"], item["origin_country"]) == ("export", "sea", "CN")
+    # an officer of another office neither lists it nor takes it
+    other = stack.auth("officer_b")
+    assert case_id not in [i["case_id"] for i in (await http.get(f"{cases}/v1/worklist", params={"q": case_id},
+                                                                 headers=other)).json()["items"]]
+    refused = await http.post(f"{cases}/v1/cases/{case_id}/assignment", json={}, headers=other)
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "outside_office"
+    # take it, then a colleague of the same office cannot grab it; a supervisor hands it over
+    taken = await http.post(f"{cases}/v1/cases/{case_id}/assignment", json={}, headers=mine)
+    assert taken.status_code == 200 and taken.json()["assignee"]["sub"] == "wang.wei"
+    stack.ensure_account("wb.colleague", role="officer", display_name="Colleague CN5300", offices=["CN5300"])
+    grab = await http.post(f"{cases}/v1/cases/{case_id}/assignment", json={}, headers=stack.auth("wb.colleague"))
+    assert grab.status_code == 409 and grab.json()["error"]["code"] == "assigned_to_another"
+    handed = await http.post(f"{cases}/v1/cases/{case_id}/assignment", headers=stack.auth("supervisor"),
+                             json={"assignee_sub": "wb.colleague", "assignee_name": "Colleague CN5300",
+                                   "note": "leave"})
+    assert handed.json()["event"] == "handed_over"
+    record = (await http.get(f"{cases}/v1/cases/{case_id}/assignment", headers=mine)).json()
+    assert [(h["event"], h["to"], h["by"]) for h in record["history"]] == [
+        ("assigned", "wang.wei", "Wang Wei (wang.wei)"), ("handed_over", "wb.colleague", "Zhang Min (zhang.min)")]
+    theirs = (await http.get(f"{cases}/v1/worklist", params={"mine": "true"}, headers=stack.auth("wb.colleague")))
+    assert case_id in [i["case_id"] for i in theirs.json()["items"]]
+    # bad input: a 4xx with the reason, never a 5xx
+    for params in ({"limit": 0}, {"offset": -1}, {"q": "x" * 200}):
+        assert (await http.get(f"{cases}/v1/worklist", params=params, headers=mine)).status_code == 422
+    bad = await http.get(f"{cases}/v1/statistics/seizures", params={"by": "colour"}, headers=mine)
+    assert bad.status_code == 422
+    assert (await http.get(f"{cases}/v1/worklist", headers=stack.auth("holder"))).status_code == 403
+
+
+async def _signed_in(stack, account: str) -> httpx.AsyncClient:  # noqa: ANN001
+    """A browser-like client signed in to the pages through the provider's sign-in form."""
+    client = httpx.AsyncClient(timeout=30, follow_redirects=False)
+    r = await client.get(f"{stack.url('web')}/signin")
+    for _ in range(10):
+        if r.status_code in (302, 303):
+            r = await client.get(urljoin(str(r.url), r.headers["location"]))
+            continue
+        page = _forms(r.text)
+        login = next((f for f in page.forms if f["action"].split("?")[0].endswith("/login")), None)
+        if login is None:
+            break
+        r = await client.post(urljoin(str(r.url), login["action"]), data={"username": account,
+                                                                           "password": stack.password})
+    assert str(r.url).startswith(stack.url("web")), r.url
+    return client
+
+
+def _csrf(page: str) -> str:
+    form = next(f for f in _forms(page).forms if "csrf" in f["fields"])
+    return form["fields"]["csrf"]
+
+
+async def test_pages_refuse_bad_input_with_the_reason(http, stack) -> None:  # noqa: ANN001
+    web = stack.url("web")
+    # not signed in: to the provider's sign-in, and back to the page asked for
+    anonymous = await http.get(f"{web}/workbench/cases/x", follow_redirects=False)
+    assert anonymous.status_code == 303 and anonymous.headers["location"].startswith("/signin?next=")
+    # a return address elsewhere is never followed
+    evil = await http.get(f"{web}/signin", params={"next": "//evil.example/"}, follow_redirects=False)
+    assert evil.status_code == 303
+    case_id = await _case(http, stack, unique_id("CN5300-BAD"))
+    client = await _signed_in(stack, "wang.wei")
+    try:
+        page = await client.get(f"{web}/workbench/cases/{case_id}")
+        assert page.status_code == 200
+        headers = page.headers
+        assert "script-src 'self'" in headers["content-security-policy"]
+        assert headers["x-frame-options"] == "DENY" and headers["x-content-type-options"] == "nosniff"
+        token = _csrf(page.text)
+        # a form without (or with a wrong) CSRF token does nothing and goes back with a message
+        for data in ({}, {"csrf": "forged"}):
+            r = await client.post(f"{web}/workbench/cases/{case_id}/act/take", data=data)
+            assert r.status_code == 303 and "msg=csrf" in r.headers["location"]
+        assert (await http.get(f"{stack.url('cases')}/v1/cases/{case_id}/assignment",
+                               headers=stack.auth("officer"))).json()["assignee"] is None
+        # uploads: no file, a disguised file, too big: the error beside the field, nothing stored
+        r = await client.post(f"{web}/workbench/cases/{case_id}/evidence", data={"csrf": token})
+        assert r.status_code == 422 and 'id="error-file"' in r.text
+        r = await client.post(f"{web}/workbench/cases/{case_id}/evidence", data={"csrf": token},
+                              files={"file": ("photo.jpg", b"#!/bin/sh\nrm -rf /\n", "image/jpeg")})
+        assert r.status_code == 422 and "Only photos (JPEG, PNG, WebP) and PDF documents are accepted" in r.text
+        big = b"\x89PNG\r\n\x1a\n" + b"\x00" * (20 * 1024 * 1024 + 10)
+        r = await client.post(f"{web}/workbench/cases/{case_id}/evidence", data={"csrf": token},
+                              files={"file": ("big.png", big, "image/png")})
+        assert r.status_code in (413, 422)
+        assert "No evidence yet." in (await client.get(f"{web}/workbench/cases/{case_id}")).text
+        # a determination on a suspended case: the service's reason beside the form (409 there, 422 here)
+        r = await client.post(f"{web}/workbench/cases/{case_id}/act/determination",
+                              data={"csrf": token, "outcome": "infringing", "fine_tier": "ordinary"})
+        assert r.status_code == 422 and "a determination is possible when the case is detained" in r.text
+        # a hand-over with no one named: the error beside the field
+        r = await client.post(f"{web}/workbench/cases/{case_id}/act/handover", data={"csrf": token})
+        assert r.status_code == 422 and 'id="error-assignee_sub"' in r.text
+        # stored files of other cases, or that do not exist, are not found
+        assert (await client.get(f"{web}/files/999999")).status_code == 404
+        assert (await client.get(f"{web}/files/0")).status_code == 404
+        # statistics: a wrong date is an error beside the field; the CSV never starts a cell with a formula
+        r = await client.get(f"{web}/workbench/statistics", params={"from": "2026-13-45"})
+        assert r.status_code == 200 and 'id="error-from"' in r.text
+        # a rights holder is not an officer
+        holder = await _signed_in(stack, "nike.ip")
+        try:
+            assert (await holder.get(f"{web}/workbench")).status_code == 403
+            assert (await holder.get(f"{web}/portal/cases/{case_id}")).status_code == 200
+            other = await holder.get(f"{web}/portal/cases/IPR-NOT-YOURS-L1")
+            assert other.status_code == 404
+        finally:
+            await holder.aclose()
+    finally:
+        await client.aclose()

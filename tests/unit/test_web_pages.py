@@ -1,0 +1,279 @@
+"""The workbench and portal without a server: every page's strings in Chinese, uploads checked by content,
+names made safe, declaration text escaped, the pages' CSP, time left in working days."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from services.web import i18n, storage
+from services.web.auth import TokenBox, safe_return
+from services.web.pages import csp, env
+from shared.rules.calendar import calendar_for, working_days_left
+
+WEB = Path(__file__).resolve().parents[2] / "services" / "web"
+PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000") + b"\x00" * 40
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + b"\x00" * 40
+PDF = b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\n" + b" " * 40
+
+
+def _strings_in_templates() -> set[str]:
+    found: set[str] = set()
+    for path in (WEB / "templates").rglob("*.html"):
+        text = path.read_text()
+        found |= set(re.findall(r'_\("((?:[^"\\]|\\.)*)"', text))
+        found |= set(re.findall(r"_\('((?:[^'\\]|\\.)*)'", text))
+    for path in WEB.glob("*.py"):
+        found |= set(re.findall(r'ctx\._\(\s*"((?:[^"\\]|\\.)*)"', path.read_text()))
+        found |= set(re.findall(r'ctx\._\(msg\)|FLASHES = \{', path.read_text())) - {"ctx._(msg)", "FLASHES = {"}
+    return {s.encode().decode("unicode_escape") if "\\u" in s else s for s in found}
+
+
+def test_every_string_of_every_page_has_its_chinese() -> None:
+    strings = _strings_in_templates()
+    from services.web.pages import FLASHES
+    strings |= set(FLASHES.values())
+    assert len(strings) > 150
+    missing = sorted(s for s in strings if s not in i18n.ZH and not s.startswith("{"))
+    assert missing == []
+
+
+def test_translation_keeps_placeholders() -> None:
+    for english, chinese in i18n.ZH.items():
+        assert set(re.findall(r"\{(\w+)\}", english)) == set(re.findall(r"\{(\w+)\}", chinese)), english
+    assert i18n.t("zh", "{n} working days left", n=3) == "剩余 3 个工作日"
+    assert i18n.time_left("en", 0) == "due today" and i18n.time_left("en", -2) == "2 working days overdue"
+    assert i18n.label("zh", "detained") == "已扣留" and i18n.label("en", "some_new_code") == "some new code"
+
+
+def test_declaration_text_is_escaped_on_the_pages() -> None:
+    template = env.get_template("workbench/worklist.html")
+    evil = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+    page = template.render(
+        who=None, lang="en", _=lambda s, **v: i18n.t("en", s, **v), label=lambda c: i18n.label("en", c),
+        money=lambda v, c=None: str(v), number=str, when=lambda v, tz=None: str(v), day=str,
+        time_left=lambda n: i18n.time_left("en", n), flash=None, csrf="t", path="/workbench", query="",
+        data={"total": 1, "items": [{
+            "case_id": "IPR-X-L1", "state": "detained", "customs_office": "CN5300", "jurisdiction": "CN",
+            "manifest_id": None, "next_deadline": None, "failed": False, "escalated": False, "pending_approval": None,
+            "mark": evil, "description": evil, "holder_name": evil, "origin_country": "CN",
+            "destination_country": "US", "direction": "export", "transport_mode": "sea", "goods_value": "1",
+            "currency": "USD", "assignee": None}]},
+        filters={}, mine=False, closed=False, unassigned=False, offset=0, page=50, base={}, error=None,
+        states=(), directions=(), transport=(), fine_tiers=("ordinary",))
+    assert "<script>alert" not in page and "<img src=x" not in page
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in page
+
+
+def test_content_security_policy_allows_only_the_sites_own_scripts() -> None:
+    policy = csp("http://127.0.0.1:8010")
+    assert "script-src 'self'" in policy and "'unsafe-inline'" not in policy and "'unsafe-eval'" not in policy
+    assert "default-src 'none'" in policy and "frame-ancestors 'none'" in policy and "object-src 'none'" in policy
+    assert "form-action 'self' http://127.0.0.1:8010" in policy
+    for path in (WEB / "templates").rglob("*.html"):
+        text = path.read_text()
+        assert "<script>" not in text and " on" + "click=" not in text and "style=" not in text, path
+
+
+@pytest.mark.parametrize(("data", "mime"), [(PNG, "image/png"), (JPEG, "image/jpeg"), (PDF, "application/pdf")])
+def test_uploads_are_typed_by_their_content(data: bytes, mime: str) -> None:
+    assert storage.check(data, "photo.exe", 1024) == (mime, f"photo.{storage.ALLOWED[mime]}")
+
+
+@pytest.mark.parametrize("data", [b"<html><script>alert(1)</script></html>", b"MZ\x90\x00" + b"\x00" * 60,
+                                  b"GIF89a" + b"\x00" * 40, b"PK\x03\x04" + b"\x00" * 40, b"%PDX-1.7 fake"])
+def test_other_content_is_refused_whatever_its_name(data: bytes) -> None:
+    with pytest.raises(storage.UploadRefused) as refused:
+        storage.check(data, "evidence.jpg", 1024)
+    assert refused.value.code == "unsupported_type"
+
+
+def test_size_and_emptiness_are_checked() -> None:
+    with pytest.raises(storage.UploadRefused, match="at most"):
+        storage.check(PNG + b"\x00" * 2000, "a.png", 1024)
+    with pytest.raises(storage.UploadRefused) as empty:
+        storage.check(b"", "a.png", 1024)
+    assert empty.value.code == "empty_file"
+
+
+@pytest.mark.parametrize(("name", "safe"), [
+    ("../../etc/passwd.png", "passwd.png"), ("C:\\Users\\x\\shoe 1.PNG", "shoe 1.png"),
+    ('a"b<c>;rm -rf.png', "abcrm -rf.png"), ("鞋子\u202egnp.exe", "鞋子gnp.png"), ("", "file.png"),
+    ("...", "file.png"), ("x" * 300 + ".png", "x" * 80 + ".png")])
+def test_file_names_are_sanitised(name: str, safe: str) -> None:
+    assert storage.safe_name(name, "image/png") == safe
+
+
+def test_object_keys_are_generated_not_chosen() -> None:
+    key = storage.new_key("evidence", "IPR-../../x~RH-1", "image/png")
+    assert re.fullmatch(r"evidence/IPR-\.\._\.\._x_RH-1/\d{4}/\d{2}/\d{2}/[0-9a-f]{24}\.png", key)
+
+
+@pytest.mark.parametrize(("path", "safe"), [("/workbench?mine=1", "/workbench?mine=1"), ("//evil.example/", "/"),
+                                            ("https://evil.example/", "/"), ("/\\evil", "/"), ("", "/"),
+                                            ("javascript:alert(1)", "/")])
+def test_only_paths_of_this_site_are_ways_back(path: str, safe: str) -> None:
+    assert safe_return(path) == safe
+
+
+def test_session_tokens_are_sealed_to_their_session() -> None:
+    box = TokenBox("a-secret-of-enough-length-123")
+    sealed = box.seal({"access": "A", "refresh": "R"}, "session-1")
+    assert b"A" not in sealed[12:] or box.open(sealed, "session-1") == {"access": "A", "refresh": "R"}
+    assert box.open(sealed, "session-1")["refresh"] == "R"
+    with pytest.raises(Exception):
+        box.open(sealed, "session-2")
+    with pytest.raises(Exception):
+        TokenBox("another-secret-of-enough-length").open(sealed, "session-1")
+
+
+def test_working_days_left_in_the_jurisdictions_calendar() -> None:
+    cn = calendar_for("CN")
+    start = date(2026, 9, 30)  # before National Day: 3 working days end on 10 October (a make-up Saturday)
+    due = cn.add_working_days(start, 3)
+    assert due == date(2026, 10, 10)
+    assert cn.working_days_left(start, due) == 3
+    assert cn.working_days_left(date(2026, 10, 8), due) == 2
+    assert cn.working_days_left(due, due) == 0
+    assert cn.working_days_left(date(2026, 10, 12), due) == -1
+    due_at = cn.end_of_day(due)  # the instant the limit ends (midnight, Beijing time)
+    assert working_days_left("CN", due_at, datetime(2026, 10, 9, 15, 59, tzinfo=timezone.utc)) == 1
+    assert working_days_left("CN", due_at, datetime(2026, 10, 9, 16, 1, tzinfo=timezone.utc)) == 0
+
+
+def test_worklist_puts_failed_then_escalated_first_then_fewest_days() -> None:
+    from services.cases.workbench import _urgency
+
+    def item(case_id: str, left: int | None, **flags: object) -> dict:
+        nxt = {"working_days_left": left, "due_at": f"2026-01-{10 + (left or 0):02d}"} if left is not None else None
+        return {"case_id": case_id, "next_deadline": nxt, "failed": False, "escalated": False,
+                "pending_approval": None, "opened_at": "2026-01-01", **flags}
+
+    items = [item("calm", 20), item("none", None), item("soon", 1), item("escalated", 9, escalated=True),
+             item("failed", None, failed=True), item("approval", 15, pending_approval={"kind": "confiscation"})]
+    assert [i["case_id"] for i in sorted(items, key=_urgency)] == ["failed", "escalated", "approval", "soon", "calm",
+                                                                  "none"]
+
+
+def test_case_facts_of_a_parcel_case() -> None:
+    from decimal import Decimal
+
+    from services.cases.workbench import facts_of
+    from shared.contracts.cases import CaseInput, HolderRef, PartyRef
+
+    case = CaseInput(case_id="IPR-M-2026-1-P00007-L1", jurisdiction="CN", customs_office="CN5300", direction="export",
+                     declaration_id="M-2026-1-P00007", revision=1, line_no=1, hs_code="640411", description="shoes",
+                     quantity=Decimal(3), unit="pair", unit_value=Decimal(4), currency="USD", goods_value=Decimal(12),
+                     consignor=PartyRef(id="S", name="Seller", country="CN"),
+                     consignee=PartyRef(id="B", name="Buyer", country="US"), recordation_id="CN-T-1", right_type="trademark",
+                     mark="NIKE", holder=HolderRef(id="RH-0001", name="Nike", contact_email="a@b.example"), score=0.9,
+                     reasons=["targeting profile P-SNEAKERS-EXPRESS 'cheap sneakers' (owner x) (+0.30)",
+                              "campaign C-2026-SUMMER"], transport_mode="express")
+    facts = facts_of(case)
+    assert facts["manifest_id"] == "M-2026-1"
+    assert (facts["origin_country"], facts["destination_country"]) == ("CN", "US")
+    assert facts["profile_ids"] == ["P-SNEAKERS-EXPRESS"] and facts["campaign_ids"] == ["C-2026-SUMMER"]
+    assert facts["items"] == Decimal(3) and facts["line_count"] == 1
+
+
+def _worklist_page(who: object, escalations: list[dict]) -> str:
+    return env.get_template("workbench/worklist.html").render(
+        who=who, lang="en", _=lambda s, **v: i18n.t("en", s, **v), label=lambda c: i18n.label("en", c),
+        money=lambda v, c=None: str(v), number=str, when=lambda v, tz=None: str(v), until=lambda v, tz=None: str(v),
+        day=str, time_left=lambda n: i18n.time_left("en", n), flash=None, csrf="t", path="/workbench", query="",
+        data={"total": 0, "items": []}, filters={}, mine=False, closed=False, unassigned=False, offset=0, page=50,
+        base={}, error=None, states=(), directions=(), transport=(), fine_tiers=("ordinary",),
+        escalations=escalations, shown_escalations=20)
+
+
+def test_escalations_on_the_worklist_say_what_to_do() -> None:
+    from types import SimpleNamespace
+
+    from services.web.workbench import _open_escalations
+
+    evil = '<script>alert("x")</script>'
+    raw = [
+        {"id": 3, "case_id": "IPR-D-L1", "kind": "deadline", "deadline": "holder_reply", "state": "suspended",
+         "due_at": "2026-01-05T16:00:00+00:00", "escalated_at": "2026-01-04T16:00:00+00:00", "reason": None},
+        {"id": 2, "case_id": "IPR-S-L1", "kind": "step_refused", "deadline": "send_notice:detention",
+         "state": "detained", "due_at": "2026-01-03T00:00:00+00:00", "escalated_at": "2026-01-03T00:00:00+00:00",
+         "reason": evil},
+        {"id": 1, "case_id": "IPR-F-L1", "kind": "case_failed", "deadline": "workflow", "state": "suspended",
+         "due_at": "2026-01-02T00:00:00+00:00", "escalated_at": "2026-01-06T00:00:00+00:00",
+         "reason": "terminated: by mistake"},
+        {"id": 4, "case_id": "IPR-R-L1", "kind": "step_refused", "deadline": "place_hold", "state": "suspended",
+         "due_at": "2026-01-01T00:00:00+00:00", "escalated_at": "2026-01-01T00:00:00+00:00", "reason": "x",
+         "resolved_at": "2026-01-02T00:00:00+00:00"},
+    ]
+    shown = _open_escalations([*raw, {**raw[2], "id": 5, "escalated_at": "2026-01-05T00:00:00+00:00"}])
+    assert [e["id"] for e in shown] == [1, 2, 3]  # failed cases first, then refused steps, then deadlines
+    officer = _worklist_page(SimpleNamespace(is_supervisor=False, sub="wang.wei", name="Wang Wei", holder_id=None,
+                                             row=SimpleNamespace(offices=["CN5300"])), shown)
+    assert officer.count('class="row resolve-form"') == 2  # the refused step and the deadline; not the failed case
+    assert "A supervisor repairs it." in officer and "#repair-form" not in officer
+    assert "send the notice: detention" in officer and "<script>alert" not in officer
+    supervisor = _worklist_page(SimpleNamespace(is_supervisor=True, sub="zhang.min", name="Zhang Min", holder_id=None,
+                                                row=SimpleNamespace(offices=[])), shown)
+    assert 'href="/workbench/cases/IPR-F-L1#repair-form"' in supervisor
+    assert "IPR-R-L1" not in officer  # resolved ones are not listed
+
+
+def test_case_page_offers_the_petition_decision_only_on_a_petition_after_seizure() -> None:
+    from types import SimpleNamespace
+
+    from services.web.workbench import _actions
+
+    ctx = SimpleNamespace(who=SimpleNamespace(is_supervisor=False))
+    seized = {"state": "seized", "history": [], "submissions": [{"kind": "importer_response"}]}
+    assert "petition_decision" not in _actions(seized, {}, ctx)
+    seized["submissions"].append({"kind": "petition"})
+    assert "petition_decision" in _actions(seized, {}, ctx)
+    assert "petition_decision" not in _actions({**seized, "state": "forfeited"}, {}, ctx)
+
+
+@pytest.mark.parametrize("typed,lines,error", [
+    ("", [], False), ("4", [4], False), ("2, 4;4 1", [1, 2, 4], False), ("2,x", [], True), ("0", [], True),
+    ("100000", [], True), ("-1", [], True),
+])
+def test_lines_not_infringing_are_read_from_the_determination_form(typed: str, lines: list[int], error: bool) -> None:
+    from types import SimpleNamespace
+
+    from services.web.pages import Errors
+    from services.web.workbench import _line_numbers
+
+    errors = Errors()
+    assert _line_numbers(typed, errors, SimpleNamespace(_=lambda s, **v: s)) == lines
+    assert ("lines_cleared" in errors) is error
+
+
+def test_case_page_of_a_consignment_shows_each_lines_status_and_takes_lines_not_infringing() -> None:
+    from types import SimpleNamespace
+
+    template = env.get_template("workbench/case.html")
+    case = {"case_id": "IPR-CN5300-X-RH-0001", "state": "detained", "line_no": 1, "jurisdiction": "CN",
+            "history": [], "deadlines": [], "submissions": [],
+            "lines": [{"line_no": 1, "status": "held"}, {"line_no": 2, "status": "held"},
+                      {"line_no": 3, "status": "withdrawn", "moved_to": "IPR-CN5300-X-RH-0002"}]}
+    decl = {"currency": "CNY", "lines": [{"line_no": n, "hs_code": "640411", "description": f"shoes {n}",
+                                          "quantity": 1, "unit": "pair", "unit_value": 10} for n in (1, 2, 3)]}
+
+    def page(actions: list[str], **changes) -> str:  # noqa: ANN003
+        return template.render(
+            who=SimpleNamespace(sub="o", name="Wang Wei", is_supervisor=False, is_officer=True, holder_id=None,
+                                row=SimpleNamespace(offices=["CN5300"]), csrf="t"), lang="zh",
+            _=lambda s, **v: i18n.t("zh", s, **v), label=lambda c: i18n.label("zh", c),
+            money=lambda v, c=None: str(v), number=str, when=lambda v, tz=None: str(v), until=lambda v, tz=None: str(v),
+            day=str, left_of=lambda j, v: None, time_left=lambda n: "", flash=None, csrf="t", path="/", query="",
+            case={**case, **changes}, entry={}, decl=decl, lines=decl["lines"], recordation=None, notices=[],
+            files=[], stuck=[], tz=None, actions=actions, timeline=[], errors={}, values={},
+            line_states={ln["line_no"]: ln for ln in case["lines"]}, held_lines=[1, 2])
+
+    detained = page(["determination", "court_notice", "paper_answer"])
+    assert 'name="lines_cleared"' in detained and "不侵权的商品项" in detained
+    assert "已撤出本案" in detained and "已移至案件 IPR-CN5300-X-RH-0002" in detained
+    seized = page(["petition_decision", "paper_answer"], state="seized")
+    assert 'id="petition-form"' in seized and 'name="petition_outcome"' in seized
+    assert "act/petition_decision" in seized and 'name="lines_cleared"' not in seized
