@@ -177,10 +177,12 @@ def bench_profile():  # noqa: ANN201
 
     offset = int(os.environ.get("IPR_TEST_PORT_OFFSET", "0")) + 50
     base = stack._test_profile(offset)
-    return dataclasses.replace(base, name="bench", data=ROOT / f".data-bench-{offset - 50}")
+    # the broker's object store just below the test stack's (18050 + offset), clear of other stacks' services
+    return dataclasses.replace(base, name="bench", data=ROOT / f".data-bench-{offset - 50}",
+                               broker_s3_port=17997 + offset)
 
 
-def start_infra(profile, *, fresh: bool = True):  # noqa: ANN001, ANN201
+def start_infra(profile, *, fresh: bool = True, storage: str = "s3"):  # noqa: ANN001, ANN201
     from deploy.local import stack
 
     stack.down(profile)
@@ -188,7 +190,7 @@ def start_infra(profile, *, fresh: bool = True):  # noqa: ANN001, ANN201
         shutil.rmtree(profile.data, ignore_errors=True)
     sec = stack.load_secrets(profile)
     stack.start_postgres(profile, sec)
-    stack.start_broker(profile)
+    stack.start_broker(profile, sec, storage=storage)
     stack.start_temporal(profile)
     stack.run([sys.executable, "-m", "shared.migrate", "risk"], env=stack.service_env(profile, sec, "risk"), cwd=ROOT)
     return sec
@@ -276,7 +278,7 @@ class AssessmentReader:
         from aiokafka import AIOKafkaConsumer, TopicPartition
 
         self._consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, group_id=None, enable_auto_commit=False,
-                                          auto_offset_reset="earliest", fetch_max_wait_ms=5)
+                                          auto_offset_reset="earliest", fetch_max_wait_ms=100)
         await self._consumer.start()
         partitions = self._consumer.partitions_for_topic(self.topic) or set()
         if not partitions:
@@ -483,6 +485,53 @@ def scrape(url: str) -> dict[str, float]:
     return out
 
 
+def model_phase(n_lines: int = 5000, batch: int = 500, rounds: int = 3) -> dict:
+    """Cost per line of learning on the assessment path (ModelServer.apply, one call per batch): the feature
+    vector alone (no model), then with a champion (probability and tree SHAP contributions) and a shadow model."""
+    import numpy as np
+
+    from bench import simulate_learning as sim
+    from services.risk.learning import features as F
+    from services.risk.learning.serving import ModelServer
+    from services.risk.learning.tables import ModelVersion
+    from services.risk.matcher import RegistryIndex
+    from services.risk.scoring import Scoring
+    from services.risk.service import assess
+
+    sim.run(weeks=3, lines=1500, holdout=10, prevalence=0.05, control_rate=0.05, seed=5, out=lambda *_: None)
+    row = ModelVersion(version="m-0001", status="champion", schema=F.SCHEMA,
+                       artefact=sim.LAST_TRAINED["artefact"].encode(), reference={})
+    index = RegistryIndex.build(sim.registry())
+    scoring = Scoring(fx_rates_to_cny=sim.RATES)
+    world = sim.World(seed=3, weeks=2, prevalence=0.03)
+    decls = [world.line(1)[0] for _ in range(n_lines)]
+    servers = {"features only": ModelServer(), "champion": ModelServer(), "champion + shadow": ModelServer()}
+    servers["champion"].install(row, None)
+    servers["champion + shadow"].install(row, ModelVersion(version="m-0002", status="shadow", schema=F.SCHEMA,
+                                                           artefact=row.artefact, reference={}))
+    out: dict = {}
+    started = time.perf_counter()
+    assessed = [(d, assess(d, index, scoring, sim.RATES)[0]) for d in decls]
+    out["rules"] = (time.perf_counter() - started) / n_lines * 1e6
+    for name, server in servers.items():
+        best = float("inf")
+        for _ in range(rounds):
+            fresh = [(d, a.model_copy(deep=True)) for d, a in assessed]
+            t0 = time.perf_counter()
+            for i in range(0, n_lines, batch):
+                server.apply(fresh[i:i + batch], index, sim.RATES)
+            best = min(best, time.perf_counter() - t0)
+        out[name] = best / n_lines * 1e6
+    booster = servers["champion"].champion.booster
+    X = np.random.default_rng(0).random((batch, len(F.NAMES)))
+    t0 = time.perf_counter()
+    for _ in range(20):
+        booster.predict(X, num_threads=1)
+        booster.predict(X, pred_contrib=True, num_threads=1)
+    out["predict"] = (time.perf_counter() - t0) / (20 * batch) * 1e6
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", default="100,1000,10000,100000")
@@ -492,7 +541,9 @@ def main() -> None:
     ap.add_argument("--backlog-lines", type=int, default=60_000)
     ap.add_argument("--load-lines-per-s", type=float, default=2000)
     ap.add_argument("--load-seconds", type=float, default=15)
-    ap.add_argument("--only", choices=["matcher", "pipeline"], default=None)
+    ap.add_argument("--only", choices=["matcher", "pipeline", "model"], default=None)
+    ap.add_argument("--broker-storage", choices=["s3", "memory"], default="s3",
+                    help="the broker's storage engine: s3 (durable, what the stack runs) or memory (for comparison)")
     args = ap.parse_args()
 
     say("== risk benchmark (2-core machine; figures, not a test) ==")
@@ -500,14 +551,19 @@ def main() -> None:
     if args.only in (None, "matcher"):
         say("-- matcher time per line (pure, in-process) --")
         matcher = matcher_phase([int(s) for s in args.sizes.split(",")], args.matcher_lines, args.rounds)
+    model = {}
+    if args.only in (None, "model"):
+        say("-- targeting model cost per line (pure, in-process, batches of 500) --")
+        model = model_phase()
     pipe = None
     if args.only in (None, "pipeline"):
         from deploy.local import stack
 
         profile = bench_profile()
-        say(f"-- pipeline (broker 127.0.0.1:{profile.broker_port}, data {profile.data.name}) --")
+        say(f"-- pipeline (broker 127.0.0.1:{profile.broker_port}, {args.broker_storage} storage, "
+            f"data {profile.data.name}) --")
         try:
-            sec = start_infra(profile)
+            sec = start_infra(profile, storage=args.broker_storage)
             pipe = asyncio.run(pipeline_phases(profile, sec, marks=args.marks, backlog_lines=args.backlog_lines,
                                                load_lines_s=args.load_lines_per_s, load_seconds=args.load_seconds))
         finally:
@@ -538,6 +594,12 @@ def main() -> None:
                 u = updates[size]
                 say(f"  {'':<15}{size:>9,} {u['latin'][0]:9.1f} ms {u['chinese'][0]:10.1f} ms {u['revoke'][0]:6.1f} ms "
                     f"{max(u[k][1] for k in ('latin', 'chinese', 'revoke')):7.1f} ms {u['rebuild_s']:11.1f} s")
+    if model:
+        say(f"rules (matcher + scoring) {model['rules']:.1f} µs/line; learning on top: feature vector "
+            f"{model['features only']:.1f} µs/line, + champion (probability and tree SHAP, explanation) "
+            f"{model['champion']:.1f} µs/line, + shadow {model['champion + shadow']:.1f} µs/line; model scoring "
+            f"alone (LightGBM predict + pred_contrib, vectorised) {model['predict']:.1f} µs/line; the model adds "
+            f"{model['champion'] - model['features only']:.1f} µs/line to the feature vector (target ≤ 20)")
     if pipe:
         say(f"throughput with {pipe['marks']:,} marks: {pipe['pipe_lines_s']:,.0f} lines/s "
             f"({pipe['pipe_decls_s']:,.0f} declarations/s; {pipe['pipe_decls_done']:,}/{pipe['backlog_decls']:,} "

@@ -278,8 +278,11 @@ class Authenticator:
     """Built once per app from its settings; owns the HTTP client that fetches the issuer's keys."""
 
     def __init__(self, settings, *, fetch: JwksFetcher | None = None) -> None:  # noqa: ANN001 - AuthSettings
-        self._http = httpx.AsyncClient(timeout=5.0) if fetch is None else None
-        keys = JwksCache(fetch or http_jwks_fetcher(settings, self._http), ttl_s=settings.oidc_jwks_cache_s,
+        self._http: httpx.AsyncClient | None = None
+        if fetch is None:
+            self._http = httpx.AsyncClient(timeout=5.0)
+            fetch = http_jwks_fetcher(settings, self._http)
+        keys = JwksCache(fetch, ttl_s=settings.oidc_jwks_cache_s,
                          min_refresh_s=settings.oidc_jwks_min_refresh_s)
         self.validator = TokenValidator(settings, keys)
 

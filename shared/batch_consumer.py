@@ -4,22 +4,36 @@ For topics with many small records (one per parcel), a transaction per record wo
 round trip per parcel. ``handle(records)`` applies a whole batch in one transaction and returns the
 records to dead-letter, each with its reason; the offsets are committed after it returns. If a batch
 keeps failing, it is applied one record at a time, so a record that can never be applied is
-dead-lettered with the error and the others go on (at-least-once; the handler must be idempotent).
+dead-lettered (to ``<topic>.dlq``) with the error and the others go on (at-least-once; the handler
+must be idempotent). While a dependency (``health``) is down, a record is retried without limit:
+an outage delays work but dead-letters none of it.
+
+Like ``shared.kafka.EventConsumer`` it runs under a supervisor: if it stops for any other reason it
+is built and started again with back-off, and ``/readyz`` names it meanwhile.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import random
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timezone
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
-from aiokafka.errors import CommitFailedError, IllegalStateError
 
-from shared.kafka import CONSUMED, DEAD_LETTERED, dumps
+from shared.kafka import (
+    CONSUMED,
+    HealthCheck,
+    PositionWatch,
+    all_healthy,
+    commit_or_redeliver,
+    dead_letter,
+    group_consumer,
+    record_where,
+    start_client,
+    stop_quietly,
+)
+from shared.supervise import Backoff, Supervised, describe
 
 log = logging.getLogger(__name__)
 
@@ -29,60 +43,57 @@ BatchHandler = Callable[[list[ConsumerRecord]], Awaitable[list[tuple[ConsumerRec
 
 class BatchConsumer:
     def __init__(self, *, settings, topic: str, group_id: str, handle: BatchHandler,  # noqa: ANN001
-                 producer: AIOKafkaProducer, dlq_topic: str | None, max_records: int = 500,
+                 producer: AIOKafkaProducer, health: list[HealthCheck] | None = None, max_records: int = 500,
                  attempts_before_split: int = 3, max_attempts: int = 8) -> None:
         self.settings = settings
         self.topic = topic
         self.group_id = group_id
         self.handle = handle
         self.producer = producer
-        self.dlq_topic = dlq_topic
+        self.health = health or []
         self.max_records = max_records
         self.attempts_before_split = attempts_before_split
         self.max_attempts = max_attempts
         self.service = settings.service_name
-        self._consumer: AIOKafkaConsumer | None = None
-        self._task: asyncio.Task | None = None
+        self.watch = PositionWatch(self.service, group_id)
+        self.supervised = Supervised(group_id, self._consume, service=self.service, kind="consumer")
 
     async def start(self) -> None:
-        s = self.settings
-        self._consumer = AIOKafkaConsumer(
-            self.topic, bootstrap_servers=s.kafka_bootstrap_servers, group_id=self.group_id,
-            enable_auto_commit=False, auto_offset_reset="earliest", session_timeout_ms=s.kafka_session_timeout_ms,
-            heartbeat_interval_ms=s.kafka_heartbeat_interval_ms, max_poll_interval_ms=300_000,
-            max_partition_fetch_bytes=4 * 1024 * 1024, client_id=f"{self.service}-{self.group_id}")
-        await self._consumer.start()
-        self._task = asyncio.create_task(self._run(), name=f"consumer-{self.group_id}")
+        self.supervised.start()
 
     async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            try:
-                await self._task
-            except (asyncio.CancelledError, Exception):  # noqa: BLE001
-                pass
-        if self._consumer:
-            await self._consumer.stop()
+        await self.supervised.stop()
 
     @property
     def running(self) -> bool:
-        return self._task is not None and not self._task.done()
+        return self.supervised.running
 
-    async def _run(self) -> None:
-        assert self._consumer is not None
-        while True:
-            batches = await self._consumer.getmany(timeout_ms=500, max_records=self.max_records)
-            records = [r for recs in batches.values() for r in recs]
-            if not records:
-                continue
+    def check(self) -> HealthCheck:
+        return self.supervised.check()
+
+    async def _consume(self, up: Callable[[], None]) -> None:
+        consumer = group_consumer(self.settings, self.topic, group_id=self.group_id,
+                                  max_partition_fetch_bytes=4 * 1024 * 1024)
+        await start_client(consumer, what=f"consumer {self.group_id}")
+        try:
+            up()
+            while True:
+                await self._poll(consumer)
+        finally:
+            self.watch.clear()
+            await stop_quietly(consumer)
+
+    async def _poll(self, consumer: AIOKafkaConsumer) -> None:
+        batches = await consumer.getmany(timeout_ms=500, max_records=self.max_records)
+        records = [r for recs in batches.values() for r in recs]
+        if records:
             await self._apply(records)
-            try:
-                await self._consumer.commit({tp: recs[-1].offset + 1 for tp, recs in batches.items()})
-            except (CommitFailedError, IllegalStateError) as exc:
-                log.warning("%s: offset commit refused after a rebalance (%s); records will be redelivered",
-                            self.group_id, exc)
+            await commit_or_redeliver(consumer, {tp: recs[-1].offset + 1 for tp, recs in batches.items()},
+                                      service=self.service, group=self.group_id)
+        await self.watch.check(consumer)
 
     async def _apply(self, records: list[ConsumerRecord]) -> None:
+        backoff = Backoff(initial=0.2, cap=30.0)
         attempt = 0
         while True:
             attempt += 1
@@ -93,41 +104,23 @@ class BatchConsumer:
                 raise
             except Exception as exc:  # noqa: BLE001 - database hiccup or one bad record: retry, then split
                 if len(records) > 1 and attempt >= self.attempts_before_split:
-                    log.warning("%s: batch of %d failed %d times (%s: %s); applying its records one by one",
-                                self.group_id, len(records), attempt, type(exc).__name__, exc)
+                    log.warning("%s: batch of %d failed %d times (%s); applying its records one by one",
+                                self.group_id, len(records), attempt, describe(exc))
                     for record in records:
-                        await self._apply_one(record)
+                        await self._apply([record])
                     return
-                if len(records) == 1 and attempt >= self.max_attempts and self.dlq_topic:
-                    log.exception("%s: giving up on %s/%s@%s", self.group_id, records[0].topic,
-                                  records[0].partition, records[0].offset)
-                    dead = [(records[0], f"failed after {attempt} attempts: {type(exc).__name__}: {exc}", None)]
+                if len(records) == 1 and attempt >= self.max_attempts and await all_healthy(self.health):
+                    log.error("%s: giving up on %s after %d attempts: %s", self.group_id, record_where(records[0]),
+                              attempt, describe(exc), exc_info=exc)
+                    dead = [(records[0], f"failed after {attempt} attempts: {describe(exc)}",
+                             {"error": type(exc).__name__})]
                     break
-                delay = min(30.0, 0.2 * 2 ** min(attempt, 8)) * (0.5 + random.random())
-                log.warning("%s: applying %d records failed (attempt %d), retrying in %.1fs: %s: %s",
-                            self.group_id, len(records), attempt, delay, type(exc).__name__, exc)
+                delay = backoff.next_delay()
+                log.warning("%s: applying %d records failed (attempt %d), retrying in %.1fs: %s",
+                            self.group_id, len(records), attempt, delay, describe(exc))
                 await asyncio.sleep(delay)
         for record, reason, details in dead:
-            await self._dead_letter(record, reason, details)
+            await dead_letter(self.producer, record, service=self.service, consumer=f"{self.service}/{self.group_id}",
+                              reason=reason, details=details)
         CONSUMED.labels(self.service, self.topic, "applied").inc(len(records) - len(dead))
         CONSUMED.labels(self.service, self.topic, "dead_lettered").inc(len(dead))
-
-    async def _apply_one(self, record: ConsumerRecord) -> None:
-        await self._apply([record])
-
-    async def _dead_letter(self, record: ConsumerRecord, reason: str, details: Any = None) -> None:
-        if not self.dlq_topic:
-            log.warning("dropping unusable record %s@%s/%s: %s", record.topic, record.partition, record.offset,
-                        reason)
-            return
-        raw = record.value or b""
-        body = {
-            "reason": reason, "details": details,
-            "source": {"topic": record.topic, "partition": record.partition, "offset": record.offset},
-            "key": record.key.decode(errors="replace") if record.key else None,
-            "consumer": f"{self.service}/{self.group_id}", "dead_lettered_at": datetime.now(timezone.utc).isoformat(),
-            "raw": raw.decode(errors="replace")[:100_000],
-        }
-        await self.producer.send_and_wait(self.dlq_topic, value=dumps(body), key=record.key)
-        DEAD_LETTERED.labels(self.service, self.dlq_topic).inc()
-        log.warning("dead-lettered %s@%s/%s: %s", record.topic, record.partition, record.offset, reason)

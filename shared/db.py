@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, DateTime, Integer, MetaData, String, Table, Column, func, text
+from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, Integer, MetaData, String, Table, func, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -54,6 +54,11 @@ def outbox_table(metadata: MetaData) -> Table:
         Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
         Column("published_at", DateTime(timezone=True), nullable=True, index=True),
         Column("attempts", Integer, nullable=False, server_default="0"),
+        # Where the broker put the record, and when the relay read it back from there (see OutboxRelay.verify).
+        Column("kafka_partition", Integer, nullable=True),
+        Column("kafka_offset", BigInteger, nullable=True),
+        Column("verified_at", DateTime(timezone=True), nullable=True),
+        Index(None, "topic", "kafka_partition", "kafka_offset"),
     )
 
 

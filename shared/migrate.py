@@ -35,6 +35,8 @@ def upgrade(service: str, url: str | None = None) -> None:
 def run_env(target_metadata: MetaData) -> None:
     """Body of every service's ``migrations/env.py``."""
     url = context.config.get_main_option("sqlalchemy.url")
+    if not url:
+        raise RuntimeError("sqlalchemy.url is not set in the migration configuration")
 
     def do_run(connection) -> None:  # noqa: ANN001
         context.configure(connection=connection, target_metadata=target_metadata, compare_type=True)

@@ -1,13 +1,15 @@
-"""Composition root of a service: its engine, session factory, Kafka producer and outbox relay.
+"""Composition root of a service: its engine, session factory, Kafka producer, outbox relay and background loops.
 
 Built from settings in the app's lifespan and kept on ``app.state.runtime``; request
-handlers get a session per request through ``session_dep``.
+handlers get a session per request through ``session_dep``. Every background loop of a
+service runs under ``Runtime.supervise``, so it is started again when it stops and
+``/readyz`` names it while it is down.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI, Request
@@ -15,7 +17,8 @@ from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.db import make_engine, make_sessionmaker, ping
-from shared.kafka import OutboxRelay, check_broker, make_producer
+from shared.kafka import BROKER_UP, OutboxRelay, check_broker, make_producer, start_client, stop_quietly
+from shared.supervise import Supervised, loop_every
 
 
 def configure_logging(level: str) -> None:
@@ -32,30 +35,55 @@ class Runtime:
         self.sessionmaker = make_sessionmaker(self.engine)
         self.producer: AIOKafkaProducer | None = make_producer(settings) if kafka else None
         self.relay: OutboxRelay | None = None
+        self.loops: list[Supervised] = []
         if outbox is not None and self.producer is not None:
             self.relay = OutboxRelay(
-                sessionmaker=self.sessionmaker, outbox=outbox, producer=self.producer, service=settings.service_name
+                sessionmaker=self.sessionmaker, outbox=outbox, producer=self.producer, service=settings.service_name,
+                bootstrap=settings.kafka_bootstrap_servers, verify_every=settings.outbox_verify_interval_s,
             )
 
     async def start(self) -> None:
         configure_logging(self.settings.log_level)
         if self.producer:
-            await self.producer.start()
+            await start_client(self.producer, what=f"{self.settings.service_name} producer")
+            self.supervise("broker-probe", loop_every(self._probe_broker, every=self.settings.kafka_probe_interval_s,
+                                                      what="broker probe"))
         if self.relay:
             await self.relay.start()
 
     async def stop(self) -> None:
+        for loop in reversed(self.loops):
+            await loop.stop()
         if self.relay:
             await self.relay.stop()
         if self.producer:
-            await self.producer.stop()
+            await stop_quietly(self.producer)
         await self.engine.dispose()
 
     def kick(self) -> None:
         if self.relay:
             self.relay.kick()
 
-    def readiness(self) -> list:
+    def supervise(self, name: str, body: Callable[[Callable[[], None]], Awaitable[None]], *,
+                  kind: str = "background task") -> Supervised:
+        """Run a background loop of this service under a supervisor (started now, stopped with the runtime)."""
+        loop = Supervised(name, body, service=self.settings.service_name, kind=kind)
+        loop.start()
+        self.loops.append(loop)
+        return loop
+
+    async def _probe_broker(self) -> None:
+        assert self.producer is not None
+        try:
+            await check_broker(self.producer)
+        except Exception:
+            BROKER_UP.labels(self.settings.service_name).set(0)
+            raise
+        BROKER_UP.labels(self.settings.service_name).set(1)
+
+    def health(self) -> list:
+        """The checks of what this service depends on: its database and, if it has one, the broker."""
+
         async def database() -> None:
             await ping(self.engine)
 
@@ -68,6 +96,12 @@ class Runtime:
 
             checks.append(broker)
         return checks
+
+    def readiness(self) -> list:
+        checks = self.health()
+        if self.relay:
+            checks.append(self.relay.check())
+        return checks + [loop.check() for loop in self.loops]
 
 
 async def session_dep(request: Request) -> AsyncIterator[AsyncSession]:

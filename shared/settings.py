@@ -99,6 +99,10 @@ class ServiceSettings(AuthSettings):
     )
     kafka_session_timeout_ms: int = 10_000
     kafka_heartbeat_interval_ms: int = 1_000
+    kafka_probe_interval_s: float = Field(default=5.0, gt=0, description="How often the broker is probed for "
+                                          "ipr_kafka_broker_up")
+    outbox_verify_interval_s: float = Field(default=30.0, ge=0, description="How often the outbox relay reads "
+                                            "published records back from the broker (0: never)")
     temporal_address: str = "127.0.0.1:7233"
     temporal_namespace: str = "customs-ipr"
     max_body_bytes: int = 1_048_576

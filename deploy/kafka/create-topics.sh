@@ -10,7 +10,7 @@ set -eu
 BOOTSTRAP="${KAFKA_BOOTSTRAP_SERVERS:-kafka:9092}"
 PARTITIONS="${KAFKA_TOPIC_PARTITIONS:-3}"
 REPLICATION="${KAFKA_TOPIC_REPLICATION:-1}"
-TOPICS="customs.declarations.v1 customs.declarations.v1.dlq risk.assessments.v1 customs.holds.v1 cases.events.v1 customs.parcels.v1 customs.parcels.v1.dlq customs.parcel-results.v1"
+TOPICS="customs.declarations.v1 customs.declarations.v1.dlq risk.assessments.v1 customs.holds.v1 cases.events.v1 customs.parcels.v1 customs.parcels.v1.dlq customs.parcel-results.v1 risk.assessments.v1.dlq cases.events.v1.dlq customs.parcel-results.v1.dlq"
 BIN=/opt/kafka/bin
 
 tries=0

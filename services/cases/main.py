@@ -14,6 +14,7 @@ from fastapi.responses import RedirectResponse
 from services.cases import deadlines_view
 from services.cases.api import escalations_router, router
 from services.cases.failures import Sweeper
+from services.cases.models import outbox
 from services.cases.rules_api import router as rules_router
 from services.cases.workbench import router as workbench_router
 from services.cases.settings import Settings
@@ -61,6 +62,7 @@ app = service_app(
     "it as signals; repair of failed cases; deadlines across cases (provisional ones flagged); assignment, worklist "
     "and seizure statistics for the officers' workbench (services/web).",
     routers=[router, rules_router, escalations_router, deadlines_view.router, workbench_router],
+    outbox=outbox,
     on_start=on_start,
     on_stop=on_stop,
     extra_readiness=lambda app: [app.state.temporal.check, app.state.sweeper.check],

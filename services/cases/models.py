@@ -15,7 +15,7 @@ from decimal import Decimal
 from sqlalchemy import DateTime, Integer, Numeric, String, UniqueConstraint, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from shared.db import JsonType, make_metadata
+from shared.db import JsonType, make_metadata, outbox_table
 
 
 class Base(DeclarativeBase):
@@ -23,6 +23,8 @@ class Base(DeclarativeBase):
 
 
 metadata = Base.metadata
+# cases.events.v1 leaves through this outbox, written in the transaction that records the audit trail.
+outbox = outbox_table(metadata)
 
 
 class Case(Base):

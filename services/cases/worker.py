@@ -26,7 +26,6 @@ from services.cases.settings import Settings, WorkerTuning
 from services.cases.workflow import CaseWorkflow
 from shared.contracts.cases import CASE_TASK_QUEUE
 from shared.db import make_engine, make_sessionmaker
-from shared.kafka import make_producer
 from shared.runtime import configure_logging
 from shared.service_auth import ServiceToken
 
@@ -67,21 +66,18 @@ async def main() -> None:
     client = await Client.connect(settings.temporal_address, namespace=settings.temporal_namespace,
                                   data_converter=pydantic_data_converter, runtime=runtime)
     engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
-    producer = make_producer(settings)
-    await producer.start()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     async with httpx.AsyncClient(timeout=settings.http_timeout_s, auth=ServiceToken.from_settings(settings),
                                  limits=http_limits(settings)) as http:
-        acts = CaseActivities(settings=settings, http=http, sessionmaker=make_sessionmaker(engine), producer=producer)
+        acts = CaseActivities(settings=settings, http=http, sessionmaker=make_sessionmaker(engine))
         worker = Worker(client, task_queue=CASE_TASK_QUEUE, workflows=[CaseWorkflow], activities=activities_of(acts),
                         graceful_shutdown_timeout=timedelta(seconds=10), **worker_options(settings))
         async with worker:
             log.info("case worker polling %s on %s", CASE_TASK_QUEUE, settings.temporal_address)
             await stop.wait()
-    await producer.stop()
     await engine.dispose()
     del client
     gc.collect()

@@ -1,7 +1,10 @@
 """Intake service: accepts declarations from clearance systems (HTTP and Kafka) and publishes them for risk."""
 
+from datetime import timedelta
+
 from fastapi import FastAPI
 
+from services.intake import service
 from services.intake.api import manifests_router, router
 from services.intake.consumer import (
     assessments_handler,
@@ -17,36 +20,49 @@ from shared.contracts.events import (
     TOPIC_ASSESSMENTS,
     TOPIC_CASE_EVENTS,
     TOPIC_DECLARATIONS,
-    TOPIC_DECLARATIONS_DLQ,
     TOPIC_PARCEL_RESULTS,
     TOPIC_PARCELS,
-    TOPIC_PARCELS_DLQ,
 )
 from shared.kafka import EventConsumer, consumers_ready
 from shared.runtime import service_app
+from shared.supervise import loop_every
 
 settings = Settings()
 
 
 async def on_start(app: FastAPI) -> None:
     rt = app.state.runtime
+    health = rt.health()
     app.state.consumers = [
         EventConsumer(settings=settings, topics=[TOPIC_DECLARATIONS], group_id="intake-declarations",
-                      handler=declarations_handler(rt.sessionmaker), producer=rt.producer,
-                      dlq_topic=TOPIC_DECLARATIONS_DLQ),
+                      handler=declarations_handler(rt.sessionmaker), producer=rt.producer, health=health),
+        # An assessment can overtake the declaration it assesses when both came by the topic: wait longer
+        # for the declaration before giving up on the record.
         EventConsumer(settings=settings, topics=[TOPIC_ASSESSMENTS], group_id="intake-assessments",
-                      handler=assessments_handler(rt.sessionmaker), producer=rt.producer),
+                      handler=assessments_handler(rt.sessionmaker), producer=rt.producer, health=health,
+                      max_attempts=12),
         EventConsumer(settings=settings, topics=[TOPIC_CASE_EVENTS], group_id="intake-case-events",
-                      handler=case_events_handler(rt.sessionmaker), producer=rt.producer),
+                      handler=case_events_handler(rt.sessionmaker), producer=rt.producer, health=health),
         BatchConsumer(settings=settings, topic=TOPIC_PARCELS, group_id="intake-parcels",
-                      handle=parcels_handler(rt.sessionmaker, rt.kick), producer=rt.producer,
-                      dlq_topic=TOPIC_PARCELS_DLQ, max_records=settings.consumer_batch_max),
+                      handle=parcels_handler(rt.sessionmaker, rt.kick), producer=rt.producer, health=health,
+                      max_records=settings.consumer_batch_max),
         BatchConsumer(settings=settings, topic=TOPIC_PARCEL_RESULTS, group_id="intake-parcel-results",
-                      handle=parcel_results_handler(rt.sessionmaker), producer=rt.producer, dlq_topic=None,
+                      handle=parcel_results_handler(rt.sessionmaker), producer=rt.producer, health=health,
                       max_records=settings.consumer_batch_max),
     ]
     for consumer in app.state.consumers:
         await consumer.start()
+
+    async def reconcile() -> None:
+        async with rt.sessionmaker() as session, session.begin():
+            queued = await service.republish_unassessed(
+                session, older_than=timedelta(seconds=settings.reconcile_after_s),
+                max_republish=settings.reconcile_max_republish)
+        if queued:
+            rt.kick()
+
+    rt.supervise("reconcile-declarations", loop_every(reconcile, every=settings.reconcile_interval_s,
+                                                      what="publishing unassessed declarations again"))
 
 
 async def on_stop(app: FastAPI) -> None:
@@ -60,7 +76,8 @@ app = service_app(
     description="Accepts customs declarations (contract declaration.v1) and parcel manifests (contract "
     "manifest.v1) from clearance systems over HTTP or the customs.declarations.v1 / customs.parcels.v1 topics, "
     "validates them strictly, stores each revision once and publishes it for risk assessment; keeps every "
-    "parcel's result, readable by manifest. Bad records on the topics go to their .dlq topic with the reason.",
+    "parcel's result, readable by manifest. Bad records on the topics go to their .dlq topic with the reason. A "
+    "declaration still unassessed after RECONCILE_AFTER_S is published again.",
     routers=[router, manifests_router],
     outbox=outbox,
     on_start=on_start,

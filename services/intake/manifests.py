@@ -377,7 +377,7 @@ class TopicParcel:
 
     __slots__ = ("record", "header", "parcel", "raw", "rejection", "dead_letter")
 
-    def __init__(self, record, header=None, parcel=None, raw=None, rejection=None, dead_letter=None):  # noqa: ANN001
+    def __init__(self, record, header=None, parcel=None, raw=None, rejection=None, dead_letter=None) -> None:  # noqa: ANN001
         self.record = record
         self.header = header
         self.parcel = parcel

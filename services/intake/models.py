@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, DateTime, Integer, String, func
+from sqlalchemy import BigInteger, Boolean, DateTime, Index, Integer, String, func, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.db import JsonType, applied_events_table, make_metadata, outbox_table
@@ -32,6 +32,13 @@ class Declaration(Base):
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     assessed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     assessment: Mapped[dict | None] = mapped_column(JsonType, nullable=True)
+    # Published again for risk because it stayed unassessed (see service.republish_unassessed).
+    republished: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    republished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+    __table_args__ = (
+        Index("ix_declarations_unassessed", "received_at", postgresql_where=text("status = 'received'")),
+    )
 
 
 class DeclarationEvent(Base):

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from fastapi import HTTPException
-from prometheus_client import Counter
-from sqlalchemy import select
+from prometheus_client import Counter, Gauge
+from sqlalchemy import func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,6 +16,9 @@ from shared.contracts.events import TOPIC_DECLARATIONS, CaseEventV1, RiskAssesse
 from shared.kafka import add_raw_to_outbox
 
 DECLARATIONS = Counter("ipr_declarations_received_total", "Declarations accepted", ["source", "outcome"])
+REPUBLISHED = Counter("ipr_intake_republished_total", "Declarations published again because they stayed unassessed")
+UNASSESSED = Gauge("ipr_intake_unassessed_declarations", "Declarations stored but not assessed after the "
+                   "reconciliation delay", ["republished_out"])
 
 
 class RevisionConflict(Exception):
@@ -149,3 +152,42 @@ async def view(session: AsyncSession, *, declaration_id: str, revision: int | No
                     for h in history],
         "declaration": chosen.payload,
     }
+
+
+async def republish_unassessed(session: AsyncSession, *, older_than: timedelta, max_republish: int,
+                               limit: int = 500) -> int:
+    """Publish again (through the outbox) the declarations stored but still not assessed after ``older_than``.
+
+    Whatever lost them (a broker that lost data, a record dead-lettered by a consumer that has since
+    been fixed), risk assesses each revision once: a revision it already assessed is not assessed
+    again, only its stored assessment published again, and case ids are deterministic. Each
+    republication gets an event id of its own and an entry in the declaration's history. A revision
+    published ``max_republish`` times is left alone and counted in ``ipr_intake_unassessed_declarations``.
+    """
+    now = datetime.now(timezone.utc)
+    cutoff = now - older_than
+    rows = list((await session.execute(
+        select(Declaration).where(Declaration.status == "received", Declaration.received_at < cutoff,
+                                  Declaration.republished < max_republish,
+                                  or_(Declaration.republished_at.is_(None), Declaration.republished_at < cutoff))
+        .order_by(Declaration.received_at).limit(limit).with_for_update(skip_locked=True))).scalars())
+    for row in rows:
+        row.republished += 1
+        row.republished_at = now
+        await add_raw_to_outbox(
+            session, outbox, topic=TOPIC_DECLARATIONS, key=row.declaration_id,
+            event_id=str(deterministic_event_id("declaration", row.declaration_id, row.revision, "republished",
+                                                row.republished)),
+            value=row.payload,
+        )
+        session.add(DeclarationEvent(declaration_id=row.declaration_id, revision=row.revision, event="republished",
+                                     detail={"reason": f"not assessed {int(older_than.total_seconds())}s after it "
+                                                       "was received", "time": row.republished,
+                                             "actor": "system:intake-reconciliation"}))
+    REPUBLISHED.inc(len(rows))
+    waiting, given_up = (await session.execute(
+        select(func.count(), func.count().filter(Declaration.republished >= max_republish))
+        .where(Declaration.status == "received", Declaration.received_at < cutoff))).one()
+    UNASSESSED.labels("false").set(waiting - given_up)
+    UNASSESSED.labels("true").set(given_up)
+    return len(rows)

@@ -16,7 +16,7 @@ from services.notify.domain import EVENT_ID_HEADER, REPLAY_WINDOW_S, SIGNATURE_H
 from services.notify.models import Delivery, Notice
 from shared.auth import Principal, require
 from shared.contracts.bounds import CaseId, NoticeId
-from shared.contracts.cases import GuaranteeInfo, HolderReply, NoticeRequest, NoticeResult
+from shared.contracts.cases import ActorRef, GuaranteeInfo, HolderReply, NoticeRequest, NoticeResult
 from shared.runtime import session_dep
 
 router = APIRouter(prefix="/v1/notices", tags=["notices"])
@@ -31,12 +31,18 @@ NoticeId = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")]
 DeliveryStatus = Literal["pending", "sending", "retrying", "delivered", "undeliverable", "not_configured"]
 
 
+class GuaranteeBody(GuaranteeInfo):
+    """The guarantee of a reply, as strict as every request body (``posted_by`` is set from the caller's token)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
 class ReplyBody(BaseModel):
     """The rights holder's answer to a suspension notice."""
 
     model_config = ConfigDict(extra="forbid")
     decision: Literal["detain", "no_detention"]
-    guarantee: GuaranteeInfo | None = None
+    guarantee: GuaranteeBody | None = None
     statement: str | None = Field(default=None, max_length=4000)
 
 
@@ -105,7 +111,9 @@ async def list_notices(session: Session, who: Reader, case_id: CaseId | None = N
 @router.post("/{notice_id}/reply", summary="The rights holder answers a suspension notice (signals the case)")
 async def reply(notice_id: NoticeId, body: ReplyBody, session: Session, request: Request,
                 who: Annotated[Principal, Depends(require("rights_holder", "officer"))]) -> JSONResponse:
-    parsed = HolderReply(decision=body.decision, guarantee=body.guarantee, statement=body.statement)
+    guarantee = (GuaranteeInfo(**body.guarantee.model_dump(exclude={"posted_by"}),
+                               posted_by=ActorRef(**who.actor_ref())) if body.guarantee is not None else None)
+    parsed = HolderReply(decision=body.decision, guarantee=guarantee, statement=body.statement)
     if parsed.decision == "detain" and parsed.guarantee is None:
         raise HTTPException(422, detail={"code": "guarantee_required",
                                          "message": "a request for detention must carry the guarantee"})

@@ -1,26 +1,30 @@
 """Risk service: the recordation registry, targeting profiles, line matching and scoring, and case starts."""
 
-import asyncio
 import gc
 import sys
 import time
 
-from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI
 from prometheus_client import Histogram
 
 from services.risk.api import router
+from services.risk.learning import jobs as learning_jobs
+from services.risk.learning.api import router as learning_router
+from services.risk.learning.serving import ModelServer
+from services.risk.learning.settings import LearningSettings
 from services.risk.capacity import CapacityGovernor
 from services.risk.consumer import DeclarationBatchConsumer, case_events_handler
 from services.risk.parcels import parse_parcel
 from services.risk.service import AssessmentPipeline, Registry
 from services.risk.settings import Settings
 from shared.contracts.events import TOPIC_CASE_EVENTS, TOPIC_DECLARATIONS, TOPIC_PARCELS
-from shared.kafka import EventConsumer, consumers_ready
+from shared.kafka import EventConsumer, consumers_ready, make_producer, start_client, stop_quietly
 from shared.runtime import service_app
+from shared.supervise import loop_every
 from shared.temporal import LazyClient
 
 settings = Settings()
+learning = LearningSettings()
 
 GC_PAUSE = Histogram("ipr_risk_gc_pause_seconds", "Garbage-collector pauses of the risk service", ["generation"],
                      buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5))
@@ -53,36 +57,50 @@ async def on_start(app: FastAPI) -> None:
                                 min_samples=settings.capacity_min_samples)
     app.state.registry = Registry(rt.sessionmaker, capacity=capacity)
     await app.state.registry.reload_all()
-    app.state.refresh = asyncio.create_task(app.state.registry.refresh_forever(settings.registry_refresh_s))
+    # learning: the champion and the shadow model beside the rules, their refresh and scheduled training
+    app.state.registry.models = ModelServer(weight=learning.model_weight, floor=learning.model_floor,
+                                            red_threshold=settings.red_threshold,
+                                            yellow_threshold=settings.yellow_threshold,
+                                            enabled=learning.learning_enabled)
+    await app.state.registry.models.refresh(rt.sessionmaker)
+
+    async def learning_loop(up) -> None:  # noqa: ANN001
+        up()
+        await learning_jobs.run(
+            app.state.registry.models, rt.sessionmaker, refresh_s=learning.model_refresh_s,
+            train_every_s=learning.learning_train_every_s, seed=learning.learning_seed,
+            red_threshold=settings.red_threshold)
+
+    rt.supervise("learning", learning_loop)
+    rt.supervise("registry-refresh", loop_every(app.state.registry.refresh, every=settings.registry_refresh_s,
+                                                what="registry refresh"))
     # Assessments leave on a producer of their own that lingers less than the shared one (latency).
-    app.state.assessments_producer = AIOKafkaProducer(
-        bootstrap_servers=settings.kafka_bootstrap_servers, acks="all",
-        enable_idempotence=settings.kafka_enable_idempotence, linger_ms=settings.assessments_linger_ms,
-        max_batch_size=262_144, request_timeout_ms=15_000, client_id="risk-assessments")
-    await app.state.assessments_producer.start()
+    app.state.assessments_producer = make_producer(settings, linger_ms=settings.assessments_linger_ms,
+                                                   client_id="risk-assessments")
+    await start_client(app.state.assessments_producer, what="risk assessments producer")
     app.state.pipeline = AssessmentPipeline(sessionmaker=rt.sessionmaker, registry=app.state.registry,
                                             temporal=app.state.temporal, producer=app.state.assessments_producer,
                                             settings=settings)
-    app.state.case_starter = asyncio.create_task(app.state.pipeline.case_starter.run_forever())
+    rt.supervise("case-starter", app.state.pipeline.case_starter.run_forever)
+    health = rt.health()
     app.state.consumers = [
         DeclarationBatchConsumer(settings=settings, topic=TOPIC_DECLARATIONS, group_id="risk-declarations",
-                                 pipeline=app.state.pipeline),
+                                 pipeline=app.state.pipeline, producer=rt.producer, health=health),
         DeclarationBatchConsumer(settings=settings, topic=TOPIC_PARCELS, group_id="risk-parcels",
-                                 pipeline=app.state.pipeline, parser=parse_parcel),
+                                 pipeline=app.state.pipeline, parser=parse_parcel, producer=rt.producer,
+                                 health=health),
         EventConsumer(settings=settings, topics=[TOPIC_CASE_EVENTS], group_id="risk-case-outcomes",
                       handler=case_events_handler(rt.sessionmaker, app.state.registry.history),
-                      producer=rt.producer),
+                      producer=rt.producer, health=health),
     ]
     for consumer in app.state.consumers:
         await consumer.start()
 
 
 async def on_stop(app: FastAPI) -> None:
-    app.state.refresh.cancel()
-    app.state.case_starter.cancel()
     for consumer in app.state.consumers:
         await consumer.stop()
-    await app.state.assessments_producer.stop()
+    await stop_quietly(app.state.assessments_producer)
 
 
 app = service_app(
@@ -93,7 +111,7 @@ app = service_app(
     "against the active recorded rights of its jurisdiction, scores it with reasons and a lane, publishes "
     "risk.assessments.v1 (declarations) and customs.parcel-results.v1 (parcels) and opens one case workflow "
     "per declaration (or parcel) and rights holder of the suspected lines.",
-    routers=[router],
+    routers=[router, learning_router],
     on_start=on_start,
     on_stop=on_stop,
     extra_readiness=lambda app: [*consumers_ready(app.state.consumers), app.state.temporal.check],

@@ -24,6 +24,7 @@ from services.risk import lifecycle
 from services.risk.capacity import CapacityGovernor
 from services.risk.history import TraderHistory
 from services.risk.campaigns import CampaignSet, CampaignV1
+from services.risk.learning.serving import store_features
 from services.risk.matcher import RegistryIndex, describe_marks
 from services.risk.models import (
     Assessment,
@@ -53,6 +54,7 @@ from shared.contracts.declaration import DeclarationV1
 from shared.contracts.events import TOPIC_ASSESSMENTS, TOPIC_PARCEL_RESULTS, RiskAssessedV1, deterministic_event_id
 from shared.contracts.recordation import RecordationV1
 from shared.kafka import PRODUCED
+from shared.supervise import Backoff, describe
 from shared.rules.calendar import calendar_for
 from shared.rules.pack import rule_pack
 from shared.rules.personal_use import personal_use
@@ -252,19 +254,13 @@ class Registry:
         await self.reload_campaigns()
         await self.history.reload()
 
-    async def refresh_forever(self, every: float) -> None:
-        while True:
-            await asyncio.sleep(every)
-            try:
-                await expire_lapsed(self.sessionmaker)
-                await self.reload(force=False)
-                await self.reload_profiles()
-                await self.reload_campaigns()
-                await self.history.reload()
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # noqa: BLE001
-                log.exception("registry refresh failed")
+    async def refresh(self) -> None:
+        """Expire lapsed recordations and pick up what other replicas changed (run periodically)."""
+        await expire_lapsed(self.sessionmaker)
+        await self.reload(force=False)
+        await self.reload_profiles()
+        await self.reload_campaigns()
+        await self.history.reload()
 
 
 # ---------------------------------------------------------------- registry
@@ -633,6 +629,7 @@ class _Row:
     lines: list | None = None  # LineAssessmentV1, for metrics (fresh assessments only)
     office: str | None = None
     profile_hits: list | None = None
+    features: list | None = None  # learning: the lines' feature rows (line_features)
     cases_started: bool = False
     published: bool = False
     parcel: dict | None = None  # a parcel of a manifest: its route (manifest id, parcel no, waybill)
@@ -643,6 +640,7 @@ class _Row:
     day: date | None = None  # the consignment's date in its jurisdiction (campaign report)
     assessed: RiskAssessedV1 | None = None  # fresh assessments only (a line may still lose its red lane)
     quota_day: date | None = None  # today in the office's jurisdiction: the red quota drawn on
+    republication: bool = False  # intake published the revision again: its assessment never arrived there
 
     @property
     def key(self) -> tuple[str, int]:
@@ -697,18 +695,30 @@ class AssessmentPipeline:
         index, context = self.registry.index, self.registry.context()
         now = datetime.now(timezone.utc)
         today: dict[str, date] = {}
-        rows = []
+        done = []
         for (did, rev), item in unique.items():
             d = item.declaration if isinstance(item, ParcelConsignment) else item
             t0 = time.perf_counter()
             assessed, cases, profile_hits = assess(d, index, self.scoring, self.settings.fx_rates_to_cny, context,
                                                    now=now)
             ASSESS_SECONDS.observe(time.perf_counter() - t0)
-            row = _Row(did, rev, assessed.__pydantic_serializer__.to_json(assessed),
+            done.append((item, d, assessed, cases, profile_hits))
+        # ---- learning: features of every line, the model's points beside the rules (one call per batch)
+        learned: dict[tuple[str, int], list] = {}
+        models = getattr(self.registry, "models", None)
+        if models is not None:
+            for f in models.apply([(d, a) for _i, d, a, _c, _h in done], index, self.settings.fx_rates_to_cny,
+                                  context.red_threshold_for):
+                learned.setdefault((f["declaration_id"], f["revision"]), []).append(f)
+        # ----
+        rows = []
+        for item, d, assessed, cases, profile_hits in done:
+            row = _Row(d.declaration_id, d.revision, assessed.__pydantic_serializer__.to_json(assessed),
                        [c.model_dump(mode="json") for c in cases], lines=assessed.lines,
                        office=d.customs_office, profile_hits=profile_hits, seller_key=seller_key(d),
                        platform_id=d.platform.id if getattr(d, "platform", None) is not None else None,
-                       day=calendar_for(d.jurisdiction).local_date(d.submitted_at), assessed=assessed)
+                       day=calendar_for(d.jurisdiction).local_date(d.submitted_at), assessed=assessed,
+                       features=learned.get((d.declaration_id, d.revision)))
             row.quota_day = today.get(d.jurisdiction) or today.setdefault(d.jurisdiction, today_in(d.jurisdiction, now))
             if isinstance(item, ParcelConsignment):
                 row.parcel = item.route
@@ -741,6 +751,7 @@ class AssessmentPipeline:
                         "at": datetime.now(timezone.utc),
                         "parcels": [orjson.dumps(r.parcel).decode() if r.parcel else None for r in rows],
                     })).all()}
+                await store_features(session, [f for r in rows if r.key in inserted for f in r.features or ()])
                 hits: _Counter = _Counter()
                 for r in rows:
                     if r.key in inserted and r.profile_hits:
@@ -756,11 +767,15 @@ class AssessmentPipeline:
                 volume, campaign_hits = await _store_commerce(session, fresh_rows)
                 lost = [r.key for r in rows if r.key not in inserted]
                 stored: list[_Row] = []
-                if lost:  # assessed before (redelivery, or another replica was first): deliver what was stored
+                if lost:
+                    # Assessed before (redelivery, or another replica was first): not assessed again; what was
+                    # stored is delivered if it was not yet, or if intake published the revision again because
+                    # the assessment never reached it (same event id: consumers that had it drop it).
+                    again = {r.key for r in rows if r.republication}
                     for x in (await session.execute(
                             select(a.declaration_id, a.revision, a.result, a.case_inputs, a.published_at, a.parcel)
                             .where(tuple_(a.declaration_id, a.revision).in_(lost)))).all():
-                        if x.published_at is None:
+                        if x.published_at is None or (x.declaration_id, x.revision) in again:
                             stored.append(_Row(x.declaration_id, x.revision, orjson.dumps(x.result), x.case_inputs,
                                                parcel=x.parcel))
         except BaseException:
@@ -1104,19 +1119,23 @@ class CaseStarter:
                 .values(cases_started_at=datetime.now(timezone.utc)))
         return len(rows)
 
-    async def run_forever(self, idle: float = 1.0) -> None:
-        attempt = 0
+    async def run_forever(self, up=None, idle: float = 1.0) -> None:  # noqa: ANN001
+        """Start cases as assessments are stored; the body of a supervised loop."""
+        if up is not None:
+            up()
+        backoff = Backoff(initial=0.2, cap=30.0)
         while True:
             try:
                 while await self.run_once() > 0:
                     pass
-                attempt = 0
+                backoff.reset()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - Temporal or database away: try again
-                attempt += 1
-                log.warning("starting cases failed (attempt %d): %s: %s", attempt, type(exc).__name__, exc)
-                await asyncio.sleep(min(30.0, 0.2 * 2 ** min(attempt, 8)))
+                delay = backoff.next_delay()
+                log.warning("starting cases failed (attempt %d), retrying in %.1fs: %s", backoff.attempt, delay,
+                            describe(exc))
+                await asyncio.sleep(delay)
                 continue
             try:
                 await asyncio.wait_for(self._kick.wait(), timeout=idle)

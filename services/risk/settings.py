@@ -46,7 +46,10 @@ class Settings(ServiceSettings, FxSettings):
                                     "collections (Python's default 700 promotes every batch's objects)")
     consumer_batch_max: int = Field(default=500, ge=1, le=10_000,
                                     description="Declarations assessed per database transaction on the topic")
-    consumer_fetch_max_wait_ms: int = Field(default=5, ge=0, le=1000)
+    # The broker answers a fetch as soon as records are there; this is how long it may wait when there are none.
+    # The embedded broker's durable (s3) storage gives up a read that takes longer than the wait and answers
+    # nothing, so a few milliseconds stall the consumer there (each read goes to the object store).
+    consumer_fetch_max_wait_ms: int = Field(default=100, ge=0, le=1000)
     assessments_linger_ms: int = Field(default=1, ge=0, le=1000, description="Producer linger for assessments")
     switch_interval_s: float = Field(default=0.001, gt=0, le=0.1, description="How long the assessing thread keeps "
                                      "the interpreter lock while the event loop waits for it")

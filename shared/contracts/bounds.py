@@ -32,7 +32,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 
 import annotated_types as at
 from pydantic import AfterValidator, StringConstraints, condecimal
@@ -53,9 +53,9 @@ FIRST_DAY = date(2000, 1, 1)
 LAST_DAY = date(2099, 12, 31)
 
 
-def _decimal(kind: str, *, maximum: Decimal, places: int, positive: bool = False):  # noqa: ANN202
-    bounds = {"gt": Decimal(0)} if positive else {"ge": Decimal(0)}
-    return Annotated[condecimal(le=maximum, decimal_places=places, allow_inf_nan=False, **bounds), Bound(kind)]
+def _decimal(kind: str, *, maximum: Decimal, places: int, positive: bool = False) -> Any:
+    return Annotated[condecimal(gt=Decimal(0) if positive else None, ge=None if positive else Decimal(0), le=maximum,
+                                decimal_places=places, allow_inf_nan=False), Bound(kind)]
 
 
 Money = _decimal("money", maximum=MONEY_MAX, places=2)
@@ -70,7 +70,7 @@ def in_money_range(value: Decimal) -> bool:
     return value.is_finite() and Decimal(0) <= value <= MONEY_MAX
 
 
-def _int(kind: str, low: int, high: int):  # noqa: ANN202
+def _int(kind: str, low: int, high: int) -> Any:
     return Annotated[int, at.Ge(low), at.Le(high), Bound(kind)]
 
 
@@ -129,7 +129,7 @@ def id_max_length(kind: str) -> int:
     return int(ID_PATTERNS[kind].rsplit(",", 1)[1].split("}", 1)[0]) + 1
 
 
-def _id(kind: str):  # noqa: ANN202
+def _id(kind: str) -> Any:
     return Annotated[str, StringConstraints(max_length=id_max_length(kind), pattern=ID_PATTERNS[kind]), Bound(kind)]
 
 
@@ -152,10 +152,10 @@ RunId = _id("run_id")
 IdempotencyKey = _id("idempotency_key")
 
 
-def unstorable_text(value: object, loc: tuple = ()) -> list[tuple]:
+def unstorable_text(value: object, loc: tuple[str | int, ...] = ()) -> list[tuple[str | int, ...]]:
     """Where ``value`` (parsed JSON) holds text no database column or message can store: a NUL character
     or an unpaired surrogate (``"\\u0000"``, ``"\\ud800"``). Empty when all text is storable."""
-    found: list[tuple] = []
+    found: list[tuple[str | int, ...]] = []
     if isinstance(value, str):
         if "\x00" in value or not _encodable(value):
             found.append(loc)

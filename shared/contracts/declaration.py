@@ -179,7 +179,8 @@ class DeclarationLine(_Strict):
     @property
     def line_value(self) -> Decimal:
         """Declared value of the line (quantity x unit value) in the declaration currency."""
-        return (self.quantity * self.unit_value).quantize(Decimal("0.01"))
+        value: Decimal = (self.quantity * self.unit_value).quantize(Decimal("0.01"))
+        return value
 
 
 class DeclarationV1(_Strict):

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -36,6 +36,9 @@ from shared.contracts.bounds import (
     WeightKg,
 )
 from shared.contracts.bounds import Money as Amount
+
+if TYPE_CHECKING:
+    from shared.contracts.cases import CaseInput, Deadline
 
 DOCUMENTS_CONTRACT_VERSION = 1
 
@@ -174,7 +177,7 @@ class RightRef(_Model):
     holder_name_zh: str | None = Field(default=None, max_length=256)
 
     @classmethod
-    def from_case(cls, case, **extra) -> "RightRef":  # noqa: ANN001, ANN003
+    def from_case(cls, case: CaseInput, **extra: Any) -> RightRef:
         """From a case ``shared.contracts.cases.CaseInput``: the recorded mark and its Chinese marks, joined
         with the Chinese enumeration comma ("耐克、耐吉")."""
         marks_zh = "、".join(getattr(case, "marks_zh", None) or []) or None
@@ -263,7 +266,7 @@ class DocumentDeadline(_Model):
         return value
 
     @classmethod
-    def from_case_deadline(cls, deadline, *, provisional: bool = False) -> "DocumentDeadline":  # noqa: ANN001
+    def from_case_deadline(cls, deadline: Deadline, *, provisional: bool = False) -> DocumentDeadline:
         """From a case ``shared.contracts.cases.Deadline``."""
         unit = deadline.unit if deadline.unit in ("working_days", "calendar_days") else "working_days"
         return cls(name=deadline.name, due_date=deadline.due_date, due_at=deadline.due_at,

@@ -47,8 +47,20 @@ TOPIC_CASE_EVENTS = "cases.events.v1"
 TOPIC_PARCELS = "customs.parcels.v1"  # one record per parcel of a manifest (shared/contracts/parcels.py)
 TOPIC_PARCELS_DLQ = "customs.parcels.v1.dlq"
 TOPIC_PARCEL_RESULTS = "customs.parcel-results.v1"  # one result per parcel, keyed by the manifest id
+# Every consumed topic has a dead-letter topic beside it: ``<topic>.dlq``, one record per record that
+# could not be applied, with the reason and the consumer that gave up on it.
+DLQ_SUFFIX = ".dlq"
+TOPIC_ASSESSMENTS_DLQ = TOPIC_ASSESSMENTS + DLQ_SUFFIX
+TOPIC_CASE_EVENTS_DLQ = TOPIC_CASE_EVENTS + DLQ_SUFFIX
+TOPIC_PARCEL_RESULTS_DLQ = TOPIC_PARCEL_RESULTS + DLQ_SUFFIX
 ALL_TOPICS = (TOPIC_DECLARATIONS, TOPIC_DECLARATIONS_DLQ, TOPIC_ASSESSMENTS, TOPIC_HOLDS, TOPIC_CASE_EVENTS,
-              TOPIC_PARCELS, TOPIC_PARCELS_DLQ, TOPIC_PARCEL_RESULTS)
+              TOPIC_PARCELS, TOPIC_PARCELS_DLQ, TOPIC_PARCEL_RESULTS, TOPIC_ASSESSMENTS_DLQ, TOPIC_CASE_EVENTS_DLQ,
+              TOPIC_PARCEL_RESULTS_DLQ)
+
+
+def dlq_topic_for(topic: str) -> str:
+    """The dead-letter topic of a consumed topic."""
+    return topic + DLQ_SUFFIX
 
 # Namespace for deterministic event ids (uuid5), so a retried publish carries the same id.
 EVENT_NAMESPACE = uuid.UUID("5b0f8f51-8a52-4f0e-9d8e-1c7b1b3f0a11")

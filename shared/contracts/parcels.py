@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -37,7 +37,6 @@ from shared.contracts.bounds import (
     Timestamp,
     WeightKg,
 )
-
 from shared.contracts.declaration import (
     SUPERVISION_MODES,
     BusinessModel,
@@ -95,7 +94,7 @@ class ManifestHeaderV1(_Strict):
         return value
 
     @model_validator(mode="after")
-    def _mode_fits(self) -> "ManifestHeaderV1":
+    def _mode_fits(self) -> ManifestHeaderV1:
         problems = mode_problems(mode=self.supervision_mode, jurisdiction=self.jurisdiction,
                                  direction=self.direction, business_model=self.business_model,
                                  has_platform=self.platform is not None)
@@ -123,7 +122,7 @@ class ParcelV1(_Strict):
     lines: list[DeclarationLine] = Field(min_length=1, max_length=MAX_PARCEL_LINES)
 
     @model_validator(mode="after")
-    def _unique_lines(self) -> "ParcelV1":
+    def _unique_lines(self) -> ParcelV1:
         numbers = [line.line_no for line in self.lines]
         if len(numbers) != len(set(numbers)):
             raise ValueError("line_no values must be unique within a parcel")
@@ -140,7 +139,7 @@ class ManifestV1(ManifestHeaderV1):
     parcels: list[ParcelV1] = Field(min_length=1, max_length=MAX_PARCELS)
 
     @model_validator(mode="after")
-    def _parcels_fit(self) -> "ManifestV1":
+    def _parcels_fit(self) -> ManifestV1:
         if len(self.parcels) != self.parcel_count:
             raise ValueError(f"parcel_count is {self.parcel_count} but the manifest has {len(self.parcels)} parcels")
         seen_no, seen_waybill = set(), set()
@@ -228,7 +227,8 @@ def to_declaration(header: ManifestHeaderV1, parcel: ParcelV1) -> DeclarationV1:
         direction=header.direction, procedure=rule.procedure,
         transport_mode=header.transport_mode, declarant=header.declarant, consignor=parcel.consignor,
         consignee=parcel.consignee, origin_country=header.origin_country,
-        destination_country=destination_of(header, parcel), transit_countries=header.transit_countries,
+        destination_country=destination_of(header, parcel),  # type: ignore[arg-type]  # checked when the parcel is read
+        transit_countries=header.transit_countries,
         currency=header.currency, lines=parcel.lines, supervision_mode=header.supervision_mode,
         business_model=parcel.business_model or header.business_model, platform=header.platform,
         seller=parcel.seller, order_no=parcel.order_no, waybill_no=parcel.waybill_no,
@@ -254,7 +254,7 @@ def _norm(value: Any) -> str:
     if isinstance(value, Decimal):
         return format(value.normalize(), "f") if value else "0"
     if isinstance(value, datetime):
-        return value.astimezone(timezone.utc).isoformat()
+        return value.astimezone(UTC).isoformat()
     return str(value)
 
 
@@ -270,6 +270,6 @@ def _raw_canonical(value: Any) -> Any:
     return value
 
 
-def validation_details(exc: ValidationError) -> list[dict]:
+def validation_details(exc: ValidationError) -> list[dict[str, Any]]:
     """Pydantic's errors as the platform reports them: where, what, which kind."""
     return [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()]

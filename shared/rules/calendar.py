@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 CALENDARS = Path(__file__).with_name("calendars")
@@ -106,7 +107,7 @@ class WorkingCalendar:
         return any(self.is_provisional(date(year, 1, 1)) for year in range(first.year, last.year + 1))
 
 
-def calendar_data(code: str) -> dict:
+def calendar_data(code: str) -> dict[str, Any]:
     """The raw data of calendar ``code`` (a calendar name such as ``cn``, or a jurisdiction such as ``EU``)."""
     path = CALENDARS / f"{code.lower()}.json"
     if not path.exists():
@@ -116,10 +117,11 @@ def calendar_data(code: str) -> dict:
             path = CALENDARS / f"{rule_pack(code).calendar}.json"
         except KeyError:
             raise KeyError(f"no working-day calendar {code!r}") from None
-    return json.loads(path.read_text(encoding="utf-8"))
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return data
 
 
-def calendar_from_data(raw: dict) -> WorkingCalendar:
+def calendar_from_data(raw: dict[str, Any]) -> WorkingCalendar:
     """Build a calendar from its data (also used by the case workflow on its recorded snapshot)."""
     holidays: set[date] = set()
     adjusted: set[date] = set()

@@ -15,7 +15,7 @@ import os
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -118,7 +118,7 @@ class RulePack(_Data):
                 raise ValueError(f"fine tier {name} is outside 0..max_rate")
         return self
 
-    def setting(self, name: str):  # noqa: ANN201
+    def setting(self, name: str) -> Any:
         """The value of a setting, after any environment override."""
         if name not in self.settings:
             raise KeyError(f"{self.jurisdiction} rule pack has no setting {name!r}")
@@ -171,7 +171,7 @@ class RulePack(_Data):
                 (goods_value * t.max_rate).quantize(TWO, ROUND_HALF_UP))
 
 
-def _apply_overrides(raw: dict) -> dict:
+def _apply_overrides(raw: dict[str, Any]) -> dict[str, Any]:
     prefix = f"RULES_{raw['jurisdiction']}_"
     for name, setting in raw.get("settings", {}).items():
         env = os.environ.get(prefix + name.upper())

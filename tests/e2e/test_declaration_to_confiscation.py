@@ -62,6 +62,10 @@ async def test_example_declaration_to_confiscation(http, stack) -> None:
     required = case["required_guarantee_cny"]
     reply = {"decision": "detain",
              "guarantee": {"amount": required, "currency": "CNY", "form": "bank_letter", "reference": "BOC-LG-001"}}
+    unknown = await http.post(f"{stack.url('notify')}/v1/notices/{notice['notice_id']}/reply",
+                              headers=stack.auth("holder"),
+                              json={**reply, "guarantee": {**reply["guarantee"], "valid_until": "9999-12-31"}})
+    assert unknown.status_code == 422, unknown.text  # an unknown field is refused, not taken as the reply
     answered = await http.post(f"{stack.url('notify')}/v1/notices/{notice['notice_id']}/reply",
                                headers=stack.auth("holder"), json=reply)
     assert answered.status_code == 201, answered.text
@@ -74,6 +78,8 @@ async def test_example_declaration_to_confiscation(http, stack) -> None:
     assert other.status_code == 409 and other.json()["error"]["code"] == "already_replied"
 
     detained = await case_in_state(http, stack, case_id, "detained", who="holder")
+    received = next(h for h in detained["history"] if h["event"] == "guarantee_received")
+    assert received["detail"]["posted_by"]["sub"] == "nike.ip"  # who posted it, from the token
     deadlines = {d["name"]: d for d in detained["deadlines"]}
     assert deadlines["holder_reply"]["status"] == "met"
     assert deadlines["customs_determination"]["working_days"] == 30

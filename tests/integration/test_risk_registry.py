@@ -74,6 +74,9 @@ async def test_recordation_lifecycle(http, stack) -> None:
                                                     "reason": "holder added a sub-brand"},
                               headers=stack.auth("officer"))
     assert amended.status_code == 200 and amended.json()["version"] == 3
+    # the holder's own amendment with nothing in it: a clear answer, never a server error
+    empty = await http.post(f"{url}/amend", json={"changes": {}}, headers=stack.holder_auth(rec["holder"]["id"]))
+    assert 400 <= empty.status_code < 500 or empty.status_code == 200, empty.text
     line = await assess(http, stack, {**decl_with(None), "lines": [{**decl_with(None)["lines"][0],
                                                                     "description": "watch zbx pro"}]})
     assert line["hits"][0]["match"] == "alias"

@@ -45,6 +45,15 @@ EXTERNAL_METRICS = frozenset({
 })
 
 
+# What the flow alerts and the reliability row of the dashboard watch: stopped consumers and loops,
+# dead letters, outbox backlog, lag and progress, the broker answering, records the broker lost.
+RELIABILITY_METRICS = (
+    "ipr_background_task_up", "ipr_background_task_restarts_total", "ipr_kafka_consumer_lag",
+    "ipr_kafka_consumed_total", "ipr_outbox_pending", "ipr_outbox_oldest_pending_seconds", "ipr_kafka_broker_up",
+    "ipr_outbox_republished_total", "ipr_kafka_offset_resets_total", "ipr_intake_unassessed_declarations",
+    "ipr_declarations_received_total", "ipr_risk_lines_assessed_total",
+)
+
 # ---------------------------------------------------------------- helpers
 
 
@@ -187,7 +196,8 @@ def test_dashboard_covers_the_platform_flow() -> None:
                  "ipr_holds_transitions_total", "ipr_notice_deliveries_total", "ipr_dispositions_total",
                  "ipr_http_requests_total", "ipr_http_request_duration_seconds_bucket",
                  "ipr_kafka_dead_lettered_total", "ipr_guarantee_general_balance", "ipr_guarantee_alerts",
-                 "ipr_guarantee_holds_total", "ipr_guarantee_refusals_total", "ipr_guarantee_settlements_total"):
+                 "ipr_guarantee_holds_total", "ipr_guarantee_refusals_total", "ipr_guarantee_settlements_total",
+                 *RELIABILITY_METRICS):
         assert name in used, f"no dashboard panel shows {name}"
 
 
@@ -212,8 +222,30 @@ def test_alerts_are_well_formed_and_cover_the_failure_modes() -> None:
     used = set().union(*(promql_metrics(r["expr"]) for r in rules))
     for name in ("up", "ipr_kafka_dead_lettered_total", "ipr_http_requests_total", "ipr_notice_deliveries_total",
                  "ipr_notice_delivery_attempts_total", "ipr_notice_delivery_oldest_open_seconds",
-                 "ipr_notify_loop_restarts_total", "ipr_guarantee_alerts"):
+                 "ipr_notify_loop_restarts_total", "ipr_guarantee_alerts", "ipr_risk_model_load_failures_total",
+                 "ipr_risk_model_feature_psi", "ipr_risk_model_score_psi", *RELIABILITY_METRICS):
         assert name in used, f"no alert watches {name}"
+
+
+def test_reliability_metrics_are_defined_where_the_rules_expect_them() -> None:
+    """The metrics the flow alerts need exist in the code, with the labels the rules group by."""
+    from services.intake import service as intake
+    from shared import kafka, supervise
+
+    labels = {
+        "ipr_background_task_up": (supervise.TASK_UP, {"service", "task", "kind"}),
+        "ipr_background_task_restarts_total": (supervise.TASK_RESTARTS, {"service", "task", "kind", "error"}),
+        "ipr_kafka_consumer_lag": (kafka.CONSUMER_LAG, {"service", "group", "topic", "partition"}),
+        "ipr_kafka_broker_up": (kafka.BROKER_UP, {"service"}),
+        "ipr_outbox_pending": (kafka.OUTBOX_PENDING, {"service"}),
+        "ipr_outbox_oldest_pending_seconds": (kafka.OUTBOX_OLDEST, {"service"}),
+        "ipr_outbox_republished_total": (kafka.OUTBOX_REPUBLISHED, {"service", "topic"}),
+        "ipr_kafka_offset_resets_total": (kafka.OFFSET_RESETS, {"service", "group", "topic"}),
+        "ipr_intake_unassessed_declarations": (intake.UNASSESSED, {"republished_out"}),
+    }
+    for name, (metric, expected) in labels.items():
+        assert set(metric._labelnames) == expected, name
+        assert name in exported_metrics()
 
 
 # ---------------------------------------------------------------- Prometheus scrape configs

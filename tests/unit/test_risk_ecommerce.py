@@ -4,7 +4,7 @@ assessed as consignments with their per-parcel results."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 from decimal import Decimal
 
 import pytest

@@ -28,10 +28,11 @@ SETTINGS = SimpleNamespace(suspect_threshold=0.6, red_threshold=0.7, yellow_thre
 def test_merge_takes_every_waiting_batch_and_keeps_the_highest_offsets() -> None:
     q: asyncio.Queue = asyncio.Queue()
     a, b = TopicPartition("t", 0), TopicPartition("t", 1)
-    q.put_nowait((2.0, 2.0, 3, {a: 20}, ["r2"]))
-    q.put_nowait((3.0, 3.0, 1, {a: 25, b: 7}, ["r3"]))
-    merged = DeclarationBatchConsumer._merge((1.0, 1.0, 5, {a: 10, b: 4}, ["r1"]), q)
-    assert merged == (1.0, 1.0, 9, {a: 25, b: 7}, ["r1", "r2", "r3"])
+    q.put_nowait((2.0, 2.0, 3, {a: 20}, ["r2"], {("D-2", 1): "rec2"}))
+    q.put_nowait((3.0, 3.0, 1, {a: 25, b: 7}, ["r3"], {("D-3", 1): "rec3"}))
+    merged = DeclarationBatchConsumer._merge((1.0, 1.0, 5, {a: 10, b: 4}, ["r1"], {("D-1", 1): "rec1"}), q)
+    assert merged == (1.0, 1.0, 9, {a: 25, b: 7}, ["r1", "r2", "r3"],
+                      {("D-1", 1): "rec1", ("D-2", 1): "rec2", ("D-3", 1): "rec3"})
     assert q.empty()
 
 

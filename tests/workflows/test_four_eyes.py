@@ -45,6 +45,13 @@ async def test_confiscation_waits_for_a_second_person_and_names_both(harness) ->
     state = await query(handle)
     assert state.state == "detained", "a proposal alone changes nothing"
     requested = entries(state, "approval_requested")[0]
+    # written to the audit trail while the case waits (the worklist shows the pending approval)
+    for _ in range(200):
+        if any(r.event == "approval_requested" for r in fakes.events):
+            break
+        await asyncio.sleep(0.05)
+    else:
+        raise AssertionError("the proposal was not written to the audit trail while the case waits")
     assert requested["proposed_by"] == OFFICER.name and requested["deadline"] == "customs_determination"
     # The proposer, another officer, and a second proposal do not decide it.
     await handle.signal(SIGNAL_APPROVAL, ApprovalDecision(decision="approve", actor=OFFICER))

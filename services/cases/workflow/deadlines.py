@@ -53,11 +53,18 @@ async def wait_until(f: CaseFile, condition: Callable[[], bool], due: datetime |
         if remaining <= timedelta(0):
             return False
         generation = f.retimed
+        # Cases under ``case-four-eyes`` also wake when a signal adds to the history, and write it at once
+        # (a proposal waiting for approval, a refusal, an ignored signal), so every reader sees it while
+        # the case waits.
+        four_eyes = f.four_eyes
         try:
             await workflow.wait_condition(
-                lambda: condition() or f.retimed != generation or f.withdrawn_all is not None, timeout=remaining)
+                lambda: condition() or f.retimed != generation or f.withdrawn_all is not None
+                or (four_eyes and len(f.history) > f.recorded_upto), timeout=remaining)
         except asyncio.TimeoutError:
             return condition()
+        if four_eyes and not condition() and len(f.history) > f.recorded_upto:
+            await flush(f)
 
 
 def _escalation_at(f: CaseFile, cal: WorkingCalendar, due: date) -> datetime | None:
@@ -68,6 +75,7 @@ def _escalation_at(f: CaseFile, cal: WorkingCalendar, due: date) -> datetime | N
     for _ in range(lead.amount):
         day = cal.previous_working_day(day)
     return cal.end_of_day(day)
+
 
 
 def open_deadline(f: CaseFile, name: str, start: datetime, *, amount: int | None = None, basis: str | None = None,

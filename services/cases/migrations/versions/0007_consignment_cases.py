@@ -1,7 +1,7 @@
 """consignment cases: the lines of each case; deadlines counted on a provisional calendar
 
-Revision ID: 0006_consignment_cases
-Revises: 0005_workbench
+Revision ID: 0007_consignment_cases
+Revises: 0006_case_events_outbox
 """
 
 from alembic import op
@@ -9,8 +9,8 @@ import sqlalchemy as sa
 
 from shared.db import JsonType
 
-revision = "0006_consignment_cases"
-down_revision = "0005_workbench"
+revision = "0007_consignment_cases"
+down_revision = "0006_case_events_outbox"
 branch_labels = None
 depends_on = None
 

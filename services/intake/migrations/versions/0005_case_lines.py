@@ -1,14 +1,14 @@
 """a case covers several lines of a declaration: one row per case and line, with the line's status
 
-Revision ID: 0004_case_lines
-Revises: 0003_manifests
+Revision ID: 0005_case_lines
+Revises: 0004_reconciliation
 """
 
 from alembic import op
 import sqlalchemy as sa
 
-revision = "0004_case_lines"
-down_revision = "0003_manifests"
+revision = "0005_case_lines"
+down_revision = "0004_reconciliation"
 branch_labels = None
 depends_on = None
 
