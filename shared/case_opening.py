@@ -76,7 +76,7 @@ def consignment_facts(declaration: DeclarationV1, suspected_line_nos: Iterable[i
     return ConsignmentFacts(
         line_count=len(declaration.lines),
         units=sum((ln.quantity for ln in declaration.lines), Decimal(0)),
-        gross_weight_kg=None if any(w is None for w in weights) else sum(weights, Decimal(0)),  # type: ignore[arg-type]
+        gross_weight_kg=_sum_known(weights, Decimal(0)),
         suspected_value=value, suspected_value_cny=to_cny(value, declaration.currency, rates),
         suspected_line_nos=[n for n in suspected if n in by_no],
         declaration_line_nos=sorted(by_no),
@@ -96,11 +96,17 @@ def case_line(declaration: DeclarationV1, s: SuspectedLine, rates: dict[str, Dec
     )
 
 
+def _sum_known(values: list[Decimal | None], zero: Decimal) -> Decimal | None:
+    """The sum of ``values``; unknown (None) when any of them is."""
+    known = [v for v in values if v is not None]
+    return None if len(known) != len(values) else sum(known, zero)
+
+
 def _total_cny(values: list[Decimal | None]) -> Decimal | None:
     """The RMB value of the case's lines; unknown when a line's is, or when the sum lies beyond one amount."""
     if any(v is None for v in values):
         return None
-    total = sum(values, Decimal("0.00"))  # type: ignore[arg-type]
+    total = sum((v or Decimal("0.00") for v in values), Decimal("0.00"))
     return total if in_money_range(total) else None
 
 
@@ -150,7 +156,7 @@ def build_cases(declaration: DeclarationV1, suspected: list[SuspectedLine], *, r
             score=max(ln.score for ln in lines),
             reasons=reasons if reasons is not None else list(dict.fromkeys(r for ln in lines for r in ln.reasons)),
             opened_at=opened_at, transport_mode=declaration.transport_mode,
-            gross_weight_kg=None if any(w is None for w in weights) else sum(weights, Decimal(0)),  # type: ignore[arg-type]
+            gross_weight_kg=_sum_known(weights, Decimal(0)),
             perishable=perishable, genuine_unit_value=first.genuine_unit_value, repeat_infringer=repeat_infringer,
             application_id=(first.recordation_id if afa_from_recordation else application_id) if eu else None,
             evidence=evidence, opened_by=opened_by, lines=lines, consignment=facts,
@@ -215,5 +221,5 @@ def without_lines(case: CaseInput, line_nos: set[int]) -> CaseInput | None:
         "right_type": first.right_type, "mark": first.mark, "unit": first.unit, "unit_value": first.unit_value,
         "quantity": sum((ln.quantity for ln in keep), Decimal(0)),
         "goods_value": sum((ln.goods_value for ln in keep), Decimal("0.00")),
-        "goods_value_cny": None if any(v is None for v in values_cny) else sum(values_cny, Decimal("0.00")),  # type: ignore[arg-type]
+        "goods_value_cny": _sum_known(values_cny, Decimal("0.00")),
     })

@@ -7,8 +7,13 @@ import json
 from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from shared.contracts.cases import CaseInput, HolderRef, PartyRef
+
+if TYPE_CHECKING:
+    from shared.contracts.declaration import DeclarationV1
+    from shared.contracts.recordation import RecordationV1
 
 ROOT = Path(__file__).resolve().parents[1]
 CONTRACTS = ROOT / "tests" / "contracts"
@@ -53,7 +58,7 @@ ADIDAS = {"recordation_id": "CN-T-2016-001877", "title": "ADIDAS", "registration
           "genuine_unit_value": [{"hs_prefix": "6404", "min": 30.0, "currency": "USD"}]}
 
 
-def recordation(**changes) -> "RecordationV1":  # noqa: ANN003
+def recordation(**changes) -> RecordationV1:  # noqa: ANN003
     from shared.contracts.recordation import RecordationV1
 
     return RecordationV1.model_validate(example_recordation(**changes))
@@ -65,13 +70,13 @@ def shoe_line(line_no: int, quantity: str = "500", unit_value: str = "4.20", **c
             "gross_weight_kg": "410.0", "origin_country": "CN", **changes}
 
 
-def declaration(lines: list[dict], **changes) -> "DeclarationV1":  # noqa: ANN003
+def declaration(lines: list[dict], **changes) -> DeclarationV1:  # noqa: ANN003
     from shared.contracts.declaration import DeclarationV1
 
     return DeclarationV1.model_validate(example_declaration(lines=lines, **changes))
 
 
-def consignment_cases(decl: "DeclarationV1", rights: dict[int, "RecordationV1"], *,  # noqa: F821
+def consignment_cases(decl: DeclarationV1, rights: dict[int, RecordationV1], *,
                       case_suffix: str = "", **kw) -> list[CaseInput]:  # noqa: ANN003
     """The cases of ``decl`` whose lines ``rights`` assigns to recorded rights, as the risk service opens them."""
     from shared.case_opening import SuspectedLine, build_cases

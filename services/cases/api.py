@@ -382,7 +382,7 @@ HOLDER_SUBMISSIONS = {"application_for_action", "confirms_infringement", "procee
 
 @router.post("", status_code=201, summary="Open a case by hand: ex officio (officer) or on application (rights holder); "
              "lines of a holder whose case on the declaration is open join it (200)")
-async def open_case(body: OpenCaseRequest, request: Request, session: Session, who: OfficerOrHolder) -> dict:
+async def open_case(body: OpenCaseRequest, request: Request, session: Session, who: OfficerOrHolder) -> JSONResponse:
     if who.role == "rights_holder" and body.mode != "application":
         raise HTTPException(403, detail={"code": "forbidden_mode", "message": "a rights holder opens cases only by "
                                                                              "application"})

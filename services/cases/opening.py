@@ -40,7 +40,7 @@ class OpenCaseRequest(BaseModel):
     note: str | None = Field(default=None, max_length=4000)
 
     @model_validator(mode="after")
-    def _lines(self) -> "OpenCaseRequest":
+    def _lines(self) -> OpenCaseRequest:
         if self.line_no is None and not self.line_nos:
             raise ValueError("name the line (line_no) or lines (line_nos)")
         if any(n < 1 for n in self.line_nos):

@@ -95,7 +95,8 @@ async def track_case(session: AsyncSession, *, event: CaseEventV1) -> None:
     """Keep each case's state per declaration line, and each line's status in it (the latest event wins)."""
     if not event.declaration_id or event.line_no is None:
         return
-    lines = [(ln.line_no, ln.status, ln.moved_to) for ln in event.lines] or [(event.line_no, None, None)]
+    lines: list[tuple[int, str | None, str | None]] = (
+        [(ln.line_no, ln.status, ln.moved_to) for ln in event.lines] or [(event.line_no, None, None)])
     for line_no, status, moved_to in lines:
         stmt = insert(DeclarationCase).values(
             case_id=event.case_id, declaration_id=event.declaration_id, line_no=line_no, state=event.state,

@@ -9,33 +9,40 @@ The legal unit is the consignment (the declaration) and the rights holder: a cas
 suspected line of one declaration whose right belongs to one holder. Each threshold is measured
 on the quantity its legal basis names:
 
-======================  ============================================  ====================================================
-Decision                Measured on                                   Legal basis
-======================  ============================================  ====================================================
-Guarantee tier          value of the holder's goods in the case       CN Reg. Art. 14; Measures Art. 23 (ex officio: 100% below
-(CN ex officio,         (all its lines, in RMB)                       RMB 20,000, 50% min. 20,000 up to 200,000, RMB 100,000
-application, patent                                                   above); application mode and patent counter-guarantee:
-counter-guarantee)                                                    equal to that value (Reg. Art. 14, 19)
-Fine range and tier     goods of the case found infringing (the       CN Penalty Regs Art. 25 (at most 30%), GACC discretion
-                        lines confiscated; lines found not            tiers (Ann. 2023 No. 198); goods value = dutiable value
-                        infringing are released and not fined)        + duty + taxes (Art. 64)
-Hearing threshold       the fine proposed on the goods of the case    CN Penalty Regs Art. 49: RMB 100,000 on an entity,
-                                                                      RMB 10,000 on an individual
-US fine cap             genuine retail value (MSRP) of the goods of   19 U.S.C. 1526(f), 19 CFR 133.27: once the value if
-                        the case seized                               genuine, twice for a repeat infringer
-Police referral         value of all suspected goods of the           CN: Criminal Law Art. 213-215, 2004 judicial
-                        consignment and its consignor, every holder   interpretation (illegal business volume RMB 50,000);
-                        together (less the lines customs found not    a case-level total misses a crime split across holders
-                        infringing)
-EU small consignment    the whole consignment: all its units and its  Reg. (EU) 608/2013 Art. 2(19), 26: postal or express
-                        gross weight, every line and holder           consignment of at most 3 units or under 2 kg gross
-Deadline dates          day of service (not counted) + N working or   pack ``deadlines``; the jurisdiction's calendar; a date
-                        calendar days, end of the last day            counted over days no official schedule covers is
-                                                                      provisional (flagged, re-timed on publication)
-Disposal order          the facts recorded by officers (public        CN Reg. Art. 27: public welfare, sale to the holder,
-                        welfare use, holder buys, features            auction after removing the infringing features (not
-                        removable) and the right type                 for counterfeit trademarks), destruction
-======================  ============================================  ====================================================
+- **Guarantee tier** (CN ex officio, application, patent counter-guarantee)
+  measured on: value of the holder's goods in the case (all its lines, in RMB)
+  legal basis: CN Reg. Art. 14; Measures Art. 23 (ex officio: 100% below RMB 20,000, 50% min. 20,000 up to
+    200,000, RMB 100,000 above); application mode and patent counter-guarantee: equal to that value
+    (Reg. Art. 14, 19)
+- **Fine range and tier**
+  measured on: goods of the case found infringing (the lines confiscated; lines found not infringing are
+    released and not fined)
+  legal basis: CN Penalty Regs Art. 25 (at most 30%), GACC discretion tiers (Ann. 2023 No. 198); goods value
+    = dutiable value + duty + taxes (Art. 64)
+- **Hearing threshold**
+  measured on: the fine proposed on the goods of the case
+  legal basis: CN Penalty Regs Art. 49: RMB 100,000 on an entity, RMB 10,000 on an individual
+- **US fine cap**
+  measured on: genuine retail value (MSRP) of the goods of the case seized
+  legal basis: 19 U.S.C. 1526(f), 19 CFR 133.27: once the value if genuine, twice for a repeat infringer
+- **Police referral**
+  measured on: value of all suspected goods of the consignment and its consignor, every holder together
+    (less the lines customs found not infringing)
+  legal basis: CN: Criminal Law Art. 213-215, 2004 judicial interpretation (illegal business volume RMB
+    50,000); a case-level total misses a crime split across holders
+- **EU small consignment**
+  measured on: the whole consignment: all its units and its gross weight, every line and holder
+  legal basis: Reg. (EU) 608/2013 Art. 2(19), 26: postal or express consignment of at most 3 units or under
+    2 kg gross
+- **Deadline dates**
+  measured on: day of service (not counted) + N working or calendar days, end of the last day
+  legal basis: pack ``deadlines``; the jurisdiction's calendar; a date counted over days no official
+    schedule covers is provisional (flagged, re-timed on publication)
+- **Disposal order**
+  measured on: the facts recorded by officers (public welfare use, holder buys, features removable) and the
+    right type
+  legal basis: CN Reg. Art. 27: public welfare, sale to the holder, auction after removing the infringing
+    features (not for counterfeit trademarks), destruction
 """
 
 from __future__ import annotations
@@ -159,7 +166,8 @@ def small_consignment(pack: RulePack, *, transport_mode: str | None, units: Deci
     if transport_mode not in ("post", "express"):
         return False
     few = units <= Decimal(str(pack.setting("small_consignment_max_units")))
-    light = gross_weight_kg is not None and gross_weight_kg < Decimal(str(pack.setting("small_consignment_max_gross_kg")))
+    max_kg = Decimal(str(pack.setting("small_consignment_max_gross_kg")))
+    light = gross_weight_kg is not None and gross_weight_kg < max_kg
     return few or light
 
 

@@ -48,7 +48,7 @@ def open_for_changes(f: CaseFile) -> bool:
 
 def line_outcomes(f: CaseFile, det: Determination) -> dict[int, str]:
     """The outcome of every held line: the case's, unless the determination names the line."""
-    outcome = {ln.line_no: det.outcome for ln in f.held_lines()}
+    outcome: dict[int, str] = {ln.line_no: det.outcome for ln in f.held_lines()}
     outcome.update({d.line_no: d.outcome for d in det.lines if d.line_no in outcome})
     return outcome
 

@@ -179,7 +179,7 @@ class CaseFile:
         if self.case.currency == rules.currency:
             return sum((ln.goods_value for ln in lines), Decimal("0.00"))
         if rules.currency == "CNY" and all(ln.goods_value_cny is not None for ln in lines):
-            return sum((ln.goods_value_cny for ln in lines), Decimal("0.00"))  # type: ignore[misc]
+            return sum((ln.goods_value_cny or Decimal("0.00") for ln in lines), Decimal("0.00"))
         return None
 
     def goods_value(self, lines: list[CaseLine] | None = None) -> Decimal:

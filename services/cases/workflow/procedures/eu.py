@@ -55,7 +55,7 @@ async def run(f: CaseFile) -> CaseState:
 async def _small_consignment(f: CaseFile) -> CaseState:
     window = open_deadline(f, "small_consignment_declarant", workflow.now())
     facts = f.consignment
-    detail = {"units": str(facts.units if facts is not None else f.case.quantity)}
+    detail: dict[str, object] = {"units": str(facts.units if facts is not None else f.case.quantity)}
     if facts is not None:
         detail.update(gross_weight_kg=str(facts.gross_weight_kg) if facts.gross_weight_kg is not None else None,
                       measured_on="the whole consignment", consignment_lines=facts.line_count)
