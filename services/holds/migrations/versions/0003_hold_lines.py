@@ -1,6 +1,6 @@
 """holds cover every line of a case, each with its own status
 
-Revision ID: 0002_hold_lines
+Revision ID: 0003_hold_lines
 Revises: 0002_outbox_read_back
 """
 
@@ -8,7 +8,7 @@ from alembic import op
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
-revision = "0002_hold_lines"
+revision = "0003_hold_lines"
 down_revision = "0002_outbox_read_back"
 branch_labels = None
 depends_on = None
