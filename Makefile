@@ -11,7 +11,7 @@ export PYTHONPATH := $(CURDIR)
 
 .PHONY: help deps deps-test venv up down restart status logs test test-unit test-workflows test-integration test-e2e \
         fuzz fuzz-workflows clean contracts contracts-release lint token bench bench-risk bench-cases bench-parcels train simulate-learning \
-        bench-broker backup restore chaos
+        bench-broker backup restore chaos bench-consignment publish-calendar
 
 help: ## Show the targets
 	@grep -E '^[a-zA-Z0-9_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-18s %s\n", $$1, $$2}'
@@ -107,6 +107,12 @@ bench-cases: deps venv ## Cases: a burst of 2,000 through hold, notice and reply
 
 bench-parcels: deps venv ## Parcel manifests: peak memory reading 10,000 parcels as a stream, accept time over HTTP
 	@$(PY) bench/parcels.py
+
+bench-consignment: venv ## The 10-line consignment on a running test stack: cases, guarantees, police referral
+	@$(PY) bench/consignment.py
+
+publish-calendar: venv ## Re-time running cases on a published calendar: make publish-calendar CALENDAR=cn BY=ops.name
+	@$(PY) -m services.cases.calendars publish $(CALENDAR) $(if $(BY),--by $(BY))
 
 train: venv ## Train a targeting model on the labelled lines of the risk database (enters shadow; DATABASE_URL of risk)
 	@$(PY) -m services.risk.learning.train $(if $(SEED),--seed $(SEED))

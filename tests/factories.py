@@ -7,8 +7,13 @@ import json
 from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from shared.contracts.cases import CaseInput, HolderRef, PartyRef
+
+if TYPE_CHECKING:
+    from shared.contracts.declaration import DeclarationV1
+    from shared.contracts.recordation import RecordationV1
 
 ROOT = Path(__file__).resolve().parents[1]
 CONTRACTS = ROOT / "tests" / "contracts"
@@ -42,6 +47,46 @@ def case_input(case_id: str = "IPR-T-1-L1", goods_value: str = "2100.00", curren
         score=1.0, reasons=["test"], opened_at=opened_at or datetime(2026, 11, 20, tzinfo=timezone.utc),
         **extra,
     )
+
+
+# ---------------------------------------------------------------- consignment cases
+
+
+ADIDAS = {"recordation_id": "CN-T-2016-001877", "title": "ADIDAS", "registration_number": "1029341",
+          "aliases": ["THREE STRIPES"], "authorized_licensees": [],
+          "holder": {"id": "RH-0002", "name": "adidas AG", "contact_email": "ipr-customs@example.org"},
+          "genuine_unit_value": [{"hs_prefix": "6404", "min": 30.0, "currency": "USD"}]}
+
+
+def recordation(**changes) -> RecordationV1:  # noqa: ANN003
+    from shared.contracts.recordation import RecordationV1
+
+    return RecordationV1.model_validate(example_recordation(**changes))
+
+
+def shoe_line(line_no: int, quantity: str = "500", unit_value: str = "4.20", **changes) -> dict:  # noqa: ANN003
+    return {"line_no": line_no, "hs_code": "640411", "description": f"Mens sports shoes, style {line_no}",
+            "brand": "NIKE", "model": None, "quantity": quantity, "unit": "pair", "unit_value": unit_value,
+            "gross_weight_kg": "410.0", "origin_country": "CN", **changes}
+
+
+def declaration(lines: list[dict], **changes) -> DeclarationV1:  # noqa: ANN003
+    from shared.contracts.declaration import DeclarationV1
+
+    return DeclarationV1.model_validate(example_declaration(lines=lines, **changes))
+
+
+def consignment_cases(decl: DeclarationV1, rights: dict[int, RecordationV1], *,
+                      case_suffix: str = "", **kw) -> list[CaseInput]:  # noqa: ANN003
+    """The cases of ``decl`` whose lines ``rights`` assigns to recorded rights, as the risk service opens them."""
+    from shared.case_opening import SuspectedLine, build_cases
+    from shared.fx import DEFAULT_RATES_TO_CNY
+
+    by_no = {ln.line_no: ln for ln in decl.lines}
+    cases = build_cases(decl, [SuspectedLine(line=by_no[n], recordation=rec, score=0.9, reasons=("test",))
+                               for n, rec in rights.items()], rates=dict(DEFAULT_RATES_TO_CNY),
+                        opened_at=kw.pop("opened_at", datetime(2026, 11, 20, tzinfo=timezone.utc)), **kw)
+    return [c.model_copy(update={"case_id": c.case_id + case_suffix}) for c in cases]
 
 
 def example_manifest(**changes) -> dict:  # noqa: ANN003

@@ -7,6 +7,7 @@ answer (other than 408/429) is a permanent rejection and is not retried; anythin
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import TypeVar
 
 import httpx
@@ -17,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from services.cases.models import Case, CaseEvent, Escalation, outbox
+from services.cases.models import Case, CaseEvent, Escalation, ProvisionalDeadline, outbox
 from services.cases.workbench import record_workbench_facts
 from shared.contracts.cases import (
     TERMINAL_STATES,
@@ -39,7 +40,13 @@ from shared.contracts.guarantees import (
     SettleGuaranteeRequest,
     SettleGuaranteeResult,
 )
-from shared.contracts.events import TOPIC_CASE_EVENTS, CaseEventV1, EventEnvelope, deterministic_event_id
+from shared.contracts.events import (
+    TOPIC_CASE_EVENTS,
+    CaseEventV1,
+    CaseLineEventV1,
+    EventEnvelope,
+    deterministic_event_id,
+)
 from shared.kafka import add_to_outbox
 from shared.service_auth import TokenUnavailable
 from shared.rules.calendar import calendar_data
@@ -78,6 +85,24 @@ async def _track_escalation(session: AsyncSession, r: CaseEventRecord) -> None:
 def _next_due(snapshot: CaseState) -> datetime | None:
     pending = [d.due_at for d in snapshot.deadlines if d.status == "pending"]
     return min(pending) if pending else None
+
+
+async def _track_provisional(session: AsyncSession, r: CaseEventRecord) -> None:
+    """Keep the list of pending deadlines counted on a provisional calendar in step with the case history."""
+    name = r.detail.get("name")
+    if r.event in ("deadline_set", "deadline_retimed") and r.detail.get("provisional"):
+        stmt = insert(ProvisionalDeadline).values(
+            case_id=r.case_id, deadline=name, due_at=datetime.fromisoformat(r.detail["due_at"]),
+            calendar_version=r.detail.get("calendar_version"), flagged_at=r.at)
+        await session.execute(stmt.on_conflict_do_update(
+            index_elements=["case_id", "deadline"],
+            set_={"due_at": stmt.excluded.due_at, "calendar_version": stmt.excluded.calendar_version,
+                  "flagged_at": stmt.excluded.flagged_at, "resolved_at": None, "resolution": None}))
+    elif r.event in ("deadline_retimed", "deadline_met", "deadline_lapsed", "deadline_cancelled"):
+        resolution = "retimed_official" if r.event == "deadline_retimed" else r.event.removeprefix("deadline_")
+        await session.execute(update(ProvisionalDeadline).where(
+            ProvisionalDeadline.case_id == r.case_id, ProvisionalDeadline.deadline == name,
+            ProvisionalDeadline.resolved_at.is_(None)).values(resolved_at=r.at, resolution=resolution))
 
 
 @activity.defn(name="load_rules")
@@ -153,12 +178,16 @@ class CaseActivities:
                     case_id=r.case_id, seq=r.seq, state=r.state, event=r.event, detail=r.detail, at=r.at,
                 ).on_conflict_do_nothing(index_elements=["case_id", "seq"]).returning(CaseEvent.id))).first()
                 await _track_escalation(session, r)
+                await _track_provisional(session, r)
                 if inserted is not None:
                     c = r.case_input
                     payload = CaseEventV1(
                         case_id=r.case_id, seq=r.seq, state=r.state, event=r.event, detail=r.detail, at=r.at,
                         holder_id=c.holder.id, declaration_id=c.declaration_id, line_no=c.line_no,
                         consignor_id=c.consignor.id, consignee_id=c.consignee.id, goods_value=c.goods_value,
+                        line_nos=[ln.line_no for ln in r.lines if ln.status != "withdrawn"],
+                        lines=[CaseLineEventV1(line_no=ln.line_no, status=ln.status, moved_to=ln.moved_to)
+                               for ln in r.lines],
                     )
                     await add_to_outbox(session, outbox, topic=TOPIC_CASE_EVENTS, key=r.case_id, envelope=EventEnvelope(
                         event_id=deterministic_event_id("case", r.case_id, r.seq), event_type=f"case.{r.event}",
@@ -166,10 +195,13 @@ class CaseActivities:
                     ))
             last = records[-1]
             c = last.case_input
+            held = [ln for ln in last.lines if ln.status != "withdrawn"]
+            line_nos = [ln.line_no for ln in held] or None
+            value = sum((ln.goods_value for ln in held), Decimal("0.00")) if held else c.goods_value
             scope = {"customs_office": c.customs_office, "declarant_id": c.declarant.id if c.declarant else None,
                      "consignor_id": c.consignor.id, "consignee_id": c.consignee.id}
             snap = next((r.snapshot for r in reversed(records) if r.snapshot is not None), None)
-            latest: dict = {"last_seq": last.seq, "updated_at": last.at,
+            latest: dict = {"last_seq": last.seq, "updated_at": last.at, "line_nos": line_nos, "goods_value": value,
                             "closed_at": last.at if last.state in TERMINAL_STATES else None, **scope}
             if snap is not None:
                 latest |= {"snapshot": snap.model_dump(mode="json", exclude={"history"}), "next_due_at": _next_due(snap)}
@@ -177,8 +209,7 @@ class CaseActivities:
                 case_id=c.case_id, state=last.state, jurisdiction=c.jurisdiction, declaration_id=c.declaration_id[:64],
                 line_no=c.line_no, holder_id=c.holder.id[:64], holder_name=c.holder.name[:256],
                 recordation_id=c.recordation_id[:64], mark=c.mark[:256], description=c.description[:1024],
-                goods_value=c.goods_value, currency=c.currency[:3],
-                opened_at=records[0].at if records[0].seq == 1 else last.at, **latest,
+                currency=c.currency[:3], opened_at=records[0].at if records[0].seq == 1 else last.at, **latest,
             )
             await session.execute(stmt.on_conflict_do_update(
                 index_elements=["case_id"],

@@ -12,12 +12,11 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
-from temporalio.common import WorkflowIDReusePolicy
-from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from services.cases.failures import FAILED_STATUSES, RepairError, failure_of, mark_failed, now_utc, repair
@@ -25,11 +24,10 @@ from services.cases.models import Case, Escalation, Intervention
 from shared.approvals import four_eyes
 from shared.auth import Principal, require, require_office
 from services.cases.opening import OpenCaseRequest, build_case
+from shared.case_opening import lines_revision, start_case
 from shared.contracts.bounds import CaseId, DeclarationId, Money
 from services.cases.records import is_open, live_view, stored_view
 from shared.contracts.cases import (
-    CASE_TASK_QUEUE,
-    CASE_WORKFLOW_TYPE,
     QUERY_STATE,
     SIGNAL_APPROVAL,
     SIGNAL_COURT_NOTICE,
@@ -38,6 +36,7 @@ from shared.contracts.cases import (
     SIGNAL_GUARANTEE,
     SIGNAL_HEARING,
     SIGNAL_PARTY_SUBMISSION,
+    SIGNAL_PETITION_DECISION,
     TERMINAL_STATES,
     ActorRef,
     ApprovalDecision,
@@ -51,7 +50,9 @@ from shared.contracts.cases import (
     FineTier,
     GuaranteeInfo,
     HearingUpdate,
+    LineDetermination,
     PartySubmission,
+    PetitionDecision,
 )
 from shared.runtime import session_dep
 
@@ -129,6 +130,16 @@ async def _state(request: Request, session: AsyncSession, case_id: str,
     if live[1].state in TERMINAL_STATES:  # its last steps are being written: closed all the same
         raise _closed(case_id, live[1].state)
     return live
+
+
+async def _state_if_any(request: Request, session: AsyncSession, case_id: str, who: Principal) -> CaseState | None:
+    """The running case of that id, None if there is none; 409 if it is closed or failed."""
+    try:
+        return (await _state(request, session, case_id, who))[1]
+    except HTTPException as exc:
+        if exc.status_code == 404:
+            return None
+        raise
 
 
 async def _office_of(request: Request, state: CaseState) -> str | None:
@@ -209,7 +220,8 @@ async def list_cases(
         stmt = stmt.where(Case.customs_office.in_(sorted(who.offices)))
     return [
         {"case_id": c.case_id, "state": c.state, "jurisdiction": c.jurisdiction, "declaration_id": c.declaration_id,
-         "line_no": c.line_no, "holder_id": c.holder_id, "holder_name": c.holder_name,
+         "line_no": c.line_no, "line_nos": c.line_nos or [c.line_no], "holder_id": c.holder_id,
+         "holder_name": c.holder_name,
          "recordation_id": c.recordation_id, "mark": c.mark, "description": c.description,
          "goods_value": str(c.goods_value), "currency": c.currency, "customs_office": c.customs_office,
          "opened_at": c.opened_at.isoformat(),
@@ -258,6 +270,15 @@ class DeterminationBody(BaseModel):
     fine_amount: Money | None = None
     retail_value: Money | None = None
     note: str | None = Field(default=None, max_length=4000)
+    lines: list[LineDetermination] = Field(default_factory=list, max_length=999,
+                                           description="lines whose outcome differs from the case's, e.g. "
+                                                       "[{\"line_no\": 4, \"outcome\": \"not_infringing\"}]")
+
+
+class PetitionDecisionBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    outcome: Literal["granted", "denied"]
+    note: str | None = Field(default=None, max_length=4000)
 
 
 class CourtNoticeBody(BaseModel):
@@ -286,15 +307,45 @@ def _require_open(state: CaseState, what: str) -> None:
 async def determine(case_id: CaseId, body: DeterminationBody, request: Request, session: Session, who: Officer) -> dict:
     handle, state = await _state(request, session, case_id, who)
     _require_state(state, {"detained"}, "a determination")
-    if body.outcome == "infringing" and _pending_approval(state) is not None:
+    if state.jurisdiction == "US" and body.outcome == "cannot_determine" and state.lines:
+        raise HTTPException(422, detail={"code": "finding_required", "message": "a US officer either finds the goods "
+                                         "counterfeit (seizure) or not (release); without a finding the goods are "
+                                         "excluded when the detention period ends"})
+    infringing = body.outcome == "infringing"  # four-eyes: any line found infringing makes it a proposal
+    if body.lines:
+        held = {ln.line_no for ln in state.lines if ln.status in ("held", "seized")} or {state.line_no}
+        unknown = sorted({ln.line_no for ln in body.lines} - held)
+        if unknown:
+            raise HTTPException(422, detail={"code": "line_not_in_case",
+                                             "message": f"lines {unknown} are not held in case {case_id}"})
+        outcome = {n: body.outcome for n in held} | {ln.line_no: ln.outcome for ln in body.lines}
+        infringing = "infringing" in outcome.values()
+        if len({o for o in outcome.values() if o != "not_infringing"}) > 1:
+            raise HTTPException(422, detail={"code": "mixed_outcomes", "message": "the lines not released must "
+                                             "share one outcome (infringing or cannot_determine)"})
+    if infringing and _pending_approval(state) is not None:
         raise HTTPException(409, detail={"code": "approval_pending",
                                          "message": "a proposed confiscation already waits for a supervisor's "
                                                     "approval"})
     await _signal(handle, SIGNAL_DETERMINATION, Determination(**body.model_dump(), officer=who.actor, actor=_actor(who)))
-    if body.outcome == "infringing":  # four-eyes: a proposal until a second person, a supervisor, approves it
-        return {"case_id": case_id, "accepted": "determination", "outcome": body.outcome,
-                "approval": "pending", "approve_at": f"/v1/cases/{case_id}/approval"}
-    return {"case_id": case_id, "accepted": "determination", "outcome": body.outcome}
+    answer = {"case_id": case_id, "accepted": "determination", "outcome": body.outcome,
+              "lines": [ln.model_dump() for ln in body.lines]}
+    if infringing:  # four-eyes: a proposal until a second person, a supervisor, approves it
+        answer.update(approval="pending", approve_at=f"/v1/cases/{case_id}/approval")
+    return answer
+
+
+@router.post("/{case_id}/petition-decision", status_code=202,
+             summary="US: decide the importer's petition against seizure (granted: released; denied: forfeited)")
+async def petition_decision(case_id: CaseId, body: PetitionDecisionBody, request: Request, session: Session,
+                            who: Officer) -> dict:
+    handle, state = await _state(request, session, case_id, who)
+    _require_state(state, {"seized"}, "a petition decision")
+    if not any(s.kind == "petition" for s in state.submissions):
+        raise HTTPException(409, detail={"code": "no_petition", "message": "no petition was filed in this case"})
+    await _signal(handle, SIGNAL_PETITION_DECISION, PetitionDecision(**body.model_dump(), officer=who.actor,
+                                                                      actor=_actor(who)))
+    return {"case_id": case_id, "accepted": "petition_decision", "outcome": body.outcome}
 
 
 def _pending_approval(state: CaseState) -> dict | None:
@@ -344,26 +395,35 @@ async def court_notice(case_id: CaseId, body: CourtNoticeBody, request: Request,
 HOLDER_SUBMISSIONS = {"application_for_action", "confirms_infringement", "proceedings_started", "extension_request"}
 
 
-@router.post("", status_code=201, summary="Open a case by hand: ex officio (officer) or on application (rights holder)")
-async def open_case(body: OpenCaseRequest, request: Request, who: OfficerOrHolder) -> dict:
+@router.post("", status_code=201, summary="Open a case by hand: ex officio (officer) or on application (rights holder); "
+             "lines of a holder whose case on the declaration is open join it (200)")
+async def open_case(body: OpenCaseRequest, request: Request, session: Session, who: OfficerOrHolder) -> JSONResponse:
     if who.role == "rights_holder" and body.mode != "application":
         raise HTTPException(403, detail={"code": "forbidden_mode", "message": "a rights holder opens cases only by "
                                                                              "application"})
     http = request.app.state.http
-    case = await build_case(request.app.state.settings, http, body, who.actor)
+    case = await build_case(request.app.state.settings, http, body, who.actor,
+                            source="holder" if who.role == "rights_holder" else "officer")
     if who.role == "rights_holder" and case.holder.id != who.holder_id:
         raise HTTPException(403, detail={"code": "not_your_right", "message": "the right is recorded by another holder"})
     if who.role != "rights_holder":
         require_office(who, case.customs_office, "the declaration")
+    asked = [ln.line_no for ln in case.lines]
+    existing = await _state_if_any(request, session, case.case_id, who)
+    if existing is not None:
+        present = {ln.line_no for ln in existing.lines if ln.status != "withdrawn"} or {existing.line_no}
+        if set(asked) <= present:
+            raise HTTPException(409, detail={"code": "line_in_case",
+                                             "message": f"line(s) {asked} are already in case {case.case_id}"})
     client: Client = await request.app.state.temporal.get()
-    try:
-        await client.start_workflow(CASE_WORKFLOW_TYPE, case, id=case.case_id, task_queue=CASE_TASK_QUEUE,
-                                    id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE)
-    except WorkflowAlreadyStartedError as exc:
-        raise HTTPException(409, detail={"code": "case_exists",
-                                         "message": f"declaration line already has case {case.case_id}"}) from exc
-    return {"case_id": case.case_id, "jurisdiction": case.jurisdiction, "mode": case.mode,
-            "links": {"self": f"/v1/cases/{case.case_id}"}}
+    joined = existing is not None
+    revision = lines_revision(case, kind="added" if joined else "revision", by=who.actor)
+    if not await start_case(client, case, revision):
+        raise HTTPException(409, detail={"code": "case_closed",
+                                         "message": f"case {case.case_id} of this declaration and holder is closed"})
+    return JSONResponse({"case_id": case.case_id, "jurisdiction": case.jurisdiction, "mode": case.mode,
+                         "lines": asked, "joined_existing_case": joined,
+                         "links": {"self": f"/v1/cases/{case.case_id}"}}, status_code=200 if joined else 201)
 
 
 @router.post("/{case_id}/submissions", status_code=202,

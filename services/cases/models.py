@@ -1,4 +1,5 @@
-"""Tables of the cases service: the case read model, the case audit trail, escalations and interventions.
+"""Tables of the cases service: the case read model, the case audit trail, escalations and interventions, and
+deadlines counted on a provisional calendar.
 
 The read model is what the cases service answers from: it outlives each case's workflow
 (Temporal keeps a closed workflow only for its retention period; case files are evidence
@@ -34,6 +35,7 @@ class Case(Base):
     jurisdiction: Mapped[str] = mapped_column(String(8))
     declaration_id: Mapped[str] = mapped_column(String(64), index=True)
     line_no: Mapped[int] = mapped_column(Integer)
+    line_nos: Mapped[list | None] = mapped_column(JsonType, nullable=True)  # consignment cases: their lines now
     holder_id: Mapped[str] = mapped_column(String(64), index=True)
     holder_name: Mapped[str] = mapped_column(String(256))
     recordation_id: Mapped[str] = mapped_column(String(64))
@@ -106,3 +108,20 @@ class Intervention(Base):
     event: Mapped[str] = mapped_column(String(64))
     by: Mapped[str] = mapped_column(String(128))
     detail: Mapped[dict] = mapped_column(JsonType)
+
+
+class ProvisionalDeadline(Base):
+    """A pending deadline counted over days no official calendar covers yet; resolved when it is re-timed on an
+    official schedule, met, lapses or is cancelled."""
+
+    __tablename__ = "provisional_deadlines"
+    __table_args__ = (UniqueConstraint("case_id", "deadline"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[str] = mapped_column(String(128), index=True)
+    deadline: Mapped[str] = mapped_column(String(64))
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    calendar_version: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    flagged_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True, index=True)
+    resolution: Mapped[str | None] = mapped_column(String(32), nullable=True)

@@ -1,4 +1,5 @@
-"""Read-only rules endpoints: the rule packs and what they compute, for officers and tests."""
+"""Read-only rules endpoints: the rule packs and what they decide (``shared.rules.decisions``, the same
+functions the case workflow calls), for officers and tests."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 
 from shared.auth import Principal, require
 from shared.contracts.bounds import Day, Money
+from shared.rules import decisions
 from shared.rules.calendar import calendar_for
 from shared.rules.pack import RulePack, available_packs, rule_pack
 
@@ -41,12 +43,13 @@ async def deadline(
 ) -> dict:
     p = _pack(jurisdiction)
     cal = calendar_for(p.calendar)
-    due = cal.add_working_days(start, working_days)
+    due = decisions.due_date(cal, start, amount=working_days)
     return {
         "jurisdiction": p.jurisdiction, "start": start.isoformat(), "working_days": working_days,
         "deadline": due.isoformat(), "deadline_ends_at": cal.end_of_day(due).isoformat(),
         "timezone": cal.timezone, "calendar": p.calendar,
-        "provisional": cal.is_provisional(start) or cal.is_provisional(due),
+        "provisional": decisions.provisional(cal, start, due),
+        "official_through": cal.official_through.isoformat() if cal.official_through else None,
         "counting": "from the day after the day of service; the deadline is the end of the N-th working day",
     }
 
@@ -63,7 +66,7 @@ async def guarantee(
         raise HTTPException(422, detail={"code": "currency_mismatch",
                                          "message": f"{p.jurisdiction} amounts are in {p.currency}; convert first"})
     try:
-        amount = p.guarantee_amount(mode, goods_value)
+        amount = decisions.guarantee(p, mode, goods_value)
     except ValueError as exc:
         raise HTTPException(422, detail={"code": "not_applicable", "message": str(exc)}) from exc
     return {"jurisdiction": p.jurisdiction, "mode": mode, "goods_value": str(goods_value), "amount": str(amount),

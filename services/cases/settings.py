@@ -47,6 +47,7 @@ class Settings(ServiceSettings, FxSettings, ClientCredentialsSettings, WorkerTun
     worker_metrics_host: str = Field(default="127.0.0.1", description="Set 0.0.0.0 in containers so Prometheus can scrape")
     worker_metrics_port: int = 8009
     http_timeout_s: float = 20.0
+    metrics_refresh_seconds: float = Field(default=30.0, gt=0, description="How often the case gauges are recounted")
     case_sweep_interval_s: float = Field(default=30.0, gt=0, description="How often the failed-case sweeper runs")
     case_sweep_lookback_days: int = Field(default=7, ge=1, description="Closed workflows the sweeper looks at after "
                                           "its first full scan")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,15 +23,13 @@ Session = Annotated[AsyncSession, Depends(session_dep)]
 
 @router.post("", status_code=201, summary="Record release or confiscation with fine and disposal (idempotent)")
 async def record(
-    body: DispositionRequest, session: Session, request: Request,
+    body: DispositionRequest, session: Session,
     who: Annotated[Principal, Depends(require("system", "officer"))],
 ) -> JSONResponse:
-    rate = request.app.state.settings.fine_rate
     async with session.begin():
         status, payload = await run_once(
             session, idempotency, key=body.idempotency_key, payload=body.model_dump(mode="json"),
-            work=lambda: service.record(session, request=body, fine_rate=rate,
-                                       actor=who.acting_for(body.decided_by)),
+            work=lambda: service.record(session, request=body, actor=who.acting_for(body.decided_by)),
         )
     return JSONResponse(payload, status_code=status)
 

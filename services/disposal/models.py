@@ -8,7 +8,7 @@ from decimal import Decimal
 from sqlalchemy import Boolean, DateTime, Numeric, String, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from shared.db import idempotency_table, make_metadata
+from shared.db import JsonType, idempotency_table, make_metadata
 
 
 class Base(DeclarativeBase):
@@ -37,4 +37,5 @@ class Disposition(Base):
     actor: Mapped[str] = mapped_column(String(128))
     hearing: Mapped[str | None] = mapped_column(String(32), nullable=True)
     police_referral: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    lines: Mapped[list | None] = mapped_column(JsonType, nullable=True)  # what happened to each line
     decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

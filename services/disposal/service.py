@@ -1,4 +1,9 @@
-"""Use case of the disposal service: record the outcome of a case with its fine and disposal."""
+"""Use case of the disposal service: record the outcome of a case with its fine and disposal.
+
+The service decides nothing of the law itself: the case decides the fine and the disposal method
+with ``shared.rules.decisions``, and the service re-checks them against the same rules before it
+records them (a fine outside the tier, or a method the jurisdiction does not allow, is refused).
+"""
 
 from __future__ import annotations
 
@@ -8,13 +13,15 @@ from fastapi import HTTPException
 from prometheus_client import Counter
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.disposal import domain
 from services.disposal.models import Disposition
 from shared.contracts.cases import DispositionRequest
+from shared.rules import decisions
 from shared.rules.pack import rule_pack
 
 DISPOSITIONS = Counter("ipr_dispositions_total", "Case outcomes recorded", ["outcome"])
 FINES = Counter("ipr_fines_amount_total", "Sum of fines imposed", ["currency"])
+FINED = ("confiscation", "forfeiture")
+DISPOSED = ("confiscation", "forfeiture", "destruction")
 
 
 def view(d: Disposition) -> dict:
@@ -24,56 +31,56 @@ def view(d: Disposition) -> dict:
         "fine_tier": d.fine_tier, "fine_rate": str(d.fine_rate), "fine_amount": str(d.fine_amount),
         "fine_currency": d.currency, "disposal_method": d.disposal_method, "reason": d.reason,
         "actor": d.actor, "decided_at": d.decided_at.isoformat() if d.decided_at else None,
-        "hearing": d.hearing, "police_referral": d.police_referral,
+        "hearing": d.hearing, "police_referral": d.police_referral, "lines": d.lines or [],
     }
 
 
-def _check_fine(request: DispositionRequest) -> None:
-    """A fine decided by the case must lie within the jurisdiction's rules; anything else is refused."""
-    amount = request.fine_amount or Decimal(0)
-    if request.outcome not in ("confiscation", "forfeiture"):
-        if amount:
-            raise HTTPException(422, detail={"code": "fine_not_allowed",
-                                             "message": f"no fine goes with the outcome {request.outcome}"})
-        return
+def _unprocessable(code: str, message: str) -> HTTPException:
+    return HTTPException(422, detail={"code": code, "message": message})
+
+
+def _check(request: DispositionRequest) -> tuple[Decimal, str | None]:
+    """The fine and the disposal method, re-checked against the jurisdiction's rules."""
     try:
         pack = rule_pack(request.jurisdiction)
-        low, high = pack.fine_range(request.goods_value, request.fine_tier if request.outcome == "confiscation"
-                                    else None, repeat=request.repeat)
-    except (KeyError, ValueError) as exc:
-        raise HTTPException(422, detail={"code": "fine_rules_unavailable", "message": str(exc)}) from exc
-    if request.outcome == "forfeiture":
-        low = Decimal(0)
-    if not low <= amount <= high:
-        raise HTTPException(422, detail={
-            "code": "fine_outside_rules",
-            "message": f"fine {amount} {request.currency} is outside {low}..{high} for tier "
-                       f"{request.fine_tier or pack.fine.default_tier} of goods value {request.goods_value}",
-        })
+    except KeyError as exc:
+        raise _unprocessable("fine_rules_unavailable", str(exc)) from exc
+    if request.fine_amount is None and request.outcome in FINED:
+        raise _unprocessable("fine_required", f"a {request.outcome} carries the fine the case decided (0 for none)")
+    amount = (request.fine_amount or Decimal(0)).quantize(Decimal("0.01"))
+    try:
+        decisions.check_fine(pack, outcome=request.outcome, goods_value=request.goods_value,
+                             tier=request.fine_tier if request.outcome == "confiscation" else None, amount=amount,
+                             repeat=request.repeat)
+    except decisions.FineOutsideRules as exc:
+        code = "fine_not_allowed" if request.outcome not in FINED else "fine_outside_rules"
+        raise _unprocessable(code, str(exc)) from exc
+    except ValueError as exc:
+        raise _unprocessable("fine_rules_unavailable", str(exc)) from exc
+    method = request.disposal_method
+    if request.outcome in DISPOSED:
+        method = method or decisions.disposal_method(pack, request.right_type)
+        if not decisions.lawful_disposal(pack, method):
+            raise _unprocessable("disposal_not_allowed", f"{request.jurisdiction} disposes of goods by "
+                                                         f"{', '.join(pack.disposal_order)}, not {method}")
+    return amount, method
 
 
-async def record(session: AsyncSession, *, request: DispositionRequest, fine_rate: Decimal, actor: str) -> tuple[int, dict]:
+async def record(session: AsyncSession, *, request: DispositionRequest, actor: str) -> tuple[int, dict]:
     """One disposition per case; a second request for the same case returns the first."""
     disposition_id = f"DSP-{request.case_id}"
     existing = await session.get(Disposition, disposition_id)
     if existing is not None:
         return 200, view(existing)
-    confiscated = request.outcome in ("confiscation", "forfeiture", "destruction")
-    if request.fine_amount is None:
-        # Cases started before fines were decided in the case: the configured rate applies.
-        rate = fine_rate if request.outcome == "confiscation" else Decimal(0)
-        fine = domain.fine_for(request.goods_value, rate)
-    else:
-        _check_fine(request)
-        fine = request.fine_amount.quantize(Decimal("0.01"))
-        rate = (fine / request.goods_value).quantize(Decimal("0.0001")) if request.goods_value else Decimal(0)
-    method = request.disposal_method or (domain.disposal_method(request.right_type) if confiscated else None)
+    fine, method = _check(request)
+    rate = (fine / request.goods_value).quantize(Decimal("0.0001")) if request.goods_value else Decimal(0)
     d = Disposition(
         disposition_id=disposition_id, case_id=request.case_id, jurisdiction=request.jurisdiction,
         outcome=request.outcome, goods_value=request.goods_value, currency=request.currency,
         right_type=request.right_type, fine_tier=request.fine_tier, fine_rate=rate, fine_amount=fine,
         disposal_method=method, reason=request.reason, actor=actor,
         hearing=request.hearing, police_referral=request.police_referral,
+        lines=[ln.model_dump(mode="json") for ln in request.lines] or None,
     )
     session.add(d)
     await session.flush()

@@ -1,4 +1,8 @@
-"""Tables of the holds service: holds on declaration lines and every status change of them."""
+"""Tables of the holds service: holds on the lines of a case's declaration and every status change of them.
+
+A hold covers every line of its case (``lines``: line number -> status); holds placed before
+consignment cases cover one line (``line_no``) and have no ``lines``.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, DateTime, ForeignKey, Integer, String, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from shared.db import idempotency_table, make_metadata, outbox_table
+from shared.db import JsonType, idempotency_table, make_metadata, outbox_table
 
 
 class Base(DeclarativeBase):
@@ -31,6 +35,7 @@ class Hold(Base):
     reason: Mapped[str] = mapped_column(String(1024))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    lines: Mapped[dict | None] = mapped_column(JsonType, nullable=True)  # {"<line_no>": status}
 
 
 class HoldEvent(Base):
@@ -44,3 +49,4 @@ class HoldEvent(Base):
     reason: Mapped[str] = mapped_column(String(1024))
     actor: Mapped[str] = mapped_column(String(128))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    line_nos: Mapped[list | None] = mapped_column(JsonType, nullable=True)  # the lines this change was about

@@ -55,16 +55,20 @@ class DeclarationEvent(Base):
 
 
 class DeclarationCase(Base):
-    """Cases on the declaration's lines and their current state (from cases.events.v1), for clearance systems."""
+    """Cases on the declaration's lines, one row per case and line, with the case's state and the line's status
+    (from cases.events.v1), for clearance systems. A line that moved to another holder's case keeps its row
+    in the case it left (``line_status`` withdrawn, ``moved_to``)."""
 
     __tablename__ = "declaration_cases"
 
     case_id: Mapped[str] = mapped_column(String(128), primary_key=True)
     declaration_id: Mapped[str] = mapped_column(String(64), index=True)
-    line_no: Mapped[int] = mapped_column(Integer)
+    line_no: Mapped[int] = mapped_column(Integer, primary_key=True)
     state: Mapped[str] = mapped_column(String(32))
     seq: Mapped[int] = mapped_column(Integer)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    line_status: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    moved_to: Mapped[str | None] = mapped_column(String(128), nullable=True)
 
 
 class Manifest(Base):

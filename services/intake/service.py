@@ -92,16 +92,20 @@ async def attach_assessment(session: AsyncSession, *, assessed: RiskAssessedV1) 
 
 
 async def track_case(session: AsyncSession, *, event: CaseEventV1) -> None:
-    """Keep the case and its state per declaration line (the latest event wins)."""
+    """Keep each case's state per declaration line, and each line's status in it (the latest event wins)."""
     if not event.declaration_id or event.line_no is None:
         return
-    await session.execute(
-        insert(DeclarationCase).values(case_id=event.case_id, declaration_id=event.declaration_id,
-                                       line_no=event.line_no, state=event.state, seq=event.seq, updated_at=event.at)
-        .on_conflict_do_update(index_elements=[DeclarationCase.case_id],
-                               set_={"state": event.state, "seq": event.seq, "updated_at": event.at},
-                               where=DeclarationCase.seq < event.seq)
-    )
+    lines: list[tuple[int, str | None, str | None]] = (
+        [(ln.line_no, ln.status, ln.moved_to) for ln in event.lines] or [(event.line_no, None, None)])
+    for line_no, status, moved_to in lines:
+        stmt = insert(DeclarationCase).values(
+            case_id=event.case_id, declaration_id=event.declaration_id, line_no=line_no, state=event.state,
+            seq=event.seq, updated_at=event.at, line_status=status, moved_to=moved_to)
+        await session.execute(stmt.on_conflict_do_update(
+            index_elements=[DeclarationCase.case_id, DeclarationCase.line_no],
+            set_={"state": event.state, "seq": event.seq, "updated_at": event.at, "line_status": status,
+                  "moved_to": moved_to},
+            where=DeclarationCase.seq < event.seq))
 
 
 async def view(session: AsyncSession, *, declaration_id: str, revision: int | None) -> dict:
@@ -114,8 +118,12 @@ async def view(session: AsyncSession, *, declaration_id: str, revision: int | No
         raise HTTPException(404, detail={"code": "revision_not_found",
                                          "message": f"declaration {declaration_id} has no revision {revision}"})
     assessed = {l["line_no"]: l for l in (chosen.assessment or {}).get("lines", [])}
-    cases = {c.line_no: c for c in (await session.execute(
-        select(DeclarationCase).where(DeclarationCase.declaration_id == declaration_id))).scalars()}
+    case_rows = list((await session.execute(
+        select(DeclarationCase).where(DeclarationCase.declaration_id == declaration_id)
+        .order_by(DeclarationCase.updated_at))).scalars())
+    # A line is in the case that holds it now (a line that moved keeps a withdrawn row in the case it left).
+    cases = {c.line_no: c for c in case_rows if c.line_status != "withdrawn"}
+    cases.update({c.line_no: c for c in case_rows if c.line_no not in cases})
     lines = []
     for line in chosen.payload["lines"]:
         a = assessed.get(line["line_no"])
@@ -125,6 +133,7 @@ async def view(session: AsyncSession, *, declaration_id: str, revision: int | No
             "assessment": None if a is None else {k: a[k] for k in ("suspected", "score", "lane", "hits", "reasons")},
             "case_id": cases[line["line_no"]].case_id if line["line_no"] in cases else (a.get("case_id") if a else None),
             "case_state": cases[line["line_no"]].state if line["line_no"] in cases else None,
+            "line_status": cases[line["line_no"]].line_status if line["line_no"] in cases else None,
         })
     history = (await session.execute(
         select(DeclarationEvent).where(DeclarationEvent.declaration_id == declaration_id).order_by(DeclarationEvent.id)
@@ -139,7 +148,7 @@ async def view(session: AsyncSession, *, declaration_id: str, revision: int | No
         "received_at": chosen.received_at.isoformat(),
         "assessed_at": chosen.assessed_at.isoformat() if chosen.assessed_at else None,
         "lines": lines,
-        "case_ids": sorted({*(chosen.assessment or {}).get("case_ids", []), *(c.case_id for c in cases.values())}),
+        "case_ids": sorted({*(chosen.assessment or {}).get("case_ids", []), *(c.case_id for c in case_rows)}),
         "history": [{"revision": h.revision, "event": h.event, "detail": h.detail, "at": h.at.isoformat()}
                     for h in history],
         "declaration": chosen.payload,

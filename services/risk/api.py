@@ -16,7 +16,7 @@ from services.risk.campaigns import CampaignV1
 from services.risk.models import Campaign, Recordation, TargetingProfile
 from services.risk.profiles import TargetingProfileV1
 from shared.auth import Principal, require
-from shared.contracts.bounds import CampaignId, Day, HolderId, ProfileId, RecordationId, Version
+from shared.contracts.bounds import CampaignId, Day, HolderId, ProfileId, RecordationId, TraderId, Version
 from shared.contracts.declaration import DeclarationV1, Jurisdiction
 from shared.contracts.recordation import RecordationV1
 from shared.contracts.text import Text
@@ -271,6 +271,20 @@ async def capacity(request: Request, session: Session, _: Officer) -> dict:
             "offices": gov.snapshot() if gov else {}, "registry": {"active_recordations": registry.index.size,
                                                                   "indexed_terms": registry.index.terms},
             "profiles_in_force": len(registry.profiles), "red_quotas": await service.red_quotas_view(session)}
+
+
+class TraderQuery(BaseModel):
+    """A trader named as its registry writes it (it may hold a space, ``/`` or ``:``, so it is never a path)."""
+
+    model_config = ConfigDict(extra="forbid")
+    trader_id: TraderId
+
+
+@router.post("/v1/traders/history", tags=["assessment"],
+             summary="A trader's earlier cases that ended in confiscation, destruction or forfeiture")
+async def trader_history(body: TraderQuery, request: Request, _: Reader) -> dict:
+    n = request.app.state.registry.history.confiscations(body.trader_id)
+    return {"trader_id": body.trader_id, "infringing_cases": n, "repeat_infringer": n > 0}
 
 
 class RedQuotaCommand(BaseModel):

@@ -109,8 +109,8 @@ app = service_app(
     description="Keeps the recordation registry (approval, amendment, renewal, expiry, revocation), the "
     "officers' targeting profiles and campaigns, matches every line of declarations and of manifests' parcels "
     "against the active recorded rights of its jurisdiction, scores it with reasons and a lane, publishes "
-    "risk.assessments.v1 (declarations) and customs.parcel-results.v1 (parcels) and opens the cases of "
-    "suspected lines.",
+    "risk.assessments.v1 (declarations) and customs.parcel-results.v1 (parcels) and opens one case workflow "
+    "per declaration (or parcel) and rights holder of the suspected lines.",
     routers=[router, learning_router],
     on_start=on_start,
     on_stop=on_stop,

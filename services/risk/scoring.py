@@ -6,7 +6,9 @@ Score of a line = the best mark hit's score + the line's other signals, clamped 
   alias, normalised, fuzzy, descriptive), then HS code against the recorded goods, declared value
   against the recorded genuine value, known infringers and ports from the recordation, and
   counterfeit vocabulary. A hit whose score reaches the suspicion threshold, on recorded goods, with
-  no licensee among the parties, is *suspected*: the line opens a case for that recordation.
+  neither the rights holder itself nor one of its licensees as consignor or consignee (its own goods,
+  capped at 0.10 with the reason), is *suspected*: the line joins the case of the declaration and the
+  recordation's holder.
 * A declared IP status the hit contradicts is evidence on the hit: "no brand" on a line that names a
   recorded mark, "own brand" on another's recorded mark, a licence or brand ownership the recordation
   does not show (CN Reg. Art. 5: declarants declare the IP status truthfully).
@@ -195,8 +197,18 @@ def _party_matches(party, refs) -> bool:  # noqa: ANN001
     return any((ref.id and ref.id == party.id) or compact(ref.name) == name for ref in refs)
 
 
-def _is_licensee(rec: RecordationV1, declaration: DeclarationV1) -> bool:
-    return any(_party_matches(p, rec.authorized_licensees) for p in (declaration.consignor, declaration.consignee))
+LICENSEE_REASON = "consignor or consignee is a recorded licensee of the mark (not suspect)"
+
+
+def _own_goods(rec: RecordationV1, declaration: DeclarationV1) -> str | None:
+    """Why the goods are the holder's own (consigned to or from the holder or one of its licensees), or None."""
+    holder = rec.holder
+    for role, party in (("consignor", declaration.consignor), ("consignee", declaration.consignee)):
+        if party.id == holder.id or compact(party.name) == compact(holder.name):
+            return f"{role} {party.name!r} is the rights holder itself: its own goods are not suspect"
+    if any(_party_matches(p, rec.authorized_licensees) for p in (declaration.consignor, declaration.consignee)):
+        return LICENSEE_REASON
+    return None
 
 
 def _zh_folded(text: str) -> str:
@@ -359,17 +371,17 @@ def _score_candidate(c: Candidate, declaration: DeclarationV1, line: Declaration
         elif status == "own_brand":
             add("ip_status_own_brand", scoring.w_ip_own_brand,
                 f"declared 'own_brand', but {term!r} is recorded to {rec.holder.name}")
-        elif status in ("licensed", "brand_owner", "oem") and not _is_licensee(rec, declaration):
+        elif status in ("licensed", "brand_owner", "oem") and _own_goods(rec, declaration) is None:
             add("ip_status_unsupported", scoring.w_ip_unsupported,
                 f"declared {status!r}, but neither consignor nor consignee is a recorded licensee of {term!r}")
     score = sum(x.points for x in contribs)
-    licensee = _is_licensee(rec, declaration)
+    own = _own_goods(rec, declaration)
+    licensee = own is not None
     reasons = [x.reason for x in contribs]
-    if licensee:
+    if own is not None:
         score = min(score, 0.1)
-        reasons.append("consignor or consignee is a recorded licensee of the mark (not suspect)")
-        contribs = [_C(signal="licensee", points=round(score, 2),
-                                   reason="consignor or consignee is a recorded licensee of the mark (not suspect)")]
+        reasons.append(own)
+        contribs = [_C(signal="licensee", points=round(score, 2), reason=own)]
     score = round(max(0.0, min(1.0, score)), 2)
     suspected = hs_ok and not licensee and score >= scoring.suspect_threshold
     if suspected and exempt and rec.recordation_id in exempt:

@@ -19,15 +19,6 @@ import orjson
 from sqlalchemy import Date as SqlDate
 from sqlalchemy import bindparam, func, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from temporalio.client import Client
-from temporalio.common import (
-    SearchAttributeKey,
-    SearchAttributePair,
-    TypedSearchAttributes,
-    WorkflowIDConflictPolicy,
-    WorkflowIDReusePolicy,
-)
-from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from services.risk import lifecycle
 from services.risk.capacity import CapacityGovernor
@@ -50,19 +41,18 @@ from services.risk.parcels import ParcelConsignment, parcel_result, result_envel
 from services.risk.profiles import ProfileSet, TargetingProfileV1
 from services.risk.scoring import Context, Scoring, assess_line, seller_key
 from shared.approvals import four_eyes
-from shared.contracts.cases import (
-    CASE_TASK_QUEUE,
-    CASE_WORKFLOW_TYPE,
-    CaseInput,
-    HolderRef,
-    PartyRef,
-    case_id_for,
-    chinese_marks,
+from shared.case_opening import (
+    SuspectedLine,
+    build_cases,
+    lines_revision,
+    signal_lines,
+    start_case,
+    without_lines,
 )
+from shared.contracts.cases import CaseInput, LineHit, LinesRevision
 from shared.contracts.declaration import DeclarationV1
 from shared.contracts.events import TOPIC_ASSESSMENTS, TOPIC_PARCEL_RESULTS, RiskAssessedV1, deterministic_event_id
 from shared.contracts.recordation import RecordationV1
-from shared.fx import to_cny
 from shared.kafka import PRODUCED
 from shared.supervise import Backoff, describe
 from shared.rules.calendar import calendar_for
@@ -72,7 +62,8 @@ from shared.rules.personal_use import personal_use
 log = logging.getLogger(__name__)
 
 LINES = Counter("ipr_risk_lines_assessed_total", "Declaration lines assessed", ["lane", "suspected"])
-CASES = Counter("ipr_risk_cases_started_total", "Case workflows started for suspected lines")
+CASES = Counter("ipr_risk_cases_started_total", "Cases opened or given a revision's lines (one per declaration and "
+                "rights holder)")
 PROFILE_HITS = Counter("ipr_risk_profile_hits_total", "Lines matched by a targeting profile", ["profile_id"])
 CAMPAIGN_HITS = Counter("ipr_risk_campaign_hits_total", "Lines hit by a targeting campaign", ["campaign_id"])
 RED_QUOTA_LINES = Counter("ipr_risk_red_quota_lines_total", "Red lines drawn on offices' daily red quotas, "
@@ -119,10 +110,6 @@ async def take_in(index: RegistryIndex, changed: list[RecordationV1 | dict], rem
         with guard:
             index.install_automata(automata)
 PROFILES_LOADED = Gauge("ipr_risk_profiles_loaded", "Targeting profiles in force")
-
-CASE_ID = SearchAttributeKey.for_keyword("CaseId")
-HOLDER_ID = SearchAttributeKey.for_keyword("HolderId")
-DECLARATION_ID = SearchAttributeKey.for_keyword("DeclarationId")
 
 
 def scoring_from(settings) -> Scoring:  # noqa: ANN001
@@ -586,8 +573,9 @@ def personal_use_exemptions(declaration: DeclarationV1, results: list, on_pack=r
 def assess(declaration: DeclarationV1, index: RegistryIndex, scoring: Scoring, rates: dict[str, Decimal],
            context: Context | None = None, *, now: datetime | None = None
            ) -> tuple[RiskAssessedV1, list[CaseInput], list[str]]:
-    """Assess every line (pure); returns the assessment, the input of each case to open and the profile hits."""
-    lines, cases, profile_hits = [], [], []
+    """Assess every line (pure); returns the assessment, the input of each case to open (one per rights
+    holder of the suspected lines) and the profile hits."""
+    lines, suspected, profile_hits = [], [], []
     now = now or datetime.now(timezone.utc)
     on_date = calendar_for(declaration.jurisdiction).local_date(declaration.submitted_at)
     results = [assess_line(index, declaration, line, scoring, context, on_date) for line in declaration.lines]
@@ -606,65 +594,20 @@ def assess(declaration: DeclarationV1, index: RegistryIndex, scoring: Scoring, r
         profile_hits.extend(result.profile_ids)
         if a.suspected and result.best is not None:
             rec = result.best
-            case_id = case_id_for(declaration.declaration_id, line.line_no)
-            a = a.model_copy(update={"case_id": case_id})
-            cases.append(CaseInput(
-                case_id=case_id, jurisdiction=declaration.jurisdiction, customs_office=declaration.customs_office,
-                direction=declaration.direction, declaration_id=declaration.declaration_id,
-                revision=declaration.revision, line_no=line.line_no, hs_code=line.hs_code,
-                description=line.description, brand=line.brand, quantity=line.quantity, unit=line.unit,
-                unit_value=line.unit_value, currency=declaration.currency, goods_value=line.line_value,
-                goods_value_cny=to_cny(line.line_value, declaration.currency, rates),
-                consignor=PartyRef(**declaration.consignor.model_dump()),
-                consignee=PartyRef(**declaration.consignee.model_dump()),
-                declarant=PartyRef(**declaration.declarant.model_dump()),
-                origin_country=declaration.origin_country, destination_country=declaration.destination_country,
-                recordation_id=rec.recordation_id, right_type=rec.right_type, mark=rec.title,
-                marks_zh=chinese_marks(rec.title, rec.aliases),
-                holder=HolderRef(id=rec.holder.id, name=rec.holder.name, contact_email=str(rec.holder.contact_email),
-                                 webhook_url=str(rec.holder.webhook_url) if rec.holder.webhook_url else None),
-                score=a.score, reasons=a.reasons, opened_at=now,
-                **procedure_facts(declaration, line, rec, context),
-            ))
+            hits = tuple(LineHit(recordation_id=h.recordation_id, mark=h.term, match=h.match, score=h.score)
+                         for h in a.hits if h.suspected or h.recordation_id == rec.recordation_id)
+            suspected.append(SuspectedLine(line=line, recordation=rec, score=a.score, reasons=tuple(a.reasons),
+                                           hits=hits))
         lines.append(a)
+    repeat = bool(context and context.history.confiscations(declaration.consignee.id))
+    cases = build_cases(declaration, suspected, rates=rates, opened_at=now, repeat_infringer=repeat)
+    case_of = {ln.line_no: c.case_id for c in cases for ln in c.lines}
+    lines = [a.model_copy(update={"case_id": case_of[a.line_no]}) if a.line_no in case_of else a for a in lines]
     assessed = RiskAssessedV1(
         declaration_id=declaration.declaration_id, revision=declaration.revision,
         jurisdiction=declaration.jurisdiction, assessed_at=now, lines=lines, case_ids=[c.case_id for c in cases],
     )
     return assessed, cases, profile_hits
-
-
-def procedure_facts(declaration: DeclarationV1, line, rec: RecordationV1,  # noqa: ANN001
-                    context: Context | None = None) -> dict:
-    """What the case procedure needs beyond the line itself (EU: the application for action is the recordation;
-    US: an importer with an earlier seizure is a repeat infringer)."""
-    genuine = [g for g in rec.genuine_unit_value
-               if line.hs_code.startswith(g.hs_prefix) and g.currency == declaration.currency]
-    return {
-        "transport_mode": declaration.transport_mode,
-        "gross_weight_kg": line.gross_weight_kg,
-        "genuine_unit_value": max(genuine, key=lambda g: len(g.hs_prefix)).min if genuine else None,
-        "application_id": rec.recordation_id if declaration.jurisdiction == "EU" else None,
-        "repeat_infringer": bool(context and context.history.confiscations(declaration.consignee.id)),
-    }
-
-
-async def start_case(client: Client, case: CaseInput) -> None:
-    """Start the case workflow; its id is deterministic, so a second start is a no-op."""
-    try:
-        await client.start_workflow(
-            CASE_WORKFLOW_TYPE, case, id=case.case_id, task_queue=CASE_TASK_QUEUE,
-            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-            search_attributes=TypedSearchAttributes([
-                SearchAttributePair(CASE_ID, case.case_id),
-                SearchAttributePair(HOLDER_ID, case.holder.id),
-                SearchAttributePair(DECLARATION_ID, case.declaration_id),
-            ]),
-        )
-        CASES.inc()
-    except WorkflowAlreadyStartedError:
-        pass
 
 
 def envelope_json(event_id: str, declaration_id: str, result_json: bytes, occurred_at: datetime) -> bytes:
@@ -803,7 +746,9 @@ class AssessmentPipeline:
                         "dids": [r.declaration_id for r in rows], "revs": [r.revision for r in rows],
                         "results": [r.result_json.decode() for r in rows],
                         "cases": [orjson.dumps(r.case_inputs).decode() for r in rows],
-                        "started": [not r.case_inputs for r in rows], "at": datetime.now(timezone.utc),
+                        # A later revision without suspected lines may still withdraw lines of earlier cases.
+                        "started": [not r.case_inputs and r.revision == 1 for r in rows],
+                        "at": datetime.now(timezone.utc),
                         "parcels": [orjson.dumps(r.parcel).decode() if r.parcel else None for r in rows],
                     })).all()}
                 await store_features(session, [f for r in rows if r.key in inserted for f in r.features or ()])
@@ -861,7 +806,7 @@ class AssessmentPipeline:
             if r.parcel is not None and r.lines:
                 worst = max(r.lines, key=lambda ln: ("green", "yellow", "red").index(ln.lane))
                 PARCELS_ASSESSED.labels(worst.lane, "true" if any(ln.suspected for ln in r.lines) else "false").inc()
-        if any(r.case_inputs for r in fresh) and self.case_starter is not None:
+        if any(r.case_inputs or r.revision > 1 for r in fresh) and self.case_starter is not None:
             self.case_starter.kick()
         return fresh + stored
 
@@ -1098,13 +1043,39 @@ _MARK_PUBLISHED = text("""
 """)
 
 
-class CaseStarter:
-    """Opens the cases of stored assessments: the assessments table is its outbox.
+def plan_revision(declaration_id: str, revision: int, cases: list[CaseInput],
+                  prior: dict[int, list[CaseInput]]) -> list:
+    """What opening a revision's cases takes (pure): one call per case of the revision, and one per case of
+    an earlier revision the revision no longer names. Each item is ``async (client) -> bool``."""
+    legacy = {c.line_no for cs in prior.values() for c in cs if not c.lines}  # per-line cases keep their line
+    if legacy:
+        cases = [c for c in (without_lines(c, legacy) for c in cases) if c is not None]
+    line_cases = {ln.line_no: c.case_id for c in cases for ln in c.lines}
+    previous = {ln.line_no: c.case_id for c in prior[max(prior)] for ln in c.lines} if prior else {}
+    jobs = []
+    for c in cases:
+        rev = lines_revision(c, line_cases=line_cases, previous_line_cases=previous)
+        jobs.append(lambda client, c=c, rev=rev: start_case(client, c, rev))
+    dropped = sorted({c.case_id for cs in prior.values() for c in cs if c.lines} - {c.case_id for c in cases})
+    facts = cases[0].consignment if cases else None
+    for case_id in dropped:
+        rev = LinesRevision(declaration_id=declaration_id, revision=revision, lines=[], consignment=facts,
+                            line_cases=line_cases, previous_line_cases=previous)
+        jobs.append(lambda client, case_id=case_id, rev=rev: signal_lines(client, case_id, rev))
+    return jobs
 
-    A row whose suspected lines have cases to open keeps ``cases_started_at`` empty until they are
-    started; this task starts them (deterministic workflow ids: a second start is a no-op) and marks
-    the row. It runs beside the consumer, so a slow Temporal never holds up the assessments, and it
-    resumes after a restart from what the table says is not started yet.
+
+class CaseStarter:
+    """Opens the cases of stored assessments, and gives later revisions to the cases they change: the
+    assessments table is its outbox.
+
+    A row whose suspected lines have cases to open (or a later revision, which may take lines out of
+    earlier cases) keeps ``cases_started_at`` empty until this task has started each case with its lines
+    (signal-with-start: a running case takes the revision's lines instead; deterministic ids, so a second
+    start is harmless), told each case of an earlier revision that the revision no longer names that its
+    risk lines left it (moved, where the line is now another holder's), and marked the row. Lines that have
+    a per-line case from before consignment cases stay with it. It runs beside the consumer, so a slow
+    Temporal never holds up the assessments, and it resumes after a restart from what the table says.
     """
 
     def __init__(self, sessionmaker, temporal) -> None:  # noqa: ANN001
@@ -1123,12 +1094,24 @@ class CaseStarter:
             rows = (await session.execute(
                 select(a.declaration_id, a.revision, a.case_inputs).where(a.cases_started_at.is_(None))
                 .order_by(a.assessed_at).limit(limit))).all()
+            later = sorted({r.declaration_id for r in rows if r.revision > 1})
+            earlier: dict[str, dict[int, list[CaseInput]]] = {}
+            if later:
+                for x in (await session.execute(select(a.declaration_id, a.revision, a.case_inputs)
+                                                .where(a.declaration_id.in_(later)))).all():
+                    earlier.setdefault(x.declaration_id, {})[x.revision] = [
+                        CaseInput.model_validate(c) for c in x.case_inputs]
         if not rows:
             return 0
-        cases = [CaseInput.model_validate(c) for r in rows for c in r.case_inputs]
-        if cases:
+        jobs = []
+        for r in rows:
+            cases = [CaseInput.model_validate(c) for c in r.case_inputs]
+            prior = {rev: cs for rev, cs in earlier.get(r.declaration_id, {}).items() if rev < r.revision}
+            jobs.extend(plan_revision(r.declaration_id, r.revision, cases, prior))
+        if jobs:
             client = await self.temporal.get()
-            await asyncio.gather(*(start_case(client, c) for c in cases))
+            started = await asyncio.gather(*(job(client) for job in jobs))
+            CASES.inc(sum(1 for ok in started if ok))
         async with self.sessionmaker() as session, session.begin():
             await session.execute(
                 update(Assessment.__table__)

@@ -108,7 +108,9 @@ async def _case_page(ctx: Ctx, case_id: str, errors: dict | None = None, status:
     files = (await ctx.session.execute(select(StoredFile).where(StoredFile.case_id == case_id)
                                        .order_by(StoredFile.id))).scalars().all()
     decl = (declaration or {}).get("declaration") or {}
-    line_nos = {ln.get("line_no") for ln in case.get("lines") or []} or {case.get("line_no")}
+    line_states = {ln.get("line_no"): ln for ln in case.get("lines") or []}  # consignment cases: each line's status
+    held_lines = [n for n, ln in line_states.items() if ln.get("status") in ("held", "seized")]
+    line_nos = set(line_states) or {case.get("line_no")}
     lines = [ln for ln in decl.get("lines", []) if ln.get("line_no") in line_nos] or decl.get("lines", [])
     stuck = [e for e in _open_escalations(escalations) if e.get("case_id") == case_id
              and e.get("kind") != "case_failed"]
@@ -122,6 +124,7 @@ async def _case_page(ctx: Ctx, case_id: str, errors: dict | None = None, status:
         errors["_form"] = errors.pop(key)  # the form is gone (the case moved on): the reason above the actions
     return ctx.render(
         "workbench/case.html", status=status, case=case, entry=entry, decl=decl, lines=lines,
+        line_states=line_states, held_lines=held_lines,
         recordation=recordation, notices=notices, files=files, stuck=stuck, tz=tz,
         actions=actions, closed=case.get("state") in TERMINAL, targeting=opened,
         timeline=[_describe(ctx.lang, h) for h in case.get("history", [])],
@@ -156,7 +159,8 @@ def _pending_approval(case: dict, entry: dict) -> dict | None:
     return pending if seen else entry.get("pending_approval")
 
 
-ACTIONS = ("repair", "approval", "determination", "court_notice", "hearing", "guarantee", "paper_answer")
+ACTIONS = ("repair", "approval", "determination", "petition_decision", "court_notice", "hearing", "guarantee",
+           "paper_answer")
 
 
 def _actions(case: dict, entry: dict, ctx: Ctx) -> list[str]:
@@ -174,6 +178,8 @@ def _actions(case: dict, entry: dict, ctx: Ctx) -> list[str]:
         out.append("court_notice")
     elif state == "hearing":
         out.append("hearing")
+    elif state == "seized" and any(s.get("kind") == "petition" for s in case.get("submissions") or []):
+        out.append("petition_decision")  # US: the importer petitioned against the seizure
     elif state == "suspended" and any(h.get("event") == "guarantee_insufficient" for h in history):
         out.append("guarantee")
     if state not in TERMINAL:
@@ -242,6 +248,15 @@ def _amount(value: str, errors: Errors, name: str, ctx: Ctx) -> str | None:
     return value
 
 
+def _line_numbers(text: str, errors: Errors, ctx: Ctx) -> list[int]:
+    """Line numbers typed as "2, 4" (the cases service checks that the case holds them)."""
+    parts = [p for p in text.replace(";", ",").replace(" ", ",").split(",") if p]
+    if not all(p.isdigit() and 1 <= int(p) <= 9999 for p in parts[:100]) or len(parts) > 100:
+        errors["lines_cleared"] = ctx._("Enter line numbers of this case, separated by commas.")
+        return []
+    return sorted({int(p) for p in parts})
+
+
 @router.post("/cases/{case_id}/act/{action}")
 async def act(case_id: str, action: str, ctx: OfficerCtx) -> Response:
     """One officer's instruction on a case, from its form; errors go back beside the fields."""
@@ -257,9 +272,17 @@ async def act(case_id: str, action: str, ctx: OfficerCtx) -> Response:
         tier = str(form.get("fine_tier") or "") or None
         if tier and tier not in FINE_TIERS:
             errors["fine_tier"] = ctx._("This field is required.")
+        cleared = _line_numbers(str(form.get("lines_cleared") or ""), errors, ctx)
         body = {"outcome": outcome, "fine_tier": tier if outcome == "infringing" else None,
-                "note": str(form.get("note") or "")[:4000] or None}
+                "note": str(form.get("note") or "")[:4000] or None,
+                "lines": [{"line_no": n, "outcome": "not_infringing"} for n in cleared]}
         path = "determination"
+    elif action == "petition_decision":
+        decision = str(form.get("petition_outcome") or "")
+        if decision not in ("granted", "denied"):
+            errors["petition_outcome"] = ctx._("This field is required.")
+        body = {"outcome": decision, "note": str(form.get("note") or "")[:4000] or None}
+        path = "petition-decision"
     elif action == "court_notice":
         body = {"reference": errors.need(form, "reference", ctx), "court": errors.need(form, "court", ctx),
                 "action": str(form.get("court_action") or "keep_detained_for_court"),

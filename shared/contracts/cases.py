@@ -3,16 +3,23 @@
 Anything may start or signal a case (the risk service starts it, the notify service
 and officers signal it), so these live in ``shared`` and not in the workflow's home.
 One model in, one model out; fields are only added, with defaults.
+
+The case unit is the consignment: one case per declaration and rights holder, holding every
+suspected line of that declaration whose recorded right belongs to the holder
+(``consignment_case_id``). Cases opened before that, one per declaration line
+(``case_id_for``), keep their ids and their per-line fields.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.contracts.bounds import (
+    id_max_length,
     ApplicationId,
     CaseId,
     Count,
@@ -49,6 +56,9 @@ SIGNAL_COURT_NOTICE = "court_notice"
 SIGNAL_PARTY_SUBMISSION = "party_submission"  # consignee/declarant/importer: statements, objections, counter-guarantees
 SIGNAL_HEARING = "hearing"  # a hearing requested or concluded
 SIGNAL_DISPOSAL_CHOICE = "disposal_choice"  # facts that decide the disposal method (public welfare, holder buys)
+SIGNAL_LINES = "lines_revised"  # a declaration revision (or an officer) adds, updates or withdraws lines of the case
+SIGNAL_CALENDAR = "calendar_published"  # an official working-day schedule was published: re-time pending deadlines
+SIGNAL_PETITION_DECISION = "petition_decision"  # US: an officer decides the importer's petition after seizure
 SIGNAL_CASE_REPAIRED = "case_repaired"  # the workflow was reset to its last good point after it failed
 SIGNAL_APPROVAL = "approval"  # a supervisor's four-eyes decision on a proposed confiscation
 QUERY_STATE = "state"
@@ -60,18 +70,23 @@ CaseStateName = Literal[
     "detained",  # goods detained; customs investigating / parties' time limits running
     "undetermined",  # customs could not determine; waiting for a court assistance notice
     "hearing",  # infringement determined; the party may ask for a hearing before the fine
+    "seized",  # US: an officer found the goods counterfeit; notice of seizure served, petition window running
     "released",
     "confiscated",
     "destroyed",  # EU simplified / small-consignment destruction
     "forfeited",  # US seizure and forfeiture
     "handed_to_court",
+    "excluded",  # US: 30 days of detention passed without a finding; deemed exclusion (19 U.S.C. 1499(c)(5)(A))
     # Never set by the workflow: the cases service shows a case as failed while its workflow has failed or
     # was terminated, until it is repaired (reset to its last good point).
     "failed",
 ]
 TERMINAL_STATES: frozenset[str] = frozenset(
-    {"released", "confiscated", "destroyed", "forfeited", "handed_to_court"}
+    {"released", "confiscated", "destroyed", "forfeited", "handed_to_court", "excluded"}
 )
+
+CASE_ID_MAX = id_max_length("case_id")
+_PLAIN_HOLDER_ID = re.compile(r"^[A-Za-z]{1,16}-[0-9]{1,16}$")  # the registry's form, e.g. RH-0001
 
 
 _HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
@@ -88,16 +103,38 @@ def chinese_marks(title: str, aliases: list[str]) -> list[str]:
 
 
 def case_id_for(declaration_id: str, line_no: int) -> str:
-    """Deterministic case (and workflow) id: a redelivered declaration never opens a second case."""
+    """Case id of the per-line cases opened before consignment cases (``IPR-<declaration>-L<line>``)."""
     return f"IPR-{declaration_id}-L{line_no}"
 
 
+def consignment_case_id(declaration_id: str, holder_id: str) -> str:
+    """Deterministic case (and workflow) id of the case of one declaration and one rights holder.
+
+    ``IPR-<declaration id>-<holder id>``, e.g. ``IPR-CN5300-2026-0000123-RH-0001``, when the holder id has the
+    registry's form (letters, a dash, digits) and the id keeps within the 80 characters of a case id; any other
+    holder id is written ``H`` and the first 10 hex digits of its SHA-256 (``IPR-CN5300-2026-0000123-H3f1c0a9b2d``),
+    which fits with the longest declaration id (64). The holder part then holds exactly one dash and ends in
+    digits, or holds none and starts with ``H``, so no two pairs of declaration and holder give the same id
+    (short of two holders of one declaration sharing 40 bits of hash), none equals a per-line id (``-L<line>``),
+    and every id keeps to the characters of the platform's ids. A redelivered or revised declaration reaches
+    the same case; it never opens a second one.
+    """
+    plain = f"IPR-{declaration_id}-{holder_id}"
+    if _PLAIN_HOLDER_ID.match(holder_id) and len(plain) <= CASE_ID_MAX:
+        return plain
+    return f"IPR-{declaration_id}-H{hashlib.sha256(holder_id.encode()).hexdigest()[:10]}"
+
+
 DeadlineStatus = Literal["pending", "met", "lapsed", "cancelled"]
-HoldAction = Literal["detain", "release", "confiscate", "hand_to_court", "destroy", "forfeit"]
+HoldAction = Literal["detain", "release", "confiscate", "hand_to_court", "destroy", "forfeit",
+                     "suspend", "seize", "exclude"]
 NoticeKind = Literal["suspension", "detention", "cannot_determine", "confiscation", "release", "court_handover",
                      "application_needed", "confirmation_needed", "declarant_objected", "hearing_right",
-                     "police_referral", "disclosure", "destruction", "forfeiture", "escalation", "guarantee_refused"]
-DispositionOutcome = Literal["release", "confiscation", "handed_to_court", "destruction", "forfeiture"]
+                     "police_referral", "disclosure", "destruction", "forfeiture", "escalation", "guarantee_refused",
+                     "lines_changed", "partial_release", "seizure", "exclusion"]
+DispositionOutcome = Literal["release", "confiscation", "handed_to_court", "destruction", "forfeiture", "exclusion"]
+LineStatus = Literal["held", "released", "confiscated", "destroyed", "forfeited", "seized", "excluded",
+                     "handed_to_court", "withdrawn"]
 
 
 class _Model(BaseModel):
@@ -123,6 +160,50 @@ class HolderRef(_Model):
     name: str = Field(max_length=256)
     contact_email: str = Field(max_length=320)
     webhook_url: str | None = Field(default=None, max_length=2048)
+
+
+class LineHit(_Model):
+    """A recorded mark found on a line (risk's hit), kept with the line in its case."""
+
+    recordation_id: RecordationId
+    mark: str
+    match: str | None = None
+    score: float | None = None
+
+
+class CaseLine(_Model):
+    """One declaration line of a case, with its own marks, recordations, hits, quantity and value."""
+
+    line_no: LineNo
+    hs_code: str
+    description: str
+    brand: str | None = None
+    quantity: Quantity
+    unit: str
+    unit_value: UnitPrice
+    goods_value: Money  # quantity x unit value, declaration currency
+    goods_value_cny: Money | None = None
+    gross_weight_kg: WeightKg | None = None
+    recordation_id: RecordationId  # the right the line is suspected of infringing (its best hit)
+    right_type: str
+    mark: str
+    hits: list[LineHit] = Field(default_factory=list)
+    score: float = 0.0
+    reasons: list[str] = Field(default_factory=list)
+    genuine_unit_value: UnitPrice | None = None
+    source: Literal["risk", "officer", "holder"] = "risk"  # who put the line into the case
+
+
+class ConsignmentFacts(_Model):
+    """The whole consignment (declaration), beyond the lines of one holder: what consignment-wide tests need."""
+
+    line_count: Count
+    units: Quantity  # all units of all lines (EU small-consignment test)
+    gross_weight_kg: WeightKg | None = None  # all lines; None when a line has no weight
+    suspected_value: Money  # every suspected line of every holder, declaration currency (police referral)
+    suspected_value_cny: Money | None = None
+    suspected_line_nos: list[LineNo] = Field(default_factory=list)
+    declaration_line_nos: list[LineNo] = Field(default_factory=list)
 
 
 class CaseInput(_Model):
@@ -163,12 +244,44 @@ class CaseInput(_Model):
     consignor_is_individual: bool = False
     evidence: str | None = None  # CN application mode: the holder's evidence that infringement is obvious
     opened_by: str | None = None
+    # Consignment cases (one per declaration and holder). The per-line fields above then describe the
+    # case as a whole: line_no, hs_code, description, recordation and mark of its first line; quantity,
+    # goods_value(_cny) and gross weight the totals of its lines.
+    lines: list[CaseLine] = Field(default_factory=list)
+    consignment: ConsignmentFacts | None = None
     declarant: PartyRef | None = None  # who lodged the declaration (a party that may follow its cases)
     origin_country: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")  # the route (statistics by route)
     destination_country: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
     # Added with Chinese marks: the recordation's marks in Chinese characters (``chinese_marks``), which
     # documents print beside ``mark``
     marks_zh: list[str] = Field(default_factory=list)
+
+
+class LinesRevision(_Model):
+    """Lines of a case in a declaration revision (``revision``), or lines an officer or applicant adds (``added``).
+
+    A revision lists the lines the risk service suspects of this holder's rights; lines of the case it no
+    longer lists are withdrawn (``line_cases`` names the case a line moved to), lines it adds join the case
+    (``previous_line_cases`` names the case a line came from). Lines added by hand stay while they are in
+    the declaration. Revisions older than the case's are ignored, so redelivery is harmless.
+    """
+
+    kind: Literal["revision", "added"] = "revision"
+    declaration_id: DeclarationId
+    revision: Revision
+    lines: list[CaseLine] = Field(default_factory=list)
+    consignment: ConsignmentFacts | None = None
+    line_cases: dict[LineNo, CaseId] = Field(default_factory=dict)
+    previous_line_cases: dict[LineNo, CaseId] = Field(default_factory=dict)
+    by: str | None = Field(default=None, max_length=128)
+
+
+class CalendarUpdate(_Model):
+    """A published working-day calendar (e.g. the State Council's schedule for a year) for running cases."""
+
+    calendar: dict
+    version: str = Field(min_length=1, max_length=64)
+    published_by: str | None = Field(default=None, max_length=128)
 
 
 class GuaranteeInfo(_Model):
@@ -193,6 +306,13 @@ FineTier = Literal["none", "mitigated", "lighter", "ordinary", "heavier"]
 CourtAction = Literal["keep_detained_for_court", "release"]
 
 
+class LineDetermination(_Model):
+    """The determination for one line where it differs from the case's (e.g. line 4 does not infringe)."""
+
+    line_no: LineNo
+    outcome: Literal["infringing", "not_infringing"]
+
+
 class Determination(_Model):
     outcome: DeterminationOutcome
     fine_tier: FineTier | None = None
@@ -201,7 +321,17 @@ class Determination(_Model):
     note: str | None = Field(default=None, max_length=4000)
     fine_amount: Money | None = Field(default=None, description="the fine decided; default: middle of the tier")
     retail_value: Money | None = Field(default=None, description="US: value of the goods if genuine (MSRP)")
+    lines: list[LineDetermination] = Field(default_factory=list, description="per-line outcomes that differ")
     approved_by: ActorRef | None = None  # the supervisor who approved it (four-eyes), set by the workflow
+
+
+class PetitionDecision(_Model):
+    """US: the officer's decision on the importer's petition against seizure (19 U.S.C. 1618)."""
+
+    outcome: Literal["granted", "denied"]
+    officer: str | None = Field(default=None, max_length=128)
+    note: str | None = Field(default=None, max_length=4000)
+    actor: ActorRef | None = None  # who decided (sub, name, role)
 
 
 class ApprovalDecision(_Model):
@@ -219,7 +349,7 @@ class PartySubmission(_Model):
     party: Literal["consignee", "consignor", "declarant", "importer", "holder"]
     kind: Literal["non_infringement_statement", "inspection_request", "counter_guarantee", "agrees_to_destruction",
                   "objects_to_destruction", "importer_response", "application_for_action", "proceedings_started",
-                  "extension_request", "confirms_infringement"]
+                  "extension_request", "confirms_infringement", "petition"]
     text: str | None = Field(default=None, max_length=8000)
     reference: str | None = Field(default=None, max_length=128)
     amount: Money | None = None
@@ -266,6 +396,8 @@ class Deadline(_Model):
     basis: str | None = None
     escalate_at: PlatformTimestamp | None = None
     escalated: bool = False
+    provisional: bool = False  # counted over days an official calendar does not cover yet
+    calendar_version: str | None = None
 
 
 class HistoryEntry(_Model):
@@ -274,6 +406,23 @@ class HistoryEntry(_Model):
     state: str
     event: str
     detail: dict = Field(default_factory=dict)
+
+
+class CaseLineState(_Model):
+    """A line of a case as the case sees it now."""
+
+    line_no: LineNo
+    status: LineStatus = "held"
+    recordation_id: RecordationId
+    mark: str
+    description: str
+    hs_code: str
+    quantity: Quantity
+    unit: str
+    goods_value: Money
+    goods_value_cny: Money | None = None
+    outcome: str | None = None  # the determination for this line
+    moved_to: CaseId | None = None  # the case a withdrawn line moved to
 
 
 class CaseState(_Model):
@@ -302,6 +451,10 @@ class CaseState(_Model):
     submissions: list[PartySubmission] = Field(default_factory=list)
     fine_currency: str | None = None
     timezone: str | None = None
+    lines: list[CaseLineState] = Field(default_factory=list)
+    consignment: ConsignmentFacts | None = None
+    revision: Revision | None = None
+    calendar_version: str | None = None
     customs_office: str | None = None  # whose officers act on the case
     party_ids: list[TraderId] = Field(default_factory=list)  # declarant, consignor, consignee: parties that may follow it
 
@@ -316,6 +469,7 @@ class PlaceHoldRequest(_Model):
     line_no: LineNo
     customs_office: str = Field(min_length=2, max_length=16)
     reason: str = Field(max_length=1024)
+    line_nos: list[LineNo] = Field(default_factory=list)  # every line of the case (empty: just line_no)
 
 
 class HoldActionRequest(_Model):
@@ -324,6 +478,7 @@ class HoldActionRequest(_Model):
     action: HoldAction
     reason: str = Field(max_length=1024)
     on_behalf_of: str | None = Field(default=None, max_length=128)
+    line_nos: list[LineNo] | None = None  # the lines acted on; None: every line the action applies to
 
 
 class HoldResult(_Model):
@@ -365,6 +520,14 @@ class NoticeResult(_Model):
     deliveries: list[NoticeDeliveryStatus] = Field(default_factory=list)
 
 
+class DispositionLine(_Model):
+    """What happened to one line of the case (a case may confiscate some lines and release others)."""
+
+    line_no: LineNo
+    outcome: str = Field(max_length=32)
+    goods_value: Money | None = None
+
+
 class DispositionRequest(_Model):
     idempotency_key: IdempotencyKey
     case_id: CaseId
@@ -382,6 +545,7 @@ class DispositionRequest(_Model):
     hearing: str | None = Field(default=None, max_length=32)
     police_referral: bool = False
     decided_by: str | None = Field(default=None, max_length=128)
+    lines: list[DispositionLine] = Field(default_factory=list)
 
 
 class DispositionResult(_Model):
@@ -421,6 +585,7 @@ class CaseEventRecord(_Model):
     event: str
     detail: dict = Field(default_factory=dict)
     case_input: CaseInput
+    lines: list[CaseLineState] = Field(default_factory=list)  # consignment cases: every line and its status
     # Added: the case as the workflow sees it after this entry (without the history), on the last record of a
     # batch, so the cases database can serve the case once its workflow is gone.
     snapshot: CaseState | None = None

@@ -30,6 +30,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 
 from shared.contracts.bounds import (
     MONEY_MAX,
+    QUANTITY_MAX,
+    WEIGHT_KG_MAX,
     DeclarationId,
     LineNo,
     Quantity,
@@ -227,6 +229,19 @@ class DeclarationV1(_Strict):
                                  has_platform=self.platform is not None)
         if problems:
             raise ValueError("; ".join(problems))
+        return self
+
+    @model_validator(mode="after")
+    def _totals_in_range(self) -> "DeclarationV1":
+        """The consignment's totals keep within the bounds of one amount, quantity and weight: thresholds, the
+        guarantee and the case of a holder count on the consignment, never on one line."""
+        value = sum((line.line_value for line in self.lines), Decimal(0))
+        if value > MONEY_MAX:
+            raise ValueError(f"the value of all lines must not exceed {MONEY_MAX:,}")
+        if sum((line.quantity for line in self.lines), Decimal(0)) > QUANTITY_MAX:
+            raise ValueError(f"the quantity of all lines must not exceed {QUANTITY_MAX:,}")
+        if sum((line.gross_weight_kg or Decimal(0) for line in self.lines), Decimal(0)) > WEIGHT_KG_MAX:
+            raise ValueError(f"the gross weight of all lines must not exceed {WEIGHT_KG_MAX:,} kg")
         return self
 
     def content_hash(self) -> str:

@@ -4,6 +4,12 @@ Every message the platform itself produces is an ``EventEnvelope``: ``event_id``
 dedupe key for consumers, the Kafka key is the aggregate id (declaration id, case id,
 hold id) so one aggregate's events stay in order. Fields are only ever added, with
 defaults; a breaking change makes a ``V2`` class and a ``.v2`` topic.
+
+Case ids changed meaning (fields unchanged): a case is now one declaration and one rights holder,
+``IPR-<declaration id>-<holder id>`` (``shared.contracts.cases.consignment_case_id``), covering
+several lines; cases opened before keep their per-line ids ``IPR-<declaration id>-L<line>``.
+``HoldEventV1`` and ``CaseEventV1`` therefore name their lines (``line_nos``, ``lines``); their
+``line_no`` is the first line, as before for one-line cases.
 """
 
 from __future__ import annotations
@@ -133,19 +139,43 @@ class RiskAssessedV1(_Tolerant):
     case_ids: list[CaseId] = Field(default_factory=list)
 
 
+HoldStatus = Literal["suspended", "detained", "released", "confiscated", "handed_to_court", "destroyed", "forfeited",
+                     "seized", "excluded"]
+
+
+class HoldLineV1(_Tolerant):
+    """One declaration line under a hold and its status."""
+
+    line_no: LineNo
+    status: HoldStatus
+
+
 class HoldEventV1(_Tolerant):
     """Payload of ``hold.placed`` / ``hold.detained`` / ``hold.released`` / ``hold.confiscated`` /
-    ``hold.handed_to_court`` / ``hold.destroyed`` / ``hold.forfeited`` on ``customs.holds.v1``: the instruction
-    clearance systems act on."""
+    ``hold.handed_to_court`` / ``hold.destroyed`` / ``hold.forfeited`` / ``hold.seized`` / ``hold.excluded`` on
+    ``customs.holds.v1``: the instruction clearance systems act on.
+
+    A hold covers every line of its case. ``line_nos`` are the lines this instruction is about (``status``
+    applies to them; e.g. line 4 released while lines 1-3 stay detained), ``lines`` the status of every line
+    of the hold afterwards. ``line_no`` is the first of ``line_nos``, for consumers that know one line per hold.
+    """
 
     hold_id: HoldId
     case_id: CaseId
     declaration_id: DeclarationId
     line_no: LineNo
     customs_office: str
-    status: Literal["suspended", "detained", "released", "confiscated", "handed_to_court", "destroyed", "forfeited"]
+    status: HoldStatus
     reason: str
     at: Timestamp
+    line_nos: list[LineNo] = Field(default_factory=list)
+    lines: list[HoldLineV1] = Field(default_factory=list)
+
+
+class CaseLineEventV1(_Tolerant):
+    line_no: LineNo
+    status: str
+    moved_to: CaseId | None = None
 
 
 class CaseEventV1(_Tolerant):
@@ -163,3 +193,5 @@ class CaseEventV1(_Tolerant):
     consignor_id: TraderId | None = None
     consignee_id: TraderId | None = None
     goods_value: Money | None = None
+    line_nos: list[LineNo] = Field(default_factory=list)  # the case's lines now (consignment cases)
+    lines: list[CaseLineEventV1] = Field(default_factory=list)  # each line ever in the case, with its status

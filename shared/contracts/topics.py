@@ -276,7 +276,7 @@ TOPICS: tuple[TopicContract, ...] = (
     ),
     TopicContract(
         topic=TOPIC_HOLDS,
-        version="1.0.0",
+        version="1.1.0",  # 1.1: a hold covers every line of its case (line_nos, lines); seized, excluded (US)
         title="Holds on declaration lines",
         description="What clearance systems must do with a declaration line's goods: the instruction of the "
         "holds service, in order per declaration.",
@@ -289,7 +289,7 @@ TOPICS: tuple[TopicContract, ...] = (
     ),
     TopicContract(
         topic=TOPIC_CASE_EVENTS,
-        version="1.0.0",
+        version="1.1.0",  # 1.1: the lines of a consignment case (line_nos, lines)
         title="Case events",
         description="Every state change of every case, in order per case, with the parties and goods value.",
         key=CaseId,

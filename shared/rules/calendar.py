@@ -7,6 +7,13 @@ moved a working day onto them ("adjusted working days"); public holidays are
 non-working. Data lives in ``calendars/<code>.json`` beside this module; a jurisdiction's
 rule pack names the calendar it counts in.
 
+Each year of a calendar is ``official`` (the published schedule) or ``provisional`` (the
+statutory holidays only, before the schedule with its bridge and make-up days is published).
+A time limit that counts any day after the last day of the official years is *provisional*:
+it is computed on the provisional data (or, past every year the file covers, on weekends
+alone) and flagged, and running cases re-time it when the schedule is published
+(``python -m services.cases.calendars``). Every calendar file carries a ``version``.
+
 Pure and deterministic: the case workflow calls it directly.
 """
 
@@ -32,6 +39,7 @@ class WorkingCalendar:
     adjusted_working_days: frozenset[date]
     covered_years: frozenset[int] = field(default_factory=frozenset)
     provisional_years: frozenset[int] = field(default_factory=frozenset)
+    version: str | None = None
 
     def is_working_day(self, day: date) -> bool:
         if day in self.adjusted_working_days:
@@ -88,6 +96,16 @@ class WorkingCalendar:
     def is_provisional(self, day: date) -> bool:
         return day.year in self.provisional_years or day.year not in self.covered_years
 
+    @property
+    def official_through(self) -> date | None:
+        """The last day an official schedule covers (end of the last official year), if any."""
+        official = sorted(self.covered_years - self.provisional_years)
+        return date(official[-1], 12, 31) if official else None
+
+    def is_provisional_span(self, first: date, last: date) -> bool:
+        """True if counting from ``first`` to ``last`` touches a day no official schedule covers."""
+        return any(self.is_provisional(date(year, 1, 1)) for year in range(first.year, last.year + 1))
+
 
 def calendar_data(code: str) -> dict[str, Any]:
     """The raw data of calendar ``code`` (a calendar name such as ``cn``, or a jurisdiction such as ``EU``)."""
@@ -121,6 +139,7 @@ def calendar_from_data(raw: dict[str, Any]) -> WorkingCalendar:
         adjusted_working_days=frozenset(adjusted),
         covered_years=frozenset(int(y) for y in raw["years"]),
         provisional_years=frozenset(provisional),
+        version=raw.get("version"),
     )
 
 

@@ -16,7 +16,7 @@ async def test_example_declaration_to_confiscation(http, stack) -> None:
     body = example_declaration(declaration_id=unique_id("CN5300-E2E"))
     accepted = await http.post(f"{stack.url('intake')}/v1/declarations", json=body, headers=stack.auth("clearance"))
     assert accepted.status_code == 202, accepted.text
-    case_id = f"IPR-{body['declaration_id']}-L1"
+    case_id = f"IPR-{body['declaration_id']}-RH-0001"
 
     # risk publishes the assessment; a case opens and waits for the rights holder
     assessed = await find_on_topic(stack.kafka, TOPIC_ASSESSMENTS,

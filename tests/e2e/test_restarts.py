@@ -22,7 +22,7 @@ async def test_risk_down_then_back_assesses_what_arrived_meanwhile(http, stack) 
         assert view["status"] == "received" and view["case_ids"] == []
     finally:
         stack_mod.start_service(stack.profile, stack.secrets, "risk")
-    case_id = f"IPR-{body['declaration_id']}-L1"
+    case_id = f"IPR-{body['declaration_id']}-RH-0001"
     await case_in_state(http, stack, case_id, "suspended", timeout=60)
 
 
@@ -30,7 +30,7 @@ async def test_worker_down_while_holder_replies_then_back_detains(http, stack) -
     body = example_declaration(declaration_id=unique_id("CN5300-WRK"))
     assert (await http.post(f"{stack.url('intake')}/v1/declarations", json=body,
                             headers=stack.auth("clearance"))).status_code == 202
-    case_id = f"IPR-{body['declaration_id']}-L1"
+    case_id = f"IPR-{body['declaration_id']}-RH-0001"
 
     await case_in_state(http, stack, case_id, "suspended")
     notice = (await http.get(f"{stack.url('notify')}/v1/notices?case_id={case_id}", headers=stack.auth("holder"))).json()[0]

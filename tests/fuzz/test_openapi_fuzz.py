@@ -14,7 +14,7 @@ import os
 import httpx
 import pytest
 
-from shared.contracts.cases import case_id_for
+from shared.contracts.cases import consignment_case_id
 from tests.factories import example_declaration
 from tests.fuzz.conftest import FUZZ_REPORTS
 from tests.fuzz.schemathesis_run import fuzz_service
@@ -33,7 +33,7 @@ async def known(stack) -> dict[str, str]:  # noqa: ANN001
     """Records that exist, so that part of the fuzzing reaches past "not found": a declaration with a suspected
     line, its live case, hold and notice, and the demo recordation."""
     declaration_id = unique_id("FUZZ")
-    case_id = case_id_for(declaration_id, 1)
+    case_id = consignment_case_id(declaration_id, "RH-0001")  # the example declaration's holder
     async with httpx.AsyncClient(timeout=30) as http:
         sent = await http.post(f"{stack.url('intake')}/v1/declarations", headers=stack.auth("clearance"),
                                json=example_declaration(declaration_id=declaration_id))

@@ -33,7 +33,7 @@ async def open_case(http, stack) -> str:  # noqa: ANN001
     body = example_declaration(declaration_id=unique_id("CN5300-REC"))
     r = await http.post(f"{stack.url('intake')}/v1/declarations", json=body, headers=stack.auth("clearance"))
     assert r.status_code == 202, r.text
-    case_id = f"IPR-{body['declaration_id']}-L1"
+    case_id = f"IPR-{body['declaration_id']}-RH-0001"
     await case_in_state(http, stack, case_id, "suspended")
     return case_id
 

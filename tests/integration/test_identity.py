@@ -62,7 +62,7 @@ async def test_a_clearance_system_declares_with_client_credentials(http, stack) 
 async def test_the_case_worker_acts_on_behalf_of_the_officer(http, stack) -> None:  # noqa: ANN001
     """The worker's token is its own (client credentials); the step services name the officer it acts for."""
     body = await _declare(http, stack)
-    case_id = f"IPR-{body['declaration_id']}-L1"
+    case_id = f"IPR-{body['declaration_id']}-RH-0001"
     case = await case_in_state(http, stack, case_id, "suspended")
     notices = await http.get(f"{stack.url('notify')}/v1/notices?case_id={case_id}", headers=stack.auth("holder"))
     notice = notices.json()[0]
@@ -82,7 +82,7 @@ async def test_the_case_worker_acts_on_behalf_of_the_officer(http, stack) -> Non
 
 async def test_an_officer_acts_only_on_cases_of_its_office(http, stack) -> None:  # noqa: ANN001
     body = await _declare(http, stack, customs_office="CN2200")  # Shanghai
-    case_id = f"IPR-{body['declaration_id']}-L1"
+    case_id = f"IPR-{body['declaration_id']}-RH-0001"
     await case_in_state(http, stack, case_id, "suspended", who="officer_b")
     url = f"{stack.url('cases')}/v1/cases/{case_id}"
     other = await http.get(url, headers=stack.auth("officer"))  # Shenzhen
@@ -117,7 +117,7 @@ async def _history_has(http, stack, case_id: str, event: str):  # noqa: ANN001, 
 async def test_a_declarant_sees_only_its_own_cases(http, stack) -> None:  # noqa: ANN001
     mine = await _declare(http, stack)  # declared by Shenzhen Swift Forwarding, the demo party
     theirs = await _declare(http, stack, declarant={"id": "91440300MA5ZZZZ9", "name": "Another Broker Ltd"})
-    mine_id, theirs_id = f"IPR-{mine['declaration_id']}-L1", f"IPR-{theirs['declaration_id']}-L1"
+    mine_id, theirs_id = f"IPR-{mine['declaration_id']}-RH-0001", f"IPR-{theirs['declaration_id']}-RH-0001"
     await case_in_state(http, stack, theirs_id, "suspended")
     seen = await case_in_state(http, stack, mine_id, "suspended", who="party")
     assert seen["case_id"] == mine_id

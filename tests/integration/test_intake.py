@@ -52,7 +52,7 @@ async def test_accepts_and_is_idempotent(http, stack) -> None:
     assert events == ["received", "assessed"]
     line1 = view["lines"][0]
     assert line1["assessment"]["suspected"] is True and line1["assessment"]["lane"] == "red"
-    assert line1["case_id"] == f"IPR-{body['declaration_id']}-L1"
+    assert line1["case_id"] == f"IPR-{body['declaration_id']}-RH-0001"
     assert view["lines"][1]["assessment"]["suspected"] is False
 
 
@@ -115,7 +115,7 @@ async def test_declarations_published_straight_to_the_topic_are_taken_and_bad_on
 
     view = await eventually(stored, what="declaration from the topic stored and assessed")
     assert view["source"] == "kafka"
-    assert view["case_ids"] == [f"IPR-{good['declaration_id']}-L1"]
+    assert view["case_ids"] == [f"IPR-{good['declaration_id']}-RH-0001"]
 
     dead = await find_on_topic(stack.kafka, TOPIC_DECLARATIONS_DLQ, lambda v: v.get("key") == garbage_key.decode())
     assert dead["reason"] == "malformed_json" and dead["raw"] == "{not json"

@@ -213,7 +213,7 @@ async def test_redelivered_declaration_is_assessed_and_published_once(http, stac
     await produce(stack.kafka, TOPIC_DECLARATIONS, raw, key)
     first = await find_on_topic(stack.kafka, TOPIC_ASSESSMENTS,
                                 lambda v: v.get("payload", {}).get("declaration_id") == d["declaration_id"])
-    assert first["payload"]["case_ids"] == [f"IPR-{d['declaration_id']}-L1"]
+    assert first["payload"]["case_ids"] == [f"IPR-{d['declaration_id']}-RH-0001"]
     await produce(stack.kafka, TOPIC_DECLARATIONS, raw, key)
     await produce(stack.kafka, TOPIC_DECLARATIONS, raw, key)
     marker = example_declaration(declaration_id=unique_id("D"))  # published after the repeats were handled
@@ -235,7 +235,7 @@ async def test_redelivered_declaration_is_assessed_and_published_once(http, stac
     finally:
         await consumer.stop()
     assert len(seen) == 1  # the repeats found the stored, published assessment
-    case = await http.get(f"{stack.url('cases')}/v1/cases/IPR-{d['declaration_id']}-L1",
+    case = await http.get(f"{stack.url('cases')}/v1/cases/IPR-{d['declaration_id']}-RH-0001",
                           headers=stack.auth("officer"))
     assert case.status_code == 200
 

@@ -79,9 +79,21 @@ async def test_disposition_fine_and_idempotency(http, stack) -> None:
             "goods_value": "10000.00", "currency": "CNY", "right_type": "trademark", "fine_tier": "ordinary",
             "reason": "infringing"}
     url = f"{stack.url('disposal')}/v1/dispositions"
+    # The case decides the fine; the disposal service only re-checks it against the rules (no rate of its own).
+    undecided = await http.post(url, json=body, headers=stack.auth("system"))
+    assert undecided.status_code == 422 and undecided.json()["error"]["code"] == "fine_required"
+    too_high = await http.post(url, json={**body, "idempotency_key": f"{case_id}:high", "fine_amount": "2500"},
+                               headers=stack.auth("system"))  # 25% is outside the ordinary tier (10-20%)
+    assert too_high.status_code == 422 and too_high.json()["error"]["code"] == "fine_outside_rules"
+    unlawful = await http.post(url, json={**body, "idempotency_key": f"{case_id}:m", "fine_amount": "1500",
+                                          "disposal_method": "export_to_third_country"}, headers=stack.auth("system"))
+    assert unlawful.status_code == 422 and unlawful.json()["error"]["code"] == "disposal_not_allowed"
+    body = {**body, "fine_amount": "1500", "lines": [{"line_no": 1, "outcome": "confiscated", "goods_value": "6000"},
+                                                     {"line_no": 2, "outcome": "released", "goods_value": "4000"}]}
     first = await http.post(url, json=body, headers=stack.auth("system"))
     assert first.status_code == 201, first.text
     assert first.json()["fine_amount"] == "1500.00" and first.json()["disposal_method"] == "destruction"
+    assert [ln["outcome"] for ln in first.json()["lines"]] == ["confiscated", "released"]
     assert (await http.post(url, json=body, headers=stack.auth("system"))).json() == first.json()
     negative = await http.post(url, json={**body, "idempotency_key": "x", "goods_value": "-1"},
                                headers=stack.auth("system"))

@@ -210,7 +210,7 @@ def sample(kind: str, jurisdiction: str, *, sequence: int = 123, **overrides) ->
         fields["deadlines"] = [deadline(j, "declarant_consent", served, amount=10, basis="Art. 23(1)(c)")]
     elif kind == "party_detention_notice" and j == "US":
         fields["deadlines"] = [deadline(j, "importer_response", served),
-                               deadline(j, "seizure", fields["case"].presented_on)]
+                               deadline(j, "detention_period", fields["case"].presented_on)]
     elif kind == "reply_reminder":
         name = {"CN": "holder_reply", "EU": "declarant_consent", "US": "importer_response"}[j]
         dl = (deadline(j, name, served, amount=10, basis="Art. 23(1)(c)") if j == "EU" else deadline(j, name, served))

@@ -171,6 +171,22 @@ def test_licensee_matched_by_name_on_consignee() -> None:
     assert a.score == 0.1
 
 
+@pytest.mark.parametrize(("role", "party"), [
+    ("consignee", {"id": "RH-0001", "name": "Nike Innovate C.V.", "country": "NL"}),  # by id
+    ("consignor", {"id": "NL-8123", "name": "NIKE INNOVATE CV", "country": "NL"}),  # by name
+])
+def test_goods_consigned_to_or_from_the_holder_itself_are_not_suspected(role: str, party: dict) -> None:
+    # At the genuine price (USD 35 a pair) such a shipment scored 0.80 (brand 0.60 + recorded goods 0.20).
+    d = decl(line={"unit_value": "35.00"}, **{role: party})
+    result = assess([rec()], d)
+    a = result.assessment
+    assert a.suspected is False and result.best is None
+    assert a.score == 0.1 and a.lane == "green"
+    assert f"{role} {party['name']!r} is the rights holder itself: its own goods are not suspect" in a.reasons
+    # the same shipment to anybody else is suspected
+    assert assess([rec()], decl(line={"unit_value": "35.00"})).assessment.suspected is True
+
+
 def test_recordation_expired_before_submission_does_not_hit() -> None:
     # declaration submitted 2026-11-20T08:15:00Z
     a = assess([rec(valid_until="2026-11-19")], decl()).assessment

@@ -45,7 +45,7 @@ def test_prepare_assesses_each_revision_once_per_batch() -> None:
     d1r2 = DeclarationV1.model_validate(example_declaration(declaration_id="D-1", revision=2))
     rows = pipeline.prepare([d1, d1, d1r2])
     assert [r.key for r in rows] == [("D-1", 1), ("D-1", 2)]
-    assert rows[0].case_inputs[0]["case_id"] == "IPR-D-1-L1"
+    assert rows[0].case_inputs[0]["case_id"] == "IPR-D-1-RH-0001"  # one case per declaration and holder
     result = json.loads(rows[0].result_json)
     assert RiskAssessedV1.model_validate(result).lines[0].suspected is True
 
@@ -66,7 +66,8 @@ def test_assess_for_the_api_and_the_consumer_is_the_same_function() -> None:
     first, cases, _ = assess(d, index, scoring, SETTINGS.fx_rates_to_cny, Context(), now=now)
     again, _, _ = assess(d, index, scoring, SETTINGS.fx_rates_to_cny, Context(), now=now)
     assert first == again
-    assert [c.case_id for c in cases] == first.case_ids == ["IPR-CN5300-2026-0000123-L1"]
+    assert [c.case_id for c in cases] == first.case_ids == ["IPR-CN5300-2026-0000123-RH-0001"]
+    assert [ln.line_no for ln in cases[0].lines] == [1] and first.lines[0].case_id == cases[0].case_id
     assert cases[0].mark == "NIKE" and cases[0].goods_value_cny is not None
     assert cases[0].marks_zh == [a for a in index.by_jurisdiction["CN"].exact["nike"][0].recordation.aliases
                                  if any("\u4e00" <= ch <= "\u9fff" for ch in a)]

@@ -149,7 +149,8 @@ def test_deadline_lengths_match_the_law() -> None:
                                             "release_application")] == [3, 30, 50, 20]
     assert [eu.deadline(n).amount for n in ("afa_after_ex_officio", "confirm_and_agree",
                                             "confirm_and_agree_perishable", "extension")] == [4, 10, 3, 10]
-    assert (us.deadline("importer_response").amount, us.deadline("seizure").unit) == (7, "calendar_days")
+    assert (us.deadline("importer_response").amount, us.deadline("detention_period").unit) == (7, "calendar_days")
+    assert (us.deadline("detention_period").amount, us.deadline("petition").amount) == (30, 30)
     with pytest.raises(KeyError):
         cn.deadline("no_such_deadline")
 

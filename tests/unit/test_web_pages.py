@@ -248,3 +248,61 @@ def test_units_of_quantity_are_translated_on_chinese_pages() -> None:
 
     assert unit("zh", "pair") == "双" and unit("zh", "PCE") == "件" and unit("zh", "kg") == "千克"
     assert unit("en", "pair") == "pair" and unit("zh", "barrels of fun") == "barrels of fun"
+
+
+def test_case_page_offers_the_petition_decision_only_on_a_petition_after_seizure() -> None:
+    from types import SimpleNamespace
+
+    from services.web.workbench import _actions
+
+    ctx = SimpleNamespace(who=SimpleNamespace(is_supervisor=False))
+    seized = {"state": "seized", "history": [], "submissions": [{"kind": "importer_response"}]}
+    assert "petition_decision" not in _actions(seized, {}, ctx)
+    seized["submissions"].append({"kind": "petition"})
+    assert "petition_decision" in _actions(seized, {}, ctx)
+    assert "petition_decision" not in _actions({**seized, "state": "forfeited"}, {}, ctx)
+
+
+@pytest.mark.parametrize("typed,lines,error", [
+    ("", [], False), ("4", [4], False), ("2, 4;4 1", [1, 2, 4], False), ("2,x", [], True), ("0", [], True),
+    ("100000", [], True), ("-1", [], True),
+])
+def test_lines_not_infringing_are_read_from_the_determination_form(typed: str, lines: list[int], error: bool) -> None:
+    from types import SimpleNamespace
+
+    from services.web.pages import Errors
+    from services.web.workbench import _line_numbers
+
+    errors = Errors()
+    assert _line_numbers(typed, errors, SimpleNamespace(_=lambda s, **v: s)) == lines
+    assert ("lines_cleared" in errors) is error
+
+
+def test_case_page_of_a_consignment_shows_each_lines_status_and_takes_lines_not_infringing() -> None:
+    from types import SimpleNamespace
+
+    template = env.get_template("workbench/case.html")
+    case = {"case_id": "IPR-CN5300-X-RH-0001", "state": "detained", "line_no": 1, "jurisdiction": "CN",
+            "history": [], "deadlines": [], "submissions": [],
+            "lines": [{"line_no": 1, "status": "held"}, {"line_no": 2, "status": "held"},
+                      {"line_no": 3, "status": "withdrawn", "moved_to": "IPR-CN5300-X-RH-0002"}]}
+    decl = {"currency": "CNY", "lines": [{"line_no": n, "hs_code": "640411", "description": f"shoes {n}",
+                                          "quantity": 1, "unit": "pair", "unit_value": 10} for n in (1, 2, 3)]}
+
+    def page(actions: list[str], **changes) -> str:  # noqa: ANN003
+        return template.render(
+            who=SimpleNamespace(sub="o", name="Wang Wei", is_supervisor=False, is_officer=True, holder_id=None,
+                                row=SimpleNamespace(offices=["CN5300"]), csrf="t"), lang="zh",
+            _=lambda s, **v: i18n.t("zh", s, **v), label=lambda c: i18n.label("zh", c),
+            money=lambda v, c=None: str(v), number=str, unit=str, closed=False, targeting={}, when=lambda v, tz=None: str(v), until=lambda v, tz=None: str(v),
+            day=str, left_of=lambda j, v: None, time_left=lambda n: "", flash=None, csrf="t", path="/", query="",
+            case={**case, **changes}, entry={}, decl=decl, lines=decl["lines"], recordation=None, notices=[],
+            files=[], stuck=[], tz=None, actions=actions, timeline=[], errors={}, values={},
+            line_states={ln["line_no"]: ln for ln in case["lines"]}, held_lines=[1, 2])
+
+    detained = page(["determination", "court_notice", "paper_answer"])
+    assert 'name="lines_cleared"' in detained and "不侵权的商品项" in detained
+    assert "已撤出本案" in detained and "已移至案件 IPR-CN5300-X-RH-0002" in detained
+    seized = page(["petition_decision", "paper_answer"], state="seized")
+    assert 'id="petition-form"' in seized and 'name="petition_outcome"' in seized
+    assert "act/petition_decision" in seized and 'name="lines_cleared"' not in seized

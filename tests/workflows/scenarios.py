@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 import uuid
 from collections.abc import Callable
 from decimal import Decimal
@@ -11,10 +12,13 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 from temporalio.client import WorkflowHandle
 
+from shared.case_opening import lines_revision
 from shared.contracts.cases import (
     ActorRef,
     ApprovalDecision,
     QUERY_STATE,
+    SIGNAL_CALENDAR,
+    SIGNAL_LINES,
     SIGNAL_APPROVAL,
     SIGNAL_COURT_NOTICE,
     SIGNAL_DETERMINATION,
@@ -22,7 +26,9 @@ from shared.contracts.cases import (
     SIGNAL_HEARING,
     SIGNAL_HOLDER_REPLY,
     SIGNAL_PARTY_SUBMISSION,
+    CalendarUpdate,
     CaseEventRecord,
+    CaseInput,
     CaseState,
     CourtNotice,
     Determination,
@@ -33,6 +39,8 @@ from shared.contracts.cases import (
     HoldActionRequest,
     HolderReply,
     HoldResult,
+    LineDetermination,
+    LinesRevision,
     NoticeRequest,
     NoticeResult,
     PartySubmission,
@@ -45,7 +53,8 @@ from shared.contracts.guarantees import (
     SettleGuaranteeRequest,
     SettleGuaranteeResult,
 )
-from tests.factories import case_input
+from shared.rules.calendar import calendar_data
+from tests.factories import ADIDAS, case_input, consignment_cases, declaration, recordation, shoe_line
 
 
 def workflow_class():  # noqa: ANN201
@@ -179,7 +188,9 @@ async def determine(handle: WorkflowHandle, determination: Determination, *, app
     if determination.actor is None:
         determination = determination.model_copy(update={"actor": OFFICER})
     await handle.signal(SIGNAL_DETERMINATION, determination)
-    if approve and determination.outcome == "infringing":
+    infringing = determination.outcome == "infringing" or any(ln.outcome == "infringing"
+                                                              for ln in determination.lines)
+    if approve and infringing:  # on a consignment case, any line found infringing makes it a proposal
         await handle.signal(SIGNAL_APPROVAL, ApprovalDecision(decision="approve", actor=SUPERVISOR))
 
 
@@ -258,15 +269,103 @@ async def eu_deemed_consent(env, queue):  # noqa: ANN001, ANN201
     return handle
 
 
-async def us_forfeiture(env, queue):  # noqa: ANN001, ANN201
+async def us_deemed_exclusion(env, queue):  # noqa: ANN001, ANN201
+    """No officer's finding within 30 days of presentation: excluded, not forfeited."""
     handle = await start(env, queue, jurisdiction="US", currency="USD", goods_value_cny=None,
                          genuine_unit_value=Decimal("120"))
     await wait_state(handle, "detained")
     return handle
 
 
-V1_PATHS = ("silence_release", "no_detention", "confiscation", "undetermined_release", "court_handover")
+async def us_seizure_forfeiture(env, queue):  # noqa: ANN001, ANN201
+    """The importer answers; an officer finds the goods counterfeit; no petition: forfeited."""
+    handle = await start(env, queue, jurisdiction="US", currency="USD", goods_value_cny=None,
+                         genuine_unit_value=Decimal("120"))
+    await wait_state(handle, "detained")
+    await handle.signal(SIGNAL_PARTY_SUBMISSION, PartySubmission(party="importer", kind="importer_response"))
+    await determine(handle, Determination(outcome="infringing", officer="cbp.1", fine_amount=Decimal("1000")))
+    return handle
 
+
+async def start_consignment(env, queue, case: CaseInput, revision: LinesRevision | None = None):  # noqa: ANN001, ANN201
+    return await env.client.start_workflow(workflow_class().run, case, id=case.case_id, task_queue=queue,
+                                           start_signal=SIGNAL_LINES,
+                                           start_signal_args=[revision or lines_revision(case)])
+
+
+def _rmb_lines(*values: str) -> list[dict]:
+    return [shoe_line(n, quantity="1", unit_value=v) for n, v in enumerate(values, start=1)]
+
+
+async def consignment_partial_release(env, queue):  # noqa: ANN001, ANN201
+    """Four lines of one holder: line 4 found not infringing and released, lines 1-3 confiscated."""
+    decl = declaration(_rmb_lines("10000", "10000", "10000", "5000"), currency="CNY",
+                       declaration_id=f"CN5300-{uuid.uuid4().hex[:8]}")
+    handle = await start_consignment(env, queue, consignment_cases(decl, {n: recordation() for n in (1, 2, 3, 4)})[0])
+    await wait_state(handle, "suspended")
+    await handle.signal(SIGNAL_HOLDER_REPLY, HolderReply(decision="detain", guarantee=guarantee("20000")))
+    await wait_state(handle, "detained")
+    await determine(handle, Determination(
+        outcome="infringing", fine_tier="ordinary", officer="o1",
+        lines=[LineDetermination(line_no=4, outcome="not_infringing")]))
+    return handle
+
+
+async def lines_revised(env, queue):  # noqa: ANN001, ANN201
+    """Revision 2 moves line 3 to another holder's case and adds line 4; the holder does not reply."""
+    did = f"CN5300-{uuid.uuid4().hex[:8]}"
+    nike = consignment_cases(declaration(_rmb_lines("6000", "6000", "6000"), currency="CNY", declaration_id=did),
+                             {1: recordation(), 2: recordation(), 3: recordation()})[0]
+    handle = await start_consignment(env, queue, nike)
+    await wait_state(handle, "suspended")
+    second = declaration(_rmb_lines("6000", "6000", "6000", "9000"), currency="CNY", declaration_id=did, revision=2)
+    cases = consignment_cases(second, {1: recordation(), 2: recordation(), 3: recordation(**ADIDAS),
+                                       4: recordation()})
+    line_cases = {ln.line_no: c.case_id for c in cases for ln in c.lines}
+    await handle.signal(SIGNAL_LINES, lines_revision(cases[0], line_cases=line_cases,
+                                                     previous_line_cases={1: nike.case_id, 2: nike.case_id,
+                                                                          3: nike.case_id}))
+    return handle
+
+
+async def calendar_retimed(env, queue):  # noqa: ANN001, ANN201
+    """A detained case whose determination window runs into an unpublished year; the schedule is published."""
+    handle = await start(env, queue)
+    await wait_state(handle, "suspended")
+    await handle.signal(SIGNAL_HOLDER_REPLY, HolderReply(decision="detain", guarantee=guarantee("14910")))
+    state = await wait_state(handle, "detained")
+    window = next(d for d in state.deadlines if d.name == "customs_determination")
+    data = copy.deepcopy(calendar_data("cn"))
+    year = data["years"].setdefault(str(window.due_date.year), {"holidays": [], "adjusted_working_days": []})
+    year["status"] = "official"
+    year["holidays"].append({"date": window.due_date.isoformat(), "name": "bridge day"})
+    data["version"] = "CN-recorded-1"
+    await handle.signal(SIGNAL_CALENDAR, CalendarUpdate(calendar=data, version=data["version"], published_by="ops"))
+    await determine(handle, Determination(outcome="infringing", fine_tier="ordinary", officer="o1"))
+    return handle
+
+
+async def eu_small_consignment(env, queue):  # noqa: ANN001, ANN201
+    """Three units in the whole consignment by post: destroyed on the declarant's silence."""
+    decl = declaration([shoe_line(1, quantity="2", gross_weight_kg="2.5"),
+                        shoe_line(2, quantity="1", brand=None, gross_weight_kg="0.5")],
+                       jurisdiction="EU", currency="EUR", transport_mode="post", customs_office="DE004851",
+                       declaration_id=f"DE-{uuid.uuid4().hex[:8]}")
+    case = consignment_cases(decl, {1: recordation(jurisdiction="EU", recordation_id="EU-AFA-1")})[0]
+    handle = await start_consignment(env, queue, case)
+    await wait_state(handle, "detained")
+    return handle
+
+
+V1_PATHS = ("silence_release", "no_detention", "confiscation", "undetermined_release", "court_handover")
+# Per-line cases of the second version (their saved histories end in v2_).
+V2_PATHS = ("silence_release", "no_detention", "confiscation", "undetermined_release", "court_handover",
+            "cn_application_court", "cn_hearing_confiscation", "eu_deemed_consent", "us_forfeiture")
+# Per-line cases of the third version (refused steps as outcomes, ignored signals recorded; histories v3_).
+V3_PATHS = (*V2_PATHS, "guarantee_oversized_replaced", "bad_signals", "refused_steps", "ledger_refusal_replaced",
+            "step_delayed")
+
+# Every path of the current version (consignment cases with four-eyes approval; histories v4_), with FAULTY.
 ALL = {
     "silence_release": silence_release,
     "no_detention": no_detention,
@@ -276,7 +375,12 @@ ALL = {
     "cn_application_court": cn_application_court,
     "cn_hearing_confiscation": cn_hearing_confiscation,
     "eu_deemed_consent": eu_deemed_consent,
-    "us_forfeiture": us_forfeiture,
+    "us_deemed_exclusion": us_deemed_exclusion,
+    "us_seizure_forfeiture": us_seizure_forfeiture,
+    "consignment_partial_release": consignment_partial_release,
+    "lines_revised": lines_revised,
+    "calendar_retimed": calendar_retimed,
+    "eu_small_consignment": eu_small_consignment,
 }
 
 

@@ -82,7 +82,7 @@ PROCEDURES: dict[str, dict[str, Any]] = {
 }
 PACK_CURRENCY = {"CN": "CNY", "EU": "EUR", "US": "USD"}
 HOLD_ACTION_OF = {"released": "release", "confiscated": "confiscate", "destroyed": "destroy",
-                  "forfeited": "forfeit", "handed_to_court": "hand_to_court"}
+                  "forfeited": "forfeit", "handed_to_court": "hand_to_court", "excluded": "exclude"}
 
 # ---------------------------------------------------------------------------- what may be sent
 

@@ -150,7 +150,11 @@ async def test_court_notice_hands_goods_to_court(harness) -> None:
 
 
 def test_ex_officio_guarantee_tiers() -> None:
-    from shared.rules.cn import ex_officio_guarantee_cny as g
+    from shared.rules.decisions import guarantee
+    from shared.rules.pack import rule_pack
+
+    def g(value: Decimal) -> Decimal:
+        return guarantee(rule_pack("CN"), "ex_officio", value)
 
     assert g(Decimal("19999.99")) == Decimal("19999.99")
     assert g(Decimal("20000")) == Decimal("20000.00")

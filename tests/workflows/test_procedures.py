@@ -24,6 +24,7 @@ from shared.contracts.cases import (
     SIGNAL_HEARING,
     SIGNAL_HOLDER_REPLY,
     SIGNAL_PARTY_SUBMISSION,
+    SIGNAL_PETITION_DECISION,
     ApprovalDecision,
     CourtNotice,
     Determination,
@@ -32,6 +33,7 @@ from shared.contracts.cases import (
     HearingUpdate,
     HolderReply,
     PartySubmission,
+    PetitionDecision,
 )
 from shared.rules.calendar import calendar_for
 from tests.factories import case_input
@@ -402,22 +404,77 @@ async def test_eu_small_consignment_objection_without_proceedings_is_released(ha
 # ---------------------------------------------------------------------------- US
 
 
-async def test_us_silent_importer_disclosure_then_seizure_and_forfeiture_at_30_days(harness) -> None:
+async def test_us_importer_notice_7_business_days_disclosure_then_officers_seizure_finding(harness) -> None:
     env, fakes, queue = harness
     handle = await open_case(env, queue, jurisdiction="US", currency="USD", goods_value_cny=None,
                              genuine_unit_value=Decimal("120"))
     state = await wait_state(handle, "detained")
     names = {d.name: d for d in state.deadlines}
     assert names["detention_notice"].status == "met"
-    assert names["importer_response"].due_date == calendar_for("US").add_working_days(
-        names["importer_response"].start, 7)
-    assert names["seizure"].unit == "calendar_days"
-    assert names["seizure"].due_date == names["seizure"].start + timedelta(days=30)
-    result = await handle.result()
-    assert result.state == "forfeited"
+    response = names["importer_response"]
+    assert response.due_date == calendar_for("US").add_working_days(response.start, 7)
+    period = names["detention_period"]
+    assert period.unit == "calendar_days" and period.due_date == period.start + timedelta(days=30)
+    # The officer finds the goods counterfeit while the importer's window runs: it takes effect after it.
+    await determine(handle, Determination(outcome="infringing", officer="cbp.officer.lee", fine_amount=Decimal("5000")))
+    await env.sleep(response.due_at - await env.get_current_time() - timedelta(minutes=1))
+    assert (await query(handle)).state == "detained", "no seizure before the importer's 7 business days"
+    await env.sleep(timedelta(minutes=2))
+    seized = await wait_state(handle, "seized")
     assert "disclosure" in [n.kind for n in fakes.of("send_notice")]
-    seized = next(h for h in result.history if h.event == "seized")
-    assert seized.detail["fine_cap"] == "60000.00"  # 500 pairs x USD 120 genuine retail value
+    for _ in range(200):  # the notice of seizure follows the state change (its activity may still be running)
+        if [n.kind for n in fakes.of("send_notice")][-1] == "seizure":
+            break
+        await asyncio.sleep(0.05)
+    assert [n.kind for n in fakes.of("send_notice")][-1] == "seizure"
+    entry = next(h for h in seized.history if h.event == "seized")
+    assert entry.detail["finding_by"] == "cbp.officer.lee"
+    assert entry.detail["fine_cap"] == "60000.00"  # 500 pairs x USD 120 genuine retail value
+    petition = next(d for d in seized.deadlines if d.name == "petition")
+    assert petition.unit == "calendar_days" and petition.due_date == petition.start + timedelta(days=30)
+    assert [a.action for a in fakes.of("hold_action")] == ["detain", "seize"]
+    result = await handle.result()  # no petition within 30 days of the notice of seizure
+    assert result.state == "forfeited"
+    assert [a.action for a in fakes.of("hold_action")] == ["detain", "seize", "forfeit"]
+    disposition = fakes.of("record_disposition")[0]
+    assert disposition.outcome == "forfeiture" and disposition.fine_amount == Decimal("5000")
+    assert {d.name: d.status for d in result.deadlines}["petition"] == "lapsed"
+
+
+async def test_us_lapse_without_finding_is_deemed_exclusion_not_forfeiture(harness) -> None:
+    env, fakes, queue = harness
+    handle = await open_case(env, queue, jurisdiction="US", currency="USD", goods_value_cny=None,
+                             genuine_unit_value=Decimal("120"))
+    await wait_state(handle, "detained")
+    result = await handle.result()
+    assert result.state == "excluded"
+    assert {d.name: d.status for d in result.deadlines}["detention_period"] == "lapsed"
+    assert [a.action for a in fakes.of("hold_action")] == ["detain", "exclude"]
+    assert fakes.of("record_disposition")[0].outcome == "exclusion"
+    assert fakes.of("record_disposition")[0].fine_amount == Decimal("0")
+    assert "1499(c)(5)(A)" in result.history[-1].detail["reason"]
+    assert "forfeiture" not in [n.kind for n in fakes.of("send_notice")]
+    assert "disclosure" in [n.kind for n in fakes.of("send_notice")]
+
+
+async def test_us_petition_granted_releases_the_seized_goods(harness) -> None:
+    env, fakes, queue = harness
+    handle = await open_case(env, queue, jurisdiction="US", currency="USD", goods_value_cny=None)
+    await wait_state(handle, "detained")
+    await handle.signal(SIGNAL_PARTY_SUBMISSION, submission("importer_response", party="importer", text="genuine"))
+    await determine(handle, Determination(outcome="infringing", officer="o1"))
+    await wait_state(handle, "seized")
+    early = await handle.signal(SIGNAL_PETITION_DECISION, PetitionDecision(outcome="granted", officer="o2"))
+    assert early is None and not any(h.event == "petition_decided" for h in (await query(handle)).history)
+    await handle.signal(SIGNAL_PARTY_SUBMISSION, submission("petition", party="importer", text="remission"))
+    for _ in range(100):
+        if any(d.name == "petition_decision" for d in (await query(handle)).deadlines):
+            break
+        await asyncio.sleep(0.02)  # real-time poll of the query, not a legal deadline
+    await handle.signal(SIGNAL_PETITION_DECISION, PetitionDecision(outcome="granted", officer="o2"))
+    result = await handle.result()
+    assert result.state == "released" and "petition was granted" in result.history[-1].detail["reason"]
+    assert [a.action for a in fakes.of("hold_action")] == ["detain", "seize", "release"]
 
 
 async def test_us_repeat_infringer_fine_cap_is_twice_the_retail_value(harness) -> None:
@@ -427,7 +484,7 @@ async def test_us_repeat_infringer_fine_cap_is_twice_the_retail_value(harness) -
     await wait_state(handle, "detained")
     await handle.signal(SIGNAL_PARTY_SUBMISSION, submission("importer_response", party="importer", text="genuine"))
     await determine(handle, Determination(outcome="infringing", fine_amount=Decimal("150000")))
-    result = await handle.result()
+    result = await handle.result()  # seized, no petition, forfeited
     assert result.state == "forfeited"
     assert fakes.of("record_disposition")[0].fine_amount == Decimal("120000.00")
     assert "disclosure" not in [n.kind for n in fakes.of("send_notice")]

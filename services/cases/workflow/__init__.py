@@ -1,4 +1,7 @@
-"""The case workflow: the legal process of one suspected infringement on one declaration line.
+"""The case workflow: the legal process of one consignment (declaration) and one rights holder.
+
+A case holds the suspected lines of its declaration whose recorded rights belong to its holder
+(``lines``); cases started before consignment cases hold one declaration line.
 
 One workflow type (``CaseWorkflow``) runs every procedure; the jurisdiction's rule pack
 supplies deadlines, guarantee and fine formulas, thresholds and the disposal order. The
@@ -18,11 +21,12 @@ Modules:
     notices       sending notices; ``texts`` holds their wording
     holds         the hold on the goods
     guarantees    the holder's guarantee and the patent counter-guarantee
-    disposition   disposition, release and the end state
+    disposition   disposition, release (of the case or of some lines) and the end state
+    lines         the lines of the case: declaration revisions that add, withdraw or move them, decisions per line
     procedures/   cn, eu, us: one module per jurisdiction's procedure
     v1            the legacy v1 path, fenced off with its own state (cases started before v2)
 """
 
-from services.cases.workflow.definition import PATCH_FOUR_EYES, PATCH_V2, PATCH_V3, CaseWorkflow
+from services.cases.workflow.definition import PATCH_FOUR_EYES, PATCH_V2, PATCH_V3, PATCH_V4, CaseWorkflow
 
-__all__ = ["PATCH_FOUR_EYES", "PATCH_V2", "PATCH_V3", "CaseWorkflow"]
+__all__ = ["PATCH_FOUR_EYES", "PATCH_V2", "PATCH_V3", "PATCH_V4", "CaseWorkflow"]

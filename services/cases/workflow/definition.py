@@ -10,22 +10,31 @@ keeps failing (``steps``).
 
 Every signal arrives at one dynamic handler as raw payloads and is decoded there, so that no
 payload, however malformed, can fail the workflow task (see ``signals`` for why).
+
+Cases started with the ``case-consignment`` marker (v4) are consignment cases: one per
+declaration and rights holder, with lines that later revisions of the declaration add or
+withdraw, per-line decisions, and the US seizure only on an officer's finding. Per-line
+cases started before it (v2, v3) run the same procedures on their one line; the paths that
+would differ for them are behind the v4 flag or behind their own patch (``us.PATCH_US_FINDING``),
+so every recorded history replays.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RawValue
 
-from services.cases.workflow import calls
-from services.cases.workflow.deadlines import proposal_facts, stop_escalations
+from services.cases.workflow import calls, lines
+from services.cases.workflow.deadlines import lapse_proposal, proposal_facts, retime, stop_escalations
+from services.cases.workflow.disposition import release
 from services.cases.workflow.guarantees import counter_guarantee_ok, reject_guarantee, take_guarantee
 from services.cases.workflow.procedures import cn, eu, us
 from services.cases.workflow.signals import Rejected, check_amounts, model_of, money_problem, one_object, strict
-from services.cases.workflow.state import CaseFile
+from services.cases.workflow.state import CaseFile, CaseWithdrawn
 from services.cases.workflow.v1 import CaseV1
 
 with workflow.unsafe.imports_passed_through():
@@ -39,6 +48,10 @@ with workflow.unsafe.imports_passed_through():
         SIGNAL_HEARING,
         SIGNAL_HOLDER_REPLY,
         SIGNAL_PARTY_SUBMISSION,
+        SIGNAL_CALENDAR,
+        SIGNAL_LINES,
+        SIGNAL_PETITION_DECISION,
+        CalendarUpdate,
         SIGNAL_APPROVAL,
         SIGNAL_CASE_REPAIRED,
         CaseInput,
@@ -51,7 +64,9 @@ with workflow.unsafe.imports_passed_through():
         GuaranteeInfo,
         HearingUpdate,
         HolderReply,
+        LinesRevision,
         PartySubmission,
+        PetitionDecision,
         RulesRequest,
     )
     from shared.approvals import four_eyes
@@ -60,8 +75,9 @@ with workflow.unsafe.imports_passed_through():
 
 PATCH_V2 = "case-workflow-v2"
 PATCH_V3 = "case-workflow-v3"
+PATCH_V4 = "case-consignment"
 PATCH_FOUR_EYES = "case-four-eyes"  # an infringing determination waits for a second person (a supervisor)
-TERMINAL = ("released", "confiscated", "destroyed", "forfeited", "handed_to_court")
+TERMINAL = ("released", "confiscated", "destroyed", "forfeited", "handed_to_court", "excluded")
 
 
 @workflow.defn(name=CASE_WORKFLOW_TYPE)
@@ -70,7 +86,7 @@ class CaseWorkflow:
     def __init__(self, case: CaseInput) -> None:
         # Decided before any signal is handled (patch markers are known before the workflow object exists).
         self.v1: CaseV1 | None = None if workflow.patched(PATCH_V2) else CaseV1(case)
-        self.file = CaseFile.open(case)
+        self.file = CaseFile.open(case, v4=self.v1 is None and workflow.patched(PATCH_V4))
         self.file.v3 = self.v1 is None and workflow.patched(PATCH_V3)
         self.file.four_eyes = self.file.v3 and workflow.patched(PATCH_FOUR_EYES)
         self.takes: dict[str, Callable[[Sequence[RawValue]], None]] = {
@@ -86,6 +102,9 @@ class CaseWorkflow:
                                        lambda h: check_amounts(fine_amount=h.fine_amount)),
             SIGNAL_DISPOSAL_CHOICE: self._take(DisposalChoice, self.on_disposal_choice),
             SIGNAL_CASE_REPAIRED: self._take(CaseRepaired, self.on_repaired),
+            SIGNAL_LINES: self._take(LinesRevision, self.on_lines),
+            SIGNAL_CALENDAR: self._take(CalendarUpdate, self.on_calendar),
+            SIGNAL_PETITION_DECISION: self._take(PetitionDecision, self.on_petition_decision),
             SIGNAL_APPROVAL: self._take(ApprovalDecision, self.on_approval),
         }
 
@@ -99,22 +118,37 @@ class CaseWorkflow:
         snapshot = await calls.load_rules(RulesRequest(jurisdiction=case.jurisdiction))
         f.rules = RulePack.model_validate(snapshot.pack)
         f.cal = calendar_from_data(snapshot.calendar)
-        f.log("case_opened", {
+        f.cal_version = snapshot.calendar.get("version")
+        opened = {
             "recordation_id": case.recordation_id, "mark": case.mark, "score": case.score, "reasons": case.reasons,
             "mode": case.mode, "rule_pack": f.rules.version, "opened_by": case.opened_by,
-        })
+        }
+        if f.v4:
+            opened.update(lines=lines.summary(f), revision=f.revision, calendar=f.cal_version,
+                          consignment=f.consignment.model_dump(mode="json") if f.consignment else None)
+        f.log("case_opened", opened)
+        line_task = asyncio.create_task(lines.follow_changes(f)) if f.v4 else None
         try:
-            if case.jurisdiction == "CN":
-                if case.mode == "application":
-                    return await cn.application(f)
-                return await cn.ex_officio(f)
-            if case.jurisdiction == "EU":
-                return await eu.run(f)
-            if case.jurisdiction == "US":
-                return await us.run(f)
-            raise ValueError(f"no procedure for jurisdiction {case.jurisdiction}")
+            try:
+                return await self._procedure(f)
+            except CaseWithdrawn as withdrawn:
+                return await release(f, withdrawn.reason)
         finally:
             stop_escalations(f)
+            if line_task is not None:
+                line_task.cancel()
+
+    async def _procedure(self, f: CaseFile) -> CaseState:
+        case = f.case
+        if case.jurisdiction == "CN":
+            if case.mode == "application":
+                return await cn.application(f)
+            return await cn.ex_officio(f)
+        if case.jurisdiction == "EU":
+            return await eu.run(f)
+        if case.jurisdiction == "US":
+            return await us.run(f)
+        raise ValueError(f"no procedure for jurisdiction {case.jurisdiction}")
 
     # ------------------------------------------------------------------ taking signals
 
@@ -224,11 +258,15 @@ class CaseWorkflow:
         if f.state != "detained" or f.determination is not None:
             f.log("determination_ignored", {"outcome": determination.outcome, "state": f.state})
             return
-        if f.four_eyes and determination.outcome == "infringing":
+        problem = lines.determination_problem(f, determination)
+        if problem is not None:
+            f.log("determination_ignored", {"outcome": determination.outcome, "state": f.state, "why": problem})
+            return
+        if f.four_eyes and lines.infringes(f, determination):
             self._propose(determination)
             return
         f.determination = determination
-        f.log("customs_determined", determination.model_dump(mode="json"))
+        f.log("customs_determined", determination.model_dump(mode="json", exclude_defaults=not f.v4))
 
     def _propose(self, proposal: Determination | HearingUpdate) -> None:
         """A confiscation, or a fine a hearing concluded, is proposed by one person and approved by another."""
@@ -262,6 +300,11 @@ class CaseWorkflow:
             f.log("approval_ignored", {"why": rule.message, "code": rule.code, "by": by.name if by else None})
             return
         assert by is not None
+        if isinstance(proposal, Determination) and decision.decision == "approve":
+            problem = lines.determination_problem(f, proposal)
+            if problem is not None:  # lines left or moved while the proposal waited
+                lapse_proposal(f, f"the case's lines changed before a supervisor approved: {problem}")
+                return
         detail = {**proposal_facts(proposal), "by": by.name, "by_sub": by.sub, "note": decision.note}
         f.proposal, f.proposal_deadline = None, None
         if decision.decision == "refuse":
@@ -270,7 +313,7 @@ class CaseWorkflow:
         f.log("approval_granted", detail)
         if isinstance(proposal, Determination):
             f.determination = proposal.model_copy(update={"approved_by": by})
-            f.log("customs_determined", f.determination.model_dump(mode="json"))
+            f.log("customs_determined", f.determination.model_dump(mode="json", exclude_defaults=not f.v4))
         else:
             f.hearing = proposal.model_copy(update={"approved_by": by})
             f.log("hearing_concluded", f.hearing.model_dump(mode="json", exclude_none=True))
@@ -323,6 +366,27 @@ class CaseWorkflow:
         f = self.file
         f.disposal_choice = choice
         f.log("disposal_facts_recorded", choice.model_dump(mode="json", exclude_none=True))
+
+    def on_lines(self, revision: LinesRevision) -> None:
+        if self.v1 is not None:
+            self.v1.on_ignored("lines_revision_ignored", {"revision": revision.revision})
+            return
+        lines.apply_revision(self.file, revision)
+
+    def on_calendar(self, update: CalendarUpdate) -> None:
+        if self.v1 is not None:
+            return  # v1 counts on the calendar files of the worker
+        retime(self.file, update)
+
+    def on_petition_decision(self, decision: PetitionDecision) -> None:
+        f = self.file
+        if self.v1 is not None or f.state != "seized" or f.petition_decision is not None \
+                or not f.submitted("petition"):
+            (self.v1.on_ignored if self.v1 is not None else f.log)(
+                "petition_decision_ignored", {"outcome": decision.outcome, "state": f.state})
+            return
+        f.petition_decision = decision
+        f.log("petition_decided", decision.model_dump(mode="json", exclude_none=True))
 
     def on_repaired(self, repaired: CaseRepaired) -> None:
         """The case was reset to its last good point after its workflow failed: who did it, and why."""

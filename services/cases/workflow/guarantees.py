@@ -10,7 +10,6 @@ which releases the goods.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from decimal import Decimal
 
 from temporalio import workflow
@@ -22,8 +21,9 @@ from services.cases.workflow.state import CaseFile
 from services.cases.workflow.steps import Refused, run_step
 
 with workflow.unsafe.imports_passed_through():
-    from shared.contracts.cases import GuaranteeInfo, PartySubmission
+    from shared.contracts.cases import Deadline, GuaranteeInfo, PartySubmission
     from shared.contracts.guarantees import HoldGuaranteeRequest, SettleGuaranteeRequest
+    from shared.rules import decisions
 
 
 def take_guarantee(f: CaseFile, guarantee: GuaranteeInfo) -> None:
@@ -65,17 +65,18 @@ def counter_guarantee_ok(f: CaseFile, s: PartySubmission) -> bool:
     value = f.value_in_pack_currency()
     if value is None or (s.currency or f.rules.currency) != f.rules.currency:
         return False
-    return s.amount >= f.rules.guarantee_amount("counter_guarantee", value)
+    return s.amount >= decisions.guarantee(f.rules, "counter_guarantee", value)
 
 
-async def secured_within(f: CaseFile, settled: Callable[[], bool], due_at: datetime) -> bool:
+async def secured_within(f: CaseFile, settled: Callable[[], bool], deadline: Deadline) -> bool:
     """Wait until ``settled`` before the deadline with the guarantee held by the ledger. A guarantee the
     ledger refuses (e.g. a general guarantee without enough balance) may be replaced until the deadline."""
     while True:
         if f.v3:
-            met = await wait_until(f, lambda: settled() or f.pending_rejection is not None, due_at)
+            met = await wait_until(f, lambda: settled() or f.pending_rejection is not None, deadline)
             if f.pending_rejection is not None:
                 reason, f.pending_rejection = f.pending_rejection, None
+                due_at = f.deadlines[deadline.name].due_at  # as a published calendar may have re-timed it
                 if workflow.now() < due_at:
                     await notify(f, "guarantee_refused", reply_deadline_at=due_at, extra=reason,
                                  key=f"guarantee_rejected:{f.guarantee_rejections}")
@@ -83,14 +84,15 @@ async def secured_within(f: CaseFile, settled: Callable[[], bool], due_at: datet
                     continue
             elif not met:
                 return False
-        elif not await wait_until(f, settled, due_at):
+        elif not await wait_until(f, settled, deadline):
             return False
         if f.reply is not None and f.reply.decision == "no_detention":
             return True
         if await secure_guarantee(f):
             return True
         f.guarantee = None
-        await notify(f, "guarantee_refused", reply_deadline_at=due_at, key=f"guarantee_refused:{f.guarantee_attempts}")
+        await notify(f, "guarantee_refused", reply_deadline_at=f.deadlines[deadline.name].due_at,
+                     key=f"guarantee_refused:{f.guarantee_attempts}")
 
 
 async def secure_guarantee(f: CaseFile) -> bool:
@@ -131,3 +133,22 @@ async def settle(f: CaseFile, outcome: str) -> None:
         return
     f.guarantee_status = "settled"
     f.log("guarantee_settled", settled.model_dump(mode="json"))
+
+
+def recompute_required(f: CaseFile) -> None:
+    """Lines joined or left the case: the CN guarantee follows the value of the holder's goods in it."""
+    if f.rules is None or f.procedure not in ("cn_ex_officio", "cn_application"):
+        return
+    value = f.value_in_pack_currency()
+    if value is None:
+        return
+    mode = "application" if f.procedure == "cn_application" else "ex_officio"
+    required = decisions.guarantee(f.pack, mode, value)
+    if required == f.required_guarantee:
+        return
+    detail = {"from": str(f.required_guarantee), "to": str(required), "goods_value": str(value),
+              "currency": f.pack.currency}
+    if f.guarantee_held and f.required_guarantee is not None and required > f.required_guarantee:
+        detail["shortfall"] = str(required - f.required_guarantee)  # the holder is asked in writing for the rest
+    f.required_guarantee = f.required_guarantee_cny = required
+    f.log("guarantee_recomputed", detail)

@@ -21,10 +21,11 @@ async def flush(f: CaseFile) -> None:
     f.recorded_upto = len(f.history)
     # The last record carries the case as it stands (without the history), so that the cases database can
     # serve it once the workflow is gone. Activity inputs are not compared on replay: no version needed.
+    lines = f.line_states() if f.v4 else []
     last = len(pending) - 1
     await calls.record_case_events([
         CaseEventRecord(case_id=f.case.case_id, seq=h.seq, at=h.at, state=h.state, event=h.event, detail=h.detail,
-                        case_input=f.case,
+                        case_input=f.case, lines=lines,
                         snapshot=f.snapshot().model_copy(update={"history": []}) if i == last else None)
         for i, h in enumerate(pending)])
 

@@ -25,7 +25,8 @@ from temporalio import workflow
 from temporalio.common import RawValue
 
 with workflow.unsafe.imports_passed_through():
-    from pydantic import BaseModel, ValidationError, create_model
+    from pydantic import BaseModel, Field, ValidationError, create_model
+    from pydantic.fields import FieldInfo
 
 MONEY_MAX = Decimal(10) ** 12
 M = TypeVar("M", bound=BaseModel)
@@ -90,11 +91,19 @@ def _legacy_type(tp: Any) -> Any:
     return tp
 
 
+def _default_of(info: FieldInfo) -> Any:
+    """The field's default as ``create_model`` takes it (a default factory stays a factory)."""
+    if info.is_required():
+        return ...
+    if info.default_factory is not None:
+        return Field(default_factory=info.default_factory)
+    return info.default
+
+
 def _legacy_model(model: type[BaseModel]) -> type[BaseModel]:
     """``model`` with the field types it has but without their bounds (lengths, ranges, patterns)."""
     if model not in _LEGACY:
-        fields = {name: (_legacy_type(info.annotation), info.default if not info.is_required() else ...)
-                  for name, info in model.model_fields.items()}
+        fields = {name: (_legacy_type(info.annotation), _default_of(info)) for name, info in model.model_fields.items()}
         _LEGACY[model] = create_model(f"Legacy{model.__name__}", **fields)  # type: ignore[call-overload]
     return _LEGACY[model]
 

@@ -2,13 +2,18 @@
 
 One ``CaseFile`` per workflow run. It is plain data plus the history log and the query
 snapshot; the durable steps (``deadlines``, ``notices``, ``holds``, ``guarantees``,
-``disposition``, ``history``) and the procedures act on it. Cases started before v2 keep
-their own state in ``v1.py``.
+``disposition``, ``history``, ``lines``) and the procedures act on it. Cases started before v2
+keep their own state in ``v1.py``.
+
+A case has lines: a consignment case (``v4``) the suspected lines of its declaration that belong
+to its holder, each with its status; a per-line case (v2, v3) the one line its per-line fields
+describe. Values are summed over the lines still held, so the same code serves both.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -18,6 +23,8 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from shared.contracts.cases import (
         CaseInput,
+        CaseLine,
+        CaseLineState,
         CaseState,
         CaseStateName,
         CourtNotice,
@@ -30,19 +37,52 @@ with workflow.unsafe.imports_passed_through():
         HistoryEntry,
         HolderReply,
         PartySubmission,
+        PetitionDecision,
+        ConsignmentFacts,
     )
-    from shared.rules import cn
     from shared.rules.calendar import WorkingCalendar
     from shared.rules.pack import RulePack
 
 
-def _initial_guarantee_cny(case: CaseInput) -> Decimal | None:
-    """The CN ex officio guarantee from the statutory constants, shown until the rule pack replaces it."""
-    value_cny = case.goods_value_cny if case.goods_value_cny is not None else (
-        case.goods_value if case.currency == "CNY" else None)
-    if value_cny is None or case.jurisdiction != "CN":
-        return None
-    return cn.ex_officio_guarantee_cny(value_cny)
+UNDER_CONTROL = ("held", "seized")  # line statuses of goods customs still holds
+
+
+class CaseWithdrawn(Exception):
+    """A declaration revision took every line out of the case; the case ends by releasing the goods."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def line_of(case: CaseInput) -> CaseLine:
+    """The one line a per-line case (or an input without lines) describes."""
+    return CaseLine(
+        line_no=case.line_no, hs_code=case.hs_code, description=case.description, brand=case.brand,
+        quantity=case.quantity, unit=case.unit, unit_value=case.unit_value, goods_value=case.goods_value,
+        goods_value_cny=case.goods_value_cny, gross_weight_kg=case.gross_weight_kg,
+        recordation_id=case.recordation_id, right_type=case.right_type, mark=case.mark, score=case.score,
+        reasons=list(case.reasons), genuine_unit_value=case.genuine_unit_value)
+
+
+def lines_key(line_nos: list[int]) -> str:
+    """The lines of an action in its idempotency key, in the characters of a key: ``L1.2.3``, or, for so many
+    lines that the key would outgrow the bound of an idempotency key, ``LH`` and 16 hex digits of their
+    SHA-256 (still one key per set of lines)."""
+    listed = "L" + ".".join(str(n) for n in sorted(set(line_nos)))
+    if len(listed) <= 40:
+        return listed
+    return "LH" + hashlib.sha256(listed.encode()).hexdigest()[:16]
+
+
+@dataclass
+class LineChange:
+    """Lines a revision added or withdrew, waiting for the hold to follow."""
+
+    revision: int
+    added: list[int]
+    withdrawn: list[int]
+    seq: int
 
 
 @dataclass(eq=False)
@@ -84,6 +124,24 @@ class CaseFile:
     guarantee_rejections: int = 0
     pending_rejection: str | None = None
     flushing: int = 0  # escalations being written (v3: the case does not close before they are)
+    # Consignment cases (v4, the ``case-consignment`` patch) and what every current case knows of its lines.
+    v4: bool = False
+    lines: dict[int, CaseLine] = field(default_factory=dict)  # lines in the case now
+    line_status: dict[int, str] = field(default_factory=dict)  # every line ever in the case
+    line_outcome: dict[int, str] = field(default_factory=dict)
+    moved_to: dict[int, str] = field(default_factory=dict)
+    withdrawn_lines: dict[int, CaseLine] = field(default_factory=dict)
+    consignment: ConsignmentFacts | None = None
+    revision: int = 0
+    origins_noted: bool = False
+    line_changes: list[LineChange] = field(default_factory=list)
+    line_change_seq: int = 0
+    hold_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    hold_lines: set[int] = field(default_factory=set)  # lines the hold at the holds service covers
+    withdrawn_all: str | None = None  # why every line left the case (the case then ends released)
+    retimed: int = 0  # bumped when a published calendar re-times the deadlines
+    cal_version: str | None = None
+    petition_decision: PetitionDecision | None = None
     # Four-eyes (cases started under ``case-four-eyes``): an infringing determination is a proposal until a
     # supervisor other than the proposer approves it; it lapses with the deadline it was made under.
     four_eyes: bool = False
@@ -91,8 +149,11 @@ class CaseFile:
     proposal_deadline: str | None = None
 
     @classmethod
-    def open(cls, case: CaseInput) -> CaseFile:
-        return cls(case=case, required_guarantee_cny=_initial_guarantee_cny(case))
+    def open(cls, case: CaseInput, *, v4: bool = False) -> CaseFile:
+        lines = list(case.lines) or [line_of(case)]
+        return cls(case=case, v4=v4, lines={ln.line_no: ln for ln in lines},
+                   line_status={ln.line_no: "held" for ln in lines}, consignment=case.consignment,
+                   revision=case.revision)
 
     # ---------------------------------------------------------------- rule pack
 
@@ -107,13 +168,49 @@ class CaseFile:
         assert self.cal is not None, "calendar not loaded"
         return self.cal
 
-    def value_in_pack_currency(self) -> Decimal | None:
-        case, rules = self.case, self.pack
-        if case.currency == rules.currency:
-            return case.goods_value
-        if rules.currency == "CNY" and case.goods_value_cny is not None:
-            return case.goods_value_cny
+    def held_lines(self) -> list[CaseLine]:
+        """Lines of the case whose goods customs still holds, in order."""
+        return [ln for n, ln in sorted(self.lines.items()) if self.line_status.get(n) in UNDER_CONTROL]
+
+    def value_in_pack_currency(self, lines: list[CaseLine] | None = None) -> Decimal | None:
+        """Value of ``lines`` (default: the lines still held) in the rule pack's currency, if known."""
+        rules = self.pack
+        lines = self.held_lines() if lines is None else lines
+        if self.case.currency == rules.currency:
+            return sum((ln.goods_value for ln in lines), Decimal("0.00"))
+        if rules.currency == "CNY" and all(ln.goods_value_cny is not None for ln in lines):
+            return sum((ln.goods_value_cny or Decimal("0.00") for ln in lines), Decimal("0.00"))
         return None
+
+    def goods_value(self, lines: list[CaseLine] | None = None) -> Decimal:
+        """Value of ``lines`` (default: the lines still held) in the declaration's currency."""
+        lines = self.held_lines() if lines is None else lines
+        return sum((ln.goods_value for ln in lines), Decimal("0.00"))
+
+    def consignment_suspected_value(self, own: Decimal) -> Decimal:
+        """Value (pack currency) of the suspected goods of the whole consignment, every holder together, less
+        this case's lines customs found not infringing; ``own`` (this case's goods) when the facts are unknown."""
+        facts, rules = self.consignment, self.pack
+        if facts is None:
+            return own
+        if self.case.currency == rules.currency:
+            total: Decimal | None = facts.suspected_value
+        elif rules.currency == "CNY":
+            total = facts.suspected_value_cny
+        else:
+            total = None
+        if total is None:
+            return own
+        cleared = [ln for n, ln in self.lines.items() if self.line_outcome.get(n) == "not_infringing"]
+        return max(total - (self.value_in_pack_currency(cleared) or Decimal(0)), own)
+
+    def line_states(self) -> list[CaseLineState]:
+        known = {**{n: ln for n, ln in self.withdrawn_lines.items()}, **self.lines}
+        return [CaseLineState(
+            line_no=n, status=self.line_status.get(n, "held"), recordation_id=ln.recordation_id, mark=ln.mark,
+            description=ln.description, hs_code=ln.hs_code, quantity=ln.quantity, unit=ln.unit,
+            goods_value=ln.goods_value, goods_value_cny=ln.goods_value_cny, outcome=self.line_outcome.get(n),
+            moved_to=self.moved_to.get(n)) for n, ln in sorted(known.items())]
 
     # ---------------------------------------------------------------- facts received
 
@@ -135,7 +232,8 @@ class CaseFile:
         case, disposition = self.case, self.disposition
         return CaseState(
             case_id=case.case_id, state=self.state, jurisdiction=case.jurisdiction, holder_id=case.holder.id,
-            declaration_id=case.declaration_id, line_no=case.line_no, goods_value=case.goods_value,
+            declaration_id=case.declaration_id, line_no=case.line_no,
+            goods_value=self.goods_value(list(self.lines.values())) if self.v4 else case.goods_value,
             currency=case.currency, required_guarantee_cny=self.required_guarantee_cny, hold_id=self.hold_id,
             notice_ids=list(self.notice_ids),
             disposition_id=disposition.disposition_id if disposition else None,
@@ -148,6 +246,8 @@ class CaseFile:
             police_referral=self.police_referral, submissions=list(self.submissions),
             fine_currency=disposition.fine_currency if disposition else None,
             timezone=self.cal.timezone if self.cal else None,
+            lines=self.line_states() if self.v4 else [], consignment=self.consignment,
+            revision=self.revision, calendar_version=self.cal_version,
             customs_office=case.customs_office,
             party_ids=[p.id for p in (case.declarant, case.consignor, case.consignee) if p is not None],
         )

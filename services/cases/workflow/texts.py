@@ -15,8 +15,15 @@ with workflow.unsafe.imports_passed_through():
 def notice_text(kind: NoticeKind, f: CaseFile, deadline: datetime | None, extra: str | None) -> tuple[str, str]:
     """Subject and body of a written notice to the rights holder."""
     case, cal = f.case, f.cal
-    goods = (f"declaration {case.declaration_id} line {case.line_no}: {case.description} "
-             f"(HS {case.hs_code}, {case.quantity} {case.unit}, value {case.goods_value} {case.currency})")
+    if f.v4:
+        lines = sorted(f.lines.values(), key=lambda ln: ln.line_no)
+        goods = (f"declaration {case.declaration_id}, {len(lines)} line{'s' if len(lines) != 1 else ''} of value "
+                 f"{f.goods_value(lines)} {case.currency}: " + "; ".join(
+                     f"line {ln.line_no}: {ln.description} (HS {ln.hs_code}, {ln.quantity} {ln.unit}, value "
+                     f"{ln.goods_value} {case.currency}, right {ln.recordation_id} {ln.mark})" for ln in lines))
+    else:
+        goods = (f"declaration {case.declaration_id} line {case.line_no}: {case.description} "
+                 f"(HS {case.hs_code}, {case.quantity} {case.unit}, value {case.goods_value} {case.currency})")
     head = f"Case {case.case_id} - right {case.recordation_id} ({case.mark})"
     when = "-"
     if deadline is not None and cal is not None:
@@ -61,6 +68,15 @@ def notice_text(kind: NoticeKind, f: CaseFile, deadline: datetime | None, extra:
                        f"{case.consignor.name}; consignee {case.consignee.name}."),
         "destruction": ("Goods destroyed", f"The goods are destroyed. {extra or ''}"),
         "forfeiture": ("Goods seized and forfeited", "The goods are seized as counterfeit and forfeited."),
+        "lines_changed": ("Lines of the case changed",
+                          f"A revision of the declaration changed the lines of this case. {extra or ''} "
+                          f"Required guarantee now: {f.required_guarantee if f.required_guarantee is not None else '-'}"
+                          f" {f.pack.currency if f.rules else ''}."),
+        "partial_release": ("Some lines released", f"{extra or ''} The other lines stay detained."),
+        "seizure": ("Notice of seizure",
+                    f"An officer found the goods counterfeit; they are seized (19 U.S.C. 1526(e)). A petition for "
+                    f"relief may be filed by {when} (19 U.S.C. 1618); otherwise the goods are forfeited."),
+        "exclusion": ("Goods excluded", f"{extra or ''}"),
         "guarantee_refused": ("Guarantee refused - post another",
                               f"The guarantee could not be secured ({extra or f.guarantee_status}). Post another guarantee "
                               f"(POST /v1/cases/{case.case_id}/guarantee, or hand it to customs) by {when}; "

@@ -5,6 +5,10 @@
 It keeps its own state and helpers and shares nothing with the current version, so no
 change there can reach it. Do not change it: the replay test proves it still reproduces
 every saved v1 history. New behaviour goes into the current version.
+
+What only v1 needs lives here too: its fixed time limits, its guarantee formula and its fine
+(a fixed share of the goods value that the disposal service used to apply, now sent with the
+disposition, since the disposal service no longer decides fines).
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from temporalio import workflow
@@ -45,7 +49,6 @@ with workflow.unsafe.imports_passed_through():
         PartySubmission,
         PlaceHoldRequest,
     )
-    from shared.rules import cn
     from shared.rules.calendar import WorkingCalendar, calendar_for
 
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
@@ -56,6 +59,31 @@ RETRY = RetryPolicy(
     non_retryable_error_types=["ServiceRejected"],
 )
 TERMINAL = ("released", "confiscated", "destroyed", "forfeited", "handed_to_court")
+
+# v1's rules (Reg. Art. 16, 20, 24(2); GACC Measures guarantee tiers), frozen with it.
+HOLDER_REPLY_WORKING_DAYS = 3
+DETERMINATION_WORKING_DAYS = 30
+EX_OFFICIO_RELEASE_WORKING_DAYS = 50
+V1_FINE_RATE = Decimal("0.15")  # the share of the goods value v1 cases were fined (the old FINE_RATE default)
+V1_FINE_TIER = "ordinary"  # the discretion tier (10-20%) that share falls in
+
+
+def _money(value: Decimal) -> Decimal:
+    return value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def ex_officio_guarantee_cny(goods_value_cny: Decimal) -> Decimal:
+    """v1's ex officio guarantee: 100% below RMB 20,000, 50% (at least 20,000) up to 200,000, then 100,000."""
+    if goods_value_cny < Decimal("20000"):
+        return _money(goods_value_cny)
+    if goods_value_cny <= Decimal("200000"):
+        return _money(max(goods_value_cny * Decimal("0.5"), Decimal("20000")))
+    return Decimal("100000.00")
+
+
+def v1_disposal_method(right_type: str) -> str:
+    """v1 never asked for disposal facts: counterfeit trademarks were destroyed, other goods auctioned."""
+    return "destruction" if right_type == "trademark" else "auction_after_removal"
 
 
 class CaseV1:
@@ -80,7 +108,7 @@ class CaseV1:
         value_cny = case.goods_value_cny if case.goods_value_cny is not None else (
             case.goods_value if case.currency == "CNY" else None)
         self.required_guarantee_cny: Decimal | None = (
-            cn.ex_officio_guarantee_cny(value_cny) if value_cny is not None and case.jurisdiction == "CN" else None
+            ex_officio_guarantee_cny(value_cny) if value_cny is not None and case.jurisdiction == "CN" else None
         )
 
     # ------------------------------------------------------------------ run
@@ -98,7 +126,7 @@ class CaseV1:
         self.hold_id = hold.hold_id
 
         served = workflow.now()
-        reply_deadline = self._open_deadline(cal, "holder_reply", cn.HOLDER_REPLY_WORKING_DAYS, served)
+        reply_deadline = self._open_deadline(cal, "holder_reply", HOLDER_REPLY_WORKING_DAYS, served)
         self.accepting_reply = True
         notice = await self._notify("suspension", reply_allowed=True, reply_deadline_at=reply_deadline.due_at)
         await self._transition("suspended", "holder_notified", {"notice_id": notice.notice_id,
@@ -124,8 +152,8 @@ class CaseV1:
     async def _detain(self, cal: WorkingCalendar) -> CaseState:
         await self._hold_action("detain", "rights holder requested detention and posted the guarantee")
         detained_at = workflow.now()
-        determination = self._open_deadline(cal, "customs_determination", cn.DETERMINATION_WORKING_DAYS, detained_at)
-        release = self._open_deadline(cal, "court_notice_or_release", cn.EX_OFFICIO_RELEASE_WORKING_DAYS, detained_at)
+        determination = self._open_deadline(cal, "customs_determination", DETERMINATION_WORKING_DAYS, detained_at)
+        release = self._open_deadline(cal, "court_notice_or_release", EX_OFFICIO_RELEASE_WORKING_DAYS, detained_at)
         await self._transition("detained", "goods_detained", {"guarantee": self.guarantee.model_dump(mode="json")
                                                               if self.guarantee else None})
         await self._notify("detention")
@@ -196,11 +224,15 @@ class CaseV1:
 
     async def _dispose(self, outcome: DispositionOutcome, reason: str) -> None:
         case = self.case
-        fine_tier = self.determination.fine_tier if self.determination else None
+        confiscated = outcome == "confiscation"
         self.disposition = await workflow.execute_activity_method(CaseActivities.record_disposition, DispositionRequest(
             idempotency_key=f"{case.case_id}:disposition", case_id=case.case_id, jurisdiction=case.jurisdiction,
             outcome=outcome, goods_value=case.goods_value, currency=case.currency, right_type=case.right_type,
-            fine_tier=fine_tier, reason=reason), start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY)
+            fine_tier=V1_FINE_TIER if confiscated else None, reason=reason,
+            fine_amount=_money(case.goods_value * V1_FINE_RATE) if confiscated else Decimal(0),
+            disposal_method=v1_disposal_method(case.right_type) if confiscated else None,
+            decided_by=self.determination.officer if self.determination else None),
+            start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY)
 
     async def _finish(self, state: CaseStateName, event: str, detail: dict[str, Any]) -> CaseState:
         await self._transition(state, event, detail)
@@ -334,6 +366,10 @@ class CaseV1:
 
     def on_hearing(self, update: HearingUpdate) -> None:
         self._log("hearing_update_ignored", {"kind": update.kind, "state": self.state})  # v1 holds no hearings
+
+    def on_ignored(self, event: str, detail: dict[str, Any]) -> None:
+        """A signal of a later version's step, which v1 does not have: recorded, nothing else."""
+        self._log(event, detail)
 
     def on_disposal_choice(self, choice: DisposalChoice) -> None:
         self.disposal_choice = choice

@@ -264,7 +264,17 @@ DEADLINES: dict[str, dict[str, dict[str, str]]] = {
         "lapse": _l(en="Without such information in time, CBP may disclose to the mark owner information appearing "
                        "on the merchandise and its retail packaging, including unredacted images or samples."),
     },
-    "seizure": {
+    "detention_period": {
+        "what": _l(en="End of the detention period (30 days from presentation)"),
+        "lapse": _l(en="Merchandise on which CBP has made no finding by then is treated as excluded from entry "
+                       "(19 U.S.C. 1499(c)(5)(A)); it is seized only on an officer's finding that it bears a "
+                       "counterfeit mark."),
+    },
+    "petition": {
+        "what": _l(en="Petition for relief from the seizure"),
+        "lapse": _l(en="Without a petition in time, the seized merchandise is forfeited."),
+    },
+    "seizure": {  # the name of the detention period in cases opened before consignment cases
         "what": _l(en="End of the detention period (30 days from presentation)"),
         "lapse": _l(en="Merchandise not released by then is treated as excluded from entry; if CBP finds it bears "
                        "a counterfeit mark it is seized and forfeited."),

@@ -6,11 +6,16 @@ Ex officio: suspended (3 WD reply) -> no reply / no detention / no guarantee -> 
     -> not infringing -> released; cannot determine -> undetermined -> court notice or released at 50 WD
     patents: a consignee counter-guarantee equal to the goods value releases the goods
 Application: guarantee = goods value -> detained -> court notice within 20 WD or released
+
+Consignment cases: the guarantee is set on the value of the holder's goods in the case (all its
+lines); a determination may release some lines and confiscate the others, the fine and the hearing
+threshold then apply to the goods confiscated, the police referral to the suspected goods of the
+whole consignment (``shared.rules.decisions``).
 """
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Literal
 
 from temporalio import workflow
@@ -20,20 +25,21 @@ from services.cases.workflow.disposition import dispose, finish, release
 from services.cases.workflow.guarantees import secured_within
 from services.cases.workflow.history import transition
 from services.cases.workflow.holds import hold, place_hold
+from services.cases.workflow.lines import apply_line_determination
 from services.cases.workflow.notices import delivery, notify
 from services.cases.workflow.state import CaseFile
 
 with workflow.unsafe.imports_passed_through():
     from shared.contracts.cases import CaseState, DisposalChoice
+    from shared.rules import decisions
 
-CENT = Decimal("0.01")
 COUNTER_GUARANTEED = "the consignee posted a counter-guarantee equal to the goods value"
 
 
 async def ex_officio(f: CaseFile) -> CaseState:
     f.procedure = "cn_ex_officio"
     value = f.value_in_pack_currency()
-    f.required_guarantee = f.pack.guarantee_amount("ex_officio", value) if value is not None else None
+    f.required_guarantee = decisions.guarantee(f.pack, "ex_officio", value) if value is not None else None
     f.required_guarantee_cny = f.required_guarantee
     await place_hold(f, f"suspected infringement of recorded right {f.case.recordation_id} ({f.case.mark})")
     reply = open_deadline(f, "holder_reply", workflow.now())
@@ -41,7 +47,7 @@ async def ex_officio(f: CaseFile) -> CaseState:
     notice = await notify(f, "suspension", reply_allowed=True, reply_deadline_at=reply.due_at)
     await transition(f, "suspended", "holder_notified", delivery(notice))
 
-    settled = await secured_within(f, f.reply_settled, reply.due_at)
+    settled = await secured_within(f, f.reply_settled, reply)
     f.accepting_reply = False
     if not settled or f.reply is None:
         close(f, "holder_reply", "lapsed")
@@ -58,7 +64,7 @@ async def application(f: CaseFile) -> CaseState:
     """Application mode: the holder applied with evidence; detention needs a guarantee equal to the value."""
     f.procedure = "cn_application"
     value = f.value_in_pack_currency()
-    f.required_guarantee = f.pack.guarantee_amount("application", value) if value is not None else None
+    f.required_guarantee = decisions.guarantee(f.pack, "application", value) if value is not None else None
     f.required_guarantee_cny = f.required_guarantee
     f.log("application_received", {"evidence": f.case.evidence, "by": f.case.opened_by})
     await place_hold(f, f"rights holder's application concerning right {f.case.recordation_id}")
@@ -66,7 +72,7 @@ async def application(f: CaseFile) -> CaseState:
     f.accepting_reply = True
     await notify(f, "suspension", reply_allowed=True, reply_deadline_at=window.due_at)
     await transition(f, "suspended", "application_accepted", {"required_guarantee": str(f.required_guarantee)})
-    posted = await secured_within(f, lambda: f.guarantee is not None, window.due_at)
+    posted = await secured_within(f, lambda: f.guarantee is not None, window)
     f.accepting_reply = False
     if not posted:
         close(f, "holder_reply", "lapsed")
@@ -89,7 +95,7 @@ async def _detained(f: CaseFile, *, mode: Literal["ex_officio", "application"]) 
 
     if determination is not None:
         await wait_until(f, lambda: f.determination is not None or f.court_notice is not None or f.counter_guaranteed,
-                         determination.due_at)
+                         determination)
         if f.counter_guaranteed:
             return await release(f, COUNTER_GUARANTEED)
         if f.court_notice is not None:
@@ -97,17 +103,18 @@ async def _detained(f: CaseFile, *, mode: Literal["ex_officio", "application"]) 
             return await _act_on_court_notice(f, release_dl.name)
         if f.determination is not None:
             close(f, "customs_determination", "met")
-            if f.determination.outcome == "infringing":
+            outcome = await apply_line_determination(f)
+            if outcome == "infringing":
                 close(f, release_dl.name, "cancelled")
                 return await _infringing(f)
-            if f.determination.outcome == "not_infringing":
+            if outcome == "not_infringing":
                 return await release(f, "customs determined that the goods do not infringe")
         else:
             close(f, "customs_determination", "lapsed")
         await transition(f, "undetermined", "infringement_not_determined", {})
         await notify(f, "cannot_determine")
 
-    await wait_until(f, lambda: f.court_notice is not None or f.counter_guaranteed, release_dl.due_at)
+    await wait_until(f, lambda: f.court_notice is not None or f.counter_guaranteed, release_dl)
     if f.counter_guaranteed:
         return await release(f, COUNTER_GUARANTEED)
     if f.court_notice is not None:
@@ -120,27 +127,27 @@ async def _detained(f: CaseFile, *, mode: Literal["ex_officio", "application"]) 
 async def _infringing(f: CaseFile) -> CaseState:
     rules, det = f.pack, f.determination
     assert det is not None
-    value = f.value_in_pack_currency() or f.case.goods_value
-    tier_name = det.fine_tier or rules.fine.default_tier
-    low, high = rules.fine_range(value, tier_name)
-    assert tier_name is not None
-    tier = rules.fine.tiers[tier_name]
-    fine = det.fine_amount if det.fine_amount is not None else ((low + high) / 2).quantize(CENT, ROUND_HALF_UP)
-    fine = min(max(fine, low), high)
-    if tier.max_exclusive and fine >= high and high > 0:
-        fine = high - CENT
-    f.log("penalty_proposed", {"tier": tier_name, "fine": str(fine), "range": [str(low), str(high)],
-                               "currency": rules.currency})
+    # The goods of the case that are confiscated: every line still held (lines found not infringing are released).
+    value = f.value_in_pack_currency() or f.goods_value()
+    decided = decisions.fine(rules, value, det.fine_tier, det.fine_amount)
+    fine, low, high = decided.amount, decided.low, decided.high
+    proposed = {"tier": decided.tier, "fine": str(fine), "range": [str(low), str(high)], "currency": rules.currency}
+    if f.v4:
+        proposed.update(goods_value=str(value), lines=[ln.line_no for ln in f.held_lines()])
+    f.log("penalty_proposed", proposed)
 
-    threshold_name = ("hearing_fine_threshold_individual" if f.case.consignor_is_individual
-                      else "hearing_fine_threshold_entity")
-    if fine >= Decimal(str(rules.setting(threshold_name))):
+    if decisions.hearing_required(rules, fine, individual=f.case.consignor_is_individual):
         fine = await _hearing(f, fine, low, high)
 
-    if value >= Decimal(str(rules.setting("police_referral_goods_value"))):
+    # The police referral counts every suspected good of the consignment, whatever holder's right it concerns.
+    measured = f.consignment_suspected_value(value)
+    if decisions.police_referral(rules, measured):
         f.police_referral = True
-        f.log("referred_to_police", {"goods_value": str(value), "currency": rules.currency,
-                                     "threshold": str(rules.setting("police_referral_goods_value"))})
+        referral = {"goods_value": str(measured), "currency": rules.currency,
+                    "threshold": str(decisions.police_referral_threshold(rules))}
+        if f.v4:
+            referral.update(measured_on="all suspected goods of the consignment", case_goods_value=str(value))
+        f.log("referred_to_police", referral)
         await notify(f, "police_referral")
 
     f.disposal_method = _choose_disposal(f)
@@ -160,7 +167,7 @@ async def _hearing(f: CaseFile, fine: Decimal, low: Decimal, high: Decimal) -> D
     f.hearing_open = True
     await transition(f, "hearing", "hearing_right_notified", {"proposed_fine": str(fine)})
     await notify(f, "hearing_right")
-    await wait_until(f, lambda: f.hearing is not None, window.due_at)
+    await wait_until(f, lambda: f.hearing is not None, window)
     if f.hearing is None or f.hearing.kind == "waived":
         close(f, "hearing_request", "lapsed" if f.hearing is None else "met")
         f.hearing_open = False
@@ -168,7 +175,7 @@ async def _hearing(f: CaseFile, fine: Decimal, low: Decimal, high: Decimal) -> D
     close(f, "hearing_request", "met")
     if f.hearing.kind == "requested":
         conclusion = open_deadline(f, "hearing_conclusion", workflow.now(), amount=30, basis="platform setting")
-        await wait_until(f, lambda: _hearing_concluded(f), conclusion.due_at)
+        await wait_until(f, lambda: _hearing_concluded(f), conclusion)
         close(f, "hearing_conclusion", "met" if _hearing_concluded(f) else "lapsed")
     f.hearing_open = False
     if f.hearing.kind == "concluded" and f.hearing.fine_amount is not None:
@@ -182,18 +189,13 @@ def _hearing_concluded(f: CaseFile) -> bool:
 
 def _choose_disposal(f: CaseFile) -> str:
     """First lawful option in the pack's order (CN Reg. Art. 27) for the facts the officers recorded."""
-    rules, choice = f.pack, f.disposal_choice or DisposalChoice()
-    for option in rules.disposal_order:
-        if option == "public_welfare" and choice.usable_for_public_welfare:
-            return option
-        if option == "sale_to_holder" and choice.holder_buys:
-            return option
-        if option == "auction_after_removal" and choice.infringing_features_removable and (
-                f.case.right_type != "trademark" or rules.setting("auction_allowed_for_counterfeit_trademarks")):
-            return option
-        if option in ("destruction", "forfeiture_destruction"):
-            return option
-    return rules.disposal_order[-1]
+    choice = f.disposal_choice or DisposalChoice()
+    right_types = {ln.right_type for ln in f.held_lines()} or {f.case.right_type}
+    # A counterfeit trademark among the goods keeps the whole lot from auction.
+    right_type = "trademark" if "trademark" in right_types else sorted(right_types)[0]
+    return decisions.disposal_method(f.pack, right_type, usable_for_public_welfare=choice.usable_for_public_welfare,
+                                     holder_buys=choice.holder_buys,
+                                     infringing_features_removable=choice.infringing_features_removable)
 
 
 async def _act_on_court_notice(f: CaseFile, release_deadline: str) -> CaseState:

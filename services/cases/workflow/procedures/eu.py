@@ -3,12 +3,11 @@
 Ex officio -> application for action within 4 WD; the holder confirms infringement and agrees to
 destruction within 10 WD (3 perishable, +10 once); the declarant's silence is deemed consent ->
 destroyed; proceedings -> handed_to_court. Small consignments (post/express, few units or light)
-are destroyed on the declarant's silence.
+are destroyed on the declarant's silence. Whether a consignment is small is decided on the whole
+consignment (all its units and its gross weight, every holder's lines), not on the case's lines.
 """
 
 from __future__ import annotations
-
-from decimal import Decimal
 
 from temporalio import workflow
 
@@ -21,16 +20,15 @@ from services.cases.workflow.state import CaseFile
 
 with workflow.unsafe.imports_passed_through():
     from shared.contracts.cases import CaseState
+    from shared.rules import decisions
 
 
 def is_small_consignment(f: CaseFile) -> bool:
-    case, rules = f.case, f.pack
-    if case.transport_mode not in ("post", "express"):
-        return False
-    units = case.quantity <= Decimal(str(rules.setting("small_consignment_max_units")))
-    light = case.gross_weight_kg is not None and case.gross_weight_kg < Decimal(
-        str(rules.setting("small_consignment_max_gross_kg")))
-    return units or light
+    case, facts = f.case, f.consignment
+    units, weight = (facts.units, facts.gross_weight_kg) if facts is not None else (case.quantity,
+                                                                                    case.gross_weight_kg)
+    return decisions.small_consignment(f.pack, transport_mode=case.transport_mode, units=units,
+                                       gross_weight_kg=weight)
 
 
 async def run(f: CaseFile) -> CaseState:
@@ -44,7 +42,7 @@ async def run(f: CaseFile) -> CaseState:
         window = open_deadline(f, "afa_after_ex_officio", workflow.now())
         await transition(f, "awaiting_application", "goods_detained_ex_officio", {})
         await notify(f, "application_needed", reply_deadline_at=window.due_at)
-        filed = await wait_until(f, lambda: f.submitted("application_for_action"), window.due_at)
+        filed = await wait_until(f, lambda: f.submitted("application_for_action"), window)
         if not filed:
             close(f, window.name, "lapsed")
             return await release(f, "no application for action within 4 working days")
@@ -56,14 +54,19 @@ async def run(f: CaseFile) -> CaseState:
 
 async def _small_consignment(f: CaseFile) -> CaseState:
     window = open_deadline(f, "small_consignment_declarant", workflow.now())
-    await transition(f, "detained", "small_consignment_procedure", {"units": str(f.case.quantity)})
+    facts = f.consignment
+    detail: dict[str, object] = {"units": str(facts.units if facts is not None else f.case.quantity)}
+    if facts is not None:
+        detail.update(gross_weight_kg=str(facts.gross_weight_kg) if facts.gross_weight_kg is not None else None,
+                      measured_on="the whole consignment", consignment_lines=facts.line_count)
+    await transition(f, "detained", "small_consignment_procedure", detail)
     objected = await wait_until(f, lambda: f.submitted("objects_to_destruction") or
-                                f.submitted("agrees_to_destruction"), window.due_at)
+                                f.submitted("agrees_to_destruction"), window)
     if objected and f.submitted("objects_to_destruction"):
         close(f, window.name, "met")
         proceedings = open_deadline(f, "small_consignment_holder_proceedings", workflow.now())
         await notify(f, "declarant_objected", reply_deadline_at=proceedings.due_at)
-        started = await wait_until(f, lambda: f.submitted("proceedings_started"), proceedings.due_at)
+        started = await wait_until(f, lambda: f.submitted("proceedings_started"), proceedings)
         if not started:
             close(f, proceedings.name, "lapsed")
             return await release(f, "the declarant objected and no proceedings were started in time")
@@ -84,7 +87,7 @@ async def _standard(f: CaseFile) -> CaseState:
     while True:
         await wait_until(f, lambda: f.submitted("confirms_infringement") or f.submitted("proceedings_started") or
                          (not extended and not case.perishable and f.submitted("extension_request")),
-                         window.due_at)
+                         window)
         if not extended and not case.perishable and f.submitted("extension_request") and not (
                 f.submitted("confirms_infringement") or f.submitted("proceedings_started")):
             extended = True
@@ -101,11 +104,11 @@ async def _standard(f: CaseFile) -> CaseState:
         return await release(f, "the rights holder neither confirmed infringement nor started proceedings")
     # Holder confirmed and agreed to destruction: the declarant's agreement, or silence if deemed consent.
     await wait_until(f, lambda: f.submitted("objects_to_destruction") or f.submitted("agrees_to_destruction"),
-                     window.due_at)
+                     window)
     if f.submitted("objects_to_destruction"):
         f.log("declarant_objected", {})
         await notify(f, "declarant_objected", reply_deadline_at=window.due_at)
-        started = await wait_until(f, lambda: f.submitted("proceedings_started"), window.due_at)
+        started = await wait_until(f, lambda: f.submitted("proceedings_started"), window)
         close(f, window.name, "met" if started else "lapsed")
         if started:
             return await _to_court(f, "the declarant objected; the rights holder started proceedings")
