@@ -12,7 +12,7 @@ server loaded with the shipped rules (``deploy/prometheus/alerts.yml``) scrapes 
 show ``IprBrokerNotAnswering`` (pending for a short freeze, firing for one longer than its ``for:``).
 
 Then it checks, and prints: 0 declarations lost (every accepted one assessed), 0 duplicate cases (one case
-per expected case id -- expected ids come from ``shared.contracts.cases.case_id_for``, the platform's
+per expected case id -- expected ids come from ``shared.contracts.cases.consignment_case_id``, the platform's
 builder -- one hold and one notice of each kind per case), every case in its expected state (suspended,
 waiting for the holder), one distinct Message-ID per notice and recipient in the mail sink (and it is
 the one notify's delivery log recorded), every poison record on the dead-letter topic, every process
@@ -53,7 +53,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from deploy.local import stack as stack_mod  # noqa: E402
-from shared.contracts.cases import case_id_for  # noqa: E402
+from shared.contracts.cases import consignment_case_id  # noqa: E402
 from shared.contracts.events import TOPIC_DECLARATIONS, TOPIC_DECLARATIONS_DLQ  # noqa: E402
 from tests.factories import example_declaration  # noqa: E402
 from tests.helpers import unique_id  # noqa: E402
@@ -397,7 +397,7 @@ async def check(stack, cfg: Config, tally: Tally) -> dict[str, Any]:  # noqa: AN
     engines = {db: create_async_engine(stack_mod.database_url(stack.profile, stack.secrets, db), pool_size=1)
                for db in ("intake", "cases", "holds", "notify")}
     accepted = sorted(tally.accepted)
-    expected_cases = {case_id_for(d, 1) for d in tally.suspect}
+    expected_cases = {consignment_case_id(d, "RH-0001") for d in tally.suspect}  # NIKE, the example's mark
     figures: dict[str, Any] = {}
 
     async def q(db: str, sql: str, **params: Any) -> list:  # noqa: ANN401

@@ -15,6 +15,7 @@ import pytest
 
 from deploy.local import stack as stack_mod
 from services.web.storage import ObjectStore
+from shared.contracts.cases import consignment_case_id
 from shared.contracts.events import TOPIC_DECLARATIONS
 from shared.rules.calendar import calendar_for
 from tests.conftest import Stack
@@ -45,7 +46,7 @@ async def test_backup_then_restore_into_a_fresh_stack(http, stack, tmp_path) -> 
     body = example_declaration(declaration_id=unique_id("CN5300-BAK"))
     assert (await http.post(f"{stack.url('intake')}/v1/declarations", json=body,
                             headers=stack.auth("clearance"))).status_code == 202
-    case_id = f"IPR-{body['declaration_id']}-L1"
+    case_id = consignment_case_id(body['declaration_id'], "RH-0001")
     case = await case_in_state(http, stack, case_id, "suspended", timeout=60)
     notices = (await http.get(f"{stack.url('notify')}/v1/notices?case_id={case_id}", headers=stack.auth("holder"))).json()
     assert len(notices) == 1
@@ -118,7 +119,7 @@ async def test_backup_then_restore_into_a_fresh_stack(http, stack, tmp_path) -> 
                 return r.json()["status"] == "assessed" or None
 
             await eventually(assessed, timeout=120, what="a declaration assessed on the restored stack")
-            await case_in_state(client, restored, f"IPR-{new['declaration_id']}-L1", "suspended", timeout=60)
+            await case_in_state(client, restored, consignment_case_id(new['declaration_id'], "RH-0001"), "suspended", timeout=60)
     finally:
         stack_mod.down(fresh)
         shutil.rmtree(fresh.data, ignore_errors=True)

@@ -14,7 +14,7 @@ import pytest
 import yaml
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 
-from shared.contracts.cases import case_id_for
+from shared.contracts.cases import consignment_case_id
 from shared.contracts.events import (
     TOPIC_ASSESSMENTS,
     TOPIC_CASE_EVENTS,
@@ -80,7 +80,7 @@ async def test_every_topic_carries_cloudevents_headers_and_matches_its_schema(ht
     declaration_id = body["declaration_id"]
     sent = await http.post(f"{stack.url('intake')}/v1/declarations", headers=stack.auth("clearance"), json=body)
     assert sent.status_code == 202, sent.text
-    case_id = case_id_for(declaration_id, 1)
+    case_id = consignment_case_id(declaration_id, "RH-0001")
     await case_in_state(http, stack, case_id, "suspended", timeout=120)
 
     # intake's relay: the declaration as received, as-is, with the topic's event type

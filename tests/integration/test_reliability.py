@@ -21,6 +21,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from deploy.local import stack as stack_mod
+from shared.contracts.cases import consignment_case_id
 from shared.contracts.declaration import DeclarationV1
 from shared.contracts.events import TOPIC_DECLARATIONS, TOPIC_DECLARATIONS_DLQ, TOPIC_HOLDS, deterministic_event_id
 from shared.kafka import EventConsumer, ensure_topics
@@ -109,7 +110,7 @@ async def test_year_9999_declaration_is_dead_lettered_and_the_next_is_still_asse
     await submit(http, stack, good)
 
     view = await assessed(http, stack, good["declaration_id"])
-    assert view["case_ids"] == [f"IPR-{good['declaration_id']}-L1"]
+    assert view["case_ids"] == [consignment_case_id(good['declaration_id'], "RH-0001")]
     dead = await find_on_topic(stack.kafka, TOPIC_DECLARATIONS_DLQ, lambda v: v.get("key") == poison["declaration_id"])
     assert dead["reason"], dead
     assert dead["source"]["topic"] == TOPIC_DECLARATIONS and dead["consumer"].split("/")[0] in ("intake", "risk")
@@ -305,7 +306,7 @@ async def test_intake_publishes_an_unassessed_declaration_again(http, stack) -> 
                           "payload": lost.model_dump_json(), "at": datetime.now(timezone.utc) - timedelta(hours=1)})
         before = await metric(http, stack, "intake", "ipr_intake_republished_total")
         view = await assessed(http, stack, lost.declaration_id)
-        assert view["case_ids"] == [f"IPR-{lost.declaration_id}-L1"]
+        assert view["case_ids"] == [consignment_case_id(lost.declaration_id, "RH-0001")]
         republished = [h for h in view["history"] if h["event"] == "republished"]
         assert len(republished) == 1 and republished[0]["detail"]["actor"] == "system:intake-reconciliation"
         assert await metric(http, stack, "intake", "ipr_intake_republished_total") >= before + 1
@@ -323,7 +324,7 @@ async def test_intake_publishes_an_unassessed_declaration_again(http, stack) -> 
         assert len([h for h in again["history"] if h["event"] == "republished"]) == 2
     finally:
         await db.dispose()
-    await case_in_state(http, stack, f"IPR-{lost.declaration_id}-L1", "suspended", timeout=60)
+    await case_in_state(http, stack, consignment_case_id(lost.declaration_id, "RH-0001"), "suspended", timeout=60)
 
 
 async def test_outbox_rows_the_broker_lost_are_published_again(http, stack) -> None:
@@ -331,7 +332,7 @@ async def test_outbox_rows_the_broker_lost_are_published_again(http, stack) -> N
     partition whose latest verified record is now another record has all its recent rows published again."""
     body = declaration("CN5300-OBX")
     await submit(http, stack, body)
-    await case_in_state(http, stack, f"IPR-{body['declaration_id']}-L1", "suspended", timeout=60)
+    await case_in_state(http, stack, consignment_case_id(body['declaration_id'], "RH-0001"), "suspended", timeout=60)
     db = engine(stack, "holds")
     try:
         async def verified_row():  # noqa: ANN202
@@ -382,7 +383,7 @@ async def test_outbox_rows_the_broker_lost_are_published_again(http, stack) -> N
 async def test_case_events_leave_through_the_cases_outbox(http, stack) -> None:
     body = declaration("CN5300-CEV")
     await submit(http, stack, body)
-    case_id = f"IPR-{body['declaration_id']}-L1"
+    case_id = consignment_case_id(body['declaration_id'], "RH-0001")
     await case_in_state(http, stack, case_id, "suspended", timeout=60)
     db = engine(stack, "cases")
     try:

@@ -15,7 +15,7 @@ import pytest
 from bench import simulate_learning as sim
 from services.risk.learning import features as F
 from services.risk.learning.blend import flagged, model_points
-from services.risk.learning.labels import NO_ACTION_WEIGHT, line_of, outcome_of
+from services.risk.learning.labels import NO_ACTION_WEIGHT, line_of, line_outcomes, outcome_of
 from services.risk.learning.metrics import at_least_as_good, evaluate
 from services.risk.learning.registry import gate
 from services.risk.learning.serving import ModelServer
@@ -84,6 +84,25 @@ def test_case_outcomes_become_labels() -> None:
     assert outcome_of(_event("handed_to_court")).label is None
     assert outcome_of(_event("detained")) is None and outcome_of(_event("suspended")) is None
     assert line_of(_event("confiscated")) == ("CN5300-2026-0000123", 2)
+
+
+def test_a_consignment_case_labels_each_line_by_its_own_status() -> None:
+    from shared.contracts.events import CaseLineEventV1
+
+    def consignment(state: str, lines: dict[int, str], reason: str | None = None) -> CaseEventV1:
+        return CaseEventV1(case_id="IPR-CN5300-2026-0000123-RH-0001", seq=20, state=state, event="x",
+                           detail={"reason": reason} if reason else {}, at=datetime(2026, 11, 2, tzinfo=timezone.utc),
+                           declaration_id="CN5300-2026-0000123", line_no=1, line_nos=sorted(lines),
+                           lines=[CaseLineEventV1(line_no=n, status=s) for n, s in lines.items()])
+
+    got = {n: (o.label, o.weight, o.outcome) for _, n, o in line_outcomes(consignment(
+        "confiscated", {1: "confiscated", 2: "confiscated", 3: "released", 4: "withdrawn"}))}
+    assert got == {1: (1, 1.0, "confiscated"), 2: (1, 1.0, "confiscated"), 3: (0, 1.0, "released_not_infringing")}
+    silence = line_outcomes(consignment("released", {1: "released", 2: "released"}, "no reply within 3 working days"))
+    assert [(n, o.label, o.weight) for _, n, o in silence] == [(1, 0, NO_ACTION_WEIGHT), (2, 0, NO_ACTION_WEIGHT)]
+    assert line_outcomes(consignment("detained", {1: "held"})) == []  # not an outcome yet
+    # a per-line case's event labels its one line
+    assert [(d, n) for d, n, _ in line_outcomes(_event("confiscated"))] == [("CN5300-2026-0000123", 2)]
 
 
 # ---------------------------------------------------------------- training

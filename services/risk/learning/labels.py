@@ -1,6 +1,7 @@
 """Labels: what assessed lines turned out to be.
 
-* A case's terminal outcome on ``cases.events.v1`` labels its line: confiscated, destroyed or forfeited goods
+* A case's terminal outcome on ``cases.events.v1`` labels its lines (a consignment case names each line and
+  its status: a line released while the others were confiscated was found not to infringe): confiscated, destroyed or forfeited goods
   infringed (1); goods customs determined not to infringe did not (0); goods released because the holder did
   not reply, asked for no detention or posted no guarantee are labelled 0 with a lower weight (nobody showed
   they infringe, nobody showed they do not); goods handed to a court wait for the court (no label).
@@ -51,6 +52,35 @@ def outcome_of(event: CaseEventV1) -> Outcome | None:
     return None
 
 
+def line_outcomes(event: CaseEventV1) -> list[tuple[str, int, Outcome]]:
+    """Each line the terminal event of a case labels, with its outcome.
+
+    A consignment case (``lines`` on the event) labels every line by its own status: a confiscated,
+    destroyed or forfeited line infringed; a line released while the case ended otherwise was found not to
+    infringe; a line released with the case takes the case's outcome; lines withdrawn from the case (moved
+    to another holder's case, or out of the declaration) are labelled by the case they went to, not here.
+    An event of a per-line case labels its one line."""
+    case_outcome = outcome_of(event)
+    if case_outcome is None:
+        return []
+    if event.lines and event.declaration_id:
+        out = []
+        for ln in event.lines:
+            if ln.status in INFRINGING:
+                outcome: Outcome | None = Outcome(1, 1.0, ln.status)
+            elif ln.status == "released":
+                outcome = case_outcome if event.state == "released" else Outcome(0, 1.0, "released_not_infringing")
+            elif ln.status == "handed_to_court":
+                outcome = Outcome(None, 0.0, "handed_to_court")
+            else:
+                outcome = None
+            if outcome is not None:
+                out.append((event.declaration_id, ln.line_no, outcome))
+        return out
+    where = line_of(event)
+    return [(where[0], where[1], case_outcome)] if where is not None else []
+
+
 def line_of(event: CaseEventV1) -> tuple[str, int] | None:
     if event.declaration_id and event.line_no:
         return event.declaration_id, event.line_no
@@ -69,12 +99,15 @@ async def _in_control_sample(session: AsyncSession, declaration_id: str, line_no
 
 
 async def apply_case_event(session: AsyncSession, *, event_id: str, event: CaseEventV1) -> bool:
-    """Label the case's line from a terminal event; True when a label row was written or replaced."""
-    outcome = outcome_of(event)
-    where = line_of(event)
-    if outcome is None or where is None:
-        return False
-    did, line_no = where
+    """Label the case's lines from a terminal event; True when a label row was written or replaced."""
+    written = False
+    for did, line_no, outcome in line_outcomes(event):
+        written = await _label_line(session, did, line_no, outcome, event_id=event_id, event=event) or written
+    return written
+
+
+async def _label_line(session: AsyncSession, did: str, line_no: int, outcome: Outcome, *, event_id: str,
+                      event: CaseEventV1) -> bool:
     unbiased = bool(await _in_control_sample(session, did, line_no))
     stmt = insert(LineLabel).values(
         declaration_id=did, line_no=line_no, source="case", label=outcome.label, weight=outcome.weight,
