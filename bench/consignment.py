@@ -62,6 +62,7 @@ async def main() -> None:
 
     # the demo accounts: an officer of CN5300, a user of the NIKE holder RH-0001, a clearance system
     officer, holder, clearance = bearer("officer"), bearer("rights_holder"), bearer("clearance_system")
+    supervisor = bearer("supervisor")  # four eyes: a confiscation takes effect once a supervisor approves it
     body = declaration(f"CN5300-BENCH-{uuid.uuid4().hex[:8].upper()}")
     async with httpx.AsyncClient(timeout=30) as http:
         r = await http.post(f"{url['intake']}/v1/declarations", json=body, headers=clearance)
@@ -102,6 +103,14 @@ async def main() -> None:
             await poll(lambda c=c: state(c["case_id"], {"detained"}))
             r = await http.post(f"{url['cases']}/v1/cases/{c['case_id']}/determination", headers=officer,
                                 json={"outcome": "infringing", "fine_tier": "ordinary"})
+            r.raise_for_status()
+        for c in cases:
+            for _ in range(100):  # once the case has recorded the proposal
+                r = await http.post(f"{url['cases']}/v1/cases/{c['case_id']}/approval", headers=supervisor,
+                                    json={"decision": "approve", "note": "checked"})
+                if r.status_code != 409:
+                    break
+                await asyncio.sleep(0.2)
             r.raise_for_status()
         ended = [await poll(lambda c=c: state(c["case_id"], {"confiscated", "hearing"})) for c in cases]
         referred = [c["case_id"] for c in ended if c.get("police_referral")]

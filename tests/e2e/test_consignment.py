@@ -14,7 +14,7 @@ import pytest
 
 from shared.contracts.events import TOPIC_HOLDS
 from tests.factories import example_declaration
-from tests.helpers import case_in_state, eventually, find_on_topic, unique_id
+from tests.helpers import approve_confiscation, case_in_state, eventually, find_on_topic, unique_id
 
 pytestmark = pytest.mark.e2e
 
@@ -92,6 +92,7 @@ async def test_a_three_line_consignment_is_one_case_then_revised_and_decided_per
                               json={"outcome": "infringing", "fine_tier": "ordinary",
                                     "lines": [{"line_no": 2, "outcome": "not_infringing"}]})
     assert decided.status_code == 202, decided.text
+    await approve_confiscation(http, stack, nike_id, note="line 2 checked: genuine stock")  # four eyes
     final = await case_in_state(http, stack, nike_id, "confiscated")
     assert {ln["line_no"]: ln["status"] for ln in final["lines"]} == {1: "confiscated", 2: "released",
                                                                       3: "withdrawn", 4: "confiscated"}
