@@ -37,5 +37,6 @@ def four_eyes(*, proposer_sub: str | None, approver_sub: str, approver_role: str
                                 "the proposal does not name who made it, so a second person cannot be shown", 409)
     if proposer_sub == approver_sub:
         return FourEyesDecision(False, "same_person",
-                                "four-eyes rule: the person who proposed this cannot also approve it", 409)
+                                "four-eyes rule: the person who proposed this cannot also approve or refuse "
+                                "it; another supervisor decides", 409)
     return FourEyesDecision(True, message=f"approved by {approver_sub}, proposed by {proposer_sub}")

@@ -252,14 +252,28 @@ async def get_case(case_id: CaseId, request: Request, session: Session, who: Rea
 _HOLDER_ONLY = ("required_guarantee", "required_guarantee_cny", "guarantee_currency", "guarantee_status")
 
 
+# What customs keeps to itself: why the goods were targeted (the holder's genuine prices, profiles, the score)
+# and officers' internal notes (a party learns decisions from the notices and documents addressed to it).
+_INTERNAL_DETAIL = frozenset({"reasons", "score", "hits", "profile_hits", "genuine_unit_value", "note", "notes"})
+
+
 def _for_reader(body: dict, who: Principal) -> dict:
-    """A party of the case (declarant, consignor, consignee) sees the case without the holder's guarantee."""
+    """A party of the case (declarant, consignor, consignee) sees the case without the holder's guarantee,
+    the targeting reasons and officers' internal notes."""
     if who.role != "party":
         return body
     for key in _HOLDER_ONLY:
         body.pop(key, None)
-    body["history"] = [{**h, "detail": {}} if "guarantee" in str(h.get("event", "")) else h
-                       for h in body.get("history", [])]
+
+    def shown(h: dict) -> dict:
+        if "guarantee" in str(h.get("event", "")):
+            return {**h, "detail": {}}
+        detail = h.get("detail")
+        if isinstance(detail, dict) and _INTERNAL_DETAIL & detail.keys():
+            return {**h, "detail": {k: v for k, v in detail.items() if k not in _INTERNAL_DETAIL}}
+        return h
+
+    body["history"] = [shown(h) for h in body.get("history", [])]
     return body
 
 
@@ -323,10 +337,12 @@ async def determine(case_id: CaseId, body: DeterminationBody, request: Request, 
         if len({o for o in outcome.values() if o != "not_infringing"}) > 1:
             raise HTTPException(422, detail={"code": "mixed_outcomes", "message": "the lines not released must "
                                              "share one outcome (infringing or cannot_determine)"})
-    if infringing and _pending_approval(state) is not None:
+    if _pending_approval(state) is not None:
+        # any determination waits until a supervisor has approved or refused the one proposed: a second officer
+        # does not overturn a pending four-eyes decision by deciding otherwise
         raise HTTPException(409, detail={"code": "approval_pending",
-                                         "message": "a proposed confiscation already waits for a supervisor's "
-                                                    "approval"})
+                                         "message": "a proposed confiscation waits for a supervisor's approval; a "
+                                                    "supervisor approves or refuses it before anyone decides again"})
     await _signal(handle, SIGNAL_DETERMINATION, Determination(**body.model_dump(), officer=who.actor, actor=_actor(who)))
     answer = {"case_id": case_id, "accepted": "determination", "outcome": body.outcome,
               "lines": [ln.model_dump() for ln in body.lines]}

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,6 +18,7 @@ from shared.auth import Principal, require
 from shared.contracts.bounds import CaseId, NoticeId
 from shared.contracts.cases import ActorRef, GuaranteeInfo, HolderReply, NoticeRequest, NoticeResult
 from shared.runtime import session_dep
+from shared.fx import DEFAULT_RATES_TO_CNY
 
 router = APIRouter(prefix="/v1/notices", tags=["notices"])
 deliveries_router = APIRouter(prefix="/v1/deliveries", tags=["deliveries"])
@@ -35,6 +36,13 @@ class GuaranteeBody(GuaranteeInfo):
     """The guarantee of a reply, as strict as every request body (``posted_by`` is set from the caller's token)."""
 
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("currency")
+    @classmethod
+    def _known_currency(cls, value: str) -> str:
+        if value not in DEFAULT_RATES_TO_CNY:
+            raise ValueError(f"customs takes guarantees in {', '.join(sorted(DEFAULT_RATES_TO_CNY))}")
+        return value
 
 
 class ReplyBody(BaseModel):

@@ -522,6 +522,24 @@ LABELS: dict[str, tuple[str, str]] = {
     "place_hold": ("place the hold", "实施货物控制"), "hold_action": ("hold instruction", "货物控制指令"),
     "hold_guarantee": ("take the guarantee", "收取担保"), "settle_guarantee": ("settle the guarantee", "结算担保"),
     "record_disposition": ("record the disposal", "登记处置"), "send_notice": ("send the notice", "发送通知"),
+    # events of consignment cases, revisions, calendars and ignored input
+    "approval_ignored": ("approval not applied", "批准未生效"), "calendar_published": ("calendar published", "已发布日历"),
+    "court_notice_ignored": ("court notice not applied", "法院通知未生效"),
+    "deadline_retimed": ("time limit re-timed", "期限已重新计算"),
+    "declaration_revised": ("declaration revised", "报关单已修改"),
+    "determination_ignored": ("determination not applied", "认定未生效"),
+    "guarantee_ignored": ("guarantee not applied", "担保未生效"),
+    "guarantee_recomputed": ("guarantee recomputed", "担保金额已重新计算"),
+    "guarantee_rejected": ("guarantee rejected", "担保被拒绝"), "hearing_concluded": ("hearing concluded", "听证已结束"),
+    "hearing_update_ignored": ("hearing update not applied", "听证信息未生效"),
+    "line_joined": ("line joined the case", "商品项已并入本案"), "line_moved": ("line moved to another case", "商品项已移至其他案件"),
+    "line_updated": ("line updated", "商品项已更新"), "line_withdrawn": ("line withdrawn", "商品项已撤出"),
+    "lines_released": ("lines released", "商品项已放行"), "partial_release": ("partial release", "部分放行"),
+    "lines_revision_ignored": ("revision not applied", "修改未生效"),
+    "petition_decided": ("petition decided", "申诉已决定"),
+    "petition_decision_overdue": ("petition decision overdue", "申诉决定已逾期"),
+    "reply_ignored": ("reply not applied", "答复未生效"), "revision_not_applied": ("revision not applied", "修改未生效"),
+    "step_recovered": ("step recovered", "步骤已恢复"), "submission_ignored": ("submission not applied", "提交未生效"),
 }
 
 

@@ -173,7 +173,8 @@ def _actions(case: dict, entry: dict, ctx: Ctx) -> list[str]:
     if entry.get("pending_approval") and ctx.who.is_supervisor:
         out.append("approval")
     if state == "detained":
-        out += ["determination", "court_notice"]
+        # while a proposed determination waits for approval nobody decides again (the court may still act)
+        out += ["court_notice"] if entry.get("pending_approval") else ["determination", "court_notice"]
     elif state == "undetermined":
         out.append("court_notice")
     elif state == "hearing":

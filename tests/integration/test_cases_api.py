@@ -147,6 +147,10 @@ async def test_us_shipment_is_detained_and_forfeited_on_the_running_system(http,
                                 headers=stack.auth("officer_us"), json={"outcome": "infringing"})
         return again.status_code == 409 and again.json()["error"]["code"] == "approval_pending"
     await eventually(second_proposal_refused)
+    # nor does another officer overturn the pending proposal by finding otherwise
+    contrary = await http.post(f"{stack.url('cases')}/v1/cases/{case_id}/determination",
+                               headers=stack.auth("officer_us"), json={"outcome": "not_infringing"})
+    assert contrary.status_code == 409 and contrary.json()["error"]["code"] == "approval_pending"
     await approve_confiscation(http, stack, case_id)
     seized = await case_in_state(http, stack, case_id, "seized", who="officer_us")  # the officer's finding: notice of seizure
     petition = next(d for d in seized["deadlines"] if d["name"] == "petition")

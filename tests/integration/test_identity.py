@@ -126,6 +126,10 @@ async def test_a_declarant_sees_only_its_own_cases(http, stack) -> None:  # noqa
     assert "required_guarantee_cny" in officers and "guarantee_status" in officers
     assert not {"required_guarantee", "required_guarantee_cny", "guarantee_status"} & set(seen)
     assert all(h["detail"] == {} for h in seen["history"] if "guarantee" in h["event"])
+    # nor why the goods were targeted (the holder's genuine prices, the score)
+    opened = next(h for h in seen["history"] if h["event"] == "case_opened")
+    assert "reasons" not in opened["detail"] and "score" not in opened["detail"]
+    assert next(h for h in officers["history"] if h["event"] == "case_opened")["detail"]["reasons"]
     hidden = await http.get(f"{stack.url('cases')}/v1/cases/{theirs_id}", headers=stack.auth("party"))
     assert hidden.status_code == 404
     listed = (await http.get(f"{stack.url('cases')}/v1/cases?limit=500", headers=stack.auth("party"))).json()

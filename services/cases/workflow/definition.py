@@ -402,8 +402,10 @@ class CaseWorkflow:
         return self.file.snapshot()
 
 
-def _shown(raw: Any) -> Any:
-    """What a refused guarantee said, bounded for the history."""
-    if isinstance(raw, dict):
-        return {str(k)[:32]: str(v)[:128] for k, v in list(raw.items())[:8]}
+def _shown(raw: Any, depth: int = 0) -> Any:
+    """What a refused guarantee said, bounded for the history (nested objects such as who posted it stay objects)."""
+    if isinstance(raw, dict) and depth < 2:
+        return {str(k)[:32]: _shown(v, depth + 1) for k, v in list(raw.items())[:8]}
+    if raw is None or isinstance(raw, (bool, int, float)):
+        return raw
     return str(raw)[:128]
