@@ -1,7 +1,7 @@
 """Case benchmark: `make bench-cases`. Prints figures; it is not a timed test and asserts nothing.
 
 A burst of N suspected consignments (2,000 by default) is started as cases, as the risk service's case
-starter starts them (``services.risk.service.start_case``, 200 at a time), and runs through the real
+starter starts them (``shared.case_opening.start_case``, 200 at a time), and runs through the real
 chain: case opened and its rule pack loaded, hold placed at the holds service, the suspension notice
 recorded and sent by notify (e-mail to the local sink), the case recorded in the cases database, and
 the holder's reply window armed as a durable timer. Printed: cases/s and the time to drain the burst.
@@ -139,7 +139,7 @@ async def start_baseline(client, workflow: str, case) -> None:  # noqa: ANN001
     from temporalio.common import (SearchAttributePair, TypedSearchAttributes, WorkflowIDConflictPolicy,
                                    WorkflowIDReusePolicy)
 
-    from services.risk.service import CASE_ID, DECLARATION_ID, HOLDER_ID
+    from shared.case_opening import CASE_ID, DECLARATION_ID, HOLDER_ID
 
     await client.start_workflow(
         workflow, case, id=f"{workflow}-{case.case_id}", task_queue=BASELINE_QUEUE,
@@ -264,7 +264,7 @@ async def measure(profile, sec, *, n: int, batch: int, warmup: int, timeout: flo
     from temporalio.contrib.pydantic import pydantic_data_converter
 
     from deploy.local import stack
-    from services.risk.service import start_case
+    from shared.case_opening import start_case
     from shared.db import make_engine
 
     client = await Client.connect(f"127.0.0.1:{profile.temporal_port}", namespace=stack.NAMESPACE,
