@@ -131,7 +131,7 @@ async def notice_document(notice_id: NoticeId, session: Session, request: Reques
         body: bytes | str = await register.pdf(request.app.state.runtime.sessionmaker, notice_id)
         headers["Content-Disposition"] = f'inline; filename="{doc.number}.pdf"'
     else:
-        body = doc.html if format == "html" else doc.text
+        body = (doc.html if format == "html" else doc.text) or ""
         headers["Content-Disposition"] = f'inline; filename="{doc.number}.{format}"'
     return Response(content=body, media_type=DOCUMENT_TYPES[format], headers=headers)
 

@@ -499,6 +499,7 @@ class NoticeRequest(_Model):
     # The facts of the legal document the notice carries (notify numbers, renders and stores it). Workflows
     # started before documents send none; notify then sends the plain text alone and records why.
     document: DocumentFacts | None = None
+    document_note: str | None = Field(default=None, max_length=1000)  # why the request carries no document
 
 
 class NoticeDeliveryStatus(_Model):

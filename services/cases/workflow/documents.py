@@ -67,18 +67,24 @@ RIGHT_TYPES = {"trademark", "copyright", "patent"}
 _OFFICE = re.compile(r"^[A-Z0-9]{2,16}$")
 
 
-def document_facts(f: CaseFile, kind: NoticeKind, deadline: datetime | None, extra: str | None) -> DocumentFacts | None:
-    """The document a notice of ``kind`` to the rights holder carries, or None (none for this notice, or its facts
-    could not be put together: the notice then goes out as plain text)."""
-    case = f.case
-    doc_kind = HOLDER_NOTICE_DOCUMENTS.get((kind, case.jurisdiction))
+def notice_document(f: CaseFile, kind: NoticeKind, deadline: datetime | None, extra: str | None) -> dict[str, Any]:
+    """The document fields of a notice request: ``document`` (its facts), or ``document_note`` (why there are
+    none: the law gives the holder no document for this notice, or its facts could not be put together; the
+    notice then goes out as plain text and notify records the note)."""
+    doc_kind = HOLDER_NOTICE_DOCUMENTS.get((kind, f.case.jurisdiction))
     if doc_kind is None:
-        return None
+        return {"document_note": f"no legal document for a {kind} notice to the rights holder in "
+                                 f"{f.case.jurisdiction}"}
     try:
-        return _facts(f, kind, doc_kind, deadline, extra)
+        return {"document": _facts(f, kind, doc_kind, deadline, extra)}
     except Exception as exc:  # noqa: BLE001 - a notice never waits for its document
-        workflow.logger.warning("no document for the %s notice of %s: %s", kind, case.case_id, exc)
-        return None
+        return {"document_note": f"the facts of the {doc_kind} could not be put together: "
+                                 f"{type(exc).__name__}: {exc}"[:1000]}
+
+
+def document_facts(f: CaseFile, kind: NoticeKind, deadline: datetime | None, extra: str | None) -> DocumentFacts | None:
+    """The document a notice of ``kind`` to the rights holder carries, or None."""
+    return notice_document(f, kind, deadline, extra).get("document")
 
 
 def _money(amount: Decimal | None, currency: str | None) -> Money | None:

@@ -48,8 +48,8 @@ def issue_day(facts: DocumentFacts, now: datetime):  # noqa: ANN201
 
 async def next_sequence(session: AsyncSession, office: str, year: int, kind: str) -> int:
     """The next running number of ``kind`` for ``office`` in ``year`` (row-locked until the transaction ends)."""
-    stmt = insert(DocumentRegister).values(office=office, year=year, kind=kind, last_sequence=1)
-    stmt = stmt.on_conflict_do_update(
+    upsert = insert(DocumentRegister).values(office=office, year=year, kind=kind, last_sequence=1)
+    stmt = upsert.on_conflict_do_update(
         index_elements=["office", "year", "kind"],
         set_={"last_sequence": DocumentRegister.last_sequence + 1},
     ).returning(DocumentRegister.last_sequence)
@@ -75,9 +75,10 @@ async def record(session: AsyncSession, *, notice_id: str, request: NoticeReques
     """Number, render and store the document of a notice being recorded (in the notice's transaction)."""
     facts = request.document
     if facts is None:
-        return _not_rendered(session, notice_id, "no_facts",
-                             "the notice request carries no document facts (a case started before documents, or a "
-                             "notice the law gives the rights holder no document for); sent as plain text")
+        return _not_rendered(session, notice_id, "no_facts", (
+            f"{request.document_note}; sent as plain text" if request.document_note else
+            "the notice request carries no document facts (sent by a case started before documents); "
+            "sent as plain text"))
     if request.reply_allowed and facts.reply_url is None:
         facts = facts.model_copy(update={"reply_url": reply_url(settings, notice_id)})
     day = issue_day(facts, now)
@@ -136,6 +137,8 @@ async def pdf(sessionmaker: async_sessionmaker[AsyncSession], notice_id: str) ->
         try:
             async with sessionmaker() as session:
                 doc = await session.get(NoticeDocument, notice_id)
+                if doc is None or doc.html is None:
+                    raise LookupError(f"notice {notice_id} has no stored document")
                 if doc.pdf is not None:
                     return doc.pdf
                 html = doc.html
@@ -143,10 +146,11 @@ async def pdf(sessionmaker: async_sessionmaker[AsyncSession], notice_id: str) ->
             data = await asyncio.to_thread(_pdf_of, html)
             RENDER_SECONDS.labels("pdf").observe(time.perf_counter() - started)
             async with sessionmaker() as session, session.begin():
-                doc = await session.get(NoticeDocument, notice_id, with_for_update=True)
-                if doc.pdf is None:  # another replica may have stored one meanwhile: the first is kept
-                    doc.pdf, doc.pdf_rendered_at = data, datetime.now(timezone.utc)
-                return doc.pdf
+                row = await session.get(NoticeDocument, notice_id, with_for_update=True)
+                assert row is not None
+                if row.pdf is None:  # another replica may have stored one meanwhile: the first is kept
+                    row.pdf, row.pdf_rendered_at = data, datetime.now(timezone.utc)
+                return row.pdf or data
         finally:
             _PDF_LOCKS.pop(notice_id, None)
 
