@@ -1,7 +1,7 @@
 """holds cover every line of a case, each with its own status
 
 Revision ID: 0002_hold_lines
-Revises: 760b412e5a12
+Revises: 0002_outbox_read_back
 """
 
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 revision = "0002_hold_lines"
-down_revision = "760b412e5a12"
+down_revision = "0002_outbox_read_back"
 branch_labels = None
 depends_on = None
 
