@@ -65,6 +65,8 @@ DISPOSAL_METHODS = {"public_welfare", "sale_to_holder", "auction_after_removal",
 FINE_TIERS = {"none", "mitigated", "lighter", "ordinary", "heavier"}
 RIGHT_TYPES = {"trademark", "copyright", "patent"}
 _OFFICE = re.compile(r"^[A-Z0-9]{2,16}$")
+# The issuing office as the documents name it beside its code (the platform keeps no register of office names).
+OFFICE_NAMES = {"en": "Customs office", "CN": "海关", "EU": "Zollstelle"}
 
 
 def notice_document(f: CaseFile, kind: NoticeKind, deadline: datetime | None, extra: str | None) -> dict[str, Any]:
@@ -157,7 +159,7 @@ def _facts(f: CaseFile, kind: str, doc_kind: str, due_at: datetime | None, extra
     facts: dict[str, Any] = {
         "kind": doc_kind, "jurisdiction": case.jurisdiction,
         "member_state": code[:2] if case.jurisdiction == "EU" and code[:2].isalpha() else "DE",
-        "office": Office(code=code, name=f"Customs office {code}"),
+        "office": Office(code=code, name=OFFICE_NAMES["en"], name_local=OFFICE_NAMES.get(case.jurisdiction)),
         "addressee": holder,
         "case": CaseFacts(
             case_id=case.case_id, declaration_id=case.declaration_id, declaration_revision=f.revision or case.revision,
