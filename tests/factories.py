@@ -135,3 +135,39 @@ def parcel_manifest(manifest_id: str, n: int, *, suspects: dict[int, dict] | Non
     data = example_manifest(manifest_id=manifest_id, parcel_count=n, **header)
     data["parcels"] = [manifest_parcel(i, line=suspects.get(i), **bad.get(i, {})) for i in range(1, n + 1)]
     return data
+
+
+# ---------------------------------------------------------------- notices with their legal documents
+
+
+def notice_case_file(jurisdiction: str = "CN", *, case_id: str | None = None, office: str | None = None,
+                     holder_id: str = "RH-0001", declarant_id: str = "91440300MA5XXXX1",
+                     description: str = "Mens sports shoes NIKE"):  # noqa: ANN201
+    """A case file as the workflow holds it when it has a notice sent: the case's rule pack and calendar loaded,
+    the guarantee computed, the holder's reply window open (CN), for the document facts of its notices."""
+    from services.cases.workflow.state import CaseFile
+    from shared.contracts.cases import Deadline
+    from shared.rules.calendar import calendar_for
+    from shared.rules.pack import rule_pack
+
+    office = office or {"CN": "CN5300", "EU": "DE4600", "US": "US2704"}[jurisdiction]
+    currency = {"CN": "USD", "EU": "EUR", "US": "USD"}[jurisdiction]
+    declaration_id = f"{office}-2026-0000123"
+    case = case_input(case_id=case_id or f"IPR-{declaration_id}-{holder_id}", jurisdiction=jurisdiction,
+                      currency=currency, goods_value_cny="14910.00" if jurisdiction == "CN" else None).model_copy(
+        update={"declaration_id": declaration_id, "customs_office": office, "description": description,
+                "direction": "import" if jurisdiction != "CN" else "export",
+                "holder": HolderRef(id=holder_id, name=f"Holder {holder_id}", contact_email="bp@example.com"),
+                "declarant": PartyRef(id=declarant_id, name="Shenzhen Swift Forwarding Co."),
+                "application_id": "DE-AFA-2025-00731" if jurisdiction == "EU" else None})
+    f = CaseFile.open(case, v4=True)
+    f.rules = rule_pack(jurisdiction)
+    f.cal = calendar_for(f.rules.calendar)
+    f.required_guarantee = Decimal("14910.00") if jurisdiction == "CN" else None
+    start = f.cal.local_date(case.opened_at or datetime(2026, 11, 20, tzinfo=timezone.utc))
+    name = {"CN": "holder_reply", "EU": "confirm_and_agree", "US": "importer_response"}[jurisdiction]
+    rule = f.rules.deadlines[name]
+    due = f.cal.add_working_days(start, rule.amount)
+    f.deadlines[name] = Deadline(name=name, working_days=rule.amount, start=start, due_date=due,
+                                 due_at=f.cal.end_of_day(due), basis=rule.basis)
+    return f

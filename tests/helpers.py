@@ -49,7 +49,8 @@ async def produce(bootstrap: str, topic: str, value: bytes, key: bytes | None = 
 
 
 async def find_on_topic(bootstrap: str, topic: str, match: Callable[[dict], bool], *, timeout: float = 30.0) -> dict:
-    """Read ``topic`` from the beginning until a JSON record satisfies ``match``."""
+    """Read ``topic`` from the beginning until a JSON object record satisfies ``match`` (records that are not
+    JSON objects, such as the poison records other tests put on the topic, are passed over)."""
     consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=None, auto_offset_reset="earliest",
                                 enable_auto_commit=False)
     await consumer.start()
@@ -63,7 +64,7 @@ async def find_on_topic(bootstrap: str, topic: str, match: Callable[[dict], bool
                         value = json.loads(record.value)
                     except (ValueError, TypeError):
                         continue
-                    if match(value):
+                    if isinstance(value, dict) and match(value):
                         return value
         raise AssertionError(f"no matching record on {topic} within {timeout}s")
     finally:

@@ -131,10 +131,12 @@ def _mails() -> list[dict]:
     for path in sorted(MAIL_DIR.glob("*.eml")):
         msg = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
         body = msg.get_body(preferencelist=("plain",))
+        html = msg.get_body(preferencelist=("html",))
         out.append({"file": path.name, "to": msg["To"], "from": msg["From"], "subject": msg["Subject"],
                     "message_id": msg["Message-ID"],
                     "headers": {k: str(v) for k, v in msg.items()},
-                    "body": body.get_content() if body else ""})
+                    "body": body.get_content() if body else "",
+                    "html": html.get_content() if html else None})
     return out
 
 

@@ -6,15 +6,16 @@ from datetime import timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.notify import keys, service
+from services.notify.documents import register
 from services.notify.domain import EVENT_ID_HEADER, REPLAY_WINDOW_S, SIGNATURE_HEADER
-from services.notify.models import Delivery, Notice
-from shared.auth import Principal, require
+from services.notify.models import Delivery, Notice, NoticeDocument
+from shared.auth import Principal, require, require_office
 from shared.contracts.bounds import CaseId, NoticeId
 from shared.contracts.cases import ActorRef, GuaranteeInfo, HolderReply, NoticeRequest, NoticeResult
 from shared.runtime import session_dep
@@ -84,11 +85,63 @@ async def issue(body: NoticeRequest, session: Session, request: Request,
     return service.result_of(notice, deliveries)
 
 
-@router.get("/{notice_id}", summary="A notice with its deliveries and reply")
-async def get_notice(notice_id: NoticeId, session: Session, who: Reader) -> dict:
+@router.get("/{notice_id}", summary="A notice with its deliveries, reply and document")
+async def get_notice(notice_id: NoticeId, session: Session, who: Reader, request: Request) -> dict:
     notice, deliveries, reply = await service.load(session, notice_id)
     _visible(notice, who)
-    return service.notice_view(notice, service.visible_deliveries(deliveries, who), reply)
+    view = service.notice_view(notice, service.visible_deliveries(deliveries, who), reply)
+    view["document"] = register.view(await session.get(NoticeDocument, notice_id), request.app.state.settings)
+    return view
+
+
+DOCUMENT_TYPES = {"html": "text/html; charset=utf-8", "pdf": "application/pdf", "txt": "text/plain; charset=utf-8"}
+# The stored document is a self-contained page: its own inline print CSS, no script, no outside resource.
+DOCUMENT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; " \
+               "frame-ancestors 'self'"
+
+
+def _may_read_document(notice: Notice, doc: NoticeDocument | None, who: Principal) -> None:
+    """Officers of the issuing office and supervisors; the rights holder of the case; a party the case names."""
+    missing = HTTPException(404, detail={"code": "notice_not_found", "message": f"no notice {notice.notice_id}"})
+    if who.role == "rights_holder" and notice.holder_id != who.holder_id:
+        raise missing
+    if who.role == "party" and (doc is None or who.party_id not in (doc.party_ids or [])
+                                or (who.case_id is not None and who.case_id != notice.case_id)):
+        raise missing
+    if who.role in ("officer", "supervisor") and doc is not None and doc.office:
+        require_office(who, doc.office, f"notice {notice.notice_id}")
+
+
+@router.get("/{notice_id}/document",
+            summary="The legal document a notice carried, as sent: HTML, PDF or plain text",
+            responses={200: {"content": {"text/html": {}, "application/pdf": {}, "text/plain": {}}},
+                       404: {"description": "no such notice, not yours, or the notice carried no document"}})
+async def notice_document(notice_id: NoticeId, session: Session, request: Request,
+                          who: Annotated[Principal, Depends(require("officer", "rights_holder", "party", "system"))],
+                          format: Annotated[str, Query(max_length=16, description="html, pdf or txt")] = "html",
+                          ) -> Response:
+    if format not in DOCUMENT_TYPES:
+        raise HTTPException(422, detail={"code": "unknown_format",
+                                         "message": f"format must be one of {', '.join(DOCUMENT_TYPES)}",
+                                         "details": {"format": format[:16], "allowed": list(DOCUMENT_TYPES)}})
+    notice = await session.get(Notice, notice_id)
+    if notice is None:
+        raise HTTPException(404, detail={"code": "notice_not_found", "message": f"no notice {notice_id}"})
+    doc = await session.get(NoticeDocument, notice_id)
+    _may_read_document(notice, doc, who)
+    if doc is None or doc.status != "rendered":
+        raise HTTPException(404, detail={"code": "document_not_available",
+                                         "message": doc.reason if doc is not None and doc.reason
+                                         else f"notice {notice_id} carried no document"})
+    headers = {"Cache-Control": "private, no-cache", "X-Content-Type-Options": "nosniff",
+               "X-IPR-Document-Number": doc.number or "", "Content-Security-Policy": DOCUMENT_CSP}
+    if format == "pdf":
+        body: bytes | str = await register.pdf(request.app.state.runtime.sessionmaker, notice_id)
+        headers["Content-Disposition"] = f'inline; filename="{doc.number}.pdf"'
+    else:
+        body = (doc.html if format == "html" else doc.text) or ""
+        headers["Content-Disposition"] = f'inline; filename="{doc.number}.{format}"'
+    return Response(content=body, media_type=DOCUMENT_TYPES[format], headers=headers)
 
 
 @router.get("/{notice_id}/deliveries",
@@ -103,7 +156,7 @@ async def notice_deliveries(notice_id: NoticeId, session: Session, who: Reader) 
 
 
 @router.get("", summary="Notices of a case (a rights holder sees only its own)")
-async def list_notices(session: Session, who: Reader, case_id: CaseId | None = None) -> list[dict]:
+async def list_notices(session: Session, who: Reader, request: Request, case_id: CaseId | None = None) -> list[dict]:
     stmt = select(Notice).order_by(Notice.created_at.desc()).limit(200)
     if case_id:
         stmt = stmt.where(Notice.case_id == case_id)
@@ -112,7 +165,9 @@ async def list_notices(session: Session, who: Reader, case_id: CaseId | None = N
     out = []
     for n in (await session.execute(stmt)).scalars():
         _, deliveries, reply = await service.load(session, n.notice_id)
-        out.append(service.notice_view(n, service.visible_deliveries(deliveries, who), reply))
+        view = service.notice_view(n, service.visible_deliveries(deliveries, who), reply)
+        view["document"] = register.view(await session.get(NoticeDocument, n.notice_id), request.app.state.settings)
+        out.append(view)
     return out
 
 

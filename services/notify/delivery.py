@@ -41,7 +41,8 @@ from services.notify.domain import (
     classify_smtp_reply,
     signature_header,
 )
-from services.notify.models import OPEN_STATUSES, Delivery, DeliveryAttempt, Notice
+from services.notify.documents import register
+from services.notify.models import OPEN_STATUSES, Delivery, DeliveryAttempt, Notice, NoticeDocument
 
 log = logging.getLogger(__name__)
 
@@ -106,22 +107,47 @@ def footer(settings, notice: Notice) -> str:  # noqa: ANN001
     return text
 
 
-def email_message(settings, notice: Notice, delivery: Delivery) -> EmailMessage:  # noqa: ANN001
+def _rendered(document: NoticeDocument | None) -> NoticeDocument | None:
+    return document if document is not None and document.status == "rendered" else None
+
+
+def document_text(settings, document: NoticeDocument) -> str:  # noqa: ANN001
+    """The document in the plain-text part: its number, where to fetch it, and its full text."""
+    return (f"\n\nLegal document {document.number}: {document.title}\n"
+            f"PDF: {register.document_url(settings, document.notice_id, 'pdf')}\n"
+            f"HTML: {register.document_url(settings, document.notice_id, 'html')}\n"
+            f"(with your access token; also on the rights-holder portal)\n\n{document.text}")
+
+
+def email_message(settings, notice: Notice, delivery: Delivery,  # noqa: ANN001
+                  document: NoticeDocument | None = None) -> EmailMessage:
+    """The notice as e-mail: the plain text with the document's text; the document as sent as the HTML part."""
+    document = _rendered(document)
     msg = EmailMessage()
     msg["Message-ID"] = delivery.message_id
     msg["Date"] = formatdate(usegmt=True)
     msg["From"] = settings.smtp_sender
     msg["To"] = delivery.target
-    msg["Subject"] = notice.subject
+    msg["Subject"] = f"{notice.subject} [{document.number}]" if document else notice.subject
     msg["X-IPR-Notice-Id"] = notice.notice_id
     msg["X-IPR-Case-Id"] = notice.case_id
-    msg.set_content(notice.body + footer(settings, notice))
+    if document:
+        msg["X-IPR-Document-Number"] = document.number
+    msg.set_content(notice.body + (document_text(settings, document) if document else "") + footer(settings, notice))
+    if document:
+        msg.add_alternative(document.html, subtype="html")
     return msg
 
 
-def webhook_body(settings, notice: Notice, delivery: Delivery) -> bytes:  # noqa: ANN001
+def webhook_body(settings, notice: Notice, delivery: Delivery,  # noqa: ANN001
+                 document: NoticeDocument | None = None) -> bytes:
     """The JSON a webhook carries; the same bytes on every attempt (only the signature's timestamp changes)."""
+    document = _rendered(document)
     return json.dumps({
+        "document": None if document is None else {
+            "number": document.number, "kind": document.kind, "title": document.title,
+            "languages": document.languages, "url": register.document_url(settings, notice.notice_id, "html"),
+            "pdf_url": register.document_url(settings, notice.notice_id, "pdf")},
         "event_id": delivery.message_id, "type": "notice.issued",
         "notice_id": notice.notice_id, "case_id": notice.case_id, "kind": notice.kind,
         "recipient": {"kind": delivery.recipient_kind, "id": delivery.recipient_id},
@@ -217,18 +243,20 @@ class Dispatcher:
             async with self.sessionmaker() as session:
                 delivery = await session.get(Delivery, claim.delivery_id)
                 notice = await session.get(Notice, claim.notice_id)
+                document = await session.get(NoticeDocument, claim.notice_id)
             if delivery.channel == "email":
-                message = email_message(self.settings, notice, delivery)
+                message = email_message(self.settings, notice, delivery, document)
                 result = await asyncio.to_thread(self.mailer, self.settings, message, delivery.target)
             else:
-                result, key_ids = await self._webhook(notice, delivery, claim.attempt_no)
+                result, key_ids = await self._webhook(notice, delivery, claim.attempt_no, document)
         except Exception as exc:  # noqa: BLE001 - a fault of ours: recorded and retried like a temporary failure
             log.exception("delivery %s attempt %s failed unexpectedly", claim.delivery_id, claim.attempt_no)
             result = AttemptResult("temporary_failure", None, f"internal error: {type(exc).__name__}: {exc}"[:500])
         await self.record(claim, result, key_ids=key_ids)
         return result
 
-    async def _webhook(self, notice: Notice, delivery: Delivery, attempt_no: int) -> tuple[AttemptResult, list[str] | None]:
+    async def _webhook(self, notice: Notice, delivery: Delivery, attempt_no: int,
+                       document: NoticeDocument | None = None) -> tuple[AttemptResult, list[str] | None]:
         try:
             url = check_target(delivery.target or "", self.settings.webhook_allowed_hosts)
         except TargetRefused as exc:
@@ -237,7 +265,7 @@ class Dispatcher:
             in_force = await keys.signing_secrets(
                 session, self.cipher, kind=delivery.recipient_kind, recipient_id=delivery.recipient_id,
                 created_by="notify (first webhook)")
-        body = webhook_body(self.settings, notice, delivery)
+        body = webhook_body(self.settings, notice, delivery, document)
         headers = {
             "Content-Type": "application/json",
             EVENT_ID_HEADER: delivery.message_id,

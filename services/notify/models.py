@@ -1,13 +1,14 @@
 """Tables of the notify service: written notices, their deliveries (the outbox) with every attempt, the
-recipients' webhook signing keys, and the holders' replies."""
+recipients' webhook signing keys, the holders' replies, and the legal documents the notices carried."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -142,3 +143,40 @@ class Reply(Base):
     replied_by: Mapped[str] = mapped_column(String(128))
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     signalled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class NoticeDocument(Base):
+    """The legal document a notice carried, kept as sent: the HTML and plain text rendered when the notice was
+    recorded (never rendered again), and the PDF made from that HTML the first time it is asked for. A notice
+    whose document could not be made has a row without a number, with the reason."""
+
+    __tablename__ = "notice_documents"
+
+    notice_id: Mapped[str] = mapped_column(ForeignKey("notices.notice_id"), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16))  # rendered | not_rendered
+    reason: Mapped[str | None] = mapped_column(String(2048), nullable=True)  # why there is no document
+    number: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True)
+    kind: Mapped[str | None] = mapped_column(String(32), nullable=True)  # the document kind (suspension_notice, ...)
+    jurisdiction: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    languages: Mapped[list | None] = mapped_column(JsonType, nullable=True)  # e.g. ["zh-CN", "en-GB"], first rules
+    title: Mapped[str | None] = mapped_column(String(512), nullable=True)
+    office: Mapped[str | None] = mapped_column(String(16), nullable=True, index=True)
+    party_ids: Mapped[list | None] = mapped_column(JsonType, nullable=True)  # parties of the case it names
+    issued_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    html: Mapped[str | None] = mapped_column(Text, nullable=True)
+    text: Mapped[str | None] = mapped_column(Text, nullable=True)
+    html_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    pdf: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    pdf_rendered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class DocumentRegister(Base):
+    """The running number of each kind of document per issuing office and year (the register's sequence)."""
+
+    __tablename__ = "document_register"
+
+    office: Mapped[str] = mapped_column(String(16), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32), primary_key=True)
+    last_sequence: Mapped[int] = mapped_column(Integer)

@@ -13,6 +13,7 @@ from prometheus_client import Counter
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.notify.documents import register
 from services.notify.domain import Recipient, event_id_for, message_id_for
 from services.notify.models import Delivery, DeliveryAttempt, Notice, Reply, idempotency
 from shared.auth import Principal
@@ -71,6 +72,7 @@ async def create(session: AsyncSession, *, request: NoticeRequest, settings,  # 
             issued_by=issued_by,
         ))
         await session.flush()
+        await register.record(session, notice_id=notice_id, request=request, settings=settings, now=now)
         session.add_all(_deliveries_for(notice_id, recipients_of(request), message_id_domain=settings.message_id_domain,
                                         now=now, first_claim_grace=timedelta(seconds=settings.delivery_lease_seconds)))
         await session.flush()

@@ -234,6 +234,8 @@ ZH: dict[str, str] = {
     "As sent": "发出原文",
     "Document (HTML)": "文书（HTML）",
     "Document (PDF)": "文书（PDF）",
+    "Document": "文书",
+    "Plain text only": "仅文字通知",
     "Reply by": "答复期限",
     "Deliveries": "送达记录",
     "Channel": "渠道",

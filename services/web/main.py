@@ -286,20 +286,22 @@ async def guide_image(ctx: Anyone, key: str = "") -> Response:
 
 @app.get("/documents/{notice_id}/{name}", include_in_schema=False)
 async def document(notice_id: str, name: str, ctx: Anyone) -> Response:
-    """A notice's legal document as notify renders it (``GET /v1/notices/{id}/documents/{number}?format=``),
-    fetched with the person's own token; HTML is shown sandboxed, PDF downloaded."""
+    """A notice's legal document as sent (notify's ``GET /v1/notices/{id}/document?format=``), fetched with the
+    person's own token, so notify decides who may read it; HTML is shown sandboxed, PDF in the browser's viewer."""
     if ctx.who is None:
         raise SignInNeeded(f"/documents/{notice_id}/{name}")
     number, _, fmt = name.rpartition(".")
     if fmt not in ("html", "pdf") or not number:
         return _page_error(ctx.request, 404, "Not found", "")
     try:
-        r = await ctx.api.call("GET", "notify", f"/v1/notices/{seg(notice_id[:64])}/documents/{seg(number[:64])}",
+        r = await ctx.api.call("GET", "notify", f"/v1/notices/{seg(notice_id[:64])}/document",
                                params={"format": fmt}, raw=True)
     except ApiError as exc:
         return _page_error(ctx.request, 404 if exc.status < 500 else 502, "Not found", exc.message)
+    if r.headers.get("x-ipr-document-number") != number:  # a link naming another document of that notice
+        return _page_error(ctx.request, 404, "Not found", "")
     media = "application/pdf" if fmt == "pdf" else "text/html; charset=utf-8"
     return Response(r.content, media_type=media, headers={
         "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox",
-        "Content-Disposition": f'{"attachment" if fmt == "pdf" else "inline"}; filename="{seg(number)}.{fmt}"',
+        "Content-Disposition": f'inline; filename="{seg(number)}.{fmt}"',
         "Cache-Control": "private, no-store"})

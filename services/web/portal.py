@@ -16,7 +16,7 @@ from sqlalchemy import select
 from services.web.apis import ApiError, seg
 from services.web.models import StoredFile
 from services.web.pages import Ctx, Errors, HolderCtx, back, form_of
-from services.web.workbench import TERMINAL, _describe, store_upload
+from services.web.workbench import TERMINAL, _describe, documents_of, store_upload
 
 router = APIRouter(prefix="/portal", include_in_schema=False)
 RID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{2,63}$")
@@ -62,7 +62,8 @@ async def _case_page(ctx: Ctx, case_id: str, errors: dict | None = None, status:
         actions.append("application")
     if state not in TERMINAL and state != "failed":
         actions.append("identification")
-    return ctx.render("portal/case.html", status=status, case=case, notices=notices, guarantee=guarantee,
+    return ctx.render("portal/case.html", status=status, case=case, notices=notices, documents=documents_of(notices),
+                      guarantee=guarantee,
                       files=files, actions=actions, reply_notice=reply_notice, errors=errors or {},
                       values=values or {}, timeline=[_describe(ctx.lang, h) for h in history
                                                      if not h.get("event", "").startswith("deadline_")],

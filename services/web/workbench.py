@@ -125,7 +125,7 @@ async def _case_page(ctx: Ctx, case_id: str, errors: dict | None = None, status:
     return ctx.render(
         "workbench/case.html", status=status, case=case, entry=entry, decl=decl, lines=lines,
         line_states=line_states, held_lines=held_lines,
-        recordation=recordation, notices=notices, files=files, stuck=stuck, tz=tz,
+        recordation=recordation, notices=notices, documents=documents_of(notices), files=files, stuck=stuck, tz=tz,
         actions=actions, closed=case.get("state") in TERMINAL, targeting=opened,
         timeline=[_describe(ctx.lang, h) for h in case.get("history", [])],
         errors=errors, values=values or {}, fine_tiers=FINE_TIERS,
@@ -209,7 +209,13 @@ def _describe(lang: str, h: dict) -> dict:
         elif isinstance(value, (str, int, float)):
             bits.append(str(value)[:120])
     return {"at": h.get("at"), "event": label(lang, h.get("event")), "state": h.get("state"), "who": who,
-            "what": " · ".join(bits[:4])}
+            "what": " · ".join(bits[:4]), "notice_id": d.get("notice_id") if h.get("event") == "notice_sent" else None}
+
+
+def documents_of(notices: list[dict]) -> dict[str, dict]:
+    """Each notice's document as sent (notice id -> document), for the links in the timeline."""
+    return {n["notice_id"]: n["document"] for n in notices
+            if isinstance(n.get("document"), dict) and n["document"].get("status") == "rendered"}
 
 
 @router.get("/cases/{case_id}", response_class=HTMLResponse)

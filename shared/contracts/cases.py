@@ -45,6 +45,7 @@ from shared.contracts.bounds import (
     UnitPrice,
     WeightKg,
 )
+from shared.contracts.documents import DocumentFacts
 
 CASE_WORKFLOW_TYPE = "CaseWorkflow"
 CASE_TASK_QUEUE = "ipr-cases"
@@ -495,6 +496,10 @@ class NoticeRequest(_Model):
     body: str = Field(max_length=100_000)
     reply_deadline_at: Timestamp | None = None
     reply_allowed: bool = False
+    # The facts of the legal document the notice carries (notify numbers, renders and stores it). Workflows
+    # started before documents send none; notify then sends the plain text alone and records why.
+    document: DocumentFacts | None = None
+    document_note: str | None = Field(default=None, max_length=1000)  # why the request carries no document
 
 
 class NoticeDeliveryStatus(_Model):

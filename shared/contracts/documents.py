@@ -304,13 +304,13 @@ class Cost(_Model):
     amount: Money
 
 
-class DocumentData(_Model):
-    contract_version: Version = DOCUMENTS_CONTRACT_VERSION
+class DocumentFacts(_Model):
+    """What a document says, as the case workflow knows it when it has a notice sent: everything but the
+    number and the date of issue, which the register that stores the document gives (``DocumentData``)."""
+
     kind: DocumentKind
     jurisdiction: DocumentJurisdiction
     member_state: str = Field(default="DE", pattern=r"^[A-Z]{2}$")  # EU: the state whose customs act
-    number: str = Field(min_length=1, max_length=64)
-    issued_on: Day
     office: Office
     addressee: Addressee
     copies_to: list[Addressee] = Field(default_factory=list)
@@ -340,3 +340,43 @@ class DocumentData(_Model):
 
     def deadline(self, name: str) -> DocumentDeadline | None:
         return next((d for d in self.deadlines if d.name == name), None)
+
+
+class DocumentData(DocumentFacts):
+    """A numbered, dated document: the facts with the number and date of issue the register gave."""
+
+    contract_version: Version = DOCUMENTS_CONTRACT_VERSION
+    number: str = Field(min_length=1, max_length=64)
+    issued_on: Day
+
+    @classmethod
+    def issue(cls, facts: DocumentFacts, *, number: str, issued_on: Any) -> DocumentData:
+        return cls(**dict(facts), number=number, issued_on=issued_on)
+
+
+# The legal document a written notice to the rights holder carries, per notice kind and jurisdiction (a
+# notice kind missing here carries none: the law gives the holder no document of its own for it, e.g. the CN
+# detention, which the parties receive as a detention receipt, or a hearing, which concerns the party fined).
+# The police referral goes to the public security organ; the holder's notice carries its copy.
+HOLDER_NOTICE_DOCUMENTS: dict[tuple[str, str], str] = {
+    ("suspension", "CN"): "suspension_notice",
+    ("guarantee_refused", "CN"): "guarantee_refused",
+    ("cannot_determine", "CN"): "cannot_determine",
+    ("confiscation", "CN"): "disposal_notice",
+    ("police_referral", "CN"): "police_referral",
+    ("court_handover", "CN"): "court_handover",
+    ("release", "CN"): "release_notice",
+    ("partial_release", "CN"): "release_notice",
+    ("application_needed", "EU"): "suspension_notice",
+    ("confirmation_needed", "EU"): "suspension_notice",
+    ("destruction", "EU"): "destruction_notice",
+    ("court_handover", "EU"): "court_handover",
+    ("release", "EU"): "release_notice",
+    ("partial_release", "EU"): "release_notice",
+    ("detention", "US"): "disclosure_to_owner",
+    ("disclosure", "US"): "disclosure_to_owner",
+    ("seizure", "US"): "disclosure_to_owner",
+    ("forfeiture", "US"): "disclosure_to_owner",
+    ("release", "US"): "release_notice",
+    ("partial_release", "US"): "release_notice",
+}

@@ -10,6 +10,7 @@ Screenshots of every page go to the stack's data folder; those of the pages in b
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import struct
 import zlib
@@ -106,6 +107,24 @@ async def sign_in(context: BrowserContext, stack, account: str, path: str, error
     return page
 
 
+async def open_documents(ctx, page: Page, web: str, case_id: str) -> None:  # noqa: ANN001
+    """The case page links its notice's legal document from the notices and the timeline; the HTML opens in the
+    browser (the Chinese title, the case id, the number in the page title) and the PDF is a PDF."""
+    link = page.locator("#notices a.doc-html").first
+    number = (await link.inner_text()).strip()
+    assert re.fullmatch(r"CN5300-20\d\d-ZK-\d{6}", number), number
+    assert await page.locator(f"#timeline a.doc-html:has-text('{number}')").count() == 1
+    doc = await ctx.new_page()
+    await doc.goto(f"{web}{await link.get_attribute('href')}")
+    assert number in await doc.title()
+    body = await doc.inner_text("body")
+    assert "中止放行通知书" in body and case_id in body
+    await doc.close()
+    pdf = await ctx.request.get(f"{web}{await page.locator('#notices a.doc-pdf').first.get_attribute('href')}")
+    assert pdf.status == 200 and pdf.headers["content-type"] == "application/pdf"
+    assert (await pdf.body()).startswith(b"%PDF")
+
+
 async def test_holder_officer_and_supervisor_walk_cases_through_the_pages(http, stack) -> None:  # noqa: ANN001
     chromium = shutil.which("chromium")
     assert chromium, "Debian's chromium is required (make deps-test installs it)"
@@ -144,6 +163,7 @@ async def test_holder_officer_and_supervisor_walk_cases_through_the_pages(http, 
         await shot(holder, stack, "10-portal-cases")
         await holder.click(f"tr.case-row[data-id='{urgent}'] a")
         await holder.wait_for_selector("#reply-form")
+        await open_documents(holder_ctx, holder, web, urgent)
         await holder.fill("#f-reference", "")
         await holder.click("#send-reply")  # no reference: the error shows beside the field
         await holder.wait_for_selector("#error-reference")
@@ -155,9 +175,12 @@ async def test_holder_officer_and_supervisor_walk_cases_through_the_pages(http, 
         assert await holder.get_attribute("#case-state", "data-state") == "detained"
         await shot(holder, stack, "11-portal-case-detained")
 
-        # ---- the officer opens the detained case, uploads a photo, proposes confiscation
+        # ---- the officer opens the detained case: its suspension notice's document as sent, HTML and PDF
         await officer.goto(f"{web}/workbench/cases/{calm}")
         await officer.wait_for_selector("#determination-form")
+        await open_documents(officer_ctx, officer, web, calm)
+
+        # ---- the officer uploads a photo and proposes confiscation
         await officer.set_input_files("#f-file", files=[{"name": "not-a-photo.png", "mimeType": "image/png",
                                                          "buffer": b"<html><script>alert(1)</script></html>"}])
         await officer.click("#evidence-form button[type=submit]")

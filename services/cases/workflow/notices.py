@@ -12,6 +12,7 @@ from typing import Any
 from temporalio import workflow
 
 from services.cases.workflow import calls
+from services.cases.workflow.documents import notice_document
 from services.cases.workflow.state import CaseFile
 from services.cases.workflow.steps import Refused, run_step
 from services.cases.workflow.texts import notice_text
@@ -28,7 +29,8 @@ async def notify(f: CaseFile, kind: NoticeKind, *, reply_allowed: bool = False,
     subject, body = notice_text(kind, f, reply_deadline_at, extra)
     result = await run_step(f, f"send_notice:{kind}", lambda: calls.send_notice(NoticeRequest(
         idempotency_key=f"{case.case_id}:notice:{key or kind}", case_id=case.case_id, kind=kind, holder=case.holder,
-        subject=subject, body=body, reply_deadline_at=reply_deadline_at, reply_allowed=reply_allowed)),
+        subject=subject, body=body, reply_deadline_at=reply_deadline_at, reply_allowed=reply_allowed,
+        **notice_document(f, kind, reply_deadline_at, extra))),
         task=f"serve the {kind.replace('_', ' ')} notice to {case.holder.name} by other means")
     if isinstance(result, Refused):
         return None
