@@ -555,4 +555,7 @@ async def notice_page(ctx: Ctx, notice_id: str, case_base: str) -> HTMLResponse:
         found = await ctx.api.get("notify", f"/v1/notices/{seg(notice_id)}")
     except ApiError as exc:
         return ctx.render("error.html", status=404, title=ctx._("Not found"), message=exc.message)
-    return ctx.render("workbench/notice.html", notice=found, back_to=f"{case_base}{seg(found['case_id'])}")
+    # times in the case's own time zone, as on its case page
+    case = await ctx.api.maybe("cases", f"/v1/cases/{seg(found['case_id'])}") or {}
+    return ctx.render("workbench/notice.html", notice=found, back_to=f"{case_base}{seg(found['case_id'])}",
+                      tz=case.get("timezone"))
