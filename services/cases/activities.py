@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import httpx
 from pydantic import BaseModel
@@ -32,6 +32,7 @@ from shared.contracts.cases import (
     HoldResult,
     NoticeRequest,
     NoticeResult,
+    NoticeStatusRequest,
     PlaceHoldRequest,
 )
 from shared.contracts.guarantees import (
@@ -122,9 +123,15 @@ class CaseActivities:
     async def _post(self, url: str, body: BaseModel, result: type[T]) -> T:
         # ``http`` authenticates as the case worker (client credentials, shared.service_auth); the
         # requests name the officer the worker acts for (``on_behalf_of``, ``decided_by``).
+        return await self._call("POST", url, result, content=body.model_dump_json(),
+                                headers={"Content-Type": "application/json"})
+
+    async def _get(self, url: str, result: type[T]) -> T:
+        return await self._call("GET", url, result)
+
+    async def _call(self, method: str, url: str, result: type[T], **kw: Any) -> T:
         try:
-            response = await self.http.post(url, content=body.model_dump_json(),
-                                            headers={"Content-Type": "application/json"})
+            response = await self.http.request(method, url, **kw)
         except (httpx.HTTPError, TokenUnavailable) as exc:
             raise RuntimeError(f"{url} unreachable: {type(exc).__name__}: {exc}") from exc
         if response.status_code >= 400:
@@ -146,6 +153,12 @@ class CaseActivities:
     @activity.defn(name="send_notice")
     async def send_notice(self, request: NoticeRequest) -> NoticeResult:
         return await self._post(service_url(self.settings.notify_url, "v1", "notices"), request, NoticeResult)
+
+    @activity.defn(name="notice_status")
+    async def notice_status(self, request: NoticeStatusRequest) -> NoticeResult:
+        """Whether a notice has been served on its addressee yet (delivered, undeliverable or still being sent)."""
+        return await self._get(service_url(self.settings.notify_url, "v1", "notices", request.notice_id, "service"),
+                               NoticeResult)
 
     @activity.defn(name="record_disposition")
     async def record_disposition(self, request: DispositionRequest) -> DispositionResult:
