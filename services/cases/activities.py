@@ -76,6 +76,17 @@ async def _track_escalation(session: AsyncSession, r: CaseEventRecord) -> None:
             case_id=r.case_id, deadline=str(r.detail.get("step", "?"))[:64], due_at=r.at, state=r.state,
             escalated_at=r.at, kind=r.event, reason=(f"{reason}; task: {task}" if task else reason)[:1000],
         ).on_conflict_do_nothing(index_elements=["case_id", "deadline", "due_at"]))
+    elif r.event == "party_notice_undeliverable":  # an officer serves it on paper: a task until recorded
+        await session.execute(insert(Escalation).values(
+            case_id=r.case_id, deadline=str(r.detail.get("step", "?"))[:64], due_at=r.at, state=r.state,
+            escalated_at=r.at, kind="step_refused",
+            reason=f"{r.detail.get('reason', '')}; task: {r.detail.get('task', '')}"[:1000],
+        ).on_conflict_do_nothing(index_elements=["case_id", "deadline", "due_at"]))
+    elif r.event == "party_notice_served":
+        await session.execute(update(Escalation).where(
+            Escalation.case_id == r.case_id, Escalation.kind == "step_refused",
+            Escalation.deadline == str(r.detail.get("step", "?"))[:64], Escalation.resolved_at.is_(None),
+        ).values(resolved_at=r.at, resolution="served", resolved_by=str(r.detail.get("by") or "")[:128] or None))
     elif r.event == "step_recovered":
         await session.execute(update(Escalation).where(
             Escalation.case_id == r.case_id, Escalation.kind == "step_delayed",

@@ -495,6 +495,11 @@ class CaseState(_Model):
     customs_office: str | None = None  # whose officers act on the case
     party_ids: list[TraderId] = Field(default_factory=list)  # declarant, consignor, consignee: parties that may follow it
     party_notices: list[PartyNotice] = Field(default_factory=list)  # notices to parties and their service
+    # The parties of the case (without their contact addresses) and the direction of the goods: who may answer what.
+    direction: str | None = None
+    declarant: PartyRef | None = None
+    consignor: PartyRef | None = None
+    consignee: PartyRef | None = None
 
 
 # ---- activity payloads (workflow -> step services) ----

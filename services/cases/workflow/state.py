@@ -37,6 +37,7 @@ with workflow.unsafe.imports_passed_through():
         HistoryEntry,
         HolderReply,
         PartyNotice,
+        PartyRef,
         PartySubmission,
         PetitionDecision,
         ConsignmentFacts,
@@ -258,4 +259,11 @@ class CaseFile:
             customs_office=case.customs_office,
             party_ids=[p.id for p in (case.declarant, case.consignor, case.consignee) if p is not None],
             party_notices=list(self.party_notices.values()),
+            direction=case.direction,
+            declarant=_without_contact(case.declarant), consignor=_without_contact(case.consignor),
+            consignee=_without_contact(case.consignee),
         )
+
+
+def _without_contact(party: PartyRef | None) -> PartyRef | None:
+    return party.model_copy(update={"contact_email": None}) if party is not None else None
