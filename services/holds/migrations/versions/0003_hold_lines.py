@@ -1,15 +1,15 @@
 """holds cover every line of a case, each with its own status
 
-Revision ID: 0002_hold_lines
-Revises: 760b412e5a12
+Revision ID: 0003_hold_lines
+Revises: 0002_outbox_read_back
 """
 
 from alembic import op
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
-revision = "0002_hold_lines"
-down_revision = "760b412e5a12"
+revision = "0003_hold_lines"
+down_revision = "0002_outbox_read_back"
 branch_labels = None
 depends_on = None
 
