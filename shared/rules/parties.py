@@ -5,15 +5,20 @@ consignee of the declaration; the importer in the US), used by the case workflow
 notice, which deadline its service starts) and by the cases API (whether a party's answer is
 admissible, and until when). Pure: no I/O.
 
-Notices to parties (cases started under ``case-parties``):
+Notices to parties (cases started under ``case-parties``), each with its addressee, time limit, the clock
+its service starts, and its basis:
 
-| Notice | Jurisdiction | To | Time limit | Its service starts | Basis |
-|---|---|---|---|---|---|
-| ``party_detention`` (detention receipt) | CN | consignee (import), consignor (export, transit) | at detention | no clock | Reg. Art. 16, 18; Measures Art. 21 |
-| ``hearing_right`` | CN | the party to be fined (as above) | before a fine above the hearing threshold | the hearing request window (3 WD) | Penalty Regs Art. 49 |
-| ``penalty_decision`` | CN | the party fined | with the confiscation | no clock (appeal periods run under their own law) | Penalty Regs Art. 25, 53; Administrative Penalty Law Art. 59-61 |
-| ``party_detention`` (notice of suspension / detention) | EU | the declarant, else the holder of the goods | 1 working day | the declarant's 10 WD (3 WD perishable) to agree or object to destruction; small consignments 10 WD | Reg. (EU) 608/2013 Art. 17(3), 18(3), 23(1), 26(4) |
-| ``party_detention`` (notice of detention) | US | the importer (the consignee, the declarant when no consignee is known) | 5 business days | the importer's 7 business days | 19 CFR 133.21(b) |
+- CN ``party_detention`` (detention receipt): the consignee (import) or consignor (export, transit); at
+  detention; no clock. Reg. Art. 16, 18; Measures Art. 21.
+- CN ``hearing_right``: the party to be fined (as above), before a fine above the hearing threshold; starts
+  the hearing request window (3 WD). Penalty Regs Art. 49.
+- CN ``penalty_decision``: the party fined, with the confiscation; no clock (appeal periods run under their
+  own law). Penalty Regs Art. 25, 53; Administrative Penalty Law Art. 59-61.
+- EU ``party_detention`` (notice of suspension / detention): the declarant, else the holder of the goods;
+  within 1 working day; starts the declarant's 10 WD (3 WD perishable; small consignments 10 WD) to agree
+  or object to destruction. Reg. (EU) 608/2013 Art. 17(3), 18(3), 23(1), 26(4).
+- US ``party_detention`` (notice of detention): the importer (the consignee, the declarant when no
+  consignee is known); within 5 business days; starts the importer's 7 business days. 19 CFR 133.21(b).
 
 A notice counts as served when it is delivered (the recipient's mail server accepted it, or its
 registered webhook answered 2xx) or when an officer records service on paper; a notice that cannot be
@@ -27,16 +32,28 @@ from typing import Protocol
 
 
 class _Party(Protocol):
-    id: str
-    name: str
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def name(self) -> str: ...
 
 
 class _Parties(Protocol):
-    jurisdiction: str
-    direction: str
-    declarant: _Party | None
-    consignor: _Party
-    consignee: _Party
+    @property
+    def jurisdiction(self) -> str: ...
+
+    @property
+    def direction(self) -> str | None: ...
+
+    @property
+    def declarant(self) -> _Party | None: ...
+
+    @property
+    def consignor(self) -> _Party: ...
+
+    @property
+    def consignee(self) -> _Party: ...
 
 
 @dataclass(frozen=True)
@@ -59,7 +76,7 @@ NOTICE_BASIS: dict[tuple[str, str], str] = {
 }
 
 
-def goods_party_role(direction: str) -> str:
+def goods_party_role(direction: str | None) -> str:
     """The party the goods belong to at the border: the consignee on import, the consignor on export/transit."""
     return "consignee" if direction == "import" else "consignor"
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import cast
 
 from temporalio import workflow
 
@@ -60,7 +61,7 @@ async def notify_party(f: CaseFile, kind: NoticeKind, *, clock: str | None = Non
     key = kind
     basis = parties.basis(case.jurisdiction, kind)
     subject, body = party_notice_text(kind, f, role, party.name, clock, clock_rule, extra)
-    ref = PartyRef.model_validate(party.model_dump()) if not isinstance(party, PartyRef) else party
+    ref = cast(PartyRef, party)  # the case's own PartyRef
     request = NoticeRequest(
         idempotency_key=f"{case.case_id}:notice:{key}:{role}", case_id=case.case_id, kind=kind, holder=case.holder,
         subject=subject, body=body, addressee=NoticeAddressee(role=role, party=ref))  # type: ignore[arg-type]
