@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import httpx
 from pydantic import BaseModel
@@ -32,6 +32,7 @@ from shared.contracts.cases import (
     HoldResult,
     NoticeRequest,
     NoticeResult,
+    NoticeStatusRequest,
     PlaceHoldRequest,
 )
 from shared.contracts.guarantees import (
@@ -75,6 +76,17 @@ async def _track_escalation(session: AsyncSession, r: CaseEventRecord) -> None:
             case_id=r.case_id, deadline=str(r.detail.get("step", "?"))[:64], due_at=r.at, state=r.state,
             escalated_at=r.at, kind=r.event, reason=(f"{reason}; task: {task}" if task else reason)[:1000],
         ).on_conflict_do_nothing(index_elements=["case_id", "deadline", "due_at"]))
+    elif r.event == "party_notice_undeliverable":  # an officer serves it on paper: a task until recorded
+        await session.execute(insert(Escalation).values(
+            case_id=r.case_id, deadline=str(r.detail.get("step", "?"))[:64], due_at=r.at, state=r.state,
+            escalated_at=r.at, kind="step_refused",
+            reason=f"{r.detail.get('reason', '')}; task: {r.detail.get('task', '')}"[:1000],
+        ).on_conflict_do_nothing(index_elements=["case_id", "deadline", "due_at"]))
+    elif r.event == "party_notice_served":
+        await session.execute(update(Escalation).where(
+            Escalation.case_id == r.case_id, Escalation.kind == "step_refused",
+            Escalation.deadline == str(r.detail.get("step", "?"))[:64], Escalation.resolved_at.is_(None),
+        ).values(resolved_at=r.at, resolution="served", resolved_by=str(r.detail.get("by") or "")[:128] or None))
     elif r.event == "step_recovered":
         await session.execute(update(Escalation).where(
             Escalation.case_id == r.case_id, Escalation.kind == "step_delayed",
@@ -122,9 +134,15 @@ class CaseActivities:
     async def _post(self, url: str, body: BaseModel, result: type[T]) -> T:
         # ``http`` authenticates as the case worker (client credentials, shared.service_auth); the
         # requests name the officer the worker acts for (``on_behalf_of``, ``decided_by``).
+        return await self._call("POST", url, result, content=body.model_dump_json(),
+                                headers={"Content-Type": "application/json"})
+
+    async def _get(self, url: str, result: type[T]) -> T:
+        return await self._call("GET", url, result)
+
+    async def _call(self, method: str, url: str, result: type[T], **kw: Any) -> T:
         try:
-            response = await self.http.post(url, content=body.model_dump_json(),
-                                            headers={"Content-Type": "application/json"})
+            response = await self.http.request(method, url, **kw)
         except (httpx.HTTPError, TokenUnavailable) as exc:
             raise RuntimeError(f"{url} unreachable: {type(exc).__name__}: {exc}") from exc
         if response.status_code >= 400:
@@ -146,6 +164,12 @@ class CaseActivities:
     @activity.defn(name="send_notice")
     async def send_notice(self, request: NoticeRequest) -> NoticeResult:
         return await self._post(service_url(self.settings.notify_url, "v1", "notices"), request, NoticeResult)
+
+    @activity.defn(name="notice_status")
+    async def notice_status(self, request: NoticeStatusRequest) -> NoticeResult:
+        """Whether a notice has been served on its addressee yet (delivered, undeliverable or still being sent)."""
+        return await self._get(service_url(self.settings.notify_url, "v1", "notices", request.notice_id, "service"),
+                               NoticeResult)
 
     @activity.defn(name="record_disposition")
     async def record_disposition(self, request: DispositionRequest) -> DispositionResult:

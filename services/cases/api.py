@@ -9,6 +9,7 @@ workflow has failed or was terminated answers 409 ``case_failed``; to a closed c
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
@@ -25,7 +26,7 @@ from shared.approvals import four_eyes
 from shared.auth import Principal, require, require_office
 from services.cases.opening import OpenCaseRequest, build_case
 from shared.case_opening import lines_revision, start_case
-from shared.contracts.bounds import CaseId, DeclarationId, Money
+from shared.contracts.bounds import CaseId, DeclarationId, Money, Timestamp
 from services.cases.records import is_open, live_view, stored_view
 from shared.contracts.cases import (
     QUERY_STATE,
@@ -35,6 +36,7 @@ from shared.contracts.cases import (
     SIGNAL_DISPOSAL_CHOICE,
     SIGNAL_GUARANTEE,
     SIGNAL_HEARING,
+    SIGNAL_NOTICE_SERVED,
     SIGNAL_PARTY_SUBMISSION,
     SIGNAL_PETITION_DECISION,
     TERMINAL_STATES,
@@ -44,6 +46,7 @@ from shared.contracts.cases import (
     CaseStateName,
     CourtAction,
     CourtNotice,
+    Deadline,
     Determination,
     DeterminationOutcome,
     DisposalChoice,
@@ -51,9 +54,11 @@ from shared.contracts.cases import (
     GuaranteeInfo,
     HearingUpdate,
     LineDetermination,
+    NoticeServed,
     PartySubmission,
     PetitionDecision,
 )
+from shared.rules import parties as party_rules
 from shared.runtime import session_dep
 
 router = APIRouter(prefix="/v1/cases", tags=["cases"])
@@ -62,6 +67,7 @@ Officer = Annotated[Principal, Depends(require("officer"))]
 Reader = Annotated[Principal, Depends(require("officer", "rights_holder", "party"))]
 OfficerOrHolder = Annotated[Principal, Depends(require("officer", "rights_holder"))]
 Supervisor = Annotated[Principal, Depends(require("supervisor"))]
+PartyCaller = Annotated[Principal, Depends(require("party"))]
 
 
 def _not_found(case_id: str) -> HTTPException:
@@ -489,6 +495,103 @@ async def guarantee(case_id: CaseId, body: GuaranteeInfo, request: Request, sess
     _require_state(state, {"suspended"}, "a guarantee")
     await _signal(handle, SIGNAL_GUARANTEE, body.model_copy(update={"posted_by": _actor(who)}))
     return {"case_id": case_id, "accepted": "guarantee", "required_cny": str(state.required_guarantee_cny)}
+
+
+class PartyAnswerBody(BaseModel):
+    """A party's answer in its case: what it says (the party and its role come from its token and the case)."""
+
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["agrees_to_destruction", "objects_to_destruction", "non_infringement_statement",
+                  "hearing_request", "hearing_waiver", "importer_response"]
+    text: str | None = Field(default=None, max_length=8000)
+    reference: str | None = Field(default=None, max_length=128, description="e.g. the evidence's reference")
+
+
+def _window_closed(state: CaseState, names: tuple[str, ...]) -> Deadline | None:
+    """The first of the answer's deadlines that has already closed (met by another answer, lapsed, or past)."""
+    now = now_utc()
+    for d in state.deadlines:
+        if d.name in names and (d.status in ("lapsed", "cancelled") or d.due_at <= now):
+            return d
+    return None
+
+
+@router.post("/{case_id}/answers", status_code=202,
+             summary="A party of the case answers through its own account: consent or objection to destruction (EU), "
+                     "non-infringement statement or hearing request (CN), importer's response (US)")
+async def party_answer(case_id: CaseId, body: PartyAnswerBody, request: Request, session: Session,
+                       who: PartyCaller) -> dict:
+    """The caller must be a party of the case (else 404); its role in the case must be the one the law gives the
+    answer to (403 ``not_your_answer``); an answer after its window is 409 ``answer_window_closed`` with the
+    deadline. Officers record answers received on paper at ``/submissions`` and ``/hearing``."""
+    handle, state = await _state(request, session, case_id, who)
+    parties = SimpleNamespace(jurisdiction=state.jurisdiction, direction=state.direction or "import",
+                              declarant=state.declarant, consignor=state.consignor, consignee=state.consignee)
+    if state.consignor is None or state.consignee is None:
+        raise HTTPException(409, detail={"code": "answers_not_taken",
+                                         "message": "this case predates answers by parties; ask customs to record "
+                                                    "your answer"})
+    roles = party_rules.roles_of(parties, who.party_id or "")
+    problem = party_rules.answer_problem(parties, body.kind, roles)
+    if problem is not None:
+        raise HTTPException(403, detail={"code": problem[0], "message": problem[1]})
+    rule = party_rules.ANSWERS[body.kind]
+    closed = _window_closed(state, rule.deadlines)
+    if closed is not None:
+        raise HTTPException(409, detail={
+            "code": "answer_window_closed",
+            "message": f"the time for {body.kind.replace('_', ' ')} ended at {closed.due_at.isoformat()}",
+            "details": {"deadline": closed.name, "due_at": closed.due_at.isoformat(), "status": closed.status}})
+    if state.state not in rule.states:
+        raise HTTPException(409, detail={
+            "code": "answer_not_expected",
+            "message": f"{body.kind.replace('_', ' ')} is taken while the case is {' or '.join(sorted(rule.states))}; "
+                       f"it is {state.state}"})
+    role = sorted(roles & rule.roles)[0]
+    actor = _actor(who)
+    if body.kind in ("hearing_request", "hearing_waiver"):
+        await _signal(handle, SIGNAL_HEARING, HearingUpdate(
+            kind="requested" if body.kind == "hearing_request" else "waived", note=body.text, by=who.actor,
+            actor=actor))
+    else:
+        party = "declarant" if role in ("declarant", "holder_of_goods") and body.kind.endswith("destruction") \
+            else ("importer" if role == "importer" else role)
+        await _signal(handle, SIGNAL_PARTY_SUBMISSION, PartySubmission(
+            party=party, kind=body.kind, text=body.text, reference=body.reference, submitted_by=who.actor,
+            actor=actor))
+    return {"case_id": case_id, "accepted": "answer", "kind": body.kind, "as": role, "basis": rule.basis}
+
+
+class ServiceBody(BaseModel):
+    """How and when an officer served a party's notice by other means."""
+
+    model_config = ConfigDict(extra="forbid")
+    method: Literal["in_person", "post", "fax", "other"]
+    served_at: Timestamp | None = Field(default=None, description="when it was served (default: now; never later)")
+    note: str | None = Field(default=None, max_length=1000)
+
+
+@router.post("/{case_id}/notices/{notice}/service", status_code=202,
+             summary="Record that a party's notice was served on paper (officers): the party's time limit runs "
+                     "from that service")
+async def record_service(case_id: CaseId, notice: Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")],
+                         body: ServiceBody, request: Request, session: Session, who: Officer) -> dict:
+    handle, state = await _state(request, session, case_id, who)
+    found = next((n for n in state.party_notices if notice in (n.key, n.notice_id)), None)
+    if found is None:
+        raise HTTPException(404, detail={"code": "notice_not_found",
+                                         "message": f"case {case_id} has no notice {notice} to a party"})
+    if found.status == "served":
+        raise HTTPException(409, detail={"code": "already_served", "message": f"the notice was served at "
+                                         f"{found.served_at.isoformat() if found.served_at else '?'}"})
+    if body.served_at is not None and (body.served_at.tzinfo is None or body.served_at > now_utc()):
+        raise HTTPException(422, detail={"code": "invalid_served_at",
+                                         "message": "served_at must carry a timezone and must not be in the future"})
+    await _signal(handle, SIGNAL_NOTICE_SERVED, NoticeServed(notice=found.key, method=body.method,
+                                                             served_at=body.served_at, note=body.note,
+                                                             actor=_actor(who)))
+    return {"case_id": case_id, "accepted": "service", "notice": found.key, "notice_id": found.notice_id,
+            "party_id": found.party_id, "by": who.actor}
 
 
 class RepairBody(BaseModel):

@@ -33,8 +33,8 @@ log = logging.getLogger("services.cases.worker")
 
 
 def activities_of(acts: CaseActivities) -> list:
-    return [load_rules, acts.place_hold, acts.hold_action, acts.send_notice, acts.record_disposition,
-            acts.hold_guarantee, acts.settle_guarantee, acts.record_case_events]
+    return [load_rules, acts.place_hold, acts.hold_action, acts.send_notice, acts.notice_status,
+            acts.record_disposition, acts.hold_guarantee, acts.settle_guarantee, acts.record_case_events]
 
 
 def worker_options(tuning: WorkerTuning) -> dict:

@@ -8,13 +8,13 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.notify import keys, service
 from services.notify.documents import register
-from services.notify.domain import EVENT_ID_HEADER, REPLAY_WINDOW_S, SIGNATURE_HEADER
-from services.notify.models import Delivery, Notice, NoticeDocument
+from services.notify.domain import EVENT_ID_HEADER, REPLAY_WINDOW_S, SIGNATURE_HEADER, TargetRefused, check_target
+from services.notify.models import Delivery, Notice, NoticeDocument, PartyEndpoint
 from shared.auth import Principal, require, require_office
 from shared.contracts.bounds import CaseId, NoticeId
 from shared.contracts.cases import ActorRef, GuaranteeInfo, HolderReply, NoticeRequest, NoticeResult
@@ -25,7 +25,7 @@ router = APIRouter(prefix="/v1/notices", tags=["notices"])
 deliveries_router = APIRouter(prefix="/v1/deliveries", tags=["deliveries"])
 recipients_router = APIRouter(prefix="/v1/recipients", tags=["webhook settings"])
 Session = Annotated[AsyncSession, Depends(session_dep)]
-Reader = Annotated[Principal, Depends(require("system", "officer", "rights_holder"))]
+Reader = Annotated[Principal, Depends(require("system", "officer", "rights_holder", "party"))]
 RecipientKind = Literal["rights_holder", "party"]
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
 RecipientId = Annotated[str, Path(pattern=ID_PATTERN)]
@@ -64,8 +64,13 @@ class RotateBody(BaseModel):
 
 
 def _visible(notice: Notice, who: Principal) -> None:
-    if who.role == "rights_holder" and notice.holder_id != who.holder_id:
-        # Same answer as a missing notice: a holder must not learn other holders' case ids.
+    """A rights holder sees the notices addressed to it, a party those addressed to it; others are 'not found'."""
+    kind, rid = service.addressee_of(notice)
+    mine = (who.role == "rights_holder" and (kind, rid) == ("rights_holder", who.holder_id)) or \
+        (who.role == "party" and (kind, rid) == ("party", who.party_id)
+         and (who.case_id is None or who.case_id == notice.case_id))
+    if who.role in ("rights_holder", "party") and not mine:
+        # Same answer as a missing notice: a holder or party must not learn others' case ids.
         raise HTTPException(404, detail={"code": "notice_not_found", "message": f"no notice {notice.notice_id}"})
 
 
@@ -144,6 +149,15 @@ async def notice_document(notice_id: NoticeId, session: Session, request: Reques
     return Response(content=body, media_type=DOCUMENT_TYPES[format], headers=headers)
 
 
+@router.get("/{notice_id}/service", response_model=NoticeResult,
+            summary="Whether a notice is served on its addressee: served (delivered), undeliverable, or pending")
+async def notice_service(notice_id: NoticeId, session: Session,
+                         who: Annotated[Principal, Depends(require("system", "officer"))]) -> NoticeResult:
+    """What the case workflow reads while it waits for a party's notice to be served (its clock starts then)."""
+    notice, deliveries, _ = await service.load(session, notice_id)
+    return service.result_of(notice, deliveries)
+
+
 @router.get("/{notice_id}/deliveries",
             summary="Delivery log of a notice: every attempt per recipient and channel (a holder sees its own)")
 async def notice_deliveries(notice_id: NoticeId, session: Session, who: Reader) -> dict:
@@ -151,7 +165,7 @@ async def notice_deliveries(notice_id: NoticeId, session: Session, who: Reader) 
     _visible(notice, who)
     mine = service.visible_deliveries(deliveries, who)
     return {"notice_id": notice.notice_id, "case_id": notice.case_id,
-            "served_at": service.iso(service.served_at(deliveries, "rights_holder", notice.holder_id)),
+            "served_at": service.iso(service.served_at(deliveries, *service.addressee_of(notice))),
             "deliveries": await service.delivery_log(session, mine)}
 
 
@@ -161,7 +175,11 @@ async def list_notices(session: Session, who: Reader, request: Request, case_id:
     if case_id:
         stmt = stmt.where(Notice.case_id == case_id)
     if who.role == "rights_holder":
-        stmt = stmt.where(Notice.holder_id == who.holder_id)
+        stmt = stmt.where(Notice.holder_id == who.holder_id, Notice.addressee_kind == "rights_holder")
+    elif who.role == "party":
+        stmt = stmt.where(Notice.addressee_kind == "party", Notice.addressee_id == (who.party_id or "-"))
+        if who.case_id:
+            stmt = stmt.where(Notice.case_id == who.case_id)
     out = []
     for n in (await session.execute(stmt)).scalars():
         _, deliveries, reply = await service.load(session, n.notice_id)
@@ -207,6 +225,8 @@ async def list_deliveries(session: Session, who: Reader,
     stmt = select(Delivery).order_by(Delivery.created_at.desc(), Delivery.id.desc()).limit(limit)
     if who.role == "rights_holder":
         recipient_kind, recipient_id = "rights_holder", who.holder_id
+    elif who.role == "party":
+        recipient_kind, recipient_id = "party", who.party_id or "-"
     for column, value in ((Delivery.status, status), (Delivery.channel, channel),
                           (Delivery.recipient_kind, recipient_kind), (Delivery.recipient_id, recipient_id)):
         if value is not None:
@@ -264,3 +284,53 @@ async def rotate_key(kind: RecipientKind, recipient_id: RecipientId, session: Se
         "previous_key_signs_until": previous.verify_until.isoformat() if previous else None,
         "signature": _signature_spec(),
     })
+
+
+# ---------------------------------------------------------------- parties' webhook endpoints
+
+
+class PartyWebhookBody(BaseModel):
+    """A party's own webhook endpoint for notices (must be on the webhook allow-list)."""
+
+    model_config = ConfigDict(extra="forbid")
+    webhook_url: str = Field(min_length=8, max_length=2048)
+
+
+def _may_register(party_id: str, who: Principal) -> None:
+    if who.role == "party" and who.party_id != party_id:
+        raise HTTPException(403, detail={"code": "not_your_recipient",
+                                         "message": "a party registers only its own webhook endpoint"})
+
+
+@recipients_router.put("/party/{recipient_id}/webhook/endpoint",
+                       summary="Register a party's webhook endpoint for its notices (officers, or the party itself); "
+                       "the URL must be on the webhook allow-list")
+async def register_party_webhook(recipient_id: RecipientId, body: PartyWebhookBody, session: Session,
+                                 request: Request,
+                                 who: Annotated[Principal, Depends(require("officer", "party"))]) -> dict:
+    _may_register(recipient_id, who)
+    try:
+        check_target(body.webhook_url, request.app.state.settings.webhook_allowed_hosts)
+    except TargetRefused as exc:
+        raise HTTPException(422, detail={"code": "webhook_not_allowed", "message": str(exc)}) from exc
+    async with session.begin():
+        row = await session.get(PartyEndpoint, recipient_id)
+        if row is None:
+            row = PartyEndpoint(party_id=recipient_id, webhook_url=body.webhook_url, registered_by=who.actor)
+            session.add(row)
+        else:
+            row.webhook_url, row.registered_by = body.webhook_url, who.actor
+            row.registered_at = func.now()
+    return {"recipient": {"kind": "party", "id": recipient_id}, "webhook_url": body.webhook_url,
+            "registered_by": who.actor}
+
+
+@recipients_router.delete("/party/{recipient_id}/webhook/endpoint", status_code=204,
+                          summary="Remove a party's webhook endpoint (its notices then go by e-mail only)")
+async def remove_party_webhook(recipient_id: RecipientId, session: Session,
+                               who: Annotated[Principal, Depends(require("officer", "party"))]) -> None:
+    _may_register(recipient_id, who)
+    async with session.begin():
+        row = await session.get(PartyEndpoint, recipient_id)
+        if row is not None:
+            await session.delete(row)

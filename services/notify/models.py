@@ -49,6 +49,11 @@ class Notice(Base):
     reply_deadline_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     issued_by: Mapped[str | None] = mapped_column(String(128), nullable=True)  # who had it sent (older rows: none)
+    # Whom the notice is addressed to: the case's rights holder, or a party of the case (declarant, consignor,
+    # consignee, importer) in ``addressee_role``.
+    addressee_kind: Mapped[str] = mapped_column(String(32), default="rights_holder", server_default="rights_holder")
+    addressee_id: Mapped[str | None] = mapped_column(String(128), nullable=True, index=True)
+    addressee_role: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
 
 OPEN_STATUSES = ("pending", "sending", "retrying")
@@ -131,6 +136,18 @@ class SigningKey(Base):
     verify_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     rotated_by: Mapped[str | None] = mapped_column(String(128), nullable=True)
     erased_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class PartyEndpoint(Base):
+    """A party's registered webhook endpoint (on the allow-list when registered). Webhooks to parties go only here,
+    never to an address taken from a declaration."""
+
+    __tablename__ = "party_endpoints"
+
+    party_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    webhook_url: Mapped[str] = mapped_column(String(2048))
+    registered_by: Mapped[str] = mapped_column(String(128))
+    registered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 class Reply(Base):

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.notify.documents import register
 from services.notify.domain import Recipient, event_id_for, message_id_for
-from services.notify.models import Delivery, DeliveryAttempt, Notice, Reply, idempotency
+from services.notify.models import Delivery, DeliveryAttempt, Notice, PartyEndpoint, Reply, idempotency
 from shared.auth import Principal
 from shared.contracts.cases import SIGNAL_HOLDER_REPLY, HolderReply, NoticeDeliveryStatus, NoticeRequest, NoticeResult
 from shared.idempotency import run_once
@@ -28,11 +28,24 @@ def iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def recipients_of(request: NoticeRequest) -> list[Recipient]:
-    """Who receives a notice. Today the rights holder of the case; parties of the case join this list."""
+def recipients_of(request: NoticeRequest, party_webhook: str | None = None) -> list[Recipient]:
+    """Who receives a notice: the rights holder of the case, or the party it is addressed to. A party is reached
+    at the e-mail address its declaration gave and at the webhook endpoint it registered (``party_webhook``),
+    never at a webhook address taken from a declaration."""
+    if request.addressee is not None:
+        party = request.addressee.party
+        return [Recipient(kind="party", id=party.id, name=party.name, email=party.contact_email,
+                          webhook_url=party_webhook)]
     holder = request.holder
     return [Recipient(kind="rights_holder", id=holder.id, name=holder.name, email=holder.contact_email,
                       webhook_url=holder.webhook_url)]
+
+
+def addressee_of(notice: Notice) -> tuple[str, str]:
+    """The recipient kind and id a notice is addressed to."""
+    if notice.addressee_kind == "party" and notice.addressee_id:
+        return "party", notice.addressee_id
+    return "rights_holder", notice.holder_id
 
 
 def _deliveries_for(notice_id: str, recipients: list[Recipient], *, message_id_domain: str, now: datetime,
@@ -64,16 +77,21 @@ async def create(session: AsyncSession, *, request: NoticeRequest, settings,  # 
     async def work() -> tuple[int, dict]:
         notice_id = f"NTC-{uuid.uuid4().hex[:16].upper()}"
         now = datetime.now(timezone.utc)
+        addressee = request.addressee
+        endpoint = (await session.get(PartyEndpoint, addressee.party.id)) if addressee is not None else None
         session.add(Notice(
             notice_id=notice_id, case_id=request.case_id, kind=request.kind, holder_id=request.holder.id,
             holder_name=request.holder.name, holder_email=request.holder.contact_email,
             webhook_url=request.holder.webhook_url, subject=request.subject, body=request.body,
-            reply_allowed=request.reply_allowed, reply_deadline_at=request.reply_deadline_at, created_at=now,
-            issued_by=issued_by,
+            reply_allowed=request.reply_allowed and addressee is None, reply_deadline_at=request.reply_deadline_at,
+            created_at=now, issued_by=issued_by, addressee_kind="party" if addressee is not None else "rights_holder",
+            addressee_id=addressee.party.id if addressee is not None else None,
+            addressee_role=addressee.role if addressee is not None else None,
         ))
         await session.flush()
         await register.record(session, notice_id=notice_id, request=request, settings=settings, now=now)
-        session.add_all(_deliveries_for(notice_id, recipients_of(request), message_id_domain=settings.message_id_domain,
+        recipients = recipients_of(request, endpoint.webhook_url if endpoint is not None else None)
+        session.add_all(_deliveries_for(notice_id, recipients, message_id_domain=settings.message_id_domain,
                                         now=now, first_claim_grace=timedelta(seconds=settings.delivery_lease_seconds)))
         await session.flush()
         return 201, {"notice_id": notice_id}
@@ -94,10 +112,23 @@ async def load(session: AsyncSession, notice_id: str) -> tuple[Notice, list[Deli
 
 
 def visible_deliveries(deliveries: list[Delivery], who: Principal) -> list[Delivery]:
-    """A rights holder sees its own deliveries; officers and the system see every recipient's."""
+    """A rights holder or a party sees its own deliveries; officers and the system see every recipient's."""
     if who.role == "rights_holder":
         return [d for d in deliveries if d.recipient_kind == "rights_holder" and d.recipient_id == who.holder_id]
+    if who.role == "party":
+        return [d for d in deliveries if d.recipient_kind == "party" and d.recipient_id == who.party_id]
     return deliveries
+
+
+def service_of(deliveries: list[Delivery], recipient_kind: str, recipient_id: str) -> str:
+    """Whether the notice is served on the recipient: ``served`` once a delivery was accepted, ``undeliverable``
+    once every channel has failed for good or none is registered, else ``pending`` (being sent or retried)."""
+    mine = [d for d in deliveries if d.recipient_kind == recipient_kind and d.recipient_id == recipient_id]
+    if any(d.served_at is not None for d in mine):
+        return "served"
+    if all(d.status in ("undeliverable", "not_configured") for d in mine):
+        return "undeliverable"
+    return "pending"
 
 
 def _channel_status(deliveries: list[Delivery], channel: str, recipient_kind: str, recipient_id: str) -> str:
@@ -117,8 +148,10 @@ def served_at(deliveries: list[Delivery], recipient_kind: str, recipient_id: str
 
 
 def result_of(notice: Notice, deliveries: list[Delivery]) -> NoticeResult:
-    kind, rid = "rights_holder", notice.holder_id
+    """The notice's service on its addressee (the rights holder, or the party it is addressed to)."""
+    kind, rid = addressee_of(notice)
     return NoticeResult(
+        service=service_of(deliveries, kind, rid),  # type: ignore[arg-type]
         notice_id=notice.notice_id,
         email_status=_channel_status(deliveries, "email", kind, rid),
         webhook_status=_channel_status(deliveries, "webhook", kind, rid),
@@ -158,13 +191,15 @@ async def delivery_log(session: AsyncSession, deliveries: list[Delivery]) -> lis
 
 
 def notice_view(n: Notice, deliveries: list[Delivery], reply: Reply | None) -> dict:
+    kind, rid = addressee_of(n)
     return {
         "notice_id": n.notice_id, "case_id": n.case_id, "kind": n.kind, "holder_id": n.holder_id,
+        "addressee": {"kind": kind, "id": rid, "role": n.addressee_role or "rights_holder"},
         "holder_name": n.holder_name, "subject": n.subject, "body": n.body, "issued_by": n.issued_by,
         "reply_allowed": n.reply_allowed,
         "reply_deadline_at": iso(n.reply_deadline_at),
         "created_at": iso(n.created_at),
-        "served_at": iso(served_at(deliveries, "rights_holder", n.holder_id)),
+        "served_at": iso(served_at(deliveries, kind, rid)),
         "deliveries": [delivery_view(d) for d in deliveries],
         "reply": None if reply is None else {
             "decision": reply.decision, "content": reply.content, "replied_by": reply.replied_by,

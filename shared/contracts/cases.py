@@ -62,6 +62,7 @@ SIGNAL_CALENDAR = "calendar_published"  # an official working-day schedule was p
 SIGNAL_PETITION_DECISION = "petition_decision"  # US: an officer decides the importer's petition after seizure
 SIGNAL_CASE_REPAIRED = "case_repaired"  # the workflow was reset to its last good point after it failed
 SIGNAL_APPROVAL = "approval"  # a supervisor's four-eyes decision on a proposed confiscation
+SIGNAL_NOTICE_SERVED = "notice_served"  # an officer served a party's notice on paper (in person, post, fax)
 QUERY_STATE = "state"
 
 CaseStateName = Literal[
@@ -132,7 +133,12 @@ HoldAction = Literal["detain", "release", "confiscate", "hand_to_court", "destro
 NoticeKind = Literal["suspension", "detention", "cannot_determine", "confiscation", "release", "court_handover",
                      "application_needed", "confirmation_needed", "declarant_objected", "hearing_right",
                      "police_referral", "disclosure", "destruction", "forfeiture", "escalation", "guarantee_refused",
-                     "lines_changed", "partial_release", "seizure", "exclusion"]
+                     "lines_changed", "partial_release", "seizure", "exclusion",
+                     # to a party of the case (cases started under ``case-parties``)
+                     "party_detention", "penalty_decision"]
+PartyRole = Literal["declarant", "consignor", "consignee", "importer", "holder_of_goods"]
+ServiceStatus = Literal["pending", "served", "undeliverable", "not_sent"]
+ServiceMethod = Literal["in_person", "post", "fax", "other"]
 DispositionOutcome = Literal["release", "confiscation", "handed_to_court", "destruction", "forfeiture", "exclusion"]
 LineStatus = Literal["held", "released", "confiscated", "destroyed", "forfeited", "seized", "excluded",
                      "handed_to_court", "withdrawn"]
@@ -146,6 +152,9 @@ class PartyRef(_Model):
     id: TraderId
     name: str
     country: str | None = None
+    # The party's address for written notices, as the declaration gave it (declarations 1.2). Webhooks go only
+    # to endpoints a party registered with the notify service, never to an address taken from a declaration.
+    contact_email: str | None = Field(default=None, max_length=320)
 
 
 class ActorRef(_Model):
@@ -386,6 +395,34 @@ class CourtNotice(_Model):
     actor: ActorRef | None = None
 
 
+class NoticeServed(_Model):
+    """An officer served a party's notice by other means (in person, by post, by fax) and records when."""
+
+    notice: str = Field(min_length=1, max_length=64)  # the notice's id, or its key in the case (``party_notices``)
+    method: ServiceMethod = "in_person"
+    served_at: Timestamp | None = None  # default: when the case takes the signal; never later than that
+    note: str | None = Field(default=None, max_length=1000)
+    actor: ActorRef | None = None  # set by the API from the caller's token
+
+
+class PartyNotice(_Model):
+    """A notice the law gives a party of the case, and whether it has been served (which starts its clock)."""
+
+    key: str  # the notice in the case: its kind (and the party's role where several parties get one)
+    kind: NoticeKind
+    role: PartyRole
+    party_id: TraderId
+    party_name: str
+    notice_id: NoticeId | None = None  # None: the notify service refused it (an officer serves it on paper)
+    status: ServiceStatus = "pending"
+    sent_at: PlatformTimestamp | None = None
+    served_at: PlatformTimestamp | None = None
+    served_by: str | None = None  # "delivered" (mail server / webhook accepted it) or the officer who served it
+    method: str | None = None  # email | webhook | in_person | post | fax | other
+    clock: str | None = None  # the deadline its service starts
+    basis: str | None = None
+
+
 class Deadline(_Model):
     name: str
     working_days: Count
@@ -458,6 +495,12 @@ class CaseState(_Model):
     calendar_version: str | None = None
     customs_office: str | None = None  # whose officers act on the case
     party_ids: list[TraderId] = Field(default_factory=list)  # declarant, consignor, consignee: parties that may follow it
+    party_notices: list[PartyNotice] = Field(default_factory=list)  # notices to parties and their service
+    # The parties of the case (without their contact addresses) and the direction of the goods: who may answer what.
+    direction: str | None = None
+    declarant: PartyRef | None = None
+    consignor: PartyRef | None = None
+    consignee: PartyRef | None = None
 
 
 # ---- activity payloads (workflow -> step services) ----
@@ -487,6 +530,13 @@ class HoldResult(_Model):
     status: str
 
 
+class NoticeAddressee(_Model):
+    """The party a notice is addressed to, in the role the law gives it the notice."""
+
+    role: PartyRole
+    party: PartyRef
+
+
 class NoticeRequest(_Model):
     idempotency_key: IdempotencyKey
     case_id: CaseId
@@ -500,6 +550,15 @@ class NoticeRequest(_Model):
     # started before documents send none; notify then sends the plain text alone and records why.
     document: DocumentFacts | None = None
     document_note: str | None = Field(default=None, max_length=1000)  # why the request carries no document
+    # A notice to a party of the case (declarant, consignor, consignee, importer) instead of the rights holder;
+    # ``holder`` then only names the case's holder.
+    addressee: NoticeAddressee | None = None
+
+
+class NoticeStatusRequest(_Model):
+    """Whether a notice has been served on its addressee yet (read from the notify service)."""
+
+    notice_id: NoticeId
 
 
 class NoticeDeliveryStatus(_Model):
@@ -523,6 +582,9 @@ class NoticeResult(_Model):
     webhook_status: str
     served_at: Timestamp | None = None  # when the notice counts as served on the addressee (first delivery)
     deliveries: list[NoticeDeliveryStatus] = Field(default_factory=list)
+    # The addressee's service: served (a delivery accepted), undeliverable (every channel failed or none is
+    # registered: an officer serves it on paper), pending (still being sent or retried). None: older notify.
+    service: Literal["pending", "served", "undeliverable"] | None = None
 
 
 class DispositionLine(_Model):

@@ -1,4 +1,4 @@
-"""Inbound customs declaration contract, version 1.1.
+"""Inbound customs declaration contract, version 1.2.
 
 This is the payload clearance systems send to ``POST /v1/declarations`` or publish
 straight to the ``customs.declarations.v1`` topic. Validation is strict: unknown
@@ -14,6 +14,9 @@ keeps its content hash):
   (CN Reg. Art. 5: the declarant declares the goods' IP status). The same fields describe a
   parcel of a parcel manifest (``shared/contracts/parcels.py``), which is assessed as a
   declaration of its own.
+* 1.2: per party, an optional ``contact_email``: where customs sends the notices the law gives that party
+  (declarant, consignor, consignee). Webhooks never go to an address taken from a declaration: a party
+  registers its endpoint with customs.
 """
 
 from __future__ import annotations
@@ -45,7 +48,7 @@ from shared.contracts.bounds import (
 from shared.contracts.jurisdictions import SUPPORTED_JURISDICTIONS
 from shared.contracts.text import Text
 
-DECLARATION_CONTRACT_VERSION = "1.1"
+DECLARATION_CONTRACT_VERSION = "1.2"
 
 def _iso_country(value: str) -> str:
     if pycountry.countries.get(alpha_2=value) is None:
@@ -83,6 +86,9 @@ class Party(_Strict):
     id: TraderId
     name: Text = Field(min_length=1, max_length=256)
     country: CountryCode | None = None
+    contact_email: str | None = Field(
+        default=None, max_length=320, pattern=r"^[^@\s<>\x00-\x1f]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}$",
+        description="where customs sends the notices the law gives this party (added in 1.2)")
 
 
 IpStatus = Literal["no_brand", "own_brand", "brand_owner", "licensed", "oem", "other_brand"]
@@ -259,12 +265,18 @@ class DeclarationV1(_Strict):
             for name in ADDED_LINE_FIELDS:
                 if line.get(name) is None:
                     line.pop(name, None)
+        for party in (data.get(k) for k in ("declarant", "consignor", "consignee", "seller")):
+            if isinstance(party, dict):
+                for name in ADDED_PARTY_FIELDS:
+                    if party.get(name) is None:
+                        party.pop(name, None)
         canonical = json.dumps(_canonical(data), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 ADDED_FIELDS = ("supervision_mode", "business_model", "platform", "seller", "order_no", "waybill_no")
 ADDED_LINE_FIELDS = ("declared_ip_status",)
+ADDED_PARTY_FIELDS = ("contact_email",)
 
 
 def _canonical(value: object) -> object:

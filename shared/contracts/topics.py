@@ -235,7 +235,9 @@ class TopicContract:
 TOPICS: tuple[TopicContract, ...] = (
     TopicContract(
         topic=TOPIC_DECLARATIONS,
-        version="1.1.0",  # 1.1: e-commerce fields (platform, seller, order, waybill, mode), declared IP status
+        # 1.1: e-commerce fields (platform, seller, order, waybill, mode), declared IP status; 1.2: parties' contact
+        # e-mail (where their notices are sent)
+        version="1.2.0",
         title="Customs declarations",
         description="Declarations as clearance systems send them, one record per declaration revision. Clearance "
         "systems may publish here directly; declarations received over HTTP are published by intake.",
@@ -302,7 +304,7 @@ TOPICS: tuple[TopicContract, ...] = (
     ),
     TopicContract(
         topic=TOPIC_PARCELS,
-        version="1.0.0",
+        version="1.1.0",  # 1.1: parties of a parcel may carry a contact e-mail (declarations 1.2)
         title="Parcels of manifests",
         description="Cross-border e-commerce, postal and express parcels: one record per parcel with its "
         "manifest's header. Carriers and platforms may publish here directly; manifests received over HTTP are "

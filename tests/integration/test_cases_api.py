@@ -126,12 +126,20 @@ async def test_us_shipment_is_detained_and_forfeited_on_the_running_system(http,
     await _record(http, stack, example_recordation(
         recordation_id="US-TMK-91-0417", jurisdiction="US", title="NIKE", registration_number="0978952",
         genuine_unit_value=[{"hs_prefix": "6404", "min": 90.0, "currency": "USD"}]))
+    consignee = {**example_declaration()["consignee"], "contact_email": "imports@discount-footwear.example.com"}
     body = await _declare(http, stack, jurisdiction="US", customs_office="US2704", direction="import",
-                          destination_country="US")
+                          destination_country="US", consignee=consignee)
     case_id = f"IPR-{body['declaration_id']}-RH-0001"
     case = await case_in_state(http, stack, case_id, "detained", who="officer_us")  # an officer of US2704
     assert case["procedure"] == "us_detention"
+
+    async def importer_window():  # noqa: ANN202 - it opens when the importer's notice of detention is served
+        c = (await http.get(f"{stack.url('cases')}/v1/cases/{case_id}", headers=stack.auth("officer_us"))).json()
+        return c if any(d["name"] == "importer_response" for d in c["deadlines"]) else None
+
+    case = await eventually(importer_window, timeout=60, what="the importer's window after service")
     assert {d["name"] for d in case["deadlines"]} >= {"detention_notice", "importer_response", "detention_period"}
+    assert case["party_notices"][0]["role"] == "importer" and case["party_notices"][0]["status"] == "served"
     unlawful = await http.post(f"{stack.url('cases')}/v1/cases/{case_id}/determination",
                                headers=stack.auth("officer_us"), json={"outcome": "cannot_determine"})
     assert unlawful.status_code == 422 and unlawful.json()["error"]["code"] == "finding_required"

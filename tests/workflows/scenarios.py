@@ -26,6 +26,7 @@ from shared.contracts.cases import (
     SIGNAL_HEARING,
     SIGNAL_HOLDER_REPLY,
     SIGNAL_PARTY_SUBMISSION,
+    SIGNAL_NOTICE_SERVED,
     CalendarUpdate,
     CaseEventRecord,
     CaseInput,
@@ -43,6 +44,9 @@ from shared.contracts.cases import (
     LinesRevision,
     NoticeRequest,
     NoticeResult,
+    NoticeServed,
+    NoticeStatusRequest,
+    PartyRef,
     PartySubmission,
     PlaceHoldRequest,
 )
@@ -77,13 +81,29 @@ class FakeServices:
 
     def __init__(self, general_balance: Decimal = Decimal("200000"),
                  refuse: Callable[[str, object], bool] | None = None,
-                 failing: Callable[[str, object], int] | None = None) -> None:
+                 failing: Callable[[str, object], int] | None = None,
+                 party_service: str = "served", served_after_polls: int = 0) -> None:
         self.calls: list[tuple[str, object]] = []
         self.events: list[CaseEventRecord] = []
         self.general_balance = general_balance
         self.refuse = refuse
         self.failing = failing
         self.attempts: list[tuple[str, object]] = []
+        # How notices to parties fare: "served" (delivered at once, or after ``served_after_polls`` reads of their
+        # status), "undeliverable" (every channel bounced), "pending" (never delivered nor given up)
+        self.party_service = party_service
+        self.served_after_polls = served_after_polls
+        self.polls: dict[str, int] = {}
+
+    def _party_result(self, notice_id: str, *, polled: bool) -> NoticeResult:
+        if self.party_service == "undeliverable":
+            return NoticeResult(notice_id=notice_id, email_status="undeliverable", webhook_status="not_configured",
+                                service="undeliverable")
+        if self.party_service == "served" and (self.polls.get(notice_id, 0) >= self.served_after_polls):
+            return NoticeResult(notice_id=notice_id, email_status="delivered", webhook_status="not_configured",
+                                service="served")
+        return NoticeResult(notice_id=notice_id, email_status="pending", webhook_status="not_configured",
+                            service="pending")
 
     def _gate(self, name: str, req: object) -> None:
         self.attempts.append((name, req))
@@ -109,8 +129,17 @@ class FakeServices:
         async def send_notice(req: NoticeRequest) -> NoticeResult:
             self._gate("send_notice", req)
             self.calls.append(("send_notice", req))
+            if req.addressee is not None:
+                return self._party_result(f"NTC-{len(self.calls)}", polled=False)
             return NoticeResult(notice_id=f"NTC-{len(self.calls)}", email_status="delivered",
                                 webhook_status="not_configured")
+
+        @activity.defn(name="notice_status")
+        async def notice_status(req: NoticeStatusRequest) -> NoticeResult:
+            self._gate("notice_status", req)
+            self.polls[req.notice_id] = self.polls.get(req.notice_id, 0) + 1
+            self.calls.append(("notice_status", req))
+            return self._party_result(req.notice_id, polled=True)
 
         @activity.defn(name="record_disposition")
         async def record_disposition(req: DispositionRequest) -> DispositionResult:
@@ -153,11 +182,19 @@ class FakeServices:
             return SettleGuaranteeResult(case_guarantee_id=f"CG-{req.case_id}", charged=Decimal("50.00"),
                                          refunded=Decimal("0.00"), currency="CNY", storage_days=1)
 
-        return [load_rules, place_hold, hold_action, send_notice, record_disposition, record_case_events,
-                hold_guarantee, settle_guarantee]
+        return [load_rules, place_hold, hold_action, send_notice, notice_status, record_disposition,
+                record_case_events, hold_guarantee, settle_guarantee]
 
     def of(self, name: str) -> list:
         return [req for n, req in self.calls if n == name]
+
+    def holder_notices(self) -> list[NoticeRequest]:
+        """Notices to the rights holder of the case."""
+        return [req for req in self.of("send_notice") if req.addressee is None]
+
+    def party_notices(self) -> list[NoticeRequest]:
+        """Notices to a party of the case (declarant, consignor, consignee, importer)."""
+        return [req for req in self.of("send_notice") if req.addressee is not None]
 
 
 async def start(env, queue: str, **kw) -> WorkflowHandle:  # noqa: ANN001, ANN003
@@ -365,7 +402,8 @@ V2_PATHS = ("silence_release", "no_detention", "confiscation", "undetermined_rel
 V3_PATHS = (*V2_PATHS, "guarantee_oversized_replaced", "bad_signals", "refused_steps", "ledger_refusal_replaced",
             "step_delayed")
 
-# Every path of the current version (consignment cases with four-eyes approval; histories v4_), with FAULTY.
+# Every path of the current version (consignment cases with four-eyes approval and notices to parties; histories
+# v5_), with FAULTY.
 ALL = {
     "silence_release": silence_release,
     "no_detention": no_detention,
@@ -445,6 +483,39 @@ async def wait_event(handle: WorkflowHandle, event: str, count: int = 1) -> Case
     raise AssertionError(f"case never recorded {count} x {event}")
 
 
+async def wait_deadline(handle: WorkflowHandle, name: str) -> CaseState:
+    """The case once deadline ``name`` is open (a party's clock opens when its notice is served)."""
+    current = None
+    for _ in range(250):
+        current = await query(handle)
+        if any(d.name == name for d in current.deadlines):
+            return current
+        await asyncio.sleep(0.02)  # real-time poll of the query, not a wait for a deadline
+    raise AssertionError(f"deadline {name} never opened")
+
+
+async def eu_declarant_served_on_paper(env, queue):  # noqa: ANN001, ANN201
+    """The declarant's notice bounces; an officer serves it on paper; its silence then counts from that service."""
+    handle = await start(env, queue, jurisdiction="EU", currency="EUR", goods_value_cny=None,
+                         application_id="EU-AFA-1", declarant=PartyRef(id="DE-EORI-1", name="Broker GmbH",
+                                                                        contact_email="broker@bounce.example"))
+    await wait_state(handle, "detained")
+    await handle.signal(SIGNAL_PARTY_SUBMISSION, PartySubmission(party="holder", kind="confirms_infringement"))
+    await wait_event(handle, "party_notice_undeliverable")
+    await handle.signal(SIGNAL_NOTICE_SERVED, NoticeServed(notice="party_detention", method="post", actor=OFFICER))
+    return handle
+
+
+async def us_importer_served_late(env, queue):  # noqa: ANN001, ANN201
+    """The importer's notice is delivered after notify's retries; the importer answers; the officer finds."""
+    handle = await start(env, queue, jurisdiction="US", currency="USD", goods_value_cny=None,
+                         genuine_unit_value=Decimal("120"))
+    await wait_event(handle, "party_notice_sent")
+    await handle.signal(SIGNAL_PARTY_SUBMISSION, PartySubmission(party="importer", kind="importer_response"))
+    await determine(handle, Determination(outcome="infringing", officer="cbp.1", fine_amount=Decimal("1000")))
+    return handle
+
+
 def _refusing(*steps: str) -> Callable[[str, object], bool]:
     return lambda name, req: name in steps
 
@@ -457,4 +528,10 @@ FAULTY = {
     "ledger_refusal_replaced": (ledger_refusal_replaced, {
         "refuse": lambda name, req: name == "hold_guarantee" and req.reference == "LG-1"}),
     "step_delayed": (step_delayed, {"failing": lambda name, req: 25 if name == "hold_action" else 0}),
+    # notices to parties (case-parties): one that bounced and was served on paper, one delivered after retries
+    "eu_declarant_served_on_paper": (eu_declarant_served_on_paper, {"party_service": "undeliverable"}),
+    "us_importer_served_late": (us_importer_served_late, {"served_after_polls": 3}),
 }
+# Paths of v4 (consignment cases before notices to parties; histories v4_), with the faulty ones of then.
+V4_PATHS = (*ALL, "guarantee_oversized_replaced", "bad_signals", "refused_steps", "ledger_refusal_replaced",
+            "step_delayed")

@@ -51,7 +51,7 @@ async def test_silence_releases_after_three_working_days_over_a_weekend(harness)
     assert reply.due_date == friday.date() + timedelta(days=5)
     assert reply.due_at == datetime.combine(friday.date() + timedelta(days=6), datetime.min.time(),
                                             tzinfo=SHANGHAI)
-    notice = fakes.of("send_notice")[0]
+    notice = fakes.holder_notices()[0]
     assert notice.kind == "suspension" and notice.reply_allowed and notice.reply_deadline_at == reply.due_at
 
     # One minute before the deadline the goods are still held ...
@@ -104,7 +104,7 @@ async def test_detention_then_infringement_confiscates_with_fine(harness) -> Non
     # the middle of the "ordinary" tier (10-20%) of the goods value in RMB (14,910.00), in RMB
     assert result.fine_amount == Decimal("2236.50")
     assert disposition.fine_amount == Decimal("2236.50") and disposition.currency == "CNY"
-    assert [n.kind for n in fakes.of("send_notice")] == ["suspension", "detention", "confiscation"]
+    assert [n.kind for n in fakes.holder_notices()] == ["suspension", "detention", "confiscation"]
 
 
 async def test_insufficient_guarantee_means_release_at_deadline(harness) -> None:
@@ -132,7 +132,7 @@ async def test_undetermined_case_released_at_fifty_working_days_without_court_no
     result = await handle.result()
     assert result.state == "released"
     assert await env.get_current_time() >= release.due_at
-    assert [n.kind for n in fakes.of("send_notice")] == ["suspension", "detention", "cannot_determine", "release"]
+    assert [n.kind for n in fakes.holder_notices()] == ["suspension", "detention", "cannot_determine", "release"]
 
 
 async def test_court_notice_hands_goods_to_court(harness) -> None:

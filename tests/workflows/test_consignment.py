@@ -94,7 +94,7 @@ async def test_four_lines_of_one_holder_are_one_case_with_one_guarantee_on_the_t
     assert [ln.line_no for ln in state.lines] == [1, 2, 3, 4] and {ln.status for ln in state.lines} == {"held"}
     hold = fakes.of("place_hold")[0]
     assert hold.line_nos == [1, 2, 3, 4] and len(fakes.of("place_hold")) == 1
-    assert len(fakes.of("send_notice")) == 1, "one written notice for the consignment"
+    assert len(fakes.holder_notices()) == 1, "one written notice for the consignment"
     opened = next(h for h in state.history if h.event == "case_opened")
     assert [ln["line_no"] for ln in opened.detail["lines"]] == [1, 2, 3, 4]
 
@@ -175,7 +175,7 @@ async def test_per_line_determination_releases_line_4_and_confiscates_the_rest(h
     assert disposition.goods_value == D("30000.00") and disposition.fine_amount == D("4500.00")
     assert {ln.line_no: ln.outcome for ln in disposition.lines} == {1: "confiscated", 2: "confiscated",
                                                                   3: "confiscated", 4: "released"}
-    kinds = [n.kind for n in fakes.of("send_notice")]
+    kinds = [n.kind for n in fakes.holder_notices()]
     assert kinds == ["suspension", "detention", "partial_release", "confiscation"]
     assert next(h for h in result.history if h.event == "lines_released").detail["lines"] == [4]
 
@@ -306,7 +306,7 @@ async def test_a_revision_adds_and_moves_lines_recorded_in_both_histories(harnes
                                                             previous_line_cases=previous))
     for _ in range(200):
         state = await query(handle)
-        if any(n.kind == "lines_changed" for n in fakes.of("send_notice")):
+        if any(n.kind == "lines_changed" for n in fakes.holder_notices()):
             break
     state = await query(handle)
     assert {ln.line_no: ln.status for ln in state.lines} == {1: "held", 2: "held", 3: "withdrawn", 4: "held"}

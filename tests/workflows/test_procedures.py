@@ -37,7 +37,7 @@ from shared.contracts.cases import (
 )
 from shared.rules.calendar import calendar_for
 from tests.factories import case_input
-from tests.workflows.scenarios import OFFICER, SUPERVISOR, determine, query, wait_state
+from tests.workflows.scenarios import OFFICER, SUPERVISOR, determine, query, wait_deadline, wait_state
 
 
 async def open_case(env, queue, **kw) -> WorkflowHandle:  # noqa: ANN001, ANN003
@@ -75,7 +75,7 @@ async def test_cn_determination_lapses_after_30_working_days_then_release_at_50(
     deadlines = {d.name: d.status for d in result.deadlines}
     assert deadlines["customs_determination"] == "lapsed" and deadlines["release_ex_officio"] == "lapsed"
     assert events(result).index("infringement_not_determined") < events(result).index("goods_released")
-    assert [n.kind for n in fakes.of("send_notice")] == ["suspension", "detention", "cannot_determine", "release"]
+    assert [n.kind for n in fakes.holder_notices()] == ["suspension", "detention", "cannot_determine", "release"]
     assert fakes.of("settle_guarantee"), "the guarantee is settled when the case ends"
 
 
@@ -108,7 +108,7 @@ async def test_cn_general_guarantee_draw_refused_means_release(low_balance_harne
     assert result.state == "released"
     assert fakes.of("hold_guarantee")[0].form == "general_guarantee"
     assert "guarantee_refused" in events(result)
-    assert "guarantee_refused" in [n.kind for n in fakes.of("send_notice")]
+    assert "guarantee_refused" in [n.kind for n in fakes.holder_notices()]
     assert not [a for a in fakes.of("hold_action") if a.action == "detain"]
 
 
@@ -116,7 +116,7 @@ async def test_cn_refused_guarantee_can_be_replaced_before_the_deadline(low_bala
     env, fakes, queue = low_balance_harness
     handle = await reply_with_general_guarantee(env, queue)
     for _ in range(200):
-        if "guarantee_refused" in [n.kind for n in fakes.of("send_notice")]:
+        if "guarantee_refused" in [n.kind for n in fakes.holder_notices()]:
             break
         await asyncio.sleep(0.02)  # real-time poll for the refusal notice, not a deadline
     assert (await query(handle)).state == "suspended"
@@ -134,7 +134,8 @@ async def test_cn_large_fine_offers_a_hearing_and_the_concluded_fine_applies(har
     handle = await open_case(env, queue, goods_value="140845.07", goods_value_cny="1000000.00")
     await detained_cn(handle, amount="100000")
     await determine(handle, Determination(outcome="infringing", fine_tier="heavier", officer="o1"))
-    state = await wait_state(handle, "hearing")
+    await wait_state(handle, "hearing")
+    state = await wait_deadline(handle, "hearing_request")  # opened when the hearing-right notice is served
     assert any(d.name == "hearing_request" and d.status == "pending" for d in state.deadlines)
     assert [h.detail for h in state.history if h.event == "penalty_proposed"][0]["fine"] == "250000.00"
     await handle.signal(SIGNAL_HEARING, HearingUpdate(kind="requested", by="consignor"))
@@ -148,7 +149,7 @@ async def test_cn_large_fine_offers_a_hearing_and_the_concluded_fine_applies(har
     assert disposition.fine_amount == Decimal("210000") and disposition.hearing == "concluded"
     # goods of RMB 1,000,000 are far above the referral threshold
     assert result.police_referral is True and disposition.police_referral is True
-    assert "police_referral" in [n.kind for n in fakes.of("send_notice")]
+    assert "police_referral" in [n.kind for n in fakes.holder_notices()]
 
 
 async def test_cn_hearing_not_requested_in_time_keeps_the_proposed_fine(harness) -> None:
@@ -199,7 +200,7 @@ async def test_cn_disposal_follows_the_legal_order(harness, choice, right_type, 
     result = await handle.result()
     assert result.disposal_method == method
     assert fakes.of("record_disposition")[0].disposal_method == method
-    assert [n.kind for n in fakes.of("send_notice")][-1] == "confiscation"  # holder notified in writing
+    assert [n.kind for n in fakes.holder_notices()][-1] == "confiscation"  # holder notified in writing
 
 
 async def test_cn_patent_counter_guarantee_releases_and_statements_are_recorded(harness) -> None:
@@ -387,7 +388,7 @@ async def test_eu_small_consignment_destroyed_on_declarants_silence(harness) -> 
     result = await handle.result()
     assert result.state == "destroyed"
     assert "did not object" in result.history[-1].detail["reason"]
-    assert not any(n.kind == "confirmation_needed" for n in fakes.of("send_notice")), "the holder is not involved"
+    assert not any(n.kind == "confirmation_needed" for n in fakes.holder_notices()), "the holder is not involved"
 
 
 async def test_eu_small_consignment_objection_without_proceedings_is_released(harness) -> None:
@@ -398,7 +399,7 @@ async def test_eu_small_consignment_objection_without_proceedings_is_released(ha
     await handle.signal(SIGNAL_PARTY_SUBMISSION, submission("objects_to_destruction", party="declarant"))
     result = await handle.result()
     assert result.state == "released"
-    assert "declarant_objected" in [n.kind for n in fakes.of("send_notice")]
+    assert "declarant_objected" in [n.kind for n in fakes.holder_notices()]
 
 
 # ---------------------------------------------------------------------------- US
@@ -421,12 +422,12 @@ async def test_us_importer_notice_7_business_days_disclosure_then_officers_seizu
     assert (await query(handle)).state == "detained", "no seizure before the importer's 7 business days"
     await env.sleep(timedelta(minutes=2))
     seized = await wait_state(handle, "seized")
-    assert "disclosure" in [n.kind for n in fakes.of("send_notice")]
+    assert "disclosure" in [n.kind for n in fakes.holder_notices()]
     for _ in range(200):  # the notice of seizure follows the state change (its activity may still be running)
-        if [n.kind for n in fakes.of("send_notice")][-1] == "seizure":
+        if [n.kind for n in fakes.holder_notices()][-1] == "seizure":
             break
         await asyncio.sleep(0.05)
-    assert [n.kind for n in fakes.of("send_notice")][-1] == "seizure"
+    assert [n.kind for n in fakes.holder_notices()][-1] == "seizure"
     entry = next(h for h in seized.history if h.event == "seized")
     assert entry.detail["finding_by"] == "cbp.officer.lee"
     assert entry.detail["fine_cap"] == "60000.00"  # 500 pairs x USD 120 genuine retail value
@@ -453,8 +454,8 @@ async def test_us_lapse_without_finding_is_deemed_exclusion_not_forfeiture(harne
     assert fakes.of("record_disposition")[0].outcome == "exclusion"
     assert fakes.of("record_disposition")[0].fine_amount == Decimal("0")
     assert "1499(c)(5)(A)" in result.history[-1].detail["reason"]
-    assert "forfeiture" not in [n.kind for n in fakes.of("send_notice")]
-    assert "disclosure" in [n.kind for n in fakes.of("send_notice")]
+    assert "forfeiture" not in [n.kind for n in fakes.holder_notices()]
+    assert "disclosure" in [n.kind for n in fakes.holder_notices()]
 
 
 async def test_us_petition_granted_releases_the_seized_goods(harness) -> None:
@@ -487,7 +488,7 @@ async def test_us_repeat_infringer_fine_cap_is_twice_the_retail_value(harness) -
     result = await handle.result()  # seized, no petition, forfeited
     assert result.state == "forfeited"
     assert fakes.of("record_disposition")[0].fine_amount == Decimal("120000.00")
-    assert "disclosure" not in [n.kind for n in fakes.of("send_notice")]
+    assert "disclosure" not in [n.kind for n in fakes.holder_notices()]
 
 
 async def test_us_not_counterfeit_is_released(harness) -> None:

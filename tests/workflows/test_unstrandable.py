@@ -67,7 +67,7 @@ async def test_oversized_guarantee_in_a_reply_is_refused_in_writing_and_can_be_r
     assert state.state == "suspended"
     assert "holder_replied" in events(state) and "guarantee_rejected" in events(state)
     assert "1000000000000" in entries(state, "guarantee_rejected")[0]["reason"]
-    refused = [n for n in fakes.of("send_notice") if n.kind == "guarantee_refused"]
+    refused = [n for n in fakes.holder_notices() if n.kind == "guarantee_refused"]
     assert len(refused) == 1 and "1000000000000" in refused[0].body
     # The holder replaces it before the reply deadline: detained against the new guarantee.
     await handle.signal(SIGNAL_GUARANTEE, GuaranteeInfo(amount=Decimal("14910"), currency="CNY", reference="LG-OK"))

@@ -19,6 +19,7 @@ Modules:
     history       transitions and writing the history to the audit trail
     deadlines     deadlines, waiting on them, escalation timers
     notices       sending notices; ``texts`` holds their wording
+    parties       notices to the parties (declarant, consignor, consignee, importer), watched until served
     holds         the hold on the goods
     guarantees    the holder's guarantee and the patent counter-guarantee
     disposition   disposition, release (of the case or of some lines) and the end state
@@ -27,6 +28,13 @@ Modules:
     v1            the legacy v1 path, fenced off with its own state (cases started before v2)
 """
 
-from services.cases.workflow.definition import PATCH_FOUR_EYES, PATCH_V2, PATCH_V3, PATCH_V4, CaseWorkflow
+from services.cases.workflow.definition import (
+    PATCH_FOUR_EYES,
+    PATCH_PARTIES,
+    PATCH_V2,
+    PATCH_V3,
+    PATCH_V4,
+    CaseWorkflow,
+)
 
-__all__ = ["PATCH_FOUR_EYES", "PATCH_V2", "PATCH_V3", "PATCH_V4", "CaseWorkflow"]
+__all__ = ["PATCH_FOUR_EYES", "PATCH_PARTIES", "PATCH_V2", "PATCH_V3", "PATCH_V4", "CaseWorkflow"]

@@ -28,6 +28,7 @@ with workflow.unsafe.imports_passed_through():
         HoldResult,
         NoticeRequest,
         NoticeResult,
+        NoticeStatusRequest,
         PlaceHoldRequest,
         RulesRequest,
         RuleSnapshot,
@@ -67,6 +68,10 @@ def hold_action(request: HoldActionRequest) -> ActivityHandle[HoldResult]:
 
 def send_notice(request: NoticeRequest) -> ActivityHandle[NoticeResult]:
     return _start(CaseActivities.send_notice, request)
+
+
+def notice_status(request: NoticeStatusRequest) -> ActivityHandle[NoticeResult]:
+    return _start(CaseActivities.notice_status, request)
 
 
 def record_disposition(request: DispositionRequest) -> ActivityHandle[DispositionResult]:

@@ -11,6 +11,10 @@ keeps failing (``steps``).
 Every signal arrives at one dynamic handler as raw payloads and is decoded there, so that no
 payload, however malformed, can fail the workflow task (see ``signals`` for why).
 
+Cases started with the ``case-parties`` marker also give the declarant, consignor, consignee or
+importer the notices the law gives them, and count the parties' time limits from the day each notice
+is served (``parties``).
+
 Cases started with the ``case-consignment`` marker (v4) are consignment cases: one per
 declaration and rights holder, with lines that later revisions of the declaration add or
 withdraw, per-line decisions, and the US seizure only on an officer's finding. Per-line
@@ -28,7 +32,7 @@ from typing import Any
 from temporalio import workflow
 from temporalio.common import RawValue
 
-from services.cases.workflow import calls, lines
+from services.cases.workflow import calls, lines, parties
 from services.cases.workflow.deadlines import lapse_proposal, proposal_facts, retime, stop_escalations
 from services.cases.workflow.disposition import release
 from services.cases.workflow.guarantees import counter_guarantee_ok, reject_guarantee, take_guarantee
@@ -54,6 +58,7 @@ with workflow.unsafe.imports_passed_through():
         CalendarUpdate,
         SIGNAL_APPROVAL,
         SIGNAL_CASE_REPAIRED,
+        SIGNAL_NOTICE_SERVED,
         CaseInput,
         ApprovalDecision,
         CaseRepaired,
@@ -65,6 +70,7 @@ with workflow.unsafe.imports_passed_through():
         HearingUpdate,
         HolderReply,
         LinesRevision,
+        NoticeServed,
         PartySubmission,
         PetitionDecision,
         RulesRequest,
@@ -77,6 +83,7 @@ PATCH_V2 = "case-workflow-v2"
 PATCH_V3 = "case-workflow-v3"
 PATCH_V4 = "case-consignment"
 PATCH_FOUR_EYES = "case-four-eyes"  # an infringing determination waits for a second person (a supervisor)
+PATCH_PARTIES = parties.PATCH_PARTIES  # the parties get the notices the law gives them; service starts their clocks
 TERMINAL = ("released", "confiscated", "destroyed", "forfeited", "handed_to_court", "excluded")
 
 
@@ -89,6 +96,7 @@ class CaseWorkflow:
         self.file = CaseFile.open(case, v4=self.v1 is None and workflow.patched(PATCH_V4))
         self.file.v3 = self.v1 is None and workflow.patched(PATCH_V3)
         self.file.four_eyes = self.file.v3 and workflow.patched(PATCH_FOUR_EYES)
+        self.file.parties = self.file.v4 and workflow.patched(PATCH_PARTIES)
         self.takes: dict[str, Callable[[Sequence[RawValue]], None]] = {
             SIGNAL_HOLDER_REPLY: self._take_holder_reply,
             SIGNAL_GUARANTEE: self._take_guarantee,
@@ -106,6 +114,7 @@ class CaseWorkflow:
             SIGNAL_CALENDAR: self._take(CalendarUpdate, self.on_calendar),
             SIGNAL_PETITION_DECISION: self._take(PetitionDecision, self.on_petition_decision),
             SIGNAL_APPROVAL: self._take(ApprovalDecision, self.on_approval),
+            SIGNAL_NOTICE_SERVED: self._take(NoticeServed, self.on_notice_served),
         }
 
     # ------------------------------------------------------------------ run
@@ -135,6 +144,7 @@ class CaseWorkflow:
                 return await release(f, withdrawn.reason)
         finally:
             stop_escalations(f)
+            parties.stop_watches(f)
             if line_task is not None:
                 line_task.cancel()
 
@@ -387,6 +397,12 @@ class CaseWorkflow:
             return
         f.petition_decision = decision
         f.log("petition_decided", decision.model_dump(mode="json", exclude_none=True))
+
+    def on_notice_served(self, served: NoticeServed) -> None:
+        """An officer served a party's notice on paper: its clock starts from that service."""
+        if self.v1 is not None or not self.file.parties:
+            raise Rejected("the case predates notices to parties")
+        parties.on_paper_service(self.file, served)
 
     def on_repaired(self, repaired: CaseRepaired) -> None:
         """The case was reset to its last good point after its workflow failed: who did it, and why."""

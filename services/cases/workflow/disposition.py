@@ -17,6 +17,7 @@ from services.cases.workflow.guarantees import settle
 from services.cases.workflow.history import flush, transition
 from services.cases.workflow.holds import hold
 from services.cases.workflow.notices import notify
+from services.cases.workflow.parties import stop_watches
 from services.cases.workflow.state import CaseFile, lines_key
 from services.cases.workflow.steps import Refused, run_step
 
@@ -73,6 +74,9 @@ async def release(f: CaseFile, reason: str) -> CaseState:
 
 
 async def finish(f: CaseFile, state: CaseStateName, event: str, detail: dict[str, Any]) -> CaseState:
+    if f.parties:  # no party's clock opens after the case has ended
+        stop_watches(f)
+        close_pending(f)
     await settle(f, state)
     await transition(f, state, event, detail)
     # Signals that arrive while the last steps run are still recorded before the case closes.

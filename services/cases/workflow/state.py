@@ -36,6 +36,8 @@ with workflow.unsafe.imports_passed_through():
         HearingUpdate,
         HistoryEntry,
         HolderReply,
+        PartyNotice,
+        PartyRef,
         PartySubmission,
         PetitionDecision,
         ConsignmentFacts,
@@ -147,6 +149,12 @@ class CaseFile:
     four_eyes: bool = False
     proposal: Determination | HearingUpdate | None = None  # a confiscation, or the fine a hearing concluded
     proposal_deadline: str | None = None
+    # Parties (cases started under ``case-parties``): the notices the law gives the declarant, consignor,
+    # consignee or importer, each watched until served; its service starts the party's clock.
+    parties: bool = False
+    party_notices: dict[str, PartyNotice] = field(default_factory=dict)
+    party_watches: dict[str, asyncio.Task[None]] = field(default_factory=dict)
+    watches_stopped: bool = False
 
     @classmethod
     def open(cls, case: CaseInput, *, v4: bool = False) -> CaseFile:
@@ -250,4 +258,12 @@ class CaseFile:
             revision=self.revision, calendar_version=self.cal_version,
             customs_office=case.customs_office,
             party_ids=[p.id for p in (case.declarant, case.consignor, case.consignee) if p is not None],
+            party_notices=list(self.party_notices.values()),
+            direction=case.direction,
+            declarant=_without_contact(case.declarant), consignor=_without_contact(case.consignor),
+            consignee=_without_contact(case.consignee),
         )
+
+
+def _without_contact(party: PartyRef | None) -> PartyRef | None:
+    return party.model_copy(update={"contact_email": None}) if party is not None else None

@@ -1,4 +1,5 @@
-"""The texts of the written notices to the rights holder (subject and body per notice kind)."""
+"""The texts of the written notices: to the rights holder (subject and body per notice kind) and to the parties of
+the case (declarant, consignor, consignee, importer)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from services.cases.workflow.state import CaseFile
 
 with workflow.unsafe.imports_passed_through():
     from shared.contracts.cases import NoticeKind
+    from shared.rules.pack import DeadlineRule
 
 
 def notice_text(kind: NoticeKind, f: CaseFile, deadline: datetime | None, extra: str | None) -> tuple[str, str]:
@@ -84,3 +86,56 @@ def notice_text(kind: NoticeKind, f: CaseFile, deadline: datetime | None, extra:
     }
     title, text = texts[kind]
     return f"[Customs IPR] {title} - {case.case_id}", f"{head}\n\n{text}\n\nGoods: {goods}."
+
+
+def _goods(f: CaseFile) -> str:
+    case = f.case
+    lines = sorted(f.lines.values(), key=lambda ln: ln.line_no)
+    return (f"declaration {case.declaration_id}: " + "; ".join(
+        f"line {ln.line_no}: {ln.description} (HS {ln.hs_code}, {ln.quantity} {ln.unit}, value {ln.goods_value} "
+        f"{case.currency}, suspected of infringing right {ln.recordation_id} {ln.mark})" for ln in lines))
+
+
+def party_notice_text(kind: NoticeKind, f: CaseFile, role: str, party_name: str, clock: str | None,
+                      clock_rule: DeadlineRule | None, extra: str | None) -> tuple[str, str]:
+    """Subject and body of a written notice to a party of the case; a time limit runs from its service."""
+    case = f.case
+    rule = (f.pack.deadlines.get(clock) if clock is not None else None) or clock_rule
+    days = (f"{rule.amount} {'business' if case.jurisdiction == 'US' else 'working'} days"
+            if rule is not None else None)
+    answer = f"POST /v1/cases/{case.case_id}/answers (signed in with your party account)"
+    head = f"Case {case.case_id} - to {party_name} ({role.replace('_', ' ')})"
+    if kind == "party_detention" and case.jurisdiction == "EU":
+        title = "Notice of suspension of release / detention of goods"
+        text = (f"Customs ({case.customs_office}) has suspended the release of / detained goods suspected of "
+                f"infringing an intellectual property right (Regulation (EU) No 608/2013, Art. 17-18): "
+                f"{_goods(f)}.\n\nWithin {days} of the day this notice is served on you, you may agree to the "
+                f"destruction of the goods or object to it ({answer}, answer 'agrees_to_destruction' or "
+                f"'objects_to_destruction'). If you neither agree nor object in that time, your agreement to "
+                f"destruction may be deemed given (Art. 23(1)(c), 26).")
+    elif kind == "party_detention" and case.jurisdiction == "US":
+        title = "Notice of detention"
+        text = (f"U.S. Customs and Border Protection has detained merchandise suspected of bearing a counterfeit "
+                f"mark (19 CFR 133.21): {_goods(f)}.\n\nWithin {days} of the day this notice is served on you, "
+                f"you may show that the goods do not bear a counterfeit mark ({answer}, answer "
+                f"'importer_response'). Otherwise information about the importation is disclosed to the mark "
+                f"owner.")
+    elif kind == "party_detention":
+        title = "Detention receipt"
+        text = (f"Customs ({case.customs_office}) has detained the goods below at the request of the holder of a "
+                f"recorded intellectual property right (Regulations on Customs Protection of IPR, Art. 16): "
+                f"{_goods(f)}.\n\nIf you consider that the goods do not infringe, you may submit a written "
+                f"statement with evidence ({answer}, answer 'non_infringement_statement'; Art. 18).")
+    elif kind == "hearing_right":
+        title = "Notice of proposed penalty and of the right to a hearing"
+        text = (f"Customs intends to confiscate the goods and impose a fine: {extra or ''}.\n\nYou may ask for a "
+                f"hearing within {days} of the day this notice is served on you ({answer}, answer "
+                f"'hearing_request'; Penalty Regs Art. 49). Without a request the penalty is decided.")
+    elif kind == "penalty_decision":
+        title = "Administrative penalty decision"
+        text = (f"Customs decided that the goods infringe and imposes: {extra or ''} (Penalty Regs Art. 25). "
+                f"You may apply for administrative reconsideration or bring a lawsuit within the periods the law "
+                f"sets.")
+    else:
+        title, text = kind.replace("_", " ").capitalize(), extra or ""
+    return f"[Customs IPR] {title} - {case.case_id}", f"{head}\n\n{text}"

@@ -11,6 +11,11 @@ Consignment cases: the guarantee is set on the value of the holder's goods in th
 lines); a determination may release some lines and confiscate the others, the fine and the hearing
 threshold then apply to the goods confiscated, the police referral to the suspected goods of the
 whole consignment (``shared.rules.decisions``).
+
+Cases started under ``case-parties``: the party whose goods they are (the consignee on import, the
+consignor on export) receives the detention receipt, and, as the party to be fined, the hearing-right
+notice (its hearing window runs from the day that notice is served; no fine is decided before) and the
+penalty decision; the rights holder keeps its own notices.
 """
 
 from __future__ import annotations
@@ -27,11 +32,13 @@ from services.cases.workflow.history import transition
 from services.cases.workflow.holds import hold, place_hold
 from services.cases.workflow.lines import apply_line_determination
 from services.cases.workflow.notices import delivery, notify
+from services.cases.workflow.parties import notify_party, wait_fact
 from services.cases.workflow.state import CaseFile
 
 with workflow.unsafe.imports_passed_through():
     from shared.contracts.cases import CaseState, DisposalChoice
     from shared.rules import decisions
+    from shared.rules.pack import DeadlineRule
 
 COUNTER_GUARANTEED = "the consignee posted a counter-guarantee equal to the goods value"
 
@@ -92,6 +99,8 @@ async def _detained(f: CaseFile, *, mode: Literal["ex_officio", "application"]) 
         "guarantee": f.guarantee.model_dump(mode="json") if f.guarantee else None,
         "patent_counter_guarantee_possible": case.right_type == "patent"})
     await notify(f, "detention")
+    if f.parties:
+        await notify_party(f, "party_detention")
 
     if determination is not None:
         await wait_until(f, lambda: f.determination is not None or f.court_notice is not None or f.counter_guaranteed,
@@ -154,6 +163,9 @@ async def _infringing(f: CaseFile) -> CaseState:
     await hold(f, "confiscate", "customs determined infringement")
     await dispose(f, "confiscation", "customs determined infringement", fine_amount=fine, fine_value=value,
                   currency=rules.currency)
+    if f.parties:
+        await notify_party(f, "penalty_decision", extra=f"confiscation of the goods ({f.disposal_method}) and a fine "
+                                                          f"of {rules.currency} {fine}")
     await notify(f, "confiscation")
     return await finish(f, "confiscated", "goods_confiscated", {
         "fine_amount": str(fine), "currency": rules.currency, "disposal_method": f.disposal_method,
@@ -162,6 +174,8 @@ async def _infringing(f: CaseFile) -> CaseState:
 
 async def _hearing(f: CaseFile, fine: Decimal, low: Decimal, high: Decimal) -> Decimal:
     """The party may ask for a hearing before a large fine (Penalty Regs Art. 49)."""
+    if f.parties:
+        return await _hearing_served(f, fine, low, high)
     window = open_deadline(f, "hearing_request", workflow.now(),
                            amount=int(f.pack.setting("hearing_reply_working_days")), basis="Penalty Regs Art. 49")
     f.hearing_open = True
@@ -173,6 +187,30 @@ async def _hearing(f: CaseFile, fine: Decimal, low: Decimal, high: Decimal) -> D
         f.hearing_open = False
         return fine
     close(f, "hearing_request", "met")
+    return await _after_request(f, fine, low, high)
+
+
+async def _hearing_served(f: CaseFile, fine: Decimal, low: Decimal, high: Decimal) -> Decimal:
+    """The hearing-right notice goes to the party to be fined; its window runs from the day it is served."""
+    rule = DeadlineRule(amount=int(f.pack.setting("hearing_reply_working_days")), unit="working_days",
+                        basis="Penalty Regs Art. 49")
+    f.hearing_open = True
+    await transition(f, "hearing", "hearing_right_notified", {"proposed_fine": str(fine)})
+    await notify_party(f, "hearing_right", clock="hearing_request", clock_rule=rule,
+                       extra=f"confiscation of the goods and a fine of {f.pack.currency} {fine}")
+    await wait_fact(f, lambda: f.hearing is not None or "hearing_request" in f.deadlines)
+    if f.hearing is None:
+        await wait_until(f, lambda: f.hearing is not None, f.deadlines["hearing_request"])
+    if f.hearing is None or f.hearing.kind == "waived":
+        close(f, "hearing_request", "lapsed" if f.hearing is None else "met")
+        f.hearing_open = False
+        return fine
+    close(f, "hearing_request", "met")
+    return await _after_request(f, fine, low, high)
+
+
+async def _after_request(f: CaseFile, fine: Decimal, low: Decimal, high: Decimal) -> Decimal:
+    assert f.hearing is not None
     if f.hearing.kind == "requested":
         conclusion = open_deadline(f, "hearing_conclusion", workflow.now(), amount=30, basis="platform setting")
         await wait_until(f, lambda: _hearing_concluded(f), conclusion)

@@ -10,6 +10,10 @@ presentation) ends:
     no finding within the detention period -> deemed exclusion (19 U.S.C. 1499(c)(5)(A)): excluded,
                    never forfeited by default
 
+Cases started under ``case-parties``: the notice of detention goes to the importer (the consignee, else the
+declarant) within 5 business days (19 CFR 133.21(b)); the importer's 7 business days run from the day it is
+served. A notice not served within the detention period opens no window and discloses nothing.
+
 Cases opened before the officer's finding was required (per-line cases) take this path too from
 the point they have not reached yet (``PATCH_US_FINDING``); their recorded histories keep theirs.
 """
@@ -26,6 +30,7 @@ from services.cases.workflow.history import flush, transition
 from services.cases.workflow.holds import hold, place_hold
 from services.cases.workflow.lines import apply_line_determination
 from services.cases.workflow.notices import notify
+from services.cases.workflow.parties import notify_party
 from services.cases.workflow.state import CaseFile
 
 with workflow.unsafe.imports_passed_through():
@@ -48,6 +53,8 @@ async def run(f: CaseFile) -> CaseState:
     notice_dl = open_deadline(f, "detention_notice", workflow.now())
     await hold(f, "detain", "notice of detention: the importer may within 7 business days show that the "
                             "goods are not counterfeit (19 CFR 133.21)")
+    if f.parties:
+        return await _importer_served(f, notice_dl.name, presented_at)
     close(f, notice_dl.name, "met")
     response = open_deadline(f, "importer_response", workflow.now())
     period = open_deadline(f, "detention_period" if "detention_period" in rules.deadlines else "seizure",
@@ -85,6 +92,39 @@ async def run(f: CaseFile) -> CaseState:
                   currency=case.currency)
     await notify(f, "forfeiture")
     return await finish(f, "forfeited", "goods_forfeited", {"fine_amount": str(fine), "fine_cap": str(cap)})
+
+
+async def _importer_served(f: CaseFile, notice_deadline: str, presented_at) -> CaseState:  # noqa: ANN001
+    """The importer's notice of detention; its 7 business days from service; disclosure; the officer's finding."""
+    rules = f.pack
+    period = open_deadline(f, "detention_period" if "detention_period" in rules.deadlines else "seizure",
+                           presented_at, fallback=DETENTION_PERIOD)
+    importer = f.case.consignee
+    await transition(f, "detained", "detention_notice_issued", {"to": importer.name})
+    await notify(f, "detention")  # limited importation information to the mark owner
+    notice = await notify_party(f, "party_detention", clock="importer_response")
+    if notice is not None and notice.notice_id is not None:
+        close(f, notice_deadline, "met")
+    response = "importer_response"
+    # The importer's window opens when its notice is served; the finding takes effect only after it.
+    await wait_until(f, lambda: response in f.deadlines or f.submitted("importer_response"), period)
+    if response in f.deadlines and not f.submitted("importer_response"):
+        await wait_until(f, lambda: f.submitted("importer_response"), f.deadlines[response])
+    if f.submitted("importer_response"):
+        close(f, response, "met")
+    elif response in f.deadlines:
+        close(f, response, "lapsed")
+        f.log("disclosure_to_mark_owner", {"why": "no importer response within 7 business days of the service of "
+                                                  "the notice of detention"})
+        await notify(f, "disclosure")
+    else:
+        f.log("importer_not_served", {"why": "the notice of detention was not served within the detention period: "
+                                             "no importer window ran and nothing is disclosed"})
+    await wait_until(f, lambda: f.determination is not None, period)
+    det = f.determination
+    if det is not None and det.outcome == "not_infringing" and not det.lines:
+        return await release(f, "CBP determined that the goods are not counterfeit")
+    return await _finding_or_exclusion(f, period.name)
 
 
 def _retail_value(f: CaseFile) -> Decimal:

@@ -1,0 +1,107 @@
+"""The parties of a case on the running system: the declarant's notice reaches the mail sink, the declarant
+answers with its own token, and a party outside the case (or an answer that is not its own) is refused."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.factories import example_declaration, example_recordation
+from tests.helpers import case_in_state, eventually, unique_id
+
+pytestmark = pytest.mark.e2e
+
+DECLARANT_ID = "91440300MA5XXXX1"  # the party account of the stack (swift.forwarding) declares for these goods
+
+
+async def _eu_consignment(http, stack, *, declarant_email: str) -> str:  # noqa: ANN001
+    r = await http.post(f"{stack.url('risk')}/v1/recordations", headers=stack.auth("officer"), json=example_recordation(
+        recordation_id="EU-AFA-DE-2026-0091", jurisdiction="EU", title="NIKE", registration_number="EUTM-000001",
+        holder={"id": "RH-0001", "name": "Nike Innovate C.V.", "contact_email": "brand-protection@example.com"}))
+    assert r.status_code in (200, 201), r.text
+    body = example_declaration(declaration_id=unique_id("DE-PARTY"), jurisdiction="EU", customs_office="DE004851",
+                               direction="import", destination_country="DE", currency="EUR")
+    body["declarant"] = {**body["declarant"], "id": DECLARANT_ID, "contact_email": declarant_email}
+    r = await http.post(f"{stack.url('intake')}/v1/declarations", json=body, headers=stack.auth("clearance"))
+    assert r.status_code == 202, r.text
+    return f"IPR-{body['declaration_id']}-RH-0001"
+
+
+async def test_declarants_notice_is_in_the_sink_and_the_declarant_answers_with_its_token(http, stack) -> None:
+    address = f"customs-{unique_id('d').lower()}@swift.example.cn"
+    case_id = await _eu_consignment(http, stack, declarant_email=address)
+    await case_in_state(http, stack, case_id, "detained", who="officer_eu")
+
+    async def served() -> dict | None:
+        case = (await http.get(f"{stack.url('cases')}/v1/cases/{case_id}", headers=stack.auth("officer_eu"))).json()
+        notices = case.get("party_notices") or []
+        return case if notices and notices[0]["status"] == "served" else None
+
+    case = await eventually(served, timeout=60, what="the declarant's notice served")
+    [notice] = case["party_notices"]
+    assert (notice["kind"], notice["role"], notice["party_id"]) == ("party_detention", "declarant", DECLARANT_ID)
+    consent = next(d for d in case["deadlines"] if d["name"] == "declarant_consent")
+    assert consent["working_days"] == 10
+    mails = (await http.get(f"{stack.sink}/mail")).json()
+    mail = next(m for m in mails if m["to"] == address)
+    assert mail["headers"].get("X-IPR-Case-Id") == case_id and "suspension" in mail["subject"].lower()
+
+    # the declarant reads its own notice at notify; the rights holder does not see it
+    party = stack.auth("party")
+    mine = (await http.get(f"{stack.url('notify')}/v1/notices?case_id={case_id}", headers=party)).json()
+    assert [n["notice_id"] for n in mine] == [notice["notice_id"]]
+    holder_view = (await http.get(f"{stack.url('notify')}/v1/notices/{notice['notice_id']}",
+                                  headers=stack.auth("holder")))
+    assert holder_view.status_code == 404
+
+    # answers that are not the declarant's are refused with a reason
+    wrong = await http.post(f"{stack.url('cases')}/v1/cases/{case_id}/answers", headers=party,
+                            json={"kind": "importer_response"})
+    assert wrong.status_code == 403 and wrong.json()["error"]["code"] == "answer_not_in_jurisdiction"
+    stranger = await http.post(f"{stack.url('cases')}/v1/cases/{case_id}/answers", headers=stack.auth("holder"),
+                               json={"kind": "objects_to_destruction"})
+    assert stranger.status_code == 403
+
+    objection = await http.post(f"{stack.url('cases')}/v1/cases/{case_id}/answers", headers=party,
+                                json={"kind": "objects_to_destruction", "text": "the goods are genuine"})
+    assert objection.status_code == 202, objection.text
+    assert objection.json()["as"] == "declarant"
+
+    async def recorded() -> dict | None:
+        case = (await http.get(f"{stack.url('cases')}/v1/cases/{case_id}", headers=stack.auth("officer_eu"))).json()
+        entry = next((h for h in case["history"] if h["event"] == "party_submission"), None)
+        return entry
+
+    entry = await eventually(recorded, what="the objection in the case history")
+    assert entry["detail"]["kind"] == "objects_to_destruction" and entry["detail"]["party"] == "declarant"
+    assert entry["detail"]["actor"]["role"] == "party"
+
+
+async def test_an_undelivered_notice_is_an_officers_task_until_served_on_paper(http, stack) -> None:
+    address = f"{unique_id('gone').lower()}@bounce.example.org"
+    r = await http.put(f"{stack.sink}/control/mail/{address}", json={"replies": [], "then": "550 5.1.1 no such mailbox"})
+    assert r.status_code == 200
+    case_id = await _eu_consignment(http, stack, declarant_email=address)
+
+    async def undeliverable() -> dict | None:
+        case = (await http.get(f"{stack.url('cases')}/v1/cases/{case_id}", headers=stack.auth("officer_eu"))).json()
+        notices = case.get("party_notices") or []
+        return case if notices and notices[0]["status"] == "undeliverable" else None
+
+    case = await eventually(undeliverable, timeout=60, what="the declarant's notice undeliverable")
+    assert not any(d["name"] == "declarant_consent" for d in case["deadlines"]), "no clock before service"
+    notice = case["party_notices"][0]
+    served = await http.post(f"{stack.url('cases')}/v1/cases/{case_id}/notices/{notice['key']}/service",
+                             headers=stack.auth("officer_eu"), json={"method": "post", "note": "registered letter"})
+    assert served.status_code == 202, served.text
+
+    async def clock() -> dict | None:
+        case = (await http.get(f"{stack.url('cases')}/v1/cases/{case_id}", headers=stack.auth("officer_eu"))).json()
+        return case if any(d["name"] == "declarant_consent" for d in case["deadlines"]) else None
+
+    case = await eventually(clock, what="the declarant's clock after paper service")
+    entry = next(h for h in case["history"] if h["event"] == "notice_served_on_paper")
+    assert entry["detail"]["method"] == "post" and entry["detail"]["officer"]
+    again = await http.post(f"{stack.url('cases')}/v1/cases/{case_id}/notices/{notice['key']}/service",
+                            headers=stack.auth("officer_eu"), json={"method": "post"})
+    assert again.status_code == 409 and again.json()["error"]["code"] == "already_served"
+    await http.delete(f"{stack.sink}/control/mail/{address}")
