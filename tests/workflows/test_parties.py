@@ -56,6 +56,24 @@ async def _harness(env, fakes: FakeServices):  # noqa: ANN001, ANN202
 
 
 @pytest.fixture
+async def env():
+    """A time-skipping server per test: cases here wait on service with no clock running, so one test's open
+    cases would otherwise carry the next test's clock forward by their timers (years, in the end)."""
+    import shutil
+    import sys
+    from pathlib import Path
+
+    from temporalio.contrib.pydantic import pydantic_data_converter
+    from temporalio.testing import WorkflowEnvironment
+
+    path = shutil.which("temporal-test-server", path=str(Path(sys.executable).parent))
+    environment = await WorkflowEnvironment.start_time_skipping(
+        data_converter=pydantic_data_converter, test_server_existing_path=path)
+    yield environment
+    await environment.shutdown()
+
+
+@pytest.fixture
 async def harness(env):
     async for h in _harness(env, FakeServices()):
         yield h
