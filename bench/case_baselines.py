@@ -56,6 +56,10 @@ async def noop_record_case_events(arg: Any) -> None:
 
 @workflow.defn(name=TRIVIAL)
 class Trivial:
+    @workflow.signal(name="lines_revised")
+    def lines(self, revision: Any) -> None:  # started with its lines, as a case is (signal-with-start)
+        pass
+
     @workflow.run
     async def run(self, case: dict) -> str:
         return case.get("case_id", "")
@@ -65,8 +69,12 @@ class Trivial:
 class CaseShape:
     @workflow.init
     def __init__(self, case: dict) -> None:
-        # CaseWorkflow.__init__ asks for its three version markers
-        self.markers = [workflow.patched(p) for p in ("bench-v2", "bench-v3", "bench-four-eyes")]
+        # CaseWorkflow.__init__ asks for its four version markers
+        self.markers = [workflow.patched(p) for p in ("bench-v2", "bench-consignment", "bench-v3", "bench-four-eyes")]
+
+    @workflow.signal(name="lines_revised")
+    def lines(self, revision: Any) -> None:  # started with its lines, as a case is (signal-with-start)
+        pass
 
     @workflow.run
     async def run(self, case: dict) -> str:

@@ -139,7 +139,8 @@ async def start_baseline(client, workflow: str, case) -> None:  # noqa: ANN001
     from temporalio.common import (SearchAttributePair, TypedSearchAttributes, WorkflowIDConflictPolicy,
                                    WorkflowIDReusePolicy)
 
-    from shared.case_opening import CASE_ID, DECLARATION_ID, HOLDER_ID
+    from shared.case_opening import CASE_ID, DECLARATION_ID, HOLDER_ID, lines_revision
+    from shared.contracts.cases import SIGNAL_LINES
 
     await client.start_workflow(
         workflow, case, id=f"{workflow}-{case.case_id}", task_queue=BASELINE_QUEUE,
@@ -148,6 +149,7 @@ async def start_baseline(client, workflow: str, case) -> None:  # noqa: ANN001
         search_attributes=TypedSearchAttributes([
             SearchAttributePair(CASE_ID, case.case_id), SearchAttributePair(HOLDER_ID, case.holder.id),
             SearchAttributePair(DECLARATION_ID, case.declaration_id)]),
+        start_signal=SIGNAL_LINES, start_signal_args=[lines_revision(case)],
     )
 
 

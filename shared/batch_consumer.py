@@ -23,6 +23,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 
 from shared.kafka import (
     CONSUMED,
+    AckTimeout,
     HealthCheck,
     PositionWatch,
     all_healthy,
@@ -109,7 +110,9 @@ class BatchConsumer:
                     for record in records:
                         await self._apply([record])
                     return
-                if len(records) == 1 and attempt >= self.max_attempts and await all_healthy(self.health):
+                # A send the broker never acknowledged is the broker's fault, not the record's: never dead-lettered.
+                if len(records) == 1 and attempt >= self.max_attempts and not isinstance(exc, AckTimeout) \
+                        and await all_healthy(self.health):
                     log.error("%s: giving up on %s after %d attempts: %s", self.group_id, record_where(records[0]),
                               attempt, describe(exc), exc_info=exc)
                     dead = [(records[0], f"failed after {attempt} attempts: {describe(exc)}",

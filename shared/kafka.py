@@ -74,6 +74,29 @@ OUTBOX_VERIFIED = Counter("ipr_outbox_verified_total", "Published outbox rows re
                           ["service", "topic"])
 OUTBOX_ERRORS = Counter("ipr_outbox_publish_errors_total", "Outbox relay passes that failed (broker or database "
                         "away)", ["service"])
+ACK_TIMEOUTS = Counter("ipr_kafka_ack_timeouts_total", "Sends whose acknowledgement did not come within the bound "
+                       "(sent again)", ["service"])
+
+# How long a send may wait for the broker's acknowledgement. The producer's own request timeout (15 s) ends
+# most failures sooner; this bound is for the send whose future is never resolved (aiokafka can leave one
+# pending when the broker dies mid-request), which would otherwise hold a relay, and its outbox rows, forever.
+ACK_TIMEOUT_S = 45.0
+
+
+class AckTimeout(Exception):
+    """The broker did not acknowledge sent records in time; they are sent again (consumers drop duplicates)."""
+
+
+async def acknowledged(futures: list[Awaitable[Any]], *, service: str, what: str,
+                       timeout: float = ACK_TIMEOUT_S) -> list[Any]:
+    """The broker's acknowledgements of ``futures`` (from ``producer.send``), or ``AckTimeout`` after ``timeout``."""
+    if not futures:
+        return []
+    try:
+        return await asyncio.wait_for(asyncio.gather(*futures), timeout=timeout)
+    except asyncio.TimeoutError:
+        ACK_TIMEOUTS.labels(service).inc()
+        raise AckTimeout(f"{what}: no acknowledgement from the broker within {timeout:g} s") from None
 
 
 class PoisonMessage(Exception):
@@ -151,14 +174,15 @@ async def ensure_topics(bootstrap: str, topics: tuple[str, ...] | list[str], *, 
 
 
 async def publish(producer: AIOKafkaProducer, service: str, topic: str, key: str, envelope: EventEnvelope) -> None:
-    """Publish one envelope and wait for the broker's acknowledgement."""
-    await producer.send_and_wait(
+    """Publish one envelope and wait (within ``ACK_TIMEOUT_S``) for the broker's acknowledgement."""
+    sent = await producer.send(
         topic,
         value=envelope.model_dump_json().encode(),
         key=key.encode(),
         headers=cloudevent_headers(event_id=str(envelope.event_id), event_type=envelope.event_type,
                                    source=ce_source(envelope.producer or service), time=envelope.occurred_at),
     )
+    await acknowledged([sent], service=service, what=f"publishing to {topic}")
     PRODUCED.labels(service, topic).inc()
 
 
@@ -198,8 +222,11 @@ async def dead_letter(producer: AIOKafkaProducer, record: ConsumerRecord, *, ser
     event_id = str(deterministic_event_id("dead-letter", record.topic, record.partition, record.offset))
     headers = cloudevent_headers(event_id=event_id, event_type=default_ce_type(dlq), source=ce_source(service),
                                  time=now)
-    await retry(lambda: producer.send_and_wait(dlq, value=dumps(body), key=record.key, headers=headers),
-                what=f"dead-lettering {record_where(record)}", backoff=Backoff(initial=0.5, cap=10.0))
+    async def send() -> None:
+        sent = await producer.send(dlq, value=dumps(body), key=record.key, headers=headers)
+        await acknowledged([sent], service=service, what=f"dead-lettering to {dlq}")
+
+    await retry(send, what=f"dead-lettering {record_where(record)}", backoff=Backoff(initial=0.5, cap=10.0))
     DEAD_LETTERED.labels(service, dlq).inc()
     log.warning("dead-lettered %s to %s by %s: %s", record_where(record), dlq, consumer, reason)
 
@@ -385,7 +412,8 @@ class EventConsumer:
             except Exception as exc:  # noqa: BLE001 - retried, then dead-lettered if it keeps failing
                 failures += 1
                 HANDLER_ERRORS.labels(self.service, self.group_id, record.topic).inc()
-                if failures >= self.max_attempts and await all_healthy(self.health):
+                if failures >= self.max_attempts and not isinstance(exc, AckTimeout) and await all_healthy(
+                        self.health):
                     log.error("%s: giving up on %s after %d attempts: %s", self.group_id, record_where(record),
                               failures, describe(exc), exc_info=exc)
                     await self._dead_letter(record, f"failed after {failures} attempts: {describe(exc)}",
@@ -489,6 +517,7 @@ class OutboxRelay:
         settle: float = 5.0,
         reverify_window: timedelta = timedelta(days=7),
         stats_every: float = 5.0,
+        ack_timeout: float = ACK_TIMEOUT_S,
     ) -> None:
         self.sessionmaker = sessionmaker
         self.outbox = outbox
@@ -500,6 +529,7 @@ class OutboxRelay:
         self.settle = settle
         self.reverify_window = reverify_window
         self.stats_every = stats_every
+        self.ack_timeout = ack_timeout
         self._kick = asyncio.Event()
         self.supervised = Supervised(f"outbox-{service}", self._run, service=service, kind="outbox relay")
 
@@ -583,7 +613,8 @@ class OutboxRelay:
                         headers=self._headers(row),
                     )
                 )
-            acks = await asyncio.gather(*futures)
+            acks = await acknowledged(futures, service=self.service, what=f"outbox of {self.service}",
+                                      timeout=self.ack_timeout)
             now = datetime.now(timezone.utc)
             for row in rows:
                 PRODUCED.labels(self.service, row.topic).inc()

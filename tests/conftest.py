@@ -153,3 +153,22 @@ def stack() -> Stack:
 async def http(stack: Stack):
     async with httpx.AsyncClient(timeout=30) as client:
         yield client
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """After a failed run, what the test stack's services last complained of: a run on another machine
+    (CI) keeps only its output, not the stack's logs."""
+    if not (terminalreporter.stats.get("failed") or terminalreporter.stats.get("error")):
+        return
+    logs = stack_mod.PROFILES["test"].logs
+    if not logs.is_dir():
+        return
+    terminalreporter.section("test stack: last warnings and errors of each process")
+    for path in sorted(logs.glob("*.log")):
+        with open(path, "rb") as fh:
+            fh.seek(max(0, path.stat().st_size - 400_000))
+            lines = fh.read().decode(errors="replace").splitlines()
+        marks = (" WARNING ", " ERROR ", " CRITICAL ", "Traceback", " WARN ")
+        bad = [ln for ln in lines if any(w in ln for w in marks)]
+        for line in bad[-2:]:
+            terminalreporter.write_line(f"{path.stem}: {line[:240]}")

@@ -53,7 +53,7 @@ from shared.contracts.cases import CaseInput, LineHit, LinesRevision
 from shared.contracts.declaration import DeclarationV1
 from shared.contracts.events import TOPIC_ASSESSMENTS, TOPIC_PARCEL_RESULTS, RiskAssessedV1, deterministic_event_id
 from shared.contracts.recordation import RecordationV1
-from shared.kafka import PRODUCED
+from shared.kafka import PRODUCED, acknowledged
 from shared.supervise import Backoff, describe
 from shared.rules.calendar import calendar_for
 from shared.rules.pack import rule_pack
@@ -831,7 +831,7 @@ class AssessmentPipeline:
                 key=r.declaration_id.encode(),
                 headers=[("event_id", event_id.encode()), ("event_type", b"risk.assessed")]))
         if futures:
-            await asyncio.gather(*futures)
+            await acknowledged(futures, service="risk", what="publishing assessments")
             n_parcels = sum(1 for r in rows if not r.published and r.parcel is not None)
             PRODUCED.labels("risk", self.assessments_topic).inc(len(futures) - n_parcels)
             if n_parcels:

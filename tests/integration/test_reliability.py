@@ -17,14 +17,15 @@ from types import SimpleNamespace
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from prometheus_client import REGISTRY
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy import MetaData, select, text
+from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
 from deploy.local import stack as stack_mod
 from shared.contracts.cases import consignment_case_id
 from shared.contracts.declaration import DeclarationV1
 from shared.contracts.events import TOPIC_DECLARATIONS, TOPIC_DECLARATIONS_DLQ, TOPIC_HOLDS, deterministic_event_id
-from shared.kafka import EventConsumer, ensure_topics
+from shared.db import outbox_table
+from shared.kafka import EventConsumer, OutboxRelay, ensure_topics
 from tests.factories import example_declaration
 from tests.helpers import case_in_state, eventually, find_on_topic, produce, unique_id
 
@@ -402,3 +403,60 @@ async def test_case_events_leave_through_the_cases_outbox(http, stack) -> None:
         await db.dispose()
     event = await find_on_topic(stack.kafka, "cases.events.v1", lambda v: v.get("correlation_id") == case_id)
     assert event["payload"]["case_id"] == case_id
+
+
+class StallingProducer:
+    """A real producer whose first send is never acknowledged: what aiokafka can leave behind when the broker
+    dies in the middle of a produce request (a future that is never resolved)."""
+
+    def __init__(self, real: AIOKafkaProducer) -> None:
+        self.real = real
+        self.stalled = 0
+
+    async def send(self, *args, **kwargs):  # noqa: ANN002, ANN003, ANN201
+        if not self.stalled:
+            self.stalled += 1
+            return asyncio.get_running_loop().create_future()
+        return await self.real.send(*args, **kwargs)
+
+
+async def test_an_outbox_send_never_acknowledged_is_sent_again_not_waited_for_forever(stack) -> None:
+    """The relay bounds its wait for the broker's acknowledgement; the rows of a stalled send stay unpublished,
+    go out on the next pass, and the relay keeps running."""
+    schema = f"relay_{uuid.uuid4().hex[:8]}"
+    topic = f"test.relay-stall.{uuid.uuid4().hex[:8]}"
+    await ensure_topics(stack.kafka, [topic], partitions=1)
+    outbox = outbox_table(MetaData(schema=schema))
+    db = engine(stack, "holds")
+    async with db.begin() as conn:
+        await conn.execute(text(f"CREATE SCHEMA {schema}"))
+        await conn.run_sync(outbox.metadata.create_all)
+        for n in (1, 2):
+            await conn.execute(outbox.insert().values(event_id=str(uuid.uuid4()), topic=topic, key=f"k{n}",
+                                                      envelope={"n": n}))
+    real = AIOKafkaProducer(bootstrap_servers=stack.kafka, acks="all")
+    await real.start()
+    relay = OutboxRelay(sessionmaker=async_sessionmaker(db), outbox=outbox, producer=StallingProducer(real),
+                        service="relay-stall-test", interval=0.1, ack_timeout=1.0)
+    try:
+        await relay.start()
+
+        async def all_published():  # noqa: ANN202
+            async with db.connect() as conn:
+                rows = (await conn.execute(select(outbox.c.published_at, outbox.c.kafka_offset))).all()
+            return rows if all(r.published_at is not None for r in rows) else None
+
+        rows = await eventually(all_published, what="the stalled rows published on a later pass")
+        # the stalled pass had sent row 2 (offset 0) before its wait ran out; the next pass sent both again
+        # (the same event ids: consumers drop the repeat), and the rows keep where that pass put them
+        assert sorted(r.kafka_offset for r in rows) == [1, 2]
+        assert REGISTRY.get_sample_value("ipr_kafka_ack_timeouts_total", {"service": "relay-stall-test"}) == 1
+        assert relay.supervised.running
+        first = await find_on_topic(stack.kafka, topic, lambda v: v.get("n") == 1)
+        assert first == {"n": 1}
+    finally:
+        await relay.stop()
+        await real.stop()
+        async with db.begin() as conn:
+            await conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        await db.dispose()
