@@ -409,7 +409,8 @@ async def test_us_importer_notice_7_business_days_disclosure_then_officers_seizu
     env, fakes, queue = harness
     handle = await open_case(env, queue, jurisdiction="US", currency="USD", goods_value_cny=None,
                              genuine_unit_value=Decimal("120"))
-    state = await wait_state(handle, "detained")
+    await wait_state(handle, "detained")
+    state = await wait_deadline(handle, "importer_response")  # opened once the importer's notice is served
     names = {d.name: d for d in state.deadlines}
     assert names["detention_notice"].status == "met"
     response = names["importer_response"]
@@ -483,6 +484,7 @@ async def test_us_repeat_infringer_fine_cap_is_twice_the_retail_value(harness) -
     handle = await open_case(env, queue, jurisdiction="US", currency="USD", goods_value_cny=None,
                              genuine_unit_value=Decimal("120"), repeat_infringer=True)
     await wait_state(handle, "detained")
+    await wait_deadline(handle, "importer_response")
     await handle.signal(SIGNAL_PARTY_SUBMISSION, submission("importer_response", party="importer", text="genuine"))
     await determine(handle, Determination(outcome="infringing", fine_amount=Decimal("150000")))
     result = await handle.result()  # seized, no petition, forfeited
