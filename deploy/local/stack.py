@@ -286,9 +286,11 @@ def alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True
-    try:  # a zombie is not alive
+    try:  # a zombie is not alive, once its other threads are gone too (they still hold its sockets)
         with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().split(") ")[-1].split()[0] != "Z"
+            if fh.read().split(") ")[-1].split()[0] != "Z":
+                return True
+        return len(os.listdir(f"/proc/{pid}/task")) > 1
     except OSError:
         return True
 
@@ -304,12 +306,21 @@ def running_pid(profile: Profile, name: str) -> int | None:
     return pid if alive(pid) else None
 
 
+PORT_RELEASE_WAIT_S = 15.0
+
+
 def spawn(profile: Profile, name: str, argv: list[str], env: dict[str, str] | None = None, *,
           port: int | None = None) -> int:
     """Start a process of the profile unless it runs; ``port``: refuse when another program holds it."""
     existing = running_pid(profile, name)
     if existing:
         return existing
+    if port is not None and port_open(port):
+        # A process killed a moment ago may still hold its port: its main thread is already a zombie (``alive``
+        # says it is gone) while its other threads exit and close their sockets, slowly on a loaded machine.
+        deadline = time.monotonic() + PORT_RELEASE_WAIT_S
+        while port_open(port) and time.monotonic() < deadline:
+            time.sleep(0.2)
     if port is not None and port_open(port):
         raise SystemExit(f"[stack] cannot start {name}: port 127.0.0.1:{port} is already taken by another program "
                          f"(another stack? set IPR_TEST_PORT_OFFSET, or stop it)")
