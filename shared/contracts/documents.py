@@ -304,6 +304,16 @@ class Cost(_Model):
     amount: Money
 
 
+class DocumentClock(_Model):
+    """A time limit counted from the day the document is served (a party's clock): its date is not known when the
+    document is issued, so the document states the period and from when it runs."""
+
+    name: str = Field(min_length=1, max_length=64)  # the rule pack's deadline name, e.g. declarant_consent
+    amount: Count = Field(ge=1)
+    unit: Literal["working_days", "calendar_days", "business_days"] = "working_days"
+    basis: str | None = Field(default=None, max_length=256)
+
+
 class DocumentFacts(_Model):
     """What a document says, as the case workflow knows it when it has a notice sent: everything but the
     number and the date of issue, which the register that stores the document gives (``DocumentData``)."""
@@ -316,6 +326,7 @@ class DocumentFacts(_Model):
     copies_to: list[Addressee] = Field(default_factory=list)
     case: CaseFacts
     deadlines: list[DocumentDeadline] = Field(default_factory=list)
+    clocks: list[DocumentClock] = Field(default_factory=list)  # time limits that run from service of the document
     guarantee: GuaranteeFacts | None = None
     penalty: PenaltyFacts | None = None
     release_reason: ReleaseReason | None = None
@@ -340,6 +351,9 @@ class DocumentFacts(_Model):
 
     def deadline(self, name: str) -> DocumentDeadline | None:
         return next((d for d in self.deadlines if d.name == name), None)
+
+    def clock(self, name: str) -> DocumentClock | None:
+        return next((c for c in self.clocks if c.name == name), None)
 
 
 class DocumentData(DocumentFacts):

@@ -360,3 +360,18 @@ def test_pdf_embeds_a_cjk_font(pdfs) -> None:  # noqa: ANN001
     for row in cjk:  # columns: name type encoding emb sub uni ...: every CJK face embedded, as a subset
         assert re.search(r"\byes\s+yes\s+yes\b", row), row
     assert all(re.search(r"\byes\s+yes\s+yes\b", row) for row in rows), rows  # nothing left to the reader's fonts
+
+
+def test_a_time_limit_running_from_service_is_stated_as_a_period_from_service() -> None:
+    """A party's document is issued before it is served: its time limit has no date yet, only a length that runs
+    from the day of service, in each of the document's languages (and its basis among the legal bases)."""
+    clock = {"name": "declarant_consent", "amount": 10, "unit": "working_days", "basis": "Art. 23(1)(c)"}
+    eu = render_text(sample("party_detention_notice", "EU", deadlines=[], clocks=[clock]))
+    assert "bis zum Ablauf von 10 Arbeitstagen ab Zustellung dieses Schreibens" in eu
+    assert "by the end of 10 working days from the day this document is served on you" in eu
+    hearing = {"name": "hearing_request", "amount": 3, "unit": "working_days", "basis": "Penalty Regs Art. 49"}
+    cn = render_text(sample("hearing_right", "CN", deadlines=[], clocks=[hearing]))
+    assert "请于自本文书送达之日起第3个工作日届满前向本关提出" in cn
+    assert "by the end of 3 working days from the day this document is served on you" in cn
+    without = render_text(sample("hearing_right", "CN", deadlines=[], clocks=[]))
+    assert "请于-前" in without, "with neither a date nor a period the document shows the gap, not a guess"

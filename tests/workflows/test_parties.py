@@ -135,6 +135,12 @@ async def test_eu_declarant_notified_and_deemed_consent_counted_from_service(har
     assert notice.kind == "party_detention" and notice.addressee.role == "declarant"
     assert notice.addressee.party.id == DECLARANT.id and notice.addressee.party.contact_email == DECLARANT.contact_email
     assert "Art. 17-18" in notice.body and "10 working days of the day this notice is served" in notice.body
+    # its legal document is addressed to the declarant and states the 10 WD as running from service
+    doc = notice.document
+    assert doc is not None and doc.kind == "party_detention_notice", notice.document_note
+    assert (doc.addressee.role, doc.addressee.id) == ("declarant", DECLARANT.id) and doc.copies_to == []
+    assert [(c.name, c.amount, c.unit) for c in doc.clocks] == [("declarant_consent", 10, "working_days")]
+    assert doc.deadline("declarant_consent") is None, "no date is stated before the notice is served"
     assert all(n.addressee is None for n in fakes.holder_notices())
     names = {d.name: d for d in state.deadlines}
     assert names["notify_parties"].status == "met"  # the notice went out within 1 working day
@@ -274,6 +280,16 @@ async def test_cn_detention_receipt_hearing_right_and_penalty_decision_go_to_the
                      ("penalty_decision", "consignor", "C1")]
     decision = fakes.party_notices()[-1]
     assert "250000.00" in decision.body and "Penalty Regs Art. 25" in decision.body
+    documents = {n.kind: n.document for n in fakes.party_notices()}
+    assert {k: d.kind for k, d in documents.items() if d is not None} == {
+        "party_detention": "party_detention_notice", "hearing_right": "hearing_right",
+        "penalty_decision": "penalty_decision"}
+    assert all(d.addressee.role == "consignor" and d.addressee.id == "C1" for d in documents.values() if d)
+    proposed = documents["hearing_right"]
+    assert proposed.penalty is not None and proposed.penalty.fine.amount == Decimal("250000.00")
+    assert proposed.penalty.tier == "heavier" and proposed.penalty.fine_min is not None
+    assert [(c.name, c.amount) for c in proposed.clocks] == [("hearing_request", 3)]
+    assert documents["penalty_decision"].penalty.fine.amount == Decimal("250000.00")
     holder = [n.kind for n in fakes.holder_notices()]
     assert "hearing_right" not in holder, "the hearing right is the party's, not the holder's"
     assert holder[-1] == "confiscation"

@@ -19,11 +19,13 @@ from services.cases.workflow.state import CaseFile
 
 with workflow.unsafe.imports_passed_through():
     from shared.contracts.cases import CaseLine, NoticeKind
+    from shared.rules.pack import DeadlineRule
     from shared.contracts.documents import (
         HOLDER_NOTICE_DOCUMENTS,
         Addressee,
         CaseFacts,
         CourtFacts,
+        DocumentClock,
         DocumentDeadline,
         DocumentFacts,
         GoodsLine,
@@ -79,6 +81,56 @@ def notice_document(f: CaseFile, kind: NoticeKind, deadline: datetime | None, ex
                                  f"{f.case.jurisdiction}"}
     try:
         return {"document": _facts(f, kind, doc_kind, deadline, extra)}
+    except Exception as exc:  # noqa: BLE001 - a notice never waits for its document
+        return {"document_note": f"the facts of the {doc_kind} could not be put together: "
+                                 f"{type(exc).__name__}: {exc}"[:1000]}
+
+
+# The document each notice to a party carries (shared.rules.parties says who gets which notice).
+PARTY_NOTICE_DOCUMENTS: dict[tuple[str, str], str] = {
+    ("party_detention", "CN"): "party_detention_notice",
+    ("party_detention", "EU"): "party_detention_notice",
+    ("party_detention", "US"): "party_detention_notice",
+    ("hearing_right", "CN"): "hearing_right",
+    ("penalty_decision", "CN"): "penalty_decision",
+}
+
+
+def penalty_facts(f: CaseFile, fine: Decimal, low: Decimal | None = None, high: Decimal | None = None, *,
+                  value: Decimal | None = None) -> PenaltyFacts | None:
+    """The proposed or decided penalty as a document states it (None if it cannot be put together)."""
+    try:
+        currency = f.pack.currency
+        tier = f.determination.fine_tier if f.determination is not None else None
+        basis = value if value is not None else (f.value_in_pack_currency() or f.goods_value())
+        return PenaltyFacts(fine=Money(amount=fine, currency=currency), tier=tier if tier in FINE_TIERS else None,
+                            fine_min=_money(low, currency), fine_max=_money(high, currency),
+                            value_basis=_money(basis, currency))
+    except Exception:  # noqa: BLE001 - the document then states no penalty; the notice's text still does
+        return None
+
+
+def party_notice_document(f: CaseFile, kind: NoticeKind, role: str, party: Any, *, clock: str | None = None,
+                          clock_rule: DeadlineRule | None = None,
+                          penalty: PenaltyFacts | None = None) -> dict[str, Any]:
+    """The document fields of a notice to a party: addressed to it, stating the time limit its service starts
+    (``clock``) as a period from service, and for a penalty the fine. Never stops the notice (see
+    ``notice_document``)."""
+    doc_kind = PARTY_NOTICE_DOCUMENTS.get((kind, f.case.jurisdiction))
+    if doc_kind is None:
+        return {"document_note": f"no legal document for a {kind} notice to the {role} in {f.case.jurisdiction}"}
+    try:
+        facts = _facts(f, kind, doc_kind, None, None).model_dump()
+        facts["addressee"] = Addressee(role=role, name=party.name[:256], id=party.id,
+                                       email=getattr(party, "contact_email", None) or None).model_dump()
+        facts["copies_to"] = []
+        if clock is not None:
+            rule = clock_rule or f.pack.deadline(clock)
+            facts["clocks"] = [DocumentClock(name=clock, amount=rule.amount, unit=rule.unit,
+                                             basis=(rule.basis or None) and rule.basis[:256]).model_dump()]
+        if penalty is not None:
+            facts["penalty"] = penalty.model_dump()
+        return {"document": DocumentFacts.model_validate(facts)}
     except Exception as exc:  # noqa: BLE001 - a notice never waits for its document
         return {"document_note": f"the facts of the {doc_kind} could not be put together: "
                                  f"{type(exc).__name__}: {exc}"[:1000]}

@@ -25,6 +25,7 @@ from temporalio import workflow
 
 from services.cases.workflow import calls
 from services.cases.workflow.deadlines import open_deadline
+from services.cases.workflow.documents import party_notice_document
 from services.cases.workflow.history import flush
 from services.cases.workflow.state import CaseFile, CaseWithdrawn
 from services.cases.workflow.steps import Refused, run_step
@@ -41,6 +42,7 @@ with workflow.unsafe.imports_passed_through():
         PartyNotice,
         PartyRef,
     )
+    from shared.contracts.documents import PenaltyFacts
     from shared.rules import parties
     from shared.rules.pack import DeadlineRule
 
@@ -50,7 +52,8 @@ POLL_MAX = timedelta(hours=1)
 
 
 async def notify_party(f: CaseFile, kind: NoticeKind, *, clock: str | None = None,
-                       clock_rule: DeadlineRule | None = None, extra: str | None = None) -> PartyNotice | None:
+                       clock_rule: DeadlineRule | None = None, extra: str | None = None,
+                       penalty: PenaltyFacts | None = None) -> PartyNotice | None:
     """Send the party the law gives notice ``kind`` to, and watch it until served; its service opens ``clock``
     (a deadline of the rule pack, or ``clock_rule``) counted from the day of service. None: no party gets it."""
     case = f.case
@@ -64,7 +67,8 @@ async def notify_party(f: CaseFile, kind: NoticeKind, *, clock: str | None = Non
     ref = cast(PartyRef, party)  # the case's own PartyRef
     request = NoticeRequest(
         idempotency_key=f"{case.case_id}:notice:{key}:{role}", case_id=case.case_id, kind=kind, holder=case.holder,
-        subject=subject, body=body, addressee=NoticeAddressee(role=role, party=ref))  # type: ignore[arg-type]
+        subject=subject, body=body, addressee=NoticeAddressee(role=role, party=ref),  # type: ignore[arg-type]
+        **party_notice_document(f, kind, role, party, clock=clock, clock_rule=clock_rule, penalty=penalty))
     task = (f"serve the {kind.replace('_', ' ')} notice on {party.name} ({role}) by other means and record "
             f"the service (POST /v1/cases/{case.case_id}/notices/{key}/service)")
     result = await run_step(f, f"send_notice:{kind}:{role}", lambda: calls.send_notice(request), task=task)

@@ -20,7 +20,14 @@ from markupsafe import Markup
 
 from services.notify.documents import legal
 from services.notify.documents.legal import Lang
-from shared.contracts.documents import DOCUMENT_ADDRESSEES, DocumentData, DocumentDeadline, Money, applies
+from shared.contracts.documents import (
+    DOCUMENT_ADDRESSEES,
+    DocumentClock,
+    DocumentData,
+    DocumentDeadline,
+    Money,
+    applies,
+)
 
 TEMPLATES = Path(__file__).with_name("templates")
 
@@ -96,6 +103,17 @@ def period(deadline: DocumentDeadline, lang: Lang) -> str:
     return f"{deadline.amount}{word}" if lang.code == "zh" else f"{deadline.amount} {word}"
 
 
+def from_service(clock: DocumentClock, lang: Lang) -> str:
+    """The end of a time limit that runs from service of the document, worded to follow "by" / "bis" / "于…前"."""
+    unit = legal.UNITS[clock.unit]
+    word = unit.get(lang.code, unit["en"])
+    if lang.code == "zh":
+        return f"自本文书送达之日起第{clock.amount}{word}届满"
+    if lang.code == "de":  # dative plural: "von 10 Arbeitstagen"
+        return f"zum Ablauf von {clock.amount} {word}{'n' if word.endswith('e') else ''} ab Zustellung dieses Schreibens"
+    return f"the end of {clock.amount} {word} from the day this document is served on you"
+
+
 def utc(value: datetime) -> str:
     return value.astimezone(ZoneInfo("UTC")).strftime("%Y-%m-%d %H:%M UTC")
 
@@ -156,7 +174,7 @@ def legal_bases(data: DocumentData) -> list[str]:
     variant = _variant(data)
     refs = list(legal.BASIS.get((data.kind, data.jurisdiction, variant or ""), None)
                 or legal.BASIS.get((data.kind, data.jurisdiction), []))
-    for deadline in data.deadlines:
+    for deadline in [*data.deadlines, *data.clocks]:
         refs += legal.split_bases(deadline.basis)
     if (data.kind, data.jurisdiction) in legal.APPEALABLE:
         if data.jurisdiction == "CN":
@@ -198,7 +216,10 @@ def _context(data: DocumentData) -> dict:
 
     def dl_last(name: str, lang: Lang) -> str:
         deadline = data.deadline(name)
-        return deadline_end(deadline, lang, tz) if deadline is not None else "-"
+        if deadline is not None:
+            return deadline_end(deadline, lang, tz)
+        clock = data.clock(name)
+        return from_service(clock, lang) if clock is not None else "-"
 
     def mark(right, lang: Lang) -> str:  # noqa: ANN001
         if right.mark_zh:

@@ -27,6 +27,7 @@ from temporalio import workflow
 
 from services.cases.workflow.deadlines import close, open_deadline, wait_until
 from services.cases.workflow.disposition import dispose, finish, release
+from services.cases.workflow.documents import penalty_facts
 from services.cases.workflow.guarantees import secured_within
 from services.cases.workflow.history import transition
 from services.cases.workflow.holds import hold, place_hold
@@ -165,7 +166,8 @@ async def _infringing(f: CaseFile) -> CaseState:
                   currency=rules.currency)
     if f.parties:
         await notify_party(f, "penalty_decision", extra=f"confiscation of the goods ({f.disposal_method}) and a fine "
-                                                          f"of {rules.currency} {fine}")
+                                                          f"of {rules.currency} {fine}",
+                           penalty=penalty_facts(f, fine, value=value))
     await notify(f, "confiscation")
     return await finish(f, "confiscated", "goods_confiscated", {
         "fine_amount": str(fine), "currency": rules.currency, "disposal_method": f.disposal_method,
@@ -197,7 +199,8 @@ async def _hearing_served(f: CaseFile, fine: Decimal, low: Decimal, high: Decima
     f.hearing_open = True
     await transition(f, "hearing", "hearing_right_notified", {"proposed_fine": str(fine)})
     await notify_party(f, "hearing_right", clock="hearing_request", clock_rule=rule,
-                       extra=f"confiscation of the goods and a fine of {f.pack.currency} {fine}")
+                       extra=f"confiscation of the goods and a fine of {f.pack.currency} {fine}",
+                       penalty=penalty_facts(f, fine, low, high))
     await wait_fact(f, lambda: f.hearing is not None or "hearing_request" in f.deadlines)
     if f.hearing is None:
         await wait_until(f, lambda: f.hearing is not None, f.deadlines["hearing_request"])
