@@ -52,6 +52,14 @@ async def test_declarants_notice_is_in_the_sink_and_the_declarant_answers_with_i
     holder_view = (await http.get(f"{stack.url('notify')}/v1/notices/{notice['notice_id']}",
                                   headers=stack.auth("holder")))
     assert holder_view.status_code == 404
+    # with its legal document, in German and English, stating its time as running from service
+    document = await http.get(f"{stack.url('notify')}/v1/notices/{notice['notice_id']}/document?format=txt",
+                              headers=party)
+    assert document.status_code == 200, document.text
+    assert "Mitteilung über die Aussetzung der Überlassung" in document.text
+    assert "10 working days from the day this document is served on you" in document.text
+    assert (await http.get(f"{stack.url('notify')}/v1/notices/{notice['notice_id']}/document?format=txt",
+                           headers=stack.auth("holder"))).status_code == 404
 
     # answers that are not the declarant's are refused with a reason
     wrong = await http.post(f"{stack.url('cases')}/v1/cases/{case_id}/answers", headers=party,
