@@ -387,3 +387,21 @@ async def test_a_revision_after_the_determination_is_recorded_but_not_applied(ha
     assert {ln.status for ln in result.lines} == {"confiscated"}
     not_applied = [h for h in result.history if h.event == "revision_not_applied"]
     assert not_applied and not_applied[0].detail["withdrawn"] == [2]
+
+
+async def test_a_record_in_rmb_of_a_usd_declaration_states_each_line_in_rmb(harness) -> None:
+    """The disposal record of a CN case is kept in RMB (the fine's currency); its lines are stated in RMB too,
+    not in the declaration's dollars beside an RMB total."""
+    env, fakes, queue = harness
+    decl = declaration([shoe_line(1, quantity="1", unit_value="2000"), shoe_line(2, quantity="1", unit_value="1000")],
+                       currency="USD", declaration_id=f"CN5300-U{uuid.uuid4().hex[:6]}")
+    [case] = consignment_cases(decl, {1: NIKE, 2: NIKE})
+    handle = await start(env, queue, case)
+    await detain(handle, D("20000"))
+    await determine(handle, Determination(outcome="infringing", fine_tier="ordinary", officer="o1"))
+    assert (await handle.result()).state == "confiscated"
+    record = fakes.of("record_disposition")[0]
+    assert record.currency == "CNY"
+    by_line = {ln.line_no: ln.goods_value for ln in record.lines}
+    assert by_line == {ln.line_no: ln.goods_value_cny for ln in case.lines}
+    assert sum(by_line.values()) == record.goods_value and by_line[1] > D("2000")

@@ -31,10 +31,18 @@ with workflow.unsafe.imports_passed_through():
     )
 
 
-def _lines(f: CaseFile) -> list[DispositionLine]:
+def _lines(f: CaseFile, currency: str) -> list[DispositionLine]:
+    """Each line's outcome and value, in the record's ``currency`` (a line's value in RMB when the record is in
+    RMB and the declaration in another currency; no value where it is not known in that currency)."""
     if not f.v4:
         return []
-    return [DispositionLine(line_no=s.line_no, outcome=s.status, goods_value=s.goods_value) for s in f.line_states()]
+
+    def value(s) -> Decimal | None:  # noqa: ANN001 - a LineState
+        if currency == f.case.currency:
+            return s.goods_value
+        return s.goods_value_cny if currency == "CNY" else None
+
+    return [DispositionLine(line_no=s.line_no, outcome=s.status, goods_value=value(s)) for s in f.line_states()]
 
 
 async def dispose(f: CaseFile, outcome: DispositionOutcome, reason: str, *, fine_amount: Decimal | None = None,
@@ -50,7 +58,7 @@ async def dispose(f: CaseFile, outcome: DispositionOutcome, reason: str, *, fine
         fine_amount=fine_amount if fine_amount is not None else Decimal(0), repeat=case.repeat_infringer,
         disposal_method=f.disposal_method,
         hearing=f.hearing.kind if f.hearing else None, police_referral=f.police_referral,
-        decided_by=det.officer if det else None, lines=_lines(f))),
+        decided_by=det.officer if det else None, lines=_lines(f, currency or case.currency))),
         task=f"record the {outcome} of the goods by hand: {reason}")
     if not isinstance(result, Refused):
         f.disposition = result
