@@ -545,6 +545,42 @@ LABELS: dict[str, tuple[str, str]] = {
 }
 
 
+# The reasons the case workflow records for its decisions and refusals, as officers read them in Chinese. A reason
+# not listed here (one with the case's own figures in it) is shown as recorded.
+REASONS: dict[str, str] = {
+    "CBP determined that the goods are not counterfeit": "海关与边境保护局认定货物不是假冒商品",
+    "customs determined that the goods do not infringe": "海关认定货物不侵权",
+    "detention requested but no sufficient guarantee was posted within 3 working days":
+        "已申请扣留，但未在3个工作日内提供足额担保",
+    "no application for action within 4 working days": "4个工作日内未提出采取行动的申请",
+    "no reply from the rights holder within 3 working days": "权利人未在3个工作日内答复",
+    "the applicant did not post the guarantee in time": "申请人未按期提供担保",
+    "the declarant did not agree to destruction and consent is not deemed": "申报人未同意销毁，且不视为同意",
+    "the declarant objected and no proceedings were started in time": "申报人提出异议，且未按期提起诉讼",
+    "the rights holder neither confirmed infringement nor started proceedings": "权利人既未确认侵权，也未提起诉讼",
+    "the rights holder stated that no detention is needed": "权利人表示无需扣留",
+    "the consignee posted a counter-guarantee equal to the goods value": "收货人提供了与货物等值的反担保",
+    "customs determined infringement": "海关认定侵权",
+    "no hold was placed for this case": "本案未采取扣留措施",
+    "a per-line case keeps its one line": "按商品项立案的案件保留其唯一商品项",
+    "a proposal already waits for a supervisor's approval": "已有一项提议等待主管批准",
+    "customs has already decided on the goods": "海关已对货物作出决定",
+    "no importer response within 7 business days": "进口商未在7个工作日内答复",
+    "no proposal waits for approval": "没有等待批准的提议",
+    "reply window closed": "答复期限已届满",
+    "the goods stay seized until an officer decides the petition": "在关员对申诉作出决定之前，货物继续扣押",
+    "the line is no longer in the declaration": "该商品项已不在报关单中",
+    "the line is now suspected of another holder's right": "该商品项现涉嫌侵犯另一权利人的权利",
+    "the service has not completed the step; it is retried until it does": "服务尚未完成该步骤，将重试直至完成",
+}
+
+
+def reason(lang: str, text: object) -> str:
+    """A reason the workflow recorded, in the page's language where it is a standard one."""
+    value = "" if text is None else str(text)
+    return REASONS.get(value, value) if lang == "zh" else value
+
+
 def t(lang: str, text: str, **values: object) -> str:
     out = ZH.get(text, text) if lang == "zh" else text
     return out.format(**values) if values else out

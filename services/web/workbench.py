@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from services.web import storage
 from services.web.apis import ApiError, seg
-from services.web.i18n import label
+from services.web.i18n import label, reason
 from services.web.models import StoredFile
 from services.web.pages import Ctx, Errors, OfficerCtx, back, form_of
 
@@ -206,6 +206,8 @@ def _describe(lang: str, h: dict) -> dict:
             bits.append(label(lang, value))
         elif key == "due_date":
             bits.append(str(value))
+        elif key in ("reason", "why") and isinstance(value, str):
+            bits.append(reason(lang, value)[:120])
         elif isinstance(value, (str, int, float)):
             bits.append(str(value)[:120])
     return {"at": h.get("at"), "event": label(lang, h.get("event")), "state": h.get("state"), "who": who,

@@ -306,3 +306,20 @@ def test_case_page_of_a_consignment_shows_each_lines_status_and_takes_lines_not_
     seized = page(["petition_decision", "paper_answer"], state="seized")
     assert 'id="petition-form"' in seized and 'name="petition_outcome"' in seized
     assert "act/petition_decision" in seized and 'name="lines_cleared"' not in seized
+
+
+def test_the_workflows_standard_reasons_are_said_in_chinese() -> None:
+    """Every fixed reason the case workflow records (a release's reason, a refusal's why) has its Chinese, and the
+    timeline shows it; a reason with the case's own figures in it is shown as recorded."""
+    from services.web.i18n import REASONS, reason
+    from services.web.workbench import _describe
+
+    root = Path(__file__).resolve().parents[2] / "services" / "cases" / "workflow"
+    source = "\n".join(p.read_text() for p in root.rglob("*.py"))
+    fixed = set(re.findall(r'release\(f, "([^"{]+)"\)', source)) | set(re.findall(r'"why": "([^"{]+)"', source))
+    assert len(fixed) >= 15, fixed
+    assert sorted(fixed - set(REASONS)) == []
+    entry = {"event": "released", "detail": {"reason": "no reply from the rights holder within 3 working days"}}
+    assert _describe("zh", entry)["what"] == "权利人未在3个工作日内答复"
+    assert _describe("en", entry)["what"] == "no reply from the rights holder within 3 working days"
+    assert reason("zh", "released lines 2, 4") == "released lines 2, 4"
