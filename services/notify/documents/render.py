@@ -174,8 +174,10 @@ def legal_bases(data: DocumentData) -> list[str]:
     variant = _variant(data)
     refs = list(legal.BASIS.get((data.kind, data.jurisdiction, variant or ""), None)
                 or legal.BASIS.get((data.kind, data.jurisdiction), []))
-    for deadline in [*data.deadlines, *data.clocks]:
+    for deadline in data.deadlines:
         refs += legal.split_bases(deadline.basis)
+    for clock in data.clocks:
+        refs += legal.split_bases(clock.basis)
     if (data.kind, data.jurisdiction) in legal.APPEALABLE:
         if data.jurisdiction == "CN":
             refs += legal.APPEAL["CN"]["basis"]
