@@ -572,6 +572,8 @@ REASONS: dict[str, str] = {
     "the line is no longer in the declaration": "该商品项已不在报关单中",
     "the line is now suspected of another holder's right": "该商品项现涉嫌侵犯另一权利人的权利",
     "the service has not completed the step; it is retried until it does": "服务尚未完成该步骤，将重试直至完成",
+    "already served": "已送达",
+    "no such notice to a party of this case": "本案没有发给当事人的此项通知",
 }
 
 

@@ -316,7 +316,7 @@ def test_the_workflows_standard_reasons_are_said_in_chinese() -> None:
 
     root = Path(__file__).resolve().parents[2] / "services" / "cases" / "workflow"
     source = "\n".join(p.read_text() for p in root.rglob("*.py"))
-    fixed = set(re.findall(r'release\(f, "([^"{]+)"\)', source)) | set(re.findall(r'"why": "([^"{]+)"', source))
+    fixed = set(re.findall(r'release\(f, "([^"{]+)"\)', source)) | set(re.findall(r'"why": "([^"{]+)"(?=\s*[,}])', source))
     assert len(fixed) >= 15, fixed
     assert sorted(fixed - set(REASONS)) == []
     entry = {"event": "released", "detail": {"reason": "no reply from the rights holder within 3 working days"}}
