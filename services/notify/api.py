@@ -106,10 +106,11 @@ DOCUMENT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; ba
 
 
 def _may_read_document(notice: Notice, doc: NoticeDocument | None, who: Principal) -> None:
-    """Officers of the issuing office and supervisors; the rights holder of the case; a party the case names."""
+    """Officers of the issuing office and supervisors; the rights holder of the notices addressed to it; a party the
+    document names."""
     missing = HTTPException(404, detail={"code": "notice_not_found", "message": f"no notice {notice.notice_id}"})
-    if who.role == "rights_holder" and notice.holder_id != who.holder_id:
-        raise missing
+    if who.role == "rights_holder" and service.addressee_of(notice) != ("rights_holder", who.holder_id):
+        raise missing  # not the holder's case, or a notice to one of its parties (their document, not the holder's)
     if who.role == "party" and (doc is None or who.party_id not in (doc.party_ids or [])
                                 or (who.case_id is not None and who.case_id != notice.case_id)):
         raise missing

@@ -57,7 +57,12 @@ async def shot(page: Page, stack, name: str) -> None:  # noqa: ANN001
 
 
 async def declare(http, stack, declaration_id: str, **changes) -> str:  # noqa: ANN001
-    """Declare the example shipment (line 1 suspected) and answer its case id, once the case is suspended."""
+    """Declare the example shipment (line 1 suspected) and answer its case id, once the case is suspended.
+
+    The consignor has a contact e-mail, so its detention receipt is delivered (served) rather than an officer's
+    task on the worklist."""
+    changes.setdefault("consignor", {**example_declaration()["consignor"],
+                                     "contact_email": "exports@bright-shoes.example.cn"})
     body = example_declaration(declaration_id=declaration_id, **changes)
     r = await http.post(f"{stack.url('intake')}/v1/declarations", json=body, headers=stack.auth("clearance"))
     assert r.status_code == 202, r.text
@@ -109,8 +114,9 @@ async def sign_in(context: BrowserContext, stack, account: str, path: str, error
 
 async def open_documents(ctx, page: Page, web: str, case_id: str) -> None:  # noqa: ANN001
     """The case page links its notice's legal document from the notices and the timeline; the HTML opens in the
-    browser (the Chinese title, the case id, the number in the page title) and the PDF is a PDF."""
-    link = page.locator("#notices a.doc-html").first
+    browser (the Chinese title, the case id, the number in the page title) and the PDF is a PDF. (The consignor's
+    detention receipt, KL, is listed beside the holder's suspension notice, ZK.)"""
+    link = page.locator("#notices a.doc-html", has_text="-ZK-").first
     number = (await link.inner_text()).strip()
     assert re.fullmatch(r"CN5300-20\d\d-ZK-\d{6}", number), number
     assert await page.locator(f"#timeline a.doc-html:has-text('{number}')").count() == 1
@@ -120,7 +126,8 @@ async def open_documents(ctx, page: Page, web: str, case_id: str) -> None:  # no
     body = await doc.inner_text("body")
     assert "中止放行通知书" in body and case_id in body
     await doc.close()
-    pdf = await ctx.request.get(f"{web}{await page.locator('#notices a.doc-pdf').first.get_attribute('href')}")
+    pdf_href = page.locator(f"#notices a.doc-pdf[href*='/{number}.pdf']").first
+    pdf = await ctx.request.get(f"{web}{await pdf_href.get_attribute('href')}")
     assert pdf.status == 200 and pdf.headers["content-type"] == "application/pdf"
     assert (await pdf.body()).startswith(b"%PDF")
 
