@@ -394,3 +394,13 @@ HOLDER_NOTICE_DOCUMENTS: dict[tuple[str, str], str] = {
     ("release", "US"): "release_notice",
     ("partial_release", "US"): "release_notice",
 }
+
+# The legal document a written notice to a party of the case carries (``shared.rules.parties`` says which party
+# gets which notice); it is addressed to that party, with no copy to the holder.
+PARTY_NOTICE_DOCUMENTS: dict[tuple[str, str], str] = {
+    ("party_detention", "CN"): "party_detention_notice",
+    ("party_detention", "EU"): "party_detention_notice",
+    ("party_detention", "US"): "party_detention_notice",
+    ("hearing_right", "CN"): "hearing_right",
+    ("penalty_decision", "CN"): "penalty_decision",
+}

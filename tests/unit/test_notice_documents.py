@@ -12,7 +12,8 @@ import pytest
 from services.cases.workflow.documents import _release_reason, document_facts, notice_document
 from services.notify.documents import render_html, render_text
 from shared.contracts.cases import DispositionResult, NoticeRequest
-from shared.contracts.documents import HOLDER_NOTICE_DOCUMENTS, DocumentData, applies
+from shared.contracts.documents import HOLDER_NOTICE_DOCUMENTS, PARTY_NOTICE_DOCUMENTS, DocumentData, applies
+from shared.rules import parties
 from tests.factories import notice_case_file
 
 
@@ -27,6 +28,14 @@ def test_every_holder_notice_document_is_one_the_law_gives_the_holder() -> None:
             assert applies(kind, jurisdiction, "police"), (notice_kind, jurisdiction)
         else:
             assert applies(kind, jurisdiction, "rights_holder"), (notice_kind, jurisdiction, kind)
+
+
+def test_every_party_notice_document_is_one_the_law_gives_that_party() -> None:
+    for (notice_kind, jurisdiction), kind in PARTY_NOTICE_DOCUMENTS.items():
+        assert parties.basis(jurisdiction, notice_kind), (notice_kind, jurisdiction)
+        roles = {"CN": ("consignee", "consignor"), "EU": ("declarant", "holder_of_goods"), "US": ("importer",)}
+        for role in roles[jurisdiction]:
+            assert applies(kind, jurisdiction, role), (notice_kind, jurisdiction, kind, role)
 
 
 def test_cn_suspension_notice_in_chinese_and_english_with_the_case_data() -> None:

@@ -22,6 +22,7 @@ with workflow.unsafe.imports_passed_through():
     from shared.rules.pack import DeadlineRule
     from shared.contracts.documents import (
         HOLDER_NOTICE_DOCUMENTS,
+        PARTY_NOTICE_DOCUMENTS,
         Addressee,
         CaseFacts,
         CourtFacts,
@@ -84,16 +85,6 @@ def notice_document(f: CaseFile, kind: NoticeKind, deadline: datetime | None, ex
     except Exception as exc:  # noqa: BLE001 - a notice never waits for its document
         return {"document_note": f"the facts of the {doc_kind} could not be put together: "
                                  f"{type(exc).__name__}: {exc}"[:1000]}
-
-
-# The document each notice to a party carries (shared.rules.parties says who gets which notice).
-PARTY_NOTICE_DOCUMENTS: dict[tuple[str, str], str] = {
-    ("party_detention", "CN"): "party_detention_notice",
-    ("party_detention", "EU"): "party_detention_notice",
-    ("party_detention", "US"): "party_detention_notice",
-    ("hearing_right", "CN"): "hearing_right",
-    ("penalty_decision", "CN"): "penalty_decision",
-}
 
 
 def penalty_facts(f: CaseFile, fine: Decimal, low: Decimal | None = None, high: Decimal | None = None, *,
