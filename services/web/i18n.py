@@ -542,6 +542,15 @@ LABELS: dict[str, tuple[str, str]] = {
     "petition_decision_overdue": ("petition decision overdue", "申诉决定已逾期"),
     "reply_ignored": ("reply not applied", "答复未生效"), "revision_not_applied": ("revision not applied", "修改未生效"),
     "step_recovered": ("step recovered", "步骤已恢复"), "submission_ignored": ("submission not applied", "提交未生效"),
+    # notices to the parties of a case and their service
+    "party_notice_sent": ("party notice sent", "当事人通知已发出"),
+    "party_notice_served": ("party notice served", "当事人通知已送达"),
+    "party_notice_undeliverable": ("party notice undeliverable", "当事人通知无法送达"),
+    "notice_served_on_paper": ("notice served on paper", "通知已以书面方式送达"),
+    "notice_service_ignored": ("service not recorded", "送达未记录"),
+    "party_detention": ("notice of detention to the party", "扣留通知（当事人）"),
+    "penalty_decision": ("penalty decision", "处罚决定"),
+    "holder_of_goods": ("holder of the goods", "货物持有人"),
 }
 
 

@@ -323,3 +323,9 @@ def test_the_workflows_standard_reasons_are_said_in_chinese() -> None:
     assert _describe("zh", entry)["what"] == "权利人未在3个工作日内答复"
     assert _describe("en", entry)["what"] == "no reply from the rights holder within 3 working days"
     assert reason("zh", "released lines 2, 4") == "released lines 2, 4"
+
+
+def test_the_parties_notices_and_their_service_are_named_in_both_languages() -> None:
+    for event in ("party_notice_sent", "party_notice_served", "party_notice_undeliverable", "notice_served_on_paper",
+                  "party_detention", "penalty_decision", "holder_of_goods"):
+        assert any("\u4e00" <= ch <= "\u9fff" for ch in i18n.label("zh", event)), event
