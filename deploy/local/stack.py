@@ -231,6 +231,7 @@ def service_env(profile: Profile, sec: dict[str, str], service: str | None) -> d
             "INTAKE_URL": f"http://127.0.0.1:{p['intake']}",
             "RISK_URL": f"http://127.0.0.1:{p['risk']}",
             "WORKBENCH_URL": f"http://127.0.0.1:{p['web']}",
+            "IDENTITY_URL": f"http://127.0.0.1:{p['identity']}",
             "SMTP_HOST": "127.0.0.1",
             "SMTP_PORT": str(profile.smtp_port),
             "WEBHOOK_ALLOWED_HOSTS": "127.0.0.1,localhost,::1",
@@ -686,6 +687,7 @@ def identity_spec(profile: Profile, sec: dict[str, str], *, demo: bool = True) -
          "redirect_uris": pages(admin, "/admin"), "post_logout_redirect_uris": pages(admin, "/admin")},
         {"client_id": "cli", "name": "Command line (make token, tests)", "kind": "browser",
          "redirect_uris": ["http://127.0.0.1/callback"]},
+        {"client_id": "case-access", "name": "Case access codes (parties without an account)", "kind": "case_access"},
     ]
     spec: dict = {"holders": [], "accounts": [], "clients": clients}
     if demo:

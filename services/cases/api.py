@@ -11,6 +11,9 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 from typing import Annotated, Literal
+from urllib.parse import quote
+
+import httpx
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.responses import JSONResponse
@@ -26,7 +29,7 @@ from shared.approvals import four_eyes
 from shared.auth import Principal, require, require_office
 from services.cases.opening import OpenCaseRequest, build_case
 from shared.case_opening import lines_revision, start_case
-from shared.contracts.bounds import CaseId, DeclarationId, Money, Timestamp
+from shared.contracts.bounds import CaseId, DeclarationId, Money, Timestamp, TraderId
 from services.cases.records import is_open, live_view, stored_view
 from shared.contracts.cases import (
     QUERY_STATE,
@@ -60,6 +63,7 @@ from shared.contracts.cases import (
 )
 from shared.rules import parties as party_rules
 from shared.runtime import session_dep
+from shared.service_auth import TokenUnavailable
 
 router = APIRouter(prefix="/v1/cases", tags=["cases"])
 Session = Annotated[AsyncSession, Depends(session_dep)]
@@ -592,6 +596,114 @@ async def record_service(case_id: CaseId, notice: Annotated[str, Path(pattern=r"
                                                              actor=_actor(who)))
     return {"case_id": case_id, "accepted": "service", "notice": found.key, "notice_id": found.notice_id,
             "party_id": found.party_id, "by": who.actor}
+
+
+class AccessCodeBody(BaseModel):
+    """Which party of the case gets a case access code, and how long it may be used."""
+
+    model_config = ConfigDict(extra="forbid")
+    party_id: TraderId = Field(description="the declarant, consignor, consignee or importer, as the declaration "
+                               "names it")
+    valid_days: int = Field(default=14, ge=1, le=60, description="calendar days (the code lapses with the case's "
+                            "party windows in practice; an officer can revoke it earlier)")
+
+
+class AccessRevokeBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str | None = Field(default=None, max_length=1000)
+
+
+# The role a code names when a party holds several in the case (the answers take every role it holds).
+_ACCESS_ROLE_ORDER = ("importer", "holder_of_goods", "consignee", "consignor", "declarant")
+AccessId = Annotated[str, Path(pattern=r"^CA-[0-9A-F]{16}$")]
+
+
+async def _identity(request: Request, method: str, path: str, body: dict | None = None) -> dict | list:
+    """A call to the identity service as the cases service's own client; its refusals are passed on as 502."""
+    url = f"{request.app.state.settings.identity_url.rstrip('/')}/v1/{path}"
+    try:
+        r = await request.app.state.http.request(method, url, json=body)
+    except (httpx.HTTPError, TokenUnavailable) as exc:
+        raise HTTPException(503, detail={"code": "identity_unavailable",
+                                         "message": f"the identity service cannot be reached: {type(exc).__name__}"},
+                            headers={"Retry-After": "5"}) from exc
+    if r.status_code == 404:
+        raise HTTPException(404, detail={"code": "case_access_not_found", "message": "no such case access code"})
+    if r.status_code >= 300:
+        raise HTTPException(502, detail={"code": "identity_refused",
+                                         "message": f"the identity service answered {r.status_code}: {r.text[:300]}"})
+    return r.json()
+
+
+@router.post("/{case_id}/access-codes", status_code=201,
+             summary="Issue a case access code for a party of the case without an account (officers): the party "
+                     "exchanges it for a short-lived token bound to this case; the code is in this answer only")
+async def issue_access_code(case_id: CaseId, body: AccessCodeBody, request: Request, session: Session,
+                            who: Officer) -> dict:
+    """404 unless the party is a party of the case (declarant, consignor, consignee, importer, holder of the
+    goods). A new code for the same party replaces the earlier one. The party exchanges the code at the
+    provider's token endpoint (grant type ``urn:ipr:params:oauth:grant-type:case-access-code``, client
+    ``case-access``) and then reads the case and its notices and answers as that party."""
+    _, state = await _state(request, session, case_id, who)
+    if state.consignor is None or state.consignee is None:
+        raise HTTPException(409, detail={"code": "answers_not_taken",
+                                         "message": "this case predates answers by parties; record their answers "
+                                                    "on paper"})
+    parties = SimpleNamespace(jurisdiction=state.jurisdiction, direction=state.direction or "import",
+                              declarant=state.declarant, consignor=state.consignor, consignee=state.consignee)
+    party_id = body.party_id
+    roles = party_rules.roles_of(parties, party_id)
+    if not roles:
+        raise HTTPException(404, detail={"code": "party_not_found",
+                                         "message": f"{party_id} is not a party of case {case_id}"})
+    role = next(r for r in _ACCESS_ROLE_ORDER if r in roles)
+    party = next(p for p in (state.consignee, state.consignor, state.declarant) if p is not None and p.id == party_id)
+    valid_days = body.valid_days
+    issued = await _identity(request, "POST", "case-access", {
+        "case_id": case_id, "party_id": party_id, "party_role": role, "display_name": party.name[:128],
+        "valid_days": valid_days, "issued_by": who.actor})
+    assert isinstance(issued, dict)
+    session.add(Intervention(case_id=case_id, at=now_utc(), event="case_access_issued", by=who.actor, detail={
+        "access_id": issued["access_id"], "party_id": party_id, "roles": sorted(roles),
+        "expires_at": issued["expires_at"], "replaced": issued.get("replaced", [])}))
+    await session.commit()
+    return {**issued, "roles": sorted(roles)}
+
+
+@router.get("/{case_id}/access-codes", summary="The case access codes issued for the case's parties (officers; "
+            "never the codes themselves)")
+async def list_access_codes(case_id: CaseId, request: Request, session: Session, who: Officer) -> list:
+    row = await session.get(Case, case_id)
+    if row is None:
+        await _state(request, session, case_id, who)  # 404 or the running case's visibility
+    else:
+        _row_visible(row, who)
+    found = await _identity(request, "GET", f"case-access?case_id={quote(case_id, safe='')}")
+    assert isinstance(found, list)
+    return found
+
+
+@router.post("/{case_id}/access-codes/{access_id}/revoke",
+             summary="Revoke a party's case access code (officers): no new tokens from the next request on")
+async def revoke_access_code(case_id: CaseId, access_id: AccessId, request: Request, session: Session,
+                             who: Officer, body: AccessRevokeBody | None = None) -> dict:
+    row = await session.get(Case, case_id)
+    if row is None:
+        await _state(request, session, case_id, who)
+    else:
+        _row_visible(row, who)
+    codes = await _identity(request, "GET", f"case-access?case_id={quote(case_id, safe='')}")
+    if not any(c["access_id"] == access_id for c in codes if isinstance(c, dict)):
+        raise HTTPException(404, detail={"code": "case_access_not_found",
+                                         "message": f"case {case_id} has no access code {access_id}"})
+    reason = body.reason if body else None
+    revoked = await _identity(request, "POST", f"case-access/{access_id}/revoke",
+                              {"revoked_by": who.actor, "reason": reason})
+    assert isinstance(revoked, dict)
+    session.add(Intervention(case_id=case_id, at=now_utc(), event="case_access_revoked", by=who.actor,
+                             detail={"access_id": access_id, "party_id": revoked["party_id"], "reason": reason}))
+    await session.commit()
+    return revoked
 
 
 class RepairBody(BaseModel):

@@ -43,6 +43,8 @@ class Settings(ServiceSettings, FxSettings, ClientCredentialsSettings, WorkerTun
     guarantees_url: str = "http://127.0.0.1:8006"
     intake_url: str = "http://127.0.0.1:8001"
     risk_url: str = "http://127.0.0.1:8002"
+    identity_url: str = Field(default="http://127.0.0.1:8011", description="The identity service (case access codes "
+                              "for parties without an account)")
     temporal_ui_url: str = Field(default="", description="Link target for cases in the Temporal Web UI")
     worker_metrics_host: str = Field(default="127.0.0.1", description="Set 0.0.0.0 in containers so Prometheus can scrape")
     worker_metrics_port: int = 8009

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.identity import service
+from services.identity import case_access, service
 from services.identity.models import Account, AuditEntry, Client, Holder
 from services.identity.service import NewAccount, NewClient, NewHolder, OfficesChange, PasswordChange, Reason
 from shared.auth import Principal, require
@@ -17,6 +17,9 @@ from shared.runtime import session_dep
 router = APIRouter(prefix="/v1", tags=["identity administration"])
 Session = Annotated[AsyncSession, Depends(session_dep)]
 Admin = Annotated[Principal, Depends(require("supervisor", "administrator"))]
+System = Annotated[Principal, Depends(require("system"))]
+Overseer = Annotated[Principal, Depends(require("system", "supervisor", "administrator"))]
+AccessId = Annotated[str, Path(pattern=r"^CA-[0-9A-F]{16}$")]
 
 
 @router.get("/me", summary="Who the token says you are")
@@ -151,6 +154,32 @@ async def enable_client(client_id: str, session: Session, who: Admin, body: Reas
 async def rotate_secret(client_id: str, session: Session, who: Admin) -> dict:
     async with session.begin():
         return await service.rotate_client_secret(session, client_id=client_id, who=who)
+
+
+# ---------------------------------------------------------------- case access codes
+
+
+@router.post("/case-access", status_code=201,
+             summary="Issue a case access code for a party without an account (the platform's cases service, on an "
+                     "officer's request); the code is in this answer only")
+async def issue_case_access(body: case_access.NewCaseAccess, request: Request, session: Session,
+                            who: System) -> dict:
+    async with session.begin():
+        return await case_access.issue(session, body=body, who=who, issuer=request.app.state.settings.oidc_issuer)
+
+
+@router.get("/case-access", summary="The case access codes of a case (never the codes themselves)")
+async def list_case_access(session: Session, _: Overseer,
+                           case_id: Annotated[str, Query(min_length=1, max_length=128)]) -> list[dict]:
+    return await case_access.of_case(session, case_id)
+
+
+@router.post("/case-access/{access_id}/revoke",
+             summary="Revoke a case access code: no new tokens from the next request on")
+async def revoke_case_access(access_id: AccessId, body: case_access.Revocation, session: Session,
+                             who: System) -> dict:
+    async with session.begin():
+        return await case_access.revoke(session, access_id=access_id, body=body, who=who)
 
 
 # ---------------------------------------------------------------- audit

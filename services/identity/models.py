@@ -77,6 +77,30 @@ class Client(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
+class CaseAccess(Base):
+    """A case access code: a party without an account (e.g. a consignee named in a declaration) exchanges it at
+    the provider's token endpoint for short-lived tokens of role ``party`` bound to one case.
+
+    The code itself is shown once, when it is issued; only its SHA-256 digest is kept (codes are 160-bit random
+    values, so a digest is enough to keep them unreadable at rest)."""
+
+    __tablename__ = "case_access"
+
+    access_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    code_digest: Mapped[str] = mapped_column(String(80), unique=True)
+    case_id: Mapped[str] = mapped_column(String(128), index=True)
+    party_id: Mapped[str] = mapped_column(String(64))
+    party_role: Mapped[str] = mapped_column(String(32))
+    display_name: Mapped[str] = mapped_column(String(128))
+    issued_by: Mapped[str] = mapped_column(String(256))
+    issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    revoked_by: Mapped[str | None] = mapped_column(String(256), nullable=True)
+    uses: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
 class AuditEntry(Base):
     """Every change to accounts, holders and clients, and who made it."""
 
@@ -87,7 +111,7 @@ class AuditEntry(Base):
     actor_sub: Mapped[str] = mapped_column(String(64))
     actor_name: Mapped[str] = mapped_column(String(128))
     action: Mapped[str] = mapped_column(String(48))
-    target_type: Mapped[str] = mapped_column(String(16))  # account | holder | client
+    target_type: Mapped[str] = mapped_column(String(16))  # account | holder | client | case_access
     target_id: Mapped[str] = mapped_column(String(64), index=True)
     detail: Mapped[dict] = mapped_column(JsonType, default=dict)
 

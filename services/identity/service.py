@@ -88,7 +88,9 @@ class NewClient(BaseModel):
     model_config = ConfigDict(extra="forbid")
     client_id: str = Field(pattern=ID_PATTERN)
     name: str = Field(min_length=1, max_length=128)
-    kind: Literal["machine", "browser"] = "machine"
+    kind: Literal["machine", "browser", "case_access"] = Field(
+        default="machine", description="machine: client credentials in its role; browser: a person signs in "
+        "(authorization code + PKCE); case_access: a public client that exchanges case access codes")
     role: MachineRole | None = None
     offices: list[str] = Field(default_factory=list, max_length=50)
     redirect_uris: list[str] = Field(default_factory=list, max_length=10)
@@ -306,6 +308,10 @@ async def create_client(session: AsyncSession, *, body: NewClient, who: Principa
         raise _conflict("client_exists", f"client {body.client_id} exists")
     if body.kind == "machine" and body.role is None:
         raise HTTPException(422, detail={"code": "role_required", "message": "a machine client acts in a role"})
+    if body.kind == "case_access" and (body.role is not None or body.redirect_uris):
+        raise HTTPException(422, detail={"code": "not_for_case_access",
+                                         "message": "a case access client has no role and no redirect URIs: its "
+                                                    "tokens carry the party of the code"})
     if body.kind == "browser" and (body.role is not None or not body.redirect_uris):
         raise HTTPException(422, detail={"code": "redirect_uris_required",
                                          "message": "a browser client has redirect URIs and acts as the person"})

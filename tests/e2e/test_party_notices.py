@@ -1,8 +1,10 @@
 """The parties of a case on the running system: the declarant's notice reaches the mail sink, the declarant
-answers with its own token, and a party outside the case (or an answer that is not its own) is refused."""
+answers with its own token, a party without an account answers with a case access code an officer gave it,
+and a party outside the case (or an answer that is not its own) is refused."""
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from tests.factories import example_declaration, example_recordation
@@ -13,7 +15,7 @@ pytestmark = pytest.mark.e2e
 DECLARANT_ID = "91440300MA5XXXX1"  # the party account of the stack (swift.forwarding) declares for these goods
 
 
-async def _eu_consignment(http, stack, *, declarant_email: str) -> str:  # noqa: ANN001
+async def _eu_consignment(http, stack, *, declarant_email: str) -> tuple[str, dict]:  # noqa: ANN001
     r = await http.post(f"{stack.url('risk')}/v1/recordations", headers=stack.auth("officer"), json=example_recordation(
         recordation_id="EU-AFA-DE-2026-0091", jurisdiction="EU", title="NIKE", registration_number="EUTM-000001",
         holder={"id": "RH-0001", "name": "Nike Innovate C.V.", "contact_email": "brand-protection@example.com"}))
@@ -23,12 +25,12 @@ async def _eu_consignment(http, stack, *, declarant_email: str) -> str:  # noqa:
     body["declarant"] = {**body["declarant"], "id": DECLARANT_ID, "contact_email": declarant_email}
     r = await http.post(f"{stack.url('intake')}/v1/declarations", json=body, headers=stack.auth("clearance"))
     assert r.status_code == 202, r.text
-    return f"IPR-{body['declaration_id']}-RH-0001"
+    return f"IPR-{body['declaration_id']}-RH-0001", body
 
 
 async def test_declarants_notice_is_in_the_sink_and_the_declarant_answers_with_its_token(http, stack) -> None:
     address = f"customs-{unique_id('d').lower()}@swift.example.cn"
-    case_id = await _eu_consignment(http, stack, declarant_email=address)
+    case_id, _ = await _eu_consignment(http, stack, declarant_email=address)
     await case_in_state(http, stack, case_id, "detained", who="officer_eu")
 
     async def served() -> dict | None:
@@ -88,7 +90,7 @@ async def test_an_undelivered_notice_is_an_officers_task_until_served_on_paper(h
     address = f"{unique_id('gone').lower()}@bounce.example.org"
     r = await http.put(f"{stack.sink}/control/mail/{address}", json={"replies": [], "then": "550 5.1.1 no such mailbox"})
     assert r.status_code == 200
-    case_id = await _eu_consignment(http, stack, declarant_email=address)
+    case_id, _ = await _eu_consignment(http, stack, declarant_email=address)
 
     async def undeliverable() -> dict | None:
         case = (await http.get(f"{stack.url('cases')}/v1/cases/{case_id}", headers=stack.auth("officer_eu"))).json()
@@ -113,3 +115,82 @@ async def test_an_undelivered_notice_is_an_officers_task_until_served_on_paper(h
                             headers=stack.auth("officer_eu"), json={"method": "post"})
     assert again.status_code == 409 and again.json()["error"]["code"] == "already_served"
     await http.delete(f"{stack.sink}/control/mail/{address}")
+
+
+CASE_ACCESS_GRANT = "urn:ipr:params:oauth:grant-type:case-access-code"
+
+
+async def _exchange(http, stack, code: str) -> httpx.Response:  # noqa: ANN001
+    return await http.post(f"{stack.issuer}/token", data={"grant_type": CASE_ACCESS_GRANT, "client_id": "case-access",
+                                                          "access_code": code, "resource": "urn:ipr:api"})
+
+
+async def test_a_consignee_without_an_account_answers_with_a_case_access_code(http, stack) -> None:
+    address = f"customs-{unique_id('d').lower()}@swift.example.cn"
+    case_id, body = await _eu_consignment(http, stack, declarant_email=address)
+    consignee = body["consignee"]
+    await case_in_state(http, stack, case_id, "detained", who="officer_eu")
+    officer = stack.auth("officer_eu")
+    codes = f"{stack.url('cases')}/v1/cases/{case_id}/access-codes"
+
+    # only an officer of the case's office issues one, and only for a party of the case
+    assert (await http.post(codes, headers=stack.auth("holder"), json={"party_id": consignee["id"]})).status_code == 403
+    assert (await http.post(codes, headers=stack.auth("officer"), json={"party_id": consignee["id"]})).status_code \
+        in (403, 404)  # a CN officer: outside its offices
+    stranger = await http.post(codes, headers=officer, json={"party_id": "NOT-A-PARTY-1"})
+    assert stranger.status_code == 404 and stranger.json()["error"]["code"] == "party_not_found"
+    issued = await http.post(codes, headers=officer, json={"party_id": consignee["id"], "valid_days": 10})
+    assert issued.status_code == 201, issued.text
+    grant = issued.json()
+    assert grant["party_id"] == consignee["id"] and "holder_of_goods" in grant["roles"]
+    assert grant["exchange"] == {"token_endpoint": f"{stack.issuer}/token", "grant_type": CASE_ACCESS_GRANT,
+                                 "client_id": "case-access"}
+    code = grant["code"]
+    assert len(code.replace("-", "")) == 24
+
+    # the code, typed from paper in lower case, buys a 5-minute token of role party bound to this case
+    r = await _exchange(http, stack, code.lower())
+    assert r.status_code == 200, r.text
+    token = r.json()
+    assert token["case_id"] == case_id and "refresh_token" not in token and token["expires_in"] <= 300
+    me = (await http.get(f"{stack.url('identity')}/v1/me",
+                         headers={"Authorization": f"Bearer {token['access_token']}"})).json()
+    assert (me["role"], me["party_id"], me["case_id"]) == ("party", consignee["id"], case_id)
+    assert me["name"] == consignee["name"]
+    party = {"Authorization": f"Bearer {token['access_token']}"}
+
+    view = await http.get(f"{stack.url('cases')}/v1/cases/{case_id}", headers=party)
+    assert view.status_code == 200, view.text
+    mine = (await http.get(f"{stack.url('cases')}/v1/cases", headers=party)).json()
+    listed = mine["cases"] if isinstance(mine, dict) else mine
+    assert {c["case_id"] for c in listed} == {case_id}, "the token shows its one case"
+    other_case, _ = await _eu_consignment(http, stack, declarant_email=f"x-{unique_id('o').lower()}@example.org")
+    assert (await http.get(f"{stack.url('cases')}/v1/cases/{other_case}", headers=party)).status_code == 404
+
+    objection = await http.post(f"{stack.url('cases')}/v1/cases/{case_id}/answers", headers=party,
+                                json={"kind": "objects_to_destruction", "text": "we ordered genuine goods"})
+    assert objection.status_code == 202, objection.text
+    assert objection.json()["as"] == "holder_of_goods"
+
+    async def recorded() -> dict | None:
+        case = (await http.get(f"{stack.url('cases')}/v1/cases/{case_id}", headers=officer)).json()
+        return next((h for h in case["history"] if h["event"] == "party_submission"), None)
+
+    entry = await eventually(recorded, what="the consignee's objection in the case history")
+    assert entry["detail"]["kind"] == "objects_to_destruction"
+    assert entry["detail"]["actor"]["sub"] == f"case-access:{grant['access_id']}"
+
+    # wrong codes are refused; a revoked code buys nothing more; the issue and the revocation are on the case
+    wrong = await _exchange(http, stack, "0000-0000-0000-0000-0000-0000")
+    assert wrong.status_code == 400 and wrong.json()["error"] == "invalid_grant"
+    revoked = await http.post(f"{codes}/{grant['access_id']}/revoke", headers=officer,
+                              json={"reason": "the consignee answered"})
+    assert revoked.status_code == 200 and revoked.json()["status"] == "revoked", revoked.text
+    again = await _exchange(http, stack, code)
+    assert again.status_code == 400 and again.json()["error"] == "invalid_grant"
+    listed_codes = (await http.get(codes, headers=officer)).json()
+    assert [(c["access_id"], c["status"], c["uses"]) for c in listed_codes] == [(grant["access_id"], "revoked", 1)]
+    assert "code" not in listed_codes[0]
+    case = (await http.get(f"{stack.url('cases')}/v1/cases/{case_id}", headers=officer)).json()
+    events = [i["event"] for i in case["interventions"]]
+    assert events[-2:] == ["case_access_issued", "case_access_revoked"]

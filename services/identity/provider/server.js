@@ -17,7 +17,8 @@ import fs from 'node:fs';
 import Provider, { errors } from 'oidc-provider';
 
 import {
-  accountClaims, adapterFactory, createPool, loadAccount, purgeExpired, refusal, verifyClientSecret, verifyPassword,
+  accountClaims, adapterFactory, CASE_ACCESS_GRANT, CASE_ACCESS_PREFIX, caseAccessClaims, createPool, loadAccount,
+  purgeExpired, refusal, useCaseAccess, verifyClientSecret, verifyPassword,
 } from './store.js';
 import {
   consentPage, errorPage, language, loggedOutPage, loginPage, logoutPage,
@@ -152,6 +153,11 @@ const configuration = {
     };
   },
   async extraTokenClaims(ctx, token) {
+    if (token.accountId?.startsWith(CASE_ACCESS_PREFIX)) {
+      const claims = await caseAccessClaims(pool, token.accountId.slice(CASE_ACCESS_PREFIX.length));
+      if (!claims) throw new errors.InvalidGrant('the case access code is expired or revoked');
+      return claims;
+    }
     if (token.accountId) {
       const row = await loadAccount(pool, token.accountId);
       const why = refusal(row);
@@ -193,6 +199,46 @@ if (env.IDENTITY_TRUST_PROXY === 'true') provider.proxy = true;
 provider.Client.prototype.compareClientSecret = function compareClientSecret(actual) {
   return verifyClientSecret(actual, this.clientSecret);
 };
+
+// ---------------------------------------------------------------- case access codes
+
+// A party without an account exchanges the code an officer gave it (services/identity/case_access.py) for an
+// access token of role party, bound to its case: 5 minutes, no refresh token, the code exchanged again
+// while it is valid. Failed codes are throttled per client address like failed passwords per name.
+provider.registerGrantType(CASE_ACCESS_GRANT, async (ctx) => {
+  const code = String(ctx.oidc.params.access_code || '').slice(0, 64);
+  if (!code) throw new errors.InvalidRequest('access_code is required');
+  const { resource } = ctx.oidc.params;
+  if (resource && resource !== AUDIENCE) {
+    throw new errors.InvalidTarget(`unknown resource ${resource}; this issuer serves ${AUDIENCE}`);
+  }
+  const throttleKey = `case-access@${ctx.ip}`;
+  if (throttled(throttleKey)) throw new errors.InvalidGrant('too many wrong codes; wait a minute');
+  const access = await useCaseAccess(pool, code);
+  if (!access) {
+    failed(throttleKey);
+    throw new errors.InvalidGrant('the case access code is unknown, expired or revoked');
+  }
+  failures.delete(throttleKey);
+  const token = new provider.AccessToken({
+    client: ctx.oidc.client,
+    accountId: `${CASE_ACCESS_PREFIX}${access.access_id}`,
+    gty: CASE_ACCESS_GRANT,
+    scope: API_SCOPE,
+  });
+  token.resourceServer = resourceServer;
+  ctx.oidc.entity('AccessToken', token);
+  const value = await token.save();
+  ctx.body = {
+    access_token: value,
+    token_type: token.tokenType,
+    expires_in: token.expiration,
+    scope: token.scope,
+    case_id: access.case_id,
+    party_id: access.party_id,
+    code_expires_at: access.expires_at.toISOString(),
+  };
+}, ['access_code', 'resource']);
 
 // ---------------------------------------------------------------- interaction pages
 

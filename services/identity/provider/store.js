@@ -71,6 +71,41 @@ export function accountClaims(row) {
   return claims;
 }
 
+// ---------------------------------------------------------------- case access codes
+
+// services/identity/case_access.py issues the codes; this is where they are exchanged for tokens.
+export const CASE_ACCESS_GRANT = 'urn:ipr:params:oauth:grant-type:case-access-code';
+export const CASE_ACCESS_PREFIX = 'case-access:';
+
+export function caseAccessDigest(code) {
+  const cleaned = String(code).toUpperCase().replace(/[^0-9A-Z]/g, '')
+    .replace(/O/g, '0').replace(/[IL]/g, '1');
+  return `sha256$${crypto.createHash('sha256').update(cleaned).digest('hex')}`;
+}
+
+// A code that may be exchanged now (not revoked, not expired), counting this use; undefined otherwise.
+export async function useCaseAccess(pool, code) {
+  const { rows } = await pool.query(
+    `UPDATE case_access SET uses = uses + 1, last_used_at = now()
+      WHERE code_digest = $1 AND revoked_at IS NULL AND expires_at > now()
+      RETURNING access_id, case_id, party_id, party_role, display_name, expires_at`,
+    [caseAccessDigest(code)],
+  );
+  return rows[0];
+}
+
+// The claims of a token exchanged for a code, while the code stays valid (revoked: no new token).
+export async function caseAccessClaims(pool, accessId) {
+  const { rows } = await pool.query(
+    `SELECT case_id, party_id, display_name FROM case_access
+      WHERE access_id = $1 AND revoked_at IS NULL AND expires_at > now()`,
+    [String(accessId).slice(0, 32)],
+  );
+  if (!rows.length) return undefined;
+  const [row] = rows;
+  return { role: 'party', name: row.display_name, party_id: row.party_id, case_id: row.case_id };
+}
+
 // ---------------------------------------------------------------- clients
 
 export function clientMetadata(row, audience) {
@@ -91,6 +126,16 @@ export function clientMetadata(row, audience) {
       redirect_uris: [],
       ipr_role: row.role,
       ipr_offices: row.offices || [],
+    };
+  }
+  if (row.kind === 'case_access') {
+    // Public: a party's code is its credential; the client only names the channel.
+    return {
+      ...common,
+      token_endpoint_auth_method: 'none',
+      grant_types: [CASE_ACCESS_GRANT],
+      response_types: [],
+      redirect_uris: [],
     };
   }
   const native = row.redirect_uris.every((u) => /^http:\/\/(127\.0\.0\.1|\[::1\])(\/|$)/.test(u));
