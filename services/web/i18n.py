@@ -351,6 +351,12 @@ ZH: dict[str, str] = {
     "Created": "创建时间",
     "Signs until": "签名截止",
     "This field is required.": "此项为必填项。",
+    "Case access code for {party}": "{party}的案件访问码",
+    "Give it to the party with its notice; it is shown only now. Valid until {until}; with it the party reads this "
+    "case and answers, and nothing else.":
+        "请随通知一并交给该当事人；访问码仅此一次显示。有效期至{until}；凭此码当事人只能查阅本案并作出答复。",
+    "Case access code for a party without an account": "为无账号的当事人签发案件访问码",
+    "Issue a code": "签发访问码",
     "At least {n} characters.": "至少 {n} 个字符。",
     "At most {n} characters.": "最多 {n} 个字符。",
     "Use only the letters, digits and signs this field allows.": "只能使用此栏允许的字母、数字和符号。",
@@ -520,6 +526,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "step_refused": ("step refused", "步骤被拒绝"), "step_delayed": ("step not completed", "步骤未完成"),
     "terminated": ("terminated", "已终止"), "timed_out": ("timed out", "已超时"), "canceled": ("cancelled", "已取消"),
     "escalation_resolved": ("escalation resolved", "升级事项已处理"),
+    "case_access_issued": ("case access code issued", "已签发案件访问码"),
+    "case_access_revoked": ("case access code revoked", "案件访问码已撤销"),
     "workflow_running_again": ("workflow running again", "流程已恢复运行"), "workflow": ("workflow", "流程"),
     "place_hold": ("place the hold", "实施货物控制"), "hold_action": ("hold instruction", "货物控制指令"),
     "hold_guarantee": ("take the guarantee", "收取担保"), "settle_guarantee": ("settle the guarantee", "结算担保"),

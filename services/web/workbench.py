@@ -87,7 +87,7 @@ def _open_escalations(escalations: list[dict]) -> list[dict]:
 
 
 async def _case_page(ctx: Ctx, case_id: str, errors: dict | None = None, status: int = 200,
-                     values: dict | None = None) -> HTMLResponse:
+                     values: dict | None = None, issued: dict | None = None) -> HTMLResponse:
     api = ctx.api
     try:
         case = await api.get("cases", f"/v1/cases/{seg(case_id)}")
@@ -130,7 +130,7 @@ async def _case_page(ctx: Ctx, case_id: str, errors: dict | None = None, status:
         timeline=[_describe(ctx.lang, h) for h in case.get("history", [])],
         errors=errors, values=values or {}, fine_tiers=FINE_TIERS,
         guide=(recordation or {}).get("identification_guide") or None,
-        guide_files={f.object_key for f in files},
+        guide_files={f.object_key for f in files}, issued=issued,
     )
 
 
@@ -347,6 +347,22 @@ async def act(case_id: str, action: str, ctx: OfficerCtx) -> Response:
         return await _case_page(ctx, case_id, {**fields, "_" + action: exc.page_message(ctx._)},
                                 422 if exc.status < 500 else 502, values)
     return await _settle(ctx, case_id, before)
+
+
+@router.post("/cases/{case_id}/access-code", response_class=HTMLResponse)
+async def issue_access_code(case_id: str, ctx: OfficerCtx) -> HTMLResponse:
+    """A case access code for a party without an account, shown on the page once (never stored here)."""
+    case_id = case_id[:128]
+    form = await form_of(ctx)
+    party_id = str(form.get("party_id") or "").strip()[:64]
+    if not party_id:
+        return await _case_page(ctx, case_id, {"_access_code": ctx._("This field is required.")}, 422)
+    try:
+        issued = await ctx.api.post("cases", f"/v1/cases/{seg(case_id)}/access-codes", {"party_id": party_id})
+    except ApiError as exc:
+        return await _case_page(ctx, case_id, {"_access_code": exc.page_message(ctx._)},
+                                exc.status if 400 <= exc.status < 500 else 502)
+    return await _case_page(ctx, case_id, issued=issued)
 
 
 @router.post("/escalations/{escalation_id}/resolve")

@@ -187,3 +187,34 @@ async def test_a_closed_case_is_not_taken_handed_over_or_given_evidence(http, st
         assert r.status_code == 409 and "nothing more can be added" in r.text
     finally:
         await client.aclose()
+
+
+async def test_an_officer_issues_a_case_access_code_on_the_case_page(http, stack) -> None:  # noqa: ANN001
+    web = stack.url("web")
+    declaration_id = unique_id("CN5300-ACC")
+    case_id = await _case(http, stack, declaration_id)
+    consignee = example_declaration(declaration_id=declaration_id)["consignee"]
+    client = await _signed_in(stack, "wang.wei")
+    try:
+        page = await client.get(f"{web}/workbench/cases/{case_id}")
+        assert page.status_code == 200 and 'id="access-code-form"' in page.text
+        token = _csrf(page.text)
+        r = await client.post(f"{web}/workbench/cases/{case_id}/access-code", data={"csrf": token,
+                                                                                   "party_id": "NOBODY-9"})
+        assert r.status_code == 404 and "is not a party of case" in r.text and 'id="access-code"' not in r.text
+        r = await client.post(f"{web}/workbench/cases/{case_id}/access-code", data={"csrf": token,
+                                                                                   "party_id": consignee["id"]})
+        assert r.status_code == 200 and 'id="access-code"' in r.text, r.text[-2000:]
+        code = r.text.split('<code class="code">', 1)[1].split("<", 1)[0]
+        assert len(code) == 29 and code.count("-") == 5
+        # shown once: the page shown again names the issue, not the code
+        again = await client.get(f"{web}/workbench/cases/{case_id}")
+        assert code not in again.text and "case access code issued" in again.text
+    finally:
+        await client.aclose()
+    exchanged = await http.post(f"{stack.issuer}/token", data={
+        "grant_type": "urn:ipr:params:oauth:grant-type:case-access-code", "client_id": "case-access",
+        "access_code": code})
+    assert exchanged.status_code == 200, exchanged.text
+    party = {"Authorization": f"Bearer {exchanged.json()['access_token']}"}
+    assert (await http.get(f"{stack.url('cases')}/v1/cases/{case_id}", headers=party)).status_code == 200
