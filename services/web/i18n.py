@@ -8,6 +8,7 @@ codes the services answer (``label``); an unknown code shows as written, never a
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
@@ -449,6 +450,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "import": ("import", "进口"), "export": ("export", "出口"), "transit": ("transit", "过境"),
     "sea": ("sea", "海运"), "air": ("air", "空运"), "road": ("road", "公路"), "rail": ("rail", "铁路"),
     "post": ("post", "邮递"), "express": ("express", "快件"), "other": ("other", "其他"),
+    "in_person": ("in person", "直接送达"), "fax": ("fax", "传真"),
     # procedure modes, roles
     "ex_officio": ("ex officio", "依职权"), "cn_ex_officio": ("CN ex officio", "中国 依职权保护"),
     "cn_application": ("CN on application", "中国 依申请保护"), "eu": ("EU Reg. 608/2013", "欧盟 第608/2013号条例"),
@@ -591,13 +593,46 @@ REASONS: dict[str, str] = {
     "the service has not completed the step; it is retried until it does": "服务尚未完成该步骤，将重试直至完成",
     "already served": "已送达",
     "no such notice to a party of this case": "本案没有发给当事人的此项通知",
+    "the petition was denied: the seized goods are forfeited (19 U.S.C. 1526(e))":
+        "申诉被驳回：被扣押的货物予以没入（19 U.S.C. 1526(e)）",
 }
 
 
+# Reasons with the case's own figures in them: the pattern the workflow writes, and its Chinese with the figures.
+REASON_PATTERNS: list[tuple[re.Pattern[str], str]] = [(re.compile(p), zh) for p, zh in (
+    (r"^no court assistance notice within (\d+) working days of detention$",
+     "扣留后{0}个工作日内未收到人民法院协助执行通知书"),
+    (r"^court assistance notice (.+) orders release$", "人民法院协助执行通知书（{0}）要求放行"),
+    (r"^declaration revision (\d+): suspected line\(s\) join the case$", "报关单第{0}次修改：涉嫌侵权的商品项并入本案"),
+    (r"^declaration revision (\d+): the case's goods are detained$", "报关单第{0}次修改：本案货物予以扣留"),
+    (r"^declaration revision (\d+): line\(s\) left the case$", "报关单第{0}次修改：商品项撤出本案"),
+    (r"^declaration (.+) is not this case's$", "报关单{0}不属于本案"),
+    (r"^the case is closed \((\w+)\)$", "案件已结案（{0:label}）"),
+    (r"^the petition was granted by (.+): the seized goods are released$", "{0}批准了申诉：被扣押的货物予以放行"),
+    (r"^request not admitted: (.+)$", "请求未被受理：{0}"),
+    (r"^suspected infringement of recorded right (\S+) \((.+)\)$", "涉嫌侵犯已备案的权利{0}（{1}）"),
+)]
+
+
 def reason(lang: str, text: object) -> str:
-    """A reason the workflow recorded, in the page's language where it is a standard one."""
+    """A reason the workflow recorded, in the page's language: a standard one from its table, one with the case's
+    figures from its pattern (the figures as recorded); any other as recorded."""
     value = "" if text is None else str(text)
-    return REASONS.get(value, value) if lang == "zh" else value
+    if lang != "zh":
+        return value
+    if value in REASONS:
+        return REASONS[value]
+    for pattern, zh in REASON_PATTERNS:
+        found = pattern.match(value)
+        if found:
+            return _fill(lang, zh, found.groups())
+    return value
+
+
+def _fill(lang: str, template: str, groups: tuple[str, ...]) -> str:
+    """``{0}`` is a figure as recorded; ``{0:label}`` a code said in the page's language."""
+    return re.sub(r"\{(\d)(:label)?\}", lambda m: label(lang, groups[int(m.group(1))]) if m.group(2)
+                  else groups[int(m.group(1))], template)
 
 
 def t(lang: str, text: str, **values: object) -> str:
@@ -621,6 +656,41 @@ def unit(lang: str, code: object) -> str:
     """A unit of quantity in the page's language; an unknown unit shows as declared."""
     text = "" if code is None else str(code)
     return UNITS.get(text.strip().lower(), text) if lang == "zh" else text
+
+
+# The title of a notice of each kind, for lists on the pages (the subject as sent stays as sent, beside it).
+NOTICE_TITLES: dict[str, tuple[str, str]] = {
+    "suspension": ("Notice of suspension of release", "中止放行通知"),
+    "detention": ("Notice of detention", "扣留通知"),
+    "cannot_determine": ("Infringement cannot be determined", "无法认定侵权通知"),
+    "confiscation": ("Notice of confiscation", "没收通知"),
+    "release": ("Notice of release", "放行通知"),
+    "court_handover": ("Goods held for the court", "协助执行通知"),
+    "application_needed": ("Application needed", "需提交申请通知"),
+    "confirmation_needed": ("Confirmation of infringement needed", "需确认侵权通知"),
+    "declarant_objected": ("The declarant objected to destruction", "申报人反对销毁通知"),
+    "hearing_right": ("Notice of the right to a hearing", "听证权利告知书"),
+    "police_referral": ("Referral to the police", "移送公安机关通知"),
+    "disclosure": ("Disclosure of information", "信息披露通知"),
+    "destruction": ("Notice of destruction", "销毁通知"),
+    "forfeiture": ("Notice of forfeiture", "没入通知"),
+    "escalation": ("Escalation", "升级通知"),
+    "guarantee_refused": ("Guarantee refused", "担保未被接受通知"),
+    "lines_changed": ("Lines of the case changed", "案件货物项变更通知"),
+    "partial_release": ("Notice of partial release", "部分放行通知"),
+    "seizure": ("Notice of seizure", "查扣通知"),
+    "exclusion": ("Notice of exclusion", "禁止入境通知"),
+    "party_detention": ("Notice of suspension or detention (to a party)", "中止放行或扣留通知（当事人）"),
+    "penalty_decision": ("Administrative penalty decision", "行政处罚决定书"),
+}
+
+
+def notice_title(lang: str, kind: object) -> str:
+    """A notice's title in the page's language; an unknown kind shows as its label."""
+    found = NOTICE_TITLES.get(str(kind))
+    if found is None:
+        return label(lang, kind)
+    return found[1] if lang == "zh" else found[0]
 
 
 def label(lang: str, code: object) -> str:

@@ -67,7 +67,8 @@ class Ctx:
         moved = self.request.query_params.get("state", "")[:32]
         body = env.get_template(template).render(
             request=self.request, who=self.who, lang=self.lang, _=self._,
-            label=lambda code: i18n.label(self.lang, code), money=lambda v, c=None: i18n.money(self.lang, v, c),
+            label=lambda code: i18n.label(self.lang, code), notice_title=lambda k: i18n.notice_title(self.lang, k),
+            money=lambda v, c=None: i18n.money(self.lang, v, c),
             number=lambda v: i18n.number(self.lang, v),
             unit=lambda v: i18n.unit(self.lang, v), when=lambda v, tz=None: i18n.when(self.lang, v, tz),
             day=lambda v: i18n.day(self.lang, v), until=lambda v, tz=None: i18n.until(self.lang, v, tz),

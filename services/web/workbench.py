@@ -197,12 +197,14 @@ def _describe(lang: str, h: dict) -> dict:
     actor = d.get("actor") if isinstance(d.get("actor"), dict) else None
     who = (actor or {}).get("name") or d.get("officer") or d.get("by") or d.get("replied_by") or d.get(
         "submitted_by") or d.get("received_by")
+    if who in ("delivered",):  # served by delivery, not by a person
+        who = label(lang, who)
     bits = []
     for key in KEY_DETAILS:
         value = d.get(key)
         if value in (None, "", [], {}):
             continue
-        if key in ("decision", "outcome", "fine_tier", "kind", "name"):
+        if key in ("decision", "outcome", "fine_tier", "kind", "name", "method"):
             bits.append(label(lang, value))
         elif key == "due_date":
             bits.append(str(value))

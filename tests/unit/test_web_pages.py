@@ -329,3 +329,48 @@ def test_the_parties_notices_and_their_service_are_named_in_both_languages() -> 
     for event in ("party_notice_sent", "party_notice_served", "party_notice_undeliverable", "notice_served_on_paper",
                   "party_detention", "penalty_decision", "holder_of_goods"):
         assert any("\u4e00" <= ch <= "\u9fff" for ch in i18n.label("zh", event)), event
+
+
+def test_every_notice_kind_has_a_title_in_both_languages() -> None:
+    from typing import get_args
+
+    from services.web import i18n
+    from shared.contracts.cases import NoticeKind
+
+    for kind in get_args(NoticeKind):
+        en, zh = i18n.notice_title("en", kind), i18n.notice_title("zh", kind)
+        assert kind in i18n.NOTICE_TITLES, kind
+        assert en != zh and any("\u4e00" <= ch <= "\u9fff" for ch in zh), kind
+
+
+def test_the_timeline_says_how_a_notice_was_served_in_the_pages_language() -> None:
+    from services.web.workbench import _describe
+
+    entry = {"at": "2026-12-01T08:00:00Z", "event": "party_notice_served",
+             "detail": {"kind": "party_detention", "by": "delivered", "method": "email"}}
+    zh = _describe("zh", entry)
+    assert zh["who"] == "已送达" and "电子邮件" in zh["what"] and "email" not in zh["what"]
+    en = _describe("en", entry)
+    assert en["who"] == "delivered" and "e-mail" in en["what"]
+
+
+def test_reasons_with_the_cases_figures_are_said_in_chinese_with_the_figures() -> None:
+    from services.web.i18n import reason
+
+    said = {
+        "no court assistance notice within 30 working days of detention": "扣留后30个工作日内未收到人民法院协助执行通知书",
+        "court assistance notice (2026)粤03执保12号 orders release": "人民法院协助执行通知书（(2026)粤03执保12号）要求放行",
+        "declaration revision 3: line(s) left the case": "报关单第3次修改：商品项撤出本案",
+        "the case is closed (released)": "案件已结案（已放行）",
+        "the petition was granted by Ann Lee (ann.lee): the seized goods are released": "Ann Lee (ann.lee)批准了申诉：被扣押的货物予以放行",
+    }
+    for english, chinese in said.items():
+        assert reason("zh", english) == chinese
+        assert reason("en", english) == english
+    # the patterns stay in step with what the workflow writes
+    root = Path(__file__).resolve().parents[2] / "services" / "cases" / "workflow"
+    source = "\n".join(p.read_text() for p in root.rglob("*.py"))
+    for phrase in ("working days of detention", "orders release", "suspected line(s) join the case",
+                   "the case's goods are detained", "line(s) left the case", "the seized goods are released",
+                   "request not admitted: "):
+        assert phrase in source, phrase
