@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
+import httpx
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
@@ -59,10 +60,37 @@ def _same_case(path_case_id: str, body_case_id: str) -> None:
 # ---------------------------------------------------------------- general guarantees
 
 
+async def _holder_recorded(request: Request, holder_id: str, jurisdiction: str) -> None:
+    """Ask the risk service, with the officer's own token, whether the holder has a recordation there."""
+    if jurisdiction not in service.SUPPORTED_JURISDICTIONS:
+        return  # refused with the reason by the ledger's own checks
+    settings = _settings(request)
+    auth = request.headers.get("authorization", "")
+    try:
+        async with httpx.AsyncClient(timeout=settings.risk_timeout_s) as http:
+            r = await http.get(f"{settings.risk_url.rstrip('/')}/v1/recordations", headers={"Authorization": auth},
+                               params={"holder_id": holder_id, "jurisdiction": jurisdiction, "limit": 1})
+    except httpx.HTTPError as exc:
+        raise HTTPException(503, detail={"code": "registry_unavailable", "message": "the recordation registry "
+                                         f"cannot be reached to check the holder: {type(exc).__name__}"},
+                            headers={"Retry-After": "5"}) from exc
+    if r.status_code != 200:
+        raise HTTPException(503, detail={"code": "registry_unavailable", "message": "the recordation registry did "
+                                         f"not answer the holder check ({r.status_code})"},
+                            headers={"Retry-After": "5"})
+    if not r.json():
+        raise HTTPException(422, detail={"code": "unknown_holder", "message": f"holder {holder_id} has no "
+                                         f"recordation in {jurisdiction}; a general guarantee secures the cases of "
+                                         "recorded rights"})
+
+
 @general.post("", status_code=201, summary="Register a holder's general guarantee (idempotent per guarantee_id)")
 async def register_general(body: GeneralGuaranteeV1, session: Session, who: Officer, request: Request) -> JSONResponse:
-    """The same body again answers 200 with the first answer; other terms under the same id are a 409."""
+    """The same body again answers 200 with the first answer; other terms under the same id are a 409. The holder
+    must have a recordation in the guarantee's jurisdiction (a general guarantee secures the recorded rights'
+    cases, Reg. Art. 22): an unknown holder is 422 ``unknown_holder``."""
     settings = _settings(request)
+    await _holder_recorded(request, body.holder_id, body.jurisdiction)
     ran = False
 
     async def work():  # noqa: ANN202

@@ -7,6 +7,9 @@ from shared.settings import ServiceSettings
 
 class Settings(ServiceSettings):
     service_name: str = "guarantees"
+    risk_url: str = Field(default="http://127.0.0.1:8002", description="The risk service, where the recordations "
+                          "a general guarantee's holder must have are kept")
+    risk_timeout_s: float = Field(default=10.0, gt=0)
 
     # GACC Announcement 2006 No. 31 (DOMAIN 1.5): a general ("overall", 总担保) guarantee is a bank
     # letter of at least RMB 200,000, or last year's storage, custody and disposal costs if higher.

@@ -11,6 +11,7 @@ from decimal import Decimal
 import pytest
 
 from shared.rules.calendar import calendar_for
+from tests.factories import example_recordation
 from tests.helpers import eventually, unique_id
 
 pytestmark = pytest.mark.integration
@@ -47,9 +48,24 @@ class Api:
     def __init__(self, http, stack) -> None:  # noqa: ANN001
         self.http, self.stack = http, stack
         self.base = stack.url("guarantees")
+        self.recorded: set[str] = set()
 
-    async def register(self, body: dict, who: str = "officer"):  # noqa: ANN201
+    async def register(self, body: dict, who: str = "officer", *, recorded: bool = True):  # noqa: ANN201
+        """Register a general guarantee; its holder first gets a recordation (a guarantee's holder must have one)."""
+        if recorded and body.get("jurisdiction") == "CN" and body.get("holder_id") not in self.recorded:
+            await self.record(body["holder_id"])
         return await self.http.post(f"{self.base}/v1/general-guarantees", json=body, headers=self.stack.auth(who))
+
+    async def record(self, holder_id: str) -> None:
+        r = await self.http.post(f"{self.stack.url('risk')}/v1/recordations", headers=self.stack.auth("officer"),
+                                 json=example_recordation(  # a mark no declaration of the other tests names
+                                     recordation_id=unique_id("CN-T-GG"), title=unique_id("GGMARK"), aliases=[],
+                                     registration_number=unique_id("R"), goods_hs_prefixes=["9701"],
+                                     authorized_licensees=[], genuine_unit_value=[],
+                                     holder={"id": holder_id, "name": f"Holder {holder_id}",
+                                             "contact_email": "guarantees@holder.example.com"}))
+        assert r.status_code in (200, 201), r.text
+        self.recorded.add(holder_id)
 
     async def general(self, guarantee_id: str, who: str = "officer"):  # noqa: ANN201
         return await self.http.get(f"{self.base}/v1/general-guarantees/{guarantee_id}", headers=self.stack.auth(who))
@@ -109,6 +125,9 @@ async def test_register_general_guarantee_validates_and_is_idempotent(api: Api, 
         refused = await api.register(general_body(holder, **over))
         assert refused.status_code == 422, (over, refused.text)
         assert error_code(refused) == code, (over, refused.text)
+    # a holder with no recordation in the jurisdiction gets no general guarantee
+    stranger = await api.register(general_body(unique_id("RH-NONE")), recorded=False)
+    assert stranger.status_code == 422 and error_code(stranger) == "unknown_holder", stranger.text
     minimum = await api.register(general_body(holder, amount="200000"))
     assert minimum.status_code == 201  # the minimum itself is enough
 
