@@ -380,7 +380,7 @@ def _pending_approval(state: CaseState) -> dict | None:
     for h in state.history:
         if h.event == "approval_requested":
             pending = h.detail
-        elif h.event in ("approval_granted", "approval_refused", "approval_lapsed"):
+        elif h.event in ("approval_granted", "approval_refused", "approval_lapsed", "approval_withdrawn"):
             pending = None
     return pending
 
@@ -407,6 +407,35 @@ async def approve(case_id: CaseId, body: ApprovalBody, request: Request, session
     await _signal(handle, SIGNAL_APPROVAL, ApprovalDecision(decision=body.decision, note=body.note,
                                                             actor=_actor(who)))
     return {"case_id": case_id, "accepted": "approval", "decision": body.decision, "by": who.actor}
+
+
+class WithdrawBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    note: str | None = Field(default=None, max_length=1000, description="why it is withdrawn (kept in the history)")
+
+
+@router.post("/{case_id}/approval/withdraw", status_code=202,
+             summary="Withdraw your own proposal before a supervisor decides on it (four-eyes); the case then "
+                     "waits for a new determination")
+async def withdraw_proposal(case_id: CaseId, request: Request, session: Session, who: Officer,
+                            body: WithdrawBody | None = None) -> dict:
+    handle, state = await _state(request, session, case_id, who)
+    pending = _pending_approval(state)
+    if pending is None:
+        raise HTTPException(409, detail={"code": "no_pending_approval",
+                                         "message": "nothing on this case waits for approval (approved, refused, "
+                                                    "lapsed with its deadline, withdrawn, or never proposed)"})
+    if pending.get("proposed_by_sub") != who.sub:
+        raise HTTPException(403, detail={"code": "not_your_proposal",
+                                         "message": "only the person who proposed it withdraws a proposal; a "
+                                                    "supervisor who did not propose it refuses it"})
+    if not state.proposals_withdrawable:
+        raise HTTPException(409, detail={"code": "withdrawal_not_supported",
+                                         "message": "this case was started before a proposal could be withdrawn; "
+                                                    "ask another supervisor to refuse it"})
+    await _signal(handle, SIGNAL_APPROVAL, ApprovalDecision(decision="withdraw", note=body.note if body else None,
+                                                            actor=_actor(who)))
+    return {"case_id": case_id, "accepted": "withdrawal", "by": who.actor}
 
 
 @router.post("/{case_id}/court-notice", status_code=202, summary="Enter a court assistance notice")

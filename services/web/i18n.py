@@ -358,6 +358,11 @@ ZH: dict[str, str] = {
         "请随通知一并交给该当事人；访问码仅此一次显示。有效期至{until}；凭此码当事人只能查阅本案并作出答复。",
     "Case access code for a party without an account": "为无账号的当事人签发案件访问码",
     "Issue a code": "签发访问码",
+    "Withdraw your proposal": "撤回您的提议",
+    "It waits for a supervisor's approval; withdrawn, the case waits for a new determination.":
+        "该提议正在等待主管批准；撤回后，案件等待重新作出认定。",
+    "Why": "理由",
+    "Withdraw": "撤回",
     "At least {n} characters.": "至少 {n} 个字符。",
     "At most {n} characters.": "最多 {n} 个字符。",
     "Use only the letters, digits and signs this field allows.": "只能使用此栏允许的字母、数字和符号。",
@@ -529,6 +534,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "terminated": ("terminated", "已终止"), "timed_out": ("timed out", "已超时"), "canceled": ("cancelled", "已取消"),
     "escalation_resolved": ("escalation resolved", "升级事项已处理"),
     "case_access_issued": ("case access code issued", "已签发案件访问码"),
+    "approval_withdrawn": ("proposal withdrawn", "提议已撤回"),
     "case_access_revoked": ("case access code revoked", "案件访问码已撤销"),
     "workflow_running_again": ("workflow running again", "流程已恢复运行"), "workflow": ("workflow", "流程"),
     "place_hold": ("place the hold", "实施货物控制"), "hold_action": ("hold instruction", "货物控制指令"),
@@ -593,6 +599,9 @@ REASONS: dict[str, str] = {
     "the service has not completed the step; it is retried until it does": "服务尚未完成该步骤，将重试直至完成",
     "already served": "已送达",
     "no such notice to a party of this case": "本案没有发给当事人的此项通知",
+    "only the person who proposed it withdraws a proposal": "只有提议人本人可以撤回提议",
+    "this case was started before a proposal could be withdrawn; a supervisor refuses it instead":
+        "本案立案时尚不支持撤回提议；请由主管予以驳回",
     "the petition was denied: the seized goods are forfeited (19 U.S.C. 1526(e))":
         "申诉被驳回：被扣押的货物予以没入（19 U.S.C. 1526(e)）",
 }

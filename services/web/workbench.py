@@ -159,8 +159,8 @@ def _pending_approval(case: dict, entry: dict) -> dict | None:
     return pending if seen else entry.get("pending_approval")
 
 
-ACTIONS = ("repair", "approval", "determination", "petition_decision", "court_notice", "hearing", "guarantee",
-           "paper_answer")
+ACTIONS = ("repair", "approval", "withdraw", "determination", "petition_decision", "court_notice", "hearing",
+           "guarantee", "paper_answer")
 
 
 def _actions(case: dict, entry: dict, ctx: Ctx) -> list[str]:
@@ -170,8 +170,11 @@ def _actions(case: dict, entry: dict, ctx: Ctx) -> list[str]:
     out: list[str] = []
     if state == "failed":
         return ["repair"] if ctx.who.is_supervisor else []
-    if entry.get("pending_approval") and ctx.who.is_supervisor:
+    pending = entry.get("pending_approval")
+    if pending and ctx.who.is_supervisor:
         out.append("approval")
+    if pending and pending.get("proposed_by_sub") == ctx.who.sub and case.get("proposals_withdrawable"):
+        out.append("withdraw")  # its proposer takes it back (another supervisor refuses it otherwise)
     if state == "detained":
         # while a proposed determination waits for approval nobody decides again (the court may still act)
         out += ["court_notice"] if entry.get("pending_approval") else ["determination", "court_notice"]
@@ -321,6 +324,9 @@ async def act(case_id: str, action: str, ctx: OfficerCtx) -> Response:
         decision = errors.need(form, "decision", ctx)
         body = {"decision": decision, "note": str(form.get("note") or "")[:1000] or None}
         path = "approval"
+    elif action == "withdraw":
+        body = {"note": str(form.get("note") or "")[:1000] or None}
+        path = "approval/withdraw"
     elif action in ("take", "handover", "release"):
         try:
             if action == "release":

@@ -347,7 +347,7 @@ class PetitionDecision(_Model):
 class ApprovalDecision(_Model):
     """A supervisor's decision on a proposal waiting for a second person (four-eyes)."""
 
-    decision: Literal["approve", "refuse"]
+    decision: Literal["approve", "refuse", "withdraw"]  # withdraw: by its proposer (case-proposal-withdraw)
     note: str | None = Field(default=None, max_length=1000)
     actor: ActorRef | None = None  # set by the API from the caller's token, never taken from the body
 
@@ -501,6 +501,9 @@ class CaseState(_Model):
     declarant: PartyRef | None = None
     consignor: PartyRef | None = None
     consignee: PartyRef | None = None
+    # Whether the person who proposed a four-eyes decision may withdraw it (cases started under
+    # ``case-proposal-withdraw``).
+    proposals_withdrawable: bool = False
 
 
 # ---- activity payloads (workflow -> step services) ----

@@ -96,6 +96,28 @@ async def test_example_declaration_to_confiscation(http, stack) -> None:
     approval = f"{stack.url('cases')}/v1/cases/{case_id}/approval"
     not_supervisor = await http.post(approval, headers=stack.auth("officer"), json={"decision": "approve"})
     assert not_supervisor.status_code == 403
+    # the proposer takes its proposal back (a supervisor who did not propose it may refuse it, not withdraw it)
+    async def proposed() -> dict | None:
+        case = (await http.get(f"{stack.url('cases')}/v1/cases/{case_id}", headers=stack.auth("officer"))).json()
+        return next((h for h in case["history"] if h["event"] == "approval_requested"), None)
+
+    await eventually(proposed, what="the confiscation proposed")
+    not_theirs = await http.post(f"{approval}/withdraw", headers=stack.auth("supervisor"), json={})
+    assert not_theirs.status_code == 403 and not_theirs.json()["error"]["code"] == "not_your_proposal"
+    withdrawn = await http.post(f"{approval}/withdraw", headers=stack.auth("officer"), json={"note": "tier to check"})
+    assert withdrawn.status_code == 202, withdrawn.text
+
+    async def taken_back() -> dict | None:
+        case = (await http.get(f"{stack.url('cases')}/v1/cases/{case_id}", headers=stack.auth("officer"))).json()
+        return next((h for h in case["history"] if h["event"] == "approval_withdrawn"), None)
+
+    entry = await eventually(taken_back, what="the proposal withdrawn")
+    assert entry["detail"]["by_sub"] == "wang.wei" and entry["detail"]["note"] == "tier to check"
+    nothing = await http.post(f"{approval}/withdraw", headers=stack.auth("officer"), json={})
+    assert nothing.status_code == 409 and nothing.json()["error"]["code"] == "no_pending_approval"
+    determined = await http.post(f"{stack.url('cases')}/v1/cases/{case_id}/determination",
+                                 headers=stack.auth("officer"), json={"outcome": "infringing", "fine_tier": "ordinary"})
+    assert determined.status_code == 202 and determined.json()["approval"] == "pending", determined.text
     await approve_confiscation(http, stack, case_id, note="photos checked")
 
     final = await case_in_state(http, stack, case_id, "confiscated")

@@ -257,6 +257,19 @@ async def confiscation(env, queue):  # noqa: ANN001, ANN201
     return handle
 
 
+async def proposal_withdrawn(env, queue):  # noqa: ANN001, ANN201
+    """The proposer withdraws its confiscation proposal (case-proposal-withdraw), then a new one is approved."""
+    handle = await start(env, queue)
+    await wait_state(handle, "suspended")
+    await handle.signal(SIGNAL_HOLDER_REPLY, HolderReply(decision="detain", guarantee=guarantee("14910", "G-W")))
+    await wait_state(handle, "detained")
+    await determine(handle, Determination(outcome="infringing", fine_tier="heavier"), approve=False)
+    await handle.signal(SIGNAL_APPROVAL, ApprovalDecision(decision="withdraw", note="wrong tier", actor=OFFICER))
+    await wait_event(handle, "approval_withdrawn")
+    await determine(handle, Determination(outcome="infringing", fine_tier="ordinary"))
+    return handle
+
+
 async def undetermined_release(env, queue):  # noqa: ANN001, ANN201
     handle = await start(env, queue)
     await wait_state(handle, "suspended")
@@ -419,6 +432,7 @@ ALL = {
     "lines_revised": lines_revised,
     "calendar_retimed": calendar_retimed,
     "eu_small_consignment": eu_small_consignment,
+    "proposal_withdrawn": proposal_withdrawn,
 }
 
 
@@ -532,6 +546,8 @@ FAULTY = {
     "eu_declarant_served_on_paper": (eu_declarant_served_on_paper, {"party_service": "undeliverable"}),
     "us_importer_served_late": (us_importer_served_late, {"served_after_polls": 3}),
 }
+# Paths of v5 (notices to parties, before a proposal could be withdrawn; histories v5_).
+V5_PATHS = (*(p for p in ALL if p != "proposal_withdrawn"), *FAULTY)
 # Paths of v4 (consignment cases before notices to parties; histories v4_), with the faulty ones of then.
-V4_PATHS = (*ALL, "guarantee_oversized_replaced", "bad_signals", "refused_steps", "ledger_refusal_replaced",
+V4_PATHS = (*(p for p in ALL if p != "proposal_withdrawn"), "guarantee_oversized_replaced", "bad_signals", "refused_steps", "ledger_refusal_replaced",
             "step_delayed")

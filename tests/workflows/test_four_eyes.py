@@ -150,3 +150,35 @@ async def test_an_unapproved_hearing_fine_lapses_and_the_proposed_fine_applies(h
     assert len(lapsed) == 1 and lapsed[0]["kind"] == "fine" and "hearing_conclusion" in lapsed[0]["why"]
     proposed = entries(result, "penalty_proposed")[0]["fine"]
     assert fakes.of("record_disposition")[0].fine_amount == Decimal(proposed)
+
+
+async def test_the_proposer_withdraws_its_proposal_and_no_one_else_can(harness) -> None:
+    env, fakes, queue = harness
+    handle = await open_case(env, queue)
+    await detained_cn(handle)
+    await handle.signal(SIGNAL_DETERMINATION, Determination(outcome="infringing", fine_tier="heavier",
+                                                            actor=SUPERVISOR_WHO_PROPOSED))
+    await wait_event(handle, "approval_requested")
+    assert (await query(handle)).proposals_withdrawable
+    # another supervisor (who may refuse it) and an officer do not withdraw it: that is its proposer's
+    await handle.signal(SIGNAL_APPROVAL, ApprovalDecision(decision="withdraw", actor=SUPERVISOR))
+    await handle.signal(SIGNAL_APPROVAL, ApprovalDecision(decision="withdraw", actor=OTHER_OFFICER))
+    await handle.signal(SIGNAL_APPROVAL, ApprovalDecision(decision="withdraw", note="wrong tier",
+                                                          actor=SUPERVISOR_WHO_PROPOSED))
+    await wait_event(handle, "approval_withdrawn")
+    state = await query(handle)
+    assert state.state == "detained" and state.deadlines, "the case waits for a new determination"
+    assert [i["why"] for i in entries(state, "approval_ignored")] == [
+        "only the person who proposed it withdraws a proposal"] * 2
+    assert entries(state, "approval_withdrawn") == [{
+        "kind": "confiscation", "what": "determination", "outcome": "infringing",
+        "proposed_by": SUPERVISOR_WHO_PROPOSED.name, "by": SUPERVISOR_WHO_PROPOSED.name,
+        "by_sub": SUPERVISOR_WHO_PROPOSED.sub, "note": "wrong tier"}]
+    # a withdrawn proposal is not approved later; a new one is
+    await handle.signal(SIGNAL_APPROVAL, ApprovalDecision(decision="approve", actor=SUPERVISOR))
+    await wait_event(handle, "approval_ignored")
+    await determine(handle, Determination(outcome="infringing", fine_tier="ordinary"))
+    result = await handle.result()
+    assert result.state == "confiscated"
+    assert [e for e in events(result) if e.startswith("approval_") and e != "approval_ignored"] == [
+        "approval_requested", "approval_withdrawn", "approval_requested", "approval_granted"]

@@ -6,7 +6,7 @@ here; such changes go behind ``workflow.patched``. New histories are recorded wi
 cases), v3 (per-line cases whose refused steps are outcomes and whose ignored signals are
 recorded), v3e (v3 with four-eyes approval of confiscations and hearing fines), v4 (consignment cases
 with four-eyes approval, per line too), v5 (v4 whose parties get the notices the law gives them, their
-clocks counted from service: the current version).
+clocks counted from service), v6 (v5 whose proposer may withdraw a four-eyes proposal: the current version).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ HISTORIES = sorted(Path(__file__).with_name("histories").glob("*.json"))
 
 
 def test_histories_of_every_path_are_saved() -> None:
-    from tests.workflows.scenarios import ALL, FAULTY, V1_PATHS, V2_PATHS, V3_PATHS, V4_PATHS
+    from tests.workflows.scenarios import ALL, FAULTY, V1_PATHS, V2_PATHS, V3_PATHS, V4_PATHS, V5_PATHS
 
     saved = {tuple(p.stem.split("_", 1)) for p in HISTORIES}
     assert {("v1", name) for name in V1_PATHS} <= saved, "histories of cases started before v2"
@@ -33,7 +33,8 @@ def test_histories_of_every_path_are_saved() -> None:
     assert {("v3", name) for name in V3_PATHS} <= saved, "histories of per-line cases of v3 (refusals as outcomes)"
     assert {("v3e", name) for name in V3_PATHS} <= saved, "histories of per-line cases of v3 with four-eyes approval"
     assert {("v4", name) for name in V4_PATHS} <= saved, "histories of consignment cases before notices to parties"
-    assert {("v5", name) for name in (*ALL, *FAULTY)} <= saved, "histories of every path of the current version"
+    assert {("v5", name) for name in V5_PATHS} <= saved, "histories of cases before a proposal could be withdrawn"
+    assert {("v6", name) for name in (*ALL, *FAULTY)} <= saved, "histories of every path of the current version"
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])

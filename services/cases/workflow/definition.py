@@ -84,6 +84,7 @@ PATCH_V3 = "case-workflow-v3"
 PATCH_V4 = "case-consignment"
 PATCH_FOUR_EYES = "case-four-eyes"  # an infringing determination waits for a second person (a supervisor)
 PATCH_PARTIES = parties.PATCH_PARTIES  # the parties get the notices the law gives them; service starts their clocks
+PATCH_WITHDRAW = "case-proposal-withdraw"  # the person who proposed a four-eyes decision may withdraw it
 TERMINAL = ("released", "confiscated", "destroyed", "forfeited", "handed_to_court", "excluded")
 
 
@@ -97,6 +98,7 @@ class CaseWorkflow:
         self.file.v3 = self.v1 is None and workflow.patched(PATCH_V3)
         self.file.four_eyes = self.file.v3 and workflow.patched(PATCH_FOUR_EYES)
         self.file.parties = self.file.v4 and workflow.patched(PATCH_PARTIES)
+        self.file.withdrawals = self.file.four_eyes and workflow.patched(PATCH_WITHDRAW)
         self.takes: dict[str, Callable[[Sequence[RawValue]], None]] = {
             SIGNAL_HOLDER_REPLY: self._take_holder_reply,
             SIGNAL_GUARANTEE: self._take_guarantee,
@@ -301,6 +303,9 @@ class CaseWorkflow:
         f = self.file
         proposal = f.proposal
         by = decision.actor
+        if decision.decision == "withdraw":
+            self.on_withdrawal(decision)
+            return
         if proposal is None:
             f.log("approval_ignored", {"why": "no proposal waits for approval", "by": by.name if by else None})
             return
@@ -328,6 +333,27 @@ class CaseWorkflow:
             f.hearing = proposal.model_copy(update={"approved_by": by})
             f.log("hearing_concluded", f.hearing.model_dump(mode="json", exclude_none=True))
 
+
+    def on_withdrawal(self, decision: ApprovalDecision) -> None:
+        """The person who proposed a four-eyes decision withdraws it before a supervisor decides (cases started
+        under ``case-proposal-withdraw``); the case waits for a new determination as after a refusal."""
+        f = self.file
+        proposal, by = f.proposal, decision.actor
+        who = by.name if by else None
+        if not f.withdrawals:
+            f.log("approval_ignored", {"why": "this case was started before a proposal could be withdrawn; a "
+                                              "supervisor refuses it instead", "by": who})
+            return
+        if proposal is None:
+            f.log("approval_ignored", {"why": "no proposal waits for approval", "by": who})
+            return
+        proposer = proposal.actor.sub if proposal.actor else None
+        if by is None or proposer is None or proposer != by.sub:
+            f.log("approval_ignored", {"why": "only the person who proposed it withdraws a proposal", "by": who})
+            return
+        f.proposal, f.proposal_deadline = None, None
+        f.log("approval_withdrawn", {**proposal_facts(proposal), "by": by.name, "by_sub": by.sub,
+                                     "note": decision.note})
     def on_court_notice(self, notice: CourtNotice) -> None:
         if self.v1 is not None:
             self.v1.on_court_notice(notice)

@@ -149,6 +149,7 @@ class CaseFile:
     four_eyes: bool = False
     proposal: Determination | HearingUpdate | None = None  # a confiscation, or the fine a hearing concluded
     proposal_deadline: str | None = None
+    withdrawals: bool = False  # (``case-proposal-withdraw``) its proposer may withdraw a proposal
     # Parties (cases started under ``case-parties``): the notices the law gives the declarant, consignor,
     # consignee or importer, each watched until served; its service starts the party's clock.
     parties: bool = False
@@ -262,6 +263,7 @@ class CaseFile:
             direction=case.direction,
             declarant=_without_contact(case.declarant), consignor=_without_contact(case.consignor),
             consignee=_without_contact(case.consignee),
+            proposals_withdrawable=self.withdrawals,
         )
 
 
