@@ -535,6 +535,12 @@ LABELS: dict[str, tuple[str, str]] = {
     "escalation_resolved": ("escalation resolved", "升级事项已处理"),
     "case_access_issued": ("case access code issued", "已签发案件访问码"),
     "approval_withdrawn": ("proposal withdrawn", "提议已撤回"),
+    "goods_confiscated": ("goods confiscated", "货物已没收"), "goods_destroyed": ("goods destroyed", "货物已销毁"),
+    "goods_excluded": ("goods excluded", "货物被禁止入境"), "goods_forfeited": ("goods forfeited", "货物已没入"),
+    "goods_handed_to_court": ("goods handed to the court", "货物已移交法院"),
+    "goods_released": ("goods released", "货物已放行"),
+    "importer_not_served": ("the importer's notice was not served in time", "未按期向进口商送达通知"),
+    "signal_ignored": ("instruction ignored", "指令未被采纳"),
     "case_access_revoked": ("case access code revoked", "案件访问码已撤销"),
     "workflow_running_again": ("workflow running again", "流程已恢复运行"), "workflow": ("workflow", "流程"),
     "place_hold": ("place the hold", "实施货物控制"), "hold_action": ("hold instruction", "货物控制指令"),
@@ -600,6 +606,12 @@ REASONS: dict[str, str] = {
     "already served": "已送达",
     "no such notice to a party of this case": "本案没有发给当事人的此项通知",
     "only the person who proposed it withdraws a proposal": "只有提议人本人可以撤回提议",
+    "no importer response within 7 business days of the service of the notice of detention":
+        "扣留通知送达后7个工作日内进口商未作答复",
+    "the notice could not be delivered on any channel; no time limit runs until it is served":
+        "通知无法通过任何渠道送达；送达之前不起算任何期限",
+    "the notice of detention was not served within the detention period: no importer window ran and nothing is "
+    "disclosed": "扣留期间内未送达扣留通知：进口商答复期未起算，不披露任何信息",
     "this case was started before a proposal could be withdrawn; a supervisor refuses it instead":
         "本案立案时尚不支持撤回提议；请由主管予以驳回",
     "the petition was denied: the seized goods are forfeited (19 U.S.C. 1526(e))":

@@ -374,3 +374,29 @@ def test_reasons_with_the_cases_figures_are_said_in_chinese_with_the_figures() -
                    "the case's goods are detained", "line(s) left the case", "the seized goods are released",
                    "request not admitted: "):
         assert phrase in source, phrase
+
+
+def test_every_event_and_fixed_reason_of_the_workflow_is_said_in_chinese() -> None:
+    """Read from the workflow's source (its syntax tree, so strings split over lines count whole): every history
+    event it logs or ends on has a label, every fixed why/reason its Chinese."""
+    import ast
+
+    from services.web.i18n import LABELS, REASONS
+
+    events, reasons = set(), set()
+    root = Path(__file__).resolve().parents[2] / "services" / "cases" / "workflow"
+    for path in root.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call):
+                name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+                at = {"log": 0, "finish": 2, "_finish": 1}.get(name)
+                if at is not None and len(node.args) > at and isinstance(node.args[at], ast.Constant):
+                    events.add(node.args[at].value)
+            if isinstance(node, ast.Dict):
+                for key, value in zip(node.keys, node.values, strict=True):
+                    if isinstance(key, ast.Constant) and key.value in ("why", "reason") \
+                            and isinstance(value, ast.Constant) and isinstance(value.value, str):
+                        reasons.add(value.value)
+    assert len(events) >= 60 and len(reasons) >= 15, (len(events), len(reasons))
+    assert sorted(e for e in events if e not in LABELS) == []
+    assert sorted(r for r in reasons if r not in REASONS) == []
