@@ -265,6 +265,9 @@ _HOLDER_ONLY = ("required_guarantee", "required_guarantee_cny", "guarantee_curre
 # What customs keeps to itself: why the goods were targeted (the holder's genuine prices, profiles, the score)
 # and officers' internal notes (a party learns decisions from the notices and documents addressed to it).
 _INTERNAL_DETAIL = frozenset({"reasons", "score", "hits", "profile_hits", "genuine_unit_value", "note", "notes"})
+# The holder's guarantee as other entries carry it (the detention records what secured it).
+_GUARANTEE_DETAIL = frozenset({"guarantee", "amount", "form", "reference", "issuer", "posted_by", "guarantee_id",
+                               "required_guarantee", "required_guarantee_cny", "balance", "letter_expires_on"})
 
 
 def _for_reader(body: dict, who: Principal) -> dict:
@@ -279,8 +282,10 @@ def _for_reader(body: dict, who: Principal) -> dict:
         if "guarantee" in str(h.get("event", "")):
             return {**h, "detail": {}}
         detail = h.get("detail")
-        if isinstance(detail, dict) and _INTERNAL_DETAIL & detail.keys():
-            return {**h, "detail": {k: v for k, v in detail.items() if k not in _INTERNAL_DETAIL}}
+        hidden = _INTERNAL_DETAIL | (_GUARANTEE_DETAIL if str(h.get("event", "")).startswith(("goods_", "holder_"))
+                                     else frozenset())
+        if isinstance(detail, dict) and hidden & detail.keys():
+            return {**h, "detail": {k: v for k, v in detail.items() if k not in hidden}}
         return h
 
     body["history"] = [shown(h) for h in body.get("history", [])]
@@ -633,7 +638,7 @@ class AccessCodeBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     party_id: TraderId = Field(description="the declarant, consignor, consignee or importer, as the declaration "
                                "names it")
-    valid_days: int = Field(default=14, ge=1, le=60, description="calendar days (the code lapses with the case's "
+    valid_days: int = Field(default=14, ge=1, le=60, strict=True, description="calendar days (the code lapses with the case's "
                             "party windows in practice; an officer can revoke it earlier)")
 
 
@@ -722,9 +727,12 @@ async def revoke_access_code(case_id: CaseId, access_id: AccessId, request: Requ
     else:
         _row_visible(row, who)
     codes = await _identity(request, "GET", f"case-access?case_id={quote(case_id, safe='')}")
-    if not any(c["access_id"] == access_id for c in codes if isinstance(c, dict)):
+    found = next((c for c in codes if isinstance(c, dict) and c.get("access_id") == access_id), None)
+    if found is None:
         raise HTTPException(404, detail={"code": "case_access_not_found",
                                          "message": f"case {case_id} has no access code {access_id}"})
+    if found.get("status") == "revoked":
+        return found  # revoked before: nothing changes, nothing more to record
     reason = body.reason if body else None
     revoked = await _identity(request, "POST", f"case-access/{access_id}/revoke",
                               {"revoked_by": who.actor, "reason": reason})

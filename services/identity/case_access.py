@@ -69,7 +69,8 @@ class NewCaseAccess(BaseModel):
     party_id: str = Field(min_length=1, max_length=64)
     party_role: PartyRole
     display_name: str = Field(min_length=1, max_length=128, description="the party's name, as its tokens name it")
-    valid_days: int = Field(default=14, ge=1, le=MAX_VALID_DAYS, description="calendar days the code may be used")
+    valid_days: int = Field(default=14, ge=1, le=MAX_VALID_DAYS, strict=True,
+                            description="calendar days the code may be used")
     issued_by: str = Field(min_length=1, max_length=256, description="the officer who asked for the code")
 
 

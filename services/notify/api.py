@@ -228,6 +228,8 @@ async def list_deliveries(session: Session, who: Reader,
         recipient_kind, recipient_id = "rights_holder", who.holder_id
     elif who.role == "party":
         recipient_kind, recipient_id = "party", who.party_id or "-"
+        if who.case_id is not None:  # a case access code: the deliveries of that case's notices only
+            stmt = stmt.where(Delivery.notice_id.in_(select(Notice.notice_id).where(Notice.case_id == who.case_id)))
     for column, value in ((Delivery.status, status), (Delivery.channel, channel),
                           (Delivery.recipient_kind, recipient_kind), (Delivery.recipient_id, recipient_id)):
         if value is not None:
@@ -301,6 +303,11 @@ def _may_register(party_id: str, who: Principal) -> None:
     if who.role == "party" and who.party_id != party_id:
         raise HTTPException(403, detail={"code": "not_your_recipient",
                                          "message": "a party registers only its own webhook endpoint"})
+    if who.role == "party" and who.case_id is not None:
+        raise HTTPException(403, detail={"code": "case_bound_token",
+                                         "message": "a token bound to one case (a case access code) reads that case "
+                                                    "and answers in it; the party's endpoint is registered with its "
+                                                    "own account or by an officer"})
 
 
 @recipients_router.put("/party/{recipient_id}/webhook/endpoint",

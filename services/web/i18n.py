@@ -358,6 +358,12 @@ ZH: dict[str, str] = {
         "请随通知一并交给该当事人；访问码仅此一次显示。有效期至{until}；凭此码当事人只能查阅本案并作出答复。",
     "Case access code for a party without an account": "为无账号的当事人签发案件访问码",
     "Issue a code": "签发访问码",
+    "The party exchanges it for a token at {endpoint} (grant type {grant}, client {client}), as the platform's "
+    "documentation for parties shows.": "当事人凭此码在 {endpoint} 换取令牌（授权类型 {grant}，客户端 {client}），具体见平台面向当事人的说明。",
+    "Code {id} for {party}, valid until {until}, used {uses} times": "访问码 {id}（{party}），有效期至{until}，已使用{uses}次",
+    "Revoke": "撤销",
+    "Valid for (days)": "有效天数",
+    "A whole number of days from 1 to 60.": "请输入1至60之间的整数天数。",
     "Withdraw your proposal": "撤回您的提议",
     "It waits for a supervisor's approval; withdrawn, the case waits for a new determination.":
         "该提议正在等待主管批准；撤回后，案件等待重新作出认定。",
@@ -570,7 +576,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "party_notice_undeliverable": ("party notice undeliverable", "当事人通知无法送达"),
     "notice_served_on_paper": ("notice served on paper", "通知已以书面方式送达"),
     "notice_service_ignored": ("service not recorded", "送达未记录"),
-    "party_detention": ("notice of detention to the party", "扣留通知（当事人）"),
+    "party_detention": ("notice of suspension or detention to the party", "中止放行或扣留通知（当事人）"),
     "penalty_decision": ("penalty decision", "处罚决定"),
     "holder_of_goods": ("holder of the goods", "货物持有人"),
 }

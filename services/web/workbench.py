@@ -9,6 +9,7 @@ import io
 from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -19,6 +20,7 @@ from services.web.apis import ApiError, seg
 from services.web.i18n import label, reason
 from services.web.models import StoredFile
 from services.web.pages import Ctx, Errors, OfficerCtx, back, form_of
+from shared.rules.calendar import calendar_for
 
 router = APIRouter(prefix="/workbench", include_in_schema=False)
 
@@ -64,7 +66,18 @@ async def worklist(ctx: OfficerCtx) -> HTMLResponse:
     return ctx.render("workbench/worklist.html", data=data, filters=params, mine=mine, closed=closed,
                       unassigned=unassigned, offset=offset, page=PAGE, base=base, error=error, states=STATES,
                       directions=DIRECTIONS, transport=TRANSPORT, fine_tiers=FINE_TIERS,
-                      escalations=_open_escalations(escalations or []), shown_escalations=ESCALATIONS_SHOWN)
+                      escalations=_open_escalations(escalations or []), shown_escalations=ESCALATIONS_SHOWN,
+                      tz=office_timezone(list(ctx.who.row.offices or [])))
+
+
+def office_timezone(offices: list[str]) -> str | None:
+    """The time zone an officer reads times in: that of its (first) office's country, when a calendar knows it."""
+    for office in offices:
+        try:
+            return calendar_for(office[:2]).timezone
+        except KeyError:
+            continue
+    return None
 
 
 ESCALATIONS_SHOWN = 20
@@ -95,13 +108,15 @@ async def _case_page(ctx: Ctx, case_id: str, errors: dict | None = None, status:
         return ctx.render("error.html", status=exc.status if exc.status < 500 else 502,
                           title=ctx._("Not found") if exc.status == 404 else ctx._("Something went wrong"),
                           message=exc.message)
-    entry, declaration, recordation, notices, escalations = await asyncio.gather(
+    open_with_parties = case.get("state") not in TERMINAL and case.get("consignee")
+    entry, declaration, recordation, notices, escalations, access_codes = await asyncio.gather(
         api.maybe("cases", f"/v1/cases/{seg(case_id)}/workbench"),
         api.maybe("intake", f"/v1/declarations/{seg(case['declaration_id'])}"),
         api.maybe("risk", f"/v1/recordations/{seg(case.get('recordation_id') or '')}") if case.get(
             "recordation_id") else _none(),
         api.maybe("notify", "/v1/notices", default=[], case_id=case_id),
         api.maybe("cases", "/v1/escalations", default=[]),
+        api.maybe("cases", f"/v1/cases/{seg(case_id)}/access-codes", default=[]) if open_with_parties else _none(),
     )
     if recordation is None and entry is not None:
         recordation = await _recordation_of(ctx, case, entry)
@@ -131,6 +146,7 @@ async def _case_page(ctx: Ctx, case_id: str, errors: dict | None = None, status:
         errors=errors, values=values or {}, fine_tiers=FINE_TIERS,
         guide=(recordation or {}).get("identification_guide") or None,
         guide_files={f.object_key for f in files}, issued=issued,
+        access_codes=[c for c in access_codes or [] if c.get("status") == "valid"],
     )
 
 
@@ -357,20 +373,44 @@ async def act(case_id: str, action: str, ctx: OfficerCtx) -> Response:
     return await _settle(ctx, case_id, before)
 
 
+@router.get("/cases/{case_id}/access-code")
+async def access_code_page(case_id: str) -> RedirectResponse:
+    """The page a code was shown on, opened again: the case (a code is shown once only)."""
+    return RedirectResponse(f"/workbench/cases/{quote(case_id[:128], safe='')}#parties", status_code=303)
+
+
 @router.post("/cases/{case_id}/access-code", response_class=HTMLResponse)
 async def issue_access_code(case_id: str, ctx: OfficerCtx) -> HTMLResponse:
     """A case access code for a party without an account, shown on the page once (never stored here)."""
     case_id = case_id[:128]
     form = await form_of(ctx)
     party_id = str(form.get("party_id") or "").strip()[:64]
+    days_text = str(form.get("valid_days") or "14").strip()[:4]
+    values = {"valid_days": days_text}
     if not party_id:
-        return await _case_page(ctx, case_id, {"_access_code": ctx._("This field is required.")}, 422)
+        return await _case_page(ctx, case_id, {"_access_code": ctx._("This field is required.")}, 422, values)
+    if not days_text.isdigit() or not 1 <= int(days_text) <= 60:
+        return await _case_page(ctx, case_id, {"valid_days": ctx._("A whole number of days from 1 to 60.")}, 422,
+                                values)
     try:
-        issued = await ctx.api.post("cases", f"/v1/cases/{seg(case_id)}/access-codes", {"party_id": party_id})
+        issued = await ctx.api.post("cases", f"/v1/cases/{seg(case_id)}/access-codes",
+                                    {"party_id": party_id, "valid_days": int(days_text)})
+    except ApiError as exc:
+        return await _case_page(ctx, case_id, {"_access_code": exc.page_message(ctx._)},
+                                exc.status if 400 <= exc.status < 500 else 502, values)
+    return await _case_page(ctx, case_id, issued=issued)
+
+
+@router.post("/cases/{case_id}/access-codes/{access_id}/revoke")
+async def revoke_access_code(case_id: str, access_id: str, ctx: OfficerCtx) -> Response:
+    case_id = case_id[:128]
+    await form_of(ctx)
+    try:
+        await ctx.api.post("cases", f"/v1/cases/{seg(case_id)}/access-codes/{seg(access_id[:32])}/revoke", {})
     except ApiError as exc:
         return await _case_page(ctx, case_id, {"_access_code": exc.page_message(ctx._)},
                                 exc.status if 400 <= exc.status < 500 else 502)
-    return await _case_page(ctx, case_id, issued=issued)
+    return back(f"/workbench/cases/{case_id}#parties", "saved")
 
 
 @router.post("/escalations/{escalation_id}/resolve")

@@ -164,6 +164,9 @@ async def test_a_consignee_without_an_account_answers_with_a_case_access_code(ht
     mine = (await http.get(f"{stack.url('cases')}/v1/cases", headers=party)).json()
     listed = mine["cases"] if isinstance(mine, dict) else mine
     assert {c["case_id"] for c in listed} == {case_id}, "the token shows its one case"
+    endpoint = await http.put(f"{stack.url('notify')}/v1/recipients/party/{consignee['id']}/webhook/endpoint",
+                              headers=party, json={"webhook_url": "http://127.0.0.1:9/hooks/consignee"})
+    assert endpoint.status_code == 403 and endpoint.json()["error"]["code"] == "case_bound_token", endpoint.text
     other_case, _ = await _eu_consignment(http, stack, declarant_email=f"x-{unique_id('o').lower()}@example.org")
     assert (await http.get(f"{stack.url('cases')}/v1/cases/{other_case}", headers=party)).status_code == 404
 
@@ -191,6 +194,28 @@ async def test_a_consignee_without_an_account_answers_with_a_case_access_code(ht
     listed_codes = (await http.get(codes, headers=officer)).json()
     assert [(c["access_id"], c["status"], c["uses"]) for c in listed_codes] == [(grant["access_id"], "revoked", 1)]
     assert "code" not in listed_codes[0]
+    again = await http.post(f"{codes}/{grant['access_id']}/revoke", headers=officer, json={})
+    assert again.status_code == 200 and again.json()["status"] == "revoked"  # once is recorded once
     case = (await http.get(f"{stack.url('cases')}/v1/cases/{case_id}", headers=officer)).json()
     events = [i["event"] for i in case["interventions"]]
-    assert events[-2:] == ["case_access_issued", "case_access_revoked"]
+    assert events.count("case_access_revoked") == 1 and events[-2:] == ["case_access_issued", "case_access_revoked"]
+    # a true is not a number of days
+    assert (await http.post(codes, headers=officer, json={"party_id": consignee["id"], "valid_days": True})) \
+        .status_code == 422
+
+    # five wrong codes hold the address back for the window (IDENTITY_CASE_ACCESS_HOLD_S: 60 s, 5 s on the test
+    # stack), with the reason; a right code goes through again once it has passed
+    for _ in range(5):
+        await _exchange(http, stack, "0000-0000-0000-0000-0000-0001")
+    held = await _exchange(http, stack, "0000-0000-0000-0000-0000-0002")
+    assert held.status_code == 429 and held.json()["error"] == "slow_down", held.text
+    assert held.headers.get("retry-after") == "5"
+    fresh = await http.post(codes, headers=officer, json={"party_id": consignee["id"]})
+    assert fresh.status_code == 201, fresh.text
+    assert (await _exchange(http, stack, fresh.json()["code"])).status_code == 429, "held back: even a right code"
+
+    async def let_through() -> httpx.Response | None:
+        r = await _exchange(http, stack, fresh.json()["code"])
+        return r if r.status_code == 200 else None
+
+    await eventually(let_through, timeout=15, what="the address let through after the hold")

@@ -400,3 +400,12 @@ def test_every_event_and_fixed_reason_of_the_workflow_is_said_in_chinese() -> No
     assert len(events) >= 60 and len(reasons) >= 15, (len(events), len(reasons))
     assert sorted(e for e in events if e not in LABELS) == []
     assert sorted(r for r in reasons if r not in REASONS) == []
+
+
+def test_the_worklist_reads_times_in_the_officers_office_time_zone() -> None:
+    from services.web.workbench import office_timezone
+
+    assert office_timezone(["CN5300"]) == "Asia/Shanghai"
+    assert office_timezone(["DE004851"]) == "Europe/Berlin"
+    assert office_timezone(["XX0001", "US2704"]) == "America/New_York"
+    assert office_timezone([]) is None

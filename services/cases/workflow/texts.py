@@ -103,7 +103,8 @@ def party_notice_text(kind: NoticeKind, f: CaseFile, role: str, party_name: str,
     rule = (f.pack.deadlines.get(clock) if clock is not None else None) or clock_rule
     days = (f"{rule.amount} {'business' if case.jurisdiction == 'US' else 'working'} days"
             if rule is not None else None)
-    answer = f"POST /v1/cases/{case.case_id}/answers (signed in with your party account)"
+    answer = (f"POST /v1/cases/{case.case_id}/answers, signed in with your party account or with a token for the "
+              f"case access code customs gives you")
     head = f"Case {case.case_id} - to {party_name} ({role.replace('_', ' ')})"
     if kind == "party_detention" and case.jurisdiction == "EU":
         title = "Notice of suspension of release / detention of goods"

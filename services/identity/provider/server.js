@@ -11,6 +11,7 @@
 //   IDENTITY_ACCESS_TOKEN_TTL  seconds, at most 300 (people and machines alike)
 //   IDENTITY_REFRESH_TOKEN_TTL seconds (8 hours: one working day)
 //   IDENTITY_TRUST_PROXY       "true" behind a TLS-terminating proxy (X-Forwarded-Proto/Host)
+//   IDENTITY_CASE_ACCESS_HOLD_S seconds an address is held back after 5 wrong case access codes (60)
 
 import fs from 'node:fs';
 
@@ -50,20 +51,30 @@ if (cookieKeys.some((k) => k.length < 16)) {
 
 const pool = createPool(required('IDENTITY_DB_URL'));
 
-// Failed sign-ins per user name: five within a minute hold the name back for the rest of that minute.
-const failures = new Map();
-const THROTTLE_WINDOW_MS = 60_000;
-function throttled(username) {
-  const entry = failures.get(username);
-  return entry && entry.count >= 5 && Date.now() - entry.first < THROTTLE_WINDOW_MS;
+// Failures per key (a user name; an address for case access codes): five within the window hold the key
+// back for the rest of that window.
+function throttle(windowMs) {
+  const failures = new Map();
+  return {
+    windowMs,
+    held(key) {
+      const entry = failures.get(key);
+      return !!entry && entry.count >= 5 && Date.now() - entry.first < windowMs;
+    },
+    failed(key) {
+      const now = Date.now();
+      const entry = failures.get(key);
+      if (!entry || now - entry.first >= windowMs) failures.set(key, { first: now, count: 1 });
+      else entry.count += 1;
+      if (failures.size > 10_000) failures.clear();
+    },
+    forget(key) {
+      failures.delete(key);
+    },
+  };
 }
-function failed(username) {
-  const now = Date.now();
-  const entry = failures.get(username);
-  if (!entry || now - entry.first >= THROTTLE_WINDOW_MS) failures.set(username, { first: now, count: 1 });
-  else entry.count += 1;
-  if (failures.size > 10_000) failures.clear();
-}
+const signIns = throttle(60_000);
+const codeExchanges = throttle(1000 * Number(env.IDENTITY_CASE_ACCESS_HOLD_S || 60));
 
 const resourceServer = {
   scope: API_SCOPE,
@@ -212,14 +223,23 @@ provider.registerGrantType(CASE_ACCESS_GRANT, async (ctx) => {
   if (resource && resource !== AUDIENCE) {
     throw new errors.InvalidTarget(`unknown resource ${resource}; this issuer serves ${AUDIENCE}`);
   }
-  const throttleKey = `case-access@${ctx.ip}`;
-  if (throttled(throttleKey)) throw new errors.InvalidGrant('too many wrong codes; wait a minute');
+  const throttleKey = ctx.ip;
+  if (codeExchanges.held(throttleKey)) {
+    const seconds = String(Math.ceil(codeExchanges.windowMs / 1000));
+    const held = new errors.CustomOIDCProviderError('slow_down',
+      'too many wrong case access codes from this address; try again later');
+    held.status = 429;
+    held.statusCode = 429;
+    held.headers = { 'retry-after': seconds };
+    ctx.set('retry-after', seconds);
+    throw held;
+  }
   const access = await useCaseAccess(pool, code);
   if (!access) {
-    failed(throttleKey);
-    throw new errors.InvalidGrant('the case access code is unknown, expired or revoked');
+    codeExchanges.failed(throttleKey);
+    throw new errors.CustomOIDCProviderError('invalid_grant', 'the case access code is unknown, expired or revoked');
   }
-  failures.delete(throttleKey);
+  codeExchanges.forget(throttleKey);
   const token = new provider.AccessToken({
     client: ctx.oidc.client,
     accountId: `${CASE_ACCESS_PREFIX}${access.access_id}`,
@@ -292,18 +312,18 @@ const routes = [
     const form = await readForm(ctx);
     const username = (form.get('username') || '').trim().toLowerCase().slice(0, 64);
     const password = form.get('password') || '';
-    if (throttled(username)) return showLogin(ctx, details, { username, error: 'throttled' });
+    if (signIns.held(username)) return showLogin(ctx, details, { username, error: 'throttled' });
     const row = username ? await loadAccount(pool, username) : undefined;
     // Verify even for unknown names, so timing does not tell which names exist.
     const ok = await verifyPassword(password, row?.password_hash
       || 'scrypt$32768$8$1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA');
     if (!row || !ok) {
-      failed(username);
+      signIns.failed(username);
       return showLogin(ctx, details, { username, error: 'badLogin' });
     }
     const why = refusal(row);
     if (why) return showLogin(ctx, details, { username, error: why === 'disabled' ? 'disabled' : 'holderNotEnabled' });
-    failures.delete(username);
+    signIns.forget(username);
     return provider.interactionFinished(ctx.req, ctx.res, {
       login: { accountId: row.account_id, remember: false, amr: ['pwd'] },
     }, { mergeWithLastSubmission: false });
