@@ -641,6 +641,49 @@ REASON_PATTERNS: list[tuple[re.Pattern[str], str]] = [(re.compile(p), zh) for p,
 )]
 
 
+# Why the risk service targeted a line (services/risk/scoring.py), as officers read it in Chinese: the figures
+# and names as the service wrote them. ``{0:q}`` is a name it quoted ('NIKE'). A reason not listed is shown as
+# written.
+RISK_REASONS: list[tuple[re.Pattern[str], str]] = [(re.compile(p), zh) for p, zh in (
+    (r"^brand field names recorded mark ('[^']*'|\"[^\"]*\")( \(.+\))?$", "品牌栏为已备案商标{0}{1:how}"),
+    (r"^model field names recorded mark ('[^']*'|\"[^\"]*\")( \(.+\))?$", "型号栏为已备案商标{0}{1:how}"),
+    (r"^description names recorded mark ('[^']*'|\"[^\"]*\")( \(.+\))?, which is also an ordinary word$",
+     "品名含已备案商标{0}{1:how}（亦为普通词汇）"),
+    (r"^description names recorded mark ('[^']*'|\"[^\"]*\")( \(.+\))?$", "品名含已备案商标{0}{1:how}"),
+    (r"^HS (\S+) is among the recorded goods$", "商品编码{0}属于备案商品范围"),
+    (r"^HS (\S+) is outside the recorded goods$", "商品编码{0}不在备案商品范围内"),
+    (r"^declared unit value (\S+) (\w+) is below (\S+) of the genuine minimum (.+)$",
+     "申报单价{0} {1}低于正品最低价{3}的{2}"),
+    (r"^export from (\w+), where its border enforcement looks first$", "自{0}出口（边境执法重点）"),
+    (r"^(\w+) through (\w+)$", "经{1}{0:label}"),
+    (r"^small (\w+) parcel \(≈ RMB (\d+)\)$", "小额{0:label}包裹（约人民币{1}元）"),
+    (r"^routed through transit hub (.+)$", "经中转枢纽{0}转运"),
+    (r"^vague description (.+)$", "品名描述含糊：{0}"),
+    (r"^description uses counterfeit vocabulary (.+)$", "品名使用仿冒词汇{0}"),
+    (r"^(\w+) (.+) is a known infringer named in the recordation$", "{0:label}{1}为备案中列明的已知侵权人"),
+    (r"^targeting profile (\S+) (.+) \(owner (.+)\)$", "布控规则{0} {1}（设定人{2}）"),
+    (r"^cross-border e-commerce supervision mode (\w+)$", "跨境电商监管方式{0}"),
+    (r"^genuine goods do not usually pass office (\w+)$", "正品通常不经{0}关区"),
+    (r"^office (\w+) is a port the recordation names for infringing goods$", "{0}关区为备案中列明的侵权货物口岸"),
+    (r"^seller (.+) had (\d+) earlier cases? ending in confiscation$", "卖家{0}此前有{1}宗案件以没收结案"),
+)]
+_POINTS = re.compile(r"^(.*) \(([+-]\d+\.\d\d)\)$", re.S)
+
+
+def risk_reason(lang: str, text: object) -> str:
+    """A targeting reason in the page's language (its points kept as written)."""
+    value = "" if text is None else str(text)
+    if lang != "zh":
+        return value
+    found = _POINTS.match(value)
+    body, points = (found.group(1), f"（{found.group(2)}）") if found else (value, "")
+    for pattern, zh in RISK_REASONS:
+        hit = pattern.match(body)
+        if hit:
+            return _fill(lang, zh, hit.groups()) + points
+    return value
+
+
 def reason(lang: str, text: object) -> str:
     """A reason the workflow recorded, in the page's language: a standard one from its table, one with the case's
     figures from its pattern (the figures as recorded); any other as recorded."""
@@ -656,10 +699,38 @@ def reason(lang: str, text: object) -> str:
     return value
 
 
-def _fill(lang: str, template: str, groups: tuple[str, ...]) -> str:
-    """``{0}`` is a figure as recorded; ``{0:label}`` a code said in the page's language."""
-    return re.sub(r"\{(\d)(:label)?\}", lambda m: label(lang, groups[int(m.group(1))]) if m.group(2)
-                  else groups[int(m.group(1))], template)
+def _fill(lang: str, template: str, groups: tuple[str | None, ...]) -> str:
+    """``{0}`` is a figure as recorded; ``{0:label}`` a code said in the page's language; ``{0:how}`` how the risk
+    service found a mark (an alias of 'X'; glued to the Chinese text; ...)."""
+    def one(m: re.Match[str]) -> str:
+        value = groups[int(m.group(1))] or ""
+        if m.group(2) == ":label":
+            return label(lang, value)
+        if m.group(2) == ":how":
+            return _how(value)
+        return value
+    return re.sub(r"\{(\d)(:label|:how)?\}", one, template)
+
+
+_HOW = ((re.compile(r"^an alias of (.+)$"), "{0}的别名"), (re.compile(r"^glued to the Chinese text$"), "与中文连写"),
+        (re.compile(r"^in full-width letters$"), "全角字母"), (re.compile(r"^written together$"), "连写"),
+        (re.compile(r"^written in Traditional characters$"), "繁体书写"))
+
+
+def _how(text: str) -> str:
+    parts = text.strip()
+    if not parts:
+        return ""
+    out = []
+    for part in parts.removeprefix("(").removesuffix(")").split("; "):
+        for pattern, zh in _HOW:
+            hit = pattern.match(part)
+            if hit:
+                out.append(zh.format(*hit.groups()))
+                break
+        else:
+            out.append(part)
+    return f"（{'；'.join(out)}）"
 
 
 def t(lang: str, text: str, **values: object) -> str:

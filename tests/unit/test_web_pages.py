@@ -409,3 +409,25 @@ def test_the_worklist_reads_times_in_the_officers_office_time_zone() -> None:
     assert office_timezone(["DE004851"]) == "Europe/Berlin"
     assert office_timezone(["XX0001", "US2704"]) == "America/New_York"
     assert office_timezone([]) is None
+
+
+def test_targeting_reasons_are_said_in_chinese_with_their_names_and_points() -> None:
+    from services.web.i18n import risk_reason
+
+    said = {
+        "brand field names recorded mark 'NIKE' (+0.60)": "品牌栏为已备案商标'NIKE'（+0.60）",
+        "HS 640411 is among the recorded goods (+0.20)": "商品编码640411属于备案商品范围（+0.20）",
+        "declared unit value 4.2 USD is below 50% of the genuine minimum 35.0 USD (+0.20)":
+            "申报单价4.2 USD低于正品最低价35.0 USD的50%（+0.20）",
+        "export from CN, where its border enforcement looks first (+0.10)": "自CN出口（边境执法重点）（+0.10）",
+        "description names recorded mark 'NIKE AIR' (an alias of 'NIKE'; glued to the Chinese text) (+0.40)":
+            "品名含已备案商标'NIKE AIR'（'NIKE'的别名；与中文连写）（+0.40）",
+    }
+    for english, chinese in said.items():
+        assert risk_reason("zh", english) == chinese
+        assert risk_reason("en", english) == english
+    assert risk_reason("zh", "a reason not known (+0.10)") == "a reason not known (+0.10)"
+    source = (Path(__file__).resolve().parents[2] / "services" / "risk" / "scoring.py").read_text()
+    for phrase in ("brand field names recorded mark", "is among the recorded goods", "of the genuine minimum",
+                   "where its border enforcement looks first", "an alias of", "glued to the Chinese text"):
+        assert phrase in source, phrase
