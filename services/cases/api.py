@@ -771,17 +771,18 @@ escalations_router = APIRouter(prefix="/v1/escalations", tags=["escalations"])
 
 @escalations_router.get("", summary="Escalations: deadlines about to lapse, refused or failing steps, failed cases")
 async def escalations(session: Session, who: Officer, include_resolved: bool = False) -> list[dict]:
-    stmt = select(Escalation).order_by(Escalation.due_at).limit(500)
+    """``state`` is the case's state when it was escalated; ``case_state`` its state now (the read model)."""
+    stmt = (select(Escalation, Case.state).outerjoin(Case, Case.case_id == Escalation.case_id)
+            .order_by(Escalation.due_at).limit(500))
     if who.role == "officer":  # supervisors see every office's escalations
-        stmt = stmt.join(Case, Case.case_id == Escalation.case_id).where(
-            Case.customs_office.in_(sorted(who.offices)))
+        stmt = stmt.where(Case.customs_office.in_(sorted(who.offices)))
     if not include_resolved:
         stmt = stmt.where(Escalation.resolved_at.is_(None))
     return [{"id": e.id, "case_id": e.case_id, "kind": e.kind, "deadline": e.deadline, "due_at": e.due_at.isoformat(),
-             "escalated_at": e.escalated_at.isoformat(), "state": e.state, "reason": e.reason,
-             "resolved_at": e.resolved_at.isoformat() if e.resolved_at else None, "resolution": e.resolution,
-             "resolved_by": e.resolved_by}
-            for e in (await session.execute(stmt)).scalars()]
+             "escalated_at": e.escalated_at.isoformat(), "state": e.state, "case_state": now or e.state,
+             "reason": e.reason, "resolved_at": e.resolved_at.isoformat() if e.resolved_at else None,
+             "resolution": e.resolution, "resolved_by": e.resolved_by}
+            for e, now in (await session.execute(stmt)).all()]
 
 
 class ResolveBody(BaseModel):

@@ -169,7 +169,9 @@ def _pending_approval(case: dict, entry: dict) -> dict | None:
         if h.get("event") == "approval_requested":
             d = h.get("detail") or {}
             pending, seen = {"kind": d.get("kind") or "decision", "proposed_by": d.get("proposed_by"),
-                             "proposed_by_sub": d.get("proposed_by_sub"), "proposed_at": h.get("at")}, True
+                             "proposed_by_sub": d.get("proposed_by_sub"), "proposed_at": h.get("at"),
+                             "outcome": d.get("outcome"), "fine_tier": d.get("fine_tier"),
+                             "fine_amount": d.get("fine_amount"), "note": d.get("note")}, True
         elif h.get("event") in ("approval_granted", "approval_refused", "approval_lapsed", "approval_withdrawn"):
             pending, seen = None, True
     return pending if seen else entry.get("pending_approval")

@@ -157,9 +157,11 @@ async def test_the_proposer_withdraws_its_proposal_and_no_one_else_can(harness) 
     handle = await open_case(env, queue)
     await detained_cn(handle)
     await handle.signal(SIGNAL_DETERMINATION, Determination(outcome="infringing", fine_tier="heavier",
-                                                            actor=SUPERVISOR_WHO_PROPOSED))
+                                                            note="logos misprinted", actor=SUPERVISOR_WHO_PROPOSED))
     await wait_event(handle, "approval_requested")
-    assert (await query(handle)).proposals_withdrawable
+    proposed = await query(handle)
+    assert proposed.proposals_withdrawable
+    assert entries(proposed, "approval_requested")[0]["note"] == "logos misprinted", "the approver reads why"
     # another supervisor (who may refuse it) and an officer do not withdraw it: that is its proposer's
     await handle.signal(SIGNAL_APPROVAL, ApprovalDecision(decision="withdraw", actor=SUPERVISOR))
     await handle.signal(SIGNAL_APPROVAL, ApprovalDecision(decision="withdraw", actor=OTHER_OFFICER))

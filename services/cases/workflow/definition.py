@@ -294,6 +294,8 @@ class CaseWorkflow:
         if isinstance(proposal, Determination):
             detail["fine_tier"] = proposal.fine_tier
             detail["fine_amount"] = str(proposal.fine_amount) if proposal.fine_amount is not None else None
+        if f.withdrawals and proposal.note:  # what the proposer wrote, for the supervisor who decides
+            detail["note"] = proposal.note
         f.log("approval_requested", {
             **detail, "proposed_by_sub": proposal.actor.sub if proposal.actor else None,
             "deadline": f.proposal_deadline, "due_at": pending[0].due_at.isoformat() if pending else None,
