@@ -551,7 +551,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "workflow_running_again": ("workflow running again", "流程已恢复运行"), "workflow": ("workflow", "流程"),
     "place_hold": ("place the hold", "实施货物控制"), "hold_action": ("hold instruction", "货物控制指令"),
     "hold_guarantee": ("take the guarantee", "收取担保"), "settle_guarantee": ("settle the guarantee", "结算担保"),
-    "record_disposition": ("record the disposal", "登记处置"), "send_notice": ("send the notice", "发送通知"),
+    "record_disposition": ("record the disposal", "登记处置"), "send_notice": ("send the notice", "发送通知"), "serve_notice": ("serve the notice", "送达通知"),
     # events of consignment cases, revisions, calendars and ignored input
     "approval_ignored": ("approval not applied", "批准未生效"), "calendar_published": ("calendar published", "已发布日历"),
     "court_notice_ignored": ("court notice not applied", "法院通知未生效"),
@@ -668,6 +668,20 @@ RISK_REASONS: list[tuple[re.Pattern[str], str]] = [(re.compile(p), zh) for p, zh
     (r"^seller (.+) had (\d+) earlier cases? ending in confiscation$", "卖家{0}此前有{1}宗案件以没收结案"),
 )]
 _POINTS = re.compile(r"^(.*) \(([+-]\d+\.\d\d)\)$", re.S)
+
+
+def task_reason(lang: str, text: object) -> str:
+    """An escalation's reason: why a step was refused, then (after "; task: ") what to do by hand; the why in the
+    page's language where it is a known one, the task as the workflow wrote it."""
+    value = "" if text is None else str(text)
+    why, sep, task = value.partition("; task: ")
+    said = reason(lang, why)
+    if said == why and ": " in why and lang == "zh":  # "serve notice: <kind>: <why>": the why after the step
+        head, _, tail = why.rpartition(": ")
+        if reason(lang, tail) != tail:
+            step = "：".join(label(lang, part.strip().replace(" ", "_")) for part in head.split(": "))
+            said = f"{step}：{reason(lang, tail)}"
+    return f"{said}{'；任务：' if lang == 'zh' else '; task: '}{task}" if sep else said
 
 
 def risk_reason(lang: str, text: object) -> str:

@@ -68,7 +68,7 @@ class Ctx:
         body = env.get_template(template).render(
             request=self.request, who=self.who, lang=self.lang, _=self._,
             label=lambda code: i18n.label(self.lang, code), notice_title=lambda k: i18n.notice_title(self.lang, k),
-            risk_reason=lambda r: i18n.risk_reason(self.lang, r),
+            risk_reason=lambda r: i18n.risk_reason(self.lang, r), task_reason=lambda r: i18n.task_reason(self.lang, r),
             money=lambda v, c=None: i18n.money(self.lang, v, c),
             number=lambda v: i18n.number(self.lang, v),
             unit=lambda v: i18n.unit(self.lang, v), when=lambda v, tz=None: i18n.when(self.lang, v, tz),

@@ -186,7 +186,7 @@ def _worklist_page(who: object, escalations: list[dict]) -> str:
         day=str, time_left=lambda n: i18n.time_left("en", n), flash=None, csrf="t", path="/workbench", query="",
         data={"total": 0, "items": []}, filters={}, mine=False, closed=False, unassigned=False, offset=0, page=50,
         base={}, error=None, states=(), directions=(), transport=(), fine_tiers=("ordinary",),
-        escalations=escalations, shown_escalations=20)
+        escalations=escalations, shown_escalations=20, task_reason=lambda r: i18n.task_reason("en", r))
 
 
 def test_escalations_on_the_worklist_say_what_to_do() -> None:
@@ -431,3 +431,15 @@ def test_targeting_reasons_are_said_in_chinese_with_their_names_and_points() -> 
     for phrase in ("brand field names recorded mark", "is among the recorded goods", "of the genuine minimum",
                    "where its border enforcement looks first", "an alias of", "glued to the Chinese text"):
         assert phrase in source, phrase
+
+
+def test_an_escalations_reason_is_said_in_chinese_with_its_task_as_written() -> None:
+    from services.web.i18n import task_reason
+
+    text = ("serve notice: party_detention: the notice could not be delivered on any channel; no time limit runs "
+            "until it is served; task: serve the party detention notice on X by other means")
+    zh = task_reason("zh", text)
+    assert "通知无法通过任何渠道送达" in zh and zh.endswith("；任务：serve the party detention notice on X by other means")
+    assert "could not be delivered" not in zh
+    assert task_reason("en", text) == text
+    assert task_reason("zh", "something unknown") == "something unknown"
