@@ -69,9 +69,9 @@ class Trivial:
 class CaseShape:
     @workflow.init
     def __init__(self, case: dict) -> None:
-        # CaseWorkflow.__init__ asks for its five version markers
+        # CaseWorkflow.__init__ asks for its six version markers
         self.markers = [workflow.patched(p) for p in ("bench-v2", "bench-consignment", "bench-v3", "bench-four-eyes",
-                                                       "bench-parties")]
+                                                       "bench-parties", "bench-withdraw")]
 
     @workflow.signal(name="lines_revised")
     def lines(self, revision: Any) -> None:  # started with its lines, as a case is (signal-with-start)
