@@ -665,7 +665,9 @@ RISK_REASONS: list[tuple[re.Pattern[str], str]] = [(re.compile(p), zh) for p, zh
     (r"^cross-border e-commerce supervision mode (\w+)$", "跨境电商监管方式{0}"),
     (r"^genuine goods do not usually pass office (\w+)$", "正品通常不经{0}关区"),
     (r"^office (\w+) is a port the recordation names for infringing goods$", "{0}关区为备案中列明的侵权货物口岸"),
-    (r"^seller (.+) had (\d+) earlier cases? ending in confiscation$", "卖家{0}此前有{1}宗案件以没收结案"),
+    (r"^seller ([^;]+) had (\d+) earlier cases? ending in confiscation$", "卖家{0}此前有{1}宗案件以没收结案"),
+    (r"^(consignor|consignee|declarant) ([^;]+) had (\d+) earlier cases? ending in confiscation$",
+     "{0:label}{1}此前有{2}宗案件以没收结案"),
 )]
 _POINTS = re.compile(r"^(.*) \(([+-]\d+\.\d\d)\)$", re.S)
 
@@ -691,11 +693,20 @@ def risk_reason(lang: str, text: object) -> str:
         return value
     found = _POINTS.match(value)
     body, points = (found.group(1), f"（{found.group(2)}）") if found else (value, "")
+    whole = _risk_part(lang, body)
+    if whole is not None:
+        return whole + points
+    parts = [_risk_part(lang, part) for part in body.split("; ")]  # trader history: one note per party
+    said = [p for p in parts if p is not None]
+    return "；".join(said) + points if len(said) == len(parts) else value
+
+
+def _risk_part(lang: str, text: str) -> str | None:
     for pattern, zh in RISK_REASONS:
-        hit = pattern.match(body)
+        hit = pattern.match(text)
         if hit:
-            return _fill(lang, zh, hit.groups()) + points
-    return value
+            return _fill(lang, zh, hit.groups())
+    return None
 
 
 def reason(lang: str, text: object) -> str:

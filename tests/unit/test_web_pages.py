@@ -422,6 +422,9 @@ def test_targeting_reasons_are_said_in_chinese_with_their_names_and_points() -> 
         "export from CN, where its border enforcement looks first (+0.10)": "自CN出口（边境执法重点）（+0.10）",
         "description names recorded mark 'NIKE AIR' (an alias of 'NIKE'; glued to the Chinese text) (+0.40)":
             "品名含已备案商标'NIKE AIR'（'NIKE'的别名；与中文连写）（+0.40）",
+        "consignor 91440300MA5YYYY2 had 3 earlier cases ending in confiscation; consignee US-EIN-12-3456789 had 1 "
+        "earlier case ending in confiscation (+0.40)":
+            "发货人91440300MA5YYYY2此前有3宗案件以没收结案；收货人US-EIN-12-3456789此前有1宗案件以没收结案（+0.40）",
     }
     for english, chinese in said.items():
         assert risk_reason("zh", english) == chinese
@@ -429,7 +432,8 @@ def test_targeting_reasons_are_said_in_chinese_with_their_names_and_points() -> 
     assert risk_reason("zh", "a reason not known (+0.10)") == "a reason not known (+0.10)"
     source = (Path(__file__).resolve().parents[2] / "services" / "risk" / "scoring.py").read_text()
     for phrase in ("brand field names recorded mark", "is among the recorded goods", "of the genuine minimum",
-                   "where its border enforcement looks first", "an alias of", "glued to the Chinese text"):
+                   "where its border enforcement looks first", "an alias of", "glued to the Chinese text",
+                   "earlier case{'s' if n != 1 else ''} ending in confiscation"):
         assert phrase in source, phrase
 
 
