@@ -686,11 +686,19 @@ def task_reason(lang: str, text: object) -> str:
     return f"{said}{'；任务：' if lang == 'zh' else '; task: '}{task}" if sep else said
 
 
+_MODEL = re.compile(r"^model (\S+): probability (\S+) of infringement \(([+-]\d+\.\d\d)\)"
+                    r"(?:; strongest factors \(log-odds\): (.+))?$", re.S)
+
+
 def risk_reason(lang: str, text: object) -> str:
     """A targeting reason in the page's language (its points kept as written)."""
     value = "" if text is None else str(text)
     if lang != "zh":
         return value
+    model = _MODEL.match(value)
+    if model:  # the learnt model's probability and its strongest factors (feature names as the model has them)
+        version, p, pts, factors = model.groups()
+        return f"模型{version}：侵权概率{p}（{pts}）" + (f"；主要因素（对数几率）：{factors}" if factors else "")
     found = _POINTS.match(value)
     body, points = (found.group(1), f"（{found.group(2)}）") if found else (value, "")
     whole = _risk_part(lang, body)

@@ -430,11 +430,17 @@ def test_targeting_reasons_are_said_in_chinese_with_their_names_and_points() -> 
         assert risk_reason("zh", english) == chinese
         assert risk_reason("en", english) == english
     assert risk_reason("zh", "a reason not known (+0.10)") == "a reason not known (+0.10)"
+    assert risk_reason("zh", "model m-0003: probability 0.83 of infringement (+0.05); strongest factors (log-odds): "
+                             "value ratio 0.12 (+1.20)") == \
+        "模型m-0003：侵权概率0.83（+0.05）；主要因素（对数几率）：value ratio 0.12 (+1.20)"
     source = (Path(__file__).resolve().parents[2] / "services" / "risk" / "scoring.py").read_text()
     for phrase in ("brand field names recorded mark", "is among the recorded goods", "of the genuine minimum",
                    "where its border enforcement looks first", "an alias of", "glued to the Chinese text",
                    "earlier case{'s' if n != 1 else ''} ending in confiscation"):
         assert phrase in source, phrase
+    serving = (Path(__file__).resolve().parents[2] / "services" / "risk" / "learning" / "serving.py").read_text()
+    for phrase in ("of infringement (", "; strongest factors (log-odds): "):
+        assert phrase in serving, phrase
 
 
 def test_an_escalations_reason_is_said_in_chinese_with_its_task_as_written() -> None:
