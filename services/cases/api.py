@@ -29,6 +29,7 @@ from shared.approvals import four_eyes
 from shared.auth import Principal, require, require_office
 from services.cases.opening import OpenCaseRequest, build_case
 from shared.case_opening import lines_revision, start_case
+from shared.contracts.access import CaseAccessView, IssuedCaseAccess
 from shared.contracts.bounds import CaseId, DeclarationId, Money, Timestamp, TraderId
 from services.cases.records import is_open, live_view, stored_view
 from shared.contracts.cases import (
@@ -414,12 +415,20 @@ async def approve(case_id: CaseId, body: ApprovalBody, request: Request, session
     return {"case_id": case_id, "accepted": "approval", "decision": body.decision, "by": who.actor}
 
 
+class Accepted(BaseModel):
+    """An instruction taken by the case (signalled to its workflow; the case records it in its history)."""
+
+    case_id: CaseId
+    accepted: Literal["withdrawal"]
+    by: str = Field(max_length=256, description="who gave it, as the audit trail names them")
+
+
 class WithdrawBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     note: str | None = Field(default=None, max_length=1000, description="why it is withdrawn (kept in the history)")
 
 
-@router.post("/{case_id}/approval/withdraw", status_code=202,
+@router.post("/{case_id}/approval/withdraw", status_code=202, response_model=Accepted,
              summary="Withdraw your own proposal before a supervisor decides on it (four-eyes); the case then "
                      "waits for a new determination")
 async def withdraw_proposal(case_id: CaseId, request: Request, session: Session, who: Officer,
@@ -669,7 +678,12 @@ async def _identity(request: Request, method: str, path: str, body: dict | None 
     return r.json()
 
 
-@router.post("/{case_id}/access-codes", status_code=201,
+class IssuedAccessCode(IssuedCaseAccess):
+    roles: list[Literal["declarant", "consignor", "consignee", "importer", "holder_of_goods"]] = Field(
+        max_length=5, description="every role the party holds in the case")
+
+
+@router.post("/{case_id}/access-codes", status_code=201, response_model=IssuedAccessCode,
              summary="Issue a case access code for a party of the case without an account (officers): the party "
                      "exchanges it for a short-lived token bound to this case; the code is in this answer only")
 async def issue_access_code(case_id: CaseId, body: AccessCodeBody, request: Request, session: Session,
@@ -704,7 +718,7 @@ async def issue_access_code(case_id: CaseId, body: AccessCodeBody, request: Requ
     return {**issued, "roles": sorted(roles)}
 
 
-@router.get("/{case_id}/access-codes", summary="The case access codes issued for the case's parties (officers; "
+@router.get("/{case_id}/access-codes", response_model=list[CaseAccessView], summary="The case access codes issued for the case's parties (officers; "
             "never the codes themselves)")
 async def list_access_codes(case_id: CaseId, request: Request, session: Session, who: Officer) -> list:
     row = await session.get(Case, case_id)
@@ -717,7 +731,7 @@ async def list_access_codes(case_id: CaseId, request: Request, session: Session,
     return found
 
 
-@router.post("/{case_id}/access-codes/{access_id}/revoke",
+@router.post("/{case_id}/access-codes/{access_id}/revoke", response_model=CaseAccessView,
              summary="Revoke a party's case access code (officers): no new tokens from the next request on")
 async def revoke_access_code(case_id: CaseId, access_id: AccessId, request: Request, session: Session,
                              who: Officer, body: AccessRevokeBody | None = None) -> dict:

@@ -159,7 +159,7 @@ async def rotate_secret(client_id: str, session: Session, who: Admin) -> dict:
 # ---------------------------------------------------------------- case access codes
 
 
-@router.post("/case-access", status_code=201,
+@router.post("/case-access", status_code=201, response_model=case_access.IssuedCaseAccess,
              summary="Issue a case access code for a party without an account (the platform's cases service, on an "
                      "officer's request); the code is in this answer only")
 async def issue_case_access(body: case_access.NewCaseAccess, request: Request, session: Session,
@@ -168,13 +168,14 @@ async def issue_case_access(body: case_access.NewCaseAccess, request: Request, s
         return await case_access.issue(session, body=body, who=who, issuer=request.app.state.settings.oidc_issuer)
 
 
-@router.get("/case-access", summary="The case access codes of a case (never the codes themselves)")
+@router.get("/case-access", response_model=list[case_access.CaseAccessView],
+            summary="The case access codes of a case (never the codes themselves)")
 async def list_case_access(session: Session, _: Overseer,
                            case_id: Annotated[str, Query(min_length=1, max_length=128)]) -> list[dict]:
     return await case_access.of_case(session, case_id)
 
 
-@router.post("/case-access/{access_id}/revoke",
+@router.post("/case-access/{access_id}/revoke", response_model=case_access.CaseAccessView,
              summary="Revoke a case access code: no new tokens from the next request on")
 async def revoke_case_access(access_id: AccessId, body: case_access.Revocation, session: Session,
                              who: System) -> dict:

@@ -35,6 +35,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.identity.models import CaseAccess
 from shared.auth import Principal
+from shared.contracts.access import CaseAccessView, Exchange, IssuedCaseAccess
+
+__all__ = ["CaseAccessView", "Exchange", "IssuedCaseAccess", "NewCaseAccess", "Revocation", "issue", "of_case",
+           "revoke"]
 
 GRANT_TYPE = "urn:ipr:params:oauth:grant-type:case-access-code"
 CLIENT_ID = "case-access"
