@@ -183,6 +183,24 @@ async def test_a_consignee_without_an_account_answers_with_a_case_access_code(ht
     assert entry["detail"]["kind"] == "objects_to_destruction"
     assert entry["detail"]["actor"]["sub"] == f"case-access:{grant['access_id']}"
 
+    # a code of the declarant (which also has an account, with cases beyond this one) sees this case's deliveries
+    declarant_code = await http.post(codes, headers=officer, json={"party_id": DECLARANT_ID})
+    assert declarant_code.status_code == 201, declarant_code.text
+    bound = (await _exchange(http, stack, declarant_code.json()["code"])).json()["access_token"]
+
+    async def logs() -> tuple[list, list] | None:
+        mine = (await http.get(f"{stack.url('notify')}/v1/deliveries",
+                               headers={"Authorization": f"Bearer {bound}"})).json()
+        everywhere = (await http.get(f"{stack.url('notify')}/v1/deliveries", headers=stack.auth("party"))).json()
+        return (mine, everywhere) if mine and {d["notice_id"] for d in everywhere} - {d["notice_id"] for d in mine} \
+            else None
+
+    mine, everywhere = await eventually(logs, timeout=60, what="the declarant's deliveries in two cases")
+    this_case = {n["notice_id"] for n in (await http.get(f"{stack.url('notify')}/v1/notices?case_id={case_id}",
+                                                         headers=officer)).json()}
+    assert {d["notice_id"] for d in mine} <= this_case, "the code sees its one case's deliveries"
+    assert {d["notice_id"] for d in everywhere} - this_case, "the declarant's account sees its other cases' too"
+
     # wrong codes are refused; a revoked code buys nothing more; the issue and the revocation are on the case
     wrong = await _exchange(http, stack, "0000-0000-0000-0000-0000-0000")
     assert wrong.status_code == 400 and wrong.json()["error"] == "invalid_grant"
@@ -191,9 +209,9 @@ async def test_a_consignee_without_an_account_answers_with_a_case_access_code(ht
     assert revoked.status_code == 200 and revoked.json()["status"] == "revoked", revoked.text
     again = await _exchange(http, stack, code)
     assert again.status_code == 400 and again.json()["error"] == "invalid_grant"
-    listed_codes = (await http.get(codes, headers=officer)).json()
-    assert [(c["access_id"], c["status"], c["uses"]) for c in listed_codes] == [(grant["access_id"], "revoked", 1)]
-    assert "code" not in listed_codes[0]
+    listed_codes = {c["access_id"]: c for c in (await http.get(codes, headers=officer)).json()}
+    assert (listed_codes[grant["access_id"]]["status"], listed_codes[grant["access_id"]]["uses"]) == ("revoked", 1)
+    assert len(listed_codes) == 2 and all("code" not in c for c in listed_codes.values())
     again = await http.post(f"{codes}/{grant['access_id']}/revoke", headers=officer, json={})
     assert again.status_code == 200 and again.json()["status"] == "revoked"  # once is recorded once
     case = (await http.get(f"{stack.url('cases')}/v1/cases/{case_id}", headers=officer)).json()
