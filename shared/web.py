@@ -201,6 +201,15 @@ def create_app(
 
     @app.middleware("http")
     async def _storable_text(request: Request, call_next):  # noqa: ANN001, ANN202
+        # A NUL in the query (%00) reaches no column either: refused before any route sees it.
+        if b"%00" in request.scope.get("query_string", b"") or b"\x00" in request.scope.get("query_string", b""):
+            bad = [key for key, value in request.query_params.multi_items() if "\x00" in key or "\x00" in value]
+            in_query: list[dict[str, Any]] = [
+                {"loc": ["query", key.replace("\x00", "\\x00")], "type": "unstorable_text",
+                 "msg": "text must not contain NUL characters"} for key in bad[:20]]
+            if in_query:
+                return JSONResponse(error_body("schema_violation", "request does not match the contract", in_query),
+                                    status_code=422)
         # A NUL or an unpaired surrogate can only arrive as a \u escape; no column or message can hold it.
         streamed = bool(streamed_paths) and request.url.path.startswith(tuple(streamed_paths))
         if request.method in ("POST", "PUT", "PATCH") and not streamed:

@@ -83,3 +83,19 @@ async def test_validation_errors_name_their_limits() -> None:
     assert response.status_code == 422
     detail = response.json()["error"]["details"][0]
     assert detail["type"] == "string_too_long" and detail["ctx"] == {"max_length": 3}
+
+
+async def test_a_nul_in_the_query_is_refused_naming_the_parameter() -> None:
+    app = _app()
+
+    @app.get("/find")
+    async def find(mark: str = "", q: str = "") -> dict:
+        return {"mark": mark, "q": q}
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+        refused = await client.get("/find?q=fine&mark=%C3%98U%00x")
+        assert refused.status_code == 422, refused.text
+        error = refused.json()["error"]
+        assert error["code"] == "schema_violation" and error["details"][0]["loc"] == ["query", "mark"]
+        passed = await client.get("/find?mark=M%C3%BCller%2500")  # "%00" written out, not a NUL
+        assert passed.status_code == 200 and passed.json()["mark"] == "Müller%00"
