@@ -391,6 +391,16 @@ def _pending_approval(state: CaseState) -> dict | None:
     return pending
 
 
+def _waiting_proposal(state: CaseState) -> dict:
+    """The proposal waiting for its second person, or 409 ``no_pending_approval``."""
+    pending = _pending_approval(state)
+    if pending is None:
+        raise HTTPException(409, detail={"code": "no_pending_approval",
+                                         "message": "nothing on this case waits for approval (approved, refused, "
+                                                    "lapsed with its deadline, withdrawn, or never proposed)"})
+    return pending
+
+
 class ApprovalBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     decision: Literal["approve", "refuse"]
@@ -402,11 +412,7 @@ class ApprovalBody(BaseModel):
                      "supervisor who did not propose it)")
 async def approve(case_id: CaseId, body: ApprovalBody, request: Request, session: Session, who: Supervisor) -> dict:
     handle, state = await _state(request, session, case_id, who)
-    pending = _pending_approval(state)
-    if pending is None:
-        raise HTTPException(409, detail={"code": "no_pending_approval",
-                                         "message": "nothing on this case waits for approval (approved, refused, "
-                                                    "lapsed with its deadline, or never proposed)"})
+    pending = _waiting_proposal(state)
     rule = four_eyes(proposer_sub=pending.get("proposed_by_sub"), approver_sub=who.sub, approver_role=who.role)
     if not rule.allowed:
         raise HTTPException(rule.status, detail={"code": rule.code, "message": rule.message})
@@ -434,11 +440,7 @@ class WithdrawBody(BaseModel):
 async def withdraw_proposal(case_id: CaseId, request: Request, session: Session, who: Officer,
                             body: WithdrawBody | None = None) -> dict:
     handle, state = await _state(request, session, case_id, who)
-    pending = _pending_approval(state)
-    if pending is None:
-        raise HTTPException(409, detail={"code": "no_pending_approval",
-                                         "message": "nothing on this case waits for approval (approved, refused, "
-                                                    "lapsed with its deadline, withdrawn, or never proposed)"})
+    pending = _waiting_proposal(state)
     if pending.get("proposed_by_sub") != who.sub:
         raise HTTPException(403, detail={"code": "not_your_proposal",
                                          "message": "only the person who proposed it withdraws a proposal; a "
@@ -721,6 +723,11 @@ async def issue_access_code(case_id: CaseId, body: AccessCodeBody, request: Requ
 @router.get("/{case_id}/access-codes", response_model=list[CaseAccessView], summary="The case access codes issued for the case's parties (officers; "
             "never the codes themselves)")
 async def list_access_codes(case_id: CaseId, request: Request, session: Session, who: Officer) -> list:
+    return await _access_codes(request, session, case_id, who)
+
+
+async def _access_codes(request: Request, session: AsyncSession, case_id: str, who: Principal) -> list:
+    """The case's access codes at the identity service, once the officer may see the case (open or closed)."""
     row = await session.get(Case, case_id)
     if row is None:
         await _state(request, session, case_id, who)  # 404 or the running case's visibility
@@ -735,12 +742,7 @@ async def list_access_codes(case_id: CaseId, request: Request, session: Session,
              summary="Revoke a party's case access code (officers): no new tokens from the next request on")
 async def revoke_access_code(case_id: CaseId, access_id: AccessId, request: Request, session: Session,
                              who: Officer, body: AccessRevokeBody | None = None) -> dict:
-    row = await session.get(Case, case_id)
-    if row is None:
-        await _state(request, session, case_id, who)
-    else:
-        _row_visible(row, who)
-    codes = await _identity(request, "GET", f"case-access?case_id={quote(case_id, safe='')}")
+    codes = await _access_codes(request, session, case_id, who)
     found = next((c for c in codes if isinstance(c, dict) and c.get("access_id") == access_id), None)
     if found is None:
         raise HTTPException(404, detail={"code": "case_access_not_found",
