@@ -14,6 +14,7 @@ from services.holds.models import Hold, idempotency
 from shared.auth import Principal, require, require_office
 from shared.contracts.bounds import CaseId, DeclarationId, HoldId
 from shared.contracts.cases import HoldActionRequest, PlaceHoldRequest
+from shared.contracts.holds import HoldView, HoldWithHistory
 from shared.idempotency import run_once
 from shared.runtime import session_dep
 
@@ -23,7 +24,11 @@ Writer = Annotated[Principal, Depends(require("system", "officer"))]
 Reader = Annotated[Principal, Depends(require("system", "officer", "clearance_system"))]
 
 
-@router.post("", status_code=201, summary="Suspend release of a declaration line (idempotent)")
+_REPLAY = {200: {"model": HoldView, "description": "the same request again (same idempotency key): the first answer"}}
+
+
+@router.post("", status_code=201, response_model=HoldView, responses=_REPLAY,
+             summary="Suspend release of a declaration line (idempotent)")
 async def place_hold(body: PlaceHoldRequest, session: Session, who: Writer, request: Request) -> JSONResponse:
     require_office(who, body.customs_office, "the declaration")
     async with session.begin():
@@ -35,7 +40,8 @@ async def place_hold(body: PlaceHoldRequest, session: Session, who: Writer, requ
     return JSONResponse(payload, status_code=status)
 
 
-@router.post("/{hold_id}/actions", summary="Detain, release, confiscate or hand over to a court (idempotent)")
+@router.post("/{hold_id}/actions", response_model=HoldView,
+             summary="Detain, release, confiscate or hand over to a court (idempotent)")
 async def act(hold_id: HoldId, body: HoldActionRequest, session: Session, who: Writer, request: Request) -> JSONResponse:
     if body.hold_id != hold_id:
         raise HTTPException(422, detail={"code": "hold_id_mismatch", "message": "hold_id in path and body differ"})
@@ -52,7 +58,7 @@ async def act(hold_id: HoldId, body: HoldActionRequest, session: Session, who: W
     return JSONResponse(payload, status_code=status)
 
 
-@router.get("/{hold_id}", summary="A hold with its audit trail")
+@router.get("/{hold_id}", response_model=HoldWithHistory, summary="A hold with its audit trail")
 async def get_hold(hold_id: HoldId, session: Session, _: Reader) -> dict:
     hold = await session.get(Hold, hold_id)
     if hold is None:
@@ -60,7 +66,7 @@ async def get_hold(hold_id: HoldId, session: Session, _: Reader) -> dict:
     return {**service.hold_view(hold), "history": await service.history(session, hold_id=hold_id)}
 
 
-@router.get("", summary="Holds of a declaration or case")
+@router.get("", response_model=list[HoldView], summary="Holds of a declaration or case")
 async def list_holds(
     session: Session, _: Reader,
     declaration_id: Annotated[DeclarationId | None, Query()] = None,
