@@ -17,13 +17,14 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi_offline import FastAPIOffline
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.auth import Authenticator
 from shared.contracts.bounds import unstorable_text
+from shared.contracts.ops import Liveness, Readiness
 
 log = logging.getLogger(__name__)
 
@@ -249,11 +250,13 @@ def create_app(
 
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes, by_path=body_limits)
 
-    @app.get("/healthz", tags=["ops"], summary="Liveness: the process is up")
+    @app.get("/healthz", tags=["ops"], response_model=Liveness, summary="Liveness: the process is up")
     async def healthz() -> dict[str, str]:
         return {"status": "ok", "service": service}
 
-    @app.get("/readyz", tags=["ops"], summary="Readiness: database, broker and peers answer")
+    @app.get("/readyz", tags=["ops"], response_model=Readiness,
+             responses={503: {"model": Readiness, "description": "a check failed: the answer names it"}},
+             summary="Readiness: database, broker and peers answer")
     async def readyz() -> JSONResponse:
         checks: dict[str, str] = {}
         ok = True
@@ -270,8 +273,17 @@ def create_app(
             status_code=200 if ok else 503,
         )
 
-    @app.get("/metrics", tags=["ops"], summary="Prometheus metrics", include_in_schema=True)
+    @app.get("/metrics", tags=["ops"], summary="Prometheus metrics", include_in_schema=True,
+             response_class=PlainTextResponse,
+             responses={200: {"content": {CONTENT_TYPE_LATEST.split(";")[0]: {"schema": {"type": "string"}}},
+                              "description": "the Prometheus text exposition format"}})
     async def metrics() -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     return app
+
+
+def replayed(model: type[Any]) -> dict[int | str, dict[str, Any]]:
+    """``responses=`` of a creating route whose repeat (the same idempotency key) answers 200 with the first
+    answer, where the first answer was 201."""
+    return {200: {"model": model, "description": "the same request again (same idempotency key): the first answer"}}

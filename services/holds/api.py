@@ -17,6 +17,7 @@ from shared.contracts.cases import HoldActionRequest, PlaceHoldRequest
 from shared.contracts.holds import HoldView, HoldWithHistory
 from shared.idempotency import run_once
 from shared.runtime import session_dep
+from shared.web import replayed
 
 router = APIRouter(prefix="/v1/holds", tags=["holds"])
 Session = Annotated[AsyncSession, Depends(session_dep)]
@@ -24,10 +25,9 @@ Writer = Annotated[Principal, Depends(require("system", "officer"))]
 Reader = Annotated[Principal, Depends(require("system", "officer", "clearance_system"))]
 
 
-_REPLAY = {200: {"model": HoldView, "description": "the same request again (same idempotency key): the first answer"}}
 
 
-@router.post("", status_code=201, response_model=HoldView, responses=_REPLAY,
+@router.post("", status_code=201, response_model=HoldView, responses=replayed(HoldView),
              summary="Suspend release of a declaration line (idempotent)")
 async def place_hold(body: PlaceHoldRequest, session: Session, who: Writer, request: Request) -> JSONResponse:
     require_office(who, body.customs_office, "the declaration")
