@@ -27,7 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.auth import Authenticator
 from shared.contracts.bounds import unstorable_text
-from shared.contracts.errors import errors
+from shared.contracts.errors import error_responses
 from shared.contracts.ops import Liveness, Readiness
 from shared.errors import DomainError
 
@@ -314,7 +314,7 @@ def declare_refusals(router: APIRouter) -> None:
             wanted += [401, 403]
         if route.body_field is not None or any(d.path_params or d.query_params or d.header_params for d in tree):
             wanted.append(422)
-        for status, response in errors(*(s for s in wanted if str(s) not in declared)).items():
+        for status, response in error_responses(*(s for s in wanted if str(s) not in declared)).items():
             route.responses[status] = response
 
 

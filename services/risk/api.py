@@ -18,9 +18,14 @@ from services.risk.profiles import TargetingProfileV1
 from shared.auth import Principal, require
 from shared.contracts.bounds import CampaignId, Day, HolderId, ProfileId, RecordationId, TraderId, Version
 from shared.contracts.declaration import DeclarationV1, Jurisdiction
-from shared.contracts.recordation import RecordationV1
+from shared.contracts.errors import error_responses
+from shared.contracts.recordation import (RecordationAsRecorded, RecordationV1, RecordationView,
+                                          RecordationWithHistory)
+from shared.contracts.risk_views import (Assessment, Capacity, CampaignReport, CampaignView, CampaignWithHistory,
+                                         ProfilesImported, ProfileView, RedQuotaSet, TraderHistory)
 from shared.contracts.text import Text
 from shared.runtime import session_dep
+from shared.web import replayed
 
 router = APIRouter()
 Session = Annotated[AsyncSession, Depends(session_dep)]
@@ -29,6 +34,12 @@ Reader = Annotated[Principal, Depends(require("officer", "system", "rights_holde
 Supervisor = Annotated[Principal, Depends(require("supervisor"))]
 OfficerOrHolder = Annotated[Principal, Depends(require("officer", "rights_holder"))]
 
+# Error answers: every route checks the caller (401, 403) and its parameters (422); a body may also be malformed
+# JSON (400), too large (413) or not JSON (415).
+_READ = (401, 403, 422)
+_WRITE = (400, 401, 403, 413, 415, 422)
+# A recordation is answered with exactly the keys it is stored with (response_model_exclude_unset): a field added to
+# the contract after a version was recorded stays absent from that version, as it always was.
 
 class Command(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -67,7 +78,9 @@ async def _after_registry_write(request: Request) -> None:
 # ---------------------------------------------------------------- recordations
 
 
-@router.post("/v1/recordations", status_code=201, tags=["recordations"],
+@router.post("/v1/recordations", status_code=201, tags=["recordations"], response_model=RecordationView,
+             responses={**replayed(RecordationView),
+                        **error_responses(*_WRITE, 409, e409="recorded already with other content")},
              summary="Record a right (idempotent per recordation id); a new application is 'pending'. A rights "
              "holder applies for its own rights only, always as 'pending' (a supervisor approves: four eyes)")
 async def create(body: RecordationV1, session: Session, request: Request, who: OfficerOrHolder) -> JSONResponse:
@@ -85,7 +98,8 @@ async def create(body: RecordationV1, session: Session, request: Request, who: O
     return JSONResponse(payload, status_code=status)
 
 
-@router.get("/v1/recordations/{recordation_id}", tags=["recordations"],
+@router.get("/v1/recordations/{recordation_id}", tags=["recordations"], response_model=RecordationWithHistory,
+            response_model_exclude_unset=True, responses=error_responses(*_READ, 404),
             summary="A recordation with its version history (who changed what, when and why)")
 async def get_one(recordation_id: RecordationId, session: Session, who: Reader) -> dict:
     row = await session.get(Recordation, recordation_id)
@@ -95,6 +109,8 @@ async def get_one(recordation_id: RecordationId, session: Session, who: Reader) 
 
 
 @router.get("/v1/recordations/{recordation_id}/versions/{version}", tags=["recordations"],
+            response_model=RecordationAsRecorded, response_model_exclude_unset=True,
+            responses=error_responses(*_READ, 404),
             summary="One earlier version of a recordation, as it was")
 async def get_version(recordation_id: RecordationId, version: Version, session: Session, _: Officer) -> dict:
     found = await service.version_of(session, recordation_id, version)
@@ -104,7 +120,8 @@ async def get_version(recordation_id: RecordationId, version: Version, session: 
     return found
 
 
-@router.get("/v1/recordations", tags=["recordations"],
+@router.get("/v1/recordations", tags=["recordations"], response_model=list[RecordationView],
+            response_model_exclude_unset=True, responses=error_responses(*_READ),
             summary="Recordations, optionally by jurisdiction, holder, status (a rights holder sees only its own)")
 async def list_all(session: Session, who: Reader, jurisdiction: Jurisdiction | None = None,
                    holder_id: HolderId | None = None,
@@ -122,6 +139,10 @@ async def list_all(session: Session, who: Reader, jurisdiction: Jurisdiction | N
     return [service.recordation_view(r) for r in (await session.execute(stmt)).scalars()]
 
 
+_CHANGE = error_responses(*_WRITE, 404, 409, e409="the transition is not allowed from the recordation's status, "
+                          "outside its window, or the recordation moved on (expected_version)")
+
+
 async def _command(request: Request, session: AsyncSession, rid: str, command: str, who: Principal,
                    body: Command, **kw) -> dict:  # noqa: ANN003
     async with session.begin():
@@ -132,7 +153,8 @@ async def _command(request: Request, session: AsyncSession, rid: str, command: s
     return view
 
 
-@router.post("/v1/recordations/{recordation_id}/approve", tags=["recordations"],
+@router.post("/v1/recordations/{recordation_id}/approve", tags=["recordations"], response_model=RecordationView,
+             response_model_exclude_unset=True, responses=_CHANGE,
              summary="Approve a pending application (a supervisor who did not propose it: four eyes); the "
              "10-year term starts today")
 async def approve(recordation_id: RecordationId, body: Command, session: Session, request: Request,
@@ -140,14 +162,16 @@ async def approve(recordation_id: RecordationId, body: Command, session: Session
     return await _command(request, session, recordation_id, "approve", who, body)
 
 
-@router.post("/v1/recordations/{recordation_id}/refuse", tags=["recordations"],
+@router.post("/v1/recordations/{recordation_id}/refuse", tags=["recordations"], response_model=RecordationView,
+             response_model_exclude_unset=True, responses=_CHANGE,
              summary="Refuse a pending application, with the reason (supervisor)")
 async def refuse(recordation_id: RecordationId, body: ReasonedCommand, session: Session, request: Request,
                  who: Supervisor) -> dict:
     return await _command(request, session, recordation_id, "refuse", who, body)
 
 
-@router.post("/v1/recordations/{recordation_id}/amend", tags=["recordations"],
+@router.post("/v1/recordations/{recordation_id}/amend", tags=["recordations"], response_model=RecordationView,
+             response_model_exclude_unset=True, responses=_CHANGE,
              summary="Amend the amendable fields of a pending or active recordation (new version)")
 async def amend(recordation_id: RecordationId, body: AmendCommand, session: Session, request: Request,
                 who: OfficerOrHolder) -> dict:
@@ -163,7 +187,8 @@ async def amend(recordation_id: RecordationId, body: AmendCommand, session: Sess
     return await _command(request, session, recordation_id, "amend", who, body, changes=body.changes)
 
 
-@router.post("/v1/recordations/{recordation_id}/renew", tags=["recordations"],
+@router.post("/v1/recordations/{recordation_id}/renew", tags=["recordations"], response_model=RecordationView,
+             response_model_exclude_unset=True, responses=_CHANGE,
              summary="Renew inside the window before expiry (CN: 6 months); adds the statutory term (CN: 10 years)")
 async def renew(recordation_id: RecordationId, body: Command, session: Session, request: Request,
                 who: OfficerOrHolder) -> dict:
@@ -173,14 +198,16 @@ async def renew(recordation_id: RecordationId, body: Command, session: Session, 
     return await _command(request, session, recordation_id, "renew", who, body)
 
 
-@router.post("/v1/recordations/{recordation_id}/expire", tags=["recordations"],
+@router.post("/v1/recordations/{recordation_id}/expire", tags=["recordations"], response_model=RecordationView,
+             response_model_exclude_unset=True, responses=_CHANGE,
              summary="Mark expired: after its last valid day, or earlier if the underlying right lapsed")
 async def expire(recordation_id: RecordationId, body: ExpireCommand, session: Session, request: Request,
                  who: Officer) -> dict:
     return await _command(request, session, recordation_id, "expire", who, body, lapsed_right=body.lapsed_right)
 
 
-@router.post("/v1/recordations/{recordation_id}/revoke", tags=["recordations"],
+@router.post("/v1/recordations/{recordation_id}/revoke", tags=["recordations"], response_model=RecordationView,
+             response_model_exclude_unset=True, responses=_CHANGE,
              summary="Revoke, with the reason (supervisor; CN Reg. Art. 9, 11)")
 async def revoke(recordation_id: RecordationId, body: ReasonedCommand, session: Session, request: Request,
                  who: Supervisor) -> dict:
@@ -190,7 +217,9 @@ async def revoke(recordation_id: RecordationId, body: ReasonedCommand, session: 
 # ---------------------------------------------------------------- targeting profiles
 
 
-@router.put("/v1/profiles/{profile_id}", tags=["profiles"],
+@router.put("/v1/profiles/{profile_id}", tags=["profiles"], status_code=201, response_model=ProfileView,
+            responses={200: {"model": ProfileView, "description": "the profile existed: its new version, or the same "
+                             "content again (nothing changed)"}, **error_responses(*_WRITE)},
             summary="Create a targeting profile or store a new version; in force at once, no restart")
 async def put_profile(profile_id: ProfileId, body: TargetingProfileV1, session: Session, request: Request,
                       who: Officer) -> JSONResponse:
@@ -203,7 +232,9 @@ async def put_profile(profile_id: ProfileId, body: TargetingProfileV1, session: 
     return JSONResponse(view, status_code=status)
 
 
-@router.post("/v1/profiles/import", tags=["profiles"],
+@router.post("/v1/profiles/import", tags=["profiles"], response_model=ProfilesImported,
+             responses=error_responses(*_WRITE, e422="a profile does not match the contract: none was stored "
+                                       "(details name each one)"),
              summary="Load a set of profiles at once (all valid or none stored), e.g. from a reviewed file")
 async def import_profiles(body: list[dict[str, Any]], session: Session, request: Request, who: Officer) -> dict:
     parsed, errors = [], []
@@ -223,7 +254,8 @@ async def import_profiles(body: list[dict[str, Any]], session: Session, request:
             "profiles": [v["profile_id"] for _, v in results]}
 
 
-@router.get("/v1/profiles", tags=["profiles"], summary="Targeting profiles with their hit counts")
+@router.get("/v1/profiles", tags=["profiles"], response_model=list[ProfileView],
+            responses=error_responses(*_READ), summary="Targeting profiles with their hit counts")
 async def list_profiles(session: Session, _: Officer, active: bool | None = None) -> list[dict]:
     stmt = select(TargetingProfile).order_by(TargetingProfile.profile_id)
     if active is not None:
@@ -231,7 +263,8 @@ async def list_profiles(session: Session, _: Officer, active: bool | None = None
     return [service.profile_view(r) for r in (await session.execute(stmt)).scalars()]
 
 
-@router.get("/v1/profiles/{profile_id}", tags=["profiles"], summary="One targeting profile with its hit count")
+@router.get("/v1/profiles/{profile_id}", tags=["profiles"], response_model=ProfileView,
+            responses=error_responses(*_READ, 404), summary="One targeting profile with its hit count")
 async def get_profile(profile_id: ProfileId, session: Session, _: Officer) -> dict:
     row = await session.get(TargetingProfile, profile_id)
     if row is None:
@@ -239,7 +272,8 @@ async def get_profile(profile_id: ProfileId, session: Session, _: Officer) -> di
     return service.profile_view(row)
 
 
-@router.delete("/v1/profiles/{profile_id}", tags=["profiles"], summary="Deactivate a profile (kept for audit)")
+@router.delete("/v1/profiles/{profile_id}", tags=["profiles"], response_model=ProfileView,
+               responses=error_responses(*_READ, 404), summary="Deactivate a profile (kept for audit)")
 async def delete_profile(profile_id: ProfileId, session: Session, request: Request, who: Officer) -> dict:
     async with session.begin():
         view = await service.deactivate_profile(session, profile_id=profile_id, actor=who.actor)
@@ -250,8 +284,9 @@ async def delete_profile(profile_id: ProfileId, session: Session, request: Reque
 # ---------------------------------------------------------------- assessment
 
 
-@router.post("/v1/assess", tags=["assessment"], summary="Score a declaration now, without storing it or opening cases")
-async def assess(body: DeclarationV1, request: Request, _: Officer) -> dict:
+@router.post("/v1/assess", tags=["assessment"], response_model=Assessment, responses=error_responses(*_WRITE),
+             summary="Score a declaration now, without storing it or opening cases")
+async def assess(body: DeclarationV1, request: Request, _: Officer) -> JSONResponse:
     registry = request.app.state.registry
     settings = request.app.state.settings
     context = registry.context()
@@ -259,11 +294,13 @@ async def assess(body: DeclarationV1, request: Request, _: Officer) -> dict:
                                              settings.fx_rates_to_cny, context)
     if getattr(registry, "models", None) is not None:  # learning: the champion beside the rules, as on the topic
         registry.models.apply([(body, assessed)], registry.index, settings.fx_rates_to_cny, context.red_threshold_for)
-    return {"declaration_id": assessed.declaration_id, "revision": assessed.revision,
-            "lines": [line.model_dump(mode="json", exclude={"case_id"}) for line in assessed.lines]}
+    # already JSON: answered as it is, not validated again (a hot path)
+    return JSONResponse({"declaration_id": assessed.declaration_id, "revision": assessed.revision,
+                         "lines": [line.model_dump(mode="json", exclude={"case_id"}) for line in assessed.lines]})
 
 
-@router.get("/v1/capacity", tags=["assessment"], summary="Red capacity and current red threshold per office")
+@router.get("/v1/capacity", tags=["assessment"], response_model=Capacity, responses=error_responses(*_READ),
+            summary="Red capacity and current red threshold per office")
 async def capacity(request: Request, session: Session, _: Officer) -> dict:
     registry = request.app.state.registry
     gov = registry.capacity
@@ -280,7 +317,8 @@ class TraderQuery(BaseModel):
     trader_id: TraderId
 
 
-@router.post("/v1/traders/history", tags=["assessment"],
+@router.post("/v1/traders/history", tags=["assessment"], response_model=TraderHistory,
+             responses=error_responses(*_WRITE),
              summary="A trader's earlier cases that ended in confiscation, destruction or forfeiture")
 async def trader_history(body: TraderQuery, request: Request, _: Reader) -> dict:
     n = request.app.state.registry.history.confiscations(body.trader_id)
@@ -295,7 +333,8 @@ class RedQuotaCommand(BaseModel):
     reason: Text = Field(min_length=3, max_length=2000)
 
 
-@router.put("/v1/capacity/{customs_office}/red-quota", tags=["assessment"],
+@router.put("/v1/capacity/{customs_office}/red-quota", tags=["assessment"], response_model=RedQuotaSet,
+            responses=error_responses(*_WRITE),
             summary="Set an office's daily red quota (supervisor): one counter per office and day that every risk "
                     "replica draws on; lines beyond it go to documentary check with the reason")
 async def put_red_quota(customs_office: Annotated[str, Path(min_length=2, max_length=16, pattern=r"^[A-Z0-9]+$")],
@@ -314,7 +353,9 @@ class SwitchCommand(BaseModel):
     reason: str | None = Field(default=None, max_length=2000)
 
 
-@router.put("/v1/campaigns/{campaign_id}", tags=["campaigns"],
+@router.put("/v1/campaigns/{campaign_id}", tags=["campaigns"], status_code=201, response_model=CampaignView,
+            responses={200: {"model": CampaignView, "description": "the campaign existed: its new version, or the "
+                             "same content again (nothing changed)"}, **error_responses(*_WRITE)},
             summary="Create a targeting campaign or store a new version; in force at once on every replica")
 async def put_campaign(campaign_id: CampaignId, body: CampaignV1, session: Session, request: Request,
                        who: Officer) -> JSONResponse:
@@ -327,7 +368,8 @@ async def put_campaign(campaign_id: CampaignId, body: CampaignV1, session: Sessi
     return JSONResponse(view, status_code=status)
 
 
-@router.post("/v1/campaigns/{campaign_id}/switch-on", tags=["campaigns"], summary="Switch a campaign on")
+@router.post("/v1/campaigns/{campaign_id}/switch-on", tags=["campaigns"], response_model=CampaignView,
+             responses=error_responses(*_WRITE, 404), summary="Switch a campaign on")
 async def switch_on(campaign_id: CampaignId, body: SwitchCommand, session: Session, request: Request, who: Officer) -> dict:
     async with session.begin():
         view = await service.switch_campaign(session, campaign_id=campaign_id, on=True, actor=who.actor,
@@ -336,7 +378,8 @@ async def switch_on(campaign_id: CampaignId, body: SwitchCommand, session: Sessi
     return view
 
 
-@router.post("/v1/campaigns/{campaign_id}/switch-off", tags=["campaigns"],
+@router.post("/v1/campaigns/{campaign_id}/switch-off", tags=["campaigns"], response_model=CampaignView,
+             responses=error_responses(*_WRITE, 404),
              summary="Switch a campaign off (kept, with its hits and history)")
 async def switch_off(campaign_id: CampaignId, body: SwitchCommand, session: Session, request: Request, who: Officer) -> dict:
     async with session.begin():
@@ -346,7 +389,8 @@ async def switch_off(campaign_id: CampaignId, body: SwitchCommand, session: Sess
     return view
 
 
-@router.get("/v1/campaigns", tags=["campaigns"], summary="Targeting campaigns")
+@router.get("/v1/campaigns", tags=["campaigns"], response_model=list[CampaignView],
+            responses=error_responses(*_READ), summary="Targeting campaigns")
 async def list_campaigns(session: Session, _: Officer, active: bool | None = None) -> list[dict]:
     stmt = select(Campaign).order_by(Campaign.campaign_id)
     if active is not None:
@@ -354,7 +398,8 @@ async def list_campaigns(session: Session, _: Officer, active: bool | None = Non
     return [service.campaign_view(r) for r in (await session.execute(stmt)).scalars()]
 
 
-@router.get("/v1/campaigns/{campaign_id}", tags=["campaigns"],
+@router.get("/v1/campaigns/{campaign_id}", tags=["campaigns"], response_model=CampaignWithHistory,
+            responses=error_responses(*_READ, 404),
             summary="One campaign with its totals and its history (who switched it on and off, when, why)")
 async def get_campaign(campaign_id: CampaignId, session: Session, _: Officer) -> dict:
     row = await session.get(Campaign, campaign_id)
@@ -366,7 +411,9 @@ async def get_campaign(campaign_id: CampaignId, session: Session, _: Officer) ->
             "history": await service.campaign_history(session, campaign_id)}
 
 
-@router.get("/v1/campaigns/{campaign_id}/report", tags=["campaigns"],
+@router.get("/v1/campaigns/{campaign_id}/report", tags=["campaigns"], response_model=CampaignReport,
+            responses=error_responses(*_READ, 404, e422="a parameter does not match the contract, or 'to' is "
+                                      "before 'from'"),
             summary="What a campaign hit: consignments, lines, suspected lines and cases opened, by office and period")
 async def campaign_report(
     campaign_id: CampaignId, session: Session, _: Officer,

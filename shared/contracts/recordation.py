@@ -1,4 +1,8 @@
-"""Recordation contract, version 1: a right recorded with customs (CN: GACC recordation)."""
+"""Recordation contract, version 1: a right recorded with customs (CN: GACC recordation).
+
+The registry answers a recordation as ``RecordationView`` (the right as recorded, the forms its marks are looked
+for in, its version), with its audit trail (``RecordationWithHistory``), or one earlier version as it was
+(``RecordationAsRecorded``)."""
 
 from __future__ import annotations
 
@@ -9,7 +13,17 @@ from typing import Annotated, Literal
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, EmailStr, Field, model_validator
 
-from shared.contracts.bounds import Day, HolderId, Money, NiceClass, RecordationId, TraderId, UnitPrice
+from shared.contracts.bounds import (
+    Day,
+    HolderId,
+    Money,
+    NiceClass,
+    RecordationId,
+    Timestamp,
+    TraderId,
+    UnitPrice,
+    Version,
+)
 from shared.contracts.declaration import CurrencyCode, Jurisdiction
 from shared.contracts.text import Text
 
@@ -149,3 +163,52 @@ class RecordationV1(_Strict):
 
 def _plain(text: str) -> str:
     return unicodedata.normalize("NFKC", text).casefold().strip()
+
+
+# ---------------------------------------------------------------- as the registry answers it
+
+
+class MarkForm(BaseModel):
+    """A form the registry looks for a recordation's title or one of its aliases in."""
+
+    text: str = Field(max_length=256, description="the title or alias as recorded")
+    kind: Literal["title", "alias"]
+    script: Literal["Han", "unspaced", "mixed", "Latin"]
+    # NFKC may write one character as up to 18 (U+FDFA), and a syllable of pinyin takes up to 7 with its space
+    folded: str = Field(max_length=256 * 18, description="the key it is matched on (width, case, Traditional "
+                        "characters, look-alikes folded)")
+    pinyin: str | None = Field(default=None, max_length=256 * 18 * 7,
+                               description="a Chinese mark's sound, and so its homophones (absent otherwise)")
+    common_word: bool = Field(description="also an ordinary word: weak evidence in free text")
+
+
+class RecordationView(RecordationV1):
+    """A recorded right as the registry holds it now."""
+
+    marks: list[MarkForm] = Field(max_length=101, description="the title's and each alias's forms")
+    version: Version = Field(description="1 when recorded, one more with each change")
+    created_at: Timestamp | None
+    updated_at: Timestamp | None
+
+
+class RecordationChange(BaseModel):
+    """One version of a recordation in its audit trail: what changed, who did it, when and why."""
+
+    version: Version
+    event: str = Field(max_length=32, description="created, approved, refused, amended, renewed, expired, revoked")
+    actor: str = Field(max_length=256)
+    actor_sub: str | None = Field(max_length=256, description="the subject of the actor's token")
+    at: Timestamp
+    reason: str | None = Field(max_length=10_000)
+    changes: list[Annotated[str, Field(max_length=64)]] | None = Field(
+        max_length=100, description="the fields this version changed (none for the first)")
+
+
+class RecordationWithHistory(RecordationView):
+    history: list[RecordationChange] = Field(max_length=100_000)
+
+
+class RecordationAsRecorded(RecordationV1):
+    """An earlier version of a recordation, as it was."""
+
+    version: Version

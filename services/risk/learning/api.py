@@ -17,14 +17,25 @@ from services.risk.learning.tables import LineFeatures, LineLabel, ModelVersion
 from services.risk.learning.train import train
 from shared.auth import Principal, require, require_office
 from shared.contracts.bounds import DeclarationId, LineNo
+from shared.contracts.errors import error_responses
+from shared.contracts.risk_views import (LabelView, LineFeaturesView, ModelList, ModelView, ModelWithHistory,
+                                         RolledBack, TrainedModel)
 from shared.contracts.text import Text
 from shared.runtime import session_dep
+from shared.web import replayed
 
 router = APIRouter()
 Session = Annotated[AsyncSession, Depends(session_dep)]
 Officer = Annotated[Principal, Depends(require("officer"))]
 Supervisor = Annotated[Principal, Depends(require("supervisor"))]
 Version = Annotated[str, Path(pattern=r"^m-[0-9]{4,9}$", max_length=32)]
+
+# Error answers: every route checks the caller (401, 403) and its parameters (422); a body may also be malformed
+# JSON (400), too large (413) or not JSON (415).
+_READ = (401, 403, 422)
+_WRITE = (400, 401, 403, 413, 415, 422)
+# A model's metrics hold the champion's figures and the calibration only where there are some: the model routes
+# answer exactly the keys held (response_model_exclude_unset), absent stays absent.
 
 
 class ControlResult(BaseModel):
@@ -67,7 +78,11 @@ async def _refresh(request: Request) -> None:
         await models.refresh(request.app.state.runtime.sessionmaker)
 
 
-@router.post("/v1/control-results", status_code=201, tags=["learning"],
+@router.post("/v1/control-results", status_code=201, tags=["learning"], response_model=LabelView,
+             responses={**replayed(LabelView), **error_responses(
+                 *_WRITE, 404, 409, e403="not an officer, or not of the declaration's office",
+                 e404="the line was not assessed", e409="the line is not in the control sample, or another result "
+                 "is recorded for it")},
              summary="Record the examination result of a control-sample line (officer of its office); an unbiased label")
 async def control_result(body: ControlResult, session: Session, who: Officer) -> JSONResponse:
     async with session.begin():
@@ -83,7 +98,8 @@ async def control_result(body: ControlResult, session: Session, who: Officer) ->
     return JSONResponse(view, status_code=status)
 
 
-@router.get("/v1/labels", tags=["learning"], summary="Labels of assessed lines (case outcomes, control results)")
+@router.get("/v1/labels", tags=["learning"], response_model=list[LabelView], responses=error_responses(*_READ),
+            summary="Labels of assessed lines (case outcomes, control results)")
 async def list_labels(session: Session, _: Officer, unbiased: bool | None = None,
                       declaration_id: DeclarationId | None = None,
                       limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> list[dict]:
@@ -95,7 +111,8 @@ async def list_labels(session: Session, _: Officer, unbiased: bool | None = None
     return [labels.label_view(r) for r in (await session.execute(stmt)).scalars()]
 
 
-@router.get("/v1/models", tags=["learning"], summary="Model versions with their metrics and training windows")
+@router.get("/v1/models", tags=["learning"], response_model=ModelList, response_model_exclude_unset=True,
+            responses=error_responses(*_READ), summary="Model versions with their metrics and training windows")
 async def list_models(session: Session, request: Request, _: Officer) -> dict:
     rows = (await session.execute(select(ModelVersion).order_by(ModelVersion.trained_at.desc()).limit(100))).scalars()
     models = getattr(request.app.state.registry, "models", None)
@@ -104,7 +121,8 @@ async def list_models(session: Session, request: Request, _: Officer) -> dict:
             "models": [registry.view(r) for r in rows]}
 
 
-@router.get("/v1/models/{version}", tags=["learning"], summary="One model version with its audit trail")
+@router.get("/v1/models/{version}", tags=["learning"], response_model=ModelWithHistory,
+            response_model_exclude_unset=True, responses=error_responses(*_READ, 404), summary="One model version with its audit trail")
 async def get_model(version: Version, session: Session, _: Officer) -> dict:
     row = await session.get(ModelVersion, version)
     if row is None:
@@ -112,7 +130,9 @@ async def get_model(version: Version, session: Session, _: Officer) -> dict:
     return {**registry.view(row), "history": await registry.history(session, version)}
 
 
-@router.post("/v1/models/train", tags=["learning"], summary="Train a model now on the labelled lines (enters shadow)")
+@router.post("/v1/models/train", tags=["learning"], status_code=201, response_model=TrainedModel,
+             responses=error_responses(*_WRITE, 409, e409="too few labels to learn from: nothing changed (audited)"),
+             summary="Train a model now on the labelled lines (enters shadow)")
 async def train_now(body: TrainRequest, request: Request, who: Officer) -> JSONResponse:
     result = await train(request.app.state.runtime.sessionmaker, actor=who.actor, actor_sub=who.sub, seed=body.seed,
                          red_threshold=request.app.state.settings.red_threshold)
@@ -122,7 +142,10 @@ async def train_now(body: TrainRequest, request: Request, who: Officer) -> JSONR
     return JSONResponse(result, status_code=201)
 
 
-@router.post("/v1/models/{version}/propose", tags=["learning"], summary="Propose a shadow model for promotion")
+@router.post("/v1/models/{version}/propose", tags=["learning"], response_model=ModelView,
+             response_model_exclude_unset=True,
+             responses=error_responses(*_READ, 404, 409, e409="the model is not in shadow"),
+             summary="Propose a shadow model for promotion")
 async def propose(version: Version, session: Session, who: Officer) -> dict:
     async with session.begin():
         try:
@@ -131,7 +154,10 @@ async def propose(version: Version, session: Session, who: Officer) -> dict:
             raise _error(exc) from exc
 
 
-@router.post("/v1/models/{version}/promote", tags=["learning"],
+@router.post("/v1/models/{version}/promote", tags=["learning"], response_model=ModelView,
+             response_model_exclude_unset=True,
+             responses=error_responses(*_WRITE, 404, 409, e409="not in shadow, proposed by the same person (four "
+                                       "eyes), no proposer, or its control-sample metrics are worse (details)"),
              summary="Promote a proposed shadow model to champion (a supervisor other than the proposer; control-sample "
              "metrics at least as good as the champion's)")
 async def promote(version: Version, body: Promote, session: Session, request: Request, who: Supervisor) -> dict:
@@ -149,7 +175,9 @@ async def promote(version: Version, body: Promote, session: Session, request: Re
     return view
 
 
-@router.post("/v1/models/rollback", tags=["learning"], summary="Roll the champion back to the previous one (or rules)")
+@router.post("/v1/models/rollback", tags=["learning"], response_model=RolledBack,
+             responses=error_responses(*_WRITE, 409, e409="no model is in use"),
+             summary="Roll the champion back to the previous one (or rules)")
 async def rollback(body: Reasoned, session: Session, request: Request, who: Supervisor) -> dict:
     async with session.begin():
         try:
@@ -160,7 +188,10 @@ async def rollback(body: Reasoned, session: Session, request: Request, who: Supe
     return result
 
 
-@router.post("/v1/models/{version}/reject", tags=["learning"], summary="Reject a shadow model (supervisor)")
+@router.post("/v1/models/{version}/reject", tags=["learning"], response_model=ModelView,
+             response_model_exclude_unset=True,
+             responses=error_responses(*_WRITE, 404, 409, e409="the model is not in shadow"),
+             summary="Reject a shadow model (supervisor)")
 async def reject(version: Version, body: Reasoned, session: Session, request: Request, who: Supervisor) -> dict:
     async with session.begin():
         try:
@@ -171,7 +202,8 @@ async def reject(version: Version, body: Reasoned, session: Session, request: Re
     return view
 
 
-@router.get("/v1/line-features/{declaration_id}", tags=["learning"],
+@router.get("/v1/line-features/{declaration_id}", tags=["learning"], response_model=list[LineFeaturesView],
+            responses=error_responses(*_READ, e403="not an officer, or not of the declaration's office"),
             summary="Feature vectors stored for a declaration's lines, with the models that scored them")
 async def line_features(declaration_id: DeclarationId, session: Session, who: Officer) -> list[dict]:
     f = LineFeatures
