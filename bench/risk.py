@@ -114,7 +114,7 @@ def update_phase(indexes: dict, all_recs: list, builds: dict) -> dict[int, dict]
     """A change to one recordation taken into a live index as the service does it (``take_in``): a Latin alias
     added, a Chinese mark added (the automaton rebuilt in a thread), the recordation revoked; wall time until
     it is in force and the longest the event loop waited meanwhile, against rebuilding the index."""
-    from services.risk.service import take_in
+    from services.risk.live_registry import take_in
 
     rng = random.Random(17)
     out = {}
@@ -495,8 +495,8 @@ def model_phase(n_lines: int = 5000, batch: int = 500, rounds: int = 3) -> dict:
     from services.risk.learning.serving import ModelServer
     from services.risk.learning.tables import ModelVersion
     from services.risk.matcher import RegistryIndex
+    from services.risk.pipeline import assess
     from services.risk.scoring import Scoring
-    from services.risk.service import assess
 
     sim.run(weeks=3, lines=1500, holdout=10, prevalence=0.05, control_rate=0.05, seed=5, out=lambda *_: None)
     row = ModelVersion(version="m-0001", status="champion", schema=F.SCHEMA,

@@ -41,8 +41,8 @@ from services.risk.learning.serving import ModelServer  # noqa: E402
 from services.risk.learning.tables import ModelVersion  # noqa: E402
 from services.risk.learning.train import TrainingRefused, fit  # noqa: E402
 from services.risk.matcher import RegistryIndex  # noqa: E402
+from services.risk.pipeline import assess  # noqa: E402
 from services.risk.scoring import Scoring  # noqa: E402
-from services.risk.service import assess  # noqa: E402
 from shared.contracts.declaration import DeclarationV1  # noqa: E402
 from shared.contracts.events import CaseEventV1  # noqa: E402
 from shared.contracts.recordation import RecordationV1  # noqa: E402

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.risk import lifecycle, service
+from services.risk import lifecycle, pipeline, quotas, recordations, targeting
 from services.risk.campaigns import CampaignV1
 from services.risk.models import Campaign, Recordation, TargetingProfile
 from services.risk.profiles import TargetingProfileV1
@@ -93,7 +93,7 @@ async def create(body: RecordationV1, session: Session, request: Request, who: O
                                              "message": "a rights holder's application is recorded as 'pending' "
                                                         "until customs approves it"})
     async with session.begin():
-        status, payload = await service.create_recordation(session, rec=body, actor=who.actor, actor_sub=who.sub)
+        status, payload = await recordations.create_recordation(session, rec=body, actor=who.actor, actor_sub=who.sub)
     await _after_registry_write(request)
     return JSONResponse(payload, status_code=status)
 
@@ -105,7 +105,7 @@ async def get_one(recordation_id: RecordationId, session: Session, who: Reader) 
     row = await session.get(Recordation, recordation_id)
     if row is None or (who.role == "rights_holder" and row.holder_id != who.holder_id):
         raise _not_found(recordation_id)  # a holder never learns of another holder's records
-    return {**service.recordation_view(row), "history": await service.history_of(session, recordation_id)}
+    return {**recordations.recordation_view(row), "history": await recordations.history_of(session, recordation_id)}
 
 
 @router.get("/v1/recordations/{recordation_id}/versions/{version}", tags=["recordations"],
@@ -113,7 +113,7 @@ async def get_one(recordation_id: RecordationId, session: Session, who: Reader) 
             responses=error_responses(*_READ, 404),
             summary="One earlier version of a recordation, as it was")
 async def get_version(recordation_id: RecordationId, version: Version, session: Session, _: Officer) -> dict:
-    found = await service.version_of(session, recordation_id, version)
+    found = await recordations.version_of(session, recordation_id, version)
     if found is None:
         raise HTTPException(404, detail={"code": "version_not_found",
                                          "message": f"recordation {recordation_id} has no version {version}"})
@@ -136,7 +136,7 @@ async def list_all(session: Session, who: Reader, jurisdiction: Jurisdiction | N
         stmt = stmt.where(Recordation.holder_id == holder_id)
     if status:
         stmt = stmt.where(Recordation.status == status)
-    return [service.recordation_view(r) for r in (await session.execute(stmt)).scalars()]
+    return [recordations.recordation_view(r) for r in (await session.execute(stmt)).scalars()]
 
 
 _CHANGE = error_responses(*_WRITE, 404, 409, e409="the transition is not allowed from the recordation's status, "
@@ -146,7 +146,7 @@ _CHANGE = error_responses(*_WRITE, 404, 409, e409="the transition is not allowed
 async def _command(request: Request, session: AsyncSession, rid: str, command: str, who: Principal,
                    body: Command, **kw) -> dict:  # noqa: ANN003
     async with session.begin():
-        view = await service.change_recordation(session, recordation_id=rid, command=command, actor=who.actor,
+        view = await recordations.change_recordation(session, recordation_id=rid, command=command, actor=who.actor,
                                                 actor_sub=who.sub, actor_role=who.role, reason=body.reason,
                                                 expected_version=body.expected_version, **kw)
     await _after_registry_write(request)
@@ -227,7 +227,7 @@ async def put_profile(profile_id: ProfileId, body: TargetingProfileV1, session: 
         raise HTTPException(422, detail={"code": "profile_id_mismatch",
                                          "message": "profile_id in the body must match the path"})
     async with session.begin():
-        status, view = await service.put_profile(session, profile=body, actor=who.actor)
+        status, view = await targeting.put_profile(session, profile=body, actor=who.actor)
     await request.app.state.registry.reload_profiles()
     return JSONResponse(view, status_code=status)
 
@@ -248,7 +248,7 @@ async def import_profiles(body: list[dict[str, Any]], session: Session, request:
         raise HTTPException(422, detail={"code": "invalid_profiles", "message": "no profile was stored",
                                          "details": errors})
     async with session.begin():
-        results = [await service.put_profile(session, profile=p, actor=who.actor) for p in parsed]
+        results = [await targeting.put_profile(session, profile=p, actor=who.actor) for p in parsed]
     await request.app.state.registry.reload_profiles()
     return {"stored": len(results), "created": sum(1 for s, _ in results if s == 201),
             "profiles": [v["profile_id"] for _, v in results]}
@@ -260,7 +260,7 @@ async def list_profiles(session: Session, _: Officer, active: bool | None = None
     stmt = select(TargetingProfile).order_by(TargetingProfile.profile_id)
     if active is not None:
         stmt = stmt.where(TargetingProfile.active.is_(active))
-    return [service.profile_view(r) for r in (await session.execute(stmt)).scalars()]
+    return [targeting.profile_view(r) for r in (await session.execute(stmt)).scalars()]
 
 
 @router.get("/v1/profiles/{profile_id}", tags=["profiles"], response_model=ProfileView,
@@ -269,14 +269,14 @@ async def get_profile(profile_id: ProfileId, session: Session, _: Officer) -> di
     row = await session.get(TargetingProfile, profile_id)
     if row is None:
         raise HTTPException(404, detail={"code": "profile_not_found", "message": f"no profile {profile_id}"})
-    return service.profile_view(row)
+    return targeting.profile_view(row)
 
 
 @router.delete("/v1/profiles/{profile_id}", tags=["profiles"], response_model=ProfileView,
                responses=error_responses(*_READ, 404), summary="Deactivate a profile (kept for audit)")
 async def delete_profile(profile_id: ProfileId, session: Session, request: Request, who: Officer) -> dict:
     async with session.begin():
-        view = await service.deactivate_profile(session, profile_id=profile_id, actor=who.actor)
+        view = await targeting.deactivate_profile(session, profile_id=profile_id, actor=who.actor)
     await request.app.state.registry.reload_profiles()
     return view
 
@@ -290,7 +290,7 @@ async def assess(body: DeclarationV1, request: Request, _: Officer) -> JSONRespo
     registry = request.app.state.registry
     settings = request.app.state.settings
     context = registry.context()
-    assessed, _cases, _hits = service.assess(body, registry.index, request.app.state.pipeline.scoring,
+    assessed, _cases, _hits = pipeline.assess(body, registry.index, request.app.state.pipeline.scoring,
                                              settings.fx_rates_to_cny, context)
     if getattr(registry, "models", None) is not None:  # learning: the champion beside the rules, as on the topic
         registry.models.apply([(body, assessed)], registry.index, settings.fx_rates_to_cny, context.red_threshold_for)
@@ -307,7 +307,7 @@ async def capacity(request: Request, session: Session, _: Officer) -> dict:
     return {"default_share": gov.default_share if gov else None, "base_red_threshold": gov.base if gov else None,
             "offices": gov.snapshot() if gov else {}, "registry": {"active_recordations": registry.index.size,
                                                                   "indexed_terms": registry.index.terms},
-            "profiles_in_force": len(registry.profiles), "red_quotas": await service.red_quotas_view(session)}
+            "profiles_in_force": len(registry.profiles), "red_quotas": await quotas.red_quotas_view(session)}
 
 
 class TraderQuery(BaseModel):
@@ -340,7 +340,7 @@ class RedQuotaCommand(BaseModel):
 async def put_red_quota(customs_office: Annotated[str, Path(min_length=2, max_length=16, pattern=r"^[A-Z0-9]+$")],
                         body: RedQuotaCommand, session: Session, who: Supervisor) -> dict:
     async with session.begin():
-        return await service.set_red_quota(session, office=customs_office, per_day=body.per_day, reason=body.reason,
+        return await quotas.set_red_quota(session, office=customs_office, per_day=body.per_day, reason=body.reason,
                                            actor=who.actor)
 
 
@@ -363,7 +363,7 @@ async def put_campaign(campaign_id: CampaignId, body: CampaignV1, session: Sessi
         raise HTTPException(422, detail={"code": "campaign_id_mismatch",
                                          "message": "campaign_id in the body must match the path"})
     async with session.begin():
-        status, view = await service.put_campaign(session, campaign=body, actor=who.actor)
+        status, view = await targeting.put_campaign(session, campaign=body, actor=who.actor)
     await request.app.state.registry.reload_campaigns()
     return JSONResponse(view, status_code=status)
 
@@ -372,7 +372,7 @@ async def put_campaign(campaign_id: CampaignId, body: CampaignV1, session: Sessi
              responses=error_responses(*_WRITE, 404), summary="Switch a campaign on")
 async def switch_on(campaign_id: CampaignId, body: SwitchCommand, session: Session, request: Request, who: Officer) -> dict:
     async with session.begin():
-        view = await service.switch_campaign(session, campaign_id=campaign_id, on=True, actor=who.actor,
+        view = await targeting.switch_campaign(session, campaign_id=campaign_id, on=True, actor=who.actor,
                                              reason=body.reason)
     await request.app.state.registry.reload_campaigns()
     return view
@@ -383,7 +383,7 @@ async def switch_on(campaign_id: CampaignId, body: SwitchCommand, session: Sessi
              summary="Switch a campaign off (kept, with its hits and history)")
 async def switch_off(campaign_id: CampaignId, body: SwitchCommand, session: Session, request: Request, who: Officer) -> dict:
     async with session.begin():
-        view = await service.switch_campaign(session, campaign_id=campaign_id, on=False, actor=who.actor,
+        view = await targeting.switch_campaign(session, campaign_id=campaign_id, on=False, actor=who.actor,
                                              reason=body.reason)
     await request.app.state.registry.reload_campaigns()
     return view
@@ -395,7 +395,7 @@ async def list_campaigns(session: Session, _: Officer, active: bool | None = Non
     stmt = select(Campaign).order_by(Campaign.campaign_id)
     if active is not None:
         stmt = stmt.where(Campaign.active.is_(active))
-    return [service.campaign_view(r) for r in (await session.execute(stmt)).scalars()]
+    return [targeting.campaign_view(r) for r in (await session.execute(stmt)).scalars()]
 
 
 @router.get("/v1/campaigns/{campaign_id}", tags=["campaigns"], response_model=CampaignWithHistory,
@@ -405,10 +405,10 @@ async def get_campaign(campaign_id: CampaignId, session: Session, _: Officer) ->
     row = await session.get(Campaign, campaign_id)
     if row is None:
         raise HTTPException(404, detail={"code": "campaign_not_found", "message": f"no campaign {campaign_id}"})
-    report = await service.campaign_report(session, campaign_id=campaign_id, date_from=None, date_to=None,
+    report = await targeting.campaign_report(session, campaign_id=campaign_id, date_from=None, date_to=None,
                                            period="month", office=None)
-    return {**service.campaign_view(row), "totals": report["totals"],
-            "history": await service.campaign_history(session, campaign_id)}
+    return {**targeting.campaign_view(row), "totals": report["totals"],
+            "history": await targeting.campaign_history(session, campaign_id)}
 
 
 @router.get("/v1/campaigns/{campaign_id}/report", tags=["campaigns"], response_model=CampaignReport,
@@ -424,5 +424,5 @@ async def campaign_report(
 ) -> dict:
     if date_from and date_to and date_to < date_from:
         raise HTTPException(422, detail={"code": "period_reversed", "message": "'to' is before 'from'"})
-    return await service.campaign_report(session, campaign_id=campaign_id, date_from=date_from, date_to=date_to,
+    return await targeting.campaign_report(session, campaign_id=campaign_id, date_from=date_from, date_to=date_to,
                                          period=period, office=office)

@@ -1,7 +1,7 @@
 """Kafka consumers of the risk service.
 
-* ``customs.declarations.v1``: every declaration revision is assessed once, in batches (see
-  ``AssessmentPipeline.handle_batch``). Offsets are committed only after the batch's assessments
+* ``customs.declarations.v1``: every declaration revision is assessed once, in batches
+  (``DeclarationBatchConsumer``: ``AssessmentPipeline.prepare``, ``store``, ``deliver``). Offsets are committed only after the batch's assessments
   are stored, its cases started and its assessments published. Records that are not declarations are
   left to intake, which dead-letters them with the reason; here they are counted and skipped. A
   declaration that cannot be assessed is dead-lettered here, with the reason.
@@ -22,7 +22,8 @@ from pydantic import ValidationError
 
 from services.risk.history import TraderHistory
 from services.risk.learning import labels
-from services.risk.service import BATCH_SECONDS, STAGE_SECONDS, AssessmentPipeline
+from services.risk.metrics import BATCH_SECONDS, STAGE_SECONDS
+from services.risk.pipeline import AssessmentPipeline
 from shared.contracts.declaration import DeclarationV1
 from shared.contracts.events import CaseEventV1, EventEnvelope, deterministic_event_id
 from shared.kafka import (

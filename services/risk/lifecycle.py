@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import calendar as _cal
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 from pydantic import ValidationError
 
 from shared.contracts.recordation import RecordationV1
+from shared.rules.calendar import calendar_for
 from shared.rules.pack import rule_pack
 
 
@@ -154,3 +155,8 @@ def revoke(rec: RecordationV1) -> RecordationV1:
 
 def changed_fields(before: dict, after: dict) -> list[str]:
     return sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
+
+
+def today_in(jurisdiction: str, now: datetime | None = None) -> date:
+    """Today's date where the jurisdiction's customs work (its calendar's time zone)."""
+    return calendar_for(jurisdiction).local_date(now or datetime.now(timezone.utc))

@@ -15,7 +15,8 @@ from services.risk.learning.settings import LearningSettings
 from services.risk.capacity import CapacityGovernor
 from services.risk.consumer import DeclarationBatchConsumer, case_events_handler
 from services.risk.parcels import parse_parcel
-from services.risk.service import AssessmentPipeline, Registry
+from services.risk.live_registry import Registry
+from services.risk.pipeline import AssessmentPipeline
 from services.risk.settings import Settings
 from shared.contracts.events import TOPIC_CASE_EVENTS, TOPIC_DECLARATIONS, TOPIC_PARCELS
 from shared.kafka import EventConsumer, consumers_ready, make_producer, start_client, stop_quietly

@@ -251,7 +251,7 @@ async def test_a_replica_takes_in_another_replicas_change_without_a_rebuild(http
     from deploy.local import stack as stack_mod
     from prometheus_client import REGISTRY
 
-    from services.risk.service import Registry
+    from services.risk.live_registry import Registry
     from shared.db import make_sessionmaker
 
     def updates(kind: str) -> float:

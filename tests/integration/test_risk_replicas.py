@@ -21,7 +21,8 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from deploy.local import stack as stack_mod
 from services.risk.consumer import DeclarationBatchConsumer
-from services.risk.service import AssessmentPipeline, Registry
+from services.risk.live_registry import Registry
+from services.risk.pipeline import AssessmentPipeline
 from shared.db import make_sessionmaker
 from shared.kafka import ensure_topics
 from tests.factories import example_declaration

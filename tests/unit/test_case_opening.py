@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.risk.service import plan_revision
+from services.risk.case_starter import plan_revision
 from shared.case_opening import genuine_unit_value, lines_revision
 from shared.contracts.bounds import ID_PATTERNS
 from shared.contracts.cases import SIGNAL_LINES, case_id_for, consignment_case_id

@@ -19,7 +19,7 @@ import numpy as np
 from fastapi.routing import APIRoute, serialize_response
 from jsonschema import Draft202012Validator
 
-from services.risk import api, service
+from services.risk import api, live_registry, pipeline, recordations, targeting
 from services.risk.campaigns import CampaignV1
 from services.risk.capacity import CapacityGovernor
 from services.risk.learning import api as learning_api
@@ -127,7 +127,7 @@ async def test_a_recordation_with_a_chinese_alias() -> None:
             "usual_routes": [{"origin_country": "VN", "transport_mode": "sea"}]}))
     row = Recordation(recordation_id=rec.recordation_id, payload=rec.model_dump(mode="json"), version=3,
                       created_at=AT, updated_at=AT)
-    view = service.recordation_view(row)
+    view = recordations.recordation_view(row)
     assert {"pinyin" in m for m in view["marks"]} == {True, False}  # a Chinese alias has one, a Latin title none
     sent = json.loads(json.dumps(view))
     assert await answered("GET", "/v1/recordations", [view]) == [as_sent(sent)]
@@ -139,18 +139,18 @@ async def test_a_recordation_keeps_the_keys_it_was_stored_with() -> None:
     older = RecordationV1.model_validate(example_recordation()).model_dump(mode="json")
     del older["identification_guide"]  # recorded before the guide was part of the contract
     row = Recordation(recordation_id=older["recordation_id"], payload=older, version=1, created_at=AT, updated_at=None)
-    out = await answered("POST", "/v1/recordations/{recordation_id}/approve", service.recordation_view(row))
+    out = await answered("POST", "/v1/recordations/{recordation_id}/approve", recordations.recordation_view(row))
     assert "identification_guide" not in out and out["updated_at"] is None and out["version"] == 1
 
-    history = await service.history_of(_Session([
+    history = await recordations.history_of(_Session([
         RecordationEvent(version=1, event="created", actor="Wang Wei (wang.wei)", actor_sub="wang.wei", at=AT,
                          reason=None, changes=None),
         RecordationEvent(version=2, event="amended", actor="Nike (rh-0001)", actor_sub=None, at=AT,
                          reason="new licensee", changes=["authorized_licensees"])]), older["recordation_id"])
-    full = {**service.recordation_view(row), "history": history}
+    full = {**recordations.recordation_view(row), "history": history}
     assert await answered("GET", "/v1/recordations/{recordation_id}", full) == as_sent(json.loads(json.dumps(full)))
 
-    version = await service.version_of(_Session([RecordationEvent(version=1, payload=older)]), "x", 1)
+    version = await recordations.version_of(_Session([RecordationEvent(version=1, payload=older)]), "x", 1)
     assert await answered("GET", "/v1/recordations/{recordation_id}/versions/{version}", version) == version
 
 
@@ -165,7 +165,7 @@ async def test_profiles_answer_every_kind_of_condition_value() -> None:
                        {"field": "line.brand", "op": "absent"}]})
     row = TargetingProfile(profile_id=profile.profile_id, payload=profile.model_dump(mode="json"), version=2, hits=41,
                            last_hit_at=AT, updated_at=None)
-    view = service.profile_view(row)
+    view = targeting.profile_view(row)
     out = await answered("GET", "/v1/profiles/{profile_id}", view)
     assert out == as_sent(view)
     assert [type(c["value"]) for c in out["conditions"]] == [list, str, int, float, type(None)]
@@ -183,16 +183,16 @@ async def test_a_campaign_its_history_and_its_report() -> None:
         "sectors": [{"name": "footwear", "hs_prefixes": ["64"]}, {"name": "bags", "hs_prefixes": ["4202"]}]})
     row = Campaign(campaign_id=campaign.campaign_id, payload=campaign.model_dump(mode="json"), version=1, active=True,
                    updated_at=AT)
-    view = service.campaign_view(row)
+    view = targeting.campaign_view(row)
     assert await answered("POST", "/v1/campaigns/{campaign_id}/switch-on", view) == as_sent(view)
     conforms("PUT", "/v1/campaigns/{campaign_id}", 201, view)
 
     hits = [("CN5300", date(2026, 11, 1), 3, 10, 2, 1), ("CN2200", date(2026, 11, 1), 1, 1, 0, 0)]
-    report = await service.campaign_report(_Session(hits, get=row), campaign_id=campaign.campaign_id,
+    report = await targeting.campaign_report(_Session(hits, get=row), campaign_id=campaign.campaign_id,
                                            date_from=date(2026, 7, 1), date_to=None, period="month", office=None)
     assert report["from"] == "2026-07-01" and report["to"] is None
     assert await answered("GET", "/v1/campaigns/{campaign_id}/report", report) == report
-    history = await service.campaign_history(_Session([
+    history = await targeting.campaign_history(_Session([
         CampaignVersion(version=1, event="created", actor="Wang Wei (wang.wei)", reason=None, at=AT),
         CampaignVersion(version=2, event="switched_off", actor="Li Na (li.na)", reason="ended early", at=AT)]),
         campaign.campaign_id)
@@ -206,7 +206,7 @@ async def test_capacity_and_red_quotas() -> None:
     for i in range(40):
         gov.observe("CN5300", i / 40)
     gov.observe("CN2200", 0.3)
-    registry_ = service.Registry(None, capacity=gov)  # type: ignore[arg-type]
+    registry_ = live_registry.Registry(None, capacity=gov)  # type: ignore[arg-type]
     registry_.index = RegistryIndex.build([RecordationV1.model_validate(example_recordation())])
     request = SimpleNamespace(app=SimpleNamespace(state=SimpleNamespace(registry=registry_)))
     quota = RedQuota(customs_office="CN5300", per_day=40, reason="two inspection teams", set_by="Li Na (li.na)",
@@ -222,7 +222,7 @@ async def test_capacity_and_red_quotas() -> None:
 
 
 async def test_an_assessment_as_answered_matches_its_schema() -> None:
-    registry_ = service.Registry(None, capacity=None)  # type: ignore[arg-type]
+    registry_ = live_registry.Registry(None, capacity=None)  # type: ignore[arg-type]
     registry_.index = RegistryIndex.build([RecordationV1.model_validate(example_recordation())])
     state = SimpleNamespace(registry=registry_, settings=SimpleNamespace(fx_rates_to_cny=RATES),
                             pipeline=SimpleNamespace(scoring=Scoring(fx_rates_to_cny=RATES)))
@@ -248,7 +248,7 @@ async def test_labels_and_line_features() -> None:
 
     declaration = DeclarationV1.model_validate(example_declaration(currency="EUR"))  # no rate: unknown values
     index = RegistryIndex.build([RecordationV1.model_validate(example_recordation())])
-    assessed = service.assess(declaration, index, Scoring(fx_rates_to_cny=RATES), RATES)[0]
+    assessed = pipeline.assess(declaration, index, Scoring(fx_rates_to_cny=RATES), RATES)[0]
     server = ModelServer()
     server.install(_model_row("m-0002", "champion"), None)
     stored = [LineFeatures(**r, assessed_at=AT) for r in server.apply([(declaration, assessed)], index, RATES)]

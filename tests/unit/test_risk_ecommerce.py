@@ -13,8 +13,8 @@ from pydantic import ValidationError
 from services.risk.campaigns import CampaignSet, CampaignV1
 from services.risk.matcher import RegistryIndex
 from services.risk.parcels import parcel_result
+from services.risk.pipeline import assess
 from services.risk.scoring import DEFAULT_DIRECTION_WEIGHTS, DEFAULT_MODE_WEIGHTS, Context, Scoring, assess_line
-from services.risk.service import assess
 from shared.contracts.declaration import DeclarationV1
 from shared.contracts.parcels import ManifestV1, to_declaration
 from shared.contracts.recordation import RecordationV1

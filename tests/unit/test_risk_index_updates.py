@@ -10,8 +10,8 @@ import random
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from services.risk.live_registry import take_in
 from services.risk.matcher import RegistryIndex, find_candidates
-from services.risk.service import take_in
 from shared.contracts.recordation import RecordationV1
 from tests.factories import example_recordation
 

@@ -22,8 +22,8 @@ from services.risk.learning.serving import ModelServer
 from services.risk.learning.tables import ModelVersion
 from services.risk.learning.train import TrainingRefused, fit, load_booster
 from services.risk.matcher import RegistryIndex
+from services.risk.pipeline import assess
 from services.risk.scoring import Scoring
-from services.risk.service import assess
 from shared.contracts.events import CaseEventV1
 
 RATES = sim.RATES

@@ -11,9 +11,10 @@ from types import SimpleNamespace
 from aiokafka import TopicPartition
 
 from services.risk.consumer import DeclarationBatchConsumer
+from services.risk.live_registry import scoring_from
 from services.risk.matcher import RegistryIndex
+from services.risk.pipeline import AssessmentPipeline, assess, envelope_json
 from services.risk.scoring import Context
-from services.risk.service import AssessmentPipeline, assess, envelope_json, scoring_from
 from shared.contracts.declaration import DeclarationV1
 from shared.contracts.events import EventEnvelope, RiskAssessedV1, deterministic_event_id
 from shared.contracts.recordation import RecordationV1
@@ -81,7 +82,7 @@ def test_a_case_carries_the_recordations_chinese_marks() -> None:
 
 
 def test_only_lines_red_on_their_score_draw_on_the_red_quota() -> None:
-    from services.risk.service import quota_lines
+    from services.risk.pipeline import quota_lines
 
     registry = SimpleNamespace(index=RegistryIndex.build([RecordationV1.model_validate(example_recordation())]),
                                context=lambda: Context(), capacity=None)
