@@ -1,4 +1,5 @@
-"""The case starter: opens one case per consignment and rights holder for the suspected lines of each stored assessment (or gives an open case a revision's lines), from the database, once."""
+"""The case starter: opens one case per consignment and rights holder for the suspected lines of each stored assessment
+(or gives an open case a revision's lines), from the database, once."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from datetime import datetime, timezone
 
 from sqlalchemy import select, tuple_, update
 
+from services.risk.metrics import CASES
 from services.risk.models import (
     Assessment,
 )
@@ -19,7 +21,6 @@ from shared.case_opening import (
 )
 from shared.contracts.cases import CaseInput, LinesRevision
 from shared.supervise import Backoff, describe
-from services.risk.metrics import CASES
 
 log = logging.getLogger(__name__)
 

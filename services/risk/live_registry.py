@@ -1,4 +1,5 @@
-"""The live registry of one risk replica: the matcher index of the recordations in force, the targeting profiles and campaigns switched on, trader history and lane capacity, kept up to date from the database."""
+"""The live registry of one risk replica: the matcher index of the recordations in force, the targeting profiles and
+campaigns switched on, trader history and lane capacity, kept up to date from the database."""
 
 from __future__ import annotations
 
@@ -16,16 +17,16 @@ from services.risk.capacity import CapacityGovernor
 from services.risk.history import TraderHistory
 from services.risk.campaigns import CampaignSet, CampaignV1
 from services.risk.matcher import RegistryIndex
+from services.risk.metrics import CAMPAIGNS_LOADED, PROFILES_LOADED, REGISTRY_SIZE, REGISTRY_UPDATE_SECONDS
 from services.risk.models import (
     Campaign,
     Recordation,
     TargetingProfile,
 )
 from services.risk.profiles import ProfileSet, TargetingProfileV1
+from services.risk.recordations import expire_lapsed
 from services.risk.scoring import Context, Scoring
 from shared.contracts.recordation import RecordationV1
-from services.risk.metrics import CAMPAIGNS_LOADED, PROFILES_LOADED, REGISTRY_SIZE, REGISTRY_UPDATE_SECONDS
-from services.risk.recordations import expire_lapsed
 
 
 # Writes stamped up to this long before the latest one taken in are read again at the next look: a transaction

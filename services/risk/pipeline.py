@@ -1,4 +1,5 @@
-"""The assessment pipeline: score declarations and parcels against the live registry (CPU, off the event loop), store the assessments, features and red-quota draws in one transaction, publish the results."""
+"""The assessment pipeline: score declarations and parcels against the live registry (CPU, off the event loop), store
+the assessments, features and red-quota draws in one transaction, publish the results."""
 
 from __future__ import annotations
 
@@ -12,8 +13,12 @@ import orjson
 from sqlalchemy import bindparam, func, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.risk.case_starter import CaseStarter
 from services.risk.learning.serving import store_features
+from services.risk.lifecycle import today_in
+from services.risk.live_registry import Registry, scoring_from
 from services.risk.matcher import RegistryIndex
+from services.risk.metrics import ASSESS_SECONDS, CAMPAIGN_HITS, LINES, PARCELS_ASSESSED, PROFILE_HITS, RED_QUOTA_LINES
 from services.risk.models import (
     Assessment,
     TargetingProfile,
@@ -31,10 +36,6 @@ from shared.kafka import PRODUCED, acknowledged
 from shared.rules.calendar import calendar_for
 from shared.rules.pack import rule_pack
 from shared.rules.personal_use import personal_use
-from services.risk.lifecycle import today_in
-from services.risk.metrics import ASSESS_SECONDS, CAMPAIGN_HITS, LINES, PARCELS_ASSESSED, PROFILE_HITS, RED_QUOTA_LINES
-from services.risk.live_registry import Registry, scoring_from
-from services.risk.case_starter import CaseStarter
 
 
 def personal_use_exemptions(declaration: DeclarationV1, results: list, on_pack=rule_pack  # noqa: ANN001

@@ -1,4 +1,5 @@
-"""Use cases of the recordation registry: create, change (approve, refuse, amend, renew, expire, revoke; four eyes), lapse, history and versions."""
+"""Use cases of the recordation registry: create, change (approve, refuse, amend, renew, expire, revoke; four eyes),
+lapse, history and versions."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.risk import lifecycle
+from services.risk.lifecycle import today_in
 from services.risk.matcher import describe_marks
 from services.risk.models import (
     Recordation,
@@ -16,7 +18,6 @@ from services.risk.models import (
 from shared.approvals import four_eyes
 from shared.contracts.recordation import RecordationV1
 from shared.errors import Conflict, DomainError, NotFound
-from services.risk.lifecycle import today_in
 
 
 def recordation_view(row: Recordation) -> dict:
