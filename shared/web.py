@@ -25,6 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from shared.auth import Authenticator
 from shared.contracts.bounds import unstorable_text
 from shared.contracts.ops import Liveness, Readiness
+from shared.errors import DomainError
 
 log = logging.getLogger(__name__)
 
@@ -180,6 +181,11 @@ def create_app(
             "schema_violation": "request does not match the contract",
         }[code]
         return JSONResponse(error_body(code, message, errors), status_code=status_code)
+
+    @app.exception_handler(DomainError)
+    async def _on_domain(_: Request, exc: DomainError) -> JSONResponse:
+        return JSONResponse(error_body(exc.code, exc.message, exc.details), status_code=exc.status or 400,
+                            headers=exc.headers)
 
     @app.exception_handler(StarletteHTTPException)
     async def _on_http(_: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -79,10 +79,7 @@ manifests_router = APIRouter(prefix="/v1/manifests", tags=["manifests"])
 )
 async def submit_manifest(session: Session, request: Request,
                           _: Annotated[Principal, Depends(require("clearance_system"))]) -> JSONResponse:
-    try:
-        status, answer = await manifests.accept_http(session, request.stream())
-    except manifests.ManifestRefused as exc:
-        raise exc.http() from exc
+    status, answer = await manifests.accept_http(session, request.stream())  # ManifestRefused: its status
     request.app.state.runtime.kick()
     return JSONResponse(answer, status_code=status)
 
