@@ -305,7 +305,7 @@ class CaseRepairedView(BaseModel):
 class RulePackRef(BaseModel):
     jurisdiction: Jurisdiction
     version: str = Field(max_length=64)
-    name: str = Field(max_length=256)
+    name: str = Field(max_length=2048, description="the laws the pack holds")
 
 
 class RuleDeadline(BaseModel):
