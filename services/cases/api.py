@@ -30,6 +30,26 @@ from shared.auth import Principal, require, require_office
 from services.cases.opening import OpenCaseRequest, build_case
 from shared.case_opening import lines_revision, start_case
 from shared.contracts.access import CaseAccessView, IssuedCaseAccess
+from shared.contracts.case_views import (
+    AnswerAccepted,
+    ApprovalAccepted,
+    CaseOpened,
+    CaseRepairedView,
+    CaseSummary,
+    CaseView,
+    CourtNoticeAccepted,
+    DeterminationAccepted,
+    DisposalFactsAccepted,
+    EscalationResolved,
+    EscalationView,
+    GuaranteeAccepted,
+    HearingAccepted,
+    PetitionDecisionAccepted,
+    ServiceRecorded,
+    SubmissionAccepted,
+    WithdrawalAccepted,
+)
+from shared.contracts.errors import AUTH_ERRORS, BODY_ERRORS, INPUT_ERRORS, error_responses
 from shared.contracts.bounds import CaseId, DeclarationId, Money, Timestamp, TraderId
 from services.cases.records import is_open, live_view, stored_view
 from shared.contracts.cases import (
@@ -73,6 +93,15 @@ Reader = Annotated[Principal, Depends(require("officer", "rights_holder", "party
 OfficerOrHolder = Annotated[Principal, Depends(require("officer", "rights_holder"))]
 Supervisor = Annotated[Principal, Depends(require("supervisor"))]
 PartyCaller = Annotated[Principal, Depends(require("party"))]
+
+
+# The error answers the routes declare (each with the shared error body and the codes it carries).
+_AUTH = {**AUTH_ERRORS, **INPUT_ERRORS}
+_CASE = {404: "case_not_found: no such case, or one the caller may not see",
+         409: "case_closed; case_failed: its workflow failed or was ended (a supervisor repairs it first)",
+         503: "temporal_unavailable: the workflow service did not answer"}
+_IDENTITY = {502: "identity_refused: the identity service refused the request",
+             503: "identity_unavailable: the identity service cannot be reached (Retry-After)"}
 
 
 def _not_found(case_id: str) -> HTTPException:
@@ -208,7 +237,8 @@ def _links(request: Request, body: dict) -> dict:
     return body
 
 
-@router.get("", summary="Cases, newest first (a rights holder sees only its own)")
+@router.get("", response_model=list[CaseSummary], responses=error_responses(_AUTH),
+            summary="Cases, newest first (a rights holder sees only its own)")
 async def list_cases(
     session: Session, who: Reader,
     state: Annotated[CaseStateName | None, Query()] = None,
@@ -241,7 +271,9 @@ async def list_cases(
     ]
 
 
-@router.get("/{case_id}", summary="A case: state, deadlines and history (kept after its workflow has gone)")
+@router.get("/{case_id}", response_model=CaseView, response_model_exclude_unset=True,
+            responses=error_responses(_AUTH, {404: _CASE[404]}),
+            summary="A case: state, deadlines and history (kept after its workflow has gone)")
 async def get_case(case_id: CaseId, request: Request, session: Session, who: Reader) -> dict:
     row = await session.get(Case, case_id)
     if row is not None:
@@ -333,7 +365,13 @@ def _require_open(state: CaseState, what: str) -> None:
                                          "message": f"{what} is not possible: the case is closed ({state.state})"})
 
 
-@router.post("/{case_id}/determination", status_code=202, summary="Customs' determination on a detained case")
+@router.post("/{case_id}/determination", status_code=202, response_model=DeterminationAccepted,
+             response_model_exclude_unset=True,
+             responses=error_responses(_AUTH, BODY_ERRORS, _CASE, {
+                 409: "invalid_case_state: the case is not detained; approval_pending: a proposal waits for a "
+                      "supervisor",
+                 422: "finding_required (US), line_not_in_case, mixed_outcomes"}),
+             summary="Customs' determination on a detained case")
 async def determine(case_id: CaseId, body: DeterminationBody, request: Request, session: Session, who: Officer) -> dict:
     handle, state = await _state(request, session, case_id, who)
     _require_state(state, {"detained"}, "a determination")
@@ -367,7 +405,9 @@ async def determine(case_id: CaseId, body: DeterminationBody, request: Request, 
     return answer
 
 
-@router.post("/{case_id}/petition-decision", status_code=202,
+@router.post("/{case_id}/petition-decision", status_code=202, response_model=PetitionDecisionAccepted,
+             responses=error_responses(_AUTH, BODY_ERRORS, _CASE,
+                                       {409: "invalid_case_state: the case is not seized; no_petition"}),
              summary="US: decide the importer's petition against seizure (granted: released; denied: forfeited)")
 async def petition_decision(case_id: CaseId, body: PetitionDecisionBody, request: Request, session: Session,
                             who: Officer) -> dict:
@@ -407,7 +447,10 @@ class ApprovalBody(BaseModel):
     note: str | None = Field(default=None, max_length=1000)
 
 
-@router.post("/{case_id}/approval", status_code=202,
+@router.post("/{case_id}/approval", status_code=202, response_model=ApprovalAccepted,
+             responses=error_responses(_AUTH, BODY_ERRORS, _CASE, {
+                 403: "approver_not_supervisor, approver_unknown",
+                 409: "no_pending_approval; same_person: the proposer does not decide on it; proposer_unknown"}),
              summary="Approve or refuse a proposed confiscation or a fine concluded at a hearing (four-eyes: a "
                      "supervisor who did not propose it)")
 async def approve(case_id: CaseId, body: ApprovalBody, request: Request, session: Session, who: Supervisor) -> dict:
@@ -421,20 +464,14 @@ async def approve(case_id: CaseId, body: ApprovalBody, request: Request, session
     return {"case_id": case_id, "accepted": "approval", "decision": body.decision, "by": who.actor}
 
 
-class Accepted(BaseModel):
-    """An instruction taken by the case (signalled to its workflow; the case records it in its history)."""
-
-    case_id: CaseId
-    accepted: Literal["withdrawal"]
-    by: str = Field(max_length=256, description="who gave it, as the audit trail names them")
-
-
 class WithdrawBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     note: str | None = Field(default=None, max_length=1000, description="why it is withdrawn (kept in the history)")
 
 
-@router.post("/{case_id}/approval/withdraw", status_code=202, response_model=Accepted,
+@router.post("/{case_id}/approval/withdraw", status_code=202, response_model=WithdrawalAccepted,
+             responses=error_responses(_AUTH, BODY_ERRORS, _CASE, {
+                 403: "not_your_proposal", 409: "no_pending_approval; withdrawal_not_supported"}),
              summary="Withdraw your own proposal before a supervisor decides on it (four-eyes); the case then "
                      "waits for a new determination")
 async def withdraw_proposal(case_id: CaseId, request: Request, session: Session, who: Officer,
@@ -454,7 +491,10 @@ async def withdraw_proposal(case_id: CaseId, request: Request, session: Session,
     return {"case_id": case_id, "accepted": "withdrawal", "by": who.actor}
 
 
-@router.post("/{case_id}/court-notice", status_code=202, summary="Enter a court assistance notice")
+@router.post("/{case_id}/court-notice", status_code=202, response_model=CourtNoticeAccepted,
+             responses=error_responses(_AUTH, BODY_ERRORS, _CASE,
+                                       {409: "invalid_case_state: the case is not detained or undetermined"}),
+             summary="Enter a court assistance notice")
 async def court_notice(case_id: CaseId, body: CourtNoticeBody, request: Request, session: Session, who: Officer) -> dict:
     handle, state = await _state(request, session, case_id, who)
     _require_state(state, {"detained", "undetermined"}, "a court assistance notice")
@@ -466,7 +506,18 @@ async def court_notice(case_id: CaseId, body: CourtNoticeBody, request: Request,
 HOLDER_SUBMISSIONS = {"application_for_action", "confirms_infringement", "proceedings_started", "extension_request"}
 
 
-@router.post("", status_code=201, summary="Open a case by hand: ex officio (officer) or on application (rights holder); "
+@router.post("", status_code=201, response_model=CaseOpened,
+             responses={200: {"model": CaseOpened, "description": "the lines joined the holder's open case of the "
+                                                                  "declaration"},
+                        **error_responses(_AUTH, BODY_ERRORS, {
+                            403: "forbidden_mode: a rights holder opens cases by application; not_your_right: the "
+                                 "right is recorded by another holder",
+                            404: "declaration_not_found, recordation_not_found, line_not_found",
+                            409: "line_in_case: the lines are in the case already; case_closed; case_failed",
+                            422: "jurisdiction_mismatch, mode_not_available",
+                            502: "upstream_unreachable, upstream_error: the intake or risk service",
+                            503: "temporal_unavailable: the workflow service did not answer"})},
+             summary="Open a case by hand: ex officio (officer) or on application (rights holder); "
              "lines of a holder whose case on the declaration is open join it (200)")
 async def open_case(body: OpenCaseRequest, request: Request, session: Session, who: OfficerOrHolder) -> JSONResponse:
     if who.role == "rights_holder" and body.mode != "application":
@@ -497,7 +548,10 @@ async def open_case(body: OpenCaseRequest, request: Request, session: Session, w
                          "links": {"self": f"/v1/cases/{case.case_id}"}}, status_code=200 if joined else 201)
 
 
-@router.post("/{case_id}/submissions", status_code=202,
+@router.post("/{case_id}/submissions", status_code=202, response_model=SubmissionAccepted,
+             responses=error_responses(_AUTH, BODY_ERRORS, _CASE, {
+                 403: "forbidden_submission: a rights holder submits only its own applications, confirmations, "
+                      "proceedings and extension requests"}),
              summary="Record what a party says or does (statements, objections, applications, counter-guarantees)")
 async def submit(case_id: CaseId, body: PartySubmission, request: Request, session: Session,
                  who: OfficerOrHolder) -> dict:
@@ -512,7 +566,11 @@ async def submit(case_id: CaseId, body: PartySubmission, request: Request, sessi
     return {"case_id": case_id, "accepted": "submission", "kind": body.kind}
 
 
-@router.post("/{case_id}/hearing", status_code=202, summary="Record a hearing request, waiver or conclusion")
+@router.post("/{case_id}/hearing", status_code=202, response_model=HearingAccepted,
+             response_model_exclude_unset=True,
+             responses=error_responses(_AUTH, BODY_ERRORS, _CASE,
+                                       {409: "invalid_case_state: no hearing; approval_pending"}),
+             summary="Record a hearing request, waiver or conclusion")
 async def hearing(case_id: CaseId, body: HearingUpdate, request: Request, session: Session, who: Officer) -> dict:
     handle, state = await _state(request, session, case_id, who)
     _require_state(state, {"hearing"}, "a hearing update")
@@ -527,7 +585,8 @@ async def hearing(case_id: CaseId, body: HearingUpdate, request: Request, sessio
     return {"case_id": case_id, "accepted": "hearing", "kind": body.kind}
 
 
-@router.post("/{case_id}/disposal-facts", status_code=202,
+@router.post("/{case_id}/disposal-facts", status_code=202, response_model=DisposalFactsAccepted,
+             responses=error_responses(_AUTH, BODY_ERRORS, _CASE),
              summary="Facts deciding the disposal method (public welfare use, holder buys, features removable)")
 async def disposal_facts(case_id: CaseId, body: DisposalChoice, request: Request, session: Session,
                          who: Officer) -> dict:
@@ -537,7 +596,10 @@ async def disposal_facts(case_id: CaseId, body: DisposalChoice, request: Request
     return {"case_id": case_id, "accepted": "disposal_facts"}
 
 
-@router.post("/{case_id}/guarantee", status_code=202, summary="Record a guarantee posted for detention")
+@router.post("/{case_id}/guarantee", status_code=202, response_model=GuaranteeAccepted,
+             responses=error_responses(_AUTH, BODY_ERRORS, _CASE,
+                                       {409: "invalid_case_state: the case is not suspended"}),
+             summary="Record a guarantee posted for detention")
 async def guarantee(case_id: CaseId, body: GuaranteeInfo, request: Request, session: Session,
                     who: OfficerOrHolder) -> dict:
     handle, state = await _state(request, session, case_id, who)
@@ -565,7 +627,10 @@ def _window_closed(state: CaseState, names: tuple[str, ...]) -> Deadline | None:
     return None
 
 
-@router.post("/{case_id}/answers", status_code=202,
+@router.post("/{case_id}/answers", status_code=202, response_model=AnswerAccepted,
+             responses=error_responses(_AUTH, BODY_ERRORS, _CASE, {
+                 403: "not_your_answer and the other refusals of the party's role (shared.rules.parties)",
+                 409: "answers_not_taken; answer_window_closed (details: the deadline); answer_not_expected"}),
              summary="A party of the case answers through its own account: consent or objection to destruction (EU), "
                      "non-infringement statement or hearing request (CN), importer's response (US)")
 async def party_answer(case_id: CaseId, body: PartyAnswerBody, request: Request, session: Session,
@@ -620,7 +685,10 @@ class ServiceBody(BaseModel):
     note: str | None = Field(default=None, max_length=1000)
 
 
-@router.post("/{case_id}/notices/{notice}/service", status_code=202,
+@router.post("/{case_id}/notices/{notice}/service", status_code=202, response_model=ServiceRecorded,
+             responses=error_responses(_AUTH, BODY_ERRORS, _CASE, {
+                 404: "notice_not_found", 409: "already_served",
+                 422: "invalid_served_at: without a time zone or in the future"}),
              summary="Record that a party's notice was served on paper (officers): the party's time limit runs "
                      "from that service")
 async def record_service(case_id: CaseId, notice: Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")],
@@ -686,6 +754,9 @@ class IssuedAccessCode(IssuedCaseAccess):
 
 
 @router.post("/{case_id}/access-codes", status_code=201, response_model=IssuedAccessCode,
+             responses=error_responses(_AUTH, BODY_ERRORS, _CASE, _IDENTITY, {
+                 404: "party_not_found: not a party of the case",
+                 409: "answers_not_taken: the case predates answers by parties"}),
              summary="Issue a case access code for a party of the case without an account (officers): the party "
                      "exchanges it for a short-lived token bound to this case; the code is in this answer only")
 async def issue_access_code(case_id: CaseId, body: AccessCodeBody, request: Request, session: Session,
@@ -720,8 +791,9 @@ async def issue_access_code(case_id: CaseId, body: AccessCodeBody, request: Requ
     return {**issued, "roles": sorted(roles)}
 
 
-@router.get("/{case_id}/access-codes", response_model=list[CaseAccessView], summary="The case access codes issued for the case's parties (officers; "
-            "never the codes themselves)")
+@router.get("/{case_id}/access-codes", response_model=list[CaseAccessView],
+            responses=error_responses(_AUTH, _CASE, _IDENTITY),
+            summary="The case access codes issued for the case's parties (officers; never the codes themselves)")
 async def list_access_codes(case_id: CaseId, request: Request, session: Session, who: Officer) -> list:
     return await _access_codes(request, session, case_id, who)
 
@@ -739,6 +811,7 @@ async def _access_codes(request: Request, session: AsyncSession, case_id: str, w
 
 
 @router.post("/{case_id}/access-codes/{access_id}/revoke", response_model=CaseAccessView,
+             responses=error_responses(_AUTH, BODY_ERRORS, _CASE, _IDENTITY, {404: "case_access_not_found"}),
              summary="Revoke a party's case access code (officers): no new tokens from the next request on")
 async def revoke_access_code(case_id: CaseId, access_id: AccessId, request: Request, session: Session,
                              who: Officer, body: AccessRevokeBody | None = None) -> dict:
@@ -764,8 +837,12 @@ class RepairBody(BaseModel):
     reason: str = Field(min_length=3, max_length=1000, description="why the case is repaired (kept in its history)")
 
 
-@router.post("/{case_id}/repair", summary="Reset a failed or terminated case workflow to its last good point "
-                                          "(supervisors; recorded with who did it)")
+@router.post("/{case_id}/repair", response_model=CaseRepairedView,
+             responses=error_responses(_AUTH, BODY_ERRORS, {
+                 404: _CASE[404], 409: "not_repairable: the workflow has not failed, is gone, or Temporal refused",
+                 503: _CASE[503]}),
+             summary="Reset a failed or terminated case workflow to its last good point (supervisors; "
+                     "recorded with who did it)")
 async def repair_case(case_id: CaseId, body: RepairBody, request: Request, session: Session, who: Supervisor) -> dict:
     row = await session.get(Case, case_id)
     if row is None:
@@ -785,7 +862,8 @@ async def repair_case(case_id: CaseId, body: RepairBody, request: Request, sessi
 escalations_router = APIRouter(prefix="/v1/escalations", tags=["escalations"])
 
 
-@escalations_router.get("", summary="Escalations: deadlines about to lapse, refused or failing steps, failed cases")
+@escalations_router.get("", response_model=list[EscalationView], responses=error_responses(_AUTH),
+                        summary="Escalations: deadlines about to lapse, refused or failing steps, failed cases")
 async def escalations(session: Session, who: Officer, include_resolved: bool = False) -> list[dict]:
     """``state`` is the case's state when it was escalated; ``case_state`` its state now (the read model)."""
     stmt = (select(Escalation, Case.state).outerjoin(Case, Case.case_id == Escalation.case_id)
@@ -806,8 +884,12 @@ class ResolveBody(BaseModel):
     note: str = Field(min_length=3, max_length=1000, description="what was done by hand")
 
 
-@escalations_router.post("/{escalation_id}/resolve", summary="Mark an officer's task done (a refused step carried "
-                                                             "out by hand); recorded with who did it")
+@escalations_router.post("/{escalation_id}/resolve", response_model=EscalationResolved,
+                         responses=error_responses(_AUTH, BODY_ERRORS, {
+                             404: "escalation_not_found",
+                             409: "escalation_resolved; repair_needed: a failed case is repaired"}),
+                         summary="Mark an officer's task done (a refused step carried out by hand); recorded with "
+                                 "who did it")
 async def resolve_escalation(escalation_id: Annotated[int, Path(ge=1, le=2**31 - 1)], body: ResolveBody,
                              session: Session, who: Officer) -> dict:
     e = await session.get(Escalation, escalation_id, with_for_update=True)

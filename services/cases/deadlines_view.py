@@ -19,6 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.cases.models import Case, ProvisionalDeadline
 from shared.auth import Principal, require
+from shared.contracts.case_views import ProvisionalDeadlineView
+from shared.contracts.errors import AUTH_ERRORS, INPUT_ERRORS, error_responses
 from shared.runtime import session_dep
 
 PROVISIONAL = Gauge("ipr_case_deadlines_provisional",
@@ -48,7 +50,9 @@ async def refresh_metrics(sessionmaker: async_sessionmaker[AsyncSession]) -> Non
         PROVISIONAL.labels(j).set(counts.get(j, 0))
 
 
-@router.get("/provisional", summary="Pending case deadlines counted on a provisional calendar")
+@router.get("/provisional", response_model=list[ProvisionalDeadlineView],
+            responses=error_responses(AUTH_ERRORS, INPUT_ERRORS),
+            summary="Pending case deadlines counted on a provisional calendar")
 async def provisional(session: Session, _: Officer) -> list[dict]:
     rows = (await session.execute(_pending().order_by(ProvisionalDeadline.due_at).limit(1000))).all()
     return [{"case_id": d.case_id, "jurisdiction": j, "deadline": d.deadline, "due_at": d.due_at.isoformat(),

@@ -9,12 +9,16 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 
 from shared.auth import Principal, require
 from shared.contracts.bounds import Day, Money
+from shared.contracts.case_views import RuleDeadline, RuleFine, RuleGuarantee, RulePackRef
+from shared.contracts.errors import AUTH_ERRORS, INPUT_ERRORS, error_responses
 from shared.rules import decisions
 from shared.rules.calendar import calendar_for
 from shared.rules.pack import RulePack, available_packs, rule_pack
 
 router = APIRouter(prefix="/v1/rules", tags=["rules"])
 Reader = Annotated[Principal, Depends(require("officer", "system"))]
+_UNKNOWN = {404: "unknown_jurisdiction: no rule pack for it"}
+_NOT_APPLICABLE = {422: "not_applicable: the pack has no such formula, tier or mode"}
 
 
 def _pack(jurisdiction: str) -> RulePack:
@@ -25,17 +29,22 @@ def _pack(jurisdiction: str) -> RulePack:
                                          "message": f"no rule pack for {jurisdiction}; have {available_packs()}"}) from None
 
 
-@router.get("", summary="Jurisdictions with a rule pack")
+@router.get("", response_model=list[RulePackRef], responses=error_responses(AUTH_ERRORS, INPUT_ERRORS),
+            summary="Jurisdictions with a rule pack")
 async def packs(_: Reader) -> list[dict]:
     return [{"jurisdiction": j, "version": rule_pack(j).version, "name": rule_pack(j).name} for j in available_packs()]
 
 
-@router.get("/{jurisdiction}", summary="The whole rule pack of a jurisdiction")
+@router.get("/{jurisdiction}", response_model=RulePack,
+            responses=error_responses(AUTH_ERRORS, INPUT_ERRORS, _UNKNOWN),
+            summary="The whole rule pack of a jurisdiction")
 async def pack(jurisdiction: str, _: Reader) -> dict:
     return _pack(jurisdiction).model_dump(mode="json")
 
 
-@router.get("/{jurisdiction}/deadline", summary="The N-th working day after a day of service")
+@router.get("/{jurisdiction}/deadline", response_model=RuleDeadline,
+            responses=error_responses(AUTH_ERRORS, INPUT_ERRORS, _UNKNOWN),
+            summary="The N-th working day after a day of service")
 async def deadline(
     jurisdiction: str, _: Reader,
     start: Annotated[Day, Query(description="day of service (does not count)")],
@@ -54,7 +63,10 @@ async def deadline(
     }
 
 
-@router.get("/{jurisdiction}/guarantee", summary="Guarantee required for detention")
+@router.get("/{jurisdiction}/guarantee", response_model=RuleGuarantee,
+            responses=error_responses(AUTH_ERRORS, INPUT_ERRORS, _UNKNOWN, _NOT_APPLICABLE,
+                                      {422: "currency_mismatch: amounts are in the pack's currency"}),
+            summary="Guarantee required for detention")
 async def guarantee(
     jurisdiction: str, _: Reader,
     goods_value: Annotated[Money, Query()],
@@ -73,7 +85,9 @@ async def guarantee(
             "currency": p.currency, "required": p.guarantee.required, "basis": p.guarantee.basis}
 
 
-@router.get("/{jurisdiction}/fine", summary="Fine range for a goods value and tier")
+@router.get("/{jurisdiction}/fine", response_model=RuleFine,
+            responses=error_responses(AUTH_ERRORS, INPUT_ERRORS, _UNKNOWN, _NOT_APPLICABLE),
+            summary="Fine range for a goods value and tier")
 async def fine(
     jurisdiction: str, _: Reader,
     goods_value: Annotated[Money, Query()],

@@ -30,7 +30,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from services.cases.models import Base, Case, Escalation
 from shared.auth import Principal, require, require_office
-from shared.contracts.bounds import CaseId, Day
+from shared.contracts.bounds import ID_PATTERNS, CaseId, Day
+from shared.contracts.case_views import AssignmentChanged, AssignmentView, Seizures, Selections, WorkbenchEntry, Worklist
+from shared.contracts.errors import AUTH_ERRORS, BODY_ERRORS, INPUT_ERRORS, error_responses
 from shared.contracts.cases import TERMINAL_STATES, CaseEventRecord
 from shared.db import JsonType
 from shared.rules.calendar import working_days_left
@@ -112,6 +114,9 @@ class AssignmentEvent(Base):
 _PARCEL_ID = re.compile(r"^(?P<manifest>.+)-P\d{5}$")
 _PROFILE = re.compile(r"targeting profile (\S+)")
 _CAMPAIGN = re.compile(r"campaign (\S+)")
+# Profile and campaign ids share one form: a word after "targeting profile" or "campaign" that has another (in an
+# officer's note, a profile's name) names neither.
+_SELECTOR_ID = re.compile(ID_PATTERNS["profile_id"])
 SEIZED_STATES = frozenset({"confiscated", "destroyed", "forfeited"})
 _APPROVAL_OPEN = ("approval_requested",)
 _APPROVAL_CLOSED = ("approval_granted", "approval_refused", "approval_lapsed", "approval_withdrawn")
@@ -125,14 +130,19 @@ def _manifest_of(case_input: Any) -> str | None:
     return found.group("manifest")[:64] if found else None
 
 
+def _selector_ids(values: list | None) -> list[str]:
+    """The profile or campaign ids among ``values`` (facts recorded before they were checked may hold others)."""
+    return [v for v in values or [] if isinstance(v, str) and _SELECTOR_ID.fullmatch(v)]
+
+
 def facts_of(case_input: Any) -> dict[str, Any]:
     """The worklist and statistics facts of a case input (per-line and consignment cases alike)."""
     lines = list(getattr(case_input, "lines", None) or [])
     reasons = list(case_input.reasons or [])
     for line in lines:
         reasons.extend(getattr(line, "reasons", None) or [])
-    profiles = sorted({m.group(1).strip("'\",.;:()") for r in reasons for m in _PROFILE.finditer(r)})
-    campaigns = sorted({m.group(1).strip("'\",.;:()") for r in reasons for m in _CAMPAIGN.finditer(r)})
+    profiles = _selector_ids(sorted({m.group(1).strip("'\",.;:()") for r in reasons for m in _PROFILE.finditer(r)}))
+    campaigns = _selector_ids(sorted({m.group(1).strip("'\",.;:()") for r in reasons for m in _CAMPAIGN.finditer(r)}))
     origin = getattr(case_input, "origin_country", None) or case_input.consignor.country
     destination = getattr(case_input, "destination_country", None) or case_input.consignee.country
     declarant = getattr(case_input, "declarant", None)
@@ -210,6 +220,8 @@ Officer = Annotated[Principal, Depends(require("officer"))]
 Id = Annotated[CaseId, Path()]
 Filter = Annotated[str | None, Query(max_length=128)]
 MAX_CANDIDATES = 5000
+_AUTH = {**AUTH_ERRORS, **INPUT_ERRORS}
+_NOT_FOUND = {404: "case_not_found"}
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -226,8 +238,9 @@ def _scoped(stmt, who: Principal):  # noqa: ANN001, ANN202
     return stmt
 
 
-@router.get("/v1/worklist", summary="Cases by urgency: failed cases first, then escalations and pending approvals, "
-            "then the fewest working days left; filters and search; closed cases with include_closed")
+@router.get("/v1/worklist", response_model=Worklist, responses=error_responses(_AUTH),
+            summary="Cases by urgency: failed cases first, then escalations and pending approvals, then the fewest "
+                    "working days left; filters and search; closed cases with include_closed")
 async def worklist(
     session: Session, who: Officer,
     state: Filter = None, office: Filter = None, jurisdiction: Filter = None, mark: Filter = None,
@@ -326,8 +339,10 @@ def _item(c: Case, f: CaseFacts | None, a: CaseAssignment | None, pending: list[
     }
 
 
-@router.get("/v1/cases/{case_id}/workbench", summary="The worklist entry of one case: facts, next deadline with "
-            "working days left, assignment and its record")
+@router.get("/v1/cases/{case_id}/workbench", response_model=WorkbenchEntry,
+            responses=error_responses(_AUTH, _NOT_FOUND),
+            summary="The worklist entry of one case: facts, next deadline with working days left, assignment and its "
+                    "record")
 async def case_entry(case_id: Id, session: Session, who: Officer) -> dict:
     c = await session.get(Case, case_id)
     if c is None:
@@ -347,7 +362,8 @@ async def case_entry(case_id: Id, session: Session, who: Officer) -> dict:
                           "working_days_left": working_days_left(c.jurisdiction, d.due_at, now)
                           if d.status == "pending" else None} for d in all_deadlines]
     body["assignment_history"] = await _assignment_history(session, case_id)
-    body["facts"] = {"hs_codes": f.hs_codes, "profile_ids": f.profile_ids, "campaign_ids": f.campaign_ids,
+    body["facts"] = {"hs_codes": f.hs_codes, "profile_ids": _selector_ids(f.profile_ids),
+                     "campaign_ids": _selector_ids(f.campaign_ids),
                      "declarant": f.declarant_name, "mode": f.mode} if f else None
     return body
 
@@ -383,7 +399,11 @@ async def _case_for_assignment(session: AsyncSession, case_id: str, who: Princip
     return c
 
 
-@router.post("/v1/cases/{case_id}/assignment", summary="Take a case, assign it or hand it over to another officer "
+@router.post("/v1/cases/{case_id}/assignment", response_model=AssignmentChanged, response_model_exclude_unset=True,
+             responses=error_responses(_AUTH, BODY_ERRORS, _NOT_FOUND, {
+                 409: "case_closed: a closed case is not worked; assigned_to_another: its assignee or a supervisor "
+                      "hands it over"}),
+             summary="Take a case, assign it or hand it over to another officer "
              "(recorded with who did it); officers hand over only cases they hold or nobody holds")
 async def assign(case_id: Id, body: AssignBody, session: Session, who: Officer) -> dict:
     c = await _case_for_assignment(session, case_id, who)
@@ -412,7 +432,10 @@ async def assign(case_id: Id, body: AssignBody, session: Session, who: Officer) 
             "by": who.actor, "at": at.isoformat()}
 
 
-@router.delete("/v1/cases/{case_id}/assignment", summary="Give a case back to the office's worklist (recorded)")
+@router.delete("/v1/cases/{case_id}/assignment", response_model=AssignmentChanged,
+               response_model_exclude_unset=True,
+               responses=error_responses(_AUTH, _NOT_FOUND, {409: "assigned_to_another"}),
+               summary="Give a case back to the office's worklist (recorded)")
 async def release(case_id: Id, session: Session, who: Officer, note: Annotated[str | None, Query(max_length=1000)]
                   = None) -> dict:
     await _case_for_assignment(session, case_id, who)
@@ -429,7 +452,9 @@ async def release(case_id: Id, session: Session, who: Officer, note: Annotated[s
     return {"case_id": case_id, "assignee": None, "changed": True}
 
 
-@router.get("/v1/cases/{case_id}/assignment", summary="Who works the case, and every assignment and hand-over")
+@router.get("/v1/cases/{case_id}/assignment", response_model=AssignmentView,
+            responses=error_responses(_AUTH, _NOT_FOUND),
+            summary="Who works the case, and every assignment and hand-over")
 async def assignment(case_id: Id, session: Session, who: Officer) -> dict:
     await _case_for_assignment(session, case_id, who)
     a = await session.get(CaseAssignment, case_id)
@@ -443,8 +468,9 @@ async def assignment(case_id: Id, session: Session, who: Officer) -> dict:
 Dimension = Literal["mark", "holder", "route", "direction", "transport_mode", "office", "period", "jurisdiction"]
 
 
-@router.get("/v1/statistics/seizures", summary="Seizures (cases, lines, items, CNY value) by a dimension and period "
-            "— the figures customs administrations publish; from the cases database")
+@router.get("/v1/statistics/seizures", response_model=Seizures, responses=error_responses(_AUTH),
+            summary="Seizures (cases, lines, items, CNY value) by a dimension and period — the figures customs "
+                    "administrations publish; from the cases database")
 async def seizures(
     session: Session, who: Officer,
     by: Dimension = "mark", period: Literal["month", "quarter", "year"] = "month",
@@ -509,14 +535,15 @@ def _group_key(by: str, period: str, c: Case, f: CaseFacts | None) -> str:
     return f"{at.year}-{at.month:02d}"
 
 
-@router.get("/v1/statistics/selections", summary="Cases and seizures per targeting profile and campaign that "
-            "selected the goods (the risk service counts the profiles' hits)")
+@router.get("/v1/statistics/selections", response_model=Selections, responses=error_responses(_AUTH),
+            summary="Cases and seizures per targeting profile and campaign that selected the goods (the risk service "
+                    "counts the profiles' hits)")
 async def selections(session: Session, who: Officer) -> dict:
     stmt = _scoped(select(Case.state, CaseFacts.profile_ids, CaseFacts.campaign_ids)
                    .join(CaseFacts, CaseFacts.case_id == Case.case_id), who)
     out: dict[str, dict[str, dict[str, int]]] = {"profiles": {}, "campaigns": {}}
     for state, profiles, campaigns in (await session.execute(stmt.limit(200_000))).all():
-        for kind, ids in (("profiles", profiles or []), ("campaigns", campaigns or [])):
+        for kind, ids in (("profiles", _selector_ids(profiles)), ("campaigns", _selector_ids(campaigns))):
             for pid in ids:
                 e = out[kind].setdefault(pid, {"cases": 0, "seized": 0, "released": 0, "open": 0})
                 e["cases"] += 1
