@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Annotated, Any
 
 from aiokafka import AIOKafkaProducer
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -112,6 +113,24 @@ async def session_dep(request: Request) -> AsyncIterator[AsyncSession]:
 
 def runtime_of(app: FastAPI) -> Runtime:
     return app.state.runtime
+
+
+def from_state(name: str) -> Callable[[Request], Any]:
+    """A dependency that hands a route the collaborator the service put on its app at start (``app.state.<name>``):
+    ``Registry_ = Annotated[Registry, Depends(from_state("registry"))]``, so a route declares what it uses."""
+
+    def collaborator(request: Request) -> Any:
+        return getattr(request.app.state, name)
+
+    collaborator.__name__ = f"app_state_{name}"
+    return collaborator
+
+
+def current_runtime(request: Request) -> Runtime:
+    return request.app.state.runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(current_runtime)]
 
 
 def service_app(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import select
@@ -13,6 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.risk import lifecycle, pipeline, quotas, recordations, targeting
 from services.risk.campaigns import CampaignV1
+from services.risk.live_registry import Registry
+from services.risk.pipeline import AssessmentPipeline
+from services.risk.settings import Settings
 from services.risk.models import Campaign, Recordation, TargetingProfile
 from services.risk.profiles import TargetingProfileV1
 from shared.auth import Principal, require
@@ -24,11 +27,14 @@ from shared.contracts.recordation import (RecordationAsRecorded, RecordationV1, 
 from shared.contracts.risk_views import (Assessment, Capacity, CampaignReport, CampaignView, CampaignWithHistory,
                                          ProfilesImported, ProfileView, RedQuotaSet, TraderHistory)
 from shared.contracts.text import Text
-from shared.runtime import session_dep
+from shared.runtime import from_state, session_dep
 from shared.web import replayed
 
 router = APIRouter()
 Session = Annotated[AsyncSession, Depends(session_dep)]
+LiveRegistry = Annotated[Registry, Depends(from_state("registry"))]
+RiskSettings = Annotated[Settings, Depends(from_state("settings"))]
+Assessor = Annotated[AssessmentPipeline, Depends(from_state("pipeline"))]
 Officer = Annotated[Principal, Depends(require("officer"))]
 Reader = Annotated[Principal, Depends(require("officer", "system", "rights_holder"))]
 Supervisor = Annotated[Principal, Depends(require("supervisor"))]
@@ -71,8 +77,8 @@ async def _holders_own(session: AsyncSession, recordation_id: str, who: Principa
         raise _not_found(recordation_id)
 
 
-async def _after_registry_write(request: Request) -> None:
-    await request.app.state.registry.reload()
+async def _after_registry_write(live: Registry) -> None:
+    await live.reload()
 
 
 # ---------------------------------------------------------------- recordations
@@ -83,7 +89,7 @@ async def _after_registry_write(request: Request) -> None:
                         **error_responses(*_WRITE, 409, e409="recorded already with other content")},
              summary="Record a right (idempotent per recordation id); a new application is 'pending'. A rights "
              "holder applies for its own rights only, always as 'pending' (a supervisor approves: four eyes)")
-async def create(body: RecordationV1, session: Session, request: Request, who: OfficerOrHolder) -> JSONResponse:
+async def create(body: RecordationV1, session: Session, live: LiveRegistry, who: OfficerOrHolder) -> JSONResponse:
     if who.role == "rights_holder":
         if body.holder.id != who.holder_id:
             raise HTTPException(403, detail={"code": "not_your_holder",
@@ -94,7 +100,7 @@ async def create(body: RecordationV1, session: Session, request: Request, who: O
                                                         "until customs approves it"})
     async with session.begin():
         status, payload = await recordations.create_recordation(session, rec=body, actor=who.actor, actor_sub=who.sub)
-    await _after_registry_write(request)
+    await _after_registry_write(live)
     return JSONResponse(payload, status_code=status)
 
 
@@ -143,13 +149,13 @@ _CHANGE = error_responses(*_WRITE, 404, 409, e409="the transition is not allowed
                           "outside its window, or the recordation moved on (expected_version)")
 
 
-async def _command(request: Request, session: AsyncSession, rid: str, command: str, who: Principal,
+async def _command(live: Registry, session: AsyncSession, rid: str, command: str, who: Principal,
                    body: Command, **kw) -> dict:  # noqa: ANN003
     async with session.begin():
         view = await recordations.change_recordation(session, recordation_id=rid, command=command, actor=who.actor,
                                                 actor_sub=who.sub, actor_role=who.role, reason=body.reason,
                                                 expected_version=body.expected_version, **kw)
-    await _after_registry_write(request)
+    await _after_registry_write(live)
     return view
 
 
@@ -157,23 +163,23 @@ async def _command(request: Request, session: AsyncSession, rid: str, command: s
              response_model_exclude_unset=True, responses=_CHANGE,
              summary="Approve a pending application (a supervisor who did not propose it: four eyes); the "
              "10-year term starts today")
-async def approve(recordation_id: RecordationId, body: Command, session: Session, request: Request,
+async def approve(recordation_id: RecordationId, body: Command, session: Session, live: LiveRegistry,
                   who: Supervisor) -> dict:
-    return await _command(request, session, recordation_id, "approve", who, body)
+    return await _command(live, session, recordation_id, "approve", who, body)
 
 
 @router.post("/v1/recordations/{recordation_id}/refuse", tags=["recordations"], response_model=RecordationView,
              response_model_exclude_unset=True, responses=_CHANGE,
              summary="Refuse a pending application, with the reason (supervisor)")
-async def refuse(recordation_id: RecordationId, body: ReasonedCommand, session: Session, request: Request,
+async def refuse(recordation_id: RecordationId, body: ReasonedCommand, session: Session, live: LiveRegistry,
                  who: Supervisor) -> dict:
-    return await _command(request, session, recordation_id, "refuse", who, body)
+    return await _command(live, session, recordation_id, "refuse", who, body)
 
 
 @router.post("/v1/recordations/{recordation_id}/amend", tags=["recordations"], response_model=RecordationView,
              response_model_exclude_unset=True, responses=_CHANGE,
              summary="Amend the amendable fields of a pending or active recordation (new version)")
-async def amend(recordation_id: RecordationId, body: AmendCommand, session: Session, request: Request,
+async def amend(recordation_id: RecordationId, body: AmendCommand, session: Session, live: LiveRegistry,
                 who: OfficerOrHolder) -> dict:
     if who.role == "rights_holder":
         await _holders_own(session, recordation_id, who)
@@ -184,34 +190,34 @@ async def amend(recordation_id: RecordationId, body: AmendCommand, session: Sess
             raise HTTPException(403, detail={"code": "amendment_needs_customs",
                                              "message": "on an active recordation a rights holder changes its "
                                                         "identification guide only; other changes go through customs"})
-    return await _command(request, session, recordation_id, "amend", who, body, changes=body.changes)
+    return await _command(live, session, recordation_id, "amend", who, body, changes=body.changes)
 
 
 @router.post("/v1/recordations/{recordation_id}/renew", tags=["recordations"], response_model=RecordationView,
              response_model_exclude_unset=True, responses=_CHANGE,
              summary="Renew inside the window before expiry (CN: 6 months); adds the statutory term (CN: 10 years)")
-async def renew(recordation_id: RecordationId, body: Command, session: Session, request: Request,
+async def renew(recordation_id: RecordationId, body: Command, session: Session, live: LiveRegistry,
                 who: OfficerOrHolder) -> dict:
     if who.role == "rights_holder":
         await _holders_own(session, recordation_id, who)
         await session.rollback()
-    return await _command(request, session, recordation_id, "renew", who, body)
+    return await _command(live, session, recordation_id, "renew", who, body)
 
 
 @router.post("/v1/recordations/{recordation_id}/expire", tags=["recordations"], response_model=RecordationView,
              response_model_exclude_unset=True, responses=_CHANGE,
              summary="Mark expired: after its last valid day, or earlier if the underlying right lapsed")
-async def expire(recordation_id: RecordationId, body: ExpireCommand, session: Session, request: Request,
+async def expire(recordation_id: RecordationId, body: ExpireCommand, session: Session, live: LiveRegistry,
                  who: Officer) -> dict:
-    return await _command(request, session, recordation_id, "expire", who, body, lapsed_right=body.lapsed_right)
+    return await _command(live, session, recordation_id, "expire", who, body, lapsed_right=body.lapsed_right)
 
 
 @router.post("/v1/recordations/{recordation_id}/revoke", tags=["recordations"], response_model=RecordationView,
              response_model_exclude_unset=True, responses=_CHANGE,
              summary="Revoke, with the reason (supervisor; CN Reg. Art. 9, 11)")
-async def revoke(recordation_id: RecordationId, body: ReasonedCommand, session: Session, request: Request,
+async def revoke(recordation_id: RecordationId, body: ReasonedCommand, session: Session, live: LiveRegistry,
                  who: Supervisor) -> dict:
-    return await _command(request, session, recordation_id, "revoke", who, body)
+    return await _command(live, session, recordation_id, "revoke", who, body)
 
 
 # ---------------------------------------------------------------- targeting profiles
@@ -221,14 +227,14 @@ async def revoke(recordation_id: RecordationId, body: ReasonedCommand, session: 
             responses={200: {"model": ProfileView, "description": "the profile existed: its new version, or the same "
                              "content again (nothing changed)"}, **error_responses(*_WRITE)},
             summary="Create a targeting profile or store a new version; in force at once, no restart")
-async def put_profile(profile_id: ProfileId, body: TargetingProfileV1, session: Session, request: Request,
+async def put_profile(live: LiveRegistry, profile_id: ProfileId, body: TargetingProfileV1, session: Session,
                       who: Officer) -> JSONResponse:
     if body.profile_id != profile_id:
         raise HTTPException(422, detail={"code": "profile_id_mismatch",
                                          "message": "profile_id in the body must match the path"})
     async with session.begin():
         status, view = await targeting.put_profile(session, profile=body, actor=who.actor)
-    await request.app.state.registry.reload_profiles()
+    await live.reload_profiles()
     return JSONResponse(view, status_code=status)
 
 
@@ -236,7 +242,7 @@ async def put_profile(profile_id: ProfileId, body: TargetingProfileV1, session: 
              responses=error_responses(*_WRITE, e422="a profile does not match the contract: none was stored "
                                        "(details name each one)"),
              summary="Load a set of profiles at once (all valid or none stored), e.g. from a reviewed file")
-async def import_profiles(body: list[dict[str, Any]], session: Session, request: Request, who: Officer) -> dict:
+async def import_profiles(live: LiveRegistry, body: list[dict[str, Any]], session: Session, who: Officer) -> dict:
     parsed, errors = [], []
     for i, raw in enumerate(body):
         try:
@@ -249,7 +255,7 @@ async def import_profiles(body: list[dict[str, Any]], session: Session, request:
                                          "details": errors})
     async with session.begin():
         results = [await targeting.put_profile(session, profile=p, actor=who.actor) for p in parsed]
-    await request.app.state.registry.reload_profiles()
+    await live.reload_profiles()
     return {"stored": len(results), "created": sum(1 for s, _ in results if s == 201),
             "profiles": [v["profile_id"] for _, v in results]}
 
@@ -274,10 +280,10 @@ async def get_profile(profile_id: ProfileId, session: Session, _: Officer) -> di
 
 @router.delete("/v1/profiles/{profile_id}", tags=["profiles"], response_model=ProfileView,
                responses=error_responses(*_READ, 404), summary="Deactivate a profile (kept for audit)")
-async def delete_profile(profile_id: ProfileId, session: Session, request: Request, who: Officer) -> dict:
+async def delete_profile(live: LiveRegistry, profile_id: ProfileId, session: Session, who: Officer) -> dict:
     async with session.begin():
         view = await targeting.deactivate_profile(session, profile_id=profile_id, actor=who.actor)
-    await request.app.state.registry.reload_profiles()
+    await live.reload_profiles()
     return view
 
 
@@ -286,14 +292,11 @@ async def delete_profile(profile_id: ProfileId, session: Session, request: Reque
 
 @router.post("/v1/assess", tags=["assessment"], response_model=Assessment, responses=error_responses(*_WRITE),
              summary="Score a declaration now, without storing it or opening cases")
-async def assess(body: DeclarationV1, request: Request, _: Officer) -> JSONResponse:
-    registry = request.app.state.registry
-    settings = request.app.state.settings
-    context = registry.context()
-    assessed, _cases, _hits = pipeline.assess(body, registry.index, request.app.state.pipeline.scoring,
-                                             settings.fx_rates_to_cny, context)
-    if getattr(registry, "models", None) is not None:  # learning: the champion beside the rules, as on the topic
-        registry.models.apply([(body, assessed)], registry.index, settings.fx_rates_to_cny, context.red_threshold_for)
+async def assess(live: LiveRegistry, settings: RiskSettings, assessor: Assessor, body: DeclarationV1, _: Officer) -> JSONResponse:
+    context = live.context()
+    assessed, _cases, _hits = pipeline.assess(body, live.index, assessor.scoring, settings.fx_rates_to_cny, context)
+    if live.models is not None:  # learning: the champion beside the rules, as on the topic
+        live.models.apply([(body, assessed)], live.index, settings.fx_rates_to_cny, context.red_threshold_for)
     # already JSON: answered as it is, not validated again (a hot path)
     return JSONResponse({"declaration_id": assessed.declaration_id, "revision": assessed.revision,
                          "lines": [line.model_dump(mode="json", exclude={"case_id"}) for line in assessed.lines]})
@@ -301,13 +304,12 @@ async def assess(body: DeclarationV1, request: Request, _: Officer) -> JSONRespo
 
 @router.get("/v1/capacity", tags=["assessment"], response_model=Capacity, responses=error_responses(*_READ),
             summary="Red capacity and current red threshold per office")
-async def capacity(request: Request, session: Session, _: Officer) -> dict:
-    registry = request.app.state.registry
-    gov = registry.capacity
+async def capacity(live: LiveRegistry, session: Session, _: Officer) -> dict:
+    gov = live.capacity
     return {"default_share": gov.default_share if gov else None, "base_red_threshold": gov.base if gov else None,
-            "offices": gov.snapshot() if gov else {}, "registry": {"active_recordations": registry.index.size,
-                                                                  "indexed_terms": registry.index.terms},
-            "profiles_in_force": len(registry.profiles), "red_quotas": await quotas.red_quotas_view(session)}
+            "offices": gov.snapshot() if gov else {}, "registry": {"active_recordations": live.index.size,
+                                                                  "indexed_terms": live.index.terms},
+            "profiles_in_force": len(live.profiles), "red_quotas": await quotas.red_quotas_view(session)}
 
 
 class TraderQuery(BaseModel):
@@ -320,8 +322,8 @@ class TraderQuery(BaseModel):
 @router.post("/v1/traders/history", tags=["assessment"], response_model=TraderHistory,
              responses=error_responses(*_WRITE),
              summary="A trader's earlier cases that ended in confiscation, destruction or forfeiture")
-async def trader_history(body: TraderQuery, request: Request, _: Reader) -> dict:
-    n = request.app.state.registry.history.confiscations(body.trader_id)
+async def trader_history(live: LiveRegistry, body: TraderQuery, _: Reader) -> dict:
+    n = live.history.confiscations(body.trader_id)
     return {"trader_id": body.trader_id, "infringing_cases": n, "repeat_infringer": n > 0}
 
 
@@ -357,35 +359,35 @@ class SwitchCommand(BaseModel):
             responses={200: {"model": CampaignView, "description": "the campaign existed: its new version, or the "
                              "same content again (nothing changed)"}, **error_responses(*_WRITE)},
             summary="Create a targeting campaign or store a new version; in force at once on every replica")
-async def put_campaign(campaign_id: CampaignId, body: CampaignV1, session: Session, request: Request,
+async def put_campaign(live: LiveRegistry, campaign_id: CampaignId, body: CampaignV1, session: Session,
                        who: Officer) -> JSONResponse:
     if body.campaign_id != campaign_id:
         raise HTTPException(422, detail={"code": "campaign_id_mismatch",
                                          "message": "campaign_id in the body must match the path"})
     async with session.begin():
         status, view = await targeting.put_campaign(session, campaign=body, actor=who.actor)
-    await request.app.state.registry.reload_campaigns()
+    await live.reload_campaigns()
     return JSONResponse(view, status_code=status)
 
 
 @router.post("/v1/campaigns/{campaign_id}/switch-on", tags=["campaigns"], response_model=CampaignView,
              responses=error_responses(*_WRITE, 404), summary="Switch a campaign on")
-async def switch_on(campaign_id: CampaignId, body: SwitchCommand, session: Session, request: Request, who: Officer) -> dict:
+async def switch_on(live: LiveRegistry, campaign_id: CampaignId, body: SwitchCommand, session: Session, who: Officer) -> dict:
     async with session.begin():
         view = await targeting.switch_campaign(session, campaign_id=campaign_id, on=True, actor=who.actor,
                                              reason=body.reason)
-    await request.app.state.registry.reload_campaigns()
+    await live.reload_campaigns()
     return view
 
 
 @router.post("/v1/campaigns/{campaign_id}/switch-off", tags=["campaigns"], response_model=CampaignView,
              responses=error_responses(*_WRITE, 404),
              summary="Switch a campaign off (kept, with its hits and history)")
-async def switch_off(campaign_id: CampaignId, body: SwitchCommand, session: Session, request: Request, who: Officer) -> dict:
+async def switch_off(live: LiveRegistry, campaign_id: CampaignId, body: SwitchCommand, session: Session, who: Officer) -> dict:
     async with session.begin():
         view = await targeting.switch_campaign(session, campaign_id=campaign_id, on=False, actor=who.actor,
                                              reason=body.reason)
-    await request.app.state.registry.reload_campaigns()
+    await live.reload_campaigns()
     return view
 
 

@@ -13,6 +13,8 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from typing import TYPE_CHECKING
+
 from services.risk.capacity import CapacityGovernor
 from services.risk.history import TraderHistory
 from services.risk.campaigns import CampaignSet, CampaignV1
@@ -27,6 +29,9 @@ from services.risk.profiles import ProfileSet, TargetingProfileV1
 from services.risk.recordations import expire_lapsed
 from services.risk.scoring import Context, Scoring
 from shared.contracts.recordation import RecordationV1
+
+if TYPE_CHECKING:
+    from services.risk.learning.serving import ModelServer
 
 
 # Writes stamped up to this long before the latest one taken in are read again at the next look: a transaction
@@ -91,6 +96,7 @@ class Registry:
         self.campaigns = CampaignSet()
         self.history = TraderHistory(sessionmaker)
         self.capacity = capacity
+        self.models: ModelServer | None = None  # the targeting model beside the rules (set at start when learning)
         self._fingerprint: tuple | None = None
         self._versions: dict[str, int] = {}  # active recordation -> version, as indexed
         self._seen: datetime | None = None  # the latest write taken in

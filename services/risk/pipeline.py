@@ -190,7 +190,7 @@ class AssessmentPipeline:
             done.append((item, d, assessed, cases, profile_hits))
         # ---- learning: features of every line, the model's points beside the rules (one call per batch)
         learned: dict[tuple[str, int], list] = {}
-        models = getattr(self.registry, "models", None)
+        models = self.registry.models
         if models is not None:
             for f in models.apply([(d, a) for _i, d, a, _c, _h in done], index, self.settings.fx_rates_to_cny,
                                   context.red_threshold_for):

@@ -208,14 +208,13 @@ async def test_capacity_and_red_quotas() -> None:
     gov.observe("CN2200", 0.3)
     registry_ = live_registry.Registry(None, capacity=gov)  # type: ignore[arg-type]
     registry_.index = RegistryIndex.build([RecordationV1.model_validate(example_recordation())])
-    request = SimpleNamespace(app=SimpleNamespace(state=SimpleNamespace(registry=registry_)))
     quota = RedQuota(customs_office="CN5300", per_day=40, reason="two inspection teams", set_by="Li Na (li.na)",
                      set_at=AT)
     day = RedQuotaDay(customs_office="CN5300", day=date(2026, 11, 20), quota=40, granted=40, refused=3)
-    got = await api.capacity(request, _Session([quota], [day]), OFFICER)  # type: ignore[arg-type]
+    got = await api.capacity(registry_, _Session([quota], [day]), OFFICER)  # type: ignore[arg-type]
     assert set(got["offices"]) == {"CN5300", "CN2200"} and got["red_quotas"][0]["latest_day"]["refused"] == 3
     assert await answered("GET", "/v1/capacity", got) == as_sent(got)
-    no_quota = await api.capacity(request, _Session([]), OFFICER)  # type: ignore[arg-type]
+    no_quota = await api.capacity(registry_, _Session([]), OFFICER)  # type: ignore[arg-type]
     assert await answered("GET", "/v1/capacity", no_quota) == no_quota
     quota_set = {"customs_office": "CN5300", "per_day": 0, "reason": "closed for the holiday", "set_by": "Li Na"}
     assert await answered("PUT", "/v1/capacity/{customs_office}/red-quota", quota_set) == quota_set
@@ -224,11 +223,9 @@ async def test_capacity_and_red_quotas() -> None:
 async def test_an_assessment_as_answered_matches_its_schema() -> None:
     registry_ = live_registry.Registry(None, capacity=None)  # type: ignore[arg-type]
     registry_.index = RegistryIndex.build([RecordationV1.model_validate(example_recordation())])
-    state = SimpleNamespace(registry=registry_, settings=SimpleNamespace(fx_rates_to_cny=RATES),
-                            pipeline=SimpleNamespace(scoring=Scoring(fx_rates_to_cny=RATES)))
     declaration = DeclarationV1.model_validate(example_declaration())
-    response = await api.assess(declaration, SimpleNamespace(app=SimpleNamespace(state=state)),  # type: ignore[arg-type]
-                                OFFICER)
+    response = await api.assess(registry_, SimpleNamespace(fx_rates_to_cny=RATES),  # type: ignore[arg-type]
+                                SimpleNamespace(scoring=Scoring(fx_rates_to_cny=RATES)), declaration, OFFICER)
     body = json.loads(response.body)
     assert response.status_code == 200 and any(line["hits"] for line in body["lines"])
     assert all("case_id" not in line for line in body["lines"])  # assessing opens no case

@@ -39,7 +39,7 @@ def test_merge_takes_every_waiting_batch_and_keeps_the_highest_offsets() -> None
 
 def test_prepare_assesses_each_revision_once_per_batch() -> None:
     registry = SimpleNamespace(index=RegistryIndex.build([RecordationV1.model_validate(example_recordation())]),
-                               context=lambda: Context(), capacity=None)
+                               context=lambda: Context(), capacity=None, models=None)
     pipeline = AssessmentPipeline(sessionmaker=None, registry=registry, temporal=None, producer=None,
                                   settings=SETTINGS)
     d1 = DeclarationV1.model_validate(example_declaration(declaration_id="D-1"))
@@ -85,7 +85,7 @@ def test_only_lines_red_on_their_score_draw_on_the_red_quota() -> None:
     from services.risk.pipeline import quota_lines
 
     registry = SimpleNamespace(index=RegistryIndex.build([RecordationV1.model_validate(example_recordation())]),
-                               context=lambda: Context(), capacity=None)
+                               context=lambda: Context(), capacity=None, models=None)
     settings = SimpleNamespace(**{**vars(SETTINGS), "red_threshold": 0.0, "yellow_threshold": 0.0})
     pipeline = AssessmentPipeline(sessionmaker=None, registry=registry, temporal=None, producer=None,
                                   settings=settings)

@@ -5,13 +5,15 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.risk.learning import labels, registry
+from services.risk.live_registry import Registry
+from services.risk.settings import Settings
 from services.risk.learning.features import NAMES
 from services.risk.learning.tables import LineFeatures, LineLabel, ModelVersion
 from services.risk.learning.train import train
@@ -21,11 +23,13 @@ from shared.contracts.errors import error_responses
 from shared.contracts.risk_views import (LabelView, LineFeaturesView, ModelList, ModelView, ModelWithHistory,
                                          RolledBack, TrainedModel)
 from shared.contracts.text import Text
-from shared.runtime import session_dep
+from shared.runtime import Runtime, RuntimeDep, from_state, session_dep
 from shared.web import replayed
 
 router = APIRouter()
 Session = Annotated[AsyncSession, Depends(session_dep)]
+LiveRegistry = Annotated[Registry, Depends(from_state("registry"))]
+RiskSettings = Annotated[Settings, Depends(from_state("settings"))]
 Officer = Annotated[Principal, Depends(require("officer"))]
 Supervisor = Annotated[Principal, Depends(require("supervisor"))]
 Version = Annotated[str, Path(pattern=r"^m-[0-9]{4,9}$", max_length=32)]
@@ -72,10 +76,10 @@ def _error(exc: registry.RegistryError | labels.ControlResultError) -> HTTPExcep
     return HTTPException(exc.status, detail=detail)
 
 
-async def _refresh(request: Request) -> None:
-    models = getattr(request.app.state.registry, "models", None)
+async def _refresh(live: Registry, runtime: Runtime) -> None:
+    models = live.models
     if models is not None:
-        await models.refresh(request.app.state.runtime.sessionmaker)
+        await models.refresh(runtime.sessionmaker)
 
 
 @router.post("/v1/control-results", status_code=201, tags=["learning"], response_model=LabelView,
@@ -113,9 +117,9 @@ async def list_labels(session: Session, _: Officer, unbiased: bool | None = None
 
 @router.get("/v1/models", tags=["learning"], response_model=ModelList, response_model_exclude_unset=True,
             responses=error_responses(*_READ), summary="Model versions with their metrics and training windows")
-async def list_models(session: Session, request: Request, _: Officer) -> dict:
+async def list_models(live: LiveRegistry, session: Session, _: Officer) -> dict:
     rows = (await session.execute(select(ModelVersion).order_by(ModelVersion.trained_at.desc()).limit(100))).scalars()
-    models = getattr(request.app.state.registry, "models", None)
+    models = live.models
     return {"in_use": {"champion": models.champion.version if models and models.champion else None,
                        "shadow": models.shadow.version if models and models.shadow else None},
             "models": [registry.view(r) for r in rows]}
@@ -133,12 +137,12 @@ async def get_model(version: Version, session: Session, _: Officer) -> dict:
 @router.post("/v1/models/train", tags=["learning"], status_code=201, response_model=TrainedModel,
              responses=error_responses(*_WRITE, 409, e409="too few labels to learn from: nothing changed (audited)"),
              summary="Train a model now on the labelled lines (enters shadow)")
-async def train_now(body: TrainRequest, request: Request, who: Officer) -> JSONResponse:
-    result = await train(request.app.state.runtime.sessionmaker, actor=who.actor, actor_sub=who.sub, seed=body.seed,
-                         red_threshold=request.app.state.settings.red_threshold)
+async def train_now(live: LiveRegistry, runtime: RuntimeDep, settings: RiskSettings, body: TrainRequest, who: Officer) -> JSONResponse:
+    result = await train(runtime.sessionmaker, actor=who.actor, actor_sub=who.sub, seed=body.seed,
+                         red_threshold=settings.red_threshold)
     if "refused" in result:
         raise HTTPException(409, detail={"code": "training_refused", "message": result["refused"]})
-    await _refresh(request)
+    await _refresh(live, runtime)
     return JSONResponse(result, status_code=201)
 
 
@@ -160,7 +164,7 @@ async def propose(version: Version, session: Session, who: Officer) -> dict:
                                        "eyes), no proposer, or its control-sample metrics are worse (details)"),
              summary="Promote a proposed shadow model to champion (a supervisor other than the proposer; control-sample "
              "metrics at least as good as the champion's)")
-async def promote(version: Version, body: Promote, session: Session, request: Request, who: Supervisor) -> dict:
+async def promote(version: Version, body: Promote, session: Session, live: LiveRegistry, runtime: RuntimeDep, who: Supervisor) -> dict:
     try:
         async with session.begin():
             view = await registry.promote(session, version, actor=who.actor, sub=who.sub, role=who.role,
@@ -171,20 +175,20 @@ async def promote(version: Version, body: Promote, session: Session, request: Re
                 registry.audit(session, version, "promotion_refused", who.actor, who.sub, code=exc.code,
                                reason=exc.message, details=exc.details)
         raise _error(exc) from exc
-    await _refresh(request)
+    await _refresh(live, runtime)
     return view
 
 
 @router.post("/v1/models/rollback", tags=["learning"], response_model=RolledBack,
              responses=error_responses(*_WRITE, 409, e409="no model is in use"),
              summary="Roll the champion back to the previous one (or rules)")
-async def rollback(body: Reasoned, session: Session, request: Request, who: Supervisor) -> dict:
+async def rollback(body: Reasoned, session: Session, live: LiveRegistry, runtime: RuntimeDep, who: Supervisor) -> dict:
     async with session.begin():
         try:
             result = await registry.rollback(session, actor=who.actor, sub=who.sub, reason=body.reason)
         except registry.RegistryError as exc:
             raise _error(exc) from exc
-    await _refresh(request)
+    await _refresh(live, runtime)
     return result
 
 
@@ -192,13 +196,13 @@ async def rollback(body: Reasoned, session: Session, request: Request, who: Supe
              response_model_exclude_unset=True,
              responses=error_responses(*_WRITE, 404, 409, e409="the model is not in shadow"),
              summary="Reject a shadow model (supervisor)")
-async def reject(version: Version, body: Reasoned, session: Session, request: Request, who: Supervisor) -> dict:
+async def reject(version: Version, body: Reasoned, session: Session, live: LiveRegistry, runtime: RuntimeDep, who: Supervisor) -> dict:
     async with session.begin():
         try:
             view = await registry.reject(session, version, actor=who.actor, sub=who.sub, reason=body.reason)
         except registry.RegistryError as exc:
             raise _error(exc) from exc
-    await _refresh(request)
+    await _refresh(live, runtime)
     return view
 
 
