@@ -52,6 +52,7 @@ from shared.contracts.case_views import (
 from shared.contracts.errors import AUTH_ERRORS, BODY_ERRORS, INPUT_ERRORS, error_responses
 from shared.contracts.bounds import CaseId, DeclarationId, Money, Timestamp, TraderId
 from services.cases.records import is_open, live_view, stored_view
+from services.cases.settings import Settings
 from shared.contracts.cases import (
     QUERY_STATE,
     SIGNAL_APPROVAL,
@@ -83,11 +84,15 @@ from shared.contracts.cases import (
     PetitionDecision,
 )
 from shared.rules import parties as party_rules
-from shared.runtime import session_dep
+from shared.runtime import RuntimeDep, from_state, session_dep
+from shared.temporal import LazyClient
 from shared.service_auth import TokenUnavailable
 
 router = APIRouter(prefix="/v1/cases", tags=["cases"])
 Session = Annotated[AsyncSession, Depends(session_dep)]
+Temporal = Annotated[LazyClient, Depends(from_state("temporal"))]
+CasesSettings = Annotated[Settings, Depends(from_state("settings"))]
+Http = Annotated[httpx.AsyncClient, Depends(from_state("http"))]
 Officer = Annotated[Principal, Depends(require("officer"))]
 Reader = Annotated[Principal, Depends(require("officer", "rights_holder", "party"))]
 OfficerOrHolder = Annotated[Principal, Depends(require("officer", "rights_holder"))]
@@ -519,12 +524,12 @@ HOLDER_SUBMISSIONS = {"application_for_action", "confirms_infringement", "procee
                             503: "temporal_unavailable: the workflow service did not answer"})},
              summary="Open a case by hand: ex officio (officer) or on application (rights holder); "
              "lines of a holder whose case on the declaration is open join it (200)")
-async def open_case(body: OpenCaseRequest, request: Request, session: Session, who: OfficerOrHolder) -> JSONResponse:
+async def open_case(http_client: Http, settings: CasesSettings, temporal: Temporal, body: OpenCaseRequest,
+                    request: Request, session: Session, who: OfficerOrHolder) -> JSONResponse:
     if who.role == "rights_holder" and body.mode != "application":
         raise HTTPException(403, detail={"code": "forbidden_mode", "message": "a rights holder opens cases only by "
                                                                              "application"})
-    http = request.app.state.http
-    case = await build_case(request.app.state.settings, http, body, who.actor,
+    case = await build_case(settings, http_client, body, who.actor,
                             source="holder" if who.role == "rights_holder" else "officer")
     if who.role == "rights_holder" and case.holder.id != who.holder_id:
         raise HTTPException(403, detail={"code": "not_your_right", "message": "the right is recorded by another holder"})
@@ -537,7 +542,7 @@ async def open_case(body: OpenCaseRequest, request: Request, session: Session, w
         if set(asked) <= present:
             raise HTTPException(409, detail={"code": "line_in_case",
                                              "message": f"line(s) {asked} are already in case {case.case_id}"})
-    client: Client = await request.app.state.temporal.get()
+    client: Client = await temporal.get()
     joined = existing is not None
     revision = lines_revision(case, kind="added" if joined else "revision", by=who.actor)
     if not await start_case(client, case, revision):
@@ -843,15 +848,16 @@ class RepairBody(BaseModel):
                  503: _CASE[503]}),
              summary="Reset a failed or terminated case workflow to its last good point (supervisors; "
                      "recorded with who did it)")
-async def repair_case(case_id: CaseId, body: RepairBody, request: Request, session: Session, who: Supervisor) -> dict:
+async def repair_case(temporal: Temporal, runtime: RuntimeDep, case_id: CaseId, body: RepairBody, request: Request,
+                      session: Session, who: Supervisor) -> dict:
     row = await session.get(Case, case_id)
     if row is None:
         raise _not_found(case_id)
     _row_visible(row, who)
     await session.rollback()  # the repair writes in its own transaction
-    client: Client = await request.app.state.temporal.get()
+    client: Client = await temporal.get()
     try:
-        done = await repair(client, request.app.state.runtime.sessionmaker, case_id, by=who.actor, reason=body.reason)
+        done = await repair(client, runtime.sessionmaker, case_id, by=who.actor, reason=body.reason)
     except RepairError as exc:
         raise HTTPException(409, detail={"code": "not_repairable", "message": str(exc)}) from exc
     except RPCError as exc:
