@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, Integer, MetaData, String, Table, func, text
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 NAMING = {
@@ -71,6 +71,13 @@ def applied_events_table(metadata: MetaData) -> Table:
         Column("topic", String(128), nullable=False),
         Column("applied_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     )
+
+
+async def apply_once(session: AsyncSession, applied: Table, *, event_id: str, topic: str) -> bool:
+    """Record a consumed event id in the ``applied_events`` ledger, in the caller's transaction; False if it
+    was applied before (a redelivery: the caller changes nothing). The one answer to "apply each event once"."""
+    stmt = insert(applied).values(event_id=event_id, topic=topic).on_conflict_do_nothing()
+    return (await session.execute(stmt.returning(applied.c.event_id))).first() is not None
 
 
 def idempotency_table(metadata: MetaData) -> Table:

@@ -12,10 +12,11 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from fastapi import HTTPException
 from sqlalchemy import Table, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.errors import Conflict
 
 
 def request_hash(payload: Any) -> str:
@@ -41,11 +42,7 @@ async def run_once(
     if inserted.first() is None:
         row = (await session.execute(select(table).where(table.c.key == key))).one()
         if row.request_hash != digest:
-            raise HTTPException(
-                status_code=409,
-                detail={"code": "idempotency_conflict",
-                        "message": f"idempotency key {key!r} was already used with a different request"},
-            )
+            raise Conflict("idempotency_conflict", f"idempotency key {key!r} was already used with a different request")
         return row.status_code, row.response
     status_code, response = await work()
     await session.execute(

@@ -130,7 +130,7 @@ def service_app(
     streamed_paths: tuple[str, ...] = (),  # path prefixes whose routes read and check the body as a stream
 ) -> FastAPI:
     """A service app with its runtime wired in the lifespan; the same shape for every service."""
-    from shared.web import create_app
+    from shared.web import create_app, declare_refusals
 
     async def lifespan(app: FastAPI):  # noqa: ANN202
         runtime = Runtime(settings, outbox=outbox, kafka=kafka)
@@ -152,5 +152,6 @@ def service_app(
     app = create_app(settings=settings, title=title, description=description, lifespan=lifespan, readiness=readiness,
                      json_only=json_only, body_limits=body_limits, streamed_paths=streamed_paths)
     for router in routers:
+        declare_refusals(router)
         app.include_router(router)
     return app

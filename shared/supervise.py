@@ -167,6 +167,16 @@ class Supervised:
         return check
 
 
+def run_forever(run: Callable[[], Awaitable[object]]) -> Callable[[Callable[[], None]], Awaitable[None]]:
+    """The body of a loop that runs until it fails (a sender, a poller), for ``Supervised``: up once started."""
+
+    async def body(up: Callable[[], None]) -> None:
+        up()
+        await run()
+
+    return body
+
+
 def loop_every(step: Callable[[], Awaitable[object]], *, every: float, what: str) -> Callable[[Callable[[], None]],
                                                                                                 Awaitable[None]]:
     """The body of a periodic duty for ``Supervised``: run ``step`` every ``every`` seconds, logging failures.

@@ -10,11 +10,14 @@ import json
 import logging
 import time
 from pathlib import Path
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
+from fastapi.security.base import SecurityBase
 from fastapi_offline import FastAPIOffline
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
@@ -24,7 +27,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.auth import Authenticator
 from shared.contracts.bounds import unstorable_text
+from shared.contracts.errors import errors
 from shared.contracts.ops import Liveness, Readiness
+from shared.errors import DomainError
 
 log = logging.getLogger(__name__)
 
@@ -181,6 +186,11 @@ def create_app(
         }[code]
         return JSONResponse(error_body(code, message, errors), status_code=status_code)
 
+    @app.exception_handler(DomainError)
+    async def _on_domain(_: Request, exc: DomainError) -> JSONResponse:
+        return JSONResponse(error_body(exc.code, exc.message, exc.details), status_code=exc.status or 400,
+                            headers=exc.headers)
+
     @app.exception_handler(StarletteHTTPException)
     async def _on_http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         detail = exc.detail
@@ -287,3 +297,28 @@ def replayed(model: type[Any]) -> dict[int | str, dict[str, Any]]:
     """``responses=`` of a creating route whose repeat (the same idempotency key) answers 200 with the first
     answer, where the first answer was 201."""
     return {200: {"model": model, "description": "the same request again (same idempotency key): the first answer"}}
+
+
+def declare_refusals(router: APIRouter) -> None:
+    """Declare on every route what the platform answers before the route's own code runs, with the shared error
+    body: 401 and 403 behind a token (``shared.auth``), 422 where a path, query or body value can break the
+    contract (this module's validation handler, which replaces FastAPI's own 422 shape). A route's own
+    declaration of a status wins."""
+    for route in router.routes:
+        if not isinstance(route, APIRoute) or not route.include_in_schema:
+            continue
+        tree = list(_dependants(route.dependant))
+        declared = {str(status) for status in route.responses}
+        wanted: list[int] = []
+        if any(isinstance(d.call, SecurityBase) for d in tree):
+            wanted += [401, 403]
+        if route.body_field is not None or any(d.path_params or d.query_params or d.header_params for d in tree):
+            wanted.append(422)
+        for status, response in errors(*(s for s in wanted if str(s) not in declared)).items():
+            route.responses[status] = response
+
+
+def _dependants(dependant: Dependant) -> Iterator[Dependant]:
+    yield dependant
+    for sub in dependant.dependencies:
+        yield from _dependants(sub)

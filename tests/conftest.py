@@ -16,6 +16,7 @@ import pytest
 
 from deploy.local import stack as stack_mod
 from deploy.local import tokens as tokens_mod
+from tests.openapi_conformance import OPENAPI, Conformance
 
 
 # Who ``Stack.auth(who)`` signs in as: demo accounts (people, through the provider's sign-in page) and
@@ -149,10 +150,23 @@ def stack() -> Stack:
         stack_mod.down(profile)
 
 
+@pytest.fixture(scope="session")
+def conformance(stack: Stack) -> Conformance:
+    return Conformance({port: name for name, port in stack.profile.service_ports.items()
+                        if (OPENAPI / f"{name}.json").is_file()})
+
+
 @pytest.fixture
-async def http(stack: Stack):
-    async with httpx.AsyncClient(timeout=30) as client:
+async def http(stack: Stack, conformance: Conformance):
+    """A client whose every answer from a service is checked against the service's published OpenAPI;
+    the test fails (in its teardown) on an answer the OpenAPI does not describe."""
+    seen = len(conformance.violations)
+    async with httpx.AsyncClient(timeout=30, event_hooks={"response": [conformance.hook]}) as client:
         yield client
+    found = conformance.violations[seen:]
+    if found:
+        pytest.fail("answers that differ from the published OpenAPI:\n  " + "\n  ".join(dict.fromkeys(found)),
+                    pytrace=False)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

@@ -21,7 +21,6 @@ A case workflow does not fail on a step service's refusal or a bad signal (see t
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
 from datetime import datetime, timedelta, timezone
@@ -38,6 +37,7 @@ from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.service import RPCError, RPCStatusCode
 
 from services.cases.models import Case, Escalation, Intervention
+from shared.supervise import Supervised, describe, loop_every
 from shared.contracts.cases import CASE_WORKFLOW_TYPE, SIGNAL_CASE_REPAIRED, TERMINAL_STATES, CaseRepaired
 
 log = logging.getLogger(__name__)
@@ -194,38 +194,34 @@ class Sweeper:
         self.auto_repair_max = auto_repair_max
         self.lookback = lookback
         self.full_scan_done = False
-        self.task: asyncio.Task[None] | None = None
+        self.loop: Supervised | None = None
         self.last_error: str | None = None
         self.last_pass: datetime | None = None
 
     def start(self) -> None:
-        self.task = asyncio.create_task(self._supervise(), name="case-sweeper")
+        self.loop = Supervised(SWEEPER, loop_every(self._pass, every=self.interval_s, what="case sweeper pass"),
+                               service="cases", kind="loop")
+        self.loop.start()
 
     async def stop(self) -> None:
-        if self.task is not None:
-            self.task.cancel()
-            await asyncio.gather(self.task, return_exceptions=True)
+        if self.loop is not None:
+            await self.loop.stop()
 
     async def check(self) -> None:
-        """Readiness: the sweeper runs (its last error, if the last pass failed, is shown but not fatal)."""
-        if self.task is None or self.task.done():
-            raise RuntimeError(f"case sweeper stopped: {self.last_error}")
+        """Readiness: the sweeper runs (a failed pass is logged and counted, and the next one tries again)."""
+        if self.loop is None:
+            raise RuntimeError("case sweeper not started")
+        await self.loop.check()()
 
-    async def _supervise(self) -> None:
-        backoff = self.interval_s
-        while True:
-            try:
-                await self.sweep_once()
-                self.last_error, backoff = None, self.interval_s
-                SWEEPS.labels("ok").inc()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # noqa: BLE001 - the sweeper must keep going whatever one pass met
-                self.last_error = f"{type(exc).__name__}: {exc}"[:300]
-                SWEEPS.labels("error").inc()
-                log.exception("case sweeper pass failed; retrying in %.0f s", backoff)
-                backoff = min(backoff * 2, 300)
-            await asyncio.sleep(backoff)
+    async def _pass(self) -> None:
+        try:
+            await self.sweep_once()
+        except Exception as exc:
+            self.last_error = describe(exc)
+            SWEEPS.labels("error").inc()
+            raise
+        self.last_error = None
+        SWEEPS.labels("ok").inc()
 
     async def sweep_once(self) -> dict[str, int]:
         """One pass; returns what it did (for tests and logs)."""

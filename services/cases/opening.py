@@ -13,7 +13,6 @@ from datetime import datetime, timezone
 from typing import Literal
 
 import httpx
-from fastapi import HTTPException
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from shared.case_opening import SuspectedLine, build_cases
@@ -23,6 +22,7 @@ from shared.contracts.declaration import DeclarationV1
 from shared.contracts.recordation import RecordationV1
 from shared.service_auth import TokenUnavailable
 from shared.urls import service_url
+from shared.errors import NotFound, Refused, UpstreamFailed
 
 
 class OpenCaseRequest(BaseModel):
@@ -57,11 +57,11 @@ async def _get(http: httpx.AsyncClient, url: str, what: str) -> dict:
     try:
         response = await http.get(url)
     except (httpx.HTTPError, TokenUnavailable) as exc:
-        raise HTTPException(502, detail={"code": "upstream_unreachable", "message": f"{url}: {exc}"}) from exc
+        raise UpstreamFailed("upstream_unreachable", f"{url}: {exc}") from exc
     if response.status_code == 404:
-        raise HTTPException(404, detail={"code": f"{what}_not_found", "message": f"no {what} at {url}"})
+        raise NotFound(f"{what}_not_found", f"no {what} at {url}")
     if response.status_code != 200:
-        raise HTTPException(502, detail={"code": "upstream_error", "message": f"{url} answered {response.status_code}"})
+        raise UpstreamFailed("upstream_error", f"{url} answered {response.status_code}")
     return response.json()
 
 
@@ -70,9 +70,9 @@ async def _post(http: httpx.AsyncClient, url: str, body: dict, what: str) -> dic
     try:
         response = await http.post(url, json=body)
     except (httpx.HTTPError, TokenUnavailable) as exc:
-        raise HTTPException(502, detail={"code": "upstream_unreachable", "message": f"{url}: {exc}"}) from exc
+        raise UpstreamFailed("upstream_unreachable", f"{url}: {exc}") from exc
     if response.status_code != 200:
-        raise HTTPException(502, detail={"code": "upstream_error", "message": f"{url} answered {response.status_code}"})
+        raise UpstreamFailed("upstream_error", f"{url} answered {response.status_code}")
     return response.json()
 
 
@@ -87,14 +87,12 @@ async def build_case(settings, http: httpx.AsyncClient, body: OpenCaseRequest, o
     by_no = {ln.line_no: ln for ln in declaration.lines}
     missing = [n for n in body.lines if n not in by_no]
     if missing:
-        raise HTTPException(404, detail={"code": "line_not_found", "message": f"declaration {body.declaration_id} "
-                                                                              f"has no line {missing[0]}"})
+        raise NotFound("line_not_found", f"declaration {body.declaration_id} "
+                                                                              f"has no line {missing[0]}")
     if rec.jurisdiction != declaration.jurisdiction:
-        raise HTTPException(422, detail={"code": "jurisdiction_mismatch",
-                                         "message": "the right is recorded in another jurisdiction"})
+        raise Refused("jurisdiction_mismatch", "the right is recorded in another jurisdiction")
     if body.mode == "application" and declaration.jurisdiction != "CN":
-        raise HTTPException(422, detail={"code": "mode_not_available",
-                                         "message": "application mode is a CN procedure"})
+        raise Refused("mode_not_available", "application mode is a CN procedure")
     trader = await _post(http, service_url(settings.risk_url, "v1", "traders", "history"),
                          {"trader_id": declaration.consignee.id}, "trader")
     suspected_by_risk = {ln["line_no"] for ln in view.get("lines", []) if (ln.get("assessment") or {}).get("suspected")}

@@ -15,7 +15,7 @@ from shared.auth import Principal, require
 from shared.contracts.bounds import CaseId, DispositionId
 from shared.contracts.cases import DispositionRequest
 from shared.contracts.dispositions import DispositionView
-from shared.contracts.errors import BODY, READ, errors
+from shared.contracts.errors import BODY, errors
 from shared.idempotency import run_once
 from shared.runtime import session_dep
 
@@ -44,7 +44,7 @@ async def record(
 
 
 @router.get("/{disposition_id}", response_model=DispositionView, response_model_exclude_unset=True,
-            responses=errors(*READ, 404), summary="One recorded disposition")
+            responses=errors(404), summary="One recorded disposition")
 async def get_one(
     disposition_id: DispositionId, session: Session, _: Annotated[Principal, Depends(require("system", "officer"))],
 ) -> dict:
@@ -54,7 +54,7 @@ async def get_one(
     return service.view(d)
 
 
-@router.get("", response_model=list[DispositionView], response_model_exclude_unset=True, responses=errors(*READ),
+@router.get("", response_model=list[DispositionView], response_model_exclude_unset=True,
             summary="Dispositions, newest first")
 async def list_all(
     session: Session, _: Annotated[Principal, Depends(require("system", "officer"))], case_id: CaseId | None = None,

@@ -14,13 +14,13 @@ from services.guarantees import service
 from services.guarantees.models import GeneralGuarantee, idempotency
 from shared.auth import Principal, require
 from shared.contracts.bounds import CaseId, GuaranteeId, HolderId
-from shared.contracts.errors import BODY, READ, errors
+from shared.contracts.errors import BODY, errors
 from shared.contracts.guarantee_views import (
-    Alerts,
     CaseGuaranteeView,
     CostCharged,
     GeneralGuaranteeDetails,
     GeneralGuaranteeView,
+    GuaranteeAlerts,
 )
 from shared.contracts.guarantees import (
     ChargeCostRequest, GeneralGuaranteeV1, HoldGuaranteeRequest, HoldGuaranteeResult, SettleGuaranteeRequest,
@@ -123,7 +123,7 @@ async def register_general(body: GeneralGuaranteeV1, session: Session, who: Offi
 
 
 @general.get("/{guarantee_id}", response_model=GeneralGuaranteeDetails,
-             responses=errors(*READ, (404, "no such general guarantee, or another holder's")),
+             responses=errors((404, "no such general guarantee, or another holder's")),
              summary="A general guarantee with its balance, draws and history")
 async def get_general(guarantee_id: GuaranteeId, session: Session, who: OfficerOrHolder) -> dict:
     g = await session.get(GeneralGuarantee, guarantee_id)
@@ -132,7 +132,7 @@ async def get_general(guarantee_id: GuaranteeId, session: Session, who: OfficerO
     return await service.general_details(session, g)
 
 
-@general.get("", response_model=list[GeneralGuaranteeView], responses=errors(*READ),
+@general.get("", response_model=list[GeneralGuaranteeView],
              summary="General guarantees, newest first (a rights holder sees only its own)")
 async def list_general(
     session: Session, who: OfficerOrHolder,
@@ -204,7 +204,8 @@ async def settle(case_id: CaseId, body: SettleGuaranteeRequest, session: Session
 
 
 @cases.get("/{case_id}", response_model=CaseGuaranteeView,
-           responses=errors(*READ, (404, "no guarantee for the case, or another holder's")), summary="A case's guarantee: amount, costs and storage accrued so far, charged, refunded")
+           responses=errors((404, "no guarantee for the case, or another holder's")),
+           summary="A case's guarantee: amount, costs and storage accrued so far, charged, refunded")
 async def get_case(case_id: CaseId, session: Session, who: CaseReader, request: Request) -> dict:
     view = await service.case_details(session, case_id=case_id, settings=_settings(request))
     if view is None or (who.role == "rights_holder" and view["holder_id"] != who.holder_id):
@@ -215,7 +216,8 @@ async def get_case(case_id: CaseId, session: Session, who: CaseReader, request: 
 # ---------------------------------------------------------------- alerts
 
 
-@ops.get("/alerts", response_model=Alerts, responses=errors(401, 403), summary="Low balances, coverage or letters ending soon, unpaid or uncovered costs")
+@ops.get("/alerts", response_model=GuaranteeAlerts,
+         summary="Low balances, coverage or letters ending soon, unpaid or uncovered costs")
 async def list_alerts(session: Session, _: Officer, request: Request) -> dict:
     settings = _settings(request)
     found = await service.alerts(session, settings=settings)

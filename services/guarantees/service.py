@@ -14,7 +14,6 @@ from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Any
 
-from fastapi import HTTPException
 from prometheus_client import Counter, Gauge
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -29,6 +28,7 @@ from shared.contracts.guarantees import (
 )
 from shared.contracts.jurisdictions import SUPPORTED_JURISDICTIONS
 from shared.rules.calendar import calendar_for
+from shared.errors import Conflict, NotFound, Refused
 
 log = logging.getLogger(__name__)
 
@@ -64,8 +64,8 @@ def _str(value: Decimal | None) -> str | None:
     return str(domain.money(value)) if value is not None else None
 
 
-def _unprocessable(code: str, message: str, details: Any = None) -> HTTPException:
-    return HTTPException(422, detail={"code": code, "message": message, "details": details})
+def _unprocessable(code: str, message: str, details: Any = None) -> Refused:
+    return Refused(code, message, details)
 
 
 MAX_AMOUNT = MONEY_MAX  # the contracts' bound (10^12): far above any guarantee, well within NUMERIC(18, 2)
@@ -123,8 +123,7 @@ async def register_general(session: AsyncSession, *, body: GeneralGuaranteeV1, s
         raise _unprocessable(problems[0][0], "; ".join(m for _, m in problems),
                              [{"code": c, "message": m} for c, m in problems])
     if await session.get(GeneralGuarantee, body.guarantee_id) is not None:
-        raise HTTPException(409, detail={"code": "guarantee_exists",
-                                         "message": f"general guarantee {body.guarantee_id} is already registered"})
+        raise Conflict("guarantee_exists", f"general guarantee {body.guarantee_id} is already registered")
     now = now_utc()
     amount = domain.money(body.amount)
     g = GeneralGuarantee(
@@ -249,7 +248,7 @@ async def hold(session: AsyncSession, *, request: HoldGuaranteeRequest, actor: s
     if drawn is not None:
         drawn.balance = drawn.balance - required
         if drawn.balance < 0:  # unreachable after the rule above; the CHECK constraint backs it too
-            raise HTTPException(409, detail={"code": "insufficient_balance", "message": "balance would be negative"})
+            raise Conflict("insufficient_balance", "balance would be negative")
         drawn.updated_at = now
         cg.amount, cg.drawn_from = required, drawn.guarantee_id
         session.add(GuaranteeMovement(guarantee_id=drawn.guarantee_id, case_id=request.case_id,
@@ -278,12 +277,10 @@ async def charge_cost(session: AsyncSession, *, request: ChargeCostRequest, acto
                  amounts={"amount": request.amount})
     cg = await _held(session, request.case_id, lock=True)
     if cg is None:
-        raise HTTPException(404, detail={"code": "case_guarantee_not_found",
-                                         "message": f"no guarantee is held for case {request.case_id}"})
+        raise NotFound("case_guarantee_not_found", f"no guarantee is held for case {request.case_id}")
     if cg.settled_at is not None:
-        raise HTTPException(409, detail={"code": "case_guarantee_settled",
-                                         "message": f"the guarantee of case {request.case_id} was settled on "
-                                                    f"{cg.settled_at.isoformat()}; costs can no longer be charged"})
+        raise Conflict("case_guarantee_settled", f"the guarantee of case {request.case_id} was settled on "
+                                                    f"{cg.settled_at.isoformat()}; costs can no longer be charged")
     if request.currency != cg.currency:
         raise _unprocessable("currency_mismatch",
                              f"the guarantee is in {cg.currency}; the cost is in {request.currency}")
@@ -327,8 +324,7 @@ async def settle(session: AsyncSession, *, request: SettleGuaranteeRequest, sett
     check_fields(required={"outcome": (request.outcome, 64)})
     cg = await _held(session, request.case_id, lock=True)
     if cg is None:
-        raise HTTPException(404, detail={"code": "case_guarantee_not_found",
-                                         "message": f"no guarantee is held for case {request.case_id}"})
+        raise NotFound("case_guarantee_not_found", f"no guarantee is held for case {request.case_id}")
     if cg.settled_at is not None:
         return 200, settle_result(cg)
     now = now_utc()

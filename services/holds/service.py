@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from fastapi import HTTPException
 from prometheus_client import Counter
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,6 +20,7 @@ from services.holds.models import Hold, HoldEvent, outbox
 from shared.contracts.cases import HoldActionRequest, PlaceHoldRequest
 from shared.contracts.events import TOPIC_HOLDS, EventEnvelope, HoldEventV1, HoldLineV1, deterministic_event_id
 from shared.kafka import add_to_outbox
+from shared.errors import Conflict, NotFound, Refused
 
 HOLD_TRANSITIONS = Counter("ipr_holds_transitions_total", "Hold status changes", ["status"])
 
@@ -118,8 +118,8 @@ async def place_hold(session: AsyncSession, *, request: PlaceHoldRequest, actor:
     return 201, hold_view(hold)
 
 
-def _conflict(message: str) -> HTTPException:
-    return HTTPException(409, detail={"code": "invalid_transition", "message": message})
+def _conflict(message: str) -> Conflict:
+    return Conflict("invalid_transition", message)
 
 
 async def act(session: AsyncSession, *, hold_id: str, request: HoldActionRequest, actor: str) -> tuple[int, dict]:
@@ -127,13 +127,13 @@ async def act(session: AsyncSession, *, hold_id: str, request: HoldActionRequest
     already made is a no-op."""
     hold = (await session.execute(select(Hold).where(Hold.hold_id == hold_id).with_for_update())).scalar_one_or_none()
     if hold is None:
-        raise HTTPException(404, detail={"code": "hold_not_found", "message": f"no hold {hold_id}"})
+        raise NotFound("hold_not_found", f"no hold {hold_id}")
     allowed, target = ACTIONS[request.action]
     lines = lines_of(hold)
     asked = sorted(set(request.line_nos)) if request.line_nos is not None else None
     if request.action == "suspend":
         if not asked:
-            raise HTTPException(422, detail={"code": "lines_required", "message": "name the lines that join the hold"})
+            raise Refused("lines_required", "name the lines that join the hold")
         # A line joins the hold, or joins it again after it was released (a later revision suspects it again).
         taken = [n for n in asked if n in lines and lines[n] not in ("suspended", "released")]
         if taken:
@@ -148,8 +148,7 @@ async def act(session: AsyncSession, *, hold_id: str, request: HoldActionRequest
     else:
         unknown = [n for n in asked if n not in lines]
         if unknown:
-            raise HTTPException(404, detail={"code": "line_not_held",
-                                             "message": f"hold {hold_id} has no lines {unknown}"})
+            raise NotFound("line_not_held", f"hold {hold_id} has no lines {unknown}")
         targets = [n for n in asked if lines[n] != target]
         refused = [n for n in targets if lines[n] not in allowed]
         if refused:

@@ -10,9 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.identity import case_access, service
 from services.identity.models import Account, AuditEntry, Client, Holder
-from services.identity.service import NewAccount, NewClient, NewHolder, OfficesChange, PasswordChange, Reason
+from services.identity.service import ChangeReason, NewAccount, NewClient, NewHolder, OfficesChange, PasswordChange
 from shared.auth import Principal, require
-from shared.contracts.errors import BODY, READ, errors
+from shared.contracts.errors import BODY, errors
 from shared.contracts.identity import (
     AccountChanged,
     AccountView,
@@ -36,7 +36,7 @@ AccessId = Annotated[str, Path(pattern=r"^CA-[0-9A-F]{16}$")]
 NOT_YOURS = (403, "the caller's role may not do this, or may not manage this kind of account or client")
 
 
-@router.get("/me", response_model=Me, responses=errors(401, 403), summary="Who the token says you are")
+@router.get("/me", response_model=Me, summary="Who the token says you are")
 async def me(who: Annotated[Principal, Depends(require("officer", "supervisor", "administrator", "clearance_system",
                                                          "rights_holder", "party", "system"))]) -> dict:
     return {"sub": who.sub, "name": who.name, "role": who.role, "offices": sorted(who.offices),
@@ -46,7 +46,7 @@ async def me(who: Annotated[Principal, Depends(require("officer", "supervisor", 
 # ---------------------------------------------------------------- accounts
 
 
-@router.get("/accounts", response_model=list[AccountView], responses=errors(*READ),
+@router.get("/accounts", response_model=list[AccountView],
             summary="Accounts, optionally of one role or holder")
 async def list_accounts(session: Session, _: Admin, role: Annotated[str | None, Query(max_length=32)] = None,
                         holder_id: Annotated[str | None, Query(max_length=64)] = None) -> list[dict]:
@@ -67,7 +67,7 @@ async def create_account(body: NewAccount, session: Session, who: Admin) -> dict
         return await service.create_account(session, body=body, who=who)
 
 
-@router.get("/accounts/{account_id}", response_model=AccountWithHistory, responses=errors(*READ, 404),
+@router.get("/accounts/{account_id}", response_model=AccountWithHistory, responses=errors(404),
             summary="An account with its audit trail")
 async def get_account(account_id: str, session: Session, _: Admin) -> dict:
     account = await session.get(Account, account_id)
@@ -79,7 +79,7 @@ async def get_account(account_id: str, session: Session, _: Admin) -> dict:
 @router.post("/accounts/{account_id}/disable", response_model=AccountChanged,
              responses=errors(*BODY, NOT_YOURS, 404, (409, "your own account (`cannot_disable_self`)")),
              summary="Disable an account and revoke its sessions and refresh tokens")
-async def disable_account(account_id: str, session: Session, who: Admin, body: Reason | None = None) -> dict:
+async def disable_account(account_id: str, session: Session, who: Admin, body: ChangeReason | None = None) -> dict:
     async with session.begin():
         return await service.set_account_enabled(session, account_id=account_id, enabled=False, who=who,
                                                  reason=body.reason if body else None)
@@ -87,7 +87,7 @@ async def disable_account(account_id: str, session: Session, who: Admin, body: R
 
 @router.post("/accounts/{account_id}/enable", response_model=AccountChanged, responses=errors(*BODY, NOT_YOURS, 404),
              summary="Re-enable an account")
-async def enable_account(account_id: str, session: Session, who: Admin, body: Reason | None = None) -> dict:
+async def enable_account(account_id: str, session: Session, who: Admin, body: ChangeReason | None = None) -> dict:
     async with session.begin():
         return await service.set_account_enabled(session, account_id=account_id, enabled=True, who=who,
                                                  reason=body.reason if body else None)
@@ -110,7 +110,7 @@ async def set_offices(account_id: str, body: OfficesChange, session: Session, wh
 # ---------------------------------------------------------------- rights holders
 
 
-@router.get("/holders", response_model=list[HolderView], responses=errors(401, 403),
+@router.get("/holders", response_model=list[HolderView],
             summary="Registered rights holders")
 async def list_holders(session: Session, _: Admin) -> list[dict]:
     rows = (await session.execute(select(Holder).order_by(Holder.holder_id).limit(1000))).scalars()
@@ -128,14 +128,14 @@ async def create_holder(body: NewHolder, session: Session, who: Admin) -> dict:
 
 @router.post("/holders/{holder_id}/verify", response_model=HolderView, responses=errors(*BODY, NOT_YOURS, 404),
              summary="Record that customs verified the holder, and enable it")
-async def verify_holder(holder_id: str, session: Session, who: Admin, body: Reason | None = None) -> dict:
+async def verify_holder(holder_id: str, session: Session, who: Admin, body: ChangeReason | None = None) -> dict:
     async with session.begin():
         return await service.verify_holder(session, holder_id=holder_id, who=who, note=body.reason if body else None)
 
 
 @router.post("/holders/{holder_id}/disable", response_model=HolderChanged, responses=errors(*BODY, NOT_YOURS, 404),
              summary="Disable a holder: none of its users can sign in or refresh")
-async def disable_holder(holder_id: str, session: Session, who: Admin, body: Reason | None = None) -> dict:
+async def disable_holder(holder_id: str, session: Session, who: Admin, body: ChangeReason | None = None) -> dict:
     async with session.begin():
         return await service.set_holder_enabled(session, holder_id=holder_id, enabled=False, who=who,
                                                 reason=body.reason if body else None)
@@ -144,7 +144,7 @@ async def disable_holder(holder_id: str, session: Session, who: Admin, body: Rea
 @router.post("/holders/{holder_id}/enable", response_model=HolderChanged,
              responses=errors(*BODY, NOT_YOURS, 404, (409, "the holder is not verified (`holder_not_verified`)")),
              summary="Re-enable a verified holder")
-async def enable_holder(holder_id: str, session: Session, who: Admin, body: Reason | None = None) -> dict:
+async def enable_holder(holder_id: str, session: Session, who: Admin, body: ChangeReason | None = None) -> dict:
     async with session.begin():
         return await service.set_holder_enabled(session, holder_id=holder_id, enabled=True, who=who,
                                                 reason=body.reason if body else None)
@@ -153,7 +153,7 @@ async def enable_holder(holder_id: str, session: Session, who: Admin, body: Reas
 # ---------------------------------------------------------------- clients
 
 
-@router.get("/clients", response_model=list[ClientView], responses=errors(401, 403),
+@router.get("/clients", response_model=list[ClientView],
             summary="OAuth clients (machines and browser pages)")
 async def list_clients(session: Session, _: Admin) -> list[dict]:
     rows = (await session.execute(select(Client).order_by(Client.client_id).limit(1000))).scalars()
@@ -171,7 +171,7 @@ async def create_client(body: NewClient, session: Session, who: Admin) -> dict:
 
 @router.post("/clients/{client_id}/disable", response_model=ClientView, responses=errors(*BODY, NOT_YOURS, 404),
              summary="Disable a client: no new tokens from the next request on")
-async def disable_client(client_id: str, session: Session, who: Admin, body: Reason | None = None) -> dict:
+async def disable_client(client_id: str, session: Session, who: Admin, body: ChangeReason | None = None) -> dict:
     async with session.begin():
         return await service.set_client_enabled(session, client_id=client_id, enabled=False, who=who,
                                                 reason=body.reason if body else None)
@@ -179,14 +179,14 @@ async def disable_client(client_id: str, session: Session, who: Admin, body: Rea
 
 @router.post("/clients/{client_id}/enable", response_model=ClientView, responses=errors(*BODY, NOT_YOURS, 404),
              summary="Re-enable a client")
-async def enable_client(client_id: str, session: Session, who: Admin, body: Reason | None = None) -> dict:
+async def enable_client(client_id: str, session: Session, who: Admin, body: ChangeReason | None = None) -> dict:
     async with session.begin():
         return await service.set_client_enabled(session, client_id=client_id, enabled=True, who=who,
                                                 reason=body.reason if body else None)
 
 
 @router.post("/clients/{client_id}/secret", response_model=ClientWithSecret,
-             responses=errors(*READ, NOT_YOURS, (404, "no such machine client")),
+             responses=errors(NOT_YOURS, (404, "no such machine client")),
              summary="Issue a new secret for a machine client (administrators)")
 async def rotate_secret(client_id: str, session: Session, who: Admin) -> dict:
     async with session.begin():
@@ -205,7 +205,7 @@ async def issue_case_access(body: case_access.NewCaseAccess, request: Request, s
         return await case_access.issue(session, body=body, who=who, issuer=request.app.state.settings.oidc_issuer)
 
 
-@router.get("/case-access", response_model=list[case_access.CaseAccessView], responses=errors(*READ),
+@router.get("/case-access", response_model=list[case_access.CaseAccessView],
             summary="The case access codes of a case (never the codes themselves)")
 async def list_case_access(session: Session, _: Overseer,
                            case_id: Annotated[str, Query(min_length=1, max_length=128)]) -> list[dict]:
@@ -229,7 +229,7 @@ async def _history(session: AsyncSession, target_id: str) -> list[dict]:
     return [service.audit_view(e) for e in (await session.execute(stmt)).scalars()]
 
 
-@router.get("/audit", response_model=list[AuditEntryView], responses=errors(*READ),
+@router.get("/audit", response_model=list[AuditEntryView],
             summary="Who changed which account, holder or client, newest first")
 async def audit_log(session: Session, _: Admin, target_id: Annotated[str | None, Query(max_length=64)] = None,
                     actor: Annotated[str | None, Query(max_length=64)] = None,

@@ -11,7 +11,6 @@ import re
 from datetime import datetime, timezone
 from typing import Annotated, Literal
 
-from fastapi import HTTPException
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,6 +26,7 @@ from shared.auth import Principal
 from shared.contracts.bounds import CaseId, HolderId, TraderId
 from shared.contracts.identity import ACCOUNT_ID_PATTERN as ID_PATTERN
 from shared.contracts.identity import MachineRole, PersonRole
+from shared.errors import Conflict, Forbidden, NotFound, Refused
 
 RedirectUri = Annotated[str, StringConstraints(max_length=2048)]
 OFFICE_PATTERN = re.compile(r"^[A-Z]{2}[A-Z0-9]{2,14}$")
@@ -34,16 +34,16 @@ OFFICE_PATTERN = re.compile(r"^[A-Z]{2}[A-Z0-9]{2,14}$")
 SUPERVISOR_MANAGES = {"officer", "rights_holder", "party"}
 
 
-def _conflict(code: str, message: str) -> HTTPException:
-    return HTTPException(409, detail={"code": code, "message": message})
+def _conflict(code: str, message: str) -> Conflict:
+    return Conflict(code, message)
 
 
-def _not_found(what: str, key: str) -> HTTPException:
-    return HTTPException(404, detail={"code": f"{what}_not_found", "message": f"no {what} {key}"})
+def _not_found(what: str, key: str) -> NotFound:
+    return NotFound(f"{what}_not_found", f"no {what} {key}")
 
 
-def _forbidden(message: str) -> HTTPException:
-    return HTTPException(403, detail={"code": "not_your_to_manage", "message": message})
+def _forbidden(message: str) -> Forbidden:
+    return Forbidden("not_your_to_manage", message)
 
 
 def _offices(value: list[str]) -> list[str]:
@@ -104,7 +104,9 @@ class NewClient(BaseModel):
         return _offices(value)
 
 
-class Reason(BaseModel):
+class ChangeReason(BaseModel):
+    """Why an account, holder or client is disabled, enabled or verified (kept in the audit trail)."""
+
     model_config = ConfigDict(extra="forbid")
     reason: str | None = Field(default=None, max_length=1000)
 
@@ -179,18 +181,17 @@ async def create_account(session: AsyncSession, *, body: NewAccount, who: Princi
     if await session.get(Account, body.account_id) is not None:
         raise _conflict("account_exists", f"account {body.account_id} exists (user names are never reused)")
     if body.role == "officer" and not body.offices:
-        raise HTTPException(422, detail={"code": "offices_required", "message": "an officer acts for one or more "
-                                                                                "customs offices"})
+        raise Refused("offices_required", "an officer acts for one or more "
+                                                                                "customs offices")
     if body.role == "rights_holder":
         if not body.holder_id or await session.get(Holder, body.holder_id) is None:
-            raise HTTPException(422, detail={"code": "holder_required",
-                                             "message": "a rights holder's user belongs to a registered holder"})
+            raise Refused("holder_required", "a rights holder's user belongs to a registered holder")
     elif body.holder_id:
-        raise HTTPException(422, detail={"code": "holder_not_allowed", "message": "only rights holders' users "
-                                                                                 "belong to a holder"})
+        raise Refused("holder_not_allowed", "only rights holders' users "
+                                                                                 "belong to a holder")
     if body.role == "party" and not body.party_id:
-        raise HTTPException(422, detail={"code": "party_required", "message": "a declarant's account names its "
-                                                                             "party id (as in declarations)"})
+        raise Refused("party_required", "a declarant's account names its "
+                                                                             "party id (as in declarations)")
     account = Account(account_id=body.account_id, display_name=body.display_name, email=body.email, role=body.role,
                       offices=body.offices, holder_id=body.holder_id, party_id=body.party_id, case_id=body.case_id,
                       locale=body.locale, password_hash=password_hash or hash_password(body.password), enabled=True)
@@ -240,9 +241,9 @@ async def set_offices(session: AsyncSession, *, account_id: str, offices: list[s
         raise _not_found("account", account_id)
     _may_manage(who, account.role)
     if account.role not in ("officer", "supervisor"):
-        raise HTTPException(422, detail={"code": "no_offices", "message": "only officers and supervisors have offices"})
+        raise Refused("no_offices", "only officers and supervisors have offices")
     if account.role == "officer" and not offices:
-        raise HTTPException(422, detail={"code": "offices_required", "message": "an officer needs an office"})
+        raise Refused("offices_required", "an officer needs an office")
     before = list(account.offices or [])
     account.offices = offices
     # New offices take effect with the next token; refresh tokens carry the claims anew at each refresh.
@@ -308,14 +309,12 @@ async def create_client(session: AsyncSession, *, body: NewClient, who: Principa
     if await session.get(Client, body.client_id) is not None:
         raise _conflict("client_exists", f"client {body.client_id} exists")
     if body.kind == "machine" and body.role is None:
-        raise HTTPException(422, detail={"code": "role_required", "message": "a machine client acts in a role"})
+        raise Refused("role_required", "a machine client acts in a role")
     if body.kind == "case_access" and (body.role is not None or body.redirect_uris):
-        raise HTTPException(422, detail={"code": "not_for_case_access",
-                                         "message": "a case access client has no role and no redirect URIs: its "
-                                                    "tokens carry the party of the code"})
+        raise Refused("not_for_case_access", "a case access client has no role and no redirect URIs: its "
+                                                    "tokens carry the party of the code")
     if body.kind == "browser" and (body.role is not None or not body.redirect_uris):
-        raise HTTPException(422, detail={"code": "redirect_uris_required",
-                                         "message": "a browser client has redirect URIs and acts as the person"})
+        raise Refused("redirect_uris_required", "a browser client has redirect URIs and acts as the person")
     if body.kind == "machine":
         secret = secret or new_client_secret()
     client = Client(client_id=body.client_id, name=body.name, kind=body.kind, role=body.role, offices=body.offices,

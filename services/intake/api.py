@@ -13,8 +13,14 @@ from services.intake import edge, manifests, service
 from shared.auth import Principal, require, require_office
 from shared.contracts.bounds import DeclarationId, ManifestId, Revision
 from shared.contracts.declaration import DeclarationV1
-from shared.contracts.errors import BODY, READ, errors
-from shared.contracts.intake_views import DeclarationAccepted, DeclarationView, ManifestAccepted, ManifestView, ParcelDetail
+from shared.contracts.errors import BODY, errors
+from shared.contracts.intake_views import (
+    DeclarationAccepted,
+    DeclarationView,
+    ManifestAccepted,
+    ManifestView,
+    ParcelDetail,
+)
 from shared.runtime import session_dep
 
 router = APIRouter(prefix="/v1/declarations", tags=["declarations"])
@@ -52,7 +58,7 @@ async def submit(body: DeclarationV1, session: Session, request: Request,
 
 
 @router.get("/{declaration_id}", response_model=DeclarationView, response_model_exclude_unset=True,
-            responses=errors(*READ, (404, "no such declaration, or no such revision of it")),
+            responses=errors((404, "no such declaration, or no such revision of it")),
             summary="Status, per-line assessment and case ids of a declaration")
 async def get_declaration(
     declaration_id: DeclarationId, session: Session,
@@ -83,16 +89,14 @@ manifests_router = APIRouter(prefix="/v1/manifests", tags=["manifests"])
 )
 async def submit_manifest(session: Session, request: Request,
                           _: Annotated[Principal, Depends(require("clearance_system"))]) -> JSONResponse:
-    try:
-        status, answer = await manifests.accept_http(session, request.stream())
-    except manifests.ManifestRefused as exc:
-        raise exc.http() from exc
+    status, answer = await manifests.accept_http(session, request.stream())  # ManifestRefused: its status
     request.app.state.runtime.kick()
     return JSONResponse(answer, status_code=status)
 
 
 @manifests_router.get("/{manifest_id}", response_model=ManifestView, response_model_exclude_unset=True,
-                      responses=errors(*READ, (404, "no such manifest, or no such revision of it")), summary="A manifest: counts and its parcels' results, a page at a time")
+                      responses=errors((404, "no such manifest, or no such revision of it")),
+                      summary="A manifest: counts and its parcels' results, a page at a time")
 async def get_manifest(
     manifest_id: ManifestId, session: Session,
     who: Annotated[Principal, Depends(require("clearance_system", "officer", "system"))],
@@ -110,7 +114,7 @@ async def get_manifest(
 
 
 @manifests_router.get("/{manifest_id}/parcels/{parcel_no}", response_model=ParcelDetail,
-                      response_model_exclude_unset=True, responses=errors(*READ, 404),
+                      response_model_exclude_unset=True, responses=errors(404),
                       summary="One parcel: as declared, rejected or assessed (lines, reasons, cases)")
 async def get_parcel(
     manifest_id: ManifestId, parcel_no: Annotated[int, Path(ge=1, le=10_000)], session: Session,

@@ -16,7 +16,6 @@ from datetime import datetime, timezone
 from typing import Any
 
 import orjson
-from fastapi import HTTPException
 from prometheus_client import Counter, Histogram
 from pydantic import ValidationError
 from sqlalchemy import and_, func, or_, select, text, tuple_
@@ -40,6 +39,7 @@ from shared.contracts.parcels import (
     parcel_problems,
     validation_details,
 )
+from shared.errors import DomainError, NotFound
 
 MANIFESTS = Counter("ipr_manifests_received_total", "Parcel manifests received", ["source", "outcome"])
 PARCELS = Counter("ipr_parcels_received_total", "Parcels received", ["source", "outcome"])
@@ -48,21 +48,9 @@ MANIFEST_SECONDS = Histogram("ipr_manifest_accept_seconds", "Time to read, check
 BATCH = 500  # parcels written per statement
 
 
-class ManifestRefused(Exception):
-    """The manifest as a whole cannot be accepted (nothing of it is stored)."""
-
-    def __init__(self, status: int, code: str, message: str, details: Any = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-        self.details = details
-
-    def http(self) -> HTTPException:
-        detail = {"code": self.code, "message": self.message}
-        if self.details is not None:
-            detail["details"] = self.details
-        return HTTPException(self.status, detail=detail)
+class ManifestRefused(DomainError):
+    """The manifest as a whole cannot be accepted (nothing of it is stored): ``ManifestRefused(413, code,
+    message, details)``."""
 
 
 def unstorable(value: Any) -> bool:
@@ -586,11 +574,10 @@ async def view(session: AsyncSession, *, manifest_id: str, revision: int | None,
             t.manifest_id == manifest_id, or_(t.payload.is_not(None), t.rejection.is_not(None))).distinct())
         ).scalars()})
     if not revisions:
-        raise HTTPException(404, detail={"code": "manifest_not_found", "message": f"no manifest {manifest_id}"})
+        raise NotFound("manifest_not_found", f"no manifest {manifest_id}")
     rev = revisions[-1] if revision is None else revision
     if rev not in revisions:
-        raise HTTPException(404, detail={"code": "revision_not_found",
-                                         "message": f"manifest {manifest_id} has no revision {rev}"})
+        raise NotFound("revision_not_found", f"manifest {manifest_id} has no revision {rev}")
     m = await session.get(Manifest, (manifest_id, rev))
     where = [t.manifest_id == manifest_id, t.revision == rev]
     counts = {r.status: r.n for r in (await session.execute(
@@ -631,12 +618,10 @@ async def parcel_view(session: AsyncSession, *, manifest_id: str, parcel_no: int
         stmt = stmt.where(ManifestParcel.revision == revision)
     p = (await session.execute(stmt.order_by(ManifestParcel.revision.desc()).limit(1))).scalars().first()
     if p is None:
-        raise HTTPException(404, detail={"code": "parcel_not_found",
-                                         "message": f"manifest {manifest_id} has no parcel {parcel_no}"})
+        raise NotFound("parcel_not_found", f"manifest {manifest_id} has no parcel {parcel_no}")
     m = await session.get(Manifest, (p.manifest_id, p.revision))
     if m is None and p.payload is None and p.rejection is None:  # only risk's result so far (see view)
-        raise HTTPException(404, detail={"code": "parcel_not_found",
-                                         "message": f"manifest {manifest_id} has no parcel {parcel_no} yet"})
+        raise NotFound("parcel_not_found", f"manifest {manifest_id} has no parcel {parcel_no} yet")
     cases = await _cases_of(session, [p.consignment_id])
     return {**_parcel_view(p, cases), "manifest_id": p.manifest_id, "revision": p.revision,
             "customs_office": m.customs_office if m else None,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from fastapi import HTTPException
 from prometheus_client import Counter, Gauge
 from sqlalchemy import func, or_, select
 from sqlalchemy.dialects.postgresql import insert
@@ -14,6 +13,8 @@ from services.intake.models import Declaration, DeclarationCase, DeclarationEven
 from shared.contracts.declaration import DeclarationV1
 from shared.contracts.events import TOPIC_DECLARATIONS, CaseEventV1, RiskAssessedV1, deterministic_event_id
 from shared.kafka import add_raw_to_outbox
+from shared.db import apply_once
+from shared.errors import NotFound
 
 DECLARATIONS = Counter("ipr_declarations_received_total", "Declarations accepted", ["source", "outcome"])
 REPUBLISHED = Counter("ipr_intake_republished_total", "Declarations published again because they stayed unassessed")
@@ -70,11 +71,7 @@ async def accept(session: AsyncSession, *, declaration: DeclarationV1, source: s
 
 async def mark_applied(session: AsyncSession, *, event_id: str, topic: str) -> bool:
     """Record a consumed event id; False if it was applied before."""
-    result = await session.execute(
-        insert(applied_events).values(event_id=event_id, topic=topic).on_conflict_do_nothing().returning(
-            applied_events.c.event_id)
-    )
-    return result.first() is not None
+    return await apply_once(session, applied_events, event_id=event_id, topic=topic)
 
 
 async def attach_assessment(session: AsyncSession, *, assessed: RiskAssessedV1) -> None:
@@ -112,11 +109,10 @@ async def view(session: AsyncSession, *, declaration_id: str, revision: int | No
     stmt = select(Declaration).where(Declaration.declaration_id == declaration_id)
     rows = list((await session.execute(stmt.order_by(Declaration.revision))).scalars())
     if not rows:
-        raise HTTPException(404, detail={"code": "declaration_not_found", "message": f"no declaration {declaration_id}"})
+        raise NotFound("declaration_not_found", f"no declaration {declaration_id}")
     chosen = rows[-1] if revision is None else next((r for r in rows if r.revision == revision), None)
     if chosen is None:
-        raise HTTPException(404, detail={"code": "revision_not_found",
-                                         "message": f"declaration {declaration_id} has no revision {revision}"})
+        raise NotFound("revision_not_found", f"declaration {declaration_id} has no revision {revision}")
     assessed = {l["line_no"]: l for l in (chosen.assessment or {}).get("lines", [])}
     case_rows = list((await session.execute(
         select(DeclarationCase).where(DeclarationCase.declaration_id == declaration_id)

@@ -18,7 +18,7 @@ from services.notify.models import Delivery, Notice, NoticeDocument, PartyEndpoi
 from shared.auth import Principal, require, require_office
 from shared.contracts.bounds import CaseId, NoticeId
 from shared.contracts.cases import ActorRef, GuaranteeInfo, HolderReply, NoticeRequest, NoticeResult
-from shared.contracts.errors import BODY, READ, errors
+from shared.contracts.errors import BODY, errors
 from shared.contracts.notices import (
     RECIPIENT_ID_PATTERN,
     DeliveryWithAttempts,
@@ -105,7 +105,7 @@ async def issue(body: NoticeRequest, session: Session, request: Request,
 
 
 @router.get("/{notice_id}", response_model=NoticeView, response_model_exclude_unset=True,
-            responses=errors(*READ, NOT_FOUND), summary="A notice with its deliveries, reply and document")
+            responses=errors(NOT_FOUND), summary="A notice with its deliveries, reply and document")
 async def get_notice(notice_id: NoticeId, session: Session, who: Reader, request: Request) -> dict:
     notice, deliveries, reply = await service.load(session, notice_id)
     _visible(notice, who)
@@ -140,7 +140,7 @@ def _may_read_document(notice: Notice, doc: NoticeDocument | None, who: Principa
                              "content": {"text/html": {"schema": {"type": "string"}},
                                          "application/pdf": {"schema": {"type": "string", "format": "binary"}},
                                          "text/plain": {"schema": {"type": "string"}}}},
-                       **errors(*READ, (403, "the caller's role or office may not read it"),
+                       **errors((403, "the caller's role or office may not read it"),
                                 (404, "no such notice, not yours, or the notice carried no document"),
                                 (422, "format is not html, pdf or txt (`unknown_format`)"))})
 async def notice_document(notice_id: NoticeId, session: Session, request: Request,
@@ -171,7 +171,7 @@ async def notice_document(notice_id: NoticeId, session: Session, request: Reques
     return Response(content=body, media_type=DOCUMENT_TYPES[format], headers=headers)
 
 
-@router.get("/{notice_id}/service", response_model=NoticeResult, responses=errors(*READ, 404),
+@router.get("/{notice_id}/service", response_model=NoticeResult, responses=errors(404),
             summary="Whether a notice is served on its addressee: served (delivered), undeliverable, or pending")
 async def notice_service(notice_id: NoticeId, session: Session,
                          who: Annotated[Principal, Depends(require("system", "officer"))]) -> NoticeResult:
@@ -181,7 +181,7 @@ async def notice_service(notice_id: NoticeId, session: Session,
 
 
 @router.get("/{notice_id}/deliveries", response_model=NoticeDeliveries, response_model_exclude_unset=True,
-            responses=errors(*READ, NOT_FOUND),
+            responses=errors(NOT_FOUND),
             summary="Delivery log of a notice: every attempt per recipient and channel (a holder sees its own)")
 async def notice_deliveries(notice_id: NoticeId, session: Session, who: Reader) -> dict:
     notice, deliveries, _ = await service.load(session, notice_id)
@@ -192,7 +192,7 @@ async def notice_deliveries(notice_id: NoticeId, session: Session, who: Reader) 
             "deliveries": await service.delivery_log(session, mine)}
 
 
-@router.get("", response_model=list[NoticeView], response_model_exclude_unset=True, responses=errors(*READ),
+@router.get("", response_model=list[NoticeView], response_model_exclude_unset=True,
             summary="Notices of a case (a rights holder sees only its own)")
 async def list_notices(session: Session, who: Reader, request: Request, case_id: CaseId | None = None) -> list[dict]:
     stmt = select(Notice).order_by(Notice.created_at.desc()).limit(200)
@@ -246,7 +246,7 @@ async def reply(notice_id: NoticeId, body: ReplyBody, session: Session, request:
 
 
 @deliveries_router.get("", response_model=list[DeliveryWithAttempts], response_model_exclude_unset=True,
-                       responses=errors(*READ), summary="Deliveries across notices, newest first (officers: undelivered notices to act "
+                       summary="Deliveries across notices, newest first (officers: undelivered notices to act "
                        "on; a rights holder: its own delivery log)")
 async def list_deliveries(session: Session, who: Reader,
                           status: DeliveryStatus | None = None,
@@ -284,7 +284,7 @@ def _signature_spec() -> dict:
 
 
 @recipients_router.get("/{kind}/{recipient_id}/webhook", response_model=WebhookSettings,
-                       responses=errors(*READ, (403, "a rights holder's token for another recipient")),
+                       responses=errors((403, "a rights holder's token for another recipient")),
                        summary="Webhook settings of a recipient: endpoint in use, signing keys (never their secrets)")
 async def webhook_settings(kind: RecipientKind, recipient_id: RecipientId, session: Session,
                            who: Annotated[Principal, Depends(require("officer", "rights_holder"))]) -> dict:
@@ -370,7 +370,7 @@ async def register_party_webhook(recipient_id: RecipientId, body: PartyWebhookBo
 
 
 @recipients_router.delete("/party/{recipient_id}/webhook/endpoint", status_code=204,
-                          responses=errors(*READ, (403, "a party's token for another party, or one bound to a case")),
+                          responses=errors((403, "a party's token for another party, or one bound to a case")),
                           summary="Remove a party's webhook endpoint (its notices then go by e-mail only)")
 async def remove_party_webhook(recipient_id: RecipientId, session: Session,
                                who: Annotated[Principal, Depends(require("officer", "party"))]) -> None:

@@ -4,10 +4,10 @@ from fastapi import FastAPI
 
 from services.notify import service
 from services.notify.api import deliveries_router, recipients_router, router
-from services.notify.background import Supervised
 from services.notify.delivery import Dispatcher
 from services.notify.settings import Settings
 from shared.runtime import service_app
+from shared.supervise import Supervised, run_forever
 from shared.temporal import LazyClient
 
 settings = Settings()
@@ -18,9 +18,10 @@ async def on_start(app: FastAPI) -> None:
     app.state.temporal = LazyClient(settings.temporal_address, settings.temporal_namespace)
     app.state.dispatcher = dispatcher = Dispatcher(sessionmaker, settings)
     app.state.loops = [
-        Supervised("delivery-sender", dispatcher.loop),
-        Supervised("delivery-housekeeping", dispatcher.housekeeping),
-        Supervised("reply-resignal", lambda: service.resignal_pending(app.state.temporal, sessionmaker)),
+        Supervised("delivery-sender", run_forever(dispatcher.loop), service="notify", kind="loop"),
+        Supervised("delivery-housekeeping", run_forever(dispatcher.housekeeping), service="notify", kind="loop"),
+        Supervised("reply-resignal", run_forever(lambda: service.resignal_pending(app.state.temporal, sessionmaker)),
+                   service="notify", kind="loop"),
     ]
     for loop in app.state.loops:
         loop.start()
@@ -33,18 +34,10 @@ async def on_stop(app: FastAPI) -> None:
 
 
 def _loop_checks(app: FastAPI) -> list:
-    checks = []
-    for loop in app.state.loops:
-        async def check(loop: Supervised = loop) -> None:
-            await loop.check()
-
-        check.__name__ = loop.name
-        checks.append(check)
-
     async def temporal() -> None:
         await app.state.temporal.check()
 
-    return [temporal, *checks]
+    return [temporal, *(loop.check() for loop in app.state.loops)]
 
 
 app = service_app(

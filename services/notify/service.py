@@ -8,7 +8,6 @@ import logging
 import uuid
 from datetime import datetime, timedelta, timezone
 
-from fastapi import HTTPException
 from prometheus_client import Counter
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,6 +18,7 @@ from services.notify.models import Delivery, DeliveryAttempt, Notice, PartyEndpo
 from shared.auth import Principal
 from shared.contracts.cases import SIGNAL_HOLDER_REPLY, HolderReply, NoticeDeliveryStatus, NoticeRequest, NoticeResult
 from shared.idempotency import run_once
+from shared.errors import Conflict, NotFound
 
 log = logging.getLogger(__name__)
 REPLIES = Counter("ipr_holder_replies_total", "Replies of rights holders", ["decision"])
@@ -104,7 +104,7 @@ async def create(session: AsyncSession, *, request: NoticeRequest, settings,  # 
 async def load(session: AsyncSession, notice_id: str) -> tuple[Notice, list[Delivery], Reply | None]:
     notice = await session.get(Notice, notice_id)
     if notice is None:
-        raise HTTPException(404, detail={"code": "notice_not_found", "message": f"no notice {notice_id}"})
+        raise NotFound("notice_not_found", f"no notice {notice_id}")
     deliveries = list((await session.execute(
         select(Delivery).where(Delivery.notice_id == notice_id).order_by(Delivery.id))).scalars())
     reply = await session.get(Reply, notice_id)
@@ -213,20 +213,16 @@ async def take_reply(session: AsyncSession, *, notice_id: str, reply: HolderRepl
     """Record the holder's reply once; the same reply again is a no-op, a different one a conflict."""
     notice = (await session.execute(select(Notice).where(Notice.notice_id == notice_id).with_for_update())).scalar_one()
     if not notice.reply_allowed:
-        raise HTTPException(409, detail={"code": "reply_not_expected", "message": "this notice does not take a reply"})
+        raise Conflict("reply_not_expected", "this notice does not take a reply")
     content = reply.model_dump(mode="json", exclude={"notice_id", "replied_by"})
     existing = await session.get(Reply, notice_id)
     if existing is not None:
         if existing.content != content:
-            raise HTTPException(409, detail={"code": "already_replied",
-                                             "message": "a different reply to this notice was already recorded"})
+            raise Conflict("already_replied", "a different reply to this notice was already recorded")
         return 200, existing
     now = datetime.now(timezone.utc)
     if notice.reply_deadline_at is not None and now > notice.reply_deadline_at:
-        raise HTTPException(409, detail={
-            "code": "reply_window_closed",
-            "message": f"the reply window closed at {notice.reply_deadline_at.isoformat()}",
-        })
+        raise Conflict("reply_window_closed", f"the reply window closed at {notice.reply_deadline_at.isoformat()}")
     row = Reply(notice_id=notice_id, case_id=notice.case_id, decision=reply.decision, content=content,
                 replied_by=by, received_at=now)
     session.add(row)

@@ -66,17 +66,6 @@ def _key(item) -> tuple[str, int]:  # noqa: ANN001 - a declaration or a parcel c
     return d.declaration_id, d.revision
 
 
-def declarations_handler(pipeline: AssessmentPipeline):  # noqa: ANN201
-    """One record at a time (kept for callers that feed single records)."""
-
-    async def handle(record: ConsumerRecord) -> None:
-        declaration = parse(record)
-        if declaration is not None:
-            await pipeline.handle(declaration)
-
-    return handle
-
-
 class DeclarationBatchConsumer:
     """Group consumer that assesses declarations (or parcels of manifests) in batches, as a three-stage pipeline.
 

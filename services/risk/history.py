@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.risk.models import CaseSeller, PlatformVolume, TraderCaseOutcome, applied_events
 from shared.contracts.cases import TERMINAL_STATES
 from shared.contracts.events import CaseEventV1
+from shared.db import apply_once
 
 TERMINAL = TERMINAL_STATES
 INFRINGING = frozenset({"confiscated", "destroyed", "forfeited"})
@@ -90,9 +91,8 @@ class TraderHistory:
     async def apply(self, session: AsyncSession, *, event_id: str, topic: str, event: CaseEventV1
                     ) -> tuple[list[str], list[str], list[str]]:
         """Record one case event once; returns the traders, sellers and platforms whose confiscation count grows."""
-        fresh = (await session.execute(insert(applied_events).values(event_id=event_id, topic=topic)
-                                       .on_conflict_do_nothing().returning(applied_events.c.event_id))).first()
-        if fresh is None or event.state not in TERMINAL:
+        fresh = await apply_once(session, applied_events, event_id=event_id, topic=topic)
+        if not fresh or event.state not in TERMINAL:
             return [], [], []
         seller = (await session.execute(select(CaseSeller.seller_key, CaseSeller.platform_id)
                                         .where(CaseSeller.case_id == event.case_id))).first()

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
-from fastapi import HTTPException
 from prometheus_client import Counter, Gauge, Histogram
 import orjson
 from sqlalchemy import Date as SqlDate
@@ -58,6 +57,7 @@ from shared.supervise import Backoff, describe
 from shared.rules.calendar import calendar_for
 from shared.rules.pack import rule_pack
 from shared.rules.personal_use import personal_use
+from shared.errors import Conflict, DomainError, NotFound
 
 log = logging.getLogger(__name__)
 
@@ -285,8 +285,7 @@ async def create_recordation(session: AsyncSession, *, rec: RecordationV1, actor
         # compared as contracts: a record stored before a field was added reads with that field's default
         if existing.payload == payload or RecordationV1.model_validate(existing.payload) == rec:
             return 200, recordation_view(existing)
-        raise HTTPException(409, detail={"code": "recordation_exists",
-                                         "message": f"recordation {rec.recordation_id} already exists with other content"})
+        raise Conflict("recordation_exists", f"recordation {rec.recordation_id} already exists with other content")
     row = Recordation(recordation_id=rec.recordation_id, jurisdiction=rec.jurisdiction, status=rec.status,
                       holder_id=rec.holder.id, valid_from=rec.valid_from, valid_until=rec.valid_until,
                       version=1, payload=payload)
@@ -314,17 +313,16 @@ async def change_recordation(session: AsyncSession, *, recordation_id: str, comm
     """Apply one lifecycle command as a new version, with its audit entry."""
     row = await session.get(Recordation, recordation_id, with_for_update=True)
     if row is None:
-        raise HTTPException(404, detail={"code": "recordation_not_found", "message": f"no recordation {recordation_id}"})
+        raise NotFound("recordation_not_found", f"no recordation {recordation_id}")
     if expected_version is not None and expected_version != row.version:
-        raise HTTPException(409, detail={"code": "version_conflict",
-                                         "message": f"recordation {recordation_id} is at version {row.version}, "
-                                                    f"not {expected_version}"})
+        raise Conflict("version_conflict", f"recordation {recordation_id} is at version {row.version}, "
+                                                    f"not {expected_version}")
     current = RecordationV1.model_validate(row.payload)
     if command == "approve" and current.status == "pending":
         for proposer in await proposers_of(session, recordation_id) or [None]:
             decision = four_eyes(proposer_sub=proposer, approver_sub=actor_sub or "", approver_role=actor_role or "")
             if not decision.allowed:
-                raise HTTPException(decision.status, detail={"code": decision.code, "message": decision.message})
+                raise DomainError(decision.status, decision.code, decision.message)
     day = today or today_in(current.jurisdiction)
     try:
         if command == "approve":
@@ -342,7 +340,7 @@ async def change_recordation(session: AsyncSession, *, recordation_id: str, comm
         else:  # pragma: no cover - routes only name the commands above
             raise ValueError(command)
     except lifecycle.LifecycleError as exc:
-        raise HTTPException(exc.status, detail={"code": exc.code, "message": exc.message}) from exc
+        raise DomainError(exc.status, exc.code, exc.message) from exc
     payload = new.model_dump(mode="json")
     changed = lifecycle.changed_fields(row.payload, payload)
     row.payload = payload
@@ -428,7 +426,7 @@ async def put_profile(session: AsyncSession, *, profile: TargetingProfileV1, act
 async def deactivate_profile(session: AsyncSession, *, profile_id: str, actor: str) -> dict:
     row = await session.get(TargetingProfile, profile_id, with_for_update=True)
     if row is None:
-        raise HTTPException(404, detail={"code": "profile_not_found", "message": f"no profile {profile_id}"})
+        raise NotFound("profile_not_found", f"no profile {profile_id}")
     if row.active:
         row.active = False
         row.payload = {**row.payload, "active": False}
@@ -476,7 +474,7 @@ async def switch_campaign(session: AsyncSession, *, campaign_id: str, on: bool, 
     """Switch a campaign on or off (a new version, recorded with who and why)."""
     row = await session.get(Campaign, campaign_id, with_for_update=True)
     if row is None:
-        raise HTTPException(404, detail={"code": "campaign_not_found", "message": f"no campaign {campaign_id}"})
+        raise NotFound("campaign_not_found", f"no campaign {campaign_id}")
     if row.active != on:
         row.active = on
         row.payload = {**row.payload, "active": on}
@@ -504,7 +502,7 @@ async def campaign_report(session: AsyncSession, *, campaign_id: str, date_from:
     """Hits, lines, suspected lines and cases opened of a campaign, by office and period, with totals."""
     row = await session.get(Campaign, campaign_id)
     if row is None:
-        raise HTTPException(404, detail={"code": "campaign_not_found", "message": f"no campaign {campaign_id}"})
+        raise NotFound("campaign_not_found", f"no campaign {campaign_id}")
     bucket = func.date_trunc(_PERIODS[period], text("day")).cast(SqlDate).label("period")
     where = [text("campaign_id = :cid")]
     params: dict = {"cid": campaign_id}

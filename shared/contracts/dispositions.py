@@ -7,8 +7,16 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field, StringConstraints
 
-from shared.contracts.bounds import CaseId, DispositionId, Money, Timestamp
-from shared.contracts.cases import DispositionLine, DispositionOutcome
+from shared.contracts.bounds import CaseId, DispositionId, LineNo, Money, Timestamp
+from shared.contracts.cases import DispositionOutcome
+
+
+class DispositionLineView(BaseModel):
+    """What happened to one line of the case (as the request named it: ``DispositionLine``)."""
+
+    line_no: LineNo
+    outcome: str = Field(max_length=32)
+    goods_value: Money | None
 
 
 class DispositionView(BaseModel):
@@ -31,4 +39,4 @@ class DispositionView(BaseModel):
     decided_at: Timestamp | None
     hearing: str | None = Field(max_length=32)
     police_referral: bool
-    lines: list[DispositionLine] = Field(max_length=9999)
+    lines: list[DispositionLineView] = Field(max_length=9999)

@@ -182,7 +182,7 @@ class AlertRules(BaseModel):
     within_days: Count = Field(description="coverage or letters ending within these days")
 
 
-class Alerts(BaseModel):
+class GuaranteeAlerts(BaseModel):
     """What needs an officer's attention, and the rules that found it."""
 
     alerts: list[Alert] = Field(max_length=1_000_000)

@@ -1,19 +1,34 @@
 """What the intake service answers at its HTTP edge: a declaration accepted, a declaration with its lines' assessment,
 cases and history; a parcel manifest accepted (with the parcels it rejected), a manifest's page of parcel results,
-and one parcel. The declaration, manifest header, parcel and result inside are the published contracts as received."""
+and one parcel. The declaration, manifest header, parcel and result inside are the published contracts, as received."""
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from shared.contracts.bounds import CaseId, Count, DeclarationId, LineNo, ManifestId, Revision, Timestamp
-from shared.contracts.declaration import DeclarationV1
 from shared.contracts.events import RiskHitV1
-from shared.contracts.parcels import MAX_PARCELS, ManifestHeaderV1, ParcelNo, ParcelResultV1, ParcelV1, Rejection
+from shared.contracts.parcels import MAX_PARCELS, ManifestHeaderV1, ParcelNo, ParcelResultV1, Rejection
 
 Lane = Literal["green", "yellow", "red"]
+
+
+def _as_received(**fields: str) -> ConfigDict:
+    """A model whose ``fields`` hold what a clearance system sent, answered as stored: documented with the request
+    bodies' own schemas (``DeclarationV1`` is the body of POST /v1/declarations, ``ParcelV1`` a parcel of POST
+    /v1/manifests), so a generated client has one class for each, and never validated again on the way out."""
+
+    def document(schema: dict[str, Any]) -> None:
+        for name, model in fields.items():
+            ref = {"$ref": f"#/components/schemas/{model}"}
+            described = {"description": schema["properties"][name].get("description", "")}
+            nullable = "anyOf" in schema["properties"][name]
+            schema["properties"][name] = {"anyOf": [ref, {"type": "null"}], **described} if nullable else \
+                {**ref, **described}
+
+    return ConfigDict(json_schema_extra=document)
 
 
 class DeclarationLinks(BaseModel):
@@ -74,7 +89,9 @@ class DeclarationView(BaseModel):
     lines: list[DeclarationLineView] = Field(max_length=999)
     case_ids: list[CaseId] = Field(max_length=100_000, description="cases on any revision's lines")
     history: list[DeclarationEventView] = Field(max_length=100_000)
-    declaration: DeclarationV1 = Field(description="the revision as received")
+    declaration: dict[str, Any] = Field(max_length=100, description="the revision as received")
+
+    model_config = _as_received(declaration="DeclarationV1")
 
 
 class ManifestLinks(BaseModel):
@@ -165,6 +182,9 @@ class ParcelDetail(ParcelView):
     manifest_id: ManifestId
     revision: Revision
     customs_office: str | None = Field(max_length=16)
-    declared: ParcelV1 | None = Field(description="the parcel as declared (none if it was rejected)")
+    declared: dict[str, Any] | None = Field(max_length=100, description="the parcel as declared (none if it was "
+                                            "rejected)")
     result: ParcelResultV1 | None = Field(description="risk's result (none until assessed)")
     received_at: Timestamp | None
+
+    model_config = _as_received(declared="ParcelV1")

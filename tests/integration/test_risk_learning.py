@@ -119,3 +119,96 @@ async def test_model_registry_refusals_are_clear_and_audited(http, stack) -> Non
     assert r.status_code == 422
     models = await http.get(f"{risk}/v1/models", headers=stack.auth("officer"))
     assert models.status_code == 200 and models.json()["in_use"] == {"champion": None, "shadow": None}
+
+
+def control_line(n: int, pattern: bool) -> dict:
+    """A one-line declaration the service draws for the control sample: an earphone line of a consignor
+    network no rule knows (``pattern``), or plastic tableware of the usual consignor."""
+    while True:
+        d = example_declaration(declaration_id=unique_id(f"LRN{n:03d}"),
+                                submitted_at=datetime.now(timezone.utc).isoformat())
+        line = {**d["lines"][0], "line_no": 1, "brand": None, "model": None}
+        if pattern:
+            d["consignor"] = {"id": "91440300MA5NET07", "name": "Lucky Star Cross-border Trading", "country": "CN"}
+            d["transport_mode"] = "express"
+            line.update(hs_code="851830", description="wireless earbuds tws bluetooth headset bass pro",
+                        unit="piece", unit_value=0.9, quantity=300)
+        else:
+            line.update(hs_code="392410", description="plastic tableware, plates and cups", unit="piece",
+                        unit_value=1.0, quantity=300)
+        d["lines"] = [line]
+        if random_draw(DeclarationV1.model_validate(d), 1, SALT) < RATE:
+            return d
+
+
+async def test_a_model_learns_is_promoted_explains_its_hits_and_is_rolled_back(http, stack) -> None:
+    """The whole life of a model on the running stack: control-sample lines assessed by the consumer, examined
+    by an officer, trained on, proposed by an officer, promoted by a supervisor through the control-sample gate,
+    explaining its points in ``POST /v1/assess``, then rolled back to the rules alone; every step audited."""
+    risk = stack.url("risk")
+    worlds = [control_line(n, pattern=n % 2 == 0) for n in range(120)]
+    for d in worlds:
+        await produce(stack.kafka, TOPIC_DECLARATIONS, json.dumps(d).encode(), d["declaration_id"].encode())
+
+    async def all_stored():  # noqa: ANN202
+        for d in worlds:
+            r = await http.get(f"{risk}/v1/line-features/{d['declaration_id']}", headers=stack.auth("officer"))
+            if r.status_code != 200 or len(r.json()) != 1:
+                return None
+        return True
+
+    await eventually(all_stored, timeout=120, what="120 control-sample lines assessed and their features stored")
+    for n, d in enumerate(worlds):
+        result = "infringement_found" if n % 2 == 0 else "no_infringement_found"
+        r = await http.post(f"{risk}/v1/control-results", headers=stack.auth("officer"),
+                            json={"declaration_id": d["declaration_id"], "line_no": 1, "result": result})
+        assert r.status_code == 201, r.text
+
+    trained = await http.post(f"{risk}/v1/models/train", json={"seed": 7}, headers=stack.auth("officer"))
+    assert trained.status_code == 201, trained.text
+    version = trained.json()["version"]
+    assert trained.json()["status"] == "shadow"
+    control = trained.json()["metrics"]["control"]
+    assert control["model"]["n"] >= 20 and control["model"]["positives"] >= 2
+
+    probe = control_line(999, pattern=True)
+    before = await http.post(f"{risk}/v1/assess", json=probe, headers=stack.auth("officer"))
+    assert before.status_code == 200 and not any("model m-" in r for r in before.json()["lines"][0]["reasons"])
+
+    # four eyes: the proposer cannot promote; an officer cannot promote at all
+    assert (await http.post(f"{risk}/v1/models/{version}/propose", json={},
+                            headers=stack.auth("officer"))).status_code == 200
+    r = await http.post(f"{risk}/v1/models/{version}/promote", json={}, headers=stack.auth("officer"))
+    assert r.status_code == 403
+    try:
+        r = await http.post(f"{risk}/v1/models/{version}/promote", json={"reason": "beats the rules on control"},
+                            headers=stack.auth("supervisor"))
+        assert r.status_code == 200, r.text
+        assert r.json()["status"] == "champion"
+        models = (await http.get(f"{risk}/v1/models", headers=stack.auth("officer"))).json()
+        assert models["in_use"]["champion"] == version
+
+        after = await http.post(f"{risk}/v1/assess", json=probe, headers=stack.auth("officer"))
+        line = after.json()["lines"][0]
+        explained = [r for r in line["reasons"] if r.startswith(f"model {version}")]
+        assert explained, line["reasons"]
+        assert "strongest factors" in explained[0]
+        assert line["score"] > before.json()["lines"][0]["score"]
+        legit = await http.post(f"{risk}/v1/assess", json=control_line(998, pattern=False),
+                                headers=stack.auth("officer"))
+        said = [r for r in legit.json()["lines"][0]["reasons"] if r.startswith(f"model {version}")]
+        assert all("(+0.00)" in r and "strongest factors" not in r for r in said), said  # no points for tableware
+    finally:
+        r = await http.post(f"{risk}/v1/models/rollback", json={"reason": "end of the trial"},
+                            headers=stack.auth("supervisor"))
+    assert r.status_code == 200, r.text
+    models = (await http.get(f"{risk}/v1/models", headers=stack.auth("officer"))).json()
+    assert models["in_use"]["champion"] is None
+    again = await http.post(f"{risk}/v1/assess", json=probe, headers=stack.auth("officer"))
+    assert not any(r.startswith(f"model {version}") for r in again.json()["lines"][0]["reasons"])
+
+    audit = (await http.get(f"{risk}/v1/models/{version}", headers=stack.auth("officer"))).json()
+    events = [e["event"] for e in audit["history"]]
+    assert events == ["rolled_back", "promoted", "proposed", "trained"], events  # newest first
+    promoted = next(e for e in audit["history"] if e["event"] == "promoted")
+    assert promoted["actor"] != next(e for e in audit["history"] if e["event"] == "proposed")["actor"]

@@ -222,7 +222,7 @@ def test_alerts_are_well_formed_and_cover_the_failure_modes() -> None:
     used = set().union(*(promql_metrics(r["expr"]) for r in rules))
     for name in ("up", "ipr_kafka_dead_lettered_total", "ipr_http_requests_total", "ipr_notice_deliveries_total",
                  "ipr_notice_delivery_attempts_total", "ipr_notice_delivery_oldest_open_seconds",
-                 "ipr_notify_loop_restarts_total", "ipr_guarantee_alerts", "ipr_risk_model_load_failures_total",
+                 "ipr_background_task_restarts_total", "ipr_guarantee_alerts", "ipr_risk_model_load_failures_total",
                  "ipr_risk_model_feature_psi", "ipr_risk_model_score_psi", *RELIABILITY_METRICS):
         assert name in used, f"no alert watches {name}"
 

@@ -199,9 +199,10 @@ def test_notice_result_stays_compatible() -> None:
 
 
 async def test_a_failing_background_loop_is_restarted_and_named_in_readiness() -> None:
+    """Notify's loops (the sender, its housekeeping, re-signalling replies) run under the shared supervisor."""
     import asyncio
 
-    from services.notify.background import RESTARTS, Supervised
+    from shared.supervise import TASK_RESTARTS, Backoff, Supervised, run_forever
 
     runs: list[int] = []
     release = asyncio.Event()
@@ -213,19 +214,21 @@ async def test_a_failing_background_loop_is_restarted_and_named_in_readiness() -
         await release.wait()
         await asyncio.sleep(3600)
 
-    before = RESTARTS.labels("test-loop")._value.get()
-    loop = Supervised("test-loop", flaky, first_backoff=0.2, max_backoff=0.2)
+    restarts = TASK_RESTARTS.labels("notify", "test-loop", "loop", "ConnectionError")
+    before = restarts._value.get()
+    loop = Supervised("test-loop", run_forever(flaky), service="notify", kind="loop",
+                      backoff=Backoff(initial=0.2, cap=0.2, jitter=False))
     loop.start()
     await asyncio.sleep(0.05)
-    with pytest.raises(RuntimeError, match="test-loop loop is restarting after: ConnectionError: database went away"):
-        await loop.check()
+    with pytest.raises(RuntimeError, match="loop test-loop down: ConnectionError: database went away"):
+        await loop.check()()
     for _ in range(100):
         if len(runs) == 3:
             break
         await asyncio.sleep(0.05)
     assert len(runs) == 3
-    await loop.check()  # running again
-    assert RESTARTS.labels("test-loop")._value.get() - before == 2
+    await loop.check()()  # running again
+    assert restarts._value.get() - before == 2
     await loop.stop()
-    with pytest.raises(RuntimeError, match="not running"):
-        await loop.check()
+    with pytest.raises(RuntimeError, match="stopped"):
+        await loop.check()()
