@@ -14,6 +14,9 @@ from services.disposal.models import Disposition, idempotency
 from shared.auth import Principal, require
 from shared.contracts.bounds import CaseId, DispositionId
 from shared.contracts.cases import DispositionRequest
+from shared.contracts.dispositions import DispositionView
+from shared.contracts.errors import BODY
+from shared.contracts.errors import error_responses as errors
 from shared.idempotency import run_once
 from shared.runtime import session_dep
 
@@ -21,7 +24,14 @@ router = APIRouter(prefix="/v1/dispositions", tags=["dispositions"])
 Session = Annotated[AsyncSession, Depends(session_dep)]
 
 
-@router.post("", status_code=201, summary="Record release or confiscation with fine and disposal (idempotent)")
+@router.post("", status_code=201, response_model=DispositionView,
+             responses={200: {"model": DispositionView, "description": "the case's disposition was recorded before: "
+                              "that one"},
+                        **errors(*BODY, (409, "the idempotency key was used with another request "
+                                              "(`idempotency_conflict`)"),
+                                 (422, "the request breaks the contract, or the fine or disposal method is outside "
+                                       "the jurisdiction's rules (the code names it)"))},
+             summary="Record release or confiscation with fine and disposal (idempotent)")
 async def record(
     body: DispositionRequest, session: Session,
     who: Annotated[Principal, Depends(require("system", "officer"))],
@@ -34,7 +44,8 @@ async def record(
     return JSONResponse(payload, status_code=status)
 
 
-@router.get("/{disposition_id}", summary="One recorded disposition")
+@router.get("/{disposition_id}", response_model=DispositionView, response_model_exclude_unset=True,
+            responses=errors(404), summary="One recorded disposition")
 async def get_one(
     disposition_id: DispositionId, session: Session, _: Annotated[Principal, Depends(require("system", "officer"))],
 ) -> dict:
@@ -44,7 +55,8 @@ async def get_one(
     return service.view(d)
 
 
-@router.get("", summary="Dispositions, newest first")
+@router.get("", response_model=list[DispositionView], response_model_exclude_unset=True,
+            summary="Dispositions, newest first")
 async def list_all(
     session: Session, _: Annotated[Principal, Depends(require("system", "officer"))], case_id: CaseId | None = None,
 ) -> list[dict]:

@@ -14,16 +14,28 @@ from services.guarantees import service
 from services.guarantees.models import GeneralGuarantee, idempotency
 from shared.auth import Principal, require
 from shared.contracts.bounds import CaseId, GuaranteeId, HolderId
+from shared.contracts.errors import BODY
+from shared.contracts.errors import error_responses as errors
+from shared.contracts.guarantee_views import (
+    CaseGuaranteeView,
+    CostCharged,
+    GeneralGuaranteeDetails,
+    GeneralGuaranteeView,
+    GuaranteeAlerts,
+)
 from shared.contracts.guarantees import (
     ChargeCostRequest, GeneralGuaranteeV1, HoldGuaranteeRequest, HoldGuaranteeResult, SettleGuaranteeRequest,
     SettleGuaranteeResult,
 )
 from shared.idempotency import run_once
 from shared.runtime import session_dep
+from shared.web import replayed
 
 general = APIRouter(prefix="/v1/general-guarantees", tags=["general guarantees"])
 cases = APIRouter(prefix="/v1/case-guarantees", tags=["case guarantees"])
 ops = APIRouter(prefix="/v1", tags=["alerts"])
+IDEMPOTENCY_CONFLICT = (409, "the idempotency key was used with another request (`idempotency_conflict`)")
+CASE_NOT_FOUND = (404, "no guarantee is held for the case (`case_guarantee_not_found`)")
 
 Session = Annotated[AsyncSession, Depends(session_dep)]
 Officer = Annotated[Principal, Depends(require("officer"))]
@@ -84,7 +96,14 @@ async def _holder_recorded(request: Request, holder_id: str, jurisdiction: str) 
                                          "recorded rights"})
 
 
-@general.post("", status_code=201, summary="Register a holder's general guarantee (idempotent per guarantee_id)")
+@general.post("", status_code=201, response_model=GeneralGuaranteeView,
+              responses={**replayed(GeneralGuaranteeView),
+                         **errors(*BODY, (409, "other terms under the same guarantee_id (`idempotency_conflict`)"),
+                                  (422, "the request breaks the contract or a rule of the jurisdiction (the code "
+                                        "names it), or the holder has no recordation there (`unknown_holder`)"),
+                                  (503, "the recordation registry cannot be reached to check the holder "
+                                        "(`registry_unavailable`)"))},
+              summary="Register a holder's general guarantee (idempotent per guarantee_id)")
 async def register_general(body: GeneralGuaranteeV1, session: Session, who: Officer, request: Request) -> JSONResponse:
     """The same body again answers 200 with the first answer; other terms under the same id are a 409. The holder
     must have a recordation in the guarantee's jurisdiction (a general guarantee secures the recorded rights'
@@ -104,7 +123,9 @@ async def register_general(body: GeneralGuaranteeV1, session: Session, who: Offi
     return JSONResponse(payload, status_code=status if ran else 200)
 
 
-@general.get("/{guarantee_id}", summary="A general guarantee with its balance, draws and history")
+@general.get("/{guarantee_id}", response_model=GeneralGuaranteeDetails,
+             responses=errors((404, "no such general guarantee, or another holder's")),
+             summary="A general guarantee with its balance, draws and history")
 async def get_general(guarantee_id: GuaranteeId, session: Session, who: OfficerOrHolder) -> dict:
     g = await session.get(GeneralGuarantee, guarantee_id)
     if g is None or (who.role == "rights_holder" and g.holder_id != who.holder_id):
@@ -112,7 +133,8 @@ async def get_general(guarantee_id: GuaranteeId, session: Session, who: OfficerO
     return await service.general_details(session, g)
 
 
-@general.get("", summary="General guarantees, newest first (a rights holder sees only its own)")
+@general.get("", response_model=list[GeneralGuaranteeView],
+             summary="General guarantees, newest first (a rights holder sees only its own)")
 async def list_general(
     session: Session, who: OfficerOrHolder,
     holder_id: Annotated[HolderId | None, Query()] = None,
@@ -132,6 +154,9 @@ async def list_general(
 
 
 @cases.post("", status_code=201, response_model=HoldGuaranteeResult,
+            responses={200: {"model": HoldGuaranteeResult,
+                             "description": "refused (with the reason), or the case's guarantee already held"},
+                       **errors(*BODY, IDEMPOTENCY_CONFLICT)},
             summary="Secure a case: per-case deposit or letter, or a draw on the general guarantee (idempotent)")
 async def hold(body: HoldGuaranteeRequest, session: Session, who: CaseWriter) -> JSONResponse:
     """201 held; 200 refused (with the reason) or the guarantee already held for the case.
@@ -147,7 +172,13 @@ async def hold(body: HoldGuaranteeRequest, session: Session, who: CaseWriter) ->
     return JSONResponse(payload, status_code=status)
 
 
-@cases.post("/{case_id}/costs", status_code=201, summary="Charge a storage, custody or disposal cost (idempotent)")
+@cases.post("/{case_id}/costs", status_code=201, response_model=CostCharged,
+            responses=errors(*BODY, CASE_NOT_FOUND,
+                             (409, "the guarantee is settled (`case_guarantee_settled`), or the idempotency key was "
+                                   "used with another request"),
+                             (422, "the request breaks the contract, the case ids differ, or the cost's currency is "
+                                   "not the guarantee's")),
+            summary="Charge a storage, custody or disposal cost (idempotent)")
 async def charge_cost(case_id: CaseId, body: ChargeCostRequest, session: Session, who: CaseWriter) -> JSONResponse:
     _same_case(case_id, body.case_id)
     async with session.begin():
@@ -159,6 +190,7 @@ async def charge_cost(case_id: CaseId, body: ChargeCostRequest, session: Session
 
 
 @cases.post("/{case_id}/settle", response_model=SettleGuaranteeResult,
+            responses=errors(*BODY, CASE_NOT_FOUND, IDEMPOTENCY_CONFLICT),
             summary="Settle when the case ends: charge storage and costs, refund the rest (idempotent)")
 async def settle(case_id: CaseId, body: SettleGuaranteeRequest, session: Session, who: CaseWorker,
                  request: Request) -> JSONResponse:
@@ -172,7 +204,9 @@ async def settle(case_id: CaseId, body: SettleGuaranteeRequest, session: Session
     return JSONResponse(payload, status_code=status)
 
 
-@cases.get("/{case_id}", summary="A case's guarantee: amount, costs and storage accrued so far, charged, refunded")
+@cases.get("/{case_id}", response_model=CaseGuaranteeView,
+           responses=errors((404, "no guarantee for the case, or another holder's")),
+           summary="A case's guarantee: amount, costs and storage accrued so far, charged, refunded")
 async def get_case(case_id: CaseId, session: Session, who: CaseReader, request: Request) -> dict:
     view = await service.case_details(session, case_id=case_id, settings=_settings(request))
     if view is None or (who.role == "rights_holder" and view["holder_id"] != who.holder_id):
@@ -183,7 +217,8 @@ async def get_case(case_id: CaseId, session: Session, who: CaseReader, request: 
 # ---------------------------------------------------------------- alerts
 
 
-@ops.get("/alerts", summary="Low balances, coverage or letters ending soon, unpaid or uncovered costs")
+@ops.get("/alerts", response_model=GuaranteeAlerts,
+         summary="Low balances, coverage or letters ending soon, unpaid or uncovered costs")
 async def list_alerts(session: Session, _: Officer, request: Request) -> dict:
     settings = _settings(request)
     found = await service.alerts(session, settings=settings)

@@ -36,6 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.identity.models import CaseAccess
 from shared.auth import Principal
 from shared.contracts.access import CaseAccessView, Exchange, IssuedCaseAccess
+from shared.contracts.bounds import CaseId, TraderId
 
 __all__ = ["CaseAccessView", "Exchange", "IssuedCaseAccess", "NewCaseAccess", "Revocation", "issue", "of_case",
            "revoke"]
@@ -69,8 +70,8 @@ def digest(code: str) -> str:
 
 class NewCaseAccess(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    case_id: str = Field(min_length=1, max_length=128)
-    party_id: str = Field(min_length=1, max_length=64)
+    case_id: CaseId  # as the answer names it (CaseAccessView)
+    party_id: TraderId
     party_role: PartyRole
     display_name: str = Field(min_length=1, max_length=128, description="the party's name, as its tokens name it")
     valid_days: int = Field(default=14, ge=1, le=MAX_VALID_DAYS, strict=True,

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timezone
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,11 +23,12 @@ from services.identity.passwords import (
     new_client_secret,
 )
 from shared.auth import Principal
+from shared.contracts.bounds import CaseId, HolderId, TraderId
+from shared.contracts.identity import ACCOUNT_ID_PATTERN as ID_PATTERN
+from shared.contracts.identity import MachineRole, PersonRole
 from shared.errors import Conflict, Forbidden, NotFound, Refused
 
-PersonRole = Literal["officer", "supervisor", "administrator", "rights_holder", "party"]
-MachineRole = Literal["clearance_system", "system"]
-ID_PATTERN = r"^[a-z0-9][a-z0-9._-]{1,63}$"
+RedirectUri = Annotated[str, StringConstraints(max_length=2048)]
 OFFICE_PATTERN = re.compile(r"^[A-Z]{2}[A-Z0-9]{2,14}$")
 # What a supervisor may manage; an administrator manages everything.
 SUPERVISOR_MANAGES = {"officer", "rights_holder", "party"}
@@ -60,9 +61,9 @@ class NewAccount(BaseModel):
     email: str | None = Field(default=None, max_length=256)
     role: PersonRole
     offices: list[str] = Field(default_factory=list, max_length=50)
-    holder_id: str | None = Field(default=None, max_length=64)
-    party_id: str | None = Field(default=None, max_length=64)
-    case_id: str | None = Field(default=None, max_length=128)
+    holder_id: HolderId | None = None
+    party_id: TraderId | None = Field(default=None, description="as declarations name the party")
+    case_id: CaseId | None = None
     locale: Literal["en", "zh"] = "en"
     password: str = Field(min_length=1, max_length=256)
 
@@ -93,8 +94,8 @@ class NewClient(BaseModel):
         "(authorization code + PKCE); case_access: a public client that exchanges case access codes")
     role: MachineRole | None = None
     offices: list[str] = Field(default_factory=list, max_length=50)
-    redirect_uris: list[str] = Field(default_factory=list, max_length=10)
-    post_logout_redirect_uris: list[str] = Field(default_factory=list, max_length=10)
+    redirect_uris: list[RedirectUri] = Field(default_factory=list, max_length=10)
+    post_logout_redirect_uris: list[RedirectUri] = Field(default_factory=list, max_length=10)
     first_party: bool = False
 
     @field_validator("offices")
@@ -103,7 +104,9 @@ class NewClient(BaseModel):
         return _offices(value)
 
 
-class Reason(BaseModel):
+class ChangeReason(BaseModel):
+    """Why an account, holder or client is disabled, enabled or verified (kept in the audit trail)."""
+
     model_config = ConfigDict(extra="forbid")
     reason: str | None = Field(default=None, max_length=1000)
 

@@ -13,6 +13,15 @@ from services.intake import edge, manifests, service
 from shared.auth import Principal, require, require_office
 from shared.contracts.bounds import DeclarationId, ManifestId, Revision
 from shared.contracts.declaration import DeclarationV1
+from shared.contracts.errors import BODY
+from shared.contracts.errors import error_responses as errors
+from shared.contracts.intake_views import (
+    DeclarationAccepted,
+    DeclarationView,
+    ManifestAccepted,
+    ManifestView,
+    ParcelDetail,
+)
 from shared.runtime import session_dep
 
 router = APIRouter(prefix="/v1/declarations", tags=["declarations"])
@@ -20,11 +29,11 @@ Session = Annotated[AsyncSession, Depends(session_dep)]
 
 
 @router.post(
-    "", status_code=202,
+    "", status_code=202, response_model=DeclarationAccepted,
     summary="Accept a declaration (idempotent per declaration id and revision)",
-    responses={409: {"description": "same id and revision already received with different content"},
-               422: {"description": "contract violation"}, 400: {"description": "malformed JSON"},
-               413: {"description": "body too large"}},
+    responses={202: {"description": "stored, or the same declaration again: the same answer"},
+               **errors(*BODY, (409, "same id and revision already received with different content "
+                                     "(`revision_conflict`)"))},
 )
 async def submit(body: DeclarationV1, session: Session, request: Request,
                  _: Annotated[Principal, Depends(require("clearance_system"))]) -> JSONResponse:
@@ -49,7 +58,9 @@ async def submit(body: DeclarationV1, session: Session, request: Request,
     return JSONResponse(answer, status_code=202)
 
 
-@router.get("/{declaration_id}", summary="Status, per-line assessment and case ids of a declaration")
+@router.get("/{declaration_id}", response_model=DeclarationView, response_model_exclude_unset=True,
+            responses=errors((404, "no such declaration, or no such revision of it")),
+            summary="Status, per-line assessment and case ids of a declaration")
 async def get_declaration(
     declaration_id: DeclarationId, session: Session,
     _: Annotated[Principal, Depends(require("clearance_system", "officer", "system"))],
@@ -64,16 +75,16 @@ manifests_router = APIRouter(prefix="/v1/manifests", tags=["manifests"])
 
 
 @manifests_router.post(
-    "", status_code=202,
+    "", status_code=202, response_model=ManifestAccepted,
     summary="Accept a parcel manifest (read as a stream; idempotent per manifest id and revision)",
     description="Header fields first, then `parcels` (at most 10,000). Each parcel is checked on its own: a parcel "
     "that breaks the contract is rejected with its reason (listed in the answer and published on "
     "customs.parcel-results.v1) and the others are accepted and assessed. The same manifest again answers the same.",
     responses={202: {"description": "accepted: counts and the rejected parcels with their reasons"},
-               409: {"description": "same id and revision already received with different content"},
-               413: {"description": "more than 10,000 parcels, or a body above the size limit"},
-               422: {"description": "the header breaks the contract, or parcel_count does not match"},
-               400: {"description": "malformed JSON"}},
+               **errors(*BODY, (409, "same id and revision already received with different content, or received "
+                                     "on the topic"),
+                        (413, "more than 10,000 parcels, or a body above the size limit"),
+                        (422, "the header breaks the contract, or parcel_count does not match"))},
     openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
         "schema": {"$ref": "#/components/schemas/ManifestV1"}}}}},
 )
@@ -84,7 +95,9 @@ async def submit_manifest(session: Session, request: Request,
     return JSONResponse(answer, status_code=status)
 
 
-@manifests_router.get("/{manifest_id}", summary="A manifest: counts and its parcels' results, a page at a time")
+@manifests_router.get("/{manifest_id}", response_model=ManifestView, response_model_exclude_unset=True,
+                      responses=errors((404, "no such manifest, or no such revision of it")),
+                      summary="A manifest: counts and its parcels' results, a page at a time")
 async def get_manifest(
     manifest_id: ManifestId, session: Session,
     who: Annotated[Principal, Depends(require("clearance_system", "officer", "system"))],
@@ -101,7 +114,8 @@ async def get_manifest(
     return view
 
 
-@manifests_router.get("/{manifest_id}/parcels/{parcel_no}",
+@manifests_router.get("/{manifest_id}/parcels/{parcel_no}", response_model=ParcelDetail,
+                      response_model_exclude_unset=True, responses=errors(404),
                       summary="One parcel: as declared, rejected or assessed (lines, reasons, cases)")
 async def get_parcel(
     manifest_id: ManifestId, parcel_no: Annotated[int, Path(ge=1, le=10_000)], session: Session,

@@ -18,6 +18,18 @@ from services.notify.models import Delivery, Notice, NoticeDocument, PartyEndpoi
 from shared.auth import Principal, require, require_office
 from shared.contracts.bounds import CaseId, NoticeId
 from shared.contracts.cases import ActorRef, GuaranteeInfo, HolderReply, NoticeRequest, NoticeResult
+from shared.contracts.errors import BODY
+from shared.contracts.errors import error_responses as errors
+from shared.contracts.notices import (
+    RECIPIENT_ID_PATTERN,
+    DeliveryWithAttempts,
+    KeyRotation,
+    NoticeDeliveries,
+    NoticeView,
+    PartyWebhookView,
+    ReplyRecorded,
+    WebhookSettings,
+)
 from shared.runtime import session_dep
 from shared.fx import DEFAULT_RATES_TO_CNY
 
@@ -27,7 +39,8 @@ recipients_router = APIRouter(prefix="/v1/recipients", tags=["webhook settings"]
 Session = Annotated[AsyncSession, Depends(session_dep)]
 Reader = Annotated[Principal, Depends(require("system", "officer", "rights_holder", "party"))]
 RecipientKind = Literal["rights_holder", "party"]
-ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
+ID_PATTERN = RECIPIENT_ID_PATTERN
+NOT_FOUND = (404, "no such notice, or not one addressed to the caller")
 RecipientId = Annotated[str, Path(pattern=ID_PATTERN)]
 NoticeId = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")]
 DeliveryStatus = Literal["pending", "sending", "retrying", "delivered", "undeliverable", "not_configured"]
@@ -75,6 +88,8 @@ def _visible(notice: Notice, who: Principal) -> None:
 
 
 @router.post("", status_code=201, response_model=NoticeResult,
+             responses=errors(*BODY, (409, "the idempotency key was used with another request "
+                                           "(`idempotency_conflict`)")),
              summary="Record a written notice with its deliveries, then send it by e-mail and webhook (idempotent)")
 async def issue(body: NoticeRequest, session: Session, request: Request,
                 who: Annotated[Principal, Depends(require("system"))]) -> NoticeResult:
@@ -90,7 +105,8 @@ async def issue(body: NoticeRequest, session: Session, request: Request,
     return service.result_of(notice, deliveries)
 
 
-@router.get("/{notice_id}", summary="A notice with its deliveries, reply and document")
+@router.get("/{notice_id}", response_model=NoticeView, response_model_exclude_unset=True,
+            responses=errors(NOT_FOUND), summary="A notice with its deliveries, reply and document")
 async def get_notice(notice_id: NoticeId, session: Session, who: Reader, request: Request) -> dict:
     notice, deliveries, reply = await service.load(session, notice_id)
     _visible(notice, who)
@@ -120,8 +136,14 @@ def _may_read_document(notice: Notice, doc: NoticeDocument | None, who: Principa
 
 @router.get("/{notice_id}/document",
             summary="The legal document a notice carried, as sent: HTML, PDF or plain text",
-            responses={200: {"content": {"text/html": {}, "application/pdf": {}, "text/plain": {}}},
-                       404: {"description": "no such notice, not yours, or the notice carried no document"}})
+            response_class=Response,
+            responses={200: {"description": "the document in the format asked for (`X-IPR-Document-Number` names it)",
+                             "content": {"text/html": {"schema": {"type": "string"}},
+                                         "application/pdf": {"schema": {"type": "string", "format": "binary"}},
+                                         "text/plain": {"schema": {"type": "string"}}}},
+                       **errors((403, "the caller's role or office may not read it"),
+                                (404, "no such notice, not yours, or the notice carried no document"),
+                                (422, "format is not html, pdf or txt (`unknown_format`)"))})
 async def notice_document(notice_id: NoticeId, session: Session, request: Request,
                           who: Annotated[Principal, Depends(require("officer", "rights_holder", "party", "system"))],
                           format: Annotated[str, Query(max_length=16, description="html, pdf or txt")] = "html",
@@ -150,7 +172,7 @@ async def notice_document(notice_id: NoticeId, session: Session, request: Reques
     return Response(content=body, media_type=DOCUMENT_TYPES[format], headers=headers)
 
 
-@router.get("/{notice_id}/service", response_model=NoticeResult,
+@router.get("/{notice_id}/service", response_model=NoticeResult, responses=errors(404),
             summary="Whether a notice is served on its addressee: served (delivered), undeliverable, or pending")
 async def notice_service(notice_id: NoticeId, session: Session,
                          who: Annotated[Principal, Depends(require("system", "officer"))]) -> NoticeResult:
@@ -159,7 +181,8 @@ async def notice_service(notice_id: NoticeId, session: Session,
     return service.result_of(notice, deliveries)
 
 
-@router.get("/{notice_id}/deliveries",
+@router.get("/{notice_id}/deliveries", response_model=NoticeDeliveries, response_model_exclude_unset=True,
+            responses=errors(NOT_FOUND),
             summary="Delivery log of a notice: every attempt per recipient and channel (a holder sees its own)")
 async def notice_deliveries(notice_id: NoticeId, session: Session, who: Reader) -> dict:
     notice, deliveries, _ = await service.load(session, notice_id)
@@ -170,7 +193,8 @@ async def notice_deliveries(notice_id: NoticeId, session: Session, who: Reader) 
             "deliveries": await service.delivery_log(session, mine)}
 
 
-@router.get("", summary="Notices of a case (a rights holder sees only its own)")
+@router.get("", response_model=list[NoticeView], response_model_exclude_unset=True,
+            summary="Notices of a case (a rights holder sees only its own)")
 async def list_notices(session: Session, who: Reader, request: Request, case_id: CaseId | None = None) -> list[dict]:
     stmt = select(Notice).order_by(Notice.created_at.desc()).limit(200)
     if case_id:
@@ -190,7 +214,14 @@ async def list_notices(session: Session, who: Reader, request: Request, case_id:
     return out
 
 
-@router.post("/{notice_id}/reply", summary="The rights holder answers a suspension notice (signals the case)")
+@router.post("/{notice_id}/reply", status_code=201, response_model=ReplyRecorded,
+             responses={200: {"model": ReplyRecorded, "description": "the same reply again: recorded before"},
+                        **errors(*BODY, NOT_FOUND,
+                                 (409, "the notice takes no reply, a different reply was recorded, or the reply "
+                                       "window closed"),
+                                 (422, "the request breaks the contract, or a detention request without its "
+                                       "guarantee (`guarantee_required`)"))},
+             summary="The rights holder answers a suspension notice (signals the case)")
 async def reply(notice_id: NoticeId, body: ReplyBody, session: Session, request: Request,
                 who: Annotated[Principal, Depends(require("rights_holder", "officer"))]) -> JSONResponse:
     guarantee = (GuaranteeInfo(**body.guarantee.model_dump(exclude={"posted_by"}),
@@ -215,7 +246,8 @@ async def reply(notice_id: NoticeId, body: ReplyBody, session: Session, request:
                          "recorded": True, "forwarded_to_case": signalled}, status_code=status)
 
 
-@deliveries_router.get("", summary="Deliveries across notices, newest first (officers: undelivered notices to act "
+@deliveries_router.get("", response_model=list[DeliveryWithAttempts], response_model_exclude_unset=True,
+                       summary="Deliveries across notices, newest first (officers: undelivered notices to act "
                        "on; a rights holder: its own delivery log)")
 async def list_deliveries(session: Session, who: Reader,
                           status: DeliveryStatus | None = None,
@@ -252,7 +284,8 @@ def _signature_spec() -> dict:
             "event_id_header": EVENT_ID_HEADER, "replay_window_seconds": REPLAY_WINDOW_S}
 
 
-@recipients_router.get("/{kind}/{recipient_id}/webhook",
+@recipients_router.get("/{kind}/{recipient_id}/webhook", response_model=WebhookSettings,
+                       responses=errors((403, "a rights holder's token for another recipient")),
                        summary="Webhook settings of a recipient: endpoint in use, signing keys (never their secrets)")
 async def webhook_settings(kind: RecipientKind, recipient_id: RecipientId, session: Session,
                            who: Annotated[Principal, Depends(require("officer", "rights_holder"))]) -> dict:
@@ -266,7 +299,8 @@ async def webhook_settings(kind: RecipientKind, recipient_id: RecipientId, sessi
             "signature": _signature_spec()}
 
 
-@recipients_router.post("/{kind}/{recipient_id}/webhook/rotate-key", status_code=201,
+@recipients_router.post("/{kind}/{recipient_id}/webhook/rotate-key", status_code=201, response_model=KeyRotation,
+                        responses=errors(*BODY, (403, "a rights holder's token for another recipient")),
                         summary="Create a new signing key (its secret is shown only in this answer); the old one "
                         "keeps signing beside it for the overlap")
 async def rotate_key(kind: RecipientKind, recipient_id: RecipientId, session: Session, request: Request,
@@ -310,7 +344,10 @@ def _may_register(party_id: str, who: Principal) -> None:
                                                     "own account or by an officer"})
 
 
-@recipients_router.put("/party/{recipient_id}/webhook/endpoint",
+@recipients_router.put("/party/{recipient_id}/webhook/endpoint", response_model=PartyWebhookView,
+                       responses=errors(*BODY, (403, "a party's token for another party, or one bound to a case"),
+                                        (422, "the request breaks the contract, or the URL is not on the webhook "
+                                              "allow-list (`webhook_not_allowed`)")),
                        summary="Register a party's webhook endpoint for its notices (officers, or the party itself); "
                        "the URL must be on the webhook allow-list")
 async def register_party_webhook(recipient_id: RecipientId, body: PartyWebhookBody, session: Session,
@@ -334,6 +371,7 @@ async def register_party_webhook(recipient_id: RecipientId, body: PartyWebhookBo
 
 
 @recipients_router.delete("/party/{recipient_id}/webhook/endpoint", status_code=204,
+                          responses=errors((403, "a party's token for another party, or one bound to a case")),
                           summary="Remove a party's webhook endpoint (its notices then go by e-mail only)")
 async def remove_party_webhook(recipient_id: RecipientId, session: Session,
                                who: Annotated[Principal, Depends(require("officer", "party"))]) -> None:

@@ -19,6 +19,7 @@ zone and database column can hold, and an id can never change which URL a servic
 | ``Count`` | 0 to 2^31 - 1 (days, hits) |
 | ``NiceClass`` | 1 to 45 |
 | ids | a pattern and length per kind (``ID_PATTERNS``): letters, digits, ``.``, ``_``, ``-``, first a letter or digit |
+| ``TokenClaim`` | at most 16 KiB: a claim of an access token echoed back (whichever provider issued it) |
 
 Rules relative to today (a declaration submitted at most a day ahead) are not bounds: they
 belong at the edge where outside input arrives, never in these types, which also validate
@@ -150,6 +151,13 @@ ApplicationId = _id("application_id")
 CorrelationId = _id("correlation_id")
 RunId = _id("run_id")
 IdempotencyKey = _id("idempotency_key")
+
+
+# A claim of an access token as the token carries it, echoed back (``GET /v1/me``): whichever provider the platform
+# trusts issued it, so it need not follow the platform's id patterns. The token arrives in a request header, and the
+# server (uvicorn, h11) reads at most 16 KiB of request line and headers.
+TOKEN_CLAIM_MAX = 16 * 1024
+TokenClaim = Annotated[str, StringConstraints(max_length=TOKEN_CLAIM_MAX), Bound("token_claim")]
 
 
 def unstorable_text(value: object, loc: tuple[str | int, ...] = ()) -> list[tuple[str | int, ...]]:

@@ -14,10 +14,24 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from pydantic import BaseModel
 
 from deploy.local import stack as stack_mod
 from deploy.local import tokens as tokens_mod
 from services.identity import keys as keys_mod
+from shared.contracts.errors import ErrorBody
+from shared.contracts.identity import (
+    AccountChanged,
+    AccountView,
+    AccountWithHistory,
+    AuditEntryView,
+    ClientCreated,
+    ClientView,
+    ClientWithSecret,
+    HolderChanged,
+    HolderView,
+    Me,
+)
 from tests.factories import example_declaration, example_recordation
 from tests.helpers import case_in_state, eventually, unique_id
 
@@ -248,6 +262,75 @@ async def test_administration_is_for_supervisors_and_administrators(http, stack)
     assert r.status_code == 409 and r.json()["error"]["code"] == "cannot_disable_self"
     me = (await _admin(http, stack, "GET", "/v1/me", who="officer_b")).json()
     assert (me["sub"], me["role"], me["offices"]) == ("li.na", "officer", ["CN2200"])
+
+
+def _documented(model: type[BaseModel], answer: dict, *, absent: frozenset[str] = frozenset()) -> dict:
+    """``answer`` is ``model`` as documented in the OpenAPI: exactly its keys (but ``absent``), valid by it."""
+    model.model_validate(answer)
+    assert set(answer) == set(model.model_fields) - absent, answer
+    return answer
+
+
+async def test_each_administration_answer_is_its_documented_model(http, stack) -> None:  # noqa: ANN001
+    """Passwords, offices, holders, clients and their secrets: what each answer carries, and that none shows a
+    secret but the one creating or rotating it."""
+    account = unique_id("typed").lower()
+    created = await _admin(http, stack, "POST", "/v1/accounts", {
+        "account_id": account, "display_name": "Typed Answers", "role": "officer", "offices": ["CN5300"],
+        "password": stack.password})
+    assert created.status_code == 201, created.text
+    _documented(AccountView, created.json())
+    reset = await _admin(http, stack, "POST", f"/v1/accounts/{account}/password", {"password": stack.password})
+    assert reset.status_code == 200 and "password" not in _documented(AccountView, reset.json())
+    moved = await _admin(http, stack, "PUT", f"/v1/accounts/{account}/offices", {"offices": ["cn5300", "CN2200"]})
+    assert _documented(AccountView, moved.json())["offices"] == ["CN2200", "CN5300"]
+    listed = (await _admin(http, stack, "GET", "/v1/accounts?role=officer")).json()
+    assert [_documented(AccountView, a) for a in listed if a["account_id"] == account][0]["offices"] == \
+        ["CN2200", "CN5300"]
+    disabled = await _admin(http, stack, "POST", f"/v1/accounts/{account}/disable", {"reason": "typed answers"})
+    assert _documented(AccountChanged, disabled.json())["enabled"] is False
+    history = _documented(AccountWithHistory, (await _admin(http, stack, "GET", f"/v1/accounts/{account}")).json())
+    assert [h["action"] for h in history["history"]] == [
+        "account.created", "account.password_reset", "account.offices_changed", "account.disabled"]
+    assert all(_documented(AuditEntryView, h) for h in history["history"])
+    refused = await _admin(http, stack, "POST", "/v1/accounts", {
+        "account_id": unique_id("typed").lower(), "display_name": "X", "role": "party", "party_id": "a?b",
+        "password": stack.password})
+    assert refused.status_code == 422 and _documented(ErrorBody, refused.json())["error"]["code"] == \
+        "schema_violation"
+
+    holder = unique_id("RH")
+    registered = await _admin(http, stack, "POST", "/v1/holders", {"holder_id": holder, "name": "Typed Holder"})
+    assert registered.status_code == 201 and _documented(HolderView, registered.json())["verified"] is False
+    early = await _admin(http, stack, "POST", f"/v1/holders/{holder}/enable", {})
+    assert early.status_code == 409 and _documented(ErrorBody, early.json())["error"]["code"] == "holder_not_verified"
+    verified = await _admin(http, stack, "POST", f"/v1/holders/{holder}/verify", {"reason": "letter seen"})
+    assert _documented(HolderView, verified.json())["verification_note"] == "letter seen"
+    assert _documented(HolderChanged, (await _admin(http, stack, "POST", f"/v1/holders/{holder}/disable",
+                                                    {})).json())["revoked"] == 0
+    assert _documented(HolderChanged, (await _admin(http, stack, "POST", f"/v1/holders/{holder}/enable",
+                                                    {})).json())["enabled"] is True
+    assert [_documented(HolderView, h) for h in (await _admin(http, stack, "GET", "/v1/holders")).json()
+            if h["holder_id"] == holder]
+
+    machine, page = unique_id("typed-m").lower(), unique_id("typed-b").lower()
+    first = await _admin(http, stack, "POST", "/v1/clients", {"client_id": machine, "name": "Typed machine",
+                                                              "role": "clearance_system"})
+    assert first.status_code == 201 and _documented(ClientWithSecret, first.json())["client_secret"]
+    browser = await _admin(http, stack, "POST", "/v1/clients", {
+        "client_id": page, "name": "Typed page", "kind": "browser", "redirect_uris": ["https://typed.example/cb"]})
+    assert browser.status_code == 201
+    _documented(ClientCreated, browser.json(), absent=frozenset({"client_secret"}))
+    rotated = _documented(ClientWithSecret, (await _admin(http, stack, "POST", f"/v1/clients/{machine}/secret")).json())
+    assert rotated["client_secret"] != first.json()["client_secret"]
+    assert tokens_mod.client_credentials(stack.issuer, machine, rotated["client_secret"])
+    assert _documented(ClientView, (await _admin(http, stack, "POST", f"/v1/clients/{page}/disable",
+                                                 {})).json())["enabled"] is False
+    clients = {c["client_id"]: _documented(ClientView, c) for c in (await _admin(http, stack, "GET",
+                                                                                 "/v1/clients")).json()}
+    assert {machine, page} <= set(clients)
+    me = _documented(Me, (await _admin(http, stack, "GET", "/v1/me")).json())
+    assert (me["role"], me["holder_id"], me["party_id"]) == ("administrator", None, None)
 
 
 async def test_sign_in_page_speaks_chinese_and_refuses_a_wrong_password(http, stack) -> None:  # noqa: ANN001

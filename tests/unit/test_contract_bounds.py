@@ -116,6 +116,9 @@ def unbounded(leaf: Leaf) -> list[str]:
     if bounds.Bound("platform_clock") in _metadata(leaf.annotation):
         return []  # the platform's own clock (workflow deadlines and history), never outside input
     trader = bounds.Bound("trader_id") in _metadata(leaf.annotation)
+    if bounds.Bound("token_claim") in _metadata(leaf.annotation):
+        # a token's claim echoed back: any provider's text, bounded by length only
+        return [repr(v)[:40] for v in ["x" * (bounds.TOKEN_CLAIM_MAX + 1)] if not _refuses(leaf, v)]
     probes = {Decimal: DECIMALS_REFUSED, int: INTS_REFUSED + (PARAM_INTS_REFUSED if leaf.param else []),
               date: DATES_REFUSED, datetime: DATETIMES_REFUSED,
               str: IDS_REFUSED if trader and not leaf.param else URL_IDS_REFUSED}[leaf.kind]
@@ -194,9 +197,11 @@ def test_the_walk_notices_an_unbounded_field() -> None:
         at: datetime
         case_id: str
         holder: dict[str, bounds.CaseId]
+        party_id: Annotated[str, bounds.Bound("token_claim")]  # a claim, but without its length
+        client_id: bounds.TokenClaim
 
     leaves = _model_leaves(Loose, set())
-    assert {leaf.name for leaf in leaves if unbounded(leaf)} == {"amount", "count", "on", "at", "case_id"}
+    assert {leaf.name for leaf in leaves if unbounded(leaf)} == {"amount", "count", "on", "at", "case_id", "party_id"}
 
 
 @pytest.mark.parametrize("kind", sorted(bounds.ID_PATTERNS))
