@@ -848,7 +848,7 @@ class RepairBody(BaseModel):
                  503: _CASE[503]}),
              summary="Reset a failed or terminated case workflow to its last good point (supervisors; "
                      "recorded with who did it)")
-async def repair_case(temporal: Temporal, runtime: RuntimeDep, case_id: CaseId, body: RepairBody, request: Request,
+async def repair_case(temporal: Temporal, runtime: RuntimeDep, case_id: CaseId, body: RepairBody,
                       session: Session, who: Supervisor) -> dict:
     row = await session.get(Case, case_id)
     if row is None:

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.guarantees import service
 from services.guarantees.models import GeneralGuarantee, idempotency
+from services.guarantees.settings import Settings
 from shared.auth import Principal, require
 from shared.contracts.bounds import CaseId, GuaranteeId, HolderId
 from shared.contracts.errors import BODY
@@ -28,7 +29,7 @@ from shared.contracts.guarantees import (
     SettleGuaranteeResult,
 )
 from shared.idempotency import run_once
-from shared.runtime import session_dep
+from shared.runtime import from_state, session_dep
 from shared.web import replayed
 
 general = APIRouter(prefix="/v1/general-guarantees", tags=["general guarantees"])
@@ -38,15 +39,12 @@ IDEMPOTENCY_CONFLICT = (409, "the idempotency key was used with another request 
 CASE_NOT_FOUND = (404, "no guarantee is held for the case (`case_guarantee_not_found`)")
 
 Session = Annotated[AsyncSession, Depends(session_dep)]
+GuaranteesSettings = Annotated[Settings, Depends(from_state("settings"))]
 Officer = Annotated[Principal, Depends(require("officer"))]
 OfficerOrHolder = Annotated[Principal, Depends(require("officer", "rights_holder"))]
 CaseWriter = Annotated[Principal, Depends(require("system", "officer"))]
 CaseWorker = Annotated[Principal, Depends(require("system"))]
 CaseReader = Annotated[Principal, Depends(require("system", "officer", "rights_holder"))]
-
-
-def _settings(request: Request):  # noqa: ANN202
-    return request.app.state.settings
 
 
 def _guarantee_not_found(guarantee_id: str) -> HTTPException:
@@ -72,11 +70,10 @@ def _same_case(path_case_id: str, body_case_id: str) -> None:
 # ---------------------------------------------------------------- general guarantees
 
 
-async def _holder_recorded(request: Request, holder_id: str, jurisdiction: str) -> None:
+async def _holder_recorded(settings: Settings, request: Request, holder_id: str, jurisdiction: str) -> None:
     """Ask the risk service, with the officer's own token, whether the holder has a recordation there."""
     if jurisdiction not in service.SUPPORTED_JURISDICTIONS:
         return  # refused with the reason by the ledger's own checks
-    settings = _settings(request)
     auth = request.headers.get("authorization", "")
     try:
         async with httpx.AsyncClient(timeout=settings.risk_timeout_s) as http:
@@ -104,12 +101,12 @@ async def _holder_recorded(request: Request, holder_id: str, jurisdiction: str) 
                                   (503, "the recordation registry cannot be reached to check the holder "
                                         "(`registry_unavailable`)"))},
               summary="Register a holder's general guarantee (idempotent per guarantee_id)")
-async def register_general(body: GeneralGuaranteeV1, session: Session, who: Officer, request: Request) -> JSONResponse:
+async def register_general(settings: GuaranteesSettings, body: GeneralGuaranteeV1, session: Session, who: Officer,
+                           request: Request) -> JSONResponse:
     """The same body again answers 200 with the first answer; other terms under the same id are a 409. The holder
     must have a recordation in the guarantee's jurisdiction (a general guarantee secures the recorded rights'
     cases, Reg. Art. 22): an unknown holder is 422 ``unknown_holder``."""
-    settings = _settings(request)
-    await _holder_recorded(request, body.holder_id, body.jurisdiction)
+    await _holder_recorded(settings, request, body.holder_id, body.jurisdiction)
     ran = False
 
     async def work():  # noqa: ANN202
@@ -192,10 +189,9 @@ async def charge_cost(case_id: CaseId, body: ChargeCostRequest, session: Session
 @cases.post("/{case_id}/settle", response_model=SettleGuaranteeResult,
             responses=errors(*BODY, CASE_NOT_FOUND, IDEMPOTENCY_CONFLICT),
             summary="Settle when the case ends: charge storage and costs, refund the rest (idempotent)")
-async def settle(case_id: CaseId, body: SettleGuaranteeRequest, session: Session, who: CaseWorker,
+async def settle(settings: GuaranteesSettings, case_id: CaseId, body: SettleGuaranteeRequest, session: Session, who: CaseWorker,
                  request: Request) -> JSONResponse:
     _same_case(case_id, body.case_id)
-    settings = _settings(request)
     async with session.begin():
         status, payload = await run_once(
             session, idempotency, key=_key("settle", body.idempotency_key), payload=body.model_dump(mode="json"),
@@ -207,8 +203,8 @@ async def settle(case_id: CaseId, body: SettleGuaranteeRequest, session: Session
 @cases.get("/{case_id}", response_model=CaseGuaranteeView,
            responses=errors((404, "no guarantee for the case, or another holder's")),
            summary="A case's guarantee: amount, costs and storage accrued so far, charged, refunded")
-async def get_case(case_id: CaseId, session: Session, who: CaseReader, request: Request) -> dict:
-    view = await service.case_details(session, case_id=case_id, settings=_settings(request))
+async def get_case(settings: GuaranteesSettings, case_id: CaseId, session: Session, who: CaseReader) -> dict:
+    view = await service.case_details(session, case_id=case_id, settings=settings)
     if view is None or (who.role == "rights_holder" and view["holder_id"] != who.holder_id):
         raise _case_not_found(case_id)
     return view
@@ -219,8 +215,7 @@ async def get_case(case_id: CaseId, session: Session, who: CaseReader, request: 
 
 @ops.get("/alerts", response_model=GuaranteeAlerts,
          summary="Low balances, coverage or letters ending soon, unpaid or uncovered costs")
-async def list_alerts(session: Session, _: Officer, request: Request) -> dict:
-    settings = _settings(request)
+async def list_alerts(settings: GuaranteesSettings, session: Session, _: Officer) -> dict:
     found = await service.alerts(session, settings=settings)
     service.set_alert_gauges(found)
     return {

@@ -16,7 +16,7 @@ from shared.contracts.bounds import CaseId, DeclarationId, HoldId
 from shared.contracts.cases import HoldActionRequest, PlaceHoldRequest
 from shared.contracts.holds import HoldView, HoldWithHistory
 from shared.idempotency import run_once
-from shared.runtime import session_dep
+from shared.runtime import RuntimeDep, session_dep
 from shared.web import replayed
 
 router = APIRouter(prefix="/v1/holds", tags=["holds"])
@@ -29,20 +29,21 @@ Reader = Annotated[Principal, Depends(require("system", "officer", "clearance_sy
 
 @router.post("", status_code=201, response_model=HoldView, responses=replayed(HoldView),
              summary="Suspend release of a declaration line (idempotent)")
-async def place_hold(body: PlaceHoldRequest, session: Session, who: Writer, request: Request) -> JSONResponse:
+async def place_hold(runtime: RuntimeDep, body: PlaceHoldRequest, session: Session, who: Writer, request: Request) -> JSONResponse:
     require_office(who, body.customs_office, "the declaration")
     async with session.begin():
         status, payload = await run_once(
             session, idempotency, key=f"place:{body.idempotency_key}", payload=body.model_dump(mode="json"),
             work=lambda: service.place_hold(session, request=body, actor=who.actor),
         )
-    request.app.state.runtime.kick()
+    runtime.kick()
     return JSONResponse(payload, status_code=status)
 
 
 @router.post("/{hold_id}/actions", response_model=HoldView,
              summary="Detain, release, confiscate or hand over to a court (idempotent)")
-async def act(hold_id: HoldId, body: HoldActionRequest, session: Session, who: Writer, request: Request) -> JSONResponse:
+async def act(runtime: RuntimeDep, hold_id: HoldId, body: HoldActionRequest, session: Session, who: Writer,
+              request: Request) -> JSONResponse:
     if body.hold_id != hold_id:
         raise HTTPException(422, detail={"code": "hold_id_mismatch", "message": "hold_id in path and body differ"})
     async with session.begin():
@@ -54,7 +55,7 @@ async def act(hold_id: HoldId, body: HoldActionRequest, session: Session, who: W
             work=lambda: service.act(session, hold_id=hold_id, request=body,
                                      actor=who.acting_for(body.on_behalf_of)),
         )
-    request.app.state.runtime.kick()
+    runtime.kick()
     return JSONResponse(payload, status_code=status)
 
 

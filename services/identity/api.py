@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Query
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,10 +26,12 @@ from shared.contracts.identity import (
     HolderView,
     Me,
 )
-from shared.runtime import session_dep
+from shared.runtime import from_state, session_dep
+from services.identity.settings import Settings
 
 router = APIRouter(prefix="/v1", tags=["identity administration"])
 Session = Annotated[AsyncSession, Depends(session_dep)]
+IdentitySettings = Annotated[Settings, Depends(from_state("settings"))]
 Admin = Annotated[Principal, Depends(require("supervisor", "administrator"))]
 System = Annotated[Principal, Depends(require("system"))]
 Overseer = Annotated[Principal, Depends(require("system", "supervisor", "administrator"))]
@@ -200,10 +202,10 @@ async def rotate_secret(client_id: str, session: Session, who: Admin) -> dict:
 @router.post("/case-access", status_code=201, response_model=case_access.IssuedCaseAccess, responses=errors(*BODY),
              summary="Issue a case access code for a party without an account (the platform's cases service, on an "
                      "officer's request); the code is in this answer only")
-async def issue_case_access(body: case_access.NewCaseAccess, request: Request, session: Session,
+async def issue_case_access(settings: IdentitySettings, body: case_access.NewCaseAccess, session: Session,
                             who: System) -> dict:
     async with session.begin():
-        return await case_access.issue(session, body=body, who=who, issuer=request.app.state.settings.oidc_issuer)
+        return await case_access.issue(session, body=body, who=who, issuer=settings.oidc_issuer)
 
 
 @router.get("/case-access", response_model=list[case_access.CaseAccessView],

@@ -22,7 +22,7 @@ from shared.contracts.intake_views import (
     ManifestView,
     ParcelDetail,
 )
-from shared.runtime import session_dep
+from shared.runtime import RuntimeDep, session_dep
 
 router = APIRouter(prefix="/v1/declarations", tags=["declarations"])
 Session = Annotated[AsyncSession, Depends(session_dep)]
@@ -35,7 +35,7 @@ Session = Annotated[AsyncSession, Depends(session_dep)]
                **errors(*BODY, (409, "same id and revision already received with different content "
                                      "(`revision_conflict`)"))},
 )
-async def submit(body: DeclarationV1, session: Session, request: Request,
+async def submit(runtime: RuntimeDep, body: DeclarationV1, session: Session, request: Request,
                  _: Annotated[Principal, Depends(require("clearance_system"))]) -> JSONResponse:
     refused = edge.refusals(body, now=edge.clock.now(), loc=("body",))
     if refused:
@@ -54,7 +54,7 @@ async def submit(body: DeclarationV1, session: Session, request: Request,
                 raise
             # A concurrent identical request won the insert; the retry sees its row.
     if created:
-        request.app.state.runtime.kick()
+        runtime.kick()
     return JSONResponse(answer, status_code=202)
 
 
@@ -88,10 +88,10 @@ manifests_router = APIRouter(prefix="/v1/manifests", tags=["manifests"])
     openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
         "schema": {"$ref": "#/components/schemas/ManifestV1"}}}}},
 )
-async def submit_manifest(session: Session, request: Request,
+async def submit_manifest(runtime: RuntimeDep, session: Session, request: Request,
                           _: Annotated[Principal, Depends(require("clearance_system"))]) -> JSONResponse:
     status, answer = await manifests.accept_http(session, request.stream())  # ManifestRefused: its status
-    request.app.state.runtime.kick()
+    runtime.kick()
     return JSONResponse(answer, status_code=status)
 
 

@@ -30,13 +30,19 @@ from shared.contracts.notices import (
     ReplyRecorded,
     WebhookSettings,
 )
-from shared.runtime import session_dep
+from shared.runtime import RuntimeDep, from_state, session_dep
+from shared.temporal import LazyClient
+from services.notify.delivery import Dispatcher
+from services.notify.settings import Settings
 from shared.fx import DEFAULT_RATES_TO_CNY
 
 router = APIRouter(prefix="/v1/notices", tags=["notices"])
 deliveries_router = APIRouter(prefix="/v1/deliveries", tags=["deliveries"])
 recipients_router = APIRouter(prefix="/v1/recipients", tags=["webhook settings"])
 Session = Annotated[AsyncSession, Depends(session_dep)]
+NotifySettings = Annotated[Settings, Depends(from_state("settings"))]
+DispatcherDep = Annotated[Dispatcher, Depends(from_state("dispatcher"))]
+Temporal = Annotated[LazyClient, Depends(from_state("temporal"))]
 Reader = Annotated[Principal, Depends(require("system", "officer", "rights_holder", "party"))]
 RecipientKind = Literal["rights_holder", "party"]
 ID_PATTERN = RECIPIENT_ID_PATTERN
@@ -91,27 +97,27 @@ def _visible(notice: Notice, who: Principal) -> None:
              responses=errors(*BODY, (409, "the idempotency key was used with another request "
                                            "(`idempotency_conflict`)")),
              summary="Record a written notice with its deliveries, then send it by e-mail and webhook (idempotent)")
-async def issue(body: NoticeRequest, session: Session, request: Request,
+async def issue(settings: NotifySettings, dispatcher: DispatcherDep, runtime: RuntimeDep, body: NoticeRequest, session: Session, request: Request,
                 who: Annotated[Principal, Depends(require("system"))]) -> NoticeResult:
     """The notice and one delivery per recipient and channel are recorded in one transaction; the first attempt
     starts at once and the answer waits for it at most DELIVERY_FIRST_ATTEMPT_WAIT_SECONDS. Later attempts run
     in notify's background sender, never in the caller. The same idempotency key again sends nothing again."""
-    settings = request.app.state.settings
+    settings = settings
     async with session.begin():
         notice_id = await service.create(session, request=body, settings=settings, issued_by=who.actor)
-    await request.app.state.dispatcher.deliver_now(notice_id, wait=settings.delivery_first_attempt_wait_seconds)
-    async with request.app.state.runtime.sessionmaker() as s:
+    await dispatcher.deliver_now(notice_id, wait=settings.delivery_first_attempt_wait_seconds)
+    async with runtime.sessionmaker() as s:
         notice, deliveries, _ = await service.load(s, notice_id)
     return service.result_of(notice, deliveries)
 
 
 @router.get("/{notice_id}", response_model=NoticeView, response_model_exclude_unset=True,
             responses=errors(NOT_FOUND), summary="A notice with its deliveries, reply and document")
-async def get_notice(notice_id: NoticeId, session: Session, who: Reader, request: Request) -> dict:
+async def get_notice(settings: NotifySettings, notice_id: NoticeId, session: Session, who: Reader) -> dict:
     notice, deliveries, reply = await service.load(session, notice_id)
     _visible(notice, who)
     view = service.notice_view(notice, service.visible_deliveries(deliveries, who), reply)
-    view["document"] = register.view(await session.get(NoticeDocument, notice_id), request.app.state.settings)
+    view["document"] = register.view(await session.get(NoticeDocument, notice_id), settings)
     return view
 
 
@@ -144,7 +150,7 @@ def _may_read_document(notice: Notice, doc: NoticeDocument | None, who: Principa
                        **errors((403, "the caller's role or office may not read it"),
                                 (404, "no such notice, not yours, or the notice carried no document"),
                                 (422, "format is not html, pdf or txt (`unknown_format`)"))})
-async def notice_document(notice_id: NoticeId, session: Session, request: Request,
+async def notice_document(runtime: RuntimeDep, notice_id: NoticeId, session: Session,
                           who: Annotated[Principal, Depends(require("officer", "rights_holder", "party", "system"))],
                           format: Annotated[str, Query(max_length=16, description="html, pdf or txt")] = "html",
                           ) -> Response:
@@ -164,7 +170,7 @@ async def notice_document(notice_id: NoticeId, session: Session, request: Reques
     headers = {"Cache-Control": "private, no-cache", "X-Content-Type-Options": "nosniff",
                "X-IPR-Document-Number": doc.number or "", "Content-Security-Policy": DOCUMENT_CSP}
     if format == "pdf":
-        body: bytes | str = await register.pdf(request.app.state.runtime.sessionmaker, notice_id)
+        body: bytes | str = await register.pdf(runtime.sessionmaker, notice_id)
         headers["Content-Disposition"] = f'inline; filename="{doc.number}.pdf"'
     else:
         body = (doc.html if format == "html" else doc.text) or ""
@@ -195,7 +201,7 @@ async def notice_deliveries(notice_id: NoticeId, session: Session, who: Reader) 
 
 @router.get("", response_model=list[NoticeView], response_model_exclude_unset=True,
             summary="Notices of a case (a rights holder sees only its own)")
-async def list_notices(session: Session, who: Reader, request: Request, case_id: CaseId | None = None) -> list[dict]:
+async def list_notices(settings: NotifySettings, session: Session, who: Reader, case_id: CaseId | None = None) -> list[dict]:
     stmt = select(Notice).order_by(Notice.created_at.desc()).limit(200)
     if case_id:
         stmt = stmt.where(Notice.case_id == case_id)
@@ -209,7 +215,7 @@ async def list_notices(session: Session, who: Reader, request: Request, case_id:
     for n in (await session.execute(stmt)).scalars():
         _, deliveries, reply = await service.load(session, n.notice_id)
         view = service.notice_view(n, service.visible_deliveries(deliveries, who), reply)
-        view["document"] = register.view(await session.get(NoticeDocument, n.notice_id), request.app.state.settings)
+        view["document"] = register.view(await session.get(NoticeDocument, n.notice_id), settings)
         out.append(view)
     return out
 
@@ -222,7 +228,7 @@ async def list_notices(session: Session, who: Reader, request: Request, case_id:
                                  (422, "the request breaks the contract, or a detention request without its "
                                        "guarantee (`guarantee_required`)"))},
              summary="The rights holder answers a suspension notice (signals the case)")
-async def reply(notice_id: NoticeId, body: ReplyBody, session: Session, request: Request,
+async def reply(runtime: RuntimeDep, temporal: Temporal, notice_id: NoticeId, body: ReplyBody, session: Session, request: Request,
                 who: Annotated[Principal, Depends(require("rights_holder", "officer"))]) -> JSONResponse:
     guarantee = (GuaranteeInfo(**body.guarantee.model_dump(exclude={"posted_by"}),
                                posted_by=ActorRef(**who.actor_ref())) if body.guarantee is not None else None)
@@ -236,10 +242,10 @@ async def reply(notice_id: NoticeId, body: ReplyBody, session: Session, request:
             raise HTTPException(404, detail={"code": "notice_not_found", "message": f"no notice {notice_id}"})
         _visible(notice, who)
         status, row = await service.take_reply(session, notice_id=notice_id, reply=parsed, by=who.actor)
-    rt = request.app.state.runtime
+    rt = runtime
     signalled = True
     try:
-        await service.signal_reply(request.app.state.temporal, rt.sessionmaker, notice_id)
+        await service.signal_reply(temporal, rt.sessionmaker, notice_id)
     except Exception:  # noqa: BLE001 - the reply is recorded; the background duty signals it later
         signalled = False
     return JSONResponse({"notice_id": notice_id, "case_id": row.case_id, "decision": row.decision,
@@ -303,14 +309,14 @@ async def webhook_settings(kind: RecipientKind, recipient_id: RecipientId, sessi
                         responses=errors(*BODY, (403, "a rights holder's token for another recipient")),
                         summary="Create a new signing key (its secret is shown only in this answer); the old one "
                         "keeps signing beside it for the overlap")
-async def rotate_key(kind: RecipientKind, recipient_id: RecipientId, session: Session, request: Request,
+async def rotate_key(settings: NotifySettings, dispatcher: DispatcherDep, kind: RecipientKind, recipient_id: RecipientId, session: Session,
                      who: Annotated[Principal, Depends(require("officer", "rights_holder"))],
                      body: RotateBody | None = None) -> JSONResponse:
     _may_manage(kind, recipient_id, who)
-    settings = request.app.state.settings
+    settings = settings
     hours = settings.webhook_key_overlap_hours if body is None or body.overlap_hours is None else body.overlap_hours
     async with session.begin():
-        rotation = await keys.rotate(session, request.app.state.dispatcher.cipher, kind=kind,
+        rotation = await keys.rotate(session, dispatcher.cipher, kind=kind,
                                      recipient_id=recipient_id, by=who.actor, overlap=timedelta(hours=hours))
     previous = rotation.previous
     return JSONResponse(status_code=201, headers={"Cache-Control": "no-store"}, content={
@@ -350,12 +356,11 @@ def _may_register(party_id: str, who: Principal) -> None:
                                               "allow-list (`webhook_not_allowed`)")),
                        summary="Register a party's webhook endpoint for its notices (officers, or the party itself); "
                        "the URL must be on the webhook allow-list")
-async def register_party_webhook(recipient_id: RecipientId, body: PartyWebhookBody, session: Session,
-                                 request: Request,
+async def register_party_webhook(settings: NotifySettings, recipient_id: RecipientId, body: PartyWebhookBody, session: Session,
                                  who: Annotated[Principal, Depends(require("officer", "party"))]) -> dict:
     _may_register(recipient_id, who)
     try:
-        check_target(body.webhook_url, request.app.state.settings.webhook_allowed_hosts)
+        check_target(body.webhook_url, settings.webhook_allowed_hosts)
     except TargetRefused as exc:
         raise HTTPException(422, detail={"code": "webhook_not_allowed", "message": str(exc)}) from exc
     async with session.begin():

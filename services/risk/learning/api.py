@@ -164,7 +164,8 @@ async def propose(version: Version, session: Session, who: Officer) -> dict:
                                        "eyes), no proposer, or its control-sample metrics are worse (details)"),
              summary="Promote a proposed shadow model to champion (a supervisor other than the proposer; control-sample "
              "metrics at least as good as the champion's)")
-async def promote(version: Version, body: Promote, session: Session, live: LiveRegistry, runtime: RuntimeDep, who: Supervisor) -> dict:
+async def promote(version: Version, body: Promote, session: Session, live: LiveRegistry, runtime: RuntimeDep,
+                  who: Supervisor) -> dict:
     try:
         async with session.begin():
             view = await registry.promote(session, version, actor=who.actor, sub=who.sub, role=who.role,
@@ -196,7 +197,8 @@ async def rollback(body: Reasoned, session: Session, live: LiveRegistry, runtime
              response_model_exclude_unset=True,
              responses=error_responses(*_WRITE, 404, 409, e409="the model is not in shadow"),
              summary="Reject a shadow model (supervisor)")
-async def reject(version: Version, body: Reasoned, session: Session, live: LiveRegistry, runtime: RuntimeDep, who: Supervisor) -> dict:
+async def reject(version: Version, body: Reasoned, session: Session, live: LiveRegistry, runtime: RuntimeDep,
+                 who: Supervisor) -> dict:
     async with session.begin():
         try:
             view = await registry.reject(session, version, actor=who.actor, sub=who.sub, reason=body.reason)
