@@ -17,15 +17,7 @@ from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.db import make_engine, make_sessionmaker, ping
-from shared.kafka import (
-    BROKER_UP,
-    HealthCheck,
-    OutboxRelay,
-    check_broker,
-    make_producer,
-    start_client,
-    stop_quietly,
-)
+from shared.kafka import BROKER_UP, HealthCheck, OutboxRelay, check_broker, make_producer, start_client, stop_quietly
 from shared.settings import ServiceSettings
 from shared.supervise import Supervised, loop_every
 
