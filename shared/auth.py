@@ -29,6 +29,8 @@ import jwt
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPBearer
 
+from shared.settings import AuthSettings
+
 log = logging.getLogger(__name__)
 
 Role = Literal["officer", "supervisor", "administrator", "clearance_system", "rights_holder", "party", "system"]
@@ -159,7 +161,7 @@ class JwksCache:
         return self._keys.get(kid)
 
 
-def http_jwks_fetcher(settings, http: httpx.AsyncClient) -> JwksFetcher:  # noqa: ANN001 - AuthSettings
+def http_jwks_fetcher(settings: AuthSettings, http: httpx.AsyncClient) -> JwksFetcher:
     """Fetches the JWKS named in settings, or the one the issuer's discovery document points at."""
     jwks_url: dict[str, str] = {}
 
@@ -171,7 +173,8 @@ def http_jwks_fetcher(settings, http: httpx.AsyncClient) -> JwksFetcher:  # noqa
             url = jwks_url["url"] = found.json()["jwks_uri"]
         response = await http.get(url, headers={"Accept": "application/json"})
         response.raise_for_status()
-        return response.json()
+        jwks: dict[str, Any] = response.json()
+        return jwks
 
     return fetch
 
@@ -201,7 +204,7 @@ def _strings(value: Any) -> list[str]:
 class TokenValidator:
     """Validates access tokens and maps their claims to a :class:`Principal` (claim names from settings)."""
 
-    def __init__(self, settings, keys: JwksCache) -> None:  # noqa: ANN001 - AuthSettings
+    def __init__(self, settings: AuthSettings, keys: JwksCache) -> None:
         self.settings = settings
         self.keys = keys
         self.algorithms = list(settings.oidc_algorithms)
@@ -277,7 +280,7 @@ class TokenValidator:
 class Authenticator:
     """Built once per app from its settings; owns the HTTP client that fetches the issuer's keys."""
 
-    def __init__(self, settings, *, fetch: JwksFetcher | None = None) -> None:  # noqa: ANN001 - AuthSettings
+    def __init__(self, settings: AuthSettings, *, fetch: JwksFetcher | None = None) -> None:
         self._http: httpx.AsyncClient | None = None
         if fetch is None:
             self._http = httpx.AsyncClient(timeout=5.0)
@@ -321,8 +324,9 @@ async def authenticate(request: Request) -> Principal:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise _unauthorized("malformed_token", "Authorization header must be 'Bearer <token>'")
+    authenticator: Authenticator = request.app.state.authenticator
     try:
-        return await request.app.state.authenticator.principal_for(token.strip())
+        return await authenticator.principal_for(token.strip())
     except TokenError as exc:
         raise _unauthorized(exc.code, exc.message) from exc
     except IssuerUnavailable as exc:
@@ -330,7 +334,7 @@ async def authenticate(request: Request) -> Principal:
                                          "message": "the identity provider's keys cannot be fetched"}) from exc
 
 
-def require(*roles: Role):
+def require(*roles: Role) -> Callable[[Request, object], Awaitable[Principal]]:
     """FastAPI dependency: the caller must hold one of ``roles`` (supervisor implies officer)."""
     allowed = set(roles)
     if "officer" in allowed:

@@ -34,6 +34,7 @@ from shared.kafka import (
     start_client,
     stop_quietly,
 )
+from shared.settings import ServiceSettings
 from shared.supervise import Backoff, Supervised, describe
 
 log = logging.getLogger(__name__)
@@ -43,7 +44,7 @@ BatchHandler = Callable[[list[ConsumerRecord]], Awaitable[list[tuple[ConsumerRec
 
 
 class BatchConsumer:
-    def __init__(self, *, settings, topic: str, group_id: str, handle: BatchHandler,  # noqa: ANN001
+    def __init__(self, *, settings: ServiceSettings, topic: str, group_id: str, handle: BatchHandler,
                  producer: AIOKafkaProducer, health: list[HealthCheck] | None = None, max_records: int = 500,
                  attempts_before_split: int = 3, max_attempts: int = 8) -> None:
         self.settings = settings

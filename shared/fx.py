@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
+from typing import Any
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings
@@ -22,7 +23,7 @@ class FxSettings(BaseSettings):
 
     @field_validator("fx_rates_to_cny", mode="before")
     @classmethod
-    def _json(cls, value):  # noqa: ANN001, ANN206
+    def _json(cls, value: Any) -> Any:  # the raw setting: a JSON object, or the rates themselves
         return json.loads(value) if isinstance(value, str) else value
 
 

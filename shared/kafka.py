@@ -22,17 +22,18 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import CommitFailedError, IllegalStateError, OffsetOutOfRangeError, TopicAlreadyExistsError
+from aiokafka.structs import RecordMetadata
 from prometheus_client import Counter, Gauge
-from sqlalchemy import Table, and_, func, select, update
+from sqlalchemy import Row, Table, and_, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
 from shared.contracts.events import EventEnvelope, deterministic_event_id, dlq_topic_for
 from shared.contracts.topics import (
@@ -45,9 +46,11 @@ from shared.contracts.topics import (
     read_cloudevent,
     with_cloudevent_headers,
 )
+from shared.settings import ServiceSettings
 from shared.supervise import Backoff, Supervised, describe, retry
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 CONSUMED = Counter("ipr_kafka_consumed_total", "Records consumed", ["service", "topic", "outcome"])
 PRODUCED = Counter("ipr_kafka_produced_total", "Records produced", ["service", "topic"])
@@ -87,8 +90,8 @@ class AckTimeout(Exception):
     """The broker did not acknowledge sent records in time; they are sent again (consumers drop duplicates)."""
 
 
-async def acknowledged(futures: list[Awaitable[Any]], *, service: str, what: str,
-                       timeout: float = ACK_TIMEOUT_S) -> list[Any]:
+async def acknowledged(futures: Sequence[Awaitable[T]], *, service: str, what: str,
+                       timeout: float = ACK_TIMEOUT_S) -> list[T]:
     """The broker's acknowledgements of ``futures`` (from ``producer.send``), or ``AckTimeout`` after ``timeout``."""
     if not futures:
         return []
@@ -121,14 +124,15 @@ class CloudEventsProducer(AIOKafkaProducer):
         super().__init__(**config)
         self.ce_source = ce_source(source)
 
-    async def send(self, topic: str, value: Any = None, key: Any = None, partition: Any = None,
-                   timestamp_ms: Any = None, headers: KafkaHeaders | None = None) -> Any:
+    async def send(self, topic: str, value: Any = None, key: Any = None, partition: int | None = None,
+                   timestamp_ms: int | None = None, headers: KafkaHeaders | None = None
+                   ) -> asyncio.Future[RecordMetadata]:
         headers = with_cloudevent_headers(headers, source=self.ce_source, time=datetime.now(timezone.utc))
         return await super().send(topic, value=value, key=key, partition=partition, timestamp_ms=timestamp_ms,
                                   headers=headers)
 
 
-def make_producer(settings, **overrides: Any) -> AIOKafkaProducer:  # noqa: ANN001
+def make_producer(settings: ServiceSettings, **overrides: Any) -> AIOKafkaProducer:
     """A producer that waits for every replica; it reconnects by itself after a broker restart."""
     options: dict[str, Any] = dict(
         bootstrap_servers=settings.kafka_bootstrap_servers,
@@ -144,12 +148,19 @@ def make_producer(settings, **overrides: Any) -> AIOKafkaProducer:  # noqa: ANN0
     return CloudEventsProducer(source=settings.service_name, **options)
 
 
-async def start_client(client, *, what: str) -> None:  # noqa: ANN001 - a producer or consumer
+class KafkaClient(Protocol):
+    """A producer or a consumer, as started and stopped here."""
+
+    async def start(self) -> None: ...
+    async def stop(self) -> None: ...
+
+
+async def start_client(client: KafkaClient, *, what: str) -> None:
     """Start an aiokafka client, waiting with back-off while the broker is away (never giving up)."""
     await retry(client.start, what=f"connecting {what} to the broker", backoff=Backoff(initial=0.5, cap=10.0))
 
 
-async def stop_quietly(client, timeout: float = 10.0) -> None:  # noqa: ANN001
+async def stop_quietly(client: KafkaClient, timeout: float = 10.0) -> None:
     """Stop a client without letting a dead broker hold up a restart or a shutdown."""
     try:
         await asyncio.wait_for(client.stop(), timeout=timeout)
@@ -287,7 +298,8 @@ class PositionWatch:
         CONSUMER_ASSIGNED.labels(self.service, self.group).set(0)
 
 
-async def commit_or_redeliver(consumer: AIOKafkaConsumer, offsets: dict, *, service: str, group: str) -> None:
+async def commit_or_redeliver(consumer: AIOKafkaConsumer, offsets: dict[TopicPartition, int], *, service: str,
+                              group: str) -> None:
     """Commit offsets; a commit refused after a rebalance only means the records come again (idempotent)."""
     try:
         await consumer.commit(offsets)
@@ -296,7 +308,7 @@ async def commit_or_redeliver(consumer: AIOKafkaConsumer, offsets: dict, *, serv
         log.warning("%s: offset commit refused (%s); the records will be delivered again", group, describe(exc))
 
 
-def group_consumer(settings, *topics: str, group_id: str, **overrides: Any) -> AIOKafkaConsumer:  # noqa: ANN001
+def group_consumer(settings: ServiceSettings, *topics: str, group_id: str, **overrides: Any) -> AIOKafkaConsumer:
     """A group consumer with manual commits that starts at the earliest record of a new partition."""
     options: dict[str, Any] = dict(
         bootstrap_servers=settings.kafka_bootstrap_servers,
@@ -344,7 +356,7 @@ class EventConsumer:
     def __init__(
         self,
         *,
-        settings,  # noqa: ANN001
+        settings: ServiceSettings,
         topics: list[str],
         group_id: str,
         handler: Handler,
@@ -430,7 +442,13 @@ class EventConsumer:
         CONSUMED.labels(self.service, record.topic, "dead_lettered").inc()
 
 
-def consumers_ready(consumers: list) -> list[HealthCheck]:  # noqa: ANN001 - anything with .check()
+class Checked(Protocol):
+    """A consumer (or anything else) that names itself and its reason in a readiness check while it is down."""
+
+    def check(self) -> HealthCheck: ...
+
+
+def consumers_ready(consumers: Sequence[Checked]) -> list[HealthCheck]:
     """Readiness checks: each consumer is running (each names itself and the reason while it is down)."""
     return [c.check() for c in consumers]
 
@@ -662,7 +680,7 @@ class OutboxRelay:
         assert self.bootstrap is not None
         seen = await read_event_ids(self.bootstrap, ranges)
 
-        def state(row) -> str:  # noqa: ANN001
+        def state(row: Row[*tuple[Any, ...]]) -> str:
             records, high, low = seen[TopicPartition(row.topic, row.kafka_partition)]
             offset = row.kafka_offset
             if offset in records:
@@ -708,9 +726,7 @@ class OutboxRelay:
         return queued
 
 
-def _bind(name: str):  # noqa: ANN202
-    from sqlalchemy import bindparam
-
+def _bind(name: str) -> BindParameter[Any]:
     return bindparam(name)
 
 

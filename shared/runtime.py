@@ -13,12 +13,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated, Any
 
 from aiokafka import AIOKafkaProducer
-from fastapi import Depends, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.db import make_engine, make_sessionmaker, ping
-from shared.kafka import BROKER_UP, OutboxRelay, check_broker, make_producer, start_client, stop_quietly
+from shared.kafka import BROKER_UP, HealthCheck, OutboxRelay, check_broker, make_producer, start_client, stop_quietly
+from shared.settings import ServiceSettings
 from shared.supervise import Supervised, loop_every
 
 
@@ -30,7 +31,7 @@ def configure_logging(level: str) -> None:
 
 
 class Runtime:
-    def __init__(self, settings, *, outbox: Table | None = None, kafka: bool = True) -> None:  # noqa: ANN001
+    def __init__(self, settings: ServiceSettings, *, outbox: Table | None = None, kafka: bool = True) -> None:
         self.settings = settings
         self.engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
         self.sessionmaker = make_sessionmaker(self.engine)
@@ -82,13 +83,13 @@ class Runtime:
             raise
         BROKER_UP.labels(self.settings.service_name).set(1)
 
-    def health(self) -> list:
+    def health(self) -> list[HealthCheck]:
         """The checks of what this service depends on: its database and, if it has one, the broker."""
 
         async def database() -> None:
             await ping(self.engine)
 
-        checks = [database]
+        checks: list[HealthCheck] = [database]
         if self.producer:
             producer = self.producer
 
@@ -98,7 +99,7 @@ class Runtime:
             checks.append(broker)
         return checks
 
-    def readiness(self) -> list:
+    def readiness(self) -> list[HealthCheck]:
         checks = self.health()
         if self.relay:
             checks.append(self.relay.check())
@@ -112,7 +113,8 @@ async def session_dep(request: Request) -> AsyncIterator[AsyncSession]:
 
 
 def runtime_of(app: FastAPI) -> Runtime:
-    return app.state.runtime
+    runtime: Runtime = app.state.runtime
+    return runtime
 
 
 def from_state(name: str) -> Callable[[Request], Any]:
@@ -127,22 +129,22 @@ def from_state(name: str) -> Callable[[Request], Any]:
 
 
 def current_runtime(request: Request) -> Runtime:
-    return request.app.state.runtime
+    return runtime_of(request.app)
 
 
 RuntimeDep = Annotated[Runtime, Depends(current_runtime)]
 
 
 def service_app(
-    settings,  # noqa: ANN001
+    settings: ServiceSettings,
     *,
     title: str,
     description: str,
-    routers: list,
+    routers: list[APIRouter],
     outbox: Table | None = None,
-    on_start=None,  # noqa: ANN001 - async (app) -> None, after the runtime started
-    on_stop=None,  # noqa: ANN001 - async (app) -> None, before the runtime stops
-    extra_readiness=None,  # noqa: ANN001 - (app) -> list of checks
+    on_start: Callable[[FastAPI], Awaitable[None]] | None = None,  # after the runtime started
+    on_stop: Callable[[FastAPI], Awaitable[None]] | None = None,  # before the runtime stops
+    extra_readiness: Callable[[FastAPI], list[HealthCheck]] | None = None,
     kafka: bool = True,
     json_only: bool = True,
     body_limits: dict[str, int] | None = None,  # path prefix -> largest body in bytes (default max_body_bytes)
@@ -151,7 +153,7 @@ def service_app(
     """A service app with its runtime wired in the lifespan; the same shape for every service."""
     from shared.web import create_app, declare_refusals
 
-    async def lifespan(app: FastAPI):  # noqa: ANN202
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = Runtime(settings, outbox=outbox, kafka=kafka)
         app.state.runtime = runtime
         await runtime.start()
@@ -164,8 +166,8 @@ def service_app(
                 await on_stop(app)
             await runtime.stop()
 
-    def readiness(app: FastAPI) -> list:
-        checks = app.state.runtime.readiness()
+    def readiness(app: FastAPI) -> list[HealthCheck]:
+        checks = runtime_of(app).readiness()
         return checks + (extra_readiness(app) if extra_readiness else [])
 
     app = create_app(settings=settings, title=title, description=description, lifespan=lifespan, readiness=readiness,

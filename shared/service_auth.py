@@ -11,13 +11,30 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator, Callable, Generator
+from typing import Protocol
 
 import httpx
+from pydantic import SecretStr
 
 
 class TokenUnavailable(RuntimeError):
     """The issuer refused or could not be reached."""
+
+
+class ClientSettings(Protocol):
+    """What a token needs of a service's settings: ``AuthSettings`` and ``ClientCredentialsSettings`` together."""
+
+    @property
+    def oidc_issuer(self) -> str: ...
+    @property
+    def oidc_audience(self) -> str: ...
+    @property
+    def oidc_client_id(self) -> str: ...
+    @property
+    def oidc_client_secret(self) -> SecretStr: ...
+    @property
+    def oidc_token_url(self) -> str: ...
 
 
 class ServiceToken(httpx.Auth):
@@ -42,7 +59,7 @@ class ServiceToken(httpx.Auth):
         self.fetches = 0
 
     @classmethod
-    def from_settings(cls, settings) -> ServiceToken:  # noqa: ANN001 - AuthSettings + ClientCredentialsSettings
+    def from_settings(cls, settings: ClientSettings) -> ServiceToken:
         return cls(issuer=settings.oidc_issuer, client_id=settings.oidc_client_id,
                    client_secret=settings.oidc_client_secret.get_secret_value(), token_url=settings.oidc_token_url,
                    resource=settings.oidc_audience)
@@ -95,5 +112,5 @@ class ServiceToken(httpx.Auth):
             request.headers["Authorization"] = f"Bearer {fresh}"
             yield request
 
-    def sync_auth_flow(self, request: httpx.Request):  # noqa: ANN201
+    def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         raise RuntimeError("ServiceToken works with httpx.AsyncClient only")

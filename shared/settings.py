@@ -7,6 +7,7 @@ or placeholder secret fails at start instead of running open.
 from __future__ import annotations
 
 import json
+from typing import Any, overload
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -15,6 +16,10 @@ _PLACEHOLDERS = {"changeme", "change-me", "secret", "password", "token", "test",
 PLATFORM_ROLES = ("officer", "supervisor", "administrator", "clearance_system", "rights_holder", "party", "system")
 
 
+@overload
+def check_secret(value: SecretStr, name: str) -> SecretStr: ...
+@overload
+def check_secret(value: None, name: str) -> None: ...
 def check_secret(value: SecretStr | None, name: str) -> SecretStr | None:
     if value is None:
         return value
@@ -56,7 +61,7 @@ class AuthSettings(BaseSettings):
 
     @field_validator("oidc_algorithms", mode="before")
     @classmethod
-    def _algorithms(cls, value):  # noqa: ANN001, ANN206
+    def _algorithms(cls, value: Any) -> Any:  # the raw setting: a JSON list or comma-separated names
         if isinstance(value, str):
             value = json.loads(value) if value.strip().startswith("[") else [v.strip() for v in value.split(",")]
         bad = [a for a in value if a.upper().startswith("HS") or a.lower() == "none"]
@@ -85,7 +90,7 @@ class ClientCredentialsSettings(BaseSettings):
     @field_validator("oidc_client_secret")
     @classmethod
     def _real(cls, value: SecretStr) -> SecretStr:
-        return check_secret(value, "OIDC_CLIENT_SECRET")  # type: ignore[return-value]
+        return check_secret(value, "OIDC_CLIENT_SECRET")
 
 
 class ServiceSettings(AuthSettings):

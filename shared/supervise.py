@@ -96,7 +96,7 @@ class Supervised:
         self.up = False
         self.reason: str | None = "starting"
         self.restarts = 0
-        self._task: asyncio.Task | None = None
+        self._task: asyncio.Task[None] | None = None
         self._stopping = False
         self._up = TASK_UP.labels(service, name, self.metric_kind)
         self._up.set(0)

@@ -23,6 +23,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.base import RequestResponseEndpoint
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.auth import Authenticator
@@ -30,6 +31,7 @@ from shared.contracts.bounds import unstorable_text
 from shared.contracts.errors import error_responses
 from shared.contracts.ops import Liveness, Readiness
 from shared.errors import DomainError
+from shared.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
 
@@ -141,7 +143,7 @@ def _validation_code(errors: list[dict[str, Any]]) -> str:
 
 def create_app(
     *,
-    settings,  # noqa: ANN001 - a ServiceSettings
+    settings: ServiceSettings,
     title: str,
     description: str,
     lifespan: Callable[[FastAPI], AsyncIterator[None]] | None = None,
@@ -211,7 +213,7 @@ def create_app(
         return JSONResponse(error_body("internal_error", "unexpected server error"), status_code=500)
 
     @app.middleware("http")
-    async def _storable_text(request: Request, call_next):  # noqa: ANN001, ANN202
+    async def _storable_text(request: Request, call_next: RequestResponseEndpoint) -> Response:
         # A NUL in the query (%00) reaches no column either: refused before any route sees it.
         if b"%00" in request.scope.get("query_string", b"") or b"\x00" in request.scope.get("query_string", b""):
             bad = [key for key, value in request.query_params.multi_items() if "\x00" in key or "\x00" in value]
@@ -239,7 +241,7 @@ def create_app(
         return await call_next(request)
 
     @app.middleware("http")
-    async def _json_only(request: Request, call_next):  # noqa: ANN001, ANN202
+    async def _json_only(request: Request, call_next: RequestResponseEndpoint) -> Response:
         if json_only and request.method in ("POST", "PUT", "PATCH") and request.headers.get("content-length", "0") != "0":
             ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
             if ctype != "application/json" and not ctype.endswith("+json"):
@@ -249,7 +251,7 @@ def create_app(
         return await call_next(request)
 
     @app.middleware("http")
-    async def _metrics(request: Request, call_next):  # noqa: ANN001, ANN202
+    async def _metrics(request: Request, call_next: RequestResponseEndpoint) -> Response:
         started = time.perf_counter()
         response = await call_next(request)
         route = request.scope.get("route")

@@ -33,7 +33,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args
 
 import annotated_types as at
 from pydantic import AfterValidator, StringConstraints, condecimal
@@ -54,16 +54,18 @@ FIRST_DAY = date(2000, 1, 1)
 LAST_DAY = date(2099, 12, 31)
 
 
-def _decimal(kind: str, *, maximum: Decimal, places: int, positive: bool = False) -> Any:
-    return Annotated[condecimal(gt=Decimal(0) if positive else None, ge=None if positive else Decimal(0), le=maximum,
-                                decimal_places=places, allow_inf_nan=False), Bound(kind)]
+def _decimal(*, maximum: Decimal, places: int, positive: bool = False) -> tuple[Any, ...]:
+    """The constraints of a bounded decimal, as pydantic's ``condecimal`` builds them (a ``Decimal`` to a type
+    checker, which a ``condecimal(...)`` type is not)."""
+    return get_args(condecimal(gt=Decimal(0) if positive else None, ge=None if positive else Decimal(0), le=maximum,
+                               decimal_places=places, allow_inf_nan=False))[1:]
 
 
-Money = _decimal("money", maximum=MONEY_MAX, places=2)
-PositiveMoney = _decimal("money", maximum=MONEY_MAX, places=2, positive=True)
-UnitPrice = _decimal("unit_price", maximum=MONEY_MAX, places=4)
-Quantity = _decimal("quantity", maximum=QUANTITY_MAX, places=3, positive=True)
-WeightKg = _decimal("weight_kg", maximum=WEIGHT_KG_MAX, places=3)
+Money = Annotated[Decimal, *_decimal(maximum=MONEY_MAX, places=2), Bound("money")]
+PositiveMoney = Annotated[Decimal, *_decimal(maximum=MONEY_MAX, places=2, positive=True), Bound("money")]
+UnitPrice = Annotated[Decimal, *_decimal(maximum=MONEY_MAX, places=4), Bound("unit_price")]
+Quantity = Annotated[Decimal, *_decimal(maximum=QUANTITY_MAX, places=3, positive=True), Bound("quantity")]
+WeightKg = Annotated[Decimal, *_decimal(maximum=WEIGHT_KG_MAX, places=3), Bound("weight_kg")]
 
 
 def in_money_range(value: Decimal) -> bool:
@@ -71,16 +73,12 @@ def in_money_range(value: Decimal) -> bool:
     return value.is_finite() and Decimal(0) <= value <= MONEY_MAX
 
 
-def _int(kind: str, low: int, high: int) -> Any:
-    return Annotated[int, at.Ge(low), at.Le(high), Bound(kind)]
-
-
-LineNo = _int("line_no", 1, 9999)
-Revision = _int("revision", 1, 999)
-Seq = _int("seq", 1, INT32_MAX)
-Version = _int("version", 1, INT32_MAX)
-Count = _int("count", 0, INT32_MAX)
-NiceClass = _int("nice_class", 1, 45)
+LineNo = Annotated[int, at.Ge(1), at.Le(9999), Bound("line_no")]
+Revision = Annotated[int, at.Ge(1), at.Le(999), Bound("revision")]
+Seq = Annotated[int, at.Ge(1), at.Le(INT32_MAX), Bound("seq")]
+Version = Annotated[int, at.Ge(1), at.Le(INT32_MAX), Bound("version")]
+Count = Annotated[int, at.Ge(0), at.Le(INT32_MAX), Bound("count")]
+NiceClass = Annotated[int, at.Ge(1), at.Le(45), Bound("nice_class")]
 
 
 def _timestamp_in_range(value: datetime) -> datetime:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -289,7 +289,7 @@ class LinesRevision(_Model):
 class CalendarUpdate(_Model):
     """A published working-day calendar (e.g. the State Council's schedule for a year) for running cases."""
 
-    calendar: dict
+    calendar: dict[str, Any]
     version: str = Field(min_length=1, max_length=64)
     published_by: str | None = Field(default=None, max_length=128)
 
@@ -443,7 +443,7 @@ class HistoryEntry(_Model):
     at: PlatformTimestamp
     state: str
     event: str
-    detail: dict = Field(default_factory=dict)
+    detail: dict[str, Any] = Field(default_factory=dict)
 
 
 class CaseLineState(_Model):
@@ -643,8 +643,8 @@ class RulesRequest(_Model):
 class RuleSnapshot(_Model):
     """The rule pack and calendar a case runs under, recorded once in its history."""
 
-    pack: dict
-    calendar: dict
+    pack: dict[str, Any]
+    calendar: dict[str, Any]
 
 
 class CaseEventRecord(_Model):
@@ -653,7 +653,7 @@ class CaseEventRecord(_Model):
     at: PlatformTimestamp
     state: str
     event: str
-    detail: dict = Field(default_factory=dict)
+    detail: dict[str, Any] = Field(default_factory=dict)
     case_input: CaseInput
     lines: list[CaseLineState] = Field(default_factory=list)  # consignment cases: every line and its status
     # Added: the case as the workflow sees it after this entry (without the history), on the last record of a

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -58,7 +58,7 @@ DocumentKind = Literal[
     "court_handover",  # goods held for / handed to the court
     "police_referral",  # CN: suspected crime referred to the public security organ
 ]
-DOCUMENT_KINDS: tuple[str, ...] = DocumentKind.__args__  # type: ignore[attr-defined]
+DOCUMENT_KINDS: tuple[str, ...] = get_args(DocumentKind)
 
 DocumentJurisdiction = Literal["CN", "EU", "US"]
 AddresseeRole = Literal[

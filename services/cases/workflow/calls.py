@@ -13,10 +13,12 @@ activity as a non-retryable ``ServiceRejected``; everything else is retried with
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import TypeVar
 
 from temporalio import workflow
 from temporalio.workflow import ActivityHandle
 from temporalio.common import RetryPolicy
+from temporalio.types import MethodAsyncSingleParam
 
 with workflow.unsafe.imports_passed_through():
     from services.cases.activities import CaseActivities, load_rules as load_rules_activity
@@ -54,7 +56,12 @@ async def load_rules(request: RulesRequest) -> RuleSnapshot:
                                            retry_policy=RETRY)
 
 
-def _start(method, request):  # noqa: ANN001, ANN202
+RequestT = TypeVar("RequestT")
+ResultT = TypeVar("ResultT")
+
+
+def _start(method: MethodAsyncSingleParam[CaseActivities, RequestT, ResultT], request: RequestT
+           ) -> ActivityHandle[ResultT]:
     return workflow.start_activity_method(method, request, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY)
 
 

@@ -38,17 +38,16 @@ async def wait_until(f: CaseFile, condition: Callable[[], bool], due: datetime |
     ``CaseWithdrawn`` when a declaration revision took every line out of the case meanwhile.
     """
     await flush(f)
-    name = due.name if isinstance(due, Deadline) else None
     while True:
         if f.withdrawn_all is not None:
             raise CaseWithdrawn(f.withdrawn_all)
         if condition():
             return True
-        if name is not None:
-            current = f.deadlines.get(name)
-            due_at = current.due_at if current is not None else due.due_at  # type: ignore[union-attr]
+        if isinstance(due, Deadline):
+            current = f.deadlines.get(due.name)
+            due_at = current.due_at if current is not None else due.due_at
         else:
-            due_at = due  # type: ignore[assignment]
+            due_at = due
         remaining = due_at - workflow.now()
         if remaining <= timedelta(0):
             return False

@@ -37,7 +37,7 @@ from services.cases.workflow.deadlines import lapse_proposal, proposal_facts, re
 from services.cases.workflow.disposition import release
 from services.cases.workflow.guarantees import counter_guarantee_ok, reject_guarantee, take_guarantee
 from services.cases.workflow.procedures import cn, eu, us
-from services.cases.workflow.signals import Rejected, check_amounts, model_of, money_problem, one_object, strict
+from services.cases.workflow.signals import M, Rejected, check_amounts, model_of, money_problem, one_object, strict
 from services.cases.workflow.state import CaseFile, CaseWithdrawn
 from services.cases.workflow.v1 import CaseV1
 
@@ -184,8 +184,8 @@ class CaseWorkflow:
         else:  # cases started before v3 keep their history as it was: the SDK dropped such signals unrecorded
             workflow.logger.warning("signal %s ignored: %s", name, why)
 
-    def _take(self, model: type, handler: Callable[[Any], None],
-              check: Callable[[Any], None] | None = None) -> Callable[[Sequence[RawValue]], None]:
+    def _take(self, model: type[M], handler: Callable[[M], None],
+              check: Callable[[M], None] | None = None) -> Callable[[Sequence[RawValue]], None]:
         def take(args: Sequence[RawValue]) -> None:
             if not self.file.v3:
                 handler(strict(model, args))

@@ -23,6 +23,7 @@ from services.cases.workflow.steps import Refused, run_step
 
 with workflow.unsafe.imports_passed_through():
     from shared.contracts.cases import (
+        CaseLineState,
         CaseState,
         CaseStateName,
         DispositionLine,
@@ -37,7 +38,7 @@ def _lines(f: CaseFile, currency: str) -> list[DispositionLine]:
     if not f.v4:
         return []
 
-    def value(s) -> Decimal | None:  # noqa: ANN001 - a LineState
+    def value(s: CaseLineState) -> Decimal | None:
         if currency == f.case.currency:
             return s.goods_value
         return s.goods_value_cny if currency == "CNY" else None

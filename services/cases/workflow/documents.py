@@ -182,7 +182,7 @@ def _deadlines(f: CaseFile, doc_kind: str, due_at: datetime | None) -> list[Docu
     return out
 
 
-def _history(f: CaseFile, event: str) -> dict:
+def _history(f: CaseFile, event: str) -> dict[str, Any]:
     return next((h.detail for h in reversed(f.history) if h.event == event), {})
 
 

@@ -14,6 +14,8 @@ go on.
 
 from __future__ import annotations
 
+from typing import Any
+
 from temporalio import workflow
 
 from services.cases.workflow.disposition import release_lines
@@ -29,7 +31,7 @@ with workflow.unsafe.imports_passed_through():
 DETAINED_STATES = ("detained", "undetermined", "awaiting_application")
 
 
-def summary(f: CaseFile) -> list[dict]:
+def summary(f: CaseFile) -> list[dict[str, Any]]:
     return [{"line_no": ln.line_no, "recordation_id": ln.recordation_id, "mark": ln.mark,
              "marks": sorted({h.mark for h in ln.hits} | {ln.mark}), "quantity": str(ln.quantity), "unit": ln.unit,
              "goods_value": str(ln.goods_value), "goods_value_cny": str(ln.goods_value_cny)

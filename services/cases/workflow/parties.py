@@ -67,13 +67,13 @@ async def notify_party(f: CaseFile, kind: NoticeKind, *, clock: str | None = Non
     ref = cast(PartyRef, party)  # the case's own PartyRef
     request = NoticeRequest(
         idempotency_key=f"{case.case_id}:notice:{key}:{role}", case_id=case.case_id, kind=kind, holder=case.holder,
-        subject=subject, body=body, addressee=NoticeAddressee(role=role, party=ref),  # type: ignore[arg-type]
+        subject=subject, body=body, addressee=NoticeAddressee(role=role, party=ref),
         **party_notice_document(f, kind, role, party, clock=clock, clock_rule=clock_rule, penalty=penalty))
     task = (f"serve the {kind.replace('_', ' ')} notice on {party.name} ({role}) by other means and record "
             f"the service (POST /v1/cases/{case.case_id}/notices/{key}/service)")
     result = await run_step(f, f"send_notice:{kind}:{role}", lambda: calls.send_notice(request), task=task)
     now = workflow.now()
-    notice = PartyNotice(key=key, kind=kind, role=role, party_id=party.id, party_name=party.name,  # type: ignore[arg-type]
+    notice = PartyNotice(key=key, kind=kind, role=role, party_id=party.id, party_name=party.name,
                          sent_at=now, clock=clock, basis=basis)
     if isinstance(result, Refused):
         f.party_notices[key] = notice.model_copy(update={"status": "not_sent"})
@@ -94,8 +94,9 @@ def _take_status(f: CaseFile, key: str, result: NoticeResult) -> None:
     if notice.status != "pending":
         return
     if result.service == "served" or (result.service is None and result.served_at is not None):
-        delivered = [d for d in result.deliveries if d.served_at is not None and d.recipient_kind == "party"]
-        first = min(delivered, key=lambda d: d.served_at) if delivered else None  # type: ignore[arg-type,return-value]
+        delivered = [(d, d.served_at) for d in result.deliveries
+                     if d.served_at is not None and d.recipient_kind == "party"]
+        first = min(delivered, key=lambda pair: pair[1])[0] if delivered else None
         served_at = result.served_at or workflow.now()
         # Service is never later than when the case learns of it, nor earlier than the notice went out.
         served_at = min(max(served_at, notice.sent_at or served_at), workflow.now())

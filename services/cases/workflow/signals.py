@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
-from types import UnionType
+from types import GenericAlias, UnionType
 from typing import Any, TypeVar, Union, get_args, get_origin
 
 from temporalio import workflow
@@ -87,7 +87,7 @@ def _legacy_type(tp: Any) -> Any:
     if args and get_origin(tp) in (Union, UnionType):
         return Union[tuple(_legacy_type(a) for a in args)]  # noqa: UP007 - built at run time
     if args and get_origin(tp) is list:
-        return list[_legacy_type(args[0])]  # type: ignore[misc]
+        return GenericAlias(list, (_legacy_type(args[0]),))  # list[...] of a type built at run time
     return tp
 
 
@@ -103,13 +103,15 @@ def _default_of(info: FieldInfo) -> Any:
 def _legacy_model(model: type[BaseModel]) -> type[BaseModel]:
     """``model`` with the field types it has but without their bounds (lengths, ranges, patterns)."""
     if model not in _LEGACY:
-        fields = {name: (_legacy_type(info.annotation), _default_of(info)) for name, info in model.model_fields.items()}
-        _LEGACY[model] = create_model(f"Legacy{model.__name__}", **fields)  # type: ignore[call-overload]
+        # name -> (type, default): types built at run time
+        fields: dict[str, Any] = {name: (_legacy_type(info.annotation), _default_of(info))
+                                  for name, info in model.model_fields.items()}
+        _LEGACY[model] = create_model(f"Legacy{model.__name__}", **fields)
     return _LEGACY[model]
 
 
 def _as_model(model: type[M], legacy: BaseModel) -> M:
-    values = {}
+    values: dict[str, Any] = {}
     for name in model.model_fields:
         value = getattr(legacy, name)
         inner = _legacy_origin(value)

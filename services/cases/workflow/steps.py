@@ -88,14 +88,14 @@ async def run_step(f: CaseFile, step: str, start: Callable[[], ActivityHandle[T]
     try:
         result = await handle
     except ActivityError as err:
-        reason = refusal_of(err)
-        if reason is None or not refusals_are_outcomes(f):
+        refusal = refusal_of(err)
+        if refusal is None or not refusals_are_outcomes(f):
             raise
         if delayed:
             f.log("step_recovered", {"step": step, "outcome": "refused"})
         if escalate:
-            f.log("step_refused", {"step": step, "reason": reason, "task": task})
-        return Refused(step=step, reason=reason)
+            f.log("step_refused", {"step": step, "reason": refusal, "task": task})
+        return Refused(step=step, reason=refusal)
     if delayed:
         f.log("step_recovered", {"step": step, "outcome": "done"})
     return result

@@ -21,7 +21,7 @@ penalty decision; the rights holder keeps its own notices.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 from temporalio import workflow
 
@@ -141,7 +141,7 @@ async def _infringing(f: CaseFile) -> CaseState:
     value = f.value_in_pack_currency() or f.goods_value()
     decided = decisions.fine(rules, value, det.fine_tier, det.fine_amount)
     fine, low, high = decided.amount, decided.low, decided.high
-    proposed = {"tier": decided.tier, "fine": str(fine), "range": [str(low), str(high)], "currency": rules.currency}
+    proposed: dict[str, Any] = {"tier": decided.tier, "fine": str(fine), "range": [str(low), str(high)], "currency": rules.currency}
     if f.v4:
         proposed.update(goods_value=str(value), lines=[ln.line_no for ln in f.held_lines()])
     f.log("penalty_proposed", proposed)

@@ -20,6 +20,7 @@ the point they have not reached yet (``PATCH_US_FINDING``); their recorded histo
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 
 from temporalio import workflow
@@ -94,7 +95,7 @@ async def run(f: CaseFile) -> CaseState:
     return await finish(f, "forfeited", "goods_forfeited", {"fine_amount": str(fine), "fine_cap": str(cap)})
 
 
-async def _importer_served(f: CaseFile, notice_deadline: str, presented_at) -> CaseState:  # noqa: ANN001
+async def _importer_served(f: CaseFile, notice_deadline: str, presented_at: datetime) -> CaseState:
     """The importer's notice of detention; its 7 business days from service; disclosure; the officer's finding."""
     rules = f.pack
     period = open_deadline(f, "detention_period" if "detention_period" in rules.deadlines else "seizure",
@@ -187,7 +188,7 @@ async def _finding_or_exclusion(f: CaseFile, period: str) -> CaseState:
 async def _deemed_exclusion(f: CaseFile) -> CaseState:
     """No finding within the detention period: the law treats the goods as excluded, not as forfeited."""
     days = f.pack.settings.get("protest_period_days")
-    protest = int(days.value) if days is not None and days.value is not None else 180  # type: ignore[arg-type]
+    protest = int(days.value) if days is not None and days.value is not None else 180
     reason = (f"no officer's finding within 30 days of presentation: the goods are treated as excluded "
               f"(19 U.S.C. 1499(c)(5)(A)); the importer may protest within {protest} days (19 U.S.C. 1514)")
     close_pending(f)
