@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from fastapi import HTTPException
 from prometheus_client import Counter
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,6 +16,7 @@ from services.disposal.models import Disposition
 from shared.contracts.cases import DispositionRequest
 from shared.rules import decisions
 from shared.rules.pack import rule_pack
+from shared.errors import Refused
 
 DISPOSITIONS = Counter("ipr_dispositions_total", "Case outcomes recorded", ["outcome"])
 FINES = Counter("ipr_fines_amount_total", "Sum of fines imposed", ["currency"])
@@ -35,8 +35,8 @@ def view(d: Disposition) -> dict:
     }
 
 
-def _unprocessable(code: str, message: str) -> HTTPException:
-    return HTTPException(422, detail={"code": code, "message": message})
+def _unprocessable(code: str, message: str) -> Refused:
+    return Refused(code, message)
 
 
 def _check(request: DispositionRequest) -> tuple[Decimal, str | None]:

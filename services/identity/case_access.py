@@ -28,7 +28,6 @@ import secrets
 from datetime import datetime, timedelta, timezone
 from typing import Literal
 
-from fastapi import HTTPException
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -37,6 +36,7 @@ from services.identity.models import CaseAccess
 from shared.auth import Principal
 from shared.contracts.access import CaseAccessView, Exchange, IssuedCaseAccess
 from shared.contracts.bounds import CaseId, TraderId
+from shared.errors import NotFound
 
 __all__ = ["CaseAccessView", "Exchange", "IssuedCaseAccess", "NewCaseAccess", "Revocation", "issue", "of_case",
            "revoke"]
@@ -96,8 +96,8 @@ def view(row: CaseAccess) -> dict:
             "uses": row.uses, "last_used_at": row.last_used_at.isoformat() if row.last_used_at else None}
 
 
-def _not_found(access_id: str) -> HTTPException:
-    return HTTPException(404, detail={"code": "case_access_not_found", "message": f"no case access {access_id}"})
+def _not_found(access_id: str) -> NotFound:
+    return NotFound("case_access_not_found", f"no case access {access_id}")
 
 
 async def issue(session: AsyncSession, *, body: NewCaseAccess, who: Principal, issuer: str) -> dict:
