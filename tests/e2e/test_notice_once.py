@@ -23,8 +23,8 @@ async def test_notify_killed_mid_send_delivers_once_per_message_id(http, stack) 
     body = {"idempotency_key": f"{case_id}:notice:suspension", "case_id": case_id, "kind": "suspension",
             "holder": {"id": holder, "name": "Holder", "contact_email": address}, "subject": "Suspension of release",
             "body": "Goods suspended.", "reply_allowed": True}
-    # the mail server stores the message but holds its answer back
-    await http.put(f"{stack.sink}/control/mail/{address}", json={"delay_seconds": 60})
+    # the mail server stores the message but holds its answer back (long enough for a loaded machine)
+    await http.put(f"{stack.sink}/control/mail/{address}", json={"delay_seconds": 240})
     notify_url = f"{stack.url('notify')}/v1/notices"
 
     async def post() -> httpx.Response:
@@ -40,10 +40,12 @@ async def test_notify_killed_mid_send_delivers_once_per_message_id(http, stack) 
     pid = stack_mod.running_pid(stack.profile, "notify")
     assert pid
     os.killpg(pid, signal.SIGKILL)
-    with pytest.raises(httpx.TransportError):
-        await request  # the case worker's activity sees the connection drop, and will retry
-    await http.delete(f"{stack.sink}/control/mail/{address}")
-    stack_mod.start_service(stack.profile, stack.secrets, "notify")
+    try:
+        with pytest.raises(httpx.TransportError):
+            await request  # the case worker's activity sees the connection drop, and will retry
+    finally:  # whatever this test finds, the tests after it get notify back
+        await http.delete(f"{stack.sink}/control/mail/{address}")
+        stack_mod.start_service(stack.profile, stack.secrets, "notify")
 
     retried = await http.post(notify_url, json=body, headers=stack.auth("system"))  # the activity's retry
     assert retried.status_code == 201, retried.text
