@@ -7,7 +7,7 @@ import asyncio
 import logging
 from datetime import datetime, timezone
 
-from sqlalchemy import select, tuple_, update
+from sqlalchemy import Table, select, tuple_, update
 
 from services.risk.metrics import CASES
 from services.risk.models import (
@@ -94,9 +94,11 @@ class CaseStarter:
             client = await self.temporal.get()
             started = await asyncio.gather(*(job(client) for job in jobs))
             CASES.inc(sum(1 for ok in started if ok))
+        table = Assessment.__table__
+        assert isinstance(table, Table)  # a declarative model's table
         async with self.sessionmaker() as session, session.begin():
             await session.execute(
-                update(Assessment.__table__)
+                update(table)
                 .where(tuple_(a.declaration_id, a.revision).in_([(r.declaration_id, r.revision) for r in rows]))
                 .values(cases_started_at=datetime.now(timezone.utc)))
         return len(rows)

@@ -75,8 +75,8 @@ class TraderHistory:
                 .group_by(t.platform_id))).all()
             volume = (await session.execute(select(PlatformVolume.platform_id, PlatformVolume.consignments))).all()
         self._confiscations = {r[0]: int(r[1]) for r in rows}
-        self._sellers = {r[0]: int(r[1]) for r in sellers}
-        self._platform_confiscations = {r[0]: int(r[1]) for r in platforms}
+        self._sellers = {r[0]: int(r[1]) for r in sellers if r[0] is not None}  # the query leaves out None
+        self._platform_confiscations = {r[0]: int(r[1]) for r in platforms if r[0] is not None}
         self._platform_volume = {r[0]: int(r[1]) for r in volume}
 
     def bump(self, traders: list[str], sellers: list[str] | None = None, platforms: list[str] | None = None) -> None:
@@ -101,16 +101,16 @@ class TraderHistory:
             case_id=event.case_id, seq=event.seq, state=event.state, consignor_id=event.consignor_id,
             consignee_id=event.consignee_id, declaration_id=event.declaration_id, at=event.at,
             seller_key=seller_key, platform_id=platform_id)
-        stmt = stmt.on_conflict_do_update(
+        upsert = stmt.on_conflict_do_update(
             index_elements=[TraderCaseOutcome.case_id],
             set_={"seq": stmt.excluded.seq, "state": stmt.excluded.state, "at": stmt.excluded.at,
                   "consignor_id": stmt.excluded.consignor_id, "consignee_id": stmt.excluded.consignee_id,
                   "seller_key": stmt.excluded.seller_key, "platform_id": stmt.excluded.platform_id},
             where=TraderCaseOutcome.seq < stmt.excluded.seq,
         ).returning(TraderCaseOutcome.case_id)
-        changed = (await session.execute(stmt)).first() is not None
+        changed = (await session.execute(upsert)).first() is not None
         if changed and event.state in INFRINGING:
-            return (sorted({event.consignor_id, event.consignee_id} - {None}),
+            return (sorted({p for p in (event.consignor_id, event.consignee_id) if p is not None}),
                     [seller_key] if seller_key else [], [platform_id] if platform_id else [])
         return [], [], []
 

@@ -10,10 +10,11 @@ import threading
 import time
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import func, select
+from sqlalchemy import Row, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
 
 from services.risk.capacity import CapacityGovernor
 from services.risk.history import TraderHistory
@@ -154,7 +155,7 @@ class Registry:
             self._fingerprint = fp
             REGISTRY_SIZE.set(self.index.size)
 
-    def _agrees(self, fp: tuple, rows: list) -> bool:
+    def _agrees(self, fp: tuple, rows: Sequence[Row[*tuple[Any, ...]]]) -> bool:
         """Whether the rows read since the last look account for the registry as the fingerprint counts it
         (a write that committed later than CHANGE_OVERLAP after its timestamp would not): else rebuild."""
         versions = dict(self._versions)
@@ -166,7 +167,7 @@ class Registry:
         count, _last, total = fp
         return len(versions) == count and sum(versions.values()) == int(total or 0)
 
-    async def _rebuild(self, fp: tuple, rows: list | None) -> None:
+    async def _rebuild(self, fp: tuple, rows: Sequence[Row[*tuple[Any, ...]]] | None) -> None:
         started = time.perf_counter()
         if rows is None:
             async with self.sessionmaker() as session:

@@ -28,9 +28,11 @@ A Chinese mark written in pinyin ("NAIKE" for "耐克") is an exact key of the L
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Protocol
 
 import ahocorasick
 from rapidfuzz.distance import OSA
@@ -152,6 +154,12 @@ class Term:
     han: bool = False  # written in an unspaced script: found by the automaton
 
 
+class Automaton(Protocol):
+    """What the index reads of a ``pyahocorasick`` automaton (the library ships no types)."""
+
+    def iter(self, text: str) -> Iterator[tuple[int, tuple[str, bool]]]: ...
+
+
 @dataclass(slots=True)
 class _JurIndex:
     exact: dict[str, list[Term]] = field(default_factory=dict)
@@ -160,7 +168,7 @@ class _JurIndex:
     max_tokens: int = 1
     # unspaced scripts
     unspaced: dict[str, list[Term]] = field(default_factory=dict)  # folded key -> terms
-    automaton: object | None = None  # key -> (key, ordinary word?); the terms of a key are in ``unspaced``
+    automaton: Automaton | None = None  # key -> (key, ordinary word?); the terms of a key are in ``unspaced``
     sounds: dict[tuple[str, ...], list[Term]] = field(default_factory=dict)  # toneless pinyin -> terms
     shapes: dict[tuple[str, ...], list[Term]] = field(default_factory=dict)  # look-alike classes -> terms
     near_lengths: tuple[int, ...] = ()
@@ -170,7 +178,7 @@ class _JurIndex:
         self.install(self.build_automaton(tuple(self.unspaced)))
 
     @staticmethod
-    def build_automaton(keys: tuple[str, ...]) -> object | None:
+    def build_automaton(keys: tuple[str, ...]) -> Automaton | None:
         """An automaton over these mark keys and the ordinary Chinese words; it holds keys only (the terms are
         read from ``unspaced`` when a key is found), so it can be built apart, from a snapshot of the keys, while
         the index goes on answering. Pure: safe in another thread."""
@@ -186,7 +194,7 @@ class _JurIndex:
         auto.make_automaton()
         return auto
 
-    def install(self, automaton: object | None) -> None:
+    def install(self, automaton: Automaton | None) -> None:
         self.automaton = automaton
         self.near_lengths = tuple(sorted({len(k) for ks in (self.sounds, self.shapes) for k in ks}))
 
@@ -353,7 +361,7 @@ class RegistryIndex:
     def __contains__(self, recordation_id: str) -> bool:
         return recordation_id in self._by_recordation
 
-    def update(self, changed: list[RecordationV1] = (), removed: list[str] = ()) -> set[str]:  # noqa: B006
+    def update(self, changed: Sequence[RecordationV1] = (), removed: Sequence[str] = ()) -> set[str]:
         """Take in changed recordations (re-indexed; one no longer active is dropped) and removed ones.
         Returns the jurisdictions whose Chinese marks changed: their automata need ``build_automata``
         and ``install_automata`` (until then a new Chinese mark is not found, a dropped one already not)."""
@@ -369,17 +377,17 @@ class RegistryIndex:
         self.clear_cache()
         return dirty
 
-    def build_automata(self, jurisdictions: set[str]) -> dict[str, object | None]:
+    def build_automata(self, jurisdictions: set[str]) -> dict[str, Automaton | None]:
         """New automata for these jurisdictions, from a snapshot of their Chinese marks (safe in a thread)."""
         snapshot = {j: tuple(self.by_jurisdiction[j].unspaced) for j in jurisdictions if j in self.by_jurisdiction}
         return {j: _JurIndex.build_automaton(keys) for j, keys in snapshot.items()}
 
-    def install_automata(self, automata: dict[str, object | None]) -> None:
+    def install_automata(self, automata: dict[str, Automaton | None]) -> None:
         for j, automaton in automata.items():
             self.by_jurisdiction[j].install(automaton)
         self._unspaced_cache.clear()
 
-    def update_now(self, changed: list[RecordationV1] = (), removed: list[str] = ()) -> None:  # noqa: B006
+    def update_now(self, changed: Sequence[RecordationV1] = (), removed: Sequence[str] = ()) -> None:
         """``update`` with the automata rebuilt at once (tests, tools)."""
         self.install_automata(self.build_automata(self.update(changed, removed)))
 
@@ -573,7 +581,7 @@ class _Plan:
         variants = [tk.folded] if tk.folded_alt is None else [tk.folded, tk.folded_alt]
         unspaced_tok = tuple(is_unspaced(t) for t in tk.folded) if tk.unspaced else ()
         self.unspaced_tok = unspaced_tok
-        grams = []
+        grams: list[tuple[str, int, int, int, str | None]] = []
         for v, variant in enumerate(variants):
             for start, n, key in _grams(variant, max_n):
                 if unspaced_tok and any(unspaced_tok[start:start + n]):
@@ -647,7 +655,10 @@ def find_candidates(index: RegistryIndex, jurisdiction: str, field_name: str, te
             if tk.literal_pieces:
                 literal_set.update(k for _, _, k in _grams(list(tk.literal_pieces), jur.max_tokens + 2))
         if found is None:
-            found = " ".join((tk.folded if v == 0 else tk.folded_alt)[start:start + n])
+            variant = tk.folded if v == 0 else tk.folded_alt
+            assert variant is not None  # v is 1 only for a line with a second folding
+            found = " ".join(variant[start:start + n])
+        assert literal_set is not None  # set with ``tk`` above
         glued = tk.unspaced and any(tk.glued[start:start + n])
         in_chinese = tk.unspaced and _among_chinese(plan, start, n)
         for term in terms:
@@ -707,10 +718,10 @@ def find_candidates(index: RegistryIndex, jurisdiction: str, field_name: str, te
                 matched_spans.append((start, n))
     descriptive_field = field_name == "description"
     if descriptive_field and out:
-        folded = tuple(plan.tk.folded)
+        folded_words = tuple(plan.tk.folded)
         positions = {s + k for s, n in matched_spans for k in range(n)}
         for cand, (start, n) in zip(out, cand_spans):
-            if _is_descriptive(folded, start, {p for p in positions if p < start}):
+            if _is_descriptive(folded_words, start, {p for p in positions if p < start}):
                 cand.descriptive = True
             elif plan.segs and _zh_descriptive_latin(plan, start, n, positions):
                 cand.descriptive = True
@@ -813,10 +824,12 @@ def _search_run(jur: _JurIndex, seg: _Seg) -> tuple[list[tuple], list[tuple[int,
     """The marks a run holds, whatever field or line it is in: (term, kind, start, end, tricks, how, detail,
     distance) each, and the spans of the marks found as written."""
     text = seg.text
-    marks: list[tuple[int, int, tuple[Term, ...]]] = []
+    marks: list[tuple[int, int, list[Term]]] = []
     ordinary: list[tuple[int, int]] = []
     unspaced = jur.unspaced
-    for end, (key, is_word) in jur.automaton.iter(text):
+    automaton = jur.automaton
+    assert automaton is not None  # a run is searched only in a jurisdiction with an automaton
+    for end, (key, is_word) in automaton.iter(text):
         s, e = end - len(key) + 1, end + 1
         if is_word:
             ordinary.append((s, e))
@@ -880,7 +893,7 @@ def _near_forms(jur: _JurIndex, seg: _Seg, spans: list[tuple[int, int]], ordinar
                 continue  # overlaps a mark found as written
             if any((os_ <= s and e <= oe) or (os_ < s < oe < e) or (s < os_ < e < oe) for os_, oe in ordinary):
                 continue  # is, lies in or cuts through an ordinary word
-            cands = []
+            cands: list[tuple[Term, str]] = []
             by_shape = shapes.get(shp[s:e])  # first: a look-alike that also sounds alike (弛 for 驰) is a near form
             if by_shape:
                 cands.extend((t, "lookalike") for t in by_shape)

@@ -10,7 +10,7 @@ from datetime import date, datetime, timezone
 from decimal import Decimal
 
 import orjson
-from sqlalchemy import bindparam, func, select, text, tuple_, update
+from sqlalchemy import Table, bindparam, func, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.risk.case_starter import CaseStarter
@@ -198,10 +198,11 @@ class AssessmentPipeline:
         # ----
         rows = []
         for item, d, assessed, cases, profile_hits in done:
+            platform = getattr(d, "platform", None)
             row = _Row(d.declaration_id, d.revision, assessed.__pydantic_serializer__.to_json(assessed),
                        [c.model_dump(mode="json") for c in cases], lines=assessed.lines,
                        office=d.customs_office, profile_hits=profile_hits, seller_key=seller_key(d),
-                       platform_id=d.platform.id if getattr(d, "platform", None) is not None else None,
+                       platform_id=platform.id if platform is not None else None,
                        day=calendar_for(d.jurisdiction).local_date(d.submitted_at), assessed=assessed,
                        features=learned.get((d.declaration_id, d.revision)))
             row.quota_day = today.get(d.jurisdiction) or today.setdefault(d.jurisdiction, today_in(d.jurisdiction, now))
@@ -243,6 +244,7 @@ class AssessmentPipeline:
                         hits.update(r.profile_hits)
                 if hits:
                     t = TargetingProfile.__table__
+                    assert isinstance(t, Table)  # a declarative model's table
                     await session.execute(
                         update(t).where(t.c.profile_id == bindparam("pid"))
                         .values(hits=t.c.hits + bindparam("n"), last_hit_at=func.now()),
@@ -451,6 +453,7 @@ async def _draw_red_quota(session: AsyncSession, fresh: list[_Row]
         cut = refused.get(r.key)
         if not cut:
             continue
+        assert r.assessed is not None  # only fresh assessments ask for a red lane
         lines = [ln.model_copy(update={"lane": "yellow", "reasons": [*ln.reasons, cut[ln.line_no]]})
                  if ln.line_no in cut else ln for ln in r.assessed.lines]
         assessed = r.assessed.model_copy(update={"lines": lines})

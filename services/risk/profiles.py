@@ -105,7 +105,9 @@ class Condition(BaseModel):
         elif not isinstance(self.value, str) or not self.value.strip():
             raise ValueError(f"operator {self.op!r} needs a non-empty string")
         if kind == "code":
-            values = self.value if isinstance(self.value, list) else [self.value]
+            value = self.value
+            assert isinstance(value, (str, list))  # checked above: a code takes a string or a list of strings
+            values = value if isinstance(value, list) else [value]
             if not all(v.isdigit() for v in values):
                 raise ValueError("HS codes and prefixes are digits only")
         return self

@@ -73,7 +73,8 @@ async def change_recordation(session: AsyncSession, *, recordation_id: str, comm
                                                     f"not {expected_version}")
     current = RecordationV1.model_validate(row.payload)
     if command == "approve" and current.status == "pending":
-        for proposer in await proposers_of(session, recordation_id) or [None]:
+        proposers: list[str] | list[None] = await proposers_of(session, recordation_id) or [None]
+        for proposer in proposers:
             decision = four_eyes(proposer_sub=proposer, approver_sub=actor_sub or "", approver_role=actor_role or "")
             if not decision.allowed:
                 raise DomainError(decision.status, decision.code, decision.message)

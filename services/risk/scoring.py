@@ -32,6 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import TYPE_CHECKING, Protocol
 
 from services.risk.matcher import Candidate, RegistryIndex, find_candidates
 from services.risk.normalise import compact, has_han, to_simplified, tokens
@@ -39,6 +40,10 @@ from shared.contracts.declaration import DeclarationLine, DeclarationV1
 from shared.contracts.events import LineAssessmentV1
 from shared.contracts.recordation import RecordationV1
 from shared.rules.calendar import calendar_for
+
+if TYPE_CHECKING:
+    from services.risk.campaigns import CampaignSet
+    from services.risk.profiles import ProfileSet
 
 DEFAULT_TRANSIT_HUBS = frozenset({"AE", "HK", "SG", "PA", "TR", "MY"})
 # "<jurisdiction>/<direction>" (or "*/<direction>") -> weight: export from CN is where CN enforcement looks
@@ -134,6 +139,16 @@ class Scoring:
                                                 compare=False)
 
 
+class HistoryLookup(Protocol):
+    """What scoring reads of the trader, seller and platform history."""
+
+    def confiscations(self, trader_id: str) -> int: ...
+
+    def seller_confiscations(self, seller_key: str) -> int: ...
+
+    def platform_record(self, platform_id: str) -> tuple[int, int]: ...
+
+
 class _NoHistory:
     def confiscations(self, trader_id: str) -> int:  # noqa: ARG002
         return 0
@@ -159,10 +174,10 @@ class Context:
     """What scoring knows besides the registry: trader, seller and platform history, targeting profiles and
     campaigns, office capacity."""
 
-    history: object = field(default_factory=_NoHistory)  # .confiscations(id), .seller_confiscations(key), ...
-    profiles: object | None = None  # .matching(declaration, line, on_date) -> list[profile]
+    history: HistoryLookup = field(default_factory=_NoHistory)
+    profiles: ProfileSet | None = None
     red_threshold_for: Callable[[str], float] | None = None  # office -> red threshold
-    campaigns: object | None = None  # .in_scope(declaration, on_date) -> list[campaign]
+    campaigns: CampaignSet | None = None
 
 
 @dataclass
@@ -334,6 +349,7 @@ def _score_candidate(c: Candidate, declaration: DeclarationV1, line: Declaration
     if genuine is not None:
         g_min, g_cur = genuine
         rates = scoring.fx_rates_to_cny
+        comparable: Decimal | None
         if g_cur == declaration.currency:
             comparable, shown = g_min, f"{g_min} {g_cur}"
         else:

@@ -70,9 +70,10 @@ class TrainRequest(BaseModel):
 
 
 def _error(exc: registry.RegistryError | labels.ControlResultError) -> HTTPException:
-    detail = {"code": exc.code, "message": exc.message}
-    if getattr(exc, "details", None) is not None:
-        detail["details"] = exc.details
+    detail: dict[str, object] = {"code": exc.code, "message": exc.message}
+    details = getattr(exc, "details", None)
+    if details is not None:
+        detail["details"] = details
     return HTTPException(exc.status, detail=detail)
 
 

@@ -56,7 +56,7 @@ def _words(text: str) -> list[str]:
     text = text.casefold()
     words = _WORD.findall(text)
     # Chinese is written without spaces: its character pairs stand for words
-    out = []
+    out: list[str] = []
     for w in words:
         if _HAN.search(w):
             out.extend(w[i:i + 2] for i in range(max(1, len(w) - 1)))

@@ -113,13 +113,13 @@ async def _label_line(session: AsyncSession, did: str, line_no: int, outcome: Ou
         declaration_id=did, line_no=line_no, source="case", label=outcome.label, weight=outcome.weight,
         outcome=outcome.outcome, unbiased=unbiased, case_id=event.case_id, seq=event.seq, event_id=event_id,
         actor="case outcome", at=event.at)
-    stmt = stmt.on_conflict_do_update(
+    upsert = stmt.on_conflict_do_update(
         index_elements=[LineLabel.declaration_id, LineLabel.line_no, LineLabel.source],
         set_={k: getattr(stmt.excluded, k) for k in ("label", "weight", "outcome", "unbiased", "case_id", "seq",
                                                      "event_id", "at")},
         where=LineLabel.seq < stmt.excluded.seq,
     ).returning(LineLabel.declaration_id)
-    return (await session.execute(stmt)).first() is not None
+    return (await session.execute(upsert)).first() is not None
 
 
 class ControlResultError(Exception):

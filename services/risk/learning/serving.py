@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Decimal
 
+import lightgbm as lgb
 import numpy as np
 from prometheus_client import Counter, Gauge, Histogram
 from sqlalchemy import select
@@ -52,7 +53,7 @@ DRIFT_EVERY = 500
 @dataclass
 class Loaded:
     version: str
-    booster: object
+    booster: lgb.Booster
     reference: dict
 
 
@@ -109,15 +110,17 @@ class ModelServer:
 
     def install(self, champion: ModelVersion | None, shadow: ModelVersion | None) -> list[tuple[str, str]]:
         """Put the registry's champion and newest shadow model in use; returns (version, error) of failures."""
-        failures = []
+        failures: list[tuple[str, str]] = []
         before = (self.champion.version if self.champion else None, self.shadow.version if self.shadow else None)
         loaded, err = self._load(champion, self.champion if champion is not None else None)
         if err:
+            assert champion is not None  # only a model to load fails to load
             failures.append((champion.version, err))
         # a champion rolled back or retired leaves; a failed new one keeps the old one only if still champion
         self.champion = loaded if champion is not None else None
         loaded, err = self._load(shadow, self.shadow if shadow is not None else None)
         if err:
+            assert shadow is not None  # only a model to load fails to load
             failures.append((shadow.version, err))
         self.shadow = loaded if shadow is not None and loaded is not None and loaded.version == shadow.version else None
         after = (self.champion.version if self.champion else None, self.shadow.version if self.shadow else None)
@@ -168,6 +171,7 @@ class ModelServer:
         points = None
         if champ is not None:
             p = champ.booster.predict(X, num_threads=1)
+            assert isinstance(p, np.ndarray)  # a dense matrix in, probabilities out
             points = model_points(p, self.weight, self.floor)
             # Tree SHAP for the lines the model adds points to; a line it adds nothing to is explained by its
             # probability alone (the rules' reasons explain it).
@@ -179,12 +183,14 @@ class ModelServer:
                 observe(v)
         if shadow is not None:
             p_shadow = shadow.booster.predict(X, num_threads=1)
+            assert isinstance(p_shadow, np.ndarray)  # a dense matrix in, probabilities out
             observe = MODEL_SCORE.labels("shadow").observe
             for v in p_shadow.tolist():
                 observe(v)
         rows = []
         for i, (declaration, assessed, a) in enumerate(lines):
             if p is not None:
+                assert champ is not None and points is not None and contrib is not None  # set with ``p`` above
                 self._explain(declaration, a, float(p[i]), float(points[i]), contrib.get(i), vectors[i],
                               champ.version, red_threshold_for)
             rows.append({

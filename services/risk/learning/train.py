@@ -16,10 +16,11 @@ import math
 import os
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from typing import Any
 
 import lightgbm as lgb
 import numpy as np
-from sqlalchemy import and_, select
+from sqlalchemy import Row, and_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.risk.learning import features as F
@@ -92,7 +93,7 @@ def psi(expected: list[float], actual: list[float]) -> float:
 
 
 def reference_of(X: np.ndarray, p: np.ndarray) -> dict:
-    ref = {"features": {}, "score": {}}
+    ref: dict[str, dict[str, Any]] = {"features": {}, "score": {}}
     for name in DRIFT_FEATURES:
         col = X[:, F.NAMES.index(name)]
         edges = _edges(col)
@@ -147,6 +148,7 @@ def fit(X, y, w, times, unbiased, rule_score, suspected, *, seed: int = 7,  # no
                                                              red_threshold=red_threshold))
     metrics["control"] = control
     p_all = booster.predict(X)
+    assert isinstance(p_all, np.ndarray)  # a dense matrix in, probabilities out
     return Trained(booster=booster, artefact=booster.model_to_string(), metrics=metrics,
                    reference=reference_of(X, p_all), params={**p_, "rounds": ROUNDS, "schema": F.SCHEMA}, n_labels=n)
 
@@ -164,7 +166,7 @@ async def labelled(session: AsyncSession) -> list:
         .join(lab, and_(lab.declaration_id == f.declaration_id, lab.line_no == f.line_no))
         .where(lab.label.is_not(None), f.schema == F.SCHEMA)
         .order_by(f.declaration_id, f.line_no, f.revision.desc()))).all()
-    best: dict[tuple[str, int], object] = {}
+    best: dict[tuple[str, int], Row[*tuple[Any, ...]]] = {}
     for r in rows:
         key = (r.declaration_id, r.line_no)
         prev = best.get(key)
