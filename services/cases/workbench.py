@@ -490,19 +490,19 @@ async def seizures(
         if value:
             stmt = stmt.where(column == value)
     groups: dict[str, dict[str, Any]] = {}
-    totals = {"cases": 0, "lines": 0, "items": Decimal(0), "value_cny": Decimal(0)}
+    totals: dict[str, Any] = {"cases": 0, "lines": 0, "items": Decimal(0), "value_cny": Decimal(0)}
     for c, f in (await session.execute(stmt.limit(200_000))).all():
         key = _group_key(by, period, c, f)
         g = groups.setdefault(key, {"key": key, "cases": 0, "lines": 0, "items": Decimal(0),
                                     "value_cny": Decimal(0)})
         lines, items = (f.line_count, f.items) if f else (1, Decimal(0))
-        value = f.goods_value_cny if f and f.goods_value_cny is not None else (
+        value_cny = f.goods_value_cny if f and f.goods_value_cny is not None else (
             c.goods_value if c.currency == "CNY" else Decimal(0))
         for target in (g, totals):
             target["cases"] += 1
             target["lines"] += lines
             target["items"] += items
-            target["value_cny"] += value
+            target["value_cny"] += value_cny
     rows = sorted(groups.values(), key=lambda g: (-g["cases"], g["key"]))
     if by == "period":
         rows.sort(key=lambda g: g["key"])

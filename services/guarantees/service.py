@@ -86,8 +86,8 @@ def check_fields(*, jurisdiction: str | None = None, currency: str | None = None
     for name, (value, limit) in (optional or {}).items():
         if len(value) > limit:
             raise _unprocessable("schema_violation", f"{name} must have at most {limit} characters")
-    for name, value in (amounts or {}).items():
-        if value > MAX_AMOUNT:
+    for name, amount in (amounts or {}).items():
+        if amount > MAX_AMOUNT:
             raise _unprocessable("schema_violation", f"{name} must not exceed {MAX_AMOUNT:,}")
 
 
@@ -485,17 +485,17 @@ async def refresh_metrics(sessionmaker: async_sessionmaker[AsyncSession], settin
     async with sessionmaker() as session:
         rows = list((await session.execute(select(GeneralGuarantee))).scalars())
         found = await alerts(session, settings=settings, now=now)
-    live = set()
+    live: set[tuple[str, ...]] = set()
     for g in rows:
         if today_in(g.jurisdiction, now) <= g.letter_expires_on:
             labels = (g.guarantee_id, g.holder_id, g.currency)
             live.add(labels)
             BALANCE.labels(*labels).set(float(g.balance))
     names = ("guarantee_id", "holder_id", "currency")
-    for labels in {tuple(s.labels[n] for n in names) for m in BALANCE.collect() for s in m.samples}:
-        if labels not in live:
+    for stale in {tuple(s.labels[n] for n in names) for m in BALANCE.collect() for s in m.samples}:
+        if stale not in live:
             try:
-                BALANCE.remove(*labels)
+                BALANCE.remove(*stale)
             except KeyError:
                 pass
     set_alert_gauges(found)

@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
-from sqlalchemy import delete, select
+from sqlalchemy import CursorResult, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.identity.models import Account, AuditEntry, Client, Holder, OidcPayload
@@ -170,6 +170,7 @@ def _may_manage(who: Principal, role: str | None) -> None:
 
 async def _revoke_account(session: AsyncSession, account_id: str) -> int:
     result = await session.execute(delete(OidcPayload).where(OidcPayload.account_id == account_id))
+    assert isinstance(result, CursorResult)  # a DELETE answers a cursor result (its row count)
     return result.rowcount or 0
 
 
@@ -339,7 +340,9 @@ async def set_client_enabled(session: AsyncSession, *, client_id: str, enabled: 
         client.enabled = enabled
         client.updated_at = datetime.now(timezone.utc)
         if not enabled:
-            revoked = (await session.execute(delete(OidcPayload).where(OidcPayload.client_id == client_id))).rowcount
+            result = await session.execute(delete(OidcPayload).where(OidcPayload.client_id == client_id))
+            assert isinstance(result, CursorResult)  # a DELETE answers a cursor result (its row count)
+            revoked = result.rowcount
         audit(session, who, "client.enabled" if enabled else "client.disabled", "client", client_id,
               {"reason": reason, "revoked": revoked or 0})
     await session.flush()

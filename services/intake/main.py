@@ -106,4 +106,5 @@ def _openapi() -> dict:
     return schema
 
 
-app.openapi = _openapi
+# FastAPI serves /openapi.json through the app's ``openapi`` attribute: this app's own answers it.
+vars(app)["openapi"] = _openapi

@@ -120,6 +120,7 @@ class ManifestStream:
             self._builder = ijson.ObjectBuilder()
             self._builder.event(event, value)
             return False
+        assert self._key is not None  # the header object's first event after its start is a key (or its end)
         self.header[self._key] = value  # a scalar header field
         return False
 

@@ -18,13 +18,13 @@ from typing import Any
 import orjson
 from prometheus_client import Counter, Histogram
 from pydantic import ValidationError
-from sqlalchemy import and_, func, or_, select, text, tuple_
+from sqlalchemy import Table, and_, func, or_, select, text, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.intake import edge
 from services.intake.manifest_stream import ManifestFormatError, ManifestStream
-from services.intake.models import DeclarationCase, Manifest, ManifestParcel, outbox
+from services.intake.models import Base, DeclarationCase, Manifest, ManifestParcel, outbox
 from shared.contracts.events import TOPIC_PARCEL_RESULTS, TOPIC_PARCELS, deterministic_event_id
 from shared.contracts.parcels import (
     MANIFEST_ID_PATTERN,
@@ -40,6 +40,17 @@ from shared.contracts.parcels import (
     validation_details,
 )
 from shared.errors import DomainError, NotFound
+
+
+def _table_of(entity: type[Base]) -> Table:
+    """The Core table a mapped class is declared on (what a PostgreSQL INSERT ... ON CONFLICT is built on)."""
+    table = entity.__table__
+    assert isinstance(table, Table)  # each class of services.intake.models declares one table
+    return table
+
+
+MANIFEST_TABLE = _table_of(Manifest)
+MANIFEST_PARCEL_TABLE = _table_of(ManifestParcel)
 
 MANIFESTS = Counter("ipr_manifests_received_total", "Parcel manifests received", ["source", "outcome"])
 PARCELS = Counter("ipr_parcels_received_total", "Parcels received", ["source", "outcome"])
@@ -345,7 +356,7 @@ async def _finish(session: AsyncSession, state: dict) -> tuple[int, dict]:
         "rejections": state["rejections"], "received_at": state["at"].isoformat(),
         "links": {"self": f"/v1/manifests/{header.manifest_id}?revision={header.revision}"},
     }
-    inserted = (await session.execute(insert(Manifest.__table__).values(
+    inserted = (await session.execute(insert(MANIFEST_TABLE).values(
         manifest_id=header.manifest_id, revision=header.revision, content_hash=digest, header=state["header_json"],
         jurisdiction=header.jurisdiction, customs_office=header.customs_office, parcel_count=header.parcel_count,
         source="http", received_at=state["at"], answer=answer,
@@ -415,7 +426,8 @@ def _identity(tp: TopicParcel) -> tuple[str, int, int | None, str | None] | None
     raw = tp.raw
     if not isinstance(raw, dict) or not isinstance(raw.get("manifest"), dict):
         return None
-    m, p = raw["manifest"], raw.get("parcel") if isinstance(raw.get("parcel"), dict) else {}
+    parcel = raw.get("parcel")
+    m, p = raw["manifest"], parcel if isinstance(parcel, dict) else {}
     mid, rev = m.get("manifest_id"), m.get("revision", 1)
     no = p.get("parcel_no")
     waybill = p.get("waybill_no")
@@ -495,9 +507,9 @@ async def apply_topic_parcels(session: AsyncSession, parcels: list[TopicParcel])
         if tp.header is not None:
             manifests.setdefault((mid, rev), _manifest_row(tp.header, now))
     if manifests:
-        await session.execute(insert(Manifest.__table__).on_conflict_do_nothing(), list(manifests.values()))
+        await session.execute(insert(MANIFEST_TABLE).on_conflict_do_nothing(), list(manifests.values()))
     if parcel_rows:
-        stmt = insert(ManifestParcel.__table__)
+        stmt = insert(MANIFEST_PARCEL_TABLE)
         # A result may have come first (risk reads the same topic): keep its assessment, add what was declared.
         stmt = stmt.on_conflict_do_update(
             index_elements=["manifest_id", "revision", "parcel_no"],
@@ -530,7 +542,7 @@ async def apply_results(session: AsyncSession, results: list[ParcelResultV1]) ->
             "case_ids": r.case_ids, "result": r.model_dump(mode="json"), "assessed_at": r.at}
     if not rows:
         return 0
-    stmt = insert(ManifestParcel.__table__)
+    stmt = insert(MANIFEST_PARCEL_TABLE)
     stmt = stmt.on_conflict_do_update(
         index_elements=["manifest_id", "revision", "parcel_no"],
         set_={"status": "assessed", "lane": stmt.excluded.lane, "suspected": stmt.excluded.suspected,

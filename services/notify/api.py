@@ -319,12 +319,16 @@ async def rotate_key(settings: NotifySettings, dispatcher: DispatcherDep, kind: 
         rotation = await keys.rotate(session, dispatcher.cipher, kind=kind,
                                      recipient_id=recipient_id, by=who.actor, overlap=timedelta(hours=hours))
     previous = rotation.previous
+    signs_until = None
+    if previous is not None:
+        assert previous.verify_until is not None  # a rotation ends the previous key's overlap
+        signs_until = previous.verify_until.isoformat()
     return JSONResponse(status_code=201, headers={"Cache-Control": "no-store"}, content={
         "recipient": {"kind": kind, "id": recipient_id},
         "key_id": rotation.key.key_id, "secret": rotation.secret, "created_at": rotation.key.created_at.isoformat(),
         "created_by": rotation.key.created_by,
         "previous_key_id": previous.key_id if previous else None,
-        "previous_key_signs_until": previous.verify_until.isoformat() if previous else None,
+        "previous_key_signs_until": signs_until,
         "signature": _signature_spec(),
     })
 

@@ -72,22 +72,26 @@ def smtp_send(settings, message: EmailMessage, recipient: str) -> AttemptResult:
             raise TimeoutError(f"SMTP attempt took longer than {settings.smtp_timeout_s} s")
         return left
 
+    def rest_of_deadline(smtp: smtplib.SMTP) -> None:
+        assert smtp.sock is not None  # connected by the constructor (it is given the host)
+        smtp.sock.settimeout(remaining())
+
     def text(raw: bytes | str) -> str:
         return (raw.decode(errors="replace") if isinstance(raw, bytes) else str(raw)).strip()
 
     try:
         with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=remaining()) as smtp:
-            smtp.sock.settimeout(remaining())
+            rest_of_deadline(smtp)
             smtp.ehlo_or_helo_if_needed()
-            smtp.sock.settimeout(remaining())
+            rest_of_deadline(smtp)
             code, reply = smtp.mail(settings.smtp_sender)
             if code != 250:
                 return classify_smtp_reply("mail", code, text(reply))
-            smtp.sock.settimeout(remaining())
+            rest_of_deadline(smtp)
             code, reply = smtp.rcpt(recipient)
             if code not in (250, 251):
                 return classify_smtp_reply("rcpt", code, text(reply))
-            smtp.sock.settimeout(remaining())
+            rest_of_deadline(smtp)
             code, reply = smtp.data(message.as_bytes(policy=email.policy.SMTP))
             return AttemptResult("accepted", code, f"{code} {text(reply)}")
     except smtplib.SMTPDataError as exc:
@@ -244,8 +248,11 @@ class Dispatcher:
                 delivery = await session.get(Delivery, claim.delivery_id)
                 notice = await session.get(Notice, claim.notice_id)
                 document = await session.get(NoticeDocument, claim.notice_id)
+            if delivery is None or notice is None:
+                raise LookupError(f"delivery {claim.delivery_id} or notice {claim.notice_id} not found")
             if delivery.channel == "email":
                 message = email_message(self.settings, notice, delivery, document)
+                assert delivery.target is not None  # only a delivery with an address is pending (and claimed)
                 result = await asyncio.to_thread(self.mailer, self.settings, message, delivery.target)
             else:
                 result, key_ids = await self._webhook(notice, delivery, claim.attempt_no, document)
@@ -266,6 +273,7 @@ class Dispatcher:
                 session, self.cipher, kind=delivery.recipient_kind, recipient_id=delivery.recipient_id,
                 created_by="notify (first webhook)")
         body = webhook_body(self.settings, notice, delivery, document)
+        assert delivery.message_id is not None  # a delivery with a target has its event id from the start
         headers = {
             "Content-Type": "application/json",
             EVENT_ID_HEADER: delivery.message_id,

@@ -18,7 +18,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from sqlalchemy import or_, select, text, update
+from sqlalchemy import CursorResult, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.notify.models import SigningKey
@@ -143,8 +143,12 @@ async def signing_secrets(session: AsyncSession, cipher: KeyCipher, *, kind: str
                                                                     recipient_id=recipient_id)))
             await session.flush()
             keys = await in_force()
-    return [(k.key_id, cipher.decrypt(k.secret_ciphertext, key_id=k.key_id, kind=kind, recipient_id=recipient_id))
-            for k in keys]
+    in_force_keys: list[tuple[str, str]] = []
+    for k in keys:
+        assert k.secret_ciphertext is not None  # in_force() selects only keys whose secret is kept
+        in_force_keys.append((k.key_id, cipher.decrypt(k.secret_ciphertext, key_id=k.key_id, kind=kind,
+                                                       recipient_id=recipient_id)))
+    return in_force_keys
 
 
 async def list_keys(session: AsyncSession, *, kind: str, recipient_id: str) -> list[SigningKey]:
@@ -160,4 +164,5 @@ async def erase_retired(session: AsyncSession) -> int:
         update(SigningKey)
         .where(SigningKey.verify_until <= now, SigningKey.secret_ciphertext.is_not(None))
         .values(secret_ciphertext=None, erased_at=now))
+    assert isinstance(result, CursorResult)  # an UPDATE answers a cursor result (its row count)
     return result.rowcount or 0

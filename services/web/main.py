@@ -100,7 +100,8 @@ async def security_headers(request: Request, call_next):  # noqa: ANN001, ANN201
 def _page_error(request: Request, status: int, title: str, message: str) -> HTMLResponse:
     from services.web.pages import env
 
-    lang = request.cookies.get(auth.LANG_COOKIE) if request.cookies.get(auth.LANG_COOKIE) in i18n.LANGS else "en"
+    cookie = request.cookies.get(auth.LANG_COOKIE)
+    lang = cookie if cookie is not None and cookie in i18n.LANGS else "en"
     body = env.get_template("error.html").render(
         request=request, who=None, lang=lang, _=lambda s, **v: i18n.t(lang, s, **v), title=i18n.t(lang, title),
         message=message, csrf="", path=request.url.path, flash=None, query="", label=lambda c: i18n.label(lang, c))
@@ -239,12 +240,13 @@ async def static(name: str) -> Response:
 async def stored_file(file_id: int, ctx: Anyone) -> Response:
     """A stored file, to whoever may see it: officers the files of cases of their offices and every guide image;
     a rights holder its own uploads, the guide images of its recordations and the evidence of its own cases."""
-    if ctx.who is None:
+    who = ctx.who
+    if who is None:
         raise SignInNeeded(f"/files/{file_id}")
     if not 1 <= file_id <= 2**31 - 1:
         return _page_error(ctx.request, 404, "Not found", "")
     row = (await ctx.session.execute(select(StoredFile).where(StoredFile.id == file_id))).scalar_one_or_none()
-    if row is None or row.content_type not in (*IMAGES, "application/pdf") or not await _may_see(ctx, row):
+    if row is None or row.content_type not in (*IMAGES, "application/pdf") or not await _may_see(ctx, who, row):
         return _page_error(ctx.request, 404, "Not found", "")
     try:
         data = await ctx.request.app.state.store.get(row.object_key)
@@ -257,8 +259,7 @@ async def stored_file(file_id: int, ctx: Anyone) -> Response:
         "Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"})
 
 
-async def _may_see(ctx: Ctx, row: StoredFile) -> bool:
-    who = ctx.who
+async def _may_see(ctx: Ctx, who: auth.Current, row: StoredFile) -> bool:
     if row.purpose == "guide":
         if who.is_officer:
             return True

@@ -92,6 +92,15 @@ def _left(jurisdiction: str | None, due_at: str | None) -> int | None:
         return None
 
 
+class SignedInCtx(Ctx):
+    """The page context of a signed-in person (the officer and rights-holder pages)."""
+
+    who: auth.Current
+
+    def __init__(self, request: Request, session: AsyncSession, who: auth.Current, lang: str) -> None:
+        super().__init__(request, session, who, lang)
+
+
 # Messages a redirect after a form may show (?msg=...): fixed texts only, never text from the address.
 FLASHES = {
     "sent": "Instruction sent to the case.", "saved": "Saved.", "stored": "The file was stored.",
@@ -111,26 +120,28 @@ async def anyone(request: Request, session: Session) -> Ctx:
     return await _ctx(request, session)
 
 
-async def officer(request: Request, session: Session) -> Ctx:
+async def officer(request: Request, session: Session) -> SignedInCtx:
     ctx = await _ctx(request, session)
-    if ctx.who is None:
+    who = ctx.who
+    if who is None:
         raise SignInNeeded(_here(request))
-    if not ctx.who.is_officer:
-        if ctx.who.role == "rights_holder":
+    if not who.is_officer:
+        if who.role == "rights_holder":
             raise GoTo("/portal")
         raise Forbidden(ctx._("This page is for officers."))
-    return ctx
+    return SignedInCtx(ctx.request, ctx.session, who, ctx.lang)
 
 
-async def holder(request: Request, session: Session) -> Ctx:
+async def holder(request: Request, session: Session) -> SignedInCtx:
     ctx = await _ctx(request, session)
-    if ctx.who is None:
+    who = ctx.who
+    if who is None:
         raise SignInNeeded(_here(request))
-    if ctx.who.role != "rights_holder":
-        if ctx.who.is_officer:
+    if who.role != "rights_holder":
+        if who.is_officer:
             raise GoTo("/workbench")
         raise Forbidden(ctx._("This page is for rights holders."))
-    return ctx
+    return SignedInCtx(ctx.request, ctx.session, who, ctx.lang)
 
 
 def _here(request: Request) -> str:
@@ -138,14 +149,15 @@ def _here(request: Request) -> str:
 
 
 Anyone = Annotated[Ctx, Depends(anyone)]
-OfficerCtx = Annotated[Ctx, Depends(officer)]
-HolderCtx = Annotated[Ctx, Depends(holder)]
+OfficerCtx = Annotated[SignedInCtx, Depends(officer)]
+HolderCtx = Annotated[SignedInCtx, Depends(holder)]
 
 
 async def form_of(ctx: Ctx) -> FormData:
     """The posted form, after its CSRF token is checked (a stale or forged form goes back with a message)."""
     form = await ctx.request.form(max_files=4, max_fields=200, max_part_size=1024 * 1024)
-    if ctx.who is None or not auth.csrf_ok(ctx.who, form.get("csrf")):
+    token = form.get("csrf")  # a file under that name is no token
+    if ctx.who is None or not auth.csrf_ok(ctx.who, token if isinstance(token, str) else None):
         raise CsrfFailed(ctx.request.headers.get("referer") or "/")
     return form
 

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from services.web.apis import ApiError, seg
 from services.web.models import StoredFile
-from services.web.pages import Ctx, Errors, HolderCtx, back, form_of
+from services.web.pages import Ctx, Errors, HolderCtx, SignedInCtx, back, form_of
 from services.web.workbench import TERMINAL, _describe, documents_of, store_upload
 
 router = APIRouter(prefix="/portal", include_in_schema=False)
@@ -35,7 +35,7 @@ async def cases(ctx: HolderCtx) -> HTMLResponse:
     return ctx.render("portal/cases.html", rows=rows)
 
 
-async def _case_page(ctx: Ctx, case_id: str, errors: dict | None = None, status: int = 200,
+async def _case_page(ctx: SignedInCtx, case_id: str, errors: dict | None = None, status: int = 200,
                      values: dict | None = None, new_key: str | None = None) -> HTMLResponse:
     try:
         case = await ctx.api.get("cases", f"/v1/cases/{seg(case_id)}")
@@ -185,7 +185,7 @@ def _guide(form, errors: Errors, ctx: Ctx, images: list[dict]) -> dict:  # noqa:
             "contact": str(form.get("contact") or "").strip()[:256] or None}
 
 
-async def _guide_image(ctx: Ctx, form, errors: Errors, rid: str) -> list[dict]:  # noqa: ANN001
+async def _guide_image(ctx: SignedInCtx, form, errors: Errors, rid: str) -> list[dict]:  # noqa: ANN001
     upload = form.get("image")
     if upload is None or isinstance(upload, str) or not getattr(upload, "filename", ""):
         return []

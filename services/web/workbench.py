@@ -19,7 +19,7 @@ from services.web import storage
 from services.web.apis import ApiError, seg
 from services.web.i18n import label, reason
 from services.web.models import StoredFile
-from services.web.pages import Ctx, Errors, OfficerCtx, back, form_of
+from services.web.pages import Ctx, Errors, OfficerCtx, SignedInCtx, back, form_of
 from shared.rules.calendar import calendar_for
 
 router = APIRouter(prefix="/workbench", include_in_schema=False)
@@ -86,7 +86,7 @@ ESCALATIONS_SHOWN = 20
 def _open_escalations(escalations: list[dict]) -> list[dict]:
     """Open escalations, the ones that need a person first: failed cases, refused steps, failing steps, then
     deadlines about to lapse (each group by how long it has waited)."""
-    order = {"case_failed": 0, "step_refused": 1, "step_delayed": 2, "deadline": 3}
+    order: dict[str | None, int] = {"case_failed": 0, "step_refused": 1, "step_delayed": 2, "deadline": 3}
     latest: dict[tuple, dict] = {}  # one line per case, kind and step (the latest), however often it was raised
     for e in escalations:
         key = (e.get("case_id"), e.get("kind"), e.get("deadline"))
@@ -99,7 +99,7 @@ def _open_escalations(escalations: list[dict]) -> list[dict]:
 # ---------------------------------------------------------------- case detail
 
 
-async def _case_page(ctx: Ctx, case_id: str, errors: dict | None = None, status: int = 200,
+async def _case_page(ctx: SignedInCtx, case_id: str, errors: dict | None = None, status: int = 200,
                      values: dict | None = None, issued: dict | None = None) -> HTMLResponse:
     api = ctx.api
     try:
@@ -181,7 +181,7 @@ ACTIONS = ("repair", "approval", "withdraw", "determination", "petition_decision
            "guarantee", "paper_answer")
 
 
-def _actions(case: dict, entry: dict, ctx: Ctx) -> list[str]:
+def _actions(case: dict, entry: dict, ctx: SignedInCtx) -> list[str]:
     """The forms the case's legal state allows (the cases service checks again and answers 409 otherwise)."""
     state = case.get("state")
     history = case.get("history") or []
@@ -461,9 +461,9 @@ async def upload_evidence(case_id: str, ctx: OfficerCtx) -> Response:
     return back(f"/workbench/cases/{case_id}#evidence", "stored")
 
 
-async def store_upload(ctx: Ctx, form, *, purpose: str, owner: str, case_id: str | None = None,  # noqa: ANN001
+async def store_upload(ctx: SignedInCtx, form, *, purpose: str, owner: str, case_id: str | None = None,  # noqa: ANN001
                        holder_id: str | None = None, recordation_id: str | None = None,
-                       field: str = "file") -> dict[str, str] | StoredFile:
+                       field: str = "file") -> dict[str, str]:
     """Check and store one uploaded file; answers the errors by field, or nothing when stored."""
     upload = form.get(field)
     if upload is None or isinstance(upload, str) or not getattr(upload, "filename", None):
@@ -538,11 +538,16 @@ async def bulk(ctx: OfficerCtx) -> HTMLResponse:
 DIMENSIONS = ("mark", "holder", "route", "direction", "transport_mode", "office", "period", "jurisdiction")
 
 
+def _choice(value: str | None, allowed: tuple[str, ...], default: str) -> str:
+    """The value asked for when it is one of those allowed, else the default."""
+    return value if value is not None and value in allowed else default
+
+
 @router.get("/statistics")
 async def statistics(ctx: OfficerCtx) -> Response:
     q = ctx.request.query_params
-    by = q.get("by") if q.get("by") in DIMENSIONS else "mark"
-    period = q.get("period") if q.get("period") in ("month", "quarter", "year") else "month"
+    by = _choice(q.get("by"), DIMENSIONS, "mark")
+    period = _choice(q.get("period"), ("month", "quarter", "year"), "month")
     params = {"by": by, "period": period, "from": q.get("from", "")[:10], "to": q.get("to", "")[:10]}
     errors: dict[str, str] = {}
     for name in ("from", "to"):
