@@ -171,8 +171,9 @@ async def test_learning_answers_as_declared(http, stack) -> None:
     answer(await http.get(f"{risk}/v1/labels", params={"limit": 1000}, headers=officer), "/v1/labels", 200)
     answer(await http.get(f"{risk}/v1/models", headers=officer), "/v1/models", 200)
     answer(await http.get(f"{risk}/v1/models/m-9999", headers=officer), "/v1/models/{version}", 404)
-    answer(await http.get(f"{risk}/v1/line-features/{unique_id('D')}", headers=officer),
-           "/v1/line-features/{declaration_id}", 200)
+    unknown = answer(await http.get(f"{risk}/v1/line-features/{unique_id('D')}", headers=officer),
+                     "/v1/line-features/{declaration_id}", 404)
+    assert unknown["error"]["code"] == "line_not_assessed"
     answer(await http.post(f"{risk}/v1/control-results", headers=officer, json={
         "declaration_id": unique_id("D"), "line_no": 1, "result": "infringement_found"}), "/v1/control-results", 404)
     answer(await http.post(f"{risk}/v1/models/train", json={"seed": 5}, headers=officer), "/v1/models/train")

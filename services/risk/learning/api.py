@@ -25,6 +25,7 @@ from shared.contracts.risk_views import (LabelView, LineFeaturesView, ModelList,
 from shared.contracts.text import Text
 from shared.runtime import Runtime, RuntimeDep, from_state, session_dep
 from shared.web import replayed
+from shared.errors import NotFound
 
 router = APIRouter()
 Session = Annotated[AsyncSession, Depends(session_dep)]
@@ -210,14 +211,16 @@ async def reject(version: Version, body: Reasoned, session: Session, live: LiveR
 
 
 @router.get("/v1/line-features/{declaration_id}", tags=["learning"], response_model=list[LineFeaturesView],
-            responses=error_responses(*_READ, e403="not an officer, or not of the declaration's office"),
+            responses=error_responses(*_READ, (404, "line_not_assessed: no line of the declaration is assessed"),
+                                      e403="not an officer, or not of the declaration's office"),
             summary="Feature vectors stored for a declaration's lines, with the models that scored them")
 async def line_features(declaration_id: DeclarationId, session: Session, who: Officer) -> list[dict]:
     f = LineFeatures
     rows = (await session.execute(select(f).where(f.declaration_id == declaration_id)
                                   .order_by(f.revision, f.line_no))).scalars().all()
-    if rows:
-        require_office(who, rows[0].office, f"declaration {declaration_id}")
+    if not rows:
+        raise NotFound("line_not_assessed", f"no line of declaration {declaration_id} is assessed")
+    require_office(who, rows[0].office, f"declaration {declaration_id}")
     return [{"declaration_id": r.declaration_id, "revision": r.revision, "line_no": r.line_no, "schema": r.schema,
              "features": dict(zip(NAMES, r.features)), "rule_score": r.rule_score, "lane": r.lane,
              "suspected": r.suspected, "random_selection": r.random_selection, "model_version": r.model_version,
