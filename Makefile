@@ -59,11 +59,8 @@ deps-test: ## System packages for the tests too (adds Debian's chromium for the 
 	@bash deploy/local/install-deps.sh --test
 
 # Files kept in ruff's format (the rest of the code base keeps its own layout).
-FORMATTED := shared/contracts/topics.py shared/contracts/published.py tools tests/timing.py \
-	tests/unit/test_published_contracts.py tests/integration/test_cloudevents.py
-
-lint: venv ## ruff (rules, and format of the files kept formatted) and mypy, as configured in pyproject.toml
-	@$(PY) -m tools.timed lint "$(PY) -m ruff check --quiet ." "$(PY) -m ruff format --check --quiet $(FORMATTED)" \
+lint: venv ## ruff (rules and format) and mypy, as configured in pyproject.toml
+	@$(PY) -m tools.timed lint "$(PY) -m ruff check --quiet ." "$(PY) -m ruff format --check --quiet ." \
 		"$(PY) -m mypy"
 
 test: deps-test venv ## Lint, then every test (unit, workflow, integration, end-to-end, fuzz) on a stack of its own; time per suite

@@ -44,14 +44,20 @@ def bench_profile():  # noqa: ANN201
 
     offset = int(os.environ.get("IPR_TEST_PORT_OFFSET", "0"))
     base = stack._test_profile(offset + 60)
-    return dataclasses.replace(base, name="bench-broker", data=ROOT / f".data-bench-{offset}-broker",
-                               broker_s3_port=18048 + offset)
+    return dataclasses.replace(
+        base, name="bench-broker", data=ROOT / f".data-bench-{offset}-broker", broker_s3_port=18048 + offset
+    )
 
 
 def payloads(n: int, size: int) -> list[tuple[bytes, bytes]]:
     pad = "x" * max(0, size - 120)
-    return [(f"K-{i:08d}".encode(), json.dumps({"declaration_id": f"BENCH-{i:08d}", "revision": 1, "seq": i,
-                                                 "pad": pad}).encode()) for i in range(n)]
+    return [
+        (
+            f"K-{i:08d}".encode(),
+            json.dumps({"declaration_id": f"BENCH-{i:08d}", "revision": 1, "seq": i, "pad": pad}).encode(),
+        )
+        for i in range(n)
+    ]
 
 
 async def produce_rate(bootstrap: str, topic: str, values: list[tuple[bytes, bytes]], **options) -> float:  # noqa: ANN003
@@ -88,9 +94,16 @@ async def ack_latency(bootstrap: str, topic: str, n: int) -> tuple[float, float]
 async def consume_rate(bootstrap: str, topic: str, expected: int) -> float:
     from aiokafka import AIOKafkaConsumer
 
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=f"bench-{uuid.uuid4().hex[:8]}",
-                                auto_offset_reset="earliest", enable_auto_commit=False, session_timeout_ms=6000,
-                                heartbeat_interval_ms=500, max_partition_fetch_bytes=4 * 1024 * 1024)
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        group_id=f"bench-{uuid.uuid4().hex[:8]}",
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        session_timeout_ms=6000,
+        heartbeat_interval_ms=500,
+        max_partition_fetch_bytes=4 * 1024 * 1024,
+    )
     await consumer.start()
     try:
         got = 0
@@ -138,8 +151,14 @@ def main() -> None:
             stack.down(profile)
             shutil.rmtree(profile.data, ignore_errors=True)
             sec = stack.load_secrets(profile)
-            say(f"{storage} storage: broker 127.0.0.1:{profile.broker_port}"
-                + (f", object store 127.0.0.1:{profile.broker_s3_port} ({profile.broker_data.name}/)" if storage == "s3" else ""))
+            say(
+                f"{storage} storage: broker 127.0.0.1:{profile.broker_port}"
+                + (
+                    f", object store 127.0.0.1:{profile.broker_s3_port} ({profile.broker_data.name}/)"
+                    if storage == "s3"
+                    else ""
+                )
+            )
             stack.start_broker(profile, sec, storage=storage)
             results[storage] = asyncio.run(measure(f"127.0.0.1:{profile.broker_port}", args.messages, args.size))
             if storage == "s3":
@@ -149,12 +168,16 @@ def main() -> None:
     finally:
         stack.down(profile)
         shutil.rmtree(profile.data, ignore_errors=True)
-    rows = [("produce, batched (linger 20 ms)", "produce_batched", "msg/s"),
-            ("produce, platform producer (linger 5 ms)", "produce_platform", "msg/s"),
-            ("single record acknowledged, p50", "ack_p50_ms", "ms"),
-            ("single record acknowledged, p99", "ack_p99_ms", "ms"),
-            ("group consume from the beginning", "consume", "msg/s")]
-    print(f"\nbroker throughput, {args.messages} records of {args.size} B, acks=all, 3 partitions, aiokafka, loopback\n")
+    rows = [
+        ("produce, batched (linger 20 ms)", "produce_batched", "msg/s"),
+        ("produce, platform producer (linger 5 ms)", "produce_platform", "msg/s"),
+        ("single record acknowledged, p50", "ack_p50_ms", "ms"),
+        ("single record acknowledged, p99", "ack_p99_ms", "ms"),
+        ("group consume from the beginning", "consume", "msg/s"),
+    ]
+    print(
+        f"\nbroker throughput, {args.messages} records of {args.size} B, acks=all, 3 partitions, aiokafka, loopback\n"
+    )
     print(f"  {'':50s} {'memory':>12s} {'s3 (durable)':>14s} {'s3/memory':>10s}")
     for label, key, unit in rows:
         m, s = results["memory"][key], results["s3"][key]

@@ -27,8 +27,12 @@ SHAPE = "BenchCaseShape"
 LAST_ACTIVITY = "noop_record_case_events"  # the shape's last activity before its reply timer
 
 TIMEOUT = timedelta(seconds=30)
-RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), backoff_coefficient=2.0,
-                    maximum_interval=timedelta(minutes=5), non_retryable_error_types=["ServiceRejected"])
+RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=5),
+    non_retryable_error_types=["ServiceRejected"],
+)
 STEP_WATCH = timedelta(hours=1)  # steps.STEP_ESCALATE_AFTER
 REPLY_WINDOW = timedelta(days=3)
 ESCALATE_BEFORE = timedelta(days=1)
@@ -70,8 +74,10 @@ class CaseShape:
     @workflow.init
     def __init__(self, case: dict) -> None:
         # CaseWorkflow.__init__ asks for its six version markers
-        self.markers = [workflow.patched(p) for p in ("bench-v2", "bench-consignment", "bench-v3", "bench-four-eyes",
-                                                       "bench-parties", "bench-withdraw")]
+        self.markers = [
+            workflow.patched(p)
+            for p in ("bench-v2", "bench-consignment", "bench-v3", "bench-four-eyes", "bench-parties", "bench-withdraw")
+        ]
 
     @workflow.signal(name="lines_revised")
     def lines(self, revision: Any) -> None:  # started with its lines, as a case is (signal-with-start)
@@ -79,17 +85,19 @@ class CaseShape:
 
     @workflow.run
     async def run(self, case: dict) -> str:
-        await workflow.execute_activity(noop_load_rules, case.get("jurisdiction"), start_to_close_timeout=TIMEOUT,
-                                        retry_policy=RETRY)
+        await workflow.execute_activity(
+            noop_load_rules, case.get("jurisdiction"), start_to_close_timeout=TIMEOUT, retry_policy=RETRY
+        )
         await self._step(noop_place_hold, case.get("case_id"))
         now = workflow.now()
         escalation = asyncio.create_task(workflow.sleep(REPLY_WINDOW - ESCALATE_BEFORE))  # open_deadline
         await self._step(noop_send_notice, case.get("case_id"))
-        await workflow.execute_activity(noop_record_case_events, case.get("case_id"),
-                                        start_to_close_timeout=TIMEOUT, retry_policy=RETRY)
+        await workflow.execute_activity(
+            noop_record_case_events, case.get("case_id"), start_to_close_timeout=TIMEOUT, retry_policy=RETRY
+        )
         try:  # the reply window: armed here
             await workflow.wait_condition(lambda: False, timeout=REPLY_WINDOW - (workflow.now() - now))
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
         escalation.cancel()
         return "released"
@@ -98,7 +106,7 @@ class CaseShape:
         handle = workflow.start_activity(fn, arg, start_to_close_timeout=TIMEOUT, retry_policy=RETRY)
         try:
             await workflow.wait_condition(handle.done, timeout=STEP_WATCH)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
         await handle
 
@@ -117,8 +125,7 @@ async def serve(task_queue: str, metrics_port: int) -> None:
     address = os.environ["TEMPORAL_ADDRESS"]
     namespace = os.environ["TEMPORAL_NAMESPACE"]
     runtime = Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=f"127.0.0.1:{metrics_port}")))
-    client = await Client.connect(address, namespace=namespace, data_converter=pydantic_data_converter,
-                                  runtime=runtime)
+    client = await Client.connect(address, namespace=namespace, data_converter=pydantic_data_converter, runtime=runtime)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -126,9 +133,14 @@ async def serve(task_queue: str, metrics_port: int) -> None:
     tuning = WorkerTuning()
     # as the case worker shares its workflow modules between cases, so does this worker (this module)
     tuning.worker_sandbox_passthrough = ",".join(filter(None, (tuning.worker_sandbox_passthrough, __name__)))
-    worker = Worker(client, task_queue=task_queue, workflows=[Trivial, CaseShape],
-                    activities=[noop_load_rules, noop_place_hold, noop_send_notice, noop_record_case_events],
-                    graceful_shutdown_timeout=timedelta(seconds=5), **worker_options(tuning))
+    worker = Worker(
+        client,
+        task_queue=task_queue,
+        workflows=[Trivial, CaseShape],
+        activities=[noop_load_rules, noop_place_hold, noop_send_notice, noop_record_case_events],
+        graceful_shutdown_timeout=timedelta(seconds=5),
+        **worker_options(tuning),
+    )
     async with worker:
         await stop.wait()
 

@@ -34,7 +34,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -83,8 +83,7 @@ def scrape(port: int) -> dict[str, float]:
 
 def metric(values: dict[str, float], name: str, **labels: str) -> float:
     wanted = [f'{k}="{v}"' for k, v in labels.items()]
-    return sum(v for k, v in values.items()
-               if k.split("{", 1)[0] == name and all(w in k for w in wanted))
+    return sum(v for k, v in values.items() if k.split("{", 1)[0] == name and all(w in k for w in wanted))
 
 
 def _stat(pid: int) -> list[str] | None:
@@ -125,31 +124,46 @@ def case_inputs(run: str, n: int, first: int = 0) -> list:
     from shared.contracts.cases import case_id_for
     from tests.factories import case_input
 
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     out = []
     for i in range(first, first + n):
         declaration = f"BC{run}-{i:05d}"
-        out.append(case_input(case_id=case_id_for(declaration, 1), opened_at=now).model_copy(update={
-            "declaration_id": declaration, "reasons": ["case benchmark"]}))
+        out.append(
+            case_input(case_id=case_id_for(declaration, 1), opened_at=now).model_copy(
+                update={"declaration_id": declaration, "reasons": ["case benchmark"]}
+            )
+        )
     return out
 
 
 async def start_baseline(client, workflow: str, case) -> None:  # noqa: ANN001
     """Started exactly as ``start_case`` starts a case, with another workflow type and task queue."""
-    from temporalio.common import (SearchAttributePair, TypedSearchAttributes, WorkflowIDConflictPolicy,
-                                   WorkflowIDReusePolicy)
+    from temporalio.common import (
+        SearchAttributePair,
+        TypedSearchAttributes,
+        WorkflowIDConflictPolicy,
+        WorkflowIDReusePolicy,
+    )
 
     from shared.case_opening import CASE_ID, DECLARATION_ID, HOLDER_ID, lines_revision
     from shared.contracts.cases import SIGNAL_LINES
 
     await client.start_workflow(
-        workflow, case, id=f"{workflow}-{case.case_id}", task_queue=BASELINE_QUEUE,
+        workflow,
+        case,
+        id=f"{workflow}-{case.case_id}",
+        task_queue=BASELINE_QUEUE,
         id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-        search_attributes=TypedSearchAttributes([
-            SearchAttributePair(CASE_ID, case.case_id), SearchAttributePair(HOLDER_ID, case.holder.id),
-            SearchAttributePair(DECLARATION_ID, case.declaration_id)]),
-        start_signal=SIGNAL_LINES, start_signal_args=[lines_revision(case)],
+        search_attributes=TypedSearchAttributes(
+            [
+                SearchAttributePair(CASE_ID, case.case_id),
+                SearchAttributePair(HOLDER_ID, case.holder.id),
+                SearchAttributePair(DECLARATION_ID, case.declaration_id),
+            ]
+        ),
+        start_signal=SIGNAL_LINES,
+        start_signal_args=[lines_revision(case)],
     )
 
 
@@ -178,8 +192,12 @@ class Bench:
         from sqlalchemy import text
 
         async with self.engine.connect() as conn:
-            return (await conn.execute(text("SELECT count(*) FROM cases WHERE case_id LIKE :p AND state = 'suspended'"),
-                                       {"p": prefix + "%"})).scalar()
+            return (
+                await conn.execute(
+                    text("SELECT count(*) FROM cases WHERE case_id LIKE :p AND state = 'suspended'"),
+                    {"p": prefix + "%"},
+                )
+            ).scalar()
 
     @staticmethod
     async def started(start, case, attempts: int = 10) -> None:  # noqa: ANN001
@@ -205,7 +223,7 @@ class Bench:
         before = await progress()
         t0 = time.perf_counter()
         for i in range(0, len(inputs), self.batch):
-            await asyncio.gather(*(self.started(start, c) for c in inputs[i:i + self.batch]))
+            await asyncio.gather(*(self.started(start, c) for c in inputs[i : i + self.batch]))
         phase.submit_s = time.perf_counter() - t0
         deadline = time.monotonic() + self.timeout
         while True:
@@ -269,13 +287,20 @@ async def measure(profile, sec, *, n: int, batch: int, warmup: int, timeout: flo
     from shared.case_opening import start_case
     from shared.db import make_engine
 
-    client = await Client.connect(f"127.0.0.1:{profile.temporal_port}", namespace=stack.NAMESPACE,
-                                  data_converter=pydantic_data_converter)
+    client = await Client.connect(
+        f"127.0.0.1:{profile.temporal_port}", namespace=stack.NAMESPACE, data_converter=pydantic_data_converter
+    )
     port = baseline_metrics_port(profile)
     env = stack.process_env(profile, sec, "worker")
     log = open(profile.logs / "bench-baselines.log", "ab")  # noqa: SIM115
-    baselines = subprocess.Popen([sys.executable, "-m", "bench.case_baselines", BASELINE_QUEUE, str(port)],
-                                 env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    baselines = subprocess.Popen(
+        [sys.executable, "-m", "bench.case_baselines", BASELINE_QUEUE, str(port)],
+        env=env,
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     pids = {name: (lambda name=name: stack.running_pid(profile, name)) for name in STACK_PROCESSES}
     pids["postgres"] = lambda: postgres_pid(profile)
     pids["bench"] = os.getpid
@@ -287,17 +312,23 @@ async def measure(profile, sec, *, n: int, batch: int, warmup: int, timeout: flo
         run = f"{int(time.time()) % 100_000_000}"
 
         async def completed() -> float:
-            return metric(await asyncio.to_thread(scrape, port), "temporal_workflow_completed",
-                          workflow_type=case_baselines.TRIVIAL)
+            return metric(
+                await asyncio.to_thread(scrape, port),
+                "temporal_workflow_completed",
+                workflow_type=case_baselines.TRIVIAL,
+            )
 
         async def shaped() -> float:
-            return metric(await asyncio.to_thread(scrape, port), "temporal_activity_execution_latency_count",
-                          activity_type=case_baselines.LAST_ACTIVITY)
+            return metric(
+                await asyncio.to_thread(scrape, port),
+                "temporal_activity_execution_latency_count",
+                activity_type=case_baselines.LAST_ACTIVITY,
+            )
 
         trivial = lambda c: start_baseline(client, case_baselines.TRIVIAL, c)  # noqa: E731
         shape = lambda c: start_baseline(client, case_baselines.SHAPE, c)  # noqa: E731
         case = lambda c: start_case(client, c)  # noqa: E731
-        cases_done = lambda prefix: (lambda: bench.suspended(prefix))  # noqa: E731
+        cases_done = lambda prefix: lambda: bench.suspended(prefix)  # noqa: E731
 
         if warmup:
             say(f"  warm-up: {warmup} of each (not measured)")
@@ -307,29 +338,49 @@ async def measure(profile, sec, *, n: int, batch: int, warmup: int, timeout: flo
             await bench.run("warm-up cases", w, case, cases_done(f"IPR-BC{run}W-"))
         inputs = case_inputs(run, n)
         phases = []
-        for name, start, progress in (("trivial workflow", trivial, completed),
-                                      ("no-op case shape", shape, shaped),
-                                      ("cases", case, cases_done(f"IPR-BC{run}-"))):
+        for name, start, progress in (
+            ("trivial workflow", trivial, completed),
+            ("no-op case shape", shape, shaped),
+            ("cases", case, cases_done(f"IPR-BC{run}-")),
+        ):
             before = scrape(profile.worker_metrics_port) if name == "cases" else {}
             phase = await bench.run(name, inputs, start, progress)
             if name == "cases":
                 after = scrape(profile.worker_metrics_port)
-                phase.worker = {k: metric(after, k) - metric(before, k) for k in (
-                    "temporal_sticky_cache_hit", "temporal_sticky_cache_miss", "temporal_sticky_cache_total_forced_eviction",
-                    "temporal_workflow_task_execution_latency_count", "temporal_workflow_task_execution_latency_sum",
-                    "temporal_workflow_task_schedule_to_start_latency_sum",
-                    "temporal_workflow_task_schedule_to_start_latency_count",
-                    "temporal_activity_schedule_to_start_latency_sum",
-                    "temporal_activity_schedule_to_start_latency_count",
-                    "temporal_activity_execution_latency_sum", "temporal_activity_execution_latency_count")}
-            say(f"  {name}: {phase.done:,}/{phase.n:,} in {phase.drain_s:.1f}s = {phase.rate:.1f}/s "
-                f"(all started in {phase.submit_s:.1f}s)")
+                phase.worker = {
+                    k: metric(after, k) - metric(before, k)
+                    for k in (
+                        "temporal_sticky_cache_hit",
+                        "temporal_sticky_cache_miss",
+                        "temporal_sticky_cache_total_forced_eviction",
+                        "temporal_workflow_task_execution_latency_count",
+                        "temporal_workflow_task_execution_latency_sum",
+                        "temporal_workflow_task_schedule_to_start_latency_sum",
+                        "temporal_workflow_task_schedule_to_start_latency_count",
+                        "temporal_activity_schedule_to_start_latency_sum",
+                        "temporal_activity_schedule_to_start_latency_count",
+                        "temporal_activity_execution_latency_sum",
+                        "temporal_activity_execution_latency_count",
+                    )
+                }
+            say(
+                f"  {name}: {phase.done:,}/{phase.n:,} in {phase.drain_s:.1f}s = {phase.rate:.1f}/s "
+                f"(all started in {phase.submit_s:.1f}s)"
+            )
             phases.append(phase)
         same, case_events, shape_events = await shape_check(
-            client, inputs[0].case_id, f"{case_baselines.SHAPE}-{inputs[0].case_id}")
+            client, inputs[0].case_id, f"{case_baselines.SHAPE}-{inputs[0].case_id}"
+        )
         shown = await asyncio.to_thread(read_case, profile, sec, inputs[-1].case_id)
-        return {"phases": phases, "same_shape": same, "case_events": case_events, "shape_events": shape_events,
-                "api_case": shown, "cores": os.cpu_count(), "load": os.getloadavg()}
+        return {
+            "phases": phases,
+            "same_shape": same,
+            "case_events": case_events,
+            "shape_events": shape_events,
+            "api_case": shown,
+            "cores": os.cpu_count(),
+            "load": os.getloadavg(),
+        }
     finally:
         await bench.engine.dispose()
         baselines.terminate()
@@ -346,14 +397,20 @@ def report(result: dict, n: int) -> None:
     say("")
     say(f"== results ({result['cores']} cores; load average at the end {result['load'][0]:.1f}) ==")
     for p in result["phases"]:
-        say(f"{p.name:<18} {p.done:>6,}/{p.n:,} drained in {p.drain_s:7.1f} s = {p.rate:7.1f}/s  "
-            f"(started in {p.submit_s:5.1f} s)")
-    say(f"cases/s: {cases.rate:.1f}; ratio to the trivial workflow {cases.rate / trivial.rate:.2f}, "
-        f"to the same-shaped no-op workflow {cases.rate / shape.rate:.2f} (target ≥ 0.70)")
+        say(
+            f"{p.name:<18} {p.done:>6,}/{p.n:,} drained in {p.drain_s:7.1f} s = {p.rate:7.1f}/s  "
+            f"(started in {p.submit_s:5.1f} s)"
+        )
+    say(
+        f"cases/s: {cases.rate:.1f}; ratio to the trivial workflow {cases.rate / trivial.rate:.2f}, "
+        f"to the same-shaped no-op workflow {cases.rate / shape.rate:.2f} (target ≥ 0.70)"
+    )
     say(f"time to drain {n:,} cases: {cases.drain_s:.1f} s")
     events = result["case_events"]
-    say(f"same shape: {'yes' if result['same_shape'] else 'NO'} ({len(events)} events, the last "
-        f"{events[-1] if events else '-'}; no-op: {len(result['shape_events'])} events)")
+    say(
+        f"same shape: {'yes' if result['same_shape'] else 'NO'} ({len(events)} events, the last "
+        f"{events[-1] if events else '-'}; no-op: {len(result['shape_events'])} events)"
+    )
     if not result["same_shape"]:
         say(f"  case:  {' '.join(events)}")
         say(f"  no-op: {' '.join(result['shape_events'])}")
@@ -362,22 +419,28 @@ def report(result: dict, n: int) -> None:
     say(f"cases API, as the officer: {shown.get('case_id')} {shown.get('state')}, pending deadlines {pending}")
     say("CPU seconds per process in each run: " + ", ".join(PROCESSES))
     for p in result["phases"]:
-        say(f"  {p.name:<18} " + "  ".join(f"{k} {p.cpu.get(k, 0):5.1f}" for k in PROCESSES)
-            + f"  = {p.cpu.get('all', 0) / max(1, p.done) * 1000:4.0f} ms per workflow")
+        say(
+            f"  {p.name:<18} "
+            + "  ".join(f"{k} {p.cpu.get(k, 0):5.1f}" for k in PROCESSES)
+            + f"  = {p.cpu.get('all', 0) / max(1, p.done) * 1000:4.0f} ms per workflow"
+        )
     w = cases.worker
     if w.get("temporal_workflow_task_execution_latency_count"):
+
         def mean(key: str) -> float:
             count = w.get(f"{key}_count", 0)
             return w.get(f"{key}_sum", 0) / count if count else float("nan")
 
-        say(f"case worker over the run: {w['temporal_workflow_task_execution_latency_count']:,.0f} workflow tasks "
+        say(
+            f"case worker over the run: {w['temporal_workflow_task_execution_latency_count']:,.0f} workflow tasks "
             f"(mean {mean('temporal_workflow_task_execution_latency'):.0f} ms, waited "
             f"{mean('temporal_workflow_task_schedule_to_start_latency'):.0f} ms to start), "
             f"{w['temporal_activity_execution_latency_count']:,.0f} activities (mean "
             f"{mean('temporal_activity_execution_latency'):.0f} ms, waited "
             f"{mean('temporal_activity_schedule_to_start_latency'):.0f} ms to start); sticky cache "
             f"{w['temporal_sticky_cache_hit']:,.0f} hits, {w['temporal_sticky_cache_miss']:,.0f} misses, "
-            f"{w['temporal_sticky_cache_total_forced_eviction']:,.0f} forced evictions")
+            f"{w['temporal_sticky_cache_total_forced_eviction']:,.0f} forced evictions"
+        )
 
 
 def main() -> None:
@@ -405,8 +468,9 @@ def main() -> None:
         sec = stack.up(profile)
     try:
         say(f"-- a burst of {args.cases:,} of each, started {args.batch} at a time --")
-        result = asyncio.run(measure(profile, sec, n=args.cases, batch=args.batch, warmup=args.warmup,
-                                     timeout=args.timeout))
+        result = asyncio.run(
+            measure(profile, sec, n=args.cases, batch=args.batch, warmup=args.warmup, timeout=args.timeout)
+        )
     finally:
         if not args.running:
             stack.down(profile)

@@ -81,40 +81,61 @@ async def main() -> None:
 
         cases = [await poll(lambda c=c: state(c, {"suspended"})) for c in case_ids]
         required = [Decimal(c["required_guarantee"]) for c in cases]
-        value_cny = sum(Decimal(ln["quantity"]) * Decimal(str(ln["unit_value"])) for ln in body["lines"]) * \
-            Decimal("7.10")
+        value_cny = sum(Decimal(ln["quantity"]) * Decimal(str(ln["unit_value"])) for ln in body["lines"]) * Decimal(
+            "7.10"
+        )
         print(f"declaration {body['declaration_id']}: {LINES} lines of NIKE shoes, consignment RMB {value_cny:,.2f}")
         print(f"cases opened: {len(case_ids)}")
         for c in cases:
-            print(f"  {c['case_id']}: lines {[ln['line_no'] for ln in c.get('lines') or []] or [c['line_no']]}, "
-                  f"required guarantee RMB {Decimal(c['required_guarantee']):,.2f}")
+            print(
+                f"  {c['case_id']}: lines {[ln['line_no'] for ln in c.get('lines') or []] or [c['line_no']]}, "
+                f"required guarantee RMB {Decimal(c['required_guarantee']):,.2f}"
+            )
         print(f"guarantees asked of the holder: RMB {sum(required):,.2f}")
 
         for c in cases:
-            notices = (await http.get(f"{url['notify']}/v1/notices", params={"case_id": c["case_id"]},
-                                      headers=holder)).json()
+            notices = (
+                await http.get(f"{url['notify']}/v1/notices", params={"case_id": c["case_id"]}, headers=holder)
+            ).json()
             suspension = next(n for n in notices if n["kind"] == "suspension")
-            r = await http.post(f"{url['notify']}/v1/notices/{suspension['notice_id']}/reply", headers=holder,
-                                json={"decision": "detain", "guarantee": {
-                                    "amount": c["required_guarantee"], "currency": "CNY", "form": "bank_letter",
-                                    "reference": f"LG-{c['case_id']}"}})
+            r = await http.post(
+                f"{url['notify']}/v1/notices/{suspension['notice_id']}/reply",
+                headers=holder,
+                json={
+                    "decision": "detain",
+                    "guarantee": {
+                        "amount": c["required_guarantee"],
+                        "currency": "CNY",
+                        "form": "bank_letter",
+                        "reference": f"LG-{c['case_id']}",
+                    },
+                },
+            )
             r.raise_for_status()
         for c in cases:
             await poll(lambda c=c: state(c["case_id"], {"detained"}))
-            r = await http.post(f"{url['cases']}/v1/cases/{c['case_id']}/determination", headers=officer,
-                                json={"outcome": "infringing", "fine_tier": "ordinary"})
+            r = await http.post(
+                f"{url['cases']}/v1/cases/{c['case_id']}/determination",
+                headers=officer,
+                json={"outcome": "infringing", "fine_tier": "ordinary"},
+            )
             r.raise_for_status()
         for c in cases:
             for _ in range(100):  # once the case has recorded the proposal
-                r = await http.post(f"{url['cases']}/v1/cases/{c['case_id']}/approval", headers=supervisor,
-                                    json={"decision": "approve", "note": "checked"})
+                r = await http.post(
+                    f"{url['cases']}/v1/cases/{c['case_id']}/approval",
+                    headers=supervisor,
+                    json={"decision": "approve", "note": "checked"},
+                )
                 if r.status_code != 409:
                     break
                 await asyncio.sleep(0.2)
             r.raise_for_status()
         ended = [await poll(lambda c=c: state(c["case_id"], {"confiscated", "hearing"})) for c in cases]
         referred = [c["case_id"] for c in ended if c.get("police_referral")]
-        print(f"police referral (threshold RMB 50,000): {'reached in ' + ', '.join(referred) if referred else 'never reached'}")
+        print(
+            f"police referral (threshold RMB 50,000): {'reached in ' + ', '.join(referred) if referred else 'never reached'}"
+        )
         fines = sum(Decimal(c["fine_amount"] or 0) for c in ended if c["state"] == "confiscated")
         print(f"fines decided: RMB {fines:,.2f} ({', '.join(sorted({c['state'] for c in ended}))})")
 

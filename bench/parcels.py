@@ -89,8 +89,15 @@ def read_phase(parcels: int) -> dict:
     good = streamed()
     streamed_s, streamed_peak = measure(streamed)
     whole_s, whole_peak = measure(whole)
-    return {"parcels": parcels, "good": good, "body_bytes": size, "streamed_peak": streamed_peak,
-            "streamed_s": streamed_s, "whole_peak": whole_peak, "whole_s": whole_s}
+    return {
+        "parcels": parcels,
+        "good": good,
+        "body_bytes": size,
+        "streamed_peak": streamed_peak,
+        "streamed_s": streamed_s,
+        "whole_peak": whole_peak,
+        "whole_s": whole_s,
+    }
 
 
 # ---------------------------------------------------------------- 2. accepting over HTTP
@@ -120,8 +127,11 @@ async def post_manifest(url: str, token: str, body_pieces) -> tuple[int, dict, f
 
     t0 = time.perf_counter()
     async with httpx.AsyncClient(timeout=600) as client:
-        r = await client.post(f"{url}/v1/manifests", content=gen(),
-                              headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+        r = await client.post(
+            f"{url}/v1/manifests",
+            content=gen(),
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        )
     return r.status_code, r.json(), time.perf_counter() - t0
 
 
@@ -139,8 +149,11 @@ def http_phase(sizes: list[int]) -> list[dict]:
         stack.start_broker(profile)
         asyncio.run(_topics(profile))
         for service in ("identity", "intake"):
-            stack.run([sys.executable, "-m", "shared.migrate", service],
-                      env=stack.service_env(profile, sec, service), cwd=ROOT)
+            stack.run(
+                [sys.executable, "-m", "shared.migrate", service],
+                env=stack.service_env(profile, sec, service),
+                cwd=ROOT,
+            )
         stack.bootstrap_identity(profile, sec, demo=True)
         stack.start_idp(profile, sec)  # intake checks the clearance system's access token against its keys
         stack.start_service(profile, sec, "intake")
@@ -156,13 +169,26 @@ def http_phase(sizes: list[int]) -> list[dict]:
         asyncio.run(post_manifest(url, token(), synth.manifest_body(random.Random(9), 900, 50, recs, run="W")))
         for i, n in enumerate(sizes):
             before = vm_hwm_kib(pid)
-            status, answer, seconds = asyncio.run(post_manifest(
-                url, token(), synth.manifest_body(random.Random(10 + i), 1 + i, n, recs, run="H", mark_rate=0.02)))
+            status, answer, seconds = asyncio.run(
+                post_manifest(
+                    url, token(), synth.manifest_body(random.Random(10 + i), 1 + i, n, recs, run="H", mark_rate=0.02)
+                )
+            )
             after = vm_hwm_kib(pid)
-            body = sum(len(c) for c in synth.manifest_body(random.Random(10 + i), 1 + i, n, recs, run="H",
-                                                            mark_rate=0.02))
-            out.append({"parcels": n, "status": status, "accepted": answer.get("accepted"), "seconds": seconds,
-                        "body_bytes": body, "hwm_before_kib": before, "hwm_after_kib": after})
+            body = sum(
+                len(c) for c in synth.manifest_body(random.Random(10 + i), 1 + i, n, recs, run="H", mark_rate=0.02)
+            )
+            out.append(
+                {
+                    "parcels": n,
+                    "status": status,
+                    "accepted": answer.get("accepted"),
+                    "seconds": seconds,
+                    "body_bytes": body,
+                    "hwm_before_kib": before,
+                    "hwm_after_kib": after,
+                }
+            )
             say(f"  {n:>6,} parcels: HTTP {status} in {seconds:.2f}s")
     finally:
         stack.down(profile)
@@ -195,18 +221,24 @@ def main() -> None:
     say(f"machine: {os.cpu_count()} cores")
     if read:
         say(f"reading {read['parcels']:,} parcels ({read['body_bytes'] / mib:.1f} MiB body, {read['good']:,} valid):")
-        say(f"  as a stream (intake):  peak Python allocations {read['streamed_peak'] / mib:6.2f} MiB, "
-            f"{read['streamed_s']:.2f}s ({read['parcels'] / read['streamed_s']:,.0f} parcels/s)")
-        say(f"  whole (json + model):  peak Python allocations {read['whole_peak'] / mib:6.2f} MiB, "
-            f"{read['whole_s']:.2f}s ({read['parcels'] / read['whole_s']:,.0f} parcels/s)")
+        say(
+            f"  as a stream (intake):  peak Python allocations {read['streamed_peak'] / mib:6.2f} MiB, "
+            f"{read['streamed_s']:.2f}s ({read['parcels'] / read['streamed_s']:,.0f} parcels/s)"
+        )
+        say(
+            f"  whole (json + model):  peak Python allocations {read['whole_peak'] / mib:6.2f} MiB, "
+            f"{read['whole_s']:.2f}s ({read['parcels'] / read['whole_s']:,.0f} parcels/s)"
+        )
     if http:
         say("accepting over HTTP (stored in batches, outbox rows for the topics, 202 answer):")
         for h in http:
             grew = (h["hwm_after_kib"] - h["hwm_before_kib"]) / 1024
-            say(f"  {h['parcels']:>6,} parcels, {h['body_bytes'] / mib:5.1f} MiB body: HTTP {h['status']}, "
+            say(
+                f"  {h['parcels']:>6,} parcels, {h['body_bytes'] / mib:5.1f} MiB body: HTTP {h['status']}, "
                 f"{h['accepted']:,} accepted in {h['seconds']:.2f}s ({h['parcels'] / h['seconds']:,.0f} parcels/s); "
                 f"intake peak RSS {h['hwm_before_kib'] / 1024:.0f} -> {h['hwm_after_kib'] / 1024:.0f} MiB "
-                f"(+{grew:.1f} MiB)")
+                f"(+{grew:.1f} MiB)"
+            )
 
 
 if __name__ == "__main__":

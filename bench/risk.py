@@ -62,9 +62,11 @@ def matcher_phase(sizes: list[int], n_lines: int, rounds: int = 5) -> dict[tuple
         indexes[size] = RegistryIndex.build(all_recs[:size])
         builds[size] = time.perf_counter() - t0
         jur = indexes[size].by_jurisdiction["CN"]
-        say(f"  built index of {size:>7,} marks in {time.perf_counter() - t0:5.1f}s ({indexes[size].terms:,} terms, "
+        say(
+            f"  built index of {size:>7,} marks in {time.perf_counter() - t0:5.1f}s ({indexes[size].terms:,} terms, "
             f"{len(jur.unspaced):,} Chinese, {len(jur.fuzzy):,} deletion keys, {len(jur.sounds):,} pinyin keys, "
-            f"{len(jur.shapes):,} look-alike keys)")
+            f"{len(jur.shapes):,} look-alike keys)"
+        )
     gc.collect()
     gc.freeze()  # as the service does after a rebuild: the index is long-lived, keep it out of GC passes
 
@@ -86,8 +88,10 @@ def matcher_phase(sizes: list[int], n_lines: int, rounds: int = 5) -> dict[tuple
             n += 1
         parsed = [DeclarationV1.model_validate(d) for d in decls]
         pairs = [(d, ln) for d in parsed for ln in d.lines]
-        hits = {s: sum(len(assess_line(indexes[s], d, ln, scoring, None, on_date).assessment.hits)
-                       for d, ln in pairs) for s in sizes}
+        hits = {
+            s: sum(len(assess_line(indexes[s], d, ln, scoring, None, on_date).assessment.hits) for d, ln in pairs)
+            for s in sizes
+        }
         no_hit = [(d, ln) for d, ln in pairs if not assess_line(biggest, d, ln, scoring, None, on_date).assessment.hits]
         # Rounds over all sizes in turn, best of each: the machine is shared, so noise only ever adds time.
         cold = {s: float("inf") for s in sizes}
@@ -101,9 +105,11 @@ def matcher_phase(sizes: list[int], n_lines: int, rounds: int = 5) -> dict[tuple
                 warm[size] = min(warm[size], one_pass(indexes[size], pairs))
                 quiet[size] = min(quiet[size], one_pass(indexes[size], no_hit))
         for size in sizes:
-            say(f"  matcher {script:>7} {size:>7,} marks: {cold[size]:6.1f} µs/line cold, {warm[size]:6.1f} µs/line "
+            say(
+                f"  matcher {script:>7} {size:>7,} marks: {cold[size]:6.1f} µs/line cold, {warm[size]:6.1f} µs/line "
                 f"warm, {quiet[size]:6.1f} µs/line for the {len(no_hit):,} lines without a hit; "
-                f"{hits[size] / len(pairs):.3f} hits/line ({len(pairs):,} lines, best of {rounds} rounds)")
+                f"{hits[size] / len(pairs):.3f} hits/line ({len(pairs):,} lines, best of {rounds} rounds)"
+            )
             out[(script, size)] = (cold[size], warm[size], quiet[size], hits[size] / len(pairs))
     out["updates"] = update_phase(indexes, all_recs, builds)
     gc.unfreeze()
@@ -146,17 +152,20 @@ def update_phase(indexes: dict, all_recs: list, builds: dict) -> dict[int, dict]
         best: dict[str, tuple[float, float]] = {}
         for _ in range(3):
             for what, changed, removed in (
-                    ("latin", [rec.model_copy(update={"aliases": [*rec.aliases, f"{rec.title} PRO"]})], []),
-                    ("chinese", [rec.model_copy(update={"aliases": [*rec.aliases, zh]})], []),
-                    ("revoke", [], [rec.recordation_id])):
+                ("latin", [rec.model_copy(update={"aliases": [*rec.aliases, f"{rec.title} PRO"]})], []),
+                ("chinese", [rec.model_copy(update={"aliases": [*rec.aliases, zh]})], []),
+                ("revoke", [], [rec.recordation_id]),
+            ):
                 took, stall = asyncio.run(timed(index, changed, removed))
                 prev = best.get(what)
                 best[what] = (min(took, prev[0]), min(stall, prev[1])) if prev else (took, stall)
                 asyncio.run(timed(index, [rec], []))  # back as it was
         out[size] = {**best, "rebuild_s": builds[size]}
-        say(f"  change taken in, {size:>7,} marks: Latin alias {best['latin'][0]:6.1f} ms, Chinese mark "
+        say(
+            f"  change taken in, {size:>7,} marks: Latin alias {best['latin'][0]:6.1f} ms, Chinese mark "
             f"{best['chinese'][0]:6.1f} ms, revoked {best['revoke'][0]:6.1f} ms; longest event-loop wait "
-            f"{max(v[1] for v in best.values()):5.1f} ms (rebuilding the index: {builds[size]:.1f} s)")
+            f"{max(v[1] for v in best.values()):5.1f} ms (rebuilding the index: {builds[size]:.1f} s)"
+        )
     return out
 
 
@@ -178,8 +187,9 @@ def bench_profile():  # noqa: ANN201
     offset = int(os.environ.get("IPR_TEST_PORT_OFFSET", "0")) + 50
     base = stack._test_profile(offset)
     # the broker's object store just below the test stack's (18050 + offset), clear of other stacks' services
-    return dataclasses.replace(base, name="bench", data=ROOT / f".data-bench-{offset - 50}",
-                               broker_s3_port=17997 + offset)
+    return dataclasses.replace(
+        base, name="bench", data=ROOT / f".data-bench-{offset - 50}", broker_s3_port=17997 + offset
+    )
 
 
 def start_infra(profile, *, fresh: bool = True, storage: str = "s3"):  # noqa: ANN001, ANN201
@@ -206,11 +216,23 @@ async def load_marks(url: str, recs: list[dict]) -> None:
     async with engine.begin() as conn:
         await conn.execute(delete(Recordation.__table__))
         for i in range(0, len(recs), 2000):
-            chunk = recs[i:i + 2000]
-            await conn.execute(insert(Recordation.__table__), [{
-                "recordation_id": r["recordation_id"], "jurisdiction": "CN", "status": "active",
-                "holder_id": r["holder"]["id"], "valid_from": synth.date(2020, 1, 1),
-                "valid_until": synth.date(2029, 12, 31), "version": 1, "payload": r} for r in chunk])
+            chunk = recs[i : i + 2000]
+            await conn.execute(
+                insert(Recordation.__table__),
+                [
+                    {
+                        "recordation_id": r["recordation_id"],
+                        "jurisdiction": "CN",
+                        "status": "active",
+                        "holder_id": r["holder"]["id"],
+                        "valid_from": synth.date(2020, 1, 1),
+                        "valid_until": synth.date(2029, 12, 31),
+                        "version": 1,
+                        "payload": r,
+                    }
+                    for r in chunk
+                ],
+            )
     await engine.dispose()
 
 
@@ -240,10 +262,16 @@ async def raw_consume_rate(bootstrap: str, topic: str, expected: int) -> tuple[f
     """msgs/s of a plain aiokafka group consumer over the same records (first to last record)."""
     from aiokafka import AIOKafkaConsumer
 
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=f"bench-raw-{time.time_ns()}",
-                                auto_offset_reset="earliest", enable_auto_commit=False,
-                                session_timeout_ms=6000, heartbeat_interval_ms=500,
-                                max_partition_fetch_bytes=4 * 1024 * 1024)
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        group_id=f"bench-raw-{time.time_ns()}",
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        session_timeout_ms=6000,
+        heartbeat_interval_ms=500,
+        max_partition_fetch_bytes=4 * 1024 * 1024,
+    )
     await consumer.start()
     seen, first, last = 0, None, None
     deadline = time.monotonic() + 120
@@ -277,8 +305,13 @@ class AssessmentReader:
     async def start(self) -> None:
         from aiokafka import AIOKafkaConsumer, TopicPartition
 
-        self._consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, group_id=None, enable_auto_commit=False,
-                                          auto_offset_reset="earliest", fetch_max_wait_ms=100)
+        self._consumer = AIOKafkaConsumer(
+            bootstrap_servers=self.bootstrap,
+            group_id=None,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            fetch_max_wait_ms=100,
+        )
         await self._consumer.start()
         partitions = self._consumer.partitions_for_topic(self.topic) or set()
         if not partitions:
@@ -316,8 +349,9 @@ class AssessmentReader:
             await self._consumer.stop()
 
 
-async def paced_load(bootstrap: str, topic: str, decls: list[dict], lines_per_s: float,
-                     sent_at: dict[bytes, float]) -> float:
+async def paced_load(
+    bootstrap: str, topic: str, decls: list[dict], lines_per_s: float, sent_at: dict[bytes, float]
+) -> float:
     from aiokafka import AIOKafkaProducer
 
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=1)
@@ -347,8 +381,15 @@ def pct(values: list[float], q: float) -> float:
     return s[min(len(s) - 1, int(round(q * (len(s) - 1))))]
 
 
-async def pipeline_phases(profile, sec, *, marks: int, backlog_lines: int, load_lines_s: float,  # noqa: ANN001
-                          load_seconds: float) -> dict:
+async def pipeline_phases(
+    profile,
+    sec,
+    *,
+    marks: int,
+    backlog_lines: int,
+    load_lines_s: float,  # noqa: ANN001
+    load_seconds: float,
+) -> dict:
     from deploy.local import stack
     from shared.contracts.events import TOPIC_ASSESSMENTS, TOPIC_DECLARATIONS
 
@@ -400,8 +441,10 @@ async def pipeline_phases(profile, sec, *, marks: int, backlog_lines: int, load_
         sent_at: dict[bytes, float] = {}
         # let the case starter open the backlog's cases first, so the load meets a quiet service
         settled = await cases_settled(stack.database_url(profile, sec, "risk"), timeout=120)
-        say(f"  backlog's cases opened in {settled:.1f}s; offering {load_lines_s:,.0f} lines/s for {load_seconds:.0f}s "
-            "(after a 2 s warm-up at the same rate that is not measured)")
+        say(
+            f"  backlog's cases opened in {settled:.1f}s; offering {load_lines_s:,.0f} lines/s for {load_seconds:.0f}s "
+            "(after a 2 s warm-up at the same rate that is not measured)"
+        )
         warm, warm_lines = [], 0
         while warm_lines < load_lines_s * 2:
             w = synth.declaration(rng, len(warm), recs, run=run + "W", mark_rate=0.01, script=synth.SCRIPT_MIX)
@@ -412,20 +455,30 @@ async def pipeline_phases(profile, sec, *, marks: int, backlog_lines: int, load_
         offered = await paced_load(bootstrap, TOPIC_DECLARATIONS, decls, load_lines_s, sent_at)
         lat_done = await reader.wait_for(list(sent_at), timeout=60)
         latencies = [reader.arrived[k] - t for k, t in sent_at.items() if k in reader.arrived]
-        series = sorted((t - min(sent_at.values()), reader.arrived[k] - t) for k, t in sent_at.items()
-                        if k in reader.arrived)
+        series = sorted(
+            (t - min(sent_at.values()), reader.arrived[k] - t) for k, t in sent_at.items() if k in reader.arrived
+        )
         lat = {"decls": lat_done, "latencies": latencies, "series": series}
         service_metrics = scrape(f"http://127.0.0.1:{profile.service_ports['risk']}/metrics")
     finally:
         await reader.stop()
         stack.stop_pid(profile, "risk")
     return {
-        "marks": marks, "backlog_decls": len(backlog), "backlog_lines": total_lines,
-        "raw_msgs_s": raw_rate, "raw_lines_s": raw_lines_rate, "raw_span": raw_span,
-        "pipe_lines_s": pipe_lines_rate, "pipe_decls_s": pipe_decl_rate, "pipe_span": span,
+        "marks": marks,
+        "backlog_decls": len(backlog),
+        "backlog_lines": total_lines,
+        "raw_msgs_s": raw_rate,
+        "raw_lines_s": raw_lines_rate,
+        "raw_span": raw_span,
+        "pipe_lines_s": pipe_lines_rate,
+        "pipe_decls_s": pipe_decl_rate,
+        "pipe_span": span,
         "pipe_decls_done": drained["decls"],
-        "offered_lines_s": offered, "lat_decls": len(decls), "lat_done": lat["decls"],
-        "p50_ms": pct(lat["latencies"], 0.50) * 1000, "p99_ms": pct(lat["latencies"], 0.99) * 1000,
+        "offered_lines_s": offered,
+        "lat_decls": len(decls),
+        "lat_done": lat["decls"],
+        "p50_ms": pct(lat["latencies"], 0.50) * 1000,
+        "p99_ms": pct(lat["latencies"], 0.99) * 1000,
         "p90_ms": pct(lat["latencies"], 0.90) * 1000,
         "over_100": sum(1 for x in lat["latencies"] if x > 0.1) / max(1, len(lat["latencies"])),
         "worst_s": worst_second(lat.get("series", [])),
@@ -444,8 +497,9 @@ async def cases_settled(url: str, timeout: float) -> float:
     try:
         while time.monotonic() - t0 < timeout:
             async with engine.connect() as conn:
-                left = (await conn.execute(text("SELECT count(*) FROM assessments WHERE cases_started_at IS NULL"))
-                        ).scalar()
+                left = (
+                    await conn.execute(text("SELECT count(*) FROM assessments WHERE cases_started_at IS NULL"))
+                ).scalar()
             if not left:
                 break
             await asyncio.sleep(0.5)
@@ -468,8 +522,14 @@ def scrape(url: str) -> dict[str, float]:
     """A few of the risk service's own figures (totals over the run) for the explanation of the results."""
     import urllib.request
 
-    wanted = ("ipr_risk_batch_seconds_count", "ipr_risk_batch_seconds_sum", "ipr_risk_assess_seconds_count",
-              "ipr_risk_assess_seconds_sum", "ipr_risk_cases_started_total", "process_cpu_seconds_total")
+    wanted = (
+        "ipr_risk_batch_seconds_count",
+        "ipr_risk_batch_seconds_sum",
+        "ipr_risk_assess_seconds_count",
+        "ipr_risk_assess_seconds_sum",
+        "ipr_risk_cases_started_total",
+        "process_cpu_seconds_total",
+    )
     out: dict[str, float] = {}
     try:
         with urllib.request.urlopen(url, timeout=5) as resp:  # noqa: S310 - loopback
@@ -477,8 +537,14 @@ def scrape(url: str) -> dict[str, float]:
                 name, _, value = line.partition(" ")
                 if name in wanted:
                     out[name] = float(value)
-                elif name.startswith(("ipr_risk_stage_seconds_sum", "ipr_risk_stage_seconds_count",
-                                      "ipr_risk_gc_pause_seconds_sum", "ipr_risk_gc_pause_seconds_count")):
+                elif name.startswith(
+                    (
+                        "ipr_risk_stage_seconds_sum",
+                        "ipr_risk_stage_seconds_count",
+                        "ipr_risk_gc_pause_seconds_sum",
+                        "ipr_risk_gc_pause_seconds_count",
+                    )
+                ):
                     out[name] = float(value)
     except OSError:
         pass
@@ -499,16 +565,22 @@ def model_phase(n_lines: int = 5000, batch: int = 500, rounds: int = 3) -> dict:
     from services.risk.scoring import Scoring
 
     sim.run(weeks=3, lines=1500, holdout=10, prevalence=0.05, control_rate=0.05, seed=5, out=lambda *_: None)
-    row = ModelVersion(version="m-0001", status="champion", schema=F.SCHEMA,
-                       artefact=sim.LAST_TRAINED["artefact"].encode(), reference={})
+    row = ModelVersion(
+        version="m-0001",
+        status="champion",
+        schema=F.SCHEMA,
+        artefact=sim.LAST_TRAINED["artefact"].encode(),
+        reference={},
+    )
     index = RegistryIndex.build(sim.registry())
     scoring = Scoring(fx_rates_to_cny=sim.RATES)
     world = sim.World(seed=3, weeks=2, prevalence=0.03)
     decls = [world.line(1)[0] for _ in range(n_lines)]
     servers = {"features only": ModelServer(), "champion": ModelServer(), "champion + shadow": ModelServer()}
     servers["champion"].install(row, None)
-    servers["champion + shadow"].install(row, ModelVersion(version="m-0002", status="shadow", schema=F.SCHEMA,
-                                                           artefact=row.artefact, reference={}))
+    servers["champion + shadow"].install(
+        row, ModelVersion(version="m-0002", status="shadow", schema=F.SCHEMA, artefact=row.artefact, reference={})
+    )
     out: dict = {}
     started = time.perf_counter()
     assessed = [(d, assess(d, index, scoring, sim.RATES)[0]) for d in decls]
@@ -519,7 +591,7 @@ def model_phase(n_lines: int = 5000, batch: int = 500, rounds: int = 3) -> dict:
             fresh = [(d, a.model_copy(deep=True)) for d, a in assessed]
             t0 = time.perf_counter()
             for i in range(0, n_lines, batch):
-                server.apply(fresh[i:i + batch], index, sim.RATES)
+                server.apply(fresh[i : i + batch], index, sim.RATES)
             best = min(best, time.perf_counter() - t0)
         out[name] = best / n_lines * 1e6
     booster = servers["champion"].champion.booster
@@ -542,8 +614,12 @@ def main() -> None:
     ap.add_argument("--load-lines-per-s", type=float, default=2000)
     ap.add_argument("--load-seconds", type=float, default=15)
     ap.add_argument("--only", choices=["matcher", "pipeline", "model"], default=None)
-    ap.add_argument("--broker-storage", choices=["s3", "memory"], default="s3",
-                    help="the broker's storage engine: s3 (durable, what the stack runs) or memory (for comparison)")
+    ap.add_argument(
+        "--broker-storage",
+        choices=["s3", "memory"],
+        default="s3",
+        help="the broker's storage engine: s3 (durable, what the stack runs) or memory (for comparison)",
+    )
     args = ap.parse_args()
 
     say("== risk benchmark (2-core machine; figures, not a test) ==")
@@ -560,12 +636,22 @@ def main() -> None:
         from deploy.local import stack
 
         profile = bench_profile()
-        say(f"-- pipeline (broker 127.0.0.1:{profile.broker_port}, {args.broker_storage} storage, "
-            f"data {profile.data.name}) --")
+        say(
+            f"-- pipeline (broker 127.0.0.1:{profile.broker_port}, {args.broker_storage} storage, "
+            f"data {profile.data.name}) --"
+        )
         try:
             sec = start_infra(profile, storage=args.broker_storage)
-            pipe = asyncio.run(pipeline_phases(profile, sec, marks=args.marks, backlog_lines=args.backlog_lines,
-                                               load_lines_s=args.load_lines_per_s, load_seconds=args.load_seconds))
+            pipe = asyncio.run(
+                pipeline_phases(
+                    profile,
+                    sec,
+                    marks=args.marks,
+                    backlog_lines=args.backlog_lines,
+                    load_lines_s=args.load_lines_per_s,
+                    load_seconds=args.load_seconds,
+                )
+            )
         finally:
             stack.down(profile)
     say("")
@@ -578,48 +664,66 @@ def main() -> None:
             base = matcher[(script, sizes[0])]
             for size in sizes:
                 cold, warm, quiet, hpl = matcher[(script, size)]
-                say(f"  {script:<15}{size:>9,} {cold:7.1f} ({cold / base[0] - 1:+4.0%}) {warm:7.1f} "
-                    f"({warm / base[1] - 1:+4.0%}) {quiet:9.1f} ({quiet / base[2] - 1:+4.0%})  {hpl:.3f}")
+                say(
+                    f"  {script:<15}{size:>9,} {cold:7.1f} ({cold / base[0] - 1:+4.0%}) {warm:7.1f} "
+                    f"({warm / base[1] - 1:+4.0%}) {quiet:9.1f} ({quiet / base[2] - 1:+4.0%})  {hpl:.3f}"
+                )
         for script in SCRIPTS:
             spreads = []
             for i, name in ((0, "cold"), (1, "warm"), (2, "no-hit")):
                 vals = [matcher[(script, size)][i] for size in sizes]
                 spreads.append(f"{name} {max(vals) / min(vals) - 1:+.0%}")
-            say(f"matcher spread {sizes[0]:,} -> {sizes[-1]:,} marks, {script} lines: {', '.join(spreads)} "
-                f"(target within ±20%)")
+            say(
+                f"matcher spread {sizes[0]:,} -> {sizes[-1]:,} marks, {script} lines: {', '.join(spreads)} "
+                f"(target within ±20%)"
+            )
         if updates:
-            say(f"{'change taken in':<17}{'marks':>9} {'Latin alias':>12} {'Chinese mark':>13} {'revoked':>9} "
-                f"{'loop wait':>10} {'full rebuild':>13}")
+            say(
+                f"{'change taken in':<17}{'marks':>9} {'Latin alias':>12} {'Chinese mark':>13} {'revoked':>9} "
+                f"{'loop wait':>10} {'full rebuild':>13}"
+            )
             for size in sorted(updates):
                 u = updates[size]
-                say(f"  {'':<15}{size:>9,} {u['latin'][0]:9.1f} ms {u['chinese'][0]:10.1f} ms {u['revoke'][0]:6.1f} ms "
-                    f"{max(u[k][1] for k in ('latin', 'chinese', 'revoke')):7.1f} ms {u['rebuild_s']:11.1f} s")
+                say(
+                    f"  {'':<15}{size:>9,} {u['latin'][0]:9.1f} ms {u['chinese'][0]:10.1f} ms {u['revoke'][0]:6.1f} ms "
+                    f"{max(u[k][1] for k in ('latin', 'chinese', 'revoke')):7.1f} ms {u['rebuild_s']:11.1f} s"
+                )
     if model:
-        say(f"rules (matcher + scoring) {model['rules']:.1f} µs/line; learning on top: feature vector "
+        say(
+            f"rules (matcher + scoring) {model['rules']:.1f} µs/line; learning on top: feature vector "
             f"{model['features only']:.1f} µs/line, + champion (probability and tree SHAP, explanation) "
             f"{model['champion']:.1f} µs/line, + shadow {model['champion + shadow']:.1f} µs/line; model scoring "
             f"alone (LightGBM predict + pred_contrib, vectorised) {model['predict']:.1f} µs/line; the model adds "
-            f"{model['champion'] - model['features only']:.1f} µs/line to the feature vector (target ≤ 20)")
+            f"{model['champion'] - model['features only']:.1f} µs/line to the feature vector (target ≤ 20)"
+        )
     if pipe:
-        say(f"throughput with {pipe['marks']:,} marks: {pipe['pipe_lines_s']:,.0f} lines/s "
+        say(
+            f"throughput with {pipe['marks']:,} marks: {pipe['pipe_lines_s']:,.0f} lines/s "
             f"({pipe['pipe_decls_s']:,.0f} declarations/s; {pipe['pipe_decls_done']:,}/{pipe['backlog_decls']:,} "
             f"declarations, {pipe['backlog_lines']:,} lines in {pipe['pipe_span']:.1f}s) topic -> assessments "
-            f"published (target ≥ 5,000 lines/s)")
-        say(f"raw aiokafka consume of the same records: {pipe['raw_msgs_s']:,.0f} msgs/s = "
-            f"{pipe['raw_lines_s']:,.0f} lines/s")
+            f"published (target ≥ 5,000 lines/s)"
+        )
+        say(
+            f"raw aiokafka consume of the same records: {pipe['raw_msgs_s']:,.0f} msgs/s = "
+            f"{pipe['raw_lines_s']:,.0f} lines/s"
+        )
         say(f"ratio pipeline / raw consume: {pipe['pipe_lines_s'] / pipe['raw_lines_s']:.3f}")
-        say(f"latency publish -> assessment at {pipe['offered_lines_s']:,.0f} lines/s offered: "
+        say(
+            f"latency publish -> assessment at {pipe['offered_lines_s']:,.0f} lines/s offered: "
             f"p50 {pipe['p50_ms']:.1f} ms, p90 {pipe['p90_ms']:.1f} ms, p99 {pipe['p99_ms']:.1f} ms, "
             f"max {pipe['max_ms']:.1f} ms ({pipe['lat_done']:,}/{pipe['lat_decls']:,} declarations; "
             f"target p99 < 100 ms); {pipe['over_100']:.1%} over 100 ms; worst second of the load: "
-            f"#{pipe['worst_s'][0]} with p99 {pipe['worst_s'][1]:.0f} ms")
+            f"#{pipe['worst_s'][0]} with p99 {pipe['worst_s'][1]:.0f} ms"
+        )
         m = pipe["service"]
         if m.get("ipr_risk_batch_seconds_count"):
-            say(f"risk service over the run: {m['ipr_risk_batch_seconds_count']:,.0f} batches, mean "
+            say(
+                f"risk service over the run: {m['ipr_risk_batch_seconds_count']:,.0f} batches, mean "
                 f"{m['ipr_risk_batch_seconds_sum'] / m['ipr_risk_batch_seconds_count'] * 1000:.1f} ms fetch->commit; "
                 f"assess {m['ipr_risk_assess_seconds_sum'] / m['ipr_risk_assess_seconds_count'] * 1e6:.0f} µs per "
                 f"declaration; {m.get('ipr_risk_cases_started_total', 0):,.0f} cases started; "
-                f"{m.get('process_cpu_seconds_total', 0):.1f} s CPU")
+                f"{m.get('process_cpu_seconds_total', 0):.1f} s CPU"
+            )
             stages = []
             for key, total in m.items():
                 if key.startswith("ipr_risk_stage_seconds_sum"):

@@ -34,11 +34,25 @@ from shared.settings import AuthSettings
 log = logging.getLogger(__name__)
 
 Role = Literal["officer", "supervisor", "administrator", "clearance_system", "rights_holder", "party", "system"]
-ROLES: tuple[Role, ...] = ("officer", "supervisor", "administrator", "clearance_system", "rights_holder", "party",
-                           "system")
+ROLES: tuple[Role, ...] = (
+    "officer",
+    "supervisor",
+    "administrator",
+    "clearance_system",
+    "rights_holder",
+    "party",
+    "system",
+)
 # A token carrying several platform roles acts in the first of these it holds.
-ROLE_PRECEDENCE: tuple[Role, ...] = ("supervisor", "officer", "administrator", "clearance_system", "system",
-                                     "rights_holder", "party")
+ROLE_PRECEDENCE: tuple[Role, ...] = (
+    "supervisor",
+    "officer",
+    "administrator",
+    "clearance_system",
+    "system",
+    "rights_holder",
+    "party",
+)
 MAX_TOKEN_BYTES = 8192
 _KEY_TYPES = {"RS": "RSA", "PS": "RSA", "ES": "EC", "Ed": "OKP"}
 
@@ -108,8 +122,14 @@ JwksFetcher = Callable[[], Awaitable[dict[str, Any]]]
 class JwksCache:
     """The issuer's public keys by ``kid``: cached, refetched on an unknown ``kid`` (rate-limited) or when stale."""
 
-    def __init__(self, fetch: JwksFetcher, *, ttl_s: float = 600.0, min_refresh_s: float = 10.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        fetch: JwksFetcher,
+        *,
+        ttl_s: float = 600.0,
+        min_refresh_s: float = 10.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._fetch = fetch
         self._ttl = ttl_s
         self._min_refresh = min_refresh_s
@@ -233,8 +253,13 @@ class TokenValidator:
         s = self.settings
         try:
             return jwt.decode(
-                token, key=key.key, algorithms=[alg], audience=s.oidc_audience, issuer=s.oidc_issuer,
-                leeway=s.oidc_clock_skew_s, options={"require": ["exp", "iss", "aud", "sub"]},
+                token,
+                key=key.key,
+                algorithms=[alg],
+                audience=s.oidc_audience,
+                issuer=s.oidc_issuer,
+                leeway=s.oidc_clock_skew_s,
+                options={"require": ["exp", "iss", "aud", "sub"]},
             )
         except jwt.ExpiredSignatureError as exc:
             raise TokenError("token_expired") from exc
@@ -267,9 +292,13 @@ class TokenValidator:
             return str(value) if isinstance(value, (str, int)) and str(value) else None
 
         return Principal(
-            sub=sub, role=role, name=one(s.oidc_name_claim) or sub,
+            sub=sub,
+            role=role,
+            name=one(s.oidc_name_claim) or sub,
             offices=frozenset(_strings(_claim(claims, s.oidc_offices_claim))),
-            holder_id=one(s.oidc_holder_claim), party_id=one(s.oidc_party_claim), case_id=one(s.oidc_case_claim),
+            holder_id=one(s.oidc_holder_claim),
+            party_id=one(s.oidc_party_claim),
+            case_id=one(s.oidc_case_claim),
             client_id=one(s.oidc_client_id_claim),
         )
 
@@ -285,8 +314,7 @@ class Authenticator:
         if fetch is None:
             self._http = httpx.AsyncClient(timeout=5.0)
             fetch = http_jwks_fetcher(settings, self._http)
-        keys = JwksCache(fetch, ttl_s=settings.oidc_jwks_cache_s,
-                         min_refresh_s=settings.oidc_jwks_min_refresh_s)
+        keys = JwksCache(fetch, ttl_s=settings.oidc_jwks_cache_s, min_refresh_s=settings.oidc_jwks_min_refresh_s)
         self.validator = TokenValidator(settings, keys)
 
     async def principal_for(self, token: str) -> Principal:
@@ -300,8 +328,10 @@ class Authenticator:
 # ---------------------------------------------------------------- FastAPI dependencies
 
 # Declared for the OpenAPI document only (an "Authorize" button in /docs); the header is checked below.
-_bearer_scheme = HTTPBearer(auto_error=False, description="An access token from the platform's OpenID provider "
-                            "(`make token ROLE=...` in the embedded stack)")
+_bearer_scheme = HTTPBearer(
+    auto_error=False,
+    description="An access token from the platform's OpenID provider (`make token ROLE=...` in the embedded stack)",
+)
 
 
 def _unauthorized(code: str, message: str) -> HTTPException:
@@ -330,8 +360,9 @@ async def authenticate(request: Request) -> Principal:
     except TokenError as exc:
         raise _unauthorized(exc.code, exc.message) from exc
     except IssuerUnavailable as exc:
-        raise HTTPException(503, detail={"code": "issuer_unavailable",
-                                         "message": "the identity provider's keys cannot be fetched"}) from exc
+        raise HTTPException(
+            503, detail={"code": "issuer_unavailable", "message": "the identity provider's keys cannot be fetched"}
+        ) from exc
 
 
 def require(*roles: Role) -> Callable[[Request, object], Awaitable[Principal]]:
@@ -343,8 +374,9 @@ def require(*roles: Role) -> Callable[[Request, object], Awaitable[Principal]]:
     async def dependency(request: Request, _: object = Depends(_bearer_scheme)) -> Principal:
         principal = await authenticate(request)
         if principal.role not in allowed:
-            raise forbidden("forbidden_role",
-                            f"role {principal.role} may not call this endpoint; allowed: {sorted(allowed)}")
+            raise forbidden(
+                "forbidden_role", f"role {principal.role} may not call this endpoint; allowed: {sorted(allowed)}"
+            )
         return principal
 
     return dependency
@@ -365,6 +397,7 @@ def may_act_on_office(who: Principal, office: str | None) -> bool:
 def require_office(who: Principal, office: str | None, what: str = "this case") -> None:
     """403 ``outside_office`` unless :func:`may_act_on_office`; roles without offices are not checked here."""
     if who.role in ("officer", "supervisor", "system") and not may_act_on_office(who, office):
-        raise forbidden("outside_office", f"{what} belongs to customs office {office}; "
-                                          f"you act for {', '.join(sorted(who.offices)) or 'no office'}")
-
+        raise forbidden(
+            "outside_office",
+            f"{what} belongs to customs office {office}; you act for {', '.join(sorted(who.offices)) or 'no office'}",
+        )

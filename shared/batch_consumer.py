@@ -44,9 +44,19 @@ BatchHandler = Callable[[list[ConsumerRecord]], Awaitable[list[tuple[ConsumerRec
 
 
 class BatchConsumer:
-    def __init__(self, *, settings: ServiceSettings, topic: str, group_id: str, handle: BatchHandler,
-                 producer: AIOKafkaProducer, health: list[HealthCheck] | None = None, max_records: int = 500,
-                 attempts_before_split: int = 3, max_attempts: int = 8) -> None:
+    def __init__(
+        self,
+        *,
+        settings: ServiceSettings,
+        topic: str,
+        group_id: str,
+        handle: BatchHandler,
+        producer: AIOKafkaProducer,
+        health: list[HealthCheck] | None = None,
+        max_records: int = 500,
+        attempts_before_split: int = 3,
+        max_attempts: int = 8,
+    ) -> None:
         self.settings = settings
         self.topic = topic
         self.group_id = group_id
@@ -74,8 +84,9 @@ class BatchConsumer:
         return self.supervised.check()
 
     async def _consume(self, up: Callable[[], None]) -> None:
-        consumer = group_consumer(self.settings, self.topic, group_id=self.group_id,
-                                  max_partition_fetch_bytes=4 * 1024 * 1024)
+        consumer = group_consumer(
+            self.settings, self.topic, group_id=self.group_id, max_partition_fetch_bytes=4 * 1024 * 1024
+        )
         await start_client(consumer, what=f"consumer {self.group_id}")
         try:
             up()
@@ -90,8 +101,12 @@ class BatchConsumer:
         records = [r for recs in batches.values() for r in recs]
         if records:
             await self._apply(records)
-            await commit_or_redeliver(consumer, {tp: recs[-1].offset + 1 for tp, recs in batches.items()},
-                                      service=self.service, group=self.group_id)
+            await commit_or_redeliver(
+                consumer,
+                {tp: recs[-1].offset + 1 for tp, recs in batches.items()},
+                service=self.service,
+                group=self.group_id,
+            )
         await self.watch.check(consumer)
 
     async def _apply(self, records: list[ConsumerRecord]) -> None:
@@ -106,25 +121,53 @@ class BatchConsumer:
                 raise
             except Exception as exc:  # noqa: BLE001 - database hiccup or one bad record: retry, then split
                 if len(records) > 1 and attempt >= self.attempts_before_split:
-                    log.warning("%s: batch of %d failed %d times (%s); applying its records one by one",
-                                self.group_id, len(records), attempt, describe(exc))
+                    log.warning(
+                        "%s: batch of %d failed %d times (%s); applying its records one by one",
+                        self.group_id,
+                        len(records),
+                        attempt,
+                        describe(exc),
+                    )
                     for record in records:
                         await self._apply([record])
                     return
                 # A send the broker never acknowledged is the broker's fault, not the record's: never dead-lettered.
-                if len(records) == 1 and attempt >= self.max_attempts and not isinstance(exc, AckTimeout) \
-                        and await all_healthy(self.health):
-                    log.error("%s: giving up on %s after %d attempts: %s", self.group_id, record_where(records[0]),
-                              attempt, describe(exc), exc_info=exc)
-                    dead = [(records[0], f"failed after {attempt} attempts: {describe(exc)}",
-                             {"error": type(exc).__name__})]
+                if (
+                    len(records) == 1
+                    and attempt >= self.max_attempts
+                    and not isinstance(exc, AckTimeout)
+                    and await all_healthy(self.health)
+                ):
+                    log.error(
+                        "%s: giving up on %s after %d attempts: %s",
+                        self.group_id,
+                        record_where(records[0]),
+                        attempt,
+                        describe(exc),
+                        exc_info=exc,
+                    )
+                    dead = [
+                        (records[0], f"failed after {attempt} attempts: {describe(exc)}", {"error": type(exc).__name__})
+                    ]
                     break
                 delay = backoff.next_delay()
-                log.warning("%s: applying %d records failed (attempt %d), retrying in %.1fs: %s",
-                            self.group_id, len(records), attempt, delay, describe(exc))
+                log.warning(
+                    "%s: applying %d records failed (attempt %d), retrying in %.1fs: %s",
+                    self.group_id,
+                    len(records),
+                    attempt,
+                    delay,
+                    describe(exc),
+                )
                 await asyncio.sleep(delay)
         for record, reason, details in dead:
-            await dead_letter(self.producer, record, service=self.service, consumer=f"{self.service}/{self.group_id}",
-                              reason=reason, details=details)
+            await dead_letter(
+                self.producer,
+                record,
+                service=self.service,
+                consumer=f"{self.service}/{self.group_id}",
+                reason=reason,
+                details=details,
+            )
         CONSUMED.labels(self.service, self.topic, "applied").inc(len(records) - len(dead))
         CONSUMED.labels(self.service, self.topic, "dead_lettered").inc(len(dead))

@@ -66,8 +66,9 @@ def genuine_unit_value(rec: RecordationV1, line: DeclarationLine, currency: str)
     return max(genuine, key=lambda g: len(g.hs_prefix)).min if genuine else None
 
 
-def consignment_facts(declaration: DeclarationV1, suspected_line_nos: Iterable[int],
-                      rates: dict[str, Decimal]) -> ConsignmentFacts:
+def consignment_facts(
+    declaration: DeclarationV1, suspected_line_nos: Iterable[int], rates: dict[str, Decimal]
+) -> ConsignmentFacts:
     """What the consignment-wide tests need: all units and weight, and the value of every suspected line."""
     suspected = sorted(set(suspected_line_nos))
     by_no = {ln.line_no: ln for ln in declaration.lines}
@@ -77,7 +78,8 @@ def consignment_facts(declaration: DeclarationV1, suspected_line_nos: Iterable[i
         line_count=len(declaration.lines),
         units=sum((ln.quantity for ln in declaration.lines), Decimal(0)),
         gross_weight_kg=_sum_known(weights, Decimal(0)),
-        suspected_value=value, suspected_value_cny=to_cny(value, declaration.currency, rates),
+        suspected_value=value,
+        suspected_value_cny=to_cny(value, declaration.currency, rates),
         suspected_line_nos=[n for n in suspected if n in by_no],
         declaration_line_nos=sorted(by_no),
     )
@@ -86,13 +88,24 @@ def consignment_facts(declaration: DeclarationV1, suspected_line_nos: Iterable[i
 def case_line(declaration: DeclarationV1, s: SuspectedLine, rates: dict[str, Decimal]) -> CaseLine:
     line, rec = s.line, s.recordation
     return CaseLine(
-        line_no=line.line_no, hs_code=line.hs_code, description=line.description, brand=line.brand,
-        quantity=line.quantity, unit=line.unit, unit_value=line.unit_value, goods_value=line.line_value,
-        goods_value_cny=to_cny(line.line_value, declaration.currency, rates), gross_weight_kg=line.gross_weight_kg,
-        recordation_id=rec.recordation_id, right_type=rec.right_type, mark=rec.title,
+        line_no=line.line_no,
+        hs_code=line.hs_code,
+        description=line.description,
+        brand=line.brand,
+        quantity=line.quantity,
+        unit=line.unit,
+        unit_value=line.unit_value,
+        goods_value=line.line_value,
+        goods_value_cny=to_cny(line.line_value, declaration.currency, rates),
+        gross_weight_kg=line.gross_weight_kg,
+        recordation_id=rec.recordation_id,
+        right_type=rec.right_type,
+        mark=rec.title,
         hits=list(s.hits) or [LineHit(recordation_id=rec.recordation_id, mark=rec.title, score=s.score)],
-        score=s.score, reasons=list(s.reasons),
-        genuine_unit_value=genuine_unit_value(rec, line, declaration.currency), source=s.source,
+        score=s.score,
+        reasons=list(s.reasons),
+        genuine_unit_value=genuine_unit_value(rec, line, declaration.currency),
+        source=s.source,
     )
 
 
@@ -110,12 +123,22 @@ def _total_cny(values: list[Decimal | None]) -> Decimal | None:
     return total if in_money_range(total) else None
 
 
-def build_cases(declaration: DeclarationV1, suspected: list[SuspectedLine], *, rates: dict[str, Decimal],
-                opened_at: datetime, repeat_infringer: bool = False,
-                mode: Literal["ex_officio", "application"] = "ex_officio", opened_by: str | None = None,
-                evidence: str | None = None, perishable: bool = False, application_id: str | None = None,
-                afa_from_recordation: bool = True, suspected_line_nos: Iterable[int] | None = None,
-                reasons: list[str] | None = None) -> list[CaseInput]:
+def build_cases(
+    declaration: DeclarationV1,
+    suspected: list[SuspectedLine],
+    *,
+    rates: dict[str, Decimal],
+    opened_at: datetime,
+    repeat_infringer: bool = False,
+    mode: Literal["ex_officio", "application"] = "ex_officio",
+    opened_by: str | None = None,
+    evidence: str | None = None,
+    perishable: bool = False,
+    application_id: str | None = None,
+    afa_from_recordation: bool = True,
+    suspected_line_nos: Iterable[int] | None = None,
+    reasons: list[str] | None = None,
+) -> list[CaseInput]:
     """The input of one case per rights holder of ``suspected`` lines, lines in order.
 
     ``suspected_line_nos`` are every suspected line of the declaration (all holders; default: those given),
@@ -125,8 +148,11 @@ def build_cases(declaration: DeclarationV1, suspected: list[SuspectedLine], *, r
     groups: dict[str, list[SuspectedLine]] = {}
     for s in sorted(suspected, key=lambda s: s.line.line_no):
         groups.setdefault(s.recordation.holder.id, []).append(s)
-    facts = consignment_facts(declaration, suspected_line_nos if suspected_line_nos is not None
-                              else [s.line.line_no for s in suspected], rates)
+    facts = consignment_facts(
+        declaration,
+        suspected_line_nos if suspected_line_nos is not None else [s.line.line_no for s in suspected],
+        rates,
+    )
     eu = declaration.jurisdiction == "EU"
     out = []
     for holder_id, members in groups.items():
@@ -135,44 +161,82 @@ def build_cases(declaration: DeclarationV1, suspected: list[SuspectedLine], *, r
         total = sum((ln.goods_value for ln in lines), Decimal("0.00"))
         totals_cny = [ln.goods_value_cny for ln in lines]
         weights = [ln.gross_weight_kg for ln in lines]
-        description = first.description if len(lines) == 1 else \
-            f"{first.description} (and {len(lines) - 1} more line{'s' if len(lines) > 2 else ''})"
-        out.append(CaseInput(
-            case_id=consignment_case_id(declaration.declaration_id, holder_id), jurisdiction=declaration.jurisdiction,
-            mode=mode, customs_office=declaration.customs_office, direction=declaration.direction,
-            declaration_id=declaration.declaration_id, revision=declaration.revision, line_no=first.line_no,
-            hs_code=first.hs_code, description=description[:1024], brand=first.brand,
-            quantity=sum((ln.quantity for ln in lines), Decimal(0)), unit=first.unit, unit_value=first.unit_value,
-            currency=declaration.currency, goods_value=total,
-            goods_value_cny=_total_cny(totals_cny),
-            consignor=PartyRef(**declaration.consignor.model_dump()),
-            consignee=PartyRef(**declaration.consignee.model_dump()),
-            declarant=PartyRef(**declaration.declarant.model_dump()),
-            origin_country=declaration.origin_country, destination_country=declaration.destination_country,
-            recordation_id=first.recordation_id, right_type=first.right_type, mark=first.mark,
-            marks_zh=chinese_marks(rec.title, rec.aliases),
-            holder=HolderRef(id=rec.holder.id, name=rec.holder.name, contact_email=str(rec.holder.contact_email),
-                             webhook_url=str(rec.holder.webhook_url) if rec.holder.webhook_url else None),
-            score=max(ln.score for ln in lines),
-            reasons=reasons if reasons is not None else list(dict.fromkeys(r for ln in lines for r in ln.reasons)),
-            opened_at=opened_at, transport_mode=declaration.transport_mode,
-            gross_weight_kg=_sum_known(weights, Decimal(0)),
-            perishable=perishable, genuine_unit_value=first.genuine_unit_value, repeat_infringer=repeat_infringer,
-            application_id=(first.recordation_id if afa_from_recordation else application_id) if eu else None,
-            evidence=evidence, opened_by=opened_by, lines=lines, consignment=facts,
-        ))
+        description = (
+            first.description
+            if len(lines) == 1
+            else f"{first.description} (and {len(lines) - 1} more line{'s' if len(lines) > 2 else ''})"
+        )
+        out.append(
+            CaseInput(
+                case_id=consignment_case_id(declaration.declaration_id, holder_id),
+                jurisdiction=declaration.jurisdiction,
+                mode=mode,
+                customs_office=declaration.customs_office,
+                direction=declaration.direction,
+                declaration_id=declaration.declaration_id,
+                revision=declaration.revision,
+                line_no=first.line_no,
+                hs_code=first.hs_code,
+                description=description[:1024],
+                brand=first.brand,
+                quantity=sum((ln.quantity for ln in lines), Decimal(0)),
+                unit=first.unit,
+                unit_value=first.unit_value,
+                currency=declaration.currency,
+                goods_value=total,
+                goods_value_cny=_total_cny(totals_cny),
+                consignor=PartyRef(**declaration.consignor.model_dump()),
+                consignee=PartyRef(**declaration.consignee.model_dump()),
+                declarant=PartyRef(**declaration.declarant.model_dump()),
+                origin_country=declaration.origin_country,
+                destination_country=declaration.destination_country,
+                recordation_id=first.recordation_id,
+                right_type=first.right_type,
+                mark=first.mark,
+                marks_zh=chinese_marks(rec.title, rec.aliases),
+                holder=HolderRef(
+                    id=rec.holder.id,
+                    name=rec.holder.name,
+                    contact_email=str(rec.holder.contact_email),
+                    webhook_url=str(rec.holder.webhook_url) if rec.holder.webhook_url else None,
+                ),
+                score=max(ln.score for ln in lines),
+                reasons=reasons if reasons is not None else list(dict.fromkeys(r for ln in lines for r in ln.reasons)),
+                opened_at=opened_at,
+                transport_mode=declaration.transport_mode,
+                gross_weight_kg=_sum_known(weights, Decimal(0)),
+                perishable=perishable,
+                genuine_unit_value=first.genuine_unit_value,
+                repeat_infringer=repeat_infringer,
+                application_id=(first.recordation_id if afa_from_recordation else application_id) if eu else None,
+                evidence=evidence,
+                opened_by=opened_by,
+                lines=lines,
+                consignment=facts,
+            )
+        )
     return out
 
 
-def lines_revision(case: CaseInput, *, kind: Literal["revision", "added"] = "revision",
-                   line_cases: dict[int, str] | None = None, previous_line_cases: dict[int, str] | None = None,
-                   by: str | None = None) -> LinesRevision:
+def lines_revision(
+    case: CaseInput,
+    *,
+    kind: Literal["revision", "added"] = "revision",
+    line_cases: dict[int, str] | None = None,
+    previous_line_cases: dict[int, str] | None = None,
+    by: str | None = None,
+) -> LinesRevision:
     """The signal that gives a case the lines of ``case`` (a revision's lines, or lines added by hand)."""
-    return LinesRevision(kind=kind, declaration_id=case.declaration_id, revision=case.revision, lines=case.lines,
-                         consignment=case.consignment,
-                         line_cases=line_cases if line_cases is not None else {ln.line_no: case.case_id
-                                                                               for ln in case.lines},
-                         previous_line_cases=previous_line_cases or {}, by=by)
+    return LinesRevision(
+        kind=kind,
+        declaration_id=case.declaration_id,
+        revision=case.revision,
+        lines=case.lines,
+        consignment=case.consignment,
+        line_cases=line_cases if line_cases is not None else {ln.line_no: case.case_id for ln in case.lines},
+        previous_line_cases=previous_line_cases or {},
+        by=by,
+    )
 
 
 async def start_case(client: Client, case: CaseInput, revision: LinesRevision | None = None) -> bool:
@@ -182,14 +246,20 @@ async def start_case(client: Client, case: CaseInput, revision: LinesRevision | 
     """
     try:
         await client.start_workflow(
-            CASE_WORKFLOW_TYPE, case, id=case.case_id, task_queue=CASE_TASK_QUEUE,
+            CASE_WORKFLOW_TYPE,
+            case,
+            id=case.case_id,
+            task_queue=CASE_TASK_QUEUE,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-            search_attributes=TypedSearchAttributes([
-                SearchAttributePair(CASE_ID, case.case_id),
-                SearchAttributePair(HOLDER_ID, case.holder.id),
-                SearchAttributePair(DECLARATION_ID, case.declaration_id),
-            ]),
-            start_signal=SIGNAL_LINES, start_signal_args=[revision or lines_revision(case)],
+            search_attributes=TypedSearchAttributes(
+                [
+                    SearchAttributePair(CASE_ID, case.case_id),
+                    SearchAttributePair(HOLDER_ID, case.holder.id),
+                    SearchAttributePair(DECLARATION_ID, case.declaration_id),
+                ]
+            ),
+            start_signal=SIGNAL_LINES,
+            start_signal_args=[revision or lines_revision(case)],
         )
     except WorkflowAlreadyStartedError:
         return False
@@ -216,10 +286,18 @@ def without_lines(case: CaseInput, line_nos: set[int]) -> CaseInput | None:
         return None
     first = keep[0]
     values_cny = [ln.goods_value_cny for ln in keep]
-    return case.model_copy(update={
-        "lines": keep, "line_no": first.line_no, "hs_code": first.hs_code, "recordation_id": first.recordation_id,
-        "right_type": first.right_type, "mark": first.mark, "unit": first.unit, "unit_value": first.unit_value,
-        "quantity": sum((ln.quantity for ln in keep), Decimal(0)),
-        "goods_value": sum((ln.goods_value for ln in keep), Decimal("0.00")),
-        "goods_value_cny": _sum_known(values_cny, Decimal("0.00")),
-    })
+    return case.model_copy(
+        update={
+            "lines": keep,
+            "line_no": first.line_no,
+            "hs_code": first.hs_code,
+            "recordation_id": first.recordation_id,
+            "right_type": first.right_type,
+            "mark": first.mark,
+            "unit": first.unit,
+            "unit_value": first.unit_value,
+            "quantity": sum((ln.quantity for ln in keep), Decimal(0)),
+            "goods_value": sum((ln.goods_value for ln in keep), Decimal("0.00")),
+            "goods_value_cny": _sum_known(values_cny, Decimal("0.00")),
+        }
+    )

@@ -7,7 +7,7 @@ here onto the service's own metadata so the shape cannot drift between services.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, Integer, MetaData, String, Table, func, text
 from sqlalchemy.dialects.postgresql import JSONB, insert
@@ -94,6 +94,5 @@ def idempotency_table(metadata: MetaData) -> Table:
 
 
 def now_utc() -> datetime:
-    from datetime import timezone
 
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)

@@ -11,8 +11,14 @@ from pydantic_settings import BaseSettings
 
 from shared.contracts.bounds import in_money_range
 
-DEFAULT_RATES_TO_CNY = {"CNY": Decimal(1), "USD": Decimal("7.10"), "EUR": Decimal("7.75"), "HKD": Decimal("0.91"),
-                        "GBP": Decimal("9.00"), "JPY": Decimal("0.047")}
+DEFAULT_RATES_TO_CNY = {
+    "CNY": Decimal(1),
+    "USD": Decimal("7.10"),
+    "EUR": Decimal("7.75"),
+    "HKD": Decimal("0.91"),
+    "GBP": Decimal("9.00"),
+    "JPY": Decimal("0.047"),
+}
 
 
 class FxSettings(BaseSettings):

@@ -45,7 +45,5 @@ async def run_once(
             raise Conflict("idempotency_conflict", f"idempotency key {key!r} was already used with a different request")
         return row.status_code, row.response
     status_code, response = await work()
-    await session.execute(
-        table.update().where(table.c.key == key).values(status_code=status_code, response=response)
-    )
+    await session.execute(table.update().where(table.c.key == key).values(status_code=status_code, response=response))
     return status_code, response

@@ -23,7 +23,7 @@ import json
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, TypeVar
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
@@ -55,30 +55,53 @@ T = TypeVar("T")
 CONSUMED = Counter("ipr_kafka_consumed_total", "Records consumed", ["service", "topic", "outcome"])
 PRODUCED = Counter("ipr_kafka_produced_total", "Records produced", ["service", "topic"])
 DEAD_LETTERED = Counter("ipr_kafka_dead_lettered_total", "Records sent to a dead-letter topic", ["service", "topic"])
-HANDLER_ERRORS = Counter("ipr_kafka_handler_errors_total", "Failed attempts to apply a consumed record",
-                         ["service", "group", "topic"])
-CONSUMER_LAG = Gauge("ipr_kafka_consumer_lag", "Records between a consumer's position and the end of the log",
-                     ["service", "group", "topic", "partition"])
-CONSUMER_ASSIGNED = Gauge("ipr_kafka_consumer_assigned_partitions", "Partitions assigned to a consumer",
-                          ["service", "group"])
-CONSUMER_LAST_POLL = Gauge("ipr_kafka_consumer_last_poll_timestamp_seconds",
-                           "When a consumer last received an answer to a fetch (Unix time)", ["service", "group"])
-OFFSET_RESETS = Counter("ipr_kafka_offset_resets_total", "Partitions whose position lay beyond the end of the log "
-                        "and were read again from the beginning", ["service", "group", "topic"])
-COMMIT_FAILURES = Counter("ipr_kafka_commit_failures_total", "Offset commits refused after a rebalance "
-                          "(the records are delivered again)", ["service", "group"])
+HANDLER_ERRORS = Counter(
+    "ipr_kafka_handler_errors_total", "Failed attempts to apply a consumed record", ["service", "group", "topic"]
+)
+CONSUMER_LAG = Gauge(
+    "ipr_kafka_consumer_lag",
+    "Records between a consumer's position and the end of the log",
+    ["service", "group", "topic", "partition"],
+)
+CONSUMER_ASSIGNED = Gauge(
+    "ipr_kafka_consumer_assigned_partitions", "Partitions assigned to a consumer", ["service", "group"]
+)
+CONSUMER_LAST_POLL = Gauge(
+    "ipr_kafka_consumer_last_poll_timestamp_seconds",
+    "When a consumer last received an answer to a fetch (Unix time)",
+    ["service", "group"],
+)
+OFFSET_RESETS = Counter(
+    "ipr_kafka_offset_resets_total",
+    "Partitions whose position lay beyond the end of the log and were read again from the beginning",
+    ["service", "group", "topic"],
+)
+COMMIT_FAILURES = Counter(
+    "ipr_kafka_commit_failures_total",
+    "Offset commits refused after a rebalance (the records are delivered again)",
+    ["service", "group"],
+)
 BROKER_UP = Gauge("ipr_kafka_broker_up", "1 while the broker answers this service's metadata requests", ["service"])
 OUTBOX_PENDING = Gauge("ipr_outbox_pending", "Outbox rows not yet published", ["service"])
-OUTBOX_OLDEST = Gauge("ipr_outbox_oldest_pending_seconds", "Age of the oldest unpublished outbox row (0 when none)",
-                      ["service"])
-OUTBOX_REPUBLISHED = Counter("ipr_outbox_republished_total", "Published outbox rows the broker no longer had, "
-                             "queued to be published again", ["service", "topic"])
-OUTBOX_VERIFIED = Counter("ipr_outbox_verified_total", "Published outbox rows read back from the broker",
-                          ["service", "topic"])
-OUTBOX_ERRORS = Counter("ipr_outbox_publish_errors_total", "Outbox relay passes that failed (broker or database "
-                        "away)", ["service"])
-ACK_TIMEOUTS = Counter("ipr_kafka_ack_timeouts_total", "Sends whose acknowledgement did not come within the bound "
-                       "(sent again)", ["service"])
+OUTBOX_OLDEST = Gauge(
+    "ipr_outbox_oldest_pending_seconds", "Age of the oldest unpublished outbox row (0 when none)", ["service"]
+)
+OUTBOX_REPUBLISHED = Counter(
+    "ipr_outbox_republished_total",
+    "Published outbox rows the broker no longer had, queued to be published again",
+    ["service", "topic"],
+)
+OUTBOX_VERIFIED = Counter(
+    "ipr_outbox_verified_total", "Published outbox rows read back from the broker", ["service", "topic"]
+)
+OUTBOX_ERRORS = Counter(
+    "ipr_outbox_publish_errors_total", "Outbox relay passes that failed (broker or database away)", ["service"]
+)
+ACK_TIMEOUTS = Counter(
+    "ipr_kafka_ack_timeouts_total",
+    "Sends whose acknowledgement did not come within the bound (sent again)",
+    ["service"],
+)
 
 # How long a send may wait for the broker's acknowledgement. The producer's own request timeout (15 s) ends
 # most failures sooner; this bound is for the send whose future is never resolved (aiokafka can leave one
@@ -90,14 +113,15 @@ class AckTimeout(Exception):
     """The broker did not acknowledge sent records in time; they are sent again (consumers drop duplicates)."""
 
 
-async def acknowledged(futures: Sequence[Awaitable[T]], *, service: str, what: str,
-                       timeout: float = ACK_TIMEOUT_S) -> list[T]:
+async def acknowledged(
+    futures: Sequence[Awaitable[T]], *, service: str, what: str, timeout: float = ACK_TIMEOUT_S
+) -> list[T]:
     """The broker's acknowledgements of ``futures`` (from ``producer.send``), or ``AckTimeout`` after ``timeout``."""
     if not futures:
         return []
     try:
         return await asyncio.wait_for(asyncio.gather(*futures), timeout=timeout)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         ACK_TIMEOUTS.labels(service).inc()
         raise AckTimeout(f"{what}: no acknowledgement from the broker within {timeout:g} s") from None
 
@@ -124,12 +148,19 @@ class CloudEventsProducer(AIOKafkaProducer):
         super().__init__(**config)
         self.ce_source = ce_source(source)
 
-    async def send(self, topic: str, value: Any = None, key: Any = None, partition: int | None = None,
-                   timestamp_ms: int | None = None, headers: KafkaHeaders | None = None
-                   ) -> asyncio.Future[RecordMetadata]:
-        headers = with_cloudevent_headers(headers, source=self.ce_source, time=datetime.now(timezone.utc))
-        return await super().send(topic, value=value, key=key, partition=partition, timestamp_ms=timestamp_ms,
-                                  headers=headers)
+    async def send(
+        self,
+        topic: str,
+        value: Any = None,
+        key: Any = None,
+        partition: int | None = None,
+        timestamp_ms: int | None = None,
+        headers: KafkaHeaders | None = None,
+    ) -> asyncio.Future[RecordMetadata]:
+        headers = with_cloudevent_headers(headers, source=self.ce_source, time=datetime.now(UTC))
+        return await super().send(
+            topic, value=value, key=key, partition=partition, timestamp_ms=timestamp_ms, headers=headers
+        )
 
 
 def make_producer(settings: ServiceSettings, **overrides: Any) -> AIOKafkaProducer:
@@ -164,7 +195,7 @@ async def stop_quietly(client: KafkaClient, timeout: float = 10.0) -> None:
     """Stop a client without letting a dead broker hold up a restart or a shutdown."""
     try:
         await asyncio.wait_for(client.stop(), timeout=timeout)
-    except (asyncio.TimeoutError, Exception) as exc:  # noqa: BLE001
+    except (TimeoutError, Exception) as exc:  # noqa: BLE001
         log.warning("stopping a Kafka client failed: %s", describe(exc))
 
 
@@ -190,8 +221,12 @@ async def publish(producer: AIOKafkaProducer, service: str, topic: str, key: str
         topic,
         value=envelope.model_dump_json().encode(),
         key=key.encode(),
-        headers=cloudevent_headers(event_id=str(envelope.event_id), event_type=envelope.event_type,
-                                   source=ce_source(envelope.producer or service), time=envelope.occurred_at),
+        headers=cloudevent_headers(
+            event_id=str(envelope.event_id),
+            event_type=envelope.event_type,
+            source=ce_source(envelope.producer or service),
+            time=envelope.occurred_at,
+        ),
     )
     await acknowledged([sent], service=service, what=f"publishing to {topic}")
     PRODUCED.labels(service, topic).inc()
@@ -210,15 +245,16 @@ def record_where(record: ConsumerRecord) -> str:
     return f"{record.topic}/{record.partition}@{record.offset} key={key}"
 
 
-async def dead_letter(producer: AIOKafkaProducer, record: ConsumerRecord, *, service: str, consumer: str,
-                      reason: str, details: Any = None) -> None:
+async def dead_letter(
+    producer: AIOKafkaProducer, record: ConsumerRecord, *, service: str, consumer: str, reason: str, details: Any = None
+) -> None:
     """Send a record that cannot be applied to its topic's dead-letter topic, with the reason.
 
     Waits (with back-off) until the broker has it: a dead letter is never dropped.
     """
     dlq = dlq_topic_for(record.topic)
     raw = record.value or b""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     letter = DeadLetterV1(
         reason=reason,
         details=None,
@@ -231,8 +267,10 @@ async def dead_letter(producer: AIOKafkaProducer, record: ConsumerRecord, *, ser
     )
     body = letter.model_dump(mode="json") | {"details": details}
     event_id = str(deterministic_event_id("dead-letter", record.topic, record.partition, record.offset))
-    headers = cloudevent_headers(event_id=event_id, event_type=default_ce_type(dlq), source=ce_source(service),
-                                 time=now)
+    headers = cloudevent_headers(
+        event_id=event_id, event_type=default_ce_type(dlq), source=ce_source(service), time=now
+    )
+
     async def send() -> None:
         sent = await producer.send(dlq, value=dumps(body), key=record.key, headers=headers)
         await acknowledged([sent], service=service, what=f"dead-lettering to {dlq}")
@@ -270,16 +308,22 @@ class PositionWatch:
                     continue
                 position = await asyncio.wait_for(consumer.position(tp), timeout=1)
                 if position > high:
-                    log.warning("%s: position %d of %s/%d is beyond the end of the log (%d): the broker lost "
-                                "records; reading the partition again from the beginning",
-                                self.group, position, tp.topic, tp.partition, high)
+                    log.warning(
+                        "%s: position %d of %s/%d is beyond the end of the log (%d): the broker lost "
+                        "records; reading the partition again from the beginning",
+                        self.group,
+                        position,
+                        tp.topic,
+                        tp.partition,
+                        high,
+                    )
                     OFFSET_RESETS.labels(self.service, self.group, tp.topic).inc()
                     await consumer.seek_to_beginning(tp)
                     continue
                 labels = (tp.topic, str(tp.partition))
                 seen.add(labels)
                 CONSUMER_LAG.labels(self.service, self.group, *labels).set(high - position)
-        except (IllegalStateError, AssertionError, asyncio.TimeoutError):
+        except (TimeoutError, IllegalStateError, AssertionError):
             return  # a rebalance is under way; look again after the next poll
         for labels in self._labels - seen:
             try:
@@ -298,8 +342,9 @@ class PositionWatch:
         CONSUMER_ASSIGNED.labels(self.service, self.group).set(0)
 
 
-async def commit_or_redeliver(consumer: AIOKafkaConsumer, offsets: dict[TopicPartition, int], *, service: str,
-                              group: str) -> None:
+async def commit_or_redeliver(
+    consumer: AIOKafkaConsumer, offsets: dict[TopicPartition, int], *, service: str, group: str
+) -> None:
     """Commit offsets; a commit refused after a rebalance only means the records come again (idempotent)."""
     try:
         await consumer.commit(offsets)
@@ -400,8 +445,9 @@ class EventConsumer:
                 for tp, records in batches.items():
                     for record in records:
                         await self._apply(record)
-                    await commit_or_redeliver(consumer, {tp: records[-1].offset + 1}, service=self.service,
-                                              group=self.group_id)
+                    await commit_or_redeliver(
+                        consumer, {tp: records[-1].offset + 1}, service=self.service, group=self.group_id
+                    )
                 await self.watch.check(consumer)
         finally:
             self.watch.clear()
@@ -424,21 +470,39 @@ class EventConsumer:
             except Exception as exc:  # noqa: BLE001 - retried, then dead-lettered if it keeps failing
                 failures += 1
                 HANDLER_ERRORS.labels(self.service, self.group_id, record.topic).inc()
-                if failures >= self.max_attempts and not isinstance(exc, AckTimeout) and await all_healthy(
-                        self.health):
-                    log.error("%s: giving up on %s after %d attempts: %s", self.group_id, record_where(record),
-                              failures, describe(exc), exc_info=exc)
-                    await self._dead_letter(record, f"failed after {failures} attempts: {describe(exc)}",
-                                            {"error": type(exc).__name__})
+                if failures >= self.max_attempts and not isinstance(exc, AckTimeout) and await all_healthy(self.health):
+                    log.error(
+                        "%s: giving up on %s after %d attempts: %s",
+                        self.group_id,
+                        record_where(record),
+                        failures,
+                        describe(exc),
+                        exc_info=exc,
+                    )
+                    await self._dead_letter(
+                        record, f"failed after {failures} attempts: {describe(exc)}", {"error": type(exc).__name__}
+                    )
                     return
                 delay = backoff.next_delay()
-                log.warning("%s: %s failed (attempt %d), retrying in %.1fs: %s", self.group_id,
-                            record_where(record), failures, delay, describe(exc))
+                log.warning(
+                    "%s: %s failed (attempt %d), retrying in %.1fs: %s",
+                    self.group_id,
+                    record_where(record),
+                    failures,
+                    delay,
+                    describe(exc),
+                )
                 await asyncio.sleep(delay)
 
     async def _dead_letter(self, record: ConsumerRecord, reason: str, details: Any = None) -> None:
-        await dead_letter(self.producer, record, service=self.service, consumer=f"{self.service}/{self.group_id}",
-                          reason=reason, details=details)
+        await dead_letter(
+            self.producer,
+            record,
+            service=self.service,
+            consumer=f"{self.service}/{self.group_id}",
+            reason=reason,
+            details=details,
+        )
         CONSUMED.labels(self.service, record.topic, "dead_lettered").inc()
 
 
@@ -456,15 +520,21 @@ def consumers_ready(consumers: Sequence[Checked]) -> list[HealthCheck]:
 # ---------------------------------------------------------------- outbox
 
 
-async def read_event_ids(bootstrap: str, ranges: dict[TopicPartition, tuple[int, int]], *, timeout: float = 10.0
-                         ) -> dict[TopicPartition, tuple[dict[int, str | None], int | None, int | None]]:
+async def read_event_ids(
+    bootstrap: str, ranges: dict[TopicPartition, tuple[int, int]], *, timeout: float = 10.0
+) -> dict[TopicPartition, tuple[dict[int, str | None], int | None, int | None]]:
     """Read the records of each partition between two offsets.
 
     Returns per partition ``{offset: event_id header}``, the high watermark seen and the log start
     when the broker named it (``None`` when it did not answer for that partition).
     """
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False,
-                                auto_offset_reset="none", client_id="outbox-verify")
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        enable_auto_commit=False,
+        auto_offset_reset="none",
+        client_id="outbox-verify",
+    )
     await consumer.start()
     found: dict[TopicPartition, dict[int, str | None]] = {tp: {} for tp in ranges}
     high: dict[TopicPartition, int | None] = {tp: None for tp in ranges}
@@ -591,7 +661,7 @@ class OutboxRelay:
                 continue
             try:
                 await asyncio.wait_for(self._kick.wait(), timeout=self.interval)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
             self._kick.clear()
 
@@ -600,11 +670,18 @@ class OutboxRelay:
         (no envelope) the topic's event type and the time the row was written."""
         value = row.envelope
         if isinstance(value, dict) and isinstance(value.get("event_type"), str):
-            return cloudevent_headers(event_id=row.event_id, event_type=value["event_type"],
-                                      source=ce_source(str(value.get("producer") or self.service)),
-                                      time=str(value.get("occurred_at") or row.created_at.isoformat()))
-        return cloudevent_headers(event_id=row.event_id, event_type=default_ce_type(row.topic),
-                                  source=ce_source(self.service), time=row.created_at)
+            return cloudevent_headers(
+                event_id=row.event_id,
+                event_type=value["event_type"],
+                source=ce_source(str(value.get("producer") or self.service)),
+                time=str(value.get("occurred_at") or row.created_at.isoformat()),
+            )
+        return cloudevent_headers(
+            event_id=row.event_id,
+            event_type=default_ce_type(row.topic),
+            source=ce_source(self.service),
+            time=row.created_at,
+        )
 
     async def flush(self, limit: int = 500) -> int:
         """Publish up to ``limit`` pending rows; returns how many were published."""
@@ -631,14 +708,16 @@ class OutboxRelay:
                         headers=self._headers(row),
                     )
                 )
-            acks = await acknowledged(futures, service=self.service, what=f"outbox of {self.service}",
-                                      timeout=self.ack_timeout)
-            now = datetime.now(timezone.utc)
+            acks = await acknowledged(
+                futures, service=self.service, what=f"outbox of {self.service}", timeout=self.ack_timeout
+            )
+            now = datetime.now(UTC)
             for row in rows:
                 PRODUCED.labels(self.service, row.topic).inc()
             await session.execute(
-                update(o).where(o.c.id == _bind("rid")).values(published_at=now, kafka_partition=_bind("p"),
-                                                                kafka_offset=_bind("off"), verified_at=None),
+                update(o)
+                .where(o.c.id == _bind("rid"))
+                .values(published_at=now, kafka_partition=_bind("p"), kafka_offset=_bind("off"), verified_at=None),
                 [{"rid": row.id, "p": ack.partition, "off": ack.offset} for row, ack in zip(rows, acks)],
             )
         return len(rows)
@@ -646,10 +725,11 @@ class OutboxRelay:
     async def refresh_stats(self) -> None:
         o = self.outbox
         async with self.sessionmaker() as session:
-            count, oldest = (await session.execute(
-                select(func.count(), func.min(o.c.created_at)).where(o.c.published_at.is_(None)))).one()
+            count, oldest = (
+                await session.execute(select(func.count(), func.min(o.c.created_at)).where(o.c.published_at.is_(None)))
+            ).one()
         OUTBOX_PENDING.labels(self.service).set(count)
-        age = (datetime.now(timezone.utc) - oldest).total_seconds() if oldest is not None else 0.0
+        age = (datetime.now(UTC) - oldest).total_seconds() if oldest is not None else 0.0
         OUTBOX_OLDEST.labels(self.service).set(max(0.0, age))
 
     async def verify(self, limit: int = 2000) -> int:
@@ -658,18 +738,31 @@ class OutboxRelay:
         Returns how many rows were queued to be published again.
         """
         o = self.outbox
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         async with self.sessionmaker() as session:
-            fresh = (await session.execute(
-                select(o.c.id, o.c.topic, o.c.kafka_partition, o.c.kafka_offset, o.c.event_id)
-                .where(o.c.published_at.is_not(None), o.c.verified_at.is_(None), o.c.kafka_partition.is_not(None),
-                       o.c.published_at < now - timedelta(seconds=self.settle))
-                .order_by(o.c.id).limit(limit))).all()
-            canaries = (await session.execute(
-                select(o.c.id, o.c.topic, o.c.kafka_partition, o.c.kafka_offset, o.c.event_id)
-                .distinct(o.c.topic, o.c.kafka_partition)
-                .where(o.c.verified_at.is_not(None), o.c.kafka_partition.is_not(None), o.c.published_at.is_not(None))
-                .order_by(o.c.topic, o.c.kafka_partition, o.c.kafka_offset.desc()))).all()
+            fresh = (
+                await session.execute(
+                    select(o.c.id, o.c.topic, o.c.kafka_partition, o.c.kafka_offset, o.c.event_id)
+                    .where(
+                        o.c.published_at.is_not(None),
+                        o.c.verified_at.is_(None),
+                        o.c.kafka_partition.is_not(None),
+                        o.c.published_at < now - timedelta(seconds=self.settle),
+                    )
+                    .order_by(o.c.id)
+                    .limit(limit)
+                )
+            ).all()
+            canaries = (
+                await session.execute(
+                    select(o.c.id, o.c.topic, o.c.kafka_partition, o.c.kafka_offset, o.c.event_id)
+                    .distinct(o.c.topic, o.c.kafka_partition)
+                    .where(
+                        o.c.verified_at.is_not(None), o.c.kafka_partition.is_not(None), o.c.published_at.is_not(None)
+                    )
+                    .order_by(o.c.topic, o.c.kafka_partition, o.c.kafka_offset.desc())
+                )
+            ).all()
         if not fresh and not canaries:
             return 0
         ranges: dict[TopicPartition, tuple[int, int]] = {}
@@ -706,22 +799,44 @@ class OutboxRelay:
             if lost:
                 conditions.append(o.c.id.in_([r.id for r in lost]))
             for topic, partition in lost_partitions:
-                conditions.append(and_(o.c.topic == topic, o.c.kafka_partition == partition,
-                                       o.c.published_at > now - self.reverify_window))
+                conditions.append(
+                    and_(
+                        o.c.topic == topic,
+                        o.c.kafka_partition == partition,
+                        o.c.published_at > now - self.reverify_window,
+                    )
+                )
             for condition in conditions:
-                requeued = (await session.execute(
-                    update(o).where(condition, o.c.published_at.is_not(None))
-                    .values(published_at=None, kafka_partition=None, kafka_offset=None, verified_at=None,
-                            attempts=o.c.attempts + 1)
-                    .returning(o.c.topic))).scalars().all()
+                requeued = (
+                    (
+                        await session.execute(
+                            update(o)
+                            .where(condition, o.c.published_at.is_not(None))
+                            .values(
+                                published_at=None,
+                                kafka_partition=None,
+                                kafka_offset=None,
+                                verified_at=None,
+                                attempts=o.c.attempts + 1,
+                            )
+                            .returning(o.c.topic)
+                        )
+                    )
+                    .scalars()
+                    .all()
+                )
                 for topic in requeued:
                     OUTBOX_REPUBLISHED.labels(self.service, topic).inc()
                 queued += len(requeued)
         if queued:
-            log.warning("outbox of %s: the broker no longer has %d published records (%s); publishing them again",
-                        self.service, queued,
-                        ", ".join(sorted({f"{t}/{p}" for t, p in lost_partitions} | {f"{r.topic}/{r.kafka_partition}"
-                                                                                    for r in lost})))
+            log.warning(
+                "outbox of %s: the broker no longer has %d published records (%s); publishing them again",
+                self.service,
+                queued,
+                ", ".join(
+                    sorted({f"{t}/{p}" for t, p in lost_partitions} | {f"{r.topic}/{r.kafka_partition}" for r in lost})
+                ),
+            )
             self.kick()
         return queued
 
@@ -732,8 +847,14 @@ def _bind(name: str) -> BindParameter[Any]:
 
 async def add_to_outbox(session: AsyncSession, outbox: Table, *, topic: str, key: str, envelope: EventEnvelope) -> None:
     """Queue an event in the caller's transaction; it leaves only if that transaction commits."""
-    await add_raw_to_outbox(session, outbox, topic=topic, key=key, event_id=str(envelope.event_id),
-                            value=json.loads(envelope.model_dump_json()))
+    await add_raw_to_outbox(
+        session,
+        outbox,
+        topic=topic,
+        key=key,
+        event_id=str(envelope.event_id),
+        value=json.loads(envelope.model_dump_json()),
+    )
 
 
 async def add_raw_to_outbox(

@@ -1,7 +1,7 @@
 """Schema migrations: each service owns its Alembic history under ``services/<name>/migrations``.
 
-    python -m shared.migrate <service>            # upgrade to head (reads DATABASE_URL)
-    python -m shared.migrate <service> revision "message"   # autogenerate a new revision
+python -m shared.migrate <service>            # upgrade to head (reads DATABASE_URL)
+python -m shared.migrate <service> revision "message"   # autogenerate a new revision
 """
 
 from __future__ import annotations

@@ -40,16 +40,22 @@ class Runtime:
         self.loops: list[Supervised] = []
         if outbox is not None and self.producer is not None:
             self.relay = OutboxRelay(
-                sessionmaker=self.sessionmaker, outbox=outbox, producer=self.producer, service=settings.service_name,
-                bootstrap=settings.kafka_bootstrap_servers, verify_every=settings.outbox_verify_interval_s,
+                sessionmaker=self.sessionmaker,
+                outbox=outbox,
+                producer=self.producer,
+                service=settings.service_name,
+                bootstrap=settings.kafka_bootstrap_servers,
+                verify_every=settings.outbox_verify_interval_s,
             )
 
     async def start(self) -> None:
         configure_logging(self.settings.log_level)
         if self.producer:
             await start_client(self.producer, what=f"{self.settings.service_name} producer")
-            self.supervise("broker-probe", loop_every(self._probe_broker, every=self.settings.kafka_probe_interval_s,
-                                                      what="broker probe"))
+            self.supervise(
+                "broker-probe",
+                loop_every(self._probe_broker, every=self.settings.kafka_probe_interval_s, what="broker probe"),
+            )
         if self.relay:
             await self.relay.start()
 
@@ -66,8 +72,9 @@ class Runtime:
         if self.relay:
             self.relay.kick()
 
-    def supervise(self, name: str, body: Callable[[Callable[[], None]], Awaitable[None]], *,
-                  kind: str = "background task") -> Supervised:
+    def supervise(
+        self, name: str, body: Callable[[Callable[[], None]], Awaitable[None]], *, kind: str = "background task"
+    ) -> Supervised:
         """Run a background loop of this service under a supervisor (started now, stopped with the runtime)."""
         loop = Supervised(name, body, service=self.settings.service_name, kind=kind)
         loop.start()
@@ -170,8 +177,16 @@ def service_app(
         checks = runtime_of(app).readiness()
         return checks + (extra_readiness(app) if extra_readiness else [])
 
-    app = create_app(settings=settings, title=title, description=description, lifespan=lifespan, readiness=readiness,
-                     json_only=json_only, body_limits=body_limits, streamed_paths=streamed_paths)
+    app = create_app(
+        settings=settings,
+        title=title,
+        description=description,
+        lifespan=lifespan,
+        readiness=readiness,
+        json_only=json_only,
+        body_limits=body_limits,
+        streamed_paths=streamed_paths,
+    )
     for router in routers:
         declare_refusals(router)
         app.include_router(router)

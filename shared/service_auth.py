@@ -41,9 +41,18 @@ class ServiceToken(httpx.Auth):
     requires_request_body = True  # a request refused with 401 is sent once more with a fresh token
     MIN_FORCED_REFRESH_S = 5.0
 
-    def __init__(self, *, issuer: str, client_id: str, client_secret: str, token_url: str = "",
-                 resource: str = "urn:ipr:api", refresh_margin_s: float = 60.0, timeout_s: float = 10.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        *,
+        issuer: str,
+        client_id: str,
+        client_secret: str,
+        token_url: str = "",
+        resource: str = "urn:ipr:api",
+        refresh_margin_s: float = 60.0,
+        timeout_s: float = 10.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.issuer = issuer.rstrip("/")
         self.client_id = client_id
         self._secret = client_secret
@@ -60,9 +69,13 @@ class ServiceToken(httpx.Auth):
 
     @classmethod
     def from_settings(cls, settings: ClientSettings) -> ServiceToken:
-        return cls(issuer=settings.oidc_issuer, client_id=settings.oidc_client_id,
-                   client_secret=settings.oidc_client_secret.get_secret_value(), token_url=settings.oidc_token_url,
-                   resource=settings.oidc_audience)
+        return cls(
+            issuer=settings.oidc_issuer,
+            client_id=settings.oidc_client_id,
+            client_secret=settings.oidc_client_secret.get_secret_value(),
+            token_url=settings.oidc_token_url,
+            resource=settings.oidc_audience,
+        )
 
     async def _endpoint(self, http: httpx.AsyncClient) -> str:
         if not self._token_url:
@@ -75,13 +88,17 @@ class ServiceToken(httpx.Auth):
         async with httpx.AsyncClient(timeout=self._timeout) as http:
             try:
                 url = await self._endpoint(http)
-                response = await http.post(url, data={"grant_type": "client_credentials", "resource": self.resource},
-                                           auth=(self.client_id, self._secret))
+                response = await http.post(
+                    url,
+                    data={"grant_type": "client_credentials", "resource": self.resource},
+                    auth=(self.client_id, self._secret),
+                )
             except httpx.HTTPError as exc:
                 raise TokenUnavailable(f"issuer unreachable: {type(exc).__name__}: {exc}") from exc
         if response.status_code != 200:
-            raise TokenUnavailable(f"issuer refused client {self.client_id}: {response.status_code} "
-                                   f"{response.text[:300]}")
+            raise TokenUnavailable(
+                f"issuer refused client {self.client_id}: {response.status_code} {response.text[:300]}"
+            )
         body = response.json()
         self.fetches += 1
         self._token = body["access_token"]

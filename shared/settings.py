@@ -47,11 +47,14 @@ class AuthSettings(BaseSettings):
     oidc_algorithms: list[str] = Field(default=["RS256"], description="Accepted asymmetric signature algorithms")
     oidc_clock_skew_s: int = Field(default=30, ge=0, le=300, description="Leeway for exp, nbf and iat")
     oidc_jwks_cache_s: int = Field(default=600, ge=10, description="How long fetched signing keys are trusted")
-    oidc_jwks_min_refresh_s: float = Field(default=10.0, ge=0, description="At most one JWKS fetch per interval "
-                                           "for tokens with an unknown key id")
+    oidc_jwks_min_refresh_s: float = Field(
+        default=10.0, ge=0, description="At most one JWKS fetch per interval for tokens with an unknown key id"
+    )
     oidc_role_claim: str = Field(default="role", description="Claim (dotted path) holding the role or a list of roles")
-    oidc_role_map: dict[str, str] = Field(default_factory=dict, description="JSON: the issuer's role names -> "
-                                          "platform roles, e.g. {\"ipr-officer\": \"officer\"}")
+    oidc_role_map: dict[str, str] = Field(
+        default_factory=dict,
+        description='JSON: the issuer\'s role names -> platform roles, e.g. {"ipr-officer": "officer"}',
+    )
     oidc_offices_claim: str = Field(default="offices", description="Claim with the officer's customs offices")
     oidc_holder_claim: str = Field(default="holder_id", description="Claim with the rights holder's id")
     oidc_party_claim: str = Field(default="party_id", description="Claim with a declarant's or trader's party id")
@@ -104,10 +107,14 @@ class ServiceSettings(AuthSettings):
     )
     kafka_session_timeout_ms: int = 10_000
     kafka_heartbeat_interval_ms: int = 1_000
-    kafka_probe_interval_s: float = Field(default=5.0, gt=0, description="How often the broker is probed for "
-                                          "ipr_kafka_broker_up")
-    outbox_verify_interval_s: float = Field(default=30.0, ge=0, description="How often the outbox relay reads "
-                                            "published records back from the broker (0: never)")
+    kafka_probe_interval_s: float = Field(
+        default=5.0, gt=0, description="How often the broker is probed for ipr_kafka_broker_up"
+    )
+    outbox_verify_interval_s: float = Field(
+        default=30.0,
+        ge=0,
+        description="How often the outbox relay reads published records back from the broker (0: never)",
+    )
     temporal_address: str = "127.0.0.1:7233"
     temporal_namespace: str = "customs-ipr"
     max_body_bytes: int = 1_048_576

@@ -21,10 +21,16 @@ from prometheus_client import Counter, Gauge
 
 log = logging.getLogger(__name__)
 
-TASK_UP = Gauge("ipr_background_task_up", "1 while a supervised background loop runs, 0 while it is down "
-                "(kind: consumer, outbox, loop)", ["service", "task", "kind"])
-TASK_RESTARTS = Counter("ipr_background_task_restarts_total", "Supervised background loops started again after "
-                        "they stopped", ["service", "task", "kind", "error"])
+TASK_UP = Gauge(
+    "ipr_background_task_up",
+    "1 while a supervised background loop runs, 0 while it is down (kind: consumer, outbox, loop)",
+    ["service", "task", "kind"],
+)
+TASK_RESTARTS = Counter(
+    "ipr_background_task_restarts_total",
+    "Supervised background loops started again after they stopped",
+    ["service", "task", "kind", "error"],
+)
 
 T = TypeVar("T")
 
@@ -60,8 +66,9 @@ def describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}"[:500]
 
 
-async def retry(step: Callable[[], Awaitable[T]], *, what: str, backoff: Backoff | None = None,
-                attempts: int | None = None) -> T:
+async def retry(
+    step: Callable[[], Awaitable[T]], *, what: str, backoff: Backoff | None = None, attempts: int | None = None
+) -> T:
     """Run ``step`` until it succeeds (or ``attempts`` ran out: the last error is raised), with back-off."""
     backoff = backoff or Backoff()
     while True:
@@ -85,8 +92,16 @@ class Supervised:
     ``stable_after`` seconds before failing starts again after the shortest delay.
     """
 
-    def __init__(self, name: str, body: Callable[[Callable[[], None]], Awaitable[None]], *, service: str,
-                 kind: str = "background task", backoff: Backoff | None = None, stable_after: float = 30.0) -> None:
+    def __init__(
+        self,
+        name: str,
+        body: Callable[[Callable[[], None]], Awaitable[None]],
+        *,
+        service: str,
+        kind: str = "background task",
+        backoff: Backoff | None = None,
+        stable_after: float = 30.0,
+    ) -> None:
         self.name = name
         self.body = body
         self.service = service
@@ -177,8 +192,9 @@ def run_forever(run: Callable[[], Awaitable[object]]) -> Callable[[Callable[[], 
     return body
 
 
-def loop_every(step: Callable[[], Awaitable[object]], *, every: float, what: str) -> Callable[[Callable[[], None]],
-                                                                                                Awaitable[None]]:
+def loop_every(
+    step: Callable[[], Awaitable[object]], *, every: float, what: str
+) -> Callable[[Callable[[], None]], Awaitable[None]]:
     """The body of a periodic duty for ``Supervised``: run ``step`` every ``every`` seconds, logging failures.
 
     A failing step does not stop the loop (the next period tries again), so the loop stays up while its

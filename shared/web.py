@@ -9,18 +9,18 @@ from __future__ import annotations
 import json
 import logging
 import time
-from pathlib import Path
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.dependencies.models import Dependant
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.security.base import SecurityBase
 from fastapi_offline import FastAPIOffline
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.base import RequestResponseEndpoint
@@ -35,11 +35,11 @@ from shared.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
 
-HTTP_REQUESTS = Counter(
-    "ipr_http_requests_total", "HTTP requests served", ["service", "method", "route", "status"]
-)
+HTTP_REQUESTS = Counter("ipr_http_requests_total", "HTTP requests served", ["service", "method", "route", "status"])
 HTTP_LATENCY = Histogram(
-    "ipr_http_request_duration_seconds", "HTTP request latency", ["service", "method", "route"],
+    "ipr_http_request_duration_seconds",
+    "HTTP request latency",
+    ["service", "method", "route"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
 
@@ -190,8 +190,9 @@ def create_app(
 
     @app.exception_handler(DomainError)
     async def _on_domain(_: Request, exc: DomainError) -> JSONResponse:
-        return JSONResponse(error_body(exc.code, exc.message, exc.details), status_code=exc.status or 400,
-                            headers=exc.headers)
+        return JSONResponse(
+            error_body(exc.code, exc.message, exc.details), status_code=exc.status or 400, headers=exc.headers
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _on_http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -199,8 +200,14 @@ def create_app(
         if isinstance(detail, dict) and "code" in detail:
             body = error_body(detail["code"], detail.get("message", ""), detail.get("details"))
         else:
-            code = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized", 403: "forbidden",
-                    413: "too_large", 415: "unsupported_media_type"}.get(exc.status_code, "http_error")
+            code = {
+                404: "not_found",
+                405: "method_not_allowed",
+                401: "unauthorized",
+                403: "forbidden",
+                413: "too_large",
+                415: "unsupported_media_type",
+            }.get(exc.status_code, "http_error")
             if exc.status_code == 400 and "parsing the body" in str(detail):
                 # FastAPI's own refusal of a body it could not read (bad encoding, a broken multipart form)
                 code, detail = "malformed_json", "request body could not be parsed"
@@ -218,11 +225,17 @@ def create_app(
         if b"%00" in request.scope.get("query_string", b"") or b"\x00" in request.scope.get("query_string", b""):
             bad = [key for key, value in request.query_params.multi_items() if "\x00" in key or "\x00" in value]
             in_query: list[dict[str, Any]] = [
-                {"loc": ["query", key.replace("\x00", "\\x00")], "type": "unstorable_text",
-                 "msg": "text must not contain NUL characters"} for key in bad[:20]]
+                {
+                    "loc": ["query", key.replace("\x00", "\\x00")],
+                    "type": "unstorable_text",
+                    "msg": "text must not contain NUL characters",
+                }
+                for key in bad[:20]
+            ]
             if in_query:
-                return JSONResponse(error_body("schema_violation", "request does not match the contract", in_query),
-                                    status_code=422)
+                return JSONResponse(
+                    error_body("schema_violation", "request does not match the contract", in_query), status_code=422
+                )
         # A NUL or an unpaired surrogate can only arrive as a \u escape; no column or message can hold it.
         streamed = bool(streamed_paths) and request.url.path.startswith(tuple(streamed_paths))
         if request.method in ("POST", "PUT", "PATCH") and not streamed:
@@ -233,21 +246,34 @@ def create_app(
                 except ValueError:
                     found = []  # not JSON: the route answers that itself
                 if found:
-                    details = [{"loc": ["body", *loc], "type": "unstorable_text",
-                                "msg": "text must not contain NUL characters or unpaired surrogates"}
-                               for loc in found[:20]]
-                    return JSONResponse(error_body("schema_violation", "request does not match the contract",
-                                                   details), status_code=422)
+                    details = [
+                        {
+                            "loc": ["body", *loc],
+                            "type": "unstorable_text",
+                            "msg": "text must not contain NUL characters or unpaired surrogates",
+                        }
+                        for loc in found[:20]
+                    ]
+                    return JSONResponse(
+                        error_body("schema_violation", "request does not match the contract", details), status_code=422
+                    )
         return await call_next(request)
 
     @app.middleware("http")
     async def _json_only(request: Request, call_next: RequestResponseEndpoint) -> Response:
-        if json_only and request.method in ("POST", "PUT", "PATCH") and request.headers.get("content-length", "0") != "0":
+        if (
+            json_only
+            and request.method in ("POST", "PUT", "PATCH")
+            and request.headers.get("content-length", "0") != "0"
+        ):
             ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
             if ctype != "application/json" and not ctype.endswith("+json"):
-                return JSONResponse(error_body("unsupported_media_type",
-                                               f"send the body as application/json, not {ctype or 'without a type'}"),
-                                    status_code=415)
+                return JSONResponse(
+                    error_body(
+                        "unsupported_media_type", f"send the body as application/json, not {ctype or 'without a type'}"
+                    ),
+                    status_code=415,
+                )
         return await call_next(request)
 
     @app.middleware("http")
@@ -266,13 +292,17 @@ def create_app(
     async def healthz() -> dict[str, str]:
         return {"status": "ok", "service": service}
 
-    @app.get("/readyz", tags=["ops"], response_model=Readiness,
-             responses={503: {"model": Readiness, "description": "a check failed: the answer names it"}},
-             summary="Readiness: database, broker and peers answer")
+    @app.get(
+        "/readyz",
+        tags=["ops"],
+        response_model=Readiness,
+        responses={503: {"model": Readiness, "description": "a check failed: the answer names it"}},
+        summary="Readiness: database, broker and peers answer",
+    )
     async def readyz() -> JSONResponse:
         checks: dict[str, str] = {}
         ok = True
-        for check in (readiness(app) if readiness else []):
+        for check in readiness(app) if readiness else []:
             name = getattr(check, "__name__", "check")
             try:
                 await check()
@@ -285,10 +315,19 @@ def create_app(
             status_code=200 if ok else 503,
         )
 
-    @app.get("/metrics", tags=["ops"], summary="Prometheus metrics", include_in_schema=True,
-             response_class=PlainTextResponse,
-             responses={200: {"content": {CONTENT_TYPE_LATEST.split(";")[0]: {"schema": {"type": "string"}}},
-                              "description": "the Prometheus text exposition format"}})
+    @app.get(
+        "/metrics",
+        tags=["ops"],
+        summary="Prometheus metrics",
+        include_in_schema=True,
+        response_class=PlainTextResponse,
+        responses={
+            200: {
+                "content": {CONTENT_TYPE_LATEST.split(";")[0]: {"schema": {"type": "string"}}},
+                "description": "the Prometheus text exposition format",
+            }
+        },
+    )
     async def metrics() -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 

@@ -18,7 +18,6 @@ from deploy.local import stack as stack_mod
 from deploy.local import tokens as tokens_mod
 from tests.openapi_conformance import OPENAPI, Conformance
 
-
 # Who ``Stack.auth(who)`` signs in as: demo accounts (people, through the provider's sign-in page) and
 # clients (machines, client credentials). Accounts marked with offices are created on first use.
 PEOPLE = {
@@ -87,8 +86,9 @@ class Stack:
         """An access token: ``who`` is a key of PEOPLE, EXTRA_OFFICERS or MACHINES, or an account id."""
         if who in MACHINES:
             client = MACHINES[who]
-            return self._cached(who, lambda: tokens_mod.client_credentials(self.issuer, client,
-                                                                            self.client_secret(client)))
+            return self._cached(
+                who, lambda: tokens_mod.client_credentials(self.issuer, client, self.client_secret(client))
+            )
         if who in EXTRA_OFFICERS:
             account, office = EXTRA_OFFICERS[who]
             self.ensure_account(account, role="officer", display_name=f"Test officer {office}", offices=[office])
@@ -108,8 +108,7 @@ class Stack:
         if account is None:
             account = f"user.{holder_id.lower()}"
             self.ensure_holder(holder_id)
-            self.ensure_account(account, role="rights_holder", display_name=f"User of {holder_id}",
-                                holder_id=holder_id)
+            self.ensure_account(account, role="rights_holder", display_name=f"User of {holder_id}", holder_id=holder_id)
         return {"Authorization": f"Bearer {self.token(account)}"}
 
     # ---- accounts through the administration API (as the demo administrator)
@@ -125,8 +124,13 @@ class Stack:
             assert self._admin("POST", f"/v1/holders/{holder_id}/verify", {"reason": "test"}).status_code == 200
 
     def ensure_account(self, account_id: str, *, role: str, display_name: str, **extra) -> None:  # noqa: ANN003
-        body = {"account_id": account_id, "role": role, "display_name": display_name, "password": self.password,
-                **extra}
+        body = {
+            "account_id": account_id,
+            "role": role,
+            "display_name": display_name,
+            "password": self.password,
+            **extra,
+        }
         r = self._admin("POST", "/v1/accounts", body)
         assert r.status_code in (201, 409), r.text
         self._accounts.add(account_id)
@@ -152,8 +156,9 @@ def stack() -> Stack:
 
 @pytest.fixture(scope="session")
 def conformance(stack: Stack) -> Conformance:
-    return Conformance({port: name for name, port in stack.profile.service_ports.items()
-                        if (OPENAPI / f"{name}.json").is_file()})
+    return Conformance(
+        {port: name for name, port in stack.profile.service_ports.items() if (OPENAPI / f"{name}.json").is_file()}
+    )
 
 
 @pytest.fixture
@@ -165,8 +170,9 @@ async def http(stack: Stack, conformance: Conformance):
         yield client
     found = conformance.violations[seen:]
     if found:
-        pytest.fail("answers that differ from the published OpenAPI:\n  " + "\n  ".join(dict.fromkeys(found)),
-                    pytrace=False)
+        pytest.fail(
+            "answers that differ from the published OpenAPI:\n  " + "\n  ".join(dict.fromkeys(found)), pytrace=False
+        )
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

@@ -24,8 +24,15 @@ async def eventually(probe: Callable[[], Awaitable[Any]], *, timeout: float = 30
     raise AssertionError(f"{what} not reached within {timeout}s; last value: {last!r}")
 
 
-async def case_in_state(http, stack, case_id: str, state: str, *, who: str = "officer",  # noqa: ANN001
-                        timeout: float = 30.0) -> dict:
+async def case_in_state(
+    http,
+    stack,
+    case_id: str,
+    state: str,
+    *,
+    who: str = "officer",  # noqa: ANN001
+    timeout: float = 30.0,
+) -> dict:
     """The case as ``who`` sees it, once it has reached ``state``."""
 
     async def probe():  # noqa: ANN202
@@ -51,8 +58,9 @@ async def produce(bootstrap: str, topic: str, value: bytes, key: bytes | None = 
 async def find_on_topic(bootstrap: str, topic: str, match: Callable[[dict], bool], *, timeout: float = 30.0) -> dict:
     """Read ``topic`` from the beginning until a JSON object record satisfies ``match`` (records that are not
     JSON objects, such as the poison records other tests put on the topic, are passed over)."""
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=None, auto_offset_reset="earliest",
-                                enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=bootstrap, group_id=None, auto_offset_reset="earliest", enable_auto_commit=False
+    )
     await consumer.start()
     try:
         deadline = time.monotonic() + timeout
@@ -71,15 +79,25 @@ async def find_on_topic(bootstrap: str, topic: str, match: Callable[[dict], bool
         await consumer.stop()
 
 
-async def approve_confiscation(http, stack, case_id: str, who: str = "supervisor",  # noqa: ANN001
-                               note: str | None = None) -> dict:
+async def approve_confiscation(
+    http,
+    stack,
+    case_id: str,
+    who: str = "supervisor",  # noqa: ANN001
+    note: str | None = None,
+) -> dict:
     """A supervisor approves the confiscation proposed on ``case_id`` (four-eyes), once the case has recorded
     the proposal; returns the API's answer."""
+
     async def attempt() -> dict | None:
-        r = await http.post(f"{stack.url('cases')}/v1/cases/{case_id}/approval", headers=stack.auth(who),
-                            json={"decision": "approve", "note": note})
+        r = await http.post(
+            f"{stack.url('cases')}/v1/cases/{case_id}/approval",
+            headers=stack.auth(who),
+            json={"decision": "approve", "note": note},
+        )
         if r.status_code == 409 and r.json()["error"]["code"] == "no_pending_approval":
             return None
         assert r.status_code == 202, r.text
         return r.json()
+
     return await eventually(attempt, what=f"a proposal to approve on {case_id}")

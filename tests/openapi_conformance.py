@@ -57,9 +57,12 @@ class Conformance:
     def _operations(self) -> dict[str, list[Operation]]:
         table: dict[str, list[Operation]] = {}
         for service, spec in self._specs.items():
-            ops = [Operation(service, method, template, _pattern(template), op.get("responses", {}))
-                   for template, item in spec.get("paths", {}).items()
-                   for method, op in item.items() if method in METHODS]
+            ops = [
+                Operation(service, method, template, _pattern(template), op.get("responses", {}))
+                for template, item in spec.get("paths", {}).items()
+                for method, op in item.items()
+                if method in METHODS
+            ]
             # a literal segment wins over a parameter: /v1/models/rollback before /v1/models/{version}
             table[service] = sorted(ops, key=lambda o: o.template.count("{"))
         return table
@@ -83,8 +86,9 @@ class Conformance:
         if op is None:
             return  # an unknown path: the service's own 404/405, the test asserts it
         status = response.status_code
-        declared = op.responses.get(str(status)) or op.responses.get(f"{status // 100}XX") \
-            or op.responses.get("default")
+        declared = (
+            op.responses.get(str(status)) or op.responses.get(f"{status // 100}XX") or op.responses.get("default")
+        )
         if declared is None:
             if 200 <= status < 300:
                 self.violations.append(f"{op.label} answered {status}, which it does not declare")

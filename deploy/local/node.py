@@ -47,8 +47,12 @@ def install() -> None:
     if stamp.exists() and stamp.stat().st_mtime >= lock.stat().st_mtime:
         return
     env = {**os.environ, "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
-    subprocess.run([str(VENV_BIN / "npm"), "ci", "--no-audit", "--no-fund", "--omit=dev", "--loglevel=error"],
-                   cwd=PROVIDER, env=env, check=True)
+    subprocess.run(
+        [str(VENV_BIN / "npm"), "ci", "--no-audit", "--no-fund", "--omit=dev", "--loglevel=error"],
+        cwd=PROVIDER,
+        env=env,
+        check=True,
+    )
 
 
 if __name__ == "__main__":

@@ -44,7 +44,7 @@ import re
 import time
 from collections import OrderedDict, defaultdict
 from dataclasses import dataclass
-from datetime import UTC, datetime, timezone
+from datetime import UTC, datetime
 from email.utils import formatdate
 from pathlib import Path
 from urllib.parse import quote, unquote
@@ -56,18 +56,37 @@ log = logging.getLogger("s3gate")
 
 # Headers of one hop only, never passed on.
 # Host stays: it is signed.
-HOP_BY_HOP = frozenset({"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade",
-                        "proxy-authorization", "proxy-authenticate", "content-length", "expect"})
+HOP_BY_HOP = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "transfer-encoding",
+        "te",
+        "trailer",
+        "upgrade",
+        "proxy-authorization",
+        "proxy-authenticate",
+        "content-length",
+        "expect",
+    }
+)
 # A read with one of these goes to rclone: the gate answers plain reads and If-None-Match / If-Match only.
-READ_CONDITIONS_FORWARDED = ("range", "if-modified-since", "if-unmodified-since", "x-amz-server-side-encryption-customer-algorithm")
+READ_CONDITIONS_FORWARDED = (
+    "range",
+    "if-modified-since",
+    "if-unmodified-since",
+    "x-amz-server-side-encryption-customer-algorithm",
+)
 # Files rclone keeps while it writes an object (``<name>.<random>.partial``) or uploads one in parts.
 IN_PROGRESS = re.compile(r"(\.partial$)|(^\.rclone_)|(/\.rclone_)")
 MAX_CLOCK_SKEW_S = 15 * 60
 
 
 def s3_error(status: int, code: str, message: str, key: str = "") -> web.Response:
-    body = ('<?xml version="1.0" encoding="UTF-8"?>\n'
-            f"<Error><Code>{code}</Code><Message>{escape(message)}</Message><Key>{escape(key)}</Key></Error>")
+    body = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f"<Error><Code>{code}</Code><Message>{escape(message)}</Message><Key>{escape(key)}</Key></Error>"
+    )
     return web.Response(status=status, body=body.encode(), content_type="application/xml")
 
 
@@ -93,17 +112,29 @@ def signing_key(secret: str, date: str, region: str, service: str) -> bytes:
     return key
 
 
-def signature(secret: str, *, method: str, raw_path: str, raw_query: str, headers: dict[str, str],
-              signed_headers: list[str], payload_hash: str, amz_date: str, scope: str) -> str:
+def signature(
+    secret: str,
+    *,
+    method: str,
+    raw_path: str,
+    raw_query: str,
+    headers: dict[str, str],
+    signed_headers: list[str],
+    payload_hash: str,
+    amz_date: str,
+    scope: str,
+) -> str:
     """The SigV4 signature of a request (the same computation signs and verifies)."""
-    canonical = "\n".join([
-        method,
-        _uri_encode(unquote(raw_path), keep_slash=True),
-        canonical_query(raw_query),
-        "".join(f"{h}:{' '.join(headers.get(h, '').split())}\n" for h in signed_headers),
-        ";".join(signed_headers),
-        payload_hash,
-    ])
+    canonical = "\n".join(
+        [
+            method,
+            _uri_encode(unquote(raw_path), keep_slash=True),
+            canonical_query(raw_query),
+            "".join(f"{h}:{' '.join(headers.get(h, '').split())}\n" for h in signed_headers),
+            ";".join(signed_headers),
+            payload_hash,
+        ]
+    )
     to_sign = "\n".join(["AWS4-HMAC-SHA256", amz_date, scope, hashlib.sha256(canonical.encode()).hexdigest()])
     date, region, service, _ = scope.split("/")
     return hmac.new(signing_key(secret, date, region, service), to_sign.encode(), "sha256").hexdigest()
@@ -131,9 +162,17 @@ def verify(request: web.BaseRequest, access_key: str, secret: str, now: float | 
     signed_headers = signed.split(";")
     headers = {h: ",".join(request.headers.getall(h, [])) for h in signed_headers}
     raw_path, _, raw_query = request.raw_path.partition("?")
-    expected = signature(secret, method=request.method, raw_path=raw_path, raw_query=raw_query, headers=headers,
-                         signed_headers=signed_headers, payload_hash=request.headers.get("x-amz-content-sha256", ""),
-                         amz_date=amz_date, scope=scope)
+    expected = signature(
+        secret,
+        method=request.method,
+        raw_path=raw_path,
+        raw_query=raw_query,
+        headers=headers,
+        signed_headers=signed_headers,
+        payload_hash=request.headers.get("x-amz-content-sha256", ""),
+        amz_date=amz_date,
+        scope=scope,
+    )
     return None if hmac.compare_digest(expected, given) else "signature does not match"
 
 
@@ -289,8 +328,9 @@ class KeyLocks:
 
 
 class Gate:
-    def __init__(self, *, socket: str, root: Path, access_key: str, secret_key: str, cache_bytes: int,
-                 cache_object_bytes: int) -> None:
+    def __init__(
+        self, *, socket: str, root: Path, access_key: str, secret_key: str, cache_bytes: int, cache_object_bytes: int
+    ) -> None:
         self.socket = socket
         self.root = root.resolve()
         self.access_key = access_key
@@ -305,9 +345,12 @@ class Gate:
     async def start(self) -> None:
         # rclone closes idle connections after a while: drop ours to it sooner.
         connector = UnixConnector(path=self.socket, limit=64, keepalive_timeout=20)
-        self.session = ClientSession(connector=connector, timeout=ClientTimeout(total=300, sock_connect=10),
-                                     auto_decompress=False, skip_auto_headers=("User-Agent", "Accept",
-                                                                               "Accept-Encoding", "Content-Type"))
+        self.session = ClientSession(
+            connector=connector,
+            timeout=ClientTimeout(total=300, sock_connect=10),
+            auto_decompress=False,
+            skip_auto_headers=("User-Agent", "Accept", "Accept-Encoding", "Content-Type"),
+        )
 
     async def close(self) -> None:
         if self.session is not None:
@@ -375,8 +418,9 @@ class Gate:
             return s3_error(404, "NoSuchKey", "The specified key does not exist.", key)
         headers = {"ETag": entry.etag or "", "Last-Modified": entry.http_date(), "Accept-Ranges": "bytes"}
         if (match := request.headers.get("If-Match")) is not None and not etag_in(entry.etag, match):
-            return s3_error(412, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold",
-                            key)
+            return s3_error(
+                412, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold", key
+            )
         if (none_match := request.headers.get("If-None-Match")) is not None and etag_in(entry.etag, none_match):
             self.stats["304"] += 1
             return web.Response(status=304, headers=headers)
@@ -391,8 +435,9 @@ class Gate:
             return web.Response(status=200, body=entry.body, headers={**headers, "Content-Type": "binary/octet-stream"})
         return await self.forward(request)  # a large object: rclone streams it
 
-    async def list_objects(self, request: web.BaseRequest, bucket_name: str, bucket: Bucket,
-                           query: str) -> web.Response:
+    async def list_objects(
+        self, request: web.BaseRequest, bucket_name: str, bucket: Bucket, query: str
+    ) -> web.Response:
         if (refused := self.refuse(request)) is not None:
             return refused
         params = {unquote(k): unquote(v) for k, _, v in (p.partition("=") for p in query.split("&") if p)}
@@ -422,7 +467,7 @@ class Gate:
                 truncated = True
                 break
             if delimiter and (cut := k.find(delimiter, len(prefix))) >= 0:
-                common = k[:cut + len(delimiter)]
+                common = k[: cut + len(delimiter)]
                 prefixes.append(f"<CommonPrefixes><Prefix>{escape(common)}</Prefix></CommonPrefixes>")
                 last = common
                 i = bisect.bisect_right(keys, common + "\U0010ffff")
@@ -431,18 +476,24 @@ class Gate:
             i += 1
             if entry is None:  # vanished from disk
                 continue
-            contents.append(f"<Contents><Key>{escape(k)}</Key><LastModified>{entry.iso_date()}</LastModified>"
-                            f"<ETag>{escape(entry.etag or '')}</ETag><Size>{entry.size}</Size>"
-                            "<StorageClass>STANDARD</StorageClass></Contents>")
+            contents.append(
+                f"<Contents><Key>{escape(k)}</Key><LastModified>{entry.iso_date()}</LastModified>"
+                f"<ETag>{escape(entry.etag or '')}</ETag><Size>{entry.size}</Size>"
+                "<StorageClass>STANDARD</StorageClass></Contents>"
+            )
             last = k
         self.stats["list"] += 1
-        parts = ['<?xml version="1.0" encoding="UTF-8"?>\n<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">',
-                 f"<Name>{escape(bucket_name)}</Name><Prefix>{escape(prefix)}</Prefix>",
-                 f"<KeyCount>{len(contents) + len(prefixes)}</KeyCount><MaxKeys>{max_keys}</MaxKeys>",
-                 f"<Delimiter>{escape(delimiter)}</Delimiter>" if delimiter else "",
-                 f"<IsTruncated>{'true' if truncated else 'false'}</IsTruncated>",
-                 f"<NextContinuationToken>{escape(last)}</NextContinuationToken>" if truncated else "",
-                 *contents, *prefixes, "</ListBucketResult>"]
+        parts = [
+            '<?xml version="1.0" encoding="UTF-8"?>\n<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">',
+            f"<Name>{escape(bucket_name)}</Name><Prefix>{escape(prefix)}</Prefix>",
+            f"<KeyCount>{len(contents) + len(prefixes)}</KeyCount><MaxKeys>{max_keys}</MaxKeys>",
+            f"<Delimiter>{escape(delimiter)}</Delimiter>" if delimiter else "",
+            f"<IsTruncated>{'true' if truncated else 'false'}</IsTruncated>",
+            f"<NextContinuationToken>{escape(last)}</NextContinuationToken>" if truncated else "",
+            *contents,
+            *prefixes,
+            "</ListBucketResult>",
+        ]
         return web.Response(status=200, body="".join(parts).encode(), content_type="application/xml")
 
     # ---- writes
@@ -456,18 +507,25 @@ class Gate:
                     return refused
                 entry = bucket.get(key)
                 current = entry.etag if entry is not None else None
-                if (none_match is not None and (etag_in(current, none_match) or none_match.strip() == "*"
-                                                and current is not None)) \
-                        or (match is not None and not etag_in(current, match)):
+                if (
+                    none_match is not None
+                    and (etag_in(current, none_match) or none_match.strip() == "*" and current is not None)
+                ) or (match is not None and not etag_in(current, match)):
                     self.stats["412"] += 1
-                    return s3_error(412, "PreconditionFailed",
-                                    "At least one of the pre-conditions you specified did not hold", key)
+                    return s3_error(
+                        412, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold", key
+                    )
             return await self.forward(request, learn=(bucket_name, bucket, key))
 
     # ---- to rclone
 
-    async def forward(self, request: web.BaseRequest, *, learn: tuple[str, Bucket, str] | None = None,
-                      mutates: tuple[Bucket, str] | None = None) -> web.StreamResponse:
+    async def forward(
+        self,
+        request: web.BaseRequest,
+        *,
+        learn: tuple[str, Bucket, str] | None = None,
+        mutates: tuple[Bucket, str] | None = None,
+    ) -> web.StreamResponse:
         """Pass a request to rclone as it came (signature untouched) and its answer back.
 
         ``learn``: a PUT of that object: remember its ETag (and body, when small) from rclone's answer.
@@ -487,8 +545,13 @@ class Gate:
             headers.append(("Content-Length", str(length)))
         changed = learn[1:] if learn is not None else mutates
         try:
-            upstream = await self._send(request.method, f"http://rclone{request.raw_path}", headers, body,
-                                        retry=body is None or isinstance(body, bytes))
+            upstream = await self._send(
+                request.method,
+                f"http://rclone{request.raw_path}",
+                headers,
+                body,
+                retry=body is None or isinstance(body, bytes),
+            )
         except (TimeoutError, ClientError, OSError) as exc:
             log.warning("rclone did not answer %s %s: %s", request.method, request.raw_path, exc)
             if changed is not None:  # it may or may not have changed on disk
@@ -544,9 +607,14 @@ def etag_in(etag: str | None, header: str) -> bool:
 
 
 async def serve(args: argparse.Namespace) -> None:
-    gate = Gate(socket=args.socket, root=args.root, access_key=os.environ["S3GATE_ACCESS_KEY"],
-                secret_key=os.environ["S3GATE_SECRET_KEY"], cache_bytes=args.cache_bytes,
-                cache_object_bytes=args.cache_object_bytes)
+    gate = Gate(
+        socket=args.socket,
+        root=args.root,
+        access_key=os.environ["S3GATE_ACCESS_KEY"],
+        secret_key=os.environ["S3GATE_SECRET_KEY"],
+        cache_bytes=args.cache_bytes,
+        cache_object_bytes=args.cache_object_bytes,
+    )
     await gate.start()
     # The broker's HTTP client keeps idle connections for 90 s and does not retry a write on a connection the
     # server closed meanwhile: keep them open longer than it does.

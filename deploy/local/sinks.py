@@ -132,11 +132,18 @@ def _mails() -> list[dict]:
         msg = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
         body = msg.get_body(preferencelist=("plain",))
         html = msg.get_body(preferencelist=("html",))
-        out.append({"file": path.name, "to": msg["To"], "from": msg["From"], "subject": msg["Subject"],
-                    "message_id": msg["Message-ID"],
-                    "headers": {k: str(v) for k, v in msg.items()},
-                    "body": body.get_content() if body else "",
-                    "html": html.get_content() if html else None})
+        out.append(
+            {
+                "file": path.name,
+                "to": msg["To"],
+                "from": msg["From"],
+                "subject": msg["Subject"],
+                "message_id": msg["Message-ID"],
+                "headers": {k: str(v) for k, v in msg.items()},
+                "body": body.get_content() if body else "",
+                "html": html.get_content() if html else None,
+            }
+        )
     return out
 
 
@@ -169,8 +176,13 @@ async def hooks() -> list[dict]:
 async def receive_hook(name: str, request: Request) -> JSONResponse:
     status, delay, retry_after = SCRIPTS.next_hook_answer(name)
     HOOK_DIR.mkdir(parents=True, exist_ok=True)
-    record = {"name": name, "headers": dict(request.headers), "body": (await request.body()).decode(errors="replace"),
-              "answered": status, "received_at": time.time()}
+    record = {
+        "name": name,
+        "headers": dict(request.headers),
+        "body": (await request.body()).decode(errors="replace"),
+        "answered": status,
+        "received_at": time.time(),
+    }
     (HOOK_DIR / f"{time.time_ns()}.json").write_text(json.dumps(record))
     if delay:
         await asyncio.sleep(delay)
@@ -227,13 +239,18 @@ async def index() -> str:
     rows = "".join(
         f"<tr><td>{escape(m['to'] or '')}</td><td>{escape(m['subject'] or '')}</td>"
         f"<td><code>{escape(m['message_id'] or '')}</code></td>"
-        f"<td><pre>{escape(m['body'])}</pre></td></tr>" for m in reversed(_mails())
+        f"<td><pre>{escape(m['body'])}</pre></td></tr>"
+        for m in reversed(_mails())
     )
-    hooks = "".join(f"<tr><td>{escape(h['name'])}</td><td>{escape(str(h.get('answered', 200)))}</td>"
-                    f"<td><code>{escape(h['headers'].get('x-ipr-event-id', ''))}</code></td>"
-                    f"<td><pre>{escape(h['body'])}</pre></td></tr>"
-                    for h in reversed(_hooks()))
-    return (f"<!doctype html><title>Notice sink</title><h1>E-mail notices</h1><table border=1>"
-            f"<tr><th>To</th><th>Subject</th><th>Message-ID</th><th>Body</th></tr>{rows}</table>"
-            f"<h1>Webhook notices</h1><table border=1><tr><th>Endpoint</th><th>Answered</th><th>Event id</th>"
-            f"<th>Body</th></tr>{hooks}</table>")
+    hooks = "".join(
+        f"<tr><td>{escape(h['name'])}</td><td>{escape(str(h.get('answered', 200)))}</td>"
+        f"<td><code>{escape(h['headers'].get('x-ipr-event-id', ''))}</code></td>"
+        f"<td><pre>{escape(h['body'])}</pre></td></tr>"
+        for h in reversed(_hooks())
+    )
+    return (
+        f"<!doctype html><title>Notice sink</title><h1>E-mail notices</h1><table border=1>"
+        f"<tr><th>To</th><th>Subject</th><th>Message-ID</th><th>Body</th></tr>{rows}</table>"
+        f"<h1>Webhook notices</h1><table border=1><tr><th>Endpoint</th><th>Answered</th><th>Event id</th>"
+        f"<th>Body</th></tr>{hooks}</table>"
+    )

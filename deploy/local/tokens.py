@@ -16,7 +16,6 @@ import hashlib
 import html.parser
 import json
 import secrets
-import sys
 import time
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urljoin, urlparse
@@ -28,8 +27,13 @@ CLI_CLIENT = "cli"
 CLI_REDIRECT = "http://127.0.0.1/callback"
 
 # Who `make token ROLE=...` signs in as by default (the demo accounts and clients of deploy/local/demo).
-DEFAULT_PEOPLE = {"officer": "wang.wei", "supervisor": "zhang.min", "administrator": "chen.jie",
-                  "rights_holder": "nike.ip", "party": "swift.forwarding"}
+DEFAULT_PEOPLE = {
+    "officer": "wang.wei",
+    "supervisor": "zhang.min",
+    "administrator": "chen.jie",
+    "rights_holder": "nike.ip",
+    "party": "swift.forwarding",
+}
 DEFAULT_MACHINES = {"clearance_system": "clearance-single-window", "system": "case-worker"}
 
 
@@ -78,8 +82,12 @@ class Tokens:
 
     @classmethod
     def of(cls, body: dict) -> Tokens:
-        return cls(access_token=body["access_token"], expires_at=time.time() + float(body.get("expires_in", 300)),
-                   refresh_token=body.get("refresh_token"), id_token=body.get("id_token"))
+        return cls(
+            access_token=body["access_token"],
+            expires_at=time.time() + float(body.get("expires_in", 300)),
+            refresh_token=body.get("refresh_token"),
+            id_token=body.get("id_token"),
+        )
 
     def fresh(self, margin_s: float = 60.0) -> bool:
         return time.time() < self.expires_at - margin_s
@@ -95,25 +103,47 @@ def client_credentials(issuer: str, client_id: str, secret: str, *, resource: st
     """A machine's token (OAuth client credentials)."""
     with httpx.Client(timeout=15) as http:
         meta = _discovery(http, issuer)
-        r = http.post(meta["token_endpoint"], data={"grant_type": "client_credentials", "resource": resource},
-                      auth=(client_id, secret))
+        r = http.post(
+            meta["token_endpoint"],
+            data={"grant_type": "client_credentials", "resource": resource},
+            auth=(client_id, secret),
+        )
     if r.status_code != 200:
         raise SignInFailed(f"client {client_id} refused: {r.status_code} {r.text[:300]}")
     return Tokens.of(r.json())
 
 
-def sign_in(issuer: str, username: str, password: str, *, client_id: str = CLI_CLIENT,
-            redirect_uri: str = CLI_REDIRECT, resource: str = AUDIENCE, lang: str = "en") -> Tokens:
+def sign_in(
+    issuer: str,
+    username: str,
+    password: str,
+    *,
+    client_id: str = CLI_CLIENT,
+    redirect_uri: str = CLI_REDIRECT,
+    resource: str = AUDIENCE,
+    lang: str = "en",
+) -> Tokens:
     """A person's token: authorization code + PKCE through the provider's sign-in (and consent) pages."""
     verifier = secrets.token_urlsafe(48)
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
     state = secrets.token_urlsafe(16)
     with httpx.Client(timeout=15, follow_redirects=False) as http:
         meta = _discovery(http, issuer)
-        url = httpx.URL(meta["authorization_endpoint"], params={
-            "response_type": "code", "client_id": client_id, "redirect_uri": redirect_uri,
-            "scope": "openid profile api", "resource": resource, "state": state, "nonce": secrets.token_urlsafe(8),
-            "code_challenge": challenge, "code_challenge_method": "S256", "ui_locales": lang})
+        url = httpx.URL(
+            meta["authorization_endpoint"],
+            params={
+                "response_type": "code",
+                "client_id": client_id,
+                "redirect_uri": redirect_uri,
+                "scope": "openid profile api",
+                "resource": resource,
+                "state": state,
+                "nonce": secrets.token_urlsafe(8),
+                "code_challenge": challenge,
+                "code_challenge_method": "S256",
+                "ui_locales": lang,
+            },
+        )
         response = http.get(url)
         for _ in range(12):
             if response.status_code in (302, 303):
@@ -136,8 +166,9 @@ def sign_in(issuer: str, username: str, password: str, *, client_id: str = CLI_C
             login = next((f for f in page.forms if f["action"].split("?")[0].endswith("/login")), None)
             confirm = next((f for f in page.forms if f["action"].split("?")[0].endswith("/confirm")), None)
             if login is not None:
-                response = http.post(urljoin(str(response.url), login["action"]),
-                                     data={"username": username, "password": password})
+                response = http.post(
+                    urljoin(str(response.url), login["action"]), data={"username": username, "password": password}
+                )
             elif confirm is not None:
                 response = http.post(urljoin(str(response.url), confirm["action"]), data=confirm["fields"])
             else:
@@ -146,9 +177,16 @@ def sign_in(issuer: str, username: str, password: str, *, client_id: str = CLI_C
 
 
 def _exchange(http: httpx.Client, meta: dict, client_id: str, redirect_uri: str, code: str, verifier: str) -> Tokens:
-    r = http.post(meta["token_endpoint"], data={"grant_type": "authorization_code", "code": code,
-                                                "redirect_uri": redirect_uri, "client_id": client_id,
-                                                "code_verifier": verifier})
+    r = http.post(
+        meta["token_endpoint"],
+        data={
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": redirect_uri,
+            "client_id": client_id,
+            "code_verifier": verifier,
+        },
+    )
     if r.status_code != 200:
         raise SignInFailed(f"code exchange refused: {r.status_code} {r.text[:300]}")
     return Tokens.of(r.json())
@@ -158,8 +196,10 @@ def refresh(issuer: str, refresh_token: str, *, client_id: str = CLI_CLIENT) -> 
     """New tokens for a refresh token (refused once the account or its holder is disabled)."""
     with httpx.Client(timeout=15) as http:
         meta = _discovery(http, issuer)
-        r = http.post(meta["token_endpoint"], data={"grant_type": "refresh_token", "refresh_token": refresh_token,
-                                                    "client_id": client_id})
+        r = http.post(
+            meta["token_endpoint"],
+            data={"grant_type": "refresh_token", "refresh_token": refresh_token, "client_id": client_id},
+        )
     if r.status_code != 200:
         raise SignInFailed(f"refresh refused: {r.status_code} {r.text[:300]}")
     return Tokens.of(r.json())

@@ -24,8 +24,6 @@ from shared.contracts.cases import (
     TERMINAL_STATES,
     CaseEventRecord,
     CaseState,
-    RulesRequest,
-    RuleSnapshot,
     DispositionRequest,
     DispositionResult,
     HoldActionRequest,
@@ -34,12 +32,8 @@ from shared.contracts.cases import (
     NoticeResult,
     NoticeStatusRequest,
     PlaceHoldRequest,
-)
-from shared.contracts.guarantees import (
-    HoldGuaranteeRequest,
-    HoldGuaranteeResult,
-    SettleGuaranteeRequest,
-    SettleGuaranteeResult,
+    RuleSnapshot,
+    RulesRequest,
 )
 from shared.contracts.events import (
     TOPIC_CASE_EVENTS,
@@ -48,10 +42,16 @@ from shared.contracts.events import (
     EventEnvelope,
     deterministic_event_id,
 )
+from shared.contracts.guarantees import (
+    HoldGuaranteeRequest,
+    HoldGuaranteeResult,
+    SettleGuaranteeRequest,
+    SettleGuaranteeResult,
+)
 from shared.kafka import add_to_outbox
-from shared.service_auth import TokenUnavailable
 from shared.rules.calendar import calendar_data
 from shared.rules.pack import rule_pack
+from shared.service_auth import TokenUnavailable
 from shared.urls import service_url
 
 T = TypeVar("T", bound=BaseModel)
@@ -61,37 +61,81 @@ async def _track_escalation(session: AsyncSession, r: CaseEventRecord) -> None:
     """Keep the supervisors' list of escalations in step with the case history: deadlines about to lapse,
     steps a service refused (an officer's task until resolved by hand) and steps that keep failing."""
     if r.event == "deadline_escalated":
-        await session.execute(insert(Escalation).values(
-            case_id=r.case_id, deadline=r.detail["name"], due_at=datetime.fromisoformat(r.detail["due_at"]),
-            state=r.state, escalated_at=r.at, kind="deadline",
-        ).on_conflict_do_nothing(index_elements=["case_id", "deadline", "due_at"]))
+        await session.execute(
+            insert(Escalation)
+            .values(
+                case_id=r.case_id,
+                deadline=r.detail["name"],
+                due_at=datetime.fromisoformat(r.detail["due_at"]),
+                state=r.state,
+                escalated_at=r.at,
+                kind="deadline",
+            )
+            .on_conflict_do_nothing(index_elements=["case_id", "deadline", "due_at"])
+        )
     elif r.event in ("deadline_met", "deadline_lapsed", "deadline_cancelled"):
-        await session.execute(update(Escalation).where(
-            Escalation.case_id == r.case_id, Escalation.kind == "deadline", Escalation.deadline == r.detail.get("name"),
-            Escalation.resolved_at.is_(None)).values(resolved_at=r.at, resolution=r.event.removeprefix("deadline_")))
+        await session.execute(
+            update(Escalation)
+            .where(
+                Escalation.case_id == r.case_id,
+                Escalation.kind == "deadline",
+                Escalation.deadline == r.detail.get("name"),
+                Escalation.resolved_at.is_(None),
+            )
+            .values(resolved_at=r.at, resolution=r.event.removeprefix("deadline_"))
+        )
     elif r.event in ("step_refused", "step_delayed"):
         reason = r.detail.get("reason") or r.detail.get("why") or ""
         task = r.detail.get("task")
-        await session.execute(insert(Escalation).values(
-            case_id=r.case_id, deadline=str(r.detail.get("step", "?"))[:64], due_at=r.at, state=r.state,
-            escalated_at=r.at, kind=r.event, reason=(f"{reason}; task: {task}" if task else reason)[:1000],
-        ).on_conflict_do_nothing(index_elements=["case_id", "deadline", "due_at"]))
+        await session.execute(
+            insert(Escalation)
+            .values(
+                case_id=r.case_id,
+                deadline=str(r.detail.get("step", "?"))[:64],
+                due_at=r.at,
+                state=r.state,
+                escalated_at=r.at,
+                kind=r.event,
+                reason=(f"{reason}; task: {task}" if task else reason)[:1000],
+            )
+            .on_conflict_do_nothing(index_elements=["case_id", "deadline", "due_at"])
+        )
     elif r.event == "party_notice_undeliverable":  # an officer serves it on paper: a task until recorded
-        await session.execute(insert(Escalation).values(
-            case_id=r.case_id, deadline=str(r.detail.get("step", "?"))[:64], due_at=r.at, state=r.state,
-            escalated_at=r.at, kind="step_refused",
-            reason=f"{r.detail.get('reason', '')}; task: {r.detail.get('task', '')}"[:1000],
-        ).on_conflict_do_nothing(index_elements=["case_id", "deadline", "due_at"]))
+        await session.execute(
+            insert(Escalation)
+            .values(
+                case_id=r.case_id,
+                deadline=str(r.detail.get("step", "?"))[:64],
+                due_at=r.at,
+                state=r.state,
+                escalated_at=r.at,
+                kind="step_refused",
+                reason=f"{r.detail.get('reason', '')}; task: {r.detail.get('task', '')}"[:1000],
+            )
+            .on_conflict_do_nothing(index_elements=["case_id", "deadline", "due_at"])
+        )
     elif r.event == "party_notice_served":
-        await session.execute(update(Escalation).where(
-            Escalation.case_id == r.case_id, Escalation.kind == "step_refused",
-            Escalation.deadline == str(r.detail.get("step", "?"))[:64], Escalation.resolved_at.is_(None),
-        ).values(resolved_at=r.at, resolution="served", resolved_by=str(r.detail.get("by") or "")[:128] or None))
+        await session.execute(
+            update(Escalation)
+            .where(
+                Escalation.case_id == r.case_id,
+                Escalation.kind == "step_refused",
+                Escalation.deadline == str(r.detail.get("step", "?"))[:64],
+                Escalation.resolved_at.is_(None),
+            )
+            .values(resolved_at=r.at, resolution="served", resolved_by=str(r.detail.get("by") or "")[:128] or None)
+        )
     elif r.event == "step_recovered":
-        await session.execute(update(Escalation).where(
-            Escalation.case_id == r.case_id, Escalation.kind == "step_delayed",
-            Escalation.deadline == str(r.detail.get("step", "?"))[:64], Escalation.resolved_at.is_(None),
-        ).values(resolved_at=r.at, resolution="recovered", resolved_by="case workflow"))
+        await session.execute(
+            update(Escalation)
+            .where(
+                Escalation.case_id == r.case_id,
+                Escalation.kind == "step_delayed",
+                Escalation.deadline == str(r.detail.get("step", "?"))[:64],
+                Escalation.resolved_at.is_(None),
+            )
+            .values(resolved_at=r.at, resolution="recovered", resolved_by="case workflow")
+        )
 
 
 def _next_due(snapshot: CaseState) -> datetime | None:
@@ -104,17 +148,35 @@ async def _track_provisional(session: AsyncSession, r: CaseEventRecord) -> None:
     name = r.detail.get("name")
     if r.event in ("deadline_set", "deadline_retimed") and r.detail.get("provisional"):
         stmt = insert(ProvisionalDeadline).values(
-            case_id=r.case_id, deadline=name, due_at=datetime.fromisoformat(r.detail["due_at"]),
-            calendar_version=r.detail.get("calendar_version"), flagged_at=r.at)
-        await session.execute(stmt.on_conflict_do_update(
-            index_elements=["case_id", "deadline"],
-            set_={"due_at": stmt.excluded.due_at, "calendar_version": stmt.excluded.calendar_version,
-                  "flagged_at": stmt.excluded.flagged_at, "resolved_at": None, "resolution": None}))
+            case_id=r.case_id,
+            deadline=name,
+            due_at=datetime.fromisoformat(r.detail["due_at"]),
+            calendar_version=r.detail.get("calendar_version"),
+            flagged_at=r.at,
+        )
+        await session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["case_id", "deadline"],
+                set_={
+                    "due_at": stmt.excluded.due_at,
+                    "calendar_version": stmt.excluded.calendar_version,
+                    "flagged_at": stmt.excluded.flagged_at,
+                    "resolved_at": None,
+                    "resolution": None,
+                },
+            )
+        )
     elif r.event in ("deadline_retimed", "deadline_met", "deadline_lapsed", "deadline_cancelled"):
         resolution = "retimed_official" if r.event == "deadline_retimed" else r.event.removeprefix("deadline_")
-        await session.execute(update(ProvisionalDeadline).where(
-            ProvisionalDeadline.case_id == r.case_id, ProvisionalDeadline.deadline == name,
-            ProvisionalDeadline.resolved_at.is_(None)).values(resolved_at=r.at, resolution=resolution))
+        await session.execute(
+            update(ProvisionalDeadline)
+            .where(
+                ProvisionalDeadline.case_id == r.case_id,
+                ProvisionalDeadline.deadline == name,
+                ProvisionalDeadline.resolved_at.is_(None),
+            )
+            .values(resolved_at=r.at, resolution=resolution)
+        )
 
 
 @activity.defn(name="load_rules")
@@ -125,8 +187,13 @@ async def load_rules(request: RulesRequest) -> RuleSnapshot:
 
 
 class CaseActivities:
-    def __init__(self, *, settings, http: httpx.AsyncClient,  # noqa: ANN001
-                 sessionmaker: async_sessionmaker[AsyncSession] | None) -> None:
+    def __init__(
+        self,
+        *,
+        settings,
+        http: httpx.AsyncClient,  # noqa: ANN001
+        sessionmaker: async_sessionmaker[AsyncSession] | None,
+    ) -> None:
         self.settings = settings
         self.http = http
         self.sessionmaker = sessionmaker
@@ -134,8 +201,9 @@ class CaseActivities:
     async def _post(self, url: str, body: BaseModel, result: type[T]) -> T:
         # ``http`` authenticates as the case worker (client credentials, shared.service_auth); the
         # requests name the officer the worker acts for (``on_behalf_of``, ``decided_by``).
-        return await self._call("POST", url, result, content=body.model_dump_json(),
-                                headers={"Content-Type": "application/json"})
+        return await self._call(
+            "POST", url, result, content=body.model_dump_json(), headers={"Content-Type": "application/json"}
+        )
 
     async def _get(self, url: str, result: type[T]) -> T:
         return await self._call("GET", url, result)
@@ -158,8 +226,9 @@ class CaseActivities:
 
     @activity.defn(name="hold_action")
     async def hold_action(self, request: HoldActionRequest) -> HoldResult:
-        return await self._post(service_url(self.settings.holds_url, "v1", "holds", request.hold_id, "actions"),
-                                request, HoldResult)
+        return await self._post(
+            service_url(self.settings.holds_url, "v1", "holds", request.hold_id, "actions"), request, HoldResult
+        )
 
     @activity.defn(name="send_notice")
     async def send_notice(self, request: NoticeRequest) -> NoticeResult:
@@ -168,18 +237,21 @@ class CaseActivities:
     @activity.defn(name="notice_status")
     async def notice_status(self, request: NoticeStatusRequest) -> NoticeResult:
         """Whether a notice has been served on its addressee yet (delivered, undeliverable or still being sent)."""
-        return await self._get(service_url(self.settings.notify_url, "v1", "notices", request.notice_id, "service"),
-                               NoticeResult)
+        return await self._get(
+            service_url(self.settings.notify_url, "v1", "notices", request.notice_id, "service"), NoticeResult
+        )
 
     @activity.defn(name="record_disposition")
     async def record_disposition(self, request: DispositionRequest) -> DispositionResult:
-        return await self._post(service_url(self.settings.disposal_url, "v1", "dispositions"), request,
-                                DispositionResult)
+        return await self._post(
+            service_url(self.settings.disposal_url, "v1", "dispositions"), request, DispositionResult
+        )
 
     @activity.defn(name="hold_guarantee")
     async def hold_guarantee(self, request: HoldGuaranteeRequest) -> HoldGuaranteeResult:
-        return await self._post(service_url(self.settings.guarantees_url, "v1", "case-guarantees"), request,
-                                HoldGuaranteeResult)
+        return await self._post(
+            service_url(self.settings.guarantees_url, "v1", "case-guarantees"), request, HoldGuaranteeResult
+        )
 
     @activity.defn(name="settle_guarantee")
     async def settle_guarantee(self, request: SettleGuaranteeRequest) -> SettleGuaranteeResult:
@@ -198,47 +270,105 @@ class CaseActivities:
         async with self.sessionmaker() as session, session.begin():
             await record_workbench_facts(session, records)
             for r in records:
-                inserted = (await session.execute(insert(CaseEvent).values(
-                    case_id=r.case_id, seq=r.seq, state=r.state, event=r.event, detail=r.detail, at=r.at,
-                ).on_conflict_do_nothing(index_elements=["case_id", "seq"]).returning(CaseEvent.id))).first()
+                inserted = (
+                    await session.execute(
+                        insert(CaseEvent)
+                        .values(
+                            case_id=r.case_id,
+                            seq=r.seq,
+                            state=r.state,
+                            event=r.event,
+                            detail=r.detail,
+                            at=r.at,
+                        )
+                        .on_conflict_do_nothing(index_elements=["case_id", "seq"])
+                        .returning(CaseEvent.id)
+                    )
+                ).first()
                 await _track_escalation(session, r)
                 await _track_provisional(session, r)
                 if inserted is not None:
                     c = r.case_input
                     payload = CaseEventV1(
-                        case_id=r.case_id, seq=r.seq, state=r.state, event=r.event, detail=r.detail, at=r.at,
-                        holder_id=c.holder.id, declaration_id=c.declaration_id, line_no=c.line_no,
-                        consignor_id=c.consignor.id, consignee_id=c.consignee.id, goods_value=c.goods_value,
+                        case_id=r.case_id,
+                        seq=r.seq,
+                        state=r.state,
+                        event=r.event,
+                        detail=r.detail,
+                        at=r.at,
+                        holder_id=c.holder.id,
+                        declaration_id=c.declaration_id,
+                        line_no=c.line_no,
+                        consignor_id=c.consignor.id,
+                        consignee_id=c.consignee.id,
+                        goods_value=c.goods_value,
                         line_nos=[ln.line_no for ln in r.lines if ln.status != "withdrawn"],
-                        lines=[CaseLineEventV1(line_no=ln.line_no, status=ln.status, moved_to=ln.moved_to)
-                               for ln in r.lines],
+                        lines=[
+                            CaseLineEventV1(line_no=ln.line_no, status=ln.status, moved_to=ln.moved_to)
+                            for ln in r.lines
+                        ],
                     )
-                    await add_to_outbox(session, outbox, topic=TOPIC_CASE_EVENTS, key=r.case_id, envelope=EventEnvelope(
-                        event_id=deterministic_event_id("case", r.case_id, r.seq), event_type=f"case.{r.event}",
-                        producer="cases", correlation_id=r.case_id, payload=payload.model_dump(mode="json"),
-                    ))
+                    await add_to_outbox(
+                        session,
+                        outbox,
+                        topic=TOPIC_CASE_EVENTS,
+                        key=r.case_id,
+                        envelope=EventEnvelope(
+                            event_id=deterministic_event_id("case", r.case_id, r.seq),
+                            event_type=f"case.{r.event}",
+                            producer="cases",
+                            correlation_id=r.case_id,
+                            payload=payload.model_dump(mode="json"),
+                        ),
+                    )
             last = records[-1]
             c = last.case_input
             held = [ln for ln in last.lines if ln.status != "withdrawn"]
             line_nos = [ln.line_no for ln in held] or None
             value = sum((ln.goods_value for ln in held), Decimal("0.00")) if held else c.goods_value
-            scope = {"customs_office": c.customs_office, "declarant_id": c.declarant.id if c.declarant else None,
-                     "consignor_id": c.consignor.id, "consignee_id": c.consignee.id}
+            scope = {
+                "customs_office": c.customs_office,
+                "declarant_id": c.declarant.id if c.declarant else None,
+                "consignor_id": c.consignor.id,
+                "consignee_id": c.consignee.id,
+            }
             snap = next((r.snapshot for r in reversed(records) if r.snapshot is not None), None)
-            latest: dict = {"last_seq": last.seq, "updated_at": last.at, "line_nos": line_nos, "goods_value": value,
-                            "closed_at": last.at if last.state in TERMINAL_STATES else None, **scope}
+            latest: dict = {
+                "last_seq": last.seq,
+                "updated_at": last.at,
+                "line_nos": line_nos,
+                "goods_value": value,
+                "closed_at": last.at if last.state in TERMINAL_STATES else None,
+                **scope,
+            }
             if snap is not None:
-                latest |= {"snapshot": snap.model_dump(mode="json", exclude={"history"}), "next_due_at": _next_due(snap)}
+                latest |= {
+                    "snapshot": snap.model_dump(mode="json", exclude={"history"}),
+                    "next_due_at": _next_due(snap),
+                }
             stmt = insert(Case).values(
-                case_id=c.case_id, state=last.state, jurisdiction=c.jurisdiction, declaration_id=c.declaration_id[:64],
-                line_no=c.line_no, holder_id=c.holder.id[:64], holder_name=c.holder.name[:256],
-                recordation_id=c.recordation_id[:64], mark=c.mark[:256], description=c.description[:1024],
-                currency=c.currency[:3], opened_at=records[0].at if records[0].seq == 1 else last.at, **latest,
+                case_id=c.case_id,
+                state=last.state,
+                jurisdiction=c.jurisdiction,
+                declaration_id=c.declaration_id[:64],
+                line_no=c.line_no,
+                holder_id=c.holder.id[:64],
+                holder_name=c.holder.name[:256],
+                recordation_id=c.recordation_id[:64],
+                mark=c.mark[:256],
+                description=c.description[:1024],
+                currency=c.currency[:3],
+                opened_at=records[0].at if records[0].seq == 1 else last.at,
+                **latest,
             )
-            await session.execute(stmt.on_conflict_do_update(
-                index_elements=["case_id"],
-                # a case shown as failed stays so until it is repaired (a late flush does not hide the failure)
-                set_={"state": case((Case.state == "failed", Case.state), else_=stmt.excluded.state),
-                      **{k: getattr(stmt.excluded, k) for k in latest}},
-                where=Case.last_seq < last.seq,
-            ))
+            await session.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=["case_id"],
+                    # a case shown as failed stays so until it is repaired (a late flush does not hide the failure)
+                    set_={
+                        "state": case((Case.state == "failed", Case.state), else_=stmt.excluded.state),
+                        **{k: getattr(stmt.excluded, k) for k in latest},
+                    },
+                    where=Case.last_seq < last.seq,
+                )
+            )

@@ -37,6 +37,7 @@ class TemporalSettings(BaseSettings):
     temporal_address: str = "127.0.0.1:7233"
     temporal_namespace: str = "customs-ipr"
 
+
 RUNNING_CASES = f'WorkflowType = "{CASE_WORKFLOW_TYPE}" AND ExecutionStatus = "Running"'
 
 
@@ -71,8 +72,10 @@ async def _main(args: argparse.Namespace) -> None:
     data = load(args.calendar, Path(args.file) if args.file else None)
     client = await connect(settings.temporal_address, settings.temporal_namespace)
     result = await publish(client, data, by=args.by, where=args.where)
-    print(f"calendar {data['calendar']} version {data['version']}: {result['signalled']} running case(s) "
-          f"signalled, {result['not_signalled']} closed meanwhile")
+    print(
+        f"calendar {data['calendar']} version {data['version']}: {result['signalled']} running case(s) "
+        f"signalled, {result['not_signalled']} closed meanwhile"
+    )
 
 
 def main() -> None:
@@ -82,8 +85,11 @@ def main() -> None:
     p.add_argument("calendar", help="calendar code: cn, de, us")
     p.add_argument("--by", default=None, help="who publishes it (recorded in each case history)")
     p.add_argument("--file", default=None, help="calendar file (default: the deployed shared/rules/calendars one)")
-    p.add_argument("--where", default=None, help='only cases matching this visibility filter, e.g. '
-                                                 '\'DeclarationId = "CN5300-2026-0000123"\'')
+    p.add_argument(
+        "--where",
+        default=None,
+        help="only cases matching this visibility filter, e.g. 'DeclarationId = \"CN5300-2026-0000123\"'",
+    )
     asyncio.run(_main(parser.parse_args()))
 
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from prometheus_client import Counter, Gauge
@@ -37,8 +37,8 @@ from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.service import RPCError, RPCStatusCode
 
 from services.cases.models import Case, Escalation, Intervention
-from shared.supervise import Supervised, describe, loop_every
 from shared.contracts.cases import CASE_WORKFLOW_TYPE, SIGNAL_CASE_REPAIRED, TERMINAL_STATES, CaseRepaired
+from shared.supervise import Supervised, describe, loop_every
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +52,11 @@ CASES_FAILED = Gauge("ipr_cases_failed", "Cases whose workflow has failed or was
 CASE_FAILURES = Counter("ipr_case_workflow_failures_total", "Case workflows found failed or terminated", ["status"])
 CASE_REPAIRS = Counter("ipr_case_repairs_total", "Case workflows reset to their last good point", ["by", "outcome"])
 SWEEPS = Counter("ipr_case_sweeps_total", "Passes of the failed-case sweeper", ["outcome"])
-ESCALATIONS_OPEN = Gauge("ipr_case_escalations_open", "Open escalations by kind (deadline, step_refused, "
-                         "step_delayed, case_failed)", ["kind"])
+ESCALATIONS_OPEN = Gauge(
+    "ipr_case_escalations_open",
+    "Open escalations by kind (deadline, step_refused, step_delayed, case_failed)",
+    ["kind"],
+)
 ESCALATION_KINDS = ("deadline", "step_refused", "step_delayed", "case_failed")
 SWEEPER_LOCK = 0x1C45E5  # pg advisory lock: one sweeping replica at a time
 
@@ -63,7 +66,7 @@ class RepairError(Exception):
 
 
 def now_utc() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 async def failure_of(handle: WorkflowHandle) -> dict[str, Any] | None:
@@ -90,8 +93,12 @@ async def failure_of(handle: WorkflowHandle) -> dict[str, Any] | None:
         if event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED:
             reason = "the workflow was cancelled"
             break
-    return {"status": status, "reason": reason[:1000], "run_id": desc.run_id,
-            "closed_at": desc.close_time.isoformat() if desc.close_time else None}
+    return {
+        "status": status,
+        "reason": reason[:1000],
+        "run_id": desc.run_id,
+        "closed_at": desc.close_time.isoformat() if desc.close_time else None,
+    }
 
 
 async def mark_failed(session: AsyncSession, case_id: str, failure: dict[str, Any], *, by: str) -> bool:
@@ -105,10 +112,19 @@ async def mark_failed(session: AsyncSession, case_id: str, failure: dict[str, An
     row.failure = {**failure, "detected_at": at.isoformat(), "state_before": row.state}
     row.state = "failed"
     session.add(Intervention(case_id=case_id, at=at, event="case_failed", by=by, detail=row.failure))
-    await session.execute(insert(Escalation).values(
-        case_id=case_id, deadline="workflow", due_at=at, state=row.failure["state_before"], escalated_at=at,
-        kind="case_failed", reason=f"{failure['status']}: {failure['reason']}"[:1000],
-    ).on_conflict_do_nothing(index_elements=["case_id", "deadline", "due_at"]))
+    await session.execute(
+        insert(Escalation)
+        .values(
+            case_id=case_id,
+            deadline="workflow",
+            due_at=at,
+            state=row.failure["state_before"],
+            escalated_at=at,
+            kind="case_failed",
+            reason=f"{failure['status']}: {failure['reason']}"[:1000],
+        )
+        .on_conflict_do_nothing(index_elements=["case_id", "deadline", "due_at"])
+    )
     CASE_FAILURES.labels(failure["status"]).inc()
     log.error("case %s: workflow %s (%s); shown as failed", case_id, failure["status"], failure["reason"])
     return True
@@ -124,26 +140,42 @@ async def clear_failed(session: AsyncSession, case_id: str, *, by: str, event: s
     row.state = (row.snapshot or {}).get("state") or (row.failure or {}).get("state_before") or "opened"
     row.failure = None
     session.add(Intervention(case_id=case_id, at=at, event=event, by=by, detail=detail))
-    await session.execute(update(Escalation).where(
-        Escalation.case_id == case_id, Escalation.kind == "case_failed", Escalation.resolved_at.is_(None),
-    ).values(resolved_at=at, resolution="repaired", resolved_by=by))
+    await session.execute(
+        update(Escalation)
+        .where(
+            Escalation.case_id == case_id,
+            Escalation.kind == "case_failed",
+            Escalation.resolved_at.is_(None),
+        )
+        .values(resolved_at=at, resolution="repaired", resolved_by=by)
+    )
 
 
 async def _last_good_point(handle: WorkflowHandle) -> int:
     """The last completed workflow task before the run ended (or before a cancel request): the point to reset to."""
     history = await handle.fetch_history()
     # a cancelled workflow: the point before the cancel request (the task after it would take it again)
-    cancel = next((e.event_id for e in history.events
-                   if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED), None)
-    completed = [e.event_id for e in history.events
-                 if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED and (cancel is None or e.event_id < cancel)]
+    cancel = next(
+        (
+            e.event_id
+            for e in history.events
+            if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED
+        ),
+        None,
+    )
+    completed = [
+        e.event_id
+        for e in history.events
+        if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED and (cancel is None or e.event_id < cancel)
+    ]
     if not completed:
         raise RepairError("the workflow never completed a task: nothing to reset to")
     return completed[-1]
 
 
-async def repair(client: Client, sessionmaker: async_sessionmaker[AsyncSession], case_id: str, *, by: str,
-                 reason: str) -> dict[str, Any]:
+async def repair(
+    client: Client, sessionmaker: async_sessionmaker[AsyncSession], case_id: str, *, by: str, reason: str
+) -> dict[str, Any]:
     """Reset a failed or terminated case workflow to its last good point; recorded with who did it."""
     handle = client.get_workflow_handle(case_id)
     try:
@@ -156,20 +188,34 @@ async def repair(client: Client, sessionmaker: async_sessionmaker[AsyncSession],
         raise RepairError("the case workflow has not failed")
     event_id = await _last_good_point(handle)
     try:
-        response = await client.workflow_service.reset_workflow_execution(ResetWorkflowExecutionRequest(
-            namespace=client.namespace,
-            workflow_execution=WorkflowExecution(workflow_id=case_id, run_id=failure["run_id"]),
-            reason=f"repair by {by}: {reason}"[:1000], workflow_task_finish_event_id=event_id,
-            request_id=str(uuid.uuid4()), identity=f"cases-service/{by}"[:128],
-            # signals received since are applied again; a cancel request is not (the repair decides the case goes on)
-            reset_reapply_exclude_types=[ResetReapplyExcludeType.RESET_REAPPLY_EXCLUDE_TYPE_CANCEL_REQUEST]))
+        response = await client.workflow_service.reset_workflow_execution(
+            ResetWorkflowExecutionRequest(
+                namespace=client.namespace,
+                workflow_execution=WorkflowExecution(workflow_id=case_id, run_id=failure["run_id"]),
+                reason=f"repair by {by}: {reason}"[:1000],
+                workflow_task_finish_event_id=event_id,
+                request_id=str(uuid.uuid4()),
+                identity=f"cases-service/{by}"[:128],
+                # signals received since are applied again; a cancel request is not (the repair decides the case goes on)
+                reset_reapply_exclude_types=[ResetReapplyExcludeType.RESET_REAPPLY_EXCLUDE_TYPE_CANCEL_REQUEST],
+            )
+        )
     except RPCError as exc:
         CASE_REPAIRS.labels("automatic" if by == SWEEPER else "supervisor", "refused").inc()
         raise RepairError(f"Temporal refused the reset: {exc.message}") from exc
-    detail = {"reason": reason, "failed_run_id": failure["run_id"], "failure": failure["reason"],
-              "reset_to_event_id": event_id, "new_run_id": response.run_id}
-    await client.get_workflow_handle(case_id, run_id=response.run_id).signal(SIGNAL_CASE_REPAIRED, CaseRepaired(
-        by=by, reason=reason, failed_run_id=failure["run_id"], failure=failure["reason"], reset_to_event_id=event_id))
+    detail = {
+        "reason": reason,
+        "failed_run_id": failure["run_id"],
+        "failure": failure["reason"],
+        "reset_to_event_id": event_id,
+        "new_run_id": response.run_id,
+    }
+    await client.get_workflow_handle(case_id, run_id=response.run_id).signal(
+        SIGNAL_CASE_REPAIRED,
+        CaseRepaired(
+            by=by, reason=reason, failed_run_id=failure["run_id"], failure=failure["reason"], reset_to_event_id=event_id
+        ),
+    )
     async with sessionmaker() as session, session.begin():
         row = await session.get(Case, case_id)
         if row is not None and row.state != "failed":  # not yet found by the sweeper: record it now
@@ -186,8 +232,15 @@ SWEEPER = "cases-sweeper"
 class Sweeper:
     """Finds failed or terminated case workflows and keeps their deadlines enforced (see the module doc)."""
 
-    def __init__(self, *, temporal, sessionmaker: async_sessionmaker[AsyncSession], interval_s: float,  # noqa: ANN001
-                 auto_repair_max: int, lookback: timedelta) -> None:
+    def __init__(
+        self,
+        *,
+        temporal,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        interval_s: float,  # noqa: ANN001
+        auto_repair_max: int,
+        lookback: timedelta,
+    ) -> None:
         self.temporal = temporal
         self.sessionmaker = sessionmaker
         self.interval_s = interval_s
@@ -199,8 +252,12 @@ class Sweeper:
         self.last_pass: datetime | None = None
 
     def start(self) -> None:
-        self.loop = Supervised(SWEEPER, loop_every(self._pass, every=self.interval_s, what="case sweeper pass"),
-                               service="cases", kind="loop")
+        self.loop = Supervised(
+            SWEEPER,
+            loop_every(self._pass, every=self.interval_s, what="case sweeper pass"),
+            service="cases",
+            kind="loop",
+        )
         self.loop.start()
 
     async def stop(self) -> None:
@@ -234,11 +291,21 @@ class Sweeper:
                 client: Client = await self.temporal.get()
                 await self._find_failures(client, done)
                 await self._follow_failed(client, done)
-                CASES_FAILED.set((await session.execute(
-                    select(func.count()).select_from(Case).where(Case.state == "failed"))).scalar() or 0)
-                open_by_kind = dict((await session.execute(
-                    select(Escalation.kind, func.count()).where(Escalation.resolved_at.is_(None))
-                    .group_by(Escalation.kind))).all())
+                CASES_FAILED.set(
+                    (
+                        await session.execute(select(func.count()).select_from(Case).where(Case.state == "failed"))
+                    ).scalar()
+                    or 0
+                )
+                open_by_kind = dict(
+                    (
+                        await session.execute(
+                            select(Escalation.kind, func.count())
+                            .where(Escalation.resolved_at.is_(None))
+                            .group_by(Escalation.kind)
+                        )
+                    ).all()
+                )
                 for kind in ESCALATION_KINDS:
                     ESCALATIONS_OPEN.labels(kind).set(open_by_kind.get(kind, 0))
             finally:
@@ -248,8 +315,10 @@ class Sweeper:
         return done
 
     async def _find_failures(self, client: Client, done: dict[str, int]) -> None:
-        query = (f"WorkflowType = '{CASE_WORKFLOW_TYPE}' AND (ExecutionStatus = 'Failed' OR "
-                 f"ExecutionStatus = 'Terminated' OR ExecutionStatus = 'TimedOut' OR ExecutionStatus = 'Canceled')")
+        query = (
+            f"WorkflowType = '{CASE_WORKFLOW_TYPE}' AND (ExecutionStatus = 'Failed' OR "
+            f"ExecutionStatus = 'Terminated' OR ExecutionStatus = 'TimedOut' OR ExecutionStatus = 'Canceled')"
+        )
         if self.full_scan_done:
             since = (now_utc() - self.lookback).strftime("%Y-%m-%dT%H:%M:%SZ")
             query += f" AND CloseTime > '{since}'"
@@ -279,8 +348,13 @@ class Sweeper:
                 failure = {"status": "gone", "run_id": None}
             if failure is None:  # running again (reset by hand in Temporal) or completed
                 async with self.sessionmaker() as session, session.begin():
-                    await clear_failed(session, row.case_id, by=SWEEPER, event="workflow_running_again",
-                                       detail={"previous_failure": row.failure})
+                    await clear_failed(
+                        session,
+                        row.case_id,
+                        by=SWEEPER,
+                        event="workflow_running_again",
+                        detail={"previous_failure": row.failure},
+                    )
                 done["recovered"] += 1
                 continue
             due = row.next_due_at is not None and row.next_due_at <= now
@@ -288,8 +362,9 @@ class Sweeper:
             if failure["status"] != "gone" and row.auto_repairs < self.auto_repair_max and (due or first_failure):
                 why = ("a legal deadline has passed" if due else "the workflow failed") + "; automatic repair"
                 async with self.sessionmaker() as session, session.begin():
-                    await session.execute(update(Case).where(Case.case_id == row.case_id).values(
-                        auto_repairs=Case.auto_repairs + 1))
+                    await session.execute(
+                        update(Case).where(Case.case_id == row.case_id).values(auto_repairs=Case.auto_repairs + 1)
+                    )
                 try:
                     await repair(client, self.sessionmaker, row.case_id, by=SWEEPER, reason=why)
                     done["repaired"] += 1
@@ -301,15 +376,25 @@ class Sweeper:
 
     async def _escalate_due(self, row: Case) -> int:
         """A deadline of a case still failed has passed: the supervisors act by hand (or repair it)."""
-        pending = [d for d in (row.snapshot or {}).get("deadlines", []) if d.get("status") == "pending"
-                   and datetime.fromisoformat(d["due_at"]) <= now_utc()]
+        pending = [
+            d
+            for d in (row.snapshot or {}).get("deadlines", [])
+            if d.get("status") == "pending" and datetime.fromisoformat(d["due_at"]) <= now_utc()
+        ]
         async with self.sessionmaker() as session, session.begin():
             for d in pending:
-                await session.execute(insert(Escalation).values(
-                    case_id=row.case_id, deadline=d["name"][:64], due_at=datetime.fromisoformat(d["due_at"]),
-                    state="failed", escalated_at=now_utc(), kind="deadline",
-                    reason="the deadline has passed while the case workflow has failed: repair the case "
-                           "(POST /v1/cases/{id}/repair) or take the default outcome by hand",
-                ).on_conflict_do_update(index_elements=["case_id", "deadline", "due_at"],
-                                        set_={"state": "failed"}))
+                await session.execute(
+                    insert(Escalation)
+                    .values(
+                        case_id=row.case_id,
+                        deadline=d["name"][:64],
+                        due_at=datetime.fromisoformat(d["due_at"]),
+                        state="failed",
+                        escalated_at=now_utc(),
+                        kind="deadline",
+                        reason="the deadline has passed while the case workflow has failed: repair the case "
+                        "(POST /v1/cases/{id}/repair) or take the default outcome by hand",
+                    )
+                    .on_conflict_do_update(index_elements=["case_id", "deadline", "due_at"], set_={"state": "failed"})
+                )
         return len(pending)

@@ -7,7 +7,6 @@ import logging
 from datetime import timedelta
 
 import httpx
-
 from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 
@@ -16,8 +15,8 @@ from services.cases.api import escalations_router, router
 from services.cases.failures import Sweeper
 from services.cases.models import outbox
 from services.cases.rules_api import router as rules_router
-from services.cases.workbench import router as workbench_router
 from services.cases.settings import Settings
+from services.cases.workbench import router as workbench_router
 from shared.runtime import service_app
 from shared.service_auth import ServiceToken
 from shared.temporal import LazyClient
@@ -39,10 +38,13 @@ async def on_start(app: FastAPI) -> None:
     app.state.temporal = LazyClient(settings.temporal_address, settings.temporal_namespace)
     app.state.http = httpx.AsyncClient(timeout=settings.http_timeout_s, auth=ServiceToken.from_settings(settings))
     app.state.metrics_task = asyncio.create_task(_refresh_loop(app), name="case-deadline-metrics")
-    app.state.sweeper = Sweeper(temporal=app.state.temporal, sessionmaker=app.state.runtime.sessionmaker,
-                                interval_s=settings.case_sweep_interval_s,
-                                auto_repair_max=settings.case_auto_repair_max,
-                                lookback=timedelta(days=settings.case_sweep_lookback_days))
+    app.state.sweeper = Sweeper(
+        temporal=app.state.temporal,
+        sessionmaker=app.state.runtime.sessionmaker,
+        interval_s=settings.case_sweep_interval_s,
+        auto_repair_max=settings.case_auto_repair_max,
+        lookback=timedelta(days=settings.case_sweep_lookback_days),
+    )
     app.state.sweeper.start()
 
 

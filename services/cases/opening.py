@@ -9,7 +9,7 @@ already open joins that case; a line never has two cases.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Literal
 
 import httpx
@@ -20,9 +20,9 @@ from shared.contracts.bounds import ApplicationId, DeclarationId, LineNo, Record
 from shared.contracts.cases import CaseInput
 from shared.contracts.declaration import DeclarationV1
 from shared.contracts.recordation import RecordationV1
+from shared.errors import NotFound, Refused, UpstreamFailed
 from shared.service_auth import TokenUnavailable
 from shared.urls import service_url
-from shared.errors import NotFound, Refused, UpstreamFailed
 
 
 class OpenCaseRequest(BaseModel):
@@ -76,32 +76,48 @@ async def _post(http: httpx.AsyncClient, url: str, body: dict, what: str) -> dic
     return response.json()
 
 
-async def build_case(settings, http: httpx.AsyncClient, body: OpenCaseRequest, opened_by: str, *,  # noqa: ANN001
-                     source: Literal["officer", "holder"] = "officer") -> CaseInput:
+async def build_case(
+    settings,
+    http: httpx.AsyncClient,
+    body: OpenCaseRequest,
+    opened_by: str,
+    *,  # noqa: ANN001
+    source: Literal["officer", "holder"] = "officer",
+) -> CaseInput:
     """The case input for the lines asked for, built as the risk service builds it."""
-    view = await _get(http, service_url(settings.intake_url, "v1", "declarations", body.declaration_id),
-                      "declaration")
+    view = await _get(http, service_url(settings.intake_url, "v1", "declarations", body.declaration_id), "declaration")
     raw = await _get(http, service_url(settings.risk_url, "v1", "recordations", body.recordation_id), "recordation")
     declaration = DeclarationV1.model_validate(view["declaration"])
     rec = RecordationV1.model_validate({k: v for k, v in raw.items() if k in RecordationV1.model_fields})
     by_no = {ln.line_no: ln for ln in declaration.lines}
     missing = [n for n in body.lines if n not in by_no]
     if missing:
-        raise NotFound("line_not_found", f"declaration {body.declaration_id} "
-                                                                              f"has no line {missing[0]}")
+        raise NotFound("line_not_found", f"declaration {body.declaration_id} has no line {missing[0]}")
     if rec.jurisdiction != declaration.jurisdiction:
         raise Refused("jurisdiction_mismatch", "the right is recorded in another jurisdiction")
     if body.mode == "application" and declaration.jurisdiction != "CN":
         raise Refused("mode_not_available", "application mode is a CN procedure")
-    trader = await _post(http, service_url(settings.risk_url, "v1", "traders", "history"),
-                         {"trader_id": declaration.consignee.id}, "trader")
+    trader = await _post(
+        http,
+        service_url(settings.risk_url, "v1", "traders", "history"),
+        {"trader_id": declaration.consignee.id},
+        "trader",
+    )
     suspected_by_risk = {ln["line_no"] for ln in view.get("lines", []) if (ln.get("assessment") or {}).get("suspected")}
     reason = f"opened by {opened_by}" + (f": {body.note}" if body.note else "")
     cases = build_cases(
-        declaration, [SuspectedLine(line=by_no[n], recordation=rec, reasons=(reason,), source=source)
-                      for n in body.lines],
-        rates=settings.fx_rates_to_cny, opened_at=datetime.now(timezone.utc),
-        repeat_infringer=bool(trader.get("repeat_infringer")), mode=body.mode, opened_by=opened_by,
-        evidence=body.evidence, perishable=body.perishable, application_id=body.application_id,
-        afa_from_recordation=False, suspected_line_nos=suspected_by_risk | set(body.lines), reasons=[reason])
+        declaration,
+        [SuspectedLine(line=by_no[n], recordation=rec, reasons=(reason,), source=source) for n in body.lines],
+        rates=settings.fx_rates_to_cny,
+        opened_at=datetime.now(UTC),
+        repeat_infringer=bool(trader.get("repeat_infringer")),
+        mode=body.mode,
+        opened_by=opened_by,
+        evidence=body.evidence,
+        perishable=body.perishable,
+        application_id=body.application_id,
+        afa_from_recordation=False,
+        suspected_line_nos=suspected_by_risk | set(body.lines),
+        reasons=[reason],
+    )
     return cases[0]

@@ -26,9 +26,18 @@ def deadlines_from_history(history: list[dict[str, Any]]) -> list[dict[str, Any]
         d, name = h["detail"], h["detail"].get("name")
         if h["event"] == "deadline_set" and name:
             unit = "working_days" if "working_days" in d else ("days" if "days" in d else "working_days")
-            deadlines[name] = {"name": name, "working_days": d.get(unit, 0), "start": None,
-                               "due_date": d.get("due_date"), "due_at": d.get("due_at"), "status": "pending",
-                               "unit": unit, "basis": None, "escalate_at": d.get("escalate_at"), "escalated": False}
+            deadlines[name] = {
+                "name": name,
+                "working_days": d.get(unit, 0),
+                "start": None,
+                "due_date": d.get("due_date"),
+                "due_at": d.get("due_at"),
+                "status": "pending",
+                "unit": unit,
+                "basis": None,
+                "escalate_at": d.get("escalate_at"),
+                "escalated": False,
+            }
         elif h["event"] in ("deadline_met", "deadline_lapsed", "deadline_cancelled") and name in deadlines:
             deadlines[name]["status"] = h["event"].removeprefix("deadline_")
         elif h["event"] == "deadline_escalated" and name in deadlines:
@@ -37,9 +46,11 @@ def deadlines_from_history(history: list[dict[str, Any]]) -> list[dict[str, Any]
 
 
 async def history_of(session: AsyncSession, case_id: str) -> list[dict[str, Any]]:
-    rows = (await session.execute(select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.seq)))
-    return [{"seq": e.seq, "at": e.at.isoformat(), "state": e.state, "event": e.event, "detail": e.detail}
-            for e in rows.scalars()]
+    rows = await session.execute(select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.seq))
+    return [
+        {"seq": e.seq, "at": e.at.isoformat(), "state": e.state, "event": e.event, "detail": e.detail}
+        for e in rows.scalars()
+    ]
 
 
 async def interventions_of(session: AsyncSession, case_id: str) -> list[dict[str, Any]]:
@@ -56,23 +67,46 @@ async def stored_view(session: AsyncSession, row: Case) -> dict[str, Any]:
     history = await history_of(session, row.case_id)
     base: dict[str, Any] = dict(row.snapshot or {})
     if not base:  # a v1 case (no snapshot): the columns and the history say it all
-        base = {"case_id": row.case_id, "jurisdiction": row.jurisdiction, "holder_id": row.holder_id,
-                "declaration_id": row.declaration_id, "line_no": row.line_no, "goods_value": str(row.goods_value),
-                "currency": row.currency, "deadlines": deadlines_from_history(history)}
-    base.update({"state": row.state, "workflow_state": (row.snapshot or {}).get("state", row.state),
-                 "history": history, "failure": row.failure, "source": "database",
-                 "interventions": await interventions_of(session, row.case_id),
-                 "opened_at": _iso(row.opened_at), "closed_at": _iso(row.closed_at), "updated_at": _iso(row.updated_at)})
+        base = {
+            "case_id": row.case_id,
+            "jurisdiction": row.jurisdiction,
+            "holder_id": row.holder_id,
+            "declaration_id": row.declaration_id,
+            "line_no": row.line_no,
+            "goods_value": str(row.goods_value),
+            "currency": row.currency,
+            "deadlines": deadlines_from_history(history),
+        }
+    base.update(
+        {
+            "state": row.state,
+            "workflow_state": (row.snapshot or {}).get("state", row.state),
+            "history": history,
+            "failure": row.failure,
+            "source": "database",
+            "interventions": await interventions_of(session, row.case_id),
+            "opened_at": _iso(row.opened_at),
+            "closed_at": _iso(row.closed_at),
+            "updated_at": _iso(row.updated_at),
+        }
+    )
     return base
 
 
 async def live_view(session: AsyncSession, row: Case | None, state: CaseState) -> dict[str, Any]:
     """The case from its running workflow (its history includes entries not yet written here)."""
     body = state.model_dump(mode="json")
-    body.update({"workflow_state": state.state, "failure": None, "source": "workflow",
-                 "interventions": await interventions_of(session, state.case_id) if row is not None else [],
-                 "opened_at": _iso(row.opened_at) if row else None, "closed_at": None,
-                 "updated_at": _iso(row.updated_at) if row else None})
+    body.update(
+        {
+            "workflow_state": state.state,
+            "failure": None,
+            "source": "workflow",
+            "interventions": await interventions_of(session, state.case_id) if row is not None else [],
+            "opened_at": _iso(row.opened_at) if row else None,
+            "closed_at": None,
+            "updated_at": _iso(row.updated_at) if row else None,
+        }
+    )
     return body
 
 

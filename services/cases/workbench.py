@@ -17,7 +17,7 @@ Time left is counted in working days of the case's jurisdiction (``shared.rules.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -31,9 +31,16 @@ from sqlalchemy.orm import Mapped, mapped_column
 from services.cases.models import Base, Case, Escalation
 from shared.auth import Principal, require, require_office
 from shared.contracts.bounds import ID_PATTERNS, CaseId, Day
-from shared.contracts.case_views import AssignmentChanged, AssignmentView, Seizures, Selections, WorkbenchEntry, Worklist
-from shared.contracts.errors import AUTH_ERRORS, BODY_ERRORS, INPUT_ERRORS, error_responses
+from shared.contracts.case_views import (
+    AssignmentChanged,
+    AssignmentView,
+    Seizures,
+    Selections,
+    WorkbenchEntry,
+    Worklist,
+)
 from shared.contracts.cases import TERMINAL_STATES, CaseEventRecord
+from shared.contracts.errors import AUTH_ERRORS, BODY_ERRORS, INPUT_ERRORS, error_responses
 from shared.db import JsonType
 from shared.rules.calendar import working_days_left
 from shared.runtime import session_dep
@@ -172,21 +179,38 @@ async def _track_deadline(session: AsyncSession, r: CaseEventRecord) -> None:
     name = str(name)[:64]
     if r.event in ("deadline_set", "deadline_retimed", "deadline_extended") and d.get("due_at"):
         due_at = datetime.fromisoformat(d["due_at"])
-        values = {"due_at": due_at, "due_date": str(d.get("due_date") or "")[:10] or None,
-                  "provisional": bool(d.get("provisional"))}
+        values = {
+            "due_at": due_at,
+            "due_date": str(d.get("due_date") or "")[:10] or None,
+            "provisional": bool(d.get("provisional")),
+        }
         if r.event == "deadline_set":
-            stmt = insert(CaseDeadline).values(case_id=r.case_id, name=name, status="pending", escalated=False, **values)
-            await session.execute(stmt.on_conflict_do_update(
-                index_elements=["case_id", "name"], set_={**values, "status": "pending", "escalated": False}))
+            stmt = insert(CaseDeadline).values(
+                case_id=r.case_id, name=name, status="pending", escalated=False, **values
+            )
+            await session.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=["case_id", "name"], set_={**values, "status": "pending", "escalated": False}
+                )
+            )
         else:
-            await session.execute(update(CaseDeadline).where(CaseDeadline.case_id == r.case_id,
-                                                             CaseDeadline.name == name).values(**values))
+            await session.execute(
+                update(CaseDeadline)
+                .where(CaseDeadline.case_id == r.case_id, CaseDeadline.name == name)
+                .values(**values)
+            )
     elif r.event in ("deadline_met", "deadline_lapsed", "deadline_cancelled"):
-        await session.execute(update(CaseDeadline).where(CaseDeadline.case_id == r.case_id, CaseDeadline.name == name)
-                              .values(status=r.event.removeprefix("deadline_")))
+        await session.execute(
+            update(CaseDeadline)
+            .where(CaseDeadline.case_id == r.case_id, CaseDeadline.name == name)
+            .values(status=r.event.removeprefix("deadline_"))
+        )
     elif r.event == "deadline_escalated":
-        await session.execute(update(CaseDeadline).where(CaseDeadline.case_id == r.case_id, CaseDeadline.name == name)
-                              .values(escalated=True))
+        await session.execute(
+            update(CaseDeadline)
+            .where(CaseDeadline.case_id == r.case_id, CaseDeadline.name == name)
+            .values(escalated=True)
+        )
 
 
 async def record_workbench_facts(session: AsyncSession, records: list[CaseEventRecord]) -> None:
@@ -197,10 +221,12 @@ async def record_workbench_facts(session: AsyncSession, records: list[CaseEventR
     for r in records:
         await _track_deadline(session, r)
         if r.event in _APPROVAL_OPEN:
-            approval = {"kind": str(r.detail.get("kind") or r.detail.get("what") or "decision")[:64],
-                        "proposed_by": r.detail.get("proposed_by") or r.detail.get("by"),
-                        "proposed_by_sub": r.detail.get("proposed_by_sub"),
-                        "proposed_at": r.at.isoformat()}
+            approval = {
+                "kind": str(r.detail.get("kind") or r.detail.get("what") or "decision")[:64],
+                "proposed_by": r.detail.get("proposed_by") or r.detail.get("by"),
+                "proposed_by_sub": r.detail.get("proposed_by_sub"),
+                "proposed_at": r.at.isoformat(),
+            }
         elif r.event in _APPROVAL_CLOSED:
             approval = None
     last = records[-1]
@@ -229,7 +255,7 @@ def _iso(value: datetime | None) -> str | None:
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _scoped(stmt, who: Principal):  # noqa: ANN001, ANN202
@@ -238,30 +264,51 @@ def _scoped(stmt, who: Principal):  # noqa: ANN001, ANN202
     return stmt
 
 
-@router.get("/v1/worklist", response_model=Worklist, responses=error_responses(_AUTH),
-            summary="Cases by urgency: failed cases first, then escalations and pending approvals, then the fewest "
-                    "working days left; filters and search; closed cases with include_closed")
+@router.get(
+    "/v1/worklist",
+    response_model=Worklist,
+    responses=error_responses(_AUTH),
+    summary="Cases by urgency: failed cases first, then escalations and pending approvals, then the fewest "
+    "working days left; filters and search; closed cases with include_closed",
+)
 async def worklist(
-    session: Session, who: Officer,
-    state: Filter = None, office: Filter = None, jurisdiction: Filter = None, mark: Filter = None,
-    holder: Filter = None, assignee: Filter = None, direction: Filter = None, transport_mode: Filter = None,
+    session: Session,
+    who: Officer,
+    state: Filter = None,
+    office: Filter = None,
+    jurisdiction: Filter = None,
+    mark: Filter = None,
+    holder: Filter = None,
+    assignee: Filter = None,
+    direction: Filter = None,
+    transport_mode: Filter = None,
     manifest: Filter = None,
-    q: Annotated[str | None, Query(max_length=128, description="case, declaration, manifest, consignor/consignee, "
-                                                                 "mark")] = None,
-    mine: bool = False, unassigned: bool = False, include_closed: bool = False,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50, offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
+    q: Annotated[
+        str | None, Query(max_length=128, description="case, declaration, manifest, consignor/consignee, mark")
+    ] = None,
+    mine: bool = False,
+    unassigned: bool = False,
+    include_closed: bool = False,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
 ) -> dict:
-    stmt = (select(Case, CaseFacts, CaseAssignment)
-            .outerjoin(CaseFacts, CaseFacts.case_id == Case.case_id)
-            .outerjoin(CaseAssignment, CaseAssignment.case_id == Case.case_id))
+    stmt = (
+        select(Case, CaseFacts, CaseAssignment)
+        .outerjoin(CaseFacts, CaseFacts.case_id == Case.case_id)
+        .outerjoin(CaseAssignment, CaseAssignment.case_id == Case.case_id)
+    )
     stmt = _scoped(stmt, who)
     if state:
         stmt = stmt.where(Case.state == state)
     elif not include_closed:
         stmt = stmt.where(Case.state.not_in(sorted(TERMINAL_STATES | {"excluded"})))
-    for column, value in ((Case.customs_office, office), (Case.jurisdiction, jurisdiction),
-                          (CaseFacts.direction, direction), (CaseFacts.transport_mode, transport_mode),
-                          (CaseFacts.manifest_id, manifest)):
+    for column, value in (
+        (Case.customs_office, office),
+        (Case.jurisdiction, jurisdiction),
+        (CaseFacts.direction, direction),
+        (CaseFacts.transport_mode, transport_mode),
+        (CaseFacts.manifest_id, manifest),
+    ):
         if value:
             stmt = stmt.where(column == value)
     if mark:
@@ -276,30 +323,52 @@ async def worklist(
         stmt = stmt.where(CaseAssignment.assignee_sub == assignee)
     if q:
         like = f"%{_like(q.strip())}%"
-        stmt = stmt.where(or_(Case.case_id.ilike(like), Case.declaration_id.ilike(like), Case.mark.ilike(like),
-                              Case.description.ilike(like), CaseFacts.manifest_id.ilike(like),
-                              CaseFacts.consignor_name.ilike(like), CaseFacts.consignee_name.ilike(like),
-                              Case.consignor_id.ilike(like), Case.consignee_id.ilike(like),
-                              Case.holder_name.ilike(like)))
+        stmt = stmt.where(
+            or_(
+                Case.case_id.ilike(like),
+                Case.declaration_id.ilike(like),
+                Case.mark.ilike(like),
+                Case.description.ilike(like),
+                CaseFacts.manifest_id.ilike(like),
+                CaseFacts.consignor_name.ilike(like),
+                CaseFacts.consignee_name.ilike(like),
+                Case.consignor_id.ilike(like),
+                Case.consignee_id.ilike(like),
+                Case.holder_name.ilike(like),
+            )
+        )
     stmt = stmt.order_by(Case.updated_at.desc()).limit(MAX_CANDIDATES)
     rows = (await session.execute(stmt)).all()
     ids = [c.case_id for c, _, _ in rows]
     deadlines: dict[str, list[CaseDeadline]] = {}
     escalated: set[str] = set()
-    for chunk in (ids[i:i + 1000] for i in range(0, len(ids), 1000)):
-        for d in (await session.execute(select(CaseDeadline).where(
-                CaseDeadline.case_id.in_(chunk), CaseDeadline.status == "pending"))).scalars():
+    for chunk in (ids[i : i + 1000] for i in range(0, len(ids), 1000)):
+        for d in (
+            await session.execute(
+                select(CaseDeadline).where(CaseDeadline.case_id.in_(chunk), CaseDeadline.status == "pending")
+            )
+        ).scalars():
             deadlines.setdefault(d.case_id, []).append(d)
-        escalated |= set((await session.execute(select(Escalation.case_id).where(
-            Escalation.case_id.in_(chunk), Escalation.resolved_at.is_(None)))).scalars())
+        escalated |= set(
+            (
+                await session.execute(
+                    select(Escalation.case_id).where(Escalation.case_id.in_(chunk), Escalation.resolved_at.is_(None))
+                )
+            ).scalars()
+        )
     now = _now()
     items = [_item(c, f, a, deadlines.get(c.case_id, []), c.case_id in escalated, now) for c, f, a in rows]
     if include_closed and not state:
         items.sort(key=lambda i: (i["closed"], _urgency(i)))
     else:
         items.sort(key=_urgency)
-    return {"total": len(items), "truncated": len(rows) >= MAX_CANDIDATES, "limit": limit, "offset": offset,
-            "items": items[offset:offset + limit]}
+    return {
+        "total": len(items),
+        "truncated": len(rows) >= MAX_CANDIDATES,
+        "limit": limit,
+        "offset": offset,
+        "items": items[offset : offset + limit],
+    }
 
 
 def _like(text: str) -> str:
@@ -312,37 +381,60 @@ def _urgency(item: dict) -> tuple:
     return (group, nxt["working_days_left"] if nxt else 10**6, nxt["due_at"] if nxt else "~", item["opened_at"])
 
 
-def _item(c: Case, f: CaseFacts | None, a: CaseAssignment | None, pending: list[CaseDeadline], escalated: bool,
-          now: datetime) -> dict:
+def _item(
+    c: Case, f: CaseFacts | None, a: CaseAssignment | None, pending: list[CaseDeadline], escalated: bool, now: datetime
+) -> dict:
     nxt = min(pending, key=lambda d: d.due_at) if pending and c.state not in TERMINAL_STATES else None
     return {
-        "case_id": c.case_id, "state": c.state, "jurisdiction": c.jurisdiction, "customs_office": c.customs_office,
-        "declaration_id": c.declaration_id, "line_no": c.line_no, "holder_id": c.holder_id,
-        "holder_name": c.holder_name, "recordation_id": c.recordation_id, "mark": c.mark,
-        "description": c.description, "goods_value": str(c.goods_value), "currency": c.currency,
+        "case_id": c.case_id,
+        "state": c.state,
+        "jurisdiction": c.jurisdiction,
+        "customs_office": c.customs_office,
+        "declaration_id": c.declaration_id,
+        "line_no": c.line_no,
+        "holder_id": c.holder_id,
+        "holder_name": c.holder_name,
+        "recordation_id": c.recordation_id,
+        "mark": c.mark,
+        "description": c.description,
+        "goods_value": str(c.goods_value),
+        "currency": c.currency,
         "goods_value_cny": str(f.goods_value_cny) if f is not None and f.goods_value_cny is not None else None,
-        "direction": f.direction if f else None, "transport_mode": f.transport_mode if f else None,
+        "direction": f.direction if f else None,
+        "transport_mode": f.transport_mode if f else None,
         "manifest_id": f.manifest_id if f else None,
-        "origin_country": f.origin_country if f else None, "destination_country": f.destination_country if f else None,
-        "consignor": f.consignor_name if f else c.consignor_id, "consignee": f.consignee_name if f else c.consignee_id,
-        "line_count": f.line_count if f else 1, "items": str(f.items) if f else None,
+        "origin_country": f.origin_country if f else None,
+        "destination_country": f.destination_country if f else None,
+        "consignor": f.consignor_name if f else c.consignor_id,
+        "consignee": f.consignee_name if f else c.consignee_id,
+        "line_count": f.line_count if f else 1,
+        "items": str(f.items) if f else None,
         "assignee": {"sub": a.assignee_sub, "name": a.assignee_name, "since": _iso(a.assigned_at)} if a else None,
         "next_deadline": {
-            "name": nxt.name, "due_at": _iso(nxt.due_at), "due_date": nxt.due_date, "escalated": nxt.escalated,
-            "provisional": nxt.provisional, "working_days_left": working_days_left(c.jurisdiction, nxt.due_at, now),
-        } if nxt else None,
+            "name": nxt.name,
+            "due_at": _iso(nxt.due_at),
+            "due_date": nxt.due_date,
+            "escalated": nxt.escalated,
+            "provisional": nxt.provisional,
+            "working_days_left": working_days_left(c.jurisdiction, nxt.due_at, now),
+        }
+        if nxt
+        else None,
         "escalated": escalated or bool(nxt and nxt.escalated),
         "pending_approval": f.pending_approval if f else None,
         "failed": c.state == "failed",
         "closed": c.state in TERMINAL_STATES or c.state == "excluded",
-        "opened_at": _iso(c.opened_at), "updated_at": _iso(c.updated_at),
+        "opened_at": _iso(c.opened_at),
+        "updated_at": _iso(c.updated_at),
     }
 
 
-@router.get("/v1/cases/{case_id}/workbench", response_model=WorkbenchEntry,
-            responses=error_responses(_AUTH, _NOT_FOUND),
-            summary="The worklist entry of one case: facts, next deadline with working days left, assignment and its "
-                    "record")
+@router.get(
+    "/v1/cases/{case_id}/workbench",
+    response_model=WorkbenchEntry,
+    responses=error_responses(_AUTH, _NOT_FOUND),
+    summary="The worklist entry of one case: facts, next deadline with working days left, assignment and its record",
+)
 async def case_entry(case_id: Id, session: Session, who: Officer) -> dict:
     c = await session.get(Case, case_id)
     if c is None:
@@ -350,21 +442,47 @@ async def case_entry(case_id: Id, session: Session, who: Officer) -> dict:
     require_office(who, c.customs_office)
     f = await session.get(CaseFacts, case_id)
     a = await session.get(CaseAssignment, case_id)
-    all_deadlines = list((await session.execute(select(CaseDeadline).where(CaseDeadline.case_id == case_id)
-                                                .order_by(CaseDeadline.due_at))).scalars())
+    all_deadlines = list(
+        (
+            await session.execute(
+                select(CaseDeadline).where(CaseDeadline.case_id == case_id).order_by(CaseDeadline.due_at)
+            )
+        ).scalars()
+    )
     pending = [d for d in all_deadlines if d.status == "pending"]
-    open_escalation = (await session.execute(select(func.count()).select_from(Escalation).where(
-        Escalation.case_id == case_id, Escalation.resolved_at.is_(None)))).scalar_one() > 0
+    open_escalation = (
+        await session.execute(
+            select(func.count())
+            .select_from(Escalation)
+            .where(Escalation.case_id == case_id, Escalation.resolved_at.is_(None))
+        )
+    ).scalar_one() > 0
     now = _now()
     body = _item(c, f, a, pending, open_escalation, now)
-    body["deadlines"] = [{"name": d.name, "due_at": _iso(d.due_at), "due_date": d.due_date, "status": d.status,
-                          "escalated": d.escalated, "provisional": d.provisional,
-                          "working_days_left": working_days_left(c.jurisdiction, d.due_at, now)
-                          if d.status == "pending" else None} for d in all_deadlines]
+    body["deadlines"] = [
+        {
+            "name": d.name,
+            "due_at": _iso(d.due_at),
+            "due_date": d.due_date,
+            "status": d.status,
+            "escalated": d.escalated,
+            "provisional": d.provisional,
+            "working_days_left": working_days_left(c.jurisdiction, d.due_at, now) if d.status == "pending" else None,
+        }
+        for d in all_deadlines
+    ]
     body["assignment_history"] = await _assignment_history(session, case_id)
-    body["facts"] = {"hs_codes": f.hs_codes, "profile_ids": _selector_ids(f.profile_ids),
-                     "campaign_ids": _selector_ids(f.campaign_ids),
-                     "declarant": f.declarant_name, "mode": f.mode} if f else None
+    body["facts"] = (
+        {
+            "hs_codes": f.hs_codes,
+            "profile_ids": _selector_ids(f.profile_ids),
+            "campaign_ids": _selector_ids(f.campaign_ids),
+            "declarant": f.declarant_name,
+            "mode": f.mode,
+        }
+        if f
+        else None
+    )
     return body
 
 
@@ -373,8 +491,9 @@ async def case_entry(case_id: Id, session: Session, who: Officer) -> dict:
 
 class AssignBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    assignee_sub: str | None = Field(default=None, min_length=1, max_length=64,
-                                     description="who takes the case; empty: the caller takes it")
+    assignee_sub: str | None = Field(
+        default=None, min_length=1, max_length=64, description="who takes the case; empty: the caller takes it"
+    )
     assignee_name: str | None = Field(default=None, min_length=1, max_length=256)
     note: str | None = Field(default=None, max_length=1000)
 
@@ -385,10 +504,21 @@ class ReleaseBody(BaseModel):
 
 
 async def _assignment_history(session: AsyncSession, case_id: str) -> list[dict]:
-    rows = await session.execute(select(AssignmentEvent).where(AssignmentEvent.case_id == case_id)
-                                 .order_by(AssignmentEvent.id))
-    return [{"event": e.event, "from": e.from_sub, "to": e.to_sub, "to_name": e.to_name, "by": e.by,
-             "note": e.note, "at": _iso(e.at)} for e in rows.scalars()]
+    rows = await session.execute(
+        select(AssignmentEvent).where(AssignmentEvent.case_id == case_id).order_by(AssignmentEvent.id)
+    )
+    return [
+        {
+            "event": e.event,
+            "from": e.from_sub,
+            "to": e.to_sub,
+            "to_name": e.to_name,
+            "by": e.by,
+            "note": e.note,
+            "at": _iso(e.at),
+        }
+        for e in rows.scalars()
+    ]
 
 
 async def _case_for_assignment(session: AsyncSession, case_id: str, who: Principal) -> Case:
@@ -399,68 +529,127 @@ async def _case_for_assignment(session: AsyncSession, case_id: str, who: Princip
     return c
 
 
-@router.post("/v1/cases/{case_id}/assignment", response_model=AssignmentChanged, response_model_exclude_unset=True,
-             responses=error_responses(_AUTH, BODY_ERRORS, _NOT_FOUND, {
-                 409: "case_closed: a closed case is not worked; assigned_to_another: its assignee or a supervisor "
-                      "hands it over"}),
-             summary="Take a case, assign it or hand it over to another officer "
-             "(recorded with who did it); officers hand over only cases they hold or nobody holds")
+@router.post(
+    "/v1/cases/{case_id}/assignment",
+    response_model=AssignmentChanged,
+    response_model_exclude_unset=True,
+    responses=error_responses(
+        _AUTH,
+        BODY_ERRORS,
+        _NOT_FOUND,
+        {
+            409: "case_closed: a closed case is not worked; assigned_to_another: its assignee or a supervisor "
+            "hands it over"
+        },
+    ),
+    summary="Take a case, assign it or hand it over to another officer "
+    "(recorded with who did it); officers hand over only cases they hold or nobody holds",
+)
 async def assign(case_id: Id, body: AssignBody, session: Session, who: Officer) -> dict:
     c = await _case_for_assignment(session, case_id, who)
     if c.state in TERMINAL_STATES or c.state == "excluded":
-        raise HTTPException(409, detail={"code": "case_closed",
-                                         "message": f"case {case_id} is closed ({c.state}); it is not worked any more"})
+        raise HTTPException(
+            409,
+            detail={
+                "code": "case_closed",
+                "message": f"case {case_id} is closed ({c.state}); it is not worked any more",
+            },
+        )
     current = await session.get(CaseAssignment, case_id, with_for_update=True)
     to_sub = body.assignee_sub or who.sub
     to_name = (body.assignee_name or (who.name if to_sub == who.sub else to_sub))[:256]
     if current is not None and current.assignee_sub == to_sub:
         return {"case_id": case_id, "assignee": {"sub": to_sub, "name": current.assignee_name}, "changed": False}
     if who.role == "officer" and current is not None and current.assignee_sub != who.sub:
-        raise HTTPException(409, detail={"code": "assigned_to_another",
-                                         "message": f"the case is worked by {current.assignee_name}; they or a "
-                                                    "supervisor hand it over"})
+        raise HTTPException(
+            409,
+            detail={
+                "code": "assigned_to_another",
+                "message": f"the case is worked by {current.assignee_name}; they or a supervisor hand it over",
+            },
+        )
     at = _now()
     event = "assigned" if current is None else "handed_over"
-    session.add(AssignmentEvent(case_id=case_id, event=event, from_sub=current.assignee_sub if current else None,
-                                to_sub=to_sub, to_name=to_name, by=who.actor, note=body.note, at=at))
-    stmt = insert(CaseAssignment).values(case_id=case_id, assignee_sub=to_sub, assignee_name=to_name,
-                                         assigned_by=who.actor, assigned_at=at)
-    await session.execute(stmt.on_conflict_do_update(index_elements=["case_id"], set_={
-        "assignee_sub": to_sub, "assignee_name": to_name, "assigned_by": who.actor, "assigned_at": at}))
+    session.add(
+        AssignmentEvent(
+            case_id=case_id,
+            event=event,
+            from_sub=current.assignee_sub if current else None,
+            to_sub=to_sub,
+            to_name=to_name,
+            by=who.actor,
+            note=body.note,
+            at=at,
+        )
+    )
+    stmt = insert(CaseAssignment).values(
+        case_id=case_id, assignee_sub=to_sub, assignee_name=to_name, assigned_by=who.actor, assigned_at=at
+    )
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["case_id"],
+            set_={"assignee_sub": to_sub, "assignee_name": to_name, "assigned_by": who.actor, "assigned_at": at},
+        )
+    )
     await session.commit()
-    return {"case_id": case_id, "assignee": {"sub": to_sub, "name": to_name}, "event": event, "changed": True,
-            "by": who.actor, "at": at.isoformat()}
+    return {
+        "case_id": case_id,
+        "assignee": {"sub": to_sub, "name": to_name},
+        "event": event,
+        "changed": True,
+        "by": who.actor,
+        "at": at.isoformat(),
+    }
 
 
-@router.delete("/v1/cases/{case_id}/assignment", response_model=AssignmentChanged,
-               response_model_exclude_unset=True,
-               responses=error_responses(_AUTH, _NOT_FOUND, {409: "assigned_to_another"}),
-               summary="Give a case back to the office's worklist (recorded)")
-async def release(case_id: Id, session: Session, who: Officer, note: Annotated[str | None, Query(max_length=1000)]
-                  = None) -> dict:
+@router.delete(
+    "/v1/cases/{case_id}/assignment",
+    response_model=AssignmentChanged,
+    response_model_exclude_unset=True,
+    responses=error_responses(_AUTH, _NOT_FOUND, {409: "assigned_to_another"}),
+    summary="Give a case back to the office's worklist (recorded)",
+)
+async def release(
+    case_id: Id, session: Session, who: Officer, note: Annotated[str | None, Query(max_length=1000)] = None
+) -> dict:
     await _case_for_assignment(session, case_id, who)
     current = await session.get(CaseAssignment, case_id, with_for_update=True)
     if current is None:
         return {"case_id": case_id, "assignee": None, "changed": False}
     if who.role == "officer" and current.assignee_sub != who.sub:
-        raise HTTPException(409, detail={"code": "assigned_to_another",
-                                         "message": f"the case is worked by {current.assignee_name}"})
-    session.add(AssignmentEvent(case_id=case_id, event="released", from_sub=current.assignee_sub, to_sub=None,
-                                by=who.actor, note=note, at=_now()))
+        raise HTTPException(
+            409, detail={"code": "assigned_to_another", "message": f"the case is worked by {current.assignee_name}"}
+        )
+    session.add(
+        AssignmentEvent(
+            case_id=case_id,
+            event="released",
+            from_sub=current.assignee_sub,
+            to_sub=None,
+            by=who.actor,
+            note=note,
+            at=_now(),
+        )
+    )
     await session.delete(current)
     await session.commit()
     return {"case_id": case_id, "assignee": None, "changed": True}
 
 
-@router.get("/v1/cases/{case_id}/assignment", response_model=AssignmentView,
-            responses=error_responses(_AUTH, _NOT_FOUND),
-            summary="Who works the case, and every assignment and hand-over")
+@router.get(
+    "/v1/cases/{case_id}/assignment",
+    response_model=AssignmentView,
+    responses=error_responses(_AUTH, _NOT_FOUND),
+    summary="Who works the case, and every assignment and hand-over",
+)
 async def assignment(case_id: Id, session: Session, who: Officer) -> dict:
     await _case_for_assignment(session, case_id, who)
     a = await session.get(CaseAssignment, case_id)
-    return {"case_id": case_id,
-            "assignee": {"sub": a.assignee_sub, "name": a.assignee_name, "since": _iso(a.assigned_at)} if a else None,
-            "history": await _assignment_history(session, case_id)}
+    return {
+        "case_id": case_id,
+        "assignee": {"sub": a.assignee_sub, "name": a.assignee_name, "since": _iso(a.assigned_at)} if a else None,
+        "history": await _assignment_history(session, case_id),
+    }
 
 
 # ---------------------------------------------------------------- statistics
@@ -468,36 +657,54 @@ async def assignment(case_id: Id, session: Session, who: Officer) -> dict:
 Dimension = Literal["mark", "holder", "route", "direction", "transport_mode", "office", "period", "jurisdiction"]
 
 
-@router.get("/v1/statistics/seizures", response_model=Seizures, responses=error_responses(_AUTH),
-            summary="Seizures (cases, lines, items, CNY value) by a dimension and period — the figures customs "
-                    "administrations publish; from the cases database")
+@router.get(
+    "/v1/statistics/seizures",
+    response_model=Seizures,
+    responses=error_responses(_AUTH),
+    summary="Seizures (cases, lines, items, CNY value) by a dimension and period — the figures customs "
+    "administrations publish; from the cases database",
+)
 async def seizures(
-    session: Session, who: Officer,
-    by: Dimension = "mark", period: Literal["month", "quarter", "year"] = "month",
+    session: Session,
+    who: Officer,
+    by: Dimension = "mark",
+    period: Literal["month", "quarter", "year"] = "month",
     date_from: Annotated[Day | None, Query(alias="from")] = None,
     date_to: Annotated[Day | None, Query(alias="to")] = None,
-    office: Filter = None, jurisdiction: Filter = None, direction: Filter = None, transport_mode: Filter = None,
+    office: Filter = None,
+    jurisdiction: Filter = None,
+    direction: Filter = None,
+    transport_mode: Filter = None,
 ) -> dict:
-    stmt = _scoped(select(Case, CaseFacts).outerjoin(CaseFacts, CaseFacts.case_id == Case.case_id)
-                   .where(Case.state.in_(sorted(SEIZED_STATES))), who)
+    stmt = _scoped(
+        select(Case, CaseFacts)
+        .outerjoin(CaseFacts, CaseFacts.case_id == Case.case_id)
+        .where(Case.state.in_(sorted(SEIZED_STATES))),
+        who,
+    )
     if date_from:
-        stmt = stmt.where(Case.updated_at >= datetime.combine(date_from, datetime.min.time(), timezone.utc))
+        stmt = stmt.where(Case.updated_at >= datetime.combine(date_from, datetime.min.time(), UTC))
     if date_to:
-        stmt = stmt.where(Case.updated_at < datetime.combine(date_to + timedelta(days=1), datetime.min.time(),
-                                                             timezone.utc))
-    for column, value in ((Case.customs_office, office), (Case.jurisdiction, jurisdiction),
-                          (CaseFacts.direction, direction), (CaseFacts.transport_mode, transport_mode)):
+        stmt = stmt.where(Case.updated_at < datetime.combine(date_to + timedelta(days=1), datetime.min.time(), UTC))
+    for column, value in (
+        (Case.customs_office, office),
+        (Case.jurisdiction, jurisdiction),
+        (CaseFacts.direction, direction),
+        (CaseFacts.transport_mode, transport_mode),
+    ):
         if value:
             stmt = stmt.where(column == value)
     groups: dict[str, dict[str, Any]] = {}
     totals: dict[str, Any] = {"cases": 0, "lines": 0, "items": Decimal(0), "value_cny": Decimal(0)}
     for c, f in (await session.execute(stmt.limit(200_000))).all():
         key = _group_key(by, period, c, f)
-        g = groups.setdefault(key, {"key": key, "cases": 0, "lines": 0, "items": Decimal(0),
-                                    "value_cny": Decimal(0)})
+        g = groups.setdefault(key, {"key": key, "cases": 0, "lines": 0, "items": Decimal(0), "value_cny": Decimal(0)})
         lines, items = (f.line_count, f.items) if f else (1, Decimal(0))
-        value_cny = f.goods_value_cny if f and f.goods_value_cny is not None else (
-            c.goods_value if c.currency == "CNY" else Decimal(0))
+        value_cny = (
+            f.goods_value_cny
+            if f and f.goods_value_cny is not None
+            else (c.goods_value if c.currency == "CNY" else Decimal(0))
+        )
         for target in (g, totals):
             target["cases"] += 1
             target["lines"] += lines
@@ -506,10 +713,19 @@ async def seizures(
     rows = sorted(groups.values(), key=lambda g: (-g["cases"], g["key"]))
     if by == "period":
         rows.sort(key=lambda g: g["key"])
-    fmt = lambda g: {**g, "items": str(g["items"].normalize() if g["items"] else 0),  # noqa: E731
-                     "value_cny": str(g["value_cny"].quantize(Decimal("0.01")))}
-    return {"by": by, "period": period, "from": date_from.isoformat() if date_from else None,
-            "to": date_to.isoformat() if date_to else None, "rows": [fmt(g) for g in rows], "totals": fmt(totals)}
+    fmt = lambda g: {
+        **g,
+        "items": str(g["items"].normalize() if g["items"] else 0),  # noqa: E731
+        "value_cny": str(g["value_cny"].quantize(Decimal("0.01"))),
+    }
+    return {
+        "by": by,
+        "period": period,
+        "from": date_from.isoformat() if date_from else None,
+        "to": date_to.isoformat() if date_to else None,
+        "rows": [fmt(g) for g in rows],
+        "totals": fmt(totals),
+    }
 
 
 def _group_key(by: str, period: str, c: Case, f: CaseFacts | None) -> str:
@@ -535,12 +751,20 @@ def _group_key(by: str, period: str, c: Case, f: CaseFacts | None) -> str:
     return f"{at.year}-{at.month:02d}"
 
 
-@router.get("/v1/statistics/selections", response_model=Selections, responses=error_responses(_AUTH),
-            summary="Cases and seizures per targeting profile and campaign that selected the goods (the risk service "
-                    "counts the profiles' hits)")
+@router.get(
+    "/v1/statistics/selections",
+    response_model=Selections,
+    responses=error_responses(_AUTH),
+    summary="Cases and seizures per targeting profile and campaign that selected the goods (the risk service "
+    "counts the profiles' hits)",
+)
 async def selections(session: Session, who: Officer) -> dict:
-    stmt = _scoped(select(Case.state, CaseFacts.profile_ids, CaseFacts.campaign_ids)
-                   .join(CaseFacts, CaseFacts.case_id == Case.case_id), who)
+    stmt = _scoped(
+        select(Case.state, CaseFacts.profile_ids, CaseFacts.campaign_ids).join(
+            CaseFacts, CaseFacts.case_id == Case.case_id
+        ),
+        who,
+    )
     out: dict[str, dict[str, dict[str, int]]] = {"profiles": {}, "campaigns": {}}
     for state, profiles, campaigns in (await session.execute(stmt.limit(200_000))).all():
         for kind, ids in (("profiles", _selector_ids(profiles)), ("campaigns", _selector_ids(campaigns))):

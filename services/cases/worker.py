@@ -33,8 +33,17 @@ log = logging.getLogger("services.cases.worker")
 
 
 def activities_of(acts: CaseActivities) -> list:
-    return [load_rules, acts.place_hold, acts.hold_action, acts.send_notice, acts.notice_status,
-            acts.record_disposition, acts.hold_guarantee, acts.settle_guarantee, acts.record_case_events]
+    return [
+        load_rules,
+        acts.place_hold,
+        acts.hold_action,
+        acts.send_notice,
+        acts.notice_status,
+        acts.record_disposition,
+        acts.hold_guarantee,
+        acts.settle_guarantee,
+        acts.record_case_events,
+    ]
 
 
 def worker_options(tuning: WorkerTuning) -> dict:
@@ -42,7 +51,8 @@ def worker_options(tuning: WorkerTuning) -> dict:
     passthrough = [m.strip() for m in tuning.worker_sandbox_passthrough.split(",") if m.strip()]
     return {
         "workflow_runner": SandboxedWorkflowRunner(
-            restrictions=SandboxRestrictions.default.with_passthrough_modules(*passthrough)),
+            restrictions=SandboxRestrictions.default.with_passthrough_modules(*passthrough)
+        ),
         "max_concurrent_activities": tuning.worker_max_concurrent_activities,
         "max_concurrent_workflow_tasks": tuning.worker_max_concurrent_workflow_tasks,
         "max_cached_workflows": tuning.worker_max_cached_workflows,
@@ -53,28 +63,44 @@ def worker_options(tuning: WorkerTuning) -> dict:
 
 def http_limits(tuning: WorkerTuning) -> httpx.Limits:
     """One pool of kept-alive connections to the step services, shared by every activity of the worker."""
-    return httpx.Limits(max_connections=tuning.http_max_connections,
-                        max_keepalive_connections=tuning.http_max_keepalive_connections,
-                        keepalive_expiry=tuning.http_keepalive_expiry_s)
+    return httpx.Limits(
+        max_connections=tuning.http_max_connections,
+        max_keepalive_connections=tuning.http_max_keepalive_connections,
+        keepalive_expiry=tuning.http_keepalive_expiry_s,
+    )
 
 
 async def main() -> None:
     settings = Settings()
     configure_logging(settings.log_level)
-    runtime = Runtime(telemetry=TelemetryConfig(
-        metrics=PrometheusConfig(bind_address=f"{settings.worker_metrics_host}:{settings.worker_metrics_port}")))
-    client = await Client.connect(settings.temporal_address, namespace=settings.temporal_namespace,
-                                  data_converter=pydantic_data_converter, runtime=runtime)
+    runtime = Runtime(
+        telemetry=TelemetryConfig(
+            metrics=PrometheusConfig(bind_address=f"{settings.worker_metrics_host}:{settings.worker_metrics_port}")
+        )
+    )
+    client = await Client.connect(
+        settings.temporal_address,
+        namespace=settings.temporal_namespace,
+        data_converter=pydantic_data_converter,
+        runtime=runtime,
+    )
     engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    async with httpx.AsyncClient(timeout=settings.http_timeout_s, auth=ServiceToken.from_settings(settings),
-                                 limits=http_limits(settings)) as http:
+    async with httpx.AsyncClient(
+        timeout=settings.http_timeout_s, auth=ServiceToken.from_settings(settings), limits=http_limits(settings)
+    ) as http:
         acts = CaseActivities(settings=settings, http=http, sessionmaker=make_sessionmaker(engine))
-        worker = Worker(client, task_queue=CASE_TASK_QUEUE, workflows=[CaseWorkflow], activities=activities_of(acts),
-                        graceful_shutdown_timeout=timedelta(seconds=10), **worker_options(settings))
+        worker = Worker(
+            client,
+            task_queue=CASE_TASK_QUEUE,
+            workflows=[CaseWorkflow],
+            activities=activities_of(acts),
+            graceful_shutdown_timeout=timedelta(seconds=10),
+            **worker_options(settings),
+        )
         async with worker:
             log.info("case worker polling %s on %s", CASE_TASK_QUEUE, settings.temporal_address)
             await stop.wait()

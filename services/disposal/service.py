@@ -14,9 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.disposal.models import Disposition
 from shared.contracts.cases import DispositionRequest
+from shared.errors import Refused
 from shared.rules import decisions
 from shared.rules.pack import rule_pack
-from shared.errors import Refused
 
 DISPOSITIONS = Counter("ipr_dispositions_total", "Case outcomes recorded", ["outcome"])
 FINES = Counter("ipr_fines_amount_total", "Sum of fines imposed", ["currency"])
@@ -26,12 +26,23 @@ DISPOSED = ("confiscation", "forfeiture", "destruction")
 
 def view(d: Disposition) -> dict:
     return {
-        "disposition_id": d.disposition_id, "case_id": d.case_id, "jurisdiction": d.jurisdiction,
-        "outcome": d.outcome, "goods_value": str(d.goods_value), "currency": d.currency,
-        "fine_tier": d.fine_tier, "fine_rate": str(d.fine_rate), "fine_amount": str(d.fine_amount),
-        "fine_currency": d.currency, "disposal_method": d.disposal_method, "reason": d.reason,
-        "actor": d.actor, "decided_at": d.decided_at.isoformat() if d.decided_at else None,
-        "hearing": d.hearing, "police_referral": d.police_referral, "lines": d.lines or [],
+        "disposition_id": d.disposition_id,
+        "case_id": d.case_id,
+        "jurisdiction": d.jurisdiction,
+        "outcome": d.outcome,
+        "goods_value": str(d.goods_value),
+        "currency": d.currency,
+        "fine_tier": d.fine_tier,
+        "fine_rate": str(d.fine_rate),
+        "fine_amount": str(d.fine_amount),
+        "fine_currency": d.currency,
+        "disposal_method": d.disposal_method,
+        "reason": d.reason,
+        "actor": d.actor,
+        "decided_at": d.decided_at.isoformat() if d.decided_at else None,
+        "hearing": d.hearing,
+        "police_referral": d.police_referral,
+        "lines": d.lines or [],
     }
 
 
@@ -49,9 +60,14 @@ def _check(request: DispositionRequest) -> tuple[Decimal, str | None]:
         raise _unprocessable("fine_required", f"a {request.outcome} carries the fine the case decided (0 for none)")
     amount = (request.fine_amount or Decimal(0)).quantize(Decimal("0.01"))
     try:
-        decisions.check_fine(pack, outcome=request.outcome, goods_value=request.goods_value,
-                             tier=request.fine_tier if request.outcome == "confiscation" else None, amount=amount,
-                             repeat=request.repeat)
+        decisions.check_fine(
+            pack,
+            outcome=request.outcome,
+            goods_value=request.goods_value,
+            tier=request.fine_tier if request.outcome == "confiscation" else None,
+            amount=amount,
+            repeat=request.repeat,
+        )
     except decisions.FineOutsideRules as exc:
         code = "fine_not_allowed" if request.outcome not in FINED else "fine_outside_rules"
         raise _unprocessable(code, str(exc)) from exc
@@ -61,8 +77,10 @@ def _check(request: DispositionRequest) -> tuple[Decimal, str | None]:
     if request.outcome in DISPOSED:
         method = method or decisions.disposal_method(pack, request.right_type)
         if not decisions.lawful_disposal(pack, method):
-            raise _unprocessable("disposal_not_allowed", f"{request.jurisdiction} disposes of goods by "
-                                                         f"{', '.join(pack.disposal_order)}, not {method}")
+            raise _unprocessable(
+                "disposal_not_allowed",
+                f"{request.jurisdiction} disposes of goods by {', '.join(pack.disposal_order)}, not {method}",
+            )
     return amount, method
 
 
@@ -75,11 +93,21 @@ async def record(session: AsyncSession, *, request: DispositionRequest, actor: s
     fine, method = _check(request)
     rate = (fine / request.goods_value).quantize(Decimal("0.0001")) if request.goods_value else Decimal(0)
     d = Disposition(
-        disposition_id=disposition_id, case_id=request.case_id, jurisdiction=request.jurisdiction,
-        outcome=request.outcome, goods_value=request.goods_value, currency=request.currency,
-        right_type=request.right_type, fine_tier=request.fine_tier, fine_rate=rate, fine_amount=fine,
-        disposal_method=method, reason=request.reason, actor=actor,
-        hearing=request.hearing, police_referral=request.police_referral,
+        disposition_id=disposition_id,
+        case_id=request.case_id,
+        jurisdiction=request.jurisdiction,
+        outcome=request.outcome,
+        goods_value=request.goods_value,
+        currency=request.currency,
+        right_type=request.right_type,
+        fine_tier=request.fine_tier,
+        fine_rate=rate,
+        fine_amount=fine,
+        disposal_method=method,
+        reason=request.reason,
+        actor=actor,
+        hearing=request.hearing,
+        police_referral=request.police_referral,
         lines=[ln.model_dump(mode="json") for ln in request.lines] or None,
     )
     session.add(d)

@@ -25,7 +25,11 @@ from shared.contracts.guarantee_views import (
     GuaranteeAlerts,
 )
 from shared.contracts.guarantees import (
-    ChargeCostRequest, GeneralGuaranteeV1, HoldGuaranteeRequest, HoldGuaranteeResult, SettleGuaranteeRequest,
+    ChargeCostRequest,
+    GeneralGuaranteeV1,
+    HoldGuaranteeRequest,
+    HoldGuaranteeResult,
+    SettleGuaranteeRequest,
     SettleGuaranteeResult,
 )
 from shared.idempotency import run_once
@@ -52,8 +56,9 @@ def _guarantee_not_found(guarantee_id: str) -> HTTPException:
 
 
 def _case_not_found(case_id: str) -> HTTPException:
-    return HTTPException(404, detail={"code": "case_guarantee_not_found",
-                                      "message": f"no guarantee for case {case_id}"})
+    return HTTPException(
+        404, detail={"code": "case_guarantee_not_found", "message": f"no guarantee for case {case_id}"}
+    )
 
 
 def _key(prefix: str, idempotency_key: str) -> str:
@@ -77,32 +82,63 @@ async def _holder_recorded(settings: Settings, request: Request, holder_id: str,
     auth = request.headers.get("authorization", "")
     try:
         async with httpx.AsyncClient(timeout=settings.risk_timeout_s) as http:
-            r = await http.get(f"{settings.risk_url.rstrip('/')}/v1/recordations", headers={"Authorization": auth},
-                               params={"holder_id": holder_id, "jurisdiction": jurisdiction, "limit": 1})
+            r = await http.get(
+                f"{settings.risk_url.rstrip('/')}/v1/recordations",
+                headers={"Authorization": auth},
+                params={"holder_id": holder_id, "jurisdiction": jurisdiction, "limit": 1},
+            )
     except httpx.HTTPError as exc:
-        raise HTTPException(503, detail={"code": "registry_unavailable", "message": "the recordation registry "
-                                         f"cannot be reached to check the holder: {type(exc).__name__}"},
-                            headers={"Retry-After": "5"}) from exc
+        raise HTTPException(
+            503,
+            detail={
+                "code": "registry_unavailable",
+                "message": f"the recordation registry cannot be reached to check the holder: {type(exc).__name__}",
+            },
+            headers={"Retry-After": "5"},
+        ) from exc
     if r.status_code != 200:
-        raise HTTPException(503, detail={"code": "registry_unavailable", "message": "the recordation registry did "
-                                         f"not answer the holder check ({r.status_code})"},
-                            headers={"Retry-After": "5"})
+        raise HTTPException(
+            503,
+            detail={
+                "code": "registry_unavailable",
+                "message": f"the recordation registry did not answer the holder check ({r.status_code})",
+            },
+            headers={"Retry-After": "5"},
+        )
     if not r.json():
-        raise HTTPException(422, detail={"code": "unknown_holder", "message": f"holder {holder_id} has no "
-                                         f"recordation in {jurisdiction}; a general guarantee secures the cases of "
-                                         "recorded rights"})
+        raise HTTPException(
+            422,
+            detail={
+                "code": "unknown_holder",
+                "message": f"holder {holder_id} has no "
+                f"recordation in {jurisdiction}; a general guarantee secures the cases of "
+                "recorded rights",
+            },
+        )
 
 
-@general.post("", status_code=201, response_model=GeneralGuaranteeView,
-              responses={**replayed(GeneralGuaranteeView),
-                         **errors(*BODY, (409, "other terms under the same guarantee_id (`idempotency_conflict`)"),
-                                  (422, "the request breaks the contract or a rule of the jurisdiction (the code "
-                                        "names it), or the holder has no recordation there (`unknown_holder`)"),
-                                  (503, "the recordation registry cannot be reached to check the holder "
-                                        "(`registry_unavailable`)"))},
-              summary="Register a holder's general guarantee (idempotent per guarantee_id)")
-async def register_general(settings: GuaranteesSettings, body: GeneralGuaranteeV1, session: Session, who: Officer,
-                           request: Request) -> JSONResponse:
+@general.post(
+    "",
+    status_code=201,
+    response_model=GeneralGuaranteeView,
+    responses={
+        **replayed(GeneralGuaranteeView),
+        **errors(
+            *BODY,
+            (409, "other terms under the same guarantee_id (`idempotency_conflict`)"),
+            (
+                422,
+                "the request breaks the contract or a rule of the jurisdiction (the code "
+                "names it), or the holder has no recordation there (`unknown_holder`)",
+            ),
+            (503, "the recordation registry cannot be reached to check the holder (`registry_unavailable`)"),
+        ),
+    },
+    summary="Register a holder's general guarantee (idempotent per guarantee_id)",
+)
+async def register_general(
+    settings: GuaranteesSettings, body: GeneralGuaranteeV1, session: Session, who: Officer, request: Request
+) -> JSONResponse:
     """The same body again answers 200 with the first answer; other terms under the same id are a 409. The holder
     must have a recordation in the guarantee's jurisdiction (a general guarantee secures the recorded rights'
     cases, Reg. Art. 22): an unknown holder is 422 ``unknown_holder``."""
@@ -115,14 +151,18 @@ async def register_general(settings: GuaranteesSettings, body: GeneralGuaranteeV
         return await service.register_general(session, body=body, settings=settings, actor=who.actor)
 
     async with session.begin():
-        status, payload = await run_once(session, idempotency, key=f"general:{body.guarantee_id}",
-                                         payload=body.model_dump(mode="json"), work=work)
+        status, payload = await run_once(
+            session, idempotency, key=f"general:{body.guarantee_id}", payload=body.model_dump(mode="json"), work=work
+        )
     return JSONResponse(payload, status_code=status if ran else 200)
 
 
-@general.get("/{guarantee_id}", response_model=GeneralGuaranteeDetails,
-             responses=errors((404, "no such general guarantee, or another holder's")),
-             summary="A general guarantee with its balance, draws and history")
+@general.get(
+    "/{guarantee_id}",
+    response_model=GeneralGuaranteeDetails,
+    responses=errors((404, "no such general guarantee, or another holder's")),
+    summary="A general guarantee with its balance, draws and history",
+)
 async def get_general(guarantee_id: GuaranteeId, session: Session, who: OfficerOrHolder) -> dict:
     g = await session.get(GeneralGuarantee, guarantee_id)
     if g is None or (who.role == "rights_holder" and g.holder_id != who.holder_id):
@@ -130,10 +170,14 @@ async def get_general(guarantee_id: GuaranteeId, session: Session, who: OfficerO
     return await service.general_details(session, g)
 
 
-@general.get("", response_model=list[GeneralGuaranteeView],
-             summary="General guarantees, newest first (a rights holder sees only its own)")
+@general.get(
+    "",
+    response_model=list[GeneralGuaranteeView],
+    summary="General guarantees, newest first (a rights holder sees only its own)",
+)
 async def list_general(
-    session: Session, who: OfficerOrHolder,
+    session: Session,
+    who: OfficerOrHolder,
     holder_id: Annotated[HolderId | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[dict]:
@@ -150,11 +194,19 @@ async def list_general(
 # ---------------------------------------------------------------- case guarantees
 
 
-@cases.post("", status_code=201, response_model=HoldGuaranteeResult,
-            responses={200: {"model": HoldGuaranteeResult,
-                             "description": "refused (with the reason), or the case's guarantee already held"},
-                       **errors(*BODY, IDEMPOTENCY_CONFLICT)},
-            summary="Secure a case: per-case deposit or letter, or a draw on the general guarantee (idempotent)")
+@cases.post(
+    "",
+    status_code=201,
+    response_model=HoldGuaranteeResult,
+    responses={
+        200: {
+            "model": HoldGuaranteeResult,
+            "description": "refused (with the reason), or the case's guarantee already held",
+        },
+        **errors(*BODY, IDEMPOTENCY_CONFLICT),
+    },
+    summary="Secure a case: per-case deposit or letter, or a draw on the general guarantee (idempotent)",
+)
 async def hold(body: HoldGuaranteeRequest, session: Session, who: CaseWriter) -> JSONResponse:
     """201 held; 200 refused (with the reason) or the guarantee already held for the case.
 
@@ -163,46 +215,75 @@ async def hold(body: HoldGuaranteeRequest, session: Session, who: CaseWriter) ->
     """
     async with session.begin():
         status, payload = await run_once(
-            session, idempotency, key=_key("hold", body.idempotency_key), payload=body.model_dump(mode="json"),
+            session,
+            idempotency,
+            key=_key("hold", body.idempotency_key),
+            payload=body.model_dump(mode="json"),
             work=lambda: service.hold(session, request=body, actor=who.actor),
         )
     return JSONResponse(payload, status_code=status)
 
 
-@cases.post("/{case_id}/costs", status_code=201, response_model=CostCharged,
-            responses=errors(*BODY, CASE_NOT_FOUND,
-                             (409, "the guarantee is settled (`case_guarantee_settled`), or the idempotency key was "
-                                   "used with another request"),
-                             (422, "the request breaks the contract, the case ids differ, or the cost's currency is "
-                                   "not the guarantee's")),
-            summary="Charge a storage, custody or disposal cost (idempotent)")
+@cases.post(
+    "/{case_id}/costs",
+    status_code=201,
+    response_model=CostCharged,
+    responses=errors(
+        *BODY,
+        CASE_NOT_FOUND,
+        (
+            409,
+            "the guarantee is settled (`case_guarantee_settled`), or the idempotency key was used with another request",
+        ),
+        (422, "the request breaks the contract, the case ids differ, or the cost's currency is not the guarantee's"),
+    ),
+    summary="Charge a storage, custody or disposal cost (idempotent)",
+)
 async def charge_cost(case_id: CaseId, body: ChargeCostRequest, session: Session, who: CaseWriter) -> JSONResponse:
     _same_case(case_id, body.case_id)
     async with session.begin():
         status, payload = await run_once(
-            session, idempotency, key=_key("cost", body.idempotency_key), payload=body.model_dump(mode="json"),
+            session,
+            idempotency,
+            key=_key("cost", body.idempotency_key),
+            payload=body.model_dump(mode="json"),
             work=lambda: service.charge_cost(session, request=body, actor=who.actor),
         )
     return JSONResponse(payload, status_code=status)
 
 
-@cases.post("/{case_id}/settle", response_model=SettleGuaranteeResult,
-            responses=errors(*BODY, CASE_NOT_FOUND, IDEMPOTENCY_CONFLICT),
-            summary="Settle when the case ends: charge storage and costs, refund the rest (idempotent)")
-async def settle(settings: GuaranteesSettings, case_id: CaseId, body: SettleGuaranteeRequest, session: Session, who: CaseWorker,
-                 request: Request) -> JSONResponse:
+@cases.post(
+    "/{case_id}/settle",
+    response_model=SettleGuaranteeResult,
+    responses=errors(*BODY, CASE_NOT_FOUND, IDEMPOTENCY_CONFLICT),
+    summary="Settle when the case ends: charge storage and costs, refund the rest (idempotent)",
+)
+async def settle(
+    settings: GuaranteesSettings,
+    case_id: CaseId,
+    body: SettleGuaranteeRequest,
+    session: Session,
+    who: CaseWorker,
+    request: Request,
+) -> JSONResponse:
     _same_case(case_id, body.case_id)
     async with session.begin():
         status, payload = await run_once(
-            session, idempotency, key=_key("settle", body.idempotency_key), payload=body.model_dump(mode="json"),
+            session,
+            idempotency,
+            key=_key("settle", body.idempotency_key),
+            payload=body.model_dump(mode="json"),
             work=lambda: service.settle(session, request=body, settings=settings, actor=who.actor),
         )
     return JSONResponse(payload, status_code=status)
 
 
-@cases.get("/{case_id}", response_model=CaseGuaranteeView,
-           responses=errors((404, "no guarantee for the case, or another holder's")),
-           summary="A case's guarantee: amount, costs and storage accrued so far, charged, refunded")
+@cases.get(
+    "/{case_id}",
+    response_model=CaseGuaranteeView,
+    responses=errors((404, "no guarantee for the case, or another holder's")),
+    summary="A case's guarantee: amount, costs and storage accrued so far, charged, refunded",
+)
 async def get_case(settings: GuaranteesSettings, case_id: CaseId, session: Session, who: CaseReader) -> dict:
     view = await service.case_details(session, case_id=case_id, settings=settings)
     if view is None or (who.role == "rights_holder" and view["holder_id"] != who.holder_id):
@@ -213,8 +294,11 @@ async def get_case(settings: GuaranteesSettings, case_id: CaseId, session: Sessi
 # ---------------------------------------------------------------- alerts
 
 
-@ops.get("/alerts", response_model=GuaranteeAlerts,
-         summary="Low balances, coverage or letters ending soon, unpaid or uncovered costs")
+@ops.get(
+    "/alerts",
+    response_model=GuaranteeAlerts,
+    summary="Low balances, coverage or letters ending soon, unpaid or uncovered costs",
+)
 async def list_alerts(settings: GuaranteesSettings, session: Session, _: Officer) -> dict:
     found = await service.alerts(session, settings=settings)
     service.set_alert_gauges(found)

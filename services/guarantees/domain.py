@@ -11,7 +11,7 @@ guarantor (Reg. Art. 25); the rest is refunded after the case ends.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 CENT = Decimal("0.01")
@@ -40,18 +40,27 @@ def registration_problems(
     """Why a general guarantee cannot be registered, as (code, message) pairs; empty when it can."""
     problems: list[tuple[str, str]] = []
     if coverage_until < coverage_from:
-        problems.append(("coverage_period_invalid",
-                         f"coverage_until {coverage_until} is before coverage_from {coverage_from}"))
+        problems.append(
+            ("coverage_period_invalid", f"coverage_until {coverage_until} is before coverage_from {coverage_from}")
+        )
     if letter_expires_on < coverage_until:
-        problems.append(("letter_expires_before_coverage_ends",
-                         f"the letter expires on {letter_expires_on}, before coverage ends on {coverage_until}"))
+        problems.append(
+            (
+                "letter_expires_before_coverage_ends",
+                f"the letter expires on {letter_expires_on}, before coverage ends on {coverage_until}",
+            )
+        )
     if jurisdiction == "CN":
         if currency != "CNY":
             problems.append(("currency_not_allowed", f"a CN general guarantee is lodged in CNY, not {currency}"))
         elif money(amount) < cn_min_amount_cny:
-            problems.append(("amount_below_minimum",
-                             f"a CN general guarantee must be at least RMB {money(cn_min_amount_cny):,}; "
-                             f"got RMB {money(amount):,}"))
+            problems.append(
+                (
+                    "amount_below_minimum",
+                    f"a CN general guarantee must be at least RMB {money(cn_min_amount_cny):,}; "
+                    f"got RMB {money(amount):,}",
+                )
+            )
     return problems
 
 
@@ -75,8 +84,10 @@ def unusable_reason(g: GeneralGuaranteeTerms, today: date) -> tuple[str, str] | 
     if today > g.letter_expires_on:
         return "letter_expired", f"the letter of general guarantee {g.guarantee_id} expired on {g.letter_expires_on}"
     if today < g.coverage_from or today > g.coverage_until:
-        return "outside_coverage", (f"{today} is outside the coverage period of general guarantee {g.guarantee_id} "
-                                    f"({g.coverage_from} to {g.coverage_until})")
+        return "outside_coverage", (
+            f"{today} is outside the coverage period of general guarantee {g.guarantee_id} "
+            f"({g.coverage_from} to {g.coverage_until})"
+        )
     return None
 
 
@@ -92,7 +103,12 @@ class DrawDecision:
 
 
 def choose_general_guarantee(
-    candidates: list[GeneralGuaranteeTerms], *, today: date, required: Decimal, currency: str, holder_id: str,
+    candidates: list[GeneralGuaranteeTerms],
+    *,
+    today: date,
+    required: Decimal,
+    currency: str,
+    holder_id: str,
     jurisdiction: str,
 ) -> DrawDecision:
     """The general guarantee to draw ``required`` from, or the most precise reason why none can be used.
@@ -103,14 +119,18 @@ def choose_general_guarantee(
     guarantees.
     """
     if not candidates:
-        return DrawDecision(None, "no_general_guarantee",
-                            f"no general guarantee is registered for holder {holder_id} in {jurisdiction}")
+        return DrawDecision(
+            None, "no_general_guarantee", f"no general guarantee is registered for holder {holder_id} in {jurisdiction}"
+        )
     same_currency = [g for g in candidates if g.currency == currency]
     if not same_currency:
         others = ", ".join(sorted({f"{g.guarantee_id} in {g.currency}" for g in candidates}))
-        return DrawDecision(None, "currency_mismatch",
-                            f"the required amount is in {currency}; holder {holder_id} has general guarantees "
-                            f"only in other currencies ({others})")
+        return DrawDecision(
+            None,
+            "currency_mismatch",
+            f"the required amount is in {currency}; holder {holder_id} has general guarantees "
+            f"only in other currencies ({others})",
+        )
     usable = [g for g in same_currency if unusable_reason(g, today) is None]
     if not usable:
         # Report on the most recent guarantee: the one the holder most likely meant.
@@ -120,17 +140,21 @@ def choose_general_guarantee(
     sufficient = sorted((g for g in usable if g.balance >= required), key=lambda g: (g.coverage_until, g.guarantee_id))
     if not sufficient:
         best = max(usable, key=lambda g: (g.balance, g.guarantee_id))
-        return DrawDecision(None, "insufficient_balance",
-                            f"balance {money(best.balance)} {currency} of general guarantee {best.guarantee_id} "
-                            f"is below the required {money(required)} {currency}")
+        return DrawDecision(
+            None,
+            "insufficient_balance",
+            f"balance {money(best.balance)} {currency} of general guarantee {best.guarantee_id} "
+            f"is below the required {money(required)} {currency}",
+        )
     return DrawDecision(sufficient[0].guarantee_id)
 
 
 def per_case_refusal(*, posted: Decimal, required: Decimal, currency: str) -> tuple[str, str] | None:
     """A cash deposit or bank letter secures the case only when it covers the required amount."""
     if money(posted) < money(required):
-        return "amount_below_required", (f"posted {money(posted)} {currency} is below the required "
-                                         f"{money(required)} {currency}")
+        return "amount_below_required", (
+            f"posted {money(posted)} {currency} is below the required {money(required)} {currency}"
+        )
     return None
 
 
@@ -138,7 +162,7 @@ def per_case_refusal(*, posted: Decimal, required: Decimal, currency: str) -> tu
 
 
 def _utc(instant: datetime) -> datetime:
-    return instant.replace(tzinfo=timezone.utc) if instant.tzinfo is None else instant
+    return instant.replace(tzinfo=UTC) if instant.tzinfo is None else instant
 
 
 def storage_days(held_at: datetime, ended_at: datetime) -> int:
@@ -190,7 +214,12 @@ def settle(*, held: Decimal, storage: Decimal, costs: Decimal) -> Settlement:
 
 
 def low_balance_reasons(
-    *, amount: Decimal, balance: Decimal, currency: str, ratio: Decimal, floor_cny: Decimal,
+    *,
+    amount: Decimal,
+    balance: Decimal,
+    currency: str,
+    ratio: Decimal,
+    floor_cny: Decimal,
 ) -> list[str]:
     """Why a general guarantee's balance is low, if it is.
 
@@ -202,11 +231,13 @@ def low_balance_reasons(
     reasons = []
     threshold = money(amount * ratio)
     if ratio > 0 and balance < threshold:
-        reasons.append(f"balance {money(balance)} {currency} is below {ratio:.0%} of the amount "
-                       f"({threshold} {currency})")
+        reasons.append(
+            f"balance {money(balance)} {currency} is below {ratio:.0%} of the amount ({threshold} {currency})"
+        )
     if currency == "CNY" and floor_cny > 0 and balance < floor_cny:
-        reasons.append(f"balance {money(balance)} CNY is below RMB {money(floor_cny):,}, the most one ex officio "
-                       "case can require")
+        reasons.append(
+            f"balance {money(balance)} CNY is below RMB {money(floor_cny):,}, the most one ex officio case can require"
+        )
     return reasons
 
 

@@ -19,8 +19,10 @@ async def _start(app: FastAPI) -> None:
     async def refresh() -> None:
         await service.refresh_metrics(runtime.sessionmaker, settings)
 
-    runtime.supervise("guarantee-metrics", loop_every(refresh, every=settings.guarantee_metrics_refresh_seconds,
-                                                      what="refreshing guarantee metrics"))
+    runtime.supervise(
+        "guarantee-metrics",
+        loop_every(refresh, every=settings.guarantee_metrics_refresh_seconds, what="refreshing guarantee metrics"),
+    )
 
 
 app = service_app(

@@ -25,25 +25,37 @@ Writer = Annotated[Principal, Depends(require("system", "officer"))]
 Reader = Annotated[Principal, Depends(require("system", "officer", "clearance_system"))]
 
 
-
-
-@router.post("", status_code=201, response_model=HoldView, responses=replayed(HoldView),
-             summary="Suspend release of a declaration line (idempotent)")
-async def place_hold(runtime: RuntimeDep, body: PlaceHoldRequest, session: Session, who: Writer, request: Request) -> JSONResponse:
+@router.post(
+    "",
+    status_code=201,
+    response_model=HoldView,
+    responses=replayed(HoldView),
+    summary="Suspend release of a declaration line (idempotent)",
+)
+async def place_hold(
+    runtime: RuntimeDep, body: PlaceHoldRequest, session: Session, who: Writer, request: Request
+) -> JSONResponse:
     require_office(who, body.customs_office, "the declaration")
     async with session.begin():
         status, payload = await run_once(
-            session, idempotency, key=f"place:{body.idempotency_key}", payload=body.model_dump(mode="json"),
+            session,
+            idempotency,
+            key=f"place:{body.idempotency_key}",
+            payload=body.model_dump(mode="json"),
             work=lambda: service.place_hold(session, request=body, actor=who.actor),
         )
     runtime.kick()
     return JSONResponse(payload, status_code=status)
 
 
-@router.post("/{hold_id}/actions", response_model=HoldView,
-             summary="Detain, release, confiscate or hand over to a court (idempotent)")
-async def act(runtime: RuntimeDep, hold_id: HoldId, body: HoldActionRequest, session: Session, who: Writer,
-              request: Request) -> JSONResponse:
+@router.post(
+    "/{hold_id}/actions",
+    response_model=HoldView,
+    summary="Detain, release, confiscate or hand over to a court (idempotent)",
+)
+async def act(
+    runtime: RuntimeDep, hold_id: HoldId, body: HoldActionRequest, session: Session, who: Writer, request: Request
+) -> JSONResponse:
     if body.hold_id != hold_id:
         raise HTTPException(422, detail={"code": "hold_id_mismatch", "message": "hold_id in path and body differ"})
     async with session.begin():
@@ -51,9 +63,11 @@ async def act(runtime: RuntimeDep, hold_id: HoldId, body: HoldActionRequest, ses
         if hold is not None:
             require_office(who, hold.customs_office, "the hold")
         status, payload = await run_once(
-            session, idempotency, key=f"act:{body.idempotency_key}", payload=body.model_dump(mode="json"),
-            work=lambda: service.act(session, hold_id=hold_id, request=body,
-                                     actor=who.acting_for(body.on_behalf_of)),
+            session,
+            idempotency,
+            key=f"act:{body.idempotency_key}",
+            payload=body.model_dump(mode="json"),
+            work=lambda: service.act(session, hold_id=hold_id, request=body, actor=who.acting_for(body.on_behalf_of)),
         )
     runtime.kick()
     return JSONResponse(payload, status_code=status)
@@ -69,7 +83,8 @@ async def get_hold(hold_id: HoldId, session: Session, _: Reader) -> dict:
 
 @router.get("", response_model=list[HoldView], summary="Holds of a declaration or case")
 async def list_holds(
-    session: Session, _: Reader,
+    session: Session,
+    _: Reader,
     declaration_id: Annotated[DeclarationId | None, Query()] = None,
     case_id: Annotated[CaseId | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,

@@ -10,7 +10,7 @@ status of every line, so the clearance system knows which lines to release or ke
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from prometheus_client import Counter
 from sqlalchemy import select
@@ -19,8 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.holds.models import Hold, HoldEvent, outbox
 from shared.contracts.cases import HoldActionRequest, PlaceHoldRequest
 from shared.contracts.events import TOPIC_HOLDS, EventEnvelope, HoldEventV1, HoldLineV1, deterministic_event_id
-from shared.kafka import add_to_outbox
 from shared.errors import Conflict, NotFound, Refused
+from shared.kafka import add_to_outbox
 
 HOLD_TRANSITIONS = Counter("ipr_holds_transitions_total", "Hold status changes", ["status"])
 
@@ -72,23 +72,40 @@ def _overall(lines: dict[int, str], last: str) -> str:
     return max(held, key=UNDER_CONTROL.index) if held else last
 
 
-async def _record(session: AsyncSession, hold: Hold, *, status: str, reason: str, actor: str,
-                  line_nos: list[int], lines: dict[int, str]) -> None:
-    now = datetime.now(timezone.utc)
+async def _record(
+    session: AsyncSession,
+    hold: Hold,
+    *,
+    status: str,
+    reason: str,
+    actor: str,
+    line_nos: list[int],
+    lines: dict[int, str],
+) -> None:
+    now = datetime.now(UTC)
     hold.lines = {str(n): s for n, s in sorted(lines.items())}
     hold.status = _overall(lines, status)
     hold.updated_at = now
-    session.add(HoldEvent(hold_id=hold.hold_id, status=status, reason=reason, actor=actor, at=now,
-                          line_nos=line_nos))
+    session.add(HoldEvent(hold_id=hold.hold_id, status=status, reason=reason, actor=actor, at=now, line_nos=line_nos))
     payload = HoldEventV1(
-        hold_id=hold.hold_id, case_id=hold.case_id, declaration_id=hold.declaration_id, line_no=line_nos[0],
-        customs_office=hold.customs_office, status=status, reason=reason, at=now, line_nos=line_nos,
+        hold_id=hold.hold_id,
+        case_id=hold.case_id,
+        declaration_id=hold.declaration_id,
+        line_no=line_nos[0],
+        customs_office=hold.customs_office,
+        status=status,
+        reason=reason,
+        at=now,
+        line_nos=line_nos,
         lines=[HoldLineV1(line_no=n, status=s) for n, s in sorted(lines.items())],  # type: ignore[arg-type]
     )
     # A hold of one line keeps the event ids it always had; on a hold of several lines the same status
     # can reach different lines at different times, so the lines are part of the fact.
-    parts = ("hold", hold.hold_id, status) if len(lines) == 1 else (
-        "hold", hold.hold_id, status, "L" + ",".join(map(str, line_nos)))
+    parts = (
+        ("hold", hold.hold_id, status)
+        if len(lines) == 1
+        else ("hold", hold.hold_id, status, "L" + ",".join(map(str, line_nos)))
+    )
     envelope = EventEnvelope(
         event_id=deterministic_event_id(*parts),
         event_type=f"hold.{'placed' if status == 'suspended' else status}",
@@ -107,13 +124,25 @@ async def place_hold(session: AsyncSession, *, request: PlaceHoldRequest, actor:
         return 200, hold_view(existing)
     line_nos = sorted(set(request.line_nos or [request.line_no]))
     hold = Hold(
-        hold_id=hold_id_for(request.case_id), case_id=request.case_id, declaration_id=request.declaration_id,
-        line_no=line_nos[0], customs_office=request.customs_office, status="new", reason=request.reason,
+        hold_id=hold_id_for(request.case_id),
+        case_id=request.case_id,
+        declaration_id=request.declaration_id,
+        line_no=line_nos[0],
+        customs_office=request.customs_office,
+        status="new",
+        reason=request.reason,
     )
     session.add(hold)
     await session.flush()
-    await _record(session, hold, status="suspended", reason=request.reason, actor=actor, line_nos=line_nos,
-                  lines={n: "suspended" for n in line_nos})
+    await _record(
+        session,
+        hold,
+        status="suspended",
+        reason=request.reason,
+        actor=actor,
+        line_nos=line_nos,
+        lines={n: "suspended" for n in line_nos},
+    )
     await session.flush()
     return 201, hold_view(hold)
 
@@ -152,20 +181,24 @@ async def act(session: AsyncSession, *, hold_id: str, request: HoldActionRequest
         targets = [n for n in asked if lines[n] != target]
         refused = [n for n in targets if lines[n] not in allowed]
         if refused:
-            raise _conflict(f"cannot {request.action} lines {refused}: they are "
-                            f"{', '.join(sorted({lines[n] for n in refused}))}")
+            raise _conflict(
+                f"cannot {request.action} lines {refused}: they are {', '.join(sorted({lines[n] for n in refused}))}"
+            )
     if not targets:
         return 200, hold_view(hold)
     lines.update({n: target for n in targets})
-    await _record(session, hold, status=target, reason=request.reason, actor=actor, line_nos=sorted(targets),
-                  lines=lines)
+    await _record(
+        session, hold, status=target, reason=request.reason, actor=actor, line_nos=sorted(targets), lines=lines
+    )
     await session.flush()
     return 200, hold_view(hold)
 
 
 async def history(session: AsyncSession, *, hold_id: str) -> list[dict]:
-    rows = (await session.execute(
-        select(HoldEvent).where(HoldEvent.hold_id == hold_id).order_by(HoldEvent.id)
-    )).scalars()
-    return [{"status": r.status, "reason": r.reason, "actor": r.actor, "at": r.at.isoformat(),
-             "line_nos": r.line_nos} for r in rows]
+    rows = (
+        await session.execute(select(HoldEvent).where(HoldEvent.hold_id == hold_id).order_by(HoldEvent.id))
+    ).scalars()
+    return [
+        {"status": r.status, "reason": r.reason, "actor": r.actor, "at": r.at.isoformat(), "line_nos": r.line_nos}
+        for r in rows
+    ]

@@ -34,8 +34,12 @@ ACTOR = ("bootstrap", "Platform set-up")
 async def _holder(session: AsyncSession, spec: dict) -> str | None:
     existing = await session.get(Holder, spec["holder_id"])
     if existing is None:
-        await service.create_holder(session, body=service.NewHolder(holder_id=spec["holder_id"], name=spec["name"]),
-                                    who=ACTOR, verified=bool(spec.get("verified", True)))
+        await service.create_holder(
+            session,
+            body=service.NewHolder(holder_id=spec["holder_id"], name=spec["name"]),
+            who=ACTOR,
+            verified=bool(spec.get("verified", True)),
+        )
         return "created"
     return None
 

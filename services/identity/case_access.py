@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -38,8 +38,16 @@ from shared.contracts.access import CaseAccessView, Exchange, IssuedCaseAccess
 from shared.contracts.bounds import CaseId, TraderId
 from shared.errors import NotFound
 
-__all__ = ["CaseAccessView", "Exchange", "IssuedCaseAccess", "NewCaseAccess", "Revocation", "issue", "of_case",
-           "revoke"]
+__all__ = [
+    "CaseAccessView",
+    "Exchange",
+    "IssuedCaseAccess",
+    "NewCaseAccess",
+    "Revocation",
+    "issue",
+    "of_case",
+    "revoke",
+]
 
 GRANT_TYPE = "urn:ipr:params:oauth:grant-type:case-access-code"
 CLIENT_ID = "case-access"
@@ -54,7 +62,7 @@ PartyRole = Literal["declarant", "consignor", "consignee", "importer", "holder_o
 
 def new_code() -> str:
     chars = "".join(secrets.choice(ALPHABET) for _ in range(GROUPS * GROUP_LEN))
-    return "-".join(chars[i:i + GROUP_LEN] for i in range(0, len(chars), GROUP_LEN))
+    return "-".join(chars[i : i + GROUP_LEN] for i in range(0, len(chars), GROUP_LEN))
 
 
 def normalise(code: str) -> str:
@@ -74,8 +82,9 @@ class NewCaseAccess(BaseModel):
     party_id: TraderId
     party_role: PartyRole
     display_name: str = Field(min_length=1, max_length=128, description="the party's name, as its tokens name it")
-    valid_days: int = Field(default=14, ge=1, le=MAX_VALID_DAYS, strict=True,
-                            description="calendar days the code may be used")
+    valid_days: int = Field(
+        default=14, ge=1, le=MAX_VALID_DAYS, strict=True, description="calendar days the code may be used"
+    )
     issued_by: str = Field(min_length=1, max_length=256, description="the officer who asked for the code")
 
 
@@ -86,14 +95,23 @@ class Revocation(BaseModel):
 
 
 def view(row: CaseAccess) -> dict:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     status = "revoked" if row.revoked_at else ("expired" if row.expires_at <= now else "valid")
-    return {"access_id": row.access_id, "case_id": row.case_id, "party_id": row.party_id,
-            "party_role": row.party_role, "display_name": row.display_name, "issued_by": row.issued_by,
-            "issued_at": row.issued_at.isoformat() if row.issued_at else None,
-            "expires_at": row.expires_at.isoformat(), "status": status,
-            "revoked_at": row.revoked_at.isoformat() if row.revoked_at else None, "revoked_by": row.revoked_by,
-            "uses": row.uses, "last_used_at": row.last_used_at.isoformat() if row.last_used_at else None}
+    return {
+        "access_id": row.access_id,
+        "case_id": row.case_id,
+        "party_id": row.party_id,
+        "party_role": row.party_role,
+        "display_name": row.display_name,
+        "issued_by": row.issued_by,
+        "issued_at": row.issued_at.isoformat() if row.issued_at else None,
+        "expires_at": row.expires_at.isoformat(),
+        "status": status,
+        "revoked_at": row.revoked_at.isoformat() if row.revoked_at else None,
+        "revoked_by": row.revoked_by,
+        "uses": row.uses,
+        "last_used_at": row.last_used_at.isoformat() if row.last_used_at else None,
+    }
 
 
 def _not_found(access_id: str) -> NotFound:
@@ -104,26 +122,60 @@ async def issue(session: AsyncSession, *, body: NewCaseAccess, who: Principal, i
     """A new code for one party of one case; an earlier valid code of the same party and case is revoked."""
     from services.identity.service import audit
 
-    now = datetime.now(timezone.utc)
-    earlier = (await session.execute(
-        update(CaseAccess)
-        .where(CaseAccess.case_id == body.case_id, CaseAccess.party_id == body.party_id,
-               CaseAccess.revoked_at.is_(None), CaseAccess.expires_at > now)
-        .values(revoked_at=now, revoked_by=f"replaced by a new code ({body.issued_by})"[:256])
-        .returning(CaseAccess.access_id))).scalars().all()
+    now = datetime.now(UTC)
+    earlier = (
+        (
+            await session.execute(
+                update(CaseAccess)
+                .where(
+                    CaseAccess.case_id == body.case_id,
+                    CaseAccess.party_id == body.party_id,
+                    CaseAccess.revoked_at.is_(None),
+                    CaseAccess.expires_at > now,
+                )
+                .values(revoked_at=now, revoked_by=f"replaced by a new code ({body.issued_by})"[:256])
+                .returning(CaseAccess.access_id)
+            )
+        )
+        .scalars()
+        .all()
+    )
     code = new_code()
-    row = CaseAccess(access_id=f"CA-{secrets.token_hex(8).upper()}", code_digest=digest(code), case_id=body.case_id,
-                     party_id=body.party_id, party_role=body.party_role, display_name=body.display_name,
-                     issued_by=body.issued_by, issued_at=now, expires_at=now + timedelta(days=body.valid_days),
-                     uses=0)
+    row = CaseAccess(
+        access_id=f"CA-{secrets.token_hex(8).upper()}",
+        code_digest=digest(code),
+        case_id=body.case_id,
+        party_id=body.party_id,
+        party_role=body.party_role,
+        display_name=body.display_name,
+        issued_by=body.issued_by,
+        issued_at=now,
+        expires_at=now + timedelta(days=body.valid_days),
+        uses=0,
+    )
     session.add(row)
-    audit(session, who, "case_access.issued", "case_access", row.access_id,
-          {"case_id": body.case_id, "party_id": body.party_id, "party_role": body.party_role,
-           "issued_by": body.issued_by, "valid_days": body.valid_days, "replaced": list(earlier)})
+    audit(
+        session,
+        who,
+        "case_access.issued",
+        "case_access",
+        row.access_id,
+        {
+            "case_id": body.case_id,
+            "party_id": body.party_id,
+            "party_role": body.party_role,
+            "issued_by": body.issued_by,
+            "valid_days": body.valid_days,
+            "replaced": list(earlier),
+        },
+    )
     await session.flush()
-    return {**view(row), "code": code, "replaced": list(earlier),
-            "exchange": {"token_endpoint": f"{issuer.rstrip('/')}/token", "grant_type": GRANT_TYPE,
-                         "client_id": CLIENT_ID}}
+    return {
+        **view(row),
+        "code": code,
+        "replaced": list(earlier),
+        "exchange": {"token_endpoint": f"{issuer.rstrip('/')}/token", "grant_type": GRANT_TYPE, "client_id": CLIENT_ID},
+    }
 
 
 async def revoke(session: AsyncSession, *, access_id: str, body: Revocation, who: Principal) -> dict:
@@ -133,11 +185,16 @@ async def revoke(session: AsyncSession, *, access_id: str, body: Revocation, who
     if row is None:
         raise _not_found(access_id)
     if row.revoked_at is None:
-        row.revoked_at = datetime.now(timezone.utc)
+        row.revoked_at = datetime.now(UTC)
         row.revoked_by = body.revoked_by
-        audit(session, who, "case_access.revoked", "case_access", access_id,
-              {"case_id": row.case_id, "party_id": row.party_id, "revoked_by": body.revoked_by,
-               "reason": body.reason})
+        audit(
+            session,
+            who,
+            "case_access.revoked",
+            "case_access",
+            access_id,
+            {"case_id": row.case_id, "party_id": row.party_id, "revoked_by": body.revoked_by, "reason": body.reason},
+        )
     await session.flush()
     return view(row)
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import jwt
@@ -26,7 +26,7 @@ def new_key() -> dict:
     private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(private))
     jwk.pop("key_ops", None)  # ["sign"] would keep the provider from verifying its own ID tokens (sign-out hints)
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     return {**jwk, "kid": f"ipr-{stamp}-{os.urandom(3).hex()}", "use": "sig", "alg": "RS256"}
 
 

@@ -36,8 +36,9 @@ async def admin_page() -> FileResponse:
 
 @app.get("/admin/config", include_in_schema=False)
 async def admin_config() -> JSONResponse:
-    return JSONResponse({"issuer": settings.oidc_issuer, "client_id": settings.admin_client_id,
-                         "audience": settings.oidc_audience})
+    return JSONResponse(
+        {"issuer": settings.oidc_issuer, "client_id": settings.admin_client_id, "audience": settings.oidc_audience}
+    )
 
 
 @app.get("/signin.js", include_in_schema=False)

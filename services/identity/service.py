@@ -8,7 +8,7 @@ their lifetime (at most 5 minutes).
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
@@ -90,8 +90,10 @@ class NewClient(BaseModel):
     client_id: str = Field(pattern=ID_PATTERN)
     name: str = Field(min_length=1, max_length=128)
     kind: Literal["machine", "browser", "case_access"] = Field(
-        default="machine", description="machine: client credentials in its role; browser: a person signs in "
-        "(authorization code + PKCE); case_access: a public client that exchanges case access codes")
+        default="machine",
+        description="machine: client credentials in its role; browser: a person signs in "
+        "(authorization code + PKCE); case_access: a public client that exchanges case access codes",
+    )
     role: MachineRole | None = None
     offices: list[str] = Field(default_factory=list, max_length=50)
     redirect_uris: list[RedirectUri] = Field(default_factory=list, max_length=10)
@@ -133,31 +135,74 @@ class OfficesChange(BaseModel):
 
 
 def account_view(a: Account) -> dict:
-    return {"account_id": a.account_id, "display_name": a.display_name, "email": a.email, "role": a.role,
-            "offices": list(a.offices or []), "holder_id": a.holder_id, "party_id": a.party_id, "case_id": a.case_id,
-            "locale": a.locale, "enabled": a.enabled, "created_at": a.created_at.isoformat() if a.created_at else None}
+    return {
+        "account_id": a.account_id,
+        "display_name": a.display_name,
+        "email": a.email,
+        "role": a.role,
+        "offices": list(a.offices or []),
+        "holder_id": a.holder_id,
+        "party_id": a.party_id,
+        "case_id": a.case_id,
+        "locale": a.locale,
+        "enabled": a.enabled,
+        "created_at": a.created_at.isoformat() if a.created_at else None,
+    }
 
 
 def holder_view(h: Holder) -> dict:
-    return {"holder_id": h.holder_id, "name": h.name, "verified": h.verified, "enabled": h.enabled,
-            "verification_note": h.verification_note}
+    return {
+        "holder_id": h.holder_id,
+        "name": h.name,
+        "verified": h.verified,
+        "enabled": h.enabled,
+        "verification_note": h.verification_note,
+    }
 
 
 def client_view(c: Client) -> dict:
-    return {"client_id": c.client_id, "name": c.name, "kind": c.kind, "role": c.role, "offices": list(c.offices or []),
-            "redirect_uris": list(c.redirect_uris or []), "first_party": c.first_party, "enabled": c.enabled}
+    return {
+        "client_id": c.client_id,
+        "name": c.name,
+        "kind": c.kind,
+        "role": c.role,
+        "offices": list(c.offices or []),
+        "redirect_uris": list(c.redirect_uris or []),
+        "first_party": c.first_party,
+        "enabled": c.enabled,
+    }
 
 
 def audit_view(e: AuditEntry) -> dict:
-    return {"at": e.at.isoformat(), "actor": {"sub": e.actor_sub, "name": e.actor_name}, "action": e.action,
-            "target_type": e.target_type, "target_id": e.target_id, "detail": e.detail}
+    return {
+        "at": e.at.isoformat(),
+        "actor": {"sub": e.actor_sub, "name": e.actor_name},
+        "action": e.action,
+        "target_type": e.target_type,
+        "target_id": e.target_id,
+        "detail": e.detail,
+    }
 
 
-def audit(session: AsyncSession, who: Principal | tuple[str, str], action: str, target_type: str, target_id: str,
-          detail: dict | None = None) -> None:
+def audit(
+    session: AsyncSession,
+    who: Principal | tuple[str, str],
+    action: str,
+    target_type: str,
+    target_id: str,
+    detail: dict | None = None,
+) -> None:
     sub, name = (who.sub, who.name or who.sub) if isinstance(who, Principal) else who
-    session.add(AuditEntry(actor_sub=sub[:64], actor_name=name[:128], action=action, target_type=target_type,
-                           target_id=target_id, detail=detail or {}))
+    session.add(
+        AuditEntry(
+            actor_sub=sub[:64],
+            actor_name=name[:128],
+            action=action,
+            target_type=target_type,
+            target_id=target_id,
+            detail=detail or {},
+        )
+    )
 
 
 def _may_manage(who: Principal, role: str | None) -> None:
@@ -174,37 +219,52 @@ async def _revoke_account(session: AsyncSession, account_id: str) -> int:
     return result.rowcount or 0
 
 
-async def create_account(session: AsyncSession, *, body: NewAccount, who: Principal | tuple[str, str],
-                         password_hash: str | None = None) -> dict:
+async def create_account(
+    session: AsyncSession, *, body: NewAccount, who: Principal | tuple[str, str], password_hash: str | None = None
+) -> dict:
     """Create an account (an officer with offices, a holder's user, a declarant, a supervisor, an administrator)."""
     if isinstance(who, Principal):
         _may_manage(who, body.role)
     if await session.get(Account, body.account_id) is not None:
         raise _conflict("account_exists", f"account {body.account_id} exists (user names are never reused)")
     if body.role == "officer" and not body.offices:
-        raise Refused("offices_required", "an officer acts for one or more "
-                                                                                "customs offices")
+        raise Refused("offices_required", "an officer acts for one or more customs offices")
     if body.role == "rights_holder":
         if not body.holder_id or await session.get(Holder, body.holder_id) is None:
             raise Refused("holder_required", "a rights holder's user belongs to a registered holder")
     elif body.holder_id:
-        raise Refused("holder_not_allowed", "only rights holders' users "
-                                                                                 "belong to a holder")
+        raise Refused("holder_not_allowed", "only rights holders' users belong to a holder")
     if body.role == "party" and not body.party_id:
-        raise Refused("party_required", "a declarant's account names its "
-                                                                             "party id (as in declarations)")
-    account = Account(account_id=body.account_id, display_name=body.display_name, email=body.email, role=body.role,
-                      offices=body.offices, holder_id=body.holder_id, party_id=body.party_id, case_id=body.case_id,
-                      locale=body.locale, password_hash=password_hash or hash_password(body.password), enabled=True)
+        raise Refused("party_required", "a declarant's account names its party id (as in declarations)")
+    account = Account(
+        account_id=body.account_id,
+        display_name=body.display_name,
+        email=body.email,
+        role=body.role,
+        offices=body.offices,
+        holder_id=body.holder_id,
+        party_id=body.party_id,
+        case_id=body.case_id,
+        locale=body.locale,
+        password_hash=password_hash or hash_password(body.password),
+        enabled=True,
+    )
     session.add(account)
-    audit(session, who, "account.created", "account", body.account_id,
-          {"role": body.role, "offices": body.offices, "holder_id": body.holder_id, "party_id": body.party_id})
+    audit(
+        session,
+        who,
+        "account.created",
+        "account",
+        body.account_id,
+        {"role": body.role, "offices": body.offices, "holder_id": body.holder_id, "party_id": body.party_id},
+    )
     await session.flush()
     return account_view(account)
 
 
-async def set_account_enabled(session: AsyncSession, *, account_id: str, enabled: bool, who: Principal,
-                              reason: str | None) -> dict:
+async def set_account_enabled(
+    session: AsyncSession, *, account_id: str, enabled: bool, who: Principal, reason: str | None
+) -> dict:
     """Disable (and revoke every session and refresh token) or re-enable an account."""
     account = await session.get(Account, account_id, with_for_update=True)
     if account is None:
@@ -215,11 +275,17 @@ async def set_account_enabled(session: AsyncSession, *, account_id: str, enabled
     revoked = 0
     if account.enabled != enabled:
         account.enabled = enabled
-        account.updated_at = datetime.now(timezone.utc)
+        account.updated_at = datetime.now(UTC)
         if not enabled:
             revoked = await _revoke_account(session, account_id)
-        audit(session, who, "account.enabled" if enabled else "account.disabled", "account", account_id,
-              {"reason": reason, "revoked": revoked})
+        audit(
+            session,
+            who,
+            "account.enabled" if enabled else "account.disabled",
+            "account",
+            account_id,
+            {"reason": reason, "revoked": revoked},
+        )
     await session.flush()
     return {**account_view(account), "revoked": revoked}
 
@@ -253,8 +319,9 @@ async def set_offices(session: AsyncSession, *, account_id: str, offices: list[s
     return account_view(account)
 
 
-async def create_holder(session: AsyncSession, *, body: NewHolder, who: Principal | tuple[str, str],
-                        verified: bool = False) -> dict:
+async def create_holder(
+    session: AsyncSession, *, body: NewHolder, who: Principal | tuple[str, str], verified: bool = False
+) -> dict:
     """Register a rights holder; its users may sign in once it is verified and enabled."""
     if isinstance(who, Principal):
         _may_manage(who, "rights_holder")
@@ -274,14 +341,15 @@ async def verify_holder(session: AsyncSession, *, holder_id: str, who: Principal
     _may_manage(who, "rights_holder")
     holder.verified = holder.enabled = True
     holder.verification_note = note
-    holder.updated_at = datetime.now(timezone.utc)
+    holder.updated_at = datetime.now(UTC)
     audit(session, who, "holder.verified", "holder", holder_id, {"note": note})
     await session.flush()
     return holder_view(holder)
 
 
-async def set_holder_enabled(session: AsyncSession, *, holder_id: str, enabled: bool, who: Principal,
-                             reason: str | None) -> dict:
+async def set_holder_enabled(
+    session: AsyncSession, *, holder_id: str, enabled: bool, who: Principal, reason: str | None
+) -> dict:
     holder = await session.get(Holder, holder_id, with_for_update=True)
     if holder is None:
         raise _not_found("holder", holder_id)
@@ -291,19 +359,26 @@ async def set_holder_enabled(session: AsyncSession, *, holder_id: str, enabled: 
     revoked = 0
     if holder.enabled != enabled:
         holder.enabled = enabled
-        holder.updated_at = datetime.now(timezone.utc)
+        holder.updated_at = datetime.now(UTC)
         if not enabled:
             users = (await session.execute(select(Account.account_id).where(Account.holder_id == holder_id))).scalars()
             for user in list(users):
                 revoked += await _revoke_account(session, user)
-        audit(session, who, "holder.enabled" if enabled else "holder.disabled", "holder", holder_id,
-              {"reason": reason, "revoked": revoked})
+        audit(
+            session,
+            who,
+            "holder.enabled" if enabled else "holder.disabled",
+            "holder",
+            holder_id,
+            {"reason": reason, "revoked": revoked},
+        )
     await session.flush()
     return {**holder_view(holder), "revoked": revoked}
 
 
-async def create_client(session: AsyncSession, *, body: NewClient, who: Principal | tuple[str, str],
-                        secret: str | None = None) -> dict:
+async def create_client(
+    session: AsyncSession, *, body: NewClient, who: Principal | tuple[str, str], secret: str | None = None
+) -> dict:
     """Register an OAuth client; a machine client's secret is shown once, in this answer."""
     if isinstance(who, Principal) and who.role != "administrator":
         raise _forbidden("only administrators register clients")
@@ -312,24 +387,35 @@ async def create_client(session: AsyncSession, *, body: NewClient, who: Principa
     if body.kind == "machine" and body.role is None:
         raise Refused("role_required", "a machine client acts in a role")
     if body.kind == "case_access" and (body.role is not None or body.redirect_uris):
-        raise Refused("not_for_case_access", "a case access client has no role and no redirect URIs: its "
-                                                    "tokens carry the party of the code")
+        raise Refused(
+            "not_for_case_access",
+            "a case access client has no role and no redirect URIs: its tokens carry the party of the code",
+        )
     if body.kind == "browser" and (body.role is not None or not body.redirect_uris):
         raise Refused("redirect_uris_required", "a browser client has redirect URIs and acts as the person")
     if body.kind == "machine":
         secret = secret or new_client_secret()
-    client = Client(client_id=body.client_id, name=body.name, kind=body.kind, role=body.role, offices=body.offices,
-                    secret_hash=hash_client_secret(secret) if secret else None, redirect_uris=body.redirect_uris,
-                    post_logout_redirect_uris=body.post_logout_redirect_uris, first_party=body.first_party,
-                    enabled=True)
+    client = Client(
+        client_id=body.client_id,
+        name=body.name,
+        kind=body.kind,
+        role=body.role,
+        offices=body.offices,
+        secret_hash=hash_client_secret(secret) if secret else None,
+        redirect_uris=body.redirect_uris,
+        post_logout_redirect_uris=body.post_logout_redirect_uris,
+        first_party=body.first_party,
+        enabled=True,
+    )
     session.add(client)
     audit(session, who, "client.created", "client", body.client_id, {"kind": body.kind, "role": body.role})
     await session.flush()
     return {**client_view(client), **({"client_secret": secret} if body.kind == "machine" else {})}
 
 
-async def set_client_enabled(session: AsyncSession, *, client_id: str, enabled: bool, who: Principal,
-                             reason: str | None) -> dict:
+async def set_client_enabled(
+    session: AsyncSession, *, client_id: str, enabled: bool, who: Principal, reason: str | None
+) -> dict:
     client = await session.get(Client, client_id, with_for_update=True)
     if client is None:
         raise _not_found("client", client_id)
@@ -338,13 +424,19 @@ async def set_client_enabled(session: AsyncSession, *, client_id: str, enabled: 
     revoked = 0
     if client.enabled != enabled:
         client.enabled = enabled
-        client.updated_at = datetime.now(timezone.utc)
+        client.updated_at = datetime.now(UTC)
         if not enabled:
             result = await session.execute(delete(OidcPayload).where(OidcPayload.client_id == client_id))
             assert isinstance(result, CursorResult)  # a DELETE answers a cursor result (its row count)
             revoked = result.rowcount
-        audit(session, who, "client.enabled" if enabled else "client.disabled", "client", client_id,
-              {"reason": reason, "revoked": revoked or 0})
+        audit(
+            session,
+            who,
+            "client.enabled" if enabled else "client.disabled",
+            "client",
+            client_id,
+            {"reason": reason, "revoked": revoked or 0},
+        )
     await session.flush()
     return client_view(client)
 

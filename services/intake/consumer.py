@@ -33,8 +33,10 @@ def parse_declaration(raw: bytes | None) -> DeclarationV1:
         raise PoisonMessage(kind, errors) from exc
     refused = edge.refusals(declaration, now=edge.clock.now())
     if b"\\u0000" in raw:  # a NUL cannot be stored (unpaired surrogates the JSON parser refuses itself)
-        refused += [{"loc": list(loc), "type": "unstorable_text", "msg": "text must not contain NUL characters"}
-                    for loc in unstorable_text(json.loads(raw))]
+        refused += [
+            {"loc": list(loc), "type": "unstorable_text", "msg": "text must not contain NUL characters"}
+            for loc in unstorable_text(json.loads(raw))
+        ]
     if refused:
         raise PoisonMessage("schema_violation", refused)
     return declaration
@@ -70,14 +72,19 @@ def _applied_once(sessionmaker: async_sessionmaker[AsyncSession], model, apply, 
 
 def assessments_handler(sessionmaker: async_sessionmaker[AsyncSession]):  # noqa: ANN201
     """Attach each assessment to its stored declaration."""
-    return _applied_once(sessionmaker, RiskAssessedV1,
-                         lambda session, assessed: service.attach_assessment(session, assessed=assessed), "assessment")
+    return _applied_once(
+        sessionmaker,
+        RiskAssessedV1,
+        lambda session, assessed: service.attach_assessment(session, assessed=assessed),
+        "assessment",
+    )
 
 
 def case_events_handler(sessionmaker: async_sessionmaker[AsyncSession]):  # noqa: ANN201
     """Follow each case's state per declaration line."""
-    return _applied_once(sessionmaker, CaseEventV1,
-                         lambda session, event: service.track_case(session, event=event), "case event")
+    return _applied_once(
+        sessionmaker, CaseEventV1, lambda session, event: service.track_case(session, event=event), "case event"
+    )
 
 
 def parcels_handler(sessionmaker: async_sessionmaker[AsyncSession], kick):  # noqa: ANN001, ANN201

@@ -8,7 +8,7 @@ once, here, against a clock that tests can set.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from shared.contracts.declaration import DeclarationV1
@@ -23,7 +23,7 @@ class Clock:
         self._fixed: datetime | None = None
 
     def now(self) -> datetime:
-        return self._fixed if self._fixed is not None else datetime.now(timezone.utc)
+        return self._fixed if self._fixed is not None else datetime.now(UTC)
 
     def set(self, when: datetime) -> None:
         if when.tzinfo is None:
@@ -42,9 +42,12 @@ def refusals(declaration: DeclarationV1, *, now: datetime, loc: tuple[str, ...] 
     errors: list[dict[str, Any]] = []
     latest = now + MAX_AHEAD
     if declaration.submitted_at > latest:
-        errors.append({
-            "loc": [*loc, "submitted_at"], "type": "submitted_in_future",
-            "msg": f"submitted_at {declaration.submitted_at.isoformat()} is more than a day ahead of the "
-                   f"intake's clock ({now.isoformat(timespec='seconds')})",
-        })
+        errors.append(
+            {
+                "loc": [*loc, "submitted_at"],
+                "type": "submitted_in_future",
+                "msg": f"submitted_at {declaration.submitted_at.isoformat()} is more than a day ahead of the "
+                f"intake's clock ({now.isoformat(timespec='seconds')})",
+            }
+        )
     return errors

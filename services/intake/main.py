@@ -34,21 +34,51 @@ async def on_start(app: FastAPI) -> None:
     rt = app.state.runtime
     health = rt.health()
     app.state.consumers = [
-        EventConsumer(settings=settings, topics=[TOPIC_DECLARATIONS], group_id="intake-declarations",
-                      handler=declarations_handler(rt.sessionmaker), producer=rt.producer, health=health),
+        EventConsumer(
+            settings=settings,
+            topics=[TOPIC_DECLARATIONS],
+            group_id="intake-declarations",
+            handler=declarations_handler(rt.sessionmaker),
+            producer=rt.producer,
+            health=health,
+        ),
         # An assessment can overtake the declaration it assesses when both came by the topic: wait longer
         # for the declaration before giving up on the record.
-        EventConsumer(settings=settings, topics=[TOPIC_ASSESSMENTS], group_id="intake-assessments",
-                      handler=assessments_handler(rt.sessionmaker), producer=rt.producer, health=health,
-                      max_attempts=12),
-        EventConsumer(settings=settings, topics=[TOPIC_CASE_EVENTS], group_id="intake-case-events",
-                      handler=case_events_handler(rt.sessionmaker), producer=rt.producer, health=health),
-        BatchConsumer(settings=settings, topic=TOPIC_PARCELS, group_id="intake-parcels",
-                      handle=parcels_handler(rt.sessionmaker, rt.kick), producer=rt.producer, health=health,
-                      max_records=settings.consumer_batch_max),
-        BatchConsumer(settings=settings, topic=TOPIC_PARCEL_RESULTS, group_id="intake-parcel-results",
-                      handle=parcel_results_handler(rt.sessionmaker), producer=rt.producer, health=health,
-                      max_records=settings.consumer_batch_max),
+        EventConsumer(
+            settings=settings,
+            topics=[TOPIC_ASSESSMENTS],
+            group_id="intake-assessments",
+            handler=assessments_handler(rt.sessionmaker),
+            producer=rt.producer,
+            health=health,
+            max_attempts=12,
+        ),
+        EventConsumer(
+            settings=settings,
+            topics=[TOPIC_CASE_EVENTS],
+            group_id="intake-case-events",
+            handler=case_events_handler(rt.sessionmaker),
+            producer=rt.producer,
+            health=health,
+        ),
+        BatchConsumer(
+            settings=settings,
+            topic=TOPIC_PARCELS,
+            group_id="intake-parcels",
+            handle=parcels_handler(rt.sessionmaker, rt.kick),
+            producer=rt.producer,
+            health=health,
+            max_records=settings.consumer_batch_max,
+        ),
+        BatchConsumer(
+            settings=settings,
+            topic=TOPIC_PARCEL_RESULTS,
+            group_id="intake-parcel-results",
+            handle=parcel_results_handler(rt.sessionmaker),
+            producer=rt.producer,
+            health=health,
+            max_records=settings.consumer_batch_max,
+        ),
     ]
     for consumer in app.state.consumers:
         await consumer.start()
@@ -56,13 +86,17 @@ async def on_start(app: FastAPI) -> None:
     async def reconcile() -> None:
         async with rt.sessionmaker() as session, session.begin():
             queued = await service.republish_unassessed(
-                session, older_than=timedelta(seconds=settings.reconcile_after_s),
-                max_republish=settings.reconcile_max_republish)
+                session,
+                older_than=timedelta(seconds=settings.reconcile_after_s),
+                max_republish=settings.reconcile_max_republish,
+            )
         if queued:
             rt.kick()
 
-    rt.supervise("reconcile-declarations", loop_every(reconcile, every=settings.reconcile_interval_s,
-                                                      what="publishing unassessed declarations again"))
+    rt.supervise(
+        "reconcile-declarations",
+        loop_every(reconcile, every=settings.reconcile_interval_s, what="publishing unassessed declarations again"),
+    )
 
 
 async def on_stop(app: FastAPI) -> None:

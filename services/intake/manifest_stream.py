@@ -73,7 +73,7 @@ class ManifestStream:
             for i, (prefix, event, value) in enumerate(events):
                 if self._header_event(prefix, event, value, out):
                     # parcels began: what follows in this piece is theirs, or after them
-                    rest = [e for e in events[i + 1:] if not e[0]]
+                    rest = [e for e in events[i + 1 :] if not e[0]]
                     break
             else:
                 rest = []
@@ -131,7 +131,8 @@ class ManifestStream:
                 raise ManifestFormatError("not_a_manifest", "'parcels' appears twice")
             raise ManifestFormatError(
                 "header_after_parcels",
-                f"header field {value!r} comes after 'parcels': send every header field before the parcels")
+                f"header field {value!r} comes after 'parcels': send every header field before the parcels",
+            )
         if event == "end_map":
             self._phase = "end"
             out.append(("end", None))

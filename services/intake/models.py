@@ -36,9 +36,7 @@ class Declaration(Base):
     republished: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     republished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
-    __table_args__ = (
-        Index("ix_declarations_unassessed", "received_at", postgresql_where=text("status = 'received'")),
-    )
+    __table_args__ = (Index("ix_declarations_unassessed", "received_at", postgresql_where=text("status = 'received'")),)
 
 
 class DeclarationEvent(Base):

@@ -20,7 +20,7 @@ import smtplib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formatdate
 
@@ -30,6 +30,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.notify import keys
+from services.notify.documents import register
 from services.notify.domain import (
     EVENT_ID_HEADER,
     SIGNATURE_HEADER,
@@ -41,25 +42,26 @@ from services.notify.domain import (
     classify_smtp_reply,
     signature_header,
 )
-from services.notify.documents import register
 from services.notify.models import OPEN_STATUSES, Delivery, DeliveryAttempt, Notice, NoticeDocument
 
 log = logging.getLogger(__name__)
 
-DELIVERIES = Counter("ipr_notice_deliveries_total", "Notice deliveries reaching a final state",
-                     ["channel", "status"])
-ATTEMPTS = Counter("ipr_notice_delivery_attempts_total", "Attempts to deliver a notice, by outcome",
-                   ["channel", "outcome"])
-OPEN = Gauge("ipr_notice_deliveries_open", "Deliveries not yet final (pending, sending, retrying)",
-             ["channel", "status"])
-OLDEST_OPEN = Gauge("ipr_notice_delivery_oldest_open_seconds",
-                    "Age of the oldest delivery not yet final (0 when none)", ["channel"])
+DELIVERIES = Counter("ipr_notice_deliveries_total", "Notice deliveries reaching a final state", ["channel", "status"])
+ATTEMPTS = Counter(
+    "ipr_notice_delivery_attempts_total", "Attempts to deliver a notice, by outcome", ["channel", "outcome"]
+)
+OPEN = Gauge(
+    "ipr_notice_deliveries_open", "Deliveries not yet final (pending, sending, retrying)", ["channel", "status"]
+)
+OLDEST_OPEN = Gauge(
+    "ipr_notice_delivery_oldest_open_seconds", "Age of the oldest delivery not yet final (0 when none)", ["channel"]
+)
 
 Mailer = Callable[[object, EmailMessage, str], AttemptResult]  # (settings, message, recipient address)
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def smtp_send(settings, message: EmailMessage, recipient: str) -> AttemptResult:  # noqa: ANN001
@@ -105,9 +107,11 @@ def smtp_send(settings, message: EmailMessage, recipient: str) -> AttemptResult:
 def footer(settings, notice: Notice) -> str:  # noqa: ANN001
     text = f"\n\n--\nNotice {notice.notice_id} of case {notice.case_id}."
     if notice.reply_allowed:
-        text += (f"\nReply (authenticated with your rights-holder token): POST "
-                 f"{settings.public_url}/v1/notices/{notice.notice_id}/reply with "
-                 '{"decision": "detain", "guarantee": {...}} or {"decision": "no_detention"}.')
+        text += (
+            f"\nReply (authenticated with your rights-holder token): POST "
+            f"{settings.public_url}/v1/notices/{notice.notice_id}/reply with "
+            '{"decision": "detain", "guarantee": {...}} or {"decision": "no_detention"}.'
+        )
     return text
 
 
@@ -117,14 +121,20 @@ def _rendered(document: NoticeDocument | None) -> NoticeDocument | None:
 
 def document_text(settings, document: NoticeDocument) -> str:  # noqa: ANN001
     """The document in the plain-text part: its number, where to fetch it, and its full text."""
-    return (f"\n\nLegal document {document.number}: {document.title}\n"
-            f"PDF: {register.document_url(settings, document.notice_id, 'pdf')}\n"
-            f"HTML: {register.document_url(settings, document.notice_id, 'html')}\n"
-            f"(with your access token; also on the rights-holder portal)\n\n{document.text}")
+    return (
+        f"\n\nLegal document {document.number}: {document.title}\n"
+        f"PDF: {register.document_url(settings, document.notice_id, 'pdf')}\n"
+        f"HTML: {register.document_url(settings, document.notice_id, 'html')}\n"
+        f"(with your access token; also on the rights-holder portal)\n\n{document.text}"
+    )
 
 
-def email_message(settings, notice: Notice, delivery: Delivery,  # noqa: ANN001
-                  document: NoticeDocument | None = None) -> EmailMessage:
+def email_message(
+    settings,
+    notice: Notice,
+    delivery: Delivery,  # noqa: ANN001
+    document: NoticeDocument | None = None,
+) -> EmailMessage:
     """The notice as e-mail: the plain text with the document's text; the document as sent as the HTML part."""
     document = _rendered(document)
     msg = EmailMessage()
@@ -143,24 +153,43 @@ def email_message(settings, notice: Notice, delivery: Delivery,  # noqa: ANN001
     return msg
 
 
-def webhook_body(settings, notice: Notice, delivery: Delivery,  # noqa: ANN001
-                 document: NoticeDocument | None = None) -> bytes:
+def webhook_body(
+    settings,
+    notice: Notice,
+    delivery: Delivery,  # noqa: ANN001
+    document: NoticeDocument | None = None,
+) -> bytes:
     """The JSON a webhook carries; the same bytes on every attempt (only the signature's timestamp changes)."""
     document = _rendered(document)
-    return json.dumps({
-        "document": None if document is None else {
-            "number": document.number, "kind": document.kind, "title": document.title,
-            "languages": document.languages, "url": register.document_url(settings, notice.notice_id, "html"),
-            "pdf_url": register.document_url(settings, notice.notice_id, "pdf")},
-        "event_id": delivery.message_id, "type": "notice.issued",
-        "notice_id": notice.notice_id, "case_id": notice.case_id, "kind": notice.kind,
-        "recipient": {"kind": delivery.recipient_kind, "id": delivery.recipient_id},
-        "subject": notice.subject, "body": notice.body + footer(settings, notice),
-        "reply_allowed": notice.reply_allowed,
-        "reply_url": f"{settings.public_url}/v1/notices/{notice.notice_id}/reply" if notice.reply_allowed else None,
-        "reply_deadline_at": notice.reply_deadline_at.isoformat() if notice.reply_deadline_at else None,
-        "issued_at": notice.created_at.isoformat() if notice.created_at else None,
-    }, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return json.dumps(
+        {
+            "document": None
+            if document is None
+            else {
+                "number": document.number,
+                "kind": document.kind,
+                "title": document.title,
+                "languages": document.languages,
+                "url": register.document_url(settings, notice.notice_id, "html"),
+                "pdf_url": register.document_url(settings, notice.notice_id, "pdf"),
+            },
+            "event_id": delivery.message_id,
+            "type": "notice.issued",
+            "notice_id": notice.notice_id,
+            "case_id": notice.case_id,
+            "kind": notice.kind,
+            "recipient": {"kind": delivery.recipient_kind, "id": delivery.recipient_id},
+            "subject": notice.subject,
+            "body": notice.body + footer(settings, notice),
+            "reply_allowed": notice.reply_allowed,
+            "reply_url": f"{settings.public_url}/v1/notices/{notice.notice_id}/reply" if notice.reply_allowed else None,
+            "reply_deadline_at": notice.reply_deadline_at.isoformat() if notice.reply_deadline_at else None,
+            "issued_at": notice.created_at.isoformat() if notice.created_at else None,
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    ).encode()
 
 
 @dataclass(frozen=True)
@@ -173,18 +202,27 @@ class Claim:
 class Dispatcher:
     """Sends due deliveries from the outbox: right after a notice is issued, and in a background loop."""
 
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], settings, *,  # noqa: ANN001
-                 mailer: Mailer = smtp_send, http: httpx.AsyncClient | None = None,
-                 rand: Callable[[], float] = random.random) -> None:
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        settings,
+        *,  # noqa: ANN001
+        mailer: Mailer = smtp_send,
+        http: httpx.AsyncClient | None = None,
+        rand: Callable[[], float] = random.random,
+    ) -> None:
         self.sessionmaker = sessionmaker
         self.settings = settings
         self.mailer = mailer
-        self.http = http or httpx.AsyncClient(timeout=settings.webhook_timeout_s, follow_redirects=False,
-                                              headers={"User-Agent": "ipr-notify/1"})
+        self.http = http or httpx.AsyncClient(
+            timeout=settings.webhook_timeout_s, follow_redirects=False, headers={"User-Agent": "ipr-notify/1"}
+        )
         self.cipher = keys.KeyCipher(settings.webhook_key_encryption_secret.get_secret_value())
-        self.policy = RetryPolicy(base_s=settings.delivery_retry_base_seconds,
-                                  max_interval_s=settings.delivery_retry_max_interval_seconds,
-                                  window_s=settings.delivery_retry_window_seconds)
+        self.policy = RetryPolicy(
+            base_s=settings.delivery_retry_base_seconds,
+            max_interval_s=settings.delivery_retry_max_interval_seconds,
+            window_s=settings.delivery_retry_window_seconds,
+        )
         self.rand = rand
         self.inflight: dict[int, tuple[str, asyncio.Task]] = {}
         self._kicked = asyncio.Event()
@@ -198,13 +236,25 @@ class Dispatcher:
         if notice_id is not None:
             where = and_(Delivery.notice_id == notice_id, Delivery.status == "pending")
         else:
-            where = or_(and_(Delivery.status.in_(("pending", "retrying")), Delivery.next_attempt_at <= now),
-                        and_(Delivery.status == "sending", Delivery.lease_until < now))
+            where = or_(
+                and_(Delivery.status.in_(("pending", "retrying")), Delivery.next_attempt_at <= now),
+                and_(Delivery.status == "sending", Delivery.lease_until < now),
+            )
         claims: list[Claim] = []
         async with self.sessionmaker() as session, session.begin():
-            rows = (await session.execute(
-                select(Delivery).where(where).order_by(Delivery.next_attempt_at.nulls_first(), Delivery.id)
-                .limit(limit).with_for_update(skip_locked=True))).scalars().all()
+            rows = (
+                (
+                    await session.execute(
+                        select(Delivery)
+                        .where(where)
+                        .order_by(Delivery.next_attempt_at.nulls_first(), Delivery.id)
+                        .limit(limit)
+                        .with_for_update(skip_locked=True)
+                    )
+                )
+                .scalars()
+                .all()
+            )
             for row in rows:
                 if row.status == "sending":
                     await self._close_lost_attempt(session, row, now)
@@ -217,15 +267,27 @@ class Dispatcher:
         return claims
 
     async def _close_lost_attempt(self, session: AsyncSession, row: Delivery, now: datetime) -> None:
-        attempt = (await session.execute(select(DeliveryAttempt).where(
-            DeliveryAttempt.delivery_id == row.id, DeliveryAttempt.attempt_no == row.attempts))).scalar_one_or_none()
-        detail = ("no outcome recorded before the lease ran out (the sender stopped mid-attempt); "
-                  "sent again with the same " + ("Message-ID" if row.channel == "email" else "event id"))
+        attempt = (
+            await session.execute(
+                select(DeliveryAttempt).where(
+                    DeliveryAttempt.delivery_id == row.id, DeliveryAttempt.attempt_no == row.attempts
+                )
+            )
+        ).scalar_one_or_none()
+        detail = (
+            "no outcome recorded before the lease ran out (the sender stopped mid-attempt); "
+            "sent again with the same " + ("Message-ID" if row.channel == "email" else "event id")
+        )
         if attempt is not None and attempt.outcome is None:
             attempt.outcome, attempt.finished_at, attempt.detail = "unknown", now, detail
         ATTEMPTS.labels(row.channel, "unknown").inc()
-        log.warning("delivery %s (%s of notice %s): attempt %s has no outcome; sending again",
-                    row.id, row.channel, row.notice_id, row.attempts)
+        log.warning(
+            "delivery %s (%s of notice %s): attempt %s has no outcome; sending again",
+            row.id,
+            row.channel,
+            row.notice_id,
+            row.attempts,
+        )
 
     # ------------------------------------------------------------ sending
 
@@ -262,16 +324,21 @@ class Dispatcher:
         await self.record(claim, result, key_ids=key_ids)
         return result
 
-    async def _webhook(self, notice: Notice, delivery: Delivery, attempt_no: int,
-                       document: NoticeDocument | None = None) -> tuple[AttemptResult, list[str] | None]:
+    async def _webhook(
+        self, notice: Notice, delivery: Delivery, attempt_no: int, document: NoticeDocument | None = None
+    ) -> tuple[AttemptResult, list[str] | None]:
         try:
             url = check_target(delivery.target or "", self.settings.webhook_allowed_hosts)
         except TargetRefused as exc:
             return AttemptResult("refused", None, f"refused: {exc}"), None
         async with self.sessionmaker() as session, session.begin():
             in_force = await keys.signing_secrets(
-                session, self.cipher, kind=delivery.recipient_kind, recipient_id=delivery.recipient_id,
-                created_by="notify (first webhook)")
+                session,
+                self.cipher,
+                kind=delivery.recipient_kind,
+                recipient_id=delivery.recipient_id,
+                created_by="notify (first webhook)",
+            )
         body = webhook_body(self.settings, notice, delivery, document)
         assert delivery.message_id is not None  # a delivery with a target has its event id from the start
         headers = {
@@ -286,8 +353,9 @@ class Dispatcher:
             async with asyncio.timeout(self.settings.webhook_timeout_s):
                 response = await self.http.post(url, content=body, headers=headers)
         except TimeoutError:
-            return AttemptResult("temporary_failure", None,
-                                 f"no answer within {self.settings.webhook_timeout_s} s"), key_ids
+            return AttemptResult(
+                "temporary_failure", None, f"no answer within {self.settings.webhook_timeout_s} s"
+            ), key_ids
         except httpx.TransportError as exc:
             return AttemptResult("temporary_failure", None, f"{type(exc).__name__}: {exc}"[:500]), key_ids
         return classify_http(response.status_code, response.headers.get("retry-after")), key_ids
@@ -298,11 +366,16 @@ class Dispatcher:
         """Record an attempt's outcome and decide what follows (served, retry at a time, or undeliverable)."""
         now = utcnow()
         async with self.sessionmaker() as session, session.begin():
-            delivery = (await session.execute(select(Delivery).where(Delivery.id == claim.delivery_id)
-                                              .with_for_update())).scalar_one()
-            attempt = (await session.execute(select(DeliveryAttempt).where(
-                DeliveryAttempt.delivery_id == claim.delivery_id,
-                DeliveryAttempt.attempt_no == claim.attempt_no))).scalar_one()
+            delivery = (
+                await session.execute(select(Delivery).where(Delivery.id == claim.delivery_id).with_for_update())
+            ).scalar_one()
+            attempt = (
+                await session.execute(
+                    select(DeliveryAttempt).where(
+                        DeliveryAttempt.delivery_id == claim.delivery_id, DeliveryAttempt.attempt_no == claim.attempt_no
+                    )
+                )
+            ).scalar_one()
             lost = attempt.outcome is not None  # the lease ran out and the attempt was taken for lost
             attempt.finished_at, attempt.code, attempt.outcome = now, result.code, result.outcome
             attempt.detail = (f"finished after its lease ran out: {result.detail}" if lost else result.detail)[:2000]
@@ -318,22 +391,31 @@ class Dispatcher:
             elif current:
                 when = None
                 if result.outcome == "temporary_failure":
-                    when = self.policy.next_attempt(attempt_no=claim.attempt_no, now=now,
-                                                    created_at=delivery.created_at, rand=self.rand(),
-                                                    retry_after_s=result.retry_after_s)
+                    when = self.policy.next_attempt(
+                        attempt_no=claim.attempt_no,
+                        now=now,
+                        created_at=delivery.created_at,
+                        rand=self.rand(),
+                        retry_after_s=result.retry_after_s,
+                    )
                 delivery.lease_until = None
                 if when is not None:
                     delivery.status, delivery.next_attempt_at = "retrying", when
                     delivery.detail = f"attempt {claim.attempt_no}: {result.detail}"[:2000]
                 else:
                     delivery.status, delivery.next_attempt_at = "undeliverable", None
-                    why = ("retry window ended" if result.outcome == "temporary_failure"
-                           else "not retried")
+                    why = "retry window ended" if result.outcome == "temporary_failure" else "not retried"
                     delivery.detail = f"{why} after {claim.attempt_no} attempt(s); last: {result.detail}"[:2000]
                     DELIVERIES.labels(delivery.channel, "undeliverable").inc()
-                    log.warning("delivery %s (%s of notice %s to %s %s) undeliverable: %s", delivery.id,
-                                delivery.channel, delivery.notice_id, delivery.recipient_kind,
-                                delivery.recipient_id, delivery.detail)
+                    log.warning(
+                        "delivery %s (%s of notice %s to %s %s) undeliverable: %s",
+                        delivery.id,
+                        delivery.channel,
+                        delivery.notice_id,
+                        delivery.recipient_kind,
+                        delivery.recipient_id,
+                        delivery.detail,
+                    )
             delivery.updated_at = now
 
     # ------------------------------------------------------------ entry points
@@ -384,9 +466,13 @@ class Dispatcher:
     async def refresh_gauges(self) -> None:
         now = utcnow()
         async with self.sessionmaker() as session:
-            rows = (await session.execute(
-                select(Delivery.channel, Delivery.status, func.count(), func.min(Delivery.created_at))
-                .where(Delivery.status.in_(OPEN_STATUSES)).group_by(Delivery.channel, Delivery.status))).all()
+            rows = (
+                await session.execute(
+                    select(Delivery.channel, Delivery.status, func.count(), func.min(Delivery.created_at))
+                    .where(Delivery.status.in_(OPEN_STATUSES))
+                    .group_by(Delivery.channel, Delivery.status)
+                )
+            ).all()
         oldest: dict[str, float] = {"email": 0.0, "webhook": 0.0}
         seen = set()
         for channel, status, count, first in rows:

@@ -114,7 +114,9 @@ def classify_http(status: int, retry_after: str | None = None) -> AttemptResult:
     if status in (408, 429) or status >= 500:
         return AttemptResult("temporary_failure", status, f"endpoint answered HTTP {status}", wait)
     if 300 <= status < 400:
-        return AttemptResult("permanent_failure", status, f"endpoint answered HTTP {status}; redirects are not followed")
+        return AttemptResult(
+            "permanent_failure", status, f"endpoint answered HTTP {status}; redirects are not followed"
+        )
     return AttemptResult("permanent_failure", status, f"endpoint answered HTTP {status}")
 
 
@@ -154,8 +156,15 @@ class RetryPolicy:
         raw = min(self.base_s * self.factor ** max(attempt_no - 1, 0), self.max_interval_s)
         return raw * (1 - self.jitter + 2 * self.jitter * rand)
 
-    def next_attempt(self, *, attempt_no: int, now: datetime, created_at: datetime, rand: float = 0.5,
-                     retry_after_s: float | None = None) -> datetime | None:
+    def next_attempt(
+        self,
+        *,
+        attempt_no: int,
+        now: datetime,
+        created_at: datetime,
+        rand: float = 0.5,
+        retry_after_s: float | None = None,
+    ) -> datetime | None:
         """When to try again after a temporary failure, or ``None`` when the retry window is used up.
 
         The last attempt is made at the end of the window, so a delivery is never given up early.

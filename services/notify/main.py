@@ -20,8 +20,12 @@ async def on_start(app: FastAPI) -> None:
     app.state.loops = [
         Supervised("delivery-sender", run_forever(dispatcher.loop), service="notify", kind="loop"),
         Supervised("delivery-housekeeping", run_forever(dispatcher.housekeeping), service="notify", kind="loop"),
-        Supervised("reply-resignal", run_forever(lambda: service.resignal_pending(app.state.temporal, sessionmaker)),
-                   service="notify", kind="loop"),
+        Supervised(
+            "reply-resignal",
+            run_forever(lambda: service.resignal_pending(app.state.temporal, sessionmaker)),
+            service="notify",
+            kind="loop",
+        ),
     ]
     for loop in app.state.loops:
         loop.start()

@@ -71,8 +71,9 @@ class Delivery(Base):
 
     __tablename__ = "deliveries"
     __table_args__ = (
-        UniqueConstraint("notice_id", "recipient_kind", "recipient_id", "channel",
-                         name="uq_deliveries_notice_recipient_channel"),
+        UniqueConstraint(
+            "notice_id", "recipient_kind", "recipient_id", "channel", name="uq_deliveries_notice_recipient_channel"
+        ),
         Index("ix_deliveries_due", "next_attempt_at", postgresql_where=text("status IN ('pending', 'retrying')")),
         Index("ix_deliveries_leased", "lease_until", postgresql_where=text("status = 'sending'")),
         Index("ix_deliveries_recipient", "recipient_kind", "recipient_id", "created_at"),
@@ -123,8 +124,13 @@ class SigningKey(Base):
 
     __tablename__ = "signing_keys"
     __table_args__ = (
-        Index("uq_signing_keys_current", "recipient_kind", "recipient_id", unique=True,
-              postgresql_where=text("verify_until IS NULL")),
+        Index(
+            "uq_signing_keys_current",
+            "recipient_kind",
+            "recipient_id",
+            unique=True,
+            postgresql_where=text("verify_until IS NULL"),
+        ),
     )
 
     key_id: Mapped[str] = mapped_column(String(40), primary_key=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from prometheus_client import Counter
 from sqlalchemy import select
@@ -17,8 +17,8 @@ from services.notify.domain import Recipient, event_id_for, message_id_for
 from services.notify.models import Delivery, DeliveryAttempt, Notice, PartyEndpoint, Reply, idempotency
 from shared.auth import Principal
 from shared.contracts.cases import SIGNAL_HOLDER_REPLY, HolderReply, NoticeDeliveryStatus, NoticeRequest, NoticeResult
-from shared.idempotency import run_once
 from shared.errors import Conflict, NotFound
+from shared.idempotency import run_once
 
 log = logging.getLogger(__name__)
 REPLIES = Counter("ipr_holder_replies_total", "Replies of rights holders", ["decision"])
@@ -34,11 +34,19 @@ def recipients_of(request: NoticeRequest, party_webhook: str | None = None) -> l
     never at a webhook address taken from a declaration."""
     if request.addressee is not None:
         party = request.addressee.party
-        return [Recipient(kind="party", id=party.id, name=party.name, email=party.contact_email,
-                          webhook_url=party_webhook)]
+        return [
+            Recipient(kind="party", id=party.id, name=party.name, email=party.contact_email, webhook_url=party_webhook)
+        ]
     holder = request.holder
-    return [Recipient(kind="rights_holder", id=holder.id, name=holder.name, email=holder.contact_email,
-                      webhook_url=holder.webhook_url)]
+    return [
+        Recipient(
+            kind="rights_holder",
+            id=holder.id,
+            name=holder.name,
+            email=holder.contact_email,
+            webhook_url=holder.webhook_url,
+        )
+    ]
 
 
 def addressee_of(notice: Notice) -> tuple[str, str]:
@@ -48,56 +56,93 @@ def addressee_of(notice: Notice) -> tuple[str, str]:
     return "rights_holder", notice.holder_id
 
 
-def _deliveries_for(notice_id: str, recipients: list[Recipient], *, message_id_domain: str, now: datetime,
-                    first_claim_grace: timedelta) -> list[Delivery]:
+def _deliveries_for(
+    notice_id: str, recipients: list[Recipient], *, message_id_domain: str, now: datetime, first_claim_grace: timedelta
+) -> list[Delivery]:
     rows = []
     for r in recipients:
         for channel, target in (("email", r.email), ("webhook", r.webhook_url)):
             configured = bool(target)
-            rows.append(Delivery(
-                notice_id=notice_id, recipient_kind=r.kind, recipient_id=r.id, recipient_name=r.name,
-                channel=channel, target=target or None,
-                message_id=(message_id_for(notice_id, r, message_id_domain) if channel == "email"
-                            else event_id_for(notice_id, r)) if configured else None,
-                status="pending" if configured else "not_configured",
-                detail="" if configured else f"{r.kind} {r.id} has no {channel} address registered",
-                attempts=0,
-                # The issuing request sends at once; the background sender takes the row only if that request
-                # died before claiming it.
-                next_attempt_at=now + first_claim_grace if configured else None,
-                created_at=now, updated_at=now,
-            ))
+            rows.append(
+                Delivery(
+                    notice_id=notice_id,
+                    recipient_kind=r.kind,
+                    recipient_id=r.id,
+                    recipient_name=r.name,
+                    channel=channel,
+                    target=target or None,
+                    message_id=(
+                        message_id_for(notice_id, r, message_id_domain)
+                        if channel == "email"
+                        else event_id_for(notice_id, r)
+                    )
+                    if configured
+                    else None,
+                    status="pending" if configured else "not_configured",
+                    detail="" if configured else f"{r.kind} {r.id} has no {channel} address registered",
+                    attempts=0,
+                    # The issuing request sends at once; the background sender takes the row only if that request
+                    # died before claiming it.
+                    next_attempt_at=now + first_claim_grace if configured else None,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
     return rows
 
 
-async def create(session: AsyncSession, *, request: NoticeRequest, settings,  # noqa: ANN001
-                 issued_by: str | None = None) -> str:
+async def create(
+    session: AsyncSession,
+    *,
+    request: NoticeRequest,
+    settings,  # noqa: ANN001
+    issued_by: str | None = None,
+) -> str:
     """Record the notice and its deliveries once per idempotency key (one transaction); returns its id."""
 
     async def work() -> tuple[int, dict]:
         notice_id = f"NTC-{uuid.uuid4().hex[:16].upper()}"
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         addressee = request.addressee
         endpoint = (await session.get(PartyEndpoint, addressee.party.id)) if addressee is not None else None
-        session.add(Notice(
-            notice_id=notice_id, case_id=request.case_id, kind=request.kind, holder_id=request.holder.id,
-            holder_name=request.holder.name, holder_email=request.holder.contact_email,
-            webhook_url=request.holder.webhook_url, subject=request.subject, body=request.body,
-            reply_allowed=request.reply_allowed and addressee is None, reply_deadline_at=request.reply_deadline_at,
-            created_at=now, issued_by=issued_by, addressee_kind="party" if addressee is not None else "rights_holder",
-            addressee_id=addressee.party.id if addressee is not None else None,
-            addressee_role=addressee.role if addressee is not None else None,
-        ))
+        session.add(
+            Notice(
+                notice_id=notice_id,
+                case_id=request.case_id,
+                kind=request.kind,
+                holder_id=request.holder.id,
+                holder_name=request.holder.name,
+                holder_email=request.holder.contact_email,
+                webhook_url=request.holder.webhook_url,
+                subject=request.subject,
+                body=request.body,
+                reply_allowed=request.reply_allowed and addressee is None,
+                reply_deadline_at=request.reply_deadline_at,
+                created_at=now,
+                issued_by=issued_by,
+                addressee_kind="party" if addressee is not None else "rights_holder",
+                addressee_id=addressee.party.id if addressee is not None else None,
+                addressee_role=addressee.role if addressee is not None else None,
+            )
+        )
         await session.flush()
         await register.record(session, notice_id=notice_id, request=request, settings=settings, now=now)
         recipients = recipients_of(request, endpoint.webhook_url if endpoint is not None else None)
-        session.add_all(_deliveries_for(notice_id, recipients, message_id_domain=settings.message_id_domain,
-                                        now=now, first_claim_grace=timedelta(seconds=settings.delivery_lease_seconds)))
+        session.add_all(
+            _deliveries_for(
+                notice_id,
+                recipients,
+                message_id_domain=settings.message_id_domain,
+                now=now,
+                first_claim_grace=timedelta(seconds=settings.delivery_lease_seconds),
+            )
+        )
         await session.flush()
         return 201, {"notice_id": notice_id}
 
-    _, answer = await run_once(session, idempotency, key=request.idempotency_key,
-                               payload=request.model_dump(mode="json"), work=work)
+    _, answer = await run_once(
+        session, idempotency, key=request.idempotency_key, payload=request.model_dump(mode="json"), work=work
+    )
     return answer["notice_id"]
 
 
@@ -105,8 +150,9 @@ async def load(session: AsyncSession, notice_id: str) -> tuple[Notice, list[Deli
     notice = await session.get(Notice, notice_id)
     if notice is None:
         raise NotFound("notice_not_found", f"no notice {notice_id}")
-    deliveries = list((await session.execute(
-        select(Delivery).where(Delivery.notice_id == notice_id).order_by(Delivery.id))).scalars())
+    deliveries = list(
+        (await session.execute(select(Delivery).where(Delivery.notice_id == notice_id).order_by(Delivery.id))).scalars()
+    )
     reply = await session.get(Reply, notice_id)
     return notice, deliveries, reply
 
@@ -142,8 +188,11 @@ def _channel_status(deliveries: list[Delivery], channel: str, recipient_kind: st
 
 def served_at(deliveries: list[Delivery], recipient_kind: str, recipient_id: str) -> datetime | None:
     """When the notice counts as served on the recipient: its first delivery accepted (SMTP) or answered 2xx."""
-    times = [d.served_at for d in deliveries
-             if d.served_at and d.recipient_kind == recipient_kind and d.recipient_id == recipient_id]
+    times = [
+        d.served_at
+        for d in deliveries
+        if d.served_at and d.recipient_kind == recipient_kind and d.recipient_id == recipient_id
+    ]
     return min(times) if times else None
 
 
@@ -156,26 +205,50 @@ def result_of(notice: Notice, deliveries: list[Delivery]) -> NoticeResult:
         email_status=_channel_status(deliveries, "email", kind, rid),
         webhook_status=_channel_status(deliveries, "webhook", kind, rid),
         served_at=served_at(deliveries, kind, rid),
-        deliveries=[NoticeDeliveryStatus(recipient_kind=d.recipient_kind, recipient_id=d.recipient_id,
-                                         channel=d.channel, status=d.status, message_id=d.message_id,
-                                         attempts=d.attempts, served_at=d.served_at) for d in deliveries],
+        deliveries=[
+            NoticeDeliveryStatus(
+                recipient_kind=d.recipient_kind,
+                recipient_id=d.recipient_id,
+                channel=d.channel,
+                status=d.status,
+                message_id=d.message_id,
+                attempts=d.attempts,
+                served_at=d.served_at,
+            )
+            for d in deliveries
+        ],
     )
 
 
 def delivery_view(d: Delivery, attempts: list[DeliveryAttempt] | None = None) -> dict:
     view = {
-        "delivery_id": d.id, "notice_id": d.notice_id,
+        "delivery_id": d.id,
+        "notice_id": d.notice_id,
         "recipient": {"kind": d.recipient_kind, "id": d.recipient_id, "name": d.recipient_name},
-        "channel": d.channel, "target": d.target, "message_id": d.message_id, "status": d.status,
-        "detail": d.detail, "attempts": d.attempts, "next_attempt_at": iso(d.next_attempt_at),
-        "served_at": iso(d.served_at), "created_at": iso(d.created_at), "at": iso(d.updated_at),
+        "channel": d.channel,
+        "target": d.target,
+        "message_id": d.message_id,
+        "status": d.status,
+        "detail": d.detail,
+        "attempts": d.attempts,
+        "next_attempt_at": iso(d.next_attempt_at),
+        "served_at": iso(d.served_at),
+        "created_at": iso(d.created_at),
+        "at": iso(d.updated_at),
     }
     if attempts is not None:
         view["attempt_log"] = [
-            {"attempt": a.attempt_no, "started_at": iso(a.started_at), "finished_at": iso(a.finished_at),
-             "outcome": a.outcome or "in_flight", "code": a.code, "detail": a.detail,
-             **({"signed_with": a.key_ids} if a.key_ids else {})}
-            for a in attempts]
+            {
+                "attempt": a.attempt_no,
+                "started_at": iso(a.started_at),
+                "finished_at": iso(a.finished_at),
+                "outcome": a.outcome or "in_flight",
+                "code": a.code,
+                "detail": a.detail,
+                **({"signed_with": a.key_ids} if a.key_ids else {}),
+            }
+            for a in attempts
+        ]
     return view
 
 
@@ -184,8 +257,13 @@ async def delivery_log(session: AsyncSession, deliveries: list[Delivery]) -> lis
     ids = [d.id for d in deliveries]
     attempts: dict[int, list[DeliveryAttempt]] = {i: [] for i in ids}
     if ids:
-        for a in (await session.execute(select(DeliveryAttempt).where(DeliveryAttempt.delivery_id.in_(ids))
-                                        .order_by(DeliveryAttempt.delivery_id, DeliveryAttempt.attempt_no))).scalars():
+        for a in (
+            await session.execute(
+                select(DeliveryAttempt)
+                .where(DeliveryAttempt.delivery_id.in_(ids))
+                .order_by(DeliveryAttempt.delivery_id, DeliveryAttempt.attempt_no)
+            )
+        ).scalars():
             attempts[a.delivery_id].append(a)
     return [delivery_view(d, attempts[d.id]) for d in deliveries]
 
@@ -193,16 +271,26 @@ async def delivery_log(session: AsyncSession, deliveries: list[Delivery]) -> lis
 def notice_view(n: Notice, deliveries: list[Delivery], reply: Reply | None) -> dict:
     kind, rid = addressee_of(n)
     return {
-        "notice_id": n.notice_id, "case_id": n.case_id, "kind": n.kind, "holder_id": n.holder_id,
+        "notice_id": n.notice_id,
+        "case_id": n.case_id,
+        "kind": n.kind,
+        "holder_id": n.holder_id,
         "addressee": {"kind": kind, "id": rid, "role": n.addressee_role or "rights_holder"},
-        "holder_name": n.holder_name, "subject": n.subject, "body": n.body, "issued_by": n.issued_by,
+        "holder_name": n.holder_name,
+        "subject": n.subject,
+        "body": n.body,
+        "issued_by": n.issued_by,
         "reply_allowed": n.reply_allowed,
         "reply_deadline_at": iso(n.reply_deadline_at),
         "created_at": iso(n.created_at),
         "served_at": iso(served_at(deliveries, kind, rid)),
         "deliveries": [delivery_view(d) for d in deliveries],
-        "reply": None if reply is None else {
-            "decision": reply.decision, "content": reply.content, "replied_by": reply.replied_by,
+        "reply": None
+        if reply is None
+        else {
+            "decision": reply.decision,
+            "content": reply.content,
+            "replied_by": reply.replied_by,
             "received_at": reply.received_at.isoformat(),
             "signalled_at": iso(reply.signalled_at),
         },
@@ -220,11 +308,17 @@ async def take_reply(session: AsyncSession, *, notice_id: str, reply: HolderRepl
         if existing.content != content:
             raise Conflict("already_replied", "a different reply to this notice was already recorded")
         return 200, existing
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     if notice.reply_deadline_at is not None and now > notice.reply_deadline_at:
         raise Conflict("reply_window_closed", f"the reply window closed at {notice.reply_deadline_at.isoformat()}")
-    row = Reply(notice_id=notice_id, case_id=notice.case_id, decision=reply.decision, content=content,
-                replied_by=by, received_at=now)
+    row = Reply(
+        notice_id=notice_id,
+        case_id=notice.case_id,
+        decision=reply.decision,
+        content=content,
+        replied_by=by,
+        received_at=now,
+    )
     session.add(row)
     await session.flush()
     REPLIES.labels(reply.decision).inc()
@@ -243,7 +337,7 @@ async def signal_reply(temporal, sessionmaker, notice_id: str) -> None:  # noqa:
     await client.get_workflow_handle(case_id).signal(SIGNAL_HOLDER_REPLY, payload)
     async with sessionmaker() as session, session.begin():
         row = await session.get(Reply, notice_id)
-        row.signalled_at = datetime.now(timezone.utc)
+        row.signalled_at = datetime.now(UTC)
 
 
 async def resignal_pending(temporal, sessionmaker) -> None:  # noqa: ANN001
@@ -251,8 +345,11 @@ async def resignal_pending(temporal, sessionmaker) -> None:  # noqa: ANN001
     while True:
         try:
             async with sessionmaker() as session:
-                ids = list((await session.execute(
-                    select(Reply.notice_id).where(Reply.signalled_at.is_(None)).limit(100))).scalars())
+                ids = list(
+                    (
+                        await session.execute(select(Reply.notice_id).where(Reply.signalled_at.is_(None)).limit(100))
+                    ).scalars()
+                )
             for notice_id in ids:
                 await signal_reply(temporal, sessionmaker, notice_id)
         except asyncio.CancelledError:

@@ -26,8 +26,9 @@ class Sector(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
     name: str = Field(min_length=1, max_length=100, description="e.g. consumer electronics")
-    hs_prefixes: list[str] = Field(min_length=1, max_length=100,
-                                   description="HS chapters (2 digits), headings (4) or subheadings (6)")
+    hs_prefixes: list[str] = Field(
+        min_length=1, max_length=100, description="HS chapters (2 digits), headings (4) or subheadings (6)"
+    )
 
     @field_validator("hs_prefixes")
     @classmethod
@@ -53,22 +54,32 @@ class CampaignV1(BaseModel):
     customs_offices: list[str] = Field(default_factory=list, max_length=500, description="Empty: every office")
     directions: list[Direction] = Field(default_factory=list, description="Empty: every direction")
     supervision_modes: list[SupervisionMode] = Field(
-        default_factory=list, description="Empty: any mode, declarations without one included")
+        default_factory=list, description="Empty: any mode, declarations without one included"
+    )
     transport_modes: list[TransportMode] = Field(default_factory=list, description="Empty: every transport mode")
     sectors: list[Sector] = Field(min_length=1, max_length=50)
     weight: float = Field(gt=0, le=1, description="Added to the score of each line the campaign hits")
     active: bool = Field(default=True, description="Switched on (officers switch campaigns on and off)")
 
     @model_validator(mode="after")
-    def _period(self) -> "CampaignV1":
+    def _period(self) -> CampaignV1:
         if self.valid_until < self.valid_from:
             raise ValueError(f"the campaign ends ({self.valid_until}) before it starts ({self.valid_from})")
         return self
 
 
 class CompiledCampaign:
-    __slots__ = ("campaign", "campaign_id", "name", "weight", "_offices", "_directions", "_modes", "_transport",
-                 "_prefixes")
+    __slots__ = (
+        "campaign",
+        "campaign_id",
+        "name",
+        "weight",
+        "_offices",
+        "_directions",
+        "_modes",
+        "_transport",
+        "_prefixes",
+    )
 
     def __init__(self, campaign: CampaignV1) -> None:
         self.campaign = campaign
@@ -80,8 +91,9 @@ class CompiledCampaign:
         self._modes = frozenset(campaign.supervision_modes)
         self._transport = frozenset(campaign.transport_modes)
         # longest prefix first, so a line is named by its most specific sector
-        self._prefixes = sorted(((p, s.name) for s in campaign.sectors for p in s.hs_prefixes),
-                                key=lambda x: -len(x[0]))
+        self._prefixes = sorted(
+            ((p, s.name) for s in campaign.sectors for p in s.hs_prefixes), key=lambda x: -len(x[0])
+        )
 
     def applies(self, d: DeclarationV1, on_date: date) -> bool:
         """Whether the consignment is in the campaign's scope (period, offices, direction, modes)."""

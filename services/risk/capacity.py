@@ -13,8 +13,16 @@ from collections import deque
 
 
 class CapacityGovernor:
-    def __init__(self, *, default_share: float, by_office: dict[str, float] | None = None, base_threshold: float,
-                 window: int = 5000, min_samples: int = 500, recompute_every: int = 250) -> None:
+    def __init__(
+        self,
+        *,
+        default_share: float,
+        by_office: dict[str, float] | None = None,
+        base_threshold: float,
+        window: int = 5000,
+        min_samples: int = 500,
+        recompute_every: int = 250,
+    ) -> None:
         self.default_share = default_share
         self.by_office = dict(by_office or {})
         self.base = base_threshold
@@ -55,5 +63,7 @@ class CapacityGovernor:
         self._threshold[office] = max(self.base, quantile)
 
     def snapshot(self) -> dict[str, dict]:
-        return {office: {"share": self.share(office), "threshold": self.threshold(office), "samples": len(s)}
-                for office, s in self._scores.items()}
+        return {
+            office: {"share": self.share(office), "threshold": self.threshold(office), "samples": len(s)}
+            for office, s in self._scores.items()
+        }

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import Table, select, tuple_, update
 
@@ -25,8 +25,9 @@ from shared.supervise import Backoff, describe
 log = logging.getLogger(__name__)
 
 
-def plan_revision(declaration_id: str, revision: int, cases: list[CaseInput],
-                  prior: dict[int, list[CaseInput]]) -> list:
+def plan_revision(
+    declaration_id: str, revision: int, cases: list[CaseInput], prior: dict[int, list[CaseInput]]
+) -> list:
     """What opening a revision's cases takes (pure): one call per case of the revision, and one per case of
     an earlier revision the revision no longer names. Each item is ``async (client) -> bool``."""
     legacy = {c.line_no for cs in prior.values() for c in cs if not c.lines}  # per-line cases keep their line
@@ -41,8 +42,14 @@ def plan_revision(declaration_id: str, revision: int, cases: list[CaseInput],
     dropped = sorted({c.case_id for cs in prior.values() for c in cs if c.lines} - {c.case_id for c in cases})
     facts = cases[0].consignment if cases else None
     for case_id in dropped:
-        rev = LinesRevision(declaration_id=declaration_id, revision=revision, lines=[], consignment=facts,
-                            line_cases=line_cases, previous_line_cases=previous)
+        rev = LinesRevision(
+            declaration_id=declaration_id,
+            revision=revision,
+            lines=[],
+            consignment=facts,
+            line_cases=line_cases,
+            previous_line_cases=previous,
+        )
         jobs.append(lambda client, case_id=case_id, rev=rev: signal_lines(client, case_id, rev))
     return jobs
 
@@ -73,16 +80,25 @@ class CaseStarter:
         async with self.sessionmaker() as session, session.begin():
             # No row lock while Temporal answers: the consumer's transactions must not wait for it. Two
             # starters picking the same row start the same workflow id twice, which Temporal refuses.
-            rows = (await session.execute(
-                select(a.declaration_id, a.revision, a.case_inputs).where(a.cases_started_at.is_(None))
-                .order_by(a.assessed_at).limit(limit))).all()
+            rows = (
+                await session.execute(
+                    select(a.declaration_id, a.revision, a.case_inputs)
+                    .where(a.cases_started_at.is_(None))
+                    .order_by(a.assessed_at)
+                    .limit(limit)
+                )
+            ).all()
             later = sorted({r.declaration_id for r in rows if r.revision > 1})
             earlier: dict[str, dict[int, list[CaseInput]]] = {}
             if later:
-                for x in (await session.execute(select(a.declaration_id, a.revision, a.case_inputs)
-                                                .where(a.declaration_id.in_(later)))).all():
+                for x in (
+                    await session.execute(
+                        select(a.declaration_id, a.revision, a.case_inputs).where(a.declaration_id.in_(later))
+                    )
+                ).all():
                     earlier.setdefault(x.declaration_id, {})[x.revision] = [
-                        CaseInput.model_validate(c) for c in x.case_inputs]
+                        CaseInput.model_validate(c) for c in x.case_inputs
+                    ]
         if not rows:
             return 0
         jobs = []
@@ -100,7 +116,8 @@ class CaseStarter:
             await session.execute(
                 update(table)
                 .where(tuple_(a.declaration_id, a.revision).in_([(r.declaration_id, r.revision) for r in rows]))
-                .values(cases_started_at=datetime.now(timezone.utc)))
+                .values(cases_started_at=datetime.now(UTC))
+            )
         return len(rows)
 
     async def run_forever(self, up=None, idle: float = 1.0) -> None:  # noqa: ANN001
@@ -117,12 +134,13 @@ class CaseStarter:
                 raise
             except Exception as exc:  # noqa: BLE001 - Temporal or database away: try again
                 delay = backoff.next_delay()
-                log.warning("starting cases failed (attempt %d), retrying in %.1fs: %s", backoff.attempt, delay,
-                            describe(exc))
+                log.warning(
+                    "starting cases failed (attempt %d), retrying in %.1fs: %s", backoff.attempt, delay, describe(exc)
+                )
                 await asyncio.sleep(delay)
                 continue
             try:
                 await asyncio.wait_for(self._kick.wait(), timeout=idle)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
             self._kick.clear()

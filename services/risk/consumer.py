@@ -50,8 +50,9 @@ def parse(record: ConsumerRecord) -> DeclarationV1 | None:
         return DeclarationV1.model_validate_json(record.value or b"")
     except ValidationError:
         SKIPPED.inc()
-        log.info("skipping invalid declaration record at %s/%s (intake dead-letters it)",
-                 record.partition, record.offset)
+        log.info(
+            "skipping invalid declaration record at %s/%s (intake dead-letters it)", record.partition, record.offset
+        )
         return None
 
 
@@ -82,9 +83,18 @@ class DeclarationBatchConsumer:
     delivered again and skipped where already stored); ``/readyz`` names it meanwhile.
     """
 
-    def __init__(self, *, settings, topic: str, group_id: str, pipeline: AssessmentPipeline,  # noqa: ANN001
-                 parser=None, producer=None, health: list | None = None,  # noqa: ANN001
-                 max_attempts: int = 5) -> None:  # parser: record -> declaration or parcel consignment (None: skip)
+    def __init__(
+        self,
+        *,
+        settings,
+        topic: str,
+        group_id: str,
+        pipeline: AssessmentPipeline,  # noqa: ANN001
+        parser=None,
+        producer=None,
+        health: list | None = None,  # noqa: ANN001
+        max_attempts: int = 5,
+    ) -> None:  # parser: record -> declaration or parcel consignment (None: skip)
         self.settings = settings
         # Parsing and scoring (CPU) run in a thread of their own, so the event loop goes on storing,
         # publishing, fetching and answering HTTP while a batch is assessed.
@@ -116,8 +126,13 @@ class DeclarationBatchConsumer:
 
     async def _consume(self, up) -> None:  # noqa: ANN001
         s = self.settings
-        consumer = group_consumer(s, self.topic, group_id=self.group_id, fetch_max_wait_ms=s.consumer_fetch_max_wait_ms,
-                                  max_partition_fetch_bytes=4 * 1024 * 1024)
+        consumer = group_consumer(
+            s,
+            self.topic,
+            group_id=self.group_id,
+            fetch_max_wait_ms=s.consumer_fetch_max_wait_ms,
+            max_partition_fetch_bytes=4 * 1024 * 1024,
+        )
         await start_client(consumer, what=f"consumer {self.group_id}")
         self._consumer = consumer
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"{self.group_id}-assess")
@@ -184,10 +199,10 @@ class DeclarationBatchConsumer:
             if records and records[0].timestamp:
                 STAGE_SECONDS.labels("broker_to_fetch").observe(max(0.0, time.time() - records[0].timestamp / 1000))
             rows, sources, failed = await asyncio.get_running_loop().run_in_executor(
-                self._executor, self._assess, records)
+                self._executor, self._assess, records
+            )
             for record, exc in failed:
-                log.error("%s: cannot assess %s: %s", self.group_id, record_where(record), describe(exc),
-                          exc_info=exc)
+                log.error("%s: cannot assess %s: %s", self.group_id, record_where(record), describe(exc), exc_info=exc)
                 await self._dead_letter(record, f"assessment_failed: {describe(exc)}")
             for row in rows:
                 record = sources.get(row.key)
@@ -209,7 +224,7 @@ class DeclarationBatchConsumer:
         rows: list = []
         failed: list = []
         for i in range(0, len(parsed), ASSESS_SLICE):
-            part = parsed[i:i + ASSESS_SLICE]
+            part = parsed[i : i + ASSESS_SLICE]
             with lock:
                 try:
                     rows.extend(self.pipeline.prepare([d for _, d in part]))
@@ -282,8 +297,14 @@ class DeclarationBatchConsumer:
             except Exception as exc:  # noqa: BLE001 - database, broker or Temporal hiccup: retry, never skip
                 failures += 1
                 if failures >= self.max_attempts and await all_healthy(self.health):
-                    log.error("%s of %d assessments failed %d times while the database and the broker answer; "
-                              "trying them one by one: %s", what, len(rows), failures, describe(exc))
+                    log.error(
+                        "%s of %d assessments failed %d times while the database and the broker answer; "
+                        "trying them one by one: %s",
+                        what,
+                        len(rows),
+                        failures,
+                        describe(exc),
+                    )
                     return await self._one_by_one(what, rows, step, sources)
                 delay = backoff.next_delay()
                 log.warning("retrying %s of %d assessments in %.1fs after %s", what, len(rows), delay, describe(exc))
@@ -300,15 +321,23 @@ class DeclarationBatchConsumer:
                 if not await all_healthy(self.health):
                     raise  # an outage after all: the consumer starts again and the batch comes again
                 record = sources.get(row.key)
-                log.error("%s: %s of %s r%s failed on its own: %s", self.group_id, what, row.declaration_id,
-                          row.revision, describe(exc), exc_info=exc)
+                log.error(
+                    "%s: %s of %s r%s failed on its own: %s",
+                    self.group_id,
+                    what,
+                    row.declaration_id,
+                    row.revision,
+                    describe(exc),
+                    exc_info=exc,
+                )
                 if record is not None:
                     await self._dead_letter(record, f"{what}_failed: {describe(exc)}")
         return results
 
     async def _dead_letter(self, record: ConsumerRecord, reason: str) -> None:
-        await dead_letter(self.producer, record, service=self.service, consumer=f"{self.service}/{self.group_id}",
-                          reason=reason)
+        await dead_letter(
+            self.producer, record, service=self.service, consumer=f"{self.service}/{self.group_id}", reason=reason
+        )
         CONSUMED.labels(self.service, record.topic, "dead_lettered").inc()
 
 

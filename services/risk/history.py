@@ -44,8 +44,13 @@ class TraderHistory:
         """(confiscations, consignments assessed) of a platform."""
         return self._platform_confiscations.get(platform_id, 0), self._platform_volume.get(platform_id, 0)
 
-    def set_counts(self, counts: dict[str, int], *, sellers: dict[str, int] | None = None,
-                   platforms: dict[str, tuple[int, int]] | None = None) -> None:
+    def set_counts(
+        self,
+        counts: dict[str, int],
+        *,
+        sellers: dict[str, int] | None = None,
+        platforms: dict[str, tuple[int, int]] | None = None,
+    ) -> None:
         self._confiscations = dict(counts)
         self._sellers = dict(sellers or {})
         self._platform_confiscations = {k: v[0] for k, v in (platforms or {}).items()}
@@ -67,12 +72,20 @@ class TraderHistory:
         ).subquery()
         async with self.sessionmaker() as session:
             rows = (await session.execute(select(parties.c.trader, func.count()).group_by(parties.c.trader))).all()
-            sellers = (await session.execute(
-                select(t.seller_key, func.count()).where(t.state.in_(INFRINGING), t.seller_key.is_not(None))
-                .group_by(t.seller_key))).all()
-            platforms = (await session.execute(
-                select(t.platform_id, func.count()).where(t.state.in_(INFRINGING), t.platform_id.is_not(None))
-                .group_by(t.platform_id))).all()
+            sellers = (
+                await session.execute(
+                    select(t.seller_key, func.count())
+                    .where(t.state.in_(INFRINGING), t.seller_key.is_not(None))
+                    .group_by(t.seller_key)
+                )
+            ).all()
+            platforms = (
+                await session.execute(
+                    select(t.platform_id, func.count())
+                    .where(t.state.in_(INFRINGING), t.platform_id.is_not(None))
+                    .group_by(t.platform_id)
+                )
+            ).all()
             volume = (await session.execute(select(PlatformVolume.platform_id, PlatformVolume.consignments))).all()
         self._confiscations = {r[0]: int(r[1]) for r in rows}
         self._sellers = {r[0]: int(r[1]) for r in sellers if r[0] is not None}  # the query leaves out None
@@ -81,36 +94,54 @@ class TraderHistory:
 
     def bump(self, traders: list[str], sellers: list[str] | None = None, platforms: list[str] | None = None) -> None:
         """Count new confiscations (after the transaction that recorded them committed)."""
-        for attr, keys in (("_confiscations", traders), ("_sellers", sellers),
-                           ("_platform_confiscations", platforms)):
+        for attr, keys in (("_confiscations", traders), ("_sellers", sellers), ("_platform_confiscations", platforms)):
             if keys:
                 counts = _Counter(getattr(self, attr))
                 counts.update(keys)
                 setattr(self, attr, dict(counts))
 
-    async def apply(self, session: AsyncSession, *, event_id: str, topic: str, event: CaseEventV1
-                    ) -> tuple[list[str], list[str], list[str]]:
+    async def apply(
+        self, session: AsyncSession, *, event_id: str, topic: str, event: CaseEventV1
+    ) -> tuple[list[str], list[str], list[str]]:
         """Record one case event once; returns the traders, sellers and platforms whose confiscation count grows."""
         fresh = await apply_once(session, applied_events, event_id=event_id, topic=topic)
         if not fresh or event.state not in TERMINAL:
             return [], [], []
-        seller = (await session.execute(select(CaseSeller.seller_key, CaseSeller.platform_id)
-                                        .where(CaseSeller.case_id == event.case_id))).first()
+        seller = (
+            await session.execute(
+                select(CaseSeller.seller_key, CaseSeller.platform_id).where(CaseSeller.case_id == event.case_id)
+            )
+        ).first()
         seller_key, platform_id = (seller.seller_key, seller.platform_id) if seller else (None, None)
         stmt = insert(TraderCaseOutcome).values(
-            case_id=event.case_id, seq=event.seq, state=event.state, consignor_id=event.consignor_id,
-            consignee_id=event.consignee_id, declaration_id=event.declaration_id, at=event.at,
-            seller_key=seller_key, platform_id=platform_id)
+            case_id=event.case_id,
+            seq=event.seq,
+            state=event.state,
+            consignor_id=event.consignor_id,
+            consignee_id=event.consignee_id,
+            declaration_id=event.declaration_id,
+            at=event.at,
+            seller_key=seller_key,
+            platform_id=platform_id,
+        )
         upsert = stmt.on_conflict_do_update(
             index_elements=[TraderCaseOutcome.case_id],
-            set_={"seq": stmt.excluded.seq, "state": stmt.excluded.state, "at": stmt.excluded.at,
-                  "consignor_id": stmt.excluded.consignor_id, "consignee_id": stmt.excluded.consignee_id,
-                  "seller_key": stmt.excluded.seller_key, "platform_id": stmt.excluded.platform_id},
+            set_={
+                "seq": stmt.excluded.seq,
+                "state": stmt.excluded.state,
+                "at": stmt.excluded.at,
+                "consignor_id": stmt.excluded.consignor_id,
+                "consignee_id": stmt.excluded.consignee_id,
+                "seller_key": stmt.excluded.seller_key,
+                "platform_id": stmt.excluded.platform_id,
+            },
             where=TraderCaseOutcome.seq < stmt.excluded.seq,
         ).returning(TraderCaseOutcome.case_id)
         changed = (await session.execute(upsert)).first() is not None
         if changed and event.state in INFRINGING:
-            return (sorted({p for p in (event.consignor_id, event.consignee_id) if p is not None}),
-                    [seller_key] if seller_key else [], [platform_id] if platform_id else [])
+            return (
+                sorted({p for p in (event.consignor_id, event.consignee_id) if p is not None}),
+                [seller_key] if seller_key else [],
+                [platform_id] if platform_id else [],
+            )
         return [], [], []
-

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import calendar as _cal
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from pydantic import ValidationError
 
@@ -25,14 +25,24 @@ class Terms:
     renewal_window_months: int
 
 
-
 # Fields an amendment may change. Identity (id, jurisdiction, right type, title, registration number),
 # validity and status change only through their own transitions.
-AMENDABLE = frozenset({
-    "aliases", "holder", "agent", "goods_hs_prefixes", "nice_classes", "authorized_licensees",
-    "genuine_unit_value", "known_infringers", "genuine_ports", "common_word", "common_word_aliases",
-    "identification_guide",
-})
+AMENDABLE = frozenset(
+    {
+        "aliases",
+        "holder",
+        "agent",
+        "goods_hs_prefixes",
+        "nice_classes",
+        "authorized_licensees",
+        "genuine_unit_value",
+        "known_infringers",
+        "genuine_ports",
+        "common_word",
+        "common_word_aliases",
+        "identification_guide",
+    }
+)
 # What a rights holder may change on its own active recordation (the guide is its own information).
 HOLDER_AMENDABLE_ACTIVE = frozenset({"identification_guide"})
 
@@ -86,9 +96,11 @@ def renewal_window(rec: RecordationV1) -> tuple[date, date]:
 def _check(command: str, rec: RecordationV1) -> str:
     allowed = TRANSITIONS[command]
     if rec.status not in allowed:
-        raise LifecycleError("invalid_transition",
-                             f"cannot {command} recordation {rec.recordation_id} in status {rec.status} "
-                             f"(allowed from: {', '.join(sorted(allowed))})")
+        raise LifecycleError(
+            "invalid_transition",
+            f"cannot {command} recordation {rec.recordation_id} in status {rec.status} "
+            f"(allowed from: {', '.join(sorted(allowed))})",
+        )
     return allowed[rec.status]
 
 
@@ -98,16 +110,18 @@ def _rebuild(rec: RecordationV1, **changes) -> RecordationV1:  # noqa: ANN003
     try:
         return RecordationV1.model_validate(data)
     except ValidationError as exc:
-        raise LifecycleError("schema_violation", "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}"
-                                                         for e in exc.errors()), 422) from exc
+        raise LifecycleError(
+            "schema_violation", "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()), 422
+        ) from exc
 
 
 def approve(rec: RecordationV1, today: date) -> RecordationV1:
     """Approval starts the statutory term on the approval date."""
     status = _check("approve", rec)
     t = terms_for(rec.jurisdiction)
-    return _rebuild(rec, status=status, valid_from=today.isoformat(),
-                    valid_until=term_end(today, t.term_years).isoformat())
+    return _rebuild(
+        rec, status=status, valid_from=today.isoformat(), valid_until=term_end(today, t.term_years).isoformat()
+    )
 
 
 def refuse(rec: RecordationV1) -> RecordationV1:
@@ -120,9 +134,11 @@ def amend(rec: RecordationV1, changes: dict) -> RecordationV1:
         raise LifecycleError("nothing_to_amend", "changes must name at least one field", 422)
     refused = sorted(set(changes) - AMENDABLE)
     if refused:
-        raise LifecycleError("field_not_amendable",
-                             f"these fields cannot be amended: {', '.join(refused)} (amendable: "
-                             f"{', '.join(sorted(AMENDABLE))})", 422)
+        raise LifecycleError(
+            "field_not_amendable",
+            f"these fields cannot be amended: {', '.join(refused)} (amendable: {', '.join(sorted(AMENDABLE))})",
+            422,
+        )
     return _rebuild(rec, status=status, **changes)
 
 
@@ -131,21 +147,29 @@ def renew(rec: RecordationV1, today: date) -> RecordationV1:
     status = _check("renew", rec)
     opens, closes = renewal_window(rec)
     if not opens <= today <= closes:
-        raise LifecycleError("outside_renewal_window",
-                             f"recordation {rec.recordation_id} may be renewed only from {opens} to {closes} "
-                             f"(today is {today})")
+        raise LifecycleError(
+            "outside_renewal_window",
+            f"recordation {rec.recordation_id} may be renewed only from {opens} to {closes} (today is {today})",
+        )
     t = terms_for(rec.jurisdiction)
-    return _rebuild(rec, status=status, valid_until=(add_months(rec.valid_until + timedelta(days=1),
-                                                                12 * t.term_years) - timedelta(days=1)).isoformat())
+    return _rebuild(
+        rec,
+        status=status,
+        valid_until=(
+            add_months(rec.valid_until + timedelta(days=1), 12 * t.term_years) - timedelta(days=1)
+        ).isoformat(),
+    )
 
 
 def expire(rec: RecordationV1, today: date, *, lapsed_right: bool = False) -> RecordationV1:
     """Expiry after the last valid day, or earlier when the underlying right itself lapsed."""
     status = _check("expire", rec)
     if rec.valid_until >= today and not lapsed_right:
-        raise LifecycleError("not_yet_expired",
-                             f"recordation {rec.recordation_id} is valid until {rec.valid_until}; to end it early "
-                             "because the right lapsed, say so (lapsed_right: true)")
+        raise LifecycleError(
+            "not_yet_expired",
+            f"recordation {rec.recordation_id} is valid until {rec.valid_until}; to end it early "
+            "because the right lapsed, say so (lapsed_right: true)",
+        )
     return _rebuild(rec, status=status)
 
 
@@ -159,4 +183,4 @@ def changed_fields(before: dict, after: dict) -> list[str]:
 
 def today_in(jurisdiction: str, now: datetime | None = None) -> date:
     """Today's date where the jurisdiction's customs work (its calendar's time zone)."""
-    return calendar_for(jurisdiction).local_date(now or datetime.now(timezone.utc))
+    return calendar_for(jurisdiction).local_date(now or datetime.now(UTC))

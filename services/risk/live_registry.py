@@ -8,17 +8,16 @@ import contextlib
 import gc
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Row, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from typing import TYPE_CHECKING, Any
-from collections.abc import Sequence
-
+from services.risk.campaigns import CampaignSet, CampaignV1
 from services.risk.capacity import CapacityGovernor
 from services.risk.history import TraderHistory
-from services.risk.campaigns import CampaignSet, CampaignV1
 from services.risk.matcher import RegistryIndex
 from services.risk.metrics import CAMPAIGNS_LOADED, PROFILES_LOADED, REGISTRY_SIZE, REGISTRY_UPDATE_SECONDS
 from services.risk.models import (
@@ -43,11 +42,12 @@ CHANGE_OVERLAP = timedelta(minutes=2)
 TAKE_IN_SLICE = 50  # recordations indexed between two turns of the event loop
 
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-async def take_in(index: RegistryIndex, changed: list[RecordationV1 | dict], removed: list[str],
-                  lock: threading.Lock | None = None) -> None:
+async def take_in(
+    index: RegistryIndex, changed: list[RecordationV1 | dict], removed: list[str], lock: threading.Lock | None = None
+) -> None:
     """Apply changed (recordations or their stored payloads) and removed recordations to a live index without
     holding up the event loop: the tables in slices of TAKE_IN_SLICE recordations (each a few milliseconds),
     the automaton of the Chinese marks, when they changed, rebuilt in a thread and swapped in. ``lock``: the
@@ -57,8 +57,10 @@ async def take_in(index: RegistryIndex, changed: list[RecordationV1 | dict], rem
     with guard:
         dirty: set[str] = set(index.update([], removed)) if removed else set()
     for i in range(0, len(changed), TAKE_IN_SLICE):
-        recs = [r if isinstance(r, RecordationV1) else RecordationV1.model_validate(r)
-                for r in changed[i:i + TAKE_IN_SLICE]]
+        recs = [
+            r if isinstance(r, RecordationV1) else RecordationV1.model_validate(r)
+            for r in changed[i : i + TAKE_IN_SLICE]
+        ]
         with guard:
             dirty |= index.update(recs)
         await asyncio.sleep(0)
@@ -70,10 +72,14 @@ async def take_in(index: RegistryIndex, changed: list[RecordationV1 | dict], rem
 
 def scoring_from(settings) -> Scoring:  # noqa: ANN001
     return Scoring(
-        suspect_threshold=settings.suspect_threshold, red_threshold=settings.red_threshold,
-        yellow_threshold=settings.yellow_threshold, undervalue_ratio=settings.undervalue_ratio,
-        small_parcel_value_cny=settings.small_parcel_value_cny, transit_hubs=frozenset(settings.transit_hubs),
-        random_rate=settings.random_selection_rate, random_salt=settings.random_selection_salt,
+        suspect_threshold=settings.suspect_threshold,
+        red_threshold=settings.red_threshold,
+        yellow_threshold=settings.yellow_threshold,
+        undervalue_ratio=settings.undervalue_ratio,
+        small_parcel_value_cny=settings.small_parcel_value_cny,
+        transit_hubs=frozenset(settings.transit_hubs),
+        random_rate=settings.random_selection_rate,
+        random_salt=settings.random_selection_salt,
         fx_rates_to_cny=dict(settings.fx_rates_to_cny),
         # settings objects built by hand (tests, tools) may leave the e-commerce weights out: none then
         direction_weights=dict(getattr(settings, "direction_weights", {})),
@@ -89,8 +95,9 @@ class Registry:
     Rebuilt after writes in this process and, for writes made by other replicas, on a short period.
     """
 
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], *, capacity: CapacityGovernor | None = None
-                 ) -> None:
+    def __init__(
+        self, sessionmaker: async_sessionmaker[AsyncSession], *, capacity: CapacityGovernor | None = None
+    ) -> None:
         self.sessionmaker = sessionmaker
         self.index = RegistryIndex()
         self.profiles = ProfileSet()
@@ -107,9 +114,12 @@ class Registry:
         self.index_lock = threading.Lock()
 
     def context(self) -> Context:
-        return Context(history=self.history, profiles=self.profiles,
-                       red_threshold_for=self.capacity.threshold if self.capacity else None,
-                       campaigns=self.campaigns)
+        return Context(
+            history=self.history,
+            profiles=self.profiles,
+            red_threshold_for=self.capacity.threshold if self.capacity else None,
+            campaigns=self.campaigns,
+        )
 
     async def reload(self, *, force: bool = True) -> None:
         """Take in the registry's changes: the first time by building the index (in a thread), then only the
@@ -120,22 +130,41 @@ class Registry:
             async with self.sessionmaker() as session:
                 # one snapshot for the fingerprint and the rows, so the two agree
                 await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
-                fp = tuple((await session.execute(select(func.count(), func.max(Recordation.updated_at),
-                                                         func.sum(Recordation.version))
-                                                  .where(Recordation.status == "active"))).one())
+                fp = tuple(
+                    (
+                        await session.execute(
+                            select(func.count(), func.max(Recordation.updated_at), func.sum(Recordation.version)).where(
+                                Recordation.status == "active"
+                            )
+                        )
+                    ).one()
+                )
                 if not force and fp == self._fingerprint:
                     return
                 if self._seen is None:
-                    rows = (await session.execute(select(Recordation.recordation_id, Recordation.status,
-                                                         Recordation.version, Recordation.payload,
-                                                         Recordation.updated_at)
-                                                  .where(Recordation.status == "active"))).all()
+                    rows = (
+                        await session.execute(
+                            select(
+                                Recordation.recordation_id,
+                                Recordation.status,
+                                Recordation.version,
+                                Recordation.payload,
+                                Recordation.updated_at,
+                            ).where(Recordation.status == "active")
+                        )
+                    ).all()
                 else:
-                    rows = (await session.execute(select(Recordation.recordation_id, Recordation.status,
-                                                         Recordation.version, Recordation.payload,
-                                                         Recordation.updated_at)
-                                                  .where(Recordation.updated_at >= self._seen - CHANGE_OVERLAP))
-                            ).all()
+                    rows = (
+                        await session.execute(
+                            select(
+                                Recordation.recordation_id,
+                                Recordation.status,
+                                Recordation.version,
+                                Recordation.payload,
+                                Recordation.updated_at,
+                            ).where(Recordation.updated_at >= self._seen - CHANGE_OVERLAP)
+                        )
+                    ).all()
             if self._seen is None or not self._agrees(fp, rows):
                 await self._rebuild(fp, rows if self._seen is None else None)
                 return
@@ -171,12 +200,21 @@ class Registry:
         started = time.perf_counter()
         if rows is None:
             async with self.sessionmaker() as session:
-                rows = (await session.execute(select(Recordation.recordation_id, Recordation.status,
-                                                     Recordation.version, Recordation.payload, Recordation.updated_at)
-                                              .where(Recordation.status == "active"))).all()
+                rows = (
+                    await session.execute(
+                        select(
+                            Recordation.recordation_id,
+                            Recordation.status,
+                            Recordation.version,
+                            Recordation.payload,
+                            Recordation.updated_at,
+                        ).where(Recordation.status == "active")
+                    )
+                ).all()
         # Building a large index takes a while: in a thread, the event loop answering meanwhile.
-        index = await asyncio.to_thread(lambda: RegistryIndex.build(
-            [RecordationV1.model_validate(payload) for _rid, _s, _v, payload, _at in rows]))
+        index = await asyncio.to_thread(
+            lambda: RegistryIndex.build([RecordationV1.model_validate(payload) for _rid, _s, _v, payload, _at in rows])
+        )
         self.index = index
         self._versions = {rid: version for rid, _s, version, _p, _at in rows}
         self._seen = max((at for *_, at in rows if at is not None), default=_EPOCH)
@@ -189,15 +227,17 @@ class Registry:
 
     async def reload_profiles(self) -> None:
         async with self.sessionmaker() as session:
-            rows = (await session.execute(select(TargetingProfile.payload)
-                                          .where(TargetingProfile.active.is_(True)))).scalars().all()
+            rows = (
+                (await session.execute(select(TargetingProfile.payload).where(TargetingProfile.active.is_(True))))
+                .scalars()
+                .all()
+            )
         self.profiles = ProfileSet([TargetingProfileV1.model_validate(p) for p in rows])
         PROFILES_LOADED.set(len(self.profiles))
 
     async def reload_campaigns(self) -> None:
         async with self.sessionmaker() as session:
-            rows = (await session.execute(select(Campaign.payload)
-                                          .where(Campaign.active.is_(True)))).scalars().all()
+            rows = (await session.execute(select(Campaign.payload).where(Campaign.active.is_(True)))).scalars().all()
         self.campaigns = CampaignSet([CampaignV1.model_validate(p) for p in rows])
         CAMPAIGNS_LOADED.set(len(self.campaigns))
 

@@ -91,8 +91,22 @@ ORDINARY_WORDS_ZH: frozenset[str] = _load_zh_words("ordinary_words_zh.txt") | GO
 _GOODS_MAX_LEN = max(map(len, GOODS_WORDS_ZH))
 # Words that may stand between a mark and the name of the goods without changing what the mark says:
 # 苹果原装充电器, 北面男士冲锋衣, 三星新款手机.
-ZH_GOODS_QUALIFIERS: tuple[str, ...] = ("原装", "正品", "官方", "全新", "新款", "男士", "女士", "男款", "女款", "男式",
-                                        "女式", "儿童", "男", "女")
+ZH_GOODS_QUALIFIERS: tuple[str, ...] = (
+    "原装",
+    "正品",
+    "官方",
+    "全新",
+    "新款",
+    "男士",
+    "女士",
+    "男款",
+    "女款",
+    "男式",
+    "女式",
+    "儿童",
+    "男",
+    "女",
+)
 
 NEAR_FORM_MAX_LEN = 8  # Chinese marks longer than this are not searched for homophones or near forms
 PINYIN_MIN_LEN = 5  # a Chinese mark's pinyin shorter than this is no Latin key ("suoni" yes, "lv" no)
@@ -133,7 +147,7 @@ def _deletes(key: str, depth: int) -> set[str]:
             if len(s) <= 3:
                 continue
             for i in range(1, len(s)):
-                nxt.add(s[:i] + s[i + 1:])
+                nxt.add(s[:i] + s[i + 1 :])
         out |= nxt
         frontier = nxt
     return out
@@ -273,8 +287,10 @@ def _pinyin_detail(window: str, mark: str) -> str:
         near = True
     if not near:
         return f"same pinyin {' '.join(said)}"
-    return (f"near pinyin {' '.join(said)} for {' '.join(heard)}: zh ch sh and z c s, -ng and -n sound alike in "
-            f"southern Mandarin")
+    return (
+        f"near pinyin {' '.join(said)} for {' '.join(heard)}: zh ch sh and z c s, -ng and -n sound alike in "
+        f"southern Mandarin"
+    )
 
 
 def _terms_of(rec: RecordationV1) -> list[Term]:
@@ -294,8 +310,12 @@ def _terms_of(rec: RecordationV1) -> list[Term]:
             if common or not 2 <= len(key) <= NEAR_FORM_MAX_LEN or not has_han(key):
                 continue
             pinyin = "".join(sound(c) for c in key)  # a Chinese mark written in pinyin ("NAIKE")
-            if len(pinyin) >= PINYIN_MIN_LEN and pinyin.isascii() and pinyin not in ORDINARY_WORDS \
-                    and pinyin not in seen:
+            if (
+                len(pinyin) >= PINYIN_MIN_LEN
+                and pinyin.isascii()
+                and pinyin not in ORDINARY_WORDS
+                and pinyin not in seen
+            ):
                 seen.add(pinyin)
                 out.append(Term(rec, text, "pinyin", pinyin, pinyin, 1, False, 0))
             continue
@@ -325,7 +345,7 @@ class RegistryIndex:
     _by_recordation: dict = field(default_factory=dict, repr=False)  # id -> (jurisdiction, its terms)
 
     @classmethod
-    def build(cls, recordations: list[RecordationV1]) -> "RegistryIndex":
+    def build(cls, recordations: list[RecordationV1]) -> RegistryIndex:
         index = cls()
         for rec in recordations:
             index._add(rec)
@@ -401,11 +421,11 @@ class RegistryIndex:
     def fuzzy_lookup(self, jurisdiction: str, key: str) -> list[tuple[Term, int]]:
         """Terms within their edit budget of ``key`` (not equal to it), verified by OSA distance; cached.
 
-    Candidates come from one deletion on each side (SymSpell with depth 1): that finds every
-    single edit, and the two-edit misspellings of long marks where each side lost one letter
-    (a substitution plus an insertion or deletion, two substitutions in the same place);
-    two insertions into a long mark are not found. One-deletion keys keep the index at about
-    ten keys per mark and the probe at about ten lookups per token."""
+        Candidates come from one deletion on each side (SymSpell with depth 1): that finds every
+        single edit, and the two-edit misspellings of long marks where each side lost one letter
+        (a substitution plus an insertion or deletion, two substitutions in the same place);
+        two insertions into a long mark are not found. One-deletion keys keep the index at about
+        ten keys per mark and the probe at about ten lookups per token."""
         cache_key = (jurisdiction, key)
         cached = self._fuzzy_cache.get(cache_key)
         if cached is not None:
@@ -439,25 +459,72 @@ class RegistryIndex:
 
 # Words that, just before a mark, say the goods are *for* the marked product, not of that brand.
 DESCRIPTIVE_CUES: tuple[tuple[str, ...], ...] = (
-    ("compatible", "with"), ("compatible", "for"), ("compatible",), ("for", "use", "with"), ("for",),
-    ("fits",), ("fit", "for"), ("fits", "for"), ("to", "fit"), ("suitable", "for"), ("works", "with"),
-    ("replacement", "for"), ("designed", "for"), ("made", "for"), ("intended", "for"), ("compatibility",),
+    ("compatible", "with"),
+    ("compatible", "for"),
+    ("compatible",),
+    ("for", "use", "with"),
+    ("for",),
+    ("fits",),
+    ("fit", "for"),
+    ("fits", "for"),
+    ("to", "fit"),
+    ("suitable", "for"),
+    ("works", "with"),
+    ("replacement", "for"),
+    ("designed", "for"),
+    ("made", "for"),
+    ("intended", "for"),
+    ("compatibility",),
 )
 _FILLERS = frozenset({"the", "a", "an", "all", "your", "most", "models", "model", "series"})
 # The same in Chinese: a cue before the mark ("适用于苹果手机", "兼容乐高") or after it, at most
 # ZH_CUE_GAP characters on ("耐克鞋专用鞋带", "乐高配件", "苹果15专用"), or "通用" right after the marks
 # ("苹果华为通用充电线"). "男女通用" (unisex) is not one.
-ZH_PREFIX_CUES: tuple[str, ...] = ("适用于", "适用", "兼容", "适配", "用于", "适合", "专为", "配套", "可配", "支持",
-                                   "替换", "替代", "代替", "匹配", "搭配", "可用于", "给")
+ZH_PREFIX_CUES: tuple[str, ...] = (
+    "适用于",
+    "适用",
+    "兼容",
+    "适配",
+    "用于",
+    "适合",
+    "专为",
+    "配套",
+    "可配",
+    "支持",
+    "替换",
+    "替代",
+    "代替",
+    "匹配",
+    "搭配",
+    "可用于",
+    "给",
+)
 ZH_POSTFIX_CUES: tuple[str, ...] = ("专用", "配件")  # not 适用 after the mark: "耐克运动鞋适用于跑步"
-ZH_FILLERS: tuple[str, ...] = ("的", "各种", "各款", "所有", "多款", "全系", "系列", "型号", "款", "原装", "新款", "和", "及",
-                               "与", "或")
+ZH_FILLERS: tuple[str, ...] = (
+    "的",
+    "各种",
+    "各款",
+    "所有",
+    "多款",
+    "全系",
+    "系列",
+    "型号",
+    "款",
+    "原装",
+    "新款",
+    "和",
+    "及",
+    "与",
+    "或",
+)
 ZH_CUE_GAP = 5
 ZH_CONJUNCTIONS = frozenset({"和", "及", "与", "或"})
 ZH_LIST_ITEM = 4  # characters of one other item of a list a cue covers ("兼容华为和苹果")
 _LIST_SEPARATORS = frozenset("、/,，&+ ")
 ZH_COMMON_GAP = 2  # "苹果三星通用": 通用 (fits all) right after the marks
-_NOT_FITS_ALL = frozenset({"男女", "老少", "四季", "春秋", "冬夏", "大小", "内外", "左右", "男士", "女士", "成人", "儿童"})
+_NOT_FITS_ALL = frozenset(
+    {"男女", "老少", "四季", "春秋", "冬夏", "大小", "内外", "左右", "男士", "女士", "成人", "儿童"}
+)
 _JOIN_SEPARATORS = frozenset(" \t\n\r·・•‧∙.-_~")
 
 
@@ -501,7 +568,7 @@ def _cue_ends(seq: tuple[str, ...]) -> frozenset[int]:
     for cue in DESCRIPTIVE_CUES:
         k = len(cue)
         for i in range(len(seq) - k + 1):
-            if seq[i:i + k] == cue:
+            if seq[i : i + k] == cue:
                 ends.add(i + k)
     return frozenset(ends)
 
@@ -584,7 +651,7 @@ class _Plan:
         grams: list[tuple[str, int, int, int, str | None]] = []
         for v, variant in enumerate(variants):
             for start, n, key in _grams(variant, max_n):
-                if unspaced_tok and any(unspaced_tok[start:start + n]):
+                if unspaced_tok and any(unspaced_tok[start : start + n]):
                     continue
                 grams.append((key, start, n, v, None))
         if tk.pieces:  # words written together ("iPhone15ProMax"): whole marks among their pieces
@@ -596,16 +663,16 @@ class _Plan:
                 end = start + n - 1
                 if (start == 0 or owner[start - 1] != a) and (end == last or owner[end + 1] != b):
                     continue  # whole tokens: probed above
-                if key.isdigit() or (unspaced_tok and any(unspaced_tok[a:b + 1])):
+                if key.isdigit() or (unspaced_tok and any(unspaced_tok[a : b + 1])):
                     continue
-                grams.append((key, a, b - a + 1, 2, " ".join(words[start:start + n])))
+                grams.append((key, a, b - a + 1, 2, " ".join(words[start : start + n])))
         self.exact_grams = tuple(grams)
         folded = tk.folded
         fuzzy = []
         for start, n, key in _grams(folded, min(2, max_n)):
             if len(key) < 4 or key.isdigit():
                 continue
-            if unspaced_tok and any(unspaced_tok[start:start + n]):
+            if unspaced_tok and any(unspaced_tok[start : start + n]):
                 continue
             if all(folded[i] in ORDINARY_WORDS or folded[i].isdigit() for i in range(start, start + n)):
                 continue
@@ -657,9 +724,9 @@ def find_candidates(index: RegistryIndex, jurisdiction: str, field_name: str, te
         if found is None:
             variant = tk.folded if v == 0 else tk.folded_alt
             assert variant is not None  # v is 1 only for a line with a second folding
-            found = " ".join(variant[start:start + n])
+            found = " ".join(variant[start : start + n])
         assert literal_set is not None  # set with ``tk`` above
-        glued = tk.unspaced and any(tk.glued[start:start + n])
+        glued = tk.unspaced and any(tk.glued[start : start + n])
         in_chinese = tk.unspaced and _among_chinese(plan, start, n)
         for term in terms:
             kind = term.kind if term.literal in literal_set else "normalised"
@@ -677,15 +744,16 @@ def find_candidates(index: RegistryIndex, jurisdiction: str, field_name: str, te
                 detail.append(f"{found!r} written against Chinese text")
             if v == 2:
                 how.append("joined_words")
-                owner_text = " ".join(tk.folded[start:start + n])
+                owner_text = " ".join(tk.folded[start : start + n])
                 detail.append(f"{found.replace(' ', '')!r} written together with other words in {owner_text!r}")
             if _full_width(text, term.literal):
                 how.append("full_width")
                 detail.append("in full-width letters")
             if "invisible characters inside the word" in tricks:
                 how.append("invisible_characters")
-            cand = Candidate(term, field_name, kind, found, tricks=tricks, how=tuple(how),
-                             detail="; ".join(detail), distance=0)
+            cand = Candidate(
+                term, field_name, kind, found, tricks=tricks, how=tuple(how), detail="; ".join(detail), distance=0
+            )
             if term.common and in_chinese and not term.han:
                 cand.common = False
                 cand.reading = "a Latin name among Chinese words, not an English word"
@@ -711,9 +779,17 @@ def find_candidates(index: RegistryIndex, jurisdiction: str, field_name: str, te
             for term, dist in found_terms.values():
                 if term.ntokens > n + 1 or n > term.ntokens + 1:
                     continue
-                glued = plan.tk.unspaced and any(plan.tk.glued[start:start + n])
-                out.append(Candidate(term, field_name, "fuzzy", " ".join(folded[start:start + n]), distance=dist,
-                                     how=("glued_latin",) if glued else ()))
+                glued = plan.tk.unspaced and any(plan.tk.glued[start : start + n])
+                out.append(
+                    Candidate(
+                        term,
+                        field_name,
+                        "fuzzy",
+                        " ".join(folded[start : start + n]),
+                        distance=dist,
+                        how=("glued_latin",) if glued else (),
+                    )
+                )
                 cand_spans.append((start, n))
                 matched_spans.append((start, n))
     descriptive_field = field_name == "description"
@@ -735,7 +811,7 @@ def find_candidates(index: RegistryIndex, jurisdiction: str, field_name: str, te
 def _among_chinese(plan: _Plan, start: int, n: int) -> bool:
     """A Latin word written among Chinese words: glued to Chinese text ('GAP纯棉T恤', 'LV手袋'), or with Chinese
     text on one side and nothing but numbers or the end of the field on the other ('Beats 头戴式耳机')."""
-    if any(plan.tk.glued[start:start + n]):
+    if any(plan.tk.glued[start : start + n]):
         return True
     folded, unspaced = plan.tk.folded, plan.unspaced_tok
 
@@ -756,8 +832,17 @@ def _full_width(text: str, literal: str) -> bool:
     return literal in compact(run)
 
 
-def _find_unspaced(index: RegistryIndex, jurisdiction: str, jur: _JurIndex, plan: _Plan, seg: _Seg,
-                   field_name: str, out: list[Candidate], descriptive_field: bool, latin_marks: set[int]) -> None:
+def _find_unspaced(
+    index: RegistryIndex,
+    jurisdiction: str,
+    jur: _JurIndex,
+    plan: _Plan,
+    seg: _Seg,
+    field_name: str,
+    out: list[Candidate],
+    descriptive_field: bool,
+    latin_marks: set[int],
+) -> None:
     """Marks in one run of unspaced text: whole marks by the automaton, then homophones and near forms.
     What a run holds is cached per index (goods texts repeat); where it sits in the line is not."""
     cache_key = (jurisdiction, seg.text, seg.starts)  # where its pieces were spaced apart matters
@@ -776,8 +861,9 @@ def _find_unspaced(index: RegistryIndex, jurisdiction: str, jur: _JurIndex, plan
             if as_written != text[s:e]:
                 how.append("traditional")
                 detail = f"written in Traditional characters {as_written!r}"
-        cand = Candidate(term, field_name, kind, text[s:e], distance=distance, tricks=tricks, how=tuple(how),
-                         detail=detail)
+        cand = Candidate(
+            term, field_name, kind, text[s:e], distance=distance, tricks=tricks, how=tuple(how), detail=detail
+        )
         if descriptive_field and _zh_descriptive_han(plan, seg, s, e, spans, latin_marks):
             cand.descriptive = True
         elif term.common and kind != "fuzzy":
@@ -801,8 +887,8 @@ def _goods_after(plan: _Plan, seg: _Seg, e: int, across: bool = True) -> str | N
         pos += len(qualifier)
     if pos < len(text):
         for length in range(min(_GOODS_MAX_LEN, len(text) - pos), 1, -1):
-            if text[pos:pos + length] in GOODS_WORDS_ZH:
-                return text[pos:pos + length]
+            if text[pos : pos + length] in GOODS_WORDS_ZH:
+                return text[pos : pos + length]
         return None
     if not across:
         return None
@@ -838,8 +924,11 @@ def _search_run(jur: _JurIndex, seg: _Seg) -> tuple[list[tuple], list[tuple[int,
             marks.append((s, e, terms))
     # a mark inside a longer ordinary word is that word ("苹果醋", "潘多拉魔盒", "三星级"); so is a mark whose
     # first character ends an ordinary word ("快乐高尔夫" is 快乐 + 高尔夫, not 乐高)
-    marks = [(s, e, t) for s, e, t in marks
-             if not any((os_ <= s and e <= oe and oe - os_ > e - s) or os_ < s < oe < e for os_, oe in ordinary)]
+    marks = [
+        (s, e, t)
+        for s, e, t in marks
+        if not any((os_ <= s and e <= oe and oe - os_ > e - s) or os_ < s < oe < e for os_, oe in ordinary)
+    ]
     spans: list[tuple[int, int]] = [(s, e) for s, e, _ in marks]
     found: list[tuple] = []
     for s, e, terms in marks:
@@ -847,8 +936,9 @@ def _search_run(jur: _JurIndex, seg: _Seg) -> tuple[list[tuple], list[tuple[int,
         for term in terms:
             how = ("alias",) if term.kind == "alias" else ()
             if spaced:
-                found.append((term, "normalised", s, e, ("characters spaced out",), how + ("spaced_characters",), "",
-                              0))
+                found.append(
+                    (term, "normalised", s, e, ("characters spaced out",), how + ("spaced_characters",), "", 0)
+                )
             else:
                 found.append((term, term.kind, s, e, (), how, "", 0))
     if jur.near_lengths:
@@ -872,8 +962,9 @@ def _as_written(plan: _Plan, seg: _Seg, s: int, e: int) -> str:
     return "".join(pieces)[s:e]
 
 
-def _near_forms(jur: _JurIndex, seg: _Seg, spans: list[tuple[int, int]], ordinary: list[tuple[int, int]],
-                found: list) -> None:  # noqa: ANN001
+def _near_forms(
+    jur: _JurIndex, seg: _Seg, spans: list[tuple[int, int]], ordinary: list[tuple[int, int]], found: list
+) -> None:  # noqa: ANN001
     """Homophones and one-look-alike-character forms of Chinese marks, window by window: two probes each."""
     text = seg.text
     n = len(text)
@@ -914,8 +1005,10 @@ def _near_forms(jur: _JurIndex, seg: _Seg, spans: list[tuple[int, int]], ordinar
                         continue
                     k = diffs[0]
                     same_sound = set(syllables(window[k])) & set(syllables(term.folded[k]))
-                    detail = (f"{window[k]!r} for {term.folded[k]!r}, a look-alike character"
-                              f"{' of the same sound' if same_sound else ''}")
+                    detail = (
+                        f"{window[k]!r} for {term.folded[k]!r}, a look-alike character"
+                        f"{' of the same sound' if same_sound else ''}"
+                    )
                 else:
                     if not all(has_han(window[k]) for k in diffs):
                         continue
@@ -961,13 +1054,13 @@ def _zh_postfix(text: str, pos: int, budget: int) -> bool | None:
 
     "通用" (fits all) counts right after the marks ("苹果华为通用充电线", "iPhone通用"), not after "男女"
     (unisex) or the like."""
-    rest = text[pos:pos + budget + 4]
+    rest = text[pos : pos + budget + 4]
     for cue in ZH_POSTFIX_CUES:
         i = rest.find(cue)
         if 0 <= i <= budget:
             return True
     i = rest.find("通用")
-    if 0 <= i <= min(budget, ZH_COMMON_GAP) and rest[max(0, i - 2):i] not in _NOT_FITS_ALL:
+    if 0 <= i <= min(budget, ZH_COMMON_GAP) and rest[max(0, i - 2) : i] not in _NOT_FITS_ALL:
         return True
     return None if len(text) - pos <= budget else False
 
@@ -983,8 +1076,9 @@ def _seg_of(plan: _Plan, tok: int) -> _Seg | None:
     return None
 
 
-def _zh_descriptive_han(plan: _Plan, seg: _Seg, s: int, e: int, spans: list[tuple[int, int]],
-                        latin_marks: set[int]) -> bool:
+def _zh_descriptive_han(
+    plan: _Plan, seg: _Seg, s: int, e: int, spans: list[tuple[int, int]], latin_marks: set[int]
+) -> bool:
     """A Chinese mark used descriptively: '适用于苹果手机', '乐高配件', 'for 苹果', '苹果 15 专用'."""
     back = _zh_prefix(seg.text, s, [sp for sp in spans if sp[1] <= s])
     if back == -1:
@@ -1079,8 +1173,12 @@ def describe_marks(payload: dict) -> list[dict]:
         entry = {"text": text, "kind": kind, "script": script, "folded": key}
         if han:
             entry["pinyin"] = " ".join(sound(c) for c in key)
-        entry["common_word"] = bool((kind == "title" and payload.get("common_word")) or key in common_aliases
-                                    or key in ORDINARY_WORDS or key in ORDINARY_WORDS_ZH)
+        entry["common_word"] = bool(
+            (kind == "title" and payload.get("common_word"))
+            or key in common_aliases
+            or key in ORDINARY_WORDS
+            or key in ORDINARY_WORDS_ZH
+        )
         out.append(entry)
     return out
 

@@ -39,20 +39,94 @@ from pathlib import Path
 # like N, its small form like v), applied before case folding.
 _CONFUSABLE_PAIRS = {
     # Cyrillic capitals
-    "А": "A", "В": "B", "Е": "E", "Ё": "E", "К": "K", "М": "M", "Н": "H", "О": "O", "Р": "P", "С": "C",
-    "Т": "T", "Х": "X", "У": "Y", "Ѕ": "S", "І": "I", "Ї": "I", "Ј": "J", "Ԛ": "Q", "Ԝ": "W", "Ӏ": "I",
+    "А": "A",
+    "В": "B",
+    "Е": "E",
+    "Ё": "E",
+    "К": "K",
+    "М": "M",
+    "Н": "H",
+    "О": "O",
+    "Р": "P",
+    "С": "C",
+    "Т": "T",
+    "Х": "X",
+    "У": "Y",
+    "Ѕ": "S",
+    "І": "I",
+    "Ї": "I",
+    "Ј": "J",
+    "Ԛ": "Q",
+    "Ԝ": "W",
+    "Ӏ": "I",
     # Cyrillic small
-    "а": "a", "в": "b", "е": "e", "ё": "e", "к": "k", "м": "m", "н": "h", "о": "o", "р": "p", "с": "c",
-    "т": "t", "х": "x", "у": "y", "ѕ": "s", "і": "i", "ї": "i", "ј": "j", "ԁ": "d", "һ": "h", "ԛ": "q",
-    "ԝ": "w", "ӏ": "l", "ь": "b", "п": "n", "г": "r",
+    "а": "a",
+    "в": "b",
+    "е": "e",
+    "ё": "e",
+    "к": "k",
+    "м": "m",
+    "н": "h",
+    "о": "o",
+    "р": "p",
+    "с": "c",
+    "т": "t",
+    "х": "x",
+    "у": "y",
+    "ѕ": "s",
+    "і": "i",
+    "ї": "i",
+    "ј": "j",
+    "ԁ": "d",
+    "һ": "h",
+    "ԛ": "q",
+    "ԝ": "w",
+    "ӏ": "l",
+    "ь": "b",
+    "п": "n",
+    "г": "r",
     # Greek capitals
-    "Α": "A", "Β": "B", "Ε": "E", "Ζ": "Z", "Η": "H", "Ι": "I", "Κ": "K", "Μ": "M", "Ν": "N", "Ο": "O",
-    "Ρ": "P", "Τ": "T", "Υ": "Y", "Χ": "X",
+    "Α": "A",
+    "Β": "B",
+    "Ε": "E",
+    "Ζ": "Z",
+    "Η": "H",
+    "Ι": "I",
+    "Κ": "K",
+    "Μ": "M",
+    "Ν": "N",
+    "Ο": "O",
+    "Ρ": "P",
+    "Τ": "T",
+    "Υ": "Y",
+    "Χ": "X",
     # Greek small
-    "α": "a", "β": "b", "γ": "y", "ε": "e", "η": "n", "ι": "i", "κ": "k", "μ": "u", "ν": "v", "ο": "o",
-    "ρ": "p", "ς": "s", "τ": "t", "υ": "u", "χ": "x", "ω": "w",
+    "α": "a",
+    "β": "b",
+    "γ": "y",
+    "ε": "e",
+    "η": "n",
+    "ι": "i",
+    "κ": "k",
+    "μ": "u",
+    "ν": "v",
+    "ο": "o",
+    "ρ": "p",
+    "ς": "s",
+    "τ": "t",
+    "υ": "u",
+    "χ": "x",
+    "ω": "w",
     # Latin look-alikes outside ASCII that NFKC keeps
-    "ı": "i", "ł": "l", "ø": "o", "đ": "d", "ħ": "h", "ŀ": "l", "ɡ": "g", "ɑ": "a", "ʀ": "r",
+    "ı": "i",
+    "ł": "l",
+    "ø": "o",
+    "đ": "d",
+    "ħ": "h",
+    "ŀ": "l",
+    "ɡ": "g",
+    "ɑ": "a",
+    "ʀ": "r",
 }
 _CONFUSABLES = str.maketrans(_CONFUSABLE_PAIRS)
 
@@ -66,8 +140,10 @@ _SYMBOL_MAP = {"@": "a", "$": "s", "!": "i", "|": "l"}
 
 # Scripts written without spaces between words: Han (with the iteration marks), kana, Thai, Lao, Khmer,
 # Myanmar. Their tokens are runs of characters, found by substring search rather than by words.
-_UNSPACED = ("\u3005\u3007\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-             "\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\U00020000-\U0003134f")
+_UNSPACED = (
+    "\u3005\u3007\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+    "\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\U00020000-\U0003134f"
+)
 _HAN = "\u3005\u3007\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
 _HAS_UNSPACED = re.compile(f"[{_UNSPACED}]")
 _HAS_HAN = re.compile(f"[{_HAN}]")
@@ -76,8 +152,10 @@ _ALL_UNSPACED = re.compile(f"[{_UNSPACED}]+")
 # Characters that are not seen (format characters: zero-width space and joiners, direction marks and
 # embeddings, word joiner, byte-order mark, soft hyphen, Mongolian vowel separator): dropped, so that
 # "NI\u200bKE" reads "NIKE". Control characters are read as spaces.
-_INVISIBLE = re.compile("[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f"
-                        "\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\U000e0000-\U000e0fff]")
+_INVISIBLE = re.compile(
+    "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f"
+    "\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\U000e0000-\U000e0fff]"
+)
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 _NON_ALNUM = re.compile(r"[\W_]+")
 _TOKEN_SPLIT = re.compile(r"[\W_]+")
@@ -233,13 +311,32 @@ class Tokens:
     ``traditional`` maps an unspaced token of ``folded`` to its form as written when that was Traditional.
     """
 
-    __slots__ = ("literal", "folded", "folded_alt", "tricks", "glued", "traditional", "unspaced", "seps", "pieces",
-                 "literal_pieces")
+    __slots__ = (
+        "literal",
+        "folded",
+        "folded_alt",
+        "tricks",
+        "glued",
+        "traditional",
+        "unspaced",
+        "seps",
+        "pieces",
+        "literal_pieces",
+    )
 
-    def __init__(self, literal: list[str], folded: list[str], folded_alt: list[str] | None, tricks: tuple[str, ...],
-                 glued: tuple[bool, ...] = (), traditional: dict[int, str] | None = None, unspaced: bool = False,
-                 seps: tuple[str, ...] = (), pieces: tuple[tuple[str, int], ...] | None = None,
-                 literal_pieces: tuple[str, ...] | None = None):
+    def __init__(
+        self,
+        literal: list[str],
+        folded: list[str],
+        folded_alt: list[str] | None,
+        tricks: tuple[str, ...],
+        glued: tuple[bool, ...] = (),
+        traditional: dict[int, str] | None = None,
+        unspaced: bool = False,
+        seps: tuple[str, ...] = (),
+        pieces: tuple[tuple[str, int], ...] | None = None,
+        literal_pieces: tuple[str, ...] | None = None,
+    ):
         self.literal = literal
         self.folded = folded
         self.folded_alt = folded_alt
@@ -296,8 +393,9 @@ def tokens(text: str) -> Tokens:
         tricks.append("look-alike or accented letters")
     if has_invisible(text):
         tricks.append("invisible characters inside the word")
-    traditional = {i: w for i, (t, w) in enumerate(zip(folded, written)) if t != w and is_unspaced(t)} \
-        if unspaced else None
+    traditional = (
+        {i: w for i, (t, w) in enumerate(zip(folded, written)) if t != w and is_unspaced(t)} if unspaced else None
+    )
     pieces = literal_pieces = None
     cased = unicodedata.normalize("NFKC", _pre(text))
     if _JOINED.search(cased):
@@ -306,8 +404,18 @@ def tokens(text: str) -> Tokens:
         if len(split) > len(raw_g):
             pieces = tuple(split)
             literal_pieces = tuple(p for t in literal for p in _pieces(t, camel))
-    return Tokens(literal, folded, folded_alt, tuple(tricks), tuple(glued), traditional, unspaced, tuple(seps),
-                  pieces, literal_pieces)
+    return Tokens(
+        literal,
+        folded,
+        folded_alt,
+        tuple(tricks),
+        tuple(glued),
+        traditional,
+        unspaced,
+        tuple(seps),
+        pieces,
+        literal_pieces,
+    )
 
 
 def _camel_parts(cased: str) -> dict[str, tuple[str, ...]]:
@@ -363,7 +471,7 @@ def syllables(ch: str) -> tuple[str, ...]:
 
         raw = pinyin_dict.get(ord(ch))
         out: list[str] = []
-        for reading in (raw.split(",") if raw else ()):
+        for reading in raw.split(",") if raw else ():
             plain = "".join(c for c in unicodedata.normalize("NFD", reading) if not unicodedata.combining(c))
             if plain and plain not in out:
                 out.append(plain)

@@ -23,8 +23,10 @@ from shared.contracts.events import RiskAssessedV1, deterministic_event_id
 from shared.contracts.parcels import ParcelRecordV1, ParcelResultV1, parcel_problems, to_declaration
 
 log = logging.getLogger(__name__)
-SKIPPED = Counter("ipr_risk_skipped_parcels_total", "Records on the parcels topic that are not valid parcels "
-                  "(intake rejects them with the reason)")
+SKIPPED = Counter(
+    "ipr_risk_skipped_parcels_total",
+    "Records on the parcels topic that are not valid parcels (intake rejects them with the reason)",
+)
 LANE_ORDER = {"green": 0, "yellow": 1, "red": 2}
 
 
@@ -51,9 +53,12 @@ def parse_parcel(record: ConsumerRecord) -> ParcelConsignment | None:
     if parcel_problems(parsed.manifest, parsed.parcel):
         SKIPPED.inc()
         return None
-    return ParcelConsignment(declaration=to_declaration(parsed.manifest, parsed.parcel),
-                             manifest_id=parsed.manifest.manifest_id, parcel_no=parsed.parcel.parcel_no,
-                             waybill_no=parsed.parcel.waybill_no)
+    return ParcelConsignment(
+        declaration=to_declaration(parsed.manifest, parsed.parcel),
+        manifest_id=parsed.manifest.manifest_id,
+        parcel_no=parsed.parcel.parcel_no,
+        waybill_no=parsed.parcel.waybill_no,
+    )
 
 
 def parcel_result(assessed: RiskAssessedV1, route: dict) -> ParcelResultV1:
@@ -61,16 +66,33 @@ def parcel_result(assessed: RiskAssessedV1, route: dict) -> ParcelResultV1:
     lines = assessed.lines
     lane = max((ln.lane for ln in lines), key=LANE_ORDER.__getitem__) if lines else "green"
     return ParcelResultV1(
-        manifest_id=route["manifest_id"], revision=assessed.revision, parcel_no=route["parcel_no"],
-        waybill_no=route.get("waybill_no"), consignment_id=assessed.declaration_id, status="assessed",
-        at=assessed.assessed_at, lane=lane, suspected=any(ln.suspected for ln in lines),
-        score=max((ln.score for ln in lines), default=0.0), case_ids=assessed.case_ids, lines=lines)
+        manifest_id=route["manifest_id"],
+        revision=assessed.revision,
+        parcel_no=route["parcel_no"],
+        waybill_no=route.get("waybill_no"),
+        consignment_id=assessed.declaration_id,
+        status="assessed",
+        at=assessed.assessed_at,
+        lane=lane,
+        suspected=any(ln.suspected for ln in lines),
+        score=max((ln.score for ln in lines), default=0.0),
+        case_ids=assessed.case_ids,
+        lines=lines,
+    )
 
 
 def result_envelope(result: ParcelResultV1, occurred_at: datetime) -> tuple[str, bytes]:
     """(event id, ``parcel.assessed`` envelope) of a result: the same event id on every redelivery."""
     event_id = str(deterministic_event_id("parcel-assessed", result.manifest_id, result.revision, result.parcel_no))
-    head = orjson.dumps({"event_id": event_id, "event_type": "parcel.assessed", "event_version": 1,
-                         "occurred_at": occurred_at.isoformat(), "producer": "risk",
-                         "correlation_id": result.manifest_id, "causation_id": result.consignment_id})
+    head = orjson.dumps(
+        {
+            "event_id": event_id,
+            "event_type": "parcel.assessed",
+            "event_version": 1,
+            "occurred_at": occurred_at.isoformat(),
+            "producer": "risk",
+            "correlation_id": result.manifest_id,
+            "causation_id": result.consignment_id,
+        }
+    )
     return event_id, head[:-1] + b',"payload":' + result.__pydantic_serializer__.to_json(result) + b"}"

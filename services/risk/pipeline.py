@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from collections import Counter as _Counter
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import orjson
@@ -38,8 +38,11 @@ from shared.rules.pack import rule_pack
 from shared.rules.personal_use import personal_use
 
 
-def personal_use_exemptions(declaration: DeclarationV1, results: list, on_pack=rule_pack  # noqa: ANN001
-                            ) -> tuple[dict[str, str], dict[str, str]]:
+def personal_use_exemptions(
+    declaration: DeclarationV1,
+    results: list,
+    on_pack=rule_pack,  # noqa: ANN001
+) -> tuple[dict[str, str], dict[str, str]]:
     """For an individual's consignment: the recordations whose suspected goods stay within the reasonable
     quantity for personal use ({recordation id: reason}: not suspected), and those beyond it (reasons)."""
     business_model = getattr(declaration, "business_model", None)
@@ -56,8 +59,14 @@ def personal_use_exemptions(declaration: DeclarationV1, results: list, on_pack=r
     exempt, beyond = {}, {}
     pack = on_pack(declaration.jurisdiction)
     for rid, qty in quantities.items():
-        answer = personal_use(pack, transport_mode=declaration.transport_mode, direction=declaration.direction,
-                              business_model=business_model, quantity=qty, what=f"goods under {titles[rid]!r}")
+        answer = personal_use(
+            pack,
+            transport_mode=declaration.transport_mode,
+            direction=declaration.direction,
+            business_model=business_model,
+            quantity=qty,
+            what=f"goods under {titles[rid]!r}",
+        )
         if answer.exempt:
             exempt[rid] = answer.reason
         elif answer.applies:
@@ -65,51 +74,77 @@ def personal_use_exemptions(declaration: DeclarationV1, results: list, on_pack=r
     return exempt, beyond
 
 
-def assess(declaration: DeclarationV1, index: RegistryIndex, scoring: Scoring, rates: dict[str, Decimal],
-           context: Context | None = None, *, now: datetime | None = None
-           ) -> tuple[RiskAssessedV1, list[CaseInput], list[str]]:
+def assess(
+    declaration: DeclarationV1,
+    index: RegistryIndex,
+    scoring: Scoring,
+    rates: dict[str, Decimal],
+    context: Context | None = None,
+    *,
+    now: datetime | None = None,
+) -> tuple[RiskAssessedV1, list[CaseInput], list[str]]:
     """Assess every line (pure); returns the assessment, the input of each case to open (one per rights
     holder of the suspected lines) and the profile hits."""
     lines, suspected, profile_hits = [], [], []
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     on_date = calendar_for(declaration.jurisdiction).local_date(declaration.submitted_at)
     results = [assess_line(index, declaration, line, scoring, context, on_date) for line in declaration.lines]
     exempt, beyond = personal_use_exemptions(declaration, results)
     if exempt:  # individuals' articles in a reasonable quantity are scored again, not suspected
-        results = [assess_line(index, declaration, line, scoring, context, on_date, exempt)
-                   if r.best is not None and r.best.recordation_id in exempt else r
-                   for line, r in zip(declaration.lines, results)]
+        results = [
+            assess_line(index, declaration, line, scoring, context, on_date, exempt)
+            if r.best is not None and r.best.recordation_id in exempt
+            else r
+            for line, r in zip(declaration.lines, results)
+        ]
     if beyond:
         for r in results:
             if r.best is not None and r.best.recordation_id in beyond:
                 r.assessment = r.assessment.model_copy(
-                    update={"reasons": [*r.assessment.reasons, beyond[r.best.recordation_id]]})
+                    update={"reasons": [*r.assessment.reasons, beyond[r.best.recordation_id]]}
+                )
     for line, result in zip(declaration.lines, results):
         a = result.assessment
         profile_hits.extend(result.profile_ids)
         if a.suspected and result.best is not None:
             rec = result.best
-            hits = tuple(LineHit(recordation_id=h.recordation_id, mark=h.term, match=h.match, score=h.score)
-                         for h in a.hits if h.suspected or h.recordation_id == rec.recordation_id)
-            suspected.append(SuspectedLine(line=line, recordation=rec, score=a.score, reasons=tuple(a.reasons),
-                                           hits=hits))
+            hits = tuple(
+                LineHit(recordation_id=h.recordation_id, mark=h.term, match=h.match, score=h.score)
+                for h in a.hits
+                if h.suspected or h.recordation_id == rec.recordation_id
+            )
+            suspected.append(
+                SuspectedLine(line=line, recordation=rec, score=a.score, reasons=tuple(a.reasons), hits=hits)
+            )
         lines.append(a)
     repeat = bool(context and context.history.confiscations(declaration.consignee.id))
     cases = build_cases(declaration, suspected, rates=rates, opened_at=now, repeat_infringer=repeat)
     case_of = {ln.line_no: c.case_id for c in cases for ln in c.lines}
     lines = [a.model_copy(update={"case_id": case_of[a.line_no]}) if a.line_no in case_of else a for a in lines]
     assessed = RiskAssessedV1(
-        declaration_id=declaration.declaration_id, revision=declaration.revision,
-        jurisdiction=declaration.jurisdiction, assessed_at=now, lines=lines, case_ids=[c.case_id for c in cases],
+        declaration_id=declaration.declaration_id,
+        revision=declaration.revision,
+        jurisdiction=declaration.jurisdiction,
+        assessed_at=now,
+        lines=lines,
+        case_ids=[c.case_id for c in cases],
     )
     return assessed, cases, profile_hits
 
 
 def envelope_json(event_id: str, declaration_id: str, result_json: bytes, occurred_at: datetime) -> bytes:
     """The ``risk.assessed`` envelope (same shape as ``EventEnvelope``) around the already-encoded result."""
-    head = orjson.dumps({"event_id": event_id, "event_type": "risk.assessed", "event_version": 1,
-                         "occurred_at": occurred_at.isoformat(), "producer": "risk",
-                         "correlation_id": declaration_id, "causation_id": None})
+    head = orjson.dumps(
+        {
+            "event_id": event_id,
+            "event_type": "risk.assessed",
+            "event_version": 1,
+            "occurred_at": occurred_at.isoformat(),
+            "producer": "risk",
+            "correlation_id": declaration_id,
+            "causation_id": None,
+        }
+    )
     return head[:-1] + b',"payload":' + result_json + b"}"
 
 
@@ -159,8 +194,16 @@ class AssessmentPipeline:
       event id, which consumers drop, and the same case id, which Temporal refuses to start twice.
     """
 
-    def __init__(self, *, sessionmaker, registry: Registry, temporal, producer, settings,  # noqa: ANN001
-                 assessments_topic: str = TOPIC_ASSESSMENTS) -> None:
+    def __init__(
+        self,
+        *,
+        sessionmaker,
+        registry: Registry,
+        temporal,
+        producer,
+        settings,  # noqa: ANN001
+        assessments_topic: str = TOPIC_ASSESSMENTS,
+    ) -> None:
         self.sessionmaker = sessionmaker
         self.assessments_topic = assessments_topic
         self.registry = registry
@@ -178,33 +221,43 @@ class AssessmentPipeline:
             d = item.declaration if isinstance(item, ParcelConsignment) else item
             unique.setdefault((d.declaration_id, d.revision), item)
         index, context = self.registry.index, self.registry.context()
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         today: dict[str, date] = {}
         done = []
         for (did, rev), item in unique.items():
             d = item.declaration if isinstance(item, ParcelConsignment) else item
             t0 = time.perf_counter()
-            assessed, cases, profile_hits = assess(d, index, self.scoring, self.settings.fx_rates_to_cny, context,
-                                                   now=now)
+            assessed, cases, profile_hits = assess(
+                d, index, self.scoring, self.settings.fx_rates_to_cny, context, now=now
+            )
             ASSESS_SECONDS.observe(time.perf_counter() - t0)
             done.append((item, d, assessed, cases, profile_hits))
         # ---- learning: features of every line, the model's points beside the rules (one call per batch)
         learned: dict[tuple[str, int], list] = {}
         models = self.registry.models
         if models is not None:
-            for f in models.apply([(d, a) for _i, d, a, _c, _h in done], index, self.settings.fx_rates_to_cny,
-                                  context.red_threshold_for):
+            for f in models.apply(
+                [(d, a) for _i, d, a, _c, _h in done], index, self.settings.fx_rates_to_cny, context.red_threshold_for
+            ):
                 learned.setdefault((f["declaration_id"], f["revision"]), []).append(f)
         # ----
         rows = []
         for item, d, assessed, cases, profile_hits in done:
             platform = getattr(d, "platform", None)
-            row = _Row(d.declaration_id, d.revision, assessed.__pydantic_serializer__.to_json(assessed),
-                       [c.model_dump(mode="json") for c in cases], lines=assessed.lines,
-                       office=d.customs_office, profile_hits=profile_hits, seller_key=seller_key(d),
-                       platform_id=platform.id if platform is not None else None,
-                       day=calendar_for(d.jurisdiction).local_date(d.submitted_at), assessed=assessed,
-                       features=learned.get((d.declaration_id, d.revision)))
+            row = _Row(
+                d.declaration_id,
+                d.revision,
+                assessed.__pydantic_serializer__.to_json(assessed),
+                [c.model_dump(mode="json") for c in cases],
+                lines=assessed.lines,
+                office=d.customs_office,
+                profile_hits=profile_hits,
+                seller_key=seller_key(d),
+                platform_id=platform.id if platform is not None else None,
+                day=calendar_for(d.jurisdiction).local_date(d.submitted_at),
+                assessed=assessed,
+                features=learned.get((d.declaration_id, d.revision)),
+            )
             row.quota_day = today.get(d.jurisdiction) or today.setdefault(d.jurisdiction, today_in(d.jurisdiction, now))
             if isinstance(item, ParcelConsignment):
                 row.parcel = item.route
@@ -228,15 +281,24 @@ class AssessmentPipeline:
                 if rows:
                     # One statement whatever the batch size (arrays unnested by PostgreSQL), so it is
                     # prepared once instead of once per distinct number of rows.
-                    inserted = {(x[0], x[1]) for x in (await session.execute(_INSERT_ASSESSMENTS, {
-                        "dids": [r.declaration_id for r in rows], "revs": [r.revision for r in rows],
-                        "results": [r.result_json.decode() for r in rows],
-                        "cases": [orjson.dumps(r.case_inputs).decode() for r in rows],
-                        # A later revision without suspected lines may still withdraw lines of earlier cases.
-                        "started": [not r.case_inputs and r.revision == 1 for r in rows],
-                        "at": datetime.now(timezone.utc),
-                        "parcels": [orjson.dumps(r.parcel).decode() if r.parcel else None for r in rows],
-                    })).all()}
+                    inserted = {
+                        (x[0], x[1])
+                        for x in (
+                            await session.execute(
+                                _INSERT_ASSESSMENTS,
+                                {
+                                    "dids": [r.declaration_id for r in rows],
+                                    "revs": [r.revision for r in rows],
+                                    "results": [r.result_json.decode() for r in rows],
+                                    "cases": [orjson.dumps(r.case_inputs).decode() for r in rows],
+                                    # A later revision without suspected lines may still withdraw lines of earlier cases.
+                                    "started": [not r.case_inputs and r.revision == 1 for r in rows],
+                                    "at": datetime.now(UTC),
+                                    "parcels": [orjson.dumps(r.parcel).decode() if r.parcel else None for r in rows],
+                                },
+                            )
+                        ).all()
+                    }
                 await store_features(session, [f for r in rows if r.key in inserted for f in r.features or ()])
                 hits: _Counter = _Counter()
                 for r in rows:
@@ -246,9 +308,11 @@ class AssessmentPipeline:
                     t = TargetingProfile.__table__
                     assert isinstance(t, Table)  # a declarative model's table
                     await session.execute(
-                        update(t).where(t.c.profile_id == bindparam("pid"))
+                        update(t)
+                        .where(t.c.profile_id == bindparam("pid"))
                         .values(hits=t.c.hits + bindparam("n"), last_hit_at=func.now()),
-                        [{"pid": pid, "n": n} for pid, n in hits.items()])
+                        [{"pid": pid, "n": n} for pid, n in hits.items()],
+                    )
                 fresh_rows = [r for r in rows if r.key in inserted]
                 rewrites, quota_counts = await _draw_red_quota(session, fresh_rows)
                 volume, campaign_hits = await _store_commerce(session, fresh_rows)
@@ -259,12 +323,19 @@ class AssessmentPipeline:
                     # stored is delivered if it was not yet, or if intake published the revision again because
                     # the assessment never reached it (same event id: consumers that had it drop it).
                     again = {r.key for r in rows if r.republication}
-                    for x in (await session.execute(
-                            select(a.declaration_id, a.revision, a.result, a.case_inputs, a.published_at, a.parcel)
-                            .where(tuple_(a.declaration_id, a.revision).in_(lost)))).all():
+                    for x in (
+                        await session.execute(
+                            select(
+                                a.declaration_id, a.revision, a.result, a.case_inputs, a.published_at, a.parcel
+                            ).where(tuple_(a.declaration_id, a.revision).in_(lost))
+                        )
+                    ).all():
                         if x.published_at is None or (x.declaration_id, x.revision) in again:
-                            stored.append(_Row(x.declaration_id, x.revision, orjson.dumps(x.result), x.case_inputs,
-                                               parcel=x.parcel))
+                            stored.append(
+                                _Row(
+                                    x.declaration_id, x.revision, orjson.dumps(x.result), x.case_inputs, parcel=x.parcel
+                                )
+                            )
         except BaseException:
             self._marks = marks + self._marks
             raise
@@ -300,23 +371,33 @@ class AssessmentPipeline:
     async def deliver(self, rows: list[_Row]) -> None:
         """Publish the assessments and await the broker's acknowledgements together."""
         futures = []
-        occurred = datetime.now(timezone.utc)
+        occurred = datetime.now(UTC)
         for r in rows:
             if r.published:
                 continue
             if r.parcel is not None:  # a parcel of a manifest: its result, keyed by the manifest id
                 if r.parcel_json is None:
                     r.parcel_event_id, r.parcel_json = result_envelope(
-                        parcel_result(RiskAssessedV1.model_validate_json(r.result_json), r.parcel), occurred)
-                futures.append(await self.producer.send(
-                    TOPIC_PARCEL_RESULTS, value=r.parcel_json, key=r.parcel["manifest_id"].encode(),
-                    headers=[("event_id", (r.parcel_event_id or "").encode()), ("event_type", b"parcel.assessed")]))
+                        parcel_result(RiskAssessedV1.model_validate_json(r.result_json), r.parcel), occurred
+                    )
+                futures.append(
+                    await self.producer.send(
+                        TOPIC_PARCEL_RESULTS,
+                        value=r.parcel_json,
+                        key=r.parcel["manifest_id"].encode(),
+                        headers=[("event_id", (r.parcel_event_id or "").encode()), ("event_type", b"parcel.assessed")],
+                    )
+                )
                 continue
             event_id = str(deterministic_event_id("assessment", r.declaration_id, r.revision))
-            futures.append(await self.producer.send(
-                self.assessments_topic, value=envelope_json(event_id, r.declaration_id, r.result_json, occurred),
-                key=r.declaration_id.encode(),
-                headers=[("event_id", event_id.encode()), ("event_type", b"risk.assessed")]))
+            futures.append(
+                await self.producer.send(
+                    self.assessments_topic,
+                    value=envelope_json(event_id, r.declaration_id, r.result_json, occurred),
+                    key=r.declaration_id.encode(),
+                    headers=[("event_id", event_id.encode()), ("event_type", b"risk.assessed")],
+                )
+            )
         if futures:
             await acknowledged(futures, service="risk", what="publishing assessments")
             n_parcels = sum(1 for r in rows if not r.published and r.parcel is not None)
@@ -338,8 +419,10 @@ class AssessmentPipeline:
 
     @staticmethod
     async def _mark(session: AsyncSession, keys: list[tuple[str, int]]) -> None:
-        await session.execute(_MARK_PUBLISHED, {"dids": [k[0] for k in keys], "revs": [k[1] for k in keys],
-                                                "now": datetime.now(timezone.utc)})
+        await session.execute(
+            _MARK_PUBLISHED,
+            {"dids": [k[0] for k in keys], "revs": [k[1] for k in keys], "now": datetime.now(UTC)},
+        )
 
 
 _INSERT_ASSESSMENTS = text("""
@@ -416,8 +499,9 @@ def quota_lines(row: _Row) -> list:
     return [ln for ln in row.lines or () if ln.lane == "red" and not ln.suspected and not ln.random_selection]
 
 
-async def _draw_red_quota(session: AsyncSession, fresh: list[_Row]
-                          ) -> tuple[dict[tuple[str, int], tuple], dict[str, int]]:
+async def _draw_red_quota(
+    session: AsyncSession, fresh: list[_Row]
+) -> tuple[dict[tuple[str, int], tuple], dict[str, int]]:
     """Draw the batch's score-red lines on their offices' quotas of the day, in the batch's own transaction
     (only for assessments this transaction inserted, so a redelivered record never draws twice). Lines refused
     go to documentary check with the reason; their stored result is rewritten. Offices without a quota: no
@@ -441,29 +525,41 @@ async def _draw_red_quota(session: AsyncSession, fresh: list[_Row]
         got, quota = drawn
         counts["granted"] += got
         counts["refused"] += len(asked) - got
-        reason = (f"office {office} has used its red quota of {quota} lines for {day.isoformat()}, shared by "
-                  "every risk replica: documentary check instead")
+        reason = (
+            f"office {office} has used its red quota of {quota} lines for {day.isoformat()}, shared by "
+            "every risk replica: documentary check instead"
+        )
         for r, line_no in asked[got:]:
             refused.setdefault(r.key, {})[line_no] = reason
     if not refused:
         return {}, dict(counts)
     rewrites: dict[tuple[str, int], tuple] = {}
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     for r in fresh:
         cut = refused.get(r.key)
         if not cut:
             continue
         assert r.assessed is not None  # only fresh assessments ask for a red lane
-        lines = [ln.model_copy(update={"lane": "yellow", "reasons": [*ln.reasons, cut[ln.line_no]]})
-                 if ln.line_no in cut else ln for ln in r.assessed.lines]
+        lines = [
+            ln.model_copy(update={"lane": "yellow", "reasons": [*ln.reasons, cut[ln.line_no]]})
+            if ln.line_no in cut
+            else ln
+            for ln in r.assessed.lines
+        ]
         assessed = r.assessed.model_copy(update={"lines": lines})
         parcel_json = r.parcel_json
         if r.parcel is not None:
             _eid, parcel_json = result_envelope(parcel_result(assessed, r.parcel), now)
         rewrites[r.key] = (assessed, assessed.__pydantic_serializer__.to_json(assessed), parcel_json)
     keys2 = list(rewrites)
-    await session.execute(_REWRITE_RESULTS, {"dids": [k[0] for k in keys2], "revs": [k[1] for k in keys2],
-                                             "results": [rewrites[k][1].decode() for k in keys2]})
+    await session.execute(
+        _REWRITE_RESULTS,
+        {
+            "dids": [k[0] for k in keys2],
+            "revs": [k[1] for k in keys2],
+            "results": [rewrites[k][1].decode() for k in keys2],
+        },
+    )
     return rewrites, dict(counts)
 
 
@@ -497,16 +593,26 @@ async def _store_commerce(session: AsyncSession, fresh: list[_Row]) -> tuple[dic
             tot[2] += n_suspected
             tot[3] += len(case_ids)
     if sellers:
-        await session.execute(_CASE_SELLERS, {"cids": [x[0] for x in sellers], "sellers": [x[1] for x in sellers],
-                                              "platforms": [x[2] for x in sellers]})
+        await session.execute(
+            _CASE_SELLERS,
+            {"cids": [x[0] for x in sellers], "sellers": [x[1] for x in sellers], "platforms": [x[2] for x in sellers]},
+        )
     if volume:
         await session.execute(_PLATFORM_VOLUME, {"pids": list(volume), "ns": list(volume.values())})
     if campaigns:
         keys = list(campaigns)
-        await session.execute(_CAMPAIGN_HITS, {
-            "cids": [k[0] for k in keys], "offices": [k[1] for k in keys], "days": [k[2] for k in keys],
-            "consignments": [campaigns[k][0] for k in keys], "lines": [campaigns[k][1] for k in keys],
-            "suspected": [campaigns[k][2] for k in keys], "cases": [campaigns[k][3] for k in keys]})
+        await session.execute(
+            _CAMPAIGN_HITS,
+            {
+                "cids": [k[0] for k in keys],
+                "offices": [k[1] for k in keys],
+                "days": [k[2] for k in keys],
+                "consignments": [campaigns[k][0] for k in keys],
+                "lines": [campaigns[k][1] for k in keys],
+                "suspected": [campaigns[k][2] for k in keys],
+                "cases": [campaigns[k][3] for k in keys],
+            },
+        )
     return dict(volume), dict(line_hits)
 
 

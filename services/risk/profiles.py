@@ -81,13 +81,15 @@ class Condition(BaseModel):
     value: StrictStr | ConditionInt | ConditionFloat | list[StrictStr] | None = None
 
     @model_validator(mode="after")
-    def _valid(self) -> "Condition":
+    def _valid(self) -> Condition:
         if self.field not in FIELDS:
             raise ValueError(f"unknown field {self.field!r}; known: {', '.join(sorted(FIELDS))}")
         kind = FIELDS[self.field][0]
         if self.op not in OPS[kind]:
-            raise ValueError(f"operator {self.op!r} does not apply to {self.field} ({kind}); "
-                             f"use one of {', '.join(sorted(OPS[kind]))}")
+            raise ValueError(
+                f"operator {self.op!r} does not apply to {self.field} ({kind}); "
+                f"use one of {', '.join(sorted(OPS[kind]))}"
+            )
         if self.op in _NO_VALUE_OPS:
             if self.value is not None:
                 raise ValueError(f"operator {self.op!r} takes no value")
@@ -97,10 +99,14 @@ class Condition(BaseModel):
         if kind == "num":
             if not isinstance(self.value, (int, float)) or isinstance(self.value, bool):
                 raise ValueError(f"{self.field} compares with a number")
-        elif self.op in _LIST_OPS or (kind == "code" and self.op in ("prefix", "not_prefix")
-                                      and isinstance(self.value, list)):
-            if not isinstance(self.value, list) or not self.value or not all(isinstance(v, str) and v for v in
-                                                                               self.value):
+        elif self.op in _LIST_OPS or (
+            kind == "code" and self.op in ("prefix", "not_prefix") and isinstance(self.value, list)
+        ):
+            if (
+                not isinstance(self.value, list)
+                or not self.value
+                or not all(isinstance(v, str) and v for v in self.value)
+            ):
                 raise ValueError(f"operator {self.op!r} needs a non-empty list of strings")
         elif not isinstance(self.value, str) or not self.value.strip():
             raise ValueError(f"operator {self.op!r} needs a non-empty string")
@@ -131,7 +137,7 @@ class TargetingProfileV1(BaseModel):
     conditions: list[Condition] = Field(min_length=1, max_length=20)
 
     @model_validator(mode="after")
-    def _period(self) -> "TargetingProfileV1":
+    def _period(self) -> TargetingProfileV1:
         if self.valid_until < self.valid_from:
             raise ValueError("valid_until must not be before valid_from")
         if self.weight == 0:
@@ -148,8 +154,14 @@ def _compile(c: Condition) -> Callable[[DeclarationV1, DeclarationLine], bool]:
         return lambda d, ln: get(d, ln) in (None, "")
     if kind == "num":
         v = float(value)  # type: ignore[arg-type]
-        cmp = {"lt": float.__lt__, "le": float.__le__, "gt": float.__gt__, "ge": float.__ge__,
-               "eq": float.__eq__, "ne": float.__ne__}[op]
+        cmp = {
+            "lt": float.__lt__,
+            "le": float.__le__,
+            "gt": float.__gt__,
+            "ge": float.__ge__,
+            "eq": float.__eq__,
+            "ne": float.__ne__,
+        }[op]
         return lambda d, ln: (x := get(d, ln)) is not None and cmp(x, v)
     if kind == "list":
         if op == "empty":

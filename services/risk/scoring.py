@@ -27,11 +27,11 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from functools import lru_cache
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 from typing import TYPE_CHECKING, Protocol
 
 from services.risk.matcher import Candidate, RegistryIndex, find_candidates
@@ -50,29 +50,117 @@ DEFAULT_TRANSIT_HUBS = frozenset({"AE", "HK", "SG", "PA", "TR", "MY"})
 DEFAULT_DIRECTION_WEIGHTS = {"CN/export": 0.10, "*/transit": 0.05}
 # supervision mode -> weight: cross-border e-commerce channels, direct mail above all
 DEFAULT_MODE_WEIGHTS = {"9610": 0.10, "9710": 0.05, "9810": 0.05, "1210": 0.05}
-NO_BRAND_WORDS = frozenset({"none", "no brand", "nobrand", "no", "n/a", "na", "unbranded", "generic", "no-brand",
-                            "without brand", "无品牌", "无", "无牌"})
-VAGUE_WORDS = frozenset({
-    "goods", "good", "sample", "samples", "gift", "gifts", "accessories", "accessory", "item", "items", "parts",
-    "part", "product", "products", "stuff", "merchandise", "general", "cargo", "daily", "necessities", "article",
-    "articles", "misc", "miscellaneous", "things", "present", "presents", "package", "parcel", "commodity",
-    "commodities", "free", "of", "charge", "no", "commercial", "value", "personal", "effects", "various", "sundries",
-    "sundry", "other", "others", "assorted", "mixed", "use", "for", "and", "small", "new", "used", "spare", "set",
-})
-COUNTERFEIT_WORDS = frozenset({"replica", "replicas", "fake", "fakes", "imitation", "knockoff", "knockoffs",
-                               "dupe", "dupes", "aaa", "counterfeit", "bootleg"})
-COUNTERFEIT_PHRASES = (("high", "copy"), ("top", "copy"), ("mirror", "quality"), ("1", "1", "quality"),
-                       ("original", "quality"), ("same", "as", "original"))
+NO_BRAND_WORDS = frozenset(
+    {
+        "none",
+        "no brand",
+        "nobrand",
+        "no",
+        "n/a",
+        "na",
+        "unbranded",
+        "generic",
+        "no-brand",
+        "without brand",
+        "无品牌",
+        "无",
+        "无牌",
+    }
+)
+VAGUE_WORDS = frozenset(
+    {
+        "goods",
+        "good",
+        "sample",
+        "samples",
+        "gift",
+        "gifts",
+        "accessories",
+        "accessory",
+        "item",
+        "items",
+        "parts",
+        "part",
+        "product",
+        "products",
+        "stuff",
+        "merchandise",
+        "general",
+        "cargo",
+        "daily",
+        "necessities",
+        "article",
+        "articles",
+        "misc",
+        "miscellaneous",
+        "things",
+        "present",
+        "presents",
+        "package",
+        "parcel",
+        "commodity",
+        "commodities",
+        "free",
+        "of",
+        "charge",
+        "no",
+        "commercial",
+        "value",
+        "personal",
+        "effects",
+        "various",
+        "sundries",
+        "sundry",
+        "other",
+        "others",
+        "assorted",
+        "mixed",
+        "use",
+        "for",
+        "and",
+        "small",
+        "new",
+        "used",
+        "spare",
+        "set",
+    }
+)
+COUNTERFEIT_WORDS = frozenset(
+    {
+        "replica",
+        "replicas",
+        "fake",
+        "fakes",
+        "imitation",
+        "knockoff",
+        "knockoffs",
+        "dupe",
+        "dupes",
+        "aaa",
+        "counterfeit",
+        "bootleg",
+    }
+)
+COUNTERFEIT_PHRASES = (
+    ("high", "copy"),
+    ("top", "copy"),
+    ("mirror", "quality"),
+    ("1", "1", "quality"),
+    ("original", "quality"),
+    ("same", "as", "original"),
+)
 # The trade's own words in Chinese: 高仿 (high imitation), 精仿, 复刻 (replica), A货 / 超A (A-grade fake),
 # 原单 / 纯原 ("original order"), 1:1, 莆田 (the fake-sneaker hub), 山寨 (knock-off). Not 高仿真 (lifelike, of
 # artificial flowers) nor a 1:1 scale. Read on the folded text (Simplified, half width, lower case).
 ZH_COUNTERFEIT = re.compile(
     r"高仿(?!真)|精仿|仿品|仿牌|仿冒|复刻|顶级复刻|(?<![a-z0-9])a货|(?<![a-z0-9])a+级货|超a(?![a-z])|原单|纯原|莆田"
-    r"|山寨|假货|假冒|一比一|(?<![0-9.:])1\s*[:比]\s*1(?![0-9.:])(?!\s*(?:比例|scale|模型))")
+    r"|山寨|假货|假冒|一比一|(?<![0-9.:])1\s*[:比]\s*1(?![0-9.:])(?!\s*(?:比例|scale|模型))"
+)
 # Vague Chinese descriptions: 货物 (goods), 礼品 (gifts), 样品 (samples), 配件 (accessories), 日用品...
 ZH_VAGUE = re.compile(
     r"货物|货品|物品|商品|礼品|礼物|赠品|样品|样板|配件|零件|日用品|日常用品|杂货|杂物|小商品|百货|其他|其它|杂项|个人物品"
-    r"|私人物品|个人用品|免费|无商业价值|一批|普通|用品|东西|包裹|快件|新品|旧货|二手")
+    r"|私人物品|个人用品|免费|无商业价值|一批|普通|用品|东西|包裹|快件|新品|旧货|二手"
+)
 FREE_ZONE_WORDS = ("free_zone", "freezone", "free zone", "ftz", "bonded", "free trade zone", "transshipment")
 
 
@@ -135,8 +223,7 @@ class Scoring:
     # The service's settings set these (DEFAULT_*_WEIGHTS); scoring built by hand weighs no direction or mode.
     direction_weights: dict[str, float] = field(default_factory=dict, hash=False, compare=False)
     mode_weights: dict[str, float] = field(default_factory=dict, hash=False, compare=False)
-    fx_rates_to_cny: dict[str, Decimal] = field(default_factory=lambda: {"CNY": Decimal(1)}, hash=False,
-                                                compare=False)
+    fx_rates_to_cny: dict[str, Decimal] = field(default_factory=lambda: {"CNY": Decimal(1)}, hash=False, compare=False)
 
 
 class HistoryLookup(Protocol):
@@ -250,7 +337,7 @@ def _counterfeit_vocabulary(text: str) -> str | None:
     for phrase in COUNTERFEIT_PHRASES:
         k = len(phrase)
         for i in range(len(toks) - k + 1):
-            if tuple(toks[i:i + k]) == phrase:
+            if tuple(toks[i : i + k]) == phrase:
                 return " ".join(phrase)
     if has_han(text):
         found = ZH_COUNTERFEIT.search(_zh_folded(text))
@@ -289,8 +376,14 @@ class _Scored:
     suspected: bool
 
 
-def _score_candidate(c: Candidate, declaration: DeclarationV1, line: DeclarationLine, scoring: Scoring,
-                     fake_words: str | None, exempt: dict[str, str] | None = None) -> _Scored | None:
+def _score_candidate(
+    c: Candidate,
+    declaration: DeclarationV1,
+    line: DeclarationLine,
+    scoring: Scoring,
+    fake_words: str | None,
+    exempt: dict[str, str] | None = None,
+) -> _Scored | None:
     rec = c.term.recordation
     term = c.term.term
     contribs: list[_C] = []
@@ -303,9 +396,12 @@ def _score_candidate(c: Candidate, declaration: DeclarationV1, line: Declaration
         return None  # an ordinary word ("apple juice") outside the recorded goods is no hit at all
     how = _how(c)
     if c.descriptive:
-        add("mark_descriptive", scoring.w_descriptive,
+        add(
+            "mark_descriptive",
+            scoring.w_descriptive,
             f"description refers to recorded mark {term!r}{how} descriptively (goods made for or compatible with "
-            f"the branded product, not sold under the mark)")
+            f"the branded product, not sold under the mark)",
+        )
     elif c.match == "fuzzy":
         w = scoring.w_fuzzy_brand if c.where == "brand" else scoring.w_fuzzy_description
         kept = len(c.term.folded) - c.distance
@@ -313,8 +409,10 @@ def _score_candidate(c: Candidate, declaration: DeclarationV1, line: Declaration
             # Chinese is so rich in homophones that any two characters sound like some two-character mark by
             # chance (多酚 in 茶多酚 sounds like 多芬): in free text such a variant is weak evidence alone
             w = scoring.w_fuzzy_weak
-            text = (f"{c.where} has {c.found!r}, a homophone of recorded mark {term!r} ({c.detail}; "
-                    f"{kept} character of {len(c.term.folded)} kept, weak alone)")
+            text = (
+                f"{c.where} has {c.found!r}, a homophone of recorded mark {term!r} ({c.detail}; "
+                f"{kept} character of {len(c.term.folded)} kept, weak alone)"
+            )
         elif "homophone" in c.how:
             text = f"{c.where} has {c.found!r}, a homophone of recorded mark {term!r} ({c.detail})"
         elif "lookalike" in c.how:
@@ -322,8 +420,10 @@ def _score_candidate(c: Candidate, declaration: DeclarationV1, line: Declaration
         elif "pinyin" in c.how:
             text = f"{c.where} has {c.found!r}, the pinyin of recorded Chinese mark {term!r}"
         else:
-            text = (f"{c.where} has {c.found!r}, a near misspelling of recorded mark {term!r} "
-                    f"({c.distance} edit{'s' if c.distance != 1 else ''})")
+            text = (
+                f"{c.where} has {c.found!r}, a near misspelling of recorded mark {term!r} "
+                f"({c.distance} edit{'s' if c.distance != 1 else ''})"
+            )
         rest = _how(c, skip=("homophone", "lookalike", "pinyin"))
         add("mark_fuzzy", w, text + rest)
     elif c.where == "brand":
@@ -331,14 +431,20 @@ def _score_candidate(c: Candidate, declaration: DeclarationV1, line: Declaration
     elif c.where == "model":
         add("mark_model", scoring.w_model, f"model field names recorded mark {term!r}{how}")
     elif c.is_common:
-        add("mark_description", scoring.w_common_description,
-            f"description names recorded mark {term!r}{how}, which is also an ordinary word")
+        add(
+            "mark_description",
+            scoring.w_common_description,
+            f"description names recorded mark {term!r}{how}, which is also an ordinary word",
+        )
     else:
         add("mark_description", scoring.w_description, f"description names recorded mark {term!r}{how}")
     if c.match == "normalised" and not c.descriptive:
         tricks = ", ".join(c.tricks) or "spelling"
-        add("mark_obfuscated", scoring.w_obfuscated,
-            f"the mark is disguised as {c.found!r} ({tricks}), a way to slip past filters")
+        add(
+            "mark_obfuscated",
+            scoring.w_obfuscated,
+            f"the mark is disguised as {c.found!r} ({tricks}), a way to slip past filters",
+        )
     if hs_ok:
         add("hs_recorded_goods", scoring.w_hs_in, f"HS {line.hs_code} is among the recorded goods")
     else:
@@ -357,39 +463,66 @@ def _score_candidate(c: Candidate, declaration: DeclarationV1, line: Declaration
             comparable = (g_cny / one) if (g_cny is not None and one) else None
             shown = f"{g_min} {g_cur} (≈ {comparable:.2f} {declaration.currency})" if comparable is not None else ""
         if comparable is not None and line.unit_value < comparable * scoring.undervalue_ratio:
-            add("undervalued", scoring.w_undervalue,
+            add(
+                "undervalued",
+                scoring.w_undervalue,
                 f"declared unit value {line.unit_value} {declaration.currency} is below "
-                f"{scoring.undervalue_ratio:%} of the genuine minimum {shown}")
+                f"{scoring.undervalue_ratio:%} of the genuine minimum {shown}",
+            )
     ki = rec.known_infringers
     infringers = (*ki.manufacturers, *ki.exporters, *ki.importers)
-    for role, party in (("consignor", declaration.consignor), ("consignee", declaration.consignee),
-                        ("declarant", declaration.declarant)):
+    for role, party in (
+        ("consignor", declaration.consignor),
+        ("consignee", declaration.consignee),
+        ("declarant", declaration.declarant),
+    ):
         if infringers and _party_matches(party, infringers):
-            add("known_infringer", scoring.w_known_infringer,
-                f"{role} {party.name!r} is a known infringer named in the recordation")
+            add(
+                "known_infringer",
+                scoring.w_known_infringer,
+                f"{role} {party.name!r} is a known infringer named in the recordation",
+            )
             break
     if declaration.customs_office in ki.ports:
-        add("infringer_port", scoring.w_infringer_port,
-            f"office {declaration.customs_office} is a port the recordation names for infringing goods")
+        add(
+            "infringer_port",
+            scoring.w_infringer_port,
+            f"office {declaration.customs_office} is a port the recordation names for infringing goods",
+        )
     elif rec.genuine_ports and declaration.customs_office not in rec.genuine_ports:
-        add("unusual_port", scoring.w_unusual_port,
-            f"genuine goods do not usually pass office {declaration.customs_office}")
+        add(
+            "unusual_port",
+            scoring.w_unusual_port,
+            f"genuine goods do not usually pass office {declaration.customs_office}",
+        )
     if fake_words:
-        add("counterfeit_vocabulary", scoring.w_counterfeit_words,
-            f"description uses counterfeit vocabulary {fake_words!r}")
+        add(
+            "counterfeit_vocabulary",
+            scoring.w_counterfeit_words,
+            f"description uses counterfeit vocabulary {fake_words!r}",
+        )
     status = getattr(line, "declared_ip_status", None)
     if status is not None and not c.descriptive and not (c.term.common and c.where != "brand"):
         found = "brand field" if c.where == "brand" else f"{c.where}"
         if status == "no_brand":
-            add("ip_status_false", scoring.w_ip_false_no_brand,
+            add(
+                "ip_status_false",
+                scoring.w_ip_false_no_brand,
                 f"declared 'no_brand', but the {found} names recorded mark {term!r}: a false IP-status "
-                f"declaration (CN Reg. Art. 5)")
+                f"declaration (CN Reg. Art. 5)",
+            )
         elif status == "own_brand":
-            add("ip_status_own_brand", scoring.w_ip_own_brand,
-                f"declared 'own_brand', but {term!r} is recorded to {rec.holder.name}")
+            add(
+                "ip_status_own_brand",
+                scoring.w_ip_own_brand,
+                f"declared 'own_brand', but {term!r} is recorded to {rec.holder.name}",
+            )
         elif status in ("licensed", "brand_owner", "oem") and _own_goods(rec, declaration) is None:
-            add("ip_status_unsupported", scoring.w_ip_unsupported,
-                f"declared {status!r}, but neither consignor nor consignee is a recorded licensee of {term!r}")
+            add(
+                "ip_status_unsupported",
+                scoring.w_ip_unsupported,
+                f"declared {status!r}, but neither consignor nor consignee is a recorded licensee of {term!r}",
+            )
     score = sum(x.points for x in contribs)
     own = _own_goods(rec, declaration)
     licensee = own is not None
@@ -412,8 +545,9 @@ _MATCH_RANK = {"exact": 0, "alias": 1, "normalised": 2, "fuzzy": 3}
 
 def random_draw(declaration: DeclarationV1, line_no: int, salt: str) -> float:
     """A reproducible draw in [0, 1): the same line always gets the same draw (redelivery-safe)."""
-    digest = hashlib.blake2b(f"{salt}|{declaration.declaration_id}|{declaration.revision}|{line_no}".encode(),
-                             digest_size=8).digest()
+    digest = hashlib.blake2b(
+        f"{salt}|{declaration.declaration_id}|{declaration.revision}|{line_no}".encode(), digest_size=8
+    ).digest()
     return int.from_bytes(digest, "big") / 2**64
 
 
@@ -429,8 +563,9 @@ def _declaration_value_cny(declaration: DeclarationV1, rates: dict[str, Decimal]
     return value
 
 
-def line_signals(declaration: DeclarationV1, line: DeclarationLine, scoring: Scoring, context: Context,
-                 on_date: date) -> tuple[list[_C], list[str]]:
+def line_signals(
+    declaration: DeclarationV1, line: DeclarationLine, scoring: Scoring, context: Context, on_date: date
+) -> tuple[list[_C], list[str]]:
     """Signals that raise a line's score without suspecting a recorded right; and the profiles that matched."""
     out: list[_C] = []
 
@@ -442,19 +577,27 @@ def line_signals(declaration: DeclarationV1, line: DeclarationLine, scoring: Sco
     if declaration.transport_mode in ("post", "express"):
         total_cny = _declaration_value_cny(declaration, scoring.fx_rates_to_cny)
         if total_cny is not None and total_cny <= scoring.small_parcel_value_cny:
-            add("small_parcel", scoring.w_small_parcel,
-                f"small {declaration.transport_mode} parcel (≈ RMB {total_cny:.0f})")
+            add(
+                "small_parcel",
+                scoring.w_small_parcel,
+                f"small {declaration.transport_mode} parcel (≈ RMB {total_cny:.0f})",
+            )
     hubs = [c for c in declaration.transit_countries if c in scoring.transit_hubs]
     procedure = declaration.procedure.casefold()
     if hubs:
         add("transit_route", scoring.w_transit, f"routed through transit hub {', '.join(hubs)}")
     elif any(w in procedure for w in FREE_ZONE_WORDS):
         add("free_zone", scoring.w_transit, f"procedure {declaration.procedure!r} involves a free zone")
-    direction_w = scoring.direction_weights.get(f"{declaration.jurisdiction}/{declaration.direction}",
-                                                scoring.direction_weights.get(f"*/{declaration.direction}", 0.0))
+    direction_w = scoring.direction_weights.get(
+        f"{declaration.jurisdiction}/{declaration.direction}",
+        scoring.direction_weights.get(f"*/{declaration.direction}", 0.0),
+    )
     if direction_w:
-        what = (f"export from {declaration.jurisdiction}, where its border enforcement looks first"
-                if declaration.direction == "export" else f"{declaration.direction} through {declaration.jurisdiction}")
+        what = (
+            f"export from {declaration.jurisdiction}, where its border enforcement looks first"
+            if declaration.direction == "export"
+            else f"{declaration.direction} through {declaration.jurisdiction}"
+        )
         add("direction", direction_w, what)
     mode = getattr(declaration, "supervision_mode", None)
     if mode is not None and scoring.mode_weights.get(mode):
@@ -472,15 +615,21 @@ def line_signals(declaration: DeclarationV1, line: DeclarationLine, scoring: Sco
     if key is not None:
         n = context.history.seller_confiscations(key)
         if n:
-            add("seller_history", min(scoring.seller_history_cap, scoring.w_seller_history * n),
-                f"seller {key} had {n} earlier case{'s' if n != 1 else ''} ending in confiscation")
+            add(
+                "seller_history",
+                min(scoring.seller_history_cap, scoring.w_seller_history * n),
+                f"seller {key} had {n} earlier case{'s' if n != 1 else ''} ending in confiscation",
+            )
     platform = getattr(declaration, "platform", None)
     if platform is not None:
         confiscated, volume = context.history.platform_record(platform.id)
         if volume >= scoring.platform_min_consignments and confiscated / volume >= scoring.platform_rate:
-            add("platform_history", scoring.w_platform_history,
+            add(
+                "platform_history",
+                scoring.w_platform_history,
                 f"platform {platform.id}: {confiscated} confiscations in {volume:,} consignments "
-                f"({confiscated / volume:.2%}, above {scoring.platform_rate:.2%})")
+                f"({confiscated / volume:.2%}, above {scoring.platform_rate:.2%})",
+            )
     profile_ids: list[str] = []
     if context.profiles is not None and len(context.profiles):
         for p in context.profiles.matching(declaration, line, on_date):
@@ -492,8 +641,9 @@ def line_signals(declaration: DeclarationV1, line: DeclarationLine, scoring: Sco
 _LAST_SCOPE: list = [None, None, None]  # (declaration, campaigns, in-scope list): lines of one declaration in a row
 
 
-def campaign_signals(declaration: DeclarationV1, line: DeclarationLine, context: Context,
-                     on_date: date) -> tuple[list[_C], list[str]]:
+def campaign_signals(
+    declaration: DeclarationV1, line: DeclarationLine, context: Context, on_date: date
+) -> tuple[list[_C], list[str]]:
     """The campaigns switched on whose scope and sectors cover the line: their weights, reasons and ids."""
     campaigns = context.campaigns
     if campaigns is None or not len(campaigns):
@@ -508,24 +658,37 @@ def campaign_signals(declaration: DeclarationV1, line: DeclarationLine, context:
         sector = c.sector_of(line)
         if sector is not None:
             ids.append(c.campaign_id)
-            out.append(_C(signal="campaign", points=c.weight,
-                          reason=f"campaign {c.campaign_id} {c.name!r}: sector {sector[0]} (HS {sector[1]}) "
-                                 f"({_pts(c.weight)})"))
+            out.append(
+                _C(
+                    signal="campaign",
+                    points=c.weight,
+                    reason=f"campaign {c.campaign_id} {c.name!r}: sector {sector[0]} (HS {sector[1]}) "
+                    f"({_pts(c.weight)})",
+                )
+            )
     return out, ids
 
 
-def assess_line(index: RegistryIndex, declaration: DeclarationV1, line: DeclarationLine, scoring: Scoring,
-                context: Context | None = None, on_date: date | None = None,
-                exempt: dict[str, str] | None = None) -> LineResult:
+def assess_line(
+    index: RegistryIndex,
+    declaration: DeclarationV1,
+    line: DeclarationLine,
+    scoring: Scoring,
+    context: Context | None = None,
+    on_date: date | None = None,
+    exempt: dict[str, str] | None = None,
+) -> LineResult:
     """Score one line; the best suspected hit names the recordation of the case."""
     context = context or Context()
     # Validity is judged on the declaration's date in the jurisdiction's own time zone.
     if on_date is None:
         on_date = calendar_for(declaration.jurisdiction).local_date(declaration.submitted_at)
     jur = declaration.jurisdiction
-    candidates = (find_candidates(index, jur, "brand", line.brand)
-                  + find_candidates(index, jur, "model", line.model)
-                  + find_candidates(index, jur, "description", line.description))
+    candidates = (
+        find_candidates(index, jur, "brand", line.brand)
+        + find_candidates(index, jur, "model", line.model)
+        + find_candidates(index, jur, "description", line.description)
+    )
     # One candidate per recordation: the strongest (brand beats model beats description; literal beats fuzzy).
     fake_words = _counterfeit_vocabulary(line.description)
     brand_recs = {c.term.recordation.recordation_id for c in candidates if c.where == "brand"}
@@ -546,16 +709,26 @@ def assess_line(index: RegistryIndex, declaration: DeclarationV1, line: Declarat
         if scored is None:
             continue
         prev = best_per_rec.get(rec.recordation_id)
-        if prev is None or (scored.score, -_MATCH_RANK.get(c.match, 9)) > (prev.score, -_MATCH_RANK.get(
-                prev.candidate.match, 9)):
+        if prev is None or (scored.score, -_MATCH_RANK.get(c.match, 9)) > (
+            prev.score,
+            -_MATCH_RANK.get(prev.candidate.match, 9),
+        ):
             best_per_rec[rec.recordation_id] = scored
     ranked = sorted(best_per_rec.values(), key=lambda s: (s.suspected, s.score), reverse=True)
-    hits = [{
-        "recordation_id": s.candidate.term.recordation.recordation_id,
-        "match": "descriptive" if s.candidate.descriptive else s.candidate.match,
-        "term": s.candidate.term.term, "reasons": s.reasons, "score": s.score, "where": s.candidate.where,
-        "suspected": s.suspected, "found": s.candidate.found, "how": list(s.candidate.how),
-    } for s in ranked]
+    hits = [
+        {
+            "recordation_id": s.candidate.term.recordation.recordation_id,
+            "match": "descriptive" if s.candidate.descriptive else s.candidate.match,
+            "term": s.candidate.term.term,
+            "reasons": s.reasons,
+            "score": s.score,
+            "where": s.candidate.where,
+            "suspected": s.suspected,
+            "found": s.candidate.found,
+            "how": list(s.candidate.how),
+        }
+        for s in ranked
+    ]
     best = next((s for s in ranked if s.suspected), None)
     top = ranked[0] if ranked else None
 
@@ -563,14 +736,27 @@ def assess_line(index: RegistryIndex, declaration: DeclarationV1, line: Declarat
     campaign_contribs, campaign_ids = campaign_signals(declaration, line, context, on_date)
     signals.extend(campaign_contribs)
     if fake_words and not ranked:  # with a hit it is part of the hit's evidence
-        signals.append(_C(signal="counterfeit_vocabulary", points=scoring.w_counterfeit_words,
-                                      reason=f"description uses counterfeit vocabulary {fake_words!r} "
-                                             f"({_pts(scoring.w_counterfeit_words)})"))
-    if (not ranked and getattr(line, "declared_ip_status", None) == "no_brand" and line.brand
-            and line.brand.strip().casefold() not in NO_BRAND_WORDS):
-        signals.append(_C(signal="ip_status_inconsistent", points=scoring.w_ip_inconsistent,
-                          reason=f"declared 'no_brand', but the brand field says {line.brand!r} "
-                                 f"({_pts(scoring.w_ip_inconsistent)})"))
+        signals.append(
+            _C(
+                signal="counterfeit_vocabulary",
+                points=scoring.w_counterfeit_words,
+                reason=f"description uses counterfeit vocabulary {fake_words!r} ({_pts(scoring.w_counterfeit_words)})",
+            )
+        )
+    if (
+        not ranked
+        and getattr(line, "declared_ip_status", None) == "no_brand"
+        and line.brand
+        and line.brand.strip().casefold() not in NO_BRAND_WORDS
+    ):
+        signals.append(
+            _C(
+                signal="ip_status_inconsistent",
+                points=scoring.w_ip_inconsistent,
+                reason=f"declared 'no_brand', but the brand field says {line.brand!r} "
+                f"({_pts(scoring.w_ip_inconsistent)})",
+            )
+        )
     contributions = (list(top.contributions) if top else []) + signals
     score = (top.score if top else 0.0) + sum(s.points for s in signals)
     score = round(max(0.0, min(1.0, score)), 2)
@@ -578,8 +764,9 @@ def assess_line(index: RegistryIndex, declaration: DeclarationV1, line: Declarat
 
     reasons = [r for s in ranked for r in s.reasons] + [s.reason for s in signals]
     random_selected = False
-    red_threshold = context.red_threshold_for(declaration.customs_office) if context.red_threshold_for else \
-        scoring.red_threshold
+    red_threshold = (
+        context.red_threshold_for(declaration.customs_office) if context.red_threshold_for else scoring.red_threshold
+    )
     red_threshold = max(red_threshold, scoring.red_threshold)
     if suspected:
         lane = "red"
@@ -587,8 +774,10 @@ def assess_line(index: RegistryIndex, declaration: DeclarationV1, line: Declarat
         lane = "red"
     elif score >= scoring.red_threshold:
         lane = "yellow"
-        reasons.append(f"office {declaration.customs_office} is at its red capacity: score {score:.2f} is below "
-                       f"its current red threshold {red_threshold:.2f}, so documentary check instead")
+        reasons.append(
+            f"office {declaration.customs_office} is at its red capacity: score {score:.2f} is below "
+            f"its current red threshold {red_threshold:.2f}, so documentary check instead"
+        )
     elif score >= scoring.yellow_threshold:
         lane = "yellow"
     else:
@@ -604,9 +793,21 @@ def assess_line(index: RegistryIndex, declaration: DeclarationV1, line: Declarat
         reasons.insert(0, "no recorded right matched")
     # Built without re-validation: every field is produced above with its contract type.
     assessment = LineAssessmentV1(
-        case_id=None, line_no=line.line_no, suspected=suspected, score=score, lane=lane, hits=hits, reasons=reasons,
-        contributions=[c.as_dict() for c in contributions], profile_ids=profile_ids,
-        random_selection=random_selected, campaign_ids=campaign_ids,
+        case_id=None,
+        line_no=line.line_no,
+        suspected=suspected,
+        score=score,
+        lane=lane,
+        hits=hits,
+        reasons=reasons,
+        contributions=[c.as_dict() for c in contributions],
+        profile_ids=profile_ids,
+        random_selection=random_selected,
+        campaign_ids=campaign_ids,
     )
-    return LineResult(assessment=assessment, best=best.candidate.term.recordation if best else None,
-                      best_term=best.candidate.term.term if best else None, profile_ids=profile_ids)
+    return LineResult(
+        assessment=assessment,
+        best=best.candidate.term.recordation if best else None,
+        best_term=best.candidate.term.term if best else None,
+        profile_ids=profile_ids,
+    )

@@ -54,8 +54,15 @@ def friendly(error: dict[str, Any], t: Callable[..., str]) -> str:
         return t("Use only the letters, digits and signs this field allows.")
     if kind.startswith(("decimal", "float", "int")) and kind.endswith(("parsing", "type")):
         return t("Enter a number.")
-    if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal", "decimal_max_digits",
-                "decimal_max_places", "decimal_whole_digits"):
+    if kind in (
+        "greater_than",
+        "greater_than_equal",
+        "less_than",
+        "less_than_equal",
+        "decimal_max_digits",
+        "decimal_max_places",
+        "decimal_whole_digits",
+    ):
         return t("This number is out of range.")
     if kind.startswith("date") or kind.startswith("datetime"):
         return t("Enter a date (YYYY-MM-DD).")
@@ -78,13 +85,15 @@ class Api:
     urls: dict[str, str]
     token: str
 
-    async def call(self, method: str, service: str, path: str, *, json: Any = None,
-                   params: dict | None = None, raw: bool = False) -> Any:
+    async def call(
+        self, method: str, service: str, path: str, *, json: Any = None, params: dict | None = None, raw: bool = False
+    ) -> Any:
         url = self.urls[service].rstrip("/") + path
         params = {k: v for k, v in (params or {}).items() if v not in (None, "", False)}
         try:
-            r = await self.http.request(method, url, json=json, params=params,
-                                        headers={"Authorization": f"Bearer {self.token}"})
+            r = await self.http.request(
+                method, url, json=json, params=params, headers={"Authorization": f"Bearer {self.token}"}
+            )
         except httpx.HTTPError as exc:
             raise ApiError(503, "service_unreachable", f"the {service} service did not answer ({type(exc).__name__})")
         if r.status_code >= 400:
@@ -92,8 +101,12 @@ class Api:
                 err = r.json().get("error", {})
             except ValueError:
                 err = {}
-            raise ApiError(r.status_code, str(err.get("code", f"http_{r.status_code}")),
-                           str(err.get("message", r.text[:200])), err.get("details"))
+            raise ApiError(
+                r.status_code,
+                str(err.get("code", f"http_{r.status_code}")),
+                str(err.get("message", r.text[:200])),
+                err.get("details"),
+            )
         if raw:
             return r
         return r.json() if r.content else None

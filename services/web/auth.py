@@ -17,7 +17,7 @@ import hmac
 import json
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode, urlparse
 
 import httpx
@@ -44,7 +44,7 @@ class SignInError(Exception):
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def digest(session_id: str) -> str:
@@ -88,15 +88,25 @@ class Provider:
     def _public(self, url: str) -> str:
         """An endpoint as the browser reaches it (the provider may be known inside under another address)."""
         if self.public_issuer and url.startswith(self.issuer):
-            return self.public_issuer.rstrip("/") + url[len(self.issuer.rstrip("/")):]
+            return self.public_issuer.rstrip("/") + url[len(self.issuer.rstrip("/")) :]
         return url
 
     async def authorize_url(self, *, state: str, verifier: str, nonce: str, lang: str, audience: str) -> str:
         challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
-        query = urlencode({"response_type": "code", "client_id": self.client_id, "redirect_uri": self.redirect_uri,
-                           "scope": "openid profile offline_access api", "resource": audience, "state": state,
-                           "nonce": nonce, "code_challenge": challenge, "code_challenge_method": "S256",
-                           "ui_locales": "zh-Hans" if lang == "zh" else "en"})
+        query = urlencode(
+            {
+                "response_type": "code",
+                "client_id": self.client_id,
+                "redirect_uri": self.redirect_uri,
+                "scope": "openid profile offline_access api",
+                "resource": audience,
+                "state": state,
+                "nonce": nonce,
+                "code_challenge": challenge,
+                "code_challenge_method": "S256",
+                "ui_locales": "zh-Hans" if lang == "zh" else "en",
+            }
+        )
         return f"{self._public((await self.meta())['authorization_endpoint'])}?{query}"
 
     async def token(self, form: dict) -> dict:
@@ -114,8 +124,11 @@ class Provider:
         endpoint = (await self.meta()).get("end_session_endpoint")
         if not endpoint:
             return None
-        query = {"client_id": self.client_id, "post_logout_redirect_uri": self.post_logout_uri,
-                 "ui_locales": "zh-Hans" if lang == "zh" else "en"}
+        query = {
+            "client_id": self.client_id,
+            "post_logout_redirect_uri": self.post_logout_uri,
+            "ui_locales": "zh-Hans" if lang == "zh" else "en",
+        }
         if id_token:
             query["id_token_hint"] = id_token
         return f"{self._public(endpoint)}?{urlencode(query)}"
@@ -133,22 +146,36 @@ async def begin(session: AsyncSession, provider: Provider, *, return_to: str, la
     """Record a sign-in and answer the provider's address to send the browser to."""
     state, verifier, nonce = secrets.token_urlsafe(24), secrets.token_urlsafe(48), secrets.token_urlsafe(16)
     await session.execute(delete(SignIn).where(SignIn.created_at < _now() - SIGNIN_TTL))
-    session.add(SignIn(state=state, verifier=verifier, nonce=nonce, return_to=safe_return(return_to),
-                       created_at=_now()))
+    session.add(
+        SignIn(state=state, verifier=verifier, nonce=nonce, return_to=safe_return(return_to), created_at=_now())
+    )
     await session.commit()
     return await provider.authorize_url(state=state, verifier=verifier, nonce=nonce, lang=lang, audience=audience)
 
 
-async def complete(session: AsyncSession, provider: Provider, box: TokenBox, authenticator, *,  # noqa: ANN001
-                   code: str, state: str) -> tuple[str, str, Principal]:
+async def complete(
+    session: AsyncSession,
+    provider: Provider,
+    box: TokenBox,
+    authenticator,
+    *,  # noqa: ANN001
+    code: str,
+    state: str,
+) -> tuple[str, str, Principal]:
     """Exchange the code; answers (session id for the cookie, where to go, who signed in)."""
     pending = await session.get(SignIn, state[:64])
     if pending is None or pending.created_at < _now() - SIGNIN_TTL:
         raise SignInError("this sign-in is unknown or took too long; please sign in again")
     await session.delete(pending)
     await session.commit()
-    tokens = await provider.token({"grant_type": "authorization_code", "code": code,
-                                   "redirect_uri": provider.redirect_uri, "code_verifier": pending.verifier})
+    tokens = await provider.token(
+        {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": provider.redirect_uri,
+            "code_verifier": pending.verifier,
+        }
+    )
     try:
         who = await authenticator.principal_for(tokens["access_token"])
     except TokenError as exc:
@@ -162,19 +189,31 @@ async def complete(session: AsyncSession, provider: Provider, box: TokenBox, aut
         raise SignInError(f"these pages are for officers, supervisors and rights holders, not for role {who.role}")
     session_id = secrets.token_urlsafe(32)
     key = digest(session_id)
-    session.add(WebSession(
-        id_digest=key, sub=who.sub, name=who.name, role=who.role, holder_id=who.holder_id,
-        offices=sorted(who.offices), tokens=box.seal(_kept(tokens), key),
-        access_expires_at=_now() + timedelta(seconds=int(tokens.get("expires_in", 300))),
-        csrf=secrets.token_urlsafe(32), last_seen_at=_now()))
+    session.add(
+        WebSession(
+            id_digest=key,
+            sub=who.sub,
+            name=who.name,
+            role=who.role,
+            holder_id=who.holder_id,
+            offices=sorted(who.offices),
+            tokens=box.seal(_kept(tokens), key),
+            access_expires_at=_now() + timedelta(seconds=int(tokens.get("expires_in", 300))),
+            csrf=secrets.token_urlsafe(32),
+            last_seen_at=_now(),
+        )
+    )
     await session.commit()
     return session_id, pending.return_to, who
 
 
 def _kept(tokens: dict, previous: dict | None = None) -> dict:
     previous = previous or {}
-    return {"access": tokens["access_token"], "refresh": tokens.get("refresh_token") or previous.get("refresh"),
-            "id": tokens.get("id_token") or previous.get("id")}
+    return {
+        "access": tokens["access_token"],
+        "refresh": tokens.get("refresh_token") or previous.get("refresh"),
+        "id": tokens.get("id_token") or previous.get("id"),
+    }
 
 
 @dataclass
@@ -301,8 +340,11 @@ async def save_language(session: AsyncSession, who: Current, lang: str) -> None:
 async def purge(session: AsyncSession, idle_minutes: int) -> int:
     """Delete sessions unused for longer than the idle limit (and stale sign-ins)."""
     cutoff = _now() - timedelta(minutes=idle_minutes)
-    ids = list((await session.execute(select(WebSession.id_digest).where(WebSession.last_seen_at < cutoff)
-                                      .limit(1000))).scalars())
+    ids = list(
+        (
+            await session.execute(select(WebSession.id_digest).where(WebSession.last_seen_at < cutoff).limit(1000))
+        ).scalars()
+    )
     if ids:
         await session.execute(delete(WebSession).where(WebSession.id_digest.in_(ids)))
     await session.execute(delete(SignIn).where(SignIn.created_at < _now() - SIGNIN_TTL))

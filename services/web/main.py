@@ -19,7 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from services.web import auth, i18n
 from services.web.apis import ApiError, seg
 from services.web.models import StoredFile
-from services.web.pages import Anyone, Ctx, CsrfFailed, Forbidden, GoTo, SignInNeeded, back, csp, form_of
+from services.web.pages import Anyone, CsrfFailed, Ctx, Forbidden, GoTo, SignInNeeded, back, csp, form_of
 from services.web.portal import router as portal_router
 from services.web.settings import Settings
 from services.web.storage import IMAGES, ObjectStore, StoreError
@@ -47,15 +47,28 @@ async def on_start(app: FastAPI) -> None:
     app.state.http = httpx.AsyncClient(timeout=settings.http_timeout_s)
     public = settings.public_url.rstrip("/")
     app.state.provider = auth.Provider(
-        issuer=settings.oidc_issuer, public_issuer=settings.oidc_public_issuer or settings.oidc_issuer,
-        client_id=settings.oidc_web_client_id, redirect_uri=f"{public}/auth/callback", post_logout_uri=f"{public}/",
-        http=app.state.http)
+        issuer=settings.oidc_issuer,
+        public_issuer=settings.oidc_public_issuer or settings.oidc_issuer,
+        client_id=settings.oidc_web_client_id,
+        redirect_uri=f"{public}/auth/callback",
+        post_logout_uri=f"{public}/",
+        http=app.state.http,
+    )
     app.state.box = auth.TokenBox(settings.web_session_secret.get_secret_value())
-    app.state.urls = {"cases": settings.cases_url, "intake": settings.intake_url, "risk": settings.risk_url,
-                      "notify": settings.notify_url, "guarantees": settings.guarantees_url}
-    app.state.store = ObjectStore(settings.s3_endpoint_url or None, settings.s3_region,
-                                  settings.s3_access_key.get_secret_value(), settings.s3_secret_key.get_secret_value(),
-                                  settings.s3_bucket)
+    app.state.urls = {
+        "cases": settings.cases_url,
+        "intake": settings.intake_url,
+        "risk": settings.risk_url,
+        "notify": settings.notify_url,
+        "guarantees": settings.guarantees_url,
+    }
+    app.state.store = ObjectStore(
+        settings.s3_endpoint_url or None,
+        settings.s3_region,
+        settings.s3_access_key.get_secret_value(),
+        settings.s3_secret_key.get_secret_value(),
+        settings.s3_bucket,
+    )
     try:
         await app.state.store.ensure_bucket()
     except StoreError:
@@ -77,9 +90,14 @@ async def _object_store_check() -> None:
 
 
 app = service_app(
-    settings, title="IPR workbench and portal",
+    settings,
+    title="IPR workbench and portal",
     description="Officers' workbench and rights-holder portal (server-rendered pages).",
-    routers=[workbench_router, portal_router], on_start=on_start, on_stop=on_stop, kafka=False, json_only=False,
+    routers=[workbench_router, portal_router],
+    on_start=on_start,
+    on_stop=on_stop,
+    kafka=False,
+    json_only=False,
     extra_readiness=lambda app: [_object_store_check],
 )
 
@@ -103,8 +121,18 @@ def _page_error(request: Request, status: int, title: str, message: str) -> HTML
     cookie = request.cookies.get(auth.LANG_COOKIE)
     lang = cookie if cookie is not None and cookie in i18n.LANGS else "en"
     body = env.get_template("error.html").render(
-        request=request, who=None, lang=lang, _=lambda s, **v: i18n.t(lang, s, **v), title=i18n.t(lang, title),
-        message=message, csrf="", path=request.url.path, flash=None, query="", label=lambda c: i18n.label(lang, c))
+        request=request,
+        who=None,
+        lang=lang,
+        _=lambda s, **v: i18n.t(lang, s, **v),
+        title=i18n.t(lang, title),
+        message=message,
+        csrf="",
+        path=request.url.path,
+        flash=None,
+        query="",
+        label=lambda c: i18n.label(lang, c),
+    )
     return HTMLResponse(body, status_code=status)
 
 
@@ -137,8 +165,9 @@ async def _csrf(request: Request, exc: CsrfFailed) -> Response:
 @app.exception_handler(StarletteHTTPException)
 async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
     if not _is_page(request):
-        from shared.web import error_body
         from fastapi.responses import JSONResponse
+
+        from shared.web import error_body
 
         return JSONResponse(error_body("http_error", str(exc.detail)), status_code=exc.status_code)
     title = "Not found" if exc.status_code == 404 else "Something went wrong"
@@ -169,32 +198,38 @@ async def home(ctx: Anyone) -> Response:
 @app.get("/signin", include_in_schema=False)
 async def signin(ctx: Anyone, next: str = "/") -> Response:  # noqa: A002
     try:
-        target = await auth.begin(ctx.session, ctx.request.app.state.provider, return_to=next, lang=ctx.lang,
-                                  audience=settings.oidc_audience)
+        target = await auth.begin(
+            ctx.session, ctx.request.app.state.provider, return_to=next, lang=ctx.lang, audience=settings.oidc_audience
+        )
     except httpx.HTTPError as exc:
-        return ctx.render("home.html", status=503, error=ctx._("The sign-in did not complete: {why}",
-                                                                  why=type(exc).__name__))
+        return ctx.render(
+            "home.html", status=503, error=ctx._("The sign-in did not complete: {why}", why=type(exc).__name__)
+        )
     return RedirectResponse(target, status_code=303)
 
 
 @app.get("/auth/callback", include_in_schema=False)
-async def callback(ctx: Anyone, code: str = "", state: str = "", error: str = "",
-                   error_description: str = "") -> Response:
+async def callback(
+    ctx: Anyone, code: str = "", state: str = "", error: str = "", error_description: str = ""
+) -> Response:
     if error or not code or not state:
         why = (error_description or error or "no code")[:200]
         return ctx.render("home.html", status=400, error=ctx._("The sign-in did not complete: {why}", why=why))
     try:
-        session_id, return_to, who = await auth.complete(ctx.session, ctx.request.app.state.provider,
-                                                         ctx.request.app.state.box,
-                                                         ctx.request.app.state.authenticator, code=code[:512],
-                                                         state=state[:128])
+        session_id, return_to, who = await auth.complete(
+            ctx.session,
+            ctx.request.app.state.provider,
+            ctx.request.app.state.box,
+            ctx.request.app.state.authenticator,
+            code=code[:512],
+            state=state[:128],
+        )
     except (auth.SignInError, httpx.HTTPError) as exc:
         return ctx.render("home.html", status=400, error=ctx._("The sign-in did not complete: {why}", why=str(exc)))
     if return_to == "/":
         return_to = "/workbench" if who.role in ("officer", "supervisor") else "/portal"
     response = RedirectResponse(return_to, status_code=303)
-    response.set_cookie(auth.COOKIE, session_id, httponly=True, samesite="lax", secure=settings.cookie_secure,
-                        path="/")
+    response.set_cookie(auth.COOKIE, session_id, httponly=True, samesite="lax", secure=settings.cookie_secure, path="/")
     return response
 
 
@@ -221,8 +256,15 @@ async def set_language(ctx: Anyone) -> Response:
     if lang in i18n.LANGS:
         if ctx.who is not None:
             await auth.save_language(ctx.session, ctx.who, lang)
-        response.set_cookie(auth.LANG_COOKIE, lang, max_age=365 * 86400, httponly=True, samesite="lax",
-                            secure=settings.cookie_secure, path="/")
+        response.set_cookie(
+            auth.LANG_COOKIE,
+            lang,
+            max_age=365 * 86400,
+            httponly=True,
+            samesite="lax",
+            secure=settings.cookie_secure,
+            path="/",
+        )
     return response
 
 
@@ -253,10 +295,16 @@ async def stored_file(file_id: int, ctx: Anyone) -> Response:
     except StoreError:
         return _page_error(ctx.request, 502, "Something went wrong", "")
     disposition = "inline" if row.content_type in IMAGES else "attachment"
-    return Response(data, media_type=row.content_type, headers={
-        "Content-Disposition": f'{disposition}; filename="{row.filename}"',
-        "Content-Security-Policy": "default-src 'none'; img-src 'self'; sandbox",
-        "Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"})
+    return Response(
+        data,
+        media_type=row.content_type,
+        headers={
+            "Content-Disposition": f'{disposition}; filename="{row.filename}"',
+            "Content-Security-Policy": "default-src 'none'; img-src 'self'; sandbox",
+            "Cache-Control": "private, no-store",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
 
 
 async def _may_see(ctx: Ctx, who: auth.Current, row: StoredFile) -> bool:
@@ -278,8 +326,11 @@ async def _may_see(ctx: Ctx, who: auth.Current, row: StoredFile) -> bool:
 @app.get("/guide-image", include_in_schema=False)
 async def guide_image(ctx: Anyone, key: str = "") -> Response:
     """A guide image by its object key (as recordations name them)."""
-    row = (await ctx.session.execute(select(StoredFile).where(StoredFile.object_key == key[:256],
-                                                              StoredFile.purpose == "guide"))).scalar_one_or_none()
+    row = (
+        await ctx.session.execute(
+            select(StoredFile).where(StoredFile.object_key == key[:256], StoredFile.purpose == "guide")
+        )
+    ).scalar_one_or_none()
     if row is None:
         return _page_error(ctx.request, 404, "Not found", "")
     return RedirectResponse(f"/files/{row.id}", status_code=303)
@@ -295,14 +346,20 @@ async def document(notice_id: str, name: str, ctx: Anyone) -> Response:
     if fmt not in ("html", "pdf") or not number:
         return _page_error(ctx.request, 404, "Not found", "")
     try:
-        r = await ctx.api.call("GET", "notify", f"/v1/notices/{seg(notice_id[:64])}/document",
-                               params={"format": fmt}, raw=True)
+        r = await ctx.api.call(
+            "GET", "notify", f"/v1/notices/{seg(notice_id[:64])}/document", params={"format": fmt}, raw=True
+        )
     except ApiError as exc:
         return _page_error(ctx.request, 404 if exc.status < 500 else 502, "Not found", exc.message)
     if r.headers.get("x-ipr-document-number") != number:  # a link naming another document of that notice
         return _page_error(ctx.request, 404, "Not found", "")
     media = "application/pdf" if fmt == "pdf" else "text/html; charset=utf-8"
-    return Response(r.content, media_type=media, headers={
-        "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox",
-        "Content-Disposition": f'inline; filename="{seg(number)}.{fmt}"',
-        "Cache-Control": "private, no-store"})
+    return Response(
+        r.content,
+        media_type=media,
+        headers={
+            "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox",
+            "Content-Disposition": f'inline; filename="{seg(number)}.{fmt}"',
+            "Cache-Control": "private, no-store",
+        },
+    )

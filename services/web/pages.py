@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import quote
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -19,16 +19,19 @@ from shared.rules.calendar import working_days_left
 from shared.runtime import session_dep
 
 TEMPLATES = Path(__file__).with_name("templates")
-env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]), trim_blocks=True,
-                  lstrip_blocks=True)
+env = Environment(
+    loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True
+)
 Session = Annotated[AsyncSession, Depends(session_dep)]
 
 
 def csp(issuer_origin: str) -> str:
     """The pages' Content-Security-Policy: our own scripts, styles and images only; forms post here (and the
     sign-out continues at the provider)."""
-    return ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
-            f"form-action 'self' {issuer_origin}; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
+    return (
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+        f"form-action 'self' {issuer_origin}; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+    )
 
 
 class SignInNeeded(Exception):
@@ -66,19 +69,35 @@ class Ctx:
         flash = self.request.query_params.get("msg")
         moved = self.request.query_params.get("state", "")[:32]
         body = env.get_template(template).render(
-            request=self.request, who=self.who, lang=self.lang, _=self._,
-            label=lambda code: i18n.label(self.lang, code), notice_title=lambda k: i18n.notice_title(self.lang, k),
-            risk_reason=lambda r: i18n.risk_reason(self.lang, r), task_reason=lambda r: i18n.task_reason(self.lang, r),
+            request=self.request,
+            who=self.who,
+            lang=self.lang,
+            _=self._,
+            label=lambda code: i18n.label(self.lang, code),
+            notice_title=lambda k: i18n.notice_title(self.lang, k),
+            risk_reason=lambda r: i18n.risk_reason(self.lang, r),
+            task_reason=lambda r: i18n.task_reason(self.lang, r),
             money=lambda v, c=None: i18n.money(self.lang, v, c),
             number=lambda v: i18n.number(self.lang, v),
-            unit=lambda v: i18n.unit(self.lang, v), when=lambda v, tz=None: i18n.when(self.lang, v, tz),
-            day=lambda v: i18n.day(self.lang, v), until=lambda v, tz=None: i18n.until(self.lang, v, tz),
-            left_of=lambda j, v: _left(j, v), time_left=lambda n: i18n.time_left(self.lang, n),
-            flash=(i18n.t(self.lang, "The case has moved on: {state}.", state=i18n.label(self.lang, moved))
-                   if flash == "moved" and moved else i18n.t(self.lang, FLASHES[flash]) if flash in FLASHES else None),
+            unit=lambda v: i18n.unit(self.lang, v),
+            when=lambda v, tz=None: i18n.when(self.lang, v, tz),
+            day=lambda v: i18n.day(self.lang, v),
+            until=lambda v, tz=None: i18n.until(self.lang, v, tz),
+            left_of=lambda j, v: _left(j, v),
+            time_left=lambda n: i18n.time_left(self.lang, n),
+            flash=(
+                i18n.t(self.lang, "The case has moved on: {state}.", state=i18n.label(self.lang, moved))
+                if flash == "moved" and moved
+                else i18n.t(self.lang, FLASHES[flash])
+                if flash in FLASHES
+                else None
+            ),
             flash_kind=self.request.query_params.get("kind", "ok"),
-            csrf=self.who.csrf if self.who else "", path=self.request.url.path,
-            query=str(self.request.url.query), **values)
+            csrf=self.who.csrf if self.who else "",
+            path=self.request.url.path,
+            query=str(self.request.url.query),
+            **values,
+        )
         return HTMLResponse(body, status_code=status)
 
 
@@ -87,7 +106,7 @@ def _left(jurisdiction: str | None, due_at: str | None) -> int | None:
     if not jurisdiction or not due_at:
         return None
     try:
-        return working_days_left(jurisdiction, datetime.fromisoformat(due_at), datetime.now(timezone.utc))
+        return working_days_left(jurisdiction, datetime.fromisoformat(due_at), datetime.now(UTC))
     except (KeyError, ValueError):
         return None
 
@@ -103,10 +122,15 @@ class SignedInCtx(Ctx):
 
 # Messages a redirect after a form may show (?msg=...): fixed texts only, never text from the address.
 FLASHES = {
-    "sent": "Instruction sent to the case.", "saved": "Saved.", "stored": "The file was stored.",
-    "replied": "Your reply was sent.", "applied": "Your application was recorded; customs will review it.",
-    "expired": "Your session has ended; please sign in again.", "csrf": "The form has expired; please try again.",
-    "resolved": "The escalation is resolved.", "need_note": "Say what was done (at least 3 characters).",
+    "sent": "Instruction sent to the case.",
+    "saved": "Saved.",
+    "stored": "The file was stored.",
+    "replied": "Your reply was sent.",
+    "applied": "Your application was recorded; customs will review it.",
+    "expired": "Your session has ended; please sign in again.",
+    "csrf": "The form has expired; please try again.",
+    "resolved": "The escalation is resolved.",
+    "need_note": "Say what was done (at least 3 characters).",
     "not_resolved": "The escalation could not be resolved; open the case to see why.",
 }
 
@@ -171,8 +195,9 @@ def back(path: str, msg: str | None = None, kind: str = "ok", state: str | None 
     """Post/redirect/get: back to a page of this site, with one of the fixed messages."""
     target, _, fragment = auth.safe_return(path).partition("#")
     if msg:
-        target += ("&" if "?" in target else "?") + f"msg={msg}&kind={kind}" + (
-            f"&state={quote(state)}" if state else "")
+        target += (
+            ("&" if "?" in target else "?") + f"msg={msg}&kind={kind}" + (f"&state={quote(state)}" if state else "")
+        )
     return RedirectResponse(target + (f"#{fragment}" if fragment else ""), status_code=303)
 
 

@@ -29,25 +29,46 @@ async def cases(ctx: HolderCtx) -> HTMLResponse:
     rows = []
     for c, d in zip(listed, [*details, *[None] * max(0, len(listed) - 50)]):
         pending = [x for x in (d or {}).get("deadlines", []) if x.get("status") == "pending"]
-        rows.append({**c, "state": (d or {}).get("state", c["state"]),
-                     "next": min(pending, key=lambda x: x["due_at"]) if pending else None,
-                     "timezone": (d or {}).get("timezone")})
+        rows.append(
+            {
+                **c,
+                "state": (d or {}).get("state", c["state"]),
+                "next": min(pending, key=lambda x: x["due_at"]) if pending else None,
+                "timezone": (d or {}).get("timezone"),
+            }
+        )
     return ctx.render("portal/cases.html", rows=rows)
 
 
-async def _case_page(ctx: SignedInCtx, case_id: str, errors: dict | None = None, status: int = 200,
-                     values: dict | None = None, new_key: str | None = None) -> HTMLResponse:
+async def _case_page(
+    ctx: SignedInCtx,
+    case_id: str,
+    errors: dict | None = None,
+    status: int = 200,
+    values: dict | None = None,
+    new_key: str | None = None,
+) -> HTMLResponse:
     try:
         case = await ctx.api.get("cases", f"/v1/cases/{seg(case_id)}")
     except ApiError as exc:
-        return ctx.render("error.html", status=404 if exc.status in (403, 404) else 502,
-                          title=ctx._("Not found"), message=exc.message)
+        return ctx.render(
+            "error.html", status=404 if exc.status in (403, 404) else 502, title=ctx._("Not found"), message=exc.message
+        )
     notices, guarantee = await asyncio.gather(
         ctx.api.maybe("notify", "/v1/notices", default=[], case_id=case_id),
-        ctx.api.maybe("guarantees", f"/v1/case-guarantees/{seg(case_id)}"))
-    files = (await ctx.session.execute(select(StoredFile).where(StoredFile.case_id == case_id,
-                                                                StoredFile.holder_id == ctx.who.holder_id)
-                                       .order_by(StoredFile.id))).scalars().all()
+        ctx.api.maybe("guarantees", f"/v1/case-guarantees/{seg(case_id)}"),
+    )
+    files = (
+        (
+            await ctx.session.execute(
+                select(StoredFile)
+                .where(StoredFile.case_id == case_id, StoredFile.holder_id == ctx.who.holder_id)
+                .order_by(StoredFile.id)
+            )
+        )
+        .scalars()
+        .all()
+    )
     history = case.get("history") or []
     state = case.get("state")
     reply_notice = next((n for n in notices if n.get("reply_allowed") and not n.get("reply")), None)
@@ -55,19 +76,29 @@ async def _case_page(ctx: SignedInCtx, case_id: str, errors: dict | None = None,
     actions = []
     if state == "suspended" and reply_notice:
         actions.append("reply")
-    if state == "suspended" and (refused or any(n.get("reply", {}) and (n.get("reply") or {}).get("decision") ==
-                                                "detain" for n in notices)):
+    if state == "suspended" and (
+        refused or any(n.get("reply", {}) and (n.get("reply") or {}).get("decision") == "detain" for n in notices)
+    ):
         actions.append("guarantee")
     if state == "awaiting_application":
         actions.append("application")
     if state not in TERMINAL and state != "failed":
         actions.append("identification")
-    return ctx.render("portal/case.html", status=status, case=case, notices=notices, documents=documents_of(notices),
-                      guarantee=guarantee,
-                      files=files, actions=actions, reply_notice=reply_notice, errors=errors or {},
-                      values=values or {}, timeline=[_describe(ctx.lang, h) for h in history
-                                                     if not h.get("event", "").startswith("deadline_")],
-                      tz=case.get("timezone"))
+    return ctx.render(
+        "portal/case.html",
+        status=status,
+        case=case,
+        notices=notices,
+        documents=documents_of(notices),
+        guarantee=guarantee,
+        files=files,
+        actions=actions,
+        reply_notice=reply_notice,
+        errors=errors or {},
+        values=values or {},
+        timeline=[_describe(ctx.lang, h) for h in history if not h.get("event", "").startswith("deadline_")],
+        tz=case.get("timezone"),
+    )
 
 
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
@@ -97,42 +128,62 @@ async def act(case_id: str, action: str, ctx: HolderCtx) -> Response:
             decision = errors.need(form, "decision", ctx)
             body: dict[str, Any] = {"decision": decision, "statement": str(form.get("statement") or "")[:4000] or None}
             if decision == "detain":
-                body["guarantee"] = {"amount": _money(errors.need(form, "amount", ctx), errors, "amount", ctx),
-                                     "currency": errors.need(form, "currency", ctx).upper()[:3],
-                                     "form": str(form.get("form") or "cash_deposit"),
-                                     "reference": errors.need(form, "reference", ctx)[:128]}
+                body["guarantee"] = {
+                    "amount": _money(errors.need(form, "amount", ctx), errors, "amount", ctx),
+                    "currency": errors.need(form, "currency", ctx).upper()[:3],
+                    "form": str(form.get("form") or "cash_deposit"),
+                    "reference": errors.need(form, "reference", ctx)[:128],
+                }
             if errors:
-                return await _case_page(ctx, case_id, {**errors, "_reply": ctx._("Check the fields marked below.")},
-                                        422, values)
+                return await _case_page(
+                    ctx, case_id, {**errors, "_reply": ctx._("Check the fields marked below.")}, 422, values
+                )
             await ctx.api.post("notify", f"/v1/notices/{seg(notice_id[:64])}/reply", body)
             return back(f"/portal/cases/{case_id}", "replied")
         if action == "guarantee":
-            body = {"amount": _money(errors.need(form, "amount", ctx), errors, "amount", ctx),
-                    "currency": errors.need(form, "currency", ctx).upper()[:3],
-                    "form": str(form.get("form") or "cash_deposit"), "reference": errors.need(form, "reference", ctx)}
+            body = {
+                "amount": _money(errors.need(form, "amount", ctx), errors, "amount", ctx),
+                "currency": errors.need(form, "currency", ctx).upper()[:3],
+                "form": str(form.get("form") or "cash_deposit"),
+                "reference": errors.need(form, "reference", ctx),
+            }
             if errors:
-                return await _case_page(ctx, case_id, {**errors, "_guarantee": ctx._("Check the fields marked below.")},
-                                        422, values)
+                return await _case_page(
+                    ctx, case_id, {**errors, "_guarantee": ctx._("Check the fields marked below.")}, 422, values
+                )
             await ctx.api.post("cases", f"/v1/cases/{seg(case_id)}/guarantee", body)
             return back(f"/portal/cases/{case_id}", "sent")
         if action == "application":
             ref = errors.need(form, "reference", ctx)
             if errors:
                 return await _case_page(ctx, case_id, errors, 422, values)
-            await ctx.api.post("cases", f"/v1/cases/{seg(case_id)}/submissions",
-                               {"party": "holder", "kind": "application_for_action", "reference": ref[:128],
-                                "text": str(form.get("text") or "")[:8000] or None})
+            await ctx.api.post(
+                "cases",
+                f"/v1/cases/{seg(case_id)}/submissions",
+                {
+                    "party": "holder",
+                    "kind": "application_for_action",
+                    "reference": ref[:128],
+                    "text": str(form.get("text") or "")[:8000] or None,
+                },
+            )
             return back(f"/portal/cases/{case_id}", "sent")
         if action == "identification":
             await ctx.api.get("cases", f"/v1/cases/{seg(case_id)}")  # its own case, or 404
-            stored = await store_upload(ctx, form, purpose="holder_answer", owner=case_id, case_id=case_id,
-                                        holder_id=ctx.who.holder_id)
+            stored = await store_upload(
+                ctx, form, purpose="holder_answer", owner=case_id, case_id=case_id, holder_id=ctx.who.holder_id
+            )
             if stored:
                 return await _case_page(ctx, case_id, stored, 422, values)
             return back(f"/portal/cases/{case_id}", "stored")
     except ApiError as exc:
-        return await _case_page(ctx, case_id, {**exc.field_errors(ctx._), f"_{action}": exc.page_message(ctx._)},
-                                422 if exc.status < 500 else 502, values)
+        return await _case_page(
+            ctx,
+            case_id,
+            {**exc.field_errors(ctx._), f"_{action}": exc.page_message(ctx._)},
+            422 if exc.status < 500 else 502,
+            values,
+        )
     return await _case_page(ctx, case_id, {"_form": ctx._("No action is open in this state.")}, 404)
 
 
@@ -156,8 +207,9 @@ async def recordations(ctx: HolderCtx) -> HTMLResponse:
 
 @router.get("/recordations/new", response_class=HTMLResponse)
 async def new_recordation(ctx: HolderCtx) -> HTMLResponse:
-    return ctx.render("portal/recordation_form.html", errors={}, values={"jurisdiction": "CN",
-                                                                          "right_type": "trademark"})
+    return ctx.render(
+        "portal/recordation_form.html", errors={}, values={"jurisdiction": "CN", "right_type": "trademark"}
+    )
 
 
 def _lines(text: str) -> list[str]:
@@ -177,26 +229,42 @@ def _guide(form, errors: Errors, ctx: Ctx, images: list[dict]) -> dict:  # noqa:
             errors["genuine_prices"] = ctx._("Each line needs: {what}.", what="product; market; price; currency")
     for ln in _lines(str(form.get("usual_routes") or "")):
         parts = [p.strip() for p in ln.split(";")] + ["", ""]
-        routes.append({"origin_country": parts[0].upper() or None, "destination_country": parts[1].upper() or None,
-                       "transport_mode": parts[2].lower() or None})
-    return {"genuine_features": _lines(str(form.get("genuine_features") or "")),
-            "fake_features": _lines(str(form.get("fake_features") or "")), "images": images,
-            "genuine_prices": prices, "usual_routes": routes,
-            "contact": str(form.get("contact") or "").strip()[:256] or None}
+        routes.append(
+            {
+                "origin_country": parts[0].upper() or None,
+                "destination_country": parts[1].upper() or None,
+                "transport_mode": parts[2].lower() or None,
+            }
+        )
+    return {
+        "genuine_features": _lines(str(form.get("genuine_features") or "")),
+        "fake_features": _lines(str(form.get("fake_features") or "")),
+        "images": images,
+        "genuine_prices": prices,
+        "usual_routes": routes,
+        "contact": str(form.get("contact") or "").strip()[:256] or None,
+    }
 
 
 async def _guide_image(ctx: SignedInCtx, form, errors: Errors, rid: str) -> list[dict]:  # noqa: ANN001
     upload = form.get("image")
     if upload is None or isinstance(upload, str) or not getattr(upload, "filename", ""):
         return []
-    stored = await store_upload(ctx, form, purpose="guide", owner=rid, holder_id=ctx.who.holder_id,
-                                recordation_id=rid, field="image")
+    stored = await store_upload(
+        ctx, form, purpose="guide", owner=rid, holder_id=ctx.who.holder_id, recordation_id=rid, field="image"
+    )
     if stored:
         errors.update(stored)
         return []
     row: StoredFile = ctx.request.state.stored
-    return [{"object_key": row.object_key, "caption": str(form.get("caption") or "")[:256], "shows": "genuine",
-             "content_type": row.content_type}]
+    return [
+        {
+            "object_key": row.object_key,
+            "caption": str(form.get("caption") or "")[:256],
+            "shows": "genuine",
+            "content_type": row.content_type,
+        }
+    ]
 
 
 @router.post("/recordations/new")
@@ -228,26 +296,47 @@ async def apply(ctx: HolderCtx) -> Response:
         else:
             licensees.append({"id": parts[0], "name": parts[1]})
     if errors:
-        return ctx.render("portal/recordation_form.html", status=422, errors={**errors, "_form": ctx._(
-            "Check the fields marked below.")}, values=values)
+        return ctx.render(
+            "portal/recordation_form.html",
+            status=422,
+            errors={**errors, "_form": ctx._("Check the fields marked below.")},
+            values=values,
+        )
     images = await _guide_image(ctx, form, errors, rid)
     guide = _guide(form, errors, ctx, images)
     if errors:
-        return ctx.render("portal/recordation_form.html", status=422, errors={**errors, "_form": ctx._(
-            "Check the fields marked below.")}, values=values)
+        return ctx.render(
+            "portal/recordation_form.html",
+            status=422,
+            errors={**errors, "_form": ctx._("Check the fields marked below.")},
+            values=values,
+        )
     me = await ctx.api.maybe("risk", "/v1/recordations", default=[])
     holder_name = next((r["holder"]["name"] for r in me if r.get("holder")), ctx.who.name)
-    body = {"recordation_id": rid, "jurisdiction": str(form.get("jurisdiction") or "CN"),
-            "right_type": str(form.get("right_type") or "trademark"), "title": title, "registration_number": reg,
-            "aliases": _lines(str(form.get("aliases") or "")),
-            "holder": {"id": ctx.who.holder_id, "name": holder_name, "contact_email": email},
-            "goods_hs_prefixes": hs, "authorized_licensees": licensees, "valid_from": dates["valid_from"],
-            "valid_until": dates["valid_until"], "status": "pending", "identification_guide": guide}
+    body = {
+        "recordation_id": rid,
+        "jurisdiction": str(form.get("jurisdiction") or "CN"),
+        "right_type": str(form.get("right_type") or "trademark"),
+        "title": title,
+        "registration_number": reg,
+        "aliases": _lines(str(form.get("aliases") or "")),
+        "holder": {"id": ctx.who.holder_id, "name": holder_name, "contact_email": email},
+        "goods_hs_prefixes": hs,
+        "authorized_licensees": licensees,
+        "valid_from": dates["valid_from"],
+        "valid_until": dates["valid_until"],
+        "status": "pending",
+        "identification_guide": guide,
+    }
     try:
         await ctx.api.post("risk", "/v1/recordations", body)
     except ApiError as exc:
-        return ctx.render("portal/recordation_form.html", status=422 if exc.status < 500 else 502,
-                          errors={**exc.field_errors(ctx._), "_form": exc.page_message(ctx._)}, values=values)
+        return ctx.render(
+            "portal/recordation_form.html",
+            status=422 if exc.status < 500 else 502,
+            errors={**exc.field_errors(ctx._), "_form": exc.page_message(ctx._)},
+            values=values,
+        )
     return back(f"/portal/recordations/{rid}", "applied")
 
 
@@ -256,8 +345,13 @@ async def _recordation_page(ctx: Ctx, rid: str, errors: dict | None = None, stat
         rec = await ctx.api.get("risk", f"/v1/recordations/{seg(rid)}")
     except ApiError as exc:
         return ctx.render("error.html", status=404, title=ctx._("Not found"), message=exc.message)
-    return ctx.render("portal/recordation.html", status=status, rec=rec, guide=rec.get("identification_guide") or {},
-                      errors=errors or {})
+    return ctx.render(
+        "portal/recordation.html",
+        status=status,
+        rec=rec,
+        guide=rec.get("identification_guide") or {},
+        errors=errors or {},
+    )
 
 
 @router.get("/recordations/{rid}", response_class=HTMLResponse)
@@ -278,16 +372,21 @@ async def change(rid: str, action: str, ctx: HolderCtx) -> Response:
             guide = _guide(form, errors, ctx, images)
             if errors:
                 return await _recordation_page(ctx, rid, errors, 422)
-            await ctx.api.post("risk", f"/v1/recordations/{seg(rid)}/amend",
-                               {"changes": {"identification_guide": guide}, "reason": "guide updated by the holder"})
+            await ctx.api.post(
+                "risk",
+                f"/v1/recordations/{seg(rid)}/amend",
+                {"changes": {"identification_guide": guide}, "reason": "guide updated by the holder"},
+            )
         elif action == "renew":
-            await ctx.api.post("risk", f"/v1/recordations/{seg(rid)}/renew", {"reason": "renewal requested by the "
-                                                                                          "holder"})
+            await ctx.api.post(
+                "risk", f"/v1/recordations/{seg(rid)}/renew", {"reason": "renewal requested by the holder"}
+            )
         else:
             return await _recordation_page(ctx, rid, {"_form": ctx._("No action is open in this state.")}, 404)
     except ApiError as exc:
-        return await _recordation_page(ctx, rid, {**exc.field_errors(ctx._), f"_{action}": exc.page_message(ctx._)},
-                                       422)
+        return await _recordation_page(
+            ctx, rid, {**exc.field_errors(ctx._), f"_{action}": exc.page_message(ctx._)}, 422
+        )
     return back(f"/portal/recordations/{rid}", "saved")
 
 
@@ -295,14 +394,22 @@ async def change(rid: str, action: str, ctx: HolderCtx) -> Response:
 
 
 @router.get("/webhooks", response_class=HTMLResponse)
-async def webhooks(ctx: HolderCtx, new_secret: str | None = None, errors: dict | None = None,
-                   status: int = 200) -> HTMLResponse:
+async def webhooks(
+    ctx: HolderCtx, new_secret: str | None = None, errors: dict | None = None, status: int = 200
+) -> HTMLResponse:
     hid = seg(ctx.who.holder_id or "-")
     settings, deliveries = await asyncio.gather(
         ctx.api.maybe("notify", f"/v1/recipients/rights_holder/{hid}/webhook"),
-        ctx.api.maybe("notify", "/v1/deliveries", default=[], limit=50))
-    return ctx.render("portal/webhooks.html", status=status, settings=settings, deliveries=deliveries,
-                      new_secret=new_secret, errors=errors or {})
+        ctx.api.maybe("notify", "/v1/deliveries", default=[], limit=50),
+    )
+    return ctx.render(
+        "portal/webhooks.html",
+        status=status,
+        settings=settings,
+        deliveries=deliveries,
+        new_secret=new_secret,
+        errors=errors or {},
+    )
 
 
 @router.post("/webhooks/rotate", response_class=HTMLResponse)
@@ -319,8 +426,9 @@ async def rotate(ctx: HolderCtx) -> HTMLResponse:
         except ValueError:
             return await webhooks(ctx, errors={"overlap_hours": "0–168"}, status=422)
     try:
-        answer = await ctx.api.post("notify", f"/v1/recipients/rights_holder/{seg(ctx.who.holder_id or '-')}"
-                                              "/webhook/rotate-key", body)
+        answer = await ctx.api.post(
+            "notify", f"/v1/recipients/rights_holder/{seg(ctx.who.holder_id or '-')}/webhook/rotate-key", body
+        )
     except ApiError as exc:
         return await webhooks(ctx, errors={"_form": exc.page_message(ctx._)}, status=422)
     # The secret is shown once, in this answer only (never stored by the pages, never in an address).

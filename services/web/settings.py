@@ -7,10 +7,13 @@ class Settings(ServiceSettings):
     """The workbench and portal: pages signed in through the platform's provider, calling the services' APIs."""
 
     service_name: str = "web"
-    public_url: str = Field(default="http://127.0.0.1:8020", description="Where people reach the pages (redirect "
-                            "URIs are registered for it at the provider)")
-    oidc_web_client_id: str = Field(default="web", description="The pages' client at the provider (authorization "
-                                    "code + PKCE)")
+    public_url: str = Field(
+        default="http://127.0.0.1:8020",
+        description="Where people reach the pages (redirect URIs are registered for it at the provider)",
+    )
+    oidc_web_client_id: str = Field(
+        default="web", description="The pages' client at the provider (authorization code + PKCE)"
+    )
     oidc_public_issuer: str = Field(default="", description="The provider as browsers reach it (empty: OIDC_ISSUER)")
     web_session_secret: SecretStr = Field(description="Encrypts the tokens kept with each session")
     session_idle_minutes: int = Field(default=60, ge=5, le=24 * 60, description="Sign out after this long unused")

@@ -14,7 +14,7 @@ import re
 import secrets
 import unicodedata
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import filetype
 from aiobotocore.session import get_session
@@ -42,8 +42,10 @@ def sniff(data: bytes) -> str:
     if mime == "application/pdf" and not data.lstrip()[:5] == b"%PDF-":
         mime = None
     if mime not in ALLOWED:
-        raise UploadRefused("unsupported_type", "only photos (JPEG, PNG, WebP) and PDF documents are accepted"
-                            + (f"; this file is {mime}" if mime else ""))
+        raise UploadRefused(
+            "unsupported_type",
+            "only photos (JPEG, PNG, WebP) and PDF documents are accepted" + (f"; this file is {mime}" if mime else ""),
+        )
     return mime
 
 
@@ -62,8 +64,9 @@ def safe_name(name: str | None, mime: str) -> str:
 def check(data: bytes, name: str | None, max_bytes: int) -> tuple[str, str]:
     """(content type by sniffing, safe name) of an upload, or :class:`UploadRefused`."""
     if len(data) > max_bytes:
-        raise UploadRefused("file_too_large", f"the file is {len(data) / 1048576:.1f} MB; at most "
-                            f"{max_bytes // 1048576} MB")
+        raise UploadRefused(
+            "file_too_large", f"the file is {len(data) / 1048576:.1f} MB; at most {max_bytes // 1048576} MB"
+        )
     mime = sniff(data)
     return mime, safe_name(name, mime)
 
@@ -71,7 +74,7 @@ def check(data: bytes, name: str | None, max_bytes: int) -> tuple[str, str]:
 def new_key(purpose: str, owner: str, mime: str) -> str:
     """An object key nobody chooses: purpose/owner/date/random.ext (owner reduced to safe characters)."""
     owner = re.sub(r"[^A-Za-z0-9._-]", "_", owner)[:100] or "none"
-    day = datetime.now(timezone.utc).strftime("%Y/%m/%d")
+    day = datetime.now(UTC).strftime("%Y/%m/%d")
     return f"{purpose}/{owner}/{day}/{secrets.token_hex(12)}.{ALLOWED[mime]}"
 
 
@@ -89,11 +92,20 @@ class ObjectStore:
 
     def _client(self):  # noqa: ANN202
         return get_session().create_client(
-            "s3", endpoint_url=self.endpoint_url or None, region_name=self.region,
-            aws_access_key_id=self.access_key, aws_secret_access_key=self.secret_key,
-            config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 3, "mode": "standard"},
-                          connect_timeout=5, read_timeout=30, request_checksum_calculation="when_required",
-                          response_checksum_validation="when_required"))
+            "s3",
+            endpoint_url=self.endpoint_url or None,
+            region_name=self.region,
+            aws_access_key_id=self.access_key,
+            aws_secret_access_key=self.secret_key,
+            config=Config(
+                s3={"addressing_style": "path"},
+                retries={"max_attempts": 3, "mode": "standard"},
+                connect_timeout=5,
+                read_timeout=30,
+                request_checksum_calculation="when_required",
+                response_checksum_validation="when_required",
+            ),
+        )
 
     async def ensure_bucket(self) -> None:
         async with self._client() as s3:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import quote
@@ -24,10 +24,32 @@ from shared.rules.calendar import calendar_for
 
 router = APIRouter(prefix="/workbench", include_in_schema=False)
 
-FILTERS = ("state", "office", "jurisdiction", "mark", "holder", "assignee", "direction", "transport_mode", "manifest",
-           "q")
-STATES = ("suspended", "awaiting_application", "detained", "undetermined", "hearing", "seized", "failed", "released",
-          "confiscated", "destroyed", "forfeited", "handed_to_court")
+FILTERS = (
+    "state",
+    "office",
+    "jurisdiction",
+    "mark",
+    "holder",
+    "assignee",
+    "direction",
+    "transport_mode",
+    "manifest",
+    "q",
+)
+STATES = (
+    "suspended",
+    "awaiting_application",
+    "detained",
+    "undetermined",
+    "hearing",
+    "seized",
+    "failed",
+    "released",
+    "confiscated",
+    "destroyed",
+    "forfeited",
+    "handed_to_court",
+)
 DIRECTIONS = ("import", "export", "transit")
 TRANSPORT = ("sea", "air", "road", "rail", "post", "express", "other")
 FINE_TIERS = ("none", "mitigated", "lighter", "ordinary", "heavier")
@@ -51,9 +73,18 @@ async def worklist(ctx: OfficerCtx) -> HTMLResponse:
     error = None
     try:
         data, escalations = await asyncio.gather(
-            ctx.api.get("cases", "/v1/worklist", **params, mine=mine, include_closed=closed, unassigned=unassigned,
-                        limit=PAGE, offset=offset),
-            ctx.api.maybe("cases", "/v1/escalations", default=[]))
+            ctx.api.get(
+                "cases",
+                "/v1/worklist",
+                **params,
+                mine=mine,
+                include_closed=closed,
+                unassigned=unassigned,
+                limit=PAGE,
+                offset=offset,
+            ),
+            ctx.api.maybe("cases", "/v1/escalations", default=[]),
+        )
     except ApiError as exc:
         data, escalations, error = {"items": [], "total": 0}, [], exc.message
     base = {k: v for k, v in params.items()}
@@ -63,11 +94,25 @@ async def worklist(ctx: OfficerCtx) -> HTMLResponse:
         base["closed"] = "1"
     if unassigned:
         base["unassigned"] = "1"
-    return ctx.render("workbench/worklist.html", data=data, filters=params, mine=mine, closed=closed,
-                      unassigned=unassigned, offset=offset, page=PAGE, base=base, error=error, states=STATES,
-                      directions=DIRECTIONS, transport=TRANSPORT, fine_tiers=FINE_TIERS,
-                      escalations=_open_escalations(escalations or []), shown_escalations=ESCALATIONS_SHOWN,
-                      tz=office_timezone(list(ctx.who.row.offices or [])))
+    return ctx.render(
+        "workbench/worklist.html",
+        data=data,
+        filters=params,
+        mine=mine,
+        closed=closed,
+        unassigned=unassigned,
+        offset=offset,
+        page=PAGE,
+        base=base,
+        error=error,
+        states=STATES,
+        directions=DIRECTIONS,
+        transport=TRANSPORT,
+        fine_tiers=FINE_TIERS,
+        escalations=_open_escalations(escalations or []),
+        shown_escalations=ESCALATIONS_SHOWN,
+        tz=office_timezone(list(ctx.who.row.offices or [])),
+    )
 
 
 def office_timezone(offices: list[str]) -> str | None:
@@ -90,8 +135,9 @@ def _open_escalations(escalations: list[dict]) -> list[dict]:
     latest: dict[tuple, dict] = {}  # one line per case, kind and step (the latest), however often it was raised
     for e in escalations:
         key = (e.get("case_id"), e.get("kind"), e.get("deadline"))
-        if not e.get("resolved_at") and (key not in latest or (e.get("escalated_at") or "") >=
-                                         (latest[key].get("escalated_at") or "")):
+        if not e.get("resolved_at") and (
+            key not in latest or (e.get("escalated_at") or "") >= (latest[key].get("escalated_at") or "")
+        ):
             latest[key] = e
     return sorted(latest.values(), key=lambda e: (order.get(e.get("kind"), 4), e.get("escalated_at") or ""))
 
@@ -99,36 +145,50 @@ def _open_escalations(escalations: list[dict]) -> list[dict]:
 # ---------------------------------------------------------------- case detail
 
 
-async def _case_page(ctx: SignedInCtx, case_id: str, errors: dict | None = None, status: int = 200,
-                     values: dict | None = None, issued: dict | None = None) -> HTMLResponse:
+async def _case_page(
+    ctx: SignedInCtx,
+    case_id: str,
+    errors: dict | None = None,
+    status: int = 200,
+    values: dict | None = None,
+    issued: dict | None = None,
+) -> HTMLResponse:
     api = ctx.api
     try:
         case = await api.get("cases", f"/v1/cases/{seg(case_id)}")
     except ApiError as exc:
-        return ctx.render("error.html", status=exc.status if exc.status < 500 else 502,
-                          title=ctx._("Not found") if exc.status == 404 else ctx._("Something went wrong"),
-                          message=exc.message)
+        return ctx.render(
+            "error.html",
+            status=exc.status if exc.status < 500 else 502,
+            title=ctx._("Not found") if exc.status == 404 else ctx._("Something went wrong"),
+            message=exc.message,
+        )
     open_with_parties = case.get("state") not in TERMINAL and case.get("consignee")
     entry, declaration, recordation, notices, escalations, access_codes = await asyncio.gather(
         api.maybe("cases", f"/v1/cases/{seg(case_id)}/workbench"),
         api.maybe("intake", f"/v1/declarations/{seg(case['declaration_id'])}"),
-        api.maybe("risk", f"/v1/recordations/{seg(case.get('recordation_id') or '')}") if case.get(
-            "recordation_id") else _none(),
+        api.maybe("risk", f"/v1/recordations/{seg(case.get('recordation_id') or '')}")
+        if case.get("recordation_id")
+        else _none(),
         api.maybe("notify", "/v1/notices", default=[], case_id=case_id),
         api.maybe("cases", "/v1/escalations", default=[]),
         api.maybe("cases", f"/v1/cases/{seg(case_id)}/access-codes", default=[]) if open_with_parties else _none(),
     )
     if recordation is None and entry is not None:
         recordation = await _recordation_of(ctx, case, entry)
-    files = (await ctx.session.execute(select(StoredFile).where(StoredFile.case_id == case_id)
-                                       .order_by(StoredFile.id))).scalars().all()
+    files = (
+        (await ctx.session.execute(select(StoredFile).where(StoredFile.case_id == case_id).order_by(StoredFile.id)))
+        .scalars()
+        .all()
+    )
     decl = (declaration or {}).get("declaration") or {}
     line_states = {ln.get("line_no"): ln for ln in case.get("lines") or []}  # consignment cases: each line's status
     held_lines = [n for n, ln in line_states.items() if ln.get("status") in ("held", "seized")]
     line_nos = set(line_states) or {case.get("line_no")}
     lines = [ln for ln in decl.get("lines", []) if ln.get("line_no") in line_nos] or decl.get("lines", [])
-    stuck = [e for e in _open_escalations(escalations) if e.get("case_id") == case_id
-             and e.get("kind") != "case_failed"]
+    stuck = [
+        e for e in _open_escalations(escalations) if e.get("case_id") == case_id and e.get("kind") != "case_failed"
+    ]
     tz = case.get("timezone")
     entry = dict(entry or {})
     entry["pending_approval"] = _pending_approval(case, entry)
@@ -138,14 +198,30 @@ async def _case_page(ctx: SignedInCtx, case_id: str, errors: dict | None = None,
     for key in [k for k in errors if k.startswith("_") and k[1:] in ACTIONS and k[1:] not in actions]:
         errors["_form"] = errors.pop(key)  # the form is gone (the case moved on): the reason above the actions
     return ctx.render(
-        "workbench/case.html", status=status, case=case, entry=entry, decl=decl, lines=lines,
-        line_states=line_states, held_lines=held_lines,
-        recordation=recordation, notices=notices, documents=documents_of(notices), files=files, stuck=stuck, tz=tz,
-        actions=actions, closed=case.get("state") in TERMINAL, targeting=opened,
+        "workbench/case.html",
+        status=status,
+        case=case,
+        entry=entry,
+        decl=decl,
+        lines=lines,
+        line_states=line_states,
+        held_lines=held_lines,
+        recordation=recordation,
+        notices=notices,
+        documents=documents_of(notices),
+        files=files,
+        stuck=stuck,
+        tz=tz,
+        actions=actions,
+        closed=case.get("state") in TERMINAL,
+        targeting=opened,
         timeline=[_describe(ctx.lang, h) for h in case.get("history", [])],
-        errors=errors, values=values or {}, fine_tiers=FINE_TIERS,
+        errors=errors,
+        values=values or {},
+        fine_tiers=FINE_TIERS,
         guide=(recordation or {}).get("identification_guide") or None,
-        guide_files={f.object_key for f in files}, issued=issued,
+        guide_files={f.object_key for f in files},
+        issued=issued,
         access_codes=[c for c in access_codes or [] if c.get("status") == "valid"],
     )
 
@@ -168,17 +244,35 @@ def _pending_approval(case: dict, entry: dict) -> dict | None:
     for h in case.get("history") or []:
         if h.get("event") == "approval_requested":
             d = h.get("detail") or {}
-            pending, seen = {"kind": d.get("kind") or "decision", "proposed_by": d.get("proposed_by"),
-                             "proposed_by_sub": d.get("proposed_by_sub"), "proposed_at": h.get("at"),
-                             "outcome": d.get("outcome"), "fine_tier": d.get("fine_tier"),
-                             "fine_amount": d.get("fine_amount"), "note": d.get("note")}, True
+            pending, seen = (
+                {
+                    "kind": d.get("kind") or "decision",
+                    "proposed_by": d.get("proposed_by"),
+                    "proposed_by_sub": d.get("proposed_by_sub"),
+                    "proposed_at": h.get("at"),
+                    "outcome": d.get("outcome"),
+                    "fine_tier": d.get("fine_tier"),
+                    "fine_amount": d.get("fine_amount"),
+                    "note": d.get("note"),
+                },
+                True,
+            )
         elif h.get("event") in ("approval_granted", "approval_refused", "approval_lapsed", "approval_withdrawn"):
             pending, seen = None, True
     return pending if seen else entry.get("pending_approval")
 
 
-ACTIONS = ("repair", "approval", "withdraw", "determination", "petition_decision", "court_notice", "hearing",
-           "guarantee", "paper_answer")
+ACTIONS = (
+    "repair",
+    "approval",
+    "withdraw",
+    "determination",
+    "petition_decision",
+    "court_notice",
+    "hearing",
+    "guarantee",
+    "paper_answer",
+)
 
 
 def _actions(case: dict, entry: dict, ctx: SignedInCtx) -> list[str]:
@@ -209,15 +303,34 @@ def _actions(case: dict, entry: dict, ctx: SignedInCtx) -> list[str]:
     return out
 
 
-KEY_DETAILS = ("decision", "outcome", "fine_tier", "kind", "name", "due_date", "amount", "required_guarantee",
-               "fine", "reason", "why", "method", "to")
+KEY_DETAILS = (
+    "decision",
+    "outcome",
+    "fine_tier",
+    "kind",
+    "name",
+    "due_date",
+    "amount",
+    "required_guarantee",
+    "fine",
+    "reason",
+    "why",
+    "method",
+    "to",
+)
 
 
 def _describe(lang: str, h: dict) -> dict:
     d = h.get("detail") or {}
     actor = d.get("actor") if isinstance(d.get("actor"), dict) else None
-    who = (actor or {}).get("name") or d.get("officer") or d.get("by") or d.get("replied_by") or d.get(
-        "submitted_by") or d.get("received_by")
+    who = (
+        (actor or {}).get("name")
+        or d.get("officer")
+        or d.get("by")
+        or d.get("replied_by")
+        or d.get("submitted_by")
+        or d.get("received_by")
+    )
     if who in ("delivered",):  # served by delivery, not by a person
         who = label(lang, who)
     bits = []
@@ -233,14 +346,23 @@ def _describe(lang: str, h: dict) -> dict:
             bits.append(reason(lang, value)[:120])
         elif isinstance(value, (str, int, float)):
             bits.append(str(value)[:120])
-    return {"at": h.get("at"), "event": label(lang, h.get("event")), "state": h.get("state"), "who": who,
-            "what": " · ".join(bits[:4]), "notice_id": d.get("notice_id") if h.get("event") == "notice_sent" else None}
+    return {
+        "at": h.get("at"),
+        "event": label(lang, h.get("event")),
+        "state": h.get("state"),
+        "who": who,
+        "what": " · ".join(bits[:4]),
+        "notice_id": d.get("notice_id") if h.get("event") == "notice_sent" else None,
+    }
 
 
 def documents_of(notices: list[dict]) -> dict[str, dict]:
     """Each notice's document as sent (notice id -> document), for the links in the timeline."""
-    return {n["notice_id"]: n["document"] for n in notices
-            if isinstance(n.get("document"), dict) and n["document"].get("status") == "rendered"}
+    return {
+        n["notice_id"]: n["document"]
+        for n in notices
+        if isinstance(n.get("document"), dict) and n["document"].get("status") == "rendered"
+    }
 
 
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
@@ -305,9 +427,12 @@ async def act(case_id: str, action: str, ctx: OfficerCtx) -> Response:
         if tier and tier not in FINE_TIERS:
             errors["fine_tier"] = ctx._("This field is required.")
         cleared = _line_numbers(str(form.get("lines_cleared") or ""), errors, ctx)
-        body = {"outcome": outcome, "fine_tier": tier if outcome == "infringing" else None,
-                "note": str(form.get("note") or "")[:4000] or None,
-                "lines": [{"line_no": n, "outcome": "not_infringing"} for n in cleared]}
+        body = {
+            "outcome": outcome,
+            "fine_tier": tier if outcome == "infringing" else None,
+            "note": str(form.get("note") or "")[:4000] or None,
+            "lines": [{"line_no": n, "outcome": "not_infringing"} for n in cleared],
+        }
         path = "determination"
     elif action == "petition_decision":
         decision = str(form.get("petition_outcome") or "")
@@ -316,24 +441,35 @@ async def act(case_id: str, action: str, ctx: OfficerCtx) -> Response:
         body = {"outcome": decision, "note": str(form.get("note") or "")[:4000] or None}
         path = "petition-decision"
     elif action == "court_notice":
-        body = {"reference": errors.need(form, "reference", ctx), "court": errors.need(form, "court", ctx),
-                "action": str(form.get("court_action") or "keep_detained_for_court"),
-                "note": str(form.get("note") or "")[:4000] or None}
+        body = {
+            "reference": errors.need(form, "reference", ctx),
+            "court": errors.need(form, "court", ctx),
+            "action": str(form.get("court_action") or "keep_detained_for_court"),
+            "note": str(form.get("note") or "")[:4000] or None,
+        }
         path = "court-notice"
     elif action == "hearing":
-        body = {"kind": errors.need(form, "kind", ctx), "note": str(form.get("note") or "")[:4000] or None,
-                "fine_amount": _amount(str(form.get("fine_amount") or "").strip(), errors, "fine_amount", ctx)}
+        body = {
+            "kind": errors.need(form, "kind", ctx),
+            "note": str(form.get("note") or "")[:4000] or None,
+            "fine_amount": _amount(str(form.get("fine_amount") or "").strip(), errors, "fine_amount", ctx),
+        }
         path = "hearing"
     elif action == "guarantee":
-        body = {"amount": _amount(errors.need(form, "amount", ctx), errors, "amount", ctx),
-                "currency": errors.need(form, "currency", ctx).upper(), "form": str(form.get("form") or
-                                                                                    "cash_deposit"),
-                "reference": errors.need(form, "reference", ctx)}
+        body = {
+            "amount": _amount(errors.need(form, "amount", ctx), errors, "amount", ctx),
+            "currency": errors.need(form, "currency", ctx).upper(),
+            "form": str(form.get("form") or "cash_deposit"),
+            "reference": errors.need(form, "reference", ctx),
+        }
         path = "guarantee"
     elif action == "paper_answer":
-        body = {"party": errors.need(form, "party", ctx), "kind": errors.need(form, "kind", ctx),
-                "text": str(form.get("text") or "")[:8000] or None,
-                "reference": str(form.get("reference") or "")[:128] or None}
+        body = {
+            "party": errors.need(form, "party", ctx),
+            "kind": errors.need(form, "kind", ctx),
+            "text": str(form.get("text") or "")[:8000] or None,
+            "reference": str(form.get("reference") or "")[:128] or None,
+        }
         path = "submissions"
     elif action == "repair":
         body = {"reason": errors.need(form, "reason", ctx)}
@@ -354,24 +490,34 @@ async def act(case_id: str, action: str, ctx: OfficerCtx) -> Response:
                 if action == "handover" and not to:
                     errors["assignee_sub"] = ctx._("This field is required.")
                     return await _case_page(ctx, case_id, errors, 422, values)
-                await ctx.api.post("cases", f"/v1/cases/{seg(case_id)}/assignment",
-                                   {"assignee_sub": to or None, "note": str(form.get("note") or "")[:1000] or None})
+                await ctx.api.post(
+                    "cases",
+                    f"/v1/cases/{seg(case_id)}/assignment",
+                    {"assignee_sub": to or None, "note": str(form.get("note") or "")[:1000] or None},
+                )
         except ApiError as exc:
-            return await _case_page(ctx, case_id, {"assignee_sub" if action == "handover" else "_assign":
-                                                   exc.message}, 409 if exc.status == 409 else 422, values)
+            return await _case_page(
+                ctx,
+                case_id,
+                {"assignee_sub" if action == "handover" else "_assign": exc.message},
+                409 if exc.status == 409 else 422,
+                values,
+            )
         return back(f"/workbench/cases/{case_id}", "saved")
     else:
         return await _case_page(ctx, case_id, {"_form": ctx._("No action is open in this state.")}, 404)
     if errors:
-        return await _case_page(ctx, case_id, {**errors, "_" + action: ctx._("Check the fields marked below.")}, 422,
-                                values)
+        return await _case_page(
+            ctx, case_id, {**errors, "_" + action: ctx._("Check the fields marked below.")}, 422, values
+        )
     before = await _case_now(ctx, case_id)
     try:
         await ctx.api.post(service, f"/v1/cases/{seg(case_id)}/{path}", body)
     except ApiError as exc:
         fields = exc.field_errors(ctx._)
-        return await _case_page(ctx, case_id, {**fields, "_" + action: exc.page_message(ctx._)},
-                                422 if exc.status < 500 else 502, values)
+        return await _case_page(
+            ctx, case_id, {**fields, "_" + action: exc.page_message(ctx._)}, 422 if exc.status < 500 else 502, values
+        )
     return await _settle(ctx, case_id, before)
 
 
@@ -392,14 +538,21 @@ async def issue_access_code(case_id: str, ctx: OfficerCtx) -> HTMLResponse:
     if not party_id:
         return await _case_page(ctx, case_id, {"_access_code": ctx._("This field is required.")}, 422, values)
     if not days_text.isdigit() or not 1 <= int(days_text) <= 60:
-        return await _case_page(ctx, case_id, {"valid_days": ctx._("A whole number of days from 1 to 60.")}, 422,
-                                values)
+        return await _case_page(
+            ctx, case_id, {"valid_days": ctx._("A whole number of days from 1 to 60.")}, 422, values
+        )
     try:
-        issued = await ctx.api.post("cases", f"/v1/cases/{seg(case_id)}/access-codes",
-                                    {"party_id": party_id, "valid_days": int(days_text)})
+        issued = await ctx.api.post(
+            "cases", f"/v1/cases/{seg(case_id)}/access-codes", {"party_id": party_id, "valid_days": int(days_text)}
+        )
     except ApiError as exc:
-        return await _case_page(ctx, case_id, {"_access_code": exc.page_message(ctx._)},
-                                exc.status if 400 <= exc.status < 500 else 502, values)
+        return await _case_page(
+            ctx,
+            case_id,
+            {"_access_code": exc.page_message(ctx._)},
+            exc.status if 400 <= exc.status < 500 else 502,
+            values,
+        )
     return await _case_page(ctx, case_id, issued=issued)
 
 
@@ -410,8 +563,9 @@ async def revoke_access_code(case_id: str, access_id: str, ctx: OfficerCtx) -> R
     try:
         await ctx.api.post("cases", f"/v1/cases/{seg(case_id)}/access-codes/{seg(access_id[:32])}/revoke", {})
     except ApiError as exc:
-        return await _case_page(ctx, case_id, {"_access_code": exc.page_message(ctx._)},
-                                exc.status if 400 <= exc.status < 500 else 502)
+        return await _case_page(
+            ctx, case_id, {"_access_code": exc.page_message(ctx._)}, exc.status if 400 <= exc.status < 500 else 502
+        )
     return back(f"/workbench/cases/{case_id}#parties", "saved")
 
 
@@ -434,11 +588,9 @@ async def resolve_escalation(escalation_id: str, ctx: OfficerCtx) -> Response:
         await ctx.api.post("cases", f"/v1/escalations/{int(escalation_id)}/resolve", {"note": note[:1000]})
     except ApiError as exc:
         if case_id:
-            return await _case_page(ctx, case_id, {key: exc.message}, 409 if exc.status == 409 else 422,
-                                    {key: note})
+            return await _case_page(ctx, case_id, {key: exc.message}, 409 if exc.status == 409 else 422, {key: note})
         return back("/workbench", "not_resolved", kind="error")
-    return back(f"/workbench/cases/{case_id}" if case_id and form.get("from") == "case" else "/workbench",
-                "resolved")
+    return back(f"/workbench/cases/{case_id}" if case_id and form.get("from") == "case" else "/workbench", "resolved")
 
 
 # ---------------------------------------------------------------- evidence
@@ -453,17 +605,26 @@ async def upload_evidence(case_id: str, ctx: OfficerCtx) -> Response:
     except ApiError as exc:
         return await _case_page(ctx, case_id, {"file": exc.message}, exc.status if exc.status < 500 else 502)
     if (await _case_now(ctx, case_id)).get("state") in TERMINAL:
-        return await _case_page(ctx, case_id, {"file": ctx._("The case is closed; nothing more can be added to it.")},
-                                409)
+        return await _case_page(
+            ctx, case_id, {"file": ctx._("The case is closed; nothing more can be added to it.")}, 409
+        )
     errors = await store_upload(ctx, form, purpose="evidence", case_id=case_id, owner=case_id)
     if errors:
         return await _case_page(ctx, case_id, errors, 422, {"note": str(form.get("note") or "")[:1000]})
     return back(f"/workbench/cases/{case_id}#evidence", "stored")
 
 
-async def store_upload(ctx: SignedInCtx, form, *, purpose: str, owner: str, case_id: str | None = None,  # noqa: ANN001
-                       holder_id: str | None = None, recordation_id: str | None = None,
-                       field: str = "file") -> dict[str, str]:
+async def store_upload(
+    ctx: SignedInCtx,
+    form,
+    *,
+    purpose: str,
+    owner: str,
+    case_id: str | None = None,  # noqa: ANN001
+    holder_id: str | None = None,
+    recordation_id: str | None = None,
+    field: str = "file",
+) -> dict[str, str]:
     """Check and store one uploaded file; answers the errors by field, or nothing when stored."""
     upload = form.get(field)
     if upload is None or isinstance(upload, str) or not getattr(upload, "filename", None):
@@ -474,18 +635,29 @@ async def store_upload(ctx: SignedInCtx, form, *, purpose: str, owner: str, case
         mime, name = storage.check(data, upload.filename, settings.max_upload_bytes)
     except storage.UploadRefused as exc:
         msg = {"file_too_large": "The file is larger than 20 MB."}.get(
-            exc.code, "Only photos (JPEG, PNG, WebP) and PDF documents are accepted.")
+            exc.code, "Only photos (JPEG, PNG, WebP) and PDF documents are accepted."
+        )
         return {field: ctx._(msg)}
     key = storage.new_key(purpose, owner, mime)
     try:
         await ctx.request.app.state.store.put(key, data, mime)
     except storage.StoreError as exc:
         return {field: f"{ctx._('Something went wrong')}: {type(exc).__name__}"}
-    row = StoredFile(object_key=key, purpose=purpose, case_id=case_id, holder_id=holder_id,
-                     recordation_id=recordation_id, filename=name, content_type=mime, size=len(data),
-                     sha256=storage.sha256(data), note=str(form.get("note") or "")[:1000] or None,
-                     uploaded_by=f"{ctx.who.name} ({ctx.who.sub})"[:128], uploaded_by_sub=ctx.who.sub,
-                     uploaded_at=datetime.now(timezone.utc))
+    row = StoredFile(
+        object_key=key,
+        purpose=purpose,
+        case_id=case_id,
+        holder_id=holder_id,
+        recordation_id=recordation_id,
+        filename=name,
+        content_type=mime,
+        size=len(data),
+        sha256=storage.sha256(data),
+        note=str(form.get("note") or "")[:1000] or None,
+        uploaded_by=f"{ctx.who.name} ({ctx.who.sub})"[:128],
+        uploaded_by_sub=ctx.who.sub,
+        uploaded_at=datetime.now(UTC),
+    )
     ctx.session.add(row)
     await ctx.session.commit()
     ctx.request.state.stored = row
@@ -521,16 +693,28 @@ async def bulk(ctx: OfficerCtx) -> HTMLResponse:
                 if action == "take":
                     await ctx.api.post("cases", f"/v1/cases/{seg(case_id)}/assignment", {})
                 else:
-                    await ctx.api.post("cases", f"/v1/cases/{seg(case_id)}/determination",
-                                       {"outcome": BULK[action], "fine_tier": tier if action == "infringing" else None,
-                                        "note": str(form.get("note") or "")[:4000] or None})
+                    await ctx.api.post(
+                        "cases",
+                        f"/v1/cases/{seg(case_id)}/determination",
+                        {
+                            "outcome": BULK[action],
+                            "fine_tier": tier if action == "infringing" else None,
+                            "note": str(form.get("note") or "")[:4000] or None,
+                        },
+                    )
                 return {"case_id": case_id, "ok": True, "message": ""}
             except ApiError as exc:
                 return {"case_id": case_id, "ok": False, "message": exc.message}
 
     results = await asyncio.gather(*(one(i) for i in ids))
-    return ctx.render("workbench/bulk.html", results=results, errors={}, action=action,
-                      ok=sum(r["ok"] for r in results), bad=sum(not r["ok"] for r in results))
+    return ctx.render(
+        "workbench/bulk.html",
+        results=results,
+        errors={},
+        action=action,
+        ok=sum(r["ok"] for r in results),
+        bad=sum(not r["ok"] for r in results),
+    )
 
 
 # ---------------------------------------------------------------- statistics
@@ -571,20 +755,31 @@ async def statistics(ctx: OfficerCtx) -> Response:
             t = data["totals"]
             w.writerow(["total", t["cases"], t["lines"], t["items"], t["value_cny"]])
         name = f"seizures-by-{by}{'-' + params['from'] if params['from'] else ''}.csv"
-        return Response(out.getvalue(), media_type="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
-    selections, profiles = await asyncio.gather(ctx.api.maybe("cases", "/v1/statistics/selections",
-                                                              default={"profiles": [], "campaigns": []}),
-                                                ctx.api.maybe("risk", "/v1/profiles", default=[]))
+        return Response(
+            out.getvalue(),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
+    selections, profiles = await asyncio.gather(
+        ctx.api.maybe("cases", "/v1/statistics/selections", default={"profiles": [], "campaigns": []}),
+        ctx.api.maybe("risk", "/v1/profiles", default=[]),
+    )
     hits = {p.get("profile_id"): p.get("hits", 0) for p in profiles or []}
     rates = []
     for kind in ("profiles", "campaigns"):
         for s in selections.get(kind, []):
             h = hits.get(s["id"]) if kind == "profiles" else None
-            rates.append({**s, "kind": kind, "hits": h,
-                          "rate": f"{100 * s['seized'] / h:.1f} %" if h else None})
-    return ctx.render("workbench/statistics.html", data=data, by=by, period=period, params=params, errors=errors,
-                      dimensions=DIMENSIONS, rates=rates)
+            rates.append({**s, "kind": kind, "hits": h, "rate": f"{100 * s['seized'] / h:.1f} %" if h else None})
+    return ctx.render(
+        "workbench/statistics.html",
+        data=data,
+        by=by,
+        period=period,
+        params=params,
+        errors=errors,
+        dimensions=DIMENSIONS,
+        rates=rates,
+    )
 
 
 def _csv_safe(value: str) -> str:
@@ -612,8 +807,12 @@ async def decide_recordation(recordation_id: str, decision: str, ctx: OfficerCtx
         await ctx.api.post("risk", f"/v1/recordations/{seg(recordation_id[:64])}/{decision}", body)
     except ApiError as exc:
         pending = await ctx.api.maybe("risk", "/v1/recordations", default=[], status="pending")
-        return ctx.render("workbench/recordations.html", status=409 if exc.status == 409 else 422, pending=pending,
-                          errors={recordation_id: exc.message})
+        return ctx.render(
+            "workbench/recordations.html",
+            status=409 if exc.status == 409 else 422,
+            pending=pending,
+            errors={recordation_id: exc.message},
+        )
     return back("/workbench/recordations", "saved")
 
 
@@ -630,5 +829,6 @@ async def notice_page(ctx: Ctx, notice_id: str, case_base: str) -> HTMLResponse:
         return ctx.render("error.html", status=404, title=ctx._("Not found"), message=exc.message)
     # times in the case's own time zone, as on its case page
     case = await ctx.api.maybe("cases", f"/v1/cases/{seg(found['case_id'])}") or {}
-    return ctx.render("workbench/notice.html", notice=found, back_to=f"{case_base}{seg(found['case_id'])}",
-                      tz=case.get("timezone"))
+    return ctx.render(
+        "workbench/notice.html", notice=found, back_to=f"{case_base}{seg(found['case_id'])}", tz=case.get("timezone")
+    )

@@ -43,6 +43,7 @@ class IssuedCaseAccess(CaseAccessView):
     """A new code: the only answer that carries it."""
 
     code: str = Field(pattern=r"^[0-9A-Z]{4}(-[0-9A-Z]{4}){5}$", description="shown once; only its digest is kept")
-    replaced: list[AccessId] = Field(max_length=1000,
-                                     description="earlier valid codes of the same party and case, now revoked")
+    replaced: list[AccessId] = Field(
+        max_length=1000, description="earlier valid codes of the same party and case, now revoked"
+    )
     exchange: Exchange

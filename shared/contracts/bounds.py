@@ -31,7 +31,7 @@ Pydantic and the standard library only: ``annotated_types`` ships with pydantic.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, get_args
 
@@ -57,8 +57,15 @@ LAST_DAY = date(2099, 12, 31)
 def _decimal(*, maximum: Decimal, places: int, positive: bool = False) -> tuple[Any, ...]:
     """The constraints of a bounded decimal, as pydantic's ``condecimal`` builds them (a ``Decimal`` to a type
     checker, which a ``condecimal(...)`` type is not)."""
-    return get_args(condecimal(gt=Decimal(0) if positive else None, ge=None if positive else Decimal(0), le=maximum,
-                               decimal_places=places, allow_inf_nan=False))[1:]
+    return get_args(
+        condecimal(
+            gt=Decimal(0) if positive else None,
+            ge=None if positive else Decimal(0),
+            le=maximum,
+            decimal_places=places,
+            allow_inf_nan=False,
+        )
+    )[1:]
 
 
 Money = Annotated[Decimal, *_decimal(maximum=MONEY_MAX, places=2), Bound("money")]
@@ -82,7 +89,7 @@ NiceClass = Annotated[int, at.Ge(1), at.Le(45), Bound("nice_class")]
 
 
 def _timestamp_in_range(value: datetime) -> datetime:
-    instant = value.astimezone(timezone.utc) if value.tzinfo is not None else value
+    instant = value.astimezone(UTC) if value.tzinfo is not None else value
     if not FIRST_DAY.year <= instant.year <= LAST_DAY.year:
         raise ValueError(f"must lie in the years {FIRST_DAY.year} to {LAST_DAY.year}")
     return value

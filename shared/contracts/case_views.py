@@ -72,8 +72,7 @@ class SelfLink(BaseModel):
 
 
 class CaseLinks(SelfLink):
-    temporal_ui: str | None = Field(max_length=2048, description="the case workflow in Temporal's UI (when "
-                                    "configured)")
+    temporal_ui: str | None = Field(max_length=2048, description="the case workflow in Temporal's UI (when configured)")
 
 
 class CaseSummary(BaseModel):
@@ -192,8 +191,10 @@ class CaseView(BaseModel):
     proposals_withdrawable: bool = False
     workflow_state: CaseStateName = Field(description="the state its workflow last recorded")
     failure: CaseFailure | None
-    source: Literal["workflow", "database"] = Field(description="workflow: the running case answered; database: "
-                                                    "the case as last recorded (closed, failed or its workflow gone)")
+    source: Literal["workflow", "database"] = Field(
+        description="workflow: the running case answered; database: "
+        "the case as last recorded (closed, failed or its workflow gone)"
+    )
     interventions: list[InterventionView] = Field(max_length=10_000)
     opened_at: PlatformTimestamp | None
     closed_at: PlatformTimestamp | None
@@ -214,8 +215,10 @@ class DeterminationAccepted(Accepted):
     accepted: Literal["determination"]
     outcome: DeterminationOutcome
     lines: list[LineDetermination] = Field(max_length=999, description="the lines whose outcome differs")
-    approval: Literal["pending"] | None = Field(default=None, description="only when a line is found infringing: "
-                                                "a proposal until a supervisor approves it (four-eyes)")
+    approval: Literal["pending"] | None = Field(
+        default=None,
+        description="only when a line is found infringing: a proposal until a supervisor approves it (four-eyes)",
+    )
     approve_at: LinkPath | None = Field(default=None, description="where a supervisor approves or refuses it")
 
 
@@ -248,8 +251,9 @@ class SubmissionAccepted(Accepted):
 class HearingAccepted(Accepted):
     accepted: Literal["hearing"]
     kind: Literal["requested", "waived", "concluded"]
-    approval: Literal["pending"] | None = Field(default=None, description="only for a concluded fine: it waits "
-                                                "for a supervisor's approval (four-eyes)")
+    approval: Literal["pending"] | None = Field(
+        default=None, description="only for a concluded fine: it waits for a supervisor's approval (four-eyes)"
+    )
     approve_at: LinkPath | None = Field(default=None, description="where a supervisor approves or refuses it")
 
 
@@ -259,9 +263,12 @@ class DisposalFactsAccepted(Accepted):
 
 class GuaranteeAccepted(Accepted):
     accepted: Literal["guarantee"]
-    required_cny: str = Field(max_length=40, pattern=r"^([0-9]+(\.[0-9]+)?(E[+-]?[0-9]+)?|None)$",
-                              description="the guarantee the case requires, in CNY, as decimal text (``None`` "
-                                          "when the case has not computed one)")
+    required_cny: str = Field(
+        max_length=40,
+        pattern=r"^([0-9]+(\.[0-9]+)?(E[+-]?[0-9]+)?|None)$",
+        description="the guarantee the case requires, in CNY, as decimal text (``None`` "
+        "when the case has not computed one)",
+    )
 
 
 class AnswerAccepted(Accepted):
@@ -270,10 +277,17 @@ class AnswerAccepted(Accepted):
     model_config = ConfigDict(populate_by_name=True)
 
     accepted: Literal["answer"]
-    kind: Literal["agrees_to_destruction", "objects_to_destruction", "non_infringement_statement",
-                  "hearing_request", "hearing_waiver", "importer_response"]
+    kind: Literal[
+        "agrees_to_destruction",
+        "objects_to_destruction",
+        "non_infringement_statement",
+        "hearing_request",
+        "hearing_waiver",
+        "importer_response",
+    ]
     as_: Literal["declarant", "consignor", "consignee", "importer", "holder_of_goods"] = Field(
-        alias="as", description="the party's role the answer is taken in")
+        alias="as", description="the party's role the answer is taken in"
+    )
     basis: str = Field(max_length=2048, description="the provision that gives the party this answer")
 
 

@@ -19,31 +19,30 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.contracts.bounds import (
-    id_max_length,
     ApplicationId,
     CaseId,
     Count,
-    Day,
     DeclarationId,
     DispositionId,
-    HoldId,
     HolderId,
+    HoldId,
     IdempotencyKey,
     LineNo,
     Money,
     NoticeId,
+    PlatformDay,
+    PlatformTimestamp,
     PositiveMoney,
     Quantity,
     RecordationId,
     Revision,
-    Seq,
-    PlatformDay,
-    PlatformTimestamp,
     RunId,
+    Seq,
     Timestamp,
     TraderId,
     UnitPrice,
     WeightKg,
+    id_max_length,
 )
 from shared.contracts.documents import DocumentFacts
 
@@ -128,20 +127,41 @@ def consignment_case_id(declaration_id: str, holder_id: str) -> str:
 
 
 DeadlineStatus = Literal["pending", "met", "lapsed", "cancelled"]
-HoldAction = Literal["detain", "release", "confiscate", "hand_to_court", "destroy", "forfeit",
-                     "suspend", "seize", "exclude"]
-NoticeKind = Literal["suspension", "detention", "cannot_determine", "confiscation", "release", "court_handover",
-                     "application_needed", "confirmation_needed", "declarant_objected", "hearing_right",
-                     "police_referral", "disclosure", "destruction", "forfeiture", "escalation", "guarantee_refused",
-                     "lines_changed", "partial_release", "seizure", "exclusion",
-                     # to a party of the case (cases started under ``case-parties``)
-                     "party_detention", "penalty_decision"]
+HoldAction = Literal[
+    "detain", "release", "confiscate", "hand_to_court", "destroy", "forfeit", "suspend", "seize", "exclude"
+]
+NoticeKind = Literal[
+    "suspension",
+    "detention",
+    "cannot_determine",
+    "confiscation",
+    "release",
+    "court_handover",
+    "application_needed",
+    "confirmation_needed",
+    "declarant_objected",
+    "hearing_right",
+    "police_referral",
+    "disclosure",
+    "destruction",
+    "forfeiture",
+    "escalation",
+    "guarantee_refused",
+    "lines_changed",
+    "partial_release",
+    "seizure",
+    "exclusion",
+    # to a party of the case (cases started under ``case-parties``)
+    "party_detention",
+    "penalty_decision",
+]
 PartyRole = Literal["declarant", "consignor", "consignee", "importer", "holder_of_goods"]
 ServiceStatus = Literal["pending", "served", "undeliverable", "not_sent"]
 ServiceMethod = Literal["in_person", "post", "fax", "other"]
 DispositionOutcome = Literal["release", "confiscation", "handed_to_court", "destruction", "forfeiture", "exclusion"]
-LineStatus = Literal["held", "released", "confiscated", "destroyed", "forfeited", "seized", "excluded",
-                     "handed_to_court", "withdrawn"]
+LineStatus = Literal[
+    "held", "released", "confiscated", "destroyed", "forfeited", "seized", "excluded", "handed_to_court", "withdrawn"
+]
 
 
 class _Model(BaseModel):
@@ -357,9 +377,19 @@ class PartySubmission(_Model):
     patent counter-guarantees; EU declarant's agreement or objection; US importer's response."""
 
     party: Literal["consignee", "consignor", "declarant", "importer", "holder"]
-    kind: Literal["non_infringement_statement", "inspection_request", "counter_guarantee", "agrees_to_destruction",
-                  "objects_to_destruction", "importer_response", "application_for_action", "proceedings_started",
-                  "extension_request", "confirms_infringement", "petition"]
+    kind: Literal[
+        "non_infringement_statement",
+        "inspection_request",
+        "counter_guarantee",
+        "agrees_to_destruction",
+        "objects_to_destruction",
+        "importer_response",
+        "application_for_action",
+        "proceedings_started",
+        "extension_request",
+        "confirms_infringement",
+        "petition",
+    ]
     text: str | None = Field(default=None, max_length=8000)
     reference: str | None = Field(default=None, max_length=128)
     amount: Money | None = None
@@ -374,7 +404,9 @@ class HearingUpdate(_Model):
     note: str | None = Field(default=None, max_length=4000)
     by: str | None = None
     actor: ActorRef | None = None
-    approved_by: ActorRef | None = None  # the supervisor who approved the concluded fine (four-eyes), set by the workflow
+    approved_by: ActorRef | None = (
+        None  # the supervisor who approved the concluded fine (four-eyes), set by the workflow
+    )
 
 
 class DisposalChoice(_Model):
@@ -494,7 +526,9 @@ class CaseState(_Model):
     revision: Revision | None = None
     calendar_version: str | None = None
     customs_office: str | None = None  # whose officers act on the case
-    party_ids: list[TraderId] = Field(default_factory=list)  # declarant, consignor, consignee: parties that may follow it
+    party_ids: list[TraderId] = Field(
+        default_factory=list
+    )  # declarant, consignor, consignee: parties that may follow it
     party_notices: list[PartyNotice] = Field(default_factory=list)  # notices to parties and their service
     # The parties of the case (without their contact addresses) and the direction of the goods: who may answer what.
     direction: str | None = None

@@ -24,7 +24,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
@@ -50,6 +50,7 @@ from shared.contracts.text import Text
 
 DECLARATION_CONTRACT_VERSION = "1.2"
 
+
 def _iso_country(value: str) -> str:
     if pycountry.countries.get(alpha_2=value) is None:
         raise ValueError(f"{value!r} is not an ISO 3166-1 alpha-2 country code")
@@ -62,16 +63,15 @@ def _iso_currency(value: str) -> str:
     return value
 
 
-CountryCode = Annotated[str, Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2"),
-                        AfterValidator(_iso_country)]
+CountryCode = Annotated[
+    str, Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2"), AfterValidator(_iso_country)
+]
 CurrencyCode = Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217"), AfterValidator(_iso_currency)]
 
 
 def _known_jurisdiction(value: str) -> str:
     if value not in SUPPORTED_JURISDICTIONS:
-        raise ValueError(
-            f"unknown jurisdiction {value!r}; supported: {', '.join(sorted(SUPPORTED_JURISDICTIONS))}"
-        )
+        raise ValueError(f"unknown jurisdiction {value!r}; supported: {', '.join(sorted(SUPPORTED_JURISDICTIONS))}")
     return value
 
 
@@ -87,8 +87,11 @@ class Party(_Strict):
     name: Text = Field(min_length=1, max_length=256)
     country: CountryCode | None = None
     contact_email: str | None = Field(
-        default=None, max_length=320, pattern=r"^[^@\s<>\x00-\x1f]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}$",
-        description="where customs sends the notices the law gives this party (added in 1.2)")
+        default=None,
+        max_length=320,
+        pattern=r"^[^@\s<>\x00-\x1f]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}$",
+        description="where customs sends the notices the law gives this party (added in 1.2)",
+    )
 
 
 IpStatus = Literal["no_brand", "own_brand", "brand_owner", "licensed", "oem", "other_brand"]
@@ -121,42 +124,70 @@ class ModeRule:
 
 
 SUPERVISION_MODES: dict[str, ModeRule] = {
-    "9610": ModeRule("CN cross-border e-commerce, direct mail: retail parcels cleared parcel by parcel from lists",
-                     "9610 cross-border e-commerce direct mail", frozenset({"CN"}), platform_required=True,
-                     order_required=True),
-    "9710": ModeRule("CN cross-border e-commerce B2B direct export", "9710 cross-border e-commerce B2B direct export",
-                     frozenset({"CN"}), frozenset({"export"}),
-                     frozenset({"B2B"}), platform_required=True, order_required=True),
-    "9810": ModeRule("CN cross-border e-commerce export to overseas warehouses",
-                     "9810 cross-border e-commerce export to overseas warehouse", frozenset({"CN"}),
-                     frozenset({"export"}), frozenset({"B2B"})),
-    "1210": ModeRule("CN bonded cross-border e-commerce (bonded import or bonded export, retail)",
-                     "1210 bonded cross-border e-commerce", frozenset({"CN"}),
-                     business_models=frozenset({"B2C"}), platform_required=True, order_required=True),
+    "9610": ModeRule(
+        "CN cross-border e-commerce, direct mail: retail parcels cleared parcel by parcel from lists",
+        "9610 cross-border e-commerce direct mail",
+        frozenset({"CN"}),
+        platform_required=True,
+        order_required=True,
+    ),
+    "9710": ModeRule(
+        "CN cross-border e-commerce B2B direct export",
+        "9710 cross-border e-commerce B2B direct export",
+        frozenset({"CN"}),
+        frozenset({"export"}),
+        frozenset({"B2B"}),
+        platform_required=True,
+        order_required=True,
+    ),
+    "9810": ModeRule(
+        "CN cross-border e-commerce export to overseas warehouses",
+        "9810 cross-border e-commerce export to overseas warehouse",
+        frozenset({"CN"}),
+        frozenset({"export"}),
+        frozenset({"B2B"}),
+    ),
+    "1210": ModeRule(
+        "CN bonded cross-border e-commerce (bonded import or bonded export, retail)",
+        "1210 bonded cross-border e-commerce",
+        frozenset({"CN"}),
+        business_models=frozenset({"B2C"}),
+        platform_required=True,
+        order_required=True,
+    ),
     "postal": ModeRule("postal items outside the e-commerce modes (letter post and postal parcels)", "postal items"),
     "express": ModeRule("express / courier consignments outside the e-commerce modes", "express consignments"),
-    "H7": ModeRule("EU low-value consignment (H7 data set, intrinsic value up to EUR 150)",
-                   "H7 low-value consignment", frozenset({"EU"}), frozenset({"import"})),
-    "T86": ModeRule("US Entry Type 86 (low-value shipment)", "entry type 86 low-value shipment", frozenset({"US"}),
-                    frozenset({"import"})),
+    "H7": ModeRule(
+        "EU low-value consignment (H7 data set, intrinsic value up to EUR 150)",
+        "H7 low-value consignment",
+        frozenset({"EU"}),
+        frozenset({"import"}),
+    ),
+    "T86": ModeRule(
+        "US Entry Type 86 (low-value shipment)",
+        "entry type 86 low-value shipment",
+        frozenset({"US"}),
+        frozenset({"import"}),
+    ),
 }
 
 
-def mode_problems(*, mode: str | None, jurisdiction: str, direction: str, business_model: str | None,
-                  has_platform: bool) -> list[str]:
+def mode_problems(
+    *, mode: str | None, jurisdiction: str, direction: str, business_model: str | None, has_platform: bool
+) -> list[str]:
     """Why a supervision mode does not fit the rest of a declaration or manifest (empty when it fits)."""
     if mode is None:
         return []
     rule = SUPERVISION_MODES[mode]
     out = []
     if rule.jurisdictions is not None and jurisdiction not in rule.jurisdictions:
-        out.append(f"supervision mode {mode} exists only in {', '.join(sorted(rule.jurisdictions))}, "
-                   f"not in {jurisdiction}")
+        out.append(
+            f"supervision mode {mode} exists only in {', '.join(sorted(rule.jurisdictions))}, not in {jurisdiction}"
+        )
     if rule.directions is not None and direction not in rule.directions:
         out.append(f"supervision mode {mode} is for {' or '.join(sorted(rule.directions))} only, not {direction}")
     if rule.business_models is not None and business_model is not None and business_model not in rule.business_models:
-        out.append(f"supervision mode {mode} is {'/'.join(sorted(rule.business_models))} only, "
-                   f"not {business_model}")
+        out.append(f"supervision mode {mode} is {'/'.join(sorted(rule.business_models))} only, not {business_model}")
     if rule.platform_required and not has_platform:
         out.append(f"supervision mode {mode} needs the e-commerce platform (platform)")
     return out
@@ -174,10 +205,11 @@ class DeclarationLine(_Strict):
     gross_weight_kg: WeightKg | None = None
     origin_country: CountryCode | None = None
     declared_ip_status: IpStatus | None = Field(
-        default=None, description="Declared brand / IP status of the goods (1.1; CN Reg. Art. 5)")
+        default=None, description="Declared brand / IP status of the goods (1.1; CN Reg. Art. 5)"
+    )
 
     @model_validator(mode="after")
-    def _value_in_range(self) -> "DeclarationLine":
+    def _value_in_range(self) -> DeclarationLine:
         if not in_money_range(self.line_value):
             raise ValueError(f"the line value (quantity x unit_value) must not exceed {MONEY_MAX:,}")
         return self
@@ -208,15 +240,19 @@ class DeclarationV1(_Strict):
     lines: list[DeclarationLine] = Field(min_length=1, max_length=999)
     # 1.1: cross-border e-commerce
     supervision_mode: SupervisionMode | None = Field(
-        default=None, description="Customs supervision mode of cross-border e-commerce and postal flows "
-        "(CN 9610, 9710, 9810, 1210; postal; express; EU H7; US T86)")
+        default=None,
+        description="Customs supervision mode of cross-border e-commerce and postal flows "
+        "(CN 9610, 9710, 9810, 1210; postal; express; EU H7; US T86)",
+    )
     business_model: BusinessModel | None = Field(
-        default=None, description="B2B, B2C, or C2C (between private persons, not a sale: gifts, own belongings)")
+        default=None, description="B2B, B2C, or C2C (between private persons, not a sale: gifts, own belongings)"
+    )
     platform: Party | None = Field(default=None, description="E-commerce platform the goods were sold on")
     seller: Party | None = Field(default=None, description="Seller (shop) on the platform")
     order_no: str | None = Field(default=None, min_length=1, max_length=64, description="E-commerce order number")
-    waybill_no: str | None = Field(default=None, min_length=1, max_length=64,
-                                   description="Carrier's waybill (tracking) number")
+    waybill_no: str | None = Field(
+        default=None, min_length=1, max_length=64, description="Carrier's waybill (tracking) number"
+    )
 
     @field_validator("submitted_at")
     @classmethod
@@ -226,19 +262,23 @@ class DeclarationV1(_Strict):
         return value
 
     @model_validator(mode="after")
-    def _unique_lines(self) -> "DeclarationV1":
+    def _unique_lines(self) -> DeclarationV1:
         numbers = [line.line_no for line in self.lines]
         if len(numbers) != len(set(numbers)):
             raise ValueError("line_no values must be unique within a declaration")
-        problems = mode_problems(mode=self.supervision_mode, jurisdiction=self.jurisdiction,
-                                 direction=self.direction, business_model=self.business_model,
-                                 has_platform=self.platform is not None)
+        problems = mode_problems(
+            mode=self.supervision_mode,
+            jurisdiction=self.jurisdiction,
+            direction=self.direction,
+            business_model=self.business_model,
+            has_platform=self.platform is not None,
+        )
         if problems:
             raise ValueError("; ".join(problems))
         return self
 
     @model_validator(mode="after")
-    def _totals_in_range(self) -> "DeclarationV1":
+    def _totals_in_range(self) -> DeclarationV1:
         """The consignment's totals keep within the bounds of one amount, quantity and weight: thresholds, the
         guarantee and the case of a holder count on the consignment, never on one line."""
         value = sum((line.line_value for line in self.lines), Decimal(0))
@@ -287,5 +327,5 @@ def _canonical(value: object) -> object:
     if isinstance(value, Decimal):
         return format(value.normalize(), "f") if value else "0"
     if isinstance(value, datetime):
-        return value.astimezone(timezone.utc).isoformat()
+        return value.astimezone(UTC).isoformat()
     return value

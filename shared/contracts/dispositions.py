@@ -30,7 +30,8 @@ class DispositionView(BaseModel):
     currency: str = Field(pattern=r"^[A-Z]{3}$")
     fine_tier: str | None = Field(max_length=32)
     fine_rate: Annotated[str, StringConstraints(pattern=r"^[0-9]{1,16}\.[0-9]{4}$")] = Field(
-        description="the fine as a share of the goods' value, four decimals")
+        description="the fine as a share of the goods' value, four decimals"
+    )
     fine_amount: Money
     fine_currency: str = Field(pattern=r"^[A-Z]{3}$")
     disposal_method: str | None = Field(max_length=64)

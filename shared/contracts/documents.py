@@ -62,7 +62,14 @@ DOCUMENT_KINDS: tuple[str, ...] = get_args(DocumentKind)
 
 DocumentJurisdiction = Literal["CN", "EU", "US"]
 AddresseeRole = Literal[
-    "rights_holder", "declarant", "consignor", "consignee", "holder_of_goods", "importer", "police", "court",
+    "rights_holder",
+    "declarant",
+    "consignor",
+    "consignee",
+    "holder_of_goods",
+    "importer",
+    "police",
+    "court",
 ]
 ReleaseReason = Literal[
     "no_reply",  # CN: no request for detention within the reply window
@@ -79,7 +86,11 @@ ReleaseReason = Literal[
     "other",  # see ``reason_text``
 ]
 DisposalMethod = Literal[
-    "public_welfare", "sale_to_holder", "auction_after_removal", "destruction", "forfeiture_destruction",
+    "public_welfare",
+    "sale_to_holder",
+    "auction_after_removal",
+    "destruction",
+    "forfeiture_destruction",
 ]
 FineTierName = Literal["none", "mitigated", "lighter", "ordinary", "heavier"]
 DisclosureStage = Literal["at_detention", "after_importer_window", "after_seizure"]
@@ -183,8 +194,14 @@ class RightRef(_Model):
         marks_zh = "、".join(getattr(case, "marks_zh", None) or []) or None
         if marks_zh and len(marks_zh) > 256:
             marks_zh = marks_zh[:255].rsplit("、", 1)[0] + "…"
-        fields = {"recordation_id": case.recordation_id, "right_type": case.right_type, "mark": case.mark,
-                  "mark_zh": marks_zh, "holder_name": case.holder.name, **extra}
+        fields = {
+            "recordation_id": case.recordation_id,
+            "right_type": case.right_type,
+            "mark": case.mark,
+            "mark_zh": marks_zh,
+            "holder_name": case.holder.name,
+            **extra,
+        }
         return cls(**fields)
 
 
@@ -201,8 +218,11 @@ class GoodsLine(_Model):
     recordation_ids: list[RecordationId] = Field(default_factory=list)
     origin_country: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
     gross_weight_kg: WeightKg | None = None
-    outcome: str | None = Field(default=None, max_length=64,
-                                description="per-line decision where the law allows one (e.g. released, confiscated)")
+    outcome: str | None = Field(
+        default=None,
+        max_length=64,
+        description="per-line decision where the law allows one (e.g. released, confiscated)",
+    )
 
 
 class CaseFacts(_Model):
@@ -230,7 +250,7 @@ class CaseFacts(_Model):
     detained_on: Day | None = None
 
     @model_validator(mode="after")
-    def _lines(self) -> "CaseFacts":
+    def _lines(self) -> CaseFacts:
         numbers = [line.line_no for line in self.lines]
         if len(numbers) != len(set(numbers)):
             raise ValueError("line_no values must be unique within a case")
@@ -269,9 +289,16 @@ class DocumentDeadline(_Model):
     def from_case_deadline(cls, deadline: Deadline, *, provisional: bool = False) -> DocumentDeadline:
         """From a case ``shared.contracts.cases.Deadline``."""
         unit = deadline.unit if deadline.unit in ("working_days", "calendar_days") else "working_days"
-        return cls(name=deadline.name, due_date=deadline.due_date, due_at=deadline.due_at,
-                   amount=deadline.working_days, unit=unit, start=deadline.start, basis=deadline.basis,
-                   provisional=provisional or bool(getattr(deadline, "provisional", False)))
+        return cls(
+            name=deadline.name,
+            due_date=deadline.due_date,
+            due_at=deadline.due_at,
+            amount=deadline.working_days,
+            unit=unit,
+            start=deadline.start,
+            basis=deadline.basis,
+            provisional=provisional or bool(getattr(deadline, "provisional", False)),
+        )
 
 
 class GuaranteeFacts(_Model):

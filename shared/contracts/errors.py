@@ -12,12 +12,18 @@ from pydantic import BaseModel, Field
 
 
 class ErrorDetail(BaseModel):
-    code: str = Field(max_length=64, description="what went wrong, for machines: schema_violation, case_not_found, "
-                      "idempotency_conflict, forbidden_role, ...")
+    code: str = Field(
+        max_length=64,
+        description="what went wrong, for machines: schema_violation, case_not_found, "
+        "idempotency_conflict, forbidden_role, ...",
+    )
     message: str = Field(max_length=100_000, description="what went wrong, for people")
-    details: Any = Field(default=None, description="present on some errors: for a refused request, each problem "
-                         "with where it is (`loc`), what (`msg`), which kind (`type`) and the limits it broke; for "
-                         "others, the figures involved (a limit, the allowed values, a record's state)")
+    details: Any = Field(
+        default=None,
+        description="present on some errors: for a refused request, each problem "
+        "with where it is (`loc`), what (`msg`), which kind (`type`) and the limits it broke; for "
+        "others, the figures involved (a limit, the allowed values, a record's state)",
+    )
 
 
 class ErrorBody(BaseModel):

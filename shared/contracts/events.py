@@ -15,7 +15,7 @@ several lines; cases opened before keep their per-line ids ``IPR-<declaration id
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -25,8 +25,8 @@ from shared.contracts.bounds import (
     CaseId,
     CorrelationId,
     DeclarationId,
-    HoldId,
     HolderId,
+    HoldId,
     LineNo,
     Money,
     ProfileId,
@@ -53,14 +53,25 @@ DLQ_SUFFIX = ".dlq"
 TOPIC_ASSESSMENTS_DLQ = TOPIC_ASSESSMENTS + DLQ_SUFFIX
 TOPIC_CASE_EVENTS_DLQ = TOPIC_CASE_EVENTS + DLQ_SUFFIX
 TOPIC_PARCEL_RESULTS_DLQ = TOPIC_PARCEL_RESULTS + DLQ_SUFFIX
-ALL_TOPICS = (TOPIC_DECLARATIONS, TOPIC_DECLARATIONS_DLQ, TOPIC_ASSESSMENTS, TOPIC_HOLDS, TOPIC_CASE_EVENTS,
-              TOPIC_PARCELS, TOPIC_PARCELS_DLQ, TOPIC_PARCEL_RESULTS, TOPIC_ASSESSMENTS_DLQ, TOPIC_CASE_EVENTS_DLQ,
-              TOPIC_PARCEL_RESULTS_DLQ)
+ALL_TOPICS = (
+    TOPIC_DECLARATIONS,
+    TOPIC_DECLARATIONS_DLQ,
+    TOPIC_ASSESSMENTS,
+    TOPIC_HOLDS,
+    TOPIC_CASE_EVENTS,
+    TOPIC_PARCELS,
+    TOPIC_PARCELS_DLQ,
+    TOPIC_PARCEL_RESULTS,
+    TOPIC_ASSESSMENTS_DLQ,
+    TOPIC_CASE_EVENTS_DLQ,
+    TOPIC_PARCEL_RESULTS_DLQ,
+)
 
 
 def dlq_topic_for(topic: str) -> str:
     """The dead-letter topic of a consumed topic."""
     return topic + DLQ_SUFFIX
+
 
 # Namespace for deterministic event ids (uuid5), so a retried publish carries the same id.
 EVENT_NAMESPACE = uuid.UUID("5b0f8f51-8a52-4f0e-9d8e-1c7b1b3f0a11")
@@ -72,7 +83,7 @@ def deterministic_event_id(*parts: object) -> uuid.UUID:
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class _Tolerant(BaseModel):
@@ -139,8 +150,17 @@ class RiskAssessedV1(_Tolerant):
     case_ids: list[CaseId] = Field(default_factory=list)
 
 
-HoldStatus = Literal["suspended", "detained", "released", "confiscated", "handed_to_court", "destroyed", "forfeited",
-                     "seized", "excluded"]
+HoldStatus = Literal[
+    "suspended",
+    "detained",
+    "released",
+    "confiscated",
+    "handed_to_court",
+    "destroyed",
+    "forfeited",
+    "seized",
+    "excluded",
+]
 
 
 class HoldLineV1(_Tolerant):

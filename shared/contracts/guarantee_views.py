@@ -121,8 +121,9 @@ class CaseGuaranteeView(BaseModel):
     held_at: Timestamp | None
     costs: list[CostView] = Field(max_length=1_000_000)
     accrued: Accrual | None = Field(description="none for a refusal")
-    headroom: Sum | None = Field(description="amount held minus costs so far; negative: the guarantee no longer "
-                                 "covers them")
+    headroom: Sum | None = Field(
+        description="amount held minus costs so far; negative: the guarantee no longer covers them"
+    )
     charged: Money
     refunded: Money
     unpaid: Sum = Field(description="costs beyond the guarantee, to claim from the holder or the guarantor")

@@ -101,5 +101,7 @@ class SettleGuaranteeResult(_Model):
     # Added in v1 (defaults keep older readers and writers compatible):
     storage_amount: Money = Field(default=Decimal(0), description="Storage accrued for the days held")
     costs_amount: Money = Field(default=Decimal(0), description="Recorded storage, custody and disposal costs")
-    unpaid: Money = Field(default=Decimal(0), description="Costs beyond the guarantee, to claim from the holder "
-                            "or the guarantor (CN Reg. Art. 25)")
+    unpaid: Money = Field(
+        default=Decimal(0),
+        description="Costs beyond the guarantee, to claim from the holder or the guarantor (CN Reg. Art. 25)",
+    )

@@ -21,8 +21,9 @@ class HoldView(BaseModel):
     declaration_id: DeclarationId
     line_no: LineNo = Field(description="the first line of the hold")
     customs_office: str = Field(max_length=16)
-    status: str = Field(max_length=32, description="the furthest status any line is under customs control in, "
-                        "else the last one")
+    status: str = Field(
+        max_length=32, description="the furthest status any line is under customs control in, else the last one"
+    )
     reason: str = Field(max_length=1024)
     created_at: Timestamp | None
     updated_at: Timestamp | None

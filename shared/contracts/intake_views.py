@@ -25,8 +25,9 @@ def _as_received(**fields: str) -> ConfigDict:
             ref = {"$ref": f"#/components/schemas/{model}"}
             described = {"description": schema["properties"][name].get("description", "")}
             nullable = "anyOf" in schema["properties"][name]
-            schema["properties"][name] = {"anyOf": [ref, {"type": "null"}], **described} if nullable else \
-                {**ref, **described}
+            schema["properties"][name] = (
+                {"anyOf": [ref, {"type": "null"}], **described} if nullable else {**ref, **described}
+            )
 
     return ConfigDict(json_schema_extra=document)
 
@@ -106,8 +107,10 @@ class ParcelRejectionView(BaseModel):
     waybill_no: str | None = Field(max_length=40)
     code: str = Field(max_length=64, description="schema_violation, duplicate_parcel_no, order_no_required, ...")
     message: str = Field(max_length=20_000)
-    details: Any = Field(default=None, description="present when there is more to say: the validation errors, or "
-                         "each rule broken with its code")
+    details: Any = Field(
+        default=None,
+        description="present when there is more to say: the validation errors, or each rule broken with its code",
+    )
 
 
 class ManifestAccepted(BaseModel):
@@ -182,8 +185,9 @@ class ParcelDetail(ParcelView):
     manifest_id: ManifestId
     revision: Revision
     customs_office: str | None = Field(max_length=16)
-    declared: dict[str, Any] | None = Field(max_length=100, description="the parcel as declared (none if it was "
-                                            "rejected)")
+    declared: dict[str, Any] | None = Field(
+        max_length=100, description="the parcel as declared (none if it was rejected)"
+    )
     result: ParcelResultV1 | None = Field(description="risk's result (none until assessed)")
     received_at: Timestamp | None
 

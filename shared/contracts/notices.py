@@ -44,8 +44,9 @@ class DeliveryView(BaseModel):
     recipient: DeliveryRecipient
     channel: Literal["email", "webhook"]
     target: Url | None = Field(description="the address or URL; none when the recipient registered none")
-    message_id: str | None = Field(max_length=256, description="the e-mail Message-ID or webhook event id, the same "
-                                   "on every attempt")
+    message_id: str | None = Field(
+        max_length=256, description="the e-mail Message-ID or webhook event id, the same on every attempt"
+    )
     status: DeliveryStatus
     detail: str = Field(max_length=2048, description="the last outcome, readable")
     attempts: Count
@@ -61,12 +62,15 @@ class DeliveryAttemptView(BaseModel):
     attempt: Seq
     started_at: Timestamp | None
     finished_at: Timestamp | None
-    outcome: str = Field(max_length=32, description="accepted, temporary_failure, permanent_failure, refused, "
-                         "unknown; in_flight while it runs")
+    outcome: str = Field(
+        max_length=32,
+        description="accepted, temporary_failure, permanent_failure, refused, unknown; in_flight while it runs",
+    )
     code: int | None = Field(ge=0, le=999, description="the HTTP status or SMTP reply code")
     detail: str = Field(max_length=2048)
-    signed_with: list[KeyId] | None = Field(default=None, max_length=10, description="webhooks: the signing keys "
-                                            "(present only when keys signed it)")
+    signed_with: list[KeyId] | None = Field(
+        default=None, max_length=10, description="webhooks: the signing keys (present only when keys signed it)"
+    )
 
 
 class DeliveryWithAttempts(DeliveryView):
@@ -92,7 +96,8 @@ class RenderedDocument(BaseModel):
     title: str | None = Field(max_length=512)
     jurisdiction: str | None = Field(max_length=8)
     languages: list[Annotated[str, StringConstraints(max_length=16)]] | None = Field(
-        max_length=10, description="e.g. zh-CN, en-GB; the first one rules")
+        max_length=10, description="e.g. zh-CN, en-GB; the first one rules"
+    )
     language: str | None = Field(max_length=16)
     issued_on: Day | None
     html_url: Url

@@ -74,14 +74,16 @@ class ManifestHeaderV1(_Strict):
     supervision_mode: SupervisionMode
     business_model: BusinessModel = Field(
         description="B2B, B2C, or C2C: between private persons, not a sale (gifts, own belongings); "
-        "a parcel may say otherwise for itself")
+        "a parcel may say otherwise for itself"
+    )
     transport_mode: Literal["post", "express", "air", "road", "rail", "sea"]
     carrier: Party = Field(description="Postal operator or express company carrying the parcels")
     platform: Party | None = Field(default=None, description="E-commerce platform (required by 9610, 9710, 1210)")
     declarant: Party = Field(description="E-commerce enterprise, logistics company or agent filing the manifest")
     origin_country: CountryCode
     destination_country: CountryCode | None = Field(
-        default=None, description="Default destination of the parcels (each parcel may name its own)")
+        default=None, description="Default destination of the parcels (each parcel may name its own)"
+    )
     transit_countries: list[CountryCode] = Field(default_factory=list, max_length=20)
     currency: CurrencyCode
     parcel_count: int = Field(ge=1, le=MAX_PARCELS, description=f"Parcels in the manifest, at most {MAX_PARCELS:,}")
@@ -95,9 +97,13 @@ class ManifestHeaderV1(_Strict):
 
     @model_validator(mode="after")
     def _mode_fits(self) -> ManifestHeaderV1:
-        problems = mode_problems(mode=self.supervision_mode, jurisdiction=self.jurisdiction,
-                                 direction=self.direction, business_model=self.business_model,
-                                 has_platform=self.platform is not None)
+        problems = mode_problems(
+            mode=self.supervision_mode,
+            jurisdiction=self.jurisdiction,
+            direction=self.direction,
+            business_model=self.business_model,
+            has_platform=self.platform is not None,
+        )
         if problems:
             raise ValueError("; ".join(problems))
         return self
@@ -107,16 +113,22 @@ class ParcelV1(_Strict):
     """One parcel: a consignment of its own."""
 
     parcel_no: ParcelNo = Field(description="Unique within the manifest")
-    waybill_no: str = Field(min_length=4, max_length=40, pattern=r"^[A-Za-z0-9][A-Za-z0-9-]*$",
-                            description="Carrier's waybill (tracking) number, unique within the manifest")
-    order_no: str | None = Field(default=None, min_length=1, max_length=64,
-                                 description="E-commerce order number (required by 9610, 9710, 1210)")
+    waybill_no: str = Field(
+        min_length=4,
+        max_length=40,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9-]*$",
+        description="Carrier's waybill (tracking) number, unique within the manifest",
+    )
+    order_no: str | None = Field(
+        default=None, min_length=1, max_length=64, description="E-commerce order number (required by 9610, 9710, 1210)"
+    )
     business_model: BusinessModel | None = Field(default=None, description="Overrides the manifest's")
     seller: Party | None = Field(default=None, description="Seller (shop) on the platform")
     consignor: Party
     consignee: Party
     destination_country: CountryCode | None = Field(
-        default=None, description="Overrides the manifest's; else the consignee's country")
+        default=None, description="Overrides the manifest's; else the consignee's country"
+    )
     declared_value: Money = Field(description="Declared value of the parcel, in the manifest currency")
     gross_weight_kg: WeightKg | None = None
     lines: list[DeclarationLine] = Field(min_length=1, max_length=MAX_PARCEL_LINES)
@@ -202,15 +214,29 @@ def parcel_problems(header: ManifestHeaderV1, parcel: ParcelV1) -> list[tuple[st
     out = []
     rule = SUPERVISION_MODES[header.supervision_mode]
     if rule.order_required and parcel.order_no is None:
-        out.append(("order_no_required", f"supervision mode {header.supervision_mode} needs the order number "
-                                         "(order_no) of every parcel"))
+        out.append(
+            (
+                "order_no_required",
+                f"supervision mode {header.supervision_mode} needs the order number (order_no) of every parcel",
+            )
+        )
     model = parcel.business_model or header.business_model
     if rule.business_models is not None and model not in rule.business_models:
-        out.append(("business_model_not_allowed", f"supervision mode {header.supervision_mode} is "
-                                                  f"{'/'.join(sorted(rule.business_models))} only, not {model}"))
+        out.append(
+            (
+                "business_model_not_allowed",
+                f"supervision mode {header.supervision_mode} is "
+                f"{'/'.join(sorted(rule.business_models))} only, not {model}",
+            )
+        )
     if destination_of(header, parcel) is None:
-        out.append(("destination_unknown", "no destination country: set the parcel's or the manifest's "
-                                           "destination_country, or the consignee's country"))
+        out.append(
+            (
+                "destination_unknown",
+                "no destination country: set the parcel's or the manifest's "
+                "destination_country, or the consignee's country",
+            )
+        )
     return out
 
 
@@ -222,16 +248,28 @@ def to_declaration(header: ManifestHeaderV1, parcel: ParcelV1) -> DeclarationV1:
     """The declaration a parcel is assessed as (both already validated: nothing is checked again)."""
     rule = SUPERVISION_MODES[header.supervision_mode]
     return DeclarationV1.model_construct(
-        declaration_id=consignment_id(header.manifest_id, parcel.parcel_no), revision=header.revision,
-        submitted_at=header.submitted_at, jurisdiction=header.jurisdiction, customs_office=header.customs_office,
-        direction=header.direction, procedure=rule.procedure,
-        transport_mode=header.transport_mode, declarant=header.declarant, consignor=parcel.consignor,
-        consignee=parcel.consignee, origin_country=header.origin_country,
+        declaration_id=consignment_id(header.manifest_id, parcel.parcel_no),
+        revision=header.revision,
+        submitted_at=header.submitted_at,
+        jurisdiction=header.jurisdiction,
+        customs_office=header.customs_office,
+        direction=header.direction,
+        procedure=rule.procedure,
+        transport_mode=header.transport_mode,
+        declarant=header.declarant,
+        consignor=parcel.consignor,
+        consignee=parcel.consignee,
+        origin_country=header.origin_country,
         destination_country=destination_of(header, parcel),  # type: ignore[arg-type]  # checked when the parcel is read
         transit_countries=header.transit_countries,
-        currency=header.currency, lines=parcel.lines, supervision_mode=header.supervision_mode,
-        business_model=parcel.business_model or header.business_model, platform=header.platform,
-        seller=parcel.seller, order_no=parcel.order_no, waybill_no=parcel.waybill_no,
+        currency=header.currency,
+        lines=parcel.lines,
+        supervision_mode=header.supervision_mode,
+        business_model=parcel.business_model or header.business_model,
+        platform=header.platform,
+        seller=parcel.seller,
+        order_no=parcel.order_no,
+        waybill_no=parcel.waybill_no,
     )
 
 

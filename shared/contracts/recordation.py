@@ -7,8 +7,6 @@ for in, its version), with its audit trail (``RecordationWithHistory``), or one 
 from __future__ import annotations
 
 import unicodedata
-from datetime import date
-from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, EmailStr, Field, model_validator
@@ -105,9 +103,11 @@ class IdentificationGuide(_Strict):
     EU application for action Art. 6(3)(h)); licensees are the recordation's ``authorized_licensees``."""
 
     genuine_features: list[Annotated[Text, Field(min_length=1, max_length=1000)]] = Field(
-        default_factory=list, max_length=50)
+        default_factory=list, max_length=50
+    )
     fake_features: list[Annotated[Text, Field(min_length=1, max_length=1000)]] = Field(
-        default_factory=list, max_length=50)
+        default_factory=list, max_length=50
+    )
     images: list[GuideImage] = Field(default_factory=list, max_length=20)
     genuine_prices: list[GenuinePrice] = Field(default_factory=list, max_length=50)
     usual_routes: list[UsualRoute] = Field(default_factory=list, max_length=50)
@@ -121,10 +121,12 @@ class RecordationV1(_Strict):
     title: Text = Field(min_length=1, max_length=256, description="The mark as registered, in any script")
     registration_number: Text = Field(min_length=1, max_length=64)
     aliases: list[Annotated[Text, Field(max_length=256)]] = Field(
-        default_factory=list, max_length=100,
+        default_factory=list,
+        max_length=100,
         description="Other forms of the same mark, matched like the title: the Chinese mark of a Latin one and "
-                    "the reverse (耐克 for NIKE, LI-NING for 李宁), model and line names, slogans. Chinese may be "
-                    "written in Simplified or Traditional characters: both are found")
+        "the reverse (耐克 for NIKE, LI-NING for 李宁), model and line names, slogans. Chinese may be "
+        "written in Simplified or Traditional characters: both are found",
+    )
     holder: Holder
     agent: Agent | None = None
     goods_hs_prefixes: list[Annotated[str, Field(pattern=r"^[0-9]{2,10}$")]] = Field(min_length=1, max_length=200)
@@ -133,23 +135,29 @@ class RecordationV1(_Strict):
     genuine_unit_value: list[GenuineValue] = Field(default_factory=list, max_length=200)
     known_infringers: KnownInfringers = Field(default_factory=KnownInfringers)
     genuine_ports: list[Annotated[str, Field(min_length=2, max_length=16)]] = Field(
-        default_factory=list, max_length=200,
-        description="Customs offices or ports the genuine goods usually pass (CN Reg. Art. 7 (4))")
+        default_factory=list,
+        max_length=200,
+        description="Customs offices or ports the genuine goods usually pass (CN Reg. Art. 7 (4))",
+    )
     common_word: bool = Field(
-        default=False, description="The mark is also an ordinary word (APPLE, SHELL): weak evidence in free text")
+        default=False, description="The mark is also an ordinary word (APPLE, SHELL): weak evidence in free text"
+    )
     common_word_aliases: list[Annotated[Text, Field(max_length=256)]] = Field(
-        default_factory=list, max_length=100,
+        default_factory=list,
+        max_length=100,
         description="Aliases that are also ordinary words (苹果 'apple' for APPLE, 北面 'north side' for THE NORTH "
-                    "FACE): weak evidence in free text, no hit outside the recorded goods, never the base of a "
-                    "near form. Each must be one of the aliases")
+        "FACE): weak evidence in free text, no hit outside the recorded goods, never the base of a "
+        "near form. Each must be one of the aliases",
+    )
     valid_from: Day
     valid_until: Day
     status: Literal["pending", "active", "expired", "revoked", "refused"] = "active"
     identification_guide: IdentificationGuide | None = Field(
-        default=None, description="Genuine and fake features, images, genuine prices, usual routes (added in 1.1)")
+        default=None, description="Genuine and fake features, images, genuine prices, usual routes (added in 1.1)"
+    )
 
     @model_validator(mode="after")
-    def _check(self) -> "RecordationV1":
+    def _check(self) -> RecordationV1:
         if self.valid_until < self.valid_from:
             raise ValueError("valid_until must not be before valid_from")
         if any(not a.strip() for a in self.aliases):
@@ -175,10 +183,15 @@ class MarkForm(BaseModel):
     kind: Literal["title", "alias"]
     script: Literal["Han", "unspaced", "mixed", "Latin"]
     # NFKC may write one character as up to 18 (U+FDFA), and a syllable of pinyin takes up to 7 with its space
-    folded: str = Field(max_length=256 * 18, description="the key it is matched on (width, case, Traditional "
-                        "characters, look-alikes folded)")
-    pinyin: str | None = Field(default=None, max_length=256 * 18 * 7,
-                               description="a Chinese mark's sound, and so its homophones (absent otherwise)")
+    folded: str = Field(
+        max_length=256 * 18,
+        description="the key it is matched on (width, case, Traditional characters, look-alikes folded)",
+    )
+    pinyin: str | None = Field(
+        default=None,
+        max_length=256 * 18 * 7,
+        description="a Chinese mark's sound, and so its homophones (absent otherwise)",
+    )
     common_word: bool = Field(description="also an ordinary word: weak evidence in free text")
 
 
@@ -201,7 +214,8 @@ class RecordationChange(BaseModel):
     at: Timestamp
     reason: str | None = Field(max_length=10_000)
     changes: list[Annotated[str, Field(max_length=64)]] | None = Field(
-        max_length=100, description="the fields this version changed (none for the first)")
+        max_length=100, description="the fields this version changed (none for the first)"
+    )
 
 
 class RecordationWithHistory(RecordationView):

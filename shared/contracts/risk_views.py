@@ -41,8 +41,13 @@ OfficeCode = Annotated[str, Field(max_length=16)]
 class ConditionView(BaseModel):
     field: str = Field(max_length=64, description="a declaration or line field, e.g. line.hs_code")
     op: str = Field(max_length=32, description="eq, ne, in, not_in, prefix, contains, lt, ...")
-    value: (EchoedText | Annotated[int, Field(ge=-(10**12), le=10**12)] | Annotated[float, Field(ge=-1e12, le=1e12)]
-            | list[EchoedText] | None) = Field(description="none for present, absent, empty, not_empty")
+    value: (
+        EchoedText
+        | Annotated[int, Field(ge=-(10**12), le=10**12)]
+        | Annotated[float, Field(ge=-1e12, le=1e12)]
+        | list[EchoedText]
+        | None
+    ) = Field(description="none for present, absent, empty, not_empty")
 
 
 class ProfileView(BaseModel):
@@ -93,7 +98,8 @@ class CampaignView(BaseModel):
     directions: list[Literal["import", "export", "transit"]] = Field(max_length=_ECHOED // 8)
     supervision_modes: list[SupervisionMode] = Field(max_length=_ECHOED // 8)
     transport_modes: list[Literal["sea", "air", "road", "rail", "post", "express", "other"]] = Field(
-        max_length=_ECHOED // 8)
+        max_length=_ECHOED // 8
+    )
     sectors: list[SectorView] = Field(max_length=50)
     weight: float = Field(gt=0, le=1)
     active: bool
@@ -322,7 +328,8 @@ class ModelView(BaseModel):
     params: dict[str, ParamValue] = Field(max_length=200, description="training parameters")
     n_labels: Count
     window: tuple[Timestamp | None, Timestamp | None] = Field(
-        description="first and last assessment time of the labelled lines")
+        description="first and last assessment time of the labelled lines"
+    )
     trained_by: Actor
     trained_at: Timestamp | None
     proposed_by: Actor | None = Field(description="the subject of the officer who proposed it")
@@ -344,8 +351,11 @@ class ModelDecision(BaseModel):
     """One entry of the model registry's audit trail."""
 
     version: ModelVersionName | None = Field(description="none for a refused training")
-    event: str = Field(max_length=32, description="trained, training_refused, proposed, promoted, promotion_refused, "
-                       "retired, rolled_back, rejected, load_failed")
+    event: str = Field(
+        max_length=32,
+        description="trained, training_refused, proposed, promoted, promotion_refused, "
+        "retired, rolled_back, rejected, load_failed",
+    )
     actor: Actor
     actor_sub: Actor | None
     detail: dict[str, Any] | None = Field(max_length=100)

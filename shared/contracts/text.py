@@ -44,8 +44,10 @@ def check_text(value: str) -> str:
     found = _REFUSED.search(value)
     if found:
         ch = found.group(0)
-        raise ValueError(f"{_kind(ch)} (U+{ord(ch):04X}) at character {found.start() + 1} is not accepted "
-                         f"in text; send the text without it")
+        raise ValueError(
+            f"{_kind(ch)} (U+{ord(ch):04X}) at character {found.start() + 1} is not accepted "
+            f"in text; send the text without it"
+        )
     return value
 
 

@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
-from functools import lru_cache
+from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -91,7 +91,7 @@ class WorkingCalendar:
     def end_of_day(self, day: date) -> datetime:
         """Midnight at the end of ``day`` in the jurisdiction's time zone, as a UTC instant."""
         local_midnight = datetime.combine(day + timedelta(days=1), time(0, 0), tzinfo=ZoneInfo(self.timezone))
-        return local_midnight.astimezone(timezone.utc)
+        return local_midnight.astimezone(UTC)
 
     def is_provisional(self, day: date) -> bool:
         return day.year in self.provisional_years or day.year not in self.covered_years
@@ -143,7 +143,7 @@ def calendar_from_data(raw: dict[str, Any]) -> WorkingCalendar:
     )
 
 
-@lru_cache(maxsize=None)
+@cache
 def calendar_for(code: str) -> WorkingCalendar:
     """Load (once) the working-day calendar ``code`` or that of jurisdiction ``code``."""
     return calendar_from_data(calendar_data(code))

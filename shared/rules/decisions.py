@@ -60,8 +60,14 @@ CENT = Decimal("0.01")
 # ---------------------------------------------------------------- deadlines
 
 
-def due_date(cal: WorkingCalendar, first: date, rule: DeadlineRule | None = None, *, unit: str | None = None,
-             amount: int | None = None) -> date:
+def due_date(
+    cal: WorkingCalendar,
+    first: date,
+    rule: DeadlineRule | None = None,
+    *,
+    unit: str | None = None,
+    amount: int | None = None,
+) -> date:
     """The last day of a time limit served on ``first`` (which does not count)."""
     unit = unit or (rule.unit if rule else "working_days")
     amount = amount if amount is not None else (rule.amount if rule else None)
@@ -126,8 +132,9 @@ class FineOutsideRules(ValueError):
     """A fine a service was asked to record lies outside the jurisdiction's rules."""
 
 
-def check_fine(pack: RulePack, *, outcome: str, goods_value: Decimal, tier: str | None, amount: Decimal,
-               repeat: bool = False) -> None:
+def check_fine(
+    pack: RulePack, *, outcome: str, goods_value: Decimal, tier: str | None, amount: Decimal, repeat: bool = False
+) -> None:
     """Re-check a decided fine: none but for confiscation (CN) or forfeiture (US), and inside the rules."""
     if outcome not in ("confiscation", "forfeiture"):
         if amount:
@@ -138,8 +145,10 @@ def check_fine(pack: RulePack, *, outcome: str, goods_value: Decimal, tier: str 
     else:
         low, high = pack.fine_range(goods_value, tier)
     if not low <= amount <= high:
-        raise FineOutsideRules(f"fine {amount} {pack.currency} is outside {low}..{high} for tier "
-                               f"{tier or pack.fine.default_tier} of goods value {goods_value}")
+        raise FineOutsideRules(
+            f"fine {amount} {pack.currency} is outside {low}..{high} for tier "
+            f"{tier or pack.fine.default_tier} of goods value {goods_value}"
+        )
 
 
 def hearing_required(pack: RulePack, fine_amount: Decimal, *, individual: bool) -> bool:
@@ -160,8 +169,9 @@ def police_referral(pack: RulePack, consignment_suspected_value: Decimal) -> boo
     return consignment_suspected_value >= police_referral_threshold(pack)
 
 
-def small_consignment(pack: RulePack, *, transport_mode: str | None, units: Decimal,
-                      gross_weight_kg: Decimal | None) -> bool:
+def small_consignment(
+    pack: RulePack, *, transport_mode: str | None, units: Decimal, gross_weight_kg: Decimal | None
+) -> bool:
     """EU: a postal or express consignment of at most 3 units or under 2 kg gross, counted on the consignment."""
     if transport_mode not in ("post", "express"):
         return False
@@ -174,16 +184,25 @@ def small_consignment(pack: RulePack, *, transport_mode: str | None, units: Deci
 # ---------------------------------------------------------------- disposal
 
 
-def disposal_method(pack: RulePack, right_type: str, *, usable_for_public_welfare: bool = False,
-                    holder_buys: bool = False, infringing_features_removable: bool = False) -> str:
+def disposal_method(
+    pack: RulePack,
+    right_type: str,
+    *,
+    usable_for_public_welfare: bool = False,
+    holder_buys: bool = False,
+    infringing_features_removable: bool = False,
+) -> str:
     """The first lawful option in the pack's order for the facts recorded (CN Reg. Art. 27)."""
     for option in pack.disposal_order:
         if option == "public_welfare" and usable_for_public_welfare:
             return option
         if option == "sale_to_holder" and holder_buys:
             return option
-        if option == "auction_after_removal" and infringing_features_removable and (
-                right_type != "trademark" or pack.setting("auction_allowed_for_counterfeit_trademarks")):
+        if (
+            option == "auction_after_removal"
+            and infringing_features_removable
+            and (right_type != "trademark" or pack.setting("auction_allowed_for_counterfeit_trademarks"))
+        ):
             return option
         if option in ("destruction", "forfeiture_destruction"):
             return option

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import os
 from decimal import ROUND_HALF_UP, Decimal
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -46,7 +46,7 @@ class GuaranteeTier(_Data):
     fixed: Decimal | None = None
 
     @model_validator(mode="after")
-    def _one_formula(self) -> "GuaranteeTier":
+    def _one_formula(self) -> GuaranteeTier:
         if (self.rate is None) == (self.fixed is None):
             raise ValueError("a guarantee tier has either a rate or a fixed amount")
         return self
@@ -87,10 +87,12 @@ class PersonalUseRules(_Data):
     ``personal_use_quantity``, overridable like every setting)."""
 
     channels: list[Literal["post", "express", "traveller_luggage"]] = Field(
-        description="Channels the exemption covers (articles carried or mailed by individuals)")
+        description="Channels the exemption covers (articles carried or mailed by individuals)"
+    )
     directions: list[Literal["import", "export", "transit"]]
     business_models: list[Literal["B2B", "B2C", "C2C"]] = Field(
-        description="Consignments that count as an individual's articles rather than goods for sale")
+        description="Consignments that count as an individual's articles rather than goods for sale"
+    )
     basis: str
     note: str = ""
 
@@ -110,7 +112,7 @@ class RulePack(_Data):
     version: str
 
     @model_validator(mode="after")
-    def _tiers_ordered(self) -> "RulePack":
+    def _tiers_ordered(self) -> RulePack:
         if self.fine.default_tier and self.fine.default_tier not in self.fine.tiers:
             raise ValueError("fine.default_tier must name one of fine.tiers")
         for name, tier in self.fine.tiers.items():
@@ -145,7 +147,9 @@ class RulePack(_Data):
                 raise ValueError(f"{self.jurisdiction} has no counter-guarantee")
             return (goods_value * g.counter_guarantee_rate).quantize(TWO, ROUND_HALF_UP)
         for tier in g.ex_officio_tiers:
-            fits = (tier.below is None or goods_value < tier.below) and (tier.up_to is None or goods_value <= tier.up_to)
+            fits = (tier.below is None or goods_value < tier.below) and (
+                tier.up_to is None or goods_value <= tier.up_to
+            )
             if fits:
                 if tier.fixed is not None:
                     return tier.fixed.quantize(TWO)
@@ -167,8 +171,10 @@ class RulePack(_Data):
         if name not in f.tiers:
             raise ValueError(f"unknown fine tier {name!r}; tiers: {', '.join(f.tiers)}")
         t = f.tiers[name]
-        return ((goods_value * t.min_rate).quantize(TWO, ROUND_HALF_UP),
-                (goods_value * t.max_rate).quantize(TWO, ROUND_HALF_UP))
+        return (
+            (goods_value * t.min_rate).quantize(TWO, ROUND_HALF_UP),
+            (goods_value * t.max_rate).quantize(TWO, ROUND_HALF_UP),
+        )
 
 
 def _apply_overrides(raw: dict[str, Any]) -> dict[str, Any]:
@@ -184,7 +190,7 @@ def _apply_overrides(raw: dict[str, Any]) -> dict[str, Any]:
     return raw
 
 
-@lru_cache(maxsize=None)
+@cache
 def rule_pack(jurisdiction: str) -> RulePack:
     """The validated rule pack of ``jurisdiction`` (settings overridden from the environment)."""
     path = PACKS / f"{jurisdiction.lower()}.json"

@@ -67,12 +67,12 @@ class PartyNoticeRule:
 
 NOTICE_BASIS: dict[tuple[str, str], str] = {
     ("CN", "party_detention"): "CN Reg. Art. 16, 18; GACC Measures Art. 21 (detention receipt to the consignee "
-                               "or consignor)",
+    "or consignor)",
     ("CN", "hearing_right"): "CN Penalty Regs Art. 49; Administrative Penalty Law Art. 63-64 (the party to be fined)",
     ("CN", "penalty_decision"): "CN Penalty Regs Art. 25, 53; Administrative Penalty Law Art. 59-61",
     ("EU", "party_detention"): "Reg. (EU) No 608/2013 Art. 17(3), 18(3) (within 1 working day), 23(1), 26(4)",
     ("US", "party_detention"): "19 CFR 133.21(b) (notice of detention within 5 business days; 7 business days "
-                               "for the importer)",
+    "for the importer)",
 }
 
 
@@ -141,22 +141,35 @@ class AnswerRule:
 _CN_GOODS = frozenset({"consignee", "consignor"})
 ANSWERS: dict[str, AnswerRule] = {
     "agrees_to_destruction": AnswerRule(
-        frozenset({"EU"}), frozenset({"declarant", "holder_of_goods"}),
+        frozenset({"EU"}),
+        frozenset({"declarant", "holder_of_goods"}),
         ("declarant_consent", "small_consignment_declarant"),
-        frozenset({"awaiting_application", "detained"}), "Reg. (EU) No 608/2013 Art. 23(1)(c), 26(5)"),
+        frozenset({"awaiting_application", "detained"}),
+        "Reg. (EU) No 608/2013 Art. 23(1)(c), 26(5)",
+    ),
     "objects_to_destruction": AnswerRule(
-        frozenset({"EU"}), frozenset({"declarant", "holder_of_goods"}),
+        frozenset({"EU"}),
+        frozenset({"declarant", "holder_of_goods"}),
         ("declarant_consent", "small_consignment_declarant"),
-        frozenset({"awaiting_application", "detained"}), "Reg. (EU) No 608/2013 Art. 23(1)(c), 26(6)"),
+        frozenset({"awaiting_application", "detained"}),
+        "Reg. (EU) No 608/2013 Art. 23(1)(c), 26(6)",
+    ),
     "non_infringement_statement": AnswerRule(
-        frozenset({"CN"}), _CN_GOODS, (), frozenset({"suspended", "detained", "undetermined"}), "CN Reg. Art. 18"),
+        frozenset({"CN"}), _CN_GOODS, (), frozenset({"suspended", "detained", "undetermined"}), "CN Reg. Art. 18"
+    ),
     "hearing_request": AnswerRule(
-        frozenset({"CN"}), _CN_GOODS, ("hearing_request",), frozenset({"hearing"}), "CN Penalty Regs Art. 49"),
+        frozenset({"CN"}), _CN_GOODS, ("hearing_request",), frozenset({"hearing"}), "CN Penalty Regs Art. 49"
+    ),
     "hearing_waiver": AnswerRule(
-        frozenset({"CN"}), _CN_GOODS, ("hearing_request",), frozenset({"hearing"}), "CN Penalty Regs Art. 49"),
+        frozenset({"CN"}), _CN_GOODS, ("hearing_request",), frozenset({"hearing"}), "CN Penalty Regs Art. 49"
+    ),
     "importer_response": AnswerRule(
-        frozenset({"US"}), frozenset({"importer"}), ("importer_response",), frozenset({"detained"}),
-        "19 CFR 133.21(b)(2)"),
+        frozenset({"US"}),
+        frozenset({"importer"}),
+        ("importer_response",),
+        frozenset({"detained"}),
+        "19 CFR 133.21(b)(2)",
+    ),
 }
 
 
@@ -169,6 +182,8 @@ def answer_problem(case: _Parties, kind: str, roles: set[str]) -> tuple[str, str
         return "answer_not_in_jurisdiction", f"{kind} is not part of the {case.jurisdiction} procedure"
     allowed = roles & rule.roles
     if not allowed:
-        return "not_your_answer", (f"{kind} is given by the {' or '.join(sorted(rule.roles))} of the goods; you are "
-                                   f"the {' and '.join(sorted(roles)) or 'no party'} of this case")
+        return "not_your_answer", (
+            f"{kind} is given by the {' or '.join(sorted(rule.roles))} of the goods; you are "
+            f"the {' and '.join(sorted(roles)) or 'no party'} of this case"
+        )
     return None

@@ -33,8 +33,15 @@ def channel_of(transport_mode: str) -> str:
     return {"post": "post", "express": "express"}.get(transport_mode, "cargo")
 
 
-def personal_use(pack: RulePack, *, transport_mode: str, direction: str, business_model: str | None,
-                 quantity: Decimal, what: str = "the goods") -> PersonalUseAnswer:
+def personal_use(
+    pack: RulePack,
+    *,
+    transport_mode: str,
+    direction: str,
+    business_model: str | None,
+    quantity: Decimal,
+    what: str = "the goods",
+) -> PersonalUseAnswer:
     """Whether ``quantity`` units of ``what`` (goods under one mark in one consignment) are exempt as
     an individual's personal articles in a reasonable quantity."""
     rules = pack.personal_use
@@ -43,33 +50,68 @@ def personal_use(pack: RulePack, *, transport_mode: str, direction: str, busines
     limit = None if limit_raw is None else Decimal(str(limit_raw))
     uncertain = bool(setting.uncertain) if setting is not None else True
     if rules is None:
-        return PersonalUseAnswer(False, False, limit, uncertain, "",
-                                 f"{pack.jurisdiction}: the rule pack has no personal-use exemption")
+        return PersonalUseAnswer(
+            False, False, limit, uncertain, "", f"{pack.jurisdiction}: the rule pack has no personal-use exemption"
+        )
     channel = channel_of(transport_mode)
     if channel not in rules.channels:
-        return PersonalUseAnswer(False, False, limit, uncertain, rules.basis,
-                                 f"{pack.jurisdiction}: the personal-use exemption ({rules.basis}) does not cover "
-                                 f"{channel} consignments")
+        return PersonalUseAnswer(
+            False,
+            False,
+            limit,
+            uncertain,
+            rules.basis,
+            f"{pack.jurisdiction}: the personal-use exemption ({rules.basis}) does not cover {channel} consignments",
+        )
     if direction not in rules.directions:
-        return PersonalUseAnswer(False, False, limit, uncertain, rules.basis,
-                                 f"{pack.jurisdiction}: the personal-use exemption ({rules.basis}) does not cover "
-                                 f"{direction}")
+        return PersonalUseAnswer(
+            False,
+            False,
+            limit,
+            uncertain,
+            rules.basis,
+            f"{pack.jurisdiction}: the personal-use exemption ({rules.basis}) does not cover {direction}",
+        )
     if business_model not in rules.business_models:
         kind = business_model or "a consignment of unstated kind"
-        return PersonalUseAnswer(False, False, limit, uncertain, rules.basis,
-                                 f"{kind} is goods, not an individual's personal articles ({rules.basis})")
+        return PersonalUseAnswer(
+            False,
+            False,
+            limit,
+            uncertain,
+            rules.basis,
+            f"{kind} is goods, not an individual's personal articles ({rules.basis})",
+        )
     if limit is None:
-        return PersonalUseAnswer(True, False, None, uncertain, rules.basis,
-                                 f"personal articles: the reasonable quantity is judged by customs ({rules.basis}; "
-                                 "no number set), so an officer decides")
+        return PersonalUseAnswer(
+            True,
+            False,
+            None,
+            uncertain,
+            rules.basis,
+            f"personal articles: the reasonable quantity is judged by customs ({rules.basis}; "
+            "no number set), so an officer decides",
+        )
     flag = " (a number the rule pack marks uncertain)" if uncertain else ""
     if quantity <= limit:
-        return PersonalUseAnswer(True, True, limit, uncertain, rules.basis,
-                                 f"personal articles in a reasonable quantity: {_n(quantity)} of {what}, at most "
-                                 f"{_n(limit)}{flag} ({rules.basis}): not treated as infringing goods")
-    return PersonalUseAnswer(True, False, limit, uncertain, rules.basis,
-                             f"{_n(quantity)} of {what} exceed the reasonable quantity for personal use of "
-                             f"{_n(limit)}{flag} ({rules.basis})")
+        return PersonalUseAnswer(
+            True,
+            True,
+            limit,
+            uncertain,
+            rules.basis,
+            f"personal articles in a reasonable quantity: {_n(quantity)} of {what}, at most "
+            f"{_n(limit)}{flag} ({rules.basis}): not treated as infringing goods",
+        )
+    return PersonalUseAnswer(
+        True,
+        False,
+        limit,
+        uncertain,
+        rules.basis,
+        f"{_n(quantity)} of {what} exceed the reasonable quantity for personal use of "
+        f"{_n(limit)}{flag} ({rules.basis})",
+    )
 
 
 def _n(value: Decimal) -> str:

@@ -76,8 +76,16 @@ class Config:
 
 
 SMALL = Config(rate=2.0, suspect_every=8, poison_every=20, settle_timeout_s=1200.0)
-FULL = Config(rate=10.0, suspect_every=10, duplicate_every=10, poison_every=40, pause_s=10.0, freeze_s=100.0,
-              settle_timeout_s=1800.0, alert_firing=True)
+FULL = Config(
+    rate=10.0,
+    suspect_every=10,
+    duplicate_every=10,
+    poison_every=40,
+    pause_s=10.0,
+    freeze_s=100.0,
+    settle_timeout_s=1800.0,
+    alert_firing=True,
+)
 
 
 @dataclass
@@ -147,8 +155,9 @@ class Load:
         while True:  # a producer retries until the broker acknowledges
             try:
                 assert self.producer is not None
-                await asyncio.wait_for(self.producer.send_and_wait(TOPIC_DECLARATIONS, value=value, key=key.encode()),
-                                       15)
+                await asyncio.wait_for(
+                    self.producer.send_and_wait(TOPIC_DECLARATIONS, value=value, key=key.encode()), 15
+                )
                 return
             except Exception:  # noqa: BLE001
                 self.tally.topic_retries += 1
@@ -178,14 +187,18 @@ class Load:
                 self.tally.duplicates += 1
             if i % self.cfg.poison_every == 5:
                 key = unique_id("POISON-CHAOS")
-                poison = (b"{not json" if len(self.tally.poison) % 2 == 0 else
-                          json.dumps(suspect(key) | {"submitted_at": "9999-12-31T23:59:59Z"}).encode())
+                poison = (
+                    b"{not json"
+                    if len(self.tally.poison) % 2 == 0
+                    else json.dumps(suspect(key) | {"submitted_at": "9999-12-31T23:59:59Z"}).encode()
+                )
                 await self.send(key, poison)
                 self.tally.poison.append(key)
 
     async def run(self) -> None:
-        self.producer = AIOKafkaProducer(bootstrap_servers=self.stack.kafka, acks="all", request_timeout_ms=5000,
-                                         enable_idempotence=False)
+        self.producer = AIOKafkaProducer(
+            bootstrap_servers=self.stack.kafka, acks="all", request_timeout_ms=5000, enable_idempotence=False
+        )
         await self.producer.start()
         i, started = 0, time.monotonic()
         while not self.stop.is_set():
@@ -216,28 +229,37 @@ class Load:
 
 
 def process_port(profile, name: str) -> int:  # noqa: ANN001
-    return {"broker": profile.broker_port, "worker": profile.worker_metrics_port, "s3gate": profile.broker_s3_port,
-            "idp": profile.idp_port}.get(name) or profile.service_ports[name]
+    return {
+        "broker": profile.broker_port,
+        "worker": profile.worker_metrics_port,
+        "s3gate": profile.broker_s3_port,
+        "idp": profile.idp_port,
+    }.get(name) or profile.service_ports[name]
 
 
 async def answering(stack, name: str, old_pid: int, timeout: float = 600) -> None:  # noqa: ANN001
     """Wait until a restarted service is ready (the worker: its metrics; the provider: its discovery document)."""
     profile = stack.profile
     if name == "worker":
+
         def ready() -> bool:
             return stack_mod.http_ok(f"http://127.0.0.1:{profile.worker_metrics_port}/metrics")
     elif name == "idp":
+
         def ready() -> bool:
             return stack_mod.http_ok(f"{stack_mod.issuer_url(profile)}/.well-known/openid-configuration")
     else:
+
         def ready() -> bool:  # not yet listening or not yet ready: wait on (service_ready would raise)
             return stack_mod.readiness(profile.service_ports[name])[0]
+
     deadline = time.monotonic() + timeout
     while not await asyncio.to_thread(ready):
         pid = stack_mod.running_pid(profile, name)
         if pid is None or time.monotonic() > deadline:
-            raise AssertionError(f"{name} (pid {pid}, was {old_pid}) not ready again: "
-                                 f"{stack_mod.log_tail(profile, name)}")
+            raise AssertionError(
+                f"{name} (pid {pid}, was {old_pid}) not ready again: {stack_mod.log_tail(profile, name)}"
+            )
         await asyncio.sleep(0.5)
 
 
@@ -297,15 +319,25 @@ class Prometheus:
         if binary is None:
             return False
         targets = [f"127.0.0.1:{self.stack.profile.service_ports[s]}" for s in SERVICES]
-        (self.dir / "prometheus.yml").write_text(json.dumps({
-            "global": {"scrape_interval": "2s", "evaluation_interval": "2s", "scrape_timeout": "1500ms"},
-            "rule_files": [str(ROOT / "deploy" / "prometheus" / "alerts.yml")],
-            "scrape_configs": [{"job_name": "ipr", "static_configs": [{"targets": targets}]}],
-        }))
+        (self.dir / "prometheus.yml").write_text(
+            json.dumps(
+                {
+                    "global": {"scrape_interval": "2s", "evaluation_interval": "2s", "scrape_timeout": "1500ms"},
+                    "rule_files": [str(ROOT / "deploy" / "prometheus" / "alerts.yml")],
+                    "scrape_configs": [{"job_name": "ipr", "static_configs": [{"targets": targets}]}],
+                }
+            )
+        )
         self.proc = subprocess.Popen(
-            [binary, f"--config.file={self.dir / 'prometheus.yml'}", f"--storage.tsdb.path={self.dir / 'data'}",
-             f"--web.listen-address=127.0.0.1:{self.port}"],
-            stdout=subprocess.DEVNULL, stderr=open(self.dir / "prometheus.log", "wb"))  # noqa: SIM115
+            [
+                binary,
+                f"--config.file={self.dir / 'prometheus.yml'}",
+                f"--storage.tsdb.path={self.dir / 'data'}",
+                f"--web.listen-address=127.0.0.1:{self.port}",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=open(self.dir / "prometheus.log", "wb"),
+        )  # noqa: SIM115
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             with contextlib.suppress(httpx.HTTPError):
@@ -325,8 +357,9 @@ class Prometheus:
     async def up_count(self) -> int:
         async with httpx.AsyncClient(timeout=3) as client:
             with contextlib.suppress(httpx.HTTPError, ValueError, KeyError):
-                r = await client.get(f"http://127.0.0.1:{self.port}/api/v1/query",
-                                     params={"query": "count(ipr_kafka_broker_up == 1)"})
+                r = await client.get(
+                    f"http://127.0.0.1:{self.port}/api/v1/query", params={"query": "count(ipr_kafka_broker_up == 1)"}
+                )
                 result = r.json()["data"]["result"]
                 return int(float(result[0]["value"][1])) if result else 0
         return 0
@@ -394,8 +427,10 @@ async def wait_for(probe, timeout: float, what: str) -> Any:  # noqa: ANN001
 
 
 async def check(stack, cfg: Config, tally: Tally) -> dict[str, Any]:  # noqa: ANN001
-    engines = {db: create_async_engine(stack_mod.database_url(stack.profile, stack.secrets, db), pool_size=1)
-               for db in ("intake", "cases", "holds", "notify")}
+    engines = {
+        db: create_async_engine(stack_mod.database_url(stack.profile, stack.secrets, db), pool_size=1)
+        for db in ("intake", "cases", "holds", "notify")
+    }
     accepted = sorted(tally.accepted)
     expected_cases = {consignment_case_id(d, "RH-0001") for d in tally.suspect}  # NIKE, the example's mark
     figures: dict[str, Any] = {}
@@ -405,31 +440,46 @@ async def check(stack, cfg: Config, tally: Tally) -> dict[str, Any]:  # noqa: AN
             return list(await conn.execute(text(sql), params))
 
     try:
+
         async def all_assessed() -> bool | str:
-            rows = await q("intake", "SELECT declaration_id, status FROM declarations WHERE declaration_id = ANY(:ids)",
-                           ids=accepted)
+            rows = await q(
+                "intake",
+                "SELECT declaration_id, status FROM declarations WHERE declaration_id = ANY(:ids)",
+                ids=accepted,
+            )
             status = {r[0]: r[1] for r in rows}
             figures["lost"] = sum(1 for d in accepted if d not in status)
             figures["not_assessed"] = sum(1 for d in accepted if status.get(d) != "assessed")
             return figures["not_assessed"] == 0 or f"{figures['not_assessed']} of {len(accepted)} not assessed"
 
         async def cases_settled() -> bool | str:
-            rows = await q("cases", "SELECT case_id, state, failure IS NOT NULL FROM cases WHERE declaration_id = ANY(:ids)",
-                           ids=accepted)
+            rows = await q(
+                "cases",
+                "SELECT case_id, state, failure IS NOT NULL FROM cases WHERE declaration_id = ANY(:ids)",
+                ids=accepted,
+            )
             states = {r[0]: r[1] for r in rows}
             waiting = [c for c in expected_cases if states.get(c) != "suspended"]
-            notices = await q("notify", "SELECT n.case_id, count(*) FILTER (WHERE d.status <> 'delivered') "
-                              "FROM notices n JOIN deliveries d USING (notice_id) WHERE n.case_id = ANY(:ids) "
-                              "AND d.channel = 'email' GROUP BY n.case_id", ids=sorted(expected_cases))
+            notices = await q(
+                "notify",
+                "SELECT n.case_id, count(*) FILTER (WHERE d.status <> 'delivered') "
+                "FROM notices n JOIN deliveries d USING (notice_id) WHERE n.case_id = ANY(:ids) "
+                "AND d.channel = 'email' GROUP BY n.case_id",
+                ids=sorted(expected_cases),
+            )
             undelivered = sum(1 for r in notices if r[1]) + len(expected_cases - {r[0] for r in notices})
-            return (not waiting and not undelivered) or f"{len(waiting)} cases not suspended, {undelivered} notices " \
-                                                        "not delivered"
+            return (
+                not waiting and not undelivered
+            ) or f"{len(waiting)} cases not suspended, {undelivered} notices not delivered"
 
         await wait_for(all_assessed, cfg.settle_timeout_s, "every accepted declaration assessed")
         await wait_for(cases_settled, cfg.settle_timeout_s, "every case suspended with its notice delivered")
 
-        rows = await q("cases", "SELECT case_id, declaration_id, line_no, state FROM cases "
-                       "WHERE declaration_id = ANY(:ids)", ids=accepted)
+        rows = await q(
+            "cases",
+            "SELECT case_id, declaration_id, line_no, state FROM cases WHERE declaration_id = ANY(:ids)",
+            ids=accepted,
+        )
         cases = {r[0]: r[3] for r in rows}
         per_line = Counter((r[1], r[2]) for r in rows)
         figures["cases"] = len(cases)
@@ -438,19 +488,28 @@ async def check(stack, cfg: Config, tally: Tally) -> dict[str, Any]:  # noqa: AN
         figures["cases_unexpected"] = len(set(cases) - expected_cases)
         figures["cases_duplicate"] = sum(n - 1 for n in per_line.values())
         figures["cases_not_in_expected_state"] = sum(1 for c in expected_cases if cases.get(c) != "suspended")
-        holds = await q("holds", "SELECT case_id, count(*) FROM holds WHERE case_id = ANY(:ids) GROUP BY case_id",
-                        ids=sorted(expected_cases))
+        holds = await q(
+            "holds",
+            "SELECT case_id, count(*) FROM holds WHERE case_id = ANY(:ids) GROUP BY case_id",
+            ids=sorted(expected_cases),
+        )
         figures["holds_duplicate"] = sum(r[1] - 1 for r in holds)
         figures["holds_missing"] = len(expected_cases - {r[0] for r in holds})
-        notices = await q("notify", "SELECT case_id, kind, count(*) FROM notices WHERE case_id = ANY(:ids) "
-                          "GROUP BY case_id, kind", ids=sorted(expected_cases))
+        notices = await q(
+            "notify",
+            "SELECT case_id, kind, count(*) FROM notices WHERE case_id = ANY(:ids) GROUP BY case_id, kind",
+            ids=sorted(expected_cases),
+        )
         figures["notices"] = sum(r[2] for r in notices)
         figures["notices_duplicate"] = sum(r[2] - 1 for r in notices)
 
         # one Message-ID per notice and recipient, the one notify's delivery log recorded
-        logged = await q("notify", "SELECT n.notice_id, d.target, d.message_id FROM notices n JOIN deliveries d "
-                         "USING (notice_id) WHERE n.case_id = ANY(:ids) AND d.channel = 'email'",
-                         ids=sorted(expected_cases))
+        logged = await q(
+            "notify",
+            "SELECT n.notice_id, d.target, d.message_id FROM notices n JOIN deliveries d "
+            "USING (notice_id) WHERE n.case_id = ANY(:ids) AND d.channel = 'email'",
+            ids=sorted(expected_cases),
+        )
         logged_ids = {(r[0], r[1]): r[2] for r in logged}
         async with httpx.AsyncClient(timeout=60) as client:
             mails = (await client.get(f"{stack.sink}/mail")).json()
@@ -489,8 +548,13 @@ async def check(stack, cfg: Config, tally: Tally) -> dict[str, Any]:  # noqa: AN
 
 
 async def dead_letter_keys(stack, wanted: set[str], timeout: float = 60) -> set[str]:  # noqa: ANN001
-    consumer = AIOKafkaConsumer(TOPIC_DECLARATIONS_DLQ, bootstrap_servers=stack.kafka, group_id=None,
-                                auto_offset_reset="earliest", enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        TOPIC_DECLARATIONS_DLQ,
+        bootstrap_servers=stack.kafka,
+        group_id=None,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
     await consumer.start()
     found: set[str] = set()
     try:
@@ -539,9 +603,16 @@ async def run(stack, cfg: Config = SMALL) -> dict[str, Any]:  # noqa: ANN001
     say(f"load done: {len(tally.accepted)} declarations accepted in {load_s:.0f} s; checking")
     figures = await check(stack, cfg, tally)
     figures.update(
-        accepted=len(tally.accepted), by_http=len(set(tally.http)), by_topic=len(set(tally.topic)),
-        duplicates_sent=tally.duplicates, poison_sent=len(tally.poison), http_retries=tally.http_retries,
-        topic_retries=tally.topic_retries, faults=tally.faults, alert=tally.alert, alert_ok=tally.alert_ok,
+        accepted=len(tally.accepted),
+        by_http=len(set(tally.http)),
+        by_topic=len(set(tally.topic)),
+        duplicates_sent=tally.duplicates,
+        poison_sent=len(tally.poison),
+        http_retries=tally.http_retries,
+        topic_retries=tally.topic_retries,
+        faults=tally.faults,
+        alert=tally.alert,
+        alert_ok=tally.alert_ok,
         load_s=round(load_s),
         total_s=round(time.monotonic() - started),
     )
@@ -576,10 +647,25 @@ def summary(f: dict[str, Any]) -> str:
 
 def failures(f: dict[str, Any]) -> list[str]:
     """What the run got wrong (empty when the platform rode every fault out)."""
-    bad = [k for k in ("lost", "not_assessed", "cases_missing", "cases_unexpected", "cases_duplicate",
-                       "cases_not_in_expected_state", "holds_missing", "holds_duplicate", "notices_duplicate",
-                       "message_ids_extra", "message_ids_not_logged", "notices_never_mailed", "dead_letters_missing")
-           if f[k]]
+    bad = [
+        k
+        for k in (
+            "lost",
+            "not_assessed",
+            "cases_missing",
+            "cases_unexpected",
+            "cases_duplicate",
+            "cases_not_in_expected_state",
+            "holds_missing",
+            "holds_duplicate",
+            "notices_duplicate",
+            "message_ids_extra",
+            "message_ids_not_logged",
+            "notices_never_mailed",
+            "dead_letters_missing",
+        )
+        if f[k]
+    ]
     if f["not_ready"]:
         bad.append("not_ready")
     if not f["alert_ok"]:
@@ -595,9 +681,16 @@ def main() -> None:
     parser.add_argument("--freeze", type=float, default=FULL.freeze_s)
     parser.add_argument("--keep", action="store_true", help="leave the stack running afterwards")
     args = parser.parse_args()
-    cfg = Config(rate=args.rate, suspect_every=args.suspect_every, duplicate_every=FULL.duplicate_every,
-                 poison_every=FULL.poison_every, pause_s=args.pause, freeze_s=args.freeze,
-                 settle_timeout_s=FULL.settle_timeout_s, alert_firing=args.freeze >= 90)
+    cfg = Config(
+        rate=args.rate,
+        suspect_every=args.suspect_every,
+        duplicate_every=FULL.duplicate_every,
+        poison_every=FULL.poison_every,
+        pause_s=args.pause,
+        freeze_s=args.freeze,
+        settle_timeout_s=FULL.settle_timeout_s,
+        alert_firing=args.freeze >= 90,
+    )
 
     from tests.conftest import Stack
 

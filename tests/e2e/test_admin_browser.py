@@ -14,8 +14,15 @@ from tests.helpers import unique_id
 
 pytestmark = pytest.mark.e2e
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 async def test_administrator_disables_and_enables_an_account_on_the_page(http, stack) -> None:  # noqa: ANN001
@@ -42,12 +49,14 @@ async def test_administrator_disables_and_enables_an_account_on_the_page(http, s
         await button.click()
         await page.wait_for_selector("#message.ok")
         await page.wait_for_function(
-            f"document.querySelector(\"button[data-kind=accounts][data-id='{account}']\")?.textContent === 'Enable'")
+            f"document.querySelector(\"button[data-kind=accounts][data-id='{account}']\")?.textContent === 'Enable'"
+        )
         await page.screenshot(path=str(stack.profile.data / "admin.png"))
         await browser.close()
     assert errors == []
-    audit = (await http.get(f"{stack.url('identity')}/v1/audit?target_id={account}",
-                            headers=stack.auth("administrator"))).json()
+    audit = (
+        await http.get(f"{stack.url('identity')}/v1/audit?target_id={account}", headers=stack.auth("administrator"))
+    ).json()
     assert audit[0]["action"] == "account.disabled" and audit[0]["actor"] == {"sub": "chen.jie", "name": "Chen Jie"}
     with pytest.raises(SignInFailed, match="disabled"):
         stack.token(account)

@@ -20,9 +20,15 @@ async def test_notify_killed_mid_send_delivers_once_per_message_id(http, stack) 
     holder = unique_id("RH")
     address = f"{holder.lower()}@example.org"
     case_id = unique_id("CASE")
-    body = {"idempotency_key": f"{case_id}:notice:suspension", "case_id": case_id, "kind": "suspension",
-            "holder": {"id": holder, "name": "Holder", "contact_email": address}, "subject": "Suspension of release",
-            "body": "Goods suspended.", "reply_allowed": True}
+    body = {
+        "idempotency_key": f"{case_id}:notice:suspension",
+        "case_id": case_id,
+        "kind": "suspension",
+        "holder": {"id": holder, "name": "Holder", "contact_email": address},
+        "subject": "Suspension of release",
+        "body": "Goods suspended.",
+        "reply_allowed": True,
+    }
     # the mail server stores the message but holds its answer back (long enough for a loaded machine)
     await http.put(f"{stack.sink}/control/mail/{address}", json={"delay_seconds": 240})
     notify_url = f"{stack.url('notify')}/v1/notices"
@@ -53,8 +59,9 @@ async def test_notify_killed_mid_send_delivers_once_per_message_id(http, stack) 
     assert first_copy["headers"]["X-IPR-Notice-Id"] == notice_id
 
     async def delivered() -> dict | None:
-        log = (await http.get(f"{stack.url('notify')}/v1/notices/{notice_id}/deliveries",
-                              headers=stack.auth("officer"))).json()
+        log = (
+            await http.get(f"{stack.url('notify')}/v1/notices/{notice_id}/deliveries", headers=stack.auth("officer"))
+        ).json()
         email = next(d for d in log["deliveries"] if d["channel"] == "email")
         return email if email["status"] == "delivered" else None
 

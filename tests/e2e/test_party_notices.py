@@ -16,12 +16,26 @@ DECLARANT_ID = "91440300MA5XXXX1"  # the party account of the stack (swift.forwa
 
 
 async def _eu_consignment(http, stack, *, declarant_email: str) -> tuple[str, dict]:  # noqa: ANN001
-    r = await http.post(f"{stack.url('risk')}/v1/recordations", headers=stack.auth("officer"), json=example_recordation(
-        recordation_id="EU-AFA-DE-2026-0091", jurisdiction="EU", title="NIKE", registration_number="EUTM-000001",
-        holder={"id": "RH-0001", "name": "Nike Innovate C.V.", "contact_email": "brand-protection@example.com"}))
+    r = await http.post(
+        f"{stack.url('risk')}/v1/recordations",
+        headers=stack.auth("officer"),
+        json=example_recordation(
+            recordation_id="EU-AFA-DE-2026-0091",
+            jurisdiction="EU",
+            title="NIKE",
+            registration_number="EUTM-000001",
+            holder={"id": "RH-0001", "name": "Nike Innovate C.V.", "contact_email": "brand-protection@example.com"},
+        ),
+    )
     assert r.status_code in (200, 201), r.text
-    body = example_declaration(declaration_id=unique_id("DE-PARTY"), jurisdiction="EU", customs_office="DE004851",
-                               direction="import", destination_country="DE", currency="EUR")
+    body = example_declaration(
+        declaration_id=unique_id("DE-PARTY"),
+        jurisdiction="EU",
+        customs_office="DE004851",
+        direction="import",
+        destination_country="DE",
+        currency="EUR",
+    )
     body["declarant"] = {**body["declarant"], "id": DECLARANT_ID, "contact_email": declarant_email}
     r = await http.post(f"{stack.url('intake')}/v1/declarations", json=body, headers=stack.auth("clearance"))
     assert r.status_code == 202, r.text
@@ -51,28 +65,40 @@ async def test_declarants_notice_is_in_the_sink_and_the_declarant_answers_with_i
     party = stack.auth("party")
     mine = (await http.get(f"{stack.url('notify')}/v1/notices?case_id={case_id}", headers=party)).json()
     assert [n["notice_id"] for n in mine] == [notice["notice_id"]]
-    holder_view = (await http.get(f"{stack.url('notify')}/v1/notices/{notice['notice_id']}",
-                                  headers=stack.auth("holder")))
+    holder_view = await http.get(
+        f"{stack.url('notify')}/v1/notices/{notice['notice_id']}", headers=stack.auth("holder")
+    )
     assert holder_view.status_code == 404
     # with its legal document, in German and English, stating its time as running from service
-    document = await http.get(f"{stack.url('notify')}/v1/notices/{notice['notice_id']}/document?format=txt",
-                              headers=party)
+    document = await http.get(
+        f"{stack.url('notify')}/v1/notices/{notice['notice_id']}/document?format=txt", headers=party
+    )
     assert document.status_code == 200, document.text
     assert "Mitteilung über die Aussetzung der Überlassung" in document.text
     assert "10 working days from the day this document is served on you" in document.text
-    assert (await http.get(f"{stack.url('notify')}/v1/notices/{notice['notice_id']}/document?format=txt",
-                           headers=stack.auth("holder"))).status_code == 404
+    assert (
+        await http.get(
+            f"{stack.url('notify')}/v1/notices/{notice['notice_id']}/document?format=txt", headers=stack.auth("holder")
+        )
+    ).status_code == 404
 
     # answers that are not the declarant's are refused with a reason
-    wrong = await http.post(f"{stack.url('cases')}/v1/cases/{case_id}/answers", headers=party,
-                            json={"kind": "importer_response"})
+    wrong = await http.post(
+        f"{stack.url('cases')}/v1/cases/{case_id}/answers", headers=party, json={"kind": "importer_response"}
+    )
     assert wrong.status_code == 403 and wrong.json()["error"]["code"] == "answer_not_in_jurisdiction"
-    stranger = await http.post(f"{stack.url('cases')}/v1/cases/{case_id}/answers", headers=stack.auth("holder"),
-                               json={"kind": "objects_to_destruction"})
+    stranger = await http.post(
+        f"{stack.url('cases')}/v1/cases/{case_id}/answers",
+        headers=stack.auth("holder"),
+        json={"kind": "objects_to_destruction"},
+    )
     assert stranger.status_code == 403
 
-    objection = await http.post(f"{stack.url('cases')}/v1/cases/{case_id}/answers", headers=party,
-                                json={"kind": "objects_to_destruction", "text": "the goods are genuine"})
+    objection = await http.post(
+        f"{stack.url('cases')}/v1/cases/{case_id}/answers",
+        headers=party,
+        json={"kind": "objects_to_destruction", "text": "the goods are genuine"},
+    )
     assert objection.status_code == 202, objection.text
     assert objection.json()["as"] == "declarant"
 
@@ -88,7 +114,9 @@ async def test_declarants_notice_is_in_the_sink_and_the_declarant_answers_with_i
 
 async def test_an_undelivered_notice_is_an_officers_task_until_served_on_paper(http, stack) -> None:
     address = f"{unique_id('gone').lower()}@bounce.example.org"
-    r = await http.put(f"{stack.sink}/control/mail/{address}", json={"replies": [], "then": "550 5.1.1 no such mailbox"})
+    r = await http.put(
+        f"{stack.sink}/control/mail/{address}", json={"replies": [], "then": "550 5.1.1 no such mailbox"}
+    )
     assert r.status_code == 200
     case_id, _ = await _eu_consignment(http, stack, declarant_email=address)
 
@@ -100,8 +128,11 @@ async def test_an_undelivered_notice_is_an_officers_task_until_served_on_paper(h
     case = await eventually(undeliverable, timeout=60, what="the declarant's notice undeliverable")
     assert not any(d["name"] == "declarant_consent" for d in case["deadlines"]), "no clock before service"
     notice = case["party_notices"][0]
-    served = await http.post(f"{stack.url('cases')}/v1/cases/{case_id}/notices/{notice['key']}/service",
-                             headers=stack.auth("officer_eu"), json={"method": "post", "note": "registered letter"})
+    served = await http.post(
+        f"{stack.url('cases')}/v1/cases/{case_id}/notices/{notice['key']}/service",
+        headers=stack.auth("officer_eu"),
+        json={"method": "post", "note": "registered letter"},
+    )
     assert served.status_code == 202, served.text
 
     async def clock() -> dict | None:
@@ -111,8 +142,11 @@ async def test_an_undelivered_notice_is_an_officers_task_until_served_on_paper(h
     case = await eventually(clock, what="the declarant's clock after paper service")
     entry = next(h for h in case["history"] if h["event"] == "notice_served_on_paper")
     assert entry["detail"]["method"] == "post" and entry["detail"]["officer"]
-    again = await http.post(f"{stack.url('cases')}/v1/cases/{case_id}/notices/{notice['key']}/service",
-                            headers=stack.auth("officer_eu"), json={"method": "post"})
+    again = await http.post(
+        f"{stack.url('cases')}/v1/cases/{case_id}/notices/{notice['key']}/service",
+        headers=stack.auth("officer_eu"),
+        json={"method": "post"},
+    )
     assert again.status_code == 409 and again.json()["error"]["code"] == "already_served"
     await http.delete(f"{stack.sink}/control/mail/{address}")
 
@@ -121,8 +155,15 @@ CASE_ACCESS_GRANT = "urn:ipr:params:oauth:grant-type:case-access-code"
 
 
 async def _exchange(http, stack, code: str) -> httpx.Response:  # noqa: ANN001
-    return await http.post(f"{stack.issuer}/token", data={"grant_type": CASE_ACCESS_GRANT, "client_id": "case-access",
-                                                          "access_code": code, "resource": "urn:ipr:api"})
+    return await http.post(
+        f"{stack.issuer}/token",
+        data={
+            "grant_type": CASE_ACCESS_GRANT,
+            "client_id": "case-access",
+            "access_code": code,
+            "resource": "urn:ipr:api",
+        },
+    )
 
 
 async def test_a_consignee_without_an_account_answers_with_a_case_access_code(http, stack) -> None:
@@ -135,16 +176,21 @@ async def test_a_consignee_without_an_account_answers_with_a_case_access_code(ht
 
     # only an officer of the case's office issues one, and only for a party of the case
     assert (await http.post(codes, headers=stack.auth("holder"), json={"party_id": consignee["id"]})).status_code == 403
-    assert (await http.post(codes, headers=stack.auth("officer"), json={"party_id": consignee["id"]})).status_code \
-        in (403, 404)  # a CN officer: outside its offices
+    assert (await http.post(codes, headers=stack.auth("officer"), json={"party_id": consignee["id"]})).status_code in (
+        403,
+        404,
+    )  # a CN officer: outside its offices
     stranger = await http.post(codes, headers=officer, json={"party_id": "NOT-A-PARTY-1"})
     assert stranger.status_code == 404 and stranger.json()["error"]["code"] == "party_not_found"
     issued = await http.post(codes, headers=officer, json={"party_id": consignee["id"], "valid_days": 10})
     assert issued.status_code == 201, issued.text
     grant = issued.json()
     assert grant["party_id"] == consignee["id"] and "holder_of_goods" in grant["roles"]
-    assert grant["exchange"] == {"token_endpoint": f"{stack.issuer}/token", "grant_type": CASE_ACCESS_GRANT,
-                                 "client_id": "case-access"}
+    assert grant["exchange"] == {
+        "token_endpoint": f"{stack.issuer}/token",
+        "grant_type": CASE_ACCESS_GRANT,
+        "client_id": "case-access",
+    }
     code = grant["code"]
     assert len(code.replace("-", "")) == 24
 
@@ -153,8 +199,9 @@ async def test_a_consignee_without_an_account_answers_with_a_case_access_code(ht
     assert r.status_code == 200, r.text
     token = r.json()
     assert token["case_id"] == case_id and "refresh_token" not in token and token["expires_in"] <= 300
-    me = (await http.get(f"{stack.url('identity')}/v1/me",
-                         headers={"Authorization": f"Bearer {token['access_token']}"})).json()
+    me = (
+        await http.get(f"{stack.url('identity')}/v1/me", headers={"Authorization": f"Bearer {token['access_token']}"})
+    ).json()
     assert (me["role"], me["party_id"], me["case_id"]) == ("party", consignee["id"], case_id)
     assert me["name"] == consignee["name"]
     party = {"Authorization": f"Bearer {token['access_token']}"}
@@ -164,14 +211,20 @@ async def test_a_consignee_without_an_account_answers_with_a_case_access_code(ht
     mine = (await http.get(f"{stack.url('cases')}/v1/cases", headers=party)).json()
     listed = mine["cases"] if isinstance(mine, dict) else mine
     assert {c["case_id"] for c in listed} == {case_id}, "the token shows its one case"
-    endpoint = await http.put(f"{stack.url('notify')}/v1/recipients/party/{consignee['id']}/webhook/endpoint",
-                              headers=party, json={"webhook_url": "http://127.0.0.1:9/hooks/consignee"})
+    endpoint = await http.put(
+        f"{stack.url('notify')}/v1/recipients/party/{consignee['id']}/webhook/endpoint",
+        headers=party,
+        json={"webhook_url": "http://127.0.0.1:9/hooks/consignee"},
+    )
     assert endpoint.status_code == 403 and endpoint.json()["error"]["code"] == "case_bound_token", endpoint.text
     other_case, _ = await _eu_consignment(http, stack, declarant_email=f"x-{unique_id('o').lower()}@example.org")
     assert (await http.get(f"{stack.url('cases')}/v1/cases/{other_case}", headers=party)).status_code == 404
 
-    objection = await http.post(f"{stack.url('cases')}/v1/cases/{case_id}/answers", headers=party,
-                                json={"kind": "objects_to_destruction", "text": "we ordered genuine goods"})
+    objection = await http.post(
+        f"{stack.url('cases')}/v1/cases/{case_id}/answers",
+        headers=party,
+        json={"kind": "objects_to_destruction", "text": "we ordered genuine goods"},
+    )
     assert objection.status_code == 202, objection.text
     assert objection.json()["as"] == "holder_of_goods"
 
@@ -189,23 +242,30 @@ async def test_a_consignee_without_an_account_answers_with_a_case_access_code(ht
     bound = (await _exchange(http, stack, declarant_code.json()["code"])).json()["access_token"]
 
     async def logs() -> tuple[list, list] | None:
-        mine = (await http.get(f"{stack.url('notify')}/v1/deliveries",
-                               headers={"Authorization": f"Bearer {bound}"})).json()
+        mine = (
+            await http.get(f"{stack.url('notify')}/v1/deliveries", headers={"Authorization": f"Bearer {bound}"})
+        ).json()
         everywhere = (await http.get(f"{stack.url('notify')}/v1/deliveries", headers=stack.auth("party"))).json()
-        return (mine, everywhere) if mine and {d["notice_id"] for d in everywhere} - {d["notice_id"] for d in mine} \
+        return (
+            (mine, everywhere)
+            if mine and {d["notice_id"] for d in everywhere} - {d["notice_id"] for d in mine}
             else None
+        )
 
     mine, everywhere = await eventually(logs, timeout=60, what="the declarant's deliveries in two cases")
-    this_case = {n["notice_id"] for n in (await http.get(f"{stack.url('notify')}/v1/notices?case_id={case_id}",
-                                                         headers=officer)).json()}
+    this_case = {
+        n["notice_id"]
+        for n in (await http.get(f"{stack.url('notify')}/v1/notices?case_id={case_id}", headers=officer)).json()
+    }
     assert {d["notice_id"] for d in mine} <= this_case, "the code sees its one case's deliveries"
     assert {d["notice_id"] for d in everywhere} - this_case, "the declarant's account sees its other cases' too"
 
     # wrong codes are refused; a revoked code buys nothing more; the issue and the revocation are on the case
     wrong = await _exchange(http, stack, "0000-0000-0000-0000-0000-0000")
     assert wrong.status_code == 400 and wrong.json()["error"] == "invalid_grant"
-    revoked = await http.post(f"{codes}/{grant['access_id']}/revoke", headers=officer,
-                              json={"reason": "the consignee answered"})
+    revoked = await http.post(
+        f"{codes}/{grant['access_id']}/revoke", headers=officer, json={"reason": "the consignee answered"}
+    )
     assert revoked.status_code == 200 and revoked.json()["status"] == "revoked", revoked.text
     again = await _exchange(http, stack, code)
     assert again.status_code == 400 and again.json()["error"] == "invalid_grant"
@@ -218,8 +278,9 @@ async def test_a_consignee_without_an_account_answers_with_a_case_access_code(ht
     events = [i["event"] for i in case["interventions"]]
     assert events.count("case_access_revoked") == 1 and events[-2:] == ["case_access_issued", "case_access_revoked"]
     # a true is not a number of days
-    assert (await http.post(codes, headers=officer, json={"party_id": consignee["id"], "valid_days": True})) \
-        .status_code == 422
+    assert (
+        await http.post(codes, headers=officer, json={"party_id": consignee["id"], "valid_days": True})
+    ).status_code == 422
 
     # five wrong codes hold the address back for the window (IDENTITY_CASE_ACCESS_HOLD_S: 60 s, 5 s on the test
     # stack), with the reason; a right code goes through again once it has passed

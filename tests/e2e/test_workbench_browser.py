@@ -28,8 +28,15 @@ from tests.helpers import approve_confiscation, case_in_state, eventually, uniqu
 pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 SCRIPT = '<script>alert("pwned")</script>'
 
 
@@ -41,13 +48,20 @@ def png(width: int = 96, height: int = 64, rgb: tuple[int, int, int] = (200, 40,
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
 
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", raw) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", raw)
+        + chunk(b"IEND", b"")
+    )
 
 
 def shots(stack, *, docs: bool = False) -> Path:  # noqa: ANN001
-    folder = ROOT / "docs" / "screenshots" if docs and os.environ.get("IPR_SCREENSHOTS") == "1" else \
-        stack.profile.data / "screenshots"
+    folder = (
+        ROOT / "docs" / "screenshots"
+        if docs and os.environ.get("IPR_SCREENSHOTS") == "1"
+        else stack.profile.data / "screenshots"
+    )
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 
@@ -61,8 +75,9 @@ async def declare(http, stack, declaration_id: str, **changes) -> str:  # noqa: 
 
     The consignor has a contact e-mail, so its detention receipt is delivered (served) rather than an officer's
     task on the worklist."""
-    changes.setdefault("consignor", {**example_declaration()["consignor"],
-                                     "contact_email": "exports@bright-shoes.example.cn"})
+    changes.setdefault(
+        "consignor", {**example_declaration()["consignor"], "contact_email": "exports@bright-shoes.example.cn"}
+    )
     body = example_declaration(declaration_id=declaration_id, **changes)
     r = await http.post(f"{stack.url('intake')}/v1/declarations", json=body, headers=stack.auth("clearance"))
     assert r.status_code == 202, r.text
@@ -77,12 +92,18 @@ async def declare(http, stack, declaration_id: str, **changes) -> str:  # noqa: 
 
 
 async def detain_by_api(http, stack, case_id: str) -> None:  # noqa: ANN001
-    notice = (await http.get(f"{stack.url('notify')}/v1/notices", params={"case_id": case_id},
-                             headers=stack.auth("holder"))).json()[0]
+    notice = (
+        await http.get(f"{stack.url('notify')}/v1/notices", params={"case_id": case_id}, headers=stack.auth("holder"))
+    ).json()[0]
     case = (await http.get(f"{stack.url('cases')}/v1/cases/{case_id}", headers=stack.auth("officer"))).json()
-    r = await http.post(f"{stack.url('notify')}/v1/notices/{notice['notice_id']}/reply", headers=stack.auth("holder"),
-                        json={"decision": "detain", "guarantee": {"amount": case["required_guarantee_cny"],
-                                                                  "currency": "CNY", "reference": "LG-BULK"}})
+    r = await http.post(
+        f"{stack.url('notify')}/v1/notices/{notice['notice_id']}/reply",
+        headers=stack.auth("holder"),
+        json={
+            "decision": "detain",
+            "guarantee": {"amount": case["required_guarantee_cny"], "currency": "CNY", "reference": "LG-BULK"},
+        },
+    )
     assert r.status_code in (200, 201), r.text
     await case_in_state(http, stack, case_id, "detained", timeout=60)
 
@@ -90,8 +111,12 @@ async def detain_by_api(http, stack, case_id: str) -> None:  # noqa: ANN001
 async def sign_in(context: BrowserContext, stack, account: str, path: str, errors: list[str]) -> Page:  # noqa: ANN001
     page = await context.new_page()
     # A form sent back with its errors answers 422 (the browser logs that); anything else logged is an error.
-    page.on("console", lambda m: errors.append(f"{account}: {m.text}")
-            if m.type == "error" and "status of 422" not in m.text else None)
+    page.on(
+        "console",
+        lambda m: (
+            errors.append(f"{account}: {m.text}") if m.type == "error" and "status of 422" not in m.text else None
+        ),
+    )
 
     async def on_dialog(dialog) -> None:  # noqa: ANN001
         if dialog.type == "confirm" and dialog.message.startswith("Apply this to"):
@@ -188,20 +213,33 @@ async def test_holder_officer_and_supervisor_walk_cases_through_the_pages(http, 
         await open_documents(officer_ctx, officer, web, calm)
 
         # ---- the officer uploads a photo and proposes confiscation
-        await officer.set_input_files("#f-file", files=[{"name": "not-a-photo.png", "mimeType": "image/png",
-                                                         "buffer": b"<html><script>alert(1)</script></html>"}])
+        await officer.set_input_files(
+            "#f-file",
+            files=[
+                {
+                    "name": "not-a-photo.png",
+                    "mimeType": "image/png",
+                    "buffer": b"<html><script>alert(1)</script></html>",
+                }
+            ],
+        )
         await officer.click("#evidence-form button[type=submit]")
         await officer.wait_for_selector("#error-file")  # sniffed: not an image
-        await officer.set_input_files("#f-file", files=[{"name": "../../etc/shoe photo.png", "mimeType": "image/png",
-                                                         "buffer": png()}])
+        await officer.set_input_files(
+            "#f-file", files=[{"name": "../../etc/shoe photo.png", "mimeType": "image/png", "buffer": png()}]
+        )
         await officer.click("#evidence-form button[type=submit]")
         await officer.wait_for_selector("#message.ok")
         img = officer.locator("#evidence img.thumb")
         assert await img.count() == 1 and await img.get_attribute("alt") == "shoe photo.png"
-        served = await officer_ctx.request.get(f"{web}{await officer.locator('#evidence a').first.get_attribute('href')}")
+        served = await officer_ctx.request.get(
+            f"{web}{await officer.locator('#evidence a').first.get_attribute('href')}"
+        )
         assert served.status == 200 and served.headers["content-type"] == "image/png"
-        assert served.headers["x-content-type-options"] == "nosniff" and "sandbox" in served.headers[
-            "content-security-policy"]
+        assert (
+            served.headers["x-content-type-options"] == "nosniff"
+            and "sandbox" in served.headers["content-security-policy"]
+        )
         await officer.click("#take-case")
         await officer.wait_for_selector("#message.ok")
         assert "Wang Wei" in await officer.inner_text("#assignee")
@@ -239,16 +277,18 @@ async def test_holder_officer_and_supervisor_walk_cases_through_the_pages(http, 
         await holder.fill("#f-fake_features", "Glue marks at the sole\nBox label font too thin")
         await holder.fill("#f-genuine_prices", "Air Max 90; CN retail; 899; CNY")
         await holder.fill("#f-usual_routes", "VN; CN; sea")
-        await holder.set_input_files("#f-image", files=[{"name": "genuine.png", "mimeType": "image/png",
-                                                         "buffer": png(rgb=(30, 30, 30))}])
+        await holder.set_input_files(
+            "#f-image", files=[{"name": "genuine.png", "mimeType": "image/png", "buffer": png(rgb=(30, 30, 30))}]
+        )
         await holder.fill("#f-caption", "Genuine hologram")
         await holder.click("#apply-submit")
         await holder.wait_for_selector("#error-valid_until")  # the error beside the field, the rest kept
         assert await holder.input_value("#f-title") == "SWOOSH RUNNER"
         await shot(holder, stack, "12-portal-recordation-form-error")
         await holder.fill("#f-valid_until", "2036-01-01")
-        await holder.set_input_files("#f-image", files=[{"name": "genuine.png", "mimeType": "image/png",
-                                                         "buffer": png(rgb=(30, 30, 30))}])
+        await holder.set_input_files(
+            "#f-image", files=[{"name": "genuine.png", "mimeType": "image/png", "buffer": png(rgb=(30, 30, 30))}]
+        )
         await holder.click("#apply-submit")
         await holder.wait_for_selector("#recordation-status")
         assert await holder.inner_text("#recordation-status") == "pending approval"
@@ -324,15 +364,27 @@ async def test_bulk_work_on_a_manifests_parcels_and_the_statistics(http, stack) 
     parcels = []
     buyer = {"id": unique_id("BUYER"), "name": "Parcel Buyer", "country": "US"}
     profile = unique_id("P-WB")  # a targeting profile that selects these parcels: its hit rate on the statistics
-    r = await http.put(f"{stack.url('risk')}/v1/profiles/{profile}", headers=stack.auth("officer"), json={
-        "profile_id": profile, "name": "sneaker parcels to one buyer", "owner": "wang.wei", "weight": 0.1,
-        "valid_from": "2020-01-01", "valid_until": "2099-12-31",
-        "conditions": [{"field": "consignee.id", "op": "eq", "value": buyer["id"]},
-                       {"field": "transport_mode", "op": "eq", "value": "express"}]})
+    r = await http.put(
+        f"{stack.url('risk')}/v1/profiles/{profile}",
+        headers=stack.auth("officer"),
+        json={
+            "profile_id": profile,
+            "name": "sneaker parcels to one buyer",
+            "owner": "wang.wei",
+            "weight": 0.1,
+            "valid_from": "2020-01-01",
+            "valid_until": "2099-12-31",
+            "conditions": [
+                {"field": "consignee.id", "op": "eq", "value": buyer["id"]},
+                {"field": "transport_mode", "op": "eq", "value": "express"},
+            ],
+        },
+    )
     assert r.status_code in (200, 201), r.text
     for n in (1, 2, 3):  # parcels of one manifest are declarations of their own (<manifest>-P<nnnnn>)
-        parcels.append(await declare(http, stack, f"{manifest}-P{n:05d}", transport_mode="express", lines=lines,
-                                     consignee=buyer))
+        parcels.append(
+            await declare(http, stack, f"{manifest}-P{n:05d}", transport_mode="express", lines=lines, consignee=buyer)
+        )
     for case_id in parcels[:2]:
         await detain_by_api(http, stack, case_id)  # the third is still waiting for the holder: the law refuses it
     errors: list[str] = []
@@ -341,8 +393,9 @@ async def test_bulk_work_on_a_manifests_parcels_and_the_statistics(http, stack) 
         context = await browser.new_context(viewport={"width": 1400, "height": 900})
         officer = await sign_in(context, stack, "wang.wei", f"/workbench?manifest={manifest}", errors)
         await officer.wait_for_selector("tr.case-row")
-        assert sorted([await r.get_attribute("data-id") for r in await officer.locator("tr.case-row").all()]) == \
-            sorted(parcels)
+        assert sorted([await r.get_attribute("data-id") for r in await officer.locator("tr.case-row").all()]) == sorted(
+            parcels
+        )
         await officer.check("#select-all")
         await officer.select_option("#bulk-action", "infringing")
         await officer.click("#bulk-submit")
@@ -427,13 +480,16 @@ async def test_failed_and_stuck_cases_escalations_and_every_page_in_both_languag
     await temporal.get_workflow_handle(failing).terminate(reason="terminated by mistake during maintenance")
     await case_in_state(http, stack, failing, "failed", timeout=60)
     # a refused step on the detained case, as the case workflow records it when a service refuses a request
-    conn = await asyncpg.connect(database_url(stack.profile, stack.secrets, "cases")
-                                 .replace("postgresql+asyncpg://", "postgresql://"))
+    conn = await asyncpg.connect(
+        database_url(stack.profile, stack.secrets, "cases").replace("postgresql+asyncpg://", "postgresql://")
+    )
     try:
         escalation_id = await conn.fetchval(
             "INSERT INTO escalations (case_id, deadline, due_at, state, escalated_at, kind, reason) "
             "VALUES ($1, 'send_notice:detention', now(), 'detained', now(), 'step_refused', $2) RETURNING id",
-            detained, "the notify service refused the request: holder address unknown; task: send the notice by post")
+            detained,
+            "the notify service refused the request: holder address unknown; task: send the notice by post",
+        )
     finally:
         await conn.close()
 
@@ -470,15 +526,22 @@ async def test_failed_and_stuck_cases_escalations_and_every_page_in_both_languag
         await officer.locator(f"section.stuck[data-id='{escalation_id}'] button").click()
         await officer.wait_for_selector("#message.ok")
         assert await officer.locator("section.stuck").count() == 0
-        resolved = (await http.get(f"{stack.url('cases')}/v1/escalations", params={"include_resolved": "true"},
-                                   headers=stack.auth("officer"))).json()
+        resolved = (
+            await http.get(
+                f"{stack.url('cases')}/v1/escalations",
+                params={"include_resolved": "true"},
+                headers=stack.auth("officer"),
+            )
+        ).json()
         done = next(e for e in resolved if e["id"] == escalation_id)
         assert done["resolution"] == "done_by_hand" and done["resolved_by"] == "Wang Wei (wang.wei)"
         case = (await http.get(f"{stack.url('cases')}/v1/cases/{detained}", headers=stack.auth("officer"))).json()
         assert case["interventions"][-1]["detail"]["note"] == "detention notice sent by registered post RR-118"
         # evidence for the pages below
-        await officer.set_input_files("#f-file", files=[{"name": "shoe sole.png", "mimeType": "image/png",
-                                                         "buffer": png(160, 100, (120, 90, 60))}])
+        await officer.set_input_files(
+            "#f-file",
+            files=[{"name": "shoe sole.png", "mimeType": "image/png", "buffer": png(160, 100, (120, 90, 60))}],
+        )
         await officer.fill("#evidence-form input[name=note]", "Sole glue marks, carton 3 of 12")
         await officer.click("#evidence-form button[type=submit]")
         await officer.wait_for_selector("#message.ok")
@@ -488,8 +551,9 @@ async def test_failed_and_stuck_cases_escalations_and_every_page_in_both_languag
         await holder.goto(f"{web}/portal/recordations/{rid}")
         await holder.fill("#f-genuine_features", "Size label sewn, not printed\nHologram under the tongue")
         await holder.fill("#f-fake_features", "Glue marks at the sole\nBox label font too thin")
-        await holder.set_input_files("#f-image", files=[{"name": "genuine.png", "mimeType": "image/png",
-                                                         "buffer": png(160, 100, (30, 30, 30))}])
+        await holder.set_input_files(
+            "#f-image", files=[{"name": "genuine.png", "mimeType": "image/png", "buffer": png(160, 100, (30, 30, 30))}]
+        )
         await holder.fill("#f-caption", "Genuine hologram")
         await holder.locator("form[action$='/guide'] button[type=submit]").click()
         await holder.wait_for_selector("#message.ok")

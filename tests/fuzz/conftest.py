@@ -26,4 +26,5 @@ def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:  #
         terminalreporter.write_line(report.line())
     terminalreporter.write_line(
         f"{'total':<11} {sum(r.operations for r in reports):>3} operations {sum(r.examples for r in reports):>6} "
-        f"examples {sum(len(r.failures) for r in reports):>3} failures {sum(r.seconds for r in reports):>7.1f} s")
+        f"examples {sum(len(r.failures) for r in reports):>3} failures {sum(r.seconds for r in reports):>7.1f} s"
+    )

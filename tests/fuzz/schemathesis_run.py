@@ -38,14 +38,23 @@ class Report:
     statuses: Counter = field(default_factory=Counter)
 
     def line(self) -> str:
-        return (f"{self.service:<11} {self.operations:>3} operations {self.examples:>6} examples "
-                f"{len(self.failures):>3} failures {self.seconds:>7.1f} s  "
-                + " ".join(f"{k}:{v}" for k, v in sorted(self.statuses.items())))
+        return (
+            f"{self.service:<11} {self.operations:>3} operations {self.examples:>6} examples "
+            f"{len(self.failures):>3} failures {self.seconds:>7.1f} s  "
+            + " ".join(f"{k}:{v}" for k, v in sorted(self.statuses.items()))
+        )
 
 
-def fuzz_service(service: str, base_url: str, credentials: dict[str, dict[str, str]], *, examples: int,
-                 derandomize: bool = True, known: dict[str, str] | None = None,
-                 skip: Callable[[str, str], bool] = lambda method, path: False) -> Report:
+def fuzz_service(
+    service: str,
+    base_url: str,
+    credentials: dict[str, dict[str, str]],
+    *,
+    examples: int,
+    derandomize: bool = True,
+    known: dict[str, str] | None = None,
+    skip: Callable[[str, str], bool] = lambda method, path: False,
+) -> Report:
     """Fuzz every operation of the service at ``base_url``; ``credentials`` maps a role to its headers.
 
     ``derandomize``: the same examples on every run (the suite); False draws new ones each time (``make fuzz``).
@@ -71,9 +80,14 @@ def fuzz_service(service: str, base_url: str, credentials: dict[str, dict[str, s
         strategy = st.one_of(*strategies)
         allowed = _allowed_roles(positive, base_url, session, credentials) or roles
 
-        @hypothesis.settings(max_examples=examples, deadline=None, database=None, derandomize=derandomize,
-                             suppress_health_check=list(HealthCheck),
-                             phases=[Phase.explicit, Phase.generate, Phase.shrink])
+        @hypothesis.settings(
+            max_examples=examples,
+            deadline=None,
+            database=None,
+            derandomize=derandomize,
+            suppress_health_check=list(HealthCheck),
+            phases=[Phase.explicit, Phase.generate, Phase.shrink],
+        )
         @hypothesis.given(case=strategy, role=st.sampled_from(allowed))
         def run(case, role) -> None:  # noqa: ANN001
             report.examples += 1
@@ -90,8 +104,12 @@ def fuzz_service(service: str, base_url: str, credentials: dict[str, dict[str, s
     return report
 
 
-def _allowed_roles(strategy, base_url: str, session: requests.Session,  # noqa: ANN001
-                   credentials: dict[str, dict[str, str]]) -> list[str]:
+def _allowed_roles(
+    strategy,
+    base_url: str,
+    session: requests.Session,  # noqa: ANN001
+    credentials: dict[str, dict[str, str]],
+) -> list[str]:
     """The roles the operation lets past authorisation (checked before the request is validated), so the
     examples are spent on the service's own checks rather than on 403s."""
     with warnings.catch_warnings():
@@ -99,8 +117,9 @@ def _allowed_roles(strategy, base_url: str, session: requests.Session,  # noqa: 
         case = strategy.example()
     allowed = []
     for role, headers in sorted(credentials.items()):
-        response = case.call(base_url=base_url, session=session, headers={**(case.headers or {}), **headers},
-                             timeout=60)
+        response = case.call(
+            base_url=base_url, session=session, headers={**(case.headers or {}), **headers}, timeout=60
+        )
         if response.status_code not in (401, 403):
             allowed.append(role)
     return allowed

@@ -35,22 +35,44 @@ async def known(stack) -> dict[str, str]:  # noqa: ANN001
     declaration_id = unique_id("FUZZ")
     case_id = consignment_case_id(declaration_id, "RH-0001")  # the example declaration's holder
     async with httpx.AsyncClient(timeout=30) as http:
-        sent = await http.post(f"{stack.url('intake')}/v1/declarations", headers=stack.auth("clearance"),
-                               json=example_declaration(declaration_id=declaration_id))
+        sent = await http.post(
+            f"{stack.url('intake')}/v1/declarations",
+            headers=stack.auth("clearance"),
+            json=example_declaration(declaration_id=declaration_id),
+        )
         assert sent.status_code == 202, sent.text
         case = await case_in_state(http, stack, case_id, "suspended", timeout=120)
-        notices = (await http.get(f"{stack.url('notify')}/v1/notices", params={"case_id": case_id},
-                                  headers=stack.auth("officer"))).json()
-    return {"declaration_id": declaration_id, "case_id": case_id, "hold_id": case["hold_id"],
-            "notice_id": notices[0]["notice_id"], "recordation_id": "CN-T-2019-004211", "version": "1"}
+        notices = (
+            await http.get(
+                f"{stack.url('notify')}/v1/notices", params={"case_id": case_id}, headers=stack.auth("officer")
+            )
+        ).json()
+    return {
+        "declaration_id": declaration_id,
+        "case_id": case_id,
+        "hold_id": case["hold_id"],
+        "notice_id": notices[0]["notice_id"],
+        "recordation_id": "CN-T-2019-004211",
+        "version": "1",
+    }
 
 
 @pytest.mark.timeout(1800)
 @pytest.mark.parametrize("service", SERVICES)
-def test_no_server_error_and_documented_responses(stack, known, service: str,  # noqa: ANN001
-                                                  pytestconfig: pytest.Config) -> None:
-    report = fuzz_service(service, stack.url(service), {role: stack.auth(role) for role in ROLES},
-                          examples=EXAMPLES, derandomize=not RANDOM, known=known)
+def test_no_server_error_and_documented_responses(
+    stack,
+    known,
+    service: str,  # noqa: ANN001
+    pytestconfig: pytest.Config,
+) -> None:
+    report = fuzz_service(
+        service,
+        stack.url(service),
+        {role: stack.auth(role) for role in ROLES},
+        examples=EXAMPLES,
+        derandomize=not RANDOM,
+        known=known,
+    )
     pytestconfig.stash[FUZZ_REPORTS].append(report)
     assert report.operations >= 3 and report.examples >= report.operations  # the schema was read and used
     assert not report.failures, "\n\n".join(f"{op}:\n{message}" for op, message in report.failures.items())

@@ -8,7 +8,7 @@ import dataclasses
 import json
 import os
 import shutil
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -27,39 +27,58 @@ pytestmark = pytest.mark.integration
 
 def evidence_store(stack: Stack) -> ObjectStore:
     """The stack's object store (evidence, holders' answers, guide images), as the web service reaches it."""
-    return ObjectStore(f"http://127.0.0.1:{stack.profile.s3_port}", "us-east-1",
-                       stack.secrets["OBJECT_STORE_ACCESS_KEY"], stack.secrets["OBJECT_STORE_SECRET_KEY"],
-                       stack_mod.OBJECT_BUCKET)
+    return ObjectStore(
+        f"http://127.0.0.1:{stack.profile.s3_port}",
+        "us-east-1",
+        stack.secrets["OBJECT_STORE_ACCESS_KEY"],
+        stack.secrets["OBJECT_STORE_SECRET_KEY"],
+        stack_mod.OBJECT_BUCKET,
+    )
 
 
 def fresh_profile() -> stack_mod.Profile:
     """A second test stack beside the session's: ports shifted by 18 (clear of every port of the session's stack,
     the benchmarks' and the stacks at other offsets a hundred apart), data in .data-test-<offset>-restore/."""
     offset = int(os.environ.get("IPR_TEST_PORT_OFFSET", "0"))
-    return dataclasses.replace(stack_mod._test_profile(offset + 18), name="restore",
-                               data=stack_mod.ROOT / f".data-test-{offset}-restore")
+    return dataclasses.replace(
+        stack_mod._test_profile(offset + 18), name="restore", data=stack_mod.ROOT / f".data-test-{offset}-restore"
+    )
 
 
 @pytest.mark.timeout(900)  # a second stack of its own is started, with a restore in between
 async def test_backup_then_restore_into_a_fresh_stack(http, stack, tmp_path) -> None:  # noqa: ANN001
     # What there is to keep: a declaration with its case and notice, a general guarantee, the demo recordations.
     body = example_declaration(declaration_id=unique_id("CN5300-BAK"))
-    assert (await http.post(f"{stack.url('intake')}/v1/declarations", json=body,
-                            headers=stack.auth("clearance"))).status_code == 202
-    case_id = consignment_case_id(body['declaration_id'], "RH-0001")
+    assert (
+        await http.post(f"{stack.url('intake')}/v1/declarations", json=body, headers=stack.auth("clearance"))
+    ).status_code == 202
+    case_id = consignment_case_id(body["declaration_id"], "RH-0001")
     case = await case_in_state(http, stack, case_id, "suspended", timeout=60)
-    notices = (await http.get(f"{stack.url('notify')}/v1/notices?case_id={case_id}", headers=stack.auth("holder"))).json()
+    notices = (
+        await http.get(f"{stack.url('notify')}/v1/notices?case_id={case_id}", headers=stack.auth("holder"))
+    ).json()
     assert len(notices) == 1
-    today = calendar_for("CN").local_date(datetime.now(timezone.utc))
-    guarantee = {"guarantee_id": unique_id("GG-BAK"), "holder_id": "RH-0001", "jurisdiction": "CN",
-                 "amount": "250000.00", "currency": "CNY", "coverage_from": (today - timedelta(days=10)).isoformat(),
-                 "coverage_until": (today + timedelta(days=200)).isoformat(),
-                 "letter_expires_on": (today + timedelta(days=400)).isoformat(),
-                 "issuer": "Bank of China, Shanghai Branch", "reference": unique_id("BOC-LG")}
-    assert (await http.post(f"{stack.url('guarantees')}/v1/general-guarantees", json=guarantee,
-                            headers=stack.auth("officer"))).status_code == 201
-    recordation = (await http.get(f"{stack.url('risk')}/v1/recordations/CN-T-2019-004211",
-                                  headers=stack.auth("officer"))).json()
+    today = calendar_for("CN").local_date(datetime.now(UTC))
+    guarantee = {
+        "guarantee_id": unique_id("GG-BAK"),
+        "holder_id": "RH-0001",
+        "jurisdiction": "CN",
+        "amount": "250000.00",
+        "currency": "CNY",
+        "coverage_from": (today - timedelta(days=10)).isoformat(),
+        "coverage_until": (today + timedelta(days=200)).isoformat(),
+        "letter_expires_on": (today + timedelta(days=400)).isoformat(),
+        "issuer": "Bank of China, Shanghai Branch",
+        "reference": unique_id("BOC-LG"),
+    }
+    assert (
+        await http.post(
+            f"{stack.url('guarantees')}/v1/general-guarantees", json=guarantee, headers=stack.auth("officer")
+        )
+    ).status_code == 201
+    recordation = (
+        await http.get(f"{stack.url('risk')}/v1/recordations/CN-T-2019-004211", headers=stack.auth("officer"))
+    ).json()
 
     photo_key = f"evidence/{case_id}/{unique_id('photo')}.jpg"
     photo = os.urandom(2048)
@@ -84,23 +103,34 @@ async def test_backup_then_restore_into_a_fresh_stack(http, stack, tmp_path) -> 
         officer = restored.auth("officer")  # a sign-in at the restored stack's own provider
         holder = restored.auth("holder")
         async with httpx.AsyncClient(timeout=30) as client:
-            view = (await client.get(f"{restored.url('intake')}/v1/declarations/{body['declaration_id']}",
-                                     headers=officer)).json()
+            view = (
+                await client.get(f"{restored.url('intake')}/v1/declarations/{body['declaration_id']}", headers=officer)
+            ).json()
             assert view["status"] == "assessed" and view["case_ids"] == [case_id]
-            assert view["declaration"] == (await http.get(
-                f"{stack.url('intake')}/v1/declarations/{body['declaration_id']}",
-                headers=stack.auth("officer"))).json()["declaration"]
-            again = (await client.get(f"{restored.url('risk')}/v1/recordations/CN-T-2019-004211",
-                                      headers=officer)).json()
+            assert (
+                view["declaration"]
+                == (
+                    await http.get(
+                        f"{stack.url('intake')}/v1/declarations/{body['declaration_id']}", headers=stack.auth("officer")
+                    )
+                ).json()["declaration"]
+            )
+            again = (
+                await client.get(f"{restored.url('risk')}/v1/recordations/CN-T-2019-004211", headers=officer)
+            ).json()
             assert again["version"] == recordation["version"] and again["status"] == recordation["status"]
             restored_case = (await client.get(f"{restored.url('cases')}/v1/cases/{case_id}", headers=officer)).json()
             assert restored_case["state"] == "suspended"
             assert restored_case["deadlines"] == case["deadlines"]
-            gg = (await client.get(f"{restored.url('guarantees')}/v1/general-guarantees/{guarantee['guarantee_id']}",
-                                   headers=officer)).json()
+            gg = (
+                await client.get(
+                    f"{restored.url('guarantees')}/v1/general-guarantees/{guarantee['guarantee_id']}", headers=officer
+                )
+            ).json()
             assert gg["amount"] == guarantee["amount"] and gg["holder_id"] == "RH-0001"
-            restored_notices = (await client.get(f"{restored.url('notify')}/v1/notices?case_id={case_id}",
-                                                 headers=holder)).json()
+            restored_notices = (
+                await client.get(f"{restored.url('notify')}/v1/notices?case_id={case_id}", headers=holder)
+            ).json()
             assert [n["notice_id"] for n in restored_notices] == [n["notice_id"] for n in notices]
             # the examination evidence came back too, served by the restored object store
             assert await evidence_store(restored).get(photo_key) == photo
@@ -110,16 +140,22 @@ async def test_backup_then_restore_into_a_fresh_stack(http, stack, tmp_path) -> 
 
             # and the restored platform works: a new declaration is assessed and opens its case
             new = example_declaration(declaration_id=unique_id("CN5300-RST"))
-            assert (await client.post(f"{restored.url('intake')}/v1/declarations", json=new,
-                                      headers=restored.auth("clearance"))).status_code == 202
+            assert (
+                await client.post(
+                    f"{restored.url('intake')}/v1/declarations", json=new, headers=restored.auth("clearance")
+                )
+            ).status_code == 202
 
             async def assessed():  # noqa: ANN202
-                r = await client.get(f"{restored.url('intake')}/v1/declarations/{new['declaration_id']}",
-                                     headers=officer)
+                r = await client.get(
+                    f"{restored.url('intake')}/v1/declarations/{new['declaration_id']}", headers=officer
+                )
                 return r.json()["status"] == "assessed" or None
 
             await eventually(assessed, timeout=120, what="a declaration assessed on the restored stack")
-            await case_in_state(client, restored, consignment_case_id(new['declaration_id'], "RH-0001"), "suspended", timeout=60)
+            await case_in_state(
+                client, restored, consignment_case_id(new["declaration_id"], "RH-0001"), "suspended", timeout=60
+            )
     finally:
         stack_mod.down(fresh)
         shutil.rmtree(fresh.data, ignore_errors=True)

@@ -6,13 +6,13 @@ service with its failed-case sweeper (every 2 s in the test profile).
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import pytest
 from temporalio.api.common.v1 import WorkflowExecution
-from temporalio.api.workflowservice.v1 import DeleteWorkflowExecutionRequest
 from temporalio.api.enums.v1 import EventType
+from temporalio.api.workflowservice.v1 import DeleteWorkflowExecutionRequest
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -39,11 +39,13 @@ async def open_case(http, stack) -> str:  # noqa: ANN001
 
 
 async def reply(http, stack, case_id: str, decision: dict) -> None:  # noqa: ANN001
-    notices = (await http.get(f"{stack.url('notify')}/v1/notices?case_id={case_id}",
-                              headers=stack.auth("holder"))).json()
+    notices = (
+        await http.get(f"{stack.url('notify')}/v1/notices?case_id={case_id}", headers=stack.auth("holder"))
+    ).json()
     suspension = next(n for n in notices if n["kind"] == "suspension")
-    r = await http.post(f"{stack.url('notify')}/v1/notices/{suspension['notice_id']}/reply",
-                        headers=stack.auth("holder"), json=decision)
+    r = await http.post(
+        f"{stack.url('notify')}/v1/notices/{suspension['notice_id']}/reply", headers=stack.auth("holder"), json=decision
+    )
     assert r.status_code in (200, 201), r.text
 
 
@@ -66,8 +68,9 @@ async def test_a_closed_case_is_served_in_full_after_its_workflow_history_is_gon
     assert closed["state"] == "released" and closed["closed_at"]
 
     # Temporal's retention has passed (here: the closed workflow is deleted)
-    await temporal.workflow_service.delete_workflow_execution(DeleteWorkflowExecutionRequest(
-        namespace=NAMESPACE, workflow_execution=WorkflowExecution(workflow_id=case_id)))
+    await temporal.workflow_service.delete_workflow_execution(
+        DeleteWorkflowExecutionRequest(namespace=NAMESPACE, workflow_execution=WorkflowExecution(workflow_id=case_id))
+    )
 
     async def gone() -> bool:
         try:
@@ -90,13 +93,17 @@ async def test_a_closed_case_is_served_in_full_after_its_workflow_history_is_gon
     stranger = await http.get(f"{stack.url('cases')}/v1/cases/{case_id}", headers=stack.holder_auth("RH-0002"))
     assert stranger.status_code == 404
     # instructions to it are refused with the reason, never a server error
-    r = await http.post(f"{stack.url('cases')}/v1/cases/{case_id}/disposal-facts", headers=stack.auth("officer"),
-                        json={"holder_buys": True})
+    r = await http.post(
+        f"{stack.url('cases')}/v1/cases/{case_id}/disposal-facts",
+        headers=stack.auth("officer"),
+        json={"holder_buys": True},
+    )
     assert r.status_code == 409 and r.json()["error"]["code"] == "case_closed"
 
 
 async def test_a_terminated_case_is_failed_refuses_instructions_and_a_supervisor_repairs_it(
-        http, stack, temporal) -> None:
+    http, stack, temporal
+) -> None:
     case_id = await open_case(http, stack)
     await temporal.get_workflow_handle(case_id).terminate(reason="operator error in the test")
 
@@ -104,11 +111,12 @@ async def test_a_terminated_case_is_failed_refuses_instructions_and_a_supervisor
     assert failed["failure"]["status"] == "terminated" and "operator error" in failed["failure"]["reason"]
     assert failed["workflow_state"] == "suspended" and failed["source"] == "database"
     assert [d["status"] for d in failed["deadlines"] if d["name"] == "holder_reply"] == ["pending"]
-    for path, body in (("guarantee", {"amount": "14910", "currency": "CNY", "reference": "LG-1"}),
-                       ("submissions", {"party": "consignee", "kind": "non_infringement_statement", "text": "x"}),
-                       ("disposal-facts", {"holder_buys": True})):
-        r = await http.post(f"{stack.url('cases')}/v1/cases/{case_id}/{path}", headers=stack.auth("officer"),
-                            json=body)
+    for path, body in (
+        ("guarantee", {"amount": "14910", "currency": "CNY", "reference": "LG-1"}),
+        ("submissions", {"party": "consignee", "kind": "non_infringement_statement", "text": "x"}),
+        ("disposal-facts", {"holder_buys": True}),
+    ):
+        r = await http.post(f"{stack.url('cases')}/v1/cases/{case_id}/{path}", headers=stack.auth("officer"), json=body)
         assert r.status_code == 409 and r.json()["error"]["code"] == "case_failed", (path, r.text)
 
     listed = (await http.get(f"{stack.url('cases')}/v1/cases?state=failed", headers=stack.auth("officer"))).json()
@@ -128,15 +136,22 @@ async def test_a_terminated_case_is_failed_refuses_instructions_and_a_supervisor
     await eventually(gauge, what="ipr_cases_failed gauge")
 
     # officers may not repair; a supervisor does, with a reason
-    denied = await http.post(f"{stack.url('cases')}/v1/cases/{case_id}/repair", headers=stack.auth("officer"),
-                             json={"reason": "terminated by mistake"})
+    denied = await http.post(
+        f"{stack.url('cases')}/v1/cases/{case_id}/repair",
+        headers=stack.auth("officer"),
+        json={"reason": "terminated by mistake"},
+    )
     assert denied.status_code == 403
-    repaired = await http.post(f"{stack.url('cases')}/v1/cases/{case_id}/repair", headers=stack.auth("supervisor"),
-                               json={"reason": "terminated by mistake"})
+    repaired = await http.post(
+        f"{stack.url('cases')}/v1/cases/{case_id}/repair",
+        headers=stack.auth("supervisor"),
+        json={"reason": "terminated by mistake"},
+    )
     assert repaired.status_code == 200, repaired.text
     assert repaired.json()["new_run_id"] and repaired.json()["reset_to_event_id"] > 0
-    again = await http.post(f"{stack.url('cases')}/v1/cases/{case_id}/repair", headers=stack.auth("supervisor"),
-                            json={"reason": "twice"})
+    again = await http.post(
+        f"{stack.url('cases')}/v1/cases/{case_id}/repair", headers=stack.auth("supervisor"), json={"reason": "twice"}
+    )
     assert again.status_code == 409 and again.json()["error"]["code"] == "not_repairable"
 
     case = await case_in_state(http, stack, case_id, "suspended")
@@ -153,10 +168,12 @@ async def test_a_terminated_case_is_failed_refuses_instructions_and_a_supervisor
     # the repaired case works: the holder's reply releases the goods
     await reply(http, stack, case_id, {"decision": "no_detention"})
     await case_in_state(http, stack, case_id, "released")
-    resolved = (await http.get(f"{stack.url('cases')}/v1/escalations?include_resolved=true",
-                               headers=stack.auth("officer"))).json()
-    assert any(e["case_id"] == case_id and e["kind"] == "case_failed" and e["resolution"] == "repaired"
-               for e in resolved)
+    resolved = (
+        await http.get(f"{stack.url('cases')}/v1/escalations?include_resolved=true", headers=stack.auth("officer"))
+    ).json()
+    assert any(
+        e["case_id"] == case_id and e["kind"] == "case_failed" and e["resolution"] == "repaired" for e in resolved
+    )
 
 
 async def test_the_sweeper_repairs_a_failed_case_and_one_whose_deadline_has_passed(http, stack, temporal) -> None:
@@ -173,8 +190,11 @@ async def test_the_sweeper_repairs_a_failed_case_and_one_whose_deadline_has_pass
     assert next(i for i in case["interventions"] if i["event"] == "case_repaired")["by"] == "cases-sweeper"
     handle = temporal.get_workflow_handle(cancelled)
     assert (await handle.describe()).status == WorkflowExecutionStatus.RUNNING
-    assert not [e for e in (await handle.fetch_history()).events
-                if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED], "cancel not reapplied"
+    assert not [
+        e
+        for e in (await handle.fetch_history()).events
+        if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED
+    ], "cancel not reapplied"
 
     # a terminated one waits for a supervisor, until a legal deadline of it has passed
     terminated = await open_case(http, stack)
@@ -182,8 +202,11 @@ async def test_the_sweeper_repairs_a_failed_case_and_one_whose_deadline_has_pass
     await case_in_state(http, stack, terminated, "failed")
     conn = await asyncpg.connect(stack_dsn(stack))
     try:
-        await conn.execute("UPDATE cases SET next_due_at = $1 WHERE case_id = $2",
-                           datetime.now(timezone.utc) - timedelta(minutes=1), terminated)
+        await conn.execute(
+            "UPDATE cases SET next_due_at = $1 WHERE case_id = $2",
+            datetime.now(UTC) - timedelta(minutes=1),
+            terminated,
+        )
     finally:
         await conn.close()
     case = await eventually(lambda: back(terminated), timeout=60, what="repair of a failed case with a due deadline")

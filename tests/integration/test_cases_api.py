@@ -15,14 +15,17 @@ async def rules(http, stack, path: str, who: str = "officer"):  # noqa: ANN001, 
     return await http.get(f"{stack.url('cases')}/v1/rules/{path}", headers=stack.auth(who))
 
 
-@pytest.mark.parametrize(("query", "deadline"), [
-    ("CN/deadline?start=2026-09-30&working_days=3", "2026-10-10"),  # National Day week, make-up Saturday 10 Oct
-    ("CN/deadline?start=2026-02-13&working_days=1", "2026-02-14"),  # make-up Saturday before Spring Festival
-    ("CN/deadline?start=2026-02-14&working_days=1", "2026-02-24"),  # Spring Festival 15-23 Feb
-    ("CN/deadline?start=2026-11-20&working_days=3", "2026-11-25"),  # over a weekend
-    ("US/deadline?start=2026-11-25&working_days=2", "2026-11-30"),  # Thanksgiving 26 Nov
-    ("EU/deadline?start=2026-12-23&working_days=2", "2026-12-28"),  # Christmas 25-26 Dec (DE)
-])
+@pytest.mark.parametrize(
+    ("query", "deadline"),
+    [
+        ("CN/deadline?start=2026-09-30&working_days=3", "2026-10-10"),  # National Day week, make-up Saturday 10 Oct
+        ("CN/deadline?start=2026-02-13&working_days=1", "2026-02-14"),  # make-up Saturday before Spring Festival
+        ("CN/deadline?start=2026-02-14&working_days=1", "2026-02-24"),  # Spring Festival 15-23 Feb
+        ("CN/deadline?start=2026-11-20&working_days=3", "2026-11-25"),  # over a weekend
+        ("US/deadline?start=2026-11-25&working_days=2", "2026-11-30"),  # Thanksgiving 26 Nov
+        ("EU/deadline?start=2026-12-23&working_days=2", "2026-12-28"),  # Christmas 25-26 Dec (DE)
+    ],
+)
 async def test_deadline_endpoint(http, stack, query, deadline) -> None:
     response = await rules(http, stack, query)
     assert response.status_code == 200, response.text
@@ -30,9 +33,14 @@ async def test_deadline_endpoint(http, stack, query, deadline) -> None:
 
 
 async def test_guarantee_and_fine_endpoints(http, stack) -> None:
-    cases = {("ex_officio", "19999.99"): "19999.99", ("ex_officio", "20000"): "20000.00",
-             ("ex_officio", "150000"): "75000.00", ("ex_officio", "200000"): "100000.00",
-             ("ex_officio", "200000.01"): "100000.00", ("application", "150000"): "150000.00"}
+    cases = {
+        ("ex_officio", "19999.99"): "19999.99",
+        ("ex_officio", "20000"): "20000.00",
+        ("ex_officio", "150000"): "75000.00",
+        ("ex_officio", "200000"): "100000.00",
+        ("ex_officio", "200000.01"): "100000.00",
+        ("application", "150000"): "150000.00",
+    }
     for (mode, value), amount in cases.items():
         r = await rules(http, stack, f"CN/guarantee?mode={mode}&goods_value={value}&currency=CNY")
         assert r.status_code == 200 and r.json()["amount"] == amount, (mode, value, r.text)
@@ -66,9 +74,16 @@ async def test_officer_opens_a_case_by_hand_and_holders_apply_only_for_their_rig
     suspended = await case_in_state(http, stack, case_id, "suspended")  # risk opened it for line 1 (NIKE)
     assert [ln["line_no"] for ln in suspended["lines"]] == [1]
     # line 2 (plain handbags) is green; an officer who has grounds adds it ex officio: it joins the holder's case
-    opened = await http.post(f"{stack.url('cases')}/v1/cases", headers=stack.auth("officer"), json={
-        "declaration_id": body["declaration_id"], "line_no": 2, "recordation_id": "CN-T-2019-004211",
-        "note": "bags carry a swoosh under the plastic sheeting"})
+    opened = await http.post(
+        f"{stack.url('cases')}/v1/cases",
+        headers=stack.auth("officer"),
+        json={
+            "declaration_id": body["declaration_id"],
+            "line_no": 2,
+            "recordation_id": "CN-T-2019-004211",
+            "note": "bags carry a swoosh under the plastic sheeting",
+        },
+    )
     assert opened.status_code == 200, opened.text
     assert opened.json()["case_id"] == case_id and opened.json()["joined_existing_case"] is True
 
@@ -83,26 +98,51 @@ async def test_officer_opens_a_case_by_hand_and_holders_apply_only_for_their_rig
     assert joined["detail"]["source"] == "officer" and joined["detail"]["by"] == "Wang Wei (wang.wei)"
     # one guarantee on both lines: USD 2,100 + 620 = USD 2,720 = RMB 19,312 (below 20,000: the whole value)
     assert case["required_guarantee"] == "19312.00"
-    again = await http.post(f"{stack.url('cases')}/v1/cases", headers=stack.auth("officer"), json={
-        "declaration_id": body["declaration_id"], "line_no": 2, "recordation_id": "CN-T-2019-004211"})
+    again = await http.post(
+        f"{stack.url('cases')}/v1/cases",
+        headers=stack.auth("officer"),
+        json={"declaration_id": body["declaration_id"], "line_no": 2, "recordation_id": "CN-T-2019-004211"},
+    )
     assert again.status_code == 409 and again.json()["error"]["code"] == "line_in_case"
-    missing = await http.post(f"{stack.url('cases')}/v1/cases", headers=stack.auth("officer"), json={
-        "declaration_id": body["declaration_id"], "line_no": 9, "recordation_id": "CN-T-2019-004211"})
+    missing = await http.post(
+        f"{stack.url('cases')}/v1/cases",
+        headers=stack.auth("officer"),
+        json={"declaration_id": body["declaration_id"], "line_no": 9, "recordation_id": "CN-T-2019-004211"},
+    )
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "line_not_found"
 
     # a declaration in which risk suspects nothing of RH-0001: the holder applies for line 2
     plain = dict(example_declaration()["lines"][0], brand=None, model=None, description="Mens sports shoes")
     other = await _declare(http, stack, lines=[plain, example_declaration()["lines"][1]])
-    stranger = await http.post(f"{stack.url('cases')}/v1/cases", headers=stack.holder_auth("RH-0002"), json={
-        "declaration_id": other["declaration_id"], "line_no": 2, "recordation_id": "CN-T-2019-004211",
-        "mode": "application", "evidence": "test purchase"})
+    stranger = await http.post(
+        f"{stack.url('cases')}/v1/cases",
+        headers=stack.holder_auth("RH-0002"),
+        json={
+            "declaration_id": other["declaration_id"],
+            "line_no": 2,
+            "recordation_id": "CN-T-2019-004211",
+            "mode": "application",
+            "evidence": "test purchase",
+        },
+    )
     assert stranger.status_code == 403 and stranger.json()["error"]["code"] == "not_your_right"
-    not_application = await http.post(f"{stack.url('cases')}/v1/cases", headers=stack.auth("holder"), json={
-        "declaration_id": other["declaration_id"], "line_no": 2, "recordation_id": "CN-T-2019-004211"})
+    not_application = await http.post(
+        f"{stack.url('cases')}/v1/cases",
+        headers=stack.auth("holder"),
+        json={"declaration_id": other["declaration_id"], "line_no": 2, "recordation_id": "CN-T-2019-004211"},
+    )
     assert not_application.status_code == 403
-    applied = await http.post(f"{stack.url('cases')}/v1/cases", headers=stack.auth("holder"), json={
-        "declaration_id": other["declaration_id"], "line_no": 2, "recordation_id": "CN-T-2019-004211",
-        "mode": "application", "evidence": "test purchase report TP-2026-118"})
+    applied = await http.post(
+        f"{stack.url('cases')}/v1/cases",
+        headers=stack.auth("holder"),
+        json={
+            "declaration_id": other["declaration_id"],
+            "line_no": 2,
+            "recordation_id": "CN-T-2019-004211",
+            "mode": "application",
+            "evidence": "test purchase report TP-2026-118",
+        },
+    )
     assert applied.status_code == 201, applied.text
     assert applied.json()["case_id"] == f"IPR-{other['declaration_id']}-RH-0001"
     app_case = await case_in_state(http, stack, applied.json()["case_id"], "suspended", who="holder")
@@ -110,8 +150,11 @@ async def test_officer_opens_a_case_by_hand_and_holders_apply_only_for_their_rig
     assert app_case["required_guarantee"] == "4402.00"  # 200 x USD 3.10 = USD 620 = RMB 4,402: the full value
 
     # a holder may not make statements for the consignee
-    refused = await http.post(f"{stack.url('cases')}/v1/cases/{case_id}/submissions", headers=stack.auth("holder"),
-                              json={"party": "consignee", "kind": "non_infringement_statement", "text": "x"})
+    refused = await http.post(
+        f"{stack.url('cases')}/v1/cases/{case_id}/submissions",
+        headers=stack.auth("holder"),
+        json={"party": "consignee", "kind": "non_infringement_statement", "text": "x"},
+    )
     assert refused.status_code == 403
     assert (await http.get(f"{stack.url('cases')}/v1/escalations", headers=stack.auth("supervisor"))).status_code == 200
     assert (await http.get(f"{stack.url('cases')}/v1/escalations", headers=stack.auth("holder"))).status_code == 403
@@ -123,12 +166,27 @@ async def _record(http, stack, rec: dict) -> None:  # noqa: ANN001
 
 
 async def test_us_shipment_is_detained_and_forfeited_on_the_running_system(http, stack) -> None:
-    await _record(http, stack, example_recordation(
-        recordation_id="US-TMK-91-0417", jurisdiction="US", title="NIKE", registration_number="0978952",
-        genuine_unit_value=[{"hs_prefix": "6404", "min": 90.0, "currency": "USD"}]))
+    await _record(
+        http,
+        stack,
+        example_recordation(
+            recordation_id="US-TMK-91-0417",
+            jurisdiction="US",
+            title="NIKE",
+            registration_number="0978952",
+            genuine_unit_value=[{"hs_prefix": "6404", "min": 90.0, "currency": "USD"}],
+        ),
+    )
     consignee = {**example_declaration()["consignee"], "contact_email": "imports@discount-footwear.example.com"}
-    body = await _declare(http, stack, jurisdiction="US", customs_office="US2704", direction="import",
-                          destination_country="US", consignee=consignee)
+    body = await _declare(
+        http,
+        stack,
+        jurisdiction="US",
+        customs_office="US2704",
+        direction="import",
+        destination_country="US",
+        consignee=consignee,
+    )
     case_id = f"IPR-{body['declaration_id']}-RH-0001"
     case = await case_in_state(http, stack, case_id, "detained", who="officer_us")  # an officer of US2704
     assert case["procedure"] == "us_detention"
@@ -140,34 +198,58 @@ async def test_us_shipment_is_detained_and_forfeited_on_the_running_system(http,
     case = await eventually(importer_window, timeout=60, what="the importer's window after service")
     assert {d["name"] for d in case["deadlines"]} >= {"detention_notice", "importer_response", "detention_period"}
     assert case["party_notices"][0]["role"] == "importer" and case["party_notices"][0]["status"] == "served"
-    unlawful = await http.post(f"{stack.url('cases')}/v1/cases/{case_id}/determination",
-                               headers=stack.auth("officer_us"), json={"outcome": "cannot_determine"})
+    unlawful = await http.post(
+        f"{stack.url('cases')}/v1/cases/{case_id}/determination",
+        headers=stack.auth("officer_us"),
+        json={"outcome": "cannot_determine"},
+    )
     assert unlawful.status_code == 422 and unlawful.json()["error"]["code"] == "finding_required"
-    answered = await http.post(f"{stack.url('cases')}/v1/cases/{case_id}/submissions", headers=stack.auth("officer_us"),
-                               json={"party": "importer", "kind": "importer_response", "text": "they are genuine"})
+    answered = await http.post(
+        f"{stack.url('cases')}/v1/cases/{case_id}/submissions",
+        headers=stack.auth("officer_us"),
+        json={"party": "importer", "kind": "importer_response", "text": "they are genuine"},
+    )
     assert answered.status_code == 202
-    r = await http.post(f"{stack.url('cases')}/v1/cases/{case_id}/determination", headers=stack.auth("officer_us"),
-                        json={"outcome": "infringing", "fine_amount": "10000", "retail_value": "45000"})
+    r = await http.post(
+        f"{stack.url('cases')}/v1/cases/{case_id}/determination",
+        headers=stack.auth("officer_us"),
+        json={"outcome": "infringing", "fine_amount": "10000", "retail_value": "45000"},
+    )
     assert r.status_code == 202, r.text
 
     async def second_proposal_refused() -> bool:  # once the case has recorded the first proposal
-        again = await http.post(f"{stack.url('cases')}/v1/cases/{case_id}/determination",
-                                headers=stack.auth("officer_us"), json={"outcome": "infringing"})
+        again = await http.post(
+            f"{stack.url('cases')}/v1/cases/{case_id}/determination",
+            headers=stack.auth("officer_us"),
+            json={"outcome": "infringing"},
+        )
         return again.status_code == 409 and again.json()["error"]["code"] == "approval_pending"
+
     await eventually(second_proposal_refused)
     # nor does another officer overturn the pending proposal by finding otherwise
-    contrary = await http.post(f"{stack.url('cases')}/v1/cases/{case_id}/determination",
-                               headers=stack.auth("officer_us"), json={"outcome": "not_infringing"})
+    contrary = await http.post(
+        f"{stack.url('cases')}/v1/cases/{case_id}/determination",
+        headers=stack.auth("officer_us"),
+        json={"outcome": "not_infringing"},
+    )
     assert contrary.status_code == 409 and contrary.json()["error"]["code"] == "approval_pending"
     await approve_confiscation(http, stack, case_id)
-    seized = await case_in_state(http, stack, case_id, "seized", who="officer_us")  # the officer's finding: notice of seizure
+    seized = await case_in_state(
+        http, stack, case_id, "seized", who="officer_us"
+    )  # the officer's finding: notice of seizure
     petition = next(d for d in seized["deadlines"] if d["name"] == "petition")
     assert petition["working_days"] == 30 and petition["unit"] == "calendar_days"
-    early = await http.post(f"{stack.url('cases')}/v1/cases/{case_id}/petition-decision",
-                            headers=stack.auth("officer_us"), json={"outcome": "denied"})
+    early = await http.post(
+        f"{stack.url('cases')}/v1/cases/{case_id}/petition-decision",
+        headers=stack.auth("officer_us"),
+        json={"outcome": "denied"},
+    )
     assert early.status_code == 409 and early.json()["error"]["code"] == "no_petition"
-    filed = await http.post(f"{stack.url('cases')}/v1/cases/{case_id}/submissions", headers=stack.auth("officer_us"),
-                            json={"party": "importer", "kind": "petition", "text": "remission requested"})
+    filed = await http.post(
+        f"{stack.url('cases')}/v1/cases/{case_id}/submissions",
+        headers=stack.auth("officer_us"),
+        json={"party": "importer", "kind": "petition", "text": "remission requested"},
+    )
     assert filed.status_code == 202
 
     async def petition_pending():  # noqa: ANN202
@@ -175,37 +257,67 @@ async def test_us_shipment_is_detained_and_forfeited_on_the_running_system(http,
         return c if any(d["name"] == "petition_decision" for d in c["deadlines"]) else None
 
     await eventually(petition_pending, what="the petition awaiting a decision")
-    denied = await http.post(f"{stack.url('cases')}/v1/cases/{case_id}/petition-decision",
-                             headers=stack.auth("officer_us"), json={"outcome": "denied", "note": "counterfeit"})
+    denied = await http.post(
+        f"{stack.url('cases')}/v1/cases/{case_id}/petition-decision",
+        headers=stack.auth("officer_us"),
+        json={"outcome": "denied", "note": "counterfeit"},
+    )
     assert denied.status_code == 202, denied.text
     final = await case_in_state(http, stack, case_id, "forfeited", who="officer_us")
     assert final["fine_amount"] == "10000.00"
-    disposition = (await http.get(f"{stack.url('disposal')}/v1/dispositions/{final['disposition_id']}",
-                                  headers=stack.auth("officer"))).json()
+    disposition = (
+        await http.get(
+            f"{stack.url('disposal')}/v1/dispositions/{final['disposition_id']}", headers=stack.auth("officer")
+        )
+    ).json()
     assert disposition["outcome"] == "forfeiture" and disposition["currency"] == "USD"
 
 
 async def test_eu_holder_confirms_and_declarant_agrees_goods_destroyed(http, stack) -> None:
-    await _record(http, stack, example_recordation(
-        recordation_id="EU-AFA-DE-2026-0091", jurisdiction="EU", title="NIKE", registration_number="EUTM-000001",
-        holder={"id": "RH-0001", "name": "Nike Innovate C.V.", "contact_email": "brand-protection@example.com"}))
-    body = await _declare(http, stack, jurisdiction="EU", customs_office="DE004851", direction="import",
-                          destination_country="DE", currency="EUR")
+    await _record(
+        http,
+        stack,
+        example_recordation(
+            recordation_id="EU-AFA-DE-2026-0091",
+            jurisdiction="EU",
+            title="NIKE",
+            registration_number="EUTM-000001",
+            holder={"id": "RH-0001", "name": "Nike Innovate C.V.", "contact_email": "brand-protection@example.com"},
+        ),
+    )
+    body = await _declare(
+        http,
+        stack,
+        jurisdiction="EU",
+        customs_office="DE004851",
+        direction="import",
+        destination_country="DE",
+        currency="EUR",
+    )
     case_id = f"IPR-{body['declaration_id']}-RH-0001"
     case = await case_in_state(http, stack, case_id, "detained", who="holder")
     assert case["procedure"] == "eu_application"
     window = next(d for d in case["deadlines"] if d["name"] == "confirm_and_agree")
     assert window["working_days"] == 10
-    confirm = await http.post(f"{stack.url('cases')}/v1/cases/{case_id}/submissions", headers=stack.auth("holder"),
-                              json={"party": "holder", "kind": "confirms_infringement", "text": "counterfeit"})
+    confirm = await http.post(
+        f"{stack.url('cases')}/v1/cases/{case_id}/submissions",
+        headers=stack.auth("holder"),
+        json={"party": "holder", "kind": "confirms_infringement", "text": "counterfeit"},
+    )
     assert confirm.status_code == 202, confirm.text
-    agree = await http.post(f"{stack.url('cases')}/v1/cases/{case_id}/submissions", headers=stack.auth("officer_eu"),
-                            json={"party": "declarant", "kind": "agrees_to_destruction"})
+    agree = await http.post(
+        f"{stack.url('cases')}/v1/cases/{case_id}/submissions",
+        headers=stack.auth("officer_eu"),
+        json={"party": "declarant", "kind": "agrees_to_destruction"},
+    )
     assert agree.status_code == 202
     final = await case_in_state(http, stack, case_id, "destroyed", who="officer_eu")
     assert final["disposal_method"] == "destruction" and final["fine_amount"] == "0.00"
-    late = await http.post(f"{stack.url('cases')}/v1/cases/{case_id}/submissions", headers=stack.auth("holder"),
-                           json={"party": "holder", "kind": "proceedings_started"})
+    late = await http.post(
+        f"{stack.url('cases')}/v1/cases/{case_id}/submissions",
+        headers=stack.auth("holder"),
+        json={"party": "holder", "kind": "proceedings_started"},
+    )
     assert late.status_code == 409 and late.json()["error"]["code"] == "case_closed"
 
 
@@ -220,25 +332,35 @@ async def test_publishing_a_calendar_re_times_the_running_case_and_clears_its_pr
     body = await _declare(http, stack)
     case_id = f"IPR-{body['declaration_id']}-RH-0001"
     case = await case_in_state(http, stack, case_id, "suspended")
-    notice = (await http.get(f"{stack.url('notify')}/v1/notices?case_id={case_id}", headers=stack.auth("holder"))).json()
-    await http.post(f"{stack.url('notify')}/v1/notices/{notice[0]['notice_id']}/reply", headers=stack.auth("holder"),
-                    json={"decision": "detain", "guarantee": {"amount": case["required_guarantee"], "currency": "CNY",
-                                                              "reference": "LG-CAL"}})
+    notice = (
+        await http.get(f"{stack.url('notify')}/v1/notices?case_id={case_id}", headers=stack.auth("holder"))
+    ).json()
+    await http.post(
+        f"{stack.url('notify')}/v1/notices/{notice[0]['notice_id']}/reply",
+        headers=stack.auth("holder"),
+        json={
+            "decision": "detain",
+            "guarantee": {"amount": case["required_guarantee"], "currency": "CNY", "reference": "LG-CAL"},
+        },
+    )
     case = await case_in_state(http, stack, case_id, "detained")
     window = next(d for d in case["deadlines"] if d["name"] == "customs_determination")
     cal = calendar_for("CN")
     start, due = date.fromisoformat(window["start"]), date.fromisoformat(window["due_date"])
     assert window["provisional"] is cal.is_provisional_span(start, due)
     if window["provisional"]:
+
         async def listed():  # noqa: ANN202
-            rows = (await http.get(f"{stack.url('cases')}/v1/deadlines/provisional",
-                                   headers=stack.auth("officer"))).json()
+            rows = (
+                await http.get(f"{stack.url('cases')}/v1/deadlines/provisional", headers=stack.auth("officer"))
+            ).json()
             return [r for r in rows if r["case_id"] == case_id]
 
         rows = await eventually(listed, what="the provisional deadline listed")
         assert {r["deadline"] for r in rows} >= {"customs_determination"}
-        assert (await http.get(f"{stack.url('cases')}/v1/deadlines/provisional",
-                               headers=stack.auth("holder"))).status_code == 403
+        assert (
+            await http.get(f"{stack.url('cases')}/v1/deadlines/provisional", headers=stack.auth("holder"))
+        ).status_code == 403
 
     # The schedule for the years the window covers is published, with a bridge day inside the window.
     data = copy.deepcopy(calendar_data("cn"))

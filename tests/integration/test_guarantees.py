@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -20,28 +20,48 @@ D = Decimal
 
 
 def cn_today() -> date:
-    return calendar_for("CN").local_date(datetime.now(timezone.utc))
+    return calendar_for("CN").local_date(datetime.now(UTC))
 
 
 def general_body(holder_id: str, **over) -> dict:  # noqa: ANN003
     today = cn_today()
     body = {
-        "guarantee_id": unique_id("GG"), "holder_id": holder_id, "jurisdiction": "CN", "amount": "200000.00",
-        "currency": "CNY", "coverage_from": (today - timedelta(days=30)).isoformat(),
+        "guarantee_id": unique_id("GG"),
+        "holder_id": holder_id,
+        "jurisdiction": "CN",
+        "amount": "200000.00",
+        "currency": "CNY",
+        "coverage_from": (today - timedelta(days=30)).isoformat(),
         "coverage_until": (today + timedelta(days=200)).isoformat(),
         "letter_expires_on": (today + timedelta(days=380)).isoformat(),
-        "issuer": "Bank of China, Shanghai Branch", "reference": unique_id("BOC-LG"),
+        "issuer": "Bank of China, Shanghai Branch",
+        "reference": unique_id("BOC-LG"),
     }
     body.update(over)
     return body
 
 
-def hold_body(holder_id: str, *, form: str = "cash_deposit", required: str = "20000.00", amount: str = "20000.00",
-              case_id: str | None = None, key: str | None = None) -> dict:
+def hold_body(
+    holder_id: str,
+    *,
+    form: str = "cash_deposit",
+    required: str = "20000.00",
+    amount: str = "20000.00",
+    case_id: str | None = None,
+    key: str | None = None,
+) -> dict:
     case_id = case_id or unique_id("IPR-CASE")
-    return {"idempotency_key": key or f"{case_id}:guarantee", "case_id": case_id, "holder_id": holder_id,
-            "jurisdiction": "CN", "required_amount": required, "currency": "CNY", "form": form, "amount": amount,
-            "reference": unique_id("REF")}
+    return {
+        "idempotency_key": key or f"{case_id}:guarantee",
+        "case_id": case_id,
+        "holder_id": holder_id,
+        "jurisdiction": "CN",
+        "required_amount": required,
+        "currency": "CNY",
+        "form": form,
+        "amount": amount,
+        "reference": unique_id("REF"),
+    }
 
 
 class Api:
@@ -57,13 +77,24 @@ class Api:
         return await self.http.post(f"{self.base}/v1/general-guarantees", json=body, headers=self.stack.auth(who))
 
     async def record(self, holder_id: str) -> None:
-        r = await self.http.post(f"{self.stack.url('risk')}/v1/recordations", headers=self.stack.auth("officer"),
-                                 json=example_recordation(  # a mark no declaration of the other tests names
-                                     recordation_id=unique_id("CN-T-GG"), title=unique_id("GGMARK"), aliases=[],
-                                     registration_number=unique_id("R"), goods_hs_prefixes=["9701"],
-                                     authorized_licensees=[], genuine_unit_value=[],
-                                     holder={"id": holder_id, "name": f"Holder {holder_id}",
-                                             "contact_email": "guarantees@holder.example.com"}))
+        r = await self.http.post(
+            f"{self.stack.url('risk')}/v1/recordations",
+            headers=self.stack.auth("officer"),
+            json=example_recordation(  # a mark no declaration of the other tests names
+                recordation_id=unique_id("CN-T-GG"),
+                title=unique_id("GGMARK"),
+                aliases=[],
+                registration_number=unique_id("R"),
+                goods_hs_prefixes=["9701"],
+                authorized_licensees=[],
+                genuine_unit_value=[],
+                holder={
+                    "id": holder_id,
+                    "name": f"Holder {holder_id}",
+                    "contact_email": "guarantees@holder.example.com",
+                },
+            ),
+        )
         assert r.status_code in (200, 201), r.text
         self.recorded.add(holder_id)
 
@@ -74,12 +105,14 @@ class Api:
         return await self.http.post(f"{self.base}/v1/case-guarantees", json=body, headers=self.stack.auth(who))
 
     async def cost(self, case_id: str, body: dict, who: str = "system"):  # noqa: ANN201
-        return await self.http.post(f"{self.base}/v1/case-guarantees/{case_id}/costs", json=body,
-                                    headers=self.stack.auth(who))
+        return await self.http.post(
+            f"{self.base}/v1/case-guarantees/{case_id}/costs", json=body, headers=self.stack.auth(who)
+        )
 
     async def settle(self, case_id: str, body: dict, who: str = "system"):  # noqa: ANN201
-        return await self.http.post(f"{self.base}/v1/case-guarantees/{case_id}/settle", json=body,
-                                    headers=self.stack.auth(who))
+        return await self.http.post(
+            f"{self.base}/v1/case-guarantees/{case_id}/settle", json=body, headers=self.stack.auth(who)
+        )
 
     async def case(self, case_id: str, who: str = "officer"):  # noqa: ANN201
         return await self.http.get(f"{self.base}/v1/case-guarantees/{case_id}", headers=self.stack.auth(who))
@@ -134,8 +167,9 @@ async def test_register_general_guarantee_validates_and_is_idempotent(api: Api, 
     got = (await api.general(body["guarantee_id"])).json()
     assert got["draws"] == [] and [h["action"] for h in got["history"]] == ["registered"]
     assert got["history"][0]["actor"] == "Wang Wei (wang.wei)"
-    listed = (await api.http.get(f"{api.base}/v1/general-guarantees?holder_id={holder}",
-                                 headers=stack.auth("officer"))).json()
+    listed = (
+        await api.http.get(f"{api.base}/v1/general-guarantees?holder_id={holder}", headers=stack.auth("officer"))
+    ).json()
     assert {g["guarantee_id"] for g in listed} == {body["guarantee_id"], minimum.json()["guarantee_id"]}
 
 
@@ -155,14 +189,19 @@ async def test_per_case_deposit_or_letter_sufficient_and_insufficient(api: Api) 
     enough = {**short, "idempotency_key": f"{case_id}:second", "amount": "15000.00"}
     held = await api.hold(enough)
     assert held.status_code == 201, held.text
-    assert held.json() == {"case_guarantee_id": f"CG-{case_id}", "status": "held", "amount": "15000.00",
-                           "currency": "CNY", "drawn_from": None, "reason": None}
+    assert held.json() == {
+        "case_guarantee_id": f"CG-{case_id}",
+        "status": "held",
+        "amount": "15000.00",
+        "currency": "CNY",
+        "drawn_from": None,
+        "reason": None,
+    }
     assert (await api.hold(enough)).json() == held.json()
     conflict = await api.hold({**enough, "amount": "16000.00"})
     assert conflict.status_code == 409 and error_code(conflict) == "idempotency_conflict"
     # one guarantee per case: another key for the same case gets the one already held
-    third = await api.hold({**enough, "idempotency_key": f"{case_id}:third", "form": "cash_deposit",
-                            "amount": "99999"})
+    third = await api.hold({**enough, "idempotency_key": f"{case_id}:third", "form": "cash_deposit", "amount": "99999"})
     assert third.status_code == 200 and third.json() == held.json()
 
     view = (await api.case(case_id)).json()
@@ -186,8 +225,9 @@ async def test_draws_on_the_general_guarantee_until_the_balance_runs_out(api: Ap
         results.append(r.json())
     assert [r["status"] for r in results] == ["held", "held", "refused"]
     assert all(r["drawn_from"] == g["guarantee_id"] and r["amount"] == "80000.00" for r in results[:2])
-    assert results[2]["reason"] == (f"balance 40000.00 CNY of general guarantee {g['guarantee_id']} "
-                                    "is below the required 80000.00 CNY")
+    assert results[2]["reason"] == (
+        f"balance 40000.00 CNY of general guarantee {g['guarantee_id']} is below the required 80000.00 CNY"
+    )
     # a smaller case still fits in what is left, exactly
     last = await api.hold(hold_body(holder, form="general_guarantee", required="40000.00", amount="0"))
     assert last.json()["status"] == "held"
@@ -197,7 +237,10 @@ async def test_draws_on_the_general_guarantee_until_the_balance_runs_out(api: Ap
     view = (await api.general(g["guarantee_id"])).json()
     assert view["balance"] == "0.00" and view["used"] == "200000.00"
     assert [(d["kind"], d["amount"], d["balance_after"]) for d in view["draws"]] == [
-        ("draw", "80000.00", "120000.00"), ("draw", "80000.00", "40000.00"), ("draw", "40000.00", "0.00")]
+        ("draw", "80000.00", "120000.00"),
+        ("draw", "80000.00", "40000.00"),
+        ("draw", "40000.00", "0.00"),
+    ]
     assert [h["action"] for h in view["history"]] == ["registered", "drawn", "drawn", "drawn"]
 
 
@@ -228,23 +271,30 @@ async def test_general_guarantee_refusal_reasons(api: Api) -> None:
     assert none.json()["reason"] == f"no general guarantee is registered for holder {nobody} in CN"
 
     lapsed_holder = unique_id("RH")
-    ended = general_body(lapsed_holder, coverage_from=(today - timedelta(days=400)).isoformat(),
-                         coverage_until=(today - timedelta(days=40)).isoformat(),
-                         letter_expires_on=(today + timedelta(days=100)).isoformat())
+    ended = general_body(
+        lapsed_holder,
+        coverage_from=(today - timedelta(days=400)).isoformat(),
+        coverage_until=(today - timedelta(days=40)).isoformat(),
+        letter_expires_on=(today + timedelta(days=100)).isoformat(),
+    )
     assert (await api.register(ended)).status_code == 201
     outside = (await api.hold(hold_body(lapsed_holder, form="general_guarantee"))).json()
     assert outside["status"] == "refused" and "outside the coverage period" in outside["reason"]
     assert ended["guarantee_id"] in outside["reason"]
 
     expired_holder = unique_id("RH")
-    expired = general_body(expired_holder, coverage_from=(today - timedelta(days=400)).isoformat(),
-                           coverage_until=(today - timedelta(days=200)).isoformat(),
-                           letter_expires_on=(today - timedelta(days=10)).isoformat())
+    expired = general_body(
+        expired_holder,
+        coverage_from=(today - timedelta(days=400)).isoformat(),
+        coverage_until=(today - timedelta(days=200)).isoformat(),
+        letter_expires_on=(today - timedelta(days=10)).isoformat(),
+    )
     assert (await api.register(expired)).status_code == 201
     letter = (await api.hold(hold_body(expired_holder, form="general_guarantee"))).json()
     assert letter["status"] == "refused"
-    assert letter["reason"] == (f"the letter of general guarantee {expired['guarantee_id']} expired on "
-                                f"{expired['letter_expires_on']}")
+    assert letter["reason"] == (
+        f"the letter of general guarantee {expired['guarantee_id']} expired on {expired['letter_expires_on']}"
+    )
 
     long_key = await api.hold(hold_body(lapsed_holder, key="K" * 151))
     assert long_key.status_code == 422 and error_code(long_key) == "schema_violation"
@@ -269,15 +319,26 @@ async def test_costs_and_settlement_refund_restores_the_general_guarantee(api: A
     case_id = body["case_id"]
     assert (await api.hold(body)).json()["status"] == "held"
 
-    custody = {"idempotency_key": f"{case_id}:custody", "case_id": case_id, "kind": "custody", "amount": "300",
-               "currency": "CNY", "detail": "custody fee, Shanghai Pudong warehouse"}
+    custody = {
+        "idempotency_key": f"{case_id}:custody",
+        "case_id": case_id,
+        "kind": "custody",
+        "amount": "300",
+        "currency": "CNY",
+        "detail": "custody fee, Shanghai Pudong warehouse",
+    }
     first = await api.cost(case_id, custody)
     assert first.status_code == 201, first.text
     assert (await api.cost(case_id, custody)).json() == first.json()  # replay: recorded once
     clash = await api.cost(case_id, {**custody, "amount": "301"})
     assert clash.status_code == 409 and error_code(clash) == "idempotency_conflict"
-    disposal = {**custody, "idempotency_key": f"{case_id}:disposal", "kind": "disposal", "amount": "200.00",
-                "detail": "destruction"}
+    disposal = {
+        **custody,
+        "idempotency_key": f"{case_id}:disposal",
+        "kind": "disposal",
+        "amount": "200.00",
+        "detail": "destruction",
+    }
     assert (await api.cost(case_id, disposal, who="officer")).status_code == 201
     wrong_currency = await api.cost(case_id, {**custody, "idempotency_key": f"{case_id}:usd", "currency": "USD"})
     assert wrong_currency.status_code == 422 and error_code(wrong_currency) == "currency_mismatch"
@@ -288,25 +349,43 @@ async def test_costs_and_settlement_refund_restores_the_general_guarantee(api: A
 
     open_view = (await api.case(case_id)).json()
     assert open_view["settled"] is False and open_view["amount"] == "50000.00"
-    assert open_view["accrued"] == {"storage_days": 1, "storage_rate": "50.00", "storage": "50.00",
-                                    "costs": "500.00", "accrued": "550.00"}
+    assert open_view["accrued"] == {
+        "storage_days": 1,
+        "storage_rate": "50.00",
+        "storage": "50.00",
+        "costs": "500.00",
+        "accrued": "550.00",
+    }
     assert open_view["headroom"] == "49450.00"
     assert [c["kind"] for c in open_view["costs"]] == ["custody", "disposal"]
 
     held_at = datetime.fromisoformat(open_view["held_at"])
     ended_at = held_at + timedelta(days=3, hours=5)
-    settle = {"idempotency_key": f"{case_id}:settle", "case_id": case_id, "outcome": "released",
-              "ended_at": ended_at.isoformat()}
+    settle = {
+        "idempotency_key": f"{case_id}:settle",
+        "case_id": case_id,
+        "outcome": "released",
+        "ended_at": ended_at.isoformat(),
+    }
     assert (await api.settle(case_id, settle, who="officer")).status_code == 403  # the case worker settles
     settled = await api.settle(case_id, settle)
     assert settled.status_code == 200, settled.text
     result = settled.json()
-    assert result == {"case_guarantee_id": f"CG-{case_id}", "charged": "650.00", "refunded": "49350.00",
-                      "currency": "CNY", "storage_days": 3, "storage_amount": "150.00", "costs_amount": "500.00",
-                      "unpaid": "0.00"}
+    assert result == {
+        "case_guarantee_id": f"CG-{case_id}",
+        "charged": "650.00",
+        "refunded": "49350.00",
+        "currency": "CNY",
+        "storage_days": 3,
+        "storage_amount": "150.00",
+        "costs_amount": "500.00",
+        "unpaid": "0.00",
+    }
     assert (await api.settle(case_id, settle)).json() == result
-    again = await api.settle(case_id, {**settle, "idempotency_key": f"{case_id}:settle-2",
-                                       "ended_at": (ended_at + timedelta(days=9)).isoformat()})
+    again = await api.settle(
+        case_id,
+        {**settle, "idempotency_key": f"{case_id}:settle-2", "ended_at": (ended_at + timedelta(days=9)).isoformat()},
+    )
     assert again.status_code == 200 and again.json() == result  # settled once
     conflict = await api.settle(case_id, {**settle, "outcome": "confiscated"})
     assert conflict.status_code == 409
@@ -317,7 +396,9 @@ async def test_costs_and_settlement_refund_restores_the_general_guarantee(api: A
     view = (await api.general(g["guarantee_id"])).json()
     assert view["balance"] == "199350.00"
     assert [(d["kind"], d["amount"], d["balance_after"]) for d in view["draws"]] == [
-        ("draw", "50000.00", "150000.00"), ("restore", "49350.00", "199350.00")]
+        ("draw", "50000.00", "150000.00"),
+        ("restore", "49350.00", "199350.00"),
+    ]
     closed = (await api.case(case_id)).json()
     assert closed["settled"] is True and closed["outcome"] == "released"
     assert (closed["charged"], closed["refunded"], closed["unpaid"]) == ("650.00", "49350.00", "0.00")
@@ -332,8 +413,14 @@ async def test_settlement_never_charges_more_than_held_and_raises_alerts(api: Ap
     body = hold_body(holder, form="cash_deposit", required="1000", amount="1000")
     case_id = body["case_id"]
     assert (await api.hold(body)).status_code == 201
-    storage = {"idempotency_key": f"{case_id}:storage", "case_id": case_id, "kind": "storage", "amount": "1800",
-               "currency": "CNY", "detail": "warehouse invoice W-1"}
+    storage = {
+        "idempotency_key": f"{case_id}:storage",
+        "case_id": case_id,
+        "kind": "storage",
+        "amount": "1800",
+        "currency": "CNY",
+        "detail": "warehouse invoice W-1",
+    }
     assert (await api.cost(case_id, storage)).status_code == 201
     # actual storage recorded: the per-day estimate is no longer added on top
     assert (await api.case(case_id)).json()["accrued"]["storage"] == "0.00"
@@ -341,9 +428,15 @@ async def test_settlement_never_charges_more_than_held_and_raises_alerts(api: Ap
     exceed = [a for a in found if a["kind"] == "costs_exceed_guarantee" and a.get("case_id") == case_id]
     assert exceed and exceed[0]["accrued"] == "1800.00"
 
-    settled = await api.settle(case_id, {"idempotency_key": f"{case_id}:settle", "case_id": case_id,
-                                         "outcome": "confiscated",
-                                         "ended_at": (datetime.now(timezone.utc) + timedelta(days=10)).isoformat()})
+    settled = await api.settle(
+        case_id,
+        {
+            "idempotency_key": f"{case_id}:settle",
+            "case_id": case_id,
+            "outcome": "confiscated",
+            "ended_at": (datetime.now(UTC) + timedelta(days=10)).isoformat(),
+        },
+    )
     assert settled.status_code == 200, settled.text
     result = settled.json()
     assert (result["charged"], result["refunded"], result["unpaid"]) == ("1000.00", "0.00", "800.00")
@@ -353,19 +446,30 @@ async def test_settlement_never_charges_more_than_held_and_raises_alerts(api: Ap
     unpaid = [a for a in found if a["kind"] == "unpaid_costs" and a.get("case_id") == case_id]
     assert len(unpaid) == 1 and unpaid[0]["unpaid"] == "800.00"
     assert not [a for a in found if a["kind"] == "costs_exceed_guarantee" and a.get("case_id") == case_id]
-    missing = await api.settle("NO-SUCH-CASE", {"idempotency_key": unique_id("K"), "case_id": "NO-SUCH-CASE",
-                                                "outcome": "released", "ended_at": "2026-01-01T00:00:00Z"})
+    missing = await api.settle(
+        "NO-SUCH-CASE",
+        {
+            "idempotency_key": unique_id("K"),
+            "case_id": "NO-SUCH-CASE",
+            "outcome": "released",
+            "ended_at": "2026-01-01T00:00:00Z",
+        },
+    )
     assert missing.status_code == 404 and error_code(missing) == "case_guarantee_not_found"
 
 
 async def test_alerts_on_low_balance_and_expiry_and_their_metrics(api: Api, stack) -> None:  # noqa: ANN001
     today = cn_today()
     holder = unique_id("RH")
-    ending = general_body(holder, coverage_until=(today + timedelta(days=10)).isoformat(),
-                          letter_expires_on=(today + timedelta(days=25)).isoformat())
+    ending = general_body(
+        holder,
+        coverage_until=(today + timedelta(days=10)).isoformat(),
+        letter_expires_on=(today + timedelta(days=25)).isoformat(),
+    )
     assert (await api.register(ending)).status_code == 201
-    assert (await api.hold(hold_body(holder, form="general_guarantee", required="100000.01", amount="0"))
-            ).json()["status"] == "held"
+    assert (await api.hold(hold_body(holder, form="general_guarantee", required="100000.01", amount="0"))).json()[
+        "status"
+    ] == "held"
     far = general_body(unique_id("RH"))
     assert (await api.register(far)).status_code == 201
 
@@ -379,8 +483,9 @@ async def test_alerts_on_low_balance_and_expiry_and_their_metrics(api: Api, stac
 
     async def balance_shown():  # noqa: ANN202 - the periodic refresh may overwrite a draw it read before; it converges
         text = (await api.http.get(f"{api.base}/metrics")).text
-        found = re.search(r'ipr_guarantee_general_balance\{[^}]*guarantee_id="' + ending["guarantee_id"]
-                          + r'"[^}]*\} (\S+)', text)
+        found = re.search(
+            r'ipr_guarantee_general_balance\{[^}]*guarantee_id="' + ending["guarantee_id"] + r'"[^}]*\} (\S+)', text
+        )
         return text if found and float(found.group(1)) == pytest.approx(99999.99) else None
 
     metrics = await eventually(balance_shown, timeout=75, what="the drawn balance in the metrics")
@@ -426,10 +531,12 @@ async def test_roles_and_rights_holders_see_only_their_own(api: Api, stack) -> N
 
     # rights holders and clearance systems change nothing; only officers register general guarantees
     for who in (as_mine, stack.auth("clearance")):
-        assert (await api.http.post(f"{api.base}/v1/case-guarantees", json=hold_body(mine), headers=who)
-                ).status_code == 403
-        assert (await api.http.post(f"{api.base}/v1/general-guarantees", json=general_body(mine), headers=who)
-                ).status_code == 403
+        assert (
+            await api.http.post(f"{api.base}/v1/case-guarantees", json=hold_body(mine), headers=who)
+        ).status_code == 403
+        assert (
+            await api.http.post(f"{api.base}/v1/general-guarantees", json=general_body(mine), headers=who)
+        ).status_code == 403
     assert (await api.register(general_body(mine), who="system")).status_code == 403
     assert (await api.case(held["case_id"], who="clearance")).status_code == 403
     assert (await api.general(g_mine["guarantee_id"], who="clearance")).status_code == 403
@@ -445,10 +552,19 @@ async def test_service_health_readiness_metrics_and_docs(http, stack) -> None:  
     assert ready.status_code == 200 and {"database", "broker"} <= set(ready.json()["checks"])
     doc = (await http.get(f"{base}/openapi.json")).json()
     assert doc["info"]["title"] == "IPR guarantees service"
-    for path in ("/v1/general-guarantees", "/v1/general-guarantees/{guarantee_id}", "/v1/case-guarantees",
-                 "/v1/case-guarantees/{case_id}", "/v1/case-guarantees/{case_id}/costs",
-                 "/v1/case-guarantees/{case_id}/settle", "/v1/alerts"):
+    for path in (
+        "/v1/general-guarantees",
+        "/v1/general-guarantees/{guarantee_id}",
+        "/v1/case-guarantees",
+        "/v1/case-guarantees/{case_id}",
+        "/v1/case-guarantees/{case_id}/costs",
+        "/v1/case-guarantees/{case_id}/settle",
+        "/v1/alerts",
+    ):
         assert path in doc["paths"], path
-    bad_json = await http.post(f"{base}/v1/case-guarantees", content=b"{nope", headers={
-        **stack.auth("system"), "Content-Type": "application/json"})
+    bad_json = await http.post(
+        f"{base}/v1/case-guarantees",
+        content=b"{nope",
+        headers={**stack.auth("system"), "Content-Type": "application/json"},
+    )
     assert bad_json.status_code == 400 and bad_json.json()["error"]["code"] == "malformed_json"

@@ -52,8 +52,14 @@ async def _declare(http, stack, **changes) -> dict:  # noqa: ANN001
     return body
 
 
-async def _admin(http, stack, method: str, path: str, body: dict | None = None,  # noqa: ANN001, ANN201
-                 who: str = "administrator"):
+async def _admin(
+    http,
+    stack,
+    method: str,
+    path: str,
+    body: dict | None = None,  # noqa: ANN001, ANN201
+    who: str = "administrator",
+):
     return await http.request(method, f"{stack.url('identity')}{path}", json=body, headers=stack.auth(who))
 
 
@@ -64,7 +70,11 @@ async def test_a_clearance_system_declares_with_client_credentials(http, stack) 
     token = tokens_mod.client_credentials(stack.issuer, "clearance-express", stack.client_secret("clearance-express"))
     claims = _claims(token.access_token)
     assert (claims["sub"], claims["role"], claims["client_id"], claims["aud"]) == (
-        "clearance-express", "clearance_system", "clearance-express", "urn:ipr:api")
+        "clearance-express",
+        "clearance_system",
+        "clearance-express",
+        "urn:ipr:api",
+    )
     assert claims["exp"] - claims["iat"] <= 300
     body = example_declaration(declaration_id=unique_id("CN5300-CC"))
     headers = {"Authorization": f"Bearer {token.access_token}"}
@@ -84,8 +94,11 @@ async def test_the_case_worker_acts_on_behalf_of_the_officer(http, stack) -> Non
     case = await case_in_state(http, stack, case_id, "suspended")
     notices = await http.get(f"{stack.url('notify')}/v1/notices?case_id={case_id}", headers=stack.auth("holder"))
     notice = notices.json()[0]
-    r = await http.post(f"{stack.url('notify')}/v1/notices/{notice['notice_id']}/reply", headers=stack.auth("holder"),
-                        json={"decision": "no_detention"})
+    r = await http.post(
+        f"{stack.url('notify')}/v1/notices/{notice['notice_id']}/reply",
+        headers=stack.auth("holder"),
+        json={"decision": "no_detention"},
+    )
     assert r.status_code in (200, 201)
     released = await case_in_state(http, stack, case_id, "released")
     replied = next(h for h in released["history"] if h["event"] == "holder_replied")
@@ -108,22 +121,32 @@ async def test_an_officer_acts_only_on_cases_of_its_office(http, stack) -> None:
     act = await http.post(f"{url}/disposal-facts", json={"holder_buys": True}, headers=stack.auth("officer"))
     assert act.status_code == 403 and act.json()["error"]["code"] == "outside_office"
     assert (await http.get(url, headers=stack.auth("supervisor"))).status_code == 200
-    listed = (await http.get(f"{stack.url('cases')}/v1/cases?declaration_id={body['declaration_id']}",
-                             headers=stack.auth("officer"))).json()
+    listed = (
+        await http.get(
+            f"{stack.url('cases')}/v1/cases?declaration_id={body['declaration_id']}", headers=stack.auth("officer")
+        )
+    ).json()
     assert listed == []
-    listed_b = (await http.get(f"{stack.url('cases')}/v1/cases?declaration_id={body['declaration_id']}",
-                               headers=stack.auth("officer_b"))).json()
+    listed_b = (
+        await http.get(
+            f"{stack.url('cases')}/v1/cases?declaration_id={body['declaration_id']}", headers=stack.auth("officer_b")
+        )
+    ).json()
     assert [c["case_id"] for c in listed_b] == [case_id] and listed_b[0]["customs_office"] == "CN2200"
     ok = await http.post(f"{url}/disposal-facts", json={"holder_buys": True}, headers=stack.auth("officer_b"))
     assert ok.status_code == 202
-    case = await eventually(lambda: _history_has(http, stack, case_id, "disposal_facts_recorded"),
-                            what="disposal facts in the history")
+    case = await eventually(
+        lambda: _history_has(http, stack, case_id, "disposal_facts_recorded"), what="disposal facts in the history"
+    )
     entry = next(h for h in case["history"] if h["event"] == "disposal_facts_recorded")
     assert entry["detail"]["by"] == "Li Na (li.na)"
     assert entry["detail"]["actor"] == {"sub": "li.na", "name": "Li Na", "role": "officer"}
     # an officer does not open cases ex officio on another office's declarations either
-    opened = await http.post(f"{stack.url('cases')}/v1/cases", headers=stack.auth("officer"), json={
-        "declaration_id": body["declaration_id"], "line_no": 2, "recordation_id": "CN-T-2019-004211"})
+    opened = await http.post(
+        f"{stack.url('cases')}/v1/cases",
+        headers=stack.auth("officer"),
+        json={"declaration_id": body["declaration_id"], "line_no": 2, "recordation_id": "CN-T-2019-004211"},
+    )
     assert opened.status_code == 403 and opened.json()["error"]["code"] == "outside_office"
 
 
@@ -172,8 +195,7 @@ async def test_a_holder_sees_only_its_own_recordations(http, stack) -> None:  # 
 
 
 async def test_the_proposer_cannot_approve_a_recordation(http, stack) -> None:  # noqa: ANN001
-    stack.ensure_account("test.supervisor.b", role="supervisor", display_name="Second Supervisor",
-                         offices=["CN5300"])
+    stack.ensure_account("test.supervisor.b", role="supervisor", display_name="Second Supervisor", offices=["CN5300"])
     rid = unique_id("CN-T-4E")
     rec = example_recordation(recordation_id=rid, status="pending", title=unique_id("MARK"), aliases=[])
     created = await http.post(f"{stack.url('risk')}/v1/recordations", json=rec, headers=stack.auth("supervisor"))
@@ -186,8 +208,10 @@ async def test_the_proposer_cannot_approve_a_recordation(http, stack) -> None:  
     second = await http.post(f"{url}/approve", json={}, headers=stack.auth("test.supervisor.b"))
     assert second.status_code == 200 and second.json()["status"] == "active"
     history = (await http.get(url, headers=stack.auth("officer"))).json()["history"]
-    assert [(h["event"], h["actor_sub"]) for h in history] == [("created", "zhang.min"),
-                                                              ("approved", "test.supervisor.b")]
+    assert [(h["event"], h["actor_sub"]) for h in history] == [
+        ("created", "zhang.min"),
+        ("approved", "test.supervisor.b"),
+    ]
     assert history[1]["actor"] == "Second Supervisor (test.supervisor.b)"
 
 
@@ -204,8 +228,9 @@ async def test_a_disabled_holder_user_is_refused_at_sign_in_and_at_refresh(http,
     assert _claims(tokens.access_token)["holder_id"] == holder and tokens.refresh_token
     assert (await http.get(f"{stack.url('cases')}/v1/cases", headers=headers)).status_code == 200
 
-    r = await _admin(http, stack, "POST", f"/v1/accounts/{account}/disable", {"reason": "left the company"},
-                     who="supervisor")
+    r = await _admin(
+        http, stack, "POST", f"/v1/accounts/{account}/disable", {"reason": "left the company"}, who="supervisor"
+    )
     assert r.status_code == 200 and r.json()["enabled"] is False and r.json()["revoked"] >= 1
     with pytest.raises(tokens_mod.SignInFailed, match="disabled"):
         tokens_mod.sign_in(stack.issuer, account, stack.password)
@@ -243,8 +268,13 @@ async def test_a_disabled_client_gets_no_new_token(http, stack) -> None:  # noqa
 
 
 async def test_administration_is_for_supervisors_and_administrators(http, stack) -> None:  # noqa: ANN001
-    body = {"account_id": unique_id("x").lower(), "display_name": "X", "role": "officer", "offices": ["CN5300"],
-            "password": stack.password}
+    body = {
+        "account_id": unique_id("x").lower(),
+        "display_name": "X",
+        "role": "officer",
+        "offices": ["CN5300"],
+        "password": stack.password,
+    }
     assert (await _admin(http, stack, "POST", "/v1/accounts", body, who="officer")).status_code == 403
     assert (await _admin(http, stack, "GET", "/v1/accounts", who="holder")).status_code == 403
     promoted = {**body, "role": "administrator"}
@@ -256,8 +286,9 @@ async def test_administration_is_for_supervisors_and_administrators(http, stack)
     assert r.status_code == 201 and r.json()["offices"] == ["CN5300"]
     assert (await _admin(http, stack, "POST", "/v1/accounts", body, who="supervisor")).status_code == 409
     audit = (await _admin(http, stack, "GET", f"/v1/audit?target_id={body['account_id']}")).json()
-    assert [(a["action"], a["actor"]) for a in audit] == [("account.created", {"sub": "zhang.min",
-                                                                              "name": "Zhang Min"})]
+    assert [(a["action"], a["actor"]) for a in audit] == [
+        ("account.created", {"sub": "zhang.min", "name": "Zhang Min"})
+    ]
     r = await _admin(http, stack, "POST", "/v1/accounts/chen.jie/disable", {})
     assert r.status_code == 409 and r.json()["error"]["code"] == "cannot_disable_self"
     me = (await _admin(http, stack, "GET", "/v1/me", who="officer_b")).json()
@@ -275,9 +306,19 @@ async def test_each_administration_answer_is_its_documented_model(http, stack) -
     """Passwords, offices, holders, clients and their secrets: what each answer carries, and that none shows a
     secret but the one creating or rotating it."""
     account = unique_id("typed").lower()
-    created = await _admin(http, stack, "POST", "/v1/accounts", {
-        "account_id": account, "display_name": "Typed Answers", "role": "officer", "offices": ["CN5300"],
-        "password": stack.password})
+    created = await _admin(
+        http,
+        stack,
+        "POST",
+        "/v1/accounts",
+        {
+            "account_id": account,
+            "display_name": "Typed Answers",
+            "role": "officer",
+            "offices": ["CN5300"],
+            "password": stack.password,
+        },
+    )
     assert created.status_code == 201, created.text
     _documented(AccountView, created.json())
     reset = await _admin(http, stack, "POST", f"/v1/accounts/{account}/password", {"password": stack.password})
@@ -285,19 +326,34 @@ async def test_each_administration_answer_is_its_documented_model(http, stack) -
     moved = await _admin(http, stack, "PUT", f"/v1/accounts/{account}/offices", {"offices": ["cn5300", "CN2200"]})
     assert _documented(AccountView, moved.json())["offices"] == ["CN2200", "CN5300"]
     listed = (await _admin(http, stack, "GET", "/v1/accounts?role=officer")).json()
-    assert [_documented(AccountView, a) for a in listed if a["account_id"] == account][0]["offices"] == \
-        ["CN2200", "CN5300"]
+    assert [_documented(AccountView, a) for a in listed if a["account_id"] == account][0]["offices"] == [
+        "CN2200",
+        "CN5300",
+    ]
     disabled = await _admin(http, stack, "POST", f"/v1/accounts/{account}/disable", {"reason": "typed answers"})
     assert _documented(AccountChanged, disabled.json())["enabled"] is False
     history = _documented(AccountWithHistory, (await _admin(http, stack, "GET", f"/v1/accounts/{account}")).json())
     assert [h["action"] for h in history["history"]] == [
-        "account.created", "account.password_reset", "account.offices_changed", "account.disabled"]
+        "account.created",
+        "account.password_reset",
+        "account.offices_changed",
+        "account.disabled",
+    ]
     assert all(_documented(AuditEntryView, h) for h in history["history"])
-    refused = await _admin(http, stack, "POST", "/v1/accounts", {
-        "account_id": unique_id("typed").lower(), "display_name": "X", "role": "party", "party_id": "a?b",
-        "password": stack.password})
-    assert refused.status_code == 422 and _documented(ErrorBody, refused.json())["error"]["code"] == \
-        "schema_violation"
+    refused = await _admin(
+        http,
+        stack,
+        "POST",
+        "/v1/accounts",
+        {
+            "account_id": unique_id("typed").lower(),
+            "display_name": "X",
+            "role": "party",
+            "party_id": "a?b",
+            "password": stack.password,
+        },
+    )
+    assert refused.status_code == 422 and _documented(ErrorBody, refused.json())["error"]["code"] == "schema_violation"
 
     holder = unique_id("RH")
     registered = await _admin(http, stack, "POST", "/v1/holders", {"holder_id": holder, "name": "Typed Holder"})
@@ -306,28 +362,50 @@ async def test_each_administration_answer_is_its_documented_model(http, stack) -
     assert early.status_code == 409 and _documented(ErrorBody, early.json())["error"]["code"] == "holder_not_verified"
     verified = await _admin(http, stack, "POST", f"/v1/holders/{holder}/verify", {"reason": "letter seen"})
     assert _documented(HolderView, verified.json())["verification_note"] == "letter seen"
-    assert _documented(HolderChanged, (await _admin(http, stack, "POST", f"/v1/holders/{holder}/disable",
-                                                    {})).json())["revoked"] == 0
-    assert _documented(HolderChanged, (await _admin(http, stack, "POST", f"/v1/holders/{holder}/enable",
-                                                    {})).json())["enabled"] is True
-    assert [_documented(HolderView, h) for h in (await _admin(http, stack, "GET", "/v1/holders")).json()
-            if h["holder_id"] == holder]
+    assert (
+        _documented(HolderChanged, (await _admin(http, stack, "POST", f"/v1/holders/{holder}/disable", {})).json())[
+            "revoked"
+        ]
+        == 0
+    )
+    assert (
+        _documented(HolderChanged, (await _admin(http, stack, "POST", f"/v1/holders/{holder}/enable", {})).json())[
+            "enabled"
+        ]
+        is True
+    )
+    assert [
+        _documented(HolderView, h)
+        for h in (await _admin(http, stack, "GET", "/v1/holders")).json()
+        if h["holder_id"] == holder
+    ]
 
     machine, page = unique_id("typed-m").lower(), unique_id("typed-b").lower()
-    first = await _admin(http, stack, "POST", "/v1/clients", {"client_id": machine, "name": "Typed machine",
-                                                              "role": "clearance_system"})
+    first = await _admin(
+        http, stack, "POST", "/v1/clients", {"client_id": machine, "name": "Typed machine", "role": "clearance_system"}
+    )
     assert first.status_code == 201 and _documented(ClientWithSecret, first.json())["client_secret"]
-    browser = await _admin(http, stack, "POST", "/v1/clients", {
-        "client_id": page, "name": "Typed page", "kind": "browser", "redirect_uris": ["https://typed.example/cb"]})
+    browser = await _admin(
+        http,
+        stack,
+        "POST",
+        "/v1/clients",
+        {"client_id": page, "name": "Typed page", "kind": "browser", "redirect_uris": ["https://typed.example/cb"]},
+    )
     assert browser.status_code == 201
     _documented(ClientCreated, browser.json(), absent=frozenset({"client_secret"}))
     rotated = _documented(ClientWithSecret, (await _admin(http, stack, "POST", f"/v1/clients/{machine}/secret")).json())
     assert rotated["client_secret"] != first.json()["client_secret"]
     assert tokens_mod.client_credentials(stack.issuer, machine, rotated["client_secret"])
-    assert _documented(ClientView, (await _admin(http, stack, "POST", f"/v1/clients/{page}/disable",
-                                                 {})).json())["enabled"] is False
-    clients = {c["client_id"]: _documented(ClientView, c) for c in (await _admin(http, stack, "GET",
-                                                                                 "/v1/clients")).json()}
+    assert (
+        _documented(ClientView, (await _admin(http, stack, "POST", f"/v1/clients/{page}/disable", {})).json())[
+            "enabled"
+        ]
+        is False
+    )
+    clients = {
+        c["client_id"]: _documented(ClientView, c) for c in (await _admin(http, stack, "GET", "/v1/clients")).json()
+    }
     assert {machine, page} <= set(clients)
     me = _documented(Me, (await _admin(http, stack, "GET", "/v1/me")).json())
     assert (me["role"], me["holder_id"], me["party_id"]) == ("administrator", None, None)
@@ -344,8 +422,9 @@ async def test_sign_in_page_speaks_chinese_and_refuses_a_wrong_password(http, st
 
 
 async def test_key_rotation_keeps_both_keys_live(http, stack) -> None:  # noqa: ANN001
-    before = tokens_mod.client_credentials(stack.issuer, "clearance-single-window",
-                                           stack.client_secret("clearance-single-window")).access_token
+    before = tokens_mod.client_credentials(
+        stack.issuer, "clearance-single-window", stack.client_secret("clearance-single-window")
+    ).access_token
     old_kid = jwt.get_unverified_header(before)["kid"]
     keys_mod.rotate(stack_mod.jwks_file(stack.profile))
     stack_mod.stop_pid(stack.profile, "idp")
@@ -353,16 +432,19 @@ async def test_key_rotation_keeps_both_keys_live(http, stack) -> None:  # noqa: 
     published = (await http.get(f"{stack.issuer}/jwks")).json()["keys"]
     kids = [k["kid"] for k in published]
     assert old_kid in kids and len(kids) == 2 and all("d" not in k for k in published)  # public halves only
-    after = tokens_mod.client_credentials(stack.issuer, "clearance-single-window",
-                                          stack.client_secret("clearance-single-window")).access_token
+    after = tokens_mod.client_credentials(
+        stack.issuer, "clearance-single-window", stack.client_secret("clearance-single-window")
+    ).access_token
     new_kid = jwt.get_unverified_header(after)["kid"]
     assert new_kid != old_kid and new_kid == kids[0]
     # the service fetches the new key on the unknown kid (at most once per OIDC_JWKS_MIN_REFRESH_S, so within
     # that interval of its last fetch it may still refuse it); the old one still verifies
     for token in (before, after):
+
         async def verified(token: str = token) -> httpx.Response | None:
-            r = await http.get(f"{stack.url('intake')}/v1/declarations/none-such",
-                               headers={"Authorization": f"Bearer {token}"})
+            r = await http.get(
+                f"{stack.url('intake')}/v1/declarations/none-such", headers={"Authorization": f"Bearer {token}"}
+            )
             return r if r.status_code != 401 else None
 
         r = await eventually(verified, timeout=JWKS_REFRESH_WINDOW_S, what="the rotated key learnt by intake")
@@ -384,8 +466,15 @@ def _signing_key(stack) -> tuple[str, object]:  # noqa: ANN001
 def _forge(stack, **changes) -> str:  # noqa: ANN001, ANN003
     kid, key = _signing_key(stack)
     now = int(time.time())
-    claims = {"iss": stack.issuer, "aud": "urn:ipr:api", "sub": "clearance-single-window", "iat": now,
-              "exp": now + 300, "role": "clearance_system", "client_id": "clearance-single-window"}
+    claims = {
+        "iss": stack.issuer,
+        "aud": "urn:ipr:api",
+        "sub": "clearance-single-window",
+        "iat": now,
+        "exp": now + 300,
+        "role": "clearance_system",
+        "client_id": "clearance-single-window",
+    }
     key = changes.pop("key", key)
     headers = {"kid": changes.pop("kid", kid), "typ": "at+jwt"}
     claims.update(changes)
@@ -413,27 +502,39 @@ def _bad_tokens(stack) -> dict[str, str]:  # noqa: ANN001
     }
 
 
-@pytest.mark.parametrize(("service", "method", "path"), [
-    ("intake", "POST", "/v1/declarations"),
-    ("cases", "GET", "/v1/cases"),
-    ("guarantees", "GET", "/v1/alerts"),
-    ("identity", "GET", "/v1/accounts"),
-])
-async def test_bad_tokens_get_401_with_the_reason(http, stack, service: str, method: str,  # noqa: ANN001
-                                                  path: str) -> None:
+@pytest.mark.parametrize(
+    ("service", "method", "path"),
+    [
+        ("intake", "POST", "/v1/declarations"),
+        ("cases", "GET", "/v1/cases"),
+        ("guarantees", "GET", "/v1/alerts"),
+        ("identity", "GET", "/v1/accounts"),
+    ],
+)
+async def test_bad_tokens_get_401_with_the_reason(
+    http,
+    stack,
+    service: str,
+    method: str,  # noqa: ANN001
+    path: str,
+) -> None:
     # the genuine article passes the token checks (here: forged with the issuer's own key, so each case below
     # differs from it in exactly one respect)
     async def genuine() -> httpx.Response | None:  # a key rotated by an earlier test is learnt within the window
-        r = await http.request(method, f"{stack.url(service)}{path}", json=example_declaration(
-            declaration_id=unique_id("CN5300-BT")) if method == "POST" else None,
-            headers={"Authorization": f"Bearer {_forge(stack)}"})
+        r = await http.request(
+            method,
+            f"{stack.url(service)}{path}",
+            json=example_declaration(declaration_id=unique_id("CN5300-BT")) if method == "POST" else None,
+            headers={"Authorization": f"Bearer {_forge(stack)}"},
+        )
         return r if r.status_code != 401 else None
 
     ok = await eventually(genuine, timeout=JWKS_REFRESH_WINDOW_S, what=f"{service} to verify the issuer's key")
     assert ok.status_code in (202, 403), ok.text  # accepted, or a clearance system outside its role
     for reason, token in _bad_tokens(stack).items():
-        r = await http.request(method, f"{stack.url(service)}{path}", json={},
-                               headers={"Authorization": f"Bearer {token}"})
+        r = await http.request(
+            method, f"{stack.url(service)}{path}", json={}, headers={"Authorization": f"Bearer {token}"}
+        )
         assert r.status_code == 401, (reason, r.text)
         assert r.json()["error"]["code"] == reason, (reason, r.text)
         assert f'error_description="{reason}"' in r.headers["www-authenticate"]
@@ -449,9 +550,18 @@ async def test_the_provider_publishes_what_production_clients_need(http, stack) 
     assert meta["revocation_endpoint"] and meta["end_session_endpoint"]
     assert "none" not in meta.get("id_token_signing_alg_values_supported", [])
     # the development sign-in screens are off: the platform's own page answers
-    r = await http.get(f"{stack.issuer}/auth", params={
-        "client_id": "web", "response_type": "code", "redirect_uri": f"{stack.url('web')}/auth/callback",
-        "scope": "openid api", "code_challenge": "x" * 43, "code_challenge_method": "S256"}, follow_redirects=True)
+    r = await http.get(
+        f"{stack.issuer}/auth",
+        params={
+            "client_id": "web",
+            "response_type": "code",
+            "redirect_uri": f"{stack.url('web')}/auth/callback",
+            "scope": "openid api",
+            "code_challenge": "x" * 43,
+            "code_challenge_method": "S256",
+        },
+        follow_redirects=True,
+    )
     assert r.status_code == 200 and 'id="username"' in r.text and "Customs IPR enforcement" in r.text
     # a refresh token can be revoked
     tokens = tokens_mod.sign_in(stack.issuer, "li.na", stack.password)

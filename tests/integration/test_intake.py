@@ -42,8 +42,9 @@ async def test_accepts_and_is_idempotent(http, stack) -> None:
     assert revised.status_code == 202
 
     async def assessed():  # noqa: ANN202
-        r = await http.get(f"{stack.url('intake')}/v1/declarations/{body['declaration_id']}?revision=1",
-                           headers=stack.auth("officer"))
+        r = await http.get(
+            f"{stack.url('intake')}/v1/declarations/{body['declaration_id']}?revision=1", headers=stack.auth("officer")
+        )
         return r.json() if r.status_code == 200 and r.json()["status"] == "assessed" else None
 
     view = await eventually(assessed, what="assessment attached")
@@ -109,8 +110,9 @@ async def test_declarations_published_straight_to_the_topic_are_taken_and_bad_on
     await produce(stack.kafka, TOPIC_DECLARATIONS, json.dumps(good).encode(), key=good["declaration_id"].encode())
 
     async def stored():  # noqa: ANN202
-        r = await http.get(f"{stack.url('intake')}/v1/declarations/{good['declaration_id']}",
-                           headers=stack.auth("clearance"))
+        r = await http.get(
+            f"{stack.url('intake')}/v1/declarations/{good['declaration_id']}", headers=stack.auth("clearance")
+        )
         return r.json() if r.status_code == 200 and r.json()["status"] == "assessed" else None
 
     view = await eventually(stored, what="declaration from the topic stored and assessed")
@@ -119,12 +121,14 @@ async def test_declarations_published_straight_to_the_topic_are_taken_and_bad_on
 
     dead = await find_on_topic(stack.kafka, TOPIC_DECLARATIONS_DLQ, lambda v: v.get("key") == garbage_key.decode())
     assert dead["reason"] == "malformed_json" and dead["raw"] == "{not json"
-    dead2 = await find_on_topic(stack.kafka, TOPIC_DECLARATIONS_DLQ,
-                                lambda v: v.get("key") == invalid["declaration_id"])
+    dead2 = await find_on_topic(
+        stack.kafka, TOPIC_DECLARATIONS_DLQ, lambda v: v.get("key") == invalid["declaration_id"]
+    )
     assert dead2["reason"] == "schema_violation"
     assert "unknown jurisdiction" in json.dumps(dead2["details"])
-    missing = await http.get(f"{stack.url('intake')}/v1/declarations/{invalid['declaration_id']}",
-                             headers=stack.auth("clearance"))
+    missing = await http.get(
+        f"{stack.url('intake')}/v1/declarations/{invalid['declaration_id']}", headers=stack.auth("clearance")
+    )
     assert missing.status_code == 404
 
 

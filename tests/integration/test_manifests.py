@@ -4,6 +4,7 @@ parcel and rights holder, rejected parcels with their reasons, idempotency and t
 from __future__ import annotations
 
 import json
+from datetime import UTC
 
 import pytest
 
@@ -16,14 +17,27 @@ pytestmark = pytest.mark.integration
 
 SUSPECTS = {137: SUSPECT_LINES[0], 500: SUSPECT_LINES[1], 862: SUSPECT_LINES[2]}
 HOLDERS = {137: "RH-0001", 500: "RH-0002", 862: "RH-0003"}
-BAD = {404: {"lines": [{"line_no": 1, "hs_code": "610910", "description": "t-shirts", "quantity": -2,
-                        "unit": "piece", "unit_value": 3.5}]}}
+BAD = {
+    404: {
+        "lines": [
+            {
+                "line_no": 1,
+                "hs_code": "610910",
+                "description": "t-shirts",
+                "quantity": -2,
+                "unit": "piece",
+                "unit_value": 3.5,
+            }
+        ]
+    }
+}
 
 
 def _chunks(body: bytes, size: int = 16_384):  # noqa: ANN202
     async def gen():  # noqa: ANN202
         for i in range(0, len(body), size):
-            yield body[i:i + size]
+            yield body[i : i + size]
+
     return gen()
 
 
@@ -35,8 +49,9 @@ async def post_manifest(http, stack, manifest: dict | bytes, who: str = "clearan
 
 
 async def manifest_view(http, stack, manifest_id: str, **params) -> dict:  # noqa: ANN001, ANN003
-    r = await http.get(f"{stack.url('intake')}/v1/manifests/{manifest_id}", params=params,
-                       headers=stack.auth("officer"))
+    r = await http.get(
+        f"{stack.url('intake')}/v1/manifests/{manifest_id}", params=params, headers=stack.auth("officer")
+    )
     assert r.status_code == 200, r.text
     return r.json()
 
@@ -58,8 +73,13 @@ async def results_on_topic(stack, manifest_id: str, expected: int, timeout: floa
 
     from aiokafka import AIOKafkaConsumer
 
-    consumer = AIOKafkaConsumer(TOPIC_PARCEL_RESULTS, bootstrap_servers=stack.kafka, group_id=None,
-                                auto_offset_reset="earliest", enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        TOPIC_PARCEL_RESULTS,
+        bootstrap_servers=stack.kafka,
+        group_id=None,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
     await consumer.start()
     found: dict[tuple, dict] = {}
     try:
@@ -80,8 +100,9 @@ async def results_on_topic(stack, manifest_id: str, expected: int, timeout: floa
 
 async def check_three_cases(http, stack, manifest_id: str, total: int) -> None:  # noqa: ANN001
     async def assessed():  # noqa: ANN202
-        r = await http.get(f"{stack.url('intake')}/v1/manifests/{manifest_id}", params={"limit": 1},
-                           headers=stack.auth("officer"))
+        r = await http.get(
+            f"{stack.url('intake')}/v1/manifests/{manifest_id}", params={"limit": 1}, headers=stack.auth("officer")
+        )
         if r.status_code == 404 and r.json()["error"]["code"] == "manifest_not_found":
             return None  # risk's first results can be kept before intake read a parcel of the manifest
         assert r.status_code == 200, r.text
@@ -113,8 +134,9 @@ async def check_three_cases(http, stack, manifest_id: str, total: int) -> None: 
         by_status.setdefault(e["payload"]["status"], []).append(e["payload"])
     assert len(by_status["assessed"]) == total - 1 and len(by_status["rejected"]) == 1
     assert {p["parcel_no"] for p in by_status["assessed"] if p["suspected"]} == set(SUSPECTS)
-    detail = await http.get(f"{stack.url('intake')}/v1/manifests/{manifest_id}/parcels/137",
-                            headers=stack.auth("clearance"))
+    detail = await http.get(
+        f"{stack.url('intake')}/v1/manifests/{manifest_id}/parcels/137", headers=stack.auth("clearance")
+    )
     assert detail.status_code == 200
     lines = detail.json()["result"]["lines"]
     assert any("declared 'no_brand'" in r for r in lines[0]["reasons"])  # a false "no brand" is a signal
@@ -162,15 +184,18 @@ async def test_manifest_of_1000_parcels_on_the_topic(http, stack) -> None:
     await check_three_cases(http, stack, mid, 1000)
 
 
-@pytest.mark.parametrize(("mutate", "status", "code"), [
-    (lambda m: m.update(parcel_count=10_001), 413, "too_many_parcels"),
-    (lambda m: m.update(parcel_count=4), 422, "parcel_count_mismatch"),
-    (lambda m: m.update(parcel_count=2), 422, "parcel_count_mismatch"),
-    (lambda m: m.update(jurisdiction="XX"), 422, "unknown_jurisdiction"),
-    (lambda m: m.update(supervision_mode="9710"), 422, "schema_violation"),  # B2B mode on a B2C manifest
-    (lambda m: m.update(unexpected=1, parcels=m.pop("parcels")), 422, "schema_violation"),
-    (lambda m: m.update(parcels={"not": "a list"}), 422, "not_a_manifest"),
-])
+@pytest.mark.parametrize(
+    ("mutate", "status", "code"),
+    [
+        (lambda m: m.update(parcel_count=10_001), 413, "too_many_parcels"),
+        (lambda m: m.update(parcel_count=4), 422, "parcel_count_mismatch"),
+        (lambda m: m.update(parcel_count=2), 422, "parcel_count_mismatch"),
+        (lambda m: m.update(jurisdiction="XX"), 422, "unknown_jurisdiction"),
+        (lambda m: m.update(supervision_mode="9710"), 422, "schema_violation"),  # B2B mode on a B2C manifest
+        (lambda m: m.update(unexpected=1, parcels=m.pop("parcels")), 422, "schema_violation"),
+        (lambda m: m.update(parcels={"not": "a list"}), 422, "not_a_manifest"),
+    ],
+)
 async def test_manifest_refused_whole_with_the_reason(http, stack, mutate, status, code) -> None:
     manifest = parcel_manifest(unique_id("M-BAD"), 3)
     mutate(manifest)
@@ -205,8 +230,7 @@ async def test_each_broken_parcel_is_rejected_alone(http, stack) -> None:
     assert r.status_code == 202, r.text
     answer = r.json()
     codes = {x["position"]: x["code"] for x in answer["rejections"]}
-    assert codes == {2: "order_no_required", 3: "duplicate_waybill", 4: "duplicate_parcel_no",
-                     5: "unstorable_text"}
+    assert codes == {2: "order_no_required", 3: "duplicate_waybill", 4: "duplicate_parcel_no", 5: "unstorable_text"}
     assert answer["accepted"] == 2
 
     async def assessed():  # noqa: ANN202
@@ -233,8 +257,9 @@ async def test_invalid_parcel_record_on_the_topic_is_rejected_and_dead_lettered(
     manifest = parcel_manifest(mid, 1)
     parcel = manifest.pop("parcels")[0]
     parcel["declared_value"] = -1
-    await produce(stack.kafka, TOPIC_PARCELS, json.dumps({"manifest": manifest, "parcel": parcel}).encode(),
-                  key=mid.encode())
+    await produce(
+        stack.kafka, TOPIC_PARCELS, json.dumps({"manifest": manifest, "parcel": parcel}).encode(), key=mid.encode()
+    )
     dead = await find_on_topic(stack.kafka, TOPIC_PARCELS_DLQ, lambda v: v.get("key") == mid)
     assert dead["reason"] == "schema_violation"
 
@@ -251,8 +276,9 @@ async def test_invalid_parcel_record_on_the_topic_is_rejected_and_dead_lettered(
     manifest = parcel_manifest(mid2, 1)
     parcel = manifest.pop("parcels")[0]
     manifest["currency"] = "dollars"
-    await produce(stack.kafka, TOPIC_PARCELS, json.dumps({"manifest": manifest, "parcel": parcel}).encode(),
-                  key=mid2.encode())
+    await produce(
+        stack.kafka, TOPIC_PARCELS, json.dumps({"manifest": manifest, "parcel": parcel}).encode(), key=mid2.encode()
+    )
 
     async def sender_reads():  # noqa: ANN202
         r = await http.get(f"{stack.url('intake')}/v1/manifests/{mid2}", headers=stack.auth("clearance"))
@@ -266,36 +292,53 @@ async def test_invalid_parcel_record_on_the_topic_is_rejected_and_dead_lettered(
 
 
 async def test_campaign_api_hits_and_report(http, stack) -> None:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     risk = stack.url("risk")
     cid = unique_id("C-EXPORT")
-    today = datetime.now(timezone.utc).date()
-    campaign = {"campaign_id": cid, "name": "export campaign", "owner": "IPR division", "jurisdiction": "CN",
-                "valid_from": f"{today.year}-01-01", "valid_until": f"{today.year}-12-31", "directions": ["export"],
-                "customs_offices": ["CN5399"], "weight": 0.2,
-                "sectors": [{"name": "bags", "hs_prefixes": ["4202"]}, {"name": "footwear", "hs_prefixes": ["64"]}]}
-    for bad, fragment in (({**campaign, "colour": "red"}, "colour"),
-                          ({**campaign, "valid_until": f"{today.year - 1}-12-31"}, "before it starts")):
+    today = datetime.now(UTC).date()
+    campaign = {
+        "campaign_id": cid,
+        "name": "export campaign",
+        "owner": "IPR division",
+        "jurisdiction": "CN",
+        "valid_from": f"{today.year}-01-01",
+        "valid_until": f"{today.year}-12-31",
+        "directions": ["export"],
+        "customs_offices": ["CN5399"],
+        "weight": 0.2,
+        "sectors": [{"name": "bags", "hs_prefixes": ["4202"]}, {"name": "footwear", "hs_prefixes": ["64"]}],
+    }
+    for bad, fragment in (
+        ({**campaign, "colour": "red"}, "colour"),
+        ({**campaign, "valid_until": f"{today.year - 1}-12-31"}, "before it starts"),
+    ):
         r = await http.put(f"{risk}/v1/campaigns/{cid}", json=bad, headers=stack.auth("officer"))
         assert r.status_code == 422 and fragment in r.text, r.text
     r = await http.put(f"{risk}/v1/campaigns/{cid}", json=campaign, headers=stack.auth("officer"))
     assert r.status_code == 201, r.text
 
     mid = unique_id("M-CAMP")
-    manifest = parcel_manifest(mid, 4, suspects={2: SUSPECT_LINES[0]}, customs_office="CN5399",
-                               submitted_at=datetime.now(timezone.utc).isoformat())
+    manifest = parcel_manifest(
+        mid,
+        4,
+        suspects={2: SUSPECT_LINES[0]},
+        customs_office="CN5399",
+        submitted_at=datetime.now(UTC).isoformat(),
+    )
     manifest["parcels"][2]["lines"][0]["hs_code"] = "420222"  # bags, not suspected
     assert (await post_manifest(http, stack, manifest)).status_code == 202
 
     async def reported():  # noqa: ANN202
-        rep = await http.get(f"{risk}/v1/campaigns/{cid}/report", params={"period": "day"},
-                             headers=stack.auth("officer"))
+        rep = await http.get(
+            f"{risk}/v1/campaigns/{cid}/report", params={"period": "day"}, headers=stack.auth("officer")
+        )
         return rep.json() if rep.status_code == 200 and rep.json()["totals"]["lines"] == 2 else None
 
     report = await eventually(reported, timeout=60, what="campaign hits reported")
     assert report["totals"] == {"consignments": 2, "lines": 2, "suspected_lines": 1, "cases_opened": 1}
     assert report["rows"][0]["customs_office"] == "CN5399"
+
     async def parcel_result():  # noqa: ANN202 - intake keeps the result a moment after risk counted it
         r = await http.get(f"{stack.url('intake')}/v1/manifests/{mid}/parcels/3", headers=stack.auth("clearance"))
         return r.json()["result"] if r.status_code == 200 and r.json()["result"] else None
@@ -303,8 +346,9 @@ async def test_campaign_api_hits_and_report(http, stack) -> None:
     result = await eventually(parcel_result, what="parcel 3's result kept by intake")
     assert result["lines"][0]["campaign_ids"] == [cid]
 
-    off = await http.post(f"{risk}/v1/campaigns/{cid}/switch-off", json={"reason": "ended early"},
-                          headers=stack.auth("officer"))
+    off = await http.post(
+        f"{risk}/v1/campaigns/{cid}/switch-off", json={"reason": "ended early"}, headers=stack.auth("officer")
+    )
     assert off.status_code == 200 and off.json()["active"] is False
     detail = (await http.get(f"{risk}/v1/campaigns/{cid}", headers=stack.auth("officer"))).json()
     assert [h["event"] for h in detail["history"]] == ["created", "switched_off"]

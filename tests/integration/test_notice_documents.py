@@ -25,16 +25,29 @@ pytestmark = pytest.mark.integration
 DECLARANT = "91440300MA5XXXX1"  # the demo party (swift.forwarding) is the declarant of this id
 
 
-def notice_request(*, holder_id: str = "RH-0001", office: str = "CN5300", declarant: str = DECLARANT,
-                   hook: str | None = None, stack=None, with_document: bool = True) -> dict:  # noqa: ANN001
+def notice_request(
+    *,
+    holder_id: str = "RH-0001",
+    office: str = "CN5300",
+    declarant: str = DECLARANT,
+    hook: str | None = None,
+    stack=None,
+    with_document: bool = True,
+) -> dict:  # noqa: ANN001
     case_id = unique_id("IPR-DOC")
     f = notice_case_file("CN", case_id=case_id, office=office, holder_id=holder_id, declarant_id=declarant)
     due = f.deadlines["holder_reply"].due_at
     request = NoticeRequest(
-        idempotency_key=f"{case_id}:notice:suspension", case_id=case_id, kind="suspension", holder=f.case.holder,
-        subject="[Customs IPR] Suspension of release", body="Release of your goods is suspended.",
-        reply_deadline_at=due, reply_allowed=True,
-        document=document_facts(f, "suspension", due, None) if with_document else None)
+        idempotency_key=f"{case_id}:notice:suspension",
+        case_id=case_id,
+        kind="suspension",
+        holder=f.case.holder,
+        subject="[Customs IPR] Suspension of release",
+        body="Release of your goods is suspended.",
+        reply_deadline_at=due,
+        reply_allowed=True,
+        document=document_facts(f, "suspension", due, None) if with_document else None,
+    )
     body = request.model_dump(mode="json")
     body["holder"]["contact_email"] = f"{case_id.lower()}@example.org"
     if hook:
@@ -50,8 +63,9 @@ async def issue(http, stack, body: dict) -> str:  # noqa: ANN001
 
 async def document(http, stack, notice_id: str, who: str | dict, fmt: str = "html"):  # noqa: ANN001, ANN201
     headers = stack.auth(who) if isinstance(who, str) else who
-    return await http.get(f"{stack.url('notify')}/v1/notices/{notice_id}/document", params={"format": fmt},
-                          headers=headers, timeout=60)
+    return await http.get(
+        f"{stack.url('notify')}/v1/notices/{notice_id}/document", params={"format": fmt}, headers=headers, timeout=60
+    )
 
 
 def pdf_tool(tool: str, pdf: bytes, tmp_path) -> str:  # noqa: ANN001
@@ -91,18 +105,22 @@ async def test_a_notice_carries_its_numbered_document_as_html_pdf_and_text(http,
     assert txt.headers["content-type"].startswith("text/plain") and "Notice of Suspension of Release" in txt.text
 
     # the listing shows each notice's document with its number, kind and language, and the deliveries
-    listed = (await http.get(f"{stack.url('notify')}/v1/notices", params={"case_id": case_id},
-                             headers=stack.auth("holder"))).json()
+    listed = (
+        await http.get(f"{stack.url('notify')}/v1/notices", params={"case_id": case_id}, headers=stack.auth("holder"))
+    ).json()
     assert len(listed) == 1
     doc = listed[0]["document"]
     assert doc["number"] == number and doc["kind"] == "suspension_notice" and doc["language"] == "zh-CN"
-    assert doc["languages"] == ["zh-CN", "en-GB"] and doc["pdf_url"].endswith(f"/v1/notices/{notice_id}/document?format=pdf")
+    assert doc["languages"] == ["zh-CN", "en-GB"] and doc["pdf_url"].endswith(
+        f"/v1/notices/{notice_id}/document?format=pdf"
+    )
     assert {d["channel"] for d in listed[0]["deliveries"]} == {"email", "webhook"}
 
     # the e-mail carries the document (HTML part) and its number; the webhook names the number and its URL
     async def mail():  # noqa: ANN202
-        mails = [m for m in (await http.get(f"{stack.sink}/mail")).json()
-                 if m["headers"].get("X-IPR-Notice-Id") == notice_id]
+        mails = [
+            m for m in (await http.get(f"{stack.sink}/mail")).json() if m["headers"].get("X-IPR-Notice-Id") == notice_id
+        ]
         return mails[0] if mails else None
 
     sent = await eventually(mail, timeout=30, what="the notice's e-mail")
@@ -153,8 +171,9 @@ async def test_a_notice_without_a_document_goes_out_as_plain_text(http, stack) -
     assert view["document"]["status"] == "not_rendered" and "plain text" in view["document"]["reason"]
 
     async def mail():  # noqa: ANN202
-        mails = [m for m in (await http.get(f"{stack.sink}/mail")).json()
-                 if m["headers"].get("X-IPR-Notice-Id") == notice_id]
+        mails = [
+            m for m in (await http.get(f"{stack.sink}/mail")).json() if m["headers"].get("X-IPR-Notice-Id") == notice_id
+        ]
         return mails[0] if mails else None
 
     sent = await eventually(mail, timeout=30, what="the plain-text e-mail")
@@ -207,8 +226,9 @@ async def test_documents_are_kept_as_sent(http, stack, notify_db, tmp_path) -> N
     first = (await document(http, stack, notice_id, "officer")).text
     earlier = first.replace("中止放行通知书", "中止放行通知书（旧版）")
     async with notify_db.begin() as conn:
-        await conn.execute(text("UPDATE notice_documents SET html = :html WHERE notice_id = :id"),
-                           {"html": earlier, "id": notice_id})
+        await conn.execute(
+            text("UPDATE notice_documents SET html = :html WHERE notice_id = :id"), {"html": earlier, "id": notice_id}
+        )
     assert (await document(http, stack, notice_id, "officer")).text == earlier
     pdf = await document(http, stack, notice_id, "officer", "pdf")
     assert "中止放行通知书（旧版）" in pdf_tool("pdftotext", pdf.content, tmp_path)

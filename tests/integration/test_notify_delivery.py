@@ -42,13 +42,29 @@ def verify(header: str, body: bytes, key: str, *, now: float | None = None, tole
     return any(hmac.compare_digest(expected, c) for c in candidates)
 
 
-def notice_body(holder_id: str, *, email: str | None = None, hook: str | None = None, stack=None,  # noqa: ANN001
-                key: str | None = None) -> dict:
+def notice_body(
+    holder_id: str,
+    *,
+    email: str | None = None,
+    hook: str | None = None,
+    stack=None,  # noqa: ANN001
+    key: str | None = None,
+) -> dict:
     case_id = unique_id("CASE")
-    return {"idempotency_key": key or f"{case_id}:notice:suspension", "case_id": case_id, "kind": "suspension",
-            "holder": {"id": holder_id, "name": f"Holder {holder_id}", "contact_email": email or f"{holder_id.lower()}@example.org",
-                       "webhook_url": f"{stack.sink}/webhooks/{hook}" if hook else None},
-            "subject": "Suspension of release", "body": "Goods suspended.", "reply_allowed": True}
+    return {
+        "idempotency_key": key or f"{case_id}:notice:suspension",
+        "case_id": case_id,
+        "kind": "suspension",
+        "holder": {
+            "id": holder_id,
+            "name": f"Holder {holder_id}",
+            "contact_email": email or f"{holder_id.lower()}@example.org",
+            "webhook_url": f"{stack.sink}/webhooks/{hook}" if hook else None,
+        },
+        "subject": "Suspension of release",
+        "body": "Goods suspended.",
+        "reply_allowed": True,
+    }
 
 
 async def issue(http, stack, body: dict):  # noqa: ANN001, ANN201
@@ -92,8 +108,11 @@ async def script_mail(http, stack, address: str, **script) -> None:  # noqa: ANN
 
 
 async def rotate(http, stack, holder_id: str, who: dict | None = None, **body) -> dict:  # noqa: ANN001, ANN003
-    r = await http.post(f"{stack.url('notify')}/v1/recipients/rights_holder/{holder_id}/webhook/rotate-key",
-                        json=body or None, headers=who or stack.holder_auth(holder_id))
+    r = await http.post(
+        f"{stack.url('notify')}/v1/recipients/rights_holder/{holder_id}/webhook/rotate-key",
+        json=body or None,
+        headers=who or stack.holder_auth(holder_id),
+    )
     assert r.status_code == 201, r.text
     return r.json()
 
@@ -133,7 +152,9 @@ async def test_the_same_notice_requested_again_is_delivered_once(http, stack) ->
     assert len(await hooks_for(http, stack, holder.lower())) == 1
     assert third["email_status"] == "delivered" and third["served_at"] is not None
     assert {(d["channel"], d["message_id"]) for d in third["deliveries"]} == {
-        ("email", email["message_id"]), ("webhook", f"{notice_id}.rh-{holder}")}
+        ("email", email["message_id"]),
+        ("webhook", f"{notice_id}.rh-{holder}"),
+    }
 
 
 async def test_a_notice_recorded_but_never_sent_is_sent_once_by_notify(http, stack, notify_inside) -> None:
@@ -178,7 +199,9 @@ class Killed(BaseException):
     """The process ends here (not an error the sender could catch and record)."""
 
 
-async def test_a_notice_sent_but_not_recorded_is_sent_again_with_the_same_message_id(http, stack, notify_inside) -> None:
+async def test_a_notice_sent_but_not_recorded_is_sent_again_with_the_same_message_id(
+    http, stack, notify_inside
+) -> None:
     """Stopped after the mail server accepted the message and before the outcome was recorded: the running
     notify sends it again with the same Message-ID, so the sink holds exactly one distinct Message-ID."""
     from services.notify import service
@@ -232,7 +255,9 @@ async def test_webhooks_are_signed_per_holder_and_rotation_overlaps(http, stack)
     second = await rotate(http, stack, holder)  # default overlap: the old key keeps signing
     assert second["previous_key_id"] == first["key_id"] and second["previous_key_signs_until"]
     await issue(http, stack, notice_body(holder, hook=hook, stack=stack))
-    header2, body2 = [(h["headers"]["x-ipr-signature"], h["body"].encode()) for h in await hooks_for(http, stack, hook)][-1]
+    header2, body2 = [
+        (h["headers"]["x-ipr-signature"], h["body"].encode()) for h in await hooks_for(http, stack, hook)
+    ][-1]
     assert header2.count("v1=") == 2
     assert verify(header2, body2, second["secret"]) and verify(header2, body2, key1)
     assert header2.split(",")[1] != header2.split(",")[2]
@@ -240,13 +265,16 @@ async def test_webhooks_are_signed_per_holder_and_rotation_overlaps(http, stack)
     third = await rotate(http, stack, holder, who=stack.auth("officer"), overlap_hours=0)  # an officer, ends it now
     assert third["created_by"] == "Wang Wei (wang.wei)"
     await issue(http, stack, notice_body(holder, hook=hook, stack=stack))
-    header3, body3 = [(h["headers"]["x-ipr-signature"], h["body"].encode()) for h in await hooks_for(http, stack, hook)][-1]
+    header3, body3 = [
+        (h["headers"]["x-ipr-signature"], h["body"].encode()) for h in await hooks_for(http, stack, hook)
+    ][-1]
     assert header3.count("v1=") == 1
     assert verify(header3, body3, third["secret"])
     assert not verify(header3, body3, second["secret"]) and not verify(header3, body3, key1)
 
-    view = await http.get(f"{stack.url('notify')}/v1/recipients/rights_holder/{holder}/webhook",
-                          headers=stack.holder_auth(holder))
+    view = await http.get(
+        f"{stack.url('notify')}/v1/recipients/rights_holder/{holder}/webhook", headers=stack.holder_auth(holder)
+    )
     assert view.status_code == 200
     for secret in (key1, second["secret"], third["secret"]):
         assert secret not in view.text  # a secret is shown once, when it is made
@@ -259,23 +287,32 @@ async def test_webhooks_are_signed_per_holder_and_rotation_overlaps(http, stack)
 async def test_only_the_holder_itself_and_officers_manage_its_keys(http, stack) -> None:
     holder = unique_id("RH")
     url = f"{stack.url('notify')}/v1/recipients/rights_holder/{holder}/webhook"
-    for who, status in ((stack.holder_auth(unique_id("RH")), 403), (stack.auth("clearance"), 403),
-                        (stack.auth("system"), 403), ({}, 401)):
+    for who, status in (
+        (stack.holder_auth(unique_id("RH")), 403),
+        (stack.auth("clearance"), 403),
+        (stack.auth("system"), 403),
+        ({}, 401),
+    ):
         assert (await http.post(f"{url}/rotate-key", headers=who)).status_code == status
         assert (await http.get(url, headers=who)).status_code == status
     assert (await http.get(url, headers=stack.auth("officer"))).status_code == 200
-    assert (await http.post(f"{url}/rotate-key", json={"overlap_hours": 500},
-                            headers=stack.holder_auth(holder))).status_code == 422
-    bad = await http.get(f"{stack.url('notify')}/v1/recipients/rights_holder/..%2Fx/webhook",
-                         headers=stack.auth("officer"))
+    assert (
+        await http.post(f"{url}/rotate-key", json={"overlap_hours": 500}, headers=stack.holder_auth(holder))
+    ).status_code == 422
+    bad = await http.get(
+        f"{stack.url('notify')}/v1/recipients/rights_holder/..%2Fx/webhook", headers=stack.auth("officer")
+    )
     assert bad.status_code in (404, 422)
 
 
 async def test_a_holder_without_a_key_gets_one_on_its_first_webhook(http, stack) -> None:
     holder = unique_id("RH")
     await issue(http, stack, notice_body(holder, hook=holder.lower(), stack=stack))
-    view = (await http.get(f"{stack.url('notify')}/v1/recipients/rights_holder/{holder}/webhook",
-                           headers=stack.holder_auth(holder))).json()
+    view = (
+        await http.get(
+            f"{stack.url('notify')}/v1/recipients/rights_holder/{holder}/webhook", headers=stack.holder_auth(holder)
+        )
+    ).json()
     (key,) = view["keys"]
     assert key["status"] == "current" and key["created_by"] == "notify (first webhook)"
     rotated = await rotate(http, stack, holder)  # how the holder gets a key it can verify with
@@ -291,7 +328,10 @@ async def test_webhook_5xx_is_retried_until_it_succeeds_with_the_same_event_id(h
     assert result["email_status"] == "delivered" and result["webhook_status"] == "pending"
     webhook = await settled(http, stack, result["notice_id"], "webhook", "delivered")
     assert [(a["outcome"], a["code"]) for a in webhook["attempt_log"]] == [
-        ("temporary_failure", 503), ("temporary_failure", 500), ("accepted", 200)]
+        ("temporary_failure", 503),
+        ("temporary_failure", 500),
+        ("accepted", 200),
+    ]
     assert webhook["served_at"] == webhook["attempt_log"][-1]["finished_at"]
     received = await hooks_for(http, stack, hook)
     assert [h["answered"] for h in received] == [503, 500, 200]
@@ -347,8 +387,11 @@ async def test_a_bounced_email_is_undeliverable_and_listed_for_officers(http, st
     assert [(a["outcome"], a["code"]) for a in email["attempt_log"]] == [("permanent_failure", 550)]
     assert "550 5.1.1 mailbox unavailable" in email["detail"] and email["served_at"] is None
     assert not await mails_with(http, stack, email["message_id"])
-    listed = (await http.get(f"{stack.url('notify')}/v1/deliveries?status=undeliverable&channel=email",
-                             headers=stack.auth("officer"))).json()
+    listed = (
+        await http.get(
+            f"{stack.url('notify')}/v1/deliveries?status=undeliverable&channel=email", headers=stack.auth("officer")
+        )
+    ).json()
     assert result["notice_id"] in {d["notice_id"] for d in listed}
     bad = await http.get(f"{stack.url('notify')}/v1/deliveries?status=bogus", headers=stack.auth("officer"))
     assert bad.status_code == 422
@@ -386,16 +429,18 @@ async def test_the_delivery_log_is_shown_to_its_holder_and_officers_only(http, s
     holder = unique_id("RH")
     result = await issue(http, stack, notice_body(holder, hook=holder.lower(), stack=stack))
     notice_id = result["notice_id"]
-    mine = (await http.get(f"{stack.url('notify')}/v1/notices/{notice_id}/deliveries",
-                           headers=stack.holder_auth(holder)))
+    mine = await http.get(f"{stack.url('notify')}/v1/notices/{notice_id}/deliveries", headers=stack.holder_auth(holder))
     assert mine.status_code == 200
     entry = channel(mine.json(), "email")
     assert entry["recipient"] == {"kind": "rights_holder", "id": holder, "name": f"Holder {holder}"}
     assert {"attempt", "started_at", "finished_at", "outcome", "code", "detail"} <= set(entry["attempt_log"][0])
     other = stack.holder_auth(unique_id("RH"))
-    assert (await http.get(f"{stack.url('notify')}/v1/notices/{notice_id}/deliveries", headers=other)).status_code == 404
-    assert (await http.get(f"{stack.url('notify')}/v1/notices/{notice_id}/deliveries",
-                           headers=stack.auth("clearance"))).status_code == 403
+    assert (
+        await http.get(f"{stack.url('notify')}/v1/notices/{notice_id}/deliveries", headers=other)
+    ).status_code == 404
+    assert (
+        await http.get(f"{stack.url('notify')}/v1/notices/{notice_id}/deliveries", headers=stack.auth("clearance"))
+    ).status_code == 403
     theirs = (await http.get(f"{stack.url('notify')}/v1/deliveries?recipient_id={holder}", headers=other)).json()
     assert theirs == []  # a holder's filter is always its own id
     own = (await http.get(f"{stack.url('notify')}/v1/deliveries", headers=stack.holder_auth(holder))).json()

@@ -49,10 +49,12 @@ def test_upgrade_turns_earlier_delivery_rows_into_deliveries_with_attempts(stack
 
         command.upgrade(config, "head")
 
-        rows = json.loads(sql("""SELECT json_agg(json_build_object(
+        rows = json.loads(
+            sql("""SELECT json_agg(json_build_object(
                 'notice', notice_id, 'channel', channel, 'status', status, 'recipient', recipient_kind || ':' ||
                 recipient_id, 'attempts', attempts, 'served_at', served_at, 'id', id) ORDER BY notice_id, channel)
-              FROM deliveries"""))
+              FROM deliveries""")
+        )
         assert [(r["notice"], r["channel"], r["status"], r["recipient"], r["attempts"]) for r in rows] == [
             ("NTC-A", "email", "delivered", "rights_holder:RH-0001", 2),
             ("NTC-A", "webhook", "undeliverable", "rights_holder:RH-0001", 1),
@@ -61,10 +63,15 @@ def test_upgrade_turns_earlier_delivery_rows_into_deliveries_with_attempts(stack
         ]
         assert rows[0]["served_at"].startswith("2026-11-30T08:00:01")  # the first copy served it
         assert rows[1]["served_at"] is None
-        attempts = json.loads(sql("""SELECT json_agg(json_build_object('delivery', delivery_id, 'n', attempt_no,
-                'outcome', outcome) ORDER BY delivery_id, attempt_no) FROM delivery_attempts"""))
+        attempts = json.loads(
+            sql("""SELECT json_agg(json_build_object('delivery', delivery_id, 'n', attempt_no,
+                'outcome', outcome) ORDER BY delivery_id, attempt_no) FROM delivery_attempts""")
+        )
         email_a, webhook_a = rows[0]["id"], rows[1]["id"]
-        assert [(a["n"], a["outcome"]) for a in attempts if a["delivery"] == email_a] == [(1, "accepted"), (2, "accepted")]
+        assert [(a["n"], a["outcome"]) for a in attempts if a["delivery"] == email_a] == [
+            (1, "accepted"),
+            (2, "accepted"),
+        ]
         assert [(a["n"], a["outcome"]) for a in attempts if a["delivery"] == webhook_a] == [(1, "refused")]
         # the new rule holds: one delivery per notice, recipient and channel
         with pytest.raises(subprocess.CalledProcessError) as refused:
@@ -76,8 +83,10 @@ def test_upgrade_turns_earlier_delivery_rows_into_deliveries_with_attempts(stack
         sql("""INSERT INTO deliveries (notice_id, channel, target, status, detail, at)
                VALUES ('NTC-C', 'email', 'ipr@gucci.example', 'delivered', 'accepted by SMTP server',
                        '2026-11-30T10:00:01Z')""")
-        written = json.loads(sql("""SELECT row_to_json(d) FROM (SELECT recipient_kind, recipient_id, recipient_name,
-                attempts, served_at, created_at IS NOT NULL AS has_created FROM deliveries WHERE notice_id = 'NTC-C') d"""))
+        written = json.loads(
+            sql("""SELECT row_to_json(d) FROM (SELECT recipient_kind, recipient_id, recipient_name,
+                attempts, served_at, created_at IS NOT NULL AS has_created FROM deliveries WHERE notice_id = 'NTC-C') d""")
+        )
         assert written["recipient_kind"] == "rights_holder" and written["recipient_id"] == "RH-0003"
         assert written["recipient_name"] == "Gucci" and written["attempts"] == 1
         assert written["served_at"].startswith("2026-11-30T10:00:01") and written["has_created"]

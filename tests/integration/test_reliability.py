@@ -11,7 +11,7 @@ import json
 import os
 import signal
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
@@ -111,7 +111,7 @@ async def test_year_9999_declaration_is_dead_lettered_and_the_next_is_still_asse
     await submit(http, stack, good)
 
     view = await assessed(http, stack, good["declaration_id"])
-    assert view["case_ids"] == [consignment_case_id(good['declaration_id'], "RH-0001")]
+    assert view["case_ids"] == [consignment_case_id(good["declaration_id"], "RH-0001")]
     dead = await find_on_topic(stack.kafka, TOPIC_DECLARATIONS_DLQ, lambda v: v.get("key") == poison["declaration_id"])
     assert dead["reason"], dead
     assert dead["source"]["topic"] == TOPIC_DECLARATIONS and dead["consumer"].split("/")[0] in ("intake", "risk")
@@ -135,12 +135,23 @@ async def test_a_handler_error_dead_letters_the_record_and_consumption_goes_on(s
             raise OverflowError("date value out of range")
         applied.append(record.value)
 
-    settings = SimpleNamespace(kafka_bootstrap_servers=stack.kafka, service_name="reliability-test",
-                               kafka_session_timeout_ms=6000, kafka_heartbeat_interval_ms=500)
+    settings = SimpleNamespace(
+        kafka_bootstrap_servers=stack.kafka,
+        service_name="reliability-test",
+        kafka_session_timeout_ms=6000,
+        kafka_heartbeat_interval_ms=500,
+    )
     producer = AIOKafkaProducer(bootstrap_servers=stack.kafka, acks="all")
     await producer.start()
-    consumer = EventConsumer(settings=settings, topics=[topic], group_id=f"g-{topic}", handler=handler,
-                             producer=producer, max_attempts=2, retry_cap=0.2)
+    consumer = EventConsumer(
+        settings=settings,
+        topics=[topic],
+        group_id=f"g-{topic}",
+        handler=handler,
+        producer=producer,
+        max_attempts=2,
+        retry_cap=0.2,
+    )
     try:
         for value in (b"one", b"boom", b"two"):
             await producer.send_and_wait(topic, value=value, key=b"k-" + value)
@@ -150,8 +161,12 @@ async def test_a_handler_error_dead_letters_the_record_and_consumption_goes_on(s
         assert dead["reason"] == "failed after 2 attempts: OverflowError: date value out of range"
         assert dead["source"] == {"topic": topic, "partition": 0, "offset": 1}
         assert dead["consumer"] == f"reliability-test/g-{topic}"
-        assert REGISTRY.get_sample_value("ipr_kafka_dead_lettered_total",
-                                         {"service": "reliability-test", "topic": f"{topic}.dlq"}) == 1
+        assert (
+            REGISTRY.get_sample_value(
+                "ipr_kafka_dead_lettered_total", {"service": "reliability-test", "topic": f"{topic}.dlq"}
+            )
+            == 1
+        )
         assert consumer.running
     finally:
         await consumer.stop()
@@ -180,15 +195,23 @@ async def test_a_committed_offset_beyond_the_log_end_is_read_again_not_skipped(s
     async def handler(record) -> None:  # noqa: ANN001
         seen.append(record.value)
 
-    settings = SimpleNamespace(kafka_bootstrap_servers=stack.kafka, service_name="reliability-test",
-                               kafka_session_timeout_ms=6000, kafka_heartbeat_interval_ms=500)
+    settings = SimpleNamespace(
+        kafka_bootstrap_servers=stack.kafka,
+        service_name="reliability-test",
+        kafka_session_timeout_ms=6000,
+        kafka_heartbeat_interval_ms=500,
+    )
     consumer = EventConsumer(settings=settings, topics=[topic], group_id=group, handler=handler, producer=producer)
     try:
         await consumer.start()
         await eventually(lambda: asyncio.sleep(0, len(seen) >= 5), what="the partition read again")
         assert seen[:5] == [b"r0", b"r1", b"r2", b"r3", b"r4"]
-        assert REGISTRY.get_sample_value("ipr_kafka_offset_resets_total",
-                                         {"service": "reliability-test", "group": group, "topic": topic}) == 1
+        assert (
+            REGISTRY.get_sample_value(
+                "ipr_kafka_offset_resets_total", {"service": "reliability-test", "group": group, "topic": topic}
+            )
+            == 1
+        )
 
         async def all_committed():  # noqa: ANN202
             return (await committed(stack.kafka, group, topic, 1))[0] == 5 or None
@@ -220,8 +243,9 @@ async def test_broker_kill_9_keeps_topics_offsets_and_dead_letters(http, stack) 
 
     # records, dead letters and committed offsets are all still there
     await find_on_topic(stack.kafka, TOPIC_DECLARATIONS_DLQ, lambda v: v.get("key") == poison_key)
-    await find_on_topic(stack.kafka, TOPIC_DECLARATIONS, lambda v: v.get("declaration_id") ==
-                        before_kill["declaration_id"])
+    await find_on_topic(
+        stack.kafka, TOPIC_DECLARATIONS, lambda v: v.get("declaration_id") == before_kill["declaration_id"]
+    )
     offsets_after = await committed(stack.kafka, "risk-declarations", TOPIC_DECLARATIONS)
     for partition, offset in offsets_before.items():
         assert offset is None or (offsets_after[partition] or -1) >= offset, (offsets_before, offsets_after)
@@ -232,8 +256,9 @@ async def test_broker_kill_9_keeps_topics_offsets_and_dead_letters(http, stack) 
     await assessed(http, stack, after["declaration_id"], timeout=120)
     await all_ready(http, stack)
     await find_on_topic(stack.kafka, TOPIC_DECLARATIONS_DLQ, lambda v: v.get("key") == poison_key)
-    await find_on_topic(stack.kafka, TOPIC_DECLARATIONS, lambda v: v.get("declaration_id") ==
-                        before_kill["declaration_id"])
+    await find_on_topic(
+        stack.kafka, TOPIC_DECLARATIONS, lambda v: v.get("declaration_id") == before_kill["declaration_id"]
+    )
 
 
 @pytest.mark.timeout(600)
@@ -254,8 +279,9 @@ async def test_broker_restart_under_load_loses_nothing_and_every_service_recover
             else:
                 while True:  # a clearance system retries until the broker acknowledges
                     try:
-                        await producer.send_and_wait(TOPIC_DECLARATIONS, value=json.dumps(body).encode(),
-                                                     key=body["declaration_id"].encode())
+                        await producer.send_and_wait(
+                            TOPIC_DECLARATIONS, value=json.dumps(body).encode(), key=body["declaration_id"].encode()
+                        )
                         break
                     except Exception:  # noqa: BLE001
                         await asyncio.sleep(0.3)
@@ -279,10 +305,17 @@ async def test_broker_restart_under_load_loses_nothing_and_every_service_recover
 
     db = engine(stack, "intake")
     try:
+
         async def all_assessed():  # noqa: ANN202
             async with db.connect() as conn:
-                n = (await conn.execute(text("SELECT count(*) FROM declarations WHERE status = 'assessed' "
-                                             "AND declaration_id = ANY(:ids)"), {"ids": accepted})).scalar()
+                n = (
+                    await conn.execute(
+                        text(
+                            "SELECT count(*) FROM declarations WHERE status = 'assessed' AND declaration_id = ANY(:ids)"
+                        ),
+                        {"ids": accepted},
+                    )
+                ).scalar()
             return n == len(accepted) or None
 
         await eventually(all_assessed, timeout=180, what=f"all {len(accepted)} declarations assessed")
@@ -300,11 +333,19 @@ async def test_intake_publishes_an_unassessed_declaration_again(http, stack) -> 
     db = engine(stack, "intake")
     try:
         async with db.begin() as conn:
-            await conn.execute(text(
-                "INSERT INTO declarations (declaration_id, revision, content_hash, payload, jurisdiction, source, "
-                "status, received_at) VALUES (:id, 1, :hash, CAST(:payload AS jsonb), 'CN', 'http', 'received', "
-                ":at)"), {"id": lost.declaration_id, "hash": lost.content_hash(),
-                          "payload": lost.model_dump_json(), "at": datetime.now(timezone.utc) - timedelta(hours=1)})
+            await conn.execute(
+                text(
+                    "INSERT INTO declarations (declaration_id, revision, content_hash, payload, jurisdiction, source, "
+                    "status, received_at) VALUES (:id, 1, :hash, CAST(:payload AS jsonb), 'CN', 'http', 'received', "
+                    ":at)"
+                ),
+                {
+                    "id": lost.declaration_id,
+                    "hash": lost.content_hash(),
+                    "payload": lost.model_dump_json(),
+                    "at": datetime.now(UTC) - timedelta(hours=1),
+                },
+            )
         before = await metric(http, stack, "intake", "ipr_intake_republished_total")
         view = await assessed(http, stack, lost.declaration_id)
         assert view["case_ids"] == [consignment_case_id(lost.declaration_id, "RH-0001")]
@@ -315,11 +356,17 @@ async def test_intake_publishes_an_unassessed_declaration_again(http, stack) -> 
         # Now the assessment is what got lost: risk does not assess the revision again, it publishes what it stored.
         assessed_at = view["assessed_at"]
         async with db.begin() as conn:
-            await conn.execute(text("UPDATE declarations SET status = 'received', assessed_at = NULL, assessment = "
-                                    "NULL, received_at = :at, republished_at = NULL WHERE declaration_id = :id"),
-                               {"id": lost.declaration_id, "at": datetime.now(timezone.utc) - timedelta(hours=1)})
-            await conn.execute(text("DELETE FROM applied_events WHERE event_id = :e"),
-                               {"e": str(deterministic_event_id("assessment", lost.declaration_id, 1))})
+            await conn.execute(
+                text(
+                    "UPDATE declarations SET status = 'received', assessed_at = NULL, assessment = "
+                    "NULL, received_at = :at, republished_at = NULL WHERE declaration_id = :id"
+                ),
+                {"id": lost.declaration_id, "at": datetime.now(UTC) - timedelta(hours=1)},
+            )
+            await conn.execute(
+                text("DELETE FROM applied_events WHERE event_id = :e"),
+                {"e": str(deterministic_event_id("assessment", lost.declaration_id, 1))},
+            )
         again = await assessed(http, stack, lost.declaration_id)
         assert again["assessed_at"] == assessed_at  # the stored assessment, not a new one
         assert len([h for h in again["history"] if h["event"] == "republished"]) == 2
@@ -333,26 +380,38 @@ async def test_outbox_rows_the_broker_lost_are_published_again(http, stack) -> N
     partition whose latest verified record is now another record has all its recent rows published again."""
     body = declaration("CN5300-OBX")
     await submit(http, stack, body)
-    await case_in_state(http, stack, consignment_case_id(body['declaration_id'], "RH-0001"), "suspended", timeout=60)
+    await case_in_state(http, stack, consignment_case_id(body["declaration_id"], "RH-0001"), "suspended", timeout=60)
     db = engine(stack, "holds")
     try:
+
         async def verified_row():  # noqa: ANN202
             async with db.connect() as conn:
-                return (await conn.execute(text(
-                    "SELECT id, event_id, kafka_partition, kafka_offset FROM outbox WHERE key = :k AND "
-                    "verified_at IS NOT NULL ORDER BY id LIMIT 1"), {"k": body["declaration_id"]})).first()
+                return (
+                    await conn.execute(
+                        text(
+                            "SELECT id, event_id, kafka_partition, kafka_offset FROM outbox WHERE key = :k AND "
+                            "verified_at IS NOT NULL ORDER BY id LIMIT 1"
+                        ),
+                        {"k": body["declaration_id"]},
+                    )
+                ).first()
 
         row = await eventually(verified_row, timeout=60, what="the hold event read back from the broker")
         # 1. the broker no longer has it where it was acknowledged
         before = await metric(http, stack, "holds", "ipr_outbox_republished_total", topic=TOPIC_HOLDS)
         async with db.begin() as conn:
-            await conn.execute(text("UPDATE outbox SET kafka_offset = kafka_offset + 1000000000, verified_at = NULL "
-                                    "WHERE id = :id"), {"id": row.id})
+            await conn.execute(
+                text("UPDATE outbox SET kafka_offset = kafka_offset + 1000000000, verified_at = NULL WHERE id = :id"),
+                {"id": row.id},
+            )
 
         async def republished():  # noqa: ANN202
             async with db.connect() as conn:
-                again = (await conn.execute(text("SELECT kafka_offset, verified_at, attempts FROM outbox "
-                                                 "WHERE id = :id"), {"id": row.id})).first()
+                again = (
+                    await conn.execute(
+                        text("SELECT kafka_offset, verified_at, attempts FROM outbox WHERE id = :id"), {"id": row.id}
+                    )
+                ).first()
             return again if again.verified_at is not None and again.kafka_offset < 1000000000 else None
 
         again = await eventually(republished, timeout=60, what="the lost hold event published again and read back")
@@ -364,14 +423,23 @@ async def test_outbox_rows_the_broker_lost_are_published_again(http, stack) -> N
         # 2. the latest verified record of the partition is now another record: the broker lost data later
         before = await metric(http, stack, "holds", "ipr_outbox_republished_total")
         async with db.begin() as conn:
-            canary = (await conn.execute(text(
-                "SELECT id, kafka_partition FROM outbox WHERE verified_at IS NOT NULL ORDER BY kafka_offset DESC, id "
-                "LIMIT 1"))).first()
-            partition_rows = (await conn.execute(text(
-                "SELECT count(*) FROM outbox WHERE kafka_partition = :p AND verified_at IS NOT NULL"),
-                {"p": canary.kafka_partition})).scalar()
-            await conn.execute(text("UPDATE outbox SET event_id = :e WHERE id = :id"),
-                               {"e": str(uuid.uuid4()), "id": canary.id})
+            canary = (
+                await conn.execute(
+                    text(
+                        "SELECT id, kafka_partition FROM outbox WHERE verified_at IS NOT NULL ORDER BY kafka_offset DESC, id "
+                        "LIMIT 1"
+                    )
+                )
+            ).first()
+            partition_rows = (
+                await conn.execute(
+                    text("SELECT count(*) FROM outbox WHERE kafka_partition = :p AND verified_at IS NOT NULL"),
+                    {"p": canary.kafka_partition},
+                )
+            ).scalar()
+            await conn.execute(
+                text("UPDATE outbox SET event_id = :e WHERE id = :id"), {"e": str(uuid.uuid4()), "id": canary.id}
+            )
 
         async def partition_requeued():  # noqa: ANN202
             return await metric(http, stack, "holds", "ipr_outbox_republished_total") >= before + partition_rows
@@ -384,20 +452,25 @@ async def test_outbox_rows_the_broker_lost_are_published_again(http, stack) -> N
 async def test_case_events_leave_through_the_cases_outbox(http, stack) -> None:
     body = declaration("CN5300-CEV")
     await submit(http, stack, body)
-    case_id = consignment_case_id(body['declaration_id'], "RH-0001")
+    case_id = consignment_case_id(body["declaration_id"], "RH-0001")
     await case_in_state(http, stack, case_id, "suspended", timeout=60)
     db = engine(stack, "cases")
     try:
+
         async def read_back():  # noqa: ANN202
             async with db.connect() as conn:
-                rows = (await conn.execute(text("SELECT published_at, verified_at FROM outbox WHERE key = :k"),
-                                           {"k": case_id})).all()
+                rows = (
+                    await conn.execute(
+                        text("SELECT published_at, verified_at FROM outbox WHERE key = :k"), {"k": case_id}
+                    )
+                ).all()
             return rows if rows and all(r.verified_at is not None for r in rows) else None
 
         rows = await eventually(read_back, what="the case's events published and read back")
         async with db.connect() as conn:
-            events = (await conn.execute(text("SELECT count(*) FROM case_events WHERE case_id = :k"),
-                                         {"k": case_id})).scalar()
+            events = (
+                await conn.execute(text("SELECT count(*) FROM case_events WHERE case_id = :k"), {"k": case_id})
+            ).scalar()
         assert len(rows) == events
     finally:
         await db.dispose()
@@ -432,12 +505,19 @@ async def test_an_outbox_send_never_acknowledged_is_sent_again_not_waited_for_fo
         await conn.execute(text(f"CREATE SCHEMA {schema}"))
         await conn.run_sync(outbox.metadata.create_all)
         for n in (1, 2):
-            await conn.execute(outbox.insert().values(event_id=str(uuid.uuid4()), topic=topic, key=f"k{n}",
-                                                      envelope={"n": n}))
+            await conn.execute(
+                outbox.insert().values(event_id=str(uuid.uuid4()), topic=topic, key=f"k{n}", envelope={"n": n})
+            )
     real = AIOKafkaProducer(bootstrap_servers=stack.kafka, acks="all")
     await real.start()
-    relay = OutboxRelay(sessionmaker=async_sessionmaker(db), outbox=outbox, producer=StallingProducer(real),
-                        service="relay-stall-test", interval=0.1, ack_timeout=1.0)
+    relay = OutboxRelay(
+        sessionmaker=async_sessionmaker(db),
+        outbox=outbox,
+        producer=StallingProducer(real),
+        service="relay-stall-test",
+        interval=0.1,
+        ack_timeout=1.0,
+    )
     try:
         await relay.start()
 

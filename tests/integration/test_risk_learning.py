@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -25,9 +25,18 @@ SALT, RATE = "ipr-risk-control-sample", 0.005  # the service's defaults (the tes
 def control_declaration() -> dict:
     """Unbranded goods whose line 1 the service draws for the control sample and line 2 it does not."""
     while True:
-        d = example_declaration(declaration_id=unique_id("CTL"), submitted_at=datetime.now(timezone.utc).isoformat())
-        d["lines"] = [{**d["lines"][0], "brand": None, "description": "plastic tableware", "hs_code": "392410",
-                       "line_no": n, "unit_value": 1.0} for n in (1, 2)]
+        d = example_declaration(declaration_id=unique_id("CTL"), submitted_at=datetime.now(UTC).isoformat())
+        d["lines"] = [
+            {
+                **d["lines"][0],
+                "brand": None,
+                "description": "plastic tableware",
+                "hs_code": "392410",
+                "line_no": n,
+                "unit_value": 1.0,
+            }
+            for n in (1, 2)
+        ]
         parsed = DeclarationV1.model_validate(d)
         if random_draw(parsed, 1, SALT) < RATE <= random_draw(parsed, 2, SALT):
             return d
@@ -35,11 +44,24 @@ def control_declaration() -> dict:
 
 def case_event(declaration_id: str, line_no: int, seq: int, state: str, reason: str | None = None) -> bytes:
     case_id = f"IPR-{declaration_id}-L{line_no}"
-    return json.dumps({
-        "event_id": str(uuid.uuid4()), "event_type": "case.transition", "producer": "cases", "correlation_id": case_id,
-        "payload": {"case_id": case_id, "seq": seq, "state": state, "event": "finished",
-                    "detail": {"reason": reason} if reason else {}, "at": datetime.now(timezone.utc).isoformat(),
-                    "declaration_id": declaration_id, "line_no": line_no}}).encode()
+    return json.dumps(
+        {
+            "event_id": str(uuid.uuid4()),
+            "event_type": "case.transition",
+            "producer": "cases",
+            "correlation_id": case_id,
+            "payload": {
+                "case_id": case_id,
+                "seq": seq,
+                "state": state,
+                "event": "finished",
+                "detail": {"reason": reason} if reason else {},
+                "at": datetime.now(UTC).isoformat(),
+                "declaration_id": declaration_id,
+                "line_no": line_no,
+            },
+        }
+    ).encode()
 
 
 async def test_features_control_results_and_outcome_labels(http, stack) -> None:
@@ -55,7 +77,11 @@ async def test_features_control_results_and_outcome_labels(http, stack) -> None:
     rows = await eventually(stored, timeout=40, what="line features stored")
     first, second = rows
     assert first["schema"] == "f1" and first["random_selection"] is True and second["random_selection"] is False
-    assert first["lane"] == "red" and first["features"]["mode"] == MODES[d["transport_mode"]] and first["features"]["n_hits"] == 0
+    assert (
+        first["lane"] == "red"
+        and first["features"]["mode"] == MODES[d["transport_mode"]]
+        and first["features"]["n_hits"] == 0
+    )
     assert first["model_version"] is None  # no champion yet: the rules alone scored it
     assert (await http.get(f"{risk}/v1/line-features/{did}", headers=stack.auth("officer_b"))).status_code == 403
 
@@ -92,13 +118,20 @@ async def test_features_control_results_and_outcome_labels(http, stack) -> None:
         return got if len(got) == 3 else None
 
     got = await eventually(labelled, timeout=40, what="case outcomes labelled")
-    assert (got[(2, "case")]["label"], got[(2, "case")]["outcome"], got[(2, "case")]["unbiased"]) == \
-        (1, "confiscated", False)  # the older release (seq 3) did not replace the confiscation (seq 11)
-    assert (got[(1, "case")]["label"], got[(1, "case")]["outcome"], got[(1, "case")]["unbiased"]) == \
-        (0, "released_not_infringing", True)
+    assert (got[(2, "case")]["label"], got[(2, "case")]["outcome"], got[(2, "case")]["unbiased"]) == (
+        1,
+        "confiscated",
+        False,
+    )  # the older release (seq 3) did not replace the confiscation (seq 11)
+    assert (got[(1, "case")]["label"], got[(1, "case")]["outcome"], got[(1, "case")]["unbiased"]) == (
+        0,
+        "released_not_infringing",
+        True,
+    )
     assert got[(1, "control")]["unbiased"] is True
-    unbiased = await http.get(f"{risk}/v1/labels", params={"declaration_id": did, "unbiased": "true"},
-                              headers=stack.auth("officer"))
+    unbiased = await http.get(
+        f"{risk}/v1/labels", params={"declaration_id": did, "unbiased": "true"}, headers=stack.auth("officer")
+    )
     assert {(x["line_no"], x["source"]) for x in unbiased.json()} == {(1, "case"), (1, "control")}
 
 
@@ -125,17 +158,26 @@ def control_line(n: int, pattern: bool) -> dict:
     """A one-line declaration the service draws for the control sample: an earphone line of a consignor
     network no rule knows (``pattern``), or plastic tableware of the usual consignor."""
     while True:
-        d = example_declaration(declaration_id=unique_id(f"LRN{n:03d}"),
-                                submitted_at=datetime.now(timezone.utc).isoformat())
+        d = example_declaration(declaration_id=unique_id(f"LRN{n:03d}"), submitted_at=datetime.now(UTC).isoformat())
         line = {**d["lines"][0], "line_no": 1, "brand": None, "model": None}
         if pattern:
             d["consignor"] = {"id": "91440300MA5NET07", "name": "Lucky Star Cross-border Trading", "country": "CN"}
             d["transport_mode"] = "express"
-            line.update(hs_code="851830", description="wireless earbuds tws bluetooth headset bass pro",
-                        unit="piece", unit_value=0.9, quantity=300)
+            line.update(
+                hs_code="851830",
+                description="wireless earbuds tws bluetooth headset bass pro",
+                unit="piece",
+                unit_value=0.9,
+                quantity=300,
+            )
         else:
-            line.update(hs_code="392410", description="plastic tableware, plates and cups", unit="piece",
-                        unit_value=1.0, quantity=300)
+            line.update(
+                hs_code="392410",
+                description="plastic tableware, plates and cups",
+                unit="piece",
+                unit_value=1.0,
+                quantity=300,
+            )
         d["lines"] = [line]
         if random_draw(DeclarationV1.model_validate(d), 1, SALT) < RATE:
             return d
@@ -160,8 +202,11 @@ async def test_a_model_learns_is_promoted_explains_its_hits_and_is_rolled_back(h
     await eventually(all_stored, timeout=120, what="120 control-sample lines assessed and their features stored")
     for n, d in enumerate(worlds):
         result = "infringement_found" if n % 2 == 0 else "no_infringement_found"
-        r = await http.post(f"{risk}/v1/control-results", headers=stack.auth("officer"),
-                            json={"declaration_id": d["declaration_id"], "line_no": 1, "result": result})
+        r = await http.post(
+            f"{risk}/v1/control-results",
+            headers=stack.auth("officer"),
+            json={"declaration_id": d["declaration_id"], "line_no": 1, "result": result},
+        )
         assert r.status_code == 201, r.text
 
     trained = await http.post(f"{risk}/v1/models/train", json={"seed": 7}, headers=stack.auth("officer"))
@@ -176,13 +221,17 @@ async def test_a_model_learns_is_promoted_explains_its_hits_and_is_rolled_back(h
     assert before.status_code == 200 and not any("model m-" in r for r in before.json()["lines"][0]["reasons"])
 
     # four eyes: the proposer cannot promote; an officer cannot promote at all
-    assert (await http.post(f"{risk}/v1/models/{version}/propose", json={},
-                            headers=stack.auth("officer"))).status_code == 200
+    assert (
+        await http.post(f"{risk}/v1/models/{version}/propose", json={}, headers=stack.auth("officer"))
+    ).status_code == 200
     r = await http.post(f"{risk}/v1/models/{version}/promote", json={}, headers=stack.auth("officer"))
     assert r.status_code == 403
     try:
-        r = await http.post(f"{risk}/v1/models/{version}/promote", json={"reason": "beats the rules on control"},
-                            headers=stack.auth("supervisor"))
+        r = await http.post(
+            f"{risk}/v1/models/{version}/promote",
+            json={"reason": "beats the rules on control"},
+            headers=stack.auth("supervisor"),
+        )
         assert r.status_code == 200, r.text
         assert r.json()["status"] == "champion"
         models = (await http.get(f"{risk}/v1/models", headers=stack.auth("officer"))).json()
@@ -194,13 +243,15 @@ async def test_a_model_learns_is_promoted_explains_its_hits_and_is_rolled_back(h
         assert explained, line["reasons"]
         assert "strongest factors" in explained[0]
         assert line["score"] > before.json()["lines"][0]["score"]
-        legit = await http.post(f"{risk}/v1/assess", json=control_line(998, pattern=False),
-                                headers=stack.auth("officer"))
+        legit = await http.post(
+            f"{risk}/v1/assess", json=control_line(998, pattern=False), headers=stack.auth("officer")
+        )
         said = [r for r in legit.json()["lines"][0]["reasons"] if r.startswith(f"model {version}")]
         assert all("(+0.00)" in r and "strongest factors" not in r for r in said), said  # no points for tableware
     finally:
-        r = await http.post(f"{risk}/v1/models/rollback", json={"reason": "end of the trial"},
-                            headers=stack.auth("supervisor"))
+        r = await http.post(
+            f"{risk}/v1/models/rollback", json={"reason": "end of the trial"}, headers=stack.auth("supervisor")
+        )
     assert r.status_code == 200, r.text
     models = (await http.get(f"{risk}/v1/models", headers=stack.auth("officer"))).json()
     assert models["in_use"]["champion"] is None

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -23,10 +23,8 @@ def today_cn() -> date:
 
 
 def decl_with(mark: str, hs: str = "910211", **changes) -> dict:  # noqa: ANN003
-    d = example_declaration(declaration_id=unique_id("D"), submitted_at=datetime.now(timezone.utc).isoformat(),
-                            **changes)
-    d["lines"] = [{**d["lines"][0], "hs_code": hs, "brand": mark, "description": "wrist watches",
-                   "unit_value": 3.0}]
+    d = example_declaration(declaration_id=unique_id("D"), submitted_at=datetime.now(UTC).isoformat(), **changes)
+    d["lines"] = [{**d["lines"][0], "hs_code": hs, "brand": mark, "description": "wrist watches", "unit_value": 3.0}]
     return d
 
 
@@ -40,9 +38,16 @@ async def test_recordation_lifecycle(http, stack) -> None:
     risk = stack.url("risk")
     mark = f"ZORBLAX{unique_id('')[-4:]}"
     rid = unique_id("CN-T")
-    rec = example_recordation(recordation_id=rid, title=mark, aliases=[], goods_hs_prefixes=["9102"],
-                              genuine_unit_value=[], status="pending", valid_from="2026-01-01",
-                              valid_until="2026-12-31")
+    rec = example_recordation(
+        recordation_id=rid,
+        title=mark,
+        aliases=[],
+        goods_hs_prefixes=["9102"],
+        genuine_unit_value=[],
+        status="pending",
+        valid_from="2026-01-01",
+        valid_until="2026-12-31",
+    )
     created = await http.post(f"{risk}/v1/recordations", json=rec, headers=stack.auth("officer"))
     assert created.status_code == 201 and created.json()["status"] == "pending"
     line = await assess(http, stack, decl_with(mark))
@@ -50,35 +55,45 @@ async def test_recordation_lifecycle(http, stack) -> None:
 
     url = f"{risk}/v1/recordations/{rid}"
     assert (await http.post(f"{url}/approve", json={}, headers=stack.auth("officer"))).status_code == 403
-    approved = await http.post(f"{url}/approve", json={"reason": "documents complete"},
-                               headers=stack.auth("supervisor"))
+    approved = await http.post(
+        f"{url}/approve", json={"reason": "documents complete"}, headers=stack.auth("supervisor")
+    )
     assert approved.status_code == 200, approved.text
     body = approved.json()
     start = today_cn()
     assert body["status"] == "active" and body["version"] == 2
     assert body["valid_from"] == start.isoformat()
-    assert body["valid_until"] == (date(start.year + 10, start.month, start.day if not (
-        start.month == 2 and start.day == 29) else 28) - timedelta(days=1)).isoformat()
+    assert (
+        body["valid_until"]
+        == (
+            date(start.year + 10, start.month, start.day if not (start.month == 2 and start.day == 29) else 28)
+            - timedelta(days=1)
+        ).isoformat()
+    )
     again = await http.post(f"{url}/approve", json={}, headers=stack.auth("supervisor"))
     assert again.status_code == 409 and again.json()["error"]["code"] == "invalid_transition"
     line = await assess(http, stack, decl_with(mark))
     assert line["suspected"] is True and line["hits"][0]["match"] == "exact" and line["lane"] == "red"
 
     # amend: optimistic concurrency, amendable fields only, takes effect at once
-    stale = await http.post(f"{url}/amend", json={"changes": {"aliases": ["ZBX PRO"]}, "expected_version": 1},
-                            headers=stack.auth("officer"))
+    stale = await http.post(
+        f"{url}/amend", json={"changes": {"aliases": ["ZBX PRO"]}, "expected_version": 1}, headers=stack.auth("officer")
+    )
     assert stale.status_code == 409 and stale.json()["error"]["code"] == "version_conflict"
     bad = await http.post(f"{url}/amend", json={"changes": {"title": "OTHER"}}, headers=stack.auth("officer"))
     assert bad.status_code == 422 and bad.json()["error"]["code"] == "field_not_amendable"
-    amended = await http.post(f"{url}/amend", json={"changes": {"aliases": ["ZBX PRO"]}, "expected_version": 2,
-                                                    "reason": "holder added a sub-brand"},
-                              headers=stack.auth("officer"))
+    amended = await http.post(
+        f"{url}/amend",
+        json={"changes": {"aliases": ["ZBX PRO"]}, "expected_version": 2, "reason": "holder added a sub-brand"},
+        headers=stack.auth("officer"),
+    )
     assert amended.status_code == 200 and amended.json()["version"] == 3
     # the holder's own amendment with nothing in it: a clear answer, never a server error
     empty = await http.post(f"{url}/amend", json={"changes": {}}, headers=stack.holder_auth(rec["holder"]["id"]))
     assert 400 <= empty.status_code < 500 or empty.status_code == 200, empty.text
-    line = await assess(http, stack, {**decl_with(None), "lines": [{**decl_with(None)["lines"][0],
-                                                                    "description": "watch zbx pro"}]})
+    line = await assess(
+        http, stack, {**decl_with(None), "lines": [{**decl_with(None)["lines"][0], "description": "watch zbx pro"}]}
+    )
     assert line["hits"][0]["match"] == "alias"
 
     # renewal only in the 6 months before expiry
@@ -88,8 +103,9 @@ async def test_recordation_lifecycle(http, stack) -> None:
     # early expiry needs the lapsed right; then no longer matched
     refused = await http.post(f"{url}/expire", json={}, headers=stack.auth("officer"))
     assert refused.status_code == 409 and refused.json()["error"]["code"] == "not_yet_expired"
-    expired = await http.post(f"{url}/expire", json={"lapsed_right": True, "reason": "registration cancelled"},
-                              headers=stack.auth("officer"))
+    expired = await http.post(
+        f"{url}/expire", json={"lapsed_right": True, "reason": "registration cancelled"}, headers=stack.auth("officer")
+    )
     assert expired.status_code == 200 and expired.json()["status"] == "expired"
     assert (await assess(http, stack, decl_with(mark)))["hits"] == []
 
@@ -106,9 +122,13 @@ async def test_renew_inside_the_window_revoke_and_refuse(http, stack) -> None:
     risk = stack.url("risk")
     today = today_cn()
     rid = unique_id("CN-T")
-    rec = example_recordation(recordation_id=rid, title=f"QUENTAL{unique_id('')[-4:]}", aliases=[],
-                              valid_from=(today - timedelta(days=3600)).isoformat(),
-                              valid_until=(today + timedelta(days=30)).isoformat())
+    rec = example_recordation(
+        recordation_id=rid,
+        title=f"QUENTAL{unique_id('')[-4:]}",
+        aliases=[],
+        valid_from=(today - timedelta(days=3600)).isoformat(),
+        valid_until=(today + timedelta(days=30)).isoformat(),
+    )
     assert (await http.post(f"{risk}/v1/recordations", json=rec, headers=stack.auth("officer"))).status_code == 201
     url = f"{risk}/v1/recordations/{rid}"
     renewed = await http.post(f"{url}/renew", json={"expected_version": 1}, headers=stack.auth("officer"))
@@ -119,18 +139,20 @@ async def test_renew_inside_the_window_revoke_and_refuse(http, stack) -> None:
 
     no_reason = await http.post(f"{url}/revoke", json={}, headers=stack.auth("supervisor"))
     assert no_reason.status_code == 422
-    assert (await http.post(f"{url}/revoke", json={"reason": "untrue information"},
-                            headers=stack.auth("officer"))).status_code == 403
-    revoked = await http.post(f"{url}/revoke", json={"reason": "untrue information"},
-                              headers=stack.auth("supervisor"))
+    assert (
+        await http.post(f"{url}/revoke", json={"reason": "untrue information"}, headers=stack.auth("officer"))
+    ).status_code == 403
+    revoked = await http.post(f"{url}/revoke", json={"reason": "untrue information"}, headers=stack.auth("supervisor"))
     assert revoked.status_code == 200 and revoked.json()["status"] == "revoked"
     assert (await http.post(f"{url}/renew", json={}, headers=stack.auth("officer"))).status_code == 409
 
     pending = example_recordation(recordation_id=unique_id("CN-T"), status="pending")
-    assert (await http.post(f"{risk}/v1/recordations", json=pending,
-                            headers=stack.auth("officer"))).status_code == 201
-    refused = await http.post(f"{risk}/v1/recordations/{pending['recordation_id']}/refuse",
-                              json={"reason": "applicant is not the holder"}, headers=stack.auth("supervisor"))
+    assert (await http.post(f"{risk}/v1/recordations", json=pending, headers=stack.auth("officer"))).status_code == 201
+    refused = await http.post(
+        f"{risk}/v1/recordations/{pending['recordation_id']}/refuse",
+        json={"reason": "applicant is not the holder"},
+        headers=stack.auth("supervisor"),
+    )
     assert refused.status_code == 200 and refused.json()["status"] == "refused"
     missing = await http.post(f"{risk}/v1/recordations/NOPE-1/approve", json={}, headers=stack.auth("supervisor"))
     assert missing.status_code == 404
@@ -142,12 +164,24 @@ async def test_profiles_load_without_restart_and_count_hits(http, stack) -> None
     risk = stack.url("risk")
     pid = unique_id("P")
     office = f"CN{unique_id('')[-4:]}"
-    profile = {"profile_id": pid, "name": "express sneakers from one office", "owner": "officer.chen",
-               "weight": 0.5, "valid_from": "2026-01-01", "valid_until": "2030-12-31", "customs_offices": [office],
-               "conditions": [{"field": "line.hs_code", "op": "prefix", "value": "6404"},
-                              {"field": "transport_mode", "op": "eq", "value": "express"}]}
-    bad = await http.put(f"{risk}/v1/profiles/{pid}", json={**profile, "conditions": [
-        {"field": "line.colour", "op": "eq", "value": "red"}]}, headers=stack.auth("officer"))
+    profile = {
+        "profile_id": pid,
+        "name": "express sneakers from one office",
+        "owner": "officer.chen",
+        "weight": 0.5,
+        "valid_from": "2026-01-01",
+        "valid_until": "2030-12-31",
+        "customs_offices": [office],
+        "conditions": [
+            {"field": "line.hs_code", "op": "prefix", "value": "6404"},
+            {"field": "transport_mode", "op": "eq", "value": "express"},
+        ],
+    }
+    bad = await http.put(
+        f"{risk}/v1/profiles/{pid}",
+        json={**profile, "conditions": [{"field": "line.colour", "op": "eq", "value": "red"}]},
+        headers=stack.auth("officer"),
+    )
     assert bad.status_code == 422
     put = await http.put(f"{risk}/v1/profiles/{pid}", json=profile, headers=stack.auth("officer"))
     assert put.status_code == 201, put.text
@@ -169,9 +203,11 @@ async def test_profiles_load_without_restart_and_count_hits(http, stack) -> None
     metrics = (await http.get(f"{risk}/metrics")).text
     assert f'ipr_risk_profile_hits_total{{profile_id="{pid}"}} 1.0' in metrics
 
-    imported = await http.post(f"{risk}/v1/profiles/import", json=[{**profile, "profile_id": pid + "-2"},
-                                                                   {**profile, "profile_id": pid + "-3", "weight": 3}],
-                               headers=stack.auth("officer"))
+    imported = await http.post(
+        f"{risk}/v1/profiles/import",
+        json=[{**profile, "profile_id": pid + "-2"}, {**profile, "profile_id": pid + "-3", "weight": 3}],
+        headers=stack.auth("officer"),
+    )
     assert imported.status_code == 422 and imported.json()["error"]["details"][0]["index"] == 1
     assert (await http.get(f"{risk}/v1/profiles/{pid}-2", headers=stack.auth("officer"))).status_code == 404
     deleted = await http.delete(f"{risk}/v1/profiles/{pid}", headers=stack.auth("officer"))
@@ -184,17 +220,29 @@ async def test_trader_history_from_case_events_is_applied_once(http, stack) -> N
     trader = unique_id("SELLER")
     case_id = unique_id("IPR-X")
     event_id = unique_id("evt")
-    envelope = {"event_id": "5b0f8f51-8a52-4f0e-9d8e-" + f"{abs(hash(event_id)) % 10**12:012d}",
-                "event_type": "case.transition", "producer": "cases", "correlation_id": case_id,
-                "payload": {"case_id": case_id, "seq": 7, "state": "confiscated", "event": "determination",
-                            "at": datetime.now(timezone.utc).isoformat(), "consignor_id": trader,
-                            "consignee_id": None}}
+    envelope = {
+        "event_id": "5b0f8f51-8a52-4f0e-9d8e-" + f"{abs(hash(event_id)) % 10**12:012d}",
+        "event_type": "case.transition",
+        "producer": "cases",
+        "correlation_id": case_id,
+        "payload": {
+            "case_id": case_id,
+            "seq": 7,
+            "state": "confiscated",
+            "event": "determination",
+            "at": datetime.now(UTC).isoformat(),
+            "consignor_id": trader,
+            "consignee_id": None,
+        },
+    }
     raw = json.dumps(envelope).encode()
     await produce(stack.kafka, TOPIC_CASE_EVENTS, raw, case_id.encode())
     await produce(stack.kafka, TOPIC_CASE_EVENTS, raw, case_id.encode())  # redelivered: counted once
-    d = example_declaration(declaration_id=unique_id("D"),
-                            consignor={"id": trader, "name": "Repeat Offender Trading", "country": "CN"},
-                            consignee={"id": unique_id("BUYER"), "name": "First Time Buyer", "country": "US"})
+    d = example_declaration(
+        declaration_id=unique_id("D"),
+        consignor={"id": trader, "name": "Repeat Offender Trading", "country": "CN"},
+        consignee={"id": unique_id("BUYER"), "name": "First Time Buyer", "country": "US"},
+    )
 
     async def history_seen():  # noqa: ANN202
         line = await assess(http, stack, d)
@@ -211,17 +259,24 @@ async def test_redelivered_declaration_is_assessed_and_published_once(http, stac
     d = example_declaration(declaration_id=unique_id("D"))
     raw, key = json.dumps(d).encode(), d["declaration_id"].encode()
     await produce(stack.kafka, TOPIC_DECLARATIONS, raw, key)
-    first = await find_on_topic(stack.kafka, TOPIC_ASSESSMENTS,
-                                lambda v: v.get("payload", {}).get("declaration_id") == d["declaration_id"])
+    first = await find_on_topic(
+        stack.kafka, TOPIC_ASSESSMENTS, lambda v: v.get("payload", {}).get("declaration_id") == d["declaration_id"]
+    )
     assert first["payload"]["case_ids"] == [f"IPR-{d['declaration_id']}-RH-0001"]
     await produce(stack.kafka, TOPIC_DECLARATIONS, raw, key)
     await produce(stack.kafka, TOPIC_DECLARATIONS, raw, key)
     marker = example_declaration(declaration_id=unique_id("D"))  # published after the repeats were handled
     await produce(stack.kafka, TOPIC_DECLARATIONS, json.dumps(marker).encode(), marker["declaration_id"].encode())
-    await find_on_topic(stack.kafka, TOPIC_ASSESSMENTS,
-                        lambda v: v.get("payload", {}).get("declaration_id") == marker["declaration_id"])
-    consumer = AIOKafkaConsumer(TOPIC_ASSESSMENTS, bootstrap_servers=stack.kafka, group_id=None,
-                                auto_offset_reset="earliest", enable_auto_commit=False)
+    await find_on_topic(
+        stack.kafka, TOPIC_ASSESSMENTS, lambda v: v.get("payload", {}).get("declaration_id") == marker["declaration_id"]
+    )
+    consumer = AIOKafkaConsumer(
+        TOPIC_ASSESSMENTS,
+        bootstrap_servers=stack.kafka,
+        group_id=None,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
     await consumer.start()
     seen = []
     try:
@@ -235,8 +290,9 @@ async def test_redelivered_declaration_is_assessed_and_published_once(http, stac
     finally:
         await consumer.stop()
     assert len(seen) == 1  # the repeats found the stored, published assessment
-    case = await http.get(f"{stack.url('cases')}/v1/cases/IPR-{d['declaration_id']}-RH-0001",
-                          headers=stack.auth("officer"))
+    case = await http.get(
+        f"{stack.url('cases')}/v1/cases/IPR-{d['declaration_id']}-RH-0001", headers=stack.auth("officer")
+    )
     assert case.status_code == 200
 
 
@@ -246,11 +302,10 @@ async def test_a_replica_takes_in_another_replicas_change_without_a_rebuild(http
     import os
     from unittest import mock
 
+    from prometheus_client import REGISTRY
     from sqlalchemy.ext.asyncio import create_async_engine
 
     from deploy.local import stack as stack_mod
-    from prometheus_client import REGISTRY
-
     from services.risk.live_registry import Registry
     from shared.db import make_sessionmaker
 
@@ -266,16 +321,20 @@ async def test_a_replica_takes_in_another_replicas_change_without_a_rebuild(http
         full, incremental = updates("full"), updates("incremental")
         size = replica.index.size
         rid, mark = unique_id("CN-T"), f"QUOXEL{unique_id('')[-4:]}"
-        rec = example_recordation(recordation_id=rid, title=mark, aliases=["夸克索"], goods_hs_prefixes=["9102"],
-                                  genuine_unit_value=[])
+        rec = example_recordation(
+            recordation_id=rid, title=mark, aliases=["夸克索"], goods_hs_prefixes=["9102"], genuine_unit_value=[]
+        )
         r = await http.post(f"{stack.url('risk')}/v1/recordations", json=rec, headers=stack.auth("officer"))
         assert r.status_code == 201, r.text
         await replica.reload(force=False)
         assert rid in replica.index and replica.index.size == size + 1
         assert replica.index.lookup("CN", "夸克索")[0].recordation.recordation_id == rid
         assert updates("incremental") == incremental + 1 and updates("full") == full  # no rebuild
-        revoked = await http.post(f"{stack.url('risk')}/v1/recordations/{rid}/revoke", json={"reason": "test"},
-                                  headers=stack.auth("supervisor"))
+        revoked = await http.post(
+            f"{stack.url('risk')}/v1/recordations/{rid}/revoke",
+            json={"reason": "test"},
+            headers=stack.auth("supervisor"),
+        )
         assert revoked.status_code == 200, revoked.text
         await replica.reload(force=False)
         assert rid not in replica.index and replica.index.lookup("CN", "夸克索") == []

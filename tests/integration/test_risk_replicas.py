@@ -35,17 +35,28 @@ DECLARATIONS = 40
 def replica_settings(bootstrap: str, fx: dict) -> SimpleNamespace:
     # Every line that is not suspected is red on its score (threshold 0), so each one draws on the quota.
     return SimpleNamespace(
-        service_name="risk", kafka_bootstrap_servers=bootstrap, kafka_session_timeout_ms=10_000,
-        kafka_heartbeat_interval_ms=1_000, consumer_batch_max=3, consumer_linger_ms=1, consumer_fetch_max_wait_ms=5,
-        suspect_threshold=0.6, red_threshold=0.0, yellow_threshold=0.0, undervalue_ratio=__import__("decimal").Decimal(
-            "0.5"), small_parcel_value_cny=5000, transit_hubs=[], random_selection_rate=0.0,
-        random_selection_salt="s", fx_rates_to_cny=fx)
+        service_name="risk",
+        kafka_bootstrap_servers=bootstrap,
+        kafka_session_timeout_ms=10_000,
+        kafka_heartbeat_interval_ms=1_000,
+        consumer_batch_max=3,
+        consumer_linger_ms=1,
+        consumer_fetch_max_wait_ms=5,
+        suspect_threshold=0.6,
+        red_threshold=0.0,
+        yellow_threshold=0.0,
+        undervalue_ratio=__import__("decimal").Decimal("0.5"),
+        small_parcel_value_cny=5000,
+        transit_hubs=[],
+        random_selection_rate=0.0,
+        random_selection_salt="s",
+        fx_rates_to_cny=fx,
+    )
 
 
 def plain_declaration(did: str, office: str) -> dict:
     d = example_declaration(declaration_id=did, customs_office=office)
-    d["lines"] = [{**d["lines"][1], "line_no": 1, "description": "Kitchen towels of cotton terry",
-                   "hs_code": "630260"}]
+    d["lines"] = [{**d["lines"][1], "line_no": 1, "description": "Kitchen towels of cotton terry", "hs_code": "630260"}]
     return d
 
 
@@ -55,12 +66,16 @@ class Replica:
         self.engine = create_async_engine(url)
         sessionmaker = make_sessionmaker(self.engine)
         self.registry = Registry(sessionmaker)
-        self.producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers, acks="all",
-                                         linger_ms=1)
-        self.pipeline = AssessmentPipeline(sessionmaker=sessionmaker, registry=self.registry, temporal=None,
-                                           producer=self.producer, settings=settings, assessments_topic=out_topic)
-        self.consumer = DeclarationBatchConsumer(settings=settings, topic=topic, group_id=group,
-                                                 pipeline=self.pipeline)
+        self.producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers, acks="all", linger_ms=1)
+        self.pipeline = AssessmentPipeline(
+            sessionmaker=sessionmaker,
+            registry=self.registry,
+            temporal=None,
+            producer=self.producer,
+            settings=settings,
+            assessments_topic=out_topic,
+        )
+        self.consumer = DeclarationBatchConsumer(settings=settings, topic=topic, group_id=group, pipeline=self.pipeline)
 
     async def start(self) -> None:
         await self.registry.reload_all()
@@ -83,14 +98,23 @@ async def test_two_replicas_assess_once_and_share_the_red_quota(http, stack) -> 
     with mock.patch.dict(os.environ, env):
         fx = dict(Settings().fx_rates_to_cny)
     office = "Q" + unique_id("").strip("-")[:8]
-    r = await http.put(f"{stack.url('risk')}/v1/capacity/{office}/red-quota",
-                       json={"per_day": QUOTA, "reason": "two examination bays"}, headers=stack.auth("officer"))
+    r = await http.put(
+        f"{stack.url('risk')}/v1/capacity/{office}/red-quota",
+        json={"per_day": QUOTA, "reason": "two examination bays"},
+        headers=stack.auth("officer"),
+    )
     assert r.status_code == 403  # an officer may not set it
-    r = await http.put(f"{stack.url('risk')}/v1/capacity/{office}/red-quota",
-                       json={"per_day": QUOTA, "reason": "two examination bays"}, headers=stack.auth("supervisor"))
+    r = await http.put(
+        f"{stack.url('risk')}/v1/capacity/{office}/red-quota",
+        json={"per_day": QUOTA, "reason": "two examination bays"},
+        headers=stack.auth("supervisor"),
+    )
     assert r.status_code == 200, r.text
-    bad = await http.put(f"{stack.url('risk')}/v1/capacity/{office}/red-quota",
-                         json={"per_day": -1, "reason": "x"}, headers=stack.auth("supervisor"))
+    bad = await http.put(
+        f"{stack.url('risk')}/v1/capacity/{office}/red-quota",
+        json={"per_day": -1, "reason": "x"},
+        headers=stack.auth("supervisor"),
+    )
     assert bad.status_code == 422
 
     run = unique_id("RQ").lower()
@@ -101,6 +125,7 @@ async def test_two_replicas_assess_once_and_share_the_red_quota(http, stack) -> 
     try:
         for replica in replicas:
             await replica.start()
+
         # both members hold a partition before anything is sent
         async def shared() -> bool:
             a, b = (r.assigned() for r in replicas)
@@ -122,9 +147,14 @@ async def test_two_replicas_assess_once_and_share_the_red_quota(http, stack) -> 
 
         async def stored():  # noqa: ANN202
             async with replicas[0].engine.connect() as conn:
-                rows = (await conn.execute(text(
-                    "SELECT declaration_id, result, published_at FROM assessments WHERE declaration_id = ANY(:ids)"),
-                    {"ids": ids})).all()
+                rows = (
+                    await conn.execute(
+                        text(
+                            "SELECT declaration_id, result, published_at FROM assessments WHERE declaration_id = ANY(:ids)"
+                        ),
+                        {"ids": ids},
+                    )
+                ).all()
             return rows if len(rows) == DECLARATIONS and all(r.published_at for r in rows) else None
 
         rows = await eventually(stored, timeout=120, what="every declaration assessed and published")
@@ -135,8 +165,11 @@ async def test_two_replicas_assess_once_and_share_the_red_quota(http, stack) -> 
         assert all(any("red quota of 7 lines" in reason for reason in line["reasons"]) for line in cut)
 
         async with replicas[0].engine.connect() as conn:
-            day = (await conn.execute(text("SELECT quota, granted, refused FROM red_quota_days "
-                                           "WHERE customs_office = :o"), {"o": office})).all()
+            day = (
+                await conn.execute(
+                    text("SELECT quota, granted, refused FROM red_quota_days WHERE customs_office = :o"), {"o": office}
+                )
+            ).all()
         assert [tuple(d) for d in day] == [(QUOTA, QUOTA, DECLARATIONS - QUOTA)]
 
         # what was published says the same as what was stored

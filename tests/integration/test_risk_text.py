@@ -30,8 +30,14 @@ def chinese_declaration(description: str, brand: str | None = None) -> dict:
 
 async def record(http, stack, title: str, aliases: list[str], goods: list[str]) -> str:  # noqa: ANN001
     rid = unique_id("CN-T-ZH")
-    rec = example_recordation(recordation_id=rid, title=title, aliases=aliases, goods_hs_prefixes=goods,
-                              authorized_licensees=[], genuine_unit_value=[])
+    rec = example_recordation(
+        recordation_id=rid,
+        title=title,
+        aliases=aliases,
+        goods_hs_prefixes=goods,
+        authorized_licensees=[],
+        genuine_unit_value=[],
+    )
     created = await http.post(f"{stack.url('risk')}/v1/recordations", json=rec, headers=stack.auth("officer"))
     assert created.status_code == 201, created.text
     return rid
@@ -53,12 +59,21 @@ async def test_chinese_marks_are_recorded_shown_and_found_in_unsegmented_text(ht
     rid = await record(http, stack, mark, ["耐克伦特"], ["6404"])
     view = (await http.get(f"{stack.url('risk')}/v1/recordations/{rid}", headers=stack.auth("officer"))).json()
     assert view["aliases"] == ["耐克伦特"]
-    assert {"text": "耐克伦特", "kind": "alias", "script": "Han", "folded": "耐克伦特", "pinyin": "nai ke lun te",
-            "common_word": False} in view["marks"]
+    assert {
+        "text": "耐克伦特",
+        "kind": "alias",
+        "script": "Han",
+        "folded": "耐克伦特",
+        "pinyin": "nai ke lun te",
+        "common_word": False,
+    } in view["marks"]
 
     async def assess(description: str, brand: str | None = None) -> dict:
-        r = await http.post(f"{stack.url('risk')}/v1/assess", json=chinese_declaration(description, brand),
-                            headers=stack.auth("officer"))
+        r = await http.post(
+            f"{stack.url('risk')}/v1/assess",
+            json=chinese_declaration(description, brand),
+            headers=stack.auth("officer"),
+        )
         assert r.status_code == 200, r.text
         return r.json()["lines"][0]
 
@@ -82,11 +97,14 @@ async def test_chinese_marks_are_recorded_shown_and_found_in_unsegmented_text(ht
 
 @pytest.mark.parametrize(("escaped", "what"), BAD_TEXT)
 @pytest.mark.parametrize("field_path", [("lines", 0, "description"), ("lines", 0, "brand"), ("consignor", "name")])
-async def test_bad_text_is_refused_naming_the_field_at_intake_and_assess(http, stack, escaped, what,
-                                                                          field_path) -> None:
+async def test_bad_text_is_refused_naming_the_field_at_intake_and_assess(
+    http, stack, escaped, what, field_path
+) -> None:
     raw = raw_with(field_path, escaped)
-    for url, who in ((f"{stack.url('intake')}/v1/declarations", "clearance"),
-                     (f"{stack.url('risk')}/v1/assess", "officer")):
+    for url, who in (
+        (f"{stack.url('intake')}/v1/declarations", "clearance"),
+        (f"{stack.url('risk')}/v1/assess", "officer"),
+    ):
         r = await http.post(url, content=raw, headers={**stack.auth(who), "Content-Type": "application/json"})
         assert r.status_code == 422, (url, r.text)
         error = r.json()["error"]
@@ -111,8 +129,9 @@ async def test_bad_text_on_the_topic_is_dead_lettered_and_the_next_chinese_decla
     await produce(stack.kafka, TOPIC_DECLARATIONS, json.dumps(good).encode(), key=good["declaration_id"].encode())
 
     async def assessed():  # noqa: ANN202
-        r = await http.get(f"{stack.url('intake')}/v1/declarations/{good['declaration_id']}",
-                           headers=stack.auth("clearance"))
+        r = await http.get(
+            f"{stack.url('intake')}/v1/declarations/{good['declaration_id']}", headers=stack.auth("clearance")
+        )
         return r.json() if r.status_code == 200 and r.json()["status"] == "assessed" else None
 
     view = await eventually(assessed, what="the Chinese declaration after a bad one assessed")

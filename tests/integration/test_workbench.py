@@ -17,8 +17,9 @@ pytestmark = pytest.mark.integration
 
 async def _case(http, stack, declaration_id: str, **changes) -> str:  # noqa: ANN001
     body = example_declaration(declaration_id=declaration_id, **changes)
-    assert (await http.post(f"{stack.url('intake')}/v1/declarations", json=body,
-                            headers=stack.auth("clearance"))).status_code == 202
+    assert (
+        await http.post(f"{stack.url('intake')}/v1/declarations", json=body, headers=stack.auth("clearance"))
+    ).status_code == 202
 
     async def case_id():  # noqa: ANN202
         view = await http.get(f"{stack.url('intake')}/v1/declarations/{declaration_id}", headers=stack.auth("officer"))
@@ -43,8 +44,10 @@ async def test_worklist_assignment_and_hand_over(http, stack) -> None:  # noqa: 
     assert (item["direction"], item["transport_mode"], item["origin_country"]) == ("export", "sea", "CN")
     # an officer of another office neither lists it nor takes it
     other = stack.auth("officer_b")
-    assert case_id not in [i["case_id"] for i in (await http.get(f"{cases}/v1/worklist", params={"q": case_id},
-                                                                 headers=other)).json()["items"]]
+    assert case_id not in [
+        i["case_id"]
+        for i in (await http.get(f"{cases}/v1/worklist", params={"q": case_id}, headers=other)).json()["items"]
+    ]
     refused = await http.post(f"{cases}/v1/cases/{case_id}/assignment", json={}, headers=other)
     assert refused.status_code == 403 and refused.json()["error"]["code"] == "outside_office"
     # take it, then a colleague of the same office cannot grab it; a supervisor hands it over
@@ -53,14 +56,18 @@ async def test_worklist_assignment_and_hand_over(http, stack) -> None:  # noqa: 
     stack.ensure_account("wb.colleague", role="officer", display_name="Colleague CN5300", offices=["CN5300"])
     grab = await http.post(f"{cases}/v1/cases/{case_id}/assignment", json={}, headers=stack.auth("wb.colleague"))
     assert grab.status_code == 409 and grab.json()["error"]["code"] == "assigned_to_another"
-    handed = await http.post(f"{cases}/v1/cases/{case_id}/assignment", headers=stack.auth("supervisor"),
-                             json={"assignee_sub": "wb.colleague", "assignee_name": "Colleague CN5300",
-                                   "note": "leave"})
+    handed = await http.post(
+        f"{cases}/v1/cases/{case_id}/assignment",
+        headers=stack.auth("supervisor"),
+        json={"assignee_sub": "wb.colleague", "assignee_name": "Colleague CN5300", "note": "leave"},
+    )
     assert handed.json()["event"] == "handed_over"
     record = (await http.get(f"{cases}/v1/cases/{case_id}/assignment", headers=mine)).json()
     assert [(h["event"], h["to"], h["by"]) for h in record["history"]] == [
-        ("assigned", "wang.wei", "Wang Wei (wang.wei)"), ("handed_over", "wb.colleague", "Zhang Min (zhang.min)")]
-    theirs = (await http.get(f"{cases}/v1/worklist", params={"mine": "true"}, headers=stack.auth("wb.colleague")))
+        ("assigned", "wang.wei", "Wang Wei (wang.wei)"),
+        ("handed_over", "wb.colleague", "Zhang Min (zhang.min)"),
+    ]
+    theirs = await http.get(f"{cases}/v1/worklist", params={"mine": "true"}, headers=stack.auth("wb.colleague"))
     assert case_id in [i["case_id"] for i in theirs.json()["items"]]
     # bad input: a 4xx with the reason, never a 5xx
     for params in ({"limit": 0}, {"offset": -1}, {"q": "x" * 200}):
@@ -82,8 +89,9 @@ async def _signed_in(stack, account: str) -> httpx.AsyncClient:  # noqa: ANN001
         login = next((f for f in page.forms if f["action"].split("?")[0].endswith("/login")), None)
         if login is None:
             break
-        r = await client.post(urljoin(str(r.url), login["action"]), data={"username": account,
-                                                                           "password": stack.password})
+        r = await client.post(
+            urljoin(str(r.url), login["action"]), data={"username": account, "password": stack.password}
+        )
     assert str(r.url).startswith(stack.url("web")), r.url
     return client
 
@@ -114,22 +122,31 @@ async def test_pages_refuse_bad_input_with_the_reason(http, stack) -> None:  # n
         for data in ({}, {"csrf": "forged"}):
             r = await client.post(f"{web}/workbench/cases/{case_id}/act/take", data=data)
             assert r.status_code == 303 and "msg=csrf" in r.headers["location"]
-        assert (await http.get(f"{stack.url('cases')}/v1/cases/{case_id}/assignment",
-                               headers=stack.auth("officer"))).json()["assignee"] is None
+        assert (
+            await http.get(f"{stack.url('cases')}/v1/cases/{case_id}/assignment", headers=stack.auth("officer"))
+        ).json()["assignee"] is None
         # uploads: no file, a disguised file, too big: the error beside the field, nothing stored
         r = await client.post(f"{web}/workbench/cases/{case_id}/evidence", data={"csrf": token})
         assert r.status_code == 422 and 'id="error-file"' in r.text
-        r = await client.post(f"{web}/workbench/cases/{case_id}/evidence", data={"csrf": token},
-                              files={"file": ("photo.jpg", b"#!/bin/sh\nrm -rf /\n", "image/jpeg")})
+        r = await client.post(
+            f"{web}/workbench/cases/{case_id}/evidence",
+            data={"csrf": token},
+            files={"file": ("photo.jpg", b"#!/bin/sh\nrm -rf /\n", "image/jpeg")},
+        )
         assert r.status_code == 422 and "Only photos (JPEG, PNG, WebP) and PDF documents are accepted" in r.text
         big = b"\x89PNG\r\n\x1a\n" + b"\x00" * (20 * 1024 * 1024 + 10)
-        r = await client.post(f"{web}/workbench/cases/{case_id}/evidence", data={"csrf": token},
-                              files={"file": ("big.png", big, "image/png")})
+        r = await client.post(
+            f"{web}/workbench/cases/{case_id}/evidence",
+            data={"csrf": token},
+            files={"file": ("big.png", big, "image/png")},
+        )
         assert r.status_code in (413, 422)
         assert "No evidence yet." in (await client.get(f"{web}/workbench/cases/{case_id}")).text
         # a determination on a suspended case: the service's reason beside the form (409 there, 422 here)
-        r = await client.post(f"{web}/workbench/cases/{case_id}/act/determination",
-                              data={"csrf": token, "outcome": "infringing", "fine_tier": "ordinary"})
+        r = await client.post(
+            f"{web}/workbench/cases/{case_id}/act/determination",
+            data={"csrf": token, "outcome": "infringing", "fine_tier": "ordinary"},
+        )
         assert r.status_code == 422 and "a determination is possible when the case is detained" in r.text
         # a hand-over with no one named: the error beside the field
         r = await client.post(f"{web}/workbench/cases/{case_id}/act/handover", data={"csrf": token})
@@ -161,11 +178,15 @@ async def test_pages_refuse_bad_input_with_the_reason(http, stack) -> None:  # n
 async def test_a_closed_case_is_not_taken_handed_over_or_given_evidence(http, stack) -> None:  # noqa: ANN001
     cases, web = stack.url("cases"), stack.url("web")
     case_id = await _case(http, stack, unique_id("CN5300-CLO"))
-    notices = (await http.get(f"{stack.url('notify')}/v1/notices?case_id={case_id}",
-                              headers=stack.auth("holder"))).json()
+    notices = (
+        await http.get(f"{stack.url('notify')}/v1/notices?case_id={case_id}", headers=stack.auth("holder"))
+    ).json()
     suspension = next(n for n in notices if n["kind"] == "suspension")
-    r = await http.post(f"{stack.url('notify')}/v1/notices/{suspension['notice_id']}/reply",
-                        headers=stack.auth("holder"), json={"decision": "no_detention"})
+    r = await http.post(
+        f"{stack.url('notify')}/v1/notices/{suspension['notice_id']}/reply",
+        headers=stack.auth("holder"),
+        json={"decision": "no_detention"},
+    )
     assert r.status_code in (200, 201), r.text
     await case_in_state(http, stack, case_id, "released", timeout=60)
 
@@ -182,8 +203,11 @@ async def test_a_closed_case_is_not_taken_handed_over_or_given_evidence(http, st
         assert 'id="take-case"' not in page.text and 'id="evidence-form"' not in page.text
         # the targeting reasons are on the page
         assert 'id="risk-reasons"' in page.text
-        r = await client.post(f"{web}/workbench/cases/{case_id}/evidence", data={"csrf": _csrf(page.text)},
-                              files={"file": ("photo.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, "image/png")})
+        r = await client.post(
+            f"{web}/workbench/cases/{case_id}/evidence",
+            data={"csrf": _csrf(page.text)},
+            files={"file": ("photo.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, "image/png")},
+        )
         assert r.status_code == 409 and "nothing more can be added" in r.text
     finally:
         await client.aclose()
@@ -199,11 +223,13 @@ async def test_an_officer_issues_a_case_access_code_on_the_case_page(http, stack
         page = await client.get(f"{web}/workbench/cases/{case_id}")
         assert page.status_code == 200 and 'id="access-code-form"' in page.text
         token = _csrf(page.text)
-        r = await client.post(f"{web}/workbench/cases/{case_id}/access-code", data={"csrf": token,
-                                                                                   "party_id": "NOBODY-9"})
+        r = await client.post(
+            f"{web}/workbench/cases/{case_id}/access-code", data={"csrf": token, "party_id": "NOBODY-9"}
+        )
         assert r.status_code == 404 and "is not a party of case" in r.text and 'id="access-code"' not in r.text
-        r = await client.post(f"{web}/workbench/cases/{case_id}/access-code", data={"csrf": token,
-                                                                                   "party_id": consignee["id"]})
+        r = await client.post(
+            f"{web}/workbench/cases/{case_id}/access-code", data={"csrf": token, "party_id": consignee["id"]}
+        )
         assert r.status_code == 200 and 'id="access-code"' in r.text, r.text[-2000:]
         code = r.text.split('<code class="code">', 1)[1].split("<", 1)[0]
         assert len(code) == 29 and code.count("-") == 5
@@ -212,9 +238,14 @@ async def test_an_officer_issues_a_case_access_code_on_the_case_page(http, stack
         assert code not in again.text and "case access code issued" in again.text
     finally:
         await client.aclose()
-    exchanged = await http.post(f"{stack.issuer}/token", data={
-        "grant_type": "urn:ipr:params:oauth:grant-type:case-access-code", "client_id": "case-access",
-        "access_code": code})
+    exchanged = await http.post(
+        f"{stack.issuer}/token",
+        data={
+            "grant_type": "urn:ipr:params:oauth:grant-type:case-access-code",
+            "client_id": "case-access",
+            "access_code": code,
+        },
+    )
     assert exchanged.status_code == 200, exchanged.text
     party = {"Authorization": f"Bearer {exchanged.json()['access_token']}"}
     assert (await http.get(f"{stack.url('cases')}/v1/cases/{case_id}", headers=party)).status_code == 200

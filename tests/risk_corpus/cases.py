@@ -284,7 +284,6 @@ CASES: list[tuple] = [
     ("I", ROLEX, "910211", "ROLEX", "submariner watch", 6000.0, {}),
     ("I", LV, "420221", "LOUIS VUITTON", "neverfull bag", 1500.0, {}),
     ("I", SAMSUNG, "851713", "SAMSUNG", "galaxy phones", 400.0, {}),
-
     # ================================================================== legitimate
     # ------------------------------------------------------------------ ordinary goods, no brand
     ("L", None, "640411", None, "mens sports shoes textile upper", 8.0, {}),

@@ -61,8 +61,17 @@ class Issuer:
 
     def token(self, kid: str = "k1", *, key=None, headers: dict | None = None, **claims) -> str:  # noqa: ANN001, ANN003
         now = int(time.time())
-        body = {"iss": ISSUER, "aud": AUDIENCE, "sub": "wang.wei", "iat": now, "exp": now + 300,
-                "role": "officer", "name": "Wang Wei", "offices": ["CN5300"], "client_id": "console"}
+        body = {
+            "iss": ISSUER,
+            "aud": AUDIENCE,
+            "sub": "wang.wei",
+            "iat": now,
+            "exp": now + 300,
+            "role": "officer",
+            "name": "Wang Wei",
+            "offices": ["CN5300"],
+            "client_id": "console",
+        }
         body.update(claims)
         body = {k: v for k, v in body.items() if v is not None}
         return jwt.encode(body, key or self.keys[kid], algorithm="RS256", headers={"kid": kid, **(headers or {})})
@@ -103,26 +112,29 @@ def _hand_made(header: dict, claims: dict, signature: bytes = b"") -> str:
 
 async def test_a_valid_token_maps_to_the_principal(issuer: Issuer, validator: TokenValidator) -> None:
     who = await validator.authenticate(issuer.token())
-    assert who == Principal(sub="wang.wei", role="officer", name="Wang Wei", offices=frozenset({"CN5300"}),
-                            client_id="console")
+    assert who == Principal(
+        sub="wang.wei", role="officer", name="Wang Wei", offices=frozenset({"CN5300"}), client_id="console"
+    )
     assert who.actor == "Wang Wei (wang.wei)"
     assert who.actor_ref() == {"sub": "wang.wei", "name": "Wang Wei", "role": "officer"}
     assert who.acting_for("Li Na (li.na)") == "Wang Wei (wang.wei) for Li Na (li.na)"
 
 
 async def test_holder_party_and_case_claims(issuer: Issuer, validator: TokenValidator) -> None:
-    holder = await validator.authenticate(issuer.token(sub="nike.ip", role="rights_holder", holder_id="RH-0001",
-                                                       offices=None))
+    holder = await validator.authenticate(
+        issuer.token(sub="nike.ip", role="rights_holder", holder_id="RH-0001", offices=None)
+    )
     assert (holder.role, holder.holder_id, holder.offices) == ("rights_holder", "RH-0001", frozenset())
-    party = await validator.authenticate(issuer.token(sub="swift", role="party", party_id="91440300MA5XXXX1",
-                                                      case_id="IPR-X-L1"))
+    party = await validator.authenticate(
+        issuer.token(sub="swift", role="party", party_id="91440300MA5XXXX1", case_id="IPR-X-L1")
+    )
     assert (party.party_id, party.case_id) == ("91440300MA5XXXX1", "IPR-X-L1")
 
 
-async def test_a_machine_token_without_name_is_named_by_its_subject(issuer: Issuer,
-                                                                     validator: TokenValidator) -> None:
-    who = await validator.authenticate(issuer.token(sub="clearance-sw", role="clearance_system", name=None,
-                                                    offices=None, client_id="clearance-sw"))
+async def test_a_machine_token_without_name_is_named_by_its_subject(issuer: Issuer, validator: TokenValidator) -> None:
+    who = await validator.authenticate(
+        issuer.token(sub="clearance-sw", role="clearance_system", name=None, offices=None, client_id="clearance-sw")
+    )
     assert who.actor == "clearance-sw" and who.client_id == "clearance-sw"
 
 
@@ -167,8 +179,11 @@ async def test_alg_none(issuer: Issuer, validator: TokenValidator) -> None:
 async def test_hs_rs_confusion_is_refused(issuer: Issuer, validator: TokenValidator) -> None:
     """The public key used as an HMAC secret: the classic algorithm-confusion forgery."""
     claims = jwt.decode(issuer.token(), options={"verify_signature": False})
-    pem = issuer.keys["k1"].public_key().public_bytes(serialization.Encoding.PEM,
-                                                       serialization.PublicFormat.SubjectPublicKeyInfo)
+    pem = (
+        issuer.keys["k1"]
+        .public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
     for alg, digest in (("HS256", hashlib.sha256), ("HS512", hashlib.sha512)):
         header = {"alg": alg, "kid": "k1", "typ": "JWT"}
         signing_input = f"{_b64(json.dumps(header).encode())}.{_b64(json.dumps(claims).encode())}"
@@ -189,10 +204,21 @@ async def test_unknown_key(issuer: Issuer, validator: TokenValidator) -> None:
     assert await _reason(validator, issuer.token("k9")) == "unknown_key"
 
 
-@pytest.mark.parametrize("token", [
-    "", "abc", "a.b", "a.b.c", "a.b.c.d", "Bearer x.y.z", "eyJhbGciOiJSUzI1NiJ9.e30", "." * 2,
-    _b64(b"not json") + ".e30.sig", "x" * 9000,
-])
+@pytest.mark.parametrize(
+    "token",
+    [
+        "",
+        "abc",
+        "a.b",
+        "a.b.c",
+        "a.b.c.d",
+        "Bearer x.y.z",
+        "eyJhbGciOiJSUzI1NiJ9.e30",
+        "." * 2,
+        _b64(b"not json") + ".e30.sig",
+        "x" * 9000,
+    ],
+)
 async def test_malformed(validator: TokenValidator, token: str) -> None:
     assert await _reason(validator, token) == "malformed_token"
 
@@ -210,8 +236,9 @@ async def test_no_platform_role(issuer: Issuer, validator: TokenValidator) -> No
 # ---------------------------------------------------------------- keys: cache, rotation, rate limit
 
 
-async def test_keys_are_cached_and_rotation_is_picked_up_on_an_unknown_kid(issuer: Issuer,
-                                                                           validator: TokenValidator) -> None:
+async def test_keys_are_cached_and_rotation_is_picked_up_on_an_unknown_kid(
+    issuer: Issuer, validator: TokenValidator
+) -> None:
     for _ in range(5):
         await validator.authenticate(issuer.token())
     assert issuer.fetches == 1
@@ -267,11 +294,21 @@ async def test_issuer_unreachable_without_cached_keys() -> None:
 
 
 async def test_keycloak_realm_roles_with_a_role_map(issuer: Issuer) -> None:
-    s = _settings(oidc_role_claim="realm_access.roles", oidc_role_map={"ipr-supervisor": "supervisor"},
-                  oidc_offices_claim="customs_offices", oidc_name_claim="preferred_username")
+    s = _settings(
+        oidc_role_claim="realm_access.roles",
+        oidc_role_map={"ipr-supervisor": "supervisor"},
+        oidc_offices_claim="customs_offices",
+        oidc_name_claim="preferred_username",
+    )
     v = TokenValidator(s, JwksCache(issuer.jwks, min_refresh_s=0))
-    who = await v.authenticate(issuer.token(role=None, realm_access={"roles": ["offline_access", "ipr-supervisor"]},
-                                            customs_offices="CN5300 CN2200", preferred_username="zhang.min"))
+    who = await v.authenticate(
+        issuer.token(
+            role=None,
+            realm_access={"roles": ["offline_access", "ipr-supervisor"]},
+            customs_offices="CN5300 CN2200",
+            preferred_username="zhang.min",
+        )
+    )
     assert (who.role, who.offices, who.name) == ("supervisor", frozenset({"CN5300", "CN2200"}), "zhang.min")
 
 
@@ -299,17 +336,20 @@ def _p(role: str, offices: tuple[str, ...] = ()) -> Principal:
     return Principal(sub="u", role=role, offices=frozenset(offices))  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize(("who", "office", "ok"), [
-    (_p("officer", ("CN5300",)), "CN5300", True),
-    (_p("officer", ("CN5300",)), "CN2200", False),
-    (_p("officer", ("CN5300", "CN2200")), "CN2200", True),
-    (_p("officer"), "CN5300", False),
-    (_p("officer", ("CN5300",)), None, False),
-    (_p("supervisor"), "CN2200", True),
-    (_p("system"), "CN2200", True),
-    (_p("rights_holder"), "CN5300", False),
-    (_p("administrator"), "CN5300", False),
-])
+@pytest.mark.parametrize(
+    ("who", "office", "ok"),
+    [
+        (_p("officer", ("CN5300",)), "CN5300", True),
+        (_p("officer", ("CN5300",)), "CN2200", False),
+        (_p("officer", ("CN5300", "CN2200")), "CN2200", True),
+        (_p("officer"), "CN5300", False),
+        (_p("officer", ("CN5300",)), None, False),
+        (_p("supervisor"), "CN2200", True),
+        (_p("system"), "CN2200", True),
+        (_p("rights_holder"), "CN5300", False),
+        (_p("administrator"), "CN5300", False),
+    ],
+)
 def test_office_scoping(who: Principal, office: str | None, ok: bool) -> None:
     assert may_act_on_office(who, office) is ok
 
@@ -338,8 +378,11 @@ def _app(issuer: Issuer) -> FastAPI:
 
     @app.exception_handler(StarletteHTTPException)
     async def _on_http(_, exc):  # noqa: ANN001, ANN202
-        return JSONResponse(error_body(exc.detail["code"], exc.detail["message"]), status_code=exc.status_code,
-                            headers=getattr(exc, "headers", None))
+        return JSONResponse(
+            error_body(exc.detail["code"], exc.detail["message"]),
+            status_code=exc.status_code,
+            headers=getattr(exc, "headers", None),
+        )
 
     @app.get("/officer")
     async def officer(who: Principal = Depends(require("officer"))) -> dict:
@@ -380,11 +423,17 @@ async def test_service_token_is_reused_then_refreshed_before_expiry(monkeypatch)
         return httpx.Response(200, json={"access_token": issued[-1], "expires_in": 300, "token_type": "Bearer"})
 
     real = httpx.AsyncClient
-    monkeypatch.setattr(service_auth.httpx, "AsyncClient",
-                        lambda **kw: real(transport=httpx.MockTransport(handler), **kw))
+    monkeypatch.setattr(
+        service_auth.httpx, "AsyncClient", lambda **kw: real(transport=httpx.MockTransport(handler), **kw)
+    )
     clock = [0.0]
-    auth = ServiceToken(issuer=ISSUER, client_id="case-worker", client_secret="s" * 20, token_url=f"{ISSUER}/token",
-                        clock=lambda: clock[0])
+    auth = ServiceToken(
+        issuer=ISSUER,
+        client_id="case-worker",
+        client_secret="s" * 20,
+        token_url=f"{ISSUER}/token",
+        clock=lambda: clock[0],
+    )
     assert await auth.token() == "t1"
     clock[0] = 200
     assert await auth.token() == "t1"  # 100 s left, margin 60 s
@@ -399,5 +448,10 @@ async def test_service_token_is_reused_then_refreshed_before_expiry(monkeypatch)
 def test_a_principal_has_no_static_token_path() -> None:
     """The static tokens are gone: settings no longer know them."""
     fields = set(AuthSettings.model_fields)
-    assert not fields & {"intake_api_token", "officer_api_token", "supervisor_api_token", "service_api_token",
-                         "holder_token_secret"}
+    assert not fields & {
+        "intake_api_token",
+        "officer_api_token",
+        "supervisor_api_token",
+        "service_api_token",
+        "holder_token_secret",
+    }

@@ -17,13 +17,32 @@ def test_metric_sums_the_series_with_the_wanted_labels() -> None:
 
 
 def test_a_retried_workflow_task_is_not_another_shape() -> None:
-    plain = ["workflow_execution_started", "workflow_task_scheduled", "workflow_task_started",
-             "workflow_task_completed", "timer_started"]
-    timed_out = ["workflow_execution_started", "workflow_task_scheduled", "workflow_task_started",
-                 "workflow_task_timed_out", "workflow_task_scheduled", "workflow_task_started",
-                 "workflow_task_completed", "timer_started"]
-    sticky_timed_out = ["workflow_execution_started", "workflow_task_scheduled", "workflow_task_timed_out",
-                        "workflow_task_scheduled", "workflow_task_started", "workflow_task_completed", "timer_started"]
+    plain = [
+        "workflow_execution_started",
+        "workflow_task_scheduled",
+        "workflow_task_started",
+        "workflow_task_completed",
+        "timer_started",
+    ]
+    timed_out = [
+        "workflow_execution_started",
+        "workflow_task_scheduled",
+        "workflow_task_started",
+        "workflow_task_timed_out",
+        "workflow_task_scheduled",
+        "workflow_task_started",
+        "workflow_task_completed",
+        "timer_started",
+    ]
+    sticky_timed_out = [
+        "workflow_execution_started",
+        "workflow_task_scheduled",
+        "workflow_task_timed_out",
+        "workflow_task_scheduled",
+        "workflow_task_started",
+        "workflow_task_completed",
+        "timer_started",
+    ]
     assert _without_retried_tasks(timed_out) == plain
     assert _without_retried_tasks(sticky_timed_out) == plain
     assert _without_retried_tasks(plain + ["activity_task_scheduled"]) != plain
@@ -40,8 +59,11 @@ def test_the_same_shaped_baseline_asks_for_as_many_version_markers_as_a_case() -
 
     def patched_calls(fn) -> int:  # noqa: ANN001
         tree = ast.parse(inspect.getsource(fn).strip().replace("\n    ", "\n"))
-        return sum(1 for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
-                   and n.func.attr == "patched")
+        return sum(
+            1
+            for n in ast.walk(tree)
+            if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "patched"
+        )
 
     case = patched_calls(CaseWorkflow.__init__)
     shape = CaseShape.__init__

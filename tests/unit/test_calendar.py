@@ -7,7 +7,7 @@ reviewer can check each row against a paper calendar.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -31,19 +31,43 @@ def d(iso: str) -> date:
 _OFF_WEEKDAYS = {
     # 2025
     "2025-01-01",
-    "2025-01-28", "2025-01-29", "2025-01-30", "2025-01-31", "2025-02-03", "2025-02-04",
+    "2025-01-28",
+    "2025-01-29",
+    "2025-01-30",
+    "2025-01-31",
+    "2025-02-03",
+    "2025-02-04",
     "2025-04-04",
-    "2025-05-01", "2025-05-02", "2025-05-05",
+    "2025-05-01",
+    "2025-05-02",
+    "2025-05-05",
     "2025-06-02",
-    "2025-10-01", "2025-10-02", "2025-10-03", "2025-10-06", "2025-10-07", "2025-10-08",
+    "2025-10-01",
+    "2025-10-02",
+    "2025-10-03",
+    "2025-10-06",
+    "2025-10-07",
+    "2025-10-08",
     # 2026
-    "2026-01-01", "2026-01-02",
-    "2026-02-16", "2026-02-17", "2026-02-18", "2026-02-19", "2026-02-20", "2026-02-23",
+    "2026-01-01",
+    "2026-01-02",
+    "2026-02-16",
+    "2026-02-17",
+    "2026-02-18",
+    "2026-02-19",
+    "2026-02-20",
+    "2026-02-23",
     "2026-04-06",
-    "2026-05-01", "2026-05-04", "2026-05-05",
+    "2026-05-01",
+    "2026-05-04",
+    "2026-05-05",
     "2026-06-19",
     "2026-09-25",
-    "2026-10-01", "2026-10-02", "2026-10-05", "2026-10-06", "2026-10-07",
+    "2026-10-01",
+    "2026-10-02",
+    "2026-10-05",
+    "2026-10-06",
+    "2026-10-07",
 }
 MAKE_UP_2025 = ["2025-01-26", "2025-02-08", "2025-04-27", "2025-09-28", "2025-10-11"]
 MAKE_UP_2026 = ["2026-01-04", "2026-02-14", "2026-02-28", "2026-05-09", "2026-09-20", "2026-10-10"]
@@ -88,8 +112,7 @@ def test_make_up_weekend_days_are_working_days(cn: WorkingCalendar, iso: str) ->
     # National Day 2026: Thu 1 .. Wed 7 Oct
     + [f"2026-10-{n:02d}" for n in range(1, 8)]
     # Spring Festival 2025: Tue 28 Jan .. Tue 4 Feb
-    + ["2025-01-28", "2025-01-29", "2025-01-30", "2025-01-31", "2025-02-01", "2025-02-02", "2025-02-03",
-       "2025-02-04"]
+    + ["2025-01-28", "2025-01-29", "2025-01-30", "2025-01-31", "2025-02-01", "2025-02-02", "2025-02-03", "2025-02-04"]
     # National Day + Mid-Autumn 2025: Wed 1 .. Wed 8 Oct
     + [f"2025-10-{n:02d}" for n in range(1, 9)],
 )
@@ -190,10 +213,10 @@ def test_working_days_below_one_is_refused(cn: WorkingCalendar, bad: int) -> Non
     ("day", "expected_utc"),
     [
         # Midnight at the end of the day in Shanghai (UTC+8, no DST) = 16:00 UTC the same day.
-        ("2026-11-20", datetime(2026, 11, 20, 16, 0, tzinfo=timezone.utc)),
-        ("2026-02-24", datetime(2026, 2, 24, 16, 0, tzinfo=timezone.utc)),
-        ("2026-12-31", datetime(2026, 12, 31, 16, 0, tzinfo=timezone.utc)),
-        ("2025-06-30", datetime(2025, 6, 30, 16, 0, tzinfo=timezone.utc)),  # summer: still +8
+        ("2026-11-20", datetime(2026, 11, 20, 16, 0, tzinfo=UTC)),
+        ("2026-02-24", datetime(2026, 2, 24, 16, 0, tzinfo=UTC)),
+        ("2026-12-31", datetime(2026, 12, 31, 16, 0, tzinfo=UTC)),
+        ("2025-06-30", datetime(2025, 6, 30, 16, 0, tzinfo=UTC)),  # summer: still +8
     ],
 )
 def test_end_of_day_is_shanghai_midnight_as_utc_instant(cn: WorkingCalendar, day: str, expected_utc: datetime) -> None:
@@ -208,10 +231,10 @@ def test_end_of_day_is_shanghai_midnight_as_utc_instant(cn: WorkingCalendar, day
 @pytest.mark.parametrize(
     ("instant", "expected"),
     [
-        (datetime(2026, 11, 20, 15, 59, 59, tzinfo=timezone.utc), "2026-11-20"),  # 23:59:59 in Shanghai
-        (datetime(2026, 11, 20, 16, 0, 0, tzinfo=timezone.utc), "2026-11-21"),  # 00:00 next day in Shanghai
-        (datetime(2026, 12, 31, 16, 30, tzinfo=timezone.utc), "2027-01-01"),  # year boundary
-        (datetime(2026, 11, 20, 0, 30, tzinfo=timezone.utc), "2026-11-20"),
+        (datetime(2026, 11, 20, 15, 59, 59, tzinfo=UTC), "2026-11-20"),  # 23:59:59 in Shanghai
+        (datetime(2026, 11, 20, 16, 0, 0, tzinfo=UTC), "2026-11-21"),  # 00:00 next day in Shanghai
+        (datetime(2026, 12, 31, 16, 30, tzinfo=UTC), "2027-01-01"),  # year boundary
+        (datetime(2026, 11, 20, 0, 30, tzinfo=UTC), "2026-11-20"),
         # 20:00 on the 19th in New York (EST, UTC-5) = 01:00 UTC 20th = 09:00 on the 20th in Shanghai
         (datetime(2026, 11, 19, 20, 0, tzinfo=ZoneInfo("America/New_York")), "2026-11-20"),
         (datetime(2026, 11, 21, 0, 30, tzinfo=timezone(timedelta(hours=8))), "2026-11-21"),

@@ -37,18 +37,36 @@ def test_a_code_typed_from_paper_digests_as_issued() -> None:
 
 def test_the_provider_digests_a_code_as_the_identity_service_stores_it() -> None:
     codes = [case_access.new_code() for _ in range(20)] + ["k7qj 4mzp 0aib tt9x 22rw h3n0", "ol1-OIL"]
-    script = ("import('./store.js').then(({ caseAccessDigest }) => "
-              "console.log(JSON.stringify(JSON.parse(process.argv[1]).map(caseAccessDigest))))")
-    out = subprocess.run([str(NODE), "--input-type=module", "-e", script, json.dumps(codes)], capture_output=True,
-                         text=True, check=True, cwd=ROOT / "services" / "identity" / "provider", timeout=60)
+    script = (
+        "import('./store.js').then(({ caseAccessDigest }) => "
+        "console.log(JSON.stringify(JSON.parse(process.argv[1]).map(caseAccessDigest))))"
+    )
+    out = subprocess.run(
+        [str(NODE), "--input-type=module", "-e", script, json.dumps(codes)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT / "services" / "identity" / "provider",
+        timeout=60,
+    )
     assert json.loads(out.stdout) == [case_access.digest(c) for c in codes]
 
 
 def test_an_issue_request_is_bounded() -> None:
-    good = {"case_id": "IPR-D1-RH-0001", "party_id": "BUYER 1/2", "party_role": "consignee", "display_name": "Buyer",
-            "issued_by": "Anna Weber (anna.weber)"}
+    good = {
+        "case_id": "IPR-D1-RH-0001",
+        "party_id": "BUYER 1/2",
+        "party_role": "consignee",
+        "display_name": "Buyer",
+        "issued_by": "Anna Weber (anna.weber)",
+    }
     assert case_access.NewCaseAccess(**good).valid_days == 14
-    for bad in ({"valid_days": 0}, {"valid_days": case_access.MAX_VALID_DAYS + 1}, {"party_role": "rights_holder"},
-                {"case_id": ""}, {"extra": 1}):
+    for bad in (
+        {"valid_days": 0},
+        {"valid_days": case_access.MAX_VALID_DAYS + 1},
+        {"party_role": "rights_holder"},
+        {"case_id": ""},
+        {"extra": 1},
+    ):
         with pytest.raises(ValidationError):
             case_access.NewCaseAccess(**{**good, **bad})

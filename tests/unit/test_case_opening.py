@@ -41,10 +41,12 @@ def test_consignment_case_ids_are_deterministic_and_never_shared() -> None:
 
 
 @settings(max_examples=300, deadline=None)
-@given(d1=st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._-]{0,12}|[A-Za-z0-9][A-Za-z0-9._-]{56,63}", fullmatch=True),
-       d2=st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._-]{0,12}|[A-Za-z0-9][A-Za-z0-9._-]{56,63}", fullmatch=True),
-       h1=st.one_of(st.from_regex(r"[A-Za-z]{1,3}-[0-9]{1,4}", fullmatch=True), st.text(min_size=1, max_size=8)),
-       h2=st.one_of(st.from_regex(r"[A-Za-z]{1,3}-[0-9]{1,4}", fullmatch=True), st.text(min_size=1, max_size=8)))
+@given(
+    d1=st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._-]{0,12}|[A-Za-z0-9][A-Za-z0-9._-]{56,63}", fullmatch=True),
+    d2=st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._-]{0,12}|[A-Za-z0-9][A-Za-z0-9._-]{56,63}", fullmatch=True),
+    h1=st.one_of(st.from_regex(r"[A-Za-z]{1,3}-[0-9]{1,4}", fullmatch=True), st.text(min_size=1, max_size=8)),
+    h2=st.one_of(st.from_regex(r"[A-Za-z]{1,3}-[0-9]{1,4}", fullmatch=True), st.text(min_size=1, max_size=8)),
+)
 def test_property_two_different_pairs_never_share_a_case_id(d1: str, d2: str, h1: str, h2: str) -> None:
     for d, h in ((d1, h1), (d2, h2)):
         assert re.fullmatch(ID_PATTERNS["case_id"], consignment_case_id(d, h)), "a case id of the platform's form"
@@ -53,8 +55,14 @@ def test_property_two_different_pairs_never_share_a_case_id(d1: str, d2: str, h1
 
 
 def test_one_case_per_holder_with_its_lines_and_the_consignment_facts() -> None:
-    decl = declaration([shoe_line(1, quantity="100"), shoe_line(2, quantity="50", hs_code="420222"),
-                        shoe_line(3, quantity="10"), shoe_line(4, quantity="7", brand=None)])
+    decl = declaration(
+        [
+            shoe_line(1, quantity="100"),
+            shoe_line(2, quantity="50", hs_code="420222"),
+            shoe_line(3, quantity="10"),
+            shoe_line(4, quantity="7", brand=None),
+        ]
+    )
     nike, adidas = consignment_cases(decl, {3: NIKE, 1: NIKE, 2: ADI})
     assert [ln.line_no for ln in nike.lines] == [1, 3] and [ln.line_no for ln in adidas.lines] == [2]
     assert nike.case_id.endswith("-RH-0001") and adidas.holder.id == "RH-0002"
@@ -80,9 +88,13 @@ def test_a_line_without_weight_leaves_the_consignment_weight_unknown() -> None:
 
 
 def test_genuine_value_is_the_most_specific_prefix_in_the_declaration_currency() -> None:
-    rec = recordation(genuine_unit_value=[{"hs_prefix": "64", "min": 20, "currency": "USD"},
-                                          {"hs_prefix": "6404", "min": 35, "currency": "USD"},
-                                          {"hs_prefix": "640411", "min": 240, "currency": "CNY"}])
+    rec = recordation(
+        genuine_unit_value=[
+            {"hs_prefix": "64", "min": 20, "currency": "USD"},
+            {"hs_prefix": "6404", "min": 35, "currency": "USD"},
+            {"hs_prefix": "640411", "min": 240, "currency": "CNY"},
+        ]
+    )
     decl = declaration([shoe_line(1)])
     assert genuine_unit_value(rec, decl.lines[0], "USD") == D("35")
     assert genuine_unit_value(rec, decl.lines[0], "CNY") == D("240")
@@ -93,8 +105,9 @@ def test_eu_cases_take_the_recordation_as_application_for_action() -> None:
     decl = declaration([shoe_line(1)], jurisdiction="EU", currency="EUR", customs_office="DE004851")
     (case,) = consignment_cases(decl, {1: recordation(jurisdiction="EU", recordation_id="EU-AFA-9")})
     assert case.application_id == "EU-AFA-9"
-    (by_hand,) = consignment_cases(decl, {1: recordation(jurisdiction="EU", recordation_id="EU-AFA-9")},
-                                   afa_from_recordation=False)
+    (by_hand,) = consignment_cases(
+        decl, {1: recordation(jurisdiction="EU", recordation_id="EU-AFA-9")}, afa_from_recordation=False
+    )
     assert by_hand.application_id is None
 
 
@@ -153,8 +166,9 @@ async def test_a_revision_without_a_holders_lines_tells_its_case() -> None:
 
 async def test_lines_with_a_per_line_case_from_before_stay_with_it() -> None:
     first = declaration([shoe_line(1), shoe_line(2)])
-    legacy = consignment_cases(first, {1: NIKE})[0].model_copy(update={"case_id": case_id_for(
-        first.declaration_id, 1), "lines": []})
+    legacy = consignment_cases(first, {1: NIKE})[0].model_copy(
+        update={"case_id": case_id_for(first.declaration_id, 1), "lines": []}
+    )
     second = declaration([shoe_line(1), shoe_line(2)], revision=2)
     (nike,) = consignment_cases(second, {1: NIKE, 2: NIKE})
     calls = await run(plan_revision(second.declaration_id, 2, [nike], {1: [legacy]}))
@@ -162,8 +176,7 @@ async def test_lines_with_a_per_line_case_from_before_stay_with_it() -> None:
     assert [ln.line_no for ln in start[3].lines] == [2]
     assert calls[0][1] == nike.case_id
     # and when every line has one, no consignment case opens
-    assert await run(plan_revision(second.declaration_id, 2, consignment_cases(second, {1: NIKE}),
-                                   {1: [legacy]})) == []
+    assert await run(plan_revision(second.declaration_id, 2, consignment_cases(second, {1: NIKE}), {1: [legacy]})) == []
 
 
 @pytest.mark.parametrize("kind", ["revision", "added"])

@@ -31,13 +31,28 @@ from shared.contracts import bounds
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ("intake", "risk", "cases", "holds", "notify", "disposal", "guarantees")
 
-DECIMALS_REFUSED = ["1e400", "-1e400", "NaN", "Infinity", "-Infinity", "2000000000000", "1000000000000.01", "-1",
-                    "0.00001", 1e400]
+DECIMALS_REFUSED = [
+    "1e400",
+    "-1e400",
+    "NaN",
+    "Infinity",
+    "-Infinity",
+    "2000000000000",
+    "1000000000000.01",
+    "-1",
+    "0.00001",
+    1e400,
+]
 INTS_REFUSED = [10**13, -(10**13), 10**20]
 PARAM_INTS_REFUSED = [2**31, -(2**31) - 1, 99999999999999999999]
 DATES_REFUSED = [date(1999, 12, 31), date(2100, 1, 1), "9999-12-31", "0001-01-01"]
-DATETIMES_REFUSED = ["9999-12-31T23:59:59Z", "2100-01-01T00:00:00Z", "1999-12-31T23:59:59Z",
-                     "2099-12-31T23:00:00-05:00", "0001-01-01T00:00:00Z"]
+DATETIMES_REFUSED = [
+    "9999-12-31T23:59:59Z",
+    "2100-01-01T00:00:00Z",
+    "1999-12-31T23:59:59Z",
+    "2099-12-31T23:00:00-05:00",
+    "0001-01-01T00:00:00Z",
+]
 IDS_REFUSED = ["a?b", "a#b", "a%2Fb", "..", ".x", "x\u00c4", "\u00e9t\u00e9", "x" * 300, "a:b\nc", "-x", "a\tb"]
 URL_IDS_REFUSED = [*IDS_REFUSED, "a/b", "a b"]  # every id kind but trader ids, which never reach a URL
 
@@ -59,8 +74,9 @@ def _is_id(name: str) -> bool:
     return name not in NOT_PLATFORM_IDS and (name in ("id", "idempotency_key") or name.endswith(("_id", "_ids")))
 
 
-def _leaves(where: str, name: str, annotation: Any, metadata: tuple = (), *, param: bool = False,
-            seen: set | None = None) -> list[Leaf]:
+def _leaves(
+    where: str, name: str, annotation: Any, metadata: tuple = (), *, param: bool = False, seen: set | None = None
+) -> list[Leaf]:
     """The scalar types inside an annotation, each with the constraints that apply to it."""
     seen = set() if seen is None else seen
     origin = typing.get_origin(annotation)
@@ -68,11 +84,19 @@ def _leaves(where: str, name: str, annotation: Any, metadata: tuple = (), *, par
         inner, *extra = typing.get_args(annotation)
         return _leaves(where, name, inner, metadata + tuple(extra), param=param, seen=seen)
     if origin in (typing.Union, types.UnionType):
-        return [leaf for arg in typing.get_args(annotation) if arg is not type(None)
-                for leaf in _leaves(where, name, arg, metadata, param=param, seen=seen)]
+        return [
+            leaf
+            for arg in typing.get_args(annotation)
+            if arg is not type(None)
+            for leaf in _leaves(where, name, arg, metadata, param=param, seen=seen)
+        ]
     if origin in (list, set, frozenset, tuple):
-        return [leaf for arg in typing.get_args(annotation) if arg is not Ellipsis
-                for leaf in _leaves(where, name, arg, (), param=param, seen=seen)]
+        return [
+            leaf
+            for arg in typing.get_args(annotation)
+            if arg is not Ellipsis
+            for leaf in _leaves(where, name, arg, (), param=param, seen=seen)
+        ]
     if origin is dict:
         return _leaves(where, name, typing.get_args(annotation)[1], (), param=param, seen=seen)
     if inspect.isclass(annotation) and issubclass(annotation, BaseModel):
@@ -94,8 +118,9 @@ def _model_leaves(model: type[BaseModel], seen: set) -> list[Leaf]:
     seen.add(model)
     found = []
     for name, field in model.model_fields.items():
-        found += _leaves(f"{model.__module__}.{model.__qualname__}", name, field.annotation, tuple(field.metadata),
-                         seen=seen)
+        found += _leaves(
+            f"{model.__module__}.{model.__qualname__}", name, field.annotation, tuple(field.metadata), seen=seen
+        )
     return found
 
 
@@ -119,9 +144,13 @@ def unbounded(leaf: Leaf) -> list[str]:
     if bounds.Bound("token_claim") in _metadata(leaf.annotation):
         # a token's claim echoed back: any provider's text, bounded by length only
         return [repr(v)[:40] for v in ["x" * (bounds.TOKEN_CLAIM_MAX + 1)] if not _refuses(leaf, v)]
-    probes = {Decimal: DECIMALS_REFUSED, int: INTS_REFUSED + (PARAM_INTS_REFUSED if leaf.param else []),
-              date: DATES_REFUSED, datetime: DATETIMES_REFUSED,
-              str: IDS_REFUSED if trader and not leaf.param else URL_IDS_REFUSED}[leaf.kind]
+    probes = {
+        Decimal: DECIMALS_REFUSED,
+        int: INTS_REFUSED + (PARAM_INTS_REFUSED if leaf.param else []),
+        date: DATES_REFUSED,
+        datetime: DATETIMES_REFUSED,
+        str: IDS_REFUSED if trader and not leaf.param else URL_IDS_REFUSED,
+    }[leaf.kind]
     return [repr(v)[:40] for v in probes if not _refuses(leaf, v)]
 
 
@@ -129,8 +158,11 @@ def contract_models() -> list[type[BaseModel]]:
     found = []
     for info in pkgutil.iter_modules(shared.contracts.__path__):
         module = importlib.import_module(f"shared.contracts.{info.name}")
-        found += [obj for obj in vars(module).values() if inspect.isclass(obj) and issubclass(obj, BaseModel)
-                  and obj.__module__ == module.__name__]
+        found += [
+            obj
+            for obj in vars(module).values()
+            if inspect.isclass(obj) and issubclass(obj, BaseModel) and obj.__module__ == module.__name__
+        ]
     return found
 
 
@@ -158,8 +190,13 @@ def route_leaves(service: str, route: APIRoute) -> list[Leaf]:
     for field in _dependant_params(route.dependant):
         info = field.field_info
         in_path_or_query = type(info).__name__ in ("Path", "Query")
-        found += _leaves(f"{service} {'/'.join(route.methods)} {route.path}", field.name, info.annotation,
-                         tuple(info.metadata), param=in_path_or_query)
+        found += _leaves(
+            f"{service} {'/'.join(route.methods)} {route.path}",
+            field.name,
+            info.annotation,
+            tuple(info.metadata),
+            param=in_path_or_query,
+        )
     return found
 
 
@@ -184,8 +221,11 @@ def test_the_walk_reaches_every_service_and_the_contracts() -> None:
 
 
 def test_every_amount_count_date_and_id_is_bounded() -> None:
-    failures = [f"{leaf.where}.{leaf.name} ({leaf.kind.__name__}) accepts {got}"
-                for leaf in all_leaves() if (got := unbounded(leaf))]
+    failures = [
+        f"{leaf.where}.{leaf.name} ({leaf.kind.__name__}) accepts {got}"
+        for leaf in all_leaves()
+        if (got := unbounded(leaf))
+    ]
     assert not failures, "unbounded fields:\n" + "\n".join(sorted(set(failures)))
 
 
@@ -206,17 +246,33 @@ def test_the_walk_notices_an_unbounded_field() -> None:
 
 @pytest.mark.parametrize("kind", sorted(bounds.ID_PATTERNS))
 def test_each_id_kind_takes_the_ids_the_platform_makes(kind: str) -> None:
-    examples = {"declaration_id": "CN5300-2026-0000123", "recordation_id": "CN-T-2019-004211",
-                "case_id": "IPR-CN5300-2026-0000123-L1", "holder_id": "RH-0001", "trader_id": "91440300MA5XXXX1",
-                "hold_id": "HOLD-IPR-CN5300-2026-0000123-L1", "notice_id": "NTC-0123456789ABCDEF",
-                "disposition_id": "DSP-IPR-CN5300-2026-0000123-L1", "guarantee_id": "GG-RH-0001-2026",
-                "case_guarantee_id": "CGR-0123456789abcdef0123", "profile_id": "P-SNEAKERS-EXPRESS",
-                "campaign_id": "C-2026-EXPORT", "manifest_id": "CN5300-9610-20261120-0007",
-                "application_id": "EU-AFA-1", "correlation_id": "IPR-CN5300-2026-0000123-L1",
-                "run_id": "0196f1a2-7c1e-7d3a-9b1e-2f4c5d6e7f80",
-                "idempotency_key": "IPR-CN5300-2026-0000123-L1:notice:guarantee_refused:2"}
-    adapter = TypeAdapter(getattr(bounds, {"case_guarantee_id": "CaseGuaranteeId", "idempotency_key": "IdempotencyKey"}
-                                  .get(kind, "".join(p.title() for p in kind.split("_")))))
+    examples = {
+        "declaration_id": "CN5300-2026-0000123",
+        "recordation_id": "CN-T-2019-004211",
+        "case_id": "IPR-CN5300-2026-0000123-L1",
+        "holder_id": "RH-0001",
+        "trader_id": "91440300MA5XXXX1",
+        "hold_id": "HOLD-IPR-CN5300-2026-0000123-L1",
+        "notice_id": "NTC-0123456789ABCDEF",
+        "disposition_id": "DSP-IPR-CN5300-2026-0000123-L1",
+        "guarantee_id": "GG-RH-0001-2026",
+        "case_guarantee_id": "CGR-0123456789abcdef0123",
+        "profile_id": "P-SNEAKERS-EXPRESS",
+        "campaign_id": "C-2026-EXPORT",
+        "manifest_id": "CN5300-9610-20261120-0007",
+        "application_id": "EU-AFA-1",
+        "correlation_id": "IPR-CN5300-2026-0000123-L1",
+        "run_id": "0196f1a2-7c1e-7d3a-9b1e-2f4c5d6e7f80",
+        "idempotency_key": "IPR-CN5300-2026-0000123-L1:notice:guarantee_refused:2",
+    }
+    adapter = TypeAdapter(
+        getattr(
+            bounds,
+            {"case_guarantee_id": "CaseGuaranteeId", "idempotency_key": "IdempotencyKey"}.get(
+                kind, "".join(p.title() for p in kind.split("_"))
+            ),
+        )
+    )
     assert adapter.validate_python(examples[kind]) == examples[kind]
     longest = "A" * bounds.id_max_length(kind)
     assert adapter.validate_python(longest) == longest
@@ -228,16 +284,26 @@ def test_the_longest_case_id_fits_every_id_built_from_it() -> None:
     declaration = "D" * bounds.id_max_length("declaration_id")
     case_id = f"IPR-{declaration}-L9999"
     TypeAdapter(bounds.CaseId).validate_python(case_id)
-    for kind, built in (("hold_id", f"HOLD-{case_id}"), ("disposition_id", f"DSP-{case_id}"),
-                        ("case_guarantee_id", f"CG-{case_id}"),
-                        ("idempotency_key", f"{case_id}:notice:guarantee_refused:99")):
+    for kind, built in (
+        ("hold_id", f"HOLD-{case_id}"),
+        ("disposition_id", f"DSP-{case_id}"),
+        ("case_guarantee_id", f"CG-{case_id}"),
+        ("idempotency_key", f"{case_id}:notice:guarantee_refused:99"),
+    ):
         assert len(built) <= bounds.id_max_length(kind), kind
 
 
-@pytest.mark.parametrize(("value", "ok"), [
-    ("2000-01-01T00:00:00Z", True), ("2099-12-31T23:59:59Z", True), ("2099-12-31T23:59:59+14:00", True),
-    ("2000-01-01T05:00:00+08:00", False), ("2099-12-31T20:00:00-05:00", False), ("2026-11-20T08:15:00", True),
-])
+@pytest.mark.parametrize(
+    ("value", "ok"),
+    [
+        ("2000-01-01T00:00:00Z", True),
+        ("2099-12-31T23:59:59Z", True),
+        ("2099-12-31T23:59:59+14:00", True),
+        ("2000-01-01T05:00:00+08:00", False),
+        ("2099-12-31T20:00:00-05:00", False),
+        ("2026-11-20T08:15:00", True),
+    ],
+)
 def test_timestamps_are_bounded_by_their_instant(value: str, ok: bool) -> None:
     adapter = TypeAdapter(bounds.Timestamp)
     if ok:

@@ -43,8 +43,16 @@ def test_cn_ex_officio_guarantee_tiers(value: str, expected: str) -> None:
     assert got == D(expected) and str(got) == expected
 
 
-@pytest.mark.parametrize(("value", "expected"), [("0", "0.00"), ("19999.99", "19999.99"), ("250000", "250000.00"),
-                                                 ("12345.675", "12345.68"), ("1000000", "1000000.00")])
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("0", "0.00"),
+        ("19999.99", "19999.99"),
+        ("250000", "250000.00"),
+        ("12345.675", "12345.68"),
+        ("1000000", "1000000.00"),
+    ],
+)
 def test_cn_application_and_counter_guarantee_equal_the_goods_value(value: str, expected: str) -> None:
     assert str(decisions.guarantee(CN, "application", D(value))) == expected
     assert str(decisions.guarantee(CN, "counter_guarantee", D(value))) == expected
@@ -69,23 +77,31 @@ def test_property_ex_officio_guarantee_is_monotonic_and_bounded(a: Decimal, b: D
 
 
 @settings(max_examples=200, deadline=None)
-@given(parts=st.lists(st.decimals(min_value=0, max_value=19_999, places=2, allow_nan=False, allow_infinity=False),
-                      min_size=2, max_size=12))
+@given(
+    parts=st.lists(
+        st.decimals(min_value=0, max_value=19_999, places=2, allow_nan=False, allow_infinity=False),
+        min_size=2,
+        max_size=12,
+    )
+)
 def test_property_one_guarantee_on_the_consignment_never_exceeds_one_per_line(parts: list[Decimal]) -> None:
     whole = decisions.guarantee(CN, "ex_officio", sum(parts, D(0)))
     per_line = sum((decisions.guarantee(CN, "ex_officio", p) for p in parts), D(0))
     assert whole <= per_line
 
 
-@pytest.mark.parametrize(("value", "tier", "proposed", "amount"), [
-    ("100000", "ordinary", None, "15000.00"),  # middle of 10-20%
-    ("100000", "ordinary", "25000", "19999.99"),  # the tier's upper bound is exclusive
-    ("100000", "ordinary", "1000", "10000.00"),
-    ("100000", "heavier", "40000", "30000.00"),  # never above 30% of the goods value
-    ("14910", "lighter", "5000", "1490.99"),
-    ("14910", "mitigated", None, "0.00"),  # confiscation only
-    ("100000", None, None, "15000.00"),  # the default tier is ordinary
-])
+@pytest.mark.parametrize(
+    ("value", "tier", "proposed", "amount"),
+    [
+        ("100000", "ordinary", None, "15000.00"),  # middle of 10-20%
+        ("100000", "ordinary", "25000", "19999.99"),  # the tier's upper bound is exclusive
+        ("100000", "ordinary", "1000", "10000.00"),
+        ("100000", "heavier", "40000", "30000.00"),  # never above 30% of the goods value
+        ("14910", "lighter", "5000", "1490.99"),
+        ("14910", "mitigated", None, "0.00"),  # confiscation only
+        ("100000", None, None, "15000.00"),  # the default tier is ordinary
+    ],
+)
 def test_cn_fine_stays_inside_its_tier(value: str, tier: str | None, proposed: str | None, amount: str) -> None:
     decided = decisions.fine(CN, D(value), tier, D(proposed) if proposed else None)
     assert str(decided.amount) == amount and decided.tier == (tier or "ordinary")
@@ -112,38 +128,51 @@ def test_fines_are_rechecked_against_the_same_rules() -> None:
         decisions.check_fine(EU, outcome="confiscation", goods_value=D("10"), tier=None, amount=D("1"))
 
 
-@pytest.mark.parametrize(("fine", "individual", "hearing"), [
-    ("99999.99", False, False), ("100000", False, True), ("9999.99", True, False), ("10000", True, True)])
+@pytest.mark.parametrize(
+    ("fine", "individual", "hearing"),
+    [("99999.99", False, False), ("100000", False, True), ("9999.99", True, False), ("10000", True, True)],
+)
 def test_cn_hearing_threshold(fine: str, individual: bool, hearing: bool) -> None:
     assert decisions.hearing_required(CN, D(fine), individual=individual) is hearing
 
 
-@pytest.mark.parametrize(("value", "referred"), [("49999.99", False), ("50000", True), ("184884", True),
-                                                 ("18488.40", False)])
+@pytest.mark.parametrize(
+    ("value", "referred"), [("49999.99", False), ("50000", True), ("184884", True), ("18488.40", False)]
+)
 def test_cn_police_referral_threshold(value: str, referred: bool) -> None:
     assert decisions.police_referral(CN, D(value)) is referred
 
 
-@pytest.mark.parametrize(("mode", "units", "weight", "small"), [
-    ("post", "3", None, True),  # at most three units
-    ("post", "4", None, False),
-    ("express", "40", "1.999", True),  # or under 2 kg
-    ("express", "40", "2", False),
-    ("post", "4", "2.5", False),
-    ("air", "1", "0.1", False),  # not post or express
-])
+@pytest.mark.parametrize(
+    ("mode", "units", "weight", "small"),
+    [
+        ("post", "3", None, True),  # at most three units
+        ("post", "4", None, False),
+        ("express", "40", "1.999", True),  # or under 2 kg
+        ("express", "40", "2", False),
+        ("post", "4", "2.5", False),
+        ("air", "1", "0.1", False),  # not post or express
+    ],
+)
 def test_eu_small_consignment_on_the_consignment(mode: str, units: str, weight: str | None, small: bool) -> None:
-    assert decisions.small_consignment(EU, transport_mode=mode, units=D(units),
-                                       gross_weight_kg=D(weight) if weight else None) is small
+    assert (
+        decisions.small_consignment(
+            EU, transport_mode=mode, units=D(units), gross_weight_kg=D(weight) if weight else None
+        )
+        is small
+    )
 
 
-@pytest.mark.parametrize(("right_type", "facts", "expected"), [
-    ("trademark", {"usable_for_public_welfare": True, "holder_buys": True}, "public_welfare"),
-    ("copyright", {"holder_buys": True}, "sale_to_holder"),
-    ("trademark", {"infringing_features_removable": True}, "destruction"),  # no auction of counterfeit marks
-    ("copyright", {"infringing_features_removable": True}, "auction_after_removal"),
-    ("patent", {}, "destruction"),
-])
+@pytest.mark.parametrize(
+    ("right_type", "facts", "expected"),
+    [
+        ("trademark", {"usable_for_public_welfare": True, "holder_buys": True}, "public_welfare"),
+        ("copyright", {"holder_buys": True}, "sale_to_holder"),
+        ("trademark", {"infringing_features_removable": True}, "destruction"),  # no auction of counterfeit marks
+        ("copyright", {"infringing_features_removable": True}, "auction_after_removal"),
+        ("patent", {}, "destruction"),
+    ],
+)
 def test_cn_disposal_follows_the_legal_order(right_type: str, facts: dict, expected: str) -> None:
     got = decisions.disposal_method(CN, right_type, **facts)
     assert got == expected and decisions.lawful_disposal(CN, got)
@@ -155,8 +184,9 @@ def test_deadline_dates_and_provisional_flags() -> None:
     cn = calendar_for("CN")
     # Served on Fri 20 Nov 2026: Mon, Tue, Wed.
     assert decisions.due_date(cn, date(2026, 11, 20), CN.deadline("holder_reply")) == date(2026, 11, 25)
-    assert decisions.due_date(calendar_for("US"), date(2026, 11, 20), US.deadline("detention_period")) == \
-        date(2026, 12, 20)
+    assert decisions.due_date(calendar_for("US"), date(2026, 11, 20), US.deadline("detention_period")) == date(
+        2026, 12, 20
+    )
     assert not decisions.provisional(cn, date(2026, 11, 20), date(2026, 11, 25))
     assert decisions.provisional(cn, date(2026, 12, 30), date(2027, 1, 6))  # 2027 is not official yet
     assert not decisions.provisional(cn, date(2026, 12, 30), date(2027, 1, 29), "calendar_days")

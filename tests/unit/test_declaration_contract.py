@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from datetime import timezone
+from datetime import UTC
 from decimal import Decimal
 
 import pytest
@@ -46,11 +46,13 @@ def _mutations():  # noqa: ANN202
     def set_top(key, value):  # noqa: ANN001, ANN202
         def f(data: dict) -> None:
             data[key] = value
+
         return f
 
     def set_line(key, value, i=0):  # noqa: ANN001, ANN202
         def f(data: dict) -> None:
             data["lines"][i][key] = value
+
         return f
 
     def dup_line_no(data: dict) -> None:
@@ -59,11 +61,13 @@ def _mutations():  # noqa: ANN202
     def drop(key):  # noqa: ANN001, ANN202
         def f(data: dict) -> None:
             del data[key]
+
         return f
 
     def set_party(party, key, value):  # noqa: ANN001, ANN202
         def f(data: dict) -> None:
             data[party][key] = value
+
         return f
 
     return [
@@ -142,6 +146,7 @@ def test_strings_are_stripped() -> None:
 
 # --- content_hash -----------------------------------------------------------------------
 
+
 def _hash(data: dict) -> str:
     return DeclarationV1.model_validate(data).content_hash()
 
@@ -212,15 +217,18 @@ def test_content_hash_is_equal_for_equal_declarations(label: str, change) -> Non
     change(data)
     replay = DeclarationV1.model_validate(data)
     assert replay == base
-    assert replay.submitted_at.astimezone(timezone.utc) == base.submitted_at.astimezone(timezone.utc)
+    assert replay.submitted_at.astimezone(UTC) == base.submitted_at.astimezone(UTC)
     assert replay.content_hash() == base.content_hash()
 
 
-@pytest.mark.parametrize(("field", "value", "reason"), [
-    ("currency", "XYZ", "ISO 4217"),
-    ("origin_country", "XX", "ISO 3166-1"),
-    ("destination_country", "ZZ", "ISO 3166-1"),
-])
+@pytest.mark.parametrize(
+    ("field", "value", "reason"),
+    [
+        ("currency", "XYZ", "ISO 4217"),
+        ("origin_country", "XX", "ISO 3166-1"),
+        ("destination_country", "ZZ", "ISO 3166-1"),
+    ],
+)
 def test_codes_must_exist_not_just_look_right(field: str, value: str, reason: str) -> None:
     with pytest.raises(ValidationError, match=reason):
         DeclarationV1.model_validate(example_declaration(**{field: value}))

@@ -26,32 +26,54 @@ KAFKA_SERVICES = tuple(s for s in SERVICES if s not in ("identity", "web"))
 PLATFORM_SECRETS = ("CLIENT_SECRET_CASES", "CLIENT_SECRET_CASE_WORKER", "CLIENT_SECRET_RISK_1")
 IDENTITY_SECRETS = ("IDENTITY_JWKS", "IDENTITY_COOKIE_KEYS", "IDENTITY_ADMIN_PASSWORD")
 NOTIFY_SECRETS = ("WEBHOOK_KEY_ENCRYPTION_SECRET",)  # only notify gets these
-RETIRED_TOKENS = ("INTAKE_API_TOKEN", "OFFICER_API_TOKEN", "SUPERVISOR_API_TOKEN", "SERVICE_API_TOKEN",
-                  "DEMO_HOLDER_TOKEN", "HOLDER_TOKEN_SECRET")
+RETIRED_TOKENS = (
+    "INTAKE_API_TOKEN",
+    "OFFICER_API_TOKEN",
+    "SUPERVISOR_API_TOKEN",
+    "SERVICE_API_TOKEN",
+    "DEMO_HOLDER_TOKEN",
+    "HOLDER_TOKEN_SECRET",
+)
 WEB_SECRETS = ("WEB_SESSION_SECRET", "OBJECT_STORE_ACCESS_KEY", "OBJECT_STORE_SECRET_KEY")
-COMPOSE_SECRETS = (*PLATFORM_SECRETS, *IDENTITY_SECRETS, *NOTIFY_SECRETS, *WEB_SECRETS, "POSTGRES_PASSWORD",
-                   "GRAFANA_ADMIN_PASSWORD")
+COMPOSE_SECRETS = (
+    *PLATFORM_SECRETS,
+    *IDENTITY_SECRETS,
+    *NOTIFY_SECRETS,
+    *WEB_SECRETS,
+    "POSTGRES_PASSWORD",
+    "GRAFANA_ADMIN_PASSWORD",
+)
 SECRET_KEY = re.compile(r"TOKEN(?!_URL)|SECRET|PASSWORD|PWD")
 
 # Series that do not come from the platform's own code: Prometheus' scrape health and
 # the Temporal SDK metrics of the case worker (counters are exposed without _total).
-EXTERNAL_METRICS = frozenset({
-    "up",
-    "temporal_workflow_task_execution_failed",
-    "temporal_activity_execution_failed",
-    "temporal_activity_execution_latency_bucket",
-    "temporal_activity_execution_latency_sum",
-    "temporal_activity_execution_latency_count",
-})
+EXTERNAL_METRICS = frozenset(
+    {
+        "up",
+        "temporal_workflow_task_execution_failed",
+        "temporal_activity_execution_failed",
+        "temporal_activity_execution_latency_bucket",
+        "temporal_activity_execution_latency_sum",
+        "temporal_activity_execution_latency_count",
+    }
+)
 
 
 # What the flow alerts and the reliability row of the dashboard watch: stopped consumers and loops,
 # dead letters, outbox backlog, lag and progress, the broker answering, records the broker lost.
 RELIABILITY_METRICS = (
-    "ipr_background_task_up", "ipr_background_task_restarts_total", "ipr_kafka_consumer_lag",
-    "ipr_kafka_consumed_total", "ipr_outbox_pending", "ipr_outbox_oldest_pending_seconds", "ipr_kafka_broker_up",
-    "ipr_outbox_republished_total", "ipr_kafka_offset_resets_total", "ipr_intake_unassessed_declarations",
-    "ipr_declarations_received_total", "ipr_risk_lines_assessed_total",
+    "ipr_background_task_up",
+    "ipr_background_task_restarts_total",
+    "ipr_kafka_consumer_lag",
+    "ipr_kafka_consumed_total",
+    "ipr_outbox_pending",
+    "ipr_outbox_oldest_pending_seconds",
+    "ipr_kafka_broker_up",
+    "ipr_outbox_republished_total",
+    "ipr_kafka_offset_resets_total",
+    "ipr_intake_unassessed_declarations",
+    "ipr_declarations_received_total",
+    "ipr_risk_lines_assessed_total",
 )
 
 # ---------------------------------------------------------------- helpers
@@ -115,8 +137,21 @@ def exported_metrics() -> frozenset[str]:
     return frozenset(names)
 
 
-_PROMQL_WORDS = {"by", "without", "on", "ignoring", "group_left", "group_right", "bool", "and", "or", "unless",
-                 "offset", "inf", "nan"}
+_PROMQL_WORDS = {
+    "by",
+    "without",
+    "on",
+    "ignoring",
+    "group_left",
+    "group_right",
+    "bool",
+    "and",
+    "or",
+    "unless",
+    "offset",
+    "inf",
+    "nan",
+}
 
 
 def promql_metrics(expr: str) -> set[str]:
@@ -131,7 +166,7 @@ def promql_metrics(expr: str) -> set[str]:
         before = text[match.start() - 1] if match.start() else " "
         if before.isdigit() or before == ".":
             continue  # 1e3, 5m
-        if text[match.end():].lstrip().startswith("("):
+        if text[match.end() :].lstrip().startswith("("):
             continue  # a function or aggregation
         if match.group(0).lower() not in _PROMQL_WORDS:
             names.add(match.group(0))
@@ -155,8 +190,13 @@ def alert_rules() -> list[dict[str, Any]]:
 
 def test_metric_scan_finds_the_platform_metrics() -> None:
     found = exported_metrics()
-    for name in ("ipr_http_requests_total", "ipr_http_request_duration_seconds_bucket", "ipr_kafka_dead_lettered_total",
-                 "ipr_notice_deliveries_total", "ipr_risk_registry_active_recordations"):
+    for name in (
+        "ipr_http_requests_total",
+        "ipr_http_request_duration_seconds_bucket",
+        "ipr_kafka_dead_lettered_total",
+        "ipr_notice_deliveries_total",
+        "ipr_risk_registry_active_recordations",
+    ):
         assert name in found
     assert "ipr_http_request_duration_seconds" not in found  # a histogram has no bare series
 
@@ -192,12 +232,23 @@ def test_alerts_query_only_exported_metrics() -> None:
 
 def test_dashboard_covers_the_platform_flow() -> None:
     used = set().union(*(promql_metrics(e) for e in dashboard_exprs()))
-    for name in ("ipr_declarations_received_total", "ipr_risk_lines_assessed_total", "ipr_risk_cases_started_total",
-                 "ipr_holds_transitions_total", "ipr_notice_deliveries_total", "ipr_dispositions_total",
-                 "ipr_http_requests_total", "ipr_http_request_duration_seconds_bucket",
-                 "ipr_kafka_dead_lettered_total", "ipr_guarantee_general_balance", "ipr_guarantee_alerts",
-                 "ipr_guarantee_holds_total", "ipr_guarantee_refusals_total", "ipr_guarantee_settlements_total",
-                 *RELIABILITY_METRICS):
+    for name in (
+        "ipr_declarations_received_total",
+        "ipr_risk_lines_assessed_total",
+        "ipr_risk_cases_started_total",
+        "ipr_holds_transitions_total",
+        "ipr_notice_deliveries_total",
+        "ipr_dispositions_total",
+        "ipr_http_requests_total",
+        "ipr_http_request_duration_seconds_bucket",
+        "ipr_kafka_dead_lettered_total",
+        "ipr_guarantee_general_balance",
+        "ipr_guarantee_alerts",
+        "ipr_guarantee_holds_total",
+        "ipr_guarantee_refusals_total",
+        "ipr_guarantee_settlements_total",
+        *RELIABILITY_METRICS,
+    ):
         assert name in used, f"no dashboard panel shows {name}"
 
 
@@ -220,10 +271,20 @@ def test_alerts_are_well_formed_and_cover_the_failure_modes() -> None:
         assert rule["labels"]["severity"] in {"critical", "warning", "info"}, rule["alert"]
         assert rule["annotations"]["summary"], rule["alert"]
     used = set().union(*(promql_metrics(r["expr"]) for r in rules))
-    for name in ("up", "ipr_kafka_dead_lettered_total", "ipr_http_requests_total", "ipr_notice_deliveries_total",
-                 "ipr_notice_delivery_attempts_total", "ipr_notice_delivery_oldest_open_seconds",
-                 "ipr_background_task_restarts_total", "ipr_guarantee_alerts", "ipr_risk_model_load_failures_total",
-                 "ipr_risk_model_feature_psi", "ipr_risk_model_score_psi", *RELIABILITY_METRICS):
+    for name in (
+        "up",
+        "ipr_kafka_dead_lettered_total",
+        "ipr_http_requests_total",
+        "ipr_notice_deliveries_total",
+        "ipr_notice_delivery_attempts_total",
+        "ipr_notice_delivery_oldest_open_seconds",
+        "ipr_background_task_restarts_total",
+        "ipr_guarantee_alerts",
+        "ipr_risk_model_load_failures_total",
+        "ipr_risk_model_feature_psi",
+        "ipr_risk_model_score_psi",
+        *RELIABILITY_METRICS,
+    ):
         assert name in used, f"no alert watches {name}"
 
 
@@ -255,8 +316,9 @@ def scrape_targets(path: Path) -> dict[str, list[str]]:
     config = load_yaml(path)
     for rule_file in config["rule_files"]:
         assert (path.parent / rule_file).is_file()
-    return {job["job_name"]: [t for sc in job["static_configs"] for t in sc["targets"]]
-            for job in config["scrape_configs"]}
+    return {
+        job["job_name"]: [t for sc in job["static_configs"] for t in sc["targets"]] for job in config["scrape_configs"]
+    }
 
 
 def test_local_scrape_config_matches_the_embedded_stack() -> None:
@@ -282,9 +344,22 @@ def test_compose_scrape_config_targets_compose_services() -> None:
 
 def test_compose_has_every_process() -> None:
     services = compose()["services"]
-    expected = {*SERVICES, "worker", *(f"migrate-{s}" for s in SERVICES), "postgres", "kafka", "kafka-topics",
-                "temporal", "temporal-schema", "temporal-namespace", "temporal-ui", "prometheus", "grafana",
-                "idp", "identity-bootstrap"}
+    expected = {
+        *SERVICES,
+        "worker",
+        *(f"migrate-{s}" for s in SERVICES),
+        "postgres",
+        "kafka",
+        "kafka-topics",
+        "temporal",
+        "temporal-schema",
+        "temporal-namespace",
+        "temporal-ui",
+        "prometheus",
+        "grafana",
+        "idp",
+        "identity-bootstrap",
+    }
     assert expected <= set(services)
 
 
@@ -563,8 +638,17 @@ def test_k8s_config_map() -> None:
     assert data["WEBHOOK_ALLOWED_HOSTS"] == ""
     for step in ("holds", "notify", "disposal", "guarantees"):
         assert data[f"{step.upper()}_URL"] == f"http://{step}:8000"
-    for key in ("KAFKA_BOOTSTRAP_SERVERS", "TEMPORAL_ADDRESS", "SMTP_HOST", "SMTP_PORT", "OIDC_ISSUER", "OIDC_AUDIENCE",
-                "OIDC_JWKS_URL", "CASES_PUBLIC_URL", "IDENTITY_PUBLIC_URL"):
+    for key in (
+        "KAFKA_BOOTSTRAP_SERVERS",
+        "TEMPORAL_ADDRESS",
+        "SMTP_HOST",
+        "SMTP_PORT",
+        "OIDC_ISSUER",
+        "OIDC_AUDIENCE",
+        "OIDC_JWKS_URL",
+        "CASES_PUBLIC_URL",
+        "IDENTITY_PUBLIC_URL",
+    ):
         assert data[key], key
 
 
@@ -596,9 +680,11 @@ def test_notify_accepts_the_shipped_delivery_settings() -> None:
 
     data = k8s("ConfigMap", "ipr-config")["data"]
     secrets = {name: f"{name.lower()}-0123456789abcdef" for name in (*NOTIFY_SECRETS,)}
-    with mock.patch.dict(os.environ, {**data, **secrets, "DATABASE_URL": "postgresql+asyncpg://u:p@db/notify",
-                          "OIDC_ISSUER": data["OIDC_ISSUER"]},
-                         clear=True):
+    with mock.patch.dict(
+        os.environ,
+        {**data, **secrets, "DATABASE_URL": "postgresql+asyncpg://u:p@db/notify", "OIDC_ISSUER": data["OIDC_ISSUER"]},
+        clear=True,
+    ):
         settings = Settings()
     assert settings.delivery_retry_window_seconds == 86400
     assert settings.delivery_lease_seconds > max(settings.smtp_timeout_s, settings.webhook_timeout_s)

@@ -95,7 +95,7 @@ def test_document_renders_in_its_languages(kind: str, jurisdiction: str) -> None
             assert line.hs_code in out
         for right in data.case.rights:
             assert right.mark in out and right.recordation_id in out
-    assert f'<html lang="{ {"CN": "zh-CN", "EU": "de-DE", "US": "en-US"}[jurisdiction]}">' in html
+    assert f'<html lang="{ {"CN": "zh-CN", "EU": "de-DE", "US": "en-US"}[jurisdiction] }">' in html
     if jurisdiction in ("CN", "EU"):  # bilingual: the authoritative language first, English alongside
         english = ENGLISH_TITLES.get((kind, jurisdiction))
         if english:
@@ -169,8 +169,14 @@ def test_eu_documents_golden() -> None:
     assert "Einspruch" in notice and "innerhalb eines Monats" in notice
     destroyed = render_text(sample("destruction_notice", "EU"))
     assert "48,00 EUR" in destroyed and "EUR 48.00" in destroyed
-    small = render_text(sample("party_detention_notice", "EU", destruction_procedure="small_consignment",
-                               deadlines=[deadline("EU", "small_consignment_declarant", date(2026, 4, 2))]))
+    small = render_text(
+        sample(
+            "party_detention_notice",
+            "EU",
+            destruction_procedure="small_consignment",
+            deadlines=[deadline("EU", "small_consignment_declarant", date(2026, 4, 2))],
+        )
+    )
     assert "Kleinsendung" in small and "Art. 26 Abs. 4 VO (EU) Nr. 608/2013" in small
 
 
@@ -193,8 +199,13 @@ def test_us_documents_golden() -> None:
 
 def test_untrusted_text_is_escaped_in_html_and_plain_in_text() -> None:
     facts = case_facts("CN", description_1=SCRIPT).model_copy(update={})
-    data = sample("suspension_notice", "CN", case=facts, note="<b>officer</b> & co",
-                  addressee={"role": "rights_holder", "name": "<img src=x onerror=alert(1)>"})
+    data = sample(
+        "suspension_notice",
+        "CN",
+        case=facts,
+        note="<b>officer</b> & co",
+        addressee={"role": "rights_holder", "name": "<img src=x onerror=alert(1)>"},
+    )
     html = render_html(data)
     assert "<script>" not in html and "<img src=x" not in html and "<b>officer" not in html
     assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in html
@@ -214,8 +225,14 @@ def test_deadline_from_a_case_deadline() -> None:
     from shared.contracts.cases import Deadline
 
     dl = deadline("CN", "holder_reply", date(2026, 9, 29))
-    case_dl = Deadline(name="holder_reply", working_days=3, start=dl.start, due_date=dl.due_date, due_at=dl.due_at,
-                       basis="Reg. Art. 16; Measures Art. 22")
+    case_dl = Deadline(
+        name="holder_reply",
+        working_days=3,
+        start=dl.start,
+        due_date=dl.due_date,
+        due_at=dl.due_at,
+        basis="Reg. Art. 16; Measures Art. 22",
+    )
     assert DocumentDeadline.from_case_deadline(case_dl) == dl
 
 
@@ -276,9 +293,14 @@ def test_document_number_scheme() -> None:
         number = document_number("US2704", 2027, kind, 999_999)
         assert parse_document_number(number) == ("US2704", 2027, kind, 999_999)
     assert len(set(KIND_CODES.values())) == len(DOCUMENT_KINDS)
-    for bad in (("cn5300", 2026, "release_notice", 1), ("CN5300", 2026, "release_notice", 0),
-                ("CN5300", 2026, "release_notice", 1_000_000), ("CN5300", 2026, "nonsense", 1),
-                ("CN-5300", 2026, "release_notice", 1), ("CN5300", 126, "release_notice", 1)):
+    for bad in (
+        ("cn5300", 2026, "release_notice", 1),
+        ("CN5300", 2026, "release_notice", 0),
+        ("CN5300", 2026, "release_notice", 1_000_000),
+        ("CN5300", 2026, "nonsense", 1),
+        ("CN-5300", 2026, "release_notice", 1),
+        ("CN5300", 126, "release_notice", 1),
+    ):
         with pytest.raises(ValueError):
             document_number(*bad)
     for bad in ("CN5300-2026-ZZ-000001", "CN5300-2026-ZK-123", "CN5300/2026/ZK/000123"):
@@ -298,13 +320,18 @@ def test_citations_in_each_language() -> None:
     assert cite("Art. 26", "en", "EU") == "Art. 26 of Regulation (EU) No 608/2013"
     assert cite("19 CFR 133.21(b)(3)", "en", "US") == "19 CFR 133.21(b)(3)"
     assert cite_all(["Reg. Art. 16", "Measures Art. 22", "Reg. Art. 14"], "zh", "CN") == [
-        "《知识产权海关保护条例》第十六条、第十四条", "《知识产权海关保护条例实施办法》第二十二条"]
+        "《知识产权海关保护条例》第十六条、第十四条",
+        "《知识产权海关保护条例实施办法》第二十二条",
+    ]
 
 
 def test_contract_defaults_and_pack_bases() -> None:
     data = sample("release_notice", "US")
-    minimal = DocumentData.model_validate(data.model_dump(include={
-        "kind", "jurisdiction", "number", "issued_on", "office", "addressee", "case"}, mode="json"))
+    minimal = DocumentData.model_validate(
+        data.model_dump(
+            include={"kind", "jurisdiction", "number", "issued_on", "office", "addressee", "case"}, mode="json"
+        )
+    )
     assert minimal.deadlines == [] and minimal.member_state == "DE" and minimal.contract_version == 1
     assert minimal.case.total_value.amount == Decimal("1760.00")
     text = render_text(minimal)
@@ -331,8 +358,10 @@ def pdfs(tmp_path_factory) -> dict[str, tuple[DocumentData, bytes]]:  # noqa: AN
         started = time.perf_counter()
         cpu = time.process_time()
         pdf = render_pdf(data)
-        print(f"\n[documents] {j} {kind}: PDF {len(pdf) / 1024:.0f} KiB in {time.perf_counter() - started:.2f} s "
-              f"({time.process_time() - cpu:.2f} s CPU)")
+        print(
+            f"\n[documents] {j} {kind}: PDF {len(pdf) / 1024:.0f} KiB in {time.perf_counter() - started:.2f} s "
+            f"({time.process_time() - cpu:.2f} s CPU)"
+        )
         path = tmp_path_factory.mktemp("pdf") / f"{j}.pdf"
         path.write_bytes(pdf)
         out[j] = (data, path)

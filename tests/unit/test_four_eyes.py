@@ -35,6 +35,10 @@ def test_approver_must_be_identified() -> None:
 
 
 def test_other_approver_roles_can_be_configured() -> None:
-    d = four_eyes(proposer_sub="a", approver_sub="b", approver_role="administrator",
-                  approver_roles=frozenset({"supervisor", "administrator"}))
+    d = four_eyes(
+        proposer_sub="a",
+        approver_sub="b",
+        approver_role="administrator",
+        approver_roles=frozenset({"supervisor", "administrator"}),
+    )
     assert d.allowed

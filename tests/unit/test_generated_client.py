@@ -21,14 +21,41 @@ def test_a_client_generated_from_each_services_openapi_type_checks(tmp_path: Pat
     packages = []
     for spec in sorted(OPENAPI.glob("*.json")):
         out = tmp_path / spec.stem
-        run = subprocess.run([str(BIN / "openapi-python-client"), "generate", "--path", str(spec),
-                              "--output-path", str(out), "--overwrite"],
-                             capture_output=True, text=True, env=env, timeout=300)
+        run = subprocess.run(
+            [
+                str(BIN / "openapi-python-client"),
+                "generate",
+                "--path",
+                str(spec),
+                "--output-path",
+                str(out),
+                "--overwrite",
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=300,
+        )
         assert run.returncode == 0, f"{spec.name}: {run.stdout[-2000:]}{run.stderr[-2000:]}"
         assert "Warning" not in run.stdout, f"{spec.name}: {run.stdout[-3000:]}"
         packages += [str(p) for p in out.iterdir() if p.is_dir() and (p / "__init__.py").is_file()]
     assert len(packages) == len(list(OPENAPI.glob("*.json")))
-    check = subprocess.run([sys.executable, "-m", "mypy", "--no-incremental", "--ignore-missing-imports",
-                            "--cache-dir", str(tmp_path / ".mypy"), "--python-version", "3.11", *packages],
-                           capture_output=True, text=True, cwd=tmp_path, timeout=600)
+    check = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mypy",
+            "--no-incremental",
+            "--ignore-missing-imports",
+            "--cache-dir",
+            str(tmp_path / ".mypy"),
+            "--python-version",
+            "3.11",
+            *packages,
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=600,
+    )
     assert check.returncode == 0, check.stdout[-4000:]

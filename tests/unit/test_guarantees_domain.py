@@ -3,7 +3,7 @@ settlement and refund arithmetic, coverage and letter expiry, low-balance alerts
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
@@ -15,13 +15,20 @@ from services.guarantees.domain import GeneralGuaranteeTerms as Terms
 from services.guarantees.settings import Settings
 
 D = Decimal
-T0 = datetime(2026, 3, 2, 9, 30, tzinfo=timezone.utc)
+T0 = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 MIN_CN = D("200000")
 
 
 def registration(**over):  # noqa: ANN003, ANN201
-    args = dict(jurisdiction="CN", amount=D("200000"), currency="CNY", coverage_from=date(2026, 1, 5),
-                coverage_until=date(2026, 12, 31), letter_expires_on=date(2027, 6, 30), cn_min_amount_cny=MIN_CN)
+    args = dict(
+        jurisdiction="CN",
+        amount=D("200000"),
+        currency="CNY",
+        coverage_from=date(2026, 1, 5),
+        coverage_until=date(2026, 12, 31),
+        letter_expires_on=date(2027, 6, 30),
+        cn_min_amount_cny=MIN_CN,
+    )
     args.update(over)
     return [code for code, _ in domain.registration_problems(**args)]
 
@@ -34,13 +41,16 @@ def test_a_regular_cn_general_guarantee_is_accepted() -> None:
     assert registration(coverage_until=date(2026, 1, 5), letter_expires_on=date(2026, 1, 5)) == []  # one day
 
 
-@pytest.mark.parametrize(("over", "code"), [
-    ({"coverage_until": date(2026, 1, 4)}, "coverage_period_invalid"),
-    ({"letter_expires_on": date(2026, 12, 30)}, "letter_expires_before_coverage_ends"),
-    ({"amount": D("199999.99")}, "amount_below_minimum"),
-    ({"amount": D("199999.994")}, "amount_below_minimum"),  # rounds to 199,999.99
-    ({"currency": "USD", "amount": D("1000000")}, "currency_not_allowed"),
-])
+@pytest.mark.parametrize(
+    ("over", "code"),
+    [
+        ({"coverage_until": date(2026, 1, 4)}, "coverage_period_invalid"),
+        ({"letter_expires_on": date(2026, 12, 30)}, "letter_expires_before_coverage_ends"),
+        ({"amount": D("199999.99")}, "amount_below_minimum"),
+        ({"amount": D("199999.994")}, "amount_below_minimum"),  # rounds to 199,999.99
+        ({"currency": "USD", "amount": D("1000000")}, "currency_not_allowed"),
+    ],
+)
 def test_registration_problems(over: dict, code: str) -> None:
     assert code in registration(**over)
 
@@ -63,15 +73,18 @@ def test_every_problem_is_reported_at_once() -> None:
 G = Terms("GG-1", "CNY", date(2026, 1, 1), date(2026, 12, 31), date(2027, 6, 30), D("200000"))
 
 
-@pytest.mark.parametrize(("today", "code"), [
-    (date(2025, 12, 31), "outside_coverage"),
-    (date(2026, 1, 1), None),
-    (date(2026, 7, 15), None),
-    (date(2026, 12, 31), None),
-    (date(2027, 1, 1), "outside_coverage"),  # coverage over, letter still valid: no new draws
-    (date(2027, 6, 30), "outside_coverage"),
-    (date(2027, 7, 1), "letter_expired"),
-])
+@pytest.mark.parametrize(
+    ("today", "code"),
+    [
+        (date(2025, 12, 31), "outside_coverage"),
+        (date(2026, 1, 1), None),
+        (date(2026, 7, 15), None),
+        (date(2026, 12, 31), None),
+        (date(2027, 1, 1), "outside_coverage"),  # coverage over, letter still valid: no new draws
+        (date(2027, 6, 30), "outside_coverage"),
+        (date(2027, 7, 1), "letter_expired"),
+    ],
+)
 def test_unusable_reason(today: date, code: str | None) -> None:
     got = domain.unusable_reason(G, today)
     assert (got[0] if got else None) == code
@@ -80,8 +93,9 @@ def test_unusable_reason(today: date, code: str | None) -> None:
 
 
 def choose(candidates, *, today=date(2026, 6, 1), required=D("20000"), currency="CNY"):  # noqa: ANN001, ANN201
-    return domain.choose_general_guarantee(candidates, today=today, required=required, currency=currency,
-                                           holder_id="RH-1", jurisdiction="CN")
+    return domain.choose_general_guarantee(
+        candidates, today=today, required=required, currency=currency, holder_id="RH-1", jurisdiction="CN"
+    )
 
 
 def test_choose_draws_from_a_covering_guarantee_with_enough_balance() -> None:
@@ -90,13 +104,21 @@ def test_choose_draws_from_a_covering_guarantee_with_enough_balance() -> None:
     assert choose([G], required=D("200000")).ok  # exactly the balance
 
 
-@pytest.mark.parametrize(("candidates", "kwargs", "code", "words"), [
-    ([], {}, "no_general_guarantee", ["no general guarantee", "RH-1", "CN"]),
-    ([G], {"currency": "USD"}, "currency_mismatch", ["USD", "GG-1 in CNY"]),
-    ([G], {"today": date(2027, 2, 1)}, "outside_coverage", ["2027-02-01", "2026-01-01 to 2026-12-31"]),
-    ([G], {"today": date(2027, 8, 1)}, "letter_expired", ["expired on 2027-06-30"]),
-    ([G], {"required": D("200000.01")}, "insufficient_balance", ["balance 200000.00 CNY", "required 200000.01 CNY"]),
-])
+@pytest.mark.parametrize(
+    ("candidates", "kwargs", "code", "words"),
+    [
+        ([], {}, "no_general_guarantee", ["no general guarantee", "RH-1", "CN"]),
+        ([G], {"currency": "USD"}, "currency_mismatch", ["USD", "GG-1 in CNY"]),
+        ([G], {"today": date(2027, 2, 1)}, "outside_coverage", ["2027-02-01", "2026-01-01 to 2026-12-31"]),
+        ([G], {"today": date(2027, 8, 1)}, "letter_expired", ["expired on 2027-06-30"]),
+        (
+            [G],
+            {"required": D("200000.01")},
+            "insufficient_balance",
+            ["balance 200000.00 CNY", "required 200000.01 CNY"],
+        ),
+    ],
+)
 def test_choose_refuses_with_a_precise_reason(candidates: list, kwargs: dict, code: str, words: list[str]) -> None:
     decision = choose(candidates, **kwargs)
     assert not decision.ok and decision.guarantee_id is None
@@ -128,10 +150,16 @@ def test_a_covering_guarantee_in_another_currency_is_not_used() -> None:
     assert choose([usd, G], required=D("100")).guarantee_id == "GG-1"
 
 
-@pytest.mark.parametrize(("posted", "required", "refused"), [
-    ("20000", "20000", False), ("20000.01", "20000", False), ("19999.99", "20000", True), ("0", "0", False),
-    ("14909.995", "14910", False),  # rounds to 14,910.00
-])
+@pytest.mark.parametrize(
+    ("posted", "required", "refused"),
+    [
+        ("20000", "20000", False),
+        ("20000.01", "20000", False),
+        ("19999.99", "20000", True),
+        ("0", "0", False),
+        ("14909.995", "14910", False),  # rounds to 14,910.00
+    ],
+)
 def test_per_case_guarantee(posted: str, required: str, refused: bool) -> None:
     got = domain.per_case_refusal(posted=D(posted), required=D(required), currency="CNY")
     assert (got is not None) == refused
@@ -142,17 +170,20 @@ def test_per_case_guarantee(posted: str, required: str, refused: bool) -> None:
 # ---------------------------------------------------------------- storage
 
 
-@pytest.mark.parametrize(("elapsed", "days"), [
-    (timedelta(0), 1),
-    (timedelta(hours=1), 1),
-    (timedelta(hours=23, minutes=59, seconds=59), 1),
-    (timedelta(days=1), 1),
-    (timedelta(days=1, seconds=1), 1),
-    (timedelta(days=1, hours=23), 1),
-    (timedelta(days=2), 2),
-    (timedelta(days=30, hours=5), 30),
-    (timedelta(days=-3), 1),  # an end before the start (clock skew) still charges the first day
-])
+@pytest.mark.parametrize(
+    ("elapsed", "days"),
+    [
+        (timedelta(0), 1),
+        (timedelta(hours=1), 1),
+        (timedelta(hours=23, minutes=59, seconds=59), 1),
+        (timedelta(days=1), 1),
+        (timedelta(days=1, seconds=1), 1),
+        (timedelta(days=1, hours=23), 1),
+        (timedelta(days=2), 2),
+        (timedelta(days=30, hours=5), 30),
+        (timedelta(days=-3), 1),  # an end before the start (clock skew) still charges the first day
+    ],
+)
 def test_storage_days_are_whole_days_at_least_one(elapsed: timedelta, days: int) -> None:
     assert domain.storage_days(T0, T0 + elapsed) == days
 
@@ -163,9 +194,16 @@ def test_storage_days_take_naive_instants_as_utc_and_ignore_offsets() -> None:
     assert domain.storage_days(T0, (T0 + timedelta(days=3)).astimezone(shanghai)) == 3
 
 
-@pytest.mark.parametrize(("days", "rate", "expected"), [
-    (1, "50", "50.00"), (3, "50.00", "150.00"), (30, "50", "1500.00"), (7, "12.345", "86.42"), (0, "50", "0.00"),
-])
+@pytest.mark.parametrize(
+    ("days", "rate", "expected"),
+    [
+        (1, "50", "50.00"),
+        (3, "50.00", "150.00"),
+        (30, "50", "1500.00"),
+        (7, "12.345", "86.42"),
+        (0, "50", "0.00"),
+    ],
+)
 def test_storage_charge(days: int, rate: str, expected: str) -> None:
     assert domain.storage_charge(days, D(rate)) == D(expected)
 
@@ -190,14 +228,17 @@ def test_default_storage_rate_is_rmb_50_a_day_placeholder() -> None:
 # ---------------------------------------------------------------- settlement
 
 
-@pytest.mark.parametrize(("held", "storage", "costs", "charged", "refunded", "unpaid"), [
-    ("20000", "150", "100", "250.00", "19750.00", "0.00"),
-    ("20000", "0", "0", "0.00", "20000.00", "0.00"),
-    ("1000", "800", "200", "1000.00", "0.00", "0.00"),  # exactly used up
-    ("1000", "800", "300", "1000.00", "0.00", "100.00"),  # never more than held; the rest to claim
-    ("0", "50", "0", "0.00", "0.00", "50.00"),
-    ("100.005", "0.004", "0", "0.00", "100.01", "0.00"),  # amounts are to the cent
-])
+@pytest.mark.parametrize(
+    ("held", "storage", "costs", "charged", "refunded", "unpaid"),
+    [
+        ("20000", "150", "100", "250.00", "19750.00", "0.00"),
+        ("20000", "0", "0", "0.00", "20000.00", "0.00"),
+        ("1000", "800", "200", "1000.00", "0.00", "0.00"),  # exactly used up
+        ("1000", "800", "300", "1000.00", "0.00", "100.00"),  # never more than held; the rest to claim
+        ("0", "50", "0", "0.00", "0.00", "50.00"),
+        ("100.005", "0.004", "0", "0.00", "100.01", "0.00"),  # amounts are to the cent
+    ],
+)
 def test_settle(held: str, storage: str, costs: str, charged: str, refunded: str, unpaid: str) -> None:
     s = domain.settle(held=D(held), storage=D(storage), costs=D(costs))
     assert (s.charged, s.refunded, s.unpaid) == (D(charged), D(refunded), D(unpaid))
@@ -229,8 +270,9 @@ def test_property_settlement_balances(held: Decimal, storage: Decimal, costs: De
 
 
 def low(amount: str, balance: str, currency: str = "CNY", ratio: str = "0.20", floor: str = "100000") -> list[str]:
-    return domain.low_balance_reasons(amount=D(amount), balance=D(balance), currency=currency, ratio=D(ratio),
-                                      floor_cny=D(floor))
+    return domain.low_balance_reasons(
+        amount=D(amount), balance=D(balance), currency=currency, ratio=D(ratio), floor_cny=D(floor)
+    )
 
 
 def test_low_balance_thresholds() -> None:
@@ -249,9 +291,15 @@ def test_low_balance_thresholds_can_be_switched_off_and_floor_is_for_cny() -> No
     assert "20%" in low("500000", "90000", currency="USD")[0]
 
 
-@pytest.mark.parametrize(("day", "expected"), [
-    (date(2026, 6, 1), True), (date(2026, 7, 1), True), (date(2026, 7, 2), False), (date(2026, 5, 31), False),
-])
+@pytest.mark.parametrize(
+    ("day", "expected"),
+    [
+        (date(2026, 6, 1), True),
+        (date(2026, 7, 1), True),
+        (date(2026, 7, 2), False),
+        (date(2026, 5, 31), False),
+    ],
+)
 def test_ending_within(day: date, expected: bool) -> None:
     assert domain.ending_within(day, today=date(2026, 6, 1), within_days=30) is expected
 

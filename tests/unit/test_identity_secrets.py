@@ -19,7 +19,9 @@ def test_password_digest_round_trip_and_parameters_travel_with_it() -> None:
     assert (kind, n, r, p) == ("scrypt", "4096", "8", "1") and salt and value
     assert passwords.verify_password("correct horse battery staple", digest)
     assert not passwords.verify_password("correct horse battery stapler", digest)
-    assert passwords.hash_password("same password 123", n=2**12) != passwords.hash_password("same password 123", n=2**12)
+    assert passwords.hash_password("same password 123", n=2**12) != passwords.hash_password(
+        "same password 123", n=2**12
+    )
 
 
 @pytest.mark.parametrize("stored", ["", "plain", "scrypt$x$8$1$AA$AA", "sha256$abc", "scrypt$16$8$1$!!$??"])
@@ -70,10 +72,22 @@ def test_bootstrap_file_takes_secrets_from_the_environment(monkeypatch, tmp_path
 
 
 def test_account_input_checks() -> None:
-    ok = NewAccount(account_id="li.na", display_name="Li Na", role="officer", offices=["cn2200", "CN2200"],
-                    password="long enough password")
+    ok = NewAccount(
+        account_id="li.na",
+        display_name="Li Na",
+        role="officer",
+        offices=["cn2200", "CN2200"],
+        password="long enough password",
+    )
     assert ok.offices == ["CN2200"]
     for bad in ({"account_id": "Li Na"}, {"role": "root"}, {"offices": ["not an office"]}, {"password": "short"}):
         with pytest.raises(ValidationError):
-            NewAccount(**{"account_id": "li.na", "display_name": "Li Na", "role": "officer",
-                          "password": "long enough password", **bad})
+            NewAccount(
+                **{
+                    "account_id": "li.na",
+                    "display_name": "Li Na",
+                    "role": "officer",
+                    "password": "long enough password",
+                    **bad,
+                }
+            )

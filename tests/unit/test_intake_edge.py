@@ -5,7 +5,7 @@ change validity with the date."""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -15,7 +15,7 @@ from shared.contracts.declaration import DeclarationV1
 from shared.kafka import PoisonMessage
 from tests.factories import example_declaration
 
-NOW = datetime(2026, 11, 20, 8, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -29,10 +29,17 @@ def _raw(**changes) -> bytes:  # noqa: ANN003
     return json.dumps(example_declaration(**changes)).encode()
 
 
-@pytest.mark.parametrize(("ahead", "accepted"), [
-    (timedelta(0), True), (timedelta(hours=23, minutes=59), True), (timedelta(days=1), True),
-    (timedelta(days=1, seconds=1), False), (timedelta(days=400), False), (-timedelta(days=3000), True),
-])
+@pytest.mark.parametrize(
+    ("ahead", "accepted"),
+    [
+        (timedelta(0), True),
+        (timedelta(hours=23, minutes=59), True),
+        (timedelta(days=1), True),
+        (timedelta(days=1, seconds=1), False),
+        (timedelta(days=400), False),
+        (-timedelta(days=3000), True),
+    ],
+)
 def test_submitted_at_at_most_a_day_ahead_of_the_clock(clock, ahead: timedelta, accepted: bool) -> None:
     submitted = (NOW + ahead).isoformat()
     declaration = DeclarationV1.model_validate(example_declaration(submitted_at=submitted))  # the contract agrees
@@ -50,13 +57,13 @@ def test_the_rule_follows_the_clock_not_the_contract(clock) -> None:
     raw = _raw(submitted_at="2027-03-01T00:00:00Z")
     with pytest.raises(PoisonMessage):
         parse_declaration(raw)
-    clock.set(datetime(2027, 2, 28, 12, 0, tzinfo=timezone.utc))
+    clock.set(datetime(2027, 2, 28, 12, 0, tzinfo=UTC))
     assert parse_declaration(raw).declaration_id == "CN5300-2026-0000123"
 
 
 def test_real_clock_after_reset() -> None:
     edge.clock.reset()
-    assert abs(edge.clock.now() - datetime.now(timezone.utc)) < timedelta(seconds=5)
+    assert abs(edge.clock.now() - datetime.now(UTC)) < timedelta(seconds=5)
     with pytest.raises(ValueError):
         edge.clock.set(datetime(2026, 1, 1))
 

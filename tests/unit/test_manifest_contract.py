@@ -42,8 +42,9 @@ def test_a_1_0_declaration_keeps_its_content_hash() -> None:
     assert plain.supervision_mode is None and plain.lines[0].declared_ip_status is None
     # the hash of a 1.0 declaration, computed before the 1.1 fields existed
     assert plain.content_hash() == "03d0ab353f7e911921c33be634cd0163154a74745d61214e8a82c0d609ff4e96"
-    marked = DeclarationV1.model_validate(example_declaration(supervision_mode="9710", business_model="B2B",
-                                                              platform={"id": "P1", "name": "B2B Mall"}))
+    marked = DeclarationV1.model_validate(
+        example_declaration(supervision_mode="9710", business_model="B2B", platform={"id": "P1", "name": "B2B Mall"})
+    )
     assert marked.content_hash() != plain.content_hash()
 
 
@@ -88,8 +89,10 @@ def _parcel_mutations():  # noqa: ANN202
         ("unknown IP status", line(declared_ip_status="maybe")),
         ("unknown line field", line(colour="red")),
         ("no lines", lambda p: p.update(lines=[])),
-        ("too many lines", lambda p: p.update(lines=[{**p["lines"][0], "line_no": i}
-                                                     for i in range(1, MAX_PARCEL_LINES + 2)])),
+        (
+            "too many lines",
+            lambda p: p.update(lines=[{**p["lines"][0], "line_no": i} for i in range(1, MAX_PARCEL_LINES + 2)]),
+        ),
         ("duplicate line_no", lambda p: p.update(lines=[p["lines"][0], dict(p["lines"][0])])),
         ("negative declared value", lambda p: p.update(declared_value=-0.01)),
         ("parcel_no 0", lambda p: p.update(parcel_no=0)),
@@ -126,8 +129,11 @@ def test_rules_that_need_the_header() -> None:
 def test_whole_manifest_checks_count_and_uniqueness() -> None:
     m = parcel_manifest("M-1", 3)
     ManifestV1.model_validate(m)
-    for mutate in (lambda x: x.update(parcel_count=4), lambda x: x["parcels"][2].update(parcel_no=1),
-                   lambda x: x["parcels"][2].update(waybill_no=x["parcels"][0]["waybill_no"])):
+    for mutate in (
+        lambda x: x.update(parcel_count=4),
+        lambda x: x["parcels"][2].update(parcel_no=1),
+        lambda x: x["parcels"][2].update(waybill_no=x["parcels"][0]["waybill_no"]),
+    ):
         bad = parcel_manifest("M-1", 3)
         mutate(bad)
         with pytest.raises(ValidationError):
@@ -136,11 +142,24 @@ def test_whole_manifest_checks_count_and_uniqueness() -> None:
 
 def test_a_parcel_record_stays_far_below_the_brokers_message_limit() -> None:
     header = {k: v for k, v in example_manifest().items() if k != "parcels"}
-    big_line = {"line_no": 1, "hs_code": "6404110000", "description": "鞋" * 1024, "brand": "B" * 256,
-                "model": "M" * 256, "quantity": 1, "unit": "pair", "unit_value": 1, "gross_weight_kg": 1,
-                "origin_country": "CN", "declared_ip_status": "no_brand"}
-    parcel = manifest_parcel(1, lines=[{**big_line, "line_no": i} for i in range(1, MAX_PARCEL_LINES + 1)],
-                             consignee={"id": "X" * 64, "name": "N" * 256, "country": "US"})
+    big_line = {
+        "line_no": 1,
+        "hs_code": "6404110000",
+        "description": "鞋" * 1024,
+        "brand": "B" * 256,
+        "model": "M" * 256,
+        "quantity": 1,
+        "unit": "pair",
+        "unit_value": 1,
+        "gross_weight_kg": 1,
+        "origin_country": "CN",
+        "declared_ip_status": "no_brand",
+    }
+    parcel = manifest_parcel(
+        1,
+        lines=[{**big_line, "line_no": i} for i in range(1, MAX_PARCEL_LINES + 1)],
+        consignee={"id": "X" * 64, "name": "N" * 256, "country": "US"},
+    )
     record = ParcelRecordV1.model_validate({"manifest": header, "parcel": parcel})
     size = len(record.model_dump_json().encode())
     assert size < 512 * 1024, size  # the largest possible parcel is under half of 1 MB
@@ -159,7 +178,7 @@ def _parse(body: bytes, size: int) -> list[tuple[str, object]]:
     stream = ManifestStream()
     out = []
     for i in range(0, len(body), size):
-        out += stream.feed(body[i:i + size])
+        out += stream.feed(body[i : i + size])
         out += stream.feed(b"")  # servers end with an empty piece: it must not end the document
     return out + stream.close()
 
@@ -175,18 +194,23 @@ def test_stream_gives_the_header_then_each_parcel_whatever_the_pieces(size: int)
     assert isinstance(out[1][1]["lines"][0]["unit_value"], Decimal)  # never a float
 
 
-@pytest.mark.parametrize(("body", "code"), [
-    (b'[1, 2]', "not_a_manifest"),
-    (b'{"manifest_id": "M", "parcels": 5}', "not_a_manifest"),
-    (b'{"parcels": [], "manifest_id": "M"}', "header_after_parcels"),
-    (b'{"manifest_id": "M", "parcel_count": 1, "parcels": [{"parcel_no": 1}], "currency": "USD"}',
-     "header_after_parcels"),
-    (b'{"manifest_id": "M", "parcel_count": 1, "parcels": [{"parcel_no": 1}], "parcels": []}', "not_a_manifest"),
-    (b'{"manifest_id": "M", "parcel_count": 1, "parcels": [{"parcel_no": 1}]} {}', "malformed_json"),
-    (b'{"manifest_id": "M", "parcels": [{"parcel_no": 1}', "malformed_json"),
-    (b'{"manifest_id": "M", "parcels": [}', "malformed_json"),
-    (b'{"manifest_id": "M"}', "parcels_missing"),
-])
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        (b"[1, 2]", "not_a_manifest"),
+        (b'{"manifest_id": "M", "parcels": 5}', "not_a_manifest"),
+        (b'{"parcels": [], "manifest_id": "M"}', "header_after_parcels"),
+        (
+            b'{"manifest_id": "M", "parcel_count": 1, "parcels": [{"parcel_no": 1}], "currency": "USD"}',
+            "header_after_parcels",
+        ),
+        (b'{"manifest_id": "M", "parcel_count": 1, "parcels": [{"parcel_no": 1}], "parcels": []}', "not_a_manifest"),
+        (b'{"manifest_id": "M", "parcel_count": 1, "parcels": [{"parcel_no": 1}]} {}', "malformed_json"),
+        (b'{"manifest_id": "M", "parcels": [{"parcel_no": 1}', "malformed_json"),
+        (b'{"manifest_id": "M", "parcels": [}', "malformed_json"),
+        (b'{"manifest_id": "M"}', "parcels_missing"),
+    ],
+)
 def test_stream_refuses_what_is_not_a_manifest(body: bytes, code: str) -> None:
     with pytest.raises(ManifestFormatError) as err:
         _parse(body, 7)

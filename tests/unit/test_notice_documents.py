@@ -61,14 +61,21 @@ def test_cn_suspension_notice_in_chinese_and_english_with_the_case_data() -> Non
 def test_cn_disposal_and_release_notices() -> None:
     f = notice_case_file("CN")
     f.disposal_method = "destruction"
-    f.disposition = DispositionResult(disposition_id="D-1", outcome="confiscation", fine_amount=Decimal("2982.00"),
-                                      fine_currency="CNY", disposal_method="destruction")
+    f.disposition = DispositionResult(
+        disposition_id="D-1",
+        outcome="confiscation",
+        fine_amount=Decimal("2982.00"),
+        fine_currency="CNY",
+        disposal_method="destruction",
+    )
     disposal = issued(document_facts(f, "confiscation", None, None), "CN5300-2026-CZ-000001")
     text = render_text(disposal)
     assert disposal.kind == "disposal_notice" and "侵权货物处置通知书" in text and "销毁" in text
     f.line_status[1] = "released"
-    release = issued(document_facts(f, "release", None, "no reply from the rights holder within 3 working days"),
-                     "CN5300-2026-FX-000001")
+    release = issued(
+        document_facts(f, "release", None, "no reply from the rights holder within 3 working days"),
+        "CN5300-2026-FX-000001",
+    )
     assert release.release_reason == "no_reply" and release.case.lines[0].outcome == "released"
     assert "放行通知书" in render_text(release) and "知识产权权利人未在规定期限内申请扣留" in render_text(release)
 
@@ -110,25 +117,33 @@ def test_facts_that_cannot_be_put_together_give_no_document_and_no_error() -> No
     assert "no legal document for a detention notice" in notice_document(f, "detention", None, None)["document_note"]
 
 
-@pytest.mark.parametrize(("reason", "expected"), [
-    ("no reply from the rights holder within 3 working days", "no_reply"),
-    ("the rights holder stated that no detention is needed", "no_detention_requested"),
-    ("detention requested but no sufficient guarantee was posted within 3 working days", "no_guarantee"),
-    ("customs determined that the goods do not infringe", "not_infringing"),
-    ("CBP determined that the goods are not counterfeit", "not_infringing"),
-    ("no court assistance notice within 20 working days of detention", "no_court_notice"),
-    ("no application for action within 4 working days", "no_application"),
-    ("the rights holder neither confirmed infringement nor started proceedings", "no_confirmation"),
-    ("a reason nobody foresaw", "other"),
-])
+@pytest.mark.parametrize(
+    ("reason", "expected"),
+    [
+        ("no reply from the rights holder within 3 working days", "no_reply"),
+        ("the rights holder stated that no detention is needed", "no_detention_requested"),
+        ("detention requested but no sufficient guarantee was posted within 3 working days", "no_guarantee"),
+        ("customs determined that the goods do not infringe", "not_infringing"),
+        ("CBP determined that the goods are not counterfeit", "not_infringing"),
+        ("no court assistance notice within 20 working days of detention", "no_court_notice"),
+        ("no application for action within 4 working days", "no_application"),
+        ("the rights holder neither confirmed infringement nor started proceedings", "no_confirmation"),
+        ("a reason nobody foresaw", "other"),
+    ],
+)
 def test_release_reason_of_the_document(reason: str, expected: str) -> None:
     assert _release_reason(reason) == expected
 
 
 def test_a_request_from_a_workflow_started_before_documents_is_still_valid() -> None:
-    old = {"idempotency_key": "IPR-X:notice:suspension", "case_id": "IPR-X", "kind": "suspension",
-           "holder": {"id": "RH-0001", "name": "Nike", "contact_email": "bp@example.com"},
-           "subject": "s", "body": "b"}
+    old = {
+        "idempotency_key": "IPR-X:notice:suspension",
+        "case_id": "IPR-X",
+        "kind": "suspension",
+        "holder": {"id": "RH-0001", "name": "Nike", "contact_email": "bp@example.com"},
+        "subject": "s",
+        "body": "b",
+    }
     assert NoticeRequest.model_validate(old).document is None
     f = notice_case_file("CN")
     new = NoticeRequest.model_validate({**old, "document": document_facts(f, "suspension", None, None)})

@@ -7,7 +7,7 @@ import hashlib
 import hmac
 import os
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.headerregistry import HeaderRegistry
 from unittest import mock
 
@@ -79,8 +79,12 @@ def test_message_ids_are_stable_per_notice_and_recipient_and_valid_headers() -> 
     assert mid == message_id_for("NTC-0123456789ABCDEF", HOLDER, "customs.example")
     party = Recipient(kind="party", id="RH-0001", name="same id, other kind")
     assert message_id_for("NTC-0123456789ABCDEF", party, "customs.example") != mid
-    assert message_id_for("NTC-0123456789ABCDEF", Recipient(kind="rights_holder", id="RH-0002", name="x"),
-                          "customs.example") != mid
+    assert (
+        message_id_for(
+            "NTC-0123456789ABCDEF", Recipient(kind="rights_holder", id="RH-0002", name="x"), "customs.example"
+        )
+        != mid
+    )
     odd = Recipient(kind="party", id="91440300 MA5/ZZZ<>@x", name="a consignee")
     odd_id = message_id_for("NTC-0123456789ABCDEF", odd, "customs.example")
     assert re.fullmatch(r"<NTC-0123456789ABCDEF\.pt-[0-9a-f]{24}@customs\.example>", odd_id)
@@ -90,14 +94,29 @@ def test_message_ids_are_stable_per_notice_and_recipient_and_valid_headers() -> 
     assert event_id_for("NTC-0123456789ABCDEF", HOLDER) == "NTC-0123456789ABCDEF.rh-RH-0001"
 
 
-@pytest.mark.parametrize(("status", "outcome"), [
-    (200, "accepted"), (202, "accepted"), (204, "accepted"),
-    (408, "temporary_failure"), (429, "temporary_failure"), (500, "temporary_failure"), (502, "temporary_failure"),
-    (503, "temporary_failure"), (504, "temporary_failure"),
-    (400, "permanent_failure"), (401, "permanent_failure"), (403, "permanent_failure"), (404, "permanent_failure"),
-    (410, "permanent_failure"), (413, "permanent_failure"), (422, "permanent_failure"),
-    (301, "permanent_failure"), (307, "permanent_failure"),
-])
+@pytest.mark.parametrize(
+    ("status", "outcome"),
+    [
+        (200, "accepted"),
+        (202, "accepted"),
+        (204, "accepted"),
+        (408, "temporary_failure"),
+        (429, "temporary_failure"),
+        (500, "temporary_failure"),
+        (502, "temporary_failure"),
+        (503, "temporary_failure"),
+        (504, "temporary_failure"),
+        (400, "permanent_failure"),
+        (401, "permanent_failure"),
+        (403, "permanent_failure"),
+        (404, "permanent_failure"),
+        (410, "permanent_failure"),
+        (413, "permanent_failure"),
+        (422, "permanent_failure"),
+        (301, "permanent_failure"),
+        (307, "permanent_failure"),
+    ],
+)
 def test_http_answers(status: int, outcome: str) -> None:
     result = classify_http(status)
     assert result.outcome == outcome and result.code == status
@@ -110,12 +129,19 @@ def test_retry_after_is_read_when_given_in_seconds() -> None:
     assert classify_http(503, "nan").retry_after_s is None
 
 
-@pytest.mark.parametrize(("stage", "code", "outcome"), [
-    ("rcpt", 550, "permanent_failure"), ("rcpt", 553, "permanent_failure"), ("data", 554, "permanent_failure"),
-    ("rcpt", 450, "temporary_failure"), ("rcpt", 451, "temporary_failure"), ("data", 452, "temporary_failure"),
-    ("mail", 550, "temporary_failure"),  # our own sender refused: our fault, retried while the alert fires
-    ("mail", 421, "temporary_failure"),
-])
+@pytest.mark.parametrize(
+    ("stage", "code", "outcome"),
+    [
+        ("rcpt", 550, "permanent_failure"),
+        ("rcpt", 553, "permanent_failure"),
+        ("data", 554, "permanent_failure"),
+        ("rcpt", 450, "temporary_failure"),
+        ("rcpt", 451, "temporary_failure"),
+        ("data", 452, "temporary_failure"),
+        ("mail", 550, "temporary_failure"),  # our own sender refused: our fault, retried while the alert fires
+        ("mail", 421, "temporary_failure"),
+    ],
+)
 def test_smtp_replies(stage: str, code: int, outcome: str) -> None:
     result = classify_smtp_reply(stage, code, "5.1.1 text")  # type: ignore[arg-type]
     assert result.outcome == outcome and result.code == code and str(code) in result.detail
@@ -130,16 +156,18 @@ def test_retry_delays_grow_exponentially_up_to_the_cap_with_bounded_jitter() -> 
 
 def test_retries_stop_at_the_end_of_the_window_with_a_last_attempt_there() -> None:
     policy = RetryPolicy(base_s=30, max_interval_s=3600, window_s=86400)
-    created = datetime(2026, 12, 1, 8, 0, tzinfo=timezone.utc)
+    created = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
     assert policy.next_attempt(attempt_no=1, now=created, created_at=created) == created + timedelta(seconds=30)
     near_end = created + timedelta(hours=23, minutes=50)
     assert policy.next_attempt(attempt_no=20, now=near_end, created_at=created) == created + timedelta(hours=24)
     assert policy.next_attempt(attempt_no=21, now=created + timedelta(hours=24), created_at=created) is None
     # a receiver's Retry-After is honoured, never beyond the longest interval
-    assert policy.next_attempt(attempt_no=1, now=created, created_at=created,
-                               retry_after_s=600) == created + timedelta(seconds=600)
-    assert policy.next_attempt(attempt_no=1, now=created, created_at=created,
-                               retry_after_s=10**9) == created + timedelta(seconds=3600)
+    assert policy.next_attempt(attempt_no=1, now=created, created_at=created, retry_after_s=600) == created + timedelta(
+        seconds=600
+    )
+    assert policy.next_attempt(
+        attempt_no=1, now=created, created_at=created, retry_after_s=10**9
+    ) == created + timedelta(seconds=3600)
     # with the defaults a delivery is tried about thirty times over a day
     now, n = created, 0
     while (when := policy.next_attempt(attempt_no=n + 1, now=now, created_at=created)) is not None:
@@ -156,14 +184,17 @@ def test_signing_keys_are_encrypted_and_bound_to_their_row() -> None:
     with pytest.raises(ValueError):  # moved to another holder's row
         cipher.decrypt(blob, key_id="whk_1", kind="rights_holder", recipient_id="RH-0002")
     with pytest.raises(ValueError):  # another master secret
-        KeyCipher("another-master-secret-entirely").decrypt(blob, key_id="whk_1", kind="rights_holder",
-                                                            recipient_id="RH-0001")
+        KeyCipher("another-master-secret-entirely").decrypt(
+            blob, key_id="whk_1", kind="rights_holder", recipient_id="RH-0001"
+        )
     assert re.fullmatch(r"whsec_[A-Za-z0-9_-]{43}", secret) and new_secret() != secret
 
 
 def _notify_env(**extra: str) -> dict[str, str]:
-    base = {"WEBHOOK_KEY_ENCRYPTION_SECRET": "webhook_key_encryption_secret-0123456789abcdef",
-            "OIDC_ISSUER": "https://id.customs.example"}
+    base = {
+        "WEBHOOK_KEY_ENCRYPTION_SECRET": "webhook_key_encryption_secret-0123456789abcdef",
+        "OIDC_ISSUER": "https://id.customs.example",
+    }
     return {**base, "DATABASE_URL": "postgresql+asyncpg://u:p@127.0.0.1/notify", **extra}
 
 
@@ -178,23 +209,41 @@ def test_notify_settings_refuse_a_missing_key_secret_and_a_lease_shorter_than_an
     del env["WEBHOOK_KEY_ENCRYPTION_SECRET"]
     with mock.patch.dict(os.environ, env, clear=True), pytest.raises(ValidationError):
         Settings()
-    with mock.patch.dict(os.environ, _notify_env(WEBHOOK_KEY_ENCRYPTION_SECRET="changeme"), clear=True), \
-            pytest.raises(ValidationError):
+    with (
+        mock.patch.dict(os.environ, _notify_env(WEBHOOK_KEY_ENCRYPTION_SECRET="changeme"), clear=True),
+        pytest.raises(ValidationError),
+    ):
         Settings()
-    with mock.patch.dict(os.environ, _notify_env(DELIVERY_LEASE_SECONDS="10", SMTP_TIMEOUT_S="10"), clear=True), \
-            pytest.raises(ValidationError, match="DELIVERY_LEASE_SECONDS"):
+    with (
+        mock.patch.dict(os.environ, _notify_env(DELIVERY_LEASE_SECONDS="10", SMTP_TIMEOUT_S="10"), clear=True),
+        pytest.raises(ValidationError, match="DELIVERY_LEASE_SECONDS"),
+    ):
         Settings()
 
 
 def test_notice_result_stays_compatible() -> None:
     old = NoticeResult.model_validate({"notice_id": "NTC-1", "email_status": "delivered", "webhook_status": "pending"})
     assert old.served_at is None and old.deliveries == []
-    new = NoticeResult.model_validate({
-        "notice_id": "NTC-1", "email_status": "delivered", "webhook_status": "pending",
-        "served_at": "2026-12-01T08:00:00Z", "something_later": 1,
-        "deliveries": [{"recipient_kind": "rights_holder", "recipient_id": "RH-0001", "channel": "email",
-                        "status": "delivered", "message_id": "<a@b>", "attempts": 1,
-                        "served_at": "2026-12-01T08:00:00Z"}]})
+    new = NoticeResult.model_validate(
+        {
+            "notice_id": "NTC-1",
+            "email_status": "delivered",
+            "webhook_status": "pending",
+            "served_at": "2026-12-01T08:00:00Z",
+            "something_later": 1,
+            "deliveries": [
+                {
+                    "recipient_kind": "rights_holder",
+                    "recipient_id": "RH-0001",
+                    "channel": "email",
+                    "status": "delivered",
+                    "message_id": "<a@b>",
+                    "attempts": 1,
+                    "served_at": "2026-12-01T08:00:00Z",
+                }
+            ],
+        }
+    )
     assert new.deliveries[0].served_at == new.served_at
 
 
@@ -216,8 +265,13 @@ async def test_a_failing_background_loop_is_restarted_and_named_in_readiness() -
 
     restarts = TASK_RESTARTS.labels("notify", "test-loop", "loop", "ConnectionError")
     before = restarts._value.get()
-    loop = Supervised("test-loop", run_forever(flaky), service="notify", kind="loop",
-                      backoff=Backoff(initial=0.2, cap=0.2, jitter=False))
+    loop = Supervised(
+        "test-loop",
+        run_forever(flaky),
+        service="notify",
+        kind="loop",
+        backoff=Backoff(initial=0.2, cap=0.2, jitter=False),
+    )
     loop.start()
     await asyncio.sleep(0.05)
     with pytest.raises(RuntimeError, match="loop test-loop down: ConnectionError: database went away"):

@@ -8,15 +8,24 @@ from shared.auth import Principal
 
 def _case() -> dict:
     return {
-        "case_id": "IPR-D1-RH-0001", "state": "detained", "required_guarantee_cny": "14910.00",
+        "case_id": "IPR-D1-RH-0001",
+        "state": "detained",
+        "required_guarantee_cny": "14910.00",
         "guarantee_status": "held",
         "history": [
             {"event": "case_opened", "detail": {"score": 1.0, "reasons": ["brand"], "mark": "NIKE"}},
             {"event": "holder_replied", "detail": {"decision": "detain", "guarantee": {"amount": "14910"}}},
             {"event": "guarantee_received", "detail": {"amount": "14910", "reference": "BOC-LG-001"}},
-            {"event": "goods_detained", "detail": {"amount": "14910", "form": "bank_letter",
-                                                   "reference": "BOC-LG-001", "posted_by": {"sub": "nike.ip"},
-                                                   "hold_id": "HOLD-1"}},
+            {
+                "event": "goods_detained",
+                "detail": {
+                    "amount": "14910",
+                    "form": "bank_letter",
+                    "reference": "BOC-LG-001",
+                    "posted_by": {"sub": "nike.ip"},
+                    "hold_id": "HOLD-1",
+                },
+            },
             {"event": "customs_determined", "detail": {"outcome": "infringing", "note": "photos checked"}},
         ],
     }
@@ -37,6 +46,8 @@ def test_a_party_reads_the_case_without_the_holders_guarantee_or_customs_notes()
 
 
 def test_customs_and_the_holder_read_it_whole() -> None:
-    for who in (Principal(sub="wang.wei", role="officer", offices=frozenset({"CN5300"})),
-                Principal(sub="nike.ip", role="rights_holder", holder_id="RH-0001")):
+    for who in (
+        Principal(sub="wang.wei", role="officer", offices=frozenset({"CN5300"})),
+        Principal(sub="nike.ip", role="rights_holder", holder_id="RH-0001"),
+    ):
         assert _for_reader(_case(), who) == _case()

@@ -12,7 +12,7 @@ import copy
 import json
 import subprocess
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import jsonschema
@@ -218,7 +218,7 @@ def test_schemas_are_valid_2020_12_and_accept_real_records() -> None:
         customs_office="CN5300",
         status="suspended",
         reason="suspected",
-        at=datetime.now(timezone.utc),
+        at=datetime.now(UTC),
     )
     envelope = EventEnvelope(
         event_id="5b0f8f51-8a52-4f0e-9d8e-1c7b1b3f0a11",
@@ -250,7 +250,7 @@ def test_openapi_documents_validate(path: Path) -> None:
 
 
 def test_cloudevent_headers_and_tolerant_reading() -> None:
-    at = datetime(2026, 5, 4, 3, 2, 1, tzinfo=timezone.utc)
+    at = datetime(2026, 5, 4, 3, 2, 1, tzinfo=UTC)
     headers = cloudevent_headers(event_id="e-1", event_type="hold.placed", source="urn:ipr:service:holds", time=at)
     names = [name for name, _ in headers]
     assert names[:6] == list(CE_HEADERS) and all(isinstance(v, bytes) for _, v in headers)
@@ -270,7 +270,7 @@ def test_cloudevent_headers_and_tolerant_reading() -> None:
 
 
 def test_headers_completed_from_the_older_ones() -> None:
-    at = datetime(2026, 5, 4, tzinfo=timezone.utc)
+    at = datetime(2026, 5, 4, tzinfo=UTC)
     older = [("event_id", b"e-2"), ("event_type", b"risk.assessed")]
     completed = with_cloudevent_headers(older, source="urn:ipr:service:risk", time=at)
     assert completed is not None
@@ -303,7 +303,7 @@ def test_dead_letter_value_matches_its_schema() -> None:
             "source": {"topic": "customs.declarations.v1", "partition": 0, "offset": 7},
             "key": "CN5300-1",
             "consumer": "intake/intake-declarations",
-            "dead_lettered_at": datetime.now(timezone.utc),
+            "dead_lettered_at": datetime.now(UTC),
             "raw": "{}",
             "cloudevent": None,
         }

@@ -39,15 +39,29 @@ def test_valid_until_before_valid_from_is_refused() -> None:
 @pytest.mark.parametrize(
     "prefix",
     [
-        "6", "64A1", "64 04", "64.04", "", "12345678901",
+        "6",
+        "64A1",
+        "64 04",
+        "64.04",
+        "",
+        "12345678901",
         # Non-ASCII "digits": declaration HS codes are ASCII [0-9] only, so such a prefix could never
         # match a declaration line; GenuineValue.hs_prefix (pattern ^[0-9]{2,10}$) already refuses them.
         "\uff16\uff14\uff10\uff14",  # full-width 6404
         "\u0666\u0664\u0660\u0664",  # Arabic-Indic 6404
         "6\u00b2",  # '6' + superscript two
     ],
-    ids=["one-digit", "letter", "space", "dot", "empty", "eleven-digits", "fullwidth-6404", "arabic-indic-6404",
-         "superscript"],
+    ids=[
+        "one-digit",
+        "letter",
+        "space",
+        "dot",
+        "empty",
+        "eleven-digits",
+        "fullwidth-6404",
+        "arabic-indic-6404",
+        "superscript",
+    ],
 )
 def test_bad_goods_hs_prefix_is_refused(prefix: str) -> None:
     data = example_recordation(goods_hs_prefixes=["6401", prefix])

@@ -23,8 +23,9 @@ SCORING = Scoring(fx_rates_to_cny={"CNY": Decimal(1), "USD": Decimal("7.1")})
 
 def rec(rid: str, title: str, aliases: list[str], goods: list[str], **changes) -> RecordationV1:  # noqa: ANN003
     fields = {"authorized_licensees": [], "genuine_unit_value": [], **changes}
-    return RecordationV1.model_validate(example_recordation(
-        recordation_id=rid, title=title, aliases=aliases, goods_hs_prefixes=goods, **fields))
+    return RecordationV1.model_validate(
+        example_recordation(recordation_id=rid, title=title, aliases=aliases, goods_hs_prefixes=goods, **fields)
+    )
 
 
 REGISTRY = [
@@ -44,11 +45,26 @@ REGISTRY = [
 INDEX = RegistryIndex.build(REGISTRY)
 
 
-def assess(description: str, *, brand: str | None = None, hs: str = "640411", model: str | None = None,
-           unit_value: str = "5", consignor: dict | None = None):  # noqa: ANN201
+def assess(
+    description: str,
+    *,
+    brand: str | None = None,
+    hs: str = "640411",
+    model: str | None = None,
+    unit_value: str = "5",
+    consignor: dict | None = None,
+):  # noqa: ANN201
     data = example_declaration()
-    data["lines"] = [{**data["lines"][0], "hs_code": hs, "brand": brand, "model": model, "description": description,
-                      "unit_value": unit_value}]
+    data["lines"] = [
+        {
+            **data["lines"][0],
+            "hs_code": hs,
+            "brand": brand,
+            "model": model,
+            "description": description,
+            "unit_value": unit_value,
+        }
+    ]
     if consignor:
         data["consignor"] = consignor
     d = DeclarationV1.model_validate(data)
@@ -60,6 +76,7 @@ def hit(a, rid: str):  # noqa: ANN001, ANN201
 
 
 # --- folding ----------------------------------------------------------------------------
+
 
 def test_traditional_is_folded_to_simplified_and_full_width_to_half_width() -> None:
     assert to_simplified("勞力士手錶") == "劳力士手表"
@@ -90,7 +107,10 @@ def test_toneless_pinyin() -> None:
 
 # --- the examples -----------------------------------------------------------------
 
-@pytest.mark.parametrize("description", ["耐克运动鞋 男款", "耐克运动鞋男款", "NIKE运动鞋", "Nike运动鞋男", "耐克 运动鞋"])
+
+@pytest.mark.parametrize(
+    "description", ["耐克运动鞋 男款", "耐克运动鞋男款", "NIKE运动鞋", "Nike运动鞋男", "耐克 运动鞋"]
+)
 def test_a_chinese_or_glued_mark_in_unsegmented_text_is_suspected(description: str) -> None:
     a = assess(description)
     assert a.suspected is True and a.lane == "red", a.reasons
@@ -147,6 +167,7 @@ def test_a_chinese_title_with_latin_aliases() -> None:
 
 # --- boundaries ---------------------------------------------------------------------------
 
+
 def test_latin_mark_keeps_its_word_boundary_next_to_chinese() -> None:
     assert assess("LVL手袋", hs="420221").hits == []
     assert hit(assess("LV手袋", hs="420221"), "CN-T-LV") is not None  # a two-letter mark: weak in free text
@@ -163,10 +184,18 @@ def test_a_function_word_is_no_homophone_of_a_mark_character() -> None:
     assert assess("省劳力是关键的手推车", hs="910211").hits == []
 
 
-@pytest.mark.parametrize(("description", "hs"), [
-    ("新鲜苹果", "080810"), ("苹果醋", "220900"), ("潘多拉魔盒吊坠", "711719"), ("米其林指南", "490199"),
-    ("米其林指南 2026", "401110"), ("米其林三星餐厅纪念品", "851713"), ("苹果汁饮料", "851713"),
-])
+@pytest.mark.parametrize(
+    ("description", "hs"),
+    [
+        ("新鲜苹果", "080810"),
+        ("苹果醋", "220900"),
+        ("潘多拉魔盒吊坠", "711719"),
+        ("米其林指南", "490199"),
+        ("米其林指南 2026", "401110"),
+        ("米其林三星餐厅纪念品", "851713"),
+        ("苹果汁饮料", "851713"),
+    ],
+)
 def test_chinese_ordinary_word_traps_are_not_the_marks(description: str, hs: str) -> None:
     a = assess(description, hs=hs)
     assert a.suspected is False, a.reasons
@@ -183,6 +212,7 @@ def test_a_common_word_alias_is_weak_in_free_text_but_counts_on_recorded_goods()
 
 
 # --- homophones and near forms --------------------------------------------------------------
+
 
 def test_homophone_of_a_chinese_mark_is_a_fuzzy_hit_named_as_such() -> None:
     a = assess("运动鞋", brand="奈克")
@@ -210,6 +240,7 @@ def test_a_longer_mark_with_two_characters_of_the_same_sound() -> None:
     assert h is not None and h.how == ["homophone"] and h.found == "阿弟大斯"
     assert assess("老立式座钟", hs="910511").hits == []  # every character replaced: an ordinary word
 
+
 def test_near_forms_need_a_character_of_the_mark_and_never_read_common_words() -> None:
     assert assess("乃可运动鞋").hits == []  # both characters of a two-character mark replaced: not a near form
     assert assess("平果手机", hs="851713").hits == []  # 苹果 is an ordinary word: no homophones of it
@@ -236,8 +267,22 @@ def test_a_middle_dot_or_a_space_inside_a_transliteration_is_not_a_disguise() ->
 
 # --- the language of the trade ----------------------------------------------------------------
 
-@pytest.mark.parametrize("text", ["高仿耐克", "复刻 运动鞋", "A货手袋", "原单尾货", "精仿手表", "1:1 运动鞋", "超A级",
-                                  "莆田鞋", "顶级复刻", "1比1做工"])
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "高仿耐克",
+        "复刻 运动鞋",
+        "A货手袋",
+        "原单尾货",
+        "精仿手表",
+        "1:1 运动鞋",
+        "超A级",
+        "莆田鞋",
+        "顶级复刻",
+        "1比1做工",
+    ],
+)
 def test_chinese_counterfeit_vocabulary(text: str) -> None:
     assert _counterfeit_vocabulary(text) is not None
 
@@ -265,19 +310,23 @@ def test_a_real_chinese_description_is_not_vague() -> None:
 
 # --- descriptive use ----------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("description", "hs", "rid"), [
-    ("适用于苹果iPhone15手机壳", "851713", "CN-T-APPLE"),
-    ("iPhone 15专用手机壳", "851713", "CN-T-APPLE"),
-    ("兼容乐高积木", "950300", "CN-T-LEGO"),
-    ("乐高配件 收纳盒", "950300", "CN-T-LEGO"),
-    ("适配耐克鞋的鞋垫", "640411", "CN-T-NIKE"),
-    ("耐克鞋专用鞋带", "640411", "CN-T-NIKE"),
-    ("用于LV手袋的内胆包", "420221", "CN-T-LV"),
-    ("strap for 劳力士 watch", "910211", "CN-T-ROLEX"),
-    ("苹果三星通用充电线", "851713", "CN-T-SAMSUNG"),
-    ("iPhone/三星 通用 数据线", "851713", "CN-T-SAMSUNG"),
-    ("劳力士表带替换 适用劳力士", "910211", "CN-T-ROLEX"),
-])
+
+@pytest.mark.parametrize(
+    ("description", "hs", "rid"),
+    [
+        ("适用于苹果iPhone15手机壳", "851713", "CN-T-APPLE"),
+        ("iPhone 15专用手机壳", "851713", "CN-T-APPLE"),
+        ("兼容乐高积木", "950300", "CN-T-LEGO"),
+        ("乐高配件 收纳盒", "950300", "CN-T-LEGO"),
+        ("适配耐克鞋的鞋垫", "640411", "CN-T-NIKE"),
+        ("耐克鞋专用鞋带", "640411", "CN-T-NIKE"),
+        ("用于LV手袋的内胆包", "420221", "CN-T-LV"),
+        ("strap for 劳力士 watch", "910211", "CN-T-ROLEX"),
+        ("苹果三星通用充电线", "851713", "CN-T-SAMSUNG"),
+        ("iPhone/三星 通用 数据线", "851713", "CN-T-SAMSUNG"),
+        ("劳力士表带替换 适用劳力士", "910211", "CN-T-ROLEX"),
+    ],
+)
 def test_chinese_descriptive_use_is_not_suspected(description: str, hs: str, rid: str) -> None:
     a = assess(description, hs=hs)
     h = hit(a, rid)
@@ -296,8 +345,13 @@ def test_brand_field_overrides_chinese_descriptive_wording() -> None:
 
 
 def test_licensee_caps_a_chinese_hit() -> None:
-    licensed = rec("CN-T-NIKE-L", "NIKE", ["耐克"], ["6404"],
-                   authorized_licensees=[{"id": "91440300MA5ZZZZ3", "name": "耐克体育（中国）有限公司"}])
+    licensed = rec(
+        "CN-T-NIKE-L",
+        "NIKE",
+        ["耐克"],
+        ["6404"],
+        authorized_licensees=[{"id": "91440300MA5ZZZZ3", "name": "耐克体育（中国）有限公司"}],
+    )
     index = RegistryIndex.build([licensed])
     data = example_declaration()
     data["consignor"] = {"id": "X-9", "name": "耐克體育(中國)有限公司", "country": "CN"}
@@ -309,21 +363,31 @@ def test_licensee_caps_a_chinese_hit() -> None:
 
 # --- rules of reading, each with a registry of its own ---------------------------------------------
 
-def _assess_in(index: RegistryIndex, description: str, *, hs: str, brand: str | None = None,
-               unit_value: str = "5"):  # noqa: ANN202
+
+def _assess_in(index: RegistryIndex, description: str, *, hs: str, brand: str | None = None, unit_value: str = "5"):  # noqa: ANN202
     data = example_declaration()
-    data["lines"] = [{**data["lines"][0], "hs_code": hs, "brand": brand, "model": None, "description": description,
-                      "unit_value": unit_value}]
+    data["lines"] = [
+        {
+            **data["lines"][0],
+            "hs_code": hs,
+            "brand": brand,
+            "model": None,
+            "description": description,
+            "unit_value": unit_value,
+        }
+    ]
     d = DeclarationV1.model_validate(data)
     return assess_line(index, d, d.lines[0], SCORING).assessment
 
 
 def test_model_names_written_as_one_word_are_read_word_by_word() -> None:
-    index = RegistryIndex.build([
-        rec("CN-T-APPLE", "APPLE", ["IPHONE", "MACBOOK"], ["8517", "8471"], common_word=True),
-        rec("CN-T-NB", "NEW BALANCE", [], ["6404"]),
-        rec("CN-T-LV", "LOUIS VUITTON", ["LV"], ["4202"]),
-    ])
+    index = RegistryIndex.build(
+        [
+            rec("CN-T-APPLE", "APPLE", ["IPHONE", "MACBOOK"], ["8517", "8471"], common_word=True),
+            rec("CN-T-NB", "NEW BALANCE", [], ["6404"]),
+            rec("CN-T-LV", "LOUIS VUITTON", ["LV"], ["4202"]),
+        ]
+    )
     a = _assess_in(index, "全新iPhone16Plus国行", hs="851713")
     h = hit(a, "CN-T-APPLE")
     assert a.suspected is True and h.match == "alias" and "joined_words" in h.how, a.reasons
@@ -348,8 +412,9 @@ def test_a_latin_name_among_chinese_words_is_no_english_word() -> None:
 
 
 def test_an_ordinary_word_mark_directly_before_the_name_of_the_goods_is_the_mark() -> None:
-    index = RegistryIndex.build([rec("CN-T-APPLE", "APPLE", ["苹果"], ["8517", "8518", "8504"], common_word=True,
-                                     common_word_aliases=["苹果"])])
+    index = RegistryIndex.build(
+        [rec("CN-T-APPLE", "APPLE", ["苹果"], ["8517", "8518", "8504"], common_word=True, common_word_aliases=["苹果"])]
+    )
     for text in ("苹果耳机", "苹果原装充电器", "蘋果手機", "苹果 14 手机"):
         a = _assess_in(index, text, hs="851830" if "耳机" in text else "851713" if "机" in text else "850440")
         assert a.suspected is True, (text, a.reasons)
@@ -360,7 +425,12 @@ def test_an_ordinary_word_mark_directly_before_the_name_of_the_goods_is_the_mark
 
 
 def test_a_descriptive_cue_covers_every_item_of_a_list() -> None:
-    for text in ("兼容华为和苹果手机的充电线", "适用于小米、苹果手机", "兼容OPPO/苹果手机", "适配华为及耐克运动鞋的鞋垫"):
+    for text in (
+        "兼容华为和苹果手机的充电线",
+        "适用于小米、苹果手机",
+        "兼容OPPO/苹果手机",
+        "适配华为及耐克运动鞋的鞋垫",
+    ):
         a = assess(text, hs="851713" if "手机" in text else "640411")
         assert a.suspected is False, (text, a.reasons)
         assert all(h.match == "descriptive" for h in a.hits), text
@@ -381,8 +451,17 @@ def test_homophones_are_heard_in_every_reading_and_with_southern_merges() -> Non
 
 
 def test_a_homophone_keeping_one_character_is_weak_alone_in_free_text() -> None:
-    index = RegistryIndex.build([rec("CN-T-NIKE", "NIKE", ["耐克"], ["6404"],
-                                     genuine_unit_value=[{"hs_prefix": "6404", "min": 40, "currency": "USD"}])])
+    index = RegistryIndex.build(
+        [
+            rec(
+                "CN-T-NIKE",
+                "NIKE",
+                ["耐克"],
+                ["6404"],
+                genuine_unit_value=[{"hs_prefix": "6404", "min": 40, "currency": "USD"}],
+            )
+        ]
+    )
     a = _assess_in(index, "奈克运动鞋", hs="640411", unit_value="50")
     assert a.suspected is False and any("1 character of 2 kept, weak alone) (+0.35)" in r for r in a.reasons)
     assert _assess_in(index, "奈克运动鞋", hs="640411", unit_value="6").suspected is True  # undervalued
@@ -404,18 +483,29 @@ def test_near_forms_of_a_mark_whose_characters_head_their_look_alike_groups() ->
 
 
 def test_brand_names_are_not_ordinary_words() -> None:
-    index = RegistryIndex.build([rec("CN-T-SHELL", "SHELL", ["壳牌"], ["2710"], common_word=True),
-                                 rec("CN-C-DISNEY", "DISNEY", ["迪士尼"], ["9503"])])
+    index = RegistryIndex.build(
+        [
+            rec("CN-T-SHELL", "SHELL", ["壳牌"], ["2710"], common_word=True),
+            rec("CN-C-DISNEY", "DISNEY", ["迪士尼"], ["9503"]),
+        ]
+    )
     assert _assess_in(index, "壳牌全合成机油", hs="271019").suspected is True
     assert _assess_in(index, "迪士尼公主毛绒公仔", hs="950300").suspected is True
 
 
 # --- the registry shows Chinese marks -----------------------------------------------------------
 
+
 def test_registry_view_describes_each_mark() -> None:
     marks = describe_marks(REGISTRY[0].model_dump(mode="json"))
-    assert {"text": "耐克", "kind": "alias", "script": "Han", "folded": "耐克", "pinyin": "nai ke",
-            "common_word": False} in marks
+    assert {
+        "text": "耐克",
+        "kind": "alias",
+        "script": "Han",
+        "folded": "耐克",
+        "pinyin": "nai ke",
+        "common_word": False,
+    } in marks
     assert marks[0] == {"text": "NIKE", "kind": "title", "script": "Latin", "folded": "nike", "common_word": False}
     apple = describe_marks(REGISTRY[6].model_dump(mode="json"))
     assert next(m for m in apple if m["text"] == "苹果")["common_word"] is True
@@ -434,10 +524,18 @@ def test_a_recordation_stored_before_chinese_marks_still_reads() -> None:
 
 # --- bad input ------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("bad", "what"), [
-    ("shoes \ud800", "unpaired surrogate"), ("shoes\x00", "control character"), ("\x1b[31mshoes", "control character"),
-    ("\u202eEKIN shoes", "direction override"), ("shoes\u2066x\u2069", "direction override"), ("\ufffe", "noncharacter"),
-])
+
+@pytest.mark.parametrize(
+    ("bad", "what"),
+    [
+        ("shoes \ud800", "unpaired surrogate"),
+        ("shoes\x00", "control character"),
+        ("\x1b[31mshoes", "control character"),
+        ("\u202eEKIN shoes", "direction override"),
+        ("shoes\u2066x\u2069", "direction override"),
+        ("\ufffe", "noncharacter"),
+    ],
+)
 @pytest.mark.parametrize("field", ["description", "brand", "model"])
 def test_declaration_text_refuses_what_no_text_may_carry(bad: str, what: str, field: str) -> None:
     data = example_declaration()
@@ -463,8 +561,9 @@ def test_party_names_and_recordation_marks_are_checked_too() -> None:
         RecordationV1.model_validate(example_recordation(aliases=["x" * 257]))
 
 
-@pytest.mark.parametrize("text", ["耐克\u200e运动鞋", "\u200fNIKE", "NIKE\tshoes\nmens", "نايك", "Nіke运动鞋 ΝΙΚΕ",
-                                  "運動鞋\u3000ＮＩＫＥ"])
+@pytest.mark.parametrize(
+    "text", ["耐克\u200e运动鞋", "\u200fNIKE", "NIKE\tshoes\nmens", "نايك", "Nіke运动鞋 ΝΙΚΕ", "運動鞋\u3000ＮＩＫＥ"]
+)
 def test_mixed_scripts_and_plain_direction_marks_are_accepted_and_folded(text: str) -> None:
     data = example_declaration()
     data["lines"][0]["description"] = text
@@ -481,8 +580,11 @@ def test_over_long_description_is_refused() -> None:
 
 
 _TEXT = st.text(alphabet=st.characters(codec=None, exclude_categories=()), max_size=80) | st.text(
-    alphabet=st.sampled_from(list("耐克奈劳力士土勞運動鞋高仿A货1:1 ·NIKEＮＩＫＥ\u200b\u202e\ud800\x00lv适用于专用配件苹果醋")),
-    max_size=40)
+    alphabet=st.sampled_from(
+        list("耐克奈劳力士土勞運動鞋高仿A货1:1 ·NIKEＮＩＫＥ\u200b\u202e\ud800\x00lv适用于专用配件苹果醋")
+    ),
+    max_size=40,
+)
 
 
 @settings(max_examples=300, deadline=None)

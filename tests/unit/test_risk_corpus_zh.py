@@ -22,9 +22,27 @@ CORPUS = Path(__file__).resolve().parents[1] / "risk_corpus"
 SUBMITTED = date(2026, 11, 20)
 REGISTRY = {r["recordation_id"]: r for r in json.loads((CORPUS / "registry.json").read_text())}
 ZH_MARKS: dict[str, list[str]] = json.loads((CORPUS / "registry_zh.json").read_text())
-CATEGORIES = {"zh_brand", "zh_desc", "glued_latin", "fullwidth", "spacing", "traditional", "vocab", "homophone",
-              "homophone_trap", "genuine_price", "known_infringer", "vague", "descriptive", "ordinary",
-              "licensee", "outside_goods", "status", "unrecorded", "plain"}
+CATEGORIES = {
+    "zh_brand",
+    "zh_desc",
+    "glued_latin",
+    "fullwidth",
+    "spacing",
+    "traditional",
+    "vocab",
+    "homophone",
+    "homophone_trap",
+    "genuine_price",
+    "known_infringer",
+    "vague",
+    "descriptive",
+    "ordinary",
+    "licensee",
+    "outside_goods",
+    "status",
+    "unrecorded",
+    "plain",
+}
 CJK = re.compile(r"[\u3400-\u9fff]")
 
 
@@ -59,9 +77,19 @@ def test_line_is_well_formed(n: int) -> None:
     assert set(extra) <= {"consignor", "consignee", "model", "quantity", "cat"}
     assert extra["cat"] in CATEGORIES
     assert re.fullmatch(r"[0-9]{6}", hs)
-    DeclarationLine.model_validate({"line_no": 1, "hs_code": hs, "description": description, "brand": brand,
-                                    "model": extra.get("model"), "quantity": extra.get("quantity", 10),
-                                    "unit": "piece", "unit_value": unit_value, "origin_country": "CN"})
+    DeclarationLine.model_validate(
+        {
+            "line_no": 1,
+            "hs_code": hs,
+            "description": description,
+            "brand": brand,
+            "model": extra.get("model"),
+            "quantity": extra.get("quantity", 10),
+            "unit": "piece",
+            "unit_value": unit_value,
+            "origin_country": "CN",
+        }
+    )
     assert CJK.search(f"{brand or ''}{description}"), "every line is Chinese or mixed script"
 
 
@@ -90,8 +118,11 @@ def test_legitimate_lines_name_no_recordation() -> None:
         if c[6]["cat"] == "licensee":
             assert {c[6].get("consignor", ("",))[0], c[6].get("consignee", ("",))[0]} & LICENSEE_IDS, c
         if c[6]["cat"] == "outside_goods":
-            assert all(not any(c[2].startswith(p) for p in REGISTRY[rid]["goods_hs_prefixes"])
-                       for rid in REGISTRY if _written(rid, c)), c
+            assert all(
+                not any(c[2].startswith(p) for p in REGISTRY[rid]["goods_hs_prefixes"])
+                for rid in REGISTRY
+                if _written(rid, c)
+            ), c
         if c[6]["cat"] == "status":
             assert all(not _in_force(REGISTRY[rid]) for rid in REGISTRY if _written(rid, c)), c
 

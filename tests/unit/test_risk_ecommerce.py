@@ -4,7 +4,7 @@ assessed as consignments with their per-parcel results."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -24,8 +24,9 @@ from tests.factories import example_declaration, example_manifest, example_recor
 
 RATES = {"CNY": Decimal(1), "USD": Decimal("7.10")}
 PLAIN = Scoring(fx_rates_to_cny=RATES)
-WEIGHTED = Scoring(fx_rates_to_cny=RATES, direction_weights=dict(DEFAULT_DIRECTION_WEIGHTS),
-                   mode_weights=dict(DEFAULT_MODE_WEIGHTS))
+WEIGHTED = Scoring(
+    fx_rates_to_cny=RATES, direction_weights=dict(DEFAULT_DIRECTION_WEIGHTS), mode_weights=dict(DEFAULT_MODE_WEIGHTS)
+)
 NIKE = RecordationV1.model_validate(example_recordation())
 
 
@@ -45,6 +46,7 @@ def signals(a) -> dict[str, float]:  # noqa: ANN001
 
 # --- direction and supervision mode ---------------------------------------------------------------
 
+
 def test_export_from_cn_scores_above_the_same_import() -> None:
     export, imported = run(decl(direction="export")), run(decl(direction="import"))
     assert signals(export)["direction"] == 0.10 and "direction" not in signals(imported)
@@ -60,8 +62,9 @@ def test_transit_counts_everywhere_and_export_only_where_configured() -> None:
 
 
 def test_supervision_mode_weights_e_commerce_channels() -> None:
-    mail = decl(supervision_mode="9610", business_model="B2C", platform={"id": "P1", "name": "Mall"},
-                transport_mode="express")
+    mail = decl(
+        supervision_mode="9610", business_model="B2C", platform={"id": "P1", "name": "Mall"}, transport_mode="express"
+    )
     a = run(mail)
     assert signals(a)["supervision_mode"] == 0.10
     assert any("supervision mode 9610" in r for r in a.reasons)
@@ -95,8 +98,7 @@ def test_own_brand_and_unsupported_licence_claims() -> None:
 
 
 def test_descriptive_use_with_no_brand_is_truthful() -> None:
-    line = {"hs_code": "392690", "description": "case for nike shoes", "brand": None,
-            "declared_ip_status": "no_brand"}
+    line = {"hs_code": "392690", "description": "case for nike shoes", "brand": None, "declared_ip_status": "no_brand"}
     assert "ip_status_false" not in signals(run(decl(line)))
 
 
@@ -107,6 +109,7 @@ def test_no_brand_with_a_brand_written_is_inconsistent() -> None:
 
 
 # --- seller and platform history ------------------------------------------------------------------
+
 
 class History:
     def __init__(self, sellers=None, platforms=None) -> None:  # noqa: ANN001
@@ -123,14 +126,19 @@ class History:
 
 
 def test_seller_history_is_counted_per_platform_and_capped() -> None:
-    d = decl(supervision_mode="9610", business_model="B2C", platform={"id": "P1", "name": "Mall"},
-             seller={"id": "S9", "name": "Shop nine"})
+    d = decl(
+        supervision_mode="9610",
+        business_model="B2C",
+        platform={"id": "P1", "name": "Mall"},
+        seller={"id": "S9", "name": "Shop nine"},
+    )
     a = run(d, context=Context(history=History(sellers={"P1/S9": 1})))
     assert signals(a)["seller_history"] == 0.2
     assert any("seller P1/S9 had 1 earlier case ending in confiscation" in r for r in a.reasons)
     assert signals(run(d, context=Context(history=History(sellers={"P1/S9": 5}))))["seller_history"] == 0.4
-    assert "seller_history" not in signals(run(d, context=Context(history=History(sellers={"P2/S9": 3})))), \
+    assert "seller_history" not in signals(run(d, context=Context(history=History(sellers={"P2/S9": 3})))), (
         "the same seller id on another platform is another seller"
+    )
 
 
 def test_platform_is_judged_by_its_rate_not_its_size() -> None:
@@ -146,14 +154,21 @@ def test_platform_is_judged_by_its_rate_not_its_size() -> None:
 # --- campaigns ------------------------------------------------------------------------------------
 
 EXPORT_CAMPAIGN = {
-    "campaign_id": "C-2026-EXPORT", "name": "export campaign", "owner": "GACC IPR division",
-    "valid_from": "2026-07-01", "valid_until": "2026-12-31", "directions": ["export"], "weight": 0.2,
-    "sectors": [{"name": "consumer electronics", "hs_prefixes": ["8517", "8518", "8471", "8528"]},
-                {"name": "auto parts", "hs_prefixes": ["8708", "8512", "4011"]},
-                {"name": "personal care", "hs_prefixes": ["33", "3401", "8510", "9603"]},
-                {"name": "clothing", "hs_prefixes": ["61", "62"]},
-                {"name": "bags", "hs_prefixes": ["4202"]},
-                {"name": "footwear", "hs_prefixes": ["64"]}],
+    "campaign_id": "C-2026-EXPORT",
+    "name": "export campaign",
+    "owner": "GACC IPR division",
+    "valid_from": "2026-07-01",
+    "valid_until": "2026-12-31",
+    "directions": ["export"],
+    "weight": 0.2,
+    "sectors": [
+        {"name": "consumer electronics", "hs_prefixes": ["8517", "8518", "8471", "8528"]},
+        {"name": "auto parts", "hs_prefixes": ["8708", "8512", "4011"]},
+        {"name": "personal care", "hs_prefixes": ["33", "3401", "8510", "9603"]},
+        {"name": "clothing", "hs_prefixes": ["61", "62"]},
+        {"name": "bags", "hs_prefixes": ["4202"]},
+        {"name": "footwear", "hs_prefixes": ["64"]},
+    ],
 }
 
 
@@ -172,33 +187,39 @@ def test_campaign_adds_its_weight_to_lines_of_its_sectors_with_the_reason() -> N
     assert outside.campaign_ids == [] and "campaign" not in signals(outside)
 
 
-@pytest.mark.parametrize(("changes", "hits"), [
-    ({}, True),
-    ({"valid_until": "2026-11-19"}, False),  # ended the day before the consignment
-    ({"valid_from": "2026-11-21"}, False),  # not yet started
-    ({"directions": ["import"]}, False),
-    ({"active": False}, False),  # switched off
-    ({"customs_offices": ["CN2200"]}, False),
-    ({"customs_offices": ["CN5300"]}, True),
-    ({"supervision_modes": ["9610"]}, False),  # the declaration names no mode
-    ({"transport_modes": ["post", "express"]}, False),  # it goes by sea
-    ({"jurisdiction": "EU"}, False),
-])
+@pytest.mark.parametrize(
+    ("changes", "hits"),
+    [
+        ({}, True),
+        ({"valid_until": "2026-11-19"}, False),  # ended the day before the consignment
+        ({"valid_from": "2026-11-21"}, False),  # not yet started
+        ({"directions": ["import"]}, False),
+        ({"active": False}, False),  # switched off
+        ({"customs_offices": ["CN2200"]}, False),
+        ({"customs_offices": ["CN5300"]}, True),
+        ({"supervision_modes": ["9610"]}, False),  # the declaration names no mode
+        ({"transport_modes": ["post", "express"]}, False),  # it goes by sea
+        ({"jurisdiction": "EU"}, False),
+    ],
+)
 def test_campaign_scope(changes: dict, hits: bool) -> None:
     a = run(decl(), context=Context(campaigns=campaigns(**changes)))
     assert (a.campaign_ids == ["C-2026-EXPORT"]) is hits
 
 
-@pytest.mark.parametrize(("changes", "fragment"), [
-    ({"valid_until": "2026-06-30"}, "ends (2026-06-30) before it starts"),
-    ({"sectors": [{"name": "x", "hs_prefixes": ["8"]}]}, "2 to 6 digits"),
-    ({"sectors": [{"name": "x", "hs_prefixes": ["85A"]}]}, "2 to 6 digits"),
-    ({"sectors": []}, "at least 1"),
-    ({"weight": 0}, "greater than 0"),
-    ({"colour": "red"}, "Extra inputs"),
-    ({"directions": ["sideways"]}, "import"),
-    ({"supervision_modes": ["1234"]}, "9610"),
-])
+@pytest.mark.parametrize(
+    ("changes", "fragment"),
+    [
+        ({"valid_until": "2026-06-30"}, "ends (2026-06-30) before it starts"),
+        ({"sectors": [{"name": "x", "hs_prefixes": ["8"]}]}, "2 to 6 digits"),
+        ({"sectors": [{"name": "x", "hs_prefixes": ["85A"]}]}, "2 to 6 digits"),
+        ({"sectors": []}, "at least 1"),
+        ({"weight": 0}, "greater than 0"),
+        ({"colour": "red"}, "Extra inputs"),
+        ({"directions": ["sideways"]}, "import"),
+        ({"supervision_modes": ["1234"]}, "9610"),
+    ],
+)
 def test_campaign_contract_refuses_with_the_reason(changes: dict, fragment: str) -> None:
     with pytest.raises(ValidationError) as err:
         CampaignV1.model_validate({**EXPORT_CAMPAIGN, **changes})
@@ -207,21 +228,26 @@ def test_campaign_contract_refuses_with_the_reason(changes: dict, fragment: str)
 
 # --- personal use ---------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("jurisdiction", "mode", "direction", "model", "qty", "applies", "exempt"), [
-    ("CN", "post", "export", "C2C", 1, True, True),
-    ("CN", "express", "import", "C2C", 2, True, True),
-    ("CN", "post", "export", "C2C", 3, True, False),  # beyond the reasonable quantity
-    ("CN", "post", "export", "B2C", 1, False, False),  # goods sold: not an individual's articles
-    ("CN", "sea", "export", "C2C", 1, False, False),  # cargo, not carried or mailed
-    ("CN", "post", "transit", "C2C", 1, False, False),
-    ("EU", "post", "import", "C2C", 1, False, False),  # the EU exempts travellers' luggage only
-    ("US", "post", "import", "C2C", 1, True, True),
-    ("US", "post", "import", "C2C", 2, True, False),
-    ("US", "express", "import", "C2C", 1, False, False),
-])
+
+@pytest.mark.parametrize(
+    ("jurisdiction", "mode", "direction", "model", "qty", "applies", "exempt"),
+    [
+        ("CN", "post", "export", "C2C", 1, True, True),
+        ("CN", "express", "import", "C2C", 2, True, True),
+        ("CN", "post", "export", "C2C", 3, True, False),  # beyond the reasonable quantity
+        ("CN", "post", "export", "B2C", 1, False, False),  # goods sold: not an individual's articles
+        ("CN", "sea", "export", "C2C", 1, False, False),  # cargo, not carried or mailed
+        ("CN", "post", "transit", "C2C", 1, False, False),
+        ("EU", "post", "import", "C2C", 1, False, False),  # the EU exempts travellers' luggage only
+        ("US", "post", "import", "C2C", 1, True, True),
+        ("US", "post", "import", "C2C", 2, True, False),
+        ("US", "express", "import", "C2C", 1, False, False),
+    ],
+)
 def test_personal_use_per_jurisdiction(jurisdiction, mode, direction, model, qty, applies, exempt) -> None:  # noqa: ANN001
-    answer = personal_use(rule_pack(jurisdiction), transport_mode=mode, direction=direction, business_model=model,
-                          quantity=Decimal(qty))
+    answer = personal_use(
+        rule_pack(jurisdiction), transport_mode=mode, direction=direction, business_model=model, quantity=Decimal(qty)
+    )
     assert (answer.applies, answer.exempt) == (applies, exempt), answer.reason
     assert answer.basis and answer.reason
 
@@ -234,8 +260,9 @@ def test_personal_use_numbers_are_marked_uncertain_and_can_be_overridden(monkeyp
     rule_pack.cache_clear()
     monkeypatch.setenv("RULES_CN_PERSONAL_USE_QUANTITY", "5")
     try:
-        answer = personal_use(rule_pack("CN"), transport_mode="post", direction="export", business_model="C2C",
-                              quantity=Decimal(4))
+        answer = personal_use(
+            rule_pack("CN"), transport_mode="post", direction="export", business_model="C2C", quantity=Decimal(4)
+        )
         assert answer.exempt and answer.limit == 5
     finally:
         monkeypatch.delenv("RULES_CN_PERSONAL_USE_QUANTITY")
@@ -261,17 +288,24 @@ def test_a_personal_parcel_within_the_quantity_opens_no_case_but_says_why() -> N
 
 # --- parcels are consignments ---------------------------------------------------------------------
 
+
 def test_each_parcel_is_assessed_as_its_own_consignment_with_a_result() -> None:
     m = ManifestV1.model_validate(example_manifest())
     index = RegistryIndex.build([NIKE])
-    now = datetime(2026, 11, 20, 7, tzinfo=timezone.utc)
+    now = datetime(2026, 11, 20, 7, tzinfo=UTC)
     results = []
     for p in m.parcels:
         d = to_declaration(m, p)
         assessed, cases, _ = assess(d, index, WEIGHTED, RATES, now=now)
-        results.append((assessed, cases, parcel_result(assessed, {"manifest_id": m.manifest_id,
-                                                                  "parcel_no": p.parcel_no,
-                                                                  "waybill_no": p.waybill_no})))
+        results.append(
+            (
+                assessed,
+                cases,
+                parcel_result(
+                    assessed, {"manifest_id": m.manifest_id, "parcel_no": p.parcel_no, "waybill_no": p.waybill_no}
+                ),
+            )
+        )
     (a1, cases1, r1), (a2, cases2, r2), (a3, cases3, r3) = results
     assert r1.suspected and r1.lane == "red" and len(cases1) == 1
     assert cases1[0].declaration_id == "CN5300-9610-20261120-0007-P00001" and r1.case_ids == a1.case_ids

@@ -17,9 +17,17 @@ from tests.factories import example_recordation
 
 
 def rec(rid: str, title: str, aliases: list[str], **changes) -> RecordationV1:  # noqa: ANN003
-    return RecordationV1.model_validate(example_recordation(
-        recordation_id=rid, title=title, aliases=aliases, goods_hs_prefixes=["6404", "4202", "8517"],
-        authorized_licensees=[], genuine_unit_value=[], **changes))
+    return RecordationV1.model_validate(
+        example_recordation(
+            recordation_id=rid,
+            title=title,
+            aliases=aliases,
+            goods_hs_prefixes=["6404", "4202", "8517"],
+            authorized_licensees=[],
+            genuine_unit_value=[],
+            **changes,
+        )
+    )
 
 
 POOL = [
@@ -32,22 +40,45 @@ POOL = [
     rec("R-LV", "LOUIS VUITTON", ["LV", "路易威登"]),
     rec("R-CHANEL", "CHANEL", ["香奈儿"]),
 ]
-TEXTS = ["耐克运动鞋", "奈克运动鞋", "NAIKE", "Adiddas shoes", "阿迪大斯板鞋", "劳力土手表", "iPhone15ProMax手机",
-         "苹果手机", "勒高积木", "古弛皮带", "LV手袋", "路易·威登", "香奈尔香水", "air jordan 1", "Yeezy350", "nothing here"]
+TEXTS = [
+    "耐克运动鞋",
+    "奈克运动鞋",
+    "NAIKE",
+    "Adiddas shoes",
+    "阿迪大斯板鞋",
+    "劳力土手表",
+    "iPhone15ProMax手机",
+    "苹果手机",
+    "勒高积木",
+    "古弛皮带",
+    "LV手袋",
+    "路易·威登",
+    "香奈尔香水",
+    "air jordan 1",
+    "Yeezy350",
+    "nothing here",
+]
 
 
 def found(index: RegistryIndex) -> list:
     out = []
     for text in TEXTS:
         for field in ("brand", "description"):
-            out.append(sorted((c.term.recordation.recordation_id, c.term.term, c.match, c.found, c.how, c.descriptive)
-                              for c in find_candidates(index, "CN", field, text)))
+            out.append(
+                sorted(
+                    (c.term.recordation.recordation_id, c.term.term, c.match, c.found, c.how, c.descriptive)
+                    for c in find_candidates(index, "CN", field, text)
+                )
+            )
     return out
 
 
 @settings(max_examples=15, deadline=None)
-@given(steps=st.lists(st.tuples(st.sampled_from(range(len(POOL))), st.sampled_from(["add", "amend", "revoke"])),
-                      max_size=12))
+@given(
+    steps=st.lists(
+        st.tuples(st.sampled_from(range(len(POOL))), st.sampled_from(["add", "amend", "revoke"])), max_size=12
+    )
+)
 def test_updates_find_what_a_fresh_build_finds(steps: list[tuple[int, str]]) -> None:
     live: dict[str, RecordationV1] = {r.recordation_id: r for r in POOL[:4]}
     index = RegistryIndex.build(list(live.values()))
@@ -57,7 +88,9 @@ def test_updates_find_what_a_fresh_build_finds(steps: list[tuple[int, str]]) -> 
             index.update_now([r.model_copy(update={"status": "revoked"})])
             live.pop(r.recordation_id, None)
         elif action == "amend" and r.recordation_id in live:
-            amended = r.model_copy(update={"aliases": [a for a in r.aliases if not a.isascii()]})  # drops its Latin aliases
+            amended = r.model_copy(
+                update={"aliases": [a for a in r.aliases if not a.isascii()]}
+            )  # drops its Latin aliases
             index.update_now([amended])
             live[r.recordation_id] = amended
         else:
@@ -72,16 +105,21 @@ def test_a_removed_chinese_mark_is_gone_before_the_automaton_is_rebuilt() -> Non
     index = RegistryIndex.build(POOL)
     dirty = index.update([], ["R-NIKE"])
     assert dirty == {"CN"}
-    assert not [c for c in find_candidates(index, "CN", "description", "耐克运动鞋") if c.term.recordation.recordation_id
-                == "R-NIKE"]
+    assert not [
+        c
+        for c in find_candidates(index, "CN", "description", "耐克运动鞋")
+        if c.term.recordation.recordation_id == "R-NIKE"
+    ]
     index.install_automata(index.build_automata(dirty))
     assert find_candidates(index, "CN", "description", "耐克运动鞋") == []
 
 
 def test_take_in_keeps_the_event_loop_turning() -> None:
     rng = random.Random(5)
-    many = [rec(f"R-{i}", f"BRAND{i:05d}X", ["".join(rng.choice("安宝康泰华盛美嘉祥瑞丰") for _ in range(3))])
-            for i in range(600)]
+    many = [
+        rec(f"R-{i}", f"BRAND{i:05d}X", ["".join(rng.choice("安宝康泰华盛美嘉祥瑞丰") for _ in range(3))])
+        for i in range(600)
+    ]
     index = RegistryIndex.build(many)
     changed = [r.model_copy(update={"aliases": [*r.aliases, f"{r.title} PRO"]}) for r in many[:120]]
 

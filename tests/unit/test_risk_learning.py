@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import numpy as np
@@ -34,9 +34,17 @@ SCORING = Scoring(fx_rates_to_cny=RATES)
 def _line(desc: str, hs: str, value: float, *, office: str = "CN5300", mode: str = "express", n: int = 1):
     w = sim.World(seed=n, weeks=2, prevalence=0.0)
     d, _ = w.line(0)
-    d = d.model_copy(update={"customs_office": office, "transport_mode": mode,
-                             "lines": [d.lines[0].model_copy(update={"description": desc, "hs_code": hs,
-                                                                     "unit_value": Decimal(str(value)), "brand": None})]})
+    d = d.model_copy(
+        update={
+            "customs_office": office,
+            "transport_mode": mode,
+            "lines": [
+                d.lines[0].model_copy(
+                    update={"description": desc, "hs_code": hs, "unit_value": Decimal(str(value)), "brand": None}
+                )
+            ],
+        }
+    )
     return d, assess(d, INDEX, SCORING, RATES)[0]
 
 
@@ -70,8 +78,14 @@ def test_feature_vector_is_stable_and_reads_the_rules() -> None:
 
 
 def _event(state: str, reason: str | None = None, seq: int = 9) -> CaseEventV1:
-    return CaseEventV1(case_id="IPR-CN5300-2026-0000123-L2", seq=seq, state=state, event="x",
-                       detail={"reason": reason} if reason else {}, at=datetime(2026, 11, 2, tzinfo=timezone.utc))
+    return CaseEventV1(
+        case_id="IPR-CN5300-2026-0000123-L2",
+        seq=seq,
+        state=state,
+        event="x",
+        detail={"reason": reason} if reason else {},
+        at=datetime(2026, 11, 2, tzinfo=UTC),
+    )
 
 
 def test_case_outcomes_become_labels() -> None:
@@ -90,13 +104,25 @@ def test_a_consignment_case_labels_each_line_by_its_own_status() -> None:
     from shared.contracts.events import CaseLineEventV1
 
     def consignment(state: str, lines: dict[int, str], reason: str | None = None) -> CaseEventV1:
-        return CaseEventV1(case_id="IPR-CN5300-2026-0000123-RH-0001", seq=20, state=state, event="x",
-                           detail={"reason": reason} if reason else {}, at=datetime(2026, 11, 2, tzinfo=timezone.utc),
-                           declaration_id="CN5300-2026-0000123", line_no=1, line_nos=sorted(lines),
-                           lines=[CaseLineEventV1(line_no=n, status=s) for n, s in lines.items()])
+        return CaseEventV1(
+            case_id="IPR-CN5300-2026-0000123-RH-0001",
+            seq=20,
+            state=state,
+            event="x",
+            detail={"reason": reason} if reason else {},
+            at=datetime(2026, 11, 2, tzinfo=UTC),
+            declaration_id="CN5300-2026-0000123",
+            line_no=1,
+            line_nos=sorted(lines),
+            lines=[CaseLineEventV1(line_no=n, status=s) for n, s in lines.items()],
+        )
 
-    got = {n: (o.label, o.weight, o.outcome) for _, n, o in line_outcomes(consignment(
-        "confiscated", {1: "confiscated", 2: "confiscated", 3: "released", 4: "withdrawn"}))}
+    got = {
+        n: (o.label, o.weight, o.outcome)
+        for _, n, o in line_outcomes(
+            consignment("confiscated", {1: "confiscated", 2: "confiscated", 3: "released", 4: "withdrawn"})
+        )
+    }
     assert got == {1: (1, 1.0, "confiscated"), 2: (1, 1.0, "confiscated"), 3: (0, 1.0, "released_not_infringing")}
     silence = line_outcomes(consignment("released", {1: "released", 2: "released"}, "no reply within 3 working days"))
     assert [(n, o.label, o.weight) for _, n, o in silence] == [(1, 0, NO_ACTION_WEIGHT), (2, 0, NO_ACTION_WEIGHT)]
@@ -148,8 +174,11 @@ def test_explanations_sum_to_the_score() -> None:
 def test_schema_mismatch_is_refused_on_load() -> None:
     import lightgbm as lgb
 
-    booster = lgb.train({"objective": "binary", "verbose": -1, "num_threads": 1},
-                        lgb.Dataset(np.random.default_rng(0).random((50, 5)), label=[0, 1] * 25), num_boost_round=2)
+    booster = lgb.train(
+        {"objective": "binary", "verbose": -1, "num_threads": 1},
+        lgb.Dataset(np.random.default_rng(0).random((50, 5)), label=[0, 1] * 25),
+        num_boost_round=2,
+    )
     with pytest.raises(ValueError, match="features"):
         load_booster(booster.model_to_string())
 
@@ -183,8 +212,13 @@ def test_metrics_count_what_they_claim() -> None:
 
 
 def _model_row(version: str, artefact: str | bytes, schema: str = F.SCHEMA) -> ModelVersion:
-    return ModelVersion(version=version, status="champion", schema=schema,
-                        artefact=artefact if isinstance(artefact, bytes) else artefact.encode(), reference={})
+    return ModelVersion(
+        version=version,
+        status="champion",
+        schema=schema,
+        artefact=artefact if isinstance(artefact, bytes) else artefact.encode(),
+        reference={},
+    )
 
 
 def test_a_model_that_does_not_load_keeps_the_rules() -> None:
@@ -212,8 +246,9 @@ def test_champion_explains_and_raises_the_lane_shadow_changes_nothing() -> None:
     d, a = _line("beats solo wireless headphones", "851830", 5.0)
     rules_lane, rules_score = a.lines[0].lane, a.lines[0].score
     shadow = ModelServer()
-    shadow.install(None, ModelVersion(version="m-0009", status="shadow", schema=F.SCHEMA, artefact=artefact.encode(),
-                                      reference={}))
+    shadow.install(
+        None, ModelVersion(version="m-0009", status="shadow", schema=F.SCHEMA, artefact=artefact.encode(), reference={})
+    )
     rows = shadow.apply([(d, a)], INDEX, RATES)
     assert (a.lines[0].lane, a.lines[0].score) == (rules_lane, rules_score)  # scored and stored, not used
     assert rows[0]["shadow_version"] == "m-0009" and rows[0]["shadow_score"] > 0.5

@@ -53,12 +53,15 @@ def test_renewal_window_is_six_months_before_expiry() -> None:
     assert lifecycle.renewal_window(r) == (date(2028, 8, 29), date(2029, 2, 28))
 
 
-@pytest.mark.parametrize(("today", "ok"), [
-    ("2028-08-28", False),  # one day before the window
-    ("2028-08-29", True),  # first day of the window
-    ("2029-01-15", True),
-    ("2029-02-28", True),  # last valid day
-])
+@pytest.mark.parametrize(
+    ("today", "ok"),
+    [
+        ("2028-08-28", False),  # one day before the window
+        ("2028-08-29", True),  # first day of the window
+        ("2029-01-15", True),
+        ("2029-02-28", True),  # last valid day
+    ],
+)
 def test_renew_only_inside_the_window(today: str, ok: bool) -> None:
     r = rec(valid_from="2019-03-01", valid_until="2029-02-28")
     if ok:
@@ -97,13 +100,19 @@ def test_revoke_active_or_pending_only() -> None:
 
 def test_amend_changes_only_amendable_fields_and_revalidates() -> None:
     r = rec()
-    amended = lifecycle.amend(r, {"aliases": ["NIKE AIR", "SWOOSH", "JUST DO IT"],
-                                  "known_infringers": {"manufacturers": [{"name": "Putian Shoe Factory 3"}],
-                                                       "ports": ["CN5300"]}})
+    amended = lifecycle.amend(
+        r,
+        {
+            "aliases": ["NIKE AIR", "SWOOSH", "JUST DO IT"],
+            "known_infringers": {"manufacturers": [{"name": "Putian Shoe Factory 3"}], "ports": ["CN5300"]},
+        },
+    )
     assert amended.aliases[-1] == "JUST DO IT"
     assert amended.known_infringers.manufacturers[0].name == "Putian Shoe Factory 3"
     assert lifecycle.changed_fields(r.model_dump(mode="json"), amended.model_dump(mode="json")) == [
-        "aliases", "known_infringers"]
+        "aliases",
+        "known_infringers",
+    ]
     for field in ("title", "valid_until", "status", "jurisdiction", "recordation_id"):
         with pytest.raises(LifecycleError) as exc:
             lifecycle.amend(r, {field: "X"})

@@ -15,6 +15,7 @@ LICENSEE_ID = "91440300MA5ZZZZ3"  # from the example recordation
 
 # --- normalise / compact ----------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
@@ -55,6 +56,7 @@ def test_compact(text: str, expected: str) -> None:
 
 # --- helpers ----------------------------------------------------------------------------
 
+
 def rec(**changes) -> RecordationV1:  # noqa: ANN003
     return RecordationV1.model_validate(example_recordation(**changes))
 
@@ -72,6 +74,7 @@ def assess(recordations: list[RecordationV1], declaration: DeclarationV1, line_i
 
 
 # --- index ------------------------------------------------------------------------------
+
 
 def test_index_build_keys_title_and_aliases_by_jurisdiction_and_compact_form() -> None:
     index = RegistryIndex.build([rec()])
@@ -91,6 +94,7 @@ def test_index_skips_inactive_recordations(status: str) -> None:
 
 
 # --- assess_line ------------------------------------------------------------------------
+
 
 def test_brand_hit_on_recorded_goods_is_suspected_and_red() -> None:
     r = rec()
@@ -171,10 +175,13 @@ def test_licensee_matched_by_name_on_consignee() -> None:
     assert a.score == 0.1
 
 
-@pytest.mark.parametrize(("role", "party"), [
-    ("consignee", {"id": "RH-0001", "name": "Nike Innovate C.V.", "country": "NL"}),  # by id
-    ("consignor", {"id": "NL-8123", "name": "NIKE INNOVATE CV", "country": "NL"}),  # by name
-])
+@pytest.mark.parametrize(
+    ("role", "party"),
+    [
+        ("consignee", {"id": "RH-0001", "name": "Nike Innovate C.V.", "country": "NL"}),  # by id
+        ("consignor", {"id": "NL-8123", "name": "NIKE INNOVATE CV", "country": "NL"}),  # by name
+    ],
+)
 def test_goods_consigned_to_or_from_the_holder_itself_are_not_suspected(role: str, party: dict) -> None:
     # At the genuine price (USD 35 a pair) such a shipment scored 0.80 (brand 0.60 + recorded goods 0.20).
     d = decl(line={"unit_value": "35.00"}, **{role: party})

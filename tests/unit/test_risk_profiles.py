@@ -15,9 +15,15 @@ ON = date(2026, 11, 20)
 
 
 def profile(*conditions: dict, **changes) -> TargetingProfileV1:  # noqa: ANN003
-    data = {"profile_id": "P-SHOES-1", "name": "cheap sports shoes by express", "owner": "officer.wang",
-            "weight": 0.3, "valid_from": "2026-01-01", "valid_until": "2026-12-31",
-            "conditions": list(conditions) or [{"field": "line.hs_code", "op": "prefix", "value": "6404"}]}
+    data = {
+        "profile_id": "P-SHOES-1",
+        "name": "cheap sports shoes by express",
+        "owner": "officer.wang",
+        "weight": 0.3,
+        "valid_from": "2026-01-01",
+        "valid_until": "2026-12-31",
+        "conditions": list(conditions) or [{"field": "line.hs_code", "op": "prefix", "value": "6404"}],
+    }
     data.update(changes)
     return TargetingProfileV1.model_validate(data)
 
@@ -31,38 +37,43 @@ def matches(p: TargetingProfileV1, d: DeclarationV1 | None = None, line: int = 0
     return [x.profile_id for x in ProfileSet([p]).matching(d, d.lines[line], on)] == [p.profile_id]
 
 
-@pytest.mark.parametrize(("condition", "line", "expected"), [
-    ({"field": "line.hs_code", "op": "prefix", "value": "6404"}, 0, True),
-    ({"field": "line.hs_code", "op": "prefix", "value": ["4202", "6404"]}, 1, True),
-    ({"field": "line.hs_code", "op": "not_prefix", "value": "64"}, 0, False),
-    ({"field": "line.unit_value", "op": "lt", "value": 5}, 0, True),
-    ({"field": "line.unit_value", "op": "ge", "value": 5}, 0, False),
-    ({"field": "line.value", "op": "gt", "value": 2000}, 0, True),  # 500 x 4.20
-    ({"field": "line.quantity", "op": "le", "value": 10}, 0, False),
-    ({"field": "line.description", "op": "contains", "value": "sports shoes"}, 0, True),
-    ({"field": "line.description", "op": "contains", "value": "sport"}, 0, False),  # whole words only
-    ({"field": "line.description", "op": "contains_any", "value": ["sandals", "handbags"]}, 1, True),
-    ({"field": "line.description", "op": "not_contains", "value": "handbags"}, 1, False),
-    ({"field": "line.brand", "op": "absent"}, 1, True),
-    ({"field": "line.brand", "op": "present"}, 0, True),
-    ({"field": "line.brand", "op": "eq", "value": "nike"}, 0, True),  # text: normalised
-    ({"field": "direction", "op": "eq", "value": "export"}, 0, True),
-    ({"field": "transport_mode", "op": "in", "value": ["post", "express"]}, 0, False),
-    ({"field": "destination_country", "op": "not_in", "value": ["US"]}, 0, False),
-    ({"field": "consignor.id", "op": "eq", "value": "91440300MA5YYYY2"}, 0, True),
-    ({"field": "consignee.name", "op": "contains", "value": "discount footwear"}, 0, True),
-    ({"field": "transit_countries", "op": "empty"}, 0, True),
-    ({"field": "transit_countries", "op": "any_in", "value": ["AE", "HK"]}, 0, False),
-    ({"field": "lines.count", "op": "eq", "value": 2}, 0, True),
-    ({"field": "customs_office", "op": "prefix", "value": "CN53"}, 0, True),
-])
+@pytest.mark.parametrize(
+    ("condition", "line", "expected"),
+    [
+        ({"field": "line.hs_code", "op": "prefix", "value": "6404"}, 0, True),
+        ({"field": "line.hs_code", "op": "prefix", "value": ["4202", "6404"]}, 1, True),
+        ({"field": "line.hs_code", "op": "not_prefix", "value": "64"}, 0, False),
+        ({"field": "line.unit_value", "op": "lt", "value": 5}, 0, True),
+        ({"field": "line.unit_value", "op": "ge", "value": 5}, 0, False),
+        ({"field": "line.value", "op": "gt", "value": 2000}, 0, True),  # 500 x 4.20
+        ({"field": "line.quantity", "op": "le", "value": 10}, 0, False),
+        ({"field": "line.description", "op": "contains", "value": "sports shoes"}, 0, True),
+        ({"field": "line.description", "op": "contains", "value": "sport"}, 0, False),  # whole words only
+        ({"field": "line.description", "op": "contains_any", "value": ["sandals", "handbags"]}, 1, True),
+        ({"field": "line.description", "op": "not_contains", "value": "handbags"}, 1, False),
+        ({"field": "line.brand", "op": "absent"}, 1, True),
+        ({"field": "line.brand", "op": "present"}, 0, True),
+        ({"field": "line.brand", "op": "eq", "value": "nike"}, 0, True),  # text: normalised
+        ({"field": "direction", "op": "eq", "value": "export"}, 0, True),
+        ({"field": "transport_mode", "op": "in", "value": ["post", "express"]}, 0, False),
+        ({"field": "destination_country", "op": "not_in", "value": ["US"]}, 0, False),
+        ({"field": "consignor.id", "op": "eq", "value": "91440300MA5YYYY2"}, 0, True),
+        ({"field": "consignee.name", "op": "contains", "value": "discount footwear"}, 0, True),
+        ({"field": "transit_countries", "op": "empty"}, 0, True),
+        ({"field": "transit_countries", "op": "any_in", "value": ["AE", "HK"]}, 0, False),
+        ({"field": "lines.count", "op": "eq", "value": 2}, 0, True),
+        ({"field": "customs_office", "op": "prefix", "value": "CN53"}, 0, True),
+    ],
+)
 def test_conditions(condition: dict, line: int, expected: bool) -> None:
     assert matches(profile(condition), line=line) is expected
 
 
 def test_all_conditions_must_hold() -> None:
-    p = profile({"field": "line.hs_code", "op": "prefix", "value": "6404"},
-                {"field": "transport_mode", "op": "eq", "value": "express"})
+    p = profile(
+        {"field": "line.hs_code", "op": "prefix", "value": "6404"},
+        {"field": "transport_mode", "op": "eq", "value": "express"},
+    )
     assert not matches(p)
     assert matches(p, decl(transport_mode="express"))
 
@@ -81,28 +92,40 @@ def test_validity_period_offices_jurisdiction_and_active_flag() -> None:
     assert len(ProfileSet([profile(active=False)])) == 0
 
 
-@pytest.mark.parametrize(("condition", "message"), [
-    ({"field": "line.colour", "op": "eq", "value": "red"}, "unknown field"),
-    ({"field": "line.unit_value", "op": "contains", "value": "5"}, "does not apply"),
-    ({"field": "line.unit_value", "op": "lt", "value": "cheap"}, "number"),
-    ({"field": "line.unit_value", "op": "lt", "value": True}, "number"),
-    ({"field": "line.hs_code", "op": "prefix", "value": "64a"}, "digits"),
-    ({"field": "transport_mode", "op": "in", "value": "post"}, "list"),
-    ({"field": "transport_mode", "op": "in", "value": []}, "list"),
-    ({"field": "line.brand", "op": "present", "value": "x"}, "takes no value"),
-    ({"field": "line.brand", "op": "contains"}, "needs a value"),
-    ({"field": "line.description", "op": "contains", "value": "  "}, "non-empty"),
-])
+@pytest.mark.parametrize(
+    ("condition", "message"),
+    [
+        ({"field": "line.colour", "op": "eq", "value": "red"}, "unknown field"),
+        ({"field": "line.unit_value", "op": "contains", "value": "5"}, "does not apply"),
+        ({"field": "line.unit_value", "op": "lt", "value": "cheap"}, "number"),
+        ({"field": "line.unit_value", "op": "lt", "value": True}, "number"),
+        ({"field": "line.hs_code", "op": "prefix", "value": "64a"}, "digits"),
+        ({"field": "transport_mode", "op": "in", "value": "post"}, "list"),
+        ({"field": "transport_mode", "op": "in", "value": []}, "list"),
+        ({"field": "line.brand", "op": "present", "value": "x"}, "takes no value"),
+        ({"field": "line.brand", "op": "contains"}, "needs a value"),
+        ({"field": "line.description", "op": "contains", "value": "  "}, "non-empty"),
+    ],
+)
 def test_invalid_conditions_are_refused_with_a_reason(condition: dict, message: str) -> None:
     with pytest.raises(ValidationError) as exc:
         profile(condition)
     assert message in str(exc.value)
 
 
-@pytest.mark.parametrize("changes", [
-    {"weight": 1.5}, {"weight": 0}, {"valid_until": "2025-01-01"}, {"owner": ""}, {"conditions": []},
-    {"profile_id": "bad id"}, {"jurisdiction": "XX"}, {"unknown": 1},
-])
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"weight": 1.5},
+        {"weight": 0},
+        {"valid_until": "2025-01-01"},
+        {"owner": ""},
+        {"conditions": []},
+        {"profile_id": "bad id"},
+        {"jurisdiction": "XX"},
+        {"unknown": 1},
+    ],
+)
 def test_invalid_profiles_are_refused(changes: dict) -> None:
     with pytest.raises(ValidationError):
         profile(**changes)

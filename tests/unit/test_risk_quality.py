@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -29,7 +29,7 @@ from tests.risk_corpus.cases import CASES
 from tests.risk_corpus.cases_zh import CASES_ZH
 
 CORPUS = Path(__file__).resolve().parents[1] / "risk_corpus"
-SUBMITTED = datetime(2026, 11, 20, 8, 15, tzinfo=timezone.utc)
+SUBMITTED = datetime(2026, 11, 20, 8, 15, tzinfo=UTC)
 RATES = {"CNY": 1, "USD": 7.10}
 ZH_MARKS: dict[str, list[str]] = json.loads((CORPUS / "registry_zh.json").read_text())
 # Chinese marks that are also ordinary Chinese words (see the module docstring for the rule), both scripts.
@@ -45,10 +45,19 @@ def registry() -> list[RecordationV1]:
         zh = ZH_MARKS.get(raw["recordation_id"], [])
         raw["aliases"] = [*raw["aliases"], *zh]
         raw["common_word_aliases"] = [a for a in zh if a in COMMON_WORD_ALIASES_ZH]
-        out.append(RecordationV1.model_validate({
-            "jurisdiction": "CN", "right_type": "trademark", "registration_number": f"R{i:05d}",
-            "holder": {"id": f"RH-C{i:03d}", "name": holder, "contact_email": f"ipr{i}@example.com"},
-            "valid_from": "2019-01-01", "valid_until": "2029-12-31", **raw}))
+        out.append(
+            RecordationV1.model_validate(
+                {
+                    "jurisdiction": "CN",
+                    "right_type": "trademark",
+                    "registration_number": f"R{i:05d}",
+                    "holder": {"id": f"RH-C{i:03d}", "name": holder, "contact_email": f"ipr{i}@example.com"},
+                    "valid_from": "2019-01-01",
+                    "valid_until": "2029-12-31",
+                    **raw,
+                }
+            )
+        )
     return out
 
 
@@ -64,16 +73,36 @@ def declaration(n: int, case: tuple) -> DeclarationV1:
     _label, _rid, hs, brand, description, unit_value, extra = case
     consignor = extra.get("consignor", ("91440300MA5YYYY2", "Guangzhou Bright Trading Co."))
     consignee = extra.get("consignee", ("US-EIN-12-3456789", "Discount Goods LLC"))
-    line = {"line_no": 1, "hs_code": hs, "description": description, "brand": brand, "model": extra.get("model"),
-            "quantity": extra.get("quantity", 10), "unit": "piece", "unit_value": unit_value, "origin_country": "CN"}
-    return DeclarationV1.model_validate({
-        "declaration_id": f"CORPUS-{n:04d}", "revision": 1, "submitted_at": SUBMITTED.isoformat(),
-        "jurisdiction": "CN", "customs_office": "CN5300", "direction": "export", "procedure": "cross_border_ecommerce",
-        "transport_mode": ["express", "post", "sea", "air"][n % 4],
-        "declarant": {"id": "91440300MA5XXXX1", "name": "Shenzhen Swift Forwarding Co."},
-        "consignor": {"id": consignor[0], "name": consignor[1], "country": "CN"},
-        "consignee": {"id": consignee[0], "name": consignee[1], "country": "US"},
-        "origin_country": "CN", "destination_country": "US", "currency": "USD", "lines": [line]})
+    line = {
+        "line_no": 1,
+        "hs_code": hs,
+        "description": description,
+        "brand": brand,
+        "model": extra.get("model"),
+        "quantity": extra.get("quantity", 10),
+        "unit": "piece",
+        "unit_value": unit_value,
+        "origin_country": "CN",
+    }
+    return DeclarationV1.model_validate(
+        {
+            "declaration_id": f"CORPUS-{n:04d}",
+            "revision": 1,
+            "submitted_at": SUBMITTED.isoformat(),
+            "jurisdiction": "CN",
+            "customs_office": "CN5300",
+            "direction": "export",
+            "procedure": "cross_border_ecommerce",
+            "transport_mode": ["express", "post", "sea", "air"][n % 4],
+            "declarant": {"id": "91440300MA5XXXX1", "name": "Shenzhen Swift Forwarding Co."},
+            "consignor": {"id": consignor[0], "name": consignor[1], "country": "CN"},
+            "consignee": {"id": consignee[0], "name": consignee[1], "country": "US"},
+            "origin_country": "CN",
+            "destination_country": "US",
+            "currency": "USD",
+            "lines": [line],
+        }
+    )
 
 
 def is_chinese(case: tuple) -> bool:
@@ -113,9 +142,19 @@ def evaluate(cases: list[tuple] | None = None) -> dict:
             false_alarms.append((case, a.reasons))
         else:
             tn += 1
-    return {"tp": tp, "fn": fn, "fp": fp, "tn": tn, "wrong_right": wrong_right, "misses": misses,
-            "false_alarms": false_alarms, "by_match": by_match, "by_cat": by_cat,
-            "recall": tp / (tp + fn) if tp + fn else 1.0, "fpr": fp / (fp + tn) if fp + tn else 0.0}
+    return {
+        "tp": tp,
+        "fn": fn,
+        "fp": fp,
+        "tn": tn,
+        "wrong_right": wrong_right,
+        "misses": misses,
+        "false_alarms": false_alarms,
+        "by_match": by_match,
+        "by_cat": by_cat,
+        "recall": tp / (tp + fn) if tp + fn else 1.0,
+        "fpr": fp / (fp + tn) if fp + tn else 0.0,
+    }
 
 
 def test_corpus_is_several_hundred_labelled_lines() -> None:
@@ -128,8 +167,10 @@ def test_chinese_corpus_is_written_in_chinese() -> None:
     assert len(CASES_ZH) >= 150 and all(is_chinese(c) for c in CASES_ZH)
 
 
-PARTS = {"English": lambda: [c for c in CASES if not is_chinese(c)],
-         "Chinese and mixed-script": lambda: [c for c in CASES if is_chinese(c)] + CASES_ZH}
+PARTS = {
+    "English": lambda: [c for c in CASES if not is_chinese(c)],
+    "Chinese and mixed-script": lambda: [c for c in CASES if is_chinese(c)] + CASES_ZH,
+}
 
 
 def _figures(r: dict) -> list[str]:
@@ -146,10 +187,14 @@ def test_recall_and_false_positive_rate(part: str) -> None:
     cases = PARTS[part]()
     assert cases, f"the corpus has no {part} lines"
     r = evaluate(cases)
-    print(f"\nrisk corpus, {part} part: {len(cases)} lines ({r['tp'] + r['fn']} infringing, "
-          f"{r['fp'] + r['tn']} legitimate)")
-    print(f"recall {r['recall']:.3f} ({r['tp']}/{r['tp'] + r['fn']}), false-positive rate {r['fpr']:.3f} "
-          f"({r['fp']}/{r['fp'] + r['tn']}), suspected under the wrong recordation: {r['wrong_right']}")
+    print(
+        f"\nrisk corpus, {part} part: {len(cases)} lines ({r['tp'] + r['fn']} infringing, "
+        f"{r['fp'] + r['tn']} legitimate)"
+    )
+    print(
+        f"recall {r['recall']:.3f} ({r['tp']}/{r['tp'] + r['fn']}), false-positive rate {r['fpr']:.3f} "
+        f"({r['fp']}/{r['fp'] + r['tn']}), suspected under the wrong recordation: {r['wrong_right']}"
+    )
     print(f"suspected hits by match kind: {dict(r['by_match'])}")
     if len(r["by_cat"]) > 1:
         print("\n".join(_figures(r)))

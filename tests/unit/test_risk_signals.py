@@ -37,12 +37,32 @@ def run(recs, d, scoring=S, context=None):  # noqa: ANN001, ANN201
 
 # --- normalisation -----------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("text", "key"), [
-    ("NIKE", "nike"), ("N I K E", "nike"), ("N.I.K.E.", "nike"), ("ＮＩＫＥ", "nike"), ("Nіke", "nike"),
-    ("ΝΙΚΕ", "nike"), ("Nïke", "nike"), ("N1KE", "nike"), ("NlKE", "nike"), ("NIKE™", "nike"), ("NIKE®", "nike"),
-    ("ADIDA5", "adidas"), ("4DID4S", "adidas"), ("ADID@S", "adidas"), ("$AMSUNG", "samsung"), ("GUCC!", "gucci"),
-    ("R0LEX", "rolex"), ("8URBERRY", "burberry"), ("Hermès", "hermes"), ("СНАNЕL", "chanel"),
-])
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("NIKE", "nike"),
+        ("N I K E", "nike"),
+        ("N.I.K.E.", "nike"),
+        ("ＮＩＫＥ", "nike"),
+        ("Nіke", "nike"),
+        ("ΝΙΚΕ", "nike"),
+        ("Nïke", "nike"),
+        ("N1KE", "nike"),
+        ("NlKE", "nike"),
+        ("NIKE™", "nike"),
+        ("NIKE®", "nike"),
+        ("ADIDA5", "adidas"),
+        ("4DID4S", "adidas"),
+        ("ADID@S", "adidas"),
+        ("$AMSUNG", "samsung"),
+        ("GUCC!", "gucci"),
+        ("R0LEX", "rolex"),
+        ("8URBERRY", "burberry"),
+        ("Hermès", "hermes"),
+        ("СНАNЕL", "chanel"),
+    ],
+)
 def test_fold_key_defeats_the_usual_tricks(text: str, key: str) -> None:
     assert fold_key(text) == key
 
@@ -60,10 +80,19 @@ def test_collapse_doubled_letters() -> None:
 
 # --- match kinds ---------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("brand", "match"), [
-    ("NIKE", "exact"), ("nike.", "exact"), ("N I K E", "exact"), ("SWOOSH", "alias"), ("N1KE", "normalised"),
-    ("Nіke", "normalised"), ("Nikee", "fuzzy"),
-])
+
+@pytest.mark.parametrize(
+    ("brand", "match"),
+    [
+        ("NIKE", "exact"),
+        ("nike.", "exact"),
+        ("N I K E", "exact"),
+        ("SWOOSH", "alias"),
+        ("N1KE", "normalised"),
+        ("Nіke", "normalised"),
+        ("Nikee", "fuzzy"),
+    ],
+)
 def test_match_kinds(brand: str, match: str) -> None:
     a = run([rec()], decl({"brand": brand, "description": "sports shoes"}))
     assert a.suspected and a.hits[0].match == match
@@ -119,8 +148,13 @@ def test_common_word_mark_outside_recorded_goods_is_no_hit_at_all() -> None:
 
 
 def test_common_word_in_description_is_weak_and_not_compared_with_genuine_value() -> None:
-    r = rec(title="GAP", aliases=[], common_word=True, goods_hs_prefixes=["6109"],
-            genuine_unit_value=[{"hs_prefix": "6109", "min": 8, "currency": "USD"}])
+    r = rec(
+        title="GAP",
+        aliases=[],
+        common_word=True,
+        goods_hs_prefixes=["6109"],
+        genuine_unit_value=[{"hs_prefix": "6109", "min": 8, "currency": "USD"}],
+    )
     a = run([r], decl({"brand": None, "hs_code": "610910", "description": "gap year t-shirt", "unit_value": 1}))
     assert not a.suspected and a.score == 0.55
     assert run([r], decl({"brand": "GAP", "hs_code": "610910", "description": "t-shirt", "unit_value": 1})).suspected
@@ -165,6 +199,7 @@ def test_expired_or_not_yet_valid_recordation_is_ignored() -> None:
 
 # --- line signals ---------------------------------------------------------------------------------
 
+
 def contributions(d: DeclarationV1, context: Context | None = None) -> dict[str, float]:
     a = run([], d, S, context)
     return {c.signal: c.points for c in a.contributions}
@@ -203,11 +238,20 @@ def test_trader_history_is_capped() -> None:
 
 
 def test_profile_adds_its_weight_and_is_reported() -> None:
-    p = TargetingProfileV1.model_validate({
-        "profile_id": "P-1", "name": "sneakers to US", "owner": "officer.li", "weight": 0.45,
-        "valid_from": "2026-01-01", "valid_until": "2026-12-31",
-        "conditions": [{"field": "line.hs_code", "op": "prefix", "value": "6404"},
-                       {"field": "destination_country", "op": "eq", "value": "US"}]})
+    p = TargetingProfileV1.model_validate(
+        {
+            "profile_id": "P-1",
+            "name": "sneakers to US",
+            "owner": "officer.li",
+            "weight": 0.45,
+            "valid_from": "2026-01-01",
+            "valid_until": "2026-12-31",
+            "conditions": [
+                {"field": "line.hs_code", "op": "prefix", "value": "6404"},
+                {"field": "destination_country", "op": "eq", "value": "US"},
+            ],
+        }
+    )
     a = run([], decl(), S, Context(profiles=ProfileSet([p])))
     assert a.profile_ids == ["P-1"] and a.score == 0.45 and a.lane == "yellow" and not a.suspected
     assert any("targeting profile P-1" in r and "officer.li" in r for r in a.reasons)
@@ -215,10 +259,13 @@ def test_profile_adds_its_weight_and_is_reported() -> None:
 
 # --- lanes, capacity, random sample ---------------------------------------------------------------
 
+
 def test_lane_thresholds() -> None:
     assert run([], decl()).lane == "green"
     assert run([], decl({"description": "gift"}, transit_countries=["AE"], transport_mode="post")).lane in (
-        "green", "yellow")
+        "green",
+        "yellow",
+    )
     a = run([rec()], decl({"brand": "NIKE", "hs_code": "950300"}))  # 0.2, not suspected
     assert a.lane == "green"
 
@@ -230,9 +277,17 @@ def test_capacity_raises_the_red_threshold_of_a_busy_office() -> None:
     assert gov.threshold("CN5300") > 0.9 - 1e-9
     assert gov.threshold("CN2200") == 0.7
     scoring = Scoring(red_threshold=0.7, yellow_threshold=0.4)
-    p = TargetingProfileV1.model_validate({
-        "profile_id": "P-2", "name": "all", "owner": "o", "weight": 0.75, "valid_from": "2026-01-01",
-        "valid_until": "2026-12-31", "conditions": [{"field": "direction", "op": "eq", "value": "export"}]})
+    p = TargetingProfileV1.model_validate(
+        {
+            "profile_id": "P-2",
+            "name": "all",
+            "owner": "o",
+            "weight": 0.75,
+            "valid_from": "2026-01-01",
+            "valid_until": "2026-12-31",
+            "conditions": [{"field": "direction", "op": "eq", "value": "export"}],
+        }
+    )
     ctx = Context(profiles=ProfileSet([p]), red_threshold_for=gov.threshold)
     a = run([], decl(), scoring, ctx)
     assert a.score == 0.75 and a.lane == "yellow"
@@ -265,5 +320,6 @@ def test_random_selection_is_reproducible_and_near_its_rate() -> None:
 def test_assessment_on_date_defaults_to_jurisdiction_local_date() -> None:
     d = decl(submitted_at="2029-02-28T20:00:00Z")  # already 1 March in Shanghai
     assert run([rec(valid_until="2029-02-28")], d).hits == []
-    assert assess_line(RegistryIndex.build([rec(valid_until="2029-02-28")]), d, d.lines[0], S,
-                       on_date=date(2029, 2, 28)).assessment.hits
+    assert assess_line(
+        RegistryIndex.build([rec(valid_until="2029-02-28")]), d, d.lines[0], S, on_date=date(2029, 2, 28)
+    ).assessment.hits

@@ -91,20 +91,23 @@ def test_previous_working_day_skips_holidays_and_weekends() -> None:
     assert calendar_for("US").previous_working_day(date(2026, 11, 30)) == date(2026, 11, 27)
 
 
-@pytest.mark.parametrize(("mode", "value", "amount"), [
-    ("ex_officio", "0.01", "0.01"),
-    ("ex_officio", "19999.99", "19999.99"),
-    ("ex_officio", "20000", "20000.00"),
-    ("ex_officio", "20000.01", "20000.00"),  # 50% would be 10,000: the minimum of 20,000 applies
-    ("ex_officio", "40000", "20000.00"),
-    ("ex_officio", "40000.02", "20000.01"),
-    ("ex_officio", "199999.98", "99999.99"),
-    ("ex_officio", "200000", "100000.00"),
-    ("ex_officio", "200000.01", "100000.00"),
-    ("ex_officio", "5000000", "100000.00"),
-    ("application", "200000.01", "200000.01"),
-    ("counter_guarantee", "1234.56", "1234.56"),
-])
+@pytest.mark.parametrize(
+    ("mode", "value", "amount"),
+    [
+        ("ex_officio", "0.01", "0.01"),
+        ("ex_officio", "19999.99", "19999.99"),
+        ("ex_officio", "20000", "20000.00"),
+        ("ex_officio", "20000.01", "20000.00"),  # 50% would be 10,000: the minimum of 20,000 applies
+        ("ex_officio", "40000", "20000.00"),
+        ("ex_officio", "40000.02", "20000.01"),
+        ("ex_officio", "199999.98", "99999.99"),
+        ("ex_officio", "200000", "100000.00"),
+        ("ex_officio", "200000.01", "100000.00"),
+        ("ex_officio", "5000000", "100000.00"),
+        ("application", "200000.01", "200000.01"),
+        ("counter_guarantee", "1234.56", "1234.56"),
+    ],
+)
 def test_cn_guarantee_tiers(mode: str, value: str, amount: str) -> None:
     assert rule_pack("CN").guarantee_amount(mode, D(value)) == D(amount)
 
@@ -114,14 +117,17 @@ def test_no_guarantee_in_the_eu_and_us() -> None:
     assert rule_pack("US").guarantee_amount("ex_officio", D(1_000_000)) == D("0.00")
 
 
-@pytest.mark.parametrize(("tier", "low", "high"), [
-    ("none", "0.00", "0.00"),
-    ("mitigated", "0.00", "0.00"),
-    ("lighter", "0.00", "10000.00"),
-    ("ordinary", "10000.00", "20000.00"),
-    ("heavier", "20000.00", "30000.00"),
-    (None, "10000.00", "20000.00"),  # default tier: ordinary
-])
+@pytest.mark.parametrize(
+    ("tier", "low", "high"),
+    [
+        ("none", "0.00", "0.00"),
+        ("mitigated", "0.00", "0.00"),
+        ("lighter", "0.00", "10000.00"),
+        ("ordinary", "10000.00", "20000.00"),
+        ("heavier", "20000.00", "30000.00"),
+        (None, "10000.00", "20000.00"),  # default tier: ordinary
+    ],
+)
 def test_cn_fine_tiers_for_rmb_100000(tier: str | None, low: str, high: str) -> None:
     assert rule_pack("CN").fine_range(D(100000), tier) == (D(low), D(high))
 
@@ -145,10 +151,14 @@ def test_us_fine_is_the_retail_value_or_twice_it_for_repeats() -> None:
 
 def test_deadline_lengths_match_the_law() -> None:
     cn, eu, us = rule_pack("CN"), rule_pack("EU"), rule_pack("US")
-    assert [cn.deadline(n).amount for n in ("holder_reply", "customs_determination", "release_ex_officio",
-                                            "release_application")] == [3, 30, 50, 20]
-    assert [eu.deadline(n).amount for n in ("afa_after_ex_officio", "confirm_and_agree",
-                                            "confirm_and_agree_perishable", "extension")] == [4, 10, 3, 10]
+    assert [
+        cn.deadline(n).amount
+        for n in ("holder_reply", "customs_determination", "release_ex_officio", "release_application")
+    ] == [3, 30, 50, 20]
+    assert [
+        eu.deadline(n).amount
+        for n in ("afa_after_ex_officio", "confirm_and_agree", "confirm_and_agree_perishable", "extension")
+    ] == [4, 10, 3, 10]
     assert (us.deadline("importer_response").amount, us.deadline("detention_period").unit) == (7, "calendar_days")
     assert (us.deadline("detention_period").amount, us.deadline("petition").amount) == (30, 30)
     with pytest.raises(KeyError):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from aiohttp.test_utils import make_mocked_request
 from multidict import CIMultiDict
@@ -14,16 +14,20 @@ ACCESS_KEY = "AKIAIOSFODNN7EXAMPLE"
 SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 SIGNATURE = "f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41"
-AT = datetime(2013, 5, 24, tzinfo=timezone.utc).timestamp()
+AT = datetime(2013, 5, 24, tzinfo=UTC).timestamp()
 
 
 def request(signature: str = SIGNATURE, *, key: str = ACCESS_KEY, path: str = "/test.txt", range_: str = "bytes=0-9"):  # noqa: ANN201
-    headers = CIMultiDict({
-        "Host": "examplebucket.s3.amazonaws.com", "Range": range_, "x-amz-content-sha256": EMPTY_SHA256,
-        "x-amz-date": "20130524T000000Z",
-        "Authorization": f"AWS4-HMAC-SHA256 Credential={key}/20130524/us-east-1/s3/aws4_request,"
-                         f"SignedHeaders=host;range;x-amz-content-sha256;x-amz-date,Signature={signature}",
-    })
+    headers = CIMultiDict(
+        {
+            "Host": "examplebucket.s3.amazonaws.com",
+            "Range": range_,
+            "x-amz-content-sha256": EMPTY_SHA256,
+            "x-amz-date": "20130524T000000Z",
+            "Authorization": f"AWS4-HMAC-SHA256 Credential={key}/20130524/us-east-1/s3/aws4_request,"
+            f"SignedHeaders=host;range;x-amz-content-sha256;x-amz-date,Signature={signature}",
+        }
+    )
     return make_mocked_request("GET", path, headers=headers)
 
 

@@ -22,8 +22,20 @@ def test_sixteen_characters_is_enough() -> None:
 
 @pytest.mark.parametrize(
     "raw",
-    ["", "short", "fifteen-chars-x", "changeme", "CHANGEME", "change-me", "secret", "Password", "token", "test",
-     "xxx", "XXX"],
+    [
+        "",
+        "short",
+        "fifteen-chars-x",
+        "changeme",
+        "CHANGEME",
+        "change-me",
+        "secret",
+        "Password",
+        "token",
+        "test",
+        "xxx",
+        "XXX",
+    ],
 )
 def test_short_or_placeholder_secrets_are_refused(raw: str) -> None:
     with pytest.raises(ValueError, match="MY_SECRET must be a real secret of at least 16 characters"):

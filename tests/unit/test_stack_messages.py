@@ -13,10 +13,16 @@ import pytest
 
 from deploy.local import stack as stack_mod
 
-NOT_READY = {"status": "not_ready", "service": "risk", "checks": {
-    "database": "ok", "broker": "ok",
-    "risk-declarations": "failed: RuntimeError: consumer risk-declarations down: CommitFailedError: Commit cannot "
-                         "be completed (restart 2 in 1.3s)"}}
+NOT_READY = {
+    "status": "not_ready",
+    "service": "risk",
+    "checks": {
+        "database": "ok",
+        "broker": "ok",
+        "risk-declarations": "failed: RuntimeError: consumer risk-declarations down: CommitFailedError: Commit cannot "
+        "be completed (restart 2 in 1.3s)",
+    },
+}
 
 
 @pytest.fixture
@@ -51,8 +57,10 @@ def free_port() -> int:
 def test_readiness_names_the_failing_checks(fake_readyz: int) -> None:
     ready, why = stack_mod.readiness(fake_readyz)
     assert not ready
-    assert why == ("risk-declarations: failed: RuntimeError: consumer risk-declarations down: CommitFailedError: "
-                   "Commit cannot be completed (restart 2 in 1.3s)")
+    assert why == (
+        "risk-declarations: failed: RuntimeError: consumer risk-declarations down: CommitFailedError: "
+        "Commit cannot be completed (restart 2 in 1.3s)"
+    )
     assert stack_mod.readiness(free_port())[1].startswith("not answering")
 
 
@@ -73,11 +81,17 @@ def test_a_service_that_never_gets_ready_fails_with_its_failing_check(fake_ready
 def test_a_process_that_exits_fails_at_once_with_the_end_of_its_log(tmp_path) -> None:  # noqa: ANN001
     profile = dataclasses.replace(stack_mod.PROFILES["test"], data=tmp_path)
     port = free_port()
-    stack_mod.spawn(profile, "intake", [sys.executable, "-c",
-                                        "import sys; print('TypeError: bad setting KAFKA_X'); sys.exit(3)"])
+    stack_mod.spawn(
+        profile, "intake", [sys.executable, "-c", "import sys; print('TypeError: bad setting KAFKA_X'); sys.exit(3)"]
+    )
     with pytest.raises(SystemExit) as exc:
-        stack_mod.wait_for("intake service", lambda: stack_mod.service_ready(port), timeout=60,
-                           explain=lambda: stack_mod.log_tail(profile, "intake"), process=(profile, "intake"))
+        stack_mod.wait_for(
+            "intake service",
+            lambda: stack_mod.service_ready(port),
+            timeout=60,
+            explain=lambda: stack_mod.log_tail(profile, "intake"),
+            process=(profile, "intake"),
+        )
     message = str(exc.value)
     assert "intake service did not become ready (it stopped): the process exited (not answering" in message
     assert "TypeError: bad setting KAFKA_X" in message

@@ -55,27 +55,44 @@ async def test_a_stopped_loop_is_started_again_and_reported_down_meanwhile() -> 
         up()
         await asyncio.Event().wait()
 
-    loop = Supervised("risk-declarations-test", body, service="unit", kind="consumer",
-                      backoff=Backoff(initial=0.01, jitter=False))
+    loop = Supervised(
+        "risk-declarations-test", body, service="unit", kind="consumer", backoff=Backoff(initial=0.01, jitter=False)
+    )
     loop.start()
     try:
         while len(runs) < 2:
             await asyncio.sleep(0.005)
         assert not loop.running
-        with pytest.raises(RuntimeError, match=r"consumer risk-declarations-test down: RuntimeError: "
-                                               r"UnknownMemberIdError on commit \(restart 1 in 0\.0s\)"):
+        with pytest.raises(
+            RuntimeError,
+            match=r"consumer risk-declarations-test down: RuntimeError: "
+            r"UnknownMemberIdError on commit \(restart 1 in 0\.0s\)",
+        ):
             await loop.check()()
-        assert REGISTRY.get_sample_value("ipr_background_task_up", {"service": "unit", "task": "risk-declarations-test",
-                                                                    "kind": "consumer"}) == 0
-        assert REGISTRY.get_sample_value("ipr_background_task_restarts_total", {
-            "service": "unit", "task": "risk-declarations-test", "kind": "consumer", "error": "RuntimeError"}) == 1
+        assert (
+            REGISTRY.get_sample_value(
+                "ipr_background_task_up", {"service": "unit", "task": "risk-declarations-test", "kind": "consumer"}
+            )
+            == 0
+        )
+        assert (
+            REGISTRY.get_sample_value(
+                "ipr_background_task_restarts_total",
+                {"service": "unit", "task": "risk-declarations-test", "kind": "consumer", "error": "RuntimeError"},
+            )
+            == 1
+        )
         release.set()
         while not loop.running:
             await asyncio.sleep(0.005)
         await loop.check()()  # ready again
         assert loop.check().__name__ == "risk-declarations-test"
-        assert REGISTRY.get_sample_value("ipr_background_task_up", {"service": "unit", "task": "risk-declarations-test",
-                                                                    "kind": "consumer"}) == 1
+        assert (
+            REGISTRY.get_sample_value(
+                "ipr_background_task_up", {"service": "unit", "task": "risk-declarations-test", "kind": "consumer"}
+            )
+            == 1
+        )
     finally:
         await loop.stop()
     assert len(runs) == 2
@@ -96,8 +113,13 @@ async def test_a_loop_that_returns_is_started_again_too() -> None:
         while len(runs) < 3:
             await asyncio.sleep(0.005)
         assert loop.restarts == 2
-        assert REGISTRY.get_sample_value("ipr_background_task_restarts_total", {
-            "service": "unit", "task": "returns", "kind": "loop", "error": "returned"}) == 2
+        assert (
+            REGISTRY.get_sample_value(
+                "ipr_background_task_restarts_total",
+                {"service": "unit", "task": "returns", "kind": "loop", "error": "returned"},
+            )
+            == 2
+        )
     finally:
         await loop.stop()
 

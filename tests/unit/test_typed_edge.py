@@ -39,8 +39,11 @@ def _untyped_success(op: dict) -> list[str]:
 
 
 def test_every_operation_declares_a_typed_success_answer() -> None:
-    untyped = {f"{svc}: {method} {path}": problems for svc, method, path, op in operations()
-               if (problems := _untyped_success(op))}
+    untyped = {
+        f"{svc}: {method} {path}": problems
+        for svc, method, path, op in operations()
+        if (problems := _untyped_success(op))
+    }
     assert not untyped, "\n".join(f"{k}: {v}" for k, v in sorted(untyped.items()))
 
 

@@ -4,7 +4,7 @@ names made safe, declaration text escaped, the pages' CSP, time left in working 
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -28,13 +28,14 @@ def _strings_in_templates() -> set[str]:
         found |= set(re.findall(r"_\('((?:[^'\\]|\\.)*)'", text))
     for path in WEB.glob("*.py"):
         found |= set(re.findall(r'ctx\._\(\s*"((?:[^"\\]|\\.)*)"', path.read_text()))
-        found |= set(re.findall(r'ctx\._\(msg\)|FLASHES = \{', path.read_text())) - {"ctx._(msg)", "FLASHES = {"}
+        found |= set(re.findall(r"ctx\._\(msg\)|FLASHES = \{", path.read_text())) - {"ctx._(msg)", "FLASHES = {"}
     return {s.encode().decode("unicode_escape") if "\\u" in s else s for s in found}
 
 
 def test_every_string_of_every_page_has_its_chinese() -> None:
     strings = _strings_in_templates()
     from services.web.pages import FLASHES
+
     strings |= set(FLASHES.values())
     assert len(strings) > 150
     missing = sorted(s for s in strings if s not in i18n.ZH and not s.startswith("{"))
@@ -53,17 +54,58 @@ def test_declaration_text_is_escaped_on_the_pages() -> None:
     template = env.get_template("workbench/worklist.html")
     evil = '<script>alert("x")</script><img src=x onerror=alert(1)>'
     page = template.render(
-        who=None, lang="en", _=lambda s, **v: i18n.t("en", s, **v), label=lambda c: i18n.label("en", c),
-        money=lambda v, c=None: str(v), number=str, when=lambda v, tz=None: str(v), day=str,
-        time_left=lambda n: i18n.time_left("en", n), flash=None, csrf="t", path="/workbench", query="",
-        data={"total": 1, "items": [{
-            "case_id": "IPR-X-L1", "state": "detained", "customs_office": "CN5300", "jurisdiction": "CN",
-            "manifest_id": None, "next_deadline": None, "failed": False, "escalated": False, "pending_approval": None,
-            "mark": evil, "description": evil, "holder_name": evil, "origin_country": "CN",
-            "destination_country": "US", "direction": "export", "transport_mode": "sea", "goods_value": "1",
-            "currency": "USD", "assignee": None}]},
-        filters={}, mine=False, closed=False, unassigned=False, offset=0, page=50, base={}, error=None,
-        states=(), directions=(), transport=(), fine_tiers=("ordinary",))
+        who=None,
+        lang="en",
+        _=lambda s, **v: i18n.t("en", s, **v),
+        label=lambda c: i18n.label("en", c),
+        money=lambda v, c=None: str(v),
+        number=str,
+        when=lambda v, tz=None: str(v),
+        day=str,
+        time_left=lambda n: i18n.time_left("en", n),
+        flash=None,
+        csrf="t",
+        path="/workbench",
+        query="",
+        data={
+            "total": 1,
+            "items": [
+                {
+                    "case_id": "IPR-X-L1",
+                    "state": "detained",
+                    "customs_office": "CN5300",
+                    "jurisdiction": "CN",
+                    "manifest_id": None,
+                    "next_deadline": None,
+                    "failed": False,
+                    "escalated": False,
+                    "pending_approval": None,
+                    "mark": evil,
+                    "description": evil,
+                    "holder_name": evil,
+                    "origin_country": "CN",
+                    "destination_country": "US",
+                    "direction": "export",
+                    "transport_mode": "sea",
+                    "goods_value": "1",
+                    "currency": "USD",
+                    "assignee": None,
+                }
+            ],
+        },
+        filters={},
+        mine=False,
+        closed=False,
+        unassigned=False,
+        offset=0,
+        page=50,
+        base={},
+        error=None,
+        states=(),
+        directions=(),
+        transport=(),
+        fine_tiers=("ordinary",),
+    )
     assert "<script>alert" not in page and "<img src=x" not in page
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in page
 
@@ -83,8 +125,16 @@ def test_uploads_are_typed_by_their_content(data: bytes, mime: str) -> None:
     assert storage.check(data, "photo.exe", 1024) == (mime, f"photo.{storage.ALLOWED[mime]}")
 
 
-@pytest.mark.parametrize("data", [b"<html><script>alert(1)</script></html>", b"MZ\x90\x00" + b"\x00" * 60,
-                                  b"GIF89a" + b"\x00" * 40, b"PK\x03\x04" + b"\x00" * 40, b"%PDX-1.7 fake"])
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"<html><script>alert(1)</script></html>",
+        b"MZ\x90\x00" + b"\x00" * 60,
+        b"GIF89a" + b"\x00" * 40,
+        b"PK\x03\x04" + b"\x00" * 40,
+        b"%PDX-1.7 fake",
+    ],
+)
 def test_other_content_is_refused_whatever_its_name(data: bytes) -> None:
     with pytest.raises(storage.UploadRefused) as refused:
         storage.check(data, "evidence.jpg", 1024)
@@ -99,10 +149,18 @@ def test_size_and_emptiness_are_checked() -> None:
     assert empty.value.code == "empty_file"
 
 
-@pytest.mark.parametrize(("name", "safe"), [
-    ("../../etc/passwd.png", "passwd.png"), ("C:\\Users\\x\\shoe 1.PNG", "shoe 1.png"),
-    ('a"b<c>;rm -rf.png', "abcrm -rf.png"), ("鞋子\u202egnp.exe", "鞋子gnp.png"), ("", "file.png"),
-    ("...", "file.png"), ("x" * 300 + ".png", "x" * 80 + ".png")])
+@pytest.mark.parametrize(
+    ("name", "safe"),
+    [
+        ("../../etc/passwd.png", "passwd.png"),
+        ("C:\\Users\\x\\shoe 1.PNG", "shoe 1.png"),
+        ('a"b<c>;rm -rf.png', "abcrm -rf.png"),
+        ("鞋子\u202egnp.exe", "鞋子gnp.png"),
+        ("", "file.png"),
+        ("...", "file.png"),
+        ("x" * 300 + ".png", "x" * 80 + ".png"),
+    ],
+)
 def test_file_names_are_sanitised(name: str, safe: str) -> None:
     assert storage.safe_name(name, "image/png") == safe
 
@@ -112,9 +170,17 @@ def test_object_keys_are_generated_not_chosen() -> None:
     assert re.fullmatch(r"evidence/IPR-\.\._\.\._x_RH-1/\d{4}/\d{2}/\d{2}/[0-9a-f]{24}\.png", key)
 
 
-@pytest.mark.parametrize(("path", "safe"), [("/workbench?mine=1", "/workbench?mine=1"), ("//evil.example/", "/"),
-                                            ("https://evil.example/", "/"), ("/\\evil", "/"), ("", "/"),
-                                            ("javascript:alert(1)", "/")])
+@pytest.mark.parametrize(
+    ("path", "safe"),
+    [
+        ("/workbench?mine=1", "/workbench?mine=1"),
+        ("//evil.example/", "/"),
+        ("https://evil.example/", "/"),
+        ("/\\evil", "/"),
+        ("", "/"),
+        ("javascript:alert(1)", "/"),
+    ],
+)
 def test_only_paths_of_this_site_are_ways_back(path: str, safe: str) -> None:
     assert safe_return(path) == safe
 
@@ -140,8 +206,8 @@ def test_working_days_left_in_the_jurisdictions_calendar() -> None:
     assert cn.working_days_left(due, due) == 0
     assert cn.working_days_left(date(2026, 10, 12), due) == -1
     due_at = cn.end_of_day(due)  # the instant the limit ends (midnight, Beijing time)
-    assert working_days_left("CN", due_at, datetime(2026, 10, 9, 15, 59, tzinfo=timezone.utc)) == 1
-    assert working_days_left("CN", due_at, datetime(2026, 10, 9, 16, 1, tzinfo=timezone.utc)) == 0
+    assert working_days_left("CN", due_at, datetime(2026, 10, 9, 15, 59, tzinfo=UTC)) == 1
+    assert working_days_left("CN", due_at, datetime(2026, 10, 9, 16, 1, tzinfo=UTC)) == 0
 
 
 def test_worklist_puts_failed_then_escalated_first_then_fewest_days() -> None:
@@ -149,13 +215,32 @@ def test_worklist_puts_failed_then_escalated_first_then_fewest_days() -> None:
 
     def item(case_id: str, left: int | None, **flags: object) -> dict:
         nxt = {"working_days_left": left, "due_at": f"2026-01-{10 + (left or 0):02d}"} if left is not None else None
-        return {"case_id": case_id, "next_deadline": nxt, "failed": False, "escalated": False,
-                "pending_approval": None, "opened_at": "2026-01-01", **flags}
+        return {
+            "case_id": case_id,
+            "next_deadline": nxt,
+            "failed": False,
+            "escalated": False,
+            "pending_approval": None,
+            "opened_at": "2026-01-01",
+            **flags,
+        }
 
-    items = [item("calm", 20), item("none", None), item("soon", 1), item("escalated", 9, escalated=True),
-             item("failed", None, failed=True), item("approval", 15, pending_approval={"kind": "confiscation"})]
-    assert [i["case_id"] for i in sorted(items, key=_urgency)] == ["failed", "escalated", "approval", "soon", "calm",
-                                                                  "none"]
+    items = [
+        item("calm", 20),
+        item("none", None),
+        item("soon", 1),
+        item("escalated", 9, escalated=True),
+        item("failed", None, failed=True),
+        item("approval", 15, pending_approval={"kind": "confiscation"}),
+    ]
+    assert [i["case_id"] for i in sorted(items, key=_urgency)] == [
+        "failed",
+        "escalated",
+        "approval",
+        "soon",
+        "calm",
+        "none",
+    ]
 
 
 def test_case_facts_of_a_parcel_case() -> None:
@@ -164,14 +249,31 @@ def test_case_facts_of_a_parcel_case() -> None:
     from services.cases.workbench import facts_of
     from shared.contracts.cases import CaseInput, HolderRef, PartyRef
 
-    case = CaseInput(case_id="IPR-M-2026-1-P00007-L1", jurisdiction="CN", customs_office="CN5300", direction="export",
-                     declaration_id="M-2026-1-P00007", revision=1, line_no=1, hs_code="640411", description="shoes",
-                     quantity=Decimal(3), unit="pair", unit_value=Decimal(4), currency="USD", goods_value=Decimal(12),
-                     consignor=PartyRef(id="S", name="Seller", country="CN"),
-                     consignee=PartyRef(id="B", name="Buyer", country="US"), recordation_id="CN-T-1", right_type="trademark",
-                     mark="NIKE", holder=HolderRef(id="RH-0001", name="Nike", contact_email="a@b.example"), score=0.9,
-                     reasons=["targeting profile P-SNEAKERS-EXPRESS 'cheap sneakers' (owner x) (+0.30)",
-                              "campaign C-2026-SUMMER"], transport_mode="express")
+    case = CaseInput(
+        case_id="IPR-M-2026-1-P00007-L1",
+        jurisdiction="CN",
+        customs_office="CN5300",
+        direction="export",
+        declaration_id="M-2026-1-P00007",
+        revision=1,
+        line_no=1,
+        hs_code="640411",
+        description="shoes",
+        quantity=Decimal(3),
+        unit="pair",
+        unit_value=Decimal(4),
+        currency="USD",
+        goods_value=Decimal(12),
+        consignor=PartyRef(id="S", name="Seller", country="CN"),
+        consignee=PartyRef(id="B", name="Buyer", country="US"),
+        recordation_id="CN-T-1",
+        right_type="trademark",
+        mark="NIKE",
+        holder=HolderRef(id="RH-0001", name="Nike", contact_email="a@b.example"),
+        score=0.9,
+        reasons=["targeting profile P-SNEAKERS-EXPRESS 'cheap sneakers' (owner x) (+0.30)", "campaign C-2026-SUMMER"],
+        transport_mode="express",
+    )
     facts = facts_of(case)
     assert facts["manifest_id"] == "M-2026-1"
     assert (facts["origin_country"], facts["destination_country"]) == ("CN", "US")
@@ -181,12 +283,37 @@ def test_case_facts_of_a_parcel_case() -> None:
 
 def _worklist_page(who: object, escalations: list[dict]) -> str:
     return env.get_template("workbench/worklist.html").render(
-        who=who, lang="en", _=lambda s, **v: i18n.t("en", s, **v), label=lambda c: i18n.label("en", c),
-        money=lambda v, c=None: str(v), number=str, when=lambda v, tz=None: str(v), until=lambda v, tz=None: str(v),
-        day=str, time_left=lambda n: i18n.time_left("en", n), flash=None, csrf="t", path="/workbench", query="",
-        data={"total": 0, "items": []}, filters={}, mine=False, closed=False, unassigned=False, offset=0, page=50,
-        base={}, error=None, states=(), directions=(), transport=(), fine_tiers=("ordinary",),
-        escalations=escalations, shown_escalations=20, task_reason=lambda r: i18n.task_reason("en", r))
+        who=who,
+        lang="en",
+        _=lambda s, **v: i18n.t("en", s, **v),
+        label=lambda c: i18n.label("en", c),
+        money=lambda v, c=None: str(v),
+        number=str,
+        when=lambda v, tz=None: str(v),
+        until=lambda v, tz=None: str(v),
+        day=str,
+        time_left=lambda n: i18n.time_left("en", n),
+        flash=None,
+        csrf="t",
+        path="/workbench",
+        query="",
+        data={"total": 0, "items": []},
+        filters={},
+        mine=False,
+        closed=False,
+        unassigned=False,
+        offset=0,
+        page=50,
+        base={},
+        error=None,
+        states=(),
+        directions=(),
+        transport=(),
+        fine_tiers=("ordinary",),
+        escalations=escalations,
+        shown_escalations=20,
+        task_reason=lambda r: i18n.task_reason("en", r),
+    )
 
 
 def test_escalations_on_the_worklist_say_what_to_do() -> None:
@@ -196,27 +323,69 @@ def test_escalations_on_the_worklist_say_what_to_do() -> None:
 
     evil = '<script>alert("x")</script>'
     raw = [
-        {"id": 3, "case_id": "IPR-D-L1", "kind": "deadline", "deadline": "holder_reply", "state": "suspended",
-         "due_at": "2026-01-05T16:00:00+00:00", "escalated_at": "2026-01-04T16:00:00+00:00", "reason": None},
-        {"id": 2, "case_id": "IPR-S-L1", "kind": "step_refused", "deadline": "send_notice:detention",
-         "state": "detained", "due_at": "2026-01-03T00:00:00+00:00", "escalated_at": "2026-01-03T00:00:00+00:00",
-         "reason": evil},
-        {"id": 1, "case_id": "IPR-F-L1", "kind": "case_failed", "deadline": "workflow", "state": "suspended",
-         "due_at": "2026-01-02T00:00:00+00:00", "escalated_at": "2026-01-06T00:00:00+00:00",
-         "reason": "terminated: by mistake"},
-        {"id": 4, "case_id": "IPR-R-L1", "kind": "step_refused", "deadline": "place_hold", "state": "suspended",
-         "due_at": "2026-01-01T00:00:00+00:00", "escalated_at": "2026-01-01T00:00:00+00:00", "reason": "x",
-         "resolved_at": "2026-01-02T00:00:00+00:00"},
+        {
+            "id": 3,
+            "case_id": "IPR-D-L1",
+            "kind": "deadline",
+            "deadline": "holder_reply",
+            "state": "suspended",
+            "due_at": "2026-01-05T16:00:00+00:00",
+            "escalated_at": "2026-01-04T16:00:00+00:00",
+            "reason": None,
+        },
+        {
+            "id": 2,
+            "case_id": "IPR-S-L1",
+            "kind": "step_refused",
+            "deadline": "send_notice:detention",
+            "state": "detained",
+            "due_at": "2026-01-03T00:00:00+00:00",
+            "escalated_at": "2026-01-03T00:00:00+00:00",
+            "reason": evil,
+        },
+        {
+            "id": 1,
+            "case_id": "IPR-F-L1",
+            "kind": "case_failed",
+            "deadline": "workflow",
+            "state": "suspended",
+            "due_at": "2026-01-02T00:00:00+00:00",
+            "escalated_at": "2026-01-06T00:00:00+00:00",
+            "reason": "terminated: by mistake",
+        },
+        {
+            "id": 4,
+            "case_id": "IPR-R-L1",
+            "kind": "step_refused",
+            "deadline": "place_hold",
+            "state": "suspended",
+            "due_at": "2026-01-01T00:00:00+00:00",
+            "escalated_at": "2026-01-01T00:00:00+00:00",
+            "reason": "x",
+            "resolved_at": "2026-01-02T00:00:00+00:00",
+        },
     ]
     shown = _open_escalations([*raw, {**raw[2], "id": 5, "escalated_at": "2026-01-05T00:00:00+00:00"}])
     assert [e["id"] for e in shown] == [1, 2, 3]  # failed cases first, then refused steps, then deadlines
-    officer = _worklist_page(SimpleNamespace(is_supervisor=False, sub="wang.wei", name="Wang Wei", holder_id=None,
-                                             row=SimpleNamespace(offices=["CN5300"])), shown)
+    officer = _worklist_page(
+        SimpleNamespace(
+            is_supervisor=False,
+            sub="wang.wei",
+            name="Wang Wei",
+            holder_id=None,
+            row=SimpleNamespace(offices=["CN5300"]),
+        ),
+        shown,
+    )
     assert officer.count('class="row resolve-form"') == 2  # the refused step and the deadline; not the failed case
     assert "A supervisor repairs it." in officer and "#repair-form" not in officer
     assert "send the notice: detention" in officer and "<script>alert" not in officer
-    supervisor = _worklist_page(SimpleNamespace(is_supervisor=True, sub="zhang.min", name="Zhang Min", holder_id=None,
-                                                row=SimpleNamespace(offices=[])), shown)
+    supervisor = _worklist_page(
+        SimpleNamespace(
+            is_supervisor=True, sub="zhang.min", name="Zhang Min", holder_id=None, row=SimpleNamespace(offices=[])
+        ),
+        shown,
+    )
     assert 'href="/workbench/cases/IPR-F-L1#repair-form"' in supervisor
     assert "IPR-R-L1" not in officer  # resolved ones are not listed
 
@@ -225,17 +394,35 @@ def test_a_services_validator_text_is_said_in_plain_words() -> None:
     from services.web.apis import ApiError
     from services.web.i18n import t
 
-    exc = ApiError(422, "schema_violation", "request does not match the contract", [
-        {"loc": ["body", "reference"], "msg": "String should match pattern '^[A-Z]+$'", "type": "string_pattern_mismatch"},
-        {"loc": ["body", "amount"], "msg": "Input should be a valid decimal", "type": "decimal_parsing"},
-        {"loc": ["body", "note"], "msg": "String should have at most 40 characters", "type": "string_too_long",
-         "ctx": {"max_length": 40}},
-        {"loc": ["body", "holder_id"], "msg": "Field required", "type": "missing"},
-        {"loc": ["body", "lines", 2], "msg": "Value error, line 3 is not in the case", "type": "value_error"},
-    ])
+    exc = ApiError(
+        422,
+        "schema_violation",
+        "request does not match the contract",
+        [
+            {
+                "loc": ["body", "reference"],
+                "msg": "String should match pattern '^[A-Z]+$'",
+                "type": "string_pattern_mismatch",
+            },
+            {"loc": ["body", "amount"], "msg": "Input should be a valid decimal", "type": "decimal_parsing"},
+            {
+                "loc": ["body", "note"],
+                "msg": "String should have at most 40 characters",
+                "type": "string_too_long",
+                "ctx": {"max_length": 40},
+            },
+            {"loc": ["body", "holder_id"], "msg": "Field required", "type": "missing"},
+            {"loc": ["body", "lines", 2], "msg": "Value error, line 3 is not in the case", "type": "value_error"},
+        ],
+    )
     zh = exc.field_errors(lambda s, **v: t("zh", s, **v))
-    assert zh == {"reference": "只能使用此栏允许的字母、数字和符号。", "amount": t("zh", "Enter a number."),
-                  "note": "最多 40 个字符。", "holder_id": "此项为必填项。", "lines.2": "line 3 is not in the case"}
+    assert zh == {
+        "reference": "只能使用此栏允许的字母、数字和符号。",
+        "amount": t("zh", "Enter a number."),
+        "note": "最多 40 个字符。",
+        "holder_id": "此项为必填项。",
+        "lines.2": "line 3 is not in the case",
+    }
     assert zh["amount"] != "Enter a number."  # it has its Chinese
     en = exc.field_errors()
     assert en["note"] == "At most 40 characters." and "pattern" not in en["reference"]
@@ -263,10 +450,18 @@ def test_case_page_offers_the_petition_decision_only_on_a_petition_after_seizure
     assert "petition_decision" not in _actions({**seized, "state": "forfeited"}, {}, ctx)
 
 
-@pytest.mark.parametrize("typed,lines,error", [
-    ("", [], False), ("4", [4], False), ("2, 4;4 1", [1, 2, 4], False), ("2,x", [], True), ("0", [], True),
-    ("100000", [], True), ("-1", [], True),
-])
+@pytest.mark.parametrize(
+    "typed,lines,error",
+    [
+        ("", [], False),
+        ("4", [4], False),
+        ("2, 4;4 1", [1, 2, 4], False),
+        ("2,x", [], True),
+        ("0", [], True),
+        ("100000", [], True),
+        ("-1", [], True),
+    ],
+)
 def test_lines_not_infringing_are_read_from_the_determination_form(typed: str, lines: list[int], error: bool) -> None:
     from types import SimpleNamespace
 
@@ -282,23 +477,79 @@ def test_case_page_of_a_consignment_shows_each_lines_status_and_takes_lines_not_
     from types import SimpleNamespace
 
     template = env.get_template("workbench/case.html")
-    case = {"case_id": "IPR-CN5300-X-RH-0001", "state": "detained", "line_no": 1, "jurisdiction": "CN",
-            "history": [], "deadlines": [], "submissions": [],
-            "lines": [{"line_no": 1, "status": "held"}, {"line_no": 2, "status": "held"},
-                      {"line_no": 3, "status": "withdrawn", "moved_to": "IPR-CN5300-X-RH-0002"}]}
-    decl = {"currency": "CNY", "lines": [{"line_no": n, "hs_code": "640411", "description": f"shoes {n}",
-                                          "quantity": 1, "unit": "pair", "unit_value": 10} for n in (1, 2, 3)]}
+    case = {
+        "case_id": "IPR-CN5300-X-RH-0001",
+        "state": "detained",
+        "line_no": 1,
+        "jurisdiction": "CN",
+        "history": [],
+        "deadlines": [],
+        "submissions": [],
+        "lines": [
+            {"line_no": 1, "status": "held"},
+            {"line_no": 2, "status": "held"},
+            {"line_no": 3, "status": "withdrawn", "moved_to": "IPR-CN5300-X-RH-0002"},
+        ],
+    }
+    decl = {
+        "currency": "CNY",
+        "lines": [
+            {
+                "line_no": n,
+                "hs_code": "640411",
+                "description": f"shoes {n}",
+                "quantity": 1,
+                "unit": "pair",
+                "unit_value": 10,
+            }
+            for n in (1, 2, 3)
+        ],
+    }
 
     def page(actions: list[str], **changes) -> str:  # noqa: ANN003
         return template.render(
-            who=SimpleNamespace(sub="o", name="Wang Wei", is_supervisor=False, is_officer=True, holder_id=None,
-                                row=SimpleNamespace(offices=["CN5300"]), csrf="t"), lang="zh",
-            _=lambda s, **v: i18n.t("zh", s, **v), label=lambda c: i18n.label("zh", c),
-            money=lambda v, c=None: str(v), number=str, unit=str, closed=False, targeting={}, when=lambda v, tz=None: str(v), until=lambda v, tz=None: str(v),
-            day=str, left_of=lambda j, v: None, time_left=lambda n: "", flash=None, csrf="t", path="/", query="",
-            case={**case, **changes}, entry={}, decl=decl, lines=decl["lines"], recordation=None, notices=[],
-            files=[], stuck=[], tz=None, actions=actions, timeline=[], errors={}, values={},
-            line_states={ln["line_no"]: ln for ln in case["lines"]}, held_lines=[1, 2])
+            who=SimpleNamespace(
+                sub="o",
+                name="Wang Wei",
+                is_supervisor=False,
+                is_officer=True,
+                holder_id=None,
+                row=SimpleNamespace(offices=["CN5300"]),
+                csrf="t",
+            ),
+            lang="zh",
+            _=lambda s, **v: i18n.t("zh", s, **v),
+            label=lambda c: i18n.label("zh", c),
+            money=lambda v, c=None: str(v),
+            number=str,
+            unit=str,
+            closed=False,
+            targeting={},
+            when=lambda v, tz=None: str(v),
+            until=lambda v, tz=None: str(v),
+            day=str,
+            left_of=lambda j, v: None,
+            time_left=lambda n: "",
+            flash=None,
+            csrf="t",
+            path="/",
+            query="",
+            case={**case, **changes},
+            entry={},
+            decl=decl,
+            lines=decl["lines"],
+            recordation=None,
+            notices=[],
+            files=[],
+            stuck=[],
+            tz=None,
+            actions=actions,
+            timeline=[],
+            errors={},
+            values={},
+            line_states={ln["line_no"]: ln for ln in case["lines"]},
+            held_lines=[1, 2],
+        )
 
     detained = page(["determination", "court_notice", "paper_answer"])
     assert 'name="lines_cleared"' in detained and "不侵权的商品项" in detained
@@ -316,7 +567,9 @@ def test_the_workflows_standard_reasons_are_said_in_chinese() -> None:
 
     root = Path(__file__).resolve().parents[2] / "services" / "cases" / "workflow"
     source = "\n".join(p.read_text() for p in root.rglob("*.py"))
-    fixed = set(re.findall(r'release\(f, "([^"{]+)"\)', source)) | set(re.findall(r'"why": "([^"{]+)"(?=\s*[,}])', source))
+    fixed = set(re.findall(r'release\(f, "([^"{]+)"\)', source)) | set(
+        re.findall(r'"why": "([^"{]+)"(?=\s*[,}])', source)
+    )
     assert len(fixed) >= 15, fixed
     assert sorted(fixed - set(REASONS)) == []
     entry = {"event": "released", "detail": {"reason": "no reply from the rights holder within 3 working days"}}
@@ -326,8 +579,15 @@ def test_the_workflows_standard_reasons_are_said_in_chinese() -> None:
 
 
 def test_the_parties_notices_and_their_service_are_named_in_both_languages() -> None:
-    for event in ("party_notice_sent", "party_notice_served", "party_notice_undeliverable", "notice_served_on_paper",
-                  "party_detention", "penalty_decision", "holder_of_goods"):
+    for event in (
+        "party_notice_sent",
+        "party_notice_served",
+        "party_notice_undeliverable",
+        "notice_served_on_paper",
+        "party_detention",
+        "penalty_decision",
+        "holder_of_goods",
+    ):
         assert any("\u4e00" <= ch <= "\u9fff" for ch in i18n.label("zh", event)), event
 
 
@@ -346,8 +606,11 @@ def test_every_notice_kind_has_a_title_in_both_languages() -> None:
 def test_the_timeline_says_how_a_notice_was_served_in_the_pages_language() -> None:
     from services.web.workbench import _describe
 
-    entry = {"at": "2026-12-01T08:00:00Z", "event": "party_notice_served",
-             "detail": {"kind": "party_detention", "by": "delivered", "method": "email"}}
+    entry = {
+        "at": "2026-12-01T08:00:00Z",
+        "event": "party_notice_served",
+        "detail": {"kind": "party_detention", "by": "delivered", "method": "email"},
+    }
     zh = _describe("zh", entry)
     assert zh["who"] == "已送达" and "电子邮件" in zh["what"] and "email" not in zh["what"]
     en = _describe("en", entry)
@@ -370,9 +633,15 @@ def test_reasons_with_the_cases_figures_are_said_in_chinese_with_the_figures() -
     # the patterns stay in step with what the workflow writes
     root = Path(__file__).resolve().parents[2] / "services" / "cases" / "workflow"
     source = "\n".join(p.read_text() for p in root.rglob("*.py"))
-    for phrase in ("working days of detention", "orders release", "suspected line(s) join the case",
-                   "the case's goods are detained", "line(s) left the case", "the seized goods are released",
-                   "request not admitted: "):
+    for phrase in (
+        "working days of detention",
+        "orders release",
+        "suspected line(s) join the case",
+        "the case's goods are detained",
+        "line(s) left the case",
+        "the seized goods are released",
+        "request not admitted: ",
+    ):
         assert phrase in source, phrase
 
 
@@ -394,8 +663,12 @@ def test_every_event_and_fixed_reason_of_the_workflow_is_said_in_chinese() -> No
                     events.add(node.args[at].value)
             if isinstance(node, ast.Dict):
                 for key, value in zip(node.keys, node.values, strict=True):
-                    if isinstance(key, ast.Constant) and key.value in ("why", "reason") \
-                            and isinstance(value, ast.Constant) and isinstance(value.value, str):
+                    if (
+                        isinstance(key, ast.Constant)
+                        and key.value in ("why", "reason")
+                        and isinstance(value, ast.Constant)
+                        and isinstance(value.value, str)
+                    ):
                         reasons.add(value.value)
     assert len(events) >= 60 and len(reasons) >= 15, (len(events), len(reasons))
     assert sorted(e for e in events if e not in LABELS) == []
@@ -417,26 +690,34 @@ def test_targeting_reasons_are_said_in_chinese_with_their_names_and_points() -> 
     said = {
         "brand field names recorded mark 'NIKE' (+0.60)": "品牌栏为已备案商标'NIKE'（+0.60）",
         "HS 640411 is among the recorded goods (+0.20)": "商品编码640411属于备案商品范围（+0.20）",
-        "declared unit value 4.2 USD is below 50% of the genuine minimum 35.0 USD (+0.20)":
-            "申报单价4.2 USD低于正品最低价35.0 USD的50%（+0.20）",
+        "declared unit value 4.2 USD is below 50% of the genuine minimum 35.0 USD (+0.20)": "申报单价4.2 USD低于正品最低价35.0 USD的50%（+0.20）",
         "export from CN, where its border enforcement looks first (+0.10)": "自CN出口（边境执法重点）（+0.10）",
-        "description names recorded mark 'NIKE AIR' (an alias of 'NIKE'; glued to the Chinese text) (+0.40)":
-            "品名含已备案商标'NIKE AIR'（'NIKE'的别名；与中文连写）（+0.40）",
+        "description names recorded mark 'NIKE AIR' (an alias of 'NIKE'; glued to the Chinese text) (+0.40)": "品名含已备案商标'NIKE AIR'（'NIKE'的别名；与中文连写）（+0.40）",
         "consignor 91440300MA5YYYY2 had 3 earlier cases ending in confiscation; consignee US-EIN-12-3456789 had 1 "
-        "earlier case ending in confiscation (+0.40)":
-            "发货人91440300MA5YYYY2此前有3宗案件以没收结案；收货人US-EIN-12-3456789此前有1宗案件以没收结案（+0.40）",
+        "earlier case ending in confiscation (+0.40)": "发货人91440300MA5YYYY2此前有3宗案件以没收结案；收货人US-EIN-12-3456789此前有1宗案件以没收结案（+0.40）",
     }
     for english, chinese in said.items():
         assert risk_reason("zh", english) == chinese
         assert risk_reason("en", english) == english
     assert risk_reason("zh", "a reason not known (+0.10)") == "a reason not known (+0.10)"
-    assert risk_reason("zh", "model m-0003: probability 0.83 of infringement (+0.05); strongest factors (log-odds): "
-                             "value ratio 0.12 (+1.20)") == \
-        "模型m-0003：侵权概率0.83（+0.05）；主要因素（对数几率）：value ratio 0.12 (+1.20)"
+    assert (
+        risk_reason(
+            "zh",
+            "model m-0003: probability 0.83 of infringement (+0.05); strongest factors (log-odds): "
+            "value ratio 0.12 (+1.20)",
+        )
+        == "模型m-0003：侵权概率0.83（+0.05）；主要因素（对数几率）：value ratio 0.12 (+1.20)"
+    )
     source = (Path(__file__).resolve().parents[2] / "services" / "risk" / "scoring.py").read_text()
-    for phrase in ("brand field names recorded mark", "is among the recorded goods", "of the genuine minimum",
-                   "where its border enforcement looks first", "an alias of", "glued to the Chinese text",
-                   "earlier case{'s' if n != 1 else ''} ending in confiscation"):
+    for phrase in (
+        "brand field names recorded mark",
+        "is among the recorded goods",
+        "of the genuine minimum",
+        "where its border enforcement looks first",
+        "an alias of",
+        "glued to the Chinese text",
+        "earlier case{'s' if n != 1 else ''} ending in confiscation",
+    ):
         assert phrase in source, phrase
     serving = (Path(__file__).resolve().parents[2] / "services" / "risk" / "learning" / "serving.py").read_text()
     for phrase in ("of infringement (", "; strongest factors (log-odds): "):
@@ -446,10 +727,14 @@ def test_targeting_reasons_are_said_in_chinese_with_their_names_and_points() -> 
 def test_an_escalations_reason_is_said_in_chinese_with_its_task_as_written() -> None:
     from services.web.i18n import task_reason
 
-    text = ("serve notice: party_detention: the notice could not be delivered on any channel; no time limit runs "
-            "until it is served; task: serve the party detention notice on X by other means")
+    text = (
+        "serve notice: party_detention: the notice could not be delivered on any channel; no time limit runs "
+        "until it is served; task: serve the party detention notice on X by other means"
+    )
     zh = task_reason("zh", text)
-    assert "通知无法通过任何渠道送达" in zh and zh.endswith("；任务：serve the party detention notice on X by other means")
+    assert "通知无法通过任何渠道送达" in zh and zh.endswith(
+        "；任务：serve the party detention notice on X by other means"
+    )
     assert "could not be delivered" not in zh
     assert task_reason("en", text) == text
     assert task_reason("zh", "something unknown") == "something unknown"

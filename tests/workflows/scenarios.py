@@ -9,24 +9,25 @@ from collections.abc import Callable
 from decimal import Decimal
 
 from temporalio import activity
-from temporalio.exceptions import ApplicationError
 from temporalio.client import WorkflowHandle
+from temporalio.exceptions import ApplicationError
 
+from services.cases.activities import load_rules
 from shared.case_opening import lines_revision
 from shared.contracts.cases import (
-    ActorRef,
-    ApprovalDecision,
     QUERY_STATE,
-    SIGNAL_CALENDAR,
-    SIGNAL_LINES,
     SIGNAL_APPROVAL,
+    SIGNAL_CALENDAR,
     SIGNAL_COURT_NOTICE,
     SIGNAL_DETERMINATION,
     SIGNAL_GUARANTEE,
     SIGNAL_HEARING,
     SIGNAL_HOLDER_REPLY,
-    SIGNAL_PARTY_SUBMISSION,
+    SIGNAL_LINES,
     SIGNAL_NOTICE_SERVED,
+    SIGNAL_PARTY_SUBMISSION,
+    ActorRef,
+    ApprovalDecision,
     CalendarUpdate,
     CaseEventRecord,
     CaseInput,
@@ -50,7 +51,6 @@ from shared.contracts.cases import (
     PartySubmission,
     PlaceHoldRequest,
 )
-from services.cases.activities import load_rules
 from shared.contracts.guarantees import (
     HoldGuaranteeRequest,
     HoldGuaranteeResult,
@@ -79,10 +79,14 @@ class FakeServices:
     real guarantees ledger, ``hold_guarantee`` refuses amounts above 10^12 with a 4xx.
     """
 
-    def __init__(self, general_balance: Decimal = Decimal("200000"),
-                 refuse: Callable[[str, object], bool] | None = None,
-                 failing: Callable[[str, object], int] | None = None,
-                 party_service: str = "served", served_after_polls: int = 0) -> None:
+    def __init__(
+        self,
+        general_balance: Decimal = Decimal("200000"),
+        refuse: Callable[[str, object], bool] | None = None,
+        failing: Callable[[str, object], int] | None = None,
+        party_service: str = "served",
+        served_after_polls: int = 0,
+    ) -> None:
         self.calls: list[tuple[str, object]] = []
         self.events: list[CaseEventRecord] = []
         self.general_balance = general_balance
@@ -97,13 +101,19 @@ class FakeServices:
 
     def _party_result(self, notice_id: str, *, polled: bool) -> NoticeResult:
         if self.party_service == "undeliverable":
-            return NoticeResult(notice_id=notice_id, email_status="undeliverable", webhook_status="not_configured",
-                                service="undeliverable")
+            return NoticeResult(
+                notice_id=notice_id,
+                email_status="undeliverable",
+                webhook_status="not_configured",
+                service="undeliverable",
+            )
         if self.party_service == "served" and (self.polls.get(notice_id, 0) >= self.served_after_polls):
-            return NoticeResult(notice_id=notice_id, email_status="delivered", webhook_status="not_configured",
-                                service="served")
-        return NoticeResult(notice_id=notice_id, email_status="pending", webhook_status="not_configured",
-                            service="pending")
+            return NoticeResult(
+                notice_id=notice_id, email_status="delivered", webhook_status="not_configured", service="served"
+            )
+        return NoticeResult(
+            notice_id=notice_id, email_status="pending", webhook_status="not_configured", service="pending"
+        )
 
     def _gate(self, name: str, req: object) -> None:
         self.attempts.append((name, req))
@@ -131,8 +141,9 @@ class FakeServices:
             self.calls.append(("send_notice", req))
             if req.addressee is not None:
                 return self._party_result(f"NTC-{len(self.calls)}", polled=False)
-            return NoticeResult(notice_id=f"NTC-{len(self.calls)}", email_status="delivered",
-                                webhook_status="not_configured")
+            return NoticeResult(
+                notice_id=f"NTC-{len(self.calls)}", email_status="delivered", webhook_status="not_configured"
+            )
 
         @activity.defn(name="notice_status")
         async def notice_status(req: NoticeStatusRequest) -> NoticeResult:
@@ -148,12 +159,18 @@ class FakeServices:
             if req.fine_amount is not None:
                 fine = req.fine_amount
             else:  # v1 requests carry no amount: the service applied its fixed rate
-                fine = (req.goods_value * Decimal("0.15")).quantize(Decimal("0.01")) \
-                    if req.outcome == "confiscation" else Decimal(0)
-            return DispositionResult(disposition_id=f"DSP-{req.case_id}", outcome=req.outcome, fine_amount=fine,
-                                     fine_currency=req.currency,
-                                     disposal_method=req.disposal_method or (
-                                         "destruction" if req.outcome == "confiscation" else None))
+                fine = (
+                    (req.goods_value * Decimal("0.15")).quantize(Decimal("0.01"))
+                    if req.outcome == "confiscation"
+                    else Decimal(0)
+                )
+            return DispositionResult(
+                disposition_id=f"DSP-{req.case_id}",
+                outcome=req.outcome,
+                fine_amount=fine,
+                fine_currency=req.currency,
+                disposal_method=req.disposal_method or ("destruction" if req.outcome == "confiscation" else None),
+            )
 
         @activity.defn(name="record_case_events")
         async def record_case_events(records: list[CaseEventRecord]) -> None:
@@ -163,27 +180,52 @@ class FakeServices:
         async def hold_guarantee(req: HoldGuaranteeRequest) -> HoldGuaranteeResult:
             self._gate("hold_guarantee", req)
             if req.amount > MONEY_MAX or req.required_amount > MONEY_MAX:
-                raise ApplicationError("hold_guarantee: answered 422: amount must not exceed 1,000,000,000,000",
-                                       type="ServiceRejected", non_retryable=True)
+                raise ApplicationError(
+                    "hold_guarantee: answered 422: amount must not exceed 1,000,000,000,000",
+                    type="ServiceRejected",
+                    non_retryable=True,
+                )
             self.calls.append(("hold_guarantee", req))
-            ok = req.form == "general_guarantee" and self.general_balance >= req.required_amount or \
-                req.form != "general_guarantee" and req.amount >= req.required_amount
+            ok = (
+                req.form == "general_guarantee"
+                and self.general_balance >= req.required_amount
+                or req.form != "general_guarantee"
+                and req.amount >= req.required_amount
+            )
             if ok and req.form == "general_guarantee":
                 self.general_balance -= req.required_amount
-            return HoldGuaranteeResult(case_guarantee_id=f"CG-{req.case_id}", status="held" if ok else "refused",
-                                       amount=req.required_amount if req.form == "general_guarantee" else req.amount,
-                                       currency=req.currency, drawn_from="GG-1" if req.form == "general_guarantee"
-                                       else None, reason=None if ok else "insufficient")
+            return HoldGuaranteeResult(
+                case_guarantee_id=f"CG-{req.case_id}",
+                status="held" if ok else "refused",
+                amount=req.required_amount if req.form == "general_guarantee" else req.amount,
+                currency=req.currency,
+                drawn_from="GG-1" if req.form == "general_guarantee" else None,
+                reason=None if ok else "insufficient",
+            )
 
         @activity.defn(name="settle_guarantee")
         async def settle_guarantee(req: SettleGuaranteeRequest) -> SettleGuaranteeResult:
             self._gate("settle_guarantee", req)
             self.calls.append(("settle_guarantee", req))
-            return SettleGuaranteeResult(case_guarantee_id=f"CG-{req.case_id}", charged=Decimal("50.00"),
-                                         refunded=Decimal("0.00"), currency="CNY", storage_days=1)
+            return SettleGuaranteeResult(
+                case_guarantee_id=f"CG-{req.case_id}",
+                charged=Decimal("50.00"),
+                refunded=Decimal("0.00"),
+                currency="CNY",
+                storage_days=1,
+            )
 
-        return [load_rules, place_hold, hold_action, send_notice, notice_status, record_disposition,
-                record_case_events, hold_guarantee, settle_guarantee]
+        return [
+            load_rules,
+            place_hold,
+            hold_action,
+            send_notice,
+            notice_status,
+            record_disposition,
+            record_case_events,
+            hold_guarantee,
+            settle_guarantee,
+        ]
 
     def of(self, name: str) -> list:
         return [req for n, req in self.calls if n == name]
@@ -225,8 +267,7 @@ async def determine(handle: WorkflowHandle, determination: Determination, *, app
     if determination.actor is None:
         determination = determination.model_copy(update={"actor": OFFICER})
     await handle.signal(SIGNAL_DETERMINATION, determination)
-    infringing = determination.outcome == "infringing" or any(ln.outcome == "infringing"
-                                                              for ln in determination.lines)
+    infringing = determination.outcome == "infringing" or any(ln.outcome == "infringing" for ln in determination.lines)
     if approve and infringing:  # on a consignment case, any line found infringing makes it a proposal
         await handle.signal(SIGNAL_APPROVAL, ApprovalDecision(decision="approve", actor=SUPERVISOR))
 
@@ -285,8 +326,10 @@ async def court_handover(env, queue):  # noqa: ANN001, ANN201
     await wait_state(handle, "suspended")
     await handle.signal(SIGNAL_HOLDER_REPLY, HolderReply(decision="detain", guarantee=guarantee("20000", "G-3")))
     await wait_state(handle, "detained")
-    await handle.signal(SIGNAL_COURT_NOTICE, CourtNotice(reference="(2026) Hu 0115 Zhi Bao 12",
-                                                         court="Shanghai Pudong", action="keep_detained_for_court"))
+    await handle.signal(
+        SIGNAL_COURT_NOTICE,
+        CourtNotice(reference="(2026) Hu 0115 Zhi Bao 12", court="Shanghai Pudong", action="keep_detained_for_court"),
+    )
     return handle
 
 
@@ -295,8 +338,10 @@ async def cn_application_court(env, queue):  # noqa: ANN001, ANN201
     await wait_state(handle, "suspended")
     await handle.signal(SIGNAL_GUARANTEE, guarantee("14910", "LG-A"))
     await wait_state(handle, "detained")
-    await handle.signal(SIGNAL_COURT_NOTICE, CourtNotice(reference="(2026) Yue 03 Zhi Bao 7", court="Shenzhen",
-                                                         action="keep_detained_for_court"))
+    await handle.signal(
+        SIGNAL_COURT_NOTICE,
+        CourtNotice(reference="(2026) Yue 03 Zhi Bao 7", court="Shenzhen", action="keep_detained_for_court"),
+    )
     return handle
 
 
@@ -312,8 +357,7 @@ async def cn_hearing_confiscation(env, queue):  # noqa: ANN001, ANN201
 
 
 async def eu_deemed_consent(env, queue):  # noqa: ANN001, ANN201
-    handle = await start(env, queue, jurisdiction="EU", currency="EUR", goods_value_cny=None,
-                         application_id="EU-AFA-1")
+    handle = await start(env, queue, jurisdiction="EU", currency="EUR", goods_value_cny=None, application_id="EU-AFA-1")
     await wait_state(handle, "detained")
     await handle.signal(SIGNAL_PARTY_SUBMISSION, PartySubmission(party="holder", kind="confirms_infringement"))
     return handle
@@ -321,16 +365,18 @@ async def eu_deemed_consent(env, queue):  # noqa: ANN001, ANN201
 
 async def us_deemed_exclusion(env, queue):  # noqa: ANN001, ANN201
     """No officer's finding within 30 days of presentation: excluded, not forfeited."""
-    handle = await start(env, queue, jurisdiction="US", currency="USD", goods_value_cny=None,
-                         genuine_unit_value=Decimal("120"))
+    handle = await start(
+        env, queue, jurisdiction="US", currency="USD", goods_value_cny=None, genuine_unit_value=Decimal("120")
+    )
     await wait_state(handle, "detained")
     return handle
 
 
 async def us_seizure_forfeiture(env, queue):  # noqa: ANN001, ANN201
     """The importer answers; an officer finds the goods counterfeit; no petition: forfeited."""
-    handle = await start(env, queue, jurisdiction="US", currency="USD", goods_value_cny=None,
-                         genuine_unit_value=Decimal("120"))
+    handle = await start(
+        env, queue, jurisdiction="US", currency="USD", goods_value_cny=None, genuine_unit_value=Decimal("120")
+    )
     await wait_state(handle, "detained")
     await handle.signal(SIGNAL_PARTY_SUBMISSION, PartySubmission(party="importer", kind="importer_response"))
     await determine(handle, Determination(outcome="infringing", officer="cbp.1", fine_amount=Decimal("1000")))
@@ -338,9 +384,14 @@ async def us_seizure_forfeiture(env, queue):  # noqa: ANN001, ANN201
 
 
 async def start_consignment(env, queue, case: CaseInput, revision: LinesRevision | None = None):  # noqa: ANN001, ANN201
-    return await env.client.start_workflow(workflow_class().run, case, id=case.case_id, task_queue=queue,
-                                           start_signal=SIGNAL_LINES,
-                                           start_signal_args=[revision or lines_revision(case)])
+    return await env.client.start_workflow(
+        workflow_class().run,
+        case,
+        id=case.case_id,
+        task_queue=queue,
+        start_signal=SIGNAL_LINES,
+        start_signal_args=[revision or lines_revision(case)],
+    )
 
 
 def _rmb_lines(*values: str) -> list[dict]:
@@ -349,32 +400,43 @@ def _rmb_lines(*values: str) -> list[dict]:
 
 async def consignment_partial_release(env, queue):  # noqa: ANN001, ANN201
     """Four lines of one holder: line 4 found not infringing and released, lines 1-3 confiscated."""
-    decl = declaration(_rmb_lines("10000", "10000", "10000", "5000"), currency="CNY",
-                       declaration_id=f"CN5300-{uuid.uuid4().hex[:8]}")
+    decl = declaration(
+        _rmb_lines("10000", "10000", "10000", "5000"), currency="CNY", declaration_id=f"CN5300-{uuid.uuid4().hex[:8]}"
+    )
     handle = await start_consignment(env, queue, consignment_cases(decl, {n: recordation() for n in (1, 2, 3, 4)})[0])
     await wait_state(handle, "suspended")
     await handle.signal(SIGNAL_HOLDER_REPLY, HolderReply(decision="detain", guarantee=guarantee("20000")))
     await wait_state(handle, "detained")
-    await determine(handle, Determination(
-        outcome="infringing", fine_tier="ordinary", officer="o1",
-        lines=[LineDetermination(line_no=4, outcome="not_infringing")]))
+    await determine(
+        handle,
+        Determination(
+            outcome="infringing",
+            fine_tier="ordinary",
+            officer="o1",
+            lines=[LineDetermination(line_no=4, outcome="not_infringing")],
+        ),
+    )
     return handle
 
 
 async def lines_revised(env, queue):  # noqa: ANN001, ANN201
     """Revision 2 moves line 3 to another holder's case and adds line 4; the holder does not reply."""
     did = f"CN5300-{uuid.uuid4().hex[:8]}"
-    nike = consignment_cases(declaration(_rmb_lines("6000", "6000", "6000"), currency="CNY", declaration_id=did),
-                             {1: recordation(), 2: recordation(), 3: recordation()})[0]
+    nike = consignment_cases(
+        declaration(_rmb_lines("6000", "6000", "6000"), currency="CNY", declaration_id=did),
+        {1: recordation(), 2: recordation(), 3: recordation()},
+    )[0]
     handle = await start_consignment(env, queue, nike)
     await wait_state(handle, "suspended")
     second = declaration(_rmb_lines("6000", "6000", "6000", "9000"), currency="CNY", declaration_id=did, revision=2)
-    cases = consignment_cases(second, {1: recordation(), 2: recordation(), 3: recordation(**ADIDAS),
-                                       4: recordation()})
+    cases = consignment_cases(second, {1: recordation(), 2: recordation(), 3: recordation(**ADIDAS), 4: recordation()})
     line_cases = {ln.line_no: c.case_id for c in cases for ln in c.lines}
-    await handle.signal(SIGNAL_LINES, lines_revision(cases[0], line_cases=line_cases,
-                                                     previous_line_cases={1: nike.case_id, 2: nike.case_id,
-                                                                          3: nike.case_id}))
+    await handle.signal(
+        SIGNAL_LINES,
+        lines_revision(
+            cases[0], line_cases=line_cases, previous_line_cases={1: nike.case_id, 2: nike.case_id, 3: nike.case_id}
+        ),
+    )
     return handle
 
 
@@ -397,10 +459,17 @@ async def calendar_retimed(env, queue):  # noqa: ANN001, ANN201
 
 async def eu_small_consignment(env, queue):  # noqa: ANN001, ANN201
     """Three units in the whole consignment by post: destroyed on the declarant's silence."""
-    decl = declaration([shoe_line(1, quantity="2", gross_weight_kg="2.5"),
-                        shoe_line(2, quantity="1", brand=None, gross_weight_kg="0.5")],
-                       jurisdiction="EU", currency="EUR", transport_mode="post", customs_office="DE004851",
-                       declaration_id=f"DE-{uuid.uuid4().hex[:8]}")
+    decl = declaration(
+        [
+            shoe_line(1, quantity="2", gross_weight_kg="2.5"),
+            shoe_line(2, quantity="1", brand=None, gross_weight_kg="0.5"),
+        ],
+        jurisdiction="EU",
+        currency="EUR",
+        transport_mode="post",
+        customs_office="DE004851",
+        declaration_id=f"DE-{uuid.uuid4().hex[:8]}",
+    )
     case = consignment_cases(decl, {1: recordation(jurisdiction="EU", recordation_id="EU-AFA-1")})[0]
     handle = await start_consignment(env, queue, case)
     await wait_state(handle, "detained")
@@ -409,11 +478,26 @@ async def eu_small_consignment(env, queue):  # noqa: ANN001, ANN201
 
 V1_PATHS = ("silence_release", "no_detention", "confiscation", "undetermined_release", "court_handover")
 # Per-line cases of the second version (their saved histories end in v2_).
-V2_PATHS = ("silence_release", "no_detention", "confiscation", "undetermined_release", "court_handover",
-            "cn_application_court", "cn_hearing_confiscation", "eu_deemed_consent", "us_forfeiture")
+V2_PATHS = (
+    "silence_release",
+    "no_detention",
+    "confiscation",
+    "undetermined_release",
+    "court_handover",
+    "cn_application_court",
+    "cn_hearing_confiscation",
+    "eu_deemed_consent",
+    "us_forfeiture",
+)
 # Per-line cases of the third version (refused steps as outcomes, ignored signals recorded; histories v3_).
-V3_PATHS = (*V2_PATHS, "guarantee_oversized_replaced", "bad_signals", "refused_steps", "ledger_refusal_replaced",
-            "step_delayed")
+V3_PATHS = (
+    *V2_PATHS,
+    "guarantee_oversized_replaced",
+    "bad_signals",
+    "refused_steps",
+    "ledger_refusal_replaced",
+    "step_delayed",
+)
 
 # Every path of the current version (consignment cases with four-eyes approval and notices to parties; histories
 # v5_), with FAULTY.
@@ -438,11 +522,17 @@ ALL = {
 
 # ---------------------------------------------------------------------------- paths of v3: refusals and bad input
 
+
 async def guarantee_oversized_replaced(env, queue):  # noqa: ANN001, ANN201
     handle = await start(env, queue)
     await wait_state(handle, "suspended")
-    await handle.signal(SIGNAL_HOLDER_REPLY, {"decision": "detain", "guarantee": {
-        "amount": "2000000000000", "currency": "CNY", "form": "bank_letter", "reference": "LG-BIG"}})
+    await handle.signal(
+        SIGNAL_HOLDER_REPLY,
+        {
+            "decision": "detain",
+            "guarantee": {"amount": "2000000000000", "currency": "CNY", "form": "bank_letter", "reference": "LG-BIG"},
+        },
+    )
     await wait_event(handle, "notice_sent", 2)
     await handle.signal(SIGNAL_GUARANTEE, guarantee("14910", "LG-OK"))
     await wait_state(handle, "detained")
@@ -510,9 +600,15 @@ async def wait_deadline(handle: WorkflowHandle, name: str) -> CaseState:
 
 async def eu_declarant_served_on_paper(env, queue):  # noqa: ANN001, ANN201
     """The declarant's notice bounces; an officer serves it on paper; its silence then counts from that service."""
-    handle = await start(env, queue, jurisdiction="EU", currency="EUR", goods_value_cny=None,
-                         application_id="EU-AFA-1", declarant=PartyRef(id="DE-EORI-1", name="Broker GmbH",
-                                                                        contact_email="broker@bounce.example"))
+    handle = await start(
+        env,
+        queue,
+        jurisdiction="EU",
+        currency="EUR",
+        goods_value_cny=None,
+        application_id="EU-AFA-1",
+        declarant=PartyRef(id="DE-EORI-1", name="Broker GmbH", contact_email="broker@bounce.example"),
+    )
     await wait_state(handle, "detained")
     await handle.signal(SIGNAL_PARTY_SUBMISSION, PartySubmission(party="holder", kind="confirms_infringement"))
     await wait_event(handle, "party_notice_undeliverable")
@@ -522,8 +618,9 @@ async def eu_declarant_served_on_paper(env, queue):  # noqa: ANN001, ANN201
 
 async def us_importer_served_late(env, queue):  # noqa: ANN001, ANN201
     """The importer's notice is delivered after notify's retries; the importer answers; the officer finds."""
-    handle = await start(env, queue, jurisdiction="US", currency="USD", goods_value_cny=None,
-                         genuine_unit_value=Decimal("120"))
+    handle = await start(
+        env, queue, jurisdiction="US", currency="USD", goods_value_cny=None, genuine_unit_value=Decimal("120")
+    )
     await wait_event(handle, "party_notice_sent")
     await handle.signal(SIGNAL_PARTY_SUBMISSION, PartySubmission(party="importer", kind="importer_response"))
     await determine(handle, Determination(outcome="infringing", officer="cbp.1", fine_amount=Decimal("1000")))
@@ -539,8 +636,10 @@ FAULTY = {
     "guarantee_oversized_replaced": (guarantee_oversized_replaced, {}),
     "bad_signals": (bad_signals, {}),
     "refused_steps": (refused_steps, {"refuse": _refusing("place_hold", "send_notice", "record_disposition")}),
-    "ledger_refusal_replaced": (ledger_refusal_replaced, {
-        "refuse": lambda name, req: name == "hold_guarantee" and req.reference == "LG-1"}),
+    "ledger_refusal_replaced": (
+        ledger_refusal_replaced,
+        {"refuse": lambda name, req: name == "hold_guarantee" and req.reference == "LG-1"},
+    ),
     "step_delayed": (step_delayed, {"failing": lambda name, req: 25 if name == "hold_action" else 0}),
     # notices to parties (case-parties): one that bounced and was served on paper, one delivered after retries
     "eu_declarant_served_on_paper": (eu_declarant_served_on_paper, {"party_service": "undeliverable"}),
@@ -549,5 +648,11 @@ FAULTY = {
 # Paths of v5 (notices to parties, before a proposal could be withdrawn; histories v5_).
 V5_PATHS = (*(p for p in ALL if p != "proposal_withdrawn"), *FAULTY)
 # Paths of v4 (consignment cases before notices to parties; histories v4_), with the faulty ones of then.
-V4_PATHS = (*(p for p in ALL if p != "proposal_withdrawn"), "guarantee_oversized_replaced", "bad_signals", "refused_steps", "ledger_refusal_replaced",
-            "step_delayed")
+V4_PATHS = (
+    *(p for p in ALL if p != "proposal_withdrawn"),
+    "guarantee_oversized_replaced",
+    "bad_signals",
+    "refused_steps",
+    "ledger_refusal_replaced",
+    "step_delayed",
+)

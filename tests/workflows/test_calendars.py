@@ -24,7 +24,6 @@ async def move_to(env, when: datetime) -> None:  # noqa: ANN001
         await env.sleep(when - now)
 
 
-
 def published(year: int, extra_holidays: list[date], version: str) -> dict:
     """The CN calendar with ``year`` published as official, with extra days off (a bridge the schedule adds)."""
     data = copy.deepcopy(calendar_data("cn"))
@@ -47,8 +46,10 @@ async def test_a_running_case_re_times_its_pending_deadlines_when_the_schedule_i
     await move_to(env, datetime.combine(start_day, time(10), tzinfo=SHANGHAI))
     handle = await start(env, queue)
     await wait_state(handle, "suspended")
-    await handle.signal(SIGNAL_HOLDER_REPLY, HolderReply(decision="detain", guarantee=GuaranteeInfo(
-        amount=14910, currency="CNY", reference="LG-1")))
+    await handle.signal(
+        SIGNAL_HOLDER_REPLY,
+        HolderReply(decision="detain", guarantee=GuaranteeInfo(amount=14910, currency="CNY", reference="LG-1")),
+    )
     state = await wait_state(handle, "detained")
     determination = next(d for d in state.deadlines if d.name == "customs_determination")
     assert determination.due_date.year == start_day.year + 1 and cal.is_provisional(determination.due_date)
@@ -73,8 +74,10 @@ async def test_a_running_case_re_times_its_pending_deadlines_when_the_schedule_i
     assert moved.calendar_version == update.version == state.calendar_version
     retimed = [h for h in state.history if h.event == "deadline_retimed"]
     assert {h.detail["name"] for h in retimed} == {"customs_determination", "release_ex_officio"}
-    assert next(h for h in retimed if h.detail["name"] == "customs_determination").detail["from"] == \
-        determination.due_date.isoformat()
+    assert (
+        next(h for h in retimed if h.detail["name"] == "customs_determination").detail["from"]
+        == determination.due_date.isoformat()
+    )
     published_entries = [h for h in state.history if h.event == "calendar_published"]
     assert len(published_entries) == 1 and published_entries[0].detail["by"] == "ops.li"
 

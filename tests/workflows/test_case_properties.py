@@ -53,8 +53,8 @@ from temporalio.worker import Worker
 
 from services.cases.workflow import CaseWorkflow
 from shared.contracts.cases import (
-    SIGNAL_COURT_NOTICE,
     SIGNAL_APPROVAL,
+    SIGNAL_COURT_NOTICE,
     SIGNAL_DETERMINATION,
     SIGNAL_DISPOSAL_CHOICE,
     SIGNAL_GUARANTEE,
@@ -76,13 +76,25 @@ PROCEDURES: dict[str, dict[str, Any]] = {
     "cn_application": {"mode": "application"},
     "eu_standard": {"jurisdiction": "EU", "currency": "EUR", "goods_value_cny": None, "application_id": "EU-AFA-1"},
     "eu_ex_officio": {"jurisdiction": "EU", "currency": "EUR", "goods_value_cny": None},
-    "eu_small_consignment": {"jurisdiction": "EU", "currency": "EUR", "goods_value_cny": None, "quantity": "2",
-                             "application_id": "EU-AFA-2", "transport_mode": "express"},
+    "eu_small_consignment": {
+        "jurisdiction": "EU",
+        "currency": "EUR",
+        "goods_value_cny": None,
+        "quantity": "2",
+        "application_id": "EU-AFA-2",
+        "transport_mode": "express",
+    },
     "us": {"jurisdiction": "US", "currency": "USD", "goods_value_cny": None, "genuine_unit_value": Decimal("120")},
 }
 PACK_CURRENCY = {"CN": "CNY", "EU": "EUR", "US": "USD"}
-HOLD_ACTION_OF = {"released": "release", "confiscated": "confiscate", "destroyed": "destroy",
-                  "forfeited": "forfeit", "handed_to_court": "hand_to_court", "excluded": "exclude"}
+HOLD_ACTION_OF = {
+    "released": "release",
+    "confiscated": "confiscate",
+    "destroyed": "destroy",
+    "forfeited": "forfeit",
+    "handed_to_court": "hand_to_court",
+    "excluded": "exclude",
+}
 
 # ---------------------------------------------------------------------------- what may be sent
 
@@ -103,28 +115,56 @@ def amount_ok(text: str, *, positive: bool = False) -> bool:
     return value == value.quantize(Decimal("0.01"))
 
 
-guarantees = st.fixed_dictionaries({
-    "amount": amounts, "currency": currencies,
-    "form": st.sampled_from(["cash_deposit", "bank_letter", "general_guarantee"]),
-    "reference": st.sampled_from(["LG-1", "LG-2", "GG-RH-0001-2026"]),
-})
-replies = st.fixed_dictionaries({"decision": st.sampled_from(["detain", "no_detention"])},
-                                optional={"guarantee": guarantees})
+guarantees = st.fixed_dictionaries(
+    {
+        "amount": amounts,
+        "currency": currencies,
+        "form": st.sampled_from(["cash_deposit", "bank_letter", "general_guarantee"]),
+        "reference": st.sampled_from(["LG-1", "LG-2", "GG-RH-0001-2026"]),
+    }
+)
+replies = st.fixed_dictionaries(
+    {"decision": st.sampled_from(["detain", "no_detention"])}, optional={"guarantee": guarantees}
+)
 determinations = st.fixed_dictionaries(
     {"outcome": st.sampled_from(["infringing", "not_infringing", "cannot_determine"])},
-    optional={"fine_tier": st.sampled_from(["none", "mitigated", "lighter", "ordinary", "heavier"]),
-              "fine_amount": amounts, "retail_value": amounts, "officer": st.just("officer.li")})
-court_notices = st.fixed_dictionaries({"reference": st.just("(2026) Hu 0115 Zhi Bao 12"), "court": st.just("Pudong"),
-                                       "action": st.sampled_from(["keep_detained_for_court", "release"])})
-submissions = st.fixed_dictionaries({
-    "party": st.sampled_from(["consignee", "declarant", "importer", "holder"]),
-    "kind": st.sampled_from(["non_infringement_statement", "inspection_request", "counter_guarantee",
-                             "agrees_to_destruction", "objects_to_destruction", "importer_response",
-                             "application_for_action", "proceedings_started", "extension_request",
-                             "confirms_infringement"])},
-    optional={"amount": amounts, "currency": currencies})
-hearings = st.fixed_dictionaries({"kind": st.sampled_from(["requested", "waived", "concluded"])},
-                                 optional={"fine_amount": amounts})
+    optional={
+        "fine_tier": st.sampled_from(["none", "mitigated", "lighter", "ordinary", "heavier"]),
+        "fine_amount": amounts,
+        "retail_value": amounts,
+        "officer": st.just("officer.li"),
+    },
+)
+court_notices = st.fixed_dictionaries(
+    {
+        "reference": st.just("(2026) Hu 0115 Zhi Bao 12"),
+        "court": st.just("Pudong"),
+        "action": st.sampled_from(["keep_detained_for_court", "release"]),
+    }
+)
+submissions = st.fixed_dictionaries(
+    {
+        "party": st.sampled_from(["consignee", "declarant", "importer", "holder"]),
+        "kind": st.sampled_from(
+            [
+                "non_infringement_statement",
+                "inspection_request",
+                "counter_guarantee",
+                "agrees_to_destruction",
+                "objects_to_destruction",
+                "importer_response",
+                "application_for_action",
+                "proceedings_started",
+                "extension_request",
+                "confirms_infringement",
+            ]
+        ),
+    },
+    optional={"amount": amounts, "currency": currencies},
+)
+hearings = st.fixed_dictionaries(
+    {"kind": st.sampled_from(["requested", "waived", "concluded"])}, optional={"fine_amount": amounts}
+)
 disposals = st.fixed_dictionaries({"usable_for_public_welfare": st.booleans(), "holder_buys": st.booleans()})
 GARBAGE = {
     "no-payload": (SIGNAL_HOLDER_REPLY, []),
@@ -134,8 +174,14 @@ GARBAGE = {
     "bad-json": (SIGNAL_HEARING, [RawValue(Payload(metadata={"encoding": b"json/plain"}, data=b"{no"))]),
     "unknown-signal": ("release_everything", [{"now": True}]),
 }
-PAUSES = [timedelta(0), timedelta(minutes=5), timedelta(hours=6), timedelta(days=1), timedelta(days=4),
-          timedelta(days=12)]
+PAUSES = [
+    timedelta(0),
+    timedelta(minutes=5),
+    timedelta(hours=6),
+    timedelta(days=1),
+    timedelta(days=4),
+    timedelta(days=12),
+]
 
 actions = st.one_of(
     st.tuples(st.just(SIGNAL_HOLDER_REPLY), replies),
@@ -161,19 +207,35 @@ LATER_STATES: dict[str, list] = {
     "eu_small_consignment": [],
     "us": [],
 }
-INFRINGING = (SIGNAL_DETERMINATION, {"outcome": "infringing", "fine_tier": "heavier", "officer": "officer.li",
-                                      "actor": {"sub": "officer-li", "name": "Li Na", "role": "officer"}})
-APPROVED = (SIGNAL_APPROVAL, {"decision": "approve", "actor": {"sub": "supervisor-zhang", "name": "Zhang Min",
-                                                                "role": "supervisor"}})
+INFRINGING = (
+    SIGNAL_DETERMINATION,
+    {
+        "outcome": "infringing",
+        "fine_tier": "heavier",
+        "officer": "officer.li",
+        "actor": {"sub": "officer-li", "name": "Li Na", "role": "officer"},
+    },
+)
+APPROVED = (
+    SIGNAL_APPROVAL,
+    {"decision": "approve", "actor": {"sub": "supervisor-zhang", "name": "Zhang Min", "role": "supervisor"}},
+)
 DECISIVE: dict[str, list] = {
     "cn_ex_officio": [(INFRINGING, PAUSES[1]), (APPROVED, PAUSES[1])],
-    "cn_application": [((SIGNAL_COURT_NOTICE, {"reference": "(2026) Yue 03 Zhi Bao 7", "court": "Shenzhen",
-                                               "action": "keep_detained_for_court"}), PAUSES[1])],
-    "eu_standard": [((SIGNAL_PARTY_SUBMISSION, {"party": "declarant", "kind": "objects_to_destruction"}),
-                     PAUSES[1])],
+    "cn_application": [
+        (
+            (
+                SIGNAL_COURT_NOTICE,
+                {"reference": "(2026) Yue 03 Zhi Bao 7", "court": "Shenzhen", "action": "keep_detained_for_court"},
+            ),
+            PAUSES[1],
+        )
+    ],
+    "eu_standard": [((SIGNAL_PARTY_SUBMISSION, {"party": "declarant", "kind": "objects_to_destruction"}), PAUSES[1])],
     "eu_ex_officio": [((SIGNAL_PARTY_SUBMISSION, {"party": "holder", "kind": "proceedings_started"}), PAUSES[1])],
-    "eu_small_consignment": [((SIGNAL_PARTY_SUBMISSION, {"party": "declarant", "kind": "objects_to_destruction"}),
-                              PAUSES[1])],
+    "eu_small_consignment": [
+        ((SIGNAL_PARTY_SUBMISSION, {"party": "declarant", "kind": "objects_to_destruction"}), PAUSES[1])
+    ],
     "us": [(INFRINGING, PAUSES[1]), (APPROVED, PAUSES[1])],
 }
 
@@ -192,14 +254,21 @@ class Behaviour:
 
     def outage(self) -> timedelta:
         """The longest a step waits for a service that is down (the retry policy's backoff)."""
-        return timedelta(seconds=sum(min(2 ** i, 300) for i in range(self.down)) + self.down * 30)
+        return timedelta(seconds=sum(min(2**i, 300) for i in range(self.down)) + self.down * 30)
 
 
-behaviours = st.builds(Behaviour, seed=st.integers(0, 2**31), refuse_p=st.sampled_from([0.0, 0.0, 0.15, 0.4]),
-                       down=st.sampled_from([0, 0, 3, 22]),
-                       down_steps=st.frozensets(st.sampled_from(["place_hold", "hold_action", "send_notice",
-                                                                 "record_disposition", "hold_guarantee",
-                                                                 "settle_guarantee"]), max_size=2))
+behaviours = st.builds(
+    Behaviour,
+    seed=st.integers(0, 2**31),
+    refuse_p=st.sampled_from([0.0, 0.0, 0.15, 0.4]),
+    down=st.sampled_from([0, 0, 3, 22]),
+    down_steps=st.frozensets(
+        st.sampled_from(
+            ["place_hold", "hold_action", "send_notice", "record_disposition", "hold_guarantee", "settle_guarantee"]
+        ),
+        max_size=2,
+    ),
+)
 
 
 @dataclass
@@ -240,17 +309,18 @@ class Services(FakeServices):
 
 
 async def pause(env, queue: str, how_long: timedelta) -> None:  # noqa: ANN001
-    await env.client.execute_workflow(Pause.run, how_long.total_seconds(), id=f"pause-{uuid.uuid4()}",
-                                      task_queue=queue)
+    await env.client.execute_workflow(Pause.run, how_long.total_seconds(), id=f"pause-{uuid.uuid4()}", task_queue=queue)
 
 
 @pytest.fixture(scope="module")
 def services() -> Services:
     yield Services()
     f = FIGURES
-    print(f"\ncase workflow properties: {f.cases} cases, {f.signals} signals, {f.refused_steps} refused steps, "
-          f"{f.delayed_steps} delayed steps in {time.monotonic() - f.started:.1f} s; procedures {f.procedures}; "
-          f"ends {f.ends}")
+    print(
+        f"\ncase workflow properties: {f.cases} cases, {f.signals} signals, {f.refused_steps} refused steps, "
+        f"{f.delayed_steps} delayed steps in {time.monotonic() - f.started:.1f} s; procedures {f.procedures}; "
+        f"ends {f.ends}"
+    )
 
 
 @asynccontextmanager
@@ -258,12 +328,14 @@ async def fleet(services: Services):  # noqa: ANN201
     """A time-skipping test server of its own for each case, its clock at today: the server leaves the timeout
     timer of a closed workflow behind and jumps ten years to it once idle, so a shared one would drift."""
     path = shutil.which("temporal-test-server", path=str(Path(sys.executable).parent))
-    env = await WorkflowEnvironment.start_time_skipping(data_converter=pydantic_data_converter,
-                                                        test_server_existing_path=path)
+    env = await WorkflowEnvironment.start_time_skipping(
+        data_converter=pydantic_data_converter, test_server_existing_path=path
+    )
     queue = f"props-{uuid.uuid4()}"
     try:
-        async with Worker(env.client, task_queue=queue, workflows=[CaseWorkflow, Pause],
-                          activities=services.activities()):
+        async with Worker(
+            env.client, task_queue=queue, workflows=[CaseWorkflow, Pause], activities=services.activities()
+        ):
             yield env, queue
     finally:
         await env.shutdown()
@@ -296,8 +368,7 @@ async def send(handle, kind: str, payload: Any) -> bool:  # noqa: ANN001
     return True
 
 
-def check(case: CaseState, procedure: str, behaviour: Behaviour, program: list, services: Services,
-          ended_at) -> None:  # noqa: ANN001
+def check(case: CaseState, procedure: str, behaviour: Behaviour, program: list, services: Services, ended_at) -> None:  # noqa: ANN001
     history, events = case.history, [h.event for h in case.history]
     assert case.state in TERMINAL_STATES, case.state
     assert [h.seq for h in history] == list(range(1, len(history) + 1))
@@ -313,7 +384,7 @@ def check(case: CaseState, procedure: str, behaviour: Behaviour, program: list, 
 
     # lawful end state, as the history shows it
     if "goods_detained" in events and procedure.startswith("cn"):
-        assert "guarantee_held" in events[:events.index("goods_detained")], events
+        assert "guarantee_held" in events[: events.index("goods_detained")], events
     if case.state == "confiscated":
         assert any(h.event == "customs_determined" and h.detail["outcome"] == "infringing" for h in history)
         # four-eyes: approved by a supervisor who did not propose it
@@ -340,28 +411,45 @@ def check(case: CaseState, procedure: str, behaviour: Behaviour, program: list, 
         assert 0 < g.amount <= MONEY_MAX and g.currency == PACK_CURRENCY[case.jurisdiction]
     for d in services.of_case("record_disposition", case.case_id):
         assert d.fine_amount is None or 0 <= d.fine_amount <= MONEY_MAX
-    assert events.count("signal_ignored") >= expected_ignored(case.jurisdiction, program), \
-        [h.detail for h in history if h.event == "signal_ignored"]
+    assert events.count("signal_ignored") >= expected_ignored(case.jurisdiction, program), [
+        h.detail for h in history if h.event == "signal_ignored"
+    ]
 
 
-@settings(max_examples=EXAMPLES, deadline=None, database=None, print_blob=True,
-          phases=tuple(Phase) if os.environ.get("WORKFLOW_FUZZ_SHRINK", "1") == "1" else (Phase.explicit,
-                                                                                           Phase.generate),
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-@given(procedure=st.sampled_from(sorted(PROCEDURES)), behaviour=behaviours, depth=st.sampled_from([0, 1, 2]),
-       program=programs)
-async def test_no_sequence_of_signals_or_refusals_strands_a_case(services, procedure, behaviour, depth,
-                                                                program) -> None:
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    database=None,
+    print_blob=True,
+    phases=tuple(Phase) if os.environ.get("WORKFLOW_FUZZ_SHRINK", "1") == "1" else (Phase.explicit, Phase.generate),
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(
+    procedure=st.sampled_from(sorted(PROCEDURES)),
+    behaviour=behaviours,
+    depth=st.sampled_from([0, 1, 2]),
+    program=programs,
+)
+async def test_no_sequence_of_signals_or_refusals_strands_a_case(
+    services, procedure, behaviour, depth, program
+) -> None:
     """``depth`` 1 starts with the moves to detention, 2 adds the decisive one (determination, objection, court)."""
     program = (LATER_STATES[procedure] if depth else []) + (DECISIVE[procedure] if depth == 2 else []) + program
     async with fleet(services) as (env, queue):
         await run_case(env, queue, services, procedure, behaviour, program)
 
 
-async def run_case(env, queue: str, services: Services, procedure: str, behaviour: Behaviour,  # noqa: ANN001
-                   program: list) -> None:
-    case = case_input(case_id=f"IPR-F-{uuid.uuid4().hex[:10]}-L1", opened_at=await env.get_current_time(),
-                      **PROCEDURES[procedure])
+async def run_case(
+    env,
+    queue: str,
+    services: Services,
+    procedure: str,
+    behaviour: Behaviour,  # noqa: ANN001
+    program: list,
+) -> None:
+    case = case_input(
+        case_id=f"IPR-F-{uuid.uuid4().hex[:10]}-L1", opened_at=await env.get_current_time(), **PROCEDURES[procedure]
+    )
     services.behaviour[case.case_id] = behaviour
     handle = await env.client.start_workflow(CaseWorkflow.run, case, id=case.case_id, task_queue=queue)
     began = time.monotonic()
@@ -376,10 +464,17 @@ async def run_case(env, queue: str, services: Services, procedure: str, behaviou
 
     assert (await handle.describe()).status == WorkflowExecutionStatus.COMPLETED
     history = await handle.fetch_history()
-    failed = [e for e in history.events if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED or (
-        e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED
-        # the server's own: a signal arrived while the task was completing the workflow; it runs again at once
-        and e.workflow_task_failed_event_attributes.cause != WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND)]
+    failed = [
+        e
+        for e in history.events
+        if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED
+        or (
+            e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED
+            # the server's own: a signal arrived while the task was completing the workflow; it runs again at once
+            and e.workflow_task_failed_event_attributes.cause
+            != WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND
+        )
+    ]
     assert not failed, failed
     try:
         check(result, procedure, behaviour, program[:sent], services, result.history[-1].at)
@@ -397,6 +492,8 @@ async def run_case(env, queue: str, services: Services, procedure: str, behaviou
     f.ends[result.state] = f.ends.get(result.state, 0) + 1
     f.procedures[procedure] = f.procedures.get(procedure, 0) + 1
     if os.environ.get("WORKFLOW_FUZZ_VERBOSE"):
-        print(f"  {procedure}: {sent} signals, {behaviour}, {result.state}, {time.monotonic() - began:.1f} s, "
-              f"opened {case.opened_at.isoformat()} ended {result.history[-1].at.isoformat()}, "
-              f"clock {(await env.get_current_time()).isoformat()}")
+        print(
+            f"  {procedure}: {sent} signals, {behaviour}, {result.state}, {time.monotonic() - began:.1f} s, "
+            f"opened {case.opened_at.isoformat()} ended {result.history[-1].at.isoformat()}, "
+            f"clock {(await env.get_current_time()).isoformat()}"
+        )

@@ -8,7 +8,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
-
 from shared.contracts.cases import (
     SIGNAL_COURT_NOTICE,
     SIGNAL_DETERMINATION,
@@ -30,8 +29,12 @@ async def advance_to_friday_morning(env) -> datetime:  # noqa: ANN001
     now = await env.get_current_time()
     day = now.astimezone(SHANGHAI).date() + timedelta(days=1)
     while True:
-        if day.weekday() == 4 and all(cal.is_working_day(day + timedelta(days=d)) for d in (0, 3, 4, 5)) \
-                and not cal.is_working_day(day + timedelta(days=1)) and not cal.is_working_day(day + timedelta(days=2)):
+        if (
+            day.weekday() == 4
+            and all(cal.is_working_day(day + timedelta(days=d)) for d in (0, 3, 4, 5))
+            and not cal.is_working_day(day + timedelta(days=1))
+            and not cal.is_working_day(day + timedelta(days=2))
+        ):
             break
         day += timedelta(days=1)
     target = datetime.combine(day, datetime.min.time(), tzinfo=SHANGHAI) + timedelta(hours=10)
@@ -49,8 +52,7 @@ async def test_silence_releases_after_three_working_days_over_a_weekend(harness)
     # Served on Friday; Saturday and Sunday do not count: Mon, Tue, Wed -> due at the end of Wednesday.
     assert reply.start == friday.date()
     assert reply.due_date == friday.date() + timedelta(days=5)
-    assert reply.due_at == datetime.combine(friday.date() + timedelta(days=6), datetime.min.time(),
-                                            tzinfo=SHANGHAI)
+    assert reply.due_at == datetime.combine(friday.date() + timedelta(days=6), datetime.min.time(), tzinfo=SHANGHAI)
     notice = fakes.holder_notices()[0]
     assert notice.kind == "suspension" and notice.reply_allowed and notice.reply_deadline_at == reply.due_at
 
@@ -86,8 +88,12 @@ async def test_detention_then_infringement_confiscates_with_fine(harness) -> Non
     state = await wait_state(handle, "suspended")
     assert state.required_guarantee_cny == Decimal("14910.00")
 
-    await handle.signal(SIGNAL_HOLDER_REPLY, HolderReply(
-        decision="detain", guarantee=GuaranteeInfo(amount=Decimal("14910"), currency="CNY", reference="G-1")))
+    await handle.signal(
+        SIGNAL_HOLDER_REPLY,
+        HolderReply(
+            decision="detain", guarantee=GuaranteeInfo(amount=Decimal("14910"), currency="CNY", reference="G-1")
+        ),
+    )
     state = await wait_state(handle, "detained")
     names = {d.name: d for d in state.deadlines}
     assert names["holder_reply"].status == "met"
@@ -111,8 +117,12 @@ async def test_insufficient_guarantee_means_release_at_deadline(harness) -> None
     env, fakes, queue = harness
     handle = await start(env, queue)
     await wait_state(handle, "suspended")
-    await handle.signal(SIGNAL_HOLDER_REPLY, HolderReply(
-        decision="detain", guarantee=GuaranteeInfo(amount=Decimal("100"), currency="CNY", reference="G-low")))
+    await handle.signal(
+        SIGNAL_HOLDER_REPLY,
+        HolderReply(
+            decision="detain", guarantee=GuaranteeInfo(amount=Decimal("100"), currency="CNY", reference="G-low")
+        ),
+    )
     result = await handle.result()
     assert result.state == "released"
     assert any(h.event == "guarantee_insufficient" for h in result.history)
@@ -123,8 +133,12 @@ async def test_undetermined_case_released_at_fifty_working_days_without_court_no
     env, fakes, queue = harness
     handle = await start(env, queue)
     await wait_state(handle, "suspended")
-    await handle.signal(SIGNAL_HOLDER_REPLY, HolderReply(
-        decision="detain", guarantee=GuaranteeInfo(amount=Decimal("20000"), currency="CNY", reference="G-2")))
+    await handle.signal(
+        SIGNAL_HOLDER_REPLY,
+        HolderReply(
+            decision="detain", guarantee=GuaranteeInfo(amount=Decimal("20000"), currency="CNY", reference="G-2")
+        ),
+    )
     state = await wait_state(handle, "detained")
     await handle.signal(SIGNAL_DETERMINATION, Determination(outcome="cannot_determine"))
     await wait_state(handle, "undetermined")
@@ -139,11 +153,17 @@ async def test_court_notice_hands_goods_to_court(harness) -> None:
     env, fakes, queue = harness
     handle = await start(env, queue)
     await wait_state(handle, "suspended")
-    await handle.signal(SIGNAL_HOLDER_REPLY, HolderReply(
-        decision="detain", guarantee=GuaranteeInfo(amount=Decimal("20000"), currency="CNY", reference="G-3")))
+    await handle.signal(
+        SIGNAL_HOLDER_REPLY,
+        HolderReply(
+            decision="detain", guarantee=GuaranteeInfo(amount=Decimal("20000"), currency="CNY", reference="G-3")
+        ),
+    )
     await wait_state(handle, "detained")
-    await handle.signal(SIGNAL_COURT_NOTICE, CourtNotice(reference="(2026) Hu 0115 Zhi Bao 12", court="Shanghai Pudong",
-                                                         action="keep_detained_for_court"))
+    await handle.signal(
+        SIGNAL_COURT_NOTICE,
+        CourtNotice(reference="(2026) Hu 0115 Zhi Bao 12", court="Shanghai Pudong", action="keep_detained_for_court"),
+    )
     result = await handle.result()
     assert result.state == "handed_to_court"
     assert [r.action for r in fakes.of("hold_action")] == ["detain", "hand_to_court"]

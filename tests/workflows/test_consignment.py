@@ -59,9 +59,14 @@ async def _run_cases_to_their_end(harness):
 
 
 async def start(env, queue: str, case: CaseInput, revision: LinesRevision | None = None) -> WorkflowHandle:  # noqa: ANN001
-    handle = await env.client.start_workflow(CaseWorkflow.run, case, id=case.case_id, task_queue=queue,
-                                             start_signal=SIGNAL_LINES,
-                                             start_signal_args=[revision or lines_revision(case)])
+    handle = await env.client.start_workflow(
+        CaseWorkflow.run,
+        case,
+        id=case.case_id,
+        task_queue=queue,
+        start_signal=SIGNAL_LINES,
+        start_signal_args=[revision or lines_revision(case)],
+    )
     STARTED.append(handle)
     return handle
 
@@ -73,8 +78,13 @@ def cny_lines(*values: str) -> list[dict]:
 
 async def detain(handle: WorkflowHandle, amount: Decimal) -> None:
     await wait_state(handle, "suspended")
-    await handle.signal(SIGNAL_HOLDER_REPLY, HolderReply(decision="detain", guarantee=GuaranteeInfo(
-        amount=amount, currency="CNY", form="bank_letter", reference="LG-1")))
+    await handle.signal(
+        SIGNAL_HOLDER_REPLY,
+        HolderReply(
+            decision="detain",
+            guarantee=GuaranteeInfo(amount=amount, currency="CNY", form="bank_letter", reference="LG-1"),
+        ),
+    )
     await wait_state(handle, "detained")
 
 
@@ -83,8 +93,9 @@ async def detain(handle: WorkflowHandle, amount: Decimal) -> None:
 
 async def test_four_lines_of_one_holder_are_one_case_with_one_guarantee_on_the_total(harness) -> None:
     env, fakes, queue = harness
-    decl = declaration(cny_lines("6000", "6000", "6000", "6000"), currency="CNY",
-                       declaration_id=f"CN5300-C{uuid.uuid4().hex[:6]}")
+    decl = declaration(
+        cny_lines("6000", "6000", "6000", "6000"), currency="CNY", declaration_id=f"CN5300-C{uuid.uuid4().hex[:6]}"
+    )
     cases = consignment_cases(decl, {n: NIKE for n in (1, 2, 3, 4)})
     assert len(cases) == 1 and [ln.line_no for ln in cases[0].lines] == [1, 2, 3, 4]
     handle = await start(env, queue, cases[0])
@@ -99,13 +110,16 @@ async def test_four_lines_of_one_holder_are_one_case_with_one_guarantee_on_the_t
     assert [ln["line_no"] for ln in opened.detail["lines"]] == [1, 2, 3, 4]
 
 
-@pytest.mark.parametrize(("values", "guarantee"), [
-    (("4999.99", "5000", "5000", "5000"), "19999.99"),  # total below 20,000: the whole value
-    (("5000", "5000", "5000", "5000"), "20000.00"),  # 20,000: 50% but at least 20,000
-    (("25000", "25000", "25000", "25000"), "50000.00"),  # 100,000: 50%
-    (("50000", "50000", "50000", "50000"), "100000.00"),  # 200,000, upper end of the 50% tier
-    (("50000", "50000", "50000", "50000.01"), "100000.00"),  # above 200,000: RMB 100,000
-])
+@pytest.mark.parametrize(
+    ("values", "guarantee"),
+    [
+        (("4999.99", "5000", "5000", "5000"), "19999.99"),  # total below 20,000: the whole value
+        (("5000", "5000", "5000", "5000"), "20000.00"),  # 20,000: 50% but at least 20,000
+        (("25000", "25000", "25000", "25000"), "50000.00"),  # 100,000: 50%
+        (("50000", "50000", "50000", "50000"), "100000.00"),  # 200,000, upper end of the 50% tier
+        (("50000", "50000", "50000", "50000.01"), "100000.00"),  # above 200,000: RMB 100,000
+    ],
+)
 async def test_guarantee_tier_boundaries_apply_to_the_total_of_the_case(harness, values, guarantee) -> None:
     env, fakes, queue = harness
     decl = declaration(cny_lines(*values), currency="CNY", declaration_id=f"CN5300-T{uuid.uuid4().hex[:6]}")
@@ -116,8 +130,9 @@ async def test_guarantee_tier_boundaries_apply_to_the_total_of_the_case(harness,
 
 async def test_two_holders_in_one_declaration_are_two_cases(harness) -> None:
     env, fakes, queue = harness
-    decl = declaration(cny_lines("6000", "7000", "8000"), currency="CNY",
-                       declaration_id=f"CN5300-H{uuid.uuid4().hex[:6]}")
+    decl = declaration(
+        cny_lines("6000", "7000", "8000"), currency="CNY", declaration_id=f"CN5300-H{uuid.uuid4().hex[:6]}"
+    )
     cases = consignment_cases(decl, {1: NIKE, 2: ADIDAS_REC, 3: NIKE})
     assert [c.case_id for c in cases] == [f"IPR-{decl.declaration_id}-RH-0001", f"IPR-{decl.declaration_id}-RH-0002"]
     nike, adidas = [await wait_state(await start(env, queue, c), "suspended") for c in cases]
@@ -130,8 +145,9 @@ async def test_two_holders_in_one_declaration_are_two_cases(harness) -> None:
 async def test_police_referral_is_reached_by_the_total_across_holders(harness) -> None:
     env, fakes, queue = harness
     # NIKE goods RMB 30,000 (below the RMB 50,000 threshold alone) + ADIDAS goods RMB 25,000 in one consignment.
-    decl = declaration(cny_lines("15000", "15000", "25000"), currency="CNY",
-                       declaration_id=f"CN5300-P{uuid.uuid4().hex[:6]}")
+    decl = declaration(
+        cny_lines("15000", "15000", "25000"), currency="CNY", declaration_id=f"CN5300-P{uuid.uuid4().hex[:6]}"
+    )
     nike = consignment_cases(decl, {1: NIKE, 2: NIKE, 3: ADIDAS_REC})[0]
     handle = await start(env, queue, nike)
     await detain(handle, D("20000"))
@@ -147,8 +163,9 @@ async def test_police_referral_is_reached_by_the_total_across_holders(harness) -
 
 async def test_police_referral_not_reached_when_the_consignment_stays_below(harness) -> None:
     env, fakes, queue = harness
-    decl = declaration(cny_lines("15000", "15000", "19999.99"), currency="CNY",
-                       declaration_id=f"CN5300-Q{uuid.uuid4().hex[:6]}")
+    decl = declaration(
+        cny_lines("15000", "15000", "19999.99"), currency="CNY", declaration_id=f"CN5300-Q{uuid.uuid4().hex[:6]}"
+    )
     handle = await start(env, queue, consignment_cases(decl, {1: NIKE, 2: NIKE, 3: ADIDAS_REC})[0])
     await detain(handle, D("20000"))
     await determine(handle, Determination(outcome="infringing"))
@@ -157,24 +174,39 @@ async def test_police_referral_not_reached_when_the_consignment_stays_below(harn
 
 async def test_per_line_determination_releases_line_4_and_confiscates_the_rest(harness) -> None:
     env, fakes, queue = harness
-    decl = declaration(cny_lines("10000", "10000", "10000", "5000"), currency="CNY",
-                       declaration_id=f"CN5300-L{uuid.uuid4().hex[:6]}")
+    decl = declaration(
+        cny_lines("10000", "10000", "10000", "5000"), currency="CNY", declaration_id=f"CN5300-L{uuid.uuid4().hex[:6]}"
+    )
     handle = await start(env, queue, consignment_cases(decl, {n: NIKE for n in (1, 2, 3, 4)})[0])
     await detain(handle, D("20000"))
-    await determine(handle, Determination(
-        outcome="infringing", fine_tier="ordinary", officer="o1",
-        lines=[LineDetermination(line_no=4, outcome="not_infringing")]))
+    await determine(
+        handle,
+        Determination(
+            outcome="infringing",
+            fine_tier="ordinary",
+            officer="o1",
+            lines=[LineDetermination(line_no=4, outcome="not_infringing")],
+        ),
+    )
     result = await handle.result()
     assert result.state == "confiscated"
-    assert {ln.line_no: ln.status for ln in result.lines} == {1: "confiscated", 2: "confiscated", 3: "confiscated",
-                                                             4: "released"}
+    assert {ln.line_no: ln.status for ln in result.lines} == {
+        1: "confiscated",
+        2: "confiscated",
+        3: "confiscated",
+        4: "released",
+    }
     actions = [(a.action, a.line_nos) for a in fakes.of("hold_action")]
     assert actions == [("detain", None), ("release", [4]), ("confiscate", None)]
     disposition = fakes.of("record_disposition")[0]
     # the fine is on the goods confiscated (RMB 30,000), not on line 4
     assert disposition.goods_value == D("30000.00") and disposition.fine_amount == D("4500.00")
-    assert {ln.line_no: ln.outcome for ln in disposition.lines} == {1: "confiscated", 2: "confiscated",
-                                                                  3: "confiscated", 4: "released"}
+    assert {ln.line_no: ln.outcome for ln in disposition.lines} == {
+        1: "confiscated",
+        2: "confiscated",
+        3: "confiscated",
+        4: "released",
+    }
     kinds = [n.kind for n in fakes.holder_notices()]
     assert kinds == ["suspension", "detention", "partial_release", "confiscation"]
     assert next(h for h in result.history if h.event == "lines_released").detail["lines"] == [4]
@@ -185,9 +217,16 @@ async def test_per_line_determination_all_lines_cleared_releases_the_case(harnes
     decl = declaration(cny_lines("10000", "10000"), currency="CNY", declaration_id=f"CN5300-N{uuid.uuid4().hex[:6]}")
     handle = await start(env, queue, consignment_cases(decl, {1: NIKE, 2: NIKE})[0])
     await detain(handle, D("20000"))
-    await handle.signal(SIGNAL_DETERMINATION, Determination(
-        outcome="infringing", lines=[LineDetermination(line_no=1, outcome="not_infringing"),
-                                     LineDetermination(line_no=2, outcome="not_infringing")]))
+    await handle.signal(
+        SIGNAL_DETERMINATION,
+        Determination(
+            outcome="infringing",
+            lines=[
+                LineDetermination(line_no=1, outcome="not_infringing"),
+                LineDetermination(line_no=2, outcome="not_infringing"),
+            ],
+        ),
+    )
     result = await handle.result()
     assert result.state == "released" and [a.action for a in fakes.of("hold_action")] == ["detain", "release"]
     assert "approval_requested" not in [h.event for h in result.history], "no line infringes: nothing to approve"
@@ -195,15 +234,20 @@ async def test_per_line_determination_all_lines_cleared_releases_the_case(harnes
 
 async def test_one_line_found_infringing_is_a_proposal_until_a_supervisor_approves(harness) -> None:
     env, fakes, queue = harness
-    decl = declaration(cny_lines("10000", "10000", "10000"), currency="CNY",
-                       declaration_id=f"CN5300-E{uuid.uuid4().hex[:6]}")
+    decl = declaration(
+        cny_lines("10000", "10000", "10000"), currency="CNY", declaration_id=f"CN5300-E{uuid.uuid4().hex[:6]}"
+    )
     handle = await start(env, queue, consignment_cases(decl, {1: NIKE, 2: NIKE, 3: NIKE})[0])
     await detain(handle, D("20000"))
     await wait_state(handle, "detained")
     # The case's outcome is "not infringing", but line 2 is found infringing: that is a confiscation proposed.
-    await determine(handle, Determination(outcome="not_infringing", fine_tier="ordinary",
-                                          lines=[LineDetermination(line_no=2, outcome="infringing")]),
-                    approve=False)
+    await determine(
+        handle,
+        Determination(
+            outcome="not_infringing", fine_tier="ordinary", lines=[LineDetermination(line_no=2, outcome="infringing")]
+        ),
+        approve=False,
+    )
     state = await wait_event(handle, "approval_requested")
     requested = next(h.detail for h in state.history if h.event == "approval_requested")
     assert requested["lines"] == [{"line_no": 2, "outcome": "infringing"}]
@@ -229,9 +273,11 @@ async def test_a_refused_line_proposal_leaves_the_lines_held(harness) -> None:
     handle = await start(env, queue, consignment_cases(decl, {1: NIKE, 2: NIKE})[0])
     await detain(handle, D("20000"))
     await wait_state(handle, "detained")
-    await determine(handle, Determination(outcome="infringing",
-                                          lines=[LineDetermination(line_no=1, outcome="not_infringing")]),
-                    approve=False)
+    await determine(
+        handle,
+        Determination(outcome="infringing", lines=[LineDetermination(line_no=1, outcome="not_infringing")]),
+        approve=False,
+    )
     await wait_event(handle, "approval_requested")
     await handle.signal(SIGNAL_APPROVAL, ApprovalDecision(decision="refuse", note="photos unclear", actor=SUPERVISOR))
     state = await wait_event(handle, "approval_refused")
@@ -249,8 +295,10 @@ async def test_a_determination_naming_a_line_outside_the_case_is_ignored(harness
     decl = declaration(cny_lines("10000", "10000"), currency="CNY", declaration_id=f"CN5300-X{uuid.uuid4().hex[:6]}")
     handle = await start(env, queue, consignment_cases(decl, {1: NIKE, 2: NIKE})[0])
     await detain(handle, D("20000"))
-    await handle.signal(SIGNAL_DETERMINATION, Determination(
-        outcome="infringing", lines=[LineDetermination(line_no=7, outcome="not_infringing")]))
+    await handle.signal(
+        SIGNAL_DETERMINATION,
+        Determination(outcome="infringing", lines=[LineDetermination(line_no=7, outcome="not_infringing")]),
+    )
     state = await query(handle)
     ignored = next(h for h in state.history if h.event == "determination_ignored")
     assert "not held" in ignored.detail["why"] and state.state == "detained"
@@ -262,19 +310,33 @@ async def test_a_determination_naming_a_line_outside_the_case_is_ignored(harness
 async def test_eu_small_consignment_is_decided_on_the_whole_consignment(harness) -> None:
     env, fakes, queue = harness
     # The holder's line alone is 2 units by post, but the consignment has 6 units and 5 kg: not small.
-    decl = declaration([shoe_line(1, quantity="2", gross_weight_kg="0.8"), shoe_line(2, quantity="4", brand=None,
-                                                                                    gross_weight_kg="4.2")],
-                       jurisdiction="EU", currency="EUR", transport_mode="post", customs_office="DE004851",
-                       declaration_id=f"DE-S{uuid.uuid4().hex[:6]}")
+    decl = declaration(
+        [
+            shoe_line(1, quantity="2", gross_weight_kg="0.8"),
+            shoe_line(2, quantity="4", brand=None, gross_weight_kg="4.2"),
+        ],
+        jurisdiction="EU",
+        currency="EUR",
+        transport_mode="post",
+        customs_office="DE004851",
+        declaration_id=f"DE-S{uuid.uuid4().hex[:6]}",
+    )
     eu_nike = recordation(jurisdiction="EU", recordation_id="EU-AFA-1")
     handle = await start(env, queue, consignment_cases(decl, {1: eu_nike})[0])
     state = await wait_state(handle, "detained")
     assert state.procedure == "eu_application", "6 units and 5 kg in the consignment: the standard procedure"
     # Three units in all by post: small, although the case has only its own line.
-    decl = declaration([shoe_line(1, quantity="2", gross_weight_kg="2.5"), shoe_line(2, quantity="1", brand=None,
-                                                                                    gross_weight_kg="0.5")],
-                       jurisdiction="EU", currency="EUR", transport_mode="post", customs_office="DE004851",
-                       declaration_id=f"DE-T{uuid.uuid4().hex[:6]}")
+    decl = declaration(
+        [
+            shoe_line(1, quantity="2", gross_weight_kg="2.5"),
+            shoe_line(2, quantity="1", brand=None, gross_weight_kg="0.5"),
+        ],
+        jurisdiction="EU",
+        currency="EUR",
+        transport_mode="post",
+        customs_office="DE004851",
+        declaration_id=f"DE-T{uuid.uuid4().hex[:6]}",
+    )
     handle = await start(env, queue, consignment_cases(decl, {1: eu_nike})[0])
     state = await wait_state(handle, "detained")
     assert state.procedure == "eu_small_consignment"
@@ -300,10 +362,12 @@ async def test_a_revision_adds_and_moves_lines_recorded_in_both_histories(harnes
     previous = {1: nike.case_id, 2: nike.case_id, 3: nike.case_id}
     nike2, adidas2 = cases
     await handle.signal(SIGNAL_LINES, lines_revision(nike2, line_cases=line_cases, previous_line_cases=previous))
-    adidas_handle = await start(env, queue, adidas2,
-                                lines_revision(adidas2, line_cases=line_cases, previous_line_cases=previous))
-    await adidas_handle.signal(SIGNAL_LINES, lines_revision(adidas2, line_cases=line_cases,
-                                                            previous_line_cases=previous))
+    adidas_handle = await start(
+        env, queue, adidas2, lines_revision(adidas2, line_cases=line_cases, previous_line_cases=previous)
+    )
+    await adidas_handle.signal(
+        SIGNAL_LINES, lines_revision(adidas2, line_cases=line_cases, previous_line_cases=previous)
+    )
     for _ in range(200):
         state = await query(handle)
         if any(n.kind == "lines_changed" for n in fakes.holder_notices()):
@@ -311,8 +375,12 @@ async def test_a_revision_adds_and_moves_lines_recorded_in_both_histories(harnes
     state = await query(handle)
     assert {ln.line_no: ln.status for ln in state.lines} == {1: "held", 2: "held", 3: "withdrawn", 4: "held"}
     moved = next(h for h in state.history if h.event == "line_moved")
-    assert moved.detail == {"line_no": 3, "to_case": adidas2.case_id, "revision": 2,
-                            "why": "the line is now suspected of another holder's right"}
+    assert moved.detail == {
+        "line_no": 3,
+        "to_case": adidas2.case_id,
+        "revision": 2,
+        "why": "the line is now suspected of another holder's right",
+    }
     assert next(h for h in state.history if h.event == "line_joined").detail["line_no"] == 4
     # the guarantee follows the holder's goods: RMB 21,000 now -> 50%, at least 20,000
     assert state.required_guarantee == D("20000.00") and state.revision == 2
@@ -337,8 +405,14 @@ async def test_a_line_moving_into_a_running_case_names_where_it_came_from(harnes
     second = declaration(cny_lines("6000", "6000"), currency="CNY", declaration_id=did, revision=2)
     (adidas2,) = consignment_cases(second, {1: ADIDAS_REC, 2: ADIDAS_REC})
     nike_id = f"IPR-{did}-RH-0001"
-    await handle.signal(SIGNAL_LINES, lines_revision(adidas2, line_cases={1: adidas2.case_id, 2: adidas2.case_id},
-                                                     previous_line_cases={1: nike_id, 2: adidas.case_id}))
+    await handle.signal(
+        SIGNAL_LINES,
+        lines_revision(
+            adidas2,
+            line_cases={1: adidas2.case_id, 2: adidas2.case_id},
+            previous_line_cases={1: nike_id, 2: adidas.case_id},
+        ),
+    )
     for _ in range(200):
         state = await query(handle)
         if any(h.event == "line_joined" for h in state.history):
@@ -350,18 +424,26 @@ async def test_a_line_moving_into_a_running_case_names_where_it_came_from(harnes
 async def test_a_revision_withdrawing_every_line_releases_the_case(harness) -> None:
     env, fakes, queue = harness
     did = f"CN5300-W{uuid.uuid4().hex[:6]}"
-    nike = consignment_cases(declaration(cny_lines("6000", "6000"), currency="CNY", declaration_id=did),
-                             {1: NIKE, 2: NIKE})[0]
+    nike = consignment_cases(
+        declaration(cny_lines("6000", "6000"), currency="CNY", declaration_id=did), {1: NIKE, 2: NIKE}
+    )[0]
     handle = await start(env, queue, nike)
     await wait_state(handle, "suspended")
-    second = declaration([shoe_line(1, quantity="1", unit_value="6000", brand=None)], currency="CNY",
-                         declaration_id=did, revision=2)
+    second = declaration(
+        [shoe_line(1, quantity="1", unit_value="6000", brand=None)], currency="CNY", declaration_id=did, revision=2
+    )
     from shared.case_opening import consignment_facts
     from shared.fx import DEFAULT_RATES_TO_CNY
 
-    await handle.signal(SIGNAL_LINES, LinesRevision(
-        declaration_id=did, revision=2, lines=[],
-        consignment=consignment_facts(second, [], dict(DEFAULT_RATES_TO_CNY))))
+    await handle.signal(
+        SIGNAL_LINES,
+        LinesRevision(
+            declaration_id=did,
+            revision=2,
+            lines=[],
+            consignment=consignment_facts(second, [], dict(DEFAULT_RATES_TO_CNY)),
+        ),
+    )
     result = await handle.result()
     assert result.state == "released" and "took every line out" in result.history[-1].detail["reason"]
     assert {ln.status for ln in result.lines} == {"withdrawn"}
@@ -371,8 +453,9 @@ async def test_a_revision_withdrawing_every_line_releases_the_case(harness) -> N
 async def test_a_revision_after_the_determination_is_recorded_but_not_applied(harness) -> None:
     env, fakes, queue = harness
     did = f"CN5300-Z{uuid.uuid4().hex[:6]}"
-    nike = consignment_cases(declaration(cny_lines("600000", "600000"), currency="CNY", declaration_id=did),
-                             {1: NIKE, 2: NIKE})[0]
+    nike = consignment_cases(
+        declaration(cny_lines("600000", "600000"), currency="CNY", declaration_id=did), {1: NIKE, 2: NIKE}
+    )[0]
     handle = await start(env, queue, nike)
     await detain(handle, D("100000"))
     await handle.signal(SIGNAL_PARTY_SUBMISSION, PartySubmission(party="consignee", kind="non_infringement_statement"))
@@ -393,8 +476,11 @@ async def test_a_record_in_rmb_of_a_usd_declaration_states_each_line_in_rmb(harn
     """The disposal record of a CN case is kept in RMB (the fine's currency); its lines are stated in RMB too,
     not in the declaration's dollars beside an RMB total."""
     env, fakes, queue = harness
-    decl = declaration([shoe_line(1, quantity="1", unit_value="2000"), shoe_line(2, quantity="1", unit_value="1000")],
-                       currency="USD", declaration_id=f"CN5300-U{uuid.uuid4().hex[:6]}")
+    decl = declaration(
+        [shoe_line(1, quantity="1", unit_value="2000"), shoe_line(2, quantity="1", unit_value="1000")],
+        currency="USD",
+        declaration_id=f"CN5300-U{uuid.uuid4().hex[:6]}",
+    )
     [case] = consignment_cases(decl, {1: NIKE, 2: NIKE})
     handle = await start(env, queue, case)
     await detain(handle, D("20000"))

@@ -4,7 +4,6 @@ and a pending approval never stretches a legal deadline (time-skipping server)."
 from __future__ import annotations
 
 import asyncio
-
 from decimal import Decimal
 
 from shared.contracts.cases import (
@@ -57,17 +56,24 @@ async def test_confiscation_waits_for_a_second_person_and_names_both(harness) ->
     await handle.signal(SIGNAL_APPROVAL, ApprovalDecision(decision="approve", actor=OFFICER))
     await handle.signal(SIGNAL_APPROVAL, ApprovalDecision(decision="approve", actor=OTHER_OFFICER))
     await handle.signal(SIGNAL_DETERMINATION, Determination(outcome="infringing", actor=OTHER_OFFICER))
-    await handle.signal(SIGNAL_APPROVAL, ApprovalDecision(decision="approve", note="photos checked",
-                                                          actor=SUPERVISOR))
+    await handle.signal(SIGNAL_APPROVAL, ApprovalDecision(decision="approve", note="photos checked", actor=SUPERVISOR))
     result = await handle.result()
     assert result.state == "confiscated"
     ignored = entries(result, "approval_ignored")
     assert [i["code"] for i in ignored] == ["approver_not_supervisor", "approver_not_supervisor"]
     assert any("already waits" in d.get("why", "") for d in entries(result, "determination_ignored"))
     granted = entries(result, "approval_granted")
-    assert granted == [{"kind": "confiscation", "what": "determination", "outcome": "infringing",
-                        "proposed_by": OFFICER.name, "by": SUPERVISOR.name, "by_sub": SUPERVISOR.sub,
-                        "note": "photos checked"}]
+    assert granted == [
+        {
+            "kind": "confiscation",
+            "what": "determination",
+            "outcome": "infringing",
+            "proposed_by": OFFICER.name,
+            "by": SUPERVISOR.name,
+            "by_sub": SUPERVISOR.sub,
+            "note": "photos checked",
+        }
+    ]
     determined = entries(result, "customs_determined")[0]
     assert determined["actor"]["sub"] == OFFICER.sub and determined["approved_by"]["sub"] == SUPERVISOR.sub
     assert len(fakes.of("record_disposition")) == 1
@@ -97,7 +103,11 @@ async def test_a_refused_proposal_can_be_made_again(harness) -> None:
     result = await handle.result()
     assert result.state == "confiscated"
     assert [e for e in events(result) if e.startswith("approval_")] == [
-        "approval_requested", "approval_refused", "approval_requested", "approval_granted"]
+        "approval_requested",
+        "approval_refused",
+        "approval_requested",
+        "approval_granted",
+    ]
 
 
 async def test_a_pending_approval_lapses_with_the_legal_deadline(harness) -> None:
@@ -156,8 +166,12 @@ async def test_the_proposer_withdraws_its_proposal_and_no_one_else_can(harness) 
     env, fakes, queue = harness
     handle = await open_case(env, queue)
     await detained_cn(handle)
-    await handle.signal(SIGNAL_DETERMINATION, Determination(outcome="infringing", fine_tier="heavier",
-                                                            note="logos misprinted", actor=SUPERVISOR_WHO_PROPOSED))
+    await handle.signal(
+        SIGNAL_DETERMINATION,
+        Determination(
+            outcome="infringing", fine_tier="heavier", note="logos misprinted", actor=SUPERVISOR_WHO_PROPOSED
+        ),
+    )
     await wait_event(handle, "approval_requested")
     proposed = await query(handle)
     assert proposed.proposals_withdrawable
@@ -165,17 +179,26 @@ async def test_the_proposer_withdraws_its_proposal_and_no_one_else_can(harness) 
     # another supervisor (who may refuse it) and an officer do not withdraw it: that is its proposer's
     await handle.signal(SIGNAL_APPROVAL, ApprovalDecision(decision="withdraw", actor=SUPERVISOR))
     await handle.signal(SIGNAL_APPROVAL, ApprovalDecision(decision="withdraw", actor=OTHER_OFFICER))
-    await handle.signal(SIGNAL_APPROVAL, ApprovalDecision(decision="withdraw", note="wrong tier",
-                                                          actor=SUPERVISOR_WHO_PROPOSED))
+    await handle.signal(
+        SIGNAL_APPROVAL, ApprovalDecision(decision="withdraw", note="wrong tier", actor=SUPERVISOR_WHO_PROPOSED)
+    )
     await wait_event(handle, "approval_withdrawn")
     state = await query(handle)
     assert state.state == "detained" and state.deadlines, "the case waits for a new determination"
     assert [i["why"] for i in entries(state, "approval_ignored")] == [
-        "only the person who proposed it withdraws a proposal"] * 2
-    assert entries(state, "approval_withdrawn") == [{
-        "kind": "confiscation", "what": "determination", "outcome": "infringing",
-        "proposed_by": SUPERVISOR_WHO_PROPOSED.name, "by": SUPERVISOR_WHO_PROPOSED.name,
-        "by_sub": SUPERVISOR_WHO_PROPOSED.sub, "note": "wrong tier"}]
+        "only the person who proposed it withdraws a proposal"
+    ] * 2
+    assert entries(state, "approval_withdrawn") == [
+        {
+            "kind": "confiscation",
+            "what": "determination",
+            "outcome": "infringing",
+            "proposed_by": SUPERVISOR_WHO_PROPOSED.name,
+            "by": SUPERVISOR_WHO_PROPOSED.name,
+            "by_sub": SUPERVISOR_WHO_PROPOSED.sub,
+            "note": "wrong tier",
+        }
+    ]
     # a withdrawn proposal is not approved later; a new one is
     await handle.signal(SIGNAL_APPROVAL, ApprovalDecision(decision="approve", actor=SUPERVISOR))
     await wait_event(handle, "approval_ignored")
@@ -183,4 +206,8 @@ async def test_the_proposer_withdraws_its_proposal_and_no_one_else_can(harness) 
     result = await handle.result()
     assert result.state == "confiscated"
     assert [e for e in events(result) if e.startswith("approval_") and e != "approval_ignored"] == [
-        "approval_requested", "approval_withdrawn", "approval_requested", "approval_granted"]
+        "approval_requested",
+        "approval_withdrawn",
+        "approval_requested",
+        "approval_granted",
+    ]

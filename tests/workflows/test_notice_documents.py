@@ -30,8 +30,12 @@ async def test_each_notice_carries_the_facts_of_its_document(harness) -> None:  
     assert doc.guarantee is not None and doc.guarantee.required is not None
     assert (doc.guarantee.required.amount, doc.guarantee.required.currency) == (Decimal("14910.00"), "CNY")
 
-    await handle.signal(SIGNAL_HOLDER_REPLY, HolderReply(
-        decision="detain", guarantee=GuaranteeInfo(amount=Decimal("14910"), currency="CNY", reference="G-1")))
+    await handle.signal(
+        SIGNAL_HOLDER_REPLY,
+        HolderReply(
+            decision="detain", guarantee=GuaranteeInfo(amount=Decimal("14910"), currency="CNY", reference="G-1")
+        ),
+    )
     await wait_state(handle, "detained")
     await determine(handle, Determination(outcome="infringing", fine_tier="ordinary", officer="o1"))
     result = await handle.result()
@@ -51,8 +55,12 @@ async def test_a_release_notice_states_the_reason(harness) -> None:  # noqa: ANN
     env, fakes, queue = harness
     handle = await start(env, queue)
     await wait_state(handle, "suspended")
-    await handle.signal(SIGNAL_HOLDER_REPLY, HolderReply(
-        decision="detain", guarantee=GuaranteeInfo(amount=Decimal("20000"), currency="CNY", reference="G-2")))
+    await handle.signal(
+        SIGNAL_HOLDER_REPLY,
+        HolderReply(
+            decision="detain", guarantee=GuaranteeInfo(amount=Decimal("20000"), currency="CNY", reference="G-2")
+        ),
+    )
     await wait_state(handle, "detained")
     await handle.signal(SIGNAL_DETERMINATION, Determination(outcome="cannot_determine"))
     assert (await handle.result()).state == "released"

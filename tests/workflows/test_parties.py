@@ -68,7 +68,8 @@ async def env():
 
     path = shutil.which("temporal-test-server", path=str(Path(sys.executable).parent))
     environment = await WorkflowEnvironment.start_time_skipping(
-        data_converter=pydantic_data_converter, test_server_existing_path=path)
+        data_converter=pydantic_data_converter, test_server_existing_path=path
+    )
     yield environment
     await environment.shutdown()
 
@@ -104,19 +105,27 @@ async def open_case(env, queue, **kw) -> WorkflowHandle:  # noqa: ANN001, ANN003
 async def keep_clock(env, queue: str, days: int) -> None:  # noqa: ANN001
     """A case waiting only for an officer has no timer of its own: without one the test server would skip straight
     to the end of time. This workflow holds the clock within ``days`` (it runs to its end after the test)."""
-    STARTED.append(await env.client.start_workflow(Pause.run, timedelta(days=days).total_seconds(),
-                                                   id=f"clock-{uuid.uuid4()}", task_queue=queue))
+    STARTED.append(
+        await env.client.start_workflow(
+            Pause.run, timedelta(days=days).total_seconds(), id=f"clock-{uuid.uuid4()}", task_queue=queue
+        )
+    )
 
 
 async def pause(env, queue: str, how_long: timedelta) -> None:  # noqa: ANN001
     """Let time pass on the test server while nothing is in flight."""
-    await env.client.execute_workflow(Pause.run, how_long.total_seconds(), id=f"pause-{uuid.uuid4()}",
-                                      task_queue=queue)
+    await env.client.execute_workflow(Pause.run, how_long.total_seconds(), id=f"pause-{uuid.uuid4()}", task_queue=queue)
 
 
 def eu_case(**kw) -> dict:  # noqa: ANN003
-    return {"jurisdiction": "EU", "currency": "EUR", "goods_value_cny": None, "application_id": "EU-AFA-1",
-            "declarant": DECLARANT, **kw}
+    return {
+        "jurisdiction": "EU",
+        "currency": "EUR",
+        "goods_value_cny": None,
+        "application_id": "EU-AFA-1",
+        "declarant": DECLARANT,
+        **kw,
+    }
 
 
 def confirms() -> PartySubmission:
@@ -204,8 +213,10 @@ async def test_eu_declarant_objection_sends_the_holder_to_court(harness) -> None
     await handle.signal(SIGNAL_PARTY_SUBMISSION, confirms())
     await handle.signal(SIGNAL_PARTY_SUBMISSION, PartySubmission(party="declarant", kind="objects_to_destruction"))
     await wait_deadline(handle, "holder_proceedings")
-    await handle.signal(SIGNAL_PARTY_SUBMISSION, PartySubmission(party="holder", kind="proceedings_started",
-                                                                 reference="LG Hamburg 312 O 1/26"))
+    await handle.signal(
+        SIGNAL_PARTY_SUBMISSION,
+        PartySubmission(party="holder", kind="proceedings_started", reference="LG Hamburg 312 O 1/26"),
+    )
     result = await handle.result()
     assert result.state == "handed_to_court"
     assert "declarant_objected" in [n.kind for n in fakes.holder_notices()]
@@ -216,8 +227,9 @@ async def test_eu_declarant_objection_sends_the_holder_to_court(harness) -> None
 
 async def test_us_importer_served_late_then_7_business_days_disclosure_and_officers_finding(delivered_later) -> None:
     env, fakes, queue = delivered_later
-    handle = await open_case(env, queue, jurisdiction="US", currency="USD", goods_value_cny=None,
-                             genuine_unit_value=Decimal("120"))
+    handle = await open_case(
+        env, queue, jurisdiction="US", currency="USD", goods_value_cny=None, genuine_unit_value=Decimal("120")
+    )
     await wait_event(handle, "party_notice_sent")
     [notice] = fakes.party_notices()
     assert notice.addressee.role == "importer" and notice.addressee.party.id == "C2"  # the consignee
@@ -262,8 +274,12 @@ async def test_cn_detention_receipt_hearing_right_and_penalty_decision_go_to_the
     # export: the consignor is the party whose goods they are, and the party to be fined
     handle = await open_case(env, queue, goods_value="140845.07", goods_value_cny="1000000.00")
     await wait_state(handle, "suspended")
-    await handle.signal(SIGNAL_HOLDER_REPLY, HolderReply(decision="detain", guarantee=GuaranteeInfo(
-        amount=Decimal("100000"), currency="CNY", reference="LG-1")))
+    await handle.signal(
+        SIGNAL_HOLDER_REPLY,
+        HolderReply(
+            decision="detain", guarantee=GuaranteeInfo(amount=Decimal("100000"), currency="CNY", reference="LG-1")
+        ),
+    )
     await wait_state(handle, "detained")
     await determine(handle, Determination(outcome="infringing", fine_tier="heavier", officer="o1"))
     await wait_state(handle, "hearing")
@@ -276,14 +292,19 @@ async def test_cn_detention_receipt_hearing_right_and_penalty_decision_go_to_the
     result = await handle.result()
     assert result.state == "confiscated"
     party = [(n.kind, n.addressee.role, n.addressee.party.id) for n in fakes.party_notices()]
-    assert party == [("party_detention", "consignor", "C1"), ("hearing_right", "consignor", "C1"),
-                     ("penalty_decision", "consignor", "C1")]
+    assert party == [
+        ("party_detention", "consignor", "C1"),
+        ("hearing_right", "consignor", "C1"),
+        ("penalty_decision", "consignor", "C1"),
+    ]
     decision = fakes.party_notices()[-1]
     assert "250000.00" in decision.body and "Penalty Regs Art. 25" in decision.body
     documents = {n.kind: n.document for n in fakes.party_notices()}
     assert {k: d.kind for k, d in documents.items() if d is not None} == {
-        "party_detention": "party_detention_notice", "hearing_right": "hearing_right",
-        "penalty_decision": "penalty_decision"}
+        "party_detention": "party_detention_notice",
+        "hearing_right": "hearing_right",
+        "penalty_decision": "penalty_decision",
+    }
     assert all(d.addressee.role == "consignor" and d.addressee.id == "C1" for d in documents.values() if d)
     proposed = documents["hearing_right"]
     assert proposed.penalty is not None and proposed.penalty.fine.amount == Decimal("250000.00")
@@ -301,8 +322,12 @@ async def test_cn_import_notices_go_to_the_consignee(harness) -> None:
     handle = await env.client.start_workflow(CaseWorkflow.run, case, id=case.case_id, task_queue=queue)
     STARTED.append(handle)
     await wait_state(handle, "suspended")
-    await handle.signal(SIGNAL_HOLDER_REPLY, HolderReply(decision="detain", guarantee=GuaranteeInfo(
-        amount=Decimal("14910"), currency="CNY", reference="LG-2")))
+    await handle.signal(
+        SIGNAL_HOLDER_REPLY,
+        HolderReply(
+            decision="detain", guarantee=GuaranteeInfo(amount=Decimal("14910"), currency="CNY", reference="LG-2")
+        ),
+    )
     await wait_event(handle, "party_notice_served")
     [receipt] = fakes.party_notices()
     assert (receipt.kind, receipt.addressee.role, receipt.addressee.party.id) == ("party_detention", "consignee", "C2")
@@ -313,8 +338,12 @@ async def test_cn_hearing_notice_undelivered_decides_no_fine_until_served(undeli
     await keep_clock(env, queue, 90)
     handle = await open_case(env, queue, goods_value="140845.07", goods_value_cny="1000000.00")
     await wait_state(handle, "suspended")
-    await handle.signal(SIGNAL_HOLDER_REPLY, HolderReply(decision="detain", guarantee=GuaranteeInfo(
-        amount=Decimal("100000"), currency="CNY", reference="LG-3")))
+    await handle.signal(
+        SIGNAL_HOLDER_REPLY,
+        HolderReply(
+            decision="detain", guarantee=GuaranteeInfo(amount=Decimal("100000"), currency="CNY", reference="LG-3")
+        ),
+    )
     await wait_state(handle, "detained")
     await determine(handle, Determination(outcome="infringing", fine_tier="heavier", officer="o1"))
     await wait_state(handle, "hearing")

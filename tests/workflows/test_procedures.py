@@ -97,8 +97,10 @@ async def test_cn_guarantee_is_held_by_the_guarantee_service_and_settled(harness
 async def reply_with_general_guarantee(env, queue) -> WorkflowHandle:  # noqa: ANN001
     handle = await open_case(env, queue)
     await wait_state(handle, "suspended")
-    await handle.signal(SIGNAL_HOLDER_REPLY, HolderReply(
-        decision="detain", guarantee=cny("14910", form="general_guarantee", ref="GG-RH-0001-2026")))
+    await handle.signal(
+        SIGNAL_HOLDER_REPLY,
+        HolderReply(decision="detain", guarantee=cny("14910", form="general_guarantee", ref="GG-RH-0001-2026")),
+    )
     return handle
 
 
@@ -139,8 +141,9 @@ async def test_cn_large_fine_offers_a_hearing_and_the_concluded_fine_applies(har
     assert any(d.name == "hearing_request" and d.status == "pending" for d in state.deadlines)
     assert [h.detail for h in state.history if h.event == "penalty_proposed"][0]["fine"] == "250000.00"
     await handle.signal(SIGNAL_HEARING, HearingUpdate(kind="requested", by="consignor"))
-    await handle.signal(SIGNAL_HEARING, HearingUpdate(kind="concluded", fine_amount=Decimal("210000"), by="o2",
-                                                      actor=OFFICER))
+    await handle.signal(
+        SIGNAL_HEARING, HearingUpdate(kind="concluded", fine_amount=Decimal("210000"), by="o2", actor=OFFICER)
+    )
     # four-eyes: a fine above the hearing threshold is approved by a supervisor who did not propose it
     await handle.signal(SIGNAL_APPROVAL, ApprovalDecision(decision="approve", actor=SUPERVISOR))
     result = await handle.result()
@@ -168,8 +171,7 @@ async def test_cn_fine_tiers_bound_the_officers_amount(harness) -> None:
     env, fakes, queue = harness
     handle = await open_case(env, queue)  # RMB 14,910: lighter tier is below 10% -> at most 1,490.99
     await detained_cn(handle)
-    await determine(handle, Determination(outcome="infringing", fine_tier="lighter",
-                                                            fine_amount=Decimal("5000")))
+    await determine(handle, Determination(outcome="infringing", fine_tier="lighter", fine_amount=Decimal("5000")))
     result = await handle.result()
     fine = fakes.of("record_disposition")[0].fine_amount
     assert fine == Decimal("1490.99") and result.police_referral is False
@@ -184,13 +186,16 @@ async def test_cn_mitigated_tier_is_confiscation_without_fine(harness) -> None:
     assert result.state == "confiscated" and fakes.of("record_disposition")[0].fine_amount == Decimal("0.00")
 
 
-@pytest.mark.parametrize(("choice", "right_type", "method"), [
-    (DisposalChoice(usable_for_public_welfare=True), "trademark", "public_welfare"),
-    (DisposalChoice(holder_buys=True), "trademark", "sale_to_holder"),
-    (DisposalChoice(infringing_features_removable=True), "trademark", "destruction"),
-    (DisposalChoice(infringing_features_removable=True), "copyright", "auction_after_removal"),
-    (DisposalChoice(), "copyright", "destruction"),
-])
+@pytest.mark.parametrize(
+    ("choice", "right_type", "method"),
+    [
+        (DisposalChoice(usable_for_public_welfare=True), "trademark", "public_welfare"),
+        (DisposalChoice(holder_buys=True), "trademark", "sale_to_holder"),
+        (DisposalChoice(infringing_features_removable=True), "trademark", "destruction"),
+        (DisposalChoice(infringing_features_removable=True), "copyright", "auction_after_removal"),
+        (DisposalChoice(), "copyright", "destruction"),
+    ],
+)
 async def test_cn_disposal_follows_the_legal_order(harness, choice, right_type, method) -> None:
     env, fakes, queue = harness
     handle = await open_case(env, queue, right_type=right_type)
@@ -207,22 +212,31 @@ async def test_cn_patent_counter_guarantee_releases_and_statements_are_recorded(
     env, fakes, queue = harness
     handle = await open_case(env, queue, right_type="patent")
     await detained_cn(handle)
-    await handle.signal(SIGNAL_PARTY_SUBMISSION, submission("non_infringement_statement", party="consignee",
-                                                            text="our design differs in claims 1-3"))
+    await handle.signal(
+        SIGNAL_PARTY_SUBMISSION,
+        submission("non_infringement_statement", party="consignee", text="our design differs in claims 1-3"),
+    )
     await handle.signal(SIGNAL_PARTY_SUBMISSION, submission("inspection_request", party="consignee"))
-    await handle.signal(SIGNAL_PARTY_SUBMISSION, submission("counter_guarantee", party="consignee",
-                                                            amount=Decimal("1000"), currency="CNY"))
+    await handle.signal(
+        SIGNAL_PARTY_SUBMISSION,
+        submission("counter_guarantee", party="consignee", amount=Decimal("1000"), currency="CNY"),
+    )
     state = await query(handle)
     assert state.state == "detained"  # RMB 1,000 is below the goods value
-    await handle.signal(SIGNAL_PARTY_SUBMISSION, submission("counter_guarantee", party="consignee",
-                                                            amount=Decimal("14910"), currency="CNY"))
+    await handle.signal(
+        SIGNAL_PARTY_SUBMISSION,
+        submission("counter_guarantee", party="consignee", amount=Decimal("14910"), currency="CNY"),
+    )
     result = await handle.result()
     assert result.state == "released"
     assert "counter-guarantee" in result.history[-1].detail["reason"]
     kinds = [s.kind for s in result.submissions]
     assert kinds == ["non_infringement_statement", "inspection_request", "counter_guarantee", "counter_guarantee"]
-    accepted = [h.detail["accepted"] for h in result.history if h.event == "party_submission"
-                and h.detail["kind"] == "counter_guarantee"]
+    accepted = [
+        h.detail["accepted"]
+        for h in result.history
+        if h.event == "party_submission" and h.detail["kind"] == "counter_guarantee"
+    ]
     assert accepted == [False, True]
 
 
@@ -230,8 +244,10 @@ async def test_cn_counter_guarantee_does_not_release_trademark_goods(harness) ->
     env, fakes, queue = harness
     handle = await open_case(env, queue)
     await detained_cn(handle)
-    await handle.signal(SIGNAL_PARTY_SUBMISSION, submission("counter_guarantee", party="consignee",
-                                                            amount=Decimal("99999"), currency="CNY"))
+    await handle.signal(
+        SIGNAL_PARTY_SUBMISSION,
+        submission("counter_guarantee", party="consignee", amount=Decimal("99999"), currency="CNY"),
+    )
     await determine(handle, Determination(outcome="infringing"))
     assert (await handle.result()).state == "confiscated"
 
@@ -262,8 +278,10 @@ async def test_cn_application_mode_court_notice_hands_goods_to_court(harness) ->
     await wait_state(handle, "suspended")
     await handle.signal(SIGNAL_GUARANTEE, cny("14910"))
     await wait_state(handle, "detained")
-    await handle.signal(SIGNAL_COURT_NOTICE, CourtNotice(reference="(2026) Yue 03 Zhi Bao 7", court="Shenzhen",
-                                                         action="keep_detained_for_court"))
+    await handle.signal(
+        SIGNAL_COURT_NOTICE,
+        CourtNotice(reference="(2026) Yue 03 Zhi Bao 7", court="Shenzhen", action="keep_detained_for_court"),
+    )
     assert (await handle.result()).state == "handed_to_court"
 
 
@@ -337,8 +355,9 @@ async def test_eu_confirmed_and_declarant_silent_is_destroyed_by_deemed_consent(
 
 async def test_eu_declarant_objects_and_holder_goes_to_court(harness) -> None:
     env, fakes, queue = harness
-    handle = await open_case(env, queue, jurisdiction="EU", currency="EUR", goods_value_cny=None,
-                             application_id="EU-AFA-77")
+    handle = await open_case(
+        env, queue, jurisdiction="EU", currency="EUR", goods_value_cny=None, application_id="EU-AFA-77"
+    )
     await wait_state(handle, "detained")
     await handle.signal(SIGNAL_PARTY_SUBMISSION, submission("confirms_infringement"))
     await handle.signal(SIGNAL_PARTY_SUBMISSION, submission("objects_to_destruction", party="declarant"))
@@ -349,8 +368,9 @@ async def test_eu_declarant_objects_and_holder_goes_to_court(harness) -> None:
 
 async def test_eu_perishable_goods_have_3_working_days(harness) -> None:
     env, fakes, queue = harness
-    handle = await open_case(env, queue, jurisdiction="EU", currency="EUR", goods_value_cny=None,
-                             application_id="EU-AFA-78", perishable=True)
+    handle = await open_case(
+        env, queue, jurisdiction="EU", currency="EUR", goods_value_cny=None, application_id="EU-AFA-78", perishable=True
+    )
     state = await wait_state(handle, "detained")
     window = next(d for d in state.deadlines if d.name == "confirm_and_agree_perishable")
     assert window.due_date == calendar_for("DE").add_working_days(window.start, 3)
@@ -362,8 +382,9 @@ async def test_eu_perishable_goods_have_3_working_days(harness) -> None:
 
 async def test_eu_extension_once_then_confirmation_and_agreement(harness) -> None:
     env, fakes, queue = harness
-    handle = await open_case(env, queue, jurisdiction="EU", currency="EUR", goods_value_cny=None,
-                             application_id="EU-AFA-79")
+    handle = await open_case(
+        env, queue, jurisdiction="EU", currency="EUR", goods_value_cny=None, application_id="EU-AFA-79"
+    )
     state = await wait_state(handle, "detained")
     first = next(d for d in state.deadlines if d.name == "confirm_and_agree")
     await handle.signal(SIGNAL_PARTY_SUBMISSION, submission("extension_request"))
@@ -381,8 +402,17 @@ async def test_eu_extension_once_then_confirmation_and_agreement(harness) -> Non
 
 async def test_eu_small_consignment_destroyed_on_declarants_silence(harness) -> None:
     env, fakes, queue = harness
-    handle = await open_case(env, queue, jurisdiction="EU", currency="EUR", goods_value_cny=None, quantity="2",
-                             application_id="EU-AFA-80", transport_mode="post", gross_weight_kg=Decimal("0.8"))
+    handle = await open_case(
+        env,
+        queue,
+        jurisdiction="EU",
+        currency="EUR",
+        goods_value_cny=None,
+        quantity="2",
+        application_id="EU-AFA-80",
+        transport_mode="post",
+        gross_weight_kg=Decimal("0.8"),
+    )
     state = await wait_state(handle, "detained")
     assert state.procedure == "eu_small_consignment"
     result = await handle.result()
@@ -393,8 +423,16 @@ async def test_eu_small_consignment_destroyed_on_declarants_silence(harness) -> 
 
 async def test_eu_small_consignment_objection_without_proceedings_is_released(harness) -> None:
     env, fakes, queue = harness
-    handle = await open_case(env, queue, jurisdiction="EU", currency="EUR", goods_value_cny=None, quantity="3",
-                             application_id="EU-AFA-81", transport_mode="express")
+    handle = await open_case(
+        env,
+        queue,
+        jurisdiction="EU",
+        currency="EUR",
+        goods_value_cny=None,
+        quantity="3",
+        application_id="EU-AFA-81",
+        transport_mode="express",
+    )
     await wait_state(handle, "detained")
     await handle.signal(SIGNAL_PARTY_SUBMISSION, submission("objects_to_destruction", party="declarant"))
     result = await handle.result()
@@ -407,8 +445,9 @@ async def test_eu_small_consignment_objection_without_proceedings_is_released(ha
 
 async def test_us_importer_notice_7_business_days_disclosure_then_officers_seizure_finding(harness) -> None:
     env, fakes, queue = harness
-    handle = await open_case(env, queue, jurisdiction="US", currency="USD", goods_value_cny=None,
-                             genuine_unit_value=Decimal("120"))
+    handle = await open_case(
+        env, queue, jurisdiction="US", currency="USD", goods_value_cny=None, genuine_unit_value=Decimal("120")
+    )
     await wait_state(handle, "detained")
     state = await wait_deadline(handle, "importer_response")  # opened once the importer's notice is served
     names = {d.name: d for d in state.deadlines}
@@ -445,8 +484,9 @@ async def test_us_importer_notice_7_business_days_disclosure_then_officers_seizu
 
 async def test_us_lapse_without_finding_is_deemed_exclusion_not_forfeiture(harness) -> None:
     env, fakes, queue = harness
-    handle = await open_case(env, queue, jurisdiction="US", currency="USD", goods_value_cny=None,
-                             genuine_unit_value=Decimal("120"))
+    handle = await open_case(
+        env, queue, jurisdiction="US", currency="USD", goods_value_cny=None, genuine_unit_value=Decimal("120")
+    )
     await wait_state(handle, "detained")
     result = await handle.result()
     assert result.state == "excluded"
@@ -481,8 +521,15 @@ async def test_us_petition_granted_releases_the_seized_goods(harness) -> None:
 
 async def test_us_repeat_infringer_fine_cap_is_twice_the_retail_value(harness) -> None:
     env, fakes, queue = harness
-    handle = await open_case(env, queue, jurisdiction="US", currency="USD", goods_value_cny=None,
-                             genuine_unit_value=Decimal("120"), repeat_infringer=True)
+    handle = await open_case(
+        env,
+        queue,
+        jurisdiction="US",
+        currency="USD",
+        goods_value_cny=None,
+        genuine_unit_value=Decimal("120"),
+        repeat_infringer=True,
+    )
     await wait_state(handle, "detained")
     await wait_deadline(handle, "importer_response")
     await handle.signal(SIGNAL_PARTY_SUBMISSION, submission("importer_response", party="importer", text="genuine"))

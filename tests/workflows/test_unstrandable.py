@@ -27,8 +27,10 @@ from tests.workflows.scenarios import FakeServices, determine, query, start, wai
 
 # The server's own task failure when a signal arrives while a task completes the workflow (the task runs again).
 UNHANDLED_COMMAND = WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND
-OVERSIZED = {"decision": "detain", "guarantee": {"amount": "2000000000000", "currency": "CNY",
-                                                 "form": "bank_letter", "reference": "LG-BIG"}}
+OVERSIZED = {
+    "decision": "detain",
+    "guarantee": {"amount": "2000000000000", "currency": "CNY", "form": "bank_letter", "reference": "LG-BIG"},
+}
 
 
 def events(state) -> list[str]:  # noqa: ANN001
@@ -43,8 +45,12 @@ async def no_task_failed(handle: WorkflowHandle) -> None:
     """The case completed, and no workflow task ever failed on the way (no retry loop on a bad signal)."""
     assert (await handle.describe()).status == WorkflowExecutionStatus.COMPLETED
     history = await handle.fetch_history()
-    failed = [e for e in history.events if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED
-              and e.workflow_task_failed_event_attributes.cause != UNHANDLED_COMMAND]
+    failed = [
+        e
+        for e in history.events
+        if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED
+        and e.workflow_task_failed_event_attributes.cause != UNHANDLED_COMMAND
+    ]
     assert not failed, failed
 
 
@@ -94,14 +100,22 @@ async def test_oversized_guarantee_not_replaced_means_release_at_the_reply_deadl
     await no_task_failed(handle)
 
 
-@pytest.mark.parametrize("faulty_harness", [
-    {"refuse": lambda name, req: name == "hold_guarantee" and req.reference == "LG-1"}], indirect=True)
+@pytest.mark.parametrize(
+    "faulty_harness",
+    [{"refuse": lambda name, req: name == "hold_guarantee" and req.reference == "LG-1"}],
+    indirect=True,
+)
 async def test_ledger_refusing_with_4xx_is_the_refused_guarantee_path(faulty_harness) -> None:
     env, fakes, queue = faulty_harness
     handle = await start(env, queue)
     await wait_state(handle, "suspended")
-    await handle.signal(SIGNAL_HOLDER_REPLY, {"decision": "detain", "guarantee": {
-        "amount": "14910", "currency": "CNY", "form": "bank_letter", "reference": "LG-1"}})
+    await handle.signal(
+        SIGNAL_HOLDER_REPLY,
+        {
+            "decision": "detain",
+            "guarantee": {"amount": "14910", "currency": "CNY", "form": "bank_letter", "reference": "LG-1"},
+        },
+    )
     await wait_event(handle, "notice_sent")
     await wait_event(handle, "guarantee_refused")
     state = await query(handle)
@@ -115,14 +129,17 @@ async def test_ledger_refusing_with_4xx_is_the_refused_guarantee_path(faulty_har
     await no_task_failed(handle)
 
 
-@pytest.mark.parametrize("payload", [
-    pytest.param([], id="no-payload"),
-    pytest.param([{"decision": "detain"}, {"decision": "no_detention"}], id="two-payloads"),
-    pytest.param(["detain"], id="not-an-object"),
-    pytest.param([RawValue(Payload(metadata={"encoding": b"binary/plain"}, data=b"\x00\xff"))], id="binary"),
-    pytest.param([RawValue(Payload(metadata={"encoding": b"json/plain"}, data=b"{not json"))], id="bad-json"),
-    pytest.param([{"decision": "maybe"}], id="wrong-contract"),
-])
+@pytest.mark.parametrize(
+    "payload",
+    [
+        pytest.param([], id="no-payload"),
+        pytest.param([{"decision": "detain"}, {"decision": "no_detention"}], id="two-payloads"),
+        pytest.param(["detain"], id="not-an-object"),
+        pytest.param([RawValue(Payload(metadata={"encoding": b"binary/plain"}, data=b"\x00\xff"))], id="binary"),
+        pytest.param([RawValue(Payload(metadata={"encoding": b"json/plain"}, data=b"{not json"))], id="bad-json"),
+        pytest.param([{"decision": "maybe"}], id="wrong-contract"),
+    ],
+)
 async def test_undecodable_reply_is_recorded_as_ignored_and_the_case_goes_on(harness, payload) -> None:
     env, fakes, queue = harness
     handle = await start(env, queue)
@@ -158,15 +175,15 @@ async def test_out_of_bounds_amounts_and_unknown_signals_are_ignored_with_the_re
     assert ("no_such_signal", "unknown signal") in ignored
     # guarantees that cannot be taken while the reply window is open are refused in writing instead
     rejected = [d["reason"] for d in entries(result, "guarantee_rejected")]
-    assert len(rejected) == 4 and any("currency USD" in r for r in rejected) and any("decimal" in r
-                                                                                      for r in rejected)
+    assert len(rejected) == 4 and any("currency USD" in r for r in rejected) and any("decimal" in r for r in rejected)
     assert sum(1 for s, _ in ignored if s == SIGNAL_DETERMINATION) == 2
     assert all(r.fine_amount is None or r.fine_amount >= 0 for r in fakes.of("record_disposition"))
     await no_task_failed(handle)
 
 
-@pytest.mark.parametrize("faulty_harness", [
-    {"refuse": lambda name, req: name == "hold_action" and req.action == "release"}], indirect=True)
+@pytest.mark.parametrize(
+    "faulty_harness", [{"refuse": lambda name, req: name == "hold_action" and req.action == "release"}], indirect=True
+)
 async def test_refused_release_is_an_officers_task_and_the_case_still_ends(faulty_harness) -> None:
     env, fakes, queue = faulty_harness
     handle = await start(env, queue)
@@ -179,8 +196,11 @@ async def test_refused_release_is_an_officers_task_and_the_case_still_ends(fault
     await no_task_failed(handle)
 
 
-@pytest.mark.parametrize("faulty_harness", [
-    {"refuse": lambda name, req: name in ("place_hold", "send_notice", "record_disposition")}], indirect=True)
+@pytest.mark.parametrize(
+    "faulty_harness",
+    [{"refuse": lambda name, req: name in ("place_hold", "send_notice", "record_disposition")}],
+    indirect=True,
+)
 async def test_refused_hold_notices_and_disposition_leave_tasks_and_deadlines_run(faulty_harness) -> None:
     env, fakes, queue = faulty_harness
     handle = await start(env, queue)
@@ -189,13 +209,19 @@ async def test_refused_hold_notices_and_disposition_leave_tasks_and_deadlines_ru
     result = await handle.result()
     assert result.state == "released" and result.disposition_id is None
     steps = [d["step"] for d in entries(result, "step_refused")]
-    assert steps == ["place_hold", "send_notice:suspension", "hold_action:release", "record_disposition:release",
-                     "send_notice:release"]
+    assert steps == [
+        "place_hold",
+        "send_notice:suspension",
+        "hold_action:release",
+        "record_disposition:release",
+        "send_notice:release",
+    ]
     await no_task_failed(handle)
 
 
-@pytest.mark.parametrize("faulty_harness", [
-    {"failing": lambda name, req: 25 if name == "hold_action" else 0}], indirect=True)
+@pytest.mark.parametrize(
+    "faulty_harness", [{"failing": lambda name, req: 25 if name == "hold_action" else 0}], indirect=True
+)
 async def test_a_step_failing_for_an_hour_is_escalated_and_recovers(faulty_harness) -> None:
     env, fakes, queue = faulty_harness
     handle = await start(env, queue)

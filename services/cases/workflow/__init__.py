@@ -31,10 +31,10 @@ Modules:
 from services.cases.workflow.definition import (
     PATCH_FOUR_EYES,
     PATCH_PARTIES,
-    PATCH_WITHDRAW,
     PATCH_V2,
     PATCH_V3,
     PATCH_V4,
+    PATCH_WITHDRAW,
     CaseWorkflow,
 )
 

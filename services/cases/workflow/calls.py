@@ -16,12 +16,13 @@ from datetime import timedelta
 from typing import TypeVar
 
 from temporalio import workflow
-from temporalio.workflow import ActivityHandle
 from temporalio.common import RetryPolicy
 from temporalio.types import MethodAsyncSingleParam
+from temporalio.workflow import ActivityHandle
 
 with workflow.unsafe.imports_passed_through():
-    from services.cases.activities import CaseActivities, load_rules as load_rules_activity
+    from services.cases.activities import CaseActivities
+    from services.cases.activities import load_rules as load_rules_activity
     from shared.contracts.cases import (
         CaseEventRecord,
         DispositionRequest,
@@ -32,8 +33,8 @@ with workflow.unsafe.imports_passed_through():
         NoticeResult,
         NoticeStatusRequest,
         PlaceHoldRequest,
-        RulesRequest,
         RuleSnapshot,
+        RulesRequest,
     )
     from shared.contracts.guarantees import (
         HoldGuaranteeRequest,
@@ -52,16 +53,18 @@ RETRY = RetryPolicy(
 
 
 async def load_rules(request: RulesRequest) -> RuleSnapshot:
-    return await workflow.execute_activity(load_rules_activity, request, start_to_close_timeout=ACTIVITY_TIMEOUT,
-                                           retry_policy=RETRY)
+    return await workflow.execute_activity(
+        load_rules_activity, request, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY
+    )
 
 
 RequestT = TypeVar("RequestT")
 ResultT = TypeVar("ResultT")
 
 
-def _start(method: MethodAsyncSingleParam[CaseActivities, RequestT, ResultT], request: RequestT
-           ) -> ActivityHandle[ResultT]:
+def _start(
+    method: MethodAsyncSingleParam[CaseActivities, RequestT, ResultT], request: RequestT
+) -> ActivityHandle[ResultT]:
     return workflow.start_activity_method(method, request, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY)
 
 
@@ -94,5 +97,6 @@ def settle_guarantee(request: SettleGuaranteeRequest) -> ActivityHandle[SettleGu
 
 
 async def record_case_events(records: list[CaseEventRecord]) -> None:
-    await workflow.execute_activity_method(CaseActivities.record_case_events, records,
-                                           start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY)
+    await workflow.execute_activity_method(
+        CaseActivities.record_case_events, records, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY
+    )

@@ -58,9 +58,15 @@ async def wait_until(f: CaseFile, condition: Callable[[], bool], due: datetime |
         four_eyes = f.four_eyes
         try:
             await workflow.wait_condition(
-                lambda: condition() or f.retimed != generation or f.withdrawn_all is not None
-                or (four_eyes and len(f.history) > f.recorded_upto), timeout=remaining)
-        except asyncio.TimeoutError:
+                lambda: (
+                    condition()
+                    or f.retimed != generation
+                    or f.withdrawn_all is not None
+                    or (four_eyes and len(f.history) > f.recorded_upto)
+                ),
+                timeout=remaining,
+            )
+        except TimeoutError:
             return condition()
         if four_eyes and not condition() and len(f.history) > f.recorded_upto:
             await flush(f)
@@ -76,9 +82,16 @@ def _escalation_at(f: CaseFile, cal: WorkingCalendar, due: date) -> datetime | N
     return cal.end_of_day(day)
 
 
-
-def open_deadline(f: CaseFile, name: str, start: datetime, *, amount: int | None = None, basis: str | None = None,
-                  start_day: date | None = None, fallback: DeadlineRule | None = None) -> Deadline:
+def open_deadline(
+    f: CaseFile,
+    name: str,
+    start: datetime,
+    *,
+    amount: int | None = None,
+    basis: str | None = None,
+    start_day: date | None = None,
+    fallback: DeadlineRule | None = None,
+) -> Deadline:
     """Open a deadline of the rule pack (or ``amount`` working days, or the ``fallback`` rule when the pack
     the case opened under predates it) and arm its escalation timer."""
     cal, rules = f.calendar, f.pack
@@ -94,17 +107,34 @@ def open_deadline(f: CaseFile, name: str, start: datetime, *, amount: int | None
     due_at = cal.end_of_day(due)
     escalate_at = _escalation_at(f, cal, due)
     provisional = decisions.provisional(cal, first, due, unit)
-    deadline = Deadline(name=name, working_days=n, start=first, due_date=due, due_at=due_at, unit=unit,
-                        basis=basis or (rule.basis if rule else None), escalate_at=escalate_at,
-                        provisional=provisional, calendar_version=f.cal_version)
+    deadline = Deadline(
+        name=name,
+        working_days=n,
+        start=first,
+        due_date=due,
+        due_at=due_at,
+        unit=unit,
+        basis=basis or (rule.basis if rule else None),
+        escalate_at=escalate_at,
+        provisional=provisional,
+        calendar_version=f.cal_version,
+    )
     f.deadlines[name] = deadline
     if f.proposal is not None and f.proposal_deadline is None:
         f.proposal_deadline = name  # a proposal whose time limit was met waits under the next one
-    detail = {"name": name, unit: n, "due_date": due.isoformat(), "due_at": due_at.isoformat(),
-              "escalate_at": escalate_at.isoformat() if escalate_at else None}
+    detail = {
+        "name": name,
+        unit: n,
+        "due_date": due.isoformat(),
+        "due_at": due_at.isoformat(),
+        "escalate_at": escalate_at.isoformat() if escalate_at else None,
+    }
     if provisional:
-        detail.update(provisional=True, calendar_version=f.cal_version,
-                      official_through=cal.official_through.isoformat() if cal.official_through else None)
+        detail.update(
+            provisional=True,
+            calendar_version=f.cal_version,
+            official_through=cal.official_through.isoformat() if cal.official_through else None,
+        )
     f.log("deadline_set", detail)
     _arm_escalation(f, name, escalate_at)
     return deadline
@@ -150,21 +180,42 @@ def retime(f: CaseFile, update: CalendarUpdate) -> None:
             continue
         due = decisions.due_date(cal, d.start, unit=d.unit, amount=d.working_days)
         provisional = decisions.provisional(cal, d.start, due, d.unit)
-        new = d.model_copy(update={"due_date": due, "due_at": cal.end_of_day(due),
-                                   "escalate_at": _escalation_at(f, cal, due), "provisional": provisional,
-                                   "calendar_version": update.version,
-                                   "escalated": d.escalated and due == d.due_date})
+        new = d.model_copy(
+            update={
+                "due_date": due,
+                "due_at": cal.end_of_day(due),
+                "escalate_at": _escalation_at(f, cal, due),
+                "provisional": provisional,
+                "calendar_version": update.version,
+                "escalated": d.escalated and due == d.due_date,
+            }
+        )
         f.deadlines[name] = new
         if (new.due_date, new.provisional) != (d.due_date, d.provisional):
             changed.append((d, new))
     previous, f.cal, f.cal_version = f.cal_version, cal, update.version
-    f.log("calendar_published", {"calendar": update.calendar.get("calendar"), "version": update.version,
-                                 "previous_version": previous, "by": update.published_by,
-                                 "deadlines_retimed": [new.name for _, new in changed]})
+    f.log(
+        "calendar_published",
+        {
+            "calendar": update.calendar.get("calendar"),
+            "version": update.version,
+            "previous_version": previous,
+            "by": update.published_by,
+            "deadlines_retimed": [new.name for _, new in changed],
+        },
+    )
     for old, new in changed:
-        f.log("deadline_retimed", {"name": new.name, "from": old.due_date.isoformat(), "to": new.due_date.isoformat(),
-                                   "due_at": new.due_at.isoformat(), "provisional": new.provisional,
-                                   "calendar_version": update.version})
+        f.log(
+            "deadline_retimed",
+            {
+                "name": new.name,
+                "from": old.due_date.isoformat(),
+                "to": new.due_date.isoformat(),
+                "due_at": new.due_at.isoformat(),
+                "provisional": new.provisional,
+                "calendar_version": update.version,
+            },
+        )
         _arm_escalation(f, new.name, new.escalate_at)
     f.retimed += 1
 
@@ -181,8 +232,9 @@ def close(f: CaseFile, name: str, status: DeadlineStatus) -> None:
             if status == "met":  # e.g. a hearing requested in time: the proposal waits under the next time limit
                 f.proposal_deadline = None
             else:
-                lapse_proposal(f, f"the time limit {name} {status} before a supervisor approved: "
-                                  "the law's default for it applies")
+                lapse_proposal(
+                    f, f"the time limit {name} {status} before a supervisor approved: the law's default for it applies"
+                )
 
 
 def lapse_proposal(f: CaseFile, why: str) -> None:
@@ -199,14 +251,21 @@ def proposal_facts(proposal: Determination | HearingUpdate) -> dict[str, Any]:
     """What a proposal waiting for its second person is, for the history."""
     actor = proposal.actor
     if isinstance(proposal, Determination):
-        facts: dict[str, Any] = {"kind": "confiscation", "what": "determination", "outcome": proposal.outcome,
-                                 "proposed_by": actor.name if actor else proposal.officer}
+        facts: dict[str, Any] = {
+            "kind": "confiscation",
+            "what": "determination",
+            "outcome": proposal.outcome,
+            "proposed_by": actor.name if actor else proposal.officer,
+        }
         if proposal.lines:  # a consignment case's lines whose outcome differs from the case's
             facts["lines"] = [{"line_no": ln.line_no, "outcome": ln.outcome} for ln in proposal.lines]
         return facts
-    return {"kind": "fine", "what": "hearing_conclusion",
-            "fine_amount": str(proposal.fine_amount) if proposal.fine_amount is not None else None,
-            "proposed_by": actor.name if actor else proposal.by}
+    return {
+        "kind": "fine",
+        "what": "hearing_conclusion",
+        "fine_amount": str(proposal.fine_amount) if proposal.fine_amount is not None else None,
+        "proposed_by": actor.name if actor else proposal.by,
+    }
 
 
 def close_pending(f: CaseFile) -> None:

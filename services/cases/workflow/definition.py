@@ -42,25 +42,26 @@ from services.cases.workflow.state import CaseFile, CaseWithdrawn
 from services.cases.workflow.v1 import CaseV1
 
 with workflow.unsafe.imports_passed_through():
+    from shared.approvals import four_eyes
     from shared.contracts.cases import (
         CASE_WORKFLOW_TYPE,
         QUERY_STATE,
+        SIGNAL_APPROVAL,
+        SIGNAL_CALENDAR,
+        SIGNAL_CASE_REPAIRED,
         SIGNAL_COURT_NOTICE,
         SIGNAL_DETERMINATION,
         SIGNAL_DISPOSAL_CHOICE,
         SIGNAL_GUARANTEE,
         SIGNAL_HEARING,
         SIGNAL_HOLDER_REPLY,
-        SIGNAL_PARTY_SUBMISSION,
-        SIGNAL_CALENDAR,
         SIGNAL_LINES,
-        SIGNAL_PETITION_DECISION,
-        CalendarUpdate,
-        SIGNAL_APPROVAL,
-        SIGNAL_CASE_REPAIRED,
         SIGNAL_NOTICE_SERVED,
-        CaseInput,
+        SIGNAL_PARTY_SUBMISSION,
+        SIGNAL_PETITION_DECISION,
         ApprovalDecision,
+        CalendarUpdate,
+        CaseInput,
         CaseRepaired,
         CaseState,
         CourtNotice,
@@ -75,7 +76,6 @@ with workflow.unsafe.imports_passed_through():
         PetitionDecision,
         RulesRequest,
     )
-    from shared.approvals import four_eyes
     from shared.rules.calendar import calendar_from_data
     from shared.rules.pack import RulePack
 
@@ -102,14 +102,18 @@ class CaseWorkflow:
         self.takes: dict[str, Callable[[Sequence[RawValue]], None]] = {
             SIGNAL_HOLDER_REPLY: self._take_holder_reply,
             SIGNAL_GUARANTEE: self._take_guarantee,
-            SIGNAL_DETERMINATION: self._take(Determination, self.on_determination,
-                                             lambda d: check_amounts(fine_amount=d.fine_amount,
-                                                                     retail_value=d.retail_value)),
+            SIGNAL_DETERMINATION: self._take(
+                Determination,
+                self.on_determination,
+                lambda d: check_amounts(fine_amount=d.fine_amount, retail_value=d.retail_value),
+            ),
             SIGNAL_COURT_NOTICE: self._take(CourtNotice, self.on_court_notice),
-            SIGNAL_PARTY_SUBMISSION: self._take(PartySubmission, self.on_party_submission,
-                                                lambda s: check_amounts(amount=s.amount)),
-            SIGNAL_HEARING: self._take(HearingUpdate, self.on_hearing,
-                                       lambda h: check_amounts(fine_amount=h.fine_amount)),
+            SIGNAL_PARTY_SUBMISSION: self._take(
+                PartySubmission, self.on_party_submission, lambda s: check_amounts(amount=s.amount)
+            ),
+            SIGNAL_HEARING: self._take(
+                HearingUpdate, self.on_hearing, lambda h: check_amounts(fine_amount=h.fine_amount)
+            ),
             SIGNAL_DISPOSAL_CHOICE: self._take(DisposalChoice, self.on_disposal_choice),
             SIGNAL_CASE_REPAIRED: self._take(CaseRepaired, self.on_repaired),
             SIGNAL_LINES: self._take(LinesRevision, self.on_lines),
@@ -131,12 +135,21 @@ class CaseWorkflow:
         f.cal = calendar_from_data(snapshot.calendar)
         f.cal_version = snapshot.calendar.get("version")
         opened = {
-            "recordation_id": case.recordation_id, "mark": case.mark, "score": case.score, "reasons": case.reasons,
-            "mode": case.mode, "rule_pack": f.rules.version, "opened_by": case.opened_by,
+            "recordation_id": case.recordation_id,
+            "mark": case.mark,
+            "score": case.score,
+            "reasons": case.reasons,
+            "mode": case.mode,
+            "rule_pack": f.rules.version,
+            "opened_by": case.opened_by,
         }
         if f.v4:
-            opened.update(lines=lines.summary(f), revision=f.revision, calendar=f.cal_version,
-                          consignment=f.consignment.model_dump(mode="json") if f.consignment else None)
+            opened.update(
+                lines=lines.summary(f),
+                revision=f.revision,
+                calendar=f.cal_version,
+                consignment=f.consignment.model_dump(mode="json") if f.consignment else None,
+            )
         f.log("case_opened", opened)
         line_task = asyncio.create_task(lines.follow_changes(f)) if f.v4 else None
         try:
@@ -184,8 +197,9 @@ class CaseWorkflow:
         else:  # cases started before v3 keep their history as it was: the SDK dropped such signals unrecorded
             workflow.logger.warning("signal %s ignored: %s", name, why)
 
-    def _take(self, model: type[M], handler: Callable[[M], None],
-              check: Callable[[M], None] | None = None) -> Callable[[Sequence[RawValue]], None]:
+    def _take(
+        self, model: type[M], handler: Callable[[M], None], check: Callable[[M], None] | None = None
+    ) -> Callable[[Sequence[RawValue]], None]:
         def take(args: Sequence[RawValue]) -> None:
             if not self.file.v3:
                 handler(strict(model, args))
@@ -194,6 +208,7 @@ class CaseWorkflow:
             if check is not None:
                 check(value)
             handler(value)
+
         return take
 
     def _take_holder_reply(self, args: Sequence[RawValue]) -> None:
@@ -205,8 +220,10 @@ class CaseWorkflow:
         raw = data.pop("guarantee", None)
         reply = model_of(HolderReply, data)
         guarantee, problem = (None, None) if raw is None else self._guarantee_of(raw)
-        self.on_holder_reply(reply.model_copy(update={"guarantee": guarantee}),
-                             rejected=(raw, problem) if problem and reply.decision == "detain" else None)
+        self.on_holder_reply(
+            reply.model_copy(update={"guarantee": guarantee}),
+            rejected=(raw, problem) if problem and reply.decision == "detain" else None,
+        )
 
     def _take_guarantee(self, args: Sequence[RawValue]) -> None:
         if not self.file.v3:
@@ -242,8 +259,13 @@ class CaseWorkflow:
             return
         f = self.file
         if not f.accepting_reply or f.reply is not None:
-            f.log("reply_ignored", {"decision": reply.decision,
-                                    "why": "reply window closed" if not f.accepting_reply else "already replied"})
+            f.log(
+                "reply_ignored",
+                {
+                    "decision": reply.decision,
+                    "why": "reply window closed" if not f.accepting_reply else "already replied",
+                },
+            )
             return
         f.reply = reply
         if reply.guarantee is not None:
@@ -284,8 +306,10 @@ class CaseWorkflow:
         """A confiscation, or a fine a hearing concluded, is proposed by one person and approved by another."""
         f = self.file
         if f.proposal is not None:
-            f.log("determination_ignored" if isinstance(proposal, Determination) else "hearing_update_ignored",
-                  {"state": f.state, "why": "a proposal already waits for a supervisor's approval"})
+            f.log(
+                "determination_ignored" if isinstance(proposal, Determination) else "hearing_update_ignored",
+                {"state": f.state, "why": "a proposal already waits for a supervisor's approval"},
+            )
             return
         pending = sorted((d for d in f.deadlines.values() if d.status == "pending"), key=lambda d: d.due_at)
         f.proposal = proposal
@@ -296,10 +320,15 @@ class CaseWorkflow:
             detail["fine_amount"] = str(proposal.fine_amount) if proposal.fine_amount is not None else None
         if f.withdrawals and proposal.note:  # what the proposer wrote, for the supervisor who decides
             detail["note"] = proposal.note
-        f.log("approval_requested", {
-            **detail, "proposed_by_sub": proposal.actor.sub if proposal.actor else None,
-            "deadline": f.proposal_deadline, "due_at": pending[0].due_at.isoformat() if pending else None,
-        })
+        f.log(
+            "approval_requested",
+            {
+                **detail,
+                "proposed_by_sub": proposal.actor.sub if proposal.actor else None,
+                "deadline": f.proposal_deadline,
+                "due_at": pending[0].due_at.isoformat() if pending else None,
+            },
+        )
 
     def on_approval(self, decision: ApprovalDecision) -> None:
         f = self.file
@@ -311,8 +340,11 @@ class CaseWorkflow:
         if proposal is None:
             f.log("approval_ignored", {"why": "no proposal waits for approval", "by": by.name if by else None})
             return
-        rule = four_eyes(proposer_sub=proposal.actor.sub if proposal.actor else None,
-                         approver_sub=by.sub if by else "", approver_role=by.role if by else "")
+        rule = four_eyes(
+            proposer_sub=proposal.actor.sub if proposal.actor else None,
+            approver_sub=by.sub if by else "",
+            approver_role=by.role if by else "",
+        )
         if not rule.allowed:
             f.log("approval_ignored", {"why": rule.message, "code": rule.code, "by": by.name if by else None})
             return
@@ -335,7 +367,6 @@ class CaseWorkflow:
             f.hearing = proposal.model_copy(update={"approved_by": by})
             f.log("hearing_concluded", f.hearing.model_dump(mode="json", exclude_none=True))
 
-
     def on_withdrawal(self, decision: ApprovalDecision) -> None:
         """The person who proposed a four-eyes decision withdraws it before a supervisor decides (cases started
         under ``case-proposal-withdraw``); the case waits for a new determination as after a refusal."""
@@ -343,8 +374,14 @@ class CaseWorkflow:
         proposal, by = f.proposal, decision.actor
         who = by.name if by else None
         if not f.withdrawals:
-            f.log("approval_ignored", {"why": "this case was started before a proposal could be withdrawn; a "
-                                              "supervisor refuses it instead", "by": who})
+            f.log(
+                "approval_ignored",
+                {
+                    "why": "this case was started before a proposal could be withdrawn; a "
+                    "supervisor refuses it instead",
+                    "by": who,
+                },
+            )
             return
         if proposal is None:
             f.log("approval_ignored", {"why": "no proposal waits for approval", "by": who})
@@ -354,8 +391,10 @@ class CaseWorkflow:
             f.log("approval_ignored", {"why": "only the person who proposed it withdraws a proposal", "by": who})
             return
         f.proposal, f.proposal_deadline = None, None
-        f.log("approval_withdrawn", {**proposal_facts(proposal), "by": by.name, "by_sub": by.sub,
-                                     "note": decision.note})
+        f.log(
+            "approval_withdrawn", {**proposal_facts(proposal), "by": by.name, "by_sub": by.sub, "note": decision.note}
+        )
+
     def on_court_notice(self, notice: CourtNotice) -> None:
         if self.v1 is not None:
             self.v1.on_court_notice(notice)
@@ -418,10 +457,10 @@ class CaseWorkflow:
 
     def on_petition_decision(self, decision: PetitionDecision) -> None:
         f = self.file
-        if self.v1 is not None or f.state != "seized" or f.petition_decision is not None \
-                or not f.submitted("petition"):
+        if self.v1 is not None or f.state != "seized" or f.petition_decision is not None or not f.submitted("petition"):
             (self.v1.on_ignored if self.v1 is not None else f.log)(
-                "petition_decision_ignored", {"outcome": decision.outcome, "state": f.state})
+                "petition_decision_ignored", {"outcome": decision.outcome, "state": f.state}
+            )
             return
         f.petition_decision = decision
         f.log("petition_decided", decision.model_dump(mode="json", exclude_none=True))

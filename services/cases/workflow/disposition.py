@@ -46,21 +46,44 @@ def _lines(f: CaseFile, currency: str) -> list[DispositionLine]:
     return [DispositionLine(line_no=s.line_no, outcome=s.status, goods_value=value(s)) for s in f.line_states()]
 
 
-async def dispose(f: CaseFile, outcome: DispositionOutcome, reason: str, *, fine_amount: Decimal | None = None,
-                  fine_value: Decimal | None = None, currency: str | None = None) -> None:
+async def dispose(
+    f: CaseFile,
+    outcome: DispositionOutcome,
+    reason: str,
+    *,
+    fine_amount: Decimal | None = None,
+    fine_value: Decimal | None = None,
+    currency: str | None = None,
+) -> None:
     case, det = f.case, f.determination
-    goods_value = fine_value if fine_value is not None else (
-        f.goods_value(list(f.lines.values())) if f.v4 else case.goods_value)
-    result = await run_step(f, f"record_disposition:{outcome}", lambda: calls.record_disposition(DispositionRequest(
-        idempotency_key=f"{case.case_id}:disposition", case_id=case.case_id, jurisdiction=case.jurisdiction,
-        outcome=outcome, goods_value=goods_value,
-        currency=currency or case.currency, right_type=case.right_type,
-        fine_tier=det.fine_tier if det else None, reason=reason,
-        fine_amount=fine_amount if fine_amount is not None else Decimal(0), repeat=case.repeat_infringer,
-        disposal_method=f.disposal_method,
-        hearing=f.hearing.kind if f.hearing else None, police_referral=f.police_referral,
-        decided_by=det.officer if det else None, lines=_lines(f, currency or case.currency))),
-        task=f"record the {outcome} of the goods by hand: {reason}")
+    goods_value = (
+        fine_value if fine_value is not None else (f.goods_value(list(f.lines.values())) if f.v4 else case.goods_value)
+    )
+    result = await run_step(
+        f,
+        f"record_disposition:{outcome}",
+        lambda: calls.record_disposition(
+            DispositionRequest(
+                idempotency_key=f"{case.case_id}:disposition",
+                case_id=case.case_id,
+                jurisdiction=case.jurisdiction,
+                outcome=outcome,
+                goods_value=goods_value,
+                currency=currency or case.currency,
+                right_type=case.right_type,
+                fine_tier=det.fine_tier if det else None,
+                reason=reason,
+                fine_amount=fine_amount if fine_amount is not None else Decimal(0),
+                repeat=case.repeat_infringer,
+                disposal_method=f.disposal_method,
+                hearing=f.hearing.kind if f.hearing else None,
+                police_referral=f.police_referral,
+                decided_by=det.officer if det else None,
+                lines=_lines(f, currency or case.currency),
+            )
+        ),
+        task=f"record the {outcome} of the goods by hand: {reason}",
+    )
     if not isinstance(result, Refused):
         f.disposition = result
 
@@ -69,8 +92,12 @@ async def release_lines(f: CaseFile, line_nos: list[int], reason: str) -> None:
     """Release some lines now (e.g. found not infringing); the rest of the case goes on."""
     await hold(f, "release", reason, lines=line_nos)
     f.log("lines_released", {"lines": sorted(line_nos), "reason": reason})
-    await notify(f, "partial_release", extra=f"Lines {', '.join(str(n) for n in sorted(line_nos))} are released: "
-                                             f"{reason}.", key=f"partial_release:{lines_key(line_nos)}")
+    await notify(
+        f,
+        "partial_release",
+        extra=f"Lines {', '.join(str(n) for n in sorted(line_nos))} are released: {reason}.",
+        key=f"partial_release:{lines_key(line_nos)}",
+    )
     await flush(f)
 
 

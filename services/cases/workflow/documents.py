@@ -19,7 +19,6 @@ from services.cases.workflow.state import CaseFile
 
 with workflow.unsafe.imports_passed_through():
     from shared.contracts.cases import CaseLine, NoticeKind
-    from shared.rules.pack import DeadlineRule
     from shared.contracts.documents import (
         HOLDER_NOTICE_DOCUMENTS,
         PARTY_NOTICE_DOCUMENTS,
@@ -37,11 +36,17 @@ with workflow.unsafe.imports_passed_through():
         PenaltyFacts,
         RightRef,
     )
+    from shared.rules.pack import DeadlineRule
 
 # The time limits each document states (besides the one the notice itself sets, if any).
 KIND_DEADLINES: dict[str, tuple[str, ...]] = {
-    "suspension_notice": ("holder_reply", "afa_after_ex_officio", "confirm_and_agree", "confirm_and_agree_perishable",
-                          "extension"),
+    "suspension_notice": (
+        "holder_reply",
+        "afa_after_ex_officio",
+        "confirm_and_agree",
+        "confirm_and_agree_perishable",
+        "extension",
+    ),
     "guarantee_refused": ("holder_reply",),
     "cannot_determine": ("release_ex_officio", "release_application"),
 }
@@ -61,10 +66,19 @@ RELEASE_REASONS: tuple[tuple[str, str], ...] = (
     ("neither confirmed", "no_confirmation"),
     ("no proceedings", "no_proceedings"),
 )
-DISCLOSURE_STAGES = {"detention": "at_detention", "disclosure": "after_importer_window", "seizure": "after_seizure",
-                     "forfeiture": "after_seizure"}
-DISPOSAL_METHODS = {"public_welfare", "sale_to_holder", "auction_after_removal", "destruction",
-                    "forfeiture_destruction"}
+DISCLOSURE_STAGES = {
+    "detention": "at_detention",
+    "disclosure": "after_importer_window",
+    "seizure": "after_seizure",
+    "forfeiture": "after_seizure",
+}
+DISPOSAL_METHODS = {
+    "public_welfare",
+    "sale_to_holder",
+    "auction_after_removal",
+    "destruction",
+    "forfeiture_destruction",
+}
 FINE_TIERS = {"none", "mitigated", "lighter", "ordinary", "heavier"}
 RIGHT_TYPES = {"trademark", "copyright", "patent"}
 _OFFICE = re.compile(r"^[A-Z0-9]{2,16}$")
@@ -78,32 +92,46 @@ def notice_document(f: CaseFile, kind: NoticeKind, deadline: datetime | None, ex
     notice then goes out as plain text and notify records the note)."""
     doc_kind = HOLDER_NOTICE_DOCUMENTS.get((kind, f.case.jurisdiction))
     if doc_kind is None:
-        return {"document_note": f"no legal document for a {kind} notice to the rights holder in "
-                                 f"{f.case.jurisdiction}"}
+        return {"document_note": f"no legal document for a {kind} notice to the rights holder in {f.case.jurisdiction}"}
     try:
         return {"document": _facts(f, kind, doc_kind, deadline, extra)}
     except Exception as exc:  # noqa: BLE001 - a notice never waits for its document
-        return {"document_note": f"the facts of the {doc_kind} could not be put together: "
-                                 f"{type(exc).__name__}: {exc}"[:1000]}
+        return {
+            "document_note": f"the facts of the {doc_kind} could not be put together: {type(exc).__name__}: {exc}"[
+                :1000
+            ]
+        }
 
 
-def penalty_facts(f: CaseFile, fine: Decimal, low: Decimal | None = None, high: Decimal | None = None, *,
-                  value: Decimal | None = None) -> PenaltyFacts | None:
+def penalty_facts(
+    f: CaseFile, fine: Decimal, low: Decimal | None = None, high: Decimal | None = None, *, value: Decimal | None = None
+) -> PenaltyFacts | None:
     """The proposed or decided penalty as a document states it (None if it cannot be put together)."""
     try:
         currency = f.pack.currency
         tier = f.determination.fine_tier if f.determination is not None else None
         basis = value if value is not None else (f.value_in_pack_currency() or f.goods_value())
-        return PenaltyFacts(fine=Money(amount=fine, currency=currency), tier=tier if tier in FINE_TIERS else None,
-                            fine_min=_money(low, currency), fine_max=_money(high, currency),
-                            value_basis=_money(basis, currency))
+        return PenaltyFacts(
+            fine=Money(amount=fine, currency=currency),
+            tier=tier if tier in FINE_TIERS else None,
+            fine_min=_money(low, currency),
+            fine_max=_money(high, currency),
+            value_basis=_money(basis, currency),
+        )
     except Exception:  # noqa: BLE001 - the document then states no penalty; the notice's text still does
         return None
 
 
-def party_notice_document(f: CaseFile, kind: NoticeKind, role: str, party: Any, *, clock: str | None = None,
-                          clock_rule: DeadlineRule | None = None,
-                          penalty: PenaltyFacts | None = None) -> dict[str, Any]:
+def party_notice_document(
+    f: CaseFile,
+    kind: NoticeKind,
+    role: str,
+    party: Any,
+    *,
+    clock: str | None = None,
+    clock_rule: DeadlineRule | None = None,
+    penalty: PenaltyFacts | None = None,
+) -> dict[str, Any]:
     """The document fields of a notice to a party: addressed to it, stating the time limit its service starts
     (``clock``) as a period from service, and for a penalty the fine. Never stops the notice (see
     ``notice_document``)."""
@@ -112,19 +140,26 @@ def party_notice_document(f: CaseFile, kind: NoticeKind, role: str, party: Any, 
         return {"document_note": f"no legal document for a {kind} notice to the {role} in {f.case.jurisdiction}"}
     try:
         facts = _facts(f, kind, doc_kind, None, None).model_dump()
-        facts["addressee"] = Addressee(role=role, name=party.name[:256], id=party.id,
-                                       email=getattr(party, "contact_email", None) or None).model_dump()
+        facts["addressee"] = Addressee(
+            role=role, name=party.name[:256], id=party.id, email=getattr(party, "contact_email", None) or None
+        ).model_dump()
         facts["copies_to"] = []
         if clock is not None:
             rule = clock_rule or f.pack.deadline(clock)
-            facts["clocks"] = [DocumentClock(name=clock, amount=rule.amount, unit=rule.unit,
-                                             basis=(rule.basis or None) and rule.basis[:256]).model_dump()]
+            facts["clocks"] = [
+                DocumentClock(
+                    name=clock, amount=rule.amount, unit=rule.unit, basis=(rule.basis or None) and rule.basis[:256]
+                ).model_dump()
+            ]
         if penalty is not None:
             facts["penalty"] = penalty.model_dump()
         return {"document": DocumentFacts.model_validate(facts)}
     except Exception as exc:  # noqa: BLE001 - a notice never waits for its document
-        return {"document_note": f"the facts of the {doc_kind} could not be put together: "
-                                 f"{type(exc).__name__}: {exc}"[:1000]}
+        return {
+            "document_note": f"the facts of the {doc_kind} could not be put together: {type(exc).__name__}: {exc}"[
+                :1000
+            ]
+        }
 
 
 def document_facts(f: CaseFile, kind: NoticeKind, deadline: datetime | None, extra: str | None) -> DocumentFacts | None:
@@ -152,10 +187,20 @@ def _outcome(status: str | None) -> str | None:
 def _goods_line(f: CaseFile, line: CaseLine) -> GoodsLine:
     hs = re.sub(r"[^0-9]", "", line.hs_code)[:10]
     ids = list(dict.fromkeys([line.recordation_id, *(hit.recordation_id for hit in line.hits)]))
-    return GoodsLine(line_no=line.line_no, hs_code=hs if len(hs) >= 4 else "0000", description=line.description,
-                     brand=line.brand, quantity=line.quantity, unit=line.unit[:16], unit_value=line.unit_value,
-                     value=line.goods_value, currency=f.case.currency, recordation_ids=ids,
-                     gross_weight_kg=line.gross_weight_kg, outcome=_outcome(f.line_status.get(line.line_no)))
+    return GoodsLine(
+        line_no=line.line_no,
+        hs_code=hs if len(hs) >= 4 else "0000",
+        description=line.description,
+        brand=line.brand,
+        quantity=line.quantity,
+        unit=line.unit[:16],
+        unit_value=line.unit_value,
+        value=line.goods_value,
+        currency=f.case.currency,
+        recordation_ids=ids,
+        gross_weight_kg=line.gross_weight_kg,
+        outcome=_outcome(f.line_status.get(line.line_no)),
+    )
 
 
 def _rights(f: CaseFile, lines: list[CaseLine]) -> list[RightRef]:
@@ -163,9 +208,14 @@ def _rights(f: CaseFile, lines: list[CaseLine]) -> list[RightRef]:
     rights = [RightRef.from_case(case)]
     for line in lines:
         if all(r.recordation_id != line.recordation_id for r in rights):
-            rights.append(RightRef(recordation_id=line.recordation_id, mark=line.mark[:256],
-                                   right_type=line.right_type if line.right_type in RIGHT_TYPES else "trademark",
-                                   holder_name=case.holder.name))
+            rights.append(
+                RightRef(
+                    recordation_id=line.recordation_id,
+                    mark=line.mark[:256],
+                    right_type=line.right_type if line.right_type in RIGHT_TYPES else "trademark",
+                    holder_name=case.holder.name,
+                )
+            )
     return rights
 
 
@@ -196,31 +246,46 @@ def _facts(f: CaseFile, kind: str, doc_kind: str, due_at: datetime | None, extra
     lines = [ln for _, ln in sorted(f.lines.items())] or [ln for _, ln in sorted(f.withdrawn_lines.items())]
     local = f.value_in_pack_currency(lines) if case.currency != rules.currency else None
     code = case.customs_office if _OFFICE.match(case.customs_office) else "XX"
-    holder = Addressee(role="rights_holder", name=case.holder.name[:256], id=case.holder.id,
-                       email=case.holder.contact_email or None)
+    holder = Addressee(
+        role="rights_holder", name=case.holder.name[:256], id=case.holder.id, email=case.holder.contact_email or None
+    )
     direction = case.direction if case.direction in ("import", "export", "transit") else None
     facts: dict[str, Any] = {
-        "kind": doc_kind, "jurisdiction": case.jurisdiction,
+        "kind": doc_kind,
+        "jurisdiction": case.jurisdiction,
         "member_state": code[:2] if case.jurisdiction == "EU" and code[:2].isalpha() else "DE",
         "office": Office(code=code, name=OFFICE_NAMES["en"], name_local=OFFICE_NAMES.get(case.jurisdiction)),
         "addressee": holder,
         "case": CaseFacts(
-            case_id=case.case_id, declaration_id=case.declaration_id, declaration_revision=f.revision or case.revision,
-            mode=case.mode, direction=direction, transport_mode=case.transport_mode,
-            declarant=_party(case.declarant), consignor=_party(case.consignor), consignee=_party(case.consignee),
-            origin_country=case.origin_country, destination_country=case.destination_country,
-            rights=_rights(f, lines), lines=[_goods_line(f, ln) for ln in lines],
-            goods_value_local=_money(local, rules.currency), application_id=case.application_id,
-            suspended_on=f.calendar.local_date(case.opened_at) if case.opened_at else None),
+            case_id=case.case_id,
+            declaration_id=case.declaration_id,
+            declaration_revision=f.revision or case.revision,
+            mode=case.mode,
+            direction=direction,
+            transport_mode=case.transport_mode,
+            declarant=_party(case.declarant),
+            consignor=_party(case.consignor),
+            consignee=_party(case.consignee),
+            origin_country=case.origin_country,
+            destination_country=case.destination_country,
+            rights=_rights(f, lines),
+            lines=[_goods_line(f, ln) for ln in lines],
+            goods_value_local=_money(local, rules.currency),
+            application_id=case.application_id,
+            suspended_on=f.calendar.local_date(case.opened_at) if case.opened_at else None,
+        ),
         "deadlines": _deadlines(f, doc_kind, due_at),
     }
     required = _money(f.required_guarantee, rules.currency)
     posted = f.guarantee
     if required is not None or posted is not None:
         facts["guarantee"] = GuaranteeFacts(
-            required=required, posted=_money(posted.amount, posted.currency) if posted else None,
-            form=posted.form if posted else None, reference=posted.reference if posted else None,
-            refusal_reason=(extra or None) if doc_kind == "guarantee_refused" else None)
+            required=required,
+            posted=_money(posted.amount, posted.currency) if posted else None,
+            form=posted.form if posted else None,
+            reference=posted.reference if posted else None,
+            refusal_reason=(extra or None) if doc_kind == "guarantee_refused" else None,
+        )
     if f.determination is not None and f.determination.officer:
         facts["officer"] = f.determination.officer[:256]
     if doc_kind == "release_notice":
@@ -231,9 +296,10 @@ def _facts(f: CaseFile, kind: str, doc_kind: str, due_at: datetime | None, extra
             facts["disposal_method"] = f.disposal_method
         if f.disposition is not None:
             tier = f.determination.fine_tier if f.determination is not None else None
-            facts["penalty"] = PenaltyFacts(fine=Money(amount=f.disposition.fine_amount,
-                                                       currency=f.disposition.fine_currency),
-                                            tier=tier if tier in FINE_TIERS else None)
+            facts["penalty"] = PenaltyFacts(
+                fine=Money(amount=f.disposition.fine_amount, currency=f.disposition.fine_currency),
+                tier=tier if tier in FINE_TIERS else None,
+            )
     elif doc_kind == "police_referral":
         referral = _history(f, "referred_to_police")
         currency = referral.get("currency", rules.currency)

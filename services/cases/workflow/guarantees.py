@@ -31,13 +31,17 @@ def take_guarantee(f: CaseFile, guarantee: GuaranteeInfo) -> None:
     ok = sufficient(f, guarantee)
     if ok:
         f.guarantee = guarantee
-    f.log("guarantee_received" if ok else "guarantee_insufficient", {
-        **guarantee.model_dump(mode="json"),
-        "required_cny": str(f.required_guarantee_cny) if f.required_guarantee_cny is not None else None,
-    })
+    f.log(
+        "guarantee_received" if ok else "guarantee_insufficient",
+        {
+            **guarantee.model_dump(mode="json"),
+            "required_cny": str(f.required_guarantee_cny) if f.required_guarantee_cny is not None else None,
+        },
+    )
     if not ok and f.v3:
-        _tell_holder(f, f"{guarantee.currency} {guarantee.amount} does not cover the required "
-                        f"CNY {f.required_guarantee_cny}")
+        _tell_holder(
+            f, f"{guarantee.currency} {guarantee.amount} does not cover the required CNY {f.required_guarantee_cny}"
+        )
 
 
 def reject_guarantee(f: CaseFile, guarantee: object, reason: str) -> None:
@@ -78,8 +82,13 @@ async def secured_within(f: CaseFile, settled: Callable[[], bool], deadline: Dea
                 reason, f.pending_rejection = f.pending_rejection, None
                 due_at = f.deadlines[deadline.name].due_at  # as a published calendar may have re-timed it
                 if workflow.now() < due_at:
-                    await notify(f, "guarantee_refused", reply_deadline_at=due_at, extra=reason,
-                                 key=f"guarantee_rejected:{f.guarantee_rejections}")
+                    await notify(
+                        f,
+                        "guarantee_refused",
+                        reply_deadline_at=due_at,
+                        extra=reason,
+                        key=f"guarantee_rejected:{f.guarantee_rejections}",
+                    )
                 if not settled():
                     continue
             elif not met:
@@ -91,8 +100,12 @@ async def secured_within(f: CaseFile, settled: Callable[[], bool], deadline: Dea
         if await secure_guarantee(f):
             return True
         f.guarantee = None
-        await notify(f, "guarantee_refused", reply_deadline_at=f.deadlines[deadline.name].due_at,
-                     key=f"guarantee_refused:{f.guarantee_attempts}")
+        await notify(
+            f,
+            "guarantee_refused",
+            reply_deadline_at=f.deadlines[deadline.name].due_at,
+            key=f"guarantee_refused:{f.guarantee_attempts}",
+        )
 
 
 async def secure_guarantee(f: CaseFile) -> bool:
@@ -105,12 +118,25 @@ async def secure_guarantee(f: CaseFile) -> bool:
     # A case started before v3 may carry a guarantee taken before the contracts had bounds: it goes to
     # the ledger as it was given (which refuses it, as it did then), not checked again here.
     request = HoldGuaranteeRequest if f.v3 else HoldGuaranteeRequest.model_construct
-    result = await run_step(f, "hold_guarantee", lambda: calls.hold_guarantee(request(
-        idempotency_key=f"{case.case_id}:guarantee:{f.guarantee_attempts}", case_id=case.case_id,
-        holder_id=case.holder.id,
-        jurisdiction=case.jurisdiction, required_amount=f.required_guarantee or Decimal(0),
-        currency=rules.currency, form=g.form, amount=g.amount, reference=g.reference)),
-        task="none: the holder is told in writing", escalate=False)
+    result = await run_step(
+        f,
+        "hold_guarantee",
+        lambda: calls.hold_guarantee(
+            request(
+                idempotency_key=f"{case.case_id}:guarantee:{f.guarantee_attempts}",
+                case_id=case.case_id,
+                holder_id=case.holder.id,
+                jurisdiction=case.jurisdiction,
+                required_amount=f.required_guarantee or Decimal(0),
+                currency=rules.currency,
+                form=g.form,
+                amount=g.amount,
+                reference=g.reference,
+            )
+        ),
+        task="none: the holder is told in writing",
+        escalate=False,
+    )
     if isinstance(result, Refused):
         # The ledger refused the request itself (4xx): the same lawful path as a refused guarantee.
         f.guarantee_status, f.guarantee_held = "refused", False
@@ -126,9 +152,19 @@ async def settle(f: CaseFile, outcome: str) -> None:
     """The case has ended: the ledger charges storage and refunds the remainder of a held guarantee."""
     if not f.guarantee_held:
         return
-    settled = await run_step(f, "settle_guarantee", lambda: calls.settle_guarantee(SettleGuaranteeRequest(
-        idempotency_key=f"{f.case.case_id}:settle", case_id=f.case.case_id, outcome=outcome,
-        ended_at=workflow.now())), task="settle the guarantee by hand: charge the costs and refund the rest")
+    settled = await run_step(
+        f,
+        "settle_guarantee",
+        lambda: calls.settle_guarantee(
+            SettleGuaranteeRequest(
+                idempotency_key=f"{f.case.case_id}:settle",
+                case_id=f.case.case_id,
+                outcome=outcome,
+                ended_at=workflow.now(),
+            )
+        ),
+        task="settle the guarantee by hand: charge the costs and refund the rest",
+    )
     if isinstance(settled, Refused):
         return
     f.guarantee_status = "settled"
@@ -146,8 +182,12 @@ def recompute_required(f: CaseFile) -> None:
     required = decisions.guarantee(f.pack, mode, value)
     if required == f.required_guarantee:
         return
-    detail = {"from": str(f.required_guarantee), "to": str(required), "goods_value": str(value),
-              "currency": f.pack.currency}
+    detail = {
+        "from": str(f.required_guarantee),
+        "to": str(required),
+        "goods_value": str(value),
+        "currency": f.pack.currency,
+    }
     if f.guarantee_held and f.required_guarantee is not None and required > f.required_guarantee:
         detail["shortfall"] = str(required - f.required_guarantee)  # the holder is asked in writing for the rest
     f.required_guarantee = f.required_guarantee_cny = required

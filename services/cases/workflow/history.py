@@ -15,7 +15,7 @@ with workflow.unsafe.imports_passed_through():
 
 async def flush(f: CaseFile) -> None:
     """Write history entries not yet recorded to the case audit trail (and cases.events.v1)."""
-    pending = f.history[f.recorded_upto:]
+    pending = f.history[f.recorded_upto :]
     if not pending:
         return
     f.recorded_upto = len(f.history)
@@ -23,11 +23,22 @@ async def flush(f: CaseFile) -> None:
     # serve it once the workflow is gone. Activity inputs are not compared on replay: no version needed.
     lines = f.line_states() if f.v4 else []
     last = len(pending) - 1
-    await calls.record_case_events([
-        CaseEventRecord(case_id=f.case.case_id, seq=h.seq, at=h.at, state=h.state, event=h.event, detail=h.detail,
-                        case_input=f.case, lines=lines,
-                        snapshot=f.snapshot().model_copy(update={"history": []}) if i == last else None)
-        for i, h in enumerate(pending)])
+    await calls.record_case_events(
+        [
+            CaseEventRecord(
+                case_id=f.case.case_id,
+                seq=h.seq,
+                at=h.at,
+                state=h.state,
+                event=h.event,
+                detail=h.detail,
+                case_input=f.case,
+                lines=lines,
+                snapshot=f.snapshot().model_copy(update={"history": []}) if i == last else None,
+            )
+            for i, h in enumerate(pending)
+        ]
+    )
 
 
 async def transition(f: CaseFile, state: CaseStateName, event: str, detail: dict[str, Any]) -> None:

@@ -32,17 +32,31 @@ DETAINED_STATES = ("detained", "undetermined", "awaiting_application")
 
 
 def summary(f: CaseFile) -> list[dict[str, Any]]:
-    return [{"line_no": ln.line_no, "recordation_id": ln.recordation_id, "mark": ln.mark,
-             "marks": sorted({h.mark for h in ln.hits} | {ln.mark}), "quantity": str(ln.quantity), "unit": ln.unit,
-             "goods_value": str(ln.goods_value), "goods_value_cny": str(ln.goods_value_cny)
-             if ln.goods_value_cny is not None else None, "score": ln.score, "source": ln.source}
-            for _, ln in sorted(f.lines.items())]
+    return [
+        {
+            "line_no": ln.line_no,
+            "recordation_id": ln.recordation_id,
+            "mark": ln.mark,
+            "marks": sorted({h.mark for h in ln.hits} | {ln.mark}),
+            "quantity": str(ln.quantity),
+            "unit": ln.unit,
+            "goods_value": str(ln.goods_value),
+            "goods_value_cny": str(ln.goods_value_cny) if ln.goods_value_cny is not None else None,
+            "score": ln.score,
+            "source": ln.source,
+        }
+        for _, ln in sorted(f.lines.items())
+    ]
 
 
 def open_for_changes(f: CaseFile) -> bool:
     """Lines may join or leave until customs has decided on the goods."""
-    return (f.state not in TERMINAL_STATES and f.state not in ("hearing", "seized") and f.determination is None
-            and not f.submitted("confirms_infringement"))
+    return (
+        f.state not in TERMINAL_STATES
+        and f.state not in ("hearing", "seized")
+        and f.determination is None
+        and not f.submitted("confirms_infringement")
+    )
 
 
 # ---------------------------------------------------------------- decisions per line
@@ -108,8 +122,10 @@ def apply_revision(f: CaseFile, rev: LinesRevision) -> None:
         f.log("lines_revision_ignored", {"revision": rev.revision, "why": "a per-line case keeps its one line"})
         return
     if rev.declaration_id != f.case.declaration_id:
-        f.log("lines_revision_ignored", {"revision": rev.revision, "why": f"declaration {rev.declaration_id} is "
-                                                                          f"not this case's"})
+        f.log(
+            "lines_revision_ignored",
+            {"revision": rev.revision, "why": f"declaration {rev.declaration_id} is not this case's"},
+        )
         return
     if rev.kind == "revision" and rev.revision <= f.revision:
         if rev.revision == f.revision and not f.origins_noted:
@@ -118,17 +134,29 @@ def apply_revision(f: CaseFile, rev: LinesRevision) -> None:
             for n, came_from in sorted(rev.previous_line_cases.items()):
                 if n in f.lines and came_from != own:
                     line = f.lines[n]
-                    f.log("line_joined", {"line_no": n, "recordation_id": line.recordation_id, "mark": line.mark,
-                                          "goods_value": str(line.goods_value), "source": line.source,
-                                          "by": rev.by, "from_case": came_from})
+                    f.log(
+                        "line_joined",
+                        {
+                            "line_no": n,
+                            "recordation_id": line.recordation_id,
+                            "mark": line.mark,
+                            "goods_value": str(line.goods_value),
+                            "source": line.source,
+                            "by": rev.by,
+                            "from_case": came_from,
+                        },
+                    )
         return  # a redelivered revision changes nothing
     if f.state in TERMINAL_STATES:
         f.log("lines_revision_ignored", {"revision": rev.revision, "why": f"the case is closed ({f.state})"})
         return
     incoming = {ln.line_no: ln for ln in rev.lines}
     added = sorted(n for n in incoming if n not in f.lines)
-    updated = sorted(n for n in incoming if n in f.lines and incoming[n].model_copy(
-        update={"source": f.lines[n].source}) != f.lines[n])
+    updated = sorted(
+        n
+        for n in incoming
+        if n in f.lines and incoming[n].model_copy(update={"source": f.lines[n].source}) != f.lines[n]
+    )
     withdrawn: list[int] = []
     if rev.kind == "revision":
         declared = set(rev.consignment.declaration_line_nos) if rev.consignment else None
@@ -144,12 +172,22 @@ def apply_revision(f: CaseFile, rev: LinesRevision) -> None:
             f.log("declaration_revised", {"revision": rev.revision, "lines": "unchanged"})
         return
     if not open_for_changes(f):
-        f.log("revision_not_applied", {"revision": rev.revision, "added": added, "withdrawn": withdrawn,
-                                       "updated": updated, "why": "customs has already decided on the goods"})
+        f.log(
+            "revision_not_applied",
+            {
+                "revision": rev.revision,
+                "added": added,
+                "withdrawn": withdrawn,
+                "updated": updated,
+                "why": "customs has already decided on the goods",
+            },
+        )
         return
     if rev.kind == "revision":
-        f.log("declaration_revised", {"revision": rev.revision, "added": added, "withdrawn": withdrawn,
-                                      "updated": updated, "by": rev.by})
+        f.log(
+            "declaration_revised",
+            {"revision": rev.revision, "added": added, "withdrawn": withdrawn, "updated": updated, "by": rev.by},
+        )
     for n in added:
         line = incoming[n]
         f.lines[n] = line
@@ -157,32 +195,58 @@ def apply_revision(f: CaseFile, rev: LinesRevision) -> None:
         f.moved_to.pop(n, None)
         f.line_status[n] = "held"
         came_from = rev.previous_line_cases.get(n)
-        f.log("line_joined", {"line_no": n, "recordation_id": line.recordation_id, "mark": line.mark,
-                              "goods_value": str(line.goods_value), "source": line.source, "by": rev.by,
-                              "from_case": came_from if came_from and came_from != own else None})
+        f.log(
+            "line_joined",
+            {
+                "line_no": n,
+                "recordation_id": line.recordation_id,
+                "mark": line.mark,
+                "goods_value": str(line.goods_value),
+                "source": line.source,
+                "by": rev.by,
+                "from_case": came_from if came_from and came_from != own else None,
+            },
+        )
     for n in updated:
         f.lines[n] = incoming[n].model_copy(update={"source": f.lines[n].source})
-        f.log("line_updated", {"line_no": n, "quantity": str(f.lines[n].quantity),
-                               "goods_value": str(f.lines[n].goods_value)})
+        f.log(
+            "line_updated",
+            {"line_no": n, "quantity": str(f.lines[n].quantity), "goods_value": str(f.lines[n].goods_value)},
+        )
     for n in withdrawn:
         f.withdrawn_lines[n] = f.lines.pop(n)
         f.line_status[n] = "withdrawn"
         to = rev.line_cases.get(n)
         if to and to != own:
             f.moved_to[n] = to
-            f.log("line_moved", {"line_no": n, "to_case": to, "revision": rev.revision,
-                                 "why": "the line is now suspected of another holder's right"})
+            f.log(
+                "line_moved",
+                {
+                    "line_no": n,
+                    "to_case": to,
+                    "revision": rev.revision,
+                    "why": "the line is now suspected of another holder's right",
+                },
+            )
         else:
-            f.log("line_withdrawn", {"line_no": n, "revision": rev.revision,
-                                     "why": "the line is no longer in the declaration" if rev.consignment and
-                                     n not in rev.consignment.declaration_line_nos else "no longer suspected"})
+            f.log(
+                "line_withdrawn",
+                {
+                    "line_no": n,
+                    "revision": rev.revision,
+                    "why": "the line is no longer in the declaration"
+                    if rev.consignment and n not in rev.consignment.declaration_line_nos
+                    else "no longer suspected",
+                },
+            )
     if not f.lines:
         f.withdrawn_all = f"declaration revision {rev.revision} took every line out of the case"
         return
     if added or withdrawn:
         f.line_change_seq += 1
-        f.line_changes.append(LineChange(revision=rev.revision, added=added, withdrawn=withdrawn,
-                                         seq=f.line_change_seq))
+        f.line_changes.append(
+            LineChange(revision=rev.revision, added=added, withdrawn=withdrawn, seq=f.line_change_seq)
+        )
 
 
 async def follow_changes(f: CaseFile) -> None:

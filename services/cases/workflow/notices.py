@@ -21,22 +21,43 @@ with workflow.unsafe.imports_passed_through():
     from shared.contracts.cases import NoticeKind, NoticeRequest, NoticeResult
 
 
-async def notify(f: CaseFile, kind: NoticeKind, *, reply_allowed: bool = False,
-                 reply_deadline_at: datetime | None = None, extra: str | None = None,
-                 key: str | None = None) -> NoticeResult | None:
+async def notify(
+    f: CaseFile,
+    kind: NoticeKind,
+    *,
+    reply_allowed: bool = False,
+    reply_deadline_at: datetime | None = None,
+    extra: str | None = None,
+    key: str | None = None,
+) -> NoticeResult | None:
     """Send a notice; None if the notify service refused it (recorded as an officer's task)."""
     case = f.case
     subject, body = notice_text(kind, f, reply_deadline_at, extra)
-    result = await run_step(f, f"send_notice:{kind}", lambda: calls.send_notice(NoticeRequest(
-        idempotency_key=f"{case.case_id}:notice:{key or kind}", case_id=case.case_id, kind=kind, holder=case.holder,
-        subject=subject, body=body, reply_deadline_at=reply_deadline_at, reply_allowed=reply_allowed,
-        **notice_document(f, kind, reply_deadline_at, extra))),
-        task=f"serve the {kind.replace('_', ' ')} notice to {case.holder.name} by other means")
+    result = await run_step(
+        f,
+        f"send_notice:{kind}",
+        lambda: calls.send_notice(
+            NoticeRequest(
+                idempotency_key=f"{case.case_id}:notice:{key or kind}",
+                case_id=case.case_id,
+                kind=kind,
+                holder=case.holder,
+                subject=subject,
+                body=body,
+                reply_deadline_at=reply_deadline_at,
+                reply_allowed=reply_allowed,
+                **notice_document(f, kind, reply_deadline_at, extra),
+            )
+        ),
+        task=f"serve the {kind.replace('_', ' ')} notice to {case.holder.name} by other means",
+    )
     if isinstance(result, Refused):
         return None
     f.notice_ids.append(result.notice_id)
-    f.log("notice_sent", {"kind": kind, "notice_id": result.notice_id, "email": result.email_status,
-                          "webhook": result.webhook_status})
+    f.log(
+        "notice_sent",
+        {"kind": kind, "notice_id": result.notice_id, "email": result.email_status, "webhook": result.webhook_status},
+    )
     return result
 
 

@@ -51,9 +51,15 @@ POLL_FIRST = timedelta(seconds=30)
 POLL_MAX = timedelta(hours=1)
 
 
-async def notify_party(f: CaseFile, kind: NoticeKind, *, clock: str | None = None,
-                       clock_rule: DeadlineRule | None = None, extra: str | None = None,
-                       penalty: PenaltyFacts | None = None) -> PartyNotice | None:
+async def notify_party(
+    f: CaseFile,
+    kind: NoticeKind,
+    *,
+    clock: str | None = None,
+    clock_rule: DeadlineRule | None = None,
+    extra: str | None = None,
+    penalty: PenaltyFacts | None = None,
+) -> PartyNotice | None:
     """Send the party the law gives notice ``kind`` to, and watch it until served; its service opens ``clock``
     (a deadline of the rule pack, or ``clock_rule``) counted from the day of service. None: no party gets it."""
     case = f.case
@@ -66,23 +72,52 @@ async def notify_party(f: CaseFile, kind: NoticeKind, *, clock: str | None = Non
     subject, body = party_notice_text(kind, f, role, party.name, clock, clock_rule, extra)
     ref = cast(PartyRef, party)  # the case's own PartyRef
     request = NoticeRequest(
-        idempotency_key=f"{case.case_id}:notice:{key}:{role}", case_id=case.case_id, kind=kind, holder=case.holder,
-        subject=subject, body=body, addressee=NoticeAddressee(role=role, party=ref),
-        **party_notice_document(f, kind, role, party, clock=clock, clock_rule=clock_rule, penalty=penalty))
-    task = (f"serve the {kind.replace('_', ' ')} notice on {party.name} ({role}) by other means and record "
-            f"the service (POST /v1/cases/{case.case_id}/notices/{key}/service)")
+        idempotency_key=f"{case.case_id}:notice:{key}:{role}",
+        case_id=case.case_id,
+        kind=kind,
+        holder=case.holder,
+        subject=subject,
+        body=body,
+        addressee=NoticeAddressee(role=role, party=ref),
+        **party_notice_document(f, kind, role, party, clock=clock, clock_rule=clock_rule, penalty=penalty),
+    )
+    task = (
+        f"serve the {kind.replace('_', ' ')} notice on {party.name} ({role}) by other means and record "
+        f"the service (POST /v1/cases/{case.case_id}/notices/{key}/service)"
+    )
     result = await run_step(f, f"send_notice:{kind}:{role}", lambda: calls.send_notice(request), task=task)
     now = workflow.now()
-    notice = PartyNotice(key=key, kind=kind, role=role, party_id=party.id, party_name=party.name,
-                         sent_at=now, clock=clock, basis=basis)
+    notice = PartyNotice(
+        key=key, kind=kind, role=role, party_id=party.id, party_name=party.name, sent_at=now, clock=clock, basis=basis
+    )
     if isinstance(result, Refused):
         f.party_notices[key] = notice.model_copy(update={"status": "not_sent"})
-        f.log("party_notice_sent", {"kind": kind, "role": role, "party_id": party.id, "notice_id": None,
-                                    "email": "not_sent", "webhook": "not_sent", "basis": basis})
+        f.log(
+            "party_notice_sent",
+            {
+                "kind": kind,
+                "role": role,
+                "party_id": party.id,
+                "notice_id": None,
+                "email": "not_sent",
+                "webhook": "not_sent",
+                "basis": basis,
+            },
+        )
     else:
         f.party_notices[key] = notice.model_copy(update={"notice_id": result.notice_id})
-        f.log("party_notice_sent", {"kind": kind, "role": role, "party_id": party.id, "notice_id": result.notice_id,
-                                    "email": result.email_status, "webhook": result.webhook_status, "basis": basis})
+        f.log(
+            "party_notice_sent",
+            {
+                "kind": kind,
+                "role": role,
+                "party_id": party.id,
+                "notice_id": result.notice_id,
+                "email": result.email_status,
+                "webhook": result.webhook_status,
+                "basis": basis,
+            },
+        )
         _take_status(f, key, result)
     f.party_watches[key] = asyncio.create_task(_watch(f, key, clock, clock_rule, task))
     return f.party_notices[key]
@@ -94,15 +129,21 @@ def _take_status(f: CaseFile, key: str, result: NoticeResult) -> None:
     if notice.status != "pending":
         return
     if result.service == "served" or (result.service is None and result.served_at is not None):
-        delivered = [(d, d.served_at) for d in result.deliveries
-                     if d.served_at is not None and d.recipient_kind == "party"]
+        delivered = [
+            (d, d.served_at) for d in result.deliveries if d.served_at is not None and d.recipient_kind == "party"
+        ]
         first = min(delivered, key=lambda pair: pair[1])[0] if delivered else None
         served_at = result.served_at or workflow.now()
         # Service is never later than when the case learns of it, nor earlier than the notice went out.
         served_at = min(max(served_at, notice.sent_at or served_at), workflow.now())
-        f.party_notices[key] = notice.model_copy(update={
-            "status": "served", "served_at": served_at, "served_by": "delivered",
-            "method": first.channel if first is not None else None})
+        f.party_notices[key] = notice.model_copy(
+            update={
+                "status": "served",
+                "served_at": served_at,
+                "served_by": "delivered",
+                "method": first.channel if first is not None else None,
+            }
+        )
     elif result.service == "undeliverable":
         f.party_notices[key] = notice.model_copy(update={"status": "undeliverable"})
 
@@ -119,23 +160,36 @@ async def _watch(f: CaseFile, key: str, clock: str | None, clock_rule: DeadlineR
         if notice.status in ("undeliverable", "not_sent"):
             if not flagged and notice.status == "undeliverable":
                 flagged = True
-                f.log("party_notice_undeliverable", {
-                    "step": f"serve_notice:{key}", "kind": notice.kind, "role": notice.role,
-                    "party_id": notice.party_id, "notice_id": notice.notice_id, "task": task,
-                    "reason": "the notice could not be delivered on any channel; no time limit runs until it is "
-                              "served"})
+                f.log(
+                    "party_notice_undeliverable",
+                    {
+                        "step": f"serve_notice:{key}",
+                        "kind": notice.kind,
+                        "role": notice.role,
+                        "party_id": notice.party_id,
+                        "notice_id": notice.notice_id,
+                        "task": task,
+                        "reason": "the notice could not be delivered on any channel; no time limit runs until it is "
+                        "served",
+                    },
+                )
             await workflow.wait_condition(lambda: f.party_notices[key].status == "served" or f.watches_stopped)
             continue
         try:
-            await workflow.wait_condition(lambda: f.party_notices[key].status != "pending" or f.watches_stopped,
-                                          timeout=delay)
+            await workflow.wait_condition(
+                lambda: f.party_notices[key].status != "pending" or f.watches_stopped, timeout=delay
+            )
             continue
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
         assert notice.notice_id is not None
-        result = await run_step(f, f"notice_status:{key}",
-                                lambda: calls.notice_status(NoticeStatusRequest(notice_id=notice.notice_id)),
-                                task="", escalate=False)
+        result = await run_step(
+            f,
+            f"notice_status:{key}",
+            lambda: calls.notice_status(NoticeStatusRequest(notice_id=notice.notice_id)),
+            task="",
+            escalate=False,
+        )
         if not isinstance(result, Refused):
             _take_status(f, key, result)
         delay = min(delay * 2, POLL_MAX)
@@ -143,9 +197,16 @@ async def _watch(f: CaseFile, key: str, clock: str | None, clock_rule: DeadlineR
         return
     notice = f.party_notices[key]
     assert notice.served_at is not None
-    detail = {"kind": notice.kind, "role": notice.role, "party_id": notice.party_id, "notice_id": notice.notice_id,
-              "served_at": notice.served_at.isoformat(), "by": notice.served_by, "method": notice.method,
-              "step": f"serve_notice:{key}"}
+    detail = {
+        "kind": notice.kind,
+        "role": notice.role,
+        "party_id": notice.party_id,
+        "notice_id": notice.notice_id,
+        "served_at": notice.served_at.isoformat(),
+        "by": notice.served_by,
+        "method": notice.method,
+        "step": f"serve_notice:{key}",
+    }
     if clock is not None:
         deadline = open_deadline(f, clock, notice.served_at, fallback=clock_rule, basis=notice.basis)
         detail.update(clock=clock, due_at=deadline.due_at.isoformat())
@@ -157,8 +218,10 @@ def on_paper_service(f: CaseFile, served: NoticeServed) -> None:
     key = next((k for k, n in f.party_notices.items() if served.notice in (k, n.notice_id)), None)
     by = served.actor.name if served.actor is not None else None
     if key is None:
-        f.log("notice_service_ignored", {"notice": served.notice, "why": "no such notice to a party of this case",
-                                         "by": by})
+        f.log(
+            "notice_service_ignored",
+            {"notice": served.notice, "why": "no such notice to a party of this case", "by": by},
+        )
         return
     notice = f.party_notices[key]
     if notice.status == "served":
@@ -167,11 +230,22 @@ def on_paper_service(f: CaseFile, served: NoticeServed) -> None:
     now = workflow.now()
     at = served.served_at if served.served_at is not None else now
     at = min(max(at, notice.sent_at or at), now)
-    f.party_notices[key] = notice.model_copy(update={"status": "served", "served_at": at,
-                                                     "served_by": by or "an officer", "method": served.method})
-    f.log("notice_served_on_paper", {"notice": key, "notice_id": notice.notice_id, "party_id": notice.party_id,
-                                     "method": served.method, "served_at": at.isoformat(), "note": served.note,
-                                     "officer": by, "officer_sub": served.actor.sub if served.actor else None})
+    f.party_notices[key] = notice.model_copy(
+        update={"status": "served", "served_at": at, "served_by": by or "an officer", "method": served.method}
+    )
+    f.log(
+        "notice_served_on_paper",
+        {
+            "notice": key,
+            "notice_id": notice.notice_id,
+            "party_id": notice.party_id,
+            "method": served.method,
+            "served_at": at.isoformat(),
+            "note": served.note,
+            "officer": by,
+            "officer_sub": served.actor.sub if served.actor else None,
+        },
+    )
 
 
 def served(f: CaseFile, key: str) -> bool:
@@ -193,8 +267,9 @@ async def wait_fact(f: CaseFile, condition: Callable[[], bool]) -> None:
         if condition():
             return
         generation = len(f.history)
-        await workflow.wait_condition(lambda: condition() or f.withdrawn_all is not None
-                                      or len(f.history) != generation)
+        await workflow.wait_condition(
+            lambda: condition() or f.withdrawn_all is not None or len(f.history) != generation
+        )
         if len(f.history) > f.recorded_upto:
             await flush(f)
 

@@ -104,8 +104,9 @@ def _legacy_model(model: type[BaseModel]) -> type[BaseModel]:
     """``model`` with the field types it has but without their bounds (lengths, ranges, patterns)."""
     if model not in _LEGACY:
         # name -> (type, default): types built at run time
-        fields: dict[str, Any] = {name: (_legacy_type(info.annotation), _default_of(info))
-                                  for name, info in model.model_fields.items()}
+        fields: dict[str, Any] = {
+            name: (_legacy_type(info.annotation), _default_of(info)) for name, info in model.model_fields.items()
+        }
         _LEGACY[model] = create_model(f"Legacy{model.__name__}", **fields)
     return _LEGACY[model]
 

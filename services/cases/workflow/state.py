@@ -27,6 +27,7 @@ with workflow.unsafe.imports_passed_through():
         CaseLineState,
         CaseState,
         CaseStateName,
+        ConsignmentFacts,
         CourtNotice,
         Deadline,
         Determination,
@@ -40,7 +41,6 @@ with workflow.unsafe.imports_passed_through():
         PartyRef,
         PartySubmission,
         PetitionDecision,
-        ConsignmentFacts,
     )
     from shared.rules.calendar import WorkingCalendar
     from shared.rules.pack import RulePack
@@ -60,11 +60,23 @@ class CaseWithdrawn(Exception):
 def line_of(case: CaseInput) -> CaseLine:
     """The one line a per-line case (or an input without lines) describes."""
     return CaseLine(
-        line_no=case.line_no, hs_code=case.hs_code, description=case.description, brand=case.brand,
-        quantity=case.quantity, unit=case.unit, unit_value=case.unit_value, goods_value=case.goods_value,
-        goods_value_cny=case.goods_value_cny, gross_weight_kg=case.gross_weight_kg,
-        recordation_id=case.recordation_id, right_type=case.right_type, mark=case.mark, score=case.score,
-        reasons=list(case.reasons), genuine_unit_value=case.genuine_unit_value)
+        line_no=case.line_no,
+        hs_code=case.hs_code,
+        description=case.description,
+        brand=case.brand,
+        quantity=case.quantity,
+        unit=case.unit,
+        unit_value=case.unit_value,
+        goods_value=case.goods_value,
+        goods_value_cny=case.goods_value_cny,
+        gross_weight_kg=case.gross_weight_kg,
+        recordation_id=case.recordation_id,
+        right_type=case.right_type,
+        mark=case.mark,
+        score=case.score,
+        reasons=list(case.reasons),
+        genuine_unit_value=case.genuine_unit_value,
+    )
 
 
 def lines_key(line_nos: list[int]) -> str:
@@ -160,9 +172,14 @@ class CaseFile:
     @classmethod
     def open(cls, case: CaseInput, *, v4: bool = False) -> CaseFile:
         lines = list(case.lines) or [line_of(case)]
-        return cls(case=case, v4=v4, lines={ln.line_no: ln for ln in lines},
-                   line_status={ln.line_no: "held" for ln in lines}, consignment=case.consignment,
-                   revision=case.revision)
+        return cls(
+            case=case,
+            v4=v4,
+            lines={ln.line_no: ln for ln in lines},
+            line_status={ln.line_no: "held" for ln in lines},
+            consignment=case.consignment,
+            revision=case.revision,
+        )
 
     # ---------------------------------------------------------------- rule pack
 
@@ -215,11 +232,23 @@ class CaseFile:
 
     def line_states(self) -> list[CaseLineState]:
         known = {**{n: ln for n, ln in self.withdrawn_lines.items()}, **self.lines}
-        return [CaseLineState(
-            line_no=n, status=self.line_status.get(n, "held"), recordation_id=ln.recordation_id, mark=ln.mark,
-            description=ln.description, hs_code=ln.hs_code, quantity=ln.quantity, unit=ln.unit,
-            goods_value=ln.goods_value, goods_value_cny=ln.goods_value_cny, outcome=self.line_outcome.get(n),
-            moved_to=self.moved_to.get(n)) for n, ln in sorted(known.items())]
+        return [
+            CaseLineState(
+                line_no=n,
+                status=self.line_status.get(n, "held"),
+                recordation_id=ln.recordation_id,
+                mark=ln.mark,
+                description=ln.description,
+                hs_code=ln.hs_code,
+                quantity=ln.quantity,
+                unit=ln.unit,
+                goods_value=ln.goods_value,
+                goods_value_cny=ln.goods_value_cny,
+                outcome=self.line_outcome.get(n),
+                moved_to=self.moved_to.get(n),
+            )
+            for n, ln in sorted(known.items())
+        ]
 
     # ---------------------------------------------------------------- facts received
 
@@ -234,34 +263,48 @@ class CaseFile:
     # ---------------------------------------------------------------- history and query
 
     def log(self, event: str, detail: dict[str, Any]) -> None:
-        self.history.append(HistoryEntry(seq=len(self.history) + 1, at=workflow.now(), state=self.state,
-                                         event=event, detail=detail))
+        self.history.append(
+            HistoryEntry(seq=len(self.history) + 1, at=workflow.now(), state=self.state, event=event, detail=detail)
+        )
 
     def snapshot(self) -> CaseState:
         case, disposition = self.case, self.disposition
         return CaseState(
-            case_id=case.case_id, state=self.state, jurisdiction=case.jurisdiction, holder_id=case.holder.id,
-            declaration_id=case.declaration_id, line_no=case.line_no,
+            case_id=case.case_id,
+            state=self.state,
+            jurisdiction=case.jurisdiction,
+            holder_id=case.holder.id,
+            declaration_id=case.declaration_id,
+            line_no=case.line_no,
             goods_value=self.goods_value(list(self.lines.values())) if self.v4 else case.goods_value,
-            currency=case.currency, required_guarantee_cny=self.required_guarantee_cny, hold_id=self.hold_id,
+            currency=case.currency,
+            required_guarantee_cny=self.required_guarantee_cny,
+            hold_id=self.hold_id,
             notice_ids=list(self.notice_ids),
             disposition_id=disposition.disposition_id if disposition else None,
             fine_amount=disposition.fine_amount if disposition else None,
-            deadlines=list(self.deadlines.values()), history=list(self.history),
-            procedure=self.procedure, rule_pack_version=self.rules.version if self.rules else None,
+            deadlines=list(self.deadlines.values()),
+            history=list(self.history),
+            procedure=self.procedure,
+            rule_pack_version=self.rules.version if self.rules else None,
             required_guarantee=self.required_guarantee,
             guarantee_currency=self.rules.currency if self.rules else None,
-            guarantee_status=self.guarantee_status, disposal_method=self.disposal_method,
-            police_referral=self.police_referral, submissions=list(self.submissions),
+            guarantee_status=self.guarantee_status,
+            disposal_method=self.disposal_method,
+            police_referral=self.police_referral,
+            submissions=list(self.submissions),
             fine_currency=disposition.fine_currency if disposition else None,
             timezone=self.cal.timezone if self.cal else None,
-            lines=self.line_states() if self.v4 else [], consignment=self.consignment,
-            revision=self.revision, calendar_version=self.cal_version,
+            lines=self.line_states() if self.v4 else [],
+            consignment=self.consignment,
+            revision=self.revision,
+            calendar_version=self.cal_version,
             customs_office=case.customs_office,
             party_ids=[p.id for p in (case.declarant, case.consignor, case.consignee) if p is not None],
             party_notices=list(self.party_notices.values()),
             direction=case.direction,
-            declarant=_without_contact(case.declarant), consignor=_without_contact(case.consignor),
+            declarant=_without_contact(case.declarant),
+            consignor=_without_contact(case.consignor),
             consignee=_without_contact(case.consignee),
             proposals_withdrawable=self.withdrawals,
         )

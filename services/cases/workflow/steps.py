@@ -16,7 +16,6 @@ behind the ``case-step-refusals`` patch, so a failed case reset to its last good
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -62,8 +61,9 @@ def refusals_are_outcomes(f: CaseFile) -> bool:
     return f.refusals_as_outcomes
 
 
-async def run_step(f: CaseFile, step: str, start: Callable[[], ActivityHandle[T]], *, task: str,
-                   escalate: bool = True) -> T | Refused:
+async def run_step(
+    f: CaseFile, step: str, start: Callable[[], ActivityHandle[T]], *, task: str, escalate: bool = True
+) -> T | Refused:
     """Start a step and await it; a refusal is returned (and, with ``escalate``, recorded as an officer's
     ``task``). A request the contract does not admit (a value out of its bounds) is refused here, before it
     is sent, rather than failing the workflow task again and again."""
@@ -80,10 +80,16 @@ async def run_step(f: CaseFile, step: str, start: Callable[[], ActivityHandle[T]
     if f.v3:
         try:
             await workflow.wait_condition(handle.done, timeout=STEP_ESCALATE_AFTER)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             delayed = True
-            f.log("step_delayed", {"step": step, "after": str(STEP_ESCALATE_AFTER),
-                                   "why": "the service has not completed the step; it is retried until it does"})
+            f.log(
+                "step_delayed",
+                {
+                    "step": step,
+                    "after": str(STEP_ESCALATE_AFTER),
+                    "why": "the service has not completed the step; it is retried until it does",
+                },
+            )
             await flush(f)
     try:
         result = await handle

@@ -13,7 +13,6 @@ disposition, since the disposal service no longer decides fines).
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -105,8 +104,11 @@ class CaseV1:
         self.accepting_reply = False
         self.submissions: list[PartySubmission] = []
         self.disposal_choice: DisposalChoice | None = None
-        value_cny = case.goods_value_cny if case.goods_value_cny is not None else (
-            case.goods_value if case.currency == "CNY" else None)
+        value_cny = (
+            case.goods_value_cny
+            if case.goods_value_cny is not None
+            else (case.goods_value if case.currency == "CNY" else None)
+        )
         self.required_guarantee_cny: Decimal | None = (
             ex_officio_guarantee_cny(value_cny) if value_cny is not None and case.jurisdiction == "CN" else None
         )
@@ -116,22 +118,34 @@ class CaseV1:
     async def run(self) -> CaseState:
         case = self.case
         cal = calendar_for(case.jurisdiction)
-        self._log("case_opened", {"recordation_id": case.recordation_id, "mark": case.mark, "score": case.score,
-                                  "reasons": case.reasons})
-        hold = await workflow.execute_activity_method(CaseActivities.place_hold, PlaceHoldRequest(
-            idempotency_key=f"{case.case_id}:hold", case_id=case.case_id, declaration_id=case.declaration_id,
-            line_no=case.line_no, customs_office=case.customs_office,
-            reason=f"suspected infringement of recorded right {case.recordation_id} ({case.mark})",
-        ), start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY)
+        self._log(
+            "case_opened",
+            {"recordation_id": case.recordation_id, "mark": case.mark, "score": case.score, "reasons": case.reasons},
+        )
+        hold = await workflow.execute_activity_method(
+            CaseActivities.place_hold,
+            PlaceHoldRequest(
+                idempotency_key=f"{case.case_id}:hold",
+                case_id=case.case_id,
+                declaration_id=case.declaration_id,
+                line_no=case.line_no,
+                customs_office=case.customs_office,
+                reason=f"suspected infringement of recorded right {case.recordation_id} ({case.mark})",
+            ),
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=RETRY,
+        )
         self.hold_id = hold.hold_id
 
         served = workflow.now()
         reply_deadline = self._open_deadline(cal, "holder_reply", HOLDER_REPLY_WORKING_DAYS, served)
         self.accepting_reply = True
         notice = await self._notify("suspension", reply_allowed=True, reply_deadline_at=reply_deadline.due_at)
-        await self._transition("suspended", "holder_notified", {"notice_id": notice.notice_id,
-                                                                "email": notice.email_status,
-                                                                "webhook": notice.webhook_status})
+        await self._transition(
+            "suspended",
+            "holder_notified",
+            {"notice_id": notice.notice_id, "email": notice.email_status, "webhook": notice.webhook_status},
+        )
 
         replied = await self._wait_until(self._reply_settled, reply_deadline.due_at)
         self.accepting_reply = False
@@ -154,12 +168,16 @@ class CaseV1:
         detained_at = workflow.now()
         determination = self._open_deadline(cal, "customs_determination", DETERMINATION_WORKING_DAYS, detained_at)
         release = self._open_deadline(cal, "court_notice_or_release", EX_OFFICIO_RELEASE_WORKING_DAYS, detained_at)
-        await self._transition("detained", "goods_detained", {"guarantee": self.guarantee.model_dump(mode="json")
-                                                              if self.guarantee else None})
+        await self._transition(
+            "detained",
+            "goods_detained",
+            {"guarantee": self.guarantee.model_dump(mode="json") if self.guarantee else None},
+        )
         await self._notify("detention")
 
-        decided = await self._wait_until(lambda: self.determination is not None or self.court_notice is not None,
-                                         determination.due_at)
+        decided = await self._wait_until(
+            lambda: self.determination is not None or self.court_notice is not None, determination.due_at
+        )
         if self.court_notice is not None:
             self._close_deadline("customs_determination", "cancelled")
             return await self._act_on_court_notice()
@@ -189,8 +207,9 @@ class CaseV1:
         self._close_deadline("court_notice_or_release", "met")
         if notice.action == "release":
             return await self._release(f"court assistance notice {notice.reference} orders release")
-        await self._hold_action("hand_to_court", f"court assistance notice {notice.reference} of {notice.court}",
-                                key="court")
+        await self._hold_action(
+            "hand_to_court", f"court assistance notice {notice.reference} of {notice.court}", key="court"
+        )
         await self._dispose("handed_to_court", f"court assistance notice {notice.reference}")
         await self._notify("court_handover")
         return await self._finish("handed_to_court", "goods_handed_to_court", {"reference": notice.reference})
@@ -199,10 +218,14 @@ class CaseV1:
         await self._hold_action("confiscate", "customs determined infringement")
         await self._dispose("confiscation", "customs determined infringement")
         await self._notify("confiscation")
-        return await self._finish("confiscated", "goods_confiscated", {
-            "fine_amount": str(self.disposition.fine_amount) if self.disposition else None,
-            "disposal_method": self.disposition.disposal_method if self.disposition else None,
-        })
+        return await self._finish(
+            "confiscated",
+            "goods_confiscated",
+            {
+                "fine_amount": str(self.disposition.fine_amount) if self.disposition else None,
+                "disposal_method": self.disposition.disposal_method if self.disposition else None,
+            },
+        )
 
     async def _release(self, reason: str) -> CaseState:
         for name, deadline in self.deadlines.items():
@@ -217,22 +240,40 @@ class CaseV1:
 
     async def _hold_action(self, action: HoldAction, reason: str, *, key: str | None = None) -> None:
         assert self.hold_id is not None
-        await workflow.execute_activity_method(CaseActivities.hold_action, HoldActionRequest(
-            idempotency_key=f"{self.case.case_id}:{key or action}", hold_id=self.hold_id, action=action,
-            reason=reason),
-            start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY)
+        await workflow.execute_activity_method(
+            CaseActivities.hold_action,
+            HoldActionRequest(
+                idempotency_key=f"{self.case.case_id}:{key or action}",
+                hold_id=self.hold_id,
+                action=action,
+                reason=reason,
+            ),
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=RETRY,
+        )
 
     async def _dispose(self, outcome: DispositionOutcome, reason: str) -> None:
         case = self.case
         confiscated = outcome == "confiscation"
-        self.disposition = await workflow.execute_activity_method(CaseActivities.record_disposition, DispositionRequest(
-            idempotency_key=f"{case.case_id}:disposition", case_id=case.case_id, jurisdiction=case.jurisdiction,
-            outcome=outcome, goods_value=case.goods_value, currency=case.currency, right_type=case.right_type,
-            fine_tier=V1_FINE_TIER if confiscated else None, reason=reason,
-            fine_amount=_money(case.goods_value * V1_FINE_RATE) if confiscated else Decimal(0),
-            disposal_method=v1_disposal_method(case.right_type) if confiscated else None,
-            decided_by=self.determination.officer if self.determination else None),
-            start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY)
+        self.disposition = await workflow.execute_activity_method(
+            CaseActivities.record_disposition,
+            DispositionRequest(
+                idempotency_key=f"{case.case_id}:disposition",
+                case_id=case.case_id,
+                jurisdiction=case.jurisdiction,
+                outcome=outcome,
+                goods_value=case.goods_value,
+                currency=case.currency,
+                right_type=case.right_type,
+                fine_tier=V1_FINE_TIER if confiscated else None,
+                reason=reason,
+                fine_amount=_money(case.goods_value * V1_FINE_RATE) if confiscated else Decimal(0),
+                disposal_method=v1_disposal_method(case.right_type) if confiscated else None,
+                decided_by=self.determination.officer if self.determination else None,
+            ),
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=RETRY,
+        )
 
     async def _finish(self, state: CaseStateName, event: str, detail: dict[str, Any]) -> CaseState:
         await self._transition(state, event, detail)
@@ -252,17 +293,25 @@ class CaseV1:
         try:
             await workflow.wait_condition(condition, timeout=remaining)
             return True
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return condition()
 
     def _open_deadline(self, cal: WorkingCalendar, name: str, working_days: int, start: datetime) -> Deadline:
         start_day = cal.local_date(start)
         due = cal.add_working_days(start_day, working_days)
-        deadline = Deadline(name=name, working_days=working_days, start=start_day, due_date=due,
-                            due_at=cal.end_of_day(due))
+        deadline = Deadline(
+            name=name, working_days=working_days, start=start_day, due_date=due, due_at=cal.end_of_day(due)
+        )
         self.deadlines[name] = deadline
-        self._log("deadline_set", {"name": name, "working_days": working_days, "due_date": due.isoformat(),
-                                   "due_at": deadline.due_at.isoformat()})
+        self._log(
+            "deadline_set",
+            {
+                "name": name,
+                "working_days": working_days,
+                "due_date": due.isoformat(),
+                "due_at": deadline.due_at.isoformat(),
+            },
+        )
         return deadline
 
     def _close_deadline(self, name: str, status: DeadlineStatus) -> None:
@@ -272,8 +321,9 @@ class CaseV1:
             self._log("deadline_" + status, {"name": name})
 
     def _log(self, event: str, detail: dict[str, Any]) -> None:
-        self.history.append(HistoryEntry(seq=len(self.history) + 1, at=workflow.now(), state=self.state,
-                                         event=event, detail=detail))
+        self.history.append(
+            HistoryEntry(seq=len(self.history) + 1, at=workflow.now(), state=self.state, event=event, detail=detail)
+        )
 
     async def _transition(self, state: CaseStateName, event: str, detail: dict[str, Any]) -> None:
         self.state = state
@@ -282,28 +332,63 @@ class CaseV1:
 
     async def _flush(self) -> None:
         """Write history entries not yet recorded to the case audit trail (and cases.events.v1)."""
-        pending = self.history[self.recorded_upto:]
+        pending = self.history[self.recorded_upto :]
         if not pending:
             return
         self.recorded_upto = len(self.history)
         await workflow.execute_activity_method(
             CaseActivities.record_case_events,
-            [CaseEventRecord(case_id=self.case.case_id, seq=h.seq, at=h.at, state=h.state, event=h.event,
-                             detail=h.detail, case_input=self.case) for h in pending],
-            start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY,
+            [
+                CaseEventRecord(
+                    case_id=self.case.case_id,
+                    seq=h.seq,
+                    at=h.at,
+                    state=h.state,
+                    event=h.event,
+                    detail=h.detail,
+                    case_input=self.case,
+                )
+                for h in pending
+            ],
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=RETRY,
         )
 
-    async def _notify(self, kind: NoticeKind, *, reply_allowed: bool = False,
-                      reply_deadline_at: datetime | None = None, extra: str | None = None) -> NoticeResult:
+    async def _notify(
+        self,
+        kind: NoticeKind,
+        *,
+        reply_allowed: bool = False,
+        reply_deadline_at: datetime | None = None,
+        extra: str | None = None,
+    ) -> NoticeResult:
         case = self.case
         subject, body = _notice_text(kind, self, reply_deadline_at, extra)
-        result = await workflow.execute_activity_method(CaseActivities.send_notice, NoticeRequest(
-            idempotency_key=f"{case.case_id}:notice:{kind}", case_id=case.case_id, kind=kind, holder=case.holder,
-            subject=subject, body=body, reply_deadline_at=reply_deadline_at, reply_allowed=reply_allowed),
-            start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY)
+        result = await workflow.execute_activity_method(
+            CaseActivities.send_notice,
+            NoticeRequest(
+                idempotency_key=f"{case.case_id}:notice:{kind}",
+                case_id=case.case_id,
+                kind=kind,
+                holder=case.holder,
+                subject=subject,
+                body=body,
+                reply_deadline_at=reply_deadline_at,
+                reply_allowed=reply_allowed,
+            ),
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=RETRY,
+        )
         self.notice_ids.append(result.notice_id)
-        self._log("notice_sent", {"kind": kind, "notice_id": result.notice_id, "email": result.email_status,
-                                  "webhook": result.webhook_status})
+        self._log(
+            "notice_sent",
+            {
+                "kind": kind,
+                "notice_id": result.notice_id,
+                "email": result.email_status,
+                "webhook": result.webhook_status,
+            },
+        )
         return result
 
     # ------------------------------------------------------------------ signals and query
@@ -314,25 +399,35 @@ class CaseV1:
         return self.reply.decision == "no_detention" or self.guarantee is not None
 
     def _take_guarantee(self, guarantee: GuaranteeInfo) -> None:
-        ok = (guarantee.form == "general_guarantee" or self.required_guarantee_cny is None
-              or (guarantee.currency == "CNY" and guarantee.amount >= self.required_guarantee_cny))
+        ok = (
+            guarantee.form == "general_guarantee"
+            or self.required_guarantee_cny is None
+            or (guarantee.currency == "CNY" and guarantee.amount >= self.required_guarantee_cny)
+        )
         if ok:
             self.guarantee = guarantee
-        self._log("guarantee_received" if ok else "guarantee_insufficient", {
-            **guarantee.model_dump(mode="json"),
-            "required_cny": str(self.required_guarantee_cny) if self.required_guarantee_cny is not None else None,
-        })
+        self._log(
+            "guarantee_received" if ok else "guarantee_insufficient",
+            {
+                **guarantee.model_dump(mode="json"),
+                "required_cny": str(self.required_guarantee_cny) if self.required_guarantee_cny is not None else None,
+            },
+        )
 
     def on_holder_reply(self, reply: HolderReply) -> None:
         if not self.accepting_reply or self.reply is not None:
-            self._log("reply_ignored", {"decision": reply.decision,
-                                        "why": "reply window closed" if not self.accepting_reply else "already replied"})
+            self._log(
+                "reply_ignored",
+                {
+                    "decision": reply.decision,
+                    "why": "reply window closed" if not self.accepting_reply else "already replied",
+                },
+            )
             return
         self.reply = reply
         if reply.guarantee is not None:
             self._take_guarantee(reply.guarantee)
-        self._log("holder_replied", {"decision": reply.decision, "by": reply.replied_by,
-                                     "notice_id": reply.notice_id})
+        self._log("holder_replied", {"decision": reply.decision, "by": reply.replied_by, "notice_id": reply.notice_id})
 
     def on_guarantee(self, guarantee: GuaranteeInfo) -> None:
         if not self.accepting_reply:
@@ -378,13 +473,21 @@ class CaseV1:
     def snapshot(self) -> CaseState:
         case = self.case
         return CaseState(
-            case_id=case.case_id, state=self.state, jurisdiction=case.jurisdiction, holder_id=case.holder.id,
-            declaration_id=case.declaration_id, line_no=case.line_no, goods_value=case.goods_value,
-            currency=case.currency, required_guarantee_cny=self.required_guarantee_cny, hold_id=self.hold_id,
+            case_id=case.case_id,
+            state=self.state,
+            jurisdiction=case.jurisdiction,
+            holder_id=case.holder.id,
+            declaration_id=case.declaration_id,
+            line_no=case.line_no,
+            goods_value=case.goods_value,
+            currency=case.currency,
+            required_guarantee_cny=self.required_guarantee_cny,
+            hold_id=self.hold_id,
             notice_ids=list(self.notice_ids),
             disposition_id=self.disposition.disposition_id if self.disposition else None,
             fine_amount=self.disposition.fine_amount if self.disposition else None,
-            deadlines=list(self.deadlines.values()), history=list(self.history),
+            deadlines=list(self.deadlines.values()),
+            history=list(self.history),
             submissions=list(self.submissions),
             fine_currency=self.disposition.fine_currency if self.disposition else None,
             customs_office=case.customs_office,  # queries are not in the history: who may see it, for v1 cases too
@@ -392,31 +495,43 @@ class CaseV1:
         )
 
 
-def _notice_text(kind: NoticeKind, case_v1: CaseV1, deadline: datetime | None,
-                 extra: str | None) -> tuple[str, str]:
+def _notice_text(kind: NoticeKind, case_v1: CaseV1, deadline: datetime | None, extra: str | None) -> tuple[str, str]:
     case = case_v1.case
-    goods = (f"declaration {case.declaration_id} line {case.line_no}: {case.description} "
-             f"(HS {case.hs_code}, {case.quantity} {case.unit}, value {case.goods_value} {case.currency})")
+    goods = (
+        f"declaration {case.declaration_id} line {case.line_no}: {case.description} "
+        f"(HS {case.hs_code}, {case.quantity} {case.unit}, value {case.goods_value} {case.currency})"
+    )
     head = f"Case {case.case_id} - recorded right {case.recordation_id} ({case.mark})"
     if kind == "suspension":
-        guarantee = (f"RMB {case_v1.required_guarantee_cny}" if case_v1.required_guarantee_cny is not None
-                     else "an amount set by customs")
-        return (f"[Customs IPR] Suspension of release - reply by {deadline.isoformat() if deadline else '-'}",
-                f"{head}\n\nCustoms ({case.customs_office}) has suspended release of goods suspected of infringing "
-                f"your recorded right: {goods}.\nConsignor: {case.consignor.name}; consignee: {case.consignee.name}.\n\n"
-                f"Within 3 working days (until {deadline.isoformat() if deadline else '-'}) either request detention "
-                f"and post a guarantee of {guarantee}, or state that no detention is needed. Without a reply the "
-                f"goods are released.\nReply: POST /v1/notices/<notice id>/reply on the notify service.")
+        guarantee = (
+            f"RMB {case_v1.required_guarantee_cny}"
+            if case_v1.required_guarantee_cny is not None
+            else "an amount set by customs"
+        )
+        return (
+            f"[Customs IPR] Suspension of release - reply by {deadline.isoformat() if deadline else '-'}",
+            f"{head}\n\nCustoms ({case.customs_office}) has suspended release of goods suspected of infringing "
+            f"your recorded right: {goods}.\nConsignor: {case.consignor.name}; consignee: {case.consignee.name}.\n\n"
+            f"Within 3 working days (until {deadline.isoformat() if deadline else '-'}) either request detention "
+            f"and post a guarantee of {guarantee}, or state that no detention is needed. Without a reply the "
+            f"goods are released.\nReply: POST /v1/notices/<notice id>/reply on the notify service.",
+        )
     texts: dict[str, tuple[str, str]] = {
-        "detention": ("Goods detained", "The goods are detained. Customs will determine infringement within 30 "
-                                        "working days of detention."),
-        "cannot_determine": ("Infringement could not be determined",
-                             "Customs could not determine infringement. The goods will be released 50 working days "
-                             "after detention unless a court assistance notice is received."),
+        "detention": (
+            "Goods detained",
+            "The goods are detained. Customs will determine infringement within 30 working days of detention.",
+        ),
+        "cannot_determine": (
+            "Infringement could not be determined",
+            "Customs could not determine infringement. The goods will be released 50 working days "
+            "after detention unless a court assistance notice is received.",
+        ),
         "confiscation": ("Goods confiscated", "Customs determined infringement; the goods are confiscated."),
         "release": ("Goods released", f"The goods are released. Reason: {extra}."),
-        "court_handover": ("Goods held for the court", "Acting on the court assistance notice, the goods are held "
-                                                       "for the court."),
+        "court_handover": (
+            "Goods held for the court",
+            "Acting on the court assistance notice, the goods are held for the court.",
+        ),
     }
     title, text = texts[kind]
     return f"[Customs IPR] {title} - {case.case_id}", f"{head}\n\n{text}\n\nGoods: {goods}."

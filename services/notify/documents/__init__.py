@@ -10,6 +10,13 @@ from services.notify.documents.numbering import KIND_CODES, DocumentNumber, docu
 from services.notify.documents.render import DocumentNotApplicable, legal_bases, render_html, render_pdf, render_text
 
 __all__ = [
-    "KIND_CODES", "DocumentNotApplicable", "DocumentNumber", "document_number", "legal_bases",
-    "parse_document_number", "render_html", "render_pdf", "render_text",
+    "KIND_CODES",
+    "DocumentNotApplicable",
+    "DocumentNumber",
+    "document_number",
+    "legal_bases",
+    "parse_document_number",
+    "render_html",
+    "render_pdf",
+    "render_text",
 ]

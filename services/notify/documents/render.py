@@ -110,7 +110,9 @@ def from_service(clock: DocumentClock, lang: Lang) -> str:
     if lang.code == "zh":
         return f"自本文书送达之日起第{clock.amount}{word}届满"
     if lang.code == "de":  # dative plural: "von 10 Arbeitstagen"
-        return f"zum Ablauf von {clock.amount} {word}{'n' if word.endswith('e') else ''} ab Zustellung dieses Schreibens"
+        return (
+            f"zum Ablauf von {clock.amount} {word}{'n' if word.endswith('e') else ''} ab Zustellung dieses Schreibens"
+        )
     return f"the end of {clock.amount} {word} from the day this document is served on you"
 
 
@@ -172,8 +174,10 @@ def _unique(items: list[str]) -> list[str]:
 def legal_bases(data: DocumentData) -> list[str]:
     """Every reference the document rests on: the decision's, its deadlines', and the appeal's."""
     variant = _variant(data)
-    refs = list(legal.BASIS.get((data.kind, data.jurisdiction, variant or ""), None)
-                or legal.BASIS.get((data.kind, data.jurisdiction), []))
+    refs = list(
+        legal.BASIS.get((data.kind, data.jurisdiction, variant or ""), None)
+        or legal.BASIS.get((data.kind, data.jurisdiction), [])
+    )
     for deadline in data.deadlines:
         refs += legal.split_bases(deadline.basis)
     for clock in data.clocks:
@@ -193,12 +197,11 @@ def _context(data: DocumentData) -> dict:
         raise DocumentNotApplicable(f"{data.jurisdiction} law gives no {data.kind}")
     if not applies(data.kind, data.jurisdiction, data.addressee.role):
         roles = ", ".join(sorted(DOCUMENT_ADDRESSEES[data.kind][data.jurisdiction]))
-        raise DocumentNotApplicable(
-            f"a {data.jurisdiction} {data.kind} goes to {roles}, not to {data.addressee.role}")
+        raise DocumentNotApplicable(f"a {data.jurisdiction} {data.kind} goes to {roles}, not to {data.addressee.role}")
     langs = legal.languages(data.jurisdiction, data.member_state)
     tz = ZoneInfo(data.timezone or legal.TIMEZONES[data.jurisdiction])
     j = data.jurisdiction
-    authority = (legal.MEMBER_STATES[data.member_state].authority if j == "EU" else legal.AUTHORITY[j])
+    authority = legal.MEMBER_STATES[data.member_state].authority if j == "EU" else legal.AUTHORITY[j]
     bases = legal_bases(data)
     instruments = legal.INSTRUMENTS[j]
     used = [abbr for abbr in instruments if any(ref.startswith(abbr) for ref in bases)]
@@ -247,7 +250,8 @@ def _context(data: DocumentData) -> dict:
 
     def line_marks(line) -> list:  # noqa: ANN001
         return [r for r in data.case.rights if r.recordation_id in line.recordation_ids] or (
-            list(data.case.rights) if len(data.case.rights) == 1 else [])
+            list(data.case.rights) if len(data.case.rights) == 1 else []
+        )
 
     def dl_what(name: str, lang: Lang) -> str:
         entry = legal.DEADLINES.get(name)
@@ -271,17 +275,43 @@ def _context(data: DocumentData) -> dict:
         return party.name if party is not None else "-"
 
     return {
-        "d": data, "c": data.case, "j": j, "variant": _variant(data), "langs": langs, "primary": primary,
-        "tz": tz, "authority": authority, "bases": bases, "instruments": instruments, "used_instruments": used,
-        "appealable": (data.kind, j) in legal.APPEALABLE, "legal": legal,
+        "d": data,
+        "c": data.case,
+        "j": j,
+        "variant": _variant(data),
+        "langs": langs,
+        "primary": primary,
+        "tz": tz,
+        "authority": authority,
+        "bases": bases,
+        "instruments": instruments,
+        "used_instruments": used,
+        "appealable": (data.kind, j) in legal.APPEALABLE,
+        "legal": legal,
         "member_state": legal.MEMBER_STATES.get(data.member_state) if j == "EU" else None,
-        "t": t, "tr": tr, "dl": dl, "dl_last": dl_last, "money": money, "day": day, "number": number,
-        "deadline_end": lambda deadline, lang: deadline_end(deadline, lang, tz), "period": period, "utc": utc,
+        "t": t,
+        "tr": tr,
+        "dl": dl,
+        "dl_last": dl_last,
+        "money": money,
+        "day": day,
+        "number": number,
+        "deadline_end": lambda deadline, lang: deadline_end(deadline, lang, tz),
+        "period": period,
+        "utc": utc,
         "cite": lambda ref, lang: legal.cite(ref, lang.code, j),
-        "cite_all": lambda refs, lang: legal.cite_all(refs, lang.code, j), "mark": mark, "marks": marks,
-        "recordation": recordation, "recordations": recordations, "right_types": right_types,
-        "line_marks": line_marks, "party_name": party_name, "dl_what": dl_what, "dl_lapse": dl_lapse,
-        "line_money": line_money, "total": data.case.total_value,
+        "cite_all": lambda refs, lang: legal.cite_all(refs, lang.code, j),
+        "mark": mark,
+        "marks": marks,
+        "recordation": recordation,
+        "recordations": recordations,
+        "right_types": right_types,
+        "line_marks": line_marks,
+        "party_name": party_name,
+        "dl_what": dl_what,
+        "dl_lapse": dl_lapse,
+        "line_money": line_money,
+        "total": data.case.total_value,
     }
 
 

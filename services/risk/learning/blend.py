@@ -18,8 +18,15 @@ def model_points(p, weight: float = DEFAULT_WEIGHT, floor: float = DEFAULT_FLOOR
     return np.round(weight * np.clip((np.asarray(p, dtype=float) - floor) / (1 - floor), 0, 1), 2)
 
 
-def flagged(rule_score, suspected, p=None, *, red_threshold: float = 0.7,  # noqa: ANN001, ANN201
-            weight: float = DEFAULT_WEIGHT, floor: float = DEFAULT_FLOOR):
+def flagged(
+    rule_score,
+    suspected,
+    p=None,
+    *,
+    red_threshold: float = 0.7,  # noqa: ANN001, ANN201
+    weight: float = DEFAULT_WEIGHT,
+    floor: float = DEFAULT_FLOOR,
+):
     """Lines sent to physical examination (red) by the rules, or by rules + model when ``p`` is given; the
     random control selection is left out (it sends every control line to red, whatever the score)."""
     score = np.asarray(rule_score, dtype=float)

@@ -23,23 +23,65 @@ MATCH_KINDS = {"exact": 1, "alias": 2, "normalised": 3, "fuzzy": 4, "descriptive
 WHERE = {"brand": 1, "model": 2, "description": 3}
 MODES = {"sea": 1, "air": 2, "road": 3, "rail": 4, "post": 5, "express": 6, "other": 7}
 DIRECTIONS = {"import": 1, "export": 2, "transit": 3}
-SIGNALS = ("undervalued", "known_infringer", "infringer_port", "unusual_port", "counterfeit_vocabulary", "vague",
-           "small_parcel", "transit_route", "free_zone", "trader_history", "mark_obfuscated")
+SIGNALS = (
+    "undervalued",
+    "known_infringer",
+    "infringer_port",
+    "unusual_port",
+    "counterfeit_vocabulary",
+    "vague",
+    "small_parcel",
+    "transit_route",
+    "free_zone",
+    "trader_history",
+    "mark_obfuscated",
+)
 
 NUMERIC = (
-    "rule_score", "rule_suspected", "n_hits", "mark_points", "common_word_mark", "hs_agreement",
-    "value_ratio", "log_unit_value_cny", "log_line_value_cny", *(f"sig_{s}" for s in SIGNALS), "profile_points",
-    "n_profiles", "n_transit", "brand_field_empty", "model_number_in_text", "n_words", "han_text",
+    "rule_score",
+    "rule_suspected",
+    "n_hits",
+    "mark_points",
+    "common_word_mark",
+    "hs_agreement",
+    "value_ratio",
+    "log_unit_value_cny",
+    "log_line_value_cny",
+    *(f"sig_{s}" for s in SIGNALS),
+    "profile_points",
+    "n_profiles",
+    "n_transit",
+    "brand_field_empty",
+    "model_number_in_text",
+    "n_words",
+    "han_text",
 )
 CATEGORICAL = (
-    "match_kind", "match_where", "mode", "direction", "hs_chapter", "hs_heading", "office", "origin", "destination",
-    "consignor", "consignee", "mark",
+    "match_kind",
+    "match_where",
+    "mode",
+    "direction",
+    "hs_chapter",
+    "hs_heading",
+    "office",
+    "origin",
+    "destination",
+    "consignor",
+    "consignee",
+    "mark",
 )
 TEXT = tuple(f"word_{i}" for i in range(TEXT_BUCKETS))
 NAMES: tuple[str, ...] = (*NUMERIC, *CATEGORICAL, *TEXT)
 CATEGORICAL_INDEX = tuple(NAMES.index(c) for c in CATEGORICAL)
-BUCKETS = {"office": 64, "origin": 64, "destination": 64, "consignor": 256, "consignee": 256, "mark": 256,
-           "hs_heading": 512}
+BUCKETS = {
+    "office": 64,
+    "origin": 64,
+    "destination": 64,
+    "consignor": 256,
+    "consignee": 256,
+    "mark": 256,
+    "hs_heading": 512,
+}
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _MODEL_NO = re.compile(r"\b(?=[a-z]*\d)(?=\d*[a-z])[a-z0-9]{2,}\b")
 _HAN = re.compile("[\u3400-\u9fff]")
@@ -59,14 +101,20 @@ def _words(text: str) -> list[str]:
     out: list[str] = []
     for w in words:
         if _HAN.search(w):
-            out.extend(w[i:i + 2] for i in range(max(1, len(w) - 1)))
+            out.extend(w[i : i + 2] for i in range(max(1, len(w) - 1)))
         else:
             out.append(w)
     return out
 
 
-def line_features(declaration: DeclarationV1, line: DeclarationLine, assessment: LineAssessmentV1, *,
-                  genuine_unit_value: Decimal | None = None, rates: dict[str, Decimal] | None = None) -> list[float]:
+def line_features(
+    declaration: DeclarationV1,
+    line: DeclarationLine,
+    assessment: LineAssessmentV1,
+    *,
+    genuine_unit_value: Decimal | None = None,
+    rates: dict[str, Decimal] | None = None,
+) -> list[float]:
     """The vector (in ``NAMES`` order) of one line as the rules assessed it; ``genuine_unit_value`` is the best
     hit's recorded genuine minimum in the declaration's currency, if any."""
     signals: dict[str, float] = {}
@@ -91,18 +139,31 @@ def line_features(declaration: DeclarationV1, line: DeclarationLine, assessment:
         text_vec[zlib.crc32(w.encode()) % TEXT_BUCKETS] = 1.0
     hs = line.hs_code
     numeric = [
-        assessment.score, float(assessment.suspected), float(len(assessment.hits)),
-        mark_points, common, hs_agreement, ratio,
+        assessment.score,
+        float(assessment.suspected),
+        float(len(assessment.hits)),
+        mark_points,
+        common,
+        hs_agreement,
+        ratio,
         math.log10(unit_cny + 1) if unit_cny == unit_cny else unit_cny,
         math.log10(value_cny + 1) if value_cny == value_cny else value_cny,
-        *(signals.get(s, 0.0) for s in SIGNALS), signals.get("profile", 0.0), float(len(assessment.profile_ids)),
-        float(len(declaration.transit_countries)), float(not line.brand),
-        float(bool(_MODEL_NO.search(text.casefold()))), float(len(words)), float(bool(_HAN.search(text))),
+        *(signals.get(s, 0.0) for s in SIGNALS),
+        signals.get("profile", 0.0),
+        float(len(assessment.profile_ids)),
+        float(len(declaration.transit_countries)),
+        float(not line.brand),
+        float(bool(_MODEL_NO.search(text.casefold()))),
+        float(len(words)),
+        float(bool(_HAN.search(text))),
     ]
     categorical = [
-        float(MATCH_KINDS.get(top.match, 0)) if top else 0.0, float(WHERE.get(top.where or "", 0)) if top else 0.0,
-        float(MODES.get(declaration.transport_mode, 0)), float(DIRECTIONS.get(declaration.direction, 0)),
-        float(int(hs[:2])), float(bucket(hs[:4], BUCKETS["hs_heading"])),
+        float(MATCH_KINDS.get(top.match, 0)) if top else 0.0,
+        float(WHERE.get(top.where or "", 0)) if top else 0.0,
+        float(MODES.get(declaration.transport_mode, 0)),
+        float(DIRECTIONS.get(declaration.direction, 0)),
+        float(int(hs[:2])),
+        float(bucket(hs[:4], BUCKETS["hs_heading"])),
         float(bucket(declaration.customs_office, BUCKETS["office"])),
         float(bucket(line.origin_country or declaration.origin_country, BUCKETS["origin"])),
         float(bucket(declaration.destination_country, BUCKETS["destination"])),

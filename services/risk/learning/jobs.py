@@ -23,14 +23,22 @@ async def scheduled_train(sessionmaker: async_sessionmaker[AsyncSession], *, see
         if not locked:
             return {"skipped": "another replica is training"}
         try:
-            return await train(sessionmaker, actor="scheduled training", actor_sub="risk", seed=seed,
-                               red_threshold=red_threshold)
+            return await train(
+                sessionmaker, actor="scheduled training", actor_sub="risk", seed=seed, red_threshold=red_threshold
+            )
         finally:
             await session.execute(select(func.pg_advisory_unlock(TRAIN_LOCK)))
 
 
-async def run(models: ModelServer, sessionmaker: async_sessionmaker[AsyncSession], *, refresh_s: float,
-              train_every_s: float, seed: int, red_threshold: float) -> None:
+async def run(
+    models: ModelServer,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    *,
+    refresh_s: float,
+    train_every_s: float,
+    seed: int,
+    red_threshold: float,
+) -> None:
     last_train = time.monotonic()
     while True:
         try:

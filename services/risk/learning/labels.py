@@ -93,8 +93,15 @@ def line_of(event: CaseEventV1) -> tuple[str, int] | None:
 
 async def _in_control_sample(session: AsyncSession, declaration_id: str, line_no: int) -> bool | None:
     f = LineFeatures
-    rows = (await session.execute(select(f.random_selection).where(
-        f.declaration_id == declaration_id, f.line_no == line_no))).scalars().all()
+    rows = (
+        (
+            await session.execute(
+                select(f.random_selection).where(f.declaration_id == declaration_id, f.line_no == line_no)
+            )
+        )
+        .scalars()
+        .all()
+    )
     return any(rows) if rows else None
 
 
@@ -106,17 +113,30 @@ async def apply_case_event(session: AsyncSession, *, event_id: str, event: CaseE
     return written
 
 
-async def _label_line(session: AsyncSession, did: str, line_no: int, outcome: Outcome, *, event_id: str,
-                      event: CaseEventV1) -> bool:
+async def _label_line(
+    session: AsyncSession, did: str, line_no: int, outcome: Outcome, *, event_id: str, event: CaseEventV1
+) -> bool:
     unbiased = bool(await _in_control_sample(session, did, line_no))
     stmt = insert(LineLabel).values(
-        declaration_id=did, line_no=line_no, source="case", label=outcome.label, weight=outcome.weight,
-        outcome=outcome.outcome, unbiased=unbiased, case_id=event.case_id, seq=event.seq, event_id=event_id,
-        actor="case outcome", at=event.at)
+        declaration_id=did,
+        line_no=line_no,
+        source="case",
+        label=outcome.label,
+        weight=outcome.weight,
+        outcome=outcome.outcome,
+        unbiased=unbiased,
+        case_id=event.case_id,
+        seq=event.seq,
+        event_id=event_id,
+        actor="case outcome",
+        at=event.at,
+    )
     upsert = stmt.on_conflict_do_update(
         index_elements=[LineLabel.declaration_id, LineLabel.line_no, LineLabel.source],
-        set_={k: getattr(stmt.excluded, k) for k in ("label", "weight", "outcome", "unbiased", "case_id", "seq",
-                                                     "event_id", "at")},
+        set_={
+            k: getattr(stmt.excluded, k)
+            for k in ("label", "weight", "outcome", "unbiased", "case_id", "seq", "event_id", "at")
+        },
         where=LineLabel.seq < stmt.excluded.seq,
     ).returning(LineLabel.declaration_id)
     return (await session.execute(upsert)).first() is not None
@@ -130,35 +150,77 @@ class ControlResultError(Exception):
 
 async def control_line(session: AsyncSession, declaration_id: str, line_no: int) -> LineFeatures | None:
     f = LineFeatures
-    return (await session.execute(select(f).where(f.declaration_id == declaration_id, f.line_no == line_no)
-                                  .order_by(f.revision.desc()).limit(1))).scalars().first()
+    return (
+        (
+            await session.execute(
+                select(f)
+                .where(f.declaration_id == declaration_id, f.line_no == line_no)
+                .order_by(f.revision.desc())
+                .limit(1)
+            )
+        )
+        .scalars()
+        .first()
+    )
 
 
-async def record_control_result(session: AsyncSession, *, declaration_id: str, line_no: int, result: str,
-                                actor: str, actor_sub: str, note: str | None, at: datetime) -> tuple[int, dict]:
+async def record_control_result(
+    session: AsyncSession,
+    *,
+    declaration_id: str,
+    line_no: int,
+    result: str,
+    actor: str,
+    actor_sub: str,
+    note: str | None,
+    at: datetime,
+) -> tuple[int, dict]:
     """An officer's finding on an examined control-sample line. The same finding again answers the stored one
     (200); a different finding for a line already recorded is refused (409), as is a line outside the sample."""
     row = await control_line(session, declaration_id, line_no)
     if row is None:
         raise ControlResultError(404, "line_not_assessed", f"line {line_no} of {declaration_id} was not assessed")
     if not row.random_selection:
-        raise ControlResultError(409, "not_in_control_sample",
-                                 f"line {line_no} of {declaration_id} was not drawn for the control sample")
+        raise ControlResultError(
+            409, "not_in_control_sample", f"line {line_no} of {declaration_id} was not drawn for the control sample"
+        )
     existing = await session.get(LineLabel, (declaration_id, line_no, "control"))
     if existing is not None:
         if existing.outcome == result:
             return 200, label_view(existing)
-        raise ControlResultError(409, "result_recorded",
-                                 f"a control result ({existing.outcome}) is already recorded by {existing.actor}")
-    label = LineLabel(declaration_id=declaration_id, line_no=line_no, source="control",
-                      label=CONTROL_RESULTS[result], weight=1.0, outcome=result, unbiased=True, seq=0, actor=actor,
-                      actor_sub=actor_sub, note=note, at=at)
+        raise ControlResultError(
+            409, "result_recorded", f"a control result ({existing.outcome}) is already recorded by {existing.actor}"
+        )
+    label = LineLabel(
+        declaration_id=declaration_id,
+        line_no=line_no,
+        source="control",
+        label=CONTROL_RESULTS[result],
+        weight=1.0,
+        outcome=result,
+        unbiased=True,
+        seq=0,
+        actor=actor,
+        actor_sub=actor_sub,
+        note=note,
+        at=at,
+    )
     session.add(label)
     await session.flush()
     return 201, label_view(label)
 
 
 def label_view(row: LineLabel) -> dict:
-    return {"declaration_id": row.declaration_id, "line_no": row.line_no, "source": row.source, "label": row.label,
-            "weight": row.weight, "outcome": row.outcome, "unbiased": row.unbiased, "case_id": row.case_id,
-            "recorded_by": row.actor, "note": row.note, "at": row.at.isoformat() if row.at else None}
+    return {
+        "declaration_id": row.declaration_id,
+        "line_no": row.line_no,
+        "source": row.source,
+        "label": row.label,
+        "weight": row.weight,
+        "outcome": row.outcome,
+        "unbiased": row.unbiased,
+        "case_id": row.case_id,
+        "recorded_by": row.actor,
+        "note": row.note,
+        "at": row.at.isoformat() if row.at else None,
+    }

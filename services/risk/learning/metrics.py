@@ -47,16 +47,28 @@ def evaluate(y, scores, flagged=None, *, threshold: float = 0.5) -> dict:  # noq
     pos, neg = int(y.sum()), int(len(y) - y.sum())
     tp, fp = int((f & (y == 1)).sum()), int((f & (y == 0)).sum())
     out = {
-        "n": int(len(y)), "positives": pos, "flagged": int(f.sum()),
-        "auc": _auc(y, s), "average_precision": _average_precision(y, s),
-        "precision": tp / (tp + fp) if tp + fp else None, "recall": tp / pos if pos else None,
-        "fpr": fp / neg if neg else None, "recall_ci": wilson(tp, pos), "fpr_ci": wilson(fp, neg),
+        "n": int(len(y)),
+        "positives": pos,
+        "flagged": int(f.sum()),
+        "auc": _auc(y, s),
+        "average_precision": _average_precision(y, s),
+        "precision": tp / (tp + fp) if tp + fp else None,
+        "recall": tp / pos if pos else None,
+        "fpr": fp / neg if neg else None,
+        "recall_ci": wilson(tp, pos),
+        "fpr_ci": wilson(fp, neg),
     }
     if len(y) and float(s.min()) >= 0 and float(s.max()) <= 1:
         out["brier"] = float(((s - y) ** 2).mean())
         bins = np.minimum((s * 10).astype(int), 9)
-        out["ece"] = float(sum(abs(s[bins == b].mean() - y[bins == b].mean()) * (bins == b).sum()
-                               for b in range(10) if (bins == b).any()) / len(y))
+        out["ece"] = float(
+            sum(
+                abs(s[bins == b].mean() - y[bins == b].mean()) * (bins == b).sum()
+                for b in range(10)
+                if (bins == b).any()
+            )
+            / len(y)
+        )
     return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in out.items()}
 
 

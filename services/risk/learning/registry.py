@@ -10,7 +10,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,13 +30,23 @@ class RegistryError(Exception):
 
 
 def view(row: ModelVersion) -> dict:
-    return {"version": row.version, "status": row.status, "schema": row.schema, "metrics": row.metrics,
-            "params": row.params, "n_labels": row.n_labels,
-            "window": [row.window_from.isoformat() if row.window_from else None,
-                       row.window_to.isoformat() if row.window_to else None],
-            "trained_by": row.trained_by, "trained_at": row.trained_at.isoformat() if row.trained_at else None,
-            "proposed_by": row.proposed_by_sub, "promoted_at": row.promoted_at.isoformat() if row.promoted_at else None,
-            "previous_champion": row.previous_champion}
+    return {
+        "version": row.version,
+        "status": row.status,
+        "schema": row.schema,
+        "metrics": row.metrics,
+        "params": row.params,
+        "n_labels": row.n_labels,
+        "window": [
+            row.window_from.isoformat() if row.window_from else None,
+            row.window_to.isoformat() if row.window_to else None,
+        ],
+        "trained_by": row.trained_by,
+        "trained_at": row.trained_at.isoformat() if row.trained_at else None,
+        "proposed_by": row.proposed_by_sub,
+        "promoted_at": row.promoted_at.isoformat() if row.promoted_at else None,
+        "previous_champion": row.previous_champion,
+    }
 
 
 async def _get(session: AsyncSession, version: str, *, lock: bool = True) -> ModelVersion:
@@ -47,8 +57,11 @@ async def _get(session: AsyncSession, version: str, *, lock: bool = True) -> Mod
 
 
 async def champion(session: AsyncSession) -> ModelVersion | None:
-    return (await session.execute(select(ModelVersion).where(ModelVersion.status == "champion")
-                                  .with_for_update())).scalars().first()
+    return (
+        (await session.execute(select(ModelVersion).where(ModelVersion.status == "champion").with_for_update()))
+        .scalars()
+        .first()
+    )
 
 
 def audit(session: AsyncSession, version: str | None, event: str, actor: str, sub: str | None, **detail) -> None:  # noqa: ANN003
@@ -60,12 +73,25 @@ def gate(metrics: dict, current: ModelVersion | None) -> tuple[bool, list[str], 
     control = metrics.get("control", {})
     mine = control.get("model", {})
     if (mine.get("n") or 0) < MIN_CONTROL_LABELS or (mine.get("positives") or 0) < MIN_CONTROL_POSITIVES:
-        return False, [f"{mine.get('n', 0)} control-sample labels with {mine.get('positives', 0)} infringing in the "
-                       f"validation window; at least {MIN_CONTROL_LABELS} with {MIN_CONTROL_POSITIVES} are needed"], {}
+        return (
+            False,
+            [
+                f"{mine.get('n', 0)} control-sample labels with {mine.get('positives', 0)} infringing in the "
+                f"validation window; at least {MIN_CONTROL_LABELS} with {MIN_CONTROL_POSITIVES} are needed"
+            ],
+            {},
+        )
     against = control.get("champion") if current is not None and control.get("champion") else control.get("rules", {})
     ok, failed = at_least_as_good(mine, against)
-    return ok, failed, {"candidate": mine, "compared_with": "champion" if against is control.get("champion")
-                        else "rules", "current": against}
+    return (
+        ok,
+        failed,
+        {
+            "candidate": mine,
+            "compared_with": "champion" if against is control.get("champion") else "rules",
+            "current": against,
+        },
+    )
 
 
 async def propose(session: AsyncSession, version: str, *, actor: str, sub: str) -> dict:
@@ -78,8 +104,9 @@ async def propose(session: AsyncSession, version: str, *, actor: str, sub: str) 
     return view(row)
 
 
-async def promote(session: AsyncSession, version: str, *, actor: str, sub: str, role: str,
-                  reason: str | None = None) -> dict:
+async def promote(
+    session: AsyncSession, version: str, *, actor: str, sub: str, role: str, reason: str | None = None
+) -> dict:
     row = await _get(session, version)
     if row.status != "shadow":
         raise RegistryError(409, "not_in_shadow", f"model {version} is {row.status}; only a shadow model is promoted")
@@ -90,7 +117,7 @@ async def promote(session: AsyncSession, version: str, *, actor: str, sub: str, 
     ok, failed, compared = gate(row.metrics, current)
     if not ok:
         raise RegistryError(409, "control_metrics_worse", "; ".join(failed), details=compared)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     if current is not None:
         current.status = "retired"
         audit(session, current.version, "retired", actor, sub, replaced_by=version)
@@ -98,8 +125,17 @@ async def promote(session: AsyncSession, version: str, *, actor: str, sub: str, 
     row.status = "champion"
     row.promoted_at = now
     row.previous_champion = current.version if current is not None else None
-    audit(session, version, "promoted", actor, sub, proposed_by=row.proposed_by_sub, reason=reason,
-           replaced=row.previous_champion, control=compared)
+    audit(
+        session,
+        version,
+        "promoted",
+        actor,
+        sub,
+        proposed_by=row.proposed_by_sub,
+        reason=reason,
+        replaced=row.previous_champion,
+        control=compared,
+    )
     await session.flush()
     return view(row)
 
@@ -134,5 +170,14 @@ async def history(session: AsyncSession, version: str | None = None, limit: int 
     stmt = select(ModelEvent).order_by(ModelEvent.id.desc()).limit(limit)
     if version:
         stmt = stmt.where(ModelEvent.version == version)
-    return [{"version": e.version, "event": e.event, "actor": e.actor, "actor_sub": e.actor_sub, "detail": e.detail,
-             "at": e.at.isoformat() if e.at else None} for e in (await session.execute(stmt)).scalars()]
+    return [
+        {
+            "version": e.version,
+            "event": e.event,
+            "actor": e.actor,
+            "actor_sub": e.actor_sub,
+            "detail": e.detail,
+            "at": e.at.isoformat() if e.at else None,
+        }
+        for e in (await session.execute(stmt)).scalars()
+    ]

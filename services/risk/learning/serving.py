@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 from collections import deque
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import lightgbm as lgb
@@ -36,15 +36,28 @@ from shared.contracts.events import ContributionV1, RiskAssessedV1
 log = logging.getLogger(__name__)
 
 MODEL_INFO = Gauge("ipr_risk_model_info", "Model in use (champion) or scored in shadow", ["role", "version"])
-MODEL_SCORE = Histogram("ipr_risk_model_score", "Model probability per assessed line", ["role"],
-                        buckets=(0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95))
-FEATURE_PSI = Gauge("ipr_risk_model_feature_psi", "Population stability index of a feature: recent lines against "
-                    "the champion's training data", ["feature"])
-SCORE_PSI = Gauge("ipr_risk_model_score_psi", "Population stability index of the model's scores: recent lines "
-                  "against its training data", ["role"])
+MODEL_SCORE = Histogram(
+    "ipr_risk_model_score",
+    "Model probability per assessed line",
+    ["role"],
+    buckets=(0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95),
+)
+FEATURE_PSI = Gauge(
+    "ipr_risk_model_feature_psi",
+    "Population stability index of a feature: recent lines against the champion's training data",
+    ["feature"],
+)
+SCORE_PSI = Gauge(
+    "ipr_risk_model_score_psi",
+    "Population stability index of the model's scores: recent lines against its training data",
+    ["role"],
+)
 HIT_RATE = Gauge("ipr_risk_model_hit_rate", "Share of recent lines to which the champion added points")
-LOAD_FAILURES = Counter("ipr_risk_model_load_failures_total", "Model artefacts that failed to load or whose feature "
-                        "schema does not match (the service stays on the previous champion or the rules)")
+LOAD_FAILURES = Counter(
+    "ipr_risk_model_load_failures_total",
+    "Model artefacts that failed to load or whose feature "
+    "schema does not match (the service stays on the previous champion or the rules)",
+)
 TOP_FACTORS = 3
 DRIFT_WINDOW = 5000
 DRIFT_EVERY = 500
@@ -75,8 +88,15 @@ def _genuine(index, rid: str, line, currency: str, rates: dict[str, Decimal]) ->
 
 
 class ModelServer:
-    def __init__(self, *, weight: float = DEFAULT_WEIGHT, floor: float = DEFAULT_FLOOR, red_threshold: float = 0.7,
-                 yellow_threshold: float = 0.4, enabled: bool = True) -> None:
+    def __init__(
+        self,
+        *,
+        weight: float = DEFAULT_WEIGHT,
+        floor: float = DEFAULT_FLOOR,
+        red_threshold: float = 0.7,
+        yellow_threshold: float = 0.4,
+        enabled: bool = True,
+    ) -> None:
         self.champion: Loaded | None = None
         self.shadow: Loaded | None = None
         self.weight, self.floor = weight, floor
@@ -104,8 +124,12 @@ class ModelServer:
         except Exception as exc:  # noqa: BLE001 - any unusable artefact: keep what is in use
             self._failed.add(row.version)
             LOAD_FAILURES.inc()
-            log.error("model %s not loaded, staying on %s: %s", row.version,
-                      current.version if current else "the rules alone", exc)
+            log.error(
+                "model %s not loaded, staying on %s: %s",
+                row.version,
+                current.version if current else "the rules alone",
+                exc,
+            )
             return current, f"{type(exc).__name__}: {exc}"
 
     def install(self, champion: ModelVersion | None, shadow: ModelVersion | None) -> list[tuple[str, str]]:
@@ -136,21 +160,40 @@ class ModelServer:
 
     async def refresh(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
         async with sessionmaker() as session:
-            champ = (await session.execute(select(ModelVersion).where(ModelVersion.status == "champion"))
-                     ).scalars().first()
-            shadow = (await session.execute(select(ModelVersion).where(ModelVersion.status == "shadow")
-                                            .order_by(ModelVersion.trained_at.desc()).limit(1))).scalars().first()
+            champ = (
+                (await session.execute(select(ModelVersion).where(ModelVersion.status == "champion"))).scalars().first()
+            )
+            shadow = (
+                (
+                    await session.execute(
+                        select(ModelVersion)
+                        .where(ModelVersion.status == "shadow")
+                        .order_by(ModelVersion.trained_at.desc())
+                        .limit(1)
+                    )
+                )
+                .scalars()
+                .first()
+            )
         failures = self.install(champ, shadow)
         if failures:
             async with sessionmaker() as session, session.begin():
                 for version, err in failures:
-                    session.add(ModelEvent(version=version, event="load_failed", actor="risk service",
-                                           detail={"error": err[:2000]}))
+                    session.add(
+                        ModelEvent(
+                            version=version, event="load_failed", actor="risk service", detail={"error": err[:2000]}
+                        )
+                    )
 
     # ------------------------------------------------------------ scoring
 
-    def apply(self, batch: list[tuple[DeclarationV1, RiskAssessedV1]], index, rates: dict[str, Decimal],  # noqa: ANN001
-              red_threshold_for=None) -> list[dict]:  # noqa: ANN001
+    def apply(
+        self,
+        batch: list[tuple[DeclarationV1, RiskAssessedV1]],
+        index,
+        rates: dict[str, Decimal],  # noqa: ANN001
+        red_threshold_for=None,
+    ) -> list[dict]:  # noqa: ANN001
         """Score every line of the batch; update the assessments in place; return the feature rows to store."""
         if not self.enabled:
             return []
@@ -159,8 +202,9 @@ class ModelServer:
             by_no = {ln.line_no: ln for ln in declaration.lines}
             for a in assessed.lines:
                 line = by_no[a.line_no]
-                genuine = _genuine(index, a.hits[0].recordation_id, line, declaration.currency, rates) \
-                    if a.hits else None
+                genuine = (
+                    _genuine(index, a.hits[0].recordation_id, line, declaration.currency, rates) if a.hits else None
+                )
                 vectors.append(F.line_features(declaration, line, a, genuine_unit_value=genuine, rates=rates))
                 lines.append((declaration, assessed, a))
         if not lines:
@@ -176,8 +220,11 @@ class ModelServer:
             # Tree SHAP for the lines the model adds points to; a line it adds nothing to is explained by its
             # probability alone (the rules' reasons explain it).
             seen = np.flatnonzero(points > 0)
-            contrib = dict(zip(seen.tolist(), champ.booster.predict(X[seen], pred_contrib=True, num_threads=1)
-                               if len(seen) else ()))
+            contrib = dict(
+                zip(
+                    seen.tolist(), champ.booster.predict(X[seen], pred_contrib=True, num_threads=1) if len(seen) else ()
+                )
+            )
             observe = MODEL_SCORE.labels("champion").observe
             for v in p.tolist():
                 observe(v)
@@ -191,30 +238,57 @@ class ModelServer:
         for i, (declaration, assessed, a) in enumerate(lines):
             if p is not None:
                 assert champ is not None and points is not None and contrib is not None  # set with ``p`` above
-                self._explain(declaration, a, float(p[i]), float(points[i]), contrib.get(i), vectors[i],
-                              champ.version, red_threshold_for)
-            rows.append({
-                "declaration_id": declaration.declaration_id, "revision": declaration.revision, "line_no": a.line_no,
-                "schema": F.SCHEMA, "features": [None if v != v else v for v in vectors[i]],
-                "rule_score": vectors[i][0], "lane": a.lane, "suspected": a.suspected,
-                "random_selection": a.random_selection, "office": declaration.customs_office[:16],
-                "model_version": champ.version if champ else None,
-                "model_score": round(float(p[i]), 6) if p is not None else None,
-                "shadow_version": shadow.version if shadow else None,
-                "shadow_score": round(float(p_shadow[i]), 6) if p_shadow is not None else None,
-            })
+                self._explain(
+                    declaration,
+                    a,
+                    float(p[i]),
+                    float(points[i]),
+                    contrib.get(i),
+                    vectors[i],
+                    champ.version,
+                    red_threshold_for,
+                )
+            rows.append(
+                {
+                    "declaration_id": declaration.declaration_id,
+                    "revision": declaration.revision,
+                    "line_no": a.line_no,
+                    "schema": F.SCHEMA,
+                    "features": [None if v != v else v for v in vectors[i]],
+                    "rule_score": vectors[i][0],
+                    "lane": a.lane,
+                    "suspected": a.suspected,
+                    "random_selection": a.random_selection,
+                    "office": declaration.customs_office[:16],
+                    "model_version": champ.version if champ else None,
+                    "model_score": round(float(p[i]), 6) if p is not None else None,
+                    "shadow_version": shadow.version if shadow else None,
+                    "shadow_score": round(float(p_shadow[i]), 6) if p_shadow is not None else None,
+                }
+            )
         self._observe(X, p if p is not None else p_shadow, points)
         return rows
 
-    def _explain(self, declaration, a, p: float, pts: float, contrib, vec: list, version: str,  # noqa: ANN001
-                 red_threshold_for) -> None:  # noqa: ANN001
+    def _explain(
+        self,
+        declaration,
+        a,
+        p: float,
+        pts: float,
+        contrib,
+        vec: list,
+        version: str,  # noqa: ANN001
+        red_threshold_for,
+    ) -> None:  # noqa: ANN001
         factors = ""
         if contrib is not None:
             order = np.argsort(-np.abs(contrib[:-1]))[:TOP_FACTORS]
-            factors = ", ".join(f"{F.describe(F.NAMES[j], float(vec[j]))} ({contrib[j]:+.2f})"
-                                for j in order if abs(contrib[j]) >= 0.01)
-        reason = (f"model {version}: probability {p:.2f} of infringement ({pts:+.2f})"
-                  + (f"; strongest factors (log-odds): {factors}" if factors else ""))
+            factors = ", ".join(
+                f"{F.describe(F.NAMES[j], float(vec[j]))} ({contrib[j]:+.2f})" for j in order if abs(contrib[j]) >= 0.01
+            )
+        reason = f"model {version}: probability {p:.2f} of infringement ({pts:+.2f})" + (
+            f"; strongest factors (log-odds): {factors}" if factors else ""
+        )
         a.contributions.append(ContributionV1(signal="model", points=pts, reason=reason))
         a.reasons.append(reason)
         if pts <= 0:
@@ -223,8 +297,10 @@ class ModelServer:
         a.score = score
         if a.lane == "red":
             return
-        red = max(self.red_threshold, red_threshold_for(declaration.customs_office) if red_threshold_for
-                  else self.red_threshold)
+        red = max(
+            self.red_threshold,
+            red_threshold_for(declaration.customs_office) if red_threshold_for else self.red_threshold,
+        )
         if score >= red:
             a.lane = "red"
         elif score >= self.yellow_threshold:
@@ -246,12 +322,14 @@ class ModelServer:
         recent = np.asarray(self._recent)
         ref = ref_holder.reference.get("features", {})
         for name, r in ref.items():
-            FEATURE_PSI.labels(name).set(round(psi(r["dist"], distribution(recent[:, F.NAMES.index(name)],
-                                                                               r["edges"])), 4))
+            FEATURE_PSI.labels(name).set(
+                round(psi(r["dist"], distribution(recent[:, F.NAMES.index(name)], r["edges"])), 4)
+            )
         s = ref_holder.reference.get("score")
         if s and self._recent_p:
             SCORE_PSI.labels("champion" if self.champion else "shadow").set(
-                round(psi(s["dist"], distribution(np.asarray(self._recent_p), s["edges"])), 4))
+                round(psi(s["dist"], distribution(np.asarray(self._recent_p), s["edges"])), 4)
+            )
         if self._recent_hit:
             HIT_RATE.set(float(np.mean(self._recent_hit)))
 
@@ -260,6 +338,6 @@ async def store_features(session: AsyncSession, rows: list[dict], at: datetime |
     """Insert the feature rows of freshly stored assessments (one statement; a row stored before stays)."""
     if not rows:
         return
-    at = at or datetime.now(timezone.utc)
+    at = at or datetime.now(UTC)
     stmt = insert(LineFeatures).values([{**r, "assessed_at": at} for r in rows]).on_conflict_do_nothing()
     await session.execute(stmt)

@@ -15,7 +15,7 @@ import asyncio
 import math
 import os
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import lightgbm as lgb
@@ -31,16 +31,37 @@ from services.risk.learning.tables import LineFeatures, LineLabel, ModelEvent, M
 VALIDATION_SHARE = 0.25
 MIN_LABELS = 40
 MIN_PER_CLASS = 5
-DRIFT_FEATURES = ("rule_score", "mark_points", "value_ratio", "log_unit_value_cny", "mode", "office", "hs_chapter",
-                  "consignor")
+DRIFT_FEATURES = (
+    "rule_score",
+    "mark_points",
+    "value_ratio",
+    "log_unit_value_cny",
+    "mode",
+    "office",
+    "hs_chapter",
+    "consignor",
+)
 
 
 def params(seed: int) -> dict:
     return {
-        "objective": "binary", "learning_rate": 0.1, "num_leaves": 15, "max_depth": 6, "min_data_in_leaf": 5,
-        "min_sum_hessian_in_leaf": 1e-3, "lambda_l2": 1.0, "max_cat_to_onehot": 8, "cat_smooth": 5.0,
-        "min_data_per_group": 5, "feature_fraction": 1.0, "bagging_fraction": 1.0, "deterministic": True,
-        "force_row_wise": True, "num_threads": 1, "seed": seed, "verbose": -1,
+        "objective": "binary",
+        "learning_rate": 0.1,
+        "num_leaves": 15,
+        "max_depth": 6,
+        "min_data_in_leaf": 5,
+        "min_sum_hessian_in_leaf": 1e-3,
+        "lambda_l2": 1.0,
+        "max_cat_to_onehot": 8,
+        "cat_smooth": 5.0,
+        "min_data_per_group": 5,
+        "feature_fraction": 1.0,
+        "bagging_fraction": 1.0,
+        "deterministic": True,
+        "force_row_wise": True,
+        "num_threads": 1,
+        "seed": seed,
+        "verbose": -1,
     }
 
 
@@ -103,8 +124,19 @@ def reference_of(X: np.ndarray, p: np.ndarray) -> dict:
     return ref
 
 
-def fit(X, y, w, times, unbiased, rule_score, suspected, *, seed: int = 7,  # noqa: ANN001, PLR0913
-        champion: lgb.Booster | None = None, red_threshold: float = 0.7) -> Trained:
+def fit(
+    X,
+    y,
+    w,
+    times,
+    unbiased,
+    rule_score,
+    suspected,
+    *,
+    seed: int = 7,  # noqa: ANN001, PLR0913
+    champion: lgb.Booster | None = None,
+    red_threshold: float = 0.7,
+) -> Trained:
     """Train on the earlier lines, measure on the later ones. Refused (``TrainingRefused``) with too few
     labels or a single class."""
     X = np.asarray(X, dtype=float)
@@ -114,8 +146,10 @@ def fit(X, y, w, times, unbiased, rule_score, suspected, *, seed: int = 7,  # no
     if n < MIN_LABELS:
         raise TrainingRefused(f"only {n} labelled lines; at least {MIN_LABELS} are needed")
     if y.sum() < MIN_PER_CLASS or n - y.sum() < MIN_PER_CLASS:
-        raise TrainingRefused(f"{int(y.sum())} infringing and {int(n - y.sum())} legitimate labels; at least "
-                              f"{MIN_PER_CLASS} of each are needed")
+        raise TrainingRefused(
+            f"{int(y.sum())} infringing and {int(n - y.sum())} legitimate labels; at least "
+            f"{MIN_PER_CLASS} of each are needed"
+        )
     order = np.argsort(np.asarray(times), kind="stable")
     X, y, w = X[order], y[order], w[order]
     unbiased = np.asarray(unbiased, dtype=bool)[order]
@@ -125,32 +159,57 @@ def fit(X, y, w, times, unbiased, rule_score, suspected, *, seed: int = 7,  # no
     if y[:cut].sum() < MIN_PER_CLASS or cut - y[:cut].sum() < MIN_PER_CLASS:
         raise TrainingRefused("the earlier three quarters of the labels hold too few of one class")
     p_ = params(seed)
-    data = lgb.Dataset(X[:cut], label=y[:cut], weight=w[:cut], feature_name=list(F.NAMES),
-                       categorical_feature=list(F.CATEGORICAL_INDEX), free_raw_data=False, params={"verbose": -1})
+    data = lgb.Dataset(
+        X[:cut],
+        label=y[:cut],
+        weight=w[:cut],
+        feature_name=list(F.NAMES),
+        categorical_feature=list(F.CATEGORICAL_INDEX),
+        free_raw_data=False,
+        params={"verbose": -1},
+    )
     booster = lgb.train(p_, data, num_boost_round=ROUNDS)
     val = slice(cut, n)
     p_val = booster.predict(X[val])
     metrics: dict = {"split": {"train": cut, "validation": n - cut, "validation_share": VALIDATION_SHARE}}
     metrics["validation"] = {
         "model": evaluate(y[val], p_val, flagged(rule_score[val], suspected[val], p_val, red_threshold=red_threshold)),
-        "rules": evaluate(y[val], rule_score[val], flagged(rule_score[val], suspected[val],
-                                                           red_threshold=red_threshold)),
+        "rules": evaluate(
+            y[val], rule_score[val], flagged(rule_score[val], suspected[val], red_threshold=red_threshold)
+        ),
     }
     ctl = np.where(unbiased[val])[0] + cut
-    control = {"model": evaluate(y[ctl], booster.predict(X[ctl]) if len(ctl) else [],
-                                 flagged(rule_score[ctl], suspected[ctl], booster.predict(X[ctl]) if len(ctl) else
-                                         np.zeros(0), red_threshold=red_threshold)),
-               "rules": evaluate(y[ctl], rule_score[ctl], flagged(rule_score[ctl], suspected[ctl],
-                                                                  red_threshold=red_threshold))}
+    control = {
+        "model": evaluate(
+            y[ctl],
+            booster.predict(X[ctl]) if len(ctl) else [],
+            flagged(
+                rule_score[ctl],
+                suspected[ctl],
+                booster.predict(X[ctl]) if len(ctl) else np.zeros(0),
+                red_threshold=red_threshold,
+            ),
+        ),
+        "rules": evaluate(
+            y[ctl], rule_score[ctl], flagged(rule_score[ctl], suspected[ctl], red_threshold=red_threshold)
+        ),
+    }
     if champion is not None and len(ctl):
         p_ch = champion.predict(X[ctl])
-        control["champion"] = evaluate(y[ctl], p_ch, flagged(rule_score[ctl], suspected[ctl], p_ch,
-                                                             red_threshold=red_threshold))
+        control["champion"] = evaluate(
+            y[ctl], p_ch, flagged(rule_score[ctl], suspected[ctl], p_ch, red_threshold=red_threshold)
+        )
     metrics["control"] = control
     p_all = booster.predict(X)
     assert isinstance(p_all, np.ndarray)  # a dense matrix in, probabilities out
-    return Trained(booster=booster, artefact=booster.model_to_string(), metrics=metrics,
-                   reference=reference_of(X, p_all), params={**p_, "rounds": ROUNDS, "schema": F.SCHEMA}, n_labels=n)
+    return Trained(
+        booster=booster,
+        artefact=booster.model_to_string(),
+        metrics=metrics,
+        reference=reference_of(X, p_all),
+        params={**p_, "rounds": ROUNDS, "schema": F.SCHEMA},
+        n_labels=n,
+    )
 
 
 # ---------------------------------------------------------------- from the database
@@ -160,12 +219,27 @@ async def labelled(session: AsyncSession) -> list:
     """Every labelled line: its features (the latest assessed revision) and its label; a control result wins
     over a case outcome for the same line."""
     f, lab = LineFeatures, LineLabel
-    rows = (await session.execute(
-        select(f.declaration_id, f.line_no, f.revision, f.features, f.assessed_at, f.rule_score, f.suspected,
-               f.random_selection, lab.label, lab.weight, lab.unbiased, lab.source)
-        .join(lab, and_(lab.declaration_id == f.declaration_id, lab.line_no == f.line_no))
-        .where(lab.label.is_not(None), f.schema == F.SCHEMA)
-        .order_by(f.declaration_id, f.line_no, f.revision.desc()))).all()
+    rows = (
+        await session.execute(
+            select(
+                f.declaration_id,
+                f.line_no,
+                f.revision,
+                f.features,
+                f.assessed_at,
+                f.rule_score,
+                f.suspected,
+                f.random_selection,
+                lab.label,
+                lab.weight,
+                lab.unbiased,
+                lab.source,
+            )
+            .join(lab, and_(lab.declaration_id == f.declaration_id, lab.line_no == f.line_no))
+            .where(lab.label.is_not(None), f.schema == F.SCHEMA)
+            .order_by(f.declaration_id, f.line_no, f.revision.desc())
+        )
+    ).all()
     best: dict[tuple[str, int], Row[*tuple[Any, ...]]] = {}
     for r in rows:
         key = (r.declaration_id, r.line_no)
@@ -181,8 +255,14 @@ async def next_version(session: AsyncSession) -> str:
     return f"m-{max(numbers, default=0) + 1:04d}"
 
 
-async def train(sessionmaker: async_sessionmaker[AsyncSession], *, actor: str, actor_sub: str | None = None,
-                seed: int = 7, red_threshold: float = 0.7) -> dict:
+async def train(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    *,
+    actor: str,
+    actor_sub: str | None = None,
+    seed: int = 7,
+    red_threshold: float = 0.7,
+) -> dict:
     """Train on the labelled lines and register the model in shadow; refused runs are audited and leave the
     champion in place. Returns the registry entry (or ``{"refused": reason}``)."""
     async with sessionmaker() as session:
@@ -197,24 +277,62 @@ async def train(sessionmaker: async_sessionmaker[AsyncSession], *, actor: str, a
     X = np.array([r.features for r in rows], dtype=float) if rows else np.zeros((0, len(F.NAMES)))
     try:
         trained = await asyncio.to_thread(
-            fit, X, [r.label for r in rows], [r.weight for r in rows], [r.assessed_at.timestamp() for r in rows],
-            [r.unbiased or r.random_selection for r in rows], [r.rule_score for r in rows],
-            [r.suspected for r in rows], seed=seed, champion=champion, red_threshold=red_threshold)
+            fit,
+            X,
+            [r.label for r in rows],
+            [r.weight for r in rows],
+            [r.assessed_at.timestamp() for r in rows],
+            [r.unbiased or r.random_selection for r in rows],
+            [r.rule_score for r in rows],
+            [r.suspected for r in rows],
+            seed=seed,
+            champion=champion,
+            red_threshold=red_threshold,
+        )
     except TrainingRefused as exc:
         async with sessionmaker() as session, session.begin():
-            session.add(ModelEvent(version=None, event="training_refused", actor=actor, actor_sub=actor_sub,
-                                   detail={"reason": str(exc), "labels": len(rows)}))
+            session.add(
+                ModelEvent(
+                    version=None,
+                    event="training_refused",
+                    actor=actor,
+                    actor_sub=actor_sub,
+                    detail={"reason": str(exc), "labels": len(rows)},
+                )
+            )
         return {"refused": str(exc), "labels": len(rows)}
     async with sessionmaker() as session, session.begin():
         version = await next_version(session)
-        row = ModelVersion(version=version, status="shadow", schema=F.SCHEMA, artefact=trained.artefact.encode(),
-                           params=trained.params, metrics=trained.metrics, reference=trained.reference,
-                           window_from=rows[0].assessed_at, window_to=rows[-1].assessed_at, n_labels=trained.n_labels,
-                           trained_by=actor, trained_by_sub=actor_sub, trained_at=datetime.now(timezone.utc))
+        row = ModelVersion(
+            version=version,
+            status="shadow",
+            schema=F.SCHEMA,
+            artefact=trained.artefact.encode(),
+            params=trained.params,
+            metrics=trained.metrics,
+            reference=trained.reference,
+            window_from=rows[0].assessed_at,
+            window_to=rows[-1].assessed_at,
+            n_labels=trained.n_labels,
+            trained_by=actor,
+            trained_by_sub=actor_sub,
+            trained_at=datetime.now(UTC),
+        )
         session.add(row)
-        session.add(ModelEvent(version=version, event="trained", actor=actor, actor_sub=actor_sub,
-                               detail={"labels": trained.n_labels, "seed": seed, "control": trained.metrics["control"],
-                                       "window": [rows[0].assessed_at.isoformat(), rows[-1].assessed_at.isoformat()]}))
+        session.add(
+            ModelEvent(
+                version=version,
+                event="trained",
+                actor=actor,
+                actor_sub=actor_sub,
+                detail={
+                    "labels": trained.n_labels,
+                    "seed": seed,
+                    "control": trained.metrics["control"],
+                    "window": [rows[0].assessed_at.isoformat(), rows[-1].assessed_at.isoformat()],
+                },
+            )
+        )
     return {"version": version, "status": "shadow", "labels": trained.n_labels, "metrics": trained.metrics}
 
 
@@ -242,8 +360,13 @@ def main() -> None:  # pragma: no cover - a command
     async def run() -> dict:
         engine = make_engine(_database_url(args.profile))
         try:
-            return await train(make_sessionmaker(engine), actor="make train", actor_sub=os.environ.get("USER"),
-                               seed=args.seed, red_threshold=args.red_threshold)
+            return await train(
+                make_sessionmaker(engine),
+                actor="make train",
+                actor_sub=os.environ.get("USER"),
+                seed=args.seed,
+                red_threshold=args.red_threshold,
+            )
         finally:
             await engine.dispose()
 

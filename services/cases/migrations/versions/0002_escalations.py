@@ -4,8 +4,8 @@ Revision ID: 0002_escalations
 Revises: 73f6679da9f5
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 revision = "0002_escalations"
 down_revision = "73f6679da9f5"

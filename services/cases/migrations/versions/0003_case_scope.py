@@ -4,8 +4,8 @@ Revision ID: 0003_case_scope
 Revises: 0002_escalations
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 revision = "0003_case_scope"
 down_revision = "0002_escalations"

@@ -4,8 +4,8 @@ Revision ID: 0004_read_model_failures
 Revises: 0003_case_scope
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 from shared.db import JsonType
 

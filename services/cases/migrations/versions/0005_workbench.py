@@ -4,8 +4,8 @@ Revision ID: 0005_workbench
 Revises: 0004_read_model_failures
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 from shared.db import JsonType
 

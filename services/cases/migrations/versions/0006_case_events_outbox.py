@@ -4,8 +4,8 @@ Revision ID: 0006_case_events_outbox
 Revises: 0005_workbench
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0006_case_events_outbox"
@@ -21,8 +21,9 @@ def upgrade() -> None:
         sa.Column("event_id", sa.String(length=36), nullable=False),
         sa.Column("topic", sa.String(length=128), nullable=False),
         sa.Column("key", sa.String(length=256), nullable=False),
-        sa.Column("envelope", sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
-                  nullable=False),
+        sa.Column(
+            "envelope", sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"), nullable=False
+        ),
         sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.Column("published_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("attempts", sa.Integer(), server_default="0", nullable=False),

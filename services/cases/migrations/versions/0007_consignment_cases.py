@@ -4,8 +4,8 @@ Revision ID: 0007_consignment_cases
 Revises: 0006_case_events_outbox
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 from shared.db import JsonType
 
@@ -31,8 +31,9 @@ def upgrade() -> None:
         sa.UniqueConstraint("case_id", "deadline", name=op.f("uq_provisional_deadlines_case_id")),
     )
     op.create_index(op.f("ix_provisional_deadlines_case_id"), "provisional_deadlines", ["case_id"], unique=False)
-    op.create_index(op.f("ix_provisional_deadlines_resolved_at"), "provisional_deadlines", ["resolved_at"],
-                    unique=False)
+    op.create_index(
+        op.f("ix_provisional_deadlines_resolved_at"), "provisional_deadlines", ["resolved_at"], unique=False
+    )
 
 
 def downgrade() -> None:

@@ -94,18 +94,24 @@ async def _detained(f: CaseFile, *, mode: Literal["ex_officio", "application"]) 
     await hold(f, "detain", "rights holder requested detention and the guarantee is held")
     detained_at = workflow.now()
     determination = open_deadline(f, "customs_determination", detained_at) if mode == "ex_officio" else None
-    release_dl = open_deadline(f, "release_ex_officio" if mode == "ex_officio" else "release_application",
-                               detained_at)
-    await transition(f, "detained", "goods_detained", {
-        "guarantee": f.guarantee.model_dump(mode="json") if f.guarantee else None,
-        "patent_counter_guarantee_possible": case.right_type == "patent"})
+    release_dl = open_deadline(f, "release_ex_officio" if mode == "ex_officio" else "release_application", detained_at)
+    await transition(
+        f,
+        "detained",
+        "goods_detained",
+        {
+            "guarantee": f.guarantee.model_dump(mode="json") if f.guarantee else None,
+            "patent_counter_guarantee_possible": case.right_type == "patent",
+        },
+    )
     await notify(f, "detention")
     if f.parties:
         await notify_party(f, "party_detention")
 
     if determination is not None:
-        await wait_until(f, lambda: f.determination is not None or f.court_notice is not None or f.counter_guaranteed,
-                         determination)
+        await wait_until(
+            f, lambda: f.determination is not None or f.court_notice is not None or f.counter_guaranteed, determination
+        )
         if f.counter_guaranteed:
             return await release(f, COUNTER_GUARANTEED)
         if f.court_notice is not None:
@@ -141,7 +147,12 @@ async def _infringing(f: CaseFile) -> CaseState:
     value = f.value_in_pack_currency() or f.goods_value()
     decided = decisions.fine(rules, value, det.fine_tier, det.fine_amount)
     fine, low, high = decided.amount, decided.low, decided.high
-    proposed: dict[str, Any] = {"tier": decided.tier, "fine": str(fine), "range": [str(low), str(high)], "currency": rules.currency}
+    proposed: dict[str, Any] = {
+        "tier": decided.tier,
+        "fine": str(fine),
+        "range": [str(low), str(high)],
+        "currency": rules.currency,
+    }
     if f.v4:
         proposed.update(goods_value=str(value), lines=[ln.line_no for ln in f.held_lines()])
     f.log("penalty_proposed", proposed)
@@ -153,8 +164,11 @@ async def _infringing(f: CaseFile) -> CaseState:
     measured = f.consignment_suspected_value(value)
     if decisions.police_referral(rules, measured):
         f.police_referral = True
-        referral = {"goods_value": str(measured), "currency": rules.currency,
-                    "threshold": str(decisions.police_referral_threshold(rules))}
+        referral = {
+            "goods_value": str(measured),
+            "currency": rules.currency,
+            "threshold": str(decisions.police_referral_threshold(rules)),
+        }
         if f.v4:
             referral.update(measured_on="all suspected goods of the consignment", case_goods_value=str(value))
         f.log("referred_to_police", referral)
@@ -162,24 +176,46 @@ async def _infringing(f: CaseFile) -> CaseState:
 
     f.disposal_method = _choose_disposal(f)
     await hold(f, "confiscate", "customs determined infringement")
-    await dispose(f, "confiscation", "customs determined infringement", fine_amount=fine, fine_value=value,
-                  currency=rules.currency)
+    await dispose(
+        f,
+        "confiscation",
+        "customs determined infringement",
+        fine_amount=fine,
+        fine_value=value,
+        currency=rules.currency,
+    )
     if f.parties:
-        await notify_party(f, "penalty_decision", extra=f"confiscation of the goods ({f.disposal_method}) and a fine "
-                                                          f"of {rules.currency} {fine}",
-                           penalty=penalty_facts(f, fine, value=value))
+        await notify_party(
+            f,
+            "penalty_decision",
+            extra=f"confiscation of the goods ({f.disposal_method}) and a fine of {rules.currency} {fine}",
+            penalty=penalty_facts(f, fine, value=value),
+        )
     await notify(f, "confiscation")
-    return await finish(f, "confiscated", "goods_confiscated", {
-        "fine_amount": str(fine), "currency": rules.currency, "disposal_method": f.disposal_method,
-        "police_referral": f.police_referral})
+    return await finish(
+        f,
+        "confiscated",
+        "goods_confiscated",
+        {
+            "fine_amount": str(fine),
+            "currency": rules.currency,
+            "disposal_method": f.disposal_method,
+            "police_referral": f.police_referral,
+        },
+    )
 
 
 async def _hearing(f: CaseFile, fine: Decimal, low: Decimal, high: Decimal) -> Decimal:
     """The party may ask for a hearing before a large fine (Penalty Regs Art. 49)."""
     if f.parties:
         return await _hearing_served(f, fine, low, high)
-    window = open_deadline(f, "hearing_request", workflow.now(),
-                           amount=int(f.pack.setting("hearing_reply_working_days")), basis="Penalty Regs Art. 49")
+    window = open_deadline(
+        f,
+        "hearing_request",
+        workflow.now(),
+        amount=int(f.pack.setting("hearing_reply_working_days")),
+        basis="Penalty Regs Art. 49",
+    )
     f.hearing_open = True
     await transition(f, "hearing", "hearing_right_notified", {"proposed_fine": str(fine)})
     await notify(f, "hearing_right")
@@ -194,13 +230,19 @@ async def _hearing(f: CaseFile, fine: Decimal, low: Decimal, high: Decimal) -> D
 
 async def _hearing_served(f: CaseFile, fine: Decimal, low: Decimal, high: Decimal) -> Decimal:
     """The hearing-right notice goes to the party to be fined; its window runs from the day it is served."""
-    rule = DeadlineRule(amount=int(f.pack.setting("hearing_reply_working_days")), unit="working_days",
-                        basis="Penalty Regs Art. 49")
+    rule = DeadlineRule(
+        amount=int(f.pack.setting("hearing_reply_working_days")), unit="working_days", basis="Penalty Regs Art. 49"
+    )
     f.hearing_open = True
     await transition(f, "hearing", "hearing_right_notified", {"proposed_fine": str(fine)})
-    await notify_party(f, "hearing_right", clock="hearing_request", clock_rule=rule,
-                       extra=f"confiscation of the goods and a fine of {f.pack.currency} {fine}",
-                       penalty=penalty_facts(f, fine, low, high))
+    await notify_party(
+        f,
+        "hearing_right",
+        clock="hearing_request",
+        clock_rule=rule,
+        extra=f"confiscation of the goods and a fine of {f.pack.currency} {fine}",
+        penalty=penalty_facts(f, fine, low, high),
+    )
     await wait_fact(f, lambda: f.hearing is not None or "hearing_request" in f.deadlines)
     if f.hearing is None:
         await wait_until(f, lambda: f.hearing is not None, f.deadlines["hearing_request"])
@@ -234,9 +276,13 @@ def _choose_disposal(f: CaseFile) -> str:
     right_types = {ln.right_type for ln in f.held_lines()} or {f.case.right_type}
     # A counterfeit trademark among the goods keeps the whole lot from auction.
     right_type = "trademark" if "trademark" in right_types else sorted(right_types)[0]
-    return decisions.disposal_method(f.pack, right_type, usable_for_public_welfare=choice.usable_for_public_welfare,
-                                     holder_buys=choice.holder_buys,
-                                     infringing_features_removable=choice.infringing_features_removable)
+    return decisions.disposal_method(
+        f.pack,
+        right_type,
+        usable_for_public_welfare=choice.usable_for_public_welfare,
+        holder_buys=choice.holder_buys,
+        infringing_features_removable=choice.infringing_features_removable,
+    )
 
 
 async def _act_on_court_notice(f: CaseFile, release_deadline: str) -> CaseState:

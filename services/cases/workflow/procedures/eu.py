@@ -32,17 +32,18 @@ with workflow.unsafe.imports_passed_through():
 
 def is_small_consignment(f: CaseFile) -> bool:
     case, facts = f.case, f.consignment
-    units, weight = (facts.units, facts.gross_weight_kg) if facts is not None else (case.quantity,
-                                                                                    case.gross_weight_kg)
-    return decisions.small_consignment(f.pack, transport_mode=case.transport_mode, units=units,
-                                       gross_weight_kg=weight)
+    units, weight = (facts.units, facts.gross_weight_kg) if facts is not None else (case.quantity, case.gross_weight_kg)
+    return decisions.small_consignment(f.pack, transport_mode=case.transport_mode, units=units, gross_weight_kg=weight)
 
 
 async def run(f: CaseFile) -> CaseState:
     case = f.case
     small = is_small_consignment(f) and case.small_consignment_opt_in
-    f.procedure = "eu_small_consignment" if small and case.application_id else (
-        "eu_ex_officio" if not case.application_id else "eu_application")
+    f.procedure = (
+        "eu_small_consignment"
+        if small and case.application_id
+        else ("eu_ex_officio" if not case.application_id else "eu_application")
+    )
     await place_hold(f, f"suspected infringement of right {case.recordation_id} ({case.mark})")
     await hold(f, "detain", "release suspended / goods detained under Regulation (EU) No 608/2013")
     if f.parties:
@@ -101,11 +102,15 @@ async def _small_consignment(f: CaseFile) -> CaseState:
     facts = f.consignment
     detail: dict[str, object] = {"units": str(facts.units if facts is not None else f.case.quantity)}
     if facts is not None:
-        detail.update(gross_weight_kg=str(facts.gross_weight_kg) if facts.gross_weight_kg is not None else None,
-                      measured_on="the whole consignment", consignment_lines=facts.line_count)
+        detail.update(
+            gross_weight_kg=str(facts.gross_weight_kg) if facts.gross_weight_kg is not None else None,
+            measured_on="the whole consignment",
+            consignment_lines=facts.line_count,
+        )
     await transition(f, "detained", "small_consignment_procedure", detail)
-    objected = await wait_until(f, lambda: f.submitted("objects_to_destruction") or
-                                f.submitted("agrees_to_destruction"), window)
+    objected = await wait_until(
+        f, lambda: f.submitted("objects_to_destruction") or f.submitted("agrees_to_destruction"), window
+    )
     if objected and f.submitted("objects_to_destruction"):
         close(f, window.name, "met")
         proceedings = open_deadline(f, "small_consignment_holder_proceedings", workflow.now())
@@ -125,8 +130,11 @@ def _small_detail(f: CaseFile) -> dict[str, object]:
     facts = f.consignment
     detail: dict[str, object] = {"units": str(facts.units if facts is not None else f.case.quantity)}
     if facts is not None:
-        detail.update(gross_weight_kg=str(facts.gross_weight_kg) if facts.gross_weight_kg is not None else None,
-                      measured_on="the whole consignment", consignment_lines=facts.line_count)
+        detail.update(
+            gross_weight_kg=str(facts.gross_weight_kg) if facts.gross_weight_kg is not None else None,
+            measured_on="the whole consignment",
+            consignment_lines=facts.line_count,
+        )
     return detail
 
 
@@ -134,11 +142,17 @@ async def _small_consignment_served(f: CaseFile) -> CaseState:
     await transition(f, "detained", "small_consignment_procedure", _small_detail(f))
     answered = await _declarant_window(f, SMALL_DECLARANT)
     if answered and f.submitted("objects_to_destruction"):
-        return await _objected(f, "small_consignment_holder_proceedings",
-                               "the declarant objected and no proceedings were started in time")
-    how = "the declarant agreed" if answered else (
-        f"the declarant did not object within {f.pack.deadline(SMALL_DECLARANT).amount} working days of the "
-        f"service of its notice")
+        return await _objected(
+            f, "small_consignment_holder_proceedings", "the declarant objected and no proceedings were started in time"
+        )
+    how = (
+        "the declarant agreed"
+        if answered
+        else (
+            f"the declarant did not object within {f.pack.deadline(SMALL_DECLARANT).amount} working days of the "
+            f"service of its notice"
+        )
+    )
     return await _destroy(f, f"small consignment destroyed: {how}")
 
 
@@ -161,11 +175,21 @@ async def _standard(f: CaseFile) -> CaseState:
     await notify(f, "confirmation_needed", reply_deadline_at=window.due_at)
     extended = False
     while True:
-        await wait_until(f, lambda: f.submitted("confirms_infringement") or f.submitted("proceedings_started") or
-                         (not extended and not case.perishable and f.submitted("extension_request")),
-                         window)
-        if not extended and not case.perishable and f.submitted("extension_request") and not (
-                f.submitted("confirms_infringement") or f.submitted("proceedings_started")):
+        await wait_until(
+            f,
+            lambda: (
+                f.submitted("confirms_infringement")
+                or f.submitted("proceedings_started")
+                or (not extended and not case.perishable and f.submitted("extension_request"))
+            ),
+            window,
+        )
+        if (
+            not extended
+            and not case.perishable
+            and f.submitted("extension_request")
+            and not (f.submitted("confirms_infringement") or f.submitted("proceedings_started"))
+        ):
             extended = True
             close(f, window.name, "cancelled")
             window = open_deadline(f, "extension", workflow.now(), start_day=window.due_date)
@@ -182,8 +206,7 @@ async def _standard(f: CaseFile) -> CaseState:
         close(f, window.name, "met")
         return await _declarant_decides(f)
     # Holder confirmed and agreed to destruction: the declarant's agreement, or silence if deemed consent.
-    await wait_until(f, lambda: f.submitted("objects_to_destruction") or f.submitted("agrees_to_destruction"),
-                     window)
+    await wait_until(f, lambda: f.submitted("objects_to_destruction") or f.submitted("agrees_to_destruction"), window)
     if f.submitted("objects_to_destruction"):
         f.log("declarant_objected", {})
         await notify(f, "declarant_objected", reply_deadline_at=window.due_at)
@@ -206,13 +229,18 @@ async def _declarant_decides(f: CaseFile) -> CaseState:
     answered = await _declarant_window(f, DECLARANT_CONSENT)
     if answered and f.submitted("objects_to_destruction"):
         f.log("declarant_objected", {})
-        return await _objected(f, "holder_proceedings", "the declarant objected and no proceedings were started in time")
+        return await _objected(
+            f, "holder_proceedings", "the declarant objected and no proceedings were started in time"
+        )
     if answered:
         return await _destroy(f, "the holder confirmed infringement and the declarant agreed to destruction")
     days = f.deadlines[DECLARANT_CONSENT].working_days
     if f.pack.setting("deemed_consent"):
-        return await _destroy(f, f"the holder confirmed infringement; the declarant did not object within {days} "
-                                 f"working days of the service of its notice: deemed consent")
+        return await _destroy(
+            f,
+            f"the holder confirmed infringement; the declarant did not object within {days} "
+            f"working days of the service of its notice: deemed consent",
+        )
     return await release(f, "the declarant did not agree to destruction and consent is not deemed")
 
 

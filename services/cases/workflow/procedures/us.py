@@ -52,19 +52,28 @@ async def run(f: CaseFile) -> CaseState:
     presented_at = case.opened_at or workflow.now()
     await place_hold(f, f"suspected counterfeit of recorded mark {case.recordation_id} ({case.mark})")
     notice_dl = open_deadline(f, "detention_notice", workflow.now())
-    await hold(f, "detain", "notice of detention: the importer may within 7 business days show that the "
-                            "goods are not counterfeit (19 CFR 133.21)")
+    await hold(
+        f,
+        "detain",
+        "notice of detention: the importer may within 7 business days show that the "
+        "goods are not counterfeit (19 CFR 133.21)",
+    )
     if f.parties:
         return await _importer_served(f, notice_dl.name, presented_at)
     close(f, notice_dl.name, "met")
     response = open_deadline(f, "importer_response", workflow.now())
-    period = open_deadline(f, "detention_period" if "detention_period" in rules.deadlines else "seizure",
-                           presented_at, fallback=DETENTION_PERIOD)
+    period = open_deadline(
+        f,
+        "detention_period" if "detention_period" in rules.deadlines else "seizure",
+        presented_at,
+        fallback=DETENTION_PERIOD,
+    )
     await transition(f, "detained", "detention_notice_issued", {"to": case.consignee.name})
     await notify(f, "detention")  # limited importation information to the mark owner
     # The officer's finding takes effect only once the importer has had its 7 business days.
-    await wait_until(f, lambda: f.submitted("importer_response") or (not f.v4 and f.determination is not None),
-                     response)
+    await wait_until(
+        f, lambda: f.submitted("importer_response") or (not f.v4 and f.determination is not None), response
+    )
     if f.submitted("importer_response"):
         close(f, response.name, "met")
     else:
@@ -81,16 +90,18 @@ async def run(f: CaseFile) -> CaseState:
         return await _finding_or_exclusion(f, period.name)
     # Per-line cases that passed this point before the finding was required (their histories replay).
     close(f, period.name, "met" if det is not None else "lapsed")
-    retail = det.retail_value if det and det.retail_value \
+    retail = (
+        det.retail_value
+        if det and det.retail_value
         else (case.genuine_unit_value * case.quantity if case.genuine_unit_value is not None else case.goods_value)
+    )
     cap = decisions.us_fine_cap(rules, retail, repeat=case.repeat_infringer)
     fine = det.fine_amount if det and det.fine_amount is not None else Decimal("0.00")
     fine = min(fine, cap)
     f.disposal_method = rules.disposal_order[0]
     f.log("seized", {"retail_value": str(retail), "fine_cap": str(cap), "repeat": case.repeat_infringer})
     await hold(f, "forfeit", "seized as counterfeit and forfeited (19 U.S.C. 1526(e))")
-    await dispose(f, "forfeiture", "seized as counterfeit", fine_amount=fine, fine_value=retail,
-                  currency=case.currency)
+    await dispose(f, "forfeiture", "seized as counterfeit", fine_amount=fine, fine_value=retail, currency=case.currency)
     await notify(f, "forfeiture")
     return await finish(f, "forfeited", "goods_forfeited", {"fine_amount": str(fine), "fine_cap": str(cap)})
 
@@ -98,8 +109,12 @@ async def run(f: CaseFile) -> CaseState:
 async def _importer_served(f: CaseFile, notice_deadline: str, presented_at: datetime) -> CaseState:
     """The importer's notice of detention; its 7 business days from service; disclosure; the officer's finding."""
     rules = f.pack
-    period = open_deadline(f, "detention_period" if "detention_period" in rules.deadlines else "seizure",
-                           presented_at, fallback=DETENTION_PERIOD)
+    period = open_deadline(
+        f,
+        "detention_period" if "detention_period" in rules.deadlines else "seizure",
+        presented_at,
+        fallback=DETENTION_PERIOD,
+    )
     importer = f.case.consignee
     await transition(f, "detained", "detention_notice_issued", {"to": importer.name})
     await notify(f, "detention")  # limited importation information to the mark owner
@@ -115,12 +130,19 @@ async def _importer_served(f: CaseFile, notice_deadline: str, presented_at: date
         close(f, response, "met")
     elif response in f.deadlines:
         close(f, response, "lapsed")
-        f.log("disclosure_to_mark_owner", {"why": "no importer response within 7 business days of the service of "
-                                                  "the notice of detention"})
+        f.log(
+            "disclosure_to_mark_owner",
+            {"why": "no importer response within 7 business days of the service of the notice of detention"},
+        )
         await notify(f, "disclosure")
     else:
-        f.log("importer_not_served", {"why": "the notice of detention was not served within the detention period: "
-                                             "no importer window ran and nothing is disclosed"})
+        f.log(
+            "importer_not_served",
+            {
+                "why": "the notice of detention was not served within the detention period: "
+                "no importer window ran and nothing is disclosed"
+            },
+        )
     await wait_until(f, lambda: f.determination is not None, period)
     det = f.determination
     if det is not None and det.outcome == "not_infringing" and not det.lines:
@@ -134,8 +156,13 @@ def _retail_value(f: CaseFile) -> Decimal:
     det = f.determination
     if det is not None and det.retail_value:
         return det.retail_value
-    return sum(((ln.genuine_unit_value * ln.quantity) if ln.genuine_unit_value is not None else ln.goods_value
-                for ln in f.held_lines()), Decimal("0.00")).quantize(Decimal("0.01"))
+    return sum(
+        (
+            (ln.genuine_unit_value * ln.quantity) if ln.genuine_unit_value is not None else ln.goods_value
+            for ln in f.held_lines()
+        ),
+        Decimal("0.00"),
+    ).quantize(Decimal("0.01"))
 
 
 async def _finding_or_exclusion(f: CaseFile, period: str) -> CaseState:
@@ -150,12 +177,21 @@ async def _finding_or_exclusion(f: CaseFile, period: str) -> CaseState:
     retail = _retail_value(f)
     cap = decisions.us_fine_cap(rules, retail, repeat=case.repeat_infringer)
     seized = [ln.line_no for ln in f.held_lines()]
-    await hold(f, "seize", f"seized as counterfeit on the finding of {det.officer or 'an officer'} "
-                           f"(19 U.S.C. 1526(e))")
+    await hold(f, "seize", f"seized as counterfeit on the finding of {det.officer or 'an officer'} (19 U.S.C. 1526(e))")
     petition = open_deadline(f, "petition", workflow.now(), fallback=PETITION)
-    await transition(f, "seized", "seized", {
-        "finding_by": det.officer, "lines": seized, "retail_value": str(retail), "fine_cap": str(cap),
-        "repeat": case.repeat_infringer, "petition_until": petition.due_date.isoformat()})
+    await transition(
+        f,
+        "seized",
+        "seized",
+        {
+            "finding_by": det.officer,
+            "lines": seized,
+            "retail_value": str(retail),
+            "fine_cap": str(cap),
+            "repeat": case.repeat_infringer,
+            "petition_until": petition.due_date.isoformat(),
+        },
+    )
     await notify(f, "seizure", reply_deadline_at=petition.due_at)
     if await wait_until(f, lambda: f.submitted("petition"), petition):
         close(f, petition.name, "met")
@@ -169,31 +205,39 @@ async def _finding_or_exclusion(f: CaseFile, period: str) -> CaseState:
             await workflow.wait_condition(lambda: f.petition_decision is not None)
         assert f.petition_decision is not None
         if f.petition_decision.outcome == "granted":
-            return await release(f, f"the petition was granted by {f.petition_decision.officer or 'an officer'}: "
-                                    f"the seized goods are released")
+            return await release(
+                f,
+                f"the petition was granted by {f.petition_decision.officer or 'an officer'}: "
+                f"the seized goods are released",
+            )
         reason = "the petition was denied: the seized goods are forfeited (19 U.S.C. 1526(e))"
     else:
         close(f, petition.name, "lapsed")
-        reason = "no petition within 30 days of the notice of seizure: the seized goods are forfeited " \
-                 "(19 U.S.C. 1526(e))"
+        reason = (
+            "no petition within 30 days of the notice of seizure: the seized goods are forfeited (19 U.S.C. 1526(e))"
+        )
     decided = decisions.us_fine(rules, retail, repeat=case.repeat_infringer, proposed=det.fine_amount)
     f.disposal_method = rules.disposal_order[0]
     await hold(f, "forfeit", reason)
     await dispose(f, "forfeiture", reason, fine_amount=decided.amount, fine_value=retail, currency=case.currency)
     await notify(f, "forfeiture")
-    return await finish(f, "forfeited", "goods_forfeited", {"fine_amount": str(decided.amount),
-                                                            "fine_cap": str(cap), "reason": reason})
+    return await finish(
+        f, "forfeited", "goods_forfeited", {"fine_amount": str(decided.amount), "fine_cap": str(cap), "reason": reason}
+    )
 
 
 async def _deemed_exclusion(f: CaseFile) -> CaseState:
     """No finding within the detention period: the law treats the goods as excluded, not as forfeited."""
     days = f.pack.settings.get("protest_period_days")
     protest = int(days.value) if days is not None and days.value is not None else 180
-    reason = (f"no officer's finding within 30 days of presentation: the goods are treated as excluded "
-              f"(19 U.S.C. 1499(c)(5)(A)); the importer may protest within {protest} days (19 U.S.C. 1514)")
+    reason = (
+        f"no officer's finding within 30 days of presentation: the goods are treated as excluded "
+        f"(19 U.S.C. 1499(c)(5)(A)); the importer may protest within {protest} days (19 U.S.C. 1514)"
+    )
     close_pending(f)
     await hold(f, "exclude", reason)
     await dispose(f, "exclusion", reason)
     await notify(f, "exclusion", extra=reason)
-    return await finish(f, "excluded", "goods_excluded", {"reason": reason, "basis": "19 U.S.C. 1499(c)(5)(A)",
-                                                          "protest_days": protest})
+    return await finish(
+        f, "excluded", "goods_excluded", {"reason": reason, "basis": "19 U.S.C. 1499(c)(5)(A)", "protest_days": protest}
+    )

@@ -4,8 +4,8 @@ Revision ID: 0002_hearing_and_referral
 Revises: cb91082f1666
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 revision = "0002_hearing_and_referral"
 down_revision = "cb91082f1666"

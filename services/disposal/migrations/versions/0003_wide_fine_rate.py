@@ -7,8 +7,8 @@ Revision ID: 0003_wide_fine_rate
 Revises: 0002_hearing_and_referral
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 revision = "0003_wide_fine_rate"
 down_revision = "0002_hearing_and_referral"

@@ -4,8 +4,8 @@ Revision ID: 0004_disposition_lines
 Revises: 0003_wide_fine_rate
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0004_disposition_lines"

@@ -4,8 +4,8 @@ Revision ID: 0002_outbox_read_back
 Revises: 760b412e5a12
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 revision = "0002_outbox_read_back"
 down_revision = "760b412e5a12"

@@ -4,8 +4,8 @@ Revision ID: 0003_hold_lines
 Revises: 0002_outbox_read_back
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0003_hold_lines"

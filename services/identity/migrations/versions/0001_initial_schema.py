@@ -5,8 +5,8 @@ Revises:
 Create Date: 2026-12-01 12:00:00
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "5b1d0e7c9a31"
@@ -95,8 +95,13 @@ def upgrade() -> None:
     )
     for column in ("grant_id", "uid", "account_id", "client_id", "expires_at"):
         op.create_index(op.f(f"ix_oidc_payloads_{column}"), "oidc_payloads", [column], unique=False)
-    op.create_index("ix_oidc_payloads_user_code", "oidc_payloads", ["user_code"], unique=True,
-                    postgresql_where=sa.text("user_code IS NOT NULL"))
+    op.create_index(
+        "ix_oidc_payloads_user_code",
+        "oidc_payloads",
+        ["user_code"],
+        unique=True,
+        postgresql_where=sa.text("user_code IS NOT NULL"),
+    )
 
 
 def downgrade() -> None:

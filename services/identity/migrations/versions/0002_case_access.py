@@ -5,8 +5,8 @@ Revises: 5b1d0e7c9a31
 Create Date: 2026-12-02 01:00:00
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 revision = "8c2f4a6d1e07"
 down_revision = "5b1d0e7c9a31"

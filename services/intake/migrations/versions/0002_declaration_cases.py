@@ -4,8 +4,8 @@ Revision ID: 0002_declaration_cases
 Revises: 0525c9d20f05
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 revision = "0002_declaration_cases"
 down_revision = "0525c9d20f05"

@@ -4,8 +4,8 @@ Revision ID: 0003_manifests
 Revises: 0002_declaration_cases
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0003_manifests"

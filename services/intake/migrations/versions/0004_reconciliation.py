@@ -4,8 +4,8 @@ Revision ID: 0004_reconciliation
 Revises: 0003_manifests
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 revision = "0004_reconciliation"
 down_revision = "0003_manifests"
@@ -20,8 +20,13 @@ def upgrade() -> None:
     op.create_index(op.f("ix_outbox_topic"), "outbox", ["topic", "kafka_partition", "kafka_offset"], unique=False)
     op.add_column("declarations", sa.Column("republished", sa.Integer(), server_default="0", nullable=False))
     op.add_column("declarations", sa.Column("republished_at", sa.DateTime(timezone=True), nullable=True))
-    op.create_index("ix_declarations_unassessed", "declarations", ["received_at"], unique=False,
-                    postgresql_where=sa.text("status = 'received'"))
+    op.create_index(
+        "ix_declarations_unassessed",
+        "declarations",
+        ["received_at"],
+        unique=False,
+        postgresql_where=sa.text("status = 'received'"),
+    )
 
 
 def downgrade() -> None:

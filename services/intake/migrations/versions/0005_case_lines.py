@@ -4,8 +4,8 @@ Revision ID: 0005_case_lines
 Revises: 0004_reconciliation
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 revision = "0005_case_lines"
 down_revision = "0004_reconciliation"
@@ -24,6 +24,8 @@ def downgrade() -> None:
     op.drop_column("declaration_cases", "moved_to")
     op.drop_column("declaration_cases", "line_status")
     op.drop_constraint("pk_declaration_cases", "declaration_cases", type_="primary")
-    op.execute("DELETE FROM declaration_cases a USING declaration_cases b "
-               "WHERE a.case_id = b.case_id AND a.line_no > b.line_no")
+    op.execute(
+        "DELETE FROM declaration_cases a USING declaration_cases b "
+        "WHERE a.case_id = b.case_id AND a.line_no > b.line_no"
+    )
     op.create_primary_key("pk_declaration_cases", "declaration_cases", ["case_id"])

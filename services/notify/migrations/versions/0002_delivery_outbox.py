@@ -12,43 +12,50 @@ Revises: 9076b5b01fea
 Create Date: 2026-12-01 12:00:00
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision = '5c1e0a7d2b94'
-down_revision = '9076b5b01fea'
+revision = "5c1e0a7d2b94"
+down_revision = "9076b5b01fea"
 branch_labels = None
 depends_on = None
 
 
 def upgrade() -> None:
-    op.add_column('deliveries', sa.Column('recipient_kind', sa.String(length=32), nullable=True))
-    op.add_column('deliveries', sa.Column('recipient_id', sa.String(length=128), nullable=True))
-    op.add_column('deliveries', sa.Column('recipient_name', sa.String(length=256), nullable=True))
-    op.add_column('deliveries', sa.Column('message_id', sa.String(length=256), nullable=True))
-    op.add_column('deliveries', sa.Column('attempts', sa.Integer(), server_default='0', nullable=False))
-    op.add_column('deliveries', sa.Column('next_attempt_at', sa.DateTime(timezone=True), nullable=True))
-    op.add_column('deliveries', sa.Column('lease_until', sa.DateTime(timezone=True), nullable=True))
-    op.add_column('deliveries', sa.Column('served_at', sa.DateTime(timezone=True), nullable=True))
-    op.add_column('deliveries', sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'),
-                                          nullable=False))
-
-    op.create_table('delivery_attempts',
-    sa.Column('id', sa.BigInteger(), autoincrement=True, nullable=False),
-    sa.Column('delivery_id', sa.BigInteger(), nullable=False),
-    sa.Column('attempt_no', sa.Integer(), nullable=False),
-    sa.Column('started_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
-    sa.Column('finished_at', sa.DateTime(timezone=True), nullable=True),
-    sa.Column('outcome', sa.String(length=32), nullable=True),
-    sa.Column('code', sa.Integer(), nullable=True),
-    sa.Column('detail', sa.String(length=2048), nullable=False),
-    sa.Column('key_ids', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True),
-    sa.ForeignKeyConstraint(['delivery_id'], ['deliveries.id'], name=op.f('fk_delivery_attempts_delivery_id_deliveries')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_delivery_attempts')),
-    sa.UniqueConstraint('delivery_id', 'attempt_no', name='uq_delivery_attempts_delivery_attempt')
+    op.add_column("deliveries", sa.Column("recipient_kind", sa.String(length=32), nullable=True))
+    op.add_column("deliveries", sa.Column("recipient_id", sa.String(length=128), nullable=True))
+    op.add_column("deliveries", sa.Column("recipient_name", sa.String(length=256), nullable=True))
+    op.add_column("deliveries", sa.Column("message_id", sa.String(length=256), nullable=True))
+    op.add_column("deliveries", sa.Column("attempts", sa.Integer(), server_default="0", nullable=False))
+    op.add_column("deliveries", sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=True))
+    op.add_column("deliveries", sa.Column("lease_until", sa.DateTime(timezone=True), nullable=True))
+    op.add_column("deliveries", sa.Column("served_at", sa.DateTime(timezone=True), nullable=True))
+    op.add_column(
+        "deliveries",
+        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
     )
-    op.create_index(op.f('ix_delivery_attempts_delivery_id'), 'delivery_attempts', ['delivery_id'], unique=False)
+
+    op.create_table(
+        "delivery_attempts",
+        sa.Column("id", sa.BigInteger(), autoincrement=True, nullable=False),
+        sa.Column("delivery_id", sa.BigInteger(), nullable=False),
+        sa.Column("attempt_no", sa.Integer(), nullable=False),
+        sa.Column("started_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+        sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("outcome", sa.String(length=32), nullable=True),
+        sa.Column("code", sa.Integer(), nullable=True),
+        sa.Column("detail", sa.String(length=2048), nullable=False),
+        sa.Column(
+            "key_ids", sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"), nullable=True
+        ),
+        sa.ForeignKeyConstraint(
+            ["delivery_id"], ["deliveries.id"], name=op.f("fk_delivery_attempts_delivery_id_deliveries")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_delivery_attempts")),
+        sa.UniqueConstraint("delivery_id", "attempt_no", name="uq_delivery_attempts_delivery_attempt"),
+    )
+    op.create_index(op.f("ix_delivery_attempts_delivery_id"), "delivery_attempts", ["delivery_id"], unique=False)
 
     # Earlier rows: the rights holder of the notice; every row that was an attempt becomes one, in order,
     # under the first row of its notice and channel, which is kept.
@@ -83,17 +90,31 @@ def upgrade() -> None:
          WHERE k.notice_id = d.notice_id AND k.channel = d.channel AND k.id < d.id
     """)
 
-    op.alter_column('deliveries', 'recipient_kind', nullable=False)
-    op.alter_column('deliveries', 'recipient_id', nullable=False)
-    op.alter_column('deliveries', 'recipient_name', nullable=False)
-    op.create_unique_constraint('uq_deliveries_notice_recipient_channel', 'deliveries',
-                                ['notice_id', 'recipient_kind', 'recipient_id', 'channel'])
-    op.create_index('ix_deliveries_due', 'deliveries', ['next_attempt_at'], unique=False,
-                    postgresql_where=sa.text("status IN ('pending', 'retrying')"))
-    op.create_index('ix_deliveries_leased', 'deliveries', ['lease_until'], unique=False,
-                    postgresql_where=sa.text("status = 'sending'"))
-    op.create_index('ix_deliveries_recipient', 'deliveries', ['recipient_kind', 'recipient_id', 'created_at'],
-                    unique=False)
+    op.alter_column("deliveries", "recipient_kind", nullable=False)
+    op.alter_column("deliveries", "recipient_id", nullable=False)
+    op.alter_column("deliveries", "recipient_name", nullable=False)
+    op.create_unique_constraint(
+        "uq_deliveries_notice_recipient_channel",
+        "deliveries",
+        ["notice_id", "recipient_kind", "recipient_id", "channel"],
+    )
+    op.create_index(
+        "ix_deliveries_due",
+        "deliveries",
+        ["next_attempt_at"],
+        unique=False,
+        postgresql_where=sa.text("status IN ('pending', 'retrying')"),
+    )
+    op.create_index(
+        "ix_deliveries_leased",
+        "deliveries",
+        ["lease_until"],
+        unique=False,
+        postgresql_where=sa.text("status = 'sending'"),
+    )
+    op.create_index(
+        "ix_deliveries_recipient", "deliveries", ["recipient_kind", "recipient_id", "created_at"], unique=False
+    )
 
     # Rows the previous release writes during an upgrade: its holder is the recipient, delivered is served.
     op.execute("""
@@ -118,34 +139,52 @@ def upgrade() -> None:
         FOR EACH ROW EXECUTE FUNCTION notify_deliveries_from_previous_release()
     """)
 
-    op.create_table('signing_keys',
-    sa.Column('key_id', sa.String(length=40), nullable=False),
-    sa.Column('recipient_kind', sa.String(length=32), nullable=False),
-    sa.Column('recipient_id', sa.String(length=128), nullable=False),
-    sa.Column('secret_ciphertext', sa.LargeBinary(), nullable=True),
-    sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
-    sa.Column('created_by', sa.String(length=128), nullable=False),
-    sa.Column('verify_until', sa.DateTime(timezone=True), nullable=True),
-    sa.Column('rotated_by', sa.String(length=128), nullable=True),
-    sa.Column('erased_at', sa.DateTime(timezone=True), nullable=True),
-    sa.PrimaryKeyConstraint('key_id', name=op.f('pk_signing_keys'))
+    op.create_table(
+        "signing_keys",
+        sa.Column("key_id", sa.String(length=40), nullable=False),
+        sa.Column("recipient_kind", sa.String(length=32), nullable=False),
+        sa.Column("recipient_id", sa.String(length=128), nullable=False),
+        sa.Column("secret_ciphertext", sa.LargeBinary(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+        sa.Column("created_by", sa.String(length=128), nullable=False),
+        sa.Column("verify_until", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("rotated_by", sa.String(length=128), nullable=True),
+        sa.Column("erased_at", sa.DateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("key_id", name=op.f("pk_signing_keys")),
     )
-    op.create_index('uq_signing_keys_current', 'signing_keys', ['recipient_kind', 'recipient_id'], unique=True,
-                    postgresql_where=sa.text('verify_until IS NULL'))
+    op.create_index(
+        "uq_signing_keys_current",
+        "signing_keys",
+        ["recipient_kind", "recipient_id"],
+        unique=True,
+        postgresql_where=sa.text("verify_until IS NULL"),
+    )
 
 
 def downgrade() -> None:
-    op.drop_index('uq_signing_keys_current', table_name='signing_keys', postgresql_where=sa.text('verify_until IS NULL'))
-    op.drop_table('signing_keys')
+    op.drop_index(
+        "uq_signing_keys_current", table_name="signing_keys", postgresql_where=sa.text("verify_until IS NULL")
+    )
+    op.drop_table("signing_keys")
     op.execute("DROP TRIGGER deliveries_from_previous_release ON deliveries")
     op.execute("DROP FUNCTION notify_deliveries_from_previous_release()")
-    op.drop_index('ix_deliveries_recipient', table_name='deliveries')
-    op.drop_index('ix_deliveries_leased', table_name='deliveries', postgresql_where=sa.text("status = 'sending'"))
-    op.drop_index('ix_deliveries_due', table_name='deliveries',
-                  postgresql_where=sa.text("status IN ('pending', 'retrying')"))
-    op.drop_constraint('uq_deliveries_notice_recipient_channel', 'deliveries', type_='unique')
-    op.drop_index(op.f('ix_delivery_attempts_delivery_id'), table_name='delivery_attempts')
-    op.drop_table('delivery_attempts')
-    for column in ('created_at', 'served_at', 'lease_until', 'next_attempt_at', 'attempts', 'message_id',
-                   'recipient_name', 'recipient_id', 'recipient_kind'):
-        op.drop_column('deliveries', column)
+    op.drop_index("ix_deliveries_recipient", table_name="deliveries")
+    op.drop_index("ix_deliveries_leased", table_name="deliveries", postgresql_where=sa.text("status = 'sending'"))
+    op.drop_index(
+        "ix_deliveries_due", table_name="deliveries", postgresql_where=sa.text("status IN ('pending', 'retrying')")
+    )
+    op.drop_constraint("uq_deliveries_notice_recipient_channel", "deliveries", type_="unique")
+    op.drop_index(op.f("ix_delivery_attempts_delivery_id"), table_name="delivery_attempts")
+    op.drop_table("delivery_attempts")
+    for column in (
+        "created_at",
+        "served_at",
+        "lease_until",
+        "next_attempt_at",
+        "attempts",
+        "message_id",
+        "recipient_name",
+        "recipient_id",
+        "recipient_kind",
+    ):
+        op.drop_column("deliveries", column)

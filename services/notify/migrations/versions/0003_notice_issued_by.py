@@ -4,8 +4,8 @@ Revision ID: 0003_notice_issued_by
 Revises: 5c1e0a7d2b94
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 revision = "0003_notice_issued_by"
 down_revision = "5c1e0a7d2b94"

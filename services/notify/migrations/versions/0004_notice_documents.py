@@ -4,8 +4,8 @@ Revision ID: 0004_notice_documents
 Revises: 0003_notice_issued_by
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0004_notice_documents"
@@ -35,8 +35,9 @@ def upgrade() -> None:
         sa.Column("pdf", sa.LargeBinary(), nullable=True),
         sa.Column("pdf_rendered_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
-        sa.ForeignKeyConstraint(["notice_id"], ["notices.notice_id"],
-                                name=op.f("fk_notice_documents_notice_id_notices")),
+        sa.ForeignKeyConstraint(
+            ["notice_id"], ["notices.notice_id"], name=op.f("fk_notice_documents_notice_id_notices")
+        ),
         sa.PrimaryKeyConstraint("notice_id", name=op.f("pk_notice_documents")),
         sa.UniqueConstraint("number", name=op.f("uq_notice_documents_number")),
     )

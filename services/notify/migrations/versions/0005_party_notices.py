@@ -4,8 +4,8 @@ Revision ID: 0005_party_notices
 Revises: 0004_notice_documents
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 revision = "0005_party_notices"
 down_revision = "0004_notice_documents"
@@ -14,8 +14,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.add_column("notices", sa.Column("addressee_kind", sa.String(32), nullable=False,
-                                       server_default="rights_holder"))
+    op.add_column("notices", sa.Column("addressee_kind", sa.String(32), nullable=False, server_default="rights_holder"))
     op.add_column("notices", sa.Column("addressee_id", sa.String(128), nullable=True))
     op.add_column("notices", sa.Column("addressee_role", sa.String(32), nullable=True))
     op.create_index(op.f("ix_notices_addressee_id"), "notices", ["addressee_id"])

@@ -4,8 +4,8 @@ Revision ID: 0003_actor_sub
 Revises: 7c1d2e4f5a60
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 revision = "0003_actor_sub"
 down_revision = "7c1d2e4f5a60"

@@ -4,8 +4,8 @@ Revision ID: 0004_parcels_campaigns
 Revises: 0003_actor_sub
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0004_parcels_campaigns"

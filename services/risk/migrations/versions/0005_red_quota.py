@@ -4,8 +4,8 @@ Revision ID: 0005_red_quota
 Revises: 0004_parcels_campaigns
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 revision = "0005_red_quota"
 down_revision = "0004_parcels_campaigns"

@@ -4,8 +4,8 @@ Revision ID: 0006_learning
 Revises: 0005_red_quota
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0006_learning"
@@ -74,8 +74,13 @@ def upgrade() -> None:
         sa.Column("previous_champion", sa.String(32)),
     )
     # at most one champion
-    op.create_index("uq_model_versions_champion", "model_versions", ["status"], unique=True,
-                    postgresql_where=sa.text("status = 'champion'"))
+    op.create_index(
+        "uq_model_versions_champion",
+        "model_versions",
+        ["status"],
+        unique=True,
+        postgresql_where=sa.text("status = 'champion'"),
+    )
     op.create_table(
         "model_events",
         sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=True),

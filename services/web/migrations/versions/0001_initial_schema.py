@@ -4,8 +4,8 @@ Revision ID: 0001_web
 Revises:
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 from shared.db import JsonType
 
