@@ -3,11 +3,16 @@
 1. Matcher time per line (pure, in this process) with 100, 1,000, 10,000 and 100,000 recorded marks
    (a quarter of them with a Chinese mark too): the same lines against nested registries; cold (fuzzy
    cache empty) and warm; for English, Chinese and mixed-script lines apart; CPU time of the process.
-2. Throughput: N declarations (lines 60% English, 25% Chinese, 15% mixed script) are put on
-   customs.declarations.v1 first, then the real risk service (uvicorn, 10,000 marks) drains them; lines/s from the first to the last assessment published,
-   against the raw aiokafka consume rate of the same records measured in the same run.
-3. Latency: declarations offered at a fixed 2,000 lines/s; p50/p99 from publish to the assessment
-   arriving on risk.assessments.v1.
+2. Model: what learning adds per line on the assessment path (feature vector, champion, shadow).
+3. Throughput: N declarations (lines 60% English, 25% Chinese, 15% mixed script) are put on
+   customs.declarations.v1 first, then the real risk service (uvicorn, 10,000 marks; two replicas, each its
+   own process, in one consumer group by default) drains them; lines/s from the first to the last
+   assessment published, against the raw aiokafka consume rate of the same records in the same run.
+4. Latency: declarations offered at fixed rates (2,000 and 5,000 lines/s); p50/p99 from publish to the
+   assessment arriving on risk.assessments.v1.
+5. Parcels: manifests of 1,000 single-line parcels (one record per parcel, keyed by the manifest id) put on
+   customs.parcels.v1 while the replicas are stopped, then drained: parcels/s from the first to the last
+   result published on customs.parcel-results.v1, beside the raw consume rate of the same records.
 
 It starts its own PostgreSQL, broker and Temporal (no worker: started cases just wait) on the
 test ports shifted by IPR_TEST_PORT_OFFSET + 50, under .data-bench-<offset>/, only on 127.0.0.1,
@@ -18,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import dataclasses
 import gc
 import json
@@ -27,11 +33,18 @@ import shutil
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench import synth  # noqa: E402
+
+if TYPE_CHECKING:
+    from deploy.local.stack import Profile
+    from services.risk.matcher import RegistryIndex
+    from shared.contracts.declaration import DeclarationLine, DeclarationV1
+    from shared.contracts.recordation import RecordationV1
 
 
 def say(msg: str) -> None:
@@ -70,7 +83,7 @@ def matcher_phase(sizes: list[int], n_lines: int, rounds: int = 5) -> dict[tuple
     gc.collect()
     gc.freeze()  # as the service does after a rebuild: the index is long-lived, keep it out of GC passes
 
-    def one_pass(index, work) -> float:  # noqa: ANN001
+    def one_pass(index: RegistryIndex, work: list[tuple[DeclarationV1, DeclarationLine]]) -> float:
         # CPU time of this process: on a shared machine, time spent waiting for a core is not the matcher's
         t0 = time.process_time()
         for d, ln in work:
@@ -125,7 +138,7 @@ def update_phase(indexes: dict, all_recs: list, builds: dict) -> dict[int, dict]
     rng = random.Random(17)
     out = {}
 
-    async def timed(index, changed, removed) -> tuple[float, float]:  # noqa: ANN001
+    async def timed(index: RegistryIndex, changed: list[RecordationV1], removed: list[str]) -> tuple[float, float]:
         longest, stop = 0.0, False
 
         async def tick() -> None:
@@ -181,7 +194,7 @@ def _clear_text_caches() -> None:
 # ---------------------------------------------------------------- stack
 
 
-def bench_profile():  # noqa: ANN201
+def bench_profile() -> Profile:
     from deploy.local import stack
 
     offset = int(os.environ.get("IPR_TEST_PORT_OFFSET", "0")) + 50
@@ -192,7 +205,7 @@ def bench_profile():  # noqa: ANN201
     )
 
 
-def start_infra(profile, *, fresh: bool = True, storage: str = "s3"):  # noqa: ANN001, ANN201
+def start_infra(profile: Profile, *, fresh: bool = True, storage: str = "s3") -> dict[str, str]:
     from deploy.local import stack
 
     stack.down(profile)
@@ -329,7 +342,7 @@ class AssessmentReader:
                     self.arrived.setdefault(r.key, now)
                     self.stamped.setdefault(r.key, r.timestamp / 1000)
 
-    async def wait_for(self, keys, timeout: float) -> int:  # noqa: ANN001
+    async def wait_for(self, keys: list[bytes], timeout: float) -> int:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             missing = sum(1 for k in keys if k not in self.arrived)
@@ -374,6 +387,104 @@ async def paced_load(
     return sent_lines / (time.perf_counter() - t0)
 
 
+def risk_replica_port(profile: Profile, replica: int) -> int:
+    """Replica 1 listens on the profile's risk port; further replicas on free ports of 127.0.0.1."""
+    import socket
+
+    if replica == 1:
+        return profile.service_ports["risk"]
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_risk(profile: Profile, sec: dict[str, str], replicas: int) -> list[tuple[str, int]]:
+    """Start ``replicas`` risk services (one consumer group: the partitions are shared out among them, the red
+    quota and trader history are shared through PostgreSQL), each its own process; (name, port) of each."""
+    from deploy.local import stack
+
+    started = []
+    for replica in range(1, replicas + 1):
+        name, port = ("risk", profile.service_ports["risk"]) if replica == 1 else (f"risk-{replica}", 0)
+        if replica > 1:
+            port = risk_replica_port(profile, replica)
+        argv = [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "services.risk.main:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--timeout-graceful-shutdown",
+            "10",
+        ]
+        stack.spawn(profile, name, argv, stack.process_env(profile, sec, "risk"), port=port)
+        started.append((name, port))
+    for name, port in started:
+        stack.wait_for(
+            f"{name} service",
+            lambda port=port: stack.service_ready(port),
+            180,
+            0.3,
+            explain=lambda name=name: stack.log_tail(profile, name),
+            process=(profile, name),
+        )
+    return started
+
+
+def stop_risk(profile: Profile, started: list[tuple[str, int]]) -> None:
+    from deploy.local import stack
+
+    for name, _ in started:
+        stack.stop_pid(profile, name)
+
+
+def scrape_all(started: list[tuple[str, int]]) -> dict[str, float]:
+    """The replicas' figures added up."""
+    total: dict[str, float] = {}
+    for _, port in started:
+        for k, v in scrape(f"http://127.0.0.1:{port}/metrics").items():
+            total[k] = total.get(k, 0.0) + v
+    return total
+
+
+class ResultCounter(AssessmentReader):
+    """Counts every record of a topic whose records share keys (parcel results, keyed by the manifest id):
+    how many arrived, and when the first and the last were published (the record time)."""
+
+    def __init__(self, bootstrap: str, topic: str) -> None:
+        super().__init__(bootstrap, topic)
+        self.count = 0
+        self.first: float | None = None
+        self.last: float | None = None
+        self._target = 0
+        self._reached = asyncio.Event()
+
+    async def _run(self) -> None:
+        assert self._consumer is not None
+        while True:
+            batches = await self._consumer.getmany(timeout_ms=50, max_records=10_000)
+            for recs in batches.values():
+                for r in recs:
+                    self.count += 1
+                    at = r.timestamp / 1000
+                    self.first = at if self.first is None else min(self.first, at)
+                    self.last = at if self.last is None else max(self.last, at)
+            if self._target and self.count >= self._target:
+                self._reached.set()
+
+    async def wait_count(self, expected: int, timeout: float) -> int:
+        self._target = expected
+        if self.count < expected:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._reached.wait(), timeout)
+        return self.count
+
+
 def pct(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
@@ -382,16 +493,19 @@ def pct(values: list[float], q: float) -> float:
 
 
 async def pipeline_phases(
-    profile,
-    sec,
+    profile: Profile,
+    sec: dict[str, str],
     *,
     marks: int,
     backlog_lines: int,
-    load_lines_s: float,  # noqa: ANN001
+    loads: list[float],
     load_seconds: float,
+    replicas: int,
+    manifests: int,
+    manifest_size: int,
 ) -> dict:
     from deploy.local import stack
-    from shared.contracts.events import TOPIC_ASSESSMENTS, TOPIC_DECLARATIONS
+    from shared.contracts.events import TOPIC_ASSESSMENTS, TOPIC_DECLARATIONS, TOPIC_PARCEL_RESULTS, TOPIC_PARCELS
 
     bootstrap = f"127.0.0.1:{profile.broker_port}"
     titles = synth.mark_names(marks)
@@ -418,9 +532,12 @@ async def pipeline_phases(
 
     reader = AssessmentReader(bootstrap, TOPIC_ASSESSMENTS)
     await reader.start()
-    say("  starting the risk service (uvicorn) ...")
+    say(f"  starting {replicas} risk service replica(s) (uvicorn, one process each, one consumer group) ...")
+    started: list[tuple[str, int]] = []
+    latency: list[dict] = []
+    parcels: dict = {}
     try:
-        await asyncio.to_thread(stack.start_service, profile, sec, "risk")
+        started = await asyncio.to_thread(start_risk, profile, sec, replicas)
         keys = list(lines_of)
         done = await reader.wait_for(keys, timeout=300)
         # publication times as the risk service's producer stamped them (the reader may lag behind)
@@ -429,42 +546,56 @@ async def pipeline_phases(
         done_lines = sum(lines_of[k] for k in keys if k in reader.arrived)
         pipe_lines_rate = done_lines / span if span and span > 0 else float("nan")
         pipe_decl_rate = done / span if span and span > 0 else float("nan")
-        drained = {"decls": done}
-
-        # latency at a fixed offered load, once the backlog is done
-        decls, load_lines, m = [], 0, 0
-        while load_lines < load_lines_s * load_seconds:
-            d = synth.declaration(rng, m, recs, run=run + "L", mark_rate=0.01, script=synth.SCRIPT_MIX)
-            decls.append(d)
-            load_lines += len(d["lines"])
-            m += 1
-        sent_at: dict[bytes, float] = {}
         # let the case starter open the backlog's cases first, so the load meets a quiet service
         settled = await cases_settled(stack.database_url(profile, sec, "risk"), timeout=120)
-        say(
-            f"  backlog's cases opened in {settled:.1f}s; offering {load_lines_s:,.0f} lines/s for {load_seconds:.0f}s "
-            "(after a 2 s warm-up at the same rate that is not measured)"
-        )
-        warm, warm_lines = [], 0
-        while warm_lines < load_lines_s * 2:
-            w = synth.declaration(rng, len(warm), recs, run=run + "W", mark_rate=0.01, script=synth.SCRIPT_MIX)
-            warm.append(w)
-            warm_lines += len(w["lines"])
-        await paced_load(bootstrap, TOPIC_DECLARATIONS, warm, load_lines_s, {})
-        await asyncio.sleep(1)
-        offered = await paced_load(bootstrap, TOPIC_DECLARATIONS, decls, load_lines_s, sent_at)
-        lat_done = await reader.wait_for(list(sent_at), timeout=60)
-        latencies = [reader.arrived[k] - t for k, t in sent_at.items() if k in reader.arrived]
-        series = sorted(
-            (t - min(sent_at.values()), reader.arrived[k] - t) for k, t in sent_at.items() if k in reader.arrived
-        )
-        lat = {"decls": lat_done, "latencies": latencies, "series": series}
-        service_metrics = scrape(f"http://127.0.0.1:{profile.service_ports['risk']}/metrics")
+        say(f"  backlog drained; its cases opened {settled:.1f}s later")
+        for point, load_lines_s in enumerate(loads):
+            latency.append(
+                await latency_phase(bootstrap, reader, recs, rng, run + f"L{point}", load_lines_s, load_seconds)
+            )
+        service_metrics = scrape_all(started)
+
+        if manifests:
+            # parcels: the replicas are stopped, the manifests put on the topic, then the replicas drain them
+            stop_risk(profile, started)
+            started = []
+            records, total_parcels = [], 0
+            for m in range(manifests):
+                header = synth.manifest_header(rng, m, manifest_size, run=run + "P")
+                key = header["manifest_id"].encode()
+                for no in range(1, manifest_size + 1):
+                    parcel = synth.parcel(rng, no, recs, run=run + f"P{m}", mark_rate=0.01)
+                    records.append((key, json.dumps({"manifest": header, "parcel": parcel}).encode()))
+                    total_parcels += 1
+            produce_s = await produce_all(bootstrap, TOPIC_PARCELS, records)
+            say(
+                f"  put {manifests} manifests of {manifest_size:,} single-line parcels ({total_parcels:,} records) "
+                f"on {TOPIC_PARCELS} in {produce_s:.1f}s"
+            )
+            raw_parcels, _ = await raw_consume_rate(bootstrap, TOPIC_PARCELS, total_parcels)
+            counter = ResultCounter(bootstrap, TOPIC_PARCEL_RESULTS)
+            await counter.start()
+            try:
+                started = await asyncio.to_thread(start_risk, profile, sec, replicas)
+                got = await counter.wait_count(total_parcels, timeout=600)
+                pspan = (counter.last - counter.first) if counter.first and counter.last else float("nan")
+            finally:
+                await counter.stop()
+            parcels = {
+                "parcels": total_parcels,
+                "results": got,
+                "span": pspan,
+                "rate": got / pspan if pspan and pspan > 0 else float("nan"),
+                "raw": raw_parcels,
+                "manifests": manifests,
+                "size": manifest_size,
+            }
     finally:
         await reader.stop()
-        stack.stop_pid(profile, "risk")
+        stop_risk(profile, started)
     return {
         "marks": marks,
+        "replicas": replicas,
         "backlog_decls": len(backlog),
         "backlog_lines": total_lines,
         "raw_msgs_s": raw_rate,
@@ -473,17 +604,59 @@ async def pipeline_phases(
         "pipe_lines_s": pipe_lines_rate,
         "pipe_decls_s": pipe_decl_rate,
         "pipe_span": span,
-        "pipe_decls_done": drained["decls"],
-        "offered_lines_s": offered,
-        "lat_decls": len(decls),
-        "lat_done": lat["decls"],
-        "p50_ms": pct(lat["latencies"], 0.50) * 1000,
-        "p99_ms": pct(lat["latencies"], 0.99) * 1000,
-        "p90_ms": pct(lat["latencies"], 0.90) * 1000,
-        "over_100": sum(1 for x in lat["latencies"] if x > 0.1) / max(1, len(lat["latencies"])),
-        "worst_s": worst_second(lat.get("series", [])),
-        "max_ms": max(lat["latencies"]) * 1000 if lat["latencies"] else float("nan"),
+        "pipe_decls_done": done,
+        "latency": latency,
+        "parcels": parcels,
         "service": service_metrics,
+    }
+
+
+async def latency_phase(
+    bootstrap: str,
+    reader: AssessmentReader,
+    recs: list[dict],
+    rng: random.Random,
+    run: str,
+    load_lines_s: float,
+    load_seconds: float,
+) -> dict:
+    """Declarations offered at a fixed rate of lines for ``load_seconds`` (after a 2 s warm-up at the same rate that
+    is not measured); latency from publish to the assessment arriving on risk.assessments.v1."""
+    from shared.contracts.events import TOPIC_DECLARATIONS
+
+    decls, load_lines, m = [], 0, 0
+    while load_lines < load_lines_s * load_seconds:
+        d = synth.declaration(rng, m, recs, run=run, mark_rate=0.01, script=synth.SCRIPT_MIX)
+        decls.append(d)
+        load_lines += len(d["lines"])
+        m += 1
+    warm, warm_lines = [], 0
+    while warm_lines < load_lines_s * 2:
+        w = synth.declaration(rng, len(warm), recs, run=run + "W", mark_rate=0.01, script=synth.SCRIPT_MIX)
+        warm.append(w)
+        warm_lines += len(w["lines"])
+    say(f"  offering {load_lines_s:,.0f} lines/s for {load_seconds:.0f}s (after a 2 s warm-up)")
+    await paced_load(bootstrap, TOPIC_DECLARATIONS, warm, load_lines_s, {})
+    await asyncio.sleep(1)
+    sent_at: dict[bytes, float] = {}
+    offered = await paced_load(bootstrap, TOPIC_DECLARATIONS, decls, load_lines_s, sent_at)
+    done = await reader.wait_for(list(sent_at), timeout=120)
+    latencies = [reader.arrived[k] - t for k, t in sent_at.items() if k in reader.arrived]
+    series = sorted(
+        (t - min(sent_at.values()), reader.arrived[k] - t) for k, t in sent_at.items() if k in reader.arrived
+    )
+    await asyncio.sleep(2)  # the next load point meets a quiet service
+    return {
+        "target_lines_s": load_lines_s,
+        "offered_lines_s": offered,
+        "decls": len(decls),
+        "done": done,
+        "p50_ms": pct(latencies, 0.50) * 1000,
+        "p90_ms": pct(latencies, 0.90) * 1000,
+        "p99_ms": pct(latencies, 0.99) * 1000,
+        "over_100": sum(1 for x in latencies if x > 0.1) / max(1, len(latencies)),
+        "worst_s": worst_second(series),
+        "max_ms": max(latencies) * 1000 if latencies else float("nan"),
     }
 
 
@@ -532,7 +705,7 @@ def scrape(url: str) -> dict[str, float]:
     )
     out: dict[str, float] = {}
     try:
-        with urllib.request.urlopen(url, timeout=5) as resp:  # noqa: S310 - loopback
+        with urllib.request.urlopen(url, timeout=5) as resp:
             for line in resp.read().decode().splitlines():
                 name, _, value = line.partition(" ")
                 if name in wanted:
@@ -551,7 +724,7 @@ def scrape(url: str) -> dict[str, float]:
     return out
 
 
-def model_phase(n_lines: int = 5000, batch: int = 500, rounds: int = 3) -> dict:
+def model_phase(n_lines: int = 5000, batch: int = 500, rounds: int = 7) -> dict:
     """Cost per line of learning on the assessment path (ModelServer.apply, one call per batch): the feature
     vector alone (no model), then with a champion (probability and tree SHAP contributions) and a shadow model."""
     import numpy as np
@@ -585,15 +758,18 @@ def model_phase(n_lines: int = 5000, batch: int = 500, rounds: int = 3) -> dict:
     started = time.perf_counter()
     assessed = [(d, assess(d, index, scoring, sim.RATES)[0]) for d in decls]
     out["rules"] = (time.perf_counter() - started) / n_lines * 1e6
-    for name, server in servers.items():
-        best = float("inf")
-        for _ in range(rounds):
+    # Rounds interleave the three servers (best of each, CPU time of this process): a burst of load on the
+    # machine then touches all of them alike instead of one.
+    best = dict.fromkeys(servers, float("inf"))
+    for _ in range(rounds):
+        for name, server in servers.items():
             fresh = [(d, a.model_copy(deep=True)) for d, a in assessed]
-            t0 = time.perf_counter()
+            t0 = time.process_time()
             for i in range(0, n_lines, batch):
                 server.apply(fresh[i : i + batch], index, sim.RATES)
-            best = min(best, time.perf_counter() - t0)
-        out[name] = best / n_lines * 1e6
+            best[name] = min(best[name], time.process_time() - t0)
+    for name in servers:
+        out[name] = best[name] / n_lines * 1e6
     booster = servers["champion"].champion.booster
     X = np.random.default_rng(0).random((batch, len(F.NAMES)))
     t0 = time.perf_counter()
@@ -611,7 +787,10 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=5, help="matcher rounds over all sizes (best of)")
     ap.add_argument("--marks", type=int, default=10_000)
     ap.add_argument("--backlog-lines", type=int, default=60_000)
-    ap.add_argument("--load-lines-per-s", type=float, default=2000)
+    ap.add_argument("--load-lines-per-s", default="2000,5000", help="load points, lines/s offered (comma list)")
+    ap.add_argument("--replicas", type=int, default=2, help="risk service replicas (processes) in one consumer group")
+    ap.add_argument("--manifests", type=int, default=20, help="manifests put on the parcels topic (0: no parcel phase)")
+    ap.add_argument("--manifest-size", type=int, default=1000, help="single-line parcels per manifest")
     ap.add_argument("--load-seconds", type=float, default=15)
     ap.add_argument("--only", choices=["matcher", "pipeline", "model"], default=None)
     ap.add_argument(
@@ -648,8 +827,11 @@ def main() -> None:
                     sec,
                     marks=args.marks,
                     backlog_lines=args.backlog_lines,
-                    load_lines_s=args.load_lines_per_s,
+                    loads=[float(x) for x in str(args.load_lines_per_s).split(",") if x],
                     load_seconds=args.load_seconds,
+                    replicas=args.replicas,
+                    manifests=args.manifests,
+                    manifest_size=args.manifest_size,
                 )
             )
         finally:
@@ -701,20 +883,31 @@ def main() -> None:
             f"throughput with {pipe['marks']:,} marks: {pipe['pipe_lines_s']:,.0f} lines/s "
             f"({pipe['pipe_decls_s']:,.0f} declarations/s; {pipe['pipe_decls_done']:,}/{pipe['backlog_decls']:,} "
             f"declarations, {pipe['backlog_lines']:,} lines in {pipe['pipe_span']:.1f}s) topic -> assessments "
-            f"published (target ≥ 5,000 lines/s)"
+            f"published by {pipe['replicas']} replica(s)"
         )
         say(
             f"raw aiokafka consume of the same records: {pipe['raw_msgs_s']:,.0f} msgs/s = "
             f"{pipe['raw_lines_s']:,.0f} lines/s"
         )
-        say(f"ratio pipeline / raw consume: {pipe['pipe_lines_s'] / pipe['raw_lines_s']:.3f}")
-        say(
-            f"latency publish -> assessment at {pipe['offered_lines_s']:,.0f} lines/s offered: "
-            f"p50 {pipe['p50_ms']:.1f} ms, p90 {pipe['p90_ms']:.1f} ms, p99 {pipe['p99_ms']:.1f} ms, "
-            f"max {pipe['max_ms']:.1f} ms ({pipe['lat_done']:,}/{pipe['lat_decls']:,} declarations; "
-            f"target p99 < 100 ms); {pipe['over_100']:.1%} over 100 ms; worst second of the load: "
-            f"#{pipe['worst_s'][0]} with p99 {pipe['worst_s'][1]:.0f} ms"
-        )
+        say(f"ratio pipeline / raw consume: {pipe['pipe_lines_s'] / pipe['raw_lines_s']:.3f} (target ≥ 0.05)")
+        targets = {2000: 100, 5000: 250}
+        for lat in pipe["latency"]:
+            target = targets.get(int(lat["target_lines_s"]))
+            say(
+                f"latency publish -> assessment at {lat['target_lines_s']:,.0f} lines/s offered "
+                f"({lat['offered_lines_s']:,.0f} sent): p50 {lat['p50_ms']:.1f} ms, p90 {lat['p90_ms']:.1f} ms, "
+                f"p99 {lat['p99_ms']:.1f} ms, max {lat['max_ms']:.1f} ms ({lat['done']:,}/{lat['decls']:,} "
+                f"declarations{f'; target p99 < {target} ms' if target else ''}); {lat['over_100']:.1%} over 100 ms; "
+                f"worst second of the load: #{lat['worst_s'][0]} with p99 {lat['worst_s'][1]:.0f} ms"
+            )
+        pc = pipe["parcels"]
+        if pc:
+            say(
+                f"parcels: {pc['rate']:,.0f} parcels/s assessed and their results published ({pc['results']:,}/"
+                f"{pc['parcels']:,} from {pc['manifests']} manifests of {pc['size']:,} single-line parcels in "
+                f"{pc['span']:.1f}s; target ≥ 20,000); raw aiokafka consume of the same records {pc['raw']:,.0f}/s; "
+                f"ratio {pc['rate'] / pc['raw']:.3f}"
+            )
         m = pipe["service"]
         if m.get("ipr_risk_batch_seconds_count"):
             say(

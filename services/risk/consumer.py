@@ -14,13 +14,17 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 
-from aiokafka import AIOKafkaConsumer, ConsumerRecord
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 from prometheus_client import Counter
 from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.risk.history import TraderHistory
+from services.risk.parcels import ParcelConsignment
+from services.risk.settings import Settings
 from services.risk.learning import labels
 from services.risk.metrics import BATCH_SECONDS, STAGE_SECONDS
 from services.risk.pipeline import AssessmentPipeline
@@ -28,6 +32,7 @@ from shared.contracts.declaration import DeclarationV1
 from shared.contracts.events import CaseEventV1, EventEnvelope, deterministic_event_id
 from shared.kafka import (
     CONSUMED,
+    HealthCheck,
     PoisonMessage,
     PositionWatch,
     all_healthy,
@@ -41,6 +46,8 @@ from shared.kafka import (
 from shared.supervise import Backoff, Supervised, describe
 
 log = logging.getLogger(__name__)
+Parser = Callable[[ConsumerRecord], DeclarationV1 | ParcelConsignment | None]  # None: not ours, skip
+Step = Callable[[list], Awaitable[list | None]]  # a stage of the pipeline over rows
 ASSESS_SLICE = 25  # declarations assessed under one hold of the index lock (a few milliseconds)
 SKIPPED = Counter("ipr_risk_skipped_records_total", "Records on the declarations topic that are not valid declarations")
 
@@ -63,8 +70,8 @@ def is_republication(record: ConsumerRecord, declaration_id: str, revision: int)
     return event_id is not None and event_id != first
 
 
-def _key(item) -> tuple[str, int]:  # noqa: ANN001 - a declaration or a parcel consignment
-    d = getattr(item, "declaration", item)
+def _key(item: DeclarationV1 | ParcelConsignment) -> tuple[str, int]:
+    d = item.declaration if isinstance(item, ParcelConsignment) else item
     return d.declaration_id, d.revision
 
 
@@ -86,15 +93,15 @@ class DeclarationBatchConsumer:
     def __init__(
         self,
         *,
-        settings,
+        settings: Settings,
         topic: str,
         group_id: str,
-        pipeline: AssessmentPipeline,  # noqa: ANN001
-        parser=None,
-        producer=None,
-        health: list | None = None,  # noqa: ANN001
+        pipeline: AssessmentPipeline,
+        parser: Parser | None = None,
+        producer: AIOKafkaProducer | None = None,
+        health: list[HealthCheck] | None = None,
         max_attempts: int = 5,
-    ) -> None:  # parser: record -> declaration or parcel consignment (None: skip)
+    ) -> None:
         self.settings = settings
         # Parsing and scoring (CPU) run in a thread of their own, so the event loop goes on storing,
         # publishing, fetching and answering HTTP while a batch is assessed.
@@ -121,10 +128,10 @@ class DeclarationBatchConsumer:
     def running(self) -> bool:
         return self.supervised.running
 
-    def check(self):  # noqa: ANN201
+    def check(self) -> HealthCheck:
         return self.supervised.check()
 
-    async def _consume(self, up) -> None:  # noqa: ANN001
+    async def _consume(self, up: Callable[[], None]) -> None:
         s = self.settings
         consumer = group_consumer(
             s,
@@ -215,27 +222,43 @@ class DeclarationBatchConsumer:
             await asyncio.sleep(0)  # let the other stages move between two CPU-bound batches
 
     def _assess(self, records: list[ConsumerRecord]) -> tuple[list, dict, list]:
-        """In the assessment thread: parse and assess, in slices under the index's lock (a registry change
-        is taken in between two slices). A slice that fails is assessed item by item; the records that
-        fail on their own are returned to be dead-lettered."""
+        """In the assessment thread: parse, and assess by the rules in slices under the index's lock (a registry
+        change is taken in between two slices); then the model and the rows for the whole batch at once (one
+        vectorised call). A slice that fails is assessed item by item, and so is a batch whose rows fail; the
+        records that fail on their own are returned to be dead-lettered."""
         parsed = [(r, d) for r, d in ((r, self.parse(r)) for r in records) if d is not None]
         sources = {_key(d): r for r, d in parsed}
         lock = getattr(self.pipeline.registry, "index_lock", None) or contextlib.nullcontext()
-        rows: list = []
+        done: list = []
+        assessed: list = []  # (record, item) of what ``done`` holds
         failed: list = []
         for i in range(0, len(parsed), ASSESS_SLICE):
             part = parsed[i : i + ASSESS_SLICE]
             with lock:
                 try:
-                    rows.extend(self.pipeline.prepare([d for _, d in part]))
+                    done.extend(self.pipeline.assess_rules([d for _, d in part]))
+                    assessed.extend(part)
                     continue
                 except Exception:  # noqa: BLE001 - find the item that cannot be assessed
                     pass
                 for record, item in part:
                     try:
-                        rows.extend(self.pipeline.prepare([item]))
+                        done.extend(self.pipeline.assess_rules([item]))
+                        assessed.append((record, item))
                     except Exception as exc:  # noqa: BLE001
                         failed.append((record, exc))
+        with lock:
+            try:
+                return self.pipeline.rows(done), sources, failed
+            except Exception:  # noqa: BLE001 - find the item whose row cannot be made
+                log.warning("%s: the rows of a batch of %d failed; making them one by one", self.group_id, len(done))
+        rows: list = []
+        for record, item in assessed:  # from the start: the failed call may have scored some lines already
+            with lock:
+                try:
+                    rows.extend(self.pipeline.prepare([item]))
+                except Exception as exc:  # noqa: BLE001
+                    failed.append((record, exc))
         return rows, sources, failed
 
     async def _store_stage(self, inp: asyncio.Queue, out: asyncio.Queue) -> None:
@@ -284,14 +307,14 @@ class DeclarationBatchConsumer:
         except Exception as exc:  # noqa: BLE001
             log.warning("recording delivered assessments failed, will retry: %s", exc)
 
-    async def _retry(self, what: str, rows: list, step, sources: dict):  # noqa: ANN001, ANN202
+    async def _retry(self, what: str, rows: list, step: Step, sources: dict) -> list:
         """Run ``step(rows)`` until it succeeds. After ``max_attempts`` failures while the database and the
         broker answer, run it row by row and dead-letter the rows that fail on their own."""
         backoff = Backoff(initial=0.2, cap=30.0)
         failures = 0
         while True:
             try:
-                return await step(rows)
+                return await step(rows) or []
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - database, broker or Temporal hiccup: retry, never skip
@@ -310,7 +333,7 @@ class DeclarationBatchConsumer:
                 log.warning("retrying %s of %d assessments in %.1fs after %s", what, len(rows), delay, describe(exc))
                 await asyncio.sleep(delay)
 
-    async def _one_by_one(self, what: str, rows: list, step, sources: dict) -> list:  # noqa: ANN001
+    async def _one_by_one(self, what: str, rows: list, step: Step, sources: dict) -> list:
         results: list = []
         for row in rows:
             try:
@@ -341,7 +364,9 @@ class DeclarationBatchConsumer:
         CONSUMED.labels(self.service, record.topic, "dead_lettered").inc()
 
 
-def case_events_handler(sessionmaker, history: TraderHistory):  # noqa: ANN001, ANN201
+def case_events_handler(
+    sessionmaker: async_sessionmaker[AsyncSession], history: TraderHistory
+) -> Callable[[ConsumerRecord], Awaitable[None]]:
     """Keep each case's outcome per trader, once per event id."""
 
     async def handle(record: ConsumerRecord) -> None:

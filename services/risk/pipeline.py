@@ -4,6 +4,7 @@ the assessments, features and red-quota draws in one transaction, publish the re
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from collections import Counter as _Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -11,7 +12,8 @@ from decimal import Decimal
 
 import orjson
 from sqlalchemy import Table, bindparam, func, select, text, tuple_, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from aiokafka import AIOKafkaProducer
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.risk.case_starter import CaseStarter
 from services.risk.learning.serving import store_features
@@ -25,6 +27,7 @@ from services.risk.models import (
 )
 from services.risk.parcels import ParcelConsignment, parcel_result, result_envelope
 from services.risk.scoring import Context, Scoring, assess_line, seller_key
+from services.risk.settings import Settings
 from shared.case_opening import (
     SuspectedLine,
     build_cases,
@@ -34,14 +37,15 @@ from shared.contracts.declaration import DeclarationV1
 from shared.contracts.events import TOPIC_ASSESSMENTS, TOPIC_PARCEL_RESULTS, RiskAssessedV1, deterministic_event_id
 from shared.kafka import PRODUCED, acknowledged
 from shared.rules.calendar import calendar_for
-from shared.rules.pack import rule_pack
+from shared.rules.pack import RulePack, rule_pack
 from shared.rules.personal_use import personal_use
+from shared.temporal import LazyClient
 
 
 def personal_use_exemptions(
     declaration: DeclarationV1,
     results: list,
-    on_pack=rule_pack,  # noqa: ANN001
+    on_pack: Callable[[str], RulePack] = rule_pack,
 ) -> tuple[dict[str, str], dict[str, str]]:
     """For an individual's consignment: the recordations whose suspected goods stay within the reasonable
     quantity for personal use ({recordation id: reason}: not suspected), and those beyond it (reasons)."""
@@ -197,11 +201,11 @@ class AssessmentPipeline:
     def __init__(
         self,
         *,
-        sessionmaker,
+        sessionmaker: async_sessionmaker[AsyncSession],
         registry: Registry,
-        temporal,
-        producer,
-        settings,  # noqa: ANN001
+        temporal: LazyClient | None,
+        producer: AIOKafkaProducer,
+        settings: Settings,
         assessments_topic: str = TOPIC_ASSESSMENTS,
     ) -> None:
         self.sessionmaker = sessionmaker
@@ -216,13 +220,17 @@ class AssessmentPipeline:
 
     def prepare(self, declarations: list[DeclarationV1 | ParcelConsignment]) -> list[_Row]:
         """Assess declarations and parcels of manifests (a parcel is assessed as its own declaration)."""
+        return self.rows(self.assess_rules(declarations))
+
+    def assess_rules(self, declarations: list[DeclarationV1 | ParcelConsignment]) -> list[tuple]:
+        """The rules' assessment of each declaration revision once (the first of repeated ones), in order; run it
+        under the index lock, a slice at a time, so a registry change is taken in between two slices."""
         unique: dict[tuple[str, int], DeclarationV1 | ParcelConsignment] = {}
         for item in declarations:
             d = item.declaration if isinstance(item, ParcelConsignment) else item
             unique.setdefault((d.declaration_id, d.revision), item)
         index, context = self.registry.index, self.registry.context()
         now = datetime.now(UTC)
-        today: dict[str, date] = {}
         done = []
         for (did, rev), item in unique.items():
             d = item.declaration if isinstance(item, ParcelConsignment) else item
@@ -232,6 +240,15 @@ class AssessmentPipeline:
             )
             ASSESS_SECONDS.observe(time.perf_counter() - t0)
             done.append((item, d, assessed, cases, profile_hits))
+        return done
+
+    def rows(self, done: list[tuple]) -> list[_Row]:
+        """The model beside the rules (one vectorised call for everything given) and the rows to store and
+        deliver. Declarations assessed by ``assess_rules`` in several slices are best given here together (a
+        revision given twice is stored once: ``store`` keeps the first)."""
+        index, context = self.registry.index, self.registry.context()
+        now = datetime.now(UTC)
+        today: dict[str, date] = {}
         # ---- learning: features of every line, the model's points beside the rules (one call per batch)
         learned: dict[tuple[str, int], list] = {}
         models = self.registry.models

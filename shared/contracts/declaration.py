@@ -51,14 +51,20 @@ from shared.contracts.text import Text
 DECLARATION_CONTRACT_VERSION = "1.2"
 
 
+# The code lists as sets, read once: a declaration names several countries and is validated on every
+# assessment, and pycountry's lookup is a few microseconds each.
+_COUNTRIES = frozenset(c.alpha_2 for c in pycountry.countries)
+_CURRENCIES = frozenset(c.alpha_3 for c in pycountry.currencies)
+
+
 def _iso_country(value: str) -> str:
-    if pycountry.countries.get(alpha_2=value) is None:
+    if value not in _COUNTRIES:
         raise ValueError(f"{value!r} is not an ISO 3166-1 alpha-2 country code")
     return value
 
 
 def _iso_currency(value: str) -> str:
-    if pycountry.currencies.get(alpha_3=value) is None:
+    if value not in _CURRENCIES:
         raise ValueError(f"{value!r} is not an ISO 4217 currency code")
     return value
 

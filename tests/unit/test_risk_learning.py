@@ -271,3 +271,30 @@ def test_simulated_weeks_learning_raises_recall_on_the_planted_pattern() -> None
     assert last["pattern_recall_rules"] < 0.5
     assert last["pattern_recall_model"] >= 0.9
     assert last["fpr_model"] <= last["fpr_rules"] + 0.01 and last["fpr_model"] <= 0.02
+
+
+def test_the_batch_histogram_exposes_what_a_histogram_fed_one_value_at_a_time_exposes() -> None:
+    from prometheus_client import CollectorRegistry, Histogram, generate_latest
+
+    from services.risk.learning.serving import BatchHistogram
+
+    bounds = (0.05, 0.1, 0.5, 0.9)
+    values = np.array([0.0, 0.05, 0.07, 0.1, 0.3, 0.5, 0.5, 0.91, 1.0, 0.9])
+    one_by_one, batched = CollectorRegistry(), CollectorRegistry()
+    reference = Histogram("ipr_x_score", "doc", ["role"], buckets=bounds, registry=one_by_one)
+    for v in values:
+        reference.labels("champion").observe(float(v))
+    mine = BatchHistogram("ipr_x_score", "doc", "role", buckets=bounds, registry=batched)
+    mine.observe_many("champion", values[:4])
+    mine.observe_many("champion", values[4:])
+
+    def samples(registry: CollectorRegistry) -> dict:
+        text = generate_latest(registry).decode()
+        return {
+            line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1])
+            for line in text.splitlines()
+            if line and not line.startswith("#") and "_created" not in line
+        }
+
+    assert samples(batched) == pytest.approx(samples(one_by_one))
+    assert samples(batched)['ipr_x_score_bucket{le="0.05",role="champion"}'] == 2  # a bound is in its own bucket

@@ -9,24 +9,25 @@ adds 0.72 (red on its own), 0.75 adds 0.40 (yellow), anything below one half add
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 DEFAULT_WEIGHT = 0.8
 DEFAULT_FLOOR = 0.5
 
 
-def model_points(p, weight: float = DEFAULT_WEIGHT, floor: float = DEFAULT_FLOOR):  # noqa: ANN001, ANN201
+def model_points(p: ArrayLike, weight: float = DEFAULT_WEIGHT, floor: float = DEFAULT_FLOOR) -> np.ndarray:
     return np.round(weight * np.clip((np.asarray(p, dtype=float) - floor) / (1 - floor), 0, 1), 2)
 
 
 def flagged(
-    rule_score,
-    suspected,
-    p=None,
+    rule_score: ArrayLike,
+    suspected: ArrayLike,
+    p: ArrayLike | None = None,
     *,
-    red_threshold: float = 0.7,  # noqa: ANN001, ANN201
+    red_threshold: float = 0.7,
     weight: float = DEFAULT_WEIGHT,
     floor: float = DEFAULT_FLOOR,
-):
+) -> np.ndarray:
     """Lines sent to physical examination (red) by the rules, or by rules + model when ``p`` is given; the
     random control selection is left out (it sends every control line to red, whatever the score)."""
     score = np.asarray(rule_score, dtype=float)

@@ -9,6 +9,7 @@ schema. Changing a feature means a new ``SCHEMA``: a model is served only on the
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import zlib
@@ -87,6 +88,7 @@ _MODEL_NO = re.compile(r"\b(?=[a-z]*\d)(?=\d*[a-z])[a-z0-9]{2,}\b")
 _HAN = re.compile("[\u3400-\u9fff]")
 
 
+@functools.lru_cache(maxsize=65536)  # traders, offices and marks come again and again
 def bucket(value: str | None, n: int) -> int:
     """A stable bucket in 1..n for a value (0 for none)."""
     if not value:

@@ -20,6 +20,7 @@ from typing import Any
 
 import lightgbm as lgb
 import numpy as np
+from numpy.typing import ArrayLike
 from sqlalchemy import Row, and_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -125,15 +126,15 @@ def reference_of(X: np.ndarray, p: np.ndarray) -> dict:
 
 
 def fit(
-    X,
-    y,
-    w,
-    times,
-    unbiased,
-    rule_score,
-    suspected,
+    X: np.ndarray,
+    y: ArrayLike,
+    w: ArrayLike,
+    times: ArrayLike,
+    unbiased: ArrayLike,
+    rule_score: ArrayLike,
+    suspected: ArrayLike,
     *,
-    seed: int = 7,  # noqa: ANN001, PLR0913
+    seed: int = 7,
     champion: lgb.Booster | None = None,
     red_threshold: float = 0.7,
 ) -> Trained:
