@@ -635,6 +635,7 @@ async def latency_phase(
         w = synth.declaration(rng, len(warm), recs, run=run + "W", mark_rate=0.01, script=synth.SCRIPT_MIX)
         warm.append(w)
         warm_lines += len(w["lines"])
+    hop = await broker_hop(bootstrap, decls, load_lines_s)
     say(f"  offering {load_lines_s:,.0f} lines/s for {load_seconds:.0f}s (after a 2 s warm-up)")
     await paced_load(bootstrap, TOPIC_DECLARATIONS, warm, load_lines_s, {})
     await asyncio.sleep(1)
@@ -657,7 +658,53 @@ async def latency_phase(
         "over_100": sum(1 for x in latencies if x > 0.1) / max(1, len(latencies)),
         "worst_s": worst_second(series),
         "max_ms": max(latencies) * 1000 if latencies else float("nan"),
+        "hop": hop,
     }
+
+
+async def broker_hop(bootstrap: str, decls: list[dict], lines_per_s: float) -> dict:
+    """The broker alone at the same load: the same records offered at the same rate to a topic of their own and
+    read by a plain aiokafka consumer (the service's fetch wait); p50/p99 of one hop, publish to read. The
+    assessment crosses two such hops (declarations in, assessments out)."""
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+
+    from shared.kafka import ensure_topics
+
+    topic = f"bench-hop-{time.time_ns()}"
+    await ensure_topics(bootstrap, [topic], partitions=3)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, group_id=None, auto_offset_reset="earliest", fetch_max_wait_ms=100
+    )
+    await consumer.start()
+    consumer.assign([TopicPartition(topic, p) for p in range(3)])
+    arrived: dict[bytes, float] = {}
+    expected = len(decls)
+    all_read = asyncio.Event()
+
+    async def read() -> None:
+        while True:
+            batches = await consumer.getmany(timeout_ms=100, max_records=10_000)
+            now = time.perf_counter()
+            for recs in batches.values():
+                for r in recs:
+                    if r.key is not None:
+                        arrived.setdefault(r.key, now)
+            if len(arrived) >= expected:
+                all_read.set()
+
+    reading = asyncio.create_task(read())
+    sent_at: dict[bytes, float] = {}
+    try:
+        await paced_load(bootstrap, topic, decls, lines_per_s, sent_at)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(all_read.wait(), 30)
+    finally:
+        reading.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await reading
+        await consumer.stop()
+    hops = [arrived[k] - t for k, t in sent_at.items() if k in arrived]
+    return {"p50_ms": pct(hops, 0.5) * 1000, "p99_ms": pct(hops, 0.99) * 1000, "n": len(hops)}
 
 
 async def cases_settled(url: str, timeout: float) -> float:
@@ -899,6 +946,10 @@ def main() -> None:
                 f"p99 {lat['p99_ms']:.1f} ms, max {lat['max_ms']:.1f} ms ({lat['done']:,}/{lat['decls']:,} "
                 f"declarations{f'; target p99 < {target} ms' if target else ''}); {lat['over_100']:.1%} over 100 ms; "
                 f"worst second of the load: #{lat['worst_s'][0]} with p99 {lat['worst_s'][1]:.0f} ms"
+            )
+            say(
+                f"  the broker alone at that load (one hop, publish -> plain consumer; an assessment crosses two): "
+                f"p50 {lat['hop']['p50_ms']:.1f} ms, p99 {lat['hop']['p99_ms']:.1f} ms"
             )
         pc = pipe["parcels"]
         if pc:

@@ -422,7 +422,7 @@ def run(
             a = assess(d, index, plain, RATES)[0]
             before = (a.lines[0].score, a.lines[0].lane)
             server.apply([(d, a)], index, RATES)
-            model = next((c.reason for c in a.lines[0].contributions if c.signal == "model"), "no model")
+            model = next((r for r in a.lines[0].reasons if r.startswith("model ")), "no model")
             out(
                 f"  {desc!r:36} {office} {mode:8} {before[0]:.2f} {before[1]:6} -> {a.lines[0].score:.2f} "
                 f"{a.lines[0].lane:6} [{model[:110]}]"
