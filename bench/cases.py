@@ -93,10 +93,14 @@ def _stat(pid: int) -> list[str] | None:
         return None
 
 
-def cpu_seconds(pid: int | None) -> float:
-    """User + system CPU of a process and its live descendants (PostgreSQL's backends), Linux /proc."""
+def cpu_seconds(pid: int | None, *, descendants: bool = True) -> float:
+    """User + system CPU of a process and (by default) its live descendants (PostgreSQL's backends), Linux
+    /proc. The bench's own process counts alone: the stack it started descends from it and is counted apart."""
     if not pid:
         return 0.0
+    if not descendants:
+        fields = _stat(pid)
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK") if fields else 0.0
     children: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit() and (fields := _stat(int(entry.name))):
@@ -219,7 +223,7 @@ class Bench:
     async def run(self, name: str, inputs: list, start, progress) -> Phase:  # noqa: ANN001
         """Start ``inputs`` ``batch`` at a time, then poll ``progress()`` until it has grown by len(inputs)."""
         phase = Phase(name, len(inputs))
-        cpu0 = {k: cpu_seconds(p()) for k, p in self.pids.items()}
+        cpu0 = {k: cpu_seconds(p(), descendants=k != "bench") for k, p in self.pids.items()}
         before = await progress()
         t0 = time.perf_counter()
         for i in range(0, len(inputs), self.batch):
@@ -234,7 +238,7 @@ class Bench:
             await asyncio.sleep(0.5)
         phase.drain_s = now - t0
         phase.done = min(phase.done, len(inputs))
-        phase.cpu = {k: cpu_seconds(p()) - cpu0[k] for k, p in self.pids.items()}
+        phase.cpu = {k: cpu_seconds(p(), descendants=k != "bench") - cpu0[k] for k, p in self.pids.items()}
         phase.cpu["all"] = sum(phase.cpu.values())
         return phase
 
