@@ -342,11 +342,6 @@ class ModelsInUse(BaseModel):
     shadow: ModelVersionName | None
 
 
-class ModelList(BaseModel):
-    in_use: ModelsInUse = Field(description="what this replica scores with")
-    models: list[ModelView] = Field(max_length=100, description="the latest trained first")
-
-
 class ModelDecision(BaseModel):
     """One entry of the model registry's audit trail."""
 
@@ -360,6 +355,17 @@ class ModelDecision(BaseModel):
     actor_sub: Actor | None
     detail: dict[str, Any] | None = Field(max_length=100)
     at: Timestamp | None
+
+
+class ModelList(BaseModel):
+    in_use: ModelsInUse = Field(description="what this replica scores with")
+    models: list[ModelView] = Field(max_length=100, description="the latest trained first")
+    decisions: list[ModelDecision] = Field(
+        default_factory=list,
+        max_length=50,
+        description="the registry's latest decisions, newest first: trainings (and refused trainings, which "
+        "have no version), proposals, promotions, refusals, rollbacks, rejections, artefacts that failed to load",
+    )
 
 
 class ModelWithHistory(ModelView):

@@ -152,6 +152,9 @@ async def test_model_registry_refusals_are_clear_and_audited(http, stack) -> Non
     assert r.status_code == 422
     models = await http.get(f"{risk}/v1/models", headers=stack.auth("officer"))
     assert models.status_code == 200 and models.json()["in_use"] == {"champion": None, "shadow": None}
+    refused = [d for d in models.json()["decisions"] if d["event"] == "training_refused"]
+    assert refused and refused[0]["version"] is None and refused[0]["actor"]  # the refusal, by whom
+    assert "reason" in refused[0]["detail"]
 
 
 def control_line(n: int, pattern: bool) -> dict:

@@ -169,6 +169,7 @@ async def list_models(live: LiveRegistry, session: Session, _: Officer) -> dict:
             "shadow": models.shadow.version if models and models.shadow else None,
         },
         "models": [registry.view(r) for r in rows],
+        "decisions": await registry.history(session, limit=50),
     }
 
 
