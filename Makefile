@@ -58,7 +58,7 @@ restore: deps venv ## Replace all data with a backup and start again: make resto
 deps-test: ## System packages for the tests too (adds Debian's chromium for the console test)
 	@bash deploy/local/install-deps.sh --test
 
-# Files kept in ruff's format (the rest of the code base keeps its own layout).
+# Every file is kept in ruff's format; the rules and their few project-wide exceptions are in pyproject.toml.
 lint: venv ## ruff (rules and format) and mypy, as configured in pyproject.toml
 	@$(PY) -m tools.timed lint "$(PY) -m ruff check --quiet ." "$(PY) -m ruff format --check --quiet ." \
 		"$(PY) -m mypy"

@@ -3,9 +3,9 @@
     python bench/broker.py [--messages 20000] [--size 1024]
 
 Both storage engines run the same tansu binary, one after the other in the same run, on
-127.0.0.1 ports shifted by IPR_TEST_PORT_OFFSET + 60 (the object store on 18048 + offset) and under .data-bench-<offset>-broker/
-(removed afterwards): ``memory://`` (what the stack used before) and ``s3://`` on ``rclone serve
-s3`` (what the stack runs now). For each it prints, with aiokafka from this process:
+127.0.0.1 ports shifted by IPR_TEST_PORT_OFFSET + 60 (the object store on 18048 + offset) and under
+.data-bench-<offset>-broker/ (removed afterwards): ``memory://`` (what the stack used before) and ``s3://``
+on ``rclone serve s3`` (what the stack runs now). For each it prints, with aiokafka from this process:
 
 * produce rate, batched (linger 20 ms, 256 KiB batches, acks=all) and with the platform's
   producer settings (``shared.kafka.make_producer``: linger 5 ms);
@@ -30,16 +30,20 @@ import sys
 import time
 import uuid
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+if TYPE_CHECKING:
+    from deploy.local.stack import Profile
 
 
 def say(msg: str) -> None:
     print(f"[bench-broker] {msg}", flush=True)
 
 
-def bench_profile():  # noqa: ANN201
+def bench_profile() -> Profile:
     from deploy.local import stack
 
     offset = int(os.environ.get("IPR_TEST_PORT_OFFSET", "0"))
@@ -60,7 +64,7 @@ def payloads(n: int, size: int) -> list[tuple[bytes, bytes]]:
     ]
 
 
-async def produce_rate(bootstrap: str, topic: str, values: list[tuple[bytes, bytes]], **options) -> float:  # noqa: ANN003
+async def produce_rate(bootstrap: str, topic: str, values: list[tuple[bytes, bytes]], **options: Any) -> float:
     from aiokafka import AIOKafkaProducer
 
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", **options)

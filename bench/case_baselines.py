@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
@@ -102,7 +103,8 @@ class CaseShape:
         escalation.cancel()
         return "released"
 
-    async def _step(self, fn, arg: Any) -> None:  # noqa: ANN001 - as steps.run_step: watch the step for an hour
+    async def _step(self, fn: Callable[[Any], Awaitable[Any]], arg: Any) -> None:
+        # as steps.run_step: watch the step for an hour
         handle = workflow.start_activity(fn, arg, start_to_close_timeout=TIMEOUT, retry_policy=RETRY)
         try:
             await workflow.wait_condition(handle.done, timeout=STEP_WATCH)

@@ -28,19 +28,28 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
+import functools
 import os
 import shutil
 import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench import case_baselines  # noqa: E402
+
+if TYPE_CHECKING:
+    from temporalio.client import Client
+
+    from deploy.local.stack import Profile
+    from shared.contracts.cases import CaseInput
 
 BASELINE_QUEUE = "bench-case-baselines"
 PROCESSES = ("worker", "holds", "notify", "sinks", "postgres", "temporal", "bench", "baselines")
@@ -54,7 +63,7 @@ def say(msg: str) -> None:
 # ---------------------------------------------------------------- stack
 
 
-def bench_profile():  # noqa: ANN201
+def bench_profile() -> Profile:
     from deploy.local import stack
 
     offset = int(os.environ.get("IPR_TEST_PORT_OFFSET", "0"))
@@ -62,7 +71,7 @@ def bench_profile():  # noqa: ANN201
     return dataclasses.replace(base, name="bench", data=ROOT / f".data-bench-cases-{offset}")
 
 
-def baseline_metrics_port(profile) -> int:  # noqa: ANN001
+def baseline_metrics_port(profile: Profile) -> int:
     """The baseline worker's metrics: the port below the case worker's (moves with the offset like it)."""
     return profile.worker_metrics_port - 1
 
@@ -71,7 +80,7 @@ def scrape(port: int) -> dict[str, float]:
     """Prometheus text of a worker, as {'name{labels}': value}."""
     out: dict[str, float] = {}
     try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as resp:  # noqa: S310 - loopback
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as resp:  # loopback
             for line in resp.read().decode().splitlines():
                 if line and not line.startswith("#"):
                     name, _, value = line.rpartition(" ")
@@ -114,7 +123,7 @@ def cpu_seconds(pid: int | None, *, descendants: bool = True) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
-def postgres_pid(profile) -> int | None:  # noqa: ANN001
+def postgres_pid(profile: Profile) -> int | None:
     try:
         return int((profile.data / "pg" / "postmaster.pid").read_text().split()[0])
     except (OSError, ValueError, IndexError):
@@ -124,12 +133,12 @@ def postgres_pid(profile) -> int | None:  # noqa: ANN001
 # ---------------------------------------------------------------- the burst
 
 
-def case_inputs(run: str, n: int, first: int = 0) -> list:
+def case_inputs(run: str, n: int, first: int = 0) -> list[CaseInput]:
     from shared.contracts.cases import case_id_for
     from tests.factories import case_input
 
     now = datetime.now(UTC)
-    out = []
+    out: list[CaseInput] = []
     for i in range(first, first + n):
         declaration = f"BC{run}-{i:05d}"
         out.append(
@@ -140,7 +149,7 @@ def case_inputs(run: str, n: int, first: int = 0) -> list:
     return out
 
 
-async def start_baseline(client, workflow: str, case) -> None:  # noqa: ANN001
+async def start_baseline(client: Client, workflow: str, case: CaseInput) -> None:
     """Started exactly as ``start_case`` starts a case, with another workflow type and task queue."""
     from temporalio.common import (
         SearchAttributePair,
@@ -171,6 +180,9 @@ async def start_baseline(client, workflow: str, case) -> None:  # noqa: ANN001
     )
 
 
+Start = Callable[["CaseInput"], Awaitable[None]]
+
+
 @dataclasses.dataclass
 class Phase:
     name: str
@@ -187,10 +199,19 @@ class Phase:
 
 
 class Bench:
-    def __init__(self, profile, sec, client, *, batch: int, timeout: float, pids) -> None:  # noqa: ANN001
+    def __init__(
+        self,
+        profile: Profile,
+        sec: dict[str, str],
+        client: Client,
+        *,
+        batch: int,
+        drain_within: float,
+        pids: dict[str, Callable[[], int | None]],
+    ) -> None:
         self.profile, self.sec, self.client = profile, sec, client
-        self.batch, self.timeout, self.pids = batch, timeout, pids
-        self.engine = None
+        self.batch, self.drain_within, self.pids = batch, drain_within, pids
+        self.engine: Any = None
 
     async def suspended(self, prefix: str) -> int:
         from sqlalchemy import text
@@ -204,7 +225,7 @@ class Bench:
             ).scalar()
 
     @staticmethod
-    async def started(start, case, attempts: int = 10) -> None:  # noqa: ANN001
+    async def started(start: Start, case: CaseInput, attempts: int = 10) -> None:
         """A start that times out on a busy server is made again (as the case starter does): the workflow id
         is the same, so a start that did get through is not made twice."""
         from temporalio.exceptions import WorkflowAlreadyStartedError
@@ -220,7 +241,9 @@ class Bench:
                     raise
                 await asyncio.sleep(0.5 * (attempt + 1))
 
-    async def run(self, name: str, inputs: list, start, progress) -> Phase:  # noqa: ANN001
+    async def run(
+        self, name: str, inputs: list[CaseInput], start: Start, progress: Callable[[], Awaitable[float]]
+    ) -> Phase:
         """Start ``inputs`` ``batch`` at a time, then poll ``progress()`` until it has grown by len(inputs)."""
         phase = Phase(name, len(inputs))
         cpu0 = {k: cpu_seconds(p(), descendants=k != "bench") for k, p in self.pids.items()}
@@ -229,7 +252,7 @@ class Bench:
         for i in range(0, len(inputs), self.batch):
             await asyncio.gather(*(self.started(start, c) for c in inputs[i : i + self.batch]))
         phase.submit_s = time.perf_counter() - t0
-        deadline = time.monotonic() + self.timeout
+        deadline = time.monotonic() + self.drain_within
         while True:
             phase.done = int(await progress() - before)
             now = time.perf_counter()
@@ -243,7 +266,7 @@ class Bench:
         return phase
 
 
-async def shape_check(client, case_id: str, shape_id: str) -> tuple[bool, list[str], list[str]]:  # noqa: ANN001
+async def shape_check(client: Client, case_id: str, shape_id: str) -> tuple[bool, list[str], list[str]]:
     """Event types of a case's history and a no-op shape's, from the first marker on (the starts differ only in
     their payloads); both must end with the reply timer started."""
     out = []
@@ -270,7 +293,7 @@ def _without_retried_tasks(kinds: list[str]) -> list[str]:
     return out
 
 
-def read_case(profile, sec, case_id: str) -> dict:  # noqa: ANN001
+def read_case(profile: Profile, sec: dict[str, str], case_id: str) -> dict:
     """One case through the cases API, as the demo officer signed in at the stack's provider."""
     import httpx
 
@@ -283,7 +306,32 @@ def read_case(profile, sec, case_id: str) -> dict:  # noqa: ANN001
     return response.json()
 
 
-async def measure(profile, sec, *, n: int, batch: int, warmup: int, timeout: float) -> dict:  # noqa: ANN001
+def start_baselines(profile: Profile, env: dict[str, str], port: int) -> tuple[subprocess.Popen[bytes], IO[bytes]]:
+    """The baseline worker in a process of its own, its output appended to the stack's logs."""
+    log = open(profile.logs / "bench-baselines.log", "ab")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bench.case_baselines", BASELINE_QUEUE, str(port)],
+        env=env,
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    return process, log
+
+
+def stop_baselines(process: subprocess.Popen[bytes], log: IO[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+    log.close()
+
+
+async def measure(
+    profile: Profile, sec: dict[str, str], *, n: int, batch: int, warmup: int, drain_within: float
+) -> dict:
     from temporalio.client import Client
     from temporalio.contrib.pydantic import pydantic_data_converter
 
@@ -296,20 +344,14 @@ async def measure(profile, sec, *, n: int, batch: int, warmup: int, timeout: flo
     )
     port = baseline_metrics_port(profile)
     env = stack.process_env(profile, sec, "worker")
-    log = open(profile.logs / "bench-baselines.log", "ab")  # noqa: SIM115
-    baselines = subprocess.Popen(
-        [sys.executable, "-m", "bench.case_baselines", BASELINE_QUEUE, str(port)],
-        env=env,
-        cwd=ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    pids = {name: (lambda name=name: stack.running_pid(profile, name)) for name in STACK_PROCESSES}
+    baselines, log = await asyncio.to_thread(start_baselines, profile, env, port)
+    pids: dict[str, Callable[[], int | None]] = {
+        name: functools.partial(stack.running_pid, profile, name) for name in STACK_PROCESSES
+    }
     pids["postgres"] = lambda: postgres_pid(profile)
     pids["bench"] = os.getpid
     pids["baselines"] = lambda: baselines.pid
-    bench = Bench(profile, sec, client, batch=batch, timeout=timeout, pids=pids)
+    bench = Bench(profile, sec, client, batch=batch, drain_within=drain_within, pids=pids)
     bench.engine = make_engine(stack.database_url(profile, sec, "cases"))
     try:
         stack.wait_for("baseline worker", lambda: stack.http_ok(f"http://127.0.0.1:{port}/metrics"), 60, 0.3)
@@ -329,10 +371,20 @@ async def measure(profile, sec, *, n: int, batch: int, warmup: int, timeout: flo
                 activity_type=case_baselines.LAST_ACTIVITY,
             )
 
-        trivial = lambda c: start_baseline(client, case_baselines.TRIVIAL, c)  # noqa: E731
-        shape = lambda c: start_baseline(client, case_baselines.SHAPE, c)  # noqa: E731
-        case = lambda c: start_case(client, c)  # noqa: E731
-        cases_done = lambda prefix: lambda: bench.suspended(prefix)  # noqa: E731
+        async def trivial(c: CaseInput) -> None:
+            await start_baseline(client, case_baselines.TRIVIAL, c)
+
+        async def shape(c: CaseInput) -> None:
+            await start_baseline(client, case_baselines.SHAPE, c)
+
+        async def case(c: CaseInput) -> None:
+            await start_case(client, c)
+
+        def cases_done(prefix: str) -> Callable[[], Awaitable[float]]:
+            async def suspended() -> float:
+                return await bench.suspended(prefix)
+
+            return suspended
 
         if warmup:
             say(f"  warm-up: {warmup} of each (not measured)")
@@ -387,13 +439,7 @@ async def measure(profile, sec, *, n: int, batch: int, warmup: int, timeout: flo
         }
     finally:
         await bench.engine.dispose()
-        baselines.terminate()
-        try:
-            baselines.wait(15)
-        except subprocess.TimeoutExpired:
-            baselines.kill()
-        log.close()
-        del client
+        await asyncio.to_thread(stop_baselines, baselines, log)
 
 
 def report(result: dict, n: int) -> None:
@@ -473,7 +519,7 @@ def main() -> None:
     try:
         say(f"-- a burst of {args.cases:,} of each, started {args.batch} at a time --")
         result = asyncio.run(
-            measure(profile, sec, n=args.cases, batch=args.batch, warmup=args.warmup, timeout=args.timeout)
+            measure(profile, sec, n=args.cases, batch=args.batch, warmup=args.warmup, drain_within=args.timeout)
         )
     finally:
         if not args.running:

@@ -17,8 +17,10 @@ import json
 import sys
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from pathlib import Path
+from typing import TypeVar
 
 import httpx
 
@@ -27,6 +29,8 @@ sys.path.insert(0, str(ROOT))
 
 from deploy.local import stack as stack_mod  # noqa: E402
 from deploy.local import tokens as tokens_mod  # noqa: E402
+
+T = TypeVar("T")
 
 LINES = 10
 
@@ -42,8 +46,8 @@ def declaration(declaration_id: str) -> dict:
     return {**base, "declaration_id": declaration_id, "lines": lines}
 
 
-async def poll(probe, timeout: float = 60.0):  # noqa: ANN001, ANN201
-    deadline = time.monotonic() + timeout
+async def poll(probe: Callable[[], Awaitable[T | None]], within: float = 60.0) -> T:
+    deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         value = await probe()
         if value:
@@ -68,7 +72,7 @@ async def main() -> None:
         r = await http.post(f"{url['intake']}/v1/declarations", json=body, headers=clearance)
         r.raise_for_status()
 
-        async def assessed():  # noqa: ANN202
+        async def assessed() -> dict | None:
             v = (await http.get(f"{url['intake']}/v1/declarations/{body['declaration_id']}", headers=officer)).json()
             return v if v.get("status") == "assessed" and v.get("case_ids") else None
 
@@ -134,7 +138,8 @@ async def main() -> None:
         ended = [await poll(lambda c=c: state(c["case_id"], {"confiscated", "hearing"})) for c in cases]
         referred = [c["case_id"] for c in ended if c.get("police_referral")]
         print(
-            f"police referral (threshold RMB 50,000): {'reached in ' + ', '.join(referred) if referred else 'never reached'}"
+            "police referral (threshold RMB 50,000): "
+            + (f"reached in {', '.join(referred)}" if referred else "never reached")
         )
         fines = sum(Decimal(c["fine_amount"] or 0) for c in ended if c["state"] == "confiscated")
         print(f"fines decided: RMB {fines:,.2f} ({', '.join(sorted({c['state'] for c in ended}))})")

@@ -11,17 +11,22 @@ from __future__ import annotations
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from services.notify.documents import render_html, render_pdf, render_text  # noqa: E402
 from tests.unit.document_samples import sample  # noqa: E402
 
+if TYPE_CHECKING:
+    from shared.contracts.documents import DocumentData
+
 SAMPLES = (("CN", "suspension_notice"), ("EU", "suspension_notice"), ("US", "party_detention_notice"))
 
 
-def measure(fn, data, rounds: int) -> tuple[float, float, int]:  # noqa: ANN001
+def measure(fn: Callable[[DocumentData], str | bytes], data: DocumentData, rounds: int) -> tuple[float, float, int]:
     fn(data)  # warm-up: templates compiled, fonts found
     walls, cpus, size = [], [], 0
     for _ in range(rounds):

@@ -25,12 +25,17 @@ import shutil
 import sys
 import time
 import tracemalloc
+from collections.abc import AsyncIterator, Callable, Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench import synth  # noqa: E402
+
+if TYPE_CHECKING:
+    from deploy.local.stack import Profile
 
 
 def say(msg: str) -> None:
@@ -74,7 +79,7 @@ def read_phase(parcels: int) -> dict:
     def whole() -> None:
         ManifestV1.model_validate(json.loads(b"".join(chunks)))
 
-    def measure(fn) -> tuple[float, int]:  # noqa: ANN001
+    def measure(fn: Callable[[], object]) -> tuple[float, int]:
         gc.collect()
         t0 = time.perf_counter()
         fn()
@@ -103,7 +108,7 @@ def read_phase(parcels: int) -> dict:
 # ---------------------------------------------------------------- 2. accepting over HTTP
 
 
-def bench_profile():  # noqa: ANN201
+def bench_profile() -> Profile:
     from deploy.local import stack
 
     offset = int(os.environ.get("IPR_TEST_PORT_OFFSET", "0")) + 70
@@ -118,10 +123,10 @@ def vm_hwm_kib(pid: int) -> int:
     return 0
 
 
-async def post_manifest(url: str, token: str, body_pieces) -> tuple[int, dict, float]:  # noqa: ANN001
+async def post_manifest(url: str, token: str, body_pieces: Iterable[bytes]) -> tuple[int, dict, float]:
     import httpx
 
-    async def gen():  # noqa: ANN202
+    async def gen() -> AsyncIterator[bytes]:
         for piece in body_pieces:
             yield piece
 
@@ -195,7 +200,7 @@ def http_phase(sizes: list[int]) -> list[dict]:
     return out
 
 
-async def _topics(profile) -> None:  # noqa: ANN001
+async def _topics(profile: Profile) -> None:
     from shared.contracts.events import ALL_TOPICS
     from shared.kafka import ensure_topics
 

@@ -24,6 +24,7 @@ import json
 import random
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -239,8 +240,15 @@ def case_event(d: DeclarationV1, infringing: bool, seq: int) -> CaseEventV1:
 
 
 def run(
-    *, weeks: int, lines: int, holdout: int, prevalence: float, control_rate: float, seed: int, out=print
-) -> list[dict]:  # noqa: ANN001
+    *,
+    weeks: int,
+    lines: int,
+    holdout: int,
+    prevalence: float,
+    control_rate: float,
+    seed: int,
+    out: Callable[[str], None] = print,
+) -> list[dict]:
     index = RegistryIndex.build(registry())
     scoring = Scoring(fx_rates_to_cny=RATES, random_rate=control_rate, random_salt=f"sim-{seed}")
     plain = Scoring(fx_rates_to_cny=RATES, random_rate=0.0)
@@ -327,7 +335,7 @@ def run(
         kinds = np.array([k for _d, k in hold])
         pat, inf, leg = kinds == "pattern", kinds != "legit", kinds == "legit"
 
-        def rate(mask, sel):  # noqa: ANN001, ANN202
+        def rate(mask: np.ndarray, sel: np.ndarray) -> tuple[float, tuple[float, float] | None]:
             k, n = int((sel & mask).sum()), int(mask.sum())
             return k / n if n else float("nan"), wilson(k, n)
 
@@ -370,8 +378,9 @@ def run(
         mr = evaluate(yc, rc, flagged(rc, sc_))
         mm = evaluate(yc, p, flagged(rc, sc_, p))
         out(
-            f"control sample ({mr['n']} lines, {mr['positives']} infringing; in-sample for the model): rules recall "
-            f"{mr['recall']} precision {mr['precision']} | rules+model recall {mm['recall']} precision {mm['precision']}"
+            f"control sample ({mr['n']} lines, {mr['positives']} infringing; in-sample for the model): "
+            f"rules recall {mr['recall']} precision {mr['precision']} | "
+            f"rules+model recall {mm['recall']} precision {mm['precision']}"
         )
     # ---- the examples under rules alone and rules + final champion
     out("examples (rules alone -> rules + model):")

@@ -10,6 +10,7 @@ the same hits, as with the Latin marks.
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 
 ONSETS = [
@@ -481,7 +482,7 @@ def manifest_body(
     run: str,
     mark_rate: float = 0.01,
     chunk: int = 64 * 1024,
-):  # noqa: ANN201 - yields bytes
+) -> Iterator[bytes]:
     """The JSON body of a manifest, produced piece by piece (never whole), as a streaming client sends it."""
     import json
 

@@ -114,16 +114,17 @@ class AckTimeout(Exception):
 
 
 async def acknowledged(
-    futures: Sequence[Awaitable[T]], *, service: str, what: str, timeout: float = ACK_TIMEOUT_S
+    futures: Sequence[Awaitable[T]], *, service: str, what: str, ack_timeout_s: float = ACK_TIMEOUT_S
 ) -> list[T]:
-    """The broker's acknowledgements of ``futures`` (from ``producer.send``), or ``AckTimeout`` after ``timeout``."""
+    """The broker's acknowledgements of ``futures`` (from ``producer.send``), or ``AckTimeout`` after
+    ``ack_timeout_s``."""
     if not futures:
         return []
     try:
-        return await asyncio.wait_for(asyncio.gather(*futures), timeout=timeout)
+        return await asyncio.wait_for(asyncio.gather(*futures), timeout=ack_timeout_s)
     except TimeoutError:
         ACK_TIMEOUTS.labels(service).inc()
-        raise AckTimeout(f"{what}: no acknowledgement from the broker within {timeout:g} s") from None
+        raise AckTimeout(f"{what}: no acknowledgement from the broker within {ack_timeout_s:g} s") from None
 
 
 class PoisonMessage(Exception):
@@ -191,10 +192,10 @@ async def start_client(client: KafkaClient, *, what: str) -> None:
     await retry(client.start, what=f"connecting {what} to the broker", backoff=Backoff(initial=0.5, cap=10.0))
 
 
-async def stop_quietly(client: KafkaClient, timeout: float = 10.0) -> None:
-    """Stop a client without letting a dead broker hold up a restart or a shutdown."""
+async def stop_quietly(client: KafkaClient, grace_s: float = 10.0) -> None:
+    """Stop a client without letting a dead broker hold up a restart or a shutdown (``grace_s`` at most)."""
     try:
-        await asyncio.wait_for(client.stop(), timeout=timeout)
+        await asyncio.wait_for(client.stop(), timeout=grace_s)
     except (TimeoutError, Exception) as exc:  # noqa: BLE001
         log.warning("stopping a Kafka client failed: %s", describe(exc))
 
@@ -521,12 +522,13 @@ def consumers_ready(consumers: Sequence[Checked]) -> list[HealthCheck]:
 
 
 async def read_event_ids(
-    bootstrap: str, ranges: dict[TopicPartition, tuple[int, int]], *, timeout: float = 10.0
+    bootstrap: str, ranges: dict[TopicPartition, tuple[int, int]], *, within: float = 10.0
 ) -> dict[TopicPartition, tuple[dict[int, str | None], int | None, int | None]]:
     """Read the records of each partition between two offsets.
 
     Returns per partition ``{offset: event_id header}``, the high watermark seen and the log start
-    when the broker named it (``None`` when it did not answer for that partition).
+    when the broker named it (``None`` when it did not answer for that partition). It reads for ``within``
+    seconds at most.
     """
     consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap,
@@ -544,7 +546,7 @@ async def read_event_ids(
         for tp, (lo, _hi) in ranges.items():
             consumer.seek(tp, lo)
         pending = set(ranges)
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + within
         quiet = 0
         while pending and time.monotonic() < deadline:
             try:
@@ -709,7 +711,7 @@ class OutboxRelay:
                     )
                 )
             acks = await acknowledged(
-                futures, service=self.service, what=f"outbox of {self.service}", timeout=self.ack_timeout
+                futures, service=self.service, what=f"outbox of {self.service}", ack_timeout_s=self.ack_timeout
             )
             now = datetime.now(UTC)
             for row in rows:
@@ -718,7 +720,7 @@ class OutboxRelay:
                 update(o)
                 .where(o.c.id == _bind("rid"))
                 .values(published_at=now, kafka_partition=_bind("p"), kafka_offset=_bind("off"), verified_at=None),
-                [{"rid": row.id, "p": ack.partition, "off": ack.offset} for row, ack in zip(rows, acks)],
+                [{"rid": row.id, "p": ack.partition, "off": ack.offset} for row, ack in zip(rows, acks, strict=True)],
             )
         return len(rows)
 

@@ -67,7 +67,7 @@ class Stack:
     def client_secret(self, client_id: str) -> str:
         return stack_mod.client_secrets(self.secrets)[client_id]
 
-    def _cached(self, key: str, get) -> str:  # noqa: ANN001
+    def _cached(self, key: str, get) -> str:
         """A token per caller for the session, renewed when less than a minute of it is left."""
         with self._lock:
             tokens = self._tokens.get(key)
@@ -123,7 +123,7 @@ class Stack:
         if r.status_code == 201:
             assert self._admin("POST", f"/v1/holders/{holder_id}/verify", {"reason": "test"}).status_code == 200
 
-    def ensure_account(self, account_id: str, *, role: str, display_name: str, **extra) -> None:  # noqa: ANN003
+    def ensure_account(self, account_id: str, *, role: str, display_name: str, **extra) -> None:
         body = {
             "account_id": account_id,
             "role": role,

@@ -19,14 +19,14 @@ ROOT = Path(__file__).resolve().parents[1]
 CONTRACTS = ROOT / "tests" / "contracts"
 
 
-def example_declaration(**changes) -> dict:  # noqa: ANN003
+def example_declaration(**changes) -> dict:
     data = json.loads((CONTRACTS / "declaration.v1.example.json").read_text())
     data = copy.deepcopy(data)
     data.update(changes)
     return data
 
 
-def example_recordation(**changes) -> dict:  # noqa: ANN003
+def example_recordation(**changes) -> dict:
     data = json.loads((CONTRACTS / "recordation.v1.example.json").read_text())
     data.update(changes)
     return data
@@ -42,7 +42,7 @@ def case_input(
     quantity: str = "500",
     right_type: str = "trademark",
     **extra,
-) -> CaseInput:  # noqa: ANN003
+) -> CaseInput:
     return CaseInput(
         case_id=case_id,
         jurisdiction=jurisdiction,
@@ -87,13 +87,13 @@ ADIDAS = {
 }
 
 
-def recordation(**changes) -> RecordationV1:  # noqa: ANN003
+def recordation(**changes) -> RecordationV1:
     from shared.contracts.recordation import RecordationV1
 
     return RecordationV1.model_validate(example_recordation(**changes))
 
 
-def shoe_line(line_no: int, quantity: str = "500", unit_value: str = "4.20", **changes) -> dict:  # noqa: ANN003
+def shoe_line(line_no: int, quantity: str = "500", unit_value: str = "4.20", **changes) -> dict:
     return {
         "line_no": line_no,
         "hs_code": "640411",
@@ -109,7 +109,7 @@ def shoe_line(line_no: int, quantity: str = "500", unit_value: str = "4.20", **c
     }
 
 
-def declaration(lines: list[dict], **changes) -> DeclarationV1:  # noqa: ANN003
+def declaration(lines: list[dict], **changes) -> DeclarationV1:
     from shared.contracts.declaration import DeclarationV1
 
     return DeclarationV1.model_validate(example_declaration(lines=lines, **changes))
@@ -117,7 +117,7 @@ def declaration(lines: list[dict], **changes) -> DeclarationV1:  # noqa: ANN003
 
 def consignment_cases(
     decl: DeclarationV1, rights: dict[int, RecordationV1], *, case_suffix: str = "", **kw
-) -> list[CaseInput]:  # noqa: ANN003
+) -> list[CaseInput]:
     """The cases of ``decl`` whose lines ``rights`` assigns to recorded rights, as the risk service opens them."""
     from shared.case_opening import SuspectedLine, build_cases
     from shared.fx import DEFAULT_RATES_TO_CNY
@@ -133,7 +133,7 @@ def consignment_cases(
     return [c.model_copy(update={"case_id": c.case_id + case_suffix}) for c in cases]
 
 
-def example_manifest(**changes) -> dict:  # noqa: ANN003
+def example_manifest(**changes) -> dict:
     data = json.loads((CONTRACTS / "manifest.v1.example.json").read_text())
     data = copy.deepcopy(data)
     data.update(changes)
@@ -168,7 +168,7 @@ PLAIN_GOODS = [
 ]
 
 
-def manifest_parcel(no: int, *, line: dict | None = None, **changes) -> dict:  # noqa: ANN003
+def manifest_parcel(no: int, *, line: dict | None = None, **changes) -> dict:
     """A single-line e-commerce parcel: plain unbranded goods, or ``line`` (e.g. a recorded brand)."""
     hs, desc = PLAIN_GOODS[no % len(PLAIN_GOODS)]
     goods = {
@@ -202,7 +202,7 @@ def manifest_parcel(no: int, *, line: dict | None = None, **changes) -> dict:  #
 
 def parcel_manifest(
     manifest_id: str, n: int, *, suspects: dict[int, dict] | None = None, bad: dict[int, dict] | None = None, **header
-) -> dict:  # noqa: ANN003
+) -> dict:
     """A manifest of ``n`` parcels; ``suspects`` maps parcel numbers to their line, ``bad`` to changes that
     break the contract."""
     suspects, bad = suspects or {}, bad or {}
@@ -222,7 +222,7 @@ def notice_case_file(
     holder_id: str = "RH-0001",
     declarant_id: str = "91440300MA5XXXX1",
     description: str = "Mens sports shoes NIKE",
-):  # noqa: ANN201
+):
     """A case file as the workflow holds it when it has a notice sent: the case's rule pack and calendar loaded,
     the guarantee computed, the holder's reply window open (CN), for the document facts of its notices."""
     from services.cases.workflow.state import CaseFile

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 import time
 import uuid
@@ -12,16 +13,25 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 
-async def eventually(probe: Callable[[], Awaitable[Any]], *, timeout: float = 30.0, what: str = "condition") -> Any:
-    """Poll ``probe`` until it returns something truthy (asynchronous processing, not a legal deadline)."""
-    deadline = time.monotonic() + timeout
+async def eventually(
+    probe: Callable[[], Awaitable[Any]] | Callable[[], Any],
+    *,
+    within: float = 30.0,
+    every: float = 0.2,
+    what: str = "condition",
+) -> Any:
+    """Poll ``probe`` (a coroutine function or a plain one) every ``every`` seconds until it returns something
+    truthy, for ``within`` seconds at most (asynchronous processing, not a legal deadline)."""
+    deadline = time.monotonic() + within
     last: Any = None
     while time.monotonic() < deadline:
-        last = await probe()
+        last = probe()
+        if inspect.isawaitable(last):
+            last = await last
         if last:
             return last
-        await asyncio.sleep(0.2)
-    raise AssertionError(f"{what} not reached within {timeout}s; last value: {last!r}")
+        await asyncio.sleep(every)
+    raise AssertionError(f"{what} not reached within {within}s; last value: {last!r}")
 
 
 async def case_in_state(
@@ -30,16 +40,16 @@ async def case_in_state(
     case_id: str,
     state: str,
     *,
-    who: str = "officer",  # noqa: ANN001
-    timeout: float = 30.0,
+    who: str = "officer",
+    within: float = 30.0,
 ) -> dict:
     """The case as ``who`` sees it, once it has reached ``state``."""
 
-    async def probe():  # noqa: ANN202
+    async def probe():
         r = await http.get(f"{stack.url('cases')}/v1/cases/{case_id}", headers=stack.auth(who))
         return r.json() if r.status_code == 200 and r.json()["state"] == state else None
 
-    return await eventually(probe, timeout=timeout, what=f"case {case_id} in state {state}")
+    return await eventually(probe, within=within, what=f"case {case_id} in state {state}")
 
 
 def unique_id(prefix: str = "T") -> str:
@@ -55,7 +65,7 @@ async def produce(bootstrap: str, topic: str, value: bytes, key: bytes | None = 
         await producer.stop()
 
 
-async def find_on_topic(bootstrap: str, topic: str, match: Callable[[dict], bool], *, timeout: float = 30.0) -> dict:
+async def find_on_topic(bootstrap: str, topic: str, match: Callable[[dict], bool], *, within: float = 30.0) -> dict:
     """Read ``topic`` from the beginning until a JSON object record satisfies ``match`` (records that are not
     JSON objects, such as the poison records other tests put on the topic, are passed over)."""
     consumer = AIOKafkaConsumer(
@@ -63,7 +73,7 @@ async def find_on_topic(bootstrap: str, topic: str, match: Callable[[dict], bool
     )
     await consumer.start()
     try:
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + within
         while time.monotonic() < deadline:
             batches = await consumer.getmany(timeout_ms=500)
             for records in batches.values():
@@ -74,7 +84,7 @@ async def find_on_topic(bootstrap: str, topic: str, match: Callable[[dict], bool
                         continue
                     if isinstance(value, dict) and match(value):
                         return value
-        raise AssertionError(f"no matching record on {topic} within {timeout}s")
+        raise AssertionError(f"no matching record on {topic} within {within}s")
     finally:
         await consumer.stop()
 
@@ -83,7 +93,7 @@ async def approve_confiscation(
     http,
     stack,
     case_id: str,
-    who: str = "supervisor",  # noqa: ANN001
+    who: str = "supervisor",
     note: str | None = None,
 ) -> dict:
     """A supervisor approves the confiscation proposed on ``case_id`` (four-eyes), once the case has recorded

@@ -43,6 +43,7 @@ import os
 import re
 import time
 from collections import OrderedDict, defaultdict
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import formatdate
@@ -50,7 +51,7 @@ from pathlib import Path
 from urllib.parse import quote, unquote
 from xml.sax.saxutils import escape
 
-from aiohttp import ClientError, ClientSession, ClientTimeout, UnixConnector, web
+from aiohttp import ClientError, ClientResponse, ClientSession, ClientTimeout, StreamReader, UnixConnector, web
 
 log = logging.getLogger("s3gate")
 
@@ -228,11 +229,11 @@ class Bucket:
                 with open(self.folder / key, "rb") as fh:
                     data = fh.read() if entry.size <= self.keep_bytes else None
                     if data is None:
-                        digest = hashlib.md5()  # noqa: S324 - an S3 ETag (rclone's), not a security hash
+                        digest = hashlib.md5()  # an S3 ETag (rclone's), not a security hash
                         while chunk := fh.read(1 << 20):
                             digest.update(chunk)
                     else:
-                        digest = hashlib.md5(data)  # noqa: S324
+                        digest = hashlib.md5(data)
             except (FileNotFoundError, IsADirectoryError, NotADirectoryError):  # removed behind the gate's back
                 self.drop(key)
                 return None
@@ -309,7 +310,7 @@ class KeyLocks:
         self.locks: dict[tuple[str, str], tuple[asyncio.Lock, int]] = {}
 
     @contextlib.asynccontextmanager
-    async def hold(self, ident: tuple[str, str]):  # noqa: ANN201
+    async def hold(self, ident: tuple[str, str]) -> AsyncIterator[None]:
         lock, users = self.locks.get(ident, (None, 0))
         lock = lock or asyncio.Lock()
         self.locks[ident] = (lock, users + 1)
@@ -535,7 +536,7 @@ class Gate:
         self.stats["forwarded"] += 1
         headers = [(k, v) for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP]
         length = request.content_length
-        body: bytes | object | None = None
+        body: bytes | StreamReader | None = None
         if request.body_exists:
             if length is not None and length <= self.cache_object_bytes:
                 body = await request.read()
@@ -585,7 +586,9 @@ class Gate:
         finally:
             upstream.release()
 
-    async def _send(self, method: str, url: str, headers: list, body, *, retry: bool):  # noqa: ANN001, ANN202
+    async def _send(
+        self, method: str, url: str, headers: list, body: bytes | StreamReader | None, *, retry: bool
+    ) -> ClientResponse:
         assert self.session is not None
         for attempt in (1, 2):
             try:
@@ -644,7 +647,7 @@ def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     try:
-        import uvloop  # noqa: PLC0415
+        import uvloop
 
         uvloop.run(serve(args))
     except ImportError:

@@ -26,11 +26,13 @@ import json
 import os
 import threading
 import time
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
@@ -94,7 +96,9 @@ SCRIPTS = _Scripts()
 
 
 class _MailHandler:
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: ANN001, ANN201, N802
+    async def handle_RCPT(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, rcpt_options: list[str]
+    ) -> str:
         reply, _ = SCRIPTS.next_mail_reply(address)
         if not reply.startswith("2"):
             with SCRIPTS.lock:
@@ -103,10 +107,11 @@ class _MailHandler:
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: ANN001, ANN201, N802
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         MAIL_DIR.mkdir(parents=True, exist_ok=True)
         name = f"{time.time_ns()}.eml"
-        (MAIL_DIR / name).write_bytes(envelope.original_content or envelope.content)
+        content = envelope.original_content or envelope.content or b""
+        (MAIL_DIR / name).write_bytes(content.encode() if isinstance(content, str) else content)
         delay = SCRIPTS.mail_delay(envelope.rcpt_tos)
         if delay:
             await asyncio.sleep(delay)  # stored, but the sender hears nothing yet
@@ -114,7 +119,7 @@ class _MailHandler:
 
 
 @asynccontextmanager
-async def lifespan(_: FastAPI):  # noqa: ANN201
+async def lifespan(_: FastAPI) -> AsyncIterator[None]:
     controller = Controller(_MailHandler(), hostname="127.0.0.1", port=int(os.environ.get("SINK_SMTP_PORT", "1025")))
     controller.start()
     try:

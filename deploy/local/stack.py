@@ -32,9 +32,11 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
@@ -404,12 +406,12 @@ def port_open(port: int, host: str = "127.0.0.1") -> bool:
 
 def wait_for(
     what: str,
-    check,
+    check: Callable[[], object],
     timeout: float = 60.0,
-    interval: float = 0.2,  # noqa: ANN001
-    explain=None,
+    interval: float = 0.2,
+    explain: Callable[[], str] | None = None,
     process: tuple[Profile, str] | None = None,
-) -> None:  # noqa: ANN001
+) -> None:
     """Wait until ``check()`` is true; on failure say why: the check's last error, and what ``explain`` finds
     (``() -> str``, e.g. the end of the log). With ``process``, a process that exits fails at once."""
     deadline = time.monotonic() + timeout
@@ -457,7 +459,7 @@ def readiness(port: int) -> tuple[bool, str]:
     """(ready, what failed) from a service's /readyz."""
     url = f"http://127.0.0.1:{port}/readyz"
     try:
-        with urllib.request.urlopen(url, timeout=3) as resp:  # noqa: S310 - loopback only
+        with urllib.request.urlopen(url, timeout=3) as resp:  # loopback only
             return resp.status == 200, ""
     except urllib.error.HTTPError as exc:
         try:
@@ -480,13 +482,13 @@ def service_ready(port: int) -> bool:
 
 def http_ok(url: str) -> bool:
     try:
-        with urllib.request.urlopen(url, timeout=2) as resp:  # noqa: S310 - loopback only
+        with urllib.request.urlopen(url, timeout=2) as resp:  # loopback only
             return resp.status == 200
     except (urllib.error.URLError, OSError):
         return False
 
 
-def run(argv: list[str], **kw) -> subprocess.CompletedProcess:  # noqa: ANN003
+def run(argv: list[str], **kw: Any) -> subprocess.CompletedProcess:
     return subprocess.run(argv, check=True, **kw)
 
 
@@ -1065,21 +1067,21 @@ def load_demo(profile: Profile, sec: dict[str, str]) -> None:
             headers={"Authorization": f"Bearer {officer}", "Content-Type": "application/json"},
         )
         try:
-            urllib.request.urlopen(req, timeout=10)  # noqa: S310
+            urllib.request.urlopen(req, timeout=10)
         except urllib.error.HTTPError as exc:
             if exc.code != 409:  # 409: already recorded
                 raise SystemExit(
                     f"[stack] loading demo recordation {rec['recordation_id']} failed: {exc.code} {exc.read()[:300]!r}"
-                )
+                ) from exc
 
 
 # ---------------------------------------------------------------- backup and restore
 
 BACKUP_ROOT = Path(os.environ.get("IPR_BACKUP_DIR", ROOT / "backups"))
-# Order of the copies on a running stack. Identity (accounts, clients, signing keys) stands apart. Then the broker: its committed offsets are then no newer
-# than the databases, so consumers at worst apply a record again (they skip what they applied), and
-# what the outboxes published after the copy is found missing and published again. Intake and risk
-# before Temporal, so every case risk marked as started exists in Temporal (a case started after
+# Order of the copies on a running stack. Identity (accounts, clients, signing keys) stands apart. Then the broker:
+# its committed offsets are then no newer than the databases, so consumers at worst apply a record again (they
+# skip what they applied), and what the outboxes published after the copy is found missing and published again.
+# Intake and risk before Temporal, so every case risk marked as started exists in Temporal (a case started after
 # the copy is started again, which is a no-op). Temporal before the step services and the case
 # read model, so an activity that ran after the copy runs again with its idempotency key and gets
 # the answer the service recorded.
@@ -1337,6 +1339,10 @@ def status(profile: Profile) -> int:
 
 def print_urls(profile: Profile) -> None:
     p = profile.service_ports
+    store = f"http://127.0.0.1:{profile.s3_port}  (bucket {OBJECT_BUCKET}; keys OBJECT_STORE_* in the secrets)"
+    broker = (
+        f"127.0.0.1:{profile.broker_port}  (data: {profile.broker_data}, its own S3 store on {profile.broker_s3_port})"
+    )
     print(f"""
   Officers' workbench    http://127.0.0.1:{p["web"]}/workbench
   Rights-holder portal   http://127.0.0.1:{p["web"]}/portal
@@ -1351,9 +1357,9 @@ def print_urls(profile: Profile) -> None:
   Identity admin (docs)  http://127.0.0.1:{p["identity"]}/admin  (API docs: /docs)
   Temporal Web UI        http://127.0.0.1:{profile.temporal_ui_port}/namespaces/{NAMESPACE}/workflows
   Mail & webhook sink    http://127.0.0.1:{profile.sink_http_port}/
-  Object store (S3)      http://127.0.0.1:{profile.s3_port}  (bucket {OBJECT_BUCKET}; keys OBJECT_STORE_* in the secrets)
+  Object store (S3)      {store}
   Prometheus metrics     http://127.0.0.1:<port>/metrics  (worker: {profile.worker_metrics_port})
-  Kafka bootstrap        127.0.0.1:{profile.broker_port}  (data: {profile.broker_data}, its own S3 store on {profile.broker_s3_port})
+  Kafka bootstrap        {broker}
   Secrets                {profile.env_file or profile.data / ".env"}  (demo password: IDENTITY_DEMO_PASSWORD)
   Access tokens          make token ROLE=officer|supervisor|administrator|rights_holder|party|clearance_system|system
 """)

@@ -18,9 +18,13 @@ import json
 import secrets
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urljoin, urlparse
 
 import httpx
+
+if TYPE_CHECKING:
+    from deploy.local.stack import Profile
 
 AUDIENCE = "urn:ipr:api"
 CLI_CLIENT = "cli"
@@ -205,7 +209,7 @@ def refresh(issuer: str, refresh_token: str, *, client_id: str = CLI_CLIENT) -> 
     return Tokens.of(r.json())
 
 
-def token_for(profile, sec: dict[str, str], role: str, user: str | None = None) -> Tokens:  # noqa: ANN001
+def token_for(profile: Profile, sec: dict[str, str], role: str, user: str | None = None) -> Tokens:
     """A token of ``role`` (``user``: another demo account or client) from ``profile``'s provider."""
     from deploy.local import stack
 

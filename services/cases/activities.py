@@ -19,6 +19,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from services.cases.models import Case, CaseEvent, Escalation, ProvisionalDeadline, outbox
+from services.cases.settings import Settings
 from services.cases.workbench import record_workbench_facts
 from shared.contracts.cases import (
     TERMINAL_STATES,
@@ -190,8 +191,8 @@ class CaseActivities:
     def __init__(
         self,
         *,
-        settings,
-        http: httpx.AsyncClient,  # noqa: ANN001
+        settings: Settings,
+        http: httpx.AsyncClient,
         sessionmaker: async_sessionmaker[AsyncSession] | None,
     ) -> None:
         self.settings = settings

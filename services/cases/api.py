@@ -122,8 +122,8 @@ def _failed(row: Case) -> HTTPException:
         409,
         detail={
             "code": "case_failed",
-            "message": f"the case workflow has {failure.get('status', 'failed')} ({failure.get('reason', 'no reason')}); "
-            f"a supervisor repairs it with POST /v1/cases/{row.case_id}/repair",
+            "message": f"the case workflow has {failure.get('status', 'failed')} "
+            f"({failure.get('reason', 'no reason')}); a supervisor repairs it with POST /v1/cases/{row.case_id}/repair",
             "details": {"failure": failure},
         },
     )
@@ -904,8 +904,8 @@ async def party_answer(
             409,
             detail={
                 "code": "answer_not_expected",
-                "message": f"{body.kind.replace('_', ' ')} is taken while the case is {' or '.join(sorted(rule.states))}; "
-                f"it is {state.state}",
+                "message": f"{body.kind.replace('_', ' ')} is taken while the case is "
+                f"{' or '.join(sorted(rule.states))}; it is {state.state}",
             },
         )
     role = sorted(roles & rule.roles)[0]

@@ -14,7 +14,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends
 from prometheus_client import Gauge
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.cases.models import Case, ProvisionalDeadline
@@ -35,7 +35,7 @@ Session = Annotated[AsyncSession, Depends(session_dep)]
 Officer = Annotated[Principal, Depends(require("officer"))]
 
 
-def _pending():  # noqa: ANN202
+def _pending() -> Select[ProvisionalDeadline, str]:
     return (
         select(ProvisionalDeadline, Case.jurisdiction)
         .join(Case, Case.case_id == ProvisionalDeadline.case_id, isouter=True)

@@ -39,6 +39,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from services.cases.models import Case, Escalation, Intervention
 from shared.contracts.cases import CASE_WORKFLOW_TYPE, SIGNAL_CASE_REPAIRED, TERMINAL_STATES, CaseRepaired
 from shared.supervise import Supervised, describe, loop_every
+from shared.temporal import LazyClient
 
 log = logging.getLogger(__name__)
 
@@ -196,7 +197,8 @@ async def repair(
                 workflow_task_finish_event_id=event_id,
                 request_id=str(uuid.uuid4()),
                 identity=f"cases-service/{by}"[:128],
-                # signals received since are applied again; a cancel request is not (the repair decides the case goes on)
+                # signals received since are applied again; a cancel request is not (the repair decides the case
+                # goes on)
                 reset_reapply_exclude_types=[ResetReapplyExcludeType.RESET_REAPPLY_EXCLUDE_TYPE_CANCEL_REQUEST],
             )
         )
@@ -235,9 +237,9 @@ class Sweeper:
     def __init__(
         self,
         *,
-        temporal,
+        temporal: LazyClient,
         sessionmaker: async_sessionmaker[AsyncSession],
-        interval_s: float,  # noqa: ANN001
+        interval_s: float,
         auto_repair_max: int,
         lookback: timedelta,
     ) -> None:

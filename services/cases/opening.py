@@ -15,6 +15,7 @@ from typing import Literal
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from services.cases.settings import Settings
 from shared.case_opening import SuspectedLine, build_cases
 from shared.contracts.bounds import ApplicationId, DeclarationId, LineNo, RecordationId
 from shared.contracts.cases import CaseInput
@@ -77,11 +78,11 @@ async def _post(http: httpx.AsyncClient, url: str, body: dict, what: str) -> dic
 
 
 async def build_case(
-    settings,
+    settings: Settings,
     http: httpx.AsyncClient,
     body: OpenCaseRequest,
     opened_by: str,
-    *,  # noqa: ANN001
+    *,
     source: Literal["officer", "holder"] = "officer",
 ) -> CaseInput:
     """The case input for the lines asked for, built as the risk service builds it."""

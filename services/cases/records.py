@@ -20,7 +20,8 @@ from shared.contracts.cases import TERMINAL_STATES, CaseState
 
 
 def deadlines_from_history(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Deadlines as the history records them (``deadline_set``, ``_met``, ``_lapsed``, ``_cancelled``, ``_escalated``)."""
+    """Deadlines as the history records them (``deadline_set``, ``_met``, ``_lapsed``, ``_cancelled``,
+    ``_escalated``)."""
     deadlines: dict[str, dict[str, Any]] = {}
     for h in history:
         d, name = h["detail"], h["detail"].get("name")

@@ -19,11 +19,11 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import DateTime, Integer, Numeric, String, func, or_, select, update
+from sqlalchemy import DateTime, Integer, Numeric, Select, String, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
@@ -258,7 +258,10 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _scoped(stmt, who: Principal):  # noqa: ANN001, ANN202
+S = TypeVar("S", bound=Select)
+
+
+def _scoped(stmt: S, who: Principal) -> S:
     if who.role == "officer":
         return stmt.where(Case.customs_office.in_(sorted(who.offices)))
     return stmt
@@ -713,11 +716,14 @@ async def seizures(
     rows = sorted(groups.values(), key=lambda g: (-g["cases"], g["key"]))
     if by == "period":
         rows.sort(key=lambda g: g["key"])
-    fmt = lambda g: {
-        **g,
-        "items": str(g["items"].normalize() if g["items"] else 0),  # noqa: E731
-        "value_cny": str(g["value_cny"].quantize(Decimal("0.01"))),
-    }
+
+    def fmt(g: dict[str, Any]) -> dict[str, Any]:
+        return {
+            **g,
+            "items": str(g["items"].normalize() if g["items"] else 0),
+            "value_cny": str(g["value_cny"].quantize(Decimal("0.01"))),
+        }
+
     return {
         "by": by,
         "period": period,

@@ -7,6 +7,8 @@ from shared.runtime import service_app
 app = service_app(
     Settings(),
     title="IPR disposal service",
-    description="Records case outcomes with the fine and disposal method each case decided, re-checked against the rule packs.",
+    description=(
+        "Records case outcomes with the fine and disposal method each case decided, re-checked against the rule packs."
+    ),
     routers=[router],
 )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import httpx
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
@@ -145,7 +145,7 @@ async def register_general(
     await _holder_recorded(settings, request, body.holder_id, body.jurisdiction)
     ran = False
 
-    async def work():  # noqa: ANN202
+    async def work() -> tuple[int, dict[str, Any]]:
         nonlocal ran
         ran = True
         return await service.register_general(session, body=body, settings=settings, actor=who.actor)

@@ -9,16 +9,21 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 from aiokafka import ConsumerRecord
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.intake import edge, service
+from shared.batch_consumer import BatchHandler
 from shared.contracts.bounds import unstorable_text
 from shared.contracts.declaration import DeclarationV1
 from shared.contracts.events import CaseEventV1, EventEnvelope, RiskAssessedV1
-from shared.kafka import PoisonMessage
+from shared.kafka import Handler, PoisonMessage
+
+M = TypeVar("M", bound=BaseModel)
 
 
 def parse_declaration(raw: bytes | None) -> DeclarationV1:
@@ -42,7 +47,7 @@ def parse_declaration(raw: bytes | None) -> DeclarationV1:
     return declaration
 
 
-def declarations_handler(sessionmaker: async_sessionmaker[AsyncSession]):  # noqa: ANN201
+def declarations_handler(sessionmaker: async_sessionmaker[AsyncSession]) -> Handler:
     async def handle(record: ConsumerRecord) -> None:
         declaration = parse_declaration(record.value)
         try:
@@ -54,7 +59,12 @@ def declarations_handler(sessionmaker: async_sessionmaker[AsyncSession]):  # noq
     return handle
 
 
-def _applied_once(sessionmaker: async_sessionmaker[AsyncSession], model, apply, what: str):  # noqa: ANN001, ANN202
+def _applied_once(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    model: type[M],
+    apply: Callable[[AsyncSession, M], Awaitable[None]],
+    what: str,
+) -> Handler:
     """A handler for platform events: parse the envelope, apply the payload once per event id."""
 
     async def handle(record: ConsumerRecord) -> None:
@@ -70,7 +80,7 @@ def _applied_once(sessionmaker: async_sessionmaker[AsyncSession], model, apply, 
     return handle
 
 
-def assessments_handler(sessionmaker: async_sessionmaker[AsyncSession]):  # noqa: ANN201
+def assessments_handler(sessionmaker: async_sessionmaker[AsyncSession]) -> Handler:
     """Attach each assessment to its stored declaration."""
     return _applied_once(
         sessionmaker,
@@ -80,14 +90,14 @@ def assessments_handler(sessionmaker: async_sessionmaker[AsyncSession]):  # noqa
     )
 
 
-def case_events_handler(sessionmaker: async_sessionmaker[AsyncSession]):  # noqa: ANN201
+def case_events_handler(sessionmaker: async_sessionmaker[AsyncSession]) -> Handler:
     """Follow each case's state per declaration line."""
     return _applied_once(
         sessionmaker, CaseEventV1, lambda session, event: service.track_case(session, event=event), "case event"
     )
 
 
-def parcels_handler(sessionmaker: async_sessionmaker[AsyncSession], kick):  # noqa: ANN001, ANN201
+def parcels_handler(sessionmaker: async_sessionmaker[AsyncSession], kick: Callable[[], None]) -> BatchHandler:
     """Parcels published straight to ``customs.parcels.v1``: stored once per batch; rejected ones get a result."""
     from services.intake.manifests import apply_topic_parcels, parse_topic_parcel
 
@@ -101,7 +111,7 @@ def parcels_handler(sessionmaker: async_sessionmaker[AsyncSession], kick):  # no
     return handle
 
 
-def parcel_results_handler(sessionmaker: async_sessionmaker[AsyncSession]):  # noqa: ANN201
+def parcel_results_handler(sessionmaker: async_sessionmaker[AsyncSession]) -> BatchHandler:
     """Per-parcel results from ``customs.parcel-results.v1``: kept per parcel, readable by manifest."""
     from services.intake.manifests import apply_results
     from shared.contracts.parcels import ParcelResultV1

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
+from aiokafka import ConsumerRecord
 from prometheus_client import Counter, Histogram
 from pydantic import ValidationError
 from sqlalchemy import Table, and_, func, or_, select, text, tuple_
@@ -546,7 +547,15 @@ class TopicParcel:
 
     __slots__ = ("record", "header", "parcel", "raw", "rejection", "dead_letter")
 
-    def __init__(self, record, header=None, parcel=None, raw=None, rejection=None, dead_letter=None) -> None:  # noqa: ANN001
+    def __init__(
+        self,
+        record: ConsumerRecord,
+        header: ManifestHeaderV1 | None = None,
+        parcel: ParcelV1 | None = None,
+        raw: Any = None,
+        rejection: Rejection | None = None,
+        dead_letter: tuple[str, Any] | None = None,
+    ) -> None:
         self.record = record
         self.header = header
         self.parcel = parcel
@@ -554,8 +563,15 @@ class TopicParcel:
         self.rejection = rejection
         self.dead_letter = dead_letter  # (reason, details) to dead-letter the record with
 
+    @property
+    def accepted(self) -> tuple[ManifestHeaderV1, ParcelV1] | None:
+        """The header and parcel of a good record (one not rejected)."""
+        if self.rejection is None and self.header is not None and self.parcel is not None:
+            return self.header, self.parcel
+        return None
 
-def parse_topic_parcel(record) -> TopicParcel:  # noqa: ANN001
+
+def parse_topic_parcel(record: ConsumerRecord) -> TopicParcel:
     """Check one topic record against the contract (header, parcel, and the rules that need both)."""
     value = record.value or b""
     try:
@@ -627,8 +643,8 @@ async def apply_topic_parcels(session: AsyncSession, parcels: list[TopicParcel])
     """
     now = _now()
     dead: list[tuple] = []
-    good = [tp for tp in parcels if tp.rejection is None]
-    keys = list({(tp.header.manifest_id, tp.header.revision, tp.parcel.parcel_no) for tp in good})
+    good = [accepted for tp in parcels if (accepted := tp.accepted) is not None]
+    keys = list({(h.manifest_id, h.revision, p.parcel_no) for h, p in good})
     known: dict[tuple, str | None] = {}
     if keys:
         t = ManifestParcel.__table__.c
@@ -644,8 +660,9 @@ async def apply_topic_parcels(session: AsyncSession, parcels: list[TopicParcel])
     parcel_rows: dict[tuple, dict] = {}
     outbox_rows: list[dict] = []
     for tp in parcels:
-        if tp.rejection is None:
-            h, p = tp.header, tp.parcel
+        accepted = tp.accepted
+        if accepted is not None:
+            h, p = accepted
             key = (h.manifest_id, h.revision, p.parcel_no)
             digest = content_hash(p)
             if key in known and known[key] is not None:
@@ -688,15 +705,17 @@ async def apply_topic_parcels(session: AsyncSession, parcels: list[TopicParcel])
             }
             PARCELS.labels("kafka", "accepted").inc()
             continue
+        rejection = tp.rejection
+        assert rejection is not None  # a record is either accepted or rejected
         ident = _identity(tp)
-        reason, details = tp.dead_letter or (tp.rejection.code, tp.rejection.details)
+        reason, details = tp.dead_letter or (rejection.code, rejection.details)
         dead.append((tp.record, reason, details))
         PARCELS.labels("kafka", "rejected").inc()
         if ident is None:
             continue
         mid, rev, no, waybill = ident
         envelope = rejected_result(
-            mid, rev, parcel_no=no, waybill_no=waybill, position=None, rejection=tp.rejection, at=now
+            mid, rev, parcel_no=no, waybill_no=waybill, position=None, rejection=rejection, at=now
         )
         outbox_rows.append(
             {"event_id": envelope["event_id"], "topic": TOPIC_PARCEL_RESULTS, "key": mid, "envelope": envelope}
@@ -711,7 +730,7 @@ async def apply_topic_parcels(session: AsyncSession, parcels: list[TopicParcel])
                 "status": "rejected",
                 "content_hash": None,
                 "payload": None,
-                "rejection": tp.rejection.model_dump(mode="json"),
+                "rejection": rejection.model_dump(mode="json"),
                 "received_at": now,
             }
         if tp.header is not None:

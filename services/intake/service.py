@@ -107,7 +107,7 @@ async def attach_assessment(session: AsyncSession, *, assessed: RiskAssessedV1) 
             declaration_id=row.declaration_id,
             revision=row.revision,
             event="assessed",
-            detail={"case_ids": assessed.case_ids, "lanes": {str(l.line_no): l.lane for l in assessed.lines}},
+            detail={"case_ids": assessed.case_ids, "lanes": {str(line.line_no): line.lane for line in assessed.lines}},
         )
     )
 
@@ -153,7 +153,7 @@ async def view(session: AsyncSession, *, declaration_id: str, revision: int | No
     chosen = rows[-1] if revision is None else next((r for r in rows if r.revision == revision), None)
     if chosen is None:
         raise NotFound("revision_not_found", f"declaration {declaration_id} has no revision {revision}")
-    assessed = {l["line_no"]: l for l in (chosen.assessment or {}).get("lines", [])}
+    assessed = {line["line_no"]: line for line in (chosen.assessment or {}).get("lines", [])}
     case_rows = list(
         (
             await session.execute(

@@ -18,7 +18,7 @@ from services.notify.domain import EVENT_ID_HEADER, REPLAY_WINDOW_S, SIGNATURE_H
 from services.notify.models import Delivery, Notice, NoticeDocument, PartyEndpoint
 from services.notify.settings import Settings
 from shared.auth import Principal, require, require_office
-from shared.contracts.bounds import CaseId, NoticeId
+from shared.contracts.bounds import CaseId
 from shared.contracts.cases import ActorRef, GuaranteeInfo, HolderReply, NoticeRequest, NoticeResult
 from shared.contracts.errors import BODY
 from shared.contracts.errors import error_responses as errors

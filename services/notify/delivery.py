@@ -43,6 +43,7 @@ from services.notify.domain import (
     signature_header,
 )
 from services.notify.models import OPEN_STATUSES, Delivery, DeliveryAttempt, Notice, NoticeDocument
+from services.notify.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -57,14 +58,14 @@ OLDEST_OPEN = Gauge(
     "ipr_notice_delivery_oldest_open_seconds", "Age of the oldest delivery not yet final (0 when none)", ["channel"]
 )
 
-Mailer = Callable[[object, EmailMessage, str], AttemptResult]  # (settings, message, recipient address)
+Mailer = Callable[["Settings", EmailMessage, str], AttemptResult]  # (settings, message, recipient address)
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def smtp_send(settings, message: EmailMessage, recipient: str) -> AttemptResult:  # noqa: ANN001
+def smtp_send(settings: Settings, message: EmailMessage, recipient: str) -> AttemptResult:
     """One SMTP transaction, bounded by ``smtp_timeout_s`` in total; every reply code is kept for the log."""
     deadline = time.monotonic() + settings.smtp_timeout_s
 
@@ -104,7 +105,7 @@ def smtp_send(settings, message: EmailMessage, recipient: str) -> AttemptResult:
         return AttemptResult("temporary_failure", None, f"{type(exc).__name__}: {exc}"[:500])
 
 
-def footer(settings, notice: Notice) -> str:  # noqa: ANN001
+def footer(settings: Settings, notice: Notice) -> str:
     text = f"\n\n--\nNotice {notice.notice_id} of case {notice.case_id}."
     if notice.reply_allowed:
         text += (
@@ -119,7 +120,7 @@ def _rendered(document: NoticeDocument | None) -> NoticeDocument | None:
     return document if document is not None and document.status == "rendered" else None
 
 
-def document_text(settings, document: NoticeDocument) -> str:  # noqa: ANN001
+def document_text(settings: Settings, document: NoticeDocument) -> str:
     """The document in the plain-text part: its number, where to fetch it, and its full text."""
     return (
         f"\n\nLegal document {document.number}: {document.title}\n"
@@ -130,9 +131,9 @@ def document_text(settings, document: NoticeDocument) -> str:  # noqa: ANN001
 
 
 def email_message(
-    settings,
+    settings: Settings,
     notice: Notice,
-    delivery: Delivery,  # noqa: ANN001
+    delivery: Delivery,
     document: NoticeDocument | None = None,
 ) -> EmailMessage:
     """The notice as e-mail: the plain text with the document's text; the document as sent as the HTML part."""
@@ -154,9 +155,9 @@ def email_message(
 
 
 def webhook_body(
-    settings,
+    settings: Settings,
     notice: Notice,
-    delivery: Delivery,  # noqa: ANN001
+    delivery: Delivery,
     document: NoticeDocument | None = None,
 ) -> bytes:
     """The JSON a webhook carries; the same bytes on every attempt (only the signature's timestamp changes)."""
@@ -205,8 +206,8 @@ class Dispatcher:
     def __init__(
         self,
         sessionmaker: async_sessionmaker[AsyncSession],
-        settings,
-        *,  # noqa: ANN001
+        settings: Settings,
+        *,
         mailer: Mailer = smtp_send,
         http: httpx.AsyncClient | None = None,
         rand: Callable[[], float] = random.random,
@@ -486,11 +487,12 @@ class Dispatcher:
         for channel, age in oldest.items():
             OLDEST_OPEN.labels(channel).set(age)
 
-    async def drain(self, timeout: float) -> None:
-        """On shutdown: let attempts in flight finish (bounded); what is cut off is sent again after its lease."""
+    async def drain(self, grace_s: float) -> None:
+        """On shutdown: let attempts in flight finish within ``grace_s``; what is cut off is sent again after its
+        lease."""
         tasks = [task for _, task in list(self.inflight.values())]
         if tasks:
-            await asyncio.wait(tasks, timeout=timeout)
+            await asyncio.wait(tasks, timeout=grace_s)
         for _, task in list(self.inflight.values()):
             task.cancel()
         await self.http.aclose()

@@ -34,7 +34,7 @@ async def on_start(app: FastAPI) -> None:
 async def on_stop(app: FastAPI) -> None:
     for loop in app.state.loops:
         await loop.stop()
-    await app.state.dispatcher.drain(timeout=5.0)
+    await app.state.dispatcher.drain(grace_s=5.0)
 
 
 def _loop_checks(app: FastAPI) -> list:

@@ -10,15 +10,17 @@ from datetime import UTC, datetime, timedelta
 
 from prometheus_client import Counter
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.notify.documents import register
 from services.notify.domain import Recipient, event_id_for, message_id_for
 from services.notify.models import Delivery, DeliveryAttempt, Notice, PartyEndpoint, Reply, idempotency
+from services.notify.settings import Settings
 from shared.auth import Principal
 from shared.contracts.cases import SIGNAL_HOLDER_REPLY, HolderReply, NoticeDeliveryStatus, NoticeRequest, NoticeResult
 from shared.errors import Conflict, NotFound
 from shared.idempotency import run_once
+from shared.temporal import LazyClient
 
 log = logging.getLogger(__name__)
 REPLIES = Counter("ipr_holder_replies_total", "Replies of rights holders", ["decision"])
@@ -95,7 +97,7 @@ async def create(
     session: AsyncSession,
     *,
     request: NoticeRequest,
-    settings,  # noqa: ANN001
+    settings: Settings,
     issued_by: str | None = None,
 ) -> str:
     """Record the notice and its deliveries once per idempotency key (one transaction); returns its id."""
@@ -325,7 +327,7 @@ async def take_reply(session: AsyncSession, *, notice_id: str, reply: HolderRepl
     return 201, row
 
 
-async def signal_reply(temporal, sessionmaker, notice_id: str) -> None:  # noqa: ANN001
+async def signal_reply(temporal: LazyClient, sessionmaker: async_sessionmaker[AsyncSession], notice_id: str) -> None:
     """Forward a recorded reply to the case workflow (safe to repeat)."""
     async with sessionmaker() as session:
         reply = await session.get(Reply, notice_id)
@@ -337,10 +339,11 @@ async def signal_reply(temporal, sessionmaker, notice_id: str) -> None:  # noqa:
     await client.get_workflow_handle(case_id).signal(SIGNAL_HOLDER_REPLY, payload)
     async with sessionmaker() as session, session.begin():
         row = await session.get(Reply, notice_id)
+        assert row is not None  # read above; a reply is never deleted
         row.signalled_at = datetime.now(UTC)
 
 
-async def resignal_pending(temporal, sessionmaker) -> None:  # noqa: ANN001
+async def resignal_pending(temporal: LazyClient, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
     """Background duty: replies whose signal did not go out (Temporal was down) are sent again."""
     while True:
         try:
@@ -354,6 +357,6 @@ async def resignal_pending(temporal, sessionmaker) -> None:  # noqa: ANN001
                 await signal_reply(temporal, sessionmaker, notice_id)
         except asyncio.CancelledError:
             raise
-        except Exception:  # noqa: BLE001
+        except Exception:
             log.exception("re-signalling replies failed; will retry")
         await asyncio.sleep(5)

@@ -198,8 +198,8 @@ _CHANGE = error_responses(
 
 
 async def _command(
-    live: Registry, session: AsyncSession, rid: str, command: str, who: Principal, body: Command, **kw
-) -> dict:  # noqa: ANN003
+    live: Registry, session: AsyncSession, rid: str, command: str, who: Principal, body: Command, **kw: Any
+) -> dict:
     async with session.begin():
         view = await recordations.change_recordation(
             session,

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from sqlalchemy import Table, select, tuple_, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.risk.metrics import CASES
 from services.risk.models import (
@@ -21,6 +23,7 @@ from shared.case_opening import (
 )
 from shared.contracts.cases import CaseInput, LinesRevision
 from shared.supervise import Backoff, describe
+from shared.temporal import LazyClient
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +70,7 @@ class CaseStarter:
     Temporal never holds up the assessments, and it resumes after a restart from what the table says.
     """
 
-    def __init__(self, sessionmaker, temporal) -> None:  # noqa: ANN001
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], temporal: LazyClient) -> None:
         self.sessionmaker = sessionmaker
         self.temporal = temporal
         self._kick = asyncio.Event()
@@ -120,7 +123,7 @@ class CaseStarter:
             )
         return len(rows)
 
-    async def run_forever(self, up=None, idle: float = 1.0) -> None:  # noqa: ANN001
+    async def run_forever(self, up: Callable[[], None] | None = None, idle: float = 1.0) -> None:
         """Start cases as assessments are stored; the body of a supervised loop."""
         if up is not None:
             up()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import calendar as _cal
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -104,7 +105,7 @@ def _check(command: str, rec: RecordationV1) -> str:
     return allowed[rec.status]
 
 
-def _rebuild(rec: RecordationV1, **changes) -> RecordationV1:  # noqa: ANN003
+def _rebuild(rec: RecordationV1, **changes: Any) -> RecordationV1:
     data = rec.model_dump(mode="json")
     data.update(changes)
     try:

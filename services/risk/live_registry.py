@@ -32,6 +32,7 @@ from shared.contracts.recordation import RecordationV1
 
 if TYPE_CHECKING:
     from services.risk.learning.serving import ModelServer
+    from services.risk.settings import Settings
 
 
 # Writes stamped up to this long before the latest one taken in are read again at the next look: a transaction
@@ -70,7 +71,7 @@ async def take_in(
             index.install_automata(automata)
 
 
-def scoring_from(settings) -> Scoring:  # noqa: ANN001
+def scoring_from(settings: Settings) -> Scoring:
     return Scoring(
         suspect_threshold=settings.suspect_threshold,
         red_threshold=settings.red_threshold,

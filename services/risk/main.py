@@ -3,6 +3,7 @@
 import gc
 import sys
 import time
+from collections.abc import Callable
 
 from fastapi import FastAPI
 from prometheus_client import Histogram
@@ -76,7 +77,7 @@ async def on_start(app: FastAPI) -> None:
     )
     await app.state.registry.models.refresh(rt.sessionmaker)
 
-    async def learning_loop(up) -> None:  # noqa: ANN001
+    async def learning_loop(up: Callable[[], None]) -> None:
         up()
         await learning_jobs.run(
             app.state.registry.models,

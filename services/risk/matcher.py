@@ -32,7 +32,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import ahocorasick
 from rapidfuzz.distance import OSA
@@ -212,7 +212,7 @@ class _JurIndex:
         self.automaton = automaton
         self.near_lengths = tuple(sorted({len(k) for ks in (self.sounds, self.shapes) for k in ks}))
 
-    def places(self, term: Term):  # noqa: ANN201
+    def places(self, term: Term) -> Iterator[tuple[dict[Any, list[Term]], str | tuple[str, ...]]]:
         """The tables and keys a term is indexed under (the same for adding and for removing it)."""
         key = term.folded
         if term.han:
@@ -274,7 +274,7 @@ def _pinyin_detail(window: str, mark: str) -> str:
     """How a homophone sounds like the mark, for the reason: 'same pinyin le gao', or 'near pinyin di si ni for
     di shi ni (...)' when it takes the southern merges."""
     said, heard, near = [], [], False
-    for w, m in zip(window, mark):
+    for w, m in zip(window, mark, strict=False):
         ws, ms = syllables(w) or (w,), syllables(m) or (m,)
         shared = next((r for r in ms if r in ws), None)
         if shared is not None:
@@ -552,7 +552,7 @@ class Candidate:
         return self.term.common if self.common is None else self.common
 
 
-def _grams(toks: list[str], max_n: int):
+def _grams(toks: list[str], max_n: int) -> Iterator[tuple[int, int, str]]:
     n_tok = len(toks)
     for i in range(n_tok):
         acc = ""
@@ -796,7 +796,7 @@ def find_candidates(index: RegistryIndex, jurisdiction: str, field_name: str, te
     if descriptive_field and out:
         folded_words = tuple(plan.tk.folded)
         positions = {s + k for s, n in matched_spans for k in range(n)}
-        for cand, (start, n) in zip(out, cand_spans):
+        for cand, (start, n) in zip(out, cand_spans, strict=True):
             if _is_descriptive(folded_words, start, {p for p in positions if p < start}):
                 cand.descriptive = True
             elif plan.segs and _zh_descriptive_latin(plan, start, n, positions):
@@ -952,7 +952,7 @@ def _as_written(plan: _Plan, seg: _Seg, s: int, e: int) -> str:
     if not trad:
         return seg.text[s:e]
     pieces = []
-    for k, st in enumerate(seg.starts):
+    for k in range(len(seg.starts)):
         tok = seg.first + k
         tok_text = plan.tk.folded[tok]
         written = trad.get(tok, tok_text)
@@ -964,7 +964,7 @@ def _as_written(plan: _Plan, seg: _Seg, s: int, e: int) -> str:
 
 def _near_forms(
     jur: _JurIndex, seg: _Seg, spans: list[tuple[int, int]], ordinary: list[tuple[int, int]], found: list
-) -> None:  # noqa: ANN001
+) -> None:
     """Homophones and one-look-alike-character forms of Chinese marks, window by window: two probes each."""
     text = seg.text
     n = len(text)
@@ -1136,7 +1136,7 @@ def _zh_descriptive_latin(plan: _Plan, start: int, n: int, latin_marks: set[int]
     return _postfix_beyond(plan, start + n, latin_marks, ZH_CUE_GAP)
 
 
-def _literal_grams(toks: list[str], max_n: int):
+def _literal_grams(toks: list[str], max_n: int) -> Iterator[str]:
     joined = _join_runs(toks)
     for seq in (toks, joined):
         for _, _, key in _grams(seq, max_n):
@@ -1183,7 +1183,7 @@ def describe_marks(payload: dict) -> list[dict]:
     return out
 
 
-def __getattr__(name: str):  # noqa: ANN202 - scoring API re-exported lazily (it imports this module)
+def __getattr__(name: str) -> Any:  # scoring API re-exported lazily (it imports this module)
     if name in ("Scoring", "assess_line", "LineResult", "Context"):
         from services.risk import scoring
 

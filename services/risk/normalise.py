@@ -283,7 +283,7 @@ def _split_scripts(tokens: list[str], seps: list[str]) -> tuple[list[str], list[
     glued: list[bool] = []
     written: list[str] = []
     out_seps: list[str] = []
-    for tok, sep in zip(tokens, seps):
+    for tok, sep in zip(tokens, seps, strict=True):
         if tok.isascii() or not _HAS_UNSPACED.search(tok):
             out.append(tok)
             glued.append(False)
@@ -336,7 +336,7 @@ class Tokens:
         seps: tuple[str, ...] = (),
         pieces: tuple[tuple[str, int], ...] | None = None,
         literal_pieces: tuple[str, ...] | None = None,
-    ):
+    ) -> None:
         self.literal = literal
         self.folded = folded
         self.folded_alt = folded_alt
@@ -394,7 +394,9 @@ def tokens(text: str) -> Tokens:
     if has_invisible(text):
         tricks.append("invisible characters inside the word")
     traditional = (
-        {i: w for i, (t, w) in enumerate(zip(folded, written)) if t != w and is_unspaced(t)} if unspaced else None
+        {i: w for i, (t, w) in enumerate(zip(folded, written, strict=True)) if t != w and is_unspaced(t)}
+        if unspaced
+        else None
     )
     pieces = literal_pieces = None
     cased = unicodedata.normalize("NFKC", _pre(text))

@@ -176,7 +176,7 @@ def _compile(c: Condition) -> Callable[[DeclarationV1, DeclarationLine], bool]:
             return lambda d, ln: normalise(get(d, ln) or "") == target
         phrases = [normalise(v) for v in ([value] if isinstance(value, str) else value)]  # type: ignore[union-attr]
 
-        def contains(d, ln) -> bool:  # noqa: ANN001
+        def contains(d: DeclarationV1, ln: DeclarationLine) -> bool:
             text = f" {normalise(get(d, ln) or '')} "
             return any(f" {p} " in text for p in phrases)
 

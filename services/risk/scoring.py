@@ -27,7 +27,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -36,9 +36,9 @@ from typing import TYPE_CHECKING, Protocol
 
 from services.risk.matcher import Candidate, RegistryIndex, find_candidates
 from services.risk.normalise import compact, has_han, to_simplified, tokens
-from shared.contracts.declaration import DeclarationLine, DeclarationV1
+from shared.contracts.declaration import DeclarationLine, DeclarationV1, Party
 from shared.contracts.events import LineAssessmentV1
-from shared.contracts.recordation import RecordationV1
+from shared.contracts.recordation import Licensee, RecordationV1, TraderRef
 from shared.rules.calendar import calendar_for
 
 if TYPE_CHECKING:
@@ -237,13 +237,13 @@ class HistoryLookup(Protocol):
 
 
 class _NoHistory:
-    def confiscations(self, trader_id: str) -> int:  # noqa: ARG002
+    def confiscations(self, trader_id: str) -> int:
         return 0
 
-    def seller_confiscations(self, seller_key: str) -> int:  # noqa: ARG002
+    def seller_confiscations(self, seller_key: str) -> int:
         return 0
 
-    def platform_record(self, platform_id: str) -> tuple[int, int]:  # noqa: ARG002
+    def platform_record(self, platform_id: str) -> tuple[int, int]:
         return 0, 0
 
 
@@ -292,7 +292,7 @@ def _genuine(rec: RecordationV1, line: DeclarationLine) -> tuple[Decimal, str] |
     return (best[1], best[2]) if best else None
 
 
-def _party_matches(party, refs) -> bool:  # noqa: ANN001
+def _party_matches(party: Party, refs: Sequence[Licensee | TraderRef]) -> bool:
     if not refs:
         return False
     name = compact(party.name)

@@ -1,5 +1,6 @@
 import json
 from decimal import Decimal
+from typing import Any
 
 from pydantic import Field, field_validator
 
@@ -91,5 +92,5 @@ class Settings(ServiceSettings, FxSettings):
         "red_capacity_by_office", "transit_hubs", "direction_weights", "supervision_mode_weights", mode="before"
     )
     @classmethod
-    def _json(cls, value):  # noqa: ANN001, ANN206
+    def _json(cls, value: Any) -> Any:
         return json.loads(value) if isinstance(value, str) else value

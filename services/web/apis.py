@@ -95,7 +95,9 @@ class Api:
                 method, url, json=json, params=params, headers={"Authorization": f"Bearer {self.token}"}
             )
         except httpx.HTTPError as exc:
-            raise ApiError(503, "service_unreachable", f"the {service} service did not answer ({type(exc).__name__})")
+            raise ApiError(
+                503, "service_unreachable", f"the {service} service did not answer ({type(exc).__name__})"
+            ) from exc
         if r.status_code >= 400:
             try:
                 err = r.json().get("error", {})

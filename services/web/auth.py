@@ -30,7 +30,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.web.models import Preference, SignIn, WebSession
-from shared.auth import Principal, TokenError
+from shared.auth import Authenticator, Principal, TokenError
 
 COOKIE = "ipr_session"
 LANG_COOKIE = "ipr_lang"
@@ -157,8 +157,8 @@ async def complete(
     session: AsyncSession,
     provider: Provider,
     box: TokenBox,
-    authenticator,
-    *,  # noqa: ANN001
+    authenticator: Authenticator,
+    *,
     code: str,
     state: str,
 ) -> tuple[str, str, Principal]:

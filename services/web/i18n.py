@@ -32,7 +32,9 @@ ZH: dict[str, str] = {
     "English": "English",
     "Skip to content": "跳到正文",
     "Sign in with your platform account. Officers and supervisors work cases in the workbench; rights holders "
-    "follow their cases and recordations in the portal.": "使用平台账号登录。关员和科长在工作台办理案件；权利人在门户跟踪自己的案件和备案。",
+    "follow their cases and recordations in the portal.": (
+        "使用平台账号登录。关员和科长在工作台办理案件；权利人在门户跟踪自己的案件和备案。"
+    ),
     "The sign-in did not complete: {why}": "登录未完成：{why}",
     "Your session has ended; please sign in again.": "会话已结束，请重新登录。",
     "This page is for officers.": "此页面仅供关员使用。",
@@ -52,7 +54,9 @@ ZH: dict[str, str] = {
     "Guarantees": "担保",
     # worklist
     "Cases by urgency": "按紧急程度排列的案件",
-    "Failed cases come first, then escalated cases and pending approvals, then the fewest working days left.": "出错的案件排在最前，其次是已升级和待审批的案件，其余按剩余工作日从少到多排列。",
+    "Failed cases come first, then escalated cases and pending approvals, then the fewest working days left.": (
+        "出错的案件排在最前，其次是已升级和待审批的案件，其余按剩余工作日从少到多排列。"
+    ),
     "Search": "搜索",
     "Case, declaration, manifest, consignor, consignee or mark": "案件、报关单、舱单、发货人、收货人或商标",
     "State": "状态",
@@ -95,7 +99,9 @@ ZH: dict[str, str] = {
     "Record the determination: not infringing (release)": "记录认定：不侵权（放行）",
     "Fine tier": "罚款档次",
     "Note": "备注",
-    "Each case is recorded on its own; the law's conditions are checked case by case.": "每件案件单独记录；法律条件逐案检查。",
+    "Each case is recorded on its own; the law's conditions are checked case by case.": (
+        "每件案件单独记录；法律条件逐案检查。"
+    ),
     "Bulk action": "批量操作",
     "Select at least one case.": "请至少选择一件案件。",
     "Choose an action.": "请选择操作。",
@@ -161,7 +167,9 @@ ZH: dict[str, str] = {
     "cannot determine": "无法认定",
     "Record the determination": "记录认定",
     "Lines not infringing": "不侵权的商品项",
-    "Line numbers of this case: released; the other lines take the outcome above.": "本案商品项序号：予以放行；其余商品项按上面的认定处理。",
+    "Line numbers of this case: released; the other lines take the outcome above.": (
+        "本案商品项序号：予以放行；其余商品项按上面的认定处理。"
+    ),
     "Enter line numbers of this case, separated by commas.": "请填写本案商品项序号，用逗号分隔。",
     "moved to case {case}": "已移至案件 {case}",
     "Petition against the seizure": "对扣押的申诉",
@@ -202,11 +210,16 @@ ZH: dict[str, str] = {
     "Give back": "退回",
     "This case has failed": "此案件处理出错",
     "Its workflow stopped: {why}. The case is held as it was; nothing lapses unseen. A supervisor repairs it "
-    "(the workflow is reset to its last good point), recorded with their name.": "案件流程已停止：{why}。案件保持原状，期限不会在无人知晓的情况下届满。由科长修复（将流程重置到最后一个正常步骤），并记录修复人。",
+    "(the workflow is reset to its last good point), recorded with their name.": (
+        "案件流程已停止：{why}。案件保持原状，期限不会在无人知晓的情况下届满。由科长修复（将流程重置到最后一个正常步骤）"
+        "，并记录修复人。"
+    ),
     "Repair the case": "修复案件",
     "Reason": "原因",
     "This case is stuck": "此案件停滞",
-    "A step has not completed: {why}. Do the step by hand or ask IT; the escalation stays open until then.": "有步骤未完成：{why}。请人工处理或联系技术支持；在此之前升级不会关闭。",
+    "A step has not completed: {why}. Do the step by hand or ask IT; the escalation stays open until then.": (
+        "有步骤未完成：{why}。请人工处理或联系技术支持；在此之前升级不会关闭。"
+    ),
     "Four-eyes approval": "双人复核",
     "{what} proposed by {who} waits for a supervisor's approval.": "{who} 提出的{what}等待科长批准。",
     "Approve": "批准",
@@ -260,15 +273,21 @@ ZH: dict[str, str] = {
     "No seizure in this period.": "此期间没有查扣。",
     "Targeting profiles and campaigns": "布控规则与专项行动",
     "No targeting profile or campaign has selected goods in a case yet.": "尚无布控规则或专项行动选中的案件。",
-    "Cases ended in confiscation, destruction or forfeiture, counted by the day they closed.": "以没收、销毁或没入结案的案件，按结案日期统计。",
+    "Cases ended in confiscation, destruction or forfeiture, counted by the day they closed.": (
+        "以没收、销毁或没入结案的案件，按结案日期统计。"
+    ),
     "Profile or campaign": "规则或行动",
     "Hits": "命中",
     "Seized": "查扣",
     "Released": "放行",
     "Open": "在办",
     "Hit rate": "查获率",
-    "Seizures per hit of the profile (hits counted by the risk service).": "每次命中的查扣数（命中次数由风险服务统计）。",
-    "Closed cases stay searchable: use the worklist with \u201cInclude closed cases\u201d.": "已结案件仍可检索：在工作清单中勾选“包括已结案件”。",
+    "Seizures per hit of the profile (hits counted by the risk service).": (
+        "每次命中的查扣数（命中次数由风险服务统计）。"
+    ),
+    "Closed cases stay searchable: use the worklist with \u201cInclude closed cases\u201d.": (
+        "已结案件仍可检索：在工作清单中勾选“包括已结案件”。"
+    ),
     # recordations (officers)
     "Pending applications": "待审批申请",
     "Applied by": "申请人",
@@ -303,7 +322,9 @@ ZH: dict[str, str] = {
     "Your assessment": "您的意见",
     "Send": "提交",
     "Application for action (EU)": "申请采取行动（欧盟）",
-    "File the application for action within the time limit to keep the goods detained.": "请在期限内提交申请，以便继续扣留货物。",
+    "File the application for action within the time limit to keep the goods detained.": (
+        "请在期限内提交申请，以便继续扣留货物。"
+    ),
     "Application reference": "申请编号",
     "File the application": "提交申请",
     "You have no case.": "您没有案件。",
@@ -345,17 +366,25 @@ ZH: dict[str, str] = {
     "This field is required.": "此项为必填项。",
     "Case access code for {party}": "{party}的案件访问码",
     "Give it to the party with its notice; it is shown only now. Valid until {until}; with it the party reads this "
-    "case and answers, and nothing else.": "请随通知一并交给该当事人；访问码仅此一次显示。有效期至{until}；凭此码当事人只能查阅本案并作出答复。",
+    "case and answers, and nothing else.": (
+        "请随通知一并交给该当事人；访问码仅此一次显示。有效期至{until}；凭此码当事人只能查阅本案并作出答复。"
+    ),
     "Case access code for a party without an account": "为无账号的当事人签发案件访问码",
     "Issue a code": "签发访问码",
     "The party exchanges it for a token at {endpoint} (grant type {grant}, client {client}), as the platform's "
-    "documentation for parties shows.": "当事人凭此码在 {endpoint} 换取令牌（授权类型 {grant}，客户端 {client}），具体见平台面向当事人的说明。",
-    "Code {id} for {party}, valid until {until}, used {uses} times": "访问码 {id}（{party}），有效期至{until}，已使用{uses}次",
+    "documentation for parties shows.": (
+        "当事人凭此码在 {endpoint} 换取令牌（授权类型 {grant}，客户端 {client}），具体见平台面向当事人的说明。"
+    ),
+    "Code {id} for {party}, valid until {until}, used {uses} times": (
+        "访问码 {id}（{party}），有效期至{until}，已使用{uses}次"
+    ),
     "Revoke": "撤销",
     "Valid for (days)": "有效天数",
     "A whole number of days from 1 to 60.": "请输入1至60之间的整数天数。",
     "Withdraw your proposal": "撤回您的提议",
-    "It waits for a supervisor's approval; withdrawn, the case waits for a new determination.": "该提议正在等待主管批准；撤回后，案件等待重新作出认定。",
+    "It waits for a supervisor's approval; withdrawn, the case waits for a new determination.": (
+        "该提议正在等待主管批准；撤回后，案件等待重新作出认定。"
+    ),
     "Why": "理由",
     "Withdraw": "撤回",
     "At least {n} characters.": "至少 {n} 个字符。",
@@ -368,7 +397,9 @@ ZH: dict[str, str] = {
     "This page is not for your account": "此页面不适用于您的账户",
     "Why it was targeted": "布控理由",
     "Risk score": "风险分值",
-    "The case is closed: it can no longer be taken, handed over or given new evidence.": "案件已结案：不能再领取、移交或补充证据。",
+    "The case is closed: it can no longer be taken, handed over or given new evidence.": (
+        "案件已结案：不能再领取、移交或补充证据。"
+    ),
     "The case is closed; nothing more can be added to it.": "案件已结案，不能再补充内容。",
     "Enter a number.": "请输入数字。",
     "Enter a date (YYYY-MM-DD).": "请输入日期（YYYY-MM-DD）。",
@@ -385,7 +416,10 @@ ZH: dict[str, str] = {
     "Escalations": "升级事项",
     "1 case": "1 件案件",
     "What needs a person now: failed cases (a supervisor repairs them), steps a service refused or has not "
-    "completed (do them by hand, then mark them done), time limits about to lapse.": "需要人工处理的事项：出错的案件（由科长修复）、被服务拒绝或未完成的步骤（人工办理后标记为已处理）、即将届满的期限。",
+    "completed (do them by hand, then mark them done), time limits about to lapse.": (
+        "需要人工处理的事项：出错的案件（由科长修复）、被服务拒绝或未完成的步骤（人工办理后标记为已处理）、"
+        "即将届满的期限。"
+    ),
     "Escalation": "升级事项",
     "Since": "时间",
     "What to do": "处理方式",
@@ -399,8 +433,12 @@ ZH: dict[str, str] = {
     "Check the reason and the timeline, then repair the case below.": "请核对原因和时间线，然后在下方修复案件。",
     "Ask a supervisor to repair it; instructions are refused until then.": "请联系科长修复；修复前不能下达指令。",
     "A time limit is about to lapse": "期限即将届满",
-    "{deadline} ends {when}. Act before then; the escalation closes by itself once the time limit is met.": "{deadline}于 {when} 届满。请在此之前处理；期限内办结后升级事项自动关闭。",
-    "A service refused the step {step}: {why}. Do the step by hand, then mark it done here.": "服务拒绝了步骤“{step}”：{why}。请人工办理，然后在此标记为已处理。",
+    "{deadline} ends {when}. Act before then; the escalation closes by itself once the time limit is met.": (
+        "{deadline}于 {when} 届满。请在此之前处理；期限内办结后升级事项自动关闭。"
+    ),
+    "A service refused the step {step}: {why}. Do the step by hand, then mark it done here.": (
+        "服务拒绝了步骤“{step}”：{why}。请人工办理，然后在此标记为已处理。"
+    ),
     "No such escalation.": "没有此升级事项。",
     "Say what was done (at least 3 characters).": "请说明处理情况（至少 3 个字符）。",
     "The escalation is resolved.": "升级事项已处理。",
@@ -573,7 +611,6 @@ LABELS: dict[str, tuple[str, str]] = {
     "counter_guarantee": ("counter-guarantee", "反担保"),
     "agrees_to_destruction": ("agrees to destruction", "同意销毁"),
     "objects_to_destruction": ("objects to destruction", "反对销毁"),
-    "importer_response": ("importer's response", "进口商答复"),
     "confirms_infringement": ("confirms infringement", "确认侵权"),
     "proceedings_started": ("proceedings started", "已提起诉讼"),
     "extension_request": ("extension request", "延期申请"),
@@ -663,7 +700,9 @@ LABELS: dict[str, tuple[str, str]] = {
 REASONS: dict[str, str] = {
     "CBP determined that the goods are not counterfeit": "海关与边境保护局认定货物不是假冒商品",
     "customs determined that the goods do not infringe": "海关认定货物不侵权",
-    "detention requested but no sufficient guarantee was posted within 3 working days": "已申请扣留，但未在3个工作日内提供足额担保",
+    "detention requested but no sufficient guarantee was posted within 3 working days": (
+        "已申请扣留，但未在3个工作日内提供足额担保"
+    ),
     "no application for action within 4 working days": "4个工作日内未提出采取行动的申请",
     "no reply from the rights holder within 3 working days": "权利人未在3个工作日内答复",
     "the applicant did not post the guarantee in time": "申请人未按期提供担保",
@@ -687,12 +726,20 @@ REASONS: dict[str, str] = {
     "already served": "已送达",
     "no such notice to a party of this case": "本案没有发给当事人的此项通知",
     "only the person who proposed it withdraws a proposal": "只有提议人本人可以撤回提议",
-    "no importer response within 7 business days of the service of the notice of detention": "扣留通知送达后7个工作日内进口商未作答复",
-    "the notice could not be delivered on any channel; no time limit runs until it is served": "通知无法通过任何渠道送达；送达之前不起算任何期限",
+    "no importer response within 7 business days of the service of the notice of detention": (
+        "扣留通知送达后7个工作日内进口商未作答复"
+    ),
+    "the notice could not be delivered on any channel; no time limit runs until it is served": (
+        "通知无法通过任何渠道送达；送达之前不起算任何期限"
+    ),
     "the notice of detention was not served within the detention period: no importer window ran and nothing is "
     "disclosed": "扣留期间内未送达扣留通知：进口商答复期未起算，不披露任何信息",
-    "this case was started before a proposal could be withdrawn; a supervisor refuses it instead": "本案立案时尚不支持撤回提议；请由主管予以驳回",
-    "the petition was denied: the seized goods are forfeited (19 U.S.C. 1526(e))": "申诉被驳回：被扣押的货物予以没入（19 U.S.C. 1526(e)）",
+    "this case was started before a proposal could be withdrawn; a supervisor refuses it instead": (
+        "本案立案时尚不支持撤回提议；请由主管予以驳回"
+    ),
+    "the petition was denied: the seized goods are forfeited (19 U.S.C. 1526(e))": (
+        "申诉被驳回：被扣押的货物予以没入（19 U.S.C. 1526(e)）"
+    ),
 }
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -103,7 +104,7 @@ app = service_app(
 
 
 @app.middleware("http")
-async def security_headers(request: Request, call_next):  # noqa: ANN001, ANN201
+async def security_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
     response: Response = await call_next(request)
     if "content-security-policy" not in response.headers:
         response.headers["Content-Security-Policy"] = getattr(app.state, "csp", csp(""))
@@ -196,7 +197,7 @@ async def home(ctx: Anyone) -> Response:
 
 
 @app.get("/signin", include_in_schema=False)
-async def signin(ctx: Anyone, next: str = "/") -> Response:  # noqa: A002
+async def signin(ctx: Anyone, next: str = "/") -> Response:
     try:
         target = await auth.begin(
             ctx.session, ctx.request.app.state.provider, return_to=next, lang=ctx.lang, audience=settings.oidc_audience

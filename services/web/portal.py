@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
+from starlette.datastructures import FormData
 
 from services.web.apis import ApiError, seg
 from services.web.models import StoredFile
@@ -27,7 +28,7 @@ async def cases(ctx: HolderCtx) -> HTMLResponse:
     listed = await ctx.api.maybe("cases", "/v1/cases", default=[], limit=100)
     details = await asyncio.gather(*(ctx.api.maybe("cases", f"/v1/cases/{seg(c['case_id'])}") for c in listed[:50]))
     rows = []
-    for c, d in zip(listed, [*details, *[None] * max(0, len(listed) - 50)]):
+    for c, d in zip(listed, [*details, *[None] * max(0, len(listed) - 50)], strict=True):
         pending = [x for x in (d or {}).get("deadlines", []) if x.get("status") == "pending"]
         rows.append(
             {
@@ -216,7 +217,7 @@ def _lines(text: str) -> list[str]:
     return [ln.strip() for ln in text.replace("\r", "").split("\n") if ln.strip()]
 
 
-def _guide(form, errors: Errors, ctx: Ctx, images: list[dict]) -> dict:  # noqa: ANN001
+def _guide(form: FormData, errors: Errors, ctx: Ctx, images: list[dict]) -> dict:
     """The identification guide from its form fields (one item a line; fields of an item split by ';')."""
     prices, routes = [], []
     for ln in _lines(str(form.get("genuine_prices") or "")):
@@ -246,7 +247,7 @@ def _guide(form, errors: Errors, ctx: Ctx, images: list[dict]) -> dict:  # noqa:
     }
 
 
-async def _guide_image(ctx: SignedInCtx, form, errors: Errors, rid: str) -> list[dict]:  # noqa: ANN001
+async def _guide_image(ctx: SignedInCtx, form: FormData, errors: Errors, rid: str) -> list[dict]:
     upload = form.get("image")
     if upload is None or isinstance(upload, str) or not getattr(upload, "filename", ""):
         return []

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import filetype
-from aiobotocore.session import get_session
+from aiobotocore.session import ClientCreatorContext, get_session
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -90,7 +90,7 @@ class ObjectStore:
     secret_key: str
     bucket: str
 
-    def _client(self):  # noqa: ANN202
+    def _client(self) -> ClientCreatorContext:
         return get_session().create_client(
             "s3",
             endpoint_url=self.endpoint_url or None,

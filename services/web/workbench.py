@@ -14,6 +14,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
+from starlette.datastructures import FormData
 
 from services.web import storage
 from services.web.apis import ApiError, seg
@@ -616,11 +617,11 @@ async def upload_evidence(case_id: str, ctx: OfficerCtx) -> Response:
 
 async def store_upload(
     ctx: SignedInCtx,
-    form,
+    form: FormData,
     *,
     purpose: str,
     owner: str,
-    case_id: str | None = None,  # noqa: ANN001
+    case_id: str | None = None,
     holder_id: str | None = None,
     recordation_id: str | None = None,
     field: str = "file",

@@ -7,9 +7,9 @@ declaration in ``suspect_every`` names a recorded brand and opens a case; the ot
 
 Meanwhile each process is killed with ``kill -9`` by its PID and started again the way
 ``deploy.local.stack`` starts it: every service, the case worker, the broker, its object store gate
-and the OpenID provider; then the broker is frozen (SIGSTOP) for ``freeze_s`` seconds and thawed (SIGCONT), while a Prometheus
-server loaded with the shipped rules (``deploy/prometheus/alerts.yml``) scrapes every service and must
-show ``IprBrokerNotAnswering`` (pending for a short freeze, firing for one longer than its ``for:``).
+and the OpenID provider; then the broker is frozen (SIGSTOP) for ``freeze_s`` seconds and thawed (SIGCONT),
+while a Prometheus server loaded with the shipped rules (``deploy/prometheus/alerts.yml``) scrapes every service
+and must show ``IprBrokerNotAnswering`` (pending for a short freeze, firing for one longer than its ``for:``).
 
 Then it checks, and prints: 0 declarations lost (every accepted one assessed), 0 duplicate cases (one case
 per expected case id -- expected ids come from ``shared.contracts.cases.consignment_case_id``, the platform's
@@ -56,7 +56,7 @@ from deploy.local import stack as stack_mod  # noqa: E402
 from shared.contracts.cases import consignment_case_id  # noqa: E402
 from shared.contracts.events import TOPIC_DECLARATIONS, TOPIC_DECLARATIONS_DLQ  # noqa: E402
 from tests.factories import example_declaration  # noqa: E402
-from tests.helpers import unique_id  # noqa: E402
+from tests.helpers import eventually, unique_id  # noqa: E402
 
 SERVICES = ("intake", "risk", "holds", "notify", "disposal", "guarantees", "cases")
 PROMETHEUS_PORT_BASE = 18035  # + IPR_TEST_PORT_OFFSET, beside the test profile's ports
@@ -127,7 +127,7 @@ def suspect(declaration_id: str) -> dict:
 
 
 class Load:
-    def __init__(self, stack, cfg: Config, tally: Tally) -> None:  # noqa: ANN001
+    def __init__(self, stack, cfg: Config, tally: Tally) -> None:
         self.stack, self.cfg, self.tally = stack, cfg, tally
         self.stop = asyncio.Event()
         self.inflight: set[asyncio.Task] = set()
@@ -145,7 +145,7 @@ class Load:
                     return
                 if r.status_code < 500 and r.status_code not in (401, 408, 429):
                     raise AssertionError(f"intake refused {body['declaration_id']}: {r.status_code} {r.text}")
-            except (httpx.HTTPError, OSError, Exception) as exc:  # noqa: BLE001
+            except (httpx.HTTPError, OSError, Exception) as exc:
                 if isinstance(exc, AssertionError):
                     raise
             self.tally.http_retries += 1
@@ -228,7 +228,7 @@ class Load:
 # ---------------------------------------------------------------- faults
 
 
-def process_port(profile, name: str) -> int:  # noqa: ANN001
+def process_port(profile, name: str) -> int:
     return {
         "broker": profile.broker_port,
         "worker": profile.worker_metrics_port,
@@ -237,7 +237,7 @@ def process_port(profile, name: str) -> int:  # noqa: ANN001
     }.get(name) or profile.service_ports[name]
 
 
-async def answering(stack, name: str, old_pid: int, timeout: float = 600) -> None:  # noqa: ANN001
+async def answering(stack, name: str, old_pid: int, within: float = 600) -> None:
     """Wait until a restarted service is ready (the worker: its metrics; the provider: its discovery document)."""
     profile = stack.profile
     if name == "worker":
@@ -253,7 +253,7 @@ async def answering(stack, name: str, old_pid: int, timeout: float = 600) -> Non
         def ready() -> bool:  # not yet listening or not yet ready: wait on (service_ready would raise)
             return stack_mod.readiness(profile.service_ports[name])[0]
 
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + within
     while not await asyncio.to_thread(ready):
         pid = stack_mod.running_pid(profile, name)
         if pid is None or time.monotonic() > deadline:
@@ -263,7 +263,7 @@ async def answering(stack, name: str, old_pid: int, timeout: float = 600) -> Non
         await asyncio.sleep(0.5)
 
 
-async def restart_missing(stack, names) -> None:  # noqa: ANN001
+async def restart_missing(stack, names) -> None:
     """After a failed run: start again whatever is not running, so the stack is whole for what comes next."""
     for name in names:
         if stack_mod.running_pid(stack.profile, name) is not None:
@@ -278,20 +278,18 @@ async def restart_missing(stack, names) -> None:  # noqa: ANN001
                 await answering(stack, name, 0)
 
 
-async def kill_and_restart(stack, name: str) -> float:  # noqa: ANN001
+async def kill_and_restart(stack, name: str) -> float:
     """kill -9 a process and start it again as the stack does; the seconds until it answered again."""
     pid = stack_mod.running_pid(stack.profile, name)
     if pid is None:
         raise AssertionError(f"{name} is not running")
     t0 = time.monotonic()
     os.kill(pid, signal.SIGKILL)
-    while stack_mod.alive(pid):
-        await asyncio.sleep(0.05)
+    await eventually(lambda: not stack_mod.alive(pid), within=60, every=0.05, what=f"{name} (pid {pid}) gone")
     # The leader of a killed process shows as a zombie before its other threads have let go of its sockets.
     port = process_port(stack.profile, name)
-    deadline = time.monotonic() + 30
-    while stack_mod.port_open(port) and time.monotonic() < deadline:
-        await asyncio.sleep(0.1)
+    with contextlib.suppress(AssertionError):  # still bound after 30 s: start it anyway
+        await eventually(lambda: not stack_mod.port_open(port), within=30, every=0.1, what=f"port {port} free")
     if name == "broker":
         await asyncio.to_thread(stack_mod.start_broker, stack.profile, stack.secrets)
     elif name == "s3gate":  # the broker's object store gate
@@ -308,7 +306,7 @@ async def kill_and_restart(stack, name: str) -> float:  # noqa: ANN001
 class Prometheus:
     """A Prometheus server with the shipped alert rules, scraping the stack's services every 2 s."""
 
-    def __init__(self, stack) -> None:  # noqa: ANN001
+    def __init__(self, stack) -> None:
         self.stack = stack
         self.port = PROMETHEUS_PORT_BASE + int(os.environ.get("IPR_TEST_PORT_OFFSET", "0"))
         self.dir = Path(tempfile.mkdtemp(prefix="chaos-prometheus-"))
@@ -337,7 +335,7 @@ class Prometheus:
             ],
             stdout=subprocess.DEVNULL,
             stderr=open(self.dir / "prometheus.log", "wb"),
-        )  # noqa: SIM115
+        )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             with contextlib.suppress(httpx.HTTPError):
@@ -375,13 +373,16 @@ class Prometheus:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-async def freeze_broker(stack, cfg: Config, prom: Prometheus | None, tally: Tally) -> None:  # noqa: ANN001
+async def freeze_broker(stack, cfg: Config, prom: Prometheus | None, tally: Tally) -> None:
     pid = stack_mod.running_pid(stack.profile, "broker")
     assert pid
     if prom is not None:  # every service sees the broker before the freeze (the rule's input is there)
-        deadline = time.monotonic() + 60
-        while await prom.up_count() < len(SERVICES) and time.monotonic() < deadline:
-            await asyncio.sleep(1)
+
+        async def all_up() -> bool:
+            return await prom.up_count() >= len(SERVICES)
+
+        with contextlib.suppress(AssertionError):  # not all after a minute: freeze anyway
+            await eventually(all_up, within=60, every=1, what="every service up in Prometheus")
     os.kill(pid, signal.SIGSTOP)
     seen: str | None = None
     try:
@@ -415,18 +416,18 @@ async def freeze_broker(stack, cfg: Config, prom: Prometheus | None, tally: Tall
 # ---------------------------------------------------------------- checks
 
 
-async def wait_for(probe, timeout: float, what: str) -> Any:  # noqa: ANN001
-    deadline = time.monotonic() + timeout
+async def wait_for(probe, within: float, what: str) -> Any:
+    deadline = time.monotonic() + within
     last = None
     while time.monotonic() < deadline:
         last = await probe()
         if last is True:
             return True
         await asyncio.sleep(2)
-    raise AssertionError(f"{what} not reached within {timeout:.0f} s; last: {last}")
+    raise AssertionError(f"{what} not reached within {within:.0f} s; last: {last}")
 
 
-async def check(stack, cfg: Config, tally: Tally) -> dict[str, Any]:  # noqa: ANN001
+async def check(stack, cfg: Config, tally: Tally) -> dict[str, Any]:
     engines = {
         db: create_async_engine(stack_mod.database_url(stack.profile, stack.secrets, db), pool_size=1)
         for db in ("intake", "cases", "holds", "notify")
@@ -435,7 +436,7 @@ async def check(stack, cfg: Config, tally: Tally) -> dict[str, Any]:  # noqa: AN
     expected_cases = {consignment_case_id(d, "RH-0001") for d in tally.suspect}  # NIKE, the example's mark
     figures: dict[str, Any] = {}
 
-    async def q(db: str, sql: str, **params: Any) -> list:  # noqa: ANN401
+    async def q(db: str, sql: str, **params: Any) -> list:
         async with engines[db].connect() as conn:
             return list(await conn.execute(text(sql), params))
 
@@ -547,7 +548,7 @@ async def check(stack, cfg: Config, tally: Tally) -> dict[str, Any]:  # noqa: AN
             await engine.dispose()
 
 
-async def dead_letter_keys(stack, wanted: set[str], timeout: float = 60) -> set[str]:  # noqa: ANN001
+async def dead_letter_keys(stack, wanted: set[str], within: float = 60) -> set[str]:
     consumer = AIOKafkaConsumer(
         TOPIC_DECLARATIONS_DLQ,
         bootstrap_servers=stack.kafka,
@@ -558,7 +559,7 @@ async def dead_letter_keys(stack, wanted: set[str], timeout: float = 60) -> set[
     await consumer.start()
     found: set[str] = set()
     try:
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + within
         while time.monotonic() < deadline and not wanted <= found:
             for records in (await consumer.getmany(timeout_ms=500)).values():
                 for record in records:
@@ -574,7 +575,7 @@ async def dead_letter_keys(stack, wanted: set[str], timeout: float = 60) -> set[
 # ---------------------------------------------------------------- the run
 
 
-async def run(stack, cfg: Config = SMALL) -> dict[str, Any]:  # noqa: ANN001
+async def run(stack, cfg: Config = SMALL) -> dict[str, Any]:
     tally = Tally()
     prom = Prometheus(stack)
     prom_started = await asyncio.to_thread(prom.start)

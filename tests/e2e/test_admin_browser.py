@@ -25,7 +25,7 @@ CHROMIUM_ARGS = [
 ]
 
 
-async def test_administrator_disables_and_enables_an_account_on_the_page(http, stack) -> None:  # noqa: ANN001
+async def test_administrator_disables_and_enables_an_account_on_the_page(http, stack) -> None:
     chromium = shutil.which("chromium")
     assert chromium, "Debian's chromium is required (make deps-test installs it)"
     account = unique_id("page").lower()

@@ -58,7 +58,7 @@ async def test_a_three_line_consignment_is_one_case_then_revised_and_decided_per
     r = await http.post(f"{stack.url('intake')}/v1/declarations", json=revised, headers=stack.auth("clearance"))
     assert r.status_code == 202, r.text
 
-    async def moved():  # noqa: ANN202
+    async def moved():
         c = (await http.get(f"{stack.url('cases')}/v1/cases/{nike_id}", headers=stack.auth("officer"))).json()
         status = {ln["line_no"]: ln["status"] for ln in c["lines"]}
         return c if status == {1: "held", 2: "held", 3: "withdrawn", 4: "held"} else None
@@ -76,7 +76,7 @@ async def test_a_three_line_consignment_is_one_case_then_revised_and_decided_per
     )
     assert released_3["payload"]["line_nos"] == [3]
 
-    async def view_follows():  # noqa: ANN202
+    async def view_follows():
         v = (await http.get(f"{stack.url('intake')}/v1/declarations/{did}", headers=stack.auth("clearance"))).json()
         by_line = {ln["line_no"]: ln["case_id"] for ln in v["lines"]}
         return v if by_line == {1: nike_id, 2: nike_id, 3: adidas_id, 4: nike_id} else None

@@ -210,7 +210,7 @@ async def test_example_declaration_to_confiscation(http, stack) -> None:
 
     # the case list (read model) shows the final state to officers and to the holder
     # clearance systems see each line's case and its state on the declaration
-    async def declaration_shows_confiscated():  # noqa: ANN202
+    async def declaration_shows_confiscated():
         view = (
             await http.get(
                 f"{stack.url('intake')}/v1/declarations/{body['declaration_id']}", headers=stack.auth("clearance")

@@ -65,7 +65,7 @@ async def test_notify_killed_mid_send_delivers_once_per_message_id(http, stack) 
         email = next(d for d in log["deliveries"] if d["channel"] == "email")
         return email if email["status"] == "delivered" else None
 
-    email = await eventually(delivered, timeout=60, what="the e-mail delivered after the restart")
+    email = await eventually(delivered, within=60, what="the e-mail delivered after the restart")
     assert [a["outcome"] for a in email["attempt_log"]] == ["unknown", "accepted"]
     copies = await stored()
     assert len(copies) == 2 and {m["message_id"] for m in copies} == {email["message_id"]}

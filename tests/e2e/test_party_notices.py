@@ -15,7 +15,7 @@ pytestmark = pytest.mark.e2e
 DECLARANT_ID = "91440300MA5XXXX1"  # the party account of the stack (swift.forwarding) declares for these goods
 
 
-async def _eu_consignment(http, stack, *, declarant_email: str) -> tuple[str, dict]:  # noqa: ANN001
+async def _eu_consignment(http, stack, *, declarant_email: str) -> tuple[str, dict]:
     r = await http.post(
         f"{stack.url('risk')}/v1/recordations",
         headers=stack.auth("officer"),
@@ -52,7 +52,7 @@ async def test_declarants_notice_is_in_the_sink_and_the_declarant_answers_with_i
         notices = case.get("party_notices") or []
         return case if notices and notices[0]["status"] == "served" else None
 
-    case = await eventually(served, timeout=60, what="the declarant's notice served")
+    case = await eventually(served, within=60, what="the declarant's notice served")
     [notice] = case["party_notices"]
     assert (notice["kind"], notice["role"], notice["party_id"]) == ("party_detention", "declarant", DECLARANT_ID)
     consent = next(d for d in case["deadlines"] if d["name"] == "declarant_consent")
@@ -125,7 +125,7 @@ async def test_an_undelivered_notice_is_an_officers_task_until_served_on_paper(h
         notices = case.get("party_notices") or []
         return case if notices and notices[0]["status"] == "undeliverable" else None
 
-    case = await eventually(undeliverable, timeout=60, what="the declarant's notice undeliverable")
+    case = await eventually(undeliverable, within=60, what="the declarant's notice undeliverable")
     assert not any(d["name"] == "declarant_consent" for d in case["deadlines"]), "no clock before service"
     notice = case["party_notices"][0]
     served = await http.post(
@@ -154,7 +154,7 @@ async def test_an_undelivered_notice_is_an_officers_task_until_served_on_paper(h
 CASE_ACCESS_GRANT = "urn:ipr:params:oauth:grant-type:case-access-code"
 
 
-async def _exchange(http, stack, code: str) -> httpx.Response:  # noqa: ANN001
+async def _exchange(http, stack, code: str) -> httpx.Response:
     return await http.post(
         f"{stack.issuer}/token",
         data={
@@ -252,7 +252,7 @@ async def test_a_consignee_without_an_account_answers_with_a_case_access_code(ht
             else None
         )
 
-    mine, everywhere = await eventually(logs, timeout=60, what="the declarant's deliveries in two cases")
+    mine, everywhere = await eventually(logs, within=60, what="the declarant's deliveries in two cases")
     this_case = {
         n["notice_id"]
         for n in (await http.get(f"{stack.url('notify')}/v1/notices?case_id={case_id}", headers=officer)).json()
@@ -297,4 +297,4 @@ async def test_a_consignee_without_an_account_answers_with_a_case_access_code(ht
         r = await _exchange(http, stack, fresh.json()["code"])
         return r if r.status_code == 200 else None
 
-    await eventually(let_through, timeout=15, what="the address let through after the hold")
+    await eventually(let_through, within=15, what="the address let through after the hold")

@@ -26,7 +26,7 @@ async def test_risk_down_then_back_assesses_what_arrived_meanwhile(http, stack) 
     finally:
         stack_mod.start_service(stack.profile, stack.secrets, "risk")
     case_id = f"IPR-{body['declaration_id']}-RH-0001"
-    await case_in_state(http, stack, case_id, "suspended", timeout=60)
+    await case_in_state(http, stack, case_id, "suspended", within=60)
 
 
 async def test_worker_down_while_holder_replies_then_back_detains(http, stack) -> None:
@@ -57,4 +57,4 @@ async def test_worker_down_while_holder_replies_then_back_detains(http, stack) -
     finally:
         stack_mod.start_service(stack.profile, stack.secrets, "worker")
 
-    await case_in_state(http, stack, case_id, "detained", timeout=60)
+    await case_in_state(http, stack, case_id, "detained", within=60)

@@ -56,7 +56,7 @@ def png(width: int = 96, height: int = 64, rgb: tuple[int, int, int] = (200, 40,
     )
 
 
-def shots(stack, *, docs: bool = False) -> Path:  # noqa: ANN001
+def shots(stack, *, docs: bool = False) -> Path:
     folder = (
         ROOT / "docs" / "screenshots"
         if docs and os.environ.get("IPR_SCREENSHOTS") == "1"
@@ -66,11 +66,11 @@ def shots(stack, *, docs: bool = False) -> Path:  # noqa: ANN001
     return folder
 
 
-async def shot(page: Page, stack, name: str) -> None:  # noqa: ANN001
+async def shot(page: Page, stack, name: str) -> None:
     await page.screenshot(path=str(shots(stack) / f"{name}.png"), full_page=True)
 
 
-async def declare(http, stack, declaration_id: str, **changes) -> str:  # noqa: ANN001
+async def declare(http, stack, declaration_id: str, **changes) -> str:
     """Declare the example shipment (line 1 suspected) and answer its case id, once the case is suspended.
 
     The consignor has a contact e-mail, so its detention receipt is delivered (served) rather than an officer's
@@ -82,16 +82,16 @@ async def declare(http, stack, declaration_id: str, **changes) -> str:  # noqa: 
     r = await http.post(f"{stack.url('intake')}/v1/declarations", json=body, headers=stack.auth("clearance"))
     assert r.status_code == 202, r.text
 
-    async def case_id():  # noqa: ANN202
+    async def case_id():
         view = await http.get(f"{stack.url('intake')}/v1/declarations/{declaration_id}", headers=stack.auth("officer"))
         return view.status_code == 200 and (view.json().get("case_ids") or [None])[0]
 
-    found = await eventually(case_id, timeout=60, what=f"a case of {declaration_id}")
-    await case_in_state(http, stack, found, "suspended", timeout=60)
+    found = await eventually(case_id, within=60, what=f"a case of {declaration_id}")
+    await case_in_state(http, stack, found, "suspended", within=60)
     return found
 
 
-async def detain_by_api(http, stack, case_id: str) -> None:  # noqa: ANN001
+async def detain_by_api(http, stack, case_id: str) -> None:
     notice = (
         await http.get(f"{stack.url('notify')}/v1/notices", params={"case_id": case_id}, headers=stack.auth("holder"))
     ).json()[0]
@@ -105,10 +105,10 @@ async def detain_by_api(http, stack, case_id: str) -> None:  # noqa: ANN001
         },
     )
     assert r.status_code in (200, 201), r.text
-    await case_in_state(http, stack, case_id, "detained", timeout=60)
+    await case_in_state(http, stack, case_id, "detained", within=60)
 
 
-async def sign_in(context: BrowserContext, stack, account: str, path: str, errors: list[str]) -> Page:  # noqa: ANN001
+async def sign_in(context: BrowserContext, stack, account: str, path: str, errors: list[str]) -> Page:
     page = await context.new_page()
     # A form sent back with its errors answers 422 (the browser logs that); anything else logged is an error.
     page.on(
@@ -118,7 +118,7 @@ async def sign_in(context: BrowserContext, stack, account: str, path: str, error
         ),
     )
 
-    async def on_dialog(dialog) -> None:  # noqa: ANN001
+    async def on_dialog(dialog) -> None:
         if dialog.type == "confirm" and dialog.message.startswith("Apply this to"):
             await dialog.accept()  # the bulk action asks once
         else:
@@ -137,7 +137,7 @@ async def sign_in(context: BrowserContext, stack, account: str, path: str, error
     return page
 
 
-async def open_documents(ctx, page: Page, web: str, case_id: str) -> None:  # noqa: ANN001
+async def open_documents(ctx, page: Page, web: str, case_id: str) -> None:
     """The case page links its notice's legal document from the notices and the timeline; the HTML opens in the
     browser (the Chinese title, the case id, the number in the page title) and the PDF is a PDF. (The consignor's
     detention receipt, KL, is listed beside the holder's suspension notice, ZK.)"""
@@ -157,7 +157,7 @@ async def open_documents(ctx, page: Page, web: str, case_id: str) -> None:  # no
     assert (await pdf.body()).startswith(b"%PDF")
 
 
-async def test_holder_officer_and_supervisor_walk_cases_through_the_pages(http, stack) -> None:  # noqa: ANN001
+async def test_holder_officer_and_supervisor_walk_cases_through_the_pages(http, stack) -> None:
     chromium = shutil.which("chromium")
     assert chromium, "Debian's chromium is required (make deps-test installs it)"
     web = stack.url("web")
@@ -202,7 +202,7 @@ async def test_holder_officer_and_supervisor_walk_cases_through_the_pages(http, 
         await holder.fill("#f-reference", "BOC-LG-WB-1")
         await holder.click("#send-reply")
         await holder.wait_for_selector("#message.ok")
-        await case_in_state(http, stack, urgent, "detained", timeout=60)
+        await case_in_state(http, stack, urgent, "detained", within=60)
         await holder.reload()
         assert await holder.get_attribute("#case-state", "data-state") == "detained"
         await shot(holder, stack, "11-portal-case-detained")
@@ -253,13 +253,13 @@ async def test_holder_officer_and_supervisor_walk_cases_through_the_pages(http, 
             case = (await http.get(f"{stack.url('cases')}/v1/cases/{calm}", headers=stack.auth("officer"))).json()
             return any(h["event"] == "approval_requested" for h in case["history"])
 
-        await eventually(proposed, timeout=60, what="the proposed confiscation in the case's history")
+        await eventually(proposed, within=60, what="the proposed confiscation in the case's history")
         supervisor = await sign_in(supervisor_ctx, stack, "zhang.min", f"/workbench/cases/{calm}", errors)
         await supervisor.wait_for_selector("#approval-form")
         assert "Wang Wei" in await supervisor.inner_text("main")  # who proposed it
         await supervisor.click("#approval-form button[value=approve]")
         await supervisor.wait_for_selector("#message.ok")
-        await case_in_state(http, stack, calm, "confiscated", timeout=60)
+        await case_in_state(http, stack, calm, "confiscated", within=60)
         await officer.reload()
         assert await officer.get_attribute("#case-state", "data-state") == "confiscated"
         await shot(officer, stack, "02-workbench-case-confiscated")
@@ -354,7 +354,7 @@ async def page_has_csp(page: Page, web: str) -> None:
     assert "script-src 'self'" in policy and "default-src 'none'" in policy and "unsafe-inline" not in policy
 
 
-async def test_bulk_work_on_a_manifests_parcels_and_the_statistics(http, stack) -> None:  # noqa: ANN001
+async def test_bulk_work_on_a_manifests_parcels_and_the_statistics(http, stack) -> None:
     chromium = shutil.which("chromium")
     assert chromium, "Debian's chromium is required (make deps-test installs it)"
     web = stack.url("web")
@@ -407,7 +407,7 @@ async def test_bulk_work_on_a_manifests_parcels_and_the_statistics(http, stack) 
         await shot(officer, stack, "07-workbench-bulk-result")
         for case_id in parcels[:2]:  # each case recorded on its own, each confiscation approved on its own
             await approve_confiscation(http, stack, case_id)
-            case = await case_in_state(http, stack, case_id, "confiscated", timeout=60)
+            case = await case_in_state(http, stack, case_id, "confiscated", within=60)
             assert any(h["event"] == "customs_determined" for h in case["history"])
 
         await officer.goto(f"{web}/workbench/statistics?by=route")
@@ -441,7 +441,7 @@ UNTRANSLATED = """() => {
 }"""
 
 
-async def doc_shot(page: Page, stack, name: str, lang: str, *, element: str | None = None) -> None:  # noqa: ANN001
+async def doc_shot(page: Page, stack, name: str, lang: str, *, element: str | None = None) -> None:
     """A screenshot for the README (docs/screenshots with IPR_SCREENSHOTS=1), after checking that the page in
     Chinese has no English heading, label or button left and that nothing is wider than the screen."""
     if lang == "zh":
@@ -461,7 +461,7 @@ async def switch_language(page: Page, lang: str) -> None:
         await page.wait_for_selector("html[lang='zh-Hans']" if lang == "zh" else "html[lang='en']")
 
 
-async def test_failed_and_stuck_cases_escalations_and_every_page_in_both_languages(http, stack) -> None:  # noqa: ANN001
+async def test_failed_and_stuck_cases_escalations_and_every_page_in_both_languages(http, stack) -> None:
     """A failed case shows what to do and a supervisor repairs it on the page; a refused step is marked done by
     hand with a note; the worklist, case, evidence, statistics, portal and recordation pages in English and
     Chinese (the screenshots the README shows)."""
@@ -478,7 +478,7 @@ async def test_failed_and_stuck_cases_escalations_and_every_page_in_both_languag
     # the failed case: its workflow terminated by an operator's mistake (the cases service finds it)
     temporal = await connect(stack.temporal, NAMESPACE)
     await temporal.get_workflow_handle(failing).terminate(reason="terminated by mistake during maintenance")
-    await case_in_state(http, stack, failing, "failed", timeout=60)
+    await case_in_state(http, stack, failing, "failed", within=60)
     # a refused step on the detained case, as the case workflow records it when a service refuses a request
     conn = await asyncpg.connect(
         database_url(stack.profile, stack.secrets, "cases").replace("postgresql+asyncpg://", "postgresql://")
@@ -592,7 +592,7 @@ async def test_failed_and_stuck_cases_escalations_and_every_page_in_both_languag
         await supervisor.fill("#repair-form input[name=reason]", "terminated by mistake; reset to the last good point")
         await supervisor.click("#repair-form button[type=submit]")
         await supervisor.wait_for_selector("#message.ok")
-        await case_in_state(http, stack, failing, "suspended", timeout=60)
+        await case_in_state(http, stack, failing, "suspended", within=60)
         await supervisor.goto(f"{web}/workbench/cases/{failing}")
         assert await supervisor.get_attribute("#case-state", "data-state") == "suspended"
         interventions = await supervisor.inner_text("#interventions")

@@ -17,7 +17,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     items.sort(key=lambda item: item.get_closest_marker("fuzz") is not None)  # stable: the rest keep their order
 
 
-def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:  # noqa: ANN001
+def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
     reports = config.stash.get(FUZZ_REPORTS, [])
     if not reports:
         return

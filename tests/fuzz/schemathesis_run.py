@@ -89,7 +89,7 @@ def fuzz_service(
             phases=[Phase.explicit, Phase.generate, Phase.shrink],
         )
         @hypothesis.given(case=strategy, role=st.sampled_from(allowed))
-        def run(case, role) -> None:  # noqa: ANN001
+        def run(case, role) -> None:
             report.examples += 1
             headers = {**(case.headers or {}), **credentials[role]}
             response = case.call(base_url=base_url, session=session, headers=headers, timeout=60)
@@ -107,7 +107,7 @@ def fuzz_service(
 def _allowed_roles(
     strategy,
     base_url: str,
-    session: requests.Session,  # noqa: ANN001
+    session: requests.Session,
     credentials: dict[str, dict[str, str]],
 ) -> list[str]:
     """The roles the operation lets past authorisation (checked before the request is validated), so the

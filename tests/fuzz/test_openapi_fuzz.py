@@ -3,8 +3,8 @@
 Every operation gets ``IPR_FUZZ_EXAMPLES`` generated requests (15 in ``make test``, more in
 ``make fuzz``), valid by the schema and invalid on purpose, as an officer, a rights holder and a
 clearance system, part of them on records that exist (a live case, its hold and notice). No response
-may be a server error, and every documented response must match its schema. These tests run after every other test of the session (see ``conftest.py``): the data they
-write through the APIs cannot disturb another test.
+may be a server error, and every documented response must match its schema. These tests run after every other
+test of the session (see ``conftest.py``): the data they write through the APIs cannot disturb another test.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ RANDOM = os.environ.get("IPR_FUZZ_RANDOM") == "1"  # make fuzz: new examples eac
 
 
 @pytest.fixture(scope="module")
-async def known(stack) -> dict[str, str]:  # noqa: ANN001
+async def known(stack) -> dict[str, str]:
     """Records that exist, so that part of the fuzzing reaches past "not found": a declaration with a suspected
     line, its live case, hold and notice, and the demo recordation."""
     declaration_id = unique_id("FUZZ")
@@ -41,7 +41,7 @@ async def known(stack) -> dict[str, str]:  # noqa: ANN001
             json=example_declaration(declaration_id=declaration_id),
         )
         assert sent.status_code == 202, sent.text
-        case = await case_in_state(http, stack, case_id, "suspended", timeout=120)
+        case = await case_in_state(http, stack, case_id, "suspended", within=120)
         notices = (
             await http.get(
                 f"{stack.url('notify')}/v1/notices", params={"case_id": case_id}, headers=stack.auth("officer")
@@ -62,7 +62,7 @@ async def known(stack) -> dict[str, str]:  # noqa: ANN001
 def test_no_server_error_and_documented_responses(
     stack,
     known,
-    service: str,  # noqa: ANN001
+    service: str,
     pytestconfig: pytest.Config,
 ) -> None:
     report = fuzz_service(

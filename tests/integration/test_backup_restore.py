@@ -46,14 +46,14 @@ def fresh_profile() -> stack_mod.Profile:
 
 
 @pytest.mark.timeout(900)  # a second stack of its own is started, with a restore in between
-async def test_backup_then_restore_into_a_fresh_stack(http, stack, tmp_path) -> None:  # noqa: ANN001
+async def test_backup_then_restore_into_a_fresh_stack(http, stack, tmp_path) -> None:
     # What there is to keep: a declaration with its case and notice, a general guarantee, the demo recordations.
     body = example_declaration(declaration_id=unique_id("CN5300-BAK"))
     assert (
         await http.post(f"{stack.url('intake')}/v1/declarations", json=body, headers=stack.auth("clearance"))
     ).status_code == 202
     case_id = consignment_case_id(body["declaration_id"], "RH-0001")
-    case = await case_in_state(http, stack, case_id, "suspended", timeout=60)
+    case = await case_in_state(http, stack, case_id, "suspended", within=60)
     notices = (
         await http.get(f"{stack.url('notify')}/v1/notices?case_id={case_id}", headers=stack.auth("holder"))
     ).json()
@@ -146,15 +146,15 @@ async def test_backup_then_restore_into_a_fresh_stack(http, stack, tmp_path) -> 
                 )
             ).status_code == 202
 
-            async def assessed():  # noqa: ANN202
+            async def assessed():
                 r = await client.get(
                     f"{restored.url('intake')}/v1/declarations/{new['declaration_id']}", headers=officer
                 )
                 return r.json()["status"] == "assessed" or None
 
-            await eventually(assessed, timeout=120, what="a declaration assessed on the restored stack")
+            await eventually(assessed, within=120, what="a declaration assessed on the restored stack")
             await case_in_state(
-                client, restored, consignment_case_id(new["declaration_id"], "RH-0001"), "suspended", timeout=60
+                client, restored, consignment_case_id(new["declaration_id"], "RH-0001"), "suspended", within=60
             )
     finally:
         stack_mod.down(fresh)

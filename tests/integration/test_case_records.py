@@ -25,11 +25,11 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-async def temporal(stack) -> Client:  # noqa: ANN001
+async def temporal(stack) -> Client:
     return await connect(stack.temporal, NAMESPACE)
 
 
-async def open_case(http, stack) -> str:  # noqa: ANN001
+async def open_case(http, stack) -> str:
     body = example_declaration(declaration_id=unique_id("CN5300-REC"))
     r = await http.post(f"{stack.url('intake')}/v1/declarations", json=body, headers=stack.auth("clearance"))
     assert r.status_code == 202, r.text
@@ -38,7 +38,7 @@ async def open_case(http, stack) -> str:  # noqa: ANN001
     return case_id
 
 
-async def reply(http, stack, case_id: str, decision: dict) -> None:  # noqa: ANN001
+async def reply(http, stack, case_id: str, decision: dict) -> None:
     notices = (
         await http.get(f"{stack.url('notify')}/v1/notices?case_id={case_id}", headers=stack.auth("holder"))
     ).json()
@@ -49,7 +49,7 @@ async def reply(http, stack, case_id: str, decision: dict) -> None:  # noqa: ANN
     assert r.status_code in (200, 201), r.text
 
 
-async def get_case(http, stack, case_id: str, who: str = "officer") -> dict:  # noqa: ANN001
+async def get_case(http, stack, case_id: str, who: str = "officer") -> dict:
     r = await http.get(f"{stack.url('cases')}/v1/cases/{case_id}", headers=stack.auth(who))
     assert r.status_code == 200, r.text
     return r.json()
@@ -79,7 +79,7 @@ async def test_a_closed_case_is_served_in_full_after_its_workflow_history_is_gon
             return exc.status == RPCStatusCode.NOT_FOUND
         return False
 
-    await eventually(gone, timeout=120, what="workflow deleted (Temporal deletes in the background)")
+    await eventually(gone, within=120, what="workflow deleted (Temporal deletes in the background)")
     kept = await get_case(http, stack, case_id)
     assert kept["state"] == "released" and kept["source"] == "database"
     assert kept["history"] == closed["history"]
@@ -186,7 +186,7 @@ async def test_the_sweeper_repairs_a_failed_case_and_one_whose_deadline_has_pass
         events = [i["event"] for i in c["interventions"]]
         return c if c["state"] == "suspended" and "case_repaired" in events else None
 
-    case = await eventually(lambda: back(cancelled), timeout=60, what="automatic repair of a cancelled case")
+    case = await eventually(lambda: back(cancelled), within=60, what="automatic repair of a cancelled case")
     assert next(i for i in case["interventions"] if i["event"] == "case_repaired")["by"] == "cases-sweeper"
     handle = temporal.get_workflow_handle(cancelled)
     assert (await handle.describe()).status == WorkflowExecutionStatus.RUNNING
@@ -209,12 +209,12 @@ async def test_the_sweeper_repairs_a_failed_case_and_one_whose_deadline_has_pass
         )
     finally:
         await conn.close()
-    case = await eventually(lambda: back(terminated), timeout=60, what="repair of a failed case with a due deadline")
+    case = await eventually(lambda: back(terminated), within=60, what="repair of a failed case with a due deadline")
     repair = next(i for i in case["interventions"] if i["event"] == "case_repaired")
     assert "deadline has passed" in repair["detail"]["reason"]
 
 
-def stack_dsn(stack) -> str:  # noqa: ANN001
+def stack_dsn(stack) -> str:
     from deploy.local.stack import database_url
 
     return database_url(stack.profile, stack.secrets, "cases").replace("postgresql+asyncpg://", "postgresql://")

@@ -11,7 +11,7 @@ from tests.helpers import approve_confiscation, case_in_state, eventually, uniqu
 pytestmark = pytest.mark.integration
 
 
-async def rules(http, stack, path: str, who: str = "officer"):  # noqa: ANN001, ANN201
+async def rules(http, stack, path: str, who: str = "officer"):
     return await http.get(f"{stack.url('cases')}/v1/rules/{path}", headers=stack.auth(who))
 
 
@@ -61,7 +61,7 @@ async def test_guarantee_and_fine_endpoints(http, stack) -> None:
     assert packs["settings"]["police_referral_goods_value"]["uncertain"] is True
 
 
-async def _declare(http, stack, **changes) -> dict:  # noqa: ANN001, ANN003
+async def _declare(http, stack, **changes) -> dict:
     body = example_declaration(declaration_id=unique_id("CN5300-API"), **changes)
     r = await http.post(f"{stack.url('intake')}/v1/declarations", json=body, headers=stack.auth("clearance"))
     assert r.status_code == 202, r.text
@@ -87,7 +87,7 @@ async def test_officer_opens_a_case_by_hand_and_holders_apply_only_for_their_rig
     assert opened.status_code == 200, opened.text
     assert opened.json()["case_id"] == case_id and opened.json()["joined_existing_case"] is True
 
-    async def both_lines():  # noqa: ANN202
+    async def both_lines():
         r = await http.get(f"{stack.url('cases')}/v1/cases/{case_id}", headers=stack.auth("officer"))
         lines_in = [ln["line_no"] for ln in r.json()["lines"]]
         return r.json() if lines_in == [1, 2] and r.json()["required_guarantee"] != "14910.00" else None
@@ -160,7 +160,7 @@ async def test_officer_opens_a_case_by_hand_and_holders_apply_only_for_their_rig
     assert (await http.get(f"{stack.url('cases')}/v1/escalations", headers=stack.auth("holder"))).status_code == 403
 
 
-async def _record(http, stack, rec: dict) -> None:  # noqa: ANN001
+async def _record(http, stack, rec: dict) -> None:
     r = await http.post(f"{stack.url('risk')}/v1/recordations", json=rec, headers=stack.auth("officer"))
     assert r.status_code in (200, 201), r.text
 
@@ -191,11 +191,11 @@ async def test_us_shipment_is_detained_and_forfeited_on_the_running_system(http,
     case = await case_in_state(http, stack, case_id, "detained", who="officer_us")  # an officer of US2704
     assert case["procedure"] == "us_detention"
 
-    async def importer_window():  # noqa: ANN202 - it opens when the importer's notice of detention is served
+    async def importer_window():  # it opens when the importer's notice of detention is served
         c = (await http.get(f"{stack.url('cases')}/v1/cases/{case_id}", headers=stack.auth("officer_us"))).json()
         return c if any(d["name"] == "importer_response" for d in c["deadlines"]) else None
 
-    case = await eventually(importer_window, timeout=60, what="the importer's window after service")
+    case = await eventually(importer_window, within=60, what="the importer's window after service")
     assert {d["name"] for d in case["deadlines"]} >= {"detention_notice", "importer_response", "detention_period"}
     assert case["party_notices"][0]["role"] == "importer" and case["party_notices"][0]["status"] == "served"
     unlawful = await http.post(
@@ -252,7 +252,7 @@ async def test_us_shipment_is_detained_and_forfeited_on_the_running_system(http,
     )
     assert filed.status_code == 202
 
-    async def petition_pending():  # noqa: ANN202
+    async def petition_pending():
         c = (await http.get(f"{stack.url('cases')}/v1/cases/{case_id}", headers=stack.auth("officer_us"))).json()
         return c if any(d["name"] == "petition_decision" for d in c["deadlines"]) else None
 
@@ -350,7 +350,7 @@ async def test_publishing_a_calendar_re_times_the_running_case_and_clears_its_pr
     assert window["provisional"] is cal.is_provisional_span(start, due)
     if window["provisional"]:
 
-        async def listed():  # noqa: ANN202
+        async def listed():
             rows = (
                 await http.get(f"{stack.url('cases')}/v1/deadlines/provisional", headers=stack.auth("officer"))
             ).json()
@@ -374,7 +374,7 @@ async def test_publishing_a_calendar_re_times_the_running_case_and_clears_its_pr
     result = await publish(client, data, by="ops.test", where=f'DeclarationId = "{body["declaration_id"]}"')
     assert result["signalled"] == 1
 
-    async def retimed():  # noqa: ANN202
+    async def retimed():
         c = (await http.get(f"{stack.url('cases')}/v1/cases/{case_id}", headers=stack.auth("officer"))).json()
         return c if c["calendar_version"] == data["version"] else None
 
@@ -385,7 +385,7 @@ async def test_publishing_a_calendar_re_times_the_running_case_and_clears_its_pr
     events = [h["event"] for h in case["history"]]
     assert "calendar_published" in events and "deadline_retimed" in events
 
-    async def cleared():  # noqa: ANN202
+    async def cleared():
         rows = (await http.get(f"{stack.url('cases')}/v1/deadlines/provisional", headers=stack.auth("officer"))).json()
         return not [r for r in rows if r["case_id"] == case_id]
 

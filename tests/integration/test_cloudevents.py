@@ -42,7 +42,7 @@ def _validator(name: str) -> jsonschema.Draft202012Validator:
     return jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
 
 
-async def _records(bootstrap: str, topic: str, key: str, *, at_least: int = 1, timeout: float = 60) -> list:
+async def _records(bootstrap: str, topic: str, key: str, *, at_least: int = 1, within: float = 60) -> list:
     """The records of ``topic`` with ``key``, read from the beginning, once there are ``at_least`` of them."""
     consumer = AIOKafkaConsumer(
         topic, bootstrap_servers=bootstrap, group_id=None, auto_offset_reset="earliest", enable_auto_commit=False
@@ -50,13 +50,13 @@ async def _records(bootstrap: str, topic: str, key: str, *, at_least: int = 1, t
     await consumer.start()
     found: list[ConsumerRecord] = []
     try:
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + within
         while time.monotonic() < deadline and len(found) < at_least:
             for records in (await consumer.getmany(timeout_ms=500)).values():
                 found += [r for r in records if r.key == key.encode()]
     finally:
         await consumer.stop()
-    assert len(found) >= at_least, f"{len(found)} records with key {key} on {topic} within {timeout}s"
+    assert len(found) >= at_least, f"{len(found)} records with key {key} on {topic} within {within}s"
     return found
 
 
@@ -81,7 +81,7 @@ async def test_every_topic_carries_cloudevents_headers_and_matches_its_schema(ht
     sent = await http.post(f"{stack.url('intake')}/v1/declarations", headers=stack.auth("clearance"), json=body)
     assert sent.status_code == 202, sent.text
     case_id = consignment_case_id(declaration_id, "RH-0001")
-    await case_in_state(http, stack, case_id, "suspended", timeout=120)
+    await case_in_state(http, stack, case_id, "suspended", within=120)
 
     # intake's relay: the declaration as received, as-is, with the topic's event type
     (declared,) = await _records(stack.kafka, TOPIC_DECLARATIONS, declaration_id)
@@ -120,7 +120,7 @@ async def test_records_without_headers_are_read_and_refused_ones_keep_theirs(htt
         )
         return r.status_code == 200
 
-    await eventually(stored, timeout=60, what="declaration published without headers stored")
+    await eventually(stored, within=60, what="declaration published without headers stored")
 
     # an unusable record is dead-lettered with headers of its own and the refused record's attributes
     bad_key = unique_id("CE-BAD")

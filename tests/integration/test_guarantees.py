@@ -23,7 +23,7 @@ def cn_today() -> date:
     return calendar_for("CN").local_date(datetime.now(UTC))
 
 
-def general_body(holder_id: str, **over) -> dict:  # noqa: ANN003
+def general_body(holder_id: str, **over) -> dict:
     today = cn_today()
     body = {
         "guarantee_id": unique_id("GG"),
@@ -65,12 +65,12 @@ def hold_body(
 
 
 class Api:
-    def __init__(self, http, stack) -> None:  # noqa: ANN001
+    def __init__(self, http, stack) -> None:
         self.http, self.stack = http, stack
         self.base = stack.url("guarantees")
         self.recorded: set[str] = set()
 
-    async def register(self, body: dict, who: str = "officer", *, recorded: bool = True):  # noqa: ANN201
+    async def register(self, body: dict, who: str = "officer", *, recorded: bool = True):
         """Register a general guarantee; its holder first gets a recordation (a guarantee's holder must have one)."""
         if recorded and body.get("jurisdiction") == "CN" and body.get("holder_id") not in self.recorded:
             await self.record(body["holder_id"])
@@ -98,42 +98,42 @@ class Api:
         assert r.status_code in (200, 201), r.text
         self.recorded.add(holder_id)
 
-    async def general(self, guarantee_id: str, who: str = "officer"):  # noqa: ANN201
+    async def general(self, guarantee_id: str, who: str = "officer"):
         return await self.http.get(f"{self.base}/v1/general-guarantees/{guarantee_id}", headers=self.stack.auth(who))
 
-    async def hold(self, body: dict, who: str = "system"):  # noqa: ANN201
+    async def hold(self, body: dict, who: str = "system"):
         return await self.http.post(f"{self.base}/v1/case-guarantees", json=body, headers=self.stack.auth(who))
 
-    async def cost(self, case_id: str, body: dict, who: str = "system"):  # noqa: ANN201
+    async def cost(self, case_id: str, body: dict, who: str = "system"):
         return await self.http.post(
             f"{self.base}/v1/case-guarantees/{case_id}/costs", json=body, headers=self.stack.auth(who)
         )
 
-    async def settle(self, case_id: str, body: dict, who: str = "system"):  # noqa: ANN201
+    async def settle(self, case_id: str, body: dict, who: str = "system"):
         return await self.http.post(
             f"{self.base}/v1/case-guarantees/{case_id}/settle", json=body, headers=self.stack.auth(who)
         )
 
-    async def case(self, case_id: str, who: str = "officer"):  # noqa: ANN201
+    async def case(self, case_id: str, who: str = "officer"):
         return await self.http.get(f"{self.base}/v1/case-guarantees/{case_id}", headers=self.stack.auth(who))
 
-    async def alerts(self, who: str = "officer"):  # noqa: ANN201
+    async def alerts(self, who: str = "officer"):
         return await self.http.get(f"{self.base}/v1/alerts", headers=self.stack.auth(who))
 
 
 @pytest.fixture
-def api(http, stack) -> Api:  # noqa: ANN001
+def api(http, stack) -> Api:
     return Api(http, stack)
 
 
-def error_code(response) -> str:  # noqa: ANN001
+def error_code(response) -> str:
     return response.json()["error"]["code"]
 
 
 # ---------------------------------------------------------------- general guarantees
 
 
-async def test_register_general_guarantee_validates_and_is_idempotent(api: Api, stack) -> None:  # noqa: ANN001
+async def test_register_general_guarantee_validates_and_is_idempotent(api: Api, stack) -> None:
     holder = unique_id("RH")
     body = general_body(holder)
     first = await api.register(body)
@@ -408,7 +408,7 @@ async def test_costs_and_settlement_refund_restores_the_general_guarantee(api: A
     assert [h["actor"] for h in closed["history"]] == [worker, worker, officer, worker]
 
 
-async def test_settlement_never_charges_more_than_held_and_raises_alerts(api: Api, stack) -> None:  # noqa: ANN001
+async def test_settlement_never_charges_more_than_held_and_raises_alerts(api: Api, stack) -> None:
     holder = unique_id("RH")
     body = hold_body(holder, form="cash_deposit", required="1000", amount="1000")
     case_id = body["case_id"]
@@ -458,7 +458,7 @@ async def test_settlement_never_charges_more_than_held_and_raises_alerts(api: Ap
     assert missing.status_code == 404 and error_code(missing) == "case_guarantee_not_found"
 
 
-async def test_alerts_on_low_balance_and_expiry_and_their_metrics(api: Api, stack) -> None:  # noqa: ANN001
+async def test_alerts_on_low_balance_and_expiry_and_their_metrics(api: Api, stack) -> None:
     today = cn_today()
     holder = unique_id("RH")
     ending = general_body(
@@ -481,14 +481,14 @@ async def test_alerts_on_low_balance_and_expiry_and_their_metrics(api: Api, stac
     assert "99999.99" in mine["low_balance"]["message"]
     assert not [a for a in answer.json()["alerts"] if a.get("guarantee_id") == far["guarantee_id"]]
 
-    async def balance_shown():  # noqa: ANN202 - the periodic refresh may overwrite a draw it read before; it converges
+    async def balance_shown():  # the periodic refresh may overwrite a draw it read before; it converges
         text = (await api.http.get(f"{api.base}/metrics")).text
         found = re.search(
             r'ipr_guarantee_general_balance\{[^}]*guarantee_id="' + ending["guarantee_id"] + r'"[^}]*\} (\S+)', text
         )
         return text if found and float(found.group(1)) == pytest.approx(99999.99) else None
 
-    metrics = await eventually(balance_shown, timeout=75, what="the drawn balance in the metrics")
+    metrics = await eventually(balance_shown, within=75, what="the drawn balance in the metrics")
     counts = dict(re.findall(r'ipr_guarantee_alerts\{kind="(\w+)"\} (\S+)', metrics))
     assert float(counts["coverage_ending"]) >= 1 and float(counts["low_balance"]) >= 1
     assert re.search(r'ipr_guarantee_holds_total\{form="general_guarantee"\} [1-9]', metrics)
@@ -501,7 +501,7 @@ async def test_alerts_on_low_balance_and_expiry_and_their_metrics(api: Api, stac
 # ---------------------------------------------------------------- who may see what
 
 
-async def test_roles_and_rights_holders_see_only_their_own(api: Api, stack) -> None:  # noqa: ANN001
+async def test_roles_and_rights_holders_see_only_their_own(api: Api, stack) -> None:
     mine, other = unique_id("RH"), unique_id("RH")
     g_mine, g_other = general_body(mine), general_body(other)
     assert (await api.register(g_mine)).status_code == 201
@@ -545,7 +545,7 @@ async def test_roles_and_rights_holders_see_only_their_own(api: Api, stack) -> N
     assert unauthenticated.status_code == 401 and error_code(unauthenticated) == "missing_token"
 
 
-async def test_service_health_readiness_metrics_and_docs(http, stack) -> None:  # noqa: ANN001
+async def test_service_health_readiness_metrics_and_docs(http, stack) -> None:
     base = stack.url("guarantees")
     assert (await http.get(f"{base}/healthz")).json() == {"status": "ok", "service": "guarantees"}
     ready = await http.get(f"{base}/readyz")

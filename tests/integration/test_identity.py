@@ -45,7 +45,7 @@ def _claims(token: str) -> dict:
     return jwt.decode(token, options={"verify_signature": False})
 
 
-async def _declare(http, stack, **changes) -> dict:  # noqa: ANN001
+async def _declare(http, stack, **changes) -> dict:
     body = example_declaration(declaration_id=unique_id("CN5300-ID"), **changes)
     r = await http.post(f"{stack.url('intake')}/v1/declarations", json=body, headers=stack.auth("clearance"))
     assert r.status_code == 202, r.text
@@ -57,7 +57,7 @@ async def _admin(
     stack,
     method: str,
     path: str,
-    body: dict | None = None,  # noqa: ANN001, ANN201
+    body: dict | None = None,
     who: str = "administrator",
 ):
     return await http.request(method, f"{stack.url('identity')}{path}", json=body, headers=stack.auth(who))
@@ -66,7 +66,7 @@ async def _admin(
 # ---------------------------------------------------------------- machines
 
 
-async def test_a_clearance_system_declares_with_client_credentials(http, stack) -> None:  # noqa: ANN001
+async def test_a_clearance_system_declares_with_client_credentials(http, stack) -> None:
     token = tokens_mod.client_credentials(stack.issuer, "clearance-express", stack.client_secret("clearance-express"))
     claims = _claims(token.access_token)
     assert (claims["sub"], claims["role"], claims["client_id"], claims["aud"]) == (
@@ -87,7 +87,7 @@ async def test_a_clearance_system_declares_with_client_credentials(http, stack) 
         tokens_mod.client_credentials(stack.issuer, "clearance-express", "not-the-secret-0123456789")
 
 
-async def test_the_case_worker_acts_on_behalf_of_the_officer(http, stack) -> None:  # noqa: ANN001
+async def test_the_case_worker_acts_on_behalf_of_the_officer(http, stack) -> None:
     """The worker's token is its own (client credentials); the step services name the officer it acts for."""
     body = await _declare(http, stack)
     case_id = f"IPR-{body['declaration_id']}-RH-0001"
@@ -111,7 +111,7 @@ async def test_the_case_worker_acts_on_behalf_of_the_officer(http, stack) -> Non
 # ---------------------------------------------------------------- offices, holders, parties
 
 
-async def test_an_officer_acts_only_on_cases_of_its_office(http, stack) -> None:  # noqa: ANN001
+async def test_an_officer_acts_only_on_cases_of_its_office(http, stack) -> None:
     body = await _declare(http, stack, customs_office="CN2200")  # Shanghai
     case_id = f"IPR-{body['declaration_id']}-RH-0001"
     await case_in_state(http, stack, case_id, "suspended", who="officer_b")
@@ -150,12 +150,12 @@ async def test_an_officer_acts_only_on_cases_of_its_office(http, stack) -> None:
     assert opened.status_code == 403 and opened.json()["error"]["code"] == "outside_office"
 
 
-async def _history_has(http, stack, case_id: str, event: str):  # noqa: ANN001, ANN202
+async def _history_has(http, stack, case_id: str, event: str):
     case = (await http.get(f"{stack.url('cases')}/v1/cases/{case_id}", headers=stack.auth("supervisor"))).json()
     return case if any(h["event"] == event for h in case["history"]) else None
 
 
-async def test_a_declarant_sees_only_its_own_cases(http, stack) -> None:  # noqa: ANN001
+async def test_a_declarant_sees_only_its_own_cases(http, stack) -> None:
     mine = await _declare(http, stack)  # declared by Shenzhen Swift Forwarding, the demo party
     theirs = await _declare(http, stack, declarant={"id": "91440300MA5ZZZZ9", "name": "Another Broker Ltd"})
     mine_id, theirs_id = f"IPR-{mine['declaration_id']}-RH-0001", f"IPR-{theirs['declaration_id']}-RH-0001"
@@ -181,7 +181,7 @@ async def test_a_declarant_sees_only_its_own_cases(http, stack) -> None:  # noqa
     assert r.status_code == 403
 
 
-async def test_a_holder_sees_only_its_own_recordations(http, stack) -> None:  # noqa: ANN001
+async def test_a_holder_sees_only_its_own_recordations(http, stack) -> None:
     base = f"{stack.url('risk')}/v1/recordations"
     own = (await http.get(base, headers=stack.auth("holder"))).json()
     assert own and {r["holder"]["id"] for r in own} == {"RH-0001"}
@@ -194,7 +194,7 @@ async def test_a_holder_sees_only_its_own_recordations(http, stack) -> None:  # 
 # ---------------------------------------------------------------- four eyes
 
 
-async def test_the_proposer_cannot_approve_a_recordation(http, stack) -> None:  # noqa: ANN001
+async def test_the_proposer_cannot_approve_a_recordation(http, stack) -> None:
     stack.ensure_account("test.supervisor.b", role="supervisor", display_name="Second Supervisor", offices=["CN5300"])
     rid = unique_id("CN-T-4E")
     rec = example_recordation(recordation_id=rid, status="pending", title=unique_id("MARK"), aliases=[])
@@ -218,7 +218,7 @@ async def test_the_proposer_cannot_approve_a_recordation(http, stack) -> None:  
 # ---------------------------------------------------------------- disabled accounts and clients
 
 
-async def test_a_disabled_holder_user_is_refused_at_sign_in_and_at_refresh(http, stack) -> None:  # noqa: ANN001
+async def test_a_disabled_holder_user_is_refused_at_sign_in_and_at_refresh(http, stack) -> None:
     holder = unique_id("RH")
     stack.ensure_holder(holder)
     account = f"user.{holder.lower()}"
@@ -254,7 +254,7 @@ async def test_a_disabled_holder_user_is_refused_at_sign_in_and_at_refresh(http,
         tokens_mod.refresh(stack.issuer, again.refresh_token)
 
 
-async def test_a_disabled_client_gets_no_new_token(http, stack) -> None:  # noqa: ANN001
+async def test_a_disabled_client_gets_no_new_token(http, stack) -> None:
     secret = stack.client_secret("clearance-express")
     assert tokens_mod.client_credentials(stack.issuer, "clearance-express", secret)
     disabled = await _admin(http, stack, "POST", "/v1/clients/clearance-express/disable", {"reason": "test"})
@@ -267,7 +267,7 @@ async def test_a_disabled_client_gets_no_new_token(http, stack) -> None:  # noqa
     assert tokens_mod.client_credentials(stack.issuer, "clearance-express", secret)
 
 
-async def test_administration_is_for_supervisors_and_administrators(http, stack) -> None:  # noqa: ANN001
+async def test_administration_is_for_supervisors_and_administrators(http, stack) -> None:
     body = {
         "account_id": unique_id("x").lower(),
         "display_name": "X",
@@ -302,7 +302,7 @@ def _documented(model: type[BaseModel], answer: dict, *, absent: frozenset[str] 
     return answer
 
 
-async def test_each_administration_answer_is_its_documented_model(http, stack) -> None:  # noqa: ANN001
+async def test_each_administration_answer_is_its_documented_model(http, stack) -> None:
     """Passwords, offices, holders, clients and their secrets: what each answer carries, and that none shows a
     secret but the one creating or rotating it."""
     account = unique_id("typed").lower()
@@ -411,7 +411,7 @@ async def test_each_administration_answer_is_its_documented_model(http, stack) -
     assert (me["role"], me["holder_id"], me["party_id"]) == ("administrator", None, None)
 
 
-async def test_sign_in_page_speaks_chinese_and_refuses_a_wrong_password(http, stack) -> None:  # noqa: ANN001
+async def test_sign_in_page_speaks_chinese_and_refuses_a_wrong_password(http, stack) -> None:
     with pytest.raises(tokens_mod.SignInFailed, match="Unknown user name or wrong password"):
         tokens_mod.sign_in(stack.issuer, "wang.wei", "wrong-password-123")
     with pytest.raises(tokens_mod.SignInFailed, match="用户名不存在或密码错误"):
@@ -421,7 +421,7 @@ async def test_sign_in_page_speaks_chinese_and_refuses_a_wrong_password(http, st
 # ---------------------------------------------------------------- key rotation
 
 
-async def test_key_rotation_keeps_both_keys_live(http, stack) -> None:  # noqa: ANN001
+async def test_key_rotation_keeps_both_keys_live(http, stack) -> None:
     before = tokens_mod.client_credentials(
         stack.issuer, "clearance-single-window", stack.client_secret("clearance-single-window")
     ).access_token
@@ -447,7 +447,7 @@ async def test_key_rotation_keeps_both_keys_live(http, stack) -> None:  # noqa: 
             )
             return r if r.status_code != 401 else None
 
-        r = await eventually(verified, timeout=JWKS_REFRESH_WINDOW_S, what="the rotated key learnt by intake")
+        r = await eventually(verified, within=JWKS_REFRESH_WINDOW_S, what="the rotated key learnt by intake")
         assert r.status_code == 404, r.text
 
 
@@ -458,12 +458,12 @@ def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
-def _signing_key(stack) -> tuple[str, object]:  # noqa: ANN001
+def _signing_key(stack) -> tuple[str, object]:
     jwk = keys_mod.load(stack_mod.jwks_file(stack.profile))[0]
     return jwk["kid"], jwt.PyJWK(jwk).key
 
 
-def _forge(stack, **changes) -> str:  # noqa: ANN001, ANN003
+def _forge(stack, **changes) -> str:
     kid, key = _signing_key(stack)
     now = int(time.time())
     claims = {
@@ -481,7 +481,7 @@ def _forge(stack, **changes) -> str:  # noqa: ANN001, ANN003
     return jwt.encode(claims, key, algorithm="RS256", headers=headers)
 
 
-def _bad_tokens(stack) -> dict[str, str]:  # noqa: ANN001
+def _bad_tokens(stack) -> dict[str, str]:
     now = int(time.time())
     kid, key = _signing_key(stack)
     good = _claims(_forge(stack))
@@ -515,7 +515,7 @@ async def test_bad_tokens_get_401_with_the_reason(
     http,
     stack,
     service: str,
-    method: str,  # noqa: ANN001
+    method: str,
     path: str,
 ) -> None:
     # the genuine article passes the token checks (here: forged with the issuer's own key, so each case below
@@ -529,7 +529,7 @@ async def test_bad_tokens_get_401_with_the_reason(
         )
         return r if r.status_code != 401 else None
 
-    ok = await eventually(genuine, timeout=JWKS_REFRESH_WINDOW_S, what=f"{service} to verify the issuer's key")
+    ok = await eventually(genuine, within=JWKS_REFRESH_WINDOW_S, what=f"{service} to verify the issuer's key")
     assert ok.status_code in (202, 403), ok.text  # accepted, or a clearance system outside its role
     for reason, token in _bad_tokens(stack).items():
         r = await http.request(
@@ -542,7 +542,7 @@ async def test_bad_tokens_get_401_with_the_reason(
     assert missing.status_code == 401 and missing.json()["error"]["code"] == "missing_token"
 
 
-async def test_the_provider_publishes_what_production_clients_need(http, stack) -> None:  # noqa: ANN001
+async def test_the_provider_publishes_what_production_clients_need(http, stack) -> None:
     meta = (await http.get(f"{stack.issuer}/.well-known/openid-configuration")).json()
     assert meta["issuer"] == stack.issuer
     assert {"authorization_code", "client_credentials", "refresh_token"} <= set(meta["grant_types_supported"])
@@ -571,7 +571,7 @@ async def test_the_provider_publishes_what_production_clients_need(http, stack) 
         tokens_mod.refresh(stack.issuer, tokens.refresh_token)
 
 
-async def test_pages_know_where_to_sign_in(http, stack) -> None:  # noqa: ANN001
+async def test_pages_know_where_to_sign_in(http, stack) -> None:
     admin = (await http.get(f"{stack.url('identity')}/admin/config")).json()
     assert admin["client_id"] == "identity-admin"
     assert "IprSignIn" in (await http.get(f"{stack.url('identity')}/signin.js")).text

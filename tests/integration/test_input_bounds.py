@@ -15,11 +15,11 @@ from tests.helpers import eventually, find_on_topic, produce, unique_id
 pytestmark = pytest.mark.integration
 
 
-def _locs(response) -> list[list]:  # noqa: ANN001
+def _locs(response) -> list[list]:
     return [d["loc"] for d in response.json()["error"].get("details") or []]
 
 
-def _refused(response, field: str, status: int = 422) -> dict:  # noqa: ANN001
+def _refused(response, field: str, status: int = 422) -> dict:
     assert response.status_code == status, response.text
     error = response.json()["error"]
     assert any(field in loc for loc in _locs(response)), error
@@ -69,7 +69,7 @@ async def test_a_year_9999_record_on_the_topic_is_dead_lettered_and_assessment_g
     dead = await find_on_topic(stack.kafka, TOPIC_DECLARATIONS_DLQ, lambda v: poison_id in json.dumps(v))
     assert "submitted_at" in json.dumps(dead.get("details"))
 
-    async def assessed():  # noqa: ANN202
+    async def assessed():
         r = await http.get(f"{stack.url('intake')}/v1/declarations/{good_id}", headers=stack.auth("officer"))
         return r.status_code == 200 and r.json()["status"] == "assessed"
 

@@ -13,11 +13,11 @@ from tests.helpers import eventually, find_on_topic, produce, unique_id
 pytestmark = pytest.mark.integration
 
 
-def declaration(**changes) -> dict:  # noqa: ANN003
+def declaration(**changes) -> dict:
     return example_declaration(declaration_id=unique_id("CN5300-IT"), **changes)
 
 
-async def post(http, stack, body, who="clearance", raw: bytes | None = None):  # noqa: ANN001, ANN201
+async def post(http, stack, body, who="clearance", raw: bytes | None = None):
     headers = {**stack.auth(who), "Content-Type": "application/json"}
     content = raw if raw is not None else json.dumps(body).encode()
     return await http.post(f"{stack.url('intake')}/v1/declarations", content=content, headers=headers)
@@ -41,7 +41,7 @@ async def test_accepts_and_is_idempotent(http, stack) -> None:
     revised = await post(http, stack, {**changed, "revision": 2})
     assert revised.status_code == 202
 
-    async def assessed():  # noqa: ANN202
+    async def assessed():
         r = await http.get(
             f"{stack.url('intake')}/v1/declarations/{body['declaration_id']}?revision=1", headers=stack.auth("officer")
         )
@@ -109,7 +109,7 @@ async def test_declarations_published_straight_to_the_topic_are_taken_and_bad_on
     good = declaration()
     await produce(stack.kafka, TOPIC_DECLARATIONS, json.dumps(good).encode(), key=good["declaration_id"].encode())
 
-    async def stored():  # noqa: ANN202
+    async def stored():
         r = await http.get(
             f"{stack.url('intake')}/v1/declarations/{good['declaration_id']}", headers=stack.auth("clearance")
         )

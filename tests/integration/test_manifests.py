@@ -33,22 +33,22 @@ BAD = {
 }
 
 
-def _chunks(body: bytes, size: int = 16_384):  # noqa: ANN202
-    async def gen():  # noqa: ANN202
+def _chunks(body: bytes, size: int = 16_384):
+    async def gen():
         for i in range(0, len(body), size):
             yield body[i : i + size]
 
     return gen()
 
 
-async def post_manifest(http, stack, manifest: dict | bytes, who: str = "clearance"):  # noqa: ANN001, ANN201
+async def post_manifest(http, stack, manifest: dict | bytes, who: str = "clearance"):
     body = manifest if isinstance(manifest, bytes) else json.dumps(manifest).encode()
     headers = {**stack.auth(who), "Content-Type": "application/json"}
     # sent in chunks without a length, as a clearance system streaming a large manifest would
     return await http.post(f"{stack.url('intake')}/v1/manifests", content=_chunks(body), headers=headers)
 
 
-async def manifest_view(http, stack, manifest_id: str, **params) -> dict:  # noqa: ANN001, ANN003
+async def manifest_view(http, stack, manifest_id: str, **params) -> dict:
     r = await http.get(
         f"{stack.url('intake')}/v1/manifests/{manifest_id}", params=params, headers=stack.auth("officer")
     )
@@ -56,7 +56,7 @@ async def manifest_view(http, stack, manifest_id: str, **params) -> dict:  # noq
     return r.json()
 
 
-async def all_parcels(http, stack, manifest_id: str) -> list[dict]:  # noqa: ANN001
+async def all_parcels(http, stack, manifest_id: str) -> list[dict]:
     out, after = [], 0
     while True:
         page = await manifest_view(http, stack, manifest_id, after=after, limit=1000)
@@ -66,7 +66,7 @@ async def all_parcels(http, stack, manifest_id: str) -> list[dict]:  # noqa: ANN
         after = page["next_after"]
 
 
-async def results_on_topic(stack, manifest_id: str, expected: int, timeout: float = 120) -> list[dict]:  # noqa: ANN001
+async def results_on_topic(stack, manifest_id: str, expected: int, within: float = 120) -> list[dict]:
     """Every per-parcel result of a manifest on customs.parcel-results.v1 (keyed by the manifest id)."""
     import asyncio
     import time
@@ -83,7 +83,7 @@ async def results_on_topic(stack, manifest_id: str, expected: int, timeout: floa
     await consumer.start()
     found: dict[tuple, dict] = {}
     try:
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + within
         while time.monotonic() < deadline and len(found) < expected:
             for records in (await consumer.getmany(timeout_ms=500, max_records=5000)).values():
                 for record in records:
@@ -98,8 +98,8 @@ async def results_on_topic(stack, manifest_id: str, expected: int, timeout: floa
     return list(found.values())
 
 
-async def check_three_cases(http, stack, manifest_id: str, total: int) -> None:  # noqa: ANN001
-    async def assessed():  # noqa: ANN202
+async def check_three_cases(http, stack, manifest_id: str, total: int) -> None:
+    async def assessed():
         r = await http.get(
             f"{stack.url('intake')}/v1/manifests/{manifest_id}", params={"limit": 1}, headers=stack.auth("officer")
         )
@@ -109,7 +109,7 @@ async def check_three_cases(http, stack, manifest_id: str, total: int) -> None: 
         view = r.json()
         return view if view["counts"]["assessed"] == total - len(BAD) else None
 
-    view = await eventually(assessed, timeout=180, what=f"{total - len(BAD)} parcels of {manifest_id} assessed")
+    view = await eventually(assessed, within=180, what=f"{total - len(BAD)} parcels of {manifest_id} assessed")
     assert view["counts"]["rejected"] == len(BAD)
     assert view["counts"]["suspected"] == 3
     parcels = await all_parcels(http, stack, manifest_id)
@@ -233,11 +233,11 @@ async def test_each_broken_parcel_is_rejected_alone(http, stack) -> None:
     assert codes == {2: "order_no_required", 3: "duplicate_waybill", 4: "duplicate_parcel_no", 5: "unstorable_text"}
     assert answer["accepted"] == 2
 
-    async def assessed():  # noqa: ANN202
+    async def assessed():
         view = await manifest_view(http, stack, mid)
         return view if view["counts"]["assessed"] == 2 else None
 
-    await eventually(assessed, timeout=60, what="the two good parcels assessed")
+    await eventually(assessed, within=60, what="the two good parcels assessed")
     # an officer sees the manifests of its own offices only (this one is CN5300's)
     other = await http.get(f"{stack.url('intake')}/v1/manifests/{mid}", headers=stack.auth("officer_b"))
     assert other.status_code == 403 and other.json()["error"]["code"] == "outside_office"
@@ -263,7 +263,7 @@ async def test_invalid_parcel_record_on_the_topic_is_rejected_and_dead_lettered(
     dead = await find_on_topic(stack.kafka, TOPIC_PARCELS_DLQ, lambda v: v.get("key") == mid)
     assert dead["reason"] == "schema_violation"
 
-    async def rejected():  # noqa: ANN202
+    async def rejected():
         view = await manifest_view(http, stack, mid)  # the header was good: the office's officer reads it
         return view if view["counts"]["rejected"] == 1 else None
 
@@ -280,7 +280,7 @@ async def test_invalid_parcel_record_on_the_topic_is_rejected_and_dead_lettered(
         stack.kafka, TOPIC_PARCELS, json.dumps({"manifest": manifest, "parcel": parcel}).encode(), key=mid2.encode()
     )
 
-    async def sender_reads():  # noqa: ANN202
+    async def sender_reads():
         r = await http.get(f"{stack.url('intake')}/v1/manifests/{mid2}", headers=stack.auth("clearance"))
         return r.json() if r.status_code == 200 and r.json()["counts"]["rejected"] == 1 else None
 
@@ -329,17 +329,17 @@ async def test_campaign_api_hits_and_report(http, stack) -> None:
     manifest["parcels"][2]["lines"][0]["hs_code"] = "420222"  # bags, not suspected
     assert (await post_manifest(http, stack, manifest)).status_code == 202
 
-    async def reported():  # noqa: ANN202
+    async def reported():
         rep = await http.get(
             f"{risk}/v1/campaigns/{cid}/report", params={"period": "day"}, headers=stack.auth("officer")
         )
         return rep.json() if rep.status_code == 200 and rep.json()["totals"]["lines"] == 2 else None
 
-    report = await eventually(reported, timeout=60, what="campaign hits reported")
+    report = await eventually(reported, within=60, what="campaign hits reported")
     assert report["totals"] == {"consignments": 2, "lines": 2, "suspected_lines": 1, "cases_opened": 1}
     assert report["rows"][0]["customs_office"] == "CN5399"
 
-    async def parcel_result():  # noqa: ANN202 - intake keeps the result a moment after risk counted it
+    async def parcel_result():  # intake keeps the result a moment after risk counted it
         r = await http.get(f"{stack.url('intake')}/v1/manifests/{mid}/parcels/3", headers=stack.auth("clearance"))
         return r.json()["result"] if r.status_code == 200 and r.json()["result"] else None
 

@@ -33,7 +33,7 @@ def notice_request(
     hook: str | None = None,
     stack=None,
     with_document: bool = True,
-) -> dict:  # noqa: ANN001
+) -> dict:
     case_id = unique_id("IPR-DOC")
     f = notice_case_file("CN", case_id=case_id, office=office, holder_id=holder_id, declarant_id=declarant)
     due = f.deadlines["holder_reply"].due_at
@@ -55,27 +55,27 @@ def notice_request(
     return body
 
 
-async def issue(http, stack, body: dict) -> str:  # noqa: ANN001
+async def issue(http, stack, body: dict) -> str:
     r = await http.post(f"{stack.url('notify')}/v1/notices", json=body, headers=stack.auth("system"))
     assert r.status_code == 201, r.text
     return r.json()["notice_id"]
 
 
-async def document(http, stack, notice_id: str, who: str | dict, fmt: str = "html"):  # noqa: ANN001, ANN201
+async def document(http, stack, notice_id: str, who: str | dict, fmt: str = "html"):
     headers = stack.auth(who) if isinstance(who, str) else who
     return await http.get(
         f"{stack.url('notify')}/v1/notices/{notice_id}/document", params={"format": fmt}, headers=headers, timeout=60
     )
 
 
-def pdf_tool(tool: str, pdf: bytes, tmp_path) -> str:  # noqa: ANN001
+def pdf_tool(tool: str, pdf: bytes, tmp_path) -> str:
     path = tmp_path / "document.pdf"
     path.write_bytes(pdf)
     args = [tool, str(path), "-"] if tool == "pdftotext" else [tool, str(path)]
     return subprocess.run(args, check=True, capture_output=True, text=True).stdout
 
 
-async def test_a_notice_carries_its_numbered_document_as_html_pdf_and_text(http, stack, tmp_path) -> None:  # noqa: ANN001
+async def test_a_notice_carries_its_numbered_document_as_html_pdf_and_text(http, stack, tmp_path) -> None:
     hook = unique_id("doc").lower()
     body = notice_request(hook=hook, stack=stack)
     notice_id = await issue(http, stack, body)
@@ -117,27 +117,27 @@ async def test_a_notice_carries_its_numbered_document_as_html_pdf_and_text(http,
     assert {d["channel"] for d in listed[0]["deliveries"]} == {"email", "webhook"}
 
     # the e-mail carries the document (HTML part) and its number; the webhook names the number and its URL
-    async def mail():  # noqa: ANN202
+    async def mail():
         mails = [
             m for m in (await http.get(f"{stack.sink}/mail")).json() if m["headers"].get("X-IPR-Notice-Id") == notice_id
         ]
         return mails[0] if mails else None
 
-    sent = await eventually(mail, timeout=30, what="the notice's e-mail")
+    sent = await eventually(mail, within=30, what="the notice's e-mail")
     assert number in sent["subject"] and sent["headers"]["X-IPR-Document-Number"] == number
     assert sent["html"] is not None and "中止放行通知书" in sent["html"] and number in sent["html"]
     assert number in sent["body"] and "Release of your goods is suspended." in sent["body"]
 
-    async def hook_body():  # noqa: ANN202
+    async def hook_body():
         hooks = [h for h in (await http.get(f"{stack.sink}/webhooks")).json() if h["name"] == hook]
         return json.loads(hooks[0]["body"]) if hooks else None
 
-    payload = await eventually(hook_body, timeout=30, what="the notice's webhook")
+    payload = await eventually(hook_body, within=30, what="the notice's webhook")
     assert payload["document"]["number"] == number
     assert payload["document"]["url"].endswith(f"/v1/notices/{notice_id}/document?format=html")
 
 
-async def test_who_may_read_a_document(http, stack) -> None:  # noqa: ANN001
+async def test_who_may_read_a_document(http, stack) -> None:
     mine = await issue(http, stack, notice_request())
     other_party = await issue(http, stack, notice_request(declarant=unique_id("P")))
     assert (await document(http, stack, mine, "officer")).status_code == 200
@@ -160,7 +160,7 @@ async def test_who_may_read_a_document(http, stack) -> None:  # noqa: ANN001
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "notice_not_found"
 
 
-async def test_a_notice_without_a_document_goes_out_as_plain_text(http, stack) -> None:  # noqa: ANN001
+async def test_a_notice_without_a_document_goes_out_as_plain_text(http, stack) -> None:
     body = notice_request(with_document=False)
     body["document_note"] = "no legal document for a detention notice to the rights holder in CN"
     notice_id = await issue(http, stack, body)
@@ -170,17 +170,17 @@ async def test_a_notice_without_a_document_goes_out_as_plain_text(http, stack) -
     view = (await http.get(f"{stack.url('notify')}/v1/notices/{notice_id}", headers=stack.auth("holder"))).json()
     assert view["document"]["status"] == "not_rendered" and "plain text" in view["document"]["reason"]
 
-    async def mail():  # noqa: ANN202
+    async def mail():
         mails = [
             m for m in (await http.get(f"{stack.sink}/mail")).json() if m["headers"].get("X-IPR-Notice-Id") == notice_id
         ]
         return mails[0] if mails else None
 
-    sent = await eventually(mail, timeout=30, what="the plain-text e-mail")
+    sent = await eventually(mail, within=30, what="the plain-text e-mail")
     assert sent["html"] is None and "Release of your goods is suspended." in sent["body"]
 
 
-async def test_a_document_that_cannot_be_rendered_does_not_stop_the_notice(http, stack) -> None:  # noqa: ANN001
+async def test_a_document_that_cannot_be_rendered_does_not_stop_the_notice(http, stack) -> None:
     body = notice_request()
     body["document"]["jurisdiction"] = "EU"
     body["document"]["member_state"] = "FR"  # no French catalogue yet: the document cannot be written
@@ -190,7 +190,7 @@ async def test_a_document_that_cannot_be_rendered_does_not_stop_the_notice(http,
     assert next(d for d in view["deliveries"] if d["channel"] == "email")["status"] != "not_configured"
 
 
-async def test_numbers_run_per_office_kind_and_year_without_gaps(http, stack) -> None:  # noqa: ANN001
+async def test_numbers_run_per_office_kind_and_year_without_gaps(http, stack) -> None:
     office = "CN9" + unique_id("X")[-8:]  # an office of its own: no other test numbers its documents
     numbers = []
     for _ in range(3):
@@ -208,7 +208,7 @@ async def test_numbers_run_per_office_kind_and_year_without_gaps(http, stack) ->
 
 
 @pytest.fixture
-async def notify_db(stack):  # noqa: ANN001, ANN201
+async def notify_db(stack):
     from services.notify.settings import Settings
 
     env = stack_mod.service_env(stack.profile, stack.secrets, "notify")
@@ -219,7 +219,7 @@ async def notify_db(stack):  # noqa: ANN001, ANN201
     await engine.dispose()
 
 
-async def test_documents_are_kept_as_sent(http, stack, notify_db, tmp_path) -> None:  # noqa: ANN001
+async def test_documents_are_kept_as_sent(http, stack, notify_db, tmp_path) -> None:
     """A document issued under an earlier wording of the templates is served in that wording, and its PDF is
     made from it: nothing is rendered again from today's templates."""
     notice_id = await issue(http, stack, notice_request())

@@ -47,7 +47,7 @@ def notice_body(
     *,
     email: str | None = None,
     hook: str | None = None,
-    stack=None,  # noqa: ANN001
+    stack=None,
     key: str | None = None,
 ) -> dict:
     case_id = unique_id("CASE")
@@ -67,13 +67,13 @@ def notice_body(
     }
 
 
-async def issue(http, stack, body: dict):  # noqa: ANN001, ANN201
+async def issue(http, stack, body: dict):
     r = await http.post(f"{stack.url('notify')}/v1/notices", json=body, headers=stack.auth("system"))
     assert r.status_code == 201, r.text
     return r.json()
 
 
-async def log_of(http, stack, notice_id: str, who: str = "officer") -> dict:  # noqa: ANN001
+async def log_of(http, stack, notice_id: str, who: str = "officer") -> dict:
     r = await http.get(f"{stack.url('notify')}/v1/notices/{notice_id}/deliveries", headers=stack.auth(who))
     assert r.status_code == 200, r.text
     return r.json()
@@ -83,31 +83,31 @@ def channel(log: dict, name: str) -> dict:
     return next(d for d in log["deliveries"] if d["channel"] == name)
 
 
-async def settled(http, stack, notice_id: str, name: str, status: str, timeout: float = 40) -> dict:  # noqa: ANN001
-    async def probe():  # noqa: ANN202
+async def settled(http, stack, notice_id: str, name: str, status: str, within: float = 40) -> dict:
+    async def probe():
         d = channel(await log_of(http, stack, notice_id), name)
         return d if d["status"] == status else None
 
-    return await eventually(probe, timeout=timeout, what=f"{name} delivery of {notice_id} {status}")
+    return await eventually(probe, within=within, what=f"{name} delivery of {notice_id} {status}")
 
 
-async def mails_with(http, stack, message_id: str) -> list[dict]:  # noqa: ANN001
+async def mails_with(http, stack, message_id: str) -> list[dict]:
     return [m for m in (await http.get(f"{stack.sink}/mail")).json() if m["message_id"] == message_id]
 
 
-async def hooks_for(http, stack, name: str) -> list[dict]:  # noqa: ANN001
+async def hooks_for(http, stack, name: str) -> list[dict]:
     return [h for h in (await http.get(f"{stack.sink}/webhooks")).json() if h["name"] == name]
 
 
-async def script_hook(http, stack, name: str, **script) -> None:  # noqa: ANN001, ANN003
+async def script_hook(http, stack, name: str, **script) -> None:
     assert (await http.put(f"{stack.sink}/control/webhooks/{name}", json=script)).status_code == 200
 
 
-async def script_mail(http, stack, address: str, **script) -> None:  # noqa: ANN001, ANN003
+async def script_mail(http, stack, address: str, **script) -> None:
     assert (await http.put(f"{stack.sink}/control/mail/{address}", json=script)).status_code == 200
 
 
-async def rotate(http, stack, holder_id: str, who: dict | None = None, **body) -> dict:  # noqa: ANN001, ANN003
+async def rotate(http, stack, holder_id: str, who: dict | None = None, **body) -> dict:
     r = await http.post(
         f"{stack.url('notify')}/v1/recipients/rights_holder/{holder_id}/webhook/rotate-key",
         json=body or None,
@@ -118,7 +118,7 @@ async def rotate(http, stack, holder_id: str, who: dict | None = None, **body) -
 
 
 @pytest.fixture
-async def notify_inside(stack):  # noqa: ANN001, ANN201
+async def notify_inside(stack):
     """notify's own code, in this process, on notify's database: to stop 'a notify' at a chosen seam."""
     from services.notify.settings import Settings
 
@@ -209,7 +209,7 @@ async def test_a_notice_sent_but_not_recorded_is_sent_again_with_the_same_messag
 
     settings, sessionmaker = notify_inside
 
-    def send_then_die(s, message, recipient):  # noqa: ANN001, ANN202
+    def send_then_die(s, message, recipient):
         result = smtp_send(s, message, recipient)
         assert result.outcome == "accepted", result
         raise Killed()

@@ -29,8 +29,8 @@ def test_upgrade_turns_earlier_delivery_rows_into_deliveries_with_attempts(stack
         def sql(statement: str) -> str:
             return stack_mod._psql(profile, sock, statement, db=db)
 
-        sql("""INSERT INTO notices (notice_id, case_id, kind, holder_id, holder_name, holder_email, webhook_url, subject,
-                                    body, reply_allowed, created_at)
+        sql("""INSERT INTO notices (notice_id, case_id, kind, holder_id, holder_name, holder_email, webhook_url,
+                                    subject, body, reply_allowed, created_at)
                VALUES ('NTC-A', 'CASE-A', 'suspension', 'RH-0001', 'Nike', 'bp@example.com', 'http://x/h', 's', 'b',
                        true, '2026-11-30T08:00:00Z'),
                       ('NTC-B', 'CASE-B', 'release', 'RH-0002', 'adidas', 'ipr@example.org', NULL, 's', 'b',
@@ -85,7 +85,8 @@ def test_upgrade_turns_earlier_delivery_rows_into_deliveries_with_attempts(stack
                        '2026-11-30T10:00:01Z')""")
         written = json.loads(
             sql("""SELECT row_to_json(d) FROM (SELECT recipient_kind, recipient_id, recipient_name,
-                attempts, served_at, created_at IS NOT NULL AS has_created FROM deliveries WHERE notice_id = 'NTC-C') d""")
+                attempts, served_at, created_at IS NOT NULL AS has_created FROM deliveries
+                WHERE notice_id = 'NTC-C') d""")
         )
         assert written["recipient_kind"] == "rights_holder" and written["recipient_id"] == "RH-0003"
         assert written["recipient_name"] == "Gucci" and written["attempts"] == 1

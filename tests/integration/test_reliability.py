@@ -34,29 +34,29 @@ pytestmark = pytest.mark.integration
 SERVICES = ("intake", "risk", "holds", "notify", "disposal", "guarantees", "cases")
 
 
-def declaration(prefix: str = "CN5300-REL", **changes) -> dict:  # noqa: ANN003
+def declaration(prefix: str = "CN5300-REL", **changes) -> dict:
     return example_declaration(declaration_id=unique_id(prefix), **changes)
 
 
-def engine(stack, db: str):  # noqa: ANN001, ANN201
+def engine(stack, db: str):
     return create_async_engine(stack_mod.database_url(stack.profile, stack.secrets, db), pool_size=1)
 
 
-async def submit(http, stack, body: dict) -> None:  # noqa: ANN001
+async def submit(http, stack, body: dict) -> None:
     r = await http.post(f"{stack.url('intake')}/v1/declarations", json=body, headers=stack.auth("clearance"))
     assert r.status_code == 202, r.text
 
 
-async def assessed(http, stack, declaration_id: str, timeout: float = 60) -> dict:  # noqa: ANN001
-    async def probe():  # noqa: ANN202
+async def assessed(http, stack, declaration_id: str, within: float = 60) -> dict:
+    async def probe():
         r = await http.get(f"{stack.url('intake')}/v1/declarations/{declaration_id}", headers=stack.auth("officer"))
         return r.json() if r.status_code == 200 and r.json()["status"] == "assessed" else None
 
-    return await eventually(probe, timeout=timeout, what=f"{declaration_id} assessed")
+    return await eventually(probe, within=within, what=f"{declaration_id} assessed")
 
 
-async def all_ready(http, stack, timeout: float = 90) -> None:  # noqa: ANN001
-    async def probe():  # noqa: ANN202
+async def all_ready(http, stack, within: float = 90) -> None:
+    async def probe():
         bodies = {}
         for service in SERVICES:
             r = await http.get(f"{stack.url(service)}/readyz")
@@ -64,7 +64,7 @@ async def all_ready(http, stack, timeout: float = 90) -> None:  # noqa: ANN001
                 bodies[service] = r.json().get("checks")
         return True if not bodies else None
 
-    await eventually(probe, timeout=timeout, what="every service ready again")
+    await eventually(probe, within=within, what="every service ready again")
 
 
 async def committed(bootstrap: str, group: str, topic: str, partitions: int = 3) -> dict[int, int | None]:
@@ -76,7 +76,7 @@ async def committed(bootstrap: str, group: str, topic: str, partitions: int = 3)
         await consumer.stop()
 
 
-async def metric(http, stack, service: str, name: str, **labels: str) -> float:  # noqa: ANN001
+async def metric(http, stack, service: str, name: str, **labels: str) -> float:
     """Sum of a metric's samples on a service's /metrics whose labels include ``labels``."""
     text_ = (await http.get(f"{stack.url(service)}/metrics")).text
     total = 0.0
@@ -89,7 +89,7 @@ async def metric(http, stack, service: str, name: str, **labels: str) -> float: 
     return total
 
 
-def kill_broker(stack) -> int:  # noqa: ANN001
+def kill_broker(stack) -> int:
     pid = stack_mod.running_pid(stack.profile, "broker")
     assert pid
     os.kill(pid, signal.SIGKILL)
@@ -97,7 +97,7 @@ def kill_broker(stack) -> int:  # noqa: ANN001
 
 
 async def wait_gone(pid: int) -> None:
-    await eventually(lambda: asyncio.sleep(0, not stack_mod.alive(pid)), timeout=10, what=f"process {pid} gone")
+    await eventually(lambda: asyncio.sleep(0, not stack_mod.alive(pid)), within=10, what=f"process {pid} gone")
 
 
 # ---------------------------------------------------------------- poison records
@@ -130,7 +130,7 @@ async def test_a_handler_error_dead_letters_the_record_and_consumption_goes_on(s
     await ensure_topics(stack.kafka, [topic, f"{topic}.dlq"], partitions=1)
     applied: list[bytes] = []
 
-    async def handler(record) -> None:  # noqa: ANN001
+    async def handler(record) -> None:
         if record.value == b"boom":
             raise OverflowError("date value out of range")
         applied.append(record.value)
@@ -192,7 +192,7 @@ async def test_a_committed_offset_beyond_the_log_end_is_read_again_not_skipped(s
         await setter.stop()
     seen: list[bytes] = []
 
-    async def handler(record) -> None:  # noqa: ANN001
+    async def handler(record) -> None:
         seen.append(record.value)
 
     settings = SimpleNamespace(
@@ -213,7 +213,7 @@ async def test_a_committed_offset_beyond_the_log_end_is_read_again_not_skipped(s
             == 1
         )
 
-        async def all_committed():  # noqa: ANN202
+        async def all_committed():
             return (await committed(stack.kafka, group, topic, 1))[0] == 5 or None
 
         await eventually(all_committed, what="the offset after the fifth record committed")
@@ -253,7 +253,7 @@ async def test_broker_kill_9_keeps_topics_offsets_and_dead_letters(http, stack) 
     # and the flow goes on by itself, appending after what was there instead of over it
     after = declaration()
     await submit(http, stack, after)
-    await assessed(http, stack, after["declaration_id"], timeout=120)
+    await assessed(http, stack, after["declaration_id"], within=120)
     await all_ready(http, stack)
     await find_on_topic(stack.kafka, TOPIC_DECLARATIONS_DLQ, lambda v: v.get("key") == poison_key)
     await find_on_topic(
@@ -306,7 +306,7 @@ async def test_broker_restart_under_load_loses_nothing_and_every_service_recover
     db = engine(stack, "intake")
     try:
 
-        async def all_assessed():  # noqa: ANN202
+        async def all_assessed():
             async with db.connect() as conn:
                 n = (
                     await conn.execute(
@@ -318,7 +318,7 @@ async def test_broker_restart_under_load_loses_nothing_and_every_service_recover
                 ).scalar()
             return n == len(accepted) or None
 
-        await eventually(all_assessed, timeout=180, what=f"all {len(accepted)} declarations assessed")
+        await eventually(all_assessed, within=180, what=f"all {len(accepted)} declarations assessed")
     finally:
         await db.dispose()
     await all_ready(http, stack)
@@ -372,7 +372,7 @@ async def test_intake_publishes_an_unassessed_declaration_again(http, stack) -> 
         assert len([h for h in again["history"] if h["event"] == "republished"]) == 2
     finally:
         await db.dispose()
-    await case_in_state(http, stack, consignment_case_id(lost.declaration_id, "RH-0001"), "suspended", timeout=60)
+    await case_in_state(http, stack, consignment_case_id(lost.declaration_id, "RH-0001"), "suspended", within=60)
 
 
 async def test_outbox_rows_the_broker_lost_are_published_again(http, stack) -> None:
@@ -380,11 +380,11 @@ async def test_outbox_rows_the_broker_lost_are_published_again(http, stack) -> N
     partition whose latest verified record is now another record has all its recent rows published again."""
     body = declaration("CN5300-OBX")
     await submit(http, stack, body)
-    await case_in_state(http, stack, consignment_case_id(body["declaration_id"], "RH-0001"), "suspended", timeout=60)
+    await case_in_state(http, stack, consignment_case_id(body["declaration_id"], "RH-0001"), "suspended", within=60)
     db = engine(stack, "holds")
     try:
 
-        async def verified_row():  # noqa: ANN202
+        async def verified_row():
             async with db.connect() as conn:
                 return (
                     await conn.execute(
@@ -396,7 +396,7 @@ async def test_outbox_rows_the_broker_lost_are_published_again(http, stack) -> N
                     )
                 ).first()
 
-        row = await eventually(verified_row, timeout=60, what="the hold event read back from the broker")
+        row = await eventually(verified_row, within=60, what="the hold event read back from the broker")
         # 1. the broker no longer has it where it was acknowledged
         before = await metric(http, stack, "holds", "ipr_outbox_republished_total", topic=TOPIC_HOLDS)
         async with db.begin() as conn:
@@ -405,7 +405,7 @@ async def test_outbox_rows_the_broker_lost_are_published_again(http, stack) -> N
                 {"id": row.id},
             )
 
-        async def republished():  # noqa: ANN202
+        async def republished():
             async with db.connect() as conn:
                 again = (
                     await conn.execute(
@@ -414,7 +414,7 @@ async def test_outbox_rows_the_broker_lost_are_published_again(http, stack) -> N
                 ).first()
             return again if again.verified_at is not None and again.kafka_offset < 1000000000 else None
 
-        again = await eventually(republished, timeout=60, what="the lost hold event published again and read back")
+        again = await eventually(republished, within=60, what="the lost hold event published again and read back")
         assert again.attempts >= 1 and again.kafka_offset != row.kafka_offset
         assert await metric(http, stack, "holds", "ipr_outbox_republished_total", topic=TOPIC_HOLDS) >= before + 1
         record = await find_on_topic(stack.kafka, TOPIC_HOLDS, lambda v: v.get("event_id") == row.event_id)
@@ -426,8 +426,8 @@ async def test_outbox_rows_the_broker_lost_are_published_again(http, stack) -> N
             canary = (
                 await conn.execute(
                     text(
-                        "SELECT id, kafka_partition FROM outbox WHERE verified_at IS NOT NULL ORDER BY kafka_offset DESC, id "
-                        "LIMIT 1"
+                        "SELECT id, kafka_partition FROM outbox WHERE verified_at IS NOT NULL "
+                        "ORDER BY kafka_offset DESC, id LIMIT 1"
                     )
                 )
             ).first()
@@ -441,10 +441,10 @@ async def test_outbox_rows_the_broker_lost_are_published_again(http, stack) -> N
                 text("UPDATE outbox SET event_id = :e WHERE id = :id"), {"e": str(uuid.uuid4()), "id": canary.id}
             )
 
-        async def partition_requeued():  # noqa: ANN202
+        async def partition_requeued():
             return await metric(http, stack, "holds", "ipr_outbox_republished_total") >= before + partition_rows
 
-        await eventually(partition_requeued, timeout=60, what="every row of the partition published again")
+        await eventually(partition_requeued, within=60, what="every row of the partition published again")
     finally:
         await db.dispose()
 
@@ -453,11 +453,11 @@ async def test_case_events_leave_through_the_cases_outbox(http, stack) -> None:
     body = declaration("CN5300-CEV")
     await submit(http, stack, body)
     case_id = consignment_case_id(body["declaration_id"], "RH-0001")
-    await case_in_state(http, stack, case_id, "suspended", timeout=60)
+    await case_in_state(http, stack, case_id, "suspended", within=60)
     db = engine(stack, "cases")
     try:
 
-        async def read_back():  # noqa: ANN202
+        async def read_back():
             async with db.connect() as conn:
                 rows = (
                     await conn.execute(
@@ -486,7 +486,7 @@ class StallingProducer:
         self.real = real
         self.stalled = 0
 
-    async def send(self, *args, **kwargs):  # noqa: ANN002, ANN003, ANN201
+    async def send(self, *args, **kwargs):
         if not self.stalled:
             self.stalled += 1
             return asyncio.get_running_loop().create_future()
@@ -521,7 +521,7 @@ async def test_an_outbox_send_never_acknowledged_is_sent_again_not_waited_for_fo
     try:
         await relay.start()
 
-        async def all_published():  # noqa: ANN202
+        async def all_published():
             async with db.connect() as conn:
                 rows = (await conn.execute(select(outbox.c.published_at, outbox.c.kafka_offset))).all()
             return rows if all(r.published_at is not None for r in rows) else None

@@ -70,11 +70,11 @@ async def test_features_control_results_and_outcome_labels(http, stack) -> None:
     did = d["declaration_id"]
     await produce(stack.kafka, TOPIC_DECLARATIONS, json.dumps(d).encode(), did.encode())
 
-    async def stored():  # noqa: ANN202
+    async def stored():
         r = await http.get(f"{risk}/v1/line-features/{did}", headers=stack.auth("officer"))
         return r.json() if r.status_code == 200 and len(r.json()) == 2 else None
 
-    rows = await eventually(stored, timeout=40, what="line features stored")
+    rows = await eventually(stored, within=40, what="line features stored")
     first, second = rows
     assert first["schema"] == "f1" and first["random_selection"] is True and second["random_selection"] is False
     assert (
@@ -112,12 +112,12 @@ async def test_features_control_results_and_outcome_labels(http, stack) -> None:
         await produce(stack.kafka, TOPIC_CASE_EVENTS, raw, f"IPR-{did}-L{line}".encode())
     await produce(stack.kafka, TOPIC_CASE_EVENTS, case_event(did, 2, 3, "released"), f"IPR-{did}-L2".encode())
 
-    async def labelled():  # noqa: ANN202
+    async def labelled():
         r = await http.get(f"{risk}/v1/labels", params={"declaration_id": did}, headers=stack.auth("officer"))
         got = {(x["line_no"], x["source"]): x for x in r.json()}
         return got if len(got) == 3 else None
 
-    got = await eventually(labelled, timeout=40, what="case outcomes labelled")
+    got = await eventually(labelled, within=40, what="case outcomes labelled")
     assert (got[(2, "case")]["label"], got[(2, "case")]["outcome"], got[(2, "case")]["unbiased"]) == (
         1,
         "confiscated",
@@ -195,14 +195,14 @@ async def test_a_model_learns_is_promoted_explains_its_hits_and_is_rolled_back(h
     for d in worlds:
         await produce(stack.kafka, TOPIC_DECLARATIONS, json.dumps(d).encode(), d["declaration_id"].encode())
 
-    async def all_stored():  # noqa: ANN202
+    async def all_stored():
         for d in worlds:
             r = await http.get(f"{risk}/v1/line-features/{d['declaration_id']}", headers=stack.auth("officer"))
             if r.status_code != 200 or len(r.json()) != 1:
                 return None
         return True
 
-    await eventually(all_stored, timeout=120, what="120 control-sample lines assessed and their features stored")
+    await eventually(all_stored, within=120, what="120 control-sample lines assessed and their features stored")
     for n, d in enumerate(worlds):
         result = "infringement_found" if n % 2 == 0 else "no_infringement_found"
         r = await http.post(

@@ -22,13 +22,13 @@ def today_cn() -> date:
     return datetime.now(ZoneInfo("Asia/Shanghai")).date()
 
 
-def decl_with(mark: str, hs: str = "910211", **changes) -> dict:  # noqa: ANN003
+def decl_with(mark: str, hs: str = "910211", **changes) -> dict:
     d = example_declaration(declaration_id=unique_id("D"), submitted_at=datetime.now(UTC).isoformat(), **changes)
     d["lines"] = [{**d["lines"][0], "hs_code": hs, "brand": mark, "description": "wrist watches", "unit_value": 3.0}]
     return d
 
 
-async def assess(http, stack, body: dict) -> dict:  # noqa: ANN001
+async def assess(http, stack, body: dict) -> dict:
     r = await http.post(f"{stack.url('risk')}/v1/assess", json=body, headers=stack.auth("officer"))
     assert r.status_code == 200, r.text
     return r.json()["lines"][0]
@@ -196,7 +196,7 @@ async def test_profiles_load_without_restart_and_count_hits(http, stack) -> None
     # the consumer path counts the hit (stored and in Prometheus); /v1/assess did not
     await produce(stack.kafka, TOPIC_DECLARATIONS, json.dumps(d).encode(), d["declaration_id"].encode())
 
-    async def counted():  # noqa: ANN202
+    async def counted():
         return (await http.get(f"{risk}/v1/profiles/{pid}", headers=stack.auth("officer"))).json()["hits"] == 1
 
     await eventually(counted, what="profile hit counted")
@@ -244,12 +244,12 @@ async def test_trader_history_from_case_events_is_applied_once(http, stack) -> N
         consignee={"id": unique_id("BUYER"), "name": "First Time Buyer", "country": "US"},
     )
 
-    async def history_seen():  # noqa: ANN202
+    async def history_seen():
         line = await assess(http, stack, d)
         signals = {c["signal"]: c["points"] for c in line["contributions"]}
         return signals if "trader_history" in signals else None
 
-    signals = await eventually(history_seen, timeout=40, what="trader history applied")
+    signals = await eventually(history_seen, within=40, what="trader history applied")
     assert signals["trader_history"] == 0.2  # one confiscation, not two
     line = await assess(http, stack, d)
     assert any(f"consignor {trader} had 1 earlier case ending in confiscation" in r for r in line["reasons"])

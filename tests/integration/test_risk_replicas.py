@@ -131,7 +131,7 @@ async def test_two_replicas_assess_once_and_share_the_red_quota(http, stack) -> 
             a, b = (r.assigned() for r in replicas)
             return bool(a and b and not a & b)
 
-        await eventually(shared, timeout=60, what="the two partitions shared by the two replicas")
+        await eventually(shared, within=60, what="the two partitions shared by the two replicas")
 
         ids = [f"{office}-{run}-{i:03d}" for i in range(DECLARATIONS)]
         producer = AIOKafkaProducer(bootstrap_servers=stack.kafka, acks="all")
@@ -145,19 +145,20 @@ async def test_two_replicas_assess_once_and_share_the_red_quota(http, stack) -> 
         finally:
             await producer.stop()
 
-        async def stored():  # noqa: ANN202
+        async def stored():
             async with replicas[0].engine.connect() as conn:
                 rows = (
                     await conn.execute(
                         text(
-                            "SELECT declaration_id, result, published_at FROM assessments WHERE declaration_id = ANY(:ids)"
+                            "SELECT declaration_id, result, published_at FROM assessments "
+                            "WHERE declaration_id = ANY(:ids)"
                         ),
                         {"ids": ids},
                     )
                 ).all()
             return rows if len(rows) == DECLARATIONS and all(r.published_at for r in rows) else None
 
-        rows = await eventually(stored, timeout=120, what="every declaration assessed and published")
+        rows = await eventually(stored, within=120, what="every declaration assessed and published")
         lanes = [row.result["lines"][0]["lane"] for row in rows]
         assert lanes.count("red") == QUOTA
         assert lanes.count("yellow") == DECLARATIONS - QUOTA

@@ -28,7 +28,7 @@ def chinese_declaration(description: str, brand: str | None = None) -> dict:
     return d
 
 
-async def record(http, stack, title: str, aliases: list[str], goods: list[str]) -> str:  # noqa: ANN001
+async def record(http, stack, title: str, aliases: list[str], goods: list[str]) -> str:
     rid = unique_id("CN-T-ZH")
     rec = example_recordation(
         recordation_id=rid,
@@ -128,7 +128,7 @@ async def test_bad_text_on_the_topic_is_dead_lettered_and_the_next_chinese_decla
     good = chinese_declaration("NIKE运动鞋 高仿")
     await produce(stack.kafka, TOPIC_DECLARATIONS, json.dumps(good).encode(), key=good["declaration_id"].encode())
 
-    async def assessed():  # noqa: ANN202
+    async def assessed():
         r = await http.get(
             f"{stack.url('intake')}/v1/declarations/{good['declaration_id']}", headers=stack.auth("clearance")
         )

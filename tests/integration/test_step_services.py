@@ -32,7 +32,7 @@ async def test_holds_follow_lawful_transitions_idempotently(http, stack) -> None
     reused = await http.post(url, json={**body, "reason": "other"}, headers=stack.auth("system"))
     assert reused.status_code == 409 and reused.json()["error"]["code"] == "idempotency_conflict"
 
-    async def act(action: str, key: str):  # noqa: ANN202
+    async def act(action: str, key: str):
         return await http.post(
             f"{url}/{hold_id}/actions",
             headers=stack.auth("system"),

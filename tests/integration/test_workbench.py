@@ -15,27 +15,27 @@ from tests.helpers import case_in_state, eventually, unique_id
 pytestmark = pytest.mark.integration
 
 
-async def _case(http, stack, declaration_id: str, **changes) -> str:  # noqa: ANN001
+async def _case(http, stack, declaration_id: str, **changes) -> str:
     body = example_declaration(declaration_id=declaration_id, **changes)
     assert (
         await http.post(f"{stack.url('intake')}/v1/declarations", json=body, headers=stack.auth("clearance"))
     ).status_code == 202
 
-    async def case_id():  # noqa: ANN202
+    async def case_id():
         view = await http.get(f"{stack.url('intake')}/v1/declarations/{declaration_id}", headers=stack.auth("officer"))
         return view.status_code == 200 and (view.json().get("case_ids") or [None])[0]
 
-    found = await eventually(case_id, timeout=60, what="a case")
-    await case_in_state(http, stack, found, "suspended", timeout=60)
+    found = await eventually(case_id, within=60, what="a case")
+    await case_in_state(http, stack, found, "suspended", within=60)
     return found
 
 
-async def test_worklist_assignment_and_hand_over(http, stack) -> None:  # noqa: ANN001
+async def test_worklist_assignment_and_hand_over(http, stack) -> None:
     cases = stack.url("cases")
     case_id = await _case(http, stack, unique_id("CN5300-WL"))
     mine = stack.auth("officer")
 
-    async def listed():  # noqa: ANN202
+    async def listed():
         r = await http.get(f"{cases}/v1/worklist", params={"q": case_id}, headers=mine)
         return r.json()["items"] if r.status_code == 200 and r.json()["items"] else None
 
@@ -77,7 +77,7 @@ async def test_worklist_assignment_and_hand_over(http, stack) -> None:  # noqa: 
     assert (await http.get(f"{cases}/v1/worklist", headers=stack.auth("holder"))).status_code == 403
 
 
-async def _signed_in(stack, account: str) -> httpx.AsyncClient:  # noqa: ANN001
+async def _signed_in(stack, account: str) -> httpx.AsyncClient:
     """A browser-like client signed in to the pages through the provider's sign-in form."""
     client = httpx.AsyncClient(timeout=30, follow_redirects=False)
     r = await client.get(f"{stack.url('web')}/signin")
@@ -101,7 +101,7 @@ def _csrf(page: str) -> str:
     return form["fields"]["csrf"]
 
 
-async def test_pages_refuse_bad_input_with_the_reason(http, stack) -> None:  # noqa: ANN001
+async def test_pages_refuse_bad_input_with_the_reason(http, stack) -> None:
     web = stack.url("web")
     # not signed in: to the provider's sign-in, and back to the page asked for
     anonymous = await http.get(f"{web}/workbench/cases/x", follow_redirects=False)
@@ -175,7 +175,7 @@ async def test_pages_refuse_bad_input_with_the_reason(http, stack) -> None:  # n
         await client.aclose()
 
 
-async def test_a_closed_case_is_not_taken_handed_over_or_given_evidence(http, stack) -> None:  # noqa: ANN001
+async def test_a_closed_case_is_not_taken_handed_over_or_given_evidence(http, stack) -> None:
     cases, web = stack.url("cases"), stack.url("web")
     case_id = await _case(http, stack, unique_id("CN5300-CLO"))
     notices = (
@@ -188,9 +188,9 @@ async def test_a_closed_case_is_not_taken_handed_over_or_given_evidence(http, st
         json={"decision": "no_detention"},
     )
     assert r.status_code in (200, 201), r.text
-    await case_in_state(http, stack, case_id, "released", timeout=60)
+    await case_in_state(http, stack, case_id, "released", within=60)
 
-    async def closed_in_read_model():  # noqa: ANN202
+    async def closed_in_read_model():
         r = await http.post(f"{cases}/v1/cases/{case_id}/assignment", json={}, headers=stack.auth("officer"))
         return r if r.status_code == 409 else None
 
@@ -213,7 +213,7 @@ async def test_a_closed_case_is_not_taken_handed_over_or_given_evidence(http, st
         await client.aclose()
 
 
-async def test_an_officer_issues_a_case_access_code_on_the_case_page(http, stack) -> None:  # noqa: ANN001
+async def test_an_officer_issues_a_case_access_code_on_the_case_page(http, stack) -> None:
     web = stack.url("web")
     declaration_id = unique_id("CN5300-ACC")
     case_id = await _case(http, stack, declaration_id)

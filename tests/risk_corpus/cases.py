@@ -31,7 +31,7 @@ PANDORA, DOVE, BURBERRY, PRADA, NB = "CN-T-C-PANDORA", "CN-T-C-DOVE", "CN-T-C-BU
 CONVERSE = "CN-T-C-CONVERSE"
 
 CASES: list[tuple] = [
-    # ------------------------------------------------------------------ brand field, plain
+    # ---------------------------------------------- brand field, plain
     ("I", NIKE, "640411", "NIKE", "mens sports shoes textile upper", 4.2, {}),
     ("I", NIKE, "640411", "Nike", "running shoes", 18.0, {}),
     ("I", NIKE, "640419", "nike", "sneakers", 60.0, {}),
@@ -90,7 +90,7 @@ CASES: list[tuple] = [
     ("I", NB, "640411", "New Balance", "sneakers 574", 11.0, {}),
     ("I", CONVERSE, "640299", "CONVERSE", "canvas shoes", 4.0, {}),
     ("I", CONVERSE, "640419", "Converse", "high top sneakers", 5.0, {}),
-    # ------------------------------------------------------------------ case, spacing, punctuation
+    # ---------------------------------------------- case, spacing, punctuation
     ("I", NIKE, "640411", "N I K E", "sports shoes", 5.0, {}),
     ("I", NIKE, "640411", "N.I.K.E.", "sports shoes", 5.0, {}),
     ("I", NIKE, "640411", "N-I-K-E", "running shoes", 5.0, {}),
@@ -118,7 +118,7 @@ CASES: list[tuple] = [
     ("I", TNF, "620193", "THENORTHFACE", "jackets", 14.0, {}),
     ("I", SAMSUNG, "851713", "S A M S U N G", "phones", 25.0, {}),
     ("I", PRADA, "420221", "P.R.A.D.A", "bags", 15.0, {}),
-    # ------------------------------------------------------------------ Unicode: width, look-alikes, accents
+    # ---------------------------------------------- Unicode: width, look-alikes, accents
     ("I", NIKE, "640411", "ＮＩＫＥ", "sports shoes", 5.0, {}),
     ("I", NIKE, "640411", "Ｎｉｋｅ", "shoes", 5.0, {}),
     ("I", NIKE, "640411", "NІKE", "shoes", 5.0, {}),  # Cyrillic І
@@ -139,7 +139,7 @@ CASES: list[tuple] = [
     ("I", HERMES, "420221", "HERMÉS", "bags", 60.0, {}),
     ("I", PUMA, "640411", "РUМА", "shoes", 6.0, {}),  # Cyrillic Р М А
     ("I", BURBERRY, "621420", "ＢＵＲＢＥＲＲＹ", "scarves", 6.0, {}),
-    # ------------------------------------------------------------------ digits and symbols for letters
+    # ---------------------------------------------- digits and symbols for letters
     ("I", NIKE, "640411", "N1KE", "shoes", 5.0, {}),
     ("I", NIKE, "640411", "NlKE", "shoes", 5.0, {}),
     ("I", ADIDAS, "640411", "ADIDA5", "shoes", 6.0, {}),
@@ -170,7 +170,7 @@ CASES: list[tuple] = [
     ("I", CONVERSE, "640299", "C0NVERSE", "canvas shoes", 4.0, {}),
     ("I", NB, "640411", "NEW 8ALANCE", "sneakers", 9.0, {}),
     ("I", PUMA, "640411", "PUM4", "shoes", 6.0, {}),
-    # ------------------------------------------------------------------ near misspellings
+    # ---------------------------------------------- near misspellings
     ("I", ADIDAS, "640411", "Adiddas", "sport shoes", 6.0, {}),
     ("I", ADIDAS, "640411", "ADDIDAS", "sport shoes", 6.0, {}),
     ("I", ADIDAS, "640411", "Adidass", "shoes", 6.0, {}),
@@ -201,7 +201,7 @@ CASES: list[tuple] = [
     ("I", CONVERSE, "640299", "Convers", "canvas shoes", 4.0, {}),
     ("I", NB, "640411", "New Balanse", "sneakers", 9.0, {}),
     ("I", BEATS, "851830", "Beatss", "headphones", 5.0, {}),
-    # ------------------------------------------------------------------ aliases and model names
+    # ---------------------------------------------- aliases and model names
     ("I", NIKE, "640411", None, "running shoes AIR JORDAN 1 retro", 9.0, {}),
     ("I", NIKE, "640411", "SWOOSH", "sports shoes", 5.0, {}),
     ("I", NIKE, "640411", None, "sneakers", 5.0, {"model": "AIR JORDAN 4"}),
@@ -237,7 +237,7 @@ CASES: list[tuple] = [
     ("I", SHELL, "271019", None, "shell helix ultra 5w-40 engine oil", 2.5, {}),
     ("I", SHELL, "271019", None, "shell rimula diesel engine oil", 2.5, {}),
     ("I", TNF, "620193", "TNF", "down jackets", 12.0, {}),
-    # ------------------------------------------------------------------ mark in the description only
+    # ---------------------------------------------- mark in the description only
     ("I", NIKE, "640411", None, "mens running shoes nike air max", 6.0, {}),
     ("I", NIKE, "640411", None, "Nike sneakers size 42", 6.0, {}),
     ("I", ADIDAS, "640411", None, "adidas superstar white", 6.0, {}),
@@ -267,7 +267,7 @@ CASES: list[tuple] = [
     ("I", GUCCI, "420221", None, "bag guccci", 15.0, {}),
     ("I", ROLEX, "910211", None, "watch r0lex", 15.0, {}),
     ("I", NIKE, "640411", None, "shoes nikee air", 5.0, {}),
-    # ------------------------------------------------------------------ imitation vocabulary, style, known infringers
+    # ---------------------------------------------- imitation vocabulary, style, known infringers
     ("I", ROLEX, "910211", None, "replica rolex watch", 15.0, {}),
     ("I", GUCCI, "420221", None, "AAA quality gucci bag", 15.0, {}),
     ("I", LV, "420221", None, "high copy lv bag", 12.0, {}),
@@ -278,14 +278,14 @@ CASES: list[tuple] = [
     ("I", GUCCI, "420221", "GUCCI", "samples", 10.0, {}),
     ("I", NIKE, "640411", "NIKE", "goods", 5.0, {}),
     ("I", ROLEX, "910211", "ROLEX", "accessories", 10.0, {}),
-    # ------------------------------------------------------------------ brand field with normal price (still not licensed)
+    # ---------------------------------------------- brand field with normal price (still not licensed)
     ("I", NIKE, "640411", "NIKE", "air max 90 sneakers", 80.0, {}),
     ("I", APPLE, "851713", "APPLE", "iphone 15", 650.0, {}),
     ("I", ROLEX, "910211", "ROLEX", "submariner watch", 6000.0, {}),
     ("I", LV, "420221", "LOUIS VUITTON", "neverfull bag", 1500.0, {}),
     ("I", SAMSUNG, "851713", "SAMSUNG", "galaxy phones", 400.0, {}),
     # ================================================================== legitimate
-    # ------------------------------------------------------------------ ordinary goods, no brand
+    # ---------------------------------------------- ordinary goods, no brand
     ("L", None, "640411", None, "mens sports shoes textile upper", 8.0, {}),
     ("L", None, "640419", None, "canvas sneakers", 5.0, {}),
     ("L", None, "610910", None, "cotton t-shirts plain white", 2.0, {}),
@@ -346,7 +346,7 @@ CASES: list[tuple] = [
     ("L", None, "300490", None, "vitamin tablets", 1.0, {}),
     ("L", None, "080810", None, "fresh apples", 0.8, {}),
     ("L", None, "030617", None, "frozen shrimps", 6.0, {}),
-    # ------------------------------------------------------------------ ordinary words that are also marks
+    # ---------------------------------------------- ordinary words that are also marks
     ("L", None, "200971", None, "apple juice concentrate", 1.2, {}),
     ("L", None, "081330", None, "dried apple slices", 3.0, {}),
     ("L", None, "080810", None, "apple fruit fresh fuji", 0.9, {}),
@@ -396,7 +396,7 @@ CASES: list[tuple] = [
     ("L", None, "640411", None, "running shoes air cushion", 7.0, {}),
     ("L", None, "620193", None, "north face of mountain print jacket", 9.0, {}),
     ("L", None, "610910", None, "ninja print t-shirt", 2.0, {}),
-    # ------------------------------------------------------------------ descriptive use (goods for the branded product)
+    # ---------------------------------------------- descriptive use (goods for the branded product)
     ("L", None, "392690", None, "case compatible with iPhone 15", 0.5, {}),
     ("L", None, "392690", None, "silicone case for iphone 14 pro", 0.4, {}),
     ("L", None, "392690", "SPIGEN", "phone case for Samsung Galaxy S24", 2.0, {}),
@@ -427,7 +427,7 @@ CASES: list[tuple] = [
     ("L", None, "392690", None, "shoe box storage for Jordan sneakers", 1.0, {}),
     ("L", None, "852190", None, "hdmi adapter for Sony PlayStation", 1.0, {}),
     ("L", None, "392690", "BELKIN", "screen protector for iPad", 0.4, {}),
-    # ------------------------------------------------------------------ licensees of the holder
+    # ---------------------------------------------- licensees of the holder
     ("L", None, "640411", "NIKE", "sports shoes", 40.0, LICENSEE_NIKE),
     ("L", None, "640411", "NIKE", "air max 90", 45.0, LICENSEE_NIKE),
     ("L", None, "610910", "NIKE", "t-shirts", 12.0, LICENSEE_NIKE),
@@ -440,7 +440,7 @@ CASES: list[tuple] = [
     ("L", None, "611212", "adidas", "track suits", 30.0, LICENSEE_ADIDAS),
     ("L", None, "640411", None, "adidas superstar shoes", 32.0, LICENSEE_ADIDAS),
     ("L", None, "640411", "NIKE", "sneakers", 3.0, LICENSEE_NIKE),  # cheap but the licensee ships it
-    # ------------------------------------------------------------------ expired, revoked, pending, not yet valid
+    # ---------------------------------------------- expired, revoked, pending, not yet valid
     ("L", None, "900410", "OAKLEY", "sport sunglasses", 2.0, {}),
     ("L", None, "900410", None, "oakley holbrook sunglasses", 2.0, {}),
     ("L", None, "900410", "0AKLEY", "sunglasses", 2.0, {}),
@@ -451,7 +451,7 @@ CASES: list[tuple] = [
     ("L", None, "640411", "VEJA", "sneakers", 10.0, {}),
     ("L", None, "640411", None, "veja v-10 sneakers", 10.0, {}),
     ("L", None, "910211", "CASI0", "watches", 3.0, {}),
-    # ------------------------------------------------------------------ marks on goods outside the recorded goods
+    # ---------------------------------------------- marks on goods outside the recorded goods
     ("L", None, "950300", "NIKE", "toy figure football player", 2.0, {}),
     ("L", None, "490199", None, "book about nike company history", 5.0, {}),
     ("L", None, "711719", "ROLEX", "crown shaped keychain", 0.5, {}),
@@ -464,7 +464,7 @@ CASES: list[tuple] = [
     ("L", None, "851830", "LEGO", "speakers", 5.0, {}),
     ("L", None, "090210", "DOVE", "green tea", 2.0, {}),
     ("L", None, "220830", None, "whisky gift box with rolex style glasses", 30.0, {}),
-    # ------------------------------------------------------------------ brands nobody recorded
+    # ---------------------------------------------- brands nobody recorded
     ("L", None, "640411", "ANTA", "running shoes", 12.0, {}),
     ("L", None, "640411", "LI-NING", "basketball shoes", 20.0, {}),
     ("L", None, "851713", "XIAOMI", "smart phones", 120.0, {}),
@@ -525,7 +525,7 @@ CASES: list[tuple] = [
     ("L", None, "640299", "CONVENT", "canvas shoes", 4.0, {}),
     ("L", None, "640411", "NEW BAY", "sneakers", 9.0, {}),
     ("L", None, "900410", "RAYLAN", "sunglasses", 3.0, {}),
-    # ------------------------------------------------------------------ more ordinary lines (express parcels, vague but not branded)
+    # ---------------------------------------------- more ordinary lines (express parcels, vague but not branded)
     ("L", None, "950300", None, "gift", 2.0, {}),
     ("L", None, "420292", None, "samples", 1.0, {}),
     ("L", None, "392690", None, "accessories", 0.5, {}),

@@ -130,7 +130,7 @@ def _x(cat: str, *parties: dict) -> dict:
 
 CASES_ZH: list[tuple] = [
     # ================================================================== infringing
-    # ------------------------------------------------------------------ Chinese mark in the brand field
+    # ---------------------------------------------- Chinese mark in the brand field
     ("I", NIKE, "640411", "耐克", "男士运动鞋 网布鞋面", 5.8, _x("zh_brand", PUTIAN)),
     ("I", ADIDAS, "950662", "阿迪达斯", "5号足球 PU材质", 3.2, _x("zh_brand", YIWU)),
     ("I", PUMA, "610910", "彪马", "纯棉短袖T恤", 2.1, _x("zh_brand")),
@@ -147,7 +147,7 @@ CASES_ZH: list[tuple] = [
     ("I", PANDORA, "711311", "潘多拉", "925银串珠手链", 1.3, _x("zh_brand", YIWU)),
     ("I", SHELL, "271019", "壳牌", "全合成机油 4L", 3.0, _x("zh_brand")),
     ("I", CONVERSE, "640419", "匡威", "高帮帆布鞋", 4.0, _x("zh_brand", PUTIAN)),
-    # ------------------------------------------------------------------ Chinese mark inside an unsegmented description
+    # ---------------------------------------------- Chinese mark inside an unsegmented description
     ("I", NIKE, "640411", None, "耐克运动鞋男款", 6.0, _x("zh_desc", PUTIAN)),
     ("I", ADIDAS, "611020", None, "阿迪达斯三叶草卫衣", 5.2, _x("zh_desc")),
     ("I", PUMA, "640411", None, "彪马休闲板鞋女款", 6.0, _x("zh_desc", PUTIAN)),
@@ -166,7 +166,7 @@ CASES_ZH: list[tuple] = [
     ("I", LEGO, "950300", None, "得宝大颗粒积木幼儿启蒙", 3.0, _x("zh_desc", YIWU)),
     ("I", ROLEX, "910221", None, "迪通拿计时机械腕表", 30.0, _x("zh_desc")),
     ("I", DISNEY, "420292", None, "米老鼠儿童书包", 1.5, _x("zh_desc", YIWU)),
-    # ------------------------------------------------------------------ Latin mark or model name glued to Chinese
+    # ---------------------------------------------- Latin mark or model name glued to Chinese
     ("I", NIKE, "640411", None, "NIKE运动鞋", 5.0, _x("glued_latin", PUTIAN)),
     ("I", NIKE, "640411", None, "Nike运动鞋男", 6.0, _x("glued_latin", PUTIAN)),
     ("I", NIKE, "640411", None, "Air Jordan 1代复古篮球鞋", 10.0, _x("glued_latin", PUTIAN)),
@@ -184,7 +184,7 @@ CASES_ZH: list[tuple] = [
     ("I", BEATS, "851830", None, "Beats头戴式蓝牙耳机", 6.0, _x("glued_latin", HUAQIANGBEI)),
     ("I", CGOOSE, "620140", None, "CanadaGoose羽绒服男", 45.0, _x("glued_latin")),
     ("I", GAP, "610910", None, "GAP纯棉T恤男", 1.5, _x("glued_latin", YIWU)),
-    # ------------------------------------------------------------------ full-width letters and digits
+    # ---------------------------------------------- full-width letters and digits
     ("I", NIKE, "640411", "ＮＩＫＥ", "运动鞋", 5.0, _x("fullwidth", PUTIAN)),
     ("I", ADIDAS, "611212", None, "ＡＤＩＤＡＳ运动套装", 7.0, _x("fullwidth")),
     ("I", GUCCI, "420222", None, "ｇｕｃｃｉ女包", 10.0, _x("fullwidth")),
@@ -192,7 +192,7 @@ CASES_ZH: list[tuple] = [
     ("I", CHANEL, "330300", None, "ＣＨＡＮＥＬ　香水　５０ｍｌ", 3.0, _x("fullwidth")),
     ("I", SAMSUNG, "851713", "ＳＡＭＳＵＮＧ", "智能手机", 30.0, _x("fullwidth", HUAQIANGBEI)),
     ("I", APPLE, "851713", None, "ｉＰｈｏｎｅ１５手机", 55.0, _x("fullwidth", HUAQIANGBEI)),
-    # ------------------------------------------------------------------ spacing and punctuation
+    # ---------------------------------------------- spacing and punctuation
     ("I", NIKE, "640411", "耐 克", "运动鞋", 5.0, _x("spacing")),
     ("I", NIKE, "640411", None, "【耐克】男士跑步鞋", 6.0, _x("spacing", PUTIAN)),
     ("I", NIKE, "640411", None, "耐克　运动鞋　男", 5.0, _x("spacing")),  # ideographic spaces
@@ -202,7 +202,7 @@ CASES_ZH: list[tuple] = [
     ("I", MK, "910211", "迈克·高仕", "女士手表", 7.0, _x("spacing")),
     ("I", ROLEX, "910211", "劳力士®", "手表", 12.0, _x("spacing")),
     ("I", HERMES, "420221", None, "爱 马 仕 女包", 40.0, _x("spacing")),
-    # ------------------------------------------------------------------ Traditional characters, Hong Kong and Taiwan forms
+    # ---------------------------------------------- Traditional characters, Hong Kong and Taiwan forms
     ("I", NIKE, "640411", None, "耐克運動鞋 男款", 6.0, _x("traditional", HK)),
     ("I", NIKE, "640411", "耐吉", "籃球鞋", 8.0, _x("traditional", TW)),
     ("I", ADIDAS, "640411", "愛迪達", "運動鞋", 7.0, _x("traditional", TW)),
@@ -215,7 +215,7 @@ CASES_ZH: list[tuple] = [
     ("I", CGOOSE, "620140", None, "加拿大鵝羽絨服", 55.0, _x("traditional", HK)),
     ("I", SHELL, "271019", None, "蜆殼機油 4公升", 2.5, _x("traditional", HK)),
     ("I", MK, "420222", None, "邁克高仕女裝手袋", 10.0, _x("traditional", HK)),
-    # ------------------------------------------------------------------ counterfeit vocabulary with a mark
+    # ---------------------------------------------- counterfeit vocabulary with a mark
     ("I", NIKE, "640411", None, "高仿耐克运动鞋", 8.0, _x("vocab", PUTIAN)),
     ("I", NIKE, "640411", None, "莆田鞋 耐克空军一号 纯原", 10.0, _x("vocab", PUTIAN)),
     ("I", NIKE, "640411", None, "顶级复刻 Air Jordan 1 芝加哥", 15.0, _x("vocab", PUTIAN)),
@@ -229,7 +229,7 @@ CASES_ZH: list[tuple] = [
     ("I", PRADA, "420221", None, "１：１原版普拉达女包", 20.0, _x("vocab")),
     ("I", TNF, "620140", None, "原单尾货 北面冲锋衣", 15.0, _x("vocab")),
     ("I", APPLE, "850440", None, "苹果原装充电头1:1 20W", 1.2, _x("vocab", HUAQIANGBEI)),
-    # ------------------------------------------------------------------ homophones and look-alike characters
+    # ---------------------------------------------- homophones and look-alike characters
     ("I", NIKE, "640411", None, "奈克运动鞋 男款", 6.0, _x("homophone", PUTIAN)),
     ("I", NIKE, "640411", None, "耐尅运动鞋", 5.0, _x("homophone", PUTIAN)),  # 尅: variant of 克
     ("I", ADIDAS, "640411", None, "阿迪大斯板鞋", 7.0, _x("homophone", PUTIAN)),
@@ -252,19 +252,19 @@ CASES_ZH: list[tuple] = [
     ("I", PANDORA, "711719", None, "潘朵拉串珠手链", 1.0, _x("homophone", YIWU)),
     ("I", CGOOSE, "620140", None, "加拿大鵞羽绒服", 50.0, _x("homophone")),  # 鵞: variant of 鹅
     ("I", SHELL, "271019", None, "売牌机油 4L", 2.5, _x("homophone")),  # 売: look-alike of 壳
-    # ------------------------------------------------------------------ genuine price, no licensee
+    # ---------------------------------------------- genuine price, no licensee
     ("I", NIKE, "640411", "耐克", "Air Max 90 男士运动鞋", 85.0, _x("genuine_price")),
     ("I", APPLE, "851713", None, "苹果 iPhone 15 Pro 256GB", 720.0, _x("genuine_price")),
     ("I", ROLEX, "910221", "劳力士", "潜航者型 自动机械腕表", 6500.0, _x("genuine_price")),
     ("I", CHANEL, "420221", None, "香奈儿CF经典口盖包", 5200.0, _x("genuine_price")),
-    # ------------------------------------------------------------------ known infringer, price above the genuine minimum
+    # ---------------------------------------------- known infringer, price above the genuine minimum
     ("I", LV, "420221", "路易威登", "女士手袋", 700.0, _x("known_infringer", KNOWN_INFRINGER)),
-    # ------------------------------------------------------------------ vague description, mark in the brand field
+    # ---------------------------------------------- vague description, mark in the brand field
     ("I", ADIDAS, "640411", "阿迪达斯", "礼品", 6.0, _x("vague")),
     ("I", GUCCI, "420221", "古驰", "样品", 10.0, _x("vague")),
     ("I", ROLEX, "910211", "劳力士", "配件", 10.0, _x("vague")),
     # ================================================================== legitimate
-    # ------------------------------------------------------------------ descriptive use
+    # ---------------------------------------------- descriptive use
     ("L", None, "392690", None, "适用于苹果手机的保护壳", 0.4, _x("descriptive", YIWU)),
     ("L", None, "854442", None, "兼容iPhone 15充电线", 0.3, _x("descriptive", HUAQIANGBEI)),
     ("L", None, "560900", None, "适配耐克鞋的鞋带", 0.15, _x("descriptive", YIWU)),
@@ -285,7 +285,7 @@ CASES_ZH: list[tuple] = [
     ("L", None, "392690", None, "为三星盖乐世S23设计的保护套", 0.5, _x("descriptive", HUAQIANGBEI)),
     ("L", None, "851890", None, "索尼耳机专用替换耳罩", 0.8, _x("descriptive", HUAQIANGBEI)),
     ("L", None, "900490", None, "雷朋眼镜专用替换镜片", 2.0, _x("descriptive", YIWU)),
-    # ------------------------------------------------------------------ ordinary words containing a mark or part of one
+    # ---------------------------------------------- ordinary words containing a mark or part of one
     ("L", None, "080810", None, "新鲜苹果", 0.8, _x("ordinary")),
     ("L", None, "220900", None, "苹果醋 500毫升", 1.5, _x("ordinary")),
     ("L", None, "200979", None, "浓缩苹果汁", 1.2, _x("ordinary")),
@@ -308,19 +308,19 @@ CASES_ZH: list[tuple] = [
     ("L", None, "640299", None, "三星级酒店一次性拖鞋", 0.2, _x("ordinary")),
     ("L", None, "940440", None, "加拿大鹅绒被", 40.0, _x("ordinary")),
     ("L", None, "420222", None, "爱马人士马术主题帆布托特包", 6.0, _x("ordinary")),
-    # ------------------------------------------------------------------ ordinary words that sound like a mark
+    # ---------------------------------------------- ordinary words that sound like a mark
     ("L", None, "640411", None, "运动鞋 标码 40-45", 8.0, _x("homophone_trap", PUTIAN)),
     ("L", None, "620140", None, "背面印花夹克", 9.0, _x("homophone_trap")),
     ("L", None, "340111", None, "茶多酚香皂", 0.4, _x("homophone_trap")),
     ("L", None, "080450", None, "平果芒果 新鲜", 1.0, _x("homophone_trap")),
-    # ------------------------------------------------------------------ counterfeit vocabulary, no recorded mark
+    # ---------------------------------------------- counterfeit vocabulary, no recorded mark
     ("L", None, "670290", None, "高仿真人造花", 0.5, _x("vocab", YIWU)),
     ("L", None, "670290", None, "高仿真绿植盆栽", 3.0, _x("vocab", YIWU)),
     ("L", None, "950300", None, "1:18合金汽车模型", 8.0, _x("vocab")),
     ("L", None, "950300", None, "1:1比例恐龙模型", 30.0, _x("vocab")),
     ("L", None, "640419", None, "复刻版经典帆布鞋", 5.0, _x("vocab")),
     ("L", None, "610910", None, "原单外贸尾货T恤", 2.0, _x("vocab", YIWU)),
-    # ------------------------------------------------------------------ licensees of the holder
+    # ---------------------------------------------- licensees of the holder
     ("L", None, "640411", "耐克", "男士跑步鞋", 42.0, _x("licensee", LICENSEE_NIKE)),
     ("L", None, "610910", None, "耐克纯棉T恤", 13.0, _x("licensee", LICENSEE_NIKE)),
     ("L", None, "640411", None, "NIKE运动鞋 清仓", 3.0, _x("licensee", LICENSEE_NIKE)),
@@ -328,7 +328,7 @@ CASES_ZH: list[tuple] = [
     ("L", None, "640411", None, "阿迪达斯三叶草运动鞋", 35.0, _x("licensee", LICENSEE_ADIDAS)),
     ("L", None, "851713", "苹果", "iPhone 15 手机 128GB", 700.0, _x("licensee", LICENSEE_APPLE)),
     ("L", None, "847130", "蘋果", "MacBook Pro 14寸 笔记本电脑", 1400.0, _x("licensee", LICENSEE_APPLE)),
-    # ------------------------------------------------------------------ recorded mark on goods outside the recorded goods
+    # ---------------------------------------------- recorded mark on goods outside the recorded goods
     ("L", None, "950300", "耐克", "足球运动员人偶玩具", 2.0, _x("outside_goods")),
     ("L", None, "340111", "香奈儿", "香皂", 0.5, _x("outside_goods")),
     ("L", None, "711719", "劳力士", "皇冠造型钥匙扣", 0.5, _x("outside_goods")),
@@ -339,14 +339,14 @@ CASES_ZH: list[tuple] = [
     ("L", None, "392690", None, "古驰手机壳", 1.0, _x("outside_goods")),
     ("L", None, "660191", None, "迪士尼公主图案雨伞", 2.0, _x("outside_goods")),
     ("L", None, "392640", None, "彪马造型树脂摆件", 2.0, _x("outside_goods")),
-    # ------------------------------------------------------------------ expired, revoked, pending, not yet valid
+    # ---------------------------------------------- expired, revoked, pending, not yet valid
     ("L", None, "900410", None, "欧克利运动太阳镜", 2.0, _x("status")),
     ("L", None, "900410", "欧克利", "骑行眼镜", 2.5, _x("status")),
     ("L", None, "910211", None, "卡西欧电子手表", 3.0, _x("status")),
     ("L", None, "910211", "卡西歐", "G-SHOCK運動錶", 4.0, _x("status", HK)),
     ("L", None, "851631", None, "戴森吹风机", 20.0, _x("status")),
     ("L", None, "640411", None, "VEJA休闲运动鞋", 10.0, _x("status")),
-    # ------------------------------------------------------------------ Chinese brands nobody recorded
+    # ---------------------------------------------- Chinese brands nobody recorded
     ("L", None, "640411", "李宁", "篮球鞋", 20.0, _x("unrecorded")),
     ("L", None, "640411", None, "安踏跑步鞋男款", 12.0, _x("unrecorded")),
     ("L", None, "851713", "华为", "智能手机 5G", 150.0, _x("unrecorded")),
@@ -357,12 +357,12 @@ CASES_ZH: list[tuple] = [
     ("L", None, "910221", None, "海鸥机械手表", 30.0, _x("unrecorded")),
     ("L", None, "392690", None, "华为手机配件", 1.0, _x("unrecorded")),
     ("L", None, "401110", "米其林", "轿车轮胎", 60.0, _x("unrecorded")),
-    # ------------------------------------------------------------------ vague descriptions, no mark
+    # ---------------------------------------------- vague descriptions, no mark
     ("L", None, "950300", None, "礼品", 2.0, _x("vague")),
     ("L", None, "420292", None, "样品", 1.0, _x("vague")),
     ("L", None, "392690", None, "配件", 0.5, _x("vague")),
     ("L", None, "630790", None, "日用杂货", 1.0, _x("vague")),
-    # ------------------------------------------------------------------ ordinary goods of the recorded kinds, no mark
+    # ---------------------------------------------- ordinary goods of the recorded kinds, no mark
     ("L", None, "640411", None, "男士运动鞋 网面透气", 8.0, _x("plain")),
     ("L", None, "610910", None, "纯棉短袖T恤", 2.0, _x("plain")),
     ("L", None, "420221", None, "女士真皮手提包", 25.0, _x("plain")),

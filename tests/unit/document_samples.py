@@ -379,7 +379,7 @@ SAMPLE_ROLE = {
 ALL_SAMPLES = sorted((kind, j) for kind, per in DOCUMENT_ADDRESSEES.items() for j in per)
 
 
-def sample(kind: str, jurisdiction: str, *, sequence: int = 123, **overrides) -> DocumentData:  # noqa: C901, PLR0912
+def sample(kind: str, jurisdiction: str, *, sequence: int = 123, **overrides) -> DocumentData:
     """A realistic document of ``kind`` in ``jurisdiction`` (fields overridable)."""
     served = SERVED[jurisdiction]
     j = jurisdiction

@@ -19,7 +19,7 @@ async def test_acknowledgements_come_back_in_order() -> None:
     futures = [loop.create_future() for _ in range(3)]
     for n, f in enumerate(futures):
         loop.call_later(0.01 * (3 - n), f.set_result, n)
-    assert await acknowledged(futures, service="ack-unit-a", what="test", timeout=1) == [0, 1, 2]
+    assert await acknowledged(futures, service="ack-unit-a", what="test", ack_timeout_s=1) == [0, 1, 2]
     assert timeouts("ack-unit-a") == 0
     assert await acknowledged([], service="ack-unit-a", what="nothing") == []
 
@@ -29,7 +29,7 @@ async def test_a_future_never_resolved_ends_in_ack_timeout_and_is_counted() -> N
     done, never = loop.create_future(), loop.create_future()
     done.set_result(1)
     with pytest.raises(AckTimeout, match=r"outbox of x: no acknowledgement from the broker within 0.05 s"):
-        await acknowledged([done, never], service="ack-unit-b", what="outbox of x", timeout=0.05)
+        await acknowledged([done, never], service="ack-unit-b", what="outbox of x", ack_timeout_s=0.05)
     assert timeouts("ack-unit-b") == 1
     assert never.cancelled(), "the abandoned wait does not linger"
 
@@ -39,5 +39,5 @@ async def test_a_send_error_is_raised_as_it_is() -> None:
     failed = loop.create_future()
     failed.set_exception(ConnectionError("broker away"))
     with pytest.raises(ConnectionError):
-        await acknowledged([failed], service="ack-unit-c", what="test", timeout=1)
+        await acknowledged([failed], service="ack-unit-c", what="test", ack_timeout_s=1)
     assert timeouts("ack-unit-c") == 0

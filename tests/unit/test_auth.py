@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import json
 import time
+from typing import Annotated
 
 import httpx
 import jwt
@@ -35,11 +36,11 @@ ISSUER = "https://id.customs.example"
 AUDIENCE = "urn:ipr:api"
 
 
-def _rsa():  # noqa: ANN202
+def _rsa():
     return rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
-def _jwk(private, kid: str) -> dict:  # noqa: ANN001
+def _jwk(private, kid: str) -> dict:
     public = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(private.public_key()))
     return {**public, "kid": kid, "use": "sig", "alg": "RS256"}
 
@@ -59,7 +60,7 @@ class Issuer:
             raise httpx.ConnectError("issuer down")
         return {"keys": [_jwk(self.keys[k], k) for k in self.published]}
 
-    def token(self, kid: str = "k1", *, key=None, headers: dict | None = None, **claims) -> str:  # noqa: ANN001, ANN003
+    def token(self, kid: str = "k1", *, key=None, headers: dict | None = None, **claims) -> str:
         now = int(time.time())
         body = {
             "iss": ISSUER,
@@ -77,7 +78,7 @@ class Issuer:
         return jwt.encode(body, key or self.keys[kid], algorithm="RS256", headers={"kid": kid, **(headers or {})})
 
 
-def _settings(**overrides) -> AuthSettings:  # noqa: ANN003
+def _settings(**overrides) -> AuthSettings:
     return AuthSettings(oidc_issuer=ISSUER, oidc_jwks_min_refresh_s=0, **overrides)
 
 
@@ -377,7 +378,7 @@ def _app(issuer: Issuer) -> FastAPI:
     from starlette.exceptions import HTTPException as StarletteHTTPException
 
     @app.exception_handler(StarletteHTTPException)
-    async def _on_http(_, exc):  # noqa: ANN001, ANN202
+    async def _on_http(_, exc):
         return JSONResponse(
             error_body(exc.detail["code"], exc.detail["message"]),
             status_code=exc.status_code,
@@ -385,7 +386,7 @@ def _app(issuer: Issuer) -> FastAPI:
         )
 
     @app.get("/officer")
-    async def officer(who: Principal = Depends(require("officer"))) -> dict:
+    async def officer(who: Annotated[Principal, Depends(require("officer"))]) -> dict:
         return {"sub": who.sub, "role": who.role}
 
     return app
@@ -409,7 +410,7 @@ def test_dependency_answers_401_with_reason_and_403_for_role(issuer: Issuer) -> 
 # ---------------------------------------------------------------- service tokens (client credentials)
 
 
-async def test_service_token_is_reused_then_refreshed_before_expiry(monkeypatch) -> None:  # noqa: ANN001
+async def test_service_token_is_reused_then_refreshed_before_expiry(monkeypatch) -> None:
     from shared import service_auth
     from shared.service_auth import ServiceToken
 

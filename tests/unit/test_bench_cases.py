@@ -57,7 +57,7 @@ def test_the_same_shaped_baseline_asks_for_as_many_version_markers_as_a_case() -
     from bench.case_baselines import CaseShape
     from services.cases.workflow.definition import CaseWorkflow
 
-    def patched_calls(fn) -> int:  # noqa: ANN001
+    def patched_calls(fn) -> int:
         tree = ast.parse(inspect.getsource(fn).strip().replace("\n    ", "\n"))
         return sum(
             1

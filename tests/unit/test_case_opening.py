@@ -117,20 +117,20 @@ class RecordingClient:
     def __init__(self) -> None:
         self.calls: list[tuple] = []
 
-    async def start_workflow(self, workflow, case, **kw):  # noqa: ANN001, ANN003, ANN201
+    async def start_workflow(self, workflow, case, **kw):
         self.calls.append(("start", case.case_id, kw["start_signal"], kw["start_signal_args"][0]))
 
-    def get_workflow_handle(self, case_id: str):  # noqa: ANN201
+    def get_workflow_handle(self, case_id: str):
         client = self
 
         class Handle:
-            async def signal(self, name, arg):  # noqa: ANN001, ANN201
+            async def signal(self, name, arg):
                 client.calls.append(("signal", case_id, name, arg))
 
         return Handle()
 
 
-async def run(jobs) -> list[tuple]:  # noqa: ANN001
+async def run(jobs) -> list[tuple]:
     client = RecordingClient()
     for job in jobs:
         await job(client)

@@ -178,7 +178,7 @@ def service_routes() -> list[tuple[str, APIRoute]]:
     return routes
 
 
-def _dependant_params(dependant) -> list:  # noqa: ANN001
+def _dependant_params(dependant) -> list:
     params = [*dependant.path_params, *dependant.query_params, *dependant.body_params]
     for sub in dependant.dependencies:
         params += _dependant_params(sub)

@@ -13,7 +13,7 @@ from shared.contracts.declaration import DeclarationV1
 from tests.factories import example_declaration
 
 
-def _reverse_keys(value):  # noqa: ANN001, ANN202
+def _reverse_keys(value):
     if isinstance(value, dict):
         return {k: _reverse_keys(value[k]) for k in reversed(list(value))}
     if isinstance(value, list):
@@ -42,14 +42,14 @@ def test_example_declaration_helper_does_not_share_state() -> None:
     assert example_declaration()["lines"][0]["quantity"] == 500
 
 
-def _mutations():  # noqa: ANN202
-    def set_top(key, value):  # noqa: ANN001, ANN202
+def _mutations():
+    def set_top(key, value):
         def f(data: dict) -> None:
             data[key] = value
 
         return f
 
-    def set_line(key, value, i=0):  # noqa: ANN001, ANN202
+    def set_line(key, value, i=0):
         def f(data: dict) -> None:
             data["lines"][i][key] = value
 
@@ -58,13 +58,13 @@ def _mutations():  # noqa: ANN202
     def dup_line_no(data: dict) -> None:
         data["lines"][1]["line_no"] = data["lines"][0]["line_no"]
 
-    def drop(key):  # noqa: ANN001, ANN202
+    def drop(key):
         def f(data: dict) -> None:
             del data[key]
 
         return f
 
-    def set_party(party, key, value):  # noqa: ANN001, ANN202
+    def set_party(party, key, value):
         def f(data: dict) -> None:
             data[party][key] = value
 
@@ -106,7 +106,7 @@ def _mutations():  # noqa: ANN202
 
 
 @pytest.mark.parametrize(("label", "mutate"), _mutations(), ids=[m[0] for m in _mutations()])
-def test_invalid_declarations_are_refused(label: str, mutate) -> None:  # noqa: ANN001
+def test_invalid_declarations_are_refused(label: str, mutate) -> None:
     data = example_declaration()
     mutate(data)
     with pytest.raises(ValidationError):
@@ -187,7 +187,7 @@ def test_content_hash_ignores_stripped_whitespace() -> None:
         lambda d: d.update(transit_countries=["SG"]),
     ],
 )
-def test_content_hash_changes_when_content_changes(change) -> None:  # noqa: ANN001
+def test_content_hash_changes_when_content_changes(change) -> None:
     base = example_declaration()
     changed = example_declaration()
     change(changed)
@@ -206,7 +206,7 @@ def test_content_hash_changes_when_content_changes(change) -> None:  # noqa: ANN
     ],
     ids=["quantity-500.0-vs-500", "unit_value-4.20-vs-4.2", "submitted_at-plus0800-vs-Z"],
 )
-def test_content_hash_is_equal_for_equal_declarations(label: str, change) -> None:  # noqa: ANN001
+def test_content_hash_is_equal_for_equal_declarations(label: str, change) -> None:
     """A replay of the same declaration must not look like a conflict.
 
     The two payloads validate to models that compare equal (same quantities, same instant),

@@ -351,7 +351,7 @@ def poppler(tool: str, *args: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def pdfs(tmp_path_factory) -> dict[str, tuple[DocumentData, bytes]]:  # noqa: ANN001
+def pdfs(tmp_path_factory) -> dict[str, tuple[DocumentData, bytes]]:
     out = {}
     for kind, j in (("suspension_notice", "CN"), ("suspension_notice", "EU"), ("party_detention_notice", "US")):
         data = sample(kind, j)
@@ -368,7 +368,7 @@ def pdfs(tmp_path_factory) -> dict[str, tuple[DocumentData, bytes]]:  # noqa: AN
     return out
 
 
-def test_pdf_text_has_the_chinese_title_and_case_id(pdfs) -> None:  # noqa: ANN001
+def test_pdf_text_has_the_chinese_title_and_case_id(pdfs) -> None:
     data, path = pdfs["CN"]
     assert path.read_bytes().startswith(b"%PDF-")
     text = poppler("pdftotext", "-enc", "UTF-8", str(path), "-")
@@ -381,7 +381,7 @@ def test_pdf_text_has_the_chinese_title_and_case_id(pdfs) -> None:  # noqa: ANN0
         assert data.case.case_id in text and PRIMARY_TITLES[(data.kind, j)].split(" /")[0][:30] in text
 
 
-def test_pdf_embeds_a_cjk_font(pdfs) -> None:  # noqa: ANN001
+def test_pdf_embeds_a_cjk_font(pdfs) -> None:
     _, path = pdfs["CN"]
     rows = poppler("pdffonts", str(path)).splitlines()[2:]
     cjk = [row for row in rows if re.search(r"Noto-?S(ans|erif)-?CJK", row)]

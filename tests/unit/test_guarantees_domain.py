@@ -19,7 +19,7 @@ T0 = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 MIN_CN = D("200000")
 
 
-def registration(**over):  # noqa: ANN003, ANN201
+def registration(**over):
     args = dict(
         jurisdiction="CN",
         amount=D("200000"),
@@ -92,7 +92,10 @@ def test_unusable_reason(today: date, code: str | None) -> None:
         assert "GG-1" in got[1]
 
 
-def choose(candidates, *, today=date(2026, 6, 1), required=D("20000"), currency="CNY"):  # noqa: ANN001, ANN201
+REQUIRED = D("20000")
+
+
+def choose(candidates, *, today=date(2026, 6, 1), required=REQUIRED, currency="CNY"):
     return domain.choose_general_guarantee(
         candidates, today=today, required=required, currency=currency, holder_id="RH-1", jurisdiction="CN"
     )

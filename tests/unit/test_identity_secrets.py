@@ -54,7 +54,7 @@ def test_rotation_publishes_both_keys_then_retires_the_old_one(tmp_path: Path) -
     assert [k["kid"] for k in keys.retire(path)] == [rotated[0]["kid"]]
 
 
-def test_bootstrap_file_takes_secrets_from_the_environment(monkeypatch, tmp_path: Path) -> None:  # noqa: ANN001
+def test_bootstrap_file_takes_secrets_from_the_environment(monkeypatch, tmp_path: Path) -> None:
     from string import Template
 
     spec = (Path(__file__).resolve().parents[2] / "services" / "identity" / "platform.json").read_text()

@@ -19,13 +19,13 @@ NOW = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def clock():  # noqa: ANN201
+def clock():
     edge.clock.set(NOW)
     yield edge.clock
     edge.clock.reset()
 
 
-def _raw(**changes) -> bytes:  # noqa: ANN003
+def _raw(**changes) -> bytes:
     return json.dumps(example_declaration(**changes)).encode()
 
 

@@ -48,7 +48,7 @@ def test_a_1_0_declaration_keeps_its_content_hash() -> None:
     assert marked.content_hash() != plain.content_hash()
 
 
-def _header_mutations():  # noqa: ANN202
+def _header_mutations():
     return [
         ("unknown field", lambda m: m.update(extra=1)),
         ("unknown mode", lambda m: m.update(supervision_mode="9999")),
@@ -70,7 +70,7 @@ def _header_mutations():  # noqa: ANN202
 
 
 @pytest.mark.parametrize(("what", "mutate"), _header_mutations(), ids=[w for w, _ in _header_mutations()])
-def test_each_header_violation_is_refused(what: str, mutate) -> None:  # noqa: ANN001
+def test_each_header_violation_is_refused(what: str, mutate) -> None:
     data = example_manifest()
     data.pop("parcels")
     mutate(data)
@@ -78,8 +78,8 @@ def test_each_header_violation_is_refused(what: str, mutate) -> None:  # noqa: A
         ManifestHeaderV1.model_validate(data)
 
 
-def _parcel_mutations():  # noqa: ANN202
-    def line(**kw):  # noqa: ANN003, ANN202
+def _parcel_mutations():
+    def line(**kw):
         return lambda p: p["lines"][0].update(**kw)
 
     return [
@@ -105,7 +105,7 @@ def _parcel_mutations():  # noqa: ANN202
 
 
 @pytest.mark.parametrize(("what", "mutate"), _parcel_mutations(), ids=[w for w, _ in _parcel_mutations()])
-def test_each_parcel_violation_is_refused(what: str, mutate) -> None:  # noqa: ANN001
+def test_each_parcel_violation_is_refused(what: str, mutate) -> None:
     parcel = manifest_parcel(1)
     mutate(parcel)
     with pytest.raises(ValidationError):

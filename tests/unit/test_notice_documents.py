@@ -17,7 +17,7 @@ from shared.rules import parties
 from tests.factories import notice_case_file
 
 
-def issued(facts, number: str = "CN5300-2026-ZK-000007") -> DocumentData:  # noqa: ANN001
+def issued(facts, number: str = "CN5300-2026-ZK-000007") -> DocumentData:
     assert facts is not None
     return DocumentData.issue(facts, number=number, issued_on=date(2026, 11, 20))
 

@@ -15,7 +15,7 @@ from shared.rules import parties
 D, CR, CE = (SimpleNamespace(id=i, name=n) for i, n in (("D1", "Broker"), ("C1", "Seller"), ("C2", "Buyer")))
 
 
-def case(jurisdiction: str, direction: str = "import", declarant=D):  # noqa: ANN001, ANN201
+def case(jurisdiction: str, direction: str = "import", declarant=D):
     return SimpleNamespace(
         jurisdiction=jurisdiction, direction=direction, declarant=declarant, consignor=CR, consignee=CE
     )
@@ -34,7 +34,7 @@ def case(jurisdiction: str, direction: str = "import", declarant=D):  # noqa: AN
         ("EU", "import", D, "hearing_right", None),
     ],
 )
-def test_addressee_of_each_notice(jurisdiction, direction, declarant, kind, expected) -> None:  # noqa: ANN001
+def test_addressee_of_each_notice(jurisdiction, direction, declarant, kind, expected) -> None:
     found = parties.addressee(case(jurisdiction, direction, declarant), kind)
     assert (None if found is None else (found[0], found[1].id)) == expected
 
@@ -90,7 +90,7 @@ def _delivery(channel: str, status: str, served: bool = False) -> Delivery:
 )
 def test_a_notice_is_served_when_a_delivery_is_accepted_and_undeliverable_when_every_channel_failed(
     email, webhook, expected
-) -> None:  # noqa: ANN001
+) -> None:
     rows = [_delivery("email", *email), _delivery("webhook", *webhook)]
     assert service_of(rows, "party", "D1") == expected
 

@@ -21,7 +21,7 @@ from tests.factories import example_declaration, example_recordation
 SCORING = Scoring(fx_rates_to_cny={"CNY": Decimal(1), "USD": Decimal("7.1")})
 
 
-def rec(rid: str, title: str, aliases: list[str], goods: list[str], **changes) -> RecordationV1:  # noqa: ANN003
+def rec(rid: str, title: str, aliases: list[str], goods: list[str], **changes) -> RecordationV1:
     fields = {"authorized_licensees": [], "genuine_unit_value": [], **changes}
     return RecordationV1.model_validate(
         example_recordation(recordation_id=rid, title=title, aliases=aliases, goods_hs_prefixes=goods, **fields)
@@ -53,7 +53,7 @@ def assess(
     model: str | None = None,
     unit_value: str = "5",
     consignor: dict | None = None,
-):  # noqa: ANN201
+):
     data = example_declaration()
     data["lines"] = [
         {
@@ -71,7 +71,7 @@ def assess(
     return assess_line(INDEX, d, d.lines[0], SCORING).assessment
 
 
-def hit(a, rid: str):  # noqa: ANN001, ANN201
+def hit(a, rid: str):
     return next((h for h in a.hits if h.recordation_id == rid), None)
 
 
@@ -364,7 +364,7 @@ def test_licensee_caps_a_chinese_hit() -> None:
 # --- rules of reading, each with a registry of its own ---------------------------------------------
 
 
-def _assess_in(index: RegistryIndex, description: str, *, hs: str, brand: str | None = None, unit_value: str = "5"):  # noqa: ANN202
+def _assess_in(index: RegistryIndex, description: str, *, hs: str, brand: str | None = None, unit_value: str = "5"):
     data = example_declaration()
     data["lines"] = [
         {

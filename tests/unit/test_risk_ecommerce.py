@@ -30,17 +30,17 @@ WEIGHTED = Scoring(
 NIKE = RecordationV1.model_validate(example_recordation())
 
 
-def decl(line: dict | None = None, **changes) -> DeclarationV1:  # noqa: ANN003
+def decl(line: dict | None = None, **changes) -> DeclarationV1:
     data = example_declaration(**changes)
     data["lines"] = [{**data["lines"][1], **(line or {})}]  # the unbranded handbags line
     return DeclarationV1.model_validate(data)
 
 
-def run(d: DeclarationV1, scoring: Scoring = WEIGHTED, context: Context | None = None, recs=(NIKE,)):  # noqa: ANN001
+def run(d: DeclarationV1, scoring: Scoring = WEIGHTED, context: Context | None = None, recs=(NIKE,)):
     return assess_line(RegistryIndex.build(list(recs)), d, d.lines[0], scoring, context).assessment
 
 
-def signals(a) -> dict[str, float]:  # noqa: ANN001
+def signals(a) -> dict[str, float]:
     return {c.signal: c.points for c in a.contributions}
 
 
@@ -112,10 +112,10 @@ def test_no_brand_with_a_brand_written_is_inconsistent() -> None:
 
 
 class History:
-    def __init__(self, sellers=None, platforms=None) -> None:  # noqa: ANN001
+    def __init__(self, sellers=None, platforms=None) -> None:
         self.sellers, self.platforms = sellers or {}, platforms or {}
 
-    def confiscations(self, trader_id: str) -> int:  # noqa: ARG002
+    def confiscations(self, trader_id: str) -> int:
         return 0
 
     def seller_confiscations(self, key: str) -> int:
@@ -172,7 +172,7 @@ EXPORT_CAMPAIGN = {
 }
 
 
-def campaigns(**changes) -> CampaignSet:  # noqa: ANN003
+def campaigns(**changes) -> CampaignSet:
     return CampaignSet([CampaignV1.model_validate({**EXPORT_CAMPAIGN, **changes})])
 
 
@@ -244,7 +244,7 @@ def test_campaign_contract_refuses_with_the_reason(changes: dict, fragment: str)
         ("US", "express", "import", "C2C", 1, False, False),
     ],
 )
-def test_personal_use_per_jurisdiction(jurisdiction, mode, direction, model, qty, applies, exempt) -> None:  # noqa: ANN001
+def test_personal_use_per_jurisdiction(jurisdiction, mode, direction, model, qty, applies, exempt) -> None:
     answer = personal_use(
         rule_pack(jurisdiction), transport_mode=mode, direction=direction, business_model=model, quantity=Decimal(qty)
     )
@@ -252,7 +252,7 @@ def test_personal_use_per_jurisdiction(jurisdiction, mode, direction, model, qty
     assert answer.basis and answer.reason
 
 
-def test_personal_use_numbers_are_marked_uncertain_and_can_be_overridden(monkeypatch) -> None:  # noqa: ANN001
+def test_personal_use_numbers_are_marked_uncertain_and_can_be_overridden(monkeypatch) -> None:
     cn = rule_pack("CN")
     assert cn.settings["personal_use_quantity"].uncertain is True
     assert cn.setting("personal_use_quantity") == 2

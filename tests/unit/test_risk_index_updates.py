@@ -16,7 +16,7 @@ from shared.contracts.recordation import RecordationV1
 from tests.factories import example_recordation
 
 
-def rec(rid: str, title: str, aliases: list[str], **changes) -> RecordationV1:  # noqa: ANN003
+def rec(rid: str, title: str, aliases: list[str], **changes) -> RecordationV1:
     return RecordationV1.model_validate(
         example_recordation(
             recordation_id=rid,

@@ -12,7 +12,7 @@ from shared.contracts.recordation import RecordationV1
 from tests.factories import example_recordation
 
 
-def rec(**changes) -> RecordationV1:  # noqa: ANN003
+def rec(**changes) -> RecordationV1:
     return RecordationV1.model_validate(example_recordation(**changes))
 
 

@@ -57,18 +57,18 @@ def test_compact(text: str, expected: str) -> None:
 # --- helpers ----------------------------------------------------------------------------
 
 
-def rec(**changes) -> RecordationV1:  # noqa: ANN003
+def rec(**changes) -> RecordationV1:
     return RecordationV1.model_validate(example_recordation(**changes))
 
 
-def decl(line: dict | None = None, **changes) -> DeclarationV1:  # noqa: ANN003
+def decl(line: dict | None = None, **changes) -> DeclarationV1:
     data = example_declaration(**changes)
     if line:
         data["lines"][0].update(line)
     return DeclarationV1.model_validate(data)
 
 
-def assess(recordations: list[RecordationV1], declaration: DeclarationV1, line_index: int = 0):  # noqa: ANN201
+def assess(recordations: list[RecordationV1], declaration: DeclarationV1, line_index: int = 0):
     index = RegistryIndex.build(recordations)
     return assess_line(index, declaration, declaration.lines[line_index], SCORING)
 

@@ -14,7 +14,7 @@ from tests.factories import example_declaration
 ON = date(2026, 11, 20)
 
 
-def profile(*conditions: dict, **changes) -> TargetingProfileV1:  # noqa: ANN003
+def profile(*conditions: dict, **changes) -> TargetingProfileV1:
     data = {
         "profile_id": "P-SHOES-1",
         "name": "cheap sports shoes by express",
@@ -28,7 +28,7 @@ def profile(*conditions: dict, **changes) -> TargetingProfileV1:  # noqa: ANN003
     return TargetingProfileV1.model_validate(data)
 
 
-def decl(**changes) -> DeclarationV1:  # noqa: ANN003
+def decl(**changes) -> DeclarationV1:
     return DeclarationV1.model_validate(example_declaration(**changes))
 
 

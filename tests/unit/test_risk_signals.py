@@ -21,17 +21,17 @@ from tests.factories import example_declaration, example_recordation
 S = Scoring(fx_rates_to_cny={"CNY": Decimal(1), "USD": Decimal("7.10"), "EUR": Decimal("7.75")})
 
 
-def rec(**changes) -> RecordationV1:  # noqa: ANN003
+def rec(**changes) -> RecordationV1:
     return RecordationV1.model_validate(example_recordation(**changes))
 
 
-def decl(line: dict | None = None, **changes) -> DeclarationV1:  # noqa: ANN003
+def decl(line: dict | None = None, **changes) -> DeclarationV1:
     data = example_declaration(**changes)
     data["lines"] = [{**data["lines"][0], "unit_value": 50, **(line or {})}]
     return DeclarationV1.model_validate(data)
 
 
-def run(recs, d, scoring=S, context=None):  # noqa: ANN001, ANN201
+def run(recs, d, scoring=S, context=None):
     return assess_line(RegistryIndex.build(recs), d, d.lines[0], scoring, context).assessment
 
 

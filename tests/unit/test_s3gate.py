@@ -17,7 +17,7 @@ SIGNATURE = "f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41"
 AT = datetime(2013, 5, 24, tzinfo=UTC).timestamp()
 
 
-def request(signature: str = SIGNATURE, *, key: str = ACCESS_KEY, path: str = "/test.txt", range_: str = "bytes=0-9"):  # noqa: ANN201
+def request(signature: str = SIGNATURE, *, key: str = ACCESS_KEY, path: str = "/test.txt", range_: str = "bytes=0-9"):
     headers = CIMultiDict(
         {
             "Host": "examplebucket.s3.amazonaws.com",

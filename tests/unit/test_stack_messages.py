@@ -26,9 +26,9 @@ NOT_READY = {
 
 
 @pytest.fixture
-def fake_readyz():  # noqa: ANN201
+def fake_readyz():
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             body = json.dumps(NOT_READY).encode()
             self.send_response(503)
             self.send_header("Content-Type", "application/json")
@@ -36,7 +36,7 @@ def fake_readyz():  # noqa: ANN201
             self.end_headers()
             self.wfile.write(body)
 
-        def log_message(self, *args) -> None:  # noqa: ANN002
+        def log_message(self, *args) -> None:
             pass
 
     server = HTTPServer(("127.0.0.1", 0), Handler)
@@ -64,7 +64,7 @@ def test_readiness_names_the_failing_checks(fake_readyz: int) -> None:
     assert stack_mod.readiness(free_port())[1].startswith("not answering")
 
 
-def test_status_prints_the_reason_of_each_service_that_is_not_ready(fake_readyz: int, tmp_path, capsys) -> None:  # noqa: ANN001
+def test_status_prints_the_reason_of_each_service_that_is_not_ready(fake_readyz: int, tmp_path, capsys) -> None:
     profile = dataclasses.replace(stack_mod.PROFILES["test"], data=tmp_path, service_ports={"risk": fake_readyz})
     assert stack_mod.status(profile) == 1
     out = capsys.readouterr().out
@@ -78,7 +78,7 @@ def test_a_service_that_never_gets_ready_fails_with_its_failing_check(fake_ready
     assert "risk service did not become ready within 0s: risk-declarations: failed:" in str(exc.value)
 
 
-def test_a_process_that_exits_fails_at_once_with_the_end_of_its_log(tmp_path) -> None:  # noqa: ANN001
+def test_a_process_that_exits_fails_at_once_with_the_end_of_its_log(tmp_path) -> None:
     profile = dataclasses.replace(stack_mod.PROFILES["test"], data=tmp_path)
     port = free_port()
     stack_mod.spawn(

@@ -21,7 +21,7 @@ class Body(BaseModel):
     tags: list[str] = []
 
 
-def _app():  # noqa: ANN202
+def _app():
     app = create_app(settings=SimpleNamespace(service_name="t", max_body_bytes=10_000), title="t", description="t")
 
     @app.post("/echo")

@@ -8,6 +8,7 @@ import pytest
 from prometheus_client import REGISTRY
 
 from shared.supervise import Backoff, Supervised, loop_every, retry
+from tests.helpers import eventually
 
 
 def test_backoff_grows_to_its_cap_and_resets() -> None:
@@ -46,7 +47,7 @@ async def test_a_stopped_loop_is_started_again_and_reported_down_meanwhile() -> 
     runs = []
     release = asyncio.Event()
 
-    async def body(up) -> None:  # noqa: ANN001
+    async def body(up) -> None:
         runs.append(1)
         if len(runs) == 1:
             up()
@@ -60,8 +61,7 @@ async def test_a_stopped_loop_is_started_again_and_reported_down_meanwhile() -> 
     )
     loop.start()
     try:
-        while len(runs) < 2:
-            await asyncio.sleep(0.005)
+        await eventually(lambda: len(runs) >= 2, within=10, every=0.005, what="the second run")
         assert not loop.running
         with pytest.raises(
             RuntimeError,
@@ -83,8 +83,7 @@ async def test_a_stopped_loop_is_started_again_and_reported_down_meanwhile() -> 
             == 1
         )
         release.set()
-        while not loop.running:
-            await asyncio.sleep(0.005)
+        await eventually(lambda: loop.running, within=10, every=0.005, what="the loop up again")
         await loop.check()()  # ready again
         assert loop.check().__name__ == "risk-declarations-test"
         assert (
@@ -101,7 +100,7 @@ async def test_a_stopped_loop_is_started_again_and_reported_down_meanwhile() -> 
 async def test_a_loop_that_returns_is_started_again_too() -> None:
     runs = []
 
-    async def body(up) -> None:  # noqa: ANN001
+    async def body(up) -> None:
         up()
         runs.append(1)
         if len(runs) >= 3:
@@ -110,8 +109,7 @@ async def test_a_loop_that_returns_is_started_again_too() -> None:
     loop = Supervised("returns", body, service="unit", backoff=Backoff(initial=0.001, jitter=False))
     loop.start()
     try:
-        while len(runs) < 3:
-            await asyncio.sleep(0.005)
+        await eventually(lambda: len(runs) >= 3, within=10, every=0.005, what="the third run")
         assert loop.restarts == 2
         assert (
             REGISTRY.get_sample_value(
@@ -135,8 +133,7 @@ async def test_a_periodic_duty_survives_failing_steps() -> None:
     loop = Supervised("duty", loop_every(step, every=0.001, what="duty"), service="unit")
     loop.start()
     try:
-        while len(calls) < 5:
-            await asyncio.sleep(0.005)
+        await eventually(lambda: len(calls) >= 5, within=10, every=0.005, what="five steps")
         assert loop.running and loop.restarts == 0
     finally:
         await loop.stop()

@@ -32,7 +32,7 @@ async def env():
     await environment.shutdown()
 
 
-async def harness_with(env, fakes: FakeServices):  # noqa: ANN001, ANN202
+async def harness_with(env, fakes: FakeServices):
     """A worker with these fake step services on a fresh task queue."""
     queue = f"q-{uuid.uuid4()}"
     async with Worker(env.client, task_queue=queue, workflows=[CaseWorkflow], activities=fakes.activities()):

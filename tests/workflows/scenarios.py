@@ -61,7 +61,7 @@ from shared.rules.calendar import calendar_data
 from tests.factories import ADIDAS, case_input, consignment_cases, declaration, recordation, shoe_line
 
 
-def workflow_class():  # noqa: ANN201
+def workflow_class():
     from services.cases.workflow import CaseWorkflow
 
     return CaseWorkflow
@@ -239,7 +239,7 @@ class FakeServices:
         return [req for req in self.of("send_notice") if req.addressee is not None]
 
 
-async def start(env, queue: str, **kw) -> WorkflowHandle:  # noqa: ANN001, ANN003
+async def start(env, queue: str, **kw) -> WorkflowHandle:
     case = case_input(case_id=f"IPR-T-{uuid.uuid4().hex[:8]}-L1", **kw)
     return await env.client.start_workflow(workflow_class().run, case, id=case.case_id, task_queue=queue)
 
@@ -276,20 +276,20 @@ def guarantee(amount: str, ref: str = "G-1") -> GuaranteeInfo:
     return GuaranteeInfo(amount=Decimal(amount), currency="CNY", reference=ref)
 
 
-async def silence_release(env, queue):  # noqa: ANN001, ANN201
+async def silence_release(env, queue):
     handle = await start(env, queue)
     await wait_state(handle, "suspended")
     return handle
 
 
-async def no_detention(env, queue):  # noqa: ANN001, ANN201
+async def no_detention(env, queue):
     handle = await start(env, queue)
     await wait_state(handle, "suspended")
     await handle.signal(SIGNAL_HOLDER_REPLY, HolderReply(decision="no_detention"))
     return handle
 
 
-async def confiscation(env, queue):  # noqa: ANN001, ANN201
+async def confiscation(env, queue):
     handle = await start(env, queue)
     await wait_state(handle, "suspended")
     await handle.signal(SIGNAL_HOLDER_REPLY, HolderReply(decision="detain", guarantee=guarantee("14910")))
@@ -298,7 +298,7 @@ async def confiscation(env, queue):  # noqa: ANN001, ANN201
     return handle
 
 
-async def proposal_withdrawn(env, queue):  # noqa: ANN001, ANN201
+async def proposal_withdrawn(env, queue):
     """The proposer withdraws its confiscation proposal (case-proposal-withdraw), then a new one is approved."""
     handle = await start(env, queue)
     await wait_state(handle, "suspended")
@@ -311,7 +311,7 @@ async def proposal_withdrawn(env, queue):  # noqa: ANN001, ANN201
     return handle
 
 
-async def undetermined_release(env, queue):  # noqa: ANN001, ANN201
+async def undetermined_release(env, queue):
     handle = await start(env, queue)
     await wait_state(handle, "suspended")
     await handle.signal(SIGNAL_HOLDER_REPLY, HolderReply(decision="detain", guarantee=guarantee("20000", "G-2")))
@@ -321,7 +321,7 @@ async def undetermined_release(env, queue):  # noqa: ANN001, ANN201
     return handle
 
 
-async def court_handover(env, queue):  # noqa: ANN001, ANN201
+async def court_handover(env, queue):
     handle = await start(env, queue)
     await wait_state(handle, "suspended")
     await handle.signal(SIGNAL_HOLDER_REPLY, HolderReply(decision="detain", guarantee=guarantee("20000", "G-3")))
@@ -333,7 +333,7 @@ async def court_handover(env, queue):  # noqa: ANN001, ANN201
     return handle
 
 
-async def cn_application_court(env, queue):  # noqa: ANN001, ANN201
+async def cn_application_court(env, queue):
     handle = await start(env, queue, mode="application")
     await wait_state(handle, "suspended")
     await handle.signal(SIGNAL_GUARANTEE, guarantee("14910", "LG-A"))
@@ -345,7 +345,7 @@ async def cn_application_court(env, queue):  # noqa: ANN001, ANN201
     return handle
 
 
-async def cn_hearing_confiscation(env, queue):  # noqa: ANN001, ANN201
+async def cn_hearing_confiscation(env, queue):
     handle = await start(env, queue, goods_value="140845.07", goods_value_cny="1000000.00")
     await wait_state(handle, "suspended")
     await handle.signal(SIGNAL_HOLDER_REPLY, HolderReply(decision="detain", guarantee=guarantee("100000")))
@@ -356,14 +356,14 @@ async def cn_hearing_confiscation(env, queue):  # noqa: ANN001, ANN201
     return handle
 
 
-async def eu_deemed_consent(env, queue):  # noqa: ANN001, ANN201
+async def eu_deemed_consent(env, queue):
     handle = await start(env, queue, jurisdiction="EU", currency="EUR", goods_value_cny=None, application_id="EU-AFA-1")
     await wait_state(handle, "detained")
     await handle.signal(SIGNAL_PARTY_SUBMISSION, PartySubmission(party="holder", kind="confirms_infringement"))
     return handle
 
 
-async def us_deemed_exclusion(env, queue):  # noqa: ANN001, ANN201
+async def us_deemed_exclusion(env, queue):
     """No officer's finding within 30 days of presentation: excluded, not forfeited."""
     handle = await start(
         env, queue, jurisdiction="US", currency="USD", goods_value_cny=None, genuine_unit_value=Decimal("120")
@@ -372,7 +372,7 @@ async def us_deemed_exclusion(env, queue):  # noqa: ANN001, ANN201
     return handle
 
 
-async def us_seizure_forfeiture(env, queue):  # noqa: ANN001, ANN201
+async def us_seizure_forfeiture(env, queue):
     """The importer answers; an officer finds the goods counterfeit; no petition: forfeited."""
     handle = await start(
         env, queue, jurisdiction="US", currency="USD", goods_value_cny=None, genuine_unit_value=Decimal("120")
@@ -383,7 +383,7 @@ async def us_seizure_forfeiture(env, queue):  # noqa: ANN001, ANN201
     return handle
 
 
-async def start_consignment(env, queue, case: CaseInput, revision: LinesRevision | None = None):  # noqa: ANN001, ANN201
+async def start_consignment(env, queue, case: CaseInput, revision: LinesRevision | None = None):
     return await env.client.start_workflow(
         workflow_class().run,
         case,
@@ -398,7 +398,7 @@ def _rmb_lines(*values: str) -> list[dict]:
     return [shoe_line(n, quantity="1", unit_value=v) for n, v in enumerate(values, start=1)]
 
 
-async def consignment_partial_release(env, queue):  # noqa: ANN001, ANN201
+async def consignment_partial_release(env, queue):
     """Four lines of one holder: line 4 found not infringing and released, lines 1-3 confiscated."""
     decl = declaration(
         _rmb_lines("10000", "10000", "10000", "5000"), currency="CNY", declaration_id=f"CN5300-{uuid.uuid4().hex[:8]}"
@@ -419,7 +419,7 @@ async def consignment_partial_release(env, queue):  # noqa: ANN001, ANN201
     return handle
 
 
-async def lines_revised(env, queue):  # noqa: ANN001, ANN201
+async def lines_revised(env, queue):
     """Revision 2 moves line 3 to another holder's case and adds line 4; the holder does not reply."""
     did = f"CN5300-{uuid.uuid4().hex[:8]}"
     nike = consignment_cases(
@@ -440,7 +440,7 @@ async def lines_revised(env, queue):  # noqa: ANN001, ANN201
     return handle
 
 
-async def calendar_retimed(env, queue):  # noqa: ANN001, ANN201
+async def calendar_retimed(env, queue):
     """A detained case whose determination window runs into an unpublished year; the schedule is published."""
     handle = await start(env, queue)
     await wait_state(handle, "suspended")
@@ -457,7 +457,7 @@ async def calendar_retimed(env, queue):  # noqa: ANN001, ANN201
     return handle
 
 
-async def eu_small_consignment(env, queue):  # noqa: ANN001, ANN201
+async def eu_small_consignment(env, queue):
     """Three units in the whole consignment by post: destroyed on the declarant's silence."""
     decl = declaration(
         [
@@ -523,7 +523,7 @@ ALL = {
 # ---------------------------------------------------------------------------- paths of v3: refusals and bad input
 
 
-async def guarantee_oversized_replaced(env, queue):  # noqa: ANN001, ANN201
+async def guarantee_oversized_replaced(env, queue):
     handle = await start(env, queue)
     await wait_state(handle, "suspended")
     await handle.signal(
@@ -540,7 +540,7 @@ async def guarantee_oversized_replaced(env, queue):  # noqa: ANN001, ANN201
     return handle
 
 
-async def bad_signals(env, queue):  # noqa: ANN001, ANN201
+async def bad_signals(env, queue):
     handle = await start(env, queue)
     await wait_state(handle, "suspended")
     await handle.signal(SIGNAL_HOLDER_REPLY, args=[])
@@ -553,13 +553,13 @@ async def bad_signals(env, queue):  # noqa: ANN001, ANN201
     return handle
 
 
-async def refused_steps(env, queue):  # noqa: ANN001, ANN201
+async def refused_steps(env, queue):
     handle = await start(env, queue)
     await wait_state(handle, "suspended")
     return handle
 
 
-async def ledger_refusal_replaced(env, queue):  # noqa: ANN001, ANN201
+async def ledger_refusal_replaced(env, queue):
     handle = await start(env, queue)
     await wait_state(handle, "suspended")
     await handle.signal(SIGNAL_HOLDER_REPLY, HolderReply(decision="detain", guarantee=guarantee("14910", "LG-1")))
@@ -570,7 +570,7 @@ async def ledger_refusal_replaced(env, queue):  # noqa: ANN001, ANN201
     return handle
 
 
-async def step_delayed(env, queue):  # noqa: ANN001, ANN201
+async def step_delayed(env, queue):
     handle = await start(env, queue)
     await wait_state(handle, "suspended")
     await handle.signal(SIGNAL_HOLDER_REPLY, HolderReply(decision="no_detention"))
@@ -598,7 +598,7 @@ async def wait_deadline(handle: WorkflowHandle, name: str) -> CaseState:
     raise AssertionError(f"deadline {name} never opened")
 
 
-async def eu_declarant_served_on_paper(env, queue):  # noqa: ANN001, ANN201
+async def eu_declarant_served_on_paper(env, queue):
     """The declarant's notice bounces; an officer serves it on paper; its silence then counts from that service."""
     handle = await start(
         env,
@@ -616,7 +616,7 @@ async def eu_declarant_served_on_paper(env, queue):  # noqa: ANN001, ANN201
     return handle
 
 
-async def us_importer_served_late(env, queue):  # noqa: ANN001, ANN201
+async def us_importer_served_late(env, queue):
     """The importer's notice is delivered after notify's retries; the importer answers; the officer finds."""
     handle = await start(
         env, queue, jurisdiction="US", currency="USD", goods_value_cny=None, genuine_unit_value=Decimal("120")

@@ -18,7 +18,7 @@ from tests.workflows.scenarios import query, start, wait_state
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
-async def move_to(env, when: datetime) -> None:  # noqa: ANN001
+async def move_to(env, when: datetime) -> None:
     now = await env.get_current_time()
     if when > now:
         await env.sleep(when - now)

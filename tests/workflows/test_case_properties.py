@@ -308,7 +308,7 @@ class Services(FakeServices):
         return [r for r in self.of(name) if self._case(r) == case_id]
 
 
-async def pause(env, queue: str, how_long: timedelta) -> None:  # noqa: ANN001
+async def pause(env, queue: str, how_long: timedelta) -> None:
     await env.client.execute_workflow(Pause.run, how_long.total_seconds(), id=f"pause-{uuid.uuid4()}", task_queue=queue)
 
 
@@ -324,7 +324,7 @@ def services() -> Services:
 
 
 @asynccontextmanager
-async def fleet(services: Services):  # noqa: ANN201
+async def fleet(services: Services):
     """A time-skipping test server of its own for each case, its clock at today: the server leaves the timeout
     timer of a closed workflow behind and jumps ten years to it once idle, so a shared one would drift."""
     path = shutil.which("temporal-test-server", path=str(Path(sys.executable).parent))
@@ -356,7 +356,7 @@ def expected_ignored(jurisdiction: str, program: list) -> int:
     return count
 
 
-async def send(handle, kind: str, payload: Any) -> bool:  # noqa: ANN001
+async def send(handle, kind: str, payload: Any) -> bool:
     """Signal the case; False once it has ended (Temporal refuses signals to a closed workflow)."""
     name, args = GARBAGE[payload] if kind == "garbage" else (kind, [payload])
     try:
@@ -368,7 +368,7 @@ async def send(handle, kind: str, payload: Any) -> bool:  # noqa: ANN001
     return True
 
 
-def check(case: CaseState, procedure: str, behaviour: Behaviour, program: list, services: Services, ended_at) -> None:  # noqa: ANN001
+def check(case: CaseState, procedure: str, behaviour: Behaviour, program: list, services: Services, ended_at) -> None:
     history, events = case.history, [h.event for h in case.history]
     assert case.state in TERMINAL_STATES, case.state
     assert [h.seq for h in history] == list(range(1, len(history) + 1))
@@ -444,7 +444,7 @@ async def run_case(
     queue: str,
     services: Services,
     procedure: str,
-    behaviour: Behaviour,  # noqa: ANN001
+    behaviour: Behaviour,
     program: list,
 ) -> None:
     case = case_input(

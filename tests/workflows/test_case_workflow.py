@@ -23,7 +23,7 @@ from tests.workflows.scenarios import determine, query, start, wait_state
 SHANGHAI = timezone(timedelta(hours=8))
 
 
-async def advance_to_friday_morning(env) -> datetime:  # noqa: ANN001
+async def advance_to_friday_morning(env) -> datetime:
     """Move the test clock to the next Friday 10:00 Shanghai time whose next 3 working days are Mon-Wed."""
     cal = calendar_for("CN")
     now = await env.get_current_time()

@@ -58,7 +58,7 @@ async def _run_cases_to_their_end(harness):
             pass
 
 
-async def start(env, queue: str, case: CaseInput, revision: LinesRevision | None = None) -> WorkflowHandle:  # noqa: ANN001
+async def start(env, queue: str, case: CaseInput, revision: LinesRevision | None = None) -> WorkflowHandle:
     handle = await env.client.start_workflow(
         CaseWorkflow.run,
         case,

@@ -23,11 +23,11 @@ OTHER_OFFICER = ActorRef(sub="officer-li", name="Li Na", role="officer")
 SUPERVISOR_WHO_PROPOSED = ActorRef(sub="supervisor-sun", name="Sun Li", role="supervisor")
 
 
-def entries(state, event: str) -> list[dict]:  # noqa: ANN001
+def entries(state, event: str) -> list[dict]:
     return [h.detail for h in state.history if h.event == event]
 
 
-async def wait_event(handle, event: str) -> None:  # noqa: ANN001
+async def wait_event(handle, event: str) -> None:
     for _ in range(200):
         if event in events(await query(handle)):
             return

@@ -17,7 +17,7 @@ from shared.contracts.cases import (
 from tests.workflows.scenarios import determine, start, wait_state
 
 
-async def test_each_notice_carries_the_facts_of_its_document(harness) -> None:  # noqa: ANN001
+async def test_each_notice_carries_the_facts_of_its_document(harness) -> None:
     env, fakes, queue = harness
     handle = await start(env, queue)
     state = await wait_state(handle, "suspended")
@@ -51,7 +51,7 @@ async def test_each_notice_carries_the_facts_of_its_document(harness) -> None:  
     assert disposal.guarantee.posted.amount == Decimal("14910")
 
 
-async def test_a_release_notice_states_the_reason(harness) -> None:  # noqa: ANN001
+async def test_a_release_notice_states_the_reason(harness) -> None:
     env, fakes, queue = harness
     handle = await start(env, queue)
     await wait_state(handle, "suspended")

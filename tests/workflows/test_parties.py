@@ -40,7 +40,7 @@ DECLARANT = PartyRef(id="DE-EORI-0001", name="Hamburg Customs Brokers GmbH", con
 STARTED: list[WorkflowHandle] = []
 
 
-async def _harness(env, fakes: FakeServices):  # noqa: ANN001, ANN202
+async def _harness(env, fakes: FakeServices):
     """A worker with these fakes (and the pause workflow) on a fresh queue; every case a test leaves waiting runs
     to its lawful end in skipped time before the worker stops (a case left without its worker would stop the test
     server from skipping time later)."""
@@ -94,7 +94,7 @@ async def delivered_later(env):
         yield h
 
 
-async def open_case(env, queue, **kw) -> WorkflowHandle:  # noqa: ANN001, ANN003
+async def open_case(env, queue, **kw) -> WorkflowHandle:
     kw.setdefault("opened_at", await env.get_current_time())
     case = case_input(case_id=f"IPR-PT-{uuid.uuid4().hex[:8]}-L1", **kw)
     handle = await env.client.start_workflow(CaseWorkflow.run, case, id=case.case_id, task_queue=queue)
@@ -102,7 +102,7 @@ async def open_case(env, queue, **kw) -> WorkflowHandle:  # noqa: ANN001, ANN003
     return handle
 
 
-async def keep_clock(env, queue: str, days: int) -> None:  # noqa: ANN001
+async def keep_clock(env, queue: str, days: int) -> None:
     """A case waiting only for an officer has no timer of its own: without one the test server would skip straight
     to the end of time. This workflow holds the clock within ``days`` (it runs to its end after the test)."""
     STARTED.append(
@@ -112,12 +112,12 @@ async def keep_clock(env, queue: str, days: int) -> None:  # noqa: ANN001
     )
 
 
-async def pause(env, queue: str, how_long: timedelta) -> None:  # noqa: ANN001
+async def pause(env, queue: str, how_long: timedelta) -> None:
     """Let time pass on the test server while nothing is in flight."""
     await env.client.execute_workflow(Pause.run, how_long.total_seconds(), id=f"pause-{uuid.uuid4()}", task_queue=queue)
 
 
-def eu_case(**kw) -> dict:  # noqa: ANN003
+def eu_case(**kw) -> dict:
     return {
         "jurisdiction": "EU",
         "currency": "EUR",

@@ -40,7 +40,7 @@ from tests.factories import case_input
 from tests.workflows.scenarios import OFFICER, SUPERVISOR, determine, query, wait_deadline, wait_state
 
 
-async def open_case(env, queue, **kw) -> WorkflowHandle:  # noqa: ANN001, ANN003
+async def open_case(env, queue, **kw) -> WorkflowHandle:
     case = case_input(case_id=f"IPR-P-{uuid.uuid4().hex[:8]}-L1", **kw)
     return await env.client.start_workflow(CaseWorkflow.run, case, id=case.case_id, task_queue=queue)
 
@@ -55,11 +55,11 @@ async def detained_cn(handle: WorkflowHandle, amount: str = "14910") -> None:
     await wait_state(handle, "detained")
 
 
-def events(state) -> list[str]:  # noqa: ANN001
+def events(state) -> list[str]:
     return [h.event for h in state.history]
 
 
-def submission(kind: str, party: str = "holder", **kw) -> PartySubmission:  # noqa: ANN003
+def submission(kind: str, party: str = "holder", **kw) -> PartySubmission:
     return PartySubmission(party=party, kind=kind, **kw)
 
 
@@ -94,7 +94,7 @@ async def test_cn_guarantee_is_held_by_the_guarantee_service_and_settled(harness
     assert "guarantee_settled" in events(result)
 
 
-async def reply_with_general_guarantee(env, queue) -> WorkflowHandle:  # noqa: ANN001
+async def reply_with_general_guarantee(env, queue) -> WorkflowHandle:
     handle = await open_case(env, queue)
     await wait_state(handle, "suspended")
     await handle.signal(

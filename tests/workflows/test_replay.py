@@ -11,6 +11,7 @@ clocks counted from service), v6 (v5 whose proposer may withdraw a four-eyes pro
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -39,6 +40,6 @@ def test_histories_of_every_path_are_saved() -> None:
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
 async def test_saved_history_replays(path: Path) -> None:
-    history = WorkflowHistory.from_json(path.stem, path.read_text())
+    history = WorkflowHistory.from_json(path.stem, await asyncio.to_thread(path.read_text))
     replayer = Replayer(workflows=[CaseWorkflow], data_converter=pydantic_data_converter)
     await replayer.replay_workflow(history)

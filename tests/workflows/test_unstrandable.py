@@ -33,11 +33,11 @@ OVERSIZED = {
 }
 
 
-def events(state) -> list[str]:  # noqa: ANN001
+def events(state) -> list[str]:
     return [h.event for h in state.history]
 
 
-def entries(state, event: str) -> list[dict]:  # noqa: ANN001
+def entries(state, event: str) -> list[dict]:
     return [h.detail for h in state.history if h.event == event]
 
 
@@ -60,7 +60,7 @@ async def wait_event(handle: WorkflowHandle, event: str) -> None:
     async def seen() -> bool:
         return event in events(await query(handle))
 
-    await eventually(seen, timeout=10, what=f"history entry {event}")
+    await eventually(seen, within=10, what=f"history entry {event}")
 
 
 async def test_oversized_guarantee_in_a_reply_is_refused_in_writing_and_can_be_replaced(harness) -> None:
@@ -237,6 +237,6 @@ async def test_a_step_failing_for_an_hour_is_escalated_and_recovers(faulty_harne
 
 
 @pytest.fixture
-async def faulty_harness(env, request):  # noqa: ANN001
+async def faulty_harness(env, request):
     async for h in harness_with(env, FakeServices(**request.param)):
         yield h

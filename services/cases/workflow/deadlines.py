@@ -56,16 +56,17 @@ async def wait_until(f: CaseFile, condition: Callable[[], bool], due: datetime |
         # (a proposal waiting for approval, a refusal, an ignored signal), so every reader sees it while
         # the case waits.
         four_eyes = f.four_eyes
-        try:
-            await workflow.wait_condition(
-                lambda: (
-                    condition()
-                    or f.retimed != generation
-                    or f.withdrawn_all is not None
-                    or (four_eyes and len(f.history) > f.recorded_upto)
-                ),
-                timeout=remaining,
+
+        def woken(generation: int = generation, four_eyes: bool = four_eyes) -> bool:
+            return (
+                condition()
+                or f.retimed != generation
+                or f.withdrawn_all is not None
+                or (four_eyes and len(f.history) > f.recorded_upto)
             )
+
+        try:
+            await workflow.wait_condition(woken, timeout=remaining)
         except TimeoutError:
             return condition()
         if four_eyes and not condition() and len(f.history) > f.recorded_upto:

@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from typing import cast
 
 from temporalio import workflow
+from temporalio.workflow import ActivityHandle
 
 from services.cases.workflow import calls
 from services.cases.workflow.deadlines import open_deadline
@@ -32,6 +33,7 @@ from services.cases.workflow.steps import Refused, run_step
 from services.cases.workflow.texts import party_notice_text
 
 with workflow.unsafe.imports_passed_through():
+    from shared.contracts.bounds import NoticeId
     from shared.contracts.cases import (
         NoticeAddressee,
         NoticeKind,
@@ -183,10 +185,14 @@ async def _watch(f: CaseFile, key: str, clock: str | None, clock_rule: DeadlineR
         except TimeoutError:
             pass
         assert notice.notice_id is not None
+
+        def status(notice_id: NoticeId = notice.notice_id) -> ActivityHandle[NoticeResult]:
+            return calls.notice_status(NoticeStatusRequest(notice_id=notice_id))
+
         result = await run_step(
             f,
             f"notice_status:{key}",
-            lambda: calls.notice_status(NoticeStatusRequest(notice_id=notice.notice_id)),
+            status,
             task="",
             escalate=False,
         )
@@ -267,9 +273,11 @@ async def wait_fact(f: CaseFile, condition: Callable[[], bool]) -> None:
         if condition():
             return
         generation = len(f.history)
-        await workflow.wait_condition(
-            lambda: condition() or f.withdrawn_all is not None or len(f.history) != generation
-        )
+
+        def woken(generation: int = generation) -> bool:
+            return condition() or f.withdrawn_all is not None or len(f.history) != generation
+
+        await workflow.wait_condition(woken)
         if len(f.history) > f.recorded_upto:
             await flush(f)
 

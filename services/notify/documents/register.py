@@ -18,7 +18,8 @@ import asyncio
 import hashlib
 import logging
 import time
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from prometheus_client import Counter, Histogram
@@ -29,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.notify.documents import document_number, legal, render_html, render_text
 from services.notify.documents.render import TEMPLATES, _with_kind
 from services.notify.models import DocumentRegister, NoticeDocument
+from services.notify.settings import Settings
 from shared.contracts.cases import NoticeRequest
 from shared.contracts.documents import DocumentData, DocumentFacts
 
@@ -47,7 +49,7 @@ RENDER_SECONDS = Histogram(
 )
 
 
-def issue_day(facts: DocumentFacts, now: datetime):  # noqa: ANN201
+def issue_day(facts: DocumentFacts, now: datetime) -> date:
     """The date of issue: the day in the jurisdiction's time zone when the notice is recorded."""
     return now.astimezone(ZoneInfo(facts.timezone or legal.TIMEZONES[facts.jurisdiction])).date()
 
@@ -71,11 +73,11 @@ def _parties(facts: DocumentFacts) -> list[str]:
     return list(dict.fromkeys(ids))
 
 
-def reply_url(settings, notice_id: str) -> str:  # noqa: ANN001
+def reply_url(settings: Settings, notice_id: str) -> str:
     return f"{settings.public_url}/v1/notices/{notice_id}/reply"
 
 
-def document_url(settings, notice_id: str, fmt: str = "html") -> str:  # noqa: ANN001
+def document_url(settings: Settings, notice_id: str, fmt: str = "html") -> str:
     return f"{settings.public_url}/v1/notices/{notice_id}/document?format={fmt}"
 
 
@@ -84,7 +86,7 @@ async def record(
     *,
     notice_id: str,
     request: NoticeRequest,
-    settings,  # noqa: ANN001
+    settings: Settings,
     now: datetime,
 ) -> NoticeDocument:
     """Number, render and store the document of a notice being recorded (in the notice's transaction)."""
@@ -148,7 +150,9 @@ async def record(
     return row
 
 
-def _not_rendered(session: AsyncSession, notice_id: str, reason_class: str, reason: str, **fields) -> NoticeDocument:  # noqa: ANN003
+def _not_rendered(
+    session: AsyncSession, notice_id: str, reason_class: str, reason: str, **fields: Any
+) -> NoticeDocument:
     row = NoticeDocument(notice_id=notice_id, status="not_rendered", reason=reason[:2048], **fields)
     session.add(row)
     DOCUMENTS.labels("not_rendered", reason_class).inc()
@@ -195,7 +199,7 @@ async def pdf(sessionmaker: async_sessionmaker[AsyncSession], notice_id: str) ->
             _PDF_LOCKS.pop(notice_id, None)
 
 
-def view(doc: NoticeDocument | None, settings) -> dict | None:  # noqa: ANN001
+def view(doc: NoticeDocument | None, settings: Settings) -> dict | None:
     """The document as the notice listing shows it."""
     if doc is None:
         return None

@@ -25,7 +25,9 @@ from shared.contracts.documents import (
     DocumentClock,
     DocumentData,
     DocumentDeadline,
+    GoodsLine,
     Money,
+    RightRef,
     applies,
 )
 
@@ -226,7 +228,7 @@ def _context(data: DocumentData) -> dict:
         clock = data.clock(name)
         return from_service(clock, lang) if clock is not None else "-"
 
-    def mark(right, lang: Lang) -> str:  # noqa: ANN001
+    def mark(right: RightRef, lang: Lang) -> str:
         if right.mark_zh:
             return f"{right.mark}（{right.mark_zh}）" if lang.code == "zh" else f"{right.mark} ({right.mark_zh})"
         return right.mark
@@ -235,7 +237,7 @@ def _context(data: DocumentData) -> dict:
         sep = "、" if lang.code == "zh" else ", "
         return sep.join(mark(r, lang) for r in data.case.rights)
 
-    def recordation(right, lang: Lang) -> str:  # noqa: ANN001
+    def recordation(right: RightRef, lang: Lang) -> str:
         if lang.code == "zh" and right.recordation_id_zh:
             return right.recordation_id_zh
         return right.recordation_id
@@ -248,7 +250,7 @@ def _context(data: DocumentData) -> dict:
         sep = "、" if lang.code == "zh" else ", "
         return sep.join(_unique([tr(legal.RIGHT_TYPES, r.right_type, lang) for r in data.case.rights]))
 
-    def line_marks(line) -> list:  # noqa: ANN001
+    def line_marks(line: GoodsLine) -> list[RightRef]:
         return [r for r in data.case.rights if r.recordation_id in line.recordation_ids] or (
             list(data.case.rights) if len(data.case.rights) == 1 else []
         )
@@ -265,7 +267,7 @@ def _context(data: DocumentData) -> dict:
             return ""
         return entry["lapse"].get(lang.code) or entry["lapse"].get("en") or ""
 
-    def line_money(line) -> Money:  # noqa: ANN001
+    def line_money(line: GoodsLine) -> Money:
         return Money(amount=line.value, currency=line.currency)
 
     def party_name(role: str) -> str:

@@ -329,7 +329,7 @@ async def line_features(declaration_id: DeclarationId, session: Session, who: Of
             "revision": r.revision,
             "line_no": r.line_no,
             "schema": r.schema,
-            "features": dict(zip(NAMES, r.features)),
+            "features": dict(zip(NAMES, r.features, strict=False)),
             "rule_score": r.rule_score,
             "lane": r.lane,
             "suspected": r.suspected,

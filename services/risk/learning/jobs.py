@@ -50,6 +50,6 @@ async def run(
                 await models.refresh(sessionmaker)
         except asyncio.CancelledError:
             raise
-        except Exception:  # noqa: BLE001
+        except Exception:
             log.exception("learning refresh failed")
         await asyncio.sleep(refresh_s)

@@ -1,10 +1,11 @@
 """Labels: what assessed lines turned out to be.
 
 * A case's terminal outcome on ``cases.events.v1`` labels its lines (a consignment case names each line and
-  its status: a line released while the others were confiscated was found not to infringe): confiscated, destroyed or forfeited goods
-  infringed (1); goods customs determined not to infringe did not (0); goods released because the holder did
-  not reply, asked for no detention or posted no guarantee are labelled 0 with a lower weight (nobody showed
-  they infringe, nobody showed they do not); goods handed to a court wait for the court (no label).
+  its status: a line released while the others were confiscated was found not to infringe): confiscated,
+  destroyed or forfeited goods infringed (1); goods customs determined not to infringe did not (0); goods
+  released because the holder did not reply, asked for no detention or posted no guarantee are labelled 0 with
+  a lower weight (nobody showed they infringe, nobody showed they do not); goods handed to a court wait for the
+  court (no label).
 * An officer's examination of a control-sample line (``POST /v1/control-results``) labels it directly.
 * A label is *unbiased* when its line was in the random control sample: only those measure a model (or the
   rules) without the bias of the targeting that chose the line for examination.

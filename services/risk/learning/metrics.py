@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import numpy.typing as npt
 from scipy.stats import rankdata
 
 
@@ -38,7 +39,9 @@ def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float] | None:
     return (round(max(0.0, c - h), 4), round(min(1.0, c + h), 4))
 
 
-def evaluate(y, scores, flagged=None, *, threshold: float = 0.5) -> dict:  # noqa: ANN001
+def evaluate(
+    y: npt.ArrayLike, scores: npt.ArrayLike, flagged: npt.ArrayLike | None = None, *, threshold: float = 0.5
+) -> dict:
     """Metrics of ``scores`` (probabilities or rule scores) against labels ``y``; ``flagged`` are the lines the
     score sends to examination (default: score >= threshold)."""
     y = np.asarray(y, dtype=float)

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -64,7 +65,7 @@ async def champion(session: AsyncSession) -> ModelVersion | None:
     )
 
 
-def audit(session: AsyncSession, version: str | None, event: str, actor: str, sub: str | None, **detail) -> None:  # noqa: ANN003
+def audit(session: AsyncSession, version: str | None, event: str, actor: str, sub: str | None, **detail: Any) -> None:
     session.add(ModelEvent(version=version, event=event, actor=actor, actor_sub=sub, detail=detail))
 
 

@@ -175,15 +175,15 @@ async def _standard(f: CaseFile) -> CaseState:
     await notify(f, "confirmation_needed", reply_deadline_at=window.due_at)
     extended = False
     while True:
-        await wait_until(
-            f,
-            lambda: (
+
+        def answered(extended: bool = extended) -> bool:
+            return (
                 f.submitted("confirms_infringement")
                 or f.submitted("proceedings_started")
                 or (not extended and not case.perishable and f.submitted("extension_request"))
-            ),
-            window,
-        )
+            )
+
+        await wait_until(f, answered, window)
         if (
             not extended
             and not case.perishable
