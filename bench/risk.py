@@ -342,8 +342,8 @@ class AssessmentReader:
                     self.arrived.setdefault(r.key, now)
                     self.stamped.setdefault(r.key, r.timestamp / 1000)
 
-    async def wait_for(self, keys: list[bytes], timeout: float) -> int:
-        deadline = time.monotonic() + timeout
+    async def wait_for(self, keys: list[bytes], within: float) -> int:
+        deadline = time.monotonic() + within
         while time.monotonic() < deadline:
             missing = sum(1 for k in keys if k not in self.arrived)
             if not missing:
@@ -477,11 +477,11 @@ class ResultCounter(AssessmentReader):
             if self._target and self.count >= self._target:
                 self._reached.set()
 
-    async def wait_count(self, expected: int, timeout: float) -> int:
+    async def wait_count(self, expected: int, within: float) -> int:
         self._target = expected
         if self.count < expected:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._reached.wait(), timeout)
+                await asyncio.wait_for(self._reached.wait(), within)
         return self.count
 
 
@@ -539,7 +539,7 @@ async def pipeline_phases(
     try:
         started = await asyncio.to_thread(start_risk, profile, sec, replicas)
         keys = list(lines_of)
-        done = await reader.wait_for(keys, timeout=300)
+        done = await reader.wait_for(keys, within=300)
         # publication times as the risk service's producer stamped them (the reader may lag behind)
         times = sorted(reader.stamped[k] for k in keys if k in reader.stamped)
         span = times[-1] - times[0] if len(times) > 1 else float("nan")
@@ -547,7 +547,7 @@ async def pipeline_phases(
         pipe_lines_rate = done_lines / span if span and span > 0 else float("nan")
         pipe_decl_rate = done / span if span and span > 0 else float("nan")
         # let the case starter open the backlog's cases first, so the load meets a quiet service
-        settled = await cases_settled(stack.database_url(profile, sec, "risk"), timeout=120)
+        settled = await cases_settled(stack.database_url(profile, sec, "risk"), within=120)
         say(f"  backlog drained; its cases opened {settled:.1f}s later")
         for point, load_lines_s in enumerate(loads):
             latency.append(
@@ -577,7 +577,7 @@ async def pipeline_phases(
             await counter.start()
             try:
                 started = await asyncio.to_thread(start_risk, profile, sec, replicas)
-                got = await counter.wait_count(total_parcels, timeout=600)
+                got = await counter.wait_count(total_parcels, within=600)
                 pspan = (counter.last - counter.first) if counter.first and counter.last else float("nan")
             finally:
                 await counter.stop()
@@ -641,7 +641,7 @@ async def latency_phase(
     await asyncio.sleep(1)
     sent_at: dict[bytes, float] = {}
     offered = await paced_load(bootstrap, TOPIC_DECLARATIONS, decls, load_lines_s, sent_at)
-    done = await reader.wait_for(list(sent_at), timeout=120)
+    done = await reader.wait_for(list(sent_at), within=120)
     latencies = [reader.arrived[k] - t for k, t in sent_at.items() if k in reader.arrived]
     series = sorted(
         (t - min(sent_at.values()), reader.arrived[k] - t) for k, t in sent_at.items() if k in reader.arrived
@@ -707,7 +707,7 @@ async def broker_hop(bootstrap: str, decls: list[dict], lines_per_s: float) -> d
     return {"p50_ms": pct(hops, 0.5) * 1000, "p99_ms": pct(hops, 0.99) * 1000, "n": len(hops)}
 
 
-async def cases_settled(url: str, timeout: float) -> float:
+async def cases_settled(url: str, within: float) -> float:
     from sqlalchemy import text
 
     from shared.db import make_engine
@@ -715,7 +715,7 @@ async def cases_settled(url: str, timeout: float) -> float:
     engine = make_engine(url)
     t0 = time.monotonic()
     try:
-        while time.monotonic() - t0 < timeout:
+        while time.monotonic() - t0 < within:
             async with engine.connect() as conn:
                 left = (
                     await conn.execute(text("SELECT count(*) FROM assessments WHERE cases_started_at IS NULL"))

@@ -1,8 +1,9 @@
 """Kafka consumers of the risk service.
 
 * ``customs.declarations.v1``: every declaration revision is assessed once, in batches
-  (``DeclarationBatchConsumer``: ``AssessmentPipeline.prepare``, ``store``, ``deliver``). Offsets are committed only after the batch's assessments
-  are stored, its cases started and its assessments published. Records that are not declarations are
+  (``DeclarationBatchConsumer``: ``AssessmentPipeline.assess_rules`` and ``rows``, ``store``, ``deliver``).
+  Offsets are committed only after the batch's assessments are stored, its cases started and its
+  assessments published. Records that are not declarations are
   left to intake, which dead-letters them with the reason; here they are counted and skipped. A
   declaration that cannot be assessed is dead-lettered here, with the reason.
 * ``cases.events.v1``: case outcomes per trader (consignor, consignee), applied once per event id.
@@ -23,11 +24,11 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.risk.history import TraderHistory
-from services.risk.parcels import ParcelConsignment
-from services.risk.settings import Settings
 from services.risk.learning import labels
 from services.risk.metrics import BATCH_SECONDS, STAGE_SECONDS
+from services.risk.parcels import ParcelConsignment
 from services.risk.pipeline import AssessmentPipeline
+from services.risk.settings import Settings
 from shared.contracts.declaration import DeclarationV1
 from shared.contracts.events import CaseEventV1, EventEnvelope, deterministic_event_id
 from shared.kafka import (

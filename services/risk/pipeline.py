@@ -4,15 +4,15 @@ the assessments, features and red-quota draws in one transaction, publish the re
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from collections import Counter as _Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import orjson
-from sqlalchemy import Table, bindparam, func, select, text, tuple_, update
 from aiokafka import AIOKafkaProducer
+from sqlalchemy import Table, bindparam, func, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.risk.case_starter import CaseStarter
@@ -99,7 +99,7 @@ def assess(
             assess_line(index, declaration, line, scoring, context, on_date, exempt)
             if r.best is not None and r.best.recordation_id in exempt
             else r
-            for line, r in zip(declaration.lines, results)
+            for line, r in zip(declaration.lines, results, strict=True)
         ]
     if beyond:
         for r in results:
@@ -107,7 +107,7 @@ def assess(
                 r.assessment = r.assessment.model_copy(
                     update={"reasons": [*r.assessment.reasons, beyond[r.best.recordation_id]]}
                 )
-    for line, result in zip(declaration.lines, results):
+    for line, result in zip(declaration.lines, results, strict=True):
         a = result.assessment
         profile_hits.extend(result.profile_ids)
         if a.suspected and result.best is not None:
@@ -232,7 +232,7 @@ class AssessmentPipeline:
         index, context = self.registry.index, self.registry.context()
         now = datetime.now(UTC)
         done = []
-        for (did, rev), item in unique.items():
+        for item in unique.values():
             d = item.declaration if isinstance(item, ParcelConsignment) else item
             t0 = time.perf_counter()
             assessed, cases, profile_hits = assess(
@@ -308,7 +308,8 @@ class AssessmentPipeline:
                                     "revs": [r.revision for r in rows],
                                     "results": [r.result_json.decode() for r in rows],
                                     "cases": [orjson.dumps(r.case_inputs).decode() for r in rows],
-                                    # A later revision without suspected lines may still withdraw lines of earlier cases.
+                                    # A later revision without suspected lines may still withdraw lines of
+                                    # earlier cases.
                                     "started": [not r.case_inputs and r.revision == 1 for r in rows],
                                     "at": datetime.now(UTC),
                                     "parcels": [orjson.dumps(r.parcel).decode() if r.parcel else None for r in rows],

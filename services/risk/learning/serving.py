@@ -2,9 +2,10 @@
 
 ``ModelServer.apply`` takes a batch of assessed declarations, builds every line's feature vector, scores all
 lines with the champion in one call (probability; tree SHAP contributions, LightGBM's ``pred_contrib``, for the
-lines the model adds points to) and with the shadow model (stored, never used), adds the champion's points to each line's score (``blend``), raises
-the lane where the new score reaches a threshold (never lowers one; only the rules make a line suspected) and
-names the model and its strongest factors in the line's reasons and contributions. It returns the rows stored
+lines the model adds points to) and with the shadow model (stored, never used), adds the champion's points to
+each line's score (``blend``), raises the lane where the new score reaches a threshold (never lowers one; only
+the rules make a line suspected) and names the model and its strongest factors in the line's reasons and
+contributions. It returns the rows stored
 in ``line_features``. A model that does not load, or was trained on another feature schema, is not used: the
 service goes on with the previous champion or the rules alone, and ``ipr_risk_model_load_failures_total``
 raises an alert.
@@ -220,7 +221,7 @@ class ModelServer:
         after = (self.champion.version if self.champion else None, self.shadow.version if self.shadow else None)
         if after != before:
             MODEL_INFO.clear()
-            for role, v in zip(("champion", "shadow"), after):
+            for role, v in zip(("champion", "shadow"), after, strict=True):
                 if v:
                     MODEL_INFO.labels(role, v).set(1)
             self._recent.clear()

@@ -111,7 +111,7 @@ def distribution(values: np.ndarray, edges: list[float]) -> list[float]:
 
 def psi(expected: list[float], actual: list[float]) -> float:
     """Population stability index of two binned distributions."""
-    return float(sum((a - e) * math.log(a / e) for e, a in zip(expected, actual)))
+    return float(sum((a - e) * math.log(a / e) for e, a in zip(expected, actual, strict=True)))
 
 
 def reference_of(X: np.ndarray, p: np.ndarray) -> dict:
