@@ -170,7 +170,15 @@ def create_app(
             await app.state.authenticator.aclose()
 
     # Docs assets are served by the service itself, so /docs works on closed networks.
-    app = FastAPIOffline(title=title, description=description, version=version, lifespan=_lifespan)
+    # One schema per model for requests and answers alike: with two (``X-Input``, ``X-Output``) under one
+    # title, client generators name both ``X`` and drop one of them.
+    app = FastAPIOffline(
+        title=title,
+        description=description,
+        version=version,
+        lifespan=_lifespan,
+        separate_input_output_schemas=False,
+    )
     service = settings.service_name
 
     @app.exception_handler(RequestValidationError)

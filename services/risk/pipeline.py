@@ -136,6 +136,27 @@ def assess(
     return assessed, cases, profile_hits
 
 
+def with_model_reasons(cases: list[CaseInput], assessed: RiskAssessedV1) -> list[CaseInput]:
+    """The cases with the model's reason beside the rules' on each line it added points to (the officers' case
+    view shows why the goods were targeted). Cases open only on the rules' suspicion, before the model scores a
+    batch: its reasons are added here."""
+    said = {a.line_no: [c.reason for c in a.contributions if c.signal == "model"] for a in assessed.lines}
+    if not any(said.values()):
+        return cases
+    out = []
+    for case in cases:
+        extra = [r for n in ([ln.line_no for ln in case.lines] or [case.line_no]) for r in said.get(n, ())]
+        if not extra:
+            out.append(case)
+            continue
+        lines = [
+            ln.model_copy(update={"reasons": [*ln.reasons, *said[ln.line_no]]}) if said.get(ln.line_no) else ln
+            for ln in case.lines
+        ]
+        out.append(case.model_copy(update={"lines": lines, "reasons": list(dict.fromkeys([*case.reasons, *extra]))}))
+    return out
+
+
 def envelope_json(event_id: str, declaration_id: str, result_json: bytes, occurred_at: datetime) -> bytes:
     """The ``risk.assessed`` envelope (same shape as ``EventEnvelope``) around the already-encoded result."""
     head = orjson.dumps(
@@ -257,6 +278,7 @@ class AssessmentPipeline:
                 [(d, a) for _i, d, a, _c, _h in done], index, self.settings.fx_rates_to_cny, context.red_threshold_for
             ):
                 learned.setdefault((f["declaration_id"], f["revision"]), []).append(f)
+            done = [(i, d, a, with_model_reasons(c, a), h) for i, d, a, c, h in done]
         # ----
         rows = []
         for item, d, assessed, cases, profile_hits in done:

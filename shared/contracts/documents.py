@@ -169,6 +169,11 @@ class Addressee(_Model):
 
 
 class PartyRef(_Model):
+    """A party as a document names it."""
+
+    # cases' ``PartyRef`` shares the name: a title of its own keeps the two apart in generated clients
+    model_config = ConfigDict(title="DocumentPartyRef")
+
     id: TraderId | None = None
     name: str = Field(min_length=1, max_length=256)
     country: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")

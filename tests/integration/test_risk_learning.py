@@ -139,6 +139,8 @@ async def test_model_registry_refusals_are_clear_and_audited(http, stack) -> Non
     risk = stack.url("risk")
     r = await http.post(f"{risk}/v1/models/train", json={"seed": 3}, headers=stack.auth("officer"))
     assert r.status_code == 409 and r.json()["error"]["code"] == "training_refused"
+    r = await http.post(f"{risk}/v1/models/train", headers=stack.auth("officer"))  # no body: the default seed
+    assert r.status_code == 409 and r.json()["error"]["code"] == "training_refused"
     assert "labelled lines" in r.json()["error"]["message"] or "labels" in r.json()["error"]["message"]
     r = await http.post(f"{risk}/v1/models/train", json={}, headers=stack.auth("clearance"))
     assert r.status_code == 403
@@ -223,7 +225,9 @@ async def test_a_model_learns_is_promoted_explains_its_hits_and_is_rolled_back(h
     before = await http.post(f"{risk}/v1/assess", json=probe, headers=stack.auth("officer"))
     assert before.status_code == 200 and not any("model m-" in r for r in before.json()["lines"][0]["reasons"])
 
-    # four eyes: the proposer cannot promote; an officer cannot promote at all
+    # not before it is proposed; four eyes: the proposer cannot promote; an officer cannot promote at all
+    r = await http.post(f"{risk}/v1/models/{version}/promote", json={}, headers=stack.auth("supervisor"))
+    assert r.status_code == 409 and r.json()["error"]["code"] == "not_proposed", r.text
     assert (
         await http.post(f"{risk}/v1/models/{version}/propose", json={}, headers=stack.auth("officer"))
     ).status_code == 200
@@ -263,6 +267,7 @@ async def test_a_model_learns_is_promoted_explains_its_hits_and_is_rolled_back(h
 
     audit = (await http.get(f"{risk}/v1/models/{version}", headers=stack.auth("officer"))).json()
     events = [e["event"] for e in audit["history"]]
-    assert events == ["rolled_back", "promoted", "proposed", "trained"], events  # newest first
+    # newest first; the refusal before the proposal is audited too
+    assert events == ["rolled_back", "promoted", "proposed", "promotion_refused", "trained"], events
     promoted = next(e for e in audit["history"] if e["event"] == "promoted")
     assert promoted["actor"] != next(e for e in audit["history"] if e["event"] == "proposed")["actor"]

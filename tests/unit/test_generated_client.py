@@ -2,7 +2,8 @@
 
 ``openapi-python-client`` generates a client package from every ``contracts/openapi/<service>.json``, and mypy
 type-checks all of them: a schema the generator cannot turn into sound types (an untyped answer, a name that
-clashes with its own field, a broken reference) fails here.
+clashes with its own field, a broken reference) fails here, and so does any part it leaves out with a warning
+(two schemas under one title: the client would type-check without them).
 """
 
 from __future__ import annotations
@@ -37,7 +38,10 @@ def test_a_client_generated_from_each_services_openapi_type_checks(tmp_path: Pat
             timeout=300,
         )
         assert run.returncode == 0, f"{spec.name}: {run.stdout[-2000:]}{run.stderr[-2000:]}"
-        assert "Warning" not in run.stdout, f"{spec.name}: {run.stdout[-3000:]}"
+        # The generator leaves out, with a warning on stderr, what it cannot turn into a model (two schemas of
+        # one title, a reference it cannot follow): the client would still type-check, without those answers.
+        output = run.stdout + run.stderr
+        assert "Warning" not in output and "WARNING" not in output, f"{spec.name}: {output[-3000:]}"
         packages += [str(p) for p in out.iterdir() if p.is_dir() and (p / "__init__.py").is_file()]
     assert len(packages) == len(list(OPENAPI.glob("*.json")))
     check = subprocess.run(

@@ -263,6 +263,9 @@ def test_champion_explains_and_raises_the_lane_shadow_changes_nothing() -> None:
     assert "strongest factors" in model[0].reason and model[0].reason in line.reasons
     assert line.score == round(min(1.0, rules_score + model[0].points), 2) and line.lane == "red"
     assert line.suspected is False  # only the rules make a line suspected
+    from prometheus_client import REGISTRY
+
+    assert REGISTRY.get_sample_value("ipr_risk_model_hit_rate") == 1.0  # from the first batch on
 
 
 def test_simulated_weeks_learning_raises_recall_on_the_planted_pattern() -> None:
@@ -298,3 +301,19 @@ def test_the_batch_histogram_exposes_what_a_histogram_fed_one_value_at_a_time_ex
 
     assert samples(batched) == pytest.approx(samples(one_by_one))
     assert samples(batched)['ipr_x_score_bucket{le="0.05",role="champion"}'] == 2  # a bound is in its own bucket
+
+
+def test_the_officers_case_names_the_models_points_beside_the_rules() -> None:
+    from services.risk.pipeline import with_model_reasons
+    from shared.contracts.events import ContributionV1
+    from tests.factories import case_input
+
+    _, a = _line("beats solo wireless headphones", "851830", 5.0)
+    case = case_input()
+    assert with_model_reasons([case], a) == [case]  # no champion: the case is as the rules made it
+    said = "model m-0009: probability 0.97 of infringement (+0.75); strongest factors (log-odds): mark #121 (+3.68)"
+    a.lines[0].contributions.append(ContributionV1(signal="model", points=0.75, reason=said))
+    [explained] = with_model_reasons([case], a)
+    assert explained.reasons == [*case.reasons, said]
+    other = case_input(case_id="IPR-T-1-L2").model_copy(update={"line_no": 2})
+    assert with_model_reasons([other], a) == [other]  # another line of the declaration: nothing added

@@ -197,10 +197,11 @@ async def get_model(version: Version, session: Session, _: Officer) -> dict:
     summary="Train a model now on the labelled lines (enters shadow)",
 )
 async def train_now(
-    live: LiveRegistry, runtime: RuntimeDep, settings: RiskSettings, body: TrainRequest, who: Officer
+    live: LiveRegistry, runtime: RuntimeDep, settings: RiskSettings, who: Officer, body: TrainRequest | None = None
 ) -> JSONResponse:
+    seed = (body or TrainRequest()).seed  # no body: the default seed
     result = await train(
-        runtime.sessionmaker, actor=who.actor, actor_sub=who.sub, seed=body.seed, red_threshold=settings.red_threshold
+        runtime.sessionmaker, actor=who.actor, actor_sub=who.sub, seed=seed, red_threshold=settings.red_threshold
     )
     if "refused" in result:
         raise HTTPException(409, detail={"code": "training_refused", "message": result["refused"]})
@@ -233,8 +234,8 @@ async def propose(version: Version, session: Session, who: Officer) -> dict:
         *_WRITE,
         404,
         409,
-        e409="not in shadow, proposed by the same person (four "
-        "eyes), no proposer, or its control-sample metrics are worse (details)",
+        e409="not in shadow, not proposed yet, proposed by the same person (four eyes), or its control-sample "
+        "metrics are worse (details)",
     ),
     summary="Promote a proposed shadow model to champion (a supervisor other than the proposer; control-sample "
     "metrics at least as good as the champion's)",

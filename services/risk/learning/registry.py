@@ -111,6 +111,10 @@ async def promote(
     row = await _get(session, version)
     if row.status != "shadow":
         raise RegistryError(409, "not_in_shadow", f"model {version} is {row.status}; only a shadow model is promoted")
+    if row.proposed_by_sub is None:
+        raise RegistryError(
+            409, "not_proposed", f"model {version} has not been proposed: an officer proposes it first (/propose)"
+        )
     decision = four_eyes(proposer_sub=row.proposed_by_sub, approver_sub=sub, approver_role=role)
     if not decision.allowed:
         raise RegistryError(decision.status, decision.code or "refused", decision.message)

@@ -178,6 +178,7 @@ class ModelServer:
         self._recent_rows = 0
         self._since = 0
         self._drift_at = float("-inf")
+        self._hits = self._scored = 0  # lines the champion added points to, of the lines it scored
 
     # ------------------------------------------------------------ loading
 
@@ -226,6 +227,7 @@ class ModelServer:
                     MODEL_INFO.labels(role, v).set(1)
             self._recent.clear()
             self._recent_rows = 0
+            self._hits = self._scored = 0
         return failures
 
     async def refresh(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
@@ -396,6 +398,10 @@ class ModelServer:
         while self._recent_rows - len(self._recent[0][0]) >= DRIFT_WINDOW:
             self._recent_rows -= len(self._recent.popleft()[0])
         self._since += len(X)
+        if points is not None:  # the hit rate from the first batch on, not only once drift is computed
+            self._hits += int(np.count_nonzero(points))
+            self._scored += len(points)
+            HIT_RATE.set(self._hits / self._scored)
         now = time.monotonic()
         if self._since < DRIFT_EVERY or now - self._drift_at < DRIFT_EVERY_S:
             return
@@ -413,8 +419,10 @@ class ModelServer:
                 round(psi(s["dist"], distribution(np.concatenate(scores), s["edges"])), 4)
             )
         hits = [h for _, _, h in self._recent if h is not None]
-        if hits:
-            HIT_RATE.set(float(np.mean(np.concatenate(hits))))
+        if hits:  # from here on, over the recent window only
+            joined = np.concatenate(hits)
+            self._hits, self._scored = int(np.count_nonzero(joined)), len(joined)
+            HIT_RATE.set(self._hits / self._scored)
 
 
 _INSERT_FEATURES = text("""
