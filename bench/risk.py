@@ -5,8 +5,8 @@
    cache empty) and warm; for English, Chinese and mixed-script lines apart; CPU time of the process.
 2. Model: what learning adds per line on the assessment path (feature vector, champion, shadow).
 3. Throughput: N declarations (lines 60% English, 25% Chinese, 15% mixed script) are put on
-   customs.declarations.v1 first, then the real risk service (uvicorn, 10,000 marks; two replicas, each its
-   own process, in one consumer group by default) drains them; lines/s from the first to the last
+   customs.declarations.v1 first, then the real risk service (uvicorn, 10,000 marks; ``--replicas 2`` runs two,
+   each its own process, in one consumer group) drains them; lines/s from the first to the last
    assessment published, against the raw aiokafka consume rate of the same records in the same run.
 4. Latency: declarations offered at fixed rates (2,000 and 5,000 lines/s); p50/p99 from publish to the
    assessment arriving on risk.assessments.v1.
@@ -837,7 +837,13 @@ def main() -> None:
     ap.add_argument("--marks", type=int, default=10_000)
     ap.add_argument("--backlog-lines", type=int, default=60_000)
     ap.add_argument("--load-lines-per-s", default="2000,5000", help="load points, lines/s offered (comma list)")
-    ap.add_argument("--replicas", type=int, default=2, help="risk service replicas (processes) in one consumer group")
+    ap.add_argument(
+        "--replicas",
+        type=int,
+        default=1,
+        help="risk service replicas (processes) in one consumer group; on the embedded broker, group rebalances "
+        "with two members can leave a partition unassigned for a long time",
+    )
     ap.add_argument("--manifests", type=int, default=20, help="manifests put on the parcels topic (0: no parcel phase)")
     ap.add_argument("--manifest-size", type=int, default=1000, help="single-line parcels per manifest")
     ap.add_argument("--load-seconds", type=float, default=15)
