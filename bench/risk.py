@@ -389,12 +389,10 @@ async def paced_load(
     return sent_lines / (time.perf_counter() - t0)
 
 
-def risk_replica_port(profile: Profile, replica: int) -> int:
-    """Replica 1 listens on the profile's risk port; further replicas on free ports of 127.0.0.1."""
+def free_port() -> int:
+    """A free port of 127.0.0.1 (for the replicas after the first, which has the profile's risk port)."""
     import socket
 
-    if replica == 1:
-        return profile.service_ports["risk"]
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -407,24 +405,8 @@ def start_risk(profile: Profile, sec: dict[str, str], replicas: int) -> list[tup
 
     started = []
     for replica in range(1, replicas + 1):
-        name, port = ("risk", profile.service_ports["risk"]) if replica == 1 else (f"risk-{replica}", 0)
-        if replica > 1:
-            port = risk_replica_port(profile, replica)
-        argv = [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "services.risk.main:app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-            "--timeout-graceful-shutdown",
-            "10",
-        ]
-        stack.spawn(profile, name, argv, stack.process_env(profile, sec, "risk"), port=port)
+        name, port = ("risk", profile.service_ports["risk"]) if replica == 1 else (f"risk-{replica}", free_port())
+        stack.spawn(profile, name, stack.service_argv("risk", port), stack.process_env(profile, sec, "risk"), port=port)
         started.append((name, port))
     for name, port in started:
         stack.wait_for(

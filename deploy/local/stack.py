@@ -988,6 +988,24 @@ def migrate(profile: Profile, sec: dict[str, str]) -> None:
         run([sys.executable, "-m", "shared.migrate", service], env=service_env(profile, sec, service), cwd=ROOT)
 
 
+def service_argv(service: str, port: int) -> list[str]:
+    """The command that runs one service's API (uvicorn on loopback)."""
+    return [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        f"services.{service}.main:app",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+        "--timeout-graceful-shutdown",
+        "10",
+    ]
+
+
 def start_service(profile: Profile, sec: dict[str, str], service: str, *, wait: bool = True) -> None:
     """Start one service (or ``worker``, or ``idp``: the OpenID provider) and, by default, wait until it is ready."""
     if service == "idp":
@@ -1012,26 +1030,7 @@ def start_service(profile: Profile, sec: dict[str, str], service: str, *, wait: 
             )
         return
     port = profile.service_ports[service]
-    spawn(
-        profile,
-        service,
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            f"services.{service}.main:app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-            "--timeout-graceful-shutdown",
-            "10",
-        ],
-        process_env(profile, sec, service),
-        port=port,
-    )
+    spawn(profile, service, service_argv(service, port), process_env(profile, sec, service), port=port)
     if wait:
         wait_for(
             f"{service} service",
