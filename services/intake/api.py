@@ -74,14 +74,18 @@ async def submit(
     response_model_exclude_unset=True,
     responses=errors((404, "no such declaration, or no such revision of it")),
     summary="Status, per-line assessment and case ids of a declaration",
+    description="An officer reads the declarations of its own customs offices (403 `outside_office` otherwise); "
+    "supervisors, the platform and clearance systems read every declaration.",
 )
 async def get_declaration(
     declaration_id: DeclarationId,
     session: Session,
-    _: Annotated[Principal, Depends(require("clearance_system", "officer", "system"))],
+    who: Annotated[Principal, Depends(require("clearance_system", "officer", "system"))],
     revision: Annotated[Revision | None, Query()] = None,
 ) -> dict:
-    return await service.view(session, declaration_id=declaration_id, revision=revision)
+    view = await service.view(session, declaration_id=declaration_id, revision=revision)
+    require_office(who, view["declaration"].get("customs_office"), f"declaration {declaration_id}")
+    return view
 
 
 # ---------------------------------------------------------------- parcel manifests

@@ -405,6 +405,10 @@ ZH: dict[str, str] = {
     "Enter a date (YYYY-MM-DD).": "请输入日期（YYYY-MM-DD）。",
     "Choose a file.": "请选择文件。",
     "Only photos (JPEG, PNG, WebP) and PDF documents are accepted.": "仅接受照片（JPEG、PNG、WebP）和 PDF 文件。",
+    "The file is damaged or incomplete: it is not a whole photo or PDF document.": (
+        "文件已损坏或不完整：不是完整的照片或 PDF 文件。"
+    ),
+    "The image is too large (at most 120 million pixels).": "图片过大（最多 1.2 亿像素）。",
     "The file is larger than 20 MB.": "文件超过 20 MB。",
     "Check the fields marked below.": "请检查下面标出的字段。",
     "Use 3-64 letters, digits, dots, dashes.": "请使用 3-64 个字母、数字、点或短横线。",
@@ -685,6 +689,15 @@ LABELS: dict[str, tuple[str, str]] = {
     "submission_ignored": ("submission not applied", "提交未生效"),
     # notices to the parties of a case and their service
     "party_notice_sent": ("party notice sent", "当事人通知已发出"),
+    # a notice recorded for an addressee with no e-mail or webhook registered: nothing went out
+    "notice_unsent": (
+        "notice recorded, not sent: no channel registered (serve it by other means)",
+        "通知已记录但未发出：未登记送达渠道（请以其他方式送达）",
+    ),
+    "party_notice_unsent": (
+        "party notice recorded, not sent: no channel registered (serve it by other means)",
+        "当事人通知已记录但未发出：未登记送达渠道（请以其他方式送达）",
+    ),
     "party_notice_served": ("party notice served", "当事人通知已送达"),
     "party_notice_undeliverable": ("party notice undeliverable", "当事人通知无法送达"),
     "notice_served_on_paper": ("notice served on paper", "通知已以书面方式送达"),

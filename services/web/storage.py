@@ -10,9 +10,11 @@ pages with the content type found by sniffing their bytes (never the one the bro
 from __future__ import annotations
 
 import hashlib
+import io
 import re
 import secrets
 import unicodedata
+import warnings
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -23,6 +25,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 ALLOWED = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp", "application/pdf": "pdf"}
 IMAGES = frozenset({"image/jpeg", "image/png", "image/webp"})
+# An evidence photo or a guide image is a photo, not a mural: larger images are refused before they are decoded.
+MAX_PIXELS = 120_000_000
 
 
 class UploadRefused(Exception):
@@ -49,6 +53,36 @@ def sniff(data: bytes) -> str:
     return mime
 
 
+def check_whole(data: bytes, mime: str) -> None:
+    """Refuse a file whose content is not a whole image or PDF of its type (``corrupt_file``): a signature
+    followed by anything else is not evidence. An image is read through (dimensions, checksums, the end of
+    its data, within :data:`MAX_PIXELS`); a PDF must end with its end-of-file marker."""
+    if mime in IMAGES:
+        from PIL import Image, UnidentifiedImageError
+
+        Image.MAX_IMAGE_PIXELS = MAX_PIXELS  # beyond it, Pillow's warning is raised (below) before decoding
+        kind = mime.split("/")[1].upper()
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", Image.DecompressionBombWarning)
+                image = Image.open(io.BytesIO(data), formats=[kind])
+            with image:
+                width, height = image.size
+                if width * height > MAX_PIXELS:
+                    raise UploadRefused(
+                        "image_too_large", f"the image is {width} x {height} pixels; at most {MAX_PIXELS:,} pixels"
+                    )
+                image.verify()  # its structure to the end (a PNG's chunk checksums and end chunk)
+            with Image.open(io.BytesIO(data), formats=[kind]) as image:
+                image.load()  # every pixel decoded: a truncated or broken image fails here
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+            raise UploadRefused("image_too_large", f"the image has more than {MAX_PIXELS:,} pixels") from exc
+        except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+            raise UploadRefused("corrupt_file", f"the file is not a whole {kind} image") from exc
+    elif mime == "application/pdf" and b"%%EOF" not in data[-2048:]:
+        raise UploadRefused("corrupt_file", "the file is not a whole PDF document (no end-of-file marker)")
+
+
 def safe_name(name: str | None, mime: str) -> str:
     """A display name without paths, control characters or anything but letters, digits, ``.-_`` and spaces,
     ending in the extension of its real type."""
@@ -68,6 +102,7 @@ def check(data: bytes, name: str | None, max_bytes: int) -> tuple[str, str]:
             "file_too_large", f"the file is {len(data) / 1048576:.1f} MB; at most {max_bytes // 1048576} MB"
         )
     mime = sniff(data)
+    check_whole(data, mime)
     return mime, safe_name(name, mime)
 
 

@@ -321,6 +321,10 @@ KEY_DETAILS = (
 )
 
 
+# A notice's channel status when nothing went out on it (none registered, or notify refused the notice).
+_NOT_SENT = ("not_configured", "not_sent")
+
+
 def _describe(lang: str, h: dict) -> dict:
     d = h.get("detail") or {}
     actor = d.get("actor") if isinstance(d.get("actor"), dict) else None
@@ -347,9 +351,12 @@ def _describe(lang: str, h: dict) -> dict:
             bits.append(reason(lang, value)[:120])
         elif isinstance(value, (str, int, float)):
             bits.append(str(value)[:120])
+    event = h.get("event")
+    if event in ("notice_sent", "party_notice_sent") and all(d.get(c) in _NOT_SENT for c in ("email", "webhook")):
+        event = event.replace("_sent", "_unsent")  # no channel for the addressee: recorded, nothing went out
     return {
         "at": h.get("at"),
-        "event": label(lang, h.get("event")),
+        "event": label(lang, event),
         "state": h.get("state"),
         "who": who,
         "what": " · ".join(bits[:4]),
@@ -633,11 +640,14 @@ async def store_upload(
     settings = ctx.request.app.state.settings
     data = await upload.read(settings.max_upload_bytes + 1)
     try:
-        mime, name = storage.check(data, upload.filename, settings.max_upload_bytes)
+        # decoding a large photo takes a while: off the event loop
+        mime, name = await asyncio.to_thread(storage.check, data, upload.filename, settings.max_upload_bytes)
     except storage.UploadRefused as exc:
-        msg = {"file_too_large": "The file is larger than 20 MB."}.get(
-            exc.code, "Only photos (JPEG, PNG, WebP) and PDF documents are accepted."
-        )
+        msg = {
+            "file_too_large": "The file is larger than 20 MB.",
+            "corrupt_file": "The file is damaged or incomplete: it is not a whole photo or PDF document.",
+            "image_too_large": "The image is too large (at most 120 million pixels).",
+        }.get(exc.code, "Only photos (JPEG, PNG, WebP) and PDF documents are accepted.")
         return {field: ctx._(msg)}
     key = storage.new_key(purpose, owner, mime)
     try:

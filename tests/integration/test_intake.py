@@ -101,6 +101,22 @@ async def test_callers_are_checked(http, stack) -> None:
     assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "declaration_not_found"
 
 
+async def test_an_officer_reads_the_declarations_of_its_own_offices_only(http, stack) -> None:
+    body = declaration()  # lodged at CN5300
+    assert (await post(http, stack, body)).status_code == 202
+    url = f"{stack.url('intake')}/v1/declarations/{body['declaration_id']}"
+    own = await http.get(url, headers=stack.auth("officer"))
+    assert own.status_code == 200 and own.json()["declaration"]["customs_office"] == "CN5300"
+    other = await http.get(url, headers=stack.auth("officer_b"))  # CN2200
+    assert other.status_code == 403 and other.json()["error"]["code"] == "outside_office"
+    assert "CN5300" in other.json()["error"]["message"]
+    other = await http.get(f"{url}?revision=1", headers=stack.auth("officer_b"))
+    assert other.status_code == 403
+    for who in ("supervisor", "clearance"):
+        r = await http.get(url, headers=stack.auth(who))
+        assert r.status_code == 200, (who, r.text)
+
+
 async def test_declarations_published_straight_to_the_topic_are_taken_and_bad_ones_dead_lettered(http, stack) -> None:
     garbage_key = unique_id("GARBAGE").encode()
     await produce(stack.kafka, TOPIC_DECLARATIONS, b"{not json", key=garbage_key)

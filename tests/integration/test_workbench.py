@@ -15,6 +15,16 @@ from tests.helpers import case_in_state, eventually, unique_id
 pytestmark = pytest.mark.integration
 
 
+def _png() -> bytes:
+    from io import BytesIO
+
+    from PIL import Image
+
+    out = BytesIO()
+    Image.new("RGB", (32, 24), (90, 60, 30)).save(out, "PNG")
+    return out.getvalue()
+
+
 async def _case(http, stack, declaration_id: str, **changes) -> str:
     body = example_declaration(declaration_id=declaration_id, **changes)
     assert (
@@ -134,6 +144,12 @@ async def test_pages_refuse_bad_input_with_the_reason(http, stack) -> None:
             files={"file": ("photo.jpg", b"#!/bin/sh\nrm -rf /\n", "image/jpeg")},
         )
         assert r.status_code == 422 and "Only photos (JPEG, PNG, WebP) and PDF documents are accepted" in r.text
+        r = await client.post(  # a PNG signature and nothing of a picture behind it
+            f"{web}/workbench/cases/{case_id}/evidence",
+            data={"csrf": token},
+            files={"file": ("photo.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, "image/png")},
+        )
+        assert r.status_code == 422 and "The file is damaged or incomplete" in r.text
         big = b"\x89PNG\r\n\x1a\n" + b"\x00" * (20 * 1024 * 1024 + 10)
         r = await client.post(
             f"{web}/workbench/cases/{case_id}/evidence",
@@ -206,7 +222,7 @@ async def test_a_closed_case_is_not_taken_handed_over_or_given_evidence(http, st
         r = await client.post(
             f"{web}/workbench/cases/{case_id}/evidence",
             data={"csrf": _csrf(page.text)},
-            files={"file": ("photo.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, "image/png")},
+            files={"file": ("photo.png", _png(), "image/png")},
         )
         assert r.status_code == 409 and "nothing more can be added" in r.text
     finally:

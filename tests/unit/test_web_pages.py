@@ -3,6 +3,7 @@ names made safe, declaration text escaped, the pages' CSP, time left in working 
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -16,9 +17,20 @@ from services.web.pages import csp, env
 from shared.rules.calendar import calendar_for, working_days_left
 
 WEB = Path(__file__).resolve().parents[2] / "services" / "web"
-PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000") + b"\x00" * 40
-JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + b"\x00" * 40
-PDF = b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\n" + b" " * 40
+
+
+def _image(fmt: str) -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (24, 16), (180, 40, 40)).save(out, fmt)
+    return out.getvalue()
+
+
+PNG = _image("PNG")
+JPEG = _image("JPEG")
+WEBP = _image("WEBP")
+PDF = b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n"
 
 
 def _strings_in_templates() -> set[str]:
@@ -121,9 +133,41 @@ def test_content_security_policy_allows_only_the_sites_own_scripts() -> None:
         assert "<script>" not in text and " on" + "click=" not in text and "style=" not in text, path
 
 
-@pytest.mark.parametrize(("data", "mime"), [(PNG, "image/png"), (JPEG, "image/jpeg"), (PDF, "application/pdf")])
+@pytest.mark.parametrize(
+    ("data", "mime"), [(PNG, "image/png"), (JPEG, "image/jpeg"), (WEBP, "image/webp"), (PDF, "application/pdf")]
+)
 def test_uploads_are_typed_by_their_content(data: bytes, mime: str) -> None:
     assert storage.check(data, "photo.exe", 1024) == (mime, f"photo.{storage.ALLOWED[mime]}")
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"\x89PNG\r\n\x1a\n",  # the signature alone
+        b"\x89PNG\r\n\x1a\n" + b"\x00" * 64,
+        PNG[: len(PNG) // 2],  # cut off in its pixel data
+        PNG[:-12] + b"\x00" * 12,  # no end chunk
+        bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000") + b"\x00" * 40,
+        JPEG[: len(JPEG) // 2],
+        b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + b"\x00" * 40,
+        WEBP[: len(WEBP) - 8],
+        b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\n",  # no end-of-file marker: cut short
+    ],
+)
+def test_a_signature_without_a_whole_file_behind_it_is_refused(data: bytes) -> None:
+    with pytest.raises(storage.UploadRefused) as refused:
+        storage.check(data, "evidence.png", 1024)
+    assert refused.value.code == "corrupt_file"
+
+
+def test_an_image_beyond_the_pixel_limit_is_refused_before_it_is_decoded() -> None:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("1", (12_000, 10_100)).save(out, "PNG")  # 121 million pixels, a few hundred kilobytes
+    with pytest.raises(storage.UploadRefused) as refused:
+        storage.check(out.getvalue(), "mural.png", 20 * 1024 * 1024)
+    assert refused.value.code == "image_too_large"
 
 
 @pytest.mark.parametrize(
@@ -616,6 +660,34 @@ def test_the_timeline_says_how_a_notice_was_served_in_the_pages_language() -> No
     assert zh["who"] == "已送达" and "电子邮件" in zh["what"] and "email" not in zh["what"]
     en = _describe("en", entry)
     assert en["who"] == "delivered" and "e-mail" in en["what"]
+
+
+def test_the_timeline_does_not_say_sent_when_no_channel_took_the_notice() -> None:
+    from services.web.workbench import _describe
+
+    unsent = {
+        "at": "2026-12-01T08:00:00Z",
+        "event": "party_notice_sent",
+        "detail": {
+            "kind": "party_detention",
+            "role": "declarant",
+            "email": "not_configured",
+            "webhook": "not_configured",
+        },
+    }
+    en = _describe("en", unsent)
+    assert "not sent" in en["event"] and "no channel" in en["event"]
+    assert "未发出" in _describe("zh", unsent)["event"]
+    refused = {
+        **unsent,
+        "event": "notice_sent",
+        "detail": {"kind": "suspension", "email": "not_sent", "webhook": "not_sent"},
+    }
+    assert "not sent" in _describe("en", refused)["event"]
+    # one channel took it (or is still sending it): it was sent
+    for email in ("pending", "delivered", "retrying"):
+        sent = {**unsent, "detail": {**unsent["detail"], "email": email}}
+        assert _describe("en", sent)["event"] == "party notice sent"
 
 
 def test_reasons_with_the_cases_figures_are_said_in_chinese_with_the_figures() -> None:
