@@ -14,7 +14,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
@@ -22,6 +22,7 @@ from fastapi.routing import APIRoute
 from fastapi.security.base import SecurityBase
 from fastapi_offline import FastAPIOffline
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.base import RequestResponseEndpoint
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -178,6 +179,7 @@ def create_app(
         version=version,
         lifespan=_lifespan,
         separate_input_output_schemas=False,
+        dependencies=[Depends(known_query)],
     )
     service = settings.service_name
 
@@ -342,6 +344,49 @@ def create_app(
     return app
 
 
+def _query_names(route: APIRoute) -> frozenset[str]:
+    """The query parameters a route takes, its dependencies' included (a parameter model's fields too)."""
+    names: set[str] = set()
+    for dependant in _dependants(route.dependant):
+        for param in dependant.query_params:
+            annotation = param.field_info.annotation
+            if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+                names.update(f.alias or n for n, f in annotation.model_fields.items())
+            else:
+                names.add(param.alias)
+    return frozenset(names)
+
+
+_QUERY_NAMES: dict[int, frozenset[str]] = {}
+
+
+async def known_query(request: Request) -> None:
+    """Refuse a query parameter the route does not take (422 ``schema_violation``, each unknown one named as
+    ``extra_forbidden``, as an unknown body field is): a misspelt filter would otherwise be ignored and the
+    answer would look like an answer to the question asked. Prometheus' ``/metrics`` and the docs are not
+    checked."""
+    route = request.scope.get("route")
+    if not request.query_params or not isinstance(route, APIRoute) or route.path == "/metrics":
+        return
+    known = _QUERY_NAMES.get(id(route))
+    if known is None:
+        known = _QUERY_NAMES[id(route)] = _query_names(route)
+    unknown = [key for key in dict.fromkeys(request.query_params.keys()) if key not in known]
+    if unknown:
+        takes = ", ".join(sorted(known)) or "none"
+        raise RequestValidationError(
+            [
+                {
+                    "loc": ("query", key[:100]),
+                    "msg": f"unknown query parameter; this endpoint takes: {takes}",
+                    "type": "extra_forbidden",
+                    "input": request.query_params.get(key, "")[:100],
+                }
+                for key in unknown[:20]
+            ]
+        )
+
+
 def replayed(model: type[Any]) -> dict[int | str, dict[str, Any]]:
     """``responses=`` of a creating route whose repeat (the same idempotency key) answers 200 with the first
     answer, where the first answer was 201."""
@@ -350,8 +395,9 @@ def replayed(model: type[Any]) -> dict[int | str, dict[str, Any]]:
 
 def declare_refusals(router: APIRouter) -> None:
     """Declare on every route what the platform answers before the route's own code runs, with the shared error
-    body: 401 and 403 behind a token (``shared.auth``), 422 where a path, query or body value can break the
-    contract (this module's validation handler, which replaces FastAPI's own 422 shape). A route's own
+    body: 401 and 403 behind a token (``shared.auth``), 422 for a path, query or body value that breaks the
+    contract or a query parameter the route does not take (this module's validation handler, which replaces
+    FastAPI's own 422 shape). A route's own
     declaration of a status wins."""
     for route in router.routes:
         if not isinstance(route, APIRoute) or not route.include_in_schema:
@@ -361,8 +407,8 @@ def declare_refusals(router: APIRouter) -> None:
         wanted: list[int] = []
         if any(isinstance(d.call, SecurityBase) for d in tree):
             wanted += [401, 403]
-        if route.body_field is not None or any(d.path_params or d.query_params or d.header_params for d in tree):
-            wanted.append(422)
+        # Any route refuses a query parameter it does not take (``known_query``), so every one may answer 422.
+        wanted.append(422)
         for status, response in error_responses(*(s for s in wanted if str(s) not in declared)).items():
             route.responses[status] = response
 
