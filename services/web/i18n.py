@@ -841,14 +841,104 @@ _MODEL = re.compile(
 )
 
 
+# The model's factors (services/risk/learning/features.LABELS) and their values, in Chinese.
+FACTORS_ZH = {
+    "rules' score": "规则评分",
+    "suspected by the rules": "规则判定可疑",
+    "recorded marks found": "发现的备案商标数",
+    "mark match points": "商标匹配分",
+    "mark is an ordinary word": "商标为普通词汇",
+    "goods against the recorded goods": "商品与备案商品比对",
+    "declared value / genuine minimum": "申报价值与正品最低价之比",
+    "unit value (CNY)": "单价（人民币）",
+    "line value (CNY)": "货值（人民币）",
+    "undervalued signal": "低报价格信号",
+    "known infringer signal": "已知侵权人信号",
+    "infringer port signal": "侵权高发口岸信号",
+    "unusual port signal": "异常口岸信号",
+    "counterfeit vocabulary signal": "假冒用语信号",
+    "vague signal": "品名模糊信号",
+    "small parcel signal": "小包裹信号",
+    "transit route signal": "转运路线信号",
+    "free zone signal": "自贸区信号",
+    "trader history signal": "经营者历史信号",
+    "mark obfuscated signal": "商标变形信号",
+    "targeting profile points": "布控规则分",
+    "targeting profiles hit": "命中的布控规则数",
+    "transit countries": "转运国家数",
+    "brand field empty": "品牌栏为空",
+    "model number in the text": "文字中含型号",
+    "words in the description": "品名字数",
+    "description in Chinese": "中文品名",
+    "mark match": "商标匹配方式",
+    "mark found in": "商标出现位置",
+    "transport mode": "运输方式",
+    "direction": "进出境方向",
+    "this HS heading": "该税目",
+    "this customs office": "该海关",
+    "HS chapter": "HS章",
+    "this origin country": "该原产国",
+    "this destination country": "该目的国",
+    "this consignor": "该发货人",
+    "this consignee": "该收货人",
+    "this recorded mark": "该备案商标",
+    "words of the description": "品名用词",
+}
+FACTOR_VALUES_ZH = {
+    "yes": "是",
+    "no": "否",
+    "unknown": "未知",
+    "sea": "海运",
+    "air": "空运",
+    "road": "公路",
+    "rail": "铁路",
+    "post": "邮递",
+    "express": "快件",
+    "other": "其他",
+    "import": "进口",
+    "export": "出口",
+    "transit": "转运",
+    "exact": "完全一致",
+    "alias": "别名",
+    "normalised": "规范化后一致",
+    "fuzzy": "近似",
+    "descriptive": "描述性使用",
+    "none": "无",
+    "brand": "品牌栏",
+    "model": "型号栏",
+    "description": "品名",
+    "nothing": "无",
+    "among them": "属于备案商品",
+    "outside them": "不属于备案商品",
+    "not recorded": "未备案",
+}
+_FACTOR = re.compile(r"^(.+?)(?:: (.+?))? \(([+-]\d+\.\d\d)\)$")
+
+
+def _factor_zh(text: str) -> str:
+    """One of the model's factors (``label: value (+0.00)``) in Chinese; as written if not known."""
+    hit = _FACTOR.match(text.strip())
+    if hit is None:
+        return text
+    name, value, log_odds = hit.groups()
+    if name.startswith("HS chapter ") and value is None:
+        return f"HS第{name.removeprefix('HS chapter ')}章（{log_odds}）"
+    zh = FACTORS_ZH.get(name)
+    if zh is None:
+        return text
+    return f"{zh}：{FACTOR_VALUES_ZH.get(value, value)}（{log_odds}）" if value is not None else f"{zh}（{log_odds}）"
+
+
 def risk_reason(lang: str, text: object) -> str:
     """A targeting reason in the page's language (its points kept as written)."""
     value = "" if text is None else str(text)
     if lang != "zh":
         return value
     model = _MODEL.match(value)
-    if model:  # the learnt model's probability and its strongest factors (feature names as the model has them)
+    if model:  # the learnt model's probability and its strongest factors
         version, p, pts, factors = model.groups()
+        if factors:
+            factors = "，".join(_factor_zh(f) for f in factors.split(", "))
         return f"模型{version}：侵权概率{p}（{pts}）" + (f"；主要因素（对数几率）：{factors}" if factors else "")
     found = _POINTS.match(value)
     body, points = (found.group(1), f"（{found.group(2)}）") if found else (value, "")

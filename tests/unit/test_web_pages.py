@@ -789,9 +789,11 @@ def test_targeting_reasons_are_said_in_chinese_with_their_names_and_points() -> 
         risk_reason(
             "zh",
             "model m-0003: probability 0.83 of infringement (+0.05); strongest factors (log-odds): "
-            "value ratio 0.12 (+1.20)",
+            "declared value / genuine minimum: 0.12 (+1.20), this consignor (+0.40), transport mode: post (-0.10), "
+            "HS chapter 64 (+0.05)",
         )
-        == "模型m-0003：侵权概率0.83（+0.05）；主要因素（对数几率）：value ratio 0.12 (+1.20)"
+        == "模型m-0003：侵权概率0.83（+0.05）；主要因素（对数几率）：申报价值与正品最低价之比：0.12（+1.20），"
+        "该发货人（+0.40），运输方式：邮递（-0.10），HS第64章（+0.05）"
     )
     source = (Path(__file__).resolve().parents[2] / "services" / "risk" / "scoring.py").read_text()
     for phrase in (
@@ -807,6 +809,25 @@ def test_targeting_reasons_are_said_in_chinese_with_their_names_and_points() -> 
     serving = (Path(__file__).resolve().parents[2] / "services" / "risk" / "learning" / "serving.py").read_text()
     for phrase in ("of infringement (", "; strongest factors (log-odds): "):
         assert phrase in serving, phrase
+
+
+def test_every_factor_the_model_names_is_said_in_chinese() -> None:
+    import itertools
+
+    from services.risk.learning import features as F
+    from services.web.i18n import FACTOR_VALUES_ZH, FACTORS_ZH, _factor_zh
+
+    assert set(F.LABELS) == set(F.NAMES), "every feature has an officer's label"
+    values = (0.0, 1.0, -1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 64.0, float("nan"))
+    for name, value in itertools.product(F.NAMES, values):
+        said = F.describe(name, value)
+        assert "," not in said and "_" not in said, said  # one factor of a comma-separated list, in words
+        zh = _factor_zh(f"{said} (+0.12)")
+        assert zh.endswith("（+0.12）") and not any(ch.isascii() and ch.isalpha() for ch in zh.replace("HS", "")), (
+            said,
+            zh,
+        )
+    assert FACTORS_ZH and FACTOR_VALUES_ZH
 
 
 def test_an_escalations_reason_is_said_in_chinese_with_its_task_as_written() -> None:

@@ -176,20 +176,67 @@ def line_features(
     return numeric + categorical + text_vec
 
 
+# What each feature is, as an officer reads it in a reason (the web pages translate these labels). Hashed
+# features (office, countries, traders, mark, HS heading, words) are named by what they stand for: the model
+# learnt something of this office or this consignor, which the case itself names.
+LABELS: dict[str, str] = {
+    "rule_score": "rules' score",
+    "rule_suspected": "suspected by the rules",
+    "n_hits": "recorded marks found",
+    "mark_points": "mark match points",
+    "common_word_mark": "mark is an ordinary word",
+    "hs_agreement": "goods against the recorded goods",
+    "value_ratio": "declared value / genuine minimum",
+    "log_unit_value_cny": "unit value (CNY)",
+    "log_line_value_cny": "line value (CNY)",
+    **{f"sig_{s}": s.replace("_", " ") + " signal" for s in SIGNALS},
+    "profile_points": "targeting profile points",
+    "n_profiles": "targeting profiles hit",
+    "n_transit": "transit countries",
+    "brand_field_empty": "brand field empty",
+    "model_number_in_text": "model number in the text",
+    "n_words": "words in the description",
+    "han_text": "description in Chinese",
+    "match_kind": "mark match",
+    "match_where": "mark found in",
+    "mode": "transport mode",
+    "direction": "direction",
+    "hs_chapter": "HS chapter",
+    "hs_heading": "this HS heading",
+    "office": "this customs office",
+    "origin": "this origin country",
+    "destination": "this destination country",
+    "consignor": "this consignor",
+    "consignee": "this consignee",
+    "mark": "this recorded mark",
+    **{f"word_{i}": "words of the description" for i in range(TEXT_BUCKETS)},
+}
+_YES_NO = frozenset({"rule_suspected", "common_word_mark", "brand_field_empty", "model_number_in_text", "han_text"})
+
+
 def describe(name: str, value: float) -> str:
-    """A feature's value as an officer reads it in a reason."""
+    """A feature's value as an officer reads it in a reason: ``label`` or ``label: value`` (never a comma)."""
+    label = LABELS.get(name, name)
     if value != value:  # NaN
-        return f"{name}=unknown"
-    if name == "mode":
-        return "mode=" + next((k for k, v in MODES.items() if v == value), "?")
-    if name == "direction":
-        return "direction=" + next((k for k, v in DIRECTIONS.items() if v == value), "?")
-    if name == "match_kind":
-        return "match=" + next((k for k, v in MATCH_KINDS.items() if v == value), "none")
-    if name == "match_where":
-        return "found in " + next((k for k, v in WHERE.items() if v == value), "nothing")
+        return f"{label}: unknown"
     if name in BUCKETS or name.startswith("word_"):
-        return f"{name} #{int(value)}" if not name.startswith("word_") else f"description words ({name})={int(value)}"
+        return label
+    if name in _YES_NO:
+        return f"{label}: {'yes' if value else 'no'}"
+    if name == "mode":
+        return f"{label}: " + next((k for k, v in MODES.items() if v == value), "?")
+    if name == "direction":
+        return f"{label}: " + next((k for k, v in DIRECTIONS.items() if v == value), "?")
+    if name == "match_kind":
+        return f"{label}: " + next((k for k, v in MATCH_KINDS.items() if v == value), "none")
+    if name == "match_where":
+        return f"{label}: " + next((k for k, v in WHERE.items() if v == value), "nothing")
+    if name == "hs_agreement":
+        return f"{label}: " + {1.0: "among them", -1.0: "outside them"}.get(value, "not recorded")
     if name == "hs_chapter":
-        return f"HS chapter {int(value):02d}"
-    return f"{name}={value:.2f}"
+        return f"{label} {int(value):02d}"
+    if name in ("log_unit_value_cny", "log_line_value_cny"):
+        return f"{label}: {10**value - 1:.0f}"
+    if name in ("n_hits", "n_profiles", "n_transit", "n_words"):
+        return f"{label}: {int(value)}"
+    return f"{label}: {value:.2f}"

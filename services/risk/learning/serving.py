@@ -348,13 +348,15 @@ class ModelServer:
         if len(seen):
             contrib = champ.booster.predict(X[seen], pred_contrib=True, num_threads=1)
             assert isinstance(contrib, np.ndarray)  # a dense matrix in, contributions out
-            top = np.argsort(-np.abs(contrib[:, :-1]), axis=1)[:, :TOP_FACTORS]
+            top = np.argsort(-np.abs(contrib[:, :-1]), axis=1)[:, : TOP_FACTORS * 2]
             for row, (i, order) in enumerate(zip(seen.tolist(), top.tolist(), strict=True)):
-                factors[i] = ", ".join(
-                    f"{F.describe(F.NAMES[j], float(X[i, j]))} ({contrib[row, j]:+.2f})"
-                    for j in order
-                    if abs(contrib[row, j]) >= 0.01
-                )
+                said: dict[str, float] = {}  # the words of the description are one factor, however many
+                for j in order:
+                    if abs(contrib[row, j]) >= 0.01:
+                        what = F.describe(F.NAMES[j], float(X[i, j]))
+                        said[what] = said.get(what, 0.0) + float(contrib[row, j])
+                strongest = sorted(said.items(), key=lambda kv: -abs(kv[1]))[:TOP_FACTORS]
+                factors[i] = ", ".join(f"{what} ({log_odds:+.2f})" for what, log_odds in strongest)
         version = champ.version
         for i, (p_i, pts) in enumerate(zip(p.tolist(), points.tolist(), strict=True)):
             declaration, a = lines[i]
