@@ -477,6 +477,10 @@ DESCRIPTIVE_CUES: tuple[tuple[str, ...], ...] = (
     ("compatibility",),
 )
 _FILLERS = frozenset({"the", "a", "an", "all", "your", "most", "models", "model", "series"})
+# The same right after the mark ("NIKE compatible shoe laces", "iPhone 15 replacement screen", "Dyson-compatible
+# filter"), past at most EN_POSTFIX_GAP model words (digits, "pro", "max", ...) or other marks.
+EN_POSTFIX_CUES = frozenset({"compatible", "replacement", "compatibility"})
+EN_POSTFIX_GAP = 2
 # The same in Chinese: a cue before the mark ("适用于苹果手机", "兼容乐高") or after it, at most
 # ZH_CUE_GAP characters on ("耐克鞋专用鞋带", "乐高配件", "苹果15专用"), or "通用" right after the marks
 # ("苹果华为通用充电线"). "男女通用" (unisex) is not one.
@@ -571,6 +575,26 @@ def _cue_ends(seq: tuple[str, ...]) -> frozenset[int]:
             if seq[i : i + k] == cue:
                 ends.add(i + k)
     return frozenset(ends)
+
+
+def _is_descriptive_after(literal: tuple[str, ...], end: int, mark_positions: set[int]) -> bool:
+    """A descriptive cue right after the mark ending at ``end`` (past model words and other marks)."""
+    pos, skipped = end, 0
+    while pos < len(literal):
+        word = literal[pos]
+        if word in EN_POSTFIX_CUES:
+            return True
+        if pos in mark_positions or word in _FILLERS:
+            pos += 1
+            continue
+        if skipped < EN_POSTFIX_GAP and (any(ch.isdigit() for ch in word) or word in _MODEL_WORDS):
+            pos, skipped = pos + 1, skipped + 1
+            continue
+        return False
+    return False
+
+
+_MODEL_WORDS = frozenset({"pro", "max", "plus", "mini", "ultra", "air", "lite", "se"})
 
 
 def _is_descriptive(literal: tuple[str, ...], start: int, mark_positions: set[int]) -> bool:
@@ -797,7 +821,9 @@ def find_candidates(index: RegistryIndex, jurisdiction: str, field_name: str, te
         folded_words = tuple(plan.tk.folded)
         positions = {s + k for s, n in matched_spans for k in range(n)}
         for cand, (start, n) in zip(out, cand_spans, strict=True):
-            if _is_descriptive(folded_words, start, {p for p in positions if p < start}):
+            if _is_descriptive(folded_words, start, {p for p in positions if p < start}) or _is_descriptive_after(
+                folded_words, start + n, {p for p in positions if p >= start + n}
+            ):
                 cand.descriptive = True
             elif plan.segs and _zh_descriptive_latin(plan, start, n, positions):
                 cand.descriptive = True

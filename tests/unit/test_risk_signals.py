@@ -127,6 +127,23 @@ def test_descriptive_use_is_recognised_and_scored_lower() -> None:
     assert branded.hits[0].match == "alias" and branded.score > a.score
 
 
+@pytest.mark.parametrize(
+    "description", ["NIKE compatible shoe laces", "nike-compatible insoles", "Nike 270 replacement laces"]
+)
+def test_a_cue_right_after_the_mark_is_descriptive_use_too(description: str) -> None:
+    a = run([rec()], decl({"brand": None, "description": description}))
+    assert a.hits[0].match == "descriptive" and not a.suspected, (description, a.hits[0].match, a.score)
+
+
+@pytest.mark.parametrize(
+    "description",
+    ["nike running shoes compatible with orthotics", "nike air max 90 sneakers", "NIKE shoes replacement"],
+)
+def test_a_cue_further_after_the_mark_is_not(description: str) -> None:
+    a = run([rec()], decl({"brand": None, "description": description}))
+    assert a.hits[0].match != "descriptive", description
+
+
 def test_descriptive_cue_only_right_before_the_mark() -> None:
     a = run([rec()], decl({"brand": None, "description": "shoes for men nike air max"}))
     assert a.hits[0].match != "descriptive" and a.suspected
