@@ -363,10 +363,11 @@ _QUERY_NAMES: dict[int, frozenset[str]] = {}
 async def known_query(request: Request) -> None:
     """Refuse a query parameter the route does not take (422 ``schema_violation``, each unknown one named as
     ``extra_forbidden``, as an unknown body field is): a misspelt filter would otherwise be ignored and the
-    answer would look like an answer to the question asked. Prometheus' ``/metrics`` and the docs are not
-    checked."""
+    answer would look like an answer to the question asked. Only the APIs (``/v1/...``) are checked: pages and
+    their sign-in callbacks take what browsers and identity providers add (``iss``, flash messages), and the
+    docs, probes and Prometheus' ``/metrics`` take what their tools add."""
     route = request.scope.get("route")
-    if not request.query_params or not isinstance(route, APIRoute) or route.path == "/metrics":
+    if not request.query_params or not isinstance(route, APIRoute) or not route.path.startswith("/v1/"):
         return
     known = _QUERY_NAMES.get(id(route))
     if known is None:
