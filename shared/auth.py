@@ -137,6 +137,7 @@ class JwksCache:
         self._keys: dict[str, jwt.PyJWK] = {}
         self._fetched_at: float | None = None
         self._attempted_at: float | None = None
+        self._failed = False  # the last fetch could not reach the issuer
         self._lock = asyncio.Lock()
         self.fetches = 0
 
@@ -155,9 +156,11 @@ class JwksCache:
                 document = await self._fetch()
             except Exception as exc:  # noqa: BLE001 - keep serving with the keys we have
                 log.warning("could not fetch the issuer's JWKS: %s: %s", type(exc).__name__, exc)
+                self._failed = True
                 if not self._keys:
                     raise IssuerUnavailable(str(exc)) from exc
                 return
+            self._failed = False
             keys: dict[str, jwt.PyJWK] = {}
             for raw in document.get("keys", []):
                 if raw.get("use", "sig") != "sig" or raw.get("kty") not in ("RSA", "EC", "OKP"):
@@ -177,8 +180,14 @@ class JwksCache:
         if stale or unknown:
             await self._refresh()
         if kid is None:
-            return next(iter(self._keys.values())) if len(self._keys) == 1 else None
-        return self._keys.get(kid)
+            key = next(iter(self._keys.values())) if len(self._keys) == 1 else None
+        else:
+            key = self._keys.get(kid)
+        if key is None and self._failed:
+            # Not known, and the issuer could not be asked (down, or asked moments ago while it was down): the
+            # token may well be good. 503, which callers retry -- not 401, which says the token is not.
+            raise IssuerUnavailable("the issuer's keys could not be fetched to check this token's key")
+        return key
 
 
 def http_jwks_fetcher(settings: AuthSettings, http: httpx.AsyncClient) -> JwksFetcher:

@@ -291,6 +291,44 @@ async def test_issuer_unreachable_without_cached_keys() -> None:
         await v.authenticate(issuer.token())
 
 
+async def test_a_key_not_yet_fetched_while_the_issuer_is_down_is_unavailable_not_unknown() -> None:
+    """A service restarted while the issuer was down has no keys; a request moments later (inside the refresh
+    rate limit) must answer 503, which callers retry, not 401 unknown_key, which they take as final."""
+    from shared.auth import IssuerUnavailable
+
+    issuer = Issuer()
+    clock = [0.0]
+    v = TokenValidator(_settings(), JwksCache(issuer.jwks, min_refresh_s=10, clock=lambda: clock[0]))
+    issuer.down = True
+    for _ in range(2):  # the first asks the issuer, the second is inside the rate limit
+        with pytest.raises(IssuerUnavailable):
+            await v.authenticate(issuer.token())
+        clock[0] += 1
+    assert issuer.fetches == 1
+    issuer.down = False
+    clock[0] += 10
+    assert await v.authenticate(issuer.token())  # back: verified
+
+
+async def test_an_unknown_key_while_the_issuer_is_down_is_unavailable_and_after_it_answers_unknown() -> None:
+    from shared.auth import IssuerUnavailable
+
+    issuer = Issuer()
+    clock = [0.0]
+    v = TokenValidator(_settings(), JwksCache(issuer.jwks, min_refresh_s=1, clock=lambda: clock[0]))
+    assert await v.authenticate(issuer.token())
+    issuer.down = True
+    clock[0] += 2
+    with pytest.raises(IssuerUnavailable):
+        await v.authenticate(issuer.token(kid="rotated-key", key=issuer.keys["k1"]))
+    assert await v.authenticate(issuer.token())  # the cached key still verifies its tokens
+    issuer.down = False
+    clock[0] += 2
+    with pytest.raises(TokenError) as refused:
+        await v.authenticate(issuer.token(kid="rotated-key", key=issuer.keys["k1"]))
+    assert refused.value.code == "unknown_key"
+
+
 # ---------------------------------------------------------------- claim mapping of other providers
 
 
