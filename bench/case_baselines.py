@@ -115,6 +115,7 @@ class CaseShape:
 
 async def serve(task_queue: str, metrics_port: int) -> None:
     import signal
+    import sys
 
     from temporalio.client import Client
     from temporalio.contrib.pydantic import pydantic_data_converter
@@ -133,6 +134,7 @@ async def serve(task_queue: str, metrics_port: int) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     tuning = WorkerTuning()
+    sys.setswitchinterval(tuning.worker_switch_interval_s)  # as the case worker does
     # as the case worker shares its workflow modules between cases, so does this worker (this module)
     tuning.worker_sandbox_passthrough = ",".join(filter(None, (tuning.worker_sandbox_passthrough, __name__)))
     worker = Worker(

@@ -21,6 +21,19 @@ class WorkerTuning(BaseSettings):
     worker_max_cached_workflows: int = Field(
         default=2500, ge=0, description="Sticky cache: running cases kept in memory between their workflow tasks"
     )
+    worker_workflow_threads: int = Field(
+        default=0,
+        ge=0,
+        description="Threads that run workflow tasks (their Python code takes the interpreter lock in turn, so "
+        "many threads only make the event loop that runs the activities wait); 0: one per workflow task slot",
+    )
+    worker_switch_interval_s: float = Field(
+        default=0.005,
+        gt=0,
+        le=0.1,
+        description="The interpreter's switch interval in the worker: how long a thread running a workflow task "
+        "may keep the lock while the event loop (activities, Temporal's answers) waits",
+    )
     worker_workflow_task_pollers: int = Field(default=5, ge=2, description="Concurrent polls for workflow tasks")
     worker_activity_task_pollers: int = Field(default=5, ge=1, description="Concurrent polls for activity tasks")
     worker_sandbox_passthrough: str = Field(

@@ -12,6 +12,8 @@ import asyncio
 import gc
 import logging
 import signal
+import sys
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import httpx
@@ -49,7 +51,14 @@ def activities_of(acts: CaseActivities) -> list:
 def worker_options(tuning: WorkerTuning) -> dict:
     """Concurrency, cache and sandbox of a worker on the case task queue (the benchmark's baselines use the same)."""
     passthrough = [m.strip() for m in tuning.worker_sandbox_passthrough.split(",") if m.strip()]
+    threads = tuning.worker_workflow_threads
+    executor = (
+        {"workflow_task_executor": ThreadPoolExecutor(max_workers=threads, thread_name_prefix="temporal_workflow_")}
+        if threads
+        else {}
+    )
     return {
+        **executor,
         "workflow_runner": SandboxedWorkflowRunner(
             restrictions=SandboxRestrictions.default.with_passthrough_modules(*passthrough)
         ),
@@ -73,6 +82,7 @@ def http_limits(tuning: WorkerTuning) -> httpx.Limits:
 async def main() -> None:
     settings = Settings()
     configure_logging(settings.log_level)
+    sys.setswitchinterval(settings.worker_switch_interval_s)
     runtime = Runtime(
         telemetry=TelemetryConfig(
             metrics=PrometheusConfig(bind_address=f"{settings.worker_metrics_host}:{settings.worker_metrics_port}")
