@@ -52,8 +52,25 @@ if TYPE_CHECKING:
     from shared.contracts.cases import CaseInput
 
 BASELINE_QUEUE = "bench-case-baselines"
-PROCESSES = ("worker", "holds", "notify", "sinks", "postgres", "temporal", "bench", "baselines")
-STACK_PROCESSES = ("worker", "holds", "notify", "sinks", "temporal")
+# Columns of the CPU table; "broker" is the broker with its object store (tansu, the S3 gate and rclone). The
+# chain's other consumers (intake and risk read the holds and case events, the cases API the case record) are in
+# it too: a case costs what it costs the whole running system.
+PROCESSES = (
+    "worker",
+    "holds",
+    "notify",
+    "intake",
+    "risk",
+    "cases",
+    "broker",
+    "sinks",
+    "postgres",
+    "temporal",
+    "bench",
+    "baselines",
+)
+BROKER_PROCESSES = ("broker", "broker-s3", "s3gate")
+STACK_PROCESSES = ("worker", "holds", "notify", "intake", "risk", "cases", "sinks", "temporal", *BROKER_PROCESSES)
 
 
 def say(msg: str) -> None:
@@ -263,6 +280,7 @@ class Bench:
         phase.done = min(phase.done, len(inputs))
         phase.cpu = {k: cpu_seconds(p(), descendants=k != "bench") - cpu0[k] for k, p in self.pids.items()}
         phase.cpu["all"] = sum(phase.cpu.values())
+        phase.cpu["broker"] = sum(phase.cpu.pop(k, 0.0) for k in BROKER_PROCESSES)
         return phase
 
 
@@ -473,6 +491,15 @@ def report(result: dict, n: int) -> None:
             f"  {p.name:<18} "
             + "  ".join(f"{k} {p.cpu.get(k, 0):5.1f}" for k in PROCESSES)
             + f"  = {p.cpu.get('all', 0) / max(1, p.done) * 1000:4.0f} ms per workflow"
+            + f" ({p.cpu.get('all', 0) / max(p.drain_s, 1e-9):.2f} of {os.cpu_count()} cores busy)"
+        )
+    by_name = {p.name: p for p in result["phases"]}
+    noop, real = by_name.get("no-op case shape"), by_name.get("cases")
+    if noop is not None and real is not None and noop.done and real.done:
+        per_noop, per_case = noop.cpu.get("all", 0) / noop.done, real.cpu.get("all", 0) / real.done
+        say(
+            f"when the cores are busy, cases/s cannot exceed the no-op shape's by more than the ratio of their CPU: "
+            f"{per_noop * 1000:.0f} / {per_case * 1000:.0f} ms per workflow = {per_noop / per_case:.2f}"
         )
     w = cases.worker
     if w.get("temporal_workflow_task_execution_latency_count"):

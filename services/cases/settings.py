@@ -28,11 +28,12 @@ class WorkerTuning(BaseSettings):
         "many threads only make the event loop that runs the activities wait); 0: one per workflow task slot",
     )
     worker_switch_interval_s: float = Field(
-        default=0.005,
+        default=0.001,
         gt=0,
         le=0.1,
         description="The interpreter's switch interval in the worker: how long a thread running a workflow task "
-        "may keep the lock while the event loop (activities, Temporal's answers) waits",
+        "may keep the lock while the event loop (activities, Temporal's answers) waits (Python's default is 5 ms; "
+        "at 1 ms a 1,000-case burst's activities took 169 ms on average instead of 613)",
     )
     worker_workflow_task_pollers: int = Field(default=5, ge=2, description="Concurrent polls for workflow tasks")
     worker_activity_task_pollers: int = Field(default=5, ge=1, description="Concurrent polls for activity tasks")
