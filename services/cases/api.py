@@ -356,9 +356,22 @@ _GUARANTEE_DETAIL = frozenset(
 )
 
 
+def _party_notice_entry(h: dict) -> bool:
+    """A history entry about a notice to a party of the case (its sending, service or failure)."""
+    detail = h.get("detail")
+    return str(h.get("event", "")).startswith("party_notice") or (
+        isinstance(detail, dict) and detail.get("party_id") is not None and "notice" in str(h.get("event", ""))
+    )
+
+
 def _for_reader(body: dict, who: Principal) -> dict:
     """A party of the case (declarant, consignor, consignee) sees the case without the holder's guarantee,
-    the targeting reasons and officers' internal notes."""
+    the targeting reasons and officers' internal notes. The rights holder sees it without the notices to the
+    parties (their service, their addresses' failures): those are between customs and the party."""
+    if who.role == "rights_holder":
+        body.pop("party_notices", None)
+        body["history"] = [h for h in body.get("history", []) if not _party_notice_entry(h)]
+        return body
     if who.role != "party":
         return body
     for key in _HOLDER_ONLY:
@@ -1305,7 +1318,11 @@ class ResolveBody(BaseModel):
     responses=error_responses(
         _AUTH,
         BODY_ERRORS,
-        {404: "escalation_not_found", 409: "escalation_resolved; repair_needed: a failed case is repaired"},
+        {
+            404: "escalation_not_found",
+            409: "escalation_resolved; repair_needed: a failed case is repaired; service_not_recorded: a party's "
+            "undelivered notice is resolved by recording its service",
+        },
     ),
     summary="Mark an officer's task done (a refused step carried out by hand); recorded with who did it",
 )
@@ -1332,6 +1349,19 @@ async def resolve_escalation(
             detail={
                 "code": "repair_needed",
                 "message": "a failed case is resolved by repairing it (POST /v1/cases/{id}/repair)",
+            },
+        )
+    if e.deadline.startswith("serve_notice:") and (row is None or row.state not in TERMINAL_STATES):
+        # A party's notice not delivered: its time limit runs only from service, so the task ends when the
+        # service is recorded (which resolves it), not by a note that it was done.
+        key = e.deadline.removeprefix("serve_notice:")
+        raise HTTPException(
+            409,
+            detail={
+                "code": "service_not_recorded",
+                "message": f"record how and when the notice was served instead "
+                f"(POST /v1/cases/{e.case_id}/notices/{key}/service, or the form on the case page): "
+                "the party's time limit starts from its service",
             },
         )
     at = now_utc()

@@ -660,6 +660,12 @@ async def assignment(case_id: Id, session: Session, who: Officer) -> dict:
 Dimension = Literal["mark", "holder", "route", "direction", "transport_mode", "office", "period", "jurisdiction"]
 
 
+def plain_decimal(value: Decimal) -> str:
+    """A quantity without trailing zeros and never in exponent form: 500.000 is "500", not "5E+2" (which the
+    CSV download carried into spreadsheets)."""
+    return format(value.normalize(), "f") if value else "0"
+
+
 @router.get(
     "/v1/statistics/seizures",
     response_model=Seizures,
@@ -720,7 +726,7 @@ async def seizures(
     def fmt(g: dict[str, Any]) -> dict[str, Any]:
         return {
             **g,
-            "items": str(g["items"].normalize() if g["items"] else 0),
+            "items": plain_decimal(g["items"]),
             "value_cny": str(g["value_cny"].quantize(Decimal("0.01"))),
         }
 

@@ -479,6 +479,13 @@ async def act(case_id: str, action: str, ctx: OfficerCtx) -> Response:
             "reference": str(form.get("reference") or "")[:128] or None,
         }
         path = "submissions"
+    elif action == "service":  # a party's notice served by other means (its time limit starts from then)
+        notice = str(form.get("notice") or "")[:64]
+        method = str(form.get("method") or "")
+        if method not in ("post", "in_person", "fax", "other"):
+            errors["method"] = ctx._("This field is required.")
+        body = {"method": method, "note": str(form.get("note") or "")[:1000] or None}
+        path = f"notices/{seg(notice)}/service"
     elif action == "repair":
         body = {"reason": errors.need(form, "reason", ctx)}
         path = "repair"

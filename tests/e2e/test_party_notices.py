@@ -128,6 +128,19 @@ async def test_an_undelivered_notice_is_an_officers_task_until_served_on_paper(h
     case = await eventually(undeliverable, within=60, what="the declarant's notice undeliverable")
     assert not any(d["name"] == "declarant_consent" for d in case["deadlines"]), "no clock before service"
     notice = case["party_notices"][0]
+
+    async def task() -> dict | None:
+        listed = (await http.get(f"{stack.url('cases')}/v1/escalations", headers=stack.auth("officer_eu"))).json()
+        return next((e for e in listed if e["case_id"] == case_id and "serve_notice" in str(e)), None)
+
+    escalation = await eventually(task, what="the officer's task to serve the notice")
+    # a note that it was done is not service: the party's clock starts only from recorded service
+    refused = await http.post(
+        f"{stack.url('cases')}/v1/escalations/{escalation['id']}/resolve",
+        headers=stack.auth("officer_eu"),
+        json={"note": "sent it somehow"},
+    )
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "service_not_recorded", refused.text
     served = await http.post(
         f"{stack.url('cases')}/v1/cases/{case_id}/notices/{notice['key']}/service",
         headers=stack.auth("officer_eu"),
@@ -142,6 +155,7 @@ async def test_an_undelivered_notice_is_an_officers_task_until_served_on_paper(h
     case = await eventually(clock, what="the declarant's clock after paper service")
     entry = next(h for h in case["history"] if h["event"] == "notice_served_on_paper")
     assert entry["detail"]["method"] == "post" and entry["detail"]["officer"]
+    assert await task() is None  # the recorded service resolved the task
     again = await http.post(
         f"{stack.url('cases')}/v1/cases/{case_id}/notices/{notice['key']}/service",
         headers=stack.auth("officer_eu"),

@@ -51,3 +51,20 @@ def test_customs_and_the_holder_read_it_whole() -> None:
         Principal(sub="nike.ip", role="rights_holder", holder_id="RH-0001"),
     ):
         assert _for_reader(_case(), who) == _case()
+
+
+def test_the_holder_does_not_read_the_notices_to_the_parties() -> None:
+    case = _case()
+    case["party_notices"] = [{"key": "party_detention", "party_id": "C2", "status": "undeliverable"}]
+    case["history"] += [
+        {"event": "party_notice_sent", "detail": {"kind": "party_detention", "party_id": "C2", "email": "x"}},
+        {"event": "party_notice_undeliverable", "detail": {"kind": "party_detention", "party_id": "C2"}},
+        {"event": "notice_served_on_paper", "detail": {"key": "party_detention", "party_id": "C2", "method": "post"}},
+        {"event": "notice_sent", "detail": {"kind": "suspension", "notice_id": "NTC-1"}},  # the holder's own
+    ]
+    holder = Principal(sub="nike.ip", role="rights_holder", holder_id="RH-0001")
+    seen = _for_reader(case, holder)
+    assert "party_notices" not in seen
+    assert [h["event"] for h in seen["history"]][-2:] == ["customs_determined", "notice_sent"]
+    officer = Principal(sub="wang.wei", role="officer", offices=frozenset({"CN5300"}))
+    assert len(_for_reader(_case() | {"history": case["history"]}, officer)["history"]) == len(case["history"])

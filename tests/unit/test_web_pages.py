@@ -602,6 +602,12 @@ def test_case_page_of_a_consignment_shows_each_lines_status_and_takes_lines_not_
     seized = page(["petition_decision", "paper_answer"], state="seized")
     assert 'id="petition-form"' in seized and 'name="petition_outcome"' in seized
     assert "act/petition_decision" in seized and 'name="lines_cleared"' not in seized
+    # a party's notice nobody could deliver: the form that records its service by other means
+    undelivered = {"key": "party_detention", "role": "consignor", "party_name": "Shenzhen Trading", "party_id": "C1"}
+    shown = page(["paper_answer"], party_notices=[{**undelivered, "status": "undeliverable"}])
+    assert 'id="service-party_detention"' in shown and "act/service" in shown and 'name="notice"' in shown
+    assert "Shenzhen Trading" in shown and "记录送达" in shown
+    assert "act/service" not in page(["paper_answer"], party_notices=[{**undelivered, "status": "served"}])
 
 
 def test_the_workflows_standard_reasons_are_said_in_chinese() -> None:
@@ -844,3 +850,15 @@ def test_an_escalations_reason_is_said_in_chinese_with_its_task_as_written() -> 
     assert "could not be delivered" not in zh
     assert task_reason("en", text) == text
     assert task_reason("zh", "something unknown") == "something unknown"
+
+
+@pytest.mark.parametrize(
+    ("value", "said"),
+    [("500.000", "500"), ("0.500", "0.5"), ("1E+3", "1000"), ("12.250", "12.25"), ("0", "0"), ("0.000", "0")],
+)
+def test_seized_quantities_are_plain_numbers_never_exponents(value: str, said: str) -> None:
+    from decimal import Decimal
+
+    from services.cases.workbench import plain_decimal
+
+    assert plain_decimal(Decimal(value)) == said
