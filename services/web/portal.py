@@ -109,12 +109,32 @@ async def case_detail(case_id: str, ctx: HolderCtx) -> HTMLResponse:
 
 def _money(value: str, errors: Errors, name: str, ctx: Ctx) -> str:
     try:
-        if Decimal(value) <= 0:
+        amount = Decimal(value)
+        if not amount.is_finite() or amount <= 0:
             raise InvalidOperation
     except (InvalidOperation, ValueError):
         if value:
             errors[name] = ctx._("Enter a number.")
+        return value
+    exponent = amount.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -2:
+        errors[name] = ctx._("At most 2 decimals.")
     return value
+
+
+async def _at_least_required(ctx: Ctx, case_id: str, amount: str, currency: str, errors: Errors) -> None:
+    """A guarantee in CNY below what the case requires is refused beside the field at once, not later as a
+    refusal notice (the cases service checks again, and converts other currencies)."""
+    if "amount" in errors or currency != "CNY":
+        return
+    case = await ctx.api.maybe("cases", f"/v1/cases/{seg(case_id)}")
+    required = (case or {}).get("required_guarantee_cny")
+    try:
+        short = required is not None and Decimal(amount) < Decimal(str(required))
+    except (InvalidOperation, ValueError):
+        return
+    if short:
+        errors["amount"] = ctx._("At least the required guarantee: CNY {amount}.", amount=str(required))
 
 
 @router.post("/cases/{case_id}/{action}")
@@ -135,6 +155,8 @@ async def act(case_id: str, action: str, ctx: HolderCtx) -> Response:
                     "form": str(form.get("form") or "cash_deposit"),
                     "reference": errors.need(form, "reference", ctx)[:128],
                 }
+                g = body["guarantee"]
+                await _at_least_required(ctx, case_id, g["amount"], g["currency"], errors)
             if errors:
                 return await _case_page(
                     ctx, case_id, {**errors, "_reply": ctx._("Check the fields marked below.")}, 422, values
@@ -148,6 +170,7 @@ async def act(case_id: str, action: str, ctx: HolderCtx) -> Response:
                 "form": str(form.get("form") or "cash_deposit"),
                 "reference": errors.need(form, "reference", ctx),
             }
+            await _at_least_required(ctx, case_id, body["amount"], body["currency"], errors)
             if errors:
                 return await _case_page(
                     ctx, case_id, {**errors, "_guarantee": ctx._("Check the fields marked below.")}, 422, values

@@ -752,6 +752,9 @@ async def statistics(ctx: OfficerCtx) -> Response:
     period = _choice(q.get("period"), ("month", "quarter", "year"), "month")
     params = {"by": by, "period": period, "from": q.get("from", "")[:10], "to": q.get("to", "")[:10]}
     errors: dict[str, str] = {}
+    for name, allowed in (("by", DIMENSIONS), ("period", ("month", "quarter", "year"))):
+        if q.get(name) and q.get(name) not in allowed:  # said, not silently replaced by the default
+            errors[name] = ctx._("Choose one of the options.")
     for name in ("from", "to"):
         if params[name]:
             try:
@@ -759,6 +762,8 @@ async def statistics(ctx: OfficerCtx) -> Response:
             except ValueError:
                 errors[name] = ctx._("Enter a date (YYYY-MM-DD).")
                 params[name] = ""
+    if params["from"] and params["to"] and params["from"] > params["to"] and "from" not in errors:
+        errors["to"] = ctx._("The end is before the start.")
     try:
         data = await ctx.api.get("cases", "/v1/statistics/seizures", **params)
     except ApiError as exc:

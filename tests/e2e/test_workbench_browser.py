@@ -200,6 +200,13 @@ async def test_holder_officer_and_supervisor_walk_cases_through_the_pages(http, 
         await holder.click("#send-reply")  # no reference: the error shows beside the field
         await holder.wait_for_selector("#error-reference")
         await holder.fill("#f-reference", "BOC-LG-WB-1")
+        required = await holder.input_value("#f-amount")
+        await holder.fill("#f-amount", "100")  # below what the case requires: said at once, beside the field
+        await holder.click("#send-reply")
+        await holder.wait_for_selector("#error-amount")
+        assert f"CNY {required}" in await holder.inner_text("#error-amount")
+        await holder.fill("#f-amount", required)
+        await holder.fill("#f-reference", "BOC-LG-WB-1")
         await holder.click("#send-reply")
         await holder.wait_for_selector("#message.ok")
         await case_in_state(http, stack, urgent, "detained", within=60)

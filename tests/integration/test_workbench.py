@@ -173,6 +173,11 @@ async def test_pages_refuse_bad_input_with_the_reason(http, stack) -> None:
         # statistics: a wrong date is an error beside the field; the CSV never starts a cell with a formula
         r = await client.get(f"{web}/workbench/statistics", params={"from": "2026-13-45"})
         assert r.status_code == 200 and 'id="error-from"' in r.text
+        # an option not offered, or an end before the start, is said beside the field, not silently replaced
+        r = await client.get(f"{web}/workbench/statistics", params={"by": "colour", "period": "week"})
+        assert 'id="error-by"' in r.text and 'id="error-period"' in r.text
+        r = await client.get(f"{web}/workbench/statistics", params={"from": "2027-01-01", "to": "2026-01-01"})
+        assert 'id="error-to"' in r.text and "The end is before the start." in r.text
         # a rights holder is not an officer
         holder = await _signed_in(stack, "nike.ip")
         try:

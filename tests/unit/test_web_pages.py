@@ -862,3 +862,66 @@ def test_seized_quantities_are_plain_numbers_never_exponents(value: str, said: s
     from services.cases.workbench import plain_decimal
 
     assert plain_decimal(Decimal(value)) == said
+
+
+def test_the_portal_shows_a_settled_guarantee_with_what_was_charged_and_refunded() -> None:
+    from types import SimpleNamespace
+
+    template = env.get_template("portal/case.html")
+    guarantee = {
+        "status": "held",
+        "settled": False,
+        "amount": "14910.00",
+        "currency": "CNY",
+        "headroom": "14860.00",
+        "charged": "0.00",
+        "refunded": "0.00",
+        "accrued": None,
+        "drawn_from": None,
+        "reason": None,
+    }
+
+    def page(g: dict) -> str:
+        return template.render(
+            who=SimpleNamespace(
+                sub="nike.ip",
+                name="Nike IP",
+                holder_id="RH-0001",
+                csrf="t",
+                is_officer=False,
+                is_supervisor=False,
+                row=SimpleNamespace(offices=[]),
+            ),
+            lang="en",
+            _=lambda s, **v: i18n.t("en", s, **v),
+            label=lambda c: i18n.label("en", c),
+            money=lambda v, c=None: f"{c or ''} {v}".strip(),
+            number=str,
+            when=lambda v, tz=None: str(v),
+            until=lambda v, tz=None: str(v),
+            day=str,
+            left_of=lambda j, v: None,
+            time_left=lambda n: "",
+            notice_title=lambda k: k,
+            flash=None,
+            csrf="t",
+            path="/",
+            query="",
+            case={"case_id": "IPR-X-RH-0001", "state": "confiscated", "jurisdiction": "CN", "history": []},
+            notices=[],
+            documents={},
+            guarantee=g,
+            files=[],
+            actions=[],
+            reply_notice=None,
+            errors={},
+            values={},
+            timeline=[],
+            tz=None,
+        )
+
+    held = page(guarantee)
+    assert '<dd id="guarantee-status">held</dd>' in held and "Balance" in held and "Refunded" not in held
+    settled = page({**guarantee, "settled": True, "charged": "50.00", "refunded": "14860.00"})
+    assert '<dd id="guarantee-status">settled</dd>' in settled and "Balance" not in settled
+    assert '<dd id="guarantee-refunded">CNY 14860.00</dd>' in settled and "Posted" in settled
