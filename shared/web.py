@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -357,7 +358,8 @@ def _query_names(route: APIRoute) -> frozenset[str]:
     return frozenset(names)
 
 
-_QUERY_NAMES: dict[int, frozenset[str]] = {}
+# Per route, computed on its first request; weak, so routes of apps built and dropped (tests) are not kept.
+_QUERY_NAMES: weakref.WeakKeyDictionary[APIRoute, frozenset[str]] = weakref.WeakKeyDictionary()
 
 
 async def known_query(request: Request) -> None:
@@ -369,9 +371,9 @@ async def known_query(request: Request) -> None:
     route = request.scope.get("route")
     if not request.query_params or not isinstance(route, APIRoute) or not route.path.startswith("/v1/"):
         return
-    known = _QUERY_NAMES.get(id(route))
+    known = _QUERY_NAMES.get(route)
     if known is None:
-        known = _QUERY_NAMES[id(route)] = _query_names(route)
+        known = _QUERY_NAMES[route] = _query_names(route)
     unknown = [key for key in dict.fromkeys(request.query_params.keys()) if key not in known]
     if unknown:
         takes = ", ".join(sorted(known)) or "none"

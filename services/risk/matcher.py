@@ -481,6 +481,7 @@ _FILLERS = frozenset({"the", "a", "an", "all", "your", "most", "models", "model"
 # filter"), past at most EN_POSTFIX_GAP model words (digits, "pro", "max", ...) or other marks.
 EN_POSTFIX_CUES = frozenset({"compatible", "replacement", "compatibility"})
 EN_POSTFIX_GAP = 2
+_MODEL_WORDS = frozenset({"pro", "max", "plus", "mini", "ultra", "air", "lite", "se"})
 # The same in Chinese: a cue before the mark ("适用于苹果手机", "兼容乐高") or after it, at most
 # ZH_CUE_GAP characters on ("耐克鞋专用鞋带", "乐高配件", "苹果15专用"), or "通用" right after the marks
 # ("苹果华为通用充电线"). "男女通用" (unisex) is not one.
@@ -593,8 +594,6 @@ def _is_descriptive_after(literal: tuple[str, ...], end: int, mark_positions: se
         return False
     return False
 
-
-_MODEL_WORDS = frozenset({"pro", "max", "plus", "mini", "ultra", "air", "lite", "se"})
 
 
 def _is_descriptive(literal: tuple[str, ...], start: int, mark_positions: set[int]) -> bool:

@@ -738,6 +738,7 @@ async def bulk(ctx: OfficerCtx) -> HTMLResponse:
 # ---------------------------------------------------------------- statistics
 
 DIMENSIONS = ("mark", "holder", "route", "direction", "transport_mode", "office", "period", "jurisdiction")
+PERIODS = ("month", "quarter", "year")
 
 
 def _choice(value: str | None, allowed: tuple[str, ...], default: str) -> str:
@@ -749,10 +750,10 @@ def _choice(value: str | None, allowed: tuple[str, ...], default: str) -> str:
 async def statistics(ctx: OfficerCtx) -> Response:
     q = ctx.request.query_params
     by = _choice(q.get("by"), DIMENSIONS, "mark")
-    period = _choice(q.get("period"), ("month", "quarter", "year"), "month")
+    period = _choice(q.get("period"), PERIODS, "month")
     params = {"by": by, "period": period, "from": q.get("from", "")[:10], "to": q.get("to", "")[:10]}
     errors: dict[str, str] = {}
-    for name, allowed in (("by", DIMENSIONS), ("period", ("month", "quarter", "year"))):
+    for name, allowed in (("by", DIMENSIONS), ("period", PERIODS)):
         if q.get(name) and q.get(name) not in allowed:  # said, not silently replaced by the default
             errors[name] = ctx._("Choose one of the options.")
     for name in ("from", "to"):
@@ -801,6 +802,7 @@ async def statistics(ctx: OfficerCtx) -> Response:
         params=params,
         errors=errors,
         dimensions=DIMENSIONS,
+        periods=PERIODS,
         rates=rates,
     )
 

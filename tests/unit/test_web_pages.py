@@ -518,8 +518,47 @@ def test_lines_not_infringing_are_read_from_the_determination_form(typed: str, l
     assert ("lines_cleared" in errors) is error
 
 
-def test_case_page_of_a_consignment_shows_each_lines_status_and_takes_lines_not_infringing() -> None:
+def _page_context(lang: str, **specific: object) -> dict:
+    """What every page template is rendered with (a signed-in person, the language's words, plain formatting),
+    and the page's own values."""
     from types import SimpleNamespace
+
+    who = SimpleNamespace(
+        sub="o",
+        name="Wang Wei",
+        is_supervisor=False,
+        is_officer=True,
+        holder_id=None,
+        row=SimpleNamespace(offices=["CN5300"]),
+        csrf="t",
+    )
+    return {
+        "who": who,
+        "lang": lang,
+        "_": lambda s, **v: i18n.t(lang, s, **v),
+        "label": lambda c: i18n.label(lang, c),
+        "money": lambda v, c=None: f"{c or ''} {v}".strip(),
+        "number": str,
+        "unit": str,
+        "when": lambda v, tz=None: str(v),
+        "until": lambda v, tz=None: str(v),
+        "day": str,
+        "left_of": lambda j, v: None,
+        "time_left": lambda n: "",
+        "flash": None,
+        "csrf": "t",
+        "path": "/",
+        "query": "",
+        "files": [],
+        "tz": None,
+        "timeline": [],
+        "errors": {},
+        "values": {},
+        **specific,
+    }
+
+
+def test_case_page_of_a_consignment_shows_each_lines_status_and_takes_lines_not_infringing() -> None:
 
     template = env.get_template("workbench/case.html")
     case = {
@@ -553,47 +592,21 @@ def test_case_page_of_a_consignment_shows_each_lines_status_and_takes_lines_not_
 
     def page(actions: list[str], **changes) -> str:
         return template.render(
-            who=SimpleNamespace(
-                sub="o",
-                name="Wang Wei",
-                is_supervisor=False,
-                is_officer=True,
-                holder_id=None,
-                row=SimpleNamespace(offices=["CN5300"]),
-                csrf="t",
-            ),
-            lang="zh",
-            _=lambda s, **v: i18n.t("zh", s, **v),
-            label=lambda c: i18n.label("zh", c),
-            money=lambda v, c=None: str(v),
-            number=str,
-            unit=str,
-            closed=False,
-            targeting={},
-            when=lambda v, tz=None: str(v),
-            until=lambda v, tz=None: str(v),
-            day=str,
-            left_of=lambda j, v: None,
-            time_left=lambda n: "",
-            flash=None,
-            csrf="t",
-            path="/",
-            query="",
-            case={**case, **changes},
-            entry={},
-            decl=decl,
-            lines=decl["lines"],
-            recordation=None,
-            notices=[],
-            files=[],
-            stuck=[],
-            tz=None,
-            actions=actions,
-            timeline=[],
-            errors={},
-            values={},
-            line_states={ln["line_no"]: ln for ln in case["lines"]},
-            held_lines=[1, 2],
+            **_page_context(
+                "zh",
+                closed=False,
+                targeting={},
+                case={**case, **changes},
+                entry={},
+                decl=decl,
+                lines=decl["lines"],
+                recordation=None,
+                notices=[],
+                stuck=[],
+                actions=actions,
+                line_states={ln["line_no"]: ln for ln in case["lines"]},
+                held_lines=[1, 2],
+            )
         )
 
     detained = page(["determination", "court_notice", "paper_answer"])
@@ -882,42 +895,19 @@ def test_the_portal_shows_a_settled_guarantee_with_what_was_charged_and_refunded
     }
 
     def page(g: dict) -> str:
+        who = SimpleNamespace(sub="nike.ip", name="Nike IP", holder_id="RH-0001", csrf="t", is_officer=False)
         return template.render(
-            who=SimpleNamespace(
-                sub="nike.ip",
-                name="Nike IP",
-                holder_id="RH-0001",
-                csrf="t",
-                is_officer=False,
-                is_supervisor=False,
-                row=SimpleNamespace(offices=[]),
-            ),
-            lang="en",
-            _=lambda s, **v: i18n.t("en", s, **v),
-            label=lambda c: i18n.label("en", c),
-            money=lambda v, c=None: f"{c or ''} {v}".strip(),
-            number=str,
-            when=lambda v, tz=None: str(v),
-            until=lambda v, tz=None: str(v),
-            day=str,
-            left_of=lambda j, v: None,
-            time_left=lambda n: "",
-            notice_title=lambda k: k,
-            flash=None,
-            csrf="t",
-            path="/",
-            query="",
-            case={"case_id": "IPR-X-RH-0001", "state": "confiscated", "jurisdiction": "CN", "history": []},
-            notices=[],
-            documents={},
-            guarantee=g,
-            files=[],
-            actions=[],
-            reply_notice=None,
-            errors={},
-            values={},
-            timeline=[],
-            tz=None,
+            **_page_context(
+                "en",
+                who=SimpleNamespace(**{**vars(who), "is_supervisor": False, "row": SimpleNamespace(offices=[])}),
+                notice_title=lambda k: k,
+                case={"case_id": "IPR-X-RH-0001", "state": "confiscated", "jurisdiction": "CN", "history": []},
+                notices=[],
+                documents={},
+                guarantee=g,
+                actions=[],
+                reply_notice=None,
+            )
         )
 
     held = page(guarantee)
