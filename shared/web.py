@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import logging
 import time
-import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -358,8 +357,7 @@ def _query_names(route: APIRoute) -> frozenset[str]:
     return frozenset(names)
 
 
-# Per route, computed on its first request; weak, so routes of apps built and dropped (tests) are not kept.
-_QUERY_NAMES: weakref.WeakKeyDictionary[APIRoute, frozenset[str]] = weakref.WeakKeyDictionary()
+_QUERY_NAMES = "_ipr_query_names"  # kept on the route itself, computed on its first request
 
 
 async def known_query(request: Request) -> None:
@@ -371,9 +369,10 @@ async def known_query(request: Request) -> None:
     route = request.scope.get("route")
     if not request.query_params or not isinstance(route, APIRoute) or not route.path.startswith("/v1/"):
         return
-    known = _QUERY_NAMES.get(route)
+    known: frozenset[str] | None = getattr(route, _QUERY_NAMES, None)
     if known is None:
-        known = _QUERY_NAMES[route] = _query_names(route)
+        known = _query_names(route)
+        setattr(route, _QUERY_NAMES, known)
     unknown = [key for key in dict.fromkeys(request.query_params.keys()) if key not in known]
     if unknown:
         takes = ", ".join(sorted(known)) or "none"

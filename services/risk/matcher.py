@@ -595,7 +595,6 @@ def _is_descriptive_after(literal: tuple[str, ...], end: int, mark_positions: se
     return False
 
 
-
 def _is_descriptive(literal: tuple[str, ...], start: int, mark_positions: set[int]) -> bool:
     ends = _cue_ends(literal)
     if not ends:
